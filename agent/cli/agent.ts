@@ -1,0 +1,132 @@
+/**
+ * `outrider agent`: runs the agent until SIGTERM/SIGINT; SIGHUP reloads the config file (a bad new config is
+ * reported and the old one stays in force). A bad config, a port in use or a missing root path: one clear line on
+ * stderr and a non-zero exit.
+ */
+import { statSync } from 'node:fs';
+import { Agent } from '../core/agent';
+import { ExitCode, isOutriderError } from '../core/errors';
+import { createLogger } from '../core/log';
+import { formatProblem } from '../config/load';
+import { resolvePaths } from '../collectors/collector';
+import type { Config } from '../config/config';
+import { parseArgs } from './args';
+import { configFromArgs } from './config-args';
+import { flagHelp } from './help';
+import { loadNative } from './native-status';
+import { notifier } from './notify';
+
+export const usage = () => `Usage: outrider agent [flags]
+
+Runs the agent: host metrics, StatsD, the local /metrics endpoint and reporting, on embedded defaults unless
+a config file, OUTRIDER_* environment variables or flags say otherwise (precedence: defaults < file < env < flags).
+
+Common flags:
+  --config=FILE
+      YAML config file (see config/outrider.yaml for every key). Env: OUTRIDER_CONFIG.
+${flagHelp('agent', false)}
+
+Every config key is also a flag: key statsd.flush_interval is --statsd.flush-interval and OUTRIDER_STATSD_FLUSH_INTERVAL.
+Run 'outrider agent --help-all' for the full list.`;
+
+function checkRoots(config: Config): string[] {
+  const paths = resolvePaths(config);
+  const problems: string[] = [];
+  for (const [key, p] of [
+    ['path.rootfs', paths.rootfs],
+    ['path.procfs', paths.procfs],
+    ['path.sysfs', paths.sysfs],
+  ] as const) {
+    try {
+      if (!statSync(p).isDirectory()) problems.push(`${key}: ${p} is not a directory`);
+    } catch (err) {
+      problems.push(`${key}: ${p} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return problems;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { 'help-all': false });
+  if (args.own.has('help') || args.own.has('h')) {
+    process.stdout.write(usage() + '\n');
+    return ExitCode.ok;
+  }
+  if (args.own.has('help-all')) {
+    process.stdout.write(`Usage: outrider agent [flags]\n\nAll flags:\n${flagHelp('agent', true)}\n`);
+    return ExitCode.ok;
+  }
+  const { config, problems, warnings } = configFromArgs(args);
+  if (problems.length > 0) {
+    for (const p of problems) process.stderr.write(`outrider: bad configuration: ${formatProblem(p)}\n`);
+    return ExitCode.badConfig;
+  }
+  const rootProblems = checkRoots(config);
+  if (rootProblems.length > 0) {
+    for (const p of rootProblems) process.stderr.write(`outrider: ${p}\n`);
+    return ExitCode.failure;
+  }
+  const log = createLogger({ level: config.string('log_level'), format: config.get('log_format') });
+  for (const w of warnings) log.warn(w);
+  const native = loadNative(log);
+  const agent = new Agent({ config, log, native });
+  const notify = notifier(log);
+  try {
+    await agent.start();
+  } catch (err) {
+    const msg = isOutriderError(err) ? err.message : err instanceof Error ? err.stack ?? err.message : String(err);
+    process.stderr.write(`outrider: ${msg}\n`);
+    return ExitCode.failure;
+  }
+  notify.ready(`serving ${agent.url()}`);
+
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        log.warn({ signal }, 'Second stop signal; exiting now.');
+        process.exit(ExitCode.failure);
+      }
+      stopping = true;
+      log.info({ signal }, 'Stopping.');
+      notify.stopping();
+      const force = setTimeout(() => {
+        log.error('Shutdown took too long; exiting.');
+        process.exit(ExitCode.failure);
+      }, 10_000);
+      force.unref();
+      agent.stop().then(
+        () => {
+          clearTimeout(force);
+          log.info('Stopped.');
+          resolve(ExitCode.ok);
+        },
+        (err: unknown) => {
+          log.error({ err: String(err) }, 'Stop failed.');
+          resolve(ExitCode.failure);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    let reloading = Promise.resolve();
+    process.on('SIGHUP', () => {
+      reloading = reloading.then(async () => {
+        if (stopping) return;
+        notify.reloading();
+        const next = configFromArgs(args);
+        if (next.problems.length > 0) {
+          for (const p of next.problems) log.error({ key: p.key, where: p.where, expected: p.expected }, `Reload refused: ${formatProblem(p)}`);
+          log.error({ problems: next.problems.length }, 'The new configuration is invalid; the old one stays in force.');
+        } else {
+          try {
+            await agent.reload(next.config);
+          } catch (err) {
+            log.error({ err: err instanceof Error ? err.message : String(err) }, 'Reload failed; the agent keeps running.');
+          }
+        }
+        notify.ready(`serving ${agent.url()}`);
+      });
+    });
+  });
+}

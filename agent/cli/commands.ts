@@ -1,0 +1,10 @@
+/** The CLI's commands: one file each under cli/, registered here. */
+export interface Command {
+  summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+export const commands: Record<string, Command> = {
+  agent: { summary: 'Run the agent (the main job).', run: (a) => import('./agent.js').then((m) => m.run(a)) },
+  'check-config': { summary: 'Validate a config file and print every problem.', run: (a) => import('./check-config.js').then((m) => m.run(a)) },
+};

@@ -1,0 +1,187 @@
+/**
+ * Runs collectors on their intervals, each under its own time budget, and writes their snapshots into the store.
+ *
+ * A run that passes its budget is abandoned (its signal aborted, its late result discarded) and reported with
+ * node_scrape_collector_success 0; the next run of that collector starts only when the abandoned one has settled,
+ * so a hung source never piles up work. Missing sources are logged once at debug.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/config';
+import type { Health } from '../core/component';
+import { Store } from '../store/store';
+import { Collector, NoDataError, Paths } from './collector';
+
+const successDesc = {
+  name: 'node_scrape_collector_success',
+  help: 'node_exporter: Whether a collector succeeded.',
+  type: 'gauge',
+} as const;
+const durationDesc = {
+  name: 'node_scrape_collector_duration_seconds',
+  help: 'node_exporter: Duration of a collector scrape.',
+  type: 'gauge',
+} as const;
+
+export interface CollectorStats {
+  runs: number;
+  failures: number;
+  timeouts: number;
+  skipped: number;
+  lastDurationMs: number;
+  lastError: string | undefined;
+}
+
+interface Slot {
+  collector: Collector;
+  intervalMs: number;
+  timer: NodeJS.Timeout | undefined;
+  running: Promise<void> | undefined;
+  stats: CollectorStats;
+  loggedNoData: boolean;
+  done: boolean;
+}
+
+export interface RunnerOptions {
+  store: Store;
+  config: Config;
+  paths: Paths;
+  log: Logger;
+  health?: Health;
+  collectors: Collector[];
+  now?: () => number;
+}
+
+export class CollectorRunner {
+  readonly name = 'collectors';
+  readonly #opts: RunnerOptions;
+  readonly #slots: Slot[];
+  #started = false;
+  #stopped = false;
+  #firstRound: Promise<void> | undefined;
+
+  constructor(opts: RunnerOptions) {
+    this.#opts = opts;
+    const defInterval = opts.config.number('collectors.interval');
+    this.#slots = opts.collectors.map((c) => ({
+      collector: c,
+      intervalMs: c.intervalMs ?? defInterval,
+      timer: undefined,
+      running: undefined,
+      stats: { runs: 0, failures: 0, timeouts: 0, skipped: 0, lastDurationMs: 0, lastError: undefined },
+      loggedNoData: false,
+      done: false,
+    }));
+  }
+
+  get collectors(): readonly Collector[] {
+    return this.#slots.map((s) => s.collector);
+  }
+
+  stats(): Record<string, CollectorStats> {
+    return Object.fromEntries(this.#slots.map((s) => [s.collector.name, { ...s.stats }]));
+  }
+
+  /** Starts every collector; resolves when each has finished (or timed out) its first run. */
+  async start(): Promise<void> {
+    if (this.#started) return this.#firstRound;
+    this.#started = true;
+    this.#opts.health?.report(this.name, 'starting', { ready: false, detail: 'first collection running' });
+    this.#firstRound = Promise.all(this.#slots.map((s) => this.#tick(s))).then(() => {
+      if (!this.#stopped) this.#opts.health?.report(this.name, 'running', { ready: true, detail: `${this.#slots.length} collectors` });
+    });
+    return this.#firstRound;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const s of this.#slots) if (s.timer) clearTimeout(s.timer);
+    // Wait for runs in flight, but never longer than one budget: a hung source must not block shutdown.
+    const budget = this.#opts.config.number('collectors.timeout');
+    await Promise.race([
+      Promise.allSettled(this.#slots.map((s) => s.running ?? Promise.resolve())),
+      new Promise((resolve) => setTimeout(resolve, budget).unref()),
+    ]);
+    for (const s of this.#slots) await s.collector.close?.();
+    this.#opts.health?.report(this.name, 'stopped', { ready: false });
+  }
+
+  /** Runs every collector once now (tests, `--once`). */
+  async collectOnce(): Promise<void> {
+    await Promise.all(this.#slots.map((s) => this.#runOnce(s)));
+  }
+
+  async #tick(slot: Slot): Promise<void> {
+    if (this.#stopped) return;
+    if (slot.running) {
+      slot.stats.skipped++;
+    } else {
+      await this.#runOnce(slot);
+    }
+    if (this.#stopped) return;
+    slot.timer = setTimeout(() => void this.#tick(slot), slot.intervalMs);
+    slot.timer.unref();
+  }
+
+  #runOnce(slot: Slot): Promise<void> {
+    return this.#execute(slot);
+  }
+
+  async #execute(slot: Slot): Promise<void> {
+    const { store, config, paths, log } = this.#opts;
+    const now = this.#opts.now ?? Date.now;
+    const c = slot.collector;
+    const budget = config.number('collectors.timeout');
+    const ac = new AbortController();
+    const start = process.hrtime.bigint();
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        ac.abort(new Error(`collector ${c.name} passed its ${budget} ms budget`));
+        reject(ac.signal.reason as Error);
+      }, budget);
+      timer.unref();
+    });
+    let success = 0;
+    slot.stats.runs++;
+    try {
+      // The collector's own promise is what guards against overlap: an abandoned run keeps its slot until it settles.
+      const inner = Promise.resolve().then(() => c.collect({ paths, config, log, signal: ac.signal, nowMs: now() }));
+      slot.running = inner.then(
+        () => undefined,
+        () => undefined,
+      );
+      void slot.running.then(() => {
+        slot.running = undefined;
+      });
+      const fams = await Promise.race([inner, deadline]);
+      if (!this.#stopped) store.replaceOwned(c.name, fams);
+      success = 1;
+      slot.stats.lastError = undefined;
+    } catch (err) {
+      if (err instanceof NoDataError) {
+        if (!slot.loggedNoData) {
+          log.debug({ collector: c.name, reason: err.message }, 'Collector found no data on this host; it exposes nothing.');
+          slot.loggedNoData = true;
+        }
+        store.dropOwner(c.name);
+      } else {
+        slot.stats.failures++;
+        if (timedOut) slot.stats.timeouts++;
+        const msg = err instanceof Error ? err.message : String(err);
+        if (slot.stats.lastError !== msg) log.warn({ collector: c.name, err: msg }, 'Collector run failed.');
+        slot.stats.lastError = msg;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    slot.stats.lastDurationMs = seconds * 1000;
+    if (this.#stopped || c.internal) return;
+    const labels = { collector: c.name };
+    store.set(successDesc, labels, success);
+    store.set(durationDesc, labels, Math.round(seconds * 1e9) / 1e9);
+  }
+}

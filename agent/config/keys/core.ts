@@ -1,0 +1,83 @@
+import { defineKeys } from '../schema';
+
+defineKeys([
+  {
+    key: 'listen',
+    type: 'hostport',
+    default: '127.0.0.1:9477',
+    help: 'Address of the local HTTP endpoint (/metrics, /healthz, /readyz, /api/v1); loopback unless you open it on purpose.',
+    common: true,
+  },
+  {
+    key: 'log_level',
+    type: 'enum',
+    values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'],
+    default: 'info',
+    help: 'Least severe log level written.',
+    common: true,
+    commands: ['agent', 'aggregator', 'injector'],
+  },
+  {
+    key: 'log_format',
+    type: 'enum',
+    values: ['auto', 'json', 'pretty'],
+    default: 'auto',
+    help: 'Log line format: JSON lines, human-readable, or auto (pretty when stderr is a terminal, JSON otherwise).',
+    commands: ['agent', 'aggregator', 'injector'],
+  },
+  {
+    key: 'path.procfs',
+    type: 'path',
+    default: '/proc',
+    help: 'Where procfs is mounted; made relative to path.rootfs when that is set and this is left at its default.',
+    common: true,
+  },
+  {
+    key: 'path.sysfs',
+    type: 'path',
+    default: '/sys',
+    help: 'Where sysfs is mounted; made relative to path.rootfs when that is set and this is left at its default.',
+    common: true,
+  },
+  {
+    key: 'path.rootfs',
+    type: 'path',
+    default: '/',
+    help: "The host's root filesystem, e.g. /host in a container that mounts the host's / read-only there.",
+    common: true,
+  },
+  {
+    key: 'store.stale_after',
+    type: 'duration',
+    default: 60_000,
+    min: 1000,
+    help: 'A series not updated for this long disappears from the output (collectors that re-list everything drop vanished series at once).',
+  },
+  {
+    key: 'store.max_series',
+    type: 'int',
+    default: 500_000,
+    min: 1,
+    help: 'Upper bound on series held in the store; writes that would pass it are dropped and counted in outrider_store_dropped_series_total.',
+  },
+  {
+    key: 'http.request_timeout',
+    type: 'duration',
+    default: 30_000,
+    min: 100,
+    help: 'Time a client has to send a whole request to the local endpoint before the connection is closed.',
+  },
+  {
+    key: 'http.max_connections',
+    type: 'int',
+    default: 256,
+    min: 1,
+    help: 'Concurrent connections the local endpoint accepts; more are refused.',
+  },
+  {
+    key: 'telemetry.runtime_metrics',
+    type: 'bool',
+    default: true,
+    help: "Expose the agent's own process and Node.js runtime metrics (process_*, nodejs_*) on /metrics.",
+  },
+]);

@@ -1,0 +1,3 @@
+// Every section of the schema registers itself here; order only affects the order of --help and outrider.yaml.
+import './core';
+import './collectors';

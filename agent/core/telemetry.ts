@@ -1,0 +1,99 @@
+/**
+ * The agent's own telemetry. prom-client with a registry of our own (never the global one) holds the process and
+ * Node.js runtime metrics and every `outrider_*` component metric; a collector copies it into the store on the
+ * collection interval, so it is served from the same /metrics as everything else (and the render cache holds).
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Collector } from '../collectors/collector';
+import type { FamilySamples, Labels, MetricType, Sample } from '../store/types';
+import { version } from './version';
+
+export class Telemetry {
+  readonly registry = new Registry();
+  readonly buildInfo: Gauge;
+  readonly nativeAvailable: Gauge;
+
+  constructor(opts: { runtimeMetrics?: boolean } = {}) {
+    if (opts.runtimeMetrics !== false) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+    this.buildInfo = this.gauge('outrider_build_info', 'A metric with a constant 1 value labeled by the version and runtime Outrider runs on.', [
+      'version',
+      'nodejs_version',
+      'native',
+    ]);
+    this.nativeAvailable = this.gauge('outrider_native_available', 'Whether the native addon is loaded (1) or the pure-TypeScript twins run (0).');
+  }
+
+  counter(name: string, help: string, labelNames: string[] = []): Counter {
+    const existing = this.registry.getSingleMetric(name);
+    if (existing) return existing as Counter;
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  gauge(name: string, help: string, labelNames: string[] = [], collect?: (this: Gauge) => void): Gauge {
+    const existing = this.registry.getSingleMetric(name);
+    if (existing) return existing as Gauge;
+    return new Gauge({ name, help, labelNames, registers: [this.registry], ...(collect ? { collect } : {}) });
+  }
+
+  histogram(name: string, help: string, labelNames: string[] = [], buckets?: number[]): Histogram {
+    const existing = this.registry.getSingleMetric(name);
+    if (existing) return existing as Histogram;
+    return new Histogram({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) });
+  }
+
+  setBuildInfo(native: boolean): void {
+    this.buildInfo.set({ version, nodejs_version: process.version, native: native ? '1' : '0' }, 1);
+    this.nativeAvailable.set(native ? 1 : 0);
+  }
+
+  /** Snapshot of the registry in the store's model. */
+  async snapshot(): Promise<FamilySamples[]> {
+    const json = await this.registry.getMetricsAsJSON();
+    const out: FamilySamples[] = [];
+    for (const m of json) {
+      const type = String(m.type) as MetricType;
+      const values = m.values as Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>;
+      if (type === 'histogram' || type === 'summary') {
+        out.push({ name: m.name, help: m.help, type, samples: groupDist(m.name, type, values) });
+      } else {
+        const name = type === 'counter' && !m.name.endsWith('_total') ? m.name + '_total' : m.name;
+        out.push({ name, help: m.help, type: type === 'counter' || type === 'gauge' ? type : 'untyped', samples: values.map((v) => ({ labels: strLabels(v.labels), value: v.value })) });
+      }
+    }
+    return out;
+  }
+
+  /** A collector that copies the registry into the store (owner `outrider`). */
+  collector(): Collector {
+    return { name: 'outrider', defaultEnabled: true, internal: true, collect: () => this.snapshot() };
+  }
+}
+
+function strLabels(l: Record<string, string | number>): Labels {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(l)) out[k] = String(v);
+  return out;
+}
+
+function groupDist(name: string, type: 'histogram' | 'summary', values: Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>): Sample[] {
+  const groups = new Map<string, { labels: Labels; count: number; sum: number; points: Array<[number, number]> }>();
+  for (const v of values) {
+    const labels: Record<string, string> = {};
+    let point: number | undefined;
+    for (const [k, lv] of Object.entries(v.labels)) {
+      if ((type === 'histogram' && k === 'le') || (type === 'summary' && k === 'quantile')) point = lv === '+Inf' ? Infinity : Number(lv);
+      else labels[k] = String(lv);
+    }
+    const key = JSON.stringify(Object.entries(labels).sort());
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { labels, count: 0, sum: 0, points: [] }));
+    const metric = v.metricName ?? name;
+    if (metric === `${name}_sum`) g.sum = v.value;
+    else if (metric === `${name}_count`) g.count = v.value;
+    else if (point !== undefined) g.points.push([point, v.value]);
+  }
+  return [...groups.values()].map((g) => ({
+    labels: g.labels,
+    dist: type === 'histogram' ? { count: g.count, sum: g.sum, buckets: g.points.sort((a, b) => a[0] - b[0]) } : { count: g.count, sum: g.sum, quantiles: g.points.sort((a, b) => a[0] - b[0]) },
+  }));
+}

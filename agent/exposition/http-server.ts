@@ -1,0 +1,198 @@
+/**
+ * A small HTTP server on node's own `http` module, shared by the agent endpoint, the aggregator and the injector.
+ * Routes are exact paths; an unknown path is 404 and a known path with another method is 405 with `Allow`.
+ * Limits: request timeout, header timeout, a connection cap. Stop refuses new connections, lets requests in
+ * flight finish within a grace period, then closes what is left.
+ */
+import http, { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { parseHostPort } from '../config/coerce';
+import { OutriderError } from '../core/errors';
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
+
+export interface HttpServerOptions {
+  name: string;
+  listen: string;
+  log: Logger;
+  requestTimeoutMs?: number;
+  maxConnections?: number;
+  /** TLS material: an https server is created when present. */
+  tls?: { key: Buffer | string; cert: Buffer | string };
+  /** Called for every finished request (telemetry). */
+  onRequest?: (path: string, method: string, status: number) => void;
+}
+
+export class HttpServer {
+  readonly name: string;
+  readonly #opts: HttpServerOptions;
+  readonly #routes = new Map<string, Map<string, Handler>>();
+  readonly #server: http.Server | https.Server;
+  readonly #sockets = new Set<Socket>();
+  #inflight = 0;
+  #listening = false;
+  #stopping: Promise<void> | undefined;
+
+  constructor(opts: HttpServerOptions) {
+    this.name = opts.name;
+    this.#opts = opts;
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.#handle(req, res);
+    this.#server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : http.createServer(handler);
+    this.#server.requestTimeout = opts.requestTimeoutMs ?? 30_000;
+    this.#server.headersTimeout = Math.min(this.#server.requestTimeout, 15_000);
+    this.#server.keepAliveTimeout = 5_000;
+    this.#server.maxHeadersCount = 100;
+    if (opts.maxConnections !== undefined) this.#server.maxConnections = opts.maxConnections;
+    this.#server.on('connection', (s: Socket) => {
+      this.#sockets.add(s);
+      s.on('close', () => this.#sockets.delete(s));
+    });
+    this.#server.on('clientError', (_err, socket: Socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  route(methods: string | string[], path: string, handler: Handler): this {
+    let byMethod = this.#routes.get(path);
+    if (!byMethod) this.#routes.set(path, (byMethod = new Map()));
+    for (const m of Array.isArray(methods) ? methods : [methods]) {
+      byMethod.set(m, handler);
+      if (m === 'GET' && !byMethod.has('HEAD')) byMethod.set('HEAD', handler);
+    }
+    return this;
+  }
+
+  /** Replaces the TLS certificate and key of an https server (certificate rotation). */
+  setSecureContext(tls: { key: Buffer | string; cert: Buffer | string }): void {
+    if (this.#server instanceof https.Server) this.#server.setSecureContext({ key: tls.key, cert: tls.cert });
+  }
+
+  address(): AddressInfo {
+    return this.#server.address() as AddressInfo;
+  }
+
+  /** Base URL of the bound server, e.g. http://127.0.0.1:9477. */
+  url(): string {
+    const a = this.address();
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    return `${this.#opts.tls ? 'https' : 'http'}://${host}:${a.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.#listening) return;
+    const hp = parseHostPort(this.#opts.listen);
+    if (!hp) throw new OutriderError('OUTRIDER_ERR_HTTP_LISTEN', `cannot listen on ${JSON.stringify(this.#opts.listen)}: expected HOST:PORT`);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        this.#server.off('listening', onListening);
+        const why =
+          err.code === 'EADDRINUSE'
+            ? 'the address is already in use'
+            : err.code === 'EACCES'
+              ? 'permission denied'
+              : err.code === 'EADDRNOTAVAIL'
+                ? 'the address is not available on this host'
+                : err.message;
+        reject(new OutriderError('OUTRIDER_ERR_HTTP_LISTEN', `cannot listen on ${this.#opts.listen}: ${why}`, { errno: err.code }));
+      };
+      const onListening = () => {
+        this.#server.off('error', onError);
+        resolve();
+      };
+      this.#server.once('error', onError);
+      this.#server.once('listening', onListening);
+      this.#server.listen({ host: hp.host, port: hp.port, exclusive: true });
+    });
+    this.#listening = true;
+    this.#server.on('error', (err) => this.#opts.log.error({ err: err.message, server: this.name }, 'HTTP server error.'));
+  }
+
+  /** Stops accepting, lets requests in flight finish for up to `graceMs`, then closes the rest. */
+  stop(graceMs = 3000): Promise<void> {
+    if (!this.#listening) return Promise.resolve();
+    if (this.#stopping) return this.#stopping;
+    this.#stopping = new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeIdleConnections();
+      const t = setTimeout(() => {
+        for (const s of this.#sockets) s.destroy();
+      }, graceMs);
+      t.unref();
+      const poll = setInterval(() => {
+        if (this.#inflight === 0) {
+          this.#server.closeIdleConnections();
+          if (this.#sockets.size === 0) clearInterval(poll);
+        }
+      }, 20);
+      poll.unref();
+    });
+    return this.#stopping;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.#inflight++;
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      url = new URL('http://localhost/');
+    }
+    res.on('finish', () => this.#opts.onRequest?.(this.#routes.has(url.pathname) ? url.pathname : 'other', req.method ?? '', res.statusCode));
+    try {
+      if (this.#stopping) res.setHeader('Connection', 'close');
+      const byMethod = this.#routes.get(url.pathname);
+      if (!byMethod) return sendText(res, 404, 'Not Found\n');
+      const h = byMethod.get(req.method ?? '');
+      if (!h) {
+        res.setHeader('Allow', [...byMethod.keys()].join(', '));
+        return sendText(res, 405, 'Method Not Allowed\n');
+      }
+      await h(req, res, url);
+    } catch (err) {
+      this.#opts.log.error({ err: err instanceof Error ? err.message : String(err), path: url.pathname }, 'Request handler failed.');
+      if (!res.headersSent) sendText(res, 500, 'Internal Server Error\n');
+      else res.destroy();
+    } finally {
+      this.#inflight--;
+    }
+  }
+}
+
+export function sendText(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value, null, 2) + '\n';
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
+}
+
+/** Reads a request body up to `maxBytes`; past it, rejects with OUTRIDER_ERR_HTTP_BODY_TOO_LARGE. */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      reject(new OutriderError('OUTRIDER_ERR_HTTP_BODY_TOO_LARGE', `request body of ${declared} bytes exceeds the ${maxBytes}-byte limit`));
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) {
+        req.destroy();
+        reject(new OutriderError('OUTRIDER_ERR_HTTP_BODY_TOO_LARGE', `request body exceeds the ${maxBytes}-byte limit`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
