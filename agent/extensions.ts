@@ -2,3 +2,5 @@
 import type { Extension } from './core/context';
 
 export const extensions: Extension[] = [];
+extensions.push((ctx) => import('./report/index.js').then((m) => m.reportExtension(ctx)));
+extensions.push((ctx) => import('./collectors/push/index.js').then((m) => m.pushExtension(ctx)));

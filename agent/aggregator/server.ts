@@ -1,0 +1,272 @@
+/**
+ * `outrider aggregator`: receives agents' batches on POST /api/v1/ingest (docs/protocol.md), deduplicates them by
+ * (agent, epoch, sequence), merges them into its own store (served on /metrics with the same exposition code as the
+ * agent), keeps what it applied durable in its state directory, and forwards the merged series by remote write.
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { Health } from '../core/component';
+import { isOutriderError, OutriderError } from '../core/errors';
+import { Telemetry } from '../core/telemetry';
+import { version } from '../core/version';
+import { mountEndpoint } from '../exposition/endpoint';
+import { HttpServer, readBody, sendJson } from '../exposition/http-server';
+import { decompressSync } from '../report/codec';
+import { checkCrc, FRAME_HEADER_BYTES, FrameKind, parseHeader } from '../report/frame';
+import { decodePayload, PayloadError } from '../report/payload';
+import { RemoteWriteOutput } from '../report/remote-write/output';
+import { INGEST_PATH } from '../report/transport';
+import { Store } from '../store/store';
+import { Merger } from './merge';
+import { AgentState, SeriesState, StateStore } from './state';
+import { Tables } from './tables';
+
+export interface AggregatorOptions {
+  listen: string;
+  tokens: string[];
+  stateDir: string;
+  remoteWrite: string[];
+  forwardIntervalMs: number;
+  maxBodyBytes: number;
+  maxDecompressedBytes: number;
+  maxAgents: number;
+  maxSeries: number;
+  snapshotIntervalMs: number;
+  commitIntervalMs: number;
+  log: Logger;
+  runtimeMetrics?: boolean;
+}
+
+const isLoopback = (host: string) => host === '127.0.0.1' || host === '::1' || host === 'localhost' || host.startsWith('127.');
+
+export class Aggregator {
+  readonly store: Store;
+  readonly health = new Health();
+  readonly telemetry: Telemetry;
+  readonly state: StateStore;
+  readonly merger: Merger;
+  readonly #tables: Tables;
+  readonly #opts: AggregatorOptions;
+  readonly #server: HttpServer;
+  readonly #tokens: Buffer[];
+  readonly #forward: RemoteWriteOutput | undefined;
+  #timers: NodeJS.Timeout[] = [];
+  #started = false;
+  #stopped = false;
+  readonly #m;
+
+  constructor(opts: AggregatorOptions) {
+    this.#opts = opts;
+    const host = opts.listen.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    if (opts.tokens.length === 0 && !isLoopback(host)) {
+      throw new OutriderError('OUTRIDER_ERR_AGG_NO_TOKENS', `refusing to listen on ${opts.listen} without tokens: set --tokens-file (or aggregator.tokens), or listen on loopback`);
+    }
+    this.#tokens = opts.tokens.map((t) => createHash('sha256').update(t).digest());
+    this.store = new Store({ staleAfterMs: 365 * 24 * 3600_000, maxSeries: opts.maxSeries });
+    this.telemetry = new Telemetry({ runtimeMetrics: opts.runtimeMetrics ?? true });
+    this.telemetry.setBuildInfo(false);
+    this.state = new StateStore(opts.stateDir, opts.commitIntervalMs);
+    this.merger = new Merger(this.store);
+    this.#tables = new Tables(opts.maxSeries);
+    const t = this.telemetry;
+    this.#m = {
+      requests: t.counter('outrider_aggregator_requests_total', 'Ingest requests, by result (applied, duplicate, definitions, unknown_series, unauthorized, malformed, too_large, refused).', ['result']),
+      samples: t.counter('outrider_aggregator_samples_total', 'Samples applied from agents.'),
+      skipped: t.counter('outrider_aggregator_stale_samples_total', 'Samples skipped because a newer value of the series was already applied.'),
+      agents: t.gauge('outrider_aggregator_agents', 'Agents known to the aggregator.'),
+    };
+    this.#server = new HttpServer({ name: 'aggregator', listen: opts.listen, log: opts.log, requestTimeoutMs: 60_000, maxConnections: 20_000 });
+    mountEndpoint(this.#server, { store: this.store, health: this.health, status: () => ({ version, role: 'aggregator', agents: this.state.agents.size }) });
+    this.#server.route('POST', INGEST_PATH, (req, res) => this.#ingest(req, res));
+    this.#server.route('GET', '/api/v1/agents', (req, res) => {
+      if (!this.#authorized(req)) return this.#refuse(res, 401, 'unauthorized', 'OUTRIDER_ERR_AGG_UNAUTHORIZED', 'a valid bearer token is required');
+      sendJson(res, 200, { agents: this.agents() });
+    });
+    if (opts.remoteWrite.length > 0) {
+      this.#forward = new RemoteWriteOutput(this.store, {
+        name: 'forward',
+        urls: opts.remoteWrite,
+        intervalMs: opts.forwardIntervalMs,
+        log: opts.log,
+        telemetry: this.telemetry,
+        health: this.health,
+        filter: (s) => s.owner !== 'outrider',
+      });
+    }
+  }
+
+  url(): string {
+    return this.#server.url();
+  }
+
+  agents(): Array<Record<string, unknown>> {
+    const now = Date.now();
+    return [...this.state.agents.values()].map((a: AgentState) => ({
+      agent_id: a.id,
+      version: a.version,
+      epoch: a.epoch,
+      last_seen: new Date(a.lastSeenMs).toISOString(),
+      lag_seconds: Math.max(0, (a.lastSeenMs - a.lastSentMs) / 1000),
+      seconds_since_seen: (now - a.lastSeenMs) / 1000,
+      spool_backlog_bytes: a.backlogBytes,
+      spool_backlog_batches: a.backlogBatches,
+      dropped_batches: a.droppedBatches,
+      applied_batches: a.appliedBatches,
+    }));
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    this.state.onFatal = (err) => {
+      this.#opts.log.fatal({ err: err.message, dir: this.#opts.stateDir }, 'Cannot make the aggregator state durable; exiting so nothing is acknowledged that was not kept.');
+      process.exit(1);
+    };
+    try {
+      this.state.open();
+    } catch (err) {
+      throw new OutriderError('OUTRIDER_ERR_AGG_STATE', `cannot use state directory ${this.#opts.stateDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    this.merger.rebuild(this.state.series.values());
+    await this.#server.start();
+    this.health.report('aggregator', 'running', { ready: true, detail: `listening on ${this.#server.url()}`, info: { agents: this.state.agents.size } });
+    await this.#forward?.start();
+    const snap = setInterval(() => {
+      try {
+        this.state.snapshot();
+      } catch (err) {
+        this.#opts.log.error({ err: (err as Error).message }, 'Writing the state snapshot failed; the log keeps growing.');
+      }
+    }, this.#opts.snapshotIntervalMs);
+    const tele = setInterval(() => void this.#copyTelemetry(), 1000);
+    snap.unref();
+    tele.unref();
+    this.#timers.push(snap, tele);
+    await this.#copyTelemetry();
+    if (this.#tokens.length === 0) this.#opts.log.warn({ listen: this.#opts.listen }, 'No tokens configured: the aggregator serves loopback only and accepts any local client.');
+    this.#opts.log.info({ url: this.#server.url(), state_dir: this.#opts.stateDir, agents: this.state.agents.size, series: this.state.series.size, remote_write: this.#opts.remoteWrite.length, version }, 'Outrider aggregator is ready.');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started || this.#stopped) return;
+    this.#stopped = true;
+    for (const t of this.#timers) clearInterval(t);
+    await this.#server.stop();
+    await this.#forward?.stop();
+    await this.state.close();
+  }
+
+  async #copyTelemetry(): Promise<void> {
+    this.#m.agents.set(this.state.agents.size);
+    this.store.replaceOwned('outrider', await this.telemetry.snapshot());
+  }
+
+  #authorized(req: IncomingMessage): boolean {
+    if (this.#tokens.length === 0) return true;
+    const h = req.headers.authorization;
+    if (!h || !h.startsWith('Bearer ')) return false;
+    // Hash first so every comparison has the same length; timingSafeEqual over each token.
+    const got = createHash('sha256').update(h.slice(7).trim()).digest();
+    let ok = false;
+    for (const t of this.#tokens) ok = timingSafeEqual(got, t) || ok;
+    return ok;
+  }
+
+  #refuse(res: ServerResponse, status: number, result: string, code: string, message: string, extra: Record<string, unknown> = {}): void {
+    this.#m.requests.inc({ result });
+    if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    sendJson(res, status, { status: 'error', code, message, ...extra });
+  }
+
+  async #ingest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.#authorized(req)) return this.#refuse(res, 401, 'unauthorized', 'OUTRIDER_ERR_AGG_UNAUTHORIZED', 'a valid bearer token is required');
+    let body: Buffer;
+    try {
+      body = await readBody(req, this.#opts.maxBodyBytes);
+    } catch (err) {
+      if (isOutriderError(err, 'OUTRIDER_ERR_HTTP_BODY_TOO_LARGE')) return this.#refuse(res, 413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', err.message);
+      throw err;
+    }
+    const h = parseHeader(body);
+    if (!h.ok) return this.#refuse(res, 400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_FRAME', `bad frame header (${h.reason === 'short' ? 'body shorter than a header' : h.reason})`);
+    const hdr = h.header;
+    if (body.length !== FRAME_HEADER_BYTES + hdr.length) return this.#refuse(res, 400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_FRAME', `body is ${body.length} bytes, the frame says ${FRAME_HEADER_BYTES + hdr.length}`);
+    if (!checkCrc(body, 0, hdr)) return this.#refuse(res, 400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_CHECKSUM', 'frame checksum mismatch');
+    let payload;
+    try {
+      payload = decodePayload(decompressSync(hdr.codec, body.subarray(FRAME_HEADER_BYTES), this.#opts.maxDecompressedBytes));
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return this.#refuse(res, 413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', `payload decompresses past ${this.#opts.maxDecompressedBytes} bytes`);
+      const msg = err instanceof PayloadError ? err.message : `payload cannot be decompressed (${(err as Error).message})`;
+      return this.#refuse(res, 400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_PAYLOAD', msg);
+    }
+    const agent = payload.agentId;
+    if (!this.state.agents.has(agent) && this.state.agents.size >= this.#opts.maxAgents) {
+      res.setHeader('Retry-After', '60');
+      return this.#refuse(res, 429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_AGENTS', `the aggregator tracks ${this.#opts.maxAgents} agents already`);
+    }
+    if (!this.#tables.define(agent, hdr.epoch, payload.families, payload.series)) {
+      res.setHeader('Retry-After', '60');
+      return this.#refuse(res, 429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_SERIES', 'the aggregator holds too many series definitions');
+    }
+    if (hdr.kind === FrameKind.defs) {
+      this.#m.requests.inc({ result: 'definitions' });
+      return sendJson(res, 200, { status: 'ok' });
+    }
+    if (this.state.isApplied(agent, hdr.epoch, hdr.seq)) {
+      // Acknowledge only once the original application is durable.
+      await this.state.commit();
+      this.#m.requests.inc({ result: 'duplicate' });
+      return sendJson(res, 200, { status: 'duplicate' });
+    }
+    const missing: number[] = [];
+    const sc = payload.scalars;
+    for (let i = 0; i < sc.length; i += 2) if (!this.#tables.resolve(agent, hdr.epoch, sc[i]!)) missing.push(sc[i]!);
+    for (const d of payload.dists) if (!this.#tables.resolve(agent, hdr.epoch, d.sid)) missing.push(d.sid);
+    if (missing.length > 0) {
+      return this.#refuse(res, 409, 'unknown_series', 'OUTRIDER_ERR_AGG_UNKNOWN_SERIES', 'series definitions are unknown (the aggregator restarted); send them again', { missing: missing.slice(0, 100_000) });
+    }
+    const prevAgent = this.state.agents.get(agent);
+    if (prevAgent && hdr.epoch < prevAgent.epoch) {
+      await this.state.commit();
+      this.#m.requests.inc({ result: 'duplicate' });
+      return sendJson(res, 200, { status: 'duplicate' });
+    }
+    const a: AgentState = prevAgent ?? { id: agent, epoch: hdr.epoch, high: 0, recent: [], lastSeenMs: 0, lastSentMs: 0, version: '', backlogBytes: 0, backlogBatches: 0, droppedBatches: 0, appliedBatches: 0 };
+    a.lastSeenMs = Date.now();
+    a.lastSentMs = payload.sentMs;
+    a.version = String(payload.meta.version ?? '');
+    a.backlogBytes = Number(payload.meta.backlog_bytes ?? 0);
+    a.backlogBatches = Number(payload.meta.backlog_batches ?? 0);
+    a.droppedBatches = Number(payload.meta.dropped_batches ?? 0);
+    const changed: Array<[string, SeriesState]> = [];
+    let skipped = 0;
+    for (let i = 0; i < sc.length; i += 2) {
+      const r = this.#tables.resolve(agent, hdr.epoch, sc[i]!)!;
+      const k = agent + '\u0000' + r.key;
+      const st = this.merger.applyScalar(this.state.series.get(k), agent, r, hdr.epoch, hdr.seq, sc[i + 1]!);
+      if (!st) skipped++;
+      else {
+        this.state.series.set(k, st);
+        changed.push([k, st]);
+      }
+    }
+    for (const d of payload.dists) {
+      const r = this.#tables.resolve(agent, hdr.epoch, d.sid)!;
+      const k = agent + '\u0000' + r.key;
+      const st = this.merger.applyDist(this.state.series.get(k), agent, r, hdr.epoch, hdr.seq, d);
+      if (!st) skipped++;
+      else {
+        this.state.series.set(k, st);
+        changed.push([k, st]);
+      }
+    }
+    this.state.record(a, hdr.seq, hdr.epoch, changed);
+    this.#m.samples.inc(changed.length);
+    if (skipped) this.#m.skipped.inc(skipped);
+    await this.state.commit();
+    this.#m.requests.inc({ result: 'applied' });
+    sendJson(res, 200, { status: 'applied' });
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * What the aggregator has applied, per agent and per series, kept durable so a restart neither loses totals nor
+ * applies a batch twice.
+ *
+ * Per agent: the epoch it is in, the highest sequence applied and the set of applied sequences in the last
+ * `WINDOW` below it (anything older counts as applied: the agent's window of requests in flight is far smaller).
+ * Per (agent, series): the epoch and sequence of the last value applied, that cumulative value (`last`) and the
+ * total it contributed across epochs and resets (`acc`). Fleet-wide counters are the sum of `acc` over agents.
+ *
+ * On disk (state_dir):
+ *   snapshot            msgpack {gen, agents, series}; replaced atomically (write snapshot.tmp, fsync, rename, fsync dir)
+ *   log-<gen>.log       entries appended after that snapshot: [u32 length][u32 CRC-32C][msgpack entry]; an entry is
+ *                       the new state of the agent and of every series one batch changed (replay = overwrite, so it
+ *                       is idempotent); a torn tail is ignored.
+ * A batch is acknowledged only after its entry is fdatasync'd (group commit: one sync for the batches of a tick).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Packr } from 'msgpackr';
+import { crc32c } from '../report/crc32c';
+import type { MetricType } from '../store/types';
+
+const packr = new Packr({ useRecords: false, structuredClone: false, moreTypes: false, bundleStrings: false, useFloat32: 0, mapsAsObjects: true });
+export const WINDOW = 4096;
+
+export interface DistState {
+  count: number;
+  sum: number;
+  /** Flat [le, cumulative count, ...]. */
+  buckets: number[] | null;
+}
+
+export interface SeriesState {
+  agent: string;
+  family: string;
+  type: MetricType;
+  help: string;
+  /** Flat sorted [name, value, ...]. */
+  labels: string[];
+  epoch: number;
+  seq: number;
+  last: number | DistState;
+  acc: number | DistState;
+  /** Quantiles as last reported (summaries; not mergeable). */
+  quantiles?: number[] | null;
+}
+
+export interface AgentState {
+  id: string;
+  epoch: number;
+  high: number;
+  recent: number[];
+  lastSeenMs: number;
+  lastSentMs: number;
+  version: string;
+  backlogBytes: number;
+  backlogBatches: number;
+  droppedBatches: number;
+  appliedBatches: number;
+}
+
+interface Entry {
+  agent: AgentState;
+  series: Array<[string, SeriesState]>;
+}
+
+export class StateStore {
+  readonly dir: string;
+  readonly agents = new Map<string, AgentState>();
+  readonly recentSets = new Map<string, Set<number>>();
+  readonly series = new Map<string, SeriesState>();
+  #gen = 0;
+  #logFd: number | undefined;
+  #logBytes = 0;
+  #pending: Buffer[] = [];
+  #waiters: Array<(err?: Error) => void> = [];
+  #committing: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #commitMs: number;
+  /** Called when state cannot be made durable: the process must not acknowledge anything more. */
+  onFatal: ((err: Error) => void) | undefined;
+  tornEntries = 0;
+
+  constructor(dir: string, commitMs: number) {
+    this.dir = dir;
+    this.#commitMs = commitMs;
+  }
+
+  /** Loads snapshot + logs; opens a fresh log. */
+  open(): void {
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const snap = path.join(this.dir, 'snapshot');
+    if (fs.existsSync(snap)) {
+      const s = packr.unpack(fs.readFileSync(snap)) as { gen: number; agents: AgentState[]; series: Array<[string, SeriesState]> };
+      this.#gen = s.gen;
+      for (const a of s.agents) this.#setAgent(a);
+      for (const [k, v] of s.series) this.series.set(k, v);
+    }
+    const logs = fs
+      .readdirSync(this.dir)
+      .filter((n) => /^log-\d+\.log$/.test(n))
+      .map((n) => ({ n, gen: Number(n.slice(4, -4)) }))
+      .sort((a, b) => a.gen - b.gen);
+    for (const { n, gen } of logs) {
+      if (gen <= this.#gen) {
+        fs.rmSync(path.join(this.dir, n), { force: true });
+        continue;
+      }
+      this.#replay(path.join(this.dir, n));
+    }
+    this.snapshot();
+  }
+
+  #replay(file: string): void {
+    const buf = fs.readFileSync(file);
+    let off = 0;
+    while (off + 8 <= buf.length) {
+      const len = buf.readUInt32LE(off);
+      const crc = buf.readUInt32LE(off + 4);
+      if (off + 8 + len > buf.length || crc32c(buf, off + 8, off + 8 + len) !== crc) {
+        this.tornEntries++;
+        break;
+      }
+      const e = packr.unpack(buf.subarray(off + 8, off + 8 + len)) as Entry;
+      this.#setAgent(e.agent);
+      for (const [k, v] of e.series) this.series.set(k, v);
+      off += 8 + len;
+    }
+  }
+
+  #setAgent(a: AgentState): void {
+    this.agents.set(a.id, a);
+    this.recentSets.set(a.id, new Set(a.recent));
+  }
+
+  /** Whether (epoch, seq) was already applied for this agent (or is older than anything it could still send). */
+  isApplied(agent: string, epoch: number, seq: number): boolean {
+    const a = this.agents.get(agent);
+    if (!a) return false;
+    if (epoch < a.epoch) return true;
+    if (epoch > a.epoch) return false;
+    if (seq <= a.high - WINDOW) return true;
+    return this.recentSets.get(agent)!.has(seq);
+  }
+
+  /** Marks a batch applied (in memory) and queues its log entry; `commit()` makes it durable. */
+  record(a: AgentState, seq: number, epoch: number, changed: Array<[string, SeriesState]>): void {
+    let set = this.recentSets.get(a.id);
+    if (!set || epoch !== a.epoch) {
+      set = new Set();
+      this.recentSets.set(a.id, set);
+      a.epoch = epoch;
+      a.high = 0;
+    }
+    set.add(seq);
+    if (seq > a.high) {
+      a.high = seq;
+      if (set.size > WINDOW) for (const s of set) if (s <= a.high - WINDOW) set.delete(s);
+    }
+    a.recent = [...set];
+    a.appliedBatches++;
+    this.agents.set(a.id, a);
+    const body = packr.pack({ agent: a, series: changed } satisfies Entry);
+    const head = Buffer.allocUnsafe(8);
+    head.writeUInt32LE(body.length, 0);
+    head.writeUInt32LE(crc32c(body), 4);
+    this.#pending.push(head, body);
+  }
+
+  /** Resolves once everything recorded so far is on disk. */
+  commit(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#waiters.push((err) => (err ? reject(err) : resolve()));
+      if (!this.#timer && !this.#committing) {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          void this.#flush();
+        }, this.#commitMs);
+      }
+    });
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#committing) return;
+    const bufs = this.#pending;
+    const waiters = this.#waiters;
+    this.#pending = [];
+    this.#waiters = [];
+    this.#committing = (async () => {
+      try {
+        if (bufs.length > 0) {
+          const data = Buffer.concat(bufs);
+          if (this.#logFd === undefined) this.#openLog();
+          await writeAll(this.#logFd!, data);
+          await new Promise<void>((res, rej) => fs.fdatasync(this.#logFd!, (e) => (e ? rej(e) : res())));
+          this.#logBytes += data.length;
+        }
+        for (const w of waiters) w();
+      } catch (err) {
+        for (const w of waiters) w(err as Error);
+        this.onFatal?.(err as Error);
+      }
+    })();
+    await this.#committing;
+    this.#committing = undefined;
+    if (this.#waiters.length > 0) void this.#flush();
+  }
+
+  get logBytes(): number {
+    return this.#logBytes;
+  }
+
+  /** Writes the whole state as a new snapshot and starts a new log (call when no commit is running). */
+  snapshot(): void {
+    if (this.#committing || this.#pending.length > 0) return;
+    const gen = this.#gen + 1;
+    const body = packr.pack({ gen, agents: [...this.agents.values()], series: [...this.series.entries()] });
+    const tmp = path.join(this.dir, 'snapshot.tmp');
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      fs.writeSync(fd, body);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, path.join(this.dir, 'snapshot'));
+    syncDir(this.dir);
+    this.#gen = gen;
+    if (this.#logFd !== undefined) fs.closeSync(this.#logFd);
+    this.#logFd = undefined;
+    this.#logBytes = 0;
+    // Every log up to this generation is folded into the snapshot.
+    for (const n of fs.readdirSync(this.dir)) if (/^log-\d+\.log$/.test(n) && Number(n.slice(4, -4)) <= gen) fs.rmSync(path.join(this.dir, n), { force: true });
+  }
+
+  #openLog(): void {
+    this.#logFd = fs.openSync(path.join(this.dir, `log-${this.#gen + 1}.log`), 'a', 0o600);
+    syncDir(this.dir);
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    while (this.#committing) await this.#committing;
+    await this.#flush();
+    try {
+      this.snapshot();
+    } catch {
+      /* the log holds everything; the next start replays it */
+    }
+    if (this.#logFd !== undefined) fs.closeSync(this.#logFd);
+    this.#logFd = undefined;
+  }
+}
+
+function writeAll(fd: number, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let off = 0;
+    const step = () =>
+      fs.write(fd, data, off, data.length - off, null, (err, n) => {
+        if (err) return reject(err);
+        off += n;
+        if (off < data.length) step();
+        else resolve();
+      });
+    step();
+  });
+}
+
+function syncDir(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    /* not supported everywhere */
+  }
+}

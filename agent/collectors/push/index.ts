@@ -1,0 +1,74 @@
+/**
+ * HTTP push listener (push.listen, off by default): POST /api/v1/push with Prometheus text lines. Counter samples are
+ * INCREMENTS added to the series (like StatsD counts; negative values refused); gauges are set. The body is bounded by
+ * push.max_body. With `?wait=durable` the answer comes once the reporter has put the pushed values in its spool on
+ * disk (synced), or 504 after 10 s, so a client knows what a crash can no longer lose.
+ */
+import type { Component } from '../../core/component';
+import type { AgentContext, Extension } from '../../core/context';
+import { isOutriderError } from '../../core/errors';
+import { HttpServer, readBody, sendJson } from '../../exposition/http-server';
+import { parsePush } from './parse';
+
+export class PushListener implements Component {
+  readonly name = 'push';
+  readonly #ctx: AgentContext;
+  readonly #server: HttpServer;
+
+  constructor(ctx: AgentContext) {
+    this.#ctx = ctx;
+    const maxBody = ctx.config.number('push.max_body');
+    const accepted = ctx.telemetry.counter('outrider_push_samples_total', 'Samples accepted by the push listener.');
+    const refused = ctx.telemetry.counter('outrider_push_refused_requests_total', 'Push requests refused, by reason (too_large, malformed).', ['reason']);
+    this.#server = new HttpServer({ name: 'push', listen: ctx.config.string('push.listen'), log: ctx.log, requestTimeoutMs: 30_000 });
+    this.#server.route('POST', '/api/v1/push', async (req, res, url) => {
+      let body: Buffer;
+      try {
+        body = await readBody(req, maxBody);
+      } catch (err) {
+        if (isOutriderError(err, 'OUTRIDER_ERR_HTTP_BODY_TOO_LARGE')) {
+          refused.inc({ reason: 'too_large' });
+          return sendJson(res, 413, { status: 'error', code: 'OUTRIDER_ERR_PUSH_TOO_LARGE', message: err.message });
+        }
+        throw err;
+      }
+      const { samples, errors } = parsePush(body.toString('utf8'));
+      const neg = samples.find((s) => s.type === 'counter' && !(s.value >= 0));
+      if (errors.length > 0 || neg) {
+        refused.inc({ reason: 'malformed' });
+        return sendJson(res, 400, { status: 'error', code: 'OUTRIDER_ERR_PUSH_MALFORMED', message: neg ? `counter increment ${neg.name} must be >= 0` : errors.slice(0, 10).join('; ') });
+      }
+      for (const s of samples) {
+        const desc = { name: s.name, help: 'Pushed through /api/v1/push.', type: s.type };
+        if (s.type === 'counter') ctx.store.add(desc, s.labels, s.value);
+        else ctx.store.set(desc, s.labels, s.value);
+      }
+      accepted.inc(samples.length);
+      const gen = ctx.store.generation;
+      if (url.searchParams.get('wait') === 'durable') {
+        const deadline = Date.now() + 10_000;
+        while ((Number(ctx.health.get('report')?.info?.durable_generation ?? -1)) < gen) {
+          if (Date.now() > deadline) return sendJson(res, 504, { status: 'error', code: 'OUTRIDER_ERR_PUSH_NOT_DURABLE', message: 'the values were not spooled within 10 s' });
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+      sendJson(res, 200, { status: 'ok', samples: samples.length });
+    });
+  }
+
+  url(): string {
+    return this.#server.url();
+  }
+
+  async start(): Promise<void> {
+    await this.#server.start();
+    this.#ctx.health.report(this.name, 'running', { ready: true, detail: `listening on ${this.#server.url()}` });
+    this.#ctx.log.info({ url: this.#server.url() + '/api/v1/push' }, 'Push listener is ready.');
+  }
+
+  async stop(): Promise<void> {
+    await this.#server.stop();
+  }
+}
+
+export const pushExtension: Extension = (ctx) => (ctx.config.string('push.listen') ? [new PushListener(ctx)] : []);

@@ -1,0 +1,166 @@
+/**
+ * Turns "what changed in the store since the last flush" into batch contents, and encodes them with interning: a
+ * family's name/type/help and a series' labels travel once per interning scope and a small integer id afterwards.
+ * The wire series id is the store's `series.id` (unique for the life of the process, i.e. the epoch). The scope is
+ * reset when the spool opens a new segment (so every segment carries the definitions its records use) and when the
+ * aggregator says it lost its table.
+ */
+import type { Series, Store } from '../store/store';
+import type { MetricType } from '../store/types';
+import type { BatchMeta, BatchPayload, DistValue, FamilyDef, SeriesDef } from './payload';
+
+export interface Item {
+  sid: number;
+  fid: number;
+  value: number;
+  dist: DistValue | undefined;
+}
+
+export interface BatchContent {
+  items: Item[];
+  /** Store generation the flush read. */
+  generation: number;
+  /** Rough encoded size, for the max-bytes bound. */
+  estBytes: number;
+}
+
+export interface BatcherOptions {
+  maxSamples: number;
+  maxBytes: number;
+  /** Hook for a mergeable sketch (StatsD timers' DDSketch); returns what to put on the wire, or undefined. */
+  encodeSketch?: (sketch: unknown) => unknown;
+}
+
+export class Batcher {
+  readonly #store: Store;
+  readonly #fids = new Map<string, number>();
+  readonly #famDefs = new Map<number, FamilyDef>();
+  readonly #seriesDefs = new Map<number, SeriesDef>();
+  readonly #knownFam = new Set<number>();
+  readonly #knownSeries = new Set<number>();
+  #lastGen = -1;
+  maxSamples: number;
+  maxBytes: number;
+  readonly #encodeSketch: ((sketch: unknown) => unknown) | undefined;
+
+  constructor(store: Store, opts: BatcherOptions) {
+    this.#store = store;
+    this.maxSamples = opts.maxSamples;
+    this.maxBytes = opts.maxBytes;
+    this.#encodeSketch = opts.encodeSketch;
+  }
+
+  /** Definitions remembered for this epoch (for resending after the aggregator lost them). */
+  get definedSeries(): number {
+    return this.#seriesDefs.size;
+  }
+
+  /**
+   * Takes what changed since the previous collect (everything when `full`), split into batches by max samples and
+   * max bytes. Values are copied, so later store writes do not change a formed batch.
+   */
+  collect(full: boolean): BatchContent[] {
+    const gen = this.#store.generation;
+    const since = full ? -1 : this.#lastGen;
+    const out: BatchContent[] = [];
+    let cur: BatchContent = { items: [], generation: gen, estBytes: 0 };
+    for (const fam of this.#store.families()) {
+      let fid: number | undefined;
+      for (const s of fam.series.values()) {
+        if (s.changedGen <= since) continue;
+        if (fid === undefined) fid = this.#family(fam.name, fam.type, fam.help);
+        const item = this.#item(s, fid);
+        const est = 12 + (this.#knownSeries.has(s.id) ? 0 : s.labelText.length + 8) + (item.dist ? 16 * ((item.dist.buckets?.length ?? 0) + (item.dist.quantiles?.length ?? 0) + 2) : 0);
+        if (cur.items.length > 0 && (cur.items.length >= this.maxSamples || cur.estBytes + est > this.maxBytes)) {
+          out.push(cur);
+          cur = { items: [], generation: gen, estBytes: 0 };
+        }
+        cur.items.push(item);
+        cur.estBytes += est;
+      }
+    }
+    if (cur.items.length > 0) out.push(cur);
+    this.#lastGen = gen;
+    return out;
+  }
+
+  /** Builds the payload of a batch; definitions not yet sent in this scope are included and then marked sent. */
+  payload(content: BatchContent, agentId: string, sentMs: number, meta: BatchMeta): BatchPayload {
+    const families: FamilyDef[] = [];
+    const series: SeriesDef[] = [];
+    const scalars: number[] = [];
+    const dists: DistValue[] = [];
+    for (const it of content.items) {
+      if (!this.#knownSeries.has(it.sid)) {
+        if (!this.#knownFam.has(it.fid)) {
+          families.push(this.#famDefs.get(it.fid)!);
+          this.#knownFam.add(it.fid);
+        }
+        series.push(this.#seriesDefs.get(it.sid)!);
+        this.#knownSeries.add(it.sid);
+      }
+      if (it.dist) dists.push(it.dist);
+      else scalars.push(it.sid, it.value);
+    }
+    return { agentId, sentMs, meta, families, series, scalars, dists };
+  }
+
+  /** Forgets what the aggregator is believed to know (new segment, or the aggregator lost its table). */
+  resetScope(): void {
+    this.#knownFam.clear();
+    this.#knownSeries.clear();
+  }
+
+  /** Definitions for the given series ids (those this epoch still remembers), with their families. */
+  definitions(sids: readonly number[]): { families: FamilyDef[]; series: SeriesDef[]; missing: number[] } {
+    const families = new Map<number, FamilyDef>();
+    const series: SeriesDef[] = [];
+    const missing: number[] = [];
+    for (const sid of sids) {
+      const d = this.#seriesDefs.get(sid);
+      if (!d) {
+        missing.push(sid);
+        continue;
+      }
+      series.push(d);
+      families.set(d.fid, this.#famDefs.get(d.fid)!);
+    }
+    return { families: [...families.values()], series, missing };
+  }
+
+  #family(name: string, type: MetricType, help: string): number {
+    let fid = this.#fids.get(name);
+    if (fid === undefined) {
+      fid = this.#fids.size + 1;
+      this.#fids.set(name, fid);
+    }
+    const prev = this.#famDefs.get(fid);
+    if (!prev || prev.type !== type || prev.help !== help) {
+      this.#famDefs.set(fid, { fid, name, type, help });
+      this.#knownFam.delete(fid);
+    }
+    return fid;
+  }
+
+  #item(s: Series, fid: number): Item {
+    if (!this.#seriesDefs.has(s.id)) {
+      const names = Object.keys(s.labels).sort();
+      const labels: string[] = [];
+      for (const n of names) labels.push(n, s.labels[n]!);
+      this.#seriesDefs.set(s.id, { sid: s.id, fid, labels });
+    }
+    let dist: DistValue | undefined;
+    if (s.dist) {
+      const d = s.dist;
+      dist = {
+        sid: s.id,
+        count: d.count,
+        sum: d.sum,
+        buckets: d.buckets ? d.buckets.flatMap(([le, c]) => [le, c]) : null,
+        quantiles: d.quantiles ? d.quantiles.flatMap(([q, v]) => [q, v]) : null,
+        sketch: d.sketch !== undefined && this.#encodeSketch ? (this.#encodeSketch(d.sketch) ?? null) : null,
+      };
+    }
+    return { sid: s.id, fid, value: s.value, dist };
+  }
+}

@@ -1,0 +1,64 @@
+/** The reporting extension: a Reporter when report.endpoints is set, a remote write output when report.remote_write is. */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Component } from '../core/component';
+import type { AgentContext, Extension } from '../core/context';
+import { OutriderError } from '../core/errors';
+import { codecNames } from './codec';
+import { RemoteWriteOutput } from './remote-write/output';
+import { Reporter } from './reporter';
+import type { FullPolicy } from './spool/spool';
+
+export function readToken(file: string, inline: string): string | undefined {
+  if (file) {
+    try {
+      const t = readFileSync(file, 'utf8').split('\n')[0]!.trim();
+      if (t) return t;
+    } catch (err) {
+      throw new OutriderError('OUTRIDER_ERR_REPORT_TOKEN_FILE', `cannot read report.token_file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  return inline || undefined;
+}
+
+export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
+  const c = ctx.config;
+  const out: Component[] = [];
+  const endpoints = c.list('report.endpoints');
+  if (endpoints.length > 0) {
+    const dir = c.string('spool.dir');
+    out.push(
+      new Reporter(ctx, {
+        agentId: c.string('report.agent_id') || hostname(),
+        endpoints,
+        token: readToken(c.string('report.token_file'), c.string('report.token')),
+        intervalMs: c.number('report.interval'),
+        fullRefreshMs: c.number('report.full_refresh_interval'),
+        maxBatchSamples: c.number('report.max_batch_samples'),
+        maxBatchBytes: c.number('report.max_batch_bytes'),
+        maxInFlight: c.number('report.max_in_flight'),
+        timeoutMs: c.number('report.timeout'),
+        targetLatencyMs: c.number('report.target_latency'),
+        backoffBaseMs: c.number('report.retry_initial_backoff'),
+        backoffMaxMs: c.number('report.retry_max_backoff'),
+        maxMemoryBytes: c.number('report.max_memory'),
+        codec: codecNames[c.string('report.compression')]!,
+        compressionLevel: c.number('report.compression_level'),
+        drainMs: c.number('report.drain_timeout'),
+        spool: dir
+          ? {
+              dir,
+              maxBytes: c.number('spool.max_size'),
+              segmentBytes: c.number('spool.segment_size'),
+              policy: c.string('spool.full_policy') as FullPolicy,
+              syncIntervalMs: c.number('spool.sync_interval'),
+              writeThrough: c.bool('spool.write_through'),
+            }
+          : undefined,
+      }),
+    );
+  }
+  const rw = c.list('report.remote_write');
+  if (rw.length > 0) out.push(new RemoteWriteOutput(ctx.store, { name: 'remote_write', urls: rw, intervalMs: c.number('report.remote_write_interval'), log: ctx.log, telemetry: ctx.telemetry, health: ctx.health }));
+  return out;
+};

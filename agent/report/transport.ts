@@ -1,0 +1,58 @@
+/**
+ * HTTP transport to the aggregator on undici: one keep-alive pool per endpoint, per-request timeouts, bearer token.
+ * It never throws: every outcome is a SendResult.
+ */
+import { Pool } from 'undici';
+import { classifyStatus, SendResult } from './send-result';
+
+export interface TransportOptions {
+  endpoint: string;
+  token: string | undefined;
+  agentId: string;
+  timeoutMs: number;
+  connections: number;
+}
+
+export const INGEST_PATH = '/api/v1/ingest';
+export const BATCH_CONTENT_TYPE = 'application/x-outrider-batch';
+
+export class Transport {
+  readonly endpoint: string;
+  readonly #pool: Pool;
+  readonly #headers: Record<string, string>;
+  readonly #path: string;
+  readonly #timeoutMs: number;
+
+  constructor(opts: TransportOptions) {
+    const u = new URL(opts.endpoint);
+    this.endpoint = opts.endpoint;
+    this.#path = (u.pathname.replace(/\/+$/, '') || '') + INGEST_PATH;
+    this.#pool = new Pool(u.origin, { connections: opts.connections, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: opts.timeoutMs });
+    this.#timeoutMs = opts.timeoutMs;
+    this.#headers = { 'content-type': BATCH_CONTENT_TYPE, 'x-outrider-agent': encodeURIComponent(opts.agentId) };
+    if (opts.token) this.#headers.authorization = `Bearer ${opts.token}`;
+  }
+
+  async send(body: Buffer): Promise<SendResult> {
+    try {
+      const res = await this.#pool.request({
+        path: this.#path,
+        method: 'POST',
+        headers: this.#headers,
+        body,
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
+      });
+      const text = await res.body.text();
+      const ra = res.headers['retry-after'];
+      return classifyStatus(res.statusCode, Array.isArray(ra) ? ra[0] : ra, text);
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      return { kind: 'retryable', reason: e.code ?? e.message ?? 'network error' };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close().catch(() => undefined);
+  }
+}
