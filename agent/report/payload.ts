@@ -76,7 +76,9 @@ export function encodePayload(p: BatchPayload): Buffer {
   return packr.pack([1, p.agentId, p.sentMs, p.meta, fams, series, p.scalars, dists]);
 }
 
-export class PayloadError extends Error {}
+export class PayloadError extends Error {
+  override name = 'PayloadError';
+}
 
 const isNum = (v: unknown): v is number => typeof v === 'number';
 const isStr = (v: unknown): v is string => typeof v === 'string';

@@ -1,0 +1,130 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { Codec, encodeFrame, FrameKind } from '../../../agent/report/frame';
+import { Spool, SpoolOptions } from '../../../agent/report/spool/spool';
+
+function tmp(t: { teardown(fn: () => void): void }): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-spool-'));
+  t.teardown(() => fs.rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+const frame = (seq: number, size = 100, epoch = 5) => encodeFrame(FrameKind.batch, Codec.none, epoch, seq, Buffer.alloc(size, seq & 0xff));
+const opts = (dir: string, o: Partial<SpoolOptions> = {}): SpoolOptions => ({ dir, segmentBytes: 1000, maxBytes: 100_000, policy: 'drop_oldest', writeThrough: false, maxRecordBytes: 1 << 20, ...o });
+const segs = (dir: string) => fs.readdirSync(dir).filter((n) => n.endsWith('.orsp')).sort();
+
+t.test('unacknowledged records survive a reopen, in order; acknowledged segments are deleted', async (t) => {
+  const dir = tmp(t);
+  const s = new Spool(opts(dir));
+  s.open();
+  const refs = [];
+  for (let i = 1; i <= 20; i++) {
+    const r = s.append(frame(i), 5, i);
+    t.ok(r.ok);
+    if (r.ok) refs.push(r.ref);
+  }
+  for (const f of segs(dir)) t.ok(fs.statSync(path.join(dir, f)).size <= 1000, `${f} within the segment limit`);
+  for (const r of refs.slice(0, 10)) s.ack(r);
+  s.close();
+  const s2 = new Spool(opts(dir));
+  const { records, maxEpoch } = s2.open();
+  t.equal(maxEpoch, 5);
+  t.ok(records.length >= 10 && records.length < 17, 'only records of segments not fully acknowledged remain (acknowledged ones beside them are replayed and deduplicated)');
+  t.same(records.slice(-10).map((r) => r.seq), [11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+  t.same(s2.read(records.at(-1)!), frame(20), 'the record is the frame, byte for byte');
+  for (const r of records) s2.ack(r);
+  s2.close();
+  t.ok(segs(dir).length <= 1, 'fully acknowledged segments are gone');
+});
+
+t.test('a torn tail is truncated and counted, never replayed', async (t) => {
+  const dir = tmp(t);
+  const s = new Spool(opts(dir, { segmentBytes: 100_000 }));
+  s.open();
+  for (let i = 1; i <= 3; i++) s.append(frame(i), 5, i);
+  s.close();
+  const f = path.join(dir, segs(dir)[0]!);
+  const full = fs.readFileSync(f);
+  fs.writeFileSync(f, full.subarray(0, full.length - 30)); // cut into record 3
+  const s2 = new Spool(opts(dir, { segmentBytes: 100_000 }));
+  const { records } = s2.open();
+  t.same(records.map((r) => r.seq), [1, 2]);
+  t.equal(s2.stats.tornRecords, 1);
+  t.equal(fs.statSync(f).size, 2 * frame(1).length, 'truncated to the last intact record');
+  s2.append(frame(4), 5, 4);
+  s2.close();
+  const s3 = new Spool(opts(dir, { segmentBytes: 100_000 }));
+  t.same(s3.open().records.map((r) => r.seq), [1, 2, 4]);
+  t.equal(s3.stats.tornRecords, 0);
+});
+
+t.test('a corrupt record in the middle is skipped and counted; the scan moves on', async (t) => {
+  const dir = tmp(t);
+  const s = new Spool(opts(dir, { segmentBytes: 100_000 }));
+  s.open();
+  for (let i = 1; i <= 5; i++) s.append(frame(i), 5, i);
+  s.close();
+  const f = path.join(dir, segs(dir)[0]!);
+  const buf = fs.readFileSync(f);
+  const len = frame(1).length;
+  buf[2 * len + 60] ^= 0xff; // payload byte of record 3
+  buf[3 * len + 9] = 0xff; // length field of record 4: absurd
+  fs.writeFileSync(f, buf);
+  const s2 = new Spool(opts(dir, { segmentBytes: 100_000 }));
+  const { records } = s2.open();
+  t.same(records.map((r) => r.seq), [1, 2, 5]);
+  t.equal(s2.stats.corruptRecords, 2);
+  t.equal(s2.stats.tornRecords, 0);
+});
+
+t.test('garbage-only segment: no loop, nothing replayed', async (t) => {
+  const dir = tmp(t);
+  fs.writeFileSync(path.join(dir, 'seg-0000000000000001.orsp'), Buffer.alloc(200_000, 0x4f));
+  const s = new Spool(opts(dir));
+  const { records } = s.open();
+  t.same(records, []);
+  t.equal(s.stats.tornRecords, 1);
+});
+
+t.test('full spool: drop_oldest deletes the oldest segment and counts its records; stop_accepting refuses', async (t) => {
+  const dir = tmp(t);
+  const len = frame(1).length;
+  const s = new Spool(opts(dir, { segmentBytes: len * 2, maxBytes: len * 6 }));
+  s.open();
+  for (let i = 1; i <= 6; i++) t.ok(s.append(frame(i), 5, i).ok);
+  const r = s.append(frame(7), 5, 7);
+  t.ok(r.ok);
+  t.equal(s.stats.droppedOldest, 2, 'the two records of the oldest segment');
+  t.ok(s.bytes <= len * 6);
+  s.close();
+
+  const dir2 = tmp(t);
+  const s2 = new Spool(opts(dir2, { segmentBytes: len * 2, maxBytes: len * 6, policy: 'stop_accepting' }));
+  s2.open();
+  for (let i = 1; i <= 6; i++) s2.append(frame(i), 5, i);
+  t.same(s2.append(frame(7), 5, 7), { ok: false, reason: 'full' });
+  t.equal(s2.stats.refusedFull, 1);
+  s2.close();
+});
+
+t.test('an unwritable directory is an error the caller sees, not a crash', async (t) => {
+  const dir = tmp(t);
+  const file = path.join(dir, 'not-a-dir');
+  fs.writeFileSync(file, 'x');
+  const s = new Spool(opts(path.join(file, 'spool')));
+  t.throws(() => s.open(), { code: 'ENOTDIR' });
+});
+
+t.test('quarantine keeps a copy and acknowledges', async (t) => {
+  const dir = tmp(t);
+  const s = new Spool(opts(dir));
+  s.open();
+  const r = s.append(frame(1), 5, 1);
+  if (!r.ok) return t.fail('append');
+  s.quarantine(r.ref, 'HTTP 400');
+  t.equal(s.backlog, 0);
+  t.ok(fs.existsSync(path.join(dir, 'quarantine', 'e5-s1.orsp')));
+  s.close();
+});
