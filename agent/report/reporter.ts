@@ -355,7 +355,6 @@ export class Reporter implements Component {
     const t0 = process.hrtime.bigint();
     const res: SendResult = await transport.send(body);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    this.#inflight--;
     this.#m.bytes.inc(body.length);
     this.#m.duration.observe(ms / 1000);
     switch (res.kind) {
@@ -367,6 +366,8 @@ export class Reporter implements Component {
         this.#finish(e);
         break;
       case 'definitions': {
+        // The aggregator answered: it is alive (this also ends a half-open probe).
+        this.#breaker.success();
         this.#m.defs.inc();
         e.defsTries++;
         const ok = e.defsTries <= 2 && (await this.#resendDefinitions(transport, e, res.missing));
@@ -393,6 +394,8 @@ export class Reporter implements Component {
         this.#quarantine(e, res.reason);
         break;
     }
+    // Only now (definitions resent included) is the request over: the epoch rule in #pump relies on it.
+    this.#inflight--;
     this.#report();
     this.#pump();
   }

@@ -38,7 +38,7 @@ defineKeys([
   },
   { key: 'report.remote_write_interval', type: 'duration', default: 15_000, min: 100, help: 'How often the agent writes its series to report.remote_write.' },
   { key: 'spool.dir', type: 'path', default: '/var/lib/outrider/spool', flagAliases: ['spool-dir'], help: 'Directory of the durable spool (batches not yet acknowledged); empty keeps them in memory only.', common: true },
-  { key: 'spool.max_size', type: 'size', default: 1024 * 1024 * 1024, min: 64 * 1024, help: 'Most bytes the spool may hold on disk.' },
+  { key: 'spool.max_size', type: 'size', default: 1024 * 1024 * 1024, min: 16 * 1024, help: 'Most bytes the spool may hold on disk.' },
   { key: 'spool.segment_size', type: 'size', default: 64 * 1024 * 1024, min: 16 * 1024, help: 'Size limit of one spool segment file.' },
   { key: 'spool.full_policy', type: 'enum', values: ['drop_oldest', 'stop_accepting'], default: 'drop_oldest', help: 'What a full spool does: delete the oldest segment, or refuse new batches (both counted).' },
   { key: 'spool.sync_interval', type: 'duration', default: 1000, min: 1, help: 'fdatasync period of the spool: at most this much of acknowledged-by-nobody data is lost on power loss.' },
