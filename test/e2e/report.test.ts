@@ -101,9 +101,9 @@ t.test('exactly-once totals through aggregator outages, agent kill -9 and aggreg
   ag = await agent(aggUrl, spool);
   for (let i = 0; i < 5; i++) await pusher.push(ag.push);
 
-  // kill -9 of the agent mid-flush with the aggregator up (sends in flight).
+  // kill -9 of the agent mid-flush with the aggregator up (sends in flight); it comes back in write-through mode.
   await ag.proc.kill9();
-  ag = await agent(aggUrl, spool);
+  ag = await agent(aggUrl, spool, ['--spool.write-through']);
   for (let i = 0; i < 5; i++) await pusher.push(ag.push);
 
   // The aggregator dies hard; what it acknowledged is on its disk, what it did not is replayed by the agent.

@@ -1,0 +1,108 @@
+/**
+ * The aggregator forwards by remote write 1.0 to real VictoriaMetrics and Prometheus (Debian packages
+ * `victoria-metrics` and `prometheus`), started here on free loopback ports with temporary data directories; the
+ * forwarded values must come back from their query APIs. Skipped when a binary is missing, except in CI (CI=true),
+ * where a missing binary is a failure.
+ */
+import { spawn, ChildProcess, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { eventually, freePort, Proc, start } from './procs';
+
+const have = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
+const ci = process.env.CI === 'true';
+
+function tmp(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-rw-'));
+  t.teardown(() => fs.rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+const children: ChildProcess[] = [];
+const procs: Proc[] = [];
+t.teardown(async () => {
+  for (const p of procs) await p.kill9();
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+async function startVm(): Promise<string> {
+  const port = await freePort();
+  const c = spawn('victoria-metrics', [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${tmp()}`, '-search.latencyOffset=0s', '-search.disableCache', '-retentionPeriod=1'], { stdio: 'ignore' });
+  children.push(c);
+  const url = `http://127.0.0.1:${port}`;
+  await eventually(async () => (await fetch(url + '/health').catch(() => undefined))?.ok, 20_000);
+  return url;
+}
+
+async function startPrometheus(): Promise<string> {
+  const port = await freePort();
+  const dir = tmp();
+  fs.writeFileSync(path.join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1m\n');
+  const c = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver'], { stdio: 'ignore' });
+  children.push(c);
+  const url = `http://127.0.0.1:${port}`;
+  await eventually(async () => (await fetch(url + '/-/ready').catch(() => undefined))?.ok, 30_000);
+  return url;
+}
+
+async function query(base: string, q: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  try {
+    const res = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(q)}`);
+    const j = (await res.json()) as { data?: { result?: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+    for (const r of j.data?.result ?? []) out.set(r.metric.k ?? r.metric.instance ?? '', Number(r.value[1]));
+  } catch {
+    /* not up yet */
+  }
+  return out;
+}
+
+const missing = ['victoria-metrics', 'prometheus'].filter((b) => !have(b));
+if (missing.length > 0 && ci) t.fail(`missing ${missing.join(', ')} in CI: apt-get install -y victoria-metrics prometheus`);
+const skip = missing.length > 0 && !ci ? `needs ${missing.join(' and ')} (apt-get install -y victoria-metrics prometheus)` : false;
+
+t.test('aggregator → remote write → VictoriaMetrics and Prometheus', { skip }, async (t) => {
+  const [vm, prom] = await Promise.all([startVm(), startPrometheus()]);
+  const aggPort = await freePort();
+  const agg = start([
+    'aggregator',
+    '--listen', `127.0.0.1:${aggPort}`,
+    '--state-dir', tmp(),
+    '--remote-write', `${vm}/api/v1/write`,
+    '--remote-write', `${prom}/api/v1/write`,
+    '--aggregator.forward-interval', '200ms',
+  ]);
+  procs.push(agg);
+  await agg.waitFor(/aggregator is ready/);
+  const ag = start(['agent', '--listen', '127.0.0.1:0', '--report-to', `http://127.0.0.1:${aggPort}`, '--spool-dir', tmp(), '--agent-id', 'rw-agent', '--report.interval', '50ms', '--push.listen', '127.0.0.1:0']);
+  procs.push(ag);
+  const push = String((await ag.waitFor(/Push listener is ready/)).url);
+  const body = '# TYPE rw_jobs_total counter\nrw_jobs_total{k="a"} 7\nrw_jobs_total{k="b"} 11\n# TYPE rw_temp gauge\nrw_temp 21.5\n';
+  t.equal((await fetch(push + '?wait=durable', { method: 'POST', body })).status, 200);
+  t.equal((await fetch(push + '?wait=durable', { method: 'POST', body: '# TYPE rw_jobs_total counter\nrw_jobs_total{k="a"} 3\n' })).status, 200);
+  const want = new Map([['a', 10], ['b', 11]]);
+  for (const [name, base] of [['VictoriaMetrics', vm], ['Prometheus', prom]] as const) {
+    const got = await eventually(async () => {
+      const m = await query(base, 'rw_jobs_total');
+      return m.get('a') === 10 && m.get('b') === 11 ? m : undefined;
+    }, 30_000, 250);
+    t.same(got ? Object.fromEntries(got) : Object.fromEntries(await query(base, 'rw_jobs_total')), Object.fromEntries(want), `${name} has the fleet counter totals`);
+    const temp = await eventually(async () => (await query(base, 'rw_temp')).get('rw-agent') === 21.5, 30_000, 250);
+    t.ok(temp, `${name} has the per-agent gauge with its instance label`);
+  }
+  await ag.stop();
+  await agg.stop();
+});
+
+t.test('agent → remote write directly (no aggregator) → VictoriaMetrics', { skip }, async (t) => {
+  const vm = await startVm();
+  const ag = start(['agent', '--listen', '127.0.0.1:0', '--report.remote-write', `${vm}/api/v1/write`, '--report.remote-write-interval', '200ms', '--push.listen', '127.0.0.1:0']);
+  procs.push(ag);
+  const push = String((await ag.waitFor(/Push listener is ready/)).url);
+  t.equal((await fetch(push, { method: 'POST', body: '# TYPE direct_total counter\ndirect_total{k="z"} 4\n' })).status, 200);
+  const got = await eventually(async () => (await query(vm, 'direct_total')).get('z') === 4, 30_000, 250);
+  t.ok(got, 'VictoriaMetrics has the value the agent wrote');
+  await ag.stop();
+});
