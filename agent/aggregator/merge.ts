@@ -1,22 +1,43 @@
 /**
- * Applies one agent batch to the aggregator's state and its merged store.
+ * Applies agent values to the aggregator's state and keeps its merged store up to date.
  *
  * Counters and histogram buckets: the agent sends cumulative values; per (agent, series) the delta since the last
  * applied value is added to the fleet total (a value below the last one is a reset: the new value is the delta,
  * as Prometheus' increase() reads it). A value older than the last applied one (lower epoch, or same epoch and lower
  * sequence: requests overtook each other) is skipped, since the newer cumulative value already contains it.
  * Fleet-wide counters carry no agent label. Gauges, untyped and summaries (quantiles do not merge) are kept per
- * agent under an `instance` label. Sketches: a hook (`mergeSketch`) for the DDSketch timers will carry.
+ * agent under an `instance` label. Sketches: the payload carries them; merging lands with the DDSketch timers.
+ *
+ * Store writes are coalesced: changed fleet totals and per-agent series are marked dirty and written to the store
+ * by `flushStore()` (on a short timer), so 1,000 agents bumping one counter cost one store write, not 1,000.
  */
 import type { DistValue, FamilyDef } from '../report/payload';
 import type { Store } from '../store/store';
 import type { Labels, MetricType } from '../store/types';
 import type { DistState, SeriesState } from './state';
 
+/** A series definition resolved for one agent, with what the hot path needs precomputed. */
 export interface ResolvedSeries {
+  /** family NUL label key: identity of the merged series. */
   key: string;
   family: FamilyDef;
   labels: string[];
+  /** Cached state of this agent's series (filled on first use). */
+  state?: SeriesState | undefined;
+  fleet?: FleetEntry | undefined;
+}
+
+interface FleetEntry {
+  name: string;
+  help: string;
+  type: MetricType;
+  labels: Labels;
+  value: number | DistState;
+}
+
+interface AgentEntry {
+  st: SeriesState;
+  labels: Labels;
 }
 
 export function labelsObject(flat: readonly string[], extra?: readonly [string, string]): Labels {
@@ -26,7 +47,7 @@ export function labelsObject(flat: readonly string[], extra?: readonly [string, 
   return o;
 }
 
-const perAgent = (t: MetricType) => t === 'gauge' || t === 'untyped' || t === 'summary';
+export const perAgent = (t: MetricType) => t === 'gauge' || t === 'untyped' || t === 'summary';
 
 /** The label added to per-agent series: `instance`, or `outrider_agent` when the series already has `instance`. */
 export function agentLabel(flat: readonly string[], agent: string): [string, string] {
@@ -51,8 +72,10 @@ function distAdd(a: DistState | undefined, d: DistState): DistState {
 
 export class Merger {
   readonly store: Store;
-  /** Fleet totals of counters and histograms: family + label key → value. */
-  readonly #fleet = new Map<string, number | DistState>();
+  readonly #fleet = new Map<string, FleetEntry>();
+  readonly #dirtyFleet = new Set<FleetEntry>();
+  readonly #dirtyAgent = new Map<SeriesState, AgentEntry>();
+  readonly #agentLabels = new WeakMap<SeriesState, Labels>();
 
   constructor(store: Store) {
     this.store = store;
@@ -61,80 +84,97 @@ export class Merger {
   /** Rebuilds the merged store from persisted state (after a restart). */
   rebuild(series: Iterable<SeriesState>): void {
     for (const st of series) {
-      if (perAgent(st.type)) this.#writePerAgent(st);
-      else this.#addFleet(st, st.acc);
+      if (perAgent(st.type)) this.#markAgent(st);
+      else this.#addFleet(this.#fleetEntry(st.family, st.help, st.type, st.labels), st.acc);
     }
+    this.flushStore();
   }
 
   /**
-   * Applies one value; returns the new state to persist, or undefined when skipped as older than what was applied.
+   * Applies one value to `st` (a new state when `st` is undefined). Returns the state, or undefined when the value
+   * is older than what was applied.
    */
-  applyScalar(prev: SeriesState | undefined, agent: string, r: ResolvedSeries, epoch: number, seq: number, value: number): SeriesState | undefined {
-    if (prev && (epoch < prev.epoch || (epoch === prev.epoch && seq <= prev.seq))) return undefined;
+  applyScalar(st: SeriesState | undefined, agent: string, r: ResolvedSeries, epoch: number, seq: number, value: number, id: number): SeriesState | undefined {
+    if (st && (epoch < st.epoch || (epoch === st.epoch && seq <= st.seq))) return undefined;
     const type = r.family.type;
-    let acc: number | DistState = value;
+    if (!st) st = { id, agent, family: r.family.name, type, help: r.family.help, labels: r.labels, epoch, seq: 0, last: 0, acc: 0 };
     if (type === 'counter') {
-      const last = prev && typeof prev.last === 'number' ? prev.last : undefined;
+      const last = st.seq === 0 || typeof st.last !== 'number' ? undefined : st.last;
       const delta = last === undefined || value < last ? value : value - last;
-      acc = (prev && typeof prev.acc === 'number' ? prev.acc : 0) + delta;
-      if (Number.isFinite(delta)) this.#addFleetDelta(r, type, delta);
-    }
-    const st: SeriesState = { agent, family: r.family.name, type, help: r.family.help, labels: r.labels, epoch, seq, last: value, acc };
-    if (perAgent(type)) this.#writePerAgent(st);
+      if (Number.isFinite(delta)) {
+        st.acc = (typeof st.acc === 'number' ? st.acc : 0) + delta;
+        this.#addFleet(r.fleet ?? (r.fleet = this.#fleetEntry(r.family.name, r.family.help, type, r.labels)), delta);
+      }
+    } else st.acc = value;
+    st.epoch = epoch;
+    st.seq = seq;
+    st.last = value;
+    if (perAgent(type)) this.#markAgent(st);
     return st;
   }
 
-  applyDist(prev: SeriesState | undefined, agent: string, r: ResolvedSeries, epoch: number, seq: number, d: DistValue): SeriesState | undefined {
-    if (prev && (epoch < prev.epoch || (epoch === prev.epoch && seq <= prev.seq))) return undefined;
+  applyDist(st: SeriesState | undefined, agent: string, r: ResolvedSeries, epoch: number, seq: number, d: DistValue, id: number): SeriesState | undefined {
+    if (st && (epoch < st.epoch || (epoch === st.epoch && seq <= st.seq))) return undefined;
     const type = r.family.type;
     const v: DistState = { count: d.count, sum: d.sum, buckets: d.buckets };
-    let acc: number | DistState = v;
+    if (!st) st = { id, agent, family: r.family.name, type, help: r.family.help, labels: r.labels, epoch, seq: 0, last: v, acc: v };
     if (type === 'histogram') {
-      const last = prev && typeof prev.last === 'object' ? prev.last : undefined;
+      const last = st.seq === 0 || typeof st.last !== 'object' ? undefined : st.last;
       const delta = distDelta(v, last);
-      acc = distAdd(prev && typeof prev.acc === 'object' ? prev.acc : undefined, delta);
-      this.#addFleetDelta(r, type, delta);
-    }
-    const st: SeriesState = { agent, family: r.family.name, type, help: r.family.help, labels: r.labels, epoch, seq, last: v, acc, quantiles: d.quantiles };
-    if (perAgent(type)) this.#writePerAgent(st);
+      st.acc = distAdd(st.seq === 0 || typeof st.acc !== 'object' ? undefined : st.acc, delta);
+      this.#addFleet(r.fleet ?? (r.fleet = this.#fleetEntry(r.family.name, r.family.help, type, r.labels)), delta);
+    } else st.acc = v;
+    st.epoch = epoch;
+    st.seq = seq;
+    st.last = v;
+    st.quantiles = d.quantiles;
+    if (perAgent(type)) this.#markAgent(st);
     return st;
   }
 
-  #writePerAgent(st: SeriesState): void {
-    const desc = { name: st.family, help: st.help, type: st.type };
-    const labels = labelsObject(st.labels, agentLabel(st.labels, st.agent));
-    if (typeof st.last === 'number') this.store.set(desc, labels, st.last);
-    else {
-      const q = st.quantiles;
-      const quantiles: Array<[number, number]> = [];
-      if (q) for (let i = 0; i < q.length; i += 2) quantiles.push([q[i]!, q[i + 1]!]);
-      this.store.setDist(desc, labels, { count: st.last.count, sum: st.last.sum, ...(q ? { quantiles } : {}) });
+  /** Writes every changed merged series to the store. */
+  flushStore(): void {
+    for (const f of this.#dirtyFleet) {
+      const desc = { name: f.name, help: f.help, type: f.type };
+      if (typeof f.value === 'number') this.store.set(desc, f.labels, f.value);
+      else {
+        const v = f.value;
+        const buckets: Array<[number, number]> = [];
+        if (v.buckets) for (let i = 0; i < v.buckets.length; i += 2) buckets.push([v.buckets[i]!, v.buckets[i + 1]!]);
+        this.store.setDist(desc, f.labels, { count: v.count, sum: v.sum, buckets });
+      }
     }
-  }
-
-  #addFleet(st: SeriesState, acc: number | DistState): void {
-    this.#addFleetDelta({ key: '', family: { fid: 0, name: st.family, type: st.type, help: st.help }, labels: st.labels }, st.type, acc);
-  }
-
-  #addFleetDelta(r: ResolvedSeries, type: MetricType, delta: number | DistState): void {
-    const key = r.family.name + '\u0000' + r.labels.join('\u0000');
-    const desc = { name: r.family.name, help: r.family.help, type };
-    const labels = labelsObject(r.labels);
-    if (typeof delta === 'number') {
-      const v = ((this.#fleet.get(key) as number | undefined) ?? 0) + delta;
-      this.#fleet.set(key, v);
-      this.store.set(desc, labels, v);
-    } else {
-      const v = distAdd(this.#fleet.get(key) as DistState | undefined, delta);
-      this.#fleet.set(key, v);
-      const buckets: Array<[number, number]> = [];
-      if (v.buckets) for (let i = 0; i < v.buckets.length; i += 2) buckets.push([v.buckets[i]!, v.buckets[i + 1]!]);
-      this.store.setDist(desc, labels, { count: v.count, sum: v.sum, buckets });
+    this.#dirtyFleet.clear();
+    for (const { st, labels } of this.#dirtyAgent.values()) {
+      const desc = { name: st.family, help: st.help, type: st.type };
+      if (typeof st.last === 'number') this.store.set(desc, labels, st.last);
+      else {
+        const q = st.quantiles;
+        const quantiles: Array<[number, number]> = [];
+        if (q) for (let i = 0; i < q.length; i += 2) quantiles.push([q[i]!, q[i + 1]!]);
+        this.store.setDist(desc, labels, { count: st.last.count, sum: st.last.sum, ...(q ? { quantiles } : {}) });
+      }
     }
+    this.#dirtyAgent.clear();
   }
 
-  /** Fleet total of a counter (tests, API). */
-  fleetValue(family: string, labels: readonly string[]): number | DistState | undefined {
-    return this.#fleet.get(family + '\u0000' + labels.join('\u0000'));
+  #markAgent(st: SeriesState): void {
+    if (this.#dirtyAgent.has(st)) return;
+    let labels = this.#agentLabels.get(st);
+    if (!labels) this.#agentLabels.set(st, (labels = labelsObject(st.labels, agentLabel(st.labels, st.agent))));
+    this.#dirtyAgent.set(st, { st, labels });
+  }
+
+  #fleetEntry(name: string, help: string, type: MetricType, labels: readonly string[]): FleetEntry {
+    const key = name + '\u0000' + labels.join('\u0000');
+    let f = this.#fleet.get(key);
+    if (!f) this.#fleet.set(key, (f = { name, help, type, labels: labelsObject(labels), value: type === 'histogram' ? { count: 0, sum: 0, buckets: null } : 0 }));
+    return f;
+  }
+
+  #addFleet(f: FleetEntry, delta: number | DistState): void {
+    if (typeof delta === 'number') f.value = (typeof f.value === 'number' ? f.value : 0) + delta;
+    else f.value = distAdd(typeof f.value === 'object' && f.value.buckets ? f.value : undefined, delta);
+    this.#dirtyFleet.add(f);
   }
 }

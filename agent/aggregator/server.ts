@@ -14,11 +14,11 @@ import { mountEndpoint } from '../exposition/endpoint';
 import { HttpServer, readBody, sendJson } from '../exposition/http-server';
 import { decompressSync } from '../report/codec';
 import { checkCrc, FRAME_HEADER_BYTES, FrameKind, parseHeader } from '../report/frame';
-import { decodePayload, PayloadError } from '../report/payload';
+import { decodePayload, DistValue, PayloadError } from '../report/payload';
 import { RemoteWriteOutput } from '../report/remote-write/output';
 import { INGEST_PATH } from '../report/transport';
 import { Store } from '../store/store';
-import { Merger } from './merge';
+import { Merger, ResolvedSeries } from './merge';
 import { AgentState, SeriesState, StateStore } from './state';
 import { Tables } from './tables';
 
@@ -36,6 +36,8 @@ export interface AggregatorOptions {
   commitIntervalMs: number;
   log: Logger;
   runtimeMetrics?: boolean;
+  /** Coalescing window of merged-store writes (0: write at once). */
+  storeFlushMs?: number;
 }
 
 const isLoopback = (host: string) => host === '127.0.0.1' || host === '::1' || host === 'localhost' || host.startsWith('127.');
@@ -52,6 +54,7 @@ export class Aggregator {
   readonly #tokens: Buffer[];
   readonly #forward: RemoteWriteOutput | undefined;
   #timers: NodeJS.Timeout[] = [];
+  #storeTimer: NodeJS.Timeout | undefined;
   #started = false;
   #stopped = false;
   readonly #m;
@@ -153,8 +156,21 @@ export class Aggregator {
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
     await this.#server.stop();
+    clearTimeout(this.#storeTimer);
+    this.merger.flushStore();
     await this.#forward?.stop();
     await this.state.close();
+  }
+
+  #scheduleStoreFlush(): void {
+    const ms = this.#opts.storeFlushMs ?? 100;
+    if (ms <= 0) return this.merger.flushStore();
+    if (this.#storeTimer) return;
+    this.#storeTimer = setTimeout(() => {
+      this.#storeTimer = undefined;
+      this.merger.flushStore();
+    }, ms);
+    this.#storeTimer.unref();
   }
 
   async #copyTelemetry(): Promise<void> {
@@ -240,30 +256,31 @@ export class Aggregator {
     a.backlogBytes = Number(payload.meta.backlog_bytes ?? 0);
     a.backlogBatches = Number(payload.meta.backlog_batches ?? 0);
     a.droppedBatches = Number(payload.meta.dropped_batches ?? 0);
-    const changed: Array<[string, SeriesState]> = [];
+    const full: Array<[string, SeriesState]> = [];
+    const updated: SeriesState[] = [];
     let skipped = 0;
-    for (let i = 0; i < sc.length; i += 2) {
-      const r = this.#tables.resolve(agent, hdr.epoch, sc[i]!)!;
-      const k = agent + '\u0000' + r.key;
-      const st = this.merger.applyScalar(this.state.series.get(k), agent, r, hdr.epoch, hdr.seq, sc[i + 1]!);
-      if (!st) skipped++;
-      else {
-        this.state.series.set(k, st);
-        changed.push([k, st]);
+    const apply = (r: ResolvedSeries, value: number | DistValue) => {
+      let prev = r.state;
+      let k: string | undefined;
+      if (!prev) {
+        k = agent + '\u0000' + r.key;
+        prev = this.state.series.get(k);
       }
-    }
-    for (const d of payload.dists) {
-      const r = this.#tables.resolve(agent, hdr.epoch, d.sid)!;
-      const k = agent + '\u0000' + r.key;
-      const st = this.merger.applyDist(this.state.series.get(k), agent, r, hdr.epoch, hdr.seq, d);
-      if (!st) skipped++;
+      const id = prev ? prev.id : this.state.nextId();
+      const st = typeof value === 'number' ? this.merger.applyScalar(prev, agent, r, hdr.epoch, hdr.seq, value, id) : this.merger.applyDist(prev, agent, r, hdr.epoch, hdr.seq, value, id);
+      if (!st) return void skipped++;
+      r.state = st;
+      if (prev) updated.push(st);
       else {
-        this.state.series.set(k, st);
-        changed.push([k, st]);
+        this.state.add(k!, st);
+        full.push([k!, st]);
       }
-    }
-    this.state.record(a, hdr.seq, hdr.epoch, changed);
-    this.#m.samples.inc(changed.length);
+    };
+    for (let i = 0; i < sc.length; i += 2) apply(this.#tables.resolve(agent, hdr.epoch, sc[i]!)!, sc[i + 1]!);
+    for (const d of payload.dists) apply(this.#tables.resolve(agent, hdr.epoch, d.sid)!, d);
+    this.state.record(a, hdr.seq, hdr.epoch, full, updated);
+    this.#m.samples.inc(full.length + updated.length);
+    this.#scheduleStoreFlush();
     if (skipped) this.#m.skipped.inc(skipped);
     await this.state.commit();
     this.#m.requests.inc({ result: 'applied' });

@@ -31,6 +31,8 @@ export interface DistState {
 }
 
 export interface SeriesState {
+  /** Numeric id of this (agent, series) in the state files. */
+  id: number;
   agent: string;
   family: string;
   type: MetricType;
@@ -59,16 +61,22 @@ export interface AgentState {
   appliedBatches: number;
 }
 
+/** One applied batch: the agent's state, series new to the state in full, and the others as flat updates. */
 interface Entry {
   agent: AgentState;
-  series: Array<[string, SeriesState]>;
+  full: Array<[string, SeriesState]>;
+  /** Flat [id, epoch, seq, last, acc, quantiles, ...]. */
+  upd: unknown[];
 }
+const UPD = 6;
 
 export class StateStore {
   readonly dir: string;
   readonly agents = new Map<string, AgentState>();
   readonly recentSets = new Map<string, Set<number>>();
   readonly series = new Map<string, SeriesState>();
+  readonly #byId = new Map<number, SeriesState>();
+  #nextId = 1;
   #gen = 0;
   #logFd: number | undefined;
   #logBytes = 0;
@@ -94,7 +102,7 @@ export class StateStore {
       const s = packr.unpack(fs.readFileSync(snap)) as { gen: number; agents: AgentState[]; series: Array<[string, SeriesState]> };
       this.#gen = s.gen;
       for (const a of s.agents) this.#setAgent(a);
-      for (const [k, v] of s.series) this.series.set(k, v);
+      for (const [k, v] of s.series) this.#put(k, v);
     }
     const logs = fs
       .readdirSync(this.dir)
@@ -123,9 +131,34 @@ export class StateStore {
       }
       const e = packr.unpack(buf.subarray(off + 8, off + 8 + len)) as Entry;
       this.#setAgent(e.agent);
-      for (const [k, v] of e.series) this.series.set(k, v);
+      for (const [k, v] of e.full) this.#put(k, v);
+      for (let i = 0; i < e.upd.length; i += UPD) {
+        const st = this.#byId.get(e.upd[i] as number);
+        if (!st) continue;
+        st.epoch = e.upd[i + 1] as number;
+        st.seq = e.upd[i + 2] as number;
+        st.last = e.upd[i + 3] as SeriesState['last'];
+        st.acc = e.upd[i + 4] as SeriesState['acc'];
+        st.quantiles = e.upd[i + 5] as number[] | null;
+      }
       off += 8 + len;
     }
+  }
+
+  #put(key: string, st: SeriesState): void {
+    this.series.set(key, st);
+    this.#byId.set(st.id, st);
+    if (st.id >= this.#nextId) this.#nextId = st.id + 1;
+  }
+
+  /** A fresh id for a series new to the state. */
+  nextId(): number {
+    return this.#nextId++;
+  }
+
+  /** Adds a series state created by the merger (the log entry carries it in full). */
+  add(key: string, st: SeriesState): void {
+    this.#put(key, st);
   }
 
   #setAgent(a: AgentState): void {
@@ -144,7 +177,7 @@ export class StateStore {
   }
 
   /** Marks a batch applied (in memory) and queues its log entry; `commit()` makes it durable. */
-  record(a: AgentState, seq: number, epoch: number, changed: Array<[string, SeriesState]>): void {
+  record(a: AgentState, seq: number, epoch: number, full: Array<[string, SeriesState]>, updated: readonly SeriesState[]): void {
     let set = this.recentSets.get(a.id);
     if (!set || epoch !== a.epoch) {
       set = new Set();
@@ -160,7 +193,9 @@ export class StateStore {
     a.recent = [...set];
     a.appliedBatches++;
     this.agents.set(a.id, a);
-    const body = packr.pack({ agent: a, series: changed } satisfies Entry);
+    const upd: unknown[] = [];
+    for (const st of updated) upd.push(st.id, st.epoch, st.seq, st.last, st.acc, st.quantiles ?? null);
+    const body = packr.pack({ agent: a, full, upd } satisfies Entry);
     const head = Buffer.allocUnsafe(8);
     head.writeUInt32LE(body.length, 0);
     head.writeUInt32LE(crc32c(body), 4);
