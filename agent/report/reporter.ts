@@ -63,6 +63,9 @@ export class Reporter implements Component {
   #epoch = 0;
   #seq = 0;
   #queue: Entry[] = [];
+  /** Entries not finished (the queue also holds finished ones until they reach its head). */
+  #pending = 0;
+  #head = 0;
   #memBytes = 0;
   #inflight = 0;
   #inflightEpoch = 0;
@@ -122,6 +125,7 @@ export class Reporter implements Component {
         this.#epoch = Math.max(this.#epoch, maxEpoch + 1);
         spool.writeEpoch(this.#epoch);
         for (const ref of records) this.#queue.push({ epoch: ref.epoch, seq: ref.seq, ref, data: undefined, state: 'queued', defsTries: 0 });
+        this.#pending += records.length;
         if (spool.stats.tornRecords) this.#m.corrupt.inc({ kind: 'torn' }, spool.stats.tornRecords);
         if (spool.stats.corruptRecords) this.#m.corrupt.inc({ kind: 'corrupt' }, spool.stats.corruptRecords);
         if (records.length || spool.stats.tornRecords || spool.stats.corruptRecords) {
@@ -193,7 +197,7 @@ export class Reporter implements Component {
   }
 
   async #encode(c: BatchContent, now: number, seq: number): Promise<Buffer> {
-    const meta = { version, backlog_bytes: this.#spool?.bytes ?? this.#memBytes, backlog_batches: this.#queue.length, dropped_batches: this.#droppedBatches };
+    const meta = { version, backlog_bytes: this.#spool?.bytes ?? this.#memBytes, backlog_batches: this.#pending, dropped_batches: this.#droppedBatches };
     const raw = encodePayload(this.#batcher.payload(c, this.#opts.agentId, now, meta));
     const body = await compress(this.#opts.codec, raw, this.#opts.compressionLevel);
     return encodeFrame(FrameKind.batch, this.#opts.codec, this.#epoch, seq, body);
@@ -238,6 +242,7 @@ export class Reporter implements Component {
     }
     if (data) this.#memBytes += data.length;
     this.#queue.push({ epoch: this.#epoch, seq, ref, data, state: 'queued', defsTries: 0 });
+    this.#pending++;
   }
 
   #evictOldest(need: number): void {
@@ -280,7 +285,7 @@ export class Reporter implements Component {
   }
 
   #report(): void {
-    const backlog = this.#queue.length;
+    const backlog = this.#pending;
     this.#m.backlog.set(backlog);
     this.#m.spoolBytes.set(this.#spool?.bytes ?? 0);
     this.#m.window.set(this.#aimd.window);
@@ -299,10 +304,15 @@ export class Reporter implements Component {
   }
 
   #next(): Entry | undefined {
-    let i = 0;
-    while (i < this.#queue.length && this.#queue[i]!.state === 'done') i++;
-    if (i > 0) this.#queue.splice(0, i);
-    for (const e of this.#queue) {
+    const q = this.#queue;
+    while (this.#head < q.length && q[this.#head]!.state === 'done') this.#head++;
+    // Compact now and then, not on every acknowledgement (a long replay would make that quadratic).
+    if (this.#head > 1024 && this.#head * 2 > q.length) {
+      q.splice(0, this.#head);
+      this.#head = 0;
+    }
+    for (let i = this.#head; i < q.length; i++) {
+      const e = q[i]!;
       if (e.state !== 'queued') continue;
       if (e.ref?.segment.deleted) {
         this.#finish(e);
@@ -337,7 +347,7 @@ export class Reporter implements Component {
       this.#breaker.take();
       void this.#send(e);
     }
-    if (this.#inflight === 0 && !this.#queue.some((e) => e.state === 'queued')) for (const f of this.#idle.splice(0)) f();
+    if (this.#inflight === 0 && this.#pending === 0) for (const f of this.#idle.splice(0)) f();
   }
 
   async #send(e: Entry): Promise<void> {
@@ -408,6 +418,8 @@ export class Reporter implements Component {
   }
 
   #finish(e: Entry): void {
+    if (e.state === 'done') return;
+    this.#pending--;
     e.state = 'done';
     if (e.ref) this.#spool?.ack(e.ref);
     if (e.data) this.#memBytes -= e.data.length;
@@ -457,7 +469,7 @@ export class Reporter implements Component {
   }
 
   #waitIdle(ms: number): Promise<void> {
-    if (this.#inflight === 0 && !this.#queue.some((e) => e.state === 'queued')) return Promise.resolve();
+    if (this.#inflight === 0 && this.#pending === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(resolve, ms);
       t.unref();
