@@ -1,0 +1,113 @@
+/** The reporter against a scripted HTTP server: permanent refusals are quarantined, Retry-After is honoured. */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { Config } from '../../agent/config/config';
+import { Health } from '../../agent/core/component';
+import { silentLogger } from '../../agent/core/log';
+import { Telemetry } from '../../agent/core/telemetry';
+import { Codec, parseHeader } from '../../agent/report/frame';
+import { Reporter, ReporterOptions } from '../../agent/report/reporter';
+import { Store } from '../../agent/store/store';
+
+async function scripted(answers: Array<[number, Record<string, string>?]>): Promise<{ url: string; seen: Array<{ seq: number; at: number }>; close(): Promise<void> }> {
+  const seen: Array<{ seq: number; at: number }> = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const h = parseHeader(Buffer.concat(chunks));
+      seen.push({ seq: h.ok ? h.header.seq : -1, at: Date.now() });
+      const [status, headers] = answers.shift() ?? [200];
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(status === 200 ? '{"status":"applied"}' : '{"status":"error"}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+function reporter(url: string, spoolDir: string, over: Partial<ReporterOptions> = {}) {
+  const store = new Store();
+  const health = new Health();
+  const telemetry = new Telemetry({ runtimeMetrics: false });
+  const ctx = { config: Config.defaults(), store, log: silentLogger(), health, telemetry, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };
+  const r = new Reporter(ctx, {
+    agentId: 'unit',
+    endpoints: [url],
+    token: 'tok',
+    intervalMs: 3_600_000,
+    fullRefreshMs: 3_600_000,
+    maxBatchSamples: 1000,
+    maxBatchBytes: 1 << 20,
+    maxInFlight: 1,
+    timeoutMs: 5000,
+    targetLatencyMs: 1000,
+    backoffBaseMs: 10,
+    backoffMaxMs: 50,
+    maxMemoryBytes: 1 << 20,
+    codec: Codec.deflate,
+    compressionLevel: 1,
+    drainMs: 2000,
+    spool: { dir: spoolDir, maxBytes: 1 << 20, segmentBytes: 1 << 16, policy: 'drop_oldest', syncIntervalMs: 50, writeThrough: false },
+    ...over,
+  });
+  return { r, store, health, telemetry };
+}
+
+const backlog = (h: Health) => Number(h.get('report')?.info?.backlog_batches ?? -1);
+async function until(fn: () => boolean, ms = 10_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!fn() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  return fn();
+}
+
+t.test('a 400 is permanent: the batch is quarantined and counted, later batches go through', async (t) => {
+  const srv = await scripted([[400]]);
+  t.teardown(() => srv.close());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-rep-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const { r, store, health, telemetry } = reporter(srv.url, dir);
+  await r.start();
+  store.set({ name: 'g', help: '', type: 'gauge' }, {}, 1);
+  await r.flush();
+  store.set({ name: 'g', help: '', type: 'gauge' }, {}, 2);
+  await r.flush();
+  t.ok(await until(() => backlog(health) === 0));
+  await r.stop();
+  t.same(srv.seen.map((s) => s.seq), [1, 2], 'no retry of the refused batch');
+  t.equal(fs.readdirSync(path.join(dir, 'quarantine')).filter((n) => n.endsWith('.orsp')).length, 1);
+  const m = await telemetry.registry.getSingleMetricAsString('outrider_report_batches_total');
+  t.match(m, /result="quarantined"\} 1/);
+  t.match(m, /result="acked"\} 1/);
+});
+
+t.test('503 with Retry-After: the batch is retried no sooner than asked, then acknowledged', async (t) => {
+  const srv = await scripted([[503, { 'retry-after': '1' }]]);
+  t.teardown(() => srv.close());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-rep-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const { r, store, health } = reporter(srv.url, dir);
+  await r.start();
+  store.set({ name: 'g', help: '', type: 'gauge' }, {}, 1);
+  await r.flush();
+  t.ok(await until(() => backlog(health) === 0));
+  await r.stop();
+  t.same(srv.seen.map((s) => s.seq), [1, 1]);
+  t.ok(srv.seen[1]!.at - srv.seen[0]!.at >= 950, 'Retry-After honoured');
+});
+
+t.test('without a spool directory batches are held in memory and delivered', async (t) => {
+  const srv = await scripted([[502], [502]]);
+  t.teardown(() => srv.close());
+  const { r, store, health } = reporter(srv.url, '', { spool: undefined });
+  await r.start();
+  store.set({ name: 'c_total', help: '', type: 'counter' }, {}, 5);
+  await r.flush();
+  t.ok(await until(() => backlog(health) === 0));
+  await r.stop();
+  t.same(srv.seen.map((s) => s.seq), [1, 1, 1]);
+});
