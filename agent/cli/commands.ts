@@ -5,6 +5,6 @@ export interface Command {
 }
 
 export const commands: Record<string, Command> = {
-  agent: { summary: 'Run the agent (the main job).', run: (a) => import('./agent.js').then((m) => m.run(a)) },
-  'check-config': { summary: 'Validate a config file and print every problem.', run: (a) => import('./check-config.js').then((m) => m.run(a)) },
+  agent: { summary: 'Run the agent (the main job).', run: (a) => import('./agent').then((m) => m.run(a)) },
+  'check-config': { summary: 'Validate a config file and print every problem.', run: (a) => import('./check-config').then((m) => m.run(a)) },
 };
