@@ -32,3 +32,9 @@ export { RecordChecksum, patternFill, patternLength } from './ring-pattern';
 export type { RingPattern } from './ring-pattern';
 
 export { crc32c, crc32cTs, crc32cNative } from './crc32c';
+
+export { createThreadPool, sharedThreadPool, readTopology, NativeThreadPool, TwinThreadPool } from './pool';
+export type { ThreadPool, ThreadPoolOptions, PoolStats, WorkerStats, SubmitOptions } from './pool';
+export { readTopologyTs, parseCpuList } from './topology';
+export type { Topology, CpuNode } from './topology';
+export { snappyCompressTs, snappyUncompressTs } from './snappy';
