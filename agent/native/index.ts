@@ -38,3 +38,20 @@ export type { ThreadPool, ThreadPoolOptions, PoolStats, WorkerStats, SubmitOptio
 export { readTopologyTs, parseCpuList } from './topology';
 export type { Topology, CpuNode } from './topology';
 export { snappyCompressTs, snappyUncompressTs } from './snappy';
+
+export { sendFile, sendFileNative, sendFileTwin } from './sendfile';
+export type { SendFileOptions, SendFileTarget, SendFileSource } from './sendfile';
+export { openAppendFile, openAppendFileNative, openAppendFileTwin, parseDioTrailer, DIO_TRAILER_BYTES, DIO_TRAILER_MAGIC } from './direct-io';
+export type { AppendFile, AppendFileOptions } from './direct-io';
+export {
+  sdNotify,
+  sdNotifyNative,
+  sdNotifyTwin,
+  notifyReady,
+  notifyStatus,
+  notifyWatchdog,
+  notifyStopping,
+  notifyReloading,
+  notifyMainPid,
+} from './sd-notify';
+export type { SdNotifyResult, SdNotifyState } from './sd-notify';
