@@ -1,0 +1,72 @@
+/**
+ * netstat: /proc/net/netstat and /proc/net/snmp (pairs of "Proto: names" / "Proto: values" lines) and
+ * /proc/net/snmp6 ("Ip6InOctets value" lines) → node_netstat_<Proto>_<Name>, untyped, for the fields matching
+ * `collectors.netstat.fields` (node_exporter's default set). snmp6 is optional (IPv6 disabled).
+ */
+import { join } from 'node:path';
+import { Collector, family, readOptional, readRequired } from '../collector';
+import type { FamilySamples } from '../../store/types';
+import { fields, IssueLog, Issues, lines, num, quote, regex } from './text';
+
+/** `Proto_Name` → value, for the two-line-per-protocol format. */
+export function parseNetstatPairs(text: string, issues: Issues = []): Map<string, number> {
+  const out = new Map<string, number>();
+  const all = lines(text);
+  for (let i = 0; i + 1 < all.length; i += 2) {
+    const names = fields(all[i]!);
+    const values = fields(all[i + 1]!);
+    const proto = names[0]?.replace(/:$/, '');
+    if (!proto || values[0] !== names[0]) {
+      issues.push(`lines ${quote(all[i]!)} and ${quote(all[i + 1]!)} are not a name/value pair`);
+      // Resynchronise on the next header line.
+      i -= 1;
+      continue;
+    }
+    if (names.length !== values.length) issues.push(`${proto}: ${names.length - 1} names but ${values.length - 1} values`);
+    for (let j = 1; j < names.length; j++) {
+      const v = num(values[j]);
+      if (v !== undefined) out.set(`${proto}_${names[j]}`, v);
+    }
+  }
+  if (all.length % 2 === 1) issues.push(`trailing line ${quote(all[all.length - 1]!)} has no values`);
+  return out;
+}
+
+/** `Ip6_InOctets` → value, from /proc/net/snmp6 (the protocol is the name up to its first "6"). */
+export function parseSnmp6(text: string, issues: Issues = []): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of lines(text)) {
+    const f = fields(line);
+    const six = f[0]?.indexOf('6') ?? -1;
+    const v = num(f[1]);
+    if (f.length !== 2 || six < 0 || v === undefined) {
+      issues.push(`line ${quote(line)} is not "Proto6Name value"`);
+      continue;
+    }
+    out.set(`${f[0]!.slice(0, six + 1)}_${f[0]!.slice(six + 1)}`, v);
+  }
+  return out;
+}
+
+export function netstatCollector(): Collector {
+  const issueLog = new IssueLog('netstat');
+  return {
+    name: 'netstat',
+    defaultEnabled: true,
+    async collect(ctx): Promise<FamilySamples[]> {
+      const issues: Issues = [];
+      const all = parseNetstatPairs(await readRequired(join(ctx.paths.procfs, 'net/netstat')), issues);
+      for (const [k, v] of parseNetstatPairs(await readRequired(join(ctx.paths.procfs, 'net/snmp')), issues)) all.set(k, v);
+      const snmp6 = await readOptional(join(ctx.paths.procfs, 'net/snmp6'));
+      if (snmp6 !== undefined) for (const [k, v] of parseSnmp6(snmp6, issues)) all.set(k, v);
+      issueLog.report(ctx.log, issues);
+      const re = regex(ctx.config.string('collectors.netstat.fields'));
+      const out: FamilySamples[] = [];
+      for (const [key, v] of all) {
+        if (!re || !re.test(key)) continue;
+        out.push(family(`node_netstat_${key}`, `Statistic ${key.replace('_', '')}.`, 'untyped', [{ labels: {}, value: v }]));
+      }
+      return out;
+    },
+  };
+}
