@@ -8,27 +8,38 @@ import { Collector, family, readOptional, readRequired } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, IssueLog, Issues, lines, num, quote, regex } from './text';
 
-/** `Proto_Name` → value, for the two-line-per-protocol format. */
+/**
+ * `Proto_Name` → value, for the two-line-per-protocol format. A line whose fields are all numbers is a value line
+ * and pairs with the header line of the same protocol just before it; anything else is a header, so a lost line
+ * costs one protocol, not the rest of the file.
+ */
 export function parseNetstatPairs(text: string, issues: Issues = []): Map<string, number> {
   const out = new Map<string, number>();
-  const all = lines(text);
-  for (let i = 0; i + 1 < all.length; i += 2) {
-    const names = fields(all[i]!);
-    const values = fields(all[i + 1]!);
-    const proto = names[0]?.replace(/:$/, '');
-    if (!proto || values[0] !== names[0]) {
-      issues.push(`lines ${quote(all[i]!)} and ${quote(all[i + 1]!)} are not a name/value pair`);
-      // Resynchronise on the next header line.
-      i -= 1;
+  let header: string[] | undefined;
+  for (const line of lines(text)) {
+    const f = fields(line);
+    if (!f[0]?.endsWith(':')) {
+      issues.push(`line ${quote(line)} does not start with "Proto:"`);
       continue;
     }
-    if (names.length !== values.length) issues.push(`${proto}: ${names.length - 1} names but ${values.length - 1} values`);
-    for (let j = 1; j < names.length; j++) {
-      const v = num(values[j]);
-      if (v !== undefined) out.set(`${proto}_${names[j]}`, v);
+    const rest = f.slice(1);
+    const isValues = rest.length > 0 && rest.every((v) => num(v) !== undefined);
+    if (!isValues) {
+      if (header) issues.push(`${header[0]} header has no value line`);
+      header = f;
+      continue;
     }
+    if (!header || header[0] !== f[0]) {
+      issues.push(`value line ${quote(line)} has no header`);
+      header = undefined;
+      continue;
+    }
+    const proto = f[0].slice(0, -1);
+    if (header.length !== f.length) issues.push(`${proto}: ${header.length - 1} names but ${f.length - 1} values`);
+    for (let j = 1; j < Math.min(header.length, f.length); j++) out.set(`${proto}_${header[j]}`, num(f[j])!);
+    header = undefined;
   }
-  if (all.length % 2 === 1) issues.push(`trailing line ${quote(all[all.length - 1]!)} has no values`);
+  if (header) issues.push(`${header[0]} header has no value line`);
   return out;
 }
 

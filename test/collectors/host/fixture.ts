@@ -71,3 +71,25 @@ export async function collectFixture(config = fixtureConfig()): Promise<string> 
   if (dur) for (const s of [...dur.series.values()]) store.remove(s);
   return render(store, 'text');
 }
+
+/** A collect context over the given roots (a missing root is fine: collectors then find no data). */
+export function collectContext(roots: { procfs?: string; sysfs?: string; rootfs?: string } = {}, overrides: Record<string, unknown> = {}, log = silentLogger()) {
+  const config = fixtureConfig(overrides);
+  const paths = {
+    procfs: roots.procfs ?? join(fixtureHost, 'proc'),
+    sysfs: roots.sysfs ?? join(fixtureHost, 'sys'),
+    rootfs: roots.rootfs ?? join(fixtureHost, 'rootfs'),
+  };
+  return { paths, config, log, signal: new AbortController().signal, nowMs: fixtureNowMs };
+}
+
+/** A logger that records warn-level messages (for "garbled input is logged, not fatal"). */
+export function recordingLogger(): { log: ReturnType<typeof silentLogger>; warnings: unknown[] } {
+  const warnings: unknown[] = [];
+  const log = silentLogger();
+  const wrapped = Object.create(log) as typeof log;
+  wrapped.warn = ((obj: unknown) => {
+    warnings.push(obj);
+  }) as typeof log.warn;
+  return { log: wrapped, warnings };
+}
