@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { Collector, family, NoDataError, readOptional } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { StatfsFn, StatfsPool, StatfsTimeoutError } from './statfs-pool';
+import { StatfsFn, StatfsPool, StatfsPoolStats, StatfsTimeoutError } from './statfs-pool';
 import { fields, IssueLog, Issues, lines, quote, regex, unescapeOctal } from './text';
 
 export interface Mount {
@@ -56,11 +56,20 @@ export function stripRootfs(rootfs: string, mountPoint: string): string {
 export interface FilesystemOptions {
   /** Replaces the worker-thread pool (tests; a fake for fixture trees). */
   statfs?: StatfsFn;
+  /** Keeps the pool but replaces what its threads run (tests simulating a hung mount; see StatfsPoolOptions.impl). */
+  statfsImpl?: { impl: string; workerData?: unknown };
+}
+
+export interface FilesystemCollector extends Collector {
+  /** The statfs threads' state (undefined before the first run or with an injected StatfsFn). */
+  statfsStats(): StatfsPoolStats | undefined;
+  /** Mounts currently treated as stuck (statfs paths). */
+  stuckMounts(): string[];
 }
 
 const labelsOf = (m: Mount): Record<string, string> => ({ device: m.device, mountpoint: m.mountPoint, fstype: m.fsType });
 
-export function filesystemCollector(opts: FilesystemOptions = {}): Collector {
+export function filesystemCollector(opts: FilesystemOptions = {}): FilesystemCollector {
   const issueLog = new IssueLog('filesystem');
   /** statfs paths whose call timed out and has not returned yet. */
   const stuck = new Set<string>();
@@ -72,6 +81,8 @@ export function filesystemCollector(opts: FilesystemOptions = {}): Collector {
     pool ??= new StatfsPool({
       threads: ctx.config.number('collectors.filesystem.statfs_threads'),
       maxBlocked: ctx.config.number('collectors.filesystem.statfs_max_blocked'),
+      impl: opts.statfsImpl?.impl,
+      workerData: opts.statfsImpl?.workerData,
       onLate: (path) => {
         if (stuck.delete(path)) ctx.log.info({ collector: 'filesystem', path }, 'A stuck mount answered statfs again; it is monitored again.');
       },
@@ -158,5 +169,7 @@ export function filesystemCollector(opts: FilesystemOptions = {}): Collector {
       pool?.close();
       pool = undefined;
     },
+    statfsStats: () => pool?.stats(),
+    stuckMounts: () => [...stuck],
   };
 }
