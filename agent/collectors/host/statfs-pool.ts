@@ -98,6 +98,8 @@ interface Thread {
   worker: Worker;
   job: Job | undefined;
   blocked: boolean;
+  /** The thread has started; a call's deadline starts only then, so thread start-up never counts as a hang. */
+  ready: boolean;
 }
 
 interface Reply {
@@ -169,9 +171,12 @@ export class StatfsPool {
         continue;
       }
       active++;
-      if (!t.job) return t;
+      if (!t.job && t.ready) return t;
     }
-    if (active < this.#opts.threads && active + blocked < this.#opts.threads + this.#opts.maxBlocked) return this.#spawn();
+    if (active < this.#opts.threads && active + blocked < this.#opts.threads + this.#opts.maxBlocked) {
+      this.#spawn(); // serves the queue once online
+      return undefined;
+    }
     if (active === 0) {
       // Every thread we may have is stuck: refuse at once rather than pile up threads or wait without end.
       for (const job of this.#queue.splice(0)) {
@@ -182,16 +187,19 @@ export class StatfsPool {
     return undefined;
   }
 
-  #spawn(): Thread {
+  #spawn(): void {
     const worker = new Worker(workerSource, { eval: true, workerData: { impl: this.#opts.impl, data: this.#opts.workerData } });
     worker.unref();
     this.#created++;
-    const thread: Thread = { worker, job: undefined, blocked: false };
+    const thread: Thread = { worker, job: undefined, blocked: false, ready: false };
     this.#threads.add(thread);
+    worker.on('online', () => {
+      thread.ready = true;
+      this.#dispatch();
+    });
     worker.on('message', (m: Reply) => this.#onReply(thread, m));
     worker.on('error', (err) => this.#onGone(thread, err));
     worker.on('exit', () => this.#onGone(thread, new Error('statfs thread exited')));
-    return thread;
   }
 
   #run(thread: Thread, job: Job): void {
@@ -234,6 +242,11 @@ export class StatfsPool {
       clearTimeout(job.timer);
       if (thread.blocked) this.#opts.onLate?.(job.path, false);
       else job.reject(err);
+    }
+    if (!thread.ready) {
+      // It died starting up: respawning would only loop; fail what waits and let the next call try again.
+      for (const q of this.#queue.splice(0)) q.reject(err);
+      return;
     }
     if (!this.#closed) this.#dispatch();
   }

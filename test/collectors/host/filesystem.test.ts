@@ -66,7 +66,7 @@ t.test('a hung mount never stalls the endpoint; threads stay bounded; the mount 
     'collectors.timeout': 5000,
     'collectors.interval': 60_000,
     'collectors.filesystem.interval': 0,
-    'collectors.filesystem.statfs_timeout': 100,
+    'collectors.filesystem.statfs_timeout': 400,
     'collectors.filesystem.statfs_threads': 1,
     'collectors.filesystem.statfs_max_blocked': 2,
   });

@@ -53,6 +53,13 @@ t.test('a hung statfs times out, its thread is replaced, and the number of threa
   t.equal((await pool.statfs('/ok', 5000)).blocks, 100);
 });
 
+t.test('a thread that cannot start fails the waiting calls instead of respawning', async (t) => {
+  const pool = new StatfsPool({ threads: 1, maxBlocked: 1, impl: 'this is not javascript' });
+  t.teardown(() => pool.close());
+  await t.rejects(pool.statfs('/', 5000));
+  t.equal(pool.stats().created, 1);
+});
+
 t.test('close rejects queued calls and is idempotent', async (t) => {
   const pool = new StatfsPool({ threads: 1, maxBlocked: 0 });
   const p = pool.statfs('/', 5000);
