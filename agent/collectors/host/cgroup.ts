@@ -10,12 +10,11 @@
  * would print a huge number), and writes container_threads_max 0, cAdvisor's "no limit". The mapping is in
  * docs/collectors.md.
  */
-import { readlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Collector, family, NoDataError, readOptional } from '../collector';
+import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples, MetricType } from '../../store/types';
 import { parsePressure, readPsi } from './pressure';
-import { fields, IssueLog, Issues, lines, num, quote } from './text';
+import { fields, IssueLog, Issues, lines, linkTarget, num, quote, readText } from './text';
 
 /** The cgroup v2 path of /proc/<pid>/cgroup (`0::/path`); undefined on a v1-only host. */
 export function parseProcCgroup(text: string): string | undefined {
@@ -88,19 +87,19 @@ export function cgroupCollector(): Collector {
     async collect(ctx): Promise<FamilySamples[]> {
       let path = ctx.config.string('collectors.cgroup.path');
       if (path === '') {
-        const self = await readOptional(join(ctx.paths.procfs, 'self/cgroup'));
+        const self = await readText(join(ctx.paths.procfs, 'self/cgroup'));
         const p = self === undefined ? undefined : parseProcCgroup(self);
         if (p === undefined) throw new NoDataError('no cgroup v2 entry (0::) in /proc/self/cgroup');
         path = p;
       }
       const base = join(ctx.paths.sysfs, 'fs/cgroup');
       let root = base;
-      if ((await readOptional(join(base, 'cgroup.controllers'))) === undefined) {
+      if ((await readText(join(base, 'cgroup.controllers'))) === undefined) {
         root = join(base, 'unified');
-        if ((await readOptional(join(root, 'cgroup.controllers'))) === undefined) throw new NoDataError(`no cgroup v2 hierarchy under ${base}`);
+        if ((await readText(join(root, 'cgroup.controllers'))) === undefined) throw new NoDataError(`no cgroup v2 hierarchy under ${base}`);
       }
       const dir = join(root, path);
-      const read = (f: string): Promise<string | undefined> => readOptional(join(dir, f));
+      const read = (f: string): Promise<string | undefined> => readText(join(dir, f));
       const issues: Issues = [];
       const labels = { id: path };
       const out: FamilySamples[] = [];
@@ -164,7 +163,7 @@ export function cgroupCollector(): Collector {
       if (io !== undefined) {
         found++;
         for (const d of parseIoStat(io, issues)) {
-          const device = await deviceName(ctx.paths.sysfs, `${d.major}:${d.minor}`, deviceNames);
+          const device = deviceName(ctx.paths.sysfs, `${d.major}:${d.minor}`, deviceNames);
           put('container_fs_reads_bytes_total', 'Cumulative count of bytes read', 'counter', d.stats.get('rbytes'), { device });
           put('container_fs_writes_bytes_total', 'Cumulative count of bytes written', 'counter', d.stats.get('wbytes'), { device });
           put('container_fs_reads_total', 'Cumulative count of reads completed', 'counter', d.stats.get('rios'), { device });
@@ -202,15 +201,11 @@ export function cgroupCollector(): Collector {
 }
 
 /** MAJ:MIN → "/dev/<name>" through the /sys/dev/block symlink; the numbers themselves when it cannot be resolved. */
-async function deviceName(sysfs: string, majMin: string, cache: Map<string, string>): Promise<string> {
+function deviceName(sysfs: string, majMin: string, cache: Map<string, string>): string {
   const hit = cache.get(majMin);
   if (hit) return hit;
-  let name = majMin;
-  try {
-    name = '/dev/' + basename(await readlink(join(sysfs, 'dev/block', majMin)));
-  } catch {
-    // keep MAJ:MIN
-  }
+  const target = linkTarget(join(sysfs, 'dev/block', majMin));
+  const name = target === undefined ? majMin : '/dev/' + basename(target);
   if (cache.size > 1000) cache.clear();
   cache.set(majMin, name);
   return name;

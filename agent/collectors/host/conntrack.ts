@@ -4,10 +4,10 @@
  * nf_conntrack module have none of these files (NoDataError).
  */
 import { join } from 'node:path';
-import { Collector, family, NoDataError, readOptional } from '../collector';
+import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { parseSingleNumber } from './entropy';
-import { fields, hex, IssueLog, Issues, lines, quote } from './text';
+import { fields, hex, IssueLog, Issues, lines, quote, readText } from './text';
 
 /** Column name → sum over the CPU rows (the header names the columns; the kernel adds columns over time). */
 export function parseConntrackStat(text: string, issues: Issues = []): Map<string, number> {
@@ -47,14 +47,14 @@ export function conntrackCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const dir = join(ctx.paths.procfs, 'sys/net/netfilter');
-      const count = await readOptional(join(dir, 'nf_conntrack_count'));
-      const max = await readOptional(join(dir, 'nf_conntrack_max'));
+      const count = await readText(join(dir, 'nf_conntrack_count'));
+      const max = await readText(join(dir, 'nf_conntrack_max'));
       if (count === undefined || max === undefined) throw new NoDataError('no /proc/sys/net/netfilter/nf_conntrack_count (nf_conntrack not loaded)');
       const out = [
         family('node_nf_conntrack_entries', 'Number of currently allocated flow entries for connection tracking.', 'gauge', [{ labels: {}, value: parseSingleNumber(count, 'nf_conntrack_count') }]),
         family('node_nf_conntrack_entries_limit', 'Maximum size of connection tracking table.', 'gauge', [{ labels: {}, value: parseSingleNumber(max, 'nf_conntrack_max') }]),
       ];
-      const statText = await readOptional(join(ctx.paths.procfs, 'net/stat/nf_conntrack'));
+      const statText = await readText(join(ctx.paths.procfs, 'net/stat/nf_conntrack'));
       if (statText !== undefined) {
         const issues: Issues = [];
         const s = parseConntrackStat(statText, issues);

@@ -4,9 +4,9 @@
  * unlike CONFIG_HZ), so seconds = ticks / 100. Offline CPUs have no line, so labels may have gaps (cpu0, cpu2).
  */
 import { join } from 'node:path';
-import { Collector, family, readRequired } from '../collector';
+import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote } from './text';
+import { fields, IssueLog, Issues, lines, num, quote, readTextRequired } from './text';
 
 export const USER_HZ = 100;
 export const cpuModes = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;
@@ -49,7 +49,7 @@ export function cpuCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const issues: Issues = [];
-      const cpus = parseCpuStat(await readRequired(join(ctx.paths.procfs, 'stat')), issues);
+      const cpus = parseCpuStat(await readTextRequired(join(ctx.paths.procfs, 'stat')), issues);
       issueLog.report(ctx.log, issues);
       if (cpus.length === 0) throw new Error('no per-CPU lines in /proc/stat');
       const secs = family('node_cpu_seconds_total', 'Seconds the CPUs spent in each mode.', 'counter');

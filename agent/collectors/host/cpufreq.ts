@@ -3,11 +3,10 @@
  * node_cpu_scaling_frequency_{,max_,min_}hertz (scaling_*) and node_cpu_scaling_governor{cpu,governor}. Virtual
  * machines often have no cpufreq directory at all: NoDataError.
  */
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Collector, family, NoDataError, readOptional } from '../collector';
+import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, num } from './text';
+import { fields, listDir, num, readText } from './text';
 
 const files: Array<[string, string, string]> = [
   ['cpuinfo_cur_freq', 'node_cpu_frequency_hertz', 'Current CPU thread frequency in hertz.'],
@@ -30,12 +29,9 @@ export function cpufreqCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const base = join(ctx.paths.sysfs, 'devices/system/cpu');
-      let cpus: string[];
-      try {
-        cpus = (await readdir(base)).filter((e) => /^cpu\d+$/.test(e));
-      } catch {
-        throw new NoDataError(`${base} does not exist`);
-      }
+      const entries = listDir(base);
+      if (!entries) throw new NoDataError(`${base} does not exist`);
+      const cpus = entries.filter((e) => /^cpu\d+$/.test(e));
       cpus.sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
       const fams = files.map(([, name, help]) => family(name, help, 'gauge'));
       const governor = family('node_cpu_scaling_governor', 'Current enabled CPU frequency governor.', 'gauge');
@@ -43,12 +39,12 @@ export function cpufreqCollector(): Collector {
         const dir = join(base, c, 'cpufreq');
         const cpu = c.slice(3);
         for (let i = 0; i < files.length; i++) {
-          const v = parseKhz(await readOptional(join(dir, files[i]![0])));
+          const v = parseKhz(await readText(join(dir, files[i]![0])));
           if (v !== undefined) fams[i]!.samples.push({ labels: { cpu }, value: v });
         }
-        const cur = (await readOptional(join(dir, 'scaling_governor')))?.trim();
+        const cur = (await readText(join(dir, 'scaling_governor')))?.trim();
         if (cur) {
-          const avail = fields((await readOptional(join(dir, 'scaling_available_governors'))) ?? cur);
+          const avail = fields((await readText(join(dir, 'scaling_available_governors'))) ?? cur);
           for (const g of avail.includes(cur) ? avail : [...avail, cur]) governor.samples.push({ labels: { cpu, governor: g }, value: g === cur ? 1 : 0 });
         }
       }

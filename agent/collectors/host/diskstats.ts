@@ -8,9 +8,9 @@
  * host has them, empty labels otherwise.
  */
 import { join } from 'node:path';
-import { Collector, family, readOptional, readRequired } from '../collector';
+import { Collector, family } from '../collector';
 import type { FamilySamples, MetricType } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote, regex } from './text';
+import { fields, IssueLog, Issues, lines, num, quote, readText, readTextRequired, regex } from './text';
 
 export const SECTOR_BYTES = 512;
 
@@ -88,7 +88,7 @@ export function diskstatsCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const issues: Issues = [];
-      const disks = parseDiskstats(await readRequired(join(ctx.paths.procfs, 'diskstats')), issues);
+      const disks = parseDiskstats(await readTextRequired(join(ctx.paths.procfs, 'diskstats')), issues);
       issueLog.report(ctx.log, issues);
       const include = regex(ctx.config.string('collectors.diskstats.device_include'));
       const exclude = regex(ctx.config.string('collectors.diskstats.device_exclude'));
@@ -103,7 +103,7 @@ export function diskstatsCollector(): Collector {
           const v = d.values[f.index];
           if (v !== undefined) fams[i]!.samples.push({ labels, value: scaled(v, f.scale) });
         }
-        const udevText = await readOptional(join(ctx.paths.rootfs, 'run/udev/data', `b${d.major}:${d.minor}`));
+        const udevText = await readText(join(ctx.paths.rootfs, 'run/udev/data', `b${d.major}:${d.minor}`));
         const udev = udevText === undefined ? new Map<string, string>() : parseUdevData(udevText);
         info.samples.push({
           labels: {

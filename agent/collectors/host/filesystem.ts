@@ -10,10 +10,10 @@
  * `collectors.filesystem.interval` repeat the last pass instead of statfs-ing every mount again.
  */
 import { join } from 'node:path';
-import { Collector, family, NoDataError, readOptional } from '../collector';
+import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { StatfsFn, StatfsPool, StatfsPoolStats, StatfsTimeoutError } from './statfs-pool';
-import { fields, IssueLog, Issues, lines, quote, regex, unescapeOctal } from './text';
+import { fields, IssueLog, Issues, lines, quote, readText, regex, unescapeOctal } from './text';
 
 export interface Mount {
   device: string;
@@ -96,8 +96,8 @@ export function filesystemCollector(opts: FilesystemOptions = {}): FilesystemCol
     async collect(ctx): Promise<FamilySamples[]> {
       const interval = ctx.config.number('collectors.filesystem.interval');
       if (last && ctx.nowMs - last.atMs < interval && ctx.nowMs >= last.atMs) return last.fams;
-      let text = await readOptional(join(ctx.paths.procfs, '1/mountinfo')).catch(() => undefined);
-      text ??= await readOptional(join(ctx.paths.procfs, 'self/mountinfo'));
+      let text = await readText(join(ctx.paths.procfs, '1/mountinfo')).catch(() => undefined);
+      text ??= await readText(join(ctx.paths.procfs, 'self/mountinfo'));
       if (text === undefined) throw new NoDataError('no /proc/1/mountinfo or /proc/self/mountinfo');
       const issues: Issues = [];
       const mounts = parseMountinfo(text, issues);

@@ -4,9 +4,9 @@
  * allowed in a metric name becomes `_`.
  */
 import { join } from 'node:path';
-import { Collector, family, readRequired } from '../collector';
+import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote } from './text';
+import { fields, IssueLog, Issues, lines, num, quote, readTextRequired } from './text';
 
 export function meminfoName(field: string, unit: string | undefined): string {
   let name = field.replace(/\((.*)\)/, '_$1').replace(/[^a-zA-Z0-9_]/g, '_');
@@ -42,7 +42,7 @@ export function meminfoCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const issues: Issues = [];
-      const m = parseMeminfo(await readRequired(join(ctx.paths.procfs, 'meminfo')), issues);
+      const m = parseMeminfo(await readTextRequired(join(ctx.paths.procfs, 'meminfo')), issues);
       issueLog.report(ctx.log, issues);
       if (m.size === 0) throw new Error('no fields in /proc/meminfo');
       return [...m].map(([name, v]) =>

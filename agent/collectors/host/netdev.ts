@@ -4,9 +4,9 @@
  * /sys/class/net/<iface>/statistics/rx_nohandler when present, as node_exporter's netlink source reports it.
  */
 import { join } from 'node:path';
-import { Collector, family, readOptional, readRequired } from '../collector';
+import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote, regex } from './text';
+import { fields, IssueLog, Issues, lines, num, quote, readText, readTextRequired, regex } from './text';
 
 export interface NetDevStats {
   device: string;
@@ -57,7 +57,7 @@ export function netdevCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const issues: Issues = [];
-      const devs = parseNetDev(await readRequired(join(ctx.paths.procfs, 'net/dev')), issues);
+      const devs = parseNetDev(await readTextRequired(join(ctx.paths.procfs, 'net/dev')), issues);
       issueLog.report(ctx.log, issues);
       const include = regex(ctx.config.string('collectors.netdev.device_include'));
       const exclude = regex(ctx.config.string('collectors.netdev.device_exclude'));
@@ -74,7 +74,7 @@ export function netdevCollector(): Collector {
         if (include && !include.test(d.device)) continue;
         if (exclude && exclude.test(d.device)) continue;
         for (const [stat, v] of d.stats) add(stat, d.device, v);
-        const nohandler = num((await readOptional(join(ctx.paths.sysfs, 'class/net', d.device, 'statistics/rx_nohandler')))?.trim());
+        const nohandler = num((await readText(join(ctx.paths.sysfs, 'class/net', d.device, 'statistics/rx_nohandler')))?.trim());
         if (nohandler !== undefined) add('receive_nohandler', d.device, nohandler);
       }
       return [...fams.values()];

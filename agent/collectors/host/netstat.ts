@@ -4,9 +4,9 @@
  * `collectors.netstat.fields` (node_exporter's default set). snmp6 is optional (IPv6 disabled).
  */
 import { join } from 'node:path';
-import { Collector, family, readOptional, readRequired } from '../collector';
+import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote, regex } from './text';
+import { fields, IssueLog, Issues, lines, num, quote, readText, readTextRequired, regex } from './text';
 
 /**
  * `Proto_Name` → value, for the two-line-per-protocol format. A line whose fields are all numbers is a value line
@@ -66,9 +66,9 @@ export function netstatCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const issues: Issues = [];
-      const all = parseNetstatPairs(await readRequired(join(ctx.paths.procfs, 'net/netstat')), issues);
-      for (const [k, v] of parseNetstatPairs(await readRequired(join(ctx.paths.procfs, 'net/snmp')), issues)) all.set(k, v);
-      const snmp6 = await readOptional(join(ctx.paths.procfs, 'net/snmp6'));
+      const all = parseNetstatPairs(await readTextRequired(join(ctx.paths.procfs, 'net/netstat')), issues);
+      for (const [k, v] of parseNetstatPairs(await readTextRequired(join(ctx.paths.procfs, 'net/snmp')), issues)) all.set(k, v);
+      const snmp6 = await readText(join(ctx.paths.procfs, 'net/snmp6'));
       if (snmp6 !== undefined) for (const [k, v] of parseSnmp6(snmp6, issues)) all.set(k, v);
       issueLog.report(ctx.log, issues);
       const re = regex(ctx.config.string('collectors.netstat.fields'));

@@ -4,9 +4,9 @@
  * A kernel without PSI (or booted with psi=0) has no such files: NoDataError.
  */
 import { join } from 'node:path';
-import { Collector, family, NoDataError, readOptional } from '../collector';
+import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote } from './text';
+import { fields, IssueLog, Issues, lines, num, quote, readText } from './text';
 
 export interface PsiLine {
   avg10: number;
@@ -60,7 +60,7 @@ export function pressureFamilies(prefix: string, res: string, psi: Psi, labels: 
 /** A PSI file; missing, or present but refusing reads (EOPNOTSUPP when the kernel runs with psi=0), is undefined. */
 export async function readPsi(path: string): Promise<string | undefined> {
   try {
-    return await readOptional(path);
+    return await readText(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EOPNOTSUPP') return undefined;
     throw err;

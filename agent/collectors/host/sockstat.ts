@@ -5,9 +5,9 @@
  * of the common arm64 kernels (a 16/64 KiB-page kernel under-reports *_mem_bytes; see docs/collectors.md).
  */
 import { join } from 'node:path';
-import { Collector, family, NoDataError, readOptional } from '../collector';
+import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote } from './text';
+import { fields, IssueLog, Issues, lines, num, quote, readText } from './text';
 
 export const PAGE_SIZE = 4096;
 
@@ -41,8 +41,8 @@ export function sockstatCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const issues: Issues = [];
-      const v4 = await readOptional(join(ctx.paths.procfs, 'net/sockstat'));
-      const v6 = await readOptional(join(ctx.paths.procfs, 'net/sockstat6'));
+      const v4 = await readText(join(ctx.paths.procfs, 'net/sockstat'));
+      const v6 = await readText(join(ctx.paths.procfs, 'net/sockstat6'));
       if (v4 === undefined && v6 === undefined) throw new NoDataError('no /proc/net/sockstat');
       const all = new Map<string, number>();
       for (const text of [v4, v6]) if (text !== undefined) for (const [k, v] of parseSockstat(text, issues)) all.set(k, v);

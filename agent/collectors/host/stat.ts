@@ -4,9 +4,9 @@
  * softirq breakdown).
  */
 import { join } from 'node:path';
-import { Collector, family, readRequired } from '../collector';
+import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote } from './text';
+import { fields, IssueLog, Issues, lines, num, quote, readTextRequired } from './text';
 
 export interface SystemStat {
   bootTime?: number;
@@ -55,7 +55,7 @@ export function statCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const issues: Issues = [];
-      const s = parseSystemStat(await readRequired(join(ctx.paths.procfs, 'stat')), issues);
+      const s = parseSystemStat(await readTextRequired(join(ctx.paths.procfs, 'stat')), issues);
       issueLog.report(ctx.log, issues);
       const out: FamilySamples[] = [];
       for (const [key, name, help, type] of descs) {

@@ -2,7 +2,9 @@
  * Small helpers shared by the host collectors' parsers: line splitting, number parsing that refuses garbage,
  * octal escapes as the kernel writes them in mount tables, and a per-collector "say it once" warning log.
  */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { NoDataError } from '../collector';
 
 /** Non-empty lines of a file, without trailing whitespace. */
 export function lines(text: string): string[] {
@@ -65,4 +67,45 @@ export function regex(source: string): RegExp | undefined {
 /** Shortens file content quoted in an issue. */
 export function quote(s: string): string {
   return JSON.stringify(s.length > 60 ? s.slice(0, 60) + '…' : s);
+}
+
+/**
+ * Reads a procfs/sysfs/udev file synchronously. These files are made by the kernel on read (or live in tmpfs):
+ * nothing waits on a disk or a network, and a read takes microseconds, where the async readFile costs four trips
+ * through the libuv pool (open, fstat, read, close) and competes with the rest of the process for its 4 threads.
+ * Measured in bench/README.md. Missing (ENOENT, ENOTDIR) is undefined; other errors reject.
+ */
+export async function readText(path: string): Promise<string | undefined> {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/** readText, with a missing file as NoDataError naming it. */
+export async function readTextRequired(path: string): Promise<string> {
+  const text = await readText(path);
+  if (text === undefined) throw new NoDataError(`${path} does not exist`);
+  return text;
+}
+
+/** Directory entries of a procfs/sysfs directory (synchronous, as readText); missing is undefined. */
+export function listDir(path: string): string[] | undefined {
+  try {
+    return readdirSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Target of a sysfs symlink; undefined when it is not one. */
+export function linkTarget(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
 }

@@ -4,11 +4,10 @@
  * injectable so tests are deterministic. The zone name is what Intl reports for the process's zone ("UTC", "PST",
  * or "GMT+1" where the locale data has no abbreviation), where node_exporter prints Go's tzdata abbreviation.
  */
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Collector, family, readOptional } from '../collector';
+import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields } from './text';
+import { fields, listDir, readText } from './text';
 
 export interface Zone {
   name: string;
@@ -37,18 +36,14 @@ export function timeCollector(opts: TimeOptions = {}): Collector {
         family('node_time_zone_offset_seconds', 'System time zone offset in seconds.', 'gauge', [{ labels: { time_zone: z.name }, value: z.offsetSeconds }]),
       ];
       const base = join(ctx.paths.sysfs, 'devices/system/clocksource');
-      let entries: string[] = [];
-      try {
-        entries = (await readdir(base)).filter((e) => /^clocksource\d+$/.test(e)).sort();
-      } catch {
-        return out; // no clocksource directory (not Linux sysfs): the clock metrics alone
-      }
+      const entries = listDir(base)?.filter((e) => /^clocksource\d+$/.test(e)).sort();
+      if (!entries) return out; // no clocksource directory: the clock metrics alone
       const avail = family('node_time_clocksource_available_info', "Available clocksources read from '/sys/devices/system/clocksource'.", 'gauge');
       const current = family('node_time_clocksource_current_info', "Current clocksource read from '/sys/devices/system/clocksource'.", 'gauge');
       for (const e of entries) {
         const device = e.slice('clocksource'.length);
-        for (const cs of fields((await readOptional(join(base, e, 'available_clocksource'))) ?? '')) avail.samples.push({ labels: { clocksource: cs, device }, value: 1 });
-        const cur = ((await readOptional(join(base, e, 'current_clocksource'))) ?? '').trim();
+        for (const cs of fields((await readText(join(base, e, 'available_clocksource'))) ?? '')) avail.samples.push({ labels: { clocksource: cs, device }, value: 1 });
+        const cur = ((await readText(join(base, e, 'current_clocksource'))) ?? '').trim();
         if (cur) current.samples.push({ labels: { clocksource: cur, device }, value: 1 });
       }
       return [...out, avail, current].filter((f) => f.samples.length > 0);

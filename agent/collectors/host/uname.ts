@@ -6,7 +6,8 @@
  */
 import { machine } from 'node:os';
 import { join } from 'node:path';
-import { Collector, family, NoDataError, readOptional } from '../collector';
+import { Collector, family, NoDataError } from '../collector';
+import { readText } from './text';
 import type { FamilySamples } from '../../store/types';
 
 export interface UnameOptions {
@@ -20,7 +21,7 @@ export function unameCollector(opts: UnameOptions = {}): Collector {
     name: 'uname',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const read = async (f: string): Promise<string | undefined> => (await readOptional(join(ctx.paths.procfs, 'sys/kernel', f)))?.trim();
+      const read = async (f: string): Promise<string | undefined> => (await readText(join(ctx.paths.procfs, 'sys/kernel', f)))?.trim();
       const [sysname, release, version, nodename, domainname, arch] = await Promise.all(
         ['ostype', 'osrelease', 'version', 'hostname', 'domainname', 'arch'].map(read),
       );

@@ -3,9 +3,9 @@
  * default: oom_kill, pgpg*, pswp*, pg*fault*). Untyped, as node_exporter exposes them.
  */
 import { join } from 'node:path';
-import { Collector, family, readRequired } from '../collector';
+import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote, regex } from './text';
+import { fields, IssueLog, Issues, lines, num, quote, readTextRequired, regex } from './text';
 
 export function parseVmstat(text: string, issues: Issues = []): Map<string, number> {
   const out = new Map<string, number>();
@@ -28,7 +28,7 @@ export function vmstatCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const issues: Issues = [];
-      const m = parseVmstat(await readRequired(join(ctx.paths.procfs, 'vmstat')), issues);
+      const m = parseVmstat(await readTextRequired(join(ctx.paths.procfs, 'vmstat')), issues);
       issueLog.report(ctx.log, issues);
       const re = regex(ctx.config.string('collectors.vmstat.fields'));
       const out: FamilySamples[] = [];
