@@ -35,41 +35,12 @@ function freePort(): Promise<number> {
   });
 }
 
-async function main(): Promise<void> {
-  const config = Config.defaults().with({ 'collectors.filesystem.interval': 0 });
-  const collectors = hostCollectors();
-  const store = new Store();
-  const runner = new CollectorRunner({ store, config, paths: resolvePaths(config), log: silentLogger(), collectors });
-  await runner.collectOnce(); // warm-up: JIT, statfs thread start
-  const total: number[] = [];
-  const collect: number[] = [];
-  const renderMs: number[] = [];
-  let bytes = 0;
-  const start = Date.now();
-  for (let i = 0; i < iterations && Date.now() - start < deadlineMs; i++) {
-    const t0 = process.hrtime.bigint();
-    await runner.collectOnce();
-    const t1 = process.hrtime.bigint();
-    const text = render(store, 'text');
-    const t2 = process.hrtime.bigint();
-    bytes = text.length;
-    collect.push(Number(t1 - t0) / 1e6);
-    renderMs.push(Number(t2 - t1) / 1e6);
-    total.push(Number(t2 - t0) / 1e6);
-  }
-  for (const c of collectors) await c.close?.();
-  const series = [...store.families()].reduce((n, f) => n + f.series.size, 0);
-  console.log(`outrider: ${collectors.length} host collectors, ${series} series, ${bytes} bytes, ${total.length} runs`);
-  console.log(`  collect + render: ${fmt(stats(total))}`);
-  console.log(`  collect only:     ${fmt(stats(collect))}`);
-  console.log(`  render only:      ${fmt(stats(renderMs))}`);
+const shared = ['conntrack', 'cpu', 'cpufreq', 'diskstats', 'entropy', 'filefd', 'filesystem', 'loadavg', 'meminfo', 'netdev', 'netstat', 'pressure', 'sockstat', 'stat', 'time', 'uname', 'vmstat'];
 
+/** Starts node_exporter with the same collectors and filters; undefined when it is not installed. */
+async function startNodeExporter(config: Config): Promise<{ url: string; stop(): void; binary: string } | undefined> {
   const binary = ['prometheus-node-exporter', 'node_exporter'].find((b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).status === 0);
-  if (!binary) {
-    console.log('node_exporter: not installed, no side-by-side figure (apt-get install -y prometheus-node-exporter)');
-    return;
-  }
-  const shared = ['conntrack', 'cpu', 'cpufreq', 'diskstats', 'entropy', 'filefd', 'filesystem', 'loadavg', 'meminfo', 'netdev', 'netstat', 'pressure', 'sockstat', 'stat', 'time', 'uname', 'vmstat'];
+  if (!binary) return undefined;
   const port = await freePort();
   const ne = spawn(
     binary,
@@ -84,33 +55,66 @@ async function main(): Promise<void> {
     ],
     { stdio: 'ignore' },
   );
+  const url = `http://127.0.0.1:${port}/metrics`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      await (await fetch(url)).text();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return { url, binary, stop: () => ne.kill('SIGTERM') };
+}
+
+async function main(): Promise<void> {
+  const config = Config.defaults().with({ 'collectors.filesystem.interval': 0 });
+  const collectors = hostCollectors();
+  const store = new Store();
+  const runner = new CollectorRunner({ store, config, paths: resolvePaths(config), log: silentLogger(), collectors });
+  await runner.collectOnce(); // warm-up: JIT, statfs thread start
+  const ne = await startNodeExporter(config);
+  const total: number[] = [];
+  const collect: number[] = [];
+  const renderMs: number[] = [];
+  const scrape: number[] = [];
+  let bytes = 0;
+  let neBytes = 0;
+  const start = Date.now();
   try {
-    const url = `http://127.0.0.1:${port}/metrics`;
-    for (let i = 0; i < 100; i++) {
-      try {
-        await (await fetch(url)).text();
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
+    // Interleaved, so both see the same machine load (the machine is shared and noisy).
+    for (let i = 0; i < iterations && Date.now() - start < deadlineMs; i++) {
+      const t0 = process.hrtime.bigint();
+      await runner.collectOnce();
+      const t1 = process.hrtime.bigint();
+      const text = render(store, 'text');
+      const t2 = process.hrtime.bigint();
+      bytes = text.length;
+      collect.push(Number(t1 - t0) / 1e6);
+      renderMs.push(Number(t2 - t1) / 1e6);
+      total.push(Number(t2 - t0) / 1e6);
+      if (ne) {
+        const s0 = process.hrtime.bigint();
+        neBytes = (await (await fetch(ne.url, { headers: { 'accept-encoding': 'identity' } })).text()).length;
+        scrape.push(Number(process.hrtime.bigint() - s0) / 1e6);
       }
     }
-    const scrape: number[] = [];
-    let neBytes = 0;
-    const s0 = Date.now();
-    for (let i = 0; i < iterations && Date.now() - s0 < deadlineMs; i++) {
-      const t0 = process.hrtime.bigint();
-      const text = await (await fetch(url, { headers: { 'accept-encoding': 'identity' } })).text();
-      scrape.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      neBytes = text.length;
-    }
-    const ours = stats(total);
-    const theirs = stats(scrape);
-    console.log(`node_exporter (${binary}, same ${shared.length} collectors): ${neBytes} bytes, ${scrape.length} scrapes over HTTP`);
-    console.log(`  scrape:           ${fmt(theirs)}`);
-    console.log(`ratio (outrider collect+render / node_exporter scrape), median: ${(ours.median / theirs.median).toFixed(2)}`);
   } finally {
-    ne.kill('SIGTERM');
+    ne?.stop();
+    for (const c of collectors) await c.close?.();
   }
+  const series = [...store.families()].reduce((n, f) => n + f.series.size, 0);
+  console.log(`outrider: ${collectors.length} host collectors, ${series} series, ${bytes} bytes, ${total.length} runs`);
+  console.log(`  collect + render: ${fmt(stats(total))}`);
+  console.log(`  collect only:     ${fmt(stats(collect))}`);
+  console.log(`  render only:      ${fmt(stats(renderMs))}`);
+  if (!ne) {
+    console.log('node_exporter: not installed, no side-by-side figure (apt-get install -y prometheus-node-exporter)');
+    return;
+  }
+  console.log(`node_exporter (${ne.binary}, same ${shared.length} collectors): ${neBytes} bytes, ${scrape.length} scrapes over HTTP`);
+  console.log(`  scrape:           ${fmt(stats(scrape))}`);
+  console.log(`ratio (outrider collect+render / node_exporter scrape), median: ${(stats(total).median / stats(scrape).median).toFixed(2)}`);
 }
 
 main().catch((err) => {

@@ -1,8 +1,8 @@
 /**
  * uname: node_uname_info{sysname,release,version,machine,nodename,domainname} from /proc/sys/kernel/{ostype,
- * osrelease,version,hostname,domainname}, so a container reading the host's procfs reports the host. The machine is
- * /proc/sys/kernel/arch (kernels 6.1+), else os.machine() — the uname(2) of the running kernel, which a container
- * shares with its host.
+ * osrelease,version,hostname,domainname}. Like uname(2), hostname and domainname are those of the reading process's
+ * UTS namespace (a container reports its own name unless it shares the host's UTS namespace). The machine is
+ * /proc/sys/kernel/arch (recent kernels), else os.machine() — uname(2)'s machine field, the same kernel's.
  */
 import { machine } from 'node:os';
 import { join } from 'node:path';
