@@ -132,7 +132,7 @@ t.test('same names, labels and values as node_exporter on this machine', { skip 
   const t0 = Date.now();
   const theirs = parseExposition((await get(`http://127.0.0.1:${port}/metrics`)).text);
   const oursRes = await get(agent.url + '/metrics');
-  const drift = (Date.now() - t0) / 1000 + 1.5; // scrape time + one collection interval + slack
+  const drift = (Date.now() - t0) / 1000 + 3; // scrape time + one collection interval + slack for a loaded machine
   const ours = parseExposition(oursRes.text);
   t.ok(theirs.size > 0, `node_exporter answered (${neLog.split('\n').filter((l) => l.includes('level=error')).slice(0, 3).join('; ')})`);
 
