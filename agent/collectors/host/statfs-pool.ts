@@ -188,7 +188,12 @@ export class StatfsPool {
   }
 
   #spawn(): void {
-    const worker = new Worker(workerSource, { eval: true, workerData: { impl: this.#opts.impl, data: this.#opts.workerData } });
+    const worker = new Worker(workerSource, {
+      eval: true,
+      workerData: { impl: this.#opts.impl, data: this.#opts.workerData },
+      // A statfs loop needs almost no heap; small limits keep a thread (and a few blocked ones) cheap.
+      resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2, stackSizeMb: 1 },
+    });
     worker.unref();
     this.#created++;
     const thread: Thread = { worker, job: undefined, blocked: false, ready: false };
