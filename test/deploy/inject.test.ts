@@ -25,6 +25,8 @@ const inputs = readdirSync(dir).filter((f) => /\.in\.(yaml|json)$/.test(f)).sort
 
 t.test('golden manifests: every fixture injects as recorded', async (t) => {
   t.ok(inputs.length >= 12, 'fixtures present');
+  const bases = inputs.map((f) => f.replace(/\.in\.(yaml|json)$/, ''));
+  t.equal(new Set(bases).size, bases.length, 'fixture names are unique without their extension');
   for (const input of inputs) {
     const base = input.replace(/\.in\.(yaml|json)$/, '');
     const ext = input.endsWith('.json') ? 'json' : 'yaml';

@@ -11,6 +11,7 @@
  * With neither, notifications are impossible; the caller logs that once.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { nativeBinding } from '../../native/loader';
 
 /** Sends one message; `sync` delivers it before returning (the last message before exit). */
 export type NotifySend = (assignments: string[], sync?: boolean) => void;
@@ -29,19 +30,10 @@ interface NativeNotify {
   sdNotify(socketPath: string, state: string): void;
 }
 
-/** The addon's sdNotify when the addon is built and loaded; undefined otherwise. Never throws. */
+/** The addon's sdNotify when the addon is built and loaded (and not disabled by OUTRIDER_NATIVE=0). */
 export function nativeNotify(): NativeNotify | undefined {
-  for (const mod of ['../../native/index', '../../native/loader']) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const m = require(mod) as { nativeBinding?: () => Partial<NativeNotify> | null };
-      const b = m.nativeBinding?.();
-      if (b && typeof b.sdNotify === 'function') return b as NativeNotify;
-    } catch {
-      /* the native face is absent from this build */
-    }
-  }
-  return undefined;
+  const b = nativeBinding();
+  return b && typeof b.sdNotify === 'function' ? b : undefined;
 }
 
 export function haveSystemdNotify(): boolean {
