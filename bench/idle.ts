@@ -3,7 +3,10 @@
  * same way in the same run: both started on loopback ports, scraped every `--scrape` seconds (as a Prometheus
  * would), and sampled from /proc/<pid>/{status,stat} over `--seconds`.
  *
- *   node dist/bench/idle.js [--seconds=30] [--scrape=5]
+ * Outrider collects on its own interval (1 s by default) and serves cached bytes; node_exporter collects on every
+ * scrape. `--interval` sets the agent's collection interval so both can do the same work.
+ *
+ *   node dist/bench/idle.js [--seconds=30] [--scrape=5] [--interval=1s]
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,6 +16,7 @@ import { join } from 'node:path';
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const seconds = Number(args.seconds ?? 30);
 const scrapeEvery = Number(args.scrape ?? 5);
+const interval = args.interval ?? '1s';
 const hz = 100; // USER_HZ on Linux
 
 function freePort(): Promise<number> {
@@ -59,7 +63,7 @@ async function main(): Promise<void> {
   const pa = await freePort();
   subjects.push({
     name: 'outrider agent',
-    child: spawn(process.execPath, [join(__dirname, '..', '..', 'bin', 'outrider.js'), 'agent', `--listen=127.0.0.1:${pa}`, '--log-level=warn'], { stdio: 'ignore' }),
+    child: spawn(process.execPath, [join(__dirname, '..', '..', 'bin', 'outrider.js'), 'agent', `--listen=127.0.0.1:${pa}`, '--log-level=warn', `--collectors.interval=${interval}`], { stdio: 'ignore' }),
     url: `http://127.0.0.1:${pa}/metrics`,
   });
   if (have.error === undefined) {
@@ -89,7 +93,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 500));
     }
     const wall = (Date.now() - t0) / 1000;
-    console.log(`window ${wall.toFixed(0)} s, scraped every ${scrapeEvery} s, node ${process.version}`);
+    console.log(`window ${wall.toFixed(0)} s, scraped every ${scrapeEvery} s, agent collection interval ${interval}, node ${process.version}`);
     console.log('| process | RSS median MiB | RSS max MiB | CPU % of one core | body bytes |');
     console.log('|---|---:|---:|---:|---:|');
     const rows = subjects.map((s, i) => {
