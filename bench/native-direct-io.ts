@@ -39,9 +39,11 @@ async function run(label: string, f: AppendFile, mib: number, recordBytes: numbe
   await f.flush();
   const secs = now() - t0;
   const dev1 = deviceWrittenBytes(dir);
+  const direct = f.directIo;
+  const bs = f.blockSize;
   await f.close();
   const amp = dev0 !== null && dev1 !== null ? ((dev1 - dev0) / written).toFixed(2) : 'n/a';
-  return [label, f.directIo ? 'yes' : 'no', String(recordBytes), `${(flushEvery / 1024).toFixed(0)} KiB`, (written / 1e6 / secs).toFixed(0), amp];
+  return [label, direct ? `yes (${bs} B blocks)` : 'no', String(recordBytes), `${(flushEvery / 1024).toFixed(0)} KiB`, (written / 1e6 / secs).toFixed(0), amp];
 }
 
 async function main(): Promise<void> {
