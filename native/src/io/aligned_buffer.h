@@ -32,7 +32,7 @@ class AlignedBuffer {
     return *this;
   }
 
-  // Allocates `size` zeroed bytes; false when out of memory.
+  // Allocates `size` bytes (not zeroed); false when out of memory.
   bool Reset(size_t alignment, size_t size) {
     std::free(data_);
     data_ = nullptr;
@@ -42,7 +42,6 @@ class AlignedBuffer {
     if (posix_memalign(&p, alignment, size == 0 ? alignment : size) != 0) return false;
     data_ = static_cast<uint8_t*>(p);
     size_ = size;
-    std::memset(data_, 0, size_);
     return true;
   }
 

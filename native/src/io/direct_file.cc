@@ -127,6 +127,12 @@ std::unique_ptr<DirectFile> DirectFile::Open(const std::string& path, const Dire
     bs = kDefaultBlockSize;
     f->block_source_ = "default (no block device behind the file)";
   }
+  // Never write part of a filesystem block either: ext4 serialises and
+  // zero-fills sub-block direct writes, which costs more than the bytes saved.
+  if (st.st_blksize > bs && st.st_blksize <= 65536 && (st.st_blksize & (st.st_blksize - 1)) == 0) {
+    f->block_source_ += ", raised to the filesystem block size " + std::to_string(st.st_blksize);
+    bs = static_cast<uint32_t>(st.st_blksize);
+  }
   f->block_size_ = bs;
   uint64_t size = static_cast<uint64_t>(st.st_size);
   uint64_t length = 0;
@@ -263,7 +269,10 @@ int DirectFile::Flush(uint64_t* durable, const char** syscall) {
     out_len = staged_len_;
     uint64_t keep_from = RoundDown(out_len, block_size_);
     AlignedBuffer next;
-    if (!next.Reset(4096, std::max<size_t>(kInitialStaging, RoundUp(out_len - keep_from + kTrailerBytes, block_size_)))) {
+    // Same capacity as the buffer being written: a steady append rate does
+    // not regrow the staging buffer after every flush.
+    size_t next_size = std::max<size_t>(staging_.size(), RoundUp(out_len - keep_from + kTrailerBytes, block_size_));
+    if (!next.Reset(4096, next_size)) {
       *syscall = "malloc";
       return ENOMEM;
     }

@@ -17,6 +17,9 @@
 // trailer: readers never see padding, and a process killed after a flush
 // returned reads back exactly what it had flushed.
 //
+// Writes are whole blocks of max(device logical block size, filesystem block
+// size), 4096 when the file is not on a block device.
+//
 // Where the filesystem refuses O_DIRECT (open or the first write answers
 // EINVAL) the file falls back to buffered I/O + fdatasync and says so.
 #pragma once
