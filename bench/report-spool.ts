@@ -39,17 +39,17 @@ async function main(): Promise<void> {
   const t0 = process.hrtime.bigint();
   let lastSync = Date.now();
   for (let i = 0; i < n; i++) {
-    const r = spool.append(frames[i % 8]!, 1, i + 1);
+    const r = await spool.append(frames[i % 8]!, 1, i + 1);
     if (!r.ok) throw new Error(r.reason);
     if (Date.now() - lastSync >= 1000) {
-      spool.sync();
+      await spool.flush();
       lastSync = Date.now();
     }
   }
-  spool.sync();
+  await spool.flush();
   const writeS = Number(process.hrtime.bigint() - t0) / 1e9;
   const bytes = n * frames[0]!.length;
-  spool.close();
+  await spool.close();
   const ddRate = ddMBps();
 
   // Replay: reopen (scan + CRC check), then read every record and write it to a loopback socket.
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => sock.end(r));
   const t3 = process.hrtime.bigint();
   sink.close();
-  re.close();
+  await re.close();
   const mb = bytes / 1e6;
   const w = mb / writeS;
   console.log(`spool write: ${mb.toFixed(0)} MB in ${writeS.toFixed(2)} s = ${w.toFixed(0)} MB/s (fs + fdatasync every 1 s); dd oflag=direct: ${ddRate.toFixed(0)} MB/s; ratio ${(w / ddRate).toFixed(2)} (target >= 0.8)`);

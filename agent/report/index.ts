@@ -53,6 +53,7 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
               policy: c.string('spool.full_policy') as FullPolicy,
               syncIntervalMs: c.number('spool.sync_interval'),
               writeThrough: c.bool('spool.write_through'),
+              directIo: c.string('spool.io') === 'direct',
             }
           : undefined,
       }),

@@ -17,6 +17,7 @@ import { Codec, encodeFrame, FRAME_HEADER_BYTES, FrameKind } from './frame';
 import { decodePayload, encodePayload, FamilyDef, SeriesDef } from './payload';
 import { Aimd, backoffMs, Breaker, SendResult } from './send-result';
 import { scanSegment } from './spool/scan';
+import { directSegmentIO, fsSegmentIO } from './spool/segment-io';
 import { FullPolicy, RecordRef, Spool } from './spool/spool';
 import { Transport } from './transport';
 
@@ -36,7 +37,7 @@ export interface ReporterOptions {
   maxMemoryBytes: number;
   codec: Codec;
   compressionLevel: number;
-  spool: { dir: string; maxBytes: number; segmentBytes: number; policy: FullPolicy; syncIntervalMs: number; writeThrough: boolean } | undefined;
+  spool: { dir: string; maxBytes: number; segmentBytes: number; policy: FullPolicy; syncIntervalMs: number; writeThrough: boolean; directIo?: boolean } | undefined;
   /** Time stop() waits for the queue to drain before it leaves the rest in the spool. */
   drainMs: number;
 }
@@ -119,7 +120,15 @@ export class Reporter implements Component {
     this.#epoch = Date.now();
     const sp = this.#opts.spool;
     if (sp) {
-      const spool = new Spool({ dir: sp.dir, maxBytes: sp.maxBytes, segmentBytes: sp.segmentBytes, policy: sp.policy, writeThrough: sp.writeThrough, maxRecordBytes: Math.min(sp.segmentBytes, 64 * 1024 * 1024 + FRAME_HEADER_BYTES) });
+      const spool = new Spool({
+        dir: sp.dir,
+        maxBytes: sp.maxBytes,
+        segmentBytes: sp.segmentBytes,
+        policy: sp.policy,
+        writeThrough: sp.writeThrough,
+        maxRecordBytes: Math.min(sp.segmentBytes, 64 * 1024 * 1024 + FRAME_HEADER_BYTES),
+        io: sp.directIo ? directSegmentIO : fsSegmentIO,
+      });
       try {
         const { records, maxEpoch } = spool.open();
         this.#epoch = Math.max(this.#epoch, maxEpoch + 1);
@@ -137,13 +146,13 @@ export class Reporter implements Component {
         this.#m.spoolErrors.inc();
         this.#ctx.log.error({ dir: sp.dir, err: this.#spoolError }, 'The spool directory cannot be used; batches are held in memory only and lost on a crash.');
       }
-      this.#syncTimer = setInterval(() => this.#sync(), sp.syncIntervalMs);
+      this.#syncTimer = setInterval(() => void this.#sync(), sp.syncIntervalMs);
       this.#syncTimer.unref();
     }
     this.#report();
     this.#flushTimer = setInterval(() => void this.flush(), this.#opts.intervalMs);
     this.#flushTimer.unref();
-    this.#ctx.log.info({ agent_id: this.#opts.agentId, epoch: this.#epoch, endpoints: this.#opts.endpoints, spool: sp?.dir }, 'Reporting to the aggregator.');
+    this.#ctx.log.info({ agent_id: this.#opts.agentId, epoch: this.#epoch, endpoints: this.#opts.endpoints, spool: sp?.dir, spool_io: this.#spool?.io.name }, 'Reporting to the aggregator.');
     this.#pump();
   }
 
@@ -156,8 +165,8 @@ export class Reporter implements Component {
     await this.#flushNow();
     this.#pump();
     await this.#waitIdle(this.#opts.drainMs);
-    this.#sync();
-    this.#spool?.close();
+    await this.#sync();
+    await this.#spool?.close();
     await Promise.all(this.#transports.map((t) => t.close()));
     this.#ctx.health.report(this.name, 'stopped', { ready: false });
   }
@@ -191,7 +200,8 @@ export class Reporter implements Component {
       }
     }
     this.#appendedGen = gen;
-    if (!this.#spool || this.#opts.spool?.writeThrough) this.#durableGen = this.#spool ? gen : this.#durableGen;
+    // Staged (direct) I/O: records reach the disk at flush(), so flush before sending them.
+    if (this.#spool && (this.#spool.io.staged || this.#opts.spool?.writeThrough)) await this.#sync();
     this.#report();
     this.#pump();
   }
@@ -216,7 +226,7 @@ export class Reporter implements Component {
     if (this.#opts.spool && frame.length > this.#opts.spool.segmentBytes) return this.#drop('too_large', `batch of ${frame.length} bytes exceeds spool.segment_size`);
     let ref: RecordRef | undefined;
     if (spool) {
-      const r = spool.append(frame, this.#epoch, seq);
+      const r = await spool.append(frame, this.#epoch, seq);
       if (r.ok) {
         ref = r.ref;
         if (this.#spoolError) this.#ctx.log.info({ dir: spool.dir }, 'The spool accepts writes again.');
@@ -273,14 +283,12 @@ export class Reporter implements Component {
     this.#ctx.log.warn({ reason, detail }, 'A batch was dropped.');
   }
 
-  #sync(): void {
+  async #sync(): Promise<void> {
     const spool = this.#spool;
     if (!spool) return;
     const gen = this.#appendedGen;
-    spool.sync();
-    if (spool.lastError) {
-      this.#m.spoolErrors.inc();
-    } else this.#durableGen = gen;
+    if (await spool.flush()) this.#durableGen = Math.max(this.#durableGen, gen);
+    else this.#m.spoolErrors.inc();
     this.#report();
   }
 

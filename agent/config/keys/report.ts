@@ -42,6 +42,13 @@ defineKeys([
   { key: 'spool.segment_size', type: 'size', default: 64 * 1024 * 1024, min: 16 * 1024, help: 'Size limit of one spool segment file.' },
   { key: 'spool.full_policy', type: 'enum', values: ['drop_oldest', 'stop_accepting'], default: 'drop_oldest', help: 'What a full spool does: delete the oldest segment, or refuse new batches (both counted).' },
   { key: 'spool.sync_interval', type: 'duration', default: 1000, min: 1, help: 'fdatasync period of the spool: at most this much of acknowledged-by-nobody data is lost on power loss.' },
+  {
+    key: 'spool.io',
+    type: 'enum',
+    values: ['fs', 'direct'],
+    default: 'fs',
+    help: 'How segments are written: fs (buffered writes, fdatasync every sync_interval) or direct (the native addon\'s O_DIRECT writer, synced at every flush before sending).',
+  },
   { key: 'spool.write_through', type: 'bool', default: false, help: 'fdatasync every batch before sending it (no loss on power loss beyond the batch being formed).' },
   {
     key: 'push.listen',

@@ -27,10 +27,11 @@ export interface ScanResult {
 
 const MAGIC = Buffer.from('ORB1', 'latin1');
 
-export function scanSegment(path: string, maxRecordBytes: number): ScanResult {
+/** Scans `[0, end)` of the file (end: the logical length of a direct-I/O segment; default the file size). */
+export function scanSegment(path: string, maxRecordBytes: number, end?: number): ScanResult {
   const fd = fs.openSync(path, 'r');
   try {
-    const fileSize = fs.fstatSync(fd).size;
+    const fileSize = Math.min(end ?? Infinity, fs.fstatSync(fd).size);
     const out: ScanResult = { records: [], goodEnd: 0, fileSize, corrupt: 0, torn: false };
     const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
     let off = 0;

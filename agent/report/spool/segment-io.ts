@@ -1,8 +1,17 @@
 /**
- * The file I/O the spool needs, behind one interface so the native addon's direct-I/O writer and sendfile can
- * replace it. This is the pure-TypeScript twin: buffered `fs` writes, `fdatasync` for durability, positional reads.
+ * The file I/O the spool needs, behind one interface. Two implementations:
+ *
+ *  - `fsSegmentIO` (the pure-TypeScript path): `write(2)` at append time (the page cache holds the record, so it
+ *    survives kill -9 at once), `fdatasync` on `sync()`.
+ *  - `directSegmentIO` (the native addon's direct-I/O append file, `agent/native/direct-io.ts`): appends are staged
+ *    in memory and written with O_DIRECT + fdatasync by `flush()`; the file then ends in zero padding and a 16-byte
+ *    trailer holding the logical length (the scanner reads that). A staged record is on disk only once flush()
+ *    resolved, so the reporter flushes before it sends.
+ *
+ * Reads are positional `fs` reads in both cases (the logical bytes sit at the same offsets).
  */
 import fs from 'node:fs';
+import { AppendFile, openAppendFile, DIO_TRAILER_BYTES, parseDioTrailer } from '../../native/direct-io';
 
 export interface SegmentFile {
   readonly path: string;
@@ -10,15 +19,19 @@ export interface SegmentFile {
   readonly size: number;
   /** Appends the whole buffer at the end; throws on a short or failed write (ENOSPC, EIO...). */
   append(buf: Uint8Array): number;
-  /** Makes every appended byte durable (fdatasync). */
+  /** Makes every appended byte durable (fdatasync); a no-op for files that need flush(). */
   sync(): void;
-  close(): void;
+  /** Writes what is staged and makes it durable. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface SegmentIO {
   readonly name: string;
-  /** Opens for appending at `size` (after recovery truncated a torn tail to it). */
-  openAppend(path: string, size: number): SegmentFile;
+  /** Whether appends are only staged until flush() (and a crash before it loses them). */
+  readonly staged: boolean;
+  /** Opens a new, empty segment file for appending. */
+  openAppend(path: string): Promise<SegmentFile>;
   /** Reads `length` bytes at `offset`. */
   read(path: string, offset: number, length: number): Buffer;
 }
@@ -28,10 +41,10 @@ class FsSegmentFile implements SegmentFile {
   #fd: number | undefined;
   #size: number;
 
-  constructor(path: string, size: number) {
+  constructor(path: string) {
     this.path = path;
-    this.#fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o600);
-    this.#size = size;
+    this.#fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o600);
+    this.#size = 0;
   }
 
   get size(): number {
@@ -61,29 +74,94 @@ class FsSegmentFile implements SegmentFile {
     if (this.#fd !== undefined) fs.fdatasyncSync(this.#fd);
   }
 
-  close(): void {
+  async flush(): Promise<void> {
+    this.sync();
+  }
+
+  async close(): Promise<void> {
     if (this.#fd === undefined) return;
     fs.closeSync(this.#fd);
     this.#fd = undefined;
   }
 }
 
+class DirectSegmentFile implements SegmentFile {
+  readonly path: string;
+  readonly #file: AppendFile;
+
+  constructor(file: AppendFile) {
+    this.path = file.path;
+    this.#file = file;
+  }
+
+  get size(): number {
+    return this.#file.length;
+  }
+
+  append(buf: Uint8Array): number {
+    const at = this.#file.length;
+    this.#file.append(buf);
+    return at;
+  }
+
+  sync(): void {
+    /* durability comes from flush() */
+  }
+
+  async flush(): Promise<void> {
+    await this.#file.flush();
+  }
+
+  close(): Promise<void> {
+    return this.#file.close();
+  }
+}
+
+function readAt(path: string, offset: number, length: number): Buffer {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const n = fs.readSync(fd, buf, got, length - got, offset + got);
+      if (n === 0) throw Object.assign(new Error(`short read in ${path}`), { code: 'OUTRIDER_ERR_SPOOL_SHORT_READ' });
+      got += n;
+    }
+    return buf;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export const fsSegmentIO: SegmentIO = {
   name: 'fs',
-  openAppend: (path, size) => new FsSegmentFile(path, size),
-  read(path, offset, length) {
-    const fd = fs.openSync(path, 'r');
-    try {
-      const buf = Buffer.allocUnsafe(length);
-      let got = 0;
-      while (got < length) {
-        const n = fs.readSync(fd, buf, got, length - got, offset + got);
-        if (n === 0) throw Object.assign(new Error(`short read in ${path}`), { code: 'OUTRIDER_ERR_SPOOL_SHORT_READ' });
-        got += n;
-      }
-      return buf;
-    } finally {
-      fs.closeSync(fd);
-    }
-  },
+  staged: false,
+  openAppend: async (path) => new FsSegmentFile(path),
+  read: readAt,
 };
+
+/** Direct I/O through the native addon (its TypeScript twin when the addon is not loaded). */
+export const directSegmentIO: SegmentIO = {
+  name: 'direct',
+  staged: true,
+  openAppend: async (path) => {
+    fs.rmSync(path, { force: true });
+    return new DirectSegmentFile(await openAppendFile(path, { direct: true }));
+  },
+  read: readAt,
+};
+
+/** Logical length of a segment written by the direct-I/O writer (from its trailer), or undefined for a plain file. */
+export function directLogicalLength(path: string): number | undefined {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size < DIO_TRAILER_BYTES || size % 512 !== 0) return undefined;
+    const t = Buffer.alloc(DIO_TRAILER_BYTES);
+    fs.readSync(fd, t, 0, DIO_TRAILER_BYTES, size - DIO_TRAILER_BYTES);
+    const len = parseDioTrailer(t);
+    return len !== null && len <= size - DIO_TRAILER_BYTES ? len : undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -8,8 +8,9 @@
  *                               grows past `segmentBytes` (a record that does not fit opens the next one)
  *   <dir>/quarantine/           records the aggregator refused permanently (4xx), kept for an operator, bounded
  *
- * Durability: appends are written at once (the page cache holds them) and fdatasync'd every `syncIntervalMs`, or
- * before the append returns in write-through mode. A segment is deleted once every record in it is acknowledged and
+ * Durability: with the `fs` I/O, appends are written at once (the page cache holds them) and fdatasync'd by
+ * `flush()` (every `spool.sync_interval`, or before the append returns in write-through mode). With the direct-I/O
+ * writer, appends are staged and `flush()` writes them (O_DIRECT) and syncs; the caller flushes before sending. A segment is deleted once every record in it is acknowledged and
  * it is no longer the one being written. On open, every segment is scanned: intact records are queued for replay in
  * order, a torn tail is truncated and counted, a corrupt record is skipped and counted.
  *
@@ -21,7 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FrameKind } from '../frame';
 import { scanSegment } from './scan';
-import { fsSegmentIO, SegmentFile, SegmentIO } from './segment-io';
+import { directLogicalLength, fsSegmentIO, SegmentFile, SegmentIO } from './segment-io';
 
 export type FullPolicy = 'drop_oldest' | 'stop_accepting';
 
@@ -77,6 +78,7 @@ export class Spool {
   readonly #segments: Segment[] = [];
   #active: SegmentFile | undefined;
   #activeSeg: Segment | undefined;
+  #closing: Array<Promise<void>> = [];
   #bytes = 0;
   #unacked = 0;
   #dirty = false;
@@ -98,6 +100,11 @@ export class Spool {
     return this.#unacked;
   }
 
+  /** Name of the I/O in use (`fs` or `direct`) and whether appends wait for flush() to reach the disk. */
+  get io(): { name: string; staged: boolean } {
+    return { name: this.#io.name, staged: this.#io.staged };
+  }
+
   get lastError(): string | undefined {
     return this.#lastError;
   }
@@ -114,11 +121,13 @@ export class Spool {
     for (const name of names) {
       const p = path.join(this.dir, name);
       const id = Number(name.slice(4, 20));
-      const scan = scanSegment(p, this.#opts.maxRecordBytes);
+      // A direct-I/O segment ends in padding and a trailer giving its logical length: scan only that.
+      const logical = directLogicalLength(p);
+      const scan = scanSegment(p, this.#opts.maxRecordBytes, logical);
       this.stats.corruptRecords += scan.corrupt;
       if (scan.torn) {
         this.stats.tornRecords++;
-        fs.truncateSync(p, scan.goodEnd);
+        if (logical === undefined) fs.truncateSync(p, scan.goodEnd);
       }
       const seg: Segment = { id, path: p, size: scan.goodEnd, records: 0, acked: 0, deleted: false };
       for (const r of scan.records) {
@@ -152,8 +161,11 @@ export class Spool {
     syncDir(this.dir);
   }
 
-  /** Appends one framed record. Never throws: an I/O failure or a full spool is returned (and counted by the caller). */
-  append(frame: Buffer, epoch: number, seq: number, kind: FrameKind = FrameKind.batch): AppendResult {
+  /**
+   * Appends one framed record. Never throws: an I/O failure or a full spool is returned (and counted by the caller).
+   * With staged I/O the record is on disk after the next flush().
+   */
+  async append(frame: Buffer, epoch: number, seq: number, kind: FrameKind = FrameKind.batch): Promise<AppendResult> {
     const len = frame.length;
     if (this.#bytes + len > this.#opts.maxBytes) {
       if (this.#opts.policy === 'stop_accepting') {
@@ -167,7 +179,7 @@ export class Spool {
       }
     }
     try {
-      if (!this.#active || !this.#activeSeg || this.#active.size + len > this.#opts.segmentBytes) this.#rotate();
+      if (!this.#active || !this.#activeSeg || this.#active.size + len > this.#opts.segmentBytes) await this.#rotate();
       const seg = this.#activeSeg!;
       const offset = this.#active!.append(frame);
       seg.size += len;
@@ -175,14 +187,14 @@ export class Spool {
       this.#bytes += len;
       this.#unacked++;
       this.#dirty = true;
-      if (this.#opts.writeThrough) this.sync();
+      if (this.#opts.writeThrough) await this.flush();
       this.#lastError = undefined;
       const ref: RecordRef = { segment: seg, offset, length: len, epoch, seq, kind, acked: false };
       return { ok: true, ref };
     } catch (err) {
       this.#lastError = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
       // The active file may be in a bad state; start a new one on the next append.
-      this.#closeActive();
+      this.#closeActive(true);
       return { ok: false, reason: 'io', error: this.#lastError };
     }
   }
@@ -192,14 +204,17 @@ export class Spool {
     return !this.#active || this.#active.size + len > this.#opts.segmentBytes;
   }
 
-  /** fdatasync of the active segment when it has unsynced bytes; returns whether it synced. */
-  sync(): boolean {
-    if (!this.#dirty || !this.#active) return false;
+  /** Makes every appended record durable (fdatasync, or the direct-I/O flush); returns whether it succeeded. */
+  async flush(): Promise<boolean> {
     try {
-      this.#active.sync();
+      const closing = this.#closing.splice(0);
+      if (closing.length) await Promise.all(closing);
+      if (!this.#dirty || !this.#active) return true;
       this.#dirty = false;
+      await this.#active.flush();
       return true;
     } catch (err) {
+      this.#dirty = true;
       this.#lastError = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
       return false;
     }
@@ -238,17 +253,18 @@ export class Spool {
     this.ack(ref);
   }
 
-  close(): void {
-    this.sync();
+  async close(): Promise<void> {
+    await this.flush();
     this.#closeActive();
+    await Promise.all(this.#closing.splice(0)).catch(() => undefined);
   }
 
-  #rotate(): void {
+  async #rotate(): Promise<void> {
     this.#closeActive();
     const last = this.#segments.at(-1);
     const id = (last?.id ?? 0) + 1;
     const p = path.join(this.dir, segName(id));
-    const file = this.#io.openAppend(p, 0);
+    const file = await this.#io.openAppend(p);
     const seg: Segment = { id, path: p, size: 0, records: 0, acked: 0, deleted: false };
     this.#segments.push(seg);
     this.#active = file;
@@ -257,16 +273,17 @@ export class Spool {
     if (last) this.#maybeDelete(last);
   }
 
-  #closeActive(): void {
-    try {
-      if (this.#dirty) this.#active?.sync();
-    } catch {
-      /* counted through lastError on the next operation */
-    }
-    try {
-      this.#active?.close();
-    } catch {
-      /* nothing more to do */
+  /** Closes the active segment; its close (a final flush for staged I/O) completes by the next flush(). */
+  #closeActive(failed = false): void {
+    const file = this.#active;
+    if (file) {
+      const closing = (async () => {
+        if (!failed) await file.flush();
+        await file.close();
+      })().catch((err: unknown) => {
+        this.#lastError = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      });
+      this.#closing.push(closing);
     }
     this.#dirty = false;
     this.#active = undefined;

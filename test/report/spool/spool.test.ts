@@ -4,6 +4,7 @@ import path from 'node:path';
 import t from 'tap';
 import { Codec, encodeFrame, FrameKind } from '../../../agent/report/frame';
 import { Spool, SpoolOptions } from '../../../agent/report/spool/spool';
+import { directSegmentIO, fsSegmentIO, SegmentIO } from '../../../agent/report/spool/segment-io';
 
 function tmp(t: { teardown(fn: () => void): void }): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-spool-'));
@@ -13,29 +14,33 @@ function tmp(t: { teardown(fn: () => void): void }): string {
 
 const frame = (seq: number, size = 100, epoch = 5) => encodeFrame(FrameKind.batch, Codec.none, epoch, seq, Buffer.alloc(size, seq & 0xff));
 const opts = (dir: string, o: Partial<SpoolOptions> = {}): SpoolOptions => ({ dir, segmentBytes: 1000, maxBytes: 100_000, policy: 'drop_oldest', writeThrough: false, maxRecordBytes: 1 << 20, ...o });
+const ios: SegmentIO[] = [fsSegmentIO, directSegmentIO];
 const segs = (dir: string) => fs.readdirSync(dir).filter((n) => n.endsWith('.orsp')).sort();
 
-t.test('unacknowledged records survive a reopen, in order; acknowledged segments are deleted', async (t) => {
+for (const io of ios) t.test(`${io.name}: unacknowledged records survive a reopen, in order; acknowledged segments are deleted`, async (t) => {
   const dir = tmp(t);
-  const s = new Spool(opts(dir));
+  const s = new Spool(opts(dir, { io }));
   s.open();
   const refs = [];
   for (let i = 1; i <= 20; i++) {
-    const r = s.append(frame(i), 5, i);
+    const r = await s.append(frame(i), 5, i);
     t.ok(r.ok);
     if (r.ok) refs.push(r.ref);
   }
-  for (const f of segs(dir)) t.ok(fs.statSync(path.join(dir, f)).size <= 1000, `${f} within the segment limit`);
+  await s.flush();
+  // Direct-I/O files add zero padding to the block size and a 16-byte trailer after the logical bytes.
+  const slack = io.staged ? 4096 + 16 : 0;
+  for (const f of segs(dir)) t.ok(fs.statSync(path.join(dir, f)).size <= 1000 + slack, `${f} within the segment limit`);
   for (const r of refs.slice(0, 10)) s.ack(r);
-  s.close();
-  const s2 = new Spool(opts(dir));
+  await s.close();
+  const s2 = new Spool(opts(dir, { io }));
   const { records, maxEpoch } = s2.open();
   t.equal(maxEpoch, 5);
   t.ok(records.length >= 10 && records.length < 17, 'only records of segments not fully acknowledged remain (acknowledged ones beside them are replayed and deduplicated)');
   t.same(records.slice(-10).map((r) => r.seq), [11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
   t.same(s2.read(records.at(-1)!), frame(20), 'the record is the frame, byte for byte');
   for (const r of records) s2.ack(r);
-  s2.close();
+  await s2.close();
   t.ok(segs(dir).length <= 1, 'fully acknowledged segments are gone');
 });
 
@@ -43,8 +48,8 @@ t.test('a torn tail is truncated and counted, never replayed', async (t) => {
   const dir = tmp(t);
   const s = new Spool(opts(dir, { segmentBytes: 100_000 }));
   s.open();
-  for (let i = 1; i <= 3; i++) s.append(frame(i), 5, i);
-  s.close();
+  for (let i = 1; i <= 3; i++) await s.append(frame(i), 5, i);
+  await s.close();
   const f = path.join(dir, segs(dir)[0]!);
   const full = fs.readFileSync(f);
   fs.writeFileSync(f, full.subarray(0, full.length - 30)); // cut into record 3
@@ -53,8 +58,8 @@ t.test('a torn tail is truncated and counted, never replayed', async (t) => {
   t.same(records.map((r) => r.seq), [1, 2]);
   t.equal(s2.stats.tornRecords, 1);
   t.equal(fs.statSync(f).size, 2 * frame(1).length, 'truncated to the last intact record');
-  s2.append(frame(4), 5, 4);
-  s2.close();
+  await s2.append(frame(4), 5, 4);
+  await s2.close();
   const s3 = new Spool(opts(dir, { segmentBytes: 100_000 }));
   t.same(s3.open().records.map((r) => r.seq), [1, 2, 4]);
   t.equal(s3.stats.tornRecords, 0);
@@ -64,8 +69,8 @@ t.test('a corrupt record in the middle is skipped and counted; the scan moves on
   const dir = tmp(t);
   const s = new Spool(opts(dir, { segmentBytes: 100_000 }));
   s.open();
-  for (let i = 1; i <= 5; i++) s.append(frame(i), 5, i);
-  s.close();
+  for (let i = 1; i <= 5; i++) await s.append(frame(i), 5, i);
+  await s.close();
   const f = path.join(dir, segs(dir)[0]!);
   const buf = fs.readFileSync(f);
   const len = frame(1).length;
@@ -88,25 +93,25 @@ t.test('garbage-only segment: no loop, nothing replayed', async (t) => {
   t.equal(s.stats.tornRecords, 1);
 });
 
-t.test('full spool: drop_oldest deletes the oldest segment and counts its records; stop_accepting refuses', async (t) => {
+for (const io of ios) t.test(`${io.name}: full spool: drop_oldest deletes the oldest segment and counts its records; stop_accepting refuses`, async (t) => {
   const dir = tmp(t);
   const len = frame(1).length;
-  const s = new Spool(opts(dir, { segmentBytes: len * 2, maxBytes: len * 6 }));
+  const s = new Spool(opts(dir, { segmentBytes: len * 2, maxBytes: len * 6, io }));
   s.open();
-  for (let i = 1; i <= 6; i++) t.ok(s.append(frame(i), 5, i).ok);
-  const r = s.append(frame(7), 5, 7);
+  for (let i = 1; i <= 6; i++) t.ok((await s.append(frame(i), 5, i)).ok);
+  const r = await s.append(frame(7), 5, 7);
   t.ok(r.ok);
   t.equal(s.stats.droppedOldest, 2, 'the two records of the oldest segment');
   t.ok(s.bytes <= len * 6);
-  s.close();
+  await s.close();
 
   const dir2 = tmp(t);
-  const s2 = new Spool(opts(dir2, { segmentBytes: len * 2, maxBytes: len * 6, policy: 'stop_accepting' }));
+  const s2 = new Spool(opts(dir2, { segmentBytes: len * 2, maxBytes: len * 6, policy: 'stop_accepting', io }));
   s2.open();
-  for (let i = 1; i <= 6; i++) s2.append(frame(i), 5, i);
-  t.same(s2.append(frame(7), 5, 7), { ok: false, reason: 'full' });
+  for (let i = 1; i <= 6; i++) await s2.append(frame(i), 5, i);
+  t.same(await s2.append(frame(7), 5, 7), { ok: false, reason: 'full' });
   t.equal(s2.stats.refusedFull, 1);
-  s2.close();
+  await s2.close();
 });
 
 t.test('an unwritable directory is an error the caller sees, not a crash', async (t) => {
@@ -121,10 +126,25 @@ t.test('quarantine keeps a copy and acknowledges', async (t) => {
   const dir = tmp(t);
   const s = new Spool(opts(dir));
   s.open();
-  const r = s.append(frame(1), 5, 1);
+  const r = await s.append(frame(1), 5, 1);
   if (!r.ok) return t.fail('append');
   s.quarantine(r.ref, 'HTTP 400');
   t.equal(s.backlog, 0);
   t.ok(fs.existsSync(path.join(dir, 'quarantine', 'e5-s1.orsp')));
-  s.close();
+  await s.close();
+});
+
+t.test('direct: what flush() made durable is found by a new process without any close (kill -9)', async (t) => {
+  const dir = tmp(t);
+  const s = new Spool(opts(dir, { io: directSegmentIO, segmentBytes: 100_000 }));
+  s.open();
+  for (let i = 1; i <= 5; i++) await s.append(frame(i), 5, i);
+  t.ok(await s.flush());
+  await s.append(frame(6), 5, 6); // staged only: not promised to survive
+  const s2 = new Spool(opts(dir, { io: directSegmentIO, segmentBytes: 100_000 }));
+  const { records } = s2.open();
+  t.same(records.map((r) => r.seq).slice(0, 5), [1, 2, 3, 4, 5]);
+  t.same(s2.read(records[4]!), frame(5));
+  t.equal(s2.stats.corruptRecords, 0);
+  await s.close();
 });
