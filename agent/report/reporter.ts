@@ -19,6 +19,7 @@ import { Aimd, backoffMs, Breaker, SendResult } from './send-result';
 import { scanSegment } from './spool/scan';
 import { directSegmentIO, fsSegmentIO } from './spool/segment-io';
 import { FullPolicy, RecordRef, Spool } from './spool/spool';
+import { FileTransport } from './file-transport';
 import { Transport } from './transport';
 
 export interface ReporterOptions {
@@ -40,6 +41,8 @@ export interface ReporterOptions {
   spool: { dir: string; maxBytes: number; segmentBytes: number; policy: FullPolicy; syncIntervalMs: number; writeThrough: boolean; directIo?: boolean } | undefined;
   /** Time stop() waits for the queue to drain before it leaves the rest in the spool. */
   drainMs: number;
+  /** Send records that are only on disk straight from the segment (sendfile); default true. */
+  sendfile?: boolean;
 }
 
 interface Entry {
@@ -57,6 +60,7 @@ export class Reporter implements Component {
   readonly #opts: ReporterOptions;
   readonly #batcher: Batcher;
   readonly #transports: Transport[];
+  readonly #fileTransports: Array<FileTransport | undefined>;
   readonly #breaker = new Breaker(5, 1000, 30_000);
   readonly #aimd: Aimd;
   #spool: Spool | undefined;
@@ -92,6 +96,7 @@ export class Reporter implements Component {
     this.#batcher = new Batcher(ctx.store, { maxSamples: opts.maxBatchSamples, maxBytes: opts.maxBatchBytes });
     this.#aimd = new Aimd({ maxWindow: opts.maxInFlight, maxBatch: opts.maxBatchSamples, targetLatencyMs: opts.targetLatencyMs });
     this.#transports = opts.endpoints.map((endpoint) => new Transport({ endpoint, token: opts.token, agentId: opts.agentId, timeoutMs: opts.timeoutMs, connections: opts.maxInFlight }));
+    this.#fileTransports = opts.endpoints.map((endpoint) => (opts.sendfile === false ? undefined : FileTransport.for(endpoint, opts.token, opts.agentId, opts.timeoutMs)));
     const t = ctx.telemetry;
     this.#m = {
       batches: t.counter('outrider_report_batches_total', 'Batches the reporter finished, by result (acked, duplicate, quarantined).', ['result']),
@@ -101,6 +106,7 @@ export class Reporter implements Component {
       dropped: t.counter('outrider_report_dropped_batches_total', 'Batches lost before acknowledgement, by reason (spool_full, memory_full, too_large, spool_dropped_oldest).', ['reason']),
       spoolErrors: t.counter('outrider_report_spool_write_errors_total', 'Spool appends or syncs that failed (disk full, unwritable directory).'),
       corrupt: t.counter('outrider_report_spool_corrupt_records_total', 'Records found damaged when the spool was opened, by kind (torn tail truncated, corrupt skipped).', ['kind']),
+      replayed: t.counter('outrider_report_sendfile_batches_total', 'Batches sent straight from a spool segment to the socket (sendfile).'),
       defs: t.counter('outrider_report_definition_resends_total', 'Times the aggregator asked for series definitions again.'),
       duration: t.histogram('outrider_report_send_duration_seconds', 'Time from sending a batch to its answer.', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
       backlog: t.gauge('outrider_report_backlog_batches', 'Batches waiting for acknowledgement (spooled or in memory).'),
@@ -168,6 +174,7 @@ export class Reporter implements Component {
     await this.#sync();
     await this.#spool?.close();
     await Promise.all(this.#transports.map((t) => t.close()));
+    for (const f of this.#fileTransports) f?.close();
     this.#ctx.health.report(this.name, 'stopped', { ready: false });
   }
 
@@ -359,21 +366,32 @@ export class Reporter implements Component {
   }
 
   async #send(e: Entry): Promise<void> {
-    let body: Buffer;
-    try {
-      body = e.data ?? this.#spool!.read(e.ref!);
-    } catch (err) {
-      this.#inflight--;
-      this.#ctx.log.error({ epoch: e.epoch, seq: e.seq, err: (err as Error).message }, 'A spooled batch cannot be read back; it is dropped.');
-      this.#finish(e);
-      this.#drop('unreadable', (err as Error).message);
-      return this.#pump();
-    }
-    const transport = this.#transports[this.#endpointIdx % this.#transports.length]!;
+    const idx = this.#endpointIdx % this.#transports.length;
+    const transport = this.#transports[idx]!;
+    const file = this.#fileTransports[idx];
+    let res: SendResult;
+    let sent = e.ref?.length ?? e.data?.length ?? 0;
     const t0 = process.hrtime.bigint();
-    const res: SendResult = await transport.send(body);
+    if (!e.data && e.ref && file && !file.busy) {
+      // Only on disk: the record goes from the segment to the socket without entering JavaScript memory.
+      res = await file.send(e.ref.segment.path, e.ref.offset, e.ref.length);
+      this.#m.replayed.inc();
+    } else {
+      let body: Buffer;
+      try {
+        body = e.data ?? this.#spool!.read(e.ref!);
+      } catch (err) {
+        this.#inflight--;
+        this.#ctx.log.error({ epoch: e.epoch, seq: e.seq, err: (err as Error).message }, 'A spooled batch cannot be read back; it is dropped.');
+        this.#finish(e);
+        this.#drop('unreadable', (err as Error).message);
+        return this.#pump();
+      }
+      sent = body.length;
+      res = await transport.send(body);
+    }
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    this.#m.bytes.inc(body.length);
+    this.#m.bytes.inc(sent);
     this.#m.duration.observe(ms / 1000);
     switch (res.kind) {
       case 'success':
