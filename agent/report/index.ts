@@ -45,6 +45,7 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
         codec: codecNames[c.string('report.compression')]!,
         compressionLevel: c.number('report.compression_level'),
         drainMs: c.number('report.drain_timeout'),
+        sendfileMinBytes: c.number('report.sendfile_min_size'),
         spool: dir
           ? {
               dir,

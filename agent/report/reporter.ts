@@ -43,6 +43,8 @@ export interface ReporterOptions {
   drainMs: number;
   /** Send records that are only on disk straight from the segment (sendfile); default true. */
   sendfile?: boolean;
+  /** Smallest record sent with sendfile (below it a read and a write cost less: bench/README.md). */
+  sendfileMinBytes?: number;
 }
 
 interface Entry {
@@ -372,7 +374,7 @@ export class Reporter implements Component {
     let res: SendResult;
     let sent = e.ref?.length ?? e.data?.length ?? 0;
     const t0 = process.hrtime.bigint();
-    if (!e.data && e.ref && file && !file.busy) {
+    if (!e.data && e.ref && file && !file.busy && e.ref.length >= (this.#opts.sendfileMinBytes ?? 512 * 1024)) {
       // Only on disk: the record goes from the segment to the socket without entering JavaScript memory.
       res = await file.send(e.ref.segment.path, e.ref.offset, e.ref.length);
       this.#m.replayed.inc();

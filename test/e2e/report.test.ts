@@ -40,6 +40,7 @@ async function agent(aggUrl: string, spoolDir: string, extra: string[] = []): Pr
     '--report.retry-max-backoff', '300ms',
     '--push.listen', '127.0.0.1:0',
     '--collectors.interval', '1s',
+    '--report.sendfile-min-size', '0',
     ...extra,
   ]);
   procs.push(p);
@@ -98,7 +99,8 @@ t.test('exactly-once totals through aggregator outages, agent kill -9 and aggreg
   // The agent dies hard while batches are unacknowledged; it restarts on the same spool and replays.
   await ag.proc.kill9();
   agg = await aggregator(port, state);
-  ag = await agent(aggUrl, spool);
+  // It comes back writing with the addon's direct-I/O writer (the old buffered segments are replayed as they are).
+  ag = await agent(aggUrl, spool, ['--spool.io', 'direct']);
   for (let i = 0; i < 5; i++) await pusher.push(ag.push);
   const replayUrl = ag.url;
   t.ok(

@@ -28,6 +28,13 @@ defineKeys([
   { key: 'report.max_memory', type: 'size', default: 64 * 1024 * 1024, min: 1024, help: 'Bytes of batches held in memory (queued and in flight); past it batches are read back from the spool.' },
   { key: 'report.compression', type: 'enum', values: ['none', 'gzip', 'deflate', 'brotli'], default: 'deflate', help: 'Payload compression (docs/protocol.md has the measurements).' },
   { key: 'report.compression_level', type: 'int', default: 1, min: 0, max: 11, help: 'Compression level (zlib 0-9, brotli 0-11).' },
+  {
+    key: 'report.sendfile_min_size',
+    type: 'size',
+    default: 512 * 1024,
+    min: 0,
+    help: 'Spooled records at least this large are replayed from the segment with sendfile (native addon); smaller ones are read and written, which costs less per record.',
+  },
   { key: 'report.drain_timeout', type: 'duration', default: 3000, min: 0, help: 'On stop, how long to wait for queued batches to be acknowledged before leaving them in the spool.' },
   {
     key: 'report.remote_write',
