@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { parseHostPort } from '../coerce';
 import { defineKeys } from '../schema';
 
@@ -15,7 +14,7 @@ defineKeys([
   },
   { key: 'report.token', type: 'string', default: '', secret: true, help: 'Bearer token sent to the aggregator (prefer report.token_file).' },
   { key: 'report.token_file', type: 'path', default: '', flagAliases: ['report-token-file'], help: 'File whose first line is the bearer token sent to the aggregator.', common: true },
-  { key: 'report.agent_id', type: 'string', default: '', flagAliases: ['agent-id'], help: `This agent's id at the aggregator; empty means the host name (${hostname()}).`, common: true },
+  { key: 'report.agent_id', type: 'string', default: '', flagAliases: ['agent-id'], help: "This agent's id at the aggregator; empty means the host name.", common: true },
   { key: 'report.interval', type: 'duration', default: 10_000, min: 50, help: 'Flush interval: what changed in the store is batched and sent this often (also the longest a sample waits in a batch).' },
   { key: 'report.full_refresh_interval', type: 'duration', default: 60_000, min: 100, help: 'Series that did not change are not resent, except in a full refresh this often.' },
   { key: 'report.max_batch_samples', type: 'int', default: 10_000, min: 1, help: 'Most samples in one batch (the adaptive size never goes above it).' },
