@@ -190,3 +190,31 @@ t.test('an unwritable spool directory: the agent runs, says so in /readyz, and s
   await ag.proc.stop();
   await agg.stop();
 });
+
+t.test('tokens: the aggregator refuses a public address without them; agents with the right token deliver, a wrong one is quarantined', async (t) => {
+  const dir = tmp();
+  const refused = start(['aggregator', '--listen', '0.0.0.0:0', '--state-dir', path.join(dir, 'x')]);
+  t.equal(await refused.exited, 1);
+  fs.writeFileSync(path.join(dir, 'tokens'), '# fleet tokens\ns3cret-a\ns3cret-b\n');
+  fs.writeFileSync(path.join(dir, 'good'), 's3cret-b\n');
+  fs.writeFileSync(path.join(dir, 'bad'), 'nope\n');
+  const port = await freePort();
+  const aggUrl = `http://127.0.0.1:${port}`;
+  const agg = start(['aggregator', '--listen', `127.0.0.1:${port}`, '--state-dir', path.join(dir, 'state'), '--tokens-file', path.join(dir, 'tokens')]);
+  procs.push(agg);
+  await agg.waitFor(/aggregator is ready/);
+  const good = await agent(aggUrl, path.join(dir, 'spool-good'), ['--report-token-file', path.join(dir, 'good')]);
+  const bad = await agent(aggUrl, path.join(dir, 'spool-bad'), ['--report-token-file', path.join(dir, 'bad'), '--agent-id', 'intruder']);
+  await fetch(good.push, { method: 'POST', body: '# TYPE e2e_ops_total counter\ne2e_ops_total{k="t"} 4\n' });
+  t.ok(await eventually(async () => (await totals(aggUrl)).get('e2e_ops_total{k="t"}') === 4), 'the agent with a token delivers');
+  t.ok(
+    await eventually(async () => fs.existsSync(path.join(dir, 'spool-bad', 'quarantine')) && fs.readdirSync(path.join(dir, 'spool-bad', 'quarantine')).length > 0, 10_000),
+    'the refused batches are quarantined, not retried forever',
+  );
+  t.equal((await fetch(aggUrl + '/api/v1/agents')).status, 401, 'the fleet API needs the token too');
+  const agents = (await (await fetch(aggUrl + '/api/v1/agents', { headers: { authorization: 'Bearer s3cret-a' } })).json()) as { agents: Array<{ agent_id: string }> };
+  t.same(agents.agents.map((a) => a.agent_id), ['e2e-agent']);
+  await good.proc.stop();
+  await bad.proc.stop();
+  await agg.stop();
+});
