@@ -63,7 +63,9 @@ export interface AgentState {
 
 /** One applied batch: the agent's state, series new to the state in full, and the others as flat updates. */
 interface Entry {
+  /** The agent's state without `recent` (rebuilt from `seq` on replay). */
   agent: AgentState;
+  seq: number;
   full: Array<[string, SeriesState]>;
   /** Flat [id, epoch, seq, last, acc, quantiles, ...]. */
   upd: unknown[];
@@ -130,7 +132,11 @@ export class StateStore {
         break;
       }
       const e = packr.unpack(buf.subarray(off + 8, off + 8 + len)) as Entry;
-      this.#setAgent(e.agent);
+      const prev = this.agents.get(e.agent.id);
+      let set = this.recentSets.get(e.agent.id);
+      if (!prev || !set || prev.epoch !== e.agent.epoch) this.recentSets.set(e.agent.id, (set = new Set()));
+      set.add(e.seq);
+      this.agents.set(e.agent.id, e.agent);
       for (const [k, v] of e.full) this.#put(k, v);
       for (let i = 0; i < e.upd.length; i += UPD) {
         const st = this.#byId.get(e.upd[i] as number);
@@ -188,14 +194,15 @@ export class StateStore {
     set.add(seq);
     if (seq > a.high) {
       a.high = seq;
-      if (set.size > WINDOW) for (const s of set) if (s <= a.high - WINDOW) set.delete(s);
+      // Trimmed in bulk (amortised): anything at or below high - WINDOW counts as applied anyway.
+      if (set.size > 2 * WINDOW) for (const s of set) if (s <= a.high - WINDOW) set.delete(s);
     }
-    a.recent = [...set];
     a.appliedBatches++;
     this.agents.set(a.id, a);
     const upd: unknown[] = [];
     for (const st of updated) upd.push(st.id, st.epoch, st.seq, st.last, st.acc, st.quantiles ?? null);
-    const body = packr.pack({ agent: a, full, upd } satisfies Entry);
+    // The applied-sequence window goes into snapshots only; a log entry carries just this batch's sequence.
+    const body = packr.pack({ agent: { ...a, recent: [] }, seq, full, upd } satisfies Entry);
     const head = Buffer.allocUnsafe(8);
     head.writeUInt32LE(body.length, 0);
     head.writeUInt32LE(crc32c(body), 4);
@@ -249,6 +256,7 @@ export class StateStore {
   snapshot(): void {
     if (this.#committing || this.#pending.length > 0) return;
     const gen = this.#gen + 1;
+    for (const a of this.agents.values()) a.recent = [...(this.recentSets.get(a.id) ?? [])];
     const body = packr.pack({ gen, agents: [...this.agents.values()], series: [...this.series.entries()] });
     const tmp = path.join(this.dir, 'snapshot.tmp');
     const fd = fs.openSync(tmp, 'w', 0o600);
