@@ -15,6 +15,7 @@ import { filefdCollector } from './filefd';
 import { filesystemCollector, FilesystemOptions } from './filesystem';
 import { loadavgCollector } from './loadavg';
 import { meminfoCollector } from './meminfo';
+import { netclassCollector } from './netclass';
 import { netdevCollector } from './netdev';
 import { netstatCollector } from './netstat';
 import { pressureCollector } from './pressure';
@@ -38,6 +39,7 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     filesystemCollector(opts),
     loadavgCollector,
     meminfoCollector(),
+    netclassCollector(),
     netdevCollector(),
     netstatCollector(),
     pressureCollector(),

@@ -116,6 +116,13 @@ defineKeys([
     help: 'When set, only network interfaces matching this expression are reported.',
   },
   {
+    key: 'collectors.netclass.device_exclude',
+    type: 'string',
+    default: '',
+    check: isRegex,
+    help: 'Network interfaces the netclass collector (interface properties from /sys/class/net) leaves out.',
+  },
+  {
     key: 'collectors.netstat.fields',
     type: 'string',
     default:

@@ -14,7 +14,7 @@ const binaries = ['prometheus-node-exporter', 'node_exporter'];
 const binary = binaries.find((b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).status === 0);
 
 /** The node_exporter collectors this agent implements (cgroup is cAdvisor's territory, not node_exporter's). */
-const shared = ['conntrack', 'cpu', 'cpufreq', 'diskstats', 'entropy', 'filefd', 'filesystem', 'loadavg', 'meminfo', 'netdev', 'netstat', 'pressure', 'sockstat', 'stat', 'time', 'uname', 'vmstat'];
+const shared = ['conntrack', 'cpu', 'cpufreq', 'diskstats', 'entropy', 'filefd', 'filesystem', 'loadavg', 'meminfo', 'netclass', 'netdev', 'netstat', 'pressure', 'sockstat', 'stat', 'time', 'uname', 'vmstat'];
 
 /** Family-name prefixes each shared collector writes, to pick node_exporter's families that concern us. */
 const prefixes = [
@@ -26,15 +26,7 @@ const prefixes = [
   'node_filesystem_',
   'node_load',
   'node_memory_',
-  'node_network_receive_',
-  'node_network_transmit_bytes',
-  'node_network_transmit_packets',
-  'node_network_transmit_errs',
-  'node_network_transmit_drop',
-  'node_network_transmit_fifo',
-  'node_network_transmit_colls',
-  'node_network_transmit_carrier',
-  'node_network_transmit_compressed',
+  'node_network_',
   'node_netstat_',
   'node_pressure_',
   'node_sockstat_',
