@@ -18,10 +18,13 @@ import { meminfoCollector } from './meminfo';
 import { netclassCollector } from './netclass';
 import { netdevCollector } from './netdev';
 import { netstatCollector } from './netstat';
+import { osCollector } from './os';
 import { pressureCollector } from './pressure';
 import { sockstatCollector } from './sockstat';
+import { softnetCollector } from './softnet';
 import { statCollector } from './stat';
 import { timeCollector, TimeOptions } from './time';
+import { udpQueuesCollector } from './udp-queues';
 import { unameCollector, UnameOptions } from './uname';
 import { vmstatCollector } from './vmstat';
 
@@ -42,10 +45,13 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     netclassCollector(),
     netdevCollector(),
     netstatCollector(),
+    osCollector(),
     pressureCollector(),
     sockstatCollector(),
+    softnetCollector(),
     statCollector(),
     timeCollector(opts),
+    udpQueuesCollector(),
     unameCollector(opts),
     vmstatCollector(),
   ];

@@ -14,7 +14,7 @@ const binaries = ['prometheus-node-exporter', 'node_exporter'];
 const binary = binaries.find((b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).status === 0);
 
 /** The node_exporter collectors this agent implements (cgroup is cAdvisor's territory, not node_exporter's). */
-const shared = ['conntrack', 'cpu', 'cpufreq', 'diskstats', 'entropy', 'filefd', 'filesystem', 'loadavg', 'meminfo', 'netclass', 'netdev', 'netstat', 'pressure', 'sockstat', 'stat', 'time', 'uname', 'vmstat'];
+const shared = ['conntrack', 'cpu', 'cpufreq', 'diskstats', 'entropy', 'filefd', 'filesystem', 'loadavg', 'meminfo', 'netclass', 'netdev', 'netstat', 'os', 'pressure', 'sockstat', 'softnet', 'stat', 'time', 'udp_queues', 'uname', 'vmstat'];
 
 /** Family-name prefixes each shared collector writes, to pick node_exporter's families that concern us. */
 const prefixes = [
@@ -28,6 +28,9 @@ const prefixes = [
   'node_memory_',
   'node_network_',
   'node_netstat_',
+  'node_os_',
+  'node_softnet_',
+  'node_udp_queues',
   'node_pressure_',
   'node_sockstat_',
   'node_boot_time_seconds',
