@@ -5,6 +5,7 @@
  * mounts), with injectable clocks and statfs for tests.
  */
 import type { Collector } from '../collector';
+import { arpCollector } from './arp';
 import { cgroupCollector } from './cgroup';
 import { conntrackCollector } from './conntrack';
 import { cpuCollector } from './cpu';
@@ -23,6 +24,7 @@ import { pressureCollector } from './pressure';
 import { sockstatCollector } from './sockstat';
 import { softnetCollector } from './softnet';
 import { statCollector } from './stat';
+import { thermalZoneCollector } from './thermal-zone';
 import { timeCollector, TimeOptions } from './time';
 import { udpQueuesCollector } from './udp-queues';
 import { unameCollector, UnameOptions } from './uname';
@@ -32,6 +34,7 @@ export interface HostCollectorOptions extends FilesystemOptions, TimeOptions, Un
 
 export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
   return [
+    arpCollector(),
     cgroupCollector(),
     conntrackCollector(),
     cpuCollector(),
@@ -50,6 +53,7 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     sockstatCollector(),
     softnetCollector(),
     statCollector(),
+    thermalZoneCollector(),
     timeCollector(opts),
     udpQueuesCollector(),
     unameCollector(opts),

@@ -2,6 +2,9 @@ import t from 'tap';
 import { majorMinor, parseOsRelease } from '../../../agent/collectors/host/os';
 import { parseSoftnet } from '../../../agent/collectors/host/softnet';
 import { parseUdpQueues } from '../../../agent/collectors/host/udp-queues';
+import { parseArp } from '../../../agent/collectors/host/arp';
+import { thermalZoneCollector } from '../../../agent/collectors/host/thermal-zone';
+import { collectContext } from './fixture';
 
 t.test('softnet: hex counters; the CPU column when the kernel writes it, else the row', async (t) => {
   const z = ' 00000000'.repeat(9);
@@ -31,4 +34,24 @@ t.test('os-release: quoting, comments, major.minor', async (t) => {
   t.equal(majorMinor('22.04.3'), 22.04);
   t.equal(majorMinor('12'), 12);
   t.equal(majorMinor('rolling'), undefined);
+});
+
+t.test('arp entries per device', async (t) => {
+  const issues: string[] = [];
+  const m = parseArp('IP address HW type Flags HW address Mask Device\n10.0.0.1 0x1 0x2 aa:bb:cc:dd:ee:ff * eth0\n10.0.0.2 0x1 0x2 aa:bb:cc:dd:ee:01 * eth0\n10.1.0.1 0x1 0x0 00:00:00:00:00:00 * br0\nbroken\n', issues);
+  t.same([...m], [
+    ['eth0', 2],
+    ['br0', 1],
+  ]);
+  t.equal(issues.length, 1);
+});
+
+t.test('thermal zones: millidegrees → °C, silent sensors left out, cooling devices', async (t) => {
+  const fams = await thermalZoneCollector().collect(collectContext());
+  const by = Object.fromEntries(fams.map((f) => [f.name, f.samples]));
+  t.same(by.node_thermal_zone_temp, [
+    { labels: { type: 'acpitz', zone: '0' }, value: 27.8 },
+    { labels: { type: 'x86_pkg_temp', zone: '1' }, value: 45.5 },
+  ]);
+  t.equal(by.node_cooling_device_max_state?.length, 2);
 });
