@@ -157,3 +157,16 @@ t.test('outrider.io/config becomes flags', async (t) => {
   t.match(configFlags('Bad-Key: 1').problem, 'not a config key');
   t.match(configFlags('a: {b: [ {c: 1} ]}').problem, 'scalars');
 });
+
+t.test('documents that cannot be edited safely are left alone', async (t) => {
+  const opts = optionsFromConfig(Config.defaults());
+  const aliased = 'kind: Pod\nmetadata: {name: a}\nx: &c\n  - name: app\n    image: i\nspec:\n  containers: *c\n';
+  const r = injectText(aliased, opts, 'a.yaml');
+  t.equal(r.output, aliased, 'an aliased containers list is not rewritten');
+  t.equal(r.errors.length, 1);
+  t.equal(r.results[0]!.status, 'error');
+  const host = 'kind: Pod\nmetadata: {name: h}\nspec:\n  hostNetwork: true\n  containers:\n  - name: app\n    image: i\n';
+  const h = injectText(host, opts, 'h.yaml');
+  t.equal(h.output, host, 'hostNetwork pods are not injected');
+  t.match(h.results[0]!.problems[0], 'hostNetwork');
+});

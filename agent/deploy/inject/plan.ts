@@ -74,6 +74,11 @@ export function planTemplate(template: unknown, base: PathSeg[], opts: InjectOpt
   const ann = { ...outer, ...annotationsOf(template.metadata) };
   if (injectDisabled(ann)) return none('disabled');
   if (hasNamed(spec.containers, containerName) || hasNamed(spec.initContainers, containerName)) return none('already-injected');
+  if (spec.hostNetwork === true) {
+    // In the node's network namespace the sidecar's 9477 and 8125 would collide with every other such pod (and with
+    // the per-node DaemonSet): use the DaemonSet for these, or opt out.
+    return none('error', ['hostNetwork pods share the node\'s ports; not injected (use the per-node DaemonSet, or set outrider.io/inject: "false")']);
+  }
   const { options, problems } = resolveOptions(opts, ann);
   if (problems.length > 0) return none('error', problems);
   const restart = typeof spec.restartPolicy === 'string' ? spec.restartPolicy : 'Always';
