@@ -125,7 +125,12 @@ class NativeAppendFile implements AppendFile {
     return this.live().append(data);
   }
   flush(): Promise<number> {
-    const f = this.live();
+    let f: NativeDirectFile;
+    try {
+      f = this.live();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.ops.run(() => f.flush().catch((e) => Promise.reject(fromNative(ErrorCode.DIO, `directIo: flush ${this.path}`, e))));
   }
   read(offset: number, length: number): Promise<Buffer> {

@@ -49,7 +49,13 @@ function findRepoRoot(start: string): string {
 
 function candidatesFromEnv(value: string): string[] {
   const p = path.resolve(value);
-  if (p.endsWith('.node')) return [p];
+  let isFile = false;
+  try {
+    isFile = fs.statSync(p).isFile();
+  } catch {
+    isFile = false;
+  }
+  if (isFile || p.endsWith('.node')) return [p];
   return [path.join(p, 'Release', MODULE_FILE), path.join(p, MODULE_FILE)];
 }
 

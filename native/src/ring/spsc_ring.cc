@@ -66,8 +66,8 @@ void Initialise(uint8_t* base, uint32_t capacity) {
   std::memset(base, 0, kHeaderBytes);
   *Word(base, kOffMagic) = kMagic;
   *Word(base, kOffVersion) = kVersion;
-  *Word(base, kOffCapacity) = capacity;
-  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  // Released last: whoever sees the capacity sees the whole header.
+  StoreRelease(base, kOffCapacity, capacity);
 }
 
 bool Validate(const uint8_t* base, size_t total_bytes) {
