@@ -170,3 +170,17 @@ t.test('documents that cannot be edited safely are left alone', async (t) => {
   t.equal(h.output, host, 'hostNetwork pods are not injected');
   t.match(h.results[0]!.problems[0], 'hostNetwork');
 });
+
+t.test('no file argument reads stdin', async (t) => {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await run([image], { stdout, stderr, stdin: Readable.from([Buffer.from(readFileSync(join(dir, 'pod.in.yaml')))]) });
+  t.equal(code, 0);
+  t.equal(stdout.text, readFileSync(join(dir, 'pod.out.yaml'), 'utf8'));
+});
+
+t.test('several files form one stream', async (t) => {
+  const r = await inject([join(dir, 'pod.in.yaml'), join(dir, 'daemonset.in.yaml')]);
+  t.equal(r.out, readFileSync(join(dir, 'pod.out.yaml'), 'utf8') + '---\n' + readFileSync(join(dir, 'daemonset.out.yaml'), 'utf8'));
+  t.equal(parseAllDocuments(r.out).length, 2);
+});
