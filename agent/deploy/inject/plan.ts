@@ -6,7 +6,7 @@
  * Injection is idempotent: a pod spec that already has a container or init container named `outrider` is left
  * alone, as is one whose annotations say `outrider.io/inject: "false"`.
  */
-import { annotation, Annotations, InjectOptions, injectDisabled, resolveOptions } from './options';
+import { Annotations, InjectOptions, injectDisabled, resolveOptions } from './options';
 import { containerName, KObject, sidecarContainer, spoolVolume, spoolVolumeName } from './sidecar';
 
 export type PathSeg = string | number;
@@ -133,4 +133,3 @@ export function planObject(obj: unknown, opts: InjectOptions, base: PathSeg[] = 
   return { ops, results };
 }
 
-export { annotation };
