@@ -184,3 +184,18 @@ t.test('several files form one stream', async (t) => {
   t.equal(r.out, readFileSync(join(dir, 'pod.out.yaml'), 'utf8') + '---\n' + readFileSync(join(dir, 'daemonset.out.yaml'), 'utf8'));
   t.equal(parseAllDocuments(r.out).length, 2);
 });
+
+t.test("the injected args are flags the agent accepts", async (t) => {
+  const { parseArgs } = await import('../../agent/cli/args');
+  const { configFromArgs } = await import('../../agent/cli/config-args');
+  const { flagToKey } = await import('../../agent/config/load');
+  const { sidecarArgs } = await import('../../agent/deploy/inject/sidecar');
+  const args = sidecarArgs({ ...optionsFromConfig(Config.defaults()), reportTo: 'http://aggregator:9478' });
+  t.equal(args[0], 'agent');
+  const { problems, config } = configFromArgs(parseArgs(args.slice(1)), {});
+  // statsd.listen and the report-to alias belong to the StatsD and reporting features; where those are part of
+  // the build, every flag must be accepted.
+  const pending = ['--statsd.listen', '--report-to'].filter((f) => flagToKey(f.slice(2)) === undefined);
+  t.same(problems.filter((p) => !pending.includes(p.key)), [], `accepted (pending features: ${pending.join(', ') || 'none'})`);
+  t.equal(config.string('listen'), '0.0.0.0:9477');
+});
