@@ -25,7 +25,7 @@ Flags (each also settable per workload with an outrider.io/<flag> annotation on 
   --image=IMAGE              image of the injected container
   --report-to=URL            aggregator the injected agent reports to
   --native-sidecar[=true|false|auto]
-                             inject as an init container with restartPolicy Always (Kubernetes 1.29+)
+                             inject as an init container with restartPolicy Always (Kubernetes 1.29+, stable since 1.33)
   --cpu-request=Q --cpu-limit=Q --memory-request=Q --memory-limit=Q --spool-size-limit=Q
                              resources of the container and sizeLimit of its emptyDir spool
   --config=FILE              Outrider config file holding inject.* defaults

@@ -4,7 +4,6 @@
  * collector directly: the runner writes the snapshot into the store.
  */
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import type { FamilySamples } from '../store/types';
@@ -56,24 +55,6 @@ export function resolvePaths(config: Config): Paths {
     return v === def && config.source(key) === 'default' && rootfs !== '/' ? join(rootfs, def) : v;
   };
   return { rootfs, procfs: under('path.procfs', '/proc'), sysfs: under('path.sysfs', '/sys') };
-}
-
-/** Reads a text file; a missing file (ENOENT, ENOTDIR) is `undefined`, other errors propagate. */
-export async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw err;
-  }
-}
-
-/** Reads a text file; a missing file becomes NoDataError naming it. */
-export async function readRequired(path: string): Promise<string> {
-  const text = await readOptional(path);
-  if (text === undefined) throw new NoDataError(`${path} does not exist`);
-  return text;
 }
 
 /** Builds a family snapshot (a convenience for collectors). */

@@ -179,8 +179,11 @@ abstract class RingEnd {
         const r = waitAsync(this.i32, index, expected, timeoutMs);
         if (r.async) {
           // A pending waitAsync does not keep the event loop alive; the timer
-          // does, so the timeout (and the caller) is honoured.
-          const keepAlive = setTimeout(() => {}, timeoutMs + 1);
+          // does, so the timeout (and the caller) is honoured. The margin covers
+          // a loaded machine delivering the waitAsync timeout late: a timer that
+          // fired first would leave the loop empty and the process would exit
+          // with the wait still pending. It is cleared as soon as the wait ends.
+          const keepAlive = setTimeout(() => {}, timeoutMs + 1000);
           try {
             ok = (await r.value) !== 'timed-out';
           } finally {

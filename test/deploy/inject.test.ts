@@ -157,3 +157,45 @@ t.test('outrider.io/config becomes flags', async (t) => {
   t.match(configFlags('Bad-Key: 1').problem, 'not a config key');
   t.match(configFlags('a: {b: [ {c: 1} ]}').problem, 'scalars');
 });
+
+t.test('documents that cannot be edited safely are left alone', async (t) => {
+  const opts = optionsFromConfig(Config.defaults());
+  const aliased = 'kind: Pod\nmetadata: {name: a}\nx: &c\n  - name: app\n    image: i\nspec:\n  containers: *c\n';
+  const r = injectText(aliased, opts, 'a.yaml');
+  t.equal(r.output, aliased, 'an aliased containers list is not rewritten');
+  t.equal(r.errors.length, 1);
+  t.equal(r.results[0]!.status, 'error');
+  const host = 'kind: Pod\nmetadata: {name: h}\nspec:\n  hostNetwork: true\n  containers:\n  - name: app\n    image: i\n';
+  const h = injectText(host, opts, 'h.yaml');
+  t.equal(h.output, host, 'hostNetwork pods are not injected');
+  t.match(h.results[0]!.problems[0], 'hostNetwork');
+});
+
+t.test('no file argument reads stdin', async (t) => {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await run([image], { stdout, stderr, stdin: Readable.from([Buffer.from(readFileSync(join(dir, 'pod.in.yaml')))]) });
+  t.equal(code, 0);
+  t.equal(stdout.text, readFileSync(join(dir, 'pod.out.yaml'), 'utf8'));
+});
+
+t.test('several files form one stream', async (t) => {
+  const r = await inject([join(dir, 'pod.in.yaml'), join(dir, 'daemonset.in.yaml')]);
+  t.equal(r.out, readFileSync(join(dir, 'pod.out.yaml'), 'utf8') + '---\n' + readFileSync(join(dir, 'daemonset.out.yaml'), 'utf8'));
+  t.equal(parseAllDocuments(r.out).length, 2);
+});
+
+t.test("the injected args are flags the agent accepts", async (t) => {
+  const { parseArgs } = await import('../../agent/cli/args');
+  const { configFromArgs } = await import('../../agent/cli/config-args');
+  const { flagToKey } = await import('../../agent/config/load');
+  const { sidecarArgs } = await import('../../agent/deploy/inject/sidecar');
+  const args = sidecarArgs({ ...optionsFromConfig(Config.defaults()), reportTo: 'http://aggregator:9478' });
+  t.equal(args[0], 'agent');
+  const { problems, config } = configFromArgs(parseArgs(args.slice(1)), {});
+  // statsd.listen and the report-to alias belong to the StatsD and reporting features; where those are part of
+  // the build, every flag must be accepted.
+  const pending = ['--statsd.listen', '--report-to'].filter((f) => flagToKey(f.slice(2)) === undefined);
+  t.same(problems.filter((p) => !pending.includes(p.key)), [], `accepted (pending features: ${pending.join(', ') || 'none'})`);
+  t.equal(config.string('listen'), '0.0.0.0:9477');
+});

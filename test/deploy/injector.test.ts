@@ -194,3 +194,11 @@ t.test('injector over HTTPS', { skip: !haveOpenssl() && !inCI ? 'openssl is not 
     t.equal(after.cn, 'injector-two', 'new connections get the new certificate');
   });
 });
+
+t.test('outrider injector exits 1 with one clear line when the certificate is missing', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const repo = join(__dirname, '..', '..', '..');
+  const r = spawnSync(process.execPath, [join(repo, 'bin', 'outrider.js'), 'injector', '--injector.listen=127.0.0.1:0', '--injector.tls-cert=/nonexistent/tls.crt', '--injector.tls-key=/nonexistent/tls.key'], { encoding: 'utf8', timeout: 20_000 });
+  t.equal(r.status, 1);
+  t.match(r.stderr, /cannot read the TLS certificate or key/);
+});

@@ -92,6 +92,8 @@ export function cgroupCollector(): Collector {
         if (p === undefined) throw new NoDataError('no cgroup v2 entry (0::) in /proc/self/cgroup');
         path = p;
       }
+      // A path with ".." is a cgroup outside this cgroup namespace's root: its files are not under our mount.
+      if (path.split('/').includes('..')) throw new NoDataError(`cgroup ${path} lies outside this cgroup namespace`);
       const base = join(ctx.paths.sysfs, 'fs/cgroup');
       let root = base;
       if ((await readText(join(base, 'cgroup.controllers'))) === undefined) {

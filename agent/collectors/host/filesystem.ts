@@ -162,6 +162,7 @@ export function filesystemCollector(opts: FilesystemOptions = {}): FilesystemCol
         ro.samples.push({ labels, value: r.m.options.includes('ro') || r.m.superOptions.includes('ro') ? 1 : 0 });
       }
       const out = fams.filter((f) => f.samples.length > 0);
+      out.push(...statfsTelemetry(pool?.stats(), stuck.size));
       last = { atMs: ctx.nowMs, fams: out };
       return out;
     },
@@ -172,4 +173,20 @@ export function filesystemCollector(opts: FilesystemOptions = {}): FilesystemCol
     statfsStats: () => pool?.stats(),
     stuckMounts: () => [...stuck],
   };
+}
+
+/** What the statfs bound did, as the agent's own metrics (every bound has a counter that says what it did). */
+function statfsTelemetry(stats: StatfsPoolStats | undefined, stuck: number): FamilySamples[] {
+  if (!stats) return [];
+  return [
+    family('outrider_filesystem_statfs_threads', 'Threads making statfs calls for the filesystem collector, by state (blocked: stuck in a call past its deadline).', 'gauge', [
+      { labels: { state: 'active' }, value: stats.active },
+      { labels: { state: 'blocked' }, value: stats.blocked },
+    ]),
+    family('outrider_filesystem_statfs_timeouts_total', 'statfs calls that passed collectors.filesystem.statfs_timeout.', 'counter', [{ labels: {}, value: stats.timeouts }]),
+    family('outrider_filesystem_statfs_refused_total', 'statfs calls refused at once because every thread the pool may have was blocked on a hung mount.', 'counter', [
+      { labels: {}, value: stats.busyRejections },
+    ]),
+    family('outrider_filesystem_stuck_mounts', 'Mounts skipped (device_error 1) because their last statfs has not returned.', 'gauge', [{ labels: {}, value: stuck }]),
+  ];
 }

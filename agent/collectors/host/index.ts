@@ -5,6 +5,7 @@
  * mounts), with injectable clocks and statfs for tests.
  */
 import type { Collector } from '../collector';
+import { arpCollector } from './arp';
 import { cgroupCollector } from './cgroup';
 import { conntrackCollector } from './conntrack';
 import { cpuCollector } from './cpu';
@@ -15,12 +16,17 @@ import { filefdCollector } from './filefd';
 import { filesystemCollector, FilesystemOptions } from './filesystem';
 import { loadavgCollector } from './loadavg';
 import { meminfoCollector } from './meminfo';
+import { netclassCollector } from './netclass';
 import { netdevCollector } from './netdev';
 import { netstatCollector } from './netstat';
+import { osCollector } from './os';
 import { pressureCollector } from './pressure';
 import { sockstatCollector } from './sockstat';
+import { softnetCollector } from './softnet';
 import { statCollector } from './stat';
+import { thermalZoneCollector } from './thermal-zone';
 import { timeCollector, TimeOptions } from './time';
+import { udpQueuesCollector } from './udp-queues';
 import { unameCollector, UnameOptions } from './uname';
 import { vmstatCollector } from './vmstat';
 
@@ -28,6 +34,7 @@ export interface HostCollectorOptions extends FilesystemOptions, TimeOptions, Un
 
 export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
   return [
+    arpCollector(),
     cgroupCollector(),
     conntrackCollector(),
     cpuCollector(),
@@ -38,12 +45,17 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     filesystemCollector(opts),
     loadavgCollector,
     meminfoCollector(),
+    netclassCollector(),
     netdevCollector(),
     netstatCollector(),
+    osCollector(),
     pressureCollector(),
     sockstatCollector(),
+    softnetCollector(),
     statCollector(),
+    thermalZoneCollector(),
     timeCollector(opts),
+    udpQueuesCollector(),
     unameCollector(opts),
     vmstatCollector(),
   ];

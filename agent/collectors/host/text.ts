@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { RateLimiter } from '../../core/log';
 import { NoDataError } from '../collector';
 
 /** Non-empty lines of a file, without trailing whitespace. */
@@ -44,18 +45,17 @@ export function unescapeOctal(s: string): string {
 /** Problems a parser met (garbled or truncated lines); the collector logs them, the parse goes on. */
 export type Issues = string[];
 
-/** Logs a collector's parse issues at warn, each distinct message once per collector instance. */
+/**
+ * Logs a collector's parse issues at warn: the first problem of a run with the count of others, at most once a
+ * minute per collector (a file garbled the same way every second must not flood the log).
+ */
 export class IssueLog {
-  readonly #seen = new Set<string>();
+  readonly #limiter = new RateLimiter(60_000, 1);
   constructor(readonly collector: string) {}
 
   report(log: Logger, issues: Issues): void {
-    for (const msg of issues) {
-      if (this.#seen.has(msg)) continue;
-      if (this.#seen.size > 100) this.#seen.clear();
-      this.#seen.add(msg);
-      log.warn({ collector: this.collector, issue: msg }, 'Host collector skipped part of a file it could not parse.');
-    }
+    if (issues.length === 0 || !this.#limiter.allow(this.collector)) return;
+    log.warn({ collector: this.collector, issue: issues[0], more_issues: issues.length - 1 }, 'Host collector skipped part of a file it could not parse.');
   }
 }
 

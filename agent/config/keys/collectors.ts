@@ -92,7 +92,7 @@ defineKeys([
     default: 4,
     min: 0,
     max: 64,
-    help: 'Most statfs threads left blocked on hung mounts at once; past it, new statfs calls fail at once (device_error 1).',
+    help: 'Extra statfs threads that may replace ones blocked on hung mounts: the pool never holds more than statfs_threads + statfs_max_blocked, and past that statfs calls fail at once (device_error 1).',
   },
   {
     key: 'collectors.filesystem.interval',
@@ -114,6 +114,13 @@ defineKeys([
     default: '',
     check: isRegex,
     help: 'When set, only network interfaces matching this expression are reported.',
+  },
+  {
+    key: 'collectors.netclass.device_exclude',
+    type: 'string',
+    default: '',
+    check: isRegex,
+    help: 'Network interfaces the netclass collector (interface properties from /sys/class/net) leaves out.',
   },
   {
     key: 'collectors.netstat.fields',

@@ -35,7 +35,7 @@ defineKeys([
     type: 'enum',
     values: ['auto', 'always', 'never'],
     default: 'auto',
-    help: 'Inject as a native sidecar (an init container with restartPolicy Always, Kubernetes 1.29+): always, never, or auto (only for pods with restartPolicy Never/OnFailure, i.e. Jobs, whose completion a plain sidecar would block).',
+    help: 'Inject as a native sidecar (an init container with restartPolicy Always; Kubernetes 1.29+, stable since 1.33): always, never, or auto (only for pods with restartPolicy Never/OnFailure, i.e. Jobs, whose completion a plain sidecar would block).',
     commands: both,
   },
   { key: 'inject.cpu_request', type: 'string', default: '20m', check: checkQuantity, help: 'CPU request of the injected container (annotation outrider.io/cpu-request).', commands: both },

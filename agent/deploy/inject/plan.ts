@@ -6,7 +6,7 @@
  * Injection is idempotent: a pod spec that already has a container or init container named `outrider` is left
  * alone, as is one whose annotations say `outrider.io/inject: "false"`.
  */
-import { annotation, Annotations, InjectOptions, injectDisabled, resolveOptions } from './options';
+import { Annotations, InjectOptions, injectDisabled, resolveOptions } from './options';
 import { containerName, KObject, sidecarContainer, spoolVolume, spoolVolumeName } from './sidecar';
 
 export type PathSeg = string | number;
@@ -74,6 +74,11 @@ export function planTemplate(template: unknown, base: PathSeg[], opts: InjectOpt
   const ann = { ...outer, ...annotationsOf(template.metadata) };
   if (injectDisabled(ann)) return none('disabled');
   if (hasNamed(spec.containers, containerName) || hasNamed(spec.initContainers, containerName)) return none('already-injected');
+  if (spec.hostNetwork === true) {
+    // In the node's network namespace the sidecar's 9477 and 8125 would collide with every other such pod (and with
+    // the per-node DaemonSet): use the DaemonSet for these, or opt out.
+    return none('error', ['hostNetwork pods share the node\'s ports; not injected (use the per-node DaemonSet, or set outrider.io/inject: "false")']);
+  }
   const { options, problems } = resolveOptions(opts, ann);
   if (problems.length > 0) return none('error', problems);
   const restart = typeof spec.restartPolicy === 'string' ? spec.restartPolicy : 'Always';
@@ -128,4 +133,3 @@ export function planObject(obj: unknown, opts: InjectOptions, base: PathSeg[] = 
   return { ops, results };
 }
 
-export { annotation };

@@ -78,7 +78,15 @@ export function injectText(text: string, opts: InjectOptions, source = '<stdin>'
       output += segment;
       return;
     }
-    for (const op of plan.ops) applyOp(doc, op);
+    try {
+      for (const op of plan.ops) applyOp(doc, op);
+    } catch (err) {
+      // e.g. a containers list that is a YAML alias: leave the document as written rather than guess.
+      errors.push(`${source}: document ${i + 1}: cannot edit (${(err as Error).message}); copied unchanged`);
+      for (const r of plan.results) if (r.status === 'injected') Object.assign(r, { status: 'error', problems: [`cannot edit this document (${(err as Error).message})`] });
+      output += segment;
+      return;
+    }
     const style = styleOf(segment);
     let printed = doc.toString({ lineWidth: 0, flowCollectionPadding: false, indentSeq: style.indentSeq, indent: style.indent });
     // Keep the blank lines that separated this document from the next one.

@@ -73,6 +73,7 @@ export function handleReview(body: Buffer | string, opts: InjectOptions): Review
   }
   try {
     const object = req.object;
+    if (object.kind === undefined && isObj(req.kind) && typeof req.kind.kind === 'string') object.kind = req.kind.kind;
     // Pods made by a controller often have no namespace in the object yet; the request carries it.
     if (typeof req.namespace === 'string' && isObj(object.metadata) && object.metadata.namespace === undefined) {
       object.metadata = { ...object.metadata, namespace: req.namespace };

@@ -43,9 +43,9 @@ export function renderUnit(template: string, exec: string[], configPath: string)
   return template.replace(/^ExecStart=.*$/m, line);
 }
 
-const starterConfig = `# Outrider agent configuration (YAML). Every key is listed with its default by
-# \`outrider agent --help-all\`; \`outrider check-config /etc/outrider/outrider.yaml\` validates this file.
-# Changes take effect on \`systemctl reload outrider\`.
+const starterConfig = `# Outrider agent configuration (YAML). Every key, with its default and help, is in @REFERENCE@
+# (and \`outrider agent --help-all\`); copy here what you change. \`outrider check-config /etc/outrider/outrider.yaml\`
+# validates this file; changes take effect on \`systemctl reload outrider\`.
 
 # Local endpoint (/metrics, /healthz, /readyz). Loopback unless you open it on purpose.
 listen: 127.0.0.1:9477
@@ -60,8 +60,8 @@ export function planInstall(o: InstallOptions): Action[] {
   const cfg = join(configDir, 'outrider.yaml');
   if (existsSync(cfg) && !o.force) actions.push({ kind: 'keep', path: cfg, note: 'existing config kept (--force replaces it)' });
   else {
-    const sample = join(packageRoot(), 'config', 'outrider.yaml');
-    actions.push({ kind: 'write', path: cfg, content: existsSync(sample) ? readFileSync(sample, 'utf8') : starterConfig, mode: 0o644, note: 'agent config' });
+    // Only what a host install changes: a copy of every default (config/outrider.yaml) would pin them all.
+    actions.push({ kind: 'write', path: cfg, content: starterConfig.replace('@REFERENCE@', join(packageRoot(), 'config', 'outrider.yaml')), mode: 0o644, note: 'agent config' });
   }
   const dropIn = join(unitDir, `${unitName}.d`, dropInName);
   if (!o.nativeNotify) {

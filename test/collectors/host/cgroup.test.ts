@@ -65,3 +65,7 @@ t.test('the root cgroup on a hybrid (v1 + unified) host: only what exists', asyn
 t.test('no cgroup v2 at all: no data', async (t) => {
   await t.rejects(cgroupCollector().collect(collectContext({ procfs: join(edgeFixtures, 'no-psi/proc'), sysfs: join(edgeFixtures, 'no-psi/sys') })), NoDataError);
 });
+
+t.test('a cgroup outside our namespace root is not followed', async (t) => {
+  await t.rejects(cgroupCollector().collect(collectContext({}, { 'collectors.cgroup.path': '/../../etc' })), NoDataError);
+});

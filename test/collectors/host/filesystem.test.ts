@@ -95,6 +95,9 @@ t.test('a hung mount never stalls the endpoint; threads stay bounded; the mount 
   t.ok(metrics.get('node_filesystem_size_bytes')?.samples.some((s) => s.labels.mountpoint === '/srv/My Media'), 'healthy mounts keep their values');
   t.ok(metrics.get('node_cpu_seconds_total'), 'other collectors are unaffected');
   t.equal(metrics.get('node_scrape_collector_success')?.samples.find((s) => s.labels.collector === 'filesystem')?.value, 1);
+  t.equal(metrics.get('outrider_filesystem_stuck_mounts')?.samples[0]?.value, 3, 'the bound says what it did on /metrics');
+  t.equal(metrics.get('outrider_filesystem_statfs_timeouts_total')?.samples[0]?.value, 3);
+  t.equal(metrics.get('outrider_filesystem_statfs_refused_total')?.samples[0]?.value, 2);
 
   const bound = 1 + 2;
   const s1 = fsc.statfsStats()!;

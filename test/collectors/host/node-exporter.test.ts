@@ -14,11 +14,14 @@ const binaries = ['prometheus-node-exporter', 'node_exporter'];
 const binary = binaries.find((b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).status === 0);
 
 /** The node_exporter collectors this agent implements (cgroup is cAdvisor's territory, not node_exporter's). */
-const shared = ['conntrack', 'cpu', 'cpufreq', 'diskstats', 'entropy', 'filefd', 'filesystem', 'loadavg', 'meminfo', 'netdev', 'netstat', 'pressure', 'sockstat', 'stat', 'time', 'uname', 'vmstat'];
+const shared = ['arp', 'conntrack', 'cpu', 'cpufreq', 'diskstats', 'entropy', 'filefd', 'filesystem', 'loadavg', 'meminfo', 'netclass', 'netdev', 'netstat', 'os', 'pressure', 'sockstat', 'softnet', 'stat', 'thermal_zone', 'time', 'udp_queues', 'uname', 'vmstat'];
 
 /** Family-name prefixes each shared collector writes, to pick node_exporter's families that concern us. */
 const prefixes = [
+  'node_arp_',
   'node_nf_conntrack_',
+  'node_thermal_zone_',
+  'node_cooling_device_',
   'node_cpu_',
   'node_disk_',
   'node_entropy_',
@@ -26,16 +29,11 @@ const prefixes = [
   'node_filesystem_',
   'node_load',
   'node_memory_',
-  'node_network_receive_',
-  'node_network_transmit_bytes',
-  'node_network_transmit_packets',
-  'node_network_transmit_errs',
-  'node_network_transmit_drop',
-  'node_network_transmit_fifo',
-  'node_network_transmit_colls',
-  'node_network_transmit_carrier',
-  'node_network_transmit_compressed',
+  'node_network_',
   'node_netstat_',
+  'node_os_',
+  'node_softnet_',
+  'node_udp_queues',
   'node_pressure_',
   'node_sockstat_',
   'node_boot_time_seconds',

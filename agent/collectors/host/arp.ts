@@ -1,0 +1,33 @@
+/** arp: /proc/net/arp → node_arp_entries{device}, the neighbour table's entries per interface. */
+import { join } from 'node:path';
+import { Collector, family } from '../collector';
+import type { FamilySamples } from '../../store/types';
+import { fields, IssueLog, Issues, lines, quote, readTextRequired } from './text';
+
+export function parseArp(text: string, issues: Issues = []): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of lines(text).slice(1)) {
+    const f = fields(line);
+    if (f.length < 6) {
+      issues.push(`line ${quote(line)} has fewer than 6 columns`);
+      continue;
+    }
+    const device = f[f.length - 1]!;
+    out.set(device, (out.get(device) ?? 0) + 1);
+  }
+  return out;
+}
+
+export function arpCollector(): Collector {
+  const issueLog = new IssueLog('arp');
+  return {
+    name: 'arp',
+    defaultEnabled: true,
+    async collect(ctx): Promise<FamilySamples[]> {
+      const issues: Issues = [];
+      const entries = parseArp(await readTextRequired(join(ctx.paths.procfs, 'net/arp')), issues);
+      issueLog.report(ctx.log, issues);
+      return [family('node_arp_entries', 'ARP entries by device', 'gauge', [...entries].map(([device, n]) => ({ labels: { device }, value: n })))];
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * netclass: /sys/class/net/<iface>/* → node_network_info{address,broadcast,device,duplex,ifalias,operstate},
+ * node_network_up and the numeric interface properties (mtu_bytes, speed_bytes, carrier, flags, ...) as
+ * node_exporter's netclass collector names them. Attributes an interface refuses to report (reading `speed` of lo
+ * fails with EINVAL) are left out. `speed` is Mbit/s → bytes/s (× 125000); an unknown speed (-1) is reported as the
+ * kernel gives it, -125000, as node_exporter does.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Collector, family, NoDataError } from '../collector';
+import type { FamilySamples, MetricType } from '../../store/types';
+import { listDir, num, regex } from './text';
+
+/** A sysfs attribute, trimmed; undefined when absent or unreadable (EINVAL, EOPNOTSUPP for virtual devices). */
+export function readAttr(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A sysfs integer: decimal, or hexadecimal with 0x (dev_id, flags). */
+export function parseSysInt(s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  if (/^0x[0-9a-fA-F]+$/.test(s)) return parseInt(s.slice(2), 16);
+  return num(s);
+}
+
+/** [metric suffix, attribute file, type, scale] in node_exporter's terms. */
+const props: Array<[string, string, MetricType, number]> = [
+  ['address_assign_type', 'addr_assign_type', 'gauge', 1],
+  ['carrier', 'carrier', 'gauge', 1],
+  ['carrier_changes_total', 'carrier_changes', 'counter', 1],
+  ['carrier_up_changes_total', 'carrier_up_count', 'counter', 1],
+  ['carrier_down_changes_total', 'carrier_down_count', 'counter', 1],
+  ['device_id', 'dev_id', 'gauge', 1],
+  ['dormant', 'dormant', 'gauge', 1],
+  ['flags', 'flags', 'gauge', 1],
+  ['iface_id', 'ifindex', 'gauge', 1],
+  ['iface_link', 'iflink', 'gauge', 1],
+  ['iface_link_mode', 'link_mode', 'gauge', 1],
+  ['mtu_bytes', 'mtu', 'gauge', 1],
+  ['name_assign_type', 'name_assign_type', 'gauge', 1],
+  ['net_dev_group', 'netdev_group', 'gauge', 1],
+  ['speed_bytes', 'speed', 'gauge', 125000],
+  ['transmit_queue_length', 'tx_queue_len', 'gauge', 1],
+  ['protocol_type', 'type', 'gauge', 1],
+];
+
+export function netclassCollector(): Collector {
+  return {
+    name: 'netclass',
+    defaultEnabled: true,
+    async collect(ctx): Promise<FamilySamples[]> {
+      const base = join(ctx.paths.sysfs, 'class/net');
+      const ifaces = listDir(base);
+      if (!ifaces) throw new NoDataError(`${base} does not exist`);
+      const exclude = regex(ctx.config.string('collectors.netclass.device_exclude'));
+      const info = family('node_network_info', 'Non-numeric data from /sys/class/net/<iface>, value is always 1.', 'gauge');
+      const up = family('node_network_up', "Value is 1 if operstate is 'up', 0 otherwise.", 'gauge');
+      const fams = props.map(([name, , type]) => family(`node_network_${name}`, `Network device property: ${name}`, type));
+      for (const device of ifaces.sort()) {
+        if (exclude?.test(device)) continue;
+        const dir = join(base, device);
+        const operstate = readAttr(join(dir, 'operstate'));
+        if (operstate === undefined && readAttr(join(dir, 'ifindex')) === undefined) continue; // not an interface directory
+        info.samples.push({
+          labels: {
+            device,
+            address: readAttr(join(dir, 'address')) ?? '',
+            broadcast: readAttr(join(dir, 'broadcast')) ?? '',
+            duplex: readAttr(join(dir, 'duplex')) ?? '',
+            ifalias: readAttr(join(dir, 'ifalias')) ?? '',
+            operstate: operstate ?? '',
+          },
+          value: 1,
+        });
+        up.samples.push({ labels: { device }, value: operstate === 'up' ? 1 : 0 });
+        props.forEach(([, file, , scale], i) => {
+          const v = parseSysInt(readAttr(join(dir, file)));
+          if (v !== undefined) fams[i]!.samples.push({ labels: { device }, value: v * scale });
+        });
+      }
+      return [info, up, ...fams].filter((f) => f.samples.length > 0);
+    },
+  };
+}

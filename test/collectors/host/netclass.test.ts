@@ -1,0 +1,31 @@
+import t from 'tap';
+import { netclassCollector, parseSysInt } from '../../../agent/collectors/host/netclass';
+import { collectContext } from './fixture';
+
+t.test('sysfs integers: decimal and 0x hex', async (t) => {
+  t.equal(parseSysInt('0x1003'), 4099);
+  t.equal(parseSysInt('-1'), -1);
+  t.equal(parseSysInt('1500'), 1500);
+  t.equal(parseSysInt('fast'), undefined);
+  t.equal(parseSysInt(undefined), undefined);
+});
+
+t.test('interfaces: info labels, up from operstate, unreadable attributes left out', async (t) => {
+  const fams = await netclassCollector().collect(collectContext());
+  const by = Object.fromEntries(fams.map((f) => [f.name, f.samples]));
+  t.same(
+    by.node_network_up!.map((s) => [s.labels.device, s.value]),
+    [
+      ['eth0', 1],
+      ['lo', 0],
+      ['wlan0', 0],
+    ],
+  );
+  t.same(by.node_network_speed_bytes!.map((s) => [s.labels.device, s.value]), [
+    ['eth0', 125_000_000],
+    ['wlan0', -125000],
+  ]);
+  t.equal(by.node_network_info!.find((s) => s.labels.device === 'lo')?.labels.duplex, '', 'lo has no duplex');
+  const excluded = await netclassCollector().collect(collectContext({}, { 'collectors.netclass.device_exclude': '^lo$' }));
+  t.notOk(excluded.some((f) => f.samples.some((s) => s.labels.device === 'lo')));
+});
