@@ -22,6 +22,17 @@ import { FullPolicy, RecordRef, Spool } from './spool/spool';
 import { FileTransport } from './file-transport';
 import { Transport } from './transport';
 
+/**
+ * A sketch travels in its serialised form: anything with `toJSON()` (the StatsD timers' DDSketch gives
+ * {a, n, s, min, max, z, p, m}), or a plain object / byte array as it is.
+ */
+export function encodeSketch(sketch: unknown): unknown {
+  if (sketch === null || sketch === undefined) return undefined;
+  if (typeof (sketch as { toJSON?: unknown }).toJSON === 'function') return (sketch as { toJSON(): unknown }).toJSON();
+  if (sketch instanceof Uint8Array || Object.getPrototypeOf(sketch) === Object.prototype) return sketch;
+  return undefined;
+}
+
 export interface ReporterOptions {
   agentId: string;
   endpoints: string[];
@@ -95,7 +106,7 @@ export class Reporter implements Component {
   constructor(ctx: AgentContext, opts: ReporterOptions) {
     this.#ctx = ctx;
     this.#opts = opts;
-    this.#batcher = new Batcher(ctx.store, { maxSamples: opts.maxBatchSamples, maxBytes: opts.maxBatchBytes });
+    this.#batcher = new Batcher(ctx.store, { maxSamples: opts.maxBatchSamples, maxBytes: opts.maxBatchBytes, encodeSketch });
     this.#aimd = new Aimd({ maxWindow: opts.maxInFlight, maxBatch: opts.maxBatchSamples, targetLatencyMs: opts.targetLatencyMs });
     this.#transports = opts.endpoints.map((endpoint) => new Transport({ endpoint, token: opts.token, agentId: opts.agentId, timeoutMs: opts.timeoutMs, connections: opts.maxInFlight }));
     this.#fileTransports = opts.endpoints.map((endpoint) => (opts.sendfile === false ? undefined : FileTransport.for(endpoint, opts.token, opts.agentId, opts.timeoutMs)));

@@ -1,0 +1,46 @@
+import t from 'tap';
+import { Batcher } from '../../agent/report/batcher';
+import { decodePayload, encodePayload } from '../../agent/report/payload';
+import { encodeSketch } from '../../agent/report/reporter';
+import { Store } from '../../agent/store/store';
+
+const ctr = { name: 'c_total', help: 'h', type: 'counter' as const };
+const gauge = { name: 'g', help: 'h', type: 'gauge' as const };
+
+t.test('definitions travel once per scope; unchanged series are not resent; a full refresh sends all', async (t) => {
+  const store = new Store();
+  store.set(ctr, { a: '1' }, 1);
+  store.set(gauge, {}, 5);
+  const b = new Batcher(store, { maxSamples: 100, maxBytes: 1 << 20 });
+  const first = b.collect(false).map((c) => b.payload(c, 'x', 0, {}));
+  t.equal(first[0]!.series.length, 2);
+  t.equal(first[0]!.families.length, 2);
+  store.set(ctr, { a: '1' }, 2);
+  const second = b.collect(false).map((c) => b.payload(c, 'x', 0, {}));
+  t.equal(second.length, 1);
+  t.same(second[0]!.series, [], 'ids only');
+  t.equal(second[0]!.scalars.length, 2, 'only the counter changed');
+  t.same(b.collect(false), [], 'nothing changed');
+  const full = b.collect(true);
+  t.equal(full[0]!.items.length, 2, 'full refresh');
+  b.resetScope();
+  t.equal(b.payload(full[0]!, 'x', 0, {}).series.length, 2, 'definitions again after a reset');
+  t.same(b.definitions([999]).missing, [999]);
+});
+
+t.test('batches split by max samples', async (t) => {
+  const store = new Store();
+  for (let i = 0; i < 25; i++) store.set(gauge, { i: String(i) }, i);
+  const b = new Batcher(store, { maxSamples: 10, maxBytes: 1 << 20 });
+  t.same(b.collect(false).map((c) => c.items.length), [10, 10, 5]);
+});
+
+t.test('a sketch with toJSON travels in its serialised form', async (t) => {
+  const store = new Store();
+  const sketch = { toJSON: () => ({ a: 0.01, n: 2, s: 3, min: 1, max: 2, z: 0, p: [[0, 1], [70, 1]], m: [] }) };
+  store.setDist({ name: 'timer', help: '', type: 'summary' }, {}, { count: 2, sum: 3, quantiles: [[0.5, 1]], sketch });
+  const b = new Batcher(store, { maxSamples: 10, maxBytes: 1 << 20, encodeSketch });
+  const p = decodePayload(encodePayload(b.payload(b.collect(false)[0]!, 'x', 0, {})));
+  t.same(p.dists[0]!.sketch, sketch.toJSON());
+  t.equal(encodeSketch(new Map()), undefined, 'an unknown object is not sent');
+});
