@@ -37,6 +37,7 @@ let plain = 0;
 let rw = 0;
 let samples = 0;
 const raws: Buffer[] = [];
+async function main(): Promise<void> {
 for (let r = 1; r <= ROUNDS; r++) {
   churn(store, 0.5, r);
   for (const c of batcher.collect(false)) {
@@ -53,7 +54,7 @@ for (let r = 1; r <= ROUNDS; r++) {
   // Remote write of exactly the series that changed this round.
   const changedStore = new Store({ maxSeries: 10_000_000 });
   for (const fam of store.families()) for (const s of fam.series.values()) if (s.changedGen > lastGen) changedStore.set(fam, s.labels, s.value);
-  rw += encodeRemoteWrite(storeToSeries(changedStore, Date.now())).length;
+  rw += (await encodeRemoteWrite(storeToSeries(changedStore, Date.now()))).length;
   lastGen = store.generation;
 }
 
@@ -79,3 +80,6 @@ console.log(`series ${SERIES}, ${ROUNDS} flushes, 50% of series changing per flu
 console.log(`bytes/sample  ours interned (deflate-1): ${per(interned)}   ours without interning: ${per(plain)}   remote write 1.0 (snappy): ${per(rw)}`);
 console.log(`ratio ours/remote write: ${(interned / rw).toFixed(3)}  (target <= 0.333)`);
 for (const [name, e] of sizes) console.log(`codec ${name.padEnd(10)} ${per(e.bytes)} B/sample  compress ${(Number(e.ns) / samples).toFixed(0)} ns/sample  decompress ${(Number(e.dns) / samples).toFixed(0)} ns/sample`);
+}
+
+void main().then(() => process.exit(0));
