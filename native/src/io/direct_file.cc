@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -17,6 +18,24 @@ namespace io {
 namespace {
 
 constexpr size_t kInitialStaging = 1u << 20;
+
+// Test-only fault injection, so the fallback below runs on machines whose
+// filesystems all accept O_DIRECT. OUTRIDER_TEST_DIO_REFUSE_DIRECT=open makes
+// open(O_DIRECT) fail with EINVAL; =write makes the first O_DIRECT write of
+// each file fail with EINVAL (nothing written). Read once, when the addon is
+// loaded; any other value (or unset) changes nothing. The reason text then
+// names the variable, so a stray setting is visible on /healthz.
+enum class Refuse { kNone, kOpen, kWrite };
+constexpr const char* kRefuseEnv = "OUTRIDER_TEST_DIO_REFUSE_DIRECT";
+Refuse ReadRefuse() {
+  const char* v = std::getenv(kRefuseEnv);
+  if (v == nullptr) return Refuse::kNone;
+  if (std::strcmp(v, "open") == 0) return Refuse::kOpen;
+  if (std::strcmp(v, "write") == 0) return Refuse::kWrite;
+  return Refuse::kNone;
+}
+const Refuse kRefuse = ReadRefuse();
+std::string Injected() { return std::string(" [injected by ") + kRefuseEnv + "]"; }
 
 uint64_t RoundUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 uint64_t RoundDown(uint64_t v, uint64_t a) { return v / a * a; }
@@ -181,9 +200,16 @@ int DirectFile::Reopen(bool direct) {
   int fd = -1;
   std::string reason;
   if (direct) {
-    fd = open(path_.c_str(), flags | O_DIRECT);
+    if (kRefuse == Refuse::kOpen) {
+      errno = EINVAL;
+    } else {
+      fd = open(path_.c_str(), flags | O_DIRECT);
+    }
     if (fd < 0 && errno != EINVAL) return errno;
-    if (fd < 0) reason = "the filesystem refused O_DIRECT (open: EINVAL); buffered writes + fdatasync";
+    if (fd < 0) {
+      reason = "the filesystem refused O_DIRECT (open: EINVAL); buffered writes + fdatasync";
+      if (kRefuse == Refuse::kOpen) reason += Injected();
+    }
   } else {
     reason = "direct I/O disabled by option; buffered writes + fdatasync";
   }
@@ -288,7 +314,7 @@ int DirectFile::Flush(uint64_t* durable, const char** syscall) {
   // Append() kept room for this; zero the padding and stamp the trailer.
   std::memset(out.data() + out_len, 0, write_len - out_len);
   PutTrailer(out.data() + write_len - kTrailerBytes, out_off + out_len);
-  int rc = PwriteAll(fd, out.data(), write_len, out_off);
+  int rc = direct && kRefuse == Refuse::kWrite ? EINVAL : PwriteAll(fd, out.data(), write_len, out_off);
   if (rc == EINVAL && direct) {
     // Some filesystems accept O_DIRECT at open and refuse the write.
     int reopen = Reopen(false);
@@ -299,6 +325,7 @@ int DirectFile::Flush(uint64_t* durable, const char** syscall) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       reason_ = "the filesystem refused an O_DIRECT write (EINVAL); buffered writes + fdatasync";
+      if (kRefuse == Refuse::kWrite) reason_ += Injected();
       fd = fd_;
     }
     rc = PwriteAll(fd, out.data(), write_len, out_off);
