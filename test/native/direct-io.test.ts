@@ -9,6 +9,7 @@ import {
   openAppendFileNative,
   openAppendFileTwin,
   parseDioTrailer,
+  crc32cTs,
   type AppendFile,
   type AppendFileOptions,
 } from '../../agent/native';
@@ -158,6 +159,29 @@ bothImpls<OpenFn>(t, 'append file', { native: () => openAppendFileNative, twin: 
     const n = checkRecords(data);
     t.ok(n >= 60 * 7, `${n} intact records, no padding, no torn record`);
     await f.close();
+  });
+
+  await t.test('a file written with larger blocks: the new trailer stays last', async (t) => {
+    // 64 KiB of file for 11 bytes of data, as a writer with 64 KiB blocks
+    // leaves it; appending here must not leave the old trailer at the end.
+    const p = path.join(dirs[0]![1], `big-blocks-${kind}`);
+    const big = Buffer.alloc(65536);
+    Buffer.from('hello world').copy(big);
+    const tr = Buffer.alloc(16);
+    tr.writeBigUInt64LE(11n, 0);
+    tr.writeUInt32LE(0x52544f44, 8);
+    tr.writeUInt32LE(crc32cTs(tr.subarray(0, 12)), 12);
+    tr.copy(big, 65536 - 16);
+    fs.writeFileSync(p, big);
+    const f = await open(p);
+    t.equal(f.durableLength, 11);
+    f.append(Buffer.from('!!'));
+    await f.close();
+    t.equal(parseDioTrailer(fs.readFileSync(p).subarray(-16)), 13, 'the last trailer is the new one');
+    const g = await open(p);
+    t.equal(g.durableLength, 13, 'reopen sees the appended bytes');
+    t.equal((await g.read(0, 100)).toString(), 'hello world!!');
+    await g.close();
   });
 
   await t.test('bad input and corrupt files', async (t) => {

@@ -6,6 +6,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -65,24 +66,6 @@ uint32_t LogicalBlockSize(int fd, std::string* source) {
   return 0;
 }
 
-void PutTrailer(uint8_t* p, uint64_t length) {
-  std::memcpy(p, &length, 8);
-  uint32_t magic = kTrailerMagic;
-  std::memcpy(p + 8, &magic, 4);
-  uint32_t crc = codec::Crc32c(0, p, 12);
-  std::memcpy(p + 12, &crc, 4);
-}
-
-bool ParseTrailer(const uint8_t* p, uint64_t* length) {
-  uint32_t magic;
-  uint32_t crc;
-  std::memcpy(&magic, p + 8, 4);
-  std::memcpy(&crc, p + 12, 4);
-  if (magic != kTrailerMagic || crc != codec::Crc32c(0, p, 12)) return false;
-  std::memcpy(length, p, 8);
-  return true;
-}
-
 int PwriteAll(int fd, const uint8_t* p, size_t len, uint64_t off) {
   while (len > 0) {
     ssize_t n = pwrite(fd, p, len, static_cast<off_t>(off));
@@ -115,6 +98,25 @@ int PreadAll(int fd, uint8_t* p, size_t len, uint64_t off, size_t* got) {
 }
 
 }  // namespace
+
+void PutTrailer(uint8_t* p, uint64_t length) {
+  std::memcpy(p, &length, 8);
+  uint32_t magic = kTrailerMagic;
+  std::memcpy(p + 8, &magic, 4);
+  uint32_t crc = codec::Crc32c(0, p, 12);
+  std::memcpy(p + 12, &crc, 4);
+}
+
+bool ParseTrailer(const uint8_t* p, uint64_t* length) {
+  uint32_t magic;
+  uint32_t crc;
+  std::memcpy(&magic, p + 8, 4);
+  std::memcpy(&crc, p + 12, 4);
+  if (magic != kTrailerMagic || crc != codec::Crc32c(0, p, 12)) return false;
+  std::memcpy(length, p, 8);
+  return true;
+}
+
 
 std::unique_ptr<DirectFile> DirectFile::Open(const std::string& path, const DirectFileOptions& options, int* err,
                                              std::string* what) {
@@ -167,6 +169,7 @@ std::unique_ptr<DirectFile> DirectFile::Open(const std::string& path, const Dire
     }
   }
   f->durable_ = length;
+  f->file_end_ = size;
   f->staging_off_ = RoundDown(length, bs);
   f->staged_len_ = length - f->staging_off_;
   if (!f->staging_.Reset(4096, kInitialStaging)) {
@@ -310,8 +313,16 @@ int DirectFile::Flush(uint64_t* durable, const char** syscall) {
     fd = fd_;
     direct = direct_;
   }
-  size_t write_len = RoundUp(out_len + kTrailerBytes, block_size_);
-  // Append() kept room for this; zero the padding and stamp the trailer.
+  // Up to the file's current end at least: a trailer left beyond the new one
+  // would win at the next open and hide this flush.
+  uint64_t to_end = file_end_ > out_off ? file_end_ - out_off : 0;
+  size_t write_len = RoundUp(std::max<uint64_t>(out_len + kTrailerBytes, to_end), block_size_);
+  // Append() kept room for the usual case; a larger old file needs more.
+  if (!out.Grow(write_len, out_len)) {
+    *syscall = "malloc";
+    return ENOMEM;
+  }
+  // Zero the padding and stamp the trailer.
   std::memset(out.data() + out_len, 0, write_len - out_len);
   PutTrailer(out.data() + write_len - kTrailerBytes, out_off + out_len);
   int rc = direct && kRefuse == Refuse::kWrite ? EINVAL : PwriteAll(fd, out.data(), write_len, out_off);
@@ -338,6 +349,7 @@ int DirectFile::Flush(uint64_t* durable, const char** syscall) {
     *syscall = "fdatasync";
     return errno;
   }
+  file_end_ = std::max<uint64_t>(file_end_, out_off + write_len);
   std::lock_guard<std::mutex> lock(mu_);
   durable_ = out_off + out_len;
   *durable = durable_;
