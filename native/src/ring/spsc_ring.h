@@ -142,6 +142,11 @@ class Consumer {
   // Returns the waiter bits the native side could not service.
   uint32_t Release(uint32_t new_read);
 
+  // True once Drain met bytes that are not a valid record (a length or
+  // counter pointing outside the data area or the published range); the
+  // consumer then delivers nothing more.
+  bool corrupt() const { return corrupt_; }
+
   // Waiter bits left unserved by the releases since the last call
   // (kWaitSpaceAtomics: a JS producer sleeps; ring its doorbell).
   uint32_t TakeUnserved() {
@@ -158,6 +163,7 @@ class Consumer {
   uint32_t read_;
   uint32_t cached_write_;
   uint32_t unserved_ = 0;
+  bool corrupt_ = false;
 };
 
 inline uint32_t LoadAcquire(const uint8_t* base, uint32_t off) {
@@ -171,17 +177,33 @@ template <typename Fn>
 uint32_t Consumer::Drain(Fn&& fn, uint32_t max_records) {
   uint32_t count = 0;
   uint32_t pos = read_;
-  while (count < max_records) {
+  while (count < max_records && !corrupt_) {
     if (pos == cached_write_) {
       cached_write_ = LoadAcquire(base_, kOffWrite);
       if (pos == cached_write_) break;
     }
+    // The ring's bytes are writable by any JS code holding the buffer: a
+    // record must lie inside the data area and the published range, or the
+    // consumer stops and reports corrupt() rather than read out of bounds.
     uint32_t off = pos & mask_;
+    uint32_t avail = cached_write_ - pos;
+    if ((off & 3u) != 0 || avail < 4 || avail > capacity_) {
+      corrupt_ = true;
+      break;
+    }
     uint32_t len;
     __builtin_memcpy(&len, data_ + off, 4);
     if (len == kWrapMarker) {
+      if (capacity_ - off > avail) {
+        corrupt_ = true;
+        break;
+      }
       pos += capacity_ - off;
       continue;
+    }
+    if (len > MaxRecordLength(capacity_) || RecordSize(len) > capacity_ - off || RecordSize(len) > avail) {
+      corrupt_ = true;
+      break;
     }
     fn(static_cast<const uint8_t*>(data_ + off + 4), len);
     pos += RecordSize(len);
