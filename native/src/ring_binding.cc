@@ -306,7 +306,7 @@ class BenchJob : public ThreadJob {
       uint32_t i = 0;
       uint32_t staged = 0;
       while (i < count_) {
-        std::memcpy(rec.data(), &i, record_len_ >= 4 ? 4 : 0);
+        if (record_len_ >= 4) std::memcpy(rec.data(), &i, 4);
         if (producer.TryStage(rec.data(), record_len_)) {
           ++i;
           if (++staged < batch_ && i < count_) continue;
