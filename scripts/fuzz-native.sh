@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the addon's parsers of untrusted bytes with libFuzzer + ASan/UBSan:
 #   dio    direct-I/O append file recovery from a file on disk (trailer, tail)
-#   codec  snappy / gzip / zlib decoders (request bodies, spool)
+#   codec  snappy / gzip / zlib decoders (request bodies, spool); CRC-32C paths agree
 #   ring   the native ring consumer over ring bytes any JS code can write
 # Targets and seed corpora: native/fuzz/<name>/ (native/fuzz/statsd/ has its
 # own script, scripts/fuzz-statsd.sh).
@@ -51,7 +51,7 @@ flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 sources_for() {
   case "$1" in
     dio) echo "$src/io/direct_file.cc $src/codec/crc32c.cc" ;;
-    codec) echo "$src/codec/snappy.cc $src/codec/zlib_codec.cc" ;;
+    codec) echo "$src/codec/snappy.cc $src/codec/zlib_codec.cc $src/codec/crc32c.cc" ;;
     ring) echo "$src/ring/spsc_ring.cc" ;;
   esac
 }

@@ -3,7 +3,9 @@
 // decoder; decoding must refuse bad input with an error, never read or write
 // out of bounds, and never exceed its output cap. Whatever decodes is
 // compressed again and must round-trip; the raw input must round-trip
-// through the snappy compressor too.
+// through the snappy compressor too. The CRC-32C of the input must be the
+// same from the hardware (three-stream) path and the table path, from every
+// starting offset.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/crc32c.h"
 #include "codec/snappy.h"
 #include "codec/zlib_codec.h"
 
@@ -39,6 +42,11 @@ void SnappyRoundTrip(const uint8_t* data, size_t size) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using outrider::codec::ZFormat;
   if (size == 0) return 0;
+  for (size_t skip = 0; skip < 8 && skip < size; ++skip) {
+    Check(outrider::codec::Crc32c(0x12345678u, data + skip, size - skip) ==
+              outrider::codec::Crc32cTable(0x12345678u, data + skip, size - skip),
+          "crc32c hardware and table paths differ");
+  }
   uint8_t which = data[0] % 3;
   ++data;
   --size;
