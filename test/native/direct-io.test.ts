@@ -244,3 +244,78 @@ t.test('O_DIRECT refused: buffered fallback, SIGKILLed writer', { skip: nativeSk
   await t.test('refused by a real filesystem (ramfs)', { skip: mounted ? false : 'cannot mount ramfs here (needs root with CAP_SYS_ADMIN); the injected refusals above cover the code' }, (t) =>
     checkFallback(t, path.join(mnt, 'ramfs-file'), {}, /^the filesystem refused O_DIRECT \(open: EINVAL\); buffered writes \+ fdatasync$/));
 });
+
+// Differential fuzzing of the trailer parsers (the bytes come from disk):
+// parseDioTrailer against the documented layout, and native open() against
+// the twin's on the same files. Deterministic (seeded), so a failure repeats;
+// the coverage-guided run of the C++ side is native/fuzz/dio.
+t.test('trailer parsers agree on mutated trailers (seeded)', async (t) => {
+  let seed = 0x2545f491;
+  const rand = (n: number) => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const reference = (b: Buffer): number | null => {
+    if (b.readUInt32LE(8) !== 0x52544f44 || b.readUInt32LE(12) !== crc32cTs(b.subarray(0, 12))) return null;
+    const l = b.readBigUInt64LE(0);
+    return l > BigInt(Number.MAX_SAFE_INTEGER) ? null : Number(l);
+  };
+  const valid = (len: bigint): Buffer => {
+    const b = Buffer.alloc(16);
+    b.writeBigUInt64LE(len, 0);
+    b.writeUInt32LE(0x52544f44, 8);
+    b.writeUInt32LE(crc32cTs(b.subarray(0, 12)), 12);
+    return b;
+  };
+  const cases: Buffer[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const lens = [0n, 1n, 4080n, BigInt(rand(1 << 20)), 2n ** 53n - 1n, 2n ** 53n, 2n ** 64n - 1n];
+    const b = valid(lens[rand(lens.length)]!);
+    const kind = rand(4);
+    if (kind === 1) b[rand(16)]! ^= 1 << rand(8); // one bit flipped
+    if (kind === 2) for (let k = 0; k < 16; k++) b[k] = rand(256); // noise
+    if (kind === 3) {
+      // length changed and the CRC recomputed: a valid trailer with any length
+      b.writeUInt32LE(rand(2 ** 32), rand(2) * 4);
+      b.writeUInt32LE(crc32cTs(b.subarray(0, 12)), 12);
+    }
+    cases.push(b);
+  }
+  let disagreements = 0;
+  for (const b of cases) if (parseDioTrailer(b) !== reference(b)) disagreements++;
+  t.equal(disagreements, 0, `parseDioTrailer matches the layout on ${cases.length} trailers`);
+  t.equal(parseDioTrailer(Buffer.alloc(15)), null, 'wrong size is not a trailer');
+
+  if (!nativeStatus().available) return;
+  const dir = dirs[0]![1];
+  let compared = 0;
+  for (let i = 0; i < 120; i++) {
+    // A 4 KiB or 8 KiB file ending in a (mutated) trailer with a small length.
+    const size = 4096 * (1 + rand(2));
+    const file = Buffer.alloc(size);
+    for (let k = 0; k < 64; k++) file[k] = rand(256);
+    const tr = i % 3 === 0 ? cases[i]! : valid(BigInt(rand(size + 64)));
+    if (i % 3 === 1) tr[rand(16)]! ^= 1 << rand(8);
+    tr.copy(file, size - 16);
+    const p = path.join(dir, `mutated-${i}`);
+    const outcome = async (open: OpenFn): Promise<string> => {
+      fs.writeFileSync(p, file);
+      try {
+        const f = await open(p);
+        const n = f.durableLength;
+        const data = await f.read(0, n);
+        await f.close();
+        return `length ${n} ${data.equals(file.subarray(0, n)) ? 'same bytes' : 'different bytes'}`;
+      } catch (e) {
+        return String((e as { code?: string }).code);
+      }
+    };
+    const native = await outcome(openAppendFileNative);
+    const twin = await outcome(openAppendFileTwin);
+    if (native !== twin) t.fail(`file ${i}: native ${native}, twin ${twin}`);
+    else compared++;
+  }
+  t.equal(compared, 120, 'native and twin open the same 120 files identically');
+});
