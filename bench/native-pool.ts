@@ -61,7 +61,9 @@ async function latency(run: () => Promise<unknown>, n: number): Promise<{ p50: n
   return { p50: xs[Math.floor(n / 2)]!, p99: xs[Math.floor(n * 0.99)]!, mean: xs.reduce((a, b) => a + b, 0) / n };
 }
 
-async function throughput(run: () => Promise<unknown>, n: number): Promise<number> {
+/** Tasks per second, and process CPU (all threads) per task in µs. */
+async function throughput(run: () => Promise<unknown>, n: number): Promise<{ rate: number; cpuUs: number }> {
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   let inflight: Promise<unknown>[] = [];
   for (let i = 0; i < n; i++) {
@@ -72,7 +74,9 @@ async function throughput(run: () => Promise<unknown>, n: number): Promise<numbe
     }
   }
   await Promise.all(inflight);
-  return n / (now() - t0);
+  const rate = n / (now() - t0);
+  const cpu = process.cpuUsage(cpu0);
+  return { rate, cpuUs: (cpu.user + cpu.system) / n };
 }
 
 async function main(): Promise<void> {
@@ -101,7 +105,8 @@ async function main(): Promise<void> {
   ] as const) {
     const tn = await throughput(() => (kind === 'crc' ? native.crc32c(data) : kind === 'gzip' ? native.gzip(data, 6) : native.snappyCompress(data)), n);
     const tw = await throughput(() => wp.run(kind, data), n);
-    row([`throughput, ${label} (tasks/s)`, fmt(tn), fmt(tw), `${(tn / tw).toFixed(1)}x`]);
+    row([`throughput, ${label} (tasks/s)`, fmt(tn.rate), fmt(tw.rate), `${(tn.rate / tw.rate).toFixed(1)}x`]);
+    row([`CPU per task, ${label} (µs, all threads)`, tn.cpuUs.toFixed(1), tw.cpuUs.toFixed(1), `${(tw.cpuUs / tn.cpuUs).toFixed(1)}x`]);
   }
   const st = native.stats();
   console.log(`\nnative workers: ${st.workers.map((w) => `#${w.id} node ${w.node} ${w.pinned ? `pinned cpu ${w.cpu}` : `unpinned (${w.pinError})`} executed ${w.executed} stolen ${w.stolen}`).join('; ')}`);
