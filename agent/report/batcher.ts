@@ -5,6 +5,7 @@
  * reset when the spool opens a new segment (so every segment carries the definitions its records use) and when the
  * aggregator says it lost its table.
  */
+import { withEnvLabels } from '../deploy/pod-labels';
 import type { Series, Store } from '../store/store';
 import type { MetricType } from '../store/types';
 import type { BatchMeta, BatchPayload, DistValue, FamilyDef, SeriesDef } from './payload';
@@ -27,6 +28,8 @@ export interface BatchContent {
 export interface BatcherOptions {
   maxSamples: number;
   maxBytes: number;
+  /** Labels added to every series definition (pod identity); a series' own label of the same name wins. */
+  extraLabels?: Readonly<Record<string, string>>;
   /** Hook for a mergeable sketch (StatsD timers' DDSketch); returns what to put on the wire, or undefined. */
   encodeSketch?: (sketch: unknown) => unknown;
 }
@@ -43,11 +46,14 @@ export class Batcher {
   maxBytes: number;
   readonly #encodeSketch: ((sketch: unknown) => unknown) | undefined;
 
+  readonly #extraLabels: Readonly<Record<string, string>>;
+
   constructor(store: Store, opts: BatcherOptions) {
     this.#store = store;
     this.maxSamples = opts.maxSamples;
     this.maxBytes = opts.maxBytes;
     this.#encodeSketch = opts.encodeSketch;
+    this.#extraLabels = opts.extraLabels ?? {};
   }
 
   /** Definitions remembered for this epoch (for resending after the aggregator lost them). */
@@ -144,9 +150,10 @@ export class Batcher {
 
   #item(s: Series, fid: number): Item {
     if (!this.#seriesDefs.has(s.id)) {
-      const names = Object.keys(s.labels).sort();
+      const all = withEnvLabels(s.labels, this.#extraLabels);
+      const names = Object.keys(all).sort();
       const labels: string[] = [];
-      for (const n of names) labels.push(n, s.labels[n]!);
+      for (const n of names) labels.push(n, all[n]!);
       this.#seriesDefs.set(s.id, { sid: s.id, fid, labels });
     }
     let dist: DistValue | undefined;

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { Component } from '../core/component';
 import type { AgentContext, Extension } from '../core/context';
 import { OutriderError } from '../core/errors';
+import { envLabels } from '../deploy/pod-labels';
 import { codecNames } from './codec';
 import { RemoteWriteOutput } from './remote-write/output';
 import { Reporter } from './reporter';
@@ -25,11 +26,15 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
   const c = ctx.config;
   const out: Component[] = [];
   const endpoints = c.list('report.endpoints');
+  const agentId = c.string('report.agent_id') || hostname();
+  // Pod identity (labels.from_env): empty outside a pod.
+  const podLabels = envLabels(c);
   if (endpoints.length > 0) {
     const dir = c.string('spool.dir');
     out.push(
       new Reporter(ctx, {
-        agentId: c.string('report.agent_id') || hostname(),
+        agentId,
+        extraLabels: podLabels,
         endpoints,
         token: readToken(c.string('report.token_file'), c.string('report.token')),
         intervalMs: c.number('report.interval'),
@@ -61,6 +66,19 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
     );
   }
   const rw = c.list('report.remote_write');
-  if (rw.length > 0) out.push(new RemoteWriteOutput(ctx.store, { name: 'remote_write', urls: rw, intervalMs: c.number('report.remote_write_interval'), log: ctx.log, telemetry: ctx.telemetry, health: ctx.health }));
+  if (rw.length > 0) {
+    // Written straight to an engine, every host's series need the host's identity, as a scrape's `instance` gives.
+    out.push(
+      new RemoteWriteOutput(ctx.store, {
+        name: 'remote_write',
+        urls: rw,
+        intervalMs: c.number('report.remote_write_interval'),
+        log: ctx.log,
+        telemetry: ctx.telemetry,
+        health: ctx.health,
+        extraLabels: { instance: agentId, ...podLabels },
+      }),
+    );
+  }
   return out;
 };

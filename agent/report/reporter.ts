@@ -35,6 +35,8 @@ export function encodeSketch(sketch: unknown): unknown {
 
 export interface ReporterOptions {
   agentId: string;
+  /** Labels added to every reported series (pod identity from labels.from_env). */
+  extraLabels?: Readonly<Record<string, string>>;
   endpoints: string[];
   token: string | undefined;
   intervalMs: number;
@@ -106,7 +108,7 @@ export class Reporter implements Component {
   constructor(ctx: AgentContext, opts: ReporterOptions) {
     this.#ctx = ctx;
     this.#opts = opts;
-    this.#batcher = new Batcher(ctx.store, { maxSamples: opts.maxBatchSamples, maxBytes: opts.maxBatchBytes, encodeSketch });
+    this.#batcher = new Batcher(ctx.store, { maxSamples: opts.maxBatchSamples, maxBytes: opts.maxBatchBytes, encodeSketch, extraLabels: opts.extraLabels ?? {} });
     this.#aimd = new Aimd({ maxWindow: opts.maxInFlight, maxBatch: opts.maxBatchSamples, targetLatencyMs: opts.targetLatencyMs });
     this.#transports = opts.endpoints.map((endpoint) => new Transport({ endpoint, token: opts.token, agentId: opts.agentId, timeoutMs: opts.timeoutMs, connections: opts.maxInFlight }));
     this.#fileTransports = opts.endpoints.map((endpoint) => (opts.sendfile === false ? undefined : FileTransport.for(endpoint, opts.token, opts.agentId, opts.timeoutMs)));

@@ -44,3 +44,13 @@ t.test('a sketch with toJSON travels in its serialised form', async (t) => {
   t.same(p.dists[0]!.sketch, sketch.toJSON());
   t.equal(encodeSketch(new Map()), undefined, 'an unknown object is not sent');
 });
+
+t.test('pod identity labels join every series definition; a series keeps its own label of the same name', async (t) => {
+  const store = new Store();
+  store.set(gauge, { pod: 'own' }, 1);
+  store.set(ctr, { a: '1' }, 1);
+  const b = new Batcher(store, { maxSamples: 100, maxBytes: 1 << 20, extraLabels: { pod: 'web-0', namespace: 'shop' } });
+  const p = b.collect(false).map((c) => b.payload(c, 'x', 0, {}))[0]!;
+  const labelSets = p.series.map((s) => s.labels.join(',')).sort();
+  t.same(labelSets, ['a,1,namespace,shop,pod,web-0', 'namespace,shop,pod,own']);
+});

@@ -34,3 +34,12 @@ t.test('the store is expanded the Prometheus way and the body is snappy', async 
   const body = await encodeRemoteWrite(series);
   t.same(decodeWriteRequest(Buffer.from(uncompress(body))).length, 5);
 });
+
+t.test('the agent writing straight to an engine adds its identity to every series', async (t) => {
+  const s = new Store();
+  s.set({ name: 'node_load1', help: '', type: 'gauge' }, {}, 0.5);
+  s.set({ name: 'app_info', help: '', type: 'gauge' }, { instance: 'explicit' }, 1);
+  const series = storeToSeries(s, 1000, { instance: 'host-a', pod: 'web-0' });
+  const sets = series.map((x) => x.labels.map(([k, v]) => `${k}=${v}`).join(',')).sort();
+  t.same(sets, ['__name__=app_info,instance=explicit,pod=web-0', '__name__=node_load1,instance=host-a,pod=web-0']);
+});

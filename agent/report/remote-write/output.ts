@@ -26,6 +26,8 @@ export interface RemoteWriteOptions {
   maxQueue?: number;
   timeoutMs?: number;
   headers?: Record<string, string>;
+  /** Labels added to every series (a series' own label of the same name wins). */
+  extraLabels?: Readonly<Record<string, string>>;
   /** Which series to write (default all). */
   filter?: (s: Series) => boolean;
 }
@@ -107,7 +109,7 @@ export class RemoteWriteOutput implements Component {
   /** Encodes the store now and queues it for every URL. */
   async tick(): Promise<void> {
     if (this.#stopped) return;
-    const all = storeToSeries(this.#store, Date.now(), {}, this.#opts.filter);
+    const all = storeToSeries(this.#store, Date.now(), this.#opts.extraLabels ?? {}, this.#opts.filter);
     if (all.length === 0) return;
     const per = this.#opts.maxSeriesPerRequest ?? 2000;
     const pending: Promise<Buffer>[] = [];
