@@ -1,3 +1,4 @@
 // Every section of the schema registers itself here; order only affects the order of --help and outrider.yaml.
 import './core';
 import './collectors';
+import './statsd';
