@@ -1,3 +1,97 @@
+#!/usr/bin/env node
 'use strict';
-// Placeholder replaced by the native addon build (see native/). Until then the agent runs on its pure-TS twins.
-console.log('outrider: native addon not part of this build yet; using the pure-TS twins');
+// Builds the Outrider native addon (native/) with cmake-js. Run by
+// `npm install` and by the build:native* scripts.
+//
+//   node scripts/build-native.js [--sanitize=asan|tsan] [--out=DIR] [--debug]
+//
+// Output: DIR/Release/outrider_native.node (DIR defaults to native/build;
+// the ASan build goes to native/build-asan). Node-API version 8 is pinned in
+// native/package.json, so cmake-js uses the node-api-headers package and
+// downloads nothing.
+//
+// On Linux a failed build fails loudly (exit 1), naming a missing tool. On
+// other systems it only warns: the agent then runs on the pure-TS twins.
+// OUTRIDER_NATIVE_BUILD=0 skips the build (the agent uses the twins).
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const repo = path.resolve(__dirname, '..');
+const nativeDir = path.join(repo, 'native');
+const isLinux = process.platform === 'linux';
+
+function parseArgs(argv) {
+  const opts = { sanitize: '', out: '', debug: false };
+  for (const a of argv) {
+    if (a.startsWith('--sanitize=')) opts.sanitize = a.slice(11);
+    else if (a.startsWith('--out=')) opts.out = path.resolve(a.slice(6));
+    else if (a === '--debug') opts.debug = true;
+    else throw new Error(`build-native: unknown argument ${a}`);
+  }
+  if (!['', 'asan', 'tsan'].includes(opts.sanitize)) throw new Error('build-native: --sanitize must be asan or tsan');
+  if (!opts.out) opts.out = path.join(nativeDir, opts.sanitize ? `build-${opts.sanitize}` : 'build');
+  return opts;
+}
+
+function which(cmd) {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : '';
+}
+
+function fail(message) {
+  if (isLinux) {
+    console.error(`\noutrider: native addon build FAILED: ${message}\n`);
+    process.exit(1);
+  }
+  console.warn(`outrider: native addon not built (${message}); the agent will run on its pure-TS twins`);
+  process.exit(0);
+}
+
+async function main() {
+  if (process.env.OUTRIDER_NATIVE_BUILD === '0') {
+    console.log('outrider: OUTRIDER_NATIVE_BUILD=0, native addon not built; the agent will use its pure-TS twins');
+    return;
+  }
+  if (!isLinux) fail(`native addon is built on Linux only (this is ${process.platform})`);
+  const opts = parseArgs(process.argv.slice(2));
+
+  const missing = [];
+  if (!which('cmake')) missing.push('cmake (apt-get install cmake)');
+  const cxx = process.env.CXX || '';
+  if (cxx ? !which(cxx.split(' ')[0]) : !(which('c++') || which('g++') || which('clang++')))
+    missing.push('a C++17 compiler (apt-get install g++)');
+  if (!which('make') && !which('ninja')) missing.push('make (apt-get install make)');
+  if (missing.length) fail(`missing ${missing.join(', ')}`);
+  if (!fs.existsSync('/usr/include/zlib.h')) fail('missing zlib headers (apt-get install zlib1g-dev)');
+
+  let cmakeJs;
+  try {
+    cmakeJs = require('cmake-js');
+  } catch (e) {
+    fail(`cmake-js is not installed (${e.message}); run npm install`);
+  }
+  process.env.CMAKE_BUILD_PARALLEL_LEVEL = process.env.CMAKE_BUILD_PARALLEL_LEVEL || String(os.cpus().length || 2);
+  const cMakeOptions = { OUTRIDER_SANITIZE: opts.sanitize };
+  const started = Date.now();
+  console.log(`outrider: building native addon${opts.sanitize ? ` with ${opts.sanitize}` : ''} into ${path.relative(repo, opts.out)}`);
+  const bs = new cmakeJs.BuildSystem({
+    directory: nativeDir,
+    out: opts.out,
+    debug: opts.debug,
+    cMakeOptions,
+    logLevel: process.env.OUTRIDER_NATIVE_VERBOSE ? 'verbose' : 'info',
+  });
+  try {
+    await bs.build();
+  } catch (e) {
+    fail(`cmake-js build failed: ${e && e.message ? e.message : e}`);
+  }
+  const config = opts.debug ? 'Debug' : 'Release';
+  const built = path.join(opts.out, config, 'outrider_native.node');
+  if (!fs.existsSync(built)) fail(`the build finished but ${built} is missing`);
+  console.log(`outrider: native addon built: ${path.relative(repo, built)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+main().catch((e) => fail(e && e.stack ? e.stack : String(e)));

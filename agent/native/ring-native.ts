@@ -1,0 +1,47 @@
+/**
+ * Native threads attached to a ring, for tests and benchmarks: a producer
+ * that writes the deterministic test pattern and a consumer that checksums
+ * what it reads. The StatsD receiver attaches its own native producer the
+ * same way (a Uint8Array view over the ring's SharedArrayBuffer, kept
+ * referenced while its thread runs).
+ */
+import type { RingPatternOptions, RingRunSummary } from './binding';
+import { ErrorCode, OutriderError, check } from './errors';
+import { nativeBinding } from './loader';
+import { RING_HEADER_BYTES, ringDoorbell, ringMaxRecordLength, RingConsumer } from './ring';
+
+export type { RingPatternOptions, RingRunSummary };
+
+function binding() {
+  const b = nativeBinding();
+  if (!b) throw new OutriderError(ErrorCode.NATIVE_UNAVAILABLE, 'ring: native addon not loaded');
+  return b;
+}
+
+function view(buffer: SharedArrayBuffer): Uint8Array {
+  // Validates the header (throws RING_INVALID) before the addon sees it.
+  const c = new RingConsumer(buffer).capacity;
+  return new Uint8Array(buffer, 0, RING_HEADER_BYTES + c);
+}
+
+/** Runs a native producer thread writing the test pattern into `buffer`. */
+export function runNativeRingProducer(buffer: SharedArrayBuffer, opts: RingPatternOptions): Promise<RingRunSummary> {
+  const v = view(buffer);
+  const max = ringMaxRecordLength(v.length - RING_HEADER_BYTES);
+  check(Number.isInteger(opts.count) && opts.count >= 0 && opts.count <= 0xffffffff, 'ring: count must be a u32');
+  check(Number.isInteger(opts.minLen) && Number.isInteger(opts.maxLen) && opts.minLen >= 0 && opts.minLen <= opts.maxLen, 'ring: bad minLen/maxLen');
+  check(opts.maxLen <= max, `ring: maxLen ${opts.maxLen} exceeds the ring maximum ${max}`, ErrorCode.RING_RECORD_TOO_LARGE);
+  return binding().ringProduce(v, opts, ringDoorbell(buffer));
+}
+
+/** Runs a native consumer thread that checksums `count` records of `buffer`. */
+export function runNativeRingConsumer(buffer: SharedArrayBuffer, opts: { count: number; idleTimeoutMs?: number }): Promise<RingRunSummary> {
+  const v = view(buffer);
+  check(Number.isInteger(opts.count) && opts.count >= 0 && opts.count <= 0xffffffff, 'ring: count must be a u32');
+  return binding().ringConsume(v, opts, ringDoorbell(buffer));
+}
+
+/** native -> native throughput over a private ring (two C++ threads). */
+export function benchNativeRing(opts: { capacity: number; count: number; recordLen: number; batch: number }): Promise<RingRunSummary> {
+  return binding().ringBenchNative(opts);
+}
