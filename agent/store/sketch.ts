@@ -192,12 +192,13 @@ export class DDSketch {
   }
 
   /**
-   * Builds a sketch from raw bucket arrays (the native path's flush form): `bins` holds index,count pairs, positive
-   * buckets first (`posLen` pairs) then negative ones.
+   * Builds a sketch from dense bucket arrays (the native path's flush form): `pc[k]` counts bucket `po + k`, `nc[k]`
+   * the negative bucket `no + k`.
    */
-  static fromBins(a: number, n: number, sum: number, min: number, max: number, zero: number, bins: Float64Array, posLen: number): DDSketch {
+  static fromDense(a: number, n: number, sum: number, min: number, max: number, zero: number, po: number, pc: Float64Array, no: number, nc: Float64Array): DDSketch {
     const s = new DDSketch(a);
-    for (let k = 0; k < bins.length; k += 2) bump(k / 2 < posLen ? s.#pos : s.#neg, bins[k]!, bins[k + 1]!);
+    for (let k = 0; k < pc.length; k++) if (pc[k]! > 0) s.#pos.set(po + k, pc[k]!);
+    for (let k = 0; k < nc.length; k++) if (nc[k]! > 0) s.#neg.set(no + k, nc[k]!);
     s.#zero = zero;
     s.#count = n;
     s.#sum = sum;
