@@ -104,41 +104,48 @@ export class DDSketch {
 
   /** Value at quantile q in [0, 1]; NaN when empty. */
   quantile(q: number): number {
-    if (this.#count === 0 || !(q >= 0 && q <= 1)) return NaN;
-    if (q === 0) return this.#min;
-    if (q === 1) return this.#max;
-    const rank = q * (this.#count - 1);
-    let seen = 0;
-    let v = NaN;
+    return this.quantiles([q])[0]![1];
+  }
+
+  /** Several quantiles with one sorted walk, as [q, value] pairs in the order given. */
+  quantiles(qs: readonly number[]): Array<[number, number]> {
+    if (this.#count === 0) return qs.map((q) => [q, NaN]);
     const negKeys = [...this.#neg.keys()].sort((a, b) => b - a);
-    for (const i of negKeys) {
-      seen += this.#neg.get(i)!;
-      if (seen > rank) {
-        v = -this.value(i);
-        break;
-      }
-    }
-    if (Number.isNaN(v)) {
-      seen += this.#zero;
-      if (seen > rank) v = 0;
-    }
-    if (Number.isNaN(v)) {
-      const posKeys = [...this.#pos.keys()].sort((a, b) => a - b);
-      for (const i of posKeys) {
-        seen += this.#pos.get(i)!;
+    const posKeys = [...this.#pos.keys()].sort((a, b) => a - b);
+    return qs.map((q) => {
+      if (!(q >= 0 && q <= 1)) return [q, NaN];
+      if (q === 0) return [q, this.#min];
+      if (q === 1) return [q, this.#max];
+      const rank = q * (this.#count - 1);
+      let seen = 0;
+      let v = this.#max;
+      let found = false;
+      for (const i of negKeys) {
+        seen += this.#neg.get(i)!;
         if (seen > rank) {
-          v = this.value(i);
+          v = -this.value(i);
+          found = true;
           break;
         }
       }
-      if (Number.isNaN(v)) v = this.#max;
-    }
-    return Math.min(Math.max(v, this.#min), this.#max);
-  }
-
-  /** Several quantiles at once (sorted walk), as [q, value] pairs in the order given. */
-  quantiles(qs: readonly number[]): Array<[number, number]> {
-    return qs.map((q) => [q, this.quantile(q)]);
+      if (!found) {
+        seen += this.#zero;
+        if (seen > rank) {
+          v = 0;
+          found = true;
+        }
+      }
+      if (!found) {
+        for (const i of posKeys) {
+          seen += this.#pos.get(i)!;
+          if (seen > rank) {
+            v = this.value(i);
+            break;
+          }
+        }
+      }
+      return [q, Math.min(Math.max(v, this.#min), this.#max)];
+    });
   }
 
   /** Cumulative counts at the given upper bounds (Prometheus histogram `le`), estimated from bucket representatives. */

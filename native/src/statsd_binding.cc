@@ -7,7 +7,9 @@
 //   r.open()      -> [{unix, address, port, family, path, receiveBuffer, sockets}]
 //                    throws Error {code: 'EADDRINUSE' | ...} naming the listener
 //   r.start()     starts the receiver and aggregator threads
-//   r.drain()     -> {entries, stats}: the interval's aggregates (one call per flush)
+//   r.drain()     -> stats: takes the interval's aggregates (one call per flush)
+//   r.next(max)   -> entries: up to `max` of them, [] when all were taken; chunks
+//                    keep the JS objects of a 100k-series flush short-lived
 //   r.processed() -> packets fully parsed so far
 //   r.stop()      joins the threads, closes the sockets (also on env teardown)
 //
@@ -16,6 +18,7 @@
 // where pc/nc are Float64Arrays of dense bucket counts starting at index po/no.
 #include <napi.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,7 +46,7 @@ class StatsdReceiver : public Napi::ObjectWrap<StatsdReceiver> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "StatsdReceiver",
                        {InstanceMethod("open", &StatsdReceiver::Open), InstanceMethod("start", &StatsdReceiver::Start),
-                        InstanceMethod("drain", &StatsdReceiver::Drain),
+                        InstanceMethod("drain", &StatsdReceiver::Drain), InstanceMethod("next", &StatsdReceiver::Next),
                         InstanceMethod("processed", &StatsdReceiver::Processed),
                         InstanceMethod("stop", &StatsdReceiver::Stop)});
   }
@@ -109,35 +112,10 @@ class StatsdReceiver : public Napi::ObjectWrap<StatsdReceiver> {
 
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    std::vector<Slot> slots;
+    pending_.clear();
+    next_ = 0;
     Stats stats;
-    if (receiver_) receiver_->Drain(&slots, &stats);
-    Napi::Array entries = Napi::Array::New(env, slots.size());
-    for (size_t i = 0; i < slots.size(); ++i) {
-      const Slot& s = slots[i];
-      Napi::Object e = Napi::Object::New(env);
-      e.Set("t", statsd::MetricTypeName(s.type));
-      e.Set("n", Napi::String::New(env, s.name));
-      e.Set("g", Napi::String::New(env, s.tags));
-      e.Set("v", s.value);
-      e.Set("r", s.relative);
-      e.Set("ts", static_cast<double>(s.timestamp));
-      if (s.sketch) {
-        const statsd::DDSketch& k = *s.sketch;
-        Napi::Object sk = Napi::Object::New(env);
-        sk.Set("n", k.count());
-        sk.Set("s", k.sum());
-        sk.Set("min", k.min());
-        sk.Set("max", k.max());
-        sk.Set("z", k.zero());
-        sk.Set("po", k.positive().offset());
-        sk.Set("pc", DenseCounts(env, k.positive().counts()));
-        sk.Set("no", k.negative().offset());
-        sk.Set("nc", DenseCounts(env, k.negative().counts()));
-        e.Set("sk", sk);
-      }
-      entries.Set(static_cast<uint32_t>(i), e);
-    }
+    if (receiver_) receiver_->Drain(&pending_, &stats);
     Napi::Object st = Napi::Object::New(env);
     st.Set("packets", static_cast<double>(stats.packets));
     st.Set("bytes", static_cast<double>(stats.bytes));
@@ -161,10 +139,46 @@ class StatsdReceiver : public Napi::ObjectWrap<StatsdReceiver> {
       samples.Set(static_cast<uint32_t>(i), o);
     }
     st.Set("samples", samples);
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("entries", entries);
-    out.Set("stats", st);
-    return out;
+    return st;
+  }
+
+  Napi::Value Next(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    size_t max = static_cast<size_t>(info[0].ToNumber().Int64Value());
+    size_t end = std::min(pending_.size(), next_ + max);
+    Napi::Array entries = Napi::Array::New(env, end - next_);
+    for (size_t i = next_; i < end; ++i) {
+      const Slot& s = pending_[i];
+      Napi::Object e = Napi::Object::New(env);
+      std::string_view name = s.Name(), tags = s.Tags();
+      e.Set("t", statsd::MetricTypeName(s.type));
+      e.Set("n", Napi::String::New(env, name.data(), name.size()));
+      e.Set("g", Napi::String::New(env, tags.data(), tags.size()));
+      e.Set("v", s.value);
+      e.Set("r", s.relative);
+      e.Set("ts", static_cast<double>(s.timestamp));
+      if (s.sketch) {
+        const statsd::DDSketch& k = *s.sketch;
+        Napi::Object sk = Napi::Object::New(env);
+        sk.Set("n", k.count());
+        sk.Set("s", k.sum());
+        sk.Set("min", k.min());
+        sk.Set("max", k.max());
+        sk.Set("z", k.zero());
+        sk.Set("po", k.positive().offset());
+        sk.Set("pc", DenseCounts(env, k.positive().counts()));
+        sk.Set("no", k.negative().offset());
+        sk.Set("nc", DenseCounts(env, k.negative().counts()));
+        e.Set("sk", sk);
+      }
+      entries.Set(static_cast<uint32_t>(i - next_), e);
+    }
+    next_ = end;
+    if (next_ >= pending_.size()) {
+      std::vector<Slot>().swap(pending_);
+      next_ = 0;
+    }
+    return entries;
   }
 
   Napi::Value Processed(const Napi::CallbackInfo& info) {
@@ -185,6 +199,8 @@ class StatsdReceiver : public Napi::ObjectWrap<StatsdReceiver> {
 
   net::ReceiverOptions opts_;
   std::unique_ptr<DgramReceiver> receiver_;
+  std::vector<Slot> pending_;
+  size_t next_ = 0;
   napi_env env_ = nullptr;
   bool torn_down_ = false;
 };

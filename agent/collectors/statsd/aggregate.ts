@@ -40,7 +40,8 @@ export interface IngestStats {
 }
 
 export interface Drained {
-  entries: RawEntry[];
+  /** Consumed once, during the flush that drained it (the native path hands entries over in chunks). */
+  entries: Iterable<RawEntry>;
   stats: IngestStats;
 }
 

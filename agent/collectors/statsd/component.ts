@@ -108,7 +108,7 @@ export class StatsdComponent implements Component {
     const end = this.#m.flushSeconds.startTimer();
     const drained = this.#o.engine.drain();
     this.#account(drained);
-    const res = this.#o.table.apply(drained.entries, nowMs);
+    const res = this.#o.table.apply(drained.entries, nowMs, this.#o.ctx.store);
     for (const [reason, n] of Object.entries(res.dropped)) {
       if (n === 0) continue;
       if (reason === 'per_metric' || reason === 'total') this.#m.overflow.inc({ limit: reason }, n);

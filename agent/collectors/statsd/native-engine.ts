@@ -22,23 +22,33 @@ interface RawSketch {
   nc: Float64Array;
 }
 
-interface RawDrain {
-  entries: Array<{ t: MetricKind; n: string; g: string; v: number; r: boolean; ts: number; sk?: RawSketch }>;
-  stats: Omit<IngestStats, 'serviceChecks'> & { serviceChecks: number[] };
+interface RawEntryObj {
+  t: MetricKind;
+  n: string;
+  g: string;
+  v: number;
+  r: boolean;
+  ts: number;
+  sk?: RawSketch;
 }
+
+type RawStats = Omit<IngestStats, 'serviceChecks'> & { serviceChecks: number[] };
 
 interface RawReceiver {
   open(): Array<{ unix: boolean; address: string; port: number; family: 4 | 6; path: string; receiveBuffer: number; sockets: number }>;
   start(): void;
-  drain(): RawDrain;
+  drain(): RawStats;
+  next(max: number): RawEntryObj[];
   processed(): number;
   stop(): void;
 }
 
 type RawReceiverCtor = new (opts: object) => RawReceiver;
 
-/** Ring between each receiver and its aggregator thread: room for a few hundred ms of a busy host's packets. */
-const kRingBytes = 16 * 1024 * 1024;
+/** Ring between each receiver and its aggregator thread (the socket's receive buffer absorbs longer stalls). */
+const kRingBytes = 4 * 1024 * 1024;
+/** Entries converted per call into the addon while flushing. */
+const kChunk = 2048;
 
 export class NativeEngine implements StatsdEngine {
   readonly kind = 'native';
@@ -88,18 +98,10 @@ export class NativeEngine implements StatsdEngine {
 
   drain(): Drained {
     if (!this.#r) return { entries: [], stats: { packets: 0, bytes: 0, lines: 0, tooLarge: 0, invalid: {}, events: 0, serviceChecks: [0, 0, 0, 0], overflow: 0, samples: [] } };
-    const raw = this.#r.drain();
-    const entries: RawEntry[] = raw.entries.map((e) => ({
-      type: e.t,
-      name: e.n,
-      tags: e.g,
-      value: e.v,
-      relative: e.r,
-      timestamp: e.ts,
-      sketch: e.sk ? DDSketch.fromDense(kDefaultRelativeAccuracy, e.sk.n, e.sk.s, e.sk.min, e.sk.max, e.sk.z, e.sk.po, e.sk.pc, e.sk.no, e.sk.nc) : undefined,
-    }));
-    const sc = raw.stats.serviceChecks;
-    return { entries, stats: { ...raw.stats, serviceChecks: [sc[0] ?? 0, sc[1] ?? 0, sc[2] ?? 0, sc[3] ?? 0] } };
+    const r = this.#r;
+    const stats = r.drain();
+    const sc = stats.serviceChecks;
+    return { entries: entriesOf(r), stats: { ...stats, serviceChecks: [sc[0] ?? 0, sc[1] ?? 0, sc[2] ?? 0, sc[3] ?? 0] } };
   }
 
   processedPackets(): number {
@@ -109,6 +111,24 @@ export class NativeEngine implements StatsdEngine {
   async stop(): Promise<void> {
     this.#r?.stop();
     this.#r = undefined;
+  }
+}
+
+function* entriesOf(r: RawReceiver): Generator<RawEntry> {
+  for (;;) {
+    const chunk = r.next(kChunk);
+    if (chunk.length === 0) return;
+    for (const e of chunk) {
+      yield {
+        type: e.t,
+        name: e.n,
+        tags: e.g,
+        value: e.v,
+        relative: e.r,
+        timestamp: e.ts,
+        sketch: e.sk ? DDSketch.fromDense(kDefaultRelativeAccuracy, e.sk.n, e.sk.s, e.sk.min, e.sk.max, e.sk.z, e.sk.po, e.sk.pc, e.sk.no, e.sk.nc) : undefined,
+      };
+    }
   }
 }
 

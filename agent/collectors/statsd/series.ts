@@ -11,10 +11,9 @@
  *   mapping rule or `statsd.observer_type`. The interval's sketch is kept in `dist.sketch` for the reporter.
  * - timestamped samples (`|T`): the sample's value with its own timestamp, not aggregated with others.
  */
-import type { Store } from '../../store/store';
-import { labelKey } from '../../store/store';
-import { DDSketch } from '../../store/sketch';
-import { FamilySamples, Labels, MetricType, sanitizeLabelName, sanitizeMetricName } from '../../store/types';
+import type { Series, Store } from '../../store/store';
+import type { DDSketch } from '../../store/sketch';
+import { Distribution, FamilyDesc, Labels, MetricType, sanitizeLabelName, sanitizeMetricName } from '../../store/types';
 import type { RawEntry } from './aggregate';
 import { Mapper, MappingResult, ObserverType } from './mapping';
 
@@ -33,23 +32,36 @@ export interface SeriesTableOptions {
   onTypeConflict?: (metric: string, type: MetricType, existing: MetricType) => void;
 }
 
-interface SeriesState {
-  family: string;
-  type: MetricType;
-  help: string;
-  labels: Labels;
-  value: number;
+/** Timer/histogram/distribution state (kept apart so plain counters and gauges stay small). */
+interface DistState {
   count: number;
   sum: number;
   quantiles: number[] | undefined;
   bounds: number[] | undefined;
   bucketCounts: number[] | undefined;
   sketch: DDSketch | undefined;
+}
+
+interface SeriesState {
+  desc: FamilyDesc;
+  /** Shared with the store's series once written. */
+  labels: Labels;
+  value: number;
+  dist: DistState | undefined;
   timestampMs: number | undefined;
   seenMs: number;
-  /** Flush number of the last update (sets reset to 0 in intervals without members). */
+  /** Flush number of the last update (sets fall to 0, summaries to NaN quantiles, in intervals without samples). */
   seenFlush: number;
+  /** Whether the store holds the "no samples this interval" form already. */
+  idleWritten: boolean;
   rawType: RawEntry['type'];
+  /** Where this series sits in the raw index (first raw key inline; more only when several names map here). */
+  rawMap: Map<string, SeriesState>;
+  rawTags: string;
+  moreRaw: Array<[Map<string, SeriesState>, string]> | undefined;
+  /** Final identity inside its family (label key), for the family index. */
+  labelKey: string;
+  stored: Series | undefined;
 }
 
 export interface FlushResult {
@@ -58,13 +70,17 @@ export interface FlushResult {
   expired: number;
 }
 
-export const kOwner = 'statsd';
-
 export class SeriesTable {
   readonly #o: SeriesTableOptions;
-  readonly #series = new Map<string, SeriesState>();
-  readonly #perFamily = new Map<string, number>();
-  readonly #familyType = new Map<string, MetricType>();
+  /** Family name → label key → state: the final identities. */
+  readonly #series = new Map<string, Map<string, SeriesState>>();
+  /**
+   * Raw index: "[T]<type>|<name>" → canonical tags → state, so a known series costs two lookups per flush and the
+   * tag strings the engine handed over are the keys (no per-series key strings built).
+   */
+  readonly #byRaw = new Map<string, Map<string, SeriesState>>();
+  readonly #families = new Map<string, FamilyDesc>();
+  #count = 0;
   #flushNo = 0;
 
   constructor(opts: SeriesTableOptions) {
@@ -72,121 +88,179 @@ export class SeriesTable {
   }
 
   get size(): number {
-    return this.#series.size;
+    return this.#count;
   }
 
-  /** Folds one drained interval in, expires idle series, and returns the families to write. */
-  apply(entries: readonly RawEntry[], nowMs: number): FlushResult {
+  /** Folds one drained interval in and expires idle series (removing them from `store` when given). */
+  apply(entries: Iterable<RawEntry>, nowMs: number, store?: Store): FlushResult {
     this.#flushNo++;
     const res: FlushResult = { series: 0, dropped: { per_metric: 0, total: 0, type_conflict: 0, mapping: 0 }, expired: 0 };
     for (const e of entries) this.#applyEntry(e, nowMs, res);
     if (this.#o.seriesTtlMs > 0) {
       const cutoff = nowMs - this.#o.seriesTtlMs;
-      for (const [k, s] of this.#series) {
-        if (s.seenMs < cutoff) {
-          this.#series.delete(k);
-          const n = (this.#perFamily.get(s.family) ?? 1) - 1;
-          if (n <= 0) {
-            this.#perFamily.delete(s.family);
-            this.#familyType.delete(s.family);
-          } else this.#perFamily.set(s.family, n);
+      for (const [fam, byLabels] of this.#series) {
+        for (const [k, s] of byLabels) {
+          if (s.seenMs >= cutoff) continue;
+          byLabels.delete(k);
+          this.#count--;
+          s.rawMap.delete(s.rawTags);
+          for (const [m, tags] of s.moreRaw ?? []) m.delete(tags);
+          if (store && s.stored) store.remove(s.stored);
           res.expired++;
         }
+        if (byLabels.size === 0) {
+          this.#series.delete(fam);
+          this.#families.delete(fam);
+        }
       }
+      for (const [k, m] of this.#byRaw) if (m.size === 0) this.#byRaw.delete(k);
     }
-    res.series = this.#series.size;
+    res.series = this.#count;
     return res;
   }
 
-  /** Writes every live series into the store as one snapshot. */
+  /**
+   * Writes what changed this interval into the store and marks every other live series as fresh (so the store's
+   * own staleness sweep never removes a series this table still holds; expiry is statsd.series_ttl's job).
+   */
   write(store: Store, nowMs: number): void {
-    const fams = new Map<string, FamilySamples>();
-    for (const s of this.#series.values()) {
-      let f = fams.get(s.family);
-      if (!f) fams.set(s.family, (f = { name: s.family, help: s.help, type: s.type, samples: [] }));
-      if (s.type === 'summary' || s.type === 'histogram') {
-        const qs = s.type === 'summary' ? (s.quantiles ?? []).map((q) => [q, s.seenFlush === this.#flushNo && s.sketch ? s.sketch.quantile(q) : NaN] as [number, number]) : undefined;
-        const buckets = s.type === 'histogram' ? s.bounds!.map((b, i) => [b, s.bucketCounts![i]!] as [number, number]) : undefined;
-        f.samples.push({
-          labels: s.labels,
-          dist: { count: s.count, sum: s.sum, ...(qs ? { quantiles: qs } : {}), ...(buckets ? { buckets } : {}), ...(s.sketch ? { sketch: s.sketch.toJSON() } : {}) },
-          ...(s.timestampMs !== undefined ? { timestampMs: s.timestampMs } : {}),
-        });
-      } else {
-        const value = s.rawType === 's' && s.seenFlush !== this.#flushNo ? 0 : s.value;
-        f.samples.push({ labels: s.labels, value, ...(s.timestampMs !== undefined ? { timestampMs: s.timestampMs } : {}) });
-      }
-    }
-    store.replaceOwned(kOwner, [...fams.values()], nowMs);
+    for (const byLabels of this.#series.values()) for (const s of byLabels.values()) this.#writeState(store, s, nowMs);
   }
 
-  #applyEntry(e: RawEntry, nowMs: number, res: FlushResult): void {
+  #writeState(store: Store, s: SeriesState, nowMs: number): void {
+    {
+      const fresh = s.seenFlush === this.#flushNo;
+      const alive = s.stored !== undefined && s.stored.family.series.get(s.stored.key) === s.stored;
+      const needsIdle = !fresh && !s.idleWritten && (s.rawType === 's' || s.desc.type === 'summary');
+      if (fresh || needsIdle || !alive) {
+        if (!fresh) s.idleWritten = true;
+        s.stored = this.#writeOne(store, s, fresh, nowMs);
+      } else {
+        // Untouched and unchanged: refresh the series' age without a write (no generation bump).
+        s.stored!.updatedMs = nowMs;
+      }
+    }
+  }
+
+  #writeOne(store: Store, s: SeriesState, fresh: boolean, nowMs: number): Series | undefined {
+    let out: Series | undefined;
+    const d = s.dist;
+    if (d) {
+      const dist: Distribution = { count: d.count, sum: d.sum };
+      if (d.quantiles) {
+        const sk = fresh ? d.sketch : undefined;
+        dist.quantiles = sk ? sk.quantiles(d.quantiles) : d.quantiles.map((q) => [q, NaN] as [number, number]);
+      }
+      if (d.bounds) dist.buckets = d.bounds.map((b, i) => [b, d.bucketCounts![i]!] as [number, number]);
+      if (d.sketch) dist.sketch = d.sketch;
+      out = store.setDist(s.desc, s.labels, dist, nowMs);
+    } else {
+      const value = s.rawType === 's' && !fresh ? 0 : s.value;
+      out = store.set(s.desc, s.labels, value, nowMs);
+    }
+    if (out) {
+      out.timestampMs = s.timestampMs;
+      s.labels = out.labels;
+    }
+    return out;
+  }
+
+  #resolve(e: RawEntry, rawMap: Map<string, SeriesState>, nowMs: number, res: FlushResult): SeriesState | undefined {
     const m = this.#o.mapper.map(e.name);
     if (m?.drop) {
       res.dropped.mapping++;
-      return;
+      return undefined;
     }
     const base = m?.name !== undefined ? sanitizeMetricName(m.name) : sanitizeMetricName(e.name);
     const isDist = e.type === 'ms' || e.type === 'h' || e.type === 'd';
-    const observer: ObserverType = m?.observerType ?? this.#o.observerType;
     let type: MetricType;
     let family: string;
     if (e.type === 'c') {
       type = 'counter';
       family = base.endsWith('_total') ? base : base + '_total';
     } else if (isDist) {
-      type = observer;
+      type = m?.observerType ?? this.#o.observerType;
       family = base;
     } else {
       type = 'gauge';
       family = base;
     }
     const labels = tagsToLabels(e.tags, m);
-    const key = family + '\u0001' + labelKey(labels);
-    let s = this.#series.get(key);
+    const key = flatLabelKey(labels);
+    let byLabels = this.#series.get(family);
+    let s = byLabels?.get(key);
     if (!s) {
-      const known = this.#familyType.get(family);
-      if (known !== undefined && known !== type) {
+      const known = this.#families.get(family);
+      if (known !== undefined && known.type !== type) {
         res.dropped.type_conflict++;
-        this.#o.onTypeConflict?.(family, type, known);
-        return;
+        this.#o.onTypeConflict?.(family, type, known.type);
+        return undefined;
       }
-      const inFamily = this.#perFamily.get(family) ?? 0;
+      const inFamily = byLabels?.size ?? 0;
       if (inFamily >= this.#o.maxSeriesPerMetric) {
         res.dropped.per_metric++;
         this.#o.onOverflow?.('per_metric', family);
-        return;
+        return undefined;
       }
-      if (this.#series.size >= this.#o.maxSeries) {
+      if (this.#count >= this.#o.maxSeries) {
         res.dropped.total++;
         this.#o.onOverflow?.('total', family);
-        return;
+        return undefined;
       }
+      let desc = known;
+      if (!desc) this.#families.set(family, (desc = { name: family, help: m?.help ?? helpFor(e.type, e.name), type }));
       const bounds = type === 'histogram' ? [...(m?.buckets ?? this.#o.buckets)] : undefined;
       s = {
-        family,
-        type,
-        help: m?.help ?? helpFor(e.type, e.name),
+        desc,
         labels,
         value: 0,
-        count: 0,
-        sum: 0,
-        quantiles: type === 'summary' ? [...(m?.quantiles ?? this.#o.quantiles)] : undefined,
-        bounds,
-        bucketCounts: bounds ? bounds.map(() => 0) : undefined,
-        sketch: undefined,
+        dist: isDist
+          ? {
+              count: 0,
+              sum: 0,
+              quantiles: type === 'summary' ? [...(m?.quantiles ?? this.#o.quantiles)] : undefined,
+              bounds,
+              bucketCounts: bounds ? bounds.map(() => 0) : undefined,
+              sketch: undefined,
+            }
+          : undefined,
         timestampMs: undefined,
         seenMs: nowMs,
         seenFlush: 0,
+        idleWritten: false,
         rawType: e.type,
+        rawMap,
+        rawTags: e.tags,
+        moreRaw: undefined,
+        labelKey: key,
+        stored: undefined,
       };
-      this.#series.set(key, s);
-      this.#perFamily.set(family, inFamily + 1);
-      this.#familyType.set(family, type);
+      if (!byLabels) this.#series.set(family, (byLabels = new Map()));
+      byLabels.set(key, s);
+      this.#count++;
+    } else {
+      (s.moreRaw ??= []).push([rawMap, e.tags]);
     }
+    if (s.rawType !== e.type && !(isDist && (s.rawType === 'ms' || s.rawType === 'h' || s.rawType === 'd'))) {
+      // "x" as a gauge and "x" as a set share a Prometheus name and type but not a meaning.
+      res.dropped.type_conflict++;
+      this.#o.onTypeConflict?.(family, type, s.desc.type);
+      return undefined;
+    }
+    rawMap.set(e.tags, s);
+    return s;
+  }
+
+  #applyEntry(e: RawEntry, nowMs: number, res: FlushResult): void {
+    const nameKey = (e.timestamp ? 'T' : '') + e.type + '|' + e.name;
+    let rawMap = this.#byRaw.get(nameKey);
+    if (!rawMap) this.#byRaw.set(nameKey, (rawMap = new Map()));
+    const s = rawMap.get(e.tags) ?? this.#resolve(e, rawMap, nowMs, res);
+    if (!s) return;
     const sameFlush = s.seenFlush === this.#flushNo;
     s.seenMs = nowMs;
     s.seenFlush = this.#flushNo;
+    s.idleWritten = false;
     s.timestampMs = e.timestamp ? e.timestamp * 1000 : undefined;
     switch (e.type) {
       case 'c':
@@ -201,17 +275,27 @@ export class SeriesTable {
         break;
       default: {
         const sk = e.sketch!;
-        if (sameFlush && s.sketch) s.sketch.merge(sk);
-        else s.sketch = sk;
-        s.count += sk.count;
-        s.sum += sk.sum;
-        if (s.bounds) {
-          const cum = sk.cumulativeCounts(s.bounds);
-          for (let i = 0; i < cum.length; i++) s.bucketCounts![i]! += cum[i]![1];
+        const d = s.dist!;
+        if (sameFlush && d.sketch) d.sketch.merge(sk);
+        else d.sketch = sk;
+        d.count += sk.count;
+        d.sum += sk.sum;
+        if (d.bounds) {
+          const cum = sk.cumulativeCounts(d.bounds);
+          for (let i = 0; i < cum.length; i++) d.bucketCounts![i]! += cum[i]![1];
         }
       }
     }
   }
+}
+
+/** The store's label key (names sorted, NUL-separated) built as one flat string: it is kept for the series' life. */
+function flatLabelKey(labels: Labels): string {
+  const names = Object.keys(labels);
+  if (names.length > 1) names.sort();
+  const parts: string[] = [];
+  for (const n of names) parts.push(n, labels[n]!);
+  return parts.length ? parts.join('\u0000') + '\u0000' : '';
 }
 
 const labelNameCache = new Map<string, string>();

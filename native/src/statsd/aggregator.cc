@@ -71,8 +71,6 @@ void Aggregator::IngestLine(std::string_view text) {
     it = slots_.emplace(key_, Slot()).first;
     Slot& s = it->second;
     s.type = line_.type;
-    s.name.assign(line_.name.data(), line_.name.size());
-    s.tags = line_.tags;
     s.relative = line_.type == MetricType::kGauge;
     if (line_.type == MetricType::kTimer || line_.type == MetricType::kHistogram || line_.type == MetricType::kDistribution) {
       s.sketch = std::make_unique<DDSketch>();
@@ -109,10 +107,25 @@ void Aggregator::IngestLine(std::string_view text) {
   }
 }
 
+std::string_view Slot::Name() const {
+  size_t a = key.find('|');
+  size_t b = key.find('|', a + 1);
+  return std::string_view(key).substr(a + 1, b - a - 1);
+}
+
+std::string_view Slot::Tags() const {
+  size_t a = key.find('|');
+  size_t b = key.find('|', a + 1);
+  return std::string_view(key).substr(b + 1);
+}
+
 void Aggregator::Drain(std::vector<Slot>* slots, Stats* stats) {
   slots->reserve(slots->size() + slots_.size());
-  for (auto& kv : slots_) slots->push_back(std::move(kv.second));
-  slots_.clear();
+  while (!slots_.empty()) {
+    auto node = slots_.extract(slots_.begin());
+    node.mapped().key = std::move(node.key());
+    slots->push_back(std::move(node.mapped()));
+  }
   stats->Merge(stats_);
   stats_ = Stats();
 }

@@ -23,8 +23,11 @@ namespace statsd {
 
 struct Slot {
   MetricType type = MetricType::kCounter;
-  std::string name;
-  std::string tags;
+  // Filled by Drain only: the aggregation key "[T]<type>|<name>|<tags>" (name
+  // and tags never contain '|'), so the table holds each key once.
+  std::string key;
+  std::string_view Name() const;
+  std::string_view Tags() const;
   double value = 0;
   bool relative = true;
   uint64_t timestamp = 0;
