@@ -10,12 +10,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "statsd/ddsketch.h"
+#include "statsd/flat_index.h"
 #include "statsd/parser.h"
 
 namespace outrider {
@@ -23,8 +23,8 @@ namespace statsd {
 
 struct Slot {
   MetricType type = MetricType::kCounter;
-  // Filled by Drain only: the aggregation key "[T]<type>|<name>|<tags>" (name
-  // and tags never contain '|'), so the table holds each key once.
+  // The aggregation key "[T]<type>|<name>|<tags>" (name and tags never
+  // contain '|').
   std::string key;
   std::string_view Name() const;
   std::string_view Tags() const;
@@ -49,8 +49,6 @@ struct Stats {
   void Merge(const Stats& o);
 };
 
-using SlotMap = std::unordered_map<std::string, Slot>;
-
 class Aggregator {
  public:
   explicit Aggregator(size_t max_keys) : max_keys_(max_keys) {}
@@ -59,16 +57,33 @@ class Aggregator {
   void IngestPacket(const char* data, size_t len);
   void IngestLine(std::string_view line);
 
+  // Lines per packet processed in one batch (more are handled in further batches).
+  static constexpr size_t kBatch = 128;
+
   // Moves everything since the last drain into the outputs (appending stats)
   // and starts a new interval.
   void Drain(std::vector<Slot>* slots, Stats* stats);
 
  private:
+  // One parsed line waiting for its table update.
+  struct Pending {
+    ParsedLine line;
+    std::string key;
+    uint64_t hash = 0;
+    uint32_t slot = 0;
+  };
+
+  // Parses `text` into pending_[n]; true when it is a metric to aggregate.
+  bool Stage(std::string_view text, Pending* p);
+  uint32_t FindOrInsert(Pending* p);
+  void Apply(const ParsedLine& line, Slot* s);
+  void Flush(size_t n);
+
   size_t max_keys_;
   Parser parser_;
-  ParsedLine line_;
-  std::string key_;
-  SlotMap slots_;
+  std::vector<Pending> pending_ = std::vector<Pending>(kBatch);
+  FlatIndex index_;
+  std::vector<Slot> slots_;
   Stats stats_;
 };
 

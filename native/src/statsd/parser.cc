@@ -116,6 +116,16 @@ Reason ParseServiceCheck(std::string_view line, ParsedLine* out) {
 }  // namespace
 
 bool ParseNumber(std::string_view s, double* out) {
+  // Fast path: short unsigned integers (most counter and timer values).
+  if (!s.empty() && s.size() <= 15) {
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; i < s.size() && IsDigit(s[i]); ++i) v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+    if (i == s.size()) {
+      *out = static_cast<double>(v);
+      return true;
+    }
+  }
   if (!ValidNumber(s)) return false;
   if (s[0] == '+') s.remove_prefix(1);
   double v = 0;
