@@ -37,5 +37,5 @@ src="$repo/native/src"
   -I"$src" "$dir/fuzz_statsd.cc" "$src/statsd/parser.cc" "$src/statsd/aggregator.cc" "$src/statsd/ddsketch.cc" \
   -o "$out/fuzz_statsd"
 echo "fuzz-statsd: running for ${seconds}s"
-"$out/fuzz_statsd" -max_total_time="$seconds" -max_len=9000 -timeout=10 -rss_limit_mb=2048 \
+"$out/fuzz_statsd" -max_total_time="$seconds" -max_len=9000 -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 \
   -artifact_prefix="$dir/artifacts/" -print_final_stats=1 ${extra[@]+"${extra[@]}"} "$dir/work" "$dir/corpus"

@@ -1,7 +1,8 @@
 // libFuzzer target for the StatsD parser and aggregator (native/src/statsd).
 // Each input is one datagram; every 64 inputs the aggregator is drained so
 // the drain path and the sketches' quantiles run too. Built with ASan + UBSan
-// by scripts/fuzz-statsd.sh.
+// by scripts/fuzz-statsd.sh (with -detect_leaks=0: the aggregator keeps
+// state across inputs on purpose; a leak check at exit still runs).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>

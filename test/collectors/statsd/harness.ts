@@ -33,6 +33,7 @@ export async function startHarness(engine: 'ts' | 'native', overrides: Record<st
   const ctx = { config, store, log: silentLogger(), health: new Health(), telemetry, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };
   const comp = buildStatsd(ctx);
   await comp.start();
+  let stopped = false;
   const udp = comp.listeners.find((l) => l.kind === 'udp');
   const port = udp?.port ?? 0;
   const client = dgram.createSocket('udp4');
@@ -68,6 +69,8 @@ export async function startHarness(engine: 'ts' | 'native', overrides: Record<st
       return v?.value ?? 0;
     },
     async stop() {
+      if (stopped) return;
+      stopped = true;
       client.close();
       await comp.stop();
     },

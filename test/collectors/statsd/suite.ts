@@ -1,4 +1,9 @@
 /** One behaviour suite for both receive paths (native receiver threads and the pure-TS dgram path). */
+import { spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { StatsD } from 'hot-shots';
 import type { Test } from 'tap';
 import { DDSketch } from '../../../agent/store/sketch';
@@ -215,4 +220,64 @@ export function statsdSuite(t: T, engine: 'ts' | 'native'): void {
     h.flush();
     t.equal(h.store.getFamily('wide_m_total')?.series.size, 5000);
   });
+
+  t.test('IPv6 loopback listener', async (t) => {
+    const h = await startHarness(engine, { 'statsd.listen': ['udp://[::1]:0'] });
+    t.teardown(() => h.stop());
+    const l = h.comp.listeners[0]!;
+    t.equal(l.family, 6);
+    const c = dgram.createSocket('udp6');
+    await new Promise<void>((r, j) => c.send('v6.hits:2|c', l.port, '::1', (e) => (e ? j(e) : r())));
+    c.close();
+    await h.settle(1);
+    h.flush();
+    t.equal(h.value('v6_hits_total'), 2);
+  });
+
+  t.test('a busy port fails with one clear error', async (t) => {
+    const blocker = dgram.createSocket('udp4');
+    await new Promise<void>((r) => blocker.bind(0, '127.0.0.1', () => r()));
+    t.teardown(() => blocker.close());
+    const port = blocker.address().port;
+    await t.rejects(startHarness(engine, { 'statsd.listen': [`udp://127.0.0.1:${port}`] }), {
+      code: 'OUTRIDER_ERR_STATSD_LISTEN',
+      message: new RegExp(`udp://127.0.0.1:${port}.*already in use`),
+    });
+  });
+
+  if (engine === 'native') {
+    const py = spawnSync('python3', ['-c', 'import socket'], { encoding: 'utf8' });
+    const skip = py.status !== 0 ? 'python3 is needed to send on a Unix datagram socket in this test' : false;
+    t.test('Unix datagram socket: stale file removed, mode set, DogStatsD lines received', { skip }, async (t) => {
+      const dir = mkdtempSync(join(tmpdir(), 'outrider-dsd-'));
+      const path = join(dir, 'dsd.socket');
+      t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+      // A stale socket file left by an earlier run.
+      spawnSync('python3', ['-c', `import socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(${JSON.stringify(path)})`]);
+      t.ok(existsSync(path));
+      const h = await startHarness(engine, { 'statsd.listen': [`unix://${path}`], 'statsd.socket_mode': '0620' });
+      t.equal(statSync(path).mode & 0o777, 0o620);
+      const script = `import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.connect(${JSON.stringify(path)})
+s.send(b"uds.hits:3|c|#env:prod\\nuds.lat:250|ms")
+s.send(b"uds.hits:4|c|#env:prod")`;
+      const sent = spawnSync('python3', ['-c', script], { encoding: 'utf8' });
+      t.equal(sent.status, 0, sent.stderr);
+      await h.settle(2);
+      h.flush();
+      t.equal(h.value('uds_hits_total', { env: 'prod' }), 7);
+      t.equal(h.series('uds_lat')?.dist?.sum, 0.25);
+      await h.stop();
+      t.notOk(existsSync(path), 'the socket file is removed at stop');
+    });
+
+    t.test('a unix:// path that is not a socket is refused', async (t) => {
+      const dir = mkdtempSync(join(tmpdir(), 'outrider-dsd-'));
+      t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+      const path = join(dir, 'file');
+      writeFileSync(path, 'x');
+      await t.rejects(startHarness(engine, { 'statsd.listen': [`unix://${path}`] }), { code: 'OUTRIDER_ERR_STATSD_LISTEN', message: /not a socket/ });
+    });
+  }
 }
