@@ -46,7 +46,7 @@ interface RawReceiver {
 type RawReceiverCtor = new (opts: object) => RawReceiver;
 
 /** Ring between each receiver and its aggregator thread (the socket's receive buffer absorbs longer stalls). */
-const kRingBytes = 4 * 1024 * 1024;
+const kRingBytes = 2 * 1024 * 1024;
 /** Entries converted per call into the addon while flushing. */
 const kChunk = 2048;
 

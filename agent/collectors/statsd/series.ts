@@ -59,8 +59,6 @@ interface SeriesState {
   rawMap: Map<string, SeriesState>;
   rawTags: string;
   moreRaw: Array<[Map<string, SeriesState>, string]> | undefined;
-  /** Final identity inside its family (label key), for the family index. */
-  labelKey: string;
   stored: Series | undefined;
 }
 
@@ -232,7 +230,6 @@ export class SeriesTable {
         rawMap,
         rawTags: e.tags,
         moreRaw: undefined,
-        labelKey: key,
         stored: undefined,
       };
       if (!byLabels) this.#series.set(family, (byLabels = new Map()));

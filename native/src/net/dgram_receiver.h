@@ -52,7 +52,7 @@ struct ReceiverOptions {
   uint32_t max_packet = 8192;
   int threads_per_udp = 1;
   size_t max_keys = 1000000;
-  uint32_t ring_bytes = 4u << 20;
+  uint32_t ring_bytes = 2u << 20;
 };
 
 struct Pipeline;
