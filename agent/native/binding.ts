@@ -26,6 +26,8 @@ export interface RingPatternOptions {
   batch?: number;
   /** Close the ring after the last record. */
   close?: boolean;
+  /** Benchmarks: fixed-length records (index in the first 4 bytes), no pattern, no checksum. */
+  fixedLen?: number;
 }
 
 export interface NativeTopologyNode {

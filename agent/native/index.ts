@@ -32,3 +32,26 @@ export { RecordChecksum, patternFill, patternLength } from './ring-pattern';
 export type { RingPattern } from './ring-pattern';
 
 export { crc32c, crc32cTs, crc32cNative } from './crc32c';
+
+export { createThreadPool, sharedThreadPool, readTopology, NativeThreadPool, TwinThreadPool } from './pool';
+export type { ThreadPool, ThreadPoolOptions, PoolStats, WorkerStats, SubmitOptions } from './pool';
+export { readTopologyTs, parseCpuList } from './topology';
+export type { Topology, CpuNode } from './topology';
+export { snappyCompressTs, snappyUncompressTs } from './snappy';
+
+export { sendFile, sendFileNative, sendFileTwin } from './sendfile';
+export type { SendFileOptions, SendFileTarget, SendFileSource } from './sendfile';
+export { openAppendFile, openAppendFileNative, openAppendFileTwin, parseDioTrailer, DIO_TRAILER_BYTES, DIO_TRAILER_MAGIC } from './direct-io';
+export type { AppendFile, AppendFileOptions } from './direct-io';
+export {
+  sdNotify,
+  sdNotifyNative,
+  sdNotifyTwin,
+  notifyReady,
+  notifyStatus,
+  notifyWatchdog,
+  notifyStopping,
+  notifyReloading,
+  notifyMainPid,
+} from './sd-notify';
+export type { SdNotifyResult, SdNotifyState } from './sd-notify';

@@ -28,7 +28,7 @@ export interface NativeStatus {
 }
 
 /** Bindings the TS layer relies on; a module lacking one is refused. */
-const REQUIRED = ['ring', 'codec'] as const;
+const REQUIRED = ['ring', 'codec', 'pool', 'io', 'notify'] as const;
 const MODULE_FILE = 'outrider_native.node';
 
 function findRepoRoot(start: string): string {
@@ -49,7 +49,13 @@ function findRepoRoot(start: string): string {
 
 function candidatesFromEnv(value: string): string[] {
   const p = path.resolve(value);
-  if (p.endsWith('.node')) return [p];
+  let isFile = false;
+  try {
+    isFile = fs.statSync(p).isFile();
+  } catch {
+    isFile = false;
+  }
+  if (isFile || p.endsWith('.node')) return [p];
   return [path.join(p, 'Release', MODULE_FILE), path.join(p, MODULE_FILE)];
 }
 

@@ -31,6 +31,10 @@ export function runNativeRingProducer(buffer: SharedArrayBuffer, opts: RingPatte
   check(Number.isInteger(opts.count) && opts.count >= 0 && opts.count <= 0xffffffff, 'ring: count must be a u32');
   check(Number.isInteger(opts.minLen) && Number.isInteger(opts.maxLen) && opts.minLen >= 0 && opts.minLen <= opts.maxLen, 'ring: bad minLen/maxLen');
   check(opts.maxLen <= max, `ring: maxLen ${opts.maxLen} exceeds the ring maximum ${max}`, ErrorCode.RING_RECORD_TOO_LARGE);
+  if (opts.fixedLen !== undefined) {
+    check(Number.isInteger(opts.fixedLen) && opts.fixedLen >= 0, 'ring: fixedLen must be an integer >= 0');
+    check(opts.fixedLen <= max, `ring: fixedLen ${opts.fixedLen} exceeds the ring maximum ${max}`, ErrorCode.RING_RECORD_TOO_LARGE);
+  }
   return binding().ringProduce(v, opts, ringDoorbell(buffer));
 }
 

@@ -154,10 +154,11 @@ uint8_t* RingBase(Napi::Env env, Napi::Value view) {
 class ProduceJob : public ThreadJob {
  public:
   ProduceJob(Napi::Env env, Napi::Value view, uint8_t* base, RecordPattern pattern, uint32_t count, uint32_t batch,
-             bool close_at_end, Napi::Value doorbell)
+             bool close_at_end, uint32_t fixed_len, Napi::Value doorbell)
       : view_ref_(Napi::Persistent(view.As<Napi::Object>())),
         base_(base),
         pattern_(pattern),
+        fixed_len_(fixed_len),
         count_(count),
         batch_(batch == 0 ? 1 : batch),
         close_at_end_(close_at_end),
@@ -170,11 +171,18 @@ class ProduceJob : public ThreadJob {
     uint64_t start = NowNs();
     uint32_t i = 0;
     uint32_t staged = 0;
+    if (fixed_len_ != 0) scratch.assign(fixed_len_, 0xA5);
     while (i < count_ && !stop_requested()) {
-      uint32_t len = pattern_.Length(i);
-      pattern_.Fill(i, scratch.data(), len);
+      // Fixed-length mode (benchmarks): constant payload stamped with the
+      // index, no per-byte pattern or checksum work.
+      uint32_t len = fixed_len_ != 0 ? fixed_len_ : pattern_.Length(i);
+      if (fixed_len_ != 0) {
+        if (len >= 4) std::memcpy(scratch.data(), &i, 4);
+      } else {
+        pattern_.Fill(i, scratch.data(), len);
+      }
       if (producer.TryStage(scratch.data(), len)) {
-        fnv.AddRecord(scratch.data(), len);
+        if (fixed_len_ == 0) fnv.AddRecord(scratch.data(), len);
         summary_.bytes += len;
         ++i;
         if (++staged < batch_ && i < count_) continue;
@@ -209,6 +217,7 @@ class ProduceJob : public ThreadJob {
   Napi::ObjectReference view_ref_;
   uint8_t* base_;
   RecordPattern pattern_;
+  uint32_t fixed_len_;
   uint32_t count_;
   uint32_t batch_;
   bool close_at_end_;
@@ -357,8 +366,11 @@ Napi::Value RingProduce(const Napi::CallbackInfo& info) {
   if (pattern.min_len > pattern.max_len || pattern.max_len > ring::MaxRecordLength(capacity))
     return ThrowCoded(env, "EINVAL", "record lengths out of range for this ring");
   bool close_at_end = o.Get("close").ToBoolean().Value();
+  uint32_t fixed_len = GetU32(o, "fixedLen", 0);
+  if (fixed_len > ring::MaxRecordLength(capacity)) return ThrowCoded(env, "EINVAL", "fixedLen too large for this ring");
+  if (fixed_len > pattern.max_len) pattern.max_len = fixed_len;
   return StartThreadJob(env, std::make_unique<ProduceJob>(env, info[0], base, pattern, GetU32(o, "count", 0),
-                                                          GetU32(o, "batch", 1), close_at_end, info[2]));
+                                                          GetU32(o, "batch", 1), close_at_end, fixed_len, info[2]));
 }
 
 Napi::Value RingConsume(const Napi::CallbackInfo& info) {

@@ -1,6 +1,7 @@
 // Implementation of thread_job.h.
 #include "thread_job.h"
 
+#include <cstring>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -122,6 +123,19 @@ bool GetBytes(Napi::Value value, uint8_t** data, size_t* len) {
     return true;
   }
   return false;
+}
+
+std::string ErrnoName(int err) {
+  const char* name = strerrorname_np(err);
+  return name != nullptr ? std::string(name) : "E" + std::to_string(err);
+}
+
+Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const std::string& what) {
+  Napi::Error e = Napi::Error::New(env, what + ": " + std::string(strerror(err)) + " (" + syscall + ")");
+  e.Set("code", Napi::String::New(env, ErrnoName(err)));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  return e;
 }
 
 Napi::Value ThrowCoded(Napi::Env env, const char* code, const std::string& message) {

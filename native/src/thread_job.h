@@ -28,6 +28,7 @@ class ThreadJob {
 
   bool stop_requested() const { return stop_.load(std::memory_order_acquire); }
   void RequestStop() { stop_.store(true, std::memory_order_release); }
+  const std::atomic<bool>* stop_flag() const { return &stop_; }
 
  private:
   std::atomic<bool> stop_{false};
@@ -39,6 +40,13 @@ Napi::Value StartThreadJob(Napi::Env env, std::unique_ptr<ThreadJob> job);
 // Reads the bytes of a TypedArray/Buffer/DataView argument (SharedArrayBuffer
 // backed or not). Returns false (and leaves outputs alone) for anything else.
 bool GetBytes(Napi::Value value, uint8_t** data, size_t* len);
+
+// "EPIPE" for EPIPE, "E<n>" when the name is unknown.
+std::string ErrnoName(int err);
+
+// A JS Error for a failed system call: code = errno name, errno = the number,
+// syscall = `syscall`.
+Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const std::string& what);
 
 // Throws a JS Error whose `code` is set (errno-style data for the TS layer to
 // map to an OutriderError) and returns undefined.

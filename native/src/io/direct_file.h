@@ -1,0 +1,98 @@
+// Append-only file written with O_DIRECT, for the spool.
+//
+// File layout: the records the caller appended, back to back, then zero
+// padding, then a 16-byte trailer ending exactly at the end of the file; the
+// file size is a multiple of the block size used when it was last flushed.
+//
+//   trailer (16 bytes, little-endian):
+//     0   u64  logical length L (bytes of caller data from offset 0)
+//     8   u32  magic 0x52544F44 ("DOTR")
+//     12  u32  CRC-32C of bytes 0..11
+//
+// Each flush writes the staged bytes from the start of the block holding the
+// current end (so the partial tail block is rewritten), pads with zeros up to
+// the block before last, and puts a fresh trailer at the end; then the data is
+// made durable (O_DSYNC on the write, or fdatasync). L only grows, so the file
+// only grows and the newest trailer is always at the end. Reopening reads the
+// trailer: readers never see padding, and a process killed after a flush
+// returned reads back exactly what it had flushed.
+//
+// Where the filesystem refuses O_DIRECT (open or the first write answers
+// EINVAL) the file falls back to buffered I/O + fdatasync and says so.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "io/aligned_buffer.h"
+
+namespace outrider {
+namespace io {
+
+constexpr uint32_t kTrailerMagic = 0x52544F44u;
+constexpr uint32_t kTrailerBytes = 16;
+constexpr uint32_t kDefaultBlockSize = 4096;
+
+struct DirectFileOptions {
+  bool dsync = false;       // O_DSYNC instead of fdatasync after each flush
+  bool try_direct = true;   // false: buffered + fdatasync from the start
+};
+
+class DirectFile {
+ public:
+  // Opens (creating if needed) and recovers the logical length. On failure
+  // returns null with *err (errno, or EILSEQ for a corrupt trailer) and *what
+  // (the failing step).
+  static std::unique_ptr<DirectFile> Open(const std::string& path, const DirectFileOptions& options, int* err,
+                                          std::string* what);
+  ~DirectFile();
+  DirectFile(const DirectFile&) = delete;
+  DirectFile& operator=(const DirectFile&) = delete;
+
+  bool direct_io() const;
+  std::string reason() const;
+  uint32_t block_size() const { return block_size_; }
+  bool dsync() const { return options_.dsync; }
+
+  uint64_t Length() const;
+  uint64_t DurableLength() const;
+  uint64_t StagedBytes() const;
+
+  // Copies into the staging buffer (no I/O). False when out of memory.
+  bool Append(const uint8_t* data, size_t len);
+
+  // Writes what is staged and makes it durable; returns 0 or an errno, and
+  // the new durable length in *durable. One flush at a time (serialised).
+  int Flush(uint64_t* durable, const char** syscall);
+
+  // Reads [offset, offset+len) clipped to the durable length.
+  int Read(uint64_t offset, uint64_t len, std::vector<uint8_t>* out, const char** syscall);
+
+  void Close();
+
+ private:
+  DirectFile() = default;
+  int Reopen(bool direct);
+
+  std::string path_;
+  DirectFileOptions options_;
+  int fd_ = -1;
+  uint32_t block_size_ = kDefaultBlockSize;
+  std::string block_source_;
+
+  mutable std::mutex mu_;  // guards the fields below
+  bool direct_ = false;
+  std::string reason_;
+  AlignedBuffer staging_;
+  uint64_t staging_off_ = 0;  // file offset of staging_[0], block aligned
+  uint64_t staged_len_ = 0;   // valid bytes in staging_
+  uint64_t durable_ = 0;
+
+  std::mutex flush_mu_;  // one Flush/Reopen at a time
+};
+
+}  // namespace io
+}  // namespace outrider

@@ -1,0 +1,150 @@
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import {
+  ErrorCode,
+  nativeStatus,
+  openAppendFileNative,
+  openAppendFileTwin,
+  parseDioTrailer,
+  type AppendFile,
+  type AppendFileOptions,
+} from '../../agent/native';
+import { bothImpls, expectRejectCode } from './harness';
+import { checkRecords, record } from './fixtures/dio-records';
+
+type OpenFn = (p: string, o?: AppendFileOptions) => Promise<AppendFile>;
+
+function fsType(dir: string): string {
+  try {
+    return execFileSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+// A real (block-device) filesystem: os.tmpdir() when it is one, else a
+// directory under the worktree.
+function realDiskDir(): string {
+  const tmp = os.tmpdir();
+  const base = ['tmpfs', 'ramfs', 'overlayfs'].includes(fsType(tmp)) ? path.resolve(__dirname, '../../..', '.tap') : tmp;
+  fs.mkdirSync(base, { recursive: true });
+  return fs.mkdtempSync(path.join(base, 'outrider-dio-'));
+}
+
+const dirs: Array<[string, string]> = [];
+if (fs.existsSync('/dev/shm')) dirs.push(['tmpfs', fs.mkdtempSync('/dev/shm/outrider-dio-')]);
+const disk = realDiskDir();
+dirs.push([`disk (${fsType(disk)})`, disk]);
+t.teardown(() => {
+  for (const [, d] of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+let seq = 0;
+bothImpls<OpenFn>(t, 'append file', { native: () => openAppendFileNative, twin: () => openAppendFileTwin }, async (t, open, kind) => {
+  for (const [label, dir] of dirs) {
+    await t.test(`${label}: append, flush, read back, reopen`, async (t) => {
+      const p = path.join(dir, `f-${kind}-${seq++}`);
+      const f = await open(p);
+      t.comment(`directIo=${f.directIo} blockSize=${f.blockSize} reason: ${f.reason}`);
+      if (kind === 'twin') t.equal(f.directIo, false);
+      t.equal(f.length, 0);
+      let expected = Buffer.alloc(0);
+      for (let i = 0; i < 500; i++) {
+        const r = record(i);
+        if (f.append(r) !== expected.length + r.length) t.fail(`append ${i} returned a wrong offset`);
+        expected = Buffer.concat([expected, r]);
+        if (i % 37 === 0) t.equal(await f.flush(), expected.length);
+      }
+      t.ok(f.length > f.durableLength, 'unflushed bytes are not durable');
+      t.equal(await f.flush(), expected.length);
+      t.equal(f.durableLength, expected.length);
+      const st = fs.statSync(p);
+      t.equal(st.size % f.blockSize, 0, 'file size is whole blocks');
+      t.ok(st.size >= expected.length + 16);
+      const trailer = parseDioTrailer(fs.readFileSync(p).subarray(st.size - 16));
+      t.equal(trailer, expected.length, 'trailer holds the logical length');
+      const all = await f.read(0, expected.length + 10_000);
+      t.ok(all.equals(expected), 'read clipped to the logical length, no padding');
+      t.ok((await f.read(1234, 999)).equals(expected.subarray(1234, 2233)), 'unaligned positional read');
+      t.equal((await f.read(expected.length, 10)).length, 0, 'read at the end is empty');
+      await f.close();
+      await expectRejectCode(t, f.flush(), ErrorCode.DIO_CLOSED);
+      t.throws(() => f.append(Buffer.alloc(1)), { code: ErrorCode.DIO_CLOSED });
+
+      // Reopen with either implementation: same format.
+      for (const again of [openAppendFileTwin, ...(nativeStatus().available ? [openAppendFileNative] : [])]) {
+        const g = await again(p);
+        t.equal(g.durableLength, expected.length, `${g.kind} reopen recovers the length`);
+        t.ok((await g.read(0, expected.length)).equals(expected), `${g.kind} reads the same bytes`);
+        await g.close();
+      }
+      const h = await open(p, { dsync: true });
+      h.append(record(500));
+      expected = Buffer.concat([expected, record(500)]);
+      await h.close();
+      t.equal(checkRecords(fs.readFileSync(p).subarray(0, expected.length)), 501, 'appending after reopen continues the tail');
+      const g2 = await openAppendFileTwin(p);
+      t.ok((await g2.read(0, 1 << 30)).equals(expected));
+      await g2.close();
+    });
+  }
+
+  await t.test('direct: false is honoured and reported', async (t) => {
+    const f = await open(path.join(dirs[0]![1], `nodirect-${kind}`), { direct: false });
+    t.equal(f.directIo, false);
+    t.match(f.reason, kind === 'native' ? /disabled by option/ : /twin/);
+    f.append(Buffer.from('x'));
+    t.equal(await f.flush(), 1);
+    await f.close();
+  });
+
+  await t.test('crash-style reopen after SIGKILL', async (t) => {
+    const p = path.join(disk, `crash-${kind}`);
+    const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'dio-crash.js'), p, kind], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let lastDurable = 0;
+    let lines = 0;
+    let buf = '';
+    await new Promise<void>((resolve) => {
+      child.stdout!.on('data', (c: Buffer) => {
+        buf += c.toString();
+        const parts = buf.split('\n');
+        buf = parts.pop()!;
+        for (const l of parts) {
+          lastDurable = Number(l.split(' ')[1]);
+          if (++lines === 60) {
+            child.kill('SIGKILL');
+            resolve();
+          }
+        }
+      });
+    });
+    await new Promise((r) => child.once('exit', r));
+    const f = await open(p);
+    t.ok(f.durableLength >= lastDurable, `recovered ${f.durableLength} >= last reported durable ${lastDurable}`);
+    const data = await f.read(0, f.durableLength);
+    t.equal(data.length, f.durableLength);
+    const n = checkRecords(data);
+    t.ok(n >= 60 * 7, `${n} intact records, no padding, no torn record`);
+    await f.close();
+  });
+
+  await t.test('bad input and corrupt files', async (t) => {
+    const dir = dirs[0]![1];
+    await expectRejectCode(t, open(''), ErrorCode.INVALID_ARG);
+    await expectRejectCode(t, open(42 as unknown as string), ErrorCode.INVALID_ARG);
+    await expectRejectCode(t, open(path.join(dir, 'x'), { dsync: 'yes' as unknown as boolean }), ErrorCode.INVALID_ARG);
+    await expectRejectCode(t, open(path.join(dir, 'no-such-dir', 'x')), ErrorCode.DIO);
+    await expectRejectCode(t, open(dir), ErrorCode.DIO, 'a directory');
+    const junk = path.join(dir, `junk-${kind}`);
+    fs.writeFileSync(junk, Buffer.alloc(4096, 1));
+    await expectRejectCode(t, open(junk), ErrorCode.DIO_CORRUPT, 'no trailer');
+    const f = await open(path.join(dir, `ok-${kind}`));
+    t.throws(() => f.append('str' as unknown as Uint8Array), { code: ErrorCode.INVALID_ARG });
+    await expectRejectCode(t, f.read(-1, 5), ErrorCode.INVALID_ARG);
+    await expectRejectCode(t, f.read(0, 2 ** 40), ErrorCode.INVALID_ARG);
+    await f.close();
+  });
+});
