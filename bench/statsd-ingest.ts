@@ -9,7 +9,7 @@
  *
  * Prints a table and writes bench/out/statsd-ingest.json.
  */
-import { ChildProcess, execFileSync, fork, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, execFile, execFileSync, fork, spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -173,13 +173,24 @@ async function settle(t: Target, before: number): Promise<number> {
   return last;
 }
 
+function runSenderAsync(sender: string, port: number, rate: number, seconds: number, mode: string): Promise<{ lines: number; packets: number; seconds: number; errors: number }> {
+  return new Promise((res, rej) =>
+    execFile(sender, ['127.0.0.1', String(port), String(rate), String(seconds), mode, String(series)], { encoding: 'utf8' }, (err, out) => (err ? rej(err) : res(JSON.parse(out)))),
+  );
+}
+
+/** One rung: send for stepSeconds, sampling the target's RSS every 100 ms (the peak is reported, flushes included). */
 async function step(t: Target, sender: string, port: number, rate: number, mode: string): Promise<StepResult> {
   const before = await t.count();
   const cpu0 = procCpuSeconds(t.pid());
-  const s = runSender(sender, port, rate, stepSeconds, mode);
+  let peak = procRssMiB(t.pid());
+  const sampler = setInterval(() => (peak = Math.max(peak, procRssMiB(t.pid()))), 100);
+  const s = await runSenderAsync(sender, port, rate, stepSeconds, mode);
   const cpu1 = procCpuSeconds(t.pid());
   const after = await settle(t, before);
-  return { rate, sent: s.lines, counted: after - before, seconds: s.seconds, cpuPercent: (100 * (cpu1 - cpu0)) / s.seconds, rssMiB: procRssMiB(t.pid()) };
+  clearInterval(sampler);
+  peak = Math.max(peak, procRssMiB(t.pid()));
+  return { rate, sent: s.lines, counted: after - before, seconds: s.seconds, cpuPercent: (100 * (cpu1 - cpu0)) / s.seconds, rssMiB: peak };
 }
 
 async function main(): Promise<void> {

@@ -18,6 +18,8 @@
 // where pc/nc are Float64Arrays of dense bucket counts starting at index po/no.
 #include <napi.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -177,6 +179,10 @@ class StatsdReceiver : public Napi::ObjectWrap<StatsdReceiver> {
     if (next_ >= pending_.size()) {
       std::vector<Slot>().swap(pending_);
       next_ = 0;
+      // The interval's keys and sketches were allocated on the aggregator
+      // threads and freed here; hand the freed pages back once per flush so a
+      // burst of series does not stay resident.
+      malloc_trim(0);
     }
     return entries;
   }
