@@ -6,6 +6,8 @@
  *
  *   npm run build && node dist/bench/statsd-ingest.js [--step-seconds=5] [--series=100000] [--targets=a,b]
  *     [--statsd-dir=DIR]     where `statsd` is installed (default: node_modules, else a temp dir via `npm install`)
+ *     [--rcvbuf=BYTES]       receive buffer given to Outrider and the tuned daemon (default 32 MiB, Outrider's default)
+ *     [--min-rate=N]         skip the rungs below N lines/s
  *
  * Prints a table and writes bench/out/statsd-ingest.json.
  */
@@ -21,7 +23,8 @@ const outDir = join(repo, 'bench', 'out');
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')) as Array<[string, string]>);
 const stepSeconds = Number(args['step-seconds'] ?? 5);
 const series = Number(args.series ?? 100_000);
-const rcvbuf = 8 * 1024 * 1024;
+const rcvbuf = Number(args.rcvbuf ?? 32 * 1024 * 1024);
+const minRate = Number(args['min-rate'] ?? 0);
 const ladders = {
   single: [2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 150_000, 200_000, 250_000, 300_000, 350_000],
   multi: [5_000, 10_000, 25_000, 50_000, 100_000, 200_000, 400_000, 700_000, 1_000_000, 1_500_000, 2_000_000, 2_500_000, 3_000_000, 3_500_000, 4_000_000, 5_000_000, 6_000_000],
@@ -68,12 +71,12 @@ function procRssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : 0;
 }
 
-function outriderTarget(engine: 'native' | 'ts', execArgv: string[] = []): Target {
+function outriderTarget(engine: 'native' | 'ts', execArgv: string[] = [], threads = 1): Target {
   let child: ChildProcess;
   const t: Target = {
-    name: `outrider-${engine}${execArgv.length ? ' ' + execArgv.join(' ') : ''}`,
+    name: `outrider-${engine}${execArgv.length ? ' ' + execArgv.join(' ') : ''}${threads > 1 ? ` ${threads} receiver threads` : ''}`,
     async start(port) {
-      child = fork(join(repo, 'dist', 'bench', 'statsd-target.js'), [engine, String(port), String(rcvbuf)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+      child = fork(join(repo, 'dist', 'bench', 'statsd-target.js'), [engine, String(port), String(rcvbuf), String(threads)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
       const ready = await new Promise<{ receiveBuffer: number }>((res, rej) => {
         child.once('message', (m) => res(m as { receiveBuffer: number }));
         child.once('exit', (code) => rej(new Error(`${t.name} exited with ${code}`)));
@@ -113,7 +116,7 @@ function statsdTarget(withRcvbuf: boolean): Target {
   let mgmt = 0;
   const dir = statsdDir();
   const t: Target = {
-    name: withRcvbuf ? 'statsd-daemon-8MiB-rcvbuf' : 'statsd-daemon-as-shipped',
+    name: withRcvbuf ? 'statsd-daemon-outrider-rcvbuf' : 'statsd-daemon-as-shipped',
     async start(port) {
       mgmt = await freePort();
       mkdirSync(outDir, { recursive: true });
@@ -213,11 +216,12 @@ async function main(): Promise<void> {
     'outrider-native': () => outriderTarget('native'),
     // Same, with V8's young generation capped (a smaller RSS for the same live data).
     'outrider-native-lean': () => outriderTarget('native', ['--max-semi-space-size=2']),
+    'outrider-native-lean-2t': () => outriderTarget('native', ['--max-semi-space-size=2'], 2),
     'outrider-ts': () => outriderTarget('ts'),
     'statsd-daemon-as-shipped': () => statsdTarget(false),
-    'statsd-daemon-8MiB-rcvbuf': () => statsdTarget(true),
+    'statsd-daemon-outrider-rcvbuf': () => statsdTarget(true),
   };
-  const names = args.targets ? args.targets.split(',') : Object.keys(all);
+  const names = args.targets ? args.targets.split(',') : Object.keys(all).filter((n) => n !== 'outrider-native-lean-2t');
   console.log(`load average at start: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   const results: Record<string, Record<string, { best: StepResult | undefined; firstLoss: StepResult | undefined; receiveBuffer: number }>> = {};
   for (const name of names) {
@@ -230,6 +234,7 @@ async function main(): Promise<void> {
       let firstLoss: StepResult | undefined;
       for (const rate of ladders[mode]) {
         if (rate > generator[mode]! * 1.05) break;
+        if (rate < minRate) continue;
         let r = await step(t, sender, port, rate, mode);
         if (r.counted !== r.sent) r = await step(t, sender, port, rate, mode); // one retry: a noisy neighbour is not a verdict
         const ok = r.counted === r.sent;

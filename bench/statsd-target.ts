@@ -2,7 +2,7 @@
  * Child process for bench/statsd-ingest.ts: one Outrider StatsD component (native or TS path) with its own store,
  * listening on the port it is given. Over IPC it answers {lines, drops} after a flush ("count"), and exits on "stop".
  *
- *   node dist/bench/statsd-target.js ENGINE PORT RECEIVE_BUFFER_BYTES
+ *   node dist/bench/statsd-target.js ENGINE PORT RECEIVE_BUFFER_BYTES [RECEIVER_THREADS]
  */
 import { Config } from '../agent/config/config';
 import { Health } from '../agent/core/component';
@@ -12,11 +12,12 @@ import { buildStatsd } from '../agent/collectors/statsd/index';
 import { Store } from '../agent/store/store';
 
 async function main(): Promise<void> {
-  const [engine, port, rcvbuf] = process.argv.slice(2);
+  const [engine, port, rcvbuf, threads] = process.argv.slice(2);
   const config = Config.defaults().with({
     'statsd.listen': [`udp://127.0.0.1:${port}`],
     'statsd.engine': engine,
     'statsd.receive_buffer': Number(rcvbuf),
+    'statsd.receiver_threads': Number(threads ?? 1),
   });
   const store = new Store({ maxSeries: 1_000_000 });
   const telemetry = new Telemetry({ runtimeMetrics: false });

@@ -44,9 +44,9 @@ defineKeys([
   {
     key: 'statsd.receive_buffer',
     type: 'size',
-    default: 8 * 1024 * 1024,
+    default: 32 * 1024 * 1024,
     min: 0,
-    help: 'Socket receive buffer (SO_RCVBUF) asked for each listener; 0 keeps the system default. The size the kernel granted is logged.',
+    help: 'Socket receive buffer (SO_RCVBUF, or SO_RCVBUFFORCE when privileged) asked for each listener; 0 keeps the system default. Absorbs scheduling stalls at high rates; the size the kernel granted is logged.',
   },
   {
     key: 'statsd.max_packet_size',
