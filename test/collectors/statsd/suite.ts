@@ -58,6 +58,9 @@ export function statsdSuite(t: T, engine: 'ts' | 'native'): void {
     const sk = DDSketch.fromJSON(JSON.parse(JSON.stringify(lat!.dist!.sketch)));
     t.equal(sk.count, 100, 'the interval sketch travels with the series, serializable');
     within(t, sk.quantile(0.5), 0.05, 0.01, 'p50 from the serialized sketch');
+    const ref = new DDSketch();
+    for (let i = 1; i <= 100; i++) ref.add(i * 0.001);
+    t.same(sk.toJSON().p, ref.toJSON().p, 'same buckets as the TS sketch of the same values (the two paths merge)');
 
     // Counters are cumulative; sets count per interval; gauges keep their value.
     await withClient(h, {}, (c) => {
