@@ -250,7 +250,9 @@ export function statsdSuite(t: T, engine: 'ts' | 'native'): void {
 
   if (engine === 'native') {
     const py = spawnSync('python3', ['-c', 'import socket'], { encoding: 'utf8' });
-    const skip = py.status !== 0 ? 'python3 is needed to send on a Unix datagram socket in this test' : false;
+    const noPython = py.status !== 0 ? 'python3 is needed to send on a Unix datagram socket in this test (apt-get install -y python3)' : false;
+    if (noPython && process.env.CI === 'true') t.fail(noPython);
+    const skip = noPython;
     t.test('Unix datagram socket: stale file removed, mode set, DogStatsD lines received', { skip }, async (t) => {
       const dir = mkdtempSync(join(tmpdir(), 'outrider-dsd-'));
       const path = join(dir, 'dsd.socket');
