@@ -3,6 +3,7 @@
 #   1. build with AddressSanitizer + UBSan and run the native tap suite on it
 #   2. build and run the C++ ring and pool stress executables under ThreadSanitizer
 #   3. build from binding.gyp with node-gyp and run the native tap suite on it
+#   4. fuzz the parsers of untrusted bytes for ~30 s (scripts/fuzz-native.sh)
 # Installs missing build tools with apt-get. Prints each command, ends with
 # "N passed, N failed", exits non-zero on any failure.
 set -uo pipefail
@@ -56,6 +57,7 @@ step "native suite under ASan+UBSan" node scripts/native-test.js --asan
 step "TSan stress: ring and pool" bash scripts/native-stress.sh
 step "build addon with node-gyp from binding.gyp (build/)" node scripts/native-gyp.js
 step "native suite against the node-gyp build" node scripts/native-test.js --gyp
+step "fuzz dio/codec/ring parsers, libFuzzer+ASan (short)" bash scripts/fuzz-native.sh --short
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then echo "native-ci: failed: ${failures[*]}"; fi

@@ -5,6 +5,9 @@ export interface Command {
 }
 
 export const commands: Record<string, Command> = {
-  agent: { summary: 'Run the agent (the main job).', run: (a) => import('./agent.js').then((m) => m.run(a)) },
-  'check-config': { summary: 'Validate a config file and print every problem.', run: (a) => import('./check-config.js').then((m) => m.run(a)) },
+  agent: { summary: 'Run the agent (the main job).', run: (a) => import('./agent').then((m) => m.run(a)) },
+  'check-config': { summary: 'Validate a config file and print every problem.', run: (a) => import('./check-config').then((m) => m.run(a)) },
+  inject: { summary: 'Add the Outrider sidecar to Kubernetes manifests (stdin or files → stdout).', run: (a) => import('./inject').then((m) => m.run(a)) },
+  injector: { summary: 'Serve sidecar injection as a Kubernetes mutating admission webhook.', run: (a) => import('./injector').then((m) => m.run(a)) },
+  'install-systemd': { summary: 'Install the hardened systemd unit and a starting config (host install).', run: (a) => import('./install-systemd').then((m) => m.run(a)) },
 };

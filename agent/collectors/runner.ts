@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import type { Health } from '../core/component';
+import type { Telemetry } from '../core/telemetry';
 import { Store } from '../store/store';
 import { Collector, NoDataError, Paths } from './collector';
 
@@ -48,6 +49,8 @@ export interface RunnerOptions {
   log: Logger;
   health?: Health;
   collectors: Collector[];
+  /** Where outrider_collector_* counters go. */
+  telemetry?: Telemetry;
   now?: () => number;
 }
 
@@ -58,9 +61,15 @@ export class CollectorRunner {
   #started = false;
   #stopped = false;
   #firstRound: Promise<void> | undefined;
+  readonly #errors: import('prom-client').Counter | undefined;
+  readonly #timeouts: import('prom-client').Counter | undefined;
+  readonly #skipped: import('prom-client').Counter | undefined;
 
   constructor(opts: RunnerOptions) {
     this.#opts = opts;
+    this.#errors = opts.telemetry?.counter('outrider_collector_errors_total', 'Collector runs that failed (timeouts included), by collector.', ['collector']);
+    this.#timeouts = opts.telemetry?.counter('outrider_collector_timeouts_total', 'Collector runs abandoned at their time budget, by collector.', ['collector']);
+    this.#skipped = opts.telemetry?.counter('outrider_collector_skipped_runs_total', 'Scheduled runs skipped because the previous run of the collector had not settled, by collector.', ['collector']);
     const defInterval = opts.config.number('collectors.interval');
     this.#slots = opts.collectors.map((c) => ({
       collector: c,
@@ -115,6 +124,7 @@ export class CollectorRunner {
     if (this.#stopped) return;
     if (slot.running) {
       slot.stats.skipped++;
+      this.#skipped?.inc({ collector: slot.collector.name });
     } else {
       await this.#runOnce(slot);
     }
@@ -169,7 +179,11 @@ export class CollectorRunner {
         store.dropOwner(c.name);
       } else {
         slot.stats.failures++;
-        if (timedOut) slot.stats.timeouts++;
+        this.#errors?.inc({ collector: c.name });
+        if (timedOut) {
+          slot.stats.timeouts++;
+          this.#timeouts?.inc({ collector: c.name });
+        }
         const msg = err instanceof Error ? err.message : String(err);
         if (slot.stats.lastError !== msg) log.warn({ collector: c.name, err: msg }, 'Collector run failed.');
         slot.stats.lastError = msg;

@@ -36,7 +36,7 @@ export interface LoadResult {
 }
 
 /** Environment variables with the OUTRIDER_ prefix that are not config keys. */
-const nonConfigEnv = new Set(['OUTRIDER_CONFIG', 'OUTRIDER_NATIVE', 'OUTRIDER_NATIVE_PATH', 'OUTRIDER_LOG_PRETTY']);
+const nonConfigEnv = new Set(['OUTRIDER_CONFIG', 'OUTRIDER_NATIVE', 'OUTRIDER_NATIVE_PATH', 'OUTRIDER_LOG_PRETTY', 'OUTRIDER_POD_NAME', 'OUTRIDER_POD_NAMESPACE', 'OUTRIDER_NODE_NAME', 'OUTRIDER_POD_UID']);
 
 export function showValue(def: KeyDef | undefined, raw: unknown): string {
   if (def?.secret) return '<redacted>';

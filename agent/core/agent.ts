@@ -146,7 +146,7 @@ export class Agent {
     const collectors = hostCollectors().filter((c) => enabled.has(c.name));
     collectors.push(this.telemetry.collector());
     for (const c of hostCollectors()) if (!enabled.has(c.name)) this.store.dropOwner(c.name);
-    this.#runner = new CollectorRunner({ store: this.store, config, paths: ctx.paths, log: this.log, health: this.health, collectors });
+    this.#runner = new CollectorRunner({ store: this.store, config, paths: ctx.paths, log: this.log, health: this.health, telemetry: this.telemetry, collectors });
     const components: Component[] = [];
     for (const ext of extensions) components.push(...(await ext(ctx)));
     this.#components = components;

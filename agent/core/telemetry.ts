@@ -51,6 +51,9 @@ export class Telemetry {
     const json = await this.registry.getMetricsAsJSON();
     const out: FamilySamples[] = [];
     for (const m of json) {
+      // prom-client's three `_total`-suffixed gauges are plain sums of the per-type gauges next to them; Prometheus
+      // naming reserves `_total` for counters (promtool flags them), so they are left out.
+      if (redundantTotals.has(m.name)) continue;
       const type = String(m.type) as MetricType;
       const values = m.values as Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>;
       if (type === 'histogram' || type === 'summary') {
@@ -68,6 +71,8 @@ export class Telemetry {
     return { name: 'outrider', defaultEnabled: true, internal: true, collect: () => this.snapshot() };
   }
 }
+
+const redundantTotals = new Set(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']);
 
 function strLabels(l: Record<string, string | number>): Labels {
   const out: Record<string, string> = {};

@@ -79,11 +79,30 @@ function renderDist(fam: Family, s: Series, format: Format, out: string[]): void
   out.push(`${fam.name}_count${s.labelText} ${formatValue(d.count)}${t}\n`);
 }
 
-/** Renders the whole store. */
-export function render(store: Store, format: Format): string {
+/** Text of one family, kept until the family changes. */
+export type FamilyCache = WeakMap<Family, { gen: number; text: string }>;
+
+/**
+ * Renders the whole store. With a cache, only families changed since their last render are rendered again: a
+ * collection that touches a few families re-renders those, not the whole store.
+ */
+export function render(store: Store, format: Format, cache?: FamilyCache): string {
   const fams = [...store.families()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: string[] = [];
-  for (const fam of fams) renderFamily(fam, format, out);
+  for (const fam of fams) {
+    if (!cache) {
+      renderFamily(fam, format, out);
+      continue;
+    }
+    let e = cache.get(fam);
+    if (!e || e.gen !== fam.changedGen) {
+      const parts: string[] = [];
+      renderFamily(fam, format, parts);
+      e = { gen: fam.changedGen, text: parts.join('') };
+      cache.set(fam, e);
+    }
+    out.push(e.text);
+  }
   if (format === 'openmetrics') out.push('# EOF\n');
   return out.join('');
 }

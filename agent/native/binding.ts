@@ -15,6 +15,8 @@ export interface RingRunSummary {
   closed: boolean;
   /** Stopped by environment teardown. */
   stopped: boolean;
+  /** The consumer met bytes that are not a valid record and stopped (consumers only). */
+  corrupt: boolean;
 }
 
 export interface RingPatternOptions {

@@ -180,6 +180,8 @@ class TwinAppendFile implements AppendFile {
   private stagingOff: number;
   private stagedLen: number;
   private durable: number;
+  /** Size of the file: a flush writes at least up to it so its trailer stays last. */
+  private fileEnd: number;
 
   constructor(
     readonly path: string,
@@ -187,8 +189,10 @@ class TwinAppendFile implements AppendFile {
     readonly dsync: boolean,
     durable: number,
     tail: Buffer,
+    fileSize: number,
   ) {
     this.durable = durable;
+    this.fileEnd = fileSize;
     this.stagingOff = durable - (durable % TWIN_BLOCK);
     this.stagedLen = tail.length;
     this.staging = Buffer.alloc(Math.max(1 << 20, tail.length * 2));
@@ -228,7 +232,9 @@ class TwinAppendFile implements AppendFile {
       const off = this.stagingOff;
       const len = this.stagedLen;
       if (off + len === this.durable && this.durable !== 0) return this.durable;
-      const writeLen = Math.ceil((len + DIO_TRAILER_BYTES) / TWIN_BLOCK) * TWIN_BLOCK;
+      // Up to the file's end at least (it may have been written with larger
+      // blocks): a trailer left beyond the new one would hide this flush.
+      const writeLen = Math.ceil(Math.max(len + DIO_TRAILER_BYTES, this.fileEnd - off) / TWIN_BLOCK) * TWIN_BLOCK;
       const out = Buffer.alloc(writeLen);
       this.staging.copy(out, 0, 0, len);
       trailer(off + len).copy(out, writeLen - DIO_TRAILER_BYTES);
@@ -244,6 +250,7 @@ class TwinAppendFile implements AppendFile {
       } catch (e) {
         throw fromNative(ErrorCode.DIO, `directIo: flush ${this.path}`, e);
       }
+      this.fileEnd = Math.max(this.fileEnd, off + writeLen);
       this.durable = off + len;
       return this.durable;
     });
@@ -321,7 +328,7 @@ export async function openAppendFileTwin(path: string, opts: AppendFileOptions =
     const tailLen = durable % TWIN_BLOCK;
     const tail = Buffer.alloc(tailLen);
     if (tailLen) await fh.read(tail, 0, tailLen, durable - tailLen);
-    return new TwinAppendFile(path, fh, o.dsync, durable, tail);
+    return new TwinAppendFile(path, fh, o.dsync, durable, tail, st.size);
   } catch (e) {
     await fh.close();
     throw e instanceof OutriderError ? e : fromNative(ErrorCode.DIO, `directIo: open ${path}`, e);

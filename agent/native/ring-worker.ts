@@ -49,7 +49,7 @@ function produce(buffer: SharedArrayBuffer, o: RingWorkerOptions): RingRunSummar
   }
   if (staged) p.publish();
   if (o.close) p.close();
-  return { records: i, bytes: sum.bytes, checksum: sum.value, nanos: Number(process.hrtime.bigint() - start), closed, stopped: false };
+  return { records: i, bytes: sum.bytes, checksum: sum.value, nanos: Number(process.hrtime.bigint() - start), closed, stopped: false, corrupt: false };
 }
 
 function consume(buffer: SharedArrayBuffer, o: RingWorkerOptions): RingRunSummary {
@@ -67,7 +67,7 @@ function consume(buffer: SharedArrayBuffer, o: RingWorkerOptions): RingRunSummar
       }
     }
   }
-  return { records: sum.records, bytes: sum.bytes, checksum: sum.value, nanos: Number(process.hrtime.bigint() - start), closed, stopped: false };
+  return { records: sum.records, bytes: sum.bytes, checksum: sum.value, nanos: Number(process.hrtime.bigint() - start), closed, stopped: false, corrupt: false };
 }
 
 /** Runs a JS ring end in a new worker; resolves with its summary. */

@@ -29,6 +29,8 @@ export interface Series {
 
 export interface Family extends FamilyDesc {
   readonly series: Map<string, Series>;
+  /** Generation of the last change to any series of the family (lets readers cache per family). */
+  changedGen: number;
 }
 
 export interface StoreOptions {
@@ -83,14 +85,17 @@ export class Store {
         this.#drop('type_conflict', desc.name, `registered as ${existing.type}, written as ${desc.type}`);
         return undefined;
       }
-      if (desc.help && existing.help !== desc.help) existing.help = desc.help;
+      if (desc.help && existing.help !== desc.help) {
+        existing.help = desc.help;
+        existing.changedGen = ++this.#generation;
+      }
       return existing;
     }
     if (!isValidMetricName(desc.name)) {
       this.#drop('invalid_name', desc.name, 'not a valid Prometheus metric name');
       return undefined;
     }
-    const fam: Family = { name: desc.name, help: desc.help, type: desc.type, series: new Map() };
+    const fam: Family = { name: desc.name, help: desc.help, type: desc.type, series: new Map(), changedGen: this.#generation };
     this.#families.set(desc.name, fam);
     return fam;
   }
@@ -124,6 +129,7 @@ export class Store {
       labelText: renderLabels(labels),
     };
     fam.series.set(key, s);
+    fam.changedGen = this.#generation + 1;
     this.#seriesCount++;
     if (owner !== undefined) this.#ownedSet(owner).add(s);
     return s;
@@ -196,7 +202,7 @@ export class Store {
     this.#seriesCount--;
     if (s.owner !== undefined) this.#owned.get(s.owner)?.delete(s);
     if (fam.series.size === 0) this.#families.delete(fam.name);
-    this.#generation++;
+    fam.changedGen = ++this.#generation;
   }
 
   /** Removes series not updated within `staleAfterMs`; returns how many went. */
@@ -233,6 +239,7 @@ export class Store {
     if (changed) {
       this.#generation++;
       s.changedGen = this.#generation;
+      s.family.changedGen = this.#generation;
     }
   }
 

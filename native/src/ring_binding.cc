@@ -119,6 +119,7 @@ struct Summary {
   uint64_t nanos = 0;
   bool closed = false;
   bool stopped = false;
+  bool corrupt = false;
 };
 
 Napi::Object SummaryToJs(Napi::Env env, const Summary& s) {
@@ -129,6 +130,7 @@ Napi::Object SummaryToJs(Napi::Env env, const Summary& s) {
   o.Set("nanos", Napi::Number::New(env, static_cast<double>(s.nanos)));
   o.Set("closed", Napi::Boolean::New(env, s.closed));
   o.Set("stopped", Napi::Boolean::New(env, s.stopped));
+  o.Set("corrupt", Napi::Boolean::New(env, s.corrupt));
   return o;
 }
 
@@ -250,6 +252,11 @@ class ConsumeJob : public ThreadJob {
       // A JS producer asleep in Atomics.wait for the space just released
       // needs the doorbell.
       if (consumer.TakeUnserved() != 0) doorbell_.Ring();
+      if (consumer.corrupt()) {
+        summary_.corrupt = true;
+        summary_.records += n;
+        break;
+      }
       if (n != 0) {
         summary_.records += n;
         idle_ms = 0;
@@ -299,7 +306,7 @@ class BenchJob : public ThreadJob {
       uint32_t i = 0;
       uint32_t staged = 0;
       while (i < count_) {
-        std::memcpy(rec.data(), &i, record_len_ >= 4 ? 4 : 0);
+        if (record_len_ >= 4) std::memcpy(rec.data(), &i, 4);
         if (producer.TryStage(rec.data(), record_len_)) {
           ++i;
           if (++staged < batch_ && i < count_) continue;
@@ -327,6 +334,7 @@ class BenchJob : public ThreadJob {
           },
           UINT32_MAX);
       records += n;
+      if (consumer.corrupt()) break;  // cannot happen with this producer
       if (n == 0) consumer.WaitForData(100);
     }
     producer_thread.join();

@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
           ++next;
         },
         64);
+    if (consumer.corrupt()) bad = true;
     if (n == 0 && consumer.WaitForData(1000) == WaitResult::kTimedOut) {
       std::fprintf(stderr, "consumer starved at %u\n", next);
       return 1;

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,10 +9,11 @@ import {
   openAppendFileNative,
   openAppendFileTwin,
   parseDioTrailer,
+  crc32cTs,
   type AppendFile,
   type AppendFileOptions,
 } from '../../agent/native';
-import { bothImpls, expectRejectCode } from './harness';
+import { bothImpls, expectRejectCode, type Tap } from './harness';
 import { checkRecords, record } from './fixtures/dio-records';
 
 type OpenFn = (p: string, o?: AppendFileOptions) => Promise<AppendFile>;
@@ -41,6 +42,53 @@ dirs.push([`disk (${fsType(disk)})`, disk]);
 t.teardown(() => {
   for (const [, d] of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
+
+interface CrashInfo {
+  directIo: boolean;
+  reason: string;
+}
+
+// Runs fixtures/dio-crash in a child (env added to ours), SIGKILLs it after
+// `flushes` flushes and returns the last durable length it reported.
+async function crashRun(p: string, kind: string, env: NodeJS.ProcessEnv = {}, flushes = 60): Promise<{ lastDurable: number; info: CrashInfo | null }> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'dio-crash.js'), p, kind], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  let lastDurable = 0;
+  let info: CrashInfo | null = null;
+  let lines = 0;
+  let buf = '';
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code, signal) => reject(new Error(`writer exited early (${code ?? signal})`)));
+    child.stdout!.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const parts = buf.split('\n');
+      buf = parts.pop()!;
+      for (const l of parts) {
+        if (l.startsWith('info ')) {
+          info = JSON.parse(l.slice(5)) as CrashInfo;
+          continue;
+        }
+        lastDurable = Number(l.split(' ')[1]);
+        if (++lines === flushes) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }
+    });
+  });
+  await exited;
+  return { lastDurable, info };
+}
+
+/** The records 0..n-1 back to back: what a writer that flushed n records wrote. */
+function expectedRecords(n: number): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < n; i++) parts.push(record(i));
+  return Buffer.concat(parts);
+}
 
 let seq = 0;
 bothImpls<OpenFn>(t, 'append file', { native: () => openAppendFileNative, twin: () => openAppendFileTwin }, async (t, open, kind) => {
@@ -103,25 +151,7 @@ bothImpls<OpenFn>(t, 'append file', { native: () => openAppendFileNative, twin: 
 
   await t.test('crash-style reopen after SIGKILL', async (t) => {
     const p = path.join(disk, `crash-${kind}`);
-    const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'dio-crash.js'), p, kind], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let lastDurable = 0;
-    let lines = 0;
-    let buf = '';
-    await new Promise<void>((resolve) => {
-      child.stdout!.on('data', (c: Buffer) => {
-        buf += c.toString();
-        const parts = buf.split('\n');
-        buf = parts.pop()!;
-        for (const l of parts) {
-          lastDurable = Number(l.split(' ')[1]);
-          if (++lines === 60) {
-            child.kill('SIGKILL');
-            resolve();
-          }
-        }
-      });
-    });
-    await new Promise((r) => child.once('exit', r));
+    const { lastDurable } = await crashRun(p, kind);
     const f = await open(p);
     t.ok(f.durableLength >= lastDurable, `recovered ${f.durableLength} >= last reported durable ${lastDurable}`);
     const data = await f.read(0, f.durableLength);
@@ -129,6 +159,29 @@ bothImpls<OpenFn>(t, 'append file', { native: () => openAppendFileNative, twin: 
     const n = checkRecords(data);
     t.ok(n >= 60 * 7, `${n} intact records, no padding, no torn record`);
     await f.close();
+  });
+
+  await t.test('a file written with larger blocks: the new trailer stays last', async (t) => {
+    // 64 KiB of file for 11 bytes of data, as a writer with 64 KiB blocks
+    // leaves it; appending here must not leave the old trailer at the end.
+    const p = path.join(dirs[0]![1], `big-blocks-${kind}`);
+    const big = Buffer.alloc(65536);
+    Buffer.from('hello world').copy(big);
+    const tr = Buffer.alloc(16);
+    tr.writeBigUInt64LE(11n, 0);
+    tr.writeUInt32LE(0x52544f44, 8);
+    tr.writeUInt32LE(crc32cTs(tr.subarray(0, 12)), 12);
+    tr.copy(big, 65536 - 16);
+    fs.writeFileSync(p, big);
+    const f = await open(p);
+    t.equal(f.durableLength, 11);
+    f.append(Buffer.from('!!'));
+    await f.close();
+    t.equal(parseDioTrailer(fs.readFileSync(p).subarray(-16)), 13, 'the last trailer is the new one');
+    const g = await open(p);
+    t.equal(g.durableLength, 13, 'reopen sees the appended bytes');
+    t.equal((await g.read(0, 100)).toString(), 'hello world!!');
+    await g.close();
   });
 
   await t.test('bad input and corrupt files', async (t) => {
@@ -147,4 +200,47 @@ bothImpls<OpenFn>(t, 'append file', { native: () => openAppendFileNative, twin: 
     await expectRejectCode(t, f.read(0, 2 ** 40), ErrorCode.INVALID_ARG);
     await f.close();
   });
+});
+
+// The fallback when the filesystem refuses O_DIRECT. Linux >= 6.6 tmpfs and
+// ext4 accept it, so the refusal comes from OUTRIDER_TEST_DIO_REFUSE_DIRECT
+// (read once when the addon loads, hence a child process) at open and at the
+// first write, and — where this process may mount — from a real ramfs, which
+// answers open(O_DIRECT) with EINVAL.
+async function checkFallback(t: Tap, p: string, env: NodeJS.ProcessEnv, reason: RegExp): Promise<void> {
+  const { lastDurable, info } = await crashRun(p, 'native', env);
+  t.ok(info, 'the writer reported how it writes');
+  t.equal(info!.directIo, false, 'directIo is false');
+  t.match(info!.reason, reason, `reason: ${info!.reason}`);
+  t.match(info!.reason, /buffered writes \+ fdatasync/);
+  const f = await openAppendFileNative(p);
+  t.ok(f.durableLength >= lastDurable, `recovered ${f.durableLength} >= last reported durable ${lastDurable}`);
+  const data = await f.read(0, f.durableLength);
+  const n = checkRecords(data);
+  t.ok(n >= 60 * 7, `${n} records survived the SIGKILL`);
+  t.ok(data.equals(expectedRecords(n)), 'read back byte for byte what was written');
+  t.equal(fs.statSync(p).size % f.blockSize, 0, 'whole blocks on disk');
+  await f.close();
+}
+
+const nativeSkip = nativeStatus().available ? false : `native addon unavailable: ${nativeStatus().reason}`;
+
+t.test('O_DIRECT refused: buffered fallback, SIGKILLed writer', { skip: nativeSkip }, async (t) => {
+  await t.test('refused at open (injected)', (t) =>
+    checkFallback(t, path.join(disk, 'refuse-open'), { OUTRIDER_TEST_DIO_REFUSE_DIRECT: 'open' }, /refused O_DIRECT \(open: EINVAL\).*\[injected by OUTRIDER_TEST_DIO_REFUSE_DIRECT\]/));
+  await t.test('refused at the first write (injected)', (t) =>
+    checkFallback(t, path.join(disk, 'refuse-write'), { OUTRIDER_TEST_DIO_REFUSE_DIRECT: 'write' }, /refused an O_DIRECT write \(EINVAL\).*\[injected by OUTRIDER_TEST_DIO_REFUSE_DIRECT\]/));
+  await t.test('an unknown injection value changes nothing', async (t) => {
+    const { info } = await crashRun(path.join(disk, 'refuse-bogus'), 'native', { OUTRIDER_TEST_DIO_REFUSE_DIRECT: 'bogus' }, 2);
+    t.equal(info!.directIo, true, info!.reason);
+  });
+
+  const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-ramfs-'));
+  const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'ramfs', '-o', 'mode=0700', 'outrider-test', mnt]).status === 0;
+  t.teardown(() => {
+    if (mounted) spawnSync('umount', [mnt]);
+    fs.rmSync(mnt, { recursive: true, force: true });
+  });
+  await t.test('refused by a real filesystem (ramfs)', { skip: mounted ? false : 'cannot mount ramfs here (needs root with CAP_SYS_ADMIN); the injected refusals above cover the code' }, (t) =>
+    checkFallback(t, path.join(mnt, 'ramfs-file'), {}, /^the filesystem refused O_DIRECT \(open: EINVAL\); buffered writes \+ fdatasync$/));
 });

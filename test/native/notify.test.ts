@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,4 +99,57 @@ t.test('helpers', { skip: nativeStatus().available ? false : nativeStatus().reas
   t.equal(await rx.next(), 'STOPPING=1');
   t.throws(() => m.notifyMainPid(-3), { code: ErrorCode.INVALID_ARG });
   t.equal(await rx.next(50), null, 'nothing else arrived');
+});
+
+// The twin's systemd-notify path against a receiver in another process (the
+// twin blocks in spawnSync while systemd-notify waits on its BARRIER=1, so
+// the receiver cannot run on this thread). Needs the systemd package; a
+// missing systemd-notify is a skip locally and a failure in CI.
+const sdnSkip =
+  !hasSystemdNotify && process.env.CI !== 'true'
+    ? 'systemd-notify not found (apt-get install -y systemd)'
+    : !nativeStatus().available
+      ? `the test receiver uses the addon's datagram helper: ${nativeStatus().reason}`
+      : false;
+t.test('twin through systemd-notify', { skip: sdnSkip }, async (t) => {
+  if (!hasSystemdNotify) {
+    t.fail('systemd-notify is not installed; CI must run apt-get install -y systemd');
+    return;
+  }
+  for (const address of [path.join(dir, 'systemd-notify.sock'), `@outrider-sdn-${process.pid}`]) {
+    const rx = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'dgram-receiver.js'), address], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const got: string[] = [];
+    let buf = '';
+    const ready = new Promise<void>((resolve, reject) => {
+      rx.once('exit', (code, signal) => reject(new Error(`receiver exited (${code ?? signal})`)));
+      rx.stdout!.on('data', (c: Buffer) => {
+        buf += c.toString();
+        const lines = buf.split('\n');
+        buf = lines.pop()!;
+        for (const l of lines) {
+          if (l === 'ready') resolve();
+          else got.push(JSON.parse(l) as string);
+        }
+      });
+    });
+    const exited = new Promise((r) => rx.once('exit', r));
+    await ready;
+    const states: SdNotifyState[] = [{ READY: 1, STATUS: 'listening on 127.0.0.1:9100' }, { WATCHDOG: 1 }, { RELOADING: 1, MONOTONIC_USEC: 123 }, { STOPPING: 1 }, 'STATUS=raw string'];
+    for (const s of states) {
+      const r = withEnv(address, () => sdNotifyTwin(s));
+      t.same(r, { sent: true, reason: 'via systemd-notify (requires NotifyAccess=all)' });
+    }
+    rx.stdin!.end();
+    await exited;
+    const label = address.startsWith('@') ? 'abstract' : 'path';
+    // systemd >= 246 follows each message with BARRIER=1 and waits until it is received.
+    const messages = got.filter((m) => m !== 'BARRIER=1');
+    t.comment(`${label}: ${got.length - messages.length} BARRIER=1 datagrams besides the messages`);
+    t.same(
+      messages,
+      states.map((s) => (typeof s === 'string' ? s : Object.entries(s).map(([k, v]) => `${k}=${v}`).join('\n'))),
+      `${label}: each call arrives as one datagram holding the assignments, in order`,
+    );
+  }
+  t.throws(() => withEnv(path.join(dir, 'nobody-listens-sdn'), () => sdNotifyTwin({ READY: 1 })), { code: ErrorCode.NOTIFY }, 'systemd-notify failure is a coded error');
 });

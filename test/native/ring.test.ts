@@ -201,3 +201,20 @@ t.test('worker producer -> native consumer (futex sleeper woken from JS)', { ski
   t.equal(native.records, n);
   t.equal(native.checksum, worker.checksum);
 });
+
+t.test('native consumer refuses a record outside the ring', { skip: nativeStatus().available ? false : nativeStatus().reason }, async (t) => {
+  // Any JS code holding the buffer can write it: a bad length must stop the
+  // native consumer, not make it read past the data area.
+  for (const bad of [0x7fffffff, 1000, 0xfffffff0]) {
+    const buf = createRing(256);
+    const p = new RingProducer(buf);
+    for (let i = 0; i < 3; i++) t.ok(p.push(new Uint8Array(8).fill(i)));
+    new DataView(buf).setUint32(256 + 12, bad, true); // length word of the second record
+    const r = await runNativeRingConsumer(buf, { count: 3, idleTimeoutMs: 0 });
+    t.equal(r.corrupt, true, `length ${bad}: reported corrupt`);
+    t.equal(r.records, 1, 'the record before it was delivered');
+  }
+  const ok = createRing(256);
+  new RingProducer(ok).push(new Uint8Array(4));
+  t.equal((await runNativeRingConsumer(ok, { count: 1 })).corrupt, false, 'an intact ring is not corrupt');
+});

@@ -1,6 +1,7 @@
 /** loadavg: /proc/loadavg → node_load1, node_load5, node_load15 (node_exporter's loadavg collector). */
 import { join } from 'node:path';
-import { Collector, family, readRequired } from '../collector';
+import { Collector, family } from '../collector';
+import { readTextRequired } from './text';
 import type { FamilySamples } from '../../store/types';
 
 export interface LoadAvg {
@@ -20,7 +21,7 @@ export const loadavgCollector: Collector = {
   name: 'loadavg',
   defaultEnabled: true,
   async collect(ctx): Promise<FamilySamples[]> {
-    const l = parseLoadavg(await readRequired(join(ctx.paths.procfs, 'loadavg')));
+    const l = parseLoadavg(await readTextRequired(join(ctx.paths.procfs, 'loadavg')));
     return [
       family('node_load1', '1m load average.', 'gauge', [{ labels: {}, value: l.load1 }]),
       family('node_load5', '5m load average.', 'gauge', [{ labels: {}, value: l.load5 }]),

@@ -1,6 +1,16 @@
 import { defaultCollectorNames, hostCollectorNames } from '../../collectors/host/index';
 import { defineKeys } from '../schema';
 
+/** A regular expression (JavaScript syntax, which reads node_exporter's defaults unchanged); empty disables it. */
+function isRegex(value: unknown): string | undefined {
+  try {
+    new RegExp(String(value));
+    return undefined;
+  } catch (err) {
+    return `a valid regular expression (${(err as Error).message})`;
+  }
+}
+
 defineKeys([
   {
     key: 'collectors.enabled',
@@ -31,5 +41,99 @@ defineKeys([
     default: 5000,
     min: 100,
     help: 'Time budget of one collector run; a run past it is abandoned and reported with node_scrape_collector_success 0.',
+  },
+  {
+    key: 'collectors.diskstats.device_exclude',
+    type: 'string',
+    default: '^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$',
+    check: isRegex,
+    help: 'Block devices (names in /proc/diskstats) the diskstats collector leaves out; empty keeps every device.',
+  },
+  {
+    key: 'collectors.diskstats.device_include',
+    type: 'string',
+    default: '',
+    check: isRegex,
+    help: 'When set, only block devices matching this expression are reported (applied before device_exclude).',
+  },
+  {
+    key: 'collectors.filesystem.mount_points_exclude',
+    type: 'string',
+    default: '^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)',
+    check: isRegex,
+    help: 'Mount points the filesystem collector leaves out.',
+  },
+  {
+    key: 'collectors.filesystem.fs_types_exclude',
+    type: 'string',
+    default:
+      '^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|erofs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$',
+    check: isRegex,
+    help: 'Filesystem types the filesystem collector leaves out.',
+  },
+  {
+    key: 'collectors.filesystem.statfs_timeout',
+    type: 'duration',
+    default: 1000,
+    min: 10,
+    help: 'Deadline of one statfs call; a mount that passes it is reported with node_filesystem_device_error 1 and skipped until the call returns.',
+  },
+  {
+    key: 'collectors.filesystem.statfs_threads',
+    type: 'int',
+    default: 1,
+    min: 1,
+    max: 16,
+    help: 'Worker threads that make statfs calls (outside the libuv pool, so a hung mount cannot starve file reads).',
+  },
+  {
+    key: 'collectors.filesystem.statfs_max_blocked',
+    type: 'int',
+    default: 4,
+    min: 0,
+    max: 64,
+    help: 'Most statfs threads left blocked on hung mounts at once; past it, new statfs calls fail at once (device_error 1).',
+  },
+  {
+    key: 'collectors.filesystem.interval',
+    type: 'duration',
+    default: 5000,
+    min: 0,
+    help: 'Least time between two statfs passes over the mount table; runs in between repeat the last pass (0: every run).',
+  },
+  {
+    key: 'collectors.netdev.device_exclude',
+    type: 'string',
+    default: '',
+    check: isRegex,
+    help: 'Network interfaces the netdev collector leaves out; empty keeps every interface.',
+  },
+  {
+    key: 'collectors.netdev.device_include',
+    type: 'string',
+    default: '',
+    check: isRegex,
+    help: 'When set, only network interfaces matching this expression are reported.',
+  },
+  {
+    key: 'collectors.netstat.fields',
+    type: 'string',
+    default:
+      '^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$',
+    check: isRegex,
+    help: 'Fields (Protocol_Name) of /proc/net/{netstat,snmp,snmp6} the netstat collector exposes.',
+  },
+  {
+    key: 'collectors.vmstat.fields',
+    type: 'string',
+    default: '^(oom_kill|pgpg|pswp|pg.*fault).*',
+    check: isRegex,
+    help: 'Fields of /proc/vmstat the vmstat collector exposes.',
+  },
+  {
+    key: 'collectors.cgroup.path',
+    type: 'string',
+    default: '',
+    help: "cgroup v2 path (under <sysfs>/fs/cgroup) the cgroup collector reports; empty: the agent's own, from /proc/self/cgroup.",
   },
 ]);

@@ -58,7 +58,7 @@ defineKeys([
     type: 'int',
     default: 500_000,
     min: 1,
-    help: 'Upper bound on series held in the store; writes that would pass it are dropped and counted in outrider_store_dropped_series_total.',
+    help: 'Upper bound on series held in the store; writes that would pass it are dropped and counted in outrider_store_dropped_writes_total.',
   },
   {
     key: 'http.request_timeout',

@@ -2,3 +2,5 @@
 import './core';
 import './collectors';
 import './statsd';
+import './deploy';
+import './injector';

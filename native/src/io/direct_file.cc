@@ -6,7 +6,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -17,6 +19,24 @@ namespace io {
 namespace {
 
 constexpr size_t kInitialStaging = 1u << 20;
+
+// Test-only fault injection, so the fallback below runs on machines whose
+// filesystems all accept O_DIRECT. OUTRIDER_TEST_DIO_REFUSE_DIRECT=open makes
+// open(O_DIRECT) fail with EINVAL; =write makes the first O_DIRECT write of
+// each file fail with EINVAL (nothing written). Read once, when the addon is
+// loaded; any other value (or unset) changes nothing. The reason text then
+// names the variable, so a stray setting is visible on /healthz.
+enum class Refuse { kNone, kOpen, kWrite };
+constexpr const char* kRefuseEnv = "OUTRIDER_TEST_DIO_REFUSE_DIRECT";
+Refuse ReadRefuse() {
+  const char* v = std::getenv(kRefuseEnv);
+  if (v == nullptr) return Refuse::kNone;
+  if (std::strcmp(v, "open") == 0) return Refuse::kOpen;
+  if (std::strcmp(v, "write") == 0) return Refuse::kWrite;
+  return Refuse::kNone;
+}
+const Refuse kRefuse = ReadRefuse();
+std::string Injected() { return std::string(" [injected by ") + kRefuseEnv + "]"; }
 
 uint64_t RoundUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 uint64_t RoundDown(uint64_t v, uint64_t a) { return v / a * a; }
@@ -44,24 +64,6 @@ uint32_t LogicalBlockSize(int fd, std::string* source) {
     }
   }
   return 0;
-}
-
-void PutTrailer(uint8_t* p, uint64_t length) {
-  std::memcpy(p, &length, 8);
-  uint32_t magic = kTrailerMagic;
-  std::memcpy(p + 8, &magic, 4);
-  uint32_t crc = codec::Crc32c(0, p, 12);
-  std::memcpy(p + 12, &crc, 4);
-}
-
-bool ParseTrailer(const uint8_t* p, uint64_t* length) {
-  uint32_t magic;
-  uint32_t crc;
-  std::memcpy(&magic, p + 8, 4);
-  std::memcpy(&crc, p + 12, 4);
-  if (magic != kTrailerMagic || crc != codec::Crc32c(0, p, 12)) return false;
-  std::memcpy(length, p, 8);
-  return true;
 }
 
 int PwriteAll(int fd, const uint8_t* p, size_t len, uint64_t off) {
@@ -96,6 +98,25 @@ int PreadAll(int fd, uint8_t* p, size_t len, uint64_t off, size_t* got) {
 }
 
 }  // namespace
+
+void PutTrailer(uint8_t* p, uint64_t length) {
+  std::memcpy(p, &length, 8);
+  uint32_t magic = kTrailerMagic;
+  std::memcpy(p + 8, &magic, 4);
+  uint32_t crc = codec::Crc32c(0, p, 12);
+  std::memcpy(p + 12, &crc, 4);
+}
+
+bool ParseTrailer(const uint8_t* p, uint64_t* length) {
+  uint32_t magic;
+  uint32_t crc;
+  std::memcpy(&magic, p + 8, 4);
+  std::memcpy(&crc, p + 12, 4);
+  if (magic != kTrailerMagic || crc != codec::Crc32c(0, p, 12)) return false;
+  std::memcpy(length, p, 8);
+  return true;
+}
+
 
 std::unique_ptr<DirectFile> DirectFile::Open(const std::string& path, const DirectFileOptions& options, int* err,
                                              std::string* what) {
@@ -148,6 +169,7 @@ std::unique_ptr<DirectFile> DirectFile::Open(const std::string& path, const Dire
     }
   }
   f->durable_ = length;
+  f->file_end_ = size;
   f->staging_off_ = RoundDown(length, bs);
   f->staged_len_ = length - f->staging_off_;
   if (!f->staging_.Reset(4096, kInitialStaging)) {
@@ -181,9 +203,16 @@ int DirectFile::Reopen(bool direct) {
   int fd = -1;
   std::string reason;
   if (direct) {
-    fd = open(path_.c_str(), flags | O_DIRECT);
+    if (kRefuse == Refuse::kOpen) {
+      errno = EINVAL;
+    } else {
+      fd = open(path_.c_str(), flags | O_DIRECT);
+    }
     if (fd < 0 && errno != EINVAL) return errno;
-    if (fd < 0) reason = "the filesystem refused O_DIRECT (open: EINVAL); buffered writes + fdatasync";
+    if (fd < 0) {
+      reason = "the filesystem refused O_DIRECT (open: EINVAL); buffered writes + fdatasync";
+      if (kRefuse == Refuse::kOpen) reason += Injected();
+    }
   } else {
     reason = "direct I/O disabled by option; buffered writes + fdatasync";
   }
@@ -284,11 +313,19 @@ int DirectFile::Flush(uint64_t* durable, const char** syscall) {
     fd = fd_;
     direct = direct_;
   }
-  size_t write_len = RoundUp(out_len + kTrailerBytes, block_size_);
-  // Append() kept room for this; zero the padding and stamp the trailer.
+  // Up to the file's current end at least: a trailer left beyond the new one
+  // would win at the next open and hide this flush.
+  uint64_t to_end = file_end_ > out_off ? file_end_ - out_off : 0;
+  size_t write_len = RoundUp(std::max<uint64_t>(out_len + kTrailerBytes, to_end), block_size_);
+  // Append() kept room for the usual case; a larger old file needs more.
+  if (!out.Grow(write_len, out_len)) {
+    *syscall = "malloc";
+    return ENOMEM;
+  }
+  // Zero the padding and stamp the trailer.
   std::memset(out.data() + out_len, 0, write_len - out_len);
   PutTrailer(out.data() + write_len - kTrailerBytes, out_off + out_len);
-  int rc = PwriteAll(fd, out.data(), write_len, out_off);
+  int rc = direct && kRefuse == Refuse::kWrite ? EINVAL : PwriteAll(fd, out.data(), write_len, out_off);
   if (rc == EINVAL && direct) {
     // Some filesystems accept O_DIRECT at open and refuse the write.
     int reopen = Reopen(false);
@@ -299,6 +336,7 @@ int DirectFile::Flush(uint64_t* durable, const char** syscall) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       reason_ = "the filesystem refused an O_DIRECT write (EINVAL); buffered writes + fdatasync";
+      if (kRefuse == Refuse::kWrite) reason_ += Injected();
       fd = fd_;
     }
     rc = PwriteAll(fd, out.data(), write_len, out_off);
@@ -311,6 +349,7 @@ int DirectFile::Flush(uint64_t* durable, const char** syscall) {
     *syscall = "fdatasync";
     return errno;
   }
+  file_end_ = std::max<uint64_t>(file_end_, out_off + write_len);
   std::lock_guard<std::mutex> lock(mu_);
   durable_ = out_off + out_len;
   *durable = durable_;

@@ -17,6 +17,9 @@
 // trailer: readers never see padding, and a process killed after a flush
 // returned reads back exactly what it had flushed.
 //
+// Writes are whole blocks of max(device logical block size, filesystem block
+// size), 4096 when the file is not on a block device.
+//
 // Where the filesystem refuses O_DIRECT (open or the first write answers
 // EINVAL) the file falls back to buffered I/O + fdatasync and says so.
 #pragma once
@@ -35,6 +38,12 @@ namespace io {
 constexpr uint32_t kTrailerMagic = 0x52544F44u;
 constexpr uint32_t kTrailerBytes = 16;
 constexpr uint32_t kDefaultBlockSize = 4096;
+
+// Writes the trailer for logical length `length` into p[0..16).
+void PutTrailer(uint8_t* p, uint64_t length);
+// Parses the 16 bytes at p (read from disk: untrusted); false when they are
+// not a trailer (bad magic or CRC). The length is not range-checked here.
+bool ParseTrailer(const uint8_t* p, uint64_t* length);
 
 struct DirectFileOptions {
   bool dsync = false;       // O_DSYNC instead of fdatasync after each flush
@@ -91,7 +100,11 @@ class DirectFile {
   uint64_t staged_len_ = 0;   // valid bytes in staging_
   uint64_t durable_ = 0;
 
-  std::mutex flush_mu_;  // one Flush/Reopen at a time
+  std::mutex flush_mu_;  // one Flush/Reopen at a time; guards file_end_
+  // Size of the file (its end): a flush writes at least up to it, so the new
+  // trailer is always last even when the file was written with a larger
+  // block size (another filesystem, the twin) than this one uses.
+  uint64_t file_end_ = 0;
 };
 
 }  // namespace io

@@ -38,19 +38,29 @@ inline void CpuRelax() {
 #endif
 }
 
-// Iterations of the bounded spin before a sleeper goes to futex(2): a few
-// microseconds, enough to ride out the gap between two batches of a busy
-// peer without paying two system calls, short enough to cost nothing when
-// the ring is really idle.
-constexpr int kSpinIterations = 2000;
+// The bounded spin before a sleeper goes to futex(2), in nanoseconds of
+// wall time (not iterations: one `pause` costs 3 to 45 ns depending on the
+// CPU). A busy peer's next batch usually lands within it, saving the two
+// system calls of a sleep and a wake; an idle ring costs at most this much
+// CPU per wait. OUTRIDER_RING_SPIN_NS overrides it at build time (0: no spin)
+// for measurements; see docs/native.md for the figures behind the choice.
+#ifndef OUTRIDER_RING_SPIN_NS
+#define OUTRIDER_RING_SPIN_NS 10000
+#endif
+constexpr int64_t kSpinNanos = OUTRIDER_RING_SPIN_NS;
 
 // Sleeps on word `off` while it still holds `expected`, marking `bit` in the
 // waiters word for the duration. Returns false on timeout.
 bool SleepOn(uint8_t* base, uint32_t off, uint32_t expected, uint32_t bit, Clock::time_point deadline,
              bool forever) {
-  for (int i = 0; i < kSpinIterations; ++i) {
-    if (LoadAcquire(base, off) != expected || LoadAcquire(base, kOffClosed) != 0) return true;
-    CpuRelax();
+  if (kSpinNanos > 0) {
+    auto spin_until = Clock::now() + std::chrono::nanoseconds(kSpinNanos);
+    for (uint32_t i = 1;; ++i) {
+      if (LoadAcquire(base, off) != expected || LoadAcquire(base, kOffClosed) != 0) return true;
+      CpuRelax();
+      // The clock (vDSO, ~20 ns) is read every 16 pauses.
+      if ((i & 15u) == 0 && Clock::now() >= spin_until) break;
+    }
   }
   __atomic_fetch_or(Word(base, kOffWaiters), bit, __ATOMIC_SEQ_CST);
   bool ok = true;
@@ -105,6 +115,7 @@ Producer::Producer(uint8_t* base)
       data_(base + kHeaderBytes),
       capacity_(LoadAcquire(base, kOffCapacity)),
       mask_(capacity_ - 1),
+      max_len_(MaxRecordLength(capacity_)),
       write_(LoadAcquire(base, kOffWrite)),
       cached_read_(LoadAcquire(base, kOffRead)) {}
 
@@ -118,21 +129,11 @@ bool Producer::Reserve(uint32_t total, uint32_t* pos) {
   }
   if (total > to_end) {
     uint32_t marker = kWrapMarker;
-    std::memcpy(data_ + off, &marker, 4);
+    // to_end < 4 only if JS corrupted the counters: never write past the end.
+    if (to_end >= 4) std::memcpy(data_ + off, &marker, 4);
     write_ += to_end;
   }
   *pos = write_ & mask_;
-  return true;
-}
-
-bool Producer::TryStage(const void* data, uint32_t len) {
-  if (len > MaxRecordLength(capacity_)) return false;
-  uint32_t total = RecordSize(len);
-  uint32_t off;
-  if (!Reserve(total, &off)) return false;
-  std::memcpy(data_ + off, &len, 4);
-  if (len != 0) std::memcpy(data_ + off + 4, data, len);
-  write_ += total;
   return true;
 }
 

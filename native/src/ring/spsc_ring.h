@@ -91,14 +91,15 @@ class Producer {
   explicit Producer(uint8_t* base);
 
   uint32_t capacity() const { return capacity_; }
-  uint32_t max_record_length() const { return MaxRecordLength(capacity_); }
+  uint32_t max_record_length() const { return max_len_; }
 
   // Appends one record; false when the ring has no room (nothing written).
   // Publishes immediately.
   bool TryPush(const void* data, uint32_t len);
 
   // Stages one record without publishing; call Publish() after a batch.
-  bool TryStage(const void* data, uint32_t len);
+  // Inline: the common case is two compares and the copies.
+  inline bool TryStage(const void* data, uint32_t len);
   // Makes staged records visible and wakes a sleeping consumer. Returns the
   // waiter bits that a native caller could not service (kWaitDataAtomics),
   // so the binding can ring its JS doorbell.
@@ -111,12 +112,15 @@ class Producer {
   void Close();
 
  private:
+  // Slow path of TryStage: reloads the consumer's counter and/or writes the
+  // wrap marker. False when the ring has no room.
   bool Reserve(uint32_t total, uint32_t* pos);
 
   uint8_t* base_;
   uint8_t* data_;
   uint32_t capacity_;
   uint32_t mask_;
+  uint32_t max_len_;      // MaxRecordLength(capacity_)
   uint32_t write_;        // local copy, published by Publish()
   uint32_t cached_read_;  // last read counter seen
 };
@@ -142,6 +146,11 @@ class Consumer {
   // Returns the waiter bits the native side could not service.
   uint32_t Release(uint32_t new_read);
 
+  // True once Drain met bytes that are not a valid record (a length or
+  // counter pointing outside the data area or the published range); the
+  // consumer then delivers nothing more.
+  bool corrupt() const { return corrupt_; }
+
   // Waiter bits left unserved by the releases since the last call
   // (kWaitSpaceAtomics: a JS producer sleeps; ring its doorbell).
   uint32_t TakeUnserved() {
@@ -158,6 +167,7 @@ class Consumer {
   uint32_t read_;
   uint32_t cached_write_;
   uint32_t unserved_ = 0;
+  bool corrupt_ = false;
 };
 
 inline uint32_t LoadAcquire(const uint8_t* base, uint32_t off) {
@@ -167,24 +177,64 @@ inline void StoreRelease(uint8_t* base, uint32_t off, uint32_t v) {
   __atomic_store_n(reinterpret_cast<uint32_t*>(base + off), v, __ATOMIC_RELEASE);
 }
 
+bool Producer::TryStage(const void* data, uint32_t len) {
+  if (len > max_len_) return false;
+  uint32_t total = RecordSize(len);
+  uint32_t off = write_ & mask_;
+  // Fast path: fits before the end of the data area and in the space known
+  // free from the cached read counter.
+  if (__builtin_expect(total > capacity_ - off || capacity_ - (write_ - cached_read_) < total, 0)) {
+    if (!Reserve(total, &off)) return false;
+  }
+  __builtin_memcpy(data_ + off, &len, 4);
+  if (len != 0) __builtin_memcpy(data_ + off + 4, data, len);
+  write_ += total;
+  return true;
+}
+
 template <typename Fn>
 uint32_t Consumer::Drain(Fn&& fn, uint32_t max_records) {
-  uint32_t count = 0;
+  // The ring's bytes are writable by any JS code holding the buffer, so a
+  // record must lie inside the data area and the published range, or the
+  // consumer stops and reports corrupt() rather than read out of bounds.
+  // Counters and records are multiples of 4, so a 4-aligned position stays
+  // aligned and its length word is always inside the data area; the
+  // per-record check is one (predicted) branch.
   uint32_t pos = read_;
+  uint32_t avail = cached_write_ - pos;
+  if (corrupt_ || avail > capacity_ || ((avail | pos) & 3u) != 0) {
+    corrupt_ = true;
+    return 0;
+  }
+  uint32_t count = 0;
   while (count < max_records) {
-    if (pos == cached_write_) {
+    if (avail == 0) {
       cached_write_ = LoadAcquire(base_, kOffWrite);
-      if (pos == cached_write_) break;
+      avail = cached_write_ - pos;
+      if (avail == 0) break;
+      if (avail > capacity_ || (avail & 3u) != 0) {
+        corrupt_ = true;
+        break;
+      }
     }
     uint32_t off = pos & mask_;
     uint32_t len;
     __builtin_memcpy(&len, data_ + off, 4);
-    if (len == kWrapMarker) {
-      pos += capacity_ - off;
-      continue;
+    // 64-bit so a huge length cannot wrap around; the wrap marker also lands
+    // in the slow branch.
+    uint64_t size = 4u + ((static_cast<uint64_t>(len) + 3u) & ~static_cast<uint64_t>(3u));
+    if (__builtin_expect(size > avail || off + size > capacity_, 0)) {
+      if (len == kWrapMarker && capacity_ - off <= avail) {
+        pos += capacity_ - off;
+        avail -= capacity_ - off;
+        continue;
+      }
+      corrupt_ = true;
+      break;
     }
     fn(static_cast<const uint8_t*>(data_ + off + 4), len);
-    pos += RecordSize(len);
+    pos += static_cast<uint32_t>(size);
+    avail -= static_cast<uint32_t>(size);
     ++count;
   }
   if (pos != read_) unserved_ |= Release(pos);

@@ -1,0 +1,83 @@
+/**
+ * netstat: /proc/net/netstat and /proc/net/snmp (pairs of "Proto: names" / "Proto: values" lines) and
+ * /proc/net/snmp6 ("Ip6InOctets value" lines) → node_netstat_<Proto>_<Name>, untyped, for the fields matching
+ * `collectors.netstat.fields` (node_exporter's default set). snmp6 is optional (IPv6 disabled).
+ */
+import { join } from 'node:path';
+import { Collector, family } from '../collector';
+import type { FamilySamples } from '../../store/types';
+import { fields, IssueLog, Issues, lines, num, quote, readText, readTextRequired, regex } from './text';
+
+/**
+ * `Proto_Name` → value, for the two-line-per-protocol format. A line whose fields are all numbers is a value line
+ * and pairs with the header line of the same protocol just before it; anything else is a header, so a lost line
+ * costs one protocol, not the rest of the file.
+ */
+export function parseNetstatPairs(text: string, issues: Issues = []): Map<string, number> {
+  const out = new Map<string, number>();
+  let header: string[] | undefined;
+  for (const line of lines(text)) {
+    const f = fields(line);
+    if (!f[0]?.endsWith(':')) {
+      issues.push(`line ${quote(line)} does not start with "Proto:"`);
+      continue;
+    }
+    const rest = f.slice(1);
+    const isValues = rest.length > 0 && rest.every((v) => num(v) !== undefined);
+    if (!isValues) {
+      if (header) issues.push(`${header[0]} header has no value line`);
+      header = f;
+      continue;
+    }
+    if (!header || header[0] !== f[0]) {
+      issues.push(`value line ${quote(line)} has no header`);
+      header = undefined;
+      continue;
+    }
+    const proto = f[0].slice(0, -1);
+    if (header.length !== f.length) issues.push(`${proto}: ${header.length - 1} names but ${f.length - 1} values`);
+    for (let j = 1; j < Math.min(header.length, f.length); j++) out.set(`${proto}_${header[j]}`, num(f[j])!);
+    header = undefined;
+  }
+  if (header) issues.push(`${header[0]} header has no value line`);
+  return out;
+}
+
+/** `Ip6_InOctets` → value, from /proc/net/snmp6 (the protocol is the name up to its first "6"). */
+export function parseSnmp6(text: string, issues: Issues = []): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of lines(text)) {
+    const f = fields(line);
+    const six = f[0]?.indexOf('6') ?? -1;
+    const v = num(f[1]);
+    if (f.length !== 2 || six < 0 || v === undefined) {
+      issues.push(`line ${quote(line)} is not "Proto6Name value"`);
+      continue;
+    }
+    out.set(`${f[0]!.slice(0, six + 1)}_${f[0]!.slice(six + 1)}`, v);
+  }
+  return out;
+}
+
+export function netstatCollector(): Collector {
+  const issueLog = new IssueLog('netstat');
+  return {
+    name: 'netstat',
+    defaultEnabled: true,
+    async collect(ctx): Promise<FamilySamples[]> {
+      const issues: Issues = [];
+      const all = parseNetstatPairs(await readTextRequired(join(ctx.paths.procfs, 'net/netstat')), issues);
+      for (const [k, v] of parseNetstatPairs(await readTextRequired(join(ctx.paths.procfs, 'net/snmp')), issues)) all.set(k, v);
+      const snmp6 = await readText(join(ctx.paths.procfs, 'net/snmp6'));
+      if (snmp6 !== undefined) for (const [k, v] of parseSnmp6(snmp6, issues)) all.set(k, v);
+      issueLog.report(ctx.log, issues);
+      const re = regex(ctx.config.string('collectors.netstat.fields'));
+      const out: FamilySamples[] = [];
+      for (const [key, v] of all) {
+        if (!re || !re.test(key)) continue;
+        out.push(family(`node_netstat_${key}`, `Statistic ${key.replace('_', '')}.`, 'untyped', [{ labels: {}, value: v }]));
+      }
+      return out;
+    },
+  };
+}

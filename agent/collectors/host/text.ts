@@ -1,0 +1,111 @@
+/**
+ * Small helpers shared by the host collectors' parsers: line splitting, number parsing that refuses garbage,
+ * octal escapes as the kernel writes them in mount tables, and a per-collector "say it once" warning log.
+ */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { NoDataError } from '../collector';
+
+/** Non-empty lines of a file, without trailing whitespace. */
+export function lines(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    const l = raw.trimEnd();
+    if (l !== '') out.push(l);
+  }
+  return out;
+}
+
+/** Whitespace-separated fields of a line. */
+export function fields(line: string): string[] {
+  const t = line.trim();
+  return t === '' ? [] : t.split(/\s+/);
+}
+
+/** A decimal (or float) number; undefined when the text is not one. */
+export function num(s: string | undefined): number | undefined {
+  if (s === undefined || s === '') return undefined;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** A hexadecimal counter (as in /proc/net/stat/*); undefined when not one. */
+export function hex(s: string | undefined): number | undefined {
+  if (s === undefined || !/^[0-9a-fA-F]+$/.test(s)) return undefined;
+  return parseInt(s, 16);
+}
+
+/** Decodes the kernel's octal escapes in mount tables (`\040` space, `\011` tab, `\012` newline, `\134` backslash). */
+export function unescapeOctal(s: string): string {
+  if (!s.includes('\\')) return s;
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** Problems a parser met (garbled or truncated lines); the collector logs them, the parse goes on. */
+export type Issues = string[];
+
+/** Logs a collector's parse issues at warn, each distinct message once per collector instance. */
+export class IssueLog {
+  readonly #seen = new Set<string>();
+  constructor(readonly collector: string) {}
+
+  report(log: Logger, issues: Issues): void {
+    for (const msg of issues) {
+      if (this.#seen.has(msg)) continue;
+      if (this.#seen.size > 100) this.#seen.clear();
+      this.#seen.add(msg);
+      log.warn({ collector: this.collector, issue: msg }, 'Host collector skipped part of a file it could not parse.');
+    }
+  }
+}
+
+/** Compiles a configured regular expression; an empty string matches nothing. */
+export function regex(source: string): RegExp | undefined {
+  return source === '' ? undefined : new RegExp(source);
+}
+
+/** Shortens file content quoted in an issue. */
+export function quote(s: string): string {
+  return JSON.stringify(s.length > 60 ? s.slice(0, 60) + '…' : s);
+}
+
+/**
+ * Reads a procfs/sysfs/udev file synchronously. These files are made by the kernel on read (or live in tmpfs):
+ * nothing waits on a disk or a network, and a read takes microseconds, where the async readFile costs four trips
+ * through the libuv pool (open, fstat, read, close) and competes with the rest of the process for its 4 threads.
+ * Measured in bench/README.md. Missing (ENOENT, ENOTDIR) is undefined; other errors reject.
+ */
+export async function readText(path: string): Promise<string | undefined> {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/** readText, with a missing file as NoDataError naming it. */
+export async function readTextRequired(path: string): Promise<string> {
+  const text = await readText(path);
+  if (text === undefined) throw new NoDataError(`${path} does not exist`);
+  return text;
+}
+
+/** Directory entries of a procfs/sysfs directory (synchronous, as readText); missing is undefined. */
+export function listDir(path: string): string[] | undefined {
+  try {
+    return readdirSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Target of a sysfs symlink; undefined when it is not one. */
+export function linkTarget(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Where the pod templates are in a Kubernetes object and what to add to each. The result is a list of JSON-Patch
+ * style "add" operations on the plain object, applied to a YAML document by the CLI (keeping comments) and sent as
+ * an RFC 6902 patch by the admission webhook: one plan, two appliers, the same container either way.
+ *
+ * Injection is idempotent: a pod spec that already has a container or init container named `outrider` is left
+ * alone, as is one whose annotations say `outrider.io/inject: "false"`.
+ */
+import { annotation, Annotations, InjectOptions, injectDisabled, resolveOptions } from './options';
+import { containerName, KObject, sidecarContainer, spoolVolume, spoolVolumeName } from './sidecar';
+
+export type PathSeg = string | number;
+
+/** Add `value` at `path`; a last segment '-' appends to an array, a number inserts before that index. */
+export interface AddOp {
+  op: 'add';
+  path: PathSeg[];
+  value: unknown;
+}
+
+export type TemplateStatus = 'injected' | 'already-injected' | 'disabled' | 'error';
+
+export interface TemplateResult {
+  kind: string;
+  name: string;
+  namespace?: string;
+  status: TemplateStatus;
+  native?: boolean;
+  problems: string[];
+}
+
+/** Workload kinds and the path of their pod template; Pod is its own template. */
+const templatePath: Record<string, PathSeg[]> = {
+  Pod: [],
+  Deployment: ['spec', 'template'],
+  StatefulSet: ['spec', 'template'],
+  DaemonSet: ['spec', 'template'],
+  ReplicaSet: ['spec', 'template'],
+  ReplicationController: ['spec', 'template'],
+  Job: ['spec', 'template'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
+};
+
+export const injectableKinds = Object.keys(templatePath);
+
+const isObj = (v: unknown): v is KObject => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function getIn(obj: unknown, path: PathSeg[]): unknown {
+  let cur = obj;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
+}
+
+function annotationsOf(meta: unknown): Annotations {
+  const a = isObj(meta) ? meta.annotations : undefined;
+  return isObj(a) ? a : {};
+}
+
+function hasNamed(list: unknown, name: string): boolean {
+  return Array.isArray(list) && list.some((c) => isObj(c) && c.name === name);
+}
+
+/**
+ * Plans the injection into one pod template (metadata + spec) found at `base` inside the document.
+ * `outer` are the workload's own annotations; the template's annotations override them.
+ */
+export function planTemplate(template: unknown, base: PathSeg[], opts: InjectOptions, outer: Annotations = {}): { ops: AddOp[]; native: boolean; status: TemplateStatus; problems: string[] } {
+  const none = (status: TemplateStatus, problems: string[] = []) => ({ ops: [], native: false, status, problems });
+  if (!isObj(template) || !isObj(template.spec)) return none('error', ['no pod spec found']);
+  const spec = template.spec;
+  const ann = { ...outer, ...annotationsOf(template.metadata) };
+  if (injectDisabled(ann)) return none('disabled');
+  if (hasNamed(spec.containers, containerName) || hasNamed(spec.initContainers, containerName)) return none('already-injected');
+  const { options, problems } = resolveOptions(opts, ann);
+  if (problems.length > 0) return none('error', problems);
+  const restart = typeof spec.restartPolicy === 'string' ? spec.restartPolicy : 'Always';
+  const native = options.nativeSidecar === 'always' || (options.nativeSidecar === 'auto' && restart !== 'Always');
+  const container = sidecarContainer(options, native);
+  const ops: AddOp[] = [];
+  const specPath = [...base, 'spec'];
+  if (native) {
+    // First among the init containers: it starts before every other container and stops after them.
+    if (Array.isArray(spec.initContainers)) ops.push({ op: 'add', path: [...specPath, 'initContainers', 0], value: container });
+    else ops.push({ op: 'add', path: [...specPath, 'initContainers'], value: [container] });
+  } else if (Array.isArray(spec.containers)) {
+    ops.push({ op: 'add', path: [...specPath, 'containers', '-'], value: container });
+  } else {
+    ops.push({ op: 'add', path: [...specPath, 'containers'], value: [container] });
+  }
+  if (!hasNamed(spec.volumes, spoolVolumeName)) {
+    const vol = spoolVolume(options);
+    if (Array.isArray(spec.volumes)) ops.push({ op: 'add', path: [...specPath, 'volumes', '-'], value: vol });
+    else ops.push({ op: 'add', path: [...specPath, 'volumes'], value: [vol] });
+  }
+  return { ops, native, status: 'injected', problems: [] };
+}
+
+/**
+ * Plans every pod template in a manifest object: a workload of a known kind, or a `List` (any kind ending in
+ * `List` with `items`) of them. Other kinds yield no results and no operations.
+ */
+export function planObject(obj: unknown, opts: InjectOptions, base: PathSeg[] = []): { ops: AddOp[]; results: TemplateResult[] } {
+  const ops: AddOp[] = [];
+  const results: TemplateResult[] = [];
+  if (!isObj(obj)) return { ops, results };
+  const kind = typeof obj.kind === 'string' ? obj.kind : '';
+  if (kind.endsWith('List') && Array.isArray(obj.items)) {
+    obj.items.forEach((item, i) => {
+      const r = planObject(item, opts, [...base, 'items', i]);
+      ops.push(...r.ops);
+      results.push(...r.results);
+    });
+    return { ops, results };
+  }
+  const rel = templatePath[kind];
+  if (!rel) return { ops, results };
+  const meta = isObj(obj.metadata) ? obj.metadata : {};
+  const outer = kind === 'Pod' ? {} : annotationsOf(meta);
+  const p = planTemplate(getIn(obj, rel), [...base, ...rel], opts, outer);
+  ops.push(...p.ops);
+  const result: TemplateResult = { kind, name: typeof meta.name === 'string' ? meta.name : typeof meta.generateName === 'string' ? meta.generateName : '', status: p.status, problems: p.problems };
+  if (typeof meta.namespace === 'string') result.namespace = meta.namespace;
+  if (p.status === 'injected') result.native = p.native;
+  results.push(result);
+  return { ops, results };
+}
+
+export { annotation };

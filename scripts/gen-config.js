@@ -1,0 +1,8 @@
+'use strict';
+// Regenerates config/outrider.yaml from the schema (run after `npm run build`).
+const fs = require('node:fs');
+const path = require('node:path');
+const { referenceYaml } = require('../dist/agent/config/reference.js');
+const out = path.join(__dirname, '..', 'config', 'outrider.yaml');
+fs.writeFileSync(out, referenceYaml());
+console.log(`wrote ${out}`);

@@ -1,0 +1,58 @@
+import t from 'tap';
+import { join } from 'node:path';
+import { cpuCollector, parseCpuStat } from '../../../agent/collectors/host/cpu';
+import { parseSystemStat } from '../../../agent/collectors/host/stat';
+import { collectContext, edgeFixtures, recordingLogger } from './fixture';
+
+t.test('per-CPU lines become seconds per mode (USER_HZ 100); the aggregate line is skipped', async (t) => {
+  const cpus = parseCpuStat('cpu  200 0 100 900 0 0 0 0 0 0\ncpu0 150 10 50 450 5 1 2 3 40 4\n');
+  t.equal(cpus.length, 1);
+  t.same(cpus[0], {
+    cpu: '0',
+    seconds: { user: 1.5, nice: 0.1, system: 0.5, idle: 4.5, iowait: 0.05, irq: 0.01, softirq: 0.02, steal: 0.03 },
+    guest: 0.4,
+    guestNice: 0.04,
+  });
+});
+
+t.test('hot-plugged CPUs keep their own numbers (cpu1 offline: cpu0, cpu2)', async (t) => {
+  const cpus = parseCpuStat('cpu  1 1 1 1\ncpu0 100 0 0 100 0 0 0 0 0 0\ncpu2 300 0 0 300 0 0 0 0 0 0\nintr 5\n');
+  t.same(
+    cpus.map((c) => [c.cpu, c.seconds.user]),
+    [
+      ['0', 1],
+      ['2', 3],
+    ],
+  );
+});
+
+t.test('an old kernel without steal/guest columns yields the modes it has', async (t) => {
+  const [c] = parseCpuStat('cpu0 100 0 50 1000 2 0 1\n');
+  t.same(Object.keys(c!.seconds), ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq']);
+  t.equal(c!.guest, undefined);
+});
+
+t.test('a truncated or garbled line is skipped and reported', async (t) => {
+  const issues: string[] = [];
+  const cpus = parseCpuStat('cpu0 100 0 50 1000 0 0 0 0 0 0\ncpu1 10 x\ncpu2 1', issues);
+  t.equal(cpus.length, 1);
+  t.equal(issues.length, 2, 'cpu1 (garbled) and cpu2 (truncated)');
+});
+
+t.test('collector over the hot-plug fixture: labels follow the kernel, a garbled line is a warning', async (t) => {
+  const { log, warnings } = recordingLogger();
+  const fams = await cpuCollector().collect(collectContext({ procfs: join(edgeFixtures, 'hotplug/proc') }, {}, log));
+  const cpus = new Set(fams[0]!.samples.map((s) => s.labels.cpu));
+  t.same([...cpus], ['0', '2']);
+  t.equal(fams[0]!.name, 'node_cpu_seconds_total');
+  t.equal(fams[0]!.samples.find((s) => s.labels.cpu === '2' && s.labels.mode === 'idle')?.value, 22);
+  t.equal(warnings.length, 1, 'the truncated cpu3 line is logged once');
+});
+
+t.test('system-wide /proc/stat lines', async (t) => {
+  const s = parseSystemStat('cpu  1 2 3 4\nintr 9876 1 2 3\nctxt 1234\nbtime 1700000000\nprocesses 42\nprocs_running 3\nprocs_blocked 0\nsoftirq 1 2\n');
+  t.same(s, { interrupts: 9876, contextSwitches: 1234, bootTime: 1700000000, forks: 42, procsRunning: 3, procsBlocked: 0 });
+  const issues: string[] = [];
+  t.same(parseSystemStat('ctxt\nbtime x\nprocesses 5', issues), { forks: 5 });
+  t.equal(issues.length, 2);
+});

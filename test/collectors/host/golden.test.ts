@@ -1,0 +1,38 @@
+/**
+ * The golden exposition of the fixture host: every host collector over test/fixtures/host, rendered as text. A
+ * rename, a unit change or a lost series shows up as a diff here. Regenerate only on purpose:
+ * `OUTRIDER_UPDATE_GOLDEN=1 npm test` or `node scripts/update-golden.js`.
+ */
+import t from 'tap';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { collectFixture, fixtureHost } from './fixture';
+
+const goldenPath = join(fixtureHost, 'golden.prom');
+
+t.test('fixture host renders exactly the golden exposition', async (t) => {
+  const text = await collectFixture();
+  if (process.env.OUTRIDER_UPDATE_GOLDEN === '1') {
+    writeFileSync(goldenPath, text);
+    t.comment(`rewrote ${goldenPath}`);
+  }
+  const golden = readFileSync(goldenPath, 'utf8');
+  if (text !== golden) {
+    const a = golden.split('\n');
+    const b = text.split('\n');
+    const diff: string[] = [];
+    const setA = new Set(a);
+    const setB = new Set(b);
+    for (const l of a) if (!setB.has(l)) diff.push(`- ${l}`);
+    for (const l of b) if (!setA.has(l)) diff.push(`+ ${l}`);
+    t.fail(`output differs from ${goldenPath} (OUTRIDER_UPDATE_GOLDEN=1 npm test rewrites it):\n${diff.slice(0, 60).join('\n')}`);
+  } else {
+    t.pass('matches');
+  }
+});
+
+t.test('every collector succeeds on the fixture host', async (t) => {
+  const text = await collectFixture();
+  const failed = text.split('\n').filter((l) => l.startsWith('node_scrape_collector_success') && l.endsWith(' 0'));
+  t.same(failed, []);
+});

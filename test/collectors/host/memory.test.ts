@@ -1,0 +1,45 @@
+import t from 'tap';
+import { meminfoCollector, meminfoName, parseMeminfo } from '../../../agent/collectors/host/meminfo';
+import { parseVmstat, vmstatCollector } from '../../../agent/collectors/host/vmstat';
+import { collectContext } from './fixture';
+
+t.test('meminfo names follow node_exporter: (anon) → _anon, kB → _bytes, unitless stays bare', async (t) => {
+  t.equal(meminfoName('Active(anon)', 'kB'), 'Active_anon_bytes');
+  t.equal(meminfoName('Inactive(file)', 'kB'), 'Inactive_file_bytes');
+  t.equal(meminfoName('HugePages_Total', undefined), 'HugePages_Total');
+  t.equal(meminfoName('Committed_AS', 'kB'), 'Committed_AS_bytes');
+  const m = parseMeminfo('MemTotal:       24683656 kB\nActive(anon):       1552 kB\nHugePages_Total:       0\n');
+  t.same([...m], [
+    ['MemTotal_bytes', 24683656 * 1024],
+    ['Active_anon_bytes', 1552 * 1024],
+    ['HugePages_Total', 0],
+  ]);
+});
+
+t.test('garbled meminfo lines are skipped and reported, the rest is kept', async (t) => {
+  const issues: string[] = [];
+  const m = parseMeminfo('MemTotal: 100 kB\nnonsense\nMemFree: lots kB\nCached: 5 kB', issues);
+  t.same([...m.keys()], ['MemTotal_bytes', 'Cached_bytes']);
+  t.equal(issues.length, 2);
+});
+
+t.test('meminfo collector over the fixture host', async (t) => {
+  const fams = await meminfoCollector().collect(collectContext());
+  const total = fams.find((f) => f.name === 'node_memory_MemTotal_bytes');
+  t.equal(total?.type, 'gauge');
+  t.equal(total?.help, 'Memory information field MemTotal_bytes.');
+  t.ok(fams.find((f) => f.name === 'node_memory_Active_anon_bytes'));
+});
+
+t.test('vmstat keeps node_exporter default fields only', async (t) => {
+  const m = parseVmstat('nr_free_pages 5\npgpgin 10\npgfault 20\npgmajfault 2\npswpin 0\noom_kill 1\npgsteal_kswapd 9\n');
+  t.equal(m.size, 7);
+  const fams = await vmstatCollector().collect(collectContext());
+  const names = fams.map((f) => f.name).sort();
+  t.ok(names.includes('node_vmstat_pgfault'));
+  t.ok(names.includes('node_vmstat_oom_kill'));
+  t.notOk(names.includes('node_vmstat_nr_free_pages'));
+  t.ok(fams.every((f) => f.type === 'untyped'));
+  const narrowed = await vmstatCollector().collect(collectContext({}, { 'collectors.vmstat.fields': '^pgpgin$' }));
+  t.same(narrowed.map((f) => f.name), ['node_vmstat_pgpgin']);
+});

@@ -1,0 +1,86 @@
+import { gunzipSync } from 'node:zlib';
+import { request } from 'node:http';
+import t from 'tap';
+import { get, startAgent } from '../helpers/agent';
+
+function raw(url: string, method: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+t.test('the local endpoint', async (t) => {
+  const a = await startAgent({ 'collectors.interval': 60_000 });
+  t.teardown(() => a.stop());
+
+  await t.test('/metrics text by default, OpenMetrics when asked, gzip when asked', async (t) => {
+    const text = await get(`${a.url}/metrics`);
+    t.equal(text.status, 200);
+    t.equal(text.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    t.match(text.text, /# TYPE outrider_build_info gauge\noutrider_build_info\{native="0",nodejs_version="v\d+[^"]*",version="[^"]+"\} 1\n/);
+    t.match(text.text, /node_scrape_collector_success\{collector="loadavg"\} 1/);
+    const om = await get(`${a.url}/metrics`, { Accept: 'application/openmetrics-text; version=1.0.0' });
+    t.match(om.headers.get('content-type'), /^application\/openmetrics-text; version=1\.0\.0/);
+    t.ok(om.text.endsWith('# EOF\n'));
+    const gz = await raw(`${a.url}/metrics`, 'GET', { 'Accept-Encoding': 'gzip' });
+    t.equal(gz.headers['content-encoding'], 'gzip');
+    t.match(gunzipSync(gz.body).toString(), /outrider_build_info/);
+    const head = await raw(`${a.url}/metrics`, 'HEAD');
+    t.equal(head.status, 200);
+    t.equal(head.body.length, 0);
+  });
+
+  await t.test('N scrapes between two collections cost one render', async (t) => {
+    const cache = (a.agent as unknown as { store: { generation: number } }).store;
+    const g = cache.generation;
+    const before = await get(`${a.url}/metrics`);
+    const bodies = await Promise.all(Array.from({ length: 20 }, () => get(`${a.url}/metrics`)));
+    if (cache.generation === g) {
+      for (const b of bodies) t.equal(b.text, before.text, 'same bytes');
+    }
+    t.pass();
+  });
+
+  await t.test('health, readiness, JSON API', async (t) => {
+    const h = await get(`${a.url}/healthz`);
+    t.equal(h.status, 200);
+    const hj = JSON.parse(h.text) as { status: string; native: { available: boolean }; components: Array<{ name: string }> };
+    t.equal(hj.status, 'ok');
+    t.equal(hj.native.available, false);
+    t.ok(hj.components.some((c) => c.name === 'collectors'));
+    const r = await get(`${a.url}/readyz`);
+    t.equal(r.status, 200);
+    t.equal(JSON.parse(r.text).status, 'ready');
+    const s = await get(`${a.url}/api/v1/series?match=node_load`);
+    const sj = JSON.parse(s.text) as { series: Array<{ name: string }> };
+    t.ok(sj.series.length >= 1 && sj.series.every((x) => x.name.startsWith('node_load')));
+  });
+
+  await t.test('404 for unknown paths, 405 with Allow for wrong methods', async (t) => {
+    t.equal((await raw(`${a.url}/nope`, 'GET')).status, 404);
+    const m = await raw(`${a.url}/metrics`, 'POST');
+    t.equal(m.status, 405);
+    t.equal(m.headers.allow, 'GET, HEAD');
+    t.equal((await raw(`${a.url}/metrics`, 'DELETE')).status, 405);
+  });
+});
+
+t.test('render cache renders once per store generation', async (t) => {
+  const { Store } = await import('../../agent/store/store');
+  const { RenderCache } = await import('../../agent/exposition/cache');
+  const s = new Store();
+  s.set({ name: 'x', help: 'x', type: 'gauge' }, {}, 1);
+  const c = new RenderCache(s);
+  for (let i = 0; i < 10; i++) c.get('text', i % 2 === 0);
+  t.equal(c.renders, 1);
+  t.equal(c.gzips, 1);
+  s.set({ name: 'x', help: 'x', type: 'gauge' }, {}, 2);
+  c.get('text', false);
+  t.equal(c.renders, 2);
+});
