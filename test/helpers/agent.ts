@@ -11,7 +11,8 @@ export interface RunningAgent {
 
 /** `overrides` are config keys in parsed form (ms, bytes). */
 export async function startAgent(overrides: Record<string, unknown> = {}): Promise<RunningAgent> {
-  const config = Config.defaults().with({ listen: '127.0.0.1:0', ...overrides });
+  // StatsD on an ephemeral port too, so agents started by parallel tests never compete for 8125.
+  const config = Config.defaults().with({ listen: '127.0.0.1:0', 'statsd.listen': ['udp://127.0.0.1:0'], ...overrides });
   const agent = new Agent({ config, log: silentLogger() });
   await agent.start();
   return { agent, url: agent.url()!, stop: () => agent.stop() };

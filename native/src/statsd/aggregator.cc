@@ -1,0 +1,181 @@
+#include "statsd/aggregator.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace outrider {
+namespace statsd {
+
+void Stats::Merge(const Stats& o) {
+  packets += o.packets;
+  bytes += o.bytes;
+  lines += o.lines;
+  too_large += o.too_large;
+  events += o.events;
+  for (int i = 0; i < 4; ++i) service_checks[i] += o.service_checks[i];
+  overflow += o.overflow;
+  for (size_t i = 0; i < static_cast<size_t>(Reason::kCount); ++i) invalid[i] += o.invalid[i];
+  for (const auto& s : o.samples) {
+    if (samples.size() >= 5) break;
+    samples.push_back(s);
+  }
+}
+
+// Lines are handled in batches of three passes, so the cache misses of a
+// packet's table lookups overlap instead of queueing: parse every line and
+// prefetch its index entry; resolve every slot and prefetch it; apply in
+// line order (so gauges keep their last-wins order).
+void Aggregator::IngestPacket(const char* data, size_t len) {
+  stats_.packets++;
+  stats_.bytes += len;
+  const char* p = data;
+  const char* end = data + len;
+  size_t n = 0;
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* line_end = nl ? nl : end;
+    size_t m = static_cast<size_t>(line_end - p);
+    if (m > 0 && p[m - 1] == '\r') --m;
+    if (m > 0 && Stage(std::string_view(p, m), &pending_[n])) {
+      index_.Prefetch(pending_[n].hash);
+      if (++n == kBatch) {
+        Flush(n);
+        n = 0;
+      }
+    }
+    p = nl ? nl + 1 : end;
+  }
+  if (n) Flush(n);
+}
+
+void Aggregator::IngestLine(std::string_view text) {
+  if (Stage(text, &pending_[0])) Flush(1);
+}
+
+bool Aggregator::Stage(std::string_view text, Pending* pd) {
+  ParsedLine& line = pd->line;
+  Reason r = parser_.Parse(text, &line);
+  if (r != Reason::kOk) {
+    stats_.invalid[static_cast<size_t>(r)]++;
+    if (stats_.samples.size() < 5) {
+      std::string sample(text.substr(0, 200));
+      if (text.size() > 200) sample += "...";
+      stats_.samples.emplace_back(r, std::move(sample));
+    }
+    return false;
+  }
+  if (line.kind == LineKind::kEvent) {
+    stats_.events++;
+    return false;
+  }
+  if (line.kind == LineKind::kServiceCheck) {
+    stats_.service_checks[line.status]++;
+    return false;
+  }
+  std::string& key = pd->key;
+  key.clear();
+  if (line.timestamp) key.push_back('T');
+  const char* type = MetricTypeName(line.type);
+  key.push_back(type[0]);
+  if (type[1]) key.push_back(type[1]);
+  key.push_back('|');
+  key.append(line.name.data(), line.name.size());
+  key.push_back('|');
+  key.append(line.tags);
+  pd->hash = FlatIndex::Hash(key);
+  return true;
+}
+
+uint32_t Aggregator::FindOrInsert(Pending* pd) {
+  uint32_t at = index_.Find(pd->key, pd->hash, [this](uint32_t i) { return std::string_view(slots_[i].key); });
+  if (at != FlatIndex::kNone) return at;
+  if (slots_.size() >= max_keys_) return FlatIndex::kNone;
+  const ParsedLine& line = pd->line;
+  at = static_cast<uint32_t>(slots_.size());
+  slots_.emplace_back();
+  index_.Insert(pd->key, pd->hash, at);
+  Slot& s = slots_.back();
+  s.key = pd->key;
+  s.type = line.type;
+  s.relative = line.type == MetricType::kGauge;
+  if (line.type == MetricType::kTimer || line.type == MetricType::kHistogram || line.type == MetricType::kDistribution) {
+    s.sketch = std::make_unique<DDSketch>();
+  } else if (line.type == MetricType::kSet) {
+    s.members = std::make_unique<std::unordered_set<std::string>>();
+  }
+  return at;
+}
+
+void Aggregator::Flush(size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    pending_[i].slot = FindOrInsert(&pending_[i]);
+    if (pending_[i].slot != FlatIndex::kNone) __builtin_prefetch(&slots_[pending_[i].slot]);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (pending_[i].slot == FlatIndex::kNone) {
+      stats_.overflow++;
+      continue;
+    }
+    Apply(pending_[i].line, &slots_[pending_[i].slot]);
+  }
+}
+
+void Aggregator::Apply(const ParsedLine& line, Slot* sp) {
+  Slot& s = *sp;
+  stats_.lines++;
+  if (line.timestamp) s.timestamp = std::max(s.timestamp, line.timestamp);
+  switch (line.type) {
+    case MetricType::kCounter:
+      for (double v : line.values) s.value += v / line.sample_rate;
+      break;
+    case MetricType::kGauge:
+      for (double v : line.values) {
+        if (line.relative) {
+          s.value += v;
+        } else {
+          s.value = v;
+          s.relative = false;
+        }
+      }
+      break;
+    case MetricType::kSet:
+      s.members->emplace(line.member);
+      s.value = static_cast<double>(s.members->size());
+      break;
+    default: {
+      double scale = line.type == MetricType::kTimer ? 0.001 : 1.0;
+      double weight = 1.0 / line.sample_rate;
+      for (double v : line.values) s.sketch->Add(v * scale, weight);
+    }
+  }
+}
+
+std::string_view Slot::Name() const {
+  size_t a = key.find('|');
+  size_t b = key.find('|', a + 1);
+  return std::string_view(key).substr(a + 1, b - a - 1);
+}
+
+std::string_view Slot::Tags() const {
+  size_t a = key.find('|');
+  size_t b = key.find('|', a + 1);
+  return std::string_view(key).substr(b + 1);
+}
+
+void Aggregator::Drain(std::vector<Slot>* slots, Stats* stats) {
+  size_t n = slots_.size();
+  if (slots->empty()) {
+    slots->swap(slots_);
+  } else {
+    slots->reserve(slots->size() + n);
+    for (Slot& s : slots_) slots->push_back(std::move(s));
+  }
+  std::vector<Slot>().swap(slots_);
+  slots_.reserve(n);
+  index_.Clear(n);
+  stats->Merge(stats_);
+  stats_ = Stats();
+}
+
+}  // namespace statsd
+}  // namespace outrider

@@ -1,0 +1,4 @@
+import t from 'tap';
+import { statsdSuite } from './suite';
+
+statsdSuite(t, 'ts');
