@@ -1,4 +1,5 @@
 /** StatsD / DogStatsD ingestion: builds the component from config, choosing the native or the TS path once. */
+import { envLabels } from '../../deploy/pod-labels';
 import type { Component } from '../../core/component';
 import type { AgentContext, Extension } from '../../core/context';
 import { OutriderError } from '../../core/errors';
@@ -48,6 +49,8 @@ export function buildStatsd(ctx: AgentContext): StatsdComponent {
   const { engine, reason } = chooseEngine(c.string('statsd.engine') as 'auto' | 'native' | 'ts', opts);
   let comp: StatsdComponent | undefined = undefined;
   const limiter = new RateLimiter(60_000, 1);
+  // Pod identity (labels.from_env; empty outside a pod), computed once per start.
+  const podLabels = envLabels(c);
   const table = new SeriesTable({
     mapper: new Mapper(c.get<MappingRuleConfig[]>('statsd.mappings')),
     observerType: c.string('statsd.observer_type') as ObserverType,
@@ -56,6 +59,7 @@ export function buildStatsd(ctx: AgentContext): StatsdComponent {
     maxSeriesPerMetric: c.number('statsd.max_series_per_metric'),
     maxSeries,
     seriesTtlMs: c.number('statsd.series_ttl'),
+    ...(Object.keys(podLabels).length > 0 ? { extraLabels: podLabels } : {}),
     onOverflow: (limit, metric) => comp?.overflowed(limit, metric),
     onTypeConflict: (metric, type, existing) => {
       if (limiter.allow(metric)) ctx.log.warn({ metric, type, existing }, 'A StatsD metric arrived with a type other than the one its name already has; dropped.');

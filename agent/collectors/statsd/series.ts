@@ -11,6 +11,7 @@
  *   mapping rule or `statsd.observer_type`. The interval's sketch is kept in `dist.sketch` for the reporter.
  * - timestamped samples (`|T`): the sample's value with its own timestamp, not aggregated with others.
  */
+import { withEnvLabels } from '../../deploy/pod-labels';
 import type { Series, Store } from '../../store/store';
 import type { DDSketch } from '../../store/sketch';
 import { Distribution, FamilyDesc, Labels, MetricType, sanitizeLabelName, sanitizeMetricName } from '../../store/types';
@@ -30,6 +31,8 @@ export interface SeriesTableOptions {
   onOverflow?: (limit: 'per_metric' | 'total', metric: string) => void;
   /** Called for an entry whose name is already used by another type. */
   onTypeConflict?: (metric: string, type: MetricType, existing: MetricType) => void;
+  /** Labels added to every series (pod identity, labels.from_env); a tag of the same name wins. */
+  extraLabels?: Readonly<Record<string, string>>;
 }
 
 /** Timer/histogram/distribution state (kept apart so plain counters and gauges stay small). */
@@ -183,7 +186,7 @@ export class SeriesTable {
       type = 'gauge';
       family = base;
     }
-    const labels = tagsToLabels(e.tags, m);
+    const labels = this.#o.extraLabels ? withEnvLabels(tagsToLabels(e.tags, m), this.#o.extraLabels) : tagsToLabels(e.tags, m);
     const key = flatLabelKey(labels);
     let byLabels = this.#series.get(family);
     let s = byLabels?.get(key);
