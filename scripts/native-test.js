@@ -41,6 +41,9 @@ const files = fs
   .readdirSync(path.join(repo, 'dist/test/native'))
   .filter((f) => f.endsWith('.test.js'))
   .map((f) => path.join('dist/test/native', f));
+// The StatsD receive path (native/src/net, native/src/statsd) runs through its own suite.
+const statsdNative = path.join('dist/test/collectors/statsd', 'native-path.test.js');
+if (fs.existsSync(path.join(repo, statsdNative))) files.push(statsdNative);
 console.log(`native-test: ${files.length} files against ${path.relative(repo, addonPath)}${mode === 'asan' ? ' (ASan+UBSan, libasan preloaded)' : ''}`);
 const tap = path.join(repo, 'node_modules', '.bin', 'tap');
 const r = spawnSync(tap, ['--timeout', mode === 'asan' ? '300' : '120', ...args, ...files], { cwd: repo, env, stdio: 'inherit' });
