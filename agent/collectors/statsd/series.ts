@@ -7,8 +7,10 @@
  * - gauges (`g`): last value; `+n`/`-n` deltas apply to the current value;
  * - sets (`s`): distinct members seen in the last interval (0 for an interval without any);
  * - timers (`ms`, in seconds), histograms (`h`), distributions (`d`): a DDSketch per interval; exposed as a summary
- *   (quantiles over the last interval, `_sum` and `_count` cumulative) or a histogram (cumulative buckets), per
- *   mapping rule or `statsd.observer_type`. The interval's sketch is kept in `dist.sketch` for the reporter.
+ *   (quantiles over the last `summaryWindow` intervals, merged from the per-interval sketches, and omitted when the
+ *   window holds no sample; `_sum` and `_count` cumulative) or a histogram (cumulative buckets), per mapping rule or
+ *   `statsd.observer_type`. The interval's sketch is kept in `dist.sketch` for the reporter (only when the
+ *   interval had samples, so a reporter never ships an interval twice).
  * - timestamped samples (`|T`): the sample's value with its own timestamp, not aggregated with others.
  */
 import type { Series, Store } from '../../store/store';
@@ -21,6 +23,8 @@ export interface SeriesTableOptions {
   mapper: Mapper;
   observerType: ObserverType;
   quantiles: number[];
+  /** Flush intervals a summary's quantiles cover (>= 1). */
+  summaryWindow?: number;
   buckets: number[];
   maxSeriesPerMetric: number;
   maxSeries: number;
@@ -40,6 +44,8 @@ interface DistState {
   bounds: number[] | undefined;
   bucketCounts: number[] | undefined;
   sketch: DDSketch | undefined;
+  /** Summaries: the sketches of the intervals still in the window, as [flush number, sketch], oldest first. */
+  window: Array<[number, DDSketch]> | undefined;
 }
 
 interface SeriesState {
@@ -50,7 +56,7 @@ interface SeriesState {
   dist: DistState | undefined;
   timestampMs: number | undefined;
   seenMs: number;
-  /** Flush number of the last update (sets fall to 0, summaries to NaN quantiles, in intervals without samples). */
+  /** Flush number of the last update (sets fall to 0 in intervals without samples). */
   seenFlush: number;
   /** Whether the store holds the "no samples this interval" form already. */
   idleWritten: boolean;
@@ -129,7 +135,18 @@ export class SeriesTable {
     {
       const fresh = s.seenFlush === this.#flushNo;
       const alive = s.stored !== undefined && s.stored.family.series.get(s.stored.key) === s.stored;
-      const needsIdle = !fresh && !s.idleWritten && (s.rawType === 's' || s.desc.type === 'summary');
+      const d = s.dist;
+      let windowMoved = false;
+      if (d?.window) {
+        if (fresh && d.sketch && d.window[d.window.length - 1]?.[0] !== this.#flushNo) d.window.push([this.#flushNo, d.sketch]);
+        const oldest = this.#flushNo - (this.#o.summaryWindow ?? 1);
+        while (d.window.length > 0 && d.window[0]![0] <= oldest) {
+          d.window.shift();
+          windowMoved = true;
+        }
+      }
+      // An idle set falls to 0 once; an idle summary is rewritten whenever an interval leaves its window.
+      const needsIdle = !fresh && ((s.rawType === 's' && !s.idleWritten) || windowMoved);
       if (fresh || needsIdle || !alive) {
         if (!fresh) s.idleWritten = true;
         s.stored = this.#writeOne(store, s, fresh, nowMs);
@@ -137,6 +154,8 @@ export class SeriesTable {
         // Untouched and unchanged: refresh the series' age without a write (no generation bump).
         s.stored!.updatedMs = nowMs;
       }
+      // An idle series keeps no interval sketch of its own (a summary's window still holds what it needs).
+      if (!fresh && d) d.sketch = undefined;
     }
   }
 
@@ -145,12 +164,16 @@ export class SeriesTable {
     const d = s.dist;
     if (d) {
       const dist: Distribution = { count: d.count, sum: d.sum };
-      if (d.quantiles) {
-        const sk = fresh ? d.sketch : undefined;
-        dist.quantiles = sk ? sk.quantiles(d.quantiles) : d.quantiles.map((q) => [q, NaN] as [number, number]);
+      if (d.quantiles && d.window && d.window.length > 0) {
+        let sk = d.window[0]![1];
+        if (d.window.length > 1) {
+          sk = sk.clone();
+          for (let i = 1; i < d.window.length; i++) sk.merge(d.window[i]![1]);
+        }
+        dist.quantiles = sk.quantiles(d.quantiles);
       }
       if (d.bounds) dist.buckets = d.bounds.map((b, i) => [b, d.bucketCounts![i]!] as [number, number]);
-      if (d.sketch) dist.sketch = d.sketch;
+      if (d.sketch && fresh) dist.sketch = d.sketch;
       out = store.setDist(s.desc, s.labels, dist, nowMs);
     } else {
       const value = s.rawType === 's' && !fresh ? 0 : s.value;
@@ -220,6 +243,7 @@ export class SeriesTable {
               bounds,
               bucketCounts: bounds ? bounds.map(() => 0) : undefined,
               sketch: undefined,
+              window: type === 'summary' ? [] : undefined,
             }
           : undefined,
         timestampMs: undefined,
