@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -36,7 +37,7 @@ using outrider::statsd::Stats;
 
 namespace {
 
-constexpr int kLinesPerPacket = 4;
+constexpr int kLinesPerPacket = 5;
 constexpr uint32_t kWindow = 32;  // packets in flight per sender (well under any receive buffer)
 
 struct Totals {
@@ -47,10 +48,17 @@ struct Totals {
   uint64_t lines = 0;
   uint64_t overflow = 0;
   uint64_t invalid = 0;
+  uint64_t split_sets = 0;  // a set key in two slots of one drain (must be merged)
+  double set_members = 0;
 
   void Add(std::vector<Slot>& slots, const Stats& st) {
+    std::map<std::string, int> sets;
     for (const Slot& s : slots) {
       std::string name(s.Name());
+      if (s.type == MetricType::kSet) {
+        if (++sets[s.key] > 1) ++split_sets;
+        set_members = std::max(set_members, s.value);
+      }
       if (s.type == MetricType::kCounter) counters[name] += s.value;
       if (s.type == MetricType::kTimer) timer_samples += s.sketch->count();
       if (s.type == MetricType::kGauge) gauges_seen += 1;
@@ -72,7 +80,10 @@ std::string Packet(const char* who, uint32_t i) {
   p += line;
   std::snprintf(line, sizeof line, "stress.%s.g%u:%u|g\n", who, i % 5, i);
   p += line;
-  std::snprintf(line, sizeof line, "stress.%s.c%u:2|c|@0.5", who, i % 3);
+  std::snprintf(line, sizeof line, "stress.%s.c%u:2|c|@0.5\n", who, i % 3);
+  p += line;
+  // Every pipeline sees the same set with the same few members.
+  std::snprintf(line, sizeof line, "stress.users:u%u|s", i % 3);
   p += line;
   return p;
 }
@@ -240,6 +251,11 @@ int main(int argc, char** argv) {
   check("timer samples", totals.timer_samples, static_cast<double>(packets));
   check("overflow", static_cast<double>(totals.overflow), 0);
   check("invalid lines", static_cast<double>(totals.invalid), 0);
+  check("set keys split over slots in one drain", static_cast<double>(totals.split_sets), 0);
+  if (totals.set_members > 3) {
+    std::fprintf(stderr, "statsd_receiver_stress: a set counted %.0f members of 3\n", totals.set_members);
+    pass = false;
+  }
   if (totals.gauges_seen < 1) pass = false;
   if (!pass) return 1;
   if (!StopUnderLoad()) {
