@@ -8,14 +8,18 @@
 //                    throws Error {code: 'EADDRINUSE' | ...} naming the listener
 //   r.start()     starts the receiver and aggregator threads
 //   r.drain()     -> stats: takes the interval's aggregates (one call per flush)
-//   r.next(max)   -> entries: up to `max` of them, [] when all were taken; chunks
-//                    keep the JS objects of a 100k-series flush short-lived
+//   r.next(max)   -> chunk: up to `max` entries, columnar, empty (n.length 0)
+//                    when all were taken; chunks keep a 100k-series flush's
+//                    garbage short-lived
 //   r.processed() -> packets fully parsed so far
 //   r.stop()      joins the threads, closes the sockets (also on env teardown)
 //
-// An entry is {t: "c"|"g"|"ms"|"h"|"s"|"d", n: name, g: tags, v: value,
-// r: relative, ts: unix seconds | 0, sk?: {n, s, min, max, z, po, pc, no, nc}}
-// where pc/nc are Float64Arrays of dense bucket counts starting at index po/no.
+// A chunk is {t: Uint8Array (statsd::MetricType: 0 c, 1 g, 2 ms, 3 h, 4 s,
+// 5 d), r: Uint8Array (gauge relative), v: Float64Array (value), ts:
+// Float64Array (unix seconds | 0), n: names, g: canonical tags, sk: [{i, n, s,
+// min, max, z, po, pc, no, nc}]} where entry k of the chunk is column[k], `i`
+// is the entry a sketch belongs to and pc/nc are Float64Arrays of dense bucket
+// counts starting at index po/no.
 #include <napi.h>
 
 #include <malloc.h>
@@ -148,20 +152,30 @@ class StatsdReceiver : public Napi::ObjectWrap<StatsdReceiver> {
     Napi::Env env = info.Env();
     size_t max = static_cast<size_t>(info[0].ToNumber().Int64Value());
     size_t end = std::min(pending_.size(), next_ + max);
-    Napi::Array entries = Napi::Array::New(env, end - next_);
+    size_t count = end - next_;
+    // Columnar: a few arrays per chunk instead of an object (and boxed numbers) per entry, so a 100k-series flush
+    // leaves only the name and tag strings behind as garbage.
+    Napi::Uint8Array types = Napi::Uint8Array::New(env, count);
+    Napi::Uint8Array relative = Napi::Uint8Array::New(env, count);
+    Napi::Float64Array values = Napi::Float64Array::New(env, count);
+    Napi::Float64Array stamps = Napi::Float64Array::New(env, count);
+    Napi::Array names = Napi::Array::New(env, count);
+    Napi::Array tag_list = Napi::Array::New(env, count);
+    Napi::Array sketches = Napi::Array::New(env);
     for (size_t i = next_; i < end; ++i) {
       const Slot& s = pending_[i];
-      Napi::Object e = Napi::Object::New(env);
+      uint32_t j = static_cast<uint32_t>(i - next_);
       std::string_view name = s.Name(), tags = s.Tags();
-      e.Set("t", statsd::MetricTypeName(s.type));
-      e.Set("n", Napi::String::New(env, name.data(), name.size()));
-      e.Set("g", Napi::String::New(env, tags.data(), tags.size()));
-      e.Set("v", s.value);
-      e.Set("r", s.relative);
-      e.Set("ts", static_cast<double>(s.timestamp));
+      types[j] = static_cast<uint8_t>(s.type);
+      relative[j] = s.relative ? 1 : 0;
+      values[j] = s.value;
+      stamps[j] = static_cast<double>(s.timestamp);
+      names.Set(j, Napi::String::New(env, name.data(), name.size()));
+      tag_list.Set(j, Napi::String::New(env, tags.data(), tags.size()));
       if (s.sketch) {
         const statsd::DDSketch& k = *s.sketch;
         Napi::Object sk = Napi::Object::New(env);
+        sk.Set("i", j);
         sk.Set("n", k.count());
         sk.Set("s", k.sum());
         sk.Set("min", k.min());
@@ -171,10 +185,17 @@ class StatsdReceiver : public Napi::ObjectWrap<StatsdReceiver> {
         sk.Set("pc", DenseCounts(env, k.positive().counts()));
         sk.Set("no", k.negative().offset());
         sk.Set("nc", DenseCounts(env, k.negative().counts()));
-        e.Set("sk", sk);
+        sketches.Set(sketches.Length(), sk);
       }
-      entries.Set(static_cast<uint32_t>(i - next_), e);
     }
+    Napi::Object chunk = Napi::Object::New(env);
+    chunk.Set("t", types);
+    chunk.Set("r", relative);
+    chunk.Set("v", values);
+    chunk.Set("ts", stamps);
+    chunk.Set("n", names);
+    chunk.Set("g", tag_list);
+    chunk.Set("sk", sketches);
     next_ = end;
     if (next_ >= pending_.size()) {
       std::vector<Slot>().swap(pending_);
@@ -184,7 +205,7 @@ class StatsdReceiver : public Napi::ObjectWrap<StatsdReceiver> {
       // burst of series does not stay resident.
       malloc_trim(0);
     }
-    return entries;
+    return chunk;
   }
 
   Napi::Value Processed(const Napi::CallbackInfo& info) {

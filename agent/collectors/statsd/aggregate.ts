@@ -40,7 +40,10 @@ export interface IngestStats {
 }
 
 export interface Drained {
-  /** Consumed once, during the flush that drained it (the native path hands entries over in chunks). */
+  /**
+   * Consumed once, during the flush that drained it (the native path hands entries over in chunks and may reuse one
+   * entry object: keep its fields, never the entry).
+   */
   entries: Iterable<RawEntry>;
   stats: IngestStats;
 }

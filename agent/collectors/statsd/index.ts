@@ -55,6 +55,7 @@ export function buildStatsd(ctx: AgentContext): StatsdComponent {
     mapper: new Mapper(c.get<MappingRuleConfig[]>('statsd.mappings')),
     observerType: c.string('statsd.observer_type') as ObserverType,
     quantiles: c.list<number>('statsd.quantiles'),
+    summaryWindow: c.number('statsd.summary_window'),
     buckets: c.list<number>('statsd.buckets'),
     maxSeriesPerMetric: c.number('statsd.max_series_per_metric'),
     maxSeries,

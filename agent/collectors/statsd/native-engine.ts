@@ -11,6 +11,8 @@ import type { BoundListener, EngineOptions, StatsdEngine } from './engine';
 import type { MetricKind } from './parse';
 
 interface RawSketch {
+  /** Entry of the chunk it belongs to. */
+  i: number;
   n: number;
   s: number;
   min: number;
@@ -22,15 +24,19 @@ interface RawSketch {
   nc: Float64Array;
 }
 
-interface RawEntryObj {
-  t: MetricKind;
-  n: string;
-  g: string;
-  v: number;
-  r: boolean;
-  ts: number;
-  sk?: RawSketch;
+/** One chunk of a drain, columnar (see native/src/statsd_binding.cc): entry k is column[k]. */
+interface RawChunk {
+  t: Uint8Array;
+  r: Uint8Array;
+  v: Float64Array;
+  ts: Float64Array;
+  n: string[];
+  g: string[];
+  sk: RawSketch[];
 }
+
+/** statsd::MetricType order. */
+const kTypes: readonly MetricKind[] = ['c', 'g', 'ms', 'h', 's', 'd'];
 
 type RawStats = Omit<IngestStats, 'serviceChecks'> & { serviceChecks: number[] };
 
@@ -38,7 +44,7 @@ interface RawReceiver {
   open(): Array<{ unix: boolean; address: string; port: number; family: 4 | 6; path: string; receiveBuffer: number; sockets: number }>;
   start(): void;
   drain(): RawStats;
-  next(max: number): RawEntryObj[];
+  next(max: number): RawChunk;
   processed(): number;
   stop(): void;
 }
@@ -114,20 +120,32 @@ export class NativeEngine implements StatsdEngine {
   }
 }
 
+/**
+ * Yields one reused entry object per aggregate: the series table keeps the strings and the sketch, never the entry,
+ * so a flush allocates no object per known series.
+ */
 function* entriesOf(r: RawReceiver): Generator<RawEntry> {
+  const e: RawEntry = { type: 'c', name: '', tags: '', value: 0, relative: false, timestamp: 0, sketch: undefined };
   for (;;) {
-    const chunk = r.next(kChunk);
-    if (chunk.length === 0) return;
-    for (const e of chunk) {
-      yield {
-        type: e.t,
-        name: e.n,
-        tags: e.g,
-        value: e.v,
-        relative: e.r,
-        timestamp: e.ts,
-        sketch: e.sk ? DDSketch.fromDense(kDefaultRelativeAccuracy, e.sk.n, e.sk.s, e.sk.min, e.sk.max, e.sk.z, e.sk.po, e.sk.pc, e.sk.no, e.sk.nc) : undefined,
-      };
+    const c = r.next(kChunk);
+    const n = c.n.length;
+    if (n === 0) return;
+    let nextSketch = 0;
+    for (let k = 0; k < n; k++) {
+      e.type = kTypes[c.t[k]!]!;
+      e.name = c.n[k]!;
+      e.tags = c.g[k]!;
+      e.value = c.v[k]!;
+      e.relative = c.r[k] === 1;
+      e.timestamp = c.ts[k]!;
+      const sk = c.sk[nextSketch];
+      if (sk !== undefined && sk.i === k) {
+        e.sketch = DDSketch.fromDense(kDefaultRelativeAccuracy, sk.n, sk.s, sk.min, sk.max, sk.z, sk.po, sk.pc, sk.no, sk.nc);
+        nextSketch++;
+      } else {
+        e.sketch = undefined;
+      }
+      yield e;
     }
   }
 }

@@ -7,8 +7,10 @@
  * - gauges (`g`): last value; `+n`/`-n` deltas apply to the current value;
  * - sets (`s`): distinct members seen in the last interval (0 for an interval without any);
  * - timers (`ms`, in seconds), histograms (`h`), distributions (`d`): a DDSketch per interval; exposed as a summary
- *   (quantiles over the last interval, `_sum` and `_count` cumulative) or a histogram (cumulative buckets), per
- *   mapping rule or `statsd.observer_type`. The interval's sketch is kept in `dist.sketch` for the reporter.
+ *   (quantiles over the last `summaryWindow` intervals, merged from the per-interval sketches, and omitted when the
+ *   window holds no sample; `_sum` and `_count` cumulative) or a histogram (cumulative buckets), per mapping rule or
+ *   `statsd.observer_type`. The interval's sketch is kept in `dist.sketch` for the reporter (only when the
+ *   interval had samples, so a reporter never ships an interval twice).
  * - timestamped samples (`|T`): the sample's value with its own timestamp, not aggregated with others.
  */
 import { withEnvLabels } from '../../deploy/pod-labels';
@@ -22,6 +24,8 @@ export interface SeriesTableOptions {
   mapper: Mapper;
   observerType: ObserverType;
   quantiles: number[];
+  /** Flush intervals a summary's quantiles cover (>= 1). */
+  summaryWindow?: number;
   buckets: number[];
   maxSeriesPerMetric: number;
   maxSeries: number;
@@ -43,6 +47,8 @@ interface DistState {
   bounds: number[] | undefined;
   bucketCounts: number[] | undefined;
   sketch: DDSketch | undefined;
+  /** Summaries: the sketches of the intervals still in the window, as [flush number, sketch], oldest first. */
+  window: Array<[number, DDSketch]> | undefined;
 }
 
 interface SeriesState {
@@ -52,8 +58,12 @@ interface SeriesState {
   value: number;
   dist: DistState | undefined;
   timestampMs: number | undefined;
-  seenMs: number;
-  /** Flush number of the last update (sets fall to 0, summaries to NaN quantiles, in intervals without samples). */
+  /**
+   * Last update, in tenths of a second since the table's first flush: a small integer V8 stores inline (for 6 years),
+   * where a millisecond timestamp would cost a heap number per series. statsd.series_ttl is honoured to 0.1 s.
+   */
+  seenTick: number;
+  /** Flush number of the last update (sets fall to 0 in intervals without samples). */
   seenFlush: number;
   /** Whether the store holds the "no samples this interval" form already. */
   idleWritten: boolean;
@@ -83,6 +93,9 @@ export class SeriesTable {
   readonly #families = new Map<string, FamilyDesc>();
   #count = 0;
   #flushNo = 0;
+  #epochMs: number | undefined;
+  /** Series whose identity key is to be replaced by the store's equal key string (see `write`). */
+  readonly #rekey: SeriesState[] = [];
 
   constructor(opts: SeriesTableOptions) {
     this.#o = opts;
@@ -92,16 +105,21 @@ export class SeriesTable {
     return this.#count;
   }
 
+  #tickOf(ms: number): number {
+    this.#epochMs ??= ms;
+    return Math.floor((ms - this.#epochMs) / 100);
+  }
+
   /** Folds one drained interval in and expires idle series (removing them from `store` when given). */
   apply(entries: Iterable<RawEntry>, nowMs: number, store?: Store): FlushResult {
     this.#flushNo++;
     const res: FlushResult = { series: 0, dropped: { per_metric: 0, total: 0, type_conflict: 0, mapping: 0 }, expired: 0 };
     for (const e of entries) this.#applyEntry(e, nowMs, res);
     if (this.#o.seriesTtlMs > 0) {
-      const cutoff = nowMs - this.#o.seriesTtlMs;
+      const cutoff = this.#tickOf(nowMs - this.#o.seriesTtlMs);
       for (const [fam, byLabels] of this.#series) {
         for (const [k, s] of byLabels) {
-          if (s.seenMs >= cutoff) continue;
+          if (s.seenTick >= cutoff) continue;
           byLabels.delete(k);
           this.#count--;
           s.rawMap.delete(s.rawTags);
@@ -126,13 +144,35 @@ export class SeriesTable {
    */
   write(store: Store, nowMs: number): void {
     for (const byLabels of this.#series.values()) for (const s of byLabels.values()) this.#writeState(store, s, nowMs);
+    // A new series' identity key is an equal copy of the store's key: keep one string, the store's (re-keyed after
+    // the loop, since re-inserting during it would visit the series again).
+    for (const s of this.#rekey) {
+      const byLabels = this.#series.get(s.desc.name);
+      const key = s.stored?.key;
+      if (key !== undefined && byLabels?.get(key) === s) {
+        byLabels.delete(key);
+        byLabels.set(key, s);
+      }
+    }
+    this.#rekey.length = 0;
   }
 
   #writeState(store: Store, s: SeriesState, nowMs: number): void {
     {
       const fresh = s.seenFlush === this.#flushNo;
       const alive = s.stored !== undefined && s.stored.family.series.get(s.stored.key) === s.stored;
-      const needsIdle = !fresh && !s.idleWritten && (s.rawType === 's' || s.desc.type === 'summary');
+      const d = s.dist;
+      let windowMoved = false;
+      if (d?.window) {
+        if (fresh && d.sketch && d.window[d.window.length - 1]?.[0] !== this.#flushNo) d.window.push([this.#flushNo, d.sketch]);
+        const oldest = this.#flushNo - (this.#o.summaryWindow ?? 1);
+        while (d.window.length > 0 && d.window[0]![0] <= oldest) {
+          d.window.shift();
+          windowMoved = true;
+        }
+      }
+      // An idle set falls to 0 once; an idle summary is rewritten whenever an interval leaves its window.
+      const needsIdle = !fresh && ((s.rawType === 's' && !s.idleWritten) || windowMoved);
       if (fresh || needsIdle || !alive) {
         if (!fresh) s.idleWritten = true;
         s.stored = this.#writeOne(store, s, fresh, nowMs);
@@ -140,6 +180,8 @@ export class SeriesTable {
         // Untouched and unchanged: refresh the series' age without a write (no generation bump).
         s.stored!.updatedMs = nowMs;
       }
+      // An idle series keeps no interval sketch of its own (a summary's window still holds what it needs).
+      if (!fresh && d) d.sketch = undefined;
     }
   }
 
@@ -148,12 +190,16 @@ export class SeriesTable {
     const d = s.dist;
     if (d) {
       const dist: Distribution = { count: d.count, sum: d.sum };
-      if (d.quantiles) {
-        const sk = fresh ? d.sketch : undefined;
-        dist.quantiles = sk ? sk.quantiles(d.quantiles) : d.quantiles.map((q) => [q, NaN] as [number, number]);
+      if (d.quantiles && d.window && d.window.length > 0) {
+        let sk = d.window[0]![1];
+        if (d.window.length > 1) {
+          sk = sk.clone();
+          for (let i = 1; i < d.window.length; i++) sk.merge(d.window[i]![1]);
+        }
+        dist.quantiles = sk.quantiles(d.quantiles);
       }
       if (d.bounds) dist.buckets = d.bounds.map((b, i) => [b, d.bucketCounts![i]!] as [number, number]);
-      if (d.sketch) dist.sketch = d.sketch;
+      if (d.sketch && fresh) dist.sketch = d.sketch;
       out = store.setDist(s.desc, s.labels, dist, nowMs);
     } else {
       const value = s.rawType === 's' && !fresh ? 0 : s.value;
@@ -161,6 +207,7 @@ export class SeriesTable {
     }
     if (out) {
       out.timestampMs = s.timestampMs;
+      if (s.stored === undefined) this.#rekey.push(s);
       s.labels = out.labels;
     }
     return out;
@@ -223,10 +270,11 @@ export class SeriesTable {
               bounds,
               bucketCounts: bounds ? bounds.map(() => 0) : undefined,
               sketch: undefined,
+              window: type === 'summary' ? [] : undefined,
             }
           : undefined,
         timestampMs: undefined,
-        seenMs: nowMs,
+        seenTick: this.#tickOf(nowMs),
         seenFlush: 0,
         idleWritten: false,
         rawType: e.type,
@@ -258,7 +306,7 @@ export class SeriesTable {
     const s = rawMap.get(e.tags) ?? this.#resolve(e, rawMap, nowMs, res);
     if (!s) return;
     const sameFlush = s.seenFlush === this.#flushNo;
-    s.seenMs = nowMs;
+    s.seenTick = this.#tickOf(nowMs);
     s.seenFlush = this.#flushNo;
     s.idleWritten = false;
     s.timestampMs = e.timestamp ? e.timestamp * 1000 : undefined;

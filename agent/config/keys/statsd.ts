@@ -83,7 +83,15 @@ defineKeys([
     item: 'number',
     default: [0.5, 0.9, 0.99],
     check: (v) => (Array.isArray(v) && v.length > 0 && v.every((q, i) => q >= 0 && q <= 1 && (i === 0 || q > v[i - 1])) ? undefined : 'increasing numbers between 0 and 1'),
-    help: 'Quantiles of summaries (computed over the last flush interval from a DDSketch with 1% relative error).',
+    help: 'Quantiles of summaries (computed over the last statsd.summary_window flush intervals from DDSketches with 1% relative error).',
+  },
+  {
+    key: 'statsd.summary_window',
+    type: 'int',
+    default: 3,
+    min: 1,
+    max: 60,
+    help: 'Flush intervals a summary\'s quantiles cover (a sliding window merged from per-interval sketches). When no sample arrived within the window, the quantile lines are omitted; _sum and _count stay.',
   },
   {
     key: 'statsd.buckets',

@@ -10,9 +10,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "ring/spsc_ring.h"
 
@@ -275,7 +277,37 @@ void DgramReceiver::Stop() {
   unix_paths_.clear();
 }
 
+namespace {
+
+// A set seen by several pipelines (SO_REUSEPORT sockets, or UDP and Unix
+// listeners) arrives as one slot per pipeline; its members are united here so
+// a member sent on two sockets counts once. Other types add up correctly
+// across slots downstream (counters, sketches) or keep one value (gauges).
+void MergeSets(std::vector<statsd::Slot>* slots, size_t first) {
+  std::unordered_map<std::string, size_t> seen;
+  size_t out = first;
+  for (size_t i = first; i < slots->size(); ++i) {
+    statsd::Slot& s = (*slots)[i];
+    if (s.type == statsd::MetricType::kSet) {
+      auto [it, inserted] = seen.emplace(s.key, out);
+      if (!inserted) {
+        statsd::Slot& into = (*slots)[it->second];
+        into.members->merge(*s.members);
+        into.value = static_cast<double>(into.members->size());
+        into.timestamp = std::max(into.timestamp, s.timestamp);
+        continue;
+      }
+    }
+    if (out != i) (*slots)[out] = std::move(s);
+    ++out;
+  }
+  slots->resize(out);
+}
+
+}  // namespace
+
 void DgramReceiver::Drain(std::vector<statsd::Slot>* slots, statsd::Stats* stats) {
+  size_t first = slots->size();
   for (auto& p : pipelines_) {
     {
       std::lock_guard<std::mutex> lock(p->mu);
@@ -283,6 +315,7 @@ void DgramReceiver::Drain(std::vector<statsd::Slot>* slots, statsd::Stats* stats
     }
     stats->too_large += p->too_large.exchange(0, std::memory_order_relaxed);
   }
+  if (pipelines_.size() > 1) MergeSets(slots, first);
 }
 
 uint64_t DgramReceiver::Processed() const {

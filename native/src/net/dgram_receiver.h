@@ -72,7 +72,8 @@ class DgramReceiver {
   // Idempotent.
   void Stop();
 
-  // Everything aggregated since the previous call, over all pipelines.
+  // Everything aggregated since the previous call, over all pipelines (a set
+  // seen by several pipelines comes out as one slot with its members united).
   void Drain(std::vector<statsd::Slot>* slots, statsd::Stats* stats);
 
   // Packets fully parsed so far (monotonic).

@@ -72,7 +72,34 @@ export function statsdSuite(t: T, engine: 'ts' | 'native'): void {
     t.equal(h.value('app_users'), 0);
     t.equal(h.value('app_queue'), 17);
     t.equal(h.series('app_latency')?.dist?.count, 100, 'summary count stays cumulative');
-    t.ok(Number.isNaN(quantile(h, 'app_latency', 0.5)!), 'quantiles of an interval without samples are NaN');
+    within(t, quantile(h, 'app_latency', 0.5), 0.05, 0.01, 'an idle interval inside statsd.summary_window keeps the quantiles');
+  });
+
+  t.test('summaries: quantiles over a sliding window, omitted (never NaN) once the window is empty', async (t) => {
+    const h = await startHarness(engine, { 'statsd.summary_window': 2 });
+    t.teardown(() => h.stop());
+    await withClient(h, {}, (c) => {
+      for (let i = 1; i <= 100; i++) c.timing('job.latency', 10);
+      return 100;
+    });
+    h.flush();
+    within(t, quantile(h, 'job_latency', 0.99), 0.01, 0.01, 'first interval');
+    await withClient(h, {}, (c) => {
+      for (let i = 1; i <= 100; i++) c.timing('job.latency', 1000);
+      return 100;
+    });
+    h.flush();
+    within(t, quantile(h, 'job_latency', 0.5), 0.01, 0.01, 'p50 over both intervals comes from the first');
+    within(t, quantile(h, 'job_latency', 0.9), 1, 0.01, 'p90 over both intervals from the second');
+    t.equal((h.series('job_latency')?.dist?.sketch as DDSketch | undefined)?.count, 100, 'the reporter gets the last interval only');
+    h.flush();
+    within(t, quantile(h, 'job_latency', 0.5), 1, 0.01, 'the first interval left the window');
+    t.equal(h.series('job_latency')?.dist?.sketch, undefined, 'an idle interval ships no sketch');
+    h.flush();
+    const d = h.series('job_latency')?.dist;
+    t.equal(d?.quantiles, undefined, 'no sample in the window: no quantile lines');
+    t.equal(d?.count, 200, '_count stays');
+    within(t, d?.sum, 0.01 * 100 + 100, 1e-9, '_sum stays');
   });
 
   t.test('DogStatsD client: tags, histograms, distributions', async (t) => {
