@@ -19,7 +19,7 @@
  */
 import type { DistValue, FamilyDef } from '../report/payload';
 import { DDSketch, SketchJSON } from '../store/sketch';
-import type { Store } from '../store/store';
+import type { Series, Store } from '../store/store';
 import type { Labels, MetricType } from '../store/types';
 import type { DistState, SeriesState } from './state';
 
@@ -42,6 +42,8 @@ interface FleetEntry {
   value: number | DistState;
   /** Fleet summaries: each agent series' latest sketch (decoded once). */
   sketches?: Map<SeriesState, Contribution>;
+  /** The store's series once written (write by handle afterwards). */
+  handle?: Series | undefined;
 }
 
 interface Contribution {
@@ -58,9 +60,11 @@ export interface MergerOptions {
   onSketchMismatch?: () => void;
 }
 
-interface AgentEntry {
-  st: SeriesState;
+/** What the store write of a per-agent series needs, made once per series. */
+interface AgentOut {
   labels: Labels;
+  desc: { name: string; help: string; type: MetricType };
+  handle: Series | undefined;
 }
 
 export function labelsObject(flat: readonly string[], extra?: readonly [string, string]): Labels {
@@ -100,8 +104,8 @@ export class Merger {
   readonly store: Store;
   readonly #fleet = new Map<string, FleetEntry>();
   readonly #dirtyFleet = new Set<FleetEntry>();
-  readonly #dirtyAgent = new Map<SeriesState, AgentEntry>();
-  readonly #agentLabels = new WeakMap<SeriesState, Labels>();
+  readonly #dirtyAgent = new Set<SeriesState>();
+  readonly #agentOut = new WeakMap<SeriesState, AgentOut>();
   readonly #sketchFleet = new Set<FleetEntry>();
   readonly #quantiles: readonly number[];
   readonly #sketchMaxAgeMs: number;
@@ -215,41 +219,43 @@ export class Merger {
     return merged ? merged.quantiles(this.#quantiles) : this.#quantiles.map((q) => [q, NaN]);
   }
 
-  /** Writes every changed merged series to the store. */
+  /** Writes every changed merged series to the store (by handle once a series was written). */
   flushStore(): void {
+    const now = Date.now();
     for (const f of this.#dirtyFleet) {
-      const desc = { name: f.name, help: f.help, type: f.type };
-      if (typeof f.value === 'number') this.store.set(desc, f.labels, f.value);
+      if (typeof f.value === 'number') {
+        if (!f.handle || !this.store.writeHandle(f.handle, f.value, undefined, now)) f.handle = this.store.set({ name: f.name, help: f.help, type: f.type }, f.labels, f.value, now);
+        continue;
+      }
+      const v = f.value;
+      let dist;
+      if (f.sketches) dist = { count: v.count, sum: v.sum, quantiles: this.#mergedQuantiles(f) };
       else {
-        const v = f.value;
-        if (f.sketches) {
-          this.store.setDist(desc, f.labels, { count: v.count, sum: v.sum, quantiles: this.#mergedQuantiles(f) });
-          continue;
-        }
         const buckets: Array<[number, number]> = [];
         if (v.buckets) for (let i = 0; i < v.buckets.length; i += 2) buckets.push([v.buckets[i]!, v.buckets[i + 1]!]);
-        this.store.setDist(desc, f.labels, { count: v.count, sum: v.sum, buckets });
+        dist = { count: v.count, sum: v.sum, buckets };
       }
+      if (!f.handle || !this.store.writeHandle(f.handle, v.count, dist, now)) f.handle = this.store.setDist({ name: f.name, help: f.help, type: f.type }, f.labels, dist, now);
     }
     this.#dirtyFleet.clear();
-    for (const { st, labels } of this.#dirtyAgent.values()) {
-      const desc = { name: st.family, help: st.help, type: st.type };
-      if (typeof st.last === 'number') this.store.set(desc, labels, st.last);
-      else {
+    for (const st of this.#dirtyAgent) {
+      let o = this.#agentOut.get(st);
+      if (!o) this.#agentOut.set(st, (o = { labels: labelsObject(st.labels, agentLabel(st.labels, st.agent)), desc: { name: st.family, help: st.help, type: st.type }, handle: undefined }));
+      if (typeof st.last === 'number') {
+        if (!o.handle || !this.store.writeHandle(o.handle, st.last, undefined, now)) o.handle = this.store.set(o.desc, o.labels, st.last, now);
+      } else {
         const q = st.quantiles;
         const quantiles: Array<[number, number]> = [];
         if (q) for (let i = 0; i < q.length; i += 2) quantiles.push([q[i]!, q[i + 1]!]);
-        this.store.setDist(desc, labels, { count: st.last.count, sum: st.last.sum, ...(q ? { quantiles } : {}) });
+        const dist = { count: st.last.count, sum: st.last.sum, ...(q ? { quantiles } : {}) };
+        if (!o.handle || !this.store.writeHandle(o.handle, dist.count, dist, now)) o.handle = this.store.setDist(o.desc, o.labels, dist, now);
       }
     }
     this.#dirtyAgent.clear();
   }
 
   #markAgent(st: SeriesState): void {
-    if (this.#dirtyAgent.has(st)) return;
-    let labels = this.#agentLabels.get(st);
-    if (!labels) this.#agentLabels.set(st, (labels = labelsObject(st.labels, agentLabel(st.labels, st.agent))));
-    this.#dirtyAgent.set(st, { st, labels });
+    this.#dirtyAgent.add(st);
   }
 
   #fleetEntry(name: string, help: string, type: MetricType, labels: readonly string[], sketched = false): FleetEntry {

@@ -257,8 +257,15 @@ export class Aggregator {
     }
     const missing: number[] = [];
     const sc = payload.scalars;
-    for (let i = 0; i < sc.length; i += 2) if (!this.#tables.resolve(agent, hdr.epoch, sc[i]!)) missing.push(sc[i]!);
-    for (const d of payload.dists) if (!this.#tables.resolve(agent, hdr.epoch, d.sid)) missing.push(d.sid);
+    const defs = this.#tables.seriesOf(agent, hdr.epoch) ?? new Map<number, ResolvedSeries>();
+    // Resolved once: the apply pass below reuses them.
+    const scalarDefs: ResolvedSeries[] = new Array(sc.length >> 1);
+    for (let i = 0; i < sc.length; i += 2) {
+      const r = defs.get(sc[i]!);
+      if (r) scalarDefs[i >> 1] = r;
+      else missing.push(sc[i]!);
+    }
+    for (const d of payload.dists) if (!defs.has(d.sid)) missing.push(d.sid);
     if (missing.length > 0) {
       return this.#refuse(res, 409, 'unknown_series', 'OUTRIDER_ERR_AGG_UNKNOWN_SERIES', 'series definitions are unknown (the aggregator restarted); send them again', { missing: missing.slice(0, 100_000) });
     }
@@ -295,8 +302,8 @@ export class Aggregator {
         full.push([k!, st]);
       }
     };
-    for (let i = 0; i < sc.length; i += 2) apply(this.#tables.resolve(agent, hdr.epoch, sc[i]!)!, sc[i + 1]!);
-    for (const d of payload.dists) apply(this.#tables.resolve(agent, hdr.epoch, d.sid)!, d);
+    for (let i = 0; i < sc.length; i += 2) apply(scalarDefs[i >> 1]!, sc[i + 1]!);
+    for (const d of payload.dists) apply(defs.get(d.sid)!, d);
     this.state.record(a, hdr.seq, hdr.epoch, full, updated);
     this.#m.samples.inc(full.length + updated.length);
     this.#scheduleStoreFlush();
