@@ -3,6 +3,8 @@
  * cumulative counters and gauges) to a real `outrider aggregator` process on loopback; reports samples/s and samples
  * per CPU-second of the aggregator process (its own process_cpu_seconds_total), i.e. per core.
  * Run: node dist/bench/report-aggregator.js   (AGENTS=1000 SERIES=200 ROUNDS=10 CONNS=32)
+ * Profile: start `node --cpu-prof bin/outrider.js aggregator --listen 127.0.0.1:PORT --state-dir DIR` yourself and
+ * pass AGG_URL=http://127.0.0.1:PORT (the bench then uses it instead of starting one; stop it with SIGTERM).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,10 +27,14 @@ async function cpuSeconds(url: string): Promise<number> {
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-bench-agg-'));
-  const port = await freePort();
-  const agg = start(['aggregator', '--listen', `127.0.0.1:${port}`, '--state-dir', dir, '--aggregator.commit-interval', '5ms', '--aggregator.max-series', '10000000']);
-  await agg.waitFor(/aggregator is ready/);
-  const url = `http://127.0.0.1:${port}`;
+  let agg: ReturnType<typeof start> | undefined;
+  let url = process.env.AGG_URL ?? '';
+  if (!url) {
+    const port = await freePort();
+    agg = start(['aggregator', '--listen', `127.0.0.1:${port}`, '--state-dir', dir, '--aggregator.commit-interval', '5ms', '--aggregator.max-series', '10000000']);
+    await agg.waitFor(/aggregator is ready/);
+    url = `http://127.0.0.1:${port}`;
+  }
   const families = [
     { fid: 1, name: 'app_requests_total', type: 'counter' as const, help: 'Requests.' },
     { fid: 2, name: 'app_queue_depth', type: 'gauge' as const, help: 'Queue depth.' },
@@ -69,7 +75,7 @@ async function main(): Promise<void> {
   console.log(`${AGENTS} agents x ${SERIES} series x ${ROUNDS} rounds = ${samples} samples in ${secs.toFixed(2)} s over ${CONNS} connections`);
   console.log(`wall: ${(samples / secs).toFixed(0)} samples/s   aggregator CPU: ${cpu.toFixed(2)} s = ${(samples / cpu).toFixed(0)} samples per CPU-second (per core)   target >= 1,000,000`);
   await pool.close();
-  await agg.stop();
+  await agg?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

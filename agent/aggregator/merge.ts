@@ -6,13 +6,20 @@
  * as Prometheus' increase() reads it). A value older than the last applied one (lower epoch, or same epoch and lower
  * sequence: requests overtook each other) is skipped, since the newer cumulative value already contains it.
  * Fleet-wide counters carry no agent label. Gauges, untyped and summaries (quantiles do not merge) are kept per
- * agent under an `instance` label. Sketches: the payload carries them; merging lands with the DDSketch timers.
+ * agent under an `instance` label.
+ *
+ * Summaries that carry a DDSketch (StatsD timers, histograms and distributions) merge fleet-wide instead: per
+ * (agent, series) the aggregator keeps the sketch of the agent's latest interval, and the merged series' quantiles
+ * come from merging those sketches across agents (no `instance` label); `_sum` and `_count` add up like histogram
+ * counts. An agent's sketch stops contributing when its count did not advance (an idle interval) or when it is older
+ * than `sketchMaxAgeMs` (the agent went away).
  *
  * Store writes are coalesced: changed fleet totals and per-agent series are marked dirty and written to the store
  * by `flushStore()` (on a short timer), so 1,000 agents bumping one counter cost one store write, not 1,000.
  */
 import type { DistValue, FamilyDef } from '../report/payload';
-import type { Store } from '../store/store';
+import { DDSketch, SketchJSON } from '../store/sketch';
+import type { Series, Store } from '../store/store';
 import type { Labels, MetricType } from '../store/types';
 import type { DistState, SeriesState } from './state';
 
@@ -33,11 +40,31 @@ interface FleetEntry {
   type: MetricType;
   labels: Labels;
   value: number | DistState;
+  /** Fleet summaries: each agent series' latest sketch (decoded once). */
+  sketches?: Map<SeriesState, Contribution>;
+  /** The store's series once written (write by handle afterwards). */
+  handle?: Series | undefined;
 }
 
-interface AgentEntry {
-  st: SeriesState;
+interface Contribution {
+  sketch: DDSketch;
+  atMs: number;
+}
+
+export interface MergerOptions {
+  /** Quantiles of the merged summaries. */
+  quantiles?: readonly number[];
+  /** An agent's sketch older than this no longer contributes. */
+  sketchMaxAgeMs?: number;
+  /** Called for a sketch whose relative accuracy differs from the others of its series (skipped). */
+  onSketchMismatch?: () => void;
+}
+
+/** What the store write of a per-agent series needs, made once per series. */
+interface AgentOut {
   labels: Labels;
+  desc: { name: string; help: string; type: MetricType };
+  handle: Series | undefined;
 }
 
 export function labelsObject(flat: readonly string[], extra?: readonly [string, string]): Labels {
@@ -48,6 +75,9 @@ export function labelsObject(flat: readonly string[], extra?: readonly [string, 
 }
 
 export const perAgent = (t: MetricType) => t === 'gauge' || t === 'untyped' || t === 'summary';
+
+/** Whether a series state is merged per agent (a sketch-bearing summary is merged fleet-wide). */
+export const isPerAgent = (st: SeriesState) => perAgent(st.type) && st.sketch === undefined;
 
 /** The label added to per-agent series: `instance`, or `outrider_agent` when the series already has `instance`. */
 export function agentLabel(flat: readonly string[], agent: string): [string, string] {
@@ -74,18 +104,29 @@ export class Merger {
   readonly store: Store;
   readonly #fleet = new Map<string, FleetEntry>();
   readonly #dirtyFleet = new Set<FleetEntry>();
-  readonly #dirtyAgent = new Map<SeriesState, AgentEntry>();
-  readonly #agentLabels = new WeakMap<SeriesState, Labels>();
+  readonly #dirtyAgent = new Set<SeriesState>();
+  readonly #agentOut = new WeakMap<SeriesState, AgentOut>();
+  readonly #sketchFleet = new Set<FleetEntry>();
+  readonly #quantiles: readonly number[];
+  readonly #sketchMaxAgeMs: number;
+  readonly #onMismatch: (() => void) | undefined;
 
-  constructor(store: Store) {
+  constructor(store: Store, opts: MergerOptions = {}) {
     this.store = store;
+    this.#quantiles = opts.quantiles ?? [0.5, 0.9, 0.99];
+    this.#sketchMaxAgeMs = opts.sketchMaxAgeMs ?? 120_000;
+    this.#onMismatch = opts.onSketchMismatch;
   }
 
   /** Rebuilds the merged store from persisted state (after a restart). */
   rebuild(series: Iterable<SeriesState>): void {
     for (const st of series) {
-      if (perAgent(st.type)) this.#markAgent(st);
-      else this.#addFleet(this.#fleetEntry(st.family, st.help, st.type, st.labels), st.acc);
+      if (isPerAgent(st)) this.#markAgent(st);
+      else {
+        const f = this.#fleetEntry(st.family, st.help, st.type, st.labels, st.sketch !== undefined);
+        this.#addFleet(f, st.acc);
+        if (st.sketch) this.#contribute(f, st, st.sketch, st.sketchMs ?? 0);
+      }
     }
     this.flushStore();
   }
@@ -113,68 +154,127 @@ export class Merger {
     return st;
   }
 
-  applyDist(st: SeriesState | undefined, agent: string, r: ResolvedSeries, epoch: number, seq: number, d: DistValue, id: number): SeriesState | undefined {
+  applyDist(st: SeriesState | undefined, agent: string, r: ResolvedSeries, epoch: number, seq: number, d: DistValue, id: number, nowMs = Date.now()): SeriesState | undefined {
     if (st && (epoch < st.epoch || (epoch === st.epoch && seq <= st.seq))) return undefined;
     const type = r.family.type;
     const v: DistState = { count: d.count, sum: d.sum, buckets: d.buckets };
     if (!st) st = { id, agent, family: r.family.name, type, help: r.family.help, labels: r.labels, epoch, seq: 0, last: v, acc: v };
-    if (type === 'histogram') {
+    const sketch = type === 'summary' ? (d.sketch as SketchJSON | null) : null;
+    if (sketch && st.sketch === undefined) {
+      // First sketch of a series kept per agent so far: from now on it merges fleet-wide.
+      if (st.seq !== 0) this.#dirtyAgent.delete(st);
+      st.sketch = null;
+    }
+    if (type === 'histogram' || st.sketch !== undefined) {
       const last = st.seq === 0 || typeof st.last !== 'object' ? undefined : st.last;
       const delta = distDelta(v, last);
       st.acc = distAdd(st.seq === 0 || typeof st.acc !== 'object' ? undefined : st.acc, delta);
-      this.#addFleet(r.fleet ?? (r.fleet = this.#fleetEntry(r.family.name, r.family.help, type, r.labels)), delta);
+      const f = r.fleet ?? (r.fleet = this.#fleetEntry(r.family.name, r.family.help, type, r.labels, st.sketch !== undefined));
+      this.#addFleet(f, delta);
+      if (st.sketch !== undefined) {
+        // Only an interval with new samples contributes; an idle interval's sketch is the previous one again.
+        const advanced = !last || d.count !== last.count;
+        st.sketch = sketch && advanced ? sketch : null;
+        st.sketchMs = nowMs;
+        if (st.sketch) this.#contribute(f, st, st.sketch, nowMs);
+        else f.sketches?.delete(st);
+      }
     } else st.acc = v;
     st.epoch = epoch;
     st.seq = seq;
     st.last = v;
     st.quantiles = d.quantiles;
-    if (perAgent(type)) this.#markAgent(st);
+    if (isPerAgent(st)) this.#markAgent(st);
     return st;
   }
 
-  /** Writes every changed merged series to the store. */
-  flushStore(): void {
-    for (const f of this.#dirtyFleet) {
-      const desc = { name: f.name, help: f.help, type: f.type };
-      if (typeof f.value === 'number') this.store.set(desc, f.labels, f.value);
-      else {
-        const v = f.value;
-        const buckets: Array<[number, number]> = [];
-        if (v.buckets) for (let i = 0; i < v.buckets.length; i += 2) buckets.push([v.buckets[i]!, v.buckets[i + 1]!]);
-        this.store.setDist(desc, f.labels, { count: v.count, sum: v.sum, buckets });
+  /** Drops sketches older than the maximum age from the merged quantiles. */
+  expireSketches(nowMs = Date.now()): void {
+    for (const f of this.#sketchFleet) {
+      for (const [st, c] of f.sketches!) {
+        if (nowMs - c.atMs > this.#sketchMaxAgeMs) {
+          f.sketches!.delete(st);
+          this.#dirtyFleet.add(f);
+        }
       }
     }
-    this.#dirtyFleet.clear();
-    for (const { st, labels } of this.#dirtyAgent.values()) {
-      const desc = { name: st.family, help: st.help, type: st.type };
-      if (typeof st.last === 'number') this.store.set(desc, labels, st.last);
+  }
+
+  #contribute(f: FleetEntry, st: SeriesState, j: SketchJSON, atMs: number): void {
+    f.sketches!.set(st, { sketch: DDSketch.fromJSON(j), atMs });
+    this.#dirtyFleet.add(f);
+  }
+
+  /** Quantiles of the merge of every contributing sketch (NaN when none contributes, as an idle agent summary). */
+  #mergedQuantiles(f: FleetEntry): Array<[number, number]> {
+    let merged: DDSketch | undefined;
+    for (const { sketch } of f.sketches!.values()) {
+      if (!merged) merged = new DDSketch(sketch.relativeAccuracy);
+      if (sketch.relativeAccuracy !== merged.relativeAccuracy) {
+        this.#onMismatch?.();
+        continue;
+      }
+      merged.merge(sketch);
+    }
+    return merged ? merged.quantiles(this.#quantiles) : this.#quantiles.map((q) => [q, NaN]);
+  }
+
+  /** Writes every changed merged series to the store (by handle once a series was written). */
+  flushStore(): void {
+    const now = Date.now();
+    for (const f of this.#dirtyFleet) {
+      if (typeof f.value === 'number') {
+        if (!f.handle || !this.store.writeHandle(f.handle, f.value, undefined, now)) f.handle = this.store.set({ name: f.name, help: f.help, type: f.type }, f.labels, f.value, now);
+        continue;
+      }
+      const v = f.value;
+      let dist;
+      if (f.sketches) dist = { count: v.count, sum: v.sum, quantiles: this.#mergedQuantiles(f) };
       else {
+        const buckets: Array<[number, number]> = [];
+        if (v.buckets) for (let i = 0; i < v.buckets.length; i += 2) buckets.push([v.buckets[i]!, v.buckets[i + 1]!]);
+        dist = { count: v.count, sum: v.sum, buckets };
+      }
+      if (!f.handle || !this.store.writeHandle(f.handle, v.count, dist, now)) f.handle = this.store.setDist({ name: f.name, help: f.help, type: f.type }, f.labels, dist, now);
+    }
+    this.#dirtyFleet.clear();
+    for (const st of this.#dirtyAgent) {
+      let o = this.#agentOut.get(st);
+      if (!o) this.#agentOut.set(st, (o = { labels: labelsObject(st.labels, agentLabel(st.labels, st.agent)), desc: { name: st.family, help: st.help, type: st.type }, handle: undefined }));
+      if (typeof st.last === 'number') {
+        if (!o.handle || !this.store.writeHandle(o.handle, st.last, undefined, now)) o.handle = this.store.set(o.desc, o.labels, st.last, now);
+      } else {
         const q = st.quantiles;
         const quantiles: Array<[number, number]> = [];
         if (q) for (let i = 0; i < q.length; i += 2) quantiles.push([q[i]!, q[i + 1]!]);
-        this.store.setDist(desc, labels, { count: st.last.count, sum: st.last.sum, ...(q ? { quantiles } : {}) });
+        const dist = { count: st.last.count, sum: st.last.sum, ...(q ? { quantiles } : {}) };
+        if (!o.handle || !this.store.writeHandle(o.handle, dist.count, dist, now)) o.handle = this.store.setDist(o.desc, o.labels, dist, now);
       }
     }
     this.#dirtyAgent.clear();
   }
 
   #markAgent(st: SeriesState): void {
-    if (this.#dirtyAgent.has(st)) return;
-    let labels = this.#agentLabels.get(st);
-    if (!labels) this.#agentLabels.set(st, (labels = labelsObject(st.labels, agentLabel(st.labels, st.agent))));
-    this.#dirtyAgent.set(st, { st, labels });
+    this.#dirtyAgent.add(st);
   }
 
-  #fleetEntry(name: string, help: string, type: MetricType, labels: readonly string[]): FleetEntry {
+  #fleetEntry(name: string, help: string, type: MetricType, labels: readonly string[], sketched = false): FleetEntry {
     const key = name + '\u0000' + labels.join('\u0000');
     let f = this.#fleet.get(key);
-    if (!f) this.#fleet.set(key, (f = { name, help, type, labels: labelsObject(labels), value: type === 'histogram' ? { count: 0, sum: 0, buckets: null } : 0 }));
+    if (!f) {
+      const dist = type === 'histogram' || sketched;
+      this.#fleet.set(key, (f = { name, help, type, labels: labelsObject(labels), value: dist ? { count: 0, sum: 0, buckets: null } : 0 }));
+    }
+    if (sketched && !f.sketches) {
+      f.sketches = new Map();
+      this.#sketchFleet.add(f);
+    }
     return f;
   }
 
   #addFleet(f: FleetEntry, delta: number | DistState): void {
     if (typeof delta === 'number') f.value = (typeof f.value === 'number' ? f.value : 0) + delta;
-    else f.value = distAdd(typeof f.value === 'object' && f.value.buckets ? f.value : undefined, delta);
+    else f.value = distAdd(typeof f.value === 'object' ? f.value : undefined, delta);
     this.#dirtyFleet.add(f);
   }
 }

@@ -15,10 +15,11 @@ import { HttpServer, readBody, sendJson } from '../exposition/http-server';
 import { decompressSync } from '../report/codec';
 import { checkCrc, FRAME_HEADER_BYTES, FrameKind, parseHeader } from '../report/frame';
 import { decodePayload, DistValue, PayloadError } from '../report/payload';
-import { RemoteWriteOutput } from '../report/remote-write/output';
+import { RemoteWriteOutput, RemoteWriteProtocol } from '../report/remote-write/output';
 import { INGEST_PATH } from '../report/transport';
 import { Store } from '../store/store';
 import { Merger, ResolvedSeries } from './merge';
+import { validateSketch } from './sketch-input';
 import { AgentState, SeriesState, StateStore } from './state';
 import { Tables } from './tables';
 
@@ -27,6 +28,8 @@ export interface AggregatorOptions {
   tokens: string[];
   stateDir: string;
   remoteWrite: string[];
+  /** Remote write version for the forward (default 1.0). */
+  remoteWriteProtocol?: RemoteWriteProtocol;
   forwardIntervalMs: number;
   maxBodyBytes: number;
   maxDecompressedBytes: number;
@@ -38,6 +41,10 @@ export interface AggregatorOptions {
   runtimeMetrics?: boolean;
   /** Coalescing window of merged-store writes (0: write at once). */
   storeFlushMs?: number;
+  /** Quantiles of summaries merged from agents' sketches (default 0.5, 0.9, 0.99). */
+  quantiles?: number[];
+  /** An agent's sketch older than this stops contributing to merged quantiles (default 2 minutes). */
+  sketchMaxAgeMs?: number;
 }
 
 const isLoopback = (host: string) => host === '127.0.0.1' || host === '::1' || host === 'localhost' || host.startsWith('127.');
@@ -70,9 +77,10 @@ export class Aggregator {
     this.telemetry = new Telemetry({ runtimeMetrics: opts.runtimeMetrics ?? true });
     this.telemetry.setBuildInfo(false);
     this.state = new StateStore(opts.stateDir, opts.commitIntervalMs);
-    this.merger = new Merger(this.store);
     this.#tables = new Tables(opts.maxSeries);
     const t = this.telemetry;
+    const mismatch = t.counter('outrider_aggregator_sketch_mismatches_total', 'Agent sketches left out of a merge because their relative accuracy differs from the others of the series.');
+    this.merger = new Merger(this.store, { quantiles: opts.quantiles, sketchMaxAgeMs: opts.sketchMaxAgeMs, onSketchMismatch: () => mismatch.inc() });
     this.#m = {
       requests: t.counter('outrider_aggregator_requests_total', 'Ingest requests, by result (applied, duplicate, definitions, unknown_series, unauthorized, malformed, too_large, refused).', ['result']),
       samples: t.counter('outrider_aggregator_samples_total', 'Samples applied from agents.'),
@@ -95,6 +103,7 @@ export class Aggregator {
         telemetry: this.telemetry,
         health: this.health,
         filter: (s) => s.owner !== 'outrider',
+        protocol: opts.remoteWriteProtocol ?? '1.0',
       });
     }
   }
@@ -117,6 +126,11 @@ export class Aggregator {
       dropped_batches: a.droppedBatches,
       applied_batches: a.appliedBatches,
     }));
+  }
+
+  /** The remote write forward (undefined without aggregator.remote_write). */
+  get forward(): RemoteWriteOutput | undefined {
+    return this.#forward;
   }
 
   async start(): Promise<void> {
@@ -142,7 +156,11 @@ export class Aggregator {
         this.#opts.log.error({ err: (err as Error).message }, 'Writing the state snapshot failed; the log keeps growing.');
       }
     }, this.#opts.snapshotIntervalMs);
-    const tele = setInterval(() => void this.#copyTelemetry(), 1000);
+    const tele = setInterval(() => {
+      void this.#copyTelemetry();
+      this.merger.expireSketches();
+      this.#scheduleStoreFlush();
+    }, 1000);
     snap.unref();
     tele.unref();
     this.#timers.push(snap, tele);
@@ -212,6 +230,7 @@ export class Aggregator {
     let payload;
     try {
       payload = decodePayload(decompressSync(hdr.codec, body.subarray(FRAME_HEADER_BYTES), this.#opts.maxDecompressedBytes));
+      for (const d of payload.dists) if (d.sketch !== null && d.sketch !== undefined) d.sketch = validateSketch(d.sketch);
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return this.#refuse(res, 413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', `payload decompresses past ${this.#opts.maxDecompressedBytes} bytes`);
       const msg = err instanceof PayloadError ? err.message : `payload cannot be decompressed (${(err as Error).message})`;
@@ -238,8 +257,15 @@ export class Aggregator {
     }
     const missing: number[] = [];
     const sc = payload.scalars;
-    for (let i = 0; i < sc.length; i += 2) if (!this.#tables.resolve(agent, hdr.epoch, sc[i]!)) missing.push(sc[i]!);
-    for (const d of payload.dists) if (!this.#tables.resolve(agent, hdr.epoch, d.sid)) missing.push(d.sid);
+    const defs = this.#tables.seriesOf(agent, hdr.epoch) ?? new Map<number, ResolvedSeries>();
+    // Resolved once: the apply pass below reuses them.
+    const scalarDefs: ResolvedSeries[] = new Array(sc.length >> 1);
+    for (let i = 0; i < sc.length; i += 2) {
+      const r = defs.get(sc[i]!);
+      if (r) scalarDefs[i >> 1] = r;
+      else missing.push(sc[i]!);
+    }
+    for (const d of payload.dists) if (!defs.has(d.sid)) missing.push(d.sid);
     if (missing.length > 0) {
       return this.#refuse(res, 409, 'unknown_series', 'OUTRIDER_ERR_AGG_UNKNOWN_SERIES', 'series definitions are unknown (the aggregator restarted); send them again', { missing: missing.slice(0, 100_000) });
     }
@@ -276,8 +302,8 @@ export class Aggregator {
         full.push([k!, st]);
       }
     };
-    for (let i = 0; i < sc.length; i += 2) apply(this.#tables.resolve(agent, hdr.epoch, sc[i]!)!, sc[i + 1]!);
-    for (const d of payload.dists) apply(this.#tables.resolve(agent, hdr.epoch, d.sid)!, d);
+    for (let i = 0; i < sc.length; i += 2) apply(scalarDefs[i >> 1]!, sc[i + 1]!);
+    for (const d of payload.dists) apply(defs.get(d.sid)!, d);
     this.state.record(a, hdr.seq, hdr.epoch, full, updated);
     this.#m.samples.inc(full.length + updated.length);
     this.#scheduleStoreFlush();

@@ -11,13 +11,16 @@
  *   snapshot            msgpack {gen, agents, series}; replaced atomically (write snapshot.tmp, fsync, rename, fsync dir)
  *   log-<gen>.log       entries appended after that snapshot: [u32 length][u32 CRC-32C][msgpack entry]; an entry is
  *                       the new state of the agent and of every series one batch changed (replay = overwrite, so it
- *                       is idempotent); a torn tail is ignored.
+ *                       is idempotent); a torn tail is ignored. Scalar series updates travel as float64 triples
+ *                       (`u3`: id, last, acc; epoch and sequence are the batch's). Sketch-bearing summaries also carry the agent's
+ *                       latest sketch (`sk`: flat [id, sketch|null, received ms, ...]).
  * A batch is acknowledged only after its entry is fdatasync'd (group commit: one sync for the batches of a tick).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { Packr } from 'msgpackr';
 import { crc32c } from '../report/crc32c';
+import type { SketchJSON } from '../store/sketch';
 import type { MetricType } from '../store/types';
 
 const packr = new Packr({ useRecords: false, structuredClone: false, moreTypes: false, bundleStrings: false, useFloat32: 0, mapsAsObjects: true });
@@ -45,6 +48,12 @@ export interface SeriesState {
   acc: number | DistState;
   /** Quantiles as last reported (summaries; not mergeable). */
   quantiles?: number[] | null;
+  /**
+   * Sketch-bearing summaries only (absent otherwise): the agent's latest interval sketch, null when that interval
+   * had no samples; and when it was received.
+   */
+  sketch?: SketchJSON | null;
+  sketchMs?: number;
 }
 
 export interface AgentState {
@@ -69,6 +78,13 @@ interface Entry {
   full: Array<[string, SeriesState]>;
   /** Flat [id, epoch, seq, last, acc, quantiles, ...]. */
   upd: unknown[];
+  /** Flat [id, sketch|null, sketchMs, ...] for updated sketch-bearing series (absent when none). */
+  sk?: unknown[];
+  /**
+   * Updated scalar series, compact: little-endian float64 triples [id, last, acc] (their epoch and sequence are the
+   * batch's). Absent when none; `upd` then holds only distributions.
+   */
+  u3?: Uint8Array;
 }
 const UPD = 6;
 
@@ -147,6 +163,24 @@ export class StateStore {
         st.acc = e.upd[i + 4] as SeriesState['acc'];
         st.quantiles = e.upd[i + 5] as number[] | null;
       }
+      if (e.u3) {
+        const f = new Float64Array(e.u3.buffer.slice(e.u3.byteOffset, e.u3.byteOffset + e.u3.byteLength));
+        for (let i = 0; i + 2 < f.length; i += 3) {
+          const st = this.#byId.get(f[i]!);
+          if (!st) continue;
+          st.epoch = e.agent.epoch;
+          st.seq = e.seq;
+          st.last = f[i + 1]!;
+          st.acc = f[i + 2]!;
+        }
+      }
+      const sk = e.sk ?? [];
+      for (let i = 0; i < sk.length; i += 3) {
+        const st = this.#byId.get(sk[i] as number);
+        if (!st) continue;
+        st.sketch = sk[i + 1] as SketchJSON | null;
+        st.sketchMs = sk[i + 2] as number;
+      }
       off += 8 + len;
     }
   }
@@ -200,9 +234,24 @@ export class StateStore {
     a.appliedBatches++;
     this.agents.set(a.id, a);
     const upd: unknown[] = [];
-    for (const st of updated) upd.push(st.id, st.epoch, st.seq, st.last, st.acc, st.quantiles ?? null);
+    let sk: unknown[] | undefined;
+    const u3 = new Float64Array(updated.length * 3);
+    let n3 = 0;
+    for (const st of updated) {
+      if (typeof st.last === 'number' && typeof st.acc === 'number' && st.epoch === epoch && st.seq === seq && !st.quantiles) {
+        u3[n3++] = st.id;
+        u3[n3++] = st.last;
+        u3[n3++] = st.acc;
+        continue;
+      }
+      upd.push(st.id, st.epoch, st.seq, st.last, st.acc, st.quantiles ?? null);
+      if (st.sketch !== undefined) (sk ??= []).push(st.id, st.sketch, st.sketchMs ?? 0);
+    }
     // The applied-sequence window goes into snapshots only; a log entry carries just this batch's sequence.
-    const body = packr.pack({ agent: { ...a, recent: [] }, seq, full, upd } satisfies Entry);
+    const entry: Entry = { agent: { ...a, recent: [] }, seq, full, upd };
+    if (sk) entry.sk = sk;
+    if (n3 > 0) entry.u3 = Buffer.from(u3.buffer, 0, n3 * 8);
+    const body = packr.pack(entry);
     const head = Buffer.allocUnsafe(8);
     head.writeUInt32LE(body.length, 0);
     head.writeUInt32LE(crc32c(body), 4);

@@ -56,6 +56,13 @@ export class Tables {
     return true;
   }
 
+  /** The agent's series definitions of an epoch (resolve a batch's ids against it once). */
+  seriesOf(agent: string, epoch: number): Map<number, ResolvedSeries> | undefined {
+    const list = this.#byAgent.get(agent);
+    if (list) for (const t of list) if (t.epoch === epoch) return t.series;
+    return undefined;
+  }
+
   resolve(agent: string, epoch: number, sid: number): ResolvedSeries | undefined {
     return this.#byAgent.get(agent)?.find((x) => x.epoch === epoch)?.series.get(sid);
   }

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Aggregator } from '../aggregator/server';
+import type { RemoteWriteProtocol } from '../report/remote-write/output';
 import { ExitCode, isOutriderError } from '../core/errors';
 import { createLogger } from '../core/log';
 import { formatProblem } from '../config/load';
@@ -58,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
       tokens,
       stateDir: config.string('aggregator.state_dir'),
       remoteWrite: config.list('aggregator.remote_write'),
+      remoteWriteProtocol: config.string('aggregator.remote_write_protocol') as RemoteWriteProtocol,
       forwardIntervalMs: config.number('aggregator.forward_interval'),
       maxBodyBytes: config.number('aggregator.max_body'),
       maxDecompressedBytes: config.number('aggregator.max_decompressed'),
@@ -65,6 +67,8 @@ export async function run(argv: string[]): Promise<number> {
       maxSeries: config.number('aggregator.max_series'),
       snapshotIntervalMs: config.number('aggregator.snapshot_interval'),
       commitIntervalMs: config.number('aggregator.commit_interval'),
+      quantiles: config.list<number>('aggregator.quantiles'),
+      sketchMaxAgeMs: config.number('aggregator.sketch_max_age'),
       runtimeMetrics: config.bool('telemetry.runtime_metrics'),
       log,
     });

@@ -6,7 +6,7 @@ import type { AgentContext, Extension } from '../core/context';
 import { OutriderError } from '../core/errors';
 import { envLabels } from '../deploy/pod-labels';
 import { codecNames } from './codec';
-import { RemoteWriteOutput } from './remote-write/output';
+import { RemoteWriteOutput, RemoteWriteProtocol } from './remote-write/output';
 import { Reporter } from './reporter';
 import type { FullPolicy } from './spool/spool';
 
@@ -73,6 +73,7 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
         name: 'remote_write',
         urls: rw,
         intervalMs: c.number('report.remote_write_interval'),
+        protocol: c.string('report.remote_write_protocol') as RemoteWriteProtocol,
         log: ctx.log,
         telemetry: ctx.telemetry,
         health: ctx.health,

@@ -144,6 +144,16 @@ export class Store {
     return s;
   }
 
+  /**
+   * Writes a value through a series handle a caller kept from an earlier write (skips the family and label-key
+   * lookups). Returns false when the series is no longer in the store (removed or expired): write by labels then.
+   */
+  writeHandle(s: Series, value: number, dist?: Distribution, nowMs = this.#now()): boolean {
+    if (s.family.series.get(s.key) !== s || this.#families.get(s.family.name) !== s.family) return false;
+    this.#write(s, dist ? dist.count : value, dist, undefined, nowMs);
+    return true;
+  }
+
   /** Adds to a counter (or gauge). */
   add(desc: FamilyDesc, labels: Labels, delta: number, nowMs = this.#now()): Series | undefined {
     const fam = this.family(desc);

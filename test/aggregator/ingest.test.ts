@@ -112,3 +112,17 @@ t.test('malformed, truncated, oversized, corrupted and unauthenticated requests 
 t.test('refuses a non-loopback address without tokens', async (t) => {
   t.throws(() => new Aggregator(aggOptions(tmpDir(t), { listen: '0.0.0.0:0' })), { code: 'OUTRIDER_ERR_AGG_NO_TOKENS' });
 });
+
+t.test('a merged series removed from the store is written again by labels on the next change', async (t) => {
+  const agg = await startAggregator(tmpDir(t));
+  t.teardown(() => agg.stop());
+  const url = agg.url();
+  await post(url, frame(payload({ ...counterDefs, scalars: [10, 5, 11, 20] }), 1, 1));
+  t.match(await metrics(url), /temp\{instance="a1"\} 20\n/);
+  for (const name of ['temp', 'reqs_total']) for (const s of [...agg.store.getFamily(name)!.series.values()]) agg.store.remove(s);
+  t.notMatch(await metrics(url), /temp\{/);
+  await post(url, frame(payload({ scalars: [10, 6, 11, 21] }), 1, 2));
+  const text = await metrics(url);
+  t.match(text, /temp\{instance="a1"\} 21\n/, 'the stale handle is not written to; the series comes back');
+  t.match(text, /reqs_total\{path="\/a"\} 6\n/);
+});

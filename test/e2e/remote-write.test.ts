@@ -96,6 +96,40 @@ t.test('aggregator → remote write → VictoriaMetrics and Prometheus', { skip 
   await agg.stop();
 });
 
+t.test('aggregator → remote write protocol auto → VictoriaMetrics and Prometheus: correct data through the 1.0 fallback', { skip }, async (t) => {
+  const [vm, prom] = await Promise.all([startVm(), startPrometheus()]);
+  const aggPort = await freePort();
+  const agg = start([
+    'aggregator',
+    '--listen', `127.0.0.1:${aggPort}`,
+    '--state-dir', tmp(),
+    '--remote-write', `${vm}/api/v1/write`,
+    '--remote-write', `${prom}/api/v1/write`,
+    '--aggregator.remote-write-protocol', 'auto',
+    '--aggregator.forward-interval', '200ms',
+  ]);
+  procs.push(agg);
+  await agg.waitFor(/aggregator is ready/);
+  const ag = start(['agent', '--listen', '127.0.0.1:0', '--report-to', `http://127.0.0.1:${aggPort}`, '--spool-dir', tmp(), '--agent-id', 'rw2-agent', '--report.interval', '50ms', '--push.listen', '127.0.0.1:0']);
+  procs.push(ag);
+  const push = String((await ag.waitFor(/Push listener is ready/)).url);
+  t.equal((await fetch(push + '?wait=durable', { method: 'POST', body: '# TYPE rw2_jobs_total counter\nrw2_jobs_total{k="a"} 5\nrw2_jobs_total{k="b"} 8\n' })).status, 200);
+  for (const [name, base] of [['VictoriaMetrics', vm], ['Prometheus', prom]] as const) {
+    const got = await eventually(async () => {
+      const m = await query(base, 'rw2_jobs_total');
+      return m.get('a') === 5 && m.get('b') === 8 ? m : undefined;
+    }, 30_000, 250);
+    t.same(got ? Object.fromEntries(got) : Object.fromEntries(await query(base, 'rw2_jobs_total')), { a: 5, b: 8 }, `${name} has the data`);
+  }
+  const fallbacks = (await (await fetch(`http://127.0.0.1:${aggPort}/metrics`)).text()).split('\n').filter((l) => l.startsWith('outrider_remote_write_fallbacks_total'));
+  t.comment(`fallbacks: ${fallbacks.join('; ') || 'none'}`);
+  t.ok(fallbacks.length > 0, 'the 1.x receivers were detected and switched to 1.0');
+  const warned = agg.lines.filter((l) => /gets remote write 1.0 from now on/.test(String(l.msg)));
+  t.equal(new Set(warned.map((l) => l.url)).size, warned.length, 'the fallback is logged once per URL');
+  await ag.stop();
+  await agg.stop();
+});
+
 t.test('agent → remote write directly (no aggregator) → VictoriaMetrics', { skip }, async (t) => {
   const vm = await startVm();
   const ag = start(['agent', '--listen', '127.0.0.1:0', '--report.remote-write', `${vm}/api/v1/write`, '--report.remote-write-interval', '200ms', '--push.listen', '127.0.0.1:0']);

@@ -7,12 +7,16 @@
  *   Sample       { double value = 1; int64 timestamp = 2; }   // timestamp in ms
  *
  * Sizes are computed first, then the bytes are written into one buffer (no intermediate allocations per message).
- * Also a small decoder, used by tests and the bench to check what was sent.
+ * Also a small decoder, used by tests and the bench to check what was sent. Remote write 2.0: protobuf-v2.ts.
  */
+import type { MetricType } from '../../store/types';
+
 export interface RwSeries {
   /** Sorted by name, `__name__` included. */
   labels: Array<readonly [string, string]>;
   samples: Array<readonly [number, number]>; // [value, timestampMs]
+  /** The family's type and help (remote write 2.0 sends them as metadata; 1.0 does not). */
+  meta?: { type: MetricType; help: string };
 }
 
 function varintLen(n: number): number {
