@@ -22,6 +22,7 @@ import { Packr } from 'msgpackr';
 import { crc32c } from '../report/crc32c';
 import type { SketchJSON } from '../store/sketch';
 import type { MetricType } from '../store/types';
+import { syncDir } from '../core/fs-sync';
 
 const packr = new Packr({ useRecords: false, structuredClone: false, moreTypes: false, bundleStrings: false, useFloat32: 0, mapsAsObjects: true });
 export const WINDOW = 4096;
@@ -359,15 +360,3 @@ function writeAll(fd: number, data: Buffer): Promise<void> {
   });
 }
 
-function syncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    /* not supported everywhere */
-  }
-}

@@ -11,28 +11,10 @@
  * body (it does not misread it). Histograms, exemplars and created timestamps are not sent. Also a decoder (used by
  * */
 import type { MetricType } from '../../store/types';
-import type { RwSeries } from './protobuf';
+import { RwSeries, varintLen, writeVarint } from './protobuf';
 
 /** Metadata.MetricType numbers. */
 const metricTypes: Record<MetricType, number> = { counter: 1, gauge: 2, histogram: 3, summary: 5, untyped: 0 };
-
-function varintLen(n: number): number {
-  let len = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-function writeVarint(buf: Buffer, pos: number, n: number): number {
-  while (n >= 128) {
-    buf[pos++] = (n % 128) | 128;
-    n = Math.floor(n / 128);
-  }
-  buf[pos++] = n;
-  return pos;
-}
 
 /** Encodes series as a 2.0 Request. A series' `meta` (type, help) becomes its Metadata. */
 export function encodeRequestV2(series: readonly RwSeries[]): Buffer {

@@ -19,7 +19,8 @@ export interface RwSeries {
   meta?: { type: MetricType; help: string };
 }
 
-function varintLen(n: number): number {
+/** Bytes of a protobuf varint (shared by the 1.0 and 2.0 encoders). */
+export function varintLen(n: number): number {
   let len = 1;
   while (n >= 128) {
     n = Math.floor(n / 128);
@@ -28,7 +29,7 @@ function varintLen(n: number): number {
   return len;
 }
 
-function writeVarint(buf: Buffer, pos: number, n: number): number {
+export function writeVarint(buf: Buffer, pos: number, n: number): number {
   while (n >= 128) {
     buf[pos++] = (n % 128) | 128;
     n = Math.floor(n / 128);

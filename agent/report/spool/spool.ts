@@ -23,6 +23,7 @@ import path from 'node:path';
 import { FrameKind } from '../frame';
 import { scanSegment } from './scan';
 import { directLogicalLength, fsSegmentIO, SegmentFile, SegmentIO } from './segment-io';
+import { syncDir } from '../../core/fs-sync';
 
 export type FullPolicy = 'drop_oldest' | 'stop_accepting';
 
@@ -340,15 +341,3 @@ function readEpochFile(dir: string): number {
   }
 }
 
-function syncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    /* some filesystems refuse a directory fsync; the data files are synced on their own */
-  }
-}
