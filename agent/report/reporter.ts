@@ -8,6 +8,7 @@
  * sequence, so an older batch never undoes a newer one); across epochs the sender drains every request of the old
  * epoch before it sends the first of the next, so the aggregator sees each agent's epochs in order.
  */
+import type { Store } from '../store/store';
 import type { Component } from '../core/component';
 import type { AgentContext } from '../core/context';
 import { version } from '../core/version';
@@ -69,6 +70,13 @@ interface Entry {
   defsTries: number;
 }
 
+/**
+ * Epoch and sequence belong to the store's life, not to one Reporter: a SIGHUP reload builds a new reporter while the
+ * store and its cumulative counters live on, so the epoch stays and the sequence continues. A new epoch therefore
+ * means a new store whose counters started again from zero, and the aggregator takes it as a reset.
+ */
+const storeStreams = new WeakMap<Store, { epoch: number; seq: number }>();
+
 export class Reporter implements Component {
   readonly name = 'report';
   readonly #ctx: AgentContext;
@@ -81,7 +89,7 @@ export class Reporter implements Component {
   #spool: Spool | undefined;
   #spoolError: string | undefined;
   #epoch = 0;
-  #seq = 0;
+  #stream: { epoch: number; seq: number } = { epoch: 0, seq: 0 };
   #queue: Entry[] = [];
   /** Entries not finished (the queue also holds finished ones until they reach its head). */
   #pending = 0;
@@ -138,7 +146,10 @@ export class Reporter implements Component {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
-    this.#epoch = Date.now();
+    let stream = storeStreams.get(this.#ctx.store);
+    if (!stream) storeStreams.set(this.#ctx.store, (stream = { epoch: Date.now(), seq: 0 }));
+    this.#stream = stream;
+    this.#epoch = stream.epoch;
     const sp = this.#opts.spool;
     if (sp) {
       const spool = new Spool({
@@ -152,7 +163,13 @@ export class Reporter implements Component {
       });
       try {
         const { records, maxEpoch } = spool.open();
-        this.#epoch = Math.max(this.#epoch, maxEpoch + 1);
+        // A spooled epoch above ours comes from an earlier process whose clock ran ahead: step past it. Our own
+        // epoch in the spool (left by this process before a reload) is simply continued.
+        if (maxEpoch > stream.epoch) {
+          stream.epoch = maxEpoch + 1;
+          stream.seq = 0;
+          this.#epoch = stream.epoch;
+        }
         spool.writeEpoch(this.#epoch);
         for (const ref of records) this.#queue.push({ epoch: ref.epoch, seq: ref.seq, ref, data: undefined, state: 'queued', defsTries: 0 });
         this.#pending += records.length;
@@ -236,7 +253,7 @@ export class Reporter implements Component {
   }
 
   async #enqueue(c: BatchContent, now: number): Promise<void> {
-    const seq = ++this.#seq;
+    const seq = ++this.#stream.seq;
     let frame = await this.#encode(c, now, seq);
     this.#m.samples.inc(c.items.length);
     const spool = this.#spool;

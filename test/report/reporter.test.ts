@@ -30,8 +30,7 @@ async function scripted(answers: Array<[number, Record<string, string>?]>): Prom
   return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-function reporter(url: string, spoolDir: string, over: Partial<ReporterOptions> = {}) {
-  const store = new Store();
+function reporter(url: string, spoolDir: string, over: Partial<ReporterOptions> = {}, store = new Store()) {
   const health = new Health();
   const telemetry = new Telemetry({ runtimeMetrics: false });
   const ctx = { config: Config.defaults(), store, log: silentLogger(), health, telemetry, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };
@@ -110,4 +109,29 @@ t.test('without a spool directory batches are held in memory and delivered', asy
   t.ok(await until(() => backlog(health) === 0));
   await r.stop();
   t.same(srv.seen.map((s) => s.seq), [1, 1, 1]);
+});
+
+t.test('a reload (a new reporter on the same store) keeps the epoch and continues the sequence', async (t) => {
+  const srv = await scripted([]);
+  t.teardown(() => srv.close());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-rep-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const first = reporter(srv.url, dir);
+  await first.r.start();
+  first.store.set({ name: 'c_total', help: '', type: 'counter' }, {}, 5);
+  await first.r.flush();
+  t.ok(await until(() => backlog(first.health) === 0));
+  await first.r.stop();
+  const second = reporter(srv.url, dir, {}, first.store);
+  await second.r.start();
+  t.equal(second.r.epoch, first.r.epoch, 'same store, same epoch: its counters did not restart');
+  first.store.set({ name: 'c_total', help: '', type: 'counter' }, {}, 7);
+  await second.r.flush();
+  t.ok(await until(() => backlog(second.health) === 0));
+  await second.r.stop();
+  t.same(srv.seen.map((s) => s.seq), [1, 2], 'the sequence continues across the reload');
+  const fresh = reporter(srv.url, dir);
+  await fresh.r.start();
+  t.ok(fresh.r.epoch > first.r.epoch, 'a new store is a new epoch');
+  await fresh.r.stop();
 });
