@@ -11,6 +11,7 @@ import { formatProblem } from '../config/load';
 import { parseArgs } from './args';
 import { configFromArgs } from './config-args';
 import { flagHelp } from './help';
+import { serveUntilSignal } from './serve';
 
 export const usage = () => `Usage: outrider aggregator [flags]
 
@@ -77,21 +78,5 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`outrider: ${isOutriderError(err) ? err.message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     return ExitCode.failure;
   }
-  return await new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) process.exit(ExitCode.failure);
-      stopping = true;
-      log.info({ signal }, 'Stopping.');
-      agg.stop().then(
-        () => resolve(ExitCode.ok),
-        (err: unknown) => {
-          log.error({ err: String(err) }, 'Stop failed.');
-          resolve(ExitCode.failure);
-        },
-      );
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-  });
+  return serveUntilSignal(agg, log);
 }

@@ -9,6 +9,7 @@ import { Injector, mutatePath } from '../deploy/injector/server';
 import { parseArgs } from './args';
 import { configFromArgs } from './config-args';
 import { flagHelp } from './help';
+import { serveUntilSignal } from './serve';
 
 export const usage = () => `Usage: outrider injector [flags]
 
@@ -40,18 +41,5 @@ export async function run(argv: string[]): Promise<number> {
     await injector.stop();
     return ExitCode.failure;
   }
-  return await new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) process.exit(ExitCode.failure);
-      stopping = true;
-      log.info({ signal }, 'Stopping.');
-      injector.stop().then(
-        () => resolve(ExitCode.ok),
-        () => resolve(ExitCode.failure),
-      );
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-  });
+  return serveUntilSignal(injector, log);
 }

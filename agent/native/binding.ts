@@ -37,13 +37,18 @@ export interface NativeTopologyNode {
   cpus: number[];
 }
 
+/** Per-worker pool statistics, as the addon reports them (and as the TS twin mirrors them). */
 export interface NativeWorkerStats {
   id: number;
+  /** NUMA node id. */
   node: number;
+  /** First CPU of the worker's affinity set, -1 when not pinned. */
   cpu: number;
   pinned: boolean;
+  /** Why pinning failed (`EINVAL`, ...), or `pinning disabled`. */
   pinError: string;
   executed: number;
+  /** Tasks taken from another node's queue. */
   stolen: number;
 }
 

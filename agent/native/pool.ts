@@ -13,7 +13,7 @@
 import os from 'node:os';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import type { NativePool } from './binding';
+import type { NativePool, NativeWorkerStats } from './binding';
 import { crc32cTs } from './crc32c';
 import { ErrorCode, OutriderError, fromNative } from './errors';
 import { nativeBinding } from './loader';
@@ -29,19 +29,7 @@ export interface ThreadPoolOptions {
   pin?: boolean;
 }
 
-export interface WorkerStats {
-  id: number;
-  /** NUMA node id. */
-  node: number;
-  /** First CPU of the worker's affinity set, -1 when not pinned. */
-  cpu: number;
-  pinned: boolean;
-  /** Why pinning failed (`EINVAL`, ...), or `pinning disabled`. */
-  pinError: string;
-  executed: number;
-  /** Tasks taken from another node's queue. */
-  stolen: number;
-}
+export type WorkerStats = NativeWorkerStats;
 
 export interface PoolStats {
   nodes: CpuNode[];
