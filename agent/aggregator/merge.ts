@@ -5,6 +5,9 @@
  * applied value is added to the fleet total (a value below the last one is a reset: the new value is the delta,
  * as Prometheus' increase() reads it). A value older than the last applied one (lower epoch, or same epoch and lower
  * sequence: requests overtook each other) is skipped, since the newer cumulative value already contains it.
+ * For families that restart with the agent process (StatsD, pushed, the agent's own telemetry: flagged on the wire),
+ * the first value of a new epoch counts from zero whatever the last value was; host counters (/proc) continue across
+ * agent restarts, so for them a new epoch is read like any other value.
  * Fleet-wide counters carry no agent label. Gauges, untyped and summaries (quantiles do not merge) are kept per
  * agent under an `instance` label.
  *
@@ -140,7 +143,7 @@ export class Merger {
     const type = r.family.type;
     if (!st) st = { id, agent, family: r.family.name, type, help: r.family.help, labels: r.labels, epoch, seq: 0, last: 0, acc: 0 };
     if (type === 'counter') {
-      const last = st.seq === 0 || typeof st.last !== 'number' ? undefined : st.last;
+      const last = st.seq === 0 || typeof st.last !== 'number' || this.#restarted(st, r, epoch) ? undefined : st.last;
       const delta = last === undefined || value < last ? value : value - last;
       if (Number.isFinite(delta)) {
         st.acc = (typeof st.acc === 'number' ? st.acc : 0) + delta;
@@ -166,7 +169,7 @@ export class Merger {
       st.sketch = null;
     }
     if (type === 'histogram' || st.sketch !== undefined) {
-      const last = st.seq === 0 || typeof st.last !== 'object' ? undefined : st.last;
+      const last = st.seq === 0 || typeof st.last !== 'object' || this.#restarted(st, r, epoch) ? undefined : st.last;
       const delta = distDelta(v, last);
       st.acc = distAdd(st.seq === 0 || typeof st.acc !== 'object' ? undefined : st.acc, delta);
       const f = r.fleet ?? (r.fleet = this.#fleetEntry(r.family.name, r.family.help, type, r.labels, st.sketch !== undefined));
@@ -186,6 +189,11 @@ export class Merger {
     st.quantiles = d.quantiles;
     if (isPerAgent(st)) this.#markAgent(st);
     return st;
+  }
+
+  /** Whether `epoch` starts a new agent process whose values for this family count from zero again. */
+  #restarted(st: SeriesState, r: ResolvedSeries, epoch: number): boolean {
+    return epoch > st.epoch && r.family.restartsWithAgent === true;
   }
 
   /** Drops sketches older than the maximum age from the merged quantiles. */

@@ -57,10 +57,10 @@ export class Telemetry {
       const type = String(m.type) as MetricType;
       const values = m.values as Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>;
       if (type === 'histogram' || type === 'summary') {
-        out.push({ name: m.name, help: m.help, type, samples: groupDist(m.name, type, values) });
+        out.push({ name: m.name, help: m.help, type, restartsWithAgent: true, samples: groupDist(m.name, type, values) });
       } else {
         const name = type === 'counter' && !m.name.endsWith('_total') ? m.name + '_total' : m.name;
-        out.push({ name, help: m.help, type: type === 'counter' || type === 'gauge' ? type : 'untyped', samples: values.map((v) => ({ labels: strLabels(v.labels), value: v.value })) });
+        out.push({ name, help: m.help, type: type === 'counter' || type === 'gauge' ? type : 'untyped', restartsWithAgent: true, samples: values.map((v) => ({ labels: strLabels(v.labels), value: v.value })) });
       }
     }
     return out;

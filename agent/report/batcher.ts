@@ -74,7 +74,7 @@ export class Batcher {
       let fid: number | undefined;
       for (const s of fam.series.values()) {
         if (s.changedGen <= since) continue;
-        if (fid === undefined) fid = this.#family(fam.name, fam.type, fam.help);
+        if (fid === undefined) fid = this.#family(fam.name, fam.type, fam.help, fam.restartsWithAgent === true);
         const item = this.#item(s, fid);
         const est = 12 + (this.#knownSeries.has(s.id) ? 0 : s.labelText.length + 8) + (item.dist ? 16 * ((item.dist.buckets?.length ?? 0) + (item.dist.quantiles?.length ?? 0) + 2) : 0);
         if (cur.items.length > 0 && (cur.items.length >= this.maxSamples || cur.estBytes + est > this.maxBytes)) {
@@ -134,15 +134,15 @@ export class Batcher {
     return { families: [...families.values()], series, missing };
   }
 
-  #family(name: string, type: MetricType, help: string): number {
+  #family(name: string, type: MetricType, help: string, restarts: boolean): number {
     let fid = this.#fids.get(name);
     if (fid === undefined) {
       fid = this.#fids.size + 1;
       this.#fids.set(name, fid);
     }
     const prev = this.#famDefs.get(fid);
-    if (!prev || prev.type !== type || prev.help !== help) {
-      this.#famDefs.set(fid, { fid, name, type, help });
+    if (!prev || prev.type !== type || prev.help !== help || (prev.restartsWithAgent === true) !== restarts) {
+      this.#famDefs.set(fid, restarts ? { fid, name, type, help, restartsWithAgent: true } : { fid, name, type, help });
       this.#knownFam.delete(fid);
     }
     return fid;

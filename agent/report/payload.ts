@@ -3,7 +3,8 @@
  * library's defaults become. See docs/protocol.md for the field-by-field description.
  *
  *   [1, agentId, sentMs, meta, families, series, scalars, dists]
- *   families: flat [fid, name, type, help, ...]          type: 0 counter 1 gauge 2 summary 3 histogram 4 untyped
+ *   families: flat [fid, name, type, help, ...]          type: 0 counter 1 gauge 2 summary 3 histogram 4 untyped,
+ *                                                        + 16 when the values restart with the agent process
  *   series:   flat [sid, fid, [k, v, k, v...], ...]      a definition travels once per segment and aggregator session
  *   scalars:  flat [sid, value, sid, value, ...]         counters cumulative, gauges as set
  *   dists:    [[sid, count, sum, buckets|null, quantiles|null, sketch|null], ...]   buckets/quantiles flat [x, y, ...]
@@ -24,6 +25,8 @@ export const packr = new Packr({
 
 export const typeCodes: Record<MetricType, number> = { counter: 0, gauge: 1, summary: 2, histogram: 3, untyped: 4 };
 export const typeNames: MetricType[] = ['counter', 'gauge', 'summary', 'histogram', 'untyped'];
+/** Flag added to a family's type code: its values start from zero when the agent process starts. */
+export const RESTARTS_WITH_AGENT = 0x10;
 
 export interface BatchMeta {
   version?: string;
@@ -38,6 +41,8 @@ export interface FamilyDef {
   name: string;
   type: MetricType;
   help: string;
+  /** The values start from zero with each agent process (epoch); see FamilyDesc.restartsWithAgent. */
+  restartsWithAgent?: boolean;
 }
 
 export interface SeriesDef {
@@ -69,7 +74,7 @@ export interface BatchPayload {
 
 export function encodePayload(p: BatchPayload): Buffer {
   const fams: unknown[] = [];
-  for (const f of p.families) fams.push(f.fid, f.name, typeCodes[f.type], f.help);
+  for (const f of p.families) fams.push(f.fid, f.name, typeCodes[f.type] | (f.restartsWithAgent ? RESTARTS_WITH_AGENT : 0), f.help);
   const series: unknown[] = [];
   for (const s of p.series) series.push(s.sid, s.fid, s.labels);
   const dists = p.dists.map((d) => [d.sid, d.count, d.sum, d.buckets, d.quantiles, d.sketch ?? null]);
@@ -103,8 +108,12 @@ export function decodePayload(buf: Buffer): BatchPayload {
   const out: BatchPayload = { agentId, sentMs, meta: meta as BatchMeta, families: [], series: [], scalars: [], dists: [] };
   for (let i = 0; i < fams.length; i += 4) {
     const [fid, name, type, help] = [fams[i], fams[i + 1], fams[i + 2], fams[i + 3]];
-    if (!isNum(fid) || !isStr(name) || !isNum(type) || typeNames[type] === undefined || !isStr(help)) throw new PayloadError(`family definition ${i / 4} is malformed`);
-    out.families.push({ fid, name, type: typeNames[type]!, help });
+    if (!isNum(fid) || !isStr(name) || !Number.isInteger(type) || ((type as number) & ~(RESTARTS_WITH_AGENT | 0x0f)) !== 0 || typeNames[(type as number) & 0x0f] === undefined || !isStr(help)) {
+      throw new PayloadError(`family definition ${i / 4} is malformed`);
+    }
+    const def: FamilyDef = { fid, name, type: typeNames[(type as number) & 0x0f]!, help };
+    if ((type as number) & RESTARTS_WITH_AGENT) def.restartsWithAgent = true;
+    out.families.push(def);
   }
   for (let i = 0; i < series.length; i += 3) {
     const [sid, fid, labels] = [series[i], series[i + 1], series[i + 2]];

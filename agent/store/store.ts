@@ -85,6 +85,7 @@ export class Store {
         this.#drop('type_conflict', desc.name, `registered as ${existing.type}, written as ${desc.type}`);
         return undefined;
       }
+      if (desc.restartsWithAgent && !existing.restartsWithAgent) existing.restartsWithAgent = true;
       if (desc.help && existing.help !== desc.help) {
         existing.help = desc.help;
         existing.changedGen = ++this.#generation;
@@ -96,6 +97,7 @@ export class Store {
       return undefined;
     }
     const fam: Family = { name: desc.name, help: desc.help, type: desc.type, series: new Map(), changedGen: this.#generation };
+    if (desc.restartsWithAgent) fam.restartsWithAgent = true;
     this.#families.set(desc.name, fam);
     return fam;
   }

@@ -9,6 +9,12 @@ export interface FamilyDesc {
   name: string;
   help: string;
   type: MetricType;
+  /**
+   * The values start from zero when the agent process starts (StatsD, pushed samples, the agent's own telemetry),
+   * unlike values that continue a source outside the agent (/proc, a scraped endpoint). The aggregator reads the
+   * first value of a new agent epoch as a reset only for these.
+   */
+  restartsWithAgent?: boolean;
 }
 
 /** Summary or histogram value. Quantiles and buckets are sorted ascending; buckets are cumulative. */

@@ -126,3 +126,36 @@ t.test('a merged series removed from the store is written again by labels on the
   t.match(text, /temp\{instance="a1"\} 21\n/, 'the stale handle is not written to; the series comes back');
   t.match(text, /reqs_total\{path="\/a"\} 6\n/);
 });
+
+t.test('a new epoch is a reset only for families that restart with the agent', async (t) => {
+  const agg = await startAggregator(tmpDir(t));
+  t.teardown(() => agg.stop());
+  const url = agg.url();
+  const defs = {
+    families: [
+      { fid: 1, name: 'pushed_total', type: 'counter' as const, help: '', restartsWithAgent: true },
+      { fid: 2, name: 'node_ctx_total', type: 'counter' as const, help: '' },
+      { fid: 3, name: 'lat', type: 'histogram' as const, help: '', restartsWithAgent: true },
+    ],
+    series: [
+      { sid: 1, fid: 1, labels: [] },
+      { sid: 2, fid: 2, labels: [] },
+      { sid: 3, fid: 3, labels: [] },
+    ],
+  };
+  const dist = (count: number, sum: number, le1: number) => ({ sid: 3, count, sum, buckets: [1, le1, Infinity, count], quantiles: null, sketch: null });
+  t.same((await post(url, frame(payload({ ...defs, scalars: [1, 100, 2, 1000], dists: [dist(10, 5, 4)] }), 100, 1))).json, { status: 'applied' });
+  t.same((await post(url, frame(payload({ scalars: [1, 105, 2, 1010], dists: [dist(12, 6, 5)] }), 100, 2))).json, { status: 'applied' });
+  // The agent restarts (epoch 101). Before its first flush, the pushed counter already climbed past its old value
+  // (120 > 105): all 120 are new. The /proc counter kept counting across the restart (1010 -> 1030): 20 are new.
+  t.same((await post(url, frame(payload({ ...defs, scalars: [1, 120, 2, 1030], dists: [dist(20, 9, 8)] }), 101, 1))).json, { status: 'applied' });
+  const text = await metrics(url);
+  t.match(text, /^pushed_total 225$/m, '105 from the first process + 120 from the second');
+  t.match(text, /^node_ctx_total 1030$/m, 'a host counter continues across the agent restart');
+  t.match(text, /^lat_count 32$/m, 'histogram count: 12 + 20');
+  t.match(text, /^lat_sum 15$/m);
+  t.match(text, /^lat_bucket\{le="1"\} 13$/m);
+  // Later values of the new epoch are deltas again.
+  await post(url, frame(payload({ scalars: [1, 121, 2, 1031] }), 101, 2));
+  t.match(await metrics(url), /^pushed_total 226$/m);
+});

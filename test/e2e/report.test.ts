@@ -174,6 +174,28 @@ t.test('a full spool drops the oldest batches, counts them, and counters stay ex
   await agg.stop();
 });
 
+t.test('a restarted agent whose pushed counter passes its old value before the first flush is counted in full', async (t) => {
+  const port = await freePort();
+  const aggUrl = `http://127.0.0.1:${port}`;
+  const spool = tmp();
+  const agg = await aggregator(port, tmp());
+  let ag = await agent(aggUrl, spool);
+  const push = (url: string, v: number) => fetch(url + '?wait=durable', { method: 'POST', body: `# TYPE e2e_ops_total counter\ne2e_ops_total{k="r"} ${v}\n` });
+  t.equal((await push(ag.push, 5)).status, 200);
+  t.ok(await eventually(async () => (await totals(aggUrl)).get('e2e_ops_total{k="r"}') === 5), 'first process delivered 5');
+  await ag.proc.kill9();
+  // The new process starts its counter from zero; 100 arrive before its first flush (100 > 5).
+  ag = await agent(aggUrl, spool);
+  t.equal((await push(ag.push, 100)).status, 200);
+  const got = await eventually(async () => {
+    const v = (await totals(aggUrl)).get('e2e_ops_total{k="r"}');
+    return v !== undefined && v !== 5 ? v : undefined;
+  });
+  t.equal(got, 105, '5 from the first process and 100 from the second');
+  await ag.proc.stop();
+  await agg.stop();
+});
+
 t.test('an unwritable spool directory: the agent runs, says so in /readyz, and still delivers', async (t) => {
   const port = await freePort();
   const aggUrl = `http://127.0.0.1:${port}`;

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Batcher } from '../../agent/report/batcher';
-import { decodePayload, encodePayload } from '../../agent/report/payload';
+import { decodePayload, encodePayload, packr } from '../../agent/report/payload';
 import { encodeSketch } from '../../agent/report/reporter';
 import { Store } from '../../agent/store/store';
 
@@ -53,4 +53,34 @@ t.test('pod identity labels join every series definition; a series keeps its own
   const p = b.collect(false).map((c) => b.payload(c, 'x', 0, {}))[0]!;
   const labelSets = p.series.map((s) => s.labels.join(',')).sort();
   t.same(labelSets, ['a,1,namespace,shop,pod,web-0', 'namespace,shop,pod,own']);
+});
+
+t.test('families that restart with the agent carry the flag on the wire; others do not', async (t) => {
+  const store = new Store();
+  store.add({ ...ctr, name: 'pushed_total', restartsWithAgent: true }, {}, 3);
+  store.set(ctr, { a: '1' }, 7);
+  t.equal(store.getFamily('pushed_total')!.restartsWithAgent, true);
+  t.equal(store.getFamily('c_total')!.restartsWithAgent, undefined);
+  const b = new Batcher(store, { maxSamples: 100, maxBytes: 1 << 20 });
+  const [p] = b.collect(false).map((c) => b.payload(c, 'x', 0, {}));
+  const wire = encodePayload(p!);
+  const fams = decodePayload(wire).families;
+  t.same(fams.find((f) => f.name === 'pushed_total')?.restartsWithAgent, true);
+  t.notOk('restartsWithAgent' in fams.find((f) => f.name === 'c_total')!);
+  // On the wire it is bit 0x10 of the type code (16 = a counter that restarts with the agent).
+  const raw = packr.unpack(wire) as unknown[];
+  const flat = raw[4] as unknown[];
+  t.equal(flat[flat.indexOf('pushed_total') + 1], 16);
+  t.equal(flat[flat.indexOf('c_total') + 1], 0);
+  // A later writer flagging an existing family flags it (the definition travels again).
+  store.set({ ...gauge, restartsWithAgent: true }, {}, 1);
+  t.equal(store.getFamily('g')!.restartsWithAgent, true);
+});
+
+t.test('a family type code with unknown flag bits or a fraction is malformed', async (t) => {
+  for (const type of [0x23, 1.5, -1, 0x15, 5]) {
+    const wire = packr.pack([1, 'x', 0, {}, [1, 'f', type, ''], [], [], []]);
+    t.throws(() => decodePayload(wire), /family definition 0 is malformed/, `type ${type}`);
+  }
+  t.equal(decodePayload(packr.pack([1, 'x', 0, {}, [1, 'f', 0x13, ''], [], [], []])).families[0]!.type, 'histogram');
 });

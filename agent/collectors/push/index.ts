@@ -39,7 +39,7 @@ export class PushListener implements Component {
         return sendJson(res, 400, { status: 'error', code: 'OUTRIDER_ERR_PUSH_MALFORMED', message: neg ? `counter increment ${neg.name} must be >= 0` : errors.slice(0, 10).join('; ') });
       }
       for (const s of samples) {
-        const desc = { name: s.name, help: 'Pushed through /api/v1/push.', type: s.type };
+        const desc = { name: s.name, help: 'Pushed through /api/v1/push.', type: s.type, restartsWithAgent: true };
         if (s.type === 'counter') ctx.store.add(desc, s.labels, s.value);
         else ctx.store.set(desc, s.labels, s.value);
       }

@@ -14,7 +14,7 @@
  * - timestamped samples (`|T`): the sample's value with its own timestamp, not aggregated with others.
  */
 import { withEnvLabels } from '../../deploy/pod-labels';
-import type { Series, Store } from '../../store/store';
+import { labelKey, Series, Store } from '../../store/store';
 import type { DDSketch } from '../../store/sketch';
 import { Distribution, FamilyDesc, Labels, MetricType, sanitizeLabelName, sanitizeMetricName } from '../../store/types';
 import type { RawEntry } from './aggregate';
@@ -185,7 +185,33 @@ export class SeriesTable {
     }
   }
 
+  /**
+   * A series new to this table whose store series already exists (a configuration reload built a new table; the
+   * series expired from the table but not from the store): its cumulative values continue from the store's, so a
+   * reload is not a counter reset, neither for a Prometheus scraping the agent nor for the aggregator (a reload keeps
+   * the reporting epoch, so a counter that restarted and climbed past its old value before a flush would be lost).
+   */
+  #continueFrom(store: Store, s: SeriesState): void {
+    const prev = store.getFamily(s.desc.name)?.series.get(labelKey(s.labels));
+    if (!prev || prev.family.type !== s.desc.type) return;
+    const d = s.dist;
+    if (!d) {
+      if (s.desc.type === 'counter' && Number.isFinite(prev.value)) s.value += prev.value;
+      return;
+    }
+    const pd = prev.dist;
+    if (!pd) return;
+    if (d.bounds) {
+      const pb = pd.buckets;
+      if (!pb || pb.length !== d.bounds.length || pb.some(([le], i) => le !== d.bounds![i])) return;
+      for (let i = 0; i < pb.length; i++) d.bucketCounts![i]! += pb[i]![1];
+    }
+    d.count += pd.count;
+    d.sum += pd.sum;
+  }
+
   #writeOne(store: Store, s: SeriesState, fresh: boolean, nowMs: number): Series | undefined {
+    if (s.stored === undefined) this.#continueFrom(store, s);
     let out: Series | undefined;
     const d = s.dist;
     if (d) {
@@ -256,7 +282,7 @@ export class SeriesTable {
         return undefined;
       }
       let desc = known;
-      if (!desc) this.#families.set(family, (desc = { name: family, help: m?.help ?? helpFor(e.type, e.name), type }));
+      if (!desc) this.#families.set(family, (desc = { name: family, help: m?.help ?? helpFor(e.type, e.name), type, restartsWithAgent: true }));
       const bounds = type === 'histogram' ? [...(m?.buckets ?? this.#o.buckets)] : undefined;
       s = {
         desc,
