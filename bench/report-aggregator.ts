@@ -2,7 +2,10 @@
  * Aggregator ingest: 1,000 simulated agents (AGENTS) with SERIES series each send steady-state batches (ids only,
  * cumulative counters and gauges) to a real `outrider aggregator` process on loopback; reports samples/s and samples
  * per CPU-second of the aggregator process (its own process_cpu_seconds_total), i.e. per core.
- * Run: node dist/bench/report-aggregator.js   (AGENTS=1000 SERIES=200 ROUNDS=10 CONNS=32)
+ * The aggregator writes its merged store when it is read, so the measured window ends with a scrape of /metrics (the
+ * whole merged store written and rendered, counted in the aggregator's CPU); SCRAPE_MS=N also scrapes every N ms
+ * during the run, like a Prometheus with that scrape interval.
+ * Run: node dist/bench/report-aggregator.js   (AGENTS=1000 SERIES=200 ROUNDS=10 CONNS=32 SCRAPE_MS=0)
  * Profile: start `node --cpu-prof bin/outrider.js aggregator --listen 127.0.0.1:PORT --state-dir DIR` yourself and
  * pass AGG_URL=http://127.0.0.1:PORT (the bench then uses it instead of starting one; stop it with SIGTERM).
  */
@@ -19,6 +22,7 @@ const AGENTS = Number(process.env.AGENTS ?? 1000);
 const SERIES = Number(process.env.SERIES ?? 200);
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
 const CONNS = Number(process.env.CONNS ?? 32);
+const SCRAPE_MS = Number(process.env.SCRAPE_MS ?? 0);
 
 async function cpuSeconds(url: string): Promise<number> {
   const text = await (await fetch(url + '/metrics')).text();
@@ -66,13 +70,24 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 1200));
   const cpu0 = await cpuSeconds(url);
   const t0 = process.hrtime.bigint();
+  let scrapes = 0;
+  const scrape = async () => {
+    const text = await (await fetch(url + '/metrics')).text();
+    scrapes++;
+    return text;
+  };
+  const scraper = SCRAPE_MS > 0 ? setInterval(() => void scrape(), SCRAPE_MS) : undefined;
   for (const frames of rounds) await runRound(frames);
+  clearInterval(scraper);
+  const last = await scrape();
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const merged = (last.match(/^app_queue_depth\{/gm) ?? []).length;
+  if (merged !== AGENTS * (SERIES >> 1)) throw new Error(`the last scrape shows ${merged} per-agent gauges, expected ${AGENTS * (SERIES >> 1)}`);
   await new Promise((r) => setTimeout(r, 1200));
   const cpu1 = await cpuSeconds(url);
   const samples = AGENTS * SERIES * ROUNDS;
   const cpu = cpu1 - cpu0;
-  console.log(`${AGENTS} agents x ${SERIES} series x ${ROUNDS} rounds = ${samples} samples in ${secs.toFixed(2)} s over ${CONNS} connections`);
+  console.log(`${AGENTS} agents x ${SERIES} series x ${ROUNDS} rounds = ${samples} samples in ${secs.toFixed(2)} s over ${CONNS} connections, ${scrapes} scrape(s) of /metrics`);
   console.log(`wall: ${(samples / secs).toFixed(0)} samples/s   aggregator CPU: ${cpu.toFixed(2)} s = ${(samples / cpu).toFixed(0)} samples per CPU-second (per core)   target >= 1,000,000`);
   await pool.close();
   await agg?.stop();

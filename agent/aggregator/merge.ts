@@ -17,8 +17,9 @@
  * counts. An agent's sketch stops contributing when its count did not advance (an idle interval) or when it is older
  * than `sketchMaxAgeMs` (the agent went away).
  *
- * Store writes are coalesced: changed fleet totals and per-agent series are marked dirty and written to the store
- * by `flushStore()` (on a short timer), so 1,000 agents bumping one counter cost one store write, not 1,000.
+ * Store writes are deferred: changed fleet totals and per-agent series are marked dirty and written to the store by
+ * `flushStore()`, which the aggregator calls when the store is read (a scrape, the remote write forward), so 1,000
+ * agents bumping one counter, or one agent sending ten batches between two scrapes, cost one store write.
  */
 import type { DistValue, FamilyDef } from '../report/payload';
 import { DDSketch, SketchJSON } from '../store/sketch';
@@ -47,6 +48,8 @@ interface FleetEntry {
   sketches?: Map<SeriesState, Contribution>;
   /** The store's series once written (write by handle afterwards). */
   handle?: Series | undefined;
+  /** Whether the entry waits in the dirty list for its next store write. */
+  dirty: boolean;
 }
 
 interface Contribution {
@@ -65,10 +68,20 @@ export interface MergerOptions {
 
 /** What the store write of a per-agent series needs, made once per series. */
 interface AgentOut {
+  /** Whether the series waits in the dirty list for its next store write. */
+  dirty: boolean;
   labels: Labels;
   desc: { name: string; help: string; type: MetricType };
   handle: Series | undefined;
 }
+
+/**
+ * The store side of a per-agent series, kept on its state under a symbol (so state snapshots, which pack the
+ * state's own string keys, leave it out; a symbol property is as fast to reach as a field).
+ */
+const kOut = Symbol('agentOut');
+type WithOut = SeriesState & { [kOut]?: AgentOut };
+const outOf = (st: SeriesState): AgentOut | undefined => (st as WithOut)[kOut];
 
 export function labelsObject(flat: readonly string[], extra?: readonly [string, string]): Labels {
   const o: Record<string, string> = {};
@@ -106,9 +119,10 @@ function distAdd(a: DistState | undefined, d: DistState): DistState {
 export class Merger {
   readonly store: Store;
   readonly #fleet = new Map<string, FleetEntry>();
-  readonly #dirtyFleet = new Set<FleetEntry>();
-  readonly #dirtyAgent = new Set<SeriesState>();
-  readonly #agentOut = new WeakMap<SeriesState, AgentOut>();
+  /** Fleet series changed since the last store write (each once: its `dirty` flag guards the push). */
+  #dirtyFleet: FleetEntry[] = [];
+  /** Per-agent series changed since the last store write (each once: its AgentOut.dirty flag guards the push). */
+  #dirtyAgent: SeriesState[] = [];
   readonly #sketchFleet = new Set<FleetEntry>();
   readonly #quantiles: readonly number[];
   readonly #sketchMaxAgeMs: number;
@@ -165,7 +179,8 @@ export class Merger {
     const sketch = type === 'summary' ? (d.sketch as SketchJSON | null) : null;
     if (sketch && st.sketch === undefined) {
       // First sketch of a series kept per agent so far: from now on it merges fleet-wide.
-      if (st.seq !== 0) this.#dirtyAgent.delete(st);
+      const o = outOf(st);
+      if (o) o.dirty = false;
       st.sketch = null;
     }
     if (type === 'histogram' || st.sketch !== undefined) {
@@ -202,7 +217,7 @@ export class Merger {
       for (const [st, c] of f.sketches!) {
         if (nowMs - c.atMs > this.#sketchMaxAgeMs) {
           f.sketches!.delete(st);
-          this.#dirtyFleet.add(f);
+          this.#markFleet(f);
         }
       }
     }
@@ -210,7 +225,7 @@ export class Merger {
 
   #contribute(f: FleetEntry, st: SeriesState, j: SketchJSON, atMs: number): void {
     f.sketches!.set(st, { sketch: DDSketch.fromJSON(j), atMs });
-    this.#dirtyFleet.add(f);
+    this.#markFleet(f);
   }
 
   /** Quantiles of the merge of every contributing sketch (NaN when none contributes, as an idle agent summary). */
@@ -230,7 +245,10 @@ export class Merger {
   /** Writes every changed merged series to the store (by handle once a series was written). */
   flushStore(): void {
     const now = Date.now();
-    for (const f of this.#dirtyFleet) {
+    const fleet = this.#dirtyFleet;
+    this.#dirtyFleet = [];
+    for (const f of fleet) {
+      f.dirty = false;
       if (typeof f.value === 'number') {
         if (!f.handle || !this.store.writeHandle(f.handle, f.value, undefined, now)) f.handle = this.store.set({ name: f.name, help: f.help, type: f.type }, f.labels, f.value, now);
         continue;
@@ -245,10 +263,12 @@ export class Merger {
       }
       if (!f.handle || !this.store.writeHandle(f.handle, v.count, dist, now)) f.handle = this.store.setDist({ name: f.name, help: f.help, type: f.type }, f.labels, dist, now);
     }
-    this.#dirtyFleet.clear();
-    for (const st of this.#dirtyAgent) {
-      let o = this.#agentOut.get(st);
-      if (!o) this.#agentOut.set(st, (o = { labels: labelsObject(st.labels, agentLabel(st.labels, st.agent)), desc: { name: st.family, help: st.help, type: st.type }, handle: undefined }));
+    const dirty = this.#dirtyAgent;
+    this.#dirtyAgent = [];
+    for (const st of dirty) {
+      const o = outOf(st)!;
+      if (!o.dirty) continue;
+      o.dirty = false;
       if (typeof st.last === 'number') {
         if (!o.handle || !this.store.writeHandle(o.handle, st.last, undefined, now)) o.handle = this.store.set(o.desc, o.labels, st.last, now);
       } else {
@@ -259,11 +279,20 @@ export class Merger {
         if (!o.handle || !this.store.writeHandle(o.handle, dist.count, dist, now)) o.handle = this.store.setDist(o.desc, o.labels, dist, now);
       }
     }
-    this.#dirtyAgent.clear();
+  }
+
+  #markFleet(f: FleetEntry): void {
+    if (f.dirty) return;
+    f.dirty = true;
+    this.#dirtyFleet.push(f);
   }
 
   #markAgent(st: SeriesState): void {
-    this.#dirtyAgent.add(st);
+    let o = outOf(st);
+    if (!o) (st as WithOut)[kOut] = o = { dirty: false, labels: labelsObject(st.labels, agentLabel(st.labels, st.agent)), desc: { name: st.family, help: st.help, type: st.type }, handle: undefined };
+    if (o.dirty) return;
+    o.dirty = true;
+    this.#dirtyAgent.push(st);
   }
 
   #fleetEntry(name: string, help: string, type: MetricType, labels: readonly string[], sketched = false): FleetEntry {
@@ -271,7 +300,7 @@ export class Merger {
     let f = this.#fleet.get(key);
     if (!f) {
       const dist = type === 'histogram' || sketched;
-      this.#fleet.set(key, (f = { name, help, type, labels: labelsObject(labels), value: dist ? { count: 0, sum: 0, buckets: null } : 0 }));
+      this.#fleet.set(key, (f = { name, help, type, labels: labelsObject(labels), value: dist ? { count: 0, sum: 0, buckets: null } : 0, dirty: false }));
     }
     if (sketched && !f.sketches) {
       f.sketches = new Map();
@@ -283,6 +312,6 @@ export class Merger {
   #addFleet(f: FleetEntry, delta: number | DistState): void {
     if (typeof delta === 'number') f.value = (typeof f.value === 'number' ? f.value : 0) + delta;
     else f.value = distAdd(typeof f.value === 'object' ? f.value : undefined, delta);
-    this.#dirtyFleet.add(f);
+    this.#markFleet(f);
   }
 }

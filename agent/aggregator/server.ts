@@ -11,7 +11,7 @@ import { isOutriderError, OutriderError } from '../core/errors';
 import { Telemetry } from '../core/telemetry';
 import { version } from '../core/version';
 import { mountEndpoint } from '../exposition/endpoint';
-import { HttpServer, readBody, sendJson } from '../exposition/http-server';
+import { HttpServer, readBody, sendJson, sendJsonBytes } from '../exposition/http-server';
 import { decompressSync } from '../report/codec';
 import { checkCrc, FRAME_HEADER_BYTES, FrameKind, parseHeader } from '../report/frame';
 import { decodePayload, DistValue, PayloadError } from '../report/payload';
@@ -20,7 +20,7 @@ import { INGEST_PATH } from '../report/transport';
 import { Store } from '../store/store';
 import { Merger, ResolvedSeries } from './merge';
 import { validateSketch } from './sketch-input';
-import { AgentState, SeriesState, StateStore } from './state';
+import { AgentState, MAX_VERSION_CHARS, SeriesState, StateStore } from './state';
 import { Tables } from './tables';
 
 export interface AggregatorOptions {
@@ -39,13 +39,23 @@ export interface AggregatorOptions {
   commitIntervalMs: number;
   log: Logger;
   runtimeMetrics?: boolean;
-  /** Coalescing window of merged-store writes (0: write at once). */
-  storeFlushMs?: number;
+  /**
+   * When the merged store is written: `on-read` (default) writes what changed only when something reads the store
+   * (/metrics, /api/v1/series, the remote write forward), so a series updated by many batches between two scrapes
+   * costs one store write; `immediate` writes after every batch (tests that read the store directly).
+   */
+  storeWrites?: 'on-read' | 'immediate';
   /** Quantiles of summaries merged from agents' sketches (default 0.5, 0.9, 0.99). */
   quantiles?: number[];
   /** An agent's sketch older than this stops contributing to merged quantiles (default 2 minutes). */
   sketchMaxAgeMs?: number;
 }
+
+/** The answers every batch gets, serialised once. */
+const answer = (status: string) => Buffer.from(JSON.stringify({ status }) + '\n');
+const APPLIED = answer('applied');
+const DUPLICATE = answer('duplicate');
+const DEFINED = answer('ok');
 
 const isLoopback = (host: string) => host === '127.0.0.1' || host === '::1' || host === 'localhost' || host.startsWith('127.');
 
@@ -61,7 +71,6 @@ export class Aggregator {
   readonly #tokens: Buffer[];
   readonly #forward: RemoteWriteOutput | undefined;
   #timers: NodeJS.Timeout[] = [];
-  #storeTimer: NodeJS.Timeout | undefined;
   #started = false;
   #stopped = false;
   readonly #m;
@@ -88,7 +97,8 @@ export class Aggregator {
       agents: t.gauge('outrider_aggregator_agents', 'Agents known to the aggregator.'),
     };
     this.#server = new HttpServer({ name: 'aggregator', listen: opts.listen, log: opts.log, requestTimeoutMs: 60_000, maxConnections: 20_000 });
-    mountEndpoint(this.#server, { store: this.store, health: this.health, status: () => ({ version, role: 'aggregator', agents: this.state.agents.size }) });
+    const catchUp = () => this.merger.flushStore();
+    mountEndpoint(this.#server, { store: this.store, health: this.health, status: () => ({ version, role: 'aggregator', agents: this.state.agents.size }), beforeRead: catchUp });
     this.#server.route('POST', INGEST_PATH, (req, res) => this.#ingest(req, res));
     this.#server.route('GET', '/api/v1/agents', (req, res) => {
       if (!this.#authorized(req)) return this.#refuse(res, 401, 'unauthorized', 'OUTRIDER_ERR_AGG_UNAUTHORIZED', 'a valid bearer token is required');
@@ -103,6 +113,7 @@ export class Aggregator {
         telemetry: this.telemetry,
         health: this.health,
         filter: (s) => s.owner !== 'outrider',
+        beforeRead: catchUp,
         protocol: opts.remoteWriteProtocol ?? '1.0',
       });
     }
@@ -159,7 +170,6 @@ export class Aggregator {
     const tele = setInterval(() => {
       void this.#copyTelemetry();
       this.merger.expireSketches();
-      this.#scheduleStoreFlush();
     }, 1000);
     snap.unref();
     tele.unref();
@@ -174,21 +184,9 @@ export class Aggregator {
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
     await this.#server.stop();
-    clearTimeout(this.#storeTimer);
     this.merger.flushStore();
     await this.#forward?.stop();
     await this.state.close();
-  }
-
-  #scheduleStoreFlush(): void {
-    const ms = this.#opts.storeFlushMs ?? 100;
-    if (ms <= 0) return this.merger.flushStore();
-    if (this.#storeTimer) return;
-    this.#storeTimer = setTimeout(() => {
-      this.#storeTimer = undefined;
-      this.merger.flushStore();
-    }, ms);
-    this.#storeTimer.unref();
   }
 
   async #copyTelemetry(): Promise<void> {
@@ -247,13 +245,13 @@ export class Aggregator {
     }
     if (hdr.kind === FrameKind.defs) {
       this.#m.requests.inc({ result: 'definitions' });
-      return sendJson(res, 200, { status: 'ok' });
+      return sendJsonBytes(res, 200, DEFINED);
     }
     if (this.state.isApplied(agent, hdr.epoch, hdr.seq)) {
       // Acknowledge only once the original application is durable.
       await this.state.commit();
       this.#m.requests.inc({ result: 'duplicate' });
-      return sendJson(res, 200, { status: 'duplicate' });
+      return sendJsonBytes(res, 200, DUPLICATE);
     }
     const missing: number[] = [];
     const sc = payload.scalars;
@@ -273,12 +271,12 @@ export class Aggregator {
     if (prevAgent && hdr.epoch < prevAgent.epoch) {
       await this.state.commit();
       this.#m.requests.inc({ result: 'duplicate' });
-      return sendJson(res, 200, { status: 'duplicate' });
+      return sendJsonBytes(res, 200, DUPLICATE);
     }
     const a: AgentState = prevAgent ?? { id: agent, epoch: hdr.epoch, high: 0, recent: [], lastSeenMs: 0, lastSentMs: 0, version: '', backlogBytes: 0, backlogBatches: 0, droppedBatches: 0, appliedBatches: 0 };
     a.lastSeenMs = Date.now();
     a.lastSentMs = payload.sentMs;
-    a.version = String(payload.meta.version ?? '');
+    a.version = String(payload.meta.version ?? '').slice(0, MAX_VERSION_CHARS);
     a.backlogBytes = Number(payload.meta.backlog_bytes ?? 0);
     a.backlogBatches = Number(payload.meta.backlog_batches ?? 0);
     a.droppedBatches = Number(payload.meta.dropped_batches ?? 0);
@@ -306,10 +304,10 @@ export class Aggregator {
     for (const d of payload.dists) apply(defs.get(d.sid)!, d);
     this.state.record(a, hdr.seq, hdr.epoch, full, updated);
     this.#m.samples.inc(full.length + updated.length);
-    this.#scheduleStoreFlush();
+    if (this.#opts.storeWrites === 'immediate') this.merger.flushStore();
     if (skipped) this.#m.skipped.inc(skipped);
     await this.state.commit();
     this.#m.requests.inc({ result: 'applied' });
-    sendJson(res, 200, { status: 'applied' });
+    sendJsonBytes(res, 200, APPLIED);
   }
 }

@@ -15,6 +15,8 @@ export interface EndpointOptions {
   health: Health;
   /** Extra facts for /healthz and /api/v1/status (version, native status, config...). */
   status?: () => Record<string, unknown>;
+  /** Called before the store's series are read (/metrics, /api/v1/series): a writer that defers its writes catches up. */
+  beforeRead?: () => void;
 }
 
 function acceptsGzip(req: IncomingMessage): boolean {
@@ -33,6 +35,7 @@ export function mountEndpoint(server: HttpServer, opts: EndpointOptions): Render
   server.route('GET', '/metrics', (req: IncomingMessage, res: ServerResponse) => {
     const format = negotiate(req.headers.accept);
     const gzip = acceptsGzip(req);
+    opts.beforeRead?.();
     const body = cache.get(format, gzip);
     const headers: Record<string, string | number> = { 'Content-Type': contentTypes[format], 'Content-Length': body.length, Vary: 'Accept, Accept-Encoding' };
     if (gzip) headers['Content-Encoding'] = 'gzip';
@@ -60,6 +63,7 @@ export function mountEndpoint(server: HttpServer, opts: EndpointOptions): Render
     const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 1000) || 1000, 1), 100_000);
     const out: unknown[] = [];
     let truncated = false;
+    opts.beforeRead?.();
     outer: for (const fam of opts.store.families()) {
       if (match && !fam.name.startsWith(match)) continue;
       for (const s of fam.series.values()) {

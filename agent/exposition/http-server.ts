@@ -172,6 +172,12 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   res.end(res.req?.method === 'HEAD' ? undefined : body);
 }
 
+/** Answers with a JSON body serialised once by the caller (hot paths answering the same thing every time). */
+export function sendJsonBytes(res: ServerResponse, status: number, body: Buffer): void {
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-store' });
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
+}
+
 /** Reads a request body up to `maxBytes`; past it, rejects with OUTRIDER_ERR_HTTP_BODY_TOO_LARGE. */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -192,7 +198,7 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks, size)));
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
     req.on('error', reject);
   });
 }

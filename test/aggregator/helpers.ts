@@ -29,7 +29,7 @@ export function aggOptions(stateDir: string, o: Partial<AggregatorOptions> = {})
     commitIntervalMs: 1,
     log: silentLogger(),
     runtimeMetrics: false,
-    storeFlushMs: 0,
+    storeWrites: 'immediate',
     ...o,
   };
 }

@@ -159,3 +159,22 @@ t.test('a new epoch is a reset only for families that restart with the agent', a
   await post(url, frame(payload({ scalars: [1, 121, 2, 1031] }), 101, 2));
   t.match(await metrics(url), /^pushed_total 226$/m);
 });
+
+t.test('the merged store is written when read: batches between two scrapes cost one store write per series', async (t) => {
+  const agg = await startAggregator(tmpDir(t), { storeWrites: 'on-read' });
+  t.teardown(() => agg.stop());
+  const url = agg.url();
+  await post(url, frame(payload({ ...counterDefs, scalars: [10, 5, 11, 20] }), 100, 1));
+  await post(url, frame(payload({ scalars: [10, 7, 11, 21] }), 100, 2));
+  t.equal(agg.store.getFamily('reqs_total'), undefined, 'nothing written before a read');
+  const gen = agg.store.generation;
+  const series = (await (await fetch(url + '/api/v1/series?match=temp')).json()) as { series: Array<{ value: string }> };
+  t.same(series.series.map((s) => s.value), ['21'], '/api/v1/series catches up first');
+  t.ok(agg.store.generation > gen);
+  const text = await metrics(url);
+  t.match(text, /^reqs_total\{path="\/a"\} 7$/m, '/metrics sees the latest values');
+  t.match(text, /^temp\{instance="a1"\} 21$/m);
+  const written = [...agg.store.getFamily('reqs_total')!.series.values()][0]!.changedGen;
+  await metrics(url);
+  t.equal([...agg.store.getFamily('reqs_total')!.series.values()][0]!.changedGen, written, 'a second read with nothing new writes nothing');
+});

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { AgentState, SeriesState, StateStore, WINDOW } from '../../agent/aggregator/state';
+import { Packr } from 'msgpackr';
+import { AgentState, SeriesState, StateStore, stateKey, WINDOW } from '../../agent/aggregator/state';
 import { tmpDir } from './helpers';
 
 const agent = (id: string): AgentState => ({ id, epoch: 1, high: 0, recent: [], lastSeenMs: 0, lastSentMs: 0, version: '', backlogBytes: 0, backlogBatches: 0, droppedBatches: 0, appliedBatches: 0 });
@@ -54,4 +55,68 @@ t.test('the applied window stays bounded and log entries do not carry it; a repl
   t.notOk(s2.isApplied('w', 1, n + 1));
   await s.close();
   await s2.close();
+});
+
+t.test('snapshot round trip: scalar series in columns, distributions as they are; binary log entries replay', async (t) => {
+  const dir = tmpDir(t);
+  const s = new StateStore(dir, 1);
+  s.open();
+  const a = agent('agent-é');
+  a.version = '1.2.3';
+  const scalars: SeriesState[] = [];
+  for (let i = 0; i < 50; i++) {
+    const st: SeriesState = { id: s.nextId(), agent: i % 2 ? 'agent-é' : 'b', family: i % 3 ? 'x_total' : 'g', type: i % 3 ? 'counter' : 'gauge', help: i % 3 ? 'X.' : 'G.', labels: i % 5 ? ['k', String(i), 'z', 'v\u0000w'] : i === 0 ? [] : ['k', String(i)], epoch: 7, seq: 3, last: i + 0.5, acc: 2 * i };
+    s.add(stateKey(st.agent, st.family, st.labels), st);
+    scalars.push(st);
+  }
+  const dist: SeriesState = { id: s.nextId(), agent: 'b', family: 'lat', type: 'summary', help: '', labels: ['q', '1'], epoch: 7, seq: 3, last: { count: 3, sum: 1.5, buckets: null }, acc: { count: 3, sum: 1.5, buckets: null }, quantiles: [0.5, 0.2], sketch: null, sketchMs: 5 };
+  s.add(stateKey('b', 'lat', dist.labels), dist);
+  s.record(a, 1, 7, [...scalars, dist].map((st) => [stateKey(st.agent, st.family, st.labels), st]), []);
+  await s.commit();
+  await new Promise((r) => setImmediate(r));
+  s.snapshot();
+  t.equal((new Packr({ useRecords: false, mapsAsObjects: true }).unpack(fs.readFileSync(path.join(dir, 'snapshot'))) as { v: number }).v, 2, 'format 2 written');
+  for (let i = 0; i < 200 && fs.readdirSync(dir).some((n) => n.startsWith('log-')); i++) await new Promise((r) => setTimeout(r, 5));
+  t.notOk(fs.readdirSync(dir).some((n) => n.startsWith('log-')), 'the log was folded into the snapshot (and removed)');
+  // After the snapshot: steady-state batches (binary entries), one of them updating series of the snapshot.
+  scalars[1]!.last = 100;
+  scalars[1]!.acc = 200;
+  scalars[1]!.seq = 4;
+  a.backlogBatches = 3;
+  s.record(a, 4, 7, [], [scalars[1]!]);
+  s.record(a, 5, 7, [], []);
+  await s.commit();
+  const log = fs.readdirSync(dir).find((n) => n.startsWith('log-'))!;
+  t.equal(fs.readFileSync(path.join(dir, log))[8], 0xc1, 'a steady-state entry is binary');
+
+  const s2 = new StateStore(dir, 1);
+  s2.open();
+  t.equal(s2.series.size, 51);
+  for (const st of scalars) {
+    const got = s2.series.get(stateKey(st.agent, st.family, st.labels));
+    t.same(got, st, `series ${st.id} restored under its derived key`);
+  }
+  t.same(s2.series.get(stateKey('b', 'lat', ['q', '1'])), dist);
+  t.match(s2.agents.get('agent-é'), { version: '1.2.3', epoch: 7, high: 5, backlogBatches: 3, appliedBatches: 3 });
+  for (const seq of [1, 4, 5]) t.ok(s2.isApplied('agent-é', 7, seq), `seq ${seq} applied`);
+  t.notOk(s2.isApplied('agent-é', 7, 3));
+  t.equal(s2.nextId(), 52, 'ids continue past the restored ones');
+  await s.close();
+  await s2.close();
+  // The snapshot written by close() (format 2) loads again, same content.
+  const s3 = new StateStore(dir, 1);
+  s3.open();
+  t.same(s3.series.get(stateKey(scalars[1]!.agent, scalars[1]!.family, scalars[1]!.labels)), scalars[1]);
+  await s3.close();
+});
+
+t.test('a format-1 snapshot (series as [key, state] pairs) still loads', async (t) => {
+  const dir = tmpDir(t);
+  const st = series(4, 11);
+  fs.writeFileSync(path.join(dir, 'snapshot'), new Packr({ useRecords: false, mapsAsObjects: true }).pack({ gen: 3, agents: [{ ...agent('a'), recent: [1, 2] }], series: [['a\u0000x_total\u0000k\u00004\u0000', st]] }));
+  const s = new StateStore(dir, 1);
+  s.open();
+  t.same(s.series.get('a\u0000x_total\u0000k\u00004\u0000'), st);
+  t.ok(s.isApplied('a', 1, 2));
+  await s.close();
 });

@@ -41,6 +41,8 @@ export interface RemoteWriteOptions {
   extraLabels?: Readonly<Record<string, string>>;
   /** Which series to write (default all). */
   filter?: (s: Series) => boolean;
+  /** Called before the store is read each tick: a writer that defers its store writes catches up. */
+  beforeRead?: () => void;
   /** Protocol version (default 1.0). */
   protocol?: RemoteWriteProtocol;
 }
@@ -174,6 +176,7 @@ export class RemoteWriteOutput implements Component {
   /** Encodes the store now and queues it for every URL. */
   async tick(): Promise<void> {
     if (this.#stopped) return;
+    this.#opts.beforeRead?.();
     const all = storeToSeries(this.#store, Date.now(), this.#opts.extraLabels ?? {}, this.#opts.filter);
     if (all.length === 0) return;
     const per = this.#opts.maxSeriesPerRequest ?? 2000;
