@@ -16,7 +16,7 @@
  *   sendfile/run        one sendfile per run of consecutive records up to REPLAY_KB (how replay sends a backlog now)
  *   read+write/run      pread of the same runs, socket.write (the same batching without sendfile)
  *
- * Run: node dist/bench/report-spool.js   (MB=256 RECORD_KB=256 ROUNDS=3 REPLAY_KB=16384 DIR=<a directory on the disk>)
+ * Run: node dist/bench/report-spool.js   (MB=256 RECORD_KB=256 ROUNDS=3 REPLAY_KB=8192 DIR=<a directory on the disk>)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,7 +33,7 @@ import { sendFileNative } from '../agent/native/sendfile';
 const MB = Number(process.env.MB ?? 256);
 const RECORD_KB = Number(process.env.RECORD_KB ?? 256);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const REPLAY_KB = Number(process.env.REPLAY_KB ?? 16384);
+const REPLAY_KB = Number(process.env.REPLAY_KB ?? 8192);
 const base = fs.mkdtempSync(path.join(process.env.DIR ?? os.tmpdir(), 'outrider-bench-spool-'));
 const repo = path.resolve(__dirname, '..', '..');
 
@@ -189,11 +189,11 @@ async function main(): Promise<void> {
   const runs = got.get('sendfile/run');
   const rwRuns = got.get('read+write/run');
   if (base1 && runs && rwRuns) {
+    const each = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
     const ratio = (a: typeof runs, b: typeof runs) => a.map((r, i) => r.mbps / b[i]!.mbps);
-    console.log(`  sendfile/run ÷ read+write/record (same round): ${range(ratio(runs, base1), 2)}× throughput (target >= 2)`);
-    console.log(`  sendfile/run ÷ read+write/run    (same round): ${range(ratio(runs, rwRuns), 2)}× throughput`);
     const cpu = (a: typeof runs, b: typeof runs) => a.map((r, i) => b[i]!.cpuPerGB / r.cpuPerGB);
-    console.log(`  sender CPU per GB, read+write/run ÷ sendfile/run: ${range(cpu(runs, rwRuns), 2)}×`);
+    console.log(`  sendfile/run ÷ read+write/record, per round: ${each(ratio(runs, base1))}× throughput (target >= 2), ${each(cpu(runs, base1))}× less sender CPU`);
+    console.log(`  sendfile/run ÷ read+write/run,    per round: ${each(ratio(runs, rwRuns))}× throughput, ${each(cpu(runs, rwRuns))}× less sender CPU`);
   }
   fs.rmSync(base, { recursive: true, force: true });
 }
