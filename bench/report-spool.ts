@@ -1,8 +1,22 @@
 /**
- * Spool write MB/s with each writer (`fs`: buffered writes + fdatasync every second, as spool.sync_interval 1s does;
- * `direct`: the addon's O_DIRECT writer flushed every 4 MB, as per-flush syncing does) beside `dd oflag=direct` on the
- * same disk; replay MB/s from the segments to a loopback socket with sendfile (the addon) and with read-and-write.
- * Run: node dist/bench/report-spool.js   (MB=256 RECORD_KB=256 DIR=<a directory on the disk to measure>)
+ * Spool write MB/s with each writer beside `dd oflag=direct conv=fdatasync` on the same disk, and replay MB/s from
+ * the segments to a loopback socket, in the same run, ROUNDS times (the figures move a lot on a shared machine).
+ *
+ * Writers (same frames, same disk; every run ends with an fdatasync, as dd's does; dd runs right before and right
+ * after each writer, and the writer's ratio is to the mean of those two):
+ *   fs            buffered writes, fdatasync every second (spool.io fs, spool.sync_interval 1 s)
+ *   direct        the addon's O_DIRECT writer with write-behind, flushed every second: the cadence the reporter uses
+ *                 (its sync timer, spool.sync_interval; a report flush also flushes, every report.interval, 10 s)
+ *   direct/4MB    the same writer flushed after every 4 MB (a stricter cadence: write-through with 4 MB batches)
+ *
+ * Replay (from page cache, read once before measuring; every mode writes to the same reader, a C program discarding
+ * with 4 MiB reads when `cc` is there, else a Node reader):
+ *   read+write/record   pread of one record into a buffer, socket.write (how records under sendfile_min_size go)
+ *   sendfile/record     one sendfile per record (how replay sent records before runs)
+ *   sendfile/run        one sendfile per run of consecutive records up to REPLAY_KB (how replay sends a backlog now)
+ *   read+write/run      pread of the same runs, socket.write (the same batching without sendfile)
+ *
+ * Run: node dist/bench/report-spool.js   (MB=256 RECORD_KB=256 ROUNDS=3 REPLAY_KB=8192 DIR=<a directory on the disk>)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,29 +24,34 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Codec, encodeFrame, FrameKind } from '../agent/report/frame';
-import { Spool } from '../agent/report/spool/spool';
+import { RecordRef, Spool } from '../agent/report/spool/spool';
+import { contiguousRuns } from '../agent/report/spool/runs';
 import { directSegmentIO, fsSegmentIO, SegmentIO } from '../agent/report/spool/segment-io';
 import { nativeStatus } from '../agent/native/loader';
 import { sendFileNative } from '../agent/native/sendfile';
 
 const MB = Number(process.env.MB ?? 256);
 const RECORD_KB = Number(process.env.RECORD_KB ?? 256);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const REPLAY_KB = Number(process.env.REPLAY_KB ?? 8192);
 const base = fs.mkdtempSync(path.join(process.env.DIR ?? os.tmpdir(), 'outrider-bench-spool-'));
+const repo = path.resolve(__dirname, '..', '..');
 
 function ddMBps(): number {
   try {
     const r = execFileSync('sh', ['-c', `dd if=/dev/zero of=${path.join(base, 'dd.out')} bs=1M count=${MB} oflag=direct conv=fdatasync 2>&1 >/dev/null`]).toString();
     const m = /(\d+(?:\.\d+)?) s, ([\d.]+) ([MGk]B)\/s/.exec(r);
     if (!m) return NaN;
-    const secs = Number(m[1]);
-    return MB * 1.048576 / secs;
+    return (MB * 1.048576) / Number(m[1]);
   } finally {
     fs.rmSync(path.join(base, 'dd.out'), { force: true });
   }
 }
 
-async function writeRun(io: SegmentIO, frames: Buffer[], n: number): Promise<{ mbps: number; dir: string }> {
-  const dir = path.join(base, 'spool-' + io.name);
+/** Appends n frames; flushes every `everyMs` or every `everyBytes`, and once at the end. */
+async function writeRun(name: string, io: SegmentIO, frames: Buffer[], n: number, every: { ms?: number; bytes?: number }): Promise<{ mbps: number; dir: string }> {
+  const dir = path.join(base, 'spool-' + name);
+  fs.rmSync(dir, { recursive: true, force: true });
   const spool = new Spool({ dir, segmentBytes: 64 << 20, maxBytes: 64 * 2 ** 30, policy: 'stop_accepting', writeThrough: false, maxRecordBytes: 64 << 20, io });
   spool.open();
   const t0 = process.hrtime.bigint();
@@ -42,78 +61,140 @@ async function writeRun(io: SegmentIO, frames: Buffer[], n: number): Promise<{ m
     const r = await spool.append(frames[i % frames.length]!, 1, i + 1);
     if (!r.ok) throw new Error(r.reason);
     sinceFlush += frames[0]!.length;
-    if ((io.staged && sinceFlush >= 4 << 20) || (!io.staged && Date.now() - lastSync >= 1000)) {
-      await spool.flush();
+    if ((every.bytes !== undefined && sinceFlush >= every.bytes) || (every.ms !== undefined && Date.now() - lastSync >= every.ms)) {
+      if (!(await spool.flush())) throw new Error(`flush failed: ${spool.lastError}`);
       lastSync = Date.now();
       sinceFlush = 0;
     }
   }
-  await spool.flush();
+  if (!(await spool.flush())) throw new Error(`flush failed: ${spool.lastError}`);
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   await spool.close();
   return { mbps: (n * frames[0]!.length) / 1e6 / secs, dir };
 }
 
-/** A reader in a child process (as the aggregator would be), so the sender's cost is what is measured. */
-async function startSink(): Promise<{ port: number; stop(): void }> {
-  const child = spawn(process.execPath, ['-e', "const s=require('net').createServer(c=>c.resume());s.listen(0,'127.0.0.1',()=>console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
-  return { port, stop: () => child.kill() };
+interface Sink {
+  kind: string;
+  port: number;
+  stop(): void;
 }
 
-async function replayRun(dir: string, useSendfile: boolean): Promise<{ mbps: number; cpuPerGB: number }> {
-  const sink = await startSink();
+/** The reader, in a child process (as the aggregator would be), so the sender's cost is what is measured. */
+async function startSink(): Promise<Sink> {
+  let cmd = path.join(repo, 'bench', 'out', 'spool-sink');
+  let args: string[] = [];
+  let kind = 'C reader, 4 MiB reads';
+  try {
+    fs.mkdirSync(path.dirname(cmd), { recursive: true });
+    execFileSync('cc', ['-O2', '-Wall', '-o', cmd, path.join(repo, 'bench', 'spool-sink.c')], { stdio: 'ignore' });
+  } catch {
+    cmd = process.execPath;
+    args = ['-e', "const s=require('net').createServer(c=>c.on('data',()=>{}));s.listen(0,'127.0.0.1',()=>console.log(s.address().port))"];
+    kind = 'Node reader (no cc)';
+  }
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  return { kind, port, stop: () => child.kill() };
+}
+
+type Mode = 'read+write/record' | 'sendfile/record' | 'sendfile/run' | 'read+write/run';
+
+async function replayRun(sink: Sink, spool: Spool, records: RecordRef[], mode: Mode): Promise<{ mbps: number; cpuPerGB: number; calls: number }> {
   const sock = net.connect(sink.port, '127.0.0.1');
   sock.on('error', () => undefined);
   await new Promise<void>((r) => sock.once('connect', () => r()));
-  const re = new Spool({ dir, segmentBytes: 64 << 20, maxBytes: 64 * 2 ** 30, policy: 'stop_accepting', writeThrough: false, maxRecordBytes: 64 << 20 });
-  const { records } = re.open();
+  const perRecord = mode.endsWith('/record');
+  const units = perRecord ? records.map((r) => [r]) : contiguousRuns(records, REPLAY_KB * 1024);
   let bytes = 0;
   const fds = new Map<string, number>();
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  for (const ref of records) {
-    let fd = fds.get(ref.segment.path);
-    if (useSendfile && fd === undefined) fds.set(ref.segment.path, (fd = fs.openSync(ref.segment.path, 'r')));
-    if (useSendfile) await sendFileNative(sock, fd!, { offset: ref.offset, length: ref.length });
-    else if (!sock.write(re.read(ref))) await new Promise((r) => sock.once('drain', r));
-    bytes += ref.length;
+  for (const unit of units) {
+    const first = unit[0]!;
+    const length = unit.reduce((n, r) => n + r.length, 0);
+    if (mode.startsWith('sendfile')) {
+      let fd = fds.get(first.segment.path);
+      if (fd === undefined) fds.set(first.segment.path, (fd = fs.openSync(first.segment.path, 'r')));
+      await sendFileNative(sock, fd, { offset: first.offset, length });
+    } else if (!sock.write(spool.read({ ...first, length }))) {
+      await new Promise((r) => sock.once('drain', r));
+    }
+    bytes += length;
   }
   await new Promise<void>((r) => sock.end(r));
   for (const fd of fds.values()) fs.closeSync(fd);
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const c = process.cpuUsage(c0);
-  sink.stop();
-  await re.close();
-  return { mbps: bytes / 1e6 / secs, cpuPerGB: (c.user + c.system) / 1e6 / (bytes / 1e9) };
+  return { mbps: bytes / 1e6 / secs, cpuPerGB: (c.user + c.system) / 1e6 / (bytes / 1e9), calls: units.length };
 }
+
+const range = (xs: number[], digits = 0) => (xs.length ? `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}` : 'n/a');
 
 async function main(): Promise<void> {
   const payload = Buffer.alloc(RECORD_KB * 1024);
   for (let i = 0; i < payload.length; i++) payload[i] = (i * 31) & 0xff;
   const n = Math.floor((MB * 1024) / RECORD_KB);
   const frames = Array.from({ length: 8 }, (_, i) => encodeFrame(FrameKind.batch, Codec.none, 1, i + 1, payload));
-  const ddRate = ddMBps();
-  const fsRun = await writeRun(fsSegmentIO, frames, n);
-  const dioRun = await writeRun(directSegmentIO, frames, n);
-  const ddRate2 = ddMBps();
-  const dd = (ddRate + ddRate2) / 2;
-  console.log(`${MB} MB in ${RECORD_KB} KiB records; dd oflag=direct (before/after): ${ddRate.toFixed(0)}/${ddRate2.toFixed(0)} MB/s`);
-  console.log(`spool write fs:     ${fsRun.mbps.toFixed(0)} MB/s = ${(fsRun.mbps / dd).toFixed(2)} of dd`);
-  console.log(`spool write direct: ${dioRun.mbps.toFixed(0)} MB/s = ${(dioRun.mbps / dd).toFixed(2)} of dd (target >= 0.8; native: ${nativeStatus().available})`);
-  // Replay from the direct segments, with a cold-ish cache for neither (both read what was just written).
-  const runs: Array<[string, boolean]> = [['read-and-write', false], ['sendfile', true], ['read-and-write', false], ['sendfile', true]];
-  const best = new Map<string, { mbps: number; cpuPerGB: number }>();
-  for (const [name, sf] of runs) {
-    if (sf && !nativeStatus().available) continue;
-    const r = await replayRun(dioRun.dir, sf);
-    const b = best.get(name);
-    if (!b || r.mbps > b.mbps) best.set(name, r);
+  console.log(`${MB} MB in ${RECORD_KB} KiB records, ${ROUNDS} rounds; native addon: ${nativeStatus().available}; dir ${base}`);
+
+  const ratios = new Map<string, number[]>();
+  const rates = new Map<string, number[]>();
+  const dds: number[] = [];
+  let directDir = '';
+  for (let round = 1; round <= ROUNDS; round++) {
+    // dd right before and right after each writer: its ratio is to the mean of those two (the disk drifts).
+    let ddBefore = ddMBps();
+    dds.push(ddBefore);
+    const line: string[] = [`dd ${ddBefore.toFixed(0)}`];
+    for (const [name, io, every] of [
+      ['fs', fsSegmentIO, { ms: 1000 }],
+      ['direct', directSegmentIO, { ms: 1000 }],
+      ['direct/4MB', directSegmentIO, { bytes: 4 << 20 }],
+    ] as const) {
+      const r = await writeRun(name.replace('/', '-'), io, frames, n, every);
+      const ddAfter = ddMBps();
+      dds.push(ddAfter);
+      const dd = (ddBefore + ddAfter) / 2;
+      ddBefore = ddAfter;
+      if (name === 'direct') directDir = r.dir;
+      (ratios.get(name) ?? ratios.set(name, []).get(name)!).push(r.mbps / dd);
+      (rates.get(name) ?? rates.set(name, []).get(name)!).push(r.mbps);
+      line.push(`${name} ${r.mbps.toFixed(0)} (${(r.mbps / dd).toFixed(2)}×)`, `dd ${ddAfter.toFixed(0)}`);
+    }
+    console.log(`round ${round} MB/s: ${line.join(', ')}`);
   }
-  for (const [name, r] of best) console.log(`replay ${name.padEnd(15)} ${r.mbps.toFixed(0)} MB/s, sender CPU ${r.cpuPerGB.toFixed(2)} s/GB`);
-  const a = best.get('sendfile');
-  const b = best.get('read-and-write')!;
-  if (a) console.log(`sendfile / read-and-write: ${(a.mbps / b.mbps).toFixed(2)}x throughput, ${(b.cpuPerGB / a.cpuPerGB).toFixed(2)}x less sender CPU per GB (target >= 2x)`);
+  console.log(`write: dd oflag=direct ${range(dds)} MB/s`);
+  for (const [name, xs] of ratios) console.log(`  spool ${name.padEnd(11)} ${range(rates.get(name)!)} MB/s = ${range(xs, 2)}× dd${name === 'direct' ? ' (target >= 0.8)' : ''}`);
+
+  // Replay from the direct segments of the last round, warm in the page cache for every mode alike.
+  const spool = new Spool({ dir: directDir, segmentBytes: 64 << 20, maxBytes: 64 * 2 ** 30, policy: 'stop_accepting', writeThrough: false, maxRecordBytes: 64 << 20 });
+  const { records } = spool.open();
+  for (const seg of new Set(records.map((r) => r.segment.path))) fs.readFileSync(seg);
+  const sink = await startSink();
+  const modes: Mode[] = ['read+write/record', 'sendfile/record', 'sendfile/run', 'read+write/run'];
+  const got = new Map<Mode, Array<{ mbps: number; cpuPerGB: number; calls: number }>>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const mode of modes) {
+      if (mode.startsWith('sendfile') && !nativeStatus().available) continue;
+      (got.get(mode) ?? got.set(mode, []).get(mode)!).push(await replayRun(sink, spool, records, mode));
+    }
+  }
+  sink.stop();
+  await spool.close();
+  console.log(`replay (${sink.kind}; runs of consecutive records up to ${REPLAY_KB} KiB):`);
+  for (const [mode, rs] of got) {
+    console.log(`  ${mode.padEnd(18)} ${range(rs.map((r) => r.mbps))} MB/s, sender CPU ${range(rs.map((r) => r.cpuPerGB), 2)} s/GB, ${rs[0]!.calls} calls`);
+  }
+  const base1 = got.get('read+write/record');
+  const runs = got.get('sendfile/run');
+  const rwRuns = got.get('read+write/run');
+  if (base1 && runs && rwRuns) {
+    const each = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
+    const ratio = (a: typeof runs, b: typeof runs) => a.map((r, i) => r.mbps / b[i]!.mbps);
+    const cpu = (a: typeof runs, b: typeof runs) => a.map((r, i) => b[i]!.cpuPerGB / r.cpuPerGB);
+    console.log(`  sendfile/run ÷ read+write/record, per round: ${each(ratio(runs, base1))}× throughput (target >= 2), ${each(cpu(runs, base1))}× less sender CPU`);
+    console.log(`  sendfile/run ÷ read+write/run,    per round: ${each(ratio(runs, rwRuns))}× throughput, ${each(cpu(runs, rwRuns))}× less sender CPU`);
+  }
   fs.rmSync(base, { recursive: true, force: true });
 }
 

@@ -13,7 +13,7 @@ import { version } from '../core/version';
 import { mountEndpoint } from '../exposition/endpoint';
 import { HttpServer, readBody, sendJson, sendJsonBytes } from '../exposition/http-server';
 import { decompressSync } from '../report/codec';
-import { checkCrc, FRAME_HEADER_BYTES, FrameKind, parseHeader } from '../report/frame';
+import { checkCrc, FRAME_HEADER_BYTES, FrameHeader, FrameKind, parseHeader } from '../report/frame';
 import { decodePayload, DistValue, PayloadError } from '../report/payload';
 import { RemoteWriteOutput, RemoteWriteProtocol } from '../report/remote-write/output';
 import { INGEST_PATH } from '../report/transport';
@@ -220,39 +220,70 @@ export class Aggregator {
       if (isOutriderError(err, 'OUTRIDER_ERR_HTTP_BODY_TOO_LARGE')) return this.#refuse(res, 413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', err.message);
       throw err;
     }
-    const h = parseHeader(body);
-    if (!h.ok) return this.#refuse(res, 400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_FRAME', `bad frame header (${h.reason === 'short' ? 'body shorter than a header' : h.reason})`);
-    const hdr = h.header;
-    if (body.length !== FRAME_HEADER_BYTES + hdr.length) return this.#refuse(res, 400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_FRAME', `body is ${body.length} bytes, the frame says ${FRAME_HEADER_BYTES + hdr.length}`);
-    if (!checkCrc(body, 0, hdr)) return this.#refuse(res, 400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_CHECKSUM', 'frame checksum mismatch');
+    const frames = splitFrames(body);
+    if (!frames.ok) return this.#refuse(res, 400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_FRAME', frames.message);
+    if (frames.frames.length === 1) {
+      const r = this.#applyFrame(frames.frames[0]!);
+      // Acknowledge only once the application (or, for a duplicate, the original one) is durable.
+      if (r.ok && r.status !== 'ok') await this.state.commit();
+      return this.#answer(res, r);
+    }
+    // Several frames back to back (a replayed run of spooled batches): applied in order, each once, up to the first
+    // that is not; one commit makes them all durable before the answer lists each frame's outcome.
+    const results: Array<Record<string, unknown>> = [];
+    for (const f of frames.frames) {
+      const r = this.#applyFrame(f);
+      const seq = f.readBigUInt64LE(24).toString();
+      const epoch = f.readBigUInt64LE(16).toString();
+      if (r.ok) {
+        this.#m.requests.inc({ result: r.result });
+        results.push({ epoch: Number(epoch), seq: Number(seq), status: r.status });
+        continue;
+      }
+      this.#m.requests.inc({ result: r.result });
+      results.push({ epoch: Number(epoch), seq: Number(seq), status: 'error', http_status: r.http, code: r.code, message: r.message, ...r.extra, ...(r.retryAfter ? { retry_after: r.retryAfter } : {}) });
+      break;
+    }
+    await this.state.commit();
+    sendJson(res, 200, { status: 'frames', results });
+  }
+
+  #answer(res: ServerResponse, r: FrameOutcome): void {
+    if (!r.ok) {
+      if (r.retryAfter) res.setHeader('Retry-After', r.retryAfter);
+      return this.#refuse(res, r.http, r.result, r.code, r.message, r.extra);
+    }
+    this.#m.requests.inc({ result: r.result });
+    sendJsonBytes(res, 200, r.status === 'applied' ? APPLIED : r.status === 'duplicate' ? DUPLICATE : DEFINED);
+  }
+
+  /** Checks, decodes and applies one frame (not yet committed: the caller commits before it answers). */
+  #applyFrame(body: Buffer): FrameOutcome {
+    const hdr = parseHeader(body);
+    if (!hdr.ok) return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_FRAME', `bad frame header (${hdr.reason})`);
+    return this.#applyChecked(body, hdr.header);
+  }
+
+  #applyChecked(body: Buffer, hdr: FrameHeader): FrameOutcome {
+    if (!checkCrc(body, 0, hdr)) return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_CHECKSUM', 'frame checksum mismatch');
     let payload;
     try {
       payload = decodePayload(decompressSync(hdr.codec, body.subarray(FRAME_HEADER_BYTES), this.#opts.maxDecompressedBytes));
       for (const d of payload.dists) if (d.sketch !== null && d.sketch !== undefined) d.sketch = validateSketch(d.sketch);
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return this.#refuse(res, 413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', `payload decompresses past ${this.#opts.maxDecompressedBytes} bytes`);
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return refused(413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', `payload decompresses past ${this.#opts.maxDecompressedBytes} bytes`);
       const msg = err instanceof PayloadError ? err.message : `payload cannot be decompressed (${(err as Error).message})`;
-      return this.#refuse(res, 400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_PAYLOAD', msg);
+      return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_PAYLOAD', msg);
     }
     const agent = payload.agentId;
     if (!this.state.agents.has(agent) && this.state.agents.size >= this.#opts.maxAgents) {
-      res.setHeader('Retry-After', '60');
-      return this.#refuse(res, 429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_AGENTS', `the aggregator tracks ${this.#opts.maxAgents} agents already`);
+      return refused(429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_AGENTS', `the aggregator tracks ${this.#opts.maxAgents} agents already`, {}, '60');
     }
     if (!this.#tables.define(agent, hdr.epoch, payload.families, payload.series)) {
-      res.setHeader('Retry-After', '60');
-      return this.#refuse(res, 429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_SERIES', 'the aggregator holds too many series definitions');
+      return refused(429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_SERIES', 'the aggregator holds too many series definitions', {}, '60');
     }
-    if (hdr.kind === FrameKind.defs) {
-      this.#m.requests.inc({ result: 'definitions' });
-      return sendJsonBytes(res, 200, DEFINED);
-    }
-    if (this.state.isApplied(agent, hdr.epoch, hdr.seq)) {
-      // Acknowledge only once the original application is durable.
-      await this.state.commit();
-      this.#m.requests.inc({ result: 'duplicate' });
-      return sendJsonBytes(res, 200, DUPLICATE);
-    }
+    if (hdr.kind === FrameKind.defs) return { ok: true, status: 'ok', result: 'definitions' };
+    if (this.state.isApplied(agent, hdr.epoch, hdr.seq)) return { ok: true, status: 'duplicate', result: 'duplicate' };
     const missing: number[] = [];
     const sc = payload.scalars;
     const defs = this.#tables.seriesOf(agent, hdr.epoch) ?? new Map<number, ResolvedSeries>();
@@ -265,14 +296,10 @@ export class Aggregator {
     }
     for (const d of payload.dists) if (!defs.has(d.sid)) missing.push(d.sid);
     if (missing.length > 0) {
-      return this.#refuse(res, 409, 'unknown_series', 'OUTRIDER_ERR_AGG_UNKNOWN_SERIES', 'series definitions are unknown (the aggregator restarted); send them again', { missing: missing.slice(0, 100_000) });
+      return refused(409, 'unknown_series', 'OUTRIDER_ERR_AGG_UNKNOWN_SERIES', 'series definitions are unknown (the aggregator restarted); send them again', { missing: missing.slice(0, 100_000) });
     }
     const prevAgent = this.state.agents.get(agent);
-    if (prevAgent && hdr.epoch < prevAgent.epoch) {
-      await this.state.commit();
-      this.#m.requests.inc({ result: 'duplicate' });
-      return sendJsonBytes(res, 200, DUPLICATE);
-    }
+    if (prevAgent && hdr.epoch < prevAgent.epoch) return { ok: true, status: 'duplicate', result: 'duplicate' };
     const a: AgentState = prevAgent ?? { id: agent, epoch: hdr.epoch, high: 0, recent: [], lastSeenMs: 0, lastSentMs: 0, version: '', backlogBytes: 0, backlogBatches: 0, droppedBatches: 0, appliedBatches: 0 };
     a.lastSeenMs = Date.now();
     a.lastSentMs = payload.sentMs;
@@ -306,8 +333,37 @@ export class Aggregator {
     this.#m.samples.inc(full.length + updated.length);
     if (this.#opts.storeWrites === 'immediate') this.merger.flushStore();
     if (skipped) this.#m.skipped.inc(skipped);
-    await this.state.commit();
-    this.#m.requests.inc({ result: 'applied' });
-    sendJsonBytes(res, 200, APPLIED);
+    return { ok: true, status: 'applied', result: 'applied' };
   }
+}
+
+/** What one frame came to: applied, a duplicate, definitions registered, or refused (with the HTTP answer it gets alone). */
+type FrameOutcome =
+  | { ok: true; status: 'applied' | 'duplicate' | 'ok'; result: string }
+  | { ok: false; http: number; result: string; code: string; message: string; extra: Record<string, unknown>; retryAfter?: string };
+
+function refused(http: number, result: string, code: string, message: string, extra: Record<string, unknown> = {}, retryAfter?: string): FrameOutcome {
+  return { ok: false, http, result, code, message, extra, ...(retryAfter ? { retryAfter } : {}) };
+}
+
+/**
+ * Splits a request body into whole frames: one frame (the usual request), or several back to back (a replayed run of
+ * spooled records). Each frame's header must be sound and its length must fit; the checksum is checked per frame later.
+ */
+export function splitFrames(body: Buffer): { ok: true; frames: Buffer[] } | { ok: false; message: string } {
+  const frames: Buffer[] = [];
+  let off = 0;
+  while (off < body.length) {
+    const h = parseHeader(body, off);
+    if (!h.ok) {
+      const why = h.reason === 'short' ? 'body shorter than a header' : h.reason;
+      return { ok: false, message: frames.length ? `bad frame header at byte ${off} (${why})` : `bad frame header (${why})` };
+    }
+    const end = off + FRAME_HEADER_BYTES + h.header.length;
+    if (end > body.length) return { ok: false, message: `body is ${body.length} bytes, the frame at byte ${off} says ${end - off}` };
+    frames.push(body.subarray(off, end));
+    off = end;
+  }
+  if (frames.length === 0) return { ok: false, message: 'bad frame header (body shorter than a header)' };
+  return { ok: true, frames };
 }

@@ -75,6 +75,8 @@ export interface NativeDirectFile {
   /** Logical length made durable by the last flush. */
   durableLength(): number;
   stagedBytes(): number;
+  /** Logical length the file holds (written by a flush or write-behind, durable or not). */
+  writtenLength(): number;
   append(bytes: Uint8Array): number;
   flush(): Promise<number>;
   read(offset: number, length: number): Promise<Buffer>;
@@ -104,7 +106,7 @@ export interface NativeBinding {
   sendfile(outFd: number, inFd: number, offset: number, length: number): Promise<number>;
 
   DirectFile: {
-    open(path: string, opts: { dsync: boolean; direct: boolean }): NativeDirectFile;
+    open(path: string, opts: { dsync: boolean; direct: boolean; writeBehindBytes: number }): NativeDirectFile;
   };
 
   sdNotify(socketPath: string, state: string): void;

@@ -16,6 +16,13 @@
  * padding. After a crash (even SIGKILL mid-append), reopening yields every
  * byte whose flush() had resolved.
  *
+ * Write-behind (`writeBehindBytes` > 0): once that many bytes are staged past
+ * what the file holds, they are written the same way in the background (a
+ * thread of the file natively; the operation chain in the twin) without a
+ * sync, so the disk works while the caller appends and a flush only writes
+ * the rest and syncs once. It never advances `durableLength`. A write error
+ * (background or flush) is sticky: every later flush rejects with it.
+ *
  * Native: O_DIRECT with buffers aligned to the device's logical block size
  * (sysfs queue/logical_block_size; 4096 when the file is not on a block
  * device). If the filesystem refuses O_DIRECT (EINVAL at open or at the first
@@ -37,6 +44,8 @@ export interface AppendFileOptions {
   dsync?: boolean;
   /** Try O_DIRECT (native only). Default true. */
   direct?: boolean;
+  /** Write staged bytes in the background once this many are staged (0: only at flush). Default 0. */
+  writeBehindBytes?: number;
 }
 
 export interface AppendFile {
@@ -52,6 +61,8 @@ export interface AppendFile {
   readonly length: number;
   /** Logical length that the last flush made durable. */
   readonly durableLength: number;
+  /** Logical length the file holds (written by a flush or a write-behind, durable or not). */
+  readonly writtenLength: number;
   /**
    * Stages `data` (copied; no I/O) and returns the logical length after it,
    * i.e. the offset just past this record.
@@ -69,8 +80,13 @@ function checkOpts(opts: AppendFileOptions): Required<AppendFileOptions> {
   check(opts !== null && typeof opts === 'object', 'directIo: options must be an object');
   const dsync = opts.dsync ?? false;
   const direct = opts.direct ?? true;
+  const writeBehindBytes = opts.writeBehindBytes ?? 0;
   check(typeof dsync === 'boolean' && typeof direct === 'boolean', 'directIo: dsync and direct must be booleans');
-  return { dsync, direct };
+  check(
+    typeof writeBehindBytes === 'number' && Number.isSafeInteger(writeBehindBytes) && writeBehindBytes >= 0 && writeBehindBytes <= 2 ** 30,
+    `directIo: writeBehindBytes must be an integer in [0, 2^30], got ${String(writeBehindBytes)}`,
+  );
+  return { dsync, direct, writeBehindBytes };
 }
 
 function checkRange(offset: unknown, length: unknown): void {
@@ -120,6 +136,9 @@ class NativeAppendFile implements AppendFile {
   get durableLength() {
     return this.live().durableLength();
   }
+  get writtenLength() {
+    return this.live().writtenLength();
+  }
   append(data: Uint8Array): number {
     check(data instanceof Uint8Array, 'directIo: append needs a Uint8Array');
     return this.live().append(data);
@@ -144,9 +163,13 @@ class NativeAppendFile implements AppendFile {
   }
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.flush();
-    this.closed = true;
-    await this.ops.run(async () => this.f.close());
+    try {
+      await this.flush();
+    } finally {
+      // Closed even when the last flush failed: the caller learns it from the rejection.
+      this.closed = true;
+      await this.ops.run(async () => this.f.close());
+    }
   }
 }
 
@@ -180,18 +203,24 @@ class TwinAppendFile implements AppendFile {
   private stagingOff: number;
   private stagedLen: number;
   private durable: number;
+  private written: number;
   /** Size of the file: a flush writes at least up to it so its trailer stays last. */
   private fileEnd: number;
+  /** Sticky write error. */
+  private error: unknown;
+  private behindQueued = false;
 
   constructor(
     readonly path: string,
     private readonly fh: fs.promises.FileHandle,
     readonly dsync: boolean,
+    private readonly writeBehindBytes: number,
     durable: number,
     tail: Buffer,
     fileSize: number,
   ) {
     this.durable = durable;
+    this.written = durable;
     this.fileEnd = fileSize;
     this.stagingOff = durable - (durable % TWIN_BLOCK);
     this.stagedLen = tail.length;
@@ -210,6 +239,10 @@ class TwinAppendFile implements AppendFile {
     this.live();
     return this.durable;
   }
+  get writtenLength() {
+    this.live();
+    return this.written;
+  }
   append(data: Uint8Array): number {
     check(data instanceof Uint8Array, 'directIo: append needs a Uint8Array');
     this.live();
@@ -220,6 +253,14 @@ class TwinAppendFile implements AppendFile {
     }
     this.staging.set(data, this.stagedLen);
     this.stagedLen += data.length;
+    if (this.writeBehindBytes > 0 && !this.behindQueued && this.error === undefined && this.length - this.written >= this.writeBehindBytes) {
+      this.behindQueued = true;
+      // Failures are kept in this.error and reported by the next flush.
+      void this.ops.run(() => {
+        this.behindQueued = false;
+        return this.writeStaged(false);
+      }).catch(() => undefined);
+    }
     return this.stagingOff + this.stagedLen;
   }
   flush(): Promise<number> {
@@ -228,32 +269,40 @@ class TwinAppendFile implements AppendFile {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.ops.run(async () => {
-      const off = this.stagingOff;
-      const len = this.stagedLen;
-      if (off + len === this.durable && this.durable !== 0) return this.durable;
-      // Up to the file's end at least (it may have been written with larger
-      // blocks): a trailer left beyond the new one would hide this flush.
-      const writeLen = Math.ceil(Math.max(len + DIO_TRAILER_BYTES, this.fileEnd - off) / TWIN_BLOCK) * TWIN_BLOCK;
-      const out = Buffer.alloc(writeLen);
-      this.staging.copy(out, 0, 0, len);
-      trailer(off + len).copy(out, writeLen - DIO_TRAILER_BYTES);
-      // Appends made while writing land after the kept partial block.
-      const keepFrom = len - (len % TWIN_BLOCK);
-      this.staging.copy(this.staging, 0, keepFrom, len);
-      this.stagingOff += keepFrom;
-      this.stagedLen -= keepFrom;
-      try {
+    return this.ops.run(() => this.writeStaged(true));
+  }
+  /** Writes everything staged (padding + trailer); with `sync`, makes it durable. Runs on the op chain. */
+  private async writeStaged(sync: boolean): Promise<number> {
+    if (this.error !== undefined) throw this.error;
+    const off = this.stagingOff;
+    const len = this.stagedLen;
+    const write = off + len !== this.written || this.fileEnd === 0;
+    if (!write && (!sync || this.durable === this.written)) return this.durable;
+    try {
+      if (write) {
+        // Up to the file's end at least (it may have been written with larger
+        // blocks): a trailer left beyond the new one would hide this write.
+        const writeLen = Math.ceil(Math.max(len + DIO_TRAILER_BYTES, this.fileEnd - off) / TWIN_BLOCK) * TWIN_BLOCK;
+        const out = Buffer.alloc(writeLen);
+        this.staging.copy(out, 0, 0, len);
+        trailer(off + len).copy(out, writeLen - DIO_TRAILER_BYTES);
+        // Appends made while writing land after the kept partial block.
+        const keepFrom = len - (len % TWIN_BLOCK);
+        this.staging.copy(this.staging, 0, keepFrom, len);
+        this.stagingOff += keepFrom;
+        this.stagedLen -= keepFrom;
         let done = 0;
         while (done < writeLen) done += (await this.fh.write(out, done, writeLen - done, off + done)).bytesWritten;
-        if (!this.dsync) await this.fh.datasync();
-      } catch (e) {
-        throw fromNative(ErrorCode.DIO, `directIo: flush ${this.path}`, e);
+        this.fileEnd = Math.max(this.fileEnd, off + writeLen);
+        this.written = off + len;
       }
-      this.fileEnd = Math.max(this.fileEnd, off + writeLen);
-      this.durable = off + len;
-      return this.durable;
-    });
+      if (sync && !this.dsync) await this.fh.datasync();
+    } catch (e) {
+      this.error = fromNative(ErrorCode.DIO, `directIo: flush ${this.path}`, e);
+      throw this.error;
+    }
+    if (sync || this.dsync) this.durable = this.written;
+    return this.durable;
   }
   read(offset: number, length: number): Promise<Buffer> {
     try {
@@ -281,9 +330,12 @@ class TwinAppendFile implements AppendFile {
   }
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.flush();
-    this.closed = true;
-    await this.ops.run(() => this.fh.close());
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      await this.ops.run(() => this.fh.close());
+    }
   }
 }
 
@@ -328,7 +380,7 @@ export async function openAppendFileTwin(path: string, opts: AppendFileOptions =
     const tailLen = durable % TWIN_BLOCK;
     const tail = Buffer.alloc(tailLen);
     if (tailLen) await fh.read(tail, 0, tailLen, durable - tailLen);
-    return new TwinAppendFile(path, fh, o.dsync, durable, tail, st.size);
+    return new TwinAppendFile(path, fh, o.dsync, o.writeBehindBytes, durable, tail, st.size);
   } catch (e) {
     await fh.close();
     throw e instanceof OutriderError ? e : fromNative(ErrorCode.DIO, `directIo: open ${path}`, e);

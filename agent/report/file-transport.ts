@@ -5,10 +5,23 @@
  * disk is the request body, so nothing is read into JavaScript memory. Plain http only (https endpoints use the
  * undici transport with a read of the record). One request at a time; the caller falls back to the undici path
  * while it is busy.
+ *
+ * A byte range may hold several consecutive records (a run, `spool/runs.ts`): the aggregator then applies each frame
+ * once and answers with one outcome per frame (docs/protocol.md, "Several frames in one body"), returned as
+ * `{kind: 'frames'}`.
  */
 import net from 'node:net';
 import { sendFile } from '../native/sendfile';
 import { classifyStatus, SendResult } from './send-result';
+
+/** One frame's outcome in the answer to a body of several frames. */
+export interface FrameAnswer {
+  epoch: number;
+  seq: number;
+  status: string;
+}
+
+export type FramesResult = SendResult | { kind: 'frames'; results: FrameAnswer[] };
 import { BATCH_CONTENT_TYPE, INGEST_PATH } from './transport';
 
 const MAX_HEAD = 16 * 1024;
@@ -53,8 +66,14 @@ export class FileTransport {
     return s;
   }
 
-  /** Sends `length` bytes of `path` at `offset` as the request body. Never throws. */
+  /** Sends `length` bytes of `path` at `offset` (one frame) as the request body. Never throws. */
   async send(path: string, offset: number, length: number): Promise<SendResult> {
+    const r = await this.sendFrames(path, offset, length);
+    return r.kind === 'frames' ? { kind: 'retryable', reason: 'unexpected answer to one frame' } : r;
+  }
+
+  /** Sends a byte range of one or more frames; a 2xx listing per-frame outcomes gives `{kind: 'frames'}`. Never throws. */
+  async sendFrames(path: string, offset: number, length: number): Promise<FramesResult> {
     this.busy = true;
     let sock: net.Socket | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -104,6 +123,10 @@ export class FileTransport {
       await sendFile(s, path, { offset, length });
       const res = await answer;
       if (res.headers.get('connection') === 'close') s.destroy();
+      if (res.status >= 200 && res.status < 300) {
+        const results = parseFrameAnswers(res.body);
+        if (results) return { kind: 'frames', results };
+      }
       return classifyStatus(res.status, res.headers.get('retry-after'), res.body);
     } catch (err) {
       sock?.destroy();
@@ -118,5 +141,15 @@ export class FileTransport {
   close(): void {
     this.#socket?.destroy();
     this.#socket = undefined;
+  }
+}
+
+function parseFrameAnswers(body: string): FrameAnswer[] | undefined {
+  try {
+    const j = JSON.parse(body) as { status?: unknown; results?: unknown };
+    if (j.status !== 'frames' || !Array.isArray(j.results)) return undefined;
+    return j.results.filter((r): r is FrameAnswer => r !== null && typeof r === 'object' && typeof r.seq === 'number' && typeof r.epoch === 'number' && typeof r.status === 'string');
+  } catch {
+    return undefined;
   }
 }

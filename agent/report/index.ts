@@ -51,6 +51,7 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
         compressionLevel: c.number('report.compression_level'),
         drainMs: c.number('report.drain_timeout'),
         sendfileMinBytes: c.number('report.sendfile_min_size'),
+        replayMaxBodyBytes: c.number('report.replay_max_body'),
         spool: dir
           ? {
               dir,

@@ -20,7 +20,8 @@ import { Aimd, backoffMs, Breaker, SendResult } from './send-result';
 import { scanSegment } from './spool/scan';
 import { directSegmentIO, fsSegmentIO } from './spool/segment-io';
 import { FullPolicy, RecordRef, Spool } from './spool/spool';
-import { FileTransport } from './file-transport';
+import { FileTransport, FrameAnswer } from './file-transport';
+import { follows } from './spool/runs';
 import { Transport } from './transport';
 
 /**
@@ -57,9 +58,14 @@ export interface ReporterOptions {
   drainMs: number;
   /** Send records that are only on disk straight from the segment (sendfile); default true. */
   sendfile?: boolean;
-  /** Smallest record sent with sendfile (below it a read and a write cost less: bench/README.md). */
+  /** Smallest record (or run of consecutive records) sent with sendfile (below it a read and a write cost less: bench/README.md). */
   sendfileMinBytes?: number;
+  /** Largest body of consecutive spooled records replayed in one request (at most the aggregator's max body). */
+  replayMaxBodyBytes?: number;
 }
+
+/** Most frames in one replayed body (bounds the aggregator's per-frame answer). */
+const REPLAY_MAX_FRAMES = 4096;
 
 interface Entry {
   epoch: number;
@@ -68,6 +74,8 @@ interface Entry {
   data: Buffer | undefined;
   state: 'queued' | 'inflight' | 'done';
   defsTries: number;
+  /** Send this one alone (a body of several frames did not settle it). */
+  single?: boolean;
 }
 
 /**
@@ -84,6 +92,8 @@ export class Reporter implements Component {
   readonly #batcher: Batcher;
   readonly #transports: Transport[];
   readonly #fileTransports: Array<FileTransport | undefined>;
+  /** Endpoints that refused a body of several frames (an older aggregator): replay sends them one record each. */
+  readonly #noRuns = new Set<number>();
   readonly #breaker = new Breaker(5, 1000, 30_000);
   readonly #aimd: Aimd;
   #spool: Spool | undefined;
@@ -404,6 +414,8 @@ export class Reporter implements Component {
     let res: SendResult;
     let sent = e.ref?.length ?? e.data?.length ?? 0;
     const t0 = process.hrtime.bigint();
+    const run = !e.data && e.ref && file && !file.busy ? this.#run(e, idx) : undefined;
+    if (run && run.length > 1) return this.#sendRun(run, file!, idx);
     if (!e.data && e.ref && file && !file.busy && e.ref.length >= (this.#opts.sendfileMinBytes ?? 512 * 1024)) {
       // Only on disk: the record goes from the segment to the socket without entering JavaScript memory.
       res = await file.send(e.ref.segment.path, e.ref.offset, e.ref.length);
@@ -463,6 +475,87 @@ export class Reporter implements Component {
         break;
     }
     // Only now (definitions resent included) is the request over: the epoch rule in #pump relies on it.
+    this.#inflight--;
+    this.#report();
+    this.#pump();
+  }
+
+  /**
+   * `e` and the queued records right after it that are only on disk and follow it in its segment (same epoch), up to
+   * report.replay_max_body: a backlog replayed as a few large transfers instead of one request per record.
+   */
+  #run(e: Entry, idx: number): Entry[] {
+    const run = [e];
+    if (e.single || this.#noRuns.has(idx) || !e.ref) return run;
+    const max = this.#opts.replayMaxBodyBytes ?? 8 * 1024 * 1024;
+    let bytes = e.ref.length;
+    const q = this.#queue;
+    for (let i = q.indexOf(e, this.#head) + 1; i > 0 && i < q.length && run.length < REPLAY_MAX_FRAMES; i++) {
+      const n = q[i]!;
+      const prev = run.at(-1)!.ref!;
+      if (n.state !== 'queued' || n.data || n.single || !n.ref || n.ref.segment.deleted || !follows(prev, n.ref) || bytes + n.ref.length > max) break;
+      run.push(n);
+      bytes += n.ref.length;
+    }
+    const min = this.#opts.sendfileMinBytes ?? 512 * 1024;
+    return run.length > 1 && bytes >= min ? run : [e];
+  }
+
+  /** Sends a run of consecutive spooled records as one body and settles each record by its own outcome. */
+  async #sendRun(run: Entry[], file: FileTransport, idx: number): Promise<void> {
+    for (const n of run) n.state = 'inflight';
+    const first = run[0]!.ref!;
+    const length = run.reduce((a, n) => a + n.ref!.length, 0);
+    const t0 = process.hrtime.bigint();
+    const res = await file.sendFrames(first.segment.path, first.offset, length);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    this.#m.bytes.inc(length);
+    this.#m.duration.observe(ms / 1000);
+    if (res.kind === 'frames') {
+      this.#failures = 0;
+      this.#breaker.success();
+      this.#aimd.success(ms);
+      const byKey = new Map<string, FrameAnswer>();
+      for (const a of res.results) byKey.set(`${a.epoch}:${a.seq}`, a);
+      let sentOnDisk = 0;
+      let refused = false;
+      for (const n of run) {
+        const a = byKey.get(`${n.epoch}:${n.seq}`);
+        if (a && (a.status === 'applied' || a.status === 'duplicate')) {
+          this.#m.batches.inc({ result: a.status === 'duplicate' ? 'duplicate' : 'acked' });
+          sentOnDisk++;
+          this.#finish(n);
+        } else {
+          // Not settled by this body: the first one goes alone next time and gets the usual handling (definitions,
+          // retry, quarantine); the ones after it were not looked at and may go in a run again.
+          n.state = 'queued';
+          if (!refused) n.single = true;
+          refused = true;
+        }
+      }
+      this.#m.replayed.inc(sentOnDisk);
+    } else if (res.kind === 'retryable') {
+      this.#failures++;
+      this.#breaker.failure();
+      this.#aimd.failure();
+      for (const n of run) n.state = 'queued';
+      const delay = res.retryAfterMs ?? backoffMs(this.#failures, this.#opts.backoffBaseMs, this.#opts.backoffMaxMs);
+      this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + delay);
+      this.#m.retries.inc({ reason: res.reason.startsWith('HTTP') ? res.reason : 'network' });
+      if (this.#breaker.state !== 'closed' && this.#transports.length > 1) this.#endpointIdx++;
+    } else {
+      // Refused as a whole (an aggregator that takes one frame per body, a body past its limit): never quarantine a
+      // run; each record goes alone and gets the usual handling.
+      this.#breaker.success();
+      if (res.kind === 'failure' && res.status === 400) {
+        this.#noRuns.add(idx);
+        this.#ctx.log.warn({ endpoint: this.#opts.endpoints[idx], reason: res.reason }, 'The aggregator does not take several batches in one body; replaying one batch per request.');
+      }
+      for (const n of run) {
+        n.state = 'queued';
+        n.single = true;
+      }
+    }
     this.#inflight--;
     this.#report();
     this.#pump();

@@ -4,10 +4,10 @@
 // Exports:
 //   sendfile(outFd, inFd, offset, length) -> Promise<number>   bytes sent;
 //       rejects with {code: errno name | "ESHORT", syscall, bytesSent}
-//   DirectFile.open(path, {dsync, direct}) -> DirectFile       synchronous
+//   DirectFile.open(path, {dsync, direct, writeBehindBytes}) -> DirectFile  synchronous
 //     .append(bytes) -> logical length      .flush() -> Promise<durable length>
 //     .read(offset, length) -> Promise<Buffer>                  .close()
-//     .length() .durableLength() .stagedBytes() .directIo .reason .blockSize
+//     .length() .durableLength() .writtenLength() .stagedBytes() .directIo .reason .blockSize
 #include <fcntl.h>
 #include <napi.h>
 #include <unistd.h>
@@ -111,6 +111,7 @@ class DirectFileWrap : public Napi::ObjectWrap<DirectFileWrap> {
                         InstanceMethod("close", &DirectFileWrap::Close), InstanceMethod("length", &DirectFileWrap::Length),
                         InstanceMethod("durableLength", &DirectFileWrap::DurableLength),
                         InstanceMethod("stagedBytes", &DirectFileWrap::StagedBytes),
+                        InstanceMethod("writtenLength", &DirectFileWrap::WrittenLength),
                         InstanceAccessor("directIo", &DirectFileWrap::DirectIo, nullptr),
                         InstanceAccessor("reason", &DirectFileWrap::Reason, nullptr),
                         InstanceAccessor("blockSize", &DirectFileWrap::BlockSize, nullptr),
@@ -130,6 +131,12 @@ class DirectFileWrap : public Napi::ObjectWrap<DirectFileWrap> {
     io::DirectFileOptions options;
     options.dsync = o.Get("dsync").ToBoolean().Value();
     options.try_direct = o.Get("direct").ToBoolean().Value();
+    Napi::Value wb = o.Get("writeBehindBytes");
+    if (wb.IsNumber()) {
+      double v = wb.As<Napi::Number>().DoubleValue();
+      if (!(v >= 0 && v <= 1073741824.0)) return ThrowCoded(env, "EINVAL", "writeBehindBytes must be in [0, 1 GiB]");
+      options.write_behind_bytes = static_cast<uint64_t>(v);
+    }
     int err = 0;
     std::string what;
     std::unique_ptr<io::DirectFile> f = io::DirectFile::Open(path, options, &err, &what);
@@ -254,6 +261,10 @@ class DirectFileWrap : public Napi::ObjectWrap<DirectFileWrap> {
   Napi::Value DurableLength(const Napi::CallbackInfo& info) {
     if (!Check(info.Env())) return info.Env().Undefined();
     return Napi::Number::New(info.Env(), static_cast<double>(file_->DurableLength()));
+  }
+  Napi::Value WrittenLength(const Napi::CallbackInfo& info) {
+    if (!Check(info.Env())) return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), static_cast<double>(file_->WrittenLength()));
   }
   Napi::Value StagedBytes(const Napi::CallbackInfo& info) {
     if (!Check(info.Env())) return info.Env().Undefined();

@@ -140,6 +140,37 @@ bothImpls<OpenFn>(t, 'append file', { native: () => openAppendFileNative, twin: 
     });
   }
 
+  await t.test('write-behind writes staged bytes without making them durable; flush completes them', async (t) => {
+    const p = path.join(disk, `wb-${kind}-${seq++}`);
+    const f = await open(p, { writeBehindBytes: 16 * 1024 });
+    let expected = Buffer.alloc(0);
+    for (let i = 0; i < 400; i++) {
+      const r = record(i);
+      f.append(r);
+      expected = Buffer.concat([expected, r]);
+    }
+    // The background writes need no flush; wait for one to land (bounded, no timing asserted).
+    for (let i = 0; i < 500 && f.writtenLength === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    t.ok(f.writtenLength > 0, `written behind: ${f.writtenLength} of ${expected.length} bytes`);
+    t.equal(f.durableLength, 0, 'write-behind does not make anything durable');
+    const onDisk = fs.readFileSync(p);
+    const tr = parseDioTrailer(onDisk.subarray(onDisk.length - 16));
+    t.ok(tr !== null && tr <= expected.length, 'the file still ends in a valid trailer');
+    t.ok(onDisk.subarray(0, tr!).equals(expected.subarray(0, tr!)), 'the bytes the trailer covers are the appended ones');
+    t.equal(await f.flush(), expected.length, 'flush makes everything durable');
+    t.equal(f.writtenLength, expected.length);
+    for (let i = 400; i < 500; i++) {
+      f.append(record(i));
+      expected = Buffer.concat([expected, record(i)]);
+    }
+    await f.close();
+    const g = await open(p);
+    t.equal(g.durableLength, expected.length);
+    t.ok((await g.read(0, expected.length)).equals(expected), 'reopen reads back every byte, in order');
+    await g.close();
+    await expectRejectCode(t, open(p, { writeBehindBytes: -1 }), ErrorCode.INVALID_ARG);
+  });
+
   await t.test('direct: false is honoured and reported', async (t) => {
     const f = await open(path.join(dirs[0]![1], `nodirect-${kind}`), { direct: false });
     t.equal(f.directIo, false);

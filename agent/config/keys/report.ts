@@ -32,7 +32,14 @@ defineKeys([
     type: 'size',
     default: 512 * 1024,
     min: 0,
-    help: 'Spooled records at least this large are replayed from the segment with sendfile (native addon); smaller ones are read and written, which costs less per record.',
+    help: 'Spooled records (or runs of consecutive spooled records) at least this large are replayed from the segment with sendfile (native addon); smaller ones are read and written, which costs less per record.',
+  },
+  {
+    key: 'report.replay_max_body',
+    type: 'size',
+    default: 8 * 1024 * 1024,
+    min: 0,
+    help: 'Largest request body when replaying consecutive spooled batches in one request (several frames back to back, one sendfile); keep it at or below the aggregator\'s aggregator.max_body. 0 sends one batch per request.',
   },
   { key: 'report.drain_timeout', type: 'duration', default: 3000, min: 0, help: 'On stop, how long to wait for queued batches to be acknowledged before leaving them in the spool.' },
   {

@@ -4,9 +4,10 @@
  *  - `fsSegmentIO` (the pure-TypeScript path): `write(2)` at append time (the page cache holds the record, so it
  *    survives kill -9 at once), `fdatasync` on `sync()`.
  *  - `directSegmentIO` (the native addon's direct-I/O append file, `agent/native/direct-io.ts`): appends are staged
- *    in memory and written with O_DIRECT + fdatasync by `flush()`; the file then ends in zero padding and a 16-byte
- *    trailer holding the logical length (the scanner reads that). A staged record is on disk only once flush()
- *    resolved, so the reporter flushes before it sends.
+ *    in memory; every DIRECT_WRITE_BEHIND_BYTES staged are written with O_DIRECT in the background (no sync), and
+ *    `flush()` writes the rest and fdatasyncs once. The file ends in zero padding and a 16-byte trailer holding the
+ *    logical length (the scanner reads that). A staged record is durable only once flush() resolved, so the reporter
+ *    flushes before it sends.
  *
  * Reads are positional `fs` reads in both cases (the logical bytes sit at the same offsets).
  */
@@ -140,13 +141,19 @@ export const fsSegmentIO: SegmentIO = {
   read: readAt,
 };
 
+/**
+ * Staged bytes written in the background by the direct writer: large enough for the disk to stream (dd-sized
+ * writes), small enough that a flush has little left to write (bench/README.md, "Spool write and replay").
+ */
+export const DIRECT_WRITE_BEHIND_BYTES = 1 << 20;
+
 /** Direct I/O through the native addon (its TypeScript twin when the addon is not loaded). */
 export const directSegmentIO: SegmentIO = {
   name: 'direct',
   staged: true,
   openAppend: async (path) => {
     fs.rmSync(path, { force: true });
-    return new DirectSegmentFile(await openAppendFile(path, { direct: true }));
+    return new DirectSegmentFile(await openAppendFile(path, { direct: true, writeBehindBytes: DIRECT_WRITE_BEHIND_BYTES }));
   },
   read: readAt,
 };

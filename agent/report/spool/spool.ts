@@ -215,8 +215,11 @@ export class Spool {
       await this.#active.flush();
       return true;
     } catch (err) {
-      this.#dirty = true;
       this.#lastError = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      // A failed direct write leaves the segment's tail unknown and its writer failing from then on: the next append
+      // starts a new segment.
+      if (this.#io.staged) this.#closeActive(true);
+      else this.#dirty = true;
       return false;
     }
   }

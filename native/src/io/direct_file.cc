@@ -19,6 +19,8 @@ namespace io {
 namespace {
 
 constexpr size_t kInitialStaging = 1u << 20;
+// Largest written buffer kept for reuse (see WriteStaged).
+constexpr uint64_t kMaxSpare = 16u << 20;
 
 // Test-only fault injection, so the fallback below runs on machines whose
 // filesystems all accept O_DIRECT. OUTRIDER_TEST_DIO_REFUSE_DIRECT=open makes
@@ -169,6 +171,7 @@ std::unique_ptr<DirectFile> DirectFile::Open(const std::string& path, const Dire
     }
   }
   f->durable_ = length;
+  f->written_ = length;
   f->file_end_ = size;
   f->staging_off_ = RoundDown(length, bs);
   f->staged_len_ = length - f->staging_off_;
@@ -232,7 +235,17 @@ int DirectFile::Reopen(bool direct) {
 
 DirectFile::~DirectFile() { Close(); }
 
+void DirectFile::StopWriter() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    writer_stop_ = true;
+  }
+  writer_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
 void DirectFile::Close() {
+  StopWriter();
   std::lock_guard<std::mutex> flush_lock(flush_mu_);
   std::lock_guard<std::mutex> lock(mu_);
   if (fd_ >= 0) close(fd_);
@@ -259,99 +272,159 @@ uint64_t DirectFile::DurableLength() const {
   return durable_;
 }
 
+uint64_t DirectFile::WrittenLength() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return written_;
+}
+
 uint64_t DirectFile::StagedBytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   return staging_off_ + staged_len_ - durable_;
 }
 
+bool DirectFile::WriteBehindDue() const {
+  return options_.write_behind_bytes != 0 && error_ == 0 && fd_ >= 0 &&
+         staging_off_ + staged_len_ - written_ >= options_.write_behind_bytes;
+}
+
 bool DirectFile::Append(const uint8_t* data, size_t len) {
-  std::lock_guard<std::mutex> lock(mu_);
-  // Room for the data plus the padding and trailer a flush adds.
-  size_t need = RoundUp(staged_len_ + len + kTrailerBytes, block_size_);
-  if (!staging_.Grow(need, staged_len_)) return false;
-  if (len != 0) std::memcpy(staging_.data() + staged_len_, data, len);
-  staged_len_ += len;
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Room for the data plus the padding and trailer a flush adds.
+    size_t need = RoundUp(staged_len_ + len + kTrailerBytes, block_size_);
+    if (!staging_.Grow(need, staged_len_)) return false;
+    if (len != 0) std::memcpy(staging_.data() + staged_len_, data, len);
+    staged_len_ += len;
+    if (WriteBehindDue() && !writer_stop_) {
+      // The thread is started here, under mu_, so Close (which sets
+      // writer_stop_ under mu_ before joining) never misses it.
+      if (!writer_.joinable()) writer_ = std::thread([this] { WriterLoop(); });
+      wake = true;
+    }
+  }
+  if (wake) writer_cv_.notify_one();
   return true;
 }
 
-int DirectFile::Flush(uint64_t* durable, const char** syscall) {
+void DirectFile::WriterLoop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      writer_cv_.wait(lock, [this] { return writer_stop_ || WriteBehindDue(); });
+      if (writer_stop_) return;
+    }
+    uint64_t durable = 0;
+    const char* syscall = "pwrite";
+    // A failure is kept in error_ and reported by the next Flush.
+    WriteStaged(false, &durable, &syscall);
+  }
+}
+
+int DirectFile::Flush(uint64_t* durable, const char** syscall) { return WriteStaged(true, durable, syscall); }
+
+int DirectFile::WriteStaged(bool sync, uint64_t* durable, const char** syscall) {
   std::lock_guard<std::mutex> flush_lock(flush_mu_);
   AlignedBuffer out;
   uint64_t out_off;
   uint64_t out_len;
   int fd;
   bool direct;
+  bool write;
   {
-    // Take the staged bytes; appends made while we write go to a fresh
-    // buffer that starts with a copy of the partial tail block.
+    // Take the staged bytes; appends made while we write go to the spare
+    // buffer, which starts with a copy of the partial tail block.
     std::lock_guard<std::mutex> lock(mu_);
+    if (error_ != 0) {
+      *syscall = error_syscall_;
+      return error_;
+    }
     if (fd_ < 0) {
       *syscall = "flush";
       return EBADF;
     }
     uint64_t logical = staging_off_ + staged_len_;
-    if (logical == durable_ && durable_ != 0) {
+    // An empty file still gets its first trailer.
+    write = logical != written_ || file_end_ == 0;
+    if (!write && (!sync || durable_ == written_)) {
       *durable = durable_;
       return 0;
     }
     out_off = staging_off_;
     out_len = staged_len_;
-    uint64_t keep_from = RoundDown(out_len, block_size_);
-    AlignedBuffer next;
-    // Same capacity as the buffer being written: a steady append rate does
-    // not regrow the staging buffer after every flush.
-    size_t next_size = std::max<size_t>(staging_.size(), RoundUp(out_len - keep_from + kTrailerBytes, block_size_));
-    if (!next.Reset(4096, next_size)) {
-      *syscall = "malloc";
-      return ENOMEM;
-    }
-    std::memcpy(next.data(), staging_.data() + keep_from, out_len - keep_from);
-    out = std::move(staging_);
-    staging_ = std::move(next);
-    staging_off_ += keep_from;
-    staged_len_ -= keep_from;
     fd = fd_;
     direct = direct_;
-  }
-  // Up to the file's current end at least: a trailer left beyond the new one
-  // would win at the next open and hide this flush.
-  uint64_t to_end = file_end_ > out_off ? file_end_ - out_off : 0;
-  size_t write_len = RoundUp(std::max<uint64_t>(out_len + kTrailerBytes, to_end), block_size_);
-  // Append() kept room for the usual case; a larger old file needs more.
-  if (!out.Grow(write_len, out_len)) {
-    *syscall = "malloc";
-    return ENOMEM;
-  }
-  // Zero the padding and stamp the trailer.
-  std::memset(out.data() + out_len, 0, write_len - out_len);
-  PutTrailer(out.data() + write_len - kTrailerBytes, out_off + out_len);
-  int rc = direct && kRefuse == Refuse::kWrite ? EINVAL : PwriteAll(fd, out.data(), write_len, out_off);
-  if (rc == EINVAL && direct) {
-    // Some filesystems accept O_DIRECT at open and refuse the write.
-    int reopen = Reopen(false);
-    if (reopen != 0) {
-      *syscall = "open";
-      return reopen;
+    if (write) {
+      uint64_t keep_from = RoundDown(out_len, block_size_);
+      // The same capacity as the buffer being written: a steady append rate
+      // neither regrows the staging buffer nor faults in fresh pages.
+      size_t next_size = std::max<size_t>(staging_.size(), RoundUp(out_len - keep_from + kTrailerBytes, block_size_));
+      AlignedBuffer next = std::move(spare_);
+      if (next.size() < next_size && !next.Reset(4096, next_size)) {
+        *syscall = "malloc";
+        return ENOMEM;
+      }
+      std::memcpy(next.data(), staging_.data() + keep_from, out_len - keep_from);
+      out = std::move(staging_);
+      staging_ = std::move(next);
+      staging_off_ += keep_from;
+      staged_len_ -= keep_from;
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      reason_ = "the filesystem refused an O_DIRECT write (EINVAL); buffered writes + fdatasync";
-      if (kRefuse == Refuse::kWrite) reason_ += Injected();
-      fd = fd_;
-    }
-    rc = PwriteAll(fd, out.data(), write_len, out_off);
   }
+  int rc = 0;
+  const char* failed = "pwrite";
+  size_t write_len = 0;
+  if (write) {
+    // Up to the file's current end at least: a trailer left beyond the new
+    // one would win at the next open and hide this write.
+    uint64_t to_end = file_end_ > out_off ? file_end_ - out_off : 0;
+    write_len = RoundUp(std::max<uint64_t>(out_len + kTrailerBytes, to_end), block_size_);
+    // Append() kept room for the usual case; a larger old file needs more.
+    if (!out.Grow(write_len, out_len)) {
+      rc = ENOMEM;
+      failed = "malloc";
+    }
+    if (rc == 0) {
+      // Zero the padding and stamp the trailer.
+      std::memset(out.data() + out_len, 0, write_len - out_len);
+      PutTrailer(out.data() + write_len - kTrailerBytes, out_off + out_len);
+      rc = direct && kRefuse == Refuse::kWrite ? EINVAL : PwriteAll(fd, out.data(), write_len, out_off);
+    }
+    if (rc == EINVAL && direct) {
+      // Some filesystems accept O_DIRECT at open and refuse the write.
+      rc = Reopen(false);
+      if (rc != 0) {
+        failed = "open";
+      } else {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          reason_ = "the filesystem refused an O_DIRECT write (EINVAL); buffered writes + fdatasync";
+          if (kRefuse == Refuse::kWrite) reason_ += Injected();
+          fd = fd_;
+        }
+        rc = PwriteAll(fd, out.data(), write_len, out_off);
+      }
+    }
+  }
+  if (rc == 0 && sync && !options_.dsync && fdatasync(fd) != 0) {
+    rc = errno;
+    failed = "fdatasync";
+  }
+  std::lock_guard<std::mutex> lock(mu_);
   if (rc != 0) {
-    *syscall = "pwrite";
+    error_ = rc;
+    error_syscall_ = failed;
+    *syscall = failed;
     return rc;
   }
-  if (!options_.dsync && fdatasync(fd) != 0) {
-    *syscall = "fdatasync";
-    return errno;
+  if (write) {
+    file_end_ = std::max<uint64_t>(file_end_, out_off + write_len);
+    written_ = out_off + out_len;
+    // Keep the written buffer for the next swap unless it grew unusually
+    // large (one big burst between flushes without write-behind).
+    if (out.size() <= std::max<uint64_t>(kMaxSpare, 2 * options_.write_behind_bytes)) spare_ = std::move(out);
   }
-  file_end_ = std::max<uint64_t>(file_end_, out_off + write_len);
-  std::lock_guard<std::mutex> lock(mu_);
-  durable_ = out_off + out_len;
+  if (sync || options_.dsync) durable_ = written_;
   *durable = durable_;
   return 0;
 }

@@ -20,14 +20,29 @@
 // Writes are whole blocks of max(device logical block size, filesystem block
 // size), 4096 when the file is not on a block device.
 //
+// Write-behind (options.write_behind_bytes > 0): once that many bytes are
+// staged beyond what the file holds, a writer thread of the file writes them
+// (whole blocks, padding and a fresh trailer, as a flush does) without
+// syncing, while the caller keeps appending. A flush then writes only what is
+// left and syncs once. Write-behind never advances the durable length: what
+// a flush made durable is all the contract promises. A process killed after a
+// write-behind write completed reads back those bytes too (the trailer covers
+// them); after a power loss, bytes between the durable length and the
+// trailer's may be stale, which the spool's CRC-checked scan tolerates.
+//
+// Errors are sticky: after a failed write (write-behind or flush) every later
+// Flush returns that error; the caller closes the file and starts another.
+//
 // Where the filesystem refuses O_DIRECT (open or the first write answers
 // EINVAL) the file falls back to buffered I/O + fdatasync and says so.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "io/aligned_buffer.h"
@@ -48,6 +63,7 @@ bool ParseTrailer(const uint8_t* p, uint64_t* length);
 struct DirectFileOptions {
   bool dsync = false;       // O_DSYNC instead of fdatasync after each flush
   bool try_direct = true;   // false: buffered + fdatasync from the start
+  uint64_t write_behind_bytes = 0;  // 0: write only at Flush
 };
 
 class DirectFile {
@@ -69,12 +85,15 @@ class DirectFile {
   uint64_t Length() const;
   uint64_t DurableLength() const;
   uint64_t StagedBytes() const;
+  // Logical length the file holds (written, durable or not).
+  uint64_t WrittenLength() const;
 
   // Copies into the staging buffer (no I/O). False when out of memory.
   bool Append(const uint8_t* data, size_t len);
 
   // Writes what is staged and makes it durable; returns 0 or an errno, and
-  // the new durable length in *durable. One flush at a time (serialised).
+  // the new durable length in *durable. Waits for a write-behind write in
+  // progress (one write at a time).
   int Flush(uint64_t* durable, const char** syscall);
 
   // Reads [offset, offset+len) clipped to the durable length.
@@ -85,6 +104,13 @@ class DirectFile {
  private:
   DirectFile() = default;
   int Reopen(bool direct);
+  // Writes everything staged (padding + trailer); with `sync`, makes it
+  // durable. Holds flush_mu_.
+  int WriteStaged(bool sync, uint64_t* durable, const char** syscall);
+  void WriterLoop();
+  // True when enough is staged for a write-behind write. Needs mu_.
+  bool WriteBehindDue() const;
+  void StopWriter();
 
   std::string path_;
   DirectFileOptions options_;
@@ -99,6 +125,14 @@ class DirectFile {
   uint64_t staging_off_ = 0;  // file offset of staging_[0], block aligned
   uint64_t staged_len_ = 0;   // valid bytes in staging_
   uint64_t durable_ = 0;
+  uint64_t written_ = 0;      // logical length the file holds
+  AlignedBuffer spare_;       // the last written buffer, reused for staging
+  int error_ = 0;             // sticky write error
+  const char* error_syscall_ = "pwrite";
+  // Write-behind writer: started at the first write-behind, stopped by Close.
+  std::thread writer_;
+  std::condition_variable writer_cv_;
+  bool writer_stop_ = false;
 
   std::mutex flush_mu_;  // one Flush/Reopen at a time; guards file_end_
   // Size of the file (its end): a flush writes at least up to it, so the new
