@@ -5,7 +5,7 @@
  * The aggregator writes its merged store when it is read, so the measured window ends with a scrape of /metrics (the
  * whole merged store written and rendered, counted in the aggregator's CPU); SCRAPE_MS=N also scrapes every N ms
  * during the run, like a Prometheus with that scrape interval.
- * Run: node dist/bench/report-aggregator.js   (AGENTS=1000 SERIES=200 ROUNDS=10 CONNS=32 SCRAPE_MS=0)
+ * Run: node dist/bench/report-aggregator.js   (AGENTS=1000 SERIES=200 ROUNDS=60 CONNS=32 SCRAPE_MS=15000)
  * Profile: start `node --cpu-prof bin/outrider.js aggregator --listen 127.0.0.1:PORT --state-dir DIR` yourself and
  * pass AGG_URL=http://127.0.0.1:PORT (the bench then uses it instead of starting one; stop it with SIGTERM).
  */
@@ -20,9 +20,9 @@ import { freePort, start } from '../test/e2e/procs';
 
 const AGENTS = Number(process.env.AGENTS ?? 1000);
 const SERIES = Number(process.env.SERIES ?? 200);
-const ROUNDS = Number(process.env.ROUNDS ?? 10);
+const ROUNDS = Number(process.env.ROUNDS ?? 60);
 const CONNS = Number(process.env.CONNS ?? 32);
-const SCRAPE_MS = Number(process.env.SCRAPE_MS ?? 0);
+const SCRAPE_MS = Number(process.env.SCRAPE_MS ?? 15_000);
 
 async function cpuSeconds(url: string): Promise<number> {
   const text = await (await fetch(url + '/metrics')).text();

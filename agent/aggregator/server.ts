@@ -257,6 +257,26 @@ export class Aggregator {
     sendJsonBytes(res, 200, r.status === 'applied' ? APPLIED : r.status === 'duplicate' ? DUPLICATE : DEFINED);
   }
 
+  /** Applies a value to a series whose state is not cached on its definition (new, or a distribution). */
+  #applyNew(r: ResolvedSeries, agent: string, epoch: number, seq: number, value: number | DistValue, full: Array<[string, SeriesState]>, updated: SeriesState[]): boolean {
+    let prev = r.state;
+    let k: string | undefined;
+    if (!prev) {
+      k = agent + '\u0000' + r.key;
+      prev = this.state.series.get(k);
+    }
+    const id = prev ? prev.id : this.state.nextId();
+    const st = typeof value === 'number' ? this.merger.applyScalar(prev, agent, r, epoch, seq, value, id) : this.merger.applyDist(prev, agent, r, epoch, seq, value, id);
+    if (!st) return false;
+    r.state = st;
+    if (prev) updated.push(st);
+    else {
+      this.state.add(k!, st);
+      full.push([k!, st]);
+    }
+    return true;
+  }
+
   /** Checks, decodes and applies one frame (not yet committed: the caller commits before it answers). */
   #applyFrame(body: Buffer): FrameOutcome {
     const hdr = parseHeader(body);
@@ -310,25 +330,18 @@ export class Aggregator {
     const full: Array<[string, SeriesState]> = [];
     const updated: SeriesState[] = [];
     let skipped = 0;
-    const apply = (r: ResolvedSeries, value: number | DistValue) => {
-      let prev = r.state;
-      let k: string | undefined;
-      if (!prev) {
-        k = agent + '\u0000' + r.key;
-        prev = this.state.series.get(k);
-      }
-      const id = prev ? prev.id : this.state.nextId();
-      const st = typeof value === 'number' ? this.merger.applyScalar(prev, agent, r, hdr.epoch, hdr.seq, value, id) : this.merger.applyDist(prev, agent, r, hdr.epoch, hdr.seq, value, id);
-      if (!st) return void skipped++;
-      r.state = st;
-      if (prev) updated.push(st);
-      else {
-        this.state.add(k!, st);
-        full.push([k!, st]);
-      }
-    };
-    for (let i = 0; i < sc.length; i += 2) apply(scalarDefs[i >> 1]!, sc[i + 1]!);
-    for (const d of payload.dists) apply(defs.get(d.sid)!, d);
+    const { epoch, seq } = hdr;
+    for (let i = 0; i < sc.length; i += 2) {
+      const r = scalarDefs[i >> 1]!;
+      const prev = r.state;
+      if (prev) {
+        // The steady state: the series' state is cached on its definition.
+        const st = this.merger.applyScalar(prev, agent, r, epoch, seq, sc[i + 1]!, prev.id);
+        if (st) updated.push(st);
+        else skipped++;
+      } else if (!this.#applyNew(r, agent, epoch, seq, sc[i + 1]!, full, updated)) skipped++;
+    }
+    for (const d of payload.dists) if (!this.#applyNew(defs.get(d.sid)!, agent, epoch, seq, d, full, updated)) skipped++;
     this.state.record(a, hdr.seq, hdr.epoch, full, updated);
     this.#m.samples.inc(full.length + updated.length);
     if (this.#opts.storeWrites === 'immediate') this.merger.flushStore();
