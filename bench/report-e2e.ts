@@ -26,10 +26,15 @@ async function cpuSeconds(url: string): Promise<number> {
 
 async function main(): Promise<void> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-bench-e2e-'));
-  const port = await freePort();
-  const agg = start(['aggregator', '--listen', `127.0.0.1:${port}`, '--state-dir', path.join(base, 'agg'), '--aggregator.max-series', '10000000']);
-  await agg.waitFor(/aggregator is ready/);
-  const url = `http://127.0.0.1:${port}`;
+  // AGG_URL: an aggregator started by hand (to profile it); otherwise one is started here.
+  let agg: ReturnType<typeof start> | undefined;
+  let url = process.env.AGG_URL ?? '';
+  if (!url) {
+    const port = await freePort();
+    agg = start(['aggregator', '--listen', `127.0.0.1:${port}`, '--state-dir', path.join(base, 'agg'), '--aggregator.max-series', '10000000']);
+    await agg.waitFor(/aggregator is ready/);
+    url = `http://127.0.0.1:${port}`;
+  }
   const store = fixtureStore(SERIES);
   const health = new Health();
   const ctx = { config: Config.defaults(), store, log: silentLogger(), health, telemetry: new Telemetry({ runtimeMetrics: false }), paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };
@@ -81,7 +86,7 @@ async function main(): Promise<void> {
   console.log(`${SERIES} series x ${FLUSHES} flushes = ${samples} samples in ${secs.toFixed(2)} s: ${(samples / secs).toFixed(0)} samples/s end to end (acknowledged)`);
   console.log(`CPU per million samples: agent ${(agentCpu / (samples / 1e6)).toFixed(2)} s (store churn excluded), aggregator ${(aggCpu / (samples / 1e6)).toFixed(2)} s`);
   await reporter.stop();
-  await agg.stop();
+  await agg?.stop();
   fs.rmSync(base, { recursive: true, force: true });
 }
 
