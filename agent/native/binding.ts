@@ -99,6 +99,7 @@ export interface NativeBinding {
   crc32cHardware: boolean;
   snappyCompress(bytes: Uint8Array): Buffer;
   snappyUncompress(bytes: Uint8Array): Buffer;
+  inflateSync(bytes: Uint8Array, format: 0 | 1 | 2, maxOutput: number): Buffer;
 
   readTopology(sysfsRoot: string): { nodes: NativeTopologyNode[]; source: string };
   Pool: new (opts: { workers: number; sysfsRoot: string; pin: boolean }) => NativePool;

@@ -38,6 +38,8 @@ export type { ThreadPool, ThreadPoolOptions, PoolStats, WorkerStats, SubmitOptio
 export { readTopologyTs, parseCpuList } from './topology';
 export type { Topology, CpuNode } from './topology';
 export { snappyCompressTs, snappyUncompressTs } from './snappy';
+export { inflateSync, inflateSyncTs, inflateSyncNative } from './inflate';
+export type { InflateFormat } from './inflate';
 
 export { sendFile, sendFileNative, sendFileTwin } from './sendfile';
 export type { SendFileOptions, SendFileTarget, SendFileSource } from './sendfile';

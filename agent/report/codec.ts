@@ -1,10 +1,12 @@
 /**
  * Payload compression. Node 20's zlib gives gzip, raw deflate and brotli; zstd is not in this runtime's zlib and
  * lz4 would need a native package, so neither is offered (docs/protocol.md has the measurements). Compression runs
- * asynchronously on libuv's thread pool, off the event loop. Decompression is bounded (decompression-bomb guard).
+ * asynchronously on libuv's thread pool, off the event loop. Decompression is bounded (decompression-bomb guard);
+ * gzip and raw deflate use the addon's reused inflater (agent/native/inflate.ts) or its twin, Node's zlib.
  */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { inflateSync } from '../native/inflate';
 import { Codec } from './frame';
 
 const gzip = promisify(zlib.gzip);
@@ -47,9 +49,9 @@ export function decompressSync(codec: Codec, data: Uint8Array, maxBytes: number)
       if (data.length > maxBytes) throw Object.assign(new RangeError('payload too large'), { code: 'ERR_BUFFER_TOO_LARGE' });
       return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     case Codec.gzip:
-      return zlib.gunzipSync(data, opts);
+      return inflateSync(data, 'gzip', maxBytes);
     case Codec.deflate:
-      return zlib.inflateRawSync(data, opts);
+      return inflateSync(data, 'raw', maxBytes);
     case Codec.brotli:
       return zlib.brotliDecompressSync(data, opts);
   }

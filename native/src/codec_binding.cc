@@ -4,9 +4,15 @@
 // Exports:
 //   crc32c(bytes, seed) -> number     synchronous, on the calling thread
 //   crc32cHardware: boolean           SSE4.2 path in use
+//   inflateSync(bytes, format, maxOutput) -> Buffer
+//                                     format 0 raw deflate, 1 gzip, 2 zlib; one reused zlib state per thread;
+//                                     throws ERR_BUFFER_TOO_LARGE past maxOutput, EINVAL on bad input
 #include <napi.h>
 
+#include <string>
+
 #include "codec/crc32c.h"
+#include "codec/zlib_codec.h"
 #include "registry.h"
 #include "thread_job.h"
 
@@ -31,7 +37,30 @@ Napi::Value Crc32cTable(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, codec::Crc32cTable(seed, data, len));
 }
 
+Napi::Value InflateSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint8_t* data = nullptr;
+  size_t len = 0;
+  if (!GetBytes(info[0], &data, &len)) return ThrowCoded(env, "EINVAL", "bytes expected");
+  if (!info[1].IsNumber() || !info[2].IsNumber()) return ThrowCoded(env, "EINVAL", "format and maxOutput must be numbers");
+  int32_t f = info[1].As<Napi::Number>().Int32Value();
+  double max = info[2].As<Napi::Number>().DoubleValue();
+  if (f < 0 || f > 2) return ThrowCoded(env, "EINVAL", "format must be 0 (raw), 1 (gzip) or 2 (zlib)");
+  if (!(max >= 1 && max <= 4294967296.0)) return ThrowCoded(env, "EINVAL", "maxOutput must be in [1, 2^32]");
+  codec::ZFormat format = f == 0 ? codec::ZFormat::kRaw : f == 1 ? codec::ZFormat::kGzip : codec::ZFormat::kZlib;
+  // One per JS thread (the main thread and each worker): the zlib state is reset, not rebuilt, per call.
+  thread_local codec::Inflater inflater;
+  size_t n = 0;
+  std::string error;
+  bool too_large = false;
+  if (!inflater.Decompress(format, data, len, static_cast<size_t>(max), &n, &error, &too_large)) {
+    return ThrowCoded(env, too_large ? "ERR_BUFFER_TOO_LARGE" : "EINVAL", error);
+  }
+  return Napi::Buffer<uint8_t>::Copy(env, inflater.output(), n);
+}
+
 void InitCodec(Napi::Env env, Napi::Object exports) {
+  exports.Set("inflateSync", Napi::Function::New(env, InflateSync, "inflateSync"));
   exports.Set("crc32c", Napi::Function::New(env, Crc32c, "crc32c"));
   exports.Set("crc32cTable", Napi::Function::New(env, Crc32cTable, "crc32cTable"));
   exports.Set("crc32cHardware", Napi::Boolean::New(env, codec::Crc32cHardware()));

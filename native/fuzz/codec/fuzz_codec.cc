@@ -47,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
               outrider::codec::Crc32cTable(0x12345678u, data + skip, size - skip),
           "crc32c hardware and table paths differ");
   }
-  uint8_t which = data[0] % 3;
+  uint8_t which = data[0] % 6;
   ++data;
   --size;
   std::vector<uint8_t> out;
@@ -60,6 +60,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Check(!error.empty(), "snappy failure without a message");
     }
     SnappyRoundTrip(data, size);
+    return 0;
+  }
+  if (which >= 3) {
+    // The reused inflater (one per thread, reset per call): same contract, and it must agree with a fresh one.
+    static outrider::codec::Inflater inflater;
+    ZFormat f = which == 3 ? ZFormat::kRaw : which == 4 ? ZFormat::kGzip : ZFormat::kZlib;
+    size_t n = 0;
+    bool too_large = false;
+    size_t cap = 1 + (size % kMaxOutput);
+    if (inflater.Decompress(f, data, size, cap, &n, &error, &too_large)) {
+      Check(n <= cap, "inflater output cap");
+      std::vector<uint8_t> packed;
+      std::vector<uint8_t> copy(inflater.output(), inflater.output() + n);
+      Check(outrider::codec::ZCompress(f == ZFormat::kRaw ? ZFormat::kZlib : f, copy.data(), copy.size(), 1, &packed, &error), "deflate");
+      if (f != ZFormat::kRaw) {
+        size_t m = 0;
+        Check(inflater.Decompress(f, packed.data(), packed.size(), kMaxOutput, &m, &error, &too_large) && m == copy.size() &&
+                  (m == 0 || std::memcmp(inflater.output(), copy.data(), m) == 0),
+              "inflater round trip");
+      }
+    } else {
+      Check(!error.empty(), "inflater failure without a message");
+    }
     return 0;
   }
   ZFormat format = which == 1 ? ZFormat::kGzip : ZFormat::kZlib;
