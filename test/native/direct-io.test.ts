@@ -149,8 +149,9 @@ bothImpls<OpenFn>(t, 'append file', { native: () => openAppendFileNative, twin: 
       f.append(r);
       expected = Buffer.concat([expected, r]);
     }
-    // The background writes need no flush; wait for one to land (bounded, no timing asserted).
-    for (let i = 0; i < 500 && f.writtenLength === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    // The background writes need no flush; wait until they are done: once less than the threshold is left unwritten
+    // no further write is due, so the file is not being written while it is read below (bounded, no timing asserted).
+    for (let i = 0; i < 500 && expected.length - f.writtenLength >= 16 * 1024; i++) await new Promise((r) => setTimeout(r, 10));
     t.ok(f.writtenLength > 0, `written behind: ${f.writtenLength} of ${expected.length} bytes`);
     t.equal(f.durableLength, 0, 'write-behind does not make anything durable');
     const onDisk = fs.readFileSync(p);
