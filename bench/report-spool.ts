@@ -16,7 +16,7 @@
  *   sendfile/run        one sendfile per run of consecutive records up to REPLAY_KB (how replay sends a backlog now)
  *   read+write/run      pread of the same runs, socket.write (the same batching without sendfile)
  *
- * Run: node dist/bench/report-spool.js   (MB=256 RECORD_KB=256 ROUNDS=3 REPLAY_KB=8192 DIR=<a directory on the disk>)
+ * Run: node dist/bench/report-spool.js   (MB=256 RECORD_KB=256 ROUNDS=3 REPLAY_KB=16384 DIR=<a directory on the disk>)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,7 +33,7 @@ import { sendFileNative } from '../agent/native/sendfile';
 const MB = Number(process.env.MB ?? 256);
 const RECORD_KB = Number(process.env.RECORD_KB ?? 256);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const REPLAY_KB = Number(process.env.REPLAY_KB ?? 8192);
+const REPLAY_KB = Number(process.env.REPLAY_KB ?? 16384);
 const base = fs.mkdtempSync(path.join(process.env.DIR ?? os.tmpdir(), 'outrider-bench-spool-'));
 const repo = path.resolve(__dirname, '..', '..');
 

@@ -487,7 +487,7 @@ export class Reporter implements Component {
   #run(e: Entry, idx: number): Entry[] {
     const run = [e];
     if (e.single || this.#noRuns.has(idx) || !e.ref) return run;
-    const max = this.#opts.replayMaxBodyBytes ?? 8 * 1024 * 1024;
+    const max = this.#opts.replayMaxBodyBytes ?? 16 * 1024 * 1024;
     let bytes = e.ref.length;
     const q = this.#queue;
     for (let i = q.indexOf(e, this.#head) + 1; i > 0 && i < q.length && run.length < REPLAY_MAX_FRAMES; i++) {

@@ -76,3 +76,15 @@ t.test('splitFrames', async (t) => {
   t.notOk(splitFrames(Buffer.alloc(0)).ok);
   t.notOk(splitFrames(Buffer.concat([f1, Buffer.alloc(10)])).ok);
 });
+
+t.test('a run of exactly aggregator.max_body bytes is accepted; one byte more is a 413', async (t) => {
+  const body = Buffer.concat([frame(payload({ ...counterDefs, scalars: [10, 5, 11, 20] }), 100, 1), frame(payload({ scalars: [10, 8] }), 100, 2)]);
+  const exact = await startAggregator(tmpDir(t), { maxBodyBytes: body.length });
+  t.teardown(() => exact.stop());
+  t.equal((await post(exact.url(), body)).status, 200, `${body.length} bytes with a ${body.length}-byte limit`);
+  const under = await startAggregator(tmpDir(t), { maxBodyBytes: body.length - 1 });
+  t.teardown(() => under.stop());
+  const r = await post(under.url(), body);
+  t.equal(r.status, 413);
+  t.equal(r.json.code, 'OUTRIDER_ERR_AGG_TOO_LARGE');
+});

@@ -37,7 +37,7 @@ defineKeys([
   {
     key: 'report.replay_max_body',
     type: 'size',
-    default: 8 * 1024 * 1024,
+    default: 16 * 1024 * 1024,
     min: 0,
     help: 'Largest request body when replaying consecutive spooled batches in one request (several frames back to back, one sendfile); keep it at or below the aggregator\'s aggregator.max_body. 0 sends one batch per request.',
   },
