@@ -16,3 +16,16 @@ export function syncDir(dir: string): void {
     /* not supported on this filesystem */
   }
 }
+
+/** syncDir off the event loop (libuv's thread pool); resolves once done. Never rejects, as syncDir never throws. */
+export async function syncDirAsync(dir: string): Promise<void> {
+  let fh: fs.promises.FileHandle | undefined;
+  try {
+    fh = await fs.promises.open(dir, 'r');
+    await fh.sync();
+  } catch {
+    /* not supported on this filesystem */
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}

@@ -148,3 +148,32 @@ t.test('direct: what flush() made durable is found by a new process without any 
   t.equal(s2.stats.corruptRecords, 0);
   await s.close();
 });
+
+t.test('a new segment is entered in its directory off the event loop, and flush() waits for that', async (t) => {
+  const calls: string[] = [];
+  let release: () => void = () => undefined;
+  // Absolute paths of the compiled modules (the test runs from dist/).
+  const { Spool: MockedSpool } = t.mockRequire(require.resolve('../../../agent/report/spool/spool'), {
+    [require.resolve('../../../agent/core/fs-sync')]: {
+      syncDir: () => void calls.push('sync'),
+      syncDirAsync: () => {
+        calls.push('async');
+        return new Promise<void>((r) => (release = r));
+      },
+    },
+  }) as typeof import('../../../agent/report/spool/spool');
+  const dir = tmp(t);
+  const s = new MockedSpool(opts(dir));
+  s.open();
+  calls.length = 0;
+  t.ok((await s.append(frame(1, 600), 5, 1)).ok);
+  t.same(calls, ['async'], 'opening a segment: the directory sync runs in the background, not on the JS thread');
+  let flushed = false;
+  const f = s.flush().then((ok) => (flushed = ok));
+  await new Promise((r) => setTimeout(r, 20));
+  t.notOk(flushed, 'flush() has not resolved while the directory entry is not durable');
+  release();
+  await f;
+  t.ok(flushed, 'flush() resolves once it is');
+  await s.close();
+});
