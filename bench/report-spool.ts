@@ -83,7 +83,7 @@ interface Sink {
 async function startSink(): Promise<Sink> {
   let cmd = path.join(repo, 'bench', 'out', 'spool-sink');
   let args: string[] = [];
-  let kind = 'C reader, 4 MiB reads';
+  let kind = 'C reader discarding with recv(MSG_TRUNC), no copy to user space';
   try {
     fs.mkdirSync(path.dirname(cmd), { recursive: true });
     execFileSync('cc', ['-O2', '-Wall', '-o', cmd, path.join(repo, 'bench', 'spool-sink.c')], { stdio: 'ignore' });
