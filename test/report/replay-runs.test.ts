@@ -8,42 +8,15 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
+import { testReporter } from './reporter-helper';
 import { splitFrames } from '../../agent/aggregator/server';
-import { Config } from '../../agent/config/config';
 import { Health } from '../../agent/core/component';
-import { silentLogger } from '../../agent/core/log';
-import { Telemetry } from '../../agent/core/telemetry';
-import { Codec } from '../../agent/report/frame';
-import { Reporter, ReporterOptions } from '../../agent/report/reporter';
+import type { ReporterOptions } from '../../agent/report/reporter';
 import { Store } from '../../agent/store/store';
 import { startAggregator, tmpDir } from '../aggregator/helpers';
 
 function reporter(url: string, spoolDir: string, over: Partial<ReporterOptions> = {}, store = new Store()) {
-  const health = new Health();
-  const telemetry = new Telemetry({ runtimeMetrics: false });
-  const ctx = { config: Config.defaults(), store, log: silentLogger(), health, telemetry, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };
-  const r = new Reporter(ctx, {
-    agentId: 'replayer',
-    endpoints: [url],
-    token: undefined,
-    intervalMs: 3_600_000,
-    fullRefreshMs: 3_600_000,
-    maxBatchSamples: 1000,
-    maxBatchBytes: 1 << 20,
-    maxInFlight: 1,
-    timeoutMs: 5000,
-    targetLatencyMs: 1000,
-    backoffBaseMs: 10,
-    backoffMaxMs: 50,
-    maxMemoryBytes: 1 << 20,
-    codec: Codec.deflate,
-    compressionLevel: 1,
-    drainMs: 100,
-    sendfileMinBytes: 0,
-    spool: { dir: spoolDir, maxBytes: 1 << 24, segmentBytes: 1 << 20, policy: 'stop_accepting', syncIntervalMs: 50, writeThrough: false },
-    ...over,
-  });
-  return { r, store, health, telemetry };
+  return testReporter(url, { agentId: 'replayer', drainMs: 100, sendfileMinBytes: 0, spool: { dir: spoolDir, maxBytes: 1 << 24, segmentBytes: 1 << 20, policy: 'stop_accepting', syncIntervalMs: 50, writeThrough: false } }, over, store);
 }
 
 // The reporter's timers are unref'd: keep the process alive while a test waits on them.

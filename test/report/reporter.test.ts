@@ -4,12 +4,10 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { Config } from '../../agent/config/config';
+import { testReporter } from './reporter-helper';
 import { Health } from '../../agent/core/component';
-import { silentLogger } from '../../agent/core/log';
-import { Telemetry } from '../../agent/core/telemetry';
-import { Codec, parseHeader } from '../../agent/report/frame';
-import { Reporter, ReporterOptions } from '../../agent/report/reporter';
+import { parseHeader } from '../../agent/report/frame';
+import type { ReporterOptions } from '../../agent/report/reporter';
 import { Store } from '../../agent/store/store';
 
 async function scripted(answers: Array<[number, Record<string, string>?]>): Promise<{ url: string; seen: Array<{ seq: number; at: number }>; close(): Promise<void> }> {
@@ -31,30 +29,7 @@ async function scripted(answers: Array<[number, Record<string, string>?]>): Prom
 }
 
 function reporter(url: string, spoolDir: string, over: Partial<ReporterOptions> = {}, store = new Store()) {
-  const health = new Health();
-  const telemetry = new Telemetry({ runtimeMetrics: false });
-  const ctx = { config: Config.defaults(), store, log: silentLogger(), health, telemetry, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };
-  const r = new Reporter(ctx, {
-    agentId: 'unit',
-    endpoints: [url],
-    token: 'tok',
-    intervalMs: 3_600_000,
-    fullRefreshMs: 3_600_000,
-    maxBatchSamples: 1000,
-    maxBatchBytes: 1 << 20,
-    maxInFlight: 1,
-    timeoutMs: 5000,
-    targetLatencyMs: 1000,
-    backoffBaseMs: 10,
-    backoffMaxMs: 50,
-    maxMemoryBytes: 1 << 20,
-    codec: Codec.deflate,
-    compressionLevel: 1,
-    drainMs: 2000,
-    spool: { dir: spoolDir, maxBytes: 1 << 20, segmentBytes: 1 << 16, policy: 'drop_oldest', syncIntervalMs: 50, writeThrough: false },
-    ...over,
-  });
-  return { r, store, health, telemetry };
+  return testReporter(url, { token: 'tok', spool: { dir: spoolDir, maxBytes: 1 << 20, segmentBytes: 1 << 16, policy: 'drop_oldest', syncIntervalMs: 50, writeThrough: false } }, over, store);
 }
 
 const backlog = (h: Health) => Number(h.get('report')?.info?.backlog_batches ?? -1);
