@@ -16,7 +16,7 @@ import { Pool } from 'undici';
 import { compressSync } from '../agent/report/codec';
 import { Codec, encodeFrame, FrameKind } from '../agent/report/frame';
 import { encodePayload } from '../agent/report/payload';
-import { freePort, start } from '../test/e2e/procs';
+import { aggregatorCpuSeconds, benchAggregator } from './report-fixture';
 
 const AGENTS = Number(process.env.AGENTS ?? 1000);
 const SERIES = Number(process.env.SERIES ?? 200);
@@ -24,21 +24,10 @@ const ROUNDS = Number(process.env.ROUNDS ?? 60);
 const CONNS = Number(process.env.CONNS ?? 32);
 const SCRAPE_MS = Number(process.env.SCRAPE_MS ?? 15_000);
 
-async function cpuSeconds(url: string): Promise<number> {
-  const text = await (await fetch(url + '/metrics')).text();
-  return Number(/^process_cpu_seconds_total (\S+)/m.exec(text)?.[1] ?? NaN);
-}
-
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-bench-agg-'));
-  let agg: ReturnType<typeof start> | undefined;
-  let url = process.env.AGG_URL ?? '';
-  if (!url) {
-    const port = await freePort();
-    agg = start(['aggregator', '--listen', `127.0.0.1:${port}`, '--state-dir', dir, '--aggregator.commit-interval', '5ms', '--aggregator.max-series', '10000000']);
-    await agg.waitFor(/aggregator is ready/);
-    url = `http://127.0.0.1:${port}`;
-  }
+  const agg = await benchAggregator(dir, ['--aggregator.commit-interval', '5ms']);
+  const url = agg.url;
   const families = [
     { fid: 1, name: 'app_requests_total', type: 'counter' as const, help: 'Requests.' },
     { fid: 2, name: 'app_queue_depth', type: 'gauge' as const, help: 'Queue depth.' },
@@ -68,7 +57,7 @@ async function main(): Promise<void> {
   const rounds: Buffer[][] = [];
   for (let r = 2; r < 2 + ROUNDS; r++) rounds.push(Array.from({ length: AGENTS }, (_, a) => frameFor(a, r, false)));
   await new Promise((r) => setTimeout(r, 1200));
-  const cpu0 = await cpuSeconds(url);
+  const cpu0 = await aggregatorCpuSeconds(url);
   const t0 = process.hrtime.bigint();
   let scrapes = 0;
   const scrape = async () => {
@@ -84,13 +73,13 @@ async function main(): Promise<void> {
   const merged = (last.match(/^app_queue_depth\{/gm) ?? []).length;
   if (merged !== AGENTS * (SERIES >> 1)) throw new Error(`the last scrape shows ${merged} per-agent gauges, expected ${AGENTS * (SERIES >> 1)}`);
   await new Promise((r) => setTimeout(r, 1200));
-  const cpu1 = await cpuSeconds(url);
+  const cpu1 = await aggregatorCpuSeconds(url);
   const samples = AGENTS * SERIES * ROUNDS;
   const cpu = cpu1 - cpu0;
   console.log(`${AGENTS} agents x ${SERIES} series x ${ROUNDS} rounds = ${samples} samples in ${secs.toFixed(2)} s over ${CONNS} connections, ${scrapes} scrape(s) of /metrics`);
   console.log(`wall: ${(samples / secs).toFixed(0)} samples/s   aggregator CPU: ${cpu.toFixed(2)} s = ${(samples / cpu).toFixed(0)} samples per CPU-second (per core)   target >= 1,000,000`);
   await pool.close();
-  await agg?.stop();
+  await agg.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

@@ -13,28 +13,15 @@ import { silentLogger } from '../agent/core/log';
 import { Telemetry } from '../agent/core/telemetry';
 import { Codec } from '../agent/report/frame';
 import { Reporter } from '../agent/report/reporter';
-import { freePort, start } from '../test/e2e/procs';
-import { churn, fixtureStore } from './report-fixture';
+import { aggregatorCpuSeconds, benchAggregator, churn, fixtureStore } from './report-fixture';
 
 const SERIES = Number(process.env.SERIES ?? 20_000);
 const FLUSHES = Number(process.env.FLUSHES ?? 30);
 
-async function cpuSeconds(url: string): Promise<number> {
-  const text = await (await fetch(url + '/metrics')).text();
-  return Number(/^process_cpu_seconds_total (\S+)/m.exec(text)?.[1] ?? NaN);
-}
-
 async function main(): Promise<void> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-bench-e2e-'));
-  // AGG_URL: an aggregator started by hand (to profile it); otherwise one is started here.
-  let agg: ReturnType<typeof start> | undefined;
-  let url = process.env.AGG_URL ?? '';
-  if (!url) {
-    const port = await freePort();
-    agg = start(['aggregator', '--listen', `127.0.0.1:${port}`, '--state-dir', path.join(base, 'agg'), '--aggregator.max-series', '10000000']);
-    await agg.waitFor(/aggregator is ready/);
-    url = `http://127.0.0.1:${port}`;
-  }
+  const agg = await benchAggregator(path.join(base, 'agg'));
+  const url = agg.url;
   const store = fixtureStore(SERIES);
   const health = new Health();
   const ctx = { config: Config.defaults(), store, log: silentLogger(), health, telemetry: new Telemetry({ runtimeMetrics: false }), paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };
@@ -65,7 +52,7 @@ async function main(): Promise<void> {
   await reporter.flush(); // definitions
   await drain();
   await new Promise((r) => setTimeout(r, 1200));
-  const aggCpu0 = await cpuSeconds(url);
+  const aggCpu0 = await aggregatorCpuSeconds(url);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let samples = 0;
@@ -81,12 +68,12 @@ async function main(): Promise<void> {
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   await new Promise((r) => setTimeout(r, 1200));
-  const aggCpu = (await cpuSeconds(url)) - aggCpu0;
+  const aggCpu = (await aggregatorCpuSeconds(url)) - aggCpu0;
   const agentCpu = (cpu.user + cpu.system - churnUs) / 1e6;
   console.log(`${SERIES} series x ${FLUSHES} flushes = ${samples} samples in ${secs.toFixed(2)} s: ${(samples / secs).toFixed(0)} samples/s end to end (acknowledged)`);
   console.log(`CPU per million samples: agent ${(agentCpu / (samples / 1e6)).toFixed(2)} s (store churn excluded), aggregator ${(aggCpu / (samples / 1e6)).toFixed(2)} s`);
   await reporter.stop();
-  await agg?.stop();
+  await agg.stop();
   fs.rmSync(base, { recursive: true, force: true });
 }
 

@@ -1,5 +1,6 @@
 /** A store shaped like a busy host for the reporting benches: node_exporter-like counters and gauges, app counters. */
 import { Store } from '../agent/store/store';
+import { freePort, start } from '../test/e2e/procs';
 
 export function fixtureStore(series = 2000): Store {
   const s = new Store({ maxSeries: 10_000_000 });
@@ -35,4 +36,23 @@ export function churn(store: Store, fraction: number, round: number): number {
     }
   }
   return changed;
+}
+
+/**
+ * The aggregator a bench sends to: AGG_URL when set (one started by hand, e.g. under `node --cpu-prof`), otherwise a
+ * real `outrider aggregator` process on a free loopback port with its state in `stateDir`.
+ */
+export async function benchAggregator(stateDir: string, extraArgs: string[] = []): Promise<{ url: string; stop(): Promise<unknown> }> {
+  const given = process.env.AGG_URL;
+  if (given) return { url: given, stop: async () => undefined };
+  const port = await freePort();
+  const agg = start(['aggregator', '--listen', `127.0.0.1:${port}`, '--state-dir', stateDir, '--aggregator.max-series', '10000000', ...extraArgs]);
+  await agg.waitFor(/aggregator is ready/);
+  return { url: `http://127.0.0.1:${port}`, stop: () => agg.stop() };
+}
+
+/** The aggregator's own CPU seconds (process_cpu_seconds_total, copied into its /metrics once a second). */
+export async function aggregatorCpuSeconds(url: string): Promise<number> {
+  const text = await (await fetch(url + '/metrics')).text();
+  return Number(/^process_cpu_seconds_total (\S+)/m.exec(text)?.[1] ?? NaN);
 }

@@ -110,9 +110,14 @@ const SNAP_COLS = 8;
 /** Longest agent version string kept (it comes from the agent's batches). */
 export const MAX_VERSION_CHARS = 128;
 
-/** The state key of an agent's series: agent, family and canonical label key (the merged series' identity per agent). */
+/** A merged series' identity: family and canonical label key (labels flat [name, value, ...]). */
+export function seriesKey(family: string, labels: readonly string[]): string {
+  return family + '\u0000' + labelKey(labelsObject(labels));
+}
+
+/** The state key of an agent's series: the agent, then its series' identity. */
 export function stateKey(agent: string, family: string, labels: readonly string[]): string {
-  return agent + '\u0000' + family + '\u0000' + labelKey(labelsObject(labels));
+  return agent + '\u0000' + seriesKey(family, labels);
 }
 
 /** A copy of float64 bytes at any offset as an aligned Float64Array. */

@@ -3,9 +3,9 @@
  * In memory only; after a restart the aggregator answers 409 OUTRIDER_ERR_AGG_UNKNOWN_SERIES with the missing ids
  * and the agent sends the definitions again. Bounded by a total number of series definitions.
  */
-import { labelKey } from '../store/store';
 import type { FamilyDef, SeriesDef } from '../report/payload';
-import { labelsObject, ResolvedSeries } from './merge';
+import type { ResolvedSeries } from './merge';
+import { seriesKey } from './state';
 
 interface Table {
   epoch: number;
@@ -51,7 +51,7 @@ export class Tables {
         if (this.#size >= this.maxSeries) return false;
         this.#size++;
       }
-      t.series.set(s.sid, { key: fam.name + '\u0000' + labelKey(labelsObject(s.labels)), family: fam, labels: s.labels });
+      t.series.set(s.sid, { key: seriesKey(fam.name, s.labels), family: fam, labels: s.labels });
     }
     return true;
   }

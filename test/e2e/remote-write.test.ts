@@ -63,8 +63,8 @@ const missing = ['victoria-metrics', 'prometheus'].filter((b) => !have(b));
 if (missing.length > 0 && ci) t.fail(`missing ${missing.join(', ')} in CI: apt-get install -y victoria-metrics prometheus`);
 const skip = missing.length > 0 && !ci ? `needs ${missing.join(' and ')} (apt-get install -y victoria-metrics prometheus)` : false;
 
-t.test('aggregator → remote write → VictoriaMetrics and Prometheus', { skip }, async (t) => {
-  const [vm, prom] = await Promise.all([startVm(), startPrometheus()]);
+/** An aggregator forwarding to both engines and an agent reporting to it; returns the agent's push URL. */
+async function fleet(vm: string, prom: string, agentId: string, aggArgs: string[] = []): Promise<{ push: string; agg: Proc; ag: Proc; aggUrl: string }> {
   const aggPort = await freePort();
   const agg = start([
     'aggregator',
@@ -72,13 +72,20 @@ t.test('aggregator → remote write → VictoriaMetrics and Prometheus', { skip 
     '--state-dir', tmp(),
     '--remote-write', `${vm}/api/v1/write`,
     '--remote-write', `${prom}/api/v1/write`,
+    ...aggArgs,
     '--aggregator.forward-interval', '200ms',
   ]);
   procs.push(agg);
   await agg.waitFor(/aggregator is ready/);
-  const ag = start(['agent', '--listen', '127.0.0.1:0', '--report-to', `http://127.0.0.1:${aggPort}`, '--spool-dir', tmp(), '--agent-id', 'rw-agent', '--report.interval', '50ms', '--push.listen', '127.0.0.1:0']);
+  const ag = start(['agent', '--listen', '127.0.0.1:0', '--report-to', `http://127.0.0.1:${aggPort}`, '--spool-dir', tmp(), '--agent-id', agentId, '--report.interval', '50ms', '--push.listen', '127.0.0.1:0']);
   procs.push(ag);
   const push = String((await ag.waitFor(/Push listener is ready/)).url);
+  return { push, agg, ag, aggUrl: `http://127.0.0.1:${aggPort}` };
+}
+
+t.test('aggregator → remote write → VictoriaMetrics and Prometheus', { skip }, async (t) => {
+  const [vm, prom] = await Promise.all([startVm(), startPrometheus()]);
+  const { push, agg, ag } = await fleet(vm, prom, 'rw-agent');
   const body = '# TYPE rw_jobs_total counter\nrw_jobs_total{k="a"} 7\nrw_jobs_total{k="b"} 11\n# TYPE rw_temp gauge\nrw_temp 21.5\n';
   t.equal((await fetch(push + '?wait=durable', { method: 'POST', body })).status, 200);
   t.equal((await fetch(push + '?wait=durable', { method: 'POST', body: '# TYPE rw_jobs_total counter\nrw_jobs_total{k="a"} 3\n' })).status, 200);
@@ -98,21 +105,7 @@ t.test('aggregator → remote write → VictoriaMetrics and Prometheus', { skip 
 
 t.test('aggregator → remote write protocol auto → VictoriaMetrics and Prometheus: correct data through the 1.0 fallback', { skip }, async (t) => {
   const [vm, prom] = await Promise.all([startVm(), startPrometheus()]);
-  const aggPort = await freePort();
-  const agg = start([
-    'aggregator',
-    '--listen', `127.0.0.1:${aggPort}`,
-    '--state-dir', tmp(),
-    '--remote-write', `${vm}/api/v1/write`,
-    '--remote-write', `${prom}/api/v1/write`,
-    '--aggregator.remote-write-protocol', 'auto',
-    '--aggregator.forward-interval', '200ms',
-  ]);
-  procs.push(agg);
-  await agg.waitFor(/aggregator is ready/);
-  const ag = start(['agent', '--listen', '127.0.0.1:0', '--report-to', `http://127.0.0.1:${aggPort}`, '--spool-dir', tmp(), '--agent-id', 'rw2-agent', '--report.interval', '50ms', '--push.listen', '127.0.0.1:0']);
-  procs.push(ag);
-  const push = String((await ag.waitFor(/Push listener is ready/)).url);
+  const { push, agg, ag, aggUrl } = await fleet(vm, prom, 'rw2-agent', ['--aggregator.remote-write-protocol', 'auto']);
   t.equal((await fetch(push + '?wait=durable', { method: 'POST', body: '# TYPE rw2_jobs_total counter\nrw2_jobs_total{k="a"} 5\nrw2_jobs_total{k="b"} 8\n' })).status, 200);
   for (const [name, base] of [['VictoriaMetrics', vm], ['Prometheus', prom]] as const) {
     const got = await eventually(async () => {
@@ -121,7 +114,7 @@ t.test('aggregator → remote write protocol auto → VictoriaMetrics and Promet
     }, 30_000, 250);
     t.same(got ? Object.fromEntries(got) : Object.fromEntries(await query(base, 'rw2_jobs_total')), { a: 5, b: 8 }, `${name} has the data`);
   }
-  const fallbacks = (await (await fetch(`http://127.0.0.1:${aggPort}/metrics`)).text()).split('\n').filter((l) => l.startsWith('outrider_remote_write_fallbacks_total'));
+  const fallbacks = (await (await fetch(`${aggUrl}/metrics`)).text()).split('\n').filter((l) => l.startsWith('outrider_remote_write_fallbacks_total'));
   t.comment(`fallbacks: ${fallbacks.join('; ') || 'none'}`);
   t.ok(fallbacks.length > 0, 'the 1.x receivers were detected and switched to 1.0');
   const warned = agg.lines.filter((l) => /gets remote write 1.0 from now on/.test(String(l.msg)));

@@ -36,18 +36,23 @@ export function scanSegment(path: string, maxRecordBytes: number, end?: number):
     const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
     let off = 0;
     let buf = Buffer.allocUnsafe(Math.min(maxRecordBytes, 1 << 20));
+    // Past a bad record: on to the next magic (counted corrupt), or, with none left, the tail is torn.
+    const resync = (): boolean => {
+      const next = findMagic(fd, off + 1, fileSize);
+      if (next < 0) {
+        out.torn = true;
+        return false;
+      }
+      out.corrupt++;
+      off = next;
+      return true;
+    };
     while (off < fileSize) {
       const n = fs.readSync(fd, head, 0, FRAME_HEADER_BYTES, off);
       const h = n === FRAME_HEADER_BYTES ? parseHeader(head) : ({ ok: false, reason: 'short' } as const);
       if (!h.ok || FRAME_HEADER_BYTES + h.header.length > maxRecordBytes || off + FRAME_HEADER_BYTES + h.header.length > fileSize) {
         // Either garbage in the middle (a later magic leads to intact records) or a torn tail.
-        const next = findMagic(fd, off + 1, fileSize);
-        if (next < 0) {
-          out.torn = true;
-          break;
-        }
-        out.corrupt++;
-        off = next;
+        if (!resync()) break;
         continue;
       }
       const total = FRAME_HEADER_BYTES + h.header.length;
@@ -59,13 +64,7 @@ export function scanSegment(path: string, maxRecordBytes: number, end?: number):
         got += r;
       }
       if (got < total || !checkCrc(buf, 0, h.header)) {
-        const next = findMagic(fd, off + 1, fileSize);
-        if (next < 0) {
-          out.torn = true;
-          break;
-        }
-        out.corrupt++;
-        off = next;
+        if (!resync()) break;
         continue;
       }
       out.records.push({ offset: off, length: total, header: h.header });
