@@ -5,7 +5,7 @@
 import { Format, renderFamilies } from '../formats/render';
 import type { Store } from '../store/store';
 
-export { contentTypes, renderFamily } from '../formats/render';
+export { contentTypes } from '../formats/render';
 export type { Format } from '../formats/render';
 export { formatValue } from '../formats/value';
 

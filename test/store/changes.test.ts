@@ -1,6 +1,6 @@
 /** The store's change feed: what changed since generation N, removals, expiries, readers that fell behind. */
 import t from 'tap';
-import { ChangeSet, Store } from '../../agent/store/store';
+import { ChangeSet, MAX_SUBSCRIBERS, Store } from '../../agent/store/store';
 
 const g = { name: 'feed_gauge', help: 'A gauge.', type: 'gauge' } as const;
 const h = { name: 'feed_other', help: 'Another.', type: 'gauge' } as const;
@@ -166,6 +166,10 @@ t.test('subscribers hear once per burst of writes, after the writes, and can lea
   s.set(g, { a: '3' }, 1);
   await Promise.resolve();
   t.equal(heard.length, 1);
+  const offs = Array.from({ length: MAX_SUBSCRIBERS }, () => s.subscribe(() => undefined));
+  t.throws(() => s.subscribe(() => undefined), { code: 'OUTRIDER_ERR_STORE_SUBSCRIBERS' }, 'subscribers are bounded');
+  offs[0]!();
+  t.doesNotThrow(() => s.subscribe(() => undefined));
 });
 
 t.test('the feed costs what changed, not what is stored', async (t) => {

@@ -1,19 +1,9 @@
 /** How the StatsD series table writes the store: through store methods, on the change feed, nothing patched. */
 import t from 'tap';
-import { Aggregator } from '../../../agent/collectors/statsd/aggregate';
-import { Mapper } from '../../../agent/collectors/statsd/mapping';
-import { SeriesTable } from '../../../agent/collectors/statsd/series';
 import { Store } from '../../../agent/store/store';
+import { flush, table as makeTable } from './table';
 
-const table = (ttl = 0) =>
-  new SeriesTable({ mapper: new Mapper([]), observerType: 'summary', quantiles: [0.5], buckets: [1, 10], maxSeriesPerMetric: 1000, maxSeries: 1000, seriesTtlMs: ttl });
-
-function flush(tbl: SeriesTable, store: Store, lines: string[], now: number): void {
-  const agg = new Aggregator();
-  for (const l of lines) agg.ingestLine(l);
-  tbl.apply(agg.drain().entries, now, store);
-  tbl.write(store, now);
-}
+const table = (ttl = 0) => makeTable({ observerType: 'summary', seriesTtlMs: ttl });
 
 t.test('an idle flush keeps the series alive without a change; the store sweep leaves them', async (t) => {
   let now = 1000;
