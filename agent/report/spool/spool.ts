@@ -20,7 +20,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { FrameKind } from '../frame';
+import { FrameKind } from '../../wire/frame';
 import { scanSegment } from './scan';
 import { directLogicalLength, fsSegmentIO, SegmentFile, SegmentIO } from './segment-io';
 import { syncDir, syncDirAsync } from '../../core/fs-sync';
