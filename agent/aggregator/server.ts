@@ -79,6 +79,8 @@ export class Aggregator {
     this.merger = new Merger(this.store, { quantiles: opts.quantiles, sketchMaxAgeMs: opts.sketchMaxAgeMs, onSketchMismatch: () => mismatch.inc() });
     this.#m = {
       requests: t.counter('outrider_aggregator_requests_total', 'Ingest requests, by result (applied, duplicate, definitions, unknown_series, unauthorized, malformed, too_large, refused).', ['result']),
+      samples: t.counter('outrider_aggregator_samples_total', 'Samples applied from agents.'),
+      skipped: t.counter('outrider_aggregator_stale_samples_total', 'Samples skipped because a newer value of the series was already applied.'),
       agents: t.gauge('outrider_aggregator_agents', 'Agents known to the aggregator.'),
     };
     this.#ingest = new Ingest(this.state, this.merger, {
@@ -86,8 +88,8 @@ export class Aggregator {
       maxAgents: opts.maxAgents,
       maxSeries: opts.maxSeries,
       storeWrites: opts.storeWrites ?? 'on-read',
-      samples: t.counter('outrider_aggregator_samples_total', 'Samples applied from agents.'),
-      skipped: t.counter('outrider_aggregator_stale_samples_total', 'Samples skipped because a newer value of the series was already applied.'),
+      samples: this.#m.samples,
+      skipped: this.#m.skipped,
     });
     this.#server = new HttpServer({ name: 'aggregator', listen: opts.listen, log: opts.log, requestTimeoutMs: 60_000, maxConnections: 20_000 });
     const catchUp = () => this.merger.flushStore();
