@@ -1,64 +1,51 @@
 /**
  * Streaming anomaly detector for one series. Each point is scored from that point and the points before it only,
- * in O(1) time and fixed memory, then learnt. The score is in [0, 1]; the flag is score ≥ `threshold`.
+ * in O(1) time and fixed memory (a few dozen numbers), then learnt. The score is in [0, 1]; the flag is
+ * score ≥ `threshold`. No randomness: the same input always gives the same scores.
  *
- * Three signals, combined:
- *  - surprise: a raw score per point, the larger of (a) the prediction residual against an exponentially weighted
- *    mean, in units of the typical residual, and (b) sequence novelty (1 − P(level | previous level), see
- *    TransitionModel). Raw scores go through the anomaly likelihood (AnomalyLikelihood), which asks whether the
- *    recent raw scores are high *for this series*;
- *  - range novelty: a value beyond the range seen so far by more than a margin of that range scores 1;
- *  - suppression: after a flag, scores are damped for a while, since one event is one anomaly, and repeated alerts
- *    for it only cost.
- * No randomness: the same input always gives the same scores.
+ * The score is range novelty at three scales, the largest of:
+ *  - the value itself beyond the range the value has taken (spikes, drops, new levels);
+ *  - a smoothed value (exponentially weighted mean) beyond its range (sustained shifts that single points hide);
+ *  - the volatility (exponentially weighted mean of |xₜ − xₜ₋₁|) beyond its range (the series turning noisy, or
+ *    going flat when it used to move);
+ * each as (distance beyond the range ÷ the range) ÷ (2 × its margin), capped at 1, so a point exactly one margin
+ * beyond scores 0.5. After a flag, scores are damped for a short while: one event is one anomaly, and repeated
+ * alerts for it only cost.
  */
-import { AnomalyLikelihood } from './anomaly-likelihood';
-import { TransitionModel } from './transition-model';
+import { RangeNovelty } from './range-novelty';
 
 export interface DetectorOptions {
   /** Flag threshold on the score. */
   threshold: number;
-  /** Points learnt before any score above 0 (the detector knows nothing yet). */
+  /** Points learnt before any score above 0 (the ranges are still forming). */
   warmupPoints: number;
-  /** Smoothing factor of the prediction (exponentially weighted mean of past values). */
-  predictAlpha: number;
-  /** Smoothing factor of the typical absolute residual. */
-  residualAlpha: number;
-  /** Residual (in typical residuals) that maps to a raw score of 0.63 (1 − 1/e). */
-  residualScale: number;
-  /** Levels of the transition model. */
-  bins: number;
-  /** Half-life of transition counts, in points. */
-  transitionHalfLife: number;
-  /** Range novelty: margin beyond the seen range, as a fraction of that range. */
-  rangeMargin: number;
-  /** Time constant (points) over which the seen range forgets (it shrinks slowly towards recent values). */
+  /** Points over which a range forgets (its ends creep towards recent values by range / memory per point). */
   rangeMemory: number;
+  /** Margin, as a fraction of the range, at which the value scores 0.5. */
+  valueMargin: number;
+  /** Smoothing factor of the smoothed value, and its margin. */
+  smoothAlpha: number;
+  smoothMargin: number;
+  /** Smoothing factor of the volatility, and its margin. */
+  volatilityAlpha: number;
+  volatilityMargin: number;
   /** Points damped after a flag, and the factor applied to their score. */
   suppressPoints: number;
   suppressFactor: number;
-  likelihoodLearning: number;
-  likelihoodHistory: number;
-  likelihoodShort: number;
-  likelihoodMinStd: number;
 }
 
+/** Chosen on the NAB corpus part (bench/nab.ts); see docs/analysis.md for the figures and how they were chosen. */
 export const defaultDetectorOptions: Readonly<DetectorOptions> = Object.freeze({
   threshold: 0.5,
   warmupPoints: 150,
-  predictAlpha: 0.2,
-  residualAlpha: 0.01,
-  residualScale: 3,
-  bins: 12,
-  transitionHalfLife: 2000,
-  rangeMargin: 0.1,
   rangeMemory: 5000,
-  suppressPoints: 200,
-  suppressFactor: 0.5,
-  likelihoodLearning: 300,
-  likelihoodHistory: 2000,
-  likelihoodShort: 10,
-  likelihoodMinStd: 0.02,
+  valueMargin: 0.05,
+  smoothAlpha: 0.05,
+  smoothMargin: 0.05,
+  volatilityAlpha: 0.05,
+  volatilityMargin: 0.18,
+  suppressPoints: 30,
+  suppressFactor: 0.3,
 });
 
 export interface DetectorResult {
@@ -68,72 +55,49 @@ export interface DetectorResult {
 
 export class AnomalyDetector {
   readonly #o: DetectorOptions;
-  readonly #transitions: TransitionModel;
-  readonly #likelihood: AnomalyLikelihood;
+  readonly #valueRange: RangeNovelty;
+  readonly #smoothRange: RangeNovelty;
+  readonly #volatilityRange: RangeNovelty;
   #n = 0;
-  #pred = 0;
-  #resid = 0;
-  #lo = Number.POSITIVE_INFINITY;
-  #hi = Number.NEGATIVE_INFINITY;
+  #last = 0;
+  #smooth = 0;
+  #volatility = 0;
   #sinceFlag = Number.POSITIVE_INFINITY;
 
   constructor(options: Partial<DetectorOptions> = {}) {
-    this.#o = { ...defaultDetectorOptions, ...options };
-    this.#transitions = new TransitionModel(this.#o.bins, this.#o.transitionHalfLife);
-    this.#likelihood = new AnomalyLikelihood({
-      learningPoints: this.#o.likelihoodLearning,
-      historyPoints: this.#o.likelihoodHistory,
-      shortPoints: this.#o.likelihoodShort,
-      minStd: this.#o.likelihoodMinStd,
-    });
+    const o = { ...defaultDetectorOptions, ...options };
+    for (const [k, v] of Object.entries(o)) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`detector option ${k} must be a finite number ≥ 0, got ${String(v)}`);
+    }
+    this.#o = o;
+    this.#valueRange = new RangeNovelty(o.rangeMemory);
+    this.#smoothRange = new RangeNovelty(o.rangeMemory);
+    this.#volatilityRange = new RangeNovelty(o.rangeMemory);
   }
 
   get options(): Readonly<DetectorOptions> {
     return this.#o;
   }
 
-  /** Scores the next point of the series, then learns it. Non-finite values score 0 and are not learnt. */
+  /**
+   * Scores the next point of the series, then learns it. The timestamp is accepted for the API's sake (points are
+   * taken in arrival order). A non-finite value scores 0 and is not learnt.
+   */
   update(timestampMs: number, value: number): DetectorResult {
     if (!Number.isFinite(value)) return { score: 0, flag: false };
     const o = this.#o;
     const first = this.#n === 0;
     this.#n++;
-
-    // Range novelty, against the range before this point.
-    const range = this.#hi - this.#lo;
-    let rangeScore = 0;
-    if (this.#n > o.warmupPoints && range > 0) {
-      const beyond = Math.max(value - this.#hi, this.#lo - value) / range;
-      if (beyond > o.rangeMargin) rangeScore = 1;
-    }
-
-    // Prediction residual.
-    const residual = first ? 0 : Math.abs(value - this.#pred);
-    const typical = this.#resid + 1e-9 * (Math.abs(this.#pred) + 1);
-    const residualRaw = first ? 0 : 1 - Math.exp(-residual / (o.residualScale * typical));
-
-    // Sequence novelty, on levels over the range seen so far (this point included, so a new extreme is its own level).
-    const lo = Math.min(this.#lo, value);
-    const hi = Math.max(this.#hi, value);
-    const bin = hi > lo ? Math.min(o.bins - 1, Math.floor(((value - lo) / (hi - lo)) * o.bins)) : 0;
-    const novelty = this.#transitions.update(bin);
-
-    const raw = Math.max(residualRaw, novelty);
-    const likely = this.#likelihood.update(raw);
-    let score = this.#n > o.warmupPoints ? Math.max(likely, rangeScore) : 0;
-
-    // Learn.
-    this.#pred = first ? value : this.#pred + o.predictAlpha * (value - this.#pred);
-    this.#resid = this.#n <= 2 ? residual : this.#resid + o.residualAlpha * (residual - this.#resid);
-    this.#lo = lo;
-    this.#hi = hi;
-    if (o.rangeMemory > 0 && this.#n > o.warmupPoints) {
-      // Let the range forget slowly so that one old outlier does not blind range novelty forever.
-      const shrink = (this.#hi - this.#lo) / o.rangeMemory;
-      if (value < this.#hi - shrink) this.#hi -= shrink;
-      if (value > this.#lo + shrink) this.#lo += shrink;
-    }
-
+    this.#smooth = first ? value : this.#smooth + o.smoothAlpha * (value - this.#smooth);
+    this.#volatility = first ? 0 : this.#volatility + o.volatilityAlpha * (Math.abs(value - this.#last) - this.#volatility);
+    this.#last = value;
+    // Every range is judged before it learns the point (RangeNovelty.update), so no point is its own reference.
+    const novelty = Math.max(
+      this.#valueRange.update(value) / (2 * o.valueMargin),
+      this.#smoothRange.update(this.#smooth) / (2 * o.smoothMargin),
+      this.#volatilityRange.update(this.#volatility) / (2 * o.volatilityMargin),
+    );
+    let score = this.#n > o.warmupPoints ? Math.min(1, novelty) : 0;
     if (this.#sinceFlag < o.suppressPoints) score *= o.suppressFactor;
     this.#sinceFlag++;
     const flag = score >= o.threshold;
