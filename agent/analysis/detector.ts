@@ -32,20 +32,23 @@ export interface DetectorOptions {
   /** Points damped after a flag, and the factor applied to their score. */
   suppressPoints: number;
   suppressFactor: number;
+  /** Points by which the smoothed value's and the volatility's ranges learn late (see RangeNovelty). */
+  featureLag: number;
 }
 
 /** Chosen on the NAB corpus part (bench/nab.ts); see docs/analysis.md for the figures and how they were chosen. */
 export const defaultDetectorOptions: Readonly<DetectorOptions> = Object.freeze({
   threshold: 0.5,
   warmupPoints: 150,
-  rangeMemory: 5000,
-  valueMargin: 0.05,
+  rangeMemory: 20000,
+  valueMargin: 0.03,
   smoothAlpha: 0.05,
-  smoothMargin: 0.05,
+  smoothMargin: 0.07,
   volatilityAlpha: 0.05,
-  volatilityMargin: 0.18,
+  volatilityMargin: 0.25,
   suppressPoints: 30,
   suppressFactor: 0.3,
+  featureLag: 10,
 });
 
 export interface DetectorResult {
@@ -71,8 +74,8 @@ export class AnomalyDetector {
     }
     this.#o = o;
     this.#valueRange = new RangeNovelty(o.rangeMemory);
-    this.#smoothRange = new RangeNovelty(o.rangeMemory);
-    this.#volatilityRange = new RangeNovelty(o.rangeMemory);
+    this.#smoothRange = new RangeNovelty(o.rangeMemory, o.featureLag);
+    this.#volatilityRange = new RangeNovelty(o.rangeMemory, o.featureLag);
   }
 
   get options(): Readonly<DetectorOptions> {
@@ -89,13 +92,15 @@ export class AnomalyDetector {
     const first = this.#n === 0;
     this.#n++;
     this.#smooth = first ? value : this.#smooth + o.smoothAlpha * (value - this.#smooth);
-    this.#volatility = first ? 0 : this.#volatility + o.volatilityAlpha * (Math.abs(value - this.#last) - this.#volatility);
+    this.#volatility = this.#n <= 2 ? Math.abs(value - this.#last) * (first ? 0 : 1) : this.#volatility + o.volatilityAlpha * (Math.abs(value - this.#last) - this.#volatility);
     this.#last = value;
     // Every range is judged before it learns the point (RangeNovelty.update), so no point is its own reference.
     const novelty = Math.max(
       this.#valueRange.update(value) / (2 * o.valueMargin),
       this.#smoothRange.update(this.#smooth) / (2 * o.smoothMargin),
-      this.#volatilityRange.update(this.#volatility) / (2 * o.volatilityMargin),
+      // The volatility is an average of differences: it has no meaning (and would pin its range at 0) until about
+      // 1/alpha differences have gone into it.
+      this.#n * o.volatilityAlpha > 1 ? this.#volatilityRange.update(this.#volatility) / (2 * o.volatilityMargin) : 0,
     );
     let score = this.#n > o.warmupPoints ? Math.min(1, novelty) : 0;
     if (this.#sinceFlag < o.suppressPoints) score *= o.suppressFactor;
