@@ -12,7 +12,10 @@
  * beyond scores 0.5. After a flag, scores are damped for a short while: one event is one anomaly, and repeated
  * alerts for it only cost.
  */
+import { DailyProfile } from './daily-profile';
 import { RangeNovelty } from './range-novelty';
+
+const dayMs = 86_400_000;
 
 export interface DetectorOptions {
   /** Flag threshold on the score. */
@@ -34,6 +37,11 @@ export interface DetectorOptions {
   suppressFactor: number;
   /** Points by which the smoothed value's and the volatility's ranges learn late (see RangeNovelty). */
   featureLag: number;
+  dailyBins: number;
+  dailyAlpha: number;
+  dailyMinDays: number;
+  dailySmoothAlpha: number;
+  dailyMargin: number;
 }
 
 /** Chosen on the NAB corpus part (bench/nab.ts); see docs/analysis.md for the figures and how they were chosen. */
@@ -41,7 +49,7 @@ export const defaultDetectorOptions: Readonly<DetectorOptions> = Object.freeze({
   threshold: 0.5,
   warmupPoints: 150,
   rangeMemory: 20000,
-  valueMargin: 0.03,
+  valueMargin: 0.05,
   smoothAlpha: 0.05,
   smoothMargin: 0.07,
   volatilityAlpha: 0.05,
@@ -49,6 +57,11 @@ export const defaultDetectorOptions: Readonly<DetectorOptions> = Object.freeze({
   suppressPoints: 30,
   suppressFactor: 0.3,
   featureLag: 10,
+  dailyBins: 48,
+  dailyAlpha: 0.2,
+  dailyMinDays: 2,
+  dailySmoothAlpha: 0.1,
+  dailyMargin: 0.15,
 });
 
 export interface DetectorResult {
@@ -66,6 +79,10 @@ export class AnomalyDetector {
   #smooth = 0;
   #volatility = 0;
   #sinceFlag = Number.POSITIVE_INFINITY;
+  readonly #daily: DailyProfile;
+  readonly #dailyRange: RangeNovelty;
+  #dailyResidual = Number.NaN;
+  #dailySince = Number.NaN;
 
   constructor(options: Partial<DetectorOptions> = {}) {
     const o = { ...defaultDetectorOptions, ...options };
@@ -76,6 +93,8 @@ export class AnomalyDetector {
     this.#valueRange = new RangeNovelty(o.rangeMemory);
     this.#smoothRange = new RangeNovelty(o.rangeMemory, o.featureLag);
     this.#volatilityRange = new RangeNovelty(o.rangeMemory, o.featureLag);
+    this.#daily = new DailyProfile(Math.max(1, Math.round(o.dailyBins)), o.dailyAlpha, o.dailyMinDays);
+    this.#dailyRange = new RangeNovelty(o.rangeMemory, o.featureLag);
   }
 
   get options(): Readonly<DetectorOptions> {
@@ -102,7 +121,16 @@ export class AnomalyDetector {
       // 1/alpha differences have gone into it.
       this.#n * o.volatilityAlpha > 1 ? this.#volatilityRange.update(this.#volatility) / (2 * o.volatilityMargin) : 0,
     );
-    let score = this.#n > o.warmupPoints ? Math.min(1, novelty) : 0;
+    const r = this.#daily.update(timestampMs, value);
+    let dailyNovelty = 0;
+    if (!Number.isNaN(r)) {
+      this.#dailyResidual = Number.isNaN(this.#dailyResidual) ? r : this.#dailyResidual + o.dailySmoothAlpha * (r - this.#dailyResidual);
+      dailyNovelty = this.#dailyRange.update(this.#dailyResidual) / (2 * o.dailyMargin);
+      // The residual's own range needs a whole day of residuals (every hour's usual deviation) before it judges.
+      if (Number.isNaN(this.#dailySince)) this.#dailySince = timestampMs;
+      if (!(timestampMs - this.#dailySince >= dayMs)) dailyNovelty = 0;
+    }
+    let score = this.#n > o.warmupPoints ? Math.min(1, Math.max(novelty, dailyNovelty)) : 0;
     if (this.#sinceFlag < o.suppressPoints) score *= o.suppressFactor;
     this.#sinceFlag++;
     const flag = score >= o.threshold;
