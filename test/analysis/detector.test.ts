@@ -80,3 +80,20 @@ t.test('options: defaults visible, bad values refused', async (t) => {
   t.throws(() => new AnomalyDetector({ valueMargin: Number.NaN }), RangeError);
   t.throws(() => new AnomalyDetector({ suppressPoints: -1 }), RangeError);
 });
+
+t.test('flags a day that breaks the daily rhythm while staying inside the usual range', async (t) => {
+  // 5-minute points, 288 a day: a daily bump; on day 10 the bump comes six hours late. Every value stays inside the
+  // range seen before, so only the comparison with earlier days at the same hour can see it.
+  const day = 288;
+  const r = noise(11);
+  const v = Array.from({ length: 12 * day }, (_, i) => {
+    const hour = ((i % day) / day) * 24;
+    const late = Math.floor(i / day) === 10 ? 6 : 0;
+    return 10 + (Math.abs(hour - 12 - late) < 3 ? 20 : 0) + r();
+  });
+  const out = run(v);
+  t.ok(out.slice(4 * day, 10 * day).filter((p) => p.flag).length <= 1, 'quiet on ordinary days');
+  t.ok(out.slice(10 * day, 11 * day).some((p) => p.flag), 'the late day is flagged');
+  const plain = new AnomalyDetector({ dailyMargin: 1e9 });
+  t.notOk(run(v, plain).slice(10 * day, 11 * day).some((p) => p.flag), 'range novelty alone does not see it');
+});
