@@ -13,7 +13,8 @@ export const usage = `Usage: outrider detect FILE.csv [--out FILE]
 
 Scores every row of FILE.csv (header "timestamp,value"; "-" reads stdin) with the agent's streaming anomaly
 detector, using only that row and the rows before it, and writes "timestamp,value,anomaly_score" to --out (default
-stdout). Scores are in [0, 1]; the agent flags a point at 0.5 and above. Exit code 0 on success, 1 on bad input.`;
+stdout). Scores are in [0, 1]; the agent flags a point at 0.5 and above. Exit code 0 on success, 1 on bad
+input or an unreadable file, 2 on a usage error.`;
 
 export async function run(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const args = parseArgs(argv, { out: true });
