@@ -3,10 +3,10 @@
  * kustomize), validated against the Kubernetes schemas, and checked for what each component promises.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import t from 'tap';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { parseArgs } from '../../agent/cli/args';
 import { configFromArgs } from '../../agent/cli/config-args';
 import { injectedLabel, metricsPortName } from '../../agent/deploy/inject/sidecar';
@@ -56,7 +56,7 @@ t.test('kustomize base and overlays', requireTool(have, 'kubectl (kubectl kustom
     t.equal(stderr.trim(), '', `${d}: no warnings`);
     const custom: string[] = [];
     t.same(objects.flatMap((o) => validateObject(o, `${d}: `, custom)), [], `${d}: every object is valid`);
-    if (d === 'monitoring') t.same(custom, ['monitoring.coreos.com/v1 PodMonitor', 'monitoring.coreos.com/v1 PodMonitor', 'monitoring.coreos.com/v1 PodMonitor']);
+    if (d === 'monitoring') t.same(custom, ['monitoring.coreos.com/v1 PodMonitor', 'monitoring.coreos.com/v1 PodMonitor', 'monitoring.coreos.com/v1 PodMonitor', 'monitoring.coreos.com/v1 PrometheusRule']);
     rendered.set(d, objects);
   }
   const find = (d: string, kind: string, name?: string) => rendered.get(d)!.find((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
@@ -142,6 +142,13 @@ t.test('kustomize base and overlays', requireTool(have, 'kubectl (kubectl kustom
     const svc = find('overlays/aggregator', 'Service', 'outrider-aggregator')!;
     t.equal(svc.spec.ports[0].targetPort, c.ports[0].name);
     t.equal(sts.spec.template.metadata.annotations['outrider.io/inject'], 'false');
+  });
+
+  await t.test('the PrometheusRule carries exactly the rules of config/prometheus', async (t) => {
+    const rule = rendered.get('monitoring')!.find((o) => o.kind === 'PrometheusRule')!;
+    const file = parse(readFileSync(join(root, '..', 'prometheus', 'outrider-alerts.yml'), 'utf8')) as K;
+    t.same(rule.spec.groups, file.groups);
+    t.equal(rule.metadata.namespace, 'outrider-system');
   });
 
   await t.test('PodMonitors select what the injection and the overlays label', async (t) => {
