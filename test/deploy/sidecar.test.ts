@@ -162,3 +162,12 @@ t.test("an injected pod's agent exports no host-wide node_* families", async (t)
   const plain = await runInjected(t, c.args.filter((a: string) => !a.startsWith('--collectors.enabled=')), c.env);
   t.ok([...plain].filter((n) => n.startsWith('node_') && !n.startsWith('node_scrape_collector_')).length > 20, 'without it, host families appear');
 });
+
+t.test('a pod template without metadata, or with an empty one, gets it once, before its spec', async (t) => {
+  const bare = 'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: a\n        image: a:1\n';
+  const out = inject(bare).output;
+  t.match(out, /  template:\n    metadata:\n      labels:\n        outrider.io\/injected: "true"\n[\s\S]*    spec:\n/);
+  const empty = inject(bare.replace('  template:\n', '  template:\n    metadata:\n')).output;
+  t.equal((empty.match(/^    metadata:/gm) ?? []).length, 1, 'no duplicate key');
+  t.equal(parse(empty).spec.template.metadata.labels['outrider.io/injected'], 'true');
+});

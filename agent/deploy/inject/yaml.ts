@@ -35,8 +35,9 @@ function applyOp(doc: Document, op: AddOp): void {
   } else if (last === 'metadata') {
     // A pod template without metadata gets it where people write it: before its spec.
     const parent = op.path.length > 1 ? doc.getIn(op.path.slice(0, -1), true) : doc.contents;
-    const at = isMap(parent) ? parent.items.findIndex((p) => isScalar(p.key) && p.key.value === 'spec') : -1;
-    if (isMap(parent) && at >= 0) parent.items.splice(at, 0, doc.createPair('metadata', op.value));
+    const index = (k: string) => (isMap(parent) ? parent.items.findIndex((p) => isScalar(p.key) && p.key.value === k) : -1);
+    const at = index('spec');
+    if (isMap(parent) && at >= 0 && index('metadata') < 0) parent.items.splice(at, 0, doc.createPair('metadata', op.value));
     else doc.setIn(op.path, node);
   } else {
     doc.setIn(op.path, node);
