@@ -11,9 +11,15 @@
 //     .close()  cancel queued tasks (rejected), wait for running ones
 //   snappyCompress(bytes) / snappyUncompress(bytes)   synchronous
 //
-// Teardown: the env cleanup hook is registered after the thread-safe function
-// is created, so it runs first and shuts the pool down (joining workers) while
-// the function is still valid; tasks finishing then are dropped, not posted.
+// Teardown (process exit, worker termination): the env cleanup hook is
+// registered after the thread-safe function is created, so it runs first
+// (hooks run last-in first-out). It shuts the pool down (joining workers, so
+// no thread can call the function any more) and then releases the function,
+// while it is still valid. From then on nothing touches the function: Node
+// finalizes it itself, and the object's finalizer may run inside that very
+// finalization (Node 22+ deletes the napi_env, and with it runs our
+// finalizers, from the function's close callback while it holds the
+// function's lock), so a release there would deadlock or touch freed memory.
 #include <napi.h>
 
 #include <chrono>
@@ -274,7 +280,8 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
     auto* self = static_cast<PoolWrap*>(arg);
     self->hook_ = false;
     if (self->shared_) self->shared_->tearing_down.store(true, std::memory_order_release);
-    if (self->pool_) self->pool_->Shutdown();
+    // Join the workers first, then release: no thread calls the function after its release.
+    self->Shutdown();
   }
 
   void Shutdown() {
