@@ -115,6 +115,8 @@ export interface NativeStatsdStats {
   serviceChecks: number[];
   /** Invalid lines by reason. */
   invalid: Record<string, number>;
+  /** Parts of accepted lines left out, by reason. */
+  skipped: Record<string, number>;
   samples: Array<{ reason: string; line: string }>;
 }
 
