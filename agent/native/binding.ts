@@ -61,10 +61,6 @@ export interface NativeBinding {
   napiVersion: number;
 
   crc32c(bytes: Uint8Array, seed: number): number;
-  crc32cTable(bytes: Uint8Array, seed: number): number;
-  crc32cHardware: boolean;
-  snappyCompress(bytes: Uint8Array): Buffer;
-  snappyUncompress(bytes: Uint8Array): Buffer;
   inflateSync(bytes: Uint8Array, format: 0 | 1 | 2, maxOutput: number): Buffer;
 
   readTopology(sysfsRoot: string): { nodes: NativeTopologyNode[]; source: string };

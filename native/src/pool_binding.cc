@@ -9,7 +9,6 @@
 //     .submit(kind, bytes, arg, node) -> Promise<Buffer | number>
 //     .stats() -> { nodes, workers: [...], pending, closed }
 //     .close()  cancel queued tasks (rejected), wait for running ones
-//   snappyCompress(bytes) / snappyUncompress(bytes)   synchronous
 //
 // Teardown (process exit, worker termination): the env cleanup hook is
 // registered after the thread-safe function is created, so it runs first
@@ -362,32 +361,9 @@ Napi::Value ReadTopologyJs(const Napi::CallbackInfo& info) {
   return o;
 }
 
-Napi::Value SnappyCompressJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint8_t* data = nullptr;
-  size_t len = 0;
-  if (!GetBytes(info[0], &data, &len)) return ThrowCoded(env, "EINVAL", "bytes expected");
-  std::vector<uint8_t> out;
-  codec::SnappyCompress(data, len, &out);
-  return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
-}
-
-Napi::Value SnappyUncompressJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint8_t* data = nullptr;
-  size_t len = 0;
-  if (!GetBytes(info[0], &data, &len)) return ThrowCoded(env, "EINVAL", "bytes expected");
-  std::vector<uint8_t> out;
-  std::string error;
-  if (!codec::SnappyUncompress(data, len, kMaxOutput, &out, &error)) return ThrowCoded(env, "EINVAL", error);
-  return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
-}
-
 void InitPool(Napi::Env env, Napi::Object exports) {
   exports.Set("Pool", PoolWrap::Define(env));
   exports.Set("readTopology", Napi::Function::New(env, ReadTopologyJs, "readTopology"));
-  exports.Set("snappyCompress", Napi::Function::New(env, SnappyCompressJs, "snappyCompress"));
-  exports.Set("snappyUncompress", Napi::Function::New(env, SnappyUncompressJs, "snappyUncompress"));
 }
 
 }  // namespace

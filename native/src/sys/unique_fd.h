@@ -28,9 +28,10 @@ class UniqueFd {
     fd_ = -1;
     return f;
   }
-  void Reset() {
+  // Closes the descriptor held, if any, and takes `fd`.
+  void Reset(int fd = -1) {
     if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
+    fd_ = fd;
   }
 
  private:

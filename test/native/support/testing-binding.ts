@@ -1,5 +1,6 @@
 // The testing addon (outrider_native_testing.node): harnesses only the tests
-// and benchmarks use, built next to the production addon by the same build
+// and benchmarks use (ring threads, a Unix datagram receiver, the codec paths
+// compared against each other), built next to the production addon by the same build
 // (native/testing/). Loaded from the directory the production addon came
 // from, so the ASan and node-gyp runs pair the two builds.
 import fs from 'node:fs';
@@ -42,6 +43,10 @@ export interface NativeTestBinding {
   ringProduce(view: Uint8Array, opts: RingPatternOptions, doorbell?: () => void): Promise<RingRunSummary>;
   ringConsume(view: Uint8Array, opts: { count: number; idleTimeoutMs?: number }, doorbell?: () => void): Promise<RingRunSummary>;
   ringBenchNative(opts: { capacity: number; count: number; recordLen: number; batch: number }): Promise<RingRunSummary>;
+  crc32cTable(bytes: Uint8Array, seed: number): number;
+  crc32cHardware: boolean;
+  snappyCompress(bytes: Uint8Array): Buffer;
+  snappyUncompress(bytes: Uint8Array): Buffer;
   unixDgramBind(path: string): number;
   unixDgramRecv(fd: number, timeoutMs: number): Promise<Buffer | null>;
   closeFd(fd: number): void;
