@@ -16,7 +16,7 @@
 // no thread can call the function any more) and then releases the function,
 // while it is still valid. From then on nothing touches the function: Node
 // finalizes it itself, and the object's finalizer may run inside that very
-// finalization (Node 22+ deletes the napi_env, and with it runs our
+// finalization (Node 24 deletes the napi_env, and with it runs our
 // finalizers, from the function's close callback while it holds the
 // function's lock), so a release there would deadlock or touch freed memory.
 #include <napi.h>
