@@ -47,8 +47,11 @@ function bindings() {
 }
 
 function testing() {
+  // A packed install ships no native/testing: then there is no testing addon to build.
+  const harnesses = listCc(path.join(nativeDir, 'testing'));
+  if (harnesses.length === 0) return [];
   const src = path.join(nativeDir, 'src');
-  return [path.join(src, 'addon.cc'), path.join(src, 'thread_job.cc'), ...listCc(path.join(nativeDir, 'testing'))];
+  return [path.join(src, 'addon.cc'), path.join(src, 'thread_job.cc'), ...harnesses];
 }
 
 function main(argv) {
