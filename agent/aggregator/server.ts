@@ -11,7 +11,7 @@ import { isOutriderError, OutriderError } from '../core/errors';
 import { Telemetry } from '../core/telemetry';
 import { version } from '../core/version';
 import { mountEndpoint } from '../exposition/endpoint';
-import { HttpServer, readBody, sendJson, sendJsonBytes } from '../exposition/http-server';
+import { HttpServer, readBody, sendJson, sendJsonBytes } from '../core/http-server';
 import { decompressSync } from '../report/codec';
 import { checkCrc, FRAME_HEADER_BYTES, FrameHeader, FrameKind, parseHeader } from '../report/frame';
 import { decodePayload, DistValue, PayloadError } from '../report/payload';

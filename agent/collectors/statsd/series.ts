@@ -13,7 +13,7 @@
  *   interval had samples, so a reporter never ships an interval twice).
  * - timestamped samples (`|T`): the sample's value with its own timestamp, not aggregated with others.
  */
-import { withEnvLabels } from '../../deploy/pod-labels';
+import { withEnvLabels } from '../../core/labels';
 import { labelKey, Series, Store } from '../../store/store';
 import type { DDSketch } from '../../store/sketch';
 import { Distribution, FamilyDesc, Labels, MetricType, sanitizeLabelName, sanitizeMetricName } from '../../store/types';
