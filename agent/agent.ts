@@ -47,7 +47,10 @@ export const registry = {
     contract: {
       report: {
         received: [{ metric: 'outrider_report_samples_total' }],
-        sent: [{ metric: 'outrider_report_batches_total', labels: { result: 'acked' } }, { metric: 'outrider_report_batches_total', labels: { result: 'duplicate' } }],
+        sent: [
+          { metric: 'outrider_report_batches_total', labels: { result: 'acked' } },
+          { metric: 'outrider_report_batches_total', labels: { result: 'duplicate' } },
+        ],
         dropped: [{ metric: 'outrider_report_dropped_batches_total' }],
         errors: [{ metric: 'outrider_report_retries_total' }, { metric: 'outrider_report_spool_write_errors_total' }],
       },

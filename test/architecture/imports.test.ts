@@ -57,16 +57,46 @@ t.test('every import under agent/ follows the rules', async (t) => {
 });
 
 t.test('pending arrows still exist (remove an entry once its arrow is gone)', async (t) => {
-  for (const p of pending) t.ok(edges.some((e) => e.from.startsWith(p.from) && e.to.startsWith(p.to)), `${p.from} → ${p.to} (${p.until})`);
+  for (const p of pending)
+    t.ok(
+      edges.some((e) => e.from.startsWith(p.from) && e.to.startsWith(p.to)),
+      `${p.from} → ${p.to} (${p.until})`,
+    );
 });
 
 t.test('the checker refuses upward and sideways arrows and cycles', async (t) => {
   t.match(check([{ from: 'core/context.ts', to: 'collectors/collector.ts' }], []), [/up from foundation to shared by components/]);
   t.match(check([{ from: 'collectors/statsd/index.ts', to: 'report/index.ts' }], []), [/sideways between two components/]);
   t.match(check([{ from: 'collectors/runner.ts', to: 'agent.ts' }], []), [/up from shared by components to composition root/]);
-  t.same(check([{ from: 'agent.ts', to: 'collectors/runner.ts' }, { from: 'cli/agent.ts', to: 'agent.ts' }, { from: 'core/paths.ts', to: 'config/config.ts' }], []), []);
-  t.same(cycles([{ from: 'a', to: 'b' }, { from: 'b', to: 'c' }, { from: 'c', to: 'a' }]), [['a', 'b', 'c', 'a']]);
-  t.match(check([{ from: 'core/a.ts', to: 'store/b.ts' }, { from: 'store/b.ts', to: 'core/a.ts' }], []), [/import cycle: core\/a.ts → store\/b.ts → core\/a.ts/]);
+  t.same(
+    check(
+      [
+        { from: 'agent.ts', to: 'collectors/runner.ts' },
+        { from: 'cli/agent.ts', to: 'agent.ts' },
+        { from: 'core/paths.ts', to: 'config/config.ts' },
+      ],
+      [],
+    ),
+    [],
+  );
+  t.same(
+    cycles([
+      { from: 'a', to: 'b' },
+      { from: 'b', to: 'c' },
+      { from: 'c', to: 'a' },
+    ]),
+    [['a', 'b', 'c', 'a']],
+  );
+  t.match(
+    check(
+      [
+        { from: 'core/a.ts', to: 'store/b.ts' },
+        { from: 'store/b.ts', to: 'core/a.ts' },
+      ],
+      [],
+    ),
+    [/import cycle: core\/a.ts → store\/b.ts → core\/a.ts/],
+  );
   t.match(check([], ['newdir/x.ts']), [/belongs to no unit/]);
   t.equal(unitOf('collectors/host/cpu.ts'), 'collectors/host/');
   t.equal(unitOf('collectors/runner.ts'), 'collectors/');

@@ -7,7 +7,11 @@ import { resolvePaths } from '../../agent/core/paths';
 t.test('procfs and sysfs follow path.rootfs unless set', async (t) => {
   t.same(resolvePaths(Config.defaults()), { rootfs: '/', procfs: '/proc', sysfs: '/sys' });
   t.same(resolvePaths(Config.defaults().with({ 'path.rootfs': '/host' })), { rootfs: '/host', procfs: '/host/proc', sysfs: '/host/sys' });
-  t.same(resolvePaths(Config.defaults().with({ 'path.rootfs': '/host', 'path.procfs': '/proc' })), { rootfs: '/host', procfs: '/proc', sysfs: '/host/sys' }, 'a procfs set explicitly (even to the default) stays');
+  t.same(
+    resolvePaths(Config.defaults().with({ 'path.rootfs': '/host', 'path.procfs': '/proc' })),
+    { rootfs: '/host', procfs: '/proc', sysfs: '/host/sys' },
+    'a procfs set explicitly (even to the default) stays',
+  );
 });
 
 t.test('labels from the environment: unset and empty variables add nothing; the series keeps its own labels', async (t) => {
