@@ -26,7 +26,10 @@ import { version } from './core/version';
 import { mountEndpoint } from './exposition/endpoint';
 import { Store } from './store/store';
 
-/** One entry of the registry. */
+/**
+ * One entry of the registry. When each component owns its config keys, the entry is also where they are named,
+ * next to an `optionsFrom(config)` that parses them once; `build` then receives the parsed options.
+ */
 export interface ComponentEntry {
   /** The components it builds for a config (none when disabled). */
   readonly build: Extension;
