@@ -58,8 +58,7 @@ export interface Pending {
  */
 export const pending: Pending[] = [
   { from: 'config/keys/', to: 'collectors/', until: 'config as a leaf: each component owns its keys and optionsFrom(config)' },
-  { from: 'aggregator/', to: 'report/', until: 'the wire module (agent/wire/) that the reporter and the aggregator share' },
-  { from: 'aggregator/state.ts', to: 'aggregator/merge.ts', until: 'the aggregator split by role (HTTP, ingest, state)' },
+  { from: 'aggregator/server.ts', to: 'report/remote-write/', until: 'one output runtime shared by the agent and the aggregator' },
 ];
 
 export interface Edge {
