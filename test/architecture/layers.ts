@@ -35,6 +35,7 @@ export const units: Record<string, keyof typeof levels> = {
   'report/': 'component',
   'aggregator/': 'component',
   'deploy/': 'component',
+  'analysis/': 'component',
   'collectors/': 'shared', // the collector contract, the runner, shared parsers
   'exposition/': 'shared', // rendering and the local endpoint, served by the agent and the aggregator
   'core/': 'foundation',
