@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { Component } from '../core/component';
 import type { AgentContext, Extension } from '../core/context';
 import { OutriderError } from '../core/errors';
-import { envLabels } from '../deploy/pod-labels';
+import { envLabels } from '../core/labels';
 import { codecNames } from '../wire/codec';
 import { RemoteWriteOutput, RemoteWriteProtocol } from './remote-write/output';
 import { Reporter } from './reporter';

@@ -7,7 +7,7 @@
 import type { Component } from '../../core/component';
 import type { AgentContext, Extension } from '../../core/context';
 import { isOutriderError } from '../../core/errors';
-import { HttpServer, readBody, sendJson } from '../../exposition/http-server';
+import { HttpServer, readBody, sendJson } from '../../core/http-server';
 import { parsePush } from './parse';
 
 export class PushListener implements Component {
