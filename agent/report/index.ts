@@ -29,8 +29,19 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
   const agentId = c.string('report.agent_id') || hostname();
   // Pod identity (labels.from_env): empty outside a pod.
   const podLabels = envLabels(c);
+  const dir = c.string('spool.dir');
+  const spool = dir
+    ? {
+        dir,
+        maxBytes: c.number('spool.max_size'),
+        segmentBytes: c.number('spool.segment_size'),
+        policy: c.string('spool.full_policy') as FullPolicy,
+        syncIntervalMs: c.number('spool.sync_interval'),
+        writeThrough: c.bool('spool.write_through'),
+        directIo: c.string('spool.io') === 'direct',
+      }
+    : undefined;
   if (endpoints.length > 0) {
-    const dir = c.string('spool.dir');
     out.push(
       new Reporter(ctx, {
         agentId,
@@ -52,17 +63,7 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
         drainMs: c.number('report.drain_timeout'),
         sendfileMinBytes: c.number('report.sendfile_min_size'),
         replayMaxBodyBytes: c.number('report.replay_max_body'),
-        spool: dir
-          ? {
-              dir,
-              maxBytes: c.number('spool.max_size'),
-              segmentBytes: c.number('spool.segment_size'),
-              policy: c.string('spool.full_policy') as FullPolicy,
-              syncIntervalMs: c.number('spool.sync_interval'),
-              writeThrough: c.bool('spool.write_through'),
-              directIo: c.string('spool.io') === 'direct',
-            }
-          : undefined,
+        spool,
       }),
     );
   }
@@ -79,6 +80,11 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
         telemetry: ctx.telemetry,
         health: ctx.health,
         extraLabels: { instance: agentId, ...podLabels },
+        // Each URL spools under <spool.dir>/remote-write/ with the same limits as the reporter's spool.
+        spool,
+        backoffBaseMs: c.number('report.retry_initial_backoff'),
+        backoffMaxMs: c.number('report.retry_max_backoff'),
+        targetLatencyMs: c.number('report.target_latency'),
       }),
     );
   }

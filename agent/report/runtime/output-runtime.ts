@@ -44,6 +44,7 @@ export class OutputRuntime {
   #pumpTimer: NodeJS.Timeout | undefined;
   #syncTimer: NodeJS.Timeout | undefined;
   #idle: Array<() => void> = [];
+  #closed = false;
 
   constructor(output: Output, opts: RuntimeOptions, hooks: RuntimeHooks) {
     this.#output = output;
@@ -95,7 +96,7 @@ export class OutputRuntime {
 
   /** Sends what the window and the breaker allow. */
   pump(): void {
-    if (this.#output.endpoints === 0) return;
+    if (this.#output.endpoints === 0 || this.#closed) return;
     while (this.#inflight < this.#aimd.window) {
       const now = Date.now();
       const wait = Math.max(this.#pausedUntil - now, this.#breaker.waitMs(now));
@@ -137,6 +138,7 @@ export class OutputRuntime {
 
   /** Stops the timers, syncs and closes the spool and the output; what is still queued stays in the spool. */
   async close(): Promise<void> {
+    this.#closed = true;
     clearInterval(this.#syncTimer);
     clearTimeout(this.#pumpTimer);
     this.#syncTimer = undefined;
