@@ -137,6 +137,11 @@ class StatsdReceiver : public Napi::ObjectWrap<StatsdReceiver> {
       if (stats.invalid[r]) invalid.Set(statsd::ReasonName(static_cast<Reason>(r)), static_cast<double>(stats.invalid[r]));
     }
     st.Set("invalid", invalid);
+    Napi::Object skipped = Napi::Object::New(env);
+    for (size_t k = 0; k < static_cast<size_t>(statsd::Skip::kCount); ++k) {
+      if (stats.skipped[k]) skipped.Set(statsd::SkipName(static_cast<statsd::Skip>(k)), static_cast<double>(stats.skipped[k]));
+    }
+    st.Set("skipped", skipped);
     Napi::Array samples = Napi::Array::New(env, stats.samples.size());
     for (size_t i = 0; i < stats.samples.size(); ++i) {
       Napi::Object o = Napi::Object::New(env);

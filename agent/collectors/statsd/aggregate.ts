@@ -30,6 +30,8 @@ export interface IngestStats {
   tooLarge: number;
   /** Lines refused, by reason. */
   invalid: Record<string, number>;
+  /** Parts of accepted lines left out, by reason (empty_value, empty_tag_value, valueless_tag). */
+  skipped: Record<string, number>;
   events: number;
   /** Service checks by status (0 ok, 1 warning, 2 critical, 3 unknown). */
   serviceChecks: [number, number, number, number];
@@ -49,7 +51,7 @@ export interface Drained {
 }
 
 export function emptyStats(): IngestStats {
-  return { packets: 0, bytes: 0, lines: 0, tooLarge: 0, invalid: {}, events: 0, serviceChecks: [0, 0, 0, 0], overflow: 0, samples: [] };
+  return { packets: 0, bytes: 0, lines: 0, tooLarge: 0, invalid: {}, skipped: {}, events: 0, serviceChecks: [0, 0, 0, 0], overflow: 0, samples: [] };
 }
 
 /** Adds `b` into `a`. */
@@ -59,6 +61,7 @@ export function mergeStats(a: IngestStats, b: IngestStats): void {
   a.lines += b.lines;
   a.tooLarge += b.tooLarge;
   for (const [r, n] of Object.entries(b.invalid)) a.invalid[r] = (a.invalid[r] ?? 0) + n;
+  for (const [r, n] of Object.entries(b.skipped)) a.skipped[r] = (a.skipped[r] ?? 0) + n;
   a.events += b.events;
   for (let i = 0; i < 4; i++) a.serviceChecks[i] = a.serviceChecks[i]! + b.serviceChecks[i]!;
   a.overflow += b.overflow;
@@ -101,6 +104,10 @@ export class Aggregator {
     this.#stats.tooLarge++;
   }
 
+  #skip(reason: string, n: number): void {
+    this.#stats.skipped[reason] = (this.#stats.skipped[reason] ?? 0) + n;
+  }
+
   ingestLine(line: string): void {
     const r = parseLine(line);
     if (typeof r === 'string') {
@@ -116,6 +123,9 @@ export class Aggregator {
       this.#stats.serviceChecks[r.status]!++;
       return;
     }
+    if (r.skippedValues) this.#skip('empty_value', r.skippedValues);
+    if (r.skippedEmptyTags) this.#skip('empty_tag_value', r.skippedEmptyTags);
+    if (r.skippedValuelessTags) this.#skip('valueless_tag', r.skippedValuelessTags);
     const key = (r.timestamp ? 'T' : '') + r.type + '|' + r.name + '|' + r.tags;
     let slot = this.#slots.get(key);
     if (!slot) {

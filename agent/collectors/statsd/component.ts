@@ -28,6 +28,7 @@ interface Metrics {
   bytes: Counter;
   lines: Counter;
   invalid: Counter;
+  skipped: Counter;
   tooLarge: Counter;
   events: Counter;
   checks: Counter;
@@ -56,6 +57,7 @@ export class StatsdComponent implements Component {
       bytes: t.counter('outrider_statsd_received_bytes_total', 'StatsD datagram bytes received.'),
       lines: t.counter('outrider_statsd_lines_total', 'StatsD metric lines accepted (a packed line with several values counts once).'),
       invalid: t.counter('outrider_statsd_invalid_lines_total', 'StatsD lines refused, by reason.', ['reason']),
+      skipped: t.counter('outrider_statsd_skipped_total', 'Parts of accepted StatsD lines left out, by reason (empty_value: an empty packed value; empty_tag_value, valueless_tag: a tag that cannot become a label).', ['reason']),
       tooLarge: t.counter('outrider_statsd_packets_too_large_total', 'StatsD datagrams larger than statsd.max_packet_size, dropped whole.'),
       events: t.counter('outrider_statsd_events_total', 'DogStatsD events (_e) received; parsed and counted, not stored.'),
       checks: t.counter('outrider_statsd_service_checks_total', 'DogStatsD service checks (_sc) received, by status.', ['status']),
@@ -131,6 +133,7 @@ export class StatsdComponent implements Component {
     if (s.overflow) m.dropped.inc({ reason: 'interval_overflow' }, s.overflow);
     s.serviceChecks.forEach((n, status) => n && m.checks.inc({ status: ['ok', 'warning', 'critical', 'unknown'][status]! }, n));
     for (const [reason, n] of Object.entries(s.invalid)) m.invalid.inc({ reason }, n);
+    for (const [reason, n] of Object.entries(s.skipped)) m.skipped.inc({ reason }, n);
     const log = this.#o.ctx.log;
     if (s.samples.length && log.isLevelEnabled('debug') && this.#limiter.allow('invalid')) {
       log.debug({ samples: s.samples, invalid: s.invalid }, 'StatsD lines were refused (sample of this interval).');

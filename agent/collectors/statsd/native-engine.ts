@@ -103,7 +103,7 @@ export class NativeEngine implements StatsdEngine {
   }
 
   drain(): Drained {
-    if (!this.#r) return { entries: [], stats: { packets: 0, bytes: 0, lines: 0, tooLarge: 0, invalid: {}, events: 0, serviceChecks: [0, 0, 0, 0], overflow: 0, samples: [] } };
+    if (!this.#r) return { entries: [], stats: { packets: 0, bytes: 0, lines: 0, tooLarge: 0, invalid: {}, skipped: {}, events: 0, serviceChecks: [0, 0, 0, 0], overflow: 0, samples: [] } };
     const r = this.#r;
     const stats = r.drain();
     const sc = stats.serviceChecks;

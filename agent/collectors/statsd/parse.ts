@@ -4,7 +4,7 @@
  *   metric   := NAME ":" VALUE (":" VALUE)* "|" TYPE ("|" FIELD)*
  *   TYPE     := "c" | "g" | "ms" | "h" | "s" | "d"
  *   FIELD    := "@" RATE            sample rate, 0 < RATE <= 1
- *             | "#" TAG ("," TAG)*  tags, "key:value" or "key"
+ *             | "#" TAG ("," TAG)*  tags, "key:value"; "key" and "key:" are dropped (counted)
  *             | "c:" CONTAINER_ID   container id (also "ci-..." and "in-..." forms), parsed and ignored
  *             | "T" UNIX_SECONDS    timestamp: the sample passes through unaggregated
  *             | "e:" EXTERNAL_DATA  parsed and ignored
@@ -13,8 +13,9 @@
  *   event    := "_e{" TLEN "," XLEN "}:" TITLE "|" TEXT ("|" FIELD)*
  *   check    := "_sc|" NAME "|" STATUS ("|" FIELD)*
  *
- * Gauge values with a leading sign ("+3", "-3") are deltas (StatsD semantics); set members are the raw text after
- * the first ":" (no value packing for sets, as in DogStatsD). A line is either fully accepted or rejected with a
+ * Gauge values with a leading sign ("+3", "-3") are deltas (StatsD semantics); a negative counter increment is
+ * refused (negative_counter); empty packed values ("1::2") are skipped and counted; "|T" needs digits. Set members
+ * are the raw text after the first ":" (no value packing for sets, as in DogStatsD). A line is either fully accepted or rejected with a
  * reason; one bad line never affects the others of its packet.
  */
 
@@ -28,8 +29,15 @@ export type InvalidReason =
   | 'bad_value'
   | 'bad_sample_rate'
   | 'bad_timestamp'
+  | 'negative_counter'
   | 'bad_event'
   | 'bad_service_check';
+
+/** Parts of an accepted line that were left out: empty packed values, tags with an empty or no value. */
+export type SkipReason = 'empty_value' | 'empty_tag_value' | 'valueless_tag';
+
+/** Every skip reason, in the order shown in docs and metrics. */
+export const skipReasons: readonly SkipReason[] = ['empty_value', 'empty_tag_value', 'valueless_tag'];
 
 /** Every reason a line or packet is refused, in the order shown in docs and metrics. */
 export const invalidReasons: readonly string[] = [
@@ -40,6 +48,7 @@ export const invalidReasons: readonly string[] = [
   'bad_value',
   'bad_sample_rate',
   'bad_timestamp',
+  'negative_counter',
   'bad_event',
   'bad_service_check',
 ];
@@ -59,6 +68,11 @@ export interface ParsedMetric {
   tags: string;
   /** Unix seconds from "|T", or 0. */
   timestamp: number;
+  /** Empty packed values skipped ("a:1::2|h"). */
+  skippedValues: number;
+  /** Tags dropped: "key:" (empty value) and "key" (no value); Prometheus has no such labels. */
+  skippedEmptyTags: number;
+  skippedValuelessTags: number;
 }
 
 export interface ParsedEvent {
@@ -83,19 +97,40 @@ export function parseNumber(s: string): number {
   return Number.isFinite(n) ? n : NaN;
 }
 
-const tagCache = new Map<string, string>();
+interface CanonicalTags {
+  tags: string;
+  /** Tags "key:" with an empty value. */
+  empty: number;
+  /** Tags "key" without a value. */
+  valueless: number;
+}
 
-/** Sorts and joins tags so the same set in any order names the same series. */
-export function canonicalTags(raw: string): string {
-  if (raw === '') return '';
-  if (raw.indexOf(',') < 0) return raw;
+const tagCache = new Map<string, CanonicalTags>();
+
+function keep(tag: string): boolean {
+  const colon = tag.indexOf(':');
+  return colon > 0 && colon < tag.length - 1;
+}
+
+/**
+ * Sorts and joins tags so the same set in any order names the same series. Tags that cannot become labels — no
+ * value ("key") or an empty one ("key:") — are dropped here and counted, so "a:1|c|#env:" and "a:1|c" are one series
+ * (Prometheus treats an empty label as an absent one: two series would collide on one label set).
+ */
+export function canonicalTags(raw: string): CanonicalTags {
+  if (raw === '') return { tags: '', empty: 0, valueless: 0 };
   const hit = tagCache.get(raw);
   if (hit !== undefined) return hit;
-  const out = raw
-    .split(',')
-    .filter((t) => t !== '')
-    .sort()
-    .join(',');
+  let empty = 0;
+  let valueless = 0;
+  const kept: string[] = [];
+  for (const t of raw.split(',')) {
+    if (t === '') continue;
+    if (keep(t)) kept.push(t);
+    else if (t.indexOf(':') > 0) empty++;
+    else valueless++;
+  }
+  const out = { tags: kept.length > 1 ? kept.sort().join(',') : (kept[0] ?? ''), empty, valueless };
   if (tagCache.size > 50_000) tagCache.clear();
   tagCache.set(raw, out);
   return out;
@@ -131,7 +166,20 @@ export function parseLine(line: string): ParseResult {
   const bar2 = line.indexOf('|', bar + 1);
   const type = metricType(bar2 < 0 ? line.slice(bar + 1) : line.slice(bar + 1, bar2));
   if (!type) return 'bad_type';
-  const m: ParsedMetric = { kind: 'metric', name, type, values: [], member: '', relative: false, sampleRate: 1, tags: '', timestamp: 0 };
+  const m: ParsedMetric = {
+    kind: 'metric',
+    name,
+    type,
+    values: [],
+    member: '',
+    relative: false,
+    sampleRate: 1,
+    tags: '',
+    timestamp: 0,
+    skippedValues: 0,
+    skippedEmptyTags: 0,
+    skippedValuelessTags: 0,
+  };
   if (type === 's') {
     if (rest === '') return 'bad_value';
     m.member = rest;
@@ -140,13 +188,21 @@ export function parseLine(line: string): ParseResult {
     for (;;) {
       const end = rest.indexOf(':', start);
       const text = end < 0 ? rest.slice(start) : rest.slice(start, end);
-      const v = parseNumber(text);
-      if (Number.isNaN(v)) return 'bad_value';
-      m.values.push(v);
-      if (type === 'g' && (text.charCodeAt(0) === 43 || text.charCodeAt(0) === 45)) m.relative = true;
+      if (text === '' && rest !== '') {
+        // An empty member of a packed line ("a:1::2|h") is skipped, as the Datadog agent does.
+        m.skippedValues++;
+      } else {
+        const v = parseNumber(text);
+        if (Number.isNaN(v)) return 'bad_value';
+        // A counter only goes up: a negative increment would read as a reset to rate() and increase().
+        if (type === 'c' && v < 0) return 'negative_counter';
+        m.values.push(v);
+        if (type === 'g' && (text.charCodeAt(0) === 43 || text.charCodeAt(0) === 45)) m.relative = true;
+      }
       if (end < 0) break;
       start = end + 1;
     }
+    if (m.values.length === 0) return 'bad_value';
   }
   let pos = bar2;
   while (pos >= 0) {
@@ -159,8 +215,11 @@ export function parseLine(line: string): ParseResult {
       if (!(r > 0 && r <= 1)) return 'bad_sample_rate';
       m.sampleRate = r;
     } else if (c0 === 35 /* # */) {
-      m.tags = canonicalTags(field.slice(1));
-    } else if (c0 === 84 /* T */ && field.length > 1) {
+      const ct = canonicalTags(field.slice(1));
+      m.tags = ct.tags;
+      m.skippedEmptyTags = ct.empty;
+      m.skippedValuelessTags = ct.valueless;
+    } else if (c0 === 84 /* T */) {
       const text = field.slice(1);
       if (!/^\d{1,12}$/.test(text)) return 'bad_timestamp';
       m.timestamp = Number(text);

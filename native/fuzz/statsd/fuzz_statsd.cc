@@ -23,6 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Stats stats;
     agg.Drain(&slots, &stats);
     for (const Slot& s : slots) {
+      // Negative counter increments are refused, so a counter slot never goes down.
+      if (s.type == outrider::statsd::MetricType::kCounter && !(s.value >= 0)) __builtin_trap();
       if (s.sketch) {
         double q = s.sketch->Quantile(0.5);
         if (s.sketch->count() > 0 && !std::isnan(q) && (q < s.sketch->min() || q > s.sketch->max())) __builtin_trap();

@@ -15,6 +15,7 @@ void Stats::Merge(const Stats& o) {
   for (int i = 0; i < 4; ++i) service_checks[i] += o.service_checks[i];
   overflow += o.overflow;
   for (size_t i = 0; i < static_cast<size_t>(Reason::kCount); ++i) invalid[i] += o.invalid[i];
+  for (size_t i = 0; i < static_cast<size_t>(Skip::kCount); ++i) skipped[i] += o.skipped[i];
   for (const auto& s : o.samples) {
     if (samples.size() >= 5) break;
     samples.push_back(s);
@@ -72,6 +73,7 @@ bool Aggregator::Stage(std::string_view text, Pending* pd) {
     stats_.service_checks[line.status]++;
     return false;
   }
+  for (size_t i = 0; i < static_cast<size_t>(Skip::kCount); ++i) stats_.skipped[i] += line.skipped[i];
   std::string& key = pd->key;
   key.clear();
   if (line.timestamp) key.push_back('T');

@@ -46,6 +46,7 @@ struct Stats {
   uint64_t service_checks[4] = {0, 0, 0, 0};
   uint64_t overflow = 0;
   uint64_t invalid[static_cast<size_t>(Reason::kCount)] = {};
+  uint64_t skipped[static_cast<size_t>(Skip::kCount)] = {};
   std::vector<std::pair<Reason, std::string>> samples;
 
   void Merge(const Stats& o);

@@ -17,9 +17,20 @@ const char* ReasonName(Reason r) {
     case Reason::kBadValue: return "bad_value";
     case Reason::kBadSampleRate: return "bad_sample_rate";
     case Reason::kBadTimestamp: return "bad_timestamp";
+    case Reason::kNegativeCounter: return "negative_counter";
     case Reason::kBadEvent: return "bad_event";
     case Reason::kBadServiceCheck: return "bad_service_check";
     case Reason::kCount: break;
+  }
+  return "unknown";
+}
+
+const char* SkipName(Skip s) {
+  switch (s) {
+    case Skip::kEmptyValue: return "empty_value";
+    case Skip::kEmptyTagValue: return "empty_tag_value";
+    case Skip::kValuelessTag: return "valueless_tag";
+    case Skip::kCount: break;
   }
   return "unknown";
 }
@@ -135,19 +146,27 @@ bool ParseNumber(std::string_view s, double* out) {
   return true;
 }
 
-void Parser::CanonicalTags(std::string_view raw, std::string* out) {
+// Keeps only "key:value" tags (a tag "key" or "key:" cannot become a label:
+// dropped and counted), sorted, comma-joined.
+void Parser::CanonicalTags(std::string_view raw, ParsedLine* line) {
+  std::string* out = &line->tags;
   out->clear();
-  if (raw.empty()) return;
-  if (raw.find(',') == std::string_view::npos) {
-    out->assign(raw.data(), raw.size());
-    return;
-  }
   scratch_.clear();
   size_t start = 0;
   while (start <= raw.size()) {
     size_t end = raw.find(',', start);
     if (end == std::string_view::npos) end = raw.size();
-    if (end > start) scratch_.push_back(raw.substr(start, end - start));
+    if (end > start) {
+      std::string_view tag = raw.substr(start, end - start);
+      size_t colon = tag.find(':');
+      if (colon != std::string_view::npos && colon > 0 && colon + 1 < tag.size()) {
+        scratch_.push_back(tag);
+      } else if (colon != std::string_view::npos && colon > 0) {
+        line->skipped[static_cast<size_t>(Skip::kEmptyTagValue)]++;
+      } else {
+        line->skipped[static_cast<size_t>(Skip::kValuelessTag)]++;
+      }
+    }
     start = end + 1;
   }
   // Same order as JS's default sort on these strings for ASCII; tags are
@@ -188,6 +207,7 @@ Reason Parser::Parse(std::string_view line, ParsedLine* out) {
   out->sample_rate = 1;
   out->timestamp = 0;
   out->tags.clear();
+  for (auto& n : out->skipped) n = 0;
   if (out->type == MetricType::kSet) {
     if (rest.empty()) return Reason::kBadValue;
     out->member = rest;
@@ -196,13 +216,22 @@ Reason Parser::Parse(std::string_view line, ParsedLine* out) {
     for (;;) {
       size_t end = rest.find(':', start);
       std::string_view text = end == std::string_view::npos ? rest.substr(start) : rest.substr(start, end - start);
-      double v;
-      if (!ParseNumber(text, &v)) return Reason::kBadValue;
-      out->values.push_back(v);
-      if (out->type == MetricType::kGauge && (text[0] == '+' || text[0] == '-')) out->relative = true;
+      if (text.empty() && !rest.empty()) {
+        // An empty member of a packed line ("a:1::2|h") is skipped, as the
+        // Datadog agent does.
+        out->skipped[static_cast<size_t>(Skip::kEmptyValue)]++;
+      } else {
+        double v;
+        if (!ParseNumber(text, &v)) return Reason::kBadValue;
+        // A counter only goes up: a negative increment reads as a reset.
+        if (out->type == MetricType::kCounter && v < 0) return Reason::kNegativeCounter;
+        out->values.push_back(v);
+        if (out->type == MetricType::kGauge && (text[0] == '+' || text[0] == '-')) out->relative = true;
+      }
       if (end == std::string_view::npos) break;
       start = end + 1;
     }
+    if (out->values.empty()) return Reason::kBadValue;
   }
   size_t pos = bar2;
   while (pos != std::string_view::npos) {
@@ -215,10 +244,10 @@ Reason Parser::Parse(std::string_view line, ParsedLine* out) {
       if (!ParseNumber(field.substr(1), &r) || !(r > 0 && r <= 1)) return Reason::kBadSampleRate;
       out->sample_rate = r;
     } else if (field[0] == '#') {
-      CanonicalTags(field.substr(1), &out->tags);
-    } else if (field[0] == 'T' && field.size() > 1) {
+      CanonicalTags(field.substr(1), out);
+    } else if (field[0] == 'T') {
       std::string_view ts = field.substr(1);
-      if (ts.size() > 12) return Reason::kBadTimestamp;
+      if (ts.empty() || ts.size() > 12) return Reason::kBadTimestamp;
       for (char c : ts) if (!IsDigit(c)) return Reason::kBadTimestamp;
       uint64_t t = 0;
       std::from_chars(ts.data(), ts.data() + ts.size(), t);

@@ -21,6 +21,7 @@ enum class Reason : uint8_t {
   kBadValue,
   kBadSampleRate,
   kBadTimestamp,
+  kNegativeCounter,
   kBadEvent,
   kBadServiceCheck,
   kCount
@@ -28,6 +29,10 @@ enum class Reason : uint8_t {
 
 // Same spelling as the TS twin's InvalidReason (metric label values).
 const char* ReasonName(Reason r);
+
+// Parts of an accepted line that were left out (the TS twin's SkipReason).
+enum class Skip : uint8_t { kEmptyValue = 0, kEmptyTagValue, kValuelessTag, kCount };
+const char* SkipName(Skip s);
 
 enum class LineKind : uint8_t { kMetric, kEvent, kServiceCheck };
 
@@ -44,8 +49,10 @@ struct ParsedLine {
   bool relative = false;    // gauge "+n"/"-n"
   double sample_rate = 1;
   uint64_t timestamp = 0;
-  std::string tags;  // canonical: sorted, comma-joined, no empty tags
+  std::string tags;  // canonical: sorted, comma-joined, only "key:value" tags
   int status = 0;    // service checks
+  // Left out of the line, by Skip: empty packed values, tags "key:" and "key".
+  uint32_t skipped[static_cast<size_t>(Skip::kCount)] = {0, 0, 0};
 };
 
 // Parses a decimal number as StatsD clients write it; false for anything else
@@ -58,7 +65,7 @@ class Parser {
   Reason Parse(std::string_view line, ParsedLine* out);
 
  private:
-  void CanonicalTags(std::string_view raw, std::string* out);
+  void CanonicalTags(std::string_view raw, ParsedLine* out);
   std::vector<std::string_view> scratch_;
 };
 

@@ -1,0 +1,4 @@
+import t from 'tap';
+import { conformanceSuite } from './conformance';
+
+conformanceSuite(t, 'ts');
