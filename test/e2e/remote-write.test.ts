@@ -166,6 +166,19 @@ t.test('agent → remote write while VictoriaMetrics is down, the agent killed a
     return { ag, push, metrics };
   };
   let a = await startAgent();
+  // The agent's own metrics; a failed scrape says what the agent logged (a crash would show here).
+  const scrape = async (): Promise<string> => {
+    for (let i = 0; ; i++) {
+      try {
+        return await (await fetch(a.metrics)).text();
+      } catch (err) {
+        const errors = a.ag.lines.filter((l) => Number(l.level) >= 50).slice(-5);
+        t.comment(`scrape failed (${(err as Error).message}); agent exit code ${a.ag.child.exitCode}; errors: ${JSON.stringify(errors)}`);
+        if (i === 2) throw err;
+        await sleep(200);
+      }
+    }
+  };
   const pushed: number[] = [];
   // Each value stays in the store for several ticks, so several requests carry it.
   const put = async (v: number) => {
@@ -179,7 +192,7 @@ t.test('agent → remote write while VictoriaMetrics is down, the agent killed a
   vm.child.kill('SIGTERM');
   await new Promise((r) => vm.child.once('exit', r));
   for (let v = 4; v <= 9; v++) await put(v);
-  const during = await (await fetch(a.metrics)).text();
+  const during = await scrape();
   const spooled = samples(during, 'outrider_remote_write_spool_bytes');
   t.ok([...spooled.values()].some((b) => b > 0), 'the requests wait in the spool on disk');
   t.ok([...samples(during, 'outrider_remote_write_breaker_open').values()].some((n) => n === 1), 'the breaker opened');
@@ -202,7 +215,7 @@ t.test('agent → remote write while VictoriaMetrics is down, the agent killed a
   t.comment(`${ts.length} samples over ${((ts.at(-1)! - ts[0]!) / 1000).toFixed(1)} s, largest gap ${Math.max(...gaps)} ms`);
   const last = await eventually(async () => (await query(vm.url, 'outage_value')).get('outage') === 15, 30_000, 250);
   t.ok(last, 'the query API has the latest value');
-  const after = await (await fetch(a.metrics)).text();
+  const after = await scrape();
   t.notMatch(after, /outrider_remote_write_dropped_requests_total\{[^}]*\} [1-9]/, 'nothing dropped');
   await a.ag.stop();
 });
