@@ -85,6 +85,7 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
         backoffBaseMs: c.number('report.retry_initial_backoff'),
         backoffMaxMs: c.number('report.retry_max_backoff'),
         targetLatencyMs: c.number('report.target_latency'),
+        drainMs: c.number('report.drain_timeout'),
       }),
     );
   }

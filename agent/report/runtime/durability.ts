@@ -1,7 +1,7 @@
 /**
  * The durability API: a mark that follows the highest store generation an output has made safe (everything up to it
  * acknowledged by the receiver, or appended to the spool and synced), and promises that resolve when a generation
- * gets there. A writer into the store (the push listener's `?wait=durable`) awaits the mark instead of polling.
+ * gets there. A writer into the store (the push listener's `?wait=durable`) awaits the mark.
  *
  * Marks are kept per store and output name, so a reload that builds a new output on the same store keeps the waiters
  * and the generation already reached.
