@@ -96,6 +96,7 @@ export class RemoteWriteOutput implements Component {
   readonly #lanes: Lane[];
   #timer: NodeJS.Timeout | undefined;
   #epoch = 0;
+  #ticking: Promise<void> | undefined;
   #stopped = false;
   #started = false;
   readonly #m;
@@ -174,8 +175,9 @@ export class RemoteWriteOutput implements Component {
     return r.every(Boolean);
   }
 
-  /** tick() whose failure (an encode error) is counted, never an unhandled rejection. */
+  /** A timer's tick: skipped while the previous one is still encoding; a failure (encode error) is counted. */
   async #tickCounted(): Promise<void> {
+    if (this.#ticking) return;
     try {
       await this.tick();
     } catch {
@@ -183,8 +185,22 @@ export class RemoteWriteOutput implements Component {
     }
   }
 
-  /** Encodes the store now and queues it for every URL. */
+  /**
+   * Encodes the store now and queues it for every URL. Ticks run one at a time (a call waits for the one running), so
+   * the requests are queued in the order the store was read.
+   */
   async tick(): Promise<void> {
+    while (this.#ticking) await this.#ticking.catch(() => undefined);
+    const run = this.#tickNow();
+    this.#ticking = run;
+    try {
+      await run;
+    } finally {
+      if (this.#ticking === run) this.#ticking = undefined;
+    }
+  }
+
+  async #tickNow(): Promise<void> {
     if (this.#stopped) return;
     this.#opts.beforeRead?.();
     const gen = this.#store.generation;
@@ -194,7 +210,10 @@ export class RemoteWriteOutput implements Component {
       return;
     }
     const per = this.#opts.maxSeriesPerRequest ?? 2000;
-    const versions = [...new Set(this.#lanes.map((l) => l.target.version))];
+    // Each URL's version as the tick starts: a fallback while encoding is handled when sending (a 2.0 record is
+    // re-encoded for a URL that fell back to 1.0).
+    const laneVersions = this.#lanes.map((l) => l.target.version);
+    const versions = [...new Set(laneVersions)];
     const bodies: Array<Map<Version, Buffer>> = [];
     for (let i = 0; i < all.length; i += per) {
       const chunk = all.slice(i, i + per);
@@ -206,8 +225,8 @@ export class RemoteWriteOutput implements Component {
     if (this.#stopped) return;
     this.#m.samples.inc({ output: this.name }, all.length);
     const epoch = (this.#epoch = Math.max(Date.now(), this.#epoch + 1));
-    for (const l of this.#lanes) {
-      const v = l.target.version;
+    for (const [li, l] of this.#lanes.entries()) {
+      const v = laneVersions[li]!;
       for (let i = 0; i < bodies.length; i++) {
         const frame = encodeFrame(FrameKind.batch, Codec.none, epoch, i + 1, recordPayload(v, bodies[i]!.get(v)!));
         await l.runtime.queue.append(frame, epoch, i + 1);
