@@ -13,9 +13,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
-import { compressSync } from '../agent/report/codec';
-import { Codec, encodeFrame, FrameKind } from '../agent/report/frame';
-import { encodePayload } from '../agent/report/payload';
+import { compressSync } from '../agent/wire/codec';
+import { Codec, encodeFrame, FrameKind } from '../agent/wire/frame';
+import { encodePayload } from '../agent/wire/payload';
 import { aggregatorCpuSeconds, benchAggregator } from './report-fixture';
 
 const AGENTS = Number(process.env.AGENTS ?? 1000);

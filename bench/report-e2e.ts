@@ -11,7 +11,7 @@ import { Health } from '../agent/core/component';
 import { Config } from '../agent/config/config';
 import { silentLogger } from '../agent/core/log';
 import { Telemetry } from '../agent/core/telemetry';
-import { Codec } from '../agent/report/frame';
+import { Codec } from '../agent/wire/frame';
 import { Reporter } from '../agent/report/reporter';
 import { aggregatorCpuSeconds, benchAggregator, churn, fixtureStore } from './report-fixture';
 

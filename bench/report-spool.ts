@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Codec, encodeFrame, FrameKind } from '../agent/report/frame';
+import { Codec, encodeFrame, FrameKind } from '../agent/wire/frame';
 import { RecordRef, Spool } from '../agent/report/spool/spool';
 import { contiguousRuns } from '../agent/report/spool/runs';
 import { directSegmentIO, fsSegmentIO, SegmentIO } from '../agent/report/spool/segment-io';

@@ -4,9 +4,9 @@
  * plus every payload codec's size and time. Run: node dist/bench/report-wire.js
  */
 import { Batcher } from '../agent/report/batcher';
-import { compressSync, decompressSync } from '../agent/report/codec';
-import { Codec, encodeFrame, FrameKind } from '../agent/report/frame';
-import { encodePayload } from '../agent/report/payload';
+import { compressSync, decompressSync } from '../agent/wire/codec';
+import { Codec, encodeFrame, FrameKind } from '../agent/wire/frame';
+import { encodePayload } from '../agent/wire/payload';
 import { encodeRemoteWrite } from '../agent/report/remote-write/output';
 import { storeToSeries } from '../agent/report/remote-write/from-store';
 import { Store } from '../agent/store/store';

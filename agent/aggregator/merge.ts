@@ -21,11 +21,11 @@
  * `flushStore()`, which the aggregator calls when the store is read (a scrape, the remote write forward), so 1,000
  * agents bumping one counter, or one agent sending ten batches between two scrapes, cost one store write.
  */
-import type { DistValue, FamilyDef } from '../report/payload';
+import type { DistValue, FamilyDef } from '../wire/payload';
 import { DDSketch, SketchJSON } from '../store/sketch';
 import type { Series, Store } from '../store/store';
 import type { Labels, MetricType } from '../store/types';
-import type { DistState, SeriesState } from './state';
+import { DistState, labelsObject, SeriesState, seriesKey } from './state-model';
 
 /** A series definition resolved for one agent, with what the hot path needs precomputed. */
 export interface ResolvedSeries {
@@ -83,13 +83,6 @@ const kOut = Symbol('agentOut');
 type WithOut = SeriesState & { [kOut]?: AgentOut };
 const outOf = (st: SeriesState): AgentOut | undefined => (st as WithOut)[kOut];
 
-export function labelsObject(flat: readonly string[], extra?: readonly [string, string]): Labels {
-  const o: Record<string, string> = {};
-  for (let i = 0; i < flat.length; i += 2) o[flat[i]!] = flat[i + 1]!;
-  if (extra) o[extra[0]] = extra[1];
-  return o;
-}
-
 export const perAgent = (t: MetricType) => t === 'gauge' || t === 'untyped' || t === 'summary';
 
 /** Whether a series state is merged per agent (a sketch-bearing summary is merged fleet-wide). */
@@ -140,7 +133,7 @@ export class Merger {
     for (const st of series) {
       if (isPerAgent(st)) this.#markAgent(st);
       else {
-        const f = this.#fleetEntry(st.family, st.help, st.type, st.labels, st.sketch !== undefined);
+        const f = this.#fleetEntry(seriesKey(st.family, st.labels), st.family, st.help, st.type, st.labels, st.sketch !== undefined);
         this.#addFleet(f, st.acc);
         if (st.sketch) this.#contribute(f, st, st.sketch, st.sketchMs ?? 0);
       }
@@ -161,7 +154,7 @@ export class Merger {
       const delta = last === undefined || value < last ? value : value - last;
       if (Number.isFinite(delta)) {
         st.acc = (typeof st.acc === 'number' ? st.acc : 0) + delta;
-        this.#addFleet(r.fleet ?? (r.fleet = this.#fleetEntry(r.family.name, r.family.help, type, r.labels)), delta);
+        this.#addFleet(r.fleet ?? (r.fleet = this.#fleetEntry(r.key, r.family.name, r.family.help, type, r.labels)), delta);
       }
     } else st.acc = value;
     st.epoch = epoch;
@@ -187,7 +180,7 @@ export class Merger {
       const last = st.seq === 0 || typeof st.last !== 'object' || this.#restarted(st, r, epoch) ? undefined : st.last;
       const delta = distDelta(v, last);
       st.acc = distAdd(st.seq === 0 || typeof st.acc !== 'object' ? undefined : st.acc, delta);
-      const f = r.fleet ?? (r.fleet = this.#fleetEntry(r.family.name, r.family.help, type, r.labels, st.sketch !== undefined));
+      const f = r.fleet ?? (r.fleet = this.#fleetEntry(r.key, r.family.name, r.family.help, type, r.labels, st.sketch !== undefined));
       this.#addFleet(f, delta);
       if (st.sketch !== undefined) {
         // Only an interval with new samples contributes; an idle interval's sketch is the previous one again.
@@ -295,8 +288,8 @@ export class Merger {
     this.#dirtyAgent.push(st);
   }
 
-  #fleetEntry(name: string, help: string, type: MetricType, labels: readonly string[], sketched = false): FleetEntry {
-    const key = name + '\u0000' + labels.join('\u0000');
+  /** The fleet entry of a merged series, by its `seriesKey`. */
+  #fleetEntry(key: string, name: string, help: string, type: MetricType, labels: readonly string[], sketched = false): FleetEntry {
     let f = this.#fleet.get(key);
     if (!f) {
       const dist = type === 'histogram' || sketched;

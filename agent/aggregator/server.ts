@@ -2,8 +2,9 @@
  * `outrider aggregator`: receives agents' batches on POST /api/v1/ingest (docs/protocol.md), deduplicates them by
  * (agent, epoch, sequence), merges them into its own store (served on /metrics with the same exposition code as the
  * agent), keeps what it applied durable in its state directory, and forwards the merged series by remote write.
+ * This file is the HTTP side: routes, bearer tokens (auth.ts), answers, and the life cycle; one frame is applied by
+ * ingest.ts into the state store (state.ts) through the merger (merge.ts).
  */
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Health } from '../core/component';
@@ -12,16 +13,15 @@ import { Telemetry } from '../core/telemetry';
 import { version } from '../core/version';
 import { mountEndpoint } from '../exposition/endpoint';
 import { HttpServer, readBody, sendJson, sendJsonBytes } from '../exposition/http-server';
-import { decompressSync } from '../report/codec';
-import { checkCrc, FRAME_HEADER_BYTES, FrameHeader, FrameKind, parseHeader } from '../report/frame';
-import { decodePayload, DistValue, PayloadError } from '../report/payload';
 import { RemoteWriteOutput, RemoteWriteProtocol } from '../report/remote-write/output';
-import { INGEST_PATH } from '../report/transport';
+import { splitFrames } from '../wire/frame';
+import { ACK_BODIES, ErrorAnswer, FramesAnswer, INGEST_PATH } from '../wire/ingest';
 import { Store } from '../store/store';
-import { Merger, ResolvedSeries } from './merge';
-import { validateSketch } from './sketch-input';
-import { AgentState, MAX_VERSION_CHARS, SeriesState, StateStore } from './state';
-import { Tables } from './tables';
+import { describeAgents } from './agents';
+import { BearerTokens } from './auth';
+import { FrameOutcome, Ingest } from './ingest';
+import { Merger } from './merge';
+import { StateStore } from './state';
 
 export interface AggregatorOptions {
   listen: string;
@@ -51,24 +51,16 @@ export interface AggregatorOptions {
   sketchMaxAgeMs?: number;
 }
 
-/** The answers every batch gets, serialised once. */
-const answer = (status: string) => Buffer.from(JSON.stringify({ status }) + '\n');
-const APPLIED = answer('applied');
-const DUPLICATE = answer('duplicate');
-const DEFINED = answer('ok');
-
-const isLoopback = (host: string) => host === '127.0.0.1' || host === '::1' || host === 'localhost' || host.startsWith('127.');
-
 export class Aggregator {
   readonly store: Store;
   readonly health = new Health();
   readonly telemetry: Telemetry;
   readonly state: StateStore;
   readonly merger: Merger;
-  readonly #tables: Tables;
+  readonly #ingest: Ingest;
   readonly #opts: AggregatorOptions;
   readonly #server: HttpServer;
-  readonly #tokens: Buffer[];
+  readonly #tokens: BearerTokens;
   readonly #forward: RemoteWriteOutput | undefined;
   #timers: NodeJS.Timeout[] = [];
   #started = false;
@@ -77,16 +69,11 @@ export class Aggregator {
 
   constructor(opts: AggregatorOptions) {
     this.#opts = opts;
-    const host = opts.listen.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-    if (opts.tokens.length === 0 && !isLoopback(host)) {
-      throw new OutriderError('OUTRIDER_ERR_AGG_NO_TOKENS', `refusing to listen on ${opts.listen} without tokens: set --tokens-file (or aggregator.tokens), or listen on loopback`);
-    }
-    this.#tokens = opts.tokens.map((t) => createHash('sha256').update(t).digest());
+    this.#tokens = new BearerTokens(opts.tokens, opts.listen);
     this.store = new Store({ staleAfterMs: 365 * 24 * 3600_000, maxSeries: opts.maxSeries });
     this.telemetry = new Telemetry({ runtimeMetrics: opts.runtimeMetrics ?? true });
     this.telemetry.setBuildInfo(false);
     this.state = new StateStore(opts.stateDir, opts.commitIntervalMs);
-    this.#tables = new Tables(opts.maxSeries);
     const t = this.telemetry;
     const mismatch = t.counter('outrider_aggregator_sketch_mismatches_total', 'Agent sketches left out of a merge because their relative accuracy differs from the others of the series.');
     this.merger = new Merger(this.store, { quantiles: opts.quantiles, sketchMaxAgeMs: opts.sketchMaxAgeMs, onSketchMismatch: () => mismatch.inc() });
@@ -96,12 +83,20 @@ export class Aggregator {
       skipped: t.counter('outrider_aggregator_stale_samples_total', 'Samples skipped because a newer value of the series was already applied.'),
       agents: t.gauge('outrider_aggregator_agents', 'Agents known to the aggregator.'),
     };
+    this.#ingest = new Ingest(this.state, this.merger, {
+      maxDecompressedBytes: opts.maxDecompressedBytes,
+      maxAgents: opts.maxAgents,
+      maxSeries: opts.maxSeries,
+      storeWrites: opts.storeWrites ?? 'on-read',
+      samples: this.#m.samples,
+      skipped: this.#m.skipped,
+    });
     this.#server = new HttpServer({ name: 'aggregator', listen: opts.listen, log: opts.log, requestTimeoutMs: 60_000, maxConnections: 20_000 });
     const catchUp = () => this.merger.flushStore();
     mountEndpoint(this.#server, { store: this.store, health: this.health, status: () => ({ version, role: 'aggregator', agents: this.state.agents.size }), beforeRead: catchUp });
-    this.#server.route('POST', INGEST_PATH, (req, res) => this.#ingest(req, res));
+    this.#server.route('POST', INGEST_PATH, (req, res) => this.#receive(req, res));
     this.#server.route('GET', '/api/v1/agents', (req, res) => {
-      if (!this.#authorized(req)) return this.#refuse(res, 401, 'unauthorized', 'OUTRIDER_ERR_AGG_UNAUTHORIZED', 'a valid bearer token is required');
+      if (!this.#tokens.authorized(req)) return this.#refuse(res, 401, 'unauthorized', 'OUTRIDER_ERR_AGG_UNAUTHORIZED', 'a valid bearer token is required');
       sendJson(res, 200, { agents: this.agents() });
     });
     if (opts.remoteWrite.length > 0) {
@@ -124,19 +119,7 @@ export class Aggregator {
   }
 
   agents(): Array<Record<string, unknown>> {
-    const now = Date.now();
-    return [...this.state.agents.values()].map((a: AgentState) => ({
-      agent_id: a.id,
-      version: a.version,
-      epoch: a.epoch,
-      last_seen: new Date(a.lastSeenMs).toISOString(),
-      lag_seconds: Math.max(0, (a.lastSeenMs - a.lastSentMs) / 1000),
-      seconds_since_seen: (now - a.lastSeenMs) / 1000,
-      spool_backlog_bytes: a.backlogBytes,
-      spool_backlog_batches: a.backlogBatches,
-      dropped_batches: a.droppedBatches,
-      applied_batches: a.appliedBatches,
-    }));
+    return describeAgents(this.state.agents.values());
   }
 
   /** The remote write forward (undefined without aggregator.remote_write). */
@@ -175,7 +158,7 @@ export class Aggregator {
     tele.unref();
     this.#timers.push(snap, tele);
     await this.#copyTelemetry();
-    if (this.#tokens.length === 0) this.#opts.log.warn({ listen: this.#opts.listen }, 'No tokens configured: the aggregator serves loopback only and accepts any local client.');
+    if (this.#tokens.open) this.#opts.log.warn({ listen: this.#opts.listen }, 'No tokens configured: the aggregator serves loopback only and accepts any local client.');
     this.#opts.log.info({ url: this.#server.url(), state_dir: this.#opts.stateDir, agents: this.state.agents.size, series: this.state.series.size, remote_write: this.#opts.remoteWrite.length, version }, 'Outrider aggregator is ready.');
   }
 
@@ -194,25 +177,15 @@ export class Aggregator {
     this.store.replaceOwned('outrider', await this.telemetry.snapshot());
   }
 
-  #authorized(req: IncomingMessage): boolean {
-    if (this.#tokens.length === 0) return true;
-    const h = req.headers.authorization;
-    if (!h || !h.startsWith('Bearer ')) return false;
-    // Hash first so every comparison has the same length; timingSafeEqual over each token.
-    const got = createHash('sha256').update(h.slice(7).trim()).digest();
-    let ok = false;
-    for (const t of this.#tokens) ok = timingSafeEqual(got, t) || ok;
-    return ok;
-  }
-
   #refuse(res: ServerResponse, status: number, result: string, code: string, message: string, extra: Record<string, unknown> = {}): void {
     this.#m.requests.inc({ result });
     if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-    sendJson(res, status, { status: 'error', code, message, ...extra });
+    const body: ErrorAnswer = { status: 'error', code, message, ...extra };
+    sendJson(res, status, body);
   }
 
-  async #ingest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!this.#authorized(req)) return this.#refuse(res, 401, 'unauthorized', 'OUTRIDER_ERR_AGG_UNAUTHORIZED', 'a valid bearer token is required');
+  async #receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.#tokens.authorized(req)) return this.#refuse(res, 401, 'unauthorized', 'OUTRIDER_ERR_AGG_UNAUTHORIZED', 'a valid bearer token is required');
     let body: Buffer;
     try {
       body = await readBody(req, this.#opts.maxBodyBytes);
@@ -223,29 +196,27 @@ export class Aggregator {
     const frames = splitFrames(body);
     if (!frames.ok) return this.#refuse(res, 400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_FRAME', frames.message);
     if (frames.frames.length === 1) {
-      const r = this.#applyFrame(frames.frames[0]!);
+      const r = this.#ingest.apply(frames.frames[0]!);
       // Acknowledge only once the application (or, for a duplicate, the original one) is durable.
       if (r.ok && r.status !== 'ok') await this.state.commit();
       return this.#answer(res, r);
     }
     // Several frames back to back (a replayed run of spooled batches): applied in order, each once, up to the first
     // that is not; one commit makes them all durable before the answer lists each frame's outcome.
-    const results: Array<Record<string, unknown>> = [];
+    const answer: FramesAnswer = { status: 'frames', results: [] };
     for (const f of frames.frames) {
-      const r = this.#applyFrame(f);
-      const seq = f.readBigUInt64LE(24).toString();
-      const epoch = f.readBigUInt64LE(16).toString();
+      const r = this.#ingest.apply(f);
+      const { epoch, seq } = f.header;
+      this.#m.requests.inc({ result: r.result });
       if (r.ok) {
-        this.#m.requests.inc({ result: r.result });
-        results.push({ epoch: Number(epoch), seq: Number(seq), status: r.status });
+        answer.results.push({ epoch, seq, status: r.status });
         continue;
       }
-      this.#m.requests.inc({ result: r.result });
-      results.push({ epoch: Number(epoch), seq: Number(seq), status: 'error', http_status: r.http, code: r.code, message: r.message, ...r.extra, ...(r.retryAfter ? { retry_after: r.retryAfter } : {}) });
+      answer.results.push({ epoch, seq, status: 'error', http_status: r.http, code: r.code, message: r.message, ...r.extra, ...(r.retryAfter ? { retry_after: r.retryAfter } : {}) });
       break;
     }
     await this.state.commit();
-    sendJson(res, 200, { status: 'frames', results });
+    sendJson(res, 200, answer);
   }
 
   #answer(res: ServerResponse, r: FrameOutcome): void {
@@ -254,129 +225,6 @@ export class Aggregator {
       return this.#refuse(res, r.http, r.result, r.code, r.message, r.extra);
     }
     this.#m.requests.inc({ result: r.result });
-    sendJsonBytes(res, 200, r.status === 'applied' ? APPLIED : r.status === 'duplicate' ? DUPLICATE : DEFINED);
+    sendJsonBytes(res, 200, ACK_BODIES[r.status]);
   }
-
-  /** Applies a value to a series whose state is not cached on its definition (new, or a distribution). */
-  #applyNew(r: ResolvedSeries, agent: string, epoch: number, seq: number, value: number | DistValue, full: Array<[string, SeriesState]>, updated: SeriesState[]): boolean {
-    let prev = r.state;
-    let k: string | undefined;
-    if (!prev) {
-      k = agent + '\u0000' + r.key;
-      prev = this.state.series.get(k);
-    }
-    const id = prev ? prev.id : this.state.nextId();
-    const st = typeof value === 'number' ? this.merger.applyScalar(prev, agent, r, epoch, seq, value, id) : this.merger.applyDist(prev, agent, r, epoch, seq, value, id);
-    if (!st) return false;
-    r.state = st;
-    if (prev) updated.push(st);
-    else {
-      this.state.add(k!, st);
-      full.push([k!, st]);
-    }
-    return true;
-  }
-
-  /** Checks, decodes and applies one frame (not yet committed: the caller commits before it answers). */
-  #applyFrame(body: Buffer): FrameOutcome {
-    const hdr = parseHeader(body);
-    if (!hdr.ok) return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_FRAME', `bad frame header (${hdr.reason})`);
-    return this.#applyChecked(body, hdr.header);
-  }
-
-  #applyChecked(body: Buffer, hdr: FrameHeader): FrameOutcome {
-    if (!checkCrc(body, 0, hdr)) return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_CHECKSUM', 'frame checksum mismatch');
-    let payload;
-    try {
-      payload = decodePayload(decompressSync(hdr.codec, body.subarray(FRAME_HEADER_BYTES), this.#opts.maxDecompressedBytes));
-      for (const d of payload.dists) if (d.sketch !== null && d.sketch !== undefined) d.sketch = validateSketch(d.sketch);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return refused(413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', `payload decompresses past ${this.#opts.maxDecompressedBytes} bytes`);
-      const msg = err instanceof PayloadError ? err.message : `payload cannot be decompressed (${(err as Error).message})`;
-      return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_PAYLOAD', msg);
-    }
-    const agent = payload.agentId;
-    if (!this.state.agents.has(agent) && this.state.agents.size >= this.#opts.maxAgents) {
-      return refused(429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_AGENTS', `the aggregator tracks ${this.#opts.maxAgents} agents already`, {}, '60');
-    }
-    if (!this.#tables.define(agent, hdr.epoch, payload.families, payload.series)) {
-      return refused(429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_SERIES', 'the aggregator holds too many series definitions', {}, '60');
-    }
-    if (hdr.kind === FrameKind.defs) return { ok: true, status: 'ok', result: 'definitions' };
-    if (this.state.isApplied(agent, hdr.epoch, hdr.seq)) return { ok: true, status: 'duplicate', result: 'duplicate' };
-    const missing: number[] = [];
-    const sc = payload.scalars;
-    const defs = this.#tables.seriesOf(agent, hdr.epoch) ?? new Map<number, ResolvedSeries>();
-    // Resolved once: the apply pass below reuses them.
-    const scalarDefs: ResolvedSeries[] = new Array(sc.length >> 1);
-    for (let i = 0; i < sc.length; i += 2) {
-      const r = defs.get(sc[i]!);
-      if (r) scalarDefs[i >> 1] = r;
-      else missing.push(sc[i]!);
-    }
-    for (const d of payload.dists) if (!defs.has(d.sid)) missing.push(d.sid);
-    if (missing.length > 0) {
-      return refused(409, 'unknown_series', 'OUTRIDER_ERR_AGG_UNKNOWN_SERIES', 'series definitions are unknown (the aggregator restarted); send them again', { missing: missing.slice(0, 100_000) });
-    }
-    const prevAgent = this.state.agents.get(agent);
-    if (prevAgent && hdr.epoch < prevAgent.epoch) return { ok: true, status: 'duplicate', result: 'duplicate' };
-    const a: AgentState = prevAgent ?? { id: agent, epoch: hdr.epoch, high: 0, recent: [], lastSeenMs: 0, lastSentMs: 0, version: '', backlogBytes: 0, backlogBatches: 0, droppedBatches: 0, appliedBatches: 0 };
-    a.lastSeenMs = Date.now();
-    a.lastSentMs = payload.sentMs;
-    a.version = String(payload.meta.version ?? '').slice(0, MAX_VERSION_CHARS);
-    a.backlogBytes = Number(payload.meta.backlog_bytes ?? 0);
-    a.backlogBatches = Number(payload.meta.backlog_batches ?? 0);
-    a.droppedBatches = Number(payload.meta.dropped_batches ?? 0);
-    const full: Array<[string, SeriesState]> = [];
-    const updated: SeriesState[] = [];
-    let skipped = 0;
-    const { epoch, seq } = hdr;
-    for (let i = 0; i < sc.length; i += 2) {
-      const r = scalarDefs[i >> 1]!;
-      const prev = r.state;
-      if (prev) {
-        // The steady state: the series' state is cached on its definition.
-        const st = this.merger.applyScalar(prev, agent, r, epoch, seq, sc[i + 1]!, prev.id);
-        if (st) updated.push(st);
-        else skipped++;
-      } else if (!this.#applyNew(r, agent, epoch, seq, sc[i + 1]!, full, updated)) skipped++;
-    }
-    for (const d of payload.dists) if (!this.#applyNew(defs.get(d.sid)!, agent, epoch, seq, d, full, updated)) skipped++;
-    this.state.record(a, hdr.seq, hdr.epoch, full, updated);
-    this.#m.samples.inc(full.length + updated.length);
-    if (this.#opts.storeWrites === 'immediate') this.merger.flushStore();
-    if (skipped) this.#m.skipped.inc(skipped);
-    return { ok: true, status: 'applied', result: 'applied' };
-  }
-}
-
-/** What one frame came to: applied, a duplicate, definitions registered, or refused (with the HTTP answer it gets alone). */
-type FrameOutcome =
-  | { ok: true; status: 'applied' | 'duplicate' | 'ok'; result: string }
-  | { ok: false; http: number; result: string; code: string; message: string; extra: Record<string, unknown>; retryAfter?: string };
-
-function refused(http: number, result: string, code: string, message: string, extra: Record<string, unknown> = {}, retryAfter?: string): FrameOutcome {
-  return { ok: false, http, result, code, message, extra, ...(retryAfter ? { retryAfter } : {}) };
-}
-
-/**
- * Splits a request body into whole frames: one frame (the usual request), or several back to back (a replayed run of
- * spooled records). Each frame's header must be sound and its length must fit; the checksum is checked per frame later.
- */
-export function splitFrames(body: Buffer): { ok: true; frames: Buffer[] } | { ok: false; message: string } {
-  const frames: Buffer[] = [];
-  let off = 0;
-  while (off < body.length) {
-    const h = parseHeader(body, off);
-    if (!h.ok) {
-      const why = h.reason === 'short' ? 'body shorter than a header' : h.reason;
-      return { ok: false, message: frames.length ? `bad frame header at byte ${off} (${why})` : `bad frame header (${why})` };
-    }
-    const end = off + FRAME_HEADER_BYTES + h.header.length;
-    if (end > body.length) return { ok: false, message: `body is ${body.length} bytes, the frame at byte ${off} says ${end - off}` };
-    frames.push(body.subarray(off, end));
-    off = end;
-  }
-  if (frames.length === 0) return { ok: false, message: 'bad frame header (body shorter than a header)' };
-  return { ok: true, frames };
 }

@@ -6,7 +6,7 @@
  * that matches its buckets. Anything else is a PayloadError (the request gets a 400 and is counted as malformed).
  */
 import { kMaxBuckets, SketchJSON } from '../store/sketch';
-import { PayloadError } from '../report/payload';
+import { PayloadError } from '../wire/payload';
 
 const kMinAccuracy = 1e-4;
 const kMaxAccuracy = 0.5;

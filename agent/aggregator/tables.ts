@@ -3,9 +3,9 @@
  * In memory only; after a restart the aggregator answers 409 OUTRIDER_ERR_AGG_UNKNOWN_SERIES with the missing ids
  * and the agent sends the definitions again. Bounded by a total number of series definitions.
  */
-import type { FamilyDef, SeriesDef } from '../report/payload';
+import type { FamilyDef, SeriesDef } from '../wire/payload';
 import type { ResolvedSeries } from './merge';
-import { seriesKey } from './state';
+import { seriesKey } from './state-model';
 
 interface Table {
   epoch: number;

@@ -5,11 +5,12 @@
  * consecutive spooled batches in one body, settled frame by frame.
  */
 import type { Logger } from 'pino';
-import { compress } from './codec';
-import { Codec, encodeFrame, FrameKind } from './frame';
-import { encodePayload, FamilyDef, SeriesDef } from './payload';
+import { compress } from '../wire/codec';
+import { Codec, encodeFrame, FrameKind } from '../wire/frame';
+import { encodePayload, FamilyDef, SeriesDef } from '../wire/payload';
 import type { Batcher } from './batcher';
-import { FileTransport, FrameAnswer } from './file-transport';
+import { FileTransport } from './file-transport';
+import type { FrameAnswer } from '../wire/ingest';
 import type { DeliveryResult, Output, QueuedItem, RunResult } from './runtime/output';
 import type { SendResult } from './send-result';
 import type { Spool } from './spool/spool';

@@ -8,7 +8,7 @@
 import { withEnvLabels } from '../deploy/pod-labels';
 import type { Series, Store } from '../store/store';
 import type { MetricType } from '../store/types';
-import type { BatchMeta, BatchPayload, DistValue, FamilyDef, SeriesDef } from './payload';
+import type { BatchMeta, BatchPayload, DistValue, FamilyDef, SeriesDef } from '../wire/payload';
 
 export interface Item {
   sid: number;

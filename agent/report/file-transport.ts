@@ -12,17 +12,10 @@
  */
 import net from 'node:net';
 import { sendFile } from '../native/sendfile';
+import { BATCH_CONTENT_TYPE, FrameAnswer, ingestPath, parseFrameAnswers } from '../wire/ingest';
 import { classifyStatus, SendResult } from './send-result';
 
-/** One frame's outcome in the answer to a body of several frames. */
-export interface FrameAnswer {
-  epoch: number;
-  seq: number;
-  status: string;
-}
-
 export type FramesResult = SendResult | { kind: 'frames'; results: FrameAnswer[] };
-import { BATCH_CONTENT_TYPE, INGEST_PATH } from './transport';
 
 const MAX_HEAD = 16 * 1024;
 const MAX_BODY = 1024 * 1024;
@@ -46,7 +39,7 @@ export class FileTransport {
     this.#host = u.hostname.replace(/^\[|\]$/g, '');
     this.#port = Number(u.port || 80);
     this.#timeoutMs = timeoutMs;
-    const path = (u.pathname.replace(/\/+$/, '') || '') + INGEST_PATH;
+    const path = ingestPath(u);
     this.#head =
       `POST ${path} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: ${BATCH_CONTENT_TYPE}\r\nX-Outrider-Agent: ${encodeURIComponent(agentId)}\r\n` +
       (token ? `Authorization: Bearer ${token}\r\n` : '') +
@@ -141,15 +134,5 @@ export class FileTransport {
   close(): void {
     this.#socket?.destroy();
     this.#socket = undefined;
-  }
-}
-
-function parseFrameAnswers(body: string): FrameAnswer[] | undefined {
-  try {
-    const j = JSON.parse(body) as { status?: unknown; results?: unknown };
-    if (j.status !== 'frames' || !Array.isArray(j.results)) return undefined;
-    return j.results.filter((r): r is FrameAnswer => r !== null && typeof r === 'object' && typeof r.seq === 'number' && typeof r.epoch === 'number' && typeof r.status === 'string');
-  } catch {
-    return undefined;
   }
 }

@@ -5,7 +5,7 @@ import type { Component } from '../core/component';
 import type { AgentContext, Extension } from '../core/context';
 import { OutriderError } from '../core/errors';
 import { envLabels } from '../deploy/pod-labels';
-import { codecNames } from './codec';
+import { codecNames } from '../wire/codec';
 import { RemoteWriteOutput, RemoteWriteProtocol } from './remote-write/output';
 import { Reporter } from './reporter';
 import type { FullPolicy } from './spool/spool';

@@ -2,9 +2,9 @@
  * Series definitions recovered from a spool segment: when the aggregator lost its interning table for an epoch this
  * process no longer writes, the definitions are read back from the records of that epoch before the one refused.
  */
-import { decompressSync } from './codec';
-import { FRAME_HEADER_BYTES } from './frame';
-import { decodePayload, FamilyDef, SeriesDef } from './payload';
+import { decompressSync } from '../wire/codec';
+import { FRAME_HEADER_BYTES } from '../wire/frame';
+import { decodePayload, FamilyDef, SeriesDef } from '../wire/payload';
 import { scanSegment } from './spool/scan';
 import type { RecordRef, Spool } from './spool/spool';
 

@@ -3,6 +3,7 @@
  * It never throws: every outcome is a SendResult.
  */
 import { Pool } from 'undici';
+import { BATCH_CONTENT_TYPE, ingestPath } from '../wire/ingest';
 import { classifyStatus, SendResult } from './send-result';
 
 export interface TransportOptions {
@@ -12,9 +13,6 @@ export interface TransportOptions {
   timeoutMs: number;
   connections: number;
 }
-
-export const INGEST_PATH = '/api/v1/ingest';
-export const BATCH_CONTENT_TYPE = 'application/x-outrider-batch';
 
 export class Transport {
   readonly endpoint: string;
@@ -26,7 +24,7 @@ export class Transport {
   constructor(opts: TransportOptions) {
     const u = new URL(opts.endpoint);
     this.endpoint = opts.endpoint;
-    this.#path = (u.pathname.replace(/\/+$/, '') || '') + INGEST_PATH;
+    this.#path = ingestPath(u);
     this.#pool = new Pool(u.origin, { connections: opts.connections, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: opts.timeoutMs });
     this.#timeoutMs = opts.timeoutMs;
     this.#headers = { 'content-type': BATCH_CONTENT_TYPE, 'x-outrider-agent': encodeURIComponent(opts.agentId) };

@@ -1,6 +1,5 @@
 /** A request body of several frames back to back (a replayed run of spooled batches). */
 import t from 'tap';
-import { splitFrames } from '../../agent/aggregator/server';
 import { counterDefs, frame, payload, post, startAggregator, tmpDir } from './helpers';
 
 const metrics = async (url: string) => (await fetch(url + '/metrics')).text();
@@ -66,15 +65,6 @@ t.test('a body that does not split into whole frames is refused as a whole, noth
   const junk = await post(url, Buffer.concat([f1, Buffer.from('garbage that is not a frame header at all, forty+ bytes')]));
   t.match(junk, { status: 400, json: { code: 'OUTRIDER_ERR_AGG_BAD_FRAME' } });
   t.same(await post(url, f1), { status: 200, json: { status: 'applied' } }, 'the first frame of the refused bodies was not applied');
-});
-
-t.test('splitFrames', async (t) => {
-  const f1 = frame(payload({ scalars: [] }), 1, 1);
-  const f2 = frame(payload({ scalars: [1, 2] }), 1, 2);
-  const two = splitFrames(Buffer.concat([f1, f2]));
-  t.ok(two.ok && two.frames.length === 2 && two.frames[1]!.equals(f2));
-  t.notOk(splitFrames(Buffer.alloc(0)).ok);
-  t.notOk(splitFrames(Buffer.concat([f1, Buffer.alloc(10)])).ok);
 });
 
 t.test('a run of exactly aggregator.max_body bytes is accepted; one byte more is a 413', async (t) => {

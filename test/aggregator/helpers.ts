@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Aggregator, AggregatorOptions } from '../../agent/aggregator/server';
 import { silentLogger } from '../../agent/core/log';
-import { compressSync } from '../../agent/report/codec';
-import { Codec, encodeFrame, FrameKind } from '../../agent/report/frame';
-import { BatchPayload, encodePayload } from '../../agent/report/payload';
+import { compressSync } from '../../agent/wire/codec';
+import { Codec, encodeFrame, FrameKind } from '../../agent/wire/frame';
+import { BatchPayload, encodePayload } from '../../agent/wire/payload';
 
 export function tmpDir(t: { teardown(fn: () => void): void }, prefix = 'outrider-agg-'): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -1,7 +1,7 @@
 import zlib from 'node:zlib';
 import t from 'tap';
 import { Aggregator } from '../../agent/aggregator/server';
-import { Codec, encodeFrame, FrameKind } from '../../agent/report/frame';
+import { Codec, encodeFrame, FrameKind } from '../../agent/wire/frame';
 import { aggOptions, counterDefs, frame, payload, post, startAggregator, tmpDir } from './helpers';
 
 const metrics = async (url: string) => (await fetch(url + '/metrics')).text();

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Aggregator } from '../../agent/aggregator/server';
 import { encodeSketch } from '../../agent/report/reporter';
-import { DistValue } from '../../agent/report/payload';
+import { DistValue } from '../../agent/wire/payload';
 import { DDSketch, kDefaultRelativeAccuracy } from '../../agent/store/sketch';
 import { frame, payload, post, startAggregator, tmpDir } from './helpers';
 

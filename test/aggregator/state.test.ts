@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { Packr } from 'msgpackr';
-import { AgentState, SeriesState, StateStore, stateKey, WINDOW } from '../../agent/aggregator/state';
+import { StateStore } from '../../agent/aggregator/state';
+import { AgentState, SeriesState, stateKey, WINDOW } from '../../agent/aggregator/state-model';
 import { tmpDir } from './helpers';
 
 const agent = (id: string): AgentState => ({ id, epoch: 1, high: 0, recent: [], lastSeenMs: 0, lastSentMs: 0, version: '', backlogBytes: 0, backlogBatches: 0, droppedBatches: 0, appliedBatches: 0 });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Batcher } from '../../agent/report/batcher';
-import { decodePayload, encodePayload, packr } from '../../agent/report/payload';
+import { decodePayload, encodePayload, packr } from '../../agent/wire/payload';
 import { encodeSketch } from '../../agent/report/reporter';
 import { Store } from '../../agent/store/store';
 

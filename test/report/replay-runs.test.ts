@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { testReporter } from './reporter-helper';
-import { splitFrames } from '../../agent/aggregator/server';
+import { splitFrames } from '../../agent/wire/frame';
 import { Health } from '../../agent/core/component';
 import type { ReporterOptions } from '../../agent/report/reporter';
 import { Store } from '../../agent/store/store';
@@ -90,8 +90,7 @@ t.test('a body settled in part: the segment stays until every batch in it is ack
         if (bodies.length === 2) await held;
         const results: Array<Record<string, unknown>> = [];
         for (const [i, f] of frames.entries()) {
-          const seq = Number(f.readBigUInt64LE(24));
-          const epoch = Number(f.readBigUInt64LE(16));
+          const { seq, epoch } = f.header;
           if (bodies.length === 1 && i === 3) {
             results.push({ epoch, seq, status: 'error', http_status: 503, code: 'X' });
             break;

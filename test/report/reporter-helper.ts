@@ -3,7 +3,7 @@ import { Config } from '../../agent/config/config';
 import { Health } from '../../agent/core/component';
 import { silentLogger } from '../../agent/core/log';
 import { Telemetry } from '../../agent/core/telemetry';
-import { Codec } from '../../agent/report/frame';
+import { Codec } from '../../agent/wire/frame';
 import { Reporter, ReporterOptions } from '../../agent/report/reporter';
 import { Store } from '../../agent/store/store';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import t from 'tap';
 import { testReporter } from './reporter-helper';
 import { Health } from '../../agent/core/component';
-import { parseHeader } from '../../agent/report/frame';
+import { parseHeader } from '../../agent/wire/frame';
 import type { ReporterOptions } from '../../agent/report/reporter';
 import { Store } from '../../agent/store/store';
 

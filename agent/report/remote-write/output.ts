@@ -17,7 +17,7 @@ import { sharedThreadPool } from '../../native/pool';
 import type { Component, Health } from '../../core/component';
 import type { Telemetry } from '../../core/telemetry';
 import type { Series, Store } from '../../store/store';
-import { Codec, encodeFrame, FrameKind } from '../frame';
+import { Codec, encodeFrame, FrameKind } from '../../wire/frame';
 import type { SpoolSettings } from '../runtime/delivery-queue';
 import { OutputRuntime } from '../runtime/output-runtime';
 import { storeToSeries } from './from-store';

@@ -12,7 +12,7 @@
  */
 import { request } from 'undici';
 import { sharedThreadPool } from '../../native/pool';
-import { FRAME_HEADER_BYTES } from '../frame';
+import { FRAME_HEADER_BYTES } from '../../wire/frame';
 import type { DeliveryResult, Output, QueuedItem } from '../runtime/output';
 import { classifyStatus, SendResult } from '../send-result';
 import { seriesFromV2 } from './decode-v2';

@@ -6,7 +6,7 @@
  * synced append, or everything whose records are all settled.
  */
 import type { Logger } from 'pino';
-import { FRAME_HEADER_BYTES } from '../frame';
+import { FRAME_HEADER_BYTES } from '../../wire/frame';
 import { follows } from '../spool/runs';
 import { directSegmentIO, fsSegmentIO } from '../spool/segment-io';
 import { FullPolicy, RecordRef, Spool } from '../spool/spool';

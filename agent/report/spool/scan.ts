@@ -5,7 +5,7 @@
  * scanner always moves forward, so a corrupt record can never make it loop.
  */
 import fs from 'node:fs';
-import { checkCrc, FRAME_HEADER_BYTES, FrameHeader, parseHeader } from '../frame';
+import { checkCrc, FRAME_HEADER_BYTES, FrameHeader, parseHeader } from '../../wire/frame';
 
 export interface ScannedRecord {
   offset: number;

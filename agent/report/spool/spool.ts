@@ -1,5 +1,5 @@
 /**
- * The durable spool: every batch the reporter forms is appended here as one framed record (see ../frame.ts; the
+ * The durable spool: every batch the reporter forms is appended here as one framed record (see agent/wire/frame.ts; the
  * record is byte for byte the HTTP request body) before it is sent, and a record leaves only when the aggregator
  * acknowledged it. Layout on disk (docs/spool.md):
  *
@@ -20,7 +20,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { FrameKind } from '../frame';
+import { FrameKind } from '../../wire/frame';
 import { scanSegment } from './scan';
 import { directLogicalLength, fsSegmentIO, SegmentFile, SegmentIO } from './segment-io';
 import { syncDir, syncDirAsync } from '../../core/fs-sync';

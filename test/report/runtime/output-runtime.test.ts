@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { silentLogger } from '../../../agent/core/log';
-import { Codec, encodeFrame, FrameKind } from '../../../agent/report/frame';
+import { Codec, encodeFrame, FrameKind } from '../../../agent/wire/frame';
 import type { DeliveryResult, Output, QueuedItem, RuntimeHooks } from '../../../agent/report/runtime/output';
 import { OutputRuntime, RuntimeOptions } from '../../../agent/report/runtime/output-runtime';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { Codec, encodeFrame, FrameKind } from '../../../agent/report/frame';
+import { Codec, encodeFrame, FrameKind } from '../../../agent/wire/frame';
 import { Spool, SpoolOptions } from '../../../agent/report/spool/spool';
 import { directSegmentIO, fsSegmentIO, SegmentIO } from '../../../agent/report/spool/segment-io';
 

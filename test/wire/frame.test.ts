@@ -1,9 +1,9 @@
 import t from 'tap';
-import { crc32c } from '../../agent/report/crc32c';
-import { checkCrc, Codec, encodeFrame, FRAME_HEADER_BYTES, FrameKind, parseHeader } from '../../agent/report/frame';
-import { decodePayload, encodePayload, PayloadError } from '../../agent/report/payload';
-import { compressSync, decompressSync } from '../../agent/report/codec';
-import { packr } from '../../agent/report/payload';
+import { crc32c } from '../../agent/wire/crc32c';
+import { checkCrc, Codec, encodeFrame, FRAME_HEADER_BYTES, frameIntact, FrameKind, parseHeader, splitFrames } from '../../agent/wire/frame';
+import { decodePayload, encodePayload, PayloadError } from '../../agent/wire/payload';
+import { compressSync, decompressSync } from '../../agent/wire/codec';
+import { packr } from '../../agent/wire/payload';
 
 t.test('crc32c matches the standard check value', async (t) => {
   t.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
@@ -23,6 +23,32 @@ t.test('a frame round-trips and a flipped byte fails the checksum', async (t) =>
   t.notOk(checkCrc(f, 0, h.header));
   t.same(parseHeader(Buffer.from('nope')), { ok: false, reason: 'short' });
   t.same(parseHeader(Buffer.alloc(40)), { ok: false, reason: 'magic' });
+});
+
+t.test('splitFrames reads a body of frames into typed headers and payload views; a damaged one fails its own checksum', async (t) => {
+  const f1 = encodeFrame(FrameKind.defs, Codec.none, 7, 0, Buffer.from('defs'));
+  const f2 = encodeFrame(FrameKind.batch, Codec.gzip, 7, 3, Buffer.from('batch!'));
+  const two = splitFrames(Buffer.concat([f1, f2]));
+  t.ok(two.ok);
+  if (!two.ok) return;
+  t.equal(two.frames.length, 2);
+  t.same(two.frames.map((f) => ({ ...f.header, crc: 0 })), [
+    { codec: Codec.none, kind: FrameKind.defs, length: 4, crc: 0, epoch: 7, seq: 0 },
+    { codec: Codec.gzip, kind: FrameKind.batch, length: 6, crc: 0, epoch: 7, seq: 3 },
+  ]);
+  t.ok(two.frames[1]!.bytes.equals(f2), 'a frame is its whole bytes');
+  t.equal(two.frames[1]!.payload.toString(), 'batch!', 'the payload follows the header');
+  t.ok(two.frames.every(frameIntact));
+  const damaged = Buffer.concat([f1, f2]);
+  damaged[damaged.length - 1] ^= 1;
+  const d = splitFrames(damaged);
+  t.ok(d.ok && frameIntact(d.frames[0]!) && !frameIntact(d.frames[1]!), 'only the damaged frame fails');
+  t.same(splitFrames(Buffer.alloc(0)), { ok: false, message: 'bad frame header (body shorter than a header)' });
+  t.same(splitFrames(Buffer.concat([f1, Buffer.alloc(10)])), { ok: false, message: `bad frame header at byte ${f1.length} (body shorter than a header)` });
+  t.same(splitFrames(f2.subarray(0, f2.length - 1)), { ok: false, message: `body is ${f2.length - 1} bytes, the frame at byte 0 says ${f2.length}` });
+  const badKind = Buffer.from(f1);
+  badKind[6] = 9;
+  t.same(splitFrames(badKind), { ok: false, message: 'bad frame header (kind)' });
 });
 
 t.test('payload round-trips through every codec', async (t) => {

@@ -16,7 +16,8 @@
  *    24   8  sequence (u64; 1, 2, 3... within an epoch; 0 for definitions)
  *    32   8  reserved (0)
  *
- * The payload is the compressed msgpack document described in docs/protocol.md.
+ * The payload is the compressed msgpack document described in docs/protocol.md. A request body is one frame or
+ * several back to back (a replayed run of spooled records); `splitFrames` reads either into typed frames.
  */
 import { crc32c } from './crc32c';
 
@@ -37,6 +38,7 @@ export enum FrameKind {
   defs = 2,
 }
 
+/** The header fields by name (read once by `parseHeader`; nothing reads them by offset elsewhere). */
 export interface FrameHeader {
   codec: Codec;
   kind: FrameKind;
@@ -87,4 +89,43 @@ export function parseHeader(buf: Uint8Array, off = 0): HeaderCheck {
 /** Whether the frame starting at `off` (header already parsed) has an intact CRC. */
 export function checkCrc(buf: Uint8Array, off: number, h: FrameHeader): boolean {
   return crc32c(buf, off + 16, off + FRAME_HEADER_BYTES + h.length) === h.crc;
+}
+
+/** One whole frame of a body, its header decoded. */
+export interface Frame {
+  header: FrameHeader;
+  /** The frame's bytes, header included (a view into the body). */
+  bytes: Buffer;
+  /** The compressed payload (a view into the body). */
+  payload: Buffer;
+}
+
+export type SplitFrames = { ok: true; frames: Frame[] } | { ok: false; message: string };
+
+/**
+ * Splits a request body into whole frames: one frame (the usual request), or several back to back (a replayed run of
+ * spooled records). Each frame's header must be sound and its length must fit; the checksum is left to `frameIntact`,
+ * so one damaged frame is refused on its own.
+ */
+export function splitFrames(body: Buffer): SplitFrames {
+  const frames: Frame[] = [];
+  let off = 0;
+  while (off < body.length) {
+    const h = parseHeader(body, off);
+    if (!h.ok) {
+      const why = h.reason === 'short' ? 'body shorter than a header' : h.reason;
+      return { ok: false, message: frames.length ? `bad frame header at byte ${off} (${why})` : `bad frame header (${why})` };
+    }
+    const end = off + FRAME_HEADER_BYTES + h.header.length;
+    if (end > body.length) return { ok: false, message: `body is ${body.length} bytes, the frame at byte ${off} says ${end - off}` };
+    frames.push({ header: h.header, bytes: body.subarray(off, end), payload: body.subarray(off + FRAME_HEADER_BYTES, end) });
+    off = end;
+  }
+  if (frames.length === 0) return { ok: false, message: 'bad frame header (body shorter than a header)' };
+  return { ok: true, frames };
+}
+
+/** Whether a split frame's checksum matches its bytes. */
+export function frameIntact(f: Frame): boolean {
+  return checkCrc(f.bytes, 0, f.header);
 }

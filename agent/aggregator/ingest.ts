@@ -1,0 +1,133 @@
+/**
+ * Ingest: one frame from an agent checked, decoded and applied once. The checksum and payload are checked, the
+ * definitions it carries go into the interning tables, a batch already applied is answered as a duplicate (by agent,
+ * epoch and sequence), and a new one is merged value by value, its agent's bookkeeping updated and its log entry
+ * recorded. Nothing is durable on return: the caller commits the state store before it answers.
+ */
+import { decompressSync } from '../wire/codec';
+import { Frame, frameIntact, FrameKind } from '../wire/frame';
+import type { AckStatus } from '../wire/ingest';
+import { decodePayload, DistValue, PayloadError } from '../wire/payload';
+import { noteBatch } from './agents';
+import { Merger, ResolvedSeries } from './merge';
+import { validateSketch } from './sketch-input';
+import type { StateStore } from './state';
+import { agentSeriesKey, SeriesState } from './state-model';
+import { Tables } from './tables';
+
+export interface IngestOptions {
+  maxDecompressedBytes: number;
+  maxAgents: number;
+  maxSeries: number;
+  /** Write the merged store after every batch (`immediate`) or when it is read (`on-read`). */
+  storeWrites: 'on-read' | 'immediate';
+  /** Samples applied, and samples skipped because a newer value of their series was applied already. */
+  samples: { inc(n: number): void };
+  skipped: { inc(n: number): void };
+}
+
+/** What one frame came to: applied, a duplicate, definitions registered, or refused (with the HTTP answer it gets alone). */
+export type FrameOutcome =
+  | { ok: true; status: AckStatus; result: string }
+  | { ok: false; http: number; result: string; code: string; message: string; extra: Record<string, unknown>; retryAfter?: string };
+
+function refused(http: number, result: string, code: string, message: string, extra: Record<string, unknown> = {}, retryAfter?: string): FrameOutcome {
+  return { ok: false, http, result, code, message, extra, ...(retryAfter ? { retryAfter } : {}) };
+}
+
+export class Ingest {
+  readonly #state: StateStore;
+  readonly #merger: Merger;
+  readonly #tables: Tables;
+  readonly #opts: IngestOptions;
+
+  constructor(state: StateStore, merger: Merger, opts: IngestOptions) {
+    this.#state = state;
+    this.#merger = merger;
+    this.#tables = new Tables(opts.maxSeries);
+    this.#opts = opts;
+  }
+
+  /** Checks, decodes and applies one frame (not yet committed: the caller commits before it answers). */
+  apply(frame: Frame): FrameOutcome {
+    const hdr = frame.header;
+    if (!frameIntact(frame)) return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_CHECKSUM', 'frame checksum mismatch');
+    let payload;
+    try {
+      payload = decodePayload(decompressSync(hdr.codec, frame.payload, this.#opts.maxDecompressedBytes));
+      for (const d of payload.dists) if (d.sketch !== null && d.sketch !== undefined) d.sketch = validateSketch(d.sketch);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return refused(413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', `payload decompresses past ${this.#opts.maxDecompressedBytes} bytes`);
+      const msg = err instanceof PayloadError ? err.message : `payload cannot be decompressed (${(err as Error).message})`;
+      return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_PAYLOAD', msg);
+    }
+    const state = this.#state;
+    const agent = payload.agentId;
+    if (!state.agents.has(agent) && state.agents.size >= this.#opts.maxAgents) {
+      return refused(429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_AGENTS', `the aggregator tracks ${this.#opts.maxAgents} agents already`, {}, '60');
+    }
+    const { epoch, seq } = hdr;
+    if (!this.#tables.define(agent, epoch, payload.families, payload.series)) {
+      return refused(429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_SERIES', 'the aggregator holds too many series definitions', {}, '60');
+    }
+    if (hdr.kind === FrameKind.defs) return { ok: true, status: 'ok', result: 'definitions' };
+    if (state.isApplied(agent, epoch, seq)) return { ok: true, status: 'duplicate', result: 'duplicate' };
+    const missing: number[] = [];
+    const sc = payload.scalars;
+    const defs = this.#tables.seriesOf(agent, epoch) ?? new Map<number, ResolvedSeries>();
+    // Resolved once: the apply pass below reuses them.
+    const scalarDefs: ResolvedSeries[] = new Array(sc.length >> 1);
+    for (let i = 0; i < sc.length; i += 2) {
+      const r = defs.get(sc[i]!);
+      if (r) scalarDefs[i >> 1] = r;
+      else missing.push(sc[i]!);
+    }
+    for (const d of payload.dists) if (!defs.has(d.sid)) missing.push(d.sid);
+    if (missing.length > 0) {
+      return refused(409, 'unknown_series', 'OUTRIDER_ERR_AGG_UNKNOWN_SERIES', 'series definitions are unknown (the aggregator restarted); send them again', { missing: missing.slice(0, 100_000) });
+    }
+    const prevAgent = state.agents.get(agent);
+    if (prevAgent && epoch < prevAgent.epoch) return { ok: true, status: 'duplicate', result: 'duplicate' };
+    const a = noteBatch(prevAgent, payload, epoch);
+    const full: Array<[string, SeriesState]> = [];
+    const updated: SeriesState[] = [];
+    let skipped = 0;
+    const merger = this.#merger;
+    for (let i = 0; i < sc.length; i += 2) {
+      const r = scalarDefs[i >> 1]!;
+      const prev = r.state;
+      if (prev) {
+        // The steady state: the series' state is cached on its definition.
+        const st = merger.applyScalar(prev, agent, r, epoch, seq, sc[i + 1]!, prev.id);
+        if (st) updated.push(st);
+        else skipped++;
+      } else if (!this.#applyNew(r, agent, epoch, seq, sc[i + 1]!, full, updated)) skipped++;
+    }
+    for (const d of payload.dists) if (!this.#applyNew(defs.get(d.sid)!, agent, epoch, seq, d, full, updated)) skipped++;
+    state.record(a, seq, epoch, full, updated);
+    this.#opts.samples.inc(full.length + updated.length);
+    if (this.#opts.storeWrites === 'immediate') merger.flushStore();
+    if (skipped) this.#opts.skipped.inc(skipped);
+    return { ok: true, status: 'applied', result: 'applied' };
+  }
+
+  /** Applies a value to a series whose state is not cached on its definition (new, or a distribution). */
+  #applyNew(r: ResolvedSeries, agent: string, epoch: number, seq: number, value: number | DistValue, full: Array<[string, SeriesState]>, updated: SeriesState[]): boolean {
+    let prev = r.state;
+    let k: string | undefined;
+    if (!prev) {
+      k = agentSeriesKey(agent, r.key);
+      prev = this.#state.series.get(k);
+    }
+    const id = prev ? prev.id : this.#state.nextId();
+    const st = typeof value === 'number' ? this.#merger.applyScalar(prev, agent, r, epoch, seq, value, id) : this.#merger.applyDist(prev, agent, r, epoch, seq, value, id);
+    if (!st) return false;
+    r.state = st;
+    if (prev) updated.push(st);
+    else {
+      this.#state.add(k!, st);
+      full.push([k!, st]);
+    }
+    return true;
+  }
+}
