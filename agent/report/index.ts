@@ -29,12 +29,17 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
   const agentId = c.string('report.agent_id') || hostname();
   // Pod identity (labels.from_env): empty outside a pod.
   const podLabels = envLabels(c);
+  const rw = c.list('report.remote_write');
   const dir = c.string('spool.dir');
+  // spool.max_size bounds the whole directory: the reporter's spool and each remote write URL's get an equal share
+  // (all of it when there is only one), so a spool sized to a volume stays within it.
+  const spools = (endpoints.length > 0 ? 1 : 0) + rw.length;
+  const share = Math.floor(c.number('spool.max_size') / Math.max(1, spools));
   const spool = dir
     ? {
         dir,
-        maxBytes: c.number('spool.max_size'),
-        segmentBytes: c.number('spool.segment_size'),
+        maxBytes: share,
+        segmentBytes: Math.min(c.number('spool.segment_size'), share),
         policy: c.string('spool.full_policy') as FullPolicy,
         syncIntervalMs: c.number('spool.sync_interval'),
         writeThrough: c.bool('spool.write_through'),
@@ -67,7 +72,6 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
       }),
     );
   }
-  const rw = c.list('report.remote_write');
   if (rw.length > 0) {
     // Written straight to an engine, every host's series need the host's identity, as a scrape's `instance` gives.
     out.push(
@@ -80,7 +84,7 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
         telemetry: ctx.telemetry,
         health: ctx.health,
         extraLabels: { instance: agentId, ...podLabels },
-        // Each URL spools under <spool.dir>/remote-write/ with the same limits as the reporter's spool.
+        // Each URL spools under <spool.dir>/remote-write/ with its share of spool.max_size.
         spool,
         backoffBaseMs: c.number('report.retry_initial_backoff'),
         backoffMaxMs: c.number('report.retry_max_backoff'),
