@@ -11,6 +11,9 @@ import path from 'node:path';
 import t from 'tap';
 import { eventually, freePort, Proc, samples, sleep, start } from './procs';
 
+// Four real engines started and stopped (one of them twice): on a loaded machine the file needs more than the default.
+t.setTimeout(300_000);
+
 const have = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const ci = process.env.CI === 'true';
 
