@@ -5,6 +5,7 @@
  * mounts), with injectable clocks and statfs for tests.
  */
 import type { Collector } from '../collector';
+import { gpuCollector } from '../gpu/index';
 import { arpCollector } from './arp';
 import { cgroupCollector } from './cgroup';
 import { conntrackCollector } from './conntrack';
@@ -43,6 +44,7 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     entropyCollector(),
     filefdCollector(),
     filesystemCollector(opts),
+    gpuCollector(),
     loadavgCollector,
     meminfoCollector(),
     netclassCollector(),
