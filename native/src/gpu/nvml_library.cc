@@ -197,27 +197,43 @@ void NvmlLibrary::CollectDevice(unsigned int index, GpuDevice* dev) {
     set(kFbFree, r, static_cast<double>(m.free));
     set(kFbTotal, r, static_cast<double>(m.total));
   }
-  unsigned int u32 = 0;
-  unsigned long long u64 = 0;
-  if (api_->power_usage != nullptr) set(kPowerUsage, api_->power_usage(d, &u32), u32);
-  if (api_->power_limit != nullptr) set(kPowerLimit, api_->power_limit(d, &u32), u32);
-  if (api_->energy != nullptr) set(kEnergy, api_->energy(d, &u64), static_cast<double>(u64));
-  if (api_->temperature != nullptr) set(kGpuTemp, api_->temperature(d, kNvmlTemperatureGpu, &u32), u32);
+  // Each reading is taken before it is stored (argument evaluation order is unspecified).
+  auto u32 = [&](Field f, auto&& call) {
+    unsigned int v = 0;
+    NvmlReturn r = call(&v);
+    set(f, r, v);
+  };
+  auto u64 = [&](Field f, auto&& call) {
+    unsigned long long v = 0;
+    NvmlReturn r = call(&v);
+    set(f, r, static_cast<double>(v));
+  };
+  if (api_->power_usage != nullptr) u32(kPowerUsage, [&](unsigned int* v) { return api_->power_usage(d, v); });
+  if (api_->power_limit != nullptr) u32(kPowerLimit, [&](unsigned int* v) { return api_->power_limit(d, v); });
+  if (api_->energy != nullptr) u64(kEnergy, [&](unsigned long long* v) { return api_->energy(d, v); });
+  if (api_->temperature != nullptr) {
+    u32(kGpuTemp, [&](unsigned int* v) { return api_->temperature(d, kNvmlTemperatureGpu, v); });
+  }
   if (api_->clock != nullptr) {
-    set(kSmClock, api_->clock(d, kNvmlClockSm, &u32), u32);
-    set(kMemClock, api_->clock(d, kNvmlClockMem, &u32), u32);
+    u32(kSmClock, [&](unsigned int* v) { return api_->clock(d, kNvmlClockSm, v); });
+    u32(kMemClock, [&](unsigned int* v) { return api_->clock(d, kNvmlClockMem, v); });
   }
   if (api_->pcie != nullptr) {
-    set(kPcieTx, api_->pcie(d, kNvmlPcieUtilTxBytes, &u32), u32);
-    set(kPcieRx, api_->pcie(d, kNvmlPcieUtilRxBytes, &u32), u32);
+    u32(kPcieTx, [&](unsigned int* v) { return api_->pcie(d, kNvmlPcieUtilTxBytes, v); });
+    u32(kPcieRx, [&](unsigned int* v) { return api_->pcie(d, kNvmlPcieUtilRxBytes, v); });
   }
   if (api_->ecc != nullptr) {
-    set(kEccSbeVolatile, api_->ecc(d, kNvmlMemoryErrorCorrected, kNvmlVolatileEcc, &u64), static_cast<double>(u64));
-    set(kEccDbeVolatile, api_->ecc(d, kNvmlMemoryErrorUncorrected, kNvmlVolatileEcc, &u64), static_cast<double>(u64));
-    set(kEccSbeAggregate, api_->ecc(d, kNvmlMemoryErrorCorrected, kNvmlAggregateEcc, &u64), static_cast<double>(u64));
-    set(kEccDbeAggregate, api_->ecc(d, kNvmlMemoryErrorUncorrected, kNvmlAggregateEcc, &u64), static_cast<double>(u64));
+    const struct {
+      Field field;
+      unsigned int type;
+      unsigned int counter;
+    } ecc[] = {{kEccSbeVolatile, kNvmlMemoryErrorCorrected, kNvmlVolatileEcc},
+               {kEccDbeVolatile, kNvmlMemoryErrorUncorrected, kNvmlVolatileEcc},
+               {kEccSbeAggregate, kNvmlMemoryErrorCorrected, kNvmlAggregateEcc},
+               {kEccDbeAggregate, kNvmlMemoryErrorUncorrected, kNvmlAggregateEcc}};
+    for (const auto& e : ecc) u64(e.field, [&](unsigned long long* v) { return api_->ecc(d, e.type, e.counter, v); });
   }
-  if (api_->throttle != nullptr) set(kThrottleReasons, api_->throttle(d, &u64), static_cast<double>(u64));
+  if (api_->throttle != nullptr) u64(kThrottleReasons, [&](unsigned long long* v) { return api_->throttle(d, v); });
 
   // Process lists: asked with a fixed, bounded buffer; a longer list is cut to it.
   dev->processes_status = kNvmlErrorFunctionNotFound;
