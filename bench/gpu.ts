@@ -6,6 +6,8 @@
  * process that does nothing (/bin/true), which any nvidia-smi run costs before it queries a GPU.
  *
  *   npm run build && node dist/bench/gpu.js [iterations]
+ *
+ * NVML_LIBRARY=libnvidia-ml.so.1 measures the real driver instead of the fake library (on a GPU machine).
  */
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -36,11 +38,11 @@ async function time(n: number, fn: () => Promise<unknown> | unknown): Promise<{ 
 }
 
 async function main(): Promise<void> {
-  const fake = fakeNvml({ proc0: '100:1073741824,200:2147483648', proc1: '100:524288' });
-  const nvml = openNvml(fake.path);
+  const lib = process.env.NVML_LIBRARY || fakeNvml({ proc0: '100:1073741824,200:2147483648', proc1: '100:524288' }).path;
+  const nvml = openNvml(lib);
   if (!nvml) throw new Error('the native addon with its gpu binding is required (npm run build:native)');
   const paths = { procfs: join(fixtures, 'proc'), sysfs: join(fixtures, 'no-such-sys'), rootfs: '/' };
-  const config = Config.defaults().with({ 'collectors.gpu.nvml_library': fake.path });
+  const config = Config.defaults().with({ 'collectors.gpu.nvml_library': lib });
   const ctx = { paths, config, log: silentLogger(), signal: new AbortController().signal, nowMs: 0 };
   const nvidia = gpuCollector({ hostname: 'bench', env: {} });
   const drmCtx = { ...ctx, paths: { ...paths, sysfs: join(fixtures, 'sys') }, config: Config.defaults().with({ 'collectors.gpu.nvml_library': '' }) };
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
   nvml.close();
   await nvidia.close?.();
   const peer = rows[rows.length - 1]![1].median;
-  console.log(`node ${process.version}, ${iterations} iterations`);
+  console.log(`node ${process.version}, ${iterations} iterations, NVML from ${process.env.NVML_LIBRARY ? lib : 'the fake library'}`);
   for (const [name, s] of rows) {
     console.log(`${name.padEnd(56)} median ${s.median.toFixed(1).padStart(8)} µs  p90 ${s.p90.toFixed(1).padStart(8)} µs  (${(s.median / peer).toFixed(3)}× the spawn floor)`);
   }

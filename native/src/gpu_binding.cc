@@ -84,6 +84,14 @@ Napi::Object SnapshotToJs(Napi::Env env, const gpu::GpuSnapshot& s) {
   return out;
 }
 
+class NvmlSession;
+
+// The thread-safe function's context. It outlives the session when snapshots
+// are still queued as the session goes away; the function's finalizer frees it.
+struct Inbox {
+  NvmlSession* owner = nullptr;
+};
+
 class NvmlSession : public Napi::ObjectWrap<NvmlSession> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -98,8 +106,11 @@ class NvmlSession : public Napi::ObjectWrap<NvmlSession> {
       return;
     }
     napi_value name = Napi::String::New(env, "outrider.nvml");
-    if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, this, OnSnapshot,
+    inbox_ = new Inbox{this};
+    if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, inbox_, FreeInbox, inbox_, OnSnapshot,
                                         &tsfn_) != napi_ok) {
+      delete inbox_;
+      inbox_ = nullptr;
       ThrowCoded(env, "ENOMEM", "cannot create a thread-safe function");
       return;
     }
@@ -134,6 +145,9 @@ class NvmlSession : public Napi::ObjectWrap<NvmlSession> {
       return deferred.Promise();
     };
     if (!worker_) return reject("ECLOSED", "NVML session is closed");
+    // Busy until the previous snapshot has reached JS, not only until the thread is done with it: a late
+    // snapshot still queued must settle its own promise, never a newer one.
+    if (pending_) return reject("EBUSY", "the previous NVML collection has not returned");
     gpu::NvmlWorker::SubmitResult r = worker_->Submit();
     if (r == gpu::NvmlWorker::kBusy) return reject("EBUSY", "the previous NVML collection has not returned");
     if (r == gpu::NvmlWorker::kClosed) return reject("ECLOSED", "NVML session is closed");
@@ -151,6 +165,8 @@ class NvmlSession : public Napi::ObjectWrap<NvmlSession> {
     if (!worker_) return closed_clean_;
     closed_clean_ = worker_->Close(wait_ms);
     worker_.reset();
+    if (inbox_ != nullptr) inbox_->owner = nullptr;  // queued snapshots are dropped from now on
+    inbox_ = nullptr;
     if (tsfn_ != nullptr) napi_release_threadsafe_function(tsfn_, napi_tsfn_release);
     tsfn_ = nullptr;
     return closed_clean_;
@@ -164,8 +180,8 @@ class NvmlSession : public Napi::ObjectWrap<NvmlSession> {
 
   static void OnSnapshot(napi_env env, napi_value /*js_cb*/, void* context, void* data) {
     std::unique_ptr<gpu::GpuSnapshot> snap(static_cast<gpu::GpuSnapshot*>(data));
-    if (env == nullptr) return;
-    auto* self = static_cast<NvmlSession*>(context);
+    auto* self = static_cast<Inbox*>(context)->owner;
+    if (env == nullptr || self == nullptr) return;
     std::unique_ptr<Napi::Promise::Deferred> deferred = std::move(self->pending_);
     if (!deferred) return;
     Napi::Env e(env);
@@ -173,7 +189,10 @@ class NvmlSession : public Napi::ObjectWrap<NvmlSession> {
     deferred->Resolve(SnapshotToJs(e, *snap));
   }
 
+  static void FreeInbox(napi_env /*env*/, void* data, void* /*hint*/) { delete static_cast<Inbox*>(data); }
+
   napi_env env_ = nullptr;
+  Inbox* inbox_ = nullptr;  // owned by the thread-safe function
   napi_threadsafe_function tsfn_ = nullptr;
   std::unique_ptr<gpu::NvmlWorker> worker_;
   std::unique_ptr<Napi::Promise::Deferred> pending_;

@@ -35,6 +35,8 @@ export interface FakeNvml {
   release(): void;
   /** Whether nvmlShutdown ran. */
   shutDown(): boolean;
+  /** Whether a released call has returned. */
+  returned(): boolean;
 }
 
 /** A fresh copy of the fake library with `conf` (fake-nvml.c lists the keys). */
@@ -47,6 +49,7 @@ export function fakeNvml(conf: Record<string, string | number> = {}): FakeNvml {
     path,
     release: () => writeFileSync(`${path}.release`, ''),
     shutDown: () => existsSync(`${path}.shutdown`),
+    returned: () => existsSync(`${path}.returned`),
   };
 }
 

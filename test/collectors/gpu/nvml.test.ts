@@ -115,6 +115,24 @@ if (!(nativeBinding() as { NvmlSession?: unknown } | null)?.NvmlSession) {
     t.equal(nvml.close(), true);
   });
 
+  t.test('a late snapshot settles its own call, even when a new call comes before it reaches JS', async (t) => {
+    const fake = fakeNvml({ hang: 'power' });
+    const nvml = openNvml(fake.path)!;
+    await t.rejects(nvml.collect(100), NvmlTimeoutError);
+    fake.release();
+    // Block the JS thread (no event-loop turn) until the driver call has returned and the thread has handed the
+    // snapshot over; the snapshot is then queued for JS while the next call is made.
+    const sab = new Int32Array(new SharedArrayBuffer(4));
+    for (let i = 0; i < 400 && !fake.returned(); i++) Atomics.wait(sab, 0, 0, 10);
+    t.ok(fake.returned());
+    Atomics.wait(sab, 0, 0, 100);
+    await t.rejects(nvml.collect(5000), NvmlBusyError, 'refused until the late snapshot has reached JS');
+    for (let i = 0; i < 400 && nvml.stats().stuck; i++) await new Promise((r) => setTimeout(r, 10));
+    t.same(nvml.stats(), { timeouts: 1, busyRejections: 1, lateReturns: 1, stuck: false });
+    t.equal((await nvml.collect(5000)).devices.length, 2);
+    nvml.close();
+  });
+
   t.test('the collector with a wedged driver: NVIDIA left out, telemetry says so, DRM unaffected', async (t) => {
     const fake = fakeNvml({ hang: 'power' });
     const c = gpuCollector({ hostname: 'h', env: {} });
