@@ -26,7 +26,7 @@ command -v "$NVIDIA_SMI" >/dev/null || { echo "gpu-check: $NVIDIA_SMI not found"
 port=$("$NODE" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 log=$(mktemp)
 "$NODE" bin/outrider.js agent --listen="127.0.0.1:$port" --collectors.enabled=gpu \
-  --collectors.interval="$INTERVAL_MS" --collectors.gpu.nvml_library="$NVML_LIBRARY" >"$log" 2>&1 &
+  --collectors.interval="$INTERVAL_MS" --collectors.gpu.nvml-library="$NVML_LIBRARY" >"$log" 2>&1 &
 agent=$!
 trap 'kill $agent 2>/dev/null || true; wait $agent 2>/dev/null || true; rm -f "$log"' EXIT
 
