@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   if (!nvml) throw new Error('the native addon with its gpu binding is required (npm run build:native)');
   const paths = { procfs: join(fixtures, 'proc'), sysfs: join(fixtures, 'no-such-sys'), rootfs: '/' };
   const config = Config.defaults().with({ 'collectors.gpu.nvml_library': lib });
-  const ctx = { paths, config, log: silentLogger(), signal: new AbortController().signal, nowMs: 0 };
+  const ctx = { paths, config, log: silentLogger(), signal: new AbortController().signal, nowMs: 0, issues: [] };
   const nvidia = gpuCollector({ hostname: 'bench', env: {} });
   const drmCtx = { ...ctx, paths: { ...paths, sysfs: join(fixtures, 'sys') }, config: Config.defaults().with({ 'collectors.gpu.nvml_library': '' }) };
   const drm = gpuCollector({ env: {} });

@@ -16,7 +16,7 @@ const paths = { procfs: join(gpuFixtures, 'proc'), sysfs: join(gpuFixtures, 'no-
 const podUid = '1234abcd-5678-90ef-1234-567890abcdef';
 const procs = { proc0: '100:1073741824,200:2147483648,300:4096', proc1: '100:524288' };
 const configFor = (lib: string, extra: Record<string, unknown> = {}) => Config.defaults().with({ 'collectors.gpu.nvml_library': lib, ...extra });
-const ctxFor = (config: Config, log = silentLogger()) => ({ paths, config, log, signal: new AbortController().signal, nowMs: 0 });
+const ctxFor = (config: Config, log = silentLogger()) => ({ paths, config, log, signal: new AbortController().signal, nowMs: 0, issues: [] });
 
 if (!(nativeBinding() as { NvmlSession?: unknown } | null)?.NvmlSession) {
   t.fail('the native addon with its gpu binding is required (npm run build:native)');
