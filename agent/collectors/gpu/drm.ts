@@ -11,7 +11,7 @@
 import { basename, join } from 'node:path';
 import type { FamilySamples } from '../../store/types';
 import { family } from '../collector';
-import { linkTarget, listDir, num, readText } from '../host/text';
+import { linkTarget, listDir, num, readText } from './sysfs';
 
 export interface DrmCard {
   card: string;
@@ -38,7 +38,7 @@ const amdFiles = [
 const intelFreq = ['act', 'cur', 'min', 'max', 'boost'];
 
 async function str(path: string): Promise<string> {
-  return ((await readText(path)) ?? '').trim();
+  return (readText(path) ?? '').trim();
 }
 
 async function value(path: string): Promise<number | undefined> {

@@ -10,13 +10,16 @@
  * AMD/Intel data is still reported.
  */
 import { hostname as osHostname } from 'node:os';
-import { podEnv } from '../../deploy/pod-labels';
 import { NvmlBusyError, NvmlClient, NvmlSnapshot, NvmlTimeoutError, openNvml } from '../../native/gpu';
 import type { FamilySamples } from '../../store/types';
 import { CollectContext, Collector, family } from '../collector';
 import { drmFamilies, readDrmCards } from './drm';
 import { nvidiaFamilies, NvidiaRender } from './nvidia';
 import { parseVisibleDevices, processFilter } from './visible';
+
+/** The downward-API variables `outrider inject` gives the sidecar (deploy/pod-labels.ts). */
+const podUidEnv = 'OUTRIDER_POD_UID';
+const nodeNameEnv = 'OUTRIDER_NODE_NAME';
 
 export interface GpuOptions {
   /** Environment read for NVIDIA_VISIBLE_DEVICES, the pod UID and the node name (tests). */
@@ -79,9 +82,9 @@ export function gpuCollector(opts: GpuOptions = {}): GpuCollector {
       const visible = ctx.config.string('collectors.gpu.visible_devices') || env.NVIDIA_VISIBLE_DEVICES;
       out.push(
         ...nvidiaFamilies(snap, {
-          hostname: opts.hostname ?? (env[podEnv.nodeName] || osHostname()),
+          hostname: opts.hostname ?? (env[nodeNameEnv] || osHostname()),
           selection: parseVisibleDevices(visible),
-          processes: processFilter(ctx.paths.procfs, env[podEnv.podUid] || undefined),
+          processes: processFilter(ctx.paths.procfs, env[podUidEnv] || undefined),
           ...xidState,
         }),
       );
