@@ -26,15 +26,7 @@ export interface DrmCard {
 
 const vendorOf: Record<string, string> = { amdgpu: 'amd', i915: 'intel', xe: 'intel' };
 
-const amdFiles = [
-  'gpu_busy_percent',
-  'mem_info_gtt_total',
-  'mem_info_gtt_used',
-  'mem_info_vis_vram_total',
-  'mem_info_vis_vram_used',
-  'mem_info_vram_total',
-  'mem_info_vram_used',
-];
+const amdFiles = ['gpu_busy_percent', 'mem_info_gtt_total', 'mem_info_gtt_used', 'mem_info_vis_vram_total', 'mem_info_vis_vram_used', 'mem_info_vram_total', 'mem_info_vram_used'];
 const intelFreq = ['act', 'cur', 'min', 'max', 'boost'];
 
 async function str(path: string): Promise<string> {

@@ -118,7 +118,9 @@ export function gpuCollector(opts: GpuOptions = {}): GpuCollector {
 function nvmlTelemetry(client: NvmlClient): FamilySamples[] {
   const s = client.stats();
   return [
-    family('outrider_gpu_nvml_stuck', 'Whether an NVML call is past collectors.gpu.timeout and has not returned (NVIDIA GPUs are left out meanwhile).', 'gauge', [{ labels: {}, value: s.stuck ? 1 : 0 }]),
+    family('outrider_gpu_nvml_stuck', 'Whether an NVML call is past collectors.gpu.timeout and has not returned (NVIDIA GPUs are left out meanwhile).', 'gauge', [
+      { labels: {}, value: s.stuck ? 1 : 0 },
+    ]),
     family('outrider_gpu_nvml_timeouts_total', 'NVML collections that passed collectors.gpu.timeout.', 'counter', [{ labels: {}, value: s.timeouts }]),
   ];
 }

@@ -32,8 +32,8 @@ export const nvmlFields: readonly FieldSpec[] = [
   { field: 'fbUsed', name: 'DCGM_FI_DEV_FB_USED', help: 'Framebuffer memory used (in MiB).', type: 'gauge', scale: 1 / MiB },
   { field: 'fbTotal', name: 'DCGM_FI_DEV_FB_TOTAL', help: 'Framebuffer memory total (in MiB).', type: 'gauge', scale: 1 / MiB },
   { field: 'powerLimit', name: 'DCGM_FI_DEV_POWER_MGMT_LIMIT', help: 'Enforced power limit (in W).', type: 'gauge', scale: 1 / 1000 },
-  { field: 'pcieTx', name: 'DCGM_FI_DEV_PCIE_TX_THROUGHPUT', help: 'PCIe transmit throughput over NVML\'s last 20 ms sample (in KB/s).', type: 'gauge', scale: 1 },
-  { field: 'pcieRx', name: 'DCGM_FI_DEV_PCIE_RX_THROUGHPUT', help: 'PCIe receive throughput over NVML\'s last 20 ms sample (in KB/s).', type: 'gauge', scale: 1 },
+  { field: 'pcieTx', name: 'DCGM_FI_DEV_PCIE_TX_THROUGHPUT', help: "PCIe transmit throughput over NVML's last 20 ms sample (in KB/s).", type: 'gauge', scale: 1 },
+  { field: 'pcieRx', name: 'DCGM_FI_DEV_PCIE_RX_THROUGHPUT', help: "PCIe receive throughput over NVML's last 20 ms sample (in KB/s).", type: 'gauge', scale: 1 },
   { field: 'eccSbeVolatile', name: 'DCGM_FI_DEV_ECC_SBE_VOL_TOTAL', help: 'Total number of single-bit volatile ECC errors.', type: 'counter', scale: 1 },
   { field: 'eccDbeVolatile', name: 'DCGM_FI_DEV_ECC_DBE_VOL_TOTAL', help: 'Total number of double-bit volatile ECC errors.', type: 'counter', scale: 1 },
   { field: 'eccSbeAggregate', name: 'DCGM_FI_DEV_ECC_SBE_AGG_TOTAL', help: 'Total number of single-bit persistent ECC errors.', type: 'counter', scale: 1 },
@@ -71,7 +71,7 @@ export function nvidiaFamilies(snap: NvmlSnapshot, r: NvidiaRender): FamilySampl
   const xidLast = family('DCGM_FI_DEV_XID_ERRORS', 'Value of the last XID error encountered.', 'gauge');
   const xidTotal = family('outrider_gpu_xid_errors_total', 'XID errors reported by the driver since the agent started, by XID.', 'counter');
   const procMem = family('outrider_gpu_process_memory_used_bytes', 'GPU memory used by a process (NVML running processes; type compute or graphics).', 'gauge');
-  const unsupported = family('outrider_gpu_field_unsupported', 'NVML fields this device does not answer (1), with NVML\'s return code (3: not supported, 13: not in this driver).', 'gauge');
+  const unsupported = family('outrider_gpu_field_unsupported', "NVML fields this device does not answer (1), with NVML's return code (3: not supported, 13: not in this driver).", 'gauge');
 
   const byIndex = new Map<number, NvmlDevice>();
   for (const d of snap.devices) byIndex.set(d.index, d);

@@ -18,11 +18,14 @@ t.test('an AMD and an Intel card render the golden exposition', async (t) => {
 
 t.test('cards: connectors and render nodes skipped, suspended card not read', async (t) => {
   const cards = (await readDrmCards(sysfs))!;
-  t.same(cards.map((c) => [c.card, c.vendor, c.suspended]), [
-    ['card0', 'amd', false],
-    ['card1', 'intel', false],
-    ['card2', 'amd', true],
-  ]);
+  t.same(
+    cards.map((c) => [c.card, c.vendor, c.suspended]),
+    [
+      ['card0', 'amd', false],
+      ['card1', 'intel', false],
+      ['card2', 'amd', true],
+    ],
+  );
   // card2 has a gpu_busy_percent file, but reading it would wake the GPU.
   t.equal(cards[2]!.values.size, 0);
   t.equal(cards[0]!.values.get('gpu_busy_percent'), 37);
@@ -44,5 +47,11 @@ t.test('node_exporter names and units', async (t) => {
 
 t.test('no class/drm and no NVML: an empty, successful run', async (t) => {
   const text = await renderRun([gpuCollector()], config, { ...paths, sysfs: join(gpuFixtures, 'no-such-sys') });
-  t.equal(text.split('\n').filter((l) => l && !l.startsWith('#')).join('\n'), 'node_scrape_collector_success{collector="gpu"} 1');
+  t.equal(
+    text
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .join('\n'),
+    'node_scrape_collector_success{collector="gpu"} 1',
+  );
 });

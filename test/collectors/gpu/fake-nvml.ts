@@ -44,7 +44,12 @@ export function fakeNvml(conf: Record<string, string | number> = {}): FakeNvml {
   const { dir, lib } = build();
   const path = join(dir, `libnvidia-ml-${process.pid}-${copies++}.so`);
   copyFileSync(lib, path);
-  writeFileSync(`${path}.conf`, Object.entries(conf).map(([k, v]) => `${k}=${v}\n`).join(''));
+  writeFileSync(
+    `${path}.conf`,
+    Object.entries(conf)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+  );
   return {
     path,
     release: () => writeFileSync(`${path}.release`, ''),

@@ -35,13 +35,20 @@ if (!(nativeBinding() as { NvmlSession?: unknown } | null)?.NvmlSession) {
     t.same(h100!.values.fbUsed, 42949672960);
     t.same(h100!.codes, {});
     t.same(t4!.codes, { energy: 3, pcieTx: 3, pcieRx: 3, eccSbeVolatile: 3, eccDbeVolatile: 3, eccSbeAggregate: 3, eccDbeAggregate: 3, throttleReasons: 3 });
-    t.same(h100!.processes.map((p) => [p.pid, p.usedBytes]), [[100, 1073741824], [200, 2147483648], [300, 4096]]);
+    t.same(
+      h100!.processes.map((p) => [p.pid, p.usedBytes]),
+      [
+        [100, 1073741824],
+        [200, 2147483648],
+        [300, 4096],
+      ],
+    );
     t.same(snap.xids, [{ index: 1, xid: 79 }]);
     t.equal(nvml.close(), true);
     t.ok(fake.shutDown(), 'nvmlShutdown ran at close');
   });
 
-  t.test('dcgm-exporter families render the golden exposition (sidecar: GPU 0 only, the pod\'s processes)', async (t) => {
+  t.test("dcgm-exporter families render the golden exposition (sidecar: GPU 0 only, the pod's processes)", async (t) => {
     const fake = fakeNvml({ ...procs, xid: 79 });
     const c = gpuCollector({ hostname: 'node-a', env: { NVIDIA_VISIBLE_DEVICES: 'GPU-00000000-1111-2222-3333-444455556660', OUTRIDER_POD_UID: podUid } });
     const text = await renderRun([c], configFor(fake.path), paths);
@@ -60,7 +67,10 @@ if (!(nativeBinding() as { NvmlSession?: unknown } | null)?.NvmlSession) {
     await c.close?.();
     checkGolden(t, 'nvidia-host.prom', text);
     // Labels render sorted by name.
-    t.match(text, 'DCGM_FI_DEV_POWER_USAGE{DCGM_FI_DRIVER_VERSION="550.54.15",Hostname="node-a",UUID="GPU-00000000-1111-2222-3333-444455556660",device="nvidia0",gpu="0",modelName="NVIDIA H100 80GB HBM3",pci_bus_id="00000000:18:00.0"} 312.456\n');
+    t.match(
+      text,
+      'DCGM_FI_DEV_POWER_USAGE{DCGM_FI_DRIVER_VERSION="550.54.15",Hostname="node-a",UUID="GPU-00000000-1111-2222-3333-444455556660",device="nvidia0",gpu="0",modelName="NVIDIA H100 80GB HBM3",pci_bus_id="00000000:18:00.0"} 312.456\n',
+    );
     t.match(text, /DCGM_FI_DEV_FB_USED\{.*gpu="0".*\} 40960\n/);
     t.match(text, /DCGM_FI_DEV_XID_ERRORS\{.*gpu="1".*\} 79\n/);
     t.match(text, /DCGM_FI_DEV_XID_ERRORS\{.*gpu="0".*\} 0\n/);
@@ -146,7 +156,10 @@ if (!(nativeBinding() as { NvmlSession?: unknown } | null)?.NvmlSession) {
     fake.release();
     for (let i = 0; i < 400 && c.nvmlStats()?.stuck; i++) await new Promise((r) => setTimeout(r, 10));
     const again = await c.collect(ctxFor(config));
-    t.ok(again.some((f) => f.name === 'DCGM_FI_DEV_POWER_USAGE'), 'served again');
+    t.ok(
+      again.some((f) => f.name === 'DCGM_FI_DEV_POWER_USAGE'),
+      'served again',
+    );
     await c.close?.();
   });
 
