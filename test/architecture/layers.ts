@@ -32,6 +32,7 @@ export const units: Record<string, keyof typeof levels> = {
   'collectors/host/': 'component',
   'collectors/statsd/': 'component',
   'collectors/push/': 'component',
+  'collectors/gpu/': 'component',
   'report/': 'component',
   'aggregator/': 'component',
   'deploy/': 'component',

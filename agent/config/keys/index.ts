@@ -1,6 +1,7 @@
 // Every section of the schema registers itself here; order only affects the order of --help and outrider.yaml.
 import './core';
 import './collectors';
+import '../../collectors/gpu/keys';
 import './statsd';
 import './deploy';
 import './injector';
