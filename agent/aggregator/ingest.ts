@@ -7,7 +7,7 @@
 import { decompressSync } from '../wire/codec';
 import { Frame, frameIntact, FrameKind } from '../wire/frame';
 import type { AckStatus } from '../wire/ingest';
-import { decodePayload, DistValue, PayloadError } from '../wire/payload';
+import { decodePayload, DistValue, PayloadError, PayloadLimits } from '../wire/payload';
 import { noteBatch } from './agents';
 import { Merger, ResolvedSeries } from './merge';
 import { validateSketch } from './sketch-input';
@@ -19,6 +19,8 @@ export interface IngestOptions {
   maxDecompressedBytes: number;
   maxAgents: number;
   maxSeries: number;
+  /** Bounds of a decoded payload (values, string bytes, depth, labels), checked while it is decoded. */
+  limits: PayloadLimits;
   /** Write the merged store after every batch (`immediate`) or when it is read (`on-read`). */
   storeWrites: 'on-read' | 'immediate';
   /** Samples applied, and samples skipped because a newer value of their series was applied already. */
@@ -54,10 +56,12 @@ export class Ingest {
     if (!frameIntact(frame)) return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_CHECKSUM', 'frame checksum mismatch');
     let payload;
     try {
-      payload = decodePayload(decompressSync(hdr.codec, frame.payload, this.#opts.maxDecompressedBytes));
+      payload = decodePayload(decompressSync(hdr.codec, frame.payload, this.#opts.maxDecompressedBytes), this.#opts.limits);
       for (const d of payload.dists) if (d.sketch !== null && d.sketch !== undefined) d.sketch = validateSketch(d.sketch);
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return refused(413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', `payload decompresses past ${this.#opts.maxDecompressedBytes} bytes`);
+      if (err instanceof PayloadError && err.problem === 'too_large') return refused(413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', err.message);
+      if (err instanceof PayloadError && err.problem === 'label_limit') return refused(400, 'label_limit', 'OUTRIDER_ERR_AGG_LABEL_LIMIT', err.message);
       const msg = err instanceof PayloadError ? err.message : `payload cannot be decompressed (${(err as Error).message})`;
       return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_PAYLOAD', msg);
     }

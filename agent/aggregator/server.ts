@@ -16,6 +16,7 @@ import { HttpServer, readBody, sendJson, sendJsonBytes } from '../exposition/htt
 import { RemoteWriteOutput, RemoteWriteProtocol } from '../report/remote-write/output';
 import { splitFrames } from '../wire/frame';
 import { ACK_BODIES, ErrorAnswer, FramesAnswer, INGEST_PATH } from '../wire/ingest';
+import { DEFAULT_PAYLOAD_LIMITS, PayloadLimits } from '../wire/payload';
 import { Store } from '../store/store';
 import { describeAgents } from './agents';
 import { BearerTokens } from './auth';
@@ -35,6 +36,8 @@ export interface AggregatorOptions {
   maxDecompressedBytes: number;
   maxAgents: number;
   maxSeries: number;
+  /** Bounds of one decoded payload (default DEFAULT_PAYLOAD_LIMITS). */
+  payloadLimits?: Partial<PayloadLimits>;
   snapshotIntervalMs: number;
   commitIntervalMs: number;
   log: Logger;
@@ -78,7 +81,7 @@ export class Aggregator {
     const mismatch = t.counter('outrider_aggregator_sketch_mismatches_total', 'Agent sketches left out of a merge because their relative accuracy differs from the others of the series.');
     this.merger = new Merger(this.store, { quantiles: opts.quantiles, sketchMaxAgeMs: opts.sketchMaxAgeMs, onSketchMismatch: () => mismatch.inc() });
     this.#m = {
-      requests: t.counter('outrider_aggregator_requests_total', 'Ingest requests, by result (applied, duplicate, definitions, unknown_series, unauthorized, malformed, too_large, refused).', ['result']),
+      requests: t.counter('outrider_aggregator_requests_total', 'Ingest requests, by result (applied, duplicate, definitions, unknown_series, unauthorized, malformed, too_large, label_limit, refused).', ['result']),
       samples: t.counter('outrider_aggregator_samples_total', 'Samples applied from agents.'),
       skipped: t.counter('outrider_aggregator_stale_samples_total', 'Samples skipped because a newer value of the series was already applied.'),
       agents: t.gauge('outrider_aggregator_agents', 'Agents known to the aggregator.'),
@@ -87,6 +90,7 @@ export class Aggregator {
       maxDecompressedBytes: opts.maxDecompressedBytes,
       maxAgents: opts.maxAgents,
       maxSeries: opts.maxSeries,
+      limits: { ...DEFAULT_PAYLOAD_LIMITS, ...opts.payloadLimits },
       storeWrites: opts.storeWrites ?? 'on-read',
       samples: this.#m.samples,
       skipped: this.#m.skipped,

@@ -66,6 +66,13 @@ export async function run(argv: string[]): Promise<number> {
       maxDecompressedBytes: config.number('aggregator.max_decompressed'),
       maxAgents: config.number('aggregator.max_agents'),
       maxSeries: config.number('aggregator.max_series'),
+      payloadLimits: {
+        maxElements: config.number('aggregator.max_payload_values'),
+        maxStringBytes: config.number('aggregator.max_payload_string_bytes'),
+        labelLimit: config.number('aggregator.label_limit'),
+        labelNameLengthLimit: config.number('aggregator.label_name_length_limit'),
+        labelValueLengthLimit: config.number('aggregator.label_value_length_limit'),
+      },
       snapshotIntervalMs: config.number('aggregator.snapshot_interval'),
       commitIntervalMs: config.number('aggregator.commit_interval'),
       quantiles: config.list<number>('aggregator.quantiles'),
