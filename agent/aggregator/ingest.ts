@@ -26,6 +26,28 @@ export interface IngestOptions {
   /** Samples applied, and samples skipped because a newer value of their series was applied already. */
   samples: { inc(n: number): void };
   skipped: { inc(n: number): void };
+  /** Samples left out because they would poison a merge: non-finite, or of another type than their family. */
+  refusedSamples: { inc(labels: { reason: string }, n: number): void };
+}
+
+/**
+ * Whether a value may be merged into its series. Counters add up fleet-wide, so a NaN or an infinity would poison
+ * the total for every agent (and stay in the state): refused. Histograms and summaries: count, sum and bucket counts
+ * add up likewise and must be finite; bucket bounds may be infinite but not NaN; quantile values may be NaN (an idle
+ * summary's are). Gauges and untyped values are kept per agent and may be anything, NaN included, as in Prometheus.
+ * A scalar for a distribution family, or a distribution for a scalar one, is a type mismatch.
+ */
+export function sampleProblem(type: string, value: number | DistValue): 'non_finite' | 'type_mismatch' | undefined {
+  const dist = type === 'histogram' || type === 'summary';
+  if (typeof value === 'number') {
+    if (dist) return 'type_mismatch';
+    return type === 'counter' && !Number.isFinite(value) ? 'non_finite' : undefined;
+  }
+  if (!dist) return 'type_mismatch';
+  if (!Number.isFinite(value.count) || !Number.isFinite(value.sum)) return 'non_finite';
+  const b = value.buckets;
+  if (b) for (let i = 0; i < b.length; i += 2) if (Number.isNaN(b[i]!) || !Number.isFinite(b[i + 1]!)) return 'non_finite';
+  return undefined;
 }
 
 /** What one frame came to: applied, a duplicate, definitions registered, or refused (with the HTTP answer it gets alone). */
@@ -96,9 +118,19 @@ export class Ingest {
     const full: Array<[string, SeriesState]> = [];
     const updated: SeriesState[] = [];
     let skipped = 0;
+    let nonFinite = 0;
+    let mismatched = 0;
     const merger = this.#merger;
     for (let i = 0; i < sc.length; i += 2) {
       const r = scalarDefs[i >> 1]!;
+      const v = sc[i + 1]!;
+      const t = r.family.type;
+      if (t !== 'gauge' && t !== 'untyped') {
+        const p = sampleProblem(t, v);
+        if (p === 'non_finite') nonFinite++;
+        if (p === 'type_mismatch') mismatched++;
+        if (p) continue;
+      }
       const prev = r.state;
       if (prev) {
         // The steady state: the series' state is cached on its definition.
@@ -107,11 +139,20 @@ export class Ingest {
         else skipped++;
       } else if (!this.#applyNew(r, agent, epoch, seq, sc[i + 1]!, full, updated)) skipped++;
     }
-    for (const d of payload.dists) if (!this.#applyNew(defs.get(d.sid)!, agent, epoch, seq, d, full, updated)) skipped++;
+    for (const d of payload.dists) {
+      const r = defs.get(d.sid)!;
+      const p = sampleProblem(r.family.type, d);
+      if (p === 'non_finite') nonFinite++;
+      if (p === 'type_mismatch') mismatched++;
+      if (p) continue;
+      if (!this.#applyNew(r, agent, epoch, seq, d, full, updated)) skipped++;
+    }
     state.record(a, seq, epoch, full, updated);
     this.#opts.samples.inc(full.length + updated.length);
     if (this.#opts.storeWrites === 'immediate') merger.flushStore();
     if (skipped) this.#opts.skipped.inc(skipped);
+    if (nonFinite) this.#opts.refusedSamples.inc({ reason: 'non_finite' }, nonFinite);
+    if (mismatched) this.#opts.refusedSamples.inc({ reason: 'type_mismatch' }, mismatched);
     return { ok: true, status: 'applied', result: 'applied' };
   }
 

@@ -85,6 +85,7 @@ export class Aggregator {
       samples: t.counter('outrider_aggregator_samples_total', 'Samples applied from agents.'),
       skipped: t.counter('outrider_aggregator_stale_samples_total', 'Samples skipped because a newer value of the series was already applied.'),
       agents: t.gauge('outrider_aggregator_agents', 'Agents known to the aggregator.'),
+      refusedSamples: t.counter('outrider_aggregator_refused_samples_total', 'Samples left out of the merge, by reason (non_finite: a NaN or infinity where values add up; type_mismatch).', ['reason']),
     };
     this.#ingest = new Ingest(this.state, this.merger, {
       maxDecompressedBytes: opts.maxDecompressedBytes,
@@ -94,6 +95,7 @@ export class Aggregator {
       storeWrites: opts.storeWrites ?? 'on-read',
       samples: this.#m.samples,
       skipped: this.#m.skipped,
+      refusedSamples: { inc: (labels, n) => this.#m.refusedSamples.inc(labels, n) },
     });
     this.#server = new HttpServer({ name: 'aggregator', listen: opts.listen, log: opts.log, requestTimeoutMs: 60_000, maxConnections: 20_000 });
     const catchUp = () => this.merger.flushStore();
