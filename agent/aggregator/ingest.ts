@@ -9,6 +9,7 @@ import { Frame, frameIntact, FrameKind } from '../wire/frame';
 import type { AckStatus } from '../wire/ingest';
 import { decodePayload, DistValue, PayloadError, PayloadLimits } from '../wire/payload';
 import { noteBatch } from './agents';
+import { Grant, grantsAgent } from './auth';
 import { Merger, ResolvedSeries } from './merge';
 import { validateSketch } from './sketch-input';
 import type { StateStore } from './state';
@@ -19,6 +20,10 @@ export interface IngestOptions {
   maxDecompressedBytes: number;
   maxAgents: number;
   maxSeries: number;
+  /** Largest step of a sequence number above the highest applied in its epoch (or above 0 in a new epoch). */
+  maxSequenceJump: number;
+  /** How far ahead of this host's clock an epoch (the agent's start time, ms) may be. */
+  maxEpochAheadMs: number;
   /** Bounds of a decoded payload (values, string bytes, depth, labels), checked while it is decoded. */
   limits: PayloadLimits;
   /** Write the merged store after every batch (`immediate`) or when it is read (`on-read`). */
@@ -72,8 +77,12 @@ export class Ingest {
     this.#opts = opts;
   }
 
-  /** Checks, decodes and applies one frame (not yet committed: the caller commits before it answers). */
-  apply(frame: Frame): FrameOutcome {
+  /**
+   * Checks, decodes and applies one frame (not yet committed: the caller commits before it answers). `grant` is
+   * what the request's token allows: a batch under an agent id it does not cover is refused before anything of it
+   * is kept.
+   */
+  apply(frame: Frame, grant?: Grant): FrameOutcome {
     const hdr = frame.header;
     if (!frameIntact(frame)) return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_CHECKSUM', 'frame checksum mismatch');
     let payload;
@@ -89,6 +98,9 @@ export class Ingest {
     }
     const state = this.#state;
     const agent = payload.agentId;
+    if (grant && !grantsAgent(grant, agent)) return refused(403, 'forbidden', 'OUTRIDER_ERR_AGG_FORBIDDEN_AGENT', `this token may not send batches as agent ${JSON.stringify(agent)}`);
+    const implausible = this.#implausible(agent, hdr.epoch, hdr.seq, hdr.kind);
+    if (implausible) return refused(400, 'implausible', 'OUTRIDER_ERR_AGG_IMPLAUSIBLE', implausible);
     if (!state.agents.has(agent) && state.agents.size >= this.#opts.maxAgents) {
       return refused(429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_AGENTS', `the aggregator tracks ${this.#opts.maxAgents} agents already`, {}, '60');
     }
@@ -154,6 +166,21 @@ export class Ingest {
     if (nonFinite) this.#opts.refusedSamples.inc({ reason: 'non_finite' }, nonFinite);
     if (mismatched) this.#opts.refusedSamples.inc({ reason: 'type_mismatch' }, mismatched);
     return { ok: true, status: 'applied', result: 'applied' };
+  }
+
+  /**
+   * Why an epoch or sequence number cannot come from an honest agent: an epoch (its start time, ms) far ahead of
+   * this clock, or a sequence far above the highest applied in its epoch. Accepting one would make the agent's
+   * real batches look old or duplicate.
+   */
+  #implausible(agent: string, epoch: number, seq: number, kind: FrameKind): string | undefined {
+    if (!Number.isSafeInteger(epoch) || !Number.isSafeInteger(seq)) return 'epoch and sequence must be safe integers';
+    if (epoch > Date.now() + this.#opts.maxEpochAheadMs) return `epoch ${epoch} is more than ${this.#opts.maxEpochAheadMs} ms ahead of this clock`;
+    if (kind !== FrameKind.batch) return undefined;
+    const a = this.#state.agents.get(agent);
+    const base = a && a.epoch === epoch ? a.high : 0;
+    if (seq > base + this.#opts.maxSequenceJump) return `sequence ${seq} jumps more than ${this.#opts.maxSequenceJump} past ${base}`;
+    return undefined;
   }
 
   /** Applies a value to a series whose state is not cached on its definition (new, or a distribution). */

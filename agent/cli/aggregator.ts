@@ -66,6 +66,8 @@ export async function run(argv: string[]): Promise<number> {
       maxDecompressedBytes: config.number('aggregator.max_decompressed'),
       maxAgents: config.number('aggregator.max_agents'),
       maxSeries: config.number('aggregator.max_series'),
+      publicReads: config.bool('aggregator.public_reads'),
+      maxSequenceJump: config.number('aggregator.max_sequence_jump'),
       payloadLimits: {
         maxElements: config.number('aggregator.max_payload_values'),
         maxStringBytes: config.number('aggregator.max_payload_string_bytes'),

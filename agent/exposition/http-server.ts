@@ -21,6 +21,8 @@ export interface HttpServerOptions {
   maxConnections?: number;
   /** TLS material: an https server is created when present. */
   tls?: { key: Buffer | string; cert: Buffer | string };
+  /** Called before a routed handler; returns false when it answered the request itself (e.g. 401). */
+  guard?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
   /** Called for every finished request (telemetry). */
   onRequest?: (path: string, method: string, status: number) => void;
 }
@@ -150,6 +152,7 @@ export class HttpServer {
         res.setHeader('Allow', [...byMethod.keys()].join(', '));
         return sendText(res, 405, 'Method Not Allowed\n');
       }
+      if (this.#opts.guard && !this.#opts.guard(req, res, url)) return;
       await h(req, res, url);
     } catch (err) {
       this.#opts.log.error({ err: err instanceof Error ? err.message : String(err), path: url.pathname }, 'Request handler failed.');

@@ -103,7 +103,7 @@ t.test('malformed, truncated, oversized, corrupted and unauthenticated requests 
   let text = '';
   for (let i = 0; i < 50 && !/result="malformed"\} 5/.test(text); i++) {
     await new Promise((r) => setTimeout(r, 100));
-    text = await metrics(url);
+    text = await (await fetch(url + '/metrics', { headers: auth })).text();
   }
   t.match(text, /outrider_aggregator_requests_total\{result="malformed"\} 5/);
   t.match(text, /outrider_aggregator_requests_total\{result="unauthorized"\} 3/);

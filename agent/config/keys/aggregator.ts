@@ -5,7 +5,9 @@ const cmd = ['aggregator'];
 defineKeys([
   { key: 'aggregator.listen', type: 'hostport', default: '127.0.0.1:9478', commands: cmd, common: true, help: 'Address the aggregator listens on; anything but loopback requires tokens.' },
   { key: 'aggregator.tokens', type: 'list', item: 'string', default: [], secret: true, commands: cmd, help: 'Bearer tokens agents may present (prefer aggregator.tokens_file).' },
-  { key: 'aggregator.tokens_file', type: 'path', default: '', flagAliases: ['tokens-file'], commands: cmd, common: true, help: 'File with one accepted bearer token per line.' },
+  { key: 'aggregator.tokens_file', type: 'path', default: '', flagAliases: ['tokens-file'], commands: cmd, common: true, help: 'File of accepted bearer tokens, one per line: TOKEN [agent-id|prefix*|@read ...] (a token alone may send as any agent and read).' },
+  { key: 'aggregator.public_reads', type: 'bool', default: false, commands: cmd, help: 'Serve /metrics, /api/v1/series, /api/v1/agents and /api/v1/status without a token even when tokens are configured.' },
+  { key: 'aggregator.max_sequence_jump', type: 'int', default: 10_000_000, min: 1, commands: cmd, help: "Largest step of a batch's sequence number past the highest applied for its agent and epoch; a larger one is refused as implausible." },
   { key: 'aggregator.state_dir', type: 'path', default: '/var/lib/outrider/aggregator', flagAliases: ['state-dir'], commands: cmd, common: true, help: 'Where the aggregator keeps what it applied (dedupe marks and totals), so a restart neither loses nor re-applies.' },
   { key: 'aggregator.remote_write', type: 'list', item: 'url', default: [], flagAliases: ['remote-write'], commands: cmd, common: true, help: 'Prometheus remote write URLs the merged series are forwarded to.' },
   {
