@@ -106,7 +106,8 @@ t.test('malformed, truncated, oversized, corrupted and unauthenticated requests 
     text = await (await fetch(url + '/metrics', { headers: auth })).text();
   }
   t.match(text, /outrider_aggregator_requests_total\{result="malformed"\} 5/);
-  t.match(text, /outrider_aggregator_requests_total\{result="unauthorized"\} 3/);
+  t.match(text, /outrider_aggregator_requests_total\{result="unauthorized"\} 2/);
+  t.match(text, /outrider_aggregator_read_refusals_total 1\n/, 'the fleet API without a token');
 });
 
 t.test('refuses a non-loopback address without tokens', async (t) => {
