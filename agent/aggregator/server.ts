@@ -20,6 +20,7 @@ import { DEFAULT_PAYLOAD_LIMITS, PayloadLimits } from '../wire/payload';
 import { Store } from '../store/store';
 import { describeAgents } from './agents';
 import { BearerTokens } from './auth';
+import { connectionCap, ConnectionLimits } from './connections';
 import { FrameOutcome, Ingest } from './ingest';
 import { Merger } from './merge';
 import { StateStore } from './state';
@@ -45,6 +46,14 @@ export interface AggregatorOptions {
   maxSequenceJump?: number;
   /** How far ahead of this clock an agent's epoch may be (default 1 day). */
   maxEpochAheadMs?: number;
+  /** Most open connections (default 10,000), held below the file descriptor limit. */
+  maxConnections?: number;
+  /** Most open connections from one client address (default 256). */
+  maxConnectionsPerAddress?: number;
+  /** Longest wait for a request's headers (default 10 s), checked every second. */
+  headersTimeoutMs?: number;
+  /** A connection with no traffic for this long is closed (default 60 s). */
+  idleTimeoutMs?: number;
   /** Bounds of one decoded payload (default DEFAULT_PAYLOAD_LIMITS). */
   payloadLimits?: Partial<PayloadLimits>;
   snapshotIntervalMs: number;
@@ -73,6 +82,7 @@ export class Aggregator {
   readonly #opts: AggregatorOptions;
   readonly #server: HttpServer;
   readonly #tokens: BearerTokens;
+  readonly #connections: ConnectionLimits;
   readonly #forward: RemoteWriteOutput | undefined;
   #timers: NodeJS.Timeout[] = [];
   #started = false;
@@ -94,6 +104,8 @@ export class Aggregator {
       samples: t.counter('outrider_aggregator_samples_total', 'Samples applied from agents.'),
       skipped: t.counter('outrider_aggregator_stale_samples_total', 'Samples skipped because a newer value of the series was already applied.'),
       agents: t.gauge('outrider_aggregator_agents', 'Agents known to the aggregator.'),
+      connRefused: t.counter('outrider_aggregator_connections_refused_total', 'Connections closed at once because a connection limit was reached, by reason (total, per_address).', ['reason']),
+      connections: t.gauge('outrider_aggregator_connections', 'Open connections to the aggregator.'),
       readRefusals: t.counter('outrider_aggregator_read_refusals_total', 'Requests to the read endpoints without a token that may read.'),
       refusedSamples: t.counter('outrider_aggregator_refused_samples_total', 'Samples left out of the merge, by reason (non_finite: a NaN or infinity where values add up; type_mismatch).', ['reason']),
     };
@@ -109,12 +121,23 @@ export class Aggregator {
       skipped: this.#m.skipped,
       refusedSamples: { inc: (labels, n) => this.#m.refusedSamples.inc(labels, n) },
     });
+    const cap = connectionCap(opts.maxConnections ?? 10_000);
+    this.#connections = new ConnectionLimits({
+      maxConnections: cap,
+      maxPerAddress: opts.maxConnectionsPerAddress ?? 256,
+      idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
+      log: opts.log,
+      onRefuse: (reason) => this.#m.connRefused.inc({ reason }),
+    });
     this.#server = new HttpServer({
       name: 'aggregator',
       listen: opts.listen,
       log: opts.log,
       requestTimeoutMs: 60_000,
-      maxConnections: 20_000,
+      headersTimeoutMs: opts.headersTimeoutMs ?? 10_000,
+      timeoutCheckMs: Math.min(1000, opts.headersTimeoutMs ?? 1000),
+      maxConnections: this.#connections.maxConnections + 64,
+      admit: (s) => this.#connections.admit(s),
       guard: (req, res, url) => {
         if (!READS.has(url.pathname) || this.#tokens.mayRead(req)) return true;
         this.#m.readRefusals.inc();
@@ -203,6 +226,7 @@ export class Aggregator {
 
   async #copyTelemetry(): Promise<void> {
     this.#m.agents.set(this.state.agents.size);
+    this.#m.connections.set(this.#connections.open);
     this.store.replaceOwned('outrider', await this.telemetry.snapshot());
   }
 

@@ -67,6 +67,10 @@ export async function run(argv: string[]): Promise<number> {
       maxAgents: config.number('aggregator.max_agents'),
       maxSeries: config.number('aggregator.max_series'),
       publicReads: config.bool('aggregator.public_reads'),
+      maxConnections: config.number('aggregator.max_connections'),
+      maxConnectionsPerAddress: config.number('aggregator.max_connections_per_address'),
+      headersTimeoutMs: config.number('aggregator.header_timeout'),
+      idleTimeoutMs: config.number('aggregator.idle_timeout'),
       maxSequenceJump: config.number('aggregator.max_sequence_jump'),
       payloadLimits: {
         maxElements: config.number('aggregator.max_payload_values'),
