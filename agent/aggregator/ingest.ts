@@ -18,6 +18,8 @@ import { Tables } from './tables';
 
 export interface IngestOptions {
   maxDecompressedBytes: number;
+  /** Most bytes a payload may inflate to per compressed byte (decompression bombs stop early, whatever the limit). */
+  maxCompressionRatio: number;
   maxAgents: number;
   maxSeries: number;
   /** Largest step of a sequence number above the highest applied in its epoch (or above 0 in a new epoch). */
@@ -87,10 +89,14 @@ export class Ingest {
     if (!frameIntact(frame)) return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_CHECKSUM', 'frame checksum mismatch');
     let payload;
     try {
-      payload = decodePayload(decompressSync(hdr.codec, frame.payload, this.#opts.maxDecompressedBytes), this.#opts.limits);
+      payload = decodePayload(decompressSync(hdr.codec, frame.payload, this.#maxOutput(frame.payload.length)), this.#opts.limits);
       for (const d of payload.dists) if (d.sketch !== null && d.sketch !== undefined) d.sketch = validateSketch(d.sketch);
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return refused(413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', `payload decompresses past ${this.#opts.maxDecompressedBytes} bytes`);
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        const max = this.#maxOutput(frame.payload.length);
+        const why = max < this.#opts.maxDecompressedBytes ? `${this.#opts.maxCompressionRatio} times its ${frame.payload.length} compressed bytes` : `${max} bytes`;
+        return refused(413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', `payload decompresses past ${why}`);
+      }
       if (err instanceof PayloadError && err.problem === 'too_large') return refused(413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', err.message);
       if (err instanceof PayloadError && err.problem === 'label_limit') return refused(400, 'label_limit', 'OUTRIDER_ERR_AGG_LABEL_LIMIT', err.message);
       const msg = err instanceof PayloadError ? err.message : `payload cannot be decompressed (${(err as Error).message})`;
@@ -168,6 +174,11 @@ export class Ingest {
     return { ok: true, status: 'applied', result: 'applied' };
   }
 
+  /** The most a payload of `compressed` bytes may inflate to: the limit, or the ratio bound (at least 64 KiB). */
+  #maxOutput(compressed: number): number {
+    return Math.min(this.#opts.maxDecompressedBytes, Math.max(65_536, compressed * this.#opts.maxCompressionRatio));
+  }
+
   /**
    * Why an epoch or sequence number cannot come from an honest agent: an epoch (its start time, ms) far ahead of
    * this clock, or a sequence far above the highest applied in its epoch. Accepting one would make the agent's
@@ -190,6 +201,10 @@ export class Ingest {
     if (!prev) {
       k = agentSeriesKey(agent, r.key);
       prev = this.#state.series.get(k);
+    }
+    if (!prev && this.#state.series.size >= this.#opts.maxSeries) {
+      this.#opts.refusedSamples.inc({ reason: 'series_limit' }, 1);
+      return true;
     }
     const id = prev ? prev.id : this.#state.nextId();
     const st = typeof value === 'number' ? this.#merger.applyScalar(prev, agent, r, epoch, seq, value, id) : this.#merger.applyDist(prev, agent, r, epoch, seq, value, id);

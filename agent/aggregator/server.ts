@@ -38,6 +38,8 @@ export interface AggregatorOptions {
   forwardIntervalMs: number;
   maxBodyBytes: number;
   maxDecompressedBytes: number;
+  /** Most bytes a payload may inflate to per compressed byte (default 256). */
+  maxCompressionRatio?: number;
   maxAgents: number;
   maxSeries: number;
   /** The read endpoints (/metrics, /api/v1/series, /api/v1/agents, /api/v1/status) need no token (default false). */
@@ -92,7 +94,8 @@ export class Aggregator {
   constructor(opts: AggregatorOptions) {
     this.#opts = opts;
     this.#tokens = new BearerTokens(opts.tokens, opts.listen, opts.publicReads ?? false);
-    this.store = new Store({ staleAfterMs: 365 * 24 * 3600_000, maxSeries: opts.maxSeries });
+    // Room above the merged series for the aggregator's own telemetry, which a full fleet must not crowd out.
+    this.store = new Store({ staleAfterMs: 365 * 24 * 3600_000, maxSeries: opts.maxSeries + 4096 });
     this.telemetry = new Telemetry({ runtimeMetrics: opts.runtimeMetrics ?? true });
     this.telemetry.setBuildInfo(false);
     this.state = new StateStore(opts.stateDir, opts.commitIntervalMs);
@@ -107,10 +110,11 @@ export class Aggregator {
       connRefused: t.counter('outrider_aggregator_connections_refused_total', 'Connections closed at once because a connection limit was reached, by reason (total, per_address).', ['reason']),
       connections: t.gauge('outrider_aggregator_connections', 'Open connections to the aggregator.'),
       readRefusals: t.counter('outrider_aggregator_read_refusals_total', 'Requests to the read endpoints without a token that may read.'),
-      refusedSamples: t.counter('outrider_aggregator_refused_samples_total', 'Samples left out of the merge, by reason (non_finite: a NaN or infinity where values add up; type_mismatch).', ['reason']),
+      refusedSamples: t.counter('outrider_aggregator_refused_samples_total', 'Samples left out of the merge, by reason (non_finite: a NaN or infinity where values add up; type_mismatch; series_limit: a series new to a state that holds aggregator.max_series).', ['reason']),
     };
     this.#ingest = new Ingest(this.state, this.merger, {
       maxDecompressedBytes: opts.maxDecompressedBytes,
+      maxCompressionRatio: opts.maxCompressionRatio ?? 256,
       maxAgents: opts.maxAgents,
       maxSeries: opts.maxSeries,
       maxSequenceJump: opts.maxSequenceJump ?? 10_000_000,

@@ -64,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
       forwardIntervalMs: config.number('aggregator.forward_interval'),
       maxBodyBytes: config.number('aggregator.max_body'),
       maxDecompressedBytes: config.number('aggregator.max_decompressed'),
+      maxCompressionRatio: config.number('aggregator.max_compression_ratio'),
       maxAgents: config.number('aggregator.max_agents'),
       maxSeries: config.number('aggregator.max_series'),
       publicReads: config.bool('aggregator.public_reads'),

@@ -21,6 +21,7 @@ defineKeys([
   { key: 'aggregator.forward_interval', type: 'duration', default: 10_000, min: 100, commands: cmd, help: 'How often the merged series are forwarded by remote write.' },
   { key: 'aggregator.max_body', type: 'size', default: 16 * 1024 * 1024, min: 1024, commands: cmd, help: 'Largest request body accepted (compressed).' },
   { key: 'aggregator.max_decompressed', type: 'size', default: 64 * 1024 * 1024, min: 1024, commands: cmd, help: 'Largest payload after decompression (decompression-bomb guard).' },
+  { key: 'aggregator.max_compression_ratio', type: 'int', default: 256, min: 2, commands: cmd, help: 'Most bytes a payload may inflate to per compressed byte (at least 64 KiB): a decompression bomb stops there, well before aggregator.max_decompressed.' },
   { key: 'aggregator.max_payload_values', type: 'int', default: 2_000_000, min: 1000, commands: cmd, help: 'Most msgpack values (numbers, strings, array and map entries) in one decoded batch; checked before it is built (413 past it).' },
   { key: 'aggregator.max_payload_string_bytes', type: 'size', default: 16 * 1024 * 1024, min: 1024, commands: cmd, help: 'Most string bytes in one decoded batch (413 past it).' },
   { key: 'aggregator.label_limit', type: 'int', default: 64, min: 0, commands: cmd, help: 'Most labels on one series; a batch with more is refused (400, counted). 0: no limit.' },
@@ -31,7 +32,7 @@ defineKeys([
   { key: 'aggregator.header_timeout', type: 'duration', default: 10_000, min: 100, commands: cmd, help: "Longest wait for a request's headers (checked every second)." },
   { key: 'aggregator.idle_timeout', type: 'duration', default: 60_000, min: 1000, commands: cmd, help: 'A connection with no traffic for this long is closed.' },
   { key: 'aggregator.max_agents', type: 'int', default: 10_000, min: 1, commands: cmd, help: 'Most distinct agents tracked.' },
-  { key: 'aggregator.max_series', type: 'int', default: 2_000_000, min: 1, commands: cmd, help: 'Most merged series held.' },
+  { key: 'aggregator.max_series', type: 'int', default: 2_000_000, min: 1, commands: cmd, help: 'Most series held: interning definitions, and (agent, series) states in the state store (values of further new series are dropped and counted).' },
   { key: 'aggregator.snapshot_interval', type: 'duration', default: 30_000, min: 100, commands: cmd, help: 'How often the state log is compacted into a snapshot.' },
   { key: 'aggregator.commit_interval', type: 'duration', default: 5, min: 0, commands: cmd, help: 'Group commit: batches applied within this window share one fdatasync before they are acknowledged.' },
   {
