@@ -10,9 +10,13 @@
 // native/package.json, so cmake-js uses the node-api-headers package and
 // downloads nothing.
 //
-// On Linux a failed build fails loudly (exit 1), naming a missing tool. On
-// other systems it only warns: the agent then runs on the pure-TS twins.
-// OUTRIDER_NATIVE_BUILD=0 skips the build (the agent uses the twins).
+// Whether a failed build is fatal, from OUTRIDER_NATIVE_BUILD:
+//   unset     as the package's install script (`npm install`, `npm ci`): a failed build prints one warning naming
+//             what is missing and exits 0, so the install succeeds and the agent runs on its pure-TS twins (the
+//             reason is kept in DIR/build-failure.txt, which the agent reports in /healthz); run directly or
+//             through `npm run build:native*`: fatal
+//   required  fatal (exit 1) wherever it runs: the image build and CI set it
+//   0         the build is skipped (the agent uses the twins)
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -40,22 +44,40 @@ function which(cmd) {
   return r.status === 0 ? r.stdout.trim() : '';
 }
 
+const mode = process.env.OUTRIDER_NATIVE_BUILD ?? '';
+const required = mode === 'required' || (mode === '' && process.env.npm_lifecycle_event !== 'install');
+let failureFile = '';
+
 function fail(message) {
-  if (isLinux) {
+  if (required) {
     console.error(`\noutrider: native addon build FAILED: ${message}\n`);
     process.exit(1);
   }
-  console.warn(`outrider: native addon not built (${message}); the agent will run on its pure-TS twins`);
+  if (failureFile) {
+    try {
+      fs.mkdirSync(path.dirname(failureFile), { recursive: true });
+      fs.writeFileSync(failureFile, `${message}\n`);
+    } catch {
+      // the warning below still says it
+    }
+  }
+  console.warn(`outrider: WARNING: native addon not built: ${message}. The agent runs on its pure-TypeScript twins; set OUTRIDER_NATIVE_BUILD=required to make this an error.`);
   process.exit(0);
 }
 
 async function main() {
-  if (process.env.OUTRIDER_NATIVE_BUILD === '0') {
+  if (!['', '0', 'required'].includes(mode)) {
+    console.error(`outrider: OUTRIDER_NATIVE_BUILD=${mode} is not understood (use required, 0, or leave it unset)`);
+    process.exit(1);
+  }
+  const opts = parseArgs(process.argv.slice(2));
+  failureFile = path.join(opts.out, 'build-failure.txt');
+  fs.rmSync(failureFile, { force: true });
+  if (mode === '0') {
     console.log('outrider: OUTRIDER_NATIVE_BUILD=0, native addon not built; the agent will use its pure-TS twins');
     return;
   }
-  if (!isLinux) fail(`native addon is built on Linux only (this is ${process.platform})`);
-  const opts = parseArgs(process.argv.slice(2));
+  if (!isLinux) fail(`the native addon is built on Linux only (this is ${process.platform})`);
 
   const missing = [];
   if (!which('cmake')) missing.push('cmake (apt-get install cmake)');
@@ -63,8 +85,8 @@ async function main() {
   if (cxx ? !which(cxx.split(' ')[0]) : !(which('c++') || which('g++') || which('clang++')))
     missing.push('a C++17 compiler (apt-get install g++)');
   if (!which('make') && !which('ninja')) missing.push('make (apt-get install make)');
+  if (!fs.existsSync('/usr/include/zlib.h')) missing.push('zlib headers (apt-get install zlib1g-dev)');
   if (missing.length) fail(`missing ${missing.join(', ')}`);
-  if (!fs.existsSync('/usr/include/zlib.h')) fail('missing zlib headers (apt-get install zlib1g-dev)');
 
   let cmakeJs;
   try {

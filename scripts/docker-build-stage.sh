@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Dockerfile.sidecar's stages on this machine, without Docker, so the image recipe cannot rot unnoticed:
-#   build   — its COPY and RUN lines, in a scratch copy of the build context (npm ci builds the native addon, then
-#             npm run build); the apt-get line is not run, the tools it installs are checked for instead;
+#   build   — its COPY, ENV and RUN lines, in a scratch copy of the build context (npm ci, exactly as written, builds
+#             the native addon, then npm run build); the apt-get line is not run, the tools it installs are checked
+#             for instead;
 #   deps    — the production-only npm ci;
 #   runtime — its COPY lines assemble the final tree; root-only RUN lines (user creation, removing npm) are
 #             skipped; then the agent is started from that tree and the image's HEALTHCHECK command must pass.
@@ -120,16 +121,7 @@ function runStage(stage, opts) {
       cmd = cmd.replace(/\s*&&\s*npm cache clean --force/g, '');
       log(`  RUN ${cmd}`);
       const runEnv = { ...env, ...(skipNative ? { OUTRIDER_NATIVE_BUILD: '0' } : {}) };
-      let r = spawnSync('/bin/sh', ['-ec', cmd], { cwd: inRoot(root, workdir), env: runEnv, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
-      process.stderr.write(r.stderr ?? '');
-      // A registry mirror that serves only this platform's optional packages (msgpackr-extract-darwin-* etc.)
-      // makes `npm ci` refuse a lock file that a full registry accepts. Retry that one case with `npm install`
-      // (which still follows the lock file), loudly, so the rest of the stage is still exercised.
-      if (r.status !== 0 && /\bnpm ci\b/.test(cmd) && /Missing: @[^ ]+@ from lock file/.test(r.stderr ?? '')) {
-        const alt = cmd.replace(/\bnpm ci\b/g, 'npm install --no-save');
-        log(`  NOTE: npm ci refused the lock file because this registry lacks other platforms' optional packages; retrying as: ${alt}`);
-        r = spawnSync('/bin/sh', ['-ec', alt], { cwd: inRoot(root, workdir), env: runEnv, stdio: 'inherit' });
-      }
+      const r = spawnSync('/bin/sh', ['-ec', cmd], { cwd: inRoot(root, workdir), env: runEnv, stdio: 'inherit' });
       if (r.status !== 0) fail(`${where}: RUN exited with ${r.status}`);
     }
   }

@@ -19,6 +19,11 @@ Adds the Outrider sidecar container (with its spool volume, probes, ports and po
 workloads in the given Kubernetes manifests and prints the result; reads stdin when FILE is - or absent.
 Comments and everything else are kept; manifests already injected come out unchanged.
 
+The sidecar runs the pod profile (its own cgroup, StatsD and self-telemetry; host collectors belong to the
+DaemonSet), sizes its spool from the volume's sizeLimit so the pod is never evicted for it, has no readiness
+probe (it never takes the application out of its Service), and the pod gets prometheus.io scrape annotations
+unless it has its own.
+
   kubectl get deploy web -o yaml | outrider inject - | kubectl apply -f -
 
 Flags (each also settable per workload with an outrider.io/<flag> annotation on the pod template):

@@ -1,6 +1,6 @@
 /**
  * `outrider injector`: the sidecar injection of `outrider inject` as a Kubernetes mutating admission webhook
- * (HTTPS, POST /mutate). Runs until SIGTERM/SIGINT. See config/kubernetes/injector.yaml and docs/deploy.md.
+ * (HTTPS, POST /mutate). Runs until SIGTERM/SIGINT. See config/kubernetes/overlays/injector and docs/deploy.md.
  */
 import { ExitCode, isOutriderError } from '../core/errors';
 import { createLogger } from '../core/log';

@@ -1,9 +1,9 @@
 /** `outrider install-systemd`: installs the hardened systemd unit and a starting config for a host install. */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode } from '../core/errors';
 import { nativeNotify } from '../deploy/systemd/sd-notify';
-import { applyActions, planInstall } from '../deploy/systemd/install';
+import { applyActions, execProblem, packageRoot, planInstall, unitName } from '../deploy/systemd/install';
 import { parseArgs } from './args';
 
 export const usage = `Usage: outrider install-systemd [--root=DIR] [--exec=PATH] [--dry-run] [--force]
@@ -11,6 +11,8 @@ export const usage = `Usage: outrider install-systemd [--root=DIR] [--exec=PATH]
 Installs config/systemd/outrider.service into /etc/systemd/system (ExecStart runs this agent), a starting
 /etc/outrider/outrider.yaml (kept if present unless --force), and, when the native addon is not built, a drop-in
 with NotifyAccess=all so that the systemd-notify fallback is heard. Then prints the commands that start it.
+Refuses an ExecStart program the unit's sandbox hides (PrivateTmp= hides /tmp and /var/tmp, ProtectHome= hides
+/home, /root and /run/user): install Outrider system-wide first (npm install -g ./outrider-VERSION.tgz).
 
   --root=DIR     install under DIR instead of / (packaging, tests); --prefix is the same
   --exec=PATH    the outrider program ExecStart runs (default: this one, run by ${process.execPath})
@@ -33,8 +35,15 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
   const root = resolve(last('root') ?? last('prefix') ?? '/');
   const launcher = join(__dirname, '..', '..', '..', 'bin', 'outrider.js');
   const exec = last('exec') ? [resolve(last('exec')!)] : [process.execPath, realpathSync(launcher)];
-  if (root === '/' && exec.some((p) => /^\/(home|root)\//.test(p))) {
-    err.write(`outrider install-systemd: warning: ${exec.join(' ')} is under /home or /root, which the unit's ProtectHome=yes hides; install Outrider system-wide (e.g. npm install -g) first\n`);
+  const problem = execProblem(readFileSync(join(packageRoot(), 'config', 'systemd', unitName), 'utf8'), exec);
+  if (problem) {
+    err.write(
+      `outrider install-systemd: refusing: ${problem}.\n` +
+        `Install Outrider where the service can see it, then run its install-systemd: from a clone, \`npm pack\` and\n` +
+        `\`sudo npm install -g ./outrider-*.tgz\` (an install from a directory only links to it), or copy it under /opt;\n` +
+        `or name a visible program with --exec=PATH.\n`,
+    );
+    return ExitCode.failure;
   }
   const dryRun = args.own.has('dry-run');
   let actions;

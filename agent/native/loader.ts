@@ -77,9 +77,16 @@ function load(): { binding: NativeBinding | null; status: NativeStatus } {
   const found = candidates.find((c) => fs.existsSync(c));
   if (!found) {
     const where = fromEnv ? `OUTRIDER_NATIVE_PATH=${fromEnv}` : 'native/build or build';
+    // scripts/build-native.js leaves the reason a build at install time failed (e.g. "missing cmake ...").
+    let why = '';
+    try {
+      why = fromEnv ? '' : fs.readFileSync(path.join(root, 'native', 'build', 'build-failure.txt'), 'utf8').trim().slice(0, 500);
+    } catch {
+      why = '';
+    }
     return {
       binding: null,
-      status: { available: false, reason: `native addon not built (no ${MODULE_FILE} in ${where}); using the TS twins` },
+      status: { available: false, reason: `native addon not built (${why ? `install-time build: ${why}` : `no ${MODULE_FILE} in ${where}`}); using the TS twins` },
     };
   }
   try {

@@ -1,52 +1,46 @@
 /**
  * The series store: the one table every collector writes into and the endpoint, analysers and reporters read.
  *
- * A family (name, help, type) holds series keyed by their label set. Writes bump `generation`, so readers can
- * cache what they derive from the store (the exposition renders once per generation). Series written through an
- * owner's snapshot (`replaceOwned`) vanish as soon as the owner's next snapshot omits them; every series also
- * expires after `staleAfterMs` without an update. The total number of series is bounded; writes past the bound are
- * dropped and counted.
+ * A family (name, help, type) holds series keyed by their label set. Every change bumps `generation` and is on the
+ * change feed (`changesSince`, `reader`, `subscribe`; see changes.ts), so readers derive what they need from what
+ * changed, not from a re-read of everything. Readers get read-only views (`Series`, `Family`); only the store's
+ * methods write, keep alive or remove a series. Series written through an owner's snapshot (`replaceOwned`) vanish
+ * as soon as the owner's next snapshot omits them; every series also expires after `staleAfterMs` without a write
+ * or a keep-alive. The total number of series is bounded; writes past the bound are dropped and counted.
  */
+import { OutriderError } from '../core/errors';
+import { renderLabels } from '../formats/labels';
+import { ChangeList, ChangeReader, ChangeSet, changeSet, RemovalLog } from './changes';
+import type { Family, FamilyRecord, Series, SeriesRecord } from './records';
 import { Distribution, FamilyDesc, FamilySamples, isValidLabelName, isValidMetricName, Labels, MetricType, Sample } from './types';
 
-export interface Series {
-  readonly family: Family;
-  readonly labels: Labels;
-  /** Canonical label key (sorted names); stable identity of the series inside its family. */
-  readonly key: string;
-  /** Store-wide numeric id, unique for the life of the store (never reused). */
-  readonly id: number;
-  value: number;
-  dist: Distribution | undefined;
-  timestampMs: number | undefined;
-  updatedMs: number;
-  owner: string | undefined;
-  /** Generation of the last write, so readers can take "what changed since generation G". */
-  changedGen: number;
-  /** Cached `{a="b",c="d"}` text (empty when no labels). */
-  labelText: string;
-}
-
-export interface Family extends FamilyDesc {
-  readonly series: Map<string, Series>;
-  /** Generation of the last change to any series of the family (lets readers cache per family). */
-  changedGen: number;
-}
+export type { ChangeSet, Family, Series };
+export { ChangeReader };
+export { escapeLabelValue, renderLabels } from '../formats/labels';
 
 export interface StoreOptions {
   staleAfterMs?: number;
   maxSeries?: number;
+  /** Removals the change feed remembers; a reader further behind resyncs (default 16384). */
+  removalLogSize?: number;
   now?: () => number;
 }
 
 export type DropReason = 'max_series' | 'invalid_name' | 'invalid_label' | 'type_conflict';
 
+/** Subscribers the store notifies at most (each is a callback held for the store's life until unsubscribed). */
+export const MAX_SUBSCRIBERS = 1024;
+
 export class Store {
-  readonly #families = new Map<string, Family>();
-  readonly #owned = new Map<string, Set<Series>>();
+  readonly #families = new Map<string, FamilyRecord>();
+  readonly #owned = new Map<string, Set<SeriesRecord>>();
   readonly #now: () => number;
+  readonly #seriesList = new ChangeList<SeriesRecord>();
+  readonly #familyList = new ChangeList<FamilyRecord>();
+  readonly #removals: RemovalLog;
+  readonly #subscribers = new Set<(generation: number) => void>();
+  #notifyQueued = false;
   #generation = 0;
-  #seriesCount = 0;
   #nextId = 1;
   staleAfterMs: number;
   maxSeries: number;
@@ -58,6 +52,7 @@ export class Store {
   constructor(opts: StoreOptions = {}) {
     this.staleAfterMs = opts.staleAfterMs ?? 60_000;
     this.maxSeries = opts.maxSeries ?? 500_000;
+    this.#removals = new RemovalLog(opts.removalLogSize ?? 16_384);
     this.#now = opts.now ?? Date.now;
   }
 
@@ -66,7 +61,7 @@ export class Store {
   }
 
   get seriesCount(): number {
-    return this.#seriesCount;
+    return this.#seriesList.size;
   }
 
   families(): IterableIterator<Family> {
@@ -77,72 +72,48 @@ export class Store {
     return this.#families.get(name);
   }
 
-  /** Registers (or returns) a family; a second registration with another type is refused. */
-  family(desc: FamilyDesc): Family | undefined {
-    const existing = this.#families.get(desc.name);
-    if (existing) {
-      if (existing.type !== desc.type) {
-        this.#drop('type_conflict', desc.name, `registered as ${existing.type}, written as ${desc.type}`);
-        return undefined;
-      }
-      if (desc.restartsWithAgent && !existing.restartsWithAgent) existing.restartsWithAgent = true;
-      if (desc.help && existing.help !== desc.help) {
-        existing.help = desc.help;
-        existing.changedGen = ++this.#generation;
-      }
-      return existing;
-    }
-    if (!isValidMetricName(desc.name)) {
-      this.#drop('invalid_name', desc.name, 'not a valid Prometheus metric name');
-      return undefined;
-    }
-    const fam: Family = { name: desc.name, help: desc.help, type: desc.type, series: new Map(), changedGen: this.#generation };
-    if (desc.restartsWithAgent) fam.restartsWithAgent = true;
-    this.#families.set(desc.name, fam);
-    return fam;
+  /** What changed since generation `since` (everything, as a resync, for a negative `since`). */
+  changesSince(since: number): ChangeSet {
+    return changeSet(since, this.#generation, this.#seriesList, this.#familyList, this.#removals);
   }
 
-  /** Looks up or creates a series; undefined when refused (bound reached, bad label). */
+  /** A cursor on the change feed for one reader (its first change set is a resync). */
+  reader(): ChangeReader {
+    return new ChangeReader((since) => this.changesSince(since));
+  }
+
+  /**
+   * Calls `listener` with the generation after the store changed, once per burst of writes (on a microtask, never
+   * inside a write). Returns the unsubscribe function.
+   */
+  subscribe(listener: (generation: number) => void): () => void {
+    if (this.#subscribers.size >= MAX_SUBSCRIBERS) throw new OutriderError('OUTRIDER_ERR_STORE_SUBSCRIBERS', `the store takes at most ${MAX_SUBSCRIBERS} subscribers`);
+    this.#subscribers.add(listener);
+    return () => void this.#subscribers.delete(listener);
+  }
+
+  /** Registers (or returns) a family; a second registration with another type is refused. */
+  family(desc: FamilyDesc): Family | undefined {
+    return this.#family(desc);
+  }
+
+  /** Looks up or creates a series; undefined when refused (bound reached, bad label, a family no longer stored). */
   series(fam: Family, labels: Labels, owner?: string): Series | undefined {
-    const key = labelKey(labels);
-    let s = fam.series.get(key);
-    if (s) return s;
-    for (const name of Object.keys(labels)) {
-      if (!isValidLabelName(name) && !(fam.type === 'histogram' && name === 'le') && !(fam.type === 'summary' && name === 'quantile')) {
-        this.#drop('invalid_label', fam.name, `label name ${JSON.stringify(name)}`);
-        return undefined;
-      }
-    }
-    if (this.#seriesCount >= this.maxSeries) {
-      this.#drop('max_series', fam.name, `store holds ${this.#seriesCount} series`);
-      return undefined;
-    }
-    s = {
-      family: fam,
-      labels: { ...labels },
-      key,
-      id: this.#nextId++,
-      value: 0,
-      dist: undefined,
-      timestampMs: undefined,
-      updatedMs: this.#now(),
-      owner,
-      changedGen: this.#generation + 1,
-      labelText: renderLabels(labels),
-    };
-    fam.series.set(key, s);
-    fam.changedGen = this.#generation + 1;
-    this.#seriesCount++;
-    if (owner !== undefined) this.#ownedSet(owner).add(s);
-    return s;
+    const rec = this.#families.get(fam.name);
+    return rec === fam ? this.#series(rec, labels, owner) : undefined;
   }
 
   /** Sets a counter, gauge or untyped value. */
   set(desc: FamilyDesc, labels: Labels, value: number, nowMs = this.#now()): Series | undefined {
-    const fam = this.family(desc);
-    const s = fam && this.series(fam, labels);
-    if (!s) return undefined;
-    this.#write(s, value, undefined, undefined, nowMs);
+    const s = this.#lookup(desc, labels);
+    if (s) this.#write(s, value, undefined, undefined, nowMs);
+    return s;
+  }
+
+  /** Writes a sample (value or distribution, with its own timestamp when it has one). */
+  setSample(desc: FamilyDesc, sample: Sample, nowMs = this.#now()): Series | undefined {
+    const s = this.#lookup(desc, sample.labels);
+    if (s) this.#writeSample(s, sample, nowMs);
     return s;
   }
 
@@ -151,26 +122,33 @@ export class Store {
    * lookups). Returns false when the series is no longer in the store (removed or expired): write by labels then.
    */
   writeHandle(s: Series, value: number, dist?: Distribution, nowMs = this.#now()): boolean {
-    if (s.family.series.get(s.key) !== s || this.#families.get(s.family.name) !== s.family) return false;
-    this.#write(s, dist ? dist.count : value, dist, undefined, nowMs);
+    const rec = this.#live(s);
+    if (!rec) return false;
+    this.#write(rec, dist ? dist.count : value, dist, undefined, nowMs);
     return true;
+  }
+
+  /**
+   * Marks a series as current without a new value (its writer holds it and it did not change): the staleness sweep
+   * leaves it, and no generation is spent. Returns false when the series is no longer in the store.
+   */
+  keepAlive(s: Series, nowMs = this.#now()): boolean {
+    const rec = this.#live(s);
+    if (rec) rec.updatedMs = nowMs;
+    return rec !== undefined;
   }
 
   /** Adds to a counter (or gauge). */
   add(desc: FamilyDesc, labels: Labels, delta: number, nowMs = this.#now()): Series | undefined {
-    const fam = this.family(desc);
-    const s = fam && this.series(fam, labels);
-    if (!s) return undefined;
-    this.#write(s, s.value + delta, undefined, undefined, nowMs);
+    const s = this.#lookup(desc, labels);
+    if (s) this.#write(s, s.value + delta, undefined, undefined, nowMs);
     return s;
   }
 
   /** Sets a summary or histogram. */
   setDist(desc: FamilyDesc, labels: Labels, dist: Distribution, nowMs = this.#now()): Series | undefined {
-    const fam = this.family(desc);
-    const s = fam && this.series(fam, labels);
-    if (!s) return undefined;
-    this.#write(s, dist.count, dist, undefined, nowMs);
+    const s = this.#lookup(desc, labels);
+    if (s) this.#write(s, dist.count, dist, undefined, nowMs);
     return s;
   }
 
@@ -180,12 +158,12 @@ export class Store {
    */
   replaceOwned(owner: string, families: readonly FamilySamples[], nowMs = this.#now()): void {
     const before = this.#owned.get(owner);
-    const seen = new Set<Series>();
+    const seen = new Set<SeriesRecord>();
     for (const fs of families) {
-      const fam = this.family(fs);
+      const fam = this.#family(fs);
       if (!fam) continue;
       for (const sample of fs.samples) {
-        const s = this.series(fam, sample.labels, owner);
+        const s = this.#series(fam, sample.labels, owner);
         if (!s) continue;
         if (s.owner !== owner) {
           if (s.owner !== undefined) this.#owned.get(s.owner)?.delete(s);
@@ -196,35 +174,30 @@ export class Store {
         seen.add(s);
       }
     }
-    if (before) for (const s of before) if (!seen.has(s)) this.remove(s);
+    if (before) for (const s of before) if (!seen.has(s)) this.#remove(s);
   }
 
   /** Removes every series written by `owner` (a collector that was disabled). */
   dropOwner(owner: string): void {
     const set = this.#owned.get(owner);
     if (!set) return;
-    for (const s of [...set]) this.remove(s);
+    for (const s of [...set]) this.#remove(s);
     this.#owned.delete(owner);
   }
 
   remove(s: Series): void {
-    const fam = s.family;
-    if (fam.series.get(s.key) !== s) return;
-    fam.series.delete(s.key);
-    this.#seriesCount--;
-    if (s.owner !== undefined) this.#owned.get(s.owner)?.delete(s);
-    if (fam.series.size === 0) this.#families.delete(fam.name);
-    fam.changedGen = ++this.#generation;
+    const rec = this.#live(s);
+    if (rec) this.#remove(rec);
   }
 
-  /** Removes series not updated within `staleAfterMs`; returns how many went. */
+  /** Removes series not written or kept alive within `staleAfterMs`; returns how many went. */
   sweep(nowMs = this.#now()): number {
     const cutoff = nowMs - this.staleAfterMs;
     let n = 0;
     for (const fam of [...this.#families.values()]) {
       for (const s of [...fam.series.values()]) {
         if (s.updatedMs < cutoff) {
-          this.remove(s);
+          this.#remove(s);
           n++;
         }
       }
@@ -234,28 +207,113 @@ export class Store {
 
   /** Marks the store changed without a write (e.g. metadata update). */
   touch(): void {
-    this.#generation++;
+    this.#bump();
   }
 
-  #writeSample(s: Series, sample: Sample, nowMs: number): void {
+  #bump(): number {
+    if (this.#subscribers.size > 0 && !this.#notifyQueued) {
+      this.#notifyQueued = true;
+      queueMicrotask(() => {
+        this.#notifyQueued = false;
+        for (const l of [...this.#subscribers]) l(this.#generation);
+      });
+    }
+    return ++this.#generation;
+  }
+
+  #live(s: Series): SeriesRecord | undefined {
+    const rec = this.#families.get(s.family.name)?.series.get(s.key);
+    return rec === s ? rec : undefined;
+  }
+
+  #lookup(desc: FamilyDesc, labels: Labels): SeriesRecord | undefined {
+    const fam = this.#family(desc);
+    return fam && this.#series(fam, labels);
+  }
+
+  #family(desc: FamilyDesc): FamilyRecord | undefined {
+    const existing = this.#families.get(desc.name);
+    if (existing) {
+      if (existing.type !== desc.type) {
+        this.#drop('type_conflict', desc.name, `registered as ${existing.type}, written as ${desc.type}`);
+        return undefined;
+      }
+      if (desc.restartsWithAgent && !existing.restartsWithAgent) existing.restartsWithAgent = true;
+      if (desc.help && existing.help !== desc.help) {
+        existing.help = desc.help;
+        this.#familyList.touch(existing, this.#bump());
+      }
+      return existing;
+    }
+    if (!isValidMetricName(desc.name)) {
+      this.#drop('invalid_name', desc.name, 'not a valid Prometheus metric name');
+      return undefined;
+    }
+    const fam: FamilyRecord = { name: desc.name, help: desc.help, type: desc.type, series: new Map(), changedGen: this.#generation, prev: undefined, next: undefined };
+    if (desc.restartsWithAgent) fam.restartsWithAgent = true;
+    this.#families.set(desc.name, fam);
+    return fam;
+  }
+
+  #series(fam: FamilyRecord, labels: Labels, owner?: string): SeriesRecord | undefined {
+    const key = labelKey(labels);
+    let s = fam.series.get(key);
+    if (s) return s;
+    for (const name of Object.keys(labels)) {
+      if (!isValidLabelName(name) && !(fam.type === 'histogram' && name === 'le') && !(fam.type === 'summary' && name === 'quantile')) {
+        this.#drop('invalid_label', fam.name, `label name ${JSON.stringify(name)}`);
+        return undefined;
+      }
+    }
+    if (this.#seriesList.size >= this.maxSeries) {
+      this.#drop('max_series', fam.name, `store holds ${this.#seriesList.size} series`);
+      return undefined;
+    }
+    s = { family: fam, labels: { ...labels }, key, id: this.#nextId++, value: 0, dist: undefined, timestampMs: undefined, updatedMs: this.#now(), owner, changedGen: 0, labelText: renderLabels(labels), prev: undefined, next: undefined };
+    fam.series.set(key, s);
+    const gen = this.#bump();
+    this.#seriesList.touch(s, gen);
+    this.#familyList.touch(fam, gen);
+    if (owner !== undefined) this.#ownedSet(owner).add(s);
+    return s;
+  }
+
+  #remove(s: SeriesRecord): void {
+    const fam = s.family;
+    fam.series.delete(s.key);
+    this.#seriesList.unlink(s);
+    if (s.owner !== undefined) this.#owned.get(s.owner)?.delete(s);
+    const gen = this.#bump();
+    s.changedGen = gen;
+    this.#removals.add(s, gen);
+    if (fam.series.size === 0) {
+      this.#families.delete(fam.name);
+      this.#familyList.unlink(fam);
+      fam.changedGen = gen;
+    } else {
+      this.#familyList.touch(fam, gen);
+    }
+  }
+
+  #writeSample(s: SeriesRecord, sample: Sample, nowMs: number): void {
     if (sample.dist) this.#write(s, sample.dist.count, sample.dist, sample.timestampMs, nowMs);
     else this.#write(s, sample.value ?? NaN, undefined, sample.timestampMs, nowMs);
   }
 
-  #write(s: Series, value: number, dist: Distribution | undefined, ts: number | undefined, nowMs: number): void {
+  #write(s: SeriesRecord, value: number, dist: Distribution | undefined, ts: number | undefined, nowMs: number): void {
     const changed = !Object.is(s.value, value) || dist !== undefined || s.dist !== undefined || s.timestampMs !== ts;
     s.value = value;
     s.dist = dist;
     s.timestampMs = ts;
     s.updatedMs = nowMs;
     if (changed) {
-      this.#generation++;
-      s.changedGen = this.#generation;
-      s.family.changedGen = this.#generation;
+      const gen = this.#bump();
+      this.#seriesList.touch(s, gen);
+      this.#familyList.touch(s.family, gen);
     }
   }
 
-  #ownedSet(owner: string): Set<Series> {
+  #ownedSet(owner: string): Set<SeriesRecord> {
     let set = this.#owned.get(owner);
     if (!set) {
       set = new Set();
@@ -270,31 +328,17 @@ export class Store {
   }
 }
 
-/** Canonical key of a label set: names sorted, NUL-separated (NUL cannot appear in a name). */
+/**
+ * Canonical key of a label set: names sorted, NUL-separated (NUL cannot appear in a name). Built as one flat string
+ * (a join, not a chain of concatenations), since callers keep it for the series' life.
+ */
 export function labelKey(labels: Labels): string {
   const names = Object.keys(labels);
   if (names.length === 0) return '';
   if (names.length > 1) names.sort();
-  let key = '';
-  for (const n of names) key += n + '\u0000' + labels[n] + '\u0000';
-  return key;
-}
-
-export function escapeLabelValue(v: string): string {
-  return /[\\"\n]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : v;
-}
-
-/** `{a="b",c="d"}` with names sorted; empty string for no labels. */
-export function renderLabels(labels: Labels): string {
-  const names = Object.keys(labels);
-  if (names.length === 0) return '';
-  names.sort();
-  let out = '{';
-  for (let i = 0; i < names.length; i++) {
-    const n = names[i]!;
-    out += (i ? ',' : '') + n + '="' + escapeLabelValue(labels[n]!) + '"';
-  }
-  return out + '}';
+  const parts: string[] = [];
+  for (const n of names) parts.push(n, labels[n]!);
+  return parts.join('\u0000') + '\u0000';
 }
 
 export type { MetricType };

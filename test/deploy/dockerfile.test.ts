@@ -30,6 +30,10 @@ t.test('multi-stage: build, deps, runtime', async (t) => {
   t.ok(runs.some((r) => /apt-get install .*\bcmake\b/.test(r) && /\bg\+\+/.test(r) && /\bmake\b/.test(r)), 'installs cmake, g++, make');
   t.ok(runs.some((r) => /\bnpm ci\b/.test(r) && !/--ignore-scripts/.test(r)), 'npm ci runs the install script (native build)');
   t.ok(runs.some((r) => /\bnpm run build\b/.test(r)), 'npm run build');
+  const ci = build!.instructions.findIndex((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args));
+  const required = build!.instructions.findIndex((i) => i.keyword === 'ENV' && /\bOUTRIDER_NATIVE_BUILD=required\b/.test(i.args));
+  t.ok(required >= 0 && required < ci, 'OUTRIDER_NATIVE_BUILD=required before npm ci: a failed addon build fails the image');
+  t.notOk(df.stages.some((s) => all(s, 'RUN').some((i) => /\bnpm (install|i)\b/.test(i.args))), 'npm ci only: the lock file decides');
   const deps = df.stages.find((s) => all(s, 'RUN').some((i) => /npm ci --omit=dev --ignore-scripts/.test(i.args)));
   t.ok(deps, 'production dependencies installed with --omit=dev --ignore-scripts');
 });

@@ -89,14 +89,15 @@ t.test('the injected container carries the contract', async (t) => {
   const r = await inject([join(dir, 'pod.in.yaml')]);
   const pod = parse(r.out);
   const c = pod.spec.containers.find((x: { name: string }) => x.name === 'outrider');
-  t.same(c.args.slice(0, 3), ['agent', '--listen=0.0.0.0:9477', '--statsd.listen=udp://127.0.0.1:8125']);
+  t.same(c.args.slice(0, 4), ['agent', '--listen=0.0.0.0:9477', '--statsd.listen=udp://127.0.0.1:8125', '--collectors.enabled=cgroup']);
   t.same(c.ports, [
     { name: 'outrider-metric', containerPort: 9477, protocol: 'TCP' },
     { name: 'outrider-statsd', containerPort: 8125, protocol: 'UDP' },
   ]);
   for (const p of c.ports) t.ok(p.name.length <= 15, 'port names are IANA service names');
   t.equal(c.livenessProbe.httpGet.path, '/healthz');
-  t.equal(c.readinessProbe.httpGet.path, '/readyz');
+  t.equal(c.startupProbe.httpGet.path, '/healthz');
+  t.equal(c.readinessProbe, undefined, "the sidecar's readiness never gates the pod");
   t.same(
     c.env.map((e: { name: string; valueFrom: { fieldRef: { fieldPath: string } } }) => [e.name, e.valueFrom.fieldRef.fieldPath]),
     [
@@ -126,6 +127,9 @@ t.test('native sidecar: first init container with restartPolicy Always', async (
   t.equal(init[0].name, 'outrider');
   t.equal(init[0].restartPolicy, 'Always');
   t.equal(init[1].name, 'wait-for-db');
+  t.equal(init[0].startupProbe, undefined, "no startupProbe: the app's containers would wait for it");
+  t.equal(init[0].readinessProbe, undefined);
+  t.equal(init[0].livenessProbe.httpGet.path, '/healthz');
   t.notOk(job.spec.template.spec.containers.some((c: { name: string }) => c.name === 'outrider'));
   const plain = parse((await inject(['--native-sidecar=false', join(dir, 'job.in.yaml')])).out);
   t.ok(plain.spec.template.spec.containers.some((c: { name: string }) => c.name === 'outrider'), '--native-sidecar=false forces a plain sidecar');

@@ -129,7 +129,8 @@ t.test('injector over HTTPS', { skip: !haveOpenssl() && !inCI ? 'openssl is not 
     t.equal(r.json.response.allowed, true);
     t.equal(r.json.response.patchType, 'JSONPatch');
     const ops = JSON.parse(Buffer.from(r.json.response.patch, 'base64').toString());
-    for (const op of ops) t.match(op.path, /^\/spec\//);
+    for (const op of ops) t.match(op.path, /^\/(spec\/|metadata\/(labels|annotations)(\/|$))/);
+    t.ok(ops.some((o: { path: string }) => o.path === '/metadata/labels/outrider.io~1injected'), 'JSON Pointer escapes the / of label keys');
     const patched = applyPatch(pod, ops) as any;
     const cli = parse(injectText(podYaml, optionsFromConfig(config)).output);
     t.same(patched, cli, 'patched object equals the CLI output');

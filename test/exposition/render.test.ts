@@ -68,3 +68,37 @@ t.test('values and negotiation', async (t) => {
   t.equal(negotiate('application/openmetrics-text; q=0'), 'text');
   t.match(contentTypes.openmetrics, /version=1\.0\.0/);
 });
+
+t.test('the render cache follows the change feed: only changed families render again, and the body stays exact', async (t) => {
+  const { RenderCache } = await import('../../agent/exposition/cache');
+  const s = new Store({ removalLogSize: 8 });
+  const fam = (i: number) => ({ name: `fam_${String(i).padStart(3, '0')}`, help: `Family ${i}.`, type: 'gauge' as const });
+  for (let i = 0; i < 50; i++) for (let j = 0; j < 5; j++) s.set(fam(i), { j: String(j) }, i * j);
+  const c = new RenderCache(s);
+  const body = (f: 'text' | 'openmetrics') => c.get(f, false).toString('utf8');
+  t.equal(body('text'), render(s, 'text'));
+  t.equal(c.familyRenders, 50);
+
+  s.set(fam(7), { j: '1' }, -1);
+  t.equal(body('text'), render(s, 'text'));
+  t.equal(c.familyRenders, 51, 'one family changed, one rendered');
+
+  s.set(fam(200), {}, 1); // a new family sorts to its place
+  s.set({ name: 'aaa_first', help: '', type: 'counter' }, {}, 1);
+  s.remove([...s.getFamily(fam(3).name)!.series.values()][0]!);
+  t.equal(body('text'), render(s, 'text'));
+  t.equal(c.familyRenders, 54, 'two new families and one with a series fewer');
+
+  for (const x of [...s.getFamily(fam(4).name)!.series.values()]) s.remove(x);
+  t.equal(s.getFamily(fam(4).name), undefined);
+  t.equal(body('text'), render(s, 'text'), 'a family gone from the store is gone from the body');
+  t.equal(c.familyRenders, 54, 'and nothing rendered for it');
+
+  t.equal(body('openmetrics'), render(s, 'openmetrics'), 'each format keeps its own texts');
+
+  // Twenty removals with a log of eight: the cache resyncs and still serves the exact body.
+  for (let i = 10; i < 14; i++) for (const x of [...s.getFamily(fam(i).name)!.series.values()]) s.remove(x);
+  s.set(fam(4), { back: 'again' }, 4);
+  t.equal(body('text'), render(s, 'text'));
+  t.equal(body('openmetrics'), render(s, 'openmetrics'));
+});

@@ -1,7 +1,9 @@
 /**
- * Parser for the push endpoint: Prometheus text exposition lines `name{label="value",...} value` with optional
- * `# TYPE name counter|gauge` lines (default gauge). Summaries, histograms and timestamps are not accepted here.
+ * Parser for the push endpoint: the Prometheus text format (read by `formats/parse`), limited to counters, gauges and
+ * untyped samples (`# TYPE name counter|gauge|untyped`; a sample without a TYPE is a gauge). Summaries, histograms
+ * and timestamps are not accepted here.
  */
+import { parseText } from '../../formats/parse';
 import type { Labels, MetricType } from '../../store/types';
 
 export interface PushSample {
@@ -11,50 +13,18 @@ export interface PushSample {
   value: number;
 }
 
-const lineRe = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)\s*$/;
-const labelRe = /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(?:,|$)/y;
-
 export function parsePush(text: string): { samples: PushSample[]; errors: string[] } {
-  const types = new Map<string, MetricType>();
-  const samples: PushSample[] = [];
-  const errors: string[] = [];
-  const lines = text.split('\n');
-  for (let n = 0; n < lines.length; n++) {
-    const line = lines[n]!.trim();
-    if (line === '') continue;
-    if (line.startsWith('#')) {
-      const m = /^#\s*TYPE\s+(\S+)\s+(counter|gauge|untyped)\s*$/.exec(line);
-      if (m) types.set(m[1]!, m[2] as MetricType);
-      continue;
+  const parsed = parseText(text, { collectErrors: true });
+  const errors = parsed.errors.map((e) => ({ line: e.line, text: `line ${e.line}: ${e.message}` }));
+  const samples: Array<PushSample & { line: number }> = [];
+  for (const fam of parsed.families) {
+    for (const s of fam.samples) {
+      if (fam.type === 'histogram' || fam.type === 'summary') errors.push({ line: s.line, text: `line ${s.line}: ${fam.type} ${fam.name} is not accepted by push` });
+      else if (s.timestampMs !== undefined) errors.push({ line: s.line, text: `line ${s.line}: timestamps are not accepted by push` });
+      else samples.push({ name: s.name, type: fam.type ?? 'gauge', labels: s.labels, value: s.value, line: s.line });
     }
-    const m = lineRe.exec(line);
-    if (!m) {
-      errors.push(`line ${n + 1}: not "name{labels} value"`);
-      continue;
-    }
-    const labels: Record<string, string> = {};
-    if (m[2]) {
-      labelRe.lastIndex = 0;
-      let pos = 0;
-      const body = m[2];
-      while (pos < body.length) {
-        labelRe.lastIndex = pos;
-        const lm = labelRe.exec(body);
-        if (!lm) break;
-        labels[lm[1]!] = lm[2]!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
-        pos = labelRe.lastIndex;
-      }
-      if (pos < body.trim().length) {
-        errors.push(`line ${n + 1}: bad labels`);
-        continue;
-      }
-    }
-    const value = Number(m[3]);
-    if (Number.isNaN(value) && m[3] !== 'NaN') {
-      errors.push(`line ${n + 1}: bad value ${JSON.stringify(m[3])}`);
-      continue;
-    }
-    samples.push({ name: m[1]!, type: types.get(m[1]!) ?? 'gauge', labels, value });
   }
-  return { samples, errors };
+  errors.sort((a, b) => a.line - b.line);
+  samples.sort((a, b) => a.line - b.line);
+  return { samples: samples.map(({ line: _line, ...s }) => s), errors: errors.map((e) => e.text) };
 }

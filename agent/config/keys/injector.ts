@@ -40,9 +40,9 @@ defineKeys([
   },
   { key: 'inject.cpu_request', type: 'string', default: '20m', check: checkQuantity, help: 'CPU request of the injected container (annotation outrider.io/cpu-request).', commands: both },
   { key: 'inject.cpu_limit', type: 'string', default: '500m', check: checkQuantity, help: 'CPU limit of the injected container; empty for none (annotation outrider.io/cpu-limit).', commands: both },
-  { key: 'inject.memory_request', type: 'string', default: '64Mi', check: checkQuantity, help: 'Memory request of the injected container (annotation outrider.io/memory-request).', commands: both },
-  { key: 'inject.memory_limit', type: 'string', default: '192Mi', check: checkQuantity, help: 'Memory limit of the injected container; empty for none (annotation outrider.io/memory-limit).', commands: both },
-  { key: 'inject.spool_size_limit', type: 'string', default: '256Mi', check: checkQuantity, help: 'sizeLimit of the emptyDir spool volume (annotation outrider.io/spool-size-limit).', commands: both },
+  { key: 'inject.memory_request', type: 'string', default: '96Mi', check: checkQuantity, help: 'Memory request of the injected container (annotation outrider.io/memory-request).', commands: both },
+  { key: 'inject.memory_limit', type: 'string', default: '256Mi', check: checkQuantity, help: 'Memory limit of the injected container; empty for none (annotation outrider.io/memory-limit).', commands: both },
+  { key: 'inject.spool_size_limit', type: 'string', default: '256Mi', check: (v) => (v === '' ? 'a Kubernetes quantity of at least 32Mi (the spool volume always has a sizeLimit)' : checkQuantity(v)), help: 'sizeLimit of the emptyDir spool volume; spool.max_size is derived from it with headroom (annotation outrider.io/spool-size-limit).', commands: both },
   {
     key: 'inject.extra_args',
     type: 'list',

@@ -97,7 +97,8 @@ export function resolveOptions(base: InjectOptions, a: Annotations): { options: 
   for (const [name, field] of quantities) {
     const v = str(name);
     if (v === undefined) continue;
-    if (v !== '' && !quantity.test(v)) problems.push(`annotation ${name}: ${JSON.stringify(v)} is not a Kubernetes quantity such as 20m or 64Mi`);
+    if (v === '' && field === 'spoolSizeLimit') problems.push(`annotation ${name}: the spool volume always has a sizeLimit (it bounds the spool); give a quantity such as 256Mi`);
+    else if (v !== '' && !quantity.test(v)) problems.push(`annotation ${name}: ${JSON.stringify(v)} is not a Kubernetes quantity such as 20m or 64Mi`);
     else o[field] = v;
   }
   const native = str(annotation.nativeSidecar);

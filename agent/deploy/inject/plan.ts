@@ -6,8 +6,10 @@
  * Injection is idempotent: a pod spec that already has a container or init container named `outrider` is left
  * alone, as is one whose annotations say `outrider.io/inject: "false"`.
  */
-import { Annotations, InjectOptions, injectDisabled, resolveOptions } from './options';
-import { containerName, KObject, sidecarContainer, spoolVolume, spoolVolumeName } from './sidecar';
+import { parseSizeBytes } from '../../config/units';
+import { Annotations, annotation, InjectOptions, injectDisabled, resolveOptions } from './options';
+import { containerName, injectedLabel, KObject, scrapeAnnotations, sidecarContainer, spoolVolume, spoolVolumeName } from './sidecar';
+import { MiB, minSizeLimitBytes, quantityBytes, SpoolBudget, spoolBudget } from './spool-budget';
 
 export type PathSeg = string | number;
 
@@ -81,10 +83,15 @@ export function planTemplate(template: unknown, base: PathSeg[], opts: InjectOpt
   }
   const { options, problems } = resolveOptions(opts, ann);
   if (problems.length > 0) return none('error', problems);
+  const spool = planSpool(spec, options);
+  if ('problem' in spool) return none('error', [spool.problem]);
   const restart = typeof spec.restartPolicy === 'string' ? spec.restartPolicy : 'Always';
   const native = options.nativeSidecar === 'always' || (options.nativeSidecar === 'auto' && restart !== 'Always');
-  const container = sidecarContainer(options, native);
-  const ops: AddOp[] = [];
+  const container = sidecarContainer(options, native, {
+    budget: spool.budget,
+    ...(hasEphemeralStorageLimit(spec) ? { ephemeralStorageLimitBytes: spool.budget.sizeLimitBytes + logReserveBytes } : {}),
+  });
+  const ops: AddOp[] = metadataOps(template.metadata, [...base, 'metadata']);
   const specPath = [...base, 'spec'];
   if (native) {
     // First among the init containers: it starts before every other container and stops after them.
@@ -95,12 +102,57 @@ export function planTemplate(template: unknown, base: PathSeg[], opts: InjectOpt
   } else {
     ops.push({ op: 'add', path: [...specPath, 'containers'], value: [container] });
   }
-  if (!hasNamed(spec.volumes, spoolVolumeName)) {
+  if (!spool.own) {
     const vol = spoolVolume(options);
     if (Array.isArray(spec.volumes)) ops.push({ op: 'add', path: [...specPath, 'volumes', '-'], value: vol });
     else ops.push({ op: 'add', path: [...specPath, 'volumes'], value: [vol] });
   }
   return { ops, native, status: 'injected', problems: [] };
+}
+
+/** The kubelet keeps up to 5 rotated logs of 10 MiB per container by default; the agent writes nothing else. */
+const logReserveBytes = 64 * MiB;
+
+function hasEphemeralStorageLimit(spec: KObject): boolean {
+  const all = [...(Array.isArray(spec.containers) ? spec.containers : []), ...(Array.isArray(spec.initContainers) ? spec.initContainers : [])];
+  return all.some((c) => isObj(c) && isObj(c.resources) && isObj(c.resources.limits) && c.resources.limits['ephemeral-storage'] !== undefined);
+}
+
+/**
+ * The spool volume and the spool sizes that fit it. A pod that brings its own `outrider-spool` volume keeps it: an
+ * emptyDir with a sizeLimit sets the budget; any other volume (a PVC, an emptyDir without a limit) is budgeted at
+ * the configured spool size. A spool.max_size given through the user's flags must fit the budget too.
+ */
+function planSpool(spec: KObject, o: InjectOptions): { budget: SpoolBudget; own: boolean } | { problem: string } {
+  const own = Array.isArray(spec.volumes) ? spec.volumes.find((v) => isObj(v) && v.name === spoolVolumeName) : undefined;
+  const ownLimit = isObj(own) && isObj(own.emptyDir) ? own.emptyDir.sizeLimit : undefined;
+  const [limit, where] = ownLimit !== undefined ? [ownLimit, `the pod's ${spoolVolumeName} volume's sizeLimit`] : [o.spoolSizeLimit, `the spool size limit (${annotation.spoolSizeLimit})`];
+  const bytes = quantityBytes(limit);
+  if (bytes === undefined) return { problem: `${where} ${JSON.stringify(limit)} is not a Kubernetes quantity` };
+  const budget = spoolBudget(bytes);
+  if (!budget) return { problem: `${where} ${JSON.stringify(limit)} is below the ${minSizeLimitBytes / MiB}Mi the spool needs` };
+  const userMax = o.extraArgs.filter((a) => a.startsWith('--spool.max-size=')).at(-1);
+  if (userMax !== undefined) {
+    const want = parseSizeBytes(userMax.slice('--spool.max-size='.length));
+    if (want !== undefined && want > budget.maxSizeBytes) {
+      return { problem: `spool.max_size ${userMax.slice(17)} does not fit ${where} ${JSON.stringify(limit)}: at most ${budget.maxSizeBytes / MiB}MiB leaves the headroom that keeps the kubelet from evicting the pod` };
+    }
+  }
+  return { budget, own: own !== undefined };
+}
+
+/** The injected label, and the scrape annotations unless the pod already carries prometheus.io annotations. */
+function metadataOps(meta: unknown, path: PathSeg[]): AddOp[] {
+  if (!isObj(meta)) return [{ op: 'add', path, value: { labels: { [injectedLabel.name]: injectedLabel.value }, annotations: { ...scrapeAnnotations } } }];
+  const ops: AddOp[] = [];
+  if (!isObj(meta.labels)) ops.push({ op: 'add', path: [...path, 'labels'], value: { [injectedLabel.name]: injectedLabel.value } });
+  else if (meta.labels[injectedLabel.name] === undefined) ops.push({ op: 'add', path: [...path, 'labels', injectedLabel.name], value: injectedLabel.value });
+  // The annotation convention names one endpoint per pod: an application that already asks to be scraped keeps it.
+  if (!isObj(meta.annotations)) ops.push({ op: 'add', path: [...path, 'annotations'], value: { ...scrapeAnnotations } });
+  else if (!Object.keys(meta.annotations).some((k) => k.startsWith('prometheus.io/'))) {
+    for (const [k, v] of Object.entries(scrapeAnnotations)) ops.push({ op: 'add', path: [...path, 'annotations', k], value: v });
+  }
+  return ops;
 }
 
 /**

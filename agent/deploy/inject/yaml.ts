@@ -4,7 +4,7 @@
  * tree (comments, key order, quoting and the sequence indentation style are kept) and printed again. A JSON
  * object on its own (`kubectl get -o json`) comes back as indented JSON.
  */
-import { Document, isSeq, parseAllDocuments } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import type { InjectOptions } from './options';
 import { AddOp, planObject, TemplateResult } from './plan';
 
@@ -32,6 +32,13 @@ function applyOp(doc: Document, op: AddOp): void {
     if (!isSeq(seq)) throw new Error(`expected a sequence at ${op.path.slice(0, -1).join('.')}`);
     if (last === '-') seq.items.push(node);
     else seq.items.splice(last, 0, node);
+  } else if (last === 'metadata') {
+    // A pod template without metadata gets it where people write it: before its spec.
+    const parent = op.path.length > 1 ? doc.getIn(op.path.slice(0, -1), true) : doc.contents;
+    const index = (k: string) => (isMap(parent) ? parent.items.findIndex((p) => isScalar(p.key) && p.key.value === k) : -1);
+    const at = index('spec');
+    if (isMap(parent) && at >= 0 && index('metadata') < 0) parent.items.splice(at, 0, doc.createPair('metadata', op.value));
+    else doc.setIn(op.path, node);
   } else {
     doc.setIn(op.path, node);
   }

@@ -4,8 +4,9 @@
  * NotifyAccess=all so the systemd-notify fallback is heard. Everything lands under `root` (a DESTDIR; `/` for a
  * real install), so packaging and tests can install into a scratch directory.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+import { hiddenBySandbox } from './sandbox';
 
 export interface InstallOptions {
   root: string;
@@ -37,10 +38,37 @@ function quoteArg(a: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `"${a.replace(/(["\\$])/g, '\\$1')}"`;
 }
 
-export function renderUnit(template: string, exec: string[], configPath: string): string {
+/** The template's Documentation= names the docs as `npm install -g` lays them out; the unit names this install's. */
+const templateDocs = /file:\/\/\S*\/docs\/deploy\.md/;
+
+export function renderUnit(template: string, exec: string[], configPath: string, docsDir?: string): string {
   const line = `ExecStart=${[...exec, 'agent', `--config=${configPath}`].map(quoteArg).join(' ')}`;
   if (!/^ExecStart=.*$/m.test(template)) throw new Error('the unit template has no ExecStart= line');
-  return template.replace(/^ExecStart=.*$/m, line);
+  const unit = template.replace(/^ExecStart=.*$/m, line);
+  return docsDir ? unit.replace(templateDocs, `file://${encodeURI(join(docsDir, 'deploy.md'))}`) : unit;
+}
+
+/**
+ * Why ExecStart cannot work: a program the unit's own sandbox hides (PrivateTmp=, ProtectHome=, InaccessiblePaths=)
+ * fails at start with status 203/EXEC. Each path is checked as written and, when it exists here, with its symlinks
+ * resolved (`npm install -g DIR` links to DIR). Undefined when every path is visible.
+ */
+export function execProblem(template: string, exec: readonly string[]): string | undefined {
+  for (const p of exec) {
+    const seen = [posix.resolve(p)];
+    try {
+      if (existsSync(p)) seen.push(realpathSync(p));
+    } catch {
+      // an unreadable path is checked as written
+    }
+    for (const q of seen) {
+      const hidden = hiddenBySandbox(template, q);
+      if (!hidden) continue;
+      const via = q === seen[0] ? '' : ` (${p} resolves to ${q})`;
+      return `ExecStart would run ${p}${via}, but the unit's ${hidden.directive} hides ${hidden.prefix} from the service, so it would fail to start`;
+    }
+  }
+  return undefined;
 }
 
 const starterConfig = `# Outrider agent configuration (YAML). Every key, with its default and help, is in @REFERENCE@
@@ -56,7 +84,9 @@ export function planInstall(o: InstallOptions): Action[] {
   const configDir = join(o.root, o.configDir);
   const configFile = join(o.configDir, 'outrider.yaml');
   const template = readFileSync(join(packageRoot(), 'config', 'systemd', unitName), 'utf8');
-  const actions: Action[] = [{ kind: 'write', path: join(unitDir, unitName), content: renderUnit(template, o.exec, configFile), mode: 0o644, note: 'systemd unit' }];
+  const docsDir = join(packageRoot(), 'docs');
+  const unit = renderUnit(template, o.exec, configFile, existsSync(join(docsDir, 'deploy.md')) ? docsDir : undefined);
+  const actions: Action[] = [{ kind: 'write', path: join(unitDir, unitName), content: unit, mode: 0o644, note: 'systemd unit' }];
   const cfg = join(configDir, 'outrider.yaml');
   if (existsSync(cfg) && !o.force) actions.push({ kind: 'keep', path: cfg, note: 'existing config kept (--force replaces it)' });
   else {

@@ -1,5 +1,5 @@
 /** The store's series as remote write time series (histograms and summaries expanded the Prometheus way). */
-import { formatValue } from '../../exposition/render';
+import { expandDistribution } from '../../formats/expand';
 import type { Series, Store } from '../../store/store';
 import type { RwSeries } from './protobuf';
 
@@ -27,14 +27,7 @@ export function storeToSeries(store: Store, nowMs: number, extraLabels: Readonly
         out.push(series(fam.name, labels, undefined, s.value, ts, meta));
         continue;
       }
-      if (fam.type === 'histogram' && d.buckets) {
-        for (const [le, c] of d.buckets) out.push(series(`${fam.name}_bucket`, labels, ['le', formatValue(le)], c, ts, meta));
-        if (!d.buckets.some(([le]) => le === Infinity)) out.push(series(`${fam.name}_bucket`, labels, ['le', '+Inf'], d.count, ts, meta));
-      } else if (d.quantiles) {
-        for (const [q, v] of d.quantiles) out.push(series(fam.name, labels, ['quantile', formatValue(q)], v, ts, meta));
-      }
-      out.push(series(`${fam.name}_sum`, labels, undefined, d.sum, ts, meta));
-      out.push(series(`${fam.name}_count`, labels, undefined, d.count, ts, meta));
+      expandDistribution(fam.type, d, (suffix, label, labelValue, v) => out.push(series(fam.name + suffix, labels, label ? [label, labelValue] : undefined, v, ts, meta)));
     }
   }
   return out;

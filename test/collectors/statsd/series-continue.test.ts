@@ -1,18 +1,6 @@
 import t from 'tap';
-import { Aggregator } from '../../../agent/collectors/statsd/aggregate';
-import { Mapper } from '../../../agent/collectors/statsd/mapping';
-import { SeriesTable } from '../../../agent/collectors/statsd/series';
 import { Store } from '../../../agent/store/store';
-
-const table = () =>
-  new SeriesTable({ mapper: new Mapper([]), observerType: 'histogram', quantiles: [0.5], buckets: [1, 10], maxSeriesPerMetric: 1000, maxSeries: 1000, seriesTtlMs: 0 });
-
-function flush(tbl: SeriesTable, store: Store, lines: string[], now: number): void {
-  const agg = new Aggregator();
-  for (const l of lines) agg.ingestLine(l);
-  tbl.apply(agg.drain().entries, now, store);
-  tbl.write(store, now);
-}
+import { flush, table } from './table';
 
 t.test('a new table (a reload) continues the store cumulative counters and histograms; gauges are set', async (t) => {
   const store = new Store();

@@ -1,0 +1,283 @@
+/**
+ * The one reader of the Prometheus text exposition format 0.0.4 (what /metrics pages, node_exporter and push clients
+ * write). Strict: every line is a comment, `# HELP name text`, `# TYPE name type` or a sample
+ * `name{label="value",...} value [timestamp_ms]`, and anything else is an error naming its line.
+ *
+ * - Names follow the Prometheus rules; label values escape only `\\`, `\"` and `\n`; a label may not repeat.
+ * - Values are decimal floats, `±Inf` or `NaN` (see `parseValue`); a timestamp is an integer of milliseconds.
+ * - A family's TYPE comes before its samples and once; so does its HELP. HELP text unescapes `\\` and `\n` and keeps
+ *   any other backslash as written.
+ * - A histogram's `_bucket` (with `le`), `_sum` and `_count`, and a summary's `_sum` and `_count`, belong to the
+ *   family declared just before them; a histogram bucket without `le` or a summary sample without `quantile` is an
+ *   error. Any other sample is its own family (untyped unless declared).
+ *
+ * `TextParser` works on chunks (a stream) and holds at most one incomplete line (bounded by `maxLineLength`);
+ * `parseText` reads a whole body. On an error the parser either throws (`OUTRIDER_ERR_FORMAT_PARSE`, with the line
+ * number) or, with `onError`, reports it and goes on with the next line.
+ */
+import { StringDecoder } from 'node:string_decoder';
+import { OutriderError } from '../core/errors';
+import type { MetricType } from '../store/types';
+import { distributionSuffix } from './expand';
+import { parseValue } from './value';
+
+export interface ParsedSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+  timestampMs?: number;
+  /** 1-based line number in the input. */
+  line: number;
+}
+
+export interface ParsedFamily {
+  name: string;
+  help: string | undefined;
+  /** As declared by TYPE; undefined when the family had no TYPE line. */
+  type: MetricType | undefined;
+  samples: ParsedSample[];
+}
+
+export interface ParseIssue {
+  line: number;
+  message: string;
+}
+
+export interface TextParserOptions {
+  /** Reports a bad line and parsing goes on; without it, the first bad line throws. */
+  onError?: (issue: ParseIssue) => void;
+  /** Longest line accepted (characters), so an input without newlines cannot grow the buffer without bound. */
+  maxLineLength?: number;
+}
+
+export const PARSE_ERROR = 'OUTRIDER_ERR_FORMAT_PARSE';
+
+const types = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
+
+interface FamilyMeta {
+  family: ParsedFamily;
+  sawSamples: boolean;
+}
+
+function isNameStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58; // a-z A-Z _ :
+}
+
+function isNameChar(c: number): boolean {
+  return isNameStart(c) || (c >= 48 && c <= 57);
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** Thrown inside the line parser; turned into an issue with the line number. */
+class LineError extends Error {}
+
+export class TextParser {
+  readonly #sink: (sample: ParsedSample, family: ParsedFamily) => void;
+  readonly #onError: ((issue: ParseIssue) => void) | undefined;
+  readonly #maxLine: number;
+  readonly #decoder = new StringDecoder('utf8');
+  readonly #families = new Map<string, FamilyMeta>();
+  #current: FamilyMeta | undefined;
+  #tail = '';
+  #line = 0;
+  #ended = false;
+
+  constructor(sink: (sample: ParsedSample, family: ParsedFamily) => void, opts: TextParserOptions = {}) {
+    this.#sink = sink;
+    this.#onError = opts.onError;
+    this.#maxLine = opts.maxLineLength ?? 1 << 20;
+  }
+
+  /** Families seen so far, in order of first appearance. */
+  families(): ParsedFamily[] {
+    return [...this.#families.values()].map((m) => m.family);
+  }
+
+  /** Parses the complete lines of a chunk; the last incomplete line waits for the next chunk (or `end`). */
+  write(chunk: string | Buffer): void {
+    if (this.#ended) throw new OutriderError('OUTRIDER_ERR_FORMAT_ENDED', 'write after end');
+    let text = this.#tail + (typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      this.#lineAt(text.slice(start, nl));
+      start = nl + 1;
+    }
+    text = start === 0 ? text : text.slice(start);
+    if (text.length > this.#maxLine) {
+      this.#line++;
+      this.#fail(`line longer than ${this.#maxLine} characters`);
+      text = '';
+    }
+    this.#tail = text;
+  }
+
+  end(): void {
+    if (this.#ended) return;
+    const rest = this.#tail + this.#decoder.end();
+    this.#tail = '';
+    this.#ended = true;
+    if (rest !== '') this.#lineAt(rest);
+  }
+
+  #lineAt(line: string): void {
+    this.#line++;
+    try {
+      this.#parseLine(line);
+    } catch (err) {
+      if (!(err instanceof LineError)) throw err;
+      this.#fail(err.message);
+    }
+  }
+
+  #fail(message: string): void {
+    const issue = { line: this.#line, message };
+    if (this.#onError) this.#onError(issue);
+    else throw new OutriderError(PARSE_ERROR, `line ${issue.line}: ${message}`, { line: issue.line });
+  }
+
+  #meta(name: string): FamilyMeta {
+    let m = this.#families.get(name);
+    if (!m) {
+      m = { family: { name, help: undefined, type: undefined, samples: [] }, sawSamples: false };
+      this.#families.set(name, m);
+    }
+    return m;
+  }
+
+  #parseLine(line: string): void {
+    let i = 0;
+    const n = line.length;
+    while (i < n && isBlank(line.charCodeAt(i))) i++;
+    let end = n;
+    while (end > i && (isBlank(line.charCodeAt(end - 1)) || line.charCodeAt(end - 1) === 13)) end--;
+    if (i === end) return;
+    if (line.charCodeAt(i) === 35) return this.#comment(line.slice(i + 1, end)); // '#'
+    this.#sample(line.slice(i, end));
+  }
+
+  #comment(body: string): void {
+    const m = /^[ \t]*(HELP|TYPE)(?:[ \t]+|$)/.exec(body);
+    if (!m) return; // a plain comment
+    const rest = body.slice(m[0].length);
+    const nm = /^[^ \t]*/.exec(rest)![0];
+    if (nm === '' || !isNameStart(nm.charCodeAt(0)) || ![...nm].every((c) => isNameChar(c.charCodeAt(0)))) throw new LineError(`${m[1]} line without a valid metric name`);
+    const text = rest.slice(nm.length).replace(/^[ \t]+/, '');
+    const meta = this.#meta(nm);
+    if (m[1] === 'HELP') {
+      if (meta.family.help !== undefined) throw new LineError(`second HELP line for ${nm}`);
+      meta.family.help = text.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\'));
+    } else {
+      if (!types.has(text)) throw new LineError(`unknown type ${JSON.stringify(text)} for ${nm}`);
+      if (meta.family.type !== undefined) throw new LineError(`second TYPE line for ${nm}`);
+      if (meta.sawSamples) throw new LineError(`TYPE line for ${nm} after its samples`);
+      meta.family.type = text as MetricType;
+    }
+    this.#current = meta;
+  }
+
+  #sample(line: string): void {
+    const n = line.length;
+    let i = 0;
+    if (!isNameStart(line.charCodeAt(0))) throw new LineError('sample line does not start with a valid metric name');
+    while (i < n && isNameChar(line.charCodeAt(i))) i++;
+    const name = line.slice(0, i);
+    const labels: Record<string, string> = {};
+    if (line.charCodeAt(i) === 123) i = this.#labels(line, i + 1, labels); // '{'
+    if (i >= n) throw new LineError(`no value for ${name}`);
+    if (!isBlank(line.charCodeAt(i))) throw new LineError(`unexpected ${JSON.stringify(line[i])} after ${name}`);
+    const rest = line.slice(i).trim().split(/[ \t]+/);
+    if (rest.length > 2) throw new LineError(`unexpected text after the value of ${name}`);
+    const value = parseValue(rest[0]!);
+    if (value === undefined) throw new LineError(`bad value ${JSON.stringify(rest[0])} for ${name}`);
+    const sample: ParsedSample = { name, labels, value, line: this.#line };
+    if (rest.length === 2) {
+      if (!/^-?\d{1,19}$/.test(rest[1]!)) throw new LineError(`bad timestamp ${JSON.stringify(rest[1])} for ${name}`);
+      sample.timestampMs = Number(rest[1]);
+    }
+    const cur = this.#current;
+    let meta: FamilyMeta;
+    if (cur && (cur.family.name === name || distributionSuffix(cur.family.type, cur.family.name, name))) meta = cur;
+    else meta = this.#meta(name);
+    const fam = meta.family;
+    if (fam.type === 'histogram' && name === fam.name + '_bucket' && labels.le === undefined) throw new LineError(`histogram bucket ${name} without an le label`);
+    if (fam.type === 'summary' && name === fam.name && labels.quantile === undefined) throw new LineError(`summary sample ${name} without a quantile label`);
+    if (fam.type === 'histogram' && name === fam.name) throw new LineError(`histogram ${name} sample without _bucket, _sum or _count`);
+    meta.sawSamples = true;
+    this.#sink(sample, fam);
+  }
+
+  /** Parses labels after `{`; returns the index after `}`. */
+  #labels(line: string, i: number, out: Record<string, string>): number {
+    const n = line.length;
+    for (;;) {
+      while (i < n && isBlank(line.charCodeAt(i))) i++;
+      if (line.charCodeAt(i) === 125) return i + 1; // '}'
+      const start = i;
+      if (!isNameStart(line.charCodeAt(i)) || line.charCodeAt(i) === 58) throw new LineError('bad label name');
+      while (i < n && isNameChar(line.charCodeAt(i)) && line.charCodeAt(i) !== 58) i++;
+      const lname = line.slice(start, i);
+      while (i < n && isBlank(line.charCodeAt(i))) i++;
+      if (line.charCodeAt(i) !== 61) throw new LineError(`label ${lname} without "="`); // '='
+      i++;
+      while (i < n && isBlank(line.charCodeAt(i))) i++;
+      if (line.charCodeAt(i) !== 34) throw new LineError(`label ${lname} value is not quoted`); // '"'
+      i++;
+      let value = '';
+      let from = i;
+      for (;;) {
+        if (i >= n) throw new LineError(`unterminated value of label ${lname}`);
+        const c = line.charCodeAt(i);
+        if (c === 34) break;
+        if (c === 92) {
+          const e = line[i + 1];
+          if (e !== '\\' && e !== '"' && e !== 'n') throw new LineError(`bad escape in the value of label ${lname}`);
+          value += line.slice(from, i) + (e === 'n' ? '\n' : e);
+          i += 2;
+          from = i;
+          continue;
+        }
+        i++;
+      }
+      value += line.slice(from, i);
+      i++;
+      if (Object.prototype.hasOwnProperty.call(out, lname)) throw new LineError(`label ${lname} repeated`);
+      out[lname] = value;
+      while (i < n && isBlank(line.charCodeAt(i))) i++;
+      const c = line.charCodeAt(i);
+      if (c === 44) i++; // ','
+      else if (c !== 125) throw new LineError('labels not separated by ","');
+    }
+  }
+}
+
+export interface ParseResult {
+  /** Families in order of first appearance, with their samples. */
+  families: ParsedFamily[];
+  /** Bad lines (only when `collectErrors`; otherwise the first one throws), at most `maxErrors` kept. */
+  errors: ParseIssue[];
+  /** All bad lines, kept or not. */
+  errorCount: number;
+}
+
+/** Parses a whole body. Throws `OUTRIDER_ERR_FORMAT_PARSE` at the first bad line unless `collectErrors`. */
+export function parseText(text: string | Buffer, opts: { collectErrors?: boolean; maxErrors?: number } = {}): ParseResult {
+  const errors: ParseIssue[] = [];
+  let errorCount = 0;
+  const maxErrors = opts.maxErrors ?? 100;
+  const parser = new TextParser((s, fam) => fam.samples.push(s), {
+    onError: opts.collectErrors
+      ? (issue) => {
+          errorCount++;
+          if (errors.length < maxErrors) errors.push(issue);
+        }
+      : undefined,
+  });
+  parser.write(text);
+  parser.end();
+  return { families: parser.families().filter((f) => f.samples.length > 0 || f.help !== undefined || f.type !== undefined), errors, errorCount };
+}

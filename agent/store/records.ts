@@ -1,0 +1,57 @@
+/**
+ * Series and family records. Readers outside the store get the read-only `Series` and `Family` views; only the
+ * store (its writers and its change log) holds the mutable records behind them.
+ */
+import type { Distribution, FamilyDesc, Labels } from './types';
+
+/** One series as readers see it. The store changes the record behind it; a reader never does. */
+export interface Series {
+  readonly family: Family;
+  readonly labels: Labels;
+  /** Canonical label key (sorted names); stable identity of the series inside its family. */
+  readonly key: string;
+  /** Store-wide numeric id, unique for the life of the store (never reused). */
+  readonly id: number;
+  readonly value: number;
+  readonly dist: Readonly<Distribution> | undefined;
+  /** Explicit timestamp of the value in ms (rare: pass-through and StatsD `|T` samples). */
+  readonly timestampMs: number | undefined;
+  /** Last write or keep-alive, in ms (what the staleness sweep reads). */
+  readonly updatedMs: number;
+  readonly owner: string | undefined;
+  /** Generation of the last change (creation or a write that changed something). */
+  readonly changedGen: number;
+  /** Cached `{a="b",c="d"}` text (empty when no labels). */
+  readonly labelText: string;
+}
+
+/** A family as readers see it. */
+export interface Family extends Readonly<FamilyDesc> {
+  readonly series: ReadonlyMap<string, Series>;
+  /** Generation of the last change to the family: a series written, added or removed, or its HELP changed. */
+  readonly changedGen: number;
+}
+
+/** Links of the change log's lists (oldest change first), kept on the records themselves. */
+export interface Linked<T> {
+  prev: T | undefined;
+  next: T | undefined;
+  changedGen: number;
+}
+
+export interface SeriesRecord extends Linked<SeriesRecord> {
+  readonly family: FamilyRecord;
+  readonly labels: Labels;
+  readonly key: string;
+  readonly id: number;
+  value: number;
+  dist: Distribution | undefined;
+  timestampMs: number | undefined;
+  updatedMs: number;
+  owner: string | undefined;
+  readonly labelText: string;
+}
+
+export interface FamilyRecord extends FamilyDesc, Linked<FamilyRecord> {
+  readonly series: Map<string, SeriesRecord>;
+}
