@@ -113,22 +113,23 @@ async function main(): Promise<void> {
   const pid = child.pid!;
   const epoch = Date.now();
   const hist = { families: [{ fid: 1, name: 'lat', type: 'histogram' as const, help: '' }], series: [{ sid: 1, fid: 1, labels: [] }] };
+  // Bodies are built before the probes: building them blocks this process, whose /healthz poll measures the stalls.
+  const ampBody = deflated(amplified(60_000_000, 'mallory'), epoch, 1);
+  const bombBody = deflated(Buffer.alloc(64 << 20), epoch, 1);
+  const labelBody = deflated(encodePayload({ agentId: 'mallory', sentMs: Date.now(), meta: {}, families: [{ fid: 1, name: 'm', type: 'gauge', help: '' }], series: [{ sid: 1, fid: 1, labels: ['v', 'x'.repeat(60 << 20)] }], scalars: [1, 1], dists: [] }), epoch, 1);
   const probes: Array<[string, () => Promise<string>]> = [
     ['idle', async () => 'none'],
     ['amplification: 6 x 60 M nils (61 KB deflated) at once', async () => {
-      const body = deflated(amplified(60_000_000, 'mallory'), epoch, 1);
+      const body = ampBody;
       const r = await Promise.all(Array.from({ length: 6 }, () => post(url, body, 'mallory-tok')));
       return `${r[0]} (body ${body.length} B)`;
     }],
     ['decompression bomb: 6 x 64 MiB of zeros at once', async () => {
-      const body = deflated(Buffer.alloc(64 << 20), epoch, 1);
+      const body = bombBody;
       const r = await Promise.all(Array.from({ length: 6 }, () => post(url, body, 'mallory-tok')));
       return `${r[0]} (body ${body.length} B)`;
     }],
-    ['huge label: one 60 MiB label value', async () => {
-      const raw = encodePayload({ agentId: 'mallory', sentMs: Date.now(), meta: {}, families: [{ fid: 1, name: 'm', type: 'gauge', help: '' }], series: [{ sid: 1, fid: 1, labels: ['v', 'x'.repeat(60 << 20)] }], scalars: [1, 1], dists: [] });
-      return post(url, deflated(raw, epoch, 1), 'mallory-tok');
-    }],
+    ['huge label: one 60 MiB label value', async () => `${await post(url, labelBody, 'mallory-tok')} (body ${labelBody.length} B)`],
     ['NaN poison: a NaN histogram count', async () => {
       await post(url, deflated(encodePayload({ agentId: 'victim', sentMs: Date.now(), meta: {}, ...hist, scalars: [], dists: [{ sid: 1, count: 4, sum: 2, buckets: [1, 4, Infinity, 4], quantiles: null, sketch: null }] }), epoch, 1), 'victim-tok');
       await post(url, deflated(encodePayload({ agentId: 'mallory', sentMs: Date.now(), meta: {}, ...hist, scalars: [], dists: [{ sid: 1, count: NaN, sum: 2, buckets: [1, 4, Infinity, 4], quantiles: null, sketch: null }] }), epoch, 2), 'mallory-tok');
@@ -139,9 +140,12 @@ async function main(): Promise<void> {
     ['reads without a token', async () => String((await fetch(url + '/metrics')).status)],
     [`slow sockets: ${SLOW} half-sent headers, then an honest request`, async () => {
       const socks: net.Socket[] = [];
+      let closed = 0;
       for (let i = 0; i < SLOW; i++) {
         const s = net.connect(port, '127.0.0.1');
         s.on('error', () => undefined);
+        s.on('close', () => closed++);
+        s.resume();
         s.write('POST /api/v1/ingest HTTP/1.1\r\nHost: x\r\n');
         socks.push(s);
       }
@@ -154,7 +158,7 @@ async function main(): Promise<void> {
       }
       const waited = Math.round(performance.now() - t0);
       await sleep(11_000);
-      const open = socks.filter((s) => !s.destroyed && !s.readableEnded).length;
+      const open = SLOW - closed;
       socks.forEach((s) => s.destroy());
       return `honest /healthz ${honest} after ${waited} ms; ${open} slow sockets still open 11 s later`;
     }],
