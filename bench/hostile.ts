@@ -5,6 +5,11 @@
  * polled every 10 ms from this process) while the probe runs, and whether it was refused as expected.
  *
  *   npm run build && node dist/bench/hostile.js [--slow-sockets 2000]
+ *
+ * `--restart N` instead measures a restart with the state at N (agent, series) states (1,000 agents): the snapshot
+ * written, then a cold open (snapshot load, then the snapshot open writes) and the merged store rebuilt.
+ *
+ *   node --max-old-space-size=8192 dist/bench/hostile.js --restart 2000000
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +20,9 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Codec, encodeFrame, FrameKind } from '../agent/wire/frame';
 import { encodePayload, packr } from '../agent/wire/payload';
+import { Merger } from '../agent/aggregator/merge';
+import { StateStore } from '../agent/aggregator/state';
+import { Store } from '../agent/store/store';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
@@ -176,4 +184,34 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(`| ${String(r.probe)} | ${String(r.outcome)} | ${String(r.peakRssMiB)} | ${String(r.maxStallMs)} |`);
 }
 
-void main();
+function restart(n: number): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-restart-'));
+  const s = new StateStore(dir, 1);
+  s.open();
+  const agents = 1000;
+  for (let a = 0; a < agents; a++) {
+    const id = `agent-${a}`;
+    s.agents.set(id, { id, epoch: 1, high: 1, recent: [1], lastSeenMs: 0, lastSentMs: 0, version: '', backlogBytes: 0, backlogBatches: 0, droppedBatches: 0, appliedBatches: 1 });
+    for (let i = 0; i < n / agents; i++) {
+      const labels = ['code', '200', 'path', `/p${i}`];
+      s.add(`${id}\u0000reqs_total\u0000${i}`, { id: s.nextId(), agent: id, family: 'reqs_total', type: 'counter', help: '', labels, epoch: 1, seq: 1, last: i, acc: i });
+    }
+  }
+  let t0 = performance.now();
+  s.snapshot();
+  const snapshotMs = performance.now() - t0;
+  const snapshotMB = fs.statSync(path.join(dir, 'snapshot')).size / 1e6;
+  t0 = performance.now();
+  const s2 = new StateStore(dir, 1);
+  s2.open();
+  const openMs = performance.now() - t0;
+  t0 = performance.now();
+  new Merger(new Store({ staleAfterMs: 1e12, maxSeries: n + 10_000 })).rebuild(s2.series.values());
+  const rebuildMs = performance.now() - t0;
+  const r = (x: number) => Math.round(x);
+  console.log(JSON.stringify({ series: n, snapshotMs: r(snapshotMs), snapshotMB: Math.round(snapshotMB * 10) / 10, openMs: r(openMs), rebuildMs: r(rebuildMs), rssMiB: r(process.memoryUsage().rss / 2 ** 20) }));
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+if (process.argv.includes('--restart')) restart(arg('--restart', 200_000));
+else void main();
