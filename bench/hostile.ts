@@ -112,10 +112,31 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-hostile-'));
   fs.writeFileSync(path.join(dir, 'tokens'), 'victim-tok victim\nmallory-tok mallory\nreader @read\n');
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'outrider.js'), 'aggregator', '--listen', `127.0.0.1:${port}`, '--state-dir', path.join(dir, 'state'), '--tokens-file', path.join(dir, 'tokens'), '--log_level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(__dirname, '..', '..', 'bin', 'outrider.js'),
+      'aggregator',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--state-dir',
+      path.join(dir, 'state'),
+      '--tokens-file',
+      path.join(dir, 'tokens'),
+      '--log_level',
+      'error',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
-    if (await fetch(url + '/healthz').then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(url + '/healthz').then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await sleep(50);
   }
   const pid = child.pid!;
@@ -124,52 +145,109 @@ async function main(): Promise<void> {
   // Bodies are built before the probes: building them blocks this process, whose /healthz poll measures the stalls.
   const ampBody = deflated(amplified(60_000_000, 'mallory'), epoch, 1);
   const bombBody = deflated(Buffer.alloc(64 << 20), epoch, 1);
-  const labelBody = deflated(encodePayload({ agentId: 'mallory', sentMs: Date.now(), meta: {}, families: [{ fid: 1, name: 'm', type: 'gauge', help: '' }], series: [{ sid: 1, fid: 1, labels: ['v', 'x'.repeat(60 << 20)] }], scalars: [1, 1], dists: [] }), epoch, 1);
+  const labelBody = deflated(
+    encodePayload({
+      agentId: 'mallory',
+      sentMs: Date.now(),
+      meta: {},
+      families: [{ fid: 1, name: 'm', type: 'gauge', help: '' }],
+      series: [{ sid: 1, fid: 1, labels: ['v', 'x'.repeat(60 << 20)] }],
+      scalars: [1, 1],
+      dists: [],
+    }),
+    epoch,
+    1,
+  );
   const probes: Array<[string, () => Promise<string>]> = [
     ['idle', async () => 'none'],
-    ['amplification: 6 x 60 M nils (61 KB deflated) at once', async () => {
-      const body = ampBody;
-      const r = await Promise.all(Array.from({ length: 6 }, () => post(url, body, 'mallory-tok')));
-      return `${r[0]} (body ${body.length} B)`;
-    }],
-    ['decompression bomb: 6 x 64 MiB of zeros at once', async () => {
-      const body = bombBody;
-      const r = await Promise.all(Array.from({ length: 6 }, () => post(url, body, 'mallory-tok')));
-      return `${r[0]} (body ${body.length} B)`;
-    }],
+    [
+      'amplification: 6 x 60 M nils (61 KB deflated) at once',
+      async () => {
+        const body = ampBody;
+        const r = await Promise.all(Array.from({ length: 6 }, () => post(url, body, 'mallory-tok')));
+        return `${r[0]} (body ${body.length} B)`;
+      },
+    ],
+    [
+      'decompression bomb: 6 x 64 MiB of zeros at once',
+      async () => {
+        const body = bombBody;
+        const r = await Promise.all(Array.from({ length: 6 }, () => post(url, body, 'mallory-tok')));
+        return `${r[0]} (body ${body.length} B)`;
+      },
+    ],
     ['huge label: one 60 MiB label value', async () => `${await post(url, labelBody, 'mallory-tok')} (body ${labelBody.length} B)`],
-    ['NaN poison: a NaN histogram count', async () => {
-      await post(url, deflated(encodePayload({ agentId: 'victim', sentMs: Date.now(), meta: {}, ...hist, scalars: [], dists: [{ sid: 1, count: 4, sum: 2, buckets: [1, 4, Infinity, 4], quantiles: null, sketch: null }] }), epoch, 1), 'victim-tok');
-      await post(url, deflated(encodePayload({ agentId: 'mallory', sentMs: Date.now(), meta: {}, ...hist, scalars: [], dists: [{ sid: 1, count: NaN, sum: 2, buckets: [1, 4, Infinity, 4], quantiles: null, sketch: null }] }), epoch, 2), 'mallory-tok');
-      const text = await (await fetch(url + '/metrics', { headers: { authorization: 'Bearer reader' } })).text();
-      return /lat_count 4\n/.test(text) ? 'fleet lat_count stays 4' : 'POISONED';
-    }],
-    ['forged sequence 2^52 under the victim id', async () => post(url, deflated(encodePayload({ agentId: 'victim', sentMs: Date.now(), meta: {}, families: [], series: [], scalars: [], dists: [] }), epoch, 2 ** 52), 'mallory-tok')],
+    [
+      'NaN poison: a NaN histogram count',
+      async () => {
+        await post(
+          url,
+          deflated(
+            encodePayload({
+              agentId: 'victim',
+              sentMs: Date.now(),
+              meta: {},
+              ...hist,
+              scalars: [],
+              dists: [{ sid: 1, count: 4, sum: 2, buckets: [1, 4, Infinity, 4], quantiles: null, sketch: null }],
+            }),
+            epoch,
+            1,
+          ),
+          'victim-tok',
+        );
+        await post(
+          url,
+          deflated(
+            encodePayload({
+              agentId: 'mallory',
+              sentMs: Date.now(),
+              meta: {},
+              ...hist,
+              scalars: [],
+              dists: [{ sid: 1, count: NaN, sum: 2, buckets: [1, 4, Infinity, 4], quantiles: null, sketch: null }],
+            }),
+            epoch,
+            2,
+          ),
+          'mallory-tok',
+        );
+        const text = await (await fetch(url + '/metrics', { headers: { authorization: 'Bearer reader' } })).text();
+        return /lat_count 4\n/.test(text) ? 'fleet lat_count stays 4' : 'POISONED';
+      },
+    ],
+    [
+      'forged sequence 2^52 under the victim id',
+      async () => post(url, deflated(encodePayload({ agentId: 'victim', sentMs: Date.now(), meta: {}, families: [], series: [], scalars: [], dists: [] }), epoch, 2 ** 52), 'mallory-tok'),
+    ],
     ['reads without a token', async () => String((await fetch(url + '/metrics')).status)],
-    [`slow sockets: ${SLOW} half-sent headers, then an honest request`, async () => {
-      const socks: net.Socket[] = [];
-      let closed = 0;
-      for (let i = 0; i < SLOW; i++) {
-        const s = net.connect(port, '127.0.0.1');
-        s.on('error', () => undefined);
-        s.on('close', () => closed++);
-        s.resume();
-        s.write('POST /api/v1/ingest HTTP/1.1\r\nHost: x\r\n');
-        socks.push(s);
-      }
-      await sleep(500);
-      const t0 = performance.now();
-      let honest = '';
-      for (let i = 0; i < 200 && !honest.startsWith('200'); i++) {
-        honest = await get(url, '/healthz', '127.0.0.2').then(String, (e: Error) => e.message);
-        if (!honest.startsWith('200')) await sleep(100);
-      }
-      const waited = Math.round(performance.now() - t0);
-      await sleep(11_000);
-      const open = SLOW - closed;
-      socks.forEach((s) => s.destroy());
-      return `honest /healthz ${honest} after ${waited} ms; ${open} slow sockets still open 11 s later`;
-    }],
+    [
+      `slow sockets: ${SLOW} half-sent headers, then an honest request`,
+      async () => {
+        const socks: net.Socket[] = [];
+        let closed = 0;
+        for (let i = 0; i < SLOW; i++) {
+          const s = net.connect(port, '127.0.0.1');
+          s.on('error', () => undefined);
+          s.on('close', () => closed++);
+          s.resume();
+          s.write('POST /api/v1/ingest HTTP/1.1\r\nHost: x\r\n');
+          socks.push(s);
+        }
+        await sleep(500);
+        const t0 = performance.now();
+        let honest = '';
+        for (let i = 0; i < 200 && !honest.startsWith('200'); i++) {
+          honest = await get(url, '/healthz', '127.0.0.2').then(String, (e: Error) => e.message);
+          if (!honest.startsWith('200')) await sleep(100);
+        }
+        const waited = Math.round(performance.now() - t0);
+        await sleep(11_000);
+        const open = SLOW - closed;
+        socks.forEach((s) => s.destroy());
+        return `honest /healthz ${honest} after ${waited} ms; ${open} slow sockets still open 11 s later`;
+      },
+    ],
   ];
   const rows: Array<Record<string, unknown>> = [];
   for (const [name, probe] of probes) {
@@ -209,7 +287,9 @@ function restart(n: number): void {
   new Merger(new Store({ staleAfterMs: 1e12, maxSeries: n + 10_000 })).rebuild(s2.series.values());
   const rebuildMs = performance.now() - t0;
   const r = (x: number) => Math.round(x);
-  console.log(JSON.stringify({ series: n, snapshotMs: r(snapshotMs), snapshotMB: Math.round(snapshotMB * 10) / 10, openMs: r(openMs), rebuildMs: r(rebuildMs), rssMiB: r(process.memoryUsage().rss / 2 ** 20) }));
+  console.log(
+    JSON.stringify({ series: n, snapshotMs: r(snapshotMs), snapshotMB: Math.round(snapshotMB * 10) / 10, openMs: r(openMs), rebuildMs: r(rebuildMs), rssMiB: r(process.memoryUsage().rss / 2 ** 20) }),
+  );
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

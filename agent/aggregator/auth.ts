@@ -34,7 +34,10 @@ export interface Grant {
 
 /** The grant a token entry spells (see the file comment); throws OUTRIDER_ERR_AGG_BAD_TOKEN on an empty entry. */
 export function parseTokenEntry(entry: string): { token: string; grant: Grant } {
-  const words = entry.trim().split(/\s+/).filter((w) => w.length > 0);
+  const words = entry
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
   const token = words.shift();
   if (!token) throw new OutriderError('OUTRIDER_ERR_AGG_BAD_TOKEN', 'a token entry is empty');
   const agents = new Set<string>();

@@ -24,7 +24,10 @@ const batch: fc.Arbitrary<BatchPayload> = fc.record({
   agentId: fc.constantFrom('a1', 'a2', 'a3'),
   sentMs: num,
   meta: fc.record({ version: str, backlog_bytes: num }),
-  families: fc.array(fc.record({ fid: fc.integer({ min: 0, max: 5 }), name: str, type: fc.constantFrom('counter', 'gauge', 'summary', 'histogram', 'untyped') as fc.Arbitrary<'counter'>, help: str }), { maxLength: 4 }),
+  families: fc.array(
+    fc.record({ fid: fc.integer({ min: 0, max: 5 }), name: str, type: fc.constantFrom('counter', 'gauge', 'summary', 'histogram', 'untyped') as fc.Arbitrary<'counter'>, help: str }),
+    { maxLength: 4 },
+  ),
   series: fc.array(fc.record({ sid: fc.integer({ min: 0, max: 20 }), fid: fc.integer({ min: 0, max: 5 }), labels }), { maxLength: 8 }),
   scalars: fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), num), { maxLength: 20 }).map((a) => a.flat()),
   dists: fc.array(
@@ -112,7 +115,19 @@ t.test('ingest: valid, mutated and re-framed batches never throw, answer a known
   t.teardown(() => state.close());
   const merger = new Merger(new Store({ staleAfterMs: 3600_000, maxSeries: 10_000 }));
   const nop = { inc: () => undefined };
-  const ingest = new Ingest(state, merger, { maxDecompressedBytes: 1 << 20, maxCompressionRatio: 256, maxAgents: 3, maxSeries: 50, maxSequenceJump: 1000, maxEpochAheadMs: 86_400_000, limits: LIMITS, storeWrites: 'immediate', samples: nop, skipped: nop, refusedSamples: nop });
+  const ingest = new Ingest(state, merger, {
+    maxDecompressedBytes: 1 << 20,
+    maxCompressionRatio: 256,
+    maxAgents: 3,
+    maxSeries: 50,
+    maxSequenceJump: 1000,
+    maxEpochAheadMs: 86_400_000,
+    limits: LIMITS,
+    storeWrites: 'immediate',
+    samples: nop,
+    skipped: nop,
+    refusedSamples: nop,
+  });
   const codec = fc.constantFrom(Codec.none, Codec.gzip, Codec.deflate, Codec.brotli);
   fc.assert(
     fc.property(batch, mutation, fc.boolean(), codec, fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 2000 }), (p, ms, mutateFrame, c, epoch, seq) => {

@@ -5,7 +5,6 @@ import { compressSync } from '../../agent/wire/codec';
 import { encodePayload, packr } from '../../agent/wire/payload';
 import { counterDefs, frame, metricsMatching, payload, post, startAggregator, tmpDir } from './helpers';
 
-
 /** A batch whose scalars are `n` nils: n bytes of msgpack, a few kilobytes deflated. */
 function amplified(n: number): Buffer {
   const head = Buffer.from(packr.pack([1, 'a1', Date.now(), {}, [], []]));
@@ -45,7 +44,8 @@ t.test('a huge label value, too many labels or a long label name is refused with
   t.teardown(() => agg.stop());
   const url = agg.url();
   const fam = [{ fid: 1, name: 'm', type: 'gauge' as const, help: '' }];
-  const send = (labels: string[], seq: number) => post(url, encodeFrame(FrameKind.batch, Codec.deflate, 100, seq, compressSync(Codec.deflate, encodePayload(payload({ families: fam, series: [{ sid: 1, fid: 1, labels }], scalars: [1, 1] })))));
+  const send = (labels: string[], seq: number) =>
+    post(url, encodeFrame(FrameKind.batch, Codec.deflate, 100, seq, compressSync(Codec.deflate, encodePayload(payload({ families: fam, series: [{ sid: 1, fid: 1, labels }], scalars: [1, 1] })))));
   const big = await send(['v', 'x'.repeat(1 << 20)], 1);
   t.equal(big.status, 400);
   t.equal(big.json.code, 'OUTRIDER_ERR_AGG_LABEL_LIMIT');

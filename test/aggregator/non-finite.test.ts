@@ -49,7 +49,16 @@ t.test('a scalar for a histogram family or a distribution for a counter family i
   const agg = await startAggregator(tmpDir(t));
   t.teardown(() => agg.stop());
   const url = agg.url();
-  const defs = { families: [{ fid: 1, name: 'lat', type: 'histogram' as const, help: '' }, { fid: 2, name: 'c_total', type: 'counter' as const, help: '' }], series: [{ sid: 1, fid: 1, labels: [] }, { sid: 2, fid: 2, labels: [] }] };
+  const defs = {
+    families: [
+      { fid: 1, name: 'lat', type: 'histogram' as const, help: '' },
+      { fid: 2, name: 'c_total', type: 'counter' as const, help: '' },
+    ],
+    series: [
+      { sid: 1, fid: 1, labels: [] },
+      { sid: 2, fid: 2, labels: [] },
+    ],
+  };
   await post(url, frame(payload({ ...defs, dists: [{ sid: 1, count: 2, sum: 1, buckets: [1, 2, Infinity, 2], quantiles: null, sketch: null }], scalars: [2, 5] }), 100, 1));
   await post(url, frame(payload({ scalars: [1, 7], dists: [{ sid: 2, count: 2, sum: 1, buckets: null, quantiles: null, sketch: null }] }), 100, 2));
   const text = await metrics(url);

@@ -5,7 +5,15 @@ import { DEFAULT_PAYLOAD_LIMITS, decodePayload, encodePayload, packr, PayloadErr
 const limits = { maxElements: 1000, maxStringBytes: 1000, maxDepth: 8 };
 
 t.test('a valid payload is within the default limits and decodes as before', async (t) => {
-  const p = { agentId: 'a1', sentMs: 5, meta: { version: '1' }, families: [{ fid: 1, name: 'x_total', type: 'counter' as const, help: 'h' }], series: [{ sid: 2, fid: 1, labels: ['a', 'b'] }], scalars: [2, 3.5], dists: [{ sid: 2, count: 1, sum: 2, buckets: [1, 1, Infinity, 1], quantiles: null, sketch: { a: 0.01, p: [[1, 2]] } }] };
+  const p = {
+    agentId: 'a1',
+    sentMs: 5,
+    meta: { version: '1' },
+    families: [{ fid: 1, name: 'x_total', type: 'counter' as const, help: 'h' }],
+    series: [{ sid: 2, fid: 1, labels: ['a', 'b'] }],
+    scalars: [2, 3.5],
+    dists: [{ sid: 2, count: 1, sum: 2, buckets: [1, 1, Infinity, 1], quantiles: null, sketch: { a: 0.01, p: [[1, 2]] } }],
+  };
   const buf = encodePayload(p);
   t.equal(scanMsgpack(buf, DEFAULT_PAYLOAD_LIMITS), undefined);
   t.same(decodePayload(buf, DEFAULT_PAYLOAD_LIMITS).scalars, [2, 3.5]);
