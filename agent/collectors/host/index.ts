@@ -24,6 +24,7 @@ import { pressureCollector } from './pressure';
 import { sockstatCollector } from './sockstat';
 import { softnetCollector } from './softnet';
 import { statCollector } from './stat';
+import { textfileCollector } from './textfile';
 import { thermalZoneCollector } from './thermal-zone';
 import { timeCollector, TimeOptions } from './time';
 import { udpQueuesCollector } from './udp-queues';
@@ -53,6 +54,7 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     sockstatCollector(),
     softnetCollector(),
     statCollector(),
+    textfileCollector(),
     thermalZoneCollector(),
     timeCollector(opts),
     udpQueuesCollector(),
