@@ -22,6 +22,7 @@ import { netstatCollector } from './netstat';
 import { osCollector } from './os';
 import { pressureCollector } from './pressure';
 import { sockstatCollector } from './sockstat';
+import { softirqsCollector } from './softirqs';
 import { softnetCollector } from './softnet';
 import { statCollector } from './stat';
 import { textfileCollector } from './textfile';
@@ -52,6 +53,7 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     osCollector(),
     pressureCollector(),
     sockstatCollector(),
+    softirqsCollector(),
     softnetCollector(),
     statCollector(),
     textfileCollector(),

@@ -49,6 +49,7 @@ const garbledOutcome: Record<string, 'issues' | 'error' | 'no_data' | 'ok'> = {
   os: 'no_data',
   pressure: 'issues',
   sockstat: 'issues',
+  softirqs: 'no_data',
   softnet: 'no_data',
   stat: 'error',
   textfile: 'ok',

@@ -79,3 +79,15 @@ t.test('one /proc/net/udp parser: queues for udp_queues, drops for StatsD, garbl
   t.equal(issues.length, 1, 'the garbage line is noted');
   t.same(parseUdpQueues('header\n  3: garbage\n', []), { tx: 0, rx: 0 });
 });
+
+t.test('softirqs: one counter per CPU and type; a short row is noted and skipped', async (t) => {
+  const { parseSoftirqs } = await import('../../../agent/collectors/host/softirqs');
+  const issues: string[] = [];
+  const rows = parseSoftirqs('   CPU0  CPU2\n  HI:  1  2\n  TIMER: 5\n  RCU: 7 8\n', issues);
+  t.same(rows.map((r) => [r.type, r.counts]), [
+    ['HI', [{ cpu: '0', value: 1 }, { cpu: '2', value: 2 }]],
+    ['RCU', [{ cpu: '0', value: 7 }, { cpu: '2', value: 8 }]],
+  ]);
+  t.equal(issues.length, 1);
+  t.throws(() => parseSoftirqs('garbage\n'));
+});
