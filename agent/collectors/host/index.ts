@@ -21,6 +21,7 @@ import { netdevCollector } from './netdev';
 import { netstatCollector } from './netstat';
 import { osCollector } from './os';
 import { pressureCollector } from './pressure';
+import { schedstatCollector } from './schedstat';
 import { sockstatCollector } from './sockstat';
 import { softirqsCollector } from './softirqs';
 import { softnetCollector } from './softnet';
@@ -52,6 +53,7 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     netstatCollector(),
     osCollector(),
     pressureCollector(),
+    schedstatCollector(),
     sockstatCollector(),
     softirqsCollector(),
     softnetCollector(),

@@ -48,6 +48,7 @@ const garbledOutcome: Record<string, 'issues' | 'error' | 'no_data' | 'ok'> = {
   netstat: 'issues',
   os: 'no_data',
   pressure: 'issues',
+  schedstat: 'no_data',
   sockstat: 'issues',
   softirqs: 'no_data',
   softnet: 'no_data',

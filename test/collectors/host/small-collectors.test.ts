@@ -91,3 +91,11 @@ t.test('softirqs: one counter per CPU and type; a short row is noted and skipped
   t.equal(issues.length, 1);
   t.throws(() => parseSoftirqs('garbage\n'));
 });
+
+t.test('schedstat: cpu lines only, nanoseconds → seconds; a short cpu line is noted', async (t) => {
+  const { parseSchedstat } = await import('../../../agent/collectors/host/schedstat');
+  const issues: string[] = [];
+  const cpus = parseSchedstat('version 15\ncpu0 0 0 0 0 0 0 2000000000 500000000 7\ndomain0 3 1 2\ncpu1 1 2\n', issues);
+  t.same(cpus, [{ cpu: '0', runningNs: 2e9, waitingNs: 5e8, timeslices: 7 }]);
+  t.equal(issues.length, 1);
+});
