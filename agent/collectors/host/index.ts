@@ -14,6 +14,7 @@ import { diskstatsCollector } from './diskstats';
 import { entropyCollector } from './entropy';
 import { filefdCollector } from './filefd';
 import { filesystemCollector, FilesystemOptions } from './filesystem';
+import { kernelHungCollector } from './kernel-hung';
 import { loadavgCollector } from './loadavg';
 import { meminfoCollector } from './meminfo';
 import { netclassCollector } from './netclass';
@@ -46,6 +47,7 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     entropyCollector(),
     filefdCollector(),
     filesystemCollector(opts),
+    kernelHungCollector(),
     loadavgCollector,
     meminfoCollector(),
     netclassCollector(),

@@ -41,6 +41,7 @@ const garbledOutcome: Record<string, 'issues' | 'error' | 'no_data' | 'ok'> = {
   entropy: 'error',
   filefd: 'error',
   filesystem: 'issues',
+  kernel_hung: 'no_data',
   loadavg: 'error',
   meminfo: 'issues',
   netclass: 'no_data',

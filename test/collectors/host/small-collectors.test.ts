@@ -99,3 +99,10 @@ t.test('schedstat: cpu lines only, nanoseconds → seconds; a short cpu line is 
   t.same(cpus, [{ cpu: '0', runningNs: 2e9, waitingNs: 5e8, timeslices: 7 }]);
   t.equal(issues.length, 1);
 });
+
+t.test('kernel_hung: one counter; garbage is an error', async (t) => {
+  const { parseHungCount } = await import('../../../agent/collectors/host/kernel-hung');
+  t.equal(parseHungCount('3\n'), 3);
+  t.throws(() => parseHungCount('x\n'));
+  t.throws(() => parseHungCount('-1\n'));
+});
