@@ -33,6 +33,7 @@ import { timeCollector, TimeOptions } from './time';
 import { udpQueuesCollector } from './udp-queues';
 import { unameCollector, UnameOptions } from './uname';
 import { vmstatCollector } from './vmstat';
+import { watchdogCollector } from './watchdog';
 
 export interface HostCollectorOptions extends FilesystemOptions, TimeOptions, UnameOptions {}
 
@@ -66,5 +67,6 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     udpQueuesCollector(),
     unameCollector(opts),
     vmstatCollector(),
+    watchdogCollector(),
   ];
 }
