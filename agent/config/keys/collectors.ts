@@ -44,6 +44,12 @@ defineKeys([
     help: 'Time budget of one collector run; a run past it is abandoned and reported with node_scrape_collector_success 0.',
   },
   {
+    key: 'collectors.textfile.directory',
+    type: 'string',
+    default: '',
+    help: 'Directory whose *.prom files the textfile collector exposes (node_exporter\'s --collector.textfile.directory); empty reads none.',
+  },
+  {
     key: 'collectors.diskstats.device_exclude',
     type: 'string',
     default: '^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$',
