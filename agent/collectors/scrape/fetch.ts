@@ -6,7 +6,7 @@
  */
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { request } from 'undici';
+import { Dispatcher, request } from 'undici';
 import { OutriderError } from '../../core/errors';
 import { ParsedFamily, ParsedSample, TextParser } from '../../formats/parse';
 import { OpenMetricsReader } from './openmetrics';
@@ -29,7 +29,7 @@ export interface FetchResult {
   bytes: number;
 }
 
-export async function fetchTarget(t: TargetSpec, signal: AbortSignal, onSample: (s: ParsedSample, f: ParsedFamily) => void): Promise<FetchResult> {
+export async function fetchTarget(t: TargetSpec, signal: AbortSignal, onSample: (s: ParsedSample, f: ParsedFamily) => void, dispatcher?: Dispatcher): Promise<FetchResult> {
   const headers: Record<string, string> = {
     accept: scrapeAccept,
     'accept-encoding': 'gzip',
@@ -39,7 +39,7 @@ export async function fetchTarget(t: TargetSpec, signal: AbortSignal, onSample: 
   };
   const auth = authorization(t);
   if (auth) headers.authorization = auth;
-  const res = await request(t.url, { method: 'GET', headers, signal, headersTimeout: t.timeoutMs, bodyTimeout: t.timeoutMs });
+  const res = await request(t.url, { method: 'GET', headers, signal, dispatcher, headersTimeout: t.timeoutMs, bodyTimeout: t.timeoutMs });
   if (res.statusCode !== 200) {
     res.body.resume();
     throw new ScrapeError('http', `server returned HTTP status ${res.statusCode}`);
@@ -54,7 +54,7 @@ export async function fetchTarget(t: TargetSpec, signal: AbortSignal, onSample: 
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       bytes += chunk.length;
-      if (limit > 0 && bytes > limit) throw new ScrapeError('body_size_limit', `body size limit exceeded (${limit} bytes)`);
+      if (limit > 0 && bytes > limit) throw new ScrapeError('body_size_limit', `body_size_limit exceeded (${limit} bytes)`);
       reader.write(chunk);
     }
     reader.end();

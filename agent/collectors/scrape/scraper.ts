@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
+import { Agent as HttpAgent } from 'undici';
 import type { Component, Health } from '../../core/component';
 import { RateLimiter } from '../../core/log';
 import type { Telemetry } from '../../core/telemetry';
@@ -75,6 +76,8 @@ export class Scraper implements Component {
   readonly #scraped: Counter;
   readonly #stored: Counter;
   readonly #breaches: Counter;
+  /** The scraper's own connection pool (one keep-alive connection per target), closed at stop. */
+  readonly #http = new HttpAgent({ connections: 1, keepAliveTimeout: 60_000 });
   #started = false;
   #stopped = false;
 
@@ -134,6 +137,7 @@ export class Scraper implements Component {
       s.abort?.abort();
     }
     await Promise.allSettled(this.#slots.map((s) => s.running));
+    await this.#http.close().catch(() => undefined);
     this.#o.health?.report('scrape', 'stopped', { ready: false });
   }
 
@@ -164,7 +168,7 @@ export class Scraper implements Component {
     const start = this.#now();
     const conv = new ScrapeConverter(spec);
     try {
-      await fetchTarget(spec, abort.signal, conv.add);
+      await fetchTarget(spec, abort.signal, conv.add, this.#http);
       const { families, keys } = conv.families();
       let added = 0;
       const limit = spec.limits.seriesLimit;
