@@ -12,7 +12,7 @@ t.test('the agent scrapes static targets and serves them on /metrics and /api/v1
     await good.close();
     await bad.close();
   });
-  const a = await startAgent({ 'scrape.targets': [{ url: good.url, job: 'good', interval: '200ms' }, { url: bad.url, job: 'bad', interval: '200ms' }] });
+  const a = await startAgent({ 'scrape.targets': [{ url: good.url, job: 'good', interval: '1s' }, { url: bad.url, job: 'bad', interval: '1s' }] });
   t.teardown(() => a.stop());
   let api: { data: { activeTargets: Array<Record<string, unknown>> } } | undefined;
   for (let i = 0; i < 50; i++) {
@@ -21,14 +21,15 @@ t.test('the agent scrapes static targets and serves them on /metrics and /api/v1
     await new Promise((r) => setTimeout(r, 100));
   }
   const byJob = Object.fromEntries(api!.data.activeTargets.map((x) => [x.scrapePool, x]));
-  t.equal(byJob.good!.health, 'up');
+  t.equal(byJob.good!.health, 'up', String(byJob.good!.lastError));
   t.equal(byJob.bad!.health, 'down');
   t.match(byJob.bad!.lastError, /^line 1: /);
   t.same(byJob.good!.labels, { job: 'good', instance: good.url.slice(7) });
   t.type(byJob.good!.lastScrapeDuration, 'number');
   t.not(byJob.good!.lastScrape, new Date(0).toISOString());
   const metrics = (await get(a.url + '/metrics')).text;
-  t.match(metrics, `app_hits_total{instance="${good.url.slice(7)}",job="good"} 42`);
+  const now = JSON.parse((await get(a.url + '/api/v1/targets')).text).data.activeTargets.map((x: Record<string, unknown>) => x.lastError);
+  t.match(metrics, `app_hits_total{instance="${good.url.slice(7)}",job="good"} 42`, now.join());
   t.match(metrics, `up{instance="${bad.url.slice(7)}",job="bad"} 0`);
   t.notMatch(metrics, /job="bad"} 1\n/);
   t.match(metrics, /outrider_component_received_total\{component="scrape"\}/);
