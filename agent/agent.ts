@@ -12,6 +12,7 @@ import type { Gauge } from 'prom-client';
 import type { Collector } from './collectors/collector';
 import { buildCollectors, selectedCollectorNames, collectorNames } from './collectors/kinds';
 import { CollectorRunner } from './collectors/runner';
+import { Scraper, scrapeExtension, targetsResponse } from './collectors/scrape/index';
 import { statsdExtension } from './collectors/statsd/index';
 import type { Config } from './config/config';
 import type { Component } from './core/component';
@@ -94,6 +95,18 @@ export const registry = {
       },
     },
   },
+  /** Prometheus scraping (scrape.targets and the pod annotations). */
+  scrape: {
+    build: scrapeExtension,
+    contract: {
+      scrape: {
+        received: [{ metric: 'outrider_scrape_samples_scraped_total' }],
+        sent: [{ metric: 'outrider_scrape_samples_stored_total' }],
+        dropped: [{ metric: 'outrider_scrape_limit_breaches_total' }],
+        errors: [{ metric: 'outrider_scrape_failures_total' }],
+      },
+    },
+  },
   /** The collector runner: every selected collector of every registered kind, plus the agent's own telemetry. */
   collectors: {
     build: (ctx) => [collectorRunner(ctx)],
@@ -111,13 +124,13 @@ export const registry = {
 export type ComponentName = keyof typeof registry;
 
 /** Start order: outputs first (nothing produced is lost), then the receivers, then the collectors. */
-export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'collectors'];
+export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'scrape', 'collectors'];
 
 /**
  * Stop order: the producers (StatsD, push) flush their last interval into the store before the outputs take their
  * final flush; the collector runner last.
  */
-export const stopOrder: readonly ComponentName[] = ['statsd', 'push', 'report', 'collectors'];
+export const stopOrder: readonly ComponentName[] = ['statsd', 'push', 'scrape', 'report', 'collectors'];
 
 function collectorRunner(ctx: AgentContext): CollectorRunner {
   const selected = selectedCollectorNames(ctx.config.list('collectors.enabled'), ctx.config.list('collectors.disabled'));
@@ -250,6 +263,7 @@ export class Agent {
     mountEndpoint(server, {
       store: this.store,
       health: this.health,
+      targets: () => targetsResponse(this.#built.get('scrape')?.find((c): c is Scraper => c instanceof Scraper)?.targets() ?? []),
       status: () => ({ version, uptime_seconds: Math.round(process.uptime()), native: this.#native }),
     });
     return server;

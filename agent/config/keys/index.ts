@@ -7,3 +7,4 @@ import './deploy';
 import './injector';
 import './report';
 import './aggregator';
+import './scrape';

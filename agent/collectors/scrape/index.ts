@@ -1,0 +1,38 @@
+/** Builds the scrape component from the config: static targets plus the pod-annotation target (none: no component). */
+import type { AgentContext } from '../../core/context';
+import { Scraper } from './scraper';
+import { ScrapeDefaults, TargetSpec, targetFromAnnotations, targetFromConfig } from './targets';
+
+export { Scraper } from './scraper';
+export { targetsResponse } from './api';
+
+export function scrapeDefaults(ctx: AgentContext): ScrapeDefaults {
+  const c = ctx.config;
+  return {
+    intervalMs: c.number('scrape.interval'),
+    timeoutMs: c.number('scrape.timeout'),
+    limits: {
+      sampleLimit: c.number('scrape.sample_limit'),
+      labelLimit: c.number('scrape.label_limit'),
+      labelNameLengthLimit: c.number('scrape.label_name_length_limit'),
+      labelValueLengthLimit: c.number('scrape.label_value_length_limit'),
+      bodySizeLimit: c.number('scrape.body_size_limit'),
+      seriesLimit: c.number('scrape.series_limit'),
+    },
+  };
+}
+
+export function scrapeExtension(ctx: AgentContext): Scraper[] {
+  const c = ctx.config;
+  if (!c.bool('scrape.enabled')) return [];
+  const d = scrapeDefaults(ctx);
+  const targets: TargetSpec[] = [];
+  c.get<unknown[]>('scrape.targets').forEach((raw, i) => {
+    const t = targetFromConfig(raw, i, d);
+    if (t) targets.push(t);
+  });
+  const pod = targetFromAnnotations({ scrape: c.string('scrape.annotations.scrape'), port: c.string('scrape.annotations.port'), path: c.string('scrape.annotations.path'), scheme: c.string('scrape.annotations.scheme') }, d);
+  if (pod) targets.push(pod);
+  if (targets.length === 0) return [];
+  return [new Scraper({ store: ctx.store, log: ctx.log, telemetry: ctx.telemetry, health: ctx.health, targets, targetLimit: c.number('scrape.target_limit') })];
+}
