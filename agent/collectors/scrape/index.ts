@@ -1,6 +1,7 @@
 /** Builds the scrape component from the config: static targets plus the pod-annotation target (none: no component). */
 import type { AgentContext } from '../../core/context';
 import { Scraper } from './scraper';
+import { parseHostPort } from '../../config/coerce';
 import { ScrapeDefaults, TargetSpec, targetFromAnnotations, targetFromConfig } from './targets';
 
 export { Scraper } from './scraper';
@@ -32,7 +33,11 @@ export function scrapeExtension(ctx: AgentContext): Scraper[] {
     if (t) targets.push(t);
   });
   const pod = targetFromAnnotations({ scrape: c.string('scrape.annotations.scrape'), port: c.string('scrape.annotations.port'), path: c.string('scrape.annotations.path'), scheme: c.string('scrape.annotations.scheme') }, d);
-  if (pod) targets.push(pod);
+  // The injector annotates a pod that has no prometheus.io annotations of its own with the sidecar's endpoint, so the
+  // annotations can name this agent: scraping itself would copy its own series back into its store.
+  const own = parseHostPort(c.string('listen'));
+  if (pod && !(own && new URL(pod.url).port === String(own.port))) targets.push(pod);
+  else if (pod) ctx.log.debug({ url: pod.url }, 'The pod annotations name this agent\'s own endpoint; not scraping it.');
   if (targets.length === 0) return [];
   return [new Scraper({ store: ctx.store, log: ctx.log, telemetry: ctx.telemetry, health: ctx.health, targets, targetLimit: c.number('scrape.target_limit') })];
 }

@@ -64,3 +64,14 @@ t.test('the injected sidecar reads the Prometheus annotations through the downwa
   t.equal(env.OUTRIDER_SCRAPE_ANNOTATIONS_PATH, "metadata.annotations['prometheus.io/path']");
   t.equal(env.OUTRIDER_SCRAPE_ANNOTATIONS_SCHEME, "metadata.annotations['prometheus.io/scheme']");
 });
+
+// The injector annotates a pod without prometheus.io annotations of its own with the sidecar's endpoint: the sidecar
+// must not scrape itself from those annotations (its series would be copied back into its own store).
+t.test("annotations that name the agent's own endpoint are not scraped", async (t) => {
+  const { freePort } = await import('../../e2e/procs');
+  const port = await freePort();
+  const a = await startAgent({ listen: `127.0.0.1:${port}`, 'scrape.annotations.scrape': 'true', 'scrape.annotations.port': String(port) });
+  t.teardown(() => a.stop());
+  t.equal(a.agent.contracts.has('scrape'), false, 'no scrape component for the agent itself');
+  t.same(JSON.parse((await get(a.url + '/api/v1/targets')).text).data.activeTargets, []);
+});
