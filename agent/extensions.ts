@@ -9,3 +9,4 @@ export const extensions: Extension[] = [];
 extensions.push((ctx) => import('./report/index').then((m) => m.reportExtension(ctx)));
 extensions.push((ctx) => import('./collectors/push/index').then((m) => m.pushExtension(ctx)));
 extensions.push(statsdExtension);
+extensions.push((ctx) => import('./collectors/otlp/index').then((m) => m.otlpExtension(ctx)));

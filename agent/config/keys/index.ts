@@ -6,3 +6,4 @@ import './deploy';
 import './injector';
 import './report';
 import './aggregator';
+import './otlp';
