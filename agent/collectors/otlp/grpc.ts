@@ -66,14 +66,17 @@ export class OtlpGrpcReceiver implements Component {
       },
     });
     const target = `${hp.host.includes(':') ? `[${hp.host}]` : hp.host}:${hp.port}`;
-    this.#port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, port) => {
-        if (err) {
-          const why = /EADDRINUSE|address already in use/i.test(err.message) ? 'the address is already in use' : err.message;
-          reject(new OutriderError('OUTRIDER_ERR_OTLP_LISTEN', `OTLP/gRPC receiver: cannot listen on ${this.#listen}: ${why} (set otlp.grpc.listen to another address, or to empty to switch it off).`));
-        } else resolve(port);
-      }),
-    );
+    // A listen failure (a port in use) is one ERROR line and a degraded component, as for OTLP/HTTP.
+    const bound = await new Promise<number | Error>((resolve) => server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, port) => resolve(err ?? port)));
+    if (bound instanceof Error) {
+      const why = /EADDRINUSE|address already in use/i.test(bound.message) ? 'the address is already in use' : bound.message;
+      const detail = `OTLP/gRPC receiver is off: cannot listen on ${this.#listen}: ${why} (set otlp.grpc.listen to another address, or to empty to switch it off).`;
+      this.#ctx.log.error({ code: 'OUTRIDER_ERR_OTLP_LISTEN', listen: this.#listen }, detail);
+      this.#ctx.health.report(this.name, 'degraded', { ready: true, detail });
+      server.forceShutdown();
+      return;
+    }
+    this.#port = bound;
     this.#server = server;
     this.#ctx.health.report(this.name, 'running', { ready: true, detail: `listening on ${this.address()}` });
     this.#ctx.log.info({ address: this.address() }, 'OTLP/gRPC receiver is ready.');

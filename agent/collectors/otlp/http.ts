@@ -8,7 +8,7 @@ import { gunzip } from 'node:zlib';
 import type { ServerResponse } from 'node:http';
 import type { Component } from '../../core/component';
 import type { AgentContext } from '../../core/context';
-import { isOutriderError, OutriderError } from '../../core/errors';
+import { isOutriderError } from '../../core/errors';
 import { HttpServer, readBody } from '../../exposition/http-server';
 import { OtlpDecodeError } from './model';
 import { OtlpEncoding, OtlpIngest } from './receiver';
@@ -31,6 +31,7 @@ export class OtlpHttpReceiver implements Component {
   readonly name = 'otlp-http';
   readonly #ctx: AgentContext;
   readonly #server: HttpServer;
+  #listening = false;
 
   constructor(ctx: AgentContext, ingest: OtlpIngest) {
     this.#ctx = ctx;
@@ -81,19 +82,26 @@ export class OtlpHttpReceiver implements Component {
     });
   }
 
-  url(): string {
-    return this.#server.url();
+  /** Base URL of the bound receiver; undefined when it could not listen. */
+  url(): string | undefined {
+    return this.#listening ? this.#server.url() : undefined;
   }
 
+  /**
+   * A listen failure (a port in use) is one ERROR line and a degraded component, not a failed agent: the host
+   * metrics and the other receivers go on, and the operator moves or switches off otlp.http.listen.
+   */
   async start(): Promise<void> {
     try {
       await this.#server.start();
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' || isOutriderError(err)) {
-        throw new OutriderError('OUTRIDER_ERR_OTLP_LISTEN', `OTLP/HTTP receiver: ${(err as Error).message} (set otlp.http.listen to another address, or to empty to switch it off).`);
-      }
-      throw err;
+      if (!isOutriderError(err, 'OUTRIDER_ERR_HTTP_LISTEN')) throw err;
+      const detail = `OTLP/HTTP receiver is off: ${err.message} (set otlp.http.listen to another address, or to empty to switch it off).`;
+      this.#ctx.log.error({ code: 'OUTRIDER_ERR_OTLP_LISTEN', listen: this.#ctx.config.string('otlp.http.listen') }, detail);
+      this.#ctx.health.report(this.name, 'degraded', { ready: true, detail });
+      return;
     }
+    this.#listening = true;
     this.#ctx.health.report(this.name, 'running', { ready: true, detail: `listening on ${this.#server.url()}` });
     this.#ctx.log.info({ url: this.#server.url() + '/v1/metrics' }, 'OTLP/HTTP receiver is ready.');
   }
