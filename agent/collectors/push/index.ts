@@ -9,6 +9,7 @@ import type { AgentContext, Extension } from '../../core/context';
 import { isOutriderError } from '../../core/errors';
 import { HttpServer, readBody, sendJson } from '../../exposition/http-server';
 import { parsePush } from './parse';
+import { mountRemoteWriteReceive } from '../remote-write-receive/index';
 
 export class PushListener implements Component {
   readonly name = 'push';
@@ -54,6 +55,7 @@ export class PushListener implements Component {
       }
       sendJson(res, 200, { status: 'ok', samples: samples.length });
     });
+    mountRemoteWriteReceive(this.#server, ctx, maxBody);
   }
 
   url(): string {
