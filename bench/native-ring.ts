@@ -3,7 +3,11 @@
 // JS array queue, all with 64-byte records, in one run.
 //   node dist/bench/native-ring.js [records]
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { benchNativeRing, createRing, nativeStatus, RingConsumer, runNativeRingProducer, runRingWorker } from '../agent/native';
+import { nativeStatus } from '../agent/native';
+// The ring's JS side and native harness are test and benchmark code (the testing addon).
+import { createRing, RingConsumer } from '../test/native/ring/ring';
+import { benchNativeRing, runNativeRingProducer } from '../test/native/ring/ring-native';
+import { runRingWorker } from '../test/native/ring/ring-worker';
 import { fmt, header, now, row } from './native-common';
 
 const REC = 64;

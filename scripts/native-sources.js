@@ -3,13 +3,16 @@
 // Single derivation of the native source list, read by native/CMakeLists.txt
 // and by binding.gyp, so the two builds always compile the same files.
 //
-//   node scripts/native-sources.js [--cores|--bindings|--all] [--root=DIR] [--sep=;]
+//   node scripts/native-sources.js [--cores|--bindings|--all|--testing] [--root=DIR] [--sep=;]
 //
 // --cores     the pure C++ cores: every *.cc directly in a directory listed
 //             in native/sources.txt
 // --bindings  every *.cc directly in native/src (addon.cc, *_binding.cc and
 //             their Node-API helpers)
-// --all       both (default)
+// --all       both (default): the production addon
+// --testing   the testing addon (native/testing/*.cc plus the module entry
+//             and thread helper from native/src; links the same cores):
+//             ring and Unix datagram harnesses the tests and benchmarks use
 // --root=DIR  print paths relative to DIR (default: the repository root,
 //             which is where binding.gyp lives)
 // --sep=S     separator between paths (default: a newline; CMake uses ';')
@@ -43,17 +46,26 @@ function bindings() {
   return listCc(path.join(nativeDir, 'src'));
 }
 
+function testing() {
+  // A packed install ships no native/testing: then there is no testing addon to build.
+  const harnesses = listCc(path.join(nativeDir, 'testing'));
+  if (harnesses.length === 0) return [];
+  const src = path.join(nativeDir, 'src');
+  return [path.join(src, 'addon.cc'), path.join(src, 'thread_job.cc'), ...harnesses];
+}
+
 function main(argv) {
   let mode = 'all';
   let root = repo;
   let sep = '\n';
   for (const a of argv) {
-    if (a === '--cores' || a === '--bindings' || a === '--all') mode = a.slice(2);
+    if (a === '--cores' || a === '--bindings' || a === '--all' || a === '--testing') mode = a.slice(2);
     else if (a.startsWith('--root=')) root = path.resolve(a.slice(7));
     else if (a.startsWith('--sep=')) sep = a.slice(6);
     else throw new Error(`unknown argument ${a}`);
   }
-  const files = mode === 'cores' ? cores() : mode === 'bindings' ? bindings() : [...cores(), ...bindings()];
+  const pick = { cores, bindings, testing, all: () => [...cores(), ...bindings()] };
+  const files = pick[mode]();
   process.stdout.write(files.map((f) => path.relative(root, f).split(path.sep).join('/')).join(sep));
 }
 

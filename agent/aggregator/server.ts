@@ -12,7 +12,7 @@ import { isOutriderError, OutriderError } from '../core/errors';
 import { Telemetry } from '../core/telemetry';
 import { version } from '../core/version';
 import { mountEndpoint } from '../exposition/endpoint';
-import { HttpServer, readBody, sendJson, sendJsonBytes } from '../exposition/http-server';
+import { HttpServer, readBody, sendJson, sendJsonBytes } from '../core/http-server';
 import { RemoteWriteOutput, RemoteWriteProtocol } from '../report/remote-write/output';
 import { splitFrames } from '../wire/frame';
 import { ACK_BODIES, ErrorAnswer, FramesAnswer, INGEST_PATH } from '../wire/ingest';

@@ -4,11 +4,11 @@
  * stderr and a non-zero exit.
  */
 import { statSync } from 'node:fs';
-import { Agent } from '../core/agent';
+import { Agent } from '../agent';
 import { ExitCode, isOutriderError } from '../core/errors';
 import { createLogger } from '../core/log';
 import { formatProblem } from '../config/load';
-import { resolvePaths } from '../collectors/collector';
+import { resolvePaths } from '../core/paths';
 import type { Config } from '../config/config';
 import { parseArgs } from './args';
 import { configFromArgs } from './config-args';

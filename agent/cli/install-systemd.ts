@@ -2,7 +2,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode } from '../core/errors';
-import { nativeNotify } from '../deploy/systemd/sd-notify';
+import { nativeNotify } from '../native/sd-notify';
 import { applyActions, execProblem, packageRoot, planInstall, unitName } from '../deploy/systemd/install';
 import { parseArgs } from './args';
 

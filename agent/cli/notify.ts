@@ -3,11 +3,11 @@
  * STATUS lines saying what the agent does, READY=1 once the listeners are up and the first collection is done,
  * RELOADING=1 … READY=1 around a SIGHUP reload, STOPPING=1 on shutdown, and WATCHDOG=1 from the event loop every
  * half WATCHDOG_USEC, so a blocked loop misses its pings and systemd restarts the agent. Outside systemd
- * (no NOTIFY_SOCKET) every call is a no-op. The transports are described in deploy/systemd/sd-notify.ts.
+ * (no NOTIFY_SOCKET) every call is a no-op. The transports are described in native/sd-notify.ts.
  */
 import type { Logger } from 'pino';
 import { RateLimiter } from '../core/log';
-import { monotonicUsec, notifyTransport, oneLine, watchdogIntervalMs } from '../deploy/systemd/sd-notify';
+import { monotonicUsec, notifyTransport, oneLine, watchdogIntervalMs } from '../native/sd-notify';
 
 /** systemd notification hooks (READY, RELOADING, STOPPING, STATUS); a no-op outside systemd. */
 export interface Notifier {

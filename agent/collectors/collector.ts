@@ -3,16 +3,16 @@
  * files through the context's paths and returns a full snapshot of its families. Nothing renders or reports from a
  * collector directly: the runner writes the snapshot into the store.
  */
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
+import type { Paths } from '../core/paths';
 import type { FamilySamples } from '../store/types';
 
-export interface Paths {
-  procfs: string;
-  sysfs: string;
-  rootfs: string;
-}
+export type { Paths } from '../core/paths';
+export { resolvePaths } from '../core/paths';
+
+/** Problems a collector met in its input (garbled or truncated lines): the runner logs them, the run goes on. */
+export type Issues = string[];
 
 export interface CollectContext {
   paths: Paths;
@@ -22,16 +22,23 @@ export interface CollectContext {
   signal: AbortSignal;
   /** Wall clock at the start of the run (ms). */
   nowMs: number;
+  /**
+   * Where the collector notes what it skipped in its input; the runner logs them after the run (the first issue
+   * and the count of others, at most once a minute per collector). Parsers take it as their `issues` argument.
+   */
+  issues: Issues;
 }
 
 export interface Collector {
   readonly name: string;
   /** Whether the collector runs when `collectors.enabled` is left at its default. */
   readonly defaultEnabled: boolean;
-  /** The agent's own telemetry: not reported in node_scrape_collector_* (those describe host collectors). */
+  /** The agent's own telemetry: not reported in node_scrape_collector_* (those describe the registered kinds). */
   readonly internal?: boolean;
   /** Own interval (ms); the runner falls back to `collectors.interval`. */
   readonly intervalMs?: number;
+  /** Own time budget of one run (ms); the runner falls back to `collectors.timeout`. */
+  readonly timeoutMs?: number;
   /** Returns the collector's full snapshot. Throws NoDataError when its source files do not exist here. */
   collect(ctx: CollectContext): Promise<FamilySamples[]>;
   /** Releases resources (helper threads, caches). */
@@ -45,16 +52,6 @@ export class NoDataError extends Error {
     super(message);
     this.name = 'NoDataError';
   }
-}
-
-/** Resolves the configured roots: procfs/sysfs left at their defaults follow path.rootfs. */
-export function resolvePaths(config: Config): Paths {
-  const rootfs = config.string('path.rootfs');
-  const under = (key: string, def: string): string => {
-    const v = config.string(key);
-    return v === def && config.source(key) === 'default' && rootfs !== '/' ? join(rootfs, def) : v;
-  };
-  return { rootfs, procfs: under('path.procfs', '/proc'), sysfs: under('path.sysfs', '/sys') };
 }
 
 /** Builds a family snapshot (a convenience for collectors). */

@@ -1,16 +1,24 @@
 /**
- * Runs collectors on their intervals, each under its own time budget, and writes their snapshots into the store.
+ * Runs collectors of any kind (host today; scrape, textfile, OTLP-fed ones tomorrow) on their intervals, each under
+ * its own time budget, and writes their snapshots into the store. A collector registers with a name, an interval
+ * (`intervalMs`, else `collectors.interval`) and a time budget (`timeoutMs`, else `collectors.timeout`).
  *
  * A run that passes its budget is abandoned (its signal aborted, its late result discarded) and reported with
  * node_scrape_collector_success 0; the next run of that collector starts only when the abandoned one has settled,
- * so a hung source never piles up work. Missing sources are logged once at debug.
+ * so a hung source never piles up work. Missing sources are logged once at debug. What a collector skipped in its
+ * input (`ctx.issues`) is logged here at warn: the first issue of a run with the count of others, at most once a
+ * minute per collector, so a file garbled the same way every second does not flood the log.
+ * node_scrape_collector_success and node_scrape_collector_duration_seconds cover every collector but the agent's
+ * own telemetry (`internal`).
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import type { Health } from '../core/component';
+import { RateLimiter } from '../core/log';
+import type { Paths } from '../core/paths';
 import type { Telemetry } from '../core/telemetry';
-import { Store } from '../store/store';
-import { Collector, NoDataError, Paths } from './collector';
+import type { Store } from '../store/store';
+import { Collector, Issues, NoDataError } from './collector';
 
 const successDesc = {
   name: 'node_scrape_collector_success',
@@ -35,6 +43,8 @@ export interface CollectorStats {
 interface Slot {
   collector: Collector;
   intervalMs: number;
+  budgetMs: number;
+  issueLimiter: RateLimiter;
   timer: NodeJS.Timeout | undefined;
   running: Promise<void> | undefined;
   stats: CollectorStats;
@@ -64,16 +74,21 @@ export class CollectorRunner {
   readonly #errors: import('prom-client').Counter | undefined;
   readonly #timeouts: import('prom-client').Counter | undefined;
   readonly #skipped: import('prom-client').Counter | undefined;
+  readonly #runs: import('prom-client').Counter | undefined;
 
   constructor(opts: RunnerOptions) {
     this.#opts = opts;
     this.#errors = opts.telemetry?.counter('outrider_collector_errors_total', 'Collector runs that failed (timeouts included), by collector.', ['collector']);
     this.#timeouts = opts.telemetry?.counter('outrider_collector_timeouts_total', 'Collector runs abandoned at their time budget, by collector.', ['collector']);
+    this.#runs = opts.telemetry?.counter('outrider_collector_runs_total', 'Collector runs finished, by collector and result (success, no_data, error).', ['collector', 'result']);
     this.#skipped = opts.telemetry?.counter('outrider_collector_skipped_runs_total', 'Scheduled runs skipped because the previous run of the collector had not settled, by collector.', ['collector']);
     const defInterval = opts.config.number('collectors.interval');
+    const defBudget = opts.config.number('collectors.timeout');
     this.#slots = opts.collectors.map((c) => ({
       collector: c,
       intervalMs: c.intervalMs ?? defInterval,
+      budgetMs: c.timeoutMs ?? defBudget,
+      issueLimiter: new RateLimiter(60_000, 1),
       timer: undefined,
       running: undefined,
       stats: { runs: 0, failures: 0, timeouts: 0, skipped: 0, lastDurationMs: 0, lastError: undefined },
@@ -106,7 +121,7 @@ export class CollectorRunner {
     this.#stopped = true;
     for (const s of this.#slots) if (s.timer) clearTimeout(s.timer);
     // Wait for runs in flight, but never longer than one budget: a hung source must not block shutdown.
-    const budget = this.#opts.config.number('collectors.timeout');
+    const budget = Math.max(0, ...this.#slots.map((s) => s.budgetMs));
     await Promise.race([
       Promise.allSettled(this.#slots.map((s) => s.running ?? Promise.resolve())),
       new Promise((resolve) => setTimeout(resolve, budget).unref()),
@@ -141,7 +156,8 @@ export class CollectorRunner {
     const { store, config, paths, log } = this.#opts;
     const now = this.#opts.now ?? Date.now;
     const c = slot.collector;
-    const budget = config.number('collectors.timeout');
+    const budget = slot.budgetMs;
+    const issues: Issues = [];
     const ac = new AbortController();
     const start = process.hrtime.bigint();
     let timedOut = false;
@@ -158,7 +174,7 @@ export class CollectorRunner {
     slot.stats.runs++;
     try {
       // The collector's own promise is what guards against overlap: an abandoned run keeps its slot until it settles.
-      const inner = Promise.resolve().then(() => c.collect({ paths, config, log, signal: ac.signal, nowMs: now() }));
+      const inner = Promise.resolve().then(() => c.collect({ paths, config, log, signal: ac.signal, nowMs: now(), issues }));
       slot.running = inner.then(
         () => undefined,
         () => undefined,
@@ -170,6 +186,7 @@ export class CollectorRunner {
       if (!this.#stopped) store.replaceOwned(c.name, fams);
       success = 1;
       slot.stats.lastError = undefined;
+      this.#runs?.inc({ collector: c.name, result: 'success' });
     } catch (err) {
       if (err instanceof NoDataError) {
         if (!slot.loggedNoData) {
@@ -177,7 +194,9 @@ export class CollectorRunner {
           slot.loggedNoData = true;
         }
         store.dropOwner(c.name);
+        this.#runs?.inc({ collector: c.name, result: 'no_data' });
       } else {
+        this.#runs?.inc({ collector: c.name, result: 'error' });
         slot.stats.failures++;
         this.#errors?.inc({ collector: c.name });
         if (timedOut) {
@@ -190,6 +209,10 @@ export class CollectorRunner {
       }
     } finally {
       clearTimeout(timer);
+    }
+    // An abandoned run may still be adding to `issues`; what it noted by now is what it met.
+    if (issues.length > 0 && slot.issueLimiter.allow(c.name)) {
+      log.warn({ collector: c.name, issue: issues[0], more_issues: issues.length - 1 }, 'Host collector skipped part of a file it could not parse.');
     }
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     slot.stats.lastDurationMs = seconds * 1000;

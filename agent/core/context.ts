@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { Paths } from '../collectors/collector';
 import type { Config } from '../config/config';
 import type { Store } from '../store/store';
 import type { Component, Health } from './component';
+import type { Paths } from './paths';
 import type { Telemetry } from './telemetry';
 
 /** What every part of a running agent is handed. */
@@ -16,7 +16,7 @@ export interface AgentContext {
 }
 
 /**
- * A feature of the agent beyond host collection (StatsD listeners, reporters, ...). It returns its components for
- * the given config (none when disabled); the agent starts them after the collectors and stops them first.
+ * How a part of the agent is built: it returns its components for the given config (none when disabled). The
+ * composition root (agent/agent.ts) lists them and decides the start and stop order.
  */
 export type Extension = (ctx: AgentContext) => Component[] | Promise<Component[]>;

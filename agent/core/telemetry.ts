@@ -1,10 +1,9 @@
 /**
  * The agent's own telemetry. prom-client with a registry of our own (never the global one) holds the process and
- * Node.js runtime metrics and every `outrider_*` component metric; a collector copies it into the store on the
+ * Node.js runtime metrics and every `outrider_*` component metric; a collector (built by the composition root) copies it into the store on the
  * collection interval, so it is served from the same /metrics as everything else (and the render cache holds).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Collector } from '../collectors/collector';
 import type { FamilySamples, Labels, MetricType, Sample } from '../store/types';
 import { version } from './version';
 
@@ -64,11 +63,6 @@ export class Telemetry {
       }
     }
     return out;
-  }
-
-  /** A collector that copies the registry into the store (owner `outrider`). */
-  collector(): Collector {
-    return { name: 'outrider', defaultEnabled: true, internal: true, collect: () => this.snapshot() };
   }
 }
 

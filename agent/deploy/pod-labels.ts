@@ -1,10 +1,8 @@
 /**
  * Pod identity as labels. `outrider inject` gives the sidecar the downward-API variables below; `labels.from_env`
- * (label → variable) turns them into the `pod`, `namespace` and `node` labels that StatsD series and reported
- * batches carry, so metrics from many pods stay apart. Outside a pod the variables are unset and no label is added.
+ * (label → variable) turns them into the `pod`, `namespace` and `node` labels (core/labels.ts) that StatsD series
+ * and reported batches carry, so metrics from many pods stay apart.
  */
-import type { Config } from '../config/config';
-
 /** The downward-API variables the injected container receives (also listed in config/load.ts as non-config). */
 export const podEnv = {
   podName: 'OUTRIDER_POD_NAME',
@@ -21,27 +19,5 @@ export const podEnvFields: Record<string, string> = {
   [podEnv.podUid]: 'metadata.uid',
 };
 
-/** Labels from `labels.from_env`, skipping variables that are unset or empty. Sorted by label name. */
-export function envLabels(config: Config, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const spec = config.get<Record<string, string>>('labels.from_env');
-  const out: Record<string, string> = {};
-  for (const label of Object.keys(spec).sort()) {
-    const value = env[spec[label]!];
-    if (value !== undefined && value !== '') out[label] = value;
-  }
-  return out;
-}
-
-/**
- * Adds the env labels to a series' own labels; the series' labels win on a clash (an app that sends its own `pod`
- * tag keeps it).
- */
-export function withEnvLabels(labels: Record<string, string>, extra: Record<string, string>): Record<string, string> {
-  let out: Record<string, string> | undefined;
-  for (const [k, v] of Object.entries(extra)) {
-    if (k in labels) continue;
-    out ??= { ...labels };
-    out[k] = v;
-  }
-  return out ?? labels;
-}
+/** Label enrichment itself (envLabels, withEnvLabels) is shared by StatsD and reporting and lives in core. */
+export { envLabels, withEnvLabels } from '../core/labels';

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Health } from '../core/component';
 import { Store } from '../store/store';
 import { RenderCache } from './cache';
-import { HttpServer, sendJson } from './http-server';
+import { HttpServer, sendJson } from '../core/http-server';
 import { contentTypes, formatValue, negotiate } from './render';
 
 export interface EndpointOptions {

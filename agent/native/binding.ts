@@ -4,34 +4,6 @@
  * asserts and reports errno data; argument validation happens in TS.
  */
 
-/** Summary of a native ring producer / consumer run. */
-export interface RingRunSummary {
-  records: number;
-  bytes: number;
-  /** Order-sensitive FNV-1a of each record's length (u32 LE) and payload. */
-  checksum: number;
-  nanos: number;
-  /** The other side closed the ring. */
-  closed: boolean;
-  /** Stopped by environment teardown. */
-  stopped: boolean;
-  /** The consumer met bytes that are not a valid record and stopped (consumers only). */
-  corrupt: boolean;
-}
-
-export interface RingPatternOptions {
-  count: number;
-  minLen: number;
-  maxLen: number;
-  seed: number;
-  /** Records staged per publish. */
-  batch?: number;
-  /** Close the ring after the last record. */
-  close?: boolean;
-  /** Benchmarks: fixed-length records (index in the first 4 bytes), no pattern, no checksum. */
-  fixedLen?: number;
-}
-
 export interface NativeTopologyNode {
   id: number;
   cpus: number[];
@@ -88,17 +60,7 @@ export interface NativeBinding {
   sanitizer: string;
   napiVersion: number;
 
-  ringLayout: { headerBytes: number; offWrite: number; offRead: number; offWaiters: number; offClosed: number; magic: number };
-  ringWake(view: Uint8Array, which: 0 | 1): void;
-  ringProduce(view: Uint8Array, opts: RingPatternOptions, doorbell?: () => void): Promise<RingRunSummary>;
-  ringConsume(view: Uint8Array, opts: { count: number; idleTimeoutMs?: number }, doorbell?: () => void): Promise<RingRunSummary>;
-  ringBenchNative(opts: { capacity: number; count: number; recordLen: number; batch: number }): Promise<RingRunSummary>;
-
   crc32c(bytes: Uint8Array, seed: number): number;
-  crc32cTable(bytes: Uint8Array, seed: number): number;
-  crc32cHardware: boolean;
-  snappyCompress(bytes: Uint8Array): Buffer;
-  snappyUncompress(bytes: Uint8Array): Buffer;
   inflateSync(bytes: Uint8Array, format: 0 | 1 | 2, maxOutput: number): Buffer;
 
   readTopology(sysfsRoot: string): { nodes: NativeTopologyNode[]; source: string };
@@ -111,7 +73,82 @@ export interface NativeBinding {
   };
 
   sdNotify(socketPath: string, state: string): void;
-  unixDgramBind(path: string): number;
-  unixDgramRecv(fd: number, timeoutMs: number): Promise<Buffer | null>;
-  closeFd(fd: number): void;
+
+  StatsdReceiver: new (opts: NativeStatsdOptions) => NativeStatsdReceiver;
+}
+
+/** One listener of the StatsD receiver, as the addon takes it. */
+export type NativeStatsdListener = { unix: true; path: string; mode: number } | { unix: false; host: string; port: number; family: 4 | 6 };
+
+export interface NativeStatsdOptions {
+  listeners: NativeStatsdListener[];
+  receiveBuffer: number;
+  maxPacket: number;
+  threads: number;
+  maxKeys: number;
+  ringBytes: number;
+}
+
+export interface NativeStatsdBound {
+  unix: boolean;
+  address: string;
+  port: number;
+  family: 4 | 6;
+  path: string;
+  receiveBuffer: number;
+  sockets: number;
+}
+
+/** Interval statistics of a drain (see native/src/statsd_binding.cc). */
+export interface NativeStatsdStats {
+  packets: number;
+  bytes: number;
+  lines: number;
+  tooLarge: number;
+  events: number;
+  overflow: number;
+  /** Service checks by status 0..3. */
+  serviceChecks: number[];
+  /** Invalid lines by reason. */
+  invalid: Record<string, number>;
+  /** Parts of accepted lines left out, by reason. */
+  skipped: Record<string, number>;
+  samples: Array<{ reason: string; line: string }>;
+}
+
+export interface NativeStatsdSketch {
+  /** Entry of the chunk it belongs to. */
+  i: number;
+  n: number;
+  s: number;
+  min: number;
+  max: number;
+  z: number;
+  po: number;
+  pc: Float64Array;
+  no: number;
+  nc: Float64Array;
+}
+
+/** One chunk of a drain, columnar: entry k is column[k]. */
+export interface NativeStatsdChunk {
+  /** statsd::MetricType: 0 c, 1 g, 2 ms, 3 h, 4 s, 5 d. */
+  t: Uint8Array;
+  /** Gauge is relative. */
+  r: Uint8Array;
+  v: Float64Array;
+  /** Unix seconds, 0 when none. */
+  ts: Float64Array;
+  n: string[];
+  g: string[];
+  sk: NativeStatsdSketch[];
+}
+
+export interface NativeStatsdReceiver {
+  open(): NativeStatsdBound[];
+  start(): void;
+  drain(): NativeStatsdStats;
+  next(max: number): NativeStatsdChunk;
+  processed(): number;
+  stop(): void;
 }

@@ -1,11 +1,13 @@
 /**
- * Coded errors of the native layer. Self-contained on purpose: no imports, so
- * the core team can move it without dragging the native layer along.
- *
- * Every error thrown by `agent/native` for bad input or a failed system call
- * is an {@link OutriderError} whose `code` is one of {@link ErrorCode}; codes
- * are stable API, messages are not.
+ * Codes of the native layer. Every error thrown by `agent/native` for bad
+ * input or a failed system call is the agent's one {@link OutriderError}
+ * (`core/errors.ts`, so `isOutriderError` recognises it) whose `code` is one
+ * of {@link ErrorCode}; codes are stable API, messages are not.
  */
+import { OutriderError, type OutriderErrorOptions } from '../core/errors';
+
+export { OutriderError, isOutriderError } from '../core/errors';
+export type { OutriderErrorOptions } from '../core/errors';
 
 /** Stable error codes. */
 export const ErrorCode = {
@@ -37,36 +39,20 @@ export const ErrorCode = {
   NOTIFY: 'OUTRIDER_ERR_NOTIFY',
   /** The native addon is required for this call and is not loaded. */
   NATIVE_UNAVAILABLE: 'OUTRIDER_ERR_NATIVE_UNAVAILABLE',
+  /** The StatsD receiver cannot bind a listener; `details.listener` is its index, `errno` why. */
+  STATSD_LISTEN: 'OUTRIDER_ERR_STATSD_LISTEN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-export interface OutriderErrorOptions {
-  cause?: unknown;
-  /** errno name (`EPIPE`), when a system call failed. */
-  errno?: string;
-  /** The failing system call (`sendfile`, `pwrite`...). */
-  syscall?: string;
-}
-
-/** An error with a stable {@link ErrorCode}. */
-export class OutriderError extends Error {
-  readonly code: ErrorCode;
-  readonly errno?: string;
-  readonly syscall?: string;
-
-  constructor(code: ErrorCode, message: string, options: OutriderErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'OutriderError';
-    this.code = code;
-    if (options.errno !== undefined) this.errno = options.errno;
-    if (options.syscall !== undefined) this.syscall = options.syscall;
-  }
+/** An {@link OutriderError} of the native layer: one of {@link ErrorCode}, errno data when a system call failed. */
+export function nativeError(code: ErrorCode, message: string, options: OutriderErrorOptions = {}): OutriderError {
+  return new OutriderError(code, message, undefined, options);
 }
 
 /** Throws INVALID_ARG unless `cond`. */
 export function check(cond: unknown, message: string, code: ErrorCode = ErrorCode.INVALID_ARG): asserts cond {
-  if (!cond) throw new OutriderError(code, message);
+  if (!cond) throw nativeError(code, message);
 }
 
 /** Wraps an error from the addon (which carries an errno-style `code`) in an OutriderError. */
@@ -76,5 +62,5 @@ export function fromNative(code: ErrorCode, what: string, err: unknown): Outride
   const errno = typeof e?.code === 'string' ? e.code : undefined;
   const syscall = typeof e?.syscall === 'string' ? e.syscall : undefined;
   const msg = typeof e?.message === 'string' ? e.message : String(err);
-  return new OutriderError(code, `${what}: ${msg}`, { cause: err, errno, syscall });
+  return nativeError(code, `${what}: ${msg}`, { cause: err, errno, syscall });
 }

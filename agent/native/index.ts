@@ -5,31 +5,13 @@
  * at load ({@link nativeStatus} says which and why). `OUTRIDER_NATIVE=0`
  * forces the twins.
  *
- * Errors are {@link OutriderError}s with stable codes ({@link ErrorCode}).
+ * Errors are the agent's one {@link OutriderError} class with stable codes
+ * ({@link ErrorCode}). Nothing outside this directory touches the addon.
  */
-export { ErrorCode, OutriderError } from './errors';
+export { ErrorCode, OutriderError, isOutriderError } from './errors';
 export type { OutriderErrorOptions } from './errors';
 export { nativeStatus } from './loader';
 export type { NativeStatus } from './loader';
-
-export {
-  createRing,
-  RingProducer,
-  RingConsumer,
-  ringDoorbell,
-  ringRecordSize,
-  ringMaxRecordLength,
-  RING_HEADER_BYTES,
-  RING_MIN_CAPACITY,
-  RING_MAX_CAPACITY,
-} from './ring';
-export type { RingWaitResult, RingRecordFn } from './ring';
-export { runNativeRingProducer, runNativeRingConsumer, benchNativeRing } from './ring-native';
-export type { RingPatternOptions, RingRunSummary } from './ring-native';
-export { runRingWorker } from './ring-worker';
-export type { RingWorkerOptions } from './ring-worker';
-export { RecordChecksum, patternFill, patternLength } from './ring-pattern';
-export type { RingPattern } from './ring-pattern';
 
 export { crc32c, crc32cTs, crc32cNative } from './crc32c';
 
@@ -56,4 +38,7 @@ export {
   notifyReloading,
   notifyMainPid,
 } from './sd-notify';
-export type { SdNotifyResult, SdNotifyState } from './sd-notify';
+export type { SdNotifyResult, SdNotifyState, NotifyTransport, NotifySend } from './sd-notify';
+export { notifyTransport, haveSystemdNotify, watchdogIntervalMs, monotonicUsec, oneLine } from './sd-notify';
+export { createStatsdReceiver } from './statsd-receiver';
+export type { StatsdReceiver, StatsdReceiverOptions, StatsdListenerSpec, StatsdBound, StatsdChunk, StatsdStats } from './statsd-receiver';

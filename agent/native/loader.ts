@@ -28,7 +28,7 @@ export interface NativeStatus {
 }
 
 /** Bindings the TS layer relies on; a module lacking one is refused. */
-const REQUIRED = ['ring', 'codec', 'pool', 'io', 'notify'] as const;
+const REQUIRED = ['codec', 'pool', 'io', 'notify', 'statsd'] as const;
 const MODULE_FILE = 'outrider_native.node';
 
 function findRepoRoot(start: string): string {

@@ -15,7 +15,7 @@ import zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import type { NativePool, NativeWorkerStats } from './binding';
 import { crc32cTs } from './crc32c';
-import { ErrorCode, OutriderError, fromNative } from './errors';
+import { ErrorCode, OutriderError, fromNative, nativeError } from './errors';
 import { nativeBinding } from './loader';
 import { snappyCompressTs, snappyUncompressTs } from './snappy';
 import { readTopologyTs, type CpuNode } from './topology';
@@ -213,7 +213,7 @@ export class NativeThreadPool extends BasePool {
   protected run(kind: Kind, data: Uint8Array, arg: number, node: number): Promise<Buffer | number> {
     return this.pool.submit(kind, data, arg, node).catch((e: { code?: string }) => {
       throw e?.code === 'ECANCELED'
-        ? new OutriderError(ErrorCode.POOL_CLOSED, 'pool: closed before the task ran', { cause: e })
+        ? nativeError(ErrorCode.POOL_CLOSED, 'pool: closed before the task ran', { cause: e })
         : fromNative(ErrorCode.POOL_TASK, 'pool task failed', e);
     });
   }

@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import { ErrorCode, OutriderError, fromNative } from './errors';
+import { ErrorCode, OutriderError, fromNative, nativeError } from './errors';
 import { nativeBinding } from './loader';
 
 export interface SendFileOptions {
@@ -50,7 +50,7 @@ function socketFd(sock: net.Socket): number {
 
 async function ready(sock: net.Socket): Promise<void> {
   if (sock.destroyed || !sock.writable) {
-    throw new OutriderError(ErrorCode.SENDFILE, 'sendFile: socket is closed', { errno: 'EPIPE' });
+    throw nativeError(ErrorCode.SENDFILE, 'sendFile: socket is closed', { errno: 'EPIPE' });
   }
   if (sock.connecting) await new Promise<void>((res, rej) => {
     sock.once('connect', res);
@@ -66,7 +66,7 @@ async function ready(sock: net.Socket): Promise<void> {
       sock.once('drain', done);
       sock.once('close', done);
     });
-    if (sock.destroyed) throw new OutriderError(ErrorCode.SENDFILE, 'sendFile: socket closed while draining', { errno: 'EPIPE' });
+    if (sock.destroyed) throw nativeError(ErrorCode.SENDFILE, 'sendFile: socket closed while draining', { errno: 'EPIPE' });
   }
 }
 
@@ -131,7 +131,7 @@ export async function sendFileNative(target: SendFileTarget, source: SendFileSou
     } catch (e) {
       const err =
         (e as { code?: string }).code === 'ESHORT'
-          ? new OutriderError(ErrorCode.SENDFILE_SHORT, 'sendFile: the file ended before the range did', { cause: e })
+          ? nativeError(ErrorCode.SENDFILE_SHORT, 'sendFile: the file ended before the range did', { cause: e })
           : fromNative(ErrorCode.SENDFILE, 'sendFile', e);
       if (sock && !sock.destroyed) sock.destroy(err);
       throw err;

@@ -5,7 +5,7 @@
  * reset when the spool opens a new segment (so every segment carries the definitions its records use) and when the
  * aggregator says it lost its table.
  */
-import { withEnvLabels } from '../deploy/pod-labels';
+import { withEnvLabels } from '../core/labels';
 import type { Series, Store } from '../store/store';
 import type { MetricType } from '../store/types';
 import type { BatchMeta, BatchPayload, DistValue, FamilyDef, SeriesDef } from '../wire/payload';

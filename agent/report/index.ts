@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { Component } from '../core/component';
 import type { AgentContext, Extension } from '../core/context';
 import { OutriderError } from '../core/errors';
-import { envLabels } from '../deploy/pod-labels';
+import { envLabels } from '../core/labels';
 import { codecNames } from '../wire/codec';
 import { RemoteWriteOutput, RemoteWriteProtocol } from './remote-write/output';
 import { Reporter } from './reporter';
@@ -29,8 +29,24 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
   const agentId = c.string('report.agent_id') || hostname();
   // Pod identity (labels.from_env): empty outside a pod.
   const podLabels = envLabels(c);
+  const rw = c.list('report.remote_write');
+  const dir = c.string('spool.dir');
+  // spool.max_size bounds the whole directory: the reporter's spool and each remote write URL's get an equal share
+  // (all of it when there is only one), so a spool sized to a volume stays within it.
+  const spools = (endpoints.length > 0 ? 1 : 0) + rw.length;
+  const share = Math.floor(c.number('spool.max_size') / Math.max(1, spools));
+  const spool = dir
+    ? {
+        dir,
+        maxBytes: share,
+        segmentBytes: Math.min(c.number('spool.segment_size'), share),
+        policy: c.string('spool.full_policy') as FullPolicy,
+        syncIntervalMs: c.number('spool.sync_interval'),
+        writeThrough: c.bool('spool.write_through'),
+        directIo: c.string('spool.io') === 'direct',
+      }
+    : undefined;
   if (endpoints.length > 0) {
-    const dir = c.string('spool.dir');
     out.push(
       new Reporter(ctx, {
         agentId,
@@ -52,21 +68,10 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
         drainMs: c.number('report.drain_timeout'),
         sendfileMinBytes: c.number('report.sendfile_min_size'),
         replayMaxBodyBytes: c.number('report.replay_max_body'),
-        spool: dir
-          ? {
-              dir,
-              maxBytes: c.number('spool.max_size'),
-              segmentBytes: c.number('spool.segment_size'),
-              policy: c.string('spool.full_policy') as FullPolicy,
-              syncIntervalMs: c.number('spool.sync_interval'),
-              writeThrough: c.bool('spool.write_through'),
-              directIo: c.string('spool.io') === 'direct',
-            }
-          : undefined,
+        spool,
       }),
     );
   }
-  const rw = c.list('report.remote_write');
   if (rw.length > 0) {
     // Written straight to an engine, every host's series need the host's identity, as a scrape's `instance` gives.
     out.push(
@@ -79,6 +84,12 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
         telemetry: ctx.telemetry,
         health: ctx.health,
         extraLabels: { instance: agentId, ...podLabels },
+        // Each URL spools under <spool.dir>/remote-write/ with its share of spool.max_size.
+        spool,
+        backoffBaseMs: c.number('report.retry_initial_backoff'),
+        backoffMaxMs: c.number('report.retry_max_backoff'),
+        targetLatencyMs: c.number('report.target_latency'),
+        drainMs: c.number('report.drain_timeout'),
       }),
     );
   }

@@ -3,7 +3,6 @@
 //
 // Exports:
 //   crc32c(bytes, seed) -> number     synchronous, on the calling thread
-//   crc32cHardware: boolean           SSE4.2 path in use
 //   inflateSync(bytes, format, maxOutput) -> Buffer
 //                                     format 0 raw deflate, 1 gzip, 2 zlib; one reused zlib state per thread;
 //                                     throws ERR_BUFFER_TOO_LARGE past maxOutput, EINVAL on bad input
@@ -26,15 +25,6 @@ Napi::Value Crc32c(const Napi::CallbackInfo& info) {
   if (!GetBytes(info[0], &data, &len)) return ThrowCoded(env, "EINVAL", "bytes expected");
   uint32_t seed = info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0;
   return Napi::Number::New(env, codec::Crc32c(seed, data, len));
-}
-
-Napi::Value Crc32cTable(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint8_t* data = nullptr;
-  size_t len = 0;
-  if (!GetBytes(info[0], &data, &len)) return ThrowCoded(env, "EINVAL", "bytes expected");
-  uint32_t seed = info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0;
-  return Napi::Number::New(env, codec::Crc32cTable(seed, data, len));
 }
 
 Napi::Value InflateSync(const Napi::CallbackInfo& info) {
@@ -62,8 +52,6 @@ Napi::Value InflateSync(const Napi::CallbackInfo& info) {
 void InitCodec(Napi::Env env, Napi::Object exports) {
   exports.Set("inflateSync", Napi::Function::New(env, InflateSync, "inflateSync"));
   exports.Set("crc32c", Napi::Function::New(env, Crc32c, "crc32c"));
-  exports.Set("crc32cTable", Napi::Function::New(env, Crc32cTable, "crc32cTable"));
-  exports.Set("crc32cHardware", Napi::Boolean::New(env, codec::Crc32cHardware()));
 }
 
 }  // namespace

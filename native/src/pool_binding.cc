@@ -9,11 +9,16 @@
 //     .submit(kind, bytes, arg, node) -> Promise<Buffer | number>
 //     .stats() -> { nodes, workers: [...], pending, closed }
 //     .close()  cancel queued tasks (rejected), wait for running ones
-//   snappyCompress(bytes) / snappyUncompress(bytes)   synchronous
 //
-// Teardown: the env cleanup hook is registered after the thread-safe function
-// is created, so it runs first and shuts the pool down (joining workers) while
-// the function is still valid; tasks finishing then are dropped, not posted.
+// Teardown (process exit, worker termination): the env cleanup hook is
+// registered after the thread-safe function is created, so it runs first
+// (hooks run last-in first-out). It shuts the pool down (joining workers, so
+// no thread can call the function any more) and then releases the function,
+// while it is still valid. From then on nothing touches the function: Node
+// finalizes it itself, and the object's finalizer may run inside that very
+// finalization (Node 24 deletes the napi_env, and with it runs our
+// finalizers, from the function's close callback while it holds the
+// function's lock), so a release there would deadlock or touch freed memory.
 #include <napi.h>
 
 #include <chrono>
@@ -274,7 +279,8 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
     auto* self = static_cast<PoolWrap*>(arg);
     self->hook_ = false;
     if (self->shared_) self->shared_->tearing_down.store(true, std::memory_order_release);
-    if (self->pool_) self->pool_->Shutdown();
+    // Join the workers first, then release: no thread calls the function after its release.
+    self->Shutdown();
   }
 
   void Shutdown() {
@@ -355,32 +361,9 @@ Napi::Value ReadTopologyJs(const Napi::CallbackInfo& info) {
   return o;
 }
 
-Napi::Value SnappyCompressJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint8_t* data = nullptr;
-  size_t len = 0;
-  if (!GetBytes(info[0], &data, &len)) return ThrowCoded(env, "EINVAL", "bytes expected");
-  std::vector<uint8_t> out;
-  codec::SnappyCompress(data, len, &out);
-  return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
-}
-
-Napi::Value SnappyUncompressJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint8_t* data = nullptr;
-  size_t len = 0;
-  if (!GetBytes(info[0], &data, &len)) return ThrowCoded(env, "EINVAL", "bytes expected");
-  std::vector<uint8_t> out;
-  std::string error;
-  if (!codec::SnappyUncompress(data, len, kMaxOutput, &out, &error)) return ThrowCoded(env, "EINVAL", error);
-  return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
-}
-
 void InitPool(Napi::Env env, Napi::Object exports) {
   exports.Set("Pool", PoolWrap::Define(env));
   exports.Set("readTopology", Napi::Function::New(env, ReadTopologyJs, "readTopology"));
-  exports.Set("snappyCompress", Napi::Function::New(env, SnappyCompressJs, "snappyCompress"));
-  exports.Set("snappyUncompress", Napi::Function::New(env, SnappyUncompressJs, "snappyUncompress"));
 }
 
 }  // namespace

@@ -1,11 +1,12 @@
 // Node-API face of the StatsD receive path (net/dgram_receiver.h over
-// statsd/aggregator.h). The TS side (agent/collectors/statsd/native-engine.ts)
+// statsd/aggregator.h). The TS side (agent/native/statsd-receiver.ts)
 // validates every option; this file only converts.
 //
 //   const r = new StatsdReceiver({listeners: [{unix, host, port, family, path, mode}],
 //                                 receiveBuffer, maxPacket, threads, maxKeys, ringBytes})
 //   r.open()      -> [{unix, address, port, family, path, receiveBuffer, sockets}]
-//                    throws Error {code: 'EADDRINUSE' | ...} naming the listener
+//                    throws Error {code: 'EADDRINUSE' | ..., listener: index}
+//                    whose message is the reason alone
 //   r.start()     starts the receiver and aggregator threads
 //   r.drain()     -> stats: takes the interval's aggregates (one call per flush)
 //   r.next(max)   -> chunk: up to `max` entries, columnar, empty (n.length 0)
@@ -93,8 +94,15 @@ class StatsdReceiver : public Napi::ObjectWrap<StatsdReceiver> {
     Napi::Env env = info.Env();
     std::vector<net::BoundListener> bound;
     std::string code, message;
-    receiver_ = DgramReceiver::Open(opts_, &bound, &code, &message);
-    if (!receiver_) return ThrowCoded(env, code.c_str(), message);
+    size_t listener = 0;
+    receiver_ = DgramReceiver::Open(opts_, &bound, &code, &message, &listener);
+    if (!receiver_) {
+      Napi::Error err = Napi::Error::New(env, message);
+      err.Set("code", Napi::String::New(env, code));
+      err.Set("listener", Napi::Number::New(env, static_cast<double>(listener)));
+      err.ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
     Napi::Array out = Napi::Array::New(env, bound.size());
     for (size_t i = 0; i < bound.size(); ++i) {
       const net::BoundListener& b = bound[i];

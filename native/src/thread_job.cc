@@ -6,6 +6,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "sys/errno_name.h"
+
 namespace outrider {
 namespace {
 
@@ -125,14 +127,9 @@ bool GetBytes(Napi::Value value, uint8_t** data, size_t* len) {
   return false;
 }
 
-std::string ErrnoName(int err) {
-  const char* name = strerrorname_np(err);
-  return name != nullptr ? std::string(name) : "E" + std::to_string(err);
-}
-
 Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const std::string& what) {
   Napi::Error e = Napi::Error::New(env, what + ": " + std::string(strerror(err)) + " (" + syscall + ")");
-  e.Set("code", Napi::String::New(env, ErrnoName(err)));
+  e.Set("code", Napi::String::New(env, sys::ErrnoName(err)));
   e.Set("errno", Napi::Number::New(env, err));
   e.Set("syscall", Napi::String::New(env, syscall));
   return e;

@@ -41,9 +41,6 @@ Napi::Value StartThreadJob(Napi::Env env, std::unique_ptr<ThreadJob> job);
 // backed or not). Returns false (and leaves outputs alone) for anything else.
 bool GetBytes(Napi::Value value, uint8_t** data, size_t* len);
 
-// "EPIPE" for EPIPE, "E<n>" when the name is unknown.
-std::string ErrnoName(int err);
-
 // A JS Error for a failed system call: code = errno name, errno = the number,
 // syscall = `syscall`.
 Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const std::string& what);

@@ -76,3 +76,95 @@ t.test('stop is safe before start and idempotent', async (t) => {
   await runner.stop();
   t.pass();
 });
+
+/** A logger that records warn-level calls (fields and message). */
+function warnLog(): { log: ReturnType<typeof silentLogger>; warned: Array<Record<string, unknown>> } {
+  const warned: Array<Record<string, unknown>> = [];
+  const log = Object.create(silentLogger()) as ReturnType<typeof silentLogger>;
+  log.warn = ((obj: Record<string, unknown>) => {
+    warned.push(obj);
+  }) as typeof log.warn;
+  return { log, warned };
+}
+
+t.test('issues a collector notes are logged by the runner: first issue and count, once a minute per collector', async (t) => {
+  const { log, warned } = warnLog();
+  const noisy: Collector = {
+    name: 'noisy',
+    defaultEnabled: true,
+    collect: async (ctx) => {
+      ctx.issues.push('line "x" is garbled', 'line "y" is garbled');
+      return [];
+    },
+  };
+  const quiet: Collector = { name: 'quiet', defaultEnabled: true, collect: async () => [] };
+  const runner = new CollectorRunner({ store: new Store(), config: Config.defaults(), paths, log, collectors: [noisy, quiet] });
+  for (let i = 0; i < 5; i++) await runner.collectOnce();
+  t.same(warned, [{ collector: 'noisy', issue: 'line "x" is garbled', more_issues: 1 }], 'one line for five garbled runs, none for the clean collector');
+});
+
+t.test('each collector runs under its own budget and interval when it has them', async (t) => {
+  const store = new Store();
+  const telemetry = new Telemetry({ runtimeMetrics: false });
+  const slow = (name: string, timeoutMs?: number): Collector => ({
+    name,
+    defaultEnabled: true,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    collect: () => new Promise((resolve) => setTimeout(() => resolve([]), 400)),
+  });
+  let fastRuns = 0;
+  const frequent: Collector = {
+    name: 'frequent',
+    defaultEnabled: true,
+    intervalMs: 50,
+    collect: async () => {
+      fastRuns++;
+      return [];
+    },
+  };
+  const config = Config.defaults().with({ 'collectors.timeout': 5000, 'collectors.interval': 60_000 });
+  const runner = new CollectorRunner({ store, config, paths, log: silentLogger(), collectors: [slow('tight', 100), slow('roomy'), frequent], telemetry });
+  const started = Date.now();
+  await runner.start();
+  t.ok(Date.now() - started >= 350, 'the first round waits for the collector on the default budget');
+  t.equal(value(store, 'node_scrape_collector_success', { collector: 'tight' }), 0, 'abandoned at its own 100 ms budget');
+  t.equal(value(store, 'node_scrape_collector_success', { collector: 'roomy' }), 1, 'finished within collectors.timeout');
+  await new Promise((r) => setTimeout(r, 300));
+  t.ok(fastRuns >= 3, `its own 50 ms interval (${fastRuns} runs)`);
+  await runner.stop();
+  const metrics = await telemetry.registry.metrics();
+  t.match(metrics, /outrider_collector_timeouts_total\{collector="tight"\} 1/);
+  t.match(metrics, /outrider_collector_runs_total\{collector="roomy",result="success"\} 1/);
+  t.match(metrics, /outrider_collector_runs_total\{collector="tight",result="error"\} 1/);
+});
+
+t.test('node_scrape_collector_* covers every collector but the internal one', async (t) => {
+  const store = new Store();
+  const scrape: Collector = { name: 'scrape_probe', defaultEnabled: true, collect: async () => [] };
+  const internal: Collector = { name: 'outrider', defaultEnabled: true, internal: true, collect: async () => [] };
+  const runner = new CollectorRunner({ store, config: Config.defaults(), paths, log: silentLogger(), collectors: [scrape, internal] });
+  await runner.collectOnce();
+  t.equal(value(store, 'node_scrape_collector_success', { collector: 'scrape_probe' }), 1);
+  t.ok(store.getFamily('node_scrape_collector_duration_seconds')?.series.get(labelKey({ collector: 'scrape_probe' })));
+  t.equal(value(store, 'node_scrape_collector_success', { collector: 'outrider' }), undefined);
+});
+
+t.test('the registry of kinds: collectors.enabled accepts every registered name and only those', async (t) => {
+  const { collectorKinds, collectorNames, defaultCollectorNames, buildCollectors, selectedCollectorNames, registeredCollectors } = await import('../../agent/collectors/kinds');
+  const { hostCollectors } = await import('../../agent/collectors/host/index');
+  const { loadConfig } = await import('../../agent/config/load');
+  t.same(
+    collectorKinds.map((k) => k.kind),
+    ['host'],
+  );
+  t.same(collectorNames(), hostCollectors().map((c) => c.name), 'every host collector is registered by its name');
+  t.same(defaultCollectorNames(), collectorNames(), 'every host collector is on by default');
+  t.ok(registeredCollectors().every((r) => r.kind === 'host'));
+  for (const name of collectorNames()) t.same(loadConfig({ flags: new Map([['collectors.enabled', [name]]]) }).problems, [], `${name} is accepted`);
+  const bad = loadConfig({ flags: new Map([['collectors.enabled', ['cpu,nosuch']]]) }).problems;
+  t.equal(bad.length, 1);
+  t.equal(bad[0]?.key, 'collectors.enabled');
+  t.match(bad[0]?.expected, /arp, cgroup/, 'the problem lists the registered names');
+  const picked = buildCollectors(selectedCollectorNames(['cpu', 'loadavg', 'meminfo'], ['meminfo']));
+  t.same(picked.map((c) => c.name), ['cpu', 'loadavg']);
+});

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import t from 'tap';
-import { haveSystemdNotify, nativeNotify, oneLine, watchdogIntervalMs } from '../../agent/deploy/systemd/sd-notify';
+import { haveSystemdNotify, nativeNotify, oneLine, watchdogIntervalMs } from '../../agent/native/sd-notify';
 
 const repo = join(__dirname, '..', '..', '..');
 const inCI = process.env.CI === 'true';

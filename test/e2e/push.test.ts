@@ -2,6 +2,7 @@
 import t from 'tap';
 import { parsePush } from '../../agent/collectors/push/parse';
 import { PushListener } from '../../agent/collectors/push/index';
+import { durabilityOf } from '../../agent/core/durability';
 import { startAgent } from '../helpers/agent';
 
 t.test('parsePush reads names, labels (with escapes), values and TYPE lines', async (t) => {
@@ -34,4 +35,24 @@ t.test('a push adds counter increments, sets gauges, and refuses bad or oversize
   t.equal(r.status, 413);
   r = await fetch(url, { method: 'GET' });
   t.equal(r.status, 405);
+});
+
+t.test('?wait=durable answers once the reporter\'s durability mark passes the pushed generation', async (t) => {
+  const a = await startAgent({});
+  t.teardown(() => a.stop());
+  const ctx = a.agent.context(a.agent.config.with({ 'push.listen': '127.0.0.1:0' }));
+  const push = new PushListener(ctx);
+  await push.start();
+  t.teardown(() => push.stop());
+  let answered = false;
+  const res = fetch(push.url() + '/api/v1/push?wait=durable', { method: 'POST', body: '# TYPE d_total counter\nd_total 1\n' }).then((r) => {
+    answered = true;
+    return r;
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(answered, false, 'no answer while nothing is durable');
+  durabilityOf(a.agent.store, 'report').advance(a.agent.store.generation);
+  const r = await res;
+  t.equal(r.status, 200);
+  t.match(await r.json(), { status: 'ok', samples: 1 });
 });

@@ -9,7 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { eventually, freePort, Proc, start } from './procs';
+import { eventually, freePort, Proc, samples, sleep, start } from './procs';
+
+// Four real engines started and stopped (one of them twice): on a loaded machine the file needs more than the default.
+t.setTimeout(300_000);
 
 const have = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const ci = process.env.CI === 'true';
@@ -27,13 +30,16 @@ t.teardown(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-async function startVm(): Promise<string> {
-  const port = await freePort();
-  const c = spawn('victoria-metrics', [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${tmp()}`, '-search.latencyOffset=0s', '-search.disableCache', '-retentionPeriod=1'], { stdio: 'ignore' });
+async function startVm(port?: number, dataDir = tmp()): Promise<string> {
+  return (await vmProcess(port ?? (await freePort()), dataDir)).url;
+}
+
+async function vmProcess(port: number, dataDir: string): Promise<{ url: string; child: ChildProcess }> {
+  const c = spawn('victoria-metrics', [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${dataDir}`, '-search.latencyOffset=0s', '-search.disableCache', '-retentionPeriod=1'], { stdio: 'ignore' });
   children.push(c);
   const url = `http://127.0.0.1:${port}`;
   await eventually(async () => (await fetch(url + '/health').catch(() => undefined))?.ok, 20_000);
-  return url;
+  return { url, child: c };
 }
 
 async function startPrometheus(): Promise<string> {
@@ -125,11 +131,94 @@ t.test('aggregator → remote write protocol auto → VictoriaMetrics and Promet
 
 t.test('agent → remote write directly (no aggregator) → VictoriaMetrics', { skip }, async (t) => {
   const vm = await startVm();
-  const ag = start(['agent', '--listen', '127.0.0.1:0', '--report.remote-write', `${vm}/api/v1/write`, '--report.remote-write-interval', '200ms', '--push.listen', '127.0.0.1:0']);
+  const ag = start(['agent', '--listen', '127.0.0.1:0', '--report.remote-write', `${vm}/api/v1/write`, '--report.remote-write-interval', '200ms', '--push.listen', '127.0.0.1:0', '--spool-dir', tmp()]);
   procs.push(ag);
   const push = String((await ag.waitFor(/Push listener is ready/)).url);
   t.equal((await fetch(push, { method: 'POST', body: '# TYPE direct_total counter\ndirect_total{k="z"} 4\n' })).status, 200);
   const got = await eventually(async () => (await query(vm, 'direct_total')).get('z') === 4, 30_000, 250);
   t.ok(got, 'VictoriaMetrics has the value the agent wrote');
   await ag.stop();
+});
+
+/** Every raw sample of `name` VictoriaMetrics holds (its export API), as value by timestamp. */
+async function exported(base: string, name: string): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  const res = await fetch(`${base}/api/v1/export?match[]=${encodeURIComponent(name)}`).catch(() => undefined);
+  if (!res?.ok) return out;
+  for (const line of (await res.text()).split('\n')) {
+    if (!line.trim()) continue;
+    const j = JSON.parse(line) as { values: number[]; timestamps: number[] };
+    j.timestamps.forEach((ts, i) => out.set(ts, j.values[i]!));
+  }
+  return out;
+}
+
+t.test('agent → remote write while VictoriaMetrics is down, the agent killed and restarted meanwhile: every value arrives from the spool', { skip }, async (t) => {
+  // A compressed timeline: a 100 ms interval over a ~6 s outage queues about 60 requests, as a 10 minute outage does
+  // at a 10 s interval (docs/spool.md has the cap arithmetic for real intervals).
+  const port = await freePort();
+  const data = tmp();
+  let vm = await vmProcess(port, data);
+  const spool = tmp();
+  const agentArgs = ['agent', '--listen', '127.0.0.1:0', '--report.remote-write', `${vm.url}/api/v1/write`, '--report.remote-write-interval', '100ms', '--report.retry-max-backoff', '300ms', '--push.listen', '127.0.0.1:0', '--spool-dir', spool, '--agent-id', 'outage'];
+  const startAgent = async () => {
+    const ag = start(agentArgs);
+    procs.push(ag);
+    const push = String((await ag.waitFor(/Push listener is ready/)).url);
+    const metrics = String((await ag.waitFor(/Outrider agent is ready/)).url) + '/metrics';
+    return { ag, push, metrics };
+  };
+  let a = await startAgent();
+  // The agent's own metrics; a failed scrape says what the agent logged (a crash would show here).
+  const scrape = async (): Promise<string> => {
+    for (let i = 0; ; i++) {
+      try {
+        return await (await fetch(a.metrics)).text();
+      } catch (err) {
+        const errors = a.ag.lines.filter((l) => Number(l.level) >= 50).slice(-5);
+        t.comment(`scrape failed (${(err as Error).message}); agent exit code ${a.ag.child.exitCode}; errors: ${JSON.stringify(errors)}`);
+        if (i === 2) throw err;
+        await sleep(200);
+      }
+    }
+  };
+  const pushed: number[] = [];
+  // Each value stays in the store for several ticks, so several requests carry it.
+  const put = async (v: number) => {
+    t.equal((await fetch(a.push, { method: 'POST', body: `# TYPE outage_value gauge\noutage_value ${v}\n` })).status, 200);
+    pushed.push(v);
+    await sleep(350);
+  };
+  for (let v = 1; v <= 3; v++) await put(v);
+  t.ok(await eventually(async () => [...(await exported(vm.url, 'outage_value')).values()].includes(3), 30_000, 200), 'written while the receiver is up');
+
+  vm.child.kill('SIGTERM');
+  await new Promise((r) => vm.child.once('exit', r));
+  for (let v = 4; v <= 9; v++) await put(v);
+  const during = await scrape();
+  const spooled = samples(during, 'outrider_remote_write_spool_bytes');
+  t.ok([...spooled.values()].some((b) => b > 0), 'the requests wait in the spool on disk');
+  t.ok([...samples(during, 'outrider_remote_write_breaker_open').values()].some((n) => n === 1), 'the breaker opened');
+  // The agent dies while the receiver is down: what it queued survives in the spool only.
+  await a.ag.kill9();
+  a = await startAgent();
+  for (let v = 10; v <= 13; v++) await put(v);
+
+  vm = await vmProcess(port, data);
+  for (let v = 14; v <= 15; v++) await put(v);
+  const all = await eventually(async () => {
+    const m = await exported(vm.url, 'outage_value');
+    const values = new Set(m.values());
+    return pushed.every((v) => values.has(v)) ? m : undefined;
+  }, 60_000, 250);
+  const got = all ?? (await exported(vm.url, 'outage_value'));
+  t.same([...new Set(got.values())].sort((x, y) => x - y), pushed, 'every pushed value is in VictoriaMetrics, the outage included, and no other');
+  const ts = [...got.keys()].sort((x, y) => x - y);
+  const gaps = ts.slice(1).map((x, i) => x - ts[i]!);
+  t.comment(`${ts.length} samples over ${((ts.at(-1)! - ts[0]!) / 1000).toFixed(1)} s, largest gap ${Math.max(...gaps)} ms`);
+  const last = await eventually(async () => (await query(vm.url, 'outage_value')).get('outage') === 15, 30_000, 250);
+  t.ok(last, 'the query API has the latest value');
+  const after = await scrape();
+  t.notMatch(after, /outrider_remote_write_dropped_requests_total\{[^}]*\} [1-9]/, 'nothing dropped');
+  await a.ag.stop();
 });

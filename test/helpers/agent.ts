@@ -1,5 +1,5 @@
 /** Starts a real agent in-process on an ephemeral loopback port. */
-import { Agent } from '../../agent/core/agent';
+import { Agent } from '../../agent/agent';
 import { Config } from '../../agent/config/config';
 import { silentLogger } from '../../agent/core/log';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import t from 'tap';
 import * as m from '../../agent/native';
 import { ErrorCode, nativeStatus, sdNotifyNative, sdNotifyTwin, type SdNotifyResult, type SdNotifyState } from '../../agent/native';
-import { nativeBinding } from '../../agent/native/loader';
+import { nativeTestBinding } from './support/testing-binding';
 import { bothImpls, expectCode } from './harness';
 
 type NotifyFn = (s: SdNotifyState) => SdNotifyResult;
@@ -19,7 +19,7 @@ interface Receiver {
 }
 
 function nativeReceiver(address: string): Receiver {
-  const b = nativeBinding()!;
+  const b = nativeTestBinding();
   const fd = b.unixDgramBind(address);
   return {
     address,

@@ -1,19 +1,9 @@
 import t from 'tap';
-import {
-  createRing,
-  ErrorCode,
-  nativeStatus,
-  patternFill,
-  patternLength,
-  RecordChecksum,
-  RingConsumer,
-  RingProducer,
-  runNativeRingConsumer,
-  runNativeRingProducer,
-  runRingWorker,
-  type RingPatternOptions,
-  type RingRunSummary,
-} from '../../agent/native';
+import { ErrorCode, nativeStatus } from '../../agent/native';
+import { createRing, RingConsumer, RingProducer } from './ring/ring';
+import { runNativeRingConsumer, runNativeRingProducer, type RingPatternOptions, type RingRunSummary } from './ring/ring-native';
+import { patternFill, patternLength, RecordChecksum } from './ring/ring-pattern';
+import { runRingWorker } from './ring/ring-worker';
 import { bothImpls, expectCode, type Tap } from './harness';
 
 // The "other end" of a ring: a native thread or a JS worker.

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, quote, readTextRequired } from './text';
+import { fields, Issues, lines, quote, readTextRequired } from './text';
 
 export function parseArp(text: string, issues: Issues = []): Map<string, number> {
   const out = new Map<string, number>();
@@ -19,14 +19,11 @@ export function parseArp(text: string, issues: Issues = []): Map<string, number>
 }
 
 export function arpCollector(): Collector {
-  const issueLog = new IssueLog('arp');
   return {
     name: 'arp',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const issues: Issues = [];
-      const entries = parseArp(await readTextRequired(join(ctx.paths.procfs, 'net/arp')), issues);
-      issueLog.report(ctx.log, issues);
+      const entries = parseArp(await readTextRequired(join(ctx.paths.procfs, 'net/arp')), ctx.issues);
       return [family('node_arp_entries', 'ARP entries by device', 'gauge', [...entries].map(([device, n]) => ({ labels: { device }, value: n })))];
     },
   };

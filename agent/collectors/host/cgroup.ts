@@ -14,7 +14,7 @@ import { basename, join } from 'node:path';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples, MetricType } from '../../store/types';
 import { parsePressure, readPsi } from './pressure';
-import { fields, IssueLog, Issues, lines, linkTarget, num, quote, readText } from './text';
+import { fields, Issues, lines, linkTarget, num, quote, readText } from './text';
 
 /** The cgroup v2 path of /proc/<pid>/cgroup (`0::/path`); undefined on a v1-only host. */
 export function parseProcCgroup(text: string): string | undefined {
@@ -79,7 +79,6 @@ export function parseIoStat(text: string, issues: Issues = []): IoStat[] {
 }
 
 export function cgroupCollector(): Collector {
-  const issueLog = new IssueLog('cgroup');
   const deviceNames = new Map<string, string>();
   return {
     name: 'cgroup',
@@ -102,7 +101,6 @@ export function cgroupCollector(): Collector {
       }
       const dir = join(root, path);
       const read = (f: string): Promise<string | undefined> => readText(join(dir, f));
-      const issues: Issues = [];
       const labels = { id: path };
       const out: FamilySamples[] = [];
       const put = (name: string, help: string, type: MetricType, value: number | undefined, extra: Record<string, string> = {}): void => {
@@ -118,7 +116,7 @@ export function cgroupCollector(): Collector {
       const cpuStat = await read('cpu.stat');
       if (cpuStat !== undefined) {
         found++;
-        const s = parseFlatKeyed(cpuStat, issues);
+        const s = parseFlatKeyed(cpuStat, ctx.issues);
         put('container_cpu_usage_seconds_total', 'Cumulative cpu time consumed in seconds.', 'counter', us(s.get('usage_usec')), { cpu: 'total' });
         put('container_cpu_user_seconds_total', 'Cumulative user cpu time consumed in seconds.', 'counter', us(s.get('user_usec')));
         put('container_cpu_system_seconds_total', 'Cumulative system cpu time consumed in seconds.', 'counter', us(s.get('system_usec')));
@@ -135,7 +133,7 @@ export function cgroupCollector(): Collector {
 
       const current = await read('memory.current');
       const memStatText = await read('memory.stat');
-      const memStat = memStatText === undefined ? new Map<string, number>() : parseFlatKeyed(memStatText, issues);
+      const memStat = memStatText === undefined ? new Map<string, number>() : parseFlatKeyed(memStatText, ctx.issues);
       if (current !== undefined || memStatText !== undefined) found++;
       const usage = current === undefined ? undefined : num(current.trim());
       put('container_memory_usage_bytes', 'Current memory usage in bytes, including all memory regardless of when it was accessed', 'gauge', usage);
@@ -159,12 +157,12 @@ export function cgroupCollector(): Collector {
       const swapLimit = swapMax === undefined ? undefined : parseMaxValue(swapMax);
       if (swapLimit !== undefined && swapLimit !== Infinity) put('container_spec_memory_swap_limit_bytes', 'Memory swap limit for the container.', 'gauge', swapLimit);
       const events = await read('memory.events');
-      if (events !== undefined) put('container_oom_events_total', 'Count of out of memory events observed for the container', 'counter', parseFlatKeyed(events, issues).get('oom_kill'));
+      if (events !== undefined) put('container_oom_events_total', 'Count of out of memory events observed for the container', 'counter', parseFlatKeyed(events, ctx.issues).get('oom_kill'));
 
       const io = await read('io.stat');
       if (io !== undefined) {
         found++;
-        for (const d of parseIoStat(io, issues)) {
+        for (const d of parseIoStat(io, ctx.issues)) {
           const device = deviceName(ctx.paths.sysfs, `${d.major}:${d.minor}`, deviceNames);
           put('container_fs_reads_bytes_total', 'Cumulative count of bytes read', 'counter', d.stats.get('rbytes'), { device });
           put('container_fs_writes_bytes_total', 'Cumulative count of bytes written', 'counter', d.stats.get('wbytes'), { device });
@@ -190,12 +188,11 @@ export function cgroupCollector(): Collector {
       for (const res of ['cpu', 'memory', 'io']) {
         const text = await readPsi(join(dir, `${res}.pressure`));
         if (text === undefined) continue;
-        const psi = parsePressure(text, issues);
+        const psi = parsePressure(text, ctx.issues);
         put(`container_pressure_${res}_waiting_seconds_total`, psiHelp[res]![0], 'counter', psi.some?.totalSeconds);
         put(`container_pressure_${res}_stalled_seconds_total`, psiHelp[res]![1], 'counter', psi.full?.totalSeconds);
       }
 
-      issueLog.report(ctx.log, issues);
       if (found === 0) throw new NoDataError(`no cpu.stat, memory.*, io.stat or pids.* under ${dir}`);
       return out;
     },

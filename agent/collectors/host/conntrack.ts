@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { parseSingleNumber } from './entropy';
-import { fields, hex, IssueLog, Issues, lines, quote, readText } from './text';
+import { fields, hex, Issues, lines, quote, readText } from './text';
 
 /** Column name → sum over the CPU rows (the header names the columns; the kernel adds columns over time). */
 export function parseConntrackStat(text: string, issues: Issues = []): Map<string, number> {
@@ -41,7 +41,6 @@ const stats: Array<[string, string, string]> = [
 ];
 
 export function conntrackCollector(): Collector {
-  const issueLog = new IssueLog('conntrack');
   return {
     name: 'conntrack',
     defaultEnabled: true,
@@ -56,9 +55,7 @@ export function conntrackCollector(): Collector {
       ];
       const statText = await readText(join(ctx.paths.procfs, 'net/stat/nf_conntrack'));
       if (statText !== undefined) {
-        const issues: Issues = [];
-        const s = parseConntrackStat(statText, issues);
-        issueLog.report(ctx.log, issues);
+        const s = parseConntrackStat(statText, ctx.issues);
         for (const [col, name, help] of stats) {
           const v = s.get(col);
           if (v !== undefined) out.push(family(name, help, 'gauge', [{ labels: {}, value: v }]));

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote, readTextRequired } from './text';
+import { fields, Issues, lines, num, quote, readTextRequired } from './text';
 
 export const USER_HZ = 100;
 export const cpuModes = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;
@@ -43,14 +43,11 @@ export function parseCpuStat(text: string, issues: Issues = []): CpuTimes[] {
 }
 
 export function cpuCollector(): Collector {
-  const issueLog = new IssueLog('cpu');
   return {
     name: 'cpu',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const issues: Issues = [];
-      const cpus = parseCpuStat(await readTextRequired(join(ctx.paths.procfs, 'stat')), issues);
-      issueLog.report(ctx.log, issues);
+      const cpus = parseCpuStat(await readTextRequired(join(ctx.paths.procfs, 'stat')), ctx.issues);
       if (cpus.length === 0) throw new Error('no per-CPU lines in /proc/stat');
       const secs = family('node_cpu_seconds_total', 'Seconds the CPUs spent in each mode.', 'counter');
       const guest = family('node_cpu_guest_seconds_total', 'Seconds the CPUs spent in guests (VMs) for each mode.', 'counter');

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples, MetricType } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote, readText, readTextRequired, regex } from './text';
+import { fields, Issues, lines, num, quote, readText, readTextRequired, regex } from './text';
 
 export const SECTOR_BYTES = 512;
 
@@ -82,14 +82,11 @@ function scaled(v: number, scale: number): number {
 }
 
 export function diskstatsCollector(): Collector {
-  const issueLog = new IssueLog('diskstats');
   return {
     name: 'diskstats',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const issues: Issues = [];
-      const disks = parseDiskstats(await readTextRequired(join(ctx.paths.procfs, 'diskstats')), issues);
-      issueLog.report(ctx.log, issues);
+      const disks = parseDiskstats(await readTextRequired(join(ctx.paths.procfs, 'diskstats')), ctx.issues);
       const include = regex(ctx.config.string('collectors.diskstats.device_include'));
       const exclude = regex(ctx.config.string('collectors.diskstats.device_exclude'));
       const fams = diskFields.map((f) => family(f.name, f.help, f.type));

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { StatfsFn, StatfsPool, StatfsPoolStats, StatfsTimeoutError } from './statfs-pool';
-import { fields, IssueLog, Issues, lines, quote, readText, regex, unescapeOctal } from './text';
+import { fields, Issues, lines, quote, readText, regex, unescapeOctal } from './text';
 
 export interface Mount {
   device: string;
@@ -70,7 +70,6 @@ export interface FilesystemCollector extends Collector {
 const labelsOf = (m: Mount): Record<string, string> => ({ device: m.device, mountpoint: m.mountPoint, fstype: m.fsType });
 
 export function filesystemCollector(opts: FilesystemOptions = {}): FilesystemCollector {
-  const issueLog = new IssueLog('filesystem');
   /** statfs paths whose call timed out and has not returned yet. */
   const stuck = new Set<string>();
   let pool: StatfsPool | undefined;
@@ -99,9 +98,7 @@ export function filesystemCollector(opts: FilesystemOptions = {}): FilesystemCol
       let text = await readText(join(ctx.paths.procfs, '1/mountinfo')).catch(() => undefined);
       text ??= await readText(join(ctx.paths.procfs, 'self/mountinfo'));
       if (text === undefined) throw new NoDataError('no /proc/1/mountinfo or /proc/self/mountinfo');
-      const issues: Issues = [];
-      const mounts = parseMountinfo(text, issues);
-      issueLog.report(ctx.log, issues);
+      const mounts = parseMountinfo(text, ctx.issues);
 
       const mpExclude = regex(ctx.config.string('collectors.filesystem.mount_points_exclude'));
       const typeExclude = regex(ctx.config.string('collectors.filesystem.fs_types_exclude'));

@@ -2,7 +2,7 @@
  * The host collectors, registered by name (node_exporter's collector names; `cgroup` is the agent's own cgroup v2
  * with cAdvisor's names). Each is one file: pure parsers plus a thin reader under the configured roots.
  * `hostCollectors()` builds fresh instances (some keep state: the filesystem collector's statfs threads and stuck
- * mounts), with injectable clocks and statfs for tests.
+ * mounts), with injectable clocks and statfs for tests. The kind is registered in ../kinds.ts.
  */
 import type { Collector } from '../collector';
 import { arpCollector } from './arp';
@@ -59,14 +59,4 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     unameCollector(opts),
     vmstatCollector(),
   ];
-}
-
-const registered = hostCollectors();
-
-export function hostCollectorNames(): string[] {
-  return registered.map((c) => c.name);
-}
-
-export function defaultCollectorNames(): string[] {
-  return registered.filter((c) => c.defaultEnabled).map((c) => c.name);
 }

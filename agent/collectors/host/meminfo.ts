@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote, readTextRequired } from './text';
+import { fields, Issues, lines, num, quote, readTextRequired } from './text';
 
 export function meminfoName(field: string, unit: string | undefined): string {
   let name = field.replace(/\((.*)\)/, '_$1').replace(/[^a-zA-Z0-9_]/g, '_');
@@ -36,14 +36,11 @@ export function parseMeminfo(text: string, issues: Issues = []): Map<string, num
 }
 
 export function meminfoCollector(): Collector {
-  const issueLog = new IssueLog('meminfo');
   return {
     name: 'meminfo',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const issues: Issues = [];
-      const m = parseMeminfo(await readTextRequired(join(ctx.paths.procfs, 'meminfo')), issues);
-      issueLog.report(ctx.log, issues);
+      const m = parseMeminfo(await readTextRequired(join(ctx.paths.procfs, 'meminfo')), ctx.issues);
       if (m.size === 0) throw new Error('no fields in /proc/meminfo');
       return [...m].map(([name, v]) =>
         family(`node_memory_${name}`, `Memory information field ${name}.`, name.endsWith('_total') ? 'counter' : 'gauge', [{ labels: {}, value: v }]),

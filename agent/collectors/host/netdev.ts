@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote, readText, readTextRequired, regex } from './text';
+import { fields, Issues, lines, num, quote, readText, readTextRequired, regex } from './text';
 
 export interface NetDevStats {
   device: string;
@@ -51,14 +51,11 @@ export function parseNetDev(text: string, issues: Issues = []): NetDevStats[] {
 }
 
 export function netdevCollector(): Collector {
-  const issueLog = new IssueLog('netdev');
   return {
     name: 'netdev',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const issues: Issues = [];
-      const devs = parseNetDev(await readTextRequired(join(ctx.paths.procfs, 'net/dev')), issues);
-      issueLog.report(ctx.log, issues);
+      const devs = parseNetDev(await readTextRequired(join(ctx.paths.procfs, 'net/dev')), ctx.issues);
       const include = regex(ctx.config.string('collectors.netdev.device_include'));
       const exclude = regex(ctx.config.string('collectors.netdev.device_exclude'));
       const fams = new Map<string, FamilySamples>();

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote, readText, readTextRequired, regex } from './text';
+import { fields, Issues, lines, num, quote, readText, readTextRequired, regex } from './text';
 
 /**
  * `Proto_Name` → value, for the two-line-per-protocol format. A line whose fields are all numbers is a value line
@@ -60,17 +60,14 @@ export function parseSnmp6(text: string, issues: Issues = []): Map<string, numbe
 }
 
 export function netstatCollector(): Collector {
-  const issueLog = new IssueLog('netstat');
   return {
     name: 'netstat',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const issues: Issues = [];
-      const all = parseNetstatPairs(await readTextRequired(join(ctx.paths.procfs, 'net/netstat')), issues);
-      for (const [k, v] of parseNetstatPairs(await readTextRequired(join(ctx.paths.procfs, 'net/snmp')), issues)) all.set(k, v);
+      const all = parseNetstatPairs(await readTextRequired(join(ctx.paths.procfs, 'net/netstat')), ctx.issues);
+      for (const [k, v] of parseNetstatPairs(await readTextRequired(join(ctx.paths.procfs, 'net/snmp')), ctx.issues)) all.set(k, v);
       const snmp6 = await readText(join(ctx.paths.procfs, 'net/snmp6'));
-      if (snmp6 !== undefined) for (const [k, v] of parseSnmp6(snmp6, issues)) all.set(k, v);
-      issueLog.report(ctx.log, issues);
+      if (snmp6 !== undefined) for (const [k, v] of parseSnmp6(snmp6, ctx.issues)) all.set(k, v);
       const re = regex(ctx.config.string('collectors.netstat.fields'));
       const out: FamilySamples[] = [];
       for (const [key, v] of all) {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote, readText } from './text';
+import { fields, Issues, lines, num, quote, readText } from './text';
 
 export interface PsiLine {
   avg10: number;
@@ -68,21 +68,18 @@ export async function readPsi(path: string): Promise<string | undefined> {
 }
 
 export function pressureCollector(): Collector {
-  const issueLog = new IssueLog('pressure');
   return {
     name: 'pressure',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const issues: Issues = [];
       const out: FamilySamples[] = [];
       let found = 0;
       for (const { res } of resources) {
         const text = await readPsi(join(ctx.paths.procfs, 'pressure', res));
         if (text === undefined) continue;
         found++;
-        out.push(...pressureFamilies('node_pressure', res, parsePressure(text, issues)));
+        out.push(...pressureFamilies('node_pressure', res, parsePressure(text, ctx.issues)));
       }
-      issueLog.report(ctx.log, issues);
       if (found === 0) throw new NoDataError('no /proc/pressure (kernel without PSI)');
       return out;
     },

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote, readText } from './text';
+import { fields, Issues, lines, num, quote, readText } from './text';
 
 export const PAGE_SIZE = 4096;
 
@@ -35,18 +35,15 @@ export function parseSockstat(text: string, issues: Issues = []): Map<string, nu
 }
 
 export function sockstatCollector(): Collector {
-  const issueLog = new IssueLog('sockstat');
   return {
     name: 'sockstat',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const issues: Issues = [];
       const v4 = await readText(join(ctx.paths.procfs, 'net/sockstat'));
       const v6 = await readText(join(ctx.paths.procfs, 'net/sockstat6'));
       if (v4 === undefined && v6 === undefined) throw new NoDataError('no /proc/net/sockstat');
       const all = new Map<string, number>();
-      for (const text of [v4, v6]) if (text !== undefined) for (const [k, v] of parseSockstat(text, issues)) all.set(k, v);
-      issueLog.report(ctx.log, issues);
+      for (const text of [v4, v6]) if (text !== undefined) for (const [k, v] of parseSockstat(text, ctx.issues)) all.set(k, v);
       const out: FamilySamples[] = [];
       for (const [key, v] of all) {
         const help = key === 'sockets_used' ? 'Number of IPv4 sockets in use.' : `Number of ${key.slice(0, key.indexOf('_'))} sockets in state ${key.slice(key.indexOf('_') + 1)}.`;

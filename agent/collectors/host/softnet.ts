@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, hex, IssueLog, Issues, lines, quote, readTextRequired } from './text';
+import { fields, hex, Issues, lines, quote, readTextRequired } from './text';
 
 export interface SoftnetRow {
   cpu: string;
@@ -29,14 +29,11 @@ export function parseSoftnet(text: string, issues: Issues = []): SoftnetRow[] {
 }
 
 export function softnetCollector(): Collector {
-  const issueLog = new IssueLog('softnet');
   return {
     name: 'softnet',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const issues: Issues = [];
-      const rows = parseSoftnet(await readTextRequired(join(ctx.paths.procfs, 'net/softnet_stat')), issues);
-      issueLog.report(ctx.log, issues);
+      const rows = parseSoftnet(await readTextRequired(join(ctx.paths.procfs, 'net/softnet_stat')), ctx.issues);
       return [
         family('node_softnet_processed_total', 'Number of processed packets', 'counter', rows.map((r) => ({ labels: { cpu: r.cpu }, value: r.processed }))),
         family('node_softnet_dropped_total', 'Number of dropped packets', 'counter', rows.map((r) => ({ labels: { cpu: r.cpu }, value: r.dropped }))),

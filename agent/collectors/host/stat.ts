@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote, readTextRequired } from './text';
+import { fields, Issues, lines, num, quote, readTextRequired } from './text';
 
 export interface SystemStat {
   bootTime?: number;
@@ -49,14 +49,11 @@ const descs: Array<[keyof SystemStat, string, string, 'counter' | 'gauge']> = [
 ];
 
 export function statCollector(): Collector {
-  const issueLog = new IssueLog('stat');
   return {
     name: 'stat',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const issues: Issues = [];
-      const s = parseSystemStat(await readTextRequired(join(ctx.paths.procfs, 'stat')), issues);
-      issueLog.report(ctx.log, issues);
+      const s = parseSystemStat(await readTextRequired(join(ctx.paths.procfs, 'stat')), ctx.issues);
       const out: FamilySamples[] = [];
       for (const [key, name, help, type] of descs) {
         const v = s[key];

@@ -1,10 +1,8 @@
 /**
  * Small helpers shared by the host collectors' parsers: line splitting, number parsing that refuses garbage,
- * octal escapes as the kernel writes them in mount tables, and a per-collector "say it once" warning log.
+ * octal escapes as the kernel writes them in mount tables. (The issues a parser notes are logged by the runner.)
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import type { Logger } from 'pino';
-import { RateLimiter } from '../../core/log';
 import { NoDataError } from '../collector';
 
 /** Non-empty lines of a file, without trailing whitespace. */
@@ -42,22 +40,8 @@ export function unescapeOctal(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-/** Problems a parser met (garbled or truncated lines); the collector logs them, the parse goes on. */
-export type Issues = string[];
-
-/**
- * Logs a collector's parse issues at warn: the first problem of a run with the count of others, at most once a
- * minute per collector (a file garbled the same way every second must not flood the log).
- */
-export class IssueLog {
-  readonly #limiter = new RateLimiter(60_000, 1);
-  constructor(readonly collector: string) {}
-
-  report(log: Logger, issues: Issues): void {
-    if (issues.length === 0 || !this.#limiter.allow(this.collector)) return;
-    log.warn({ collector: this.collector, issue: issues[0], more_issues: issues.length - 1 }, 'Host collector skipped part of a file it could not parse.');
-  }
-}
+/** Problems a parser met (garbled or truncated lines); the runner logs them, the parse goes on. */
+export type { Issues } from '../collector';
 
 /** Compiles a configured regular expression; an empty string matches nothing. */
 export function regex(source: string): RegExp | undefined {

@@ -5,32 +5,25 @@
 import { join } from 'node:path';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, hex, IssueLog, Issues, lines, quote, readText } from './text';
+import { parseProcNetUdp } from '../proc-net-udp';
+import { Issues, readText } from './text';
 
+/** tx_queue and rx_queue summed over the sockets of one file. */
 export function parseUdpQueues(text: string, issues: Issues = []): { tx: number; rx: number } {
   let tx = 0;
   let rx = 0;
-  for (const line of lines(text).slice(1)) {
-    const q = fields(line)[4]?.split(':');
-    const t = hex(q?.[0]);
-    const r = hex(q?.[1]);
-    if (t === undefined || r === undefined) {
-      issues.push(`socket line ${quote(line)} has no tx_queue:rx_queue column`);
-      continue;
-    }
-    tx += t;
-    rx += r;
+  for (const row of parseProcNetUdp(text, issues)) {
+    tx += row.txQueue;
+    rx += row.rxQueue;
   }
   return { tx, rx };
 }
 
 export function udpQueuesCollector(): Collector {
-  const issueLog = new IssueLog('udp_queues');
   return {
     name: 'udp_queues',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const issues: Issues = [];
       const fam = family('node_udp_queues', 'Number of allocated memory in the kernel for UDP datagrams in bytes.', 'gauge');
       for (const [file, ip] of [
         ['udp', 'v4'],
@@ -38,10 +31,9 @@ export function udpQueuesCollector(): Collector {
       ] as const) {
         const text = await readText(join(ctx.paths.procfs, 'net', file));
         if (text === undefined) continue;
-        const q = parseUdpQueues(text, issues);
+        const q = parseUdpQueues(text, ctx.issues);
         fam.samples.push({ labels: { ip, queue: 'tx' }, value: q.tx }, { labels: { ip, queue: 'rx' }, value: q.rx });
       }
-      issueLog.report(ctx.log, issues);
       if (fam.samples.length === 0) throw new NoDataError('no /proc/net/udp or /proc/net/udp6');
       return [fam];
     },

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, IssueLog, Issues, lines, num, quote, readTextRequired, regex } from './text';
+import { fields, Issues, lines, num, quote, readTextRequired, regex } from './text';
 
 export function parseVmstat(text: string, issues: Issues = []): Map<string, number> {
   const out = new Map<string, number>();
@@ -22,14 +22,11 @@ export function parseVmstat(text: string, issues: Issues = []): Map<string, numb
 }
 
 export function vmstatCollector(): Collector {
-  const issueLog = new IssueLog('vmstat');
   return {
     name: 'vmstat',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const issues: Issues = [];
-      const m = parseVmstat(await readTextRequired(join(ctx.paths.procfs, 'vmstat')), issues);
-      issueLog.report(ctx.log, issues);
+      const m = parseVmstat(await readTextRequired(join(ctx.paths.procfs, 'vmstat')), ctx.issues);
       const re = regex(ctx.config.string('collectors.vmstat.fields'));
       const out: FamilySamples[] = [];
       for (const [name, v] of m) {

@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 import type { Component } from '../../core/component';
 import type { AgentContext } from '../../core/context';
 import { isOutriderError } from '../../core/errors';
-import { HttpServer, readBody } from '../../exposition/http-server';
+import { HttpServer, readBody } from '../../core/http-server';
 import { OtlpDecodeError } from './model';
 import { OtlpEncoding, OtlpIngest } from './receiver';
 import { exportResponseJson, exportResponseProto, kInvalidArgument, kResourceExhausted, statusJson, statusProto } from './response';
@@ -41,13 +41,13 @@ export class OtlpHttpReceiver implements Component {
       const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       const encoding: OtlpEncoding | undefined = type === 'application/x-protobuf' || type === 'application/protobuf' ? 'protobuf' : type === 'application/json' ? 'json' : undefined;
       if (!encoding) {
-        ingest.refuse('unsupported_media_type');
+        ingest.refuse('unsupported_media_type', 'http');
         req.resume();
         return fail(res, 415, 'json', kInvalidArgument, `unsupported Content-Type ${JSON.stringify(type)}: use application/x-protobuf or application/json`);
       }
       const ce = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
       if (ce !== 'gzip' && ce !== 'identity' && ce !== '') {
-        ingest.refuse('unsupported_encoding');
+        ingest.refuse('unsupported_encoding', 'http');
         req.resume();
         return fail(res, 415, encoding, kInvalidArgument, `unsupported Content-Encoding ${JSON.stringify(ce)}: use gzip or none`);
       }
@@ -57,16 +57,16 @@ export class OtlpHttpReceiver implements Component {
         if (ce === 'gzip') body = await gunzipBounded(body, maxBody);
       } catch (err) {
         if (isOutriderError(err, 'OUTRIDER_ERR_HTTP_BODY_TOO_LARGE')) {
-          ingest.refuse('too_large');
+          ingest.refuse('too_large', 'http');
           res.setHeader('Connection', 'close');
           return fail(res, 413, encoding, kResourceExhausted, err.message);
         }
         if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-          ingest.refuse('decompression_bomb');
+          ingest.refuse('decompression_bomb', 'http');
           return fail(res, 413, encoding, kResourceExhausted, `the gzip body inflates past the ${maxBody}-byte limit`);
         }
         if (err instanceof Error && (err as NodeJS.ErrnoException).code?.startsWith('Z_')) {
-          ingest.refuse('malformed');
+          ingest.refuse('malformed', 'http');
           return fail(res, 400, encoding, kInvalidArgument, `the body is not valid gzip: ${err.message}`);
         }
         throw err;

@@ -33,13 +33,13 @@ export class OtlpIngest {
     const t = ctx.telemetry;
     this.#accepted = t.counter('outrider_otlp_data_points_total', 'OTLP data points written to the store, by transport.', ['transport']);
     this.#rejected = t.counter('outrider_otlp_rejected_data_points_total', 'OTLP data points refused inside otherwise valid requests (answered as partial success), by transport.', ['transport']);
-    this.#refused = t.counter('outrider_otlp_refused_requests_total', 'OTLP requests refused whole, by reason (too_large, decompression_bomb, malformed, unsupported_media_type, unsupported_encoding).', ['reason']);
+    this.#refused = t.counter('outrider_otlp_refused_requests_total', 'OTLP requests refused whole, by transport and reason (too_large, decompression_bomb, malformed, unsupported_media_type, unsupported_encoding).', ['transport', 'reason']);
     this.#streamsRefused = t.counter('outrider_otlp_delta_streams_refused_total', 'New delta (and exponential histogram) streams refused because the conversion table was full.');
     this.#streamsGauge = t.gauge('outrider_otlp_delta_streams', 'Streams the delta-to-cumulative conversion holds state for (bounded by otlp.delta.max_streams).');
   }
 
-  refuse(reason: RefusalReason): void {
-    this.#refused.inc({ reason });
+  refuse(reason: RefusalReason, transport: 'http' | 'grpc'): void {
+    this.#refused.inc({ transport, reason });
   }
 
   /** Decodes and writes one request; throws OtlpDecodeError (counted as malformed) when the body cannot be read. */
@@ -49,7 +49,7 @@ export class OtlpIngest {
       resources = encoding === 'protobuf' ? decodeMetricsRequest(body) : decodeMetricsRequestJson(body.toString('utf8'));
     } catch (err) {
       if (err instanceof OtlpDecodeError || err instanceof RangeError) {
-        this.refuse('malformed');
+        this.refuse('malformed', transport);
         throw err instanceof OtlpDecodeError ? err : new OtlpDecodeError(err.message);
       }
       throw err;

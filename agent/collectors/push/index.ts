@@ -2,12 +2,14 @@
  * HTTP push listener (push.listen, off by default): POST /api/v1/push with Prometheus text lines. Counter samples are
  * INCREMENTS added to the series (like StatsD counts; negative values refused); gauges are set. The body is bounded by
  * push.max_body. With `?wait=durable` the answer comes once the reporter has put the pushed values in its spool on
- * disk (synced), or 504 after 10 s, so a client knows what a crash can no longer lose.
+ * disk (synced) or the aggregator acknowledged them (the reporter's durability mark), or 504 after 10 s, so a client
+ * knows what a crash can no longer lose.
  */
 import type { Component } from '../../core/component';
 import type { AgentContext, Extension } from '../../core/context';
 import { isOutriderError } from '../../core/errors';
-import { HttpServer, readBody, sendJson } from '../../exposition/http-server';
+import { durabilityOf } from '../../core/durability';
+import { HttpServer, readBody, sendJson } from '../../core/http-server';
 import { parsePush } from './parse';
 import { mountRemoteWriteReceive } from '../remote-write-receive/index';
 
@@ -47,11 +49,8 @@ export class PushListener implements Component {
       accepted.inc(samples.length);
       const gen = ctx.store.generation;
       if (url.searchParams.get('wait') === 'durable') {
-        const deadline = Date.now() + 10_000;
-        while ((Number(ctx.health.get('report')?.info?.durable_generation ?? -1)) < gen) {
-          if (Date.now() > deadline) return sendJson(res, 504, { status: 'error', code: 'OUTRIDER_ERR_PUSH_NOT_DURABLE', message: 'the values were not spooled within 10 s' });
-          await new Promise((r) => setTimeout(r, 10));
-        }
+        const durable = await durabilityOf(ctx.store, 'report').whenDurable(gen, 10_000);
+        if (!durable) return sendJson(res, 504, { status: 'error', code: 'OUTRIDER_ERR_PUSH_NOT_DURABLE', message: 'the values were not spooled within 10 s' });
       }
       sendJson(res, 200, { status: 'ok', samples: samples.length });
     });

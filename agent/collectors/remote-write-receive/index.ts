@@ -11,9 +11,9 @@
 import type { ServerResponse } from 'node:http';
 import type { AgentContext } from '../../core/context';
 import { isOutriderError } from '../../core/errors';
-import { HttpServer, readBody, sendText } from '../../exposition/http-server';
+import { HttpServer, readBody, sendText } from '../../core/http-server';
 import { snappyUncompressTs } from '../../native/snappy';
-import { decodeRequestV2, decodeWriteRequestV1, DecodedSeries, RemoteWriteDecodeError } from '../../report/remote-write/decode';
+import { decodeRequestV2, decodeWriteRequestV1, DecodedSeries, RemoteWriteDecodeError } from './decode';
 import { labelKey } from '../../store/store';
 import type { FamilyDesc, MetricType } from '../../store/types';
 

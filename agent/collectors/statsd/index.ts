@@ -1,5 +1,5 @@
 /** StatsD / DogStatsD ingestion: builds the component from config, choosing the native or the TS path once. */
-import { envLabels } from '../../deploy/pod-labels';
+import { envLabels } from '../../core/labels';
 import type { Component } from '../../core/component';
 import type { AgentContext, Extension } from '../../core/context';
 import { OutriderError } from '../../core/errors';

@@ -1,33 +1,13 @@
 /**
  * Kernel-side UDP drops for our listeners, from /proc/net/udp and /proc/net/udp6: the last column ("drops") counts
  * datagrams the kernel discarded for a socket, usually because its receive buffer was full. These are packets the
- * host lost before the agent could read them; they are exposed as outrider_statsd_kernel_drops_total.
- *
- *   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
- *   0: 0100007F:1FBD 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 12345 2 ffff... 0
+ * host lost before the agent could read them; they are exposed as outrider_statsd_kernel_drops_total. The file is
+ * parsed by the collectors' one /proc/net/udp parser (../proc-net-udp.ts).
  */
-export interface UdpSocketRow {
-  /** Local address as hex (kernel byte order) and port. */
-  addressHex: string;
-  port: number;
-  inode: number;
-  rxQueue: number;
-  drops: number;
-}
+import type { UdpSocketRow } from '../proc-net-udp';
 
-export function parseProcNetUdp(text: string): UdpSocketRow[] {
-  const rows: UdpSocketRow[] = [];
-  const lines = text.split('\n');
-  for (let i = 1; i < lines.length; i++) {
-    const f = lines[i]!.trim().split(/\s+/);
-    if (f.length < 13) continue;
-    const [addr, port] = f[1]!.split(':');
-    const rx = f[4]!.split(':')[1];
-    if (!addr || !port || rx === undefined) continue;
-    rows.push({ addressHex: addr.toUpperCase(), port: parseInt(port, 16), inode: Number(f[9]), rxQueue: parseInt(rx, 16), drops: Number(f[12]) });
-  }
-  return rows;
-}
+export { parseProcNetUdp } from '../proc-net-udp';
+export type { UdpSocketRow } from '../proc-net-udp';
 
 /** The kernel's hex form of an IP address as it appears in /proc/net/udp{,6} (each 32-bit word little-endian). */
 export function addressToProcHex(ip: string, family: 4 | 6): string {
@@ -56,6 +36,6 @@ function expandIpv6(ip: string): number[] {
 export function dropsFor(rows: readonly UdpSocketRow[], ip: string, port: number, family: 4 | 6): number {
   const hex = addressToProcHex(ip, family);
   let n = 0;
-  for (const r of rows) if (r.port === port && r.addressHex === hex) n += r.drops;
+  for (const r of rows) if (r.port === port && r.addressHex === hex && r.drops !== undefined) n += r.drops;
   return n;
 }

@@ -1,55 +1,17 @@
 /**
- * The native receive path: receiver threads (recvmmsg) and aggregator threads behind SPSC rings in the addon
- * (native/src/net, native/src/statsd). The JS thread calls into it once per flush (`drain`), never per packet.
- * Options are validated here; the C++ side only converts.
+ * The StatsD engine on the native receive path (agent/native/statsd-receiver.ts): receiver and aggregator threads
+ * in the addon; the JS thread calls in once per flush (`drain`), never per packet.
  */
-import { OutriderError } from '../../core/errors';
-import { nativeBinding, nativeStatus } from '../../native/loader';
+import { isOutriderError, OutriderError } from '../../core/errors';
+import { ErrorCode, nativeStatus } from '../../native';
+import { createStatsdReceiver, type StatsdReceiver } from '../../native/statsd-receiver';
 import { DDSketch, kDefaultRelativeAccuracy } from '../../store/sketch';
-import type { Drained, IngestStats, RawEntry } from './aggregate';
+import type { Drained, RawEntry } from './aggregate';
 import type { BoundListener, EngineOptions, StatsdEngine } from './engine';
 import type { MetricKind } from './parse';
 
-interface RawSketch {
-  /** Entry of the chunk it belongs to. */
-  i: number;
-  n: number;
-  s: number;
-  min: number;
-  max: number;
-  z: number;
-  po: number;
-  pc: Float64Array;
-  no: number;
-  nc: Float64Array;
-}
-
-/** One chunk of a drain, columnar (see native/src/statsd_binding.cc): entry k is column[k]. */
-interface RawChunk {
-  t: Uint8Array;
-  r: Uint8Array;
-  v: Float64Array;
-  ts: Float64Array;
-  n: string[];
-  g: string[];
-  sk: RawSketch[];
-}
-
 /** statsd::MetricType order. */
 const kTypes: readonly MetricKind[] = ['c', 'g', 'ms', 'h', 's', 'd'];
-
-type RawStats = Omit<IngestStats, 'serviceChecks'> & { serviceChecks: number[] };
-
-interface RawReceiver {
-  open(): Array<{ unix: boolean; address: string; port: number; family: 4 | 6; path: string; receiveBuffer: number; sockets: number }>;
-  start(): void;
-  drain(): RawStats;
-  next(max: number): RawChunk;
-  processed(): number;
-  stop(): void;
-}
-
-type RawReceiverCtor = new (opts: object) => RawReceiver;
 
 /** Ring between each receiver and its aggregator thread (the socket's receive buffer absorbs longer stalls). */
 const kRingBytes = 2 * 1024 * 1024;
@@ -59,20 +21,18 @@ const kChunk = 2048;
 export class NativeEngine implements StatsdEngine {
   readonly kind = 'native';
   readonly #o: EngineOptions;
-  readonly #ctor: RawReceiverCtor;
-  #r: RawReceiver | undefined;
+  #r: StatsdReceiver | undefined;
 
-  constructor(ctor: RawReceiverCtor, opts: EngineOptions) {
-    this.#ctor = ctor;
+  constructor(opts: EngineOptions) {
     this.#o = opts;
   }
 
   async start(): Promise<BoundListener[]> {
     const o = this.#o;
-    const r = new this.#ctor({
-      listeners: o.listen.map((l) => (l.kind === 'unix' ? { unix: true, path: l.path, mode: o.socketMode } : { unix: false, host: l.host, port: l.port, family: l.family })),
-      receiveBuffer: Math.min(o.receiveBufferBytes, 0x7fffffff),
-      maxPacket: o.maxPacketBytes,
+    const r = createStatsdReceiver({
+      listeners: o.listen.map((l) => (l.kind === 'unix' ? { kind: 'unix', path: l.path, mode: o.socketMode } : { kind: 'udp', host: l.host, port: l.port, family: l.family })),
+      receiveBufferBytes: o.receiveBufferBytes,
+      maxPacketBytes: o.maxPacketBytes,
       threads: o.receiverThreads,
       maxKeys: o.maxKeysPerInterval,
       ringBytes: kRingBytes,
@@ -81,13 +41,11 @@ export class NativeEngine implements StatsdEngine {
     try {
       bound = r.open();
     } catch (err) {
-      const e = err as Error & { code?: string };
-      const inUse = e.code === 'EADDRINUSE';
-      const url = o.listen.find((l) => e.message.startsWith(l.kind === 'unix' ? `unix://${l.path}` : 'udp://'))?.url ?? e.message.split(':')[0];
-      throw new OutriderError('OUTRIDER_ERR_STATSD_LISTEN', `StatsD cannot listen on ${inUse ? `${e.message.replace(/: .*$/, '')}: the address is already in use` : e.message}.`, {
-        url,
-        errno: e.code,
-      });
+      if (!isOutriderError(err, ErrorCode.STATSD_LISTEN)) throw err;
+      const index = typeof err.details?.listener === 'number' ? err.details.listener : 0;
+      const url = o.listen[index]?.url ?? '';
+      const reason = err.errno === 'EADDRINUSE' ? 'the address is already in use' : String(err.details?.reason ?? err.errno);
+      throw new OutriderError('OUTRIDER_ERR_STATSD_LISTEN', `StatsD cannot listen on ${url}: ${reason}.`, { url, errno: err.errno }, { cause: err });
     }
     r.start();
     this.#r = r;
@@ -124,7 +82,7 @@ export class NativeEngine implements StatsdEngine {
  * Yields one reused entry object per aggregate: the series table keeps the strings and the sketch, never the entry,
  * so a flush allocates no object per known series.
  */
-function* entriesOf(r: RawReceiver): Generator<RawEntry> {
+function* entriesOf(r: StatsdReceiver): Generator<RawEntry> {
   const e: RawEntry = { type: 'c', name: '', tags: '', value: 0, relative: false, timestamp: 0, sketch: undefined };
   for (;;) {
     const c = r.next(kChunk);
@@ -150,10 +108,9 @@ function* entriesOf(r: RawReceiver): Generator<RawEntry> {
   }
 }
 
-/** The native engine when the addon is loaded and has the statsd binding, else why not. */
+/** The native engine when the addon is loaded, else why not. */
 export function loadNativeEngine(opts: EngineOptions): { engine: StatsdEngine } | { reason: string } {
-  const b = nativeBinding() as unknown as { StatsdReceiver?: RawReceiverCtor } | null;
-  if (!b) return { reason: nativeStatus().reason };
-  if (typeof b.StatsdReceiver !== 'function') return { reason: 'the loaded native addon has no statsd binding' };
-  return { engine: new NativeEngine(b.StatsdReceiver, opts) };
+  const status = nativeStatus();
+  if (!status.available) return { reason: status.reason };
+  return { engine: new NativeEngine(opts) };
 }

@@ -16,7 +16,7 @@
  * This file folds intervals in and expires series; series-write.ts writes the table into the store,
  * series-labels.ts turns tags into labels, series-state.ts holds the per-series state.
  */
-import { withEnvLabels } from '../../deploy/pod-labels';
+import { withEnvLabels } from '../../core/labels';
 import { labelKey, Store } from '../../store/store';
 import { FamilyDesc, MetricType, sanitizeMetricName } from '../../store/types';
 import type { RawEntry } from './aggregate';

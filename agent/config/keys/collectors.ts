@@ -1,4 +1,5 @@
-import { defaultCollectorNames, hostCollectorNames } from '../../collectors/host/index';
+// The names come from the collector registry (every registered kind), not from one kind's list.
+import { collectorNames, defaultCollectorNames } from '../../collectors/kinds';
 import { defineKeys } from '../schema';
 
 /** A regular expression (JavaScript syntax, which reads node_exporter's defaults unchanged); empty disables it. */
@@ -16,7 +17,7 @@ defineKeys([
     key: 'collectors.enabled',
     type: 'list',
     item: 'enum',
-    values: hostCollectorNames(),
+    values: collectorNames(),
     default: defaultCollectorNames(),
     help: 'Host collectors to run (node_exporter collector names).',
   },
@@ -24,7 +25,7 @@ defineKeys([
     key: 'collectors.disabled',
     type: 'list',
     item: 'enum',
-    values: hostCollectorNames(),
+    values: collectorNames(),
     default: [],
     help: 'Host collectors to leave out of collectors.enabled (handy from a flag: --collectors.disabled=conntrack).',
   },

@@ -9,7 +9,7 @@ import type { Component } from '../../core/component';
 import { isOutriderError } from '../../core/errors';
 import { RateLimiter } from '../../core/log';
 import { Telemetry } from '../../core/telemetry';
-import { HttpServer, readBody, sendJson, sendText } from '../../exposition/http-server';
+import { HttpServer, readBody, sendJson, sendText } from '../../core/http-server';
 import { InjectOptions, optionsFromConfig } from '../inject/options';
 import { handleReview, malformed } from './admission';
 import { TlsWatcher } from './tls-files';

@@ -1,30 +1,32 @@
 /**
  * Remote write output: every interval the store's series are encoded (protobuf + snappy) in requests of at most
- * `maxSeriesPerRequest` series and sent to each URL in order, with retries (exponential backoff with full jitter,
- * Retry-After honoured), a bounded queue per URL (oldest request dropped and counted when full), and permanent
- * refusals (4xx other than 429) dropped and counted. Used by the agent (direct output) and the aggregator (forward).
+ * `maxSeriesPerRequest` series and handed to each URL's output runtime (../runtime/): a memory-bounded queue with a
+ * spool of its own as the durable tier (`<spool.dir>/remote-write/<hash of the URL>`), retries with exponential
+ * backoff and full jitter (Retry-After honoured), a circuit breaker, and permanent refusals (4xx other than 429)
+ * quarantined and counted. A receiver that is down loses nothing while its backlog fits the spool (docs/spool.md).
+ * Used by the agent (direct output, spooled) and the aggregator (forward, in memory).
  *
- * Protocol per URL: `1.0` (prometheus.WriteRequest), `2.0` (io.prometheus.write.v2.Request with its symbol table),
- * or `auto`: 2.0 until the receiver shows it does not speak it, then 1.0 for that URL for the life of the process
- * (counted in outrider_remote_write_fallbacks_total, logged once). A receiver shows it by answering 415 Unsupported
- * Media Type (the 2.0 spec's answer), 400 Bad Request (what the spec tells senders to expect from 1.x receivers), or
- * by answering 2xx without the X-Prometheus-Remote-Write-Samples-Written
- * header every 2.0 receiver must send (a 1.x receiver that ignores the content type decodes a 2.0 body as an empty
- * 1.0 request and acknowledges it having written nothing). Either way the request is sent again as 1.0, so nothing
- * is lost through the fallback.
+ * Each tick is one epoch of the runtime: the requests of one tick (disjoint series, one timestamp) may be in flight
+ * together, a later tick's only once they are all answered, so every series reaches the receiver in time order.
+ * Protocol per URL (1.0, 2.0 or auto): target.ts.
  */
-import { sharedThreadPool } from '../../native/pool';
-import { request } from 'undici';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { Logger } from 'pino';
+import { sharedThreadPool } from '../../native/pool';
 import type { Component, Health } from '../../core/component';
 import type { Telemetry } from '../../core/telemetry';
 import type { Series, Store } from '../../store/store';
-import { backoffMs, classifyStatus } from '../send-result';
+import { Codec, encodeFrame, FrameKind } from '../../wire/frame';
+import type { SpoolSettings } from '../runtime/delivery-queue';
+import { OutputRuntime } from '../runtime/output-runtime';
 import { storeToSeries } from './from-store';
 import { encodeWriteRequest, RwSeries } from './protobuf';
 import { encodeRequestV2 } from './protobuf-v2';
+import { remoteWriteMetrics, remoteWriteHooks } from './metrics';
+import { recordPayload, RemoteWriteProtocol, RemoteWriteTarget, Version } from './target';
 
-export type RemoteWriteProtocol = '1.0' | '2.0' | 'auto';
+export { remoteWriteHeaders, remoteWriteV2Headers, RemoteWriteProtocol } from './target';
 
 export interface RemoteWriteOptions {
   name: string;
@@ -34,7 +36,10 @@ export interface RemoteWriteOptions {
   telemetry: Telemetry;
   health: Health;
   maxSeriesPerRequest?: number;
+  /** Most requests held in memory per URL (default 256); past it a spooled request waits on disk only. */
   maxQueue?: number;
+  /** Bytes of requests held in memory per URL (default 64 MiB). */
+  maxMemoryBytes?: number;
   timeoutMs?: number;
   headers?: Record<string, string>;
   /** Labels added to every series (a series' own label of the same name wins). */
@@ -45,24 +50,19 @@ export interface RemoteWriteOptions {
   beforeRead?: () => void;
   /** Protocol version (default 1.0). */
   protocol?: RemoteWriteProtocol;
+  /** The spool settings; each URL spools under `<dir>/remote-write/<hash>`. Without it requests wait in memory only. */
+  spool?: SpoolSettings;
+  /** Requests in flight per URL (the AIMD window's ceiling; default 4). */
+  maxInFlight?: number;
+  /** Answers slower than this shrink the window (AIMD; default 1 s). */
+  targetLatencyMs?: number;
+  /** Retry delay ceilings (defaults 200 ms and 30 s). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Time stop() waits for the queues to drain (default 3 s); the rest stays in the spool. */
+  drainMs?: number;
 }
 
-export const remoteWriteHeaders = {
-  'content-encoding': 'snappy',
-  'content-type': 'application/x-protobuf',
-  'x-prometheus-remote-write-version': '0.1.0',
-  'user-agent': 'outrider',
-};
-
-export const remoteWriteV2Headers = {
-  'content-encoding': 'snappy',
-  'content-type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request',
-  'x-prometheus-remote-write-version': '2.0.0',
-  'user-agent': 'outrider',
-};
-
-/** Response header a 2.0 receiver must send. */
-const kSamplesWritten = 'x-prometheus-remote-write-samples-written';
 /** Headers the user may not override (the spec reserves them). */
 const kReserved = new Set(['content-encoding', 'content-type', 'x-prometheus-remote-write-version', 'user-agent']);
 
@@ -79,50 +79,24 @@ export function encodeRemoteWriteV2(series: readonly RwSeries[]): Promise<Buffer
   return sharedThreadPool().snappyCompress(encodeRequestV2(series));
 }
 
-type Version = '1.0' | '2.0';
-
-/** One request, shared by every URL's queue; each protocol's body is encoded once, when first needed. */
-class Request {
-  readonly bodies = new Map<Version, Promise<Buffer>>();
-  constructor(
-    /** Kept while some URL may still need another encoding (auto not yet settled); dropped otherwise. */
-    public series: readonly RwSeries[] | undefined,
-    readonly samples: number,
-  ) {}
-
-  body(v: Version): Promise<Buffer> | undefined {
-    let b = this.bodies.get(v);
-    if (!b && this.series) {
-      b = v === '2.0' ? encodeRemoteWriteV2(this.series) : encodeRemoteWrite(this.series);
-      this.bodies.set(v, b);
-    }
-    return b;
-  }
+/** The spool directory of one URL under the configured spool. */
+export function remoteWriteSpoolDir(dir: string, url: string): string {
+  return path.join(dir, 'remote-write', createHash('sha256').update(url).digest('hex').slice(0, 16));
 }
 
-class Target {
-  readonly queue: Request[] = [];
-  running = false;
-  failures = 0;
-  /** What is sent now: auto starts at 2.0 and may fall back to 1.0. */
-  version: Version;
-  /** auto only: whether the receiver has shown which version it speaks. */
-  settled: boolean;
-  constructor(
-    readonly url: string,
-    readonly protocol: RemoteWriteProtocol,
-  ) {
-    this.version = protocol === '1.0' ? '1.0' : '2.0';
-    this.settled = protocol !== 'auto';
-  }
+interface Lane {
+  target: RemoteWriteTarget;
+  runtime: OutputRuntime;
 }
 
 export class RemoteWriteOutput implements Component {
   readonly name: string;
   readonly #store: Store;
   readonly #opts: RemoteWriteOptions;
-  readonly #targets: Target[];
+  readonly #lanes: Lane[];
   #timer: NodeJS.Timeout | undefined;
+  #epoch = 0;
+  #ticking: Promise<void> | undefined;
   #stopped = false;
   #started = false;
   readonly #m;
@@ -131,27 +105,57 @@ export class RemoteWriteOutput implements Component {
     this.name = opts.name;
     this.#store = store;
     this.#opts = opts;
-    this.#targets = opts.urls.map((u) => new Target(u, opts.protocol ?? '1.0'));
     for (const k of Object.keys(opts.headers ?? {})) {
       if (kReserved.has(k.toLowerCase())) throw new RangeError(`remote write header ${k} is reserved by the protocol and cannot be set`);
     }
-    const t = opts.telemetry;
-    this.#m = {
-      sent: t.counter('outrider_remote_write_requests_total', 'Remote write requests finished, by result (ok, dropped).', ['output', 'result']),
-      samples: t.counter('outrider_remote_write_samples_total', 'Samples handed to remote write.', ['output']),
-      bytes: t.counter('outrider_remote_write_bytes_total', 'Remote write request bytes sent (snappy-compressed protobuf).', ['output']),
-      dropped: t.counter('outrider_remote_write_dropped_requests_total', 'Remote write requests lost, by reason (queue_full, refused, encode).', ['output', 'reason']),
-      retries: t.counter('outrider_remote_write_retries_total', 'Remote write sends retried.', ['output']),
-      fallbacks: t.counter('outrider_remote_write_fallbacks_total', 'URLs that did not accept remote write 2.0 and were switched to 1.0 (protocol auto), by reason (unsupported_media_type, bad_request, not_written).', ['output', 'reason']),
-    };
+    this.#m = remoteWriteMetrics(opts.telemetry);
+    this.#lanes = opts.urls.map((url) => {
+      const hooks = remoteWriteHooks(this.#m, opts.name, url, opts.log, () => this.#gauges());
+      const target = new RemoteWriteTarget(url, opts.protocol ?? '1.0', opts.headers ?? {}, opts.timeoutMs ?? 10_000, {
+        bytes: (n) => this.#m.bytes.inc({ output: this.name }, n),
+        ok: () => this.#m.sent.inc({ output: this.name, result: 'ok' }),
+        fallback: (u, reason) => {
+          this.#m.fallbacks.inc({ output: this.name, reason });
+          opts.log.warn(
+            { url: u, reason },
+            reason !== 'not_written'
+              ? 'The remote write receiver does not accept 2.0 (it answered 415 or 400); this URL gets remote write 1.0 from now on.'
+              : 'The remote write receiver acknowledged a 2.0 request without saying what it wrote (a 1.x receiver); this URL gets remote write 1.0 from now on.',
+          );
+        },
+      });
+      const runtime = new OutputRuntime(
+        target,
+        {
+          log: opts.log,
+          maxInFlight: opts.maxInFlight ?? 4,
+          targetLatencyMs: opts.targetLatencyMs ?? 1000,
+          maxBatch: opts.maxSeriesPerRequest ?? 2000,
+          backoffBaseMs: opts.backoffBaseMs ?? 200,
+          backoffMaxMs: opts.backoffMaxMs ?? 30_000,
+          maxMemoryBytes: opts.maxMemoryBytes ?? 64 * 1024 * 1024,
+          maxMemoryItems: opts.maxQueue ?? 256,
+          policy: 'drop_oldest',
+          spool: opts.spool ? { ...opts.spool, dir: remoteWriteSpoolDir(opts.spool.dir, url) } : undefined,
+        },
+        hooks,
+      );
+      return { target, runtime };
+    });
   }
 
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
+    for (const l of this.#lanes) {
+      const { maxEpoch } = l.runtime.open();
+      this.#epoch = Math.max(this.#epoch, maxEpoch);
+      l.runtime.pump();
+    }
+    this.#gauges();
     this.#timer = setInterval(() => void this.#tickCounted(), this.#opts.intervalMs);
     this.#timer.unref();
-    this.#opts.health.report(this.name, 'running', { ready: true, detail: `writing to ${this.#targets.length} URL(s)` });
+    this.#opts.health.report(this.name, 'running', { ready: true, detail: `writing to ${this.#lanes.length} URL(s)` });
   }
 
   async stop(): Promise<void> {
@@ -159,13 +163,21 @@ export class RemoteWriteOutput implements Component {
     clearInterval(this.#timer);
     await this.#tickCounted();
     this.#stopped = true;
-    const deadline = Date.now() + 3000;
-    while (Date.now() < deadline && this.#targets.some((t) => t.running)) await new Promise((r) => setTimeout(r, 20));
+    const drainMs = this.#opts.drainMs ?? 3000;
+    await Promise.all(this.#lanes.map((l) => l.runtime.drain(drainMs)));
+    await Promise.all(this.#lanes.map((l) => l.runtime.close()));
     this.#opts.health.report(this.name, 'stopped', { ready: false });
   }
 
-  /** tick() whose failure (an encode error) is counted, never an unhandled rejection. */
+  /** Resolves true once every URL has everything up to store generation `generation` acknowledged or spooled. */
+  async whenDurable(generation: number, timeoutMs?: number): Promise<boolean> {
+    const r = await Promise.all(this.#lanes.map((l) => l.runtime.whenDurable(generation, timeoutMs)));
+    return r.every(Boolean);
+  }
+
+  /** A timer's tick: skipped while the previous one is still encoding; a failure (encode error) is counted. */
   async #tickCounted(): Promise<void> {
+    if (this.#ticking) return;
     try {
       await this.tick();
     } catch {
@@ -173,127 +185,77 @@ export class RemoteWriteOutput implements Component {
     }
   }
 
-  /** Encodes the store now and queues it for every URL. */
+  /**
+   * Encodes the store now and queues it for every URL. Ticks run one at a time (a call waits for the one running), so
+   * the requests are queued in the order the store was read.
+   */
   async tick(): Promise<void> {
+    while (this.#ticking) await this.#ticking.catch(() => undefined);
+    const run = this.#tickNow();
+    this.#ticking = run;
+    try {
+      await run;
+    } finally {
+      if (this.#ticking === run) this.#ticking = undefined;
+    }
+  }
+
+  async #tickNow(): Promise<void> {
     if (this.#stopped) return;
     this.#opts.beforeRead?.();
+    const gen = this.#store.generation;
     const all = storeToSeries(this.#store, Date.now(), this.#opts.extraLabels ?? {}, this.#opts.filter);
-    if (all.length === 0) return;
-    const per = this.#opts.maxSeriesPerRequest ?? 2000;
-    const unsettled = this.#targets.some((t) => !t.settled);
-    const versions = new Set(this.#targets.map((t) => t.version));
-    const reqs: Request[] = [];
-    for (let i = 0; i < all.length; i += per) {
-      const r = new Request(all.slice(i, i + per), Math.min(per, all.length - i));
-      for (const v of versions) void r.body(v)!.catch(() => undefined);
-      reqs.push(r);
+    if (all.length === 0) {
+      for (const l of this.#lanes) l.runtime.queue.appended(gen);
+      return;
     }
-    // Encode now (an encode error is the tick's), and keep the series only while a fallback may need them.
-    await Promise.all(reqs.flatMap((r) => [...r.bodies.values()]));
-    if (!unsettled) for (const r of reqs) r.series = undefined;
+    const per = this.#opts.maxSeriesPerRequest ?? 2000;
+    // Each URL's version as the tick starts: a fallback while encoding is handled when sending (a 2.0 record is
+    // re-encoded for a URL that fell back to 1.0).
+    const laneVersions = this.#lanes.map((l) => l.target.version);
+    const versions = [...new Set(laneVersions)];
+    const bodies: Array<Map<Version, Buffer>> = [];
+    for (let i = 0; i < all.length; i += per) {
+      const chunk = all.slice(i, i + per);
+      const m = new Map<Version, Buffer>();
+      // Encode now (an encode error is the tick's).
+      for (const v of versions) m.set(v, await (v === '2.0' ? encodeRemoteWriteV2(chunk) : encodeRemoteWrite(chunk)));
+      bodies.push(m);
+    }
     if (this.#stopped) return;
     this.#m.samples.inc({ output: this.name }, all.length);
-    for (const t of this.#targets) {
-      for (const r of reqs) {
-        t.queue.push(r);
-        if (t.queue.length > (this.#opts.maxQueue ?? 256)) {
-          t.queue.shift();
-          this.#m.dropped.inc({ output: this.name, reason: 'queue_full' });
-        }
+    const epoch = (this.#epoch = Math.max(Date.now(), this.#epoch + 1));
+    for (const [li, l] of this.#lanes.entries()) {
+      const v = laneVersions[li]!;
+      for (let i = 0; i < bodies.length; i++) {
+        const frame = encodeFrame(FrameKind.batch, Codec.none, epoch, i + 1, recordPayload(v, bodies[i]!.get(v)!));
+        await l.runtime.queue.append(frame, epoch, i + 1);
       }
-      if (!t.running) void this.#run(t);
+      l.runtime.queue.appended(gen);
+      // Staged (direct) I/O reaches the disk at sync: sync before sending, as the reporter does.
+      const spool = l.runtime.queue.spool;
+      if (spool && (spool.io.staged || this.#opts.spool?.writeThrough)) await l.runtime.sync();
+      l.runtime.pump();
     }
+    this.#gauges();
   }
 
   /** Which protocol each URL speaks now ("1.0" or "2.0"). */
   protocols(): Record<string, Version> {
-    return Object.fromEntries(this.#targets.map((t) => [t.url, t.version]));
+    return Object.fromEntries(this.#lanes.map((l) => [l.target.url, l.target.version]));
   }
 
-  async #run(t: Target): Promise<void> {
-    t.running = true;
-    try {
-      while (t.queue.length > 0) {
-        const req = t.queue[0]!;
-        let body: Buffer | undefined;
-        try {
-          body = await req.body(t.version);
-        } catch {
-          body = undefined;
-        }
-        if (!body) {
-          t.queue.shift();
-          this.#m.dropped.inc({ output: this.name, reason: 'encode' });
-          continue;
-        }
-        const sentVersion = t.version;
-        const r = await this.#post(t.url, body, sentVersion);
-        if (sentVersion === '2.0' && !t.settled) {
-          const fallback = r.status === 415 ? 'unsupported_media_type' : r.status === 400 ? 'bad_request' : r.result.kind === 'success' && r.written === undefined ? 'not_written' : undefined;
-          if (fallback) {
-            this.#fallBack(t, fallback);
-            continue; // the same request again, as 1.0
-          }
-          if (r.result.kind === 'success') this.#settle(t);
-        }
-        const res = r.result;
-        if (res.kind === 'success') {
-          t.queue.shift();
-          t.failures = 0;
-          this.#m.sent.inc({ output: this.name, result: 'ok' });
-          this.#m.bytes.inc({ output: this.name }, body.length);
-        } else if (res.kind === 'failure' || res.kind === 'definitions') {
-          t.queue.shift();
-          this.#m.dropped.inc({ output: this.name, reason: 'refused' });
-          this.#m.sent.inc({ output: this.name, result: 'dropped' });
-          this.#opts.log.error({ url: t.url, protocol: sentVersion, reason: res.kind === 'failure' ? res.reason : 'conflict' }, 'Remote write refused a request; it is dropped.');
-        } else {
-          t.failures++;
-          this.#m.retries.inc({ output: this.name });
-          if (this.#stopped) break;
-          const delay = res.retryAfterMs ?? backoffMs(t.failures, 200, 30_000);
-          await new Promise((resolve) => setTimeout(resolve, delay).unref());
-        }
-      }
-    } finally {
-      t.running = false;
+  #gauges(): void {
+    let backlog = 0;
+    let bytes = 0;
+    let open = 0;
+    for (const l of this.#lanes) {
+      backlog += l.runtime.queue.pending;
+      bytes += l.runtime.queue.spool?.bytes ?? 0;
+      if (l.runtime.breakerOpen) open++;
     }
-  }
-
-  #fallBack(t: Target, reason: 'unsupported_media_type' | 'bad_request' | 'not_written'): void {
-    t.version = '1.0';
-    this.#m.fallbacks.inc({ output: this.name, reason });
-    this.#opts.log.warn(
-      { url: t.url, reason },
-      reason !== 'not_written'
-        ? 'The remote write receiver does not accept 2.0 (it answered 415 or 400); this URL gets remote write 1.0 from now on.'
-        : 'The remote write receiver acknowledged a 2.0 request without saying what it wrote (a 1.x receiver); this URL gets remote write 1.0 from now on.',
-    );
-    this.#settle(t);
-  }
-
-  /** The URL's version is known: queued requests no longer need their series kept for another encoding. */
-  #settle(t: Target): void {
-    t.settled = true;
-    if (this.#targets.every((x) => x.settled)) for (const x of this.#targets) for (const r of x.queue) if (r.bodies.has(x.version)) r.series = undefined;
-  }
-
-  async #post(url: string, body: Buffer, v: Version): Promise<{ result: ReturnType<typeof classifyStatus>; status: number; written: number | undefined }> {
-    try {
-      const res = await request(url, {
-        method: 'POST',
-        headers: { ...this.#opts.headers, ...(v === '2.0' ? remoteWriteV2Headers : remoteWriteHeaders) },
-        body,
-        headersTimeout: this.#opts.timeoutMs ?? 10_000,
-        bodyTimeout: this.#opts.timeoutMs ?? 10_000,
-      });
-      const text = await res.body.text();
-      const ra = res.headers['retry-after'];
-      const w = res.headers[kSamplesWritten];
-      const written = w === undefined ? undefined : Number(Array.isArray(w) ? w[0] : w);
-      return { result: classifyStatus(res.statusCode, Array.isArray(ra) ? ra[0] : ra, text), status: res.statusCode, written };
-    } catch (err) {
-      return { result: { kind: 'retryable', reason: (err as { code?: string }).code ?? 'network error' }, status: 0, written: undefined };
-    }
+    this.#m.backlog.set({ output: this.name }, backlog);
+    this.#m.spoolBytes.set({ output: this.name }, bytes);
+    this.#m.breaker.set({ output: this.name }, open);
   }
 }

@@ -126,7 +126,8 @@ std::unique_ptr<DirectFile> DirectFile::Open(const std::string& path, const Dire
   f->path_ = path;
   f->options_ = options;
   // Recovery reads the trailer with a plain buffered descriptor.
-  int rfd = open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+  sys::UniqueFd rfd_owner(open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644));
+  int rfd = rfd_owner.get();
   if (rfd < 0) {
     *err = errno;
     *what = "open";
@@ -136,13 +137,11 @@ std::unique_ptr<DirectFile> DirectFile::Open(const std::string& path, const Dire
   if (fstat(rfd, &st) != 0) {
     *err = errno;
     *what = "fstat";
-    close(rfd);
     return nullptr;
   }
   if (!S_ISREG(st.st_mode)) {
     *err = EINVAL;
     *what = "not a regular file";
-    close(rfd);
     return nullptr;
   }
   uint32_t bs = LogicalBlockSize(rfd, &f->block_source_);
@@ -166,7 +165,6 @@ std::unique_ptr<DirectFile> DirectFile::Open(const std::string& path, const Dire
         got != kTrailerBytes || !ParseTrailer(trailer, &length) || length > size - kTrailerBytes) {
       *err = EILSEQ;
       *what = "trailer missing or corrupt";
-      close(rfd);
       return nullptr;
     }
   }
@@ -178,7 +176,6 @@ std::unique_ptr<DirectFile> DirectFile::Open(const std::string& path, const Dire
   if (!f->staging_.Reset(4096, kInitialStaging)) {
     *err = ENOMEM;
     *what = "staging buffer";
-    close(rfd);
     return nullptr;
   }
   if (f->staged_len_ != 0) {
@@ -187,11 +184,10 @@ std::unique_ptr<DirectFile> DirectFile::Open(const std::string& path, const Dire
     if (rc != 0 || got != f->staged_len_) {
       *err = rc != 0 ? rc : EILSEQ;
       *what = "read tail block";
-      close(rfd);
       return nullptr;
     }
   }
-  close(rfd);
+  rfd_owner.Reset();
   int rc = f->Reopen(options.try_direct);
   if (rc != 0) {
     *err = rc;
@@ -224,8 +220,7 @@ int DirectFile::Reopen(bool direct) {
     if (fd < 0) return errno;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  if (fd_ >= 0) close(fd_);
-  fd_ = fd;
+  fd_.Reset(fd);
   direct_ = reason.empty();
   reason_ = direct_ ? "O_DIRECT, block size " + std::to_string(block_size_) + " (" + block_source_ + ")" +
                           (options_.dsync ? ", O_DSYNC" : ", fdatasync")
@@ -248,8 +243,7 @@ void DirectFile::Close() {
   StopWriter();
   std::lock_guard<std::mutex> flush_lock(flush_mu_);
   std::lock_guard<std::mutex> lock(mu_);
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
+  fd_.Reset();
 }
 
 bool DirectFile::direct_io() const {
@@ -283,7 +277,7 @@ uint64_t DirectFile::StagedBytes() const {
 }
 
 bool DirectFile::WriteBehindDue() const {
-  return options_.write_behind_bytes != 0 && error_ == 0 && fd_ >= 0 &&
+  return options_.write_behind_bytes != 0 && error_ == 0 && fd_.get() >= 0 &&
          staging_off_ + staged_len_ - written_ >= options_.write_behind_bytes;
 }
 
@@ -339,7 +333,7 @@ int DirectFile::WriteStaged(bool sync, uint64_t* durable, const char** syscall) 
       *syscall = error_syscall_;
       return error_;
     }
-    if (fd_ < 0) {
+    if (fd_.get() < 0) {
       *syscall = "flush";
       return EBADF;
     }
@@ -352,7 +346,7 @@ int DirectFile::WriteStaged(bool sync, uint64_t* durable, const char** syscall) 
     }
     out_off = staging_off_;
     out_len = staged_len_;
-    fd = fd_;
+    fd = fd_.get();
     direct = direct_;
     if (write) {
       uint64_t keep_from = RoundDown(out_len, block_size_);
@@ -400,7 +394,7 @@ int DirectFile::WriteStaged(bool sync, uint64_t* durable, const char** syscall) 
           std::lock_guard<std::mutex> lock(mu_);
           reason_ = "the filesystem refused an O_DIRECT write (EINVAL); buffered writes + fdatasync";
           if (kRefuse == Refuse::kWrite) reason_ += Injected();
-          fd = fd_;
+          fd = fd_.get();
         }
         rc = PwriteAll(fd, out.data(), write_len, out_off);
       }
@@ -434,7 +428,7 @@ int DirectFile::Read(uint64_t offset, uint64_t len, std::vector<uint8_t>* out, c
   uint64_t durable;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    fd = fd_;
+    fd = fd_.get();
     durable = durable_;
   }
   out->clear();

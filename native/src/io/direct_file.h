@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "io/aligned_buffer.h"
+#include "sys/unique_fd.h"
 
 namespace outrider {
 namespace io {
@@ -114,7 +115,7 @@ class DirectFile {
 
   std::string path_;
   DirectFileOptions options_;
-  int fd_ = -1;
+  sys::UniqueFd fd_;
   uint32_t block_size_ = kDefaultBlockSize;
   std::string block_source_;
 

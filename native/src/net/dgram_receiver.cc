@@ -17,6 +17,8 @@
 #include <unordered_map>
 
 #include "ring/spsc_ring.h"
+#include "sys/errno_name.h"
+#include "sys/unique_fd.h"
 
 namespace outrider {
 namespace net {
@@ -26,42 +28,8 @@ namespace {
 constexpr int kBatch = 64;
 constexpr int kPollMs = 100;
 
-// Owns one file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { Reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int Release() {
-    int f = fd_;
-    fd_ = -1;
-    return f;
-  }
-  void Reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
-
-const char* ErrnoName(int e) {
-  switch (e) {
-    case EADDRINUSE: return "EADDRINUSE";
-    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case EINVAL: return "EINVAL";
-    case ENOENT: return "ENOENT";
-    case EAFNOSUPPORT: return "EAFNOSUPPORT";
-    case ENAMETOOLONG: return "ENAMETOOLONG";
-    case EEXIST: return "EEXIST";
-    default: return "EIO";
-  }
-}
+using Fd = sys::UniqueFd;
+using sys::ErrnoName;
 
 int GrantReceiveBuffer(int fd, int want) {
   if (want > 0) {
@@ -162,32 +130,36 @@ struct Pipeline {
 DgramReceiver::~DgramReceiver() { Stop(); }
 
 std::unique_ptr<DgramReceiver> DgramReceiver::Open(const ReceiverOptions& opts, std::vector<BoundListener>* bound,
-                                                   std::string* err_code, std::string* err_message) {
+                                                   std::string* err_code, std::string* err_message,
+                                                   size_t* err_listener) {
   std::unique_ptr<DgramReceiver> r(new DgramReceiver());
-  auto fail = [&](const std::string& what, int e) -> std::unique_ptr<DgramReceiver> {
+  size_t index = 0;
+  auto fail = [&](int e, const char* detail = nullptr) -> std::unique_ptr<DgramReceiver> {
     *err_code = ErrnoName(e);
-    *err_message = what + ": " + std::strerror(e);
+    *err_message = detail != nullptr ? std::string(detail) + " (" + std::strerror(e) + ")" : std::strerror(e);
+    if (err_listener != nullptr) *err_listener = index;
     r->Stop();
     return nullptr;
   };
-  for (const ListenerSpec& spec : opts.listeners) {
+  for (; index < opts.listeners.size(); ++index) {
+    const ListenerSpec& spec = opts.listeners[index];
     BoundListener b;
     b.unix_socket = spec.unix_socket;
     if (spec.unix_socket) {
       b.path = spec.path;
       sockaddr_un sa{};
       sa.sun_family = AF_UNIX;
-      if (spec.path.size() >= sizeof sa.sun_path) return fail("unix://" + spec.path, ENAMETOOLONG);
+      if (spec.path.size() >= sizeof sa.sun_path) return fail(ENAMETOOLONG);
       std::memcpy(sa.sun_path, spec.path.c_str(), spec.path.size() + 1);
       struct stat st;
       if (lstat(spec.path.c_str(), &st) == 0) {
         // A stale socket from a previous run is removed; anything else is not ours.
-        if (!S_ISSOCK(st.st_mode)) return fail("unix://" + spec.path + " exists and is not a socket", EEXIST);
+        if (!S_ISSOCK(st.st_mode)) return fail(EEXIST, "exists and is not a socket");
         unlink(spec.path.c_str());
       }
       Fd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-      if (fd.get() < 0) return fail("unix://" + spec.path, errno);
-      if (bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) return fail("unix://" + spec.path, errno);
+      if (fd.get() < 0) return fail(errno);
+      if (bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) return fail(errno);
       r->unix_paths_.push_back(spec.path);
       chmod(spec.path.c_str(), static_cast<mode_t>(spec.mode));
       b.receive_buffer = GrantReceiveBuffer(fd.get(), opts.receive_buffer);
@@ -196,26 +168,25 @@ std::unique_ptr<DgramReceiver> DgramReceiver::Open(const ReceiverOptions& opts, 
       bound->push_back(b);
       continue;
     }
-    std::string where = "udp://" + (spec.family == 6 ? "[" + spec.host + "]" : spec.host) + ":" + std::to_string(spec.port);
     sockaddr_storage ss{};
     socklen_t sl;
     if (spec.family == 6) {
       auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
       a->sin6_family = AF_INET6;
-      if (inet_pton(AF_INET6, spec.host.c_str(), &a->sin6_addr) != 1) return fail(where, EINVAL);
+      if (inet_pton(AF_INET6, spec.host.c_str(), &a->sin6_addr) != 1) return fail(EINVAL);
       a->sin6_port = htons(static_cast<uint16_t>(spec.port));
       sl = sizeof(sockaddr_in6);
     } else {
       auto* a = reinterpret_cast<sockaddr_in*>(&ss);
       a->sin_family = AF_INET;
-      if (inet_pton(AF_INET, spec.host.c_str(), &a->sin_addr) != 1) return fail(where, EINVAL);
+      if (inet_pton(AF_INET, spec.host.c_str(), &a->sin_addr) != 1) return fail(EINVAL);
       a->sin_port = htons(static_cast<uint16_t>(spec.port));
       sl = sizeof(sockaddr_in);
     }
     int threads = opts.threads_per_udp < 1 ? 1 : opts.threads_per_udp;
     for (int t = 0; t < threads; ++t) {
       int raw = socket(spec.family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-      if (raw < 0) return fail(where, errno);
+      if (raw < 0) return fail(errno);
       Fd fd(raw);
       int one = 1;
       if (spec.family == 6) setsockopt(raw, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
@@ -223,7 +194,7 @@ std::unique_ptr<DgramReceiver> DgramReceiver::Open(const ReceiverOptions& opts, 
       // keeps the port exclusive, so a busy port fails loudly.
       if (threads > 1) setsockopt(raw, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
       int granted = GrantReceiveBuffer(raw, opts.receive_buffer);
-      if (bind(raw, reinterpret_cast<sockaddr*>(&ss), sl) != 0) return fail(where, errno);
+      if (bind(raw, reinterpret_cast<sockaddr*>(&ss), sl) != 0) return fail(errno);
       if (t == 0) {
         sockaddr_storage got{};
         socklen_t gl = sizeof got;

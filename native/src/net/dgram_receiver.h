@@ -62,10 +62,12 @@ class DgramReceiver {
   ~DgramReceiver();
 
   // Opens and binds every socket. On failure returns nullptr and sets
-  // *err_code (errno name, e.g. "EADDRINUSE") and *err_message (naming the
-  // listener); nothing stays open.
+  // *err_code (errno name, e.g. "EADDRINUSE"), *err_message (the reason,
+  // without the address) and *err_listener (index of the listener that
+  // failed, when not null); nothing stays open.
   static std::unique_ptr<DgramReceiver> Open(const ReceiverOptions& opts, std::vector<BoundListener>* bound,
-                                             std::string* err_code, std::string* err_message);
+                                             std::string* err_code, std::string* err_message,
+                                             size_t* err_listener = nullptr);
 
   void Start();
   // Stops and joins every thread, closes sockets, removes Unix socket files.

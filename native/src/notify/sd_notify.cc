@@ -11,6 +11,8 @@
 #include <cstring>
 #include <vector>
 
+#include "sys/unique_fd.h"
+
 namespace outrider {
 namespace notify {
 namespace {
@@ -30,24 +32,7 @@ socklen_t MakeAddress(const std::string& path, struct sockaddr_un* addr) {
   return static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + path.size() + 1);
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int f = fd_;
-    fd_ = -1;
-    return f;
-  }
-
- private:
-  int fd_;
-};
+using Fd = sys::UniqueFd;
 
 }  // namespace
 
@@ -72,7 +57,7 @@ int BindUnixDgram(const std::string& path) {
   Fd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return -errno;
   if (bind(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), len) != 0) return -errno;
-  return fd.release();
+  return fd.Release();
 }
 
 int RecvUnixDgram(int fd, int timeout_ms, std::string* out) {

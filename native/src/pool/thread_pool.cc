@@ -6,24 +6,13 @@
 
 #include <cstring>
 
+#include "sys/errno_name.h"
+
 namespace outrider {
 namespace pool {
 namespace {
 
-std::string ErrnoName(int err) {
-  switch (err) {
-    case EINVAL:
-      return "EINVAL";
-    case EPERM:
-      return "EPERM";
-    case ESRCH:
-      return "ESRCH";
-    case EFAULT:
-      return "EFAULT";
-    default:
-      return std::string("errno ") + std::to_string(err);
-  }
-}
+using sys::ErrnoName;
 
 }  // namespace
 

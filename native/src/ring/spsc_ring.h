@@ -1,7 +1,7 @@
 // SPSC ring of variable-length records in shared memory.
 //
 // Byte layout (all integers little-endian u32; the same layout is documented in
-// agent/native/ring.ts, which implements it with Atomics):
+// test/native/ring/ring.ts, which implements it with Atomics):
 //
 //   offset   field        owner     meaning
 //   0        magic        creator   0x474E5252 ("RRNG")

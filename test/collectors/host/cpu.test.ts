@@ -2,7 +2,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { cpuCollector, parseCpuStat } from '../../../agent/collectors/host/cpu';
 import { parseSystemStat } from '../../../agent/collectors/host/stat';
-import { collectContext, edgeFixtures, recordingLogger } from './fixture';
+import { collectContext, edgeFixtures } from './fixture';
 
 t.test('per-CPU lines become seconds per mode (USER_HZ 100); the aggregate line is skipped', async (t) => {
   const cpus = parseCpuStat('cpu  200 0 100 900 0 0 0 0 0 0\ncpu0 150 10 50 450 5 1 2 3 40 4\n');
@@ -39,14 +39,15 @@ t.test('a truncated or garbled line is skipped and reported', async (t) => {
   t.equal(issues.length, 2, 'cpu1 (garbled) and cpu2 (truncated)');
 });
 
-t.test('collector over the hot-plug fixture: labels follow the kernel, a garbled line is a warning', async (t) => {
-  const { log, warnings } = recordingLogger();
-  const fams = await cpuCollector().collect(collectContext({ procfs: join(edgeFixtures, 'hotplug/proc') }, {}, log));
+t.test('collector over the hot-plug fixture: labels follow the kernel, a garbled line is an issue', async (t) => {
+  const ctx = collectContext({ procfs: join(edgeFixtures, 'hotplug/proc') });
+  const fams = await cpuCollector().collect(ctx);
   const cpus = new Set(fams[0]!.samples.map((s) => s.labels.cpu));
   t.same([...cpus], ['0', '2']);
   t.equal(fams[0]!.name, 'node_cpu_seconds_total');
   t.equal(fams[0]!.samples.find((s) => s.labels.cpu === '2' && s.labels.mode === 'idle')?.value, 22);
-  t.equal(warnings.length, 1, 'the truncated cpu3 line is logged once');
+  t.equal(ctx.issues.length, 1, 'the truncated cpu3 line is noted once (the runner logs it)');
+  t.match(ctx.issues[0], /cpu3/);
 });
 
 t.test('system-wide /proc/stat lines', async (t) => {

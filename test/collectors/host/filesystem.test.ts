@@ -5,7 +5,7 @@ import { CollectorRunner } from '../../../agent/collectors/runner';
 import { filesystemCollector, parseMountinfo, stripRootfs } from '../../../agent/collectors/host/filesystem';
 import { cpuCollector } from '../../../agent/collectors/host/cpu';
 import { mountEndpoint } from '../../../agent/exposition/endpoint';
-import { HttpServer } from '../../../agent/exposition/http-server';
+import { HttpServer } from '../../../agent/core/http-server';
 import { Health } from '../../../agent/core/component';
 import { silentLogger } from '../../../agent/core/log';
 import { Store } from '../../../agent/store/store';

@@ -80,7 +80,8 @@ export function collectContext(roots: { procfs?: string; sysfs?: string; rootfs?
     sysfs: roots.sysfs ?? join(fixtureHost, 'sys'),
     rootfs: roots.rootfs ?? join(fixtureHost, 'rootfs'),
   };
-  return { paths, config, log, signal: new AbortController().signal, nowMs: fixtureNowMs };
+  const issues: string[] = [];
+  return { paths, config, log, signal: new AbortController().signal, nowMs: fixtureNowMs, issues };
 }
 
 /** A logger that records warn-level messages (for "garbled input is logged, not fatal"). */

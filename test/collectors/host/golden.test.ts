@@ -6,7 +6,8 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { collectFixture, fixtureHost } from './fixture';
+import { hostCollectors } from '../../../agent/collectors/host/index';
+import { collectFixture, fixtureHost, fixtureOptions } from './fixture';
 
 const goldenPath = join(fixtureHost, 'golden.prom');
 
@@ -33,6 +34,8 @@ t.test('fixture host renders exactly the golden exposition', async (t) => {
 
 t.test('every collector succeeds on the fixture host', async (t) => {
   const text = await collectFixture();
-  const failed = text.split('\n').filter((l) => l.startsWith('node_scrape_collector_success') && l.endsWith(' 0'));
-  t.same(failed, []);
+  const lines = text.split('\n').filter((l) => l.startsWith('node_scrape_collector_success{'));
+  const want = hostCollectors(fixtureOptions()).map((c) => `node_scrape_collector_success{collector="${c.name}"} 1`);
+  t.equal(want.length, 24, 'every host collector');
+  t.same(lines.sort(), want.sort(), 'one success line per collector, each 1');
 });

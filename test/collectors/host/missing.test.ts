@@ -3,7 +3,10 @@ import t from 'tap';
 import { join } from 'node:path';
 import { NoDataError } from '../../../agent/collectors/collector';
 import { hostCollectors } from '../../../agent/collectors/host/index';
-import { collectContext, edgeFixtures, fixtureOptions } from './fixture';
+import { resolvePaths } from '../../../agent/core/paths';
+import { CollectorRunner } from '../../../agent/collectors/runner';
+import { labelKey, Store } from '../../../agent/store/store';
+import { collectContext, edgeFixtures, fixtureConfig, fixtureOptions, recordingLogger } from './fixture';
 
 const empty = join(edgeFixtures, 'does-not-exist');
 
@@ -19,16 +22,79 @@ t.test('empty roots', async (t) => {
   }
 });
 
-t.test('garbled files: what parses is kept, the rest is a warning or a collector error, never a crash', async (t) => {
+/**
+ * What each host collector does with the garbled fixture tree (a file present but mangled; the others absent):
+ * `issues` returns what parsed and notes the rest, `error` fails the run with a plain Error (success 0, logged),
+ * `no_data` has none of its files there, `ok` needs no file that is garbled. A new collector adds its row.
+ */
+const garbledOutcome: Record<string, 'issues' | 'error' | 'no_data' | 'ok'> = {
+  arp: 'no_data',
+  cgroup: 'issues',
+  conntrack: 'no_data',
+  cpu: 'issues',
+  cpufreq: 'no_data',
+  diskstats: 'issues',
+  entropy: 'error',
+  filefd: 'error',
+  filesystem: 'issues',
+  loadavg: 'error',
+  meminfo: 'issues',
+  netclass: 'no_data',
+  netdev: 'issues',
+  netstat: 'issues',
+  os: 'no_data',
+  pressure: 'issues',
+  sockstat: 'issues',
+  softnet: 'no_data',
+  stat: 'error',
+  thermal_zone: 'no_data',
+  time: 'ok',
+  udp_queues: 'no_data',
+  uname: 'ok',
+  vmstat: 'issues',
+};
+
+t.test('garbled files: what parses is kept and the rest noted, or the run fails with a plain Error; never a crash', async (t) => {
   const garbled = join(edgeFixtures, 'garbled');
-  for (const c of hostCollectors(fixtureOptions())) {
+  const collectors = hostCollectors(fixtureOptions());
+  t.same(collectors.map((c) => c.name).sort(), Object.keys(garbledOutcome).sort(), 'every collector has an expected outcome');
+  for (const c of collectors) {
     const ctx = collectContext({ procfs: join(garbled, 'proc'), sysfs: join(garbled, 'sys'), rootfs: garbled });
+    const want = garbledOutcome[c.name];
+    let got: 'issues' | 'error' | 'no_data' | 'ok';
+    let detail = '';
     try {
       await c.collect(ctx);
-      t.pass(`${c.name} returned`);
+      got = ctx.issues.length > 0 ? 'issues' : 'ok';
+      detail = ctx.issues.join('; ');
     } catch (err) {
-      t.ok(err instanceof Error, `${c.name} failed with an Error: ${(err as Error).message}`);
+      got = err instanceof NoDataError ? 'no_data' : 'error';
+      detail = String(err);
+      // A programming fault (TypeError on an undefined field, RangeError) is a crash, not a refusal of bad input.
+      t.notOk(err instanceof TypeError || err instanceof RangeError, `${c.name}: ${detail}`);
     }
+    t.equal(got, want, `${c.name}: ${detail}`);
     await c.close?.();
   }
+});
+
+t.test('through the runner: issues are logged once per collector, failures are success 0, the others go on', async (t) => {
+  const garbled = join(edgeFixtures, 'garbled');
+  const config = fixtureConfig({ 'path.procfs': join(garbled, 'proc'), 'path.sysfs': join(garbled, 'sys'), 'path.rootfs': garbled });
+  const { log, warnings } = recordingLogger();
+  const store = new Store();
+  const collectors = hostCollectors(fixtureOptions());
+  const runner = new CollectorRunner({ store, config, paths: resolvePaths(config), log, collectors });
+  await runner.collectOnce();
+  await runner.collectOnce();
+  for (const c of collectors) await c.close?.();
+  const success = store.getFamily('node_scrape_collector_success')!;
+  for (const [name, outcome] of Object.entries(garbledOutcome)) {
+    const v = success.series.get(labelKey({ collector: name }))?.value;
+    t.equal(v, outcome === 'issues' || outcome === 'ok' ? 1 : 0, `${name} success`);
+  }
+  const issueWarnings = warnings.filter((w) => (w as { issue?: string }).issue !== undefined) as Array<{ collector: string; issue: string; more_issues: number }>;
+  const withIssues = Object.keys(garbledOutcome).filter((n) => garbledOutcome[n] === 'issues');
+  t.same(issueWarnings.map((w) => w.collector).sort(), withIssues.sort(), 'one warning per collector with issues, not one per run');
+  t.ok(issueWarnings.every((w) => typeof w.issue === 'string' && w.more_issues >= 0));
 });

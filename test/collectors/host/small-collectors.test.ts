@@ -55,3 +55,27 @@ t.test('thermal zones: millidegrees → °C, silent sensors left out, cooling de
   ]);
   t.equal(by.node_cooling_device_max_state?.length, 2);
 });
+
+t.test('one /proc/net/udp parser: queues for udp_queues, drops for StatsD, garbled lines noted', async (t) => {
+  const { parseProcNetUdp } = await import('../../../agent/collectors/proc-net-udp');
+  const issues: string[] = [];
+  const rows = parseProcNetUdp(
+    [
+      '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+      '  1: 0100007F:1FBD 00000000:0000 07 00000010:00000200 00:00000000 00000000     0        0 4242 2 0000000000000000 17',
+      '  2: 0100007F:EDD9 00000000:0000 07 00000001:00000001 00:00000000',
+      '  3: garbage',
+      '',
+    ].join('\n'),
+    issues,
+  );
+  t.same(
+    rows.map((r) => [r.port, r.txQueue, r.rxQueue, r.drops]),
+    [
+      [8125, 0x10, 0x200, 17],
+      [0xedd9, 1, 1, undefined],
+    ],
+  );
+  t.equal(issues.length, 1, 'the garbage line is noted');
+  t.same(parseUdpQueues('header\n  3: garbage\n', []), { tx: 0, rx: 0 });
+});

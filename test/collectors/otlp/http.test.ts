@@ -20,7 +20,7 @@ const request = (metrics: unknown[], resourceAttrs: unknown[] = [{ key: 'service
 
 const refused = async (agent: Awaited<ReturnType<typeof startOtlpAgent>>, reason: string): Promise<number> => {
   const text = await agent.agent.telemetry.registry.getSingleMetricAsString('outrider_otlp_refused_requests_total');
-  const m = new RegExp(`reason="${reason}"\\} (\\d+)`).exec(text);
+  const m = new RegExp(`transport="http",reason="${reason}"\\} (\\d+)`).exec(text);
   return m ? Number(m[1]) : 0;
 };
 

@@ -4,7 +4,7 @@
  * sleeping with Atomics.wait when the ring is full / empty.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { RingRunSummary } from './binding';
+import type { RingRunSummary } from '../support/testing-binding';
 import { RingConsumer, RingProducer } from './ring';
 import { RecordChecksum, patternFill, patternLength, type RingPattern } from './ring-pattern';
 

@@ -1,5 +1,7 @@
 /**
- * SPSC ring of variable-length records in a SharedArrayBuffer.
+ * SPSC ring of variable-length records in a SharedArrayBuffer: the JS side
+ * of the C++ ring, for its tests and benchmarks (the agent's ring traffic is
+ * all inside the native StatsD receiver, thread to thread).
  *
  * Byte layout (little-endian u32 words; identical to native/src/ring/spsc_ring.h):
  *
@@ -31,8 +33,8 @@
  * doorbell function ({@link ringDoorbell}) it calls on the JS thread. The
  * producer waiting for space does the same on `read`.
  */
-import { ErrorCode, OutriderError, check } from './errors';
-import { nativeBinding } from './loader';
+import { ErrorCode, OutriderError, check } from '../../../agent/native/errors';
+import { tryNativeTestBinding } from '../support/testing-binding';
 
 export const RING_MAGIC = 0x474e5252;
 export const RING_VERSION = 1;
@@ -156,7 +158,7 @@ abstract class RingEnd {
   }
 
   protected wakeFutex(which: 0 | 1): void {
-    const b = nativeBinding();
+    const b = tryNativeTestBinding();
     if (b) b.ringWake(this.bytes, which);
   }
 

@@ -1,22 +1,15 @@
 /**
- * Native threads attached to a ring, for tests and benchmarks: a producer
- * that writes the deterministic test pattern and a consumer that checksums
- * what it reads. The StatsD receiver attaches its own native producer the
- * same way (a Uint8Array view over the ring's SharedArrayBuffer, kept
- * referenced while its thread runs).
+ * Native threads attached to a ring, for tests and benchmarks (the testing
+ * addon): a producer that writes the deterministic test pattern and a
+ * consumer that checksums what it reads.
  */
-import type { RingPatternOptions, RingRunSummary } from './binding';
-import { ErrorCode, OutriderError, check } from './errors';
-import { nativeBinding } from './loader';
+import { ErrorCode, check } from '../../../agent/native/errors';
+import { nativeTestBinding, type RingPatternOptions, type RingRunSummary } from '../support/testing-binding';
 import { RING_HEADER_BYTES, ringDoorbell, ringMaxRecordLength, RingConsumer } from './ring';
 
 export type { RingPatternOptions, RingRunSummary };
 
-function binding() {
-  const b = nativeBinding();
-  if (!b) throw new OutriderError(ErrorCode.NATIVE_UNAVAILABLE, 'ring: native addon not loaded');
-  return b;
-}
+const binding = nativeTestBinding;
 
 function view(buffer: SharedArrayBuffer): Uint8Array {
   // Validates the header (throws RING_INVALID) before the addon sees it.

@@ -1,5 +1,7 @@
-// Node-API face of the SPSC ring (ring/spsc_ring.h). The ring itself lives in
-// a SharedArrayBuffer created and validated by agent/native/ring.ts; these
+// Testing addon: Node-API face of the SPSC ring (ring/spsc_ring.h) for the
+// ring tests and benchmarks; not part of the production addon, whose only
+// ring traffic is inside the StatsD receiver. The ring itself lives in
+// a SharedArrayBuffer created and validated by test/native/ring/ring.ts; these
 // functions attach native threads to it through a Uint8Array view, keeping a
 // reference to the view so the memory outlives the thread.
 //
@@ -30,7 +32,7 @@ using ring::Producer;
 using ring::WaitResult;
 
 // Deterministic records: record i has length min + Mix(i ^ seed) % span and
-// byte j equals (i * 131 + j + seed) & 0xFF. Mirrored in test/native/ring-pattern.ts.
+// byte j equals (i * 131 + j + seed) & 0xFF. Mirrored in test/native/ring/ring-pattern.ts.
 struct RecordPattern {
   uint32_t seed;
   uint32_t min_len;

@@ -1,0 +1,311 @@
+/**
+ * The composition root: the one place that knows every part of the agent. It holds the registry of components
+ * (what each is, how it is built from the config, what its contract counts are read from), their start and stop
+ * order, and the Agent that runs them: one store, the local endpoint that reads it, and the components that write
+ * into it or ship it. start → ready; stop flushes and is safe at any time; reload swaps in a new config, keeping
+ * the store (and the listener when its address did not change).
+ *
+ * Arrows point down from here: components never import each other or this file (docs/ARCHITECTURE.md, "Rules").
+ */
+import type { Logger } from 'pino';
+import type { Gauge } from 'prom-client';
+import type { Collector } from './collectors/collector';
+import { buildCollectors, selectedCollectorNames, collectorNames } from './collectors/kinds';
+import { CollectorRunner } from './collectors/runner';
+import { statsdExtension } from './collectors/statsd/index';
+import type { Config } from './config/config';
+import type { Component } from './core/component';
+import { Health } from './core/component';
+import type { AgentContext, Extension } from './core/context';
+import { ContractSources, registerContract } from './core/contract';
+import { HttpServer } from './core/http-server';
+import { RateLimiter } from './core/log';
+import { resolvePaths } from './core/paths';
+import { Telemetry } from './core/telemetry';
+import { version } from './core/version';
+import { mountEndpoint } from './exposition/endpoint';
+import { Store } from './store/store';
+
+/**
+ * One entry of the registry. When each component owns its config keys, the entry is also where they are named,
+ * next to an `optionsFrom(config)` that parses them once; `build` then receives the parsed options.
+ */
+export interface ComponentEntry {
+  /** The components it builds for a config (none when disabled). */
+  readonly build: Extension;
+  /** The names of the components it may build, each with the sources of its contract counts (core/contract.ts). */
+  readonly contract: Readonly<Record<string, ContractSources>>;
+}
+
+/**
+ * Every component of the agent. Adding one (scrape, OTLP, textfile...) is an entry here, its place in the two
+ * orders below, and its contract sources; nothing else in the tree has to learn about it.
+ */
+export const registry = {
+  /** Delivery: the reporter (report.endpoints) and the remote write output (report.remote_write). */
+  report: {
+    build: (ctx) => import('./report/index').then((m) => m.reportExtension(ctx)),
+    contract: {
+      report: {
+        received: [{ metric: 'outrider_report_samples_total' }],
+        sent: [
+          { metric: 'outrider_report_batches_total', labels: { result: 'acked' } },
+          { metric: 'outrider_report_batches_total', labels: { result: 'duplicate' } },
+        ],
+        dropped: [{ metric: 'outrider_report_dropped_batches_total' }],
+        errors: [{ metric: 'outrider_report_retries_total' }, { metric: 'outrider_report_spool_write_errors_total' }],
+      },
+      remote_write: {
+        received: [{ metric: 'outrider_remote_write_samples_total' }],
+        sent: [{ metric: 'outrider_remote_write_requests_total', labels: { result: 'ok' } }],
+        dropped: [{ metric: 'outrider_remote_write_dropped_requests_total' }],
+        errors: [{ metric: 'outrider_remote_write_retries_total' }],
+      },
+    },
+  },
+  /** The HTTP push listener (push.listen). */
+  push: {
+    build: (ctx) => import('./collectors/push/index').then((m) => m.pushExtension(ctx)),
+    contract: {
+      push: {
+        received: [{ metric: 'outrider_push_samples_total' }, { metric: 'outrider_remote_write_receive_samples_total' }],
+        sent: [{ metric: 'outrider_push_samples_total' }, { metric: 'outrider_remote_write_receive_samples_total' }],
+        dropped: [{ metric: 'outrider_remote_write_receive_dropped_series_total' }],
+        errors: [{ metric: 'outrider_push_refused_requests_total' }, { metric: 'outrider_remote_write_receive_refused_requests_total' }],
+      },
+    },
+  },
+  /** StatsD / DogStatsD (statsd.enabled). */
+  statsd: {
+    build: statsdExtension,
+    contract: {
+      statsd: {
+        received: [{ metric: 'outrider_statsd_packets_total' }],
+        sent: [{ metric: 'outrider_statsd_lines_total' }],
+        dropped: [
+          { metric: 'outrider_statsd_packets_too_large_total' },
+          { metric: 'outrider_statsd_kernel_drops_total' },
+          { metric: 'outrider_statsd_series_overflow_total' },
+          { metric: 'outrider_statsd_dropped_samples_total' },
+        ],
+        errors: [{ metric: 'outrider_statsd_invalid_lines_total' }],
+      },
+    },
+  },
+  /** The OpenTelemetry metrics receiver (otlp.enabled): OTLP/HTTP and OTLP/gRPC. */
+  otlp: {
+    build: (ctx) => import('./collectors/otlp/index').then((m) => m.otlpExtension(ctx)),
+    contract: {
+      'otlp-http': otlpContract('http'),
+      'otlp-grpc': otlpContract('grpc'),
+    },
+  },
+  /** The collector runner: every selected collector of every registered kind, plus the agent's own telemetry. */
+  collectors: {
+    build: (ctx) => [collectorRunner(ctx)],
+    contract: {
+      collectors: {
+        received: [{ metric: 'outrider_collector_runs_total' }],
+        sent: [{ metric: 'outrider_collector_runs_total', labels: { result: 'success' } }],
+        dropped: [{ metric: 'outrider_collector_skipped_runs_total' }],
+        errors: [{ metric: 'outrider_collector_errors_total' }],
+      },
+    },
+  },
+} satisfies Record<string, ComponentEntry>;
+
+export type ComponentName = keyof typeof registry;
+
+function otlpContract(transport: 'http' | 'grpc'): ContractSources {
+  return {
+    received: [
+      { metric: 'outrider_otlp_data_points_total', labels: { transport } },
+      { metric: 'outrider_otlp_rejected_data_points_total', labels: { transport } },
+    ],
+    sent: [{ metric: 'outrider_otlp_data_points_total', labels: { transport } }],
+    dropped: [{ metric: 'outrider_otlp_rejected_data_points_total', labels: { transport } }],
+    errors: [{ metric: 'outrider_otlp_refused_requests_total', labels: { transport } }],
+  };
+}
+
+/** Start order: outputs first (nothing produced is lost), then the receivers, then the collectors. */
+export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'collectors'];
+
+/**
+ * Stop order: the producers (StatsD, push) flush their last interval into the store before the outputs take their
+ * final flush; the collector runner last.
+ */
+export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'report', 'collectors'];
+
+function collectorRunner(ctx: AgentContext): CollectorRunner {
+  const selected = selectedCollectorNames(ctx.config.list('collectors.enabled'), ctx.config.list('collectors.disabled'));
+  const collectors: Collector[] = buildCollectors(selected);
+  // The agent's own telemetry, copied into the store on the collection interval (owner `outrider`).
+  collectors.push({ name: 'outrider', defaultEnabled: true, internal: true, collect: () => ctx.telemetry.snapshot() });
+  for (const name of collectorNames()) if (!selected.has(name)) ctx.store.dropOwner(name);
+  return new CollectorRunner({ store: ctx.store, config: ctx.config, paths: ctx.paths, log: ctx.log, health: ctx.health, telemetry: ctx.telemetry, collectors });
+}
+
+export interface AgentOptions {
+  config: Config;
+  log: Logger;
+  /** Native addon status, shown in /healthz and outrider_native_available. */
+  native?: { available: boolean; reason: string };
+}
+
+export class Agent {
+  readonly store: Store;
+  readonly health = new Health();
+  readonly telemetry: Telemetry;
+  readonly log: Logger;
+  #config: Config;
+  #server: HttpServer | undefined;
+  #runner: CollectorRunner | undefined;
+  #built = new Map<ComponentName, Component[]>();
+  #contracts = new Map<string, ContractSources>();
+  #sweeper: NodeJS.Timeout | undefined;
+  #native: { available: boolean; reason: string };
+  #started = false;
+  #stopped = false;
+
+  constructor(opts: AgentOptions) {
+    this.#config = opts.config;
+    this.log = opts.log;
+    this.#native = opts.native ?? { available: false, reason: 'not loaded' };
+    this.store = new Store({ staleAfterMs: opts.config.number('store.stale_after'), maxSeries: opts.config.number('store.max_series') });
+    this.telemetry = new Telemetry({ runtimeMetrics: opts.config.bool('telemetry.runtime_metrics') });
+    this.telemetry.setBuildInfo(this.#native.available);
+    const dropped = this.telemetry.counter('outrider_store_dropped_writes_total', 'Writes the store refused, by reason (max_series, invalid_name, invalid_label, type_conflict).', ['reason']);
+    const limiter = new RateLimiter(60_000, 1);
+    this.store.onDrop = (reason, fam, detail) => {
+      dropped.inc({ reason });
+      if (limiter.allow(reason + fam)) this.log.warn({ reason, metric: fam, detail }, 'The store refused a write.');
+    };
+    this.telemetry.gauge('outrider_store_series', 'Series currently held in the store.', [], () => undefined);
+    registerContract(this.telemetry.registry, () => this.#contracts);
+  }
+
+  /** The running components' contract sources, by component name (tests; docs/components.md). */
+  get contracts(): ReadonlyMap<string, ContractSources> {
+    return this.#contracts;
+  }
+
+  get config(): Config {
+    return this.#config;
+  }
+
+  /** Base URL of the local endpoint once started. */
+  url(): string | undefined {
+    return this.#server?.url();
+  }
+
+  context(config = this.#config): AgentContext {
+    return { config, store: this.store, log: this.log, health: this.health, telemetry: this.telemetry, paths: resolvePaths(config) };
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    const seriesGauge = this.telemetry.registry.getSingleMetric('outrider_store_series') as Gauge;
+    this.health.report('native', 'running', { ready: true, detail: this.#native.reason, info: { available: this.#native.available } });
+    try {
+      this.#server = this.#makeServer(this.#config);
+      await this.#server.start();
+      this.health.report('http', 'running', { ready: true, detail: `listening on ${this.#server.url()}` });
+      await this.#startPipeline(this.#config);
+      this.#sweeper = setInterval(() => {
+        this.store.sweep();
+        seriesGauge.set(this.store.seriesCount);
+      }, 1000);
+      this.#sweeper.unref();
+      seriesGauge.set(this.store.seriesCount);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.log.info({ url: this.#server.url(), collectors: this.#runner?.collectors.length, version }, 'Outrider agent is ready.');
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    await this.#stopPipeline();
+    await this.#server?.stop();
+    this.health.report('http', 'stopped', { ready: false });
+  }
+
+  /** Applies a new, already validated config. */
+  async reload(config: Config): Promise<void> {
+    const old = this.#config;
+    this.log.level = config.string('log_level');
+    this.store.staleAfterMs = config.number('store.stale_after');
+    this.store.maxSeries = config.number('store.max_series');
+    if (config.string('listen') !== old.string('listen')) {
+      const next = this.#makeServer(config);
+      await next.start();
+      const prev = this.#server;
+      this.#server = next;
+      await prev?.stop();
+      this.health.report('http', 'running', { ready: true, detail: `listening on ${next.url()}` });
+    }
+    await this.#stopPipeline();
+    this.#config = config;
+    await this.#startPipeline(config);
+    this.log.info({ file: config.file }, 'Configuration reloaded.');
+  }
+
+  #makeServer(config: Config): HttpServer {
+    const requests = this.telemetry.counter('outrider_http_requests_total', 'Requests served by the local endpoint, by path and status code.', ['path', 'code']);
+    const server = new HttpServer({
+      name: 'http',
+      listen: config.string('listen'),
+      log: this.log,
+      requestTimeoutMs: config.number('http.request_timeout'),
+      maxConnections: config.number('http.max_connections'),
+      onRequest: (path, _m, status) => requests.inc({ path, code: String(status) }),
+    });
+    mountEndpoint(server, {
+      store: this.store,
+      health: this.health,
+      status: () => ({ version, uptime_seconds: Math.round(process.uptime()), native: this.#native }),
+    });
+    return server;
+  }
+
+  /** Builds every registered component for `config` in start order and starts them in that order. */
+  async #startPipeline(config: Config): Promise<void> {
+    const ctx = this.context(config);
+    const built = new Map<ComponentName, Component[]>();
+    const contracts = new Map<string, ContractSources>();
+    for (const name of startOrder) {
+      const entry: ComponentEntry = registry[name];
+      const components = await entry.build(ctx);
+      built.set(name, components);
+      for (const c of components) {
+        const sources = entry.contract[c.name];
+        if (sources) contracts.set(c.name, sources);
+      }
+    }
+    this.#built = built;
+    this.#contracts = contracts;
+    this.#runner = built.get('collectors')?.find((c): c is CollectorRunner => c instanceof CollectorRunner);
+    for (const name of startOrder) for (const c of built.get(name) ?? []) await c.start();
+  }
+
+  /** Stops what #startPipeline built, in stop order; one component failing to stop does not keep the others up. */
+  async #stopPipeline(): Promise<void> {
+    for (const name of stopOrder) {
+      for (const c of [...(this.#built.get(name) ?? [])].reverse()) {
+        try {
+          await c.stop();
+        } catch (err) {
+          this.log.error({ component: c.name, err: err instanceof Error ? err.message : String(err) }, 'Component failed to stop cleanly.');
+        }
+      }
+    }
+    this.#built = new Map();
+    this.#contracts = new Map();
+    this.#runner = undefined;
+  }
+}

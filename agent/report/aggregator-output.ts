@@ -1,0 +1,146 @@
+/**
+ * The aggregator as an output of the runtime: what a record is (a framed batch) and how one goes to endpoint `i`
+ * (HTTP through a keep-alive pool, or straight from its spool segment with sendfile when it is only on disk), plus
+ * the aggregator's own answers: a lost interning table (resend the series definitions, then the batch) and a run of
+ * consecutive spooled batches in one body, settled frame by frame.
+ */
+import type { Logger } from 'pino';
+import { compress } from '../wire/codec';
+import { Codec, encodeFrame, FrameKind } from '../wire/frame';
+import { encodePayload, FamilyDef, SeriesDef } from '../wire/payload';
+import type { Batcher } from './batcher';
+import { FileTransport } from './file-transport';
+import type { FrameAnswer } from '../wire/ingest';
+import type { DeliveryResult, Output, QueuedItem, RunResult } from './runtime/output';
+import type { SendResult } from './send-result';
+import type { Spool } from './spool/spool';
+import { definitionsFromSpool } from './spooled-definitions';
+import { Transport } from './transport';
+
+export interface AggregatorOutputOptions {
+  agentId: string;
+  endpoints: string[];
+  token: string | undefined;
+  timeoutMs: number;
+  maxInFlight: number;
+  codec: Codec;
+  compressionLevel: number;
+  /** Send records that are only on disk straight from the segment (sendfile); default true. */
+  sendfile?: boolean;
+  sendfileMinBytes: number;
+  log: Logger;
+}
+
+/** How many times one batch may ask for its definitions again before it is refused for good. */
+const kMaxDefinitionResends = 2;
+
+export class AggregatorOutput implements Output {
+  readonly #opts: AggregatorOutputOptions;
+  readonly #transports: Transport[];
+  readonly #files: Array<FileTransport | undefined>;
+  /** Endpoints that refused a body of several frames (an older aggregator): replay sends them one record each. */
+  readonly #noRuns = new Set<number>();
+  readonly #batcher: Batcher;
+  readonly #ctx: { epoch: () => number; spool: () => Spool | undefined };
+  readonly #count: { bytes(n: number): void; sendfile(n: number): void; definitions(): void };
+
+  constructor(
+    opts: AggregatorOutputOptions,
+    batcher: Batcher,
+    ctx: { epoch: () => number; spool: () => Spool | undefined },
+    count: { bytes(n: number): void; sendfile(n: number): void; definitions(): void },
+  ) {
+    this.#opts = opts;
+    this.#batcher = batcher;
+    this.#ctx = ctx;
+    this.#count = count;
+    this.#transports = opts.endpoints.map((endpoint) => new Transport({ endpoint, token: opts.token, agentId: opts.agentId, timeoutMs: opts.timeoutMs, connections: opts.maxInFlight }));
+    this.#files = opts.endpoints.map((endpoint) => (opts.sendfile === false ? undefined : FileTransport.for(endpoint, opts.token, opts.agentId, opts.timeoutMs)));
+  }
+
+  get endpoints(): number {
+    return this.#transports.length;
+  }
+
+  canSendRun(endpoint: number): boolean {
+    const file = this.#files[endpoint];
+    return file !== undefined && !file.busy && !this.#noRuns.has(endpoint);
+  }
+
+  async send(e: QueuedItem, endpoint: number, body: () => Buffer): Promise<DeliveryResult> {
+    let res = await this.#sendOnce(e, endpoint, body);
+    for (let tries = 1; res.kind === 'definitions'; tries++) {
+      this.#count.definitions();
+      const ok = tries <= kMaxDefinitionResends && (await this.#resendDefinitions(endpoint, e, res.missing));
+      if (!ok) return { kind: 'failure', reason: `the aggregator does not know series ${res.missing.slice(0, 10).join(',')} and their definitions are gone` };
+      res = await this.#sendOnce(e, endpoint, body);
+    }
+    return res;
+  }
+
+  async #sendOnce(e: QueuedItem, endpoint: number, body: () => Buffer): Promise<SendResult> {
+    const file = this.#files[endpoint];
+    if (!e.data && e.ref && file && !file.busy && e.ref.length >= this.#opts.sendfileMinBytes) {
+      // Only on disk: the record goes from the segment to the socket without entering JavaScript memory.
+      const res = await file.send(e.ref.segment.path, e.ref.offset, e.ref.length);
+      this.#count.bytes(e.ref.length);
+      this.#count.sendfile(1);
+      return res;
+    }
+    const b = body();
+    this.#count.bytes(b.length);
+    return this.#transports[endpoint]!.send(b);
+  }
+
+  async sendRun(run: readonly QueuedItem[], endpoint: number): Promise<RunResult> {
+    const file = this.#files[endpoint]!;
+    const first = run[0]!.ref!;
+    const length = run.reduce((a, n) => a + n.ref!.length, 0);
+    const res = await file.sendFrames(first.segment.path, first.offset, length);
+    this.#count.bytes(length);
+    if (res.kind === 'frames') {
+      const byKey = new Map<string, FrameAnswer>();
+      for (const a of res.results) byKey.set(`${a.epoch}:${a.seq}`, a);
+      const settled = run.map((n) => {
+        const a = byKey.get(`${n.epoch}:${n.seq}`);
+        return a && (a.status === 'applied' || a.status === 'duplicate') ? (a.status === 'duplicate' ? 'duplicate' : 'acked') : undefined;
+      });
+      this.#count.sendfile(settled.filter((s) => s !== undefined).length);
+      return { kind: 'settled', settled };
+    }
+    if (res.kind === 'retryable') return res;
+    if (res.kind === 'failure' && res.status === 400) {
+      this.#noRuns.add(endpoint);
+      this.#opts.log.warn({ endpoint: this.#opts.endpoints[endpoint], reason: res.reason }, 'The aggregator does not take several batches in one body; replaying one batch per request.');
+    }
+    return { kind: 'failure', reason: res.kind === 'failure' ? res.reason : 'definitions missing for a run' };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#transports.map((t) => t.close()));
+    for (const f of this.#files) f?.close();
+  }
+
+  /** Sends the definitions the aggregator lost; from memory for this epoch, from the spool segment for older ones. */
+  async #resendDefinitions(endpoint: number, e: QueuedItem, missing: number[]): Promise<boolean> {
+    let families: FamilyDef[];
+    let series: SeriesDef[];
+    if (e.epoch === this.#ctx.epoch()) {
+      const d = this.#batcher.definitions(missing);
+      if (d.missing.length > 0) return false;
+      families = d.families;
+      series = d.series;
+      this.#batcher.resetScope();
+    } else {
+      const spool = this.#ctx.spool();
+      const d = e.ref && spool ? definitionsFromSpool(spool, e.ref, new Set(missing)) : undefined;
+      if (!d) return false;
+      families = d.families;
+      series = d.series;
+    }
+    const raw = encodePayload({ agentId: this.#opts.agentId, sentMs: Date.now(), meta: {}, families, series, scalars: [], dists: [] });
+    const frame = encodeFrame(FrameKind.defs, this.#opts.codec, e.epoch, 0, await compress(this.#opts.codec, raw, this.#opts.compressionLevel));
+    const res = await this.#transports[endpoint]!.send(frame);
+    return res.kind === 'success';
+  }
+}

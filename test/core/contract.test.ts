@@ -1,0 +1,46 @@
+/** core/contract: the four counts every component exposes, summed from its own metrics under one naming rule. */
+import t from 'tap';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { contractCounts, contractMetricName, ContractSources, readContract, registerContract } from '../../agent/core/contract';
+
+t.test('one naming rule', async (t) => {
+  t.same(contractCounts.map(contractMetricName), ['outrider_component_received_total', 'outrider_component_sent_total', 'outrider_component_dropped_total', 'outrider_component_errors_total']);
+});
+
+t.test('counts sum their sources, with label filters; histograms count by _count; missing sources are 0', async (t) => {
+  const registry = new Registry();
+  const got = new Counter({ name: 'x_in_total', help: 'x', registers: [registry] });
+  const done = new Counter({ name: 'x_done_total', help: 'x', labelNames: ['result'], registers: [registry] });
+  const lat = new Histogram({ name: 'x_seconds', help: 'x', registers: [registry], buckets: [1] });
+  got.inc(5);
+  done.inc({ result: 'ok' }, 3);
+  done.inc({ result: 'refused' }, 2);
+  lat.observe(0.5);
+  lat.observe(7);
+  const sources: ContractSources = {
+    received: [{ metric: 'x_in_total' }],
+    sent: [{ metric: 'x_done_total', labels: { result: 'ok' } }],
+    dropped: [{ metric: 'x_not_registered_total' }],
+    errors: [{ metric: 'x_done_total', labels: { result: 'refused' } }, { metric: 'x_seconds' }],
+  };
+  t.same(await readContract(registry, sources), { received: 5, sent: 3, dropped: 0, errors: 4 });
+
+  registerContract(registry, () => new Map([['thing', sources]]));
+  registerContract(registry, () => new Map([['thing', sources]])); // twice is harmless
+  got.inc(2);
+  const text = await registry.metrics();
+  t.match(text, /^outrider_component_received_total\{component="thing"\} 7$/m);
+  t.match(text, /^outrider_component_sent_total\{component="thing"\} 3$/m);
+  t.match(text, /^outrider_component_dropped_total\{component="thing"\} 0$/m);
+  t.match(text, /^outrider_component_errors_total\{component="thing"\} 4$/m);
+  t.match(text, /# TYPE outrider_component_received_total counter/);
+});
+
+t.test('a component that stopped running leaves the counts', async (t) => {
+  const registry = new Registry();
+  let running = new Map<string, ContractSources>([['a', { received: [], sent: [], dropped: [], errors: [] }]]);
+  registerContract(registry, () => running);
+  t.match(await registry.metrics(), /component="a"/);
+  running = new Map();
+  t.notMatch(await registry.metrics(), /component="a"/);
+});
