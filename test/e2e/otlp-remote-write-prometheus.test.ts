@@ -27,7 +27,11 @@ t.test('Prometheus remote_write into the push listener', requireTool(haveCommand
       '    queue_config: { batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s }',
     ].join('\n'),
   );
-  const prom = spawn('prometheus', ['--enable-feature=agent', `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.agent.path=${join(dir, 'data')}`, '--web.listen-address=127.0.0.1:0', '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const prom = spawn(
+    'prometheus',
+    ['--enable-feature=agent', `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.agent.path=${join(dir, 'data')}`, '--web.listen-address=127.0.0.1:0', '--log.level=warn'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   prom.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   t.teardown(() => void prom.kill('SIGKILL'));

@@ -127,12 +127,18 @@ function metric(m: Obj, path: string): OtlpMetric {
       ...base,
       kind: 'exponential_histogram',
       temporality: num(h.aggregationTemporality, `${path}.exponentialHistogram.aggregationTemporality`) as Temporality,
-      points: arr(h.dataPoints, `${path}.exponentialHistogram.dataPoints`).map((p, i) => expPoint(obj(p, `${path}.exponentialHistogram.dataPoints[${i}]`), `${path}.exponentialHistogram.dataPoints[${i}]`)),
+      points: arr(h.dataPoints, `${path}.exponentialHistogram.dataPoints`).map((p, i) =>
+        expPoint(obj(p, `${path}.exponentialHistogram.dataPoints[${i}]`), `${path}.exponentialHistogram.dataPoints[${i}]`),
+      ),
     };
   }
   if (m.summary !== undefined) {
     const s = obj(m.summary, `${path}.summary`);
-    return { ...base, kind: 'summary', points: arr(s.dataPoints, `${path}.summary.dataPoints`).map((p, i) => summaryPoint(obj(p, `${path}.summary.dataPoints[${i}]`), `${path}.summary.dataPoints[${i}]`)) };
+    return {
+      ...base,
+      kind: 'summary',
+      points: arr(s.dataPoints, `${path}.summary.dataPoints`).map((p, i) => summaryPoint(obj(p, `${path}.summary.dataPoints[${i}]`), `${path}.summary.dataPoints[${i}]`)),
+    };
   }
   return { ...base, kind: 'empty', points: [] };
 }

@@ -337,7 +337,18 @@ function expBuckets(r: ProtoReader): ExpBuckets {
 }
 
 function expHistogramPoint(r: ProtoReader): ExpHistogramPoint {
-  const p: ExpHistogramPoint = { attrs: [], startMs: 0, timeMs: 0, count: 0, sum: undefined, scale: 0, zeroCount: 0, positive: { offset: 0, counts: [] }, negative: { offset: 0, counts: [] }, flags: 0 };
+  const p: ExpHistogramPoint = {
+    attrs: [],
+    startMs: 0,
+    timeMs: 0,
+    count: 0,
+    sum: undefined,
+    scale: 0,
+    zeroCount: 0,
+    positive: { offset: 0, counts: [] },
+    negative: { offset: 0, counts: [] },
+    flags: 0,
+  };
   while (!r.done) {
     const tag = r.varint();
     const wt = tag & 7;

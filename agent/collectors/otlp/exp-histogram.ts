@@ -24,7 +24,14 @@ export interface ExpState {
 }
 
 export function fromPoint(p: ExpHistogramPoint): ExpState {
-  return { scale: p.scale, count: p.count, sum: p.sum ?? 0, zero: p.zeroCount, positive: { offset: p.positive.offset, counts: p.positive.counts.slice() }, negative: { offset: p.negative.offset, counts: p.negative.counts.slice() } };
+  return {
+    scale: p.scale,
+    count: p.count,
+    sum: p.sum ?? 0,
+    zero: p.zeroCount,
+    positive: { offset: p.positive.offset, counts: p.positive.counts.slice() },
+    negative: { offset: p.negative.offset, counts: p.negative.counts.slice() },
+  };
 }
 
 /** Why a point cannot be used, or undefined. */

@@ -38,14 +38,19 @@ export class OtlpHttpReceiver implements Component {
     const maxBody = ctx.config.number('otlp.max_body');
     this.#server = new HttpServer({ name: 'otlp-http', listen: ctx.config.string('otlp.http.listen'), log: ctx.log, requestTimeoutMs: 30_000, maxConnections: 1024 });
     this.#server.route('POST', '/v1/metrics', async (req, res) => {
-      const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      const type = String(req.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim()
+        .toLowerCase();
       const encoding: OtlpEncoding | undefined = type === 'application/x-protobuf' || type === 'application/protobuf' ? 'protobuf' : type === 'application/json' ? 'json' : undefined;
       if (!encoding) {
         ingest.refuse('unsupported_media_type', 'http');
         req.resume();
         return fail(res, 415, 'json', kInvalidArgument, `unsupported Content-Type ${JSON.stringify(type)}: use application/x-protobuf or application/json`);
       }
-      const ce = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+      const ce = String(req.headers['content-encoding'] ?? 'identity')
+        .trim()
+        .toLowerCase();
       if (ce !== 'gzip' && ce !== 'identity' && ce !== '') {
         ingest.refuse('unsupported_encoding', 'http');
         req.resume();

@@ -33,7 +33,11 @@ export class OtlpIngest {
     const t = ctx.telemetry;
     this.#accepted = t.counter('outrider_otlp_data_points_total', 'OTLP data points written to the store, by transport.', ['transport']);
     this.#rejected = t.counter('outrider_otlp_rejected_data_points_total', 'OTLP data points refused inside otherwise valid requests (answered as partial success), by transport.', ['transport']);
-    this.#refused = t.counter('outrider_otlp_refused_requests_total', 'OTLP requests refused whole, by transport and reason (too_large, decompression_bomb, malformed, unsupported_media_type, unsupported_encoding).', ['transport', 'reason']);
+    this.#refused = t.counter(
+      'outrider_otlp_refused_requests_total',
+      'OTLP requests refused whole, by transport and reason (too_large, decompression_bomb, malformed, unsupported_media_type, unsupported_encoding).',
+      ['transport', 'reason'],
+    );
     this.#streamsRefused = t.counter('outrider_otlp_delta_streams_refused_total', 'New delta (and exponential histogram) streams refused because the conversion table was full.');
     this.#streamsGauge = t.gauge('outrider_otlp_delta_streams', 'Streams the delta-to-cumulative conversion holds state for (bounded by otlp.delta.max_streams).');
   }

@@ -32,7 +32,11 @@ export function mountRemoteWriteReceive(server: HttpServer, ctx: AgentContext, m
   const t = ctx.telemetry;
   const written = t.counter('outrider_remote_write_receive_samples_total', 'Samples received through POST /api/v1/write, by protocol version.', ['version']);
   const refused = t.counter('outrider_remote_write_receive_refused_requests_total', 'Remote write requests refused whole, by reason (too_large, malformed, unsupported).', ['reason']);
-  const dropped = t.counter('outrider_remote_write_receive_dropped_series_total', 'Received series not stored, by reason (no_name, store_refused, native_histogram).', ['reason']);
+  const dropped = t.counter(
+    'outrider_remote_write_receive_dropped_series_total',
+    'Received series, native histograms and exemplars not stored, by reason (no_name, store_refused, native_histogram, exemplar).',
+    ['reason'],
+  );
   const maxDecoded = Math.min(maxBody * 16, 256 * 1024 * 1024);
 
   server.route('POST', '/api/v1/write', async (req, res) => {
@@ -41,7 +45,13 @@ export function mountRemoteWriteReceive(server: HttpServer, ctx: AgentContext, m
     if (!v || enc !== 'snappy') {
       refused.inc({ reason: 'unsupported' });
       req.resume();
-      return sendText(res, 415, !v ? `unsupported Content-Type ${JSON.stringify(req.headers['content-type'])}: remote write 1.0 or 2.0 protobuf expected\n` : 'remote write bodies must be snappy-encoded (Content-Encoding: snappy)\n');
+      return sendText(
+        res,
+        415,
+        !v
+          ? `unsupported Content-Type ${JSON.stringify(req.headers['content-type'])}: remote write 1.0 or 2.0 protobuf expected\n`
+          : 'remote write bodies must be snappy-encoded (Content-Encoding: snappy)\n',
+      );
     }
     let series: DecodedSeries[];
     try {
@@ -73,6 +83,7 @@ export function mountRemoteWriteReceive(server: HttpServer, ctx: AgentContext, m
       else dropped.inc({ reason: outcome });
     }
     if (histograms > 0) dropped.inc({ reason: 'native_histogram' }, histograms);
+    if (exemplars > 0) dropped.inc({ reason: 'exemplar' }, exemplars);
     written.inc({ version: v }, samples);
     if (v === '2.0') writtenHeaders(res, samples);
     if (histograms > 0) return sendText(res, 400, `${histograms} native histograms were not written (not supported); ${samples} samples were\n`);

@@ -95,7 +95,11 @@ t.test('the delta conversion table is bounded; streams past it are rejected and 
   t.teardown(() => agent.stop());
   const sum = (values: number[]) => ({
     name: 'jobs.done',
-    sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: values.map((v, i) => ({ asInt: String(v), startTimeUnixNano: '1', timeUnixNano: '2', attributes: [{ key: 'k', value: { stringValue: `s${i}` } }] })) },
+    sum: {
+      aggregationTemporality: 1,
+      isMonotonic: true,
+      dataPoints: values.map((v, i) => ({ asInt: String(v), startTimeUnixNano: '1', timeUnixNano: '2', attributes: [{ key: 'k', value: { stringValue: `s${i}` } }] })),
+    },
   });
   const res = await post(agent.otlpHttp, request([sum([1, 2, 3])]), json);
   const answer = JSON.parse(res.body.toString()) as { partialSuccess: { rejectedDataPoints: string; errorMessage: string } };
@@ -106,7 +110,10 @@ t.test('the delta conversion table is bounded; streams past it are rejected and 
   t.equal(await agent.sample('jobs_done_total{job="app",k="s2"}'), undefined);
   t.match(await agent.agent.telemetry.registry.getSingleMetricAsString('outrider_otlp_delta_streams_refused_total'), / 1$/m);
   // The next interval of a known stream adds up; an overlapping one is refused.
-  const next = { name: 'jobs.done', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ asInt: '5', startTimeUnixNano: '2', timeUnixNano: '3', attributes: [{ key: 'k', value: { stringValue: 's0' } }] }] } };
+  const next = {
+    name: 'jobs.done',
+    sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ asInt: '5', startTimeUnixNano: '2', timeUnixNano: '3', attributes: [{ key: 'k', value: { stringValue: 's0' } }] }] },
+  };
   t.equal((await post(agent.otlpHttp, request([next]), json)).status, 200);
   t.equal(await agent.sample('jobs_done_total{job="app",k="s0"}'), 6);
   const again = JSON.parse((await post(agent.otlpHttp, request([next]), json)).body.toString()) as { partialSuccess: { errorMessage: string } };

@@ -12,7 +12,10 @@ async function pushAgent(t: { teardown(fn: () => unknown): void }) {
   const push = /listening on (\S+)/.exec(a.agent.health.get('push')?.detail ?? '')![1]!;
   const sample = async (series: string): Promise<string | undefined> => {
     const text = await (await fetch(a.url + '/metrics')).text();
-    return text.split('\n').find((l) => l.startsWith(series + ' '))?.slice(series.length + 1);
+    return text
+      .split('\n')
+      .find((l) => l.startsWith(series + ' '))
+      ?.slice(series.length + 1);
   };
   return { a, push, sample };
 }
@@ -31,14 +34,37 @@ function staleBody(labels: Array<[string, string]>, ts: number): Buffer {
 t.test('remote write 1.0: the latest sample of each series, with its timestamp; a staleness marker removes it', async (t) => {
   const { push, sample } = await pushAgent(t);
   const body = encodeWriteRequest([
-    { labels: [['__name__', 'up'], ['instance', 'a:9100'], ['job', 'node']], samples: [[0, 1000], [1, 2000]] },
-    { labels: [['__name__', 'http_requests_total'], ['code', '200']], samples: [[42.5, 3000]] },
+    {
+      labels: [
+        ['__name__', 'up'],
+        ['instance', 'a:9100'],
+        ['job', 'node'],
+      ],
+      samples: [
+        [0, 1000],
+        [1, 2000],
+      ],
+    },
+    {
+      labels: [
+        ['__name__', 'http_requests_total'],
+        ['code', '200'],
+      ],
+      samples: [[42.5, 3000]],
+    },
   ]);
   const res = await write(push, snappyCompressTs(body), 'application/x-protobuf');
   t.equal(res.status, 204);
   t.equal(await sample('up{instance="a:9100",job="node"}'), '1 2000');
   t.equal(await sample('http_requests_total{code="200"}'), '42.5 3000');
-  const stale = staleBody([['__name__', 'up'], ['instance', 'a:9100'], ['job', 'node']], 4000);
+  const stale = staleBody(
+    [
+      ['__name__', 'up'],
+      ['instance', 'a:9100'],
+      ['job', 'node'],
+    ],
+    4000,
+  );
   t.equal((await write(push, snappyCompressTs(stale), 'application/x-protobuf')).status, 204);
   t.equal(await sample('up{instance="a:9100",job="node"}'), undefined);
 });
@@ -46,8 +72,22 @@ t.test('remote write 1.0: the latest sample of each series, with its timestamp; 
 t.test('remote write 2.0: symbols, metadata and the written headers', async (t) => {
   const { a, push, sample } = await pushAgent(t);
   const body = encodeRequestV2([
-    { labels: [['__name__', 'jobs_total'], ['queue', 'q1']], samples: [[7, 5000]], meta: { type: 'counter', help: 'Jobs done.' } },
-    { labels: [['__name__', 'temp'], ['room', 'lab']], samples: [[21.5, 5000]], meta: { type: 'gauge', help: 'Temperature.' } },
+    {
+      labels: [
+        ['__name__', 'jobs_total'],
+        ['queue', 'q1'],
+      ],
+      samples: [[7, 5000]],
+      meta: { type: 'counter', help: 'Jobs done.' },
+    },
+    {
+      labels: [
+        ['__name__', 'temp'],
+        ['room', 'lab'],
+      ],
+      samples: [[21.5, 5000]],
+      meta: { type: 'gauge', help: 'Temperature.' },
+    },
   ]);
   const res = await write(push, snappyCompressTs(body), 'application/x-protobuf;proto=io.prometheus.write.v2.Request');
   t.equal(res.status, 204);
