@@ -38,8 +38,6 @@ export interface ComponentEntry {
   readonly contract: Readonly<Record<string, ContractSources>>;
 }
 
-const none: readonly [] = [];
-
 /**
  * Every component of the agent. Adding one (scrape, OTLP, textfile...) is an entry here, its place in the two
  * orders below, and its contract sources; nothing else in the tree has to learn about it.
@@ -71,10 +69,10 @@ export const registry = {
     build: (ctx) => import('./collectors/push/index').then((m) => m.pushExtension(ctx)),
     contract: {
       push: {
-        received: [{ metric: 'outrider_push_samples_total' }],
-        sent: [{ metric: 'outrider_push_samples_total' }],
-        dropped: none,
-        errors: [{ metric: 'outrider_push_refused_requests_total' }],
+        received: [{ metric: 'outrider_push_samples_total' }, { metric: 'outrider_remote_write_receive_samples_total' }],
+        sent: [{ metric: 'outrider_push_samples_total' }, { metric: 'outrider_remote_write_receive_samples_total' }],
+        dropped: [{ metric: 'outrider_remote_write_receive_dropped_series_total' }],
+        errors: [{ metric: 'outrider_push_refused_requests_total' }, { metric: 'outrider_remote_write_receive_refused_requests_total' }],
       },
     },
   },
@@ -107,6 +105,14 @@ export const registry = {
       },
     },
   },
+  /** The OpenTelemetry metrics receiver (otlp.enabled): OTLP/HTTP and OTLP/gRPC. */
+  otlp: {
+    build: (ctx) => import('./collectors/otlp/index').then((m) => m.otlpExtension(ctx)),
+    contract: {
+      'otlp-http': otlpContract('http'),
+      'otlp-grpc': otlpContract('grpc'),
+    },
+  },
   /** The collector runner: every selected collector of every registered kind, plus the agent's own telemetry. */
   collectors: {
     build: (ctx) => [collectorRunner(ctx)],
@@ -123,14 +129,26 @@ export const registry = {
 
 export type ComponentName = keyof typeof registry;
 
+function otlpContract(transport: 'http' | 'grpc'): ContractSources {
+  return {
+    received: [
+      { metric: 'outrider_otlp_data_points_total', labels: { transport } },
+      { metric: 'outrider_otlp_rejected_data_points_total', labels: { transport } },
+    ],
+    sent: [{ metric: 'outrider_otlp_data_points_total', labels: { transport } }],
+    dropped: [{ metric: 'outrider_otlp_rejected_data_points_total', labels: { transport } }],
+    errors: [{ metric: 'outrider_otlp_refused_requests_total', labels: { transport } }],
+  };
+}
+
 /** Start order: outputs first (nothing produced is lost), then the receivers, then the collectors. */
-export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'scrape', 'collectors'];
+export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'scrape', 'collectors'];
 
 /**
  * Stop order: the producers (StatsD, push) flush their last interval into the store before the outputs take their
  * final flush; the collector runner last.
  */
-export const stopOrder: readonly ComponentName[] = ['statsd', 'push', 'scrape', 'report', 'collectors'];
+export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'report', 'collectors'];
 
 function collectorRunner(ctx: AgentContext): CollectorRunner {
   const selected = selectedCollectorNames(ctx.config.list('collectors.enabled'), ctx.config.list('collectors.disabled'));

@@ -11,6 +11,7 @@ import { isOutriderError } from '../../core/errors';
 import { durabilityOf } from '../../core/durability';
 import { HttpServer, readBody, sendJson } from '../../core/http-server';
 import { parsePush } from './parse';
+import { mountRemoteWriteReceive } from '../remote-write-receive/index';
 
 export class PushListener implements Component {
   readonly name = 'push';
@@ -53,6 +54,7 @@ export class PushListener implements Component {
       }
       sendJson(res, 200, { status: 'ok', samples: samples.length });
     });
+    mountRemoteWriteReceive(this.#server, ctx, maxBody);
   }
 
   url(): string {

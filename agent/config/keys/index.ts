@@ -8,3 +8,4 @@ import './injector';
 import './report';
 import './aggregator';
 import './scrape';
+import './otlp';
