@@ -2,7 +2,7 @@
  * Small synchronous sysfs/procfs readers for the gpu collector. These files are made by the kernel on read: a read
  * takes microseconds and waits on no disk, so it does not go through the libuv pool. Missing is undefined.
  */
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 /** A file's text; undefined when it is missing or unreadable (a card going away mid-read is not an error). */
 export function readText(path: string): string | undefined {
@@ -13,23 +13,7 @@ export function readText(path: string): string | undefined {
   }
 }
 
-/** Directory entries; undefined when the directory is missing. */
-export function listDir(path: string): string[] | undefined {
-  try {
-    return readdirSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A symlink's target; undefined when it is not one. */
-export function linkTarget(path: string): string | undefined {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return undefined;
-  }
-}
+export { linkTarget, listDir } from '../fs-read';
 
 /** A decimal integer or number; undefined for anything else (empty, garbage). */
 export function num(s: string | undefined): number | undefined {
