@@ -38,14 +38,18 @@ export const units: Record<string, keyof typeof levels> = {
   'aggregator/': 'component',
   'deploy/': 'component',
   'analysis/': 'component',
+  'rules/': 'component', // local recording and alerting rules
+  'live/': 'component', // the live page
   'collectors/': 'shared', // the collector contract, the runner, shared parsers
   'exposition/': 'shared', // rendering and the local endpoint, served by the agent and the aggregator
+  'query/': 'shared', // the PromQL engine over the local history
   'core/': 'foundation',
   'store/': 'foundation',
   'config/': 'foundation',
   'native/': 'foundation',
   'wire/': 'foundation',
   'formats/': 'foundation',
+  'history/': 'foundation', // the local history of the store's series
 };
 
 export interface Pending {

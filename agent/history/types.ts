@@ -1,0 +1,64 @@
+/**
+ * The local history's read side: what the query engine, the rules, the analysis and the live page read.
+ *
+ * The history samples every live series of the store at a fixed step, the way a Prometheus scraping the agent
+ * would (an unchanged counter still gets a sample each step), expanded as a scrape sees it (histograms and summaries
+ * as `_bucket`/`_sum`/`_count` and quantile series, the metric name in `__name__`). A series that leaves the store
+ * gets one staleness marker, as Prometheus writes one when a series disappears from a scrape.
+ */
+import type { Labels } from '../store/types';
+
+/** Prometheus's staleness marker: a NaN with this exact bit pattern (model/value.StaleNaN). */
+export const STALE_NAN_BITS = 0x7ff0000000000002n;
+
+const staleBuf = new DataView(new ArrayBuffer(8));
+staleBuf.setBigUint64(0, STALE_NAN_BITS);
+/** The staleness marker as a number (a NaN whose payload survives Float64Array storage). */
+export const STALE_NAN: number = staleBuf.getFloat64(0);
+
+/** Whether `v` is the staleness marker rather than an ordinary NaN. */
+export function isStaleNaN(v: number): boolean {
+  if (!Number.isNaN(v)) return false;
+  staleBuf.setFloat64(0, v);
+  return staleBuf.getBigUint64(0) === STALE_NAN_BITS;
+}
+
+export type MatchType = '=' | '!=' | '=~' | '!~';
+
+/**
+ * A label matcher with Prometheus's semantics: regular expressions are fully anchored, and a matcher that matches
+ * the empty string also matches a series without that label.
+ */
+export interface LabelMatcher {
+  readonly name: string;
+  readonly type: MatchType;
+  readonly value: string;
+}
+
+/** One series' samples inside a window, oldest first; `labels` includes `__name__`. */
+export interface SeriesSamples {
+  readonly labels: Labels;
+  readonly timestampsMs: Float64Array;
+  readonly values: Float64Array;
+}
+
+export interface HistoryReader {
+  /** The sampling step in ms. */
+  readonly stepMs: number;
+  /**
+   * Every series whose labels match all `matchers` and that has at least one sample in [startMs, endMs], with its
+   * samples in that window (staleness markers included, as STALE_NAN). At least one matcher must not match the empty
+   * string (as Prometheus requires), else an OutriderError is thrown.
+   */
+  select(matchers: readonly LabelMatcher[], startMs: number, endMs: number): SeriesSamples[];
+  /** Label names over series with samples in the window, sorted. */
+  labelNames(startMs: number, endMs: number, matchers?: readonly LabelMatcher[]): string[];
+  /** Values of one label over series with samples in the window, sorted. */
+  labelValues(name: string, startMs: number, endMs: number, matchers?: readonly LabelMatcher[]): string[];
+  /** Time of the oldest sample still held, or undefined while empty. */
+  oldestMs(): number | undefined;
+  /** Time of the newest sampling round, or undefined while empty. */
+  newestMs(): number | undefined;
+  /** Called after each sampling round with its time; returns the unsubscribe function. */
+  subscribe(listener: (tMs: number) => void): () => void;
+}
