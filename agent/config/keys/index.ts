@@ -1,8 +1,0 @@
-// Every section of the schema registers itself here; order only affects the order of --help and outrider.yaml.
-import './core';
-import './collectors';
-import './statsd';
-import './deploy';
-import './injector';
-import './report';
-import './aggregator';
