@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
 import type { Collector } from './collectors/collector';
 import { buildCollectors, selectedCollectorNames, collectorNames } from './collectors/kinds';
+import { hostOptions } from './collectors/host/options';
 import { CollectorRunner } from './collectors/runner';
 import { statsdExtension } from './collectors/statsd/index';
 import type { Config } from './config/config';
@@ -121,6 +122,8 @@ export const stopOrder: readonly ComponentName[] = ['statsd', 'push', 'report', 
 
 function collectorRunner(ctx: AgentContext): CollectorRunner {
   const selected = selectedCollectorNames(ctx.config.list('collectors.enabled'), ctx.config.list('collectors.disabled'));
+  // Parsed once here: the host collectors' regular expressions and limits are not read again at collection time.
+  hostOptions(ctx.config);
   const collectors: Collector[] = buildCollectors(selected);
   // The agent's own telemetry, copied into the store on the collection interval (owner `outrider`).
   collectors.push({ name: 'outrider', defaultEnabled: true, internal: true, collect: () => ctx.telemetry.snapshot() });
