@@ -9,7 +9,10 @@ import { hostKeys } from './collectors/host/keys';
 import { runnerKeys } from './collectors/keys';
 import { pushKeys } from './collectors/push/keys';
 import { statsdKeys } from './collectors/statsd/keys';
+import { check as checkPush } from './collectors/push/options';
 import { Config } from './config/config';
+import { CrossCheck, crossProblems } from './config/cross';
+import type { ConfigProblem } from './config/load';
 import { KeySet } from './config/schema';
 import { coreKeys, labelKeys } from './core/keys';
 import { injectKeys } from './deploy/inject/keys';
@@ -26,6 +29,14 @@ export const agentKeys = new KeySet(
   pushKeys,
   aggregatorKeys,
 );
+
+/** The components' checks across keys, run after every key passed its own. */
+export const crossChecks: readonly CrossCheck[] = [checkPush];
+
+/** Problems across keys of a configuration whose keys are each valid. */
+export function checkAcross(config: Config): ConfigProblem[] {
+  return crossProblems(config, crossChecks);
+}
 
 /** Every key at its default (tests and programmatic use). */
 export function defaultConfig(): Config {
