@@ -114,8 +114,13 @@ t.test('every query runs against a real Prometheus scraping a real agent and agg
       `- job_name: outrider-aggregator\n  static_configs:\n  - targets: ['${new URL(agg.url()).host}']\n`,
   );
   const child: ChildProcess = spawn('prometheus', [`--config.file=${join(tmp, 'prometheus.yml')}`, `--storage.tsdb.path=${join(tmp, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--web.enable-remote-write-receiver'], { stdio: 'ignore' });
-  t.teardown(() => {
+  // Prometheus writes into tmp until it has exited: wait for that before tmp is removed (else rmSync races it).
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  t.teardown(async () => {
     child.kill('SIGTERM');
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(kill);
   });
   t.ok(await eventually(async () => (await fetch(`${prom}/-/ready`).catch(() => undefined))?.ok, 30_000), 'Prometheus is ready');
   const query = async (expr: string): Promise<K[] | undefined> => {

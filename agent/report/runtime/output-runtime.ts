@@ -127,8 +127,9 @@ export class OutputRuntime {
     this.pump();
     if (this.#inflight === 0 && this.queue.pending === 0) return Promise.resolve();
     return new Promise((resolve) => {
+      // Not unref'd: an owner awaiting stop() must get its answer within `ms` even when nothing else holds the event
+      // loop (a retry's backoff timer is unref'd, so an idle wait could otherwise end the process with stop pending).
       const t = setTimeout(resolve, ms);
-      t.unref();
       this.#idle.push(() => {
         clearTimeout(t);
         resolve();

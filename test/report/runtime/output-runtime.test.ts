@@ -150,3 +150,14 @@ t.test('durability: with a spool a generation is durable once synced, before any
   t.same(ok.sent.map((s) => s.seq), [1]);
   await again.close();
 });
+
+// Regression: drain's timeout was unref'd, so an owner awaiting stop() while a retry waited out its backoff never got
+// an answer when nothing else held the event loop: a stopping aggregator whose receiver went away left stop pending.
+t.test('drain(ms) answers within ms even when a long Retry-After is all that is pending', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'drain-child.js')], { encoding: 'utf8', timeout: 20_000 });
+  t.equal(r.status, 0, r.stderr);
+  const m = /^drained (\d+)$/m.exec(r.stdout);
+  t.ok(m, `the child answered: ${JSON.stringify(r.stdout)}`);
+  t.ok(m && Number(m[1]) < 5000, `within the drain time plus scheduling (${m?.[1]} ms)`);
+});
