@@ -28,8 +28,8 @@ import { mountEndpoint } from './exposition/endpoint';
 import { Store } from './store/store';
 
 /**
- * One entry of the registry. When each component owns its config keys, the entry is also where they are named,
- * next to an `optionsFrom(config)` that parses them once; `build` then receives the parsed options.
+ * One entry of the registry. A component's config keys are listed in ./keys.ts (each defined in a `keys.ts` next to
+ * the component's code) and parsed once by its `optionsFrom(config)`.
  */
 export interface ComponentEntry {
   /** The components it builds for a config (none when disabled). */
