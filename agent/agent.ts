@@ -13,6 +13,7 @@ import type { Collector } from './collectors/collector';
 import { buildCollectors, selectedCollectorNames, collectorNames } from './collectors/kinds';
 import { hostOptions } from './collectors/host/options';
 import { CollectorRunner } from './collectors/runner';
+import { Scraper, scrapeExtension, targetsResponse } from './collectors/scrape/index';
 import { statsdExtension } from './collectors/statsd/index';
 import type { Config } from './config/config';
 import type { Component } from './core/component';
@@ -37,8 +38,6 @@ export interface ComponentEntry {
   /** The names of the components it may build, each with the sources of its contract counts (core/contract.ts). */
   readonly contract: Readonly<Record<string, ContractSources>>;
 }
-
-const none: readonly [] = [];
 
 /**
  * Every component of the agent. Adding one (scrape, OTLP, textfile...) is an entry here, its place in the two
@@ -71,10 +70,10 @@ export const registry = {
     build: (ctx) => import('./collectors/push/index').then((m) => m.pushExtension(ctx)),
     contract: {
       push: {
-        received: [{ metric: 'outrider_push_samples_total' }],
-        sent: [{ metric: 'outrider_push_samples_total' }],
-        dropped: none,
-        errors: [{ metric: 'outrider_push_refused_requests_total' }],
+        received: [{ metric: 'outrider_push_samples_total' }, { metric: 'outrider_remote_write_receive_samples_total' }],
+        sent: [{ metric: 'outrider_push_samples_total' }, { metric: 'outrider_remote_write_receive_samples_total' }],
+        dropped: [{ metric: 'outrider_remote_write_receive_dropped_series_total' }],
+        errors: [{ metric: 'outrider_push_refused_requests_total' }, { metric: 'outrider_remote_write_receive_refused_requests_total' }],
       },
     },
   },
@@ -95,6 +94,26 @@ export const registry = {
       },
     },
   },
+  /** Prometheus scraping (scrape.targets and the pod annotations). */
+  scrape: {
+    build: scrapeExtension,
+    contract: {
+      scrape: {
+        received: [{ metric: 'outrider_scrape_samples_scraped_total' }],
+        sent: [{ metric: 'outrider_scrape_samples_stored_total' }],
+        dropped: [{ metric: 'outrider_scrape_limit_breaches_total' }],
+        errors: [{ metric: 'outrider_scrape_failures_total' }],
+      },
+    },
+  },
+  /** The OpenTelemetry metrics receiver (otlp.enabled): OTLP/HTTP and OTLP/gRPC. */
+  otlp: {
+    build: (ctx) => import('./collectors/otlp/index').then((m) => m.otlpExtension(ctx)),
+    contract: {
+      'otlp-http': otlpContract('http'),
+      'otlp-grpc': otlpContract('grpc'),
+    },
+  },
   /** The collector runner: every selected collector of every registered kind, plus the agent's own telemetry. */
   collectors: {
     build: (ctx) => [collectorRunner(ctx)],
@@ -111,14 +130,26 @@ export const registry = {
 
 export type ComponentName = keyof typeof registry;
 
+function otlpContract(transport: 'http' | 'grpc'): ContractSources {
+  return {
+    received: [
+      { metric: 'outrider_otlp_data_points_total', labels: { transport } },
+      { metric: 'outrider_otlp_rejected_data_points_total', labels: { transport } },
+    ],
+    sent: [{ metric: 'outrider_otlp_data_points_total', labels: { transport } }],
+    dropped: [{ metric: 'outrider_otlp_rejected_data_points_total', labels: { transport } }],
+    errors: [{ metric: 'outrider_otlp_refused_requests_total', labels: { transport } }],
+  };
+}
+
 /** Start order: outputs first (nothing produced is lost), then the receivers, then the collectors. */
-export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'collectors'];
+export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'scrape', 'collectors'];
 
 /**
  * Stop order: the producers (StatsD, push) flush their last interval into the store before the outputs take their
  * final flush; the collector runner last.
  */
-export const stopOrder: readonly ComponentName[] = ['statsd', 'push', 'report', 'collectors'];
+export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'report', 'collectors'];
 
 function collectorRunner(ctx: AgentContext): CollectorRunner {
   const selected = selectedCollectorNames(ctx.config.list('collectors.enabled'), ctx.config.list('collectors.disabled'));
@@ -253,6 +284,7 @@ export class Agent {
     mountEndpoint(server, {
       store: this.store,
       health: this.health,
+      targets: () => targetsResponse(this.#built.get('scrape')?.find((c): c is Scraper => c instanceof Scraper)?.targets() ?? []),
       status: () => ({ version, uptime_seconds: Math.round(process.uptime()), native: this.#native }),
     });
     return server;

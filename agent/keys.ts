@@ -5,9 +5,12 @@
  */
 import { aggregatorKeys } from './aggregator/keys';
 import { collectorNames, defaultCollectorNames } from './collectors/kinds';
+import { gpuKeys } from './collectors/gpu/keys';
 import { hostKeys } from './collectors/host/keys';
+import { otlpKeys } from './collectors/otlp/keys';
 import { runnerKeys } from './collectors/keys';
 import { pushKeys } from './collectors/push/keys';
+import { scrapeKeys } from './collectors/scrape/keys';
 import { statsdKeys } from './collectors/statsd/keys';
 import { check as checkPush } from './collectors/push/options';
 import { Config } from './config/config';
@@ -22,12 +25,15 @@ export const agentKeys = new KeySet(
   coreKeys,
   runnerKeys(collectorNames(), defaultCollectorNames()),
   hostKeys,
+  gpuKeys,
   statsdKeys,
   labelKeys,
   injectKeys,
   reportKeys,
   pushKeys,
   aggregatorKeys,
+  scrapeKeys,
+  otlpKeys,
 );
 
 /** The components' checks across keys, run after every key passed its own. */

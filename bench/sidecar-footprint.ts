@@ -9,10 +9,11 @@
  *   node dist/bench/sidecar-footprint.js [--seconds=30] [--interval=1s] [--node=/path/to/node]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cpuTicks, statusField, waitUp } from './proc-sample';
 import { Config } from '../agent/config/config';
 import { optionsFromConfig } from '../agent/deploy/inject/options';
 import { sidecarArgs } from '../agent/deploy/inject/sidecar';
@@ -34,28 +35,6 @@ function freePort(): Promise<number> {
   });
 }
 
-function status(pid: number, field: string): number {
-  const m = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
-}
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime
-}
-
-async function waitUp(url: string): Promise<void> {
-  for (let i = 0; i < 150; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
 
 async function measure(name: string, reportTo: string): Promise<string> {
   const opts = { ...optionsFromConfig(Config.defaults(agentKeys)), reportTo };
@@ -68,7 +47,7 @@ async function measure(name: string, reportTo: string): Promise<string> {
   const child = spawn(node, [join(__dirname, '..', '..', 'bin', 'outrider.js'), ...argv], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '--max-semi-space-size=2' } });
   try {
     const url = `http://127.0.0.1:${port}/metrics`;
-    await waitUp(url);
+    await waitUp(url, 150);
     await new Promise((r) => setTimeout(r, 3000));
     const pid = child.pid!;
     const t0 = Date.now();
@@ -80,14 +59,14 @@ async function measure(name: string, reportTo: string): Promise<string> {
         await (await fetch(url)).arrayBuffer();
         nextScrape += 15_000;
       }
-      rss.push(status(pid, 'VmRSS'));
+      rss.push(statusField(pid, 'VmRSS'));
       await new Promise((r) => setTimeout(r, 500));
     }
     const wall = (Date.now() - t0) / 1000;
     const cpuMilli = ((cpuTicks(pid) - c0) / hz / wall) * 1000;
     const sorted = [...rss].sort((a, b) => a - b);
     const med = sorted[Math.floor(sorted.length / 2)]! / 1024;
-    const hwm = status(pid, 'VmHWM') / 1024;
+    const hwm = statusField(pid, 'VmHWM') / 1024;
     return `| ${name} | ${med.toFixed(1)} | ${hwm.toFixed(1)} | ${cpuMilli.toFixed(1)} |`;
   } finally {
     child.kill('SIGTERM');

@@ -138,9 +138,18 @@ function runStage(stage, opts) {
   const ep = last.instructions.filter((i) => i.keyword === 'ENTRYPOINT').at(-1);
   const hc = last.instructions.filter((i) => i.keyword === 'HEALTHCHECK').at(-1);
   if (!ep?.exec || !hc?.exec) fail('the final stage needs exec-form ENTRYPOINT and HEALTHCHECK CMD');
-  for (const dev of ['typescript', 'tap', '@types/node']) {
-    if (fs.existsSync(path.join(final.root, final.workdir, 'node_modules', dev))) fail(`the runtime tree carries the dev dependency ${dev}`);
+  // A package the lock marks dev-only must not ship. (@types/node is not one: protobufjs, under @grpc/grpc-js,
+  // declares it as a runtime dependency, so npm keeps it under --omit=dev.)
+  const lock = JSON.parse(fs.readFileSync(path.join(repo, 'package-lock.json'), 'utf8'));
+  const devOnly = Object.entries(lock.packages)
+    .filter(([p, v]) => p.startsWith('node_modules/') && v.dev === true)
+    .map(([p]) => p);
+  for (const must of ['node_modules/typescript', 'node_modules/tap']) {
+    if (!devOnly.includes(must)) fail(`package-lock.json no longer marks ${must} dev-only`);
   }
+  const shipped = devOnly.filter((p) => fs.existsSync(path.join(final.root, final.workdir, p)));
+  if (shipped.length) fail(`the runtime tree carries ${shipped.length} dev-only packages, e.g. ${shipped.slice(0, 5).join(', ')}`);
+  log(`runtime tree: none of the ${devOnly.length} dev-only packages in package-lock.json`);
   const prog = ep.exec.slice(1).map((a) => (a.startsWith('/') ? inRoot(final.root, a) : a));
   const ver = spawnSync('node', [...prog, '--version'], { encoding: 'utf8' });
   if (ver.status !== 0) fail(`the assembled image cannot run: ${ver.stderr}`);

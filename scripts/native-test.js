@@ -44,6 +44,11 @@ const files = fs
 // The StatsD receive path (native/src/net, native/src/statsd) runs through its own suite.
 const statsdNative = path.join('dist/test/collectors/statsd', 'native-path.test.js');
 if (fs.existsSync(path.join(repo, statsdNative))) files.push(statsdNative);
+// The NVML session (native/src/gpu) against the fake libnvidia-ml the test builds.
+for (const f of ['nvml.test.js', 'exit.test.js']) {
+  const gpuNative = path.join('dist/test/collectors/gpu', f);
+  if (fs.existsSync(path.join(repo, gpuNative))) files.push(gpuNative);
+}
 console.log(`native-test: ${files.length} files against ${path.relative(repo, addonPath)}${mode === 'asan' ? ' (ASan+UBSan, libasan preloaded)' : ''}`);
 const tap = path.join(repo, 'node_modules', '.bin', 'tap');
 const r = spawnSync(tap, ['--timeout', mode === 'asan' ? '300' : '120', ...args, ...files], { cwd: repo, env, stdio: 'inherit' });

@@ -7,8 +7,9 @@
 import { decompressSync } from '../wire/codec';
 import { Frame, frameIntact, FrameKind } from '../wire/frame';
 import type { AckStatus } from '../wire/ingest';
-import { decodePayload, DistValue, PayloadError } from '../wire/payload';
+import { decodePayload, DistValue, PayloadError, PayloadLimits } from '../wire/payload';
 import { noteBatch } from './agents';
+import { Grant, grantsAgent } from './auth';
 import { Merger, ResolvedSeries } from './merge';
 import { validateSketch } from './sketch-input';
 import type { StateStore } from './state';
@@ -17,13 +18,43 @@ import { Tables } from './tables';
 
 export interface IngestOptions {
   maxDecompressedBytes: number;
+  /** Most bytes a payload may inflate to per compressed byte (decompression bombs stop early, whatever the limit). */
+  maxCompressionRatio: number;
   maxAgents: number;
   maxSeries: number;
+  /** Largest step of a sequence number above the highest applied in its epoch (or above 0 in a new epoch). */
+  maxSequenceJump: number;
+  /** How far ahead of this host's clock an epoch (the agent's start time, ms) may be. */
+  maxEpochAheadMs: number;
+  /** Bounds of a decoded payload (values, string bytes, depth, labels), checked while it is decoded. */
+  limits: PayloadLimits;
   /** Write the merged store after every batch (`immediate`) or when it is read (`on-read`). */
   storeWrites: 'on-read' | 'immediate';
   /** Samples applied, and samples skipped because a newer value of their series was applied already. */
   samples: { inc(n: number): void };
   skipped: { inc(n: number): void };
+  /** Samples left out because they would poison a merge: non-finite, or of another type than their family. */
+  refusedSamples: { inc(labels: { reason: string }, n: number): void };
+}
+
+/**
+ * Whether a value may be merged into its series. Counters add up fleet-wide, so a NaN or an infinity would poison
+ * the total for every agent (and stay in the state): refused. Histograms and summaries: count, sum and bucket counts
+ * add up likewise and must be finite; bucket bounds may be infinite but not NaN; quantile values may be NaN (an idle
+ * summary's are). Gauges and untyped values are kept per agent and may be anything, NaN included, as in Prometheus.
+ * A scalar for a distribution family, or a distribution for a scalar one, is a type mismatch.
+ */
+export function sampleProblem(type: string, value: number | DistValue): 'non_finite' | 'type_mismatch' | undefined {
+  const dist = type === 'histogram' || type === 'summary';
+  if (typeof value === 'number') {
+    if (dist) return 'type_mismatch';
+    return type === 'counter' && !Number.isFinite(value) ? 'non_finite' : undefined;
+  }
+  if (!dist) return 'type_mismatch';
+  if (!Number.isFinite(value.count) || !Number.isFinite(value.sum)) return 'non_finite';
+  const b = value.buckets;
+  if (b) for (let i = 0; i < b.length; i += 2) if (Number.isNaN(b[i]!) || !Number.isFinite(b[i + 1]!)) return 'non_finite';
+  return undefined;
 }
 
 /** What one frame came to: applied, a duplicate, definitions registered, or refused (with the HTTP answer it gets alone). */
@@ -48,21 +79,34 @@ export class Ingest {
     this.#opts = opts;
   }
 
-  /** Checks, decodes and applies one frame (not yet committed: the caller commits before it answers). */
-  apply(frame: Frame): FrameOutcome {
+  /**
+   * Checks, decodes and applies one frame (not yet committed: the caller commits before it answers). `grant` is
+   * what the request's token allows: a batch under an agent id it does not cover is refused before anything of it
+   * is kept.
+   */
+  apply(frame: Frame, grant?: Grant): FrameOutcome {
     const hdr = frame.header;
     if (!frameIntact(frame)) return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_CHECKSUM', 'frame checksum mismatch');
     let payload;
     try {
-      payload = decodePayload(decompressSync(hdr.codec, frame.payload, this.#opts.maxDecompressedBytes));
+      payload = decodePayload(decompressSync(hdr.codec, frame.payload, this.#maxOutput(frame.payload.length)), this.#opts.limits);
       for (const d of payload.dists) if (d.sketch !== null && d.sketch !== undefined) d.sketch = validateSketch(d.sketch);
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return refused(413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', `payload decompresses past ${this.#opts.maxDecompressedBytes} bytes`);
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        const max = this.#maxOutput(frame.payload.length);
+        const why = max < this.#opts.maxDecompressedBytes ? `${this.#opts.maxCompressionRatio} times its ${frame.payload.length} compressed bytes` : `${max} bytes`;
+        return refused(413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', `payload decompresses past ${why}`);
+      }
+      if (err instanceof PayloadError && err.problem === 'too_large') return refused(413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', err.message);
+      if (err instanceof PayloadError && err.problem === 'label_limit') return refused(400, 'label_limit', 'OUTRIDER_ERR_AGG_LABEL_LIMIT', err.message);
       const msg = err instanceof PayloadError ? err.message : `payload cannot be decompressed (${(err as Error).message})`;
       return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_PAYLOAD', msg);
     }
     const state = this.#state;
     const agent = payload.agentId;
+    if (grant && !grantsAgent(grant, agent)) return refused(403, 'forbidden', 'OUTRIDER_ERR_AGG_FORBIDDEN_AGENT', `this token may not send batches as agent ${JSON.stringify(agent)}`);
+    const implausible = this.#implausible(agent, hdr.epoch, hdr.seq, hdr.kind);
+    if (implausible) return refused(400, 'implausible', 'OUTRIDER_ERR_AGG_IMPLAUSIBLE', implausible);
     if (!state.agents.has(agent) && state.agents.size >= this.#opts.maxAgents) {
       return refused(429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_AGENTS', `the aggregator tracks ${this.#opts.maxAgents} agents already`, {}, '60');
     }
@@ -92,9 +136,19 @@ export class Ingest {
     const full: Array<[string, SeriesState]> = [];
     const updated: SeriesState[] = [];
     let skipped = 0;
+    let nonFinite = 0;
+    let mismatched = 0;
     const merger = this.#merger;
     for (let i = 0; i < sc.length; i += 2) {
       const r = scalarDefs[i >> 1]!;
+      const v = sc[i + 1]!;
+      const t = r.family.type;
+      if (t !== 'gauge' && t !== 'untyped') {
+        const p = sampleProblem(t, v);
+        if (p === 'non_finite') nonFinite++;
+        if (p === 'type_mismatch') mismatched++;
+        if (p) continue;
+      }
       const prev = r.state;
       if (prev) {
         // The steady state: the series' state is cached on its definition.
@@ -103,12 +157,41 @@ export class Ingest {
         else skipped++;
       } else if (!this.#applyNew(r, agent, epoch, seq, sc[i + 1]!, full, updated)) skipped++;
     }
-    for (const d of payload.dists) if (!this.#applyNew(defs.get(d.sid)!, agent, epoch, seq, d, full, updated)) skipped++;
+    for (const d of payload.dists) {
+      const r = defs.get(d.sid)!;
+      const p = sampleProblem(r.family.type, d);
+      if (p === 'non_finite') nonFinite++;
+      if (p === 'type_mismatch') mismatched++;
+      if (p) continue;
+      if (!this.#applyNew(r, agent, epoch, seq, d, full, updated)) skipped++;
+    }
     state.record(a, seq, epoch, full, updated);
     this.#opts.samples.inc(full.length + updated.length);
     if (this.#opts.storeWrites === 'immediate') merger.flushStore();
     if (skipped) this.#opts.skipped.inc(skipped);
+    if (nonFinite) this.#opts.refusedSamples.inc({ reason: 'non_finite' }, nonFinite);
+    if (mismatched) this.#opts.refusedSamples.inc({ reason: 'type_mismatch' }, mismatched);
     return { ok: true, status: 'applied', result: 'applied' };
+  }
+
+  /** The most a payload of `compressed` bytes may inflate to: the limit, or the ratio bound (at least 64 KiB). */
+  #maxOutput(compressed: number): number {
+    return Math.min(this.#opts.maxDecompressedBytes, Math.max(65_536, compressed * this.#opts.maxCompressionRatio));
+  }
+
+  /**
+   * Why an epoch or sequence number cannot come from an honest agent: an epoch (its start time, ms) far ahead of
+   * this clock, or a sequence far above the highest applied in its epoch. Accepting one would make the agent's
+   * real batches look old or duplicate.
+   */
+  #implausible(agent: string, epoch: number, seq: number, kind: FrameKind): string | undefined {
+    if (!Number.isSafeInteger(epoch) || !Number.isSafeInteger(seq)) return 'epoch and sequence must be safe integers';
+    if (epoch > Date.now() + this.#opts.maxEpochAheadMs) return `epoch ${epoch} is more than ${this.#opts.maxEpochAheadMs} ms ahead of this clock`;
+    if (kind !== FrameKind.batch) return undefined;
+    const a = this.#state.agents.get(agent);
+    const base = a && a.epoch === epoch ? a.high : 0;
+    if (seq > base + this.#opts.maxSequenceJump) return `sequence ${seq} jumps more than ${this.#opts.maxSequenceJump} past ${base}`;
+    return undefined;
   }
 
   /** Applies a value to a series whose state is not cached on its definition (new, or a distribution). */
@@ -118,6 +201,10 @@ export class Ingest {
     if (!prev) {
       k = agentSeriesKey(agent, r.key);
       prev = this.#state.series.get(k);
+    }
+    if (!prev && this.#state.series.size >= this.#opts.maxSeries) {
+      this.#opts.refusedSamples.inc({ reason: 'series_limit' }, 1);
+      return true;
     }
     const id = prev ? prev.id : this.#state.nextId();
     const st = typeof value === 'number' ? this.#merger.applyScalar(prev, agent, r, epoch, seq, value, id) : this.#merger.applyDist(prev, agent, r, epoch, seq, value, id);

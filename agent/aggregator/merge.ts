@@ -94,6 +94,13 @@ export function agentLabel(flat: readonly string[], agent: string): [string, str
   return ['instance', agent];
 }
 
+/** Whether a per-(agent, series) total is finite throughout (it adds into a fleet total). */
+function finiteTotal(v: number | DistState): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (!Number.isFinite(v.count) || !Number.isFinite(v.sum)) return false;
+  return !v.buckets || v.buckets.every((x, i) => i % 2 === 0 || Number.isFinite(x));
+}
+
 function distDelta(v: DistState, last: DistState | undefined): DistState {
   const sameLayout = last && (v.buckets?.length ?? 0) === (last.buckets?.length ?? 0) && (v.buckets ?? []).every((x, i) => i % 2 === 1 || x === last.buckets![i]);
   if (!last || !sameLayout || v.count < last.count) return { count: v.count, sum: v.sum, buckets: v.buckets ? [...v.buckets] : null };
@@ -132,6 +139,7 @@ export class Merger {
   rebuild(series: Iterable<SeriesState>): void {
     for (const st of series) {
       if (isPerAgent(st)) this.#markAgent(st);
+      else if (!finiteTotal(st.acc)) continue; // a total poisoned before non-finite values were refused: left out
       else {
         const f = this.#fleetEntry(seriesKey(st.family, st.labels), st.family, st.help, st.type, st.labels, st.sketch !== undefined);
         this.#addFleet(f, st.acc);
@@ -150,7 +158,7 @@ export class Merger {
     const type = r.family.type;
     if (!st) st = { id, agent, family: r.family.name, type, help: r.family.help, labels: r.labels, epoch, seq: 0, last: 0, acc: 0 };
     if (type === 'counter') {
-      const last = st.seq === 0 || typeof st.last !== 'number' || this.#restarted(st, r, epoch) ? undefined : st.last;
+      const last = st.seq === 0 || typeof st.last !== 'number' || !Number.isFinite(st.last) || this.#restarted(st, r, epoch) ? undefined : st.last;
       const delta = last === undefined || value < last ? value : value - last;
       if (Number.isFinite(delta)) {
         st.acc = (typeof st.acc === 'number' ? st.acc : 0) + delta;

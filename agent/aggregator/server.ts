@@ -16,12 +16,17 @@ import { HttpServer, readBody, sendJson, sendJsonBytes } from '../core/http-serv
 import { RemoteWriteOutput, RemoteWriteProtocol } from '../report/remote-write/output';
 import { splitFrames } from '../wire/frame';
 import { ACK_BODIES, ErrorAnswer, FramesAnswer, INGEST_PATH } from '../wire/ingest';
+import { DEFAULT_PAYLOAD_LIMITS, PayloadLimits } from '../wire/payload';
 import { Store } from '../store/store';
 import { describeAgents } from './agents';
 import { BearerTokens } from './auth';
+import { connectionCap, ConnectionLimits } from './connections';
 import { FrameOutcome, Ingest } from './ingest';
 import { Merger } from './merge';
 import { StateStore } from './state';
+
+/** The endpoints that serve fleet data: a token that may read is required for them unless reads are public. */
+const READS = new Set(['/metrics', '/api/v1/series', '/api/v1/agents', '/api/v1/status']);
 
 export interface AggregatorOptions {
   listen: string;
@@ -33,8 +38,26 @@ export interface AggregatorOptions {
   forwardIntervalMs: number;
   maxBodyBytes: number;
   maxDecompressedBytes: number;
+  /** Most bytes a payload may inflate to per compressed byte (default 256). */
+  maxCompressionRatio?: number;
   maxAgents: number;
   maxSeries: number;
+  /** The read endpoints (/metrics, /api/v1/series, /api/v1/agents, /api/v1/status) need no token (default false). */
+  publicReads?: boolean;
+  /** Largest step of a batch's sequence number past the highest applied (default 10,000,000). */
+  maxSequenceJump?: number;
+  /** How far ahead of this clock an agent's epoch may be (default 1 day). */
+  maxEpochAheadMs?: number;
+  /** Most open connections (default 10,000), held below the file descriptor limit. */
+  maxConnections?: number;
+  /** Most open connections from one client address (default 256). */
+  maxConnectionsPerAddress?: number;
+  /** Longest wait for a request's headers (default 10 s), checked every second. */
+  headersTimeoutMs?: number;
+  /** A connection with no traffic for this long is closed (default 60 s). */
+  idleTimeoutMs?: number;
+  /** Bounds of one decoded payload (default DEFAULT_PAYLOAD_LIMITS). */
+  payloadLimits?: Partial<PayloadLimits>;
   snapshotIntervalMs: number;
   commitIntervalMs: number;
   log: Logger;
@@ -61,6 +84,7 @@ export class Aggregator {
   readonly #opts: AggregatorOptions;
   readonly #server: HttpServer;
   readonly #tokens: BearerTokens;
+  readonly #connections: ConnectionLimits;
   readonly #forward: RemoteWriteOutput | undefined;
   #timers: NodeJS.Timeout[] = [];
   #started = false;
@@ -69,8 +93,9 @@ export class Aggregator {
 
   constructor(opts: AggregatorOptions) {
     this.#opts = opts;
-    this.#tokens = new BearerTokens(opts.tokens, opts.listen);
-    this.store = new Store({ staleAfterMs: 365 * 24 * 3600_000, maxSeries: opts.maxSeries });
+    this.#tokens = new BearerTokens(opts.tokens, opts.listen, opts.publicReads ?? false);
+    // Room above the merged series for the aggregator's own telemetry, which a full fleet must not crowd out.
+    this.store = new Store({ staleAfterMs: 365 * 24 * 3600_000, maxSeries: opts.maxSeries + 4096 });
     this.telemetry = new Telemetry({ runtimeMetrics: opts.runtimeMetrics ?? true });
     this.telemetry.setBuildInfo(false);
     this.state = new StateStore(opts.stateDir, opts.commitIntervalMs);
@@ -78,27 +103,57 @@ export class Aggregator {
     const mismatch = t.counter('outrider_aggregator_sketch_mismatches_total', 'Agent sketches left out of a merge because their relative accuracy differs from the others of the series.');
     this.merger = new Merger(this.store, { quantiles: opts.quantiles, sketchMaxAgeMs: opts.sketchMaxAgeMs, onSketchMismatch: () => mismatch.inc() });
     this.#m = {
-      requests: t.counter('outrider_aggregator_requests_total', 'Ingest requests, by result (applied, duplicate, definitions, unknown_series, unauthorized, malformed, too_large, refused).', ['result']),
+      requests: t.counter('outrider_aggregator_requests_total', 'Ingest requests, by result (applied, duplicate, definitions, unknown_series, unauthorized, malformed, too_large, label_limit, forbidden, implausible, refused).', ['result']),
       samples: t.counter('outrider_aggregator_samples_total', 'Samples applied from agents.'),
       skipped: t.counter('outrider_aggregator_stale_samples_total', 'Samples skipped because a newer value of the series was already applied.'),
       agents: t.gauge('outrider_aggregator_agents', 'Agents known to the aggregator.'),
+      connRefused: t.counter('outrider_aggregator_connections_refused_total', 'Connections closed at once because a connection limit was reached, by reason (total, per_address).', ['reason']),
+      connections: t.gauge('outrider_aggregator_connections', 'Open connections to the aggregator.'),
+      readRefusals: t.counter('outrider_aggregator_read_refusals_total', 'Requests to the read endpoints without a token that may read.'),
+      refusedSamples: t.counter('outrider_aggregator_refused_samples_total', 'Samples left out of the merge, by reason (non_finite: a NaN or infinity where values add up; type_mismatch; series_limit: a series new to a state that holds aggregator.max_series).', ['reason']),
     };
     this.#ingest = new Ingest(this.state, this.merger, {
       maxDecompressedBytes: opts.maxDecompressedBytes,
+      maxCompressionRatio: opts.maxCompressionRatio ?? 256,
       maxAgents: opts.maxAgents,
       maxSeries: opts.maxSeries,
+      maxSequenceJump: opts.maxSequenceJump ?? 10_000_000,
+      maxEpochAheadMs: opts.maxEpochAheadMs ?? 24 * 3600_000,
+      limits: { ...DEFAULT_PAYLOAD_LIMITS, ...opts.payloadLimits },
       storeWrites: opts.storeWrites ?? 'on-read',
       samples: this.#m.samples,
       skipped: this.#m.skipped,
+      refusedSamples: { inc: (labels, n) => this.#m.refusedSamples.inc(labels, n) },
     });
-    this.#server = new HttpServer({ name: 'aggregator', listen: opts.listen, log: opts.log, requestTimeoutMs: 60_000, maxConnections: 20_000 });
+    const cap = connectionCap(opts.maxConnections ?? 10_000);
+    this.#connections = new ConnectionLimits({
+      maxConnections: cap,
+      maxPerAddress: opts.maxConnectionsPerAddress ?? 256,
+      idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
+      log: opts.log,
+      onRefuse: (reason) => this.#m.connRefused.inc({ reason }),
+    });
+    this.#server = new HttpServer({
+      name: 'aggregator',
+      listen: opts.listen,
+      log: opts.log,
+      requestTimeoutMs: 60_000,
+      headersTimeoutMs: opts.headersTimeoutMs ?? 10_000,
+      timeoutCheckMs: Math.min(1000, opts.headersTimeoutMs ?? 1000),
+      maxConnections: this.#connections.maxConnections + 64,
+      admit: (s) => this.#connections.admit(s),
+      guard: (req, res, url) => {
+        if (!READS.has(url.pathname) || this.#tokens.mayRead(req)) return true;
+        this.#m.readRefusals.inc();
+        res.setHeader('WWW-Authenticate', 'Bearer');
+        sendJson(res, 401, { status: 'error', code: 'OUTRIDER_ERR_AGG_UNAUTHORIZED', message: 'a bearer token that may read is required' });
+        return false;
+      },
+    });
     const catchUp = () => this.merger.flushStore();
     mountEndpoint(this.#server, { store: this.store, health: this.health, status: () => ({ version, role: 'aggregator', agents: this.state.agents.size }), beforeRead: catchUp });
     this.#server.route('POST', INGEST_PATH, (req, res) => this.#receive(req, res));
-    this.#server.route('GET', '/api/v1/agents', (req, res) => {
-      if (!this.#tokens.authorized(req)) return this.#refuse(res, 401, 'unauthorized', 'OUTRIDER_ERR_AGG_UNAUTHORIZED', 'a valid bearer token is required');
-      sendJson(res, 200, { agents: this.agents() });
-    });
+    this.#server.route('GET', '/api/v1/agents', (_req, res) => sendJson(res, 200, { agents: this.agents() }));
     if (opts.remoteWrite.length > 0) {
       this.#forward = new RemoteWriteOutput(this.store, {
         name: 'forward',
@@ -158,6 +213,7 @@ export class Aggregator {
     tele.unref();
     this.#timers.push(snap, tele);
     await this.#copyTelemetry();
+    if (this.#tokens.unbound > 0) this.#opts.log.warn({ tokens: this.#tokens.unbound }, 'Some tokens are not bound to agent ids: their holders may send batches as any agent (see aggregator.tokens_file).');
     if (this.#tokens.open) this.#opts.log.warn({ listen: this.#opts.listen }, 'No tokens configured: the aggregator serves loopback only and accepts any local client.');
     this.#opts.log.info({ url: this.#server.url(), state_dir: this.#opts.stateDir, agents: this.state.agents.size, series: this.state.series.size, remote_write: this.#opts.remoteWrite.length, version }, 'Outrider aggregator is ready.');
   }
@@ -174,6 +230,7 @@ export class Aggregator {
 
   async #copyTelemetry(): Promise<void> {
     this.#m.agents.set(this.state.agents.size);
+    this.#m.connections.set(this.#connections.open);
     this.store.replaceOwned('outrider', await this.telemetry.snapshot());
   }
 
@@ -185,7 +242,8 @@ export class Aggregator {
   }
 
   async #receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!this.#tokens.authorized(req)) return this.#refuse(res, 401, 'unauthorized', 'OUTRIDER_ERR_AGG_UNAUTHORIZED', 'a valid bearer token is required');
+    const grant = this.#tokens.grant(req);
+    if (!grant || !this.#tokens.authorized(req)) return this.#refuse(res, 401, 'unauthorized', 'OUTRIDER_ERR_AGG_UNAUTHORIZED', 'a valid bearer token is required');
     let body: Buffer;
     try {
       body = await readBody(req, this.#opts.maxBodyBytes);
@@ -196,7 +254,7 @@ export class Aggregator {
     const frames = splitFrames(body);
     if (!frames.ok) return this.#refuse(res, 400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_FRAME', frames.message);
     if (frames.frames.length === 1) {
-      const r = this.#ingest.apply(frames.frames[0]!);
+      const r = this.#ingest.apply(frames.frames[0]!, grant);
       // Acknowledge only once the application (or, for a duplicate, the original one) is durable.
       if (r.ok && r.status !== 'ok') await this.state.commit();
       return this.#answer(res, r);
@@ -205,7 +263,7 @@ export class Aggregator {
     // that is not; one commit makes them all durable before the answer lists each frame's outcome.
     const answer: FramesAnswer = { status: 'frames', results: [] };
     for (const f of frames.frames) {
-      const r = this.#ingest.apply(f);
+      const r = this.#ingest.apply(f, grant);
       const { epoch, seq } = f.header;
       this.#m.requests.inc({ result: r.result });
       if (r.ok) {

@@ -4,10 +4,12 @@
  * with the runner by its name, an interval and a time budget (see runner.ts).
  */
 import type { Collector } from './collector';
+import { gpuCollector, GpuOptions } from './gpu/index';
 import { hostCollectors, HostCollectorOptions } from './host/index';
 
 export interface CollectorKindOptions {
   host?: HostCollectorOptions;
+  gpu?: GpuOptions;
 }
 
 export interface CollectorKind {
@@ -17,7 +19,10 @@ export interface CollectorKind {
   create(opts: CollectorKindOptions): Collector[];
 }
 
-export const collectorKinds: readonly CollectorKind[] = [{ kind: 'host', create: (o) => hostCollectors(o.host) }];
+export const collectorKinds: readonly CollectorKind[] = [
+  { kind: 'host', create: (o) => hostCollectors(o.host) },
+  { kind: 'gpu', create: (o) => [gpuCollector(o.gpu)] },
+];
 
 /** One row per registered collector name. */
 export interface RegisteredCollector {

@@ -21,6 +21,14 @@ export interface HttpServerOptions {
   maxConnections?: number;
   /** TLS material: an https server is created when present. */
   tls?: { key: Buffer | string; cert: Buffer | string };
+  /** Longest wait for a request's headers (default min(request timeout, 15 s)). */
+  headersTimeoutMs?: number;
+  /** How often request and header timeouts are checked (Node's default is 30 s). */
+  timeoutCheckMs?: number;
+  /** Called for every accepted connection; false closes it at once (connection limits). */
+  admit?: (socket: Socket) => boolean;
+  /** Called before a routed handler; returns false when it answered the request itself (e.g. 401). */
+  guard?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
   /** Called for every finished request (telemetry). */
   onRequest?: (path: string, method: string, status: number) => void;
 }
@@ -39,13 +47,15 @@ export class HttpServer {
     this.name = opts.name;
     this.#opts = opts;
     const handler = (req: IncomingMessage, res: ServerResponse) => this.#handle(req, res);
-    this.#server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : http.createServer(handler);
+    const check = opts.timeoutCheckMs !== undefined ? { connectionsCheckingInterval: opts.timeoutCheckMs } : {};
+    this.#server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert, ...check }, handler) : http.createServer(check, handler);
     this.#server.requestTimeout = opts.requestTimeoutMs ?? 30_000;
-    this.#server.headersTimeout = Math.min(this.#server.requestTimeout, 15_000);
+    this.#server.headersTimeout = Math.min(this.#server.requestTimeout, opts.headersTimeoutMs ?? 15_000);
     this.#server.keepAliveTimeout = 5_000;
     this.#server.maxHeadersCount = 100;
     if (opts.maxConnections !== undefined) this.#server.maxConnections = opts.maxConnections;
     this.#server.on('connection', (s: Socket) => {
+      if (opts.admit && !opts.admit(s)) return void s.destroy();
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
     });
@@ -150,6 +160,7 @@ export class HttpServer {
         res.setHeader('Allow', [...byMethod.keys()].join(', '));
         return sendText(res, 405, 'Method Not Allowed\n');
       }
+      if (this.#opts.guard && !this.#opts.guard(req, res, url)) return;
       await h(req, res, url);
     } catch (err) {
       this.#opts.log.error({ err: err instanceof Error ? err.message : String(err), path: url.pathname }, 'Request handler failed.');

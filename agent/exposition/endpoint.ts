@@ -17,6 +17,8 @@ export interface EndpointOptions {
   status?: () => Record<string, unknown>;
   /** Called before the store's series are read (/metrics, /api/v1/series): a writer that defers its writes catches up. */
   beforeRead?: () => void;
+  /** The body of GET /api/v1/targets (the scrape targets, in Prometheus's shape). */
+  targets?: () => unknown;
 }
 
 function acceptsGzip(req: IncomingMessage): boolean {
@@ -58,6 +60,10 @@ export function mountEndpoint(server: HttpServer, opts: EndpointOptions): Render
   });
 
   // /api/v1/series?match=<name prefix>&limit=N: the store's series with their values, as JSON.
+  server.route('GET', '/api/v1/targets', (_req, res) => {
+    sendJson(res, 200, opts.targets?.() ?? { status: 'success', data: { activeTargets: [], droppedTargets: [] } });
+  });
+
   server.route('GET', '/api/v1/series', (_req, res, url) => {
     const match = url.searchParams.get('match') ?? '';
     const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 1000) || 1000, 1), 100_000);

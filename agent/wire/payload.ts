@@ -11,6 +11,7 @@
  */
 import { Packr } from 'msgpackr';
 import type { MetricType } from '../store/types';
+import { DecodeLimits, scanMsgpack } from './msgpack-scan';
 
 /** Pinned msgpackr options: plain msgpack (no record extension, no bundled strings, no float32 narrowing). */
 export const packr = new Packr({
@@ -81,15 +82,65 @@ export function encodePayload(p: BatchPayload): Buffer {
   return packr.pack([1, p.agentId, p.sentMs, p.meta, fams, series, p.scalars, dists]);
 }
 
+/** Why a payload was refused: malformed, past a size limit of the decoded document, or past a label limit. */
+export type PayloadProblem = 'malformed' | 'too_large' | 'label_limit';
+
 export class PayloadError extends Error {
   override name = 'PayloadError';
+  readonly problem: PayloadProblem;
+
+  constructor(message: string, problem: PayloadProblem = 'malformed') {
+    super(message);
+    this.problem = problem;
+  }
+}
+
+/**
+ * Bounds of a decoded payload, checked before anything is built (msgpack-scan.ts) and, for labels, per series
+ * definition (Prometheus' `label_limit`, `label_name_length_limit`, `label_value_length_limit`; 0: no limit). The
+ * value length limit also bounds family names, and help texts are held to MAX_HELP_CHARS.
+ */
+export interface PayloadLimits extends DecodeLimits {
+  labelLimit: number;
+  labelNameLengthLimit: number;
+  labelValueLengthLimit: number;
+}
+
+export const MAX_HELP_CHARS = 16 * 1024;
+
+export const DEFAULT_PAYLOAD_LIMITS: Readonly<PayloadLimits> = {
+  maxElements: 2_000_000,
+  maxStringBytes: 16 * 1024 * 1024,
+  maxDepth: 16,
+  labelLimit: 64,
+  labelNameLengthLimit: 256,
+  labelValueLengthLimit: 4096,
+};
+
+function checkLabels(where: string, name: string, help: string | undefined, labels: readonly string[] | undefined, l: PayloadLimits): void {
+  const over = (what: string) => new PayloadError(`${where}: ${what}`, 'label_limit');
+  if (l.labelValueLengthLimit > 0 && name.length > l.labelValueLengthLimit) throw over(`metric name longer than ${l.labelValueLengthLimit} characters`);
+  if (help !== undefined && help.length > MAX_HELP_CHARS) throw over(`help text longer than ${MAX_HELP_CHARS} characters`);
+  if (!labels) return;
+  if (l.labelLimit > 0 && labels.length / 2 > l.labelLimit) throw over(`${labels.length / 2} labels, more than ${l.labelLimit}`);
+  for (let k = 0; k < labels.length; k += 2) {
+    if (l.labelNameLengthLimit > 0 && labels[k]!.length > l.labelNameLengthLimit) throw over(`a label name longer than ${l.labelNameLengthLimit} characters`);
+    if (l.labelValueLengthLimit > 0 && labels[k + 1]!.length > l.labelValueLengthLimit) throw over(`a label value longer than ${l.labelValueLengthLimit} characters`);
+  }
 }
 
 const isNum = (v: unknown): v is number => typeof v === 'number';
 const isStr = (v: unknown): v is string => typeof v === 'string';
 
-/** Decodes and validates a payload; throws PayloadError with a reason on anything malformed. */
-export function decodePayload(buf: Buffer): BatchPayload {
+/**
+ * Decodes and validates a payload; throws PayloadError with a reason on anything malformed. With `limits`, the
+ * document is walked against them before msgpackr builds it, and label limits are checked per definition.
+ */
+export function decodePayload(buf: Buffer, limits?: PayloadLimits): BatchPayload {
+  if (limits) {
+    const p = scanMsgpack(buf, limits);
+    if (p) throw new PayloadError(p.limit ? `payload is too large when decoded: ${p.message}` : `payload is not valid msgpack (${p.message})`, p.limit ? 'too_large' : 'malformed');
+  }
   let raw: unknown;
   try {
     raw = packr.unpack(buf);
@@ -111,6 +162,7 @@ export function decodePayload(buf: Buffer): BatchPayload {
     if (!isNum(fid) || !isStr(name) || !Number.isInteger(type) || ((type as number) & ~(RESTARTS_WITH_AGENT | 0x0f)) !== 0 || typeNames[(type as number) & 0x0f] === undefined || !isStr(help)) {
       throw new PayloadError(`family definition ${i / 4} is malformed`);
     }
+    if (limits) checkLabels(`family definition ${i / 4}`, name, help as string, undefined, limits);
     const def: FamilyDef = { fid, name, type: typeNames[(type as number) & 0x0f]!, help };
     if ((type as number) & RESTARTS_WITH_AGENT) def.restartsWithAgent = true;
     out.families.push(def);
@@ -120,6 +172,7 @@ export function decodePayload(buf: Buffer): BatchPayload {
     if (!isNum(sid) || !isNum(fid) || !Array.isArray(labels) || labels.length % 2 !== 0 || !labels.every(isStr)) {
       throw new PayloadError(`series definition ${i / 3} is malformed`);
     }
+    if (limits) checkLabels(`series definition ${i / 3}`, '', undefined, labels as string[], limits);
     out.series.push({ sid, fid, labels: labels as string[] });
   }
   for (let i = 0; i < scalars.length; i++) if (!isNum(scalars[i])) throw new PayloadError(`scalar ${i >> 1} is not a number`);

@@ -67,3 +67,14 @@ export async function post(url: string, body: Buffer, headers: Record<string, st
   }
   return { status: res.status, json };
 }
+
+/** /metrics once it matches `re` (the aggregator copies its telemetry into the served store once a second), or after 5 s. */
+export async function metricsMatching(url: string, re: RegExp, headers: Record<string, string> = {}): Promise<string> {
+  let text = '';
+  for (let i = 0; i < 50; i++) {
+    text = await (await fetch(url + '/metrics', { headers })).text();
+    if (re.test(text)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return text;
+}

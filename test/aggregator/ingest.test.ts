@@ -103,10 +103,11 @@ t.test('malformed, truncated, oversized, corrupted and unauthenticated requests 
   let text = '';
   for (let i = 0; i < 50 && !/result="malformed"\} 5/.test(text); i++) {
     await new Promise((r) => setTimeout(r, 100));
-    text = await metrics(url);
+    text = await (await fetch(url + '/metrics', { headers: auth })).text();
   }
   t.match(text, /outrider_aggregator_requests_total\{result="malformed"\} 5/);
-  t.match(text, /outrider_aggregator_requests_total\{result="unauthorized"\} 3/);
+  t.match(text, /outrider_aggregator_requests_total\{result="unauthorized"\} 2/);
+  t.match(text, /outrider_aggregator_read_refusals_total 1\n/, 'the fleet API without a token');
 });
 
 t.test('refuses a non-loopback address without tokens', async (t) => {

@@ -15,7 +15,7 @@ t.test('the registry and its orders name the same components, once each', async 
   const names = Object.keys(registry).sort();
   t.same([...startOrder].sort(), names);
   t.same([...stopOrder].sort(), names);
-  t.same(all.map((c) => c.component).sort(), ['collectors', 'push', 'remote_write', 'report', 'statsd']);
+  t.same(all.map((c) => c.component).sort(), ['collectors', 'otlp-grpc', 'otlp-http', 'push', 'remote_write', 'report', 'scrape', 'statsd']);
 });
 
 t.test('every registered component honours the contract', async (t) => {
@@ -25,6 +25,7 @@ t.test('every registered component honours the contract', async (t) => {
     'report.endpoints': ['http://127.0.0.1:9'],
     'report.remote_write': ['http://127.0.0.1:9/api/v1/write'],
     'collectors.interval': 60_000,
+    'scrape.targets': [{ url: 'http://127.0.0.1:9/metrics' }],
   });
   t.teardown(() => a.stop());
   const running = a.agent.contracts;

@@ -33,6 +33,8 @@ export const units: Record<string, keyof typeof levels> = {
   'collectors/host/': 'component',
   'collectors/statsd/': 'component',
   'collectors/push/': 'component',
+  'collectors/gpu/': 'component',
+  'collectors/otlp/': 'component',
   'report/': 'component',
   'aggregator/': 'component',
   'deploy/': 'component',

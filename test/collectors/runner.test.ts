@@ -156,11 +156,11 @@ t.test('the registry of kinds: collectors.enabled accepts every registered name 
   const { loadConfig } = await import('../../agent/config/load');
   t.same(
     collectorKinds.map((k) => k.kind),
-    ['host'],
+    ['host', 'gpu'],
   );
-  t.same(collectorNames(), hostCollectors().map((c) => c.name), 'every host collector is registered by its name');
-  t.same(defaultCollectorNames(), collectorNames(), 'every host collector is on by default');
-  t.ok(registeredCollectors().every((r) => r.kind === 'host'));
+  t.same(collectorNames(), [...hostCollectors().map((c) => c.name), 'gpu'], 'every host collector and the gpu collector are registered by name');
+  t.same(defaultCollectorNames(), [...hostCollectors().filter((c) => c.defaultEnabled).map((c) => c.name), 'gpu'], 'the collectors on by default are the default');
+  t.ok(registeredCollectors().every((r) => r.kind === (r.name === 'gpu' ? 'gpu' : 'host')));
   for (const name of collectorNames()) t.same(loadConfig({ keys: agentKeys, flags: new Map([['collectors.enabled', [name]]]) }).problems, [], `${name} is accepted`);
   const bad = loadConfig({ keys: agentKeys, flags: new Map([['collectors.enabled', ['cpu,nosuch']]]) }).problems;
   t.equal(bad.length, 1);

@@ -106,6 +106,11 @@ t.test('the injected container carries the contract', async (t) => {
       ['OUTRIDER_POD_NAMESPACE', 'metadata.namespace'],
       ['OUTRIDER_NODE_NAME', 'spec.nodeName'],
       ['OUTRIDER_POD_UID', 'metadata.uid'],
+      // The pod's Prometheus annotations, so the sidecar scrapes an annotated application with no config.
+      ['OUTRIDER_SCRAPE_ANNOTATIONS_SCRAPE', "metadata.annotations['prometheus.io/scrape']"],
+      ['OUTRIDER_SCRAPE_ANNOTATIONS_PORT', "metadata.annotations['prometheus.io/port']"],
+      ['OUTRIDER_SCRAPE_ANNOTATIONS_PATH', "metadata.annotations['prometheus.io/path']"],
+      ['OUTRIDER_SCRAPE_ANNOTATIONS_SCHEME', "metadata.annotations['prometheus.io/scheme']"],
     ],
   );
   t.same(c.securityContext, {

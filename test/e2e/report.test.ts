@@ -68,9 +68,9 @@ class Pusher {
   }
 }
 
-async function totals(aggUrl: string): Promise<Map<string, number>> {
+async function totals(aggUrl: string, headers: Record<string, string> = {}): Promise<Map<string, number>> {
   try {
-    return samples(await (await fetch(aggUrl + '/metrics')).text(), 'e2e_ops_total');
+    return samples(await (await fetch(aggUrl + '/metrics', { headers })).text(), 'e2e_ops_total');
   } catch {
     return new Map();
   }
@@ -228,7 +228,8 @@ t.test('tokens: the aggregator refuses a public address without them; agents wit
   const good = await agent(aggUrl, path.join(dir, 'spool-good'), ['--report-token-file', path.join(dir, 'good')]);
   const bad = await agent(aggUrl, path.join(dir, 'spool-bad'), ['--report-token-file', path.join(dir, 'bad'), '--agent-id', 'intruder']);
   await fetch(good.push, { method: 'POST', body: '# TYPE e2e_ops_total counter\ne2e_ops_total{k="t"} 4\n' });
-  t.ok(await eventually(async () => (await totals(aggUrl)).get('e2e_ops_total{k="t"}') === 4), 'the agent with a token delivers');
+  t.ok(await eventually(async () => (await totals(aggUrl, { authorization: 'Bearer s3cret-a' })).get('e2e_ops_total{k="t"}') === 4), 'the agent with a token delivers');
+  t.equal((await fetch(aggUrl + '/metrics')).status, 401, 'reads need a token too');
   t.ok(
     await eventually(async () => fs.existsSync(path.join(dir, 'spool-bad', 'quarantine')) && fs.readdirSync(path.join(dir, 'spool-bad', 'quarantine')).length > 0, 10_000),
     'the refused batches are quarantined, not retried forever',

@@ -2,11 +2,15 @@
  * cpu: per-CPU lines of /proc/stat → node_cpu_seconds_total{cpu,mode} and node_cpu_guest_seconds_total{cpu,mode}.
  * The kernel counts in USER_HZ ticks, which is 100 on every Linux ABI the agent runs on (it is fixed for userspace,
  * unlike CONFIG_HZ), so seconds = ticks / 100. Offline CPUs have no line, so labels may have gaps (cpu0, cpu2).
+ * From sysfs, as node_exporter: node_cpu_isolated{cpu} (1 per CPU listed in /sys/devices/system/cpu/isolated),
+ * node_cpu_core_throttles_total{core,package} and node_cpu_package_throttles_total{package} from each CPU's
+ * thermal_throttle/ and topology/ (one series per core and per package, however many threads share it).
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, Issues, lines, num, quote, readTextRequired } from './text';
+import { fields, Issues, lines, listDir, num, quote, readTextRequired } from './text';
 
 export const USER_HZ = 100;
 export const cpuModes = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;
@@ -59,7 +63,65 @@ export function cpuCollector(): Collector {
         if (c.guest !== undefined) guest.samples.push({ labels: { cpu: c.cpu, mode: 'user' }, value: c.guest });
         if (c.guestNice !== undefined) guest.samples.push({ labels: { cpu: c.cpu, mode: 'nice' }, value: c.guestNice });
       }
-      return [secs, guest];
+      return [secs, guest, ...sysfsFamilies(join(ctx.paths.sysfs, 'devices/system/cpu'), ctx.issues)];
     },
   };
+}
+
+/** A kernel CPU list ("0-2,5") → CPU numbers; undefined when garbled. Empty text is an empty list. */
+export function parseCpuList(text: string): number[] | undefined {
+  const out: number[] = [];
+  const t = text.trim();
+  if (t === '') return out;
+  for (const part of t.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) return undefined;
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo || hi - lo > 65_536) return undefined;
+    for (let i = lo; i <= hi; i++) out.push(i);
+  }
+  return out;
+}
+
+function sysfsFamilies(base: string, issues: Issues): FamilySamples[] {
+  const out: FamilySamples[] = [];
+  const iso = readTextSync(join(base, 'isolated'));
+  if (iso !== undefined) {
+    const list = parseCpuList(iso);
+    if (list === undefined) issues.push(`isolated: not a CPU list: ${quote(iso)}`);
+    else if (list.length > 0) out.push(family('node_cpu_isolated', 'Whether each core is isolated, information from /sys/devices/system/cpu/isolated.', 'gauge', list.map((c) => ({ labels: { cpu: String(c) }, value: 1 }))));
+  }
+  const cpus = (listDir(base) ?? []).filter((e) => /^cpu\d+$/.test(e)).sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
+  const core = family('node_cpu_core_throttles_total', 'Number of times this CPU core has been throttled.', 'counter');
+  const pkg = family('node_cpu_package_throttles_total', 'Number of times this CPU package has been throttled.', 'counter');
+  const seenCore = new Set<string>();
+  const seenPkg = new Set<string>();
+  for (const c of cpus) {
+    const dir = join(base, c);
+    const p = readTextSync(join(dir, 'topology/physical_package_id'))?.trim();
+    const id = readTextSync(join(dir, 'topology/core_id'))?.trim();
+    if (p === undefined || id === undefined) continue;
+    const coreCount = num(readTextSync(join(dir, 'thermal_throttle/core_throttle_count'))?.trim());
+    if (coreCount !== undefined && !seenCore.has(`${p}/${id}`)) {
+      seenCore.add(`${p}/${id}`);
+      core.samples.push({ labels: { core: id, package: p }, value: coreCount });
+    }
+    const pkgCount = num(readTextSync(join(dir, 'thermal_throttle/package_throttle_count'))?.trim());
+    if (pkgCount !== undefined && !seenPkg.has(p)) {
+      seenPkg.add(p);
+      pkg.samples.push({ labels: { package: p }, value: pkgCount });
+    }
+  }
+  for (const f of [core, pkg]) if (f.samples.length > 0) out.push(f);
+  return out;
+}
+
+/** A sysfs attribute; undefined when missing or unreadable (an attribute the kernel refuses to read). */
+function readTextSync(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

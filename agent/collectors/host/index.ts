@@ -14,6 +14,7 @@ import { diskstatsCollector } from './diskstats';
 import { entropyCollector } from './entropy';
 import { filefdCollector } from './filefd';
 import { filesystemCollector, FilesystemOptions } from './filesystem';
+import { kernelHungCollector } from './kernel-hung';
 import { loadavgCollector } from './loadavg';
 import { meminfoCollector } from './meminfo';
 import { netclassCollector } from './netclass';
@@ -21,14 +22,18 @@ import { netdevCollector } from './netdev';
 import { netstatCollector } from './netstat';
 import { osCollector } from './os';
 import { pressureCollector } from './pressure';
+import { schedstatCollector } from './schedstat';
 import { sockstatCollector } from './sockstat';
+import { softirqsCollector } from './softirqs';
 import { softnetCollector } from './softnet';
 import { statCollector } from './stat';
+import { textfileCollector } from './textfile';
 import { thermalZoneCollector } from './thermal-zone';
 import { timeCollector, TimeOptions } from './time';
 import { udpQueuesCollector } from './udp-queues';
 import { unameCollector, UnameOptions } from './uname';
 import { vmstatCollector } from './vmstat';
+import { watchdogCollector } from './watchdog';
 
 export interface HostCollectorOptions extends FilesystemOptions, TimeOptions, UnameOptions {}
 
@@ -43,6 +48,7 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     entropyCollector(),
     filefdCollector(),
     filesystemCollector(opts),
+    kernelHungCollector(),
     loadavgCollector,
     meminfoCollector(),
     netclassCollector(),
@@ -50,13 +56,17 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     netstatCollector(),
     osCollector(),
     pressureCollector(),
+    schedstatCollector(),
     sockstatCollector(),
+    softirqsCollector(),
     softnetCollector(),
     statCollector(),
+    textfileCollector(),
     thermalZoneCollector(),
     timeCollector(opts),
     udpQueuesCollector(),
     unameCollector(opts),
     vmstatCollector(),
+    watchdogCollector(),
   ];
 }

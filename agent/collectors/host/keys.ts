@@ -13,6 +13,12 @@ function isRegex(value: unknown): string | undefined {
 /** Keys of the host collectors (node_exporter's), under collectors.<name>. */
 export const hostKeys = defineKeys([
   {
+    key: 'collectors.textfile.directory',
+    type: 'string',
+    default: '',
+    help: 'Directory whose *.prom files the textfile collector exposes (node_exporter\'s --collector.textfile.directory); empty reads none.',
+  },
+  {
     key: 'collectors.diskstats.device_exclude',
     type: 'string',
     default: '^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$',

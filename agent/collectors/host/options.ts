@@ -22,6 +22,8 @@ export interface HostOptions {
   vmstat: { fields: RegExp | undefined };
   /** Empty: the agent's own cgroup, from /proc/self/cgroup. */
   cgroup: { path: string };
+  /** Empty: the textfile collector reads no directory. */
+  textfile: { directory: string };
 }
 
 /** Parses every host collector key of `config` (the keys' own checks have already validated the expressions). */
@@ -42,6 +44,7 @@ export function optionsFrom(config: Config): HostOptions {
     netstat: { fields: re('collectors.netstat.fields') },
     vmstat: { fields: re('collectors.vmstat.fields') },
     cgroup: { path: config.string('collectors.cgroup.path') },
+    textfile: { directory: config.string('collectors.textfile.directory') },
   };
 }
 

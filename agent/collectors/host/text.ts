@@ -2,7 +2,7 @@
  * Small helpers shared by the host collectors' parsers: line splitting, number parsing that refuses garbage,
  * octal escapes as the kernel writes them in mount tables. (The issues a parser notes are logged by the runner.)
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { NoDataError } from '../collector';
 
 /** Non-empty lines of a file, without trailing whitespace. */
@@ -76,20 +76,4 @@ export async function readTextRequired(path: string): Promise<string> {
   return text;
 }
 
-/** Directory entries of a procfs/sysfs directory (synchronous, as readText); missing is undefined. */
-export function listDir(path: string): string[] | undefined {
-  try {
-    return readdirSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Target of a sysfs symlink; undefined when it is not one. */
-export function linkTarget(path: string): string | undefined {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return undefined;
-  }
-}
+export { linkTarget, listDir } from '../fs-read';

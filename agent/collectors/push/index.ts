@@ -12,6 +12,7 @@ import { durabilityOf } from '../../core/durability';
 import { HttpServer, readBody, sendJson } from '../../core/http-server';
 import { parsePush } from './parse';
 import { optionsFrom } from './options';
+import { mountRemoteWriteReceive } from '../remote-write-receive/index';
 
 export class PushListener implements Component {
   readonly name = 'push';
@@ -55,6 +56,7 @@ export class PushListener implements Component {
       }
       sendJson(res, 200, { status: 'ok', samples: samples.length });
     });
+    mountRemoteWriteReceive(this.#server, ctx, maxBody);
   }
 
   url(): string {

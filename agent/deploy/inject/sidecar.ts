@@ -8,6 +8,10 @@ import { profileFlags } from './profile';
 import { quantityText, SpoolBudget, spoolFlags } from './spool-budget';
 
 export const containerName = 'outrider';
+/** The Prometheus pod annotations, read by the sidecar's scrape.annotations.* keys (an absent one reads as ""). */
+export const scrapeAnnotationEnv: Record<string, string> = Object.fromEntries(
+  ['scrape', 'port', 'path', 'scheme'].map((a) => [`OUTRIDER_SCRAPE_ANNOTATIONS_${a.toUpperCase()}`, `metadata.annotations['prometheus.io/${a}']`]),
+);
 export const spoolVolumeName = 'outrider-spool';
 export const spoolPath = '/var/lib/outrider';
 export const metricsPort = 9477;
@@ -97,7 +101,7 @@ export function sidecarContainer(o: InjectOptions, native: boolean, extra: Sidec
   if (native) c.restartPolicy = 'Always';
   Object.assign(c, {
     args: sidecarArgs(o, extra.budget),
-    env: Object.entries(podEnvFields).map(([name, fieldPath]) => ({ name, valueFrom: { fieldRef: { fieldPath } } })),
+    env: Object.entries({ ...podEnvFields, ...scrapeAnnotationEnv }).map(([name, fieldPath]) => ({ name, valueFrom: { fieldRef: { fieldPath } } })),
     ports: [
       { name: metricsPortName, containerPort: metricsPort, protocol: 'TCP' },
       { name: statsdPortName, containerPort: statsdPort, protocol: 'UDP' },

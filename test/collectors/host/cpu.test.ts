@@ -57,3 +57,11 @@ t.test('system-wide /proc/stat lines', async (t) => {
   t.same(parseSystemStat('ctxt\nbtime x\nprocesses 5', issues), { forks: 5 });
   t.equal(issues.length, 2);
 });
+
+t.test('cpu lists of /sys/devices/system/cpu/isolated', async (t) => {
+  const { parseCpuList } = await import('../../../agent/collectors/host/cpu');
+  t.same(parseCpuList('0-2,5\n'), [0, 1, 2, 5]);
+  t.same(parseCpuList('\n'), []);
+  t.equal(parseCpuList('3-1'), undefined);
+  t.equal(parseCpuList('a,b'), undefined);
+});

@@ -53,13 +53,10 @@ const prefixes = [
  */
 const oursOnly = new Set(['node_pressure_cpu_stalled_seconds_total', 'node_pressure_irq_stalled_seconds_total']);
 const theirsOnly = new Set([
-  // cpu collector: thermal throttling counters and the opt-in cpu info, from sysfs/cpuinfo, not implemented.
-  'node_cpu_core_throttles_total',
-  'node_cpu_package_throttles_total',
+  // cpu collector: the opt-in cpu info from /proc/cpuinfo, not implemented.
   'node_cpu_info',
   'node_cpu_flag_info',
   'node_cpu_bug_info',
-  'node_cpu_isolated',
   // diskstats: udev-derived families (device-mapper, ATA) not implemented.
   'node_disk_device_mapper_info',
   'node_disk_ata_rotation_rate_rpm',

@@ -79,3 +79,30 @@ t.test('one /proc/net/udp parser: queues for udp_queues, drops for StatsD, garbl
   t.equal(issues.length, 1, 'the garbage line is noted');
   t.same(parseUdpQueues('header\n  3: garbage\n', []), { tx: 0, rx: 0 });
 });
+
+t.test('softirqs: one counter per CPU and type; a short row is noted and skipped', async (t) => {
+  const { parseSoftirqs } = await import('../../../agent/collectors/host/softirqs');
+  const issues: string[] = [];
+  const rows = parseSoftirqs('   CPU0  CPU2\n  HI:  1  2\n  TIMER: 5\n  RCU: 7 8\n', issues);
+  t.same(rows.map((r) => [r.type, r.counts]), [
+    ['HI', [{ cpu: '0', value: 1 }, { cpu: '2', value: 2 }]],
+    ['RCU', [{ cpu: '0', value: 7 }, { cpu: '2', value: 8 }]],
+  ]);
+  t.equal(issues.length, 1);
+  t.throws(() => parseSoftirqs('garbage\n'));
+});
+
+t.test('schedstat: cpu lines only, nanoseconds → seconds; a short cpu line is noted', async (t) => {
+  const { parseSchedstat } = await import('../../../agent/collectors/host/schedstat');
+  const issues: string[] = [];
+  const cpus = parseSchedstat('version 15\ncpu0 0 0 0 0 0 0 2000000000 500000000 7\ndomain0 3 1 2\ncpu1 1 2\n', issues);
+  t.same(cpus, [{ cpu: '0', runningNs: 2e9, waitingNs: 5e8, timeslices: 7 }]);
+  t.equal(issues.length, 1);
+});
+
+t.test('kernel_hung: one counter; garbage is an error', async (t) => {
+  const { parseHungCount } = await import('../../../agent/collectors/host/kernel-hung');
+  t.equal(parseHungCount('3\n'), 3);
+  t.throws(() => parseHungCount('x\n'));
+  t.throws(() => parseHungCount('-1\n'));
+});

@@ -28,6 +28,8 @@ export async function startAgentCommand(argv: readonly string[], opts: { cwd?: s
       OUTRIDER_LOG_FORMAT: 'json',
       OUTRIDER_LISTEN: '127.0.0.1:0',
       OUTRIDER_STATSD_LISTEN: 'udp://127.0.0.1:0',
+      OUTRIDER_OTLP_HTTP_LISTEN: '127.0.0.1:0',
+      OUTRIDER_OTLP_GRPC_LISTEN: '127.0.0.1:0',
       ...opts.env,
     },
   });

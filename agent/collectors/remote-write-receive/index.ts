@@ -1,0 +1,121 @@
+/**
+ * Prometheus remote write receiver: `POST /api/v1/write` on the push listener, remote write 1.0
+ * (`prometheus.WriteRequest`) and 2.0 (`io.prometheus.write.v2.Request`) bodies, snappy block-compressed, so a local
+ * Prometheus agent, Alloy or vmagent can write into Outrider. Each series' latest sample is set in the store with its
+ * timestamp (a Prometheus staleness marker removes the series); the family is a counter or gauge where the body's
+ * metadata says so, untyped otherwise (classic histogram and summary series arrive already flattened). Native
+ * histograms and exemplars are counted, not kept. Answers: 204 (2.0 with the
+ * `X-Prometheus-Remote-Write-{Samples,Histograms,Exemplars}-Written` headers), 400 for a malformed body, 413 over
+ * push.max_body, 415 for another content type, proto message or encoding.
+ */
+import type { ServerResponse } from 'node:http';
+import type { AgentContext } from '../../core/context';
+import { isOutriderError } from '../../core/errors';
+import { HttpServer, readBody, sendText } from '../../core/http-server';
+import { snappyUncompressTs } from '../../native/snappy';
+import { decodeRequestV2, decodeWriteRequestV1, DecodedSeries, RemoteWriteDecodeError } from './decode';
+import { labelKey } from '../../store/store';
+import type { FamilyDesc, MetricType } from '../../store/types';
+
+type Version = '1.0' | '2.0';
+
+function version(contentType: string): Version | undefined {
+  const [type = '', ...params] = contentType.split(';').map((s) => s.trim());
+  if (type.toLowerCase() !== 'application/x-protobuf') return undefined;
+  const proto = params.find((p) => p.toLowerCase().startsWith('proto='))?.slice(6);
+  if (proto === undefined || proto === 'prometheus.WriteRequest') return '1.0';
+  if (proto === 'io.prometheus.write.v2.Request') return '2.0';
+  return undefined;
+}
+
+export function mountRemoteWriteReceive(server: HttpServer, ctx: AgentContext, maxBody: number): void {
+  const t = ctx.telemetry;
+  const written = t.counter('outrider_remote_write_receive_samples_total', 'Samples received through POST /api/v1/write, by protocol version.', ['version']);
+  const refused = t.counter('outrider_remote_write_receive_refused_requests_total', 'Remote write requests refused whole, by reason (too_large, malformed, unsupported).', ['reason']);
+  const dropped = t.counter(
+    'outrider_remote_write_receive_dropped_series_total',
+    'Received series, native histograms and exemplars not stored, by reason (no_name, store_refused, native_histogram, exemplar).',
+    ['reason'],
+  );
+  const maxDecoded = Math.min(maxBody * 16, 256 * 1024 * 1024);
+
+  server.route('POST', '/api/v1/write', async (req, res) => {
+    const v = version(String(req.headers['content-type'] ?? 'application/x-protobuf'));
+    const enc = String(req.headers['content-encoding'] ?? '').toLowerCase();
+    if (!v || enc !== 'snappy') {
+      refused.inc({ reason: 'unsupported' });
+      req.resume();
+      return sendText(
+        res,
+        415,
+        !v
+          ? `unsupported Content-Type ${JSON.stringify(req.headers['content-type'])}: remote write 1.0 or 2.0 protobuf expected\n`
+          : 'remote write bodies must be snappy-encoded (Content-Encoding: snappy)\n',
+      );
+    }
+    let series: DecodedSeries[];
+    try {
+      const body = await readBody(req, maxBody);
+      const raw = snappyUncompressTs(body, maxDecoded);
+      series = v === '2.0' ? decodeRequestV2(raw) : decodeWriteRequestV1(raw);
+    } catch (err) {
+      if (isOutriderError(err, 'OUTRIDER_ERR_HTTP_BODY_TOO_LARGE')) {
+        refused.inc({ reason: 'too_large' });
+        res.setHeader('Connection', 'close');
+        return sendText(res, 413, err.message + '\n');
+      }
+      if (err instanceof RemoteWriteDecodeError || (err instanceof Error && /snappy/.test(err.message))) {
+        refused.inc({ reason: 'malformed' });
+        return sendText(res, 400, `malformed remote write ${v} body: ${err.message}\n`);
+      }
+      throw err;
+    }
+    const nowMs = Date.now();
+    let samples = 0;
+    let histograms = 0;
+    let exemplars = 0;
+    for (const s of series) {
+      histograms += s.histograms;
+      exemplars += s.exemplars;
+      if (s.samples.length === 0) continue;
+      const outcome = store(ctx, s, nowMs);
+      if (outcome === 'ok') samples += s.samples.length;
+      else dropped.inc({ reason: outcome });
+    }
+    if (histograms > 0) dropped.inc({ reason: 'native_histogram' }, histograms);
+    if (exemplars > 0) dropped.inc({ reason: 'exemplar' }, exemplars);
+    written.inc({ version: v }, samples);
+    if (v === '2.0') writtenHeaders(res, samples);
+    if (histograms > 0) return sendText(res, 400, `${histograms} native histograms were not written (not supported); ${samples} samples were\n`);
+    res.writeHead(204);
+    res.end();
+  });
+}
+
+function writtenHeaders(res: ServerResponse, samples: number): void {
+  res.setHeader('X-Prometheus-Remote-Write-Samples-Written', String(samples));
+  res.setHeader('X-Prometheus-Remote-Write-Histograms-Written', '0');
+  res.setHeader('X-Prometheus-Remote-Write-Exemplars-Written', '0');
+}
+
+function store(ctx: AgentContext, s: DecodedSeries, nowMs: number): 'ok' | 'no_name' | 'store_refused' {
+  let name: string | undefined;
+  const labels: Record<string, string> = {};
+  for (const [k, val] of s.labels) {
+    if (k === '__name__') name = val;
+    else if (!k.startsWith('__') && val !== '') labels[k] = val;
+  }
+  if (name === undefined || name === '') return 'no_name';
+  let last = s.samples[0]!;
+  for (const x of s.samples) if (x[1] >= last[1]) last = x;
+  let type: MetricType = 'untyped';
+  if (s.type === 'counter' && name.endsWith('_total')) type = 'counter';
+  else if (s.type === 'gauge') type = 'gauge';
+  const desc: FamilyDesc = { name, help: s.help ?? '', type };
+  if (last[2] === 1) {
+    const gone = ctx.store.getFamily(name)?.series.get(labelKey(labels));
+    if (gone) ctx.store.remove(gone);
+    return 'ok';
+  }
+  return ctx.store.setSample(desc, { labels, value: last[0], timestampMs: last[1] }, nowMs) ? 'ok' : 'store_refused';
+}

@@ -1,0 +1,297 @@
+/**
+ * Hostile inputs against a real aggregator process on loopback: each probe replays an attack (decode amplification,
+ * decompression bombs, a huge label, NaN poison, a forged sequence, reads without a token, slow sockets) and records
+ * the aggregator's peak RSS (VmRSS sampled every 10 ms) and its longest event-loop stall (the slowest /healthz answer,
+ * polled every 10 ms from this process) while the probe runs, and whether it was refused as expected.
+ *
+ *   npm run build && node dist/bench/hostile.js [--slow-sockets 2000]
+ *
+ * `--restart N` instead measures a restart with the state at N (agent, series) states (1,000 agents): the snapshot
+ * written, then a cold open (snapshot load, then the snapshot open writes) and the merged store rebuilt.
+ *
+ *   node --max-old-space-size=8192 dist/bench/hostile.js --restart 2000000
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { Codec, encodeFrame, FrameKind } from '../agent/wire/frame';
+import { encodePayload, packr } from '../agent/wire/payload';
+import { Merger } from '../agent/aggregator/merge';
+import { StateStore } from '../agent/aggregator/state';
+import { Store } from '../agent/store/store';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const SLOW = arg('--slow-sockets', 2000);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** GET from a given loopback source address (the slow sockets come from 127.0.0.1; an honest client is elsewhere). */
+function get(url: string, p: string, localAddress: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url + p, { localAddress, headers, agent: false, timeout: 60_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** Samples RSS and /healthz latency while `probe` runs. */
+async function measure(url: string, pid: number, probe: () => Promise<string>): Promise<{ peakRssMiB: number; maxStallMs: number; outcome: string }> {
+  let peak = rssMiB(pid);
+  let maxStall = 0;
+  let running = true;
+  const rss = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 10);
+  const poll = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      try {
+        await get(url, '/healthz', '127.0.0.3');
+      } catch {
+        /* counted as the time it took */
+      }
+      maxStall = Math.max(maxStall, performance.now() - t0);
+      await sleep(10);
+    }
+  })();
+  let outcome: string;
+  try {
+    outcome = await probe();
+  } catch (err) {
+    outcome = `error: ${(err as Error).message}`;
+  }
+  await sleep(200);
+  running = false;
+  await poll;
+  clearInterval(rss);
+  return { peakRssMiB: Math.round(peak), maxStallMs: Math.round(maxStall), outcome };
+}
+
+async function post(url: string, body: Buffer, token: string): Promise<string> {
+  const r = await fetch(url + '/api/v1/ingest', { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-outrider-batch' } });
+  const j = (await r.json().catch(() => ({}))) as { code?: string; status?: string };
+  return `${r.status} ${j.code ?? j.status ?? ''}`.trim();
+}
+
+function deflated(raw: Buffer, epoch: number, seq: number): Buffer {
+  return encodeFrame(FrameKind.batch, Codec.deflate, epoch, seq, zlib.deflateRawSync(raw, { level: 9 }));
+}
+
+function amplified(n: number, agent: string): Buffer {
+  const head = Buffer.from(packr.pack([1, agent, Date.now(), {}, [], []]));
+  head[0] = 0x98;
+  const arr = Buffer.alloc(5 + n, 0xc0);
+  arr[0] = 0xdd;
+  arr.writeUInt32BE(n, 1);
+  return Buffer.concat([head, arr, Buffer.from([0x90])]);
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-hostile-'));
+  fs.writeFileSync(path.join(dir, 'tokens'), 'victim-tok victim\nmallory-tok mallory\nreader @read\n');
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(__dirname, '..', '..', 'bin', 'outrider.js'),
+      'aggregator',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--state-dir',
+      path.join(dir, 'state'),
+      '--tokens-file',
+      path.join(dir, 'tokens'),
+      '--log_level',
+      'error',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    if (
+      await fetch(url + '/healthz').then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    await sleep(50);
+  }
+  const pid = child.pid!;
+  const epoch = Date.now();
+  const hist = { families: [{ fid: 1, name: 'lat', type: 'histogram' as const, help: '' }], series: [{ sid: 1, fid: 1, labels: [] }] };
+  // Bodies are built before the probes: building them blocks this process, whose /healthz poll measures the stalls.
+  const ampBody = deflated(amplified(60_000_000, 'mallory'), epoch, 1);
+  const bombBody = deflated(Buffer.alloc(64 << 20), epoch, 1);
+  const labelBody = deflated(
+    encodePayload({
+      agentId: 'mallory',
+      sentMs: Date.now(),
+      meta: {},
+      families: [{ fid: 1, name: 'm', type: 'gauge', help: '' }],
+      series: [{ sid: 1, fid: 1, labels: ['v', 'x'.repeat(60 << 20)] }],
+      scalars: [1, 1],
+      dists: [],
+    }),
+    epoch,
+    1,
+  );
+  const probes: Array<[string, () => Promise<string>]> = [
+    ['idle', async () => 'none'],
+    [
+      'amplification: 6 x 60 M nils (61 KB deflated) at once',
+      async () => {
+        const body = ampBody;
+        const r = await Promise.all(Array.from({ length: 6 }, () => post(url, body, 'mallory-tok')));
+        return `${r[0]} (body ${body.length} B)`;
+      },
+    ],
+    [
+      'decompression bomb: 6 x 64 MiB of zeros at once',
+      async () => {
+        const body = bombBody;
+        const r = await Promise.all(Array.from({ length: 6 }, () => post(url, body, 'mallory-tok')));
+        return `${r[0]} (body ${body.length} B)`;
+      },
+    ],
+    ['huge label: one 60 MiB label value', async () => `${await post(url, labelBody, 'mallory-tok')} (body ${labelBody.length} B)`],
+    [
+      'NaN poison: a NaN histogram count',
+      async () => {
+        await post(
+          url,
+          deflated(
+            encodePayload({
+              agentId: 'victim',
+              sentMs: Date.now(),
+              meta: {},
+              ...hist,
+              scalars: [],
+              dists: [{ sid: 1, count: 4, sum: 2, buckets: [1, 4, Infinity, 4], quantiles: null, sketch: null }],
+            }),
+            epoch,
+            1,
+          ),
+          'victim-tok',
+        );
+        await post(
+          url,
+          deflated(
+            encodePayload({
+              agentId: 'mallory',
+              sentMs: Date.now(),
+              meta: {},
+              ...hist,
+              scalars: [],
+              dists: [{ sid: 1, count: NaN, sum: 2, buckets: [1, 4, Infinity, 4], quantiles: null, sketch: null }],
+            }),
+            epoch,
+            2,
+          ),
+          'mallory-tok',
+        );
+        const text = await (await fetch(url + '/metrics', { headers: { authorization: 'Bearer reader' } })).text();
+        return /lat_count 4\n/.test(text) ? 'fleet lat_count stays 4' : 'POISONED';
+      },
+    ],
+    [
+      'forged sequence 2^52 under the victim id',
+      async () => post(url, deflated(encodePayload({ agentId: 'victim', sentMs: Date.now(), meta: {}, families: [], series: [], scalars: [], dists: [] }), epoch, 2 ** 52), 'mallory-tok'),
+    ],
+    ['reads without a token', async () => String((await fetch(url + '/metrics')).status)],
+    [
+      `slow sockets: ${SLOW} half-sent headers, then an honest request`,
+      async () => {
+        const socks: net.Socket[] = [];
+        let closed = 0;
+        for (let i = 0; i < SLOW; i++) {
+          const s = net.connect(port, '127.0.0.1');
+          s.on('error', () => undefined);
+          s.on('close', () => closed++);
+          s.resume();
+          s.write('POST /api/v1/ingest HTTP/1.1\r\nHost: x\r\n');
+          socks.push(s);
+        }
+        await sleep(500);
+        const t0 = performance.now();
+        let honest = '';
+        for (let i = 0; i < 200 && !honest.startsWith('200'); i++) {
+          honest = await get(url, '/healthz', '127.0.0.2').then(String, (e: Error) => e.message);
+          if (!honest.startsWith('200')) await sleep(100);
+        }
+        const waited = Math.round(performance.now() - t0);
+        await sleep(11_000);
+        const open = SLOW - closed;
+        socks.forEach((s) => s.destroy());
+        return `honest /healthz ${honest} after ${waited} ms; ${open} slow sockets still open 11 s later`;
+      },
+    ],
+  ];
+  const rows: Array<Record<string, unknown>> = [];
+  for (const [name, probe] of probes) {
+    const m = await measure(url, pid, probe);
+    rows.push({ probe: name, ...m });
+    console.log(JSON.stringify(rows[rows.length - 1]));
+  }
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log('\n| probe | outcome | peak RSS (MiB) | longest stall (ms) |\n|---|---|---:|---:|');
+  for (const r of rows) console.log(`| ${String(r.probe)} | ${String(r.outcome)} | ${String(r.peakRssMiB)} | ${String(r.maxStallMs)} |`);
+}
+
+function restart(n: number): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-restart-'));
+  const s = new StateStore(dir, 1);
+  s.open();
+  const agents = 1000;
+  for (let a = 0; a < agents; a++) {
+    const id = `agent-${a}`;
+    s.agents.set(id, { id, epoch: 1, high: 1, recent: [1], lastSeenMs: 0, lastSentMs: 0, version: '', backlogBytes: 0, backlogBatches: 0, droppedBatches: 0, appliedBatches: 1 });
+    for (let i = 0; i < n / agents; i++) {
+      const labels = ['code', '200', 'path', `/p${i}`];
+      s.add(`${id}\u0000reqs_total\u0000${i}`, { id: s.nextId(), agent: id, family: 'reqs_total', type: 'counter', help: '', labels, epoch: 1, seq: 1, last: i, acc: i });
+    }
+  }
+  let t0 = performance.now();
+  s.snapshot();
+  const snapshotMs = performance.now() - t0;
+  const snapshotMB = fs.statSync(path.join(dir, 'snapshot')).size / 1e6;
+  t0 = performance.now();
+  const s2 = new StateStore(dir, 1);
+  s2.open();
+  const openMs = performance.now() - t0;
+  t0 = performance.now();
+  new Merger(new Store({ staleAfterMs: 1e12, maxSeries: n + 10_000 })).rebuild(s2.series.values());
+  const rebuildMs = performance.now() - t0;
+  const r = (x: number) => Math.round(x);
+  console.log(
+    JSON.stringify({ series: n, snapshotMs: r(snapshotMs), snapshotMB: Math.round(snapshotMB * 10) / 10, openMs: r(openMs), rebuildMs: r(rebuildMs), rssMiB: r(process.memoryUsage().rss / 2 ** 20) }),
+  );
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+if (process.argv.includes('--restart')) restart(arg('--restart', 200_000));
+else void main();
