@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
 import type { Collector } from './collectors/collector';
 import { buildCollectors, selectedCollectorNames, collectorNames } from './collectors/kinds';
+import { hostOptions } from './collectors/host/options';
 import { CollectorRunner } from './collectors/runner';
 import { Scraper, scrapeExtension, targetsResponse } from './collectors/scrape/index';
 import { statsdExtension } from './collectors/statsd/index';
@@ -28,8 +29,8 @@ import { mountEndpoint } from './exposition/endpoint';
 import { Store } from './store/store';
 
 /**
- * One entry of the registry. When each component owns its config keys, the entry is also where they are named,
- * next to an `optionsFrom(config)` that parses them once; `build` then receives the parsed options.
+ * One entry of the registry. A component's config keys are listed in ./keys.ts (each defined in a `keys.ts` next to
+ * the component's code) and parsed once by its `optionsFrom(config)`.
  */
 export interface ComponentEntry {
   /** The components it builds for a config (none when disabled). */
@@ -152,6 +153,8 @@ export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 's
 
 function collectorRunner(ctx: AgentContext): CollectorRunner {
   const selected = selectedCollectorNames(ctx.config.list('collectors.enabled'), ctx.config.list('collectors.disabled'));
+  // Parsed once here: the host collectors' regular expressions and limits are not read again at collection time.
+  hostOptions(ctx.config);
   const collectors: Collector[] = buildCollectors(selected);
   // The agent's own telemetry, copied into the store on the collection interval (owner `outrider`).
   collectors.push({ name: 'outrider', defaultEnabled: true, internal: true, collect: () => ctx.telemetry.snapshot() });

@@ -17,6 +17,7 @@ import { handleReview } from '../agent/deploy/injector/admission';
 import { Injector } from '../agent/deploy/injector/server';
 import { optionsFromConfig } from '../agent/deploy/inject/options';
 import { injectText } from '../agent/deploy/inject/yaml';
+import { agentKeys } from '../agent/keys';
 
 const n = Number(process.argv[2] ?? 2000);
 const repo = join(__dirname, '..', '..');
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
     const cert = join(dir, 'c.pem');
     const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=bench', '-addext', 'subjectAltName=IP:127.0.0.1']);
     if (r.status !== 0) throw new Error('openssl is needed for this benchmark');
-    const config = Config.defaults().with({ 'injector.listen': '127.0.0.1:0', 'injector.tls_cert': cert, 'injector.tls_key': key, 'inject.image': 'outrider:bench' });
+    const config = Config.defaults(agentKeys).with({ 'injector.listen': '127.0.0.1:0', 'injector.tls_cert': cert, 'injector.tls_key': key, 'inject.image': 'outrider:bench' });
     const opts = optionsFromConfig(config);
 
     // In-process: parse + plan + patch + encode, no transport.

@@ -9,6 +9,7 @@
  *
  * NVML_LIBRARY=libnvidia-ml.so.1 measures the real driver instead of the fake library (on a GPU machine).
  */
+import { agentKeys } from '../agent/keys';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { Config } from '../agent/config/config';
@@ -42,10 +43,10 @@ async function main(): Promise<void> {
   const nvml = openNvml(lib);
   if (!nvml) throw new Error('the native addon with its gpu binding is required (npm run build:native)');
   const paths = { procfs: join(fixtures, 'proc'), sysfs: join(fixtures, 'no-such-sys'), rootfs: '/' };
-  const config = Config.defaults().with({ 'collectors.gpu.nvml_library': lib });
+  const config = Config.defaults(agentKeys).with({ 'collectors.gpu.nvml_library': lib });
   const ctx = { paths, config, log: silentLogger(), signal: new AbortController().signal, nowMs: 0, issues: [] };
   const nvidia = gpuCollector({ hostname: 'bench', env: {} });
-  const drmCtx = { ...ctx, paths: { ...paths, sysfs: join(fixtures, 'sys') }, config: Config.defaults().with({ 'collectors.gpu.nvml_library': '' }) };
+  const drmCtx = { ...ctx, paths: { ...paths, sysfs: join(fixtures, 'sys') }, config: Config.defaults(agentKeys).with({ 'collectors.gpu.nvml_library': '' }) };
   const drm = gpuCollector({ env: {} });
 
   const rows: [string, { median: number; p90: number }][] = [];

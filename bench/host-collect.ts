@@ -13,6 +13,7 @@ import { CollectorRunner } from '../agent/collectors/runner';
 import { silentLogger } from '../agent/core/log';
 import { render } from '../agent/exposition/render';
 import { Store } from '../agent/store/store';
+import { agentKeys } from '../agent/keys';
 
 const iterations = Number(process.argv[2] ?? 200);
 const deadlineMs = 60_000;
@@ -68,7 +69,7 @@ async function startNodeExporter(config: Config): Promise<{ url: string; stop():
 }
 
 async function main(): Promise<void> {
-  const config = Config.defaults().with({ 'collectors.filesystem.interval': 0 });
+  const config = Config.defaults(agentKeys).with({ 'collectors.filesystem.interval': 0 });
   const collectors = hostCollectors();
   const store = new Store();
   const runner = new CollectorRunner({ store, config, paths: resolvePaths(config), log: silentLogger(), collectors });

@@ -14,6 +14,7 @@ import { Telemetry } from '../agent/core/telemetry';
 import { Codec } from '../agent/wire/frame';
 import { Reporter } from '../agent/report/reporter';
 import { aggregatorCpuSeconds, benchAggregator, churn, fixtureStore } from './report-fixture';
+import { agentKeys } from '../agent/keys';
 
 const SERIES = Number(process.env.SERIES ?? 20_000);
 const FLUSHES = Number(process.env.FLUSHES ?? 30);
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   const url = agg.url;
   const store = fixtureStore(SERIES);
   const health = new Health();
-  const ctx = { config: Config.defaults(), store, log: silentLogger(), health, telemetry: new Telemetry({ runtimeMetrics: false }), paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };
+  const ctx = { config: Config.defaults(agentKeys), store, log: silentLogger(), health, telemetry: new Telemetry({ runtimeMetrics: false }), paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };
   const reporter = new Reporter(ctx, {
     agentId: 'bench',
     endpoints: [url],

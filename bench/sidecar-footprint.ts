@@ -18,6 +18,7 @@ import { Config } from '../agent/config/config';
 import { optionsFromConfig } from '../agent/deploy/inject/options';
 import { sidecarArgs } from '../agent/deploy/inject/sidecar';
 import { quantityBytes, spoolBudget } from '../agent/deploy/inject/spool-budget';
+import { agentKeys } from '../agent/keys';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const seconds = Number(args.seconds ?? 30);
@@ -36,7 +37,7 @@ function freePort(): Promise<number> {
 
 
 async function measure(name: string, reportTo: string): Promise<string> {
-  const opts = { ...optionsFromConfig(Config.defaults()), reportTo };
+  const opts = { ...optionsFromConfig(Config.defaults(agentKeys)), reportTo };
   const injected = sidecarArgs(opts, spoolBudget(quantityBytes(opts.spoolSizeLimit)!));
   const port = await freePort();
   const spool = mkdtempSync(join(tmpdir(), 'outrider-footprint-'));

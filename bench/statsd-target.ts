@@ -10,10 +10,11 @@ import { silentLogger } from '../agent/core/log';
 import { Telemetry } from '../agent/core/telemetry';
 import { buildStatsd } from '../agent/collectors/statsd/index';
 import { Store } from '../agent/store/store';
+import { agentKeys } from '../agent/keys';
 
 async function main(): Promise<void> {
   const [engine, port, rcvbuf, threads] = process.argv.slice(2);
-  const config = Config.defaults().with({
+  const config = Config.defaults(agentKeys).with({
     'statsd.listen': [`udp://127.0.0.1:${port}`],
     'statsd.engine': engine,
     'statsd.receive_buffer': Number(rcvbuf),

@@ -3,8 +3,7 @@
  * a few flags belong to the command itself (`--help`, `--config`, `--version`). Values come as `--flag=value` or
  * `--flag value`; boolean keys also take a bare `--flag`; list keys may repeat.
  */
-import { flagToKey } from '../config/load';
-import { keyDef } from '../config/schema';
+import { agentKeys } from '../keys';
 
 export interface ParsedArgs {
   positionals: string[];
@@ -54,11 +53,11 @@ export function parseArgs(argv: readonly string[], ownFlags: Record<string, bool
       push(out.own, name, value);
       continue;
     }
-    const key = flagToKey(name);
-    const def = key ? keyDef(key) : undefined;
+    const key = agentKeys.flagToKey(name);
+    const def = key ? agentKeys.get(key) : undefined;
     if (value === undefined) {
       if (def?.type === 'bool') value = 'true';
-      else if (name.startsWith('no-') && keyDef(flagToKey(name.slice(3)) ?? '')?.type === 'bool') {
+      else if (name.startsWith('no-') && agentKeys.get(agentKeys.flagToKey(name.slice(3)) ?? '')?.type === 'bool') {
         push(out.flags, name.slice(3), 'false');
         continue;
       } else {

@@ -1,6 +1,7 @@
 /** `outrider check-config FILE`: validates a config file (plus environment and flags) and prints every problem. */
 import { ExitCode } from '../core/errors';
 import { formatProblem, loadConfig } from '../config/load';
+import { agentKeys, checkAcross } from '../keys';
 import { parseArgs } from './args';
 
 export const usage = `Usage: outrider check-config FILE [flags]
@@ -19,7 +20,8 @@ export async function run(argv: string[], out = process.stdout, err = process.st
     err.write(`outrider check-config: no file given\n\n${usage}\n`);
     return ExitCode.badConfig;
   }
-  const { problems, warnings } = loadConfig({ file, env: process.env, flags: args.flags });
+  const { config, problems, warnings } = loadConfig({ keys: agentKeys, file, env: process.env, flags: args.flags });
+  if (problems.length === 0) problems.push(...checkAcross(config));
   for (const e of args.errors) problems.push({ key: '<args>', value: '', expected: e, source: 'flag', where: 'command line' });
   for (const w of warnings) err.write(`warning: ${w}\n`);
   if (problems.length === 0) {

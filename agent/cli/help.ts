@@ -1,4 +1,5 @@
-import { envName, flagName, keyDefs, KeyDef } from '../config/schema';
+import { envName, flagName, KeyDef } from '../config/schema';
+import { agentKeys } from '../keys';
 import { formatDuration, formatSize } from '../config/units';
 
 export function formatDefault(def: KeyDef): string {
@@ -13,7 +14,7 @@ export function formatDefault(def: KeyDef): string {
 
 /** Flag reference for a command: the common flags first, then every other key it reads. */
 export function flagHelp(command: string, all: boolean): string {
-  const defs = keyDefs().filter((d) => (d.commands ?? ['agent']).includes(command));
+  const defs = agentKeys.all().filter((d) => (d.commands ?? ['agent']).includes(command));
   const pick = all ? defs : defs.filter((d) => d.common);
   const lines: string[] = [];
   for (const d of pick) {

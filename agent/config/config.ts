@@ -1,5 +1,4 @@
-import { keyDef, keyDefs } from './schema';
-import './keys';
+import type { KeySet } from './schema';
 
 export type ConfigSource = 'default' | 'file' | 'env' | 'flag';
 
@@ -8,24 +7,27 @@ export type ConfigSource = 'default' | 'file' | 'env' | 'flag';
  * Reading a key the schema does not define is a programming error and throws.
  */
 export class Config {
+  readonly #keys: KeySet;
   readonly #values: Map<string, unknown>;
   readonly #sources: Map<string, ConfigSource>;
   readonly file: string | undefined;
 
-  constructor(values: Map<string, unknown>, sources: Map<string, ConfigSource>, file?: string) {
+  constructor(keys: KeySet, values: Map<string, unknown>, sources: Map<string, ConfigSource>, file?: string) {
+    this.#keys = keys;
     this.#values = values;
     this.#sources = sources;
     this.file = file;
   }
 
-  static defaults(): Config {
+  /** Every key of `keys` at its default. */
+  static defaults(keys: KeySet): Config {
     const values = new Map<string, unknown>();
     const sources = new Map<string, ConfigSource>();
-    for (const def of keyDefs()) {
+    for (const def of keys.all()) {
       values.set(def.key, structuredClone(def.default));
       sources.set(def.key, 'default');
     }
-    return new Config(values, sources);
+    return new Config(keys, values, sources);
   }
 
   get<T = unknown>(key: string): T {
@@ -49,6 +51,11 @@ export class Config {
     return this.get<T[]>(key);
   }
 
+  /** The keys this configuration holds. */
+  get keys(): KeySet {
+    return this.#keys;
+  }
+
   source(key: string): ConfigSource {
     return this.#sources.get(key) ?? 'default';
   }
@@ -58,17 +65,17 @@ export class Config {
     const values = new Map(this.#values);
     const sources = new Map(this.#sources);
     for (const [k, v] of Object.entries(overrides)) {
-      if (!keyDef(k)) throw new Error(`config key ${k} is not defined in the schema`);
+      if (!this.#keys.has(k)) throw new Error(`config key ${k} is not defined in the schema`);
       values.set(k, v);
       sources.set(k, 'flag');
     }
-    return new Config(values, sources, this.file);
+    return new Config(this.#keys, values, sources, this.file);
   }
 
   /** Flat view with secrets redacted, for logs and the JSON API. */
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of this.#values) out[k] = keyDef(k)?.secret && v ? '<redacted>' : v;
+    for (const [k, v] of this.#values) out[k] = this.#keys.get(k)?.secret && v ? '<redacted>' : v;
     return out;
   }
 }

@@ -6,8 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { Config, ConfigSource } from './config';
 import { coerce } from './coerce';
-import { envName, flagName, isSection, keyDef, keyDefs, KeyDef } from './schema';
-import './keys';
+import type { KeyDef, KeySet } from './schema';
 
 export interface ConfigProblem {
   key: string;
@@ -19,6 +18,8 @@ export interface ConfigProblem {
 }
 
 export interface LoadOptions {
+  /** Every key the program understands (assembled by the composition root). */
+  keys: KeySet;
   /** Path to a YAML file; missing/unreadable is a problem of its own. */
   file?: string;
   /** YAML text (instead of reading `file`; `file` is then only used for messages). */
@@ -49,25 +50,13 @@ export function showValue(def: KeyDef | undefined, raw: unknown): string {
   }
 }
 
-let flagIndex: Map<string, string> | undefined;
-export function flagToKey(flag: string): string | undefined {
-  if (!flagIndex) {
-    flagIndex = new Map();
-    for (const def of keyDefs()) {
-      flagIndex.set(flagName(def.key), def.key);
-      flagIndex.set(def.key, def.key);
-      for (const a of def.flagAliases ?? []) flagIndex.set(a, def.key);
-    }
-  }
-  return flagIndex.get(flag);
-}
-
-export function loadConfig(opts: LoadOptions = {}): LoadResult {
+export function loadConfig(opts: LoadOptions): LoadResult {
+  const keys = opts.keys;
   const values = new Map<string, unknown>();
   const sources = new Map<string, ConfigSource>();
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
-  for (const def of keyDefs()) {
+  for (const def of keys.all()) {
     values.set(def.key, structuredClone(def.default));
     sources.set(def.key, 'default');
   }
@@ -89,13 +78,13 @@ export function loadConfig(opts: LoadOptions = {}): LoadResult {
         });
       }
     }
-    if (text !== undefined) readFile(text, where, values, sources, problems);
+    if (text !== undefined) readFile(keys, text, where, values, sources, problems);
   }
 
   const env = opts.env ?? {};
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('OUTRIDER_') || raw === undefined) continue;
-    const def = keyDefs().find((d) => envName(d.key) === name);
+    const def = keys.byEnv(name);
     if (!def) {
       if (!nonConfigEnv.has(name)) warnings.push(`environment variable ${name} names no config key; it is ignored`);
       continue;
@@ -104,8 +93,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadResult {
   }
 
   for (const [flag, raws] of opts.flags ?? []) {
-    const key = flagToKey(flag);
-    const def = key ? keyDef(key) : undefined;
+    const key = keys.flagToKey(flag);
+    const def = key ? keys.get(key) : undefined;
     if (!def) {
       problems.push({ key: `--${flag}`, value: showValue(undefined, raws.join(' ')), expected: 'a known flag (see --help)', source: 'flag', where: `--${flag}` });
       continue;
@@ -114,7 +103,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadResult {
     apply(def, raw, true, 'flag', `--${flag}`, values, sources, problems);
   }
 
-  return { config: new Config(values, sources, opts.file), problems, warnings };
+  return { config: new Config(keys, values, sources, opts.file), problems, warnings };
 }
 
 function apply(
@@ -137,6 +126,7 @@ function apply(
 }
 
 function readFile(
+  keys: KeySet,
   text: string,
   where: string,
   values: Map<string, unknown>,
@@ -175,15 +165,15 @@ function readFile(
     for (const [k, v] of Object.entries(obj)) {
       const p = [...path, k];
       const key = p.join('.');
-      const def = keyDef(key);
+      const def = keys.get(key);
       if (def) {
         apply(def, v, false, 'file', lineOf(p), values, sources, problems);
-      } else if (isSection(key) && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      } else if (keys.isSection(key) && v !== null && typeof v === 'object' && !Array.isArray(v)) {
         walk(v as Record<string, unknown>, p);
-      } else if (isSection(key)) {
+      } else if (keys.isSection(key)) {
         problems.push({ key, value: showValue(undefined, v), expected: 'a map (this is a section)', source: 'file', where: lineOf(p) });
       } else {
-        problems.push({ key, value: showValue(undefined, v), expected: `a known key${suggest(key)}`, source: 'file', where: lineOf(p) });
+        problems.push({ key, value: showValue(undefined, v), expected: `a known key${suggest(keys, key)}`, source: 'file', where: lineOf(p) });
       }
     }
   };
@@ -191,10 +181,10 @@ function readFile(
 }
 
 /** " (did you mean x.y?)" for a near miss. */
-function suggest(key: string): string {
+function suggest(keys: KeySet, key: string): string {
   let best: string | undefined;
   let bestD = Infinity;
-  for (const def of keyDefs()) {
+  for (const def of keys.all()) {
     const d = distance(key, def.key);
     if (d < bestD) {
       bestD = d;

@@ -3,8 +3,7 @@
  * from the built-in defaults: every key, its help sentence, its env/flag spellings and its default.
  */
 import { stringify } from 'yaml';
-import { envName, flagName, keyDefs, KeyDef } from './schema';
-import './keys';
+import { envName, flagName, KeyDef, KeySet } from './schema';
 import { formatDuration, formatSize } from './units';
 
 function yamlValue(def: KeyDef): unknown {
@@ -18,7 +17,7 @@ function scalarText(v: unknown): string {
   return stringify(v, { lineWidth: 0, collectionStyle: 'flow' }).trimEnd();
 }
 
-export function referenceYaml(): string {
+export function referenceYaml(keys: KeySet): string {
   const lines: string[] = [
     '# Outrider configuration: every key with its default.',
     '#',
@@ -30,7 +29,7 @@ export function referenceYaml(): string {
     '',
   ];
   const printed: string[] = [];
-  for (const def of keyDefs()) {
+  for (const def of keys.all()) {
     const parts = def.key.split('.');
     // Open the sections this key needs that the previous key did not.
     let common = 0;

@@ -5,7 +5,8 @@
  * is written in YAML as nested maps, on the command line as `--statsd.flush-interval`, and in the environment as
  * `OUTRIDER_STATSD_FLUSH_INTERVAL`. Precedence: defaults < file < environment < flags.
  *
- * Sections register their keys with `defineKeys` from their own module (see ./keys/); defaults live here, nowhere else.
+ * Each component owns its keys (`defineKeys` in a `keys.ts` next to its code); the composition root assembles them into
+ * a `KeySet` and hands it to the loader, --help and the reference file. This module imports nothing from components.
  */
 
 export type KeyType =
@@ -49,33 +50,72 @@ export interface KeyDef {
   secret?: boolean;
 }
 
-const registry = new Map<string, KeyDef>();
+/**
+ * Gives a section's key list its type; each component exports its list (`export const keys = defineKeys([...])`)
+ * from a `keys.ts` next to its code, and the composition root assembles them into one KeySet.
+ */
+export function defineKeys(defs: readonly KeyDef[]): readonly KeyDef[] {
+  return defs;
+}
 
-export function defineKeys(defs: readonly KeyDef[]): void {
-  for (const def of defs) {
-    if (!/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/.test(def.key)) throw new Error(`bad config key name ${def.key}`);
-    if (registry.has(def.key)) throw new Error(`config key ${def.key} defined twice`);
-    for (const other of registry.keys()) {
-      if (other.startsWith(def.key + '.') || def.key.startsWith(other + '.')) {
-        throw new Error(`config key ${def.key} overlaps ${other}`);
+/** Every key of one program, in the order of --help and config/outrider.yaml; names are checked once here. */
+export class KeySet {
+  readonly #defs = new Map<string, KeyDef>();
+  #flags: Map<string, string> | undefined;
+  #env: Map<string, KeyDef> | undefined;
+
+  constructor(...sections: ReadonlyArray<readonly KeyDef[]>) {
+    for (const def of sections.flat()) {
+      if (!/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/.test(def.key)) throw new Error(`bad config key name ${def.key}`);
+      if (this.#defs.has(def.key)) throw new Error(`config key ${def.key} defined twice`);
+      for (const other of this.#defs.keys()) {
+        if (other.startsWith(def.key + '.') || def.key.startsWith(other + '.')) {
+          throw new Error(`config key ${def.key} overlaps ${other}`);
+        }
+      }
+      this.#defs.set(def.key, def);
+    }
+  }
+
+  all(): KeyDef[] {
+    return [...this.#defs.values()];
+  }
+
+  get(key: string): KeyDef | undefined {
+    return this.#defs.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.#defs.has(key);
+  }
+
+  /** True when `prefix` names a section (a proper prefix of at least one key). */
+  isSection(prefix: string): boolean {
+    for (const k of this.#defs.keys()) if (k.startsWith(prefix + '.')) return true;
+    return false;
+  }
+
+  /** The key a flag spells (`statsd.flush-interval`, `statsd.flush_interval` or an alias such as `report-to`). */
+  flagToKey(flag: string): string | undefined {
+    if (!this.#flags) {
+      this.#flags = new Map();
+      for (const def of this.#defs.values()) {
+        this.#flags.set(flagName(def.key), def.key);
+        this.#flags.set(def.key, def.key);
+        for (const a of def.flagAliases ?? []) this.#flags.set(a, def.key);
       }
     }
-    registry.set(def.key, def);
+    return this.#flags.get(flag);
   }
-}
 
-export function keyDefs(): KeyDef[] {
-  return [...registry.values()];
-}
-
-export function keyDef(key: string): KeyDef | undefined {
-  return registry.get(key);
-}
-
-/** True when `prefix` names a section (a proper prefix of at least one key). */
-export function isSection(prefix: string): boolean {
-  for (const k of registry.keys()) if (k.startsWith(prefix + '.')) return true;
-  return false;
+  /** The key an OUTRIDER_* environment variable names. */
+  byEnv(name: string): KeyDef | undefined {
+    if (!this.#env) {
+      this.#env = new Map();
+      for (const def of this.#defs.values()) this.#env.set(envName(def.key), def);
+    }
+    return this.#env.get(name);
+  }
 }
 
 export function envName(key: string): string {

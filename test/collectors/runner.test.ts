@@ -6,6 +6,7 @@ import { Config } from '../../agent/config/config';
 import { silentLogger } from '../../agent/core/log';
 import { Telemetry } from '../../agent/core/telemetry';
 import { labelKey, Store } from '../../agent/store/store';
+import { agentKeys } from '../../agent/keys';
 
 const paths = { procfs: '/proc', sysfs: '/sys', rootfs: '/' };
 // The runner's timers are unref'd (they must not keep an agent alive); keep this test process alive meanwhile.
@@ -37,7 +38,7 @@ t.test('a hung collector is abandoned at its budget, reported, and not started a
     defaultEnabled: true,
     collect: async () => [{ name: 'fine_value', help: 'x', type: 'gauge', samples: [{ labels: {}, value: 1 }] }],
   };
-  const config = Config.defaults().with({ 'collectors.timeout': 200, 'collectors.interval': 100 });
+  const config = Config.defaults(agentKeys).with({ 'collectors.timeout': 200, 'collectors.interval': 100 });
   const runner = new CollectorRunner({ store, config, paths, log: silentLogger(), collectors: [hung, fine], telemetry });
   await runner.start();
   t.equal(value(store, 'node_scrape_collector_success', { collector: 'hung' }), 0);
@@ -59,7 +60,7 @@ t.test('no data: nothing exposed, success 0, scrape goes on; errors are counted'
   const telemetry = new Telemetry({ runtimeMetrics: false });
   const absent: Collector = { name: 'absent', defaultEnabled: true, collect: async () => Promise.reject(new NoDataError('/proc/pressure does not exist')) };
   const broken: Collector = { name: 'broken', defaultEnabled: true, collect: async () => Promise.reject(new Error('garbled')) };
-  const config = Config.defaults().with({ 'collectors.interval': 60_000 });
+  const config = Config.defaults(agentKeys).with({ 'collectors.interval': 60_000 });
   const runner = new CollectorRunner({ store, config, paths, log: silentLogger(), collectors: [absent, broken], telemetry });
   await runner.start();
   await runner.stop();
@@ -71,7 +72,7 @@ t.test('no data: nothing exposed, success 0, scrape goes on; errors are counted'
 });
 
 t.test('stop is safe before start and idempotent', async (t) => {
-  const runner = new CollectorRunner({ store: new Store(), config: Config.defaults(), paths, log: silentLogger(), collectors: [] });
+  const runner = new CollectorRunner({ store: new Store(), config: Config.defaults(agentKeys), paths, log: silentLogger(), collectors: [] });
   await runner.stop();
   await runner.stop();
   t.pass();
@@ -98,7 +99,7 @@ t.test('issues a collector notes are logged by the runner: first issue and count
     },
   };
   const quiet: Collector = { name: 'quiet', defaultEnabled: true, collect: async () => [] };
-  const runner = new CollectorRunner({ store: new Store(), config: Config.defaults(), paths, log, collectors: [noisy, quiet] });
+  const runner = new CollectorRunner({ store: new Store(), config: Config.defaults(agentKeys), paths, log, collectors: [noisy, quiet] });
   for (let i = 0; i < 5; i++) await runner.collectOnce();
   t.same(warned, [{ collector: 'noisy', issue: 'line "x" is garbled', more_issues: 1 }], 'one line for five garbled runs, none for the clean collector');
 });
@@ -122,7 +123,7 @@ t.test('each collector runs under its own budget and interval when it has them',
       return [];
     },
   };
-  const config = Config.defaults().with({ 'collectors.timeout': 5000, 'collectors.interval': 60_000 });
+  const config = Config.defaults(agentKeys).with({ 'collectors.timeout': 5000, 'collectors.interval': 60_000 });
   const runner = new CollectorRunner({ store, config, paths, log: silentLogger(), collectors: [slow('tight', 100), slow('roomy'), frequent], telemetry });
   const started = Date.now();
   await runner.start();
@@ -142,7 +143,7 @@ t.test('node_scrape_collector_* covers every collector but the internal one', as
   const store = new Store();
   const scrape: Collector = { name: 'scrape_probe', defaultEnabled: true, collect: async () => [] };
   const internal: Collector = { name: 'outrider', defaultEnabled: true, internal: true, collect: async () => [] };
-  const runner = new CollectorRunner({ store, config: Config.defaults(), paths, log: silentLogger(), collectors: [scrape, internal] });
+  const runner = new CollectorRunner({ store, config: Config.defaults(agentKeys), paths, log: silentLogger(), collectors: [scrape, internal] });
   await runner.collectOnce();
   t.equal(value(store, 'node_scrape_collector_success', { collector: 'scrape_probe' }), 1);
   t.ok(store.getFamily('node_scrape_collector_duration_seconds')?.series.get(labelKey({ collector: 'scrape_probe' })));
@@ -160,8 +161,8 @@ t.test('the registry of kinds: collectors.enabled accepts every registered name 
   t.same(collectorNames(), [...hostCollectors().map((c) => c.name), 'gpu'], 'every host collector and the gpu collector are registered by name');
   t.same(defaultCollectorNames(), [...hostCollectors().filter((c) => c.defaultEnabled).map((c) => c.name), 'gpu'], 'the collectors on by default are the default');
   t.ok(registeredCollectors().every((r) => r.kind === (r.name === 'gpu' ? 'gpu' : 'host')));
-  for (const name of collectorNames()) t.same(loadConfig({ flags: new Map([['collectors.enabled', [name]]]) }).problems, [], `${name} is accepted`);
-  const bad = loadConfig({ flags: new Map([['collectors.enabled', ['cpu,nosuch']]]) }).problems;
+  for (const name of collectorNames()) t.same(loadConfig({ keys: agentKeys, flags: new Map([['collectors.enabled', [name]]]) }).problems, [], `${name} is accepted`);
+  const bad = loadConfig({ keys: agentKeys, flags: new Map([['collectors.enabled', ['cpu,nosuch']]]) }).problems;
   t.equal(bad.length, 1);
   t.equal(bad[0]?.key, 'collectors.enabled');
   t.match(bad[0]?.expected, /arp, cgroup/, 'the problem lists the registered names');

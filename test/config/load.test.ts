@@ -4,17 +4,17 @@ import t from 'tap';
 import { Config } from '../../agent/config/config';
 import { formatProblem, loadConfig } from '../../agent/config/load';
 import { referenceYaml } from '../../agent/config/reference';
-import { keyDefs } from '../../agent/config/schema';
+import { agentKeys } from '../../agent/keys';
 
 const repo = join(__dirname, '..', '..', '..');
 
 t.test('config/outrider.yaml is the generated reference and equals the built-in defaults', async (t) => {
   const text = readFileSync(join(repo, 'config', 'outrider.yaml'), 'utf8');
-  t.equal(text, referenceYaml(), 'checked-in file is current (run `npm run gen:config` after changing the schema)');
-  const { config, problems } = loadConfig({ fileText: text, file: 'config/outrider.yaml' });
+  t.equal(text, referenceYaml(agentKeys), 'checked-in file is current (run `npm run gen:config` after changing the schema)');
+  const { config, problems } = loadConfig({ keys: agentKeys, fileText: text, file: 'config/outrider.yaml' });
   t.same(problems, [], 'parses and validates');
-  const defaults = Config.defaults();
-  for (const def of keyDefs()) {
+  const defaults = Config.defaults(agentKeys);
+  for (const def of agentKeys.all()) {
     t.same(config.get(def.key), defaults.get(def.key), `${def.key} equals the default`);
     t.equal(config.source(def.key), 'file', `${def.key} is written in the file`);
     t.ok(text.includes(def.help), `${def.key} is documented`);
@@ -25,7 +25,7 @@ t.test('precedence: defaults < file < environment < flags', async (t) => {
   const fileText = 'listen: 127.0.0.1:1111\nlog_level: debug\nstore:\n  stale_after: 2m\n';
   const env = { OUTRIDER_LISTEN: '127.0.0.1:2222', OUTRIDER_STORE_STALE_AFTER: '30s' };
   const flags = new Map([['listen', ['127.0.0.1:3333']]]);
-  const { config, problems } = loadConfig({ fileText, env, flags });
+  const { config, problems } = loadConfig({ keys: agentKeys, fileText, env, flags });
   t.same(problems, []);
   t.equal(config.string('listen'), '127.0.0.1:3333', 'flag wins');
   t.equal(config.number('store.stale_after'), 30_000, 'env beats file');
@@ -36,7 +36,7 @@ t.test('precedence: defaults < file < environment < flags', async (t) => {
 });
 
 t.test('flag spelling follows the key: dots stay, underscores become dashes', async (t) => {
-  const { config, problems } = loadConfig({ flags: new Map([['store.stale-after', ['10s']], ['collectors.disabled', ['loadavg']]]) });
+  const { config, problems } = loadConfig({ keys: agentKeys, flags: new Map([['store.stale-after', ['10s']], ['collectors.disabled', ['loadavg']]]) });
   t.same(problems, []);
   t.equal(config.number('store.stale_after'), 10_000);
   t.same(config.list('collectors.disabled'), ['loadavg']);
@@ -54,7 +54,7 @@ t.test('every problem is reported at once, naming key, value and expectation', a
     'http:',
     '  request_timout: 5s',
   ].join('\n');
-  const { problems } = loadConfig({ fileText, file: 'bad.yaml', env: { OUTRIDER_COLLECTORS_INTERVAL: 'often' } });
+  const { problems } = loadConfig({ keys: agentKeys, fileText, file: 'bad.yaml', env: { OUTRIDER_COLLECTORS_INTERVAL: 'often' } });
   const byKey = new Map(problems.map((p) => [p.key, p]));
   t.equal(problems.length, 7, problems.map(formatProblem).join('\n'));
   t.match(byKey.get('listen'), { value: '"nowhere"', expected: /HOST:PORT/, where: 'bad.yaml:1' });
@@ -68,18 +68,18 @@ t.test('every problem is reported at once, naming key, value and expectation', a
 });
 
 t.test('YAML syntax errors and unreadable files are problems, not crashes', async (t) => {
-  const { problems } = loadConfig({ fileText: 'listen: [unclosed\n', file: 'x.yaml' });
+  const { problems } = loadConfig({ keys: agentKeys, fileText: 'listen: [unclosed\n', file: 'x.yaml' });
   t.equal(problems[0]?.key, '<yaml>');
-  const missing = loadConfig({ file: '/nonexistent/outrider.yaml' });
+  const missing = loadConfig({ keys: agentKeys, file: '/nonexistent/outrider.yaml' });
   t.match(missing.problems[0], { key: '--config', expected: /no such file/ });
-  const notMap = loadConfig({ fileText: '- a\n- b\n' });
+  const notMap = loadConfig({ keys: agentKeys, fileText: '- a\n- b\n' });
   t.match(notMap.problems[0], { key: '<root>' });
-  const empty = loadConfig({ fileText: '' });
+  const empty = loadConfig({ keys: agentKeys, fileText: '' });
   t.same(empty.problems, [], 'an empty file is the defaults');
 });
 
 t.test('unknown flags are problems; unknown OUTRIDER_ variables are warnings', async (t) => {
-  const r = loadConfig({ flags: new Map([['lisen', ['x']]]), env: { OUTRIDER_NOPE: '1', OUTRIDER_NATIVE: '0' } });
+  const r = loadConfig({ keys: agentKeys, flags: new Map([['lisen', ['x']]]), env: { OUTRIDER_NOPE: '1', OUTRIDER_NATIVE: '0' } });
   t.match(r.problems, [{ key: '--lisen' }]);
   t.equal(r.warnings.length, 1);
   t.match(r.warnings[0], /OUTRIDER_NOPE/);

@@ -3,19 +3,20 @@ import t from 'tap';
 import { Config } from '../../agent/config/config';
 import { envLabels, withEnvLabels } from '../../agent/core/labels';
 import { resolvePaths } from '../../agent/core/paths';
+import { agentKeys } from '../../agent/keys';
 
 t.test('procfs and sysfs follow path.rootfs unless set', async (t) => {
-  t.same(resolvePaths(Config.defaults()), { rootfs: '/', procfs: '/proc', sysfs: '/sys' });
-  t.same(resolvePaths(Config.defaults().with({ 'path.rootfs': '/host' })), { rootfs: '/host', procfs: '/host/proc', sysfs: '/host/sys' });
+  t.same(resolvePaths(Config.defaults(agentKeys)), { rootfs: '/', procfs: '/proc', sysfs: '/sys' });
+  t.same(resolvePaths(Config.defaults(agentKeys).with({ 'path.rootfs': '/host' })), { rootfs: '/host', procfs: '/host/proc', sysfs: '/host/sys' });
   t.same(
-    resolvePaths(Config.defaults().with({ 'path.rootfs': '/host', 'path.procfs': '/proc' })),
+    resolvePaths(Config.defaults(agentKeys).with({ 'path.rootfs': '/host', 'path.procfs': '/proc' })),
     { rootfs: '/host', procfs: '/proc', sysfs: '/host/sys' },
     'a procfs set explicitly (even to the default) stays',
   );
 });
 
 t.test('labels from the environment: unset and empty variables add nothing; the series keeps its own labels', async (t) => {
-  const config = Config.defaults().with({ 'labels.from_env': { pod: 'P', namespace: 'NS', node: 'N' } });
+  const config = Config.defaults(agentKeys).with({ 'labels.from_env': { pod: 'P', namespace: 'NS', node: 'N' } });
   t.same(envLabels(config, { P: 'web-1', NS: '', OTHER: 'x' }), { pod: 'web-1' });
   t.same(envLabels(config, {}), {});
   const own = { pod: 'mine', a: '1' };

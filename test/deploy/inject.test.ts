@@ -9,6 +9,7 @@ import { configFlags, optionsFromConfig } from '../../agent/deploy/inject/option
 import { injectableKinds } from '../../agent/deploy/inject/plan';
 import { injectText } from '../../agent/deploy/inject/yaml';
 import { Capture, fixtures, golden } from './helpers/golden';
+import { agentKeys } from '../../agent/keys';
 
 const dir = join(fixtures, 'inject');
 const image = '--image=ghcr.io/outrider/outrider:test';
@@ -155,7 +156,7 @@ t.test('bad flags and bad annotations are reported', async (t) => {
 
 t.test('invalid YAML is copied through and reported', async (t) => {
   const text = 'kind: Pod\nspec: [unclosed\n';
-  const r = injectText(text, optionsFromConfig(Config.defaults()), 'x.yaml');
+  const r = injectText(text, optionsFromConfig(Config.defaults(agentKeys)), 'x.yaml');
   t.equal(r.output, text);
   t.equal(r.errors.length, 1);
 });
@@ -168,7 +169,7 @@ t.test('outrider.io/config becomes flags', async (t) => {
 });
 
 t.test('documents that cannot be edited safely are left alone', async (t) => {
-  const opts = optionsFromConfig(Config.defaults());
+  const opts = optionsFromConfig(Config.defaults(agentKeys));
   const aliased = 'kind: Pod\nmetadata: {name: a}\nx: &c\n  - name: app\n    image: i\nspec:\n  containers: *c\n';
   const r = injectText(aliased, opts, 'a.yaml');
   t.equal(r.output, aliased, 'an aliased containers list is not rewritten');
@@ -197,9 +198,9 @@ t.test('several files form one stream', async (t) => {
 t.test("the injected args are flags the agent accepts", async (t) => {
   const { parseArgs } = await import('../../agent/cli/args');
   const { configFromArgs } = await import('../../agent/cli/config-args');
-  const { flagToKey } = await import('../../agent/config/load');
+  const flagToKey = (f: string) => agentKeys.flagToKey(f);
   const { sidecarArgs } = await import('../../agent/deploy/inject/sidecar');
-  const args = sidecarArgs({ ...optionsFromConfig(Config.defaults()), reportTo: 'http://aggregator:9478' });
+  const args = sidecarArgs({ ...optionsFromConfig(Config.defaults(agentKeys)), reportTo: 'http://aggregator:9478' });
   t.equal(args[0], 'agent');
   const { problems, config } = configFromArgs(parseArgs(args.slice(1)), {});
   // statsd.listen and the report-to alias belong to the StatsD and reporting features; where those are part of

@@ -14,6 +14,7 @@ import { injectText } from '../../agent/deploy/inject/yaml';
 import { fixtures } from './helpers/golden';
 import { applyPatch } from './helpers/json-patch';
 import { haveOpenssl, makeCert } from './helpers/tls';
+import { agentKeys } from '../../agent/keys';
 
 const image = 'ghcr.io/outrider/outrider:test';
 const inCI = process.env.CI === 'true';
@@ -81,7 +82,7 @@ t.test('JSON pointers escape ~ and /', async (t) => {
 });
 
 t.test('reviews without a server: fail open, never throw', async (t) => {
-  const opts = optionsFromConfig(Config.defaults());
+  const opts = optionsFromConfig(Config.defaults(agentKeys));
   for (const body of ['not json', '[]', '{}', JSON.stringify({ apiVersion: 'admission.k8s.io/v1', request: {} }), '\u0000\u0001']) {
     const r = handleReview(body, opts);
     const resp = r.review.response as { allowed: boolean; warnings: string[]; patch?: string };
@@ -102,7 +103,7 @@ t.test('injector over HTTPS', { skip: !haveOpenssl() && !inCI ? 'openssl is not 
   const dir = mkdtempSync(join(tmpdir(), 'outrider-injector-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const first = makeCert(dir, 'serving', 'injector-one');
-  const config = Config.defaults().with({
+  const config = Config.defaults(agentKeys).with({
     'injector.listen': '127.0.0.1:0',
     'injector.tls_cert': first.cert,
     'injector.tls_key': first.key,

@@ -14,9 +14,10 @@ import { injectText } from '../../agent/deploy/inject/yaml';
 import { fixtures } from './helpers/golden';
 import { applyPatch } from './helpers/json-patch';
 import { podSpecs, strictInjected, validateObject } from './helpers/k8s-schema';
+import { agentKeys } from '../../agent/keys';
 
 type K = Record<string, any>;
-const opts = { ...optionsFromConfig(Config.defaults()), image: 'ghcr.io/outrider/outrider:test', reportTo: 'http://outrider-aggregator.outrider-system:9478' };
+const opts = { ...optionsFromConfig(Config.defaults(agentKeys)), image: 'ghcr.io/outrider/outrider:test', reportTo: 'http://outrider-aggregator.outrider-system:9478' };
 
 function docsOf(text: string, json: boolean): K[] {
   if (json) return [JSON.parse(text) as K];

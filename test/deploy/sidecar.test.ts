@@ -14,9 +14,10 @@ import { injectText } from '../../agent/deploy/inject/yaml';
 import { start } from '../e2e/procs';
 import { parseExposition } from '../helpers/prom-parse';
 import { fixtures } from './helpers/golden';
+import { agentKeys } from '../../agent/keys';
 
 type K = Record<string, any>;
-const opts = { ...optionsFromConfig(Config.defaults()), image: 'ghcr.io/outrider/outrider:test' };
+const opts = { ...optionsFromConfig(Config.defaults(agentKeys)), image: 'ghcr.io/outrider/outrider:test' };
 const inject = (yaml: string, o = opts) => injectText(yaml, o);
 const outrider = (spec: K): K => [...(spec.containers ?? []), ...(spec.initContainers ?? [])].find((c: K) => c.name === 'outrider');
 const flag = (c: K, name: string): string | undefined => c.args.filter((a: string) => a.startsWith(`--${name}=`)).at(-1)?.slice(name.length + 3);

@@ -8,6 +8,7 @@ import { run } from '../../agent/cli/install-systemd';
 import { loadConfig } from '../../agent/config/load';
 import { execProblem, renderUnit } from '../../agent/deploy/systemd/install';
 import { Capture } from './helpers/golden';
+import { agentKeys } from '../../agent/keys';
 
 const repo = join(__dirname, '..', '..', '..');
 const unitPath = join(repo, 'config', 'systemd', 'outrider.service');
@@ -82,7 +83,7 @@ t.test('install-systemd into a scratch root', async (t) => {
   t.match(r.out, 'systemctl enable --now outrider');
   const text = readFileSync(unit, 'utf8');
   t.match(text, /^ExecStart=\/usr\/local\/bin\/outrider agent --config=\/etc\/outrider\/outrider\.yaml$/m);
-  const loaded = loadConfig({ file: cfg, env: {} });
+  const loaded = loadConfig({ keys: agentKeys, file: cfg, env: {} });
   t.same(loaded.problems, [], 'the starting config is valid');
   const dropIn = join(root, 'etc/systemd/system/outrider.service.d/notify-access.conf');
   // This build may or may not carry the native addon; the drop-in follows that.

@@ -2,6 +2,7 @@
 import { Agent } from '../../agent/agent';
 import { Config } from '../../agent/config/config';
 import { silentLogger } from '../../agent/core/log';
+import { agentKeys } from '../../agent/keys';
 
 export interface RunningAgent {
   agent: Agent;
@@ -12,7 +13,7 @@ export interface RunningAgent {
 /** `overrides` are config keys in parsed form (ms, bytes). */
 export async function startAgent(overrides: Record<string, unknown> = {}): Promise<RunningAgent> {
   // StatsD on an ephemeral port too, so agents started by parallel tests never compete for 8125.
-  const config = Config.defaults().with({ listen: '127.0.0.1:0', 'statsd.listen': ['udp://127.0.0.1:0'], 'otlp.http.listen': '127.0.0.1:0', 'otlp.grpc.listen': '127.0.0.1:0', ...overrides });
+  const config = Config.defaults(agentKeys).with({ listen: '127.0.0.1:0', 'statsd.listen': ['udp://127.0.0.1:0'], 'otlp.http.listen': '127.0.0.1:0', 'otlp.grpc.listen': '127.0.0.1:0', ...overrides });
   const agent = new Agent({ config, log: silentLogger() });
   await agent.start();
   return { agent, url: agent.url()!, stop: () => agent.stop() };

@@ -6,11 +6,12 @@ import { Telemetry } from '../../agent/core/telemetry';
 import { Codec } from '../../agent/wire/frame';
 import { Reporter, ReporterOptions } from '../../agent/report/reporter';
 import { Store } from '../../agent/store/store';
+import { agentKeys } from '../../agent/keys';
 
 export function testReporter(url: string, base: Partial<ReporterOptions> & Pick<ReporterOptions, 'spool'>, over: Partial<ReporterOptions> = {}, store = new Store()) {
   const health = new Health();
   const telemetry = new Telemetry({ runtimeMetrics: false });
-  const ctx = { config: Config.defaults(), store, log: silentLogger(), health, telemetry, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };
+  const ctx = { config: Config.defaults(agentKeys), store, log: silentLogger(), health, telemetry, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };
   const r = new Reporter(ctx, {
     agentId: 'unit',
     endpoints: [url],

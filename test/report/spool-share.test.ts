@@ -12,6 +12,7 @@ import { Telemetry } from '../../agent/core/telemetry';
 import { reportExtension } from '../../agent/report/index';
 import type { RemoteWriteOutput } from '../../agent/report/remote-write/output';
 import { Store } from '../../agent/store/store';
+import { agentKeys } from '../../agent/keys';
 
 async function deadPort(): Promise<number> {
   const s = http.createServer();
@@ -36,7 +37,7 @@ t.test('with an aggregator and two remote write URLs, each spool gets a third of
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const port = await deadPort();
   const max = 96 * 1024;
-  const config = Config.defaults().with({
+  const config = Config.defaults(agentKeys).with({
     'report.endpoints': [`http://127.0.0.1:${port}`],
     'report.remote_write': [`http://127.0.0.1:${port}/a`, `http://127.0.0.1:${port}/b`],
     'report.interval': 3_600_000,

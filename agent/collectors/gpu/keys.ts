@@ -1,7 +1,7 @@
-/** Configuration keys of the gpu collector (registered by agent/config/keys/index.ts). */
+/** Configuration keys of the gpu collector. */
 import { defineKeys } from '../../config/schema';
 
-defineKeys([
+export const gpuKeys = defineKeys([
   {
     key: 'collectors.gpu.nvml_library',
     type: 'string',

@@ -14,6 +14,7 @@ import { basename, join } from 'node:path';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples, MetricType } from '../../store/types';
 import { parsePressure, readPsi } from './pressure';
+import { hostOptions } from './options';
 import { fields, Issues, lines, linkTarget, num, quote, readText } from './text';
 
 /** The cgroup v2 path of /proc/<pid>/cgroup (`0::/path`); undefined on a v1-only host. */
@@ -84,7 +85,7 @@ export function cgroupCollector(): Collector {
     name: 'cgroup',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      let path = ctx.config.string('collectors.cgroup.path');
+      let path = hostOptions(ctx.config).cgroup.path;
       if (path === '') {
         const self = await readText(join(ctx.paths.procfs, 'self/cgroup'));
         const p = self === undefined ? undefined : parseProcCgroup(self);

@@ -10,7 +10,8 @@
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples, MetricType } from '../../store/types';
-import { fields, Issues, lines, num, quote, readText, readTextRequired, regex } from './text';
+import { hostOptions } from './options';
+import { fields, Issues, lines, num, quote, readText, readTextRequired } from './text';
 
 export const SECTOR_BYTES = 512;
 
@@ -87,8 +88,7 @@ export function diskstatsCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const disks = parseDiskstats(await readTextRequired(join(ctx.paths.procfs, 'diskstats')), ctx.issues);
-      const include = regex(ctx.config.string('collectors.diskstats.device_include'));
-      const exclude = regex(ctx.config.string('collectors.diskstats.device_exclude'));
+      const { include, exclude } = hostOptions(ctx.config).diskstats;
       const fams = diskFields.map((f) => family(f.name, f.help, f.type));
       const info = family('node_disk_info', 'Info of /sys/block/<block_device>.', 'gauge');
       for (const d of disks) {

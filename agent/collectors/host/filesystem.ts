@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { StatfsFn, StatfsPool, StatfsPoolStats, StatfsTimeoutError } from './statfs-pool';
-import { fields, Issues, lines, quote, readText, regex, unescapeOctal } from './text';
+import { hostOptions } from './options';
+import { fields, Issues, lines, quote, readText, unescapeOctal } from './text';
 
 export interface Mount {
   device: string;
@@ -78,8 +79,8 @@ export function filesystemCollector(opts: FilesystemOptions = {}): FilesystemCol
   const statfsOf = (ctx: Parameters<Collector['collect']>[0]): StatfsFn => {
     if (opts.statfs) return opts.statfs;
     pool ??= new StatfsPool({
-      threads: ctx.config.number('collectors.filesystem.statfs_threads'),
-      maxBlocked: ctx.config.number('collectors.filesystem.statfs_max_blocked'),
+      threads: hostOptions(ctx.config).filesystem.statfsThreads,
+      maxBlocked: hostOptions(ctx.config).filesystem.statfsMaxBlocked,
       impl: opts.statfsImpl?.impl,
       workerData: opts.statfsImpl?.workerData,
       onLate: (path) => {
@@ -93,16 +94,17 @@ export function filesystemCollector(opts: FilesystemOptions = {}): FilesystemCol
     name: 'filesystem',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const interval = ctx.config.number('collectors.filesystem.interval');
+      const o = hostOptions(ctx.config).filesystem;
+      const interval = o.intervalMs;
       if (last && ctx.nowMs - last.atMs < interval && ctx.nowMs >= last.atMs) return last.fams;
       let text = await readText(join(ctx.paths.procfs, '1/mountinfo')).catch(() => undefined);
       text ??= await readText(join(ctx.paths.procfs, 'self/mountinfo'));
       if (text === undefined) throw new NoDataError('no /proc/1/mountinfo or /proc/self/mountinfo');
       const mounts = parseMountinfo(text, ctx.issues);
 
-      const mpExclude = regex(ctx.config.string('collectors.filesystem.mount_points_exclude'));
-      const typeExclude = regex(ctx.config.string('collectors.filesystem.fs_types_exclude'));
-      const timeoutMs = ctx.config.number('collectors.filesystem.statfs_timeout');
+      const mpExclude = o.mountPointsExclude;
+      const typeExclude = o.fsTypesExclude;
+      const timeoutMs = o.statfsTimeoutMs;
       const statfs = statfsOf(ctx);
       const seen = new Set<string>();
       const wanted: Mount[] = [];

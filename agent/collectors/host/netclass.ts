@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples, MetricType } from '../../store/types';
-import { listDir, num, regex } from './text';
+import { hostOptions } from './options';
+import { listDir, num } from './text';
 
 /** A sysfs attribute, trimmed; undefined when absent or unreadable (EINVAL, EOPNOTSUPP for virtual devices). */
 export function readAttr(path: string): string | undefined {
@@ -56,7 +57,7 @@ export function netclassCollector(): Collector {
       const base = join(ctx.paths.sysfs, 'class/net');
       const ifaces = listDir(base);
       if (!ifaces) throw new NoDataError(`${base} does not exist`);
-      const exclude = regex(ctx.config.string('collectors.netclass.device_exclude'));
+      const { exclude } = hostOptions(ctx.config).netclass;
       const info = family('node_network_info', 'Non-numeric data from /sys/class/net/<iface>, value is always 1.', 'gauge');
       const up = family('node_network_up', "Value is 1 if operstate is 'up', 0 otherwise.", 'gauge');
       const fams = props.map(([name, , type]) => family(`node_network_${name}`, `Network device property: ${name}`, type));

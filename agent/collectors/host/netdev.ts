@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, Issues, lines, num, quote, readText, readTextRequired, regex } from './text';
+import { fields, Issues, lines, num, quote, readText, readTextRequired } from './text';
+import { hostOptions } from './options';
 
 export interface NetDevStats {
   device: string;
@@ -56,8 +57,7 @@ export function netdevCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const devs = parseNetDev(await readTextRequired(join(ctx.paths.procfs, 'net/dev')), ctx.issues);
-      const include = regex(ctx.config.string('collectors.netdev.device_include'));
-      const exclude = regex(ctx.config.string('collectors.netdev.device_exclude'));
+      const { include, exclude } = hostOptions(ctx.config).netdev;
       const fams = new Map<string, FamilySamples>();
       const add = (stat: string, device: string, v: number): void => {
         let f = fams.get(stat);

@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, Issues, lines, num, quote, readText, readTextRequired, regex } from './text';
+import { fields, Issues, lines, num, quote, readText, readTextRequired } from './text';
+import { hostOptions } from './options';
 
 /**
  * `Proto_Name` → value, for the two-line-per-protocol format. A line whose fields are all numbers is a value line
@@ -68,7 +69,7 @@ export function netstatCollector(): Collector {
       for (const [k, v] of parseNetstatPairs(await readTextRequired(join(ctx.paths.procfs, 'net/snmp')), ctx.issues)) all.set(k, v);
       const snmp6 = await readText(join(ctx.paths.procfs, 'net/snmp6'));
       if (snmp6 !== undefined) for (const [k, v] of parseSnmp6(snmp6, ctx.issues)) all.set(k, v);
-      const re = regex(ctx.config.string('collectors.netstat.fields'));
+      const re = hostOptions(ctx.config).netstat.fields;
       const out: FamilySamples[] = [];
       for (const [key, v] of all) {
         if (!re || !re.test(key)) continue;

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import { parseText, ParsedFamily } from '../../formats/parse';
 import type { Distribution, FamilySamples, MetricType, Sample } from '../../store/types';
+import { hostOptions } from './options';
 
 /** Largest file read (bytes): a runaway writer cannot make a scrape hold an unbounded buffer. */
 export const maxFileBytes = 16 * 1024 * 1024;
@@ -80,7 +81,7 @@ export function textfileCollector(): Collector {
     name: 'textfile',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const dir = String(ctx.config.get('collectors.textfile.directory') ?? '');
+      const dir = hostOptions(ctx.config).textfile.directory;
       const merged = new Map<string, Merged>();
       const mtimes = family('node_textfile_mtime_seconds', 'Unixtime mtime of textfiles successfully read.', 'gauge');
       let errored = 0;

@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, Issues, lines, num, quote, readTextRequired, regex } from './text';
+import { fields, Issues, lines, num, quote, readTextRequired } from './text';
+import { hostOptions } from './options';
 
 export function parseVmstat(text: string, issues: Issues = []): Map<string, number> {
   const out = new Map<string, number>();
@@ -27,7 +28,7 @@ export function vmstatCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const m = parseVmstat(await readTextRequired(join(ctx.paths.procfs, 'vmstat')), ctx.issues);
-      const re = regex(ctx.config.string('collectors.vmstat.fields'));
+      const re = hostOptions(ctx.config).vmstat.fields;
       const out: FamilySamples[] = [];
       for (const [name, v] of m) {
         if (re && re.test(name)) out.push(family(`node_vmstat_${name}`, `/proc/vmstat information field ${name}.`, 'untyped', [{ labels: {}, value: v }]));

@@ -11,6 +11,7 @@ import { isOutriderError } from '../../core/errors';
 import { durabilityOf } from '../../core/durability';
 import { HttpServer, readBody, sendJson } from '../../core/http-server';
 import { parsePush } from './parse';
+import { optionsFrom } from './options';
 import { mountRemoteWriteReceive } from '../remote-write-receive/index';
 
 export class PushListener implements Component {
@@ -20,10 +21,11 @@ export class PushListener implements Component {
 
   constructor(ctx: AgentContext) {
     this.#ctx = ctx;
-    const maxBody = ctx.config.number('push.max_body');
+    const opts = optionsFrom(ctx.config);
+    const maxBody = opts.maxBodyBytes;
     const accepted = ctx.telemetry.counter('outrider_push_samples_total', 'Samples accepted by the push listener.');
     const refused = ctx.telemetry.counter('outrider_push_refused_requests_total', 'Push requests refused, by reason (too_large, malformed).', ['reason']);
-    this.#server = new HttpServer({ name: 'push', listen: ctx.config.string('push.listen'), log: ctx.log, requestTimeoutMs: 30_000 });
+    this.#server = new HttpServer({ name: 'push', listen: opts.listen ?? '', log: ctx.log, requestTimeoutMs: 30_000 });
     this.#server.route('POST', '/api/v1/push', async (req, res, url) => {
       let body: Buffer;
       try {
@@ -72,4 +74,4 @@ export class PushListener implements Component {
   }
 }
 
-export const pushExtension: Extension = (ctx) => (ctx.config.string('push.listen') ? [new PushListener(ctx)] : []);
+export const pushExtension: Extension = (ctx) => (optionsFrom(ctx.config).listen !== undefined ? [new PushListener(ctx)] : []);

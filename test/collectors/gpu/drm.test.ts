@@ -1,3 +1,4 @@
+import { agentKeys } from '../../../agent/keys';
 import t from 'tap';
 import { join } from 'node:path';
 import { Config } from '../../../agent/config/config';
@@ -8,7 +9,7 @@ import { checkGolden } from './golden';
 
 const sysfs = join(gpuFixtures, 'sys');
 const paths = { procfs: join(gpuFixtures, 'proc'), sysfs, rootfs: '/' };
-const config = Config.defaults().with({ 'collectors.gpu.nvml_library': '' });
+const config = Config.defaults(agentKeys).with({ 'collectors.gpu.nvml_library': '' });
 
 t.test('an AMD and an Intel card render the golden exposition', async (t) => {
   const text = await renderRun([gpuCollector()], config, paths);

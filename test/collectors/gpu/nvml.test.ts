@@ -2,6 +2,7 @@
  * The NVIDIA path end to end: the addon dlopens a fake libnvidia-ml (test/fixtures/gpu/fake-nvml.c), calls it on
  * its own thread, and the collector renders dcgm-exporter's families. Also run under ASan by scripts/native-test.js.
  */
+import { agentKeys } from '../../../agent/keys';
 import t from 'tap';
 import { join } from 'node:path';
 import { Config } from '../../../agent/config/config';
@@ -15,7 +16,7 @@ import { checkGolden } from './golden';
 const paths = { procfs: join(gpuFixtures, 'proc'), sysfs: join(gpuFixtures, 'no-such-sys'), rootfs: '/' };
 const podUid = '1234abcd-5678-90ef-1234-567890abcdef';
 const procs = { proc0: '100:1073741824,200:2147483648,300:4096', proc1: '100:524288' };
-const configFor = (lib: string, extra: Record<string, unknown> = {}) => Config.defaults().with({ 'collectors.gpu.nvml_library': lib, ...extra });
+const configFor = (lib: string, extra: Record<string, unknown> = {}) => Config.defaults(agentKeys).with({ 'collectors.gpu.nvml_library': lib, ...extra });
 const ctxFor = (config: Config, log = silentLogger()) => ({ paths, config, log, signal: new AbortController().signal, nowMs: 0, issues: [] });
 
 if (!(nativeBinding() as { NvmlSession?: unknown } | null)?.NvmlSession) {

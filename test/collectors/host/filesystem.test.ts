@@ -14,6 +14,7 @@ import { get } from '../../helpers/agent';
 import { parseExposition } from '../../helpers/prom-parse';
 import { collectContext, edgeFixtures, fakeStatfs, fixtureHost } from './fixture';
 import { hangImpl, release } from './hang';
+import { agentKeys } from '../../../agent/keys';
 
 t.test('mountinfo: optional fields, octal escapes in paths and sources', async (t) => {
   const m = parseMountinfo(
@@ -61,7 +62,7 @@ t.test('collector over the fixture host: exclusions, duplicates, readonly, error
 t.test('a hung mount never stalls the endpoint; threads stay bounded; the mount recovers', async (t) => {
   const shared = new SharedArrayBuffer(4);
   const fsc = filesystemCollector({ statfsImpl: { impl: hangImpl, workerData: shared } });
-  const config = Config.defaults().with({
+  const config = Config.defaults(agentKeys).with({
     listen: '127.0.0.1:0',
     'collectors.timeout': 5000,
     'collectors.interval': 60_000,

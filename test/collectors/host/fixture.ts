@@ -8,6 +8,7 @@ import { hostCollectors, HostCollectorOptions } from '../../../agent/collectors/
 import { render } from '../../../agent/exposition/render';
 import { Store } from '../../../agent/store/store';
 import { FsStats, StatfsTimeoutError } from '../../../agent/collectors/host/statfs-pool';
+import { agentKeys } from '../../../agent/keys';
 
 /** test/fixtures/host in the source tree (tests run from dist/test/...). */
 export const fixtureHost = resolve(__dirname, '../../../../test/fixtures/host');
@@ -15,7 +16,7 @@ export const fixtureHost = resolve(__dirname, '../../../../test/fixtures/host');
 export const edgeFixtures = resolve(__dirname, '../../../../test/collectors/host/fixtures');
 
 export function fixtureConfig(overrides: Record<string, unknown> = {}): Config {
-  return Config.defaults().with({
+  return Config.defaults(agentKeys).with({
     'path.procfs': join(fixtureHost, 'proc'),
     'path.sysfs': join(fixtureHost, 'sys'),
     'path.rootfs': join(fixtureHost, 'rootfs'),

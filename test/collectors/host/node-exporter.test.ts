@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { Config } from '../../../agent/config/config';
 import { get, startAgent } from '../../helpers/agent';
 import { labelKey, parseExposition, ParsedFamily } from '../../helpers/prom-parse';
+import { agentKeys } from '../../../agent/keys';
 
 const binaries = ['prometheus-node-exporter', 'node_exporter'];
 const binary = binaries.find((b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).status === 0);
@@ -100,7 +101,7 @@ const skip = binary ? false : 'prometheus-node-exporter is not installed here (a
 
 t.test('same names, labels and values as node_exporter on this machine', { skip }, async (t) => {
   if (!binary) return;
-  const defaults = Config.defaults();
+  const defaults = Config.defaults(agentKeys);
   const port = await freePort();
   const args = [
     `--web.listen-address=127.0.0.1:${port}`,

@@ -1,3 +1,4 @@
+import { agentKeys } from '../../../agent/keys';
 import t from 'tap';
 import { Config } from '../../../agent/config/config';
 import { optionsFromConfig } from '../../../agent/deploy/inject/options';
@@ -57,7 +58,7 @@ t.test('no annotation and no targets: no scrape component', async (t) => {
 });
 
 t.test('the injected sidecar reads the Prometheus annotations through the downward API', async (t) => {
-  const c = sidecarContainer(optionsFromConfig(Config.defaults()), false) as { env: Array<{ name: string; valueFrom: { fieldRef: { fieldPath: string } } }> };
+  const c = sidecarContainer(optionsFromConfig(Config.defaults(agentKeys)), false) as { env: Array<{ name: string; valueFrom: { fieldRef: { fieldPath: string } } }> };
   const env = Object.fromEntries(c.env.map((e) => [e.name, e.valueFrom.fieldRef.fieldPath]));
   t.equal(env.OUTRIDER_SCRAPE_ANNOTATIONS_SCRAPE, "metadata.annotations['prometheus.io/scrape']");
   t.equal(env.OUTRIDER_SCRAPE_ANNOTATIONS_PORT, "metadata.annotations['prometheus.io/port']");

@@ -9,6 +9,7 @@ import { Store } from '../../../agent/store/store';
 import type { Series } from '../../../agent/store/store';
 import type { Labels } from '../../../agent/store/types';
 import { labelKey } from '../../../agent/store/store';
+import { agentKeys } from '../../../agent/keys';
 
 export interface Harness {
   comp: StatsdComponent;
@@ -27,7 +28,7 @@ export interface Harness {
 }
 
 export async function startHarness(engine: 'ts' | 'native', overrides: Record<string, unknown> = {}): Promise<Harness> {
-  const config = Config.defaults().with({ 'statsd.listen': ['udp://127.0.0.1:0'], 'statsd.engine': engine, 'statsd.flush_interval': 3_600_000, ...overrides });
+  const config = Config.defaults(agentKeys).with({ 'statsd.listen': ['udp://127.0.0.1:0'], 'statsd.engine': engine, 'statsd.flush_interval': 3_600_000, ...overrides });
   const store = new Store();
   const telemetry = new Telemetry({ runtimeMetrics: false });
   const ctx = { config, store, log: silentLogger(), health: new Health(), telemetry, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };

@@ -1,8 +1,7 @@
-import { parseHostPort } from '../coerce';
-import { defineKeys } from '../schema';
+import { defineKeys } from '../config/schema';
 
-// Reporting to the aggregator (agent/report), its spool, and the optional HTTP push listener (agent/collectors/push).
-defineKeys([
+// Reporting to the aggregator and by remote write (agent/report), and its spool.
+export const reportKeys = defineKeys([
   {
     key: 'report.endpoints',
     type: 'list',
@@ -70,12 +69,4 @@ defineKeys([
     help: 'How segments are written: fs (buffered writes, fdatasync every sync_interval) or direct (the native addon\'s O_DIRECT writer, synced at every flush before sending).',
   },
   { key: 'spool.write_through', type: 'bool', default: false, help: 'fdatasync every batch before sending it (no loss on power loss beyond the batch being formed).' },
-  {
-    key: 'push.listen',
-    type: 'string',
-    default: '',
-    check: (v) => (v === '' || parseHostPort(String(v)) ? undefined : 'HOST:PORT or empty (disabled)'),
-    help: 'Address of the HTTP push listener (POST /api/v1/push, Prometheus text); empty disables it.',
-  },
-  { key: 'push.max_body', type: 'size', default: 4 * 1024 * 1024, min: 1024, help: 'Largest push request body.' },
 ]);

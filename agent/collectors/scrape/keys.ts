@@ -1,8 +1,8 @@
-import { defineKeys } from '../schema';
+import { defineKeys } from '../../config/schema';
 
 const limitHelp = (what: string): string => `Default per-target ${what}; a scrape past it fails (0: no limit). A target entry may set its own.`;
 
-defineKeys([
+export const scrapeKeys = defineKeys([
   {
     key: 'scrape.enabled',
     type: 'bool',

@@ -1,12 +1,12 @@
 import { version } from '../../core/version';
-import { defineKeys } from '../schema';
+import { defineKeys } from '../../config/schema';
 
 /** A Kubernetes resource quantity such as 20m, 0.5, 64Mi, 1G. */
 const quantity = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const checkQuantity = (v: unknown) => (v === '' || quantity.test(String(v)) ? undefined : 'a Kubernetes quantity such as 20m, 0.5, 64Mi or 1Gi (or empty for none)');
 const both = ['inject', 'injector'] as const;
 
-defineKeys([
+export const injectKeys = defineKeys([
   {
     key: 'inject.image',
     type: 'string',

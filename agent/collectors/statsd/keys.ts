@@ -1,8 +1,8 @@
-import { checkMappings } from '../../collectors/statsd/mapping';
-import { checkListenUrls } from '../../collectors/statsd/listen';
-import { defineKeys } from '../schema';
+import { checkMappings } from './mapping';
+import { checkListenUrls } from './listen';
+import { defineKeys } from '../../config/schema';
 
-defineKeys([
+export const statsdKeys = defineKeys([
   {
     key: 'statsd.enabled',
     type: 'bool',

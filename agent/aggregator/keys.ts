@@ -1,8 +1,8 @@
-import { defineKeys } from '../schema';
+import { defineKeys } from '../config/schema';
 
 // `outrider aggregator` (agent/aggregator). In that command --listen is short for --aggregator.listen.
 const cmd = ['aggregator'];
-defineKeys([
+export const aggregatorKeys = defineKeys([
   { key: 'aggregator.listen', type: 'hostport', default: '127.0.0.1:9478', commands: cmd, common: true, help: 'Address the aggregator listens on; anything but loopback requires tokens.' },
   { key: 'aggregator.tokens', type: 'list', item: 'string', default: [], secret: true, commands: cmd, help: 'Bearer tokens agents may present (prefer aggregator.tokens_file).' },
   { key: 'aggregator.tokens_file', type: 'path', default: '', flagAliases: ['tokens-file'], commands: cmd, common: true, help: 'File of accepted bearer tokens, one per line: TOKEN [agent-id|prefix*|@read ...] (a token alone may send as any agent and read).' },

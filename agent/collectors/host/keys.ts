@@ -1,6 +1,4 @@
-// The names come from the collector registry (every registered kind), not from one kind's list.
-import { collectorNames, defaultCollectorNames } from '../../collectors/kinds';
-import { defineKeys } from '../schema';
+import { defineKeys } from '../../config/schema';
 
 /** A regular expression (JavaScript syntax, which reads node_exporter's defaults unchanged); empty disables it. */
 function isRegex(value: unknown): string | undefined {
@@ -12,37 +10,8 @@ function isRegex(value: unknown): string | undefined {
   }
 }
 
-defineKeys([
-  {
-    key: 'collectors.enabled',
-    type: 'list',
-    item: 'enum',
-    values: collectorNames(),
-    default: defaultCollectorNames(),
-    help: 'Host collectors to run (node_exporter collector names).',
-  },
-  {
-    key: 'collectors.disabled',
-    type: 'list',
-    item: 'enum',
-    values: collectorNames(),
-    default: [],
-    help: 'Host collectors to leave out of collectors.enabled (handy from a flag: --collectors.disabled=conntrack).',
-  },
-  {
-    key: 'collectors.interval',
-    type: 'duration',
-    default: 1000,
-    min: 100,
-    help: 'How often each host collector runs unless it has an interval of its own.',
-  },
-  {
-    key: 'collectors.timeout',
-    type: 'duration',
-    default: 5000,
-    min: 100,
-    help: 'Time budget of one collector run; a run past it is abandoned and reported with node_scrape_collector_success 0.',
-  },
+/** Keys of the host collectors (node_exporter's), under collectors.<name>. */
+export const hostKeys = defineKeys([
   {
     key: 'collectors.textfile.directory',
     type: 'string',

@@ -1,10 +1,10 @@
 // The OpenTelemetry (OTLP) metrics receiver (agent/collectors/otlp, docs/otlp.md).
-import { parseHostPort } from '../coerce';
-import { defineKeys } from '../schema';
+import { parseHostPort } from '../../config/coerce';
+import { defineKeys } from '../../config/schema';
 
 const hostPort = (v: unknown): string | undefined => (v === '' || parseHostPort(String(v)) ? undefined : 'HOST:PORT or empty (disabled)');
 
-defineKeys([
+export const otlpKeys = defineKeys([
   {
     key: 'otlp.enabled',
     type: 'bool',

@@ -1,0 +1,64 @@
+/**
+ * The host collectors' settings, parsed and typed once per configuration: regular expressions compiled, durations
+ * and counts read. A collection reads these options, never the Config (a configuration is immutable; a reload hands
+ * the runner a new one, which gets its own options).
+ */
+import type { Config } from '../../config/config';
+import { regex } from './text';
+
+export interface HostOptions {
+  diskstats: { include: RegExp | undefined; exclude: RegExp | undefined };
+  filesystem: {
+    mountPointsExclude: RegExp | undefined;
+    fsTypesExclude: RegExp | undefined;
+    statfsTimeoutMs: number;
+    statfsThreads: number;
+    statfsMaxBlocked: number;
+    intervalMs: number;
+  };
+  netdev: { include: RegExp | undefined; exclude: RegExp | undefined };
+  netclass: { exclude: RegExp | undefined };
+  netstat: { fields: RegExp | undefined };
+  vmstat: { fields: RegExp | undefined };
+  /** Empty: the agent's own cgroup, from /proc/self/cgroup. */
+  cgroup: { path: string };
+  /** Empty: the textfile collector reads no directory. */
+  textfile: { directory: string };
+}
+
+/** Parses every host collector key of `config` (the keys' own checks have already validated the expressions). */
+export function optionsFrom(config: Config): HostOptions {
+  const re = (key: string): RegExp | undefined => regex(config.string(key));
+  return {
+    diskstats: { include: re('collectors.diskstats.device_include'), exclude: re('collectors.diskstats.device_exclude') },
+    filesystem: {
+      mountPointsExclude: re('collectors.filesystem.mount_points_exclude'),
+      fsTypesExclude: re('collectors.filesystem.fs_types_exclude'),
+      statfsTimeoutMs: config.number('collectors.filesystem.statfs_timeout'),
+      statfsThreads: config.number('collectors.filesystem.statfs_threads'),
+      statfsMaxBlocked: config.number('collectors.filesystem.statfs_max_blocked'),
+      intervalMs: config.number('collectors.filesystem.interval'),
+    },
+    netdev: { include: re('collectors.netdev.device_include'), exclude: re('collectors.netdev.device_exclude') },
+    netclass: { exclude: re('collectors.netclass.device_exclude') },
+    netstat: { fields: re('collectors.netstat.fields') },
+    vmstat: { fields: re('collectors.vmstat.fields') },
+    cgroup: { path: config.string('collectors.cgroup.path') },
+    textfile: { directory: config.string('collectors.textfile.directory') },
+  };
+}
+
+const parsed = new WeakMap<Config, HostOptions>();
+
+/**
+ * The options of `config`, parsed on first use and kept for as long as the configuration lives: the composition
+ * root asks once when it builds the runner, and every collection after that is a lookup.
+ */
+export function hostOptions(config: Config): HostOptions {
+  let o = parsed.get(config);
+  if (o === undefined) {
+    o = optionsFrom(config);
+    parsed.set(config, o);
+  }
+  return o;
+}

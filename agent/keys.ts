@@ -1,0 +1,50 @@
+/**
+ * Every configuration key of the program, assembled from the components that own them (each a `keys.ts` next to its
+ * code). The order is the order of --help and config/outrider.yaml. The loader, --help, check-config and
+ * scripts/gen-config.js all take this one KeySet; config/ itself knows no component.
+ */
+import { aggregatorKeys } from './aggregator/keys';
+import { collectorNames, defaultCollectorNames } from './collectors/kinds';
+import { gpuKeys } from './collectors/gpu/keys';
+import { hostKeys } from './collectors/host/keys';
+import { otlpKeys } from './collectors/otlp/keys';
+import { runnerKeys } from './collectors/keys';
+import { pushKeys } from './collectors/push/keys';
+import { scrapeKeys } from './collectors/scrape/keys';
+import { statsdKeys } from './collectors/statsd/keys';
+import { check as checkPush } from './collectors/push/options';
+import { Config } from './config/config';
+import { CrossCheck, crossProblems } from './config/cross';
+import type { ConfigProblem } from './config/load';
+import { KeySet } from './config/schema';
+import { coreKeys, labelKeys } from './core/keys';
+import { injectKeys } from './deploy/inject/keys';
+import { reportKeys } from './report/keys';
+
+export const agentKeys = new KeySet(
+  coreKeys,
+  runnerKeys(collectorNames(), defaultCollectorNames()),
+  hostKeys,
+  gpuKeys,
+  statsdKeys,
+  labelKeys,
+  injectKeys,
+  reportKeys,
+  pushKeys,
+  aggregatorKeys,
+  scrapeKeys,
+  otlpKeys,
+);
+
+/** The components' checks across keys, run after every key passed its own. */
+export const crossChecks: readonly CrossCheck[] = [checkPush];
+
+/** Problems across keys of a configuration whose keys are each valid. */
+export function checkAcross(config: Config): ConfigProblem[] {
+  return crossProblems(config, crossChecks);
+}
+
+/** Every key at its default (tests and programmatic use). */
+export function defaultConfig(): Config {
+  return Config.defaults(agentKeys);
+}
