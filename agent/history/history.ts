@@ -18,8 +18,9 @@ import type { Labels } from '../store/types';
 import { expandDistribution } from '../formats/expand';
 import { OutriderError } from '../core/errors';
 import { CompiledMatcher, compileSelector, matchesAll } from './matchers';
+import { MAX_ROUNDS } from './options';
 import { Rounds } from './rounds';
-import { HistoryReader, LabelMatcher, SeriesSamples, STALE_NAN } from './types';
+import { HistoryReader, LabelMatcher, SeriesSamples, STALE_NAN_BITS } from './types';
 import { decodeXor, XorEncoder } from './xor-chunk';
 
 export interface LocalHistoryOptions {
@@ -66,6 +67,9 @@ const HEAD_INITIAL_BYTES = 16;
 const REFUSED = Symbol('refused');
 type Slot = HSeries | typeof REFUSED;
 const MAX_LISTENERS = 1024;
+// The staleness marker by its words, appended without passing through a number (which may quiet the NaN).
+const STALE_HI = Number(STALE_NAN_BITS >> 32n);
+const STALE_LO = Number(STALE_NAN_BITS & 0xffffffffn);
 
 export class LocalHistory implements HistoryReader {
   readonly stepMs: number;
@@ -100,6 +104,7 @@ export class LocalHistory implements HistoryReader {
     this.maxSeries = opts.maxSeries;
     this.maxBytes = opts.maxBytes;
     const retentionRounds = Math.ceil(opts.retentionMs / opts.stepMs);
+    if (retentionRounds > MAX_ROUNDS) throw new OutriderError('OUTRIDER_ERR_HISTORY_OPTIONS', `the history's retention spans at most ${MAX_ROUNDS} steps`);
     this.samplesPerChunk = Math.max(1, opts.samplesPerChunk ?? Math.min(120, Math.floor(retentionRounds / 4)));
     this.#rounds = new Rounds(retentionRounds + 2 * this.samplesPerChunk + 1);
   }
@@ -141,7 +146,7 @@ export class LocalHistory implements HistoryReader {
     for (const h of this.#live) {
       if (h.lastRound === r) continue;
       // Left the store (or this round's view of it) since the last round: one staleness marker, then the chunk is done.
-      this.#append(h, r, STALE_NAN);
+      this.#append(h, r, NaN, true);
       this.#seal(h);
       h.live = false;
       this.#live.delete(h);
@@ -238,7 +243,7 @@ export class LocalHistory implements HistoryReader {
     return h;
   }
 
-  #append(h: HSeries, r: number, v: number): void {
+  #append(h: HSeries, r: number, v: number, stale = false): void {
     if (h.lastRound === r) return; // two store series expanding to one label set: the first wins
     if (h.head && h.lastRound !== r - 1) this.#seal(h);
     if (!h.head) {
@@ -246,7 +251,8 @@ export class LocalHistory implements HistoryReader {
       this.#headBytes += HEAD_INITIAL_BYTES;
     }
     const before = h.head.enc.capacity;
-    h.head.enc.append(v);
+    if (stale) h.head.enc.appendBits(STALE_HI, STALE_LO);
+    else h.head.enc.append(v);
     this.samples++;
     this.#headBytes += h.head.enc.capacity - before;
     h.lastRound = r;
@@ -345,10 +351,8 @@ export class LocalHistory implements HistoryReader {
     const values = new Float64Array(n);
     let i = 0;
     for (const [decoded, first, from, to] of parts) {
-      for (let r = from; r <= to; r++, i++) {
-        timestampsMs[i] = this.#rounds.timeOf(r);
-        values[i] = decoded[r - first]!;
-      }
+      values.set(decoded.subarray(from - first, to - first + 1), i); // a copy of the bits: markers stay exact
+      for (let r = from; r <= to; r++, i++) timestampsMs[i] = this.#rounds.timeOf(r);
     }
     return { labels: h.labels, timestampsMs, values };
   }

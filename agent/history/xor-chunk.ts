@@ -52,8 +52,13 @@ export class XorEncoder {
 
   append(v: number): void {
     f64[0] = v;
-    const hi = u32[HI]!;
-    const lo = u32[LO]!;
+    this.appendBits(u32[HI]!, u32[LO]!);
+  }
+
+  /** Appends a value by its IEEE-754 bit pattern (high and low 32-bit words), so no NaN payload can be altered. */
+  appendBits(hi: number, lo: number): void {
+    hi >>>= 0;
+    lo >>>= 0;
     const w = this.#w;
     if (this.#count++ === 0) {
       w.write(hi, 32);
@@ -118,15 +123,18 @@ function writeShifted(w: BitWriter, xh: number, xl: number, shift: number, sig: 
   }
 }
 
-/** Decodes the first `count` values of `bytes` into `out` from `offset`; returns `out`. */
+/**
+ * Decodes the first `count` values of `bytes` into `out` from `offset`; returns `out`. The words are written
+ * through an integer view, so NaN payloads (the staleness marker) reach `out` exactly.
+ */
 export function decodeXor(bytes: Uint8Array, count: number, out: Float64Array = new Float64Array(count), offset = 0): Float64Array {
   if (count === 0) return out;
+  const words = new Uint32Array(out.buffer, out.byteOffset, out.length * 2);
   const r = new BitReader(bytes);
   let hi = r.read(32);
   let lo = r.read(32);
-  u32[HI] = hi;
-  u32[LO] = lo;
-  out[offset] = f64[0]!;
+  words[2 * offset + HI] = hi;
+  words[2 * offset + LO] = lo;
   let leading = 0;
   let trailing = 0;
   for (let i = 1; i < count; i++) {
@@ -161,9 +169,8 @@ export function decodeXor(bytes: Uint8Array, count: number, out: Float64Array = 
       hi = (hi ^ xh) >>> 0;
       lo = (lo ^ xl) >>> 0;
     }
-    u32[HI] = hi;
-    u32[LO] = lo;
-    out[offset + i] = f64[0]!;
+    words[2 * (offset + i) + HI] = hi;
+    words[2 * (offset + i) + LO] = lo;
   }
   return out;
 }
