@@ -118,6 +118,11 @@ export class LocalHistory implements HistoryReader {
     return this.#sealedBytes + this.#headBytes + this.#overheadBytes + this.#rounds.bytes;
   }
 
+  /** Where the bytes are: sealed chunks, open chunks (reserved), round times, per-series estimate. */
+  byteParts(): { sealed: number; open: number; rounds: number; series: number } {
+    return { sealed: this.#sealedBytes, open: this.#headBytes, rounds: this.#rounds.bytes, series: this.#overheadBytes };
+  }
+
   /** Samples every series of `store` at `tMs`; false (nothing done) when `tMs` is not after the last round. */
   sample(store: StoreView, tMs: number): boolean {
     const r = this.#rounds.push(tMs);
@@ -247,8 +252,10 @@ export class LocalHistory implements HistoryReader {
     if (h.lastRound === r) return; // two store series expanding to one label set: the first wins
     if (h.head && h.lastRound !== r - 1) this.#seal(h);
     if (!h.head) {
-      h.head = { firstRound: r, enc: new XorEncoder(HEAD_INITIAL_BYTES) };
-      this.#headBytes += HEAD_INITIAL_BYTES;
+      // Sized like the series' previous chunk: one allocation, no growing copies, in the usual case.
+      const size = (h.sealed[h.sealed.length - 1]?.bytes.length ?? HEAD_INITIAL_BYTES - 8) + 8;
+      h.head = { firstRound: r, enc: new XorEncoder(size) };
+      this.#headBytes += h.head.enc.capacity;
     }
     const before = h.head.enc.capacity;
     if (stale) h.head.enc.appendBits(STALE_HI, STALE_LO);
