@@ -166,14 +166,14 @@ export class LocalHistory implements HistoryReader {
   select(matchers: readonly LabelMatcher[], startMs: number, endMs: number): SeriesSamples[] {
     const compiled = compileSelector(matchers);
     const [rs, re] = this.#window(startMs, endMs);
-    const out: SeriesSamples[] = [];
-    if (rs > re) return out;
+    const out: [string, SeriesSamples][] = [];
+    if (rs > re) return [];
     for (const h of this.#candidates(compiled)) {
       if (!matchesAll(compiled, h.labels)) continue;
       const samples = this.#samples(h, rs, re);
-      if (samples) out.push(samples);
+      if (samples) out.push([h.key, samples]);
     }
-    return out.sort((a, b) => keyOrder(labelKey(a.labels), labelKey(b.labels)));
+    return out.sort((a, b) => keyOrder(a[0], b[0])).map((x) => x[1]);
   }
 
   /** The label sets of the series `select` would return, without decoding their samples. */
