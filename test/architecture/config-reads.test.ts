@@ -62,11 +62,7 @@ t.test('the scanner finds a key read by any receiver and ignores other calls', a
     "const e = headers.get('listen-address');",
     "// config.number('statsd.flush_interval') in a comment",
   ].join('\n');
-  t.same(configReads(src, keys), [
-    "1: .number('statsd.flush_interval')",
-    "2: .get<Record<string, string>>('labels.from_env')",
-    "3: .string( 'listen' )",
-  ]);
+  t.same(configReads(src, keys), ["1: .number('statsd.flush_interval')", "2: .get<Record<string, string>>('labels.from_env')", "3: .string( 'listen' )"]);
   t.ok(keyNames.has('statsd.flush_interval') && keyNames.has('aggregator.listen'), 'the key names come from the key tables');
 });
 
@@ -78,5 +74,9 @@ t.test('runtime code reads no configuration key by name', async (t) => {
 });
 
 t.test('pending components still read keys (remove an entry once converted)', async (t) => {
-  for (const p of pending) t.ok([...reads.keys()].some((f) => f.startsWith(p)), `${p} still reads keys by name`);
+  for (const p of pending)
+    t.ok(
+      [...reads.keys()].some((f) => f.startsWith(p)),
+      `${p} still reads keys by name`,
+    );
 });
