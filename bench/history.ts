@@ -96,7 +96,7 @@ function replayColumns(recorded: SeriesSamples[]): number {
 }
 
 /** Bytes of Prometheus's blocks for the same samples (chunks and index), or undefined without promtool. */
-function prometheus(recorded: SeriesSamples[]): { chunks: number; index: number; version: string } | undefined {
+function prometheus(recorded: SeriesSamples[], alignMs: number): { chunks: number; index: number; version: string } | undefined {
   const version = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
   if (version.status !== 0) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'outrider-history-bench-'));
@@ -112,7 +112,8 @@ function prometheus(recorded: SeriesSamples[]): { chunks: number; index: number;
       for (const s of list) {
         const labels = Object.entries(s.labels).filter(([k]) => k !== '__name__').map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
         s.timestampsMs.forEach((t, i) => {
-          if (!isStaleNaN(s.values[i]!)) lines.push(`${name}{${labels}} ${formatValue(s.values[i]!)} ${(t / 1000).toFixed(3)}`);
+          const at = alignMs > 0 ? Math.round(t / alignMs) * alignMs : t;
+          if (!isStaleNaN(s.values[i]!)) lines.push(`${name}{${labels}} ${formatValue(s.values[i]!)} ${(at / 1000).toFixed(3)}`);
         });
       }
     }
@@ -157,11 +158,17 @@ async function main(): Promise<void> {
   console.log('|---|---:|---:|---:|');
   console.log(`| Outrider history (XOR chunks, shared round times) | ${(best / samples).toFixed(1)} | ${perSample.toFixed(3)} (${((chunkBytes + parts.rounds) / samples).toFixed(3)} with round times) | ${held} (series estimate ${parts.series}) |`);
   console.log(`| Float64Array columns (time, value) | ${(bestCols / samples).toFixed(1)} | 16.000 | ${samples * 16} |`);
-  const prom = prometheus(recorded);
-  if (prom) console.log(`| Prometheus TSDB block (${prom.version}) | n/a | ${(prom.chunks / nonStale).toFixed(3)} (chunks file; index ${prom.index} B) | ${prom.chunks + prom.index} |`);
-  else console.log('| Prometheus TSDB block | promtool not installed | | |');
+  // As recorded (each round's time with its timer jitter), and aligned to the step (Prometheus aligns scrape
+  // timestamps within a tolerance, so its delta-of-delta timestamps are mostly one bit).
+  const prom = prometheus(recorded, 0);
+  const aligned = prometheus(recorded, intervalMs);
+  if (prom && aligned) {
+    console.log(`| Prometheus TSDB block (${prom.version}), times as recorded | n/a | ${(prom.chunks / nonStale).toFixed(3)} (chunks file; index ${prom.index} B) | ${prom.chunks + prom.index} |`);
+    console.log(`| Prometheus TSDB block, times aligned to the step | n/a | ${(aligned.chunks / nonStale).toFixed(3)} (chunks file; index ${aligned.index} B) | ${aligned.chunks + aligned.index} |`);
+  } else console.log('| Prometheus TSDB block | promtool not installed | | |');
   const hour = (3_600_000 / intervalMs) * recorded.length * perSample + parts.series + (3_600_000 / intervalMs + 241) * 8;
-  console.log(`\nratios: ${(16 / perSample).toFixed(1)}x smaller than 16 B/sample${prom ? `, ${(prom.chunks / nonStale / perSample).toFixed(2)}x Prometheus's chunk bytes per sample` : ''}; append ${(best / bestCols).toFixed(1)}x the cost of the Float64Array baseline`);
+  const promRatio = prom && aligned ? `, Prometheus's chunk bytes per sample ${(prom.chunks / nonStale / perSample).toFixed(2)}x ours (${(aligned.chunks / nonStale / perSample).toFixed(2)}x with aligned times)` : '';
+  console.log(`\nratios: ${(16 / perSample).toFixed(1)}x smaller than 16 B/sample${promRatio}; append ${(best / bestCols).toFixed(1)}x the cost of the Float64Array baseline`);
   console.log(`one hour at this step for these ${recorded.length} series, extrapolated: ${(hour / 2 ** 20).toFixed(2)} MiB`);
 }
 
