@@ -27,7 +27,14 @@ const intervalMs = arg('interval-ms', 1000);
 const replays = arg('replays', 5);
 
 async function record(): Promise<SeriesSamples[]> {
-  const config = defaultConfig().with({ listen: '127.0.0.1:0', 'statsd.listen': ['udp://127.0.0.1:0'], 'otlp.http.listen': '127.0.0.1:0', 'otlp.grpc.listen': '127.0.0.1:0', 'collectors.interval': intervalMs, 'history.enabled': false });
+  const config = defaultConfig().with({
+    listen: '127.0.0.1:0',
+    'statsd.listen': ['udp://127.0.0.1:0'],
+    'otlp.http.listen': '127.0.0.1:0',
+    'otlp.grpc.listen': '127.0.0.1:0',
+    'collectors.interval': intervalMs,
+    'history.enabled': false,
+  });
   const agent = new Agent({ config, log: silentLogger() });
   await agent.start();
   const rec = new LocalHistory({ stepMs: intervalMs, retentionMs: intervalMs * (steps + 10), maxSeries: 1e6, maxBytes: 2 ** 40, samplesPerChunk: 120 });
@@ -110,7 +117,10 @@ function prometheus(recorded: SeriesSamples[], alignMs: number): { chunks: numbe
     for (const [name, list] of byName) {
       lines.push(`# TYPE ${name} unknown`);
       for (const s of list) {
-        const labels = Object.entries(s.labels).filter(([k]) => k !== '__name__').map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
+        const labels = Object.entries(s.labels)
+          .filter(([k]) => k !== '__name__')
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(',');
         s.timestampsMs.forEach((t, i) => {
           const at = alignMs > 0 ? Math.round(t / alignMs) * alignMs : t;
           if (!isStaleNaN(s.values[i]!)) lines.push(`${name}{${labels}} ${formatValue(s.values[i]!)} ${(at / 1000).toFixed(3)}`);
@@ -156,7 +166,9 @@ async function main(): Promise<void> {
   const held = history!.bytes;
   console.log('\n| store | append ns/sample | bytes/sample (samples) | bytes held |');
   console.log('|---|---:|---:|---:|');
-  console.log(`| Outrider history (XOR chunks, shared round times) | ${(best / samples).toFixed(1)} | ${perSample.toFixed(3)} (${((chunkBytes + parts.rounds) / samples).toFixed(3)} with round times) | ${held} (series estimate ${parts.series}) |`);
+  console.log(
+    `| Outrider history (XOR chunks, shared round times) | ${(best / samples).toFixed(1)} | ${perSample.toFixed(3)} (${((chunkBytes + parts.rounds) / samples).toFixed(3)} with round times) | ${held} (series estimate ${parts.series}) |`,
+  );
   console.log(`| Float64Array columns (time, value) | ${(bestCols / samples).toFixed(1)} | 16.000 | ${samples * 16} |`);
   // As recorded (each round's time with its timer jitter), and aligned to the step (Prometheus aligns scrape
   // timestamps within a tolerance, so its delta-of-delta timestamps are mostly one bit).
@@ -167,7 +179,8 @@ async function main(): Promise<void> {
     console.log(`| Prometheus TSDB block, times aligned to the step | n/a | ${(aligned.chunks / nonStale).toFixed(3)} (chunks file; index ${aligned.index} B) | ${aligned.chunks + aligned.index} |`);
   } else console.log('| Prometheus TSDB block | promtool not installed | | |');
   const hour = (3_600_000 / intervalMs) * recorded.length * perSample + parts.series + (3_600_000 / intervalMs + 241) * 8;
-  const promRatio = prom && aligned ? `, Prometheus's chunk bytes per sample ${(prom.chunks / nonStale / perSample).toFixed(2)}x ours (${(aligned.chunks / nonStale / perSample).toFixed(2)}x with aligned times)` : '';
+  const promRatio =
+    prom && aligned ? `, Prometheus's chunk bytes per sample ${(prom.chunks / nonStale / perSample).toFixed(2)}x ours (${(aligned.chunks / nonStale / perSample).toFixed(2)}x with aligned times)` : '';
   console.log(`\nratios: ${(16 / perSample).toFixed(1)}x smaller than 16 B/sample${promRatio}; append ${(best / bestCols).toFixed(1)}x the cost of the Float64Array baseline`);
   console.log(`one hour at this step for these ${recorded.length} series, extrapolated: ${(hour / 2 ** 20).toFixed(2)} MiB`);
 }

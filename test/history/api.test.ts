@@ -30,7 +30,11 @@ t.test("Prometheus's read API over the history of a started agent", async (t) =>
   t.equal(series.code, 200);
   t.equal(series.body.status, 'success');
   const data = series.body.data as Record<string, string>[];
-  t.same(data.map((l) => l.__name__), ['outrider_build_info', 'outrider_native_available'], 'the union of both selectors, sorted');
+  t.same(
+    data.map((l) => l.__name__),
+    ['outrider_build_info', 'outrider_native_available'],
+    'the union of both selectors, sorted',
+  );
   t.match(data[0], { __name__: 'outrider_build_info', native: /^[01]$/, version: String });
   t.equal(Object.keys(data[0]!)[0], '__name__', 'labels in name order');
 
@@ -50,7 +54,11 @@ t.test("Prometheus's read API over the history of a started agent", async (t) =>
   t.equal((limited.body.data as unknown[]).length, 1);
   t.same(limited.body.warnings, ['results truncated due to limit']);
 
-  const posted = await api(`${a.url}/api/v1/series`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ 'match[]': 'outrider_build_info' }).toString() });
+  const posted = await api(`${a.url}/api/v1/series`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ 'match[]': 'outrider_build_info' }).toString(),
+  });
   t.equal((posted.body.data as unknown[]).length, 1, 'POST with a form body, as Grafana sends it');
 
   const history = h.select([{ name: '__name__', type: '=', value: 'outrider_build_info' }], -Infinity, Infinity)[0]!;
@@ -59,7 +67,7 @@ t.test("Prometheus's read API over the history of a started agent", async (t) =>
 
   t.match(await get(`${a.url}/api/v1/series?match=outrider_build`), { status: 200, text: /"series":/ }, 'without match[], the store listing as before');
 
-  const metrics = (await a.agent.telemetry.registry.metrics());
+  const metrics = await a.agent.telemetry.registry.metrics();
   t.match(metrics, /^outrider_history_series [1-9]/m);
   t.match(metrics, /^outrider_history_bytes [1-9]/m);
   t.match(metrics, /^outrider_history_dropped_series_total\{reason="max_series"\} 0/m);
@@ -99,7 +107,7 @@ t.test('history.enabled: false answers unavailable; a reload keeps the history u
   const a = await startAgent({ 'collectors.interval': 60_000, 'history.step': 100 });
   t.teardown(() => a.stop());
   const first = a.agent.history;
-  await a.agent.reload(a.agent.config.with({ 'log_level': 'warn' }));
+  await a.agent.reload(a.agent.config.with({ log_level: 'warn' }));
   t.equal(a.agent.history, first, 'same settings: same history, data kept');
   await a.agent.reload(a.agent.config.with({ 'history.step': 200 }));
   t.not(a.agent.history, first, 'a new step: a new history');

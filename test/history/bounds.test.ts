@@ -17,7 +17,11 @@ t.test('retention drops old chunks, and series whose samples are all gone', asyn
     h.sample(store, i * 1000);
   }
   const kept = h.select(anyTemp, -Infinity, Infinity);
-  t.same(kept.map((s) => s.labels.room), ['kept'], 'the removed series left with its last chunk');
+  t.same(
+    kept.map((s) => s.labels.room),
+    ['kept'],
+    'the removed series left with its last chunk',
+  );
   const ts = kept[0]!.timestampsMs;
   t.equal(ts[ts.length - 1], 200_000);
   t.ok(ts[0]! >= 200_000 - 40_000 - 10_000, `oldest sample ${ts[0]} within retention plus one chunk`);
@@ -40,10 +44,17 @@ t.test('max_series refuses new series, counts each once, and admits them when ro
   h.sample(store, 2000);
   t.equal(h.seriesCount, 3);
   t.equal(h.dropped.max_series, 2, 'two series refused, counted once each across rounds');
-  t.same(h.select(anyTemp, 0, 5000).map((s) => s.labels.i), ['0', '1', '2']);
+  t.same(
+    h.select(anyTemp, 0, 5000).map((s) => s.labels.i),
+    ['0', '1', '2'],
+  );
   for (const s of series.slice(0, 3)) store.remove(s);
   for (let i = 3; i <= 20; i++) h.sample(store, i * 1000);
-  t.same(h.select(anyTemp, 15_000, 20_000).map((s) => s.labels.i), ['3', '4'], 'admitted once the old series aged out');
+  t.same(
+    h.select(anyTemp, 15_000, 20_000).map((s) => s.labels.i),
+    ['3', '4'],
+    'admitted once the old series aged out',
+  );
   t.equal(h.dropped.max_series, 2);
 });
 

@@ -12,7 +12,18 @@ t.test('samples every series each round, expanded as a scrape sees it', async (t
   const store = new Store();
   store.set(gauge, { room: 'a' }, 21);
   store.set({ name: 'reqs_total', help: 'h', type: 'counter' }, {}, 5);
-  store.setDist({ name: 'lat', help: 'h', type: 'histogram' }, { op: 'get' }, { count: 3, sum: 0.6, buckets: [[0.1, 1], [1, 3]] });
+  store.setDist(
+    { name: 'lat', help: 'h', type: 'histogram' },
+    { op: 'get' },
+    {
+      count: 3,
+      sum: 0.6,
+      buckets: [
+        [0.1, 1],
+        [1, 3],
+      ],
+    },
+  );
   store.setDist({ name: 'size', help: 'h', type: 'summary' }, {}, { count: 2, sum: 10, quantiles: [[0.5, 4]] });
   const h = hist();
   h.sample(store, 1000);
@@ -105,25 +116,22 @@ t.test('a series that leaves the store gets one staleness marker; one that comes
 
 t.test('timestamps with large gaps and any values round-trip through the history', async (t) => {
   fc.assert(
-    fc.property(
-      fc.array(fc.tuple(fc.integer({ min: 1, max: 10_000_000_000 }), fc.oneof(fc.double(), fc.constant(Infinity), fc.constant(-Infinity))), { minLength: 1, maxLength: 300 }),
-      (steps) => {
-        const store = new Store();
-        const h = hist({ retentionMs: 1e13, stepMs: 1e10, maxBytes: 1 << 30 });
-        let tMs = 1_700_000_000_000;
-        const times: number[] = [];
-        const values: number[] = [];
-        for (const [gap, v] of steps) {
-          tMs += gap;
-          store.set(gauge, {}, v);
-          h.sample(store, tMs);
-          times.push(tMs);
-          values.push(v);
-        }
-        const got = h.select([name('temp')], -Infinity, Infinity)[0]!;
-        return got.timestampsMs.length === times.length && times.every((x, i) => got.timestampsMs[i] === x) && values.every((v, i) => Object.is(got.values[i], v));
-      },
-    ),
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 10_000_000_000 }), fc.oneof(fc.double(), fc.constant(Infinity), fc.constant(-Infinity))), { minLength: 1, maxLength: 300 }), (steps) => {
+      const store = new Store();
+      const h = hist({ retentionMs: 1e13, stepMs: 1e10, maxBytes: 1 << 30 });
+      let tMs = 1_700_000_000_000;
+      const times: number[] = [];
+      const values: number[] = [];
+      for (const [gap, v] of steps) {
+        tMs += gap;
+        store.set(gauge, {}, v);
+        h.sample(store, tMs);
+        times.push(tMs);
+        values.push(v);
+      }
+      const got = h.select([name('temp')], -Infinity, Infinity)[0]!;
+      return got.timestampsMs.length === times.length && times.every((x, i) => got.timestampsMs[i] === x) && values.every((v, i) => Object.is(got.values[i], v));
+    }),
     { numRuns: 100 },
   );
   t.pass('round trip');

@@ -25,7 +25,12 @@ const b = (v: number): bigint => {
 };
 // Bit patterns as Gorilla sees them in practice (repeats, counters, gauges) and at the edges of the format.
 const special = fc.constantFrom(STALE, NAN, 0x7ff8000000000002n, 0xfff0000000000001n, b(Infinity), b(-Infinity), b(0), b(-0), 1n, b(-Number.MAX_VALUE), b(1), b(0.1));
-const pattern = fc.oneof(special, fc.double({ noNaN: true }).map(b), fc.integer().map((i) => b(i / 100)), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }));
+const pattern = fc.oneof(
+  special,
+  fc.double({ noNaN: true }).map(b),
+  fc.integer().map((i) => b(i / 100)),
+  fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+);
 
 t.test('bit writer and reader agree for any widths', async (t) => {
   fc.assert(
