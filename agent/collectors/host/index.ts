@@ -14,11 +14,14 @@ import { diskstatsCollector } from './diskstats';
 import { entropyCollector } from './entropy';
 import { filefdCollector } from './filefd';
 import { filesystemCollector, FilesystemOptions } from './filesystem';
+import { hwmonCollector } from './hwmon';
 import { kernelHungCollector } from './kernel-hung';
 import { loadavgCollector } from './loadavg';
 import { meminfoCollector } from './meminfo';
 import { netclassCollector } from './netclass';
 import { netdevCollector } from './netdev';
+import { nfsCollector } from './nfs';
+import { nfsdCollector } from './nfsd';
 import { netstatCollector } from './netstat';
 import { osCollector } from './os';
 import { pressureCollector } from './pressure';
@@ -48,12 +51,15 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     entropyCollector(),
     filefdCollector(),
     filesystemCollector(opts),
+    hwmonCollector(),
     kernelHungCollector(),
     loadavgCollector,
     meminfoCollector(),
     netclassCollector(),
     netdevCollector(),
     netstatCollector(),
+    nfsCollector(),
+    nfsdCollector(),
     osCollector(),
     pressureCollector(),
     schedstatCollector(),
