@@ -37,6 +37,13 @@ import { udpQueuesCollector } from './udp-queues';
 import { unameCollector, UnameOptions } from './uname';
 import { vmstatCollector } from './vmstat';
 import { watchdogCollector } from './watchdog';
+import { bondingCollector } from './bonding';
+import { dmiCollector } from './dmi';
+import { edacCollector } from './edac';
+import { mdadmCollector } from './mdadm';
+import { powerSupplyClassCollector } from './powersupplyclass';
+import { raplCollector } from './rapl';
+import { xfsCollector } from './xfs';
 
 export interface HostCollectorOptions extends FilesystemOptions, TimeOptions, UnameOptions {}
 
@@ -74,5 +81,12 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     unameCollector(opts),
     vmstatCollector(),
     watchdogCollector(),
+    bondingCollector(),
+    dmiCollector(),
+    edacCollector(),
+    mdadmCollector(),
+    powerSupplyClassCollector(),
+    raplCollector(),
+    xfsCollector(),
   ];
 }

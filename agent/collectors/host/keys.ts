@@ -114,6 +114,13 @@ export const hostKeys = defineKeys([
     help: 'Fields of /proc/vmstat the vmstat collector exposes.',
   },
   {
+    key: 'collectors.powersupplyclass.ignored_supplies',
+    type: 'string',
+    default: '^$',
+    check: isRegex,
+    help: "Power supplies (names in /sys/class/power_supply) the powersupplyclass collector leaves out (node_exporter's --collector.powersupply.ignored-supplies).",
+  },
+  {
     key: 'collectors.cgroup.path',
     type: 'string',
     default: '',

@@ -33,6 +33,16 @@ t.test('empty roots', async (t) => {
  */
 const garbledOutcome: Record<string, 'issues' | 'error' | 'no_data' | 'ok'> = {
   arp: 'no_data',
+  bonding: 'no_data',
+  dmi: 'no_data',
+  edac: 'issues',
+  hwmon: 'ok',
+  mdadm: 'issues',
+  nfs: 'issues',
+  nfsd: 'issues',
+  powersupplyclass: 'issues',
+  rapl: 'issues',
+  xfs: 'issues',
   cgroup: 'issues',
   conntrack: 'no_data',
   cpu: 'issues',

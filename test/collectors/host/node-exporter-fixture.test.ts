@@ -20,6 +20,13 @@ export const compared: Record<string, string[]> = {
   hwmon: ['node_hwmon_'],
   nfs: ['node_nfs_'],
   nfsd: ['node_nfsd_'],
+  bonding: ['node_bonding_'],
+  dmi: ['node_dmi_'],
+  edac: ['node_edac_'],
+  mdadm: ['node_md_'],
+  powersupplyclass: ['node_power_supply_'],
+  rapl: ['node_rapl_'],
+  xfs: ['node_xfs_'],
 };
 
 /** Families node_exporter's installed release writes that the agent deliberately writes differently (and why). */

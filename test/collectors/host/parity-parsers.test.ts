@@ -1,0 +1,134 @@
+/** The parsers of the collectors node_exporter has and the agent added for parity, on literal input. */
+import t from 'tap';
+import { chipName, cleanName, explodeSensorFile, groupSensorFiles, hwmonFamilies } from '../../../agent/collectors/host/hwmon';
+import { nfsFamilies } from '../../../agent/collectors/host/nfs';
+import { nfsdFamilies } from '../../../agent/collectors/host/nfsd';
+import { parseMdstat } from '../../../agent/collectors/host/mdadm';
+import { splitZoneName } from '../../../agent/collectors/host/rapl';
+import { parseXfsStats } from '../../../agent/collectors/host/xfs';
+import { powerSupplyFamilies } from '../../../agent/collectors/host/powersupplyclass';
+import { dmiFamilies } from '../../../agent/collectors/host/dmi';
+import { goFloat, goUintBase0 } from '../../../agent/collectors/host/sysfs-attrs';
+import type { FamilySamples } from '../../../agent/store/types';
+
+const value = (fams: FamilySamples[], name: string, labels: Record<string, string> = {}) =>
+  fams.find((f) => f.name === name)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+
+t.test('numbers as Go reads sysfs: no padding, no hex unless asked', async (t) => {
+  t.equal(goFloat('42000'), 42000);
+  t.equal(goFloat('-1.5e3'), -1500);
+  t.equal(goFloat(' 42'), undefined);
+  t.equal(goFloat('0x10'), undefined);
+  t.equal(goFloat(''), undefined);
+  t.equal(goUintBase0('0x1f'), 31);
+  t.equal(goUintBase0('017'), 15);
+  t.equal(goUintBase0('-1'), undefined);
+});
+
+t.test('hwmon: sensor file names, chip names, units', async (t) => {
+  t.same(explodeSensorFile('temp1_crit_alarm'), { type: 'temp', num: 1, property: 'crit_alarm' });
+  t.same(explodeSensorFile('update_interval'), { type: 'update_interval', num: 0, property: '' });
+  t.same(explodeSensorFile('pwm2'), { type: 'pwm', num: 2, property: '' });
+  t.equal(explodeSensorFile('1abc'), undefined);
+  t.equal(cleanName('  Package id 0\n'), 'package_id_0');
+  t.equal(chipName('/sys/devices/platform/coretemp.0', 'coretemp', '/sys/devices/platform/coretemp.0/hwmon/hwmon1'), 'platform_coretemp_0');
+  t.equal(chipName(undefined, 'acpitz', '/sys/devices/virtual/hwmon/hwmon0'), 'acpitz');
+  t.equal(chipName(undefined, '', '/sys/devices/virtual/hwmon/hwmon3'), 'hwmon3');
+  const sensors = groupSensorFiles([
+    ['temp1_input', '45500'],
+    ['temp1_label', 'Core 0'],
+    ['in0_input', '1200'],
+    ['fan1_input', '900'],
+    ['fan1_div', '4'],
+    ['power1_average', '2500000'],
+    ['energy1_input', '3000000'],
+    ['temp2_input', 'garbage'],
+    ['name', 'ignored'],
+    ['uevent', 'ignored'],
+  ]);
+  const fams = hwmonFamilies([{ chip: 'c', chipName: 'chip', sensors }]);
+  t.equal(value(fams, 'node_hwmon_temp_celsius', { sensor: 'temp1' }), 45.5);
+  t.equal(value(fams, 'node_hwmon_sensor_label', { sensor: 'temp1', label: 'Core 0' }), 1);
+  t.equal(value(fams, 'node_hwmon_in_volts', { sensor: 'in0' }), 1.2);
+  t.equal(value(fams, 'node_hwmon_fan_rpm'), 900);
+  t.equal(value(fams, 'node_hwmon_fan_div'), 4, 'unknown elements are passed through');
+  t.equal(value(fams, 'node_hwmon_power_average_watt'), 2.5);
+  t.equal(value(fams, 'node_hwmon_energy_joule_total'), 3);
+  t.equal(value(fams, 'node_hwmon_temp_celsius', { sensor: 'temp2' }), undefined, 'a value that is not a number is left out');
+  t.equal(value(fams, 'node_hwmon_chip_names', { chip: 'c', chip_name: 'chip' }), 1);
+});
+
+t.test('nfs: positions by protocol version; short v4 lines read as zero; a line that lies about its length is left out', async (t) => {
+  const issues: string[] = [];
+  const fams = nfsFamilies('net 10 1 9 2\nrpc 100 3 4\nproc3 22 ' + Array.from({ length: 22 }, (_, i) => i).join(' ') + '\nproc4 3 7 8 9\nproc2 5 1 2\n', issues);
+  t.equal(value(fams, 'node_nfs_packets_total', { protocol: 'tcp' }), 9);
+  t.equal(value(fams, 'node_nfs_connections_total'), 2);
+  t.equal(value(fams, 'node_nfs_rpc_retransmissions_total'), 3);
+  t.equal(value(fams, 'node_nfs_requests_total', { proto: '3', method: 'Commit' }), 21);
+  t.equal(value(fams, 'node_nfs_requests_total', { proto: '4', method: 'Write' }), 9);
+  t.equal(value(fams, 'node_nfs_requests_total', { proto: '4', method: 'Clone' }), 0);
+  t.equal(value(fams, 'node_nfs_requests_total', { proto: '2', method: 'Null' }), undefined);
+  t.match(issues.join(), /proc2 announces 5 counts, has 2/);
+});
+
+t.test('nfsd: NFSv4 operations at their operation numbers; unknown lines ignored', async (t) => {
+  const ops = Array.from({ length: 72 }, (_, i) => 1000 + i); // count i+1 is op i
+  const issues: string[] = [];
+  const fams = nfsdFamilies(`rc 1 2 3\nth 8 0 0.000 0.000\nrpc 10 1 2 3 4\nproc4ops 72 ${ops.join(' ')}\nwdeleg_getattr 15\n`, issues);
+  t.equal(value(fams, 'node_nfsd_requests_total', { proto: '4', method: 'Access' }), 1003);
+  t.equal(value(fams, 'node_nfsd_requests_total', { proto: '4', method: 'Verify' }), 1037);
+  t.equal(value(fams, 'node_nfsd_requests_total', { proto: '4', method: 'Write' }), 1038);
+  t.equal(value(fams, 'node_nfsd_requests_total', { proto: '4', method: 'RelLockOwner' }), 1039);
+  t.equal(value(fams, 'node_nfsd_server_threads'), 8);
+  t.equal(value(fams, 'node_nfsd_rpc_errors_total', { error: 'cInt' }), 4);
+  t.equal(value(fams, 'node_nfsd_disk_bytes_read_total'), 0, 'an absent line reads as zero');
+  t.same(issues, []);
+});
+
+t.test('mdstat: states, members, progress', async (t) => {
+  const devs = parseMdstat(`Personalities : [raid1]
+md3 : active (auto-read-only) raid1 sda1[0] sdb1[1](S)
+      1024 blocks super 1.2 [1/1] [U]
+      bitmap: 0/1 pages [0KB], 65536KB chunk
+      [>....................]  resync =  1.0% (10/1024) finish=1.0min speed=1K/sec
+
+md4 : active raid1 sdc1[0]
+      2048 blocks [2/1] [U_]
+        resync=DELAYED
+
+unused devices: <none>
+`);
+  t.same(devs.map((d) => [d.name, d.state, d.disksActive, d.disksTotal, d.disksSpare, d.blocksTotal, d.blocksSynced]), [
+    ['md3', 'resync', 1, 1, 1, 1024, 10],
+    ['md4', 'resync', 1, 2, 0, 2048, 0],
+  ]);
+});
+
+t.test('rapl zone names', async (t) => {
+  t.same(splitZoneName('package-1'), { name: 'package', index: 1 });
+  t.same(splitZoneName('core'), { name: 'core', index: undefined });
+});
+
+t.test('xfs: groups by position; a short group is noted and left out', async (t) => {
+  const issues: string[] = [];
+  const m = parseXfsStats('rw 5 6\ndir 1 2 3\nxpc 1 2 3\n', issues, 'sda');
+  t.equal(m.get('write_calls_total'), 5);
+  t.equal(m.get('read_calls_total'), 6);
+  t.equal(m.has('directory_operation_lookup_total'), false);
+  t.equal(issues.length, 1);
+});
+
+t.test('power supplies: units, info labels, garbage noted', async (t) => {
+  const issues: string[] = [];
+  const fams = powerSupplyFamilies(new Map([['BAT0', new Map([['voltage_now', '12000000'], ['temp', '315'], ['capacity', 'x'], ['status', 'Full'], ['health', '']])]]), issues);
+  t.equal(value(fams, 'node_power_supply_voltage_volt'), 12);
+  t.equal(value(fams, 'node_power_supply_temp_celsius'), 31.5);
+  t.equal(value(fams, 'node_power_supply_capacity'), undefined);
+  t.same(fams.find((f) => f.name === 'node_power_supply_info')?.samples[0]?.labels, { power_supply: 'BAT0', status: 'Full' });
+  t.equal(issues.length, 1);
+});
+
+t.test('dmi: only readable attributes become labels; none, no series', async (t) => {
+  t.same(dmiFamilies(new Map()), []);
+  t.same(dmiFamilies(new Map([['sys_vendor', 'QEMU'], ['board_asset_tag', '']]))[0]?.samples[0]?.labels, { board_asset_tag: '', system_vendor: 'QEMU' });
+});
