@@ -44,6 +44,11 @@ import { mdadmCollector } from './mdadm';
 import { powerSupplyClassCollector } from './powersupplyclass';
 import { raplCollector } from './rapl';
 import { xfsCollector } from './xfs';
+import { ipvsCollector } from './ipvs';
+import { zfsCollector } from './zfs';
+import { nvmeCollector } from './nvme';
+import { fibreChannelCollector } from './fibrechannel';
+import { tapestatsCollector } from './tapestats';
 
 export interface HostCollectorOptions extends FilesystemOptions, TimeOptions, UnameOptions {}
 
@@ -88,5 +93,10 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     powerSupplyClassCollector(),
     raplCollector(),
     xfsCollector(),
+    ipvsCollector(),
+    zfsCollector(),
+    nvmeCollector(),
+    fibreChannelCollector(),
+    tapestatsCollector(),
   ];
 }

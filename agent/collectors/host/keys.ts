@@ -121,6 +121,13 @@ export const hostKeys = defineKeys([
     help: "Power supplies (names in /sys/class/power_supply) the powersupplyclass collector leaves out (node_exporter's --collector.powersupply.ignored-supplies).",
   },
   {
+    key: 'collectors.tapestats.ignored_devices',
+    type: 'string',
+    default: '^$',
+    check: isRegex,
+    help: "Tape devices (names in /sys/class/scsi_tape) the tapestats collector leaves out (node_exporter's --collector.tapestats.ignored-devices).",
+  },
+  {
     key: 'collectors.cgroup.path',
     type: 'string',
     default: '',

@@ -21,6 +21,7 @@ export interface HostOptions {
   netstat: { fields: RegExp | undefined };
   vmstat: { fields: RegExp | undefined };
   powersupplyclass: { ignoredSupplies: RegExp | undefined };
+  tapestats: { ignoredDevices: RegExp | undefined };
   /** Empty: the agent's own cgroup, from /proc/self/cgroup. */
   cgroup: { path: string };
   /** Empty: the textfile collector reads no directory. */
@@ -45,6 +46,7 @@ export function optionsFrom(config: Config): HostOptions {
     netstat: { fields: re('collectors.netstat.fields') },
     vmstat: { fields: re('collectors.vmstat.fields') },
     powersupplyclass: { ignoredSupplies: re('collectors.powersupplyclass.ignored_supplies') },
+    tapestats: { ignoredDevices: re('collectors.tapestats.ignored_devices') },
     cgroup: { path: config.string('collectors.cgroup.path') },
     textfile: { directory: config.string('collectors.textfile.directory') },
   };

@@ -33,6 +33,11 @@ t.test('empty roots', async (t) => {
  */
 const garbledOutcome: Record<string, 'issues' | 'error' | 'no_data' | 'ok'> = {
   arp: 'no_data',
+  fibrechannel: 'no_data',
+  ipvs: 'issues',
+  nvme: 'no_data',
+  tapestats: 'no_data',
+  zfs: 'issues',
   bonding: 'no_data',
   dmi: 'no_data',
   edac: 'issues',

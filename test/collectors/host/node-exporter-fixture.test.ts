@@ -27,6 +27,11 @@ export const compared: Record<string, string[]> = {
   powersupplyclass: ['node_power_supply_'],
   rapl: ['node_rapl_'],
   xfs: ['node_xfs_'],
+  nvme: ['node_nvme_'],
+  fibrechannel: ['node_fibrechannel_'],
+  tapestats: ['node_tape_'],
+  zfs: ['node_zfs_'],
+  ipvs: ['node_ipvs_'],
 };
 
 /** Families node_exporter's installed release writes that the agent deliberately writes differently (and why). */

@@ -132,3 +132,48 @@ t.test('dmi: only readable attributes become labels; none, no series', async (t)
   t.same(dmiFamilies(new Map()), []);
   t.same(dmiFamilies(new Map([['sys_vendor', 'QEMU'], ['board_asset_tag', '']]))[0]?.samples[0]?.labels, { board_asset_tag: '', system_vendor: 'QEMU' });
 });
+
+t.test('fibrechannel counters: hex or decimal; all ones means unsupported', async (t) => {
+  const { parseFcCounter } = await import('../../../agent/collectors/host/fibrechannel');
+  t.equal(parseFcCounter('0x768'), 0x768);
+  t.equal(parseFcCounter('31'), 31);
+  t.equal(parseFcCounter('0xffffffffffffffff'), undefined);
+  const issues: string[] = [];
+  t.equal(parseFcCounter('n/a', issues, 'host0/x'), undefined);
+  t.equal(issues.length, 1);
+});
+
+t.test('zfs kstats: the named table after its header; io columns; values that are not counts left out', async (t) => {
+  const { parseKstat, parseKstatIo } = await import('../../../agent/collectors/host/zfs');
+  const kv = parseKstat('6 1 0x01 91 4368 5266997922 97951858082072\nname                            type data\nhits                            4    8772612\ndataset_name                    7    tank/my data\n');
+  t.equal(kv.get('hits'), '8772612');
+  t.equal(kv.get('dataset_name'), 'tank/my data');
+  const issues: string[] = [];
+  t.equal(parseKstat('no header\n', issues).size, 0);
+  t.equal(issues.length, 1);
+  const io = parseKstatIo('12 3 0x00 1 80 1 2\nnread nwritten reads\n10 20 x\n');
+  t.same([...io], [['nread', 10], ['nwritten', 20]]);
+});
+
+t.test('ipvs: hex totals; services and backends with Go-formatted addresses; equal label sets summed', async (t) => {
+  const { parseIpvsStats, parseIpvs, formatAddress, ipvsFamilies } = await import('../../../agent/collectors/host/ipvs');
+  t.same(parseIpvsStats('h1\nh2\n 10 FF 0 100 1\n'), { connections: 16, incomingPackets: 255, outgoingPackets: 0, incomingBytes: 256, outgoingBytes: 1 });
+  t.equal(parseIpvsStats('h1\nh2\n 10 FF\n'), undefined);
+  t.equal(formatAddress('C0A80016'), '192.168.0.22');
+  t.equal(formatAddress('[2620:0000:0000:0000:0000:0000:0000:0001]'), '2620::1');
+  t.equal(formatAddress('zz'), undefined);
+  const backends = parseIpvs('v\nh\nh\nTCP  C0A80016:0CEA wlc\n  -> C0A85216:0CEA      Tunnel  100    248        2\n  -> C0A85216:0CEA      Tunnel  100    2        2\nFWM  10001000 wlc\n  -> C0A8321A:0CEA      Route   0      0          120\n');
+  t.same(backends[0]?.labels, { proto: 'TCP', local_address: '192.168.0.22', local_port: '3306', local_mark: '', remote_address: '192.168.82.22', remote_port: '3306' });
+  t.equal(backends[2]?.labels.local_mark, '10001000');
+  const fams = ipvsFamilies({ connections: 0, incomingPackets: 0, outgoingPackets: 0, incomingBytes: 0, outgoingBytes: 0 }, backends);
+  t.equal(value(fams, 'node_ipvs_backend_connections_active', { proto: 'TCP' }), 250, 'duplicates summed');
+  t.equal(fams.find((f) => f.name === 'node_ipvs_backend_weight')?.samples.length, 2);
+});
+
+t.test('tape and nvme families', async (t) => {
+  const { tapeFamilies } = await import('../../../agent/collectors/host/tapestats');
+  const fams = tapeFamilies([['st0', new Map([['io_ns', 2_500_000_000], ['in_flight', 1]])]]);
+  t.equal(value(fams, 'node_tape_io_time_seconds_total'), 2.5);
+  t.equal(value(fams, 'node_tape_io_now'), 1);
+  t.equal(fams.length, 2, 'only what the device has');
+});
