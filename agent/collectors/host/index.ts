@@ -44,6 +44,8 @@ import { mdadmCollector } from './mdadm';
 import { powerSupplyClassCollector } from './powersupplyclass';
 import { raplCollector } from './rapl';
 import { xfsCollector } from './xfs';
+import { selinuxCollector } from './selinux';
+import { infinibandCollector } from './infiniband';
 import { ipvsCollector } from './ipvs';
 import { zfsCollector } from './zfs';
 import { nvmeCollector } from './nvme';
@@ -93,6 +95,8 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     powerSupplyClassCollector(),
     raplCollector(),
     xfsCollector(),
+    selinuxCollector(),
+    infinibandCollector(),
     ipvsCollector(),
     zfsCollector(),
     nvmeCollector(),

@@ -32,6 +32,7 @@ export const compared: Record<string, string[]> = {
   tapestats: ['node_tape_'],
   zfs: ['node_zfs_'],
   ipvs: ['node_ipvs_'],
+  infiniband: ['node_infiniband_'],
 };
 
 /** Families node_exporter's installed release writes that the agent deliberately writes differently (and why). */

@@ -177,3 +177,24 @@ t.test('tape and nvme families', async (t) => {
   t.equal(value(fams, 'node_tape_io_now'), 1);
   t.equal(fams.length, 2, 'only what the device has');
 });
+
+t.test('selinux: enabled only when selinuxfs answers; modes from the enforce file and the config', async (t) => {
+  const { selinuxFamilies, parseSelinuxConfig } = await import('../../../agent/collectors/host/selinux');
+  t.same(selinuxFamilies(undefined, undefined).map((f) => [f.name, f.samples[0]?.value]), [['node_selinux_enabled', 0]]);
+  const on = selinuxFamilies('0', '# comment\nSELINUX=enforcing\nSELINUXTYPE=targeted\n');
+  t.equal(value(on, 'node_selinux_enabled'), 1);
+  t.equal(value(on, 'node_selinux_current_mode'), 0);
+  t.equal(value(on, 'node_selinux_config_mode'), 1);
+  t.equal(parseSelinuxConfig('SELINUX=disabled\n'), -1);
+  t.equal(parseSelinuxConfig('SELINUX="permissive"\n'), 0);
+  t.equal(parseSelinuxConfig(undefined), -1);
+});
+
+t.test('infiniband: state ids and rates', async (t) => {
+  const { parseStateId, parseIbRate } = await import('../../../agent/collectors/host/infiniband');
+  t.equal(parseStateId('4: ACTIVE'), 4);
+  t.equal(parseStateId('ACTIVE'), undefined);
+  t.equal(parseIbRate('100 Gb/sec (4X EDR)'), 12.5e9);
+  t.equal(parseIbRate('2.5 Gb/sec (1X SDR)'), 312_500_000);
+  t.equal(parseIbRate('10 Mb/sec'), undefined);
+});
