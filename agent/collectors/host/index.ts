@@ -44,6 +44,7 @@ import { mdadmCollector } from './mdadm';
 import { powerSupplyClassCollector } from './powersupplyclass';
 import { raplCollector } from './rapl';
 import { xfsCollector } from './xfs';
+import { btrfsCollector } from './btrfs';
 import { selinuxCollector } from './selinux';
 import { infinibandCollector } from './infiniband';
 import { ipvsCollector } from './ipvs';
@@ -95,6 +96,7 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     powerSupplyClassCollector(),
     raplCollector(),
     xfsCollector(),
+    btrfsCollector(),
     selinuxCollector(),
     infinibandCollector(),
     ipvsCollector(),

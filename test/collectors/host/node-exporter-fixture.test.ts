@@ -33,6 +33,7 @@ export const compared: Record<string, string[]> = {
   zfs: ['node_zfs_'],
   ipvs: ['node_ipvs_'],
   infiniband: ['node_infiniband_'],
+  btrfs: ['node_btrfs_'],
 };
 
 /** Families node_exporter's installed release writes that the agent deliberately writes differently (and why). */

@@ -198,3 +198,13 @@ t.test('infiniband: state ids and rates', async (t) => {
   t.equal(parseIbRate('2.5 Gb/sec (1X SDR)'), 312_500_000);
   t.equal(parseIbRate('10 Mb/sec'), undefined);
 });
+
+t.test('btrfs allocation ratios by profile', async (t) => {
+  const { allocationRatio } = await import('../../../agent/collectors/host/btrfs');
+  t.equal(allocationRatio('single', 1), 1);
+  t.equal(allocationRatio('raid1', 2), 2);
+  t.equal(allocationRatio('raid1c3', 3), 3);
+  t.equal(allocationRatio('raid5', 4), 4 / 3);
+  t.equal(allocationRatio('raid6', 4), 2);
+  t.equal(allocationRatio('mystery', 4), 0);
+});
