@@ -44,6 +44,7 @@ import { mdadmCollector } from './mdadm';
 import { powerSupplyClassCollector } from './powersupplyclass';
 import { raplCollector } from './rapl';
 import { xfsCollector } from './xfs';
+import { bcacheCollector } from './bcache';
 import { btrfsCollector } from './btrfs';
 import { selinuxCollector } from './selinux';
 import { infinibandCollector } from './infiniband';
@@ -96,6 +97,7 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     powerSupplyClassCollector(),
     raplCollector(),
     xfsCollector(),
+    bcacheCollector(),
     btrfsCollector(),
     selinuxCollector(),
     infinibandCollector(),

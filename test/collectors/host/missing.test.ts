@@ -37,6 +37,7 @@ t.test('empty roots', async (t) => {
  */
 const garbledOutcome: Record<string, 'issues' | 'error' | 'no_data' | 'ok'> = {
   arp: 'no_data',
+  bcache: 'no_data',
   btrfs: 'no_data',
   infiniband: 'no_data',
   selinux: 'ok',

@@ -34,6 +34,7 @@ export const compared: Record<string, string[]> = {
   ipvs: ['node_ipvs_'],
   infiniband: ['node_infiniband_'],
   btrfs: ['node_btrfs_'],
+  bcache: ['node_bcache_'],
 };
 
 /** Families node_exporter's installed release writes that the agent deliberately writes differently (and why). */
@@ -48,6 +49,7 @@ const knownSeries = new Set([
   'node_nfsd_requests_total{method="Verify",proto="4"}',
   'node_nfsd_requests_total{method="Write",proto="4"}',
   'node_nfsd_requests_total{method="RelLockOwner",proto="4"}',
+  'node_bcache_btree_read_average_duration_seconds{uuid="deaddd54-c735-46d5-868e-f331c5fd7c74"}',
 ]);
 
 function freePort(): Promise<number> {

@@ -208,3 +208,18 @@ t.test('btrfs allocation ratios by profile', async (t) => {
   t.equal(allocationRatio('raid6', 4), 2);
   t.equal(allocationRatio('mystery', 4), 0);
 });
+
+t.test('bcache human-readable sizes, as the kernel rounded them', async (t) => {
+  const { dehumanize, parseWritebackRateDebug } = await import('../../../agent/collectors/host/bcache');
+  t.equal(dehumanize('512'), 512);
+  t.equal(dehumanize('4.5M'), 4 * 2 ** 20 + 512_000);
+  t.equal(dehumanize('20.4G'), 20 * 2 ** 30 + 419_430_400);
+  t.equal(dehumanize('790.0k'), 808_960);
+  t.equal(dehumanize('-2.1k'), -(2048 + 100));
+  t.equal(dehumanize('1.5'), undefined);
+  t.equal(dehumanize('lots'), undefined);
+  const wb = parseWritebackRateDebug('rate:\t\t1.1M/sec\ndirty:\t\t20.4G\nchange:\t\t-321.5k/sec\nnext io:\t17ms\n');
+  t.equal(wb.get('rate'), 1_150_976);
+  t.equal(wb.get('change'), -329_204);
+  t.equal(wb.has('next io'), false);
+});
