@@ -43,7 +43,9 @@ const known: Record<string, string> = {};
 /**
  * Series whose value differs on purpose, by family and label set. The Debian build's nfsd reads NFSv4 operations
  * 35-37 (SETCLIENTID, SETCLIENTID_CONFIRM, VERIFY) as Verify, Write and RelLockOwner, one to two places early; later
- * releases read VERIFY, WRITE and RELEASE_LOCKOWNER at their operation numbers, as the agent does.
+ * releases read VERIFY, WRITE and RELEASE_LOCKOWNER at their operation numbers, as the agent does. node_exporter
+ * scales bcache's btree_read_average_duration_us as if it were nanoseconds (1000 times too small); the agent reads
+ * microseconds.
  */
 const knownSeries = new Set([
   'node_nfsd_requests_total{method="Verify",proto="4"}',
