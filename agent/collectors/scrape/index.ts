@@ -1,10 +1,10 @@
 /** Builds the scrape component from the config: static targets plus the pod-annotation target (none: no component). */
 import type { AgentContext } from '../../core/context';
-import { Scraper } from './scraper';
+import type { Scraper } from './scraper';
 import { parseHostPort } from '../../config/coerce';
 import { ScrapeDefaults, TargetSpec, targetFromAnnotations, targetFromConfig } from './targets';
 
-export { Scraper } from './scraper';
+export type { Scraper } from './scraper';
 export { targetsResponse } from './api';
 
 export function scrapeDefaults(ctx: AgentContext): ScrapeDefaults {
@@ -23,7 +23,7 @@ export function scrapeDefaults(ctx: AgentContext): ScrapeDefaults {
   };
 }
 
-export function scrapeExtension(ctx: AgentContext): Scraper[] {
+export async function scrapeExtension(ctx: AgentContext): Promise<Scraper[]> {
   const c = ctx.config;
   if (!c.bool('scrape.enabled')) return [];
   const d = scrapeDefaults(ctx);
@@ -39,5 +39,7 @@ export function scrapeExtension(ctx: AgentContext): Scraper[] {
   if (pod && !(own && new URL(pod.url).port === String(own.port))) targets.push(pod);
   else if (pod) ctx.log.debug({ url: pod.url }, 'The pod annotations name this agent\'s own endpoint; not scraping it.');
   if (targets.length === 0) return [];
+  // The scraper (and its HTTP client, ~20 MiB of RSS) loads only when there is something to scrape.
+  const { Scraper } = await import('./scraper');
   return [new Scraper({ store: ctx.store, log: ctx.log, telemetry: ctx.telemetry, health: ctx.health, targets, targetLimit: c.number('scrape.target_limit') })];
 }
