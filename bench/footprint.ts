@@ -27,9 +27,10 @@ const agentOpts = { bin: args.bin, nodeFlags: args['node-flags']?.split(' ').fil
 
 /**
  * CI limits, in MiB above the bare Node floor measured in the same run. Generous on purpose (RSS on a shared machine
- * moves by a few MiB): about 1.5× what bench/README.md records, so only a real regression trips them.
+ * moves by a few MiB, and Node 24 sits ~12 MiB higher than Node 20): about 1.5× the Node 20 figures in
+ * bench/README.md ("Footprint": +37 idle, +50 with 10k series), so only a real regression trips them.
  */
-const limits = { idleOverFloorMiB: 40, statsd10kOverFloorMiB: 70 };
+const limits = { idleOverFloorMiB: 55, statsd10kOverFloorMiB: 78 };
 
 interface Row {
   measure: string;
