@@ -9,6 +9,7 @@
  *     [--bin=PATH]            the launcher to start (another checkout's bin/outrider.js, for a before / after)
  *     [--node-flags=FLAGS]    run `node FLAGS bin/outrider.js` (space-separated V8 / Node flags to try) instead of
  *                             the launcher
+ *     [--agent-flags=FLAGS]   extra agent flags, space-separated (what one part costs: turn it off and compare)
  *   node dist/bench/footprint.js --short          # CI: idle RSS, cold start, 10k StatsD series; fails on an RSS
  *                                                 # regression past the limits below (CPU is printed, never gated)
  */
@@ -18,12 +19,18 @@ import { join } from 'node:path';
 import { coldStartMs, haveNodeExporter, Idle, sampleIdle, startAgent, startBareNode, startNodeExporter, Subject } from './footprint-procs';
 import { buildSender, statsdLoad } from './footprint-statsd';
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const args: Record<string, string> = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, ...v] = a.replace(/^--/, '').split('=');
+    return [k!, v.join('=')];
+  }),
+);
 const short = 'short' in args;
 const seconds = Number(args.seconds ?? (short ? 10 : 30));
 const skip = new Set((args.skip ?? '').split(',').filter(Boolean));
 const repo = join(__dirname, '..', '..');
-const agentOpts = { bin: args.bin, nodeFlags: args['node-flags']?.split(' ').filter(Boolean) };
+const agentFlags = (args['agent-flags'] ?? '').split(' ').filter(Boolean);
+const agentOpts = { bin: args.bin, nodeFlags: args['node-flags']?.split(' ').filter(Boolean), flags: agentFlags };
 
 /**
  * CI limits, in MiB above the bare Node floor measured in the same run. Generous on purpose (RSS on a shared machine
@@ -102,7 +109,7 @@ async function statsdRows(floorMiB: number): Promise<void> {
   if (!sender) return void console.log('no C compiler: the StatsD rows are skipped');
   const targets: Record<number, number> = { 10_000: 60, 100_000: 110 };
   for (const series of short ? [10_000] : [10_000, 100_000]) {
-    const agent = await startAgent({ ...agentOpts, flags: ['--statsd.flush_interval=1s'] });
+    const agent = await startAgent({ ...agentOpts, flags: [...agentFlags, '--statsd.flush_interval=1s'] });
     try {
       await coldStartMs(agent);
       const r = await statsdLoad(agent, sender, series, 2_000_000, short ? 3 : 6);
