@@ -15,7 +15,8 @@ import { gpuOptions } from './collectors/gpu/options';
 import { hostOptions } from './collectors/host/options';
 import { optionsFrom as collectorsOptionsFrom } from './collectors/options';
 import { CollectorRunner } from './collectors/runner';
-import { Scraper, scrapeExtension, targetsResponse } from './collectors/scrape/index';
+import { targetsResponse } from './collectors/scrape/api';
+import type { Scraper } from './collectors/scrape/scraper';
 import { statsdExtension } from './collectors/statsd/index';
 import type { Config } from './config/config';
 import type { Component } from './core/component';
@@ -99,7 +100,8 @@ export const registry = {
   },
   /** Prometheus scraping (scrape.targets and the pod annotations). */
   scrape: {
-    build: scrapeExtension,
+    // Loaded only when built: the HTTP client it brings weighs ~20 MiB of RSS an agent without targets never uses.
+    build: (ctx) => import('./collectors/scrape/index').then((m) => m.scrapeExtension(ctx)),
     contract: {
       scrape: {
         received: [{ metric: 'outrider_scrape_samples_scraped_total' }],
@@ -311,7 +313,7 @@ export class Agent {
     mountEndpoint(server, {
       store: this.store,
       health: this.health,
-      targets: () => targetsResponse(this.#built.get('scrape')?.find((c): c is Scraper => c instanceof Scraper)?.targets() ?? []),
+      targets: () => targetsResponse((this.#built.get('scrape')?.[0] as Scraper | undefined)?.targets() ?? []),
       status: () => ({ version, uptime_seconds: Math.round(process.uptime()), native: this.#native }),
       history: () => this.#history,
     });
