@@ -15,6 +15,8 @@ import { hostOptions } from './collectors/host/options';
 import { CollectorRunner } from './collectors/runner';
 import { Scraper, scrapeExtension, targetsResponse } from './collectors/scrape/index';
 import { statsdExtension } from './collectors/statsd/index';
+import { mountRulesApi } from './rules/http';
+import type { RulesManager } from './rules/manager';
 import type { Config } from './config/config';
 import type { Component } from './core/component';
 import { Health } from './core/component';
@@ -114,6 +116,18 @@ export const registry = {
       'otlp-grpc': otlpContract('grpc'),
     },
   },
+  /** Local recording and alerting rules (rules.files) on the local history, and their delivery to Alertmanager. */
+  rules: {
+    build: (ctx) => import('./rules/index').then((m) => m.rulesExtension(ctx, undefined)),
+    contract: {
+      rules: {
+        received: [{ metric: 'outrider_rule_evaluations_total' }],
+        sent: [{ metric: 'outrider_rules_notifications_sent_total' }],
+        dropped: [{ metric: 'outrider_rules_notifications_dropped_total' }],
+        errors: [{ metric: 'outrider_rule_evaluation_failures_total' }],
+      },
+    },
+  },
   /** The collector runner: every selected collector of every registered kind, plus the agent's own telemetry. */
   collectors: {
     build: (ctx) => [collectorRunner(ctx)],
@@ -143,13 +157,13 @@ function otlpContract(transport: 'http' | 'grpc'): ContractSources {
 }
 
 /** Start order: outputs first (nothing produced is lost), then the receivers, then the collectors. */
-export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'scrape', 'collectors'];
+export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'scrape', 'rules', 'collectors'];
 
 /**
  * Stop order: the producers (StatsD, push) flush their last interval into the store before the outputs take their
  * final flush; the collector runner last.
  */
-export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'report', 'collectors'];
+export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'rules', 'report', 'collectors'];
 
 function collectorRunner(ctx: AgentContext): CollectorRunner {
   const selected = selectedCollectorNames(ctx.config.list('collectors.enabled'), ctx.config.list('collectors.disabled'));
@@ -287,6 +301,7 @@ export class Agent {
       targets: () => targetsResponse(this.#built.get('scrape')?.find((c): c is Scraper => c instanceof Scraper)?.targets() ?? []),
       status: () => ({ version, uptime_seconds: Math.round(process.uptime()), native: this.#native }),
     });
+    mountRulesApi(server, () => (this.#built.get('rules')?.[0] as RulesManager | undefined)?.groups ?? []);
     return server;
   }
 

@@ -20,6 +20,7 @@ import { KeySet } from './config/schema';
 import { coreKeys, labelKeys } from './core/keys';
 import { injectKeys } from './deploy/inject/keys';
 import { reportKeys } from './report/keys';
+import { rulesKeys } from './rules/keys';
 
 export const agentKeys = new KeySet(
   coreKeys,
@@ -34,6 +35,7 @@ export const agentKeys = new KeySet(
   aggregatorKeys,
   scrapeKeys,
   otlpKeys,
+  rulesKeys,
 );
 
 /** The components' checks across keys, run after every key passed its own. */
