@@ -151,7 +151,18 @@ export class AlertingRule {
 }
 
 function newAlert(labels: Labels, annotations: Labels, value: number, tMs: number): Alert {
-  return { labels, annotations, state: 'pending', value, activeAtMs: tMs, firedAtMs: undefined, resolvedAtMs: undefined, lastSentAtMs: undefined, validUntilMs: undefined, keepFiringSinceMs: undefined };
+  return {
+    labels,
+    annotations,
+    state: 'pending',
+    value,
+    activeAtMs: tMs,
+    firedAtMs: undefined,
+    resolvedAtMs: undefined,
+    lastSentAtMs: undefined,
+    validUntilMs: undefined,
+    keepFiringSinceMs: undefined,
+  };
 }
 
 function needsSending(a: Alert, tMs: number, resendDelayMs: number): boolean {

@@ -43,7 +43,15 @@ export function rulesBody(groups: readonly RuleGroup[], f: RulesFilter = {}): un
       if (f.type === 'alert' && r.kind !== 'alerting') continue;
       if (f.type === 'record' && r.kind !== 'recording') continue;
       if (f.ruleNames && !f.ruleNames.includes(r.name)) continue;
-      const common = { name: r.name, query: r.spec.expr, labels: r.spec.labels, health: r.health, lastError: r.lastError || undefined, evaluationTime: r.evaluationSeconds, lastEvaluation: iso(r.lastEvaluationMs) };
+      const common = {
+        name: r.name,
+        query: r.spec.expr,
+        labels: r.spec.labels,
+        health: r.health,
+        lastError: r.lastError || undefined,
+        evaluationTime: r.evaluationSeconds,
+        lastEvaluation: iso(r.lastEvaluationMs),
+      };
       if (r.kind === 'alerting') {
         rules.push({
           state: r.state(),
@@ -67,4 +75,3 @@ export function alertsBody(groups: readonly RuleGroup[]): unknown {
   for (const g of groups) for (const r of g.rules) if (r.kind === 'alerting') for (const a of r.active.values()) if (a.state !== 'inactive') alerts.push(alertJson(a));
   return { status: 'success', data: { alerts } };
 }
-

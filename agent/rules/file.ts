@@ -226,7 +226,8 @@ function parseRule(r: YAMLMap, problem: Problem, compile?: Compile): RuleSpec | 
   if (compile && expr.trim() !== '') {
     try {
       query = compile(expr);
-      if (query.valueType !== 'vector' && query.valueType !== 'scalar') counted(exprNode as YamlNode, `invalid rule expression: the expression must be of type vector or scalar, got ${query.valueType}`);
+      if (query.valueType !== 'vector' && query.valueType !== 'scalar')
+        counted(exprNode as YamlNode, `invalid rule expression: the expression must be of type vector or scalar, got ${query.valueType}`);
     } catch (err) {
       counted(exprNode as YamlNode, `could not parse expression: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -217,50 +217,66 @@ export function goValue(v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'boolean') return String(v);
   if (v === undefined || v === null) return '<no value>';
-  if (typeof v === 'object') return 'map[' + Object.keys(v).sort().map((k) => `${k}:${goValue((v as Record<string, unknown>)[k])}`).join(' ') + ']';
+  if (typeof v === 'object')
+    return (
+      'map[' +
+      Object.keys(v)
+        .sort()
+        .map((k) => `${k}:${goValue((v as Record<string, unknown>)[k])}`)
+        .join(' ') +
+      ']'
+    );
   return String(v);
 }
 
 /** Go's fmt.Sprintf for the verbs templates use: %s %v %d %f %g %e %x %q %% with width, precision and flags. */
 export function sprintf(format: string, args: readonly unknown[]): string {
   let i = 0;
-  return format.replace(/%([-+ 0#]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])/g, (_m, flags: string, width: string | undefined, precision: string | undefined, verb: string) => {
-    if (verb === '%') return '%';
-    if (i >= args.length) return `%!${verb}(MISSING)`;
-    const a = args[i++];
-    const prec = precision === undefined ? undefined : Number(precision);
-    let s: string;
-    switch (verb) {
-      case 'v':
-      case 's':
-        s = goValue(a);
-        if (prec !== undefined && verb === 's') s = s.slice(0, prec);
-        break;
-      case 'q':
-        s = JSON.stringify(goValue(a));
-        break;
-      case 'd':
-        s = typeof a === 'number' && Number.isInteger(a) ? String(a) : `%!d(${typeof a === 'number' ? 'float64' : 'string'}=${goValue(a)})`;
-        break;
-      case 'f':
-      case 'F':
-        s = typeof a === 'number' ? goF(a, prec) : `%!f(string=${goValue(a)})`;
-        break;
-      case 'g':
-        s = typeof a === 'number' ? goG(a, prec) : `%!g(string=${goValue(a)})`;
-        break;
-      case 'e':
-        s = typeof a === 'number' ? goEPrec(a, prec) : `%!e(string=${goValue(a)})`;
-        break;
-      case 'x':
-        s = typeof a === 'number' && Number.isInteger(a) ? a.toString(16) : Buffer.from(goValue(a)).toString('hex');
-        break;
-      default:
-        s = `%!${verb}(${goValue(a)})`;
-    }
-    if (flags.includes('+') && typeof a === 'number' && a >= 0 && 'dfFge'.includes(verb)) s = '+' + s;
-    const w = width === undefined ? 0 : Number(width);
-    if (s.length < w) s = flags.includes('-') ? s.padEnd(w) : flags.includes('0') && typeof a === 'number' ? s.padStart(w, '0') : s.padStart(w);
-    return s;
-  }) + (i < args.length ? `%!(EXTRA ${args.slice(i).map((a) => `${typeof a === 'number' ? 'float64' : 'string'}=${goValue(a)}`).join(', ')})` : '');
+  return (
+    format.replace(/%([-+ 0#]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])/g, (_m, flags: string, width: string | undefined, precision: string | undefined, verb: string) => {
+      if (verb === '%') return '%';
+      if (i >= args.length) return `%!${verb}(MISSING)`;
+      const a = args[i++];
+      const prec = precision === undefined ? undefined : Number(precision);
+      let s: string;
+      switch (verb) {
+        case 'v':
+        case 's':
+          s = goValue(a);
+          if (prec !== undefined && verb === 's') s = s.slice(0, prec);
+          break;
+        case 'q':
+          s = JSON.stringify(goValue(a));
+          break;
+        case 'd':
+          s = typeof a === 'number' && Number.isInteger(a) ? String(a) : `%!d(${typeof a === 'number' ? 'float64' : 'string'}=${goValue(a)})`;
+          break;
+        case 'f':
+        case 'F':
+          s = typeof a === 'number' ? goF(a, prec) : `%!f(string=${goValue(a)})`;
+          break;
+        case 'g':
+          s = typeof a === 'number' ? goG(a, prec) : `%!g(string=${goValue(a)})`;
+          break;
+        case 'e':
+          s = typeof a === 'number' ? goEPrec(a, prec) : `%!e(string=${goValue(a)})`;
+          break;
+        case 'x':
+          s = typeof a === 'number' && Number.isInteger(a) ? a.toString(16) : Buffer.from(goValue(a)).toString('hex');
+          break;
+        default:
+          s = `%!${verb}(${goValue(a)})`;
+      }
+      if (flags.includes('+') && typeof a === 'number' && a >= 0 && 'dfFge'.includes(verb)) s = '+' + s;
+      const w = width === undefined ? 0 : Number(width);
+      if (s.length < w) s = flags.includes('-') ? s.padEnd(w) : flags.includes('0') && typeof a === 'number' ? s.padStart(w, '0') : s.padStart(w);
+      return s;
+    }) +
+    (i < args.length
+      ? `%!(EXTRA ${args
+          .slice(i)
+          .map((a) => `${typeof a === 'number' ? 'float64' : 'string'}=${goValue(a)}`)
+          .join(', ')})`
+      : '')
+  );
 }

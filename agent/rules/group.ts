@@ -159,7 +159,12 @@ export class RuleGroup {
     for (const o of outputs) {
       let fam = byName.get(o.name);
       if (!fam) {
-        const help = o.name === 'ALERTS' ? 'Alerts pending or firing, by alertstate.' : o.name === 'ALERTS_FOR_STATE' ? 'The time (Unix seconds) an alert became active.' : `Recorded by a rule of group ${this.spec.name}.`;
+        const help =
+          o.name === 'ALERTS'
+            ? 'Alerts pending or firing, by alertstate.'
+            : o.name === 'ALERTS_FOR_STATE'
+              ? 'The time (Unix seconds) an alert became active.'
+              : `Recorded by a rule of group ${this.spec.name}.`;
         byName.set(o.name, (fam = { name: o.name, help, type: 'gauge', samples: [] }));
       }
       fam.samples.push({ labels: o.labels, value: o.value });

@@ -110,7 +110,8 @@ export class RulesManager implements Component {
     const { log, health, carry } = this.#deps;
     const engine = this.#deps.engine;
     const loaded = loadRules(this.#opts.files, engine ? (e) => engine.compile(e) : undefined);
-    if (!engine && loaded.groups.some((g) => g.rules.length > 0)) loaded.problems.push({ file: loaded.files[0] ?? '', message: 'rules need the local history and its query engine (history.enabled: true)' });
+    if (!engine && loaded.groups.some((g) => g.rules.length > 0))
+      loaded.problems.push({ file: loaded.files[0] ?? '', message: 'rules need the local history and its query engine (history.enabled: true)' });
     this.#problems = loaded.problems;
     let specs: GroupSpec[];
     if (loaded.problems.length === 0) {
@@ -121,7 +122,10 @@ export class RulesManager implements Component {
     } else {
       for (const p of loaded.problems) log.error({ file: p.file, line: p.line }, `Rule file refused: ${formatProblem(p)}`);
       specs = carry.good?.groups ?? [];
-      log.error({ problems: loaded.problems.length, kept_groups: specs.length }, carry.good ? 'The rule files have problems; the rules loaded before stay in force.' : 'The rule files have problems; no rules are evaluated.');
+      log.error(
+        { problems: loaded.problems.length, kept_groups: specs.length },
+        carry.good ? 'The rule files have problems; the rules loaded before stay in force.' : 'The rule files have problems; no rules are evaluated.',
+      );
       this.#metrics.reloadOk.set(0);
     }
     if (!carry.restoredFromFile && this.#opts.stateDir) this.#saved = readState(this.#opts.stateDir, (msg) => log.warn({ dir: this.#opts.stateDir }, `Alert state not restored: ${msg}`));

@@ -41,7 +41,11 @@ export function readState(dir: string, onError: (msg: string) => void): SavedSta
   try {
     const v = JSON.parse(text) as SavedState;
     if (v.version !== 1 || typeof v.savedAtMs !== 'number' || !Array.isArray(v.alerts)) throw new Error('not an alert state file of version 1');
-    return { version: 1, savedAtMs: v.savedAtMs, alerts: v.alerts.filter((a) => a && typeof a.group === 'string' && typeof a.rule === 'string' && typeof a.activeAtMs === 'number' && a.labels && typeof a.labels === 'object') };
+    return {
+      version: 1,
+      savedAtMs: v.savedAtMs,
+      alerts: v.alerts.filter((a) => a && typeof a.group === 'string' && typeof a.rule === 'string' && typeof a.activeAtMs === 'number' && a.labels && typeof a.labels === 'object'),
+    };
   } catch (err) {
     onError(`ignoring ${file}: ${(err as Error).message}`);
     return undefined;

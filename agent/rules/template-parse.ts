@@ -23,10 +23,7 @@ export interface Pipeline {
   cmds: Command[];
 }
 
-export type Node =
-  | { kind: 'text'; text: string }
-  | { kind: 'action'; pipe: Pipeline }
-  | { kind: 'if' | 'with'; pipe: Pipeline; then: Node[]; else: Node[] };
+export type Node = { kind: 'text'; text: string } | { kind: 'action'; pipe: Pipeline } | { kind: 'if' | 'with'; pipe: Pipeline; then: Node[]; else: Node[] };
 
 export class TemplateError extends Error {}
 

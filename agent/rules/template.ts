@@ -75,7 +75,10 @@ const functions: Record<string, Fn> = {
   humanizeTimestamp: (v) => {
     const t = toFloat(v);
     if (!Number.isFinite(t)) return goValue(t);
-    return new Date(t * 1000).toISOString().replace('T', ' ').replace(/\.000Z$|Z$/, ' +0000 UTC');
+    return new Date(t * 1000)
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.000Z$|Z$/, ' +0000 UTC');
   },
   title: (s) => String(goValue(s)).replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, p: string, c: string) => p + c.toUpperCase()),
   toUpper: (s) => goValue(s).toUpperCase(),
@@ -90,7 +93,11 @@ const functions: Record<string, Fn> = {
     const m = /^([^.:]+)(?:\.[^:]*)?(:\d+)?$/.exec(h);
     return m && !/^\d+$/.test(m[1]!) ? m[1]! + (m[2] ?? '') : h;
   },
-  reReplaceAll: (re, repl, text) => goValue(text).replace(goRegexp(goValue(re)), goValue(repl).replace(/\$\{?(\w+)\}?/g, (_m, g: string) => (/^\d+$/.test(g) ? `$${g}` : `$<${g}>`))),
+  reReplaceAll: (re, repl, text) =>
+    goValue(text).replace(
+      goRegexp(goValue(re)),
+      goValue(repl).replace(/\$\{?(\w+)\}?/g, (_m, g: string) => (/^\d+$/.test(g) ? `$${g}` : `$<${g}>`)),
+    ),
   match: (re, text) => new RegExp(goValue(re).replace(/\(\?P</g, '(?<')).test(goValue(text)),
   safeHtml: (s) => goValue(s),
   len: (v) => (typeof v === 'string' ? v.length : v && typeof v === 'object' ? Object.keys(v).length : 0),

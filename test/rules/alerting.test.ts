@@ -21,7 +21,13 @@ t.test('pending, then firing after `for`, then resolved and kept 15 minutes', as
   t.equal(a.state, 'pending');
   t.same(a.labels, { instance: 'a', severity: 'warning', alertname: 'High' }, '__name__ dropped, templated label, alertname');
   t.equal(a.annotations.summary, 'value 5 on a');
-  t.same(out.map((o) => [o.name, o.labels.alertstate, o.value]), [['ALERTS', 'pending', 1], ['ALERTS_FOR_STATE', undefined, 0]]);
+  t.same(
+    out.map((o) => [o.name, o.labels.alertstate, o.value]),
+    [
+      ['ALERTS', 'pending', 1],
+      ['ALERTS_FOR_STATE', undefined, 0],
+    ],
+  );
   r.eval(4 * min, [s('a', 6)], 0);
   t.equal(a.state, 'pending', 'not yet held for 5m');
   t.equal(a.annotations.summary, 'value 6 on a', 'value and annotations follow the latest result');

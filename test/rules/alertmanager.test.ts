@@ -35,7 +35,9 @@ async function startAlertmanager(dir: string): Promise<{ url: string; proc: Chil
   fs.writeFileSync(path.join(dir, 'am.yml'), 'route:\n  receiver: none\n  group_wait: 1s\nreceivers:\n  - name: none\n');
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const proc = spawn(bin, [`--config.file=${path.join(dir, 'am.yml')}`, `--storage.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='], { stdio: 'ignore' });
+    const proc = spawn(bin, [`--config.file=${path.join(dir, 'am.yml')}`, `--storage.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='], {
+      stdio: 'ignore',
+    });
     const url = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 100 && proc.exitCode === null; i++) {
       try {
@@ -103,7 +105,10 @@ t.test('alerts reach a real Alertmanager with Prometheus semantics', requireTool
   const t0 = Date.now();
   g.evaluate(t0);
   await m.notifier.flush();
-  const got = await until(() => amAlerts(am.url), (a) => a.length > 0);
+  const got = await until(
+    () => amAlerts(am.url),
+    (a) => a.length > 0,
+  );
   t.equal(got.length, 1);
   const a = got[0]!;
   t.same(a.labels, { alertname: 'DiskFull', device: 'sda', severity: 'page', cluster: 'eu1' }, 'external labels added where absent');
@@ -130,7 +135,10 @@ t.test('alerts reach a real Alertmanager with Prometheus semantics', requireTool
   );
   t.same(after, [], 'resolved: no longer active in Alertmanager');
   const all = (await (await fetch(`${am.url}/api/v2/alerts?active=false&unprocessed=false`)).json()) as AmAlert[];
-  t.ok(all.every((x) => Date.parse(x.endsAt) === t1), `endsAt is the resolution time (${JSON.stringify(all.map((x) => x.endsAt))})`);
+  t.ok(
+    all.every((x) => Date.parse(x.endsAt) === t1),
+    `endsAt is the resolution time (${JSON.stringify(all.map((x) => x.endsAt))})`,
+  );
 });
 
 t.test('a full queue drops the oldest alerts and counts them; an unreachable Alertmanager drops the batch', async (t) => {

@@ -61,7 +61,8 @@ t.test('the published node-exporter rules load, and check-rules agrees with prom
       'bad-template.yml': 'groups:\n  - name: g\n    rules:\n      - alert: a\n        expr: up\n        annotations:\n          x: "{{ nosuch }}"\n',
       'unknown-field.yml': 'groups:\n  - name: g\n    rules:\n      - alert: a\n        expr: up\n        severity: high\n',
       'bad-duration.yml': 'groups:\n  - name: g\n    rules:\n      - alert: a\n        expr: up\n        for: 5 minutes\n',
-      'good.yml': 'groups:\n  - name: g\n    interval: 15s\n    rules:\n      - alert: a\n        expr: up == 0\n        keep_firing_for: 5m\n        annotations:\n          x: "{{ $value | humanize }} {{ if gt $value 1.0 }}big{{ end }}"\n',
+      'good.yml':
+        'groups:\n  - name: g\n    interval: 15s\n    rules:\n      - alert: a\n        expr: up == 0\n        keep_firing_for: 5m\n        annotations:\n          x: "{{ $value | humanize }} {{ if gt $value 1.0 }}big{{ end }}"\n',
     };
     for (const [name, body] of Object.entries(cases)) {
       const f = path.join(dir, name);

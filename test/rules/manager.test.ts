@@ -80,7 +80,7 @@ function evalAll(groups: readonly RuleGroup[], tMs: number): void {
   for (const g of groups) g.evaluate(tMs);
 }
 
-t.test('recording rules and ALERTS go into the store as the group\'s snapshot', async (t) => {
+t.test("recording rules and ALERTS go into the store as the group's snapshot", async (t) => {
   const w = world(t);
   fs.writeFileSync(path.join(w.dir, 'a.rules.yml'), rulesFile('0s'));
   const m = w.make();
@@ -88,9 +88,15 @@ t.test('recording rules and ALERTS go into the store as the group\'s snapshot', 
   t.teardown(() => m.stop());
   evalAll(m.groups, w.now);
   const rec = w.store.getFamily('job:disk:count');
-  t.same([...rec!.series.values()].map((s) => [s.labels, s.value]), [[{ job: 'node', source: 'rules' }, 3]]);
+  t.same(
+    [...rec!.series.values()].map((s) => [s.labels, s.value]),
+    [[{ job: 'node', source: 'rules' }, 3]],
+  );
   const alerts = w.store.getFamily('ALERTS');
-  t.same([...alerts!.series.values()].map((s) => s.labels), [{ device: 'sda', severity: 'page', alertname: 'DiskFull', alertstate: 'firing' }]);
+  t.same(
+    [...alerts!.series.values()].map((s) => s.labels),
+    [{ device: 'sda', severity: 'page', alertname: 'DiskFull', alertstate: 'firing' }],
+  );
   const forState = w.store.getFamily('ALERTS_FOR_STATE');
   t.equal([...forState!.series.values()][0]!.value, w.now / 1000);
   w.engine.set('disk_full', []);
@@ -116,7 +122,11 @@ t.test('a reload with a bad file is refused as a whole: every problem listed, ol
   t.equal(m2.problems.length, 2, 'both problems of the bad file');
   t.equal(await gauge(w.telemetry, 'outrider_rules_last_reload_successful'), 0);
   t.equal(w.health.get('rules')?.state, 'degraded');
-  t.same(m2.groups.map((g) => g.spec.name), ['disk'], 'the old rules stay in force');
+  t.same(
+    m2.groups.map((g) => g.spec.name),
+    ['disk'],
+    'the old rules stay in force',
+  );
   evalAll(m2.groups, w.now + 5 * min);
   const a = [...(m2.groups[0]!.rules[1] as { active: Map<string, { state: string; activeAtMs: number }> }).active.values()][0]!;
   t.equal(a.activeAtMs, w.now, 'the for timer kept running across the reload');
