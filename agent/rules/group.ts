@@ -17,6 +17,9 @@ import { RecordingRule } from './recording';
 
 export type Rule = AlertingRule | RecordingRule;
 
+/** How often a group's series are rewritten between evaluations (well inside the store's smallest stale_after). */
+const keepAliveMs = 500;
+
 export interface GroupDeps {
   store: Store;
   log: Logger;
@@ -41,6 +44,8 @@ export class RuleGroup {
   readonly #deps: GroupDeps;
   readonly #offsetMs: number;
   #timer: NodeJS.Timeout | undefined;
+  #keepAlive: NodeJS.Timeout | undefined;
+  #last: FamilySamples[] = [];
   #lastTickMs: number | undefined;
   #running = false;
   /** Called once after the first evaluation (restoring `for` state), then cleared. */
@@ -71,12 +76,18 @@ export class RuleGroup {
     if (this.#running) return;
     this.#running = true;
     this.#schedule();
+    // The group's series are rewritten between evaluations so the store's staleness sweep (store.stale_after) never
+    // takes them while they are current; unchanged values cost no generation.
+    this.#keepAlive = setInterval(() => this.#deps.store.replaceOwned(this.owner, this.#last), Math.min(this.intervalMs, keepAliveMs));
+    this.#keepAlive.unref();
   }
 
   stop(): void {
     this.#running = false;
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#keepAlive) clearInterval(this.#keepAlive);
     this.#timer = undefined;
+    this.#keepAlive = undefined;
   }
 
   /** Removes the group's series from the store (the group was removed). */
@@ -142,7 +153,7 @@ export class RuleGroup {
       rule.evaluationSeconds = (performance.now() - t0) / 1000;
       m.duration.observe(rule.evaluationSeconds);
     }
-    this.#write(outputs, tMs);
+    this.#write(outputs);
     this.#sendAlerts(tMs);
     this.lastEvaluationMs = tMs;
     this.evaluationSeconds = (performance.now() - started) / 1000;
@@ -154,7 +165,7 @@ export class RuleGroup {
     this.#deps.onEvaluated?.(this, tMs);
   }
 
-  #write(outputs: readonly OutputSample[], tMs: number): void {
+  #write(outputs: readonly OutputSample[]): void {
     const byName = new Map<string, FamilySamples>();
     for (const o of outputs) {
       let fam = byName.get(o.name);
@@ -169,7 +180,8 @@ export class RuleGroup {
       }
       fam.samples.push({ labels: o.labels, value: o.value });
     }
-    this.#deps.store.replaceOwned(this.owner, [...byName.values()], tMs);
+    this.#last = [...byName.values()];
+    this.#deps.store.replaceOwned(this.owner, this.#last);
   }
 
   #sendAlerts(tMs: number): void {

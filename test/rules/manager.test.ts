@@ -240,3 +240,20 @@ t.test('without a query engine the rules are refused with a clear reason', async
   t.match(m.problems.map((p) => p.message).join('\n'), /need the local history/);
   t.equal(m.groups.length, 0);
 });
+
+t.test("a group's series outlive the store's staleness sweep between evaluations", async (t) => {
+  const w = world(t);
+  w.store = new Store({ staleAfterMs: 1000 });
+  fs.writeFileSync(path.join(w.dir, 'a.rules.yml'), 'groups:\n  - name: slow\n    interval: 1h\n    rules:\n      - record: r\n        expr: disk_count\n');
+  const m = w.make();
+  await m.start();
+  t.teardown(() => m.stop());
+  m.groups[0]!.evaluate(Date.now());
+  await new Promise((r) => setTimeout(r, 1600));
+  w.store.sweep();
+  t.equal(w.store.getFamily('r')?.series.size, 1, 'still in the store 1.6 s after the evaluation with stale_after 1 s');
+  await m.stop();
+  await new Promise((r) => setTimeout(r, 1100));
+  w.store.sweep();
+  t.equal(w.store.getFamily('r')?.series.size ?? 0, 0, 'swept once the group stopped');
+});
