@@ -7,7 +7,7 @@ export const rulesKeys = defineKeys([
     type: 'list',
     item: 'string',
     default: [],
-    help: 'Prometheus rule files to evaluate on the local history (paths or globs: *, ?, [...] within a path segment). Empty: no rules.',
+    help: 'Prometheus rule files to evaluate on the local history (paths or globs: *, ?, [...] within a path segment; relative to the config file). Empty: no rules.',
   },
   { key: 'rules.evaluation_interval', type: 'duration', default: 60_000, min: 100, help: 'How often a rule group is evaluated unless the group sets its own interval.' },
   { key: 'rules.external_labels', type: 'map', default: {}, help: 'Labels added to alerts sent to Alertmanager (unless the alert has the label) and offered to templates as $externalLabels.' },

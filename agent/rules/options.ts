@@ -1,4 +1,5 @@
 /** The rules' settings, parsed once. */
+import path from 'node:path';
 import type { Config } from '../config/config';
 
 export interface NotifierOptions {
@@ -24,7 +25,8 @@ export interface RulesOptions {
 export function optionsFrom(config: Config): RulesOptions {
   const stateDir = config.string('rules.state_dir');
   return {
-    files: config.list('rules.files'),
+    // Relative paths are taken from the config file's directory, as Prometheus takes rule_files.
+    files: config.list('rules.files').map((f) => (config.file && config.source('rules.files') === 'file' ? path.resolve(path.dirname(config.file), f) : f)),
     evaluationIntervalMs: config.number('rules.evaluation_interval'),
     externalLabels: { ...config.get<Record<string, string>>('rules.external_labels') },
     // As Prometheus's default external URL, the agent's own address when none is set.

@@ -257,3 +257,17 @@ t.test("a group's series outlive the store's staleness sweep between evaluations
   w.store.sweep();
   t.equal(w.store.getFamily('r')?.series.size ?? 0, 0, 'swept once the group stopped');
 });
+
+t.test('relative rule file paths are taken from the config file directory', async (t) => {
+  const { Config } = await import('../../agent/config/config');
+  const { agentKeys } = await import('../../agent/keys');
+  const { optionsFrom } = await import('../../agent/rules/options');
+  const { loadConfig } = await import('../../agent/config/load');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-rules-cfg-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'outrider.yaml'), 'rules:\n  files: [rules/*.yml, /abs/x.yml]\n');
+  const { config, problems } = loadConfig({ keys: agentKeys, file: path.join(dir, 'outrider.yaml'), env: {}, flags: new Map() });
+  t.same(problems, []);
+  t.same(optionsFrom(config).files, [path.join(dir, 'rules/*.yml'), '/abs/x.yml']);
+  t.same(optionsFrom(Config.defaults(agentKeys).with({ 'rules.files': ['r.yml'] })).files, ['r.yml'], 'a flag is taken from the working directory');
+});
