@@ -18,6 +18,8 @@ import { CollectorRunner } from './collectors/runner';
 import { targetsResponse } from './collectors/scrape/api';
 import type { Scraper } from './collectors/scrape/scraper';
 import { statsdExtension } from './collectors/statsd/index';
+import { mountRulesApi } from './rules/http';
+import type { RulesManager } from './rules/manager';
 import type { Config } from './config/config';
 import type { Component } from './core/component';
 import { Health } from './core/component';
@@ -119,6 +121,18 @@ export const registry = {
       'otlp-grpc': otlpContract('grpc'),
     },
   },
+  /** Local recording and alerting rules (rules.files) on the local history, and their delivery to Alertmanager. */
+  rules: {
+    build: (ctx) => import('./rules/index').then((m) => m.rulesExtension(ctx, undefined)),
+    contract: {
+      rules: {
+        received: [{ metric: 'outrider_rule_evaluations_total' }],
+        sent: [{ metric: 'outrider_rules_notifications_sent_total' }],
+        dropped: [{ metric: 'outrider_rules_notifications_dropped_total' }],
+        errors: [{ metric: 'outrider_rule_evaluation_failures_total' }],
+      },
+    },
+  },
   /** The local history (history.enabled): samples every series of the store at history.step. */
   history: {
     build: (ctx) => historyComponents(ctx.history instanceof LocalHistory ? ctx.history : undefined, ctx),
@@ -160,13 +174,13 @@ function otlpContract(transport: 'http' | 'grpc'): ContractSources {
 }
 
 /** Start order: outputs first (nothing produced is lost), then the receivers, then the collectors. */
-export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'scrape', 'history', 'collectors'];
+export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'scrape', 'history', 'rules', 'collectors'];
 
 /**
  * Stop order: the producers (StatsD, push) flush their last interval into the store before the outputs take their
  * final flush; the collector runner last.
  */
-export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'report', 'history', 'collectors'];
+export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'rules', 'report', 'history', 'collectors'];
 
 function collectorRunner(ctx: AgentContext): CollectorRunner {
   const { enabled, disabled, intervalMs, timeoutMs } = collectorsOptionsFrom(ctx.config);
@@ -317,6 +331,7 @@ export class Agent {
       status: () => ({ version, uptime_seconds: Math.round(process.uptime()), native: this.#native }),
       history: () => this.#history,
     });
+    mountRulesApi(server, () => (this.#built.get('rules')?.[0] as RulesManager | undefined)?.groups ?? []);
     return server;
   }
 

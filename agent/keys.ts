@@ -22,6 +22,7 @@ import { injectKeys } from './deploy/inject/keys';
 import { historyKeys } from './history/keys';
 import { check as checkHistory } from './history/options';
 import { reportKeys } from './report/keys';
+import { rulesKeys } from './rules/keys';
 
 export const agentKeys = new KeySet(
   coreKeys,
@@ -37,6 +38,7 @@ export const agentKeys = new KeySet(
   scrapeKeys,
   otlpKeys,
   historyKeys,
+  rulesKeys,
 );
 
 /** The components' checks across keys, run after every key passed its own. */
