@@ -4,8 +4,16 @@
  * Every problem of a file is collected, with its line and column, in promtool's words where it has them; unknown
  * fields are errors (Prometheus reads these files strictly).
  */
-import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import type * as Yaml from 'yaml';
 import type { Node as YamlNode, YAMLMap } from 'yaml';
+
+// The YAML parser loads with the first rule file, so an agent without rules never loads it.
+let yamlModule: typeof Yaml | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const yaml = (): typeof Yaml => (yamlModule ??= require('yaml') as typeof Yaml);
+const isMap = (n: unknown): n is YAMLMap => yaml().isMap(n);
+const isScalar = (n: unknown): n is Yaml.Scalar => yaml().isScalar(n);
+const isSeq = (n: unknown): n is Yaml.YAMLSeq => yaml().isSeq(n);
 import type { CompiledQuery } from '../query/types';
 import { parseDuration } from './duration';
 import { Template, TemplateError } from './template';
@@ -57,6 +65,7 @@ export function formatProblem(p: RuleProblem): string {
 /** Parses and checks one rule file's text; `compile` checks (and keeps) each expression. */
 export function parseRuleFile(file: string, text: string, compile?: Compile): { groups: GroupSpec[]; problems: RuleProblem[] } {
   const problems: RuleProblem[] = [];
+  const { LineCounter, parseDocument } = yaml();
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
   const at = (node: YamlNode | null | undefined): { line?: number; col?: number } => {
