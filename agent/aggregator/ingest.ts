@@ -133,6 +133,9 @@ export class Ingest {
     const prevAgent = state.agents.get(agent);
     if (prevAgent && epoch < prevAgent.epoch) return { ok: true, status: 'duplicate', result: 'duplicate' };
     const a = noteBatch(prevAgent, payload, epoch);
+    // The agent's send time stamps its series (an absurd one, this clock's time).
+    const sent = payload.sentMs;
+    this.#merger.beginBatch(agent, Number.isSafeInteger(sent) && sent > 0 ? sent : Date.now());
     const full: Array<[string, SeriesState]> = [];
     const updated: SeriesState[] = [];
     let skipped = 0;

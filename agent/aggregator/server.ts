@@ -72,6 +72,10 @@ export interface AggregatorOptions {
   quantiles?: number[];
   /** An agent's sketch older than this stops contributing to merged quantiles (default 2 minutes). */
   sketchMaxAgeMs?: number;
+  /** This aggregator's id, the `aggregator` label of its fleet series (default none: no label). */
+  aggregatorId?: string;
+  /** An agent not seen for this long leaves the fleet series and /api/v1/agents until it reports again (default 5 minutes). */
+  agentExpiryMs?: number;
 }
 
 export class Aggregator {
@@ -95,18 +99,20 @@ export class Aggregator {
     this.#opts = opts;
     this.#tokens = new BearerTokens(opts.tokens, opts.listen, opts.publicReads ?? false);
     // Room above the merged series for the aggregator's own telemetry, which a full fleet must not crowd out.
-    this.store = new Store({ staleAfterMs: 365 * 24 * 3600_000, maxSeries: opts.maxSeries + 4096 });
+    // Each (agent, series) state is an agent series, and at most as many fleet series again.
+    this.store = new Store({ staleAfterMs: 365 * 24 * 3600_000, maxSeries: 2 * opts.maxSeries + 4096 });
     this.telemetry = new Telemetry({ runtimeMetrics: opts.runtimeMetrics ?? true });
     this.telemetry.setBuildInfo(false);
     this.state = new StateStore(opts.stateDir, opts.commitIntervalMs);
     const t = this.telemetry;
     const mismatch = t.counter('outrider_aggregator_sketch_mismatches_total', 'Agent sketches left out of a merge because their relative accuracy differs from the others of the series.');
-    this.merger = new Merger(this.store, { quantiles: opts.quantiles, sketchMaxAgeMs: opts.sketchMaxAgeMs, onSketchMismatch: () => mismatch.inc() });
+    this.merger = new Merger(this.store, { quantiles: opts.quantiles, sketchMaxAgeMs: opts.sketchMaxAgeMs, onSketchMismatch: () => mismatch.inc(), aggregatorId: opts.aggregatorId ?? '' });
     this.#m = {
       requests: t.counter('outrider_aggregator_requests_total', 'Ingest requests, by result (applied, duplicate, definitions, unknown_series, unauthorized, malformed, too_large, label_limit, forbidden, implausible, refused).', ['result']),
       samples: t.counter('outrider_aggregator_samples_total', 'Samples applied from agents.'),
       skipped: t.counter('outrider_aggregator_stale_samples_total', 'Samples skipped because a newer value of the series was already applied.'),
-      agents: t.gauge('outrider_aggregator_agents', 'Agents known to the aggregator.'),
+      agents: t.gauge('outrider_aggregator_agents', 'Agents the aggregator owns now (seen within aggregator.agent_expiry).'),
+      retired: t.counter('outrider_aggregator_agents_retired_total', 'Agents retired from the fleet series because they were not seen for aggregator.agent_expiry.'),
       connRefused: t.counter('outrider_aggregator_connections_refused_total', 'Connections closed at once because a connection limit was reached, by reason (total, per_address).', ['reason']),
       connections: t.gauge('outrider_aggregator_connections', 'Open connections to the aggregator.'),
       readRefusals: t.counter('outrider_aggregator_read_refusals_total', 'Requests to the read endpoints without a token that may read.'),
@@ -162,7 +168,7 @@ export class Aggregator {
         log: opts.log,
         telemetry: this.telemetry,
         health: this.health,
-        filter: (s) => s.owner !== 'outrider',
+        filter: (s) => s.owner !== 'outrider' && this.merger.forwardable(s),
         beforeRead: catchUp,
         protocol: opts.remoteWriteProtocol ?? '1.0',
       });
@@ -173,8 +179,18 @@ export class Aggregator {
     return this.#server.url();
   }
 
+  /** The agents this aggregator owns now (those retired after aggregator.agent_expiry are left out). */
   agents(): Array<Record<string, unknown>> {
-    return describeAgents(this.state.agents.values());
+    return describeAgents([...this.state.agents.values()].filter((a) => !this.merger.isRetired(a.id)));
+  }
+
+  /** Retires the agents not seen for the expiry from the fleet series (they rejoin with their next batch). */
+  expireAgents(nowMs = Date.now()): number {
+    const expiry = this.#opts.agentExpiryMs ?? 300_000;
+    let n = 0;
+    for (const a of this.state.agents.values()) if (nowMs - a.lastSeenMs > expiry && this.merger.retire(a.id)) n++;
+    if (n > 0) this.#m.retired.inc(n);
+    return n;
   }
 
   /** The remote write forward (undefined without aggregator.remote_write). */
@@ -194,7 +210,9 @@ export class Aggregator {
     } catch (err) {
       throw new OutriderError('OUTRIDER_ERR_AGG_STATE', `cannot use state directory ${this.#opts.stateDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    this.merger.rebuild(this.state.series.values());
+    const expiry = this.#opts.agentExpiryMs ?? 300_000;
+    const now = Date.now();
+    this.merger.rebuild(this.state.series.values(), (id) => now - (this.state.agents.get(id)?.lastSeenMs ?? 0) > expiry);
     await this.#server.start();
     this.health.report('aggregator', 'running', { ready: true, detail: `listening on ${this.#server.url()}`, info: { agents: this.state.agents.size } });
     await this.#forward?.start();
@@ -206,6 +224,7 @@ export class Aggregator {
       }
     }, this.#opts.snapshotIntervalMs);
     const tele = setInterval(() => {
+      this.expireAgents();
       void this.#copyTelemetry();
       this.merger.expireSketches();
     }, 1000);
@@ -229,7 +248,9 @@ export class Aggregator {
   }
 
   async #copyTelemetry(): Promise<void> {
-    this.#m.agents.set(this.state.agents.size);
+    let owned = 0;
+    for (const id of this.state.agents.keys()) if (!this.merger.isRetired(id)) owned++;
+    this.#m.agents.set(owned);
     this.#m.connections.set(this.#connections.open);
     this.store.replaceOwned('outrider', await this.telemetry.snapshot());
   }
