@@ -62,6 +62,11 @@ export class AggregatorOutput implements Output {
     return this.#transports.length;
   }
 
+  /** Whether endpoint `i` answers its health check. */
+  probe(i: number): Promise<boolean> {
+    return this.#transports[i]!.probe();
+  }
+
   canSendRun(endpoint: number): boolean {
     const file = this.#files[endpoint];
     return file !== undefined && !file.busy && !this.#noRuns.has(endpoint);

@@ -20,6 +20,7 @@ import { reporterHooks, reporterMetrics, ReporterMetrics } from './reporter-metr
 import type { SpoolSettings } from './runtime/delivery-queue';
 import { durabilityOf } from '../core/durability';
 import { OutputRuntime } from './runtime/output-runtime';
+import { EndpointRoute } from './route';
 import { encodeSketch } from './sketch';
 
 export { encodeSketch } from './sketch';
@@ -51,6 +52,8 @@ export interface ReporterOptions {
   sendfileMinBytes?: number;
   /** Largest body of consecutive spooled records replayed in one request (at most the aggregator's max body). */
   replayMaxBodyBytes?: number;
+  /** First wait before probing a better-ranked aggregator while failed over (doubling to 30 s; default 1 s). */
+  probeMinMs?: number;
 }
 
 /** Most frames in one replayed body (bounds the aggregator's per-frame answer). */
@@ -69,6 +72,7 @@ export class Reporter implements Component {
   readonly #opts: ReporterOptions;
   readonly #batcher: Batcher;
   readonly #runtime: OutputRuntime;
+  readonly #route: EndpointRoute;
   #epoch = 0;
   #stream: { epoch: number; seq: number } = { epoch: 0, seq: 0 };
   #lastFull = 0;
@@ -90,6 +94,7 @@ export class Reporter implements Component {
       { epoch: () => this.#epoch, spool: () => this.#runtime.queue.spool },
       { bytes: (n) => this.#m.bytes.inc(n), sendfile: (n) => this.#m.replayed.inc(n), definitions: () => this.#m.defs.inc() },
     );
+    this.#route = new EndpointRoute({ agentId: opts.agentId, endpoints: opts.endpoints, dir: opts.spool?.dir, probe: (i) => output.probe(i), probeMinMs: opts.probeMinMs, log: ctx.log });
     this.#runtime = new OutputRuntime(
       output,
       {
@@ -104,6 +109,7 @@ export class Reporter implements Component {
         spool: opts.spool,
         runs: { maxBodyBytes: opts.replayMaxBodyBytes ?? 16 * 1024 * 1024, minBytes: sendfileMinBytes, maxItems: REPLAY_MAX_FRAMES },
         mark: durabilityOf(ctx.store, this.name),
+        route: this.#route,
       },
       reporterHooks(this.#m, ctx.log, () => this.#report()),
     );
@@ -145,7 +151,8 @@ export class Reporter implements Component {
     this.#report();
     this.#flushTimer = setInterval(() => void this.flush(), this.#opts.intervalMs);
     this.#flushTimer.unref();
-    this.#ctx.log.info({ agent_id: this.#opts.agentId, epoch: this.#epoch, endpoints: this.#opts.endpoints, spool: this.#opts.spool?.dir, spool_io: spool?.io.name }, 'Reporting to the aggregator.');
+    this.#route.start();
+    this.#ctx.log.info({ agent_id: this.#opts.agentId, epoch: this.#epoch, endpoint: this.#opts.endpoints[this.#route.current], owner: this.#opts.endpoints[this.#route.order[0]!], endpoints: this.#opts.endpoints, spool: this.#opts.spool?.dir, spool_io: spool?.io.name }, 'Reporting to the aggregator.');
     this.#runtime.pump();
   }
 
@@ -153,6 +160,7 @@ export class Reporter implements Component {
     if (!this.#started || this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#flushTimer);
+    this.#route.stop();
     this.#runtime.cancelTimers();
     await this.#flushNow();
     await this.#runtime.drain(this.#opts.drainMs);
