@@ -295,6 +295,19 @@ export class Merger {
     return st;
   }
 
+  /**
+   * Takes a value another aggregator counted (a handover) as the series' last value without counting it, so this
+   * aggregator counts only what comes after. Returns the state, or undefined when it already has as recent a value.
+   */
+  baseline(st: SeriesState | undefined, agent: string, r: ResolvedSeries, epoch: number, seq: number, value: number | DistState, id: number): SeriesState | undefined {
+    if (st && (epoch < st.epoch || (epoch === st.epoch && seq <= st.seq))) return undefined;
+    if (!st) this.#member((st = { id, agent, family: r.family.name, type: r.family.type, help: r.family.help, labels: r.labels, epoch, seq, last: value, acc: typeof value === 'number' ? 0 : { count: 0, sum: 0, buckets: null } }));
+    st.epoch = epoch;
+    st.seq = seq;
+    st.last = value;
+    return st;
+  }
+
   /** Whether `epoch` starts a new agent process whose values for this family count from zero again. */
   #restarted(st: SeriesState, r: ResolvedSeries, epoch: number): boolean {
     return epoch > st.epoch && r.family.restartsWithAgent === true;

@@ -108,7 +108,7 @@ export class Aggregator {
     const mismatch = t.counter('outrider_aggregator_sketch_mismatches_total', 'Agent sketches left out of a merge because their relative accuracy differs from the others of the series.');
     this.merger = new Merger(this.store, { quantiles: opts.quantiles, sketchMaxAgeMs: opts.sketchMaxAgeMs, onSketchMismatch: () => mismatch.inc(), aggregatorId: opts.aggregatorId ?? '' });
     this.#m = {
-      requests: t.counter('outrider_aggregator_requests_total', 'Ingest requests, by result (applied, duplicate, definitions, unknown_series, unauthorized, malformed, too_large, label_limit, forbidden, implausible, refused).', ['result']),
+      requests: t.counter('outrider_aggregator_requests_total', 'Ingest requests, by result (applied, duplicate, definitions, handover, unknown_series, unauthorized, malformed, too_large, label_limit, forbidden, implausible, refused).', ['result']),
       samples: t.counter('outrider_aggregator_samples_total', 'Samples applied from agents.'),
       skipped: t.counter('outrider_aggregator_stale_samples_total', 'Samples skipped because a newer value of the series was already applied.'),
       agents: t.gauge('outrider_aggregator_agents', 'Agents the aggregator owns now (seen within aggregator.agent_expiry).'),
@@ -277,7 +277,7 @@ export class Aggregator {
     if (frames.frames.length === 1) {
       const r = this.#ingest.apply(frames.frames[0]!, grant);
       // Acknowledge only once the application (or, for a duplicate, the original one) is durable.
-      if (r.ok && r.status !== 'ok') await this.state.commit();
+      if (r.ok && (r.status !== 'ok' || r.result === 'handover')) await this.state.commit();
       return this.#answer(res, r);
     }
     // Several frames back to back (a replayed run of spooled batches): applied in order, each once, up to the first

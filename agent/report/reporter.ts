@@ -20,6 +20,7 @@ import { reporterHooks, reporterMetrics, ReporterMetrics } from './reporter-metr
 import type { SpoolSettings } from './runtime/delivery-queue';
 import { durabilityOf } from '../core/durability';
 import { OutputRuntime } from './runtime/output-runtime';
+import { AckedValues } from './handover';
 import { EndpointRoute } from './route';
 import { encodeSketch } from './sketch';
 
@@ -73,6 +74,7 @@ export class Reporter implements Component {
   readonly #batcher: Batcher;
   readonly #runtime: OutputRuntime;
   readonly #route: EndpointRoute;
+  readonly #acked = new AckedValues();
   #epoch = 0;
   #stream: { epoch: number; seq: number } = { epoch: 0, seq: 0 };
   #lastFull = 0;
@@ -91,10 +93,20 @@ export class Reporter implements Component {
     const output = new AggregatorOutput(
       { ...opts, sendfileMinBytes, log: ctx.log },
       this.#batcher,
-      { epoch: () => this.#epoch, spool: () => this.#runtime.queue.spool },
+      { epoch: () => this.#epoch, spool: () => this.#runtime.queue.spool, handover: () => this.#acked.handover(), handedOver: (ok) => this.#m.handovers.inc({ result: ok ? 'ok' : 'failed' }) },
       { bytes: (n) => this.#m.bytes.inc(n), sendfile: (n) => this.#m.replayed.inc(n), definitions: () => this.#m.defs.inc() },
     );
-    this.#route = new EndpointRoute({ agentId: opts.agentId, endpoints: opts.endpoints, dir: opts.spool?.dir, probe: (i) => output.probe(i), probeMinMs: opts.probeMinMs, log: ctx.log });
+    this.#route = new EndpointRoute({ agentId: opts.agentId, endpoints: opts.endpoints, dir: opts.spool?.dir, probe: (i) => output.probe(i), probeMinMs: opts.probeMinMs, log: ctx.log, onMove: (to, why) => {
+        this.#m.moves.inc({ reason: why });
+        output.handoverTo(to);
+      },
+    });
+    const hooks = reporterHooks(this.#m, ctx.log, () => this.#report());
+    const settled = hooks.settled;
+    hooks.settled = (item, how) => {
+      this.#acked.acked(item.epoch, item.seq);
+      settled(item, how);
+    };
     this.#runtime = new OutputRuntime(
       output,
       {
@@ -111,7 +123,7 @@ export class Reporter implements Component {
         mark: durabilityOf(ctx.store, this.name),
         route: this.#route,
       },
-      reporterHooks(this.#m, ctx.log, () => this.#report()),
+      hooks,
     );
   }
 
@@ -223,6 +235,7 @@ export class Reporter implements Component {
       frame = await this.#encode(c, now, seq);
     }
     await this.#runtime.queue.append(frame, this.#epoch, seq);
+    this.#acked.sent(this.#epoch, seq, c.items);
   }
 
   #report(): void {
