@@ -7,8 +7,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import { OutriderError } from '../core/errors';
-import type { RemoteWriteProtocol } from '../report/remote-write/output';
-import type { AggregatorOptions } from './server';
+import type { AggregatorOptions, ForwardProtocol } from './server';
 
 /** Tokens from `aggregator.tokens` and one per non-comment line of `aggregator.tokens_file`. */
 export function tokensFrom(config: Config): string[] {
@@ -33,7 +32,7 @@ export function optionsFrom(config: Config, log: Logger): AggregatorOptions {
     aggregatorId: config.string('aggregator.id') || hostname(),
     agentExpiryMs: config.number('aggregator.agent_expiry'),
     remoteWrite: config.list('aggregator.remote_write'),
-    remoteWriteProtocol: config.string('aggregator.remote_write_protocol') as RemoteWriteProtocol,
+    remoteWriteProtocol: config.string('aggregator.remote_write_protocol') as ForwardProtocol,
     forwardIntervalMs: config.number('aggregator.forward_interval'),
     maxBodyBytes: config.number('aggregator.max_body'),
     maxDecompressedBytes: config.number('aggregator.max_decompressed'),

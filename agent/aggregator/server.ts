@@ -13,11 +13,11 @@ import { Telemetry } from '../core/telemetry';
 import { version } from '../core/version';
 import { mountEndpoint } from '../exposition/endpoint';
 import { HttpServer, readBody, sendJson, sendJsonBytes } from '../core/http-server';
-import { RemoteWriteOutput, RemoteWriteProtocol } from '../report/remote-write/output';
 import { splitFrames } from '../wire/frame';
 import { ACK_BODIES, ErrorAnswer, FramesAnswer, INGEST_PATH } from '../wire/ingest';
 import { DEFAULT_PAYLOAD_LIMITS, PayloadLimits } from '../wire/payload';
-import { Store } from '../store/store';
+import { Series, Store } from '../store/store';
+import type { Logger as PinoLogger } from 'pino';
 import { describeAgents } from './agents';
 import { BearerTokens } from './auth';
 import { connectionCap, ConnectionLimits } from './connections';
@@ -28,13 +28,35 @@ import { StateStore } from './state';
 /** The endpoints that serve fleet data: a token that may read is required for them unless reads are public. */
 const READS = new Set(['/metrics', '/api/v1/series', '/api/v1/agents', '/api/v1/status']);
 
+/** Remote write version of the forward: 1.0, 2.0, or 2.0 falling back to 1.0 per URL. */
+export type ForwardProtocol = '1.0' | '2.0' | 'auto';
+
+/** The remote write forward as the aggregator drives it. */
+export interface Forwarder {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Reads the store and queues it for every URL now. */
+  tick(): Promise<void>;
+}
+
+/**
+ * Builds the forward over the aggregator's store. The composition root supplies it (the remote write output), so
+ * the aggregator depends on no other component.
+ */
+export type ForwarderFactory = (
+  store: Store,
+  o: { name: string; urls: string[]; intervalMs: number; protocol: ForwardProtocol; log: PinoLogger; telemetry: Telemetry; health: Health; filter: (s: Series) => boolean; beforeRead: () => void },
+) => Forwarder;
+
 export interface AggregatorOptions {
   listen: string;
   tokens: string[];
   stateDir: string;
   remoteWrite: string[];
   /** Remote write version for the forward (default 1.0). */
-  remoteWriteProtocol?: RemoteWriteProtocol;
+  remoteWriteProtocol?: ForwardProtocol;
+  /** Builds the forward to `remoteWrite` (required when there are URLs). */
+  forwarder?: ForwarderFactory;
   forwardIntervalMs: number;
   maxBodyBytes: number;
   maxDecompressedBytes: number;
@@ -89,7 +111,7 @@ export class Aggregator {
   readonly #server: HttpServer;
   readonly #tokens: BearerTokens;
   readonly #connections: ConnectionLimits;
-  readonly #forward: RemoteWriteOutput | undefined;
+  readonly #forward: Forwarder | undefined;
   #timers: NodeJS.Timeout[] = [];
   #started = false;
   #stopped = false;
@@ -161,7 +183,8 @@ export class Aggregator {
     this.#server.route('POST', INGEST_PATH, (req, res) => this.#receive(req, res));
     this.#server.route('GET', '/api/v1/agents', (_req, res) => sendJson(res, 200, { agents: this.agents() }));
     if (opts.remoteWrite.length > 0) {
-      this.#forward = new RemoteWriteOutput(this.store, {
+      if (!opts.forwarder) throw new OutriderError('OUTRIDER_ERR_AGG_CONFIG', 'aggregator.remote_write is set but no forward output was supplied');
+      this.#forward = opts.forwarder(this.store, {
         name: 'forward',
         urls: opts.remoteWrite,
         intervalMs: opts.forwardIntervalMs,
@@ -194,7 +217,7 @@ export class Aggregator {
   }
 
   /** The remote write forward (undefined without aggregator.remote_write). */
-  get forward(): RemoteWriteOutput | undefined {
+  get forward(): Forwarder | undefined {
     return this.#forward;
   }
 

@@ -2,7 +2,8 @@
  * `outrider aggregator`: the central aggregator (agent/aggregator). Its keys are the aggregator.* section; in this
  * command --listen is short for --aggregator.listen (the agent's own `listen` key does not apply here).
  */
-import { Aggregator } from '../aggregator/server';
+import { Aggregator, ForwarderFactory } from '../aggregator/server';
+import { RemoteWriteOutput } from '../report/remote-write/output';
 import { optionsFrom } from '../aggregator/options';
 import { ExitCode, isOutriderError } from '../core/errors';
 import { createLogger } from '../core/log';
@@ -24,6 +25,9 @@ Flags:
       Short for --aggregator.listen.
 ${flagHelp('aggregator', true)}`;
 
+/** The aggregator's forward: the remote write output over its store. */
+export const remoteWriteForwarder: ForwarderFactory = (store, o) => new RemoteWriteOutput(store, o);
+
 /** Rewrites the command's short spellings to their keys. */
 export function aggregatorArgv(argv: readonly string[]): string[] {
   return argv.map((a) => (a === '--listen' ? '--aggregator.listen' : a.startsWith('--listen=') ? '--aggregator.listen=' + a.slice(9) : a));
@@ -44,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const w of warnings) log.warn(w);
   let agg: Aggregator;
   try {
-    agg = new Aggregator(optionsFrom(config, log));
+    agg = new Aggregator({ ...optionsFrom(config, log), forwarder: remoteWriteForwarder });
     await agg.start();
   } catch (err) {
     process.stderr.write(`outrider: ${isOutriderError(err) ? err.message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
