@@ -3,7 +3,6 @@
  * options `Aggregator` takes. The tokens file is read here, so a missing file is a start-up error with the key's name.
  */
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import { OutriderError } from '../core/errors';
@@ -29,7 +28,7 @@ export function optionsFrom(config: Config, log: Logger): AggregatorOptions {
     listen: config.string('aggregator.listen'),
     tokens: tokensFrom(config),
     stateDir: config.string('aggregator.state_dir'),
-    aggregatorId: config.string('aggregator.id') || hostname(),
+    aggregatorId: config.string('aggregator.id'),
     agentExpiryMs: config.number('aggregator.agent_expiry'),
     remoteWrite: config.list('aggregator.remote_write'),
     remoteWriteProtocol: config.string('aggregator.remote_write_protocol') as ForwardProtocol,
