@@ -19,6 +19,7 @@ import type { ConfigProblem } from './config/load';
 import { KeySet } from './config/schema';
 import { coreKeys, labelKeys } from './core/keys';
 import { injectKeys } from './deploy/inject/keys';
+import { queryKeys } from './query/keys';
 import { reportKeys } from './report/keys';
 
 export const agentKeys = new KeySet(
@@ -34,6 +35,7 @@ export const agentKeys = new KeySet(
   aggregatorKeys,
   scrapeKeys,
   otlpKeys,
+  queryKeys,
 );
 
 /** The components' checks across keys, run after every key passed its own. */

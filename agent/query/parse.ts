@@ -359,6 +359,18 @@ export function goRegex(re: string): string {
   return re.replace(/\(\?P</g, '(?<');
 }
 
+const keywords: ReadonlySet<string> = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'and', 'or', 'unless', 'atan2', 'start', 'end']);
+
+/** The first call of a function the engine does not know (the grammar reads it as a syntax error). */
+function unknownFunction(text: string): { name: string; pos: number } | undefined {
+  const withoutStrings = text.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, (s) => ' '.repeat(s.length));
+  for (const m of withoutStrings.matchAll(/\b([a-zA-Z_][a-zA-Z0-9_]*)\s*\(/g)) {
+    const name = m[1]!;
+    if (!signatures[name] && !aggregateOps.has(name) && !keywords.has(name)) return { name, pos: m.index };
+  }
+  return undefined;
+}
+
 /** Parses and checks `text`; throws an OutriderError naming the position of the first problem. */
 export function parseExpr(text: string): Expr {
   const tree = parser.parse(text);
@@ -370,7 +382,11 @@ export function parseExpr(text: string): Expr {
       return firstError === undefined;
     },
   });
-  if (firstError !== undefined) w.fail(firstError, `syntax error near ${JSON.stringify(text.slice(Math.max(0, firstError - 10), firstError + 10))}`);
+  if (firstError !== undefined) {
+    const unknown = unknownFunction(text);
+    if (unknown) w.fail(unknown.pos, `the function ${unknown.name}() is not supported by this engine`, unsupportedCode);
+    w.fail(firstError, `syntax error near ${JSON.stringify(text.slice(Math.max(0, firstError - 10), firstError + 10))}`);
+  }
   const top = tree.topNode.firstChild;
   if (!top) return w.fail(0, 'no expression found in input');
   if (top.nextSibling) w.fail(top.nextSibling, 'unexpected text after the expression');
