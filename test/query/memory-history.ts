@@ -13,13 +13,21 @@ export interface MemorySeries {
  * may canonicalise a NaN kept in an ordinary array and lose the marker's payload). */
 export type PointValue = number | 'stale';
 
+const regexes = new Map<string, RegExp>();
+
+function anchored(re: string): RegExp {
+  let r = regexes.get(re);
+  if (!r) regexes.set(re, (r = new RegExp(`^(?:${re})$`)));
+  return r;
+}
+
 export function matches(m: LabelMatcher, value: string | undefined): boolean {
   const v = value ?? '';
   switch (m.type) {
     case '=': return v === m.value;
     case '!=': return v !== m.value;
-    case '=~': return new RegExp(`^(?:${m.value})$`).test(v);
-    case '!~': return !new RegExp(`^(?:${m.value})$`).test(v);
+    case '=~': return anchored(m.value).test(v);
+    case '!~': return !anchored(m.value).test(v);
   }
 }
 
