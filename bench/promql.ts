@@ -38,7 +38,10 @@ function median(xs: number[]): number {
 
 function seriesText(labels: Record<string, string>): string {
   const { __name__, ...rest } = labels;
-  return `${__name__}{${Object.keys(rest).sort().map((k) => `${k}=${JSON.stringify(rest[k])}`).join(', ')}}`;
+  return `${__name__}{${Object.keys(rest)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(rest[k])}`)
+    .join(', ')}}`;
 }
 
 async function hostSeries(): Promise<{ series: string; values: string }[]> {
@@ -80,11 +83,13 @@ async function main(): Promise<void> {
     const test = (withRules: boolean) => ({
       ...(withRules ? { rule_files: [rulesPath] } : {}),
       evaluation_interval: '1m',
-      tests: [{
-        interval: `${stepS}s`,
-        input_series: input,
-        promql_expr_test: [{ expr: 'vector(1)', eval_time: `${minutes}m`, exp_samples: [{ labels: '{}', value: 1 }] }],
-      }],
+      tests: [
+        {
+          interval: `${stepS}s`,
+          input_series: input,
+          promql_expr_test: [{ expr: 'vector(1)', eval_time: `${minutes}m`, exp_samples: [{ labels: '{}', value: 1 }] }],
+        },
+      ],
     });
     writeFileSync(join(dir, 'with.yaml'), stringify(test(true), { lineWidth: 0 }));
     writeFileSync(join(dir, 'without.yaml'), stringify(test(false), { lineWidth: 0 }));
@@ -117,7 +122,9 @@ async function main(): Promise<void> {
       }
       ours.push(Number(process.hrtime.bigint() - t0) / 1e6 / evaluations);
     }
-    console.log(`host series: ${input.length}, step ${stepS}s over ${minutes}m (${input.length * Math.round((minutes * 60) / stepS + 1)} samples), ${rules.length} rules, ${outSeries} output series per evaluation`);
+    console.log(
+      `host series: ${input.length}, step ${stepS}s over ${minutes}m (${input.length * Math.round((minutes * 60) / stepS + 1)} samples), ${rules.length} rules, ${outSeries} output series per evaluation`,
+    );
     console.log(`outrider: ${median(ours).toFixed(3)} ms per evaluation of the group (median of ${rounds} rounds of ${evaluations})`);
 
     if (spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status !== 0) {

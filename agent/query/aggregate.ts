@@ -47,32 +47,70 @@ export function aggregate(node: Aggregate, vec: readonly Sample[], param: number
       continue;
     }
     switch (op) {
-      case 'sum': g.value += s.value; break;
-      case 'avg': addToMean(g, s.value); break;
-      case 'count': case 'group': g.count++; break;
-      case 'max': if (g.value < s.value || Number.isNaN(g.value)) g.value = s.value; break;
-      case 'min': if (g.value > s.value || Number.isNaN(g.value)) g.value = s.value; break;
-      case 'stddev': case 'stdvar': {
+      case 'sum':
+        g.value += s.value;
+        break;
+      case 'avg':
+        addToMean(g, s.value);
+        break;
+      case 'count':
+      case 'group':
+        g.count++;
+        break;
+      case 'max':
+        if (g.value < s.value || Number.isNaN(g.value)) g.value = s.value;
+        break;
+      case 'min':
+        if (g.value > s.value || Number.isNaN(g.value)) g.value = s.value;
+        break;
+      case 'stddev':
+      case 'stdvar': {
         g.count++;
         const delta = s.value - g.mean;
         g.mean += delta / g.count;
         g.value += delta * (s.value - g.mean);
         break;
       }
-      default: g.members.push(s);
+      default:
+        g.members.push(s);
     }
   }
   const out: Sample[] = [];
   for (const g of groups.values()) {
     switch (op) {
-      case 'sum': case 'max': case 'min': out.push({ labels: g.labels, value: g.value }); break;
-      case 'avg': out.push({ labels: g.labels, value: g.mean }); break;
-      case 'count': out.push({ labels: g.labels, value: g.count }); break;
-      case 'group': out.push({ labels: g.labels, value: 1 }); break;
-      case 'stdvar': out.push({ labels: g.labels, value: g.value / g.count }); break;
-      case 'stddev': out.push({ labels: g.labels, value: Math.sqrt(g.value / g.count) }); break;
-      case 'quantile': out.push({ labels: g.labels, value: quantile(param as number, g.members.map((m) => m.value)) }); break;
-      case 'topk': case 'bottomk': out.push(...topK(g.members, param as number, op === 'topk')); break;
+      case 'sum':
+      case 'max':
+      case 'min':
+        out.push({ labels: g.labels, value: g.value });
+        break;
+      case 'avg':
+        out.push({ labels: g.labels, value: g.mean });
+        break;
+      case 'count':
+        out.push({ labels: g.labels, value: g.count });
+        break;
+      case 'group':
+        out.push({ labels: g.labels, value: 1 });
+        break;
+      case 'stdvar':
+        out.push({ labels: g.labels, value: g.value / g.count });
+        break;
+      case 'stddev':
+        out.push({ labels: g.labels, value: Math.sqrt(g.value / g.count) });
+        break;
+      case 'quantile':
+        out.push({
+          labels: g.labels,
+          value: quantile(
+            param as number,
+            g.members.map((m) => m.value),
+          ),
+        });
+        break;
+      case 'topk':
+      case 'bottomk':
+        out.push(...topK(g.members, param as number, op === 'topk'));
+        break;
     }
   }
   return out;

@@ -51,10 +51,14 @@ function sampleValue(tMs: number, v: number): [number, string] {
 
 function instantBody(r: AnyResult, tMs: number): unknown {
   switch (r.type) {
-    case 'vector': return { resultType: 'vector', result: r.samples.map((s) => ({ metric: s.labels, value: sampleValue(tMs, s.value) })) };
-    case 'scalar': return { resultType: 'scalar', result: sampleValue(tMs, r.value) };
-    case 'string': return { resultType: 'string', result: [tMs / 1000, r.value] };
-    case 'matrix': return matrixBody(r);
+    case 'vector':
+      return { resultType: 'vector', result: r.samples.map((s) => ({ metric: s.labels, value: sampleValue(tMs, s.value) })) };
+    case 'scalar':
+      return { resultType: 'scalar', result: sampleValue(tMs, r.value) };
+    case 'string':
+      return { resultType: 'string', result: [tMs / 1000, r.value] };
+    case 'matrix':
+      return matrixBody(r);
   }
 }
 
@@ -145,8 +149,16 @@ export class QueryApi {
       const a = run(p);
       sendJson(res, a.status, a.body);
     };
-    server.route(['GET', 'POST'], '/api/v1/query', handle((p) => this.query(p)));
-    server.route(['GET', 'POST'], '/api/v1/query_range', handle((p) => this.queryRange(p)));
+    server.route(
+      ['GET', 'POST'],
+      '/api/v1/query',
+      handle((p) => this.query(p)),
+    );
+    server.route(
+      ['GET', 'POST'],
+      '/api/v1/query_range',
+      handle((p) => this.queryRange(p)),
+    );
   }
 }
 

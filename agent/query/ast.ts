@@ -38,8 +38,7 @@ export interface Call {
   readonly args: readonly Expr[];
 }
 
-export type AggregateOp =
-  | 'sum' | 'avg' | 'min' | 'max' | 'count' | 'stddev' | 'stdvar' | 'topk' | 'bottomk' | 'quantile' | 'count_values' | 'group';
+export type AggregateOp = 'sum' | 'avg' | 'min' | 'max' | 'count' | 'stddev' | 'stdvar' | 'topk' | 'bottomk' | 'quantile' | 'count_values' | 'group';
 
 export interface Aggregate {
   readonly kind: 'aggregate';
@@ -50,10 +49,7 @@ export interface Aggregate {
   readonly without: boolean;
 }
 
-export type BinaryOp =
-  | '+' | '-' | '*' | '/' | '%' | '^' | 'atan2'
-  | '==' | '!=' | '>' | '<' | '>=' | '<='
-  | 'and' | 'or' | 'unless';
+export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '^' | 'atan2' | '==' | '!=' | '>' | '<' | '>=' | '<=' | 'and' | 'or' | 'unless';
 
 export type Cardinality = 'one-to-one' | 'many-to-one' | 'one-to-many' | 'many-to-many';
 
@@ -92,21 +88,29 @@ export interface StringLiteral {
   readonly value: string;
 }
 
-export type Expr =
-  | VectorSelector | MatrixSelector | Subquery | Call | Aggregate | Binary | Unary | NumberLiteral | StringLiteral;
+export type Expr = VectorSelector | MatrixSelector | Subquery | Call | Aggregate | Binary | Unary | NumberLiteral | StringLiteral;
 
 export const comparisonOps: ReadonlySet<BinaryOp> = new Set(['==', '!=', '>', '<', '>=', '<=']);
 export const setOps: ReadonlySet<BinaryOp> = new Set(['and', 'or', 'unless']);
 
 export function typeOf(e: Expr): ValueType {
   switch (e.kind) {
-    case 'vector': return 'vector';
-    case 'matrix': case 'subquery': return 'matrix';
-    case 'number': return 'scalar';
-    case 'string': return 'string';
-    case 'unary': return typeOf(e.expr);
-    case 'aggregate': return 'vector';
-    case 'binary': return typeOf(e.lhs) === 'scalar' && typeOf(e.rhs) === 'scalar' ? 'scalar' : 'vector';
-    case 'call': return e.name === 'time' || e.name === 'scalar' ? 'scalar' : 'vector';
+    case 'vector':
+      return 'vector';
+    case 'matrix':
+    case 'subquery':
+      return 'matrix';
+    case 'number':
+      return 'scalar';
+    case 'string':
+      return 'string';
+    case 'unary':
+      return typeOf(e.expr);
+    case 'aggregate':
+      return 'vector';
+    case 'binary':
+      return typeOf(e.lhs) === 'scalar' && typeOf(e.rhs) === 'scalar' ? 'scalar' : 'vector';
+    case 'call':
+      return e.name === 'time' || e.name === 'scalar' ? 'scalar' : 'vector';
   }
 }

@@ -12,20 +12,34 @@ const dropsName = (op: BinaryOp): boolean => !comparisonOps.has(op) && op !== 'a
 /** The value of `l op r` and whether a comparison keeps it (Prometheus's vectorElemBinop). */
 export function elemBinop(op: BinaryOp, l: number, r: number): [number, boolean] {
   switch (op) {
-    case '+': return [l + r, true];
-    case '-': return [l - r, true];
-    case '*': return [l * r, true];
-    case '/': return [l / r, true];
-    case '%': return [l % r, true];
-    case '^': return [Math.pow(l, r), true];
-    case 'atan2': return [Math.atan2(l, r), true];
-    case '==': return [l, l === r];
-    case '!=': return [l, l !== r];
-    case '>': return [l, l > r];
-    case '<': return [l, l < r];
-    case '>=': return [l, l >= r];
-    case '<=': return [l, l <= r];
-    default: throw new OutriderError(evalErrorCode, `operator ${op} not allowed for scalars`);
+    case '+':
+      return [l + r, true];
+    case '-':
+      return [l - r, true];
+    case '*':
+      return [l * r, true];
+    case '/':
+      return [l / r, true];
+    case '%':
+      return [l % r, true];
+    case '^':
+      return [Math.pow(l, r), true];
+    case 'atan2':
+      return [Math.atan2(l, r), true];
+    case '==':
+      return [l, l === r];
+    case '!=':
+      return [l, l !== r];
+    case '>':
+      return [l, l > r];
+    case '<':
+      return [l, l < r];
+    case '>=':
+      return [l, l >= r];
+    case '<=':
+      return [l, l <= r];
+    default:
+      throw new OutriderError(evalErrorCode, `operator ${op} not allowed for scalars`);
   }
 }
 
@@ -72,9 +86,12 @@ function resultLabels(lhs: Labels, rhs: Labels, op: BinaryOp, m: VectorMatching)
 export function vectorVector(node: Binary, lhsIn: readonly Sample[], rhsIn: readonly Sample[]): Sample[] {
   const m = node.matching!;
   switch (node.op) {
-    case 'and': return setAnd(lhsIn, rhsIn, m, true);
-    case 'unless': return setAnd(lhsIn, rhsIn, m, false);
-    case 'or': return setOr(lhsIn, rhsIn, m);
+    case 'and':
+      return setAnd(lhsIn, rhsIn, m, true);
+    case 'unless':
+      return setAnd(lhsIn, rhsIn, m, false);
+    case 'or':
+      return setOr(lhsIn, rhsIn, m);
   }
   const swap = m.card === 'one-to-many';
   const [lhs, rhs] = swap ? [rhsIn, lhsIn] : [lhsIn, rhsIn];
@@ -83,7 +100,10 @@ export function vectorVector(node: Binary, lhsIn: readonly Sample[], rhsIn: read
     const sig = matchKey(rs.labels, m.on, m.labels);
     const dupl = right.get(sig);
     if (dupl) {
-      throw new OutriderError(evalErrorCode, `found duplicate series for the match group on the ${swap ? 'left' : 'right'} hand-side of the operation: [${labelText(rs.labels)}, ${labelText(dupl.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`);
+      throw new OutriderError(
+        evalErrorCode,
+        `found duplicate series for the match group on the ${swap ? 'left' : 'right'} hand-side of the operation: [${labelText(rs.labels)}, ${labelText(dupl.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
+      );
     }
     right.set(sig, rs);
   }
@@ -94,10 +114,9 @@ export function vectorVector(node: Binary, lhsIn: readonly Sample[], rhsIn: read
     const rs = right.get(sig);
     if (!rs) continue;
     const [vl, vr] = swap ? [rs.value, ls.value] : [ls.value, rs.value];
-    let [value, keep] = elemBinop(node.op, vl, vr);
-    if (node.bool) {
-      value = keep ? 1 : 0;
-    } else if (!keep) continue;
+    const [computed, keep] = elemBinop(node.op, vl, vr);
+    if (!node.bool && !keep) continue;
+    const value = node.bool ? (keep ? 1 : 0) : computed;
     let labels = resultLabels(ls.labels, rs.labels, node.op, m);
     if (node.bool) labels = dropName(labels);
     const inserted = matched.get(sig);
@@ -127,5 +146,8 @@ function setOr(lhs: readonly Sample[], rhs: readonly Sample[], m: VectorMatching
 }
 
 export function labelText(labels: Labels): string {
-  return `{${Object.keys(labels).sort().map((n) => `${n}=${JSON.stringify(labels[n])}`).join(', ')}}`;
+  return `{${Object.keys(labels)
+    .sort()
+    .map((n) => `${n}=${JSON.stringify(labels[n])}`)
+    .join(', ')}}`;
 }

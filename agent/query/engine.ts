@@ -66,10 +66,14 @@ export class PromqlQuery implements CompiledQuery {
     const ev = new Evaluation(this.#history, this.#limits(limits), tMs, tMs);
     const v = ev.instantAt(this.ast, tMs);
     switch (v.type) {
-      case 'vector': return { type: 'vector', samples: v.v.map((s) => ({ labels: s.labels, value: s.value })) };
-      case 'scalar': return { type: 'scalar', value: v.v };
-      case 'string': return { type: 'string', value: v.v };
-      case 'matrix': return { type: 'matrix', series: v.v.series.map((s) => ({ labels: s.labels, points: Array.from(s.ts, (t, i) => [t, s.vs[i]!] as const) })) };
+      case 'vector':
+        return { type: 'vector', samples: v.v.map((s) => ({ labels: s.labels, value: s.value })) };
+      case 'scalar':
+        return { type: 'scalar', value: v.v };
+      case 'string':
+        return { type: 'string', value: v.v };
+      case 'matrix':
+        return { type: 'matrix', series: v.v.series.map((s) => ({ labels: s.labels, points: Array.from(s.ts, (t, i) => [t, s.vs[i]!] as const) })) };
     }
   }
 

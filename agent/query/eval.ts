@@ -12,9 +12,7 @@ import type { AtSpec, Call, Expr, MatrixSelector, Subquery, VectorSelector } fro
 import { typeOf } from './ast';
 import { aggregate } from './aggregate';
 import { scalarBinop, vectorScalar, vectorVector } from './binary';
-import {
-  absentLabels, checkUnique, clamp, clampMax, clampMin, evalErrorCode, isMathFn, labelJoin, labelReplace, mapValues, round,
-} from './functions';
+import { absentLabels, checkUnique, clamp, clampMax, clampMin, evalErrorCode, isMathFn, labelJoin, labelReplace, mapValues, round } from './functions';
 import { histogramQuantile } from './histogram';
 import { rangeFns } from './range-functions';
 import type { MatrixValue, Sample, SeriesWindow, Value } from './value';
@@ -79,7 +77,8 @@ export class Evaluation {
   /** Loads every selector's samples for evaluation times in [lo, hi]. */
   preload(e: Expr, lo: number, hi: number): void {
     switch (e.kind) {
-      case 'vector': case 'matrix': {
+      case 'vector':
+      case 'matrix': {
         const sel = e.kind === 'vector' ? e : e.vector;
         const at = this.#atMs(sel.at);
         const [a, b] = at === undefined ? [lo, hi] : [at, at];
@@ -93,11 +92,22 @@ export class Evaluation {
         this.preload(e.expr, a - e.offsetMs - e.rangeMs, b - e.offsetMs);
         return;
       }
-      case 'call': for (const a of e.args) this.preload(a, lo, hi); return;
-      case 'aggregate': if (e.param) this.preload(e.param, lo, hi); this.preload(e.expr, lo, hi); return;
-      case 'binary': this.preload(e.lhs, lo, hi); this.preload(e.rhs, lo, hi); return;
-      case 'unary': this.preload(e.expr, lo, hi); return;
-      default: return;
+      case 'call':
+        for (const a of e.args) this.preload(a, lo, hi);
+        return;
+      case 'aggregate':
+        if (e.param) this.preload(e.param, lo, hi);
+        this.preload(e.expr, lo, hi);
+        return;
+      case 'binary':
+        this.preload(e.lhs, lo, hi);
+        this.preload(e.rhs, lo, hi);
+        return;
+      case 'unary':
+        this.preload(e.expr, lo, hi);
+        return;
+      default:
+        return;
     }
   }
 
@@ -133,11 +143,16 @@ export class Evaluation {
 
   eval(e: Expr, t: number): Value {
     switch (e.kind) {
-      case 'number': return { type: 'scalar', v: e.value };
-      case 'string': return { type: 'string', v: e.value };
-      case 'vector': return { type: 'vector', v: this.#instant(e, t) };
-      case 'matrix': return { type: 'matrix', v: this.#range(e, t) };
-      case 'subquery': return { type: 'matrix', v: this.#subquery(e, t) };
+      case 'number':
+        return { type: 'scalar', v: e.value };
+      case 'string':
+        return { type: 'string', v: e.value };
+      case 'vector':
+        return { type: 'vector', v: this.#instant(e, t) };
+      case 'matrix':
+        return { type: 'matrix', v: this.#range(e, t) };
+      case 'subquery':
+        return { type: 'matrix', v: this.#subquery(e, t) };
       case 'unary': {
         const v = this.eval(e.expr, t);
         if (v.type === 'scalar') return { type: 'scalar', v: -v.v };
@@ -156,7 +171,8 @@ export class Evaluation {
         if (l.type === 'vector') return { type: 'vector', v: vectorScalar(e, l.v, r.v as number, false) };
         return { type: 'vector', v: vectorScalar(e, this.#vec(r), l.v as number, true) };
       }
-      case 'call': return this.#call(e, t);
+      case 'call':
+        return this.#call(e, t);
     }
   }
 
@@ -229,9 +245,9 @@ export class Evaluation {
       const mi = name === 'quantile_over_time' ? 1 : 0;
       const m = args[mi]!.v as MatrixValue;
       const arg = name === 'quantile_over_time' ? this.#scalar(args[0]!) : name === 'predict_linear' ? this.#scalar(args[1]!) : 0;
-            const out: Sample[] = [];
+      const out: Sample[] = [];
       for (const w of m.series) {
-        const v = fn(w, m, t, arg) // predict_linear's regression is anchored at the evaluation time;
+        const v = fn(w, m, t, arg); // predict_linear's regression is anchored at the evaluation time;
         if (v !== undefined) out.push({ labels: name === 'last_over_time' ? w.labels : dropName(w.labels), value: v });
       }
       if (name !== 'last_over_time') checkUnique(out, name);
@@ -249,20 +265,33 @@ export class Evaluation {
     const vec = this.#vec(args[name === 'histogram_quantile' ? 1 : 0]!);
     if (isMathFn(name)) return this.#unique(mapValues(name, vec), name);
     switch (name) {
-      case 'round': return this.#unique(round(vec, args[1] ? this.#scalar(args[1]) : 1), name);
-      case 'clamp': return this.#unique(clamp(vec, this.#scalar(args[1]!), this.#scalar(args[2]!)), name);
-      case 'clamp_min': return this.#unique(clampMin(vec, this.#scalar(args[1]!)), name);
-      case 'clamp_max': return this.#unique(clampMax(vec, this.#scalar(args[1]!)), name);
+      case 'round':
+        return this.#unique(round(vec, args[1] ? this.#scalar(args[1]) : 1), name);
+      case 'clamp':
+        return this.#unique(clamp(vec, this.#scalar(args[1]!), this.#scalar(args[2]!)), name);
+      case 'clamp_min':
+        return this.#unique(clampMin(vec, this.#scalar(args[1]!)), name);
+      case 'clamp_max':
+        return this.#unique(clampMax(vec, this.#scalar(args[1]!)), name);
       case 'timestamp': {
         const own = unwrapsToSelector(e.args[0]!);
-        return this.#unique(vec.map((s) => ({ labels: dropName(s.labels), value: (own && s.tMs !== undefined ? s.tMs : t) / 1000 })), name);
+        return this.#unique(
+          vec.map((s) => ({ labels: dropName(s.labels), value: (own && s.tMs !== undefined ? s.tMs : t) / 1000 })),
+          name,
+        );
       }
-      case 'absent': return { type: 'vector', v: vec.length > 0 ? [] : [{ labels: absentLabels(e.args[0]!), value: 1 }] };
-      case 'label_replace': return this.#unique(labelReplace(vec, str(args[1]!), str(args[2]!), str(args[3]!), str(args[4]!)), name);
-      case 'label_join': return this.#unique(labelJoin(vec, str(args[1]!), str(args[2]!), args.slice(3).map(str)), name);
-      case 'histogram_quantile': return this.#unique(histogramQuantile(this.#scalar(args[0]!), vec), name);
-      case 'sort': return { type: 'vector', v: vec.slice().sort((a, b) => sortKey(a.value, b.value)) };
-      case 'sort_desc': return { type: 'vector', v: vec.slice().sort((a, b) => sortKey(b.value, a.value)) };
+      case 'absent':
+        return { type: 'vector', v: vec.length > 0 ? [] : [{ labels: absentLabels(e.args[0]!), value: 1 }] };
+      case 'label_replace':
+        return this.#unique(labelReplace(vec, str(args[1]!), str(args[2]!), str(args[3]!), str(args[4]!)), name);
+      case 'label_join':
+        return this.#unique(labelJoin(vec, str(args[1]!), str(args[2]!), args.slice(3).map(str)), name);
+      case 'histogram_quantile':
+        return this.#unique(histogramQuantile(this.#scalar(args[0]!), vec), name);
+      case 'sort':
+        return { type: 'vector', v: vec.slice().sort((a, b) => sortKey(a.value, b.value)) };
+      case 'sort_desc':
+        return { type: 'vector', v: vec.slice().sort((a, b) => sortKey(b.value, a.value)) };
     }
     throw new OutriderError(evalErrorCode, `function ${name}() has no implementation`);
   }

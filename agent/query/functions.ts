@@ -2,15 +2,22 @@
 import { OutriderError } from '../core/errors';
 import type { Labels } from '../store/types';
 import type { Expr } from './ast';
-import { goRegex } from './parse';
+import { goRegex } from './syntax';
 import type { Sample } from './value';
 import { dropName, labelsKey, withLabel } from './value';
 
 export const evalErrorCode = 'OUTRIDER_ERR_QUERY_EVAL';
 
 const math1: Readonly<Record<string, (v: number) => number>> = {
-  abs: Math.abs, ceil: Math.ceil, floor: Math.floor, exp: Math.exp, ln: Math.log, log2: Math.log2, log10: Math.log10,
-  sqrt: Math.sqrt, sgn: (v) => (Number.isNaN(v) ? v : Math.sign(v)),
+  abs: Math.abs,
+  ceil: Math.ceil,
+  floor: Math.floor,
+  exp: Math.exp,
+  ln: Math.log,
+  log2: Math.log2,
+  log10: Math.log10,
+  sqrt: Math.sqrt,
+  sgn: (v) => (Number.isNaN(v) ? v : Math.sign(v)),
 };
 
 export function isMathFn(name: string): boolean {

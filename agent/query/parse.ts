@@ -7,22 +7,33 @@
 import { parser } from '@prometheus-io/lezer-promql';
 import { OutriderError } from '../core/errors';
 import type { LabelMatcher, MatchType } from '../history/types';
-import {
-  comparisonOps, setOps, typeOf,
-  type AggregateOp, type AtSpec, type BinaryOp, type Expr, type MatrixSelector, type VectorMatching, type VectorSelector,
-} from './ast';
+import { comparisonOps, setOps, typeOf, type AggregateOp, type AtSpec, type BinaryOp, type Expr, type MatrixSelector, type VectorMatching, type VectorSelector } from './ast';
 import { parseDurationMs, parseNumber, parseString } from './literals';
 import { signatures } from './signatures';
+import { aggregateOps, goRegex, matchesEmpty, typeName, unknownFunction } from './syntax';
 
 export const parseErrorCode = 'OUTRIDER_ERR_QUERY_PARSE';
 export const unsupportedCode = 'OUTRIDER_ERR_QUERY_UNSUPPORTED';
 
 type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 
-const aggregateOps: ReadonlySet<string> = new Set(['sum', 'avg', 'min', 'max', 'count', 'stddev', 'stdvar', 'topk', 'bottomk', 'quantile', 'count_values', 'group']);
 const binaryOpNodes: Readonly<Record<string, BinaryOp>> = {
-  Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^', Atan2: 'atan2',
-  Eql: '==', Neq: '!=', Gtr: '>', Lss: '<', Gte: '>=', Lte: '<=', And: 'and', Or: 'or', Unless: 'unless',
+  Add: '+',
+  Sub: '-',
+  Mul: '*',
+  Div: '/',
+  Mod: '%',
+  Pow: '^',
+  Atan2: 'atan2',
+  Eql: '==',
+  Neq: '!=',
+  Gtr: '>',
+  Lss: '<',
+  Gte: '>=',
+  Lte: '<=',
+  And: 'and',
+  Or: 'or',
+  Unless: 'unless',
 };
 const matchOps: Readonly<Record<string, MatchType>> = { EqlSingle: '=', Neq: '!=', EqlRegex: '=~', NeqRegex: '!~' };
 const labelNameRe = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -62,23 +73,35 @@ class Walker {
 
   expr(n: SyntaxNode): Expr {
     switch (n.name) {
-      case 'ParenExpr': return this.expr(this.only(n));
+      case 'ParenExpr':
+        return this.expr(this.only(n));
       case 'NumberDurationLiteral': {
         const v = parseNumber(this.src(n));
         if (v === undefined) this.fail(n, `bad number ${JSON.stringify(this.src(n))}`);
         return { kind: 'number', value: v };
       }
-      case 'StringLiteral': return { kind: 'string', value: this.string(n) };
-      case 'VectorSelector': return this.vectorSelector(n);
-      case 'MatrixSelector': return this.matrixSelector(n);
-      case 'SubqueryExpr': return this.subquery(n);
-      case 'OffsetExpr': return this.offset(n);
-      case 'StepInvariantExpr': return this.at(n);
-      case 'UnaryExpr': return this.unary(n);
-      case 'FunctionCall': return this.call(n);
-      case 'AggregateExpr': return this.aggregate(n);
-      case 'BinaryExpr': return this.binary(n);
-      default: return this.unsupported(n, `the construct ${n.name}`);
+      case 'StringLiteral':
+        return { kind: 'string', value: this.string(n) };
+      case 'VectorSelector':
+        return this.vectorSelector(n);
+      case 'MatrixSelector':
+        return this.matrixSelector(n);
+      case 'SubqueryExpr':
+        return this.subquery(n);
+      case 'OffsetExpr':
+        return this.offset(n);
+      case 'StepInvariantExpr':
+        return this.at(n);
+      case 'UnaryExpr':
+        return this.unary(n);
+      case 'FunctionCall':
+        return this.call(n);
+      case 'AggregateExpr':
+        return this.aggregate(n);
+      case 'BinaryExpr':
+        return this.binary(n);
+      default:
+        return this.unsupported(n, `the construct ${n.name}`);
     }
   }
 
@@ -321,7 +344,10 @@ class Walker {
     if (!op) this.fail(n, 'binary expression without an operator');
     const lt = typeOf(lhs);
     const rt = typeOf(rhs);
-    for (const [t, side] of [[lt, kids[0]!], [rt, kids[kids.length - 1]!]] as const) {
+    for (const [t, side] of [
+      [lt, kids[0]!],
+      [rt, kids[kids.length - 1]!],
+    ] as const) {
       if (t !== 'scalar' && t !== 'vector') this.fail(side, `binary expression must contain only scalar and instant vector types`);
     }
     const isComparison = comparisonOps.has(op);
@@ -339,36 +365,6 @@ class Walker {
     const matching = lt === 'vector' && rt === 'vector' ? { card, on, labels, include } : undefined;
     return matching ? { kind: 'binary', op, lhs, rhs, bool, matching } : { kind: 'binary', op, lhs, rhs, bool };
   }
-}
-
-function typeName(t: string): string {
-  return t === 'vector' ? 'instant vector' : t === 'matrix' ? 'range vector' : t;
-}
-
-function matchesEmpty(m: LabelMatcher): boolean {
-  switch (m.type) {
-    case '=': return m.value === '';
-    case '!=': return m.value !== '';
-    case '=~': return new RegExp(`^(?:${m.value})$`).test('');
-    case '!~': return !new RegExp(`^(?:${m.value})$`).test('');
-  }
-}
-
-/** Go's regexp syntax for named groups, `(?P<name>`, as JavaScript writes it. */
-export function goRegex(re: string): string {
-  return re.replace(/\(\?P</g, '(?<');
-}
-
-const keywords: ReadonlySet<string> = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'and', 'or', 'unless', 'atan2', 'start', 'end']);
-
-/** The first call of a function the engine does not know (the grammar reads it as a syntax error). */
-function unknownFunction(text: string): { name: string; pos: number } | undefined {
-  const withoutStrings = text.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, (s) => ' '.repeat(s.length));
-  for (const m of withoutStrings.matchAll(/\b([a-zA-Z_][a-zA-Z0-9_]*)\s*\(/g)) {
-    const name = m[1]!;
-    if (!signatures[name] && !aggregateOps.has(name) && !keywords.has(name)) return { name, pos: m.index };
-  }
-  return undefined;
 }
 
 /** Parses and checks `text`; throws an OutriderError naming the position of the first problem. */

@@ -35,7 +35,10 @@ const keys = new WeakMap<Labels, string>();
 export function labelsKey(labels: Labels): string {
   let k = keys.get(labels);
   if (k === undefined) {
-    k = Object.keys(labels).sort().map((n) => `${n}\xff${labels[n]}`).join('\xfe');
+    k = Object.keys(labels)
+      .sort()
+      .map((n) => `${n}\xff${labels[n]}`)
+      .join('\xfe');
     keys.set(labels, k);
   }
   return k;

@@ -8,14 +8,24 @@ import { MemoryHistory } from './memory-history';
 
 function history(): MemoryHistory {
   const h = new MemoryHistory(60_000);
-  h.add({ __name__: 'up', job: 'node', instance: 'a' }, Array.from({ length: 11 }, (_, i) => [i * 60_000, 1] as const));
-  h.add({ __name__: 'req_total', job: 'node' }, Array.from({ length: 11 }, (_, i) => [i * 60_000, i * 120] as const));
+  h.add(
+    { __name__: 'up', job: 'node', instance: 'a' },
+    Array.from({ length: 11 }, (_, i) => [i * 60_000, 1] as const),
+  );
+  h.add(
+    { __name__: 'req_total', job: 'node' },
+    Array.from({ length: 11 }, (_, i) => [i * 60_000, i * 120] as const),
+  );
   return h;
 }
 
 async function serve(t: Test, h: HistoryReader | undefined, opts = { timeoutMs: 10_000, maxSamples: 1_000_000 }): Promise<string> {
   const server = new HttpServer({ name: 'http', listen: '127.0.0.1:0', log: silentLogger() });
-  new QueryApi(() => h, () => opts, () => 600_000).mount(server);
+  new QueryApi(
+    () => h,
+    () => opts,
+    () => 600_000,
+  ).mount(server);
   await server.start();
   t.teardown(() => server.stop());
   return server.url();
@@ -34,12 +44,43 @@ t.test('instant queries: vector, scalar and matrix results in the Prometheus sha
   const s = await get(`${base}/api/v1/query?query=${encodeURIComponent('scalar(up) / 0')}`);
   t.same(s.body.data, { resultType: 'scalar', result: [600, '+Inf'] }, 'time defaults to now; non-finite values as Prometheus writes them');
   const m = await get(`${base}/api/v1/query?query=${encodeURIComponent('up[2m]')}&time=1970-01-01T00:10:00Z`);
-  t.same(m.body.data, { resultType: 'matrix', result: [{ metric: { __name__: 'up', instance: 'a', job: 'node' }, values: [[480, '1'], [540, '1'], [600, '1']] }] }, 'RFC 3339 time');
+  t.same(
+    m.body.data,
+    {
+      resultType: 'matrix',
+      result: [
+        {
+          metric: { __name__: 'up', instance: 'a', job: 'node' },
+          values: [
+            [480, '1'],
+            [540, '1'],
+            [600, '1'],
+          ],
+        },
+      ],
+    },
+    'RFC 3339 time',
+  );
 });
 
 t.test('range queries, GET and POST with a form body', async (t) => {
   const base = await serve(t, history());
-  const want = { status: 'success', data: { resultType: 'matrix', result: [{ metric: { job: 'node' }, values: [[300, '2'], [420, '2'], [540, '2']] }] } };
+  const want = {
+    status: 'success',
+    data: {
+      resultType: 'matrix',
+      result: [
+        {
+          metric: { job: 'node' },
+          values: [
+            [300, '2'],
+            [420, '2'],
+            [540, '2'],
+          ],
+        },
+      ],
+    },
+  };
   const g = await get(`${base}/api/v1/query_range?query=${encodeURIComponent('rate(req_total[5m])')}&start=300&end=600&step=2m`);
   t.same(g.body, want);
   const p = await fetch(`${base}/api/v1/query_range`, {
@@ -88,7 +129,10 @@ t.test('errors: bad_data 400, execution 422, timeout 503, history disabled 404',
 
 t.test('the timeout answers 503', async (t) => {
   const h = new MemoryHistory(1000);
-  h.add({ __name__: 'x' }, Array.from({ length: 4000 }, (_, i) => [i * 1000, i] as const));
+  h.add(
+    { __name__: 'x' },
+    Array.from({ length: 4000 }, (_, i) => [i * 1000, i] as const),
+  );
   const base = await serve(t, h, { timeoutMs: 1, maxSamples: 1e9 });
   const r = await get(`${base}/api/v1/query_range?query=${encodeURIComponent('max_over_time(sum_over_time(x[1h])[1h:1s])')}&start=0&end=4000&step=1`);
   t.equal(r.status, 503);

@@ -70,22 +70,51 @@ t.test('a range query is the instant query at every step', async (t) => {
 
 t.test('a scalar range query yields one series without labels', async (t) => {
   const r = new PromqlEngine(counters()).compile('time() * 2').range(0, 60_000, 30_000);
-  t.same(r.series, [{ labels: {}, points: [[0, 0], [30_000, 60], [60_000, 120]] }]);
+  t.same(r.series, [
+    {
+      labels: {},
+      points: [
+        [0, 0],
+        [30_000, 60],
+        [60_000, 120],
+      ],
+    },
+  ]);
 });
 
 t.test('a bare range selector evaluates to a matrix; range queries refuse it', async (t) => {
   const q = new PromqlEngine(counters()).compile('req_total{job="a"}[30s]');
   t.equal(q.valueType, 'matrix');
   const r = q.evaluateAt(60_000);
-  t.same(r, { type: 'matrix', series: [{ labels: { __name__: 'req_total', job: 'a' }, points: [[30_000, 30], [45_000, 45], [60_000, 60]] }] });
+  t.same(r, {
+    type: 'matrix',
+    series: [
+      {
+        labels: { __name__: 'req_total', job: 'a' },
+        points: [
+          [30_000, 30],
+          [45_000, 45],
+          [60_000, 60],
+        ],
+      },
+    ],
+  });
   t.match(thrown(() => q.instant(60_000)).code, 'OUTRIDER_ERR_QUERY_EVAL');
   t.match(thrown(() => q.range(0, 60_000, 15_000)).message, /invalid expression type "range vector" for range query/);
 });
 
 t.test('staleness markers end a series; an ordinary NaN does not', async (t) => {
   const h = new MemoryHistory(60_000);
-  h.add({ __name__: 'g', id: 'stale' }, [[0, 1], [60_000, 2], [120_000, 'stale']]);
-  h.add({ __name__: 'g', id: 'nan' }, [[0, 1], [60_000, 2], [120_000, NaN]]);
+  h.add({ __name__: 'g', id: 'stale' }, [
+    [0, 1],
+    [60_000, 2],
+    [120_000, 'stale'],
+  ]);
+  h.add({ __name__: 'g', id: 'nan' }, [
+    [0, 1],
+    [60_000, 2],
+    [120_000, NaN],
+  ]);
   const sel = h.select([{ name: '__name__', type: '=', value: 'g' }], 0, 200_000);
   const stale = sel.find((s) => s.labels['id'] === 'stale')!;
   t.ok(isStaleNaN(stale.values[2]!), 'the marker keeps its payload through a Float64Array');
@@ -95,10 +124,21 @@ t.test('staleness markers end a series; an ordinary NaN does not', async (t) => 
   const r = e.compile('g').instant(150_000);
   t.equal(r.type, 'vector');
   if (r.type !== 'vector') return;
-  t.same(r.samples.map((s) => s.labels['id']), ['nan'], 'the stale series is gone at once, within the lookback');
+  t.same(
+    r.samples.map((s) => s.labels['id']),
+    ['nan'],
+    'the stale series is gone at once, within the lookback',
+  );
   t.ok(Number.isNaN(r.samples[0]!.value));
   const c = e.compile('count_over_time(g[5m])').instant(150_000);
-  t.same(c.type === 'vector' ? c.samples.map((s) => [s.labels['id'], s.value]).sort() : [], [['nan', 3], ['stale', 2]], 'a range leaves the marker out');
+  t.same(
+    c.type === 'vector' ? c.samples.map((s) => [s.labels['id'], s.value]).sort() : [],
+    [
+      ['nan', 3],
+      ['stale', 2],
+    ],
+    'a range leaves the marker out',
+  );
 });
 
 t.test('the samples limit and the time budget end an evaluation with their own codes', async (t) => {

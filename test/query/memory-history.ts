@@ -24,10 +24,14 @@ function anchored(re: string): RegExp {
 export function matches(m: LabelMatcher, value: string | undefined): boolean {
   const v = value ?? '';
   switch (m.type) {
-    case '=': return v === m.value;
-    case '!=': return v !== m.value;
-    case '=~': return anchored(m.value).test(v);
-    case '!~': return !anchored(m.value).test(v);
+    case '=':
+      return v === m.value;
+    case '!=':
+      return v !== m.value;
+    case '=~':
+      return anchored(m.value).test(v);
+    case '!~':
+      return !anchored(m.value).test(v);
   }
 }
 

@@ -13,7 +13,9 @@ import { haveCommand, requireTool } from '../helpers/tools';
 import { loadTestFile } from './promtool-format';
 
 const dir = resolve(__dirname, '../../../test/query/promtool');
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 t.ok(files.length >= 7, 'the tables are found');
 
