@@ -182,6 +182,8 @@ class Walker {
   subquery(n: SyntaxNode): Expr {
     const [inner, range, step] = this.children(n);
     if (!inner || !range) this.fail(n, 'incomplete subquery');
+    // The grammar reads `a - b[5m:]` as (a - b)[5m:]; Prometheus as a - (b[5m:]), a binary operation on a range vector.
+    if (inner.name === 'BinaryExpr' || inner.name === 'UnaryExpr') this.fail(n, 'binary expression must contain only scalar and instant vector types');
     const expr = this.expr(inner);
     if (typeOf(expr) !== 'vector') this.fail(inner, `subquery is only allowed on instant vector, got ${typeOf(expr)}`);
     const rangeMs = this.duration(range, 'range');
@@ -192,6 +194,7 @@ class Walker {
 
   offset(n: SyntaxNode): Expr {
     const kids = this.children(n);
+    if (kids[0]!.name === 'ParenExpr') this.fail(kids[0]!, 'offset and @ modifiers must follow a selector or a subquery');
     const inner = this.expr(kids[0]!);
     const durNode = kids[kids.length - 1]!;
     const offsetMs = this.duration(durNode, 'offset');
@@ -203,6 +206,7 @@ class Walker {
 
   at(n: SyntaxNode): Expr {
     const kids = this.children(n);
+    if (kids[0]!.name === 'ParenExpr') this.fail(kids[0]!, 'offset and @ modifiers must follow a selector or a subquery');
     const inner = this.expr(kids[0]!);
     const last = kids[kids.length - 1]!;
     let at: AtSpec;
@@ -223,6 +227,9 @@ class Walker {
     if (e.kind === 'vector') return f(e);
     if (e.kind === 'matrix') return { ...e, vector: f(e.vector) };
     if (e.kind === 'subquery') return f(e);
+    // The grammar can hang a trailing `@ start()` on a whole binary expression; Prometheus binds it to the last operand.
+    if (e.kind === 'binary') return { ...e, rhs: this.modify(node, e.rhs, f) };
+    if (e.kind === 'unary') return { ...e, expr: this.modify(node, e.expr, f) };
     return this.fail(node, 'offset and @ modifiers must follow a selector or a subquery');
   }
 

@@ -41,6 +41,8 @@ t.test('unsupported constructs and syntax errors are refused at compile time, na
     ['req_total offset 1m offset 2m', 'OUTRIDER_ERR_QUERY_PARSE', /offset/],
     ['sum(req_total) offset 1m', 'OUTRIDER_ERR_QUERY_PARSE', /must follow a selector or a subquery/],
     ['rate(req_total[5m])[10m]', 'OUTRIDER_ERR_QUERY_PARSE', /ranges only allowed for vector selectors/],
+    ['max_over_time(req_total - other_total[5m:1m])', 'OUTRIDER_ERR_QUERY_PARSE', /binary expression must contain only scalar and instant vector types/],
+    ['(req_total) offset 5m', 'OUTRIDER_ERR_QUERY_PARSE', /must follow a selector or a subquery/],
     ['\nrate(req_total[5m]) +\n  foo(x)', 'OUTRIDER_ERR_QUERY_UNSUPPORTED', /^3:3: the function foo\(\)/],
   ];
   for (const [expr, code, msg] of cases) {
@@ -177,4 +179,19 @@ t.test('count_values labels values as Go formats them', async (t) => {
   h.add({ __name__: 'v', id: '3' }, [[0, -Infinity]]);
   const r = new PromqlEngine(h).compile('count_values("x", v)').instant(0);
   t.same(r.type === 'vector' ? r.samples.map((s) => s.labels['x']).sort() : [], ['-Inf', '0.00000015', '1000000000000000000000']);
+});
+
+t.test('@ start() and end() pin a selector to the range query bounds', async (t) => {
+  const e = new PromqlEngine(counters());
+  const r = e.compile('req_total{job="a"} @ end() - req_total{job="a"} @ start()').range(300_000, 600_000, 60_000);
+  t.same(
+    r.series.map((s) => s.points.map((p) => p[1])),
+    [[300, 300, 300, 300, 300, 300]],
+  );
+  const end = e.compile('req_total{job="a"} @ end()').range(300_000, 600_000, 150_000);
+  t.same(end.series[0]!.points, [
+    [300_000, 600],
+    [450_000, 600],
+    [600_000, 600],
+  ]);
 });
