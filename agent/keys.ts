@@ -23,6 +23,7 @@ import { historyKeys } from './history/keys';
 import { check as checkHistory } from './history/options';
 import { queryKeys } from './query/keys';
 import { reportKeys } from './report/keys';
+import { rulesKeys } from './rules/keys';
 
 export const agentKeys = new KeySet(
   coreKeys,
@@ -38,6 +39,7 @@ export const agentKeys = new KeySet(
   scrapeKeys,
   otlpKeys,
   historyKeys,
+  rulesKeys,
   queryKeys,
 );
 

@@ -6,8 +6,7 @@ import type { AgentContext, Extension } from '../core/context';
 import { OutriderError } from '../core/errors';
 import { envLabels } from '../core/labels';
 import { codecNames } from '../wire/codec';
-import { RemoteWriteOutput, RemoteWriteProtocol } from './remote-write/output';
-import { Reporter } from './reporter';
+import type { RemoteWriteProtocol } from './remote-write/output';
 import type { FullPolicy } from './spool/spool';
 
 export function readToken(file: string, inline: string): string | undefined {
@@ -22,7 +21,7 @@ export function readToken(file: string, inline: string): string | undefined {
   return inline || undefined;
 }
 
-export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
+export const reportExtension: Extension = async (ctx: AgentContext): Promise<Component[]> => {
   const c = ctx.config;
   const out: Component[] = [];
   const endpoints = c.list('report.endpoints');
@@ -46,7 +45,9 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
         directIo: c.string('spool.io') === 'direct',
       }
     : undefined;
+  // The reporter and the remote write output (and the HTTP client they bring, ~20 MiB of RSS) load only when configured.
   if (endpoints.length > 0) {
+    const { Reporter } = await import('./reporter');
     out.push(
       new Reporter(ctx, {
         agentId,
@@ -73,6 +74,7 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
     );
   }
   if (rw.length > 0) {
+    const { RemoteWriteOutput } = await import('./remote-write/output');
     // Written straight to an engine, every host's series need the host's identity, as a scrape's `instance` gives.
     out.push(
       new RemoteWriteOutput(ctx.store, {
