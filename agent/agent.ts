@@ -32,6 +32,8 @@ import { Telemetry } from './core/telemetry';
 import { version } from './core/version';
 import { mountEndpoint } from './exposition/endpoint';
 import { historyComponents, historyFor, LocalHistory } from './history/index';
+import { QueryApi } from './query/api';
+import { optionsFrom as queryOptionsFrom } from './query/options';
 import { Store } from './store/store';
 
 /**
@@ -332,6 +334,8 @@ export class Agent {
       history: () => this.#history,
     });
     mountRulesApi(server, () => (this.#built.get('rules')?.[0] as RulesManager | undefined)?.groups ?? []);
+    // PromQL over the local history; answers 404 while history.enabled is off.
+    new QueryApi(() => this.#history, () => queryOptionsFrom(this.#config)).mount(server);
     return server;
   }
 

@@ -21,6 +21,7 @@ import { coreKeys, labelKeys } from './core/keys';
 import { injectKeys } from './deploy/inject/keys';
 import { historyKeys } from './history/keys';
 import { check as checkHistory } from './history/options';
+import { queryKeys } from './query/keys';
 import { reportKeys } from './report/keys';
 import { rulesKeys } from './rules/keys';
 
@@ -39,6 +40,7 @@ export const agentKeys = new KeySet(
   otlpKeys,
   historyKeys,
   rulesKeys,
+  queryKeys,
 );
 
 /** The components' checks across keys, run after every key passed its own. */
