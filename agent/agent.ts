@@ -125,7 +125,7 @@ export const registry = {
   },
   /** Local recording and alerting rules (rules.files) on the local history, and their delivery to Alertmanager. */
   rules: {
-    build: (ctx) => import('./rules/index').then((m) => m.rulesExtension(ctx, undefined)),
+    build: (ctx) => import('./rules/index').then((m) => m.rulesExtension(ctx)),
     contract: {
       rules: {
         received: [{ metric: 'outrider_rule_evaluations_total' }],
