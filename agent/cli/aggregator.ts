@@ -57,6 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     agg = new Aggregator({
       listen: config.string('aggregator.listen'),
+      webConfigFile: config.string('web.config_file'),
       tokens,
       stateDir: config.string('aggregator.state_dir'),
       remoteWrite: config.list('aggregator.remote_write'),
