@@ -20,6 +20,7 @@ import { KeySet } from './config/schema';
 import { coreKeys, labelKeys } from './core/keys';
 import { injectKeys } from './deploy/inject/keys';
 import { reportKeys } from './report/keys';
+import { checkTokenTransport } from './report/tls/options';
 
 export const agentKeys = new KeySet(
   coreKeys,
@@ -37,7 +38,7 @@ export const agentKeys = new KeySet(
 );
 
 /** The components' checks across keys, run after every key passed its own. */
-export const crossChecks: readonly CrossCheck[] = [checkPush];
+export const crossChecks: readonly CrossCheck[] = [checkPush, checkTokenTransport];
 
 /** Problems across keys of a configuration whose keys are each valid. */
 export function checkAcross(config: Config): ConfigProblem[] {

@@ -9,6 +9,8 @@ import { codecNames } from '../wire/codec';
 import { RemoteWriteOutput, RemoteWriteProtocol } from './remote-write/output';
 import { Reporter } from './reporter';
 import type { FullPolicy } from './spool/spool';
+import { warnInsecure } from './tls/connect';
+import { tlsOptionsFrom } from './tls/options';
 
 export function readToken(file: string, inline: string): string | undefined {
   if (file) {
@@ -30,6 +32,8 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
   // Pod identity (labels.from_env): empty outside a pod.
   const podLabels = envLabels(c);
   const rw = c.list('report.remote_write');
+  const tls = tlsOptionsFrom(c);
+  warnInsecure(tls, ctx.log, [...endpoints, ...rw]);
   const dir = c.string('spool.dir');
   // spool.max_size bounds the whole directory: the reporter's spool and each remote write URL's get an equal share
   // (all of it when there is only one), so a spool sized to a volume stays within it.
@@ -53,6 +57,7 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
         extraLabels: podLabels,
         endpoints,
         token: readToken(c.string('report.token_file'), c.string('report.token')),
+        tls,
         intervalMs: c.number('report.interval'),
         fullRefreshMs: c.number('report.full_refresh_interval'),
         maxBatchSamples: c.number('report.max_batch_samples'),
@@ -80,6 +85,7 @@ export const reportExtension: Extension = (ctx: AgentContext): Component[] => {
         urls: rw,
         intervalMs: c.number('report.remote_write_interval'),
         protocol: c.string('report.remote_write_protocol') as RemoteWriteProtocol,
+        tls,
         log: ctx.log,
         telemetry: ctx.telemetry,
         health: ctx.health,
