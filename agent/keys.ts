@@ -19,6 +19,8 @@ import type { ConfigProblem } from './config/load';
 import { KeySet } from './config/schema';
 import { coreKeys, labelKeys } from './core/keys';
 import { injectKeys } from './deploy/inject/keys';
+import { historyKeys } from './history/keys';
+import { check as checkHistory } from './history/options';
 import { reportKeys } from './report/keys';
 import { checkTokenTransport } from './report/tls/options';
 
@@ -35,10 +37,11 @@ export const agentKeys = new KeySet(
   aggregatorKeys,
   scrapeKeys,
   otlpKeys,
+  historyKeys,
 );
 
 /** The components' checks across keys, run after every key passed its own. */
-export const crossChecks: readonly CrossCheck[] = [checkPush, checkTokenTransport];
+export const crossChecks: readonly CrossCheck[] = [checkPush, checkHistory, checkTokenTransport];
 
 /** Problems across keys of a configuration whose keys are each valid. */
 export function checkAcross(config: Config): ConfigProblem[] {
