@@ -21,11 +21,13 @@ import { Health } from './core/component';
 import type { AgentContext, Extension } from './core/context';
 import { ContractSources, registerContract } from './core/contract';
 import { HttpServer } from './core/http-server';
+import { mountProfiling, profilingOptionsFrom, type MountedProfiling } from './core/profiling/routes';
 import { RateLimiter } from './core/log';
 import { resolvePaths } from './core/paths';
 import { Telemetry } from './core/telemetry';
 import { version } from './core/version';
 import { mountEndpoint } from './exposition/endpoint';
+import { LivePage, optionsFrom as liveOptionsFrom, sourceClassifier } from './live/index';
 import { Store } from './store/store';
 
 /**
@@ -176,6 +178,9 @@ export class Agent {
   readonly log: Logger;
   #config: Config;
   #server: HttpServer | undefined;
+  #live: LivePage | undefined;
+  #nextLive: LivePage | undefined;
+  #profiling: MountedProfiling[] = [];
   #runner: CollectorRunner | undefined;
   #built = new Map<ComponentName, Component[]>();
   #contracts = new Map<string, ContractSources>();
@@ -246,6 +251,8 @@ export class Agent {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#live?.close();
+    for (const p of this.#profiling.splice(0)) p.close();
     await this.#stopPipeline();
     await this.#server?.stop();
     this.health.report('http', 'stopped', { ready: false });
@@ -261,7 +268,10 @@ export class Agent {
       const next = this.#makeServer(config);
       await next.start();
       const prev = this.#server;
+      const prevLive = this.#live;
       this.#server = next;
+      this.#live = this.#nextLive;
+      prevLive?.close();
       await prev?.stop();
       this.health.report('http', 'running', { ready: true, detail: `listening on ${next.url()}` });
     }
@@ -287,6 +297,15 @@ export class Agent {
       targets: () => targetsResponse(this.#built.get('scrape')?.find((c): c is Scraper => c instanceof Scraper)?.targets() ?? []),
       status: () => ({ version, uptime_seconds: Math.round(process.uptime()), native: this.#native }),
     });
+    const live = liveOptionsFrom(config);
+    this.#nextLive = undefined;
+    if (live.enabled) {
+      this.#nextLive = new LivePage({ store: this.store, options: live, sourceOf: sourceClassifier(new Set(collectorNames())), telemetry: this.telemetry, info: () => ({ version }) });
+      this.#nextLive.mount(server);
+    }
+    if (!this.#server) this.#live = this.#nextLive;
+    const profiling = mountProfiling(server, profilingOptionsFrom(config), this.log);
+    if (profiling) this.#profiling.push(profiling);
     return server;
   }
 

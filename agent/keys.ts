@@ -18,7 +18,9 @@ import { CrossCheck, crossProblems } from './config/cross';
 import type { ConfigProblem } from './config/load';
 import { KeySet } from './config/schema';
 import { coreKeys, labelKeys } from './core/keys';
+import { profilingKeys } from './core/profiling/keys';
 import { injectKeys } from './deploy/inject/keys';
+import { liveKeys } from './live/keys';
 import { reportKeys } from './report/keys';
 
 export const agentKeys = new KeySet(
@@ -34,6 +36,8 @@ export const agentKeys = new KeySet(
   aggregatorKeys,
   scrapeKeys,
   otlpKeys,
+  liveKeys,
+  profilingKeys,
 );
 
 /** The components' checks across keys, run after every key passed its own. */
