@@ -19,6 +19,9 @@ import { ACK_BODIES, ErrorAnswer, FramesAnswer, INGEST_PATH } from '../wire/inge
 import { DEFAULT_PAYLOAD_LIMITS, PayloadLimits } from '../wire/payload';
 import { Store } from '../store/store';
 import { describeAgents } from './agents';
+import { mountFleetPage } from './fleet-page';
+import { mountProfiling } from '../core/profiling/routes';
+import type { ProfilingOptions } from '../core/profiling/options';
 import { BearerTokens } from './auth';
 import { connectionCap, ConnectionLimits } from './connections';
 import { FrameOutcome, Ingest } from './ingest';
@@ -30,6 +33,8 @@ const READS = new Set(['/metrics', '/api/v1/series', '/api/v1/agents', '/api/v1/
 
 export interface AggregatorOptions {
   listen: string;
+  /** /debug/pprof/ (off unless given and enabled). */
+  profiling?: ProfilingOptions;
   tokens: string[];
   stateDir: string;
   remoteWrite: string[];
@@ -154,6 +159,8 @@ export class Aggregator {
     mountEndpoint(this.#server, { store: this.store, health: this.health, status: () => ({ version, role: 'aggregator', agents: this.state.agents.size }), beforeRead: catchUp });
     this.#server.route('POST', INGEST_PATH, (req, res) => this.#receive(req, res));
     this.#server.route('GET', '/api/v1/agents', (_req, res) => sendJson(res, 200, { agents: this.agents() }));
+    mountFleetPage(this.#server);
+    if (opts.profiling) mountProfiling(this.#server, opts.profiling, opts.log);
     if (opts.remoteWrite.length > 0) {
       this.#forward = new RemoteWriteOutput(this.store, {
         name: 'forward',

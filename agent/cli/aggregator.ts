@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Aggregator } from '../aggregator/server';
+import { profilingOptionsFrom } from '../core/profiling/routes';
 import type { RemoteWriteProtocol } from '../report/remote-write/output';
 import { ExitCode, isOutriderError } from '../core/errors';
 import { createLogger } from '../core/log';
@@ -57,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     agg = new Aggregator({
       listen: config.string('aggregator.listen'),
+      profiling: profilingOptionsFrom(config),
       tokens,
       stateDir: config.string('aggregator.state_dir'),
       remoteWrite: config.list('aggregator.remote_write'),

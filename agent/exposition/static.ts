@@ -21,8 +21,7 @@ interface Loaded {
 }
 
 /** Scripts, styles and data only from the server itself; nothing inline, no frames, no forms. */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export const securityHeaders: Readonly<Record<string, string>> = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
@@ -35,7 +34,10 @@ export function acceptsGzip(req: IncomingMessage): boolean {
   const ae = req.headers['accept-encoding'];
   if (!ae) return false;
   return ae.split(',').some((p) => {
-    const [enc, ...params] = p.trim().split(';').map((x) => x.trim());
+    const [enc, ...params] = p
+      .trim()
+      .split(';')
+      .map((x) => x.trim());
     const q = params.find((x) => x.startsWith('q='));
     return (enc === 'gzip' || enc === '*') && !(q && Number(q.slice(2)) === 0);
   });

@@ -75,7 +75,11 @@ export function historyBody(reader: HistoryReader, startMs: number, endMs: numbe
     const round: Round = {
       tMs: t,
       get,
-      prefixed: (prefix) => [...byName.keys()].filter((n) => n.startsWith(prefix)).sort().map((n) => [n, get(n)] as const),
+      prefixed: (prefix) =>
+        [...byName.keys()]
+          .filter((n) => n.startsWith(prefix))
+          .sort()
+          .map((n) => [n, get(n)] as const),
     };
     const vals = computeRound(round, rates);
     const i = out.t.length;

@@ -72,7 +72,9 @@ export class LivePage {
   constructor(deps: LiveDeps) {
     this.#d = deps;
     const o = deps.options;
-    const streamsTotal = deps.telemetry?.counter('outrider_live_streams_total', 'Live page event streams, by result (connected, refused at live.max_clients, slow: dropped for falling behind).', ['result']);
+    const streamsTotal = deps.telemetry?.counter('outrider_live_streams_total', 'Live page event streams, by result (connected, refused at live.max_clients, slow: dropped for falling behind).', [
+      'result',
+    ]);
     const open = deps.telemetry?.gauge('outrider_live_clients', 'Live pages open (event streams).');
     this.streams = new LiveStreams({
       store: deps.store,

@@ -68,7 +68,11 @@ export class Rates {
 }
 
 export function labelKey(l: Labels): string {
-  return JSON.stringify(Object.keys(l).sort().map((k) => [k, l[k]]));
+  return JSON.stringify(
+    Object.keys(l)
+      .sort()
+      .map((k) => [k, l[k]]),
+  );
 }
 
 export interface PanelDef {
@@ -225,7 +229,15 @@ export const panels: readonly PanelDef[] = [
     id: 'drops',
     title: 'Drops',
     unit: 'per_second',
-    names: ['outrider_store_dropped_writes_total', 'outrider_report_dropped_batches_total', 'outrider_remote_write_dropped_requests_total', 'outrider_statsd_dropped_samples_total', 'outrider_statsd_kernel_drops_total', 'outrider_otlp_rejected_data_points_total', 'outrider_scrape_limit_breaches_total'],
+    names: [
+      'outrider_store_dropped_writes_total',
+      'outrider_report_dropped_batches_total',
+      'outrider_remote_write_dropped_requests_total',
+      'outrider_statsd_dropped_samples_total',
+      'outrider_statsd_kernel_drops_total',
+      'outrider_otlp_rejected_data_points_total',
+      'outrider_scrape_limit_breaches_total',
+    ],
     compute: (r, rates) => ({
       store_writes: rates.sum(r, 'outrider_store_dropped_writes_total') ?? 0,
       report_batches: (rates.sum(r, 'outrider_report_dropped_batches_total') ?? 0) + (rates.sum(r, 'outrider_remote_write_dropped_requests_total') ?? 0),
@@ -242,8 +254,9 @@ export const panels: readonly PanelDef[] = [
     compute(r) {
       let up = 0;
       let down = 0;
-      for (const p of r.get('up')) if (p.value === 1) up++;
-      else down++;
+      for (const p of r.get('up'))
+        if (p.value === 1) up++;
+        else down++;
       return { up, down };
     },
   },

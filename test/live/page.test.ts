@@ -133,12 +133,30 @@ t.test('history: the panels computed over the local history, rates between round
   const ts = [now - 3000, now - 2000, now - 1000];
   // Two CPUs; user time grows 0.5 s per second on each: 50 % of all CPUs.
   for (const cpu of ['0', '1']) {
-    h.add({ __name__: 'node_cpu_seconds_total', cpu, mode: 'user' }, [ [ts[0]!, 10], [ts[1]!, 10.5], [ts[2]!, 11] ]);
-    h.add({ __name__: 'node_cpu_seconds_total', cpu, mode: 'idle' }, [ [ts[0]!, 10], [ts[1]!, 10.5], [ts[2]!, 11] ]);
+    h.add({ __name__: 'node_cpu_seconds_total', cpu, mode: 'user' }, [
+      [ts[0]!, 10],
+      [ts[1]!, 10.5],
+      [ts[2]!, 11],
+    ]);
+    h.add({ __name__: 'node_cpu_seconds_total', cpu, mode: 'idle' }, [
+      [ts[0]!, 10],
+      [ts[1]!, 10.5],
+      [ts[2]!, 11],
+    ]);
   }
-  h.add({ __name__: 'node_memory_MemTotal_bytes' }, ts.map((x) => [x, 1000]));
-  h.add({ __name__: 'node_memory_MemAvailable_bytes' }, [ [ts[0]!, 400], [ts[1]!, STALE_NAN], [ts[2]!, 300] ]);
-  h.add({ __name__: 'outrider_anomaly_score', series: 'x' }, ts.map((x) => [x, 0.9]));
+  h.add(
+    { __name__: 'node_memory_MemTotal_bytes' },
+    ts.map((x) => [x, 1000]),
+  );
+  h.add({ __name__: 'node_memory_MemAvailable_bytes' }, [
+    [ts[0]!, 400],
+    [ts[1]!, STALE_NAN],
+    [ts[2]!, 300],
+  ]);
+  h.add(
+    { __name__: 'outrider_anomaly_score', series: 'x' },
+    ts.map((x) => [x, 0.9]),
+  );
   const { url } = await serve(t, {}, h);
   const res = await raw(`${url}/api/v1/live/history?window=60`);
   t.equal(res.status, 200);
@@ -178,8 +196,14 @@ t.test('stream: frames only while a page is open, live values, a client limit, c
   t.equal(last.panels.alerts.DiskFull, 1);
   const tables = a.events.filter((e) => e.tables).pop()?.tables;
   t.same(tables.alerts[0], { alertname: 'DiskFull', labels: { severity: 'page' } });
-  t.ok(a.events.some((e) => e.panels.cardinality['statsd/otlp/push'] === 2 && e.panels.cardinality.host === 1), 'series by source from the change feed');
-  t.ok(a.events.some((e) => Object.keys(e.panels.app_top).some((k) => k.startsWith('checkout_total'))), 'the busiest application series');
+  t.ok(
+    a.events.some((e) => e.panels.cardinality['statsd/otlp/push'] === 2 && e.panels.cardinality.host === 1),
+    'series by source from the change feed',
+  );
+  t.ok(
+    a.events.some((e) => Object.keys(e.panels.app_top).some((k) => k.startsWith('checkout_total'))),
+    'the busiest application series',
+  );
   const refused = await raw(`${url}/api/v1/live/stream`);
   t.equal(refused.status, 503, 'one page more than live.max_clients');
   t.match(refused.body.toString(), /live\.max_clients/);
