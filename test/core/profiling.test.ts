@@ -117,3 +117,15 @@ t.test('without a token only loopback peers are served', async (t) => {
   t.equal(allowed(req('10.0.0.7'), undefined), false);
   t.equal(allowed(req('::ffff:10.0.0.7'), undefined), false);
 });
+
+t.test('the aggregator: /debug/pprof/ when profiling is enabled, none otherwise', async (t) => {
+  const { startAggregator } = await import('../aggregator/helpers');
+  const on = await startAggregator(mkdtempSync(join(tmpdir(), 'outrider-agg-prof-')), { profiling: { enabled: true, token: undefined, maxDurationMs: 5000, memoryLimitBytes: 0 } });
+  t.teardown(() => on.stop());
+  const s = await get(`${on.url()}/debug/pprof/summary`);
+  t.equal(s.status, 200);
+  t.ok(JSON.parse(s.text).heap.used_bytes > 0);
+  const off = await startAggregator(mkdtempSync(join(tmpdir(), 'outrider-agg-prof-')));
+  t.teardown(() => off.stop());
+  t.equal((await get(`${off.url()}/debug/pprof/summary`)).status, 404);
+});
