@@ -1,7 +1,7 @@
 /**
- * What the live page learns from the store's change feed alone: updates per second and series by source, the busiest
- * application series, and the families with the most series per source. It reads a `reader()` cursor once per
- * frame, so it costs what changed since the last frame, and its tables exist only while a page is open.
+ * What the live page learns from the store's change feed: series updated per second by source and the busiest
+ * application series (a `reader()` cursor read once per frame, so it costs what changed since the last frame), and
+ * series by source with the families holding the most (a walk over the families every few frames).
  */
 import type { ChangeReader, Series, Store } from '../store/store';
 import { MAX_COLUMNS, Rates } from './panels';
@@ -26,45 +26,42 @@ export interface FeedRound {
   topFamilies: Record<string, Array<[string, number]>>;
 }
 
-interface Known {
-  source: string;
-  family: string;
-}
-
 export class SourceTracker {
+  readonly #store: Store;
   readonly #reader: ChangeReader;
   readonly #sourceOf: SourceOf;
-  readonly #known = new Map<number, Known>();
-  readonly #bySource = new Map<string, Map<string, number>>();
   readonly #rates = new Rates(20_000, 120);
   #lastMs: number | undefined;
+  #steps = 0;
+  #cardinality: Map<string, Map<string, number>> = new Map();
 
   constructor(store: Store, sourceOf: SourceOf) {
+    this.#store = store;
     this.#reader = store.reader();
     this.#sourceOf = sourceOf;
   }
 
   step(nowMs: number): FeedRound {
     const cs = this.#reader.next();
-    if (cs.resync) {
-      this.#known.clear();
-      this.#bySource.clear();
-    }
-    for (const s of cs.removed) this.#forget(s);
     const changed = new Map<string, number>();
     const top: Array<[string, number]> = [];
+    let newFamily = false;
     this.#rates.begin();
     for (const s of cs.series) {
-      const k = this.#learn(s);
-      changed.set(k.source, (changed.get(k.source) ?? 0) + 1);
-      if (!cs.resync && !notApplication.has(k.source)) this.#score(s, top);
+      const source = this.#sourceOf(s.owner, s.family.name);
+      if (!newFamily && !this.#cardinality.get(source)?.has(s.family.name)) newFamily = true;
+      changed.set(source, (changed.get(source) ?? 0) + 1);
+      if (!cs.resync && !notApplication.has(source)) this.#score(s, top);
     }
+    // Series by source: a walk over the families (not the series), every 5 rounds or when a family is new.
+    if (this.#steps++ % 5 === 0 || newFamily) this.#cardinality = this.#countFamilies();
     const dtMs = this.#lastMs === undefined ? 0 : nowMs - this.#lastMs;
     this.#lastMs = nowMs;
     const updates: Record<string, number | null> = {};
     const cardinality: Record<string, number | null> = {};
     const topFamilies: Record<string, Array<[string, number]>> = {};
-    for (const [source, fams] of this.#bySource) {
+    for (const source of new Set([...this.#cardinality.keys(), ...changed.keys()])) {
+      const fams = this.#cardinality.get(source) ?? new Map<string, number>();
       let n = 0;
       for (const c of fams.values()) n += c;
       cardinality[source] = n;
@@ -75,31 +72,22 @@ export class SourceTracker {
     return { updates, cardinality, top: Object.fromEntries(top.slice(0, Math.min(5, MAX_COLUMNS))), topFamilies };
   }
 
-  /** Series known (tests). */
-  get size(): number {
-    return this.#known.size;
-  }
-
-  #learn(s: Series): Known {
-    const had = this.#known.get(s.id);
-    if (had) return had;
-    const k = { source: this.#sourceOf(s.owner, s.family.name), family: s.family.name };
-    this.#known.set(s.id, k);
-    let fams = this.#bySource.get(k.source);
-    if (!fams) this.#bySource.set(k.source, (fams = new Map()));
-    fams.set(k.family, (fams.get(k.family) ?? 0) + 1);
-    return k;
-  }
-
-  #forget(s: Series): void {
-    const k = this.#known.get(s.id);
-    if (!k) return;
-    this.#known.delete(s.id);
-    const fams = this.#bySource.get(k.source);
-    const n = (fams?.get(k.family) ?? 1) - 1;
-    if (n > 0) fams!.set(k.family, n);
-    else fams?.delete(k.family);
-    if (fams && fams.size === 0) this.#bySource.delete(k.source);
+  /**
+   * Series per source and family. A family is counted under the source of its first series: a family's series
+   * share an owner kind (a host collector's, the scrape targets', StatsD's), and this keeps the walk at the number
+   * of families, with no table per series.
+   */
+  #countFamilies(): Map<string, Map<string, number>> {
+    const out = new Map<string, Map<string, number>>();
+    for (const f of this.#store.families()) {
+      const first = f.series.values().next();
+      if (first.done) continue;
+      const source = this.#sourceOf(first.value.owner, f.name);
+      let fams = out.get(source);
+      if (!fams) out.set(source, (fams = new Map()));
+      fams.set(f.name, f.series.size);
+    }
+    return out;
   }
 
   #score(s: Series, top: Array<[string, number]>): void {
@@ -111,7 +99,6 @@ export class SourceTracker {
     top.push([counter ? `${name} /s` : name, x]);
   }
 }
-
 /** Owners to sources: scrape targets, the agent's own telemetry, the host collectors, the rest by owner name. */
 export function sourceClassifier(hostOwners: ReadonlySet<string>): SourceOf {
   return (owner, family) => {
