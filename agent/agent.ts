@@ -10,8 +10,10 @@
 import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
 import type { Collector } from './collectors/collector';
-import { buildCollectors, selectedCollectorNames, collectorNames } from './collectors/kinds';
+import { buildCollectors, collectorNames, selectedCollectorNames } from './collectors/kinds';
+import { gpuOptions } from './collectors/gpu/options';
 import { hostOptions } from './collectors/host/options';
+import { optionsFrom as collectorsOptionsFrom } from './collectors/options';
 import { CollectorRunner } from './collectors/runner';
 import { Scraper, scrapeExtension, targetsResponse } from './collectors/scrape/index';
 import { statsdExtension } from './collectors/statsd/index';
@@ -23,7 +25,7 @@ import { ContractSources, registerContract } from './core/contract';
 import { HttpServer } from './core/http-server';
 import { mountProfiling, profilingOptionsFrom, type MountedProfiling } from './core/profiling/routes';
 import { RateLimiter } from './core/log';
-import { resolvePaths } from './core/paths';
+import { optionsFrom as coreOptionsFrom } from './core/options';
 import { Telemetry } from './core/telemetry';
 import { version } from './core/version';
 import { mountEndpoint } from './exposition/endpoint';
@@ -154,14 +156,16 @@ export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd',
 export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'report', 'collectors'];
 
 function collectorRunner(ctx: AgentContext): CollectorRunner {
-  const selected = selectedCollectorNames(ctx.config.list('collectors.enabled'), ctx.config.list('collectors.disabled'));
-  // Parsed once here: the host collectors' regular expressions and limits are not read again at collection time.
+  const { enabled, disabled, intervalMs, timeoutMs } = collectorsOptionsFrom(ctx.config);
+  const selected = selectedCollectorNames(enabled, disabled);
+  // Parsed once here: the host and gpu collectors' regular expressions and limits are not read again at collection time.
   hostOptions(ctx.config);
+  gpuOptions(ctx.config);
   const collectors: Collector[] = buildCollectors(selected);
   // The agent's own telemetry, copied into the store on the collection interval (owner `outrider`).
   collectors.push({ name: 'outrider', defaultEnabled: true, internal: true, collect: () => ctx.telemetry.snapshot() });
   for (const name of collectorNames()) if (!selected.has(name)) ctx.store.dropOwner(name);
-  return new CollectorRunner({ store: ctx.store, config: ctx.config, paths: ctx.paths, log: ctx.log, health: ctx.health, telemetry: ctx.telemetry, collectors });
+  return new CollectorRunner({ store: ctx.store, config: ctx.config, paths: ctx.paths, log: ctx.log, health: ctx.health, telemetry: ctx.telemetry, collectors, defaults: { intervalMs, timeoutMs } });
 }
 
 export interface AgentOptions {
@@ -193,8 +197,9 @@ export class Agent {
     this.#config = opts.config;
     this.log = opts.log;
     this.#native = opts.native ?? { available: false, reason: 'not loaded' };
-    this.store = new Store({ staleAfterMs: opts.config.number('store.stale_after'), maxSeries: opts.config.number('store.max_series') });
-    this.telemetry = new Telemetry({ runtimeMetrics: opts.config.bool('telemetry.runtime_metrics') });
+    const core = coreOptionsFrom(opts.config);
+    this.store = new Store(core.store);
+    this.telemetry = new Telemetry(core.telemetry);
     this.telemetry.setBuildInfo(this.#native.available);
     const dropped = this.telemetry.counter('outrider_store_dropped_writes_total', 'Writes the store refused, by reason (max_series, invalid_name, invalid_label, type_conflict).', ['reason']);
     const limiter = new RateLimiter(60_000, 1);
@@ -221,7 +226,7 @@ export class Agent {
   }
 
   context(config = this.#config): AgentContext {
-    return { config, store: this.store, log: this.log, health: this.health, telemetry: this.telemetry, paths: resolvePaths(config) };
+    return { config, store: this.store, log: this.log, health: this.health, telemetry: this.telemetry, paths: coreOptionsFrom(config).paths };
   }
 
   async start(): Promise<void> {
@@ -260,11 +265,11 @@ export class Agent {
 
   /** Applies a new, already validated config. */
   async reload(config: Config): Promise<void> {
-    const old = this.#config;
-    this.log.level = config.string('log_level');
-    this.store.staleAfterMs = config.number('store.stale_after');
-    this.store.maxSeries = config.number('store.max_series');
-    if (config.string('listen') !== old.string('listen')) {
+    const core = coreOptionsFrom(config);
+    this.log.level = core.log.level;
+    this.store.staleAfterMs = core.store.staleAfterMs;
+    this.store.maxSeries = core.store.maxSeries;
+    if (core.listen !== coreOptionsFrom(this.#config).listen) {
       const next = this.#makeServer(config);
       await next.start();
       const prev = this.#server;
@@ -283,12 +288,13 @@ export class Agent {
 
   #makeServer(config: Config): HttpServer {
     const requests = this.telemetry.counter('outrider_http_requests_total', 'Requests served by the local endpoint, by path and status code.', ['path', 'code']);
+    const core = coreOptionsFrom(config);
     const server = new HttpServer({
       name: 'http',
-      listen: config.string('listen'),
+      listen: core.listen,
       log: this.log,
-      requestTimeoutMs: config.number('http.request_timeout'),
-      maxConnections: config.number('http.max_connections'),
+      requestTimeoutMs: core.http.requestTimeoutMs,
+      maxConnections: core.http.maxConnections,
       onRequest: (path, _m, status) => requests.inc({ path, code: String(status) }),
     });
     mountEndpoint(server, {

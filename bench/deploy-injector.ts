@@ -14,6 +14,7 @@ import { parse } from 'yaml';
 import { Config } from '../agent/config/config';
 import { silentLogger } from '../agent/core/log';
 import { handleReview } from '../agent/deploy/injector/admission';
+import { optionsFrom as injectorOptionsFrom } from '../agent/deploy/injector/options';
 import { Injector } from '../agent/deploy/injector/server';
 import { optionsFromConfig } from '../agent/deploy/inject/options';
 import { injectText } from '../agent/deploy/inject/yaml';
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < n; i++) handleReview(review, opts);
     const inProcUs = Number(process.hrtime.bigint() - t0) / 1000 / n;
 
-    const injector = new Injector({ config, log: silentLogger() });
+    const injector = new Injector({ options: injectorOptionsFrom(config), log: silentLogger() });
     await injector.start();
     const url = new URL('/mutate', injector.url());
     const ca = readFileSync(cert);

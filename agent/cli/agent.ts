@@ -8,8 +8,7 @@ import { Agent } from '../agent';
 import { ExitCode, isOutriderError } from '../core/errors';
 import { createLogger } from '../core/log';
 import { formatProblem } from '../config/load';
-import { resolvePaths } from '../core/paths';
-import type { Config } from '../config/config';
+import { CoreOptions, optionsFrom } from '../core/options';
 import { parseArgs } from './args';
 import { configFromArgs } from './config-args';
 import { flagHelp } from './help';
@@ -29,8 +28,7 @@ ${flagHelp('agent', false)}
 Every config key is also a flag: key statsd.flush_interval is --statsd.flush-interval and OUTRIDER_STATSD_FLUSH_INTERVAL.
 Run 'outrider agent --help-all' for the full list.`;
 
-function checkRoots(config: Config): string[] {
-  const paths = resolvePaths(config);
+function checkRoots(paths: CoreOptions['paths']): string[] {
   const problems: string[] = [];
   for (const [key, p] of [
     ['path.rootfs', paths.rootfs],
@@ -61,12 +59,13 @@ export async function run(argv: string[]): Promise<number> {
     for (const p of problems) process.stderr.write(`outrider: bad configuration: ${formatProblem(p)}\n`);
     return ExitCode.badConfig;
   }
-  const rootProblems = checkRoots(config);
+  const core = optionsFrom(config);
+  const rootProblems = checkRoots(core.paths);
   if (rootProblems.length > 0) {
     for (const p of rootProblems) process.stderr.write(`outrider: ${p}\n`);
     return ExitCode.failure;
   }
-  const log = createLogger({ level: config.string('log_level'), format: config.get('log_format') });
+  const log = createLogger(core.log);
   for (const w of warnings) log.warn(w);
   const native = loadNative(log);
   const agent = new Agent({ config, log, native });

@@ -5,6 +5,8 @@
 import { ExitCode, isOutriderError } from '../core/errors';
 import { createLogger } from '../core/log';
 import { formatProblem } from '../config/load';
+import { optionsFrom as coreOptionsFrom } from '../core/options';
+import { optionsFrom } from '../deploy/injector/options';
 import { Injector, mutatePath } from '../deploy/injector/server';
 import { parseArgs } from './args';
 import { configFromArgs } from './config-args';
@@ -31,9 +33,9 @@ export async function run(argv: string[]): Promise<number> {
     for (const p of problems) process.stderr.write(`outrider injector: bad configuration: ${formatProblem(p)}\n`);
     return ExitCode.badConfig;
   }
-  const log = createLogger({ level: config.string('log_level'), format: config.get('log_format'), name: 'outrider-injector' });
+  const log = createLogger({ ...coreOptionsFrom(config).log, name: 'outrider-injector' });
   for (const w of warnings) log.warn(w);
-  const injector = new Injector({ config, log });
+  const injector = new Injector({ options: optionsFrom(config), log });
   try {
     await injector.start();
   } catch (err) {

@@ -9,7 +9,7 @@ import type { Paths } from '../core/paths';
 import type { FamilySamples } from '../store/types';
 
 export type { Paths } from '../core/paths';
-export { resolvePaths } from '../core/paths';
+export { resolvePaths } from '../core/options';
 
 /** Problems a collector met in its input (garbled or truncated lines): the runner logs them, the run goes on. */
 export type Issues = string[];

@@ -19,6 +19,7 @@ import type { Paths } from '../core/paths';
 import type { Telemetry } from '../core/telemetry';
 import type { Store } from '../store/store';
 import { Collector, Issues, NoDataError } from './collector';
+import { CollectorsOptions, optionsFrom } from './options';
 
 const successDesc = {
   name: 'node_scrape_collector_success',
@@ -59,6 +60,8 @@ export interface RunnerOptions {
   log: Logger;
   health?: Health;
   collectors: Collector[];
+  /** The interval and time budget of collectors without their own; parsed from `config` when not given. */
+  defaults?: Pick<CollectorsOptions, 'intervalMs' | 'timeoutMs'>;
   /** Where outrider_collector_* counters go. */
   telemetry?: Telemetry;
   now?: () => number;
@@ -82,8 +85,7 @@ export class CollectorRunner {
     this.#timeouts = opts.telemetry?.counter('outrider_collector_timeouts_total', 'Collector runs abandoned at their time budget, by collector.', ['collector']);
     this.#runs = opts.telemetry?.counter('outrider_collector_runs_total', 'Collector runs finished, by collector and result (success, no_data, error).', ['collector', 'result']);
     this.#skipped = opts.telemetry?.counter('outrider_collector_skipped_runs_total', 'Scheduled runs skipped because the previous run of the collector had not settled, by collector.', ['collector']);
-    const defInterval = opts.config.number('collectors.interval');
-    const defBudget = opts.config.number('collectors.timeout');
+    const { intervalMs: defInterval, timeoutMs: defBudget } = opts.defaults ?? optionsFrom(opts.config);
     this.#slots = opts.collectors.map((c) => ({
       collector: c,
       intervalMs: c.intervalMs ?? defInterval,

@@ -4,16 +4,21 @@
  * Outside a pod the variables are unset and no label is added.
  */
 import type { Config } from '../config/config';
+import { optionsFrom } from './options';
 
-/** Labels from `labels.from_env`, skipping variables that are unset or empty. Sorted by label name. */
-export function envLabels(config: Config, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const spec = config.get<Record<string, string>>('labels.from_env');
+/** Labels from a `labels.from_env` spec (label → variable), skipping variables that are unset or empty. Sorted by label name. */
+export function envLabelsFrom(spec: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const out: Record<string, string> = {};
   for (const label of Object.keys(spec).sort()) {
     const value = env[spec[label]!];
     if (value !== undefined && value !== '') out[label] = value;
   }
   return out;
+}
+
+/** The labels of a configuration's `labels.from_env` (a component that has not parsed its options yet). */
+export function envLabels(config: Config, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return envLabelsFrom(optionsFrom(config).labelsFromEnv, env);
 }
 
 /**

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { Config } from '../../agent/config/config';
 import { envLabels, withEnvLabels } from '../../agent/core/labels';
-import { resolvePaths } from '../../agent/core/paths';
+import { resolvePaths } from '../../agent/core/options';
 import { agentKeys } from '../../agent/keys';
 
 t.test('procfs and sysfs follow path.rootfs unless set', async (t) => {

@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { Config } from '../../agent/config/config';
 import { silentLogger } from '../../agent/core/log';
 import { handleReview, pointer } from '../../agent/deploy/injector/admission';
+import { optionsFrom as injectorOptionsFrom } from '../../agent/deploy/injector/options';
 import { Injector } from '../../agent/deploy/injector/server';
 import { optionsFromConfig } from '../../agent/deploy/inject/options';
 import { injectText } from '../../agent/deploy/inject/yaml';
@@ -110,7 +111,7 @@ t.test('injector over HTTPS', { skip: !haveOpenssl() && !inCI ? 'openssl is not 
     'injector.max_body': 64 * 1024,
     'inject.image': image,
   });
-  const injector = new Injector({ config, log: silentLogger() });
+  const injector = new Injector({ options: injectorOptionsFrom(config), log: silentLogger() });
   await injector.start();
   t.teardown(() => injector.stop());
   const url = injector.url()!;

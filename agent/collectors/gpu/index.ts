@@ -15,6 +15,7 @@ import type { FamilySamples } from '../../store/types';
 import { CollectContext, Collector, family } from '../collector';
 import { drmFamilies, readDrmCards } from './drm';
 import { nvidiaFamilies, NvidiaRender } from './nvidia';
+import { gpuOptions } from './options';
 import { parseVisibleDevices, processFilter } from './visible';
 
 /** The downward-API variables `outrider inject` gives the sidecar (deploy/pod-labels.ts). */
@@ -53,7 +54,8 @@ export function gpuCollector(opts: GpuOptions = {}): GpuCollector {
   };
 
   const nvidia = async (ctx: CollectContext, out: FamilySamples[]): Promise<boolean> => {
-    const lib = ctx.config.string('collectors.gpu.nvml_library');
+    const o = gpuOptions(ctx.config);
+    const lib = o.nvmlLibrary;
     if (lib === '' || client === null) return false;
     if (client === undefined) {
       client = open(lib) ?? null;
@@ -64,12 +66,12 @@ export function gpuCollector(opts: GpuOptions = {}): GpuCollector {
     }
     let snap: NvmlSnapshot | undefined;
     try {
-      snap = await client.collect(ctx.config.number('collectors.gpu.timeout'));
+      snap = await client.collect(o.timeoutMs);
       if (warnedStuck) ctx.log.info({ collector: 'gpu' }, 'NVML answers again; NVIDIA GPUs are reported again.');
       warnedStuck = false;
     } catch (err) {
       if (!(err instanceof NvmlTimeoutError || err instanceof NvmlBusyError)) throw err;
-      if (!warnedStuck) ctx.log.warn({ collector: 'gpu', timeout_ms: ctx.config.number('collectors.gpu.timeout') }, 'NVML did not answer in time; NVIDIA GPUs are left out until the driver answers.');
+      if (!warnedStuck) ctx.log.warn({ collector: 'gpu', timeout_ms: o.timeoutMs }, 'NVML did not answer in time; NVIDIA GPUs are left out until the driver answers.');
       warnedStuck = true;
     }
     if (snap?.error !== undefined) {
@@ -79,7 +81,7 @@ export function gpuCollector(opts: GpuOptions = {}): GpuCollector {
     if (snap && snap.status !== 0) {
       ctx.log.debug({ collector: 'gpu', nvml_return: snap.status }, 'nvmlDeviceGetCount failed; NVIDIA GPUs are not reported in this run.');
     } else if (snap) {
-      const visible = ctx.config.string('collectors.gpu.visible_devices') || env.NVIDIA_VISIBLE_DEVICES;
+      const visible = o.visibleDevices || env.NVIDIA_VISIBLE_DEVICES;
       out.push(
         ...nvidiaFamilies(snap, {
           hostname: opts.hostname ?? (env[nodeNameEnv] || osHostname()),

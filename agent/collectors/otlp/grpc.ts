@@ -11,6 +11,7 @@ import type { AgentContext } from '../../core/context';
 import { parseHostPort } from '../../config/coerce';
 import { OutriderError } from '../../core/errors';
 import { OtlpDecodeError } from './model';
+import type { OtlpListenerOptions } from './options';
 import type { OtlpIngest } from './receiver';
 import { exportResponseProto } from './response';
 
@@ -33,13 +34,15 @@ export class OtlpGrpcReceiver implements Component {
   readonly #ctx: AgentContext;
   readonly #ingest: OtlpIngest;
   readonly #listen: string;
+  readonly #maxBodyBytes: number;
   #server: grpc.Server | undefined;
   #port = 0;
 
-  constructor(ctx: AgentContext, ingest: OtlpIngest) {
+  constructor(ctx: AgentContext, o: OtlpListenerOptions, ingest: OtlpIngest) {
     this.#ctx = ctx;
     this.#ingest = ingest;
-    this.#listen = ctx.config.string('otlp.grpc.listen');
+    this.#listen = o.listen;
+    this.#maxBodyBytes = o.maxBodyBytes;
   }
 
   /** host:port the server is bound to. */
@@ -52,7 +55,7 @@ export class OtlpGrpcReceiver implements Component {
     if (this.#server) return;
     const hp = parseHostPort(this.#listen);
     if (!hp) throw new OutriderError('OUTRIDER_ERR_OTLP_LISTEN', `OTLP/gRPC receiver: cannot listen on ${JSON.stringify(this.#listen)}: expected HOST:PORT`);
-    const maxBody = this.#ctx.config.number('otlp.max_body');
+    const maxBody = this.#maxBodyBytes;
     const server = new grpc.Server({ 'grpc.max_receive_message_length': maxBody, 'grpc.max_concurrent_streams': 256 });
     server.addService(metricsService, {
       Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {

@@ -11,6 +11,7 @@ import type { AgentContext } from '../../core/context';
 import { isOutriderError } from '../../core/errors';
 import { HttpServer, readBody } from '../../core/http-server';
 import { OtlpDecodeError } from './model';
+import type { OtlpListenerOptions } from './options';
 import { OtlpEncoding, OtlpIngest } from './receiver';
 import { exportResponseJson, exportResponseProto, kInvalidArgument, kResourceExhausted, statusJson, statusProto } from './response';
 
@@ -30,13 +31,15 @@ function fail(res: ServerResponse, status: number, encoding: OtlpEncoding, code:
 export class OtlpHttpReceiver implements Component {
   readonly name = 'otlp-http';
   readonly #ctx: AgentContext;
+  readonly #listen: string;
   readonly #server: HttpServer;
   #listening = false;
 
-  constructor(ctx: AgentContext, ingest: OtlpIngest) {
+  constructor(ctx: AgentContext, o: OtlpListenerOptions, ingest: OtlpIngest) {
     this.#ctx = ctx;
-    const maxBody = ctx.config.number('otlp.max_body');
-    this.#server = new HttpServer({ name: 'otlp-http', listen: ctx.config.string('otlp.http.listen'), log: ctx.log, requestTimeoutMs: 30_000, maxConnections: 1024 });
+    this.#listen = o.listen;
+    const maxBody = o.maxBodyBytes;
+    this.#server = new HttpServer({ name: 'otlp-http', listen: o.listen, log: ctx.log, requestTimeoutMs: 30_000, maxConnections: 1024 });
     this.#server.route('POST', '/v1/metrics', async (req, res) => {
       const type = String(req.headers['content-type'] ?? '')
         .split(';')[0]!
@@ -102,7 +105,7 @@ export class OtlpHttpReceiver implements Component {
     } catch (err) {
       if (!isOutriderError(err, 'OUTRIDER_ERR_HTTP_LISTEN')) throw err;
       const detail = `OTLP/HTTP receiver is off: ${err.message} (set otlp.http.listen to another address, or to empty to switch it off).`;
-      this.#ctx.log.error({ code: 'OUTRIDER_ERR_OTLP_LISTEN', listen: this.#ctx.config.string('otlp.http.listen') }, detail);
+      this.#ctx.log.error({ code: 'OUTRIDER_ERR_OTLP_LISTEN', listen: this.#listen }, detail);
       this.#ctx.health.report(this.name, 'degraded', { ready: true, detail });
       return;
     }

@@ -6,16 +6,18 @@
 import type { Component } from '../../core/component';
 import type { AgentContext, Extension } from '../../core/context';
 import { OtlpHttpReceiver } from './http';
+import { optionsFrom } from './options';
 import { OtlpIngest } from './receiver';
 
 export const otlpExtension: Extension = async (ctx: AgentContext) => {
-  if (!ctx.config.bool('otlp.enabled')) return [];
-  const ingest = new OtlpIngest(ctx);
+  const o = optionsFrom(ctx.config);
+  if (!o.enabled) return [];
+  const ingest = new OtlpIngest(ctx, o);
   const out: Component[] = [];
-  if (ctx.config.string('otlp.http.listen') !== '') out.push(new OtlpHttpReceiver(ctx, ingest));
-  if (ctx.config.string('otlp.grpc.listen') !== '') {
+  if (o.httpListen !== undefined) out.push(new OtlpHttpReceiver(ctx, { listen: o.httpListen, maxBodyBytes: o.maxBodyBytes }, ingest));
+  if (o.grpcListen !== undefined) {
     const { OtlpGrpcReceiver } = await import('./grpc');
-    out.push(new OtlpGrpcReceiver(ctx, ingest));
+    out.push(new OtlpGrpcReceiver(ctx, { listen: o.grpcListen, maxBodyBytes: o.maxBodyBytes }, ingest));
   }
   return out;
 };

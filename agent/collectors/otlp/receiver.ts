@@ -8,6 +8,7 @@ import { DeltaTable } from './delta';
 import { decodeMetricsRequestJson } from './decode-json';
 import { decodeMetricsRequest } from './decode-proto';
 import { OtlpDecodeError } from './model';
+import type { OtlpOptions } from './options';
 import { OtlpTranslator, TranslateResult } from './translate';
 
 export type OtlpEncoding = 'protobuf' | 'json';
@@ -26,10 +27,9 @@ export class OtlpIngest {
   readonly #streamsGauge;
   #lastRefusedStreams = 0;
 
-  constructor(ctx: AgentContext) {
-    const c = ctx.config;
-    this.#streams = new DeltaTable(c.number('otlp.delta.max_streams'), c.number('otlp.delta.stream_ttl'));
-    this.#translator = new OtlpTranslator({ store: ctx.store, streams: this.#streams, promote: c.list('otlp.promote_resource_attributes'), quantiles: kExpQuantiles });
+  constructor(ctx: AgentContext, o: Pick<OtlpOptions, 'delta' | 'promoteResourceAttributes'>) {
+    this.#streams = new DeltaTable(o.delta.maxStreams, o.delta.streamTtlMs);
+    this.#translator = new OtlpTranslator({ store: ctx.store, streams: this.#streams, promote: o.promoteResourceAttributes, quantiles: kExpQuantiles });
     const t = ctx.telemetry;
     this.#accepted = t.counter('outrider_otlp_data_points_total', 'OTLP data points written to the store, by transport.', ['transport']);
     this.#rejected = t.counter('outrider_otlp_rejected_data_points_total', 'OTLP data points refused inside otherwise valid requests (answered as partial success), by transport.', ['transport']);

@@ -1,21 +1,21 @@
-/** StatsD / DogStatsD ingestion: builds the component from config, choosing the native or the TS path once. */
-import { envLabels } from '../../core/labels';
+/** StatsD / DogStatsD ingestion: builds the component from its options (./options.ts), choosing the native or the TS path once. */
+import { envLabelsFrom } from '../../core/labels';
 import type { Component } from '../../core/component';
 import type { AgentContext, Extension } from '../../core/context';
 import { OutriderError } from '../../core/errors';
 import { RateLimiter } from '../../core/log';
 import { StatsdComponent } from './component';
 import type { EngineOptions, StatsdEngine } from './engine';
-import { ListenSpec, parseListenUrl } from './listen';
-import { Mapper, MappingRuleConfig, ObserverType } from './mapping';
+import { Mapper } from './mapping';
 import { loadNativeEngine } from './native-engine';
+import { optionsFrom, StatsdEngineMode, StatsdOptions } from './options';
 import { SeriesTable } from './series';
 import { TsEngine } from './ts-engine';
 
 export { StatsdComponent } from './component';
 
 /** Picks the engine: `statsd.engine` auto → native when the addon has the statsd binding, else TS. */
-export function chooseEngine(mode: 'auto' | 'native' | 'ts', opts: EngineOptions): { engine: StatsdEngine; reason: string } {
+export function chooseEngine(mode: StatsdEngineMode, opts: EngineOptions): { engine: StatsdEngine; reason: string } {
   if (mode === 'ts') return { engine: new TsEngine(opts), reason: 'statsd.engine is ts' };
   const native = loadNativeEngine(opts);
   if ('engine' in native) return { engine: native.engine, reason: 'native addon loaded' };
@@ -30,44 +30,41 @@ export function chooseEngine(mode: 'auto' | 'native' | 'ts', opts: EngineOptions
   return { engine: new TsEngine(opts), reason: `pure-TS path: ${native.reason}` };
 }
 
-export function buildStatsd(ctx: AgentContext): StatsdComponent {
-  const c = ctx.config;
-  const listen: ListenSpec[] = c.list('statsd.listen').map((u) => {
-    const r = parseListenUrl(u);
-    if (typeof r === 'string') throw new OutriderError('OUTRIDER_ERR_CONFIG_INVALID', `statsd.listen: ${r}`);
-    return r;
-  });
-  const maxSeries = c.number('statsd.max_series');
+/** Builds the component from parsed options (parsed from `ctx.config` when not given). */
+export function buildStatsd(ctx: AgentContext, o: StatsdOptions = optionsFrom(ctx.config)): StatsdComponent {
   const opts: EngineOptions = {
-    listen,
-    receiveBufferBytes: c.number('statsd.receive_buffer'),
-    maxPacketBytes: c.number('statsd.max_packet_size'),
-    socketMode: parseInt(c.string('statsd.socket_mode'), 8),
-    receiverThreads: c.number('statsd.receiver_threads'),
-    maxKeysPerInterval: Math.max(2 * maxSeries, 10_000),
+    listen: o.listen,
+    receiveBufferBytes: o.receiveBufferBytes,
+    maxPacketBytes: o.maxPacketBytes,
+    socketMode: o.socketMode,
+    receiverThreads: o.receiverThreads,
+    maxKeysPerInterval: Math.max(2 * o.maxSeries, 10_000),
   };
-  const { engine, reason } = chooseEngine(c.string('statsd.engine') as 'auto' | 'native' | 'ts', opts);
+  const { engine, reason } = chooseEngine(o.engine, opts);
   let comp: StatsdComponent | undefined = undefined;
   const limiter = new RateLimiter(60_000, 1);
   // Pod identity (labels.from_env; empty outside a pod), computed once per start.
-  const podLabels = envLabels(c);
+  const podLabels = envLabelsFrom(o.labelsFromEnv);
   const table = new SeriesTable({
-    mapper: new Mapper(c.get<MappingRuleConfig[]>('statsd.mappings')),
-    observerType: c.string('statsd.observer_type') as ObserverType,
-    quantiles: c.list<number>('statsd.quantiles'),
-    summaryWindow: c.number('statsd.summary_window'),
-    buckets: c.list<number>('statsd.buckets'),
-    maxSeriesPerMetric: c.number('statsd.max_series_per_metric'),
-    maxSeries,
-    seriesTtlMs: c.number('statsd.series_ttl'),
+    mapper: new Mapper(o.mappings),
+    observerType: o.observerType,
+    quantiles: o.quantiles,
+    summaryWindow: o.summaryWindow,
+    buckets: o.buckets,
+    maxSeriesPerMetric: o.maxSeriesPerMetric,
+    maxSeries: o.maxSeries,
+    seriesTtlMs: o.seriesTtlMs,
     ...(Object.keys(podLabels).length > 0 ? { extraLabels: podLabels } : {}),
     onOverflow: (limit, metric) => comp?.overflowed(limit, metric),
     onTypeConflict: (metric, type, existing) => {
       if (limiter.allow(metric)) ctx.log.warn({ metric, type, existing }, 'A StatsD metric arrived with a type other than the one its name already has; dropped.');
     },
   });
-  comp = new StatsdComponent({ ctx, engine, table, flushIntervalMs: c.number('statsd.flush_interval'), engineReason: reason });
+  comp = new StatsdComponent({ ctx, engine, table, flushIntervalMs: o.flushIntervalMs, engineReason: reason });
   return comp;
 }
 
-export const statsdExtension: Extension = (ctx): Component[] => (ctx.config.bool('statsd.enabled') ? [buildStatsd(ctx)] : []);
+export const statsdExtension: Extension = (ctx): Component[] => {
+  const o = optionsFrom(ctx.config);
+  return o.enabled ? [buildStatsd(ctx, o)] : [];
+};

@@ -4,13 +4,13 @@
  * swapped in when they change.
  */
 import type { Logger } from 'pino';
-import type { Config } from '../../config/config';
 import type { Component } from '../../core/component';
 import { isOutriderError } from '../../core/errors';
 import { RateLimiter } from '../../core/log';
 import { Telemetry } from '../../core/telemetry';
 import { HttpServer, readBody, sendJson, sendText } from '../../core/http-server';
-import { InjectOptions, optionsFromConfig } from '../inject/options';
+import type { InjectOptions } from '../inject/options';
+import type { InjectorOptions } from './options';
 import { handleReview, malformed } from './admission';
 import { TlsWatcher } from './tls-files';
 
@@ -19,7 +19,7 @@ export const mutatePath = '/mutate';
 export class Injector implements Component {
   readonly name = 'injector';
   readonly telemetry = new Telemetry({ runtimeMetrics: true });
-  readonly #config: Config;
+  readonly #options: InjectorOptions;
   readonly #log: Logger;
   readonly #opts: InjectOptions;
   readonly #tls: TlsWatcher;
@@ -27,11 +27,11 @@ export class Injector implements Component {
   #server: HttpServer | undefined;
   #started = false;
 
-  constructor(opts: { config: Config; log: Logger }) {
-    this.#config = opts.config;
+  constructor(opts: { options: InjectorOptions; log: Logger }) {
+    this.#options = opts.options;
     this.#log = opts.log;
-    this.#opts = optionsFromConfig(opts.config);
-    this.#tls = new TlsWatcher(opts.config.string('injector.tls_cert'), opts.config.string('injector.tls_key'));
+    this.#opts = opts.options.inject;
+    this.#tls = new TlsWatcher(opts.options.tlsCert, opts.options.tlsKey);
     this.telemetry.setBuildInfo(false);
   }
 
@@ -48,7 +48,7 @@ export class Injector implements Component {
     const pair = this.#tls.load();
     const server = new HttpServer({
       name: 'injector',
-      listen: this.#config.string('injector.listen'),
+      listen: this.#options.listen,
       log: this.#log,
       tls: pair,
       // The API server gives a webhook 10s by default (30s at most).
@@ -56,7 +56,7 @@ export class Injector implements Component {
       maxConnections: 512,
       onRequest: (path, _m, status) => requests.inc({ path, code: String(status) }),
     });
-    const maxBody = this.#config.number('injector.max_body');
+    const maxBody = this.#options.maxBodyBytes;
     server.route('POST', mutatePath, async (req, res) => {
       let body: Buffer;
       try {
@@ -86,7 +86,7 @@ export class Injector implements Component {
     await server.start();
     this.#server = server;
     this.#tls.watch(
-      this.#config.number('injector.cert_check_interval'),
+      this.#options.certCheckIntervalMs,
       (p) => {
         server.setSecureContext(p);
         reloads.inc({ result: 'ok' });

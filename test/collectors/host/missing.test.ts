@@ -3,7 +3,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { NoDataError } from '../../../agent/collectors/collector';
 import { hostCollectors } from '../../../agent/collectors/host/index';
-import { resolvePaths } from '../../../agent/core/paths';
+import { resolvePaths } from '../../../agent/core/options';
 import { CollectorRunner } from '../../../agent/collectors/runner';
 import { labelKey, Store } from '../../../agent/store/store';
 import { collectContext, edgeFixtures, fixtureConfig, fixtureOptions, recordingLogger } from './fixture';

@@ -1,0 +1,44 @@
+/**
+ * The foundation's settings (core/keys.ts), parsed and typed once per configuration: the local endpoint, logging,
+ * the host roots, the store's bounds, the agent's own telemetry and the labels taken from the environment. The
+ * composition root and the commands read these, never the Config.
+ */
+import { join } from 'node:path';
+import type { Config } from '../config/config';
+import type { Paths } from './paths';
+
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+export interface CoreOptions {
+  /** HOST:PORT of the local endpoint. */
+  listen: string;
+  log: { level: string; format: LogFormat };
+  paths: Paths;
+  store: { staleAfterMs: number; maxSeries: number };
+  http: { requestTimeoutMs: number; maxConnections: number };
+  telemetry: { runtimeMetrics: boolean };
+  /** `labels.from_env`: label name → environment variable (core/labels.ts reads the variables). */
+  labelsFromEnv: Readonly<Record<string, string>>;
+}
+
+export function optionsFrom(config: Config): CoreOptions {
+  return {
+    listen: config.string('listen'),
+    log: { level: config.string('log_level'), format: config.string('log_format') as LogFormat },
+    paths: resolvePaths(config),
+    store: { staleAfterMs: config.number('store.stale_after'), maxSeries: config.number('store.max_series') },
+    http: { requestTimeoutMs: config.number('http.request_timeout'), maxConnections: config.number('http.max_connections') },
+    telemetry: { runtimeMetrics: config.bool('telemetry.runtime_metrics') },
+    labelsFromEnv: config.get<Record<string, string>>('labels.from_env'),
+  };
+}
+
+/** Resolves the configured roots: procfs/sysfs left at their defaults follow path.rootfs. */
+export function resolvePaths(config: Config): Paths {
+  const rootfs = config.string('path.rootfs');
+  const under = (key: string, def: string): string => {
+    const v = config.string(key);
+    return v === def && config.source(key) === 'default' && rootfs !== '/' ? join(rootfs, def) : v;
+  };
+  return { rootfs, procfs: under('path.procfs', '/proc'), sysfs: under('path.sysfs', '/sys') };
+}
