@@ -29,6 +29,7 @@ import { optionsFrom as coreOptionsFrom } from './core/options';
 import { Telemetry } from './core/telemetry';
 import { version } from './core/version';
 import { mountEndpoint } from './exposition/endpoint';
+import { historyComponents, historyFor, LocalHistory } from './history/index';
 import { LivePage, optionsFrom as liveOptionsFrom, sourceClassifier } from './live/index';
 import { Store } from './store/store';
 
@@ -118,6 +119,18 @@ export const registry = {
       'otlp-grpc': otlpContract('grpc'),
     },
   },
+  /** The local history (history.enabled): samples every series of the store at history.step. */
+  history: {
+    build: (ctx) => historyComponents(ctx.history instanceof LocalHistory ? ctx.history : undefined, ctx),
+    contract: {
+      history: {
+        received: [{ metric: 'outrider_history_samples_total' }],
+        sent: [{ metric: 'outrider_history_samples_total' }],
+        dropped: [{ metric: 'outrider_history_dropped_series_total' }],
+        errors: [{ metric: 'outrider_history_skipped_rounds_total' }],
+      },
+    },
+  },
   /** The collector runner: every selected collector of every registered kind, plus the agent's own telemetry. */
   collectors: {
     build: (ctx) => [collectorRunner(ctx)],
@@ -147,13 +160,13 @@ function otlpContract(transport: 'http' | 'grpc'): ContractSources {
 }
 
 /** Start order: outputs first (nothing produced is lost), then the receivers, then the collectors. */
-export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'scrape', 'collectors'];
+export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'scrape', 'history', 'collectors'];
 
 /**
  * Stop order: the producers (StatsD, push) flush their last interval into the store before the outputs take their
  * final flush; the collector runner last.
  */
-export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'report', 'collectors'];
+export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'report', 'history', 'collectors'];
 
 function collectorRunner(ctx: AgentContext): CollectorRunner {
   const { enabled, disabled, intervalMs, timeoutMs } = collectorsOptionsFrom(ctx.config);
@@ -189,6 +202,7 @@ export class Agent {
   #built = new Map<ComponentName, Component[]>();
   #contracts = new Map<string, ContractSources>();
   #sweeper: NodeJS.Timeout | undefined;
+  #history: LocalHistory | undefined;
   #native: { available: boolean; reason: string };
   #started = false;
   #stopped = false;
@@ -216,6 +230,11 @@ export class Agent {
     return this.#contracts;
   }
 
+  /** The local history, while history.enabled. */
+  get history(): LocalHistory | undefined {
+    return this.#history;
+  }
+
   get config(): Config {
     return this.#config;
   }
@@ -226,7 +245,9 @@ export class Agent {
   }
 
   context(config = this.#config): AgentContext {
-    return { config, store: this.store, log: this.log, health: this.health, telemetry: this.telemetry, paths: coreOptionsFrom(config).paths };
+    const ctx: AgentContext = { config, store: this.store, log: this.log, health: this.health, telemetry: this.telemetry, paths: coreOptionsFrom(config).paths };
+    if (this.#history) ctx.history = this.#history;
+    return ctx;
   }
 
   async start(): Promise<void> {
@@ -302,11 +323,12 @@ export class Agent {
       health: this.health,
       targets: () => targetsResponse(this.#built.get('scrape')?.find((c): c is Scraper => c instanceof Scraper)?.targets() ?? []),
       status: () => ({ version, uptime_seconds: Math.round(process.uptime()), native: this.#native }),
+      history: () => this.#history,
     });
     const live = liveOptionsFrom(config);
     this.#nextLive = undefined;
     if (live.enabled) {
-      this.#nextLive = new LivePage({ store: this.store, options: live, sourceOf: sourceClassifier(new Set(collectorNames())), telemetry: this.telemetry, info: () => ({ version }) });
+      this.#nextLive = new LivePage({ store: this.store, options: live, sourceOf: sourceClassifier(new Set(collectorNames())), telemetry: this.telemetry, history: () => this.#history, info: () => ({ version }) });
       this.#nextLive.mount(server);
     }
     if (!this.#server) this.#live = this.#nextLive;
@@ -317,6 +339,8 @@ export class Agent {
 
   /** Builds every registered component for `config` in start order and starts them in that order. */
   async #startPipeline(config: Config): Promise<void> {
+    // The history outlives a reload that keeps its settings (its data is kept, like the store's).
+    this.#history = historyFor(config, this.#history);
     const ctx = this.context(config);
     const built = new Map<ComponentName, Component[]>();
     const contracts = new Map<string, ContractSources>();

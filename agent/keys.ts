@@ -20,6 +20,8 @@ import { KeySet } from './config/schema';
 import { coreKeys, labelKeys } from './core/keys';
 import { profilingKeys } from './core/profiling/keys';
 import { injectKeys } from './deploy/inject/keys';
+import { historyKeys } from './history/keys';
+import { check as checkHistory } from './history/options';
 import { liveKeys } from './live/keys';
 import { reportKeys } from './report/keys';
 
@@ -36,12 +38,13 @@ export const agentKeys = new KeySet(
   aggregatorKeys,
   scrapeKeys,
   otlpKeys,
+  historyKeys,
   liveKeys,
   profilingKeys,
 );
 
 /** The components' checks across keys, run after every key passed its own. */
-export const crossChecks: readonly CrossCheck[] = [checkPush];
+export const crossChecks: readonly CrossCheck[] = [checkPush, checkHistory];
 
 /** Problems across keys of a configuration whose keys are each valid. */
 export function checkAcross(config: Config): ConfigProblem[] {

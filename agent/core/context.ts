@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
+import type { HistoryReader } from '../history/types';
 import type { Store } from '../store/store';
 import type { Component, Health } from './component';
 import type { Paths } from './paths';
@@ -13,6 +14,8 @@ export interface AgentContext {
   health: Health;
   telemetry: Telemetry;
   paths: Paths;
+  /** The local history, when history.enabled (docs/history.md). */
+  history?: HistoryReader;
 }
 
 /**

@@ -37,6 +37,7 @@ export class HttpServer {
   readonly name: string;
   readonly #opts: HttpServerOptions;
   readonly #routes = new Map<string, Map<string, Handler>>();
+  readonly #prefixes: { prefix: string; path: string }[] = [];
   readonly #server: http.Server | https.Server;
   readonly #sockets = new Set<Socket>();
   #inflight = 0;
@@ -63,6 +64,15 @@ export class HttpServer {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
     });
+  }
+
+  /**
+   * Routes every path under `prefix` that no exact route takes (e.g. `/api/v1/label/` for
+   * `/api/v1/label/<name>/values`); its requests are counted under `prefix*`.
+   */
+  routePrefix(methods: string | string[], prefix: string, handler: Handler): this {
+    this.#prefixes.push({ prefix, path: prefix + '*' });
+    return this.route(methods, prefix + '*', handler);
   }
 
   route(methods: string | string[], path: string, handler: Handler): this {
@@ -150,10 +160,11 @@ export class HttpServer {
     } catch {
       url = new URL('http://localhost/');
     }
-    res.on('finish', () => this.#opts.onRequest?.(this.#routes.has(url.pathname) ? url.pathname : 'other', req.method ?? '', res.statusCode));
+    const routed = this.#routes.has(url.pathname) ? url.pathname : this.#prefixes.find((p) => url.pathname.startsWith(p.prefix))?.path;
+    res.on('finish', () => this.#opts.onRequest?.(routed ?? 'other', req.method ?? '', res.statusCode));
     try {
       if (this.#stopping) res.setHeader('Connection', 'close');
-      const byMethod = this.#routes.get(url.pathname);
+      const byMethod = routed === undefined ? undefined : this.#routes.get(routed);
       if (!byMethod) return sendText(res, 404, 'Not Found\n');
       const h = byMethod.get(req.method ?? '');
       if (!h) {

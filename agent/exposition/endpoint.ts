@@ -5,6 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Health } from '../core/component';
+import type { HistoryIndex } from '../history/api';
+import { historyHandlers } from '../history/http';
 import { Store } from '../store/store';
 import { RenderCache } from './cache';
 import { HttpServer, sendJson } from '../core/http-server';
@@ -19,6 +21,8 @@ export interface EndpointOptions {
   beforeRead?: () => void;
   /** The body of GET /api/v1/targets (the scrape targets, in Prometheus's shape). */
   targets?: () => unknown;
+  /** The local history behind /api/v1/series?match[]=, /api/v1/labels and /api/v1/label/<name>/values. */
+  history?: () => HistoryIndex | undefined;
 }
 
 function acceptsGzip(req: IncomingMessage): boolean {
@@ -64,7 +68,16 @@ export function mountEndpoint(server: HttpServer, opts: EndpointOptions): Render
     sendJson(res, 200, opts.targets?.() ?? { status: 'success', data: { activeTargets: [], droppedTargets: [] } });
   });
 
-  server.route('GET', '/api/v1/series', (_req, res, url) => {
+  // Prometheus's read API over the local history (docs/history.md); /api/v1/series without match[] is the store listing.
+  const history = opts.history && historyHandlers(opts.history);
+  if (history) {
+    server.route(['GET', 'POST'], '/api/v1/labels', history.labels);
+    server.routePrefix(['GET', 'POST'], '/api/v1/label/', history.labelValues);
+    server.route('POST', '/api/v1/series', history.series);
+  }
+
+  server.route('GET', '/api/v1/series', (req, res, url) => {
+    if (history && url.searchParams.has('match[]')) return history.series(req, res, url);
     const match = url.searchParams.get('match') ?? '';
     const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 1000) || 1000, 1), 100_000);
     const out: unknown[] = [];

@@ -16,11 +16,18 @@ staleBuf.setBigUint64(0, STALE_NAN_BITS);
 /** The staleness marker as a number (a NaN whose payload survives Float64Array storage). */
 export const STALE_NAN: number = staleBuf.getFloat64(0);
 
-/** Whether `v` is the staleness marker rather than an ordinary NaN. */
+/** The marker with the quiet bit set: a JavaScript engine may quiet the (signalling) marker when it moves a value. */
+const QUIET_STALE_NAN_BITS = STALE_NAN_BITS | 0x0008000000000000n;
+
+/**
+ * Whether `v` is the staleness marker rather than an ordinary NaN (its quieted form included). Keep markers in
+ * Float64Arrays: a plain JavaScript array may canonicalise every NaN and lose the marker.
+ */
 export function isStaleNaN(v: number): boolean {
   if (!Number.isNaN(v)) return false;
   staleBuf.setFloat64(0, v);
-  return staleBuf.getBigUint64(0) === STALE_NAN_BITS;
+  const b = staleBuf.getBigUint64(0);
+  return b === STALE_NAN_BITS || b === QUIET_STALE_NAN_BITS;
 }
 
 export type MatchType = '=' | '!=' | '=~' | '!~';

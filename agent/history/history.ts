@@ -1,0 +1,375 @@
+/**
+ * The local history: every live series of the store, sampled at a fixed step for a retention, in compressed
+ * chunks in memory.
+ *
+ * Layout. A sampling round reads the store's read-only views and appends one sample to every series it sees,
+ * expanded as a scrape of /metrics sees it (formats/expand.ts). Round times are kept once (rounds.ts); a series holds
+ * chunks of up to `samplesPerChunk` consecutive rounds, each a Gorilla XOR value stream (xor-chunk.ts) and the
+ * number of its first round. A series seen in the previous round and not in this one gets a staleness marker
+ * (STALE_NAN) at this round, as Prometheus writes one when a series leaves a scrape.
+ *
+ * Bounds. Sealed chunks sit on one queue in the order they were sealed (which is the order of their last round):
+ * retention and the byte bound both drop from its head. New series past `maxSeries`, or while the held bytes are
+ * over `maxBytes`, are refused and counted (once per store series).
+ */
+import type { Family, Series } from '../store/records';
+import { labelKey } from '../store/store';
+import type { Labels } from '../store/types';
+import { expandDistribution } from '../formats/expand';
+import { OutriderError } from '../core/errors';
+import { CompiledMatcher, compileSelector, matchesAll } from './matchers';
+import { MAX_ROUNDS } from './options';
+import { Rounds } from './rounds';
+import { HistoryReader, LabelMatcher, SeriesSamples, STALE_NAN_BITS } from './types';
+import { decodeXor, XorEncoder } from './xor-chunk';
+
+export interface LocalHistoryOptions {
+  stepMs: number;
+  retentionMs: number;
+  maxSeries: number;
+  maxBytes: number;
+  /** Samples per chunk (default: 120, as Prometheus, or a quarter of the retention's rounds when fewer). */
+  samplesPerChunk?: number;
+}
+
+/** What a sampling round reads: the store's families through their read-only views. */
+export interface StoreView {
+  families(): Iterable<Family>;
+}
+
+export type HistoryDropReason = 'max_series' | 'max_bytes';
+
+interface Chunk {
+  readonly firstRound: number;
+  readonly count: number;
+  readonly bytes: Uint8Array;
+}
+
+interface Head {
+  readonly firstRound: number;
+  readonly enc: XorEncoder;
+}
+
+interface HSeries {
+  readonly labels: Labels;
+  readonly key: string;
+  readonly name: string;
+  readonly sealed: Chunk[];
+  head: Head | undefined;
+  lastRound: number;
+  live: boolean;
+}
+
+/** Estimated fixed cost of one series (objects, map entries) besides its label strings. */
+const SERIES_OVERHEAD_BYTES = 240;
+const HEAD_INITIAL_BYTES = 16;
+/** A store series refused for a bound (counted once while it stays refused). */
+const REFUSED = Symbol('refused');
+type Slot = HSeries | typeof REFUSED;
+const MAX_LISTENERS = 1024;
+// The staleness marker by its words, appended without passing through a number (which may quiet the NaN).
+const STALE_HI = Number(STALE_NAN_BITS >> 32n);
+const STALE_LO = Number(STALE_NAN_BITS & 0xffffffffn);
+
+export class LocalHistory implements HistoryReader {
+  readonly stepMs: number;
+  readonly retentionMs: number;
+  readonly maxSeries: number;
+  readonly maxBytes: number;
+  readonly samplesPerChunk: number;
+  readonly #rounds: Rounds;
+  readonly #series = new Map<string, HSeries>();
+  readonly #byName = new Map<string, Set<HSeries>>();
+  readonly #live = new Set<HSeries>();
+  readonly #queue: { series: HSeries; chunk: Chunk }[] = [];
+  #queueHead = 0;
+  /** Plain series → its history series; distributions → one per expanded sample. */
+  #cache = new WeakMap<Series, Slot | Map<string, Slot>>();
+  readonly #listeners = new Set<(tMs: number) => void>();
+  #sealedBytes = 0;
+  #headBytes = 0;
+  #overheadBytes = 0;
+  readonly dropped: Record<HistoryDropReason, number> = { max_series: 0, max_bytes: 0 };
+  /** Samples appended (staleness markers included). */
+  samples = 0;
+  /** Rounds refused because their time was not after the newest round (a clock stepping back). */
+  skippedRounds = 0;
+  /** Sealed chunks dropped before their retention ran out, to keep under maxBytes. */
+  evictedChunks = 0;
+
+  constructor(opts: LocalHistoryOptions) {
+    if (!(opts.stepMs > 0) || !(opts.retentionMs >= opts.stepMs)) throw new OutriderError('OUTRIDER_ERR_HISTORY_OPTIONS', 'the history needs step > 0 and retention ≥ step');
+    this.stepMs = opts.stepMs;
+    this.retentionMs = opts.retentionMs;
+    this.maxSeries = opts.maxSeries;
+    this.maxBytes = opts.maxBytes;
+    const retentionRounds = Math.ceil(opts.retentionMs / opts.stepMs);
+    if (retentionRounds > MAX_ROUNDS) throw new OutriderError('OUTRIDER_ERR_HISTORY_OPTIONS', `the history's retention spans at most ${MAX_ROUNDS} steps`);
+    this.samplesPerChunk = Math.max(1, opts.samplesPerChunk ?? Math.min(120, Math.floor(retentionRounds / 4)));
+    this.#rounds = new Rounds(retentionRounds + 2 * this.samplesPerChunk + 1);
+  }
+
+  get seriesCount(): number {
+    return this.#series.size;
+  }
+
+  /** Bytes held: chunk bytes (sealed, and reserved by open chunks), the round times, and a per-series estimate. */
+  get bytes(): number {
+    return this.#sealedBytes + this.#headBytes + this.#overheadBytes + this.#rounds.bytes;
+  }
+
+  /** Where the bytes are: sealed chunks, open chunks (reserved), round times, per-series estimate. */
+  byteParts(): { sealed: number; open: number; rounds: number; series: number } {
+    return { sealed: this.#sealedBytes, open: this.#headBytes, rounds: this.#rounds.bytes, series: this.#overheadBytes };
+  }
+
+  /** Samples every series of `store` at `tMs`; false (nothing done) when `tMs` is not after the last round. */
+  sample(store: StoreView, tMs: number): boolean {
+    const r = this.#rounds.push(tMs);
+    if (r < 0) {
+      this.skippedRounds++;
+      return false;
+    }
+    for (const fam of store.families()) {
+      for (const s of fam.series.values()) {
+        if (s.dist) {
+          let slots = this.#cache.get(s);
+          if (!(slots instanceof Map)) this.#cache.set(s, (slots = new Map()));
+          const m = slots;
+          expandDistribution(fam.type, s.dist, (suffix, label, labelValue, value) => {
+            const k = label === undefined ? suffix : `${suffix}\u0000${labelValue}`;
+            const h = this.#resolve(m.get(k), fam.name + suffix, s.labels, label, labelValue, (slot) => m.set(k, slot));
+            if (h) this.#append(h, r, value);
+          });
+        } else {
+          const slot = this.#cache.get(s);
+          const h = this.#resolve(slot instanceof Map ? undefined : slot, fam.name, s.labels, undefined, '', (x) => this.#cache.set(s, x));
+          if (h) this.#append(h, r, s.value);
+        }
+      }
+    }
+    for (const h of this.#live) {
+      if (h.lastRound === r) continue;
+      // Left the store (or this round's view of it) since the last round: one staleness marker, then the chunk is done.
+      this.#append(h, r, NaN, true);
+      this.#seal(h);
+      h.live = false;
+      this.#live.delete(h);
+    }
+    this.#expire(tMs);
+    for (const l of [...this.#listeners]) l(tMs);
+    return true;
+  }
+
+  // --- HistoryReader ---
+
+  select(matchers: readonly LabelMatcher[], startMs: number, endMs: number): SeriesSamples[] {
+    const compiled = compileSelector(matchers);
+    const [rs, re] = this.#window(startMs, endMs);
+    const out: [string, SeriesSamples][] = [];
+    if (rs > re) return [];
+    for (const h of this.#candidates(compiled)) {
+      if (!matchesAll(compiled, h.labels)) continue;
+      const samples = this.#samples(h, rs, re);
+      if (samples) out.push([h.key, samples]);
+    }
+    return out.sort((a, b) => keyOrder(a[0], b[0])).map((x) => x[1]);
+  }
+
+  /** The label sets of the series `select` would return, without decoding their samples. */
+  seriesLabels(matchers: readonly LabelMatcher[], startMs: number, endMs: number): Labels[] {
+    compileSelector(matchers);
+    return [...this.#inWindow(startMs, endMs, matchers)].map((h) => h.labels);
+  }
+
+  labelNames(startMs: number, endMs: number, matchers?: readonly LabelMatcher[]): string[] {
+    const names = new Set<string>();
+    for (const h of this.#inWindow(startMs, endMs, matchers)) for (const n of Object.keys(h.labels)) names.add(n);
+    return [...names].sort(keyOrder);
+  }
+
+  labelValues(name: string, startMs: number, endMs: number, matchers?: readonly LabelMatcher[]): string[] {
+    const values = new Set<string>();
+    for (const h of this.#inWindow(startMs, endMs, matchers)) {
+      const v = h.labels[name];
+      if (v !== undefined) values.add(v);
+    }
+    return [...values].sort(keyOrder);
+  }
+
+  oldestMs(): number | undefined {
+    let oldest = Infinity;
+    for (const h of this.#series.values()) {
+      const first = h.sealed[0]?.firstRound ?? h.head?.firstRound;
+      if (first === undefined) continue;
+      const r = Math.max(first, this.#rounds.first);
+      if (this.#rounds.held(r)) oldest = Math.min(oldest, this.#rounds.timeOf(r));
+    }
+    return oldest === Infinity ? undefined : oldest;
+  }
+
+  newestMs(): number | undefined {
+    return this.#rounds.last >= 0 ? this.#rounds.timeOf(this.#rounds.last) : undefined;
+  }
+
+  subscribe(listener: (tMs: number) => void): () => void {
+    if (this.#listeners.size >= MAX_LISTENERS) throw new OutriderError('OUTRIDER_ERR_HISTORY_SUBSCRIBERS', `the history takes at most ${MAX_LISTENERS} subscribers`);
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  // --- sampling ---
+
+  #resolve(slot: Slot | undefined, name: string, base: Labels, label: string | undefined, labelValue: string, keep: (slot: Slot) => void): HSeries | undefined {
+    if (slot !== undefined && slot !== REFUSED && this.#series.get(slot.key) === slot) return slot;
+    const labels: Record<string, string> = { ...base, __name__: name };
+    if (label !== undefined) labels[label] = labelValue;
+    const key = labelKey(labels);
+    const existing = this.#series.get(key);
+    if (existing) {
+      keep(existing);
+      return existing;
+    }
+    const reason: HistoryDropReason | undefined = this.#series.size >= this.maxSeries ? 'max_series' : this.bytes >= this.maxBytes ? 'max_bytes' : undefined;
+    if (reason) {
+      if (slot !== REFUSED) {
+        this.dropped[reason]++;
+        keep(REFUSED);
+      }
+      return undefined;
+    }
+    const h: HSeries = { labels, key, name, sealed: [], head: undefined, lastRound: -1, live: false };
+    this.#series.set(key, h);
+    let set = this.#byName.get(name);
+    if (!set) this.#byName.set(name, (set = new Set()));
+    set.add(h);
+    this.#overheadBytes += seriesOverhead(h);
+    keep(h);
+    return h;
+  }
+
+  #append(h: HSeries, r: number, v: number, stale = false): void {
+    if (h.lastRound === r) return; // two store series expanding to one label set: the first wins
+    if (h.head && h.lastRound !== r - 1) this.#seal(h);
+    if (!h.head) {
+      // Sized like the series' previous chunk: one allocation, no growing copies, in the usual case.
+      const size = (h.sealed[h.sealed.length - 1]?.bytes.length ?? HEAD_INITIAL_BYTES - 8) + 8;
+      h.head = { firstRound: r, enc: new XorEncoder(size) };
+      this.#headBytes += h.head.enc.capacity;
+    }
+    const before = h.head.enc.capacity;
+    if (stale) h.head.enc.appendBits(STALE_HI, STALE_LO);
+    else h.head.enc.append(v);
+    this.samples++;
+    this.#headBytes += h.head.enc.capacity - before;
+    h.lastRound = r;
+    if (!h.live) {
+      h.live = true;
+      this.#live.add(h);
+    }
+    if (h.head.enc.count >= this.samplesPerChunk) this.#seal(h);
+  }
+
+  #seal(h: HSeries): void {
+    const head = h.head;
+    if (!head) return;
+    h.head = undefined;
+    this.#headBytes -= head.enc.capacity;
+    const chunk: Chunk = { firstRound: head.firstRound, count: head.enc.count, bytes: head.enc.finish() };
+    h.sealed.push(chunk);
+    this.#queue.push({ series: h, chunk });
+    this.#sealedBytes += chunk.bytes.length;
+  }
+
+  /** Drops sealed chunks past the retention or out of the round ring, then the oldest while over maxBytes. */
+  #expire(tMs: number): void {
+    const cutoff = tMs - this.retentionMs;
+    let over = this.bytes - this.maxBytes;
+    while (this.#queueHead < this.#queue.length) {
+      const { series, chunk } = this.#queue[this.#queueHead]!;
+      const lastRound = chunk.firstRound + chunk.count - 1;
+      const old = !this.#rounds.held(lastRound) || this.#rounds.timeOf(lastRound) < cutoff;
+      if (!old && over <= 0) break;
+      if (!old) this.evictedChunks++;
+      this.#queueHead++;
+      over -= chunk.bytes.length;
+      this.#dropChunk(series, chunk);
+    }
+    if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+      this.#queue.splice(0, this.#queueHead);
+      this.#queueHead = 0;
+    }
+  }
+
+  #dropChunk(h: HSeries, chunk: Chunk): void {
+    const i = h.sealed[0] === chunk ? 0 : h.sealed.indexOf(chunk);
+    if (i >= 0) h.sealed.splice(i, 1);
+    this.#sealedBytes -= chunk.bytes.length;
+    if (h.sealed.length === 0 && !h.head && !h.live) {
+      this.#series.delete(h.key);
+      const set = this.#byName.get(h.name);
+      set?.delete(h);
+      if (set?.size === 0) this.#byName.delete(h.name);
+      this.#overheadBytes -= seriesOverhead(h);
+    }
+  }
+
+  // --- reading ---
+
+  /** The held rounds inside [startMs, endMs] as [first, last] (first > last when none). */
+  #window(startMs: number, endMs: number): [number, number] {
+    if (this.#rounds.last < 0 || Number.isNaN(startMs) || Number.isNaN(endMs)) return [0, -1];
+    return [this.#rounds.lowerBound(startMs), this.#rounds.upperBound(endMs)];
+  }
+
+  #candidates(compiled: readonly CompiledMatcher[]): Iterable<HSeries> {
+    const byName = compiled.find((m) => m.name === '__name__' && m.type === '=');
+    return byName ? (this.#byName.get(byName.value) ?? []) : this.#series.values();
+  }
+
+  *#inWindow(startMs: number, endMs: number, matchers: readonly LabelMatcher[] | undefined): Iterable<HSeries> {
+    const compiled = matchers ? compileSelector(matchers) : undefined;
+    const [rs, re] = this.#window(startMs, endMs);
+    if (rs > re) return;
+    for (const h of compiled ? this.#candidates(compiled) : this.#series.values()) {
+      if (compiled && !matchesAll(compiled, h.labels)) continue;
+      if (this.#chunks(h).some((c) => c.firstRound <= re && c.firstRound + c.count - 1 >= rs)) yield h;
+    }
+  }
+
+  #chunks(h: HSeries): { firstRound: number; count: number; bytes: Uint8Array }[] {
+    const out: { firstRound: number; count: number; bytes: Uint8Array }[] = [...h.sealed];
+    if (h.head) out.push({ firstRound: h.head.firstRound, count: h.head.enc.count, bytes: h.head.enc.view() });
+    return out;
+  }
+
+  #samples(h: HSeries, rs: number, re: number): SeriesSamples | undefined {
+    const parts: [Float64Array, number, number, number][] = [];
+    let n = 0;
+    for (const c of this.#chunks(h)) {
+      const from = Math.max(rs, c.firstRound);
+      const to = Math.min(re, c.firstRound + c.count - 1);
+      if (from > to) continue;
+      parts.push([decodeXor(c.bytes, to - c.firstRound + 1), c.firstRound, from, to]);
+      n += to - from + 1;
+    }
+    if (n === 0) return undefined;
+    const timestampsMs = new Float64Array(n);
+    const values = new Float64Array(n);
+    let i = 0;
+    for (const [decoded, first, from, to] of parts) {
+      values.set(decoded.subarray(from - first, to - first + 1), i); // a copy of the bits: markers stay exact
+      for (let r = from; r <= to; r++, i++) timestampsMs[i] = this.#rounds.timeOf(r);
+    }
+    return { labels: h.labels, timestampsMs, values };
+  }
+}
+
+function seriesOverhead(h: HSeries): number {
+  return SERIES_OVERHEAD_BYTES + 2 * h.key.length * 2;
+}
+
+/** Plain code-unit order (the order Prometheus sorts label names, values and label sets in). */
+function keyOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

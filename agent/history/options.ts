@@ -1,0 +1,34 @@
+/** The local history's settings, parsed once, and the problem a configuration can have across its keys. */
+import type { Config } from '../config/config';
+import type { CrossProblem } from '../config/cross';
+
+/** Most sampling rounds one retention may span (the round times cost 8 bytes each). */
+export const MAX_ROUNDS = 1_000_000;
+
+export interface HistoryOptions {
+  enabled: boolean;
+  stepMs: number;
+  retentionMs: number;
+  maxSeries: number;
+  maxBytes: number;
+}
+
+export function optionsFrom(config: Config): HistoryOptions {
+  return {
+    enabled: config.bool('history.enabled'),
+    stepMs: config.number('history.step'),
+    retentionMs: config.number('history.retention'),
+    maxSeries: config.number('history.max_series'),
+    maxBytes: config.number('history.max_bytes'),
+  };
+}
+
+/** Retention must hold at least one step and at most MAX_ROUNDS of them. */
+export function check(config: Config): CrossProblem[] {
+  const o = optionsFrom(config);
+  if (!o.enabled) return [];
+  const retention = `${o.retentionMs}ms`;
+  if (o.retentionMs < o.stepMs) return [{ key: 'history.retention', value: retention, expected: `at least history.step (${o.stepMs} ms)` }];
+  if (o.retentionMs / o.stepMs > MAX_ROUNDS) return [{ key: 'history.retention', value: retention, expected: `at most ${MAX_ROUNDS} times history.step (${o.stepMs} ms)` }];
+  return [];
+}

@@ -1,0 +1,176 @@
+/**
+ * The value encoding of one history chunk: Gorilla's XOR scheme (Pelkonen et al., VLDB 2015), as Prometheus's
+ * `chunkenc.XORChunk` writes values.
+ *
+ * - the first value: its 64 bits as they are;
+ * - then each value XORed with the previous one:
+ *   `0`                                   the same bits as the previous value;
+ *   `10` + the meaningful bits            the XOR fits inside the previous leading/trailing-zero window;
+ *   `11` + 5 bits of leading zeros (capped at 31) + 6 bits of meaningful-bit count (64 written as 0) + the bits.
+ *
+ * Values are handled as raw IEEE-754 bit patterns, so NaN payloads (the staleness marker), ±Inf and -0 survive a
+ * round trip exactly. Timestamps are not in the chunk: every series is sampled on the same rounds, so the chunk
+ * names its first round and the round times are kept once for all series (rounds.ts).
+ */
+import { BitReader, BitWriter } from './bits';
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+// Word order of a double in memory (little-endian hosts keep the low word first).
+const LO = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+const HI = 1 - LO;
+
+function ctz32(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+/** Appends values to a growing chunk. */
+export class XorEncoder {
+  readonly #w: BitWriter;
+  #count = 0;
+  #hi = 0;
+  #lo = 0;
+  #leading = -1;
+  #trailing = 0;
+
+  constructor(initialBytes = 16) {
+    this.#w = new BitWriter(initialBytes);
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Bytes reserved by the encoder. */
+  get capacity(): number {
+    return this.#w.capacity;
+  }
+
+  get bitLength(): number {
+    return this.#w.bitLength;
+  }
+
+  append(v: number): void {
+    f64[0] = v;
+    this.appendBits(u32[HI]!, u32[LO]!);
+  }
+
+  /** Appends a value by its IEEE-754 bit pattern (high and low 32-bit words), so no NaN payload can be altered. */
+  appendBits(hi: number, lo: number): void {
+    hi >>>= 0;
+    lo >>>= 0;
+    const w = this.#w;
+    if (this.#count++ === 0) {
+      w.write(hi, 32);
+      w.write(lo, 32);
+    } else {
+      const xh = (hi ^ this.#hi) >>> 0;
+      const xl = (lo ^ this.#lo) >>> 0;
+      if (xh === 0 && xl === 0) {
+        w.writeBit(0);
+      } else {
+        w.writeBit(1);
+        let leading = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl);
+        const trailing = xl !== 0 ? ctz32(xl) : 32 + ctz32(xh);
+        if (leading > 31) leading = 31;
+        if (this.#leading >= 0 && leading >= this.#leading && trailing >= this.#trailing) {
+          w.writeBit(0);
+          writeShifted(w, xh, xl, this.#trailing, 64 - this.#leading - this.#trailing);
+        } else {
+          this.#leading = leading;
+          this.#trailing = trailing;
+          const sig = 64 - leading - trailing;
+          w.writeBit(1);
+          w.write(leading, 5);
+          w.write(sig & 63, 6);
+          writeShifted(w, xh, xl, trailing, sig);
+        }
+      }
+    }
+    this.#hi = hi;
+    this.#lo = lo;
+  }
+
+  /** The encoded bytes so far, live (no copy). */
+  view(): Uint8Array {
+    return this.#w.view();
+  }
+
+  /** A copy trimmed to the encoded length (a sealed chunk). */
+  finish(): Uint8Array {
+    return this.#w.finish();
+  }
+}
+
+function writeShifted(w: BitWriter, xh: number, xl: number, shift: number, sig: number): void {
+  let h: number;
+  let l: number;
+  if (shift === 0) {
+    h = xh;
+    l = xl;
+  } else if (shift >= 32) {
+    h = 0;
+    l = xh >>> (shift - 32);
+  } else {
+    h = xh >>> shift;
+    l = ((xl >>> shift) | (xh << (32 - shift))) >>> 0;
+  }
+  if (sig > 32) {
+    w.write(h, sig - 32);
+    w.write(l, 32);
+  } else {
+    w.write(l, sig);
+  }
+}
+
+/**
+ * Decodes the first `count` values of `bytes` into `out` from `offset`; returns `out`. The words are written
+ * through an integer view, so NaN payloads (the staleness marker) reach `out` exactly.
+ */
+export function decodeXor(bytes: Uint8Array, count: number, out: Float64Array = new Float64Array(count), offset = 0): Float64Array {
+  if (count === 0) return out;
+  const words = new Uint32Array(out.buffer, out.byteOffset, out.length * 2);
+  const r = new BitReader(bytes);
+  let hi = r.read(32);
+  let lo = r.read(32);
+  words[2 * offset + HI] = hi;
+  words[2 * offset + LO] = lo;
+  let leading = 0;
+  let trailing = 0;
+  for (let i = 1; i < count; i++) {
+    if (r.readBit() === 1) {
+      if (r.readBit() === 1) {
+        leading = r.read(5);
+        let sig = r.read(6);
+        if (sig === 0) sig = 64;
+        trailing = 64 - leading - sig;
+      }
+      const sig = 64 - leading - trailing;
+      let h = 0;
+      let l: number;
+      if (sig > 32) {
+        h = r.read(sig - 32);
+        l = r.read(32);
+      } else {
+        l = r.read(sig);
+      }
+      let xh: number;
+      let xl: number;
+      if (trailing === 0) {
+        xh = h;
+        xl = l;
+      } else if (trailing >= 32) {
+        xh = (l << (trailing - 32)) >>> 0;
+        xl = 0;
+      } else {
+        xh = ((h << trailing) | (l >>> (32 - trailing))) >>> 0;
+        xl = (l << trailing) >>> 0;
+      }
+      hi = (hi ^ xh) >>> 0;
+      lo = (lo ^ xl) >>> 0;
+    }
+    words[2 * (offset + i) + HI] = hi;
+    words[2 * (offset + i) + LO] = lo;
+  }
+  return out;
+}

@@ -1,0 +1,14 @@
+import t from 'tap';
+import { optionsFrom } from '../../agent/history/options';
+import { checkAcross, defaultConfig } from '../../agent/keys';
+
+t.test('options parsed once, with defaults', async (t) => {
+  t.same(optionsFrom(defaultConfig()), { enabled: true, stepMs: 1000, retentionMs: 3_600_000, maxSeries: 20_000, maxBytes: 64 * 1024 * 1024 });
+});
+
+t.test('a retention shorter than a step, or of more than a million steps, is refused with its key', async (t) => {
+  t.match(checkAcross(defaultConfig().with({ 'history.step': 5000, 'history.retention': 2000 })), [{ key: 'history.retention', expected: /at least history.step/ }]);
+  t.match(checkAcross(defaultConfig().with({ 'history.step': 100, 'history.retention': 200_000_000 })), [{ key: 'history.retention', expected: /at most 1000000 times/ }]);
+  t.same(checkAcross(defaultConfig().with({ 'history.enabled': false, 'history.step': 5000, 'history.retention': 2000 })), [], 'not checked while off');
+  t.same(checkAcross(defaultConfig()), []);
+});
