@@ -26,6 +26,7 @@ import { Health } from './core/component';
 import type { AgentContext, Extension } from './core/context';
 import { ContractSources, registerContract } from './core/contract';
 import { HttpServer } from './core/http-server';
+import { mountProfiling, profilingOptionsFrom, type MountedProfiling } from './core/profiling/routes';
 import { RateLimiter } from './core/log';
 import { optionsFrom as coreOptionsFrom } from './core/options';
 import { Telemetry } from './core/telemetry';
@@ -34,6 +35,7 @@ import { mountEndpoint } from './exposition/endpoint';
 import { historyComponents, historyFor, LocalHistory } from './history/index';
 import { QueryApi } from './query/api';
 import { optionsFrom as queryOptionsFrom } from './query/options';
+import { LivePage, optionsFrom as liveOptionsFrom, sourceClassifier } from './live/index';
 import { Store } from './store/store';
 
 /**
@@ -211,6 +213,9 @@ export class Agent {
   readonly log: Logger;
   #config: Config;
   #server: HttpServer | undefined;
+  #live: LivePage | undefined;
+  #nextLive: LivePage | undefined;
+  #profiling: MountedProfiling[] = [];
   #runner: CollectorRunner | undefined;
   #built = new Map<ComponentName, Component[]>();
   #contracts = new Map<string, ContractSources>();
@@ -290,6 +295,8 @@ export class Agent {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#live?.close();
+    for (const p of this.#profiling.splice(0)) p.close();
     await this.#stopPipeline();
     await this.#server?.stop();
     this.health.report('http', 'stopped', { ready: false });
@@ -306,7 +313,10 @@ export class Agent {
       const next = this.#makeServer(config);
       await next.start();
       const prev = this.#server;
+      const prevLive = this.#live;
       this.#server = next;
+      this.#live = this.#nextLive;
+      prevLive?.close();
       await prev?.stop();
       this.health.report('http', 'running', { ready: true, detail: `listening on ${next.url()}` });
     }
@@ -338,6 +348,15 @@ export class Agent {
     mountRulesApi(server, () => (this.#built.get('rules')?.[0] as RulesManager | undefined)?.groups ?? []);
     // PromQL over the local history; answers 404 while history.enabled is off.
     new QueryApi(() => this.#history, () => queryOptionsFrom(this.#config)).mount(server);
+    const live = liveOptionsFrom(config);
+    this.#nextLive = undefined;
+    if (live.enabled) {
+      this.#nextLive = new LivePage({ store: this.store, options: live, sourceOf: sourceClassifier(new Set(collectorNames())), telemetry: this.telemetry, history: () => this.#history, info: () => ({ version }) });
+      this.#nextLive.mount(server);
+    }
+    if (!this.#server) this.#live = this.#nextLive;
+    const profiling = mountProfiling(server, profilingOptionsFrom(config), this.log);
+    if (profiling) this.#profiling.push(profiling);
     return server;
   }
 

@@ -18,10 +18,12 @@ import { CrossCheck, crossProblems } from './config/cross';
 import type { ConfigProblem } from './config/load';
 import { KeySet } from './config/schema';
 import { coreKeys, labelKeys } from './core/keys';
+import { profilingKeys } from './core/profiling/keys';
 import { injectKeys } from './deploy/inject/keys';
 import { historyKeys } from './history/keys';
 import { check as checkHistory } from './history/options';
 import { queryKeys } from './query/keys';
+import { liveKeys } from './live/keys';
 import { reportKeys } from './report/keys';
 import { rulesKeys } from './rules/keys';
 import { checkTokenTransport } from './report/tls/options';
@@ -42,6 +44,8 @@ export const agentKeys = new KeySet(
   historyKeys,
   rulesKeys,
   queryKeys,
+  liveKeys,
+  profilingKeys,
 );
 
 /** The components' checks across keys, run after every key passed its own. */

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { optionsFrom as profilingOptionsFrom } from '../core/profiling/options';
 import type { Config } from '../config/config';
 import { OutriderError } from '../core/errors';
 import type { AggregatorOptions, ForwardProtocol } from './server';
@@ -57,6 +58,7 @@ export function optionsFrom(config: Config, log: Logger): AggregatorOptions {
     sketchMaxAgeMs: config.number('aggregator.sketch_max_age'),
     runtimeMetrics: config.bool('telemetry.runtime_metrics'),
     webConfigFile: config.string('web.config_file'),
+    profiling: profilingOptionsFrom(config),
     log,
   };
 }

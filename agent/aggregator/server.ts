@@ -19,6 +19,9 @@ import { DEFAULT_PAYLOAD_LIMITS, PayloadLimits } from '../wire/payload';
 import { Series, Store } from '../store/store';
 import type { Logger as PinoLogger } from 'pino';
 import { describeAgents } from './agents';
+import { mountFleetPage } from './fleet-page';
+import { mountProfiling } from '../core/profiling/routes';
+import type { ProfilingOptions } from '../core/profiling/options';
 import { BearerTokens } from './auth';
 import { connectionCap, ConnectionLimits } from './connections';
 import { FrameOutcome, Ingest } from './ingest';
@@ -50,6 +53,8 @@ export type ForwarderFactory = (
 
 export interface AggregatorOptions {
   listen: string;
+  /** /debug/pprof/ (off unless given and enabled). */
+  profiling?: ProfilingOptions;
   tokens: string[];
   stateDir: string;
   remoteWrite: string[];
@@ -187,6 +192,8 @@ export class Aggregator {
     mountEndpoint(this.#server, { store: this.store, health: this.health, status: () => ({ version, role: 'aggregator', agents: this.state.agents.size }), beforeRead: catchUp });
     this.#server.route('POST', INGEST_PATH, (req, res) => this.#receive(req, res));
     this.#server.route('GET', '/api/v1/agents', (_req, res) => sendJson(res, 200, { agents: this.agents() }));
+    mountFleetPage(this.#server);
+    if (opts.profiling) mountProfiling(this.#server, opts.profiling, opts.log);
     if (opts.remoteWrite.length > 0) {
       if (!opts.forwarder) throw new OutriderError('OUTRIDER_ERR_AGG_CONFIG', 'aggregator.remote_write is set but no forward output was supplied');
       this.#forward = opts.forwarder(this.store, {
