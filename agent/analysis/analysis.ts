@@ -88,7 +88,9 @@ export class Analysis implements Component {
   /** Analyses the sampling round at `tMs` (called by the history; public for tests and the bench). */
   round(tMs: number): void {
     try {
-      this.#points?.inc(this.#anomalies.round(this.#d.history, tMs));
+      // Not inside `?.inc(...)`: an optional call skips evaluating its argument.
+      const scored = this.#anomalies.round(this.#d.history, tMs);
+      this.#points?.inc(scored);
       this.#refused?.inc(this.#anomalies.refused);
       if (tMs >= this.#nextForecastMs) {
         this.#forecast = this.#forecasts.evaluate(this.#d.history, tMs);
