@@ -51,6 +51,7 @@ export class Analysis implements Component {
   readonly #forecasts: ForecastTracker;
   #forecast: Forecast[] = [];
   #nextForecastMs = -Infinity;
+  #nextAnomalyMs = -Infinity;
   #unsubscribe: (() => void) | undefined;
   #rounds = 0;
   readonly #points: Counter | undefined;
@@ -89,9 +90,13 @@ export class Analysis implements Component {
   round(tMs: number): void {
     try {
       // Not inside `?.inc(...)`: an optional call skips evaluating its argument.
-      const scored = this.#anomalies.round(this.#d.history, tMs);
-      this.#points?.inc(scored);
-      this.#refused?.inc(this.#anomalies.refused);
+      if (tMs >= this.#nextAnomalyMs) {
+        // Every point since the last run is scored in time order: a longer interval delays a flag, never changes it.
+        const scored = this.#anomalies.round(this.#d.history, tMs);
+        this.#points?.inc(scored);
+        this.#refused?.inc(this.#anomalies.refused);
+        this.#nextAnomalyMs = tMs + this.#d.options.intervalMs;
+      }
       if (tMs >= this.#nextForecastMs) {
         this.#forecast = this.#forecasts.evaluate(this.#d.history, tMs);
         this.#nextForecastMs = tMs + this.#d.options.forecastIntervalMs;

@@ -55,6 +55,8 @@ export class AnomalyTracker {
   readonly #o: AnomalyOptions;
   readonly #events: EventSink | undefined;
   readonly #states = new Map<string, SeriesState>();
+  /** The history hands out the same labels object for a series each time: its key is computed once. */
+  readonly #keys = new WeakMap<Labels, string>();
   #lastRoundMs: number | undefined;
   #refused = 0;
 
@@ -82,7 +84,8 @@ export class AnomalyTracker {
     this.#refused = 0;
     for (const family of this.#o.families) {
       for (const s of history.select([{ name: '__name__', type: '=', value: family }], from, tMs)) {
-        const key = labelKey(s.labels);
+        let key = this.#keys.get(s.labels);
+        if (key === undefined) this.#keys.set(s.labels, (key = labelKey(s.labels)));
         let st = this.#states.get(key);
         if (!st) {
           if (this.#states.size >= this.#o.maxSeries) {

@@ -25,6 +25,13 @@ export const analysisKeys = defineKeys([
     default: defaultAnalysedFamilies,
     help: 'Metric families whose series the anomaly detector scores (a name ending in _total is read as a counter and scored on its per-second rate).',
   },
+  {
+    key: 'analysis.interval',
+    type: 'duration',
+    default: 10_000,
+    min: 0,
+    help: 'Interval between two runs of the anomaly detector; each run scores every point since the last (0: every sampling round).',
+  },
   { key: 'analysis.max_series', type: 'int', default: 2000, min: 1, help: 'Most series the anomaly detector follows; series past it are not analysed and are counted.' },
   { key: 'analysis.top_k', type: 'int', default: 10, min: 1, max: 1000, help: 'Series per family exposed with outrider_anomaly_score and outrider_anomaly (the highest scores).' },
   { key: 'analysis.clear_points', type: 'int', default: 30, min: 1, help: 'Points without a flag after which a series\' anomaly ends (an anomaly_end event).' },

@@ -4,6 +4,7 @@ import type { Config } from '../config/config';
 export interface AnalysisOptions {
   enabled: boolean;
   families: readonly string[];
+  intervalMs: number;
   maxSeries: number;
   topK: number;
   clearPoints: number;
@@ -17,6 +18,7 @@ export function optionsFrom(config: Config): AnalysisOptions {
   return {
     enabled: config.bool('analysis.enabled'),
     families: [...new Set(config.list('analysis.families'))],
+    intervalMs: config.number('analysis.interval'),
     maxSeries: config.number('analysis.max_series'),
     topK: config.number('analysis.top_k'),
     clearPoints: config.number('analysis.clear_points'),

@@ -118,3 +118,17 @@ t.test('stop unsubscribes and removes the outputs', async (t) => {
   t.equal(r.analysis.rounds, 1, 'no round after stop');
   t.same(r.out.last, []);
 });
+
+t.test('analysis.interval batches the rounds: the same scores and events, later', async (t) => {
+  const every = await rig();
+  const batched = await rig({ intervalMs: 7000 });
+  for (let i = 0; i < 400; i++) {
+    for (const r of [every, batched]) {
+      r.store.set(gauge, { host: 'x' }, i < 300 ? normal(i) : normal(i) + 80);
+      r.history.sample(r.store, T0 + i * 1000);
+    }
+    if (i % 7 === 0) t.equal(batched.out.value('outrider_anomaly_score', { host: 'x' }), every.out.value('outrider_anomaly_score', { host: 'x' }), `round ${i}`);
+  }
+  t.same(batched.events.list(), every.events.list().filter((e) => e.timeMs <= T0 + 399_000 - (399 % 7) * 1000));
+  t.ok(every.events.list().length > 0);
+});

@@ -9,6 +9,7 @@ import type { FamilySamples, Labels } from '../../agent/store/types';
 export const baseOptions: AnalysisOptions = {
   enabled: true,
   families: ['test_value', 'test_requests_total'],
+  intervalMs: 0,
   maxSeries: 100,
   topK: 10,
   clearPoints: 30,
