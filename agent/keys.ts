@@ -22,7 +22,9 @@ import { coreKeys, labelKeys } from './core/keys';
 import { injectKeys } from './deploy/inject/keys';
 import { historyKeys } from './history/keys';
 import { check as checkHistory } from './history/options';
+import { queryKeys } from './query/keys';
 import { reportKeys } from './report/keys';
+import { rulesKeys } from './rules/keys';
 
 export const agentKeys = new KeySet(
   coreKeys,
@@ -38,6 +40,8 @@ export const agentKeys = new KeySet(
   scrapeKeys,
   otlpKeys,
   historyKeys,
+  rulesKeys,
+  queryKeys,
   analysisKeys,
 );
 

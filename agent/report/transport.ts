@@ -50,6 +50,17 @@ export class Transport {
     }
   }
 
+  /** Whether the aggregator answers its health check (GET /healthz, 2xx) within the timeout. */
+  async probe(): Promise<boolean> {
+    try {
+      const res = await this.#pool.request({ path: this.#path.replace(/api\/v1\/ingest$/, 'healthz'), method: 'GET', headersTimeout: this.#timeoutMs, bodyTimeout: this.#timeoutMs });
+      await res.body.dump();
+      return res.statusCode >= 200 && res.statusCode < 300;
+    } catch {
+      return false;
+    }
+  }
+
   async close(): Promise<void> {
     await this.#pool.close().catch(() => undefined);
   }

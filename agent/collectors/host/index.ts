@@ -14,11 +14,14 @@ import { diskstatsCollector } from './diskstats';
 import { entropyCollector } from './entropy';
 import { filefdCollector } from './filefd';
 import { filesystemCollector, FilesystemOptions } from './filesystem';
+import { hwmonCollector } from './hwmon';
 import { kernelHungCollector } from './kernel-hung';
 import { loadavgCollector } from './loadavg';
 import { meminfoCollector } from './meminfo';
 import { netclassCollector } from './netclass';
 import { netdevCollector } from './netdev';
+import { nfsCollector } from './nfs';
+import { nfsdCollector } from './nfsd';
 import { netstatCollector } from './netstat';
 import { osCollector } from './os';
 import { pressureCollector } from './pressure';
@@ -34,6 +37,22 @@ import { udpQueuesCollector } from './udp-queues';
 import { unameCollector, UnameOptions } from './uname';
 import { vmstatCollector } from './vmstat';
 import { watchdogCollector } from './watchdog';
+import { bondingCollector } from './bonding';
+import { dmiCollector } from './dmi';
+import { edacCollector } from './edac';
+import { mdadmCollector } from './mdadm';
+import { powerSupplyClassCollector } from './powersupplyclass';
+import { raplCollector } from './rapl';
+import { xfsCollector } from './xfs';
+import { bcacheCollector } from './bcache';
+import { btrfsCollector } from './btrfs';
+import { selinuxCollector } from './selinux';
+import { infinibandCollector } from './infiniband';
+import { ipvsCollector } from './ipvs';
+import { zfsCollector } from './zfs';
+import { nvmeCollector } from './nvme';
+import { fibreChannelCollector } from './fibrechannel';
+import { tapestatsCollector } from './tapestats';
 
 export interface HostCollectorOptions extends FilesystemOptions, TimeOptions, UnameOptions {}
 
@@ -48,12 +67,15 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     entropyCollector(),
     filefdCollector(),
     filesystemCollector(opts),
+    hwmonCollector(),
     kernelHungCollector(),
     loadavgCollector,
     meminfoCollector(),
     netclassCollector(),
     netdevCollector(),
     netstatCollector(),
+    nfsCollector(),
+    nfsdCollector(),
     osCollector(),
     pressureCollector(),
     schedstatCollector(),
@@ -68,5 +90,21 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     unameCollector(opts),
     vmstatCollector(),
     watchdogCollector(),
+    bondingCollector(),
+    dmiCollector(),
+    edacCollector(),
+    mdadmCollector(),
+    powerSupplyClassCollector(),
+    raplCollector(),
+    xfsCollector(),
+    bcacheCollector(),
+    btrfsCollector(),
+    selinuxCollector(),
+    infinibandCollector(),
+    ipvsCollector(),
+    zfsCollector(),
+    nvmeCollector(),
+    fibreChannelCollector(),
+    tapestatsCollector(),
   ];
 }

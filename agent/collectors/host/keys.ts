@@ -114,6 +114,20 @@ export const hostKeys = defineKeys([
     help: 'Fields of /proc/vmstat the vmstat collector exposes.',
   },
   {
+    key: 'collectors.powersupplyclass.ignored_supplies',
+    type: 'string',
+    default: '^$',
+    check: isRegex,
+    help: "Power supplies (names in /sys/class/power_supply) the powersupplyclass collector leaves out (node_exporter's --collector.powersupply.ignored-supplies).",
+  },
+  {
+    key: 'collectors.tapestats.ignored_devices',
+    type: 'string',
+    default: '^$',
+    check: isRegex,
+    help: "Tape devices (names in /sys/class/scsi_tape) the tapestats collector leaves out (node_exporter's --collector.tapestats.ignored-devices).",
+  },
+  {
     key: 'collectors.cgroup.path',
     type: 'string',
     default: '',

@@ -20,6 +20,8 @@ export interface HostOptions {
   netclass: { exclude: RegExp | undefined };
   netstat: { fields: RegExp | undefined };
   vmstat: { fields: RegExp | undefined };
+  powersupplyclass: { ignoredSupplies: RegExp | undefined };
+  tapestats: { ignoredDevices: RegExp | undefined };
   /** Empty: the agent's own cgroup, from /proc/self/cgroup. */
   cgroup: { path: string };
   /** Empty: the textfile collector reads no directory. */
@@ -43,6 +45,8 @@ export function optionsFrom(config: Config): HostOptions {
     netclass: { exclude: re('collectors.netclass.device_exclude') },
     netstat: { fields: re('collectors.netstat.fields') },
     vmstat: { fields: re('collectors.vmstat.fields') },
+    powersupplyclass: { ignoredSupplies: re('collectors.powersupplyclass.ignored_supplies') },
+    tapestats: { ignoredDevices: re('collectors.tapestats.ignored_devices') },
     cgroup: { path: config.string('collectors.cgroup.path') },
     textfile: { directory: config.string('collectors.textfile.directory') },
   };
