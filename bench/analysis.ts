@@ -62,7 +62,7 @@ async function defaultSeries(): Promise<void> {
   const measured = await measure();
   unsubscribe();
   await agent.stop();
-  const followed = [...agent.store.getFamily('outrider_analysis_series')?.series.values() ?? []].reduce((n, s) => n + (s.value ?? 0), 0);
+  const followed = [...(agent.store.getFamily('outrider_analysis_series')?.series.values() ?? [])].reduce((n, s) => n + (s.value ?? 0), 0);
   console.log(`default host series at 1 s, ${seconds} s each (${followed} series analysed, ${agent.store.seriesCount} in the store):`);
   console.log(`  analysis off: process CPU ${off.cpu.toFixed(2)} % of a core, RSS ${mib(off.rss)} MiB`);
   console.log(`  analysis on:  process CPU ${measured.cpu.toFixed(2)} % of a core, RSS ${mib(measured.rss)} MiB`);
@@ -75,7 +75,7 @@ function synthetic(): void {
   const fam = { name: 'synthetic_value', help: 'h', type: 'gauge' as const };
   const values = new Float64Array(nSeries).map((_, i) => 100 + i);
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
   const options = { ...optionsFrom(defaultConfig()), families: ['synthetic_value'], maxSeries: nSeries };
   const analysis = new Analysis({ history, store: { replaceOwned: () => undefined, dropOwner: () => undefined }, options });
   const labels = Array.from({ length: nSeries }, (_, i) => ({ i: String(i) }));
@@ -110,7 +110,9 @@ function synthetic(): void {
   const bytes = parts.sealed + parts.open + parts.rounds + parts.series;
   console.log(`${nSeries} synthetic series, ${rounds} rounds at 1 s of history time:`);
   console.log(`  history sampling: ${(sampleMs / rounds).toFixed(2)} ms CPU per round (${(sampleMs / rounds / 10).toFixed(2)} % of a core at 1 s)`);
-  console.log(`  analysis:         ${(analysisMs / rounds).toFixed(2)} ms CPU per round (${(analysisMs / rounds / 10).toFixed(2)} % of a core at 1 s), ×${(analysisMs / sampleMs).toFixed(2)} the sampling`);
+  console.log(
+    `  analysis:         ${(analysisMs / rounds).toFixed(2)} ms CPU per round (${(analysisMs / rounds / 10).toFixed(2)} % of a core at 1 s), ×${(analysisMs / sampleMs).toFixed(2)} the sampling`,
+  );
   console.log(`  analysis heap after its first round: ${mib(heapAfterFirst)} MiB (${(heapAfterFirst / nSeries).toFixed(0)} B per series)`);
   console.log(`  history: ${(bytes / (nSeries * rounds)).toFixed(2)} B per point (all parts) vs 16 B uncompressed (×${(16 / (bytes / (nSeries * rounds))).toFixed(1)})`);
 }

@@ -147,8 +147,18 @@ export class Analysis implements Component {
       { name: 'outrider_anomaly', help: 'Whether an analysed series is in anomaly (1) or not (0) (the top-k of each family by score).', type: 'gauge', samples: flag },
       { name: 'outrider_anomaly_rate', help: 'Fraction of analysed series in anomaly, per family and (without family) overall.', type: 'gauge', samples: rate },
       { name: 'outrider_analysis_series', help: 'Series the anomaly detector follows, per family.', type: 'gauge', samples: count },
-      { name: 'outrider_analysis_refused_series', help: 'Series of the analysed families left out at the last round because analysis.max_series was reached.', type: 'gauge', samples: [{ labels: {}, value: this.#anomalies.refused }] },
-      { name: 'outrider_forecast_seconds_until_full', help: 'Seconds until the resource reaches its limit on the least-squares line of the forecast window (predict_linear); +Inf when never.', type: 'gauge', samples: forecast },
+      {
+        name: 'outrider_analysis_refused_series',
+        help: 'Series of the analysed families left out at the last round because analysis.max_series was reached.',
+        type: 'gauge',
+        samples: [{ labels: {}, value: this.#anomalies.refused }],
+      },
+      {
+        name: 'outrider_forecast_seconds_until_full',
+        help: 'Seconds until the resource reaches its limit on the least-squares line of the forecast window (predict_linear); +Inf when never.',
+        type: 'gauge',
+        samples: forecast,
+      },
     ];
   }
 }

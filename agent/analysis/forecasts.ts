@@ -55,7 +55,8 @@ function samplesOf(s: SeriesSamples): Sample[] {
   const out: Sample[] = [];
   for (let i = 0; i < s.values.length; i++) {
     const v = s.values[i]!;
-    if (isStaleNaN(v)) out.length = 0; // a series that went away and came back: only the run since counts
+    if (isStaleNaN(v))
+      out.length = 0; // a series that went away and came back: only the run since counts
     else out.push({ timestampMs: s.timestampsMs[i]!, value: v });
   }
   return out;

@@ -13,7 +13,15 @@ export type { EventSink } from './events';
 export { optionsFrom as analysisOptionsFrom } from './options';
 
 /** The analysis component when analysis.enabled and the local history is on; none otherwise. */
-export function analysisComponents(deps: { config: Config; history?: HistoryReader; store: AnalysisSink; health: Health; log: Logger; telemetry: Telemetry; events?: AgentContext['events'] }): Component[] {
+export function analysisComponents(deps: {
+  config: Config;
+  history?: HistoryReader;
+  store: AnalysisSink;
+  health: Health;
+  log: Logger;
+  telemetry: Telemetry;
+  events?: AgentContext['events'];
+}): Component[] {
   const options = optionsFrom(deps.config);
   if (!options.enabled || !deps.history) return [];
   const d = { history: deps.history, store: deps.store, options, health: deps.health, log: deps.log, telemetry: deps.telemetry };

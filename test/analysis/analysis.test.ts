@@ -22,7 +22,10 @@ t.test('no look-ahead: changing later points never changes an earlier score, thr
   }
   t.equal(a.analysis.rounds, 400);
   t.same(scoresB.slice(0, 300), scoresA.slice(0, 300), 'the scores before the change are identical');
-  t.ok(scoresA.every((s) => s < 0.5), 'the unchanged series is never flagged');
+  t.ok(
+    scoresA.every((s) => s < 0.5),
+    'the unchanged series is never flagged',
+  );
   t.ok(scoresB[300]! >= 0.5, `the shift is flagged at its first point (score ${scoresB[300]})`);
   t.equal(flagB[299], 0);
   t.equal(flagB[300], 1, 'in anomaly from the shift on');
@@ -73,9 +76,20 @@ t.test('bounded: max_series series followed, the rest counted; top_k series expo
   const top = r.out.samples('outrider_anomaly_score');
   t.equal(top.length, 3, 'top_k score series');
   t.equal(r.out.samples('outrider_anomaly').length, 3, 'top_k flag series');
-  const flagged = r.out.samples('outrider_anomaly').filter((s) => s.value === 1).map((s) => s.labels['k']).sort();
+  const flagged = r.out
+    .samples('outrider_anomaly')
+    .filter((s) => s.value === 1)
+    .map((s) => s.labels['k'])
+    .sort();
   t.same(flagged, ['0', '1'], 'the two spiking series are in anomaly');
-  t.same(top.slice(0, 2).map((s) => s.labels['k']).sort(), ['0', '1'], 'and rank first');
+  t.same(
+    top
+      .slice(0, 2)
+      .map((s) => s.labels['k'])
+      .sort(),
+    ['0', '1'],
+    'and rank first',
+  );
   t.equal(r.out.value('outrider_anomaly_rate', { family: 'test_value' }), 2 / 5);
   t.equal(r.out.samples('outrider_anomaly_rate').find((s) => Object.keys(s.labels).length === 0)?.value, 2 / 5, 'overall rate');
 });
@@ -100,10 +114,13 @@ t.test('a series that goes stale is forgotten and frees its place; an anomaly it
   r.history.sample(r.store, T0 + 200_000);
   r.store.set(gauge, { k: 'b' }, 1);
   r.history.sample(r.store, T0 + 201_000);
-  t.same(r.events.list().map((e) => [e.kind, e.labels['k'], e.detail['reason']]), [
-    ['anomaly_start', 'a', undefined],
-    ['anomaly_end', 'a', 'stale'],
-  ]);
+  t.same(
+    r.events.list().map((e) => [e.kind, e.labels['k'], e.detail['reason']]),
+    [
+      ['anomaly_start', 'a', undefined],
+      ['anomaly_end', 'a', 'stale'],
+    ],
+  );
   t.equal(r.out.samples('outrider_anomaly_score').length, 1);
   t.equal(r.out.samples('outrider_anomaly_score')[0]?.labels['k'], 'b', 'the freed place went to the new series');
 });
@@ -129,6 +146,9 @@ t.test('analysis.interval batches the rounds: the same scores and events, later'
     }
     if (i % 7 === 0) t.equal(batched.out.value('outrider_anomaly_score', { host: 'x' }), every.out.value('outrider_anomaly_score', { host: 'x' }), `round ${i}`);
   }
-  t.same(batched.events.list(), every.events.list().filter((e) => e.timeMs <= T0 + 399_000 - (399 % 7) * 1000));
+  t.same(
+    batched.events.list(),
+    every.events.list().filter((e) => e.timeMs <= T0 + 399_000 - (399 % 7) * 1000),
+  );
   t.ok(every.events.list().length > 0);
 });

@@ -7,11 +7,22 @@ const ev = (i: number) => ({ timeMs: i * 1000, kind: 'anomaly_start' as const, f
 t.test('the ring keeps the newest events, counts the ones it let go, and lists after an id', async (t) => {
   const log = new EventLog(3);
   for (let i = 1; i <= 5; i++) log.push(ev(i));
-  t.same(log.list().map((e) => e.id), [3, 4, 5]);
+  t.same(
+    log.list().map((e) => e.id),
+    [3, 4, 5],
+  );
   t.equal(log.dropped, 2);
   t.equal(log.nextId, 6);
-  t.same(log.list(3).map((e) => e.id), [4, 5], 'after an id');
-  t.same(log.list(0, 2).map((e) => e.id), [3, 4], 'a limit keeps the oldest of them');
+  t.same(
+    log.list(3).map((e) => e.id),
+    [4, 5],
+    'after an id',
+  );
+  t.same(
+    log.list(0, 2).map((e) => e.id),
+    [3, 4],
+    'a limit keeps the oldest of them',
+  );
   t.same(log.list(5), []);
   t.throws(() => new EventLog(0), RangeError);
 });
@@ -42,7 +53,10 @@ t.test('GET /api/v1/events on a running agent', async (t) => {
   t.equal(res.status, 200);
   const body = JSON.parse(res.text) as { status: string; data: { events: { id: number; labels: unknown }[] } };
   t.equal(body.status, 'success');
-  t.same(body.data.events.map((e) => [e.id, e.labels]), [[1, { i: '7' }]]);
+  t.same(
+    body.data.events.map((e) => [e.id, e.labels]),
+    [[1, { i: '7' }]],
+  );
   t.equal((await get(`${a.url}/api/v1/events?limit=abc`)).status, 400);
   t.equal(a.agent.health.get('analysis')?.state, 'running', 'the analysis runs by default, over the history');
 });

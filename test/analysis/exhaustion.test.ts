@@ -52,7 +52,10 @@ t.test('time to exhaustion: the least-squares line of the window, per resource',
   const crossings = r.events.list().filter((e) => e.kind === 'forecast_crossing');
   t.same([...new Set(crossings.map((e) => e.detail['resource']))].sort(), ['memory', 'space'], 'both fall under the 300 s horizon');
   for (const res of ['memory', 'space']) {
-    const last = r.events.list().filter((e) => e.detail['resource'] === res).pop();
+    const last = r.events
+      .list()
+      .filter((e) => e.detail['resource'] === res)
+      .pop();
     t.equal(last?.kind, 'forecast_crossing', `${res}: still under the horizon at the end`);
   }
   t.ok(crossings.every((e) => (e.detail['seconds_until_full'] as number) < 300));
@@ -64,7 +67,10 @@ t.test('a forecast back above the horizon records forecast_clear', async (t) => 
     r.store.set(avail, fsLabels, i < 20 ? 1e6 - 1e4 * i : 1e6);
     r.history.sample(r.store, i * 1000);
   }
-  t.same(r.events.list().map((e) => e.kind), ['forecast_crossing', 'forecast_clear']);
+  t.same(
+    r.events.list().map((e) => e.kind),
+    ['forecast_crossing', 'forecast_clear'],
+  );
   t.equal(forecast(r, { resource: 'space' }), Number.POSITIVE_INFINITY);
 });
 
@@ -75,8 +81,7 @@ t.test('agrees with predict_linear evaluated by promtool test rules on the same 
   const dir = mkdtempSync(join(tmpdir(), 'outrider-forecast-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const w = `[${WINDOW_S}s]`;
-  const until = (series: string, lim: number) =>
-    `(${lim} - predict_linear(${series}${w}, 0)) / (predict_linear(${series}${w}, 1) - predict_linear(${series}${w}, 0))`;
+  const until = (series: string, lim: number) => `(${lim} - predict_linear(${series}${w}, 0)) / (predict_linear(${series}${w}, 1) - predict_linear(${series}${w}, 0))`;
   writeFileSync(
     join(dir, 'rules.yml'),
     `groups:\n  - name: f\n    rules:\n      - record: space_until_full\n        expr: '${until('node_filesystem_avail_bytes', 0)}'\n      - record: memory_until_full\n        expr: '${until('container_memory_working_set_bytes', LIMIT)}'\n`,
@@ -97,7 +102,13 @@ t.test('agrees with predict_linear evaluated by promtool test rules on the same 
       `      - series: 'container_memory_working_set_bytes{id="/pod"}'`,
       `        values: '${values(usageAt)}'`,
       '    promql_expr_test:',
-      ...['space_until_full', 'memory_until_full'].flatMap((name) => [`      - expr: ${name}`, `        eval_time: ${evalTime}`, '        exp_samples:', `          - labels: '${name}'`, '            value: -1']),
+      ...['space_until_full', 'memory_until_full'].flatMap((name) => [
+        `      - expr: ${name}`,
+        `        eval_time: ${evalTime}`,
+        '        exp_samples:',
+        `          - labels: '${name}'`,
+        '            value: -1',
+      ]),
       '',
     ].join('\n'),
   );
