@@ -1,4 +1,11 @@
 import { defineKeys } from '../config/schema';
+import { isValidMetricName } from '../store/types';
+
+function checkFamilies(v: unknown): string | undefined {
+  if (!Array.isArray(v)) return 'a list of metric names';
+  const bad = v.find((x) => typeof x !== 'string' || !isValidMetricName(x));
+  return bad === undefined ? undefined : `metric names ([a-zA-Z_:][a-zA-Z0-9_:]*), not ${JSON.stringify(bad)}`;
+}
 
 /** The host's key signals: CPU, memory, disk I/O time, network bytes, load, pressure, and the pod's cgroup usage. */
 export const defaultAnalysedFamilies: readonly string[] = [
@@ -23,6 +30,7 @@ export const analysisKeys = defineKeys([
     type: 'list',
     item: 'string',
     default: defaultAnalysedFamilies,
+    check: checkFamilies,
     help: 'Metric families whose series the anomaly detector scores (a name ending in _total is read as a counter and scored on its per-second rate).',
   },
   {
