@@ -317,7 +317,8 @@ export class Agent {
     this.log.level = core.log.level;
     this.store.staleAfterMs = core.store.staleAfterMs;
     this.store.maxSeries = core.store.maxSeries;
-    if (core.listen !== coreOptionsFrom(this.#config).listen) {
+    const was = coreOptionsFrom(this.#config);
+    if (core.listen !== was.listen || core.webConfigFile !== was.webConfigFile) {
       const next = this.#makeServer(config);
       await next.start();
       const prev = this.#server;
@@ -338,6 +339,7 @@ export class Agent {
       name: 'http',
       listen: core.listen,
       log: this.log,
+      webConfigFile: core.webConfigFile,
       requestTimeoutMs: core.http.requestTimeoutMs,
       maxConnections: core.http.maxConnections,
       onRequest: (path, _m, status) => requests.inc({ path, code: String(status) }),

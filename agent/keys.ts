@@ -25,6 +25,7 @@ import { check as checkHistory } from './history/options';
 import { queryKeys } from './query/keys';
 import { reportKeys } from './report/keys';
 import { rulesKeys } from './rules/keys';
+import { checkTokenTransport } from './report/tls/options';
 
 export const agentKeys = new KeySet(
   coreKeys,
@@ -46,7 +47,7 @@ export const agentKeys = new KeySet(
 );
 
 /** The components' checks across keys, run after every key passed its own. */
-export const crossChecks: readonly CrossCheck[] = [checkPush, checkHistory];
+export const crossChecks: readonly CrossCheck[] = [checkPush, checkHistory, checkTokenTransport];
 
 /** Problems across keys of a configuration whose keys are each valid. */
 export function checkAcross(config: Config): ConfigProblem[] {

@@ -56,6 +56,7 @@ export function optionsFrom(config: Config, log: Logger): AggregatorOptions {
     quantiles: config.list<number>('aggregator.quantiles'),
     sketchMaxAgeMs: config.number('aggregator.sketch_max_age'),
     runtimeMetrics: config.bool('telemetry.runtime_metrics'),
+    webConfigFile: config.string('web.config_file'),
     log,
   };
 }

@@ -70,6 +70,8 @@ export interface AggregatorOptions {
   maxSequenceJump?: number;
   /** How far ahead of this clock an agent's epoch may be (default 1 day). */
   maxEpochAheadMs?: number;
+  /** Exporter-toolkit web config (TLS, basic auth on every path but ingest, headers); empty or absent: none. */
+  webConfigFile?: string;
   /** Most open connections (default 10,000), held below the file descriptor limit. */
   maxConnections?: number;
   /** Most open connections from one client address (default 256). */
@@ -165,6 +167,9 @@ export class Aggregator {
       name: 'aggregator',
       listen: opts.listen,
       log: opts.log,
+      // Agents authenticate ingest with their bearer tokens.
+      webConfigFile: opts.webConfigFile,
+      authExempt: new Set([INGEST_PATH]),
       requestTimeoutMs: 60_000,
       headersTimeoutMs: opts.headersTimeoutMs ?? 10_000,
       timeoutCheckMs: Math.min(1000, opts.headersTimeoutMs ?? 1000),

@@ -18,11 +18,13 @@ import type { Spool } from './spool/spool';
 import type { Handover } from './handover';
 import { definitionsFromSpool } from './spooled-definitions';
 import { Transport } from './transport';
+import type { ClientTlsOptions } from './tls/options';
 
 export interface AggregatorOutputOptions {
   agentId: string;
   endpoints: string[];
   token: string | undefined;
+  tls?: ClientTlsOptions;
   timeoutMs: number;
   maxInFlight: number;
   codec: Codec;
@@ -68,7 +70,7 @@ export class AggregatorOutput implements Output {
     this.#batcher = batcher;
     this.#ctx = ctx;
     this.#count = count;
-    this.#transports = opts.endpoints.map((endpoint) => new Transport({ endpoint, token: opts.token, agentId: opts.agentId, timeoutMs: opts.timeoutMs, connections: opts.maxInFlight }));
+    this.#transports = opts.endpoints.map((endpoint) => new Transport({ endpoint, token: opts.token, agentId: opts.agentId, timeoutMs: opts.timeoutMs, connections: opts.maxInFlight, tls: opts.tls }));
     this.#files = opts.endpoints.map((endpoint) => (opts.sendfile === false ? undefined : FileTransport.for(endpoint, opts.token, opts.agentId, opts.timeoutMs)));
   }
 

@@ -2,12 +2,14 @@
 import type { Component } from '../core/component';
 import type { AgentContext, Extension } from '../core/context';
 import { optionsFrom } from './options';
+import { warnInsecure } from './tls/warn';
 
 export { readToken } from './token';
 
 export const reportExtension: Extension = async (ctx: AgentContext): Promise<Component[]> => {
   const o = optionsFrom(ctx.config);
   const out: Component[] = [];
+  warnInsecure(o.tls, ctx.log, o.urls);
   // The reporter and the remote write output (and the HTTP client they bring, ~20 MiB of RSS) load only when configured.
   if (o.reporter) {
     const { Reporter } = await import('./reporter');

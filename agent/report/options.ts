@@ -11,6 +11,7 @@ import type { ReporterOptions } from './reporter';
 import type { RemoteWriteProtocol } from './remote-write/output';
 import type { SpoolSettings } from './runtime/delivery-queue';
 import type { FullPolicy } from './spool/spool';
+import { ClientTlsOptions, tlsOptionsFrom } from './tls/options';
 
 export interface DirectRemoteWriteOptions {
   urls: string[];
@@ -22,11 +23,16 @@ export interface DirectRemoteWriteOptions {
   backoffMaxMs: number;
   targetLatencyMs: number;
   drainMs: number;
+  tls: ClientTlsOptions;
 }
 
 export interface ReportOptions {
   reporter: ReporterOptions | undefined;
   remoteWrite: DirectRemoteWriteOptions | undefined;
+  /** Client TLS for https:// endpoints and remote write URLs (report.tls.*). */
+  tls: ClientTlsOptions;
+  /** Every URL the agent sends to (for the insecure-TLS warning). */
+  urls: string[];
 }
 
 export function optionsFrom(c: Config): ReportOptions {
@@ -35,6 +41,7 @@ export function optionsFrom(c: Config): ReportOptions {
   // Pod identity (labels.from_env): empty outside a pod.
   const podLabels = envLabels(c);
   const rw = c.list('report.remote_write');
+  const tls = tlsOptionsFrom(c);
   const dir = c.string('spool.dir');
   // spool.max_size bounds the whole directory: the reporter's spool and each remote write URL's get an equal share
   // (all of it when there is only one), so a spool sized to a volume stays within it.
@@ -74,6 +81,7 @@ export function optionsFrom(c: Config): ReportOptions {
           sendfileMinBytes: c.number('report.sendfile_min_size'),
           replayMaxBodyBytes: c.number('report.replay_max_body'),
           spool,
+          tls,
         }
       : undefined;
   // Written straight to an engine, every host's series need the host's identity, as a scrape's `instance` gives.
@@ -90,7 +98,8 @@ export function optionsFrom(c: Config): ReportOptions {
           backoffMaxMs: c.number('report.retry_max_backoff'),
           targetLatencyMs: c.number('report.target_latency'),
           drainMs: c.number('report.drain_timeout'),
+          tls,
         }
       : undefined;
-  return { reporter, remoteWrite };
+  return { reporter, remoteWrite, tls, urls: [...endpoints, ...rw] };
 }

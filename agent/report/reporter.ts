@@ -7,6 +7,7 @@
  * Ordering: a flush's batches share the process epoch; the runtime never mixes epochs in flight, so the aggregator
  * sees each agent's epochs in order (it applies cumulative values per series by sequence within an epoch).
  */
+import type { ClientTlsOptions } from './tls/options';
 import type { Store } from '../store/store';
 import type { Component } from '../core/component';
 import type { AgentContext } from '../core/context';
@@ -32,6 +33,8 @@ export interface ReporterOptions {
   extraLabels?: Readonly<Record<string, string>>;
   endpoints: string[];
   token: string | undefined;
+  /** Client TLS for https:// endpoints (report.tls.*). */
+  tls?: ClientTlsOptions;
   intervalMs: number;
   fullRefreshMs: number;
   maxBatchSamples: number;
