@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
+import { analysisComponents, analysisOptionsFrom, EventLog, eventsResponse } from './analysis/index';
 import type { Collector } from './collectors/collector';
 import { buildCollectors, collectorNames, selectedCollectorNames } from './collectors/kinds';
 import { gpuOptions } from './collectors/gpu/options';
@@ -25,7 +26,7 @@ import type { Component } from './core/component';
 import { Health } from './core/component';
 import type { AgentContext, Extension } from './core/context';
 import { ContractSources, registerContract } from './core/contract';
-import { HttpServer } from './core/http-server';
+import { HttpServer, sendJson } from './core/http-server';
 import { mountProfiling, profilingOptionsFrom, type MountedProfiling } from './core/profiling/routes';
 import { RateLimiter } from './core/log';
 import { optionsFrom as coreOptionsFrom } from './core/options';
@@ -149,6 +150,18 @@ export const registry = {
       },
     },
   },
+  /** The local analysis (analysis.enabled, over the local history): anomaly scores and forecasts. */
+  analysis: {
+    build: (ctx) => analysisComponents(ctx),
+    contract: {
+      analysis: {
+        received: [{ metric: 'outrider_analysis_points_total' }],
+        sent: [{ metric: 'outrider_analysis_points_total' }],
+        dropped: [{ metric: 'outrider_analysis_refused_series_total' }],
+        errors: [{ metric: 'outrider_analysis_failed_rounds_total' }],
+      },
+    },
+  },
   /** The collector runner: every selected collector of every registered kind, plus the agent's own telemetry. */
   collectors: {
     build: (ctx) => [collectorRunner(ctx)],
@@ -178,13 +191,13 @@ function otlpContract(transport: 'http' | 'grpc'): ContractSources {
 }
 
 /** Start order: outputs first (nothing produced is lost), then the receivers, then the collectors. */
-export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'scrape', 'history', 'rules', 'collectors'];
+export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'scrape', 'history', 'analysis', 'rules', 'collectors'];
 
 /**
  * Stop order: the producers (StatsD, push) flush their last interval into the store before the outputs take their
  * final flush; the collector runner last.
  */
-export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'rules', 'report', 'history', 'collectors'];
+export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'rules', 'report', 'analysis', 'history', 'collectors'];
 
 function collectorRunner(ctx: AgentContext): CollectorRunner {
   const { enabled, disabled, intervalMs, timeoutMs } = collectorsOptionsFrom(ctx.config);
@@ -221,6 +234,8 @@ export class Agent {
   #contracts = new Map<string, ContractSources>();
   #sweeper: NodeJS.Timeout | undefined;
   #history: LocalHistory | undefined;
+  /** Events of the analysis (and of any component given ctx.events), kept across reloads. */
+  readonly events: EventLog;
   #native: { available: boolean; reason: string };
   #started = false;
   #stopped = false;
@@ -233,6 +248,7 @@ export class Agent {
     this.store = new Store(core.store);
     this.telemetry = new Telemetry(core.telemetry);
     this.telemetry.setBuildInfo(this.#native.available);
+    this.events = new EventLog(analysisOptionsFrom(opts.config).eventsMax, opts.log);
     const dropped = this.telemetry.counter('outrider_store_dropped_writes_total', 'Writes the store refused, by reason (max_series, invalid_name, invalid_label, type_conflict).', ['reason']);
     const limiter = new RateLimiter(60_000, 1);
     this.store.onDrop = (reason, fam, detail) => {
@@ -263,7 +279,7 @@ export class Agent {
   }
 
   context(config = this.#config): AgentContext {
-    const ctx: AgentContext = { config, store: this.store, log: this.log, health: this.health, telemetry: this.telemetry, paths: coreOptionsFrom(config).paths };
+    const ctx: AgentContext = { config, store: this.store, log: this.log, health: this.health, telemetry: this.telemetry, paths: coreOptionsFrom(config).paths, events: this.events };
     if (this.#history) ctx.history = this.#history;
     return ctx;
   }
@@ -344,6 +360,10 @@ export class Agent {
       targets: () => targetsResponse((this.#built.get('scrape')?.[0] as Scraper | undefined)?.targets() ?? []),
       status: () => ({ version, uptime_seconds: Math.round(process.uptime()), native: this.#native }),
       history: () => this.#history,
+    });
+    server.route('GET', '/api/v1/events', (_req, res, url) => {
+      const r = eventsResponse(this.events, url.searchParams);
+      sendJson(res, r.status, r.body);
     });
     mountRulesApi(server, () => (this.#built.get('rules')?.[0] as RulesManager | undefined)?.groups ?? []);
     // PromQL over the local history; answers 404 while history.enabled is off.

@@ -4,6 +4,7 @@
  * scripts/gen-config.js all take this one KeySet; config/ itself knows no component.
  */
 import { aggregatorKeys } from './aggregator/keys';
+import { analysisKeys } from './analysis/keys';
 import { collectorNames, defaultCollectorNames } from './collectors/kinds';
 import { gpuKeys } from './collectors/gpu/keys';
 import { hostKeys } from './collectors/host/keys';
@@ -46,6 +47,7 @@ export const agentKeys = new KeySet(
   queryKeys,
   liveKeys,
   profilingKeys,
+  analysisKeys,
 );
 
 /** The components' checks across keys, run after every key passed its own. */

@@ -16,6 +16,8 @@ export interface AgentContext {
   paths: Paths;
   /** The local history, when history.enabled (docs/history.md). */
   history?: HistoryReader;
+  /** Where components record events (anomalies, forecast crossings, drift), served by GET /api/v1/events. */
+  events?: { push(event: { timeMs: number; kind: string; family: string; labels: Readonly<Record<string, string>>; detail: Readonly<Record<string, number | string>> }): unknown };
 }
 
 /**
