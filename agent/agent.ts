@@ -129,6 +129,18 @@ export const registry = {
       },
     },
   },
+  /** Drift of every distribution between its current and reference windows (drift.enabled). */
+  drift: {
+    build: (ctx) => import('./analysis/drift-index').then((m) => m.driftComponents(ctx)),
+    contract: {
+      drift: {
+        received: [{ metric: 'outrider_drift_observations_total' }],
+        sent: [{ metric: 'outrider_drift_evaluations_total' }],
+        dropped: [{ metric: 'outrider_drift_skipped_series_total' }],
+        errors: [{ metric: 'outrider_drift_listener_errors_total' }],
+      },
+    },
+  },
   /** The collector runner: every selected collector of every registered kind, plus the agent's own telemetry. */
   collectors: {
     build: (ctx) => [collectorRunner(ctx)],
@@ -158,13 +170,13 @@ function otlpContract(transport: 'http' | 'grpc'): ContractSources {
 }
 
 /** Start order: outputs first (nothing produced is lost), then the receivers, then the collectors. */
-export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'scrape', 'history', 'collectors'];
+export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'scrape', 'history', 'drift', 'collectors'];
 
 /**
  * Stop order: the producers (StatsD, push) flush their last interval into the store before the outputs take their
  * final flush; the collector runner last.
  */
-export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'report', 'history', 'collectors'];
+export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'report', 'history', 'drift', 'collectors'];
 
 function collectorRunner(ctx: AgentContext): CollectorRunner {
   const { enabled, disabled, intervalMs, timeoutMs } = collectorsOptionsFrom(ctx.config);
