@@ -131,7 +131,7 @@ export const registry = {
   },
   /** Drift of every distribution between its current and reference windows (drift.enabled). */
   drift: {
-    build: (ctx) => import('./analysis/drift-index').then((m) => m.driftComponents(ctx)),
+    build: (ctx) => import('./analysis/drift/index').then((m) => m.driftComponents(ctx)),
     contract: {
       drift: {
         received: [{ metric: 'outrider_drift_observations_total' }],
@@ -323,7 +323,13 @@ export class Agent {
     mountEndpoint(server, {
       store: this.store,
       health: this.health,
-      targets: () => targetsResponse(this.#built.get('scrape')?.find((c): c is Scraper => c instanceof Scraper)?.targets() ?? []),
+      targets: () =>
+        targetsResponse(
+          this.#built
+            .get('scrape')
+            ?.find((c): c is Scraper => c instanceof Scraper)
+            ?.targets() ?? [],
+        ),
       status: () => ({ version, uptime_seconds: Math.round(process.uptime()), native: this.#native }),
       history: () => this.#history,
     });

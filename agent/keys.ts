@@ -4,7 +4,7 @@
  * scripts/gen-config.js all take this one KeySet; config/ itself knows no component.
  */
 import { aggregatorKeys } from './aggregator/keys';
-import { driftKeys } from './analysis/drift-keys';
+import { driftKeys } from './analysis/drift/keys';
 import { collectorNames, defaultCollectorNames } from './collectors/kinds';
 import { gpuKeys } from './collectors/gpu/keys';
 import { hostKeys } from './collectors/host/keys';

@@ -5,8 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
-import { ksDistance, ksErrorBound, massesFromMap, massesFromSamples, wassersteinDistance, wassersteinErrorBound } from '../../agent/analysis/drift-distance';
-import { addBucketIncrease, addSketch } from '../../agent/analysis/drift-sources';
+import { ksDistance, ksErrorBound, massesFromMap, massesFromSamples, wassersteinDistance, wassersteinErrorBound } from '../../agent/analysis/drift/distance';
+import { addBucketIncrease, addSketch } from '../../agent/analysis/drift/sources';
 import { DDSketch } from '../../agent/store/sketch';
 
 /** Deterministic PRNG (mulberry32) so the samples and the scipy run agree. */
@@ -51,7 +51,12 @@ t.test('hand-computed cases', async (t) => {
   t.equal(ksDistance(massesFromSamples([0, 0]), massesFromSamples([5, 5])), 1);
   t.equal(wassersteinDistance(massesFromSamples([0, 1]), massesFromSamples([5, 6])), 5);
   // Weights act as repeated samples.
-  const w = massesFromMap(new Map([[1, 2], [3, 1]]));
+  const w = massesFromMap(
+    new Map([
+      [1, 2],
+      [3, 1],
+    ]),
+  );
   t.ok(Math.abs(ksDistance(w, massesFromSamples([1, 1, 3])) - 0) < 1e-12);
   t.ok(Number.isNaN(ksDistance(massesFromSamples([]), a)), 'an empty side has no distance');
   t.ok(Number.isNaN(wassersteinDistance(a, massesFromSamples([]))));
@@ -59,12 +64,68 @@ t.test('hand-computed cases', async (t) => {
 
 t.test('cumulative bucket increases and resets', async (t) => {
   const m = new Map<number, number>();
-  t.equal(addBucketIncrease(m, undefined, [[1, 1], [Infinity, 1]]), -1, 'the first read only sets the baseline');
-  t.equal(addBucketIncrease(m, [[1, 2], [2, 5], [Infinity, 6]], [[1, 4], [2, 9], [Infinity, 11]]), 5);
+  t.equal(
+    addBucketIncrease(m, undefined, [
+      [1, 1],
+      [Infinity, 1],
+    ]),
+    -1,
+    'the first read only sets the baseline',
+  );
+  t.equal(
+    addBucketIncrease(
+      m,
+      [
+        [1, 2],
+        [2, 5],
+        [Infinity, 6],
+      ],
+      [
+        [1, 4],
+        [2, 9],
+        [Infinity, 11],
+      ],
+    ),
+    5,
+  );
   // Increases per bucket: le=1 +2, (1,2] +2, +Inf +1 placed at the highest finite bound.
-  t.same([...m].sort((p, q) => p[0] - q[0]), [[1, 2], [2, 3]]);
-  t.equal(addBucketIncrease(m, [[1, 4], [Infinity, 9]], [[1, 1], [Infinity, 2]]), -1, 'a counter reset');
-  t.equal(addBucketIncrease(m, [[1, 4], [Infinity, 9]], [[2, 5], [Infinity, 10]]), -1, 'other bounds');
+  t.same(
+    [...m].sort((p, q) => p[0] - q[0]),
+    [
+      [1, 2],
+      [2, 3],
+    ],
+  );
+  t.equal(
+    addBucketIncrease(
+      m,
+      [
+        [1, 4],
+        [Infinity, 9],
+      ],
+      [
+        [1, 1],
+        [Infinity, 2],
+      ],
+    ),
+    -1,
+    'a counter reset',
+  );
+  t.equal(
+    addBucketIncrease(
+      m,
+      [
+        [1, 4],
+        [Infinity, 9],
+      ],
+      [
+        [2, 5],
+        [Infinity, 10],
+      ],
+    ),
+    -1,
+    'other bounds',
+  );
 });
 
 const py = spawnSync('python3', ['-c', 'import scipy.stats'], { encoding: 'utf8' });

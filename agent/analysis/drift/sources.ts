@@ -7,7 +7,7 @@
  *   since the previous read, placed at its upper bound (the +Inf bucket at the highest finite bound, as
  *   histogram_quantile does). A count that went down is a reset: that read only sets the new baseline.
  */
-import { DDSketch } from '../store/sketch';
+import { DDSketch } from '../../store/sketch';
 
 /** Adds a sketch's buckets into `into`; returns the weight added. */
 export function addSketch(into: Map<number, number>, sketch: DDSketch): number {

@@ -1,5 +1,5 @@
 /** The drift monitor's settings, parsed once. */
-import type { Config } from '../config/config';
+import type { Config } from '../../config/config';
 
 export interface DriftOptions {
   enabled: boolean;

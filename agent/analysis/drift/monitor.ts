@@ -2,21 +2,21 @@
  * The drift monitor: follows every distribution in the store through its change feed, keeps per series a ring of
  * per-interval slots (value → weight), and every interval compares the last `windowIntervals` slots (current) with
  * the `windowIntervals` before them (reference) by the Kolmogorov–Smirnov statistic and the Wasserstein-1 distance
- * (./drift-distance.ts). The distances are written to the store as `outrider_drift_ks` and
+ * (./distance.ts). The distances are written to the store as `outrider_drift_ks` and
  * `outrider_drift_wasserstein` with the series' labels and `metric` (its family); crossing `ksThreshold` upwards
  * starts a drift event, falling back below it ends it. Followed series are bounded by `maxSeries` (the rest counted).
  */
 import type { Logger } from 'pino';
 import type { Counter, Gauge } from 'prom-client';
-import type { Component } from '../core/component';
-import type { Telemetry } from '../core/telemetry';
-import type { Series } from '../store/records';
-import type { ChangeReader } from '../store/changes';
-import type { Store } from '../store/store';
-import type { FamilySamples, Labels } from '../store/types';
-import { type Masses, ksDistance, massesFromMap, wassersteinDistance } from './drift-distance';
-import type { DriftOptions } from './drift-options';
-import { addBucketIncrease, addSketch, isSketch } from './drift-sources';
+import type { Component } from '../../core/component';
+import type { Telemetry } from '../../core/telemetry';
+import type { Series } from '../../store/records';
+import type { ChangeReader } from '../../store/changes';
+import type { Store } from '../../store/store';
+import type { FamilySamples, Labels } from '../../store/types';
+import { type Masses, ksDistance, massesFromMap, wassersteinDistance } from './distance';
+import type { DriftOptions } from './options';
+import { addBucketIncrease, addSketch, isSketch } from './sources';
 
 export const DRIFT_OWNER = 'drift';
 const MAX_LISTENERS = 16;
@@ -209,7 +209,10 @@ export class DriftMonitor implements Component {
     t.drifting = now;
     const e: DriftEvent = { kind: 'drift', state: now ? 'start' : 'end', metric: r.metric, labels: r.labels, ks: r.ks, wasserstein: r.wasserstein, timeMs: nowMs };
     this.#events.inc({ state: e.state });
-    this.#log.info({ event: 'drift', state: e.state, metric: e.metric, labels: e.labels, ks: e.ks, wasserstein: e.wasserstein }, now ? 'A distribution drifted from its reference window.' : 'A distribution is back within its drift threshold.');
+    this.#log.info(
+      { event: 'drift', state: e.state, metric: e.metric, labels: e.labels, ks: e.ks, wasserstein: e.wasserstein },
+      now ? 'A distribution drifted from its reference window.' : 'A distribution is back within its drift threshold.',
+    );
     for (const l of this.#listeners) {
       try {
         l(e);
@@ -222,7 +225,12 @@ export class DriftMonitor implements Component {
 
   #write(results: readonly DriftResult[], nowMs: number): void {
     const ks: FamilySamples = { name: 'outrider_drift_ks', help: 'Kolmogorov–Smirnov statistic between the current and the reference window of a distribution.', type: 'gauge', samples: [] };
-    const w1: FamilySamples = { name: 'outrider_drift_wasserstein', help: 'Wasserstein-1 distance between the current and the reference window of a distribution, in its unit.', type: 'gauge', samples: [] };
+    const w1: FamilySamples = {
+      name: 'outrider_drift_wasserstein',
+      help: 'Wasserstein-1 distance between the current and the reference window of a distribution, in its unit.',
+      type: 'gauge',
+      samples: [],
+    };
     for (const r of results) {
       const labels = { ...r.labels, metric: r.metric };
       ks.samples.push({ labels, value: r.ks });
