@@ -14,7 +14,7 @@ import type { Series } from '../../store/records';
 import type { ChangeReader } from '../../store/changes';
 import type { Store } from '../../store/store';
 import type { FamilySamples, Labels } from '../../store/types';
-import { type Masses, ksDistance, massesFromMap, wassersteinDistance } from './distance';
+import { ksDistance, massesFromMap, wassersteinDistance } from './distance';
 import type { DriftOptions } from './options';
 import { addBucketIncrease, addSketch, isSketch } from './sources';
 
@@ -55,6 +55,9 @@ interface Tracker {
   open: Slot;
   /** Closed slots, oldest first, at most 2 × windowIntervals. */
   ring: Slot[];
+  /** Running sums of the ring's newer half (current window) and older half (reference), kept as slots move. */
+  current: Slot;
+  reference: Slot;
   drifting: boolean;
 }
 
@@ -141,12 +144,10 @@ export class DriftMonitor implements Component {
     const w = this.#opts.windowIntervals;
     const results: DriftResult[] = [];
     for (const t of this.#trackers.values()) {
-      t.ring.push(t.open);
-      t.open = { m: new Map(), count: 0 };
-      if (t.ring.length > 2 * w) t.ring.shift();
+      roll(t, w);
       if (t.ring.length < 2 * w) continue;
-      const reference = merge(t.ring, 0, w);
-      const current = merge(t.ring, w, 2 * w);
+      const reference = massesFromMap(t.reference.m);
+      const current = massesFromMap(t.current.m);
       if (reference.total < this.#opts.minCount || current.total < this.#opts.minCount) continue;
       const r: DriftResult = {
         metric: t.metric,
@@ -178,7 +179,18 @@ export class DriftMonitor implements Component {
         this.#skipped.inc();
         return;
       }
-      t = { metric: s.family.name, labels: s.labels, lastSketch: undefined, seenSketch: false, prevBuckets: undefined, open: { m: new Map(), count: 0 }, ring: [], drifting: false };
+      t = {
+        metric: s.family.name,
+        labels: s.labels,
+        lastSketch: undefined,
+        seenSketch: false,
+        prevBuckets: undefined,
+        open: emptySlot(),
+        ring: [],
+        current: emptySlot(),
+        reference: emptySlot(),
+        drifting: false,
+      };
       this.#trackers.set(s.id, t);
     }
     if (hasSketch) {
@@ -240,9 +252,33 @@ export class DriftMonitor implements Component {
   }
 }
 
-function merge(ring: readonly Slot[], from: number, to: number): Masses {
-  if (to - from === 1) return massesFromMap(ring[from]!.m);
-  const m = new Map<number, number>();
-  for (let i = from; i < to; i++) for (const [x, c] of ring[i]!.m) m.set(x, (m.get(x) ?? 0) + c);
-  return massesFromMap(m);
+function emptySlot(): Slot {
+  return { m: new Map(), count: 0 };
+}
+
+/**
+ * Closes the open slot: it enters the current window, the slot leaving the current window enters the reference, the
+ * oldest leaves the reference. Each evaluation costs the buckets of three slots, not of the whole ring.
+ */
+function roll(t: Tracker, w: number): void {
+  const entering = t.open;
+  t.open = emptySlot();
+  t.ring.push(entering);
+  add(t.current, entering, 1);
+  if (t.ring.length > w) {
+    const moving = t.ring[t.ring.length - 1 - w]!;
+    add(t.current, moving, -1);
+    add(t.reference, moving, 1);
+  }
+  if (t.ring.length > 2 * w) add(t.reference, t.ring.shift()!, -1);
+}
+
+function add(into: Slot, slot: Slot, sign: 1 | -1): void {
+  into.count += sign * slot.count;
+  for (const [x, c] of slot.m) {
+    const v = (into.m.get(x) ?? 0) + sign * c;
+    // Fractional weights (sample rates) leave rounding residue when subtracted: below it, the point is gone.
+    if (v > 1e-9) into.m.set(x, v);
+    else into.m.delete(x);
+  }
 }
