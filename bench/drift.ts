@@ -87,5 +87,5 @@ const perRaw = rawNs / rounds / series / 1000;
 console.log(`series=${series} samples/interval=${perInterval} window=${w} intervals (${w * perInterval} samples per window)`);
 console.log(`sketch buckets (drift monitor evaluate): ${perSketch.toFixed(1)} µs per distribution per evaluation`);
 console.log(`raw samples with a sort (peer):          ${perRaw.toFixed(1)} µs per distribution per evaluation`);
-console.log(`ratio raw / sketch: ${(perRaw / perSketch).toFixed(1)}x; |Σ raw − Σ sketch| over the distances: ${Math.abs(check).toFixed(3)} (sketch error)`);
+console.log(`ratio raw / sketch: ${(perRaw / perSketch).toFixed(1)}x; Σ raw − Σ sketch over all ${2 * rounds * series} distances: ${check.toFixed(3)} (the sketch error, signed)`);
 console.log(`memory per distribution: ${2 * w} slots of sketch buckets vs ${2 * w * perInterval * 8} bytes of raw samples`);
