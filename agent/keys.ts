@@ -22,7 +22,10 @@ import { coreKeys, labelKeys } from './core/keys';
 import { injectKeys } from './deploy/inject/keys';
 import { historyKeys } from './history/keys';
 import { check as checkHistory } from './history/options';
+import { queryKeys } from './query/keys';
 import { reportKeys } from './report/keys';
+import { rulesKeys } from './rules/keys';
+import { checkTokenTransport } from './report/tls/options';
 
 export const agentKeys = new KeySet(
   coreKeys,
@@ -38,11 +41,13 @@ export const agentKeys = new KeySet(
   scrapeKeys,
   otlpKeys,
   historyKeys,
+  rulesKeys,
+  queryKeys,
   driftKeys,
 );
 
 /** The components' checks across keys, run after every key passed its own. */
-export const crossChecks: readonly CrossCheck[] = [checkPush, checkHistory];
+export const crossChecks: readonly CrossCheck[] = [checkPush, checkHistory, checkTokenTransport];
 
 /** Problems across keys of a configuration whose keys are each valid. */
 export function checkAcross(config: Config): ConfigProblem[] {

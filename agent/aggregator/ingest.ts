@@ -7,13 +7,14 @@
 import { decompressSync } from '../wire/codec';
 import { Frame, frameIntact, FrameKind } from '../wire/frame';
 import type { AckStatus } from '../wire/ingest';
-import { decodePayload, DistValue, PayloadError, PayloadLimits } from '../wire/payload';
+import { BatchPayload, decodePayload, DistValue, PayloadError, PayloadLimits } from '../wire/payload';
+import { HandoverIn, parseHandover } from './handover';
 import { noteBatch } from './agents';
 import { Grant, grantsAgent } from './auth';
 import { Merger, ResolvedSeries } from './merge';
 import { validateSketch } from './sketch-input';
 import type { StateStore } from './state';
-import { agentSeriesKey, SeriesState } from './state-model';
+import { agentSeriesKey, DistState, SeriesState } from './state-model';
 import { Tables } from './tables';
 
 export interface IngestOptions {
@@ -114,7 +115,12 @@ export class Ingest {
     if (!this.#tables.define(agent, epoch, payload.families, payload.series)) {
       return refused(429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_SERIES', 'the aggregator holds too many series definitions', {}, '60');
     }
-    if (hdr.kind === FrameKind.defs) return { ok: true, status: 'ok', result: 'definitions' };
+    if (hdr.kind === FrameKind.defs) {
+      const h = parseHandover(payload.meta);
+      if (h === undefined) return { ok: true, status: 'ok', result: 'definitions' };
+      if (typeof h === 'string') return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_PAYLOAD', h);
+      return this.#handover(payload, epoch, h);
+    }
     if (state.isApplied(agent, epoch, seq)) return { ok: true, status: 'duplicate', result: 'duplicate' };
     const missing: number[] = [];
     const sc = payload.scalars;
@@ -133,6 +139,9 @@ export class Ingest {
     const prevAgent = state.agents.get(agent);
     if (prevAgent && epoch < prevAgent.epoch) return { ok: true, status: 'duplicate', result: 'duplicate' };
     const a = noteBatch(prevAgent, payload, epoch);
+    // The agent's send time stamps its series (an absurd one, this clock's time).
+    const sent = payload.sentMs;
+    this.#merger.beginBatch(agent, Number.isSafeInteger(sent) && sent > 0 ? sent : Date.now());
     const full: Array<[string, SeriesState]> = [];
     const updated: SeriesState[] = [];
     let skipped = 0;
@@ -172,6 +181,45 @@ export class Ingest {
     if (nonFinite) this.#opts.refusedSamples.inc({ reason: 'non_finite' }, nonFinite);
     if (mismatched) this.#opts.refusedSamples.inc({ reason: 'type_mismatch' }, mismatched);
     return { ok: true, status: 'applied', result: 'applied' };
+  }
+
+  /**
+   * A handover from an agent that moved here: the values other aggregators acknowledged become the last values of
+   * its series here, uncounted. Recorded like a batch of sequence `h.seq` (acknowledged elsewhere, so never sent
+   * here); committed before the answer.
+   */
+  #handover(payload: BatchPayload, epoch: number, h: HandoverIn): FrameOutcome {
+    const agent = payload.agentId;
+    const state = this.#state;
+    const prevAgent = state.agents.get(agent);
+    if (prevAgent && epoch < prevAgent.epoch) return { ok: true, status: 'ok', result: 'handover' };
+    const defs = this.#tables.seriesOf(agent, epoch) ?? new Map<number, ResolvedSeries>();
+    this.#merger.beginBatch(agent, Date.now());
+    const a = noteBatch(prevAgent, payload, epoch);
+    const full: Array<[string, SeriesState]> = [];
+    const updated: SeriesState[] = [];
+    const one = (sidv: number, value: number | DistState) => {
+      const r = defs.get(sidv);
+      if (!r) return;
+      const t = r.family.type;
+      if (typeof value === 'number' ? t !== 'counter' || !Number.isFinite(value) : t !== 'histogram' && t !== 'summary') return;
+      let prev = r.state;
+      let k: string | undefined;
+      if (!prev) prev = state.series.get((k = agentSeriesKey(agent, r.key)));
+      if (!prev && state.series.size >= this.#opts.maxSeries) return;
+      const st = this.#merger.baseline(prev, agent, r, epoch, h.seq, value, prev ? prev.id : state.nextId());
+      if (!st) return;
+      r.state = st;
+      if (prev) updated.push(st);
+      else {
+        state.add(k!, st);
+        full.push([k!, st]);
+      }
+    };
+    for (let i = 0; i < h.scalars.length; i += 2) one(h.scalars[i]!, h.scalars[i + 1]!);
+    for (const d of h.dists) one(d.sid, { count: d.count, sum: d.sum, buckets: d.buckets });
+    state.record(a, h.seq, epoch, full, updated);
+    return { ok: true, status: 'ok', result: 'handover' };
   }
 
   /** The most a payload of `compressed` bytes may inflate to: the limit, or the ratio bound (at least 64 KiB). */

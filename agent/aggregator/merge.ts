@@ -8,8 +8,13 @@
  * For families that restart with the agent process (StatsD, pushed, the agent's own telemetry: flagged on the wire),
  * the first value of a new epoch counts from zero whatever the last value was; host counters (/proc) continue across
  * agent restarts, so for them a new epoch is read like any other value.
- * Fleet-wide counters carry no agent label. Gauges, untyped and summaries (quantiles do not merge) are kept per
- * agent under an `instance` label.
+ * Every (agent, series) is also kept as the agent's own series under an `instance` label, with the agent's value as
+ * it sent it (the raw cumulative value for counters) and the agent's timestamp (the batch's send time): a sample
+ * that reaches two aggregators (a failover replay) is the same sample from both, so the engine behind them keeps one.
+ * Fleet-wide series (counters, histograms, sketch-bearing summaries summed across agents) are this aggregator's own
+ * pre-aggregation: they carry its `aggregator` label (when it has an id) and cover only the agents it owns now; an
+ * agent not seen for the expiry is retired (its contribution taken back out) and reinstated when it reports again.
+ * Gauges, untyped and summaries without a sketch (quantiles do not merge) have no fleet series.
  *
  * Summaries that carry a DDSketch (StatsD timers, histograms and distributions) merge fleet-wide instead: per
  * (agent, series) the aggregator keeps the sketch of the agent's latest interval, and the merged series' quantiles
@@ -24,7 +29,8 @@
 import type { DistValue, FamilyDef } from '../wire/payload';
 import { DDSketch, SketchJSON } from '../store/sketch';
 import type { Series, Store } from '../store/store';
-import type { Labels, MetricType } from '../store/types';
+import type { Distribution, Labels, MetricType } from '../store/types';
+import { distAdd, distDelta, finiteTotal, negate } from './dist-math';
 import { DistState, labelsObject, SeriesState, seriesKey } from './state-model';
 
 /** A series definition resolved for one agent, with what the hot path needs precomputed. */
@@ -64,6 +70,8 @@ export interface MergerOptions {
   sketchMaxAgeMs?: number;
   /** Called for a sketch whose relative accuracy differs from the others of its series (skipped). */
   onSketchMismatch?: () => void;
+  /** This aggregator's id: the `aggregator` label of its fleet series (none when empty). */
+  aggregatorId?: string;
 }
 
 /** What the store write of a per-agent series needs, made once per series. */
@@ -73,6 +81,8 @@ interface AgentOut {
   labels: Labels;
   desc: { name: string; help: string; type: MetricType };
   handle: Series | undefined;
+  /** The agent's timestamp of the value (its batch's send time); undefined when not known (rebuilt after a restart). */
+  tsMs: number | undefined;
 }
 
 /**
@@ -94,26 +104,24 @@ export function agentLabel(flat: readonly string[], agent: string): [string, str
   return ['instance', agent];
 }
 
-/** Whether a per-(agent, series) total is finite throughout (it adds into a fleet total). */
-function finiteTotal(v: number | DistState): boolean {
-  if (typeof v === 'number') return Number.isFinite(v);
-  if (!Number.isFinite(v.count) || !Number.isFinite(v.sum)) return false;
-  return !v.buckets || v.buckets.every((x, i) => i % 2 === 0 || Number.isFinite(x));
+/** The label naming the aggregator on its fleet series: `aggregator`, or `outrider_aggregator` when taken. */
+function aggregatorLabel(flat: readonly string[], id: string): [string, string] {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] === 'aggregator') return ['outrider_aggregator', id];
+  return ['aggregator', id];
 }
 
-function distDelta(v: DistState, last: DistState | undefined): DistState {
-  const sameLayout = last && (v.buckets?.length ?? 0) === (last.buckets?.length ?? 0) && (v.buckets ?? []).every((x, i) => i % 2 === 1 || x === last.buckets![i]);
-  if (!last || !sameLayout || v.count < last.count) return { count: v.count, sum: v.sum, buckets: v.buckets ? [...v.buckets] : null };
-  return {
-    count: v.count - last.count,
-    sum: v.sum - last.sum,
-    buckets: v.buckets ? v.buckets.map((x, i) => (i % 2 === 0 ? x : x - last.buckets![i]!)) : null,
-  };
-}
-
-function distAdd(a: DistState | undefined, d: DistState): DistState {
-  if (!a || (a.buckets?.length ?? 0) !== (d.buckets?.length ?? 0)) return { count: d.count, sum: d.sum, buckets: d.buckets ? [...d.buckets] : null };
-  return { count: a.count + d.count, sum: a.sum + d.sum, buckets: a.buckets ? a.buckets.map((x, i) => (i % 2 === 0 ? x : x + d.buckets![i]!)) : null };
+/** An agent's own distribution as it sent it: buckets for a histogram, its quantiles for a summary that has them. */
+function agentDist(st: SeriesState, v: DistState): Distribution {
+  if (st.type === 'histogram') {
+    const buckets: Array<[number, number]> = [];
+    if (v.buckets) for (let i = 0; i < v.buckets.length; i += 2) buckets.push([v.buckets[i]!, v.buckets[i + 1]!]);
+    return { count: v.count, sum: v.sum, buckets };
+  }
+  const q = st.quantiles;
+  if (!q) return { count: v.count, sum: v.sum };
+  const quantiles: Array<[number, number]> = [];
+  for (let i = 0; i < q.length; i += 2) quantiles.push([q[i]!, q[i + 1]!]);
+  return { count: v.count, sum: v.sum, quantiles };
 }
 
 export class Merger {
@@ -127,26 +135,110 @@ export class Merger {
   readonly #quantiles: readonly number[];
   readonly #sketchMaxAgeMs: number;
   readonly #onMismatch: (() => void) | undefined;
+  readonly #aggregatorId: string;
+  /** Every (agent, series) state by agent, and the agents retired from the fleet series (not seen for the expiry). */
+  readonly #members = new Map<string, Set<SeriesState>>();
+  readonly #retired = new Set<string>();
+  /** Store series of the fleet totals (forwarded every time), and the agent timestamp each agent series was last forwarded at. */
+  readonly #fleetHandles = new WeakSet<Series>();
+  readonly #forwarded = new WeakMap<Series, number>();
+  /** The send time of the batch being applied: the timestamp of the agent series it changes. */
+  #batchTs: number | undefined;
 
   constructor(store: Store, opts: MergerOptions = {}) {
     this.store = store;
     this.#quantiles = opts.quantiles ?? [0.5, 0.9, 0.99];
     this.#sketchMaxAgeMs = opts.sketchMaxAgeMs ?? 120_000;
     this.#onMismatch = opts.onSketchMismatch;
+    this.#aggregatorId = opts.aggregatorId ?? '';
   }
 
-  /** Rebuilds the merged store from persisted state (after a restart). */
-  rebuild(series: Iterable<SeriesState>): void {
+  /**
+   * Rebuilds the merged store from persisted state (after a restart); the agents `retired` says (not seen for the
+   * expiry) stay out of the fleet series. Agent series get no timestamp (none is kept): they are served, and
+   * forwarded again once their agent sends a new value.
+   */
+  rebuild(series: Iterable<SeriesState>, retired: (agent: string) => boolean = () => false): void {
+    this.#batchTs = undefined;
     for (const st of series) {
-      if (isPerAgent(st)) this.#markAgent(st);
-      else if (!finiteTotal(st.acc)) continue; // a total poisoned before non-finite values were refused: left out
-      else {
-        const f = this.#fleetEntry(seriesKey(st.family, st.labels), st.family, st.help, st.type, st.labels, st.sketch !== undefined);
-        this.#addFleet(f, st.acc);
-        if (st.sketch) this.#contribute(f, st, st.sketch, st.sketchMs ?? 0);
+      this.#member(st);
+      if (retired(st.agent)) {
+        this.#retired.add(st.agent);
+        continue;
       }
+      this.#markAgent(st);
+      this.#join(st);
     }
     this.flushStore();
+  }
+
+  /** Starts applying a batch of `agent` sent at `sentMs`: an agent retired from the fleet series rejoins them. */
+  beginBatch(agent: string, sentMs: number): void {
+    if (this.#retired.has(agent)) this.reinstate(agent);
+    this.#batchTs = sentMs;
+  }
+
+  /** Whether the agent is retired from the fleet series and its own series (not seen for the expiry). */
+  isRetired(agent: string): boolean {
+    return this.#retired.has(agent);
+  }
+
+  /** Takes an agent's contribution out of the fleet series and its series out of the store. False when it was out. */
+  retire(agent: string): boolean {
+    if (this.#retired.has(agent)) return false;
+    this.#retired.add(agent);
+    for (const st of this.#members.get(agent) ?? []) {
+      const o = outOf(st);
+      if (o) {
+        o.dirty = false;
+        if (o.handle) this.store.remove(o.handle);
+        o.handle = undefined;
+      }
+      if (isPerAgent(st) || !finiteTotal(st.acc)) continue;
+      const f = this.#fleet.get(seriesKey(st.family, st.labels));
+      if (!f) continue;
+      this.#addFleet(f, negate(st.acc));
+      f.sketches?.delete(st);
+    }
+    return true;
+  }
+
+  /** Puts a retired agent's contribution back into the fleet series and its series into the store. */
+  reinstate(agent: string): void {
+    if (!this.#retired.delete(agent)) return;
+    this.#batchTs = undefined;
+    for (const st of this.#members.get(agent) ?? []) {
+      this.#markAgent(st);
+      this.#join(st);
+    }
+  }
+
+  /**
+   * Whether the forward writes store series `s` now: fleet series every time (this aggregator's timestamp); an
+   * agent series once per agent timestamp (the engine has it otherwise), and never without one.
+   */
+  forwardable(s: Series): boolean {
+    if (this.#fleetHandles.has(s)) return true;
+    const ts = s.timestampMs;
+    if (ts === undefined) return false;
+    const prev = this.#forwarded.get(s);
+    if (prev !== undefined && prev >= ts) return false;
+    this.#forwarded.set(s, ts);
+    return true;
+  }
+
+  #member(st: SeriesState): void {
+    let set = this.#members.get(st.agent);
+    if (!set) this.#members.set(st.agent, (set = new Set()));
+    set.add(st);
+  }
+
+  /** Adds a state's total into its fleet series (rebuild, reinstate). */
+  #join(st: SeriesState): void {
+    if (isPerAgent(st) || !finiteTotal(st.acc)) return; // a total poisoned before non-finite values were refused: left out
+    const f = this.#fleetEntry(seriesKey(st.family, st.labels), st.family, st.help, st.type, st.labels, st.sketch !== undefined);
+    this.#addFleet(f, st.acc);
+    if (st.sketch) this.#contribute(f, st, st.sketch, st.sketchMs ?? 0);
   }
 
   /**
@@ -156,7 +248,7 @@ export class Merger {
   applyScalar(st: SeriesState | undefined, agent: string, r: ResolvedSeries, epoch: number, seq: number, value: number, id: number): SeriesState | undefined {
     if (st && (epoch < st.epoch || (epoch === st.epoch && seq <= st.seq))) return undefined;
     const type = r.family.type;
-    if (!st) st = { id, agent, family: r.family.name, type, help: r.family.help, labels: r.labels, epoch, seq: 0, last: 0, acc: 0 };
+    if (!st) this.#member((st = { id, agent, family: r.family.name, type, help: r.family.help, labels: r.labels, epoch, seq: 0, last: 0, acc: 0 }));
     if (type === 'counter') {
       const last = st.seq === 0 || typeof st.last !== 'number' || !Number.isFinite(st.last) || this.#restarted(st, r, epoch) ? undefined : st.last;
       const delta = last === undefined || value < last ? value : value - last;
@@ -168,7 +260,7 @@ export class Merger {
     st.epoch = epoch;
     st.seq = seq;
     st.last = value;
-    if (perAgent(type)) this.#markAgent(st);
+    this.#markAgent(st);
     return st;
   }
 
@@ -176,14 +268,10 @@ export class Merger {
     if (st && (epoch < st.epoch || (epoch === st.epoch && seq <= st.seq))) return undefined;
     const type = r.family.type;
     const v: DistState = { count: d.count, sum: d.sum, buckets: d.buckets };
-    if (!st) st = { id, agent, family: r.family.name, type, help: r.family.help, labels: r.labels, epoch, seq: 0, last: v, acc: v };
+    if (!st) this.#member((st = { id, agent, family: r.family.name, type, help: r.family.help, labels: r.labels, epoch, seq: 0, last: v, acc: v }));
     const sketch = type === 'summary' ? (d.sketch as SketchJSON | null) : null;
-    if (sketch && st.sketch === undefined) {
-      // First sketch of a series kept per agent so far: from now on it merges fleet-wide.
-      const o = outOf(st);
-      if (o) o.dirty = false;
-      st.sketch = null;
-    }
+    // First sketch of a series kept per agent so far: from now on it merges fleet-wide.
+    if (sketch && st.sketch === undefined) st.sketch = null;
     if (type === 'histogram' || st.sketch !== undefined) {
       const last = st.seq === 0 || typeof st.last !== 'object' || this.#restarted(st, r, epoch) ? undefined : st.last;
       const delta = distDelta(v, last);
@@ -203,7 +291,20 @@ export class Merger {
     st.seq = seq;
     st.last = v;
     st.quantiles = d.quantiles;
-    if (isPerAgent(st)) this.#markAgent(st);
+    this.#markAgent(st);
+    return st;
+  }
+
+  /**
+   * Takes a value another aggregator counted (a handover) as the series' last value without counting it, so this
+   * aggregator counts only what comes after. Returns the state, or undefined when it already has as recent a value.
+   */
+  baseline(st: SeriesState | undefined, agent: string, r: ResolvedSeries, epoch: number, seq: number, value: number | DistState, id: number): SeriesState | undefined {
+    if (st && (epoch < st.epoch || (epoch === st.epoch && seq <= st.seq))) return undefined;
+    if (!st) this.#member((st = { id, agent, family: r.family.name, type: r.family.type, help: r.family.help, labels: r.labels, epoch, seq, last: value, acc: typeof value === 'number' ? 0 : { count: 0, sum: 0, buckets: null } }));
+    st.epoch = epoch;
+    st.seq = seq;
+    st.last = value;
     return st;
   }
 
@@ -251,7 +352,7 @@ export class Merger {
     for (const f of fleet) {
       f.dirty = false;
       if (typeof f.value === 'number') {
-        if (!f.handle || !this.store.writeHandle(f.handle, f.value, undefined, now)) f.handle = this.store.set({ name: f.name, help: f.help, type: f.type }, f.labels, f.value, now);
+        if (!f.handle || !this.store.writeHandle(f.handle, f.value, undefined, now)) this.#fleetHandle(f, this.store.set({ name: f.name, help: f.help, type: f.type }, f.labels, f.value, now));
         continue;
       }
       const v = f.value;
@@ -262,7 +363,7 @@ export class Merger {
         if (v.buckets) for (let i = 0; i < v.buckets.length; i += 2) buckets.push([v.buckets[i]!, v.buckets[i + 1]!]);
         dist = { count: v.count, sum: v.sum, buckets };
       }
-      if (!f.handle || !this.store.writeHandle(f.handle, v.count, dist, now)) f.handle = this.store.setDist({ name: f.name, help: f.help, type: f.type }, f.labels, dist, now);
+      if (!f.handle || !this.store.writeHandle(f.handle, v.count, dist, now)) this.#fleetHandle(f, this.store.setDist({ name: f.name, help: f.help, type: f.type }, f.labels, dist, now));
     }
     const dirty = this.#dirtyAgent;
     this.#dirtyAgent = [];
@@ -270,15 +371,10 @@ export class Merger {
       const o = outOf(st)!;
       if (!o.dirty) continue;
       o.dirty = false;
-      if (typeof st.last === 'number') {
-        if (!o.handle || !this.store.writeHandle(o.handle, st.last, undefined, now)) o.handle = this.store.set(o.desc, o.labels, st.last, now);
-      } else {
-        const q = st.quantiles;
-        const quantiles: Array<[number, number]> = [];
-        if (q) for (let i = 0; i < q.length; i += 2) quantiles.push([q[i]!, q[i + 1]!]);
-        const dist = { count: st.last.count, sum: st.last.sum, ...(q ? { quantiles } : {}) };
-        if (!o.handle || !this.store.writeHandle(o.handle, dist.count, dist, now)) o.handle = this.store.setDist(o.desc, o.labels, dist, now);
-      }
+      // By labels, with the agent's timestamp (a handle write would drop it).
+      const ts = o.tsMs === undefined ? {} : { timestampMs: o.tsMs };
+      if (typeof st.last === 'number') o.handle = this.store.setSample(o.desc, { labels: o.labels, value: st.last, ...ts }, now);
+      else o.handle = this.store.setSample(o.desc, { labels: o.labels, dist: agentDist(st, st.last), ...ts }, now);
     }
   }
 
@@ -288,9 +384,15 @@ export class Merger {
     this.#dirtyFleet.push(f);
   }
 
+  #fleetHandle(f: FleetEntry, s: Series | undefined): void {
+    f.handle = s;
+    if (s) this.#fleetHandles.add(s);
+  }
+
   #markAgent(st: SeriesState): void {
     let o = outOf(st);
-    if (!o) (st as WithOut)[kOut] = o = { dirty: false, labels: labelsObject(st.labels, agentLabel(st.labels, st.agent)), desc: { name: st.family, help: st.help, type: st.type }, handle: undefined };
+    if (!o) (st as WithOut)[kOut] = o = { dirty: false, labels: labelsObject(st.labels, agentLabel(st.labels, st.agent)), desc: { name: st.family, help: st.help, type: st.type }, handle: undefined, tsMs: undefined };
+    o.tsMs = this.#batchTs;
     if (o.dirty) return;
     o.dirty = true;
     this.#dirtyAgent.push(st);
@@ -301,7 +403,8 @@ export class Merger {
     let f = this.#fleet.get(key);
     if (!f) {
       const dist = type === 'histogram' || sketched;
-      this.#fleet.set(key, (f = { name, help, type, labels: labelsObject(labels), value: dist ? { count: 0, sum: 0, buckets: null } : 0, dirty: false }));
+      const agg = this.#aggregatorId ? aggregatorLabel(labels, this.#aggregatorId) : undefined;
+      this.#fleet.set(key, (f = { name, help, type, labels: labelsObject(labels, agg), value: dist ? { count: 0, sum: 0, buckets: null } : 0, dirty: false }));
     }
     if (sketched && !f.sketches) {
       f.sketches = new Map();

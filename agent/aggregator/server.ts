@@ -13,11 +13,11 @@ import { Telemetry } from '../core/telemetry';
 import { version } from '../core/version';
 import { mountEndpoint } from '../exposition/endpoint';
 import { HttpServer, readBody, sendJson, sendJsonBytes } from '../core/http-server';
-import { RemoteWriteOutput, RemoteWriteProtocol } from '../report/remote-write/output';
 import { splitFrames } from '../wire/frame';
 import { ACK_BODIES, ErrorAnswer, FramesAnswer, INGEST_PATH } from '../wire/ingest';
 import { DEFAULT_PAYLOAD_LIMITS, PayloadLimits } from '../wire/payload';
-import { Store } from '../store/store';
+import { Series, Store } from '../store/store';
+import type { Logger as PinoLogger } from 'pino';
 import { describeAgents } from './agents';
 import { BearerTokens } from './auth';
 import { connectionCap, ConnectionLimits } from './connections';
@@ -28,13 +28,35 @@ import { StateStore } from './state';
 /** The endpoints that serve fleet data: a token that may read is required for them unless reads are public. */
 const READS = new Set(['/metrics', '/api/v1/series', '/api/v1/agents', '/api/v1/status']);
 
+/** Remote write version of the forward: 1.0, 2.0, or 2.0 falling back to 1.0 per URL. */
+export type ForwardProtocol = '1.0' | '2.0' | 'auto';
+
+/** The remote write forward as the aggregator drives it. */
+export interface Forwarder {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Reads the store and queues it for every URL now. */
+  tick(): Promise<void>;
+}
+
+/**
+ * Builds the forward over the aggregator's store. The composition root supplies it (the remote write output), so
+ * the aggregator depends on no other component.
+ */
+export type ForwarderFactory = (
+  store: Store,
+  o: { name: string; urls: string[]; intervalMs: number; protocol: ForwardProtocol; log: PinoLogger; telemetry: Telemetry; health: Health; filter: (s: Series) => boolean; beforeRead: () => void },
+) => Forwarder;
+
 export interface AggregatorOptions {
   listen: string;
   tokens: string[];
   stateDir: string;
   remoteWrite: string[];
   /** Remote write version for the forward (default 1.0). */
-  remoteWriteProtocol?: RemoteWriteProtocol;
+  remoteWriteProtocol?: ForwardProtocol;
+  /** Builds the forward to `remoteWrite` (required when there are URLs). */
+  forwarder?: ForwarderFactory;
   forwardIntervalMs: number;
   maxBodyBytes: number;
   maxDecompressedBytes: number;
@@ -48,6 +70,8 @@ export interface AggregatorOptions {
   maxSequenceJump?: number;
   /** How far ahead of this clock an agent's epoch may be (default 1 day). */
   maxEpochAheadMs?: number;
+  /** Exporter-toolkit web config (TLS, basic auth on every path but ingest, headers); empty or absent: none. */
+  webConfigFile?: string;
   /** Most open connections (default 10,000), held below the file descriptor limit. */
   maxConnections?: number;
   /** Most open connections from one client address (default 256). */
@@ -72,6 +96,10 @@ export interface AggregatorOptions {
   quantiles?: number[];
   /** An agent's sketch older than this stops contributing to merged quantiles (default 2 minutes). */
   sketchMaxAgeMs?: number;
+  /** This aggregator's id, the `aggregator` label of its fleet series (default none: no label). */
+  aggregatorId?: string;
+  /** An agent not seen for this long leaves the fleet series and /api/v1/agents until it reports again (default 5 minutes). */
+  agentExpiryMs?: number;
 }
 
 export class Aggregator {
@@ -85,7 +113,7 @@ export class Aggregator {
   readonly #server: HttpServer;
   readonly #tokens: BearerTokens;
   readonly #connections: ConnectionLimits;
-  readonly #forward: RemoteWriteOutput | undefined;
+  readonly #forward: Forwarder | undefined;
   #timers: NodeJS.Timeout[] = [];
   #started = false;
   #stopped = false;
@@ -95,18 +123,20 @@ export class Aggregator {
     this.#opts = opts;
     this.#tokens = new BearerTokens(opts.tokens, opts.listen, opts.publicReads ?? false);
     // Room above the merged series for the aggregator's own telemetry, which a full fleet must not crowd out.
-    this.store = new Store({ staleAfterMs: 365 * 24 * 3600_000, maxSeries: opts.maxSeries + 4096 });
+    // Each (agent, series) state is an agent series, and at most as many fleet series again.
+    this.store = new Store({ staleAfterMs: 365 * 24 * 3600_000, maxSeries: 2 * opts.maxSeries + 4096 });
     this.telemetry = new Telemetry({ runtimeMetrics: opts.runtimeMetrics ?? true });
     this.telemetry.setBuildInfo(false);
     this.state = new StateStore(opts.stateDir, opts.commitIntervalMs);
     const t = this.telemetry;
     const mismatch = t.counter('outrider_aggregator_sketch_mismatches_total', 'Agent sketches left out of a merge because their relative accuracy differs from the others of the series.');
-    this.merger = new Merger(this.store, { quantiles: opts.quantiles, sketchMaxAgeMs: opts.sketchMaxAgeMs, onSketchMismatch: () => mismatch.inc() });
+    this.merger = new Merger(this.store, { quantiles: opts.quantiles, sketchMaxAgeMs: opts.sketchMaxAgeMs, onSketchMismatch: () => mismatch.inc(), aggregatorId: opts.aggregatorId ?? '' });
     this.#m = {
-      requests: t.counter('outrider_aggregator_requests_total', 'Ingest requests, by result (applied, duplicate, definitions, unknown_series, unauthorized, malformed, too_large, label_limit, forbidden, implausible, refused).', ['result']),
+      requests: t.counter('outrider_aggregator_requests_total', 'Ingest requests, by result (applied, duplicate, definitions, handover, unknown_series, unauthorized, malformed, too_large, label_limit, forbidden, implausible, refused).', ['result']),
       samples: t.counter('outrider_aggregator_samples_total', 'Samples applied from agents.'),
       skipped: t.counter('outrider_aggregator_stale_samples_total', 'Samples skipped because a newer value of the series was already applied.'),
-      agents: t.gauge('outrider_aggregator_agents', 'Agents known to the aggregator.'),
+      agents: t.gauge('outrider_aggregator_agents', 'Agents the aggregator owns now (seen within aggregator.agent_expiry).'),
+      retired: t.counter('outrider_aggregator_agents_retired_total', 'Agents retired from the fleet series because they were not seen for aggregator.agent_expiry.'),
       connRefused: t.counter('outrider_aggregator_connections_refused_total', 'Connections closed at once because a connection limit was reached, by reason (total, per_address).', ['reason']),
       connections: t.gauge('outrider_aggregator_connections', 'Open connections to the aggregator.'),
       readRefusals: t.counter('outrider_aggregator_read_refusals_total', 'Requests to the read endpoints without a token that may read.'),
@@ -137,6 +167,9 @@ export class Aggregator {
       name: 'aggregator',
       listen: opts.listen,
       log: opts.log,
+      // Agents authenticate ingest with their bearer tokens.
+      webConfigFile: opts.webConfigFile,
+      authExempt: new Set([INGEST_PATH]),
       requestTimeoutMs: 60_000,
       headersTimeoutMs: opts.headersTimeoutMs ?? 10_000,
       timeoutCheckMs: Math.min(1000, opts.headersTimeoutMs ?? 1000),
@@ -155,14 +188,15 @@ export class Aggregator {
     this.#server.route('POST', INGEST_PATH, (req, res) => this.#receive(req, res));
     this.#server.route('GET', '/api/v1/agents', (_req, res) => sendJson(res, 200, { agents: this.agents() }));
     if (opts.remoteWrite.length > 0) {
-      this.#forward = new RemoteWriteOutput(this.store, {
+      if (!opts.forwarder) throw new OutriderError('OUTRIDER_ERR_AGG_CONFIG', 'aggregator.remote_write is set but no forward output was supplied');
+      this.#forward = opts.forwarder(this.store, {
         name: 'forward',
         urls: opts.remoteWrite,
         intervalMs: opts.forwardIntervalMs,
         log: opts.log,
         telemetry: this.telemetry,
         health: this.health,
-        filter: (s) => s.owner !== 'outrider',
+        filter: (s) => s.owner !== 'outrider' && this.merger.forwardable(s),
         beforeRead: catchUp,
         protocol: opts.remoteWriteProtocol ?? '1.0',
       });
@@ -173,12 +207,22 @@ export class Aggregator {
     return this.#server.url();
   }
 
+  /** The agents this aggregator owns now (those retired after aggregator.agent_expiry are left out). */
   agents(): Array<Record<string, unknown>> {
-    return describeAgents(this.state.agents.values());
+    return describeAgents([...this.state.agents.values()].filter((a) => !this.merger.isRetired(a.id)));
+  }
+
+  /** Retires the agents not seen for the expiry from the fleet series (they rejoin with their next batch). */
+  expireAgents(nowMs = Date.now()): number {
+    const expiry = this.#opts.agentExpiryMs ?? 300_000;
+    let n = 0;
+    for (const a of this.state.agents.values()) if (nowMs - a.lastSeenMs > expiry && this.merger.retire(a.id)) n++;
+    if (n > 0) this.#m.retired.inc(n);
+    return n;
   }
 
   /** The remote write forward (undefined without aggregator.remote_write). */
-  get forward(): RemoteWriteOutput | undefined {
+  get forward(): Forwarder | undefined {
     return this.#forward;
   }
 
@@ -194,7 +238,9 @@ export class Aggregator {
     } catch (err) {
       throw new OutriderError('OUTRIDER_ERR_AGG_STATE', `cannot use state directory ${this.#opts.stateDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    this.merger.rebuild(this.state.series.values());
+    const expiry = this.#opts.agentExpiryMs ?? 300_000;
+    const now = Date.now();
+    this.merger.rebuild(this.state.series.values(), (id) => now - (this.state.agents.get(id)?.lastSeenMs ?? 0) > expiry);
     await this.#server.start();
     this.health.report('aggregator', 'running', { ready: true, detail: `listening on ${this.#server.url()}`, info: { agents: this.state.agents.size } });
     await this.#forward?.start();
@@ -206,6 +252,7 @@ export class Aggregator {
       }
     }, this.#opts.snapshotIntervalMs);
     const tele = setInterval(() => {
+      this.expireAgents();
       void this.#copyTelemetry();
       this.merger.expireSketches();
     }, 1000);
@@ -229,7 +276,9 @@ export class Aggregator {
   }
 
   async #copyTelemetry(): Promise<void> {
-    this.#m.agents.set(this.state.agents.size);
+    let owned = 0;
+    for (const id of this.state.agents.keys()) if (!this.merger.isRetired(id)) owned++;
+    this.#m.agents.set(owned);
     this.#m.connections.set(this.#connections.open);
     this.store.replaceOwned('outrider', await this.telemetry.snapshot());
   }
@@ -256,7 +305,7 @@ export class Aggregator {
     if (frames.frames.length === 1) {
       const r = this.#ingest.apply(frames.frames[0]!, grant);
       // Acknowledge only once the application (or, for a duplicate, the original one) is durable.
-      if (r.ok && r.status !== 'ok') await this.state.commit();
+      if (r.ok && (r.status !== 'ok' || r.result === 'handover')) await this.state.commit();
       return this.#answer(res, r);
     }
     // Several frames back to back (a replayed run of spooled batches): applied in order, each once, up to the first

@@ -3,7 +3,7 @@
  * the offending value and what is expected.
  */
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import type * as Yaml from 'yaml';
 import { Config, ConfigSource } from './config';
 import { coerce } from './coerce';
 import type { KeyDef, KeySet } from './schema';
@@ -133,6 +133,9 @@ function readFile(
   sources: Map<string, ConfigSource>,
   problems: ConfigProblem[],
 ): void {
+  // yaml loads with the first config file: an agent configured by flags alone (the sidecar) never pays for it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parseDocument } = require('yaml') as typeof Yaml;
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {

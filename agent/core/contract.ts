@@ -10,7 +10,7 @@
  * A component keeps its own detailed metrics; its registry entry names which of them each count sums
  * (docs/components.md lists them), and the counts are read from those at collection time.
  */
-import { Counter, Registry } from 'prom-client';
+import { Counter, Registry } from './prom-client';
 
 export const contractCounts = ['received', 'sent', 'dropped', 'errors'] as const;
 export type ContractCount = (typeof contractCounts)[number];

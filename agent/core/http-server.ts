@@ -3,13 +3,20 @@
  * Routes are exact paths; an unknown path is 404 and a known path with another method is 405 with `Allow`.
  * Limits: request timeout, header timeout, a connection cap. Stop refuses new connections, lets requests in
  * flight finish within a grace period, then closes what is left.
+ *
+ * With a web config file (web-config.ts, the exporter toolkit's format) the server speaks TLS, checks client
+ * certificates and basic auth, and adds the configured headers; the file is re-read when it or its certificates change
+ * and on SIGHUP (web-config-watch.ts).
  */
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { parseHostPort } from '../config/coerce';
 import { OutriderError } from './errors';
+import { refusePeer } from './web-config-tls';
+import { WebConfigWatcher, WebSettings } from './web-config-watch';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 
@@ -29,6 +36,12 @@ export interface HttpServerOptions {
   admit?: (socket: Socket) => boolean;
   /** Called before a routed handler; returns false when it answered the request itself (e.g. 401). */
   guard?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
+  /** Exporter-toolkit web config file (TLS, basic auth, headers); a bad file throws OUTRIDER_ERR_WEB_CONFIG. */
+  webConfigFile?: string;
+  /** How often the web config and its certificates are checked for changes (default 10 s). */
+  webConfigCheckMs?: number;
+  /** Paths basic auth does not cover because they authenticate otherwise (the aggregator's bearer-token ingest). */
+  authExempt?: ReadonlySet<string>;
   /** Called for every finished request (telemetry). */
   onRequest?: (path: string, method: string, status: number) => void;
 }
@@ -43,13 +56,34 @@ export class HttpServer {
   #inflight = 0;
   #listening = false;
   #stopping: Promise<void> | undefined;
+  readonly #watcher: WebConfigWatcher | undefined;
+  #web: WebSettings | undefined;
 
   constructor(opts: HttpServerOptions) {
     this.name = opts.name;
     this.#opts = opts;
     const handler = (req: IncomingMessage, res: ServerResponse) => this.#handle(req, res);
     const check = opts.timeoutCheckMs !== undefined ? { connectionsCheckingInterval: opts.timeoutCheckMs } : {};
-    this.#server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert, ...check }, handler) : http.createServer(check, handler);
+    if (opts.webConfigFile) {
+      this.#watcher = new WebConfigWatcher(opts.webConfigFile, opts.log);
+      this.#web = this.#watcher.current;
+    }
+    const web = this.#web?.tls;
+    if (web) {
+      this.#server = https.createServer({ ...web.context, requestCert: web.requestCert, rejectUnauthorized: web.rejectUnauthorized, ...check }, handler);
+      this.#server.on('secureConnection', (s: TLSSocket) => {
+        const tls = this.#web?.config.tls;
+        const why = tls && refusePeer(s, tls);
+        if (why) {
+          this.#opts.log.debug({ server: this.name, remote: s.remoteAddress, why }, 'TLS connection refused.');
+          s.destroy();
+        }
+      });
+    } else if (opts.tls) {
+      this.#server = https.createServer({ key: opts.tls.key, cert: opts.tls.cert, ...check }, handler);
+    } else {
+      this.#server = http.createServer(check, handler);
+    }
     this.#server.requestTimeout = opts.requestTimeoutMs ?? 30_000;
     this.#server.headersTimeout = Math.min(this.#server.requestTimeout, opts.headersTimeoutMs ?? 15_000);
     this.#server.keepAliveTimeout = 5_000;
@@ -90,6 +124,22 @@ export class HttpServer {
     if (this.#server instanceof https.Server) this.#server.setSecureContext({ key: tls.key, cert: tls.cert });
   }
 
+  /** Re-reads the web config now when its files changed (or always, with `force`); whether new settings apply. */
+  checkWebConfig(force = false): boolean {
+    return this.#watcher?.check((s) => this.#applyWeb(s), force) ?? false;
+  }
+
+  #applyWeb(s: WebSettings): void {
+    if (s.tls && this.#server instanceof https.Server) {
+      this.#server.setSecureContext(s.tls.context);
+      // Read by Node for each new connection.
+      const srv = this.#server as https.Server & { requestCert: boolean; rejectUnauthorized: boolean };
+      srv.requestCert = s.tls.requestCert;
+      srv.rejectUnauthorized = s.tls.rejectUnauthorized;
+    }
+    this.#web = s;
+  }
+
   address(): AddressInfo {
     return this.#server.address() as AddressInfo;
   }
@@ -98,7 +148,7 @@ export class HttpServer {
   url(): string {
     const a = this.address();
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-    return `${this.#opts.tls ? 'https' : 'http'}://${host}:${a.port}`;
+    return `${this.#server instanceof https.Server ? 'https' : 'http'}://${host}:${a.port}`;
   }
 
   async start(): Promise<void> {
@@ -127,6 +177,7 @@ export class HttpServer {
       this.#server.listen({ host: hp.host, port: hp.port, exclusive: true });
     });
     this.#listening = true;
+    this.#watcher?.watch(this.#opts.webConfigCheckMs ?? 10_000, (s) => this.#applyWeb(s));
     this.#server.on('error', (err) => this.#opts.log.error({ err: err.message, server: this.name }, 'HTTP server error.'));
   }
 
@@ -134,6 +185,7 @@ export class HttpServer {
   stop(graceMs = 3000): Promise<void> {
     if (!this.#listening) return Promise.resolve();
     if (this.#stopping) return this.#stopping;
+    this.#watcher?.stop();
     this.#stopping = new Promise<void>((resolve) => {
       this.#server.close(() => resolve());
       this.#server.closeIdleConnections();
@@ -164,6 +216,14 @@ export class HttpServer {
     res.on('finish', () => this.#opts.onRequest?.(routed ?? 'other', req.method ?? '', res.statusCode));
     try {
       if (this.#stopping) res.setHeader('Connection', 'close');
+      const web = this.#web;
+      if (web) {
+        for (const [k, v] of Object.entries(web.config.headers)) res.setHeader(k, v);
+        if (web.auth.enabled && !this.#opts.authExempt?.has(url.pathname) && !(await web.auth.check(req))) {
+          res.setHeader('WWW-Authenticate', 'Basic');
+          return sendText(res, 401, 'Unauthorized\n');
+        }
+      }
       const byMethod = routed === undefined ? undefined : this.#routes.get(routed);
       if (!byMethod) return sendText(res, 404, 'Not Found\n');
       const h = byMethod.get(req.method ?? '');

@@ -76,6 +76,14 @@ export const coreKeys = defineKeys([
     help: 'Concurrent connections the local endpoint accepts; more are refused.',
   },
   {
+    key: 'web.config_file',
+    type: 'path',
+    default: '',
+    flagAliases: ['web.config.file'],
+    help: "Exporter-toolkit web config file (node_exporter's format: tls_server_config, basic_auth_users, http_server_config.headers) for the agent's endpoint or the aggregator's listener; re-read when it or its certificates change and on SIGHUP. Empty: plain HTTP, no authentication.",
+    commands: ['agent', 'aggregator'],
+  },
+  {
     key: 'telemetry.runtime_metrics',
     type: 'bool',
     default: true,

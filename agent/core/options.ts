@@ -12,6 +12,8 @@ export type LogFormat = 'auto' | 'json' | 'pretty';
 export interface CoreOptions {
   /** HOST:PORT of the local endpoint. */
   listen: string;
+  /** `web.config_file`: TLS, basic auth and headers of the endpoint (empty: none). */
+  webConfigFile: string;
   log: { level: string; format: LogFormat };
   paths: Paths;
   store: { staleAfterMs: number; maxSeries: number };
@@ -24,6 +26,7 @@ export interface CoreOptions {
 export function optionsFrom(config: Config): CoreOptions {
   return {
     listen: config.string('listen'),
+    webConfigFile: config.string('web.config_file'),
     log: { level: config.string('log_level'), format: config.string('log_format') as LogFormat },
     paths: resolvePaths(config),
     store: { staleAfterMs: config.number('store.stale_after'), maxSeries: config.number('store.max_series') },

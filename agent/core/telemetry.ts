@@ -3,7 +3,7 @@
  * Node.js runtime metrics and every `outrider_*` component metric; a collector (built by the composition root) copies it into the store on the
  * collection interval, so it is served from the same /metrics as everything else (and the render cache holds).
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectRuntimeMetrics, Counter, Gauge, Histogram, Registry } from './prom-client';
 import type { FamilySamples, Labels, MetricType, Sample } from '../store/types';
 import { version } from './version';
 
@@ -13,7 +13,7 @@ export class Telemetry {
   readonly nativeAvailable: Gauge;
 
   constructor(opts: { runtimeMetrics?: boolean } = {}) {
-    if (opts.runtimeMetrics !== false) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+    if (opts.runtimeMetrics !== false) collectRuntimeMetrics(this.registry, { eventLoopMonitoringPrecision: 20 });
     this.buildInfo = this.gauge('outrider_build_info', 'A metric with a constant 1 value labeled by the version and runtime Outrider runs on.', [
       'version',
       'nodejs_version',

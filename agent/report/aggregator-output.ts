@@ -5,22 +5,26 @@
  * consecutive spooled batches in one body, settled frame by frame.
  */
 import type { Logger } from 'pino';
+import { version } from '../core/version';
 import { compress } from '../wire/codec';
 import { Codec, encodeFrame, FrameKind } from '../wire/frame';
-import { encodePayload, FamilyDef, SeriesDef } from '../wire/payload';
+import { BatchMeta, encodePayload, FamilyDef, SeriesDef } from '../wire/payload';
 import type { Batcher } from './batcher';
 import { FileTransport } from './file-transport';
 import type { FrameAnswer } from '../wire/ingest';
 import type { DeliveryResult, Output, QueuedItem, RunResult } from './runtime/output';
 import type { SendResult } from './send-result';
 import type { Spool } from './spool/spool';
+import type { Handover } from './handover';
 import { definitionsFromSpool } from './spooled-definitions';
 import { Transport } from './transport';
+import type { ClientTlsOptions } from './tls/options';
 
 export interface AggregatorOutputOptions {
   agentId: string;
   endpoints: string[];
   token: string | undefined;
+  tls?: ClientTlsOptions;
   timeoutMs: number;
   maxInFlight: number;
   codec: Codec;
@@ -29,6 +33,15 @@ export interface AggregatorOutputOptions {
   sendfile?: boolean;
   sendfileMinBytes: number;
   log: Logger;
+}
+
+export interface OutputContext {
+  epoch: () => number;
+  spool: () => Spool | undefined;
+  /** What the aggregators acknowledged of this epoch, for a new owner (undefined: nothing yet). */
+  handover?: () => Handover | undefined;
+  /** A handover was delivered (true) or could not be (false). */
+  handedOver?: (ok: boolean) => void;
 }
 
 /** How many times one batch may ask for its definitions again before it is refused for good. */
@@ -41,20 +54,23 @@ export class AggregatorOutput implements Output {
   /** Endpoints that refused a body of several frames (an older aggregator): replay sends them one record each. */
   readonly #noRuns = new Set<number>();
   readonly #batcher: Batcher;
-  readonly #ctx: { epoch: () => number; spool: () => Spool | undefined };
+  readonly #ctx: OutputContext;
+  /** Endpoints moved to that have not had their handover yet, and the handover on its way to each. */
+  readonly #handoverDue = new Set<number>();
+  readonly #handoverSending = new Map<number, Promise<boolean>>();
   readonly #count: { bytes(n: number): void; sendfile(n: number): void; definitions(): void };
 
   constructor(
     opts: AggregatorOutputOptions,
     batcher: Batcher,
-    ctx: { epoch: () => number; spool: () => Spool | undefined },
+    ctx: OutputContext,
     count: { bytes(n: number): void; sendfile(n: number): void; definitions(): void },
   ) {
     this.#opts = opts;
     this.#batcher = batcher;
     this.#ctx = ctx;
     this.#count = count;
-    this.#transports = opts.endpoints.map((endpoint) => new Transport({ endpoint, token: opts.token, agentId: opts.agentId, timeoutMs: opts.timeoutMs, connections: opts.maxInFlight }));
+    this.#transports = opts.endpoints.map((endpoint) => new Transport({ endpoint, token: opts.token, agentId: opts.agentId, timeoutMs: opts.timeoutMs, connections: opts.maxInFlight, tls: opts.tls }));
     this.#files = opts.endpoints.map((endpoint) => (opts.sendfile === false ? undefined : FileTransport.for(endpoint, opts.token, opts.agentId, opts.timeoutMs)));
   }
 
@@ -62,12 +78,23 @@ export class AggregatorOutput implements Output {
     return this.#transports.length;
   }
 
+  /** Whether endpoint `i` answers its health check. */
+  probe(i: number): Promise<boolean> {
+    return this.#transports[i]!.probe();
+  }
+
   canSendRun(endpoint: number): boolean {
     const file = this.#files[endpoint];
     return file !== undefined && !file.busy && !this.#noRuns.has(endpoint);
   }
 
+  /** The agent moved to `endpoint`: before its next batch there, it gets the handover. */
+  handoverTo(endpoint: number): void {
+    this.#handoverDue.add(endpoint);
+  }
+
   async send(e: QueuedItem, endpoint: number, body: () => Buffer): Promise<DeliveryResult> {
+    if (!(await this.#handover(endpoint))) return { kind: 'retryable', reason: 'handover not delivered' };
     let res = await this.#sendOnce(e, endpoint, body);
     for (let tries = 1; res.kind === 'definitions'; tries++) {
       this.#count.definitions();
@@ -93,6 +120,7 @@ export class AggregatorOutput implements Output {
   }
 
   async sendRun(run: readonly QueuedItem[], endpoint: number): Promise<RunResult> {
+    if (!(await this.#handover(endpoint))) return { kind: 'retryable', reason: 'handover not delivered' };
     const file = this.#files[endpoint]!;
     const first = run[0]!.ref!;
     const length = run.reduce((a, n) => a + n.ref!.length, 0);
@@ -119,6 +147,45 @@ export class AggregatorOutput implements Output {
   async close(): Promise<void> {
     await Promise.all(this.#transports.map((t) => t.close()));
     for (const f of this.#files) f?.close();
+  }
+
+  /** Sends the handover due to `endpoint` once (concurrent sends wait for the same one); true when none is due. */
+  #handover(endpoint: number): Promise<boolean> {
+    if (!this.#handoverDue.has(endpoint)) return Promise.resolve(true);
+    let p = this.#handoverSending.get(endpoint);
+    if (!p) {
+      p = this.#sendHandover(endpoint).finally(() => this.#handoverSending.delete(endpoint));
+      this.#handoverSending.set(endpoint, p);
+    }
+    return p;
+  }
+
+  async #sendHandover(endpoint: number): Promise<boolean> {
+    const h = this.#ctx.handover?.();
+    if (!h) {
+      this.#handoverDue.delete(endpoint);
+      return true;
+    }
+    const sids: number[] = [];
+    for (let i = 0; i < h.scalars.length; i += 2) sids.push(h.scalars[i]!);
+    for (const d of h.dists) sids.push(d.sid);
+    const d = this.#batcher.definitions(sids);
+    const gone = new Set(d.missing);
+    if (gone.size > 0) {
+      const scalars: number[] = [];
+      for (let i = 0; i < h.scalars.length; i += 2) if (!gone.has(h.scalars[i]!)) scalars.push(h.scalars[i]!, h.scalars[i + 1]!);
+      h.scalars = scalars;
+      h.dists = h.dists.filter((x) => !gone.has(x.sid));
+    }
+    // The handover rides in the meta map of a definitions frame (docs/protocol.md, Handover).
+    const meta: BatchMeta & { handover: Handover } = { version, handover: h };
+    const raw = encodePayload({ agentId: this.#opts.agentId, sentMs: Date.now(), meta, families: d.families, series: d.series, scalars: [], dists: [] });
+    const frame = encodeFrame(FrameKind.defs, this.#opts.codec, this.#ctx.epoch(), 0, await compress(this.#opts.codec, raw, this.#opts.compressionLevel));
+    const res = await this.#transports[endpoint]!.send(frame);
+    const ok = res.kind === 'success';
+    if (ok) this.#handoverDue.delete(endpoint);
+    this.#ctx.handedOver?.(ok);
+    return ok;
   }
 
   /** Sends the definitions the aggregator lost; from memory for this epoch, from the spool segment for older ones. */

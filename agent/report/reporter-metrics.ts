@@ -18,6 +18,8 @@ export function reporterMetrics(t: Telemetry) {
     backlog: t.gauge('outrider_report_backlog_batches', 'Batches waiting for acknowledgement (spooled or in memory).'),
     spoolBytes: t.gauge('outrider_report_spool_bytes', 'Bytes in spool segments on disk.'),
     window: t.gauge('outrider_report_inflight_window', 'Requests the AIMD controller allows in flight.'),
+    handovers: t.counter('outrider_report_handovers_total', 'Handovers sent to an aggregator the agent moved to (what the others acknowledged), by result (ok, failed).', ['result']),
+    moves: t.counter('outrider_report_endpoint_moves_total', 'Moves to another aggregator, by reason (failover, return).', ['reason']),
     breaker: t.gauge('outrider_report_breaker_open', 'Whether the circuit breaker towards the aggregator is open (1) or closed (0).'),
   };
 }

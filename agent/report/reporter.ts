@@ -7,6 +7,7 @@
  * Ordering: a flush's batches share the process epoch; the runtime never mixes epochs in flight, so the aggregator
  * sees each agent's epochs in order (it applies cumulative values per series by sequence within an epoch).
  */
+import type { ClientTlsOptions } from './tls/options';
 import type { Store } from '../store/store';
 import type { Component } from '../core/component';
 import type { AgentContext } from '../core/context';
@@ -20,6 +21,8 @@ import { reporterHooks, reporterMetrics, ReporterMetrics } from './reporter-metr
 import type { SpoolSettings } from './runtime/delivery-queue';
 import { durabilityOf } from '../core/durability';
 import { OutputRuntime } from './runtime/output-runtime';
+import { AckedValues } from './handover';
+import { EndpointRoute } from './route';
 import { encodeSketch } from './sketch';
 
 export { encodeSketch } from './sketch';
@@ -30,6 +33,8 @@ export interface ReporterOptions {
   extraLabels?: Readonly<Record<string, string>>;
   endpoints: string[];
   token: string | undefined;
+  /** Client TLS for https:// endpoints (report.tls.*). */
+  tls?: ClientTlsOptions;
   intervalMs: number;
   fullRefreshMs: number;
   maxBatchSamples: number;
@@ -51,6 +56,8 @@ export interface ReporterOptions {
   sendfileMinBytes?: number;
   /** Largest body of consecutive spooled records replayed in one request (at most the aggregator's max body). */
   replayMaxBodyBytes?: number;
+  /** First wait before probing a better-ranked aggregator while failed over (doubling to 30 s; default 1 s). */
+  probeMinMs?: number;
 }
 
 /** Most frames in one replayed body (bounds the aggregator's per-frame answer). */
@@ -69,6 +76,8 @@ export class Reporter implements Component {
   readonly #opts: ReporterOptions;
   readonly #batcher: Batcher;
   readonly #runtime: OutputRuntime;
+  readonly #route: EndpointRoute;
+  readonly #acked = new AckedValues();
   #epoch = 0;
   #stream: { epoch: number; seq: number } = { epoch: 0, seq: 0 };
   #lastFull = 0;
@@ -87,9 +96,20 @@ export class Reporter implements Component {
     const output = new AggregatorOutput(
       { ...opts, sendfileMinBytes, log: ctx.log },
       this.#batcher,
-      { epoch: () => this.#epoch, spool: () => this.#runtime.queue.spool },
+      { epoch: () => this.#epoch, spool: () => this.#runtime.queue.spool, handover: () => this.#acked.handover(), handedOver: (ok) => this.#m.handovers.inc({ result: ok ? 'ok' : 'failed' }) },
       { bytes: (n) => this.#m.bytes.inc(n), sendfile: (n) => this.#m.replayed.inc(n), definitions: () => this.#m.defs.inc() },
     );
+    this.#route = new EndpointRoute({ agentId: opts.agentId, endpoints: opts.endpoints, dir: opts.spool?.dir, probe: (i) => output.probe(i), probeMinMs: opts.probeMinMs, log: ctx.log, onMove: (to, why) => {
+        this.#m.moves.inc({ reason: why });
+        output.handoverTo(to);
+      },
+    });
+    const hooks = reporterHooks(this.#m, ctx.log, () => this.#report());
+    const settled = hooks.settled;
+    hooks.settled = (item, how) => {
+      this.#acked.acked(item.epoch, item.seq);
+      settled(item, how);
+    };
     this.#runtime = new OutputRuntime(
       output,
       {
@@ -104,8 +124,9 @@ export class Reporter implements Component {
         spool: opts.spool,
         runs: { maxBodyBytes: opts.replayMaxBodyBytes ?? 16 * 1024 * 1024, minBytes: sendfileMinBytes, maxItems: REPLAY_MAX_FRAMES },
         mark: durabilityOf(ctx.store, this.name),
+        route: this.#route,
       },
-      reporterHooks(this.#m, ctx.log, () => this.#report()),
+      hooks,
     );
   }
 
@@ -145,7 +166,8 @@ export class Reporter implements Component {
     this.#report();
     this.#flushTimer = setInterval(() => void this.flush(), this.#opts.intervalMs);
     this.#flushTimer.unref();
-    this.#ctx.log.info({ agent_id: this.#opts.agentId, epoch: this.#epoch, endpoints: this.#opts.endpoints, spool: this.#opts.spool?.dir, spool_io: spool?.io.name }, 'Reporting to the aggregator.');
+    this.#route.start();
+    this.#ctx.log.info({ agent_id: this.#opts.agentId, epoch: this.#epoch, endpoint: this.#opts.endpoints[this.#route.current], owner: this.#opts.endpoints[this.#route.order[0]!], endpoints: this.#opts.endpoints, spool: this.#opts.spool?.dir, spool_io: spool?.io.name }, 'Reporting to the aggregator.');
     this.#runtime.pump();
   }
 
@@ -153,6 +175,7 @@ export class Reporter implements Component {
     if (!this.#started || this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#flushTimer);
+    this.#route.stop();
     this.#runtime.cancelTimers();
     await this.#flushNow();
     await this.#runtime.drain(this.#opts.drainMs);
@@ -215,6 +238,7 @@ export class Reporter implements Component {
       frame = await this.#encode(c, now, seq);
     }
     await this.#runtime.queue.append(frame, this.#epoch, seq);
+    this.#acked.sent(this.#epoch, seq, c.items);
   }
 
   #report(): void {

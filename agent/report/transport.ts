@@ -4,6 +4,8 @@
  */
 import { Pool } from 'undici';
 import { BATCH_CONTENT_TYPE, ingestPath } from '../wire/ingest';
+import { connectTls } from './tls/connect';
+import type { ClientTlsOptions } from './tls/options';
 import { classifyStatus, SendResult } from './send-result';
 
 export interface TransportOptions {
@@ -12,6 +14,8 @@ export interface TransportOptions {
   agentId: string;
   timeoutMs: number;
   connections: number;
+  /** Client TLS for an https:// endpoint (report.tls.*). */
+  tls?: ClientTlsOptions;
 }
 
 export class Transport {
@@ -25,7 +29,7 @@ export class Transport {
     const u = new URL(opts.endpoint);
     this.endpoint = opts.endpoint;
     this.#path = ingestPath(u);
-    this.#pool = new Pool(u.origin, { connections: opts.connections, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: opts.timeoutMs });
+    this.#pool = new Pool(u.origin, { connections: opts.connections, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: opts.timeoutMs, connect: u.protocol === 'https:' ? connectTls(opts.tls) : undefined });
     this.#timeoutMs = opts.timeoutMs;
     this.#headers = { 'content-type': BATCH_CONTENT_TYPE, 'x-outrider-agent': encodeURIComponent(opts.agentId) };
     if (opts.token) this.#headers.authorization = `Bearer ${opts.token}`;
@@ -47,6 +51,17 @@ export class Transport {
     } catch (err) {
       const e = err as { code?: string; message?: string };
       return { kind: 'retryable', reason: e.code ?? e.message ?? 'network error' };
+    }
+  }
+
+  /** Whether the aggregator answers its health check (GET /healthz, 2xx) within the timeout. */
+  async probe(): Promise<boolean> {
+    try {
+      const res = await this.#pool.request({ path: this.#path.replace(/api\/v1\/ingest$/, 'healthz'), method: 'GET', headersTimeout: this.#timeoutMs, bodyTimeout: this.#timeoutMs });
+      await res.body.dump();
+      return res.statusCode >= 200 && res.statusCode < 300;
+    } catch {
+      return false;
     }
   }
 

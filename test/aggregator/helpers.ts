@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Aggregator, AggregatorOptions } from '../../agent/aggregator/server';
+import { remoteWriteForwarder } from '../../agent/cli/aggregator';
 import { silentLogger } from '../../agent/core/log';
 import { compressSync } from '../../agent/wire/codec';
 import { Codec, encodeFrame, FrameKind } from '../../agent/wire/frame';
@@ -30,6 +31,7 @@ export function aggOptions(stateDir: string, o: Partial<AggregatorOptions> = {})
     log: silentLogger(),
     runtimeMetrics: false,
     storeWrites: 'immediate',
+    forwarder: remoteWriteForwarder,
     ...o,
   };
 }

@@ -3,6 +3,7 @@
  * outrider_component_{received,sent,dropped,errors}_total{component="<name>"}, fed from metrics of its own that
  * exist. One test over every registered component: an agent with all of them on.
  */
+import { join } from 'node:path';
 import t from 'tap';
 import { ComponentEntry, registry, startOrder, stopOrder } from '../../agent/agent';
 import { contractCounts, contractMetricName } from '../../agent/core/contract';
@@ -15,7 +16,7 @@ t.test('the registry and its orders name the same components, once each', async 
   const names = Object.keys(registry).sort();
   t.same([...startOrder].sort(), names);
   t.same([...stopOrder].sort(), names);
-  t.same(all.map((c) => c.component).sort(), ['collectors', 'drift', 'history', 'otlp-grpc', 'otlp-http', 'push', 'remote_write', 'report', 'scrape', 'statsd']);
+  t.same(all.map((c) => c.component).sort(), ['collectors', 'drift', 'history', 'otlp-grpc', 'otlp-http', 'push', 'remote_write', 'report', 'rules', 'scrape', 'statsd']);
 });
 
 t.test('every registered component honours the contract', async (t) => {
@@ -26,6 +27,8 @@ t.test('every registered component honours the contract', async (t) => {
     'report.remote_write': ['http://127.0.0.1:9/api/v1/write'],
     'collectors.interval': 60_000,
     'scrape.targets': [{ url: 'http://127.0.0.1:9/metrics' }],
+    'rules.files': [join(__dirname, 'no-such-dir', '*.yml')],
+    'rules.state_dir': '',
   });
   t.teardown(() => a.stop());
   const running = a.agent.contracts;

@@ -205,3 +205,22 @@ t.test('outrider injector exits 1 with one clear line when the certificate is mi
   t.equal(r.status, 1);
   t.match(r.stderr, /cannot read the TLS certificate or key/);
 });
+
+t.test('the webhook mounts the token Secret and points report.token_file at it', async (t) => {
+  const opts = optionsFromConfig(Config.defaults(agentKeys).with({ 'inject.report_to': 'https://agg.example:9478', 'inject.token_secret': 'outrider-token' }));
+  const r = handleReview(JSON.stringify(review({ metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'x' }] } })), opts);
+  const resp = r.review.response as { allowed: boolean; patch?: string };
+  t.equal(r.outcome, 'injected');
+  const ops = JSON.parse(Buffer.from(resp.patch!, 'base64').toString()) as Array<{ path: string; value: Record<string, unknown> }>;
+  const container = ops.find((o) => o.path === '/spec/containers/-')!.value as { args: string[]; volumeMounts: Array<{ name: string; readOnly?: boolean }> };
+  t.ok(container.args.includes('--report-token-file=/etc/outrider/token/token'));
+  t.same(
+    container.volumeMounts.find((m) => m.name === 'outrider-token'),
+    { name: 'outrider-token', mountPath: '/etc/outrider/token', readOnly: true },
+  );
+  const volume = ops.find((o) => o.path === '/spec/volumes/-' && (o.value as { name: string }).name === 'outrider-token');
+  t.same(volume?.value, { name: 'outrider-token', secret: { secretName: 'outrider-token', items: [{ key: 'token', path: 'token' }] } });
+  const clear = handleReview(JSON.stringify(review({ metadata: { name: 'p', annotations: { 'outrider.io/report-to': 'http://agg.example:9478' } }, spec: { containers: [{ name: 'app', image: 'x' }] } })), opts);
+  t.equal(clear.outcome, 'error', 'a plain-http report-to with a token is not injected');
+  t.equal((clear.review.response as { allowed: boolean }).allowed, true, 'but the pod is admitted');
+});

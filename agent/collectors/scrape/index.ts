@@ -1,13 +1,13 @@
 /** Builds the scrape component from its options (./options.ts): static targets plus the pod-annotation target (none: no component). */
 import type { AgentContext } from '../../core/context';
-import { Scraper } from './scraper';
+import type { Scraper } from './scraper';
 import { optionsFrom } from './options';
 import type { TargetSpec } from './targets';
 
-export { Scraper } from './scraper';
+export type { Scraper } from './scraper';
 export { targetsResponse } from './api';
 
-export function scrapeExtension(ctx: AgentContext): Scraper[] {
+export async function scrapeExtension(ctx: AgentContext): Promise<Scraper[]> {
   const o = optionsFrom(ctx.config);
   if (!o.enabled) return [];
   const targets: TargetSpec[] = [...o.targets];
@@ -17,5 +17,7 @@ export function scrapeExtension(ctx: AgentContext): Scraper[] {
   if (pod && !(o.ownPort !== undefined && new URL(pod.url).port === String(o.ownPort))) targets.push(pod);
   else if (pod) ctx.log.debug({ url: pod.url }, 'The pod annotations name this agent\'s own endpoint; not scraping it.');
   if (targets.length === 0) return [];
+  // The scraper (and its HTTP client, ~20 MiB of RSS) loads only when there is something to scrape.
+  const { Scraper } = await import('./scraper');
   return [new Scraper({ store: ctx.store, log: ctx.log, telemetry: ctx.telemetry, health: ctx.health, targets, targetLimit: o.targetLimit })];
 }

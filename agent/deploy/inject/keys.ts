@@ -31,6 +31,22 @@ export const injectKeys = defineKeys([
     commands: both,
   },
   {
+    key: 'inject.token_secret',
+    type: 'string',
+    default: '',
+    help: 'Kubernetes Secret (in the pod\'s namespace) holding the aggregator token: mounted read-only into the injected container, which reads it as report.token_file (annotation outrider.io/token-secret); empty: no token.',
+    commands: both,
+    check: (v) => (v === '' || /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(String(v)) ? undefined : 'a Secret name (lower-case letters, digits, "-" and ".")'),
+  },
+  {
+    key: 'inject.token_secret_key',
+    type: 'string',
+    default: 'token',
+    help: 'Key of inject.token_secret whose value is the token.',
+    commands: both,
+    check: (v) => (/^[-._a-zA-Z0-9]+$/.test(String(v)) ? undefined : 'a Secret key (letters, digits, "-", "_" and ".")'),
+  },
+  {
     key: 'inject.native_sidecar',
     type: 'enum',
     values: ['auto', 'always', 'never'],

@@ -10,6 +10,7 @@ export const annotation = {
   inject: 'outrider.io/inject',
   image: 'outrider.io/image',
   reportTo: 'outrider.io/report-to',
+  tokenSecret: 'outrider.io/token-secret',
   cpuRequest: 'outrider.io/cpu-request',
   cpuLimit: 'outrider.io/cpu-limit',
   memoryRequest: 'outrider.io/memory-request',
@@ -25,6 +26,9 @@ export interface InjectOptions {
   image: string;
   imagePullPolicy: string;
   reportTo: string;
+  /** Secret holding the aggregator token (empty: none) and the key within it. */
+  tokenSecret: string;
+  tokenSecretKey: string;
   nativeSidecar: NativeSidecarMode;
   cpuRequest: string;
   cpuLimit: string;
@@ -40,6 +44,8 @@ export function optionsFromConfig(config: Config): InjectOptions {
     image: config.string('inject.image'),
     imagePullPolicy: config.string('inject.image_pull_policy'),
     reportTo: config.string('inject.report_to'),
+    tokenSecret: config.string('inject.token_secret'),
+    tokenSecretKey: config.string('inject.token_secret_key'),
     nativeSidecar: config.string('inject.native_sidecar') as NativeSidecarMode,
     cpuRequest: config.string('inject.cpu_request'),
     cpuLimit: config.string('inject.cpu_limit'),
@@ -86,6 +92,11 @@ export function resolveOptions(base: InjectOptions, a: Annotations): { options: 
   if (reportTo !== undefined) {
     if (reportTo !== '' && !isUrl(reportTo)) problems.push(`annotation ${annotation.reportTo}: ${JSON.stringify(reportTo)} is not a URL`);
     else o.reportTo = reportTo;
+  }
+  const secret = str(annotation.tokenSecret);
+  if (secret !== undefined) {
+    if (secret !== '' && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(secret)) problems.push(`annotation ${annotation.tokenSecret}: ${JSON.stringify(secret)} is not a Secret name`);
+    else o.tokenSecret = secret;
   }
   const quantities: [string, 'cpuRequest' | 'cpuLimit' | 'memoryRequest' | 'memoryLimit' | 'spoolSizeLimit'][] = [
     [annotation.cpuRequest, 'cpuRequest'],

@@ -8,7 +8,7 @@
  */
 import { parseSizeBytes } from '../../config/units';
 import { Annotations, annotation, InjectOptions, injectDisabled, resolveOptions } from './options';
-import { containerName, injectedLabel, KObject, scrapeAnnotations, sidecarContainer, spoolVolume, spoolVolumeName } from './sidecar';
+import { containerName, injectedLabel, KObject, scrapeAnnotations, sidecarContainer, spoolVolume, spoolVolumeName, tokenVolume, tokenVolumeName } from './sidecar';
 import { MiB, minSizeLimitBytes, quantityBytes, SpoolBudget, spoolBudget } from './spool-budget';
 
 export type PathSeg = string | number;
@@ -85,6 +85,8 @@ export function planTemplate(template: unknown, base: PathSeg[], opts: InjectOpt
   if (problems.length > 0) return none('error', problems);
   const spool = planSpool(spec, options);
   if ('problem' in spool) return none('error', [spool.problem]);
+  const clear = tokenInClear(options);
+  if (clear) return none('error', [clear]);
   const restart = typeof spec.restartPolicy === 'string' ? spec.restartPolicy : 'Always';
   const native = options.nativeSidecar === 'always' || (options.nativeSidecar === 'auto' && restart !== 'Always');
   const container = sidecarContainer(options, native, {
@@ -107,7 +109,22 @@ export function planTemplate(template: unknown, base: PathSeg[], opts: InjectOpt
     if (Array.isArray(spec.volumes)) ops.push({ op: 'add', path: [...specPath, 'volumes', '-'], value: vol });
     else ops.push({ op: 'add', path: [...specPath, 'volumes'], value: [vol] });
   }
+  if (options.tokenSecret && !(Array.isArray(spec.volumes) && spec.volumes.some((v) => isObj(v) && v.name === tokenVolumeName))) {
+    ops.push({ op: 'add', path: [...specPath, 'volumes', '-'], value: tokenVolume(options) });
+  }
   return { ops, native, status: 'injected', problems: [] };
+}
+
+/**
+ * The agent refuses to send its token over plain http:// off loopback (report.allow_insecure_token); a sidecar that
+ * cannot start would hold a native sidecar's pod back, so such an injection is refused here with the reason.
+ */
+function tokenInClear(o: InjectOptions): string | undefined {
+  if (!o.tokenSecret || !o.reportTo.startsWith('http:')) return undefined;
+  const host = new URL(o.reportTo).hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host === '::1' || /^127\./.test(host)) return undefined;
+  if (o.extraArgs.some((a) => /^--report\.allow[-_]insecure[-_]token(=true)?$/.test(a))) return undefined;
+  return `${annotation.tokenSecret} with report-to ${o.reportTo}: the agent does not send its token over plain http:// (it would travel in clear text); use an https:// report-to, or add --report.allow-insecure-token=true to inject.extra_args`;
 }
 
 /** The kubelet keeps up to 5 rotated logs of 10 MiB per container by default; the agent writes nothing else. */

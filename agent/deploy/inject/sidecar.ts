@@ -13,6 +13,9 @@ export const scrapeAnnotationEnv: Record<string, string> = Object.fromEntries(
   ['scrape', 'port', 'path', 'scheme'].map((a) => [`OUTRIDER_SCRAPE_ANNOTATIONS_${a.toUpperCase()}`, `metadata.annotations['prometheus.io/${a}']`]),
 );
 export const spoolVolumeName = 'outrider-spool';
+/** The aggregator token's Secret, mounted read-only here when inject.token_secret names one. */
+export const tokenVolumeName = 'outrider-token';
+export const tokenPath = '/etc/outrider/token';
 export const spoolPath = '/var/lib/outrider';
 export const metricsPort = 9477;
 export const statsdPort = 8125;
@@ -44,6 +47,7 @@ export function sidecarArgs(o: InjectOptions, budget?: SpoolBudget): string[] {
   const args = ['agent', `--listen=0.0.0.0:${metricsPort}`, `--statsd.listen=udp://127.0.0.1:${statsdPort}`, ...profileFlags()];
   if (budget) args.push(...spoolFlags(budget));
   if (o.reportTo) args.push(`--report-to=${o.reportTo}`);
+  if (o.tokenSecret) args.push(`--report-token-file=${tokenPath}/${o.tokenSecretKey}`);
   args.push(...o.extraArgs);
   return args;
 }
@@ -108,7 +112,7 @@ export function sidecarContainer(o: InjectOptions, native: boolean, extra: Sidec
     ],
     resources: resources(o, extra),
     ...sidecarProbes(native),
-    volumeMounts: [{ name: spoolVolumeName, mountPath: spoolPath }],
+    volumeMounts: [{ name: spoolVolumeName, mountPath: spoolPath }, ...(o.tokenSecret ? [{ name: tokenVolumeName, mountPath: tokenPath, readOnly: true }] : [])],
     securityContext: {
       runAsNonRoot: true,
       runAsUser,
@@ -121,6 +125,11 @@ export function sidecarContainer(o: InjectOptions, native: boolean, extra: Sidec
     terminationMessagePolicy: 'FallbackToLogsOnError',
   });
   return c;
+}
+
+/** The token's Secret as a volume holding only its key (the Secret must exist in the pod's namespace). */
+export function tokenVolume(o: InjectOptions): KObject {
+  return { name: tokenVolumeName, secret: { secretName: o.tokenSecret, items: [{ key: o.tokenSecretKey, path: o.tokenSecretKey }] } };
 }
 
 export function spoolVolume(o: InjectOptions): KObject {

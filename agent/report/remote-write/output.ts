@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { sharedThreadPool } from '../../native/pool';
+import type { ClientTlsOptions } from '../tls/options';
 import type { Component, Health } from '../../core/component';
 import type { Telemetry } from '../../core/telemetry';
 import type { Series, Store } from '../../store/store';
@@ -41,6 +42,8 @@ export interface RemoteWriteOptions {
   /** Bytes of requests held in memory per URL (default 64 MiB). */
   maxMemoryBytes?: number;
   timeoutMs?: number;
+  /** Client TLS for https:// URLs (report.tls.*). */
+  tls?: ClientTlsOptions;
   headers?: Record<string, string>;
   /** Labels added to every series (a series' own label of the same name wins). */
   extraLabels?: Readonly<Record<string, string>>;
@@ -123,7 +126,7 @@ export class RemoteWriteOutput implements Component {
               : 'The remote write receiver acknowledged a 2.0 request without saying what it wrote (a 1.x receiver); this URL gets remote write 1.0 from now on.',
           );
         },
-      });
+      }, opts.tls);
       const runtime = new OutputRuntime(
         target,
         {

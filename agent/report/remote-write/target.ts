@@ -10,7 +10,9 @@
  * 1.0 request and acknowledges it having written nothing). The same request then goes again as 1.0, re-encoded from
  * the 2.0 body, so nothing is lost through the fallback, spooled requests included.
  */
-import { request } from 'undici';
+import { Dispatcher, request } from 'undici';
+import { tlsDispatcher } from '../tls/connect';
+import type { ClientTlsOptions } from '../tls/options';
 import { sharedThreadPool } from '../../native/pool';
 import { FRAME_HEADER_BYTES } from '../../wire/frame';
 import type { DeliveryResult, Output, QueuedItem } from '../runtime/output';
@@ -60,14 +62,17 @@ export class RemoteWriteTarget implements Output {
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
   readonly #events: TargetEvents;
+  /** Undefined: undici's global dispatcher. */
+  readonly #dispatcher: Dispatcher | undefined;
 
-  constructor(url: string, protocol: RemoteWriteProtocol, headers: Record<string, string>, timeoutMs: number, events: TargetEvents) {
+  constructor(url: string, protocol: RemoteWriteProtocol, headers: Record<string, string>, timeoutMs: number, events: TargetEvents, tls?: ClientTlsOptions) {
     this.url = url;
     this.version = protocol === '1.0' ? '1.0' : '2.0';
     this.#settled = protocol !== 'auto';
     this.#headers = headers;
     this.#timeoutMs = timeoutMs;
     this.#events = events;
+    this.#dispatcher = url.startsWith('https:') ? tlsDispatcher(tls) : undefined;
   }
 
   async send(_item: QueuedItem, _endpoint: number, record: () => Buffer): Promise<DeliveryResult> {
@@ -104,7 +109,7 @@ export class RemoteWriteTarget implements Output {
   }
 
   async close(): Promise<void> {
-    /* requests use undici's global dispatcher */
+    await this.#dispatcher?.close().catch(() => undefined);
   }
 
   async #post(body: Buffer, v: Version): Promise<{ result: SendResult; status: number; written: number | undefined }> {
@@ -115,6 +120,7 @@ export class RemoteWriteTarget implements Output {
         body,
         headersTimeout: this.#timeoutMs,
         bodyTimeout: this.#timeoutMs,
+        dispatcher: this.#dispatcher,
       });
       const text = await res.body.text();
       const ra = res.headers['retry-after'];

@@ -26,6 +26,8 @@ export interface RuntimeOptions extends Omit<QueueOptions, 'hooks' | 'mark' | 'l
   runs?: { maxBodyBytes: number; minBytes: number; maxItems: number };
   /** The durability mark this runtime advances (default: one of its own). */
   mark?: DurableMark;
+  /** Which endpoint requests go to, and the move on a failure (default: in order, the next while the breaker is open). */
+  route?: { readonly current: number; failover(): void };
 }
 
 export class OutputRuntime {
@@ -155,7 +157,8 @@ export class OutputRuntime {
   }
 
   async #send(e: QueuedItem): Promise<void> {
-    const idx = this.#endpointIdx % this.#output.endpoints;
+    const route = this.#opts.route;
+    const idx = route ? route.current : this.#endpointIdx % this.#output.endpoints;
     const r = this.#opts.runs;
     if (r && this.#output.sendRun && !e.data && e.ref && this.#output.canSendRun?.(idx)) {
       const run = this.queue.run(e, r.maxBodyBytes, r.minBytes, r.maxItems);
@@ -248,7 +251,10 @@ export class OutputRuntime {
     const delay = res.retryAfterMs ?? backoffMs(this.#failures, this.#opts.backoffBaseMs, this.#opts.backoffMaxMs);
     this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + delay);
     this.#hooks.retry(res.reason);
-    if (this.#breaker.state !== 'closed' && this.#output.endpoints > 1) this.#endpointIdx++;
+    if (this.#breaker.state !== 'closed' && this.#output.endpoints > 1) {
+      if (this.#opts.route) this.#opts.route.failover();
+      else this.#endpointIdx++;
+    }
   }
 
   #settledAll(): void {

@@ -21,6 +21,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FrameKind } from '../../wire/frame';
+import { appendAck, readAcks, removeAcks } from './acks';
 import { scanSegment } from './scan';
 import { directLogicalLength, fsSegmentIO, SegmentFile, SegmentIO } from './segment-io';
 import { syncDir, syncDirAsync } from '../../core/fs-sync';
@@ -65,6 +66,8 @@ export interface SpoolStats {
   droppedOldest: number;
   refusedFull: number;
   quarantined: number;
+  /** Acknowledgement marks that could not be written (those records are replayed after a restart). */
+  ackMarkErrors: number;
 }
 
 /** A failed append; records deleted by drop_oldest are marked through `segment.deleted` and counted in stats. */
@@ -84,7 +87,7 @@ export class Spool {
   #unacked = 0;
   #dirty = false;
   #lastError: string | undefined;
-  readonly stats: SpoolStats = { tornRecords: 0, corruptRecords: 0, droppedOldest: 0, refusedFull: 0, quarantined: 0 };
+  readonly stats: SpoolStats = { tornRecords: 0, corruptRecords: 0, droppedOldest: 0, refusedFull: 0, quarantined: 0, ackMarkErrors: 0 };
 
   constructor(opts: SpoolOptions) {
     this.dir = opts.dir;
@@ -131,19 +134,23 @@ export class Spool {
         if (logical === undefined) fs.truncateSync(p, scan.goodEnd);
       }
       const seg: Segment = { id, path: p, size: scan.goodEnd, records: 0, acked: 0, deleted: false };
+      const acked = readAcks(p);
       for (const r of scan.records) {
         if (r.header.kind !== FrameKind.batch) continue;
         seg.records++;
         maxEpoch = Math.max(maxEpoch, r.header.epoch);
-        records.push({ segment: seg, offset: r.offset, length: r.length, epoch: r.header.epoch, seq: r.header.seq, kind: r.header.kind, acked: false });
+        // Acknowledged before the restart: counted in the segment, not replayed.
+        if (acked.has(`${r.header.epoch}:${r.header.seq}`)) seg.acked++;
+        else records.push({ segment: seg, offset: r.offset, length: r.length, epoch: r.header.epoch, seq: r.header.seq, kind: r.header.kind, acked: false });
       }
-      if (seg.records === 0) {
+      if (seg.records === seg.acked) {
         fs.rmSync(p, { force: true });
+        removeAcks(p);
         continue;
       }
       this.#segments.push(seg);
       this.#bytes += seg.size;
-      this.#unacked += seg.records;
+      this.#unacked += seg.records - seg.acked;
     }
     return { records, maxEpoch };
   }
@@ -235,7 +242,7 @@ export class Spool {
     if (ref.segment.deleted) return;
     ref.segment.acked++;
     this.#unacked--;
-    this.#maybeDelete(ref.segment);
+    if (!this.#maybeDelete(ref.segment) && !appendAck(ref.segment.path, ref.epoch, ref.seq)) this.stats.ackMarkErrors++;
   }
 
   /** Copies a refused record to quarantine/ (bounded), then acknowledges it. */
@@ -299,9 +306,11 @@ export class Spool {
     if (seg) this.#maybeDelete(seg);
   }
 
-  #maybeDelete(seg: Segment): void {
-    if (seg.deleted || seg === this.#activeSeg || seg.acked < seg.records) return;
+  /** Deletes a finished, fully acknowledged segment; true when it is gone. */
+  #maybeDelete(seg: Segment): boolean {
+    if (seg.deleted || seg === this.#activeSeg || seg.acked < seg.records) return seg.deleted;
     this.#remove(seg);
+    return true;
   }
 
   #remove(seg: Segment): void {
@@ -312,6 +321,7 @@ export class Spool {
     if (i >= 0) this.#segments.splice(i, 1);
     try {
       fs.rmSync(seg.path, { force: true });
+      removeAcks(seg.path);
     } catch {
       /* a later start finds and replays it; the aggregator deduplicates */
     }

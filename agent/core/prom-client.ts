@@ -1,0 +1,65 @@
+/**
+ * prom-client's metric classes and its runtime metrics, loaded file by file. Its index also loads the Pushgateway
+ * (http, https), the cluster aggregator and, for the CPU metric's exemplars, @opentelemetry/api: ~10 MiB of RSS
+ * that the agent never uses (bench/README.md, "Footprint"). The process CPU counters are registered here instead,
+ * with prom-client's names and help. The classes are the very ones the index exports (same files, one module cache).
+ */
+import type * as Prom from 'prom-client';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+export const Registry = require('prom-client/lib/registry') as typeof Prom.Registry;
+export type Registry = Prom.Registry;
+export const Counter = require('prom-client/lib/counter') as typeof Prom.Counter;
+export type Counter<T extends string = string> = Prom.Counter<T>;
+export const Gauge = require('prom-client/lib/gauge') as typeof Prom.Gauge;
+export type Gauge<T extends string = string> = Prom.Gauge<T>;
+export const Histogram = require('prom-client/lib/histogram') as typeof Prom.Histogram;
+export type Histogram<T extends string = string> = Prom.Histogram<T>;
+
+type DefaultMetric = (registry: Prom.Registry, config: object) => void;
+
+/** prom-client's default metrics but the CPU one, in its order. */
+const runtimeMetricFiles = [
+  'processStartTime',
+  'osMemoryHeap',
+  'processOpenFileDescriptors',
+  'processMaxFileDescriptors',
+  'eventLoopLag',
+  ...(typeof (process as { getActiveResourcesInfo?: unknown }).getActiveResourcesInfo === 'function' ? ['processResources'] : []),
+  'processHandles',
+  'processRequests',
+  'heapSizeAndUsed',
+  'heapSpacesSizeAndUsed',
+  'version',
+  'gc',
+];
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** What prom-client's collectDefaultMetrics registers, the same series, without the modules it drags in. */
+export function collectRuntimeMetrics(registry: Prom.Registry, config: { eventLoopMonitoringPrecision?: number } = {}): void {
+  const cfg = { eventLoopMonitoringPrecision: 10, ...config };
+  registerCpu(registry);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  for (const f of runtimeMetricFiles) (require(`prom-client/lib/metrics/${f}`) as DefaultMetric)(registry, cfg);
+}
+
+function registerCpu(registry: Prom.Registry): void {
+  let last = process.cpuUsage();
+  const user = new Counter({
+    name: 'process_cpu_user_seconds_total',
+    help: 'Total user CPU time spent in seconds.',
+    registers: [registry],
+    // One metric's collect sets all three, as prom-client's does.
+    collect() {
+      const now = process.cpuUsage();
+      const u = now.user - last.user;
+      const s = now.system - last.system;
+      last = now;
+      user.inc(u / 1e6);
+      system.inc(s / 1e6);
+      total.inc((u + s) / 1e6);
+    },
+  });
+  const system = new Counter({ name: 'process_cpu_system_seconds_total', help: 'Total system CPU time spent in seconds.', registers: [registry] });
+  const total = new Counter({ name: 'process_cpu_seconds_total', help: 'Total user and system CPU time spent in seconds.', registers: [registry] });
+}

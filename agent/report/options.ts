@@ -1,0 +1,105 @@
+/**
+ * The reporting settings parsed once from the `report.*` and `spool.*` keys (and `labels.from_env`): the options of
+ * the reporter (towards aggregators) and of the direct remote write output, each undefined when not configured.
+ */
+import { hostname } from 'node:os';
+import type { Config } from '../config/config';
+import { envLabels } from '../core/labels';
+import { codecNames } from '../wire/codec';
+import { readToken } from './token';
+import type { ReporterOptions } from './reporter';
+import type { RemoteWriteProtocol } from './remote-write/output';
+import type { SpoolSettings } from './runtime/delivery-queue';
+import type { FullPolicy } from './spool/spool';
+import { ClientTlsOptions, tlsOptionsFrom } from './tls/options';
+
+export interface DirectRemoteWriteOptions {
+  urls: string[];
+  intervalMs: number;
+  protocol: RemoteWriteProtocol;
+  extraLabels: Record<string, string>;
+  spool: SpoolSettings | undefined;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  targetLatencyMs: number;
+  drainMs: number;
+  tls: ClientTlsOptions;
+}
+
+export interface ReportOptions {
+  reporter: ReporterOptions | undefined;
+  remoteWrite: DirectRemoteWriteOptions | undefined;
+  /** Client TLS for https:// endpoints and remote write URLs (report.tls.*). */
+  tls: ClientTlsOptions;
+  /** Every URL the agent sends to (for the insecure-TLS warning). */
+  urls: string[];
+}
+
+export function optionsFrom(c: Config): ReportOptions {
+  const endpoints = c.list('report.endpoints');
+  const agentId = c.string('report.agent_id') || hostname();
+  // Pod identity (labels.from_env): empty outside a pod.
+  const podLabels = envLabels(c);
+  const rw = c.list('report.remote_write');
+  const tls = tlsOptionsFrom(c);
+  const dir = c.string('spool.dir');
+  // spool.max_size bounds the whole directory: the reporter's spool and each remote write URL's get an equal share
+  // (all of it when there is only one), so a spool sized to a volume stays within it.
+  const spools = (endpoints.length > 0 ? 1 : 0) + rw.length;
+  const share = Math.floor(c.number('spool.max_size') / Math.max(1, spools));
+  const spool: SpoolSettings | undefined = dir
+    ? {
+        dir,
+        maxBytes: share,
+        segmentBytes: Math.min(c.number('spool.segment_size'), share),
+        policy: c.string('spool.full_policy') as FullPolicy,
+        syncIntervalMs: c.number('spool.sync_interval'),
+        writeThrough: c.bool('spool.write_through'),
+        directIo: c.string('spool.io') === 'direct',
+      }
+    : undefined;
+  const reporter: ReporterOptions | undefined =
+    endpoints.length > 0
+      ? {
+          agentId,
+          extraLabels: podLabels,
+          endpoints,
+          token: readToken(c.string('report.token_file'), c.string('report.token')),
+          intervalMs: c.number('report.interval'),
+          fullRefreshMs: c.number('report.full_refresh_interval'),
+          maxBatchSamples: c.number('report.max_batch_samples'),
+          maxBatchBytes: c.number('report.max_batch_bytes'),
+          maxInFlight: c.number('report.max_in_flight'),
+          timeoutMs: c.number('report.timeout'),
+          targetLatencyMs: c.number('report.target_latency'),
+          backoffBaseMs: c.number('report.retry_initial_backoff'),
+          backoffMaxMs: c.number('report.retry_max_backoff'),
+          maxMemoryBytes: c.number('report.max_memory'),
+          codec: codecNames[c.string('report.compression')]!,
+          compressionLevel: c.number('report.compression_level'),
+          drainMs: c.number('report.drain_timeout'),
+          sendfileMinBytes: c.number('report.sendfile_min_size'),
+          replayMaxBodyBytes: c.number('report.replay_max_body'),
+          spool,
+          tls,
+        }
+      : undefined;
+  // Written straight to an engine, every host's series need the host's identity, as a scrape's `instance` gives.
+  const remoteWrite: DirectRemoteWriteOptions | undefined =
+    rw.length > 0
+      ? {
+          urls: rw,
+          intervalMs: c.number('report.remote_write_interval'),
+          protocol: c.string('report.remote_write_protocol') as RemoteWriteProtocol,
+          extraLabels: { instance: agentId, ...podLabels },
+          // Each URL spools under <spool.dir>/remote-write/ with its share of spool.max_size.
+          spool,
+          backoffBaseMs: c.number('report.retry_initial_backoff'),
+          backoffMaxMs: c.number('report.retry_max_backoff'),
+          targetLatencyMs: c.number('report.target_latency'),
+          drainMs: c.number('report.drain_timeout'),
+          tls,
+        }
+      : undefined;
+  return { reporter, remoteWrite, tls, urls: [...endpoints, ...rw] };
+}

@@ -1,0 +1,75 @@
+/**
+ * How the agent's reporting connects over HTTPS (`report.tls.*`: custom CA, client certificate, server name,
+ * insecure_skip_verify), parsed once with the files read here, so an unreadable file is a start-up error naming its
+ * key; and the refusal to send a bearer token over plain HTTP off loopback (`report.allow_insecure_token`).
+ */
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import type { Config } from '../../config/config';
+import type { CrossProblem } from '../../config/cross';
+import { OutriderError } from '../../core/errors';
+
+export interface ClientTlsOptions {
+  ca: Buffer | undefined;
+  cert: Buffer | undefined;
+  key: Buffer | undefined;
+  serverName: string | undefined;
+  insecureSkipVerify: boolean;
+}
+
+function read(config: Config, key: string): Buffer | undefined {
+  const path = config.string(key);
+  if (!path) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new OutriderError('OUTRIDER_ERR_REPORT_TLS', `cannot read ${key} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** The client TLS settings; throws OUTRIDER_ERR_REPORT_TLS when a file cannot be read or the pair does not match. */
+export function tlsOptionsFrom(config: Config): ClientTlsOptions {
+  const opts: ClientTlsOptions = {
+    ca: read(config, 'report.tls.ca_file'),
+    cert: read(config, 'report.tls.cert_file'),
+    key: read(config, 'report.tls.key_file'),
+    serverName: config.string('report.tls.server_name') || undefined,
+    insecureSkipVerify: config.bool('report.tls.insecure_skip_verify'),
+  };
+  if ((opts.cert === undefined) !== (opts.key === undefined)) {
+    throw new OutriderError('OUTRIDER_ERR_REPORT_TLS', 'report.tls.cert_file and report.tls.key_file go together: set both or neither');
+  }
+  try {
+    createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
+  } catch (err) {
+    throw new OutriderError('OUTRIDER_ERR_REPORT_TLS', `report.tls.*: the CA, certificate and key cannot be used: ${(err as Error).message}`);
+  }
+  return opts;
+}
+
+/** Whether a URL's host is this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackUrl(url: URL): boolean {
+  const h = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/**
+ * A bearer token over plain http:// to another host travels in clear text: refused, naming report.endpoints, unless
+ * report.allow_insecure_token says so.
+ */
+export function checkTokenTransport(config: Config): CrossProblem[] {
+  if (!config.string('report.token') && !config.string('report.token_file')) return [];
+  if (config.bool('report.allow_insecure_token')) return [];
+  const plain = config.list<string>('report.endpoints').filter((e) => {
+    const u = new URL(e);
+    return u.protocol === 'http:' && !isLoopbackUrl(u);
+  });
+  if (plain.length === 0) return [];
+  return [
+    {
+      key: 'report.endpoints',
+      value: plain.join(','),
+      expected: 'https:// URLs (or loopback addresses) while a bearer token is set (report.token_file or report.token): over plain http:// the token travels in clear text. Set report.allow_insecure_token: true to send it anyway',
+    },
+  ];
+}
