@@ -9,6 +9,8 @@
  */
 import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
+import { recommendComponents } from './analysis/recommend/index';
+import { Recommender } from './analysis/recommend/monitor';
 import type { Collector } from './collectors/collector';
 import { buildCollectors, collectorNames, selectedCollectorNames } from './collectors/kinds';
 import { gpuOptions } from './collectors/gpu/options';
@@ -159,6 +161,18 @@ export const registry = {
       },
     },
   },
+  /** Right-sizing: the VPA recommender's recommendation per cgroup (recommend.enabled). */
+  recommend: {
+    build: recommendComponents,
+    contract: {
+      recommend: {
+        received: [{ metric: 'outrider_recommend_samples_total' }],
+        sent: [{ metric: 'outrider_recommend_samples_total' }],
+        dropped: [{ metric: 'outrider_recommend_skipped_containers_total' }],
+        errors: [{ metric: 'outrider_recommend_state_errors_total' }],
+      },
+    },
+  },
   /** The collector runner: every selected collector of every registered kind, plus the agent's own telemetry. */
   collectors: {
     build: (ctx) => [collectorRunner(ctx)],
@@ -188,13 +202,13 @@ function otlpContract(transport: 'http' | 'grpc'): ContractSources {
 }
 
 /** Start order: outputs first (nothing produced is lost), then the receivers, then the collectors. */
-export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'scrape', 'history', 'rules', 'drift', 'collectors'];
+export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'scrape', 'history', 'rules', 'drift', 'recommend', 'collectors'];
 
 /**
  * Stop order: the producers (StatsD, push) flush their last interval into the store before the outputs take their
  * final flush; the collector runner last.
  */
-export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'rules', 'report', 'history', 'drift', 'collectors'];
+export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'rules', 'report', 'history', 'drift', 'recommend', 'collectors'];
 
 function collectorRunner(ctx: AgentContext): CollectorRunner {
   const { enabled, disabled, intervalMs, timeoutMs } = collectorsOptionsFrom(ctx.config);
@@ -346,6 +360,10 @@ export class Agent {
       targets: () => targetsResponse((this.#built.get('scrape')?.[0] as Scraper | undefined)?.targets() ?? []),
       status: () => ({ version, uptime_seconds: Math.round(process.uptime()), native: this.#native }),
       history: () => this.#history,
+    });
+    server.route('GET', '/api/v1/recommendations', (_req, res) => {
+      const r = this.#built.get('recommend')?.find((c): c is Recommender => c instanceof Recommender);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: r?.recommendations() ?? [] }));
     });
     mountRulesApi(server, () => (this.#built.get('rules')?.[0] as RulesManager | undefined)?.groups ?? []);
     // PromQL over the local history; answers 404 while history.enabled is off.

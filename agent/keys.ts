@@ -5,6 +5,7 @@
  */
 import { aggregatorKeys } from './aggregator/keys';
 import { driftKeys } from './analysis/drift/keys';
+import { recommendKeys } from './analysis/recommend/keys';
 import { collectorNames, defaultCollectorNames } from './collectors/kinds';
 import { gpuKeys } from './collectors/gpu/keys';
 import { hostKeys } from './collectors/host/keys';
@@ -44,6 +45,7 @@ export const agentKeys = new KeySet(
   rulesKeys,
   queryKeys,
   driftKeys,
+  recommendKeys,
 );
 
 /** The components' checks across keys, run after every key passed its own. */

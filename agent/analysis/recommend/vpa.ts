@@ -37,6 +37,18 @@ export interface Recommendation {
   readonly confidenceDays: number;
 }
 
+type HistogramState = ReturnType<DecayingHistogram['toJSON']>;
+
+export interface UsageState {
+  cpu: HistogramState;
+  memory: HistogramState;
+  firstMs: number | null;
+  lastMs: number | null;
+  cpuSamples: number;
+  windowEndMs: number | null;
+  peak: number;
+}
+
 export class ContainerUsage {
   readonly cpu = new DecayingHistogram(kCpuShape, kHalfLifeMs);
   readonly memory = new DecayingHistogram(kMemoryShape, kHalfLifeMs);
@@ -89,6 +101,34 @@ export class ContainerUsage {
       memoryBytes: bounds(this.memory, c, kMinMemoryBytes),
       confidenceDays: c,
     };
+  }
+
+  /** Serialisable state (a state file survives restarts with it). */
+  toJSON(): UsageState {
+    return {
+      cpu: this.cpu.toJSON(),
+      memory: this.memory.toJSON(),
+      firstMs: this.#firstMs ?? null,
+      lastMs: this.#lastMs ?? null,
+      cpuSamples: this.#cpuSamples,
+      windowEndMs: this.#windowEndMs ?? null,
+      peak: this.#peak,
+    };
+  }
+
+  /** Restores `toJSON` output; throws a TypeError on a malformed state. */
+  static fromJSON(j: UsageState): ContainerUsage {
+    const u = new ContainerUsage();
+    if (!j || typeof j !== 'object' || !j.cpu || !j.memory || !Array.isArray(j.cpu.buckets) || !Array.isArray(j.memory.buckets)) throw new TypeError('malformed usage state');
+    u.cpu.load(j.cpu);
+    u.memory.load(j.memory);
+    const num = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+    u.#firstMs = num(j.firstMs);
+    u.#lastMs = num(j.lastMs);
+    u.#cpuSamples = num(j.cpuSamples) ?? 0;
+    u.#windowEndMs = num(j.windowEndMs);
+    u.#peak = num(j.peak) ?? 0;
+    return u;
   }
 
   #seen(timeMs: number): void {
