@@ -10,6 +10,8 @@
 import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
 import { analysisComponents, analysisOptionsFrom, EventLog, eventsResponse } from './analysis/index';
+import { recommendComponents } from './analysis/recommend/index';
+import { Recommender } from './analysis/recommend/monitor';
 import type { Collector } from './collectors/collector';
 import { buildCollectors, collectorNames, selectedCollectorNames } from './collectors/kinds';
 import { gpuOptions } from './collectors/gpu/options';
@@ -162,6 +164,30 @@ export const registry = {
       },
     },
   },
+  /** Drift of every distribution between its current and reference windows (drift.enabled). */
+  drift: {
+    build: (ctx) => import('./analysis/drift/index').then((m) => m.driftComponents(ctx)),
+    contract: {
+      drift: {
+        received: [{ metric: 'outrider_drift_observations_total' }],
+        sent: [{ metric: 'outrider_drift_evaluations_total' }],
+        dropped: [{ metric: 'outrider_drift_skipped_series_total' }],
+        errors: [{ metric: 'outrider_drift_listener_errors_total' }],
+      },
+    },
+  },
+  /** Right-sizing: the VPA recommender's recommendation per cgroup (recommend.enabled). */
+  recommend: {
+    build: recommendComponents,
+    contract: {
+      recommend: {
+        received: [{ metric: 'outrider_recommend_samples_total' }],
+        sent: [{ metric: 'outrider_recommend_samples_total' }],
+        dropped: [{ metric: 'outrider_recommend_skipped_containers_total' }],
+        errors: [{ metric: 'outrider_recommend_state_errors_total' }],
+      },
+    },
+  },
   /** The collector runner: every selected collector of every registered kind, plus the agent's own telemetry. */
   collectors: {
     build: (ctx) => [collectorRunner(ctx)],
@@ -191,13 +217,13 @@ function otlpContract(transport: 'http' | 'grpc'): ContractSources {
 }
 
 /** Start order: outputs first (nothing produced is lost), then the receivers, then the collectors. */
-export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'scrape', 'history', 'analysis', 'rules', 'collectors'];
+export const startOrder: readonly ComponentName[] = ['report', 'push', 'statsd', 'otlp', 'scrape', 'history', 'analysis', 'rules', 'drift', 'recommend', 'collectors'];
 
 /**
  * Stop order: the producers (StatsD, push) flush their last interval into the store before the outputs take their
  * final flush; the collector runner last.
  */
-export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'rules', 'report', 'analysis', 'history', 'collectors'];
+export const stopOrder: readonly ComponentName[] = ['statsd', 'otlp', 'push', 'scrape', 'rules', 'report', 'analysis', 'history', 'drift', 'recommend', 'collectors'];
 
 function collectorRunner(ctx: AgentContext): CollectorRunner {
   const { enabled, disabled, intervalMs, timeoutMs } = collectorsOptionsFrom(ctx.config);
@@ -364,6 +390,10 @@ export class Agent {
     server.route('GET', '/api/v1/events', (_req, res, url) => {
       const r = eventsResponse(this.events, url.searchParams);
       sendJson(res, r.status, r.body);
+    });
+    server.route('GET', '/api/v1/recommendations', (_req, res) => {
+      const r = this.#built.get('recommend')?.find((c): c is Recommender => c instanceof Recommender);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: r?.recommendations() ?? [] }));
     });
     mountRulesApi(server, () => (this.#built.get('rules')?.[0] as RulesManager | undefined)?.groups ?? []);
     // PromQL over the local history; answers 404 while history.enabled is off.

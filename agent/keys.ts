@@ -5,6 +5,8 @@
  */
 import { aggregatorKeys } from './aggregator/keys';
 import { analysisKeys } from './analysis/keys';
+import { driftKeys } from './analysis/drift/keys';
+import { recommendKeys } from './analysis/recommend/keys';
 import { collectorNames, defaultCollectorNames } from './collectors/kinds';
 import { gpuKeys } from './collectors/gpu/keys';
 import { hostKeys } from './collectors/host/keys';
@@ -48,6 +50,8 @@ export const agentKeys = new KeySet(
   liveKeys,
   profilingKeys,
   analysisKeys,
+  driftKeys,
+  recommendKeys,
 );
 
 /** The components' checks across keys, run after every key passed its own. */
