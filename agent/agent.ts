@@ -397,11 +397,21 @@ export class Agent {
     });
     mountRulesApi(server, () => (this.#built.get('rules')?.[0] as RulesManager | undefined)?.groups ?? []);
     // PromQL over the local history; answers 404 while history.enabled is off.
-    new QueryApi(() => this.#history, () => queryOptionsFrom(this.#config)).mount(server);
+    new QueryApi(
+      () => this.#history,
+      () => queryOptionsFrom(this.#config),
+    ).mount(server);
     const live = liveOptionsFrom(config);
     this.#nextLive = undefined;
     if (live.enabled) {
-      this.#nextLive = new LivePage({ store: this.store, options: live, sourceOf: sourceClassifier(new Set(collectorNames())), telemetry: this.telemetry, history: () => this.#history, info: () => ({ version }) });
+      this.#nextLive = new LivePage({
+        store: this.store,
+        options: live,
+        sourceOf: sourceClassifier(new Set(collectorNames())),
+        telemetry: this.telemetry,
+        history: () => this.#history,
+        info: () => ({ version }),
+      });
       this.#nextLive.mount(server);
     }
     if (!this.#server) this.#live = this.#nextLive;

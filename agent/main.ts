@@ -44,7 +44,7 @@ export function main(argv: string[]): void {
       setTimeout(() => process.exit(code), 200).unref();
     },
     (err: unknown) => {
-      process.stderr.write(`outrider: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      process.stderr.write(`outrider: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exit(1);
     },
   );

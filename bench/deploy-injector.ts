@@ -38,7 +38,25 @@ async function main(): Promise<void> {
   try {
     const key = join(dir, 'k.pem');
     const cert = join(dir, 'c.pem');
-    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=bench', '-addext', 'subjectAltName=IP:127.0.0.1']);
+    const r = spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=bench',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ]);
     if (r.status !== 0) throw new Error('openssl is needed for this benchmark');
     const config = Config.defaults(agentKeys).with({ 'injector.listen': '127.0.0.1:0', 'injector.tls_cert': cert, 'injector.tls_key': key, 'inject.image': 'outrider:bench' });
     const opts = optionsFromConfig(config);
@@ -73,9 +91,11 @@ async function main(): Promise<void> {
     const parAgent = new https.Agent({ keepAlive: true, maxSockets: 8 });
     t0 = process.hrtime.bigint();
     let next = 0;
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      while (next++ < n) await post(parAgent);
-    }));
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next++ < n) await post(parAgent);
+      }),
+    );
     const parSec = Number(process.hrtime.bigint() - t0) / 1e9;
     seqAgent.destroy();
     parAgent.destroy();

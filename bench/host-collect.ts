@@ -36,7 +36,31 @@ function freePort(): Promise<number> {
   });
 }
 
-const shared = ['arp', 'conntrack', 'cpu', 'cpufreq', 'diskstats', 'entropy', 'filefd', 'filesystem', 'loadavg', 'meminfo', 'netclass', 'netdev', 'netstat', 'os', 'pressure', 'sockstat', 'softnet', 'stat', 'thermal_zone', 'time', 'udp_queues', 'uname', 'vmstat'];
+const shared = [
+  'arp',
+  'conntrack',
+  'cpu',
+  'cpufreq',
+  'diskstats',
+  'entropy',
+  'filefd',
+  'filesystem',
+  'loadavg',
+  'meminfo',
+  'netclass',
+  'netdev',
+  'netstat',
+  'os',
+  'pressure',
+  'sockstat',
+  'softnet',
+  'stat',
+  'thermal_zone',
+  'time',
+  'udp_queues',
+  'uname',
+  'vmstat',
+];
 
 /** Starts node_exporter with the same collectors and filters; undefined when it is not installed. */
 async function startNodeExporter(config: Config): Promise<{ url: string; stop(): void; binary: string } | undefined> {

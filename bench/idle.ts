@@ -42,7 +42,11 @@ async function main(): Promise<void> {
   const pa = await freePort();
   subjects.push({
     name: 'outrider agent',
-    child: spawn(process.execPath, [join(__dirname, '..', '..', 'bin', 'outrider.js'), 'agent', `--listen=127.0.0.1:${pa}`, '--statsd.listen=udp://127.0.0.1:0', '--log-level=warn', `--collectors.interval=${interval}`], { stdio: 'ignore' }),
+    child: spawn(
+      process.execPath,
+      [join(__dirname, '..', '..', 'bin', 'outrider.js'), 'agent', `--listen=127.0.0.1:${pa}`, '--statsd.listen=udp://127.0.0.1:0', '--log-level=warn', `--collectors.interval=${interval}`],
+      { stdio: 'ignore' },
+    ),
     url: `http://127.0.0.1:${pa}/metrics`,
   });
   if (have.error === undefined) {

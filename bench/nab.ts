@@ -98,7 +98,9 @@ function main(argv: string[]): void {
   for (const p of nabProfiles) {
     const best = bestThreshold(files, p);
     const fixed = scoreAtThreshold(files, p, threshold);
-    console.log(`${p.name.padEnd(15)} ${fmt(normalise(best.raw, files, p))}  ${best.threshold.toFixed(3)}  ${fmt(normalise(fixed.raw, files, p))}         ${String(fixed.tp).padStart(4)}${String(fixed.fn).padStart(4)}${String(fixed.fp).padStart(4)}`);
+    console.log(
+      `${p.name.padEnd(15)} ${fmt(normalise(best.raw, files, p))}  ${best.threshold.toFixed(3)}  ${fmt(normalise(fixed.raw, files, p))}         ${String(fixed.tp).padStart(4)}${String(fixed.fn).padStart(4)}${String(fixed.fp).padStart(4)}`,
+    );
   }
 
   // Honest split: files alternate between halves within each category; the threshold comes from the other half.
@@ -112,11 +114,16 @@ function main(argv: string[]): void {
   }
   console.log('\nheld-out halves (threshold chosen on the other half), standard profile:');
   const std = nabProfiles[0]!;
-  for (const [train, test] of [[0, 1], [1, 0]] as const) {
+  for (const [train, test] of [
+    [0, 1],
+    [1, 0],
+  ] as const) {
     const thr = bestThreshold(halves[train]!, std).threshold;
     const r = scoreAtThreshold(halves[test]!, std, thr);
     const own = normalise(bestThreshold(halves[test]!, std).raw, halves[test]!, std);
-    console.log(`  half ${test} (${halves[test]!.length} files): ${normalise(r.raw, halves[test]!, std).toFixed(1)} at threshold ${thr.toFixed(3)} from half ${train}; ${own.toFixed(1)} with its own best`);
+    console.log(
+      `  half ${test} (${halves[test]!.length} files): ${normalise(r.raw, halves[test]!, std).toFixed(1)} at threshold ${thr.toFixed(3)} from half ${train}; ${own.toFixed(1)} with its own best`,
+    );
   }
 
   if (argv.includes('--files')) {

@@ -109,7 +109,9 @@ async function main(): Promise<void> {
     row([`CPU per task, ${label} (µs, all threads)`, tn.cpuUs.toFixed(1), tw.cpuUs.toFixed(1), `${(tw.cpuUs / tn.cpuUs).toFixed(1)}x`]);
   }
   const st = native.stats();
-  console.log(`\nnative workers: ${st.workers.map((w) => `#${w.id} node ${w.node} ${w.pinned ? `pinned cpu ${w.cpu}` : `unpinned (${w.pinError})`} executed ${w.executed} stolen ${w.stolen}`).join('; ')}`);
+  console.log(
+    `\nnative workers: ${st.workers.map((w) => `#${w.id} node ${w.node} ${w.pinned ? `pinned cpu ${w.cpu}` : `unpinned (${w.pinError})`} executed ${w.executed} stolen ${w.stolen}`).join('; ')}`,
+  );
   await native.close();
   await wp.close();
 }

@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   if (impls.length === 2) {
     const n = best.get(impls[0]![0])!;
     const p = best.get(impls[1]![0])!;
-    console.log(`\nsendfile / pipeline: throughput ${(p.secs / n.secs).toFixed(2)}x, throughput per CPU-second ${((size / n.cpu) / (size / p.cpu)).toFixed(2)}x`);
+    console.log(`\nsendfile / pipeline: throughput ${(p.secs / n.secs).toFixed(2)}x, throughput per CPU-second ${(size / n.cpu / (size / p.cpu)).toFixed(2)}x`);
   }
 }
 

@@ -46,7 +46,8 @@ function main(): void {
     const setups = (['this', 'other'] as const).map((k) => {
       const store = new builds[k].Store({ maxSeries: n + 10 });
       for (let f = 0; f < n / 100; f++) {
-        for (let i = 0; i < 100; i++) store.set({ name: `bench_metric_${f}_bytes`, help: `Benchmark family ${f}.`, type: 'gauge' }, { instance: `host-${i % 10}`, device: `dev${i}` }, f * 1000 + i + 0.5);
+        for (let i = 0; i < 100; i++)
+          store.set({ name: `bench_metric_${f}_bytes`, help: `Benchmark family ${f}.`, type: 'gauge' }, { instance: `host-${i % 10}`, device: `dev${i}` }, f * 1000 + i + 0.5);
       }
       const cache = new builds[k].RenderCache(store);
       cache.get('text', false);

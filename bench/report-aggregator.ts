@@ -48,9 +48,11 @@ async function main(): Promise<void> {
   };
   const runRound = async (frames: Buffer[]) => {
     let i = 0;
-    await Promise.all(Array.from({ length: CONNS }, async () => {
-      while (i < frames.length) await send(frames[i++]!);
-    }));
+    await Promise.all(
+      Array.from({ length: CONNS }, async () => {
+        while (i < frames.length) await send(frames[i++]!);
+      }),
+    );
   };
   // Round 1 carries the definitions (not timed).
   await runRound(Array.from({ length: AGENTS }, (_, a) => frameFor(a, 1, true)));

@@ -6,17 +6,26 @@ export function fixtureStore(series = 2000): Store {
   const s = new Store({ maxSeries: 10_000_000 });
   let n = 0;
   const modes = ['idle', 'user', 'system', 'iowait', 'irq', 'softirq', 'steal', 'nice'];
-  for (let cpu = 0; n < series * 0.2; cpu++) for (const mode of modes) {
-    s.set({ name: 'node_cpu_seconds_total', help: 'Seconds the CPUs spent in each mode.', type: 'counter' }, { cpu: String(cpu), mode }, 1000 + cpu);
-    n++;
-  }
+  for (let cpu = 0; n < series * 0.2; cpu++)
+    for (const mode of modes) {
+      s.set({ name: 'node_cpu_seconds_total', help: 'Seconds the CPUs spent in each mode.', type: 'counter' }, { cpu: String(cpu), mode }, 1000 + cpu);
+      n++;
+    }
   const handlers = ['/api/v1/users', '/api/v1/orders', '/api/v1/items', '/healthz', '/metrics', '/login', '/logout', '/search'];
   for (let i = 0; n < series * 0.6; i++) {
-    s.set({ name: 'http_requests_total', help: 'HTTP requests served.', type: 'counter' }, { handler: handlers[i % 8]!, method: i % 3 ? 'GET' : 'POST', code: String(200 + (i % 5)), pod: `web-${Math.floor(i / 40)}` }, i * 3);
+    s.set(
+      { name: 'http_requests_total', help: 'HTTP requests served.', type: 'counter' },
+      { handler: handlers[i % 8]!, method: i % 3 ? 'GET' : 'POST', code: String(200 + (i % 5)), pod: `web-${Math.floor(i / 40)}` },
+      i * 3,
+    );
     n++;
   }
   for (let i = 0; n < series; i++) {
-    s.set({ name: 'node_filesystem_avail_bytes', help: 'Filesystem space available.', type: 'gauge' }, { device: `/dev/sd${String.fromCharCode(97 + (i % 26))}${i}`, mountpoint: `/mnt/data${i}`, fstype: 'ext4' }, 1e12 - i * 4096);
+    s.set(
+      { name: 'node_filesystem_avail_bytes', help: 'Filesystem space available.', type: 'gauge' },
+      { device: `/dev/sd${String.fromCharCode(97 + (i % 26))}${i}`, mountpoint: `/mnt/data${i}`, fstype: 'ext4' },
+      1e12 - i * 4096,
+    );
     n++;
   }
   return s;

@@ -183,7 +183,12 @@ async function main(): Promise<void> {
   await spool.close();
   console.log(`replay (${sink.kind}; runs of consecutive records up to ${REPLAY_KB} KiB):`);
   for (const [mode, rs] of got) {
-    console.log(`  ${mode.padEnd(18)} ${range(rs.map((r) => r.mbps))} MB/s, sender CPU ${range(rs.map((r) => r.cpuPerGB), 2)} s/GB, ${rs[0]!.calls} calls`);
+    console.log(
+      `  ${mode.padEnd(18)} ${range(rs.map((r) => r.mbps))} MB/s, sender CPU ${range(
+        rs.map((r) => r.cpuPerGB),
+        2,
+      )} s/GB, ${rs[0]!.calls} calls`,
+    );
   }
   const base1 = got.get('read+write/record');
   const runs = got.get('sendfile/run');

@@ -35,7 +35,14 @@ const intervalMs = 60_000;
 const rulesPath = join(__dirname, '..', '..', 'test', 'rules', 'node-mixin', 'node-exporter.rules.yml');
 
 async function fill(endMs: number): Promise<LocalHistory> {
-  const config = defaultConfig().with({ listen: '127.0.0.1:0', 'statsd.listen': ['udp://127.0.0.1:0'], 'otlp.http.listen': '127.0.0.1:0', 'otlp.grpc.listen': '127.0.0.1:0', 'history.enabled': false, 'collectors.interval': 1000 });
+  const config = defaultConfig().with({
+    listen: '127.0.0.1:0',
+    'statsd.listen': ['udp://127.0.0.1:0'],
+    'otlp.http.listen': '127.0.0.1:0',
+    'otlp.grpc.listen': '127.0.0.1:0',
+    'history.enabled': false,
+    'collectors.interval': 1000,
+  });
   const agent = new Agent({ config, log: silentLogger() });
   await agent.start();
   await new Promise((r) => setTimeout(r, 2500));
@@ -48,7 +55,10 @@ async function fill(endMs: number): Promise<LocalHistory> {
 }
 
 function ourCost(history: LocalHistory, endMs: number): { cpuMs: number; wallMs: number; series: number; problems: number } {
-  const text = readFileSync(rulesPath, 'utf8').replace(/job="node-exporter",\s*/g, '').replace(/,\s*job="node-exporter"/g, '').replace(/\{job="node-exporter"\}/g, '');
+  const text = readFileSync(rulesPath, 'utf8')
+    .replace(/job="node-exporter",\s*/g, '')
+    .replace(/,\s*job="node-exporter"/g, '')
+    .replace(/\{job="node-exporter"\}/g, '');
   const engine = new PromqlEngine(history);
   const { groups, problems } = parseRuleFile(rulesPath, text, (e) => engine.compile(e));
   const store = new Store();
@@ -85,7 +95,10 @@ async function prometheusCost(history: LocalHistory, endMs: number): Promise<{ w
     for (const [name, list] of byName) {
       lines.push(`# TYPE ${name} unknown`);
       for (const s of list) {
-        const labels = Object.entries({ ...s.labels, job: 'node-exporter', instance: 'bench' }).filter(([k]) => k !== '__name__').map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
+        const labels = Object.entries({ ...s.labels, job: 'node-exporter', instance: 'bench' })
+          .filter(([k]) => k !== '__name__')
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(',');
         s.timestampsMs.forEach((t, i) => {
           if (!isStaleNaN(s.values[i]!)) lines.push(`${name}{${labels}} ${formatValue(s.values[i]!)} ${(t / 1000).toFixed(3)}`);
         });
@@ -97,7 +110,11 @@ async function prometheusCost(history: LocalHistory, endMs: number): Promise<{ w
     if (out.status !== 0) throw new Error(`promtool failed: ${out.stderr}`);
     writeFileSync(join(dir, 'prometheus.yml'), `global:\n  evaluation_interval: 2s\nrule_files: [${JSON.stringify(rulesPath)}]\n`);
     const port = await freePort();
-    proc = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--storage.tsdb.retention.time=15d'], { stdio: 'ignore' });
+    proc = spawn(
+      'prometheus',
+      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--storage.tsdb.retention.time=15d'],
+      { stdio: 'ignore' },
+    );
     const url = `http://127.0.0.1:${port}`;
     const read = async (): Promise<number | undefined> => {
       try {
@@ -117,9 +134,12 @@ async function prometheusCost(history: LocalHistory, endMs: number): Promise<{ w
       if (v !== undefined && v !== last) samples.push(v);
       last = v;
     }
-    const q = await (await fetch(`${url}/api/v1/query?query=count({__name__=~"instance.*:.*"})`)).json().catch(() => undefined) as { data?: { result?: Array<{ value: [number, string] }> } } | undefined;
+    const q = (await (await fetch(`${url}/api/v1/query?query=count({__name__=~"instance.*:.*"})`)).json().catch(() => undefined)) as
+      { data?: { result?: Array<{ value: [number, string] }> } } | undefined;
     samples.sort((a, b) => a - b);
-    return samples.length === 0 ? undefined : { wallMs: samples[Math.floor(samples.length / 2)]! * 1000, series: Number(q?.data?.result?.[0]?.value[1] ?? 0), version: (version.stdout || version.stderr).split('\n')[0]! };
+    return samples.length === 0
+      ? undefined
+      : { wallMs: samples[Math.floor(samples.length / 2)]! * 1000, series: Number(q?.data?.result?.[0]?.value[1] ?? 0), version: (version.stdout || version.stderr).split('\n')[0]! };
   } finally {
     proc?.kill();
     rmSync(dir, { recursive: true, force: true });
@@ -132,10 +152,15 @@ async function main(): Promise<void> {
   const history = await fill(endMs);
   const ours = ourCost(history, endMs);
   if (ours.problems > 0) throw new Error('the rules did not load');
-  console.log(`outrider: ${ours.cpuMs.toFixed(2)} ms CPU (${ours.wallMs.toFixed(2)} ms wall) per evaluation of both groups; ${((ours.cpuMs / intervalMs) * 100).toFixed(4)} % of a core at a 1m interval; ${ours.series} recorded series`);
+  console.log(
+    `outrider: ${ours.cpuMs.toFixed(2)} ms CPU (${ours.wallMs.toFixed(2)} ms wall) per evaluation of both groups; ${((ours.cpuMs / intervalMs) * 100).toFixed(4)} % of a core at a 1m interval; ${ours.series} recorded series`,
+  );
   const prom = await prometheusCost(history, endMs);
   if (!prom) console.log('prometheus: not installed (Debian prometheus and promtool), no side-by-side figure');
-  else console.log(`prometheus (${prom.version}): ${prom.wallMs.toFixed(2)} ms per evaluation of both groups (median of its prometheus_rule_group_last_duration_seconds); ${((prom.wallMs / intervalMs) * 100).toFixed(4)} % at 1m; outrider/prometheus = ${(ours.wallMs / prom.wallMs).toFixed(2)}`);
+  else
+    console.log(
+      `prometheus (${prom.version}): ${prom.wallMs.toFixed(2)} ms per evaluation of both groups (median of its prometheus_rule_group_last_duration_seconds); ${((prom.wallMs / intervalMs) * 100).toFixed(4)} % at 1m; outrider/prometheus = ${(ours.wallMs / prom.wallMs).toFixed(2)}`,
+    );
 }
 
 void main();

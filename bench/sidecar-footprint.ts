@@ -35,7 +35,6 @@ function freePort(): Promise<number> {
   });
 }
 
-
 async function measure(name: string, reportTo: string): Promise<string> {
   const opts = { ...optionsFromConfig(Config.defaults(agentKeys)), reportTo };
   const injected = sidecarArgs(opts, spoolBudget(quantityBytes(opts.spoolSizeLimit)!));
@@ -79,12 +78,13 @@ async function measure(name: string, reportTo: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const version = (await new Promise<string>((resolve) => {
-    const c = spawn(node, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    c.on('exit', () => resolve(out.trim()));
-  })) || node;
+  const version =
+    (await new Promise<string>((resolve) => {
+      const c = spawn(node, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      c.on('exit', () => resolve(out.trim()));
+    })) || node;
   const closed = await freePort();
   const rows = [await measure('serving only', ''), await measure('reporting, aggregator down', `http://127.0.0.1:${closed}`)];
   console.log(`node ${version}, ${seconds} s window, collection every ${interval}, scraped every 15 s`);

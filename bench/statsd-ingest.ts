@@ -238,7 +238,9 @@ async function main(): Promise<void> {
         let r = await step(t, sender, port, rate, mode);
         if (r.counted !== r.sent) r = await step(t, sender, port, rate, mode); // one retry: a noisy neighbour is not a verdict
         const ok = r.counted === r.sent;
-        console.log(`${name} ${mode} target ${rate}/s achieved ${Math.round(r.sent / r.seconds)}/s: sent ${r.sent} counted ${r.counted} cpu ${r.cpuPercent.toFixed(0)}% rss ${r.rssMiB.toFixed(0)} MiB ${ok ? 'lossless' : 'LOSS'}`);
+        console.log(
+          `${name} ${mode} target ${rate}/s achieved ${Math.round(r.sent / r.seconds)}/s: sent ${r.sent} counted ${r.counted} cpu ${r.cpuPercent.toFixed(0)}% rss ${r.rssMiB.toFixed(0)} MiB ${ok ? 'lossless' : 'LOSS'}`,
+        );
         if (!ok) {
           firstLoss = r;
           break;
@@ -253,7 +255,9 @@ async function main(): Promise<void> {
   for (const [name, modes] of Object.entries(results)) {
     for (const [mode, r] of Object.entries(modes)) {
       const b = r.best;
-      console.log(`${name.padEnd(28)} ${mode.padEnd(7)} ${String(b ? Math.round(b.sent / b.seconds) : 0).padStart(16)} ${(b?.cpuPercent ?? 0).toFixed(0).padStart(6)} ${(b?.rssMiB ?? 0).toFixed(0).padStart(9)}`);
+      console.log(
+        `${name.padEnd(28)} ${mode.padEnd(7)} ${String(b ? Math.round(b.sent / b.seconds) : 0).padStart(16)} ${(b?.cpuPercent ?? 0).toFixed(0).padStart(6)} ${(b?.rssMiB ?? 0).toFixed(0).padStart(9)}`,
+      );
     }
   }
   const ref = results['statsd-daemon-as-shipped'];

@@ -82,8 +82,7 @@ async function main() {
   const missing = [];
   if (!which('cmake')) missing.push('cmake (apt-get install cmake)');
   const cxx = process.env.CXX || '';
-  if (cxx ? !which(cxx.split(' ')[0]) : !(which('c++') || which('g++') || which('clang++')))
-    missing.push('a C++17 compiler (apt-get install g++)');
+  if (cxx ? !which(cxx.split(' ')[0]) : !(which('c++') || which('g++') || which('clang++'))) missing.push('a C++17 compiler (apt-get install g++)');
   if (!which('make') && !which('ninja')) missing.push('make (apt-get install make)');
   if (!fs.existsSync('/usr/include/zlib.h')) missing.push('zlib headers (apt-get install zlib1g-dev)');
   if (missing.length) fail(`missing ${missing.join(', ')}`);

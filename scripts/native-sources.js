@@ -24,7 +24,8 @@ const nativeDir = path.join(repo, 'native');
 
 function listCc(dir) {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir)
+  return fs
+    .readdirSync(dir)
     .filter((f) => f.endsWith('.cc'))
     .sort()
     .map((f) => path.join(dir, f));
@@ -32,7 +33,10 @@ function listCc(dir) {
 
 function cores() {
   const text = fs.readFileSync(path.join(nativeDir, 'sources.txt'), 'utf8');
-  const dirs = text.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+  const dirs = text
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean);
   const out = [];
   for (const d of dirs) {
     const abs = path.join(nativeDir, d);

@@ -7,7 +7,19 @@ import { AgentState, MAX_VERSION_CHARS } from './state-model';
 
 /** The agent's state updated from a batch it sent in `epoch` (a new state for an agent seen the first time). */
 export function noteBatch(prev: AgentState | undefined, payload: BatchPayload, epoch: number, nowMs = Date.now()): AgentState {
-  const a: AgentState = prev ?? { id: payload.agentId, epoch, high: 0, recent: [], lastSeenMs: 0, lastSentMs: 0, version: '', backlogBytes: 0, backlogBatches: 0, droppedBatches: 0, appliedBatches: 0 };
+  const a: AgentState = prev ?? {
+    id: payload.agentId,
+    epoch,
+    high: 0,
+    recent: [],
+    lastSeenMs: 0,
+    lastSentMs: 0,
+    version: '',
+    backlogBytes: 0,
+    backlogBatches: 0,
+    droppedBatches: 0,
+    appliedBatches: 0,
+  };
   const meta = payload.meta;
   a.lastSeenMs = nowMs;
   a.lastSentMs = payload.sentMs;

@@ -5,7 +5,7 @@ import type { DistState } from './state-model';
 export function finiteTotal(v: number | DistState): boolean {
   if (typeof v === 'number') return Number.isFinite(v);
   if (!Number.isFinite(v.count) || !Number.isFinite(v.sum)) return false;
-  return !v.buckets || v.buckets.every((x, i) => i % 2 === 1 ? Number.isFinite(x) : true);
+  return !v.buckets || v.buckets.every((x, i) => (i % 2 === 1 ? Number.isFinite(x) : true));
 }
 
 /** What `v` adds since `last` (a lower count or another bucket layout is a reset: all of `v`). */

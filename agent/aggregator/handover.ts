@@ -21,7 +21,8 @@ function distOf(v: unknown): DistValue | string {
   const d = v as Record<string, unknown>;
   if (!sid(d.sid) || !num(d.count) || !num(d.sum) || !Number.isFinite(d.count) || !Number.isFinite(d.sum)) return 'a handover distribution needs a series id and finite count and sum';
   const b = d.buckets;
-  if (b !== null && b !== undefined && (!Array.isArray(b) || b.length % 2 !== 0 || !b.every((x, i) => num(x) && (i % 2 === 0 ? !Number.isNaN(x) : Number.isFinite(x))))) return 'handover buckets must be flat [le, count, ...] numbers';
+  if (b !== null && b !== undefined && (!Array.isArray(b) || b.length % 2 !== 0 || !b.every((x, i) => num(x) && (i % 2 === 0 ? !Number.isNaN(x) : Number.isFinite(x)))))
+    return 'handover buckets must be flat [le, count, ...] numbers';
   return { sid: d.sid, count: d.count, sum: d.sum, buckets: (b as number[] | null | undefined) ?? null, quantiles: null, sketch: null };
 }
 

@@ -60,8 +60,7 @@ export function sampleProblem(type: string, value: number | DistValue): 'non_fin
 
 /** What one frame came to: applied, a duplicate, definitions registered, or refused (with the HTTP answer it gets alone). */
 export type FrameOutcome =
-  | { ok: true; status: AckStatus; result: string }
-  | { ok: false; http: number; result: string; code: string; message: string; extra: Record<string, unknown>; retryAfter?: string };
+  { ok: true; status: AckStatus; result: string } | { ok: false; http: number; result: string; code: string; message: string; extra: Record<string, unknown>; retryAfter?: string };
 
 function refused(http: number, result: string, code: string, message: string, extra: Record<string, unknown> = {}, retryAfter?: string): FrameOutcome {
   return { ok: false, http, result, code, message, extra, ...(retryAfter ? { retryAfter } : {}) };

@@ -301,7 +301,21 @@ export class Merger {
    */
   baseline(st: SeriesState | undefined, agent: string, r: ResolvedSeries, epoch: number, seq: number, value: number | DistState, id: number): SeriesState | undefined {
     if (st && (epoch < st.epoch || (epoch === st.epoch && seq <= st.seq))) return undefined;
-    if (!st) this.#member((st = { id, agent, family: r.family.name, type: r.family.type, help: r.family.help, labels: r.labels, epoch, seq, last: value, acc: typeof value === 'number' ? 0 : { count: 0, sum: 0, buckets: null } }));
+    if (!st)
+      this.#member(
+        (st = {
+          id,
+          agent,
+          family: r.family.name,
+          type: r.family.type,
+          help: r.family.help,
+          labels: r.labels,
+          epoch,
+          seq,
+          last: value,
+          acc: typeof value === 'number' ? 0 : { count: 0, sum: 0, buckets: null },
+        }),
+      );
     st.epoch = epoch;
     st.seq = seq;
     st.last = value;
@@ -391,7 +405,14 @@ export class Merger {
 
   #markAgent(st: SeriesState): void {
     let o = outOf(st);
-    if (!o) (st as WithOut)[kOut] = o = { dirty: false, labels: labelsObject(st.labels, agentLabel(st.labels, st.agent)), desc: { name: st.family, help: st.help, type: st.type }, handle: undefined, tsMs: undefined };
+    if (!o)
+      (st as WithOut)[kOut] = o = {
+        dirty: false,
+        labels: labelsObject(st.labels, agentLabel(st.labels, st.agent)),
+        desc: { name: st.family, help: st.help, type: st.type },
+        handle: undefined,
+        tsMs: undefined,
+      };
     o.tsMs = this.#batchTs;
     if (o.dirty) return;
     o.dirty = true;

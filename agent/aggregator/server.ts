@@ -137,7 +137,11 @@ export class Aggregator {
     const mismatch = t.counter('outrider_aggregator_sketch_mismatches_total', 'Agent sketches left out of a merge because their relative accuracy differs from the others of the series.');
     this.merger = new Merger(this.store, { quantiles: opts.quantiles, sketchMaxAgeMs: opts.sketchMaxAgeMs, onSketchMismatch: () => mismatch.inc(), aggregatorId: opts.aggregatorId ?? '' });
     this.#m = {
-      requests: t.counter('outrider_aggregator_requests_total', 'Ingest requests, by result (applied, duplicate, definitions, handover, unknown_series, unauthorized, malformed, too_large, label_limit, forbidden, implausible, refused).', ['result']),
+      requests: t.counter(
+        'outrider_aggregator_requests_total',
+        'Ingest requests, by result (applied, duplicate, definitions, handover, unknown_series, unauthorized, malformed, too_large, label_limit, forbidden, implausible, refused).',
+        ['result'],
+      ),
       samples: t.counter('outrider_aggregator_samples_total', 'Samples applied from agents.'),
       skipped: t.counter('outrider_aggregator_stale_samples_total', 'Samples skipped because a newer value of the series was already applied.'),
       agents: t.gauge('outrider_aggregator_agents', 'Agents the aggregator owns now (seen within aggregator.agent_expiry).'),
@@ -145,7 +149,11 @@ export class Aggregator {
       connRefused: t.counter('outrider_aggregator_connections_refused_total', 'Connections closed at once because a connection limit was reached, by reason (total, per_address).', ['reason']),
       connections: t.gauge('outrider_aggregator_connections', 'Open connections to the aggregator.'),
       readRefusals: t.counter('outrider_aggregator_read_refusals_total', 'Requests to the read endpoints without a token that may read.'),
-      refusedSamples: t.counter('outrider_aggregator_refused_samples_total', 'Samples left out of the merge, by reason (non_finite: a NaN or infinity where values add up; type_mismatch; series_limit: a series new to a state that holds aggregator.max_series).', ['reason']),
+      refusedSamples: t.counter(
+        'outrider_aggregator_refused_samples_total',
+        'Samples left out of the merge, by reason (non_finite: a NaN or infinity where values add up; type_mismatch; series_limit: a series new to a state that holds aggregator.max_series).',
+        ['reason'],
+      ),
     };
     this.#ingest = new Ingest(this.state, this.merger, {
       maxDecompressedBytes: opts.maxDecompressedBytes,
@@ -267,9 +275,13 @@ export class Aggregator {
     tele.unref();
     this.#timers.push(snap, tele);
     await this.#copyTelemetry();
-    if (this.#tokens.unbound > 0) this.#opts.log.warn({ tokens: this.#tokens.unbound }, 'Some tokens are not bound to agent ids: their holders may send batches as any agent (see aggregator.tokens_file).');
+    if (this.#tokens.unbound > 0)
+      this.#opts.log.warn({ tokens: this.#tokens.unbound }, 'Some tokens are not bound to agent ids: their holders may send batches as any agent (see aggregator.tokens_file).');
     if (this.#tokens.open) this.#opts.log.warn({ listen: this.#opts.listen }, 'No tokens configured: the aggregator serves loopback only and accepts any local client.');
-    this.#opts.log.info({ url: this.#server.url(), state_dir: this.#opts.stateDir, agents: this.state.agents.size, series: this.state.series.size, remote_write: this.#opts.remoteWrite.length, version }, 'Outrider aggregator is ready.');
+    this.#opts.log.info(
+      { url: this.#server.url(), state_dir: this.#opts.stateDir, agents: this.state.agents.size, series: this.state.series.size, remote_write: this.#opts.remoteWrite.length, version },
+      'Outrider aggregator is ready.',
+    );
   }
 
   async stop(): Promise<void> {

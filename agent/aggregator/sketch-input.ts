@@ -36,7 +36,8 @@ export function validateSketch(raw: unknown): SketchJSON {
   const j = raw as Record<string, unknown>;
   const { a, n, s, min, max, z } = j;
   if (!finite(a) || a < kMinAccuracy || a > kMaxAccuracy) throw new PayloadError(`sketch relative accuracy must be a number in [${kMinAccuracy}, ${kMaxAccuracy}]`);
-  if (!finite(n) || n < 0 || !finite(s) || !finite(min) || !finite(max) || !finite(z) || z < 0) throw new PayloadError('sketch count, sum, min, max and zero count must be finite (counts non-negative)');
+  if (!finite(n) || n < 0 || !finite(s) || !finite(min) || !finite(max) || !finite(z) || z < 0)
+    throw new PayloadError('sketch count, sum, min, max and zero count must be finite (counts non-negative)');
   if (n > 0 && min > max) throw new PayloadError('sketch min is above its max');
   const maxIndex = Math.ceil(kLnRange / Math.log((1 + a) / (1 - a))) + 1;
   const p = buckets(j.p, 'positive', maxIndex);

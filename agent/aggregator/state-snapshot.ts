@@ -57,7 +57,18 @@ function readColumns(s: SnapshotV2, put: (key: string, st: SeriesState) => void)
       labels[j] = s.labels.slice(at, end);
       at = end;
     }
-    const st: SeriesState = { id: cols[o]!, agent, family, type: s.fams[fi + 1] as MetricType, help: s.fams[fi + 2]!, labels, epoch: cols[o + 3]!, seq: cols[o + 4]!, last: cols[o + 5]!, acc: cols[o + 6]! };
+    const st: SeriesState = {
+      id: cols[o]!,
+      agent,
+      family,
+      type: s.fams[fi + 1] as MetricType,
+      help: s.fams[fi + 2]!,
+      labels,
+      epoch: cols[o + 3]!,
+      seq: cols[o + 4]!,
+      last: cols[o + 5]!,
+      acc: cols[o + 6]!,
+    };
     put(stateKey(agent, family, labels), st);
   }
   for (const [k, v] of s.other) put(k, v);

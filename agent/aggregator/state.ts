@@ -262,4 +262,3 @@ function writeAll(fd: number, data: Buffer): Promise<void> {
     step();
   });
 }
-

@@ -64,6 +64,9 @@ export class Tables {
   }
 
   resolve(agent: string, epoch: number, sid: number): ResolvedSeries | undefined {
-    return this.#byAgent.get(agent)?.find((x) => x.epoch === epoch)?.series.get(sid);
+    return this.#byAgent
+      .get(agent)
+      ?.find((x) => x.epoch === epoch)
+      ?.series.get(sid);
   }
 }

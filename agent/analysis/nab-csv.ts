@@ -25,7 +25,11 @@ export function parseTimestamp(text: string): number {
 /** Parses the whole file; the first problem (bad header, bad row) is an error naming its line. */
 export function parseSeriesCsv(text: string, source = 'input'): Series {
   const lines = text.split(/\r?\n/);
-  const header = (lines[0] ?? '').trim().toLowerCase().split(',').map((s) => s.trim());
+  const header = (lines[0] ?? '')
+    .trim()
+    .toLowerCase()
+    .split(',')
+    .map((s) => s.trim());
   if (header[0] !== 'timestamp' || header[1] !== 'value') {
     throw new OutriderError('OUTRIDER_ERR_ANALYSIS_BAD_CSV', `${source}:1: expected a "timestamp,value" header, got "${lines[0] ?? ''}"`);
   }

@@ -73,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     await agent.start();
   } catch (err) {
-    const msg = isOutriderError(err) ? err.message : err instanceof Error ? err.stack ?? err.message : String(err);
+    const msg = isOutriderError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
     process.stderr.write(`outrider: ${msg}\n`);
     return ExitCode.failure;
   }

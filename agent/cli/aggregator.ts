@@ -51,7 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     agg = new Aggregator({ ...optionsFrom(config, log), forwarder: remoteWriteForwarder });
     await agg.start();
   } catch (err) {
-    process.stderr.write(`outrider: ${isOutriderError(err) ? err.message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`outrider: ${isOutriderError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return ExitCode.failure;
   }
   return serveUntilSignal(agg, log);

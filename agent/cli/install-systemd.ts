@@ -26,7 +26,10 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
     out.write(usage + '\n');
     return ExitCode.ok;
   }
-  const unknown = [...args.flags.keys()].map((f) => `--${f}`).concat(args.positionals).concat(args.errors);
+  const unknown = [...args.flags.keys()]
+    .map((f) => `--${f}`)
+    .concat(args.positionals)
+    .concat(args.errors);
   if (unknown.length > 0) {
     err.write(`outrider install-systemd: unexpected ${unknown.join(' ')}\n\n${usage}\n`);
     return ExitCode.badConfig;

@@ -124,10 +124,7 @@ export class CollectorRunner {
     for (const s of this.#slots) if (s.timer) clearTimeout(s.timer);
     // Wait for runs in flight, but never longer than one budget: a hung source must not block shutdown.
     const budget = Math.max(0, ...this.#slots.map((s) => s.budgetMs));
-    await Promise.race([
-      Promise.allSettled(this.#slots.map((s) => s.running ?? Promise.resolve())),
-      new Promise((resolve) => setTimeout(resolve, budget).unref()),
-    ]);
+    await Promise.race([Promise.allSettled(this.#slots.map((s) => s.running ?? Promise.resolve())), new Promise((resolve) => setTimeout(resolve, budget).unref())]);
     for (const s of this.#slots) await s.collector.close?.();
     this.#opts.health?.report(this.name, 'stopped', { ready: false });
   }

@@ -26,7 +26,7 @@ export function crossProblems(config: Config, checks: readonly CrossCheck[]): Co
         value: JSON.stringify(p.value),
         expected: p.expected,
         source: source === 'default' ? 'file' : source,
-        where: source === 'default' ? 'default' : source === 'file' ? config.file ?? 'file' : source,
+        where: source === 'default' ? 'default' : source === 'file' ? (config.file ?? 'file') : source,
       });
     }
   }

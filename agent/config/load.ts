@@ -37,7 +37,16 @@ export interface LoadResult {
 }
 
 /** Environment variables with the OUTRIDER_ prefix that are not config keys. */
-const nonConfigEnv = new Set(['OUTRIDER_CONFIG', 'OUTRIDER_NATIVE', 'OUTRIDER_NATIVE_PATH', 'OUTRIDER_LOG_PRETTY', 'OUTRIDER_POD_NAME', 'OUTRIDER_POD_NAMESPACE', 'OUTRIDER_NODE_NAME', 'OUTRIDER_POD_UID']);
+const nonConfigEnv = new Set([
+  'OUTRIDER_CONFIG',
+  'OUTRIDER_NATIVE',
+  'OUTRIDER_NATIVE_PATH',
+  'OUTRIDER_LOG_PRETTY',
+  'OUTRIDER_POD_NAME',
+  'OUTRIDER_POD_NAMESPACE',
+  'OUTRIDER_NODE_NAME',
+  'OUTRIDER_POD_UID',
+]);
 
 export function showValue(def: KeyDef | undefined, raw: unknown): string {
   if (def?.secret) return '<redacted>';
@@ -72,7 +81,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
         problems.push({
           key: '--config',
           value: showValue(undefined, opts.file),
-          expected: `a readable YAML file (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message})`,
+          expected: `a readable YAML file (${e.code === 'ENOENT' ? 'no such file' : (e.code ?? e.message)})`,
           source: 'file',
           where,
         });
@@ -125,14 +134,7 @@ function apply(
   }
 }
 
-function readFile(
-  keys: KeySet,
-  text: string,
-  where: string,
-  values: Map<string, unknown>,
-  sources: Map<string, ConfigSource>,
-  problems: ConfigProblem[],
-): void {
+function readFile(keys: KeySet, text: string, where: string, values: Map<string, unknown>, sources: Map<string, ConfigSource>, problems: ConfigProblem[]): void {
   // yaml loads with the first config file: an agent configured by flags alone (the sidecar) never pays for it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { parseDocument } = require('yaml') as typeof Yaml;

@@ -100,8 +100,7 @@ export const labelKeys = defineKeys([
     key: 'labels.from_env',
     type: 'map',
     default: { pod: 'OUTRIDER_POD_NAME', namespace: 'OUTRIDER_POD_NAMESPACE', node: 'OUTRIDER_NODE_NAME' },
-    help:
-      'Labels added to StatsD series and reported batches, each taken from an environment variable (label=VAR); a variable that is unset or empty adds no label. The defaults read the downward-API variables `outrider inject` sets in a pod; {} turns this off.',
+    help: 'Labels added to StatsD series and reported batches, each taken from an environment variable (label=VAR); a variable that is unset or empty adds no label. The defaults read the downward-API variables `outrider inject` sets in a pod; {} turns this off.',
     check: (v) => {
       for (const [label, name] of Object.entries(v as Record<string, string>)) {
         if (!labelName.test(label) || label.startsWith('__')) return `label names matching ${labelName.source} (got ${JSON.stringify(label)})`;

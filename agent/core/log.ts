@@ -17,9 +17,7 @@ export interface LogOptions {
 export function createLogger(opts: LogOptions = {}): Logger {
   const level = opts.level ?? 'info';
   const stream = opts.stream ?? process.stderr;
-  const pretty =
-    opts.format === 'pretty' ||
-    ((opts.format ?? 'auto') === 'auto' && stream === process.stderr && process.stderr.isTTY === true && process.env.OUTRIDER_LOG_PRETTY !== '0');
+  const pretty = opts.format === 'pretty' || ((opts.format ?? 'auto') === 'auto' && stream === process.stderr && process.stderr.isTTY === true && process.env.OUTRIDER_LOG_PRETTY !== '0');
   const base = { name: opts.name ?? 'outrider', level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
   if (pretty) {
     // pino-pretty as a synchronous stream: no worker thread, lines appear in order with the process's other output.

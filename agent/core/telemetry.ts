@@ -14,11 +14,7 @@ export class Telemetry {
 
   constructor(opts: { runtimeMetrics?: boolean } = {}) {
     if (opts.runtimeMetrics !== false) collectRuntimeMetrics(this.registry, { eventLoopMonitoringPrecision: 20 });
-    this.buildInfo = this.gauge('outrider_build_info', 'A metric with a constant 1 value labeled by the version and runtime Outrider runs on.', [
-      'version',
-      'nodejs_version',
-      'native',
-    ]);
+    this.buildInfo = this.gauge('outrider_build_info', 'A metric with a constant 1 value labeled by the version and runtime Outrider runs on.', ['version', 'nodejs_version', 'native']);
     this.nativeAvailable = this.gauge('outrider_native_available', 'Whether the native addon is loaded (1) or the pure-TypeScript twins run (0).');
   }
 
@@ -59,7 +55,13 @@ export class Telemetry {
         out.push({ name: m.name, help: m.help, type, restartsWithAgent: true, samples: groupDist(m.name, type, values) });
       } else {
         const name = type === 'counter' && !m.name.endsWith('_total') ? m.name + '_total' : m.name;
-        out.push({ name, help: m.help, type: type === 'counter' || type === 'gauge' ? type : 'untyped', restartsWithAgent: true, samples: values.map((v) => ({ labels: strLabels(v.labels), value: v.value })) });
+        out.push({
+          name,
+          help: m.help,
+          type: type === 'counter' || type === 'gauge' ? type : 'untyped',
+          restartsWithAgent: true,
+          samples: values.map((v) => ({ labels: strLabels(v.labels), value: v.value })),
+        });
       }
     }
     return out;

@@ -37,7 +37,8 @@ export function loadTlsMaterial(tls: WebTlsSettings, file: string): TlsMaterial 
   };
   if (tls.clientCaFile) {
     const ca = read(tls.clientCaFile, 'client_ca_file', file);
-    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new OutriderError('OUTRIDER_ERR_WEB_CONFIG', `web config ${file}: tls_server_config.client_ca_file: ${tls.clientCaFile} holds no PEM certificate`, { file });
+    if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+      throw new OutriderError('OUTRIDER_ERR_WEB_CONFIG', `web config ${file}: tls_server_config.client_ca_file: ${tls.clientCaFile} holds no PEM certificate`, { file });
     context.ca = ca;
   }
   if (tls.ciphers) context.ciphers = tls.ciphers;
@@ -45,7 +46,9 @@ export function loadTlsMaterial(tls: WebTlsSettings, file: string): TlsMaterial 
   try {
     createSecureContext(context);
   } catch (err) {
-    throw new OutriderError('OUTRIDER_ERR_WEB_CONFIG', `web config ${file}: tls_server_config: the certificate, key and settings do not form a usable TLS configuration: ${(err as Error).message}`, { file });
+    throw new OutriderError('OUTRIDER_ERR_WEB_CONFIG', `web config ${file}: tls_server_config: the certificate, key and settings do not form a usable TLS configuration: ${(err as Error).message}`, {
+      file,
+    });
   }
   return { context, requestCert: tls.clientAuth !== 'NoClientCert', rejectUnauthorized: tls.clientAuth === 'RequireAndVerifyClientCert' };
 }

@@ -138,7 +138,18 @@ function version(file: string, v: unknown, where: string, def: SecureVersion): S
 }
 
 function parseTls(file: string, v: unknown): WebTlsSettings | undefined {
-  const keys = ['cert_file', 'key_file', 'client_ca_file', 'client_auth_type', 'client_allowed_sans', 'cipher_suites', 'curve_preferences', 'min_version', 'max_version', 'prefer_server_cipher_suites'];
+  const keys = [
+    'cert_file',
+    'key_file',
+    'client_ca_file',
+    'client_auth_type',
+    'client_allowed_sans',
+    'cipher_suites',
+    'curve_preferences',
+    'min_version',
+    'max_version',
+    'prefer_server_cipher_suites',
+  ];
   const s = section(file, v, 'tls_server_config', keys);
   const w = (k: string) => `tls_server_config.${k}`;
   const certFile = str(file, s.cert_file, w('cert_file'));
@@ -166,7 +177,9 @@ function parseTls(file: string, v: unknown): WebTlsSettings | undefined {
     const name = cipherSuites[c];
     if (name) openssl.push(name);
   }
-  const curveNames = strList(file, s.curve_preferences, w('curve_preferences'))?.map((c) => curves[c] ?? fail(file, w('curve_preferences'), `unknown curve ${JSON.stringify(c)} (expected ${Object.keys(curves).join(', ')})`));
+  const curveNames = strList(file, s.curve_preferences, w('curve_preferences'))?.map(
+    (c) => curves[c] ?? fail(file, w('curve_preferences'), `unknown curve ${JSON.stringify(c)} (expected ${Object.keys(curves).join(', ')})`),
+  );
   const minVersion = version(file, s.min_version, w('min_version'), 'TLSv1.2');
   const maxVersion = version(file, s.max_version, w('max_version'), 'TLSv1.3');
   if (versionOrder.indexOf(minVersion) > versionOrder.indexOf(maxVersion)) fail(file, w('min_version'), 'is above max_version');

@@ -29,7 +29,10 @@ function acceptsGzip(req: IncomingMessage): boolean {
   const ae = req.headers['accept-encoding'];
   if (!ae) return false;
   return ae.split(',').some((p) => {
-    const [enc, ...params] = p.trim().split(';').map((x) => x.trim());
+    const [enc, ...params] = p
+      .trim()
+      .split(';')
+      .map((x) => x.trim());
     const q = params.find((x) => x.startsWith('q='));
     return (enc === 'gzip' || enc === '*') && !(q && Number(q.slice(2)) === 0);
   });

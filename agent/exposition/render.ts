@@ -11,14 +11,20 @@ export { formatValue } from '../formats/value';
 
 /** Renders the whole store, families sorted by name (the render cache does the same from the change feed). */
 export function render(store: Store, format: Format): string {
-  return renderFamilies([...store.families()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), format);
+  return renderFamilies(
+    [...store.families()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    format,
+  );
 }
 
 /** Picks the format from an Accept header (OpenMetrics only when asked for). */
 export function negotiate(accept: string | undefined): Format {
   if (!accept) return 'text';
   for (const part of accept.split(',')) {
-    const [type, ...params] = part.trim().split(';').map((p) => p.trim());
+    const [type, ...params] = part
+      .trim()
+      .split(';')
+      .map((p) => p.trim());
     if (type !== 'application/openmetrics-text') continue;
     const q = params.find((p) => p.startsWith('q='));
     if (q && Number(q.slice(2)) === 0) continue;

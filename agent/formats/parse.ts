@@ -190,7 +190,10 @@ export class TextParser {
     if (line.charCodeAt(i) === 123) i = this.#labels(line, i + 1, labels); // '{'
     if (i >= n) throw new LineError(`no value for ${name}`);
     if (!isBlank(line.charCodeAt(i))) throw new LineError(`unexpected ${JSON.stringify(line[i])} after ${name}`);
-    const rest = line.slice(i).trim().split(/[ \t]+/);
+    const rest = line
+      .slice(i)
+      .trim()
+      .split(/[ \t]+/);
     if (rest.length > 2) throw new LineError(`unexpected text after the value of ${name}`);
     const value = parseValue(rest[0]!);
     if (value === undefined) throw new LineError(`bad value ${JSON.stringify(rest[0])} for ${name}`);
@@ -249,7 +252,8 @@ export class TextParser {
       out[lname] = value;
       while (i < n && isBlank(line.charCodeAt(i))) i++;
       const c = line.charCodeAt(i);
-      if (c === 44) i++; // ','
+      if (c === 44)
+        i++; // ','
       else if (c !== 125) throw new LineError('labels not separated by ","');
     }
   }

@@ -16,9 +16,7 @@ export interface RangeSeries {
 }
 
 export type InstantResult =
-  | { readonly type: 'vector'; readonly samples: readonly InstantSample[] }
-  | { readonly type: 'scalar'; readonly value: number }
-  | { readonly type: 'string'; readonly value: string };
+  { readonly type: 'vector'; readonly samples: readonly InstantSample[] } | { readonly type: 'scalar'; readonly value: number } | { readonly type: 'string'; readonly value: string };
 
 export interface RangeResult {
   readonly type: 'matrix';

@@ -60,12 +60,7 @@ export class AggregatorOutput implements Output {
   readonly #handoverSending = new Map<number, Promise<boolean>>();
   readonly #count: { bytes(n: number): void; sendfile(n: number): void; definitions(): void };
 
-  constructor(
-    opts: AggregatorOutputOptions,
-    batcher: Batcher,
-    ctx: OutputContext,
-    count: { bytes(n: number): void; sendfile(n: number): void; definitions(): void },
-  ) {
+  constructor(opts: AggregatorOutputOptions, batcher: Batcher, ctx: OutputContext, count: { bytes(n: number): void; sendfile(n: number): void; definitions(): void }) {
     this.#opts = opts;
     this.#batcher = batcher;
     this.#ctx = ctx;

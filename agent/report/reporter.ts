@@ -99,7 +99,14 @@ export class Reporter implements Component {
       { epoch: () => this.#epoch, spool: () => this.#runtime.queue.spool, handover: () => this.#acked.handover(), handedOver: (ok) => this.#m.handovers.inc({ result: ok ? 'ok' : 'failed' }) },
       { bytes: (n) => this.#m.bytes.inc(n), sendfile: (n) => this.#m.replayed.inc(n), definitions: () => this.#m.defs.inc() },
     );
-    this.#route = new EndpointRoute({ agentId: opts.agentId, endpoints: opts.endpoints, dir: opts.spool?.dir, probe: (i) => output.probe(i), probeMinMs: opts.probeMinMs, log: ctx.log, onMove: (to, why) => {
+    this.#route = new EndpointRoute({
+      agentId: opts.agentId,
+      endpoints: opts.endpoints,
+      dir: opts.spool?.dir,
+      probe: (i) => output.probe(i),
+      probeMinMs: opts.probeMinMs,
+      log: ctx.log,
+      onMove: (to, why) => {
         this.#m.moves.inc({ reason: why });
         output.handoverTo(to);
       },
@@ -167,7 +174,18 @@ export class Reporter implements Component {
     this.#flushTimer = setInterval(() => void this.flush(), this.#opts.intervalMs);
     this.#flushTimer.unref();
     this.#route.start();
-    this.#ctx.log.info({ agent_id: this.#opts.agentId, epoch: this.#epoch, endpoint: this.#opts.endpoints[this.#route.current], owner: this.#opts.endpoints[this.#route.order[0]!], endpoints: this.#opts.endpoints, spool: this.#opts.spool?.dir, spool_io: spool?.io.name }, 'Reporting to the aggregator.');
+    this.#ctx.log.info(
+      {
+        agent_id: this.#opts.agentId,
+        epoch: this.#epoch,
+        endpoint: this.#opts.endpoints[this.#route.current],
+        owner: this.#opts.endpoints[this.#route.order[0]!],
+        endpoints: this.#opts.endpoints,
+        spool: this.#opts.spool?.dir,
+        spool_io: spool?.io.name,
+      },
+      'Reporting to the aggregator.',
+    );
     this.#runtime.pump();
   }
 
@@ -258,7 +276,14 @@ export class Reporter implements Component {
     this.#ctx.health.report(this.name, spoolOk ? 'running' : 'degraded', {
       ready: spoolOk,
       detail,
-      info: { agent_id: this.#opts.agentId, epoch: this.#epoch, durable_generation: Math.max(0, this.#runtime.mark.generation), backlog_batches: backlog, spool_bytes: spoolBytes, dropped_batches: q.droppedTotal },
+      info: {
+        agent_id: this.#opts.agentId,
+        epoch: this.#epoch,
+        durable_generation: Math.max(0, this.#runtime.mark.generation),
+        backlog_batches: backlog,
+        spool_bytes: spoolBytes,
+        dropped_batches: q.droppedTotal,
+      },
     });
   }
 }

@@ -80,7 +80,10 @@ export class EndpointRoute {
     const from = this.#opts.endpoints[this.current];
     this.#pos = pos;
     this.#keep();
-    this.#opts.log.info({ from, to: this.#opts.endpoints[this.current], reason, owner: this.#opts.endpoints[this.order[0]!] }, reason === 'failover' ? 'Reporting to the next aggregator in this agent\'s order.' : 'A better-ranked aggregator is healthy again; reporting to it.');
+    this.#opts.log.info(
+      { from, to: this.#opts.endpoints[this.current], reason, owner: this.#opts.endpoints[this.order[0]!] },
+      reason === 'failover' ? "Reporting to the next aggregator in this agent's order." : 'A better-ranked aggregator is healthy again; reporting to it.',
+    );
     this.#opts.onMove?.(this.current, reason);
     this.#delayMs = this.#opts.probeMinMs ?? 1000;
     this.#schedule();

@@ -29,7 +29,13 @@ export class Transport {
     const u = new URL(opts.endpoint);
     this.endpoint = opts.endpoint;
     this.#path = ingestPath(u);
-    this.#pool = new Pool(u.origin, { connections: opts.connections, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: opts.timeoutMs, connect: u.protocol === 'https:' ? connectTls(opts.tls) : undefined });
+    this.#pool = new Pool(u.origin, {
+      connections: opts.connections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      connectTimeout: opts.timeoutMs,
+      connect: u.protocol === 'https:' ? connectTls(opts.tls) : undefined,
+    });
     this.#timeoutMs = opts.timeoutMs;
     this.#headers = { 'content-type': BATCH_CONTENT_TYPE, 'x-outrider-agent': encodeURIComponent(opts.agentId) };
     if (opts.token) this.#headers.authorization = `Bearer ${opts.token}`;

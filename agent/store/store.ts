@@ -269,7 +269,21 @@ export class Store {
       this.#drop('max_series', fam.name, `store holds ${this.#seriesList.size} series`);
       return undefined;
     }
-    s = { family: fam, labels: { ...labels }, key, id: this.#nextId++, value: 0, dist: undefined, timestampMs: undefined, updatedMs: this.#now(), owner, changedGen: 0, labelText: renderLabels(labels), prev: undefined, next: undefined };
+    s = {
+      family: fam,
+      labels: { ...labels },
+      key,
+      id: this.#nextId++,
+      value: 0,
+      dist: undefined,
+      timestampMs: undefined,
+      updatedMs: this.#now(),
+      owner,
+      changedGen: 0,
+      labelText: renderLabels(labels),
+      prev: undefined,
+      next: undefined,
+    };
     fam.series.set(key, s);
     const gen = this.#bump();
     this.#seriesList.touch(s, gen);

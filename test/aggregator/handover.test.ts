@@ -43,7 +43,13 @@ t.test('without a handover the new owner counts the first value in full (the dou
 t.test('a malformed handover refuses the frame', async (t) => {
   const b = await startAggregator(tmpDir(t));
   t.teardown(() => b.stop());
-  for (const bad of [{ seq: 0, scalars: [], dists: [] }, { seq: 1, scalars: [10], dists: [] }, { seq: 1, scalars: ['x', 1], dists: [] }, { seq: 1, scalars: [], dists: [{ sid: 1, count: NaN, sum: 0 }] }, 'x']) {
+  for (const bad of [
+    { seq: 0, scalars: [], dists: [] },
+    { seq: 1, scalars: [10], dists: [] },
+    { seq: 1, scalars: ['x', 1], dists: [] },
+    { seq: 1, scalars: [], dists: [{ sid: 1, count: NaN, sum: 0 }] },
+    'x',
+  ]) {
     const r = await post(b.url(), frame(payload({ ...counterDefs, meta: { handover: bad } as never }), 1000, 0, FrameKind.defs));
     t.equal(r.status, 400, JSON.stringify(bad));
     t.equal(r.json.code, 'OUTRIDER_ERR_AGG_BAD_PAYLOAD');

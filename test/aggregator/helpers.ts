@@ -51,7 +51,10 @@ export function frame(p: BatchPayload, epoch: number, seq: number, kind = FrameK
 }
 
 export const counterDefs = {
-  families: [{ fid: 1, name: 'reqs_total', type: 'counter' as const, help: 'requests' }, { fid: 2, name: 'temp', type: 'gauge' as const, help: 'temperature' }],
+  families: [
+    { fid: 1, name: 'reqs_total', type: 'counter' as const, help: 'requests' },
+    { fid: 2, name: 'temp', type: 'gauge' as const, help: 'temperature' },
+  ],
   series: [
     { sid: 10, fid: 1, labels: ['path', '/a'] },
     { sid: 11, fid: 2, labels: [] },

@@ -57,10 +57,19 @@ t.test('histograms merge fleet-wide; summaries stay per agent', async (t) => {
   const agg = await startAggregator(tmpDir(t));
   t.teardown(() => agg.stop());
   const defs = {
-    families: [{ fid: 1, name: 'lat', type: 'histogram' as const, help: '' }, { fid: 2, name: 'q', type: 'summary' as const, help: '' }],
-    series: [{ sid: 1, fid: 1, labels: [] }, { sid: 2, fid: 2, labels: [] }],
+    families: [
+      { fid: 1, name: 'lat', type: 'histogram' as const, help: '' },
+      { fid: 2, name: 'q', type: 'summary' as const, help: '' },
+    ],
+    series: [
+      { sid: 1, fid: 1, labels: [] },
+      { sid: 2, fid: 2, labels: [] },
+    ],
   };
-  for (const [agent, n] of [['a1', 1], ['a2', 2]] as const) {
+  for (const [agent, n] of [
+    ['a1', 1],
+    ['a2', 2],
+  ] as const) {
     const dists = [
       { sid: 1, count: 4 * n, sum: 2 * n, buckets: [0.1, 1 * n, 1, 3 * n, Infinity, 4 * n], quantiles: null, sketch: null },
       { sid: 2, count: n, sum: n, buckets: null, quantiles: [0.5, n], sketch: null },
@@ -170,7 +179,11 @@ t.test('the merged store is written when read: batches between two scrapes cost 
   t.equal(agg.store.getFamily('reqs_total'), undefined, 'nothing written before a read');
   const gen = agg.store.generation;
   const series = (await (await fetch(url + '/api/v1/series?match=temp')).json()) as { series: Array<{ value: string }> };
-  t.same(series.series.map((s) => s.value), ['21'], '/api/v1/series catches up first');
+  t.same(
+    series.series.map((s) => s.value),
+    ['21'],
+    '/api/v1/series catches up first',
+  );
   t.ok(agg.store.generation > gen);
   const text = await metrics(url);
   t.match(text, /^reqs_total\{path="\/a"\} 7$/m, '/metrics sees the latest values');

@@ -43,14 +43,21 @@ t.test('fleet quantiles come from the merged sketches of every agent', async (t)
     all.push(v);
   }
   all.sort((x, y) => x - y);
-  for (const [agent, sk] of [['a1', a1], ['a2', a2]] as const) {
+  for (const [agent, sk] of [
+    ['a1', a1],
+    ['a2', a2],
+  ] as const) {
     const r = await post(agg.url(), frame(payload({ agentId: agent, ...defs, dists: [timerDist(sk, sk.count, sk.sum)] }), 1, 1));
     t.same(r.json, { status: 'applied' });
   }
   const text = await metrics(agg.url());
   t.notMatch(text, /quantile="[^"]*",?\}?[^\n]*instance=|instance="[^"]*",quantile=/, 'one fleet-wide quantile series, not one per agent');
   t.match(text, /^req_seconds_count\{instance="a1",route="\/api"\} 3000 \d+$/m, "each agent's own count, with its timestamp");
-  for (const [q, label] of [[0.5, '0.5'], [0.9, '0.9'], [0.99, '0.99']] as const) {
+  for (const [q, label] of [
+    [0.5, '0.5'],
+    [0.9, '0.9'],
+    [0.99, '0.99'],
+  ] as const) {
     const got = quantileOf(text, label);
     const want = exact(all, q);
     t.ok(Math.abs(got - want) <= want * kDefaultRelativeAccuracy, `p${q * 100}: ${got} within 1% of the union's ${want}`);
@@ -132,7 +139,17 @@ t.test('hostile sketches are refused with a 400 and counted; the aggregator keep
     ['negative count', { ...base, n: 0, z: 1, p: [[0, -1]] }],
     ['count mismatch', { ...base, n: 1e9 }],
     ['bucket not a pair', { ...base, p: [[0]] }],
-    ['duplicate index', { ...base, n: 2, p: [[0, 1], [0, 1]] }],
+    [
+      'duplicate index',
+      {
+        ...base,
+        n: 2,
+        p: [
+          [0, 1],
+          [0, 1],
+        ],
+      },
+    ],
     ['buckets not an array', { ...base, p: { 0: 1 } }],
     ['min above max', { ...base, min: 5, max: 1 }],
   ];

@@ -66,19 +66,53 @@ t.test('snapshot round trip: scalar series in columns, distributions as they are
   a.version = '1.2.3';
   const scalars: SeriesState[] = [];
   for (let i = 0; i < 50; i++) {
-    const st: SeriesState = { id: s.nextId(), agent: i % 2 ? 'agent-é' : 'b', family: i % 3 ? 'x_total' : 'g', type: i % 3 ? 'counter' : 'gauge', help: i % 3 ? 'X.' : 'G.', labels: i % 5 ? ['k', String(i), 'z', 'v\u0000w'] : i === 0 ? [] : ['k', String(i)], epoch: 7, seq: 3, last: i + 0.5, acc: 2 * i };
+    const st: SeriesState = {
+      id: s.nextId(),
+      agent: i % 2 ? 'agent-é' : 'b',
+      family: i % 3 ? 'x_total' : 'g',
+      type: i % 3 ? 'counter' : 'gauge',
+      help: i % 3 ? 'X.' : 'G.',
+      labels: i % 5 ? ['k', String(i), 'z', 'v\u0000w'] : i === 0 ? [] : ['k', String(i)],
+      epoch: 7,
+      seq: 3,
+      last: i + 0.5,
+      acc: 2 * i,
+    };
     s.add(stateKey(st.agent, st.family, st.labels), st);
     scalars.push(st);
   }
-  const dist: SeriesState = { id: s.nextId(), agent: 'b', family: 'lat', type: 'summary', help: '', labels: ['q', '1'], epoch: 7, seq: 3, last: { count: 3, sum: 1.5, buckets: null }, acc: { count: 3, sum: 1.5, buckets: null }, quantiles: [0.5, 0.2], sketch: null, sketchMs: 5 };
+  const dist: SeriesState = {
+    id: s.nextId(),
+    agent: 'b',
+    family: 'lat',
+    type: 'summary',
+    help: '',
+    labels: ['q', '1'],
+    epoch: 7,
+    seq: 3,
+    last: { count: 3, sum: 1.5, buckets: null },
+    acc: { count: 3, sum: 1.5, buckets: null },
+    quantiles: [0.5, 0.2],
+    sketch: null,
+    sketchMs: 5,
+  };
   s.add(stateKey('b', 'lat', dist.labels), dist);
-  s.record(a, 1, 7, [...scalars, dist].map((st) => [stateKey(st.agent, st.family, st.labels), st]), []);
+  s.record(
+    a,
+    1,
+    7,
+    [...scalars, dist].map((st) => [stateKey(st.agent, st.family, st.labels), st]),
+    [],
+  );
   await s.commit();
   await new Promise((r) => setImmediate(r));
   s.snapshot();
   t.equal((new Packr({ useRecords: false, mapsAsObjects: true }).unpack(fs.readFileSync(path.join(dir, 'snapshot'))) as { v: number }).v, 2, 'format 2 written');
   for (let i = 0; i < 200 && fs.readdirSync(dir).some((n) => n.startsWith('log-')); i++) await new Promise((r) => setTimeout(r, 5));
-  t.notOk(fs.readdirSync(dir).some((n) => n.startsWith('log-')), 'the log was folded into the snapshot (and removed)');
+  t.notOk(
+    fs.readdirSync(dir).some((n) => n.startsWith('log-')),
+    'the log was folded into the snapshot (and removed)',
+  );
   // After the snapshot: steady-state batches (binary entries), one of them updating series of the snapshot.
   scalars[1]!.last = 100;
   scalars[1]!.acc = 200;
@@ -114,7 +148,10 @@ t.test('snapshot round trip: scalar series in columns, distributions as they are
 t.test('a format-1 snapshot (series as [key, state] pairs) still loads', async (t) => {
   const dir = tmpDir(t);
   const st = series(4, 11);
-  fs.writeFileSync(path.join(dir, 'snapshot'), new Packr({ useRecords: false, mapsAsObjects: true }).pack({ gen: 3, agents: [{ ...agent('a'), recent: [1, 2] }], series: [['a\u0000x_total\u0000k\u00004\u0000', st]] }));
+  fs.writeFileSync(
+    path.join(dir, 'snapshot'),
+    new Packr({ useRecords: false, mapsAsObjects: true }).pack({ gen: 3, agents: [{ ...agent('a'), recent: [1, 2] }], series: [['a\u0000x_total\u0000k\u00004\u0000', st]] }),
+  );
   const s = new StateStore(dir, 1);
   s.open();
   t.same(s.series.get('a\u0000x_total\u0000k\u00004\u0000'), st);

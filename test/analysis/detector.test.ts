@@ -27,9 +27,15 @@ t.test('scores stay in [0, 1] on wild input, and bad values do not break it', as
   const out = run(values);
   t.equal(out.filter(({ score }) => !(score >= 0 && score <= 1)).length, 0, 'every score in [0, 1]');
   t.equal(out.filter(({ score, flag }) => flag !== score >= 0.5).length, 0, 'flag is score ≥ threshold');
-  t.ok(out.some((p) => p.flag), 'the wild values are flagged');
+  t.ok(
+    out.some((p) => p.flag),
+    'the wild values are flagged',
+  );
   const flat = run(new Array(2000).fill(3));
-  t.ok(flat.every((p) => p.score === 0), 'a constant series is never anomalous');
+  t.ok(
+    flat.every((p) => p.score === 0),
+    'a constant series is never anomalous',
+  );
 });
 
 t.test('deterministic: the same input gives the same scores', async (t) => {
@@ -61,7 +67,10 @@ t.test('flags a series that goes flat when it used to move', async (t) => {
   const out = run(v);
   // Volatility of pure noise wanders too: allow a rare false alarm, not a habit.
   t.ok(out.slice(600, 3000).filter((p) => p.flag).length <= 1, 'at most one false alarm in 2400 noisy points');
-  t.ok(out.slice(3000, 3100).some((p) => p.flag), 'flatline flagged');
+  t.ok(
+    out.slice(3000, 3100).some((p) => p.flag),
+    'flatline flagged',
+  );
 });
 
 t.test('no look-ahead: changing later points never changes an earlier score', async (t) => {
@@ -93,7 +102,15 @@ t.test('flags a day that breaks the daily rhythm while staying inside the usual 
   });
   const out = run(v);
   t.ok(out.slice(4 * day, 10 * day).filter((p) => p.flag).length <= 1, 'quiet on ordinary days');
-  t.ok(out.slice(10 * day, 11 * day).some((p) => p.flag), 'the late day is flagged');
+  t.ok(
+    out.slice(10 * day, 11 * day).some((p) => p.flag),
+    'the late day is flagged',
+  );
   const plain = new AnomalyDetector({ dailyMargin: 1e9 });
-  t.notOk(run(v, plain).slice(10 * day, 11 * day).some((p) => p.flag), 'range novelty alone does not see it');
+  t.notOk(
+    run(v, plain)
+      .slice(10 * day, 11 * day)
+      .some((p) => p.flag),
+    'range novelty alone does not see it',
+  );
 });

@@ -6,8 +6,7 @@ import t from 'tap';
 import { doubleExponentialSmoothing, HoltWinters } from '../../agent/analysis/holt-winters';
 import { deriv, predictLinear, secondsUntil, type Sample } from '../../agent/analysis/predict-linear';
 
-const line = (n: number, stepMs: number, f: (sec: number) => number): Sample[] =>
-  Array.from({ length: n }, (_, i) => ({ timestampMs: i * stepMs, value: f((i * stepMs) / 1000) }));
+const line = (n: number, stepMs: number, f: (sec: number) => number): Sample[] => Array.from({ length: n }, (_, i) => ({ timestampMs: i * stepMs, value: f((i * stepMs) / 1000) }));
 const close = (a: number | undefined, b: number, rel = 1e-12) => a !== undefined && Math.abs(a - b) <= rel * Math.max(1, Math.abs(b));
 
 t.test('predict_linear, deriv and time-to-limit on known lines', async (t) => {
@@ -65,14 +64,28 @@ t.test('agrees with Prometheus (promtool test rules) on the same series', { skip
   for (const rangeMin of [5, 20, 59]) {
     for (const horizon of [0, 600, 86400]) cases.push({ expr: `predict_linear(x[${rangeMin}m], ${horizon})`, ours: predictLinear(inRange(rangeMin), evalSec * 1000, horizon)! });
     cases.push({ expr: `deriv(x[${rangeMin}m])`, ours: deriv(inRange(rangeMin))! });
-    for (const [sf, tf] of [[0.3, 0.6], [0.8, 0.1], [0.05, 0.95]] as const) {
-      cases.push({ expr: `holt_winters(x[${rangeMin}m], ${sf}, ${tf})`, ours: doubleExponentialSmoothing(inRange(rangeMin).map((s) => s.value), sf, tf)! });
+    for (const [sf, tf] of [
+      [0.3, 0.6],
+      [0.8, 0.1],
+      [0.05, 0.95],
+    ] as const) {
+      cases.push({
+        expr: `holt_winters(x[${rangeMin}m], ${sf}, ${tf})`,
+        ours: doubleExponentialSmoothing(
+          inRange(rangeMin).map((s) => s.value),
+          sf,
+          tf,
+        )!,
+      });
     }
   }
   const dir = mkdtempSync(join(tmpdir(), 'outrider-promtool-'));
   const file = join(dir, 'forecast_test.yml');
   const tests = cases.map((c) => `      - expr: '${c.expr}'\n        eval_time: ${evalSec}s\n        exp_samples:\n          - labels: '{}'\n            value: ${c.ours}\n`).join('');
-  writeFileSync(file, `rule_files: []\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n      - series: 'x'\n        values: '${values.join(' ')}'\n    promql_expr_test:\n${tests}`);
+  writeFileSync(
+    file,
+    `rule_files: []\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n      - series: 'x'\n        values: '${values.join(' ')}'\n    promql_expr_test:\n${tests}`,
+  );
   const r = spawnSync('promtool', ['test', 'rules', file], { encoding: 'utf8' });
   if (r.status === 0) {
     t.pass(`all ${cases.length} expressions equal to the last bit`);

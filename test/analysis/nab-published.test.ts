@@ -30,7 +30,12 @@ t.test('Numenta HTM on speed_7578 scores as NAB published', { skip: corpus ? fal
   const windows = (JSON.parse(readFileSync(join(corpus!, 'labels', 'windows.json'), 'utf8')) as Record<string, Array<[string, string]>>)[name]!;
   const scores = series.timestampText.map((ts) => detections[ts] ?? 0);
   t.equal(scores.filter((s) => s > 0).length, 7);
-  const file = prepareFile(name, series.timestampsMs, scores, windows.map(([a, b]) => [parseTimestamp(a), parseTimestamp(b)] as [number, number]));
+  const file = prepareFile(
+    name,
+    series.timestampsMs,
+    scores,
+    windows.map(([a, b]) => [parseTimestamp(a), parseTimestamp(b)] as [number, number]),
+  );
   const r = scoreAtThreshold([file], nabProfiles[0]!, threshold);
   t.ok(Math.abs(r.raw - 1.23649741556) < 1e-9, `raw ${r.raw}`);
   t.same([r.tp, r.fn, r.fp], [3, 1, 3], 'three of four windows detected, three detections outside');

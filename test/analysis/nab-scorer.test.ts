@@ -52,7 +52,10 @@ t.test('false positives: full cost before any window, sigmoid-weighted after one
 t.test('threshold sweep: every distinct score, highest first, detections at score ≥ threshold', async (t) => {
   const f = [file({ 5: 0.95, 10: 0.9, 16: 0.5 })];
   const sweep = sweepThresholds(f, standard);
-  t.same(sweep.map((r) => r.threshold), [Infinity, 0.95, 0.9, 0.5, 0]);
+  t.same(
+    sweep.map((r) => r.threshold),
+    [Infinity, 0.95, 0.9, 0.5, 0],
+  );
   t.ok(Math.abs(sweep[1]!.raw - (-1 - 0.11)) < 1e-12);
   t.ok(Math.abs(sweep[2]!.raw - (1 - 0.11)) < 1e-12);
   t.ok(Math.abs(sweep[3]!.raw - (1 - 0.11 + 0.11 * sig(1))) < 1e-12);

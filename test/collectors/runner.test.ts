@@ -159,7 +159,16 @@ t.test('the registry of kinds: collectors.enabled accepts every registered name 
     ['host', 'gpu'],
   );
   t.same(collectorNames(), [...hostCollectors().map((c) => c.name), 'gpu'], 'every host collector and the gpu collector are registered by name');
-  t.same(defaultCollectorNames(), [...hostCollectors().filter((c) => c.defaultEnabled).map((c) => c.name), 'gpu'], 'the collectors on by default are the default');
+  t.same(
+    defaultCollectorNames(),
+    [
+      ...hostCollectors()
+        .filter((c) => c.defaultEnabled)
+        .map((c) => c.name),
+      'gpu',
+    ],
+    'the collectors on by default are the default',
+  );
   t.ok(registeredCollectors().every((r) => r.kind === (r.name === 'gpu' ? 'gpu' : 'host')));
   for (const name of collectorNames()) t.same(loadConfig({ keys: agentKeys, flags: new Map([['collectors.enabled', [name]]]) }).problems, [], `${name} is accepted`);
   const bad = loadConfig({ keys: agentKeys, flags: new Map([['collectors.enabled', ['cpu,nosuch']]]) }).problems;
@@ -167,5 +176,8 @@ t.test('the registry of kinds: collectors.enabled accepts every registered name 
   t.equal(bad[0]?.key, 'collectors.enabled');
   t.match(bad[0]?.expected, /arp, cgroup/, 'the problem lists the registered names');
   const picked = buildCollectors(selectedCollectorNames(['cpu', 'loadavg', 'meminfo'], ['meminfo']));
-  t.same(picked.map((c) => c.name), ['cpu', 'loadavg']);
+  t.same(
+    picked.map((c) => c.name),
+    ['cpu', 'loadavg'],
+  );
 });

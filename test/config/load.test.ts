@@ -36,24 +36,20 @@ t.test('precedence: defaults < file < environment < flags', async (t) => {
 });
 
 t.test('flag spelling follows the key: dots stay, underscores become dashes', async (t) => {
-  const { config, problems } = loadConfig({ keys: agentKeys, flags: new Map([['store.stale-after', ['10s']], ['collectors.disabled', ['loadavg']]]) });
+  const { config, problems } = loadConfig({
+    keys: agentKeys,
+    flags: new Map([
+      ['store.stale-after', ['10s']],
+      ['collectors.disabled', ['loadavg']],
+    ]),
+  });
   t.same(problems, []);
   t.equal(config.number('store.stale_after'), 10_000);
   t.same(config.list('collectors.disabled'), ['loadavg']);
 });
 
 t.test('every problem is reported at once, naming key, value and expectation', async (t) => {
-  const fileText = [
-    'listen: nowhere',
-    'log_level: loud',
-    'store:',
-    '  stale_after: soon',
-    '  max_series: -5',
-    'colectors:',
-    '  interval: 1s',
-    'http:',
-    '  request_timout: 5s',
-  ].join('\n');
+  const fileText = ['listen: nowhere', 'log_level: loud', 'store:', '  stale_after: soon', '  max_series: -5', 'colectors:', '  interval: 1s', 'http:', '  request_timout: 5s'].join('\n');
   const { problems } = loadConfig({ keys: agentKeys, fileText, file: 'bad.yaml', env: { OUTRIDER_COLLECTORS_INTERVAL: 'often' } });
   const byKey = new Map(problems.map((p) => [p.key, p]));
   t.equal(problems.length, 7, problems.map(formatProblem).join('\n'));

@@ -65,10 +65,14 @@ t.test('node_exporter and Outrider accept and refuse the same files', { skip: fo
   const files: Record<string, [string, boolean]> = {
     'tls only': [tls, true],
     'mutual TLS': [tls + '  client_ca_file: ca.crt\n  client_auth_type: RequireAndVerifyClientCert\n', true],
-    'versions and ciphers': [tls + '  min_version: TLS12\n  max_version: TLS13\n  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384]\n  curve_preferences: [X25519, CurveP256]\n  prefer_server_cipher_suites: true\n', true],
+    'versions and ciphers': [
+      tls +
+        '  min_version: TLS12\n  max_version: TLS13\n  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384]\n  curve_preferences: [X25519, CurveP256]\n  prefer_server_cipher_suites: true\n',
+      true,
+    ],
     'basic auth only': [`basic_auth_users:\n  prometheus: ${hash}\n`, true],
     'headers and http2': ['http_server_config:\n  http2: false\n  headers:\n    X-Frame-Options: deny\n    X-Content-Type-Options: nosniff\n', true],
-    'everything': [tls + `http_server_config:\n  headers:\n    Strict-Transport-Security: max-age=3600\nbasic_auth_users:\n  prometheus: ${hash}\n`, true],
+    everything: [tls + `http_server_config:\n  headers:\n    Strict-Transport-Security: max-age=3600\nbasic_auth_users:\n  prometheus: ${hash}\n`, true],
     'empty file': ['', true],
     'missing key file': ['tls_server_config:\n  cert_file: server.crt\n', false],
     'key file absent': ['tls_server_config:\n  cert_file: server.crt\n  key_file: absent.key\n', false],

@@ -81,7 +81,10 @@ t.test('the file is checked like the toolkit checks it, and errors name the key'
   for (const [text, re] of bad) {
     t.throws(() => parseWebConfig(text, '/etc/web.yml'), { code: 'OUTRIDER_ERR_WEB_CONFIG', message: re }, text);
   }
-  const ok = parseWebConfig(`tls_server_config:\n  cert_file: a.crt\n  key_file: /abs/a.key\n  min_version: TLS13\n  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\nbasic_auth_users:\n  alice: ${hash}\n`, '/etc/outrider/web.yml');
+  const ok = parseWebConfig(
+    `tls_server_config:\n  cert_file: a.crt\n  key_file: /abs/a.key\n  min_version: TLS13\n  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\nbasic_auth_users:\n  alice: ${hash}\n`,
+    '/etc/outrider/web.yml',
+  );
   t.equal(ok.tls?.certFile, '/etc/outrider/a.crt', 'relative paths are relative to the file');
   t.equal(ok.tls?.keyFile, '/abs/a.key');
   t.equal(ok.tls?.minVersion, 'TLSv1.3');
@@ -99,7 +102,10 @@ t.test('the file is checked like the toolkit checks it, and errors name the key'
 });
 
 t.test('a file that cannot serve fails at start with a clear error', async (t) => {
-  t.throws(() => new HttpServer({ name: 'x', listen: '127.0.0.1:0', log: silentLogger(), webConfigFile: join(pki.dir, 'nope.yml') }), { code: 'OUTRIDER_ERR_WEB_CONFIG', message: /nope.yml: cannot read it: ENOENT/ });
+  t.throws(() => new HttpServer({ name: 'x', listen: '127.0.0.1:0', log: silentLogger(), webConfigFile: join(pki.dir, 'nope.yml') }), {
+    code: 'OUTRIDER_ERR_WEB_CONFIG',
+    message: /nope.yml: cannot read it: ENOENT/,
+  });
   const missingKey = webFile('missing-key.yml', `tls_server_config:\n  cert_file: server.crt\n  key_file: absent.key\n`);
   t.throws(() => new HttpServer({ name: 'x', listen: '127.0.0.1:0', log: silentLogger(), webConfigFile: missingKey }), { message: /key_file: cannot read .*absent.key: ENOENT/ });
   const mismatched = webFile('mismatch.yml', `tls_server_config:\n  cert_file: server.crt\n  key_file: client.key\n`);
@@ -107,7 +113,13 @@ t.test('a file that cannot serve fails at start with a clear error', async (t) =
 });
 
 t.test('TLS with the server certificate, headers on every answer', async (t) => {
-  const s = await serve(t, webFile('tls.yml', `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n    Strict-Transport-Security: max-age=31536000\n`));
+  const s = await serve(
+    t,
+    webFile(
+      'tls.yml',
+      `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n    Strict-Transport-Security: max-age=31536000\n`,
+    ),
+  );
   t.match(s.url(), /^https:\/\//);
   const r = await get(s.url() + '/metrics', { ca: pki.caCert });
   t.equal(r.status, 200);
@@ -122,7 +134,10 @@ t.test('TLS with the server certificate, headers on every answer', async (t) => 
 t.test('RequireAndVerifyClientCert with client_allowed_sans', async (t) => {
   const s = await serve(
     t,
-    webFile('mtls.yml', `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_ca_file: ca.crt\n  client_auth_type: RequireAndVerifyClientCert\n  client_allowed_sans: [agent-1.example]\n`),
+    webFile(
+      'mtls.yml',
+      `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_ca_file: ca.crt\n  client_auth_type: RequireAndVerifyClientCert\n  client_allowed_sans: [agent-1.example]\n`,
+    ),
   );
   t.equal((await get(s.url() + '/metrics', { ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey })).status, 200, 'a client certificate from the CA with an allowed SAN');
   await t.rejects(get(s.url() + '/metrics', { ca: pki.caCert }), 'no client certificate');
@@ -132,7 +147,10 @@ t.test('RequireAndVerifyClientCert with client_allowed_sans', async (t) => {
 });
 
 t.test('VerifyClientCertIfGiven and RequireAnyClientCert', async (t) => {
-  const ifGiven = await serve(t, webFile('ifgiven.yml', `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_ca_file: ca.crt\n  client_auth_type: VerifyClientCertIfGiven\n`));
+  const ifGiven = await serve(
+    t,
+    webFile('ifgiven.yml', `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_ca_file: ca.crt\n  client_auth_type: VerifyClientCertIfGiven\n`),
+  );
   t.equal((await get(ifGiven.url() + '/metrics', { ca: pki.caCert })).status, 200, 'none given');
   t.equal((await get(ifGiven.url() + '/metrics', { ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey })).status, 200, 'a trusted one');
   await t.rejects(get(ifGiven.url() + '/metrics', { ca: pki.caCert, cert: pki.strangerCert, key: pki.strangerKey }), 'an untrusted one');

@@ -27,13 +27,25 @@ t.test('multi-stage: build, deps, runtime', async (t) => {
   const build = df.stages.find((s) => s.name === 'build');
   t.ok(build, 'a build stage');
   const runs = all(build!, 'RUN').map((i) => i.args);
-  t.ok(runs.some((r) => /apt-get install .*\bcmake\b/.test(r) && /\bg\+\+/.test(r) && /\bmake\b/.test(r)), 'installs cmake, g++, make');
-  t.ok(runs.some((r) => /\bnpm ci\b/.test(r) && !/--ignore-scripts/.test(r)), 'npm ci runs the install script (native build)');
-  t.ok(runs.some((r) => /\bnpm run build\b/.test(r)), 'npm run build');
+  t.ok(
+    runs.some((r) => /apt-get install .*\bcmake\b/.test(r) && /\bg\+\+/.test(r) && /\bmake\b/.test(r)),
+    'installs cmake, g++, make',
+  );
+  t.ok(
+    runs.some((r) => /\bnpm ci\b/.test(r) && !/--ignore-scripts/.test(r)),
+    'npm ci runs the install script (native build)',
+  );
+  t.ok(
+    runs.some((r) => /\bnpm run build\b/.test(r)),
+    'npm run build',
+  );
   const ci = build!.instructions.findIndex((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args));
   const required = build!.instructions.findIndex((i) => i.keyword === 'ENV' && /\bOUTRIDER_NATIVE_BUILD=required\b/.test(i.args));
   t.ok(required >= 0 && required < ci, 'OUTRIDER_NATIVE_BUILD=required before npm ci: a failed addon build fails the image');
-  t.notOk(df.stages.some((s) => all(s, 'RUN').some((i) => /\bnpm (install|i)\b/.test(i.args))), 'npm ci only: the lock file decides');
+  t.notOk(
+    df.stages.some((s) => all(s, 'RUN').some((i) => /\bnpm (install|i)\b/.test(i.args))),
+    'npm ci only: the lock file decides',
+  );
   const deps = df.stages.find((s) => all(s, 'RUN').some((i) => /npm ci --omit=dev --ignore-scripts/.test(i.args)));
   t.ok(deps, 'production dependencies installed with --omit=dev --ignore-scripts');
 });
@@ -77,8 +89,13 @@ t.test('healthcheck, stop signal, ports, volume, labels', async (t) => {
   t.ok(exposed.includes('9477') || exposed.includes('9477/tcp'), 'EXPOSE 9477');
   t.ok(exposed.includes('8125/udp'), 'EXPOSE 8125/udp');
   const vol = all(final, 'VOLUME').map((i) => i.exec?.join(' ') ?? i.args);
-  t.ok(vol.some((v) => v.includes('/var/lib/outrider')), 'the spool is a volume');
-  const labels = all(final, 'LABEL').map((i) => i.args).join(' ');
+  t.ok(
+    vol.some((v) => v.includes('/var/lib/outrider')),
+    'the spool is a volume',
+  );
+  const labels = all(final, 'LABEL')
+    .map((i) => i.args)
+    .join(' ');
   for (const l of ['org.opencontainers.image.version', 'org.opencontainers.image.source', 'org.opencontainers.image.licenses']) t.match(labels, `${l}=`, l);
   t.match(labels, 'Apache-2.0');
   const ep = last(final, 'ENTRYPOINT');
@@ -101,13 +118,27 @@ t.test('only runtime files go into the final stage', async (t) => {
     }
   }
   const copied = all(final, 'COPY').flatMap((c) => copyParts(c).sources);
-  t.ok(copied.some((s) => /\.node$/.test(s)), 'the built addon is copied');
-  t.ok(copied.some((s) => /dist\/agent\/?$/.test(s)), 'dist/agent is copied');
-  t.ok(copied.some((s) => /node_modules\/?$/.test(s)), 'production node_modules are copied');
-  t.notOk(all(final, 'RUN').some((r) => /\bnpm (ci|install)\b/.test(r.args)), 'no installs in the final stage');
+  t.ok(
+    copied.some((s) => /\.node$/.test(s)),
+    'the built addon is copied',
+  );
+  t.ok(
+    copied.some((s) => /dist\/agent\/?$/.test(s)),
+    'dist/agent is copied',
+  );
+  t.ok(
+    copied.some((s) => /node_modules\/?$/.test(s)),
+    'production node_modules are copied',
+  );
+  t.notOk(
+    all(final, 'RUN').some((r) => /\bnpm (ci|install)\b/.test(r.args)),
+    'no installs in the final stage',
+  );
 });
 
 t.test('.dockerignore keeps outputs and VCS out of the context', async (t) => {
-  const ignore = readFileSync(join(repo, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+  const ignore = readFileSync(join(repo, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim());
   for (const p of ['.git', 'node_modules', 'dist']) t.ok(ignore.includes(p), p);
 });

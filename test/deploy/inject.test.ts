@@ -22,7 +22,9 @@ async function inject(args: string[], stdinText?: string): Promise<{ code: numbe
   return { code, out: stdout.text, err: stderr.text };
 }
 
-const inputs = readdirSync(dir).filter((f) => /\.in\.(yaml|json)$/.test(f)).sort();
+const inputs = readdirSync(dir)
+  .filter((f) => /\.in\.(yaml|json)$/.test(f))
+  .sort();
 
 t.test('golden manifests: every fixture injects as recorded', async (t) => {
   t.ok(inputs.length >= 12, 'fixtures present');
@@ -138,7 +140,10 @@ t.test('native sidecar: first init container with restartPolicy Always', async (
   t.equal(init[0].livenessProbe.httpGet.path, '/healthz');
   t.notOk(job.spec.template.spec.containers.some((c: { name: string }) => c.name === 'outrider'));
   const plain = parse((await inject(['--native-sidecar=false', join(dir, 'job.in.yaml')])).out);
-  t.ok(plain.spec.template.spec.containers.some((c: { name: string }) => c.name === 'outrider'), '--native-sidecar=false forces a plain sidecar');
+  t.ok(
+    plain.spec.template.spec.containers.some((c: { name: string }) => c.name === 'outrider'),
+    '--native-sidecar=false forces a plain sidecar',
+  );
 });
 
 t.test('bad flags and bad annotations are reported', async (t) => {
@@ -195,7 +200,7 @@ t.test('several files form one stream', async (t) => {
   t.equal(parseAllDocuments(r.out).length, 2);
 });
 
-t.test("the injected args are flags the agent accepts", async (t) => {
+t.test('the injected args are flags the agent accepts', async (t) => {
   const { parseArgs } = await import('../../agent/cli/args');
   const { configFromArgs } = await import('../../agent/cli/config-args');
   const flagToKey = (f: string) => agentKeys.flagToKey(f);
@@ -206,6 +211,10 @@ t.test("the injected args are flags the agent accepts", async (t) => {
   // statsd.listen and the report-to alias belong to the StatsD and reporting features; where those are part of
   // the build, every flag must be accepted.
   const pending = ['--statsd.listen', '--report-to'].filter((f) => flagToKey(f.slice(2)) === undefined);
-  t.same(problems.filter((p) => !pending.includes(p.key)), [], `accepted (pending features: ${pending.join(', ') || 'none'})`);
+  t.same(
+    problems.filter((p) => !pending.includes(p.key)),
+    [],
+    `accepted (pending features: ${pending.join(', ') || 'none'})`,
+  );
   t.equal(config.string('listen'), '0.0.0.0:9477');
 });

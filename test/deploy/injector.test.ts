@@ -132,7 +132,10 @@ t.test('injector over HTTPS', { skip: !haveOpenssl() && !inCI ? 'openssl is not 
     t.equal(r.json.response.patchType, 'JSONPatch');
     const ops = JSON.parse(Buffer.from(r.json.response.patch, 'base64').toString());
     for (const op of ops) t.match(op.path, /^\/(spec\/|metadata\/(labels|annotations)(\/|$))/);
-    t.ok(ops.some((o: { path: string }) => o.path === '/metadata/labels/outrider.io~1injected'), 'JSON Pointer escapes the / of label keys');
+    t.ok(
+      ops.some((o: { path: string }) => o.path === '/metadata/labels/outrider.io~1injected'),
+      'JSON Pointer escapes the / of label keys',
+    );
     const patched = applyPatch(pod, ops) as any;
     const cli = parse(injectText(podYaml, optionsFromConfig(config)).output);
     t.same(patched, cli, 'patched object equals the CLI output');
@@ -201,7 +204,11 @@ t.test('injector over HTTPS', { skip: !haveOpenssl() && !inCI ? 'openssl is not 
 t.test('outrider injector exits 1 with one clear line when the certificate is missing', async (t) => {
   const { spawnSync } = await import('node:child_process');
   const repo = join(__dirname, '..', '..', '..');
-  const r = spawnSync(process.execPath, [join(repo, 'bin', 'outrider.js'), 'injector', '--injector.listen=127.0.0.1:0', '--injector.tls-cert=/nonexistent/tls.crt', '--injector.tls-key=/nonexistent/tls.key'], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(
+    process.execPath,
+    [join(repo, 'bin', 'outrider.js'), 'injector', '--injector.listen=127.0.0.1:0', '--injector.tls-cert=/nonexistent/tls.crt', '--injector.tls-key=/nonexistent/tls.key'],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
   t.equal(r.status, 1);
   t.match(r.stderr, /cannot read the TLS certificate or key/);
 });
@@ -220,7 +227,10 @@ t.test('the webhook mounts the token Secret and points report.token_file at it',
   );
   const volume = ops.find((o) => o.path === '/spec/volumes/-' && (o.value as { name: string }).name === 'outrider-token');
   t.same(volume?.value, { name: 'outrider-token', secret: { secretName: 'outrider-token', items: [{ key: 'token', path: 'token' }] } });
-  const clear = handleReview(JSON.stringify(review({ metadata: { name: 'p', annotations: { 'outrider.io/report-to': 'http://agg.example:9478' } }, spec: { containers: [{ name: 'app', image: 'x' }] } })), opts);
+  const clear = handleReview(
+    JSON.stringify(review({ metadata: { name: 'p', annotations: { 'outrider.io/report-to': 'http://agg.example:9478' } }, spec: { containers: [{ name: 'app', image: 'x' }] } })),
+    opts,
+  );
   t.equal(clear.outcome, 'error', 'a plain-http report-to with a token is not injected');
   t.equal((clear.review.response as { allowed: boolean }).allowed, true, 'but the pod is admitted');
 });

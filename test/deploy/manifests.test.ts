@@ -55,8 +55,13 @@ t.test('kustomize base and overlays', requireTool(have, 'kubectl (kubectl kustom
     const { objects, stderr } = render(join(root, d));
     t.equal(stderr.trim(), '', `${d}: no warnings`);
     const custom: string[] = [];
-    t.same(objects.flatMap((o) => validateObject(o, `${d}: `, custom)), [], `${d}: every object is valid`);
-    if (d === 'monitoring') t.same(custom, ['monitoring.coreos.com/v1 PodMonitor', 'monitoring.coreos.com/v1 PodMonitor', 'monitoring.coreos.com/v1 PodMonitor', 'monitoring.coreos.com/v1 PrometheusRule']);
+    t.same(
+      objects.flatMap((o) => validateObject(o, `${d}: `, custom)),
+      [],
+      `${d}: every object is valid`,
+    );
+    if (d === 'monitoring')
+      t.same(custom, ['monitoring.coreos.com/v1 PodMonitor', 'monitoring.coreos.com/v1 PodMonitor', 'monitoring.coreos.com/v1 PodMonitor', 'monitoring.coreos.com/v1 PrometheusRule']);
     rendered.set(d, objects);
   }
   const find = (d: string, kind: string, name?: string) => rendered.get(d)!.find((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
@@ -92,7 +97,10 @@ t.test('kustomize base and overlays', requireTool(have, 'kubectl (kubectl kustom
     const objs = rendered.get('overlays/injector')!;
     const pod = find('overlays/injector', 'Deployment', 'outrider-injector')!.spec.template.spec;
     t.equal(pod.automountServiceAccountToken, false, 'no API token');
-    t.notOk(objs.some((o) => /Role(Binding)?$/.test(o.kind)), 'no RBAC rules needed');
+    t.notOk(
+      objs.some((o) => /Role(Binding)?$/.test(o.kind)),
+      'no RBAC rules needed',
+    );
     const c = pod.containers[0];
     t.equal(c.args[0], 'injector');
     const { problems } = configFromArgs(parseArgs(c.args.slice(1)), {});
@@ -121,7 +129,10 @@ t.test('kustomize base and overlays', requireTool(have, 'kubectl (kubectl kustom
     t.equal(c.securityContext.readOnlyRootFilesystem, true);
     t.equal(c.securityContext.allowPrivilegeEscalation, false);
     t.equal(pod.securityContext.runAsUser, 65532);
-    t.ok(c.volumeMounts.some((m: K) => m.mountPath === '/var/lib/outrider'), 'spool volume');
+    t.ok(
+      c.volumeMounts.some((m: K) => m.mountPath === '/var/lib/outrider'),
+      'spool volume',
+    );
     t.equal(ds.spec.template.metadata.annotations['outrider.io/inject'], 'false');
     t.equal(ds.spec.template.metadata.annotations['prometheus.io/port'], '9477');
   });

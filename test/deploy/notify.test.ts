@@ -71,7 +71,10 @@ for (const tr of transports) {
     delete env.WATCHDOG_PID;
     for (const k of Object.keys(env)) if (k.startsWith('OUTRIDER_')) delete env[k];
     Object.assign(env, tr.env);
-    const agent = spawn(process.execPath, [join(repo, 'bin', 'outrider.js'), 'agent', '--listen=127.0.0.1:0', '--statsd.listen=udp://127.0.0.1:0', '--log-level=warn'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const agent = spawn(process.execPath, [join(repo, 'bin', 'outrider.js'), 'agent', '--listen=127.0.0.1:0', '--statsd.listen=udp://127.0.0.1:0', '--log-level=warn'], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     agent.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((resolve) => agent.on('exit', (code) => resolve(code)));

@@ -80,7 +80,11 @@ t.test('rules pass promtool check and their unit tests', tool, async (t) => {
   t.equal(test.status, 0, `promtool test rules: ${test.stdout}${test.stderr}`);
   const alerts = ruleQueries().map((q) => q.where.split(' ')[1]);
   const tested = new Set([...readFileSync(join(rulesDir, 'outrider-alerts.test.yml'), 'utf8').matchAll(/alertname: (\w+)/g)].map((m) => m[1]));
-  t.same(alerts.filter((a) => !tested.has(a)), [], 'every alert has a unit test');
+  t.same(
+    alerts.filter((a) => !tested.has(a)),
+    [],
+    'every alert has a unit test',
+  );
   for (const a of ['OutriderSpoolBacklog', 'OutriderReportDroppingBatches', 'OutriderDeliveryLag', 'OutriderCollectorFailing']) t.ok(alerts.includes(a), a);
 });
 
@@ -104,7 +108,11 @@ t.test('every query runs against a real Prometheus scraping a real agent and agg
   for (const q of all) {
     const ns = metricNames(q.expr);
     t.ok(ns.length > 0, `${q.where}: names a metric`);
-    t.same(ns.filter((n) => !known(n)), [], `${q.where}: every metric is exported`);
+    t.same(
+      ns.filter((n) => !known(n)),
+      [],
+      `${q.where}: every metric is exported`,
+    );
   }
 
   writeFileSync(
@@ -113,7 +121,11 @@ t.test('every query runs against a real Prometheus scraping a real agent and agg
       `- job_name: outrider\n  static_configs:\n  - targets: ['${new URL(agent.url).host}']\n` +
       `- job_name: outrider-aggregator\n  static_configs:\n  - targets: ['${new URL(agg.url()).host}']\n`,
   );
-  const child: ChildProcess = spawn('prometheus', [`--config.file=${join(tmp, 'prometheus.yml')}`, `--storage.tsdb.path=${join(tmp, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--web.enable-remote-write-receiver'], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(
+    'prometheus',
+    [`--config.file=${join(tmp, 'prometheus.yml')}`, `--storage.tsdb.path=${join(tmp, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--web.enable-remote-write-receiver'],
+    { stdio: 'ignore' },
+  );
   // Prometheus writes into tmp until it has exited: wait for that before tmp is removed (else rmSync races it).
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   t.teardown(async () => {
@@ -135,7 +147,10 @@ t.test('every query runs against a real Prometheus scraping a real agent and agg
   for (const q of panelQueries()) {
     // Each dashboard against its own job only, as a user picks it.
     const job = q.where.startsWith('outrider-aggregator.json') ? 'outrider-aggregator' : 'outrider';
-    const expr = q.expr.replace(/\$job/g, job).replace(/\$instance/g, '.+').replace(/\$__rate_interval/g, '8s');
+    const expr = q.expr
+      .replace(/\$job/g, job)
+      .replace(/\$instance/g, '.+')
+      .replace(/\$__rate_interval/g, '8s');
     const r = await query(expr);
     t.ok(r && r.length > 0, `${q.where}: returns data (${expr})`);
   }

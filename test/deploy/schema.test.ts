@@ -41,11 +41,15 @@ t.test('the schema check bites', async (t) => {
 
 const cases: Array<{ name: string; text: string; json: boolean }> = [];
 const goldenDir = join(fixtures, 'inject');
-for (const f of readdirSync(goldenDir).filter((f) => /\.in\.(yaml|json)$/.test(f)).sort()) {
+for (const f of readdirSync(goldenDir)
+  .filter((f) => /\.in\.(yaml|json)$/.test(f))
+  .sort()) {
   cases.push({ name: `inject/${f}`, text: readFileSync(join(goldenDir, f), 'utf8'), json: f.endsWith('.json') });
 }
 const realDir = join(fixtures, 'realworld');
-for (const f of readdirSync(realDir).filter((f) => f.endsWith('.yaml')).sort()) {
+for (const f of readdirSync(realDir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort()) {
   cases.push({ name: `realworld/${f}`, text: readFileSync(join(realDir, f), 'utf8'), json: false });
 }
 
@@ -54,10 +58,18 @@ t.test('every fixture, before and after injection, is valid', async (t) => {
   const kinds = new Set<string>();
   for (const c of cases) {
     const before = docsOf(c.text, c.json);
-    t.same(before.flatMap((d) => validateObject(d)), [], `${c.name}: input is valid`);
+    t.same(
+      before.flatMap((d) => validateObject(d)),
+      [],
+      `${c.name}: input is valid`,
+    );
     const r = injectText(c.text, opts, c.name);
     const after = docsOf(r.output, c.json);
-    t.same(after.flatMap((d) => validateObject(d)), [], `${c.name}: output is valid`);
+    t.same(
+      after.flatMap((d) => validateObject(d)),
+      [],
+      `${c.name}: output is valid`,
+    );
     for (const [i, res] of r.results.entries()) {
       if (res.status !== 'injected') continue;
       kinds.add(res.kind);

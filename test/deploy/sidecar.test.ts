@@ -20,7 +20,11 @@ type K = Record<string, any>;
 const opts = { ...optionsFromConfig(Config.defaults(agentKeys)), image: 'ghcr.io/outrider/outrider:test' };
 const inject = (yaml: string, o = opts) => injectText(yaml, o);
 const outrider = (spec: K): K => [...(spec.containers ?? []), ...(spec.initContainers ?? [])].find((c: K) => c.name === 'outrider');
-const flag = (c: K, name: string): string | undefined => c.args.filter((a: string) => a.startsWith(`--${name}=`)).at(-1)?.slice(name.length + 3);
+const flag = (c: K, name: string): string | undefined =>
+  c.args
+    .filter((a: string) => a.startsWith(`--${name}=`))
+    .at(-1)
+    ?.slice(name.length + 3);
 const pod = (extra = '', meta = '') => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n${meta}spec:\n  containers:\n  - name: app\n    image: app:1\n${extra}`;
 
 t.test('quantities', async (t) => {
@@ -160,7 +164,11 @@ t.test("an injected pod's agent exports no host-wide node_* families", async (t)
   t.ok(families.has('outrider_statsd_packets_total'), 'StatsD');
   t.ok(families.has('process_resident_memory_bytes') && families.has('outrider_build_info'), 'self-telemetry');
   // The same run without the profile flag is what the profile prevents.
-  const plain = await runInjected(t, c.args.filter((a: string) => !a.startsWith('--collectors.enabled=')), c.env);
+  const plain = await runInjected(
+    t,
+    c.args.filter((a: string) => !a.startsWith('--collectors.enabled=')),
+    c.env,
+  );
   t.ok([...plain].filter((n) => n.startsWith('node_') && !n.startsWith('node_scrape_collector_')).length > 20, 'without it, host families appear');
 });
 

@@ -114,7 +114,9 @@ t.test('the default ExecStart runs this node and this launcher, unless the sandb
     t.notOk(existsSync(unit));
   } else {
     t.equal(r.code, 0, r.err);
-    const line = readFileSync(unit, 'utf8').split('\n').find((l) => l.startsWith('ExecStart='));
+    const line = readFileSync(unit, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('ExecStart='));
     t.equal(line, `ExecStart=${process.execPath} ${launcher} agent --config=/etc/outrider/outrider.yaml`);
   }
 });

@@ -26,7 +26,11 @@ function kill(t: Teardown, c: ChildProcess): void {
 /** VictoriaMetrics with deduplication: one sample kept per series and millisecond (the engine setting the fleet needs). */
 export async function startVictoria(t: Teardown): Promise<string> {
   const port = await freePort();
-  const c = spawn('victoria-metrics', [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${tmp(t)}`, '-dedup.minScrapeInterval=1ms', '-search.latencyOffset=0s', '-search.disableCache', '-retentionPeriod=1'], { stdio: 'ignore' });
+  const c = spawn(
+    'victoria-metrics',
+    [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${tmp(t)}`, '-dedup.minScrapeInterval=1ms', '-search.latencyOffset=0s', '-search.disableCache', '-retentionPeriod=1'],
+    { stdio: 'ignore' },
+  );
   kill(t, c);
   const url = `http://127.0.0.1:${port}`;
   await eventually(async () => (await fetch(url + '/health').catch(() => undefined))?.ok, 20_000);
@@ -38,7 +42,11 @@ export async function startPrometheus(t: Teardown): Promise<string> {
   const port = await freePort();
   const dir = tmp(t);
   fs.writeFileSync(path.join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1m\nstorage:\n  tsdb:\n    out_of_order_time_window: 30m\n');
-  const c = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver'], { stdio: 'ignore' });
+  const c = spawn(
+    'prometheus',
+    [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver'],
+    { stdio: 'ignore' },
+  );
   kill(t, c);
   const url = `http://127.0.0.1:${port}`;
   await eventually(async () => (await fetch(url + '/-/ready').catch(() => undefined))?.ok, 30_000);

@@ -53,7 +53,25 @@ interface Agent {
 }
 
 async function agent(id: string, endpoints: string[], spool = tmp()): Promise<Agent> {
-  const args = ['agent', '--listen', '127.0.0.1:0', '--spool-dir', spool, '--agent-id', id, '--report.interval', '100ms', '--report.timeout', '1s', '--report.retry-initial-backoff', '20ms', '--report.retry-max-backoff', '200ms', '--push.listen', '127.0.0.1:0'];
+  const args = [
+    'agent',
+    '--listen',
+    '127.0.0.1:0',
+    '--spool-dir',
+    spool,
+    '--agent-id',
+    id,
+    '--report.interval',
+    '100ms',
+    '--report.timeout',
+    '1s',
+    '--report.retry-initial-backoff',
+    '20ms',
+    '--report.retry-max-backoff',
+    '200ms',
+    '--push.listen',
+    '127.0.0.1:0',
+  ];
   for (const e of endpoints) args.push('--report-to', e);
   const proc = start(args);
   procs.push(proc);
@@ -68,7 +86,10 @@ function idsFor(endpoints: string[], nA: number, nB: number): string[] {
   for (let i = 0; a.length < nA || b.length < nB; i++) {
     const id = `host-${i}`;
     // Ranked as the agent ranks them: by the endpoint URLs as its configuration normalises them.
-    const owner = rendezvousOrder(id, endpoints.map((e) => new URL(e).href))[0];
+    const owner = rendezvousOrder(
+      id,
+      endpoints.map((e) => new URL(e).href),
+    )[0];
     if (owner === 0 && a.length < nA) a.push(id);
     if (owner === 1 && b.length < nB) b.push(id);
   }
@@ -92,10 +113,14 @@ async function count(agents: Agent[], n: number): Promise<void> {
 async function checkTotals(t: Test, vm: string, agents: Agent[]): Promise<void> {
   const want = Object.fromEntries(agents.map((a) => [a.id, a.sent]));
   const read = async () => Object.fromEntries((await query(vm, 'fo_jobs_total{instance!=""}')).map((r) => [r.metric.instance!, r.value]));
-  const got = await eventually(async () => {
-    const g = await read();
-    return agents.every((a) => g[a.id] === a.sent) ? g : undefined;
-  }, 40_000, 250);
+  const got = await eventually(
+    async () => {
+      const g = await read();
+      return agents.every((a) => g[a.id] === a.sent) ? g : undefined;
+    },
+    40_000,
+    250,
+  );
   t.same(got ?? (await read()), want, 'per agent: the last value VictoriaMetrics holds is what the agent counted');
   const total = agents.reduce((s, a) => s + a.sent, 0);
   t.equal(await scalar(vm, 'sum(fo_jobs_total{instance!=""})'), total, `fleet-wide: ${total}`);
@@ -119,10 +144,14 @@ t.test('kill the owner of two agents and keep it down, then restart it: agents f
 
   // A comes back on its port with its state: the agents it owns probe it and return.
   a = await aggregator('agg-a', vm, pa, a.dir);
-  const back = await eventually(async () => {
-    const l = ((await (await fetch(a.url + '/api/v1/agents')).json()) as { agents: Array<{ agent_id: string; seconds_since_seen: number }> }).agents;
-    return l.filter((x) => x.seconds_since_seen < 1).length === 2;
-  }, 20_000, 250);
+  const back = await eventually(
+    async () => {
+      const l = ((await (await fetch(a.url + '/api/v1/agents')).json()) as { agents: Array<{ agent_id: string; seconds_since_seen: number }> }).agents;
+      return l.filter((x) => x.seconds_since_seen < 1).length === 2;
+    },
+    20_000,
+    250,
+  );
   t.ok(back, "A's two agents are back at A");
   await count(agents, 10);
   await checkTotals(t, vm, agents);
@@ -163,10 +192,14 @@ t.test('restart the agents while they are failed over: they stay where they are 
   await count(agents, 10);
   // The pushed counter restarts with the agent: VictoriaMetrics sees a reset per agent restart, and the values after it.
   const want = Object.fromEntries(agents.map((x) => [x.id, x.sent]));
-  const got = await eventually(async () => {
-    const g = Object.fromEntries((await query(vm, 'fo_jobs_total{instance!=""}')).map((r) => [r.metric.instance!, r.value]));
-    return agents.every((x) => g[x.id] === x.sent) ? g : undefined;
-  }, 40_000, 250);
+  const got = await eventually(
+    async () => {
+      const g = Object.fromEntries((await query(vm, 'fo_jobs_total{instance!=""}')).map((r) => [r.metric.instance!, r.value]));
+      return agents.every((x) => g[x.id] === x.sent) ? g : undefined;
+    },
+    40_000,
+    250,
+  );
   t.same(got, want, 'the restarted agents deliver through B');
   const inc = await scalar(vm, 'sum(increase(fo_jobs_total{instance!=""}[10m]))');
   const counted = [...sentBefore.values()].reduce((s, v) => s + v, 0) + agents.reduce((s, x) => s + x.sent, 0);

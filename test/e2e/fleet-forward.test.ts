@@ -49,19 +49,30 @@ t.test('the same batches through two aggregators: one sample each in VictoriaMet
     await forwarded(b);
   }
   await sleep(300);
-  for (const [name, url] of [['VictoriaMetrics', vm], ['Prometheus', prom]] as const) {
+  for (const [name, url] of [
+    ['VictoriaMetrics', vm],
+    ['Prometheus', prom],
+  ] as const) {
     const last = await eventually(async () => (await scalar(url, 'fw_jobs_total{instance="x"}')) === 70, 20_000, 200);
     t.ok(last, `${name}: the agent's counter reads 70, the last value sent`);
-    const count = await eventually(async () => {
-      const n = await scalar(url, 'count_over_time(fw_jobs_total{instance="x"}[10m])');
-      return n === 10 ? n : undefined;
-    }, 10_000, 200);
+    const count = await eventually(
+      async () => {
+        const n = await scalar(url, 'count_over_time(fw_jobs_total{instance="x"}[10m])');
+        return n === 10 ? n : undefined;
+      },
+      10_000,
+      200,
+    );
     t.equal(count ?? (await scalar(url, 'count_over_time(fw_jobs_total{instance="x"}[10m])')), 10, `${name}: ten samples, the one written through both aggregators kept once`);
     t.equal(await scalar(url, 'count(count_over_time(fw_jobs_total{instance="x"}[10m]))'), 1, `${name}: one series for the agent, whichever aggregator wrote it`);
-    const aggs = await eventually(async () => {
-      const l = (await query(url, 'fw_jobs_total{aggregator!=""}')).map((r) => r.metric.aggregator).sort();
-      return l.length === 2 ? l : undefined;
-    }, 10_000, 200);
+    const aggs = await eventually(
+      async () => {
+        const l = (await query(url, 'fw_jobs_total{aggregator!=""}')).map((r) => r.metric.aggregator).sort();
+        return l.length === 2 ? l : undefined;
+      },
+      10_000,
+      200,
+    );
     t.same(aggs, ['agg-a', 'agg-b'], `${name}: each aggregator's own fleet sum carries its label`);
     t.equal((await query(url, 'fw_jobs_total{aggregator!="",instance!=""}')).length, 0, `${name}: no series has both labels`);
   }

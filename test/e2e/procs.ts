@@ -18,7 +18,10 @@ export interface Proc {
 
 /** Agents get an ephemeral StatsD port (unless the environment says otherwise): parallel tests must not collide on 8125. */
 export function start(args: string[]): Proc {
-  const child = spawn(process.execPath, [bin, ...args, '--log-format', 'json'], { stdio: ['ignore', 'ignore', 'pipe'], env: { OUTRIDER_STATSD_LISTEN: 'udp://127.0.0.1:0', OUTRIDER_OTLP_HTTP_LISTEN: '127.0.0.1:0', OUTRIDER_OTLP_GRPC_LISTEN: '127.0.0.1:0', ...process.env, OUTRIDER_LOG_PRETTY: '0' } });
+  const child = spawn(process.execPath, [bin, ...args, '--log-format', 'json'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { OUTRIDER_STATSD_LISTEN: 'udp://127.0.0.1:0', OUTRIDER_OTLP_HTTP_LISTEN: '127.0.0.1:0', OUTRIDER_OTLP_GRPC_LISTEN: '127.0.0.1:0', ...process.env, OUTRIDER_LOG_PRETTY: '0' },
+  });
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<{ re: RegExp; resolve: (l: Record<string, unknown>) => void }> = [];
   let buf = '';
@@ -36,10 +39,11 @@ export function start(args: string[]): Proc {
         j = { msg: line };
       }
       lines.push(j);
-      for (const w of [...waiters]) if (w.re.test(String(j.msg))) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(j);
-      }
+      for (const w of [...waiters])
+        if (w.re.test(String(j.msg))) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(j);
+        }
     }
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

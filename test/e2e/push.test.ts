@@ -37,7 +37,7 @@ t.test('a push adds counter increments, sets gauges, and refuses bad or oversize
   t.equal(r.status, 405);
 });
 
-t.test('?wait=durable answers once the reporter\'s durability mark passes the pushed generation', async (t) => {
+t.test("?wait=durable answers once the reporter's durability mark passes the pushed generation", async (t) => {
   const a = await startAgent({});
   t.teardown(() => a.stop());
   const ctx = a.agent.context(a.agent.config.with({ 'push.listen': '127.0.0.1:0' }));

@@ -35,7 +35,9 @@ async function startVm(port?: number, dataDir = tmp()): Promise<string> {
 }
 
 async function vmProcess(port: number, dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const c = spawn('victoria-metrics', [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${dataDir}`, '-search.latencyOffset=0s', '-search.disableCache', '-retentionPeriod=1'], { stdio: 'ignore' });
+  const c = spawn('victoria-metrics', [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${dataDir}`, '-search.latencyOffset=0s', '-search.disableCache', '-retentionPeriod=1'], {
+    stdio: 'ignore',
+  });
   children.push(c);
   const url = `http://127.0.0.1:${port}`;
   await eventually(async () => (await fetch(url + '/health').catch(() => undefined))?.ok, 20_000);
@@ -46,7 +48,11 @@ async function startPrometheus(): Promise<string> {
   const port = await freePort();
   const dir = tmp();
   fs.writeFileSync(path.join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1m\n');
-  const c = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver'], { stdio: 'ignore' });
+  const c = spawn(
+    'prometheus',
+    [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver'],
+    { stdio: 'ignore' },
+  );
   children.push(c);
   const url = `http://127.0.0.1:${port}`;
   await eventually(async () => (await fetch(url + '/-/ready').catch(() => undefined))?.ok, 30_000);
@@ -74,16 +80,35 @@ async function fleet(vm: string, prom: string, agentId: string, aggArgs: string[
   const aggPort = await freePort();
   const agg = start([
     'aggregator',
-    '--listen', `127.0.0.1:${aggPort}`,
-    '--state-dir', tmp(),
-    '--remote-write', `${vm}/api/v1/write`,
-    '--remote-write', `${prom}/api/v1/write`,
+    '--listen',
+    `127.0.0.1:${aggPort}`,
+    '--state-dir',
+    tmp(),
+    '--remote-write',
+    `${vm}/api/v1/write`,
+    '--remote-write',
+    `${prom}/api/v1/write`,
     ...aggArgs,
-    '--aggregator.forward-interval', '200ms',
+    '--aggregator.forward-interval',
+    '200ms',
   ]);
   procs.push(agg);
   await agg.waitFor(/aggregator is ready/);
-  const ag = start(['agent', '--listen', '127.0.0.1:0', '--report-to', `http://127.0.0.1:${aggPort}`, '--spool-dir', tmp(), '--agent-id', agentId, '--report.interval', '50ms', '--push.listen', '127.0.0.1:0']);
+  const ag = start([
+    'agent',
+    '--listen',
+    '127.0.0.1:0',
+    '--report-to',
+    `http://127.0.0.1:${aggPort}`,
+    '--spool-dir',
+    tmp(),
+    '--agent-id',
+    agentId,
+    '--report.interval',
+    '50ms',
+    '--push.listen',
+    '127.0.0.1:0',
+  ]);
   procs.push(ag);
   const push = String((await ag.waitFor(/Push listener is ready/)).url);
   return { push, agg, ag, aggUrl: `http://127.0.0.1:${aggPort}` };
@@ -95,12 +120,22 @@ t.test('aggregator → remote write → VictoriaMetrics and Prometheus', { skip 
   const body = '# TYPE rw_jobs_total counter\nrw_jobs_total{k="a"} 7\nrw_jobs_total{k="b"} 11\n# TYPE rw_temp gauge\nrw_temp 21.5\n';
   t.equal((await fetch(push + '?wait=durable', { method: 'POST', body })).status, 200);
   t.equal((await fetch(push + '?wait=durable', { method: 'POST', body: '# TYPE rw_jobs_total counter\nrw_jobs_total{k="a"} 3\n' })).status, 200);
-  const want = new Map([['a', 10], ['b', 11]]);
-  for (const [name, base] of [['VictoriaMetrics', vm], ['Prometheus', prom]] as const) {
-    const got = await eventually(async () => {
-      const m = await query(base, 'rw_jobs_total');
-      return m.get('a') === 10 && m.get('b') === 11 ? m : undefined;
-    }, 30_000, 250);
+  const want = new Map([
+    ['a', 10],
+    ['b', 11],
+  ]);
+  for (const [name, base] of [
+    ['VictoriaMetrics', vm],
+    ['Prometheus', prom],
+  ] as const) {
+    const got = await eventually(
+      async () => {
+        const m = await query(base, 'rw_jobs_total');
+        return m.get('a') === 10 && m.get('b') === 11 ? m : undefined;
+      },
+      30_000,
+      250,
+    );
     t.same(got ? Object.fromEntries(got) : Object.fromEntries(await query(base, 'rw_jobs_total')), Object.fromEntries(want), `${name} has the fleet counter totals`);
     const temp = await eventually(async () => (await query(base, 'rw_temp')).get('rw-agent') === 21.5, 30_000, 250);
     t.ok(temp, `${name} has the per-agent gauge with its instance label`);
@@ -113,11 +148,18 @@ t.test('aggregator → remote write protocol auto → VictoriaMetrics and Promet
   const [vm, prom] = await Promise.all([startVm(), startPrometheus()]);
   const { push, agg, ag, aggUrl } = await fleet(vm, prom, 'rw2-agent', ['--aggregator.remote-write-protocol', 'auto']);
   t.equal((await fetch(push + '?wait=durable', { method: 'POST', body: '# TYPE rw2_jobs_total counter\nrw2_jobs_total{k="a"} 5\nrw2_jobs_total{k="b"} 8\n' })).status, 200);
-  for (const [name, base] of [['VictoriaMetrics', vm], ['Prometheus', prom]] as const) {
-    const got = await eventually(async () => {
-      const m = await query(base, 'rw2_jobs_total');
-      return m.get('a') === 5 && m.get('b') === 8 ? m : undefined;
-    }, 30_000, 250);
+  for (const [name, base] of [
+    ['VictoriaMetrics', vm],
+    ['Prometheus', prom],
+  ] as const) {
+    const got = await eventually(
+      async () => {
+        const m = await query(base, 'rw2_jobs_total');
+        return m.get('a') === 5 && m.get('b') === 8 ? m : undefined;
+      },
+      30_000,
+      250,
+    );
     t.same(got ? Object.fromEntries(got) : Object.fromEntries(await query(base, 'rw2_jobs_total')), { a: 5, b: 8 }, `${name} has the data`);
   }
   const fallbacks = (await (await fetch(`${aggUrl}/metrics`)).text()).split('\n').filter((l) => l.startsWith('outrider_remote_write_fallbacks_total'));
@@ -131,7 +173,19 @@ t.test('aggregator → remote write protocol auto → VictoriaMetrics and Promet
 
 t.test('agent → remote write directly (no aggregator) → VictoriaMetrics', { skip }, async (t) => {
   const vm = await startVm();
-  const ag = start(['agent', '--listen', '127.0.0.1:0', '--report.remote-write', `${vm}/api/v1/write`, '--report.remote-write-interval', '200ms', '--push.listen', '127.0.0.1:0', '--spool-dir', tmp()]);
+  const ag = start([
+    'agent',
+    '--listen',
+    '127.0.0.1:0',
+    '--report.remote-write',
+    `${vm}/api/v1/write`,
+    '--report.remote-write-interval',
+    '200ms',
+    '--push.listen',
+    '127.0.0.1:0',
+    '--spool-dir',
+    tmp(),
+  ]);
   procs.push(ag);
   const push = String((await ag.waitFor(/Push listener is ready/)).url);
   t.equal((await fetch(push, { method: 'POST', body: '# TYPE direct_total counter\ndirect_total{k="z"} 4\n' })).status, 200);
@@ -160,7 +214,23 @@ t.test('agent → remote write while VictoriaMetrics is down, the agent killed a
   const data = tmp();
   let vm = await vmProcess(port, data);
   const spool = tmp();
-  const agentArgs = ['agent', '--listen', '127.0.0.1:0', '--report.remote-write', `${vm.url}/api/v1/write`, '--report.remote-write-interval', '100ms', '--report.retry-max-backoff', '300ms', '--push.listen', '127.0.0.1:0', '--spool-dir', spool, '--agent-id', 'outage'];
+  const agentArgs = [
+    'agent',
+    '--listen',
+    '127.0.0.1:0',
+    '--report.remote-write',
+    `${vm.url}/api/v1/write`,
+    '--report.remote-write-interval',
+    '100ms',
+    '--report.retry-max-backoff',
+    '300ms',
+    '--push.listen',
+    '127.0.0.1:0',
+    '--spool-dir',
+    spool,
+    '--agent-id',
+    'outage',
+  ];
   const startAgent = async () => {
     const ag = start(agentArgs);
     procs.push(ag);
@@ -197,8 +267,14 @@ t.test('agent → remote write while VictoriaMetrics is down, the agent killed a
   for (let v = 4; v <= 9; v++) await put(v);
   const during = await scrape();
   const spooled = samples(during, 'outrider_remote_write_spool_bytes');
-  t.ok([...spooled.values()].some((b) => b > 0), 'the requests wait in the spool on disk');
-  t.ok([...samples(during, 'outrider_remote_write_breaker_open').values()].some((n) => n === 1), 'the breaker opened');
+  t.ok(
+    [...spooled.values()].some((b) => b > 0),
+    'the requests wait in the spool on disk',
+  );
+  t.ok(
+    [...samples(during, 'outrider_remote_write_breaker_open').values()].some((n) => n === 1),
+    'the breaker opened',
+  );
   // The agent dies while the receiver is down: what it queued survives in the spool only.
   await a.ag.kill9();
   a = await startAgent();
@@ -206,13 +282,21 @@ t.test('agent → remote write while VictoriaMetrics is down, the agent killed a
 
   vm = await vmProcess(port, data);
   for (let v = 14; v <= 15; v++) await put(v);
-  const all = await eventually(async () => {
-    const m = await exported(vm.url, 'outage_value');
-    const values = new Set(m.values());
-    return pushed.every((v) => values.has(v)) ? m : undefined;
-  }, 60_000, 250);
+  const all = await eventually(
+    async () => {
+      const m = await exported(vm.url, 'outage_value');
+      const values = new Set(m.values());
+      return pushed.every((v) => values.has(v)) ? m : undefined;
+    },
+    60_000,
+    250,
+  );
   const got = all ?? (await exported(vm.url, 'outage_value'));
-  t.same([...new Set(got.values())].sort((x, y) => x - y), pushed, 'every pushed value is in VictoriaMetrics, the outage included, and no other');
+  t.same(
+    [...new Set(got.values())].sort((x, y) => x - y),
+    pushed,
+    'every pushed value is in VictoriaMetrics, the outage included, and no other',
+  );
   const ts = [...got.keys()].sort((x, y) => x - y);
   const gaps = ts.slice(1).map((x, i) => x - ts[i]!);
   t.comment(`${ts.length} samples over ${((ts.at(-1)! - ts[0]!) / 1000).toFixed(1)} s, largest gap ${Math.max(...gaps)} ms`);

@@ -30,17 +30,28 @@ async function aggregator(port: number, stateDir: string): Promise<Proc> {
 async function agent(aggUrl: string, spoolDir: string, extra: string[] = []): Promise<{ proc: Proc; push: string; url: string }> {
   const p = start([
     'agent',
-    '--listen', '127.0.0.1:0',
-    '--report-to', aggUrl,
-    '--spool-dir', spoolDir,
-    '--agent-id', 'e2e-agent',
-    '--report.interval', '50ms',
-    '--spool.sync-interval', '20ms',
-    '--report.retry-initial-backoff', '20ms',
-    '--report.retry-max-backoff', '300ms',
-    '--push.listen', '127.0.0.1:0',
-    '--collectors.interval', '1s',
-    '--report.sendfile-min-size', '0',
+    '--listen',
+    '127.0.0.1:0',
+    '--report-to',
+    aggUrl,
+    '--spool-dir',
+    spoolDir,
+    '--agent-id',
+    'e2e-agent',
+    '--report.interval',
+    '50ms',
+    '--spool.sync-interval',
+    '20ms',
+    '--report.retry-initial-backoff',
+    '20ms',
+    '--report.retry-max-backoff',
+    '300ms',
+    '--push.listen',
+    '127.0.0.1:0',
+    '--collectors.interval',
+    '1s',
+    '--report.sendfile-min-size',
+    '0',
     ...extra,
   ]);
   procs.push(p);
@@ -126,7 +137,10 @@ t.test('exactly-once totals through aggregator outages, agent kill -9 and aggreg
   if (!final) for (const p of procs) for (const l of p.lines) if (Number(l.level) >= 40) t.comment(JSON.stringify(l));
   t.same(final ? Object.fromEntries(final) : Object.fromEntries(await totals(aggUrl)), Object.fromEntries(pusher.expected), 'aggregator totals equal what was pushed, exactly');
   const agents = (await (await fetch(aggUrl + '/api/v1/agents')).json()) as { agents: Array<{ agent_id: string }> };
-  t.same(agents.agents.map((a) => a.agent_id), ['e2e-agent']);
+  t.same(
+    agents.agents.map((a) => a.agent_id),
+    ['e2e-agent'],
+  );
   await ag.proc.stop();
   await agg.stop();
 });
@@ -154,7 +168,14 @@ t.test('a full spool drops the oldest batches, counts them, and counters stay ex
   const droppedNow = () => droppedBy();
   const dropped = await eventually(() => droppedBy('spool_dropped_oldest'), 5000);
   t.ok(dropped > 0, `the spool dropped ${dropped} batches and counted them`);
-  t.ok(fs.readdirSync(spool).filter((n) => n.endsWith('.orsp')).reduce((s, n) => s + fs.statSync(path.join(spool, n)).size, 0) <= 64 * 1024, 'the spool stayed within its cap');
+  t.ok(
+    fs
+      .readdirSync(spool)
+      .filter((n) => n.endsWith('.orsp'))
+      .reduce((s, n) => s + fs.statSync(path.join(spool, n)).size, 0) <=
+      64 * 1024,
+    'the spool stayed within its cap',
+  );
   const agg = await aggregator(port, state);
   await pusher.push(ag.push);
   const final = await eventually(async () => {
@@ -206,7 +227,10 @@ t.test('an unwritable spool directory: the agent runs, says so in /readyz, and s
   const ready = await fetch(ag.url + '/readyz');
   t.equal(ready.status, 503);
   const body = (await ready.json()) as { components: Array<{ name: string; ready: boolean; detail: string }> };
-  t.match(body.components.find((c) => c.name === 'report'), { ready: false, detail: /spool unusable/ });
+  t.match(
+    body.components.find((c) => c.name === 'report'),
+    { ready: false, detail: /spool unusable/ },
+  );
   await fetch(ag.push, { method: 'POST', body: '# TYPE e2e_ops_total counter\ne2e_ops_total{k="x"} 3\n' });
   t.ok(await eventually(async () => (await totals(aggUrl)).get('e2e_ops_total{k="x"}') === 3), 'delivered from memory');
   await ag.proc.stop();
@@ -236,7 +260,10 @@ t.test('tokens: the aggregator refuses a public address without them; agents wit
   );
   t.equal((await fetch(aggUrl + '/api/v1/agents')).status, 401, 'the fleet API needs the token too');
   const agents = (await (await fetch(aggUrl + '/api/v1/agents', { headers: { authorization: 'Bearer s3cret-a' } })).json()) as { agents: Array<{ agent_id: string }> };
-  t.same(agents.agents.map((a) => a.agent_id), ['e2e-agent']);
+  t.same(
+    agents.agents.map((a) => a.agent_id),
+    ['e2e-agent'],
+  );
   await good.proc.stop();
   await bad.proc.stop();
   await agg.stop();

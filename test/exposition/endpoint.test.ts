@@ -91,7 +91,10 @@ t.test('N scrapes between two collections cost one render (and one gzip)', async
 
   const bodies = await Promise.all(Array.from({ length: 20 }, () => get(url)));
   t.equal(cache.renders, 1, '20 scrapes, one render');
-  t.ok(bodies.every((b) => b.text === bodies[0]!.text && b.text.includes('scrape_probe 1')), 'the same bytes');
+  t.ok(
+    bodies.every((b) => b.text === bodies[0]!.text && b.text.includes('scrape_probe 1')),
+    'the same bytes',
+  );
   const zipped = await Promise.all(Array.from({ length: 5 }, () => raw(url, 'GET', { 'Accept-Encoding': 'gzip' })));
   t.equal(cache.renders, 1, 'gzip reuses the rendered body');
   t.equal(cache.gzips, 1, 'and compresses it once');
@@ -102,5 +105,8 @@ t.test('N scrapes between two collections cost one render (and one gzip)', async
   store.set(desc, {}, 2);
   const after = await Promise.all(Array.from({ length: 10 }, () => get(url)));
   t.equal(cache.renders, 3, 'a store change costs one more render, not one per scrape');
-  t.ok(after.every((b) => b.text.includes('scrape_probe 2')), 'and shows the change');
+  t.ok(
+    after.every((b) => b.text.includes('scrape_probe 2')),
+    'and shows the change',
+  );
 });

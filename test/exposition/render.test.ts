@@ -8,8 +8,30 @@ function fixtureStore(): Store {
   s.set({ name: 'node_load1', help: '1m load average.', type: 'gauge' }, {}, 0.5);
   s.set({ name: 'node_vmstat_pgfault', help: '/proc/vmstat information field pgfault.', type: 'untyped' }, {}, 42);
   s.set({ name: 'weird_help', help: 'Back\\slash "quoted"\nnewline.', type: 'gauge' }, { path: 'C:\\dir "x"' }, NaN);
-  s.setDist({ name: 'rpc_duration_seconds', help: 'RPC latency.', type: 'summary' }, { svc: 'a' }, { count: 3, sum: 0.6, quantiles: [[0.5, 0.2], [0.99, 0.3]] });
-  s.setDist({ name: 'req_size_bytes', help: 'Request sizes.', type: 'histogram' }, {}, { count: 4, sum: 300, buckets: [[100, 2], [200, 3]] });
+  s.setDist(
+    { name: 'rpc_duration_seconds', help: 'RPC latency.', type: 'summary' },
+    { svc: 'a' },
+    {
+      count: 3,
+      sum: 0.6,
+      quantiles: [
+        [0.5, 0.2],
+        [0.99, 0.3],
+      ],
+    },
+  );
+  s.setDist(
+    { name: 'req_size_bytes', help: 'Request sizes.', type: 'histogram' },
+    {},
+    {
+      count: 4,
+      sum: 300,
+      buckets: [
+        [100, 2],
+        [200, 3],
+      ],
+    },
+  );
   return s;
 }
 

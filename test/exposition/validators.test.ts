@@ -24,8 +24,30 @@ t.test('validators', async (t) => {
   t.teardown(() => a.stop());
   // Exercise every metric type, escapes and odd values, next to the real host collectors.
   const store = a.agent.store;
-  store.setDist({ name: 'app_latency_seconds', help: 'Latency with "quotes" and \\ backslash.', type: 'summary' }, { route: '/a "b"' }, { count: 10, sum: 1.5, quantiles: [[0.5, 0.1], [0.99, 0.4]] });
-  store.setDist({ name: 'app_size_bytes', help: 'Sizes.', type: 'histogram' }, { route: 'x' }, { count: 5, sum: 500, buckets: [[100, 1], [1000, 5]] });
+  store.setDist(
+    { name: 'app_latency_seconds', help: 'Latency with "quotes" and \\ backslash.', type: 'summary' },
+    { route: '/a "b"' },
+    {
+      count: 10,
+      sum: 1.5,
+      quantiles: [
+        [0.5, 0.1],
+        [0.99, 0.4],
+      ],
+    },
+  );
+  store.setDist(
+    { name: 'app_size_bytes', help: 'Sizes.', type: 'histogram' },
+    { route: 'x' },
+    {
+      count: 5,
+      sum: 500,
+      buckets: [
+        [100, 1],
+        [1000, 5],
+      ],
+    },
+  );
   store.set({ name: 'app_requests_total', help: 'Requests.', type: 'counter' }, { code: '200' }, 7);
   store.set({ name: 'app_temperature_celsius', help: 'Temperature.', type: 'gauge' }, {}, -Infinity);
   store.set({ name: 'app_untyped', help: 'Untyped.', type: 'untyped' }, { v: 'multi\nline' }, NaN);

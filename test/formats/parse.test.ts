@@ -11,8 +11,30 @@ function fixtureStore(): Store {
   s.set({ name: 'node_cpu_seconds_total', help: 'Seconds the CPUs spent in each mode.', type: 'counter' }, { cpu: '0', mode: 'idle' }, 12.5);
   s.set({ name: 'weird_help', help: 'Back\\slash "quoted"\nnewline.', type: 'gauge' }, { path: 'C:\\dir "x"\nnext' }, NaN);
   s.set({ name: 'plain', help: '', type: 'untyped' }, {}, -Infinity);
-  s.setDist({ name: 'rpc_duration_seconds', help: 'RPC latency.', type: 'summary' }, { svc: 'a' }, { count: 3, sum: 0.6, quantiles: [[0.5, 0.2], [0.99, 0.3]] });
-  s.setDist({ name: 'req_size_bytes', help: 'Request sizes.', type: 'histogram' }, {}, { count: 4, sum: 300, buckets: [[100, 2], [200, 3]] });
+  s.setDist(
+    { name: 'rpc_duration_seconds', help: 'RPC latency.', type: 'summary' },
+    { svc: 'a' },
+    {
+      count: 3,
+      sum: 0.6,
+      quantiles: [
+        [0.5, 0.2],
+        [0.99, 0.3],
+      ],
+    },
+  );
+  s.setDist(
+    { name: 'req_size_bytes', help: 'Request sizes.', type: 'histogram' },
+    {},
+    {
+      count: 4,
+      sum: 300,
+      buckets: [
+        [100, 2],
+        [200, 3],
+      ],
+    },
+  );
   s.setSample({ name: 'stamped', help: 'With a timestamp.', type: 'gauge' }, { labels: { a: 'b' }, value: 7, timestampMs: 1700000000123 });
   return s;
 }
@@ -38,7 +60,10 @@ t.test('what the renderer writes, the parser reads back', async (t) => {
       ['req_size_bytes_count', undefined, 4],
     ],
   );
-  t.same(byName.get('rpc_duration_seconds')!.samples.map((s) => s.name), ['rpc_duration_seconds', 'rpc_duration_seconds', 'rpc_duration_seconds_sum', 'rpc_duration_seconds_count']);
+  t.same(
+    byName.get('rpc_duration_seconds')!.samples.map((s) => s.name),
+    ['rpc_duration_seconds', 'rpc_duration_seconds', 'rpc_duration_seconds_sum', 'rpc_duration_seconds_count'],
+  );
   t.equal(byName.get('stamped')!.samples[0]!.timestampMs, 1700000000123);
   t.equal(byName.get('stamped')!.samples[0]!.line, render(fixtureStore(), 'text').split('\n').indexOf('stamped{a="b"} 7 1700000000123') + 1);
 });
@@ -99,8 +124,14 @@ t.test('every bad line is an error naming its line', async (t) => {
 
 t.test('collecting errors goes on past bad lines, bounded', async (t) => {
   const r = parseText('a 1\nbad line here\nb 2\n9x 1\n', { collectErrors: true });
-  t.same(r.errors.map((e) => e.line), [2, 4]);
-  t.same(r.families.map((f) => f.name), ['a', 'b']);
+  t.same(
+    r.errors.map((e) => e.line),
+    [2, 4],
+  );
+  t.same(
+    r.families.map((f) => f.name),
+    ['a', 'b'],
+  );
   const many = parseText('x y\n'.repeat(500), { collectErrors: true, maxErrors: 10 });
   t.equal(many.errors.length, 10);
   t.equal(many.errorCount, 500);
@@ -119,7 +150,10 @@ t.test('a line longer than the bound is an error, not a growing buffer', async (
 t.test('lenient where the format is: blanks, comments, CRLF, empty braces, trailing comma', async (t) => {
   const r = parseText('  # a comment\n\n# HELP x Text with \\q kept.\r\n x{} 1 \r\n y{a="1",} +Inf\n');
   t.equal(r.families[0]!.help, 'Text with \\q kept.');
-  t.same(strip(r.families).map((f) => f.samples), [[{ name: 'x', labels: {}, value: 1 }], [{ name: 'y', labels: { a: '1' }, value: Infinity }]]);
+  t.same(
+    strip(r.families).map((f) => f.samples),
+    [[{ name: 'x', labels: {}, value: 1 }], [{ name: 'y', labels: { a: '1' }, value: Infinity }]],
+  );
 });
 
 t.test('values: decimal floats, Inf and NaN, nothing looser', async (t) => {

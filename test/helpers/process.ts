@@ -17,7 +17,15 @@ export interface Spawned {
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
   const child = spawn(process.execPath, [bin, ...args], {
     // StatsD on an ephemeral port, so agents of parallel tests (or a StatsD daemon on this host) never compete for 8125.
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, OUTRIDER_LOG_FORMAT: 'json', OUTRIDER_STATSD_LISTEN: 'udp://127.0.0.1:0', OUTRIDER_OTLP_HTTP_LISTEN: '127.0.0.1:0', OUTRIDER_OTLP_GRPC_LISTEN: '127.0.0.1:0', ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      OUTRIDER_LOG_FORMAT: 'json',
+      OUTRIDER_STATSD_LISTEN: 'udp://127.0.0.1:0',
+      OUTRIDER_OTLP_HTTP_LISTEN: '127.0.0.1:0',
+      OUTRIDER_OTLP_GRPC_LISTEN: '127.0.0.1:0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -32,12 +32,29 @@ t.test('batches split by max samples', async (t) => {
   const store = new Store();
   for (let i = 0; i < 25; i++) store.set(gauge, { i: String(i) }, i);
   const b = new Batcher(store, { maxSamples: 10, maxBytes: 1 << 20 });
-  t.same(b.collect(false).map((c) => c.items.length), [10, 10, 5]);
+  t.same(
+    b.collect(false).map((c) => c.items.length),
+    [10, 10, 5],
+  );
 });
 
 t.test('a sketch with toJSON travels in its serialised form', async (t) => {
   const store = new Store();
-  const sketch = { toJSON: () => ({ a: 0.01, n: 2, s: 3, min: 1, max: 2, z: 0, p: [[0, 1], [70, 1]], m: [] }) };
+  const sketch = {
+    toJSON: () => ({
+      a: 0.01,
+      n: 2,
+      s: 3,
+      min: 1,
+      max: 2,
+      z: 0,
+      p: [
+        [0, 1],
+        [70, 1],
+      ],
+      m: [],
+    }),
+  };
   store.setDist({ name: 'timer', help: '', type: 'summary' }, {}, { count: 2, sum: 3, quantiles: [[0.5, 1]], sketch });
   const b = new Batcher(store, { maxSamples: 10, maxBytes: 1 << 20, encodeSketch });
   const p = decodePayload(encodePayload(b.payload(b.collect(false)[0]!, 'x', 0, {})));

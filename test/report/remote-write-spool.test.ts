@@ -133,7 +133,11 @@ t.test('a URL that falls back to 1.0 while a tick is being encoded gets that tic
   await out.stop();
   t.same(out.protocols(), { [url]: '1.0' });
   const got = values().slice(0, 20);
-  t.same([...got].sort((a, b) => a! - b!), got, 'the ticks arrived in the order the store was read');
+  t.same(
+    [...got].sort((a, b) => a! - b!),
+    got,
+    'the ticks arrived in the order the store was read',
+  );
   t.equal(got.at(-1), 20);
   t.notMatch(await telemetry.registry.metrics(), /outrider_remote_write_dropped_requests_total\{[^}]*\} [1-9]/, 'nothing dropped');
 });

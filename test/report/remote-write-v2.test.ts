@@ -15,17 +15,56 @@ const V2_TYPE = 'application/x-protobuf;proto=io.prometheus.write.v2.Request';
 
 t.test('a 2.0 Request: symbol table first entry empty, strings once, labels by reference, metadata', async (t) => {
   const body = encodeRequestV2([
-    { labels: [['__name__', 'http_requests_total'], ['job', 'api']], samples: [[7, 1_700_000_000_123]], meta: { type: 'counter', help: 'Requests.' } },
-    { labels: [['__name__', 'temp'], ['job', 'api']], samples: [[-1.5, 5]], meta: { type: 'gauge', help: '' } },
-    { labels: [['__name__', 'ünï'], ['x', 'api']], samples: [[NaN, 300]] },
+    {
+      labels: [
+        ['__name__', 'http_requests_total'],
+        ['job', 'api'],
+      ],
+      samples: [[7, 1_700_000_000_123]],
+      meta: { type: 'counter', help: 'Requests.' },
+    },
+    {
+      labels: [
+        ['__name__', 'temp'],
+        ['job', 'api'],
+      ],
+      samples: [[-1.5, 5]],
+      meta: { type: 'gauge', help: '' },
+    },
+    {
+      labels: [
+        ['__name__', 'ünï'],
+        ['x', 'api'],
+      ],
+      samples: [[NaN, 300]],
+    },
   ]);
   const r = decodeRequestV2(body);
   t.equal(r.symbols[0], '', 'symbols start with the empty string');
   t.same([...new Set(r.symbols)].length, r.symbols.length, 'no string twice');
   t.same(r.symbols.filter((s) => s === 'api' || s === 'job').length, 2, "'job' and 'api' appear once however many series use them");
-  t.same(r.series[0], { labels: [['__name__', 'http_requests_total'], ['job', 'api']], samples: [[7, 1_700_000_000_123]], type: 1, help: 'Requests.' });
-  t.same(r.series[1], { labels: [['__name__', 'temp'], ['job', 'api']], samples: [[-1.5, 5]], type: 2, help: '' });
-  t.same(r.series[2]!.labels, [['__name__', 'ünï'], ['x', 'api']]);
+  t.same(r.series[0], {
+    labels: [
+      ['__name__', 'http_requests_total'],
+      ['job', 'api'],
+    ],
+    samples: [[7, 1_700_000_000_123]],
+    type: 1,
+    help: 'Requests.',
+  });
+  t.same(r.series[1], {
+    labels: [
+      ['__name__', 'temp'],
+      ['job', 'api'],
+    ],
+    samples: [[-1.5, 5]],
+    type: 2,
+    help: '',
+  });
+  t.same(r.series[2]!.labels, [
+    ['__name__', 'ünï'],
+    ['x', 'api'],
+  ]);
   t.ok(Number.isNaN(r.series[2]!.samples[0]![0]));
   t.same(r.refs[0]!.slice(2), r.refs[1]!.slice(2), 'the same label pair is the same references');
   // A 1.0 decoder sees nothing in a 2.0 body (fields 1-3 are reserved in 2.0): no misreading.
@@ -62,7 +101,9 @@ async function receiver(t: { teardown(fn: () => unknown): void }, mode: 'v2' | '
         const r = decodeRequestV2(raw);
         got.push({ version, contentType, series: r.series, symbols: r.symbols });
         const samples = r.series.reduce((n, s) => n + s.samples.length, 0);
-        res.writeHead(204, { 'X-Prometheus-Remote-Write-Samples-Written': String(samples), 'X-Prometheus-Remote-Write-Histograms-Written': '0', 'X-Prometheus-Remote-Write-Exemplars-Written': '0' }).end();
+        res
+          .writeHead(204, { 'X-Prometheus-Remote-Write-Samples-Written': String(samples), 'X-Prometheus-Remote-Write-Histograms-Written': '0', 'X-Prometheus-Remote-Write-Exemplars-Written': '0' })
+          .end();
         return;
       }
       got.push({ version, contentType, series: decodeWriteRequest(raw) });
@@ -160,12 +201,24 @@ t.test('protocol auto with a 2.0 receiver stays on 2.0; protocol 1.0 never sends
   await v1.tick();
   await until(() => rx.got.length === n + 1);
   await v1.stop();
-  t.ok(rx.got.slice(n).every((r) => r.contentType === 'application/x-protobuf' && r.series.length === 3), 'every request 1.0');
+  t.ok(
+    rx.got.slice(n).every((r) => r.contentType === 'application/x-protobuf' && r.series.length === 3),
+    'every request 1.0',
+  );
 });
 
 t.test('reserved headers cannot be overridden', async (t) => {
   t.throws(
-    () => new RemoteWriteOutput(new Store(), { name: 'x', urls: ['http://127.0.0.1:1/'], intervalMs: 1000, log: silentLogger(), telemetry: new Telemetry({ runtimeMetrics: false }), health: new Health(), headers: { 'Content-Type': 'text/plain' } }),
+    () =>
+      new RemoteWriteOutput(new Store(), {
+        name: 'x',
+        urls: ['http://127.0.0.1:1/'],
+        intervalMs: 1000,
+        log: silentLogger(),
+        telemetry: new Telemetry({ runtimeMetrics: false }),
+        health: new Health(),
+        headers: { 'Content-Type': 'text/plain' },
+      }),
     /reserved/,
   );
 });

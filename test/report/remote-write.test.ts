@@ -7,8 +7,23 @@ import { Store } from '../../agent/store/store';
 
 t.test('WriteRequest encodes and decodes', async (t) => {
   const series = [
-    { labels: [['__name__', 'up'], ['job', 'x']] as Array<[string, string]>, samples: [[1, 1_700_000_000_000]] as Array<[number, number]> },
-    { labels: [['__name__', 'ünï'], ['a', '']] as Array<[string, string]>, samples: [[-0.5, 5], [NaN, 300]] as Array<[number, number]> },
+    {
+      labels: [
+        ['__name__', 'up'],
+        ['job', 'x'],
+      ] as Array<[string, string]>,
+      samples: [[1, 1_700_000_000_000]] as Array<[number, number]>,
+    },
+    {
+      labels: [
+        ['__name__', 'ünï'],
+        ['a', ''],
+      ] as Array<[string, string]>,
+      samples: [
+        [-0.5, 5],
+        [NaN, 300],
+      ] as Array<[number, number]>,
+    },
   ];
   const back = decodeWriteRequest(encodeWriteRequest(series));
   t.same(back[0], series[0]);
@@ -26,7 +41,18 @@ t.test('known bytes: one series, one label, one sample', async (t) => {
 t.test('the store is expanded the Prometheus way and the body is snappy', async (t) => {
   const s = new Store();
   s.set({ name: 'c_total', help: '', type: 'counter' }, { x: '1' }, 5);
-  s.setDist({ name: 'h', help: '', type: 'histogram' }, {}, { count: 3, sum: 2, buckets: [[0.5, 1], [Infinity, 3]] });
+  s.setDist(
+    { name: 'h', help: '', type: 'histogram' },
+    {},
+    {
+      count: 3,
+      sum: 2,
+      buckets: [
+        [0.5, 1],
+        [Infinity, 3],
+      ],
+    },
+  );
   const series = storeToSeries(s, 1000);
   const names = series.map((x) => x.labels.map(([k, v]) => `${k}=${v}`).join(','));
   t.same(names.sort(), ['__name__=c_total,x=1', '__name__=h_bucket,le=+Inf', '__name__=h_bucket,le=0.5', '__name__=h_count', '__name__=h_sum'].sort());

@@ -16,7 +16,12 @@ import { Store } from '../../agent/store/store';
 import { startAggregator, tmpDir } from '../aggregator/helpers';
 
 function reporter(url: string, spoolDir: string, over: Partial<ReporterOptions> = {}, store = new Store()) {
-  return testReporter(url, { agentId: 'replayer', drainMs: 100, sendfileMinBytes: 0, spool: { dir: spoolDir, maxBytes: 1 << 24, segmentBytes: 1 << 20, policy: 'stop_accepting', syncIntervalMs: 50, writeThrough: false } }, over, store);
+  return testReporter(
+    url,
+    { agentId: 'replayer', drainMs: 100, sendfileMinBytes: 0, spool: { dir: spoolDir, maxBytes: 1 << 24, segmentBytes: 1 << 20, policy: 'stop_accepting', syncIntervalMs: 50, writeThrough: false } },
+    over,
+    store,
+  );
 }
 
 // The reporter's timers are unref'd: keep the process alive while a test waits on them.
@@ -67,7 +72,11 @@ t.test('a backlog replays in bodies of several frames to the aggregator: every b
   t.match(requests, /result="applied"\} 30(\n|$)/, 'thirty batches applied, one each');
   const sent = await b.telemetry.registry.getSingleMetricAsString('outrider_report_sendfile_batches_total');
   t.match(sent, / 30\n?$/, 'every batch went from the segment to the socket');
-  t.same(segments(spoolDir).filter((s) => before.includes(s)), [], 'the replayed segments are deleted');
+  t.same(
+    segments(spoolDir).filter((s) => before.includes(s)),
+    [],
+    'the replayed segments are deleted',
+  );
   await b.r.stop();
 });
 
@@ -112,14 +121,29 @@ t.test('a body settled in part: the segment stays until every batch in it is ack
   t.ok(await until(() => bodies.length === 2), 'the first body was answered, the second is waiting');
   t.equal(bodies[0], 12, 'the whole backlog went as one body');
   t.equal(applied.size, 3, 'three batches were settled by the first body');
-  t.same(segments(dir).filter((s) => before.includes(s)), before, 'the segment is still on disk: not every batch in it is acknowledged');
+  t.same(
+    segments(dir).filter((s) => before.includes(s)),
+    before,
+    'the segment is still on disk: not every batch in it is acknowledged',
+  );
   t.equal(backlog(b.health), 9);
   release();
   t.ok(await until(() => backlog(b.health) === 0), 'the rest is acknowledged');
   t.same(bodies, [12, 1, 8], 'the batch the body refused went alone, the eight after it in a run again');
-  t.same([...applied.keys()].sort((x, y) => x - y), Array.from({ length: 12 }, (_, i) => i + 1), 'every batch acknowledged');
-  t.ok([...applied.values()].every((n) => n === 1), 'none sent again once acknowledged');
-  t.same(segments(dir).filter((s) => before.includes(s)), [], 'then the segment is deleted');
+  t.same(
+    [...applied.keys()].sort((x, y) => x - y),
+    Array.from({ length: 12 }, (_, i) => i + 1),
+    'every batch acknowledged',
+  );
+  t.ok(
+    [...applied.values()].every((n) => n === 1),
+    'none sent again once acknowledged',
+  );
+  t.same(
+    segments(dir).filter((s) => before.includes(s)),
+    [],
+    'then the segment is deleted',
+  );
   await b.r.stop();
 });
 

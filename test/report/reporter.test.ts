@@ -52,7 +52,11 @@ t.test('a 400 is permanent: the batch is quarantined and counted, later batches 
   await r.flush();
   t.ok(await until(() => backlog(health) === 0));
   await r.stop();
-  t.same(srv.seen.map((s) => s.seq), [1, 2], 'no retry of the refused batch');
+  t.same(
+    srv.seen.map((s) => s.seq),
+    [1, 2],
+    'no retry of the refused batch',
+  );
   t.equal(fs.readdirSync(path.join(dir, 'quarantine')).filter((n) => n.endsWith('.orsp')).length, 1);
   const m = await telemetry.registry.getSingleMetricAsString('outrider_report_batches_total');
   t.match(m, /result="quarantined"\} 1/);
@@ -70,7 +74,10 @@ t.test('503 with Retry-After: the batch is retried no sooner than asked, then ac
   await r.flush();
   t.ok(await until(() => backlog(health) === 0));
   await r.stop();
-  t.same(srv.seen.map((s) => s.seq), [1, 1]);
+  t.same(
+    srv.seen.map((s) => s.seq),
+    [1, 1],
+  );
   t.ok(srv.seen[1]!.at - srv.seen[0]!.at >= 950, 'Retry-After honoured');
 });
 
@@ -83,7 +90,10 @@ t.test('without a spool directory batches are held in memory and delivered', asy
   await r.flush();
   t.ok(await until(() => backlog(health) === 0));
   await r.stop();
-  t.same(srv.seen.map((s) => s.seq), [1, 1, 1]);
+  t.same(
+    srv.seen.map((s) => s.seq),
+    [1, 1, 1],
+  );
 });
 
 t.test('a reload (a new reporter on the same store) keeps the epoch and continues the sequence', async (t) => {
@@ -104,7 +114,11 @@ t.test('a reload (a new reporter on the same store) keeps the epoch and continue
   await second.r.flush();
   t.ok(await until(() => backlog(second.health) === 0));
   await second.r.stop();
-  t.same(srv.seen.map((s) => s.seq), [1, 2], 'the sequence continues across the reload');
+  t.same(
+    srv.seen.map((s) => s.seq),
+    [1, 2],
+    'the sequence continues across the reload',
+  );
   const fresh = reporter(srv.url, dir);
   await fresh.r.start();
   t.ok(fresh.r.epoch > first.r.epoch, 'a new store is a new epoch');

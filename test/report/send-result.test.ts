@@ -20,9 +20,18 @@ t.test('Retry-After: seconds or HTTP date, capped', async (t) => {
 });
 
 t.test('backoff is full jitter under an exponential ceiling', async (t) => {
-  t.equal(backoffMs(3, 100, 10_000, () => 0.999999), 799);
-  t.equal(backoffMs(30, 100, 10_000, () => 0.5), 5000);
-  t.equal(backoffMs(3, 100, 10_000, () => 0), 0);
+  t.equal(
+    backoffMs(3, 100, 10_000, () => 0.999999),
+    799,
+  );
+  t.equal(
+    backoffMs(30, 100, 10_000, () => 0.5),
+    5000,
+  );
+  t.equal(
+    backoffMs(3, 100, 10_000, () => 0),
+    0,
+  );
 });
 
 t.test('the breaker opens after consecutive failures and lets one probe through', async (t) => {

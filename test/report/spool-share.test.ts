@@ -28,7 +28,8 @@ t.teardown(() => clearInterval(keepAlive));
 
 function dirBytes(d: string): number {
   let n = 0;
-  for (const e of fs.readdirSync(d, { withFileTypes: true, recursive: true })) if (e.isFile() && e.name.endsWith('.orsp')) n += fs.statSync(path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).size;
+  for (const e of fs.readdirSync(d, { withFileTypes: true, recursive: true }))
+    if (e.isFile() && e.name.endsWith('.orsp')) n += fs.statSync(path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).size;
   return n;
 }
 

@@ -36,16 +36,26 @@ t.test('rules evaluate over the local history in a running agent; a bad reload k
   t.equal(firing.state, 'firing');
   t.same(firing.labels, { alertname: 'HasCpus', severity: 'info' });
   t.match(firing.annotations.summary, /^\d+ cpus$/);
-  const metrics = await until(async () => (await get(`${a.url}/metrics`)).text, (x) => /^job:load1:max /m.test(x) && /^ALERTS\{/m.test(x));
+  const metrics = await until(
+    async () => (await get(`${a.url}/metrics`)).text,
+    (x) => /^job:load1:max /m.test(x) && /^ALERTS\{/m.test(x),
+  );
   t.match(metrics, /^ALERTS\{alertname="HasCpus",alertstate="firing",severity="info"\} 1$/m);
   t.match(metrics, /^job:load1:max \d/m);
   const rules = JSON.parse((await get(`${a.url}/api/v1/rules`)).text) as { data: { groups: Array<{ rules: Array<{ health: string }> }> } };
-  t.same(rules.data.groups[0]!.rules.map((r) => r.health), ['ok', 'ok']);
+  t.same(
+    rules.data.groups[0]!.rules.map((r) => r.health),
+    ['ok', 'ok'],
+  );
 
   fs.writeFileSync(path.join(dir, 'b.yml'), 'groups:\n  - name: b\n    rules:\n      - alert: Bad\n        expr: rate(node_load1[5m]\n');
   await a.agent.reload(a.agent.config.with({ 'rules.files': [path.join(dir, '*.yml')] }));
   const after = JSON.parse((await get(`${a.url}/api/v1/rules`)).text) as { data: { groups: Array<{ name: string }> } };
-  t.same(after.data.groups.map((g) => g.name), ['g'], 'the bad reload was refused: the old rules run');
+  t.same(
+    after.data.groups.map((g) => g.name),
+    ['g'],
+    'the bad reload was refused: the old rules run',
+  );
   const live = await a.agent.telemetry.registry.getSingleMetric('outrider_rules_last_reload_successful')!.get();
   t.equal(live.values[0]!.value, 0);
   t.equal(a.agent.health.get('rules')?.state, 'degraded');

@@ -71,7 +71,20 @@ async function scrape(prefix: string, env: NodeJS.ProcessEnv) {
 
 t.test('the packed file list: sources and compiled JavaScript, no build outputs', async (t) => {
   t.equal(pack.status, 0, pack.out);
-  for (const f of ['package.json', 'bin/outrider.js', 'dist/agent/main.js', 'scripts/build-native.js', 'scripts/native-sources.js', 'native/CMakeLists.txt', 'native/package.json', 'native/sources.txt', 'native/src/addon.cc', 'config/systemd/outrider.service', 'config/outrider.yaml', 'docs/deploy.md']) {
+  for (const f of [
+    'package.json',
+    'bin/outrider.js',
+    'dist/agent/main.js',
+    'scripts/build-native.js',
+    'scripts/native-sources.js',
+    'native/CMakeLists.txt',
+    'native/package.json',
+    'native/sources.txt',
+    'native/src/addon.cc',
+    'config/systemd/outrider.service',
+    'config/outrider.yaml',
+    'docs/deploy.md',
+  ]) {
     t.ok(files.includes(f), `ships ${f}`);
   }
   const outputs = files.filter((f) => /^native\/build|CMakeCache\.txt|CMakeFiles\/|\.node$|^dist\/(test|bench)\/|^test\/|^node_modules\/|\.tgz$/.test(f));

@@ -41,5 +41,8 @@ t.test('the files an installed package needs at runtime and to build the addon a
   for (const f of ['bin/outrider.js', pkg.main!, 'native/CMakeLists.txt', 'native/src/addon.cc', 'scripts/native-sources.js', 'config/systemd/outrider.service']) {
     t.ok(covered(f), `${f} is published`);
   }
-  t.notOk(files.some((p) => /^native\/?$|^native\/build/.test(p)), 'native/ is listed by its sources, not whole (its build outputs stay out)');
+  t.notOk(
+    files.some((p) => /^native\/?$|^native\/build/.test(p)),
+    'native/ is listed by its sources, not whole (its build outputs stay out)',
+  );
 });

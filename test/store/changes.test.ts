@@ -26,7 +26,10 @@ t.test('a first read is a resync of everything; later reads hold only what chang
   const cs = r.next();
   t.notOk(cs.resync);
   t.same(names(cs), ['feed_gauge{i="7"}', 'feed_gauge{i="new"}']);
-  t.same(cs.families.map((f) => f.name), ['feed_gauge']);
+  t.same(
+    cs.families.map((f) => f.name),
+    ['feed_gauge'],
+  );
   t.equal(cs.series.find((x) => x.labels.i === '7')!.value, 70);
 });
 
@@ -39,13 +42,24 @@ t.test('the most recent change comes first and a series is listed once however o
   s.set(g, { a: '2' }, 2);
   s.set(g, { a: '1' }, 3);
   const cs = s.changesSince(since);
-  t.same(cs.series.map((x) => x.labels.a), ['1', '2']);
+  t.same(
+    cs.series.map((x) => x.labels.a),
+    ['1', '2'],
+  );
 });
 
 t.test('removals, owner snapshots and expiries are visible as removed series', async (t) => {
   let now = 1000;
   const s = new Store({ staleAfterMs: 500, now: () => now });
-  s.replaceOwned('disk', [{ ...g, samples: [{ labels: { d: 'sda' }, value: 1 }, { labels: { d: 'sdb' }, value: 2 }] }]);
+  s.replaceOwned('disk', [
+    {
+      ...g,
+      samples: [
+        { labels: { d: 'sda' }, value: 1 },
+        { labels: { d: 'sdb' }, value: 2 },
+      ],
+    },
+  ]);
   s.set(h, { x: '1' }, 1);
   const r = s.reader();
   r.next();
@@ -53,7 +67,11 @@ t.test('removals, owner snapshots and expiries are visible as removed series', a
   let cs = r.next();
   t.same(gone(cs), ['feed_gauge{d="sdb"}'], 'what the snapshot omitted');
   t.same(names(cs), []);
-  t.same(cs.families.map((f) => f.name), ['feed_gauge'], 'its family changed');
+  t.same(
+    cs.families.map((f) => f.name),
+    ['feed_gauge'],
+    'its family changed',
+  );
 
   now = 1400;
   s.set(g, { d: 'sda' }, 5, now);
@@ -77,8 +95,14 @@ t.test('a series removed and created again is in removed (old id) and in series 
   s.remove(a);
   const b = s.set(g, { k: 'v' }, 1)!;
   const cs = s.changesSince(since);
-  t.same(cs.removed.map((x) => x.id), [a.id]);
-  t.same(cs.series.map((x) => x.id), [b.id]);
+  t.same(
+    cs.removed.map((x) => x.id),
+    [a.id],
+  );
+  t.same(
+    cs.series.map((x) => x.id),
+    [b.id],
+  );
   t.not(a.id, b.id);
 });
 
@@ -126,7 +150,10 @@ t.test('a HELP change is a family change without a series change; keep-alive is 
   let since = s.generation;
   s.set({ ...g, help: 'Better help.' }, {}, 1);
   let cs = s.changesSince(since);
-  t.same(cs.families.map((f) => f.help), ['Better help.']);
+  t.same(
+    cs.families.map((f) => f.help),
+    ['Better help.'],
+  );
   t.same(cs.series, []);
   since = s.generation;
   now = 90;
@@ -148,7 +175,10 @@ t.test('timestamped writes are store writes: a new timestamp is a change', async
   t.equal(s.generation, since, 'same value, same timestamp');
   const x = s.setSample(g, { labels: {}, value: 1, timestampMs: 2000 })!;
   t.equal(x.timestampMs, 2000);
-  t.same(s.changesSince(since).series.map((y) => y.id), [x.id]);
+  t.same(
+    s.changesSince(since).series.map((y) => y.id),
+    [x.id],
+  );
   s.setSample({ name: 'feed_hist', help: '', type: 'histogram' }, { labels: {}, dist: { count: 1, sum: 2, buckets: [[1, 1]] }, timestampMs: 5 });
   t.equal(s.getFamily('feed_hist')!.series.get('')!.timestampMs, 5);
 });

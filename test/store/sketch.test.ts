@@ -7,7 +7,7 @@ function exactQuantile(sorted: number[], q: number): number {
 
 t.test('quantiles stay within the stated 1% relative error', async (t) => {
   let seed = 42;
-  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const data: number[] = [];
   const sk = new DDSketch();
   for (let i = 0; i < 20000; i++) {

@@ -29,7 +29,15 @@ t.test('label identity ignores label order', async (t) => {
 
 t.test('replaceOwned drops what the next snapshot omits', async (t) => {
   const s = new Store();
-  s.replaceOwned('disk', [{ ...g, samples: [{ labels: { device: 'sda' }, value: 1 }, { labels: { device: 'sdb' }, value: 2 }] }]);
+  s.replaceOwned('disk', [
+    {
+      ...g,
+      samples: [
+        { labels: { device: 'sda' }, value: 1 },
+        { labels: { device: 'sdb' }, value: 2 },
+      ],
+    },
+  ]);
   t.equal(s.seriesCount, 2);
   s.replaceOwned('disk', [{ ...g, samples: [{ labels: { device: 'sda' }, value: 3 }] }]);
   t.equal(s.seriesCount, 1);

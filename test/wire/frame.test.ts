@@ -32,10 +32,13 @@ t.test('splitFrames reads a body of frames into typed headers and payload views;
   t.ok(two.ok);
   if (!two.ok) return;
   t.equal(two.frames.length, 2);
-  t.same(two.frames.map((f) => ({ ...f.header, crc: 0 })), [
-    { codec: Codec.none, kind: FrameKind.defs, length: 4, crc: 0, epoch: 7, seq: 0 },
-    { codec: Codec.gzip, kind: FrameKind.batch, length: 6, crc: 0, epoch: 7, seq: 3 },
-  ]);
+  t.same(
+    two.frames.map((f) => ({ ...f.header, crc: 0 })),
+    [
+      { codec: Codec.none, kind: FrameKind.defs, length: 4, crc: 0, epoch: 7, seq: 0 },
+      { codec: Codec.gzip, kind: FrameKind.batch, length: 6, crc: 0, epoch: 7, seq: 3 },
+    ],
+  );
   t.ok(two.frames[1]!.bytes.equals(f2), 'a frame is its whole bytes');
   t.equal(two.frames[1]!.payload.toString(), 'batch!', 'the payload follows the header');
   t.ok(two.frames.every(frameIntact));

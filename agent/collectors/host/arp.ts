@@ -24,7 +24,14 @@ export function arpCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const entries = parseArp(await readTextRequired(join(ctx.paths.procfs, 'net/arp')), ctx.issues);
-      return [family('node_arp_entries', 'ARP entries by device', 'gauge', [...entries].map(([device, n]) => ({ labels: { device }, value: n })))];
+      return [
+        family(
+          'node_arp_entries',
+          'ARP entries by device',
+          'gauge',
+          [...entries].map(([device, n]) => ({ labels: { device }, value: n })),
+        ),
+      ];
     },
   };
 }

@@ -60,7 +60,12 @@ const setStats = [
   s('internal/active_journal_entries', 'active_journal_entries', 'Number of journal entries that are newer than the index.'),
   s('internal/btree_nodes', 'btree_nodes', 'Total nodes in the btree.'),
   s('internal/btree_read_average_duration_us', 'btree_read_average_duration_seconds', 'Average btree read duration.', 'gauge', 'us'),
-  s('internal/cache_read_races', 'cache_read_races_total', 'Counts instances where while data was being read from the cache, the bucket was reused and invalidated - i.e. where the pointer was stale after the read completed.', 'counter'),
+  s(
+    'internal/cache_read_races',
+    'cache_read_races_total',
+    'Counts instances where while data was being read from the cache, the bucket was reused and invalidated - i.e. where the pointer was stale after the read completed.',
+    'counter',
+  ),
 ];
 const bdevStats = [
   s('dirty_data', 'dirty_data_bytes', 'Amount of dirty data for this backing device in the cache.', 'gauge', 'human'),

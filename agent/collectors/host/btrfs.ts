@@ -100,7 +100,12 @@ export function btrfsCollector(): Collector {
       const base = join(ctx.paths.sysfs, 'fs/btrfs');
       const entries = listDir(base);
       if (!entries) throw new NoDataError(`${base} does not exist`);
-      return btrfsFamilies(entries.filter((e) => e.includes('-')).sort().map((e) => readBtrfs(join(base, e), e)));
+      return btrfsFamilies(
+        entries
+          .filter((e) => e.includes('-'))
+          .sort()
+          .map((e) => readBtrfs(join(base, e), e)),
+      );
     },
   };
 }

@@ -90,7 +90,15 @@ function sysfsFamilies(base: string, issues: Issues): FamilySamples[] {
   if (iso !== undefined) {
     const list = parseCpuList(iso);
     if (list === undefined) issues.push(`isolated: not a CPU list: ${quote(iso)}`);
-    else if (list.length > 0) out.push(family('node_cpu_isolated', 'Whether each core is isolated, information from /sys/devices/system/cpu/isolated.', 'gauge', list.map((c) => ({ labels: { cpu: String(c) }, value: 1 }))));
+    else if (list.length > 0)
+      out.push(
+        family(
+          'node_cpu_isolated',
+          'Whether each core is isolated, information from /sys/devices/system/cpu/isolated.',
+          'gauge',
+          list.map((c) => ({ labels: { cpu: String(c) }, value: 1 })),
+        ),
+      );
   }
   const cpus = (listDir(base) ?? []).filter((e) => /^cpu\d+$/.test(e)).sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
   const core = family('node_cpu_core_throttles_total', 'Number of times this CPU core has been throttled.', 'counter');

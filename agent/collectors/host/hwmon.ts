@@ -15,7 +15,10 @@ const sensorTypes = new Set(['vrm', 'beep_enable', 'update_interval', 'in', 'cpu
 
 /** Lower case, every character outside [a-z0-9:_] an underscore, underscores trimmed (node_exporter's cleaning). */
 export function cleanName(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9:_]/g, '_').replace(/^_+|_+$/g, '');
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9:_]/g, '_')
+    .replace(/^_+|_+$/g, '');
 }
 
 /** `temp1_crit_alarm` → { type: 'temp', num: 1, property: 'crit_alarm' }; undefined when not a sensor file name. */

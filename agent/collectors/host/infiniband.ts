@@ -13,7 +13,12 @@ import { listDir, quote } from './text';
 
 /** [counters file, metric, help, scale]. */
 const counters: Array<[string, string, string, number]> = [
-  ['excessive_buffer_overrun_errors', 'excessive_buffer_overrun_errors_total', 'Number of times that OverrunErrors consecutive flow control update periods occurred, each having at least one overrun error.', 1],
+  [
+    'excessive_buffer_overrun_errors',
+    'excessive_buffer_overrun_errors_total',
+    'Number of times that OverrunErrors consecutive flow control update periods occurred, each having at least one overrun error.',
+    1,
+  ],
   ['link_downed', 'link_downed_total', 'Number of times the link failed to recover from an error state and went down', 1],
   ['link_error_recovery', 'link_error_recovery_total', 'Number of times the link successfully recovered from an error state', 1],
   ['local_link_integrity_errors', 'local_link_integrity_errors_total', 'Number of times that the count of local physical errors exceeded the threshold specified by LocalPhyErrors.', 1],
@@ -69,7 +74,11 @@ export interface IbDevice {
 export function infinibandFamilies(devices: IbDevice[], issues: Issues = []): FamilySamples[] {
   const info = family('node_infiniband_info', 'Non-numeric data from /sys/class/infiniband/<device>, value is always 1.', 'gauge');
   const state = family('node_infiniband_state_id', 'State of the InfiniBand port (0: no change, 1: down, 2: init, 3: armed, 4: active, 5: act defer)', 'gauge');
-  const phys = family('node_infiniband_physical_state_id', 'Physical state of the InfiniBand port (0: no change, 1: sleep, 2: polling, 3: disable, 4: shift, 5: link up, 6: link error recover, 7: phytest)', 'gauge');
+  const phys = family(
+    'node_infiniband_physical_state_id',
+    'Physical state of the InfiniBand port (0: no change, 1: sleep, 2: polling, 3: disable, 4: shift, 5: link up, 6: link error recover, 7: phytest)',
+    'gauge',
+  );
   const rate = family('node_infiniband_rate_bytes_per_second', 'Maximum signal transfer rate', 'gauge');
   const fams = counters.map(([, metric, help]) => family(`node_infiniband_${metric}`, help, 'counter'));
   for (const d of devices) {

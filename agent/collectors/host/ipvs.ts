@@ -95,7 +95,12 @@ export function ipvsFamilies(stats: IpvsStats, backends: IpvsBackend[]): FamilyS
     } else sums.set(k, { ...b });
   }
   const g = (name: string, help: string, pick: (b: IpvsBackend) => number) =>
-    family(name, help, 'gauge', [...sums.values()].map((b) => ({ labels: b.labels, value: pick(b) })));
+    family(
+      name,
+      help,
+      'gauge',
+      [...sums.values()].map((b) => ({ labels: b.labels, value: pick(b) })),
+    );
   return [
     c('node_ipvs_connections_total', 'The total number of connections made.', stats.connections),
     c('node_ipvs_incoming_packets_total', 'The total number of incoming packets.', stats.incomingPackets),

@@ -16,7 +16,7 @@ export const hostKeys = defineKeys([
     key: 'collectors.textfile.directory',
     type: 'string',
     default: '',
-    help: 'Directory whose *.prom files the textfile collector exposes (node_exporter\'s --collector.textfile.directory); empty reads none.',
+    help: "Directory whose *.prom files the textfile collector exposes (node_exporter's --collector.textfile.directory); empty reads none.",
   },
   {
     key: 'collectors.diskstats.device_exclude',

@@ -42,9 +42,7 @@ export function meminfoCollector(): Collector {
     async collect(ctx): Promise<FamilySamples[]> {
       const m = parseMeminfo(await readTextRequired(join(ctx.paths.procfs, 'meminfo')), ctx.issues);
       if (m.size === 0) throw new Error('no fields in /proc/meminfo');
-      return [...m].map(([name, v]) =>
-        family(`node_memory_${name}`, `Memory information field ${name}.`, name.endsWith('_total') ? 'counter' : 'gauge', [{ labels: {}, value: v }]),
-      );
+      return [...m].map(([name, v]) => family(`node_memory_${name}`, `Memory information field ${name}.`, name.endsWith('_total') ? 'counter' : 'gauge', [{ labels: {}, value: v }]));
     },
   };
 }

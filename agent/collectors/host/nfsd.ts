@@ -12,10 +12,39 @@ import { readTextRequired } from './text';
 
 /** NFSv4 operations node_exporter reports, with their operation numbers (RFC 7530/8881): count i is op i-1. */
 const v4Ops: Array<[string, number]> = [
-  ['Access', 3], ['Close', 4], ['Commit', 5], ['Create', 6], ['DelegPurge', 7], ['DelegReturn', 8], ['GetAttr', 9], ['GetFH', 10], ['Link', 11],
-  ['Lock', 12], ['Lockt', 13], ['Locku', 14], ['Lookup', 15], ['LookupRoot', 16], ['Nverify', 17], ['Open', 18], ['OpenAttr', 19],
-  ['OpenConfirm', 20], ['OpenDgrd', 21], ['PutFH', 22], ['Read', 25], ['ReadDir', 26], ['ReadLink', 27], ['Remove', 28], ['Rename', 29],
-  ['Renew', 30], ['RestoreFH', 31], ['SaveFH', 32], ['SecInfo', 33], ['SetAttr', 34], ['Verify', 37], ['Write', 38], ['RelLockOwner', 39],
+  ['Access', 3],
+  ['Close', 4],
+  ['Commit', 5],
+  ['Create', 6],
+  ['DelegPurge', 7],
+  ['DelegReturn', 8],
+  ['GetAttr', 9],
+  ['GetFH', 10],
+  ['Link', 11],
+  ['Lock', 12],
+  ['Lockt', 13],
+  ['Locku', 14],
+  ['Lookup', 15],
+  ['LookupRoot', 16],
+  ['Nverify', 17],
+  ['Open', 18],
+  ['OpenAttr', 19],
+  ['OpenConfirm', 20],
+  ['OpenDgrd', 21],
+  ['PutFH', 22],
+  ['Read', 25],
+  ['ReadDir', 26],
+  ['ReadLink', 27],
+  ['Remove', 28],
+  ['Rename', 29],
+  ['Renew', 30],
+  ['RestoreFH', 31],
+  ['SaveFH', 32],
+  ['SecInfo', 33],
+  ['SetAttr', 34],
+  ['Verify', 37],
+  ['Write', 38],
+  ['RelLockOwner', 39],
 ];
 
 const c = (name: string, help: string, value: number, type: FamilySamples['type'] = 'counter'): FamilySamples => family(name, help, type, [{ labels: {}, value }]);
@@ -67,7 +96,10 @@ export function nfsdFamilies(text: string, issues: Issues = []): FamilySamples[]
     );
   }
   const requests = family('node_nfsd_requests_total', 'Total number NFSd Requests by method and protocol.', 'counter');
-  for (const [proto, line, names, min] of [['2', 'proc2', v2Names, 18], ['3', 'proc3', v3Names, 22]] as const) {
+  for (const [proto, line, names, min] of [
+    ['2', 'proc2', v2Names, 18],
+    ['3', 'proc3', v3Names, 22],
+  ] as const) {
     const counts = stats.has(line) ? procCounts(stats, line, names, min, issues, file) : new Map(names.map((n) => [n, 0]));
     for (const [method, value] of counts ?? []) if (method !== 'Null') requests.samples.push({ labels: { method, proto }, value });
   }

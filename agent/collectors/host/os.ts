@@ -60,7 +60,11 @@ export function osCollector(): Collector {
       ];
       const version = majorMinor(r.get('VERSION_ID'));
       if (version !== undefined) {
-        out.push(family('node_os_version', 'Metric containing the major.minor part of the OS version.', 'gauge', [{ labels: { id: labels.id!, id_like: labels.id_like!, name: labels.name! }, value: version }]));
+        out.push(
+          family('node_os_version', 'Metric containing the major.minor part of the OS version.', 'gauge', [
+            { labels: { id: labels.id!, id_like: labels.id_like!, name: labels.name! }, value: version },
+          ]),
+        );
       }
       return out;
     },

@@ -49,5 +49,47 @@ export function fixedLine(stats: Map<string, number[]>, line: string, length: nu
   return v;
 }
 
-export const v2Names = ['Null', 'GetAttr', 'SetAttr', 'Root', 'Lookup', 'ReadLink', 'Read', 'WrCache', 'Write', 'Create', 'Remove', 'Rename', 'Link', 'SymLink', 'MkDir', 'RmDir', 'ReadDir', 'FsStat'] as const;
-export const v3Names = ['Null', 'GetAttr', 'SetAttr', 'Lookup', 'Access', 'ReadLink', 'Read', 'Write', 'Create', 'MkDir', 'SymLink', 'MkNod', 'Remove', 'RmDir', 'Rename', 'Link', 'ReadDir', 'ReadDirPlus', 'FsStat', 'FsInfo', 'PathConf', 'Commit'] as const;
+export const v2Names = [
+  'Null',
+  'GetAttr',
+  'SetAttr',
+  'Root',
+  'Lookup',
+  'ReadLink',
+  'Read',
+  'WrCache',
+  'Write',
+  'Create',
+  'Remove',
+  'Rename',
+  'Link',
+  'SymLink',
+  'MkDir',
+  'RmDir',
+  'ReadDir',
+  'FsStat',
+] as const;
+export const v3Names = [
+  'Null',
+  'GetAttr',
+  'SetAttr',
+  'Lookup',
+  'Access',
+  'ReadLink',
+  'Read',
+  'Write',
+  'Create',
+  'MkDir',
+  'SymLink',
+  'MkNod',
+  'Remove',
+  'RmDir',
+  'Rename',
+  'Link',
+  'ReadDir',
+  'ReadDirPlus',
+  'FsStat',
+  'FsInfo',
+  'PathConf',
+  'Commit',
+] as const;

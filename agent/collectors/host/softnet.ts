@@ -35,9 +35,24 @@ export function softnetCollector(): Collector {
     async collect(ctx): Promise<FamilySamples[]> {
       const rows = parseSoftnet(await readTextRequired(join(ctx.paths.procfs, 'net/softnet_stat')), ctx.issues);
       return [
-        family('node_softnet_processed_total', 'Number of processed packets', 'counter', rows.map((r) => ({ labels: { cpu: r.cpu }, value: r.processed }))),
-        family('node_softnet_dropped_total', 'Number of dropped packets', 'counter', rows.map((r) => ({ labels: { cpu: r.cpu }, value: r.dropped }))),
-        family('node_softnet_times_squeezed_total', 'Number of times processing packets ran out of quota', 'counter', rows.map((r) => ({ labels: { cpu: r.cpu }, value: r.timesSqueezed }))),
+        family(
+          'node_softnet_processed_total',
+          'Number of processed packets',
+          'counter',
+          rows.map((r) => ({ labels: { cpu: r.cpu }, value: r.processed })),
+        ),
+        family(
+          'node_softnet_dropped_total',
+          'Number of dropped packets',
+          'counter',
+          rows.map((r) => ({ labels: { cpu: r.cpu }, value: r.dropped })),
+        ),
+        family(
+          'node_softnet_times_squeezed_total',
+          'Number of times processing packets ran out of quota',
+          'counter',
+          rows.map((r) => ({ labels: { cpu: r.cpu }, value: r.timesSqueezed })),
+        ),
       ];
     },
   };

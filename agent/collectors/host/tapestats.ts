@@ -13,12 +13,30 @@ import { listDir } from './text';
 /** [stats file, metric, type, scale, help]. */
 const stats: Array<[string, string, FamilySamples['type'], number, string]> = [
   ['in_flight', 'io_now', 'gauge', 1, 'The number of I/Os currently outstanding to this device.'],
-  ['io_ns', 'io_time_seconds_total', 'counter', 1e-9, 'The amount of time spent waiting for all I/O to complete (including read and write). This includes tape movement commands such as seeking between file or set marks and implicit tape movement such as when rewind on close tape devices are used.'],
-  ['other_cnt', 'io_others_total', 'counter', 1, 'The number of I/Os issued to the tape drive other than read or write commands. The time taken to complete these commands uses the following calculation io_time_seconds_total-read_time_seconds_total-write_time_seconds_total'],
+  [
+    'io_ns',
+    'io_time_seconds_total',
+    'counter',
+    1e-9,
+    'The amount of time spent waiting for all I/O to complete (including read and write). This includes tape movement commands such as seeking between file or set marks and implicit tape movement such as when rewind on close tape devices are used.',
+  ],
+  [
+    'other_cnt',
+    'io_others_total',
+    'counter',
+    1,
+    'The number of I/Os issued to the tape drive other than read or write commands. The time taken to complete these commands uses the following calculation io_time_seconds_total-read_time_seconds_total-write_time_seconds_total',
+  ],
   ['read_byte_cnt', 'read_bytes_total', 'counter', 1, 'The number of bytes read from the tape drive.'],
   ['read_cnt', 'reads_completed_total', 'counter', 1, 'The number of read requests issued to the tape drive.'],
   ['read_ns', 'read_time_seconds_total', 'counter', 1e-9, 'The amount of time spent waiting for read requests to complete.'],
-  ['resid_cnt', 'residual_total', 'counter', 1, 'The number of times during a read or write we found the residual amount to be non-zero. This should mean that a program is issuing a read larger thean the block size on tape. For write not all data made it to tape.'],
+  [
+    'resid_cnt',
+    'residual_total',
+    'counter',
+    1,
+    'The number of times during a read or write we found the residual amount to be non-zero. This should mean that a program is issuing a read larger thean the block size on tape. For write not all data made it to tape.',
+  ],
   ['write_byte_cnt', 'written_bytes_total', 'counter', 1, 'The number of bytes written to the tape drive.'],
   ['write_cnt', 'writes_completed_total', 'counter', 1, 'The number of write requests issued to the tape drive.'],
   ['write_ns', 'write_time_seconds_total', 'counter', 1e-9, 'The amount of time spent waiting for write requests to complete.'],

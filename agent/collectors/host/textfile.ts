@@ -71,7 +71,8 @@ export function toSamples(f: ParsedFamily): Sample[] {
     else g.d.quantiles.push([Number(quantile), s.value]);
   }
   return [...groups.values()].map(({ labels, d }) => {
-    const dist: Distribution = type === 'histogram' ? { count: d.count, sum: d.sum, buckets: d.buckets.sort((a, b) => a[0] - b[0]) } : { count: d.count, sum: d.sum, quantiles: d.quantiles.sort((a, b) => a[0] - b[0]) };
+    const dist: Distribution =
+      type === 'histogram' ? { count: d.count, sum: d.sum, buckets: d.buckets.sort((a, b) => a[0] - b[0]) } : { count: d.count, sum: d.sum, quantiles: d.quantiles.sort((a, b) => a[0] - b[0]) };
     return { labels, dist };
   });
 }
@@ -88,7 +89,9 @@ export function textfileCollector(): Collector {
       if (dir !== '') {
         let names: string[];
         try {
-          names = readdirSync(dir).filter((n) => n.endsWith('.prom')).sort();
+          names = readdirSync(dir)
+            .filter((n) => n.endsWith('.prom'))
+            .sort();
         } catch (err) {
           ctx.issues.push(`textfile directory ${dir}: ${(err as Error).message}`);
           names = [];

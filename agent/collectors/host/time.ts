@@ -36,7 +36,9 @@ export function timeCollector(opts: TimeOptions = {}): Collector {
         family('node_time_zone_offset_seconds', 'System time zone offset in seconds.', 'gauge', [{ labels: { time_zone: z.name }, value: z.offsetSeconds }]),
       ];
       const base = join(ctx.paths.sysfs, 'devices/system/clocksource');
-      const entries = listDir(base)?.filter((e) => /^clocksource\d+$/.test(e)).sort();
+      const entries = listDir(base)
+        ?.filter((e) => /^clocksource\d+$/.test(e))
+        .sort();
       if (!entries) return out; // no clocksource directory: the clock metrics alone
       const avail = family('node_time_clocksource_available_info', "Available clocksources read from '/sys/devices/system/clocksource'.", 'gauge');
       const current = family('node_time_clocksource_current_info', "Current clocksource read from '/sys/devices/system/clocksource'.", 'gauge');

@@ -22,9 +22,7 @@ export function unameCollector(opts: UnameOptions = {}): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const read = async (f: string): Promise<string | undefined> => (await readText(join(ctx.paths.procfs, 'sys/kernel', f)))?.trim();
-      const [sysname, release, version, nodename, domainname, arch] = await Promise.all(
-        ['ostype', 'osrelease', 'version', 'hostname', 'domainname', 'arch'].map(read),
-      );
+      const [sysname, release, version, nodename, domainname, arch] = await Promise.all(['ostype', 'osrelease', 'version', 'hostname', 'domainname', 'arch'].map(read));
       if (sysname === undefined && release === undefined) throw new NoDataError('no /proc/sys/kernel/ostype or osrelease');
       const labels = {
         sysname: sysname ?? '',

@@ -97,8 +97,10 @@ export class ScrapeConverter {
     if (l.labelLimit > 0 && names.length + 1 > l.labelLimit) throw new ScrapeError('label_limit', `label_limit exceeded (${l.labelLimit}) by ${name}`);
     if (l.labelNameLengthLimit > 0 || l.labelValueLengthLimit > 0) {
       for (const k of names) {
-        if (l.labelNameLengthLimit > 0 && k.length > l.labelNameLengthLimit) throw new ScrapeError('label_name_length_limit', `label_name_length_limit exceeded (${l.labelNameLengthLimit}) by ${name}: ${k}`);
-        if (l.labelValueLengthLimit > 0 && labels[k]!.length > l.labelValueLengthLimit) throw new ScrapeError('label_value_length_limit', `label_value_length_limit exceeded (${l.labelValueLengthLimit}) by ${name}{${k}}`);
+        if (l.labelNameLengthLimit > 0 && k.length > l.labelNameLengthLimit)
+          throw new ScrapeError('label_name_length_limit', `label_name_length_limit exceeded (${l.labelNameLengthLimit}) by ${name}: ${k}`);
+        if (l.labelValueLengthLimit > 0 && labels[k]!.length > l.labelValueLengthLimit)
+          throw new ScrapeError('label_value_length_limit', `label_value_length_limit exceeded (${l.labelValueLengthLimit}) by ${name}{${k}}`);
       }
     }
   }

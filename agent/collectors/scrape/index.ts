@@ -15,7 +15,7 @@ export async function scrapeExtension(ctx: AgentContext): Promise<Scraper[]> {
   // The injector annotates a pod that has no prometheus.io annotations of its own with the sidecar's endpoint, so the
   // annotations can name this agent: scraping itself would copy its own series back into its store.
   if (pod && !(o.ownPort !== undefined && new URL(pod.url).port === String(o.ownPort))) targets.push(pod);
-  else if (pod) ctx.log.debug({ url: pod.url }, 'The pod annotations name this agent\'s own endpoint; not scraping it.');
+  else if (pod) ctx.log.debug({ url: pod.url }, "The pod annotations name this agent's own endpoint; not scraping it.");
   if (targets.length === 0) return [];
   // The scraper (and its HTTP client, ~20 MiB of RSS) loads only when there is something to scrape.
   const { Scraper } = await import('./scraper');

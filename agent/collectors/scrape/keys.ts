@@ -13,7 +13,10 @@ export const scrapeKeys = defineKeys([
     key: 'scrape.targets',
     type: 'any',
     default: [],
-    check: (v) => (Array.isArray(v) && v.every((t) => typeof t === 'object' && t !== null && typeof (t as { url?: unknown }).url === 'string') ? undefined : 'a list of targets, each with at least a url (see docs/scrape.md)'),
+    check: (v) =>
+      Array.isArray(v) && v.every((t) => typeof t === 'object' && t !== null && typeof (t as { url?: unknown }).url === 'string')
+        ? undefined
+        : 'a list of targets, each with at least a url (see docs/scrape.md)',
     help: 'Static scrape targets: url, job, interval, timeout, path, params, headers, bearer_token_file, basic_auth, labels, honor_labels, honor_timestamps, relabel_configs, metric_relabel_configs and limits (see docs/scrape.md).',
   },
   { key: 'scrape.interval', type: 'duration', default: 15_000, min: 100, help: 'How often a target is scraped unless its entry says otherwise.' },
@@ -25,8 +28,13 @@ export const scrapeKeys = defineKeys([
   { key: 'scrape.label_value_length_limit', type: 'int', default: 0, min: 0, help: limitHelp('limit on the length of a label value') },
   { key: 'scrape.series_limit', type: 'int', default: 0, min: 0, help: limitHelp('limit on distinct series a target may have over its life') },
   { key: 'scrape.target_limit', type: 'int', default: 0, min: 0, help: 'Most scrape targets; with more, no target is scraped and each shows the error in /api/v1/targets (0: no limit).' },
-  { key: 'scrape.annotations.scrape', type: 'string', default: '', help: 'The pod\'s prometheus.io/scrape annotation (set by the injector through the downward API): "true" scrapes the application on 127.0.0.1.' },
-  { key: 'scrape.annotations.port', type: 'string', default: '', help: 'The pod\'s prometheus.io/port annotation (default 80).' },
-  { key: 'scrape.annotations.path', type: 'string', default: '', help: 'The pod\'s prometheus.io/path annotation (default /metrics).' },
-  { key: 'scrape.annotations.scheme', type: 'string', default: '', help: 'The pod\'s prometheus.io/scheme annotation (http or https; default http).' },
+  {
+    key: 'scrape.annotations.scrape',
+    type: 'string',
+    default: '',
+    help: 'The pod\'s prometheus.io/scrape annotation (set by the injector through the downward API): "true" scrapes the application on 127.0.0.1.',
+  },
+  { key: 'scrape.annotations.port', type: 'string', default: '', help: "The pod's prometheus.io/port annotation (default 80)." },
+  { key: 'scrape.annotations.path', type: 'string', default: '', help: "The pod's prometheus.io/path annotation (default /metrics)." },
+  { key: 'scrape.annotations.scheme', type: 'string', default: '', help: "The pod's prometheus.io/scheme annotation (http or https; default http)." },
 ]);

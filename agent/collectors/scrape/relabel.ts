@@ -56,7 +56,8 @@ export function compileRelabel(raw: unknown): RelabelRule {
   const modulus = c.modulus ?? 0;
   const needsTarget = action === 'replace' || action === 'hashmod' || action === 'lowercase' || action === 'uppercase' || action === 'keepequal' || action === 'dropequal';
   if (needsTarget && target === '') bad(`relabel action ${action} needs target_label`);
-  if ((action === 'lowercase' || action === 'uppercase' || action === 'hashmod' || action === 'keepequal' || action === 'dropequal') && !labelNameRe.test(target)) bad(`bad target_label ${JSON.stringify(target)}`);
+  if ((action === 'lowercase' || action === 'uppercase' || action === 'hashmod' || action === 'keepequal' || action === 'dropequal') && !labelNameRe.test(target))
+    bad(`bad target_label ${JSON.stringify(target)}`);
   if (action === 'hashmod' && !(Number.isInteger(modulus) && modulus > 0)) bad('hashmod needs a positive integer modulus');
   if ((action === 'keepequal' || action === 'dropequal') && sources.length === 0) bad(`${action} needs source_labels`);
   return { action, sources, separator: c.separator ?? ';', regex, target, replacement: c.replacement ?? '$1', modulus };

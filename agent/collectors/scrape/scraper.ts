@@ -86,7 +86,11 @@ export class Scraper implements Component {
     this.#now = o.now ?? Date.now;
     const t = o.telemetry;
     this.#scrapes = t.counter('outrider_scrape_scrapes_total', 'Scrapes run, by result (success, failure).', ['result']);
-    this.#failures = t.counter('outrider_scrape_failures_total', 'Failed scrapes, by reason (http, parse, timeout, body_size_limit, sample_limit, label_limit, label_name_length_limit, label_value_length_limit, series_limit, target_limit).', ['reason']);
+    this.#failures = t.counter(
+      'outrider_scrape_failures_total',
+      'Failed scrapes, by reason (http, parse, timeout, body_size_limit, sample_limit, label_limit, label_name_length_limit, label_value_length_limit, series_limit, target_limit).',
+      ['reason'],
+    );
     this.#scraped = t.counter('outrider_scrape_samples_scraped_total', 'Samples read from scraped bodies.');
     this.#stored = t.counter('outrider_scrape_samples_stored_total', 'Scraped samples written into the store.');
     this.#breaches = t.counter('outrider_scrape_limit_breaches_total', 'Scrapes failed by a per-target limit, by limit.', ['limit']);
@@ -117,11 +121,14 @@ export class Scraper implements Component {
     } else {
       for (const s of this.#slots) {
         const { intervalMs } = s.state.spec;
-        s.timer = setTimeout(() => {
-          s.timer = setInterval(() => this.#tick(s), intervalMs);
-          s.timer.unref();
-          this.#tick(s);
-        }, scrapeOffsetMs(s.owner, intervalMs));
+        s.timer = setTimeout(
+          () => {
+            s.timer = setInterval(() => this.#tick(s), intervalMs);
+            s.timer.unref();
+            this.#tick(s);
+          },
+          scrapeOffsetMs(s.owner, intervalMs),
+        );
         s.timer.unref();
       }
     }
@@ -197,7 +204,7 @@ export class Scraper implements Component {
   }
 
   #fail(s: Slot, err: unknown, durationS: number, scraped = 0): void {
-    const e = err instanceof ScrapeError ? err : new ScrapeError('http', err instanceof Error ? (err.message || err.name) : String(err));
+    const e = err instanceof ScrapeError ? err : new ScrapeError('http', err instanceof Error ? err.message || err.name : String(err));
     const spec = s.state.spec;
     s.state.failures.set(e.reason, (s.state.failures.get(e.reason) ?? 0) + 1);
     Object.assign(s.state, { health: 'down', lastError: e.message, lastScrape: new Date(this.#now()), lastScrapeDurationS: durationS });

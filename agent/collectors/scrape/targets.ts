@@ -70,7 +70,28 @@ function stringMap(where: string, v: unknown): Record<string, string> {
   return out;
 }
 
-const known = new Set(['url', 'path', 'job', 'interval', 'timeout', 'params', 'headers', 'bearer_token_file', 'basic_auth', 'honor_labels', 'honor_timestamps', 'labels', 'relabel_configs', 'metric_relabel_configs', 'sample_limit', 'label_limit', 'label_name_length_limit', 'label_value_length_limit', 'body_size_limit', 'series_limit']);
+const known = new Set([
+  'url',
+  'path',
+  'job',
+  'interval',
+  'timeout',
+  'params',
+  'headers',
+  'bearer_token_file',
+  'basic_auth',
+  'honor_labels',
+  'honor_timestamps',
+  'labels',
+  'relabel_configs',
+  'metric_relabel_configs',
+  'sample_limit',
+  'label_limit',
+  'label_name_length_limit',
+  'label_value_length_limit',
+  'body_size_limit',
+  'series_limit',
+]);
 
 /** Builds a target from one `scrape.targets` entry; undefined when relabel_configs drop it. */
 export function targetFromConfig(raw: unknown, index: number, d: ScrapeDefaults): TargetSpec | undefined {

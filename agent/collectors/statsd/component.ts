@@ -57,7 +57,11 @@ export class StatsdComponent implements Component {
       bytes: t.counter('outrider_statsd_received_bytes_total', 'StatsD datagram bytes received.'),
       lines: t.counter('outrider_statsd_lines_total', 'StatsD metric lines accepted (a packed line with several values counts once).'),
       invalid: t.counter('outrider_statsd_invalid_lines_total', 'StatsD lines refused, by reason.', ['reason']),
-      skipped: t.counter('outrider_statsd_skipped_total', 'Parts of accepted StatsD lines left out, by reason (empty_value: an empty packed value; empty_tag_value, valueless_tag: a tag that cannot become a label).', ['reason']),
+      skipped: t.counter(
+        'outrider_statsd_skipped_total',
+        'Parts of accepted StatsD lines left out, by reason (empty_value: an empty packed value; empty_tag_value, valueless_tag: a tag that cannot become a label).',
+        ['reason'],
+      ),
       tooLarge: t.counter('outrider_statsd_packets_too_large_total', 'StatsD datagrams larger than statsd.max_packet_size, dropped whole.'),
       events: t.counter('outrider_statsd_events_total', 'DogStatsD events (_e) received; parsed and counted, not stored.'),
       checks: t.counter('outrider_statsd_service_checks_total', 'DogStatsD service checks (_sc) received, by status.', ['status']),
@@ -146,10 +150,7 @@ export class StatsdComponent implements Component {
   /** Warns (rate-limited) about a refused series, naming the metric. */
   overflowed(limit: 'per_metric' | 'total', metric: string): void {
     if (this.#limiter.allow('overflow:' + limit + metric)) {
-      this.#o.ctx.log.warn(
-        { metric, limit: limit === 'per_metric' ? 'statsd.max_series_per_metric' : 'statsd.max_series' },
-        'A StatsD series was dropped: the cardinality limit is reached.',
-      );
+      this.#o.ctx.log.warn({ metric, limit: limit === 'per_metric' ? 'statsd.max_series_per_metric' : 'statsd.max_series' }, 'A StatsD series was dropped: the cardinality limit is reached.');
     }
   }
 

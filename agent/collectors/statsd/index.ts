@@ -22,10 +22,7 @@ export function chooseEngine(mode: StatsdEngineMode, opts: EngineOptions): { eng
   if (mode === 'native') throw new OutriderError('OUTRIDER_ERR_STATSD_NO_NATIVE', `statsd.engine is native but ${native.reason}.`);
   const unix = opts.listen.find((l) => l.kind === 'unix');
   if (unix) {
-    throw new OutriderError(
-      'OUTRIDER_ERR_STATSD_UNIX_NEEDS_NATIVE',
-      `StatsD listener ${unix.url} needs the native addon (Node.js cannot bind Unix datagram sockets), but ${native.reason}.`,
-    );
+    throw new OutriderError('OUTRIDER_ERR_STATSD_UNIX_NEEDS_NATIVE', `StatsD listener ${unix.url} needs the native addon (Node.js cannot bind Unix datagram sockets), but ${native.reason}.`);
   }
   return { engine: new TsEngine(opts), reason: `pure-TS path: ${native.reason}` };
 }

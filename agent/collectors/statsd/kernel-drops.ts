@@ -13,7 +13,10 @@ export type { UdpSocketRow } from '../proc-net-udp';
 export function addressToProcHex(ip: string, family: 4 | 6): string {
   if (family === 4) {
     const b = ip.split('.').map(Number);
-    return [b[3], b[2], b[1], b[0]].map((x) => x!.toString(16).padStart(2, '0')).join('').toUpperCase();
+    return [b[3], b[2], b[1], b[0]]
+      .map((x) => x!.toString(16).padStart(2, '0'))
+      .join('')
+      .toUpperCase();
   }
   const words = expandIpv6(ip);
   let out = '';

@@ -91,7 +91,7 @@ export const statsdKeys = defineKeys([
     default: 3,
     min: 1,
     max: 60,
-    help: 'Flush intervals a summary\'s quantiles cover (a sliding window merged from per-interval sketches). When no sample arrived within the window, the quantile lines are omitted; _sum and _count stay.',
+    help: "Flush intervals a summary's quantiles cover (a sliding window merged from per-interval sketches). When no sample arrived within the window, the quantile lines are omitted; _sum and _count stay.",
   },
   {
     key: 'statsd.buckets',

@@ -21,17 +21,7 @@
 
 export type MetricKind = 'c' | 'g' | 'ms' | 'h' | 's' | 'd';
 
-export type InvalidReason =
-  | 'no_value'
-  | 'empty_name'
-  | 'no_type'
-  | 'bad_type'
-  | 'bad_value'
-  | 'bad_sample_rate'
-  | 'bad_timestamp'
-  | 'negative_counter'
-  | 'bad_event'
-  | 'bad_service_check';
+export type InvalidReason = 'no_value' | 'empty_name' | 'no_type' | 'bad_type' | 'bad_value' | 'bad_sample_rate' | 'bad_timestamp' | 'negative_counter' | 'bad_event' | 'bad_service_check';
 
 /** Parts of an accepted line that were left out: empty packed values, tags with an empty or no value. */
 export type SkipReason = 'empty_value' | 'empty_tag_value' | 'valueless_tag';

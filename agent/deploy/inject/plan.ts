@@ -152,7 +152,9 @@ function planSpool(spec: KObject, o: InjectOptions): { budget: SpoolBudget; own:
   if (userMax !== undefined) {
     const want = parseSizeBytes(userMax.slice('--spool.max-size='.length));
     if (want !== undefined && want > budget.maxSizeBytes) {
-      return { problem: `spool.max_size ${userMax.slice(17)} does not fit ${where} ${JSON.stringify(limit)}: at most ${budget.maxSizeBytes / MiB}MiB leaves the headroom that keeps the kubelet from evicting the pod` };
+      return {
+        problem: `spool.max_size ${userMax.slice(17)} does not fit ${where} ${JSON.stringify(limit)}: at most ${budget.maxSizeBytes / MiB}MiB leaves the headroom that keeps the kubelet from evicting the pod`,
+      };
     }
   }
   return { budget, own: own !== undefined };
@@ -201,4 +203,3 @@ export function planObject(obj: unknown, opts: InjectOptions, base: PathSeg[] = 
   results.push(result);
   return { ops, results };
 }
-

@@ -42,7 +42,10 @@ export class Injector implements Component {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
-    const reviews = this.telemetry.counter('outrider_injector_reviews_total', 'AdmissionReviews answered, by outcome (injected, already-injected, disabled, ignored, error, malformed) and dry_run.', ['outcome', 'dry_run']);
+    const reviews = this.telemetry.counter('outrider_injector_reviews_total', 'AdmissionReviews answered, by outcome (injected, already-injected, disabled, ignored, error, malformed) and dry_run.', [
+      'outcome',
+      'dry_run',
+    ]);
     const reloads = this.telemetry.counter('outrider_injector_certificate_reloads_total', 'Certificate reloads, by result (ok, error).', ['result']);
     const requests = this.telemetry.counter('outrider_http_requests_total', 'Requests served by the injector, by path and status code.', ['path', 'code']);
     const pair = this.#tls.load();

@@ -49,7 +49,10 @@ export function hiddenBySandbox(unit: string, path: string): Hidden | undefined 
   if (protectHome !== undefined && (truthy.has(protectHome) || protectHome === 'tmpfs')) rules.push([`ProtectHome=${protectHome}`, ['/home', '/root', '/run/user']]);
   for (const v of values.get('InaccessiblePaths') ?? []) {
     // A leading '-' only makes a missing path not an error; '+' is relative to RootDirectory=, not used here.
-    const paths = v.split(/\s+/).filter(Boolean).map((p) => p.replace(/^-/, ''));
+    const paths = v
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((p) => p.replace(/^-/, ''));
     rules.push([`InaccessiblePaths=${v}`, paths]);
   }
   for (const [directive, dirs] of rules) {

@@ -14,7 +14,11 @@ export function remoteWriteMetrics(t: Telemetry) {
       ['output', 'reason'],
     ),
     retries: t.counter('outrider_remote_write_retries_total', 'Remote write sends retried.', ['output']),
-    fallbacks: t.counter('outrider_remote_write_fallbacks_total', 'URLs that did not accept remote write 2.0 and were switched to 1.0 (protocol auto), by reason (unsupported_media_type, bad_request, not_written).', ['output', 'reason']),
+    fallbacks: t.counter(
+      'outrider_remote_write_fallbacks_total',
+      'URLs that did not accept remote write 2.0 and were switched to 1.0 (protocol auto), by reason (unsupported_media_type, bad_request, not_written).',
+      ['output', 'reason'],
+    ),
     spoolErrors: t.counter('outrider_remote_write_spool_write_errors_total', 'Remote write spool appends or syncs that failed.', ['output']),
     corrupt: t.counter('outrider_remote_write_spool_corrupt_records_total', 'Remote write spool records found damaged on open, by kind (torn, corrupt).', ['output', 'kind']),
     backlog: t.gauge('outrider_remote_write_backlog_requests', 'Remote write requests waiting for acknowledgement (spooled or in memory), all URLs.', ['output']),

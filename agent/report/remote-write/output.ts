@@ -114,19 +114,26 @@ export class RemoteWriteOutput implements Component {
     this.#m = remoteWriteMetrics(opts.telemetry);
     this.#lanes = opts.urls.map((url) => {
       const hooks = remoteWriteHooks(this.#m, opts.name, url, opts.log, () => this.#gauges());
-      const target = new RemoteWriteTarget(url, opts.protocol ?? '1.0', opts.headers ?? {}, opts.timeoutMs ?? 10_000, {
-        bytes: (n) => this.#m.bytes.inc({ output: this.name }, n),
-        ok: () => this.#m.sent.inc({ output: this.name, result: 'ok' }),
-        fallback: (u, reason) => {
-          this.#m.fallbacks.inc({ output: this.name, reason });
-          opts.log.warn(
-            { url: u, reason },
-            reason !== 'not_written'
-              ? 'The remote write receiver does not accept 2.0 (it answered 415 or 400); this URL gets remote write 1.0 from now on.'
-              : 'The remote write receiver acknowledged a 2.0 request without saying what it wrote (a 1.x receiver); this URL gets remote write 1.0 from now on.',
-          );
+      const target = new RemoteWriteTarget(
+        url,
+        opts.protocol ?? '1.0',
+        opts.headers ?? {},
+        opts.timeoutMs ?? 10_000,
+        {
+          bytes: (n) => this.#m.bytes.inc({ output: this.name }, n),
+          ok: () => this.#m.sent.inc({ output: this.name, result: 'ok' }),
+          fallback: (u, reason) => {
+            this.#m.fallbacks.inc({ output: this.name, reason });
+            opts.log.warn(
+              { url: u, reason },
+              reason !== 'not_written'
+                ? 'The remote write receiver does not accept 2.0 (it answered 415 or 400); this URL gets remote write 1.0 from now on.'
+                : 'The remote write receiver acknowledged a 2.0 request without saying what it wrote (a 1.x receiver); this URL gets remote write 1.0 from now on.',
+            );
+          },
         },
-      }, opts.tls);
+        opts.tls,
+      );
       const runtime = new OutputRuntime(
         target,
         {

@@ -88,7 +88,8 @@ export class RemoteWriteTarget implements Output {
       }
       const r = await this.#post(body, v);
       if (v === '2.0' && !this.#settled) {
-        const fallback: Fallback | undefined = r.status === 415 ? 'unsupported_media_type' : r.status === 400 ? 'bad_request' : r.result.kind === 'success' && r.written === undefined ? 'not_written' : undefined;
+        const fallback: Fallback | undefined =
+          r.status === 415 ? 'unsupported_media_type' : r.status === 400 ? 'bad_request' : r.result.kind === 'success' && r.written === undefined ? 'not_written' : undefined;
         if (fallback) {
           this.version = '1.0';
           this.#settled = true;

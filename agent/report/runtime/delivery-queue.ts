@@ -102,7 +102,10 @@ export class DeliveryQueue {
       if (spool.stats.tornRecords) this.#hooks.spoolCorrupt('torn', spool.stats.tornRecords);
       if (spool.stats.corruptRecords) this.#hooks.spoolCorrupt('corrupt', spool.stats.corruptRecords);
       if (records.length || spool.stats.tornRecords || spool.stats.corruptRecords) {
-        this.#opts.log.info({ dir: sp.dir, batches: records.length, bytes: spool.bytes, torn: spool.stats.tornRecords, corrupt: spool.stats.corruptRecords }, 'Spool opened; replaying unacknowledged batches.');
+        this.#opts.log.info(
+          { dir: sp.dir, batches: records.length, bytes: spool.bytes, torn: spool.stats.tornRecords, corrupt: spool.stats.corruptRecords },
+          'Spool opened; replaying unacknowledged batches.',
+        );
       }
       this.#spool = spool;
       return { records: records.length, maxEpoch };

@@ -7,10 +7,7 @@
 import type { RecordRef } from '../spool/spool';
 
 /** What one delivery attempt produced. */
-export type DeliveryResult =
-  | { kind: 'success'; duplicate?: boolean }
-  | { kind: 'retryable'; reason: string; retryAfterMs?: number }
-  | { kind: 'failure'; reason: string; status?: number };
+export type DeliveryResult = { kind: 'success'; duplicate?: boolean } | { kind: 'retryable'; reason: string; retryAfterMs?: number } | { kind: 'failure'; reason: string; status?: number };
 
 /** The answer to several spooled records sent in one request: each settled (acked / duplicate) or not looked at. */
 export type RunResult = { kind: 'settled'; settled: Array<'acked' | 'duplicate' | undefined> } | DeliveryResult;

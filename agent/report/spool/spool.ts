@@ -119,7 +119,10 @@ export class Spool {
    */
   open(): { records: RecordRef[]; maxEpoch: number } {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const names = fs.readdirSync(this.dir).filter((n) => /^seg-\d{16}\.orsp$/.test(n)).sort();
+    const names = fs
+      .readdirSync(this.dir)
+      .filter((n) => /^seg-\d{16}\.orsp$/.test(n))
+      .sort();
     const records: RecordRef[] = [];
     let maxEpoch = readEpochFile(this.dir);
     for (const name of names) {
@@ -356,4 +359,3 @@ function readEpochFile(dir: string): number {
     return 0;
   }
 }
-

@@ -69,7 +69,8 @@ export function checkTokenTransport(config: Config): CrossProblem[] {
     {
       key: 'report.endpoints',
       value: plain.join(','),
-      expected: 'https:// URLs (or loopback addresses) while a bearer token is set (report.token_file or report.token): over plain http:// the token travels in clear text. Set report.allow_insecure_token: true to send it anyway',
+      expected:
+        'https:// URLs (or loopback addresses) while a bearer token is set (report.token_file or report.token): over plain http:// the token travels in clear text. Set report.allow_insecure_token: true to send it anyway',
     },
   ];
 }

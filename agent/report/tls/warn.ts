@@ -6,5 +6,9 @@ import type { ClientTlsOptions } from './options';
 export function warnInsecure(tls: ClientTlsOptions | undefined, log: Logger, urls: readonly string[]): void {
   if (!tls?.insecureSkipVerify) return;
   const https = urls.filter((u) => u.startsWith('https:'));
-  if (https.length > 0) log.warn({ urls: https, key: 'report.tls.insecure_skip_verify' }, 'TLS certificate verification is OFF for reporting: anyone on the network path can read and change what is sent. Use report.tls.ca_file instead.');
+  if (https.length > 0)
+    log.warn(
+      { urls: https, key: 'report.tls.insecure_skip_verify' },
+      'TLS certificate verification is OFF for reporting: anyone on the network path can read and change what is sent. Use report.tls.ca_file instead.',
+    );
 }

@@ -33,8 +33,7 @@ t.test('io.stat', async (t) => {
 
 t.test('collector over the fixture: cAdvisor names; memory.max "max" leaves the limit out', async (t) => {
   const fams = await cgroupCollector().collect(collectContext());
-  const v = (name: string, labels: Record<string, string> = {}) =>
-    fams.find((f) => f.name === name)?.samples.find((s) => Object.entries(labels).every(([k, x]) => s.labels[k] === x))?.value;
+  const v = (name: string, labels: Record<string, string> = {}) => fams.find((f) => f.name === name)?.samples.find((s) => Object.entries(labels).every(([k, x]) => s.labels[k] === x))?.value;
   t.equal(v('container_cpu_usage_seconds_total', { cpu: 'total', id: '/system.slice/outrider.service' }), 8.126);
   t.equal(v('container_memory_usage_bytes'), 73400320);
   t.equal(v('container_memory_working_set_bytes'), 73400320 - 16777216, 'usage minus inactive_file');

@@ -3,9 +3,7 @@ import { diskstatsCollector, parseDiskstats, parseUdevData } from '../../../agen
 import { collectContext } from './fixture';
 
 t.test('11-, 15- and 17-field records all parse', async (t) => {
-  const d = parseDiskstats(
-    ' 8 0 sda 1 2 3 4 5 6 7 8 9 10 11\n 8 16 sdb 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\n 259 0 nvme0n1 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n',
-  );
+  const d = parseDiskstats(' 8 0 sda 1 2 3 4 5 6 7 8 9 10 11\n 8 16 sdb 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\n 259 0 nvme0n1 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n');
   t.same(
     d.map((x) => [x.device, x.values.length]),
     [
@@ -19,7 +17,10 @@ t.test('11-, 15- and 17-field records all parse', async (t) => {
 t.test('a garbled record is skipped and reported', async (t) => {
   const issues: string[] = [];
   const d = parseDiskstats(' 8 0 sda 1 2 3 4 5 6 7 8 9 10 11\n 8 16 sdb garbled\n 8 32 sdc 1 2 x 4 5 6 7 8 9 10 11\n', issues);
-  t.same(d.map((x) => x.device), ['sda']);
+  t.same(
+    d.map((x) => x.device),
+    ['sda'],
+  );
   t.equal(issues.length, 2);
 });
 
@@ -39,14 +40,17 @@ t.test('units: sectors × 512 → bytes, ms → seconds; default exclusion drops
 });
 
 t.test('device_include narrows, an empty device_exclude keeps partitions', async (t) => {
-  const only = await diskstatsCollector().collect(collectContext({}, { 'collectors.diskstats.device_include': '^sd' , 'collectors.diskstats.device_exclude': '' }));
+  const only = await diskstatsCollector().collect(collectContext({}, { 'collectors.diskstats.device_include': '^sd', 'collectors.diskstats.device_exclude': '' }));
   const devices = new Set(only.flatMap((f) => f.samples.map((s) => s.labels.device)));
   t.same([...devices].sort(), ['sda', 'sda1', 'sda2']);
 });
 
 t.test('udev data', async (t) => {
-  t.same([...parseUdevData('S:disk/by-id/x\nE:ID_MODEL=Disk\nE:ID_WWN=0x1\nG:systemd\n')], [
-    ['ID_MODEL', 'Disk'],
-    ['ID_WWN', '0x1'],
-  ]);
+  t.same(
+    [...parseUdevData('S:disk/by-id/x\nE:ID_MODEL=Disk\nE:ID_WWN=0x1\nG:systemd\n')],
+    [
+      ['ID_MODEL', 'Disk'],
+      ['ID_WWN', '0x1'],
+    ],
+  );
 });

@@ -18,9 +18,7 @@ import { agentKeys } from '../../../agent/keys';
 
 t.test('mountinfo: optional fields, octal escapes in paths and sources', async (t) => {
   const m = parseMountinfo(
-    '31 27 259:1 /media /srv/My\\040Media ro,noatime shared:31 master:2 - xfs /dev/disk\\040one rw\n' +
-      '32 27 0:40 / /mnt/tab\\011and\\134slash rw - nfs4 nas:/x rw\n' +
-      'garbage\n',
+    '31 27 259:1 /media /srv/My\\040Media ro,noatime shared:31 master:2 - xfs /dev/disk\\040one rw\n' + '32 27 0:40 / /mnt/tab\\011and\\134slash rw - nfs4 nas:/x rw\n' + 'garbage\n',
   );
   t.equal(m.length, 2);
   t.same(m[0], { mountPoint: '/srv/My Media', options: ['ro', 'noatime'], fsType: 'xfs', device: '/dev/disk one', superOptions: ['rw'] });
@@ -53,7 +51,10 @@ t.test('collector over the fixture host: exclusions, duplicates, readonly, error
   const mps = err.samples.map((s) => s.labels.mountpoint).sort();
   t.same(mps, ['/', '/boot/efi', '/data', '/home', '/mnt/gone', '/mnt/nfs', '/run', '/run/user/1000', '/srv/My Media']);
   t.equal(err.samples.find((s) => s.labels.mountpoint === '/mnt/nfs')?.value, 1, 'statfs failure → device_error 1');
-  t.notOk(fams.find((f) => f.name === 'node_filesystem_size_bytes')!.samples.some((s) => s.labels.mountpoint === '/mnt/nfs'), 'and nothing else');
+  t.notOk(
+    fams.find((f) => f.name === 'node_filesystem_size_bytes')!.samples.some((s) => s.labels.mountpoint === '/mnt/nfs'),
+    'and nothing else',
+  );
   t.same(c.stuckMounts(), [join(fixtureHost, 'rootfs', '/mnt/gone')], 'a timeout marks the mount stuck');
   t.equal(fams.find((f) => f.name === 'node_filesystem_readonly')!.samples.find((s) => s.labels.mountpoint === '/srv/My Media')?.value, 1);
   t.equal(fams.find((f) => f.name === 'node_filesystem_size_bytes')!.samples.find((s) => s.labels.mountpoint === '/')?.value, 61_000_000 * 4096);
@@ -93,7 +94,10 @@ t.test('a hung mount never stalls the endpoint; threads stay bounded; the mount 
   const devErr = (mp: string) => metrics.get('node_filesystem_device_error')?.samples.find((s) => s.labels.mountpoint === mp)?.value;
   for (const mp of ['/hang/a', '/hang/b', '/hang/c', '/hang/d', '/hang/e']) t.equal(devErr(mp), 1, `${mp} reported as device_error 1`);
   t.equal(devErr('/'), 0);
-  t.ok(metrics.get('node_filesystem_size_bytes')?.samples.some((s) => s.labels.mountpoint === '/srv/My Media'), 'healthy mounts keep their values');
+  t.ok(
+    metrics.get('node_filesystem_size_bytes')?.samples.some((s) => s.labels.mountpoint === '/srv/My Media'),
+    'healthy mounts keep their values',
+  );
   t.ok(metrics.get('node_cpu_seconds_total'), 'other collectors are unaffected');
   t.equal(metrics.get('node_scrape_collector_success')?.samples.find((s) => s.labels.collector === 'filesystem')?.value, 1);
   t.equal(metrics.get('outrider_filesystem_stuck_mounts')?.samples[0]?.value, 3, 'the bound says what it did on /metrics');

@@ -10,4 +10,3 @@ export function release(shared: SharedArrayBuffer): void {
   Atomics.store(a, 0, 1);
   Atomics.notify(a, 0);
 }
-

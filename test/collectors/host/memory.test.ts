@@ -9,11 +9,14 @@ t.test('meminfo names follow node_exporter: (anon) → _anon, kB → _bytes, uni
   t.equal(meminfoName('HugePages_Total', undefined), 'HugePages_Total');
   t.equal(meminfoName('Committed_AS', 'kB'), 'Committed_AS_bytes');
   const m = parseMeminfo('MemTotal:       24683656 kB\nActive(anon):       1552 kB\nHugePages_Total:       0\n');
-  t.same([...m], [
-    ['MemTotal_bytes', 24683656 * 1024],
-    ['Active_anon_bytes', 1552 * 1024],
-    ['HugePages_Total', 0],
-  ]);
+  t.same(
+    [...m],
+    [
+      ['MemTotal_bytes', 24683656 * 1024],
+      ['Active_anon_bytes', 1552 * 1024],
+      ['HugePages_Total', 0],
+    ],
+  );
 });
 
 t.test('garbled meminfo lines are skipped and reported, the rest is kept', async (t) => {
@@ -41,5 +44,8 @@ t.test('vmstat keeps node_exporter default fields only', async (t) => {
   t.notOk(names.includes('node_vmstat_nr_free_pages'));
   t.ok(fams.every((f) => f.type === 'untyped'));
   const narrowed = await vmstatCollector().collect(collectContext({}, { 'collectors.vmstat.fields': '^pgpgin$' }));
-  t.same(narrowed.map((f) => f.name), ['node_vmstat_pgpgin']);
+  t.same(
+    narrowed.map((f) => f.name),
+    ['node_vmstat_pgpgin'],
+  );
 });

@@ -11,15 +11,21 @@ t.test('file-nr', async (t) => {
   t.same(parseFileNr('1024\t0\t1631329\n'), { allocated: 1024, maximum: 1631329 });
   t.throws(() => parseFileNr('1024 0'));
   const fams = await filefdCollector().collect(collectContext());
-  t.same(fams.map((f) => [f.name, f.samples[0]!.value]), [
-    ['node_filefd_allocated', 1024],
-    ['node_filefd_maximum', 1631329],
-  ]);
+  t.same(
+    fams.map((f) => [f.name, f.samples[0]!.value]),
+    [
+      ['node_filefd_allocated', 1024],
+      ['node_filefd_maximum', 1631329],
+    ],
+  );
 });
 
 t.test('entropy', async (t) => {
   const fams = await entropyCollector().collect(collectContext());
-  t.same(fams.map((f) => f.name), ['node_entropy_available_bits', 'node_entropy_pool_size_bits']);
+  t.same(
+    fams.map((f) => f.name),
+    ['node_entropy_available_bits', 'node_entropy_pool_size_bits'],
+  );
 });
 
 t.test('uname from /proc/sys/kernel; machine from kernel.arch, else the injected fallback', async (t) => {
@@ -53,10 +59,16 @@ t.test('cpufreq: kHz → Hz, governors; CPUs without cpufreq are skipped', async
   t.equal(parseKhz('<unknown>'), undefined);
   const fams = await cpufreqCollector().collect(collectContext());
   const cur = fams.find((f) => f.name === 'node_cpu_frequency_hertz')!;
-  t.same(cur.samples.map((s) => s.labels.cpu), ['0', '1']);
+  t.same(
+    cur.samples.map((s) => s.labels.cpu),
+    ['0', '1'],
+  );
   const gov = fams.find((f) => f.name === 'node_cpu_scaling_governor')!;
-  t.same(gov.samples.filter((s) => s.value === 1).map((s) => s.labels), [
-    { cpu: '0', governor: 'powersave' },
-    { cpu: '1', governor: 'powersave' },
-  ]);
+  t.same(
+    gov.samples.filter((s) => s.value === 1).map((s) => s.labels),
+    [
+      { cpu: '0', governor: 'powersave' },
+      { cpu: '1', governor: 'powersave' },
+    ],
+  );
 });

@@ -18,11 +18,19 @@ t.test('empty roots', async (t) => {
       continue;
     }
     if (c.name === 'selinux') {
-      t.same((await c.collect(ctx)).map((f) => [f.name, f.samples[0]?.value]), [['node_selinux_enabled', 0]], 'selinux: a host without it reports enabled 0');
+      t.same(
+        (await c.collect(ctx)).map((f) => [f.name, f.samples[0]?.value]),
+        [['node_selinux_enabled', 0]],
+        'selinux: a host without it reports enabled 0',
+      );
       continue;
     }
     if (c.name === 'textfile') {
-      t.same((await c.collect(ctx)).map((f) => f.name), ['node_textfile_scrape_error'], 'textfile reads no root');
+      t.same(
+        (await c.collect(ctx)).map((f) => f.name),
+        ['node_textfile_scrape_error'],
+        'textfile reads no root',
+      );
       continue;
     }
     await t.rejects(c.collect(ctx), NoDataError, `${c.name} reports no data`);

@@ -21,10 +21,13 @@ t.test('interfaces: info labels, up from operstate, unreadable attributes left o
       ['wlan0', 0],
     ],
   );
-  t.same(by.node_network_speed_bytes!.map((s) => [s.labels.device, s.value]), [
-    ['eth0', 125_000_000],
-    ['wlan0', -125000],
-  ]);
+  t.same(
+    by.node_network_speed_bytes!.map((s) => [s.labels.device, s.value]),
+    [
+      ['eth0', 125_000_000],
+      ['wlan0', -125000],
+    ],
+  );
   t.equal(by.node_network_info!.find((s) => s.labels.device === 'lo')?.labels.duplex, '', 'lo has no duplex');
   const excluded = await netclassCollector().collect(collectContext({}, { 'collectors.netclass.device_exclude': '^lo$' }));
   t.notOk(excluded.some((f) => f.samples.some((s) => s.labels.device === 'lo')));

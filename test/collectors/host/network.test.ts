@@ -5,11 +5,15 @@ import { netstatCollector, parseNetstatPairs, parseSnmp6 } from '../../../agent/
 import { parseSockstat } from '../../../agent/collectors/host/sockstat';
 import { collectContext } from './fixture';
 
-const header = 'Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n';
+const header =
+  'Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n';
 
 t.test('netdev columns come from the header; interface names may contain odd characters', async (t) => {
   const d = parseNetDev(header + '    lo: 100 2 0 0 0 0 0 0 100 2 0 0 0 0 0 0\nvlan@eth0.10: 5 1 0 0 0 0 0 0 6 1 0 0 0 0 0 0\n');
-  t.same(d.map((x) => x.device), ['lo', 'vlan@eth0.10']);
+  t.same(
+    d.map((x) => x.device),
+    ['lo', 'vlan@eth0.10'],
+  );
   t.equal(d[0]!.stats.get('receive_bytes'), 100);
   t.equal(d[1]!.stats.get('transmit_bytes'), 6);
   t.equal(d[0]!.stats.size, 16);
@@ -34,21 +38,27 @@ t.test('netdev collector: every interface by default, include/exclude when set',
 
 t.test('netstat pairs and snmp6', async (t) => {
   const m = parseNetstatPairs('Tcp: ActiveOpens InSegs\nTcp: 5 10\nUdp: InDatagrams\nUdp: 7\n');
-  t.same([...m], [
-    ['Tcp_ActiveOpens', 5],
-    ['Tcp_InSegs', 10],
-    ['Udp_InDatagrams', 7],
-  ]);
+  t.same(
+    [...m],
+    [
+      ['Tcp_ActiveOpens', 5],
+      ['Tcp_InSegs', 10],
+      ['Udp_InDatagrams', 7],
+    ],
+  );
   const issues: string[] = [];
   const broken = parseNetstatPairs('Tcp: A B\nUdp: 1 2\nUdp: X\nUdp: 3\nIp: Forwarding\n', issues);
   t.same([...broken], [['Udp_X', 3]], 'resynchronises after a header without values');
   t.equal(issues.length, 2);
   t.ok(issues.length >= 1);
-  t.same([...parseSnmp6('Ip6InOctets  \t 12\nUdpLite6InErrors 0\nIcmp6OutMsgs 3\n')], [
-    ['Ip6_InOctets', 12],
-    ['UdpLite6_InErrors', 0],
-    ['Icmp6_OutMsgs', 3],
-  ]);
+  t.same(
+    [...parseSnmp6('Ip6InOctets  \t 12\nUdpLite6InErrors 0\nIcmp6OutMsgs 3\n')],
+    [
+      ['Ip6_InOctets', 12],
+      ['UdpLite6_InErrors', 0],
+      ['Icmp6_OutMsgs', 3],
+    ],
+  );
 });
 
 t.test('netstat collector applies the default field regex', async (t) => {

@@ -109,8 +109,14 @@ t.test('fixture host: the same families as node_exporter on the same tree', { sk
     t.equal(theirs.get('node_scrape_collector_success')?.samples.find((s) => s.labels.collector === c)?.value, 1, `node_exporter's ${c} succeeded (${log.slice(-300)})`);
   }
   const concerns = (n: string) => Object.values(compared).some((ps) => ps.some((p) => n.startsWith(p)));
-  const theirNames = [...theirs.keys()].filter(concerns).filter((n) => !(n in known)).sort();
-  const ourNames = [...ours.keys()].filter(concerns).filter((n) => !(n in known)).sort();
+  const theirNames = [...theirs.keys()]
+    .filter(concerns)
+    .filter((n) => !(n in known))
+    .sort();
+  const ourNames = [...ours.keys()]
+    .filter(concerns)
+    .filter((n) => !(n in known))
+    .sort();
   t.same(ourNames, theirNames, 'family names');
   for (const name of theirNames) {
     const a = theirs.get(name)!;

@@ -15,7 +15,31 @@ const binaries = ['prometheus-node-exporter', 'node_exporter'];
 const binary = binaries.find((b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).status === 0);
 
 /** The node_exporter collectors this agent implements (cgroup is cAdvisor's territory, not node_exporter's). */
-const shared = ['arp', 'conntrack', 'cpu', 'cpufreq', 'diskstats', 'entropy', 'filefd', 'filesystem', 'loadavg', 'meminfo', 'netclass', 'netdev', 'netstat', 'os', 'pressure', 'sockstat', 'softnet', 'stat', 'thermal_zone', 'time', 'udp_queues', 'uname', 'vmstat'];
+const shared = [
+  'arp',
+  'conntrack',
+  'cpu',
+  'cpufreq',
+  'diskstats',
+  'entropy',
+  'filefd',
+  'filesystem',
+  'loadavg',
+  'meminfo',
+  'netclass',
+  'netdev',
+  'netstat',
+  'os',
+  'pressure',
+  'sockstat',
+  'softnet',
+  'stat',
+  'thermal_zone',
+  'time',
+  'udp_queues',
+  'uname',
+  'vmstat',
+];
 
 /** Family-name prefixes each shared collector writes, to pick node_exporter's families that concern us. */
 const prefixes = [
@@ -130,7 +154,14 @@ t.test('same names, labels and values as node_exporter on this machine', { skip 
   const oursRes = await get(agent.url + '/metrics');
   const drift = (Date.now() - t0) / 1000 + 3; // scrape time + one collection interval + slack for a loaded machine
   const ours = parseExposition(oursRes.text);
-  t.ok(theirs.size > 0, `node_exporter answered (${neLog.split('\n').filter((l) => l.includes('level=error')).slice(0, 3).join('; ')})`);
+  t.ok(
+    theirs.size > 0,
+    `node_exporter answered (${neLog
+      .split('\n')
+      .filter((l) => l.includes('level=error'))
+      .slice(0, 3)
+      .join('; ')})`,
+  );
 
   // 1. Names.
   const theirNames = new Set([...theirs.keys()].filter(concerns));

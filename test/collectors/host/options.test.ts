@@ -60,7 +60,10 @@ t.test('the trap fires when a key is read', async (t) => {
   config.armed = true;
   // A config whose options were never built: the first collection must parse them, which the trap refuses.
   const diskstats = hostCollectors(fixtureOptions()).find((c) => c.name === 'diskstats')!;
-  await t.rejects(diskstats.collect({ paths: resolvePaths(fixtureConfig()), config, log: silentLogger(), signal: new AbortController().signal, nowMs: fixtureNowMs, issues: [] }), /config read at collection time/);
+  await t.rejects(
+    diskstats.collect({ paths: resolvePaths(fixtureConfig()), config, log: silentLogger(), signal: new AbortController().signal, nowMs: fixtureNowMs, issues: [] }),
+    /config read at collection time/,
+  );
 });
 
 t.test('options are parsed once per configuration', async (t) => {

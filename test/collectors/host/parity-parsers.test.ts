@@ -98,10 +98,13 @@ md4 : active raid1 sdc1[0]
 
 unused devices: <none>
 `);
-  t.same(devs.map((d) => [d.name, d.state, d.disksActive, d.disksTotal, d.disksSpare, d.blocksTotal, d.blocksSynced]), [
-    ['md3', 'resync', 1, 1, 1, 1024, 10],
-    ['md4', 'resync', 1, 2, 0, 2048, 0],
-  ]);
+  t.same(
+    devs.map((d) => [d.name, d.state, d.disksActive, d.disksTotal, d.disksSpare, d.blocksTotal, d.blocksSynced]),
+    [
+      ['md3', 'resync', 1, 1, 1, 1024, 10],
+      ['md4', 'resync', 1, 2, 0, 2048, 0],
+    ],
+  );
 });
 
 t.test('rapl zone names', async (t) => {
@@ -120,7 +123,21 @@ t.test('xfs: groups by position; a short group is noted and left out', async (t)
 
 t.test('power supplies: units, info labels, garbage noted', async (t) => {
   const issues: string[] = [];
-  const fams = powerSupplyFamilies(new Map([['BAT0', new Map([['voltage_now', '12000000'], ['temp', '315'], ['capacity', 'x'], ['status', 'Full'], ['health', '']])]]), issues);
+  const fams = powerSupplyFamilies(
+    new Map([
+      [
+        'BAT0',
+        new Map([
+          ['voltage_now', '12000000'],
+          ['temp', '315'],
+          ['capacity', 'x'],
+          ['status', 'Full'],
+          ['health', ''],
+        ]),
+      ],
+    ]),
+    issues,
+  );
   t.equal(value(fams, 'node_power_supply_voltage_volt'), 12);
   t.equal(value(fams, 'node_power_supply_temp_celsius'), 31.5);
   t.equal(value(fams, 'node_power_supply_capacity'), undefined);
@@ -130,7 +147,15 @@ t.test('power supplies: units, info labels, garbage noted', async (t) => {
 
 t.test('dmi: only readable attributes become labels; none, no series', async (t) => {
   t.same(dmiFamilies(new Map()), []);
-  t.same(dmiFamilies(new Map([['sys_vendor', 'QEMU'], ['board_asset_tag', '']]))[0]?.samples[0]?.labels, { board_asset_tag: '', system_vendor: 'QEMU' });
+  t.same(
+    dmiFamilies(
+      new Map([
+        ['sys_vendor', 'QEMU'],
+        ['board_asset_tag', ''],
+      ]),
+    )[0]?.samples[0]?.labels,
+    { board_asset_tag: '', system_vendor: 'QEMU' },
+  );
 });
 
 t.test('fibrechannel counters: hex or decimal; all ones means unsupported', async (t) => {
@@ -145,14 +170,22 @@ t.test('fibrechannel counters: hex or decimal; all ones means unsupported', asyn
 
 t.test('zfs kstats: the named table after its header; io columns; values that are not counts left out', async (t) => {
   const { parseKstat, parseKstatIo } = await import('../../../agent/collectors/host/zfs');
-  const kv = parseKstat('6 1 0x01 91 4368 5266997922 97951858082072\nname                            type data\nhits                            4    8772612\ndataset_name                    7    tank/my data\n');
+  const kv = parseKstat(
+    '6 1 0x01 91 4368 5266997922 97951858082072\nname                            type data\nhits                            4    8772612\ndataset_name                    7    tank/my data\n',
+  );
   t.equal(kv.get('hits'), '8772612');
   t.equal(kv.get('dataset_name'), 'tank/my data');
   const issues: string[] = [];
   t.equal(parseKstat('no header\n', issues).size, 0);
   t.equal(issues.length, 1);
   const io = parseKstatIo('12 3 0x00 1 80 1 2\nnread nwritten reads\n10 20 x\n');
-  t.same([...io], [['nread', 10], ['nwritten', 20]]);
+  t.same(
+    [...io],
+    [
+      ['nread', 10],
+      ['nwritten', 20],
+    ],
+  );
 });
 
 t.test('ipvs: hex totals; services and backends with Go-formatted addresses; equal label sets summed', async (t) => {
@@ -162,7 +195,9 @@ t.test('ipvs: hex totals; services and backends with Go-formatted addresses; equ
   t.equal(formatAddress('C0A80016'), '192.168.0.22');
   t.equal(formatAddress('[2620:0000:0000:0000:0000:0000:0000:0001]'), '2620::1');
   t.equal(formatAddress('zz'), undefined);
-  const backends = parseIpvs('v\nh\nh\nTCP  C0A80016:0CEA wlc\n  -> C0A85216:0CEA      Tunnel  100    248        2\n  -> C0A85216:0CEA      Tunnel  100    2        2\nFWM  10001000 wlc\n  -> C0A8321A:0CEA      Route   0      0          120\n');
+  const backends = parseIpvs(
+    'v\nh\nh\nTCP  C0A80016:0CEA wlc\n  -> C0A85216:0CEA      Tunnel  100    248        2\n  -> C0A85216:0CEA      Tunnel  100    2        2\nFWM  10001000 wlc\n  -> C0A8321A:0CEA      Route   0      0          120\n',
+  );
   t.same(backends[0]?.labels, { proto: 'TCP', local_address: '192.168.0.22', local_port: '3306', local_mark: '', remote_address: '192.168.82.22', remote_port: '3306' });
   t.equal(backends[2]?.labels.local_mark, '10001000');
   const fams = ipvsFamilies({ connections: 0, incomingPackets: 0, outgoingPackets: 0, incomingBytes: 0, outgoingBytes: 0 }, backends);
@@ -172,7 +207,15 @@ t.test('ipvs: hex totals; services and backends with Go-formatted addresses; equ
 
 t.test('tape and nvme families', async (t) => {
   const { tapeFamilies } = await import('../../../agent/collectors/host/tapestats');
-  const fams = tapeFamilies([['st0', new Map([['io_ns', 2_500_000_000], ['in_flight', 1]])]]);
+  const fams = tapeFamilies([
+    [
+      'st0',
+      new Map([
+        ['io_ns', 2_500_000_000],
+        ['in_flight', 1],
+      ]),
+    ],
+  ]);
   t.equal(value(fams, 'node_tape_io_time_seconds_total'), 2.5);
   t.equal(value(fams, 'node_tape_io_now'), 1);
   t.equal(fams.length, 2, 'only what the device has');
@@ -180,7 +223,10 @@ t.test('tape and nvme families', async (t) => {
 
 t.test('selinux: enabled only when selinuxfs answers; modes from the enforce file and the config', async (t) => {
   const { selinuxFamilies, parseSelinuxConfig } = await import('../../../agent/collectors/host/selinux');
-  t.same(selinuxFamilies(undefined, undefined).map((f) => [f.name, f.samples[0]?.value]), [['node_selinux_enabled', 0]]);
+  t.same(
+    selinuxFamilies(undefined, undefined).map((f) => [f.name, f.samples[0]?.value]),
+    [['node_selinux_enabled', 0]],
+  );
   const on = selinuxFamilies('0', '# comment\nSELINUX=enforcing\nSELINUXTYPE=targeted\n');
   t.equal(value(on, 'node_selinux_enabled'), 1);
   t.equal(value(on, 'node_selinux_current_mode'), 0);

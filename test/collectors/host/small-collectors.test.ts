@@ -13,7 +13,11 @@ t.test('softnet: hex counters; the CPU column when the kernel writes it, else th
     { cpu: '0', processed: 10, dropped: 1, timesSqueezed: 2 },
     { cpu: '3', processed: 11, dropped: 0, timesSqueezed: 0 },
   ]);
-  t.same(parseSoftnet('00000005 00000000 00000001\n00000006 00000000 00000000\n').map((r) => r.cpu), ['0', '1'], 'old kernels: by row');
+  t.same(
+    parseSoftnet('00000005 00000000 00000001\n00000006 00000000 00000000\n').map((r) => r.cpu),
+    ['0', '1'],
+    'old kernels: by row',
+  );
   const issues: string[] = [];
   t.equal(parseSoftnet('zz 1\n', issues).length, 0);
   t.equal(issues.length, 1);
@@ -38,11 +42,17 @@ t.test('os-release: quoting, comments, major.minor', async (t) => {
 
 t.test('arp entries per device', async (t) => {
   const issues: string[] = [];
-  const m = parseArp('IP address HW type Flags HW address Mask Device\n10.0.0.1 0x1 0x2 aa:bb:cc:dd:ee:ff * eth0\n10.0.0.2 0x1 0x2 aa:bb:cc:dd:ee:01 * eth0\n10.1.0.1 0x1 0x0 00:00:00:00:00:00 * br0\nbroken\n', issues);
-  t.same([...m], [
-    ['eth0', 2],
-    ['br0', 1],
-  ]);
+  const m = parseArp(
+    'IP address HW type Flags HW address Mask Device\n10.0.0.1 0x1 0x2 aa:bb:cc:dd:ee:ff * eth0\n10.0.0.2 0x1 0x2 aa:bb:cc:dd:ee:01 * eth0\n10.1.0.1 0x1 0x0 00:00:00:00:00:00 * br0\nbroken\n',
+    issues,
+  );
+  t.same(
+    [...m],
+    [
+      ['eth0', 2],
+      ['br0', 1],
+    ],
+  );
   t.equal(issues.length, 1);
 });
 
@@ -84,10 +94,25 @@ t.test('softirqs: one counter per CPU and type; a short row is noted and skipped
   const { parseSoftirqs } = await import('../../../agent/collectors/host/softirqs');
   const issues: string[] = [];
   const rows = parseSoftirqs('   CPU0  CPU2\n  HI:  1  2\n  TIMER: 5\n  RCU: 7 8\n', issues);
-  t.same(rows.map((r) => [r.type, r.counts]), [
-    ['HI', [{ cpu: '0', value: 1 }, { cpu: '2', value: 2 }]],
-    ['RCU', [{ cpu: '0', value: 7 }, { cpu: '2', value: 8 }]],
-  ]);
+  t.same(
+    rows.map((r) => [r.type, r.counts]),
+    [
+      [
+        'HI',
+        [
+          { cpu: '0', value: 1 },
+          { cpu: '2', value: 2 },
+        ],
+      ],
+      [
+        'RCU',
+        [
+          { cpu: '0', value: 7 },
+          { cpu: '2', value: 8 },
+        ],
+      ],
+    ],
+  );
   t.equal(issues.length, 1);
   t.throws(() => parseSoftirqs('garbage\n'));
 });

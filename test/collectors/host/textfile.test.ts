@@ -74,7 +74,10 @@ t.test('a repeated series keeps its first value and is noted', async (t) => {
   const ctx = collectContext({}, { 'collectors.textfile.directory': dir });
   const fams = await textfileCollector().collect(ctx);
   const jobs = fams.find((f) => f.name === 'jobs_total')!;
-  t.same(jobs.samples.filter((s) => s.labels.kind === 'cron').map((s) => s.value), [340]);
+  t.same(
+    jobs.samples.filter((s) => s.labels.kind === 'cron').map((s) => s.value),
+    [340],
+  );
   t.match(ctx.issues.join('\n'), /repeats a series/);
 });
 
@@ -85,13 +88,22 @@ t.test('a file over the size limit is refused', async (t) => {
   const fams = await textfileCollector().collect(ctx);
   t.same(fams.find((f) => f.name === 'node_textfile_scrape_error')!.samples[0]!.value, 1);
   t.match(ctx.issues.join('\n'), /over the \d+-byte limit/);
-  t.ok(fams.find((f) => f.name === 'jobs_total'), 'the other files are kept');
+  t.ok(
+    fams.find((f) => f.name === 'jobs_total'),
+    'the other files are kept',
+  );
 });
 
 t.test('no directory configured: only node_textfile_scrape_error 0; a missing directory is an error', async (t) => {
   const fams = await textfileCollector().collect(collectContext());
-  t.same(fams.map((f) => [f.name, f.samples[0]!.value]), [['node_textfile_scrape_error', 0]]);
+  t.same(
+    fams.map((f) => [f.name, f.samples[0]!.value]),
+    [['node_textfile_scrape_error', 0]],
+  );
   const ctx = collectContext({}, { 'collectors.textfile.directory': join(src, 'nope') });
   const fams2 = await textfileCollector().collect(ctx);
-  t.same(fams2.map((f) => [f.name, f.samples[0]!.value]), [['node_textfile_scrape_error', 1]]);
+  t.same(
+    fams2.map((f) => [f.name, f.samples[0]!.value]),
+    [['node_textfile_scrape_error', 1]],
+  );
 });

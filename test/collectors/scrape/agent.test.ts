@@ -13,7 +13,12 @@ t.test('the agent scrapes static targets and serves them on /metrics and /api/v1
     await good.close();
     await bad.close();
   });
-  const a = await startAgent({ 'scrape.targets': [{ url: good.url, job: 'good', interval: '1s' }, { url: bad.url, job: 'bad', interval: '1s' }] });
+  const a = await startAgent({
+    'scrape.targets': [
+      { url: good.url, job: 'good', interval: '1s' },
+      { url: bad.url, job: 'bad', interval: '1s' },
+    ],
+  });
   t.teardown(() => a.stop());
   let api: { data: { activeTargets: Array<Record<string, unknown>> } } | undefined;
   for (let i = 0; i < 50; i++) {

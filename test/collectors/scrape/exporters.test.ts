@@ -57,20 +57,29 @@ function exporterTest(name: string, bin: string, args: (port: number, dir: strin
   });
 }
 
+exporterTest(
+  'node-exporter',
+  '/usr/bin/prometheus-node-exporter',
+  (port) => [`--web.listen-address=127.0.0.1:${port}`],
+  (t, store, labels) => {
+    t.equal(store.getFamily('node_cpu_seconds_total')?.type, 'counter');
+    t.equal(store.getFamily('go_gc_duration_seconds')?.type, 'summary');
+    const build = [...(store.getFamily('node_exporter_build_info')?.series.values() ?? [])];
+    t.equal(build.length, 1);
+    t.equal(build[0]?.value, 1);
+    t.equal(build[0]?.labels.job, labels.job);
+  },
+);
 
-exporterTest('node-exporter', '/usr/bin/prometheus-node-exporter', (port) => [`--web.listen-address=127.0.0.1:${port}`], (t, store, labels) => {
-  t.equal(store.getFamily('node_cpu_seconds_total')?.type, 'counter');
-  t.equal(store.getFamily('go_gc_duration_seconds')?.type, 'summary');
-  const build = [...(store.getFamily('node_exporter_build_info')?.series.values() ?? [])];
-  t.equal(build.length, 1);
-  t.equal(build[0]?.value, 1);
-  t.equal(build[0]?.labels.job, labels.job);
-});
-
-exporterTest('victoria-metrics', '/usr/bin/victoria-metrics', (port, dir) => [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${dir}`, '-retentionPeriod=1d'], (t, store) => {
-  t.ok(store.getFamily('vm_app_version'), 'vm_app_version scraped');
-  const cpu = [...(store.getFamily('process_cpu_seconds_total')?.series.values() ?? [])][0];
-  t.ok(cpu && cpu.value >= 0, 'process_cpu_seconds_total scraped');
-  const v = [...(store.getFamily('vm_app_version')?.series.values() ?? [])][0];
-  t.equal(v?.value, 1);
-});
+exporterTest(
+  'victoria-metrics',
+  '/usr/bin/victoria-metrics',
+  (port, dir) => [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${dir}`, '-retentionPeriod=1d'],
+  (t, store) => {
+    t.ok(store.getFamily('vm_app_version'), 'vm_app_version scraped');
+    const cpu = [...(store.getFamily('process_cpu_seconds_total')?.series.values() ?? [])][0];
+    t.ok(cpu && cpu.value >= 0, 'process_cpu_seconds_total scraped');
+    const v = [...(store.getFamily('vm_app_version')?.series.values() ?? [])][0];
+    t.equal(v?.value, 1);
+  },
+);

@@ -33,15 +33,19 @@ const body = [
 t.test('OpenMetrics: counters renamed, _created and exemplars dropped, seconds to ms, types mapped', async (t) => {
   for (const chunk of [body.length, 7, 1]) {
     const { samples, reader } = read(body, chunk);
-    t.same(samples, [
-      ['req_total:counter:Requests.', 'req_total', { code: '200' }, 3, 1700000000500],
-      ['lat:histogram:', 'lat_bucket', { le: '1' }, 1, undefined],
-      ['lat:histogram:', 'lat_bucket', { le: '+Inf' }, 2, undefined],
-      ['lat:histogram:', 'lat_count', {}, 2, undefined],
-      ['lat:histogram:', 'lat_sum', {}, 3.5, undefined],
-      ['st:gauge:', 'st', { st: 'a' }, 1, undefined],
-      ['u:untyped:', 'u', { v: 'a # b' }, 7, undefined],
-    ], `chunk ${chunk}`);
+    t.same(
+      samples,
+      [
+        ['req_total:counter:Requests.', 'req_total', { code: '200' }, 3, 1700000000500],
+        ['lat:histogram:', 'lat_bucket', { le: '1' }, 1, undefined],
+        ['lat:histogram:', 'lat_bucket', { le: '+Inf' }, 2, undefined],
+        ['lat:histogram:', 'lat_count', {}, 2, undefined],
+        ['lat:histogram:', 'lat_sum', {}, 3.5, undefined],
+        ['st:gauge:', 'st', { st: 'a' }, 1, undefined],
+        ['u:untyped:', 'u', { v: 'a # b' }, 7, undefined],
+      ],
+      `chunk ${chunk}`,
+    );
     t.same(reader.dropped, { created: 2, exemplars: 2 });
   }
 });

@@ -23,7 +23,15 @@ const cases: Array<[string, unknown[], Record<string, string>, Record<string, st
   ['labelkeep keeps only matching names', [{ regex: '__name__|job', action: 'labelkeep' }], base, { __name__: base.__name__, job: 'api' }],
   ['lowercase', [{ source_labels: ['path'], target_label: 'path', action: 'lowercase' }], base, { ...base, path: '/users' }],
   ['uppercase', [{ source_labels: ['method', 'job'], target_label: 'mj', action: 'uppercase' }], base, { ...base, mj: 'GET;API' }],
-  ['rules apply in order', [{ source_labels: ['method'], target_label: 'm2' }, { source_labels: ['m2'], regex: 'GET', action: 'drop' }], base, undefined],
+  [
+    'rules apply in order',
+    [
+      { source_labels: ['method'], target_label: 'm2' },
+      { source_labels: ['m2'], regex: 'GET', action: 'drop' },
+    ],
+    base,
+    undefined,
+  ],
 ];
 
 for (const [name, rules, input, expected] of cases) {

@@ -48,7 +48,16 @@ t.test('a prom-client app serving OpenMetrics is scraped with exact values', asy
   t.equal(valueOf(store, 'app_requests_total', L({ code: '500' })), 1);
   t.equal(store.getFamily('app_requests_total')?.type, 'counter');
   t.equal(store.getFamily('app_requests_total')?.help, 'Requests served.');
-  t.same(valueOf(store, 'app_latency_seconds', L()), { count: 3, sum: 7.55, buckets: [[0.1, 1], [1, 2], [Infinity, 3]], quantiles: undefined });
+  t.same(valueOf(store, 'app_latency_seconds', L()), {
+    count: 3,
+    sum: 7.55,
+    buckets: [
+      [0.1, 1],
+      [1, 2],
+      [Infinity, 3],
+    ],
+    quantiles: undefined,
+  });
   t.equal(valueOf(store, 'app_temperature', L({ room: 'a' })), 21.5);
   t.same(valueOf(store, 'app_size_bytes', L()), { count: 1, sum: 10, buckets: undefined, quantiles: [[0.5, 10]] });
   t.equal(valueOf(store, 'up', L()), 1);
@@ -93,7 +102,14 @@ t.test('text 0.0.4 with gzip, timestamps, honor_labels and metric relabeling', a
     { url: app.url + '/metrics', job: 'honored', honor_labels: true, honor_timestamps: false, path: '/other' },
   ]);
   await s.scrapeAll();
-  t.same(s.targets().map((x) => x.health), ['up', 'up'], s.targets().map((x) => x.lastError).join());
+  t.same(
+    s.targets().map((x) => x.health),
+    ['up', 'up'],
+    s
+      .targets()
+      .map((x) => x.lastError)
+      .join(),
+  );
   t.equal(valueOf(store, 'm', { job: 'outer', exported_job: 'inner', instance: inst, x: '1' }), 5);
   t.equal(store.getFamily('m')!.series.size, 4);
   const withTs = [...store.getFamily('m')!.series.values()].find((x) => x.labels.exported_job === 'inner' && x.labels.x === '1');
@@ -116,7 +132,10 @@ t.test('a malformed body fails that scrape only, with the line in the error', as
     await good.close();
     await bad.close();
   });
-  const { scraper: s, store } = scraper([{ url: good.url, job: 'good' }, { url: bad.url, job: 'bad' }]);
+  const { scraper: s, store } = scraper([
+    { url: good.url, job: 'good' },
+    { url: bad.url, job: 'bad' },
+  ]);
   await s.scrapeAll();
   const [g, b] = s.targets();
   t.equal(g!.health, 'up');
@@ -157,7 +176,10 @@ t.test('target_limit: too many targets, none scraped, each says why', async (t) 
   const { scraper: s } = scraper([{ url: 'http://127.0.0.1:1/a' }, { url: 'http://127.0.0.1:1/b' }], { targetLimit: 1 });
   await s.start();
   t.teardown(() => s.stop());
-  t.same(s.targets().map((x) => x.health), ['down', 'down']);
+  t.same(
+    s.targets().map((x) => x.health),
+    ['down', 'down'],
+  );
   t.match(s.targets()[0]!.lastError, /target_limit exceeded/);
 });
 

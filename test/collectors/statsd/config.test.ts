@@ -13,7 +13,11 @@ t.test('statsd.listen URLs', async (t) => {
 
 t.test('mapping validation reports every problem with the rule number', async (t) => {
   t.equal(checkMappings([{ match: 'a.*', name: 'a', labels: { x: '$1' } }]), undefined);
-  const msg = checkMappings([{ match: '(', match_type: 'regex' }, { name: 'bad name', labels: { 'bad-label': 1 }, bogus: 1 }, { match: 'x', buckets: [2, 1] }]);
+  const msg = checkMappings([
+    { match: '(', match_type: 'regex' },
+    { name: 'bad name', labels: { 'bad-label': 1 }, bogus: 1 },
+    { match: 'x', buckets: [2, 1] },
+  ]);
   t.match(msg, /rule 1: "match" is not a valid regular expression/);
   t.match(msg, /rule 2: unknown field "bogus"/);
   t.match(msg, /rule 2: "match" must be a non-empty string/);

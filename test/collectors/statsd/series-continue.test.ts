@@ -15,7 +15,14 @@ t.test('a new table (a reload) continues the store cumulative counters and histo
   const lat = store.getFamily('lat')!.series.values().next().value!.dist!;
   t.equal(lat.count, 3);
   t.equal(lat.sum, 25.5);
-  t.same(lat.buckets, [[1, 1], [10, 2]], 'cumulative buckets continue (+Inf is the count)');
+  t.same(
+    lat.buckets,
+    [
+      [1, 1],
+      [10, 2],
+    ],
+    'cumulative buckets continue (+Inf is the count)',
+  );
   t.equal(store.getFamily('temp')!.series.values().next().value!.value, 21, 'a gauge is set, not added');
   // Within one table the values keep accumulating as before.
   flush(second, store, ['hits:1|c|#route:a'], 3000);

@@ -45,7 +45,13 @@ t.test('series the table expires leave the store and show as removed on the feed
   reader.next();
   flush(tbl, store, ['a:1|c'], 2500);
   const cs = reader.next();
-  t.same(cs.removed.map((s) => s.family.name), ['b_total']);
-  t.same(cs.series.map((s) => s.family.name), ['a_total']);
+  t.same(
+    cs.removed.map((s) => s.family.name),
+    ['b_total'],
+  );
+  t.same(
+    cs.series.map((s) => s.family.name),
+    ['a_total'],
+  );
   t.equal(store.getFamily('b_total'), undefined);
 });

@@ -210,7 +210,11 @@ export function statsdSuite(t: T, engine: 'ts' | 'native'): void {
       'statsd.max_series': 100,
     });
     t.teardown(() => h.stop());
-    await h.send('api.users.requests.200:1|c\napi.users.requests.200:1|c\napi.orders.requests.500:1|c', 'db.main.query:5|ms\ndb.main.query:50|ms\ndb.main.query:500|ms\ndb.main.query:5000|ms', 'debug.x:1|c');
+    await h.send(
+      'api.users.requests.200:1|c\napi.users.requests.200:1|c\napi.orders.requests.500:1|c',
+      'db.main.query:5|ms\ndb.main.query:50|ms\ndb.main.query:500|ms\ndb.main.query:5000|ms',
+      'debug.x:1|c',
+    );
     await h.send(['lim:1|c|#i:1', 'lim:1|c|#i:2', 'lim:1|c|#i:3', 'lim:1|c|#i:4', 'lim:1|c|#i:5'].join('\n'));
     h.flush();
     t.equal(h.value('api_requests_total', { service: 'users', code: '200' }), 2);

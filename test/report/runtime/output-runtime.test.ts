@@ -43,7 +43,11 @@ function counting(): RuntimeHooks & { counts: Record<string, number> } {
 
 function runtime(out: Output, over: Partial<RuntimeOptions> = {}) {
   const hooks = counting();
-  const rt = new OutputRuntime(out, { log: silentLogger(), maxInFlight: 1, targetLatencyMs: 1000, maxBatch: 100, backoffBaseMs: 5, backoffMaxMs: 20, maxMemoryBytes: 1 << 20, policy: 'drop_oldest', spool: undefined, ...over }, hooks);
+  const rt = new OutputRuntime(
+    out,
+    { log: silentLogger(), maxInFlight: 1, targetLatencyMs: 1000, maxBatch: 100, backoffBaseMs: 5, backoffMaxMs: 20, maxMemoryBytes: 1 << 20, policy: 'drop_oldest', spool: undefined, ...over },
+    hooks,
+  );
   return { rt, hooks };
 }
 
@@ -63,7 +67,10 @@ t.test('a retryable answer waits its Retry-After, then the same record goes agai
   await rt.queue.append(frame(2), 1, 2);
   rt.pump();
   t.ok(await until(() => rt.queue.pending === 0));
-  t.same(out.sent.map((s) => s.seq), [1, 1, 2]);
+  t.same(
+    out.sent.map((s) => s.seq),
+    [1, 1, 2],
+  );
   t.ok(out.sent[1]!.at - out.sent[0]!.at >= 140, `waited ${out.sent[1]!.at - out.sent[0]!.at} ms for Retry-After`);
   t.same(hooks.counts, { attempt: 3, retry: 1, acked: 2 });
   await rt.close();
@@ -90,7 +97,11 @@ t.test('a permanent refusal is not retried; without a spool a full memory queue 
   for (let s = 1; s <= 4; s++) await rt.queue.append(frame(s), 1, s);
   rt.pump();
   t.ok(await until(() => rt.queue.pending === 0));
-  t.same(out.sent.map((s) => s.seq), [3, 4], 'records 1 and 2 were evicted before sending');
+  t.same(
+    out.sent.map((s) => s.seq),
+    [3, 4],
+    'records 1 and 2 were evicted before sending',
+  );
   t.equal(hooks.counts['dropped:memory_full'], 2);
   const { rt: rt2, hooks: h2 } = runtime(new Scripted(1, () => ({ kind: 'failure', reason: 'HTTP 400' })));
   rt2.open();
@@ -147,7 +158,10 @@ t.test('durability: with a spool a generation is durable once synced, before any
   t.equal(again.open().records, 1);
   again.pump();
   t.ok(await until(() => again.queue.pending === 0));
-  t.same(ok.sent.map((s) => s.seq), [1]);
+  t.same(
+    ok.sent.map((s) => s.seq),
+    [1],
+  );
   await again.close();
 });
 

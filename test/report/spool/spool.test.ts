@@ -15,34 +15,51 @@ function tmp(t: { teardown(fn: () => void): void }): string {
 const frame = (seq: number, size = 100, epoch = 5) => encodeFrame(FrameKind.batch, Codec.none, epoch, seq, Buffer.alloc(size, seq & 0xff));
 const opts = (dir: string, o: Partial<SpoolOptions> = {}): SpoolOptions => ({ dir, segmentBytes: 1000, maxBytes: 100_000, policy: 'drop_oldest', writeThrough: false, maxRecordBytes: 1 << 20, ...o });
 const ios: SegmentIO[] = [fsSegmentIO, directSegmentIO];
-const segs = (dir: string) => fs.readdirSync(dir).filter((n) => n.endsWith('.orsp')).sort();
+const segs = (dir: string) =>
+  fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith('.orsp'))
+    .sort();
 
-for (const io of ios) t.test(`${io.name}: unacknowledged records survive a reopen, in order; acknowledged segments are deleted`, async (t) => {
-  const dir = tmp(t);
-  const s = new Spool(opts(dir, { io }));
-  s.open();
-  const refs = [];
-  for (let i = 1; i <= 20; i++) {
-    const r = await s.append(frame(i), 5, i);
-    t.ok(r.ok);
-    if (r.ok) refs.push(r.ref);
-  }
-  await s.flush();
-  // Direct-I/O files add zero padding to the block size and a 16-byte trailer after the logical bytes.
-  const slack = io.staged ? 4096 + 16 : 0;
-  for (const f of segs(dir)) t.ok(fs.statSync(path.join(dir, f)).size <= 1000 + slack, `${f} within the segment limit`);
-  for (const r of refs.slice(0, 10)) s.ack(r);
-  await s.close();
-  const s2 = new Spool(opts(dir, { io }));
-  const { records, maxEpoch } = s2.open();
-  t.equal(maxEpoch, 5);
-  t.same(records.map((r) => r.seq), [11, 12, 13, 14, 15, 16, 17, 18, 19, 20], 'acknowledged records are not replayed, even beside unacknowledged ones in their segment (the marks are kept on disk)');
-  t.same(s2.read(records.at(-1)!), frame(20), 'the record is the frame, byte for byte');
-  for (const r of records) s2.ack(r);
-  await s2.close();
-  t.ok(segs(dir).length <= 1, 'fully acknowledged segments are gone');
-  t.same(fs.readdirSync(dir).filter((n) => n.endsWith('.acks')).map((n) => n.replace('.acks', '.orsp')).filter((n) => !segs(dir).includes(n)), [], 'their marks went with them');
-});
+for (const io of ios)
+  t.test(`${io.name}: unacknowledged records survive a reopen, in order; acknowledged segments are deleted`, async (t) => {
+    const dir = tmp(t);
+    const s = new Spool(opts(dir, { io }));
+    s.open();
+    const refs = [];
+    for (let i = 1; i <= 20; i++) {
+      const r = await s.append(frame(i), 5, i);
+      t.ok(r.ok);
+      if (r.ok) refs.push(r.ref);
+    }
+    await s.flush();
+    // Direct-I/O files add zero padding to the block size and a 16-byte trailer after the logical bytes.
+    const slack = io.staged ? 4096 + 16 : 0;
+    for (const f of segs(dir)) t.ok(fs.statSync(path.join(dir, f)).size <= 1000 + slack, `${f} within the segment limit`);
+    for (const r of refs.slice(0, 10)) s.ack(r);
+    await s.close();
+    const s2 = new Spool(opts(dir, { io }));
+    const { records, maxEpoch } = s2.open();
+    t.equal(maxEpoch, 5);
+    t.same(
+      records.map((r) => r.seq),
+      [11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
+      'acknowledged records are not replayed, even beside unacknowledged ones in their segment (the marks are kept on disk)',
+    );
+    t.same(s2.read(records.at(-1)!), frame(20), 'the record is the frame, byte for byte');
+    for (const r of records) s2.ack(r);
+    await s2.close();
+    t.ok(segs(dir).length <= 1, 'fully acknowledged segments are gone');
+    t.same(
+      fs
+        .readdirSync(dir)
+        .filter((n) => n.endsWith('.acks'))
+        .map((n) => n.replace('.acks', '.orsp'))
+        .filter((n) => !segs(dir).includes(n)),
+      [],
+      'their marks went with them',
+    );
+  });
 
 t.test('a torn tail is truncated and counted, never replayed', async (t) => {
   const dir = tmp(t);
@@ -55,13 +72,19 @@ t.test('a torn tail is truncated and counted, never replayed', async (t) => {
   fs.writeFileSync(f, full.subarray(0, full.length - 30)); // cut into record 3
   const s2 = new Spool(opts(dir, { segmentBytes: 100_000 }));
   const { records } = s2.open();
-  t.same(records.map((r) => r.seq), [1, 2]);
+  t.same(
+    records.map((r) => r.seq),
+    [1, 2],
+  );
   t.equal(s2.stats.tornRecords, 1);
   t.equal(fs.statSync(f).size, 2 * frame(1).length, 'truncated to the last intact record');
   await s2.append(frame(4), 5, 4);
   await s2.close();
   const s3 = new Spool(opts(dir, { segmentBytes: 100_000 }));
-  t.same(s3.open().records.map((r) => r.seq), [1, 2, 4]);
+  t.same(
+    s3.open().records.map((r) => r.seq),
+    [1, 2, 4],
+  );
   t.equal(s3.stats.tornRecords, 0);
 });
 
@@ -79,7 +102,10 @@ t.test('a corrupt record in the middle is skipped and counted; the scan moves on
   fs.writeFileSync(f, buf);
   const s2 = new Spool(opts(dir, { segmentBytes: 100_000 }));
   const { records } = s2.open();
-  t.same(records.map((r) => r.seq), [1, 2, 5]);
+  t.same(
+    records.map((r) => r.seq),
+    [1, 2, 5],
+  );
   t.equal(s2.stats.corruptRecords, 2);
   t.equal(s2.stats.tornRecords, 0);
 });
@@ -93,26 +119,27 @@ t.test('garbage-only segment: no loop, nothing replayed', async (t) => {
   t.equal(s.stats.tornRecords, 1);
 });
 
-for (const io of ios) t.test(`${io.name}: full spool: drop_oldest deletes the oldest segment and counts its records; stop_accepting refuses`, async (t) => {
-  const dir = tmp(t);
-  const len = frame(1).length;
-  const s = new Spool(opts(dir, { segmentBytes: len * 2, maxBytes: len * 6, io }));
-  s.open();
-  for (let i = 1; i <= 6; i++) t.ok((await s.append(frame(i), 5, i)).ok);
-  const r = await s.append(frame(7), 5, 7);
-  t.ok(r.ok);
-  t.equal(s.stats.droppedOldest, 2, 'the two records of the oldest segment');
-  t.ok(s.bytes <= len * 6);
-  await s.close();
+for (const io of ios)
+  t.test(`${io.name}: full spool: drop_oldest deletes the oldest segment and counts its records; stop_accepting refuses`, async (t) => {
+    const dir = tmp(t);
+    const len = frame(1).length;
+    const s = new Spool(opts(dir, { segmentBytes: len * 2, maxBytes: len * 6, io }));
+    s.open();
+    for (let i = 1; i <= 6; i++) t.ok((await s.append(frame(i), 5, i)).ok);
+    const r = await s.append(frame(7), 5, 7);
+    t.ok(r.ok);
+    t.equal(s.stats.droppedOldest, 2, 'the two records of the oldest segment');
+    t.ok(s.bytes <= len * 6);
+    await s.close();
 
-  const dir2 = tmp(t);
-  const s2 = new Spool(opts(dir2, { segmentBytes: len * 2, maxBytes: len * 6, policy: 'stop_accepting', io }));
-  s2.open();
-  for (let i = 1; i <= 6; i++) await s2.append(frame(i), 5, i);
-  t.same(await s2.append(frame(7), 5, 7), { ok: false, reason: 'full' });
-  t.equal(s2.stats.refusedFull, 1);
-  await s2.close();
-});
+    const dir2 = tmp(t);
+    const s2 = new Spool(opts(dir2, { segmentBytes: len * 2, maxBytes: len * 6, policy: 'stop_accepting', io }));
+    s2.open();
+    for (let i = 1; i <= 6; i++) await s2.append(frame(i), 5, i);
+    t.same(await s2.append(frame(7), 5, 7), { ok: false, reason: 'full' });
+    t.equal(s2.stats.refusedFull, 1);
+    await s2.close();
+  });
 
 t.test('an unwritable directory is an error the caller sees, not a crash', async (t) => {
   const dir = tmp(t);
