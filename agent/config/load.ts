@@ -3,10 +3,10 @@
  * the offending value and what is expected.
  */
 import { readFileSync } from 'node:fs';
-import type * as Yaml from 'yaml';
 import { Config, ConfigSource } from './config';
 import { coerce } from './coerce';
 import type { KeyDef, KeySet } from './schema';
+import { yaml } from './yaml';
 
 export interface ConfigProblem {
   key: string;
@@ -135,9 +135,7 @@ function apply(
 }
 
 function readFile(keys: KeySet, text: string, where: string, values: Map<string, unknown>, sources: Map<string, ConfigSource>, problems: ConfigProblem[]): void {
-  // yaml loads with the first config file: an agent configured by flags alone (the sidecar) never pays for it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { parseDocument } = require('yaml') as typeof Yaml;
+  const { parseDocument } = yaml();
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {

@@ -25,8 +25,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { SecureVersion } from 'node:tls';
-import type * as Yaml from 'yaml';
 import { OutriderError } from './errors';
+import { yaml } from '../config/yaml';
 
 export type ClientAuthType = 'NoClientCert' | 'RequestClientCert' | 'RequireAnyClientCert' | 'VerifyClientCertIfGiven' | 'RequireAndVerifyClientCert';
 
@@ -202,9 +202,7 @@ function parseTls(file: string, v: unknown): WebTlsSettings | undefined {
 export function parseWebConfig(text: string, file: string): WebConfig {
   let doc: unknown;
   try {
-    // yaml loads with the first web config file: an agent without one never pays for it.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { parse } = require('yaml') as typeof Yaml;
+    const { parse } = yaml();
     doc = parse(text, { uniqueKeys: true });
   } catch (err) {
     fail(file, '', `not valid YAML: ${(err as Error).message.split('\n')[0]}`);

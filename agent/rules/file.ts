@@ -6,11 +6,8 @@
  */
 import type * as Yaml from 'yaml';
 import type { Node as YamlNode, YAMLMap } from 'yaml';
+import { yaml } from '../config/yaml';
 
-// The YAML parser loads with the first rule file, so an agent without rules never loads it.
-let yamlModule: typeof Yaml | undefined;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const yaml = (): typeof Yaml => (yamlModule ??= require('yaml') as typeof Yaml);
 const isMap = (n: unknown): n is YAMLMap => yaml().isMap(n);
 const isScalar = (n: unknown): n is Yaml.Scalar => yaml().isScalar(n);
 const isSeq = (n: unknown): n is Yaml.YAMLSeq => yaml().isSeq(n);
