@@ -393,7 +393,7 @@ export class Agent {
     });
     server.route('GET', '/api/v1/recommendations', (_req, res) => {
       const r = this.#built.get('recommend')?.find((c): c is Recommender => c instanceof Recommender);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: r?.recommendations() ?? [] }));
+      sendJson(res, 200, { status: 'success', data: r?.recommendations() ?? [] });
     });
     mountRulesApi(server, () => (this.#built.get('rules')?.[0] as RulesManager | undefined)?.groups ?? []);
     // PromQL over the local history; answers 404 while history.enabled is off.
