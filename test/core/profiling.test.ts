@@ -9,6 +9,11 @@ import { mountProfiling, type MountedProfiling } from '../../agent/core/profilin
 import type { ProfilingOptions } from '../../agent/core/profiling/options';
 import type { MemoryFacts } from '../../agent/core/profiling/profiler';
 import { get, startAgent } from '../helpers/agent';
+import { setFlagsFromString } from 'node:v8';
+
+// The hot function must keep its own frames: inlined into its caller (Node 24's V8 does), its samples carry the
+// caller's (anonymous) name.
+setFlagsFromString('--no-turbo-inlining');
 
 async function serve(t: { teardown: (fn: () => Promise<void>) => void }, o: Partial<ProfilingOptions> = {}, memory?: () => MemoryFacts) {
   const server = new HttpServer({ name: 'http', listen: '127.0.0.1:0', log: silentLogger() });
@@ -25,7 +30,7 @@ async function serve(t: { teardown: (fn: () => Promise<void>) => void }, o: Part
 function spinTheHotLoopForTheProfile(state: { stop: boolean; x: number }): void {
   const end = Date.now() + 15;
   while (Date.now() < end) state.x = (state.x * 1103515245 + 12345) % 2147483647;
-  if (!state.stop) setImmediate(() => spinTheHotLoopForTheProfile(state));
+  if (!state.stop) setImmediate(spinTheHotLoopForTheProfile, state);
 }
 
 t.test('a CPU profile names the hot function', async (t) => {
