@@ -14,9 +14,14 @@ export interface Zone {
   offsetSeconds: number;
 }
 
+// Building an Intl formatter loads ICU locale data (~0.2 ms, more under load); formatting with a kept one ~6 µs.
+// The process's zone is fixed at start (TZ), so one formatter serves every run.
+let zoneFormat: Intl.DateTimeFormat | undefined;
+
 export function localZone(nowMs: number): Zone {
   const d = new Date(nowMs);
-  const part = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName');
+  zoneFormat ??= new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' });
+  const part = zoneFormat.formatToParts(d).find((p) => p.type === 'timeZoneName');
   return { name: part?.value ?? 'UTC', offsetSeconds: -d.getTimezoneOffset() * 60 };
 }
 
