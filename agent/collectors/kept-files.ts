@@ -13,9 +13,10 @@
  * ENODEV/ENOENT/ESRCH, and the path is opened again; a path bound to another object by a rename (an interface
  * renamed) is opened again within `maxAgeMs`. Other read errors (EINVAL from an attribute the device does not
  * report) are thrown with the descriptor kept. At most `maxEntries` paths are remembered, each holding at most one
- * descriptor; past that, reads go through open and close.
+ * descriptor; past that, reads go through open and close. Directories that do not exist are remembered the same way
+ * (`list`).
  */
-import { closeSync, openSync, readSync, statfsSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, statfsSync, statSync } from 'node:fs';
 
 /** f_type of procfs, sysfs, cgroup2 and cgroup v1 (linux/magic.h). */
 const kernelFsTypes = new Set([0x9fa0, 0x62656572, 0x63677270, 0x27e0eb]);
@@ -78,6 +79,25 @@ export class KeptFiles {
     }
     if (e !== undefined) this.#forget(path, e);
     return this.#open(path, now);
+  }
+
+  /**
+   * A directory's entries (readdirSync); undefined when it does not exist. Nothing is kept for a directory that
+   * exists: its entries are listed again each time. Other errors throw.
+   */
+  list(path: string): string[] | undefined {
+    const now = this.#now();
+    const e = this.#entries.get(path);
+    if (e !== undefined && e.fd === undefined && now - e.sinceMs < this.#maxAgeMs && !exists(path)) return undefined;
+    if (e !== undefined) this.#forget(path, e);
+    try {
+      return readdirSync(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+      if (this.#entries.size < this.#maxEntries) this.#entries.set(path, { fd: undefined, sinceMs: now });
+      return undefined;
+    }
   }
 
   /** Closes every kept descriptor (they are opened again on demand). */

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { NoDataError } from '../../agent/collectors/collector';
 import { KeptFiles } from '../../agent/collectors/kept-files';
 
 const tmp = (t: { teardown: (fn: () => void) => void }): string => {
@@ -107,4 +108,26 @@ t.test('content larger than the read buffer is read whole', async (t) => {
   const big = 'x'.repeat(100_000) + '\n' + 'é'.repeat(3000);
   writeFileSync(join(dir, 'big'), big);
   t.equal(files.read(join(dir, 'big')), big);
+});
+
+t.test('directories: listed each time, a missing one remembered and found when it appears', async (t) => {
+  const dir = tmp(t);
+  const files = new KeptFiles();
+  const sub = join(dir, 'sub');
+  t.equal(files.list(sub), undefined);
+  t.equal(files.list(sub), undefined);
+  t.equal(files.stats().missing, 1);
+  mkdirSync(sub);
+  t.same(files.list(sub), []);
+  writeFileSync(join(sub, 'a'), '');
+  t.same(files.list(sub), ['a'], 'an existing directory is listed again, not remembered');
+  t.equal(files.list(join(sub, 'a')), undefined, 'a file where a directory is expected (ENOTDIR) reads as missing');
+});
+
+t.test('NoDataError carries its message and no stack frames', async (t) => {
+  const err = new NoDataError('/sys/class/nvme does not exist');
+  t.equal(err.message, '/sys/class/nvme does not exist');
+  t.equal(err.code, 'OUTRIDER_ERR_COLLECTOR_NO_DATA');
+  t.equal(err.stack?.split('\n').length, 1);
+  t.ok(new Error('x').stack!.split('\n').length > 1, 'other errors keep theirs');
 });
