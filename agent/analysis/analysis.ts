@@ -50,6 +50,7 @@ export class Analysis implements Component {
   readonly #anomalies: AnomalyTracker;
   readonly #forecasts: ForecastTracker;
   #forecast: Forecast[] = [];
+  #last: FamilySamples[] | undefined;
   #nextForecastMs = -Infinity;
   #nextAnomalyMs = -Infinity;
   #unsubscribe: (() => void) | undefined;
@@ -90,7 +91,9 @@ export class Analysis implements Component {
   round(tMs: number): void {
     try {
       // Not inside `?.inc(...)`: an optional call skips evaluating its argument.
+      let ran = false;
       if (tMs >= this.#nextAnomalyMs) {
+        ran = true;
         // Every point since the last run is scored in time order: a longer interval delays a flag, never changes it.
         const scored = this.#anomalies.round(this.#d.history, tMs);
         this.#points?.inc(scored);
@@ -98,11 +101,15 @@ export class Analysis implements Component {
         this.#nextAnomalyMs = tMs + this.#d.options.intervalMs;
       }
       if (tMs >= this.#nextForecastMs) {
+        ran = true;
         this.#forecast = this.#forecasts.evaluate(this.#d.history, tMs);
         this.#nextForecastMs = tMs + this.#d.options.forecastIntervalMs;
       }
       this.#rounds++;
-      this.#d.store.replaceOwned(OWNER, this.#outputs());
+      // Between runs nothing the outputs are made of has changed: the last ones are written again (bounded by top_k,
+      // so cheap), which keeps them from expiring in the store however long the intervals are.
+      if (ran || !this.#last) this.#last = this.#outputs();
+      this.#d.store.replaceOwned(OWNER, this.#last);
     } catch (err) {
       this.#failed?.inc();
       // A bug here must not stop the history's other subscribers; it is logged and the round is skipped.

@@ -8,7 +8,8 @@
  * anomaly_end event). At most `maxSeries` series are followed; a series gone from the history for EVICT_AFTER_MS, or
  * ended by a staleness marker, is forgotten and frees its place.
  */
-import type { HistoryReader } from '../history/types';
+import { followerOf } from '../history/follower';
+import type { FamilyFollower, HistoryReader } from '../history/types';
 import { isStaleNaN } from '../history/types';
 import type { Labels } from '../store/types';
 import { labelKey } from '../store/store';
@@ -57,6 +58,7 @@ export class AnomalyTracker {
   readonly #states = new Map<string, SeriesState>();
   /** The history hands out the same labels object for a series each time: its key is computed once. */
   readonly #keys = new WeakMap<Labels, string>();
+  readonly #followers = new Map<string, { history: HistoryReader; follower: FamilyFollower }>();
   #lastRoundMs: number | undefined;
   #refused = 0;
 
@@ -83,24 +85,24 @@ export class AnomalyTracker {
     this.#lastRoundMs = tMs;
     this.#refused = 0;
     for (const family of this.#o.families) {
-      for (const s of history.select([{ name: '__name__', type: '=', value: family }], from, tMs)) {
-        let key = this.#keys.get(s.labels);
-        if (key === undefined) this.#keys.set(s.labels, (key = labelKey(s.labels)));
+      this.#follower(history, family).read(from, tMs, (labels, times, values, n) => {
+        let key = this.#keys.get(labels);
+        if (key === undefined) this.#keys.set(labels, (key = labelKey(labels)));
         let st = this.#states.get(key);
         if (!st) {
           if (this.#states.size >= this.#o.maxSeries) {
             this.#refused++;
-            continue;
+            return;
           }
           const counter = family.endsWith('_total');
-          st = { family, labels: withoutName(s.labels), counter, detector: new AnomalyDetector(), lastMs: -Infinity, prevValue: Number.NaN, prevMs: 0, score: 0, anomalous: false, quiet: 0 };
+          st = { family, labels: withoutName(labels), counter, detector: new AnomalyDetector(), lastMs: -Infinity, prevValue: Number.NaN, prevMs: 0, score: 0, anomalous: false, quiet: 0 };
           this.#states.set(key, st);
         }
-        for (let i = 0; i < s.timestampsMs.length; i++) {
-          const t = s.timestampsMs[i]!;
+        for (let i = 0; i < n; i++) {
+          const t = times[i]!;
           if (t <= st.lastMs) continue;
           st.lastMs = t;
-          const v = s.values[i]!;
+          const v = values[i]!;
           if (isStaleNaN(v)) {
             this.#end(st, t, 'stale');
             this.#states.delete(key);
@@ -108,7 +110,7 @@ export class AnomalyTracker {
           }
           if (this.#point(st, t, v)) scored++;
         }
-      }
+      });
     }
     for (const [key, st] of this.#states) {
       if (st.lastMs < tMs - EVICT_AFTER_MS) {
@@ -117,6 +119,15 @@ export class AnomalyTracker {
       }
     }
     return scored;
+  }
+
+  /** One follower per family and history (a reload may hand over a new history). */
+  #follower(history: HistoryReader, family: string): FamilyFollower {
+    const f = this.#followers.get(family);
+    if (f && f.history === history) return f.follower;
+    const follower = followerOf(history, family);
+    this.#followers.set(family, { history, follower });
+    return follower;
   }
 
   /** Every followed series' latest score. */

@@ -20,7 +20,8 @@ import { OutriderError } from '../core/errors';
 import { CompiledMatcher, compileSelector, matchesAll } from './matchers';
 import { MAX_ROUNDS } from './options';
 import { Rounds } from './rounds';
-import { HistoryReader, LabelMatcher, SeriesSamples, STALE_NAN_BITS } from './types';
+import { HistoryFollower } from './follower';
+import { FamilyFollower, HistoryReader, LabelMatcher, SeriesSamples, STALE_NAN_BITS } from './types';
 import { decodeXor, XorEncoder } from './xor-chunk';
 
 export interface LocalHistoryOptions {
@@ -210,6 +211,10 @@ export class LocalHistory implements HistoryReader {
 
   newestMs(): number | undefined {
     return this.#rounds.last >= 0 ? this.#rounds.timeOf(this.#rounds.last) : undefined;
+  }
+
+  follow(family: string): FamilyFollower {
+    return new HistoryFollower({ named: (f) => this.#byName.get(f) ?? [], window: (s, e) => this.#window(s, e), timeOf: (r) => this.#rounds.timeOf(r) }, family);
   }
 
   subscribe(listener: (tMs: number) => void): () => void {
