@@ -46,5 +46,13 @@ export const analysisKeys = defineKeys([
   { key: 'analysis.forecast_window', type: 'duration', default: 900_000, min: 1000, help: "Range of the least-squares line behind the time-to-exhaustion forecasts (predict_linear's range)." },
   { key: 'analysis.forecast_interval', type: 'duration', default: 10_000, min: 100, help: 'Interval between two evaluations of the time-to-exhaustion forecasts.' },
   { key: 'analysis.forecast_horizon', type: 'duration', default: 14_400_000, min: 1000, help: 'A forecast that reaches its limit sooner than this records a forecast_crossing event.' },
+  {
+    key: 'analysis.forecast_clear_factor',
+    type: 'number',
+    default: 1.25,
+    min: 1,
+    max: 100,
+    help: 'A forecast_crossing ends (forecast_clear) only when the forecast rises to forecast_horizon times this, so a forecast wavering around the horizon does not flap.',
+  },
   { key: 'analysis.events_max', type: 'int', default: 1000, min: 1, max: 1_000_000, help: 'Events kept for GET /api/v1/events (the oldest go first).' },
 ]);

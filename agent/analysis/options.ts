@@ -11,6 +11,9 @@ export interface AnalysisOptions {
   forecastWindowMs: number;
   forecastIntervalMs: number;
   forecastHorizonMs: number;
+  forecastClearFactor: number;
+  /** The report spool's cap (spool.max_size), or 0 when the spool is in memory only (no spool forecast). */
+  spoolMaxBytes: number;
   eventsMax: number;
 }
 
@@ -25,6 +28,9 @@ export function optionsFrom(config: Config): AnalysisOptions {
     forecastWindowMs: config.number('analysis.forecast_window'),
     forecastIntervalMs: config.number('analysis.forecast_interval'),
     forecastHorizonMs: config.number('analysis.forecast_horizon'),
+    forecastClearFactor: config.number('analysis.forecast_clear_factor'),
+    // The spool's own keys, read for its forecast: the cap is configuration, not a metric.
+    spoolMaxBytes: config.string('spool.dir') === '' ? 0 : config.number('spool.max_size'),
     eventsMax: config.number('analysis.events_max'),
   };
 }

@@ -16,6 +16,8 @@ export const baseOptions: AnalysisOptions = {
   forecastWindowMs: 600_000,
   forecastIntervalMs: 1000,
   forecastHorizonMs: 3_600_000,
+  forecastClearFactor: 1.25,
+  spoolMaxBytes: 0,
   eventsMax: 100,
 };
 
