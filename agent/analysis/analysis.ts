@@ -62,7 +62,7 @@ export class Analysis implements Component {
   constructor(deps: AnalysisDeps) {
     this.#d = deps;
     const o = deps.options;
-    this.#anomalies = new AnomalyTracker({ families: o.families, maxSeries: o.maxSeries, clearPoints: o.clearPoints }, deps.events);
+    this.#anomalies = new AnomalyTracker({ families: o.families, maxSeries: o.maxSeries, clearPoints: o.clearPoints, appTopK: o.appTopK }, deps.events);
     this.#forecasts = new ForecastTracker({ windowMs: o.forecastWindowMs, horizonMs: o.forecastHorizonMs, clearFactor: o.forecastClearFactor, spoolMaxBytes: o.spoolMaxBytes }, deps.events);
     this.#points = deps.telemetry?.counter('outrider_analysis_points_total', 'Points of the local history the anomaly detector scored.');
     this.#refused = deps.telemetry?.counter('outrider_analysis_refused_series_total', 'Series-rounds of the analysed families left out because analysis.max_series was reached.');
@@ -121,7 +121,11 @@ export class Analysis implements Component {
   #outputs(): FamilySamples[] {
     const byFamily = new Map<string, SeriesScore[]>();
     for (const f of this.#d.options.families) byFamily.set(f, []);
-    for (const s of this.#anomalies.scores()) byFamily.get(s.family)?.push(s);
+    for (const s of this.#anomalies.scores()) {
+      let list = byFamily.get(s.family);
+      if (!list) byFamily.set(s.family, (list = []));
+      list.push(s);
+    }
     const score: Sample[] = [];
     const flag: Sample[] = [];
     const rate: Sample[] = [];

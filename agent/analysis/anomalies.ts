@@ -13,6 +13,7 @@ import type { FamilyFollower, HistoryReader } from '../history/types';
 import { isStaleNaN } from '../history/types';
 import type { Labels } from '../store/types';
 import { labelKey } from '../store/store';
+import { AppPicker } from './app-picks';
 import { AnomalyDetector } from './detector';
 import type { EventSink } from './events';
 
@@ -23,6 +24,8 @@ export interface AnomalyOptions {
   families: readonly string[];
   maxSeries: number;
   clearPoints: number;
+  /** Application series picked automatically besides `families` (./app-picks.ts); 0: none. */
+  appTopK: number;
 }
 
 export interface SeriesScore {
@@ -35,6 +38,8 @@ export interface SeriesScore {
 
 interface SeriesState {
   readonly family: string;
+  /** Picked automatically (it leaves when it is no longer picked). */
+  readonly picked: boolean;
   readonly labels: Labels;
   readonly counter: boolean;
   readonly detector: AnomalyDetector;
@@ -59,12 +64,16 @@ export class AnomalyTracker {
   /** The history hands out the same labels object for a series each time: its key is computed once. */
   readonly #keys = new WeakMap<Labels, string>();
   readonly #followers = new Map<string, { history: HistoryReader; follower: FamilyFollower }>();
+  readonly #configured: ReadonlySet<string>;
+  readonly #picker: AppPicker | undefined;
   #lastRoundMs: number | undefined;
   #refused = 0;
 
   constructor(options: AnomalyOptions, events?: EventSink) {
     this.#o = options;
     this.#events = events;
+    this.#configured = new Set(options.families);
+    this.#picker = options.appTopK > 0 ? new AppPicker(options.appTopK) : undefined;
   }
 
   /** Series followed now. */
@@ -84,10 +93,13 @@ export class AnomalyTracker {
     let scored = 0;
     this.#lastRoundMs = tMs;
     this.#refused = 0;
-    for (const family of this.#o.families) {
+    const picks = this.#picker?.picks(history, tMs, this.#configured) ?? new Map<string, ReadonlySet<string>>();
+    for (const family of [...this.#o.families, ...picks.keys()]) {
+      const only = picks.get(family);
       this.#follower(history, family).read(from, tMs, (labels, times, values, n) => {
         let key = this.#keys.get(labels);
         if (key === undefined) this.#keys.set(labels, (key = labelKey(labels)));
+        if (only && !only.has(key)) return;
         let st = this.#states.get(key);
         if (!st) {
           if (this.#states.size >= this.#o.maxSeries) {
@@ -95,7 +107,19 @@ export class AnomalyTracker {
             return;
           }
           const counter = family.endsWith('_total');
-          st = { family, labels: withoutName(labels), counter, detector: new AnomalyDetector(), lastMs: -Infinity, prevValue: Number.NaN, prevMs: 0, score: 0, anomalous: false, quiet: 0 };
+          st = {
+            family,
+            picked: only !== undefined,
+            labels: withoutName(labels),
+            counter,
+            detector: new AnomalyDetector(),
+            lastMs: -Infinity,
+            prevValue: Number.NaN,
+            prevMs: 0,
+            score: 0,
+            anomalous: false,
+            quiet: 0,
+          };
           this.#states.set(key, st);
         }
         for (let i = 0; i < n; i++) {
@@ -113,8 +137,9 @@ export class AnomalyTracker {
       });
     }
     for (const [key, st] of this.#states) {
-      if (st.lastMs < tMs - EVICT_AFTER_MS) {
-        this.#end(st, tMs, 'gone');
+      const unpicked = st.picked && !picks.get(st.family)?.has(key);
+      if (unpicked || st.lastMs < tMs - EVICT_AFTER_MS) {
+        this.#end(st, tMs, unpicked ? 'unpicked' : 'gone');
         this.#states.delete(key);
       }
     }

@@ -6,6 +6,7 @@ export interface AnalysisOptions {
   families: readonly string[];
   intervalMs: number;
   maxSeries: number;
+  appTopK: number;
   topK: number;
   clearPoints: number;
   forecastWindowMs: number;
@@ -23,6 +24,7 @@ export function optionsFrom(config: Config): AnalysisOptions {
     families: [...new Set(config.list('analysis.families'))],
     intervalMs: config.number('analysis.interval'),
     maxSeries: config.number('analysis.max_series'),
+    appTopK: config.number('analysis.app_top_k'),
     topK: config.number('analysis.top_k'),
     clearPoints: config.number('analysis.clear_points'),
     forecastWindowMs: config.number('analysis.forecast_window'),

@@ -11,6 +11,7 @@ export const baseOptions: AnalysisOptions = {
   families: ['test_value', 'test_requests_total'],
   intervalMs: 0,
   maxSeries: 100,
+  appTopK: 0,
   topK: 10,
   clearPoints: 30,
   forecastWindowMs: 600_000,
