@@ -166,3 +166,20 @@ t.test('a save that cannot write is counted, not thrown', async (t) => {
     [['save', 1]],
   );
 });
+
+t.test('history.state_dir wires the sampler to its file (historyComponents, as the composition root builds it)', async (t) => {
+  const { historyComponents } = await import('../../agent/history/index');
+  const { defaultConfig } = await import('../../agent/keys');
+  const dir = mkdtempSync(join(tmpdir(), 'outrider-history-state-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { store, h } = filled();
+  const deps = { store, health, telemetry: new Telemetry({ runtimeMetrics: false }) };
+  const [off] = historyComponents(h, { ...deps, config: defaultConfig() });
+  await off!.start();
+  await off!.stop();
+  t.throws(() => readFileSync(join(dir, stateFileName)), 'no state dir, no file');
+  const [on] = historyComponents(h, { ...deps, config: defaultConfig().with({ 'history.state_dir': dir }) });
+  await on!.start();
+  await on!.stop();
+  t.same(decodeSnapshot(readFileSync(join(dir, stateFileName))).snapshot.series.length, 3, 'saved on stop');
+});
