@@ -53,8 +53,9 @@ import { zfsCollector } from './zfs';
 import { nvmeCollector } from './nvme';
 import { fibreChannelCollector } from './fibrechannel';
 import { tapestatsCollector } from './tapestats';
+import { timexCollector, TimexOptions } from './timex';
 
-export interface HostCollectorOptions extends FilesystemOptions, TimeOptions, UnameOptions {}
+export interface HostCollectorOptions extends FilesystemOptions, TimeOptions, UnameOptions, TimexOptions {}
 
 export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
   return [
@@ -86,6 +87,7 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     textfileCollector(),
     thermalZoneCollector(),
     timeCollector(opts),
+    timexCollector(opts),
     udpQueuesCollector(),
     unameCollector(opts),
     vmstatCollector(),
