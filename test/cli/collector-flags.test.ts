@@ -66,6 +66,7 @@ t.test("node_exporter's per-collector flag names set the agent's keys", async (t
     '--collector.powersupply.ignored-supplies=^AC$',
     '--collector.tapestats.ignored-devices=^st1$',
     '--path.procfs=/host/proc',
+    '--path.udev.data=/host/run/udev/data',
   ]);
   t.same(problems, []);
   t.equal(config.string('collectors.textfile.directory'), '/var/lib/node_exporter');
@@ -79,4 +80,5 @@ t.test("node_exporter's per-collector flag names set the agent's keys", async (t
   t.equal(config.string('collectors.powersupplyclass.ignored_supplies'), '^AC$');
   t.equal(config.string('collectors.tapestats.ignored_devices'), '^st1$');
   t.equal(config.string('path.procfs'), '/host/proc');
+  t.equal(config.string('collectors.diskstats.udev_data_path'), '/host/run/udev/data');
 });

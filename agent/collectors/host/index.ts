@@ -39,6 +39,7 @@ import { vmstatCollector } from './vmstat';
 import { watchdogCollector } from './watchdog';
 import { bondingCollector } from './bonding';
 import { dmiCollector } from './dmi';
+import { dmMultipathCollector } from './dmmultipath';
 import { edacCollector } from './edac';
 import { mdadmCollector } from './mdadm';
 import { powerSupplyClassCollector } from './powersupplyclass';
@@ -94,6 +95,7 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     watchdogCollector(),
     bondingCollector(),
     dmiCollector(),
+    dmMultipathCollector(),
     edacCollector(),
     mdadmCollector(),
     powerSupplyClassCollector(),

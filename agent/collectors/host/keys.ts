@@ -39,6 +39,13 @@ export const hostKeys = defineKeys([
     help: 'When set, only block devices matching this expression are reported (applied before device_exclude).',
   },
   {
+    key: 'collectors.diskstats.udev_data_path',
+    flagAliases: ['path.udev.data'],
+    type: 'string',
+    default: '',
+    help: "Directory of the udev database the diskstats collector reads device properties from (node_exporter's --path.udev.data); empty is <path.rootfs>/run/udev/data.",
+  },
+  {
     key: 'collectors.filesystem.mount_points_exclude',
     flagAliases: ['collector.filesystem.mount-points-exclude', 'collector.filesystem.ignored-mount-points'],
     type: 'string',
