@@ -86,7 +86,7 @@ const theirsOnly = new Set([
 ]);
 
 /** Labels node_exporter added after the Debian build (1.5), by family: left out of the agent's side when comparing. */
-const newerLabels: Record<string, string> = { node_disk_info: 'rotational' };
+const newerLabels: Record<string, string> = { node_disk_info: 'rotational', node_network_info: 'adminstate' };
 const withoutLabel = (labels: Record<string, string>, drop: string) => Object.fromEntries(Object.entries(labels).filter(([k]) => k !== drop));
 
 const concerns = (name: string): boolean => prefixes.some((p) => name.startsWith(p));
