@@ -386,6 +386,10 @@ export class Agent {
       targets: () => targetsResponse((this.#built.get('scrape')?.[0] as Scraper | undefined)?.targets() ?? []),
       status: () => ({ version, uptime_seconds: Math.round(process.uptime()), native: this.#native }),
       history: () => this.#history,
+      collectors: () => {
+        const { enabled, disabled } = collectorsOptionsFrom(this.#config);
+        return { known: collectorNames(), enabled: selectedCollectorNames(enabled, disabled) };
+      },
     });
     server.route('GET', '/api/v1/events', (_req, res, url) => {
       const r = eventsResponse(this.events, url.searchParams);
