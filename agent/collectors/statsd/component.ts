@@ -114,13 +114,15 @@ export class StatsdComponent implements Component {
     const end = this.#m.flushSeconds.startTimer();
     const drained = this.#o.engine.drain();
     this.#account(drained);
-    const res = this.#o.table.apply(drained.entries, nowMs, this.#o.ctx.store);
+    const store = this.#o.ctx.store;
+    // New series count against StatsD's own series budget (store.budget.statsd).
+    const res = store.withSource('statsd', () => this.#o.table.apply(drained.entries, nowMs, store));
     for (const [reason, n] of Object.entries(res.dropped)) {
       if (n === 0) continue;
       if (reason === 'per_metric' || reason === 'total') this.#m.overflow.inc({ limit: reason }, n);
       else this.#m.dropped.inc({ reason }, n);
     }
-    this.#o.table.write(this.#o.ctx.store, nowMs);
+    store.withSource('statsd', () => this.#o.table.write(store, nowMs));
     this.#m.series.set(res.series);
     this.#readKernelDrops(false);
     end();
