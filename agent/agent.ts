@@ -32,6 +32,7 @@ import { listenerLimits } from './core/connection-limits';
 import { HttpServer, sendJson } from './core/http-server';
 import { mountProfiling, profilingOptionsFrom, type MountedProfiling } from './core/profiling/routes';
 import { RateLimiter } from './core/log';
+import { MemoryLimiter } from './core/memory-limiter';
 import { optionsFrom as coreOptionsFrom } from './core/options';
 import { Telemetry } from './core/telemetry';
 import { version } from './core/version';
@@ -275,6 +276,7 @@ export class Agent {
   #started = false;
   #stopped = false;
   #sourceGauge: () => void = () => undefined;
+  #memory: MemoryLimiter;
 
   constructor(opts: AgentOptions) {
     this.#config = opts.config;
@@ -294,9 +296,11 @@ export class Agent {
     const limiter = new RateLimiter(60_000, 1);
     this.store.onDrop = (reason, fam, detail, source) => {
       dropped.inc({ reason });
+      if (reason === 'memory_limit') this.#memory.refusedSeries();
       bySource.inc({ source });
       if (limiter.allow(reason + fam)) this.log.warn({ reason, metric: fam, source, detail }, 'The store refused a write.');
     };
+    this.#memory = new MemoryLimiter(core.memoryLimiter, { store: this.store, log: this.log, telemetry: this.telemetry });
     const hostOwners = new Set(collectorNames());
     this.store.sourceOf = (owner) => storeSourceOf(owner, hostOwners);
     this.telemetry.gauge('outrider_store_series', 'Series currently held in the store.', [], () => undefined);
@@ -311,6 +315,11 @@ export class Agent {
   /** The running components' contract sources, by component name (tests; docs/components.md). */
   get contracts(): ReadonlyMap<string, ContractSources> {
     return this.#contracts;
+  }
+
+  /** The memory limiter (limits in force, whether it sheds). */
+  get memoryLimiter(): MemoryLimiter {
+    return this.#memory;
   }
 
   /** The local history, while history.enabled. */
@@ -339,6 +348,7 @@ export class Agent {
     const seriesGauge = this.telemetry.registry.getSingleMetric('outrider_store_series') as Gauge;
     this.health.report('native', 'running', { ready: true, detail: this.#native.reason, info: { available: this.#native.available } });
     try {
+      this.#memory.start();
       this.#server = this.#makeServer(this.#config);
       await this.#server.start();
       this.health.report('http', 'running', { ready: true, detail: `listening on ${this.#server.url()}` });
@@ -362,6 +372,7 @@ export class Agent {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#memory.stop();
     this.#live?.close();
     for (const p of this.#profiling.splice(0)) p.close();
     await this.#stopPipeline();
@@ -376,6 +387,9 @@ export class Agent {
     this.store.staleAfterMs = core.store.staleAfterMs;
     this.store.maxSeries = core.store.maxSeries;
     this.store.budgets = new Map(Object.entries(core.store.budgets));
+    this.#memory.stop();
+    this.#memory = new MemoryLimiter(core.memoryLimiter, { store: this.store, log: this.log, telemetry: this.telemetry });
+    this.#memory.start();
     const was = coreOptionsFrom(this.#config);
     if (core.listen !== was.listen || core.webConfigFile !== was.webConfigFile) {
       const next = this.#makeServer(config);

@@ -189,3 +189,36 @@ export const labelKeys = defineKeys([
     },
   },
 ]);
+
+/** The memory limiter (core/memory-limiter.ts). */
+export const memoryLimiterKeys = defineKeys([
+  {
+    key: 'memory_limiter.limit',
+    type: 'size',
+    default: 0,
+    min: 0,
+    help: "Resident set size the agent must stay under; shedding starts at this limit less memory_limiter.spike. 0: memory_limiter.auto_fraction of the cgroup's memory limit when there is one, else no limiter.",
+  },
+  {
+    key: 'memory_limiter.spike',
+    type: 'size',
+    default: 0,
+    min: 0,
+    help: 'Headroom kept below memory_limiter.limit for growth between two checks: shedding starts at limit less spike (0: a fifth of the limit).',
+  },
+  {
+    key: 'memory_limiter.auto_fraction',
+    type: 'number',
+    default: 0.9,
+    min: 0.1,
+    max: 1,
+    help: "Fraction of the cgroup's memory limit taken as memory_limiter.limit when that is 0.",
+  },
+  {
+    key: 'memory_limiter.check_interval',
+    type: 'duration',
+    default: 1_000,
+    min: 50,
+    help: 'How often the memory limiter reads the resident set size.',
+  },
+]);

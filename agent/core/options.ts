@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Config } from '../config/config';
+import type { MemoryLimiterOptions } from './memory-limiter';
 import type { Paths } from './paths';
 
 export type LogFormat = 'auto' | 'json' | 'pretty';
@@ -20,6 +21,7 @@ export interface CoreOptions {
   store: { staleAfterMs: number; maxSeries: number; budgets: Record<string, number> };
   http: { requestTimeoutMs: number; headerTimeoutMs: number; maxConnections: number; maxConnectionsPerAddress: number; reservedConnections: number; reservedSources: string[] };
   telemetry: { runtimeMetrics: boolean };
+  memoryLimiter: MemoryLimiterOptions;
   /** `labels.from_env`: label name → environment variable (core/labels.ts reads the variables). */
   labelsFromEnv: Readonly<Record<string, string>>;
 }
@@ -40,6 +42,12 @@ export function optionsFrom(config: Config): CoreOptions {
       reservedSources: config.list<string>('http.reserved_sources'),
     },
     telemetry: { runtimeMetrics: config.bool('telemetry.runtime_metrics') },
+    memoryLimiter: {
+      limitBytes: config.number('memory_limiter.limit'),
+      spikeBytes: config.number('memory_limiter.spike'),
+      autoFraction: config.number('memory_limiter.auto_fraction'),
+      checkIntervalMs: config.number('memory_limiter.check_interval'),
+    },
     labelsFromEnv: config.get<Record<string, string>>('labels.from_env'),
   };
 }

@@ -4,6 +4,10 @@
  * push.max_body. With `?wait=durable` the answer comes once the reporter has put the pushed values in its spool on
  * disk (synced) or the aggregator acknowledged them (the reporter's durability mark), or 504 after 10 s, so a client
  * knows what a crash can no longer lose.
+ *
+ * Bounds: counter increments must be finite (NaN or ±Inf would poison the sum for good; gauges may be anything); new
+ * series count against the push budget (store.budget.push), and what the store refuses is counted and said in the
+ * answer (`dropped`); while the memory limiter sheds, requests are answered 503 with Retry-After.
  */
 import type { Component } from '../../core/component';
 import type { AgentContext, Extension } from '../../core/context';
@@ -40,6 +44,13 @@ export class PushListener implements Component {
       limits: listenerLimits('push', opts.http, ctx.log, ctx.telemetry),
     });
     this.#server.route('POST', '/api/v1/push', async (req, res, url) => {
+      if (ctx.store.shedding) {
+        // The memory limiter sheds: refuse before reading the body, and say when to come back.
+        refused.inc({ reason: 'memory_limit' });
+        req.resume();
+        res.setHeader('Retry-After', '5');
+        return sendJson(res, 503, { status: 'error', code: 'OUTRIDER_ERR_PUSH_MEMORY_LIMIT', message: 'the agent is over its memory limiter soft limit; retry later' });
+      }
       let body: Buffer;
       try {
         body = await readBody(req, maxBody);
