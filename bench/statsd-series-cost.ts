@@ -5,7 +5,7 @@
  * cost per series (series table, store, native aggregator, the interval's keys). The peak RSS under the sending rate
  * is reported too, since that is what a cgroup limit meets. Loopback only, bounded in time.
  *
- *   node dist/bench/statsd-series-cost.js [--series=10000,100000,200000] [--rate=1000000] [--seconds=4]
+ *   node dist/bench/statsd-series-cost.js [--series=10000,100000,200000] [--rate=1000000] [--seconds=4] [--flush=1s]
  */
 import { execFile } from 'node:child_process';
 import { buildSender } from './footprint-statsd';
@@ -16,6 +16,7 @@ const arg = (name: string, def: string) => process.argv.find((a) => a.startsWith
 const seriesList = arg('series', '10000,100000,200000').split(',').map(Number);
 const rate = Number(arg('rate', '1000000'));
 const seconds = Number(arg('seconds', '4'));
+const flushS = parseFloat(arg('flush', '1s'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function heapUsed(url: string): Promise<number> {
@@ -26,7 +27,7 @@ async function heapUsed(url: string): Promise<number> {
 
 async function one(sender: string, series: number): Promise<void> {
   const agent = await startAgent({
-    flags: ['--statsd.flush_interval=1s', `--statsd.max_series=${series + 1000}`, '--statsd.max_memory=0', '--store.budget.statsd=0', '--memory-limiter.limit=1TiB', '--history.enabled=false'],
+    flags: [`--statsd.flush_interval=${flushS}s`, `--statsd.max_series=${series + 1000}`, '--statsd.max_memory=0', '--store.budget.statsd=0', '--memory-limiter.limit=1TiB', '--history.enabled=false'],
   });
   try {
     await coldStartMs(agent);
@@ -40,7 +41,7 @@ async function one(sender: string, series: number): Promise<void> {
       execFile(sender, ['127.0.0.1', String(agent.statsdPort), String(rate), String(seconds), 'multi', String(series)], { encoding: 'utf8' }, (err, o) => (err ? reject(err) : resolve(o))),
     );
     const sent = JSON.parse(out) as { lines: number; seconds: number };
-    await sleep(3000);
+    await sleep(2000 * flushS + 1000);
     clearInterval(sampler);
     const rss1 = statusField(pid, 'VmRSS') * 1024;
     // The self telemetry is copied into the store on the collection interval (1 s): wait for a fresh heap figure.
@@ -70,7 +71,7 @@ async function one(sender: string, series: number): Promise<void> {
 async function main(): Promise<void> {
   const sender = buildSender();
   if (!sender) throw new Error('no C compiler: cannot build bench/statsd-sender.c');
-  console.log(`node ${process.version}, ${rate} lines/s asked for ${seconds} s, flush every 1 s`);
+  console.log(`node ${process.version}, ${rate} lines/s asked for ${seconds} s, flush every ${flushS} s`);
   for (const n of seriesList) await one(sender, n);
 }
 
