@@ -26,7 +26,8 @@ function metric(text: string, line: RegExp): number | undefined {
 }
 
 t.test('a push of 600k label values cannot stop StatsD from creating series; the drop counter stays on /metrics', async (t) => {
-  const a = await startAgent({ 'push.listen': '127.0.0.1:0', 'statsd.engine': 'ts', 'statsd.flush_interval': 100, 'collectors.interval': 200 });
+  // A fixed memory limit: one derived from a small CI container's cgroup could shed before the budgets act.
+  const a = await startAgent({ 'push.listen': '127.0.0.1:0', 'statsd.engine': 'ts', 'statsd.flush_interval': 100, 'collectors.interval': 200, 'memory_limiter.limit': 64 * 1024 ** 3 });
   t.teardown(() => a.stop());
   const pushUrl = await pushUrlOf(a.url);
   t.match(pushUrl, /^http:/, 'the push listener is up');
