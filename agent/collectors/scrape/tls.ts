@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 
 export interface ScrapeTls {
   caFile?: string;
@@ -78,7 +78,10 @@ export class TlsPool {
     if (this.#agent && this.#material && same(m.ca, this.#material.ca) && same(m.cert, this.#material.cert) && same(m.key, this.#material.key)) return this.#agent;
     void this.#agent?.close().catch(() => undefined);
     this.#material = m;
-    this.#agent = new Agent({
+    // undici loads only when a target scrapes over TLS: the default agent never loads the HTTP client.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Agent: Pool } = require('undici') as typeof import('undici');
+    this.#agent = new Pool({
       connections: 1,
       keepAliveTimeout: 60_000,
       connect: {
