@@ -66,7 +66,15 @@ function batch(a: number, r: number, sentMs: number): Buffer {
 function handover(a: number, r: number): Buffer {
   const scalars: number[] = [];
   for (let i = 0; i < SERIES; i++) if (isCounter(i)) scalars.push(i + 1, value(a, i, r));
-  const raw = encodePayload({ agentId: `sim-${a}`, sentMs: Date.now(), meta: { version: 'bench', handover: { seq: r, scalars, dists: [] } } as never, families, series: seriesDefs, scalars: [], dists: [] });
+  const raw = encodePayload({
+    agentId: `sim-${a}`,
+    sentMs: Date.now(),
+    meta: { version: 'bench', handover: { seq: r, scalars, dists: [] } } as never,
+    families,
+    series: seriesDefs,
+    scalars: [],
+    dists: [],
+  });
   return encodeFrame(FrameKind.defs, Codec.deflate, epoch, 0, compressSync(Codec.deflate, raw, 1));
 }
 
@@ -103,7 +111,12 @@ async function main(): Promise<void> {
   const engine = await sink();
   const aggs: Agg[] = [];
   for (let k = 0; k < AGGS; k++)
-    aggs.push(await fleet.aggregator(`agg-${k}`, { remoteWrite: FORWARD ? engine.url : undefined, extra: ['--aggregator.forward-interval', '10s', '--aggregator.max-agents', String(AGENTS * 2), '--aggregator.max-series', String(AGENTS * SERIES * 2)] }));
+    aggs.push(
+      await fleet.aggregator(`agg-${k}`, {
+        remoteWrite: FORWARD ? engine.url : undefined,
+        extra: ['--aggregator.forward-interval', '10s', '--aggregator.max-agents', String(AGENTS * 2), '--aggregator.max-series', String(AGENTS * SERIES * 2)],
+      }),
+    );
   const urls = aggs.map((x) => new URL(x.url).href);
   const order = Array.from({ length: AGENTS }, (_, a) => rendezvousOrder(`sim-${a}`, urls));
   const owner = order.map((o) => o[0]!);
@@ -114,7 +127,8 @@ async function main(): Promise<void> {
 
   const post = async (k: number, body: Buffer): Promise<number> => {
     const res = await pools[k]!.request({ path: '/api/v1/ingest', method: 'POST', body, headers: { 'content-type': 'application/x-outrider-batch' } });
-    await res.body.text();
+    const text = await res.body.text();
+    if (res.statusCode !== 200) console.error(`agg-${k} answered ${res.statusCode}: ${text.slice(0, 300)}`);
     return res.statusCode;
   };
   /** One agent's batch of round r: to its current aggregator; a dead one means a move with a handover first. */
@@ -222,13 +236,16 @@ async function main(): Promise<void> {
     const kw = (Date.now() - wk) / 1000;
     const times = moved.map((a) => (appliedAt.get(a) ?? NaN) - tk).sort((x, y) => x - y);
     console.log(
-      `killed agg-0: its ${moved.length} agents moved with a handover; applied at their new owner within ${(times[times.length - 1]! / 1000).toFixed(2)} s of the kill (median ${(times[times.length >> 1]! / 1000).toFixed(2)} s; each moves at its first batch after the kill, so this includes up to one interval)`,
+      `killed agg-0: its ${moved.length} agents moved with a handover; all applied at their new owner ${(times[times.length - 1]! / 1000).toFixed(1)} s after the kill ` +
+        `(median ${(times[times.length >> 1]! / 1000).toFixed(1)} s; rounds took ${(kw / KILL_ROUNDS).toFixed(1)} s each; each agent moves at its first batch after the kill)`,
     );
     aggs.forEach((x, k) => {
       if (k === 0) return;
       const u = usage(x.proc.child.pid!);
       const n = owner.filter((o) => o === k).length;
-      console.log(`  ${x.id}: now ${n} agents, CPU ${((u.cpu - v0[k]!.cpu) / kw).toFixed(3)} cores over the ${KILL_ROUNDS} rounds after the kill (handovers included), RSS ${mib(u.rss)} MiB (peak ${mib(u.hwm)})`);
+      console.log(
+        `  ${x.id}: ${n} agents now; ${((u.cpu - v0[k]!.cpu) / KILL_ROUNDS).toFixed(2)} CPU-s per round over the ${KILL_ROUNDS} rounds after the kill (handovers included), RSS ${mib(u.rss)} MiB (peak ${mib(u.hwm)})`,
+      );
     });
     console.log(`batches not delivered: ${stats.failed}`);
   }
