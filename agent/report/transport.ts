@@ -8,7 +8,7 @@ import { connectTls } from './tls/connect';
 import type { ClientTlsOptions } from './tls/options';
 import { classifyStatus, SendResult } from './send-result';
 
-/** Longest a health check (GET /healthz) may take, at most report.timeout. */
+/** Longest a health check (GET /healthz) may take (fixed: a short report.timeout must not make agents leave a busy aggregator). */
 export const PROBE_TIMEOUT_MS = 2000;
 
 export interface TransportOptions {
@@ -67,7 +67,7 @@ export class Transport {
   async probe(): Promise<boolean> {
     try {
       // A health check answers at once or not at all: a short timeout, so a stalled aggregator is left quickly.
-      const timeout = Math.min(this.#timeoutMs, PROBE_TIMEOUT_MS);
+      const timeout = PROBE_TIMEOUT_MS;
       const res = await this.#pool.request({
         path: this.#path.replace(/api\/v1\/ingest$/, 'healthz'),
         method: 'GET',
