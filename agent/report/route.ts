@@ -3,8 +3,9 @@
  * weight) hashing of its id: the first is its owner, so a fleet spreads over N aggregators without a coordinator
  * and adding or losing one moves only the agents it owned. The agent stays where it is (sticky, also across
  * restarts: the current endpoint is kept in `<spool.dir>/endpoint`), moves to the next in its ranking when the
- * output runtime's breaker opens, and, while away from its owner, probes the better-ranked ones (GET /healthz,
- * backoff doubling from `probeMinMs` to `probeMaxMs`) and goes back to the first that answers.
+ * output runtime's breaker opens or when a request fails and the endpoint's health check fails too (a dead or stalled
+ * aggregator is left at its first failure, not its fifth), and, while away from its owner, probes the better-ranked
+ * ones (GET /healthz, backoff doubling from `probeMinMs` to `probeMaxMs`) and goes back to the first that answers.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -39,7 +40,9 @@ export class EndpointRoute {
   #timer: NodeJS.Timeout | undefined;
   #delayMs: number;
   #probing = false;
+  #checking = false;
   #stopped = false;
+  readonly #listeners: Array<() => void> = [];
 
   constructor(opts: RouteOptions) {
     this.#opts = opts;
@@ -75,6 +78,29 @@ export class EndpointRoute {
     this.#move((this.#pos + 1) % this.order.length, 'failover');
   }
 
+  /**
+   * A request to the current endpoint failed (retryable): check its health now (one check at a time) and, if that
+   * fails too, move to the next in the ranking without waiting for the breaker. An aggregator that answers its health
+   * check (busy, refusing with 429) keeps its agents; the breaker still moves them after repeated failures.
+   */
+  failed(): void {
+    if (this.order.length < 2 || this.#checking || this.#stopped) return;
+    const pos = this.#pos;
+    this.#checking = true;
+    void this.#opts
+      .probe(this.current)
+      .catch(() => false)
+      .then((ok) => {
+        this.#checking = false;
+        if (!ok && !this.#stopped && this.#pos === pos) this.#move((pos + 1) % this.order.length, 'failover');
+      });
+  }
+
+  /** Calls `fn` after every move (the runtime forgets the failures it counted against the endpoint left). */
+  onMoved(fn: () => void): void {
+    this.#listeners.push(fn);
+  }
+
   #move(pos: number, reason: 'failover' | 'return'): void {
     if (pos === this.#pos) return;
     const from = this.#opts.endpoints[this.current];
@@ -85,6 +111,7 @@ export class EndpointRoute {
       reason === 'failover' ? "Reporting to the next aggregator in this agent's order." : 'A better-ranked aggregator is healthy again; reporting to it.',
     );
     this.#opts.onMove?.(this.current, reason);
+    for (const fn of this.#listeners) fn();
     this.#delayMs = this.#opts.probeMinMs ?? 1000;
     this.#schedule();
   }

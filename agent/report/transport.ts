@@ -8,6 +8,9 @@ import { connectTls } from './tls/connect';
 import type { ClientTlsOptions } from './tls/options';
 import { classifyStatus, SendResult } from './send-result';
 
+/** Longest a health check (GET /healthz) may take (fixed: a short report.timeout must not make agents leave a busy aggregator). */
+export const PROBE_TIMEOUT_MS = 2000;
+
 export interface TransportOptions {
   endpoint: string;
   token: string | undefined;
@@ -63,7 +66,15 @@ export class Transport {
   /** Whether the aggregator answers its health check (GET /healthz, 2xx) within the timeout. */
   async probe(): Promise<boolean> {
     try {
-      const res = await this.#pool.request({ path: this.#path.replace(/api\/v1\/ingest$/, 'healthz'), method: 'GET', headersTimeout: this.#timeoutMs, bodyTimeout: this.#timeoutMs });
+      // A health check answers at once or not at all: a short timeout, so a stalled aggregator is left quickly.
+      const timeout = PROBE_TIMEOUT_MS;
+      const res = await this.#pool.request({
+        path: this.#path.replace(/api\/v1\/ingest$/, 'healthz'),
+        method: 'GET',
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        signal: AbortSignal.timeout(timeout),
+      });
       await res.body.dump();
       return res.statusCode >= 200 && res.statusCode < 300;
     } catch {

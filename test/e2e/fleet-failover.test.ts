@@ -124,6 +124,7 @@ async function checkTotals(t: Test, vm: string, agents: Agent[]): Promise<void> 
   t.same(got ?? (await read()), want, 'per agent: the last value VictoriaMetrics holds is what the agent counted');
   const total = agents.reduce((s, a) => s + a.sent, 0);
   t.equal(await scalar(vm, 'sum(fo_jobs_total{instance!=""})'), total, `fleet-wide: ${total}`);
+  t.equal(await scalar(vm, 'sum(increase(fo_jobs_total{instance!=""}[10m]))'), total, `fleet-wide increase() over the run: ${total}`);
   t.equal(await scalar(vm, 'sum(resets(fo_jobs_total{instance!=""}[10m]))'), 0, 'no switch between aggregators shows as a counter reset');
 }
 

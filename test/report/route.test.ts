@@ -76,3 +76,38 @@ t.test('fails over in its order, probes with backoff, returns to the owner when 
   t.equal(fs.readFileSync(path.join(dir, 'endpoint'), 'utf8').trim(), eps[order[0]!]);
   again.stop();
 });
+
+t.test('a failed request with a failing health check moves at once; a healthy one keeps the agent; one check at a time', async (t) => {
+  const healthy = new Set<number>([0, 1, 2]);
+  let checks = 0;
+  const moved: number[] = [];
+  const r = new EndpointRoute({
+    agentId: 'web-17',
+    endpoints: eps,
+    probe: async (i) => {
+      checks++;
+      await new Promise((res) => setTimeout(res, 20));
+      return healthy.has(i);
+    },
+    log: silentLogger(),
+  });
+  r.onMoved(() => moved.push(r.current));
+  const order = r.order;
+  r.failed();
+  await new Promise((res) => setTimeout(res, 60));
+  t.equal(r.current, order[0], 'the owner answers its health check: the agent stays (the breaker decides)');
+  t.same(moved, []);
+  healthy.delete(order[0]!);
+  r.failed();
+  r.failed();
+  r.failed();
+  t.equal(checks, 2, 'failures while a check runs do not start another');
+  await new Promise((res) => setTimeout(res, 60));
+  t.equal(r.current, order[1], 'the owner does not answer: the next in the ranking, without waiting for the breaker');
+  t.same(moved, [order[1]], 'listeners hear of the move');
+  r.stop();
+  const single = new EndpointRoute({ agentId: 'x', endpoints: [eps[0]!], probe: async () => false, log: silentLogger() });
+  single.failed();
+  await new Promise((res) => setTimeout(res, 10));
+  t.equal(single.current, 0, 'one endpoint: nowhere to go');
+});

@@ -26,8 +26,12 @@ export interface RuntimeOptions extends Omit<QueueOptions, 'hooks' | 'mark' | 'l
   runs?: { maxBodyBytes: number; minBytes: number; maxItems: number };
   /** The durability mark this runtime advances (default: one of its own). */
   mark?: DurableMark;
-  /** Which endpoint requests go to, and the move on a failure (default: in order, the next while the breaker is open). */
-  route?: { readonly current: number; failover(): void };
+  /**
+   * Which endpoint requests go to, and the move on a failure (default: in order, the next while the breaker is open):
+   * `failover()` when the breaker opens, `failed()` on every retryable failure (the route may move at once), and
+   * `onMoved` to learn of a move, after which the breaker starts afresh for the new endpoint.
+   */
+  route?: { readonly current: number; failover(): void; failed?(): void; onMoved?(fn: () => void): void };
 }
 
 export class OutputRuntime {
@@ -55,6 +59,7 @@ export class OutputRuntime {
     this.mark = opts.mark ?? new DurableMark();
     this.queue = new DeliveryQueue({ ...opts, hooks, mark: this.mark });
     this.#aimd = new Aimd({ maxWindow: opts.maxInFlight, maxBatch: opts.maxBatch, targetLatencyMs: opts.targetLatencyMs });
+    opts.route?.onMoved?.(() => this.#moved());
   }
 
   /** Opens the durable tier and starts its sync timer; returns the highest epoch found in the spool. */
@@ -254,7 +259,18 @@ export class OutputRuntime {
     if (this.#breaker.state !== 'closed' && this.#output.endpoints > 1) {
       if (this.#opts.route) this.#opts.route.failover();
       else this.#endpointIdx++;
-    }
+    } else this.#opts.route?.failed?.();
+  }
+
+  /**
+   * The route moved to another endpoint: the breaker's state was the old one's, so it closes; the backoff stays (it
+   * keeps growing while every endpoint fails, so moving round dead aggregators never turns into a tight loop).
+   */
+  #moved(): void {
+    this.#breaker.success();
+    clearTimeout(this.#pumpTimer);
+    this.#pumpTimer = undefined;
+    if (!this.#closed) queueMicrotask(() => this.pump());
   }
 
   #settledAll(): void {

@@ -90,6 +90,58 @@ t.test('the breaker opens after repeated failures and sending moves to the next 
   await rt.close();
 });
 
+/** A route that moves to the next endpoint whenever it is told a request failed (its health check failing too). */
+function movingRoute(endpoints: number) {
+  const listeners: Array<() => void> = [];
+  const r = {
+    current: 0,
+    moves: 0,
+    failover() {
+      r.failed();
+    },
+    failed() {
+      r.current = (r.current + 1) % endpoints;
+      r.moves++;
+      for (const fn of listeners) fn();
+    },
+    onMoved(fn: () => void) {
+      listeners.push(fn);
+    },
+  };
+  return r;
+}
+
+t.test('a route that moves on the first failure: the next request goes to the new endpoint after the first backoff, not the breaker', async (t) => {
+  const out = new Scripted(2, (_s, endpoint) => (endpoint === 0 ? { kind: 'retryable', reason: 'ECONNREFUSED' } : { kind: 'success' }));
+  const route = movingRoute(2);
+  const { rt } = runtime(out, { route, backoffBaseMs: 5, backoffMaxMs: 20 });
+  rt.open();
+  await rt.queue.append(frame(1), 1, 1);
+  rt.pump();
+  t.ok(await until(() => rt.queue.pending === 0));
+  t.same(
+    out.sent.map((s) => s.endpoint),
+    [0, 1],
+    'one failure at the old endpoint, then delivered at the new one',
+  );
+  t.ok(out.sent[1]!.at - out.sent[0]!.at < 500, `${out.sent[1]!.at - out.sent[0]!.at} ms between them`);
+  await rt.close();
+});
+
+t.test('every endpoint failing while the route moves on each failure: the backoff still grows (no tight loop)', async (t) => {
+  const out = new Scripted(3, () => ({ kind: 'retryable', reason: 'ECONNREFUSED' }));
+  const route = movingRoute(3);
+  const { rt } = runtime(out, { route, backoffBaseMs: 10, backoffMaxMs: 200 });
+  rt.open();
+  await rt.queue.append(frame(1), 1, 1);
+  rt.pump();
+  await new Promise((r) => setTimeout(r, 1000));
+  const n = out.sent.length;
+  t.ok(n >= 3 && n < 40, `${n} attempts in 1 s (backoff 10 ms doubling to 200 ms, with jitter)`);
+  t.same(new Set(out.sent.map((s) => s.endpoint)), new Set([0, 1, 2]), 'it went round every endpoint');
+  await rt.close();
+});
+
 t.test('a permanent refusal is not retried; without a spool a full memory queue drops its oldest record, counted', async (t) => {
   const out = new Scripted(1, (seq) => (seq === 1 ? { kind: 'failure', reason: 'HTTP 400' } : { kind: 'success' }));
   const { rt, hooks } = runtime(out, { maxMemoryItems: 2 });
