@@ -260,11 +260,7 @@ export class Aggregator {
     this.health.report('aggregator', 'running', { ready: true, detail: `listening on ${this.#server.url()}`, info: { agents: this.state.agents.size } });
     await this.#forward?.start();
     const snap = setInterval(() => {
-      try {
-        this.state.snapshot();
-      } catch (err) {
-        this.#opts.log.error({ err: (err as Error).message }, 'Writing the state snapshot failed; the log keeps growing.');
-      }
+      this.state.snapshot().catch((err: Error) => this.#opts.log.error({ err: err.message }, 'Writing the state snapshot failed; the log keeps growing.'));
     }, this.#opts.snapshotIntervalMs);
     const tele = setInterval(() => {
       this.expireAgents();
