@@ -38,7 +38,8 @@ export class StateStore {
   readonly agents = new Map<string, AgentState>();
   readonly recentSets = new Map<string, Set<number>>();
   readonly series = new Map<string, SeriesState>();
-  readonly #byId = new Map<number, SeriesState>();
+  /** The series by id while logs are replayed (their updates name series by id); dropped after open. */
+  #byId: SeriesState[] | undefined;
   #nextId = 1;
   /** The log new entries go to: `log-<logGen>.log` (its entries come after every snapshot of a lower generation). */
   #logGen = 1;
@@ -88,10 +89,15 @@ export class StateStore {
         fs.rmSync(file, { force: true });
         continue;
       }
+      if (!this.#byId) {
+        this.#byId = [];
+        for (const st of this.series.values()) this.#byId[st.id] = st;
+      }
       this.#replay(file);
       this.#changed = true;
       last = g;
     }
+    this.#byId = undefined;
     // A fresh log after every one replayed: they stay as they are until a snapshot covers them.
     this.#logGen = last + 1;
   }
@@ -108,9 +114,13 @@ export class StateStore {
     if (!prev || !set || prev.epoch !== a.epoch) this.recentSets.set(a.id, (set = new Set()));
     set.add(e.seq);
     this.agents.set(a.id, a);
-    for (const [k, v] of e.full) this.#put(k, v);
+    const byId = this.#byId!;
+    for (const [k, v] of e.full) {
+      this.#put(k, v);
+      byId[v.id] = v;
+    }
     for (let i = 0; i < e.upd.length; i += UPD) {
-      const st = this.#byId.get(e.upd[i] as number);
+      const st = byId[e.upd[i] as number];
       if (!st) continue;
       st.epoch = e.upd[i + 1] as number;
       st.seq = e.upd[i + 2] as number;
@@ -121,7 +131,7 @@ export class StateStore {
     const f = e.u3;
     if (f) {
       for (let i = 0; i + 2 < f.length; i += 3) {
-        const st = this.#byId.get(f[i]!);
+        const st = byId[f[i]!];
         if (!st) continue;
         st.epoch = a.epoch;
         st.seq = e.seq;
@@ -131,7 +141,7 @@ export class StateStore {
     }
     const sk = e.sk;
     for (let i = 0; i < sk.length; i += 3) {
-      const st = this.#byId.get(sk[i] as number);
+      const st = byId[sk[i] as number];
       if (!st) continue;
       st.sketch = sk[i + 1] as SketchJSON | null;
       st.sketchMs = sk[i + 2] as number;
@@ -140,7 +150,6 @@ export class StateStore {
 
   #put(key: string, st: SeriesState): void {
     this.series.set(key, st);
-    this.#byId.set(st.id, st);
     if (st.id >= this.#nextId) this.#nextId = st.id + 1;
   }
 
