@@ -4,7 +4,9 @@
  * the aggregator's peak RSS (VmRSS sampled every 10 ms) and its longest event-loop stall (the slowest /healthz answer,
  * polled every 10 ms from this process) while the probe runs, and whether it was refused as expected.
  *
- *   npm run build && node dist/bench/hostile.js [--slow-sockets 2000]
+ *   npm run build && node dist/bench/hostile.js [--slow-sockets 2000] [--baseline /path/to/old/dist]
+ *
+ * `--baseline DIR` first runs the same probes against the aggregator of another build (`DIR/../bin/outrider.js`).
  *
  * `--restart N` instead measures a restart with the state at N (agent, series) states (1,000 agents): the snapshot
  * written (its wall time and the longest event-loop stall meanwhile), then a cold open and the merged store rebuilt;
@@ -110,24 +112,14 @@ function amplified(n: number, agent: string): Buffer {
   return Buffer.concat([head, arr, Buffer.from([0x90])]);
 }
 
-async function main(): Promise<void> {
+/** The probes against the aggregator of `bin` (an outrider.js), one row each. */
+async function probeAll(bin: string): Promise<Array<Record<string, unknown>>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-hostile-'));
   fs.writeFileSync(path.join(dir, 'tokens'), 'victim-tok victim\nmallory-tok mallory\nreader @read\n');
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [
-      path.join(__dirname, '..', '..', 'bin', 'outrider.js'),
-      'aggregator',
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--state-dir',
-      path.join(dir, 'state'),
-      '--tokens-file',
-      path.join(dir, 'tokens'),
-      '--log_level',
-      'error',
-    ],
+    [bin, 'aggregator', '--listen', `127.0.0.1:${port}`, '--state-dir', path.join(dir, 'state'), '--tokens-file', path.join(dir, 'tokens'), '--log_level', 'error'],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const url = `http://127.0.0.1:${port}`;
@@ -260,6 +252,22 @@ async function main(): Promise<void> {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   fs.rmSync(dir, { recursive: true, force: true });
+  return rows;
+}
+
+/** This tree's aggregator, and with `--baseline DIR` (another build's `dist` folder) that build's first, same probes. */
+async function main(): Promise<void> {
+  const baseDir = process.argv.includes('--baseline') ? process.argv[process.argv.indexOf('--baseline') + 1]! : undefined;
+  const base = baseDir ? await probeAll(path.resolve(baseDir, '..', 'bin', 'outrider.js')) : undefined;
+  const rows = await probeAll(path.join(__dirname, '..', '..', 'bin', 'outrider.js'));
+  if (base) {
+    console.log('\n| probe | outcome | peak RSS (MiB), baseline → this tree | longest stall (ms), baseline → this tree |\n|---|---|---:|---:|');
+    for (const [i, r] of rows.entries()) {
+      const b = base[i]!;
+      console.log(`| ${String(r.probe)} | ${String(r.outcome)} | ${String(b.peakRssMiB)} → ${String(r.peakRssMiB)} | ${String(b.maxStallMs)} → ${String(r.maxStallMs)} |`);
+    }
+    return;
+  }
   console.log('\n| probe | outcome | peak RSS (MiB) | longest stall (ms) |\n|---|---|---:|---:|');
   for (const r of rows) console.log(`| ${String(r.probe)} | ${String(r.outcome)} | ${String(r.peakRssMiB)} | ${String(r.maxStallMs)} |`);
 }
