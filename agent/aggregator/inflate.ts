@@ -1,9 +1,11 @@
 /**
  * Decompression of received payloads with a bounded cost to the event loop. A payload that inflates to at most
  * `SYNC_INFLATE_BYTES` (a usual batch) is inflated at once on the calling thread (the addon's reused inflater,
- * agent/wire/codec.ts); one that would inflate past that is inflated again by a zlib stream, on libuv's thread pool
- * in chunks, counting its output: past `maxBytes` the stream is destroyed and what it produced dropped. So a
- * decompression bomb costs the event loop one small synchronous attempt and a callback per chunk, whatever its ratio.
+ * agent/wire/codec.ts). One that would inflate past that goes to a zlib stream, on libuv's thread pool in chunks,
+ * twice: first only counting its output (past `maxBytes` the stream is destroyed), then, within the bound, keeping
+ * it. So a decompression bomb costs the event loop one small synchronous attempt and a callback per chunk, and holds
+ * no more than one chunk of output at a time, whatever its ratio; a payload that is not a bomb costs the thread pool
+ * a second inflate.
  *
  * Both ways refuse the same inputs: past `maxBytes` a RangeError of code ERR_BUFFER_TOO_LARGE, bad or truncated input
  * or bytes after the end of the stream an error.
@@ -27,7 +29,8 @@ export async function inflatePayload(codec: Codec, data: Uint8Array, maxBytes: n
   } catch (err) {
     if ((err as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') throw err;
   }
-  return inflateStreamed(codec, data, maxBytes);
+  await inflateStreamed(codec, data, maxBytes, false);
+  return (await inflateStreamed(codec, data, maxBytes, true))!;
 }
 
 function stream(codec: Codec): zlib.Gunzip | zlib.InflateRaw | zlib.BrotliDecompress {
@@ -36,7 +39,8 @@ function stream(codec: Codec): zlib.Gunzip | zlib.InflateRaw | zlib.BrotliDecomp
   return zlib.createBrotliDecompress({ chunkSize: STREAM_CHUNK_BYTES });
 }
 
-function inflateStreamed(codec: Codec, data: Uint8Array, maxBytes: number): Promise<Buffer> {
+/** Inflates on the thread pool: the output when `keep`, else only checked (size and stream). */
+function inflateStreamed(codec: Codec, data: Uint8Array, maxBytes: number, keep: boolean): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const z = stream(codec);
     const chunks: Buffer[] = [];
@@ -52,7 +56,7 @@ function inflateStreamed(codec: Codec, data: Uint8Array, maxBytes: number): Prom
     z.on('data', (c: Buffer) => {
       n += c.length;
       if (n > maxBytes) return fail(tooLarge());
-      chunks.push(c);
+      if (keep) chunks.push(c);
     });
     z.on('error', fail);
     z.on('end', () => {
@@ -60,7 +64,7 @@ function inflateStreamed(codec: Codec, data: Uint8Array, maxBytes: number): Prom
       // zlib stops at the end of the stream and leaves the rest; a payload is exactly one stream.
       if (z.bytesWritten !== data.length) return fail(Object.assign(new Error('data after the end of the compressed stream'), { code: 'EINVAL' }));
       done = true;
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n));
+      resolve(!keep ? undefined : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n));
     });
     z.end(data);
   });
