@@ -7,6 +7,7 @@
  *   npm run build && node dist/bench/hostile.js [--slow-sockets 2000] [--baseline /path/to/old/dist]
  *
  * `--baseline DIR` first runs the same probes against the aggregator of another build (`DIR/../bin/outrider.js`).
+ * `--inflate` measures one decompression bomb in process, synchronous inflate beside the aggregator's.
  *
  * `--restart N` instead measures a restart with the state at N (agent, series) states (1,000 agents): the snapshot
  * written (its wall time and the longest event-loop stall meanwhile), then a cold open and the merged store rebuilt;
@@ -21,7 +22,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { compressSync, decompressSync } from '../agent/wire/codec';
 import { Codec, encodeFrame, FrameKind } from '../agent/wire/frame';
+import { inflatePayload } from '../agent/aggregator/inflate';
 import { encodePayload, packr } from '../agent/wire/payload';
 import { Merger } from '../agent/aggregator/merge';
 import { StateStore } from '../agent/aggregator/state';
@@ -272,6 +275,54 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(`| ${String(r.probe)} | ${String(r.outcome)} | ${String(r.peakRssMiB)} | ${String(r.maxStallMs)} |`);
 }
 
+/** CPU time of this thread (the event loop's) in ms where the runtime tells it (Node ≥ 23.9), else of the process. */
+function loopCpuMs(): number {
+  const u = ((process as unknown as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage ?? process.cpuUsage)();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * Decompression bombs (64 MiB of zeros in each codec; 96 MiB of two symbols in a 12 MiB body) refused at the bounds by the synchronous inflate and by
+ * the aggregator's inflate (agent/aggregator/inflate.ts), in process: the longest event-loop stall and the event
+ * loop's CPU time for each (on a shared machine the CPU time is the figure that does not depend on the load).
+ */
+async function inflateBench(): Promise<void> {
+  const zeros = Buffer.alloc(64 << 20);
+  // A bomb of low ratio in a large body: 96 MiB of two symbols (about 8:1), refused at max_decompressed (64 MiB).
+  const twoSymbols = Buffer.allocUnsafe(96 << 20);
+  for (let i = 0; i < twoSymbols.length; i++) twoSymbols[i] = Math.random() < 0.5 ? 0x61 : 0x62;
+  for (const [name, codec, raw] of [
+    ['gzip, zeros', Codec.gzip, zeros],
+    ['deflate, zeros', Codec.deflate, zeros],
+    ['brotli, zeros', Codec.brotli, zeros],
+    ['deflate, two symbols', Codec.deflate, twoSymbols],
+  ] as const) {
+    const bomb = compressSync(codec, raw, 9);
+    const max = Math.min(64 << 20, Math.max(65_536, 256 * bomb.length));
+    const row: Record<string, unknown> = { codec: name, bombBytes: bomb.length, limit: max };
+    for (const [how, run] of [
+      ['sync', async () => decompressSync(codec, bomb, max)],
+      ['aggregator', () => inflatePayload(codec, bomb, max)],
+    ] as const) {
+      const best = { stallMs: Infinity, loopCpuMs: Infinity };
+      for (let i = 0; i < 5; i++) {
+        const stalls = stallMeter();
+        const c0 = loopCpuMs();
+        await run().catch((e: { code?: string }) => {
+          if (e.code !== 'ERR_BUFFER_TOO_LARGE') throw e as Error;
+        });
+        const cpu = loopCpuMs() - c0;
+        await sleep(5);
+        best.stallMs = Math.min(best.stallMs, stalls.stop());
+        best.loopCpuMs = Math.min(best.loopCpuMs, cpu);
+      }
+      row[`${how}StallMs`] = Math.round(best.stallMs * 10) / 10;
+      row[`${how}LoopCpuMs`] = Math.round(best.loopCpuMs * 10) / 10;
+    }
+    console.log(JSON.stringify(row));
+  }
+}
+
 /** The longest gap between turns of a 1 ms timer chain, from now until `stop`. */
 function stallMeter(): { stop: () => number } {
   let last = performance.now();
@@ -344,9 +395,11 @@ async function restart(n: number): Promise<void> {
   const rows: Array<Record<string, number | string>> = [];
   for (const { name, dir, s } of stores) {
     const stalls = stallMeter();
+    const c0 = loopCpuMs();
     const t0 = performance.now();
     const stats = (await s.snapshot()) as { slices?: number; longestSliceMs?: number } | undefined;
     const snapshotMs = performance.now() - t0;
+    const cpuMs = loopCpuMs() - c0;
     await sleep(20); // a synchronous snapshot's stall is seen when the loop turns again
     const stallMs = stalls.stop();
     rows.push({
@@ -355,6 +408,8 @@ async function restart(n: number): Promise<void> {
       stallMs: r(stallMs),
       slices: stats?.slices ?? 1,
       longestSliceMs: r(stats?.longestSliceMs ?? snapshotMs),
+      loopCpuMs: r(cpuMs),
+      loopCpuPerSliceMs: Math.round((10 * cpuMs) / (stats?.slices ?? 1)) / 10,
       snapshotMB: Math.round(fs.statSync(path.join(dir, 'snapshot')).size / 1e5) / 10,
     });
   }
@@ -378,4 +433,5 @@ async function restart(n: number): Promise<void> {
 }
 
 if (process.argv.includes('--restart')) void restart(arg('--restart', 200_000));
+else if (process.argv.includes('--inflate')) void inflateBench();
 else void main();
