@@ -4,12 +4,16 @@
  * the aggregator's peak RSS (VmRSS sampled every 10 ms) and its longest event-loop stall (the slowest /healthz answer,
  * polled every 10 ms from this process) while the probe runs, and whether it was refused as expected.
  *
- *   npm run build && node dist/bench/hostile.js [--slow-sockets 2000]
+ *   npm run build && node dist/bench/hostile.js [--slow-sockets 2000] [--baseline /path/to/old/dist]
+ *
+ * `--baseline DIR` first runs the same probes against the aggregator of another build (`DIR/../bin/outrider.js`).
+ * `--inflate` measures one decompression bomb in process, synchronous inflate beside the aggregator's.
  *
  * `--restart N` instead measures a restart with the state at N (agent, series) states (1,000 agents): the snapshot
- * written, then a cold open (snapshot load, then the snapshot open writes) and the merged store rebuilt.
+ * written (its wall time and the longest event-loop stall meanwhile), then a cold open and the merged store rebuilt;
+ * `--baseline DIR` runs the same beside the state store of another build's `dist` folder, in the same process.
  *
- *   node --max-old-space-size=8192 dist/bench/hostile.js --restart 2000000
+ *   node --max-old-space-size=8192 dist/bench/hostile.js --restart 2000000 [--baseline /path/to/old/dist]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,10 +22,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { compressSync, decompressSync } from '../agent/wire/codec';
 import { Codec, encodeFrame, FrameKind } from '../agent/wire/frame';
+import { inflatePayload } from '../agent/aggregator/inflate';
 import { encodePayload, packr } from '../agent/wire/payload';
 import { Merger } from '../agent/aggregator/merge';
 import { StateStore } from '../agent/aggregator/state';
+import { AgentState, SeriesState, stateKey } from '../agent/aggregator/state-model';
 import { Store } from '../agent/store/store';
 
 const arg = (name: string, dflt: number) => {
@@ -108,24 +115,14 @@ function amplified(n: number, agent: string): Buffer {
   return Buffer.concat([head, arr, Buffer.from([0x90])]);
 }
 
-async function main(): Promise<void> {
+/** The probes against the aggregator of `bin` (an outrider.js), one row each. */
+async function probeAll(bin: string): Promise<Array<Record<string, unknown>>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-hostile-'));
   fs.writeFileSync(path.join(dir, 'tokens'), 'victim-tok victim\nmallory-tok mallory\nreader @read\n');
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [
-      path.join(__dirname, '..', '..', 'bin', 'outrider.js'),
-      'aggregator',
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--state-dir',
-      path.join(dir, 'state'),
-      '--tokens-file',
-      path.join(dir, 'tokens'),
-      '--log_level',
-      'error',
-    ],
+    [bin, 'aggregator', '--listen', `127.0.0.1:${port}`, '--state-dir', path.join(dir, 'state'), '--tokens-file', path.join(dir, 'tokens'), '--log_level', 'error'],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const url = `http://127.0.0.1:${port}`;
@@ -258,40 +255,183 @@ async function main(): Promise<void> {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   fs.rmSync(dir, { recursive: true, force: true });
+  return rows;
+}
+
+/** This tree's aggregator, and with `--baseline DIR` (another build's `dist` folder) that build's first, same probes. */
+async function main(): Promise<void> {
+  const baseDir = process.argv.includes('--baseline') ? process.argv[process.argv.indexOf('--baseline') + 1]! : undefined;
+  const base = baseDir ? await probeAll(path.resolve(baseDir, '..', 'bin', 'outrider.js')) : undefined;
+  const rows = await probeAll(path.join(__dirname, '..', '..', 'bin', 'outrider.js'));
+  if (base) {
+    console.log('\n| probe | outcome | peak RSS (MiB), baseline → this tree | longest stall (ms), baseline → this tree |\n|---|---|---:|---:|');
+    for (const [i, r] of rows.entries()) {
+      const b = base[i]!;
+      console.log(`| ${String(r.probe)} | ${String(r.outcome)} | ${String(b.peakRssMiB)} → ${String(r.peakRssMiB)} | ${String(b.maxStallMs)} → ${String(r.maxStallMs)} |`);
+    }
+    return;
+  }
   console.log('\n| probe | outcome | peak RSS (MiB) | longest stall (ms) |\n|---|---|---:|---:|');
   for (const r of rows) console.log(`| ${String(r.probe)} | ${String(r.outcome)} | ${String(r.peakRssMiB)} | ${String(r.maxStallMs)} |`);
 }
 
-function restart(n: number): void {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-restart-'));
-  const s = new StateStore(dir, 1);
-  s.open();
-  const agents = 1000;
-  for (let a = 0; a < agents; a++) {
-    const id = `agent-${a}`;
-    s.agents.set(id, { id, epoch: 1, high: 1, recent: [1], lastSeenMs: 0, lastSentMs: 0, version: '', backlogBytes: 0, backlogBatches: 0, droppedBatches: 0, appliedBatches: 1 });
-    for (let i = 0; i < n / agents; i++) {
-      const labels = ['code', '200', 'path', `/p${i}`];
-      s.add(`${id}\u0000reqs_total\u0000${i}`, { id: s.nextId(), agent: id, family: 'reqs_total', type: 'counter', help: '', labels, epoch: 1, seq: 1, last: i, acc: i });
-    }
-  }
-  let t0 = performance.now();
-  s.snapshot();
-  const snapshotMs = performance.now() - t0;
-  const snapshotMB = fs.statSync(path.join(dir, 'snapshot')).size / 1e6;
-  t0 = performance.now();
-  const s2 = new StateStore(dir, 1);
-  s2.open();
-  const openMs = performance.now() - t0;
-  t0 = performance.now();
-  new Merger(new Store({ staleAfterMs: 1e12, maxSeries: n + 10_000 })).rebuild(s2.series.values());
-  const rebuildMs = performance.now() - t0;
-  const r = (x: number) => Math.round(x);
-  console.log(
-    JSON.stringify({ series: n, snapshotMs: r(snapshotMs), snapshotMB: Math.round(snapshotMB * 10) / 10, openMs: r(openMs), rebuildMs: r(rebuildMs), rssMiB: r(process.memoryUsage().rss / 2 ** 20) }),
-  );
-  fs.rmSync(dir, { recursive: true, force: true });
+/** CPU time of this thread (the event loop's) in ms where the runtime tells it (Node ≥ 23.9), else of the process. */
+function loopCpuMs(): number {
+  const u = ((process as unknown as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage ?? process.cpuUsage)();
+  return (u.user + u.system) / 1000;
 }
 
-if (process.argv.includes('--restart')) restart(arg('--restart', 200_000));
+/**
+ * Decompression bombs (64 MiB of zeros in each codec; 96 MiB of two symbols in a 12 MiB body) refused at the bounds by the synchronous inflate and by
+ * the aggregator's inflate (agent/aggregator/inflate.ts), in process: the longest event-loop stall and the event
+ * loop's CPU time for each (on a shared machine the CPU time is the figure that does not depend on the load).
+ */
+async function inflateBench(): Promise<void> {
+  const zeros = Buffer.alloc(64 << 20);
+  // A bomb of low ratio in a large body: 96 MiB of two symbols (about 8:1), refused at max_decompressed (64 MiB).
+  const twoSymbols = Buffer.allocUnsafe(96 << 20);
+  for (let i = 0; i < twoSymbols.length; i++) twoSymbols[i] = Math.random() < 0.5 ? 0x61 : 0x62;
+  for (const [name, codec, raw] of [
+    ['gzip, zeros', Codec.gzip, zeros],
+    ['deflate, zeros', Codec.deflate, zeros],
+    ['brotli, zeros', Codec.brotli, zeros],
+    ['deflate, two symbols', Codec.deflate, twoSymbols],
+  ] as const) {
+    const bomb = compressSync(codec, raw, 9);
+    const max = Math.min(64 << 20, Math.max(65_536, 256 * bomb.length));
+    const row: Record<string, unknown> = { codec: name, bombBytes: bomb.length, limit: max };
+    for (const [how, run] of [
+      ['sync', async () => decompressSync(codec, bomb, max)],
+      ['aggregator', () => inflatePayload(codec, bomb, max)],
+    ] as const) {
+      const best = { stallMs: Infinity, loopCpuMs: Infinity };
+      for (let i = 0; i < 5; i++) {
+        const stalls = stallMeter();
+        const c0 = loopCpuMs();
+        await run().catch((e: { code?: string }) => {
+          if (e.code !== 'ERR_BUFFER_TOO_LARGE') throw e as Error;
+        });
+        const cpu = loopCpuMs() - c0;
+        await sleep(5);
+        best.stallMs = Math.min(best.stallMs, stalls.stop());
+        best.loopCpuMs = Math.min(best.loopCpuMs, cpu);
+      }
+      row[`${how}StallMs`] = Math.round(best.stallMs * 10) / 10;
+      row[`${how}LoopCpuMs`] = Math.round(best.loopCpuMs * 10) / 10;
+    }
+    console.log(JSON.stringify(row));
+  }
+}
+
+/** The longest gap between turns of a 1 ms timer chain, from now until `stop`. */
+function stallMeter(): { stop: () => number } {
+  let last = performance.now();
+  let max = 0;
+  let on = true;
+  const tick = () => {
+    const now = performance.now();
+    max = Math.max(max, now - last);
+    last = now;
+    if (on) setTimeout(tick, 1);
+  };
+  setTimeout(tick, 1);
+  return {
+    stop: () => {
+      on = false;
+      return max;
+    },
+  };
+}
+
+interface RestartStore {
+  readonly series: Map<string, SeriesState>;
+  readonly agents: Map<string, AgentState>;
+  readonly recentSets: Map<string, Set<number>>;
+  open(): void;
+  add(key: string, st: SeriesState): void;
+  snapshot(): unknown;
+}
+
+/**
+ * Restart at N states: this tree's store beside, with `--baseline DIR`, the store of another build (a `dist` folder,
+ * e.g. one built from an earlier commit), both over the same state objects in the same process. For each: the
+ * snapshot's wall time and the longest event-loop stall while it is written (the longest gap between the turns of a
+ * 1 ms timer; a synchronous snapshot stalls for all of it), its size, and a cold `open`. Then the merged store
+ * rebuilt from this tree's open.
+ */
+async function restart(n: number): Promise<void> {
+  const baseDir = process.argv.includes('--baseline') ? process.argv[process.argv.indexOf('--baseline') + 1]! : undefined;
+  type Ctor = new (dir: string, commitMs: number) => RestartStore;
+  const impls: Array<[string, Ctor]> = [];
+  // A build chosen at run time, so a require (an import() of a CommonJS dist file needs a file URL and gives the same).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (baseDir) impls.push(['baseline', (require(path.resolve(baseDir, 'agent/aggregator/state')) as { StateStore: Ctor }).StateStore]);
+  impls.push(['this tree', StateStore as unknown as Ctor]);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-restart-'));
+  const stores = impls.map(([name, C], i) => {
+    const dir = path.join(root, String(i));
+    const s = new C(dir, 1);
+    s.open();
+    return { name, C, dir, s };
+  });
+  const agents = 1000;
+  let id = 1;
+  for (let a = 0; a < agents; a++) {
+    const agent = `agent-${a}`;
+    const recent = Array.from({ length: 100 }, (_, i) => i + 1);
+    const st: AgentState = { id: agent, epoch: 1, high: 100, recent, lastSeenMs: 0, lastSentMs: 0, version: '', backlogBytes: 0, backlogBatches: 0, droppedBatches: 0, appliedBatches: 100 };
+    for (const { s } of stores) {
+      s.agents.set(agent, st);
+      s.recentSets.set(agent, new Set(recent));
+    }
+    for (let i = 0; i < n / agents; i++) {
+      const labels = ['code', '200', 'path', `/p${i}`];
+      const key = stateKey(agent, 'reqs_total', labels);
+      const st: SeriesState = { id: id++, agent, family: 'reqs_total', type: 'counter', help: 'Requests.', labels, epoch: 1, seq: 100, last: i, acc: i };
+      for (const { s } of stores) s.add(key, st);
+    }
+  }
+  const r = (x: number) => Math.round(x);
+  const rows: Array<Record<string, number | string>> = [];
+  for (const { name, dir, s } of stores) {
+    const stalls = stallMeter();
+    const c0 = loopCpuMs();
+    const t0 = performance.now();
+    const stats = (await s.snapshot()) as { slices?: number; longestSliceMs?: number } | undefined;
+    const snapshotMs = performance.now() - t0;
+    const cpuMs = loopCpuMs() - c0;
+    await sleep(20); // a synchronous snapshot's stall is seen when the loop turns again
+    const stallMs = stalls.stop();
+    rows.push({
+      impl: name,
+      snapshotMs: r(snapshotMs),
+      stallMs: r(stallMs),
+      slices: stats?.slices ?? 1,
+      longestSliceMs: r(stats?.longestSliceMs ?? snapshotMs),
+      loopCpuMs: r(cpuMs),
+      loopCpuPerSliceMs: Math.round((10 * cpuMs) / (stats?.slices ?? 1)) / 10,
+      snapshotMB: Math.round(fs.statSync(path.join(dir, 'snapshot')).size / 1e5) / 10,
+    });
+  }
+  // The built state is no longer needed: the opens below start from the files.
+  for (const x of stores) (x as { s?: RestartStore }).s = undefined;
+  let opened: RestartStore | undefined;
+  for (const [i, { C, dir }] of stores.entries()) {
+    opened = undefined;
+    const t0 = performance.now();
+    const s2 = new C(dir, 1);
+    s2.open();
+    rows[i]!.openMs = r(performance.now() - t0);
+    opened = s2;
+  }
+  const t0 = performance.now();
+  new Merger(new Store({ staleAfterMs: 1e12, maxSeries: 2 * n + 10_000 })).rebuild(opened!.series.values());
+  const rebuildMs = r(performance.now() - t0);
+  for (const row of rows) console.log(JSON.stringify({ series: n, ...row }));
+  console.log(JSON.stringify({ series: n, rebuildMs, rssMiB: r(process.memoryUsage().rss / 2 ** 20) }));
+  fs.rmSync(root, { recursive: true, force: true });
+}
+
+if (process.argv.includes('--restart')) void restart(arg('--restart', 200_000));
+else if (process.argv.includes('--inflate')) void inflateBench();
 else void main();

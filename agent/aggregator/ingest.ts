@@ -9,6 +9,7 @@ import { Frame, frameIntact, FrameKind } from '../wire/frame';
 import type { AckStatus } from '../wire/ingest';
 import { BatchPayload, decodePayload, DistValue, PayloadError, PayloadLimits } from '../wire/payload';
 import { HandoverIn, parseHandover } from './handover';
+import { inflatePayload } from './inflate';
 import { noteBatch } from './agents';
 import { Grant, grantsAgent } from './auth';
 import { Merger, ResolvedSeries } from './merge';
@@ -80,27 +81,33 @@ export class Ingest {
   }
 
   /**
+   * Checks one frame's checksum and inflates its payload within the bounds, off the event loop past a usual batch's
+   * size (inflate.ts): the bytes for `apply`, or the refusal.
+   */
+  async inflate(frame: Frame): Promise<Buffer | FrameOutcome> {
+    if (!frameIntact(frame)) return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_CHECKSUM', 'frame checksum mismatch');
+    try {
+      return await inflatePayload(frame.header.codec, frame.payload, this.#maxOutput(frame.payload.length));
+    } catch (err) {
+      return this.#payloadRefusal(err, frame);
+    }
+  }
+
+  /**
    * Checks, decodes and applies one frame (not yet committed: the caller commits before it answers). `grant` is
    * what the request's token allows: a batch under an agent id it does not cover is refused before anything of it
-   * is kept.
+   * is kept. `inflated`: the payload as `inflate` gave it (the frame's checksum checked); without it the payload is
+   * checked and inflated here, synchronously.
    */
-  apply(frame: Frame, grant?: Grant): FrameOutcome {
+  apply(frame: Frame, grant?: Grant, inflated?: Buffer): FrameOutcome {
     const hdr = frame.header;
-    if (!frameIntact(frame)) return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_CHECKSUM', 'frame checksum mismatch');
+    if (!inflated && !frameIntact(frame)) return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_CHECKSUM', 'frame checksum mismatch');
     let payload;
     try {
-      payload = decodePayload(decompressSync(hdr.codec, frame.payload, this.#maxOutput(frame.payload.length)), this.#opts.limits);
+      payload = decodePayload(inflated ?? decompressSync(hdr.codec, frame.payload, this.#maxOutput(frame.payload.length)), this.#opts.limits);
       for (const d of payload.dists) if (d.sketch !== null && d.sketch !== undefined) d.sketch = validateSketch(d.sketch);
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-        const max = this.#maxOutput(frame.payload.length);
-        const why = max < this.#opts.maxDecompressedBytes ? `${this.#opts.maxCompressionRatio} times its ${frame.payload.length} compressed bytes` : `${max} bytes`;
-        return refused(413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', `payload decompresses past ${why}`);
-      }
-      if (err instanceof PayloadError && err.problem === 'too_large') return refused(413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', err.message);
-      if (err instanceof PayloadError && err.problem === 'label_limit') return refused(400, 'label_limit', 'OUTRIDER_ERR_AGG_LABEL_LIMIT', err.message);
-      const msg = err instanceof PayloadError ? err.message : `payload cannot be decompressed (${(err as Error).message})`;
-      return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_PAYLOAD', msg);
+      return this.#payloadRefusal(err, frame);
     }
     const state = this.#state;
     const agent = payload.agentId;
@@ -219,6 +226,19 @@ export class Ingest {
     for (const d of h.dists) one(d.sid, { count: d.count, sum: d.sum, buckets: d.buckets });
     state.record(a, h.seq, epoch, full, updated);
     return { ok: true, status: 'ok', result: 'handover' };
+  }
+
+  /** The answer to a payload that could not be inflated or decoded. */
+  #payloadRefusal(err: unknown, frame: Frame): FrameOutcome {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      const max = this.#maxOutput(frame.payload.length);
+      const why = max < this.#opts.maxDecompressedBytes ? `${this.#opts.maxCompressionRatio} times its ${frame.payload.length} compressed bytes` : `${max} bytes`;
+      return refused(413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', `payload decompresses past ${why}`);
+    }
+    if (err instanceof PayloadError && err.problem === 'too_large') return refused(413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', err.message);
+    if (err instanceof PayloadError && err.problem === 'label_limit') return refused(400, 'label_limit', 'OUTRIDER_ERR_AGG_LABEL_LIMIT', err.message);
+    const msg = err instanceof PayloadError ? err.message : `payload cannot be decompressed (${(err as Error).message})`;
+    return refused(400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_PAYLOAD', msg);
   }
 
   /** The most a payload of `compressed` bytes may inflate to: the limit, or the ratio bound (at least 64 KiB). */

@@ -260,11 +260,7 @@ export class Aggregator {
     this.health.report('aggregator', 'running', { ready: true, detail: `listening on ${this.#server.url()}`, info: { agents: this.state.agents.size } });
     await this.#forward?.start();
     const snap = setInterval(() => {
-      try {
-        this.state.snapshot();
-      } catch (err) {
-        this.#opts.log.error({ err: (err as Error).message }, 'Writing the state snapshot failed; the log keeps growing.');
-      }
+      this.state.snapshot().catch((err: Error) => this.#opts.log.error({ err: err.message }, 'Writing the state snapshot failed; the log keeps growing.'));
     }, this.#opts.snapshotIntervalMs);
     const tele = setInterval(() => {
       this.expireAgents();
@@ -321,8 +317,19 @@ export class Aggregator {
     }
     const frames = splitFrames(body);
     if (!frames.ok) return this.#refuse(res, 400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_FRAME', frames.message);
+    // Inflated first (a large payload off the event loop, inflate.ts), then applied in order within one turn.
+    const inflated: Array<Buffer | FrameOutcome> = [];
+    for (const f of frames.frames) {
+      const b = await this.#ingest.inflate(f);
+      inflated.push(b);
+      if (!Buffer.isBuffer(b)) break;
+    }
+    const applied = (i: number): FrameOutcome => {
+      const b = inflated[i];
+      return b === undefined || Buffer.isBuffer(b) ? this.#ingest.apply(frames.frames[i]!, grant, b) : b;
+    };
     if (frames.frames.length === 1) {
-      const r = this.#ingest.apply(frames.frames[0]!, grant);
+      const r = applied(0);
       // Acknowledge only once the application (or, for a duplicate, the original one) is durable.
       if (r.ok && (r.status !== 'ok' || r.result === 'handover')) await this.state.commit();
       return this.#answer(res, r);
@@ -330,8 +337,8 @@ export class Aggregator {
     // Several frames back to back (a replayed run of spooled batches): applied in order, each once, up to the first
     // that is not; one commit makes them all durable before the answer lists each frame's outcome.
     const answer: FramesAnswer = { status: 'frames', results: [] };
-    for (const f of frames.frames) {
-      const r = this.#ingest.apply(f, grant);
+    for (const [i, f] of frames.frames.entries()) {
+      const r = applied(i);
       const { epoch, seq } = f.header;
       this.#m.requests.inc({ result: r.result });
       if (r.ok) {

@@ -71,7 +71,13 @@ export function labelsObject(flat: readonly string[], extra?: readonly [string, 
 
 /** A merged series' identity: family and canonical label key (labels flat [name, value, ...]). */
 export function seriesKey(family: string, labels: readonly string[]): string {
-  return family + '\u0000' + labelKey(labelsObject(labels));
+  // Labels already sorted by name, each name once (what agents send), join to the canonical key as they are: the
+  // state's keys are derived again for every series on load. Anything else goes through an object, sorted.
+  const n = labels.length;
+  let sorted = (n & 1) === 0;
+  for (let i = 0; sorted && i < n; i += 2) sorted = labels[i] !== '__proto__' && (i === 0 || labels[i - 2]! < labels[i]!);
+  if (!sorted) return family + '\u0000' + labelKey(labelsObject(labels));
+  return n === 0 ? family + '\u0000' : family + '\u0000' + labels.join('\u0000') + '\u0000';
 }
 
 /** The state key of an agent's series: the agent, then its series' identity (`seriesKey`). */

@@ -1,10 +1,15 @@
 /**
  * The aggregator's durable state store: the model of state-model.ts kept in memory, made durable in its state
- * directory as a snapshot (state-snapshot.ts) and the log of what was applied since (state-log.ts), so a restart
- * neither loses totals nor applies a batch twice. `open` loads the snapshot and replays the logs; `record` marks a
- * batch applied and queues its log entry; `commit` resolves once everything recorded is fdatasync'd (group commit:
- * one sync for the batches of a tick), and a batch is acknowledged only after that; `snapshot` folds the logs into a
- * new snapshot (written to snapshot.tmp, fsync'd, renamed, directory fsync'd).
+ * directory as a snapshot (state-snapshot.ts) and the logs of what was applied since (state-log.ts), so a restart
+ * neither loses totals nor applies a batch twice. `open` loads the snapshot frame by frame and replays the logs;
+ * `record` marks a batch applied and queues its log entry; `commit` resolves once everything recorded is fdatasync'd
+ * (group commit: one sync for the batches of a tick), and a batch is acknowledged only after that.
+ *
+ * `snapshot` folds the logs into a new snapshot without stopping ingest: it rotates the log (entries from then on go
+ * to `log-<gen + 1>.log`), writes the state in slices between turns of the event loop (state-snapshot-file.ts), waits
+ * until everything recorded so far is durable, renames the snapshot into place and removes the logs up to `gen`.
+ * Replaying a log entry overwrites, so the logs after a snapshot replay correctly over a snapshot taken while the
+ * state changed. (Nothing is ever removed from the state; a removal would need its own log entry to stay sound.)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,18 +17,40 @@ import { syncDir } from '../core/fs-sync';
 import type { SketchJSON } from '../store/sketch';
 import { appendEntry, LogBuffer, LogEntry, readLog, UPD } from './state-log';
 import { AgentState, SeriesState, WINDOW } from './state-model';
-import { encodeSnapshot, readSnapshot } from './state-snapshot';
+import { readSnapshotFile, SnapshotStats, writeSnapshotFile } from './state-snapshot-file';
+
+/** Default work per snapshot slice (series rows; see SliceBudget): a few milliseconds of the event loop. */
+export const SNAPSHOT_SLICE_WEIGHT = 4096;
+
+const LOG_NAME = /^log-(\d+)\.log$/;
+
+function logGens(dir: string): number[] {
+  const gens: number[] = [];
+  for (const n of fs.readdirSync(dir)) {
+    const m = LOG_NAME.exec(n);
+    if (m) gens.push(Number(m[1]));
+  }
+  return gens.sort((a, b) => a - b);
+}
 
 export class StateStore {
   readonly dir: string;
   readonly agents = new Map<string, AgentState>();
   readonly recentSets = new Map<string, Set<number>>();
   readonly series = new Map<string, SeriesState>();
-  readonly #byId = new Map<number, SeriesState>();
+  /** The series by id while logs are replayed (their updates name series by id); dropped after open. */
+  #byId: SeriesState[] | undefined;
   #nextId = 1;
-  #gen = 0;
+  /** The log new entries go to: `log-<logGen>.log` (its entries come after every snapshot of a lower generation). */
+  #logGen = 1;
   #logFd: number | undefined;
+  /** The generation of the open log file (behind #logGen after a rotation, until the next flush opens the new one). */
+  #logFdGen = 0;
   #logBytes = 0;
+  /** Whether anything was recorded (or replayed) since the last snapshot's rotation. */
+  #changed = false;
+  #snapshotting: Promise<SnapshotStats | undefined> | undefined;
+  readonly #sliceWeight: number;
   /** Entries recorded since the last commit started, framed in place. */
   #pending = new LogBuffer();
   /** The buffer of the commit before, reused once that commit is done. */
@@ -36,33 +63,43 @@ export class StateStore {
   onFatal: ((err: Error) => void) | undefined;
   tornEntries = 0;
 
-  constructor(dir: string, commitMs: number) {
+  constructor(dir: string, commitMs: number, opts: { snapshotSliceWeight?: number } = {}) {
     this.dir = dir;
     this.#commitMs = commitMs;
+    this.#sliceWeight = opts.snapshotSliceWeight ?? SNAPSHOT_SLICE_WEIGHT;
   }
 
-  /** Loads snapshot + logs; opens a fresh log. */
+  /**
+   * Loads the snapshot and replays the logs after it (synchronously: nothing is served before). Writes nothing but
+   * removes logs the snapshot covers; the next `snapshot` folds the replayed logs in.
+   */
   open(): void {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const snap = path.join(this.dir, 'snapshot');
+    let gen = 0;
     if (fs.existsSync(snap)) {
-      const s = readSnapshot(fs.readFileSync(snap), (k, st) => this.#put(k, st));
-      this.#gen = s.gen;
+      const s = readSnapshotFile(snap, (k, st) => this.#put(k, st));
+      gen = s.gen;
       for (const a of s.agents) this.#setAgent(a);
     }
-    const logs = fs
-      .readdirSync(this.dir)
-      .filter((n) => /^log-\d+\.log$/.test(n))
-      .map((n) => ({ n, gen: Number(n.slice(4, -4)) }))
-      .sort((a, b) => a.gen - b.gen);
-    for (const { n, gen } of logs) {
-      if (gen <= this.#gen) {
-        fs.rmSync(path.join(this.dir, n), { force: true });
+    let last = gen;
+    for (const g of logGens(this.dir)) {
+      const file = path.join(this.dir, `log-${g}.log`);
+      if (g <= gen) {
+        fs.rmSync(file, { force: true });
         continue;
       }
-      this.#replay(path.join(this.dir, n));
+      if (!this.#byId) {
+        this.#byId = [];
+        for (const st of this.series.values()) this.#byId[st.id] = st;
+      }
+      this.#replay(file);
+      this.#changed = true;
+      last = g;
     }
-    this.snapshot();
+    this.#byId = undefined;
+    // A fresh log after every one replayed: they stay as they are until a snapshot covers them.
+    this.#logGen = last + 1;
   }
 
   #replay(file: string): void {
@@ -77,9 +114,13 @@ export class StateStore {
     if (!prev || !set || prev.epoch !== a.epoch) this.recentSets.set(a.id, (set = new Set()));
     set.add(e.seq);
     this.agents.set(a.id, a);
-    for (const [k, v] of e.full) this.#put(k, v);
+    const byId = this.#byId!;
+    for (const [k, v] of e.full) {
+      this.#put(k, v);
+      byId[v.id] = v;
+    }
     for (let i = 0; i < e.upd.length; i += UPD) {
-      const st = this.#byId.get(e.upd[i] as number);
+      const st = byId[e.upd[i] as number];
       if (!st) continue;
       st.epoch = e.upd[i + 1] as number;
       st.seq = e.upd[i + 2] as number;
@@ -90,7 +131,7 @@ export class StateStore {
     const f = e.u3;
     if (f) {
       for (let i = 0; i + 2 < f.length; i += 3) {
-        const st = this.#byId.get(f[i]!);
+        const st = byId[f[i]!];
         if (!st) continue;
         st.epoch = a.epoch;
         st.seq = e.seq;
@@ -100,7 +141,7 @@ export class StateStore {
     }
     const sk = e.sk;
     for (let i = 0; i < sk.length; i += 3) {
-      const st = this.#byId.get(sk[i] as number);
+      const st = byId[sk[i] as number];
       if (!st) continue;
       st.sketch = sk[i + 1] as SketchJSON | null;
       st.sketchMs = sk[i + 2] as number;
@@ -109,7 +150,6 @@ export class StateStore {
 
   #put(key: string, st: SeriesState): void {
     this.series.set(key, st);
-    this.#byId.set(st.id, st);
     if (st.id >= this.#nextId) this.#nextId = st.id + 1;
   }
 
@@ -121,6 +161,7 @@ export class StateStore {
   /** Adds a series state created by the merger (the log entry carries it in full). */
   add(key: string, st: SeriesState): void {
     this.#put(key, st);
+    this.#changed = true;
   }
 
   #setAgent(a: AgentState): void {
@@ -155,6 +196,7 @@ export class StateStore {
     }
     a.appliedBatches++;
     this.agents.set(a.id, a);
+    this.#changed = true;
     appendEntry(this.#pending, a, seq, epoch, full, updated);
   }
 
@@ -182,7 +224,7 @@ export class StateStore {
       try {
         if (pending.length > 0) {
           const data = pending.buf.subarray(0, pending.length);
-          if (this.#logFd === undefined) this.#openLog();
+          if (this.#logFd === undefined || this.#logFdGen !== this.#logGen) this.#openLog();
           await writeAll(this.#logFd!, data);
           await new Promise<void>((res, rej) => fs.fdatasync(this.#logFd!, (e) => (e ? rej(e) : res())));
           this.#logBytes += data.length;
@@ -204,45 +246,62 @@ export class StateStore {
     return this.#logBytes;
   }
 
-  /** Writes the whole state as a new snapshot and starts a new log (call when no commit is running). */
-  snapshot(): void {
-    if (this.#committing || this.#pending.length > 0) return;
-    const gen = this.#gen + 1;
-    for (const a of this.agents.values()) a.recent = [...(this.recentSets.get(a.id) ?? [])];
-    const body = encodeSnapshot(gen, this.agents.values(), this.series);
-    const tmp = path.join(this.dir, 'snapshot.tmp');
-    const fd = fs.openSync(tmp, 'w', 0o600);
+  /**
+   * Folds the logs into a new snapshot, written in slices while ingest goes on (see the module comment). Resolves
+   * with what it took once the snapshot is durable, undefined when nothing changed since the last one; a snapshot
+   * already being written is awaited instead of starting another.
+   */
+  snapshot(): Promise<SnapshotStats | undefined> {
+    this.#snapshotting ??= this.#writeSnapshot().finally(() => (this.#snapshotting = undefined));
+    return this.#snapshotting;
+  }
+
+  async #writeSnapshot(): Promise<SnapshotStats | undefined> {
+    if (!this.#changed) return undefined;
+    // Rotation: entries recorded from now on go to the next log; this snapshot covers every log up to `gen`.
+    const gen = this.#logGen;
+    this.#logGen = gen + 1;
+    this.#changed = false;
     try {
-      fs.writeSync(fd, body);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+      const stats = await writeSnapshotFile(this.dir, {
+        gen,
+        agents: this.agents,
+        recentOf: (id) => this.recentSets.get(id),
+        series: this.series,
+        sliceWeight: this.#sliceWeight,
+        // Series taken into the snapshot may carry batches whose entries are not on disk yet: they must be before
+        // the snapshot replaces the old one, or a crash would keep a batch its agent was never told was applied.
+        beforeRename: () => this.commit(),
+      });
+      // Removed off the event loop (unlinking a large file takes a while); one left behind by a crash is removed at
+      // the next open.
+      for (const g of logGens(this.dir)) if (g <= gen) fs.rm(path.join(this.dir, `log-${g}.log`), { force: true }, () => undefined);
+      return stats;
+    } catch (err) {
+      // The logs stay (the next snapshot covers them too); so does the change.
+      this.#changed = true;
+      throw err;
     }
-    fs.renameSync(tmp, path.join(this.dir, 'snapshot'));
-    syncDir(this.dir);
-    this.#gen = gen;
-    if (this.#logFd !== undefined) fs.closeSync(this.#logFd);
-    this.#logFd = undefined;
-    this.#logBytes = 0;
-    // Every log up to this generation is folded into the snapshot. Removed off the event loop (unlinking a large
-    // file takes a while); one left behind by a crash is ignored and removed at the next open.
-    for (const n of fs.readdirSync(this.dir)) if (/^log-\d+\.log$/.test(n) && Number(n.slice(4, -4)) <= gen) fs.rm(path.join(this.dir, n), { force: true }, () => undefined);
   }
 
   #openLog(): void {
-    this.#logFd = fs.openSync(path.join(this.dir, `log-${this.#gen + 1}.log`), 'a', 0o600);
+    if (this.#logFd !== undefined) fs.closeSync(this.#logFd);
+    this.#logFd = fs.openSync(path.join(this.dir, `log-${this.#logGen}.log`), 'a', 0o600);
+    this.#logFdGen = this.#logGen;
+    this.#logBytes = 0;
     syncDir(this.dir);
   }
 
   async close(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    await this.#snapshotting?.catch(() => undefined);
     while (this.#committing) await this.#committing;
     await this.#flush();
     try {
-      this.snapshot();
+      await this.snapshot();
     } catch {
-      /* the log holds everything; the next start replays it */
+      /* the logs hold everything; the next start replays them */
     }
     if (this.#logFd !== undefined) fs.closeSync(this.#logFd);
     this.#logFd = undefined;
