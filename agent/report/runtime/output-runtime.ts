@@ -9,7 +9,7 @@
  * answered before the first of the next is sent, so a receiver sees each writer's epochs in order.
  */
 import type { Logger } from 'pino';
-import { Aimd, backoffMs, Breaker } from '../send-result';
+import { Aimd, backoffMs, Breaker, unreachable } from '../send-result';
 import { DeliveryQueue, QueueOptions } from './delivery-queue';
 import { DurableMark } from '../../core/durability';
 import type { DeliveryResult, Output, QueuedItem, RuntimeHooks } from './output';
@@ -160,7 +160,7 @@ export class OutputRuntime {
     const route = this.#opts.route;
     const idx = route ? route.current : this.#endpointIdx % this.#output.endpoints;
     const r = this.#opts.runs;
-    if (r && this.#output.sendRun && !e.data && e.ref && this.#output.canSendRun?.(idx)) {
+    if (r && this.#output.sendRun && this.queue.onDisk(e) && this.#output.canSendRun?.(idx)) {
       const run = this.queue.run(e, r.maxBodyBytes, r.minBytes, r.maxItems);
       if (run.length > 1) return this.#sendRun(run, idx);
     }
@@ -246,7 +246,7 @@ export class OutputRuntime {
   #retry(res: { reason: string; retryAfterMs?: number }, items: QueuedItem[]): void {
     this.#failures++;
     this.#breaker.failure();
-    this.#aimd.failure();
+    this.#aimd.failure(unreachable(res.reason));
     for (const n of items) n.state = 'queued';
     const delay = res.retryAfterMs ?? backoffMs(this.#failures, this.#opts.backoffBaseMs, this.#opts.backoffMaxMs);
     this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + delay);
