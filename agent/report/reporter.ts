@@ -4,6 +4,11 @@
  * aggregator (aggregator-output.ts) with the AIMD window, retries, the breaker and endpoint failover. A batch leaves
  * the spool only when the aggregator acknowledged it; permanent refusals are quarantined.
  *
+ * Timing: a flush runs every `report.interval`, and right after a writer's flush request (StatsD's flush) when the last
+ * one is at least an interval (less a small guard) old, so with statsd.flush_interval ≥ report.interval the reporter
+ * follows StatsD and an interval's values wait in memory for one StatsD interval only, not two (docs/spool.md,
+ * Durability window). It never flushes more often than about once per interval.
+ *
  * Ordering: a flush's batches share the process epoch; the runtime never mixes epochs in flight, so the aggregator
  * sees each agent's epochs in order (it applies cumulative values per series by sequence within an epoch).
  */
@@ -20,6 +25,7 @@ import { encodePayload } from '../wire/payload';
 import { reporterHooks, reporterMetrics, ReporterMetrics } from './reporter-metrics';
 import type { SpoolSettings } from './runtime/delivery-queue';
 import { durabilityOf } from '../core/durability';
+import { onFlushRequest } from '../core/flush-request';
 import { OutputRuntime } from './runtime/output-runtime';
 import { AckedValues } from './handover';
 import { EndpointRoute } from './route';
@@ -60,6 +66,13 @@ export interface ReporterOptions {
   probeMinMs?: number;
 }
 
+/**
+ * After a flush a writer asked for, the timer waits this much more than the interval (a quarter of it, at most 1 s),
+ * and a request is taken when the last flush is at least the interval less this old: so the timer never fires just
+ * before the writer's next request and pushes it an interval back (the two timers would race every interval).
+ */
+const guardMs = (intervalMs: number) => Math.min(1000, Math.floor(intervalMs / 4));
+
 /** Most frames in one replayed body (bounds the aggregator's per-frame answer). */
 const REPLAY_MAX_FRAMES = 4096;
 
@@ -83,6 +96,8 @@ export class Reporter implements Component {
   #lastFull = 0;
   #flushing: Promise<void> | undefined;
   #flushTimer: NodeJS.Timeout | undefined;
+  #lastFlushAt = 0;
+  #unsubscribe: (() => void) | undefined;
   #started = false;
   #stopped = false;
   readonly #m: ReporterMetrics;
@@ -171,8 +186,9 @@ export class Reporter implements Component {
       }
     }
     this.#report();
-    this.#flushTimer = setInterval(() => void this.flush(), this.#opts.intervalMs);
-    this.#flushTimer.unref();
+    this.#lastFlushAt = Date.now();
+    this.#schedule(this.#opts.intervalMs);
+    this.#unsubscribe = onFlushRequest(this.#ctx.store, () => this.#requested());
     this.#route.start();
     this.#ctx.log.info(
       {
@@ -192,7 +208,8 @@ export class Reporter implements Component {
   async stop(): Promise<void> {
     if (!this.#started || this.#stopped) return;
     this.#stopped = true;
-    clearInterval(this.#flushTimer);
+    clearTimeout(this.#flushTimer);
+    this.#unsubscribe?.();
     this.#route.stop();
     this.#runtime.cancelTimers();
     await this.#flushNow();
@@ -207,6 +224,29 @@ export class Reporter implements Component {
     return this.#flushNow();
   }
 
+  #schedule(inMs: number): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      this.#schedule(this.#opts.intervalMs);
+      void this.flush();
+    }, inMs);
+    this.#flushTimer.unref();
+  }
+
+  /**
+   * A writer put an interval into the store: flush now, unless the last flush is too recent for the interval. Either
+   * way the timer moves past the writer's next request, so the timer stops racing it: the first request after start
+   * may wait for the next one, every later one is taken at once.
+   */
+  #requested(): void {
+    if (this.#stopped || !this.#started) return;
+    const interval = this.#opts.intervalMs;
+    const guard = guardMs(interval);
+    this.#schedule(interval + guard);
+    if (Date.now() - this.#lastFlushAt >= interval - guard) void this.flush();
+  }
+
   async #flushNow(): Promise<void> {
     while (this.#flushing) await this.#flushing;
     this.#flushing = this.#doFlush().finally(() => {
@@ -217,6 +257,7 @@ export class Reporter implements Component {
 
   async #doFlush(): Promise<void> {
     const now = Date.now();
+    this.#lastFlushAt = now;
     const full = now - this.#lastFull >= this.#opts.fullRefreshMs;
     if (full) this.#lastFull = now;
     this.#batcher.maxSamples = this.#runtime.batchSize;
