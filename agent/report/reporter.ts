@@ -97,6 +97,9 @@ export class Reporter implements Component {
   #flushing: Promise<void> | undefined;
   #flushTimer: NodeJS.Timeout | undefined;
   #lastFlushAt = 0;
+  /** Why the last flush that formed batches kept none of them (undefined: it kept some, or none were formed). */
+  #droppingAll: string | undefined;
+  #lastDrop = '';
   #unsubscribe: (() => void) | undefined;
   #started = false;
   #stopped = false;
@@ -127,6 +130,11 @@ export class Reporter implements Component {
       },
     });
     const hooks = reporterHooks(this.#m, ctx.log, () => this.#report());
+    const dropped = hooks.dropped;
+    hooks.dropped = (reason, n, detail) => {
+      this.#lastDrop = `${reason}: ${detail}`;
+      dropped(reason, n, detail);
+    };
     const settled = hooks.settled;
     hooks.settled = (item, how) => {
       this.#acked.acked(item.epoch, item.seq);
@@ -187,7 +195,9 @@ export class Reporter implements Component {
     }
     this.#report();
     this.#lastFlushAt = Date.now();
-    this.#schedule(this.#opts.intervalMs);
+    // The first timer waits the guard too: StatsD starts just after the reporter, and its first flush request must
+    // not come just after a timer flush (it would wait a whole interval more).
+    this.#schedule(this.#opts.intervalMs + guardMs(this.#opts.intervalMs));
     this.#unsubscribe = onFlushRequest(this.#ctx.store, () => this.#requested());
     this.#route.start();
     this.#ctx.log.info(
@@ -263,12 +273,18 @@ export class Reporter implements Component {
     this.#batcher.maxSamples = this.#runtime.batchSize;
     const gen = this.#ctx.store.generation;
     const contents = this.#batcher.collect(full);
+    let kept = 0;
     for (const c of contents) {
       try {
-        await this.#enqueue(c, now);
+        if (await this.#enqueue(c, now)) kept++;
       } catch (err) {
         this.#runtime.queue.drop('encode', `${(err as Error).message}`);
       }
+    }
+    if (contents.length > 0) {
+      const all = kept === 0 ? this.#lastDrop : undefined;
+      if (all && !this.#droppingAll) this.#ctx.log.error({ batches: contents.length, reason: all }, 'Every batch of a flush was dropped; reporting is not working.');
+      this.#droppingAll = all;
     }
     const queue = this.#runtime.queue;
     queue.appended(gen);
@@ -287,7 +303,8 @@ export class Reporter implements Component {
     return encodeFrame(FrameKind.batch, this.#opts.codec, this.#epoch, seq, body);
   }
 
-  async #enqueue(c: BatchContent, now: number): Promise<void> {
+  /** Encodes and queues one batch; false when the queue dropped it (counted there). */
+  async #enqueue(c: BatchContent, now: number): Promise<boolean> {
     const seq = ++this.#stream.seq;
     let frame = await this.#encode(c, now, seq);
     this.#m.samples.inc(c.items.length);
@@ -296,8 +313,9 @@ export class Reporter implements Component {
       this.#batcher.resetScope();
       frame = await this.#encode(c, now, seq);
     }
-    await this.#runtime.queue.append(frame, this.#epoch, seq);
+    if (!(await this.#runtime.queue.append(frame, this.#epoch, seq))) return false;
     this.#acked.sent(this.#epoch, seq, c.items);
+    return true;
   }
 
   #report(): void {
@@ -309,13 +327,17 @@ export class Reporter implements Component {
     this.#m.window.set(this.#runtime.window);
     this.#m.breaker.set(this.#runtime.breakerOpen ? 1 : 0);
     const spoolOk = !this.#opts.spool || (q.spool !== undefined && q.spoolError === undefined);
-    const detail = !spoolOk
+    const dropping = this.#droppingAll;
+    const detail = dropping
+      ? `every batch is dropped (${dropping})`
+      : !spoolOk
       ? `spool unusable (${q.spoolError}); batches held in memory only`
       : this.#runtime.breakerOpen
         ? `aggregator unreachable; ${backlog} batches waiting`
         : `${backlog} batches waiting`;
-    this.#ctx.health.report(this.name, spoolOk ? 'running' : 'degraded', {
-      ready: spoolOk,
+    const ready = spoolOk && !dropping;
+    this.#ctx.health.report(this.name, ready ? 'running' : 'degraded', {
+      ready,
       detail,
       info: {
         agent_id: this.#opts.agentId,
