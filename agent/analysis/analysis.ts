@@ -5,7 +5,7 @@
  *  - outrider_anomaly_score and outrider_anomaly (0/1): the top-k series of each family by score, with the series'
  *    labels plus `family` (a series' own `family` label becomes `exported_family`);
  *  - outrider_anomaly_rate: the fraction of analysed series in anomaly, per family and (without `family`) overall;
- *  - outrider_analysis_series / outrider_analysis_refused_series: series followed, and those max_series left out;
+ *  - outrider_analysis_series / outrider_analysis_series_left_out: series followed, and those max_series left out;
  *  - outrider_forecast_seconds_until_full{resource,...}: each forecast (+Inf when usage is flat or falling).
  */
 import type { Logger } from 'pino';
@@ -148,7 +148,7 @@ export class Analysis implements Component {
       { name: 'outrider_anomaly_rate', help: 'Fraction of analysed series in anomaly, per family and (without family) overall.', type: 'gauge', samples: rate },
       { name: 'outrider_analysis_series', help: 'Series the anomaly detector follows, per family.', type: 'gauge', samples: count },
       {
-        name: 'outrider_analysis_refused_series',
+        name: 'outrider_analysis_series_left_out',
         help: 'Series of the analysed families left out at the last round because analysis.max_series was reached.',
         type: 'gauge',
         samples: [{ labels: {}, value: this.#anomalies.refused }],

@@ -4,10 +4,14 @@
  */
 import { Aggregator, ForwarderFactory } from '../aggregator/server';
 import { RemoteWriteOutput } from '../report/remote-write/output';
+import { ClientTlsOptions, tlsOptionsFrom } from '../report/tls/options';
+import { warnInsecure } from '../report/tls/warn';
 import { optionsFrom } from '../aggregator/options';
 import { ExitCode, isOutriderError } from '../core/errors';
 import { createLogger } from '../core/log';
 import { formatProblem } from '../config/load';
+import type { Config } from '../config/config';
+import type { Logger } from 'pino';
 import { parseArgs } from './args';
 import { configFromArgs } from './config-args';
 import { flagHelp } from './help';
@@ -25,8 +29,18 @@ Flags:
       Short for --aggregator.listen.
 ${flagHelp('aggregator', true)}`;
 
-/** The aggregator's forward: the remote write output over its store. */
-export const remoteWriteForwarder: ForwarderFactory = (store, o) => new RemoteWriteOutput(store, o);
+/** The aggregator's forward: the remote write output over its store (HTTPS with `tls`: aggregator.remote_write_tls.*). */
+export function remoteWriteForwarder(tls?: ClientTlsOptions): ForwarderFactory {
+  return (store, o) => new RemoteWriteOutput(store, { ...o, tls });
+}
+
+/** The aggregator a config describes, not started: its options, and its forward with the forward's client TLS. */
+export function aggregatorFrom(config: Config, log: Logger): Aggregator {
+  const options = optionsFrom(config, log);
+  const tls = tlsOptionsFrom(config, 'aggregator.remote_write_tls', 'OUTRIDER_ERR_AGG_TLS');
+  warnInsecure(tls, log, options.remoteWrite, 'aggregator.remote_write_tls');
+  return new Aggregator({ ...options, forwarder: remoteWriteForwarder(tls) });
+}
 
 /** Rewrites the command's short spellings to their keys. */
 export function aggregatorArgv(argv: readonly string[]): string[] {
@@ -48,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const w of warnings) log.warn(w);
   let agg: Aggregator;
   try {
-    agg = new Aggregator({ ...optionsFrom(config, log), forwarder: remoteWriteForwarder });
+    agg = aggregatorFrom(config, log);
     await agg.start();
   } catch (err) {
     process.stderr.write(`outrider: ${isOutriderError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

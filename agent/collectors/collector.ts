@@ -49,7 +49,11 @@ export interface Collector {
 export class NoDataError extends Error {
   readonly code = 'OUTRIDER_ERR_COLLECTOR_NO_DATA';
   constructor(message: string) {
+    // Raised every run by each collector whose source this host lacks, and only ever read for its message: no stack.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'NoDataError';
   }
 }

@@ -1,13 +1,15 @@
 /**
  * Synchronous directory and symlink reads of procfs/sysfs, shared by the collectors that walk those trees. The kernel
- * makes these entries on read (microseconds, no disk wait), so they skip the libuv pool. Missing is undefined.
+ * makes these entries on read (microseconds, no disk wait), so they skip the libuv pool. Missing is undefined; a
+ * missing directory is remembered (kept-files.ts) so probing for it each run builds no Error.
  */
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
+import { keptFiles } from './kept-files';
 
-/** Directory entries; undefined when the directory is missing. */
+/** Directory entries; undefined when the directory is missing (or cannot be listed). */
 export function listDir(path: string): string[] | undefined {
   try {
-    return readdirSync(path);
+    return keptFiles.list(path);
   } catch {
     return undefined;
   }

@@ -3,9 +3,10 @@
  * its own time budget, and writes their snapshots into the store. A collector registers with a name, an interval
  * (`intervalMs`, else `collectors.interval`) and a time budget (`timeoutMs`, else `collectors.timeout`).
  *
- * A run that passes its budget is abandoned (its signal aborted, its late result discarded) and reported with
- * node_scrape_collector_success 0; the next run of that collector starts only when the abandoned one has settled,
- * so a hung source never piles up work. Missing sources are logged once at debug. What a collector skipped in its
+ * Collectors with the same interval start together, on one timer, every interval (fixed rate); their budgets share
+ * one timer per distinct budget. A run that passes its budget is abandoned (its signal aborted, its late result
+ * discarded) and reported with node_scrape_collector_success 0; a collector whose previous run (finished late or
+ * abandoned) has not settled skips its turn, counted, so a hung source never piles up work. Missing sources are logged once at debug. What a collector skipped in its
  * input (`ctx.issues`) is logged here at warn: the first issue of a run with the count of others, at most once a
  * minute per collector, so a file garbled the same way every second does not flood the log.
  * node_scrape_collector_success and node_scrape_collector_duration_seconds cover every collector but the agent's
@@ -46,11 +47,54 @@ interface Slot {
   intervalMs: number;
   budgetMs: number;
   issueLimiter: RateLimiter;
-  timer: NodeJS.Timeout | undefined;
   running: Promise<void> | undefined;
   stats: CollectorStats;
   loggedNoData: boolean;
-  done: boolean;
+}
+
+/** Collectors sharing an interval: started together by one timer. */
+interface Group {
+  intervalMs: number;
+  slots: Slot[];
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** One run's hook into its round's deadline. */
+interface Run {
+  expire(): void;
+}
+
+/**
+ * The time budgets of one round: one timer per distinct budget, shared by the runs under it, instead of a timer per
+ * run. A run leaves when it settles; the timer is cleared when the last one has left.
+ */
+class Deadlines {
+  readonly #buckets = new Map<number, { timer: NodeJS.Timeout; runs: Set<Run> }>();
+
+  add(budgetMs: number, run: Run): void {
+    let b = this.#buckets.get(budgetMs);
+    if (!b) {
+      const runs = new Set<Run>();
+      const timer = setTimeout(() => {
+        this.#buckets.delete(budgetMs);
+        for (const r of runs) r.expire();
+      }, budgetMs);
+      timer.unref();
+      b = { timer, runs };
+      this.#buckets.set(budgetMs, b);
+    }
+    b.runs.add(run);
+  }
+
+  remove(budgetMs: number, run: Run): void {
+    const b = this.#buckets.get(budgetMs);
+    if (!b) return;
+    b.runs.delete(run);
+    if (b.runs.size === 0) {
+      clearTimeout(b.timer);
+      this.#buckets.delete(budgetMs);
+    }
+  }
 }
 
 export interface RunnerOptions {
@@ -71,6 +115,7 @@ export class CollectorRunner {
   readonly name = 'collectors';
   readonly #opts: RunnerOptions;
   readonly #slots: Slot[];
+  readonly #groups: Group[] = [];
   #started = false;
   #stopped = false;
   #firstRound: Promise<void> | undefined;
@@ -91,12 +136,16 @@ export class CollectorRunner {
       intervalMs: c.intervalMs ?? defInterval,
       budgetMs: c.timeoutMs ?? defBudget,
       issueLimiter: new RateLimiter(60_000, 1),
-      timer: undefined,
       running: undefined,
       stats: { runs: 0, failures: 0, timeouts: 0, skipped: 0, lastDurationMs: 0, lastError: undefined },
       loggedNoData: false,
-      done: false,
     }));
+    // One timer per interval, not per collector: at the default 1 s the host's ~50 collectors wake the process once.
+    for (const slot of this.#slots) {
+      const g = this.#groups.find((x) => x.intervalMs === slot.intervalMs);
+      if (g) g.slots.push(slot);
+      else this.#groups.push({ intervalMs: slot.intervalMs, slots: [slot], timer: undefined });
+    }
   }
 
   get collectors(): readonly Collector[] {
@@ -112,7 +161,7 @@ export class CollectorRunner {
     if (this.#started) return this.#firstRound;
     this.#started = true;
     this.#opts.health?.report(this.name, 'starting', { ready: false, detail: 'first collection running' });
-    this.#firstRound = Promise.all(this.#slots.map((s) => this.#tick(s))).then(() => {
+    this.#firstRound = Promise.all(this.#groups.map((g) => this.#tick(g))).then(() => {
       if (!this.#stopped) this.#opts.health?.report(this.name, 'running', { ready: true, detail: `${this.#slots.length} collectors` });
     });
     return this.#firstRound;
@@ -121,7 +170,7 @@ export class CollectorRunner {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    for (const s of this.#slots) if (s.timer) clearTimeout(s.timer);
+    for (const g of this.#groups) if (g.timer) clearTimeout(g.timer);
     // Wait for runs in flight, but never longer than one budget: a hung source must not block shutdown.
     const budget = Math.max(0, ...this.#slots.map((s) => s.budgetMs));
     await Promise.race([Promise.allSettled(this.#slots.map((s) => s.running ?? Promise.resolve())), new Promise((resolve) => setTimeout(resolve, budget).unref())]);
@@ -131,49 +180,75 @@ export class CollectorRunner {
 
   /** Runs every collector once now (tests, `--once`). */
   async collectOnce(): Promise<void> {
-    await Promise.all(this.#slots.map((s) => this.#runOnce(s)));
+    const deadlines = new Deadlines();
+    await Promise.all(this.#slots.map((s) => this.#execute(s, deadlines)));
   }
 
-  async #tick(slot: Slot): Promise<void> {
-    if (this.#stopped) return;
-    if (slot.running) {
-      slot.stats.skipped++;
-      this.#skipped?.inc({ collector: slot.collector.name });
-    } else {
-      await this.#runOnce(slot);
+  /**
+   * Starts the group's collectors, but those whose previous run has not settled (skipped and counted), and schedules
+   * the next round one interval after this one started. Resolves when this round's runs have settled or been
+   * abandoned at their budget.
+   */
+  #tick(group: Group): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    group.timer = setTimeout(() => void this.#tick(group), group.intervalMs);
+    group.timer.unref();
+    const deadlines = new Deadlines();
+    const runs: Array<Promise<void>> = [];
+    for (const slot of group.slots) {
+      if (slot.running) {
+        slot.stats.skipped++;
+        this.#skipped?.inc({ collector: slot.collector.name });
+      } else {
+        runs.push(this.#execute(slot, deadlines));
+      }
     }
-    if (this.#stopped) return;
-    slot.timer = setTimeout(() => void this.#tick(slot), slot.intervalMs);
-    slot.timer.unref();
+    return Promise.all(runs).then(() => undefined);
   }
 
-  #runOnce(slot: Slot): Promise<void> {
-    return this.#execute(slot);
-  }
-
-  async #execute(slot: Slot): Promise<void> {
+  async #execute(slot: Slot, deadlines: Deadlines): Promise<void> {
     const { store, config, paths, log } = this.#opts;
     const now = this.#opts.now ?? Date.now;
     const c = slot.collector;
     const budget = slot.budgetMs;
     const issues: Issues = [];
-    const ac = new AbortController();
+    // The signal is made only for a collector that asks for it (most finish without looking).
+    let ac: AbortController | undefined;
     const start = process.hrtime.bigint();
     let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        ac.abort(new Error(`collector ${c.name} passed its ${budget} ms budget`));
-        reject(ac.signal.reason as Error);
-      }, budget);
-      timer.unref();
+    let reject: (err: Error) => void = () => undefined;
+    const deadline = new Promise<never>((_, rej) => {
+      reject = rej;
     });
+    const reason = (): Error => new Error(`collector ${c.name} passed its ${budget} ms budget`);
+    const run: Run = {
+      expire: () => {
+        timedOut = true;
+        const err = reason();
+        ac?.abort(err);
+        reject(err);
+      },
+    };
+    const ctx = {
+      paths,
+      config,
+      log,
+      nowMs: now(),
+      issues,
+      get signal(): AbortSignal {
+        if (!ac) {
+          ac = new AbortController();
+          if (timedOut) ac.abort(reason());
+        }
+        return ac.signal;
+      },
+    };
+    deadlines.add(budget, run);
     let success = 0;
     slot.stats.runs++;
     try {
       // The collector's own promise is what guards against overlap: an abandoned run keeps its slot until it settles.
-      const inner = Promise.resolve().then(() => c.collect({ paths, config, log, signal: ac.signal, nowMs: now(), issues }));
+      const inner = Promise.resolve().then(() => c.collect(ctx));
       slot.running = inner.then(
         () => undefined,
         () => undefined,
@@ -207,7 +282,7 @@ export class CollectorRunner {
         slot.stats.lastError = msg;
       }
     } finally {
-      clearTimeout(timer);
+      deadlines.remove(budget, run);
     }
     // An abandoned run may still be adding to `issues`; what it noted by now is what it met.
     if (issues.length > 0 && slot.issueLimiter.allow(c.name)) {

@@ -24,6 +24,7 @@ export interface DirectRemoteWriteOptions {
   targetLatencyMs: number;
   drainMs: number;
   tls: ClientTlsOptions;
+  staleMarkers: boolean;
 }
 
 export interface ReportOptions {
@@ -99,6 +100,8 @@ export function optionsFrom(c: Config): ReportOptions {
           targetLatencyMs: c.number('report.target_latency'),
           drainMs: c.number('report.drain_timeout'),
           tls,
+          // Straight to an engine, a series that leaves the store ends there at once (the aggregator's forward does not).
+          staleMarkers: true,
         }
       : undefined;
   return { reporter, remoteWrite, tls, urls: [...endpoints, ...rw] };

@@ -31,7 +31,7 @@ export function aggOptions(stateDir: string, o: Partial<AggregatorOptions> = {})
     log: silentLogger(),
     runtimeMetrics: false,
     storeWrites: 'immediate',
-    forwarder: remoteWriteForwarder,
+    forwarder: remoteWriteForwarder(),
     ...o,
   };
 }

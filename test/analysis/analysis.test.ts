@@ -72,7 +72,7 @@ t.test('bounded: max_series series followed, the rest counted; top_k series expo
     r.history.sample(r.store, T0 + i * 1000);
   }
   t.equal(r.out.value('outrider_analysis_series', { family: 'test_value' }), 5);
-  t.equal(r.out.samples('outrider_analysis_refused_series')[0]?.value, 3);
+  t.equal(r.out.samples('outrider_analysis_series_left_out')[0]?.value, 3);
   const top = r.out.samples('outrider_anomaly_score');
   t.equal(top.length, 3, 'top_k score series');
   t.equal(r.out.samples('outrider_anomaly').length, 3, 'top_k flag series');

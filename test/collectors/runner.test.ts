@@ -139,6 +139,67 @@ t.test('each collector runs under its own budget and interval when it has them',
   t.match(metrics, /outrider_collector_runs_total\{collector="tight",result="error"\} 1/);
 });
 
+t.test('the run signal: aborted at the budget for a collector that holds it, and for one that asks late', async (t) => {
+  const store = new Store();
+  let early: AbortSignal | undefined;
+  let lateAborted: boolean | undefined;
+  const holds: Collector = {
+    name: 'holds',
+    defaultEnabled: true,
+    collect: (ctx) => {
+      early = ctx.signal;
+      return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve([])));
+    },
+  };
+  const asksLate: Collector = {
+    name: 'asks_late',
+    defaultEnabled: true,
+    collect: (ctx) =>
+      new Promise((resolve) =>
+        setTimeout(() => {
+          lateAborted = ctx.signal.aborted;
+          resolve([]);
+        }, 250),
+      ),
+  };
+  const config = Config.defaults(agentKeys).with({ 'collectors.timeout': 100, 'collectors.interval': 60_000 });
+  const runner = new CollectorRunner({ store, config, paths, log: silentLogger(), collectors: [holds, asksLate] });
+  await runner.collectOnce();
+  t.equal(early?.aborted, true);
+  t.match(String(early?.reason), /passed its 100 ms budget/);
+  await new Promise((r) => setTimeout(r, 250));
+  t.equal(lateAborted, true, 'a signal first asked for after the budget is already aborted');
+  t.equal(value(store, 'node_scrape_collector_success', { collector: 'holds' }), 0);
+  await runner.stop();
+});
+
+t.test('collectors on one interval start together at a fixed rate; a run longer than the interval skips a turn', async (t) => {
+  const store = new Store();
+  const starts: Record<string, number[]> = { a: [], b: [], slow: [] };
+  const mk = (name: string, ms: number): Collector => ({
+    name,
+    defaultEnabled: true,
+    collect: (ctx) => {
+      starts[name]!.push(ctx.nowMs);
+      return new Promise((resolve) => setTimeout(() => resolve([]), ms));
+    },
+  });
+  let now = 0;
+  const config = Config.defaults(agentKeys).with({ 'collectors.timeout': 1000, 'collectors.interval': 100 });
+  const runner = new CollectorRunner({ store, config, paths, log: silentLogger(), collectors: [mk('a', 0), mk('b', 0), mk('slow', 150)], now: () => ++now });
+  await runner.start();
+  await new Promise((r) => setTimeout(r, 470));
+  await runner.stop();
+  // `now` counts calls: collectors started by the same tick read consecutive values.
+  // (stop may fall between the two starts of the last round)
+  const rounds = Math.min(starts.a!.length, starts.b!.length);
+  for (let i = 0; i < rounds; i++) t.equal(starts.b![i], starts.a![i]! + 1, `round ${i}: a and b started by one tick`);
+  t.ok(starts.a!.length >= 4, `a ran every 100 ms regardless of the slow one (${starts.a!.length} runs)`);
+  t.ok(starts.slow!.length < starts.a!.length, 'the slow collector missed turns');
+  t.ok(runner.stats().slow!.skipped >= 1, 'and they were counted as skipped');
+  t.equal(runner.stats().a!.skipped, 0);
+});
+
 t.test('node_scrape_collector_* covers every collector but the internal one', async (t) => {
   const store = new Store();
   const scrape: Collector = { name: 'scrape_probe', defaultEnabled: true, collect: async () => [] };

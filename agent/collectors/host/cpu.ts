@@ -6,7 +6,7 @@
  * node_cpu_core_throttles_total{core,package} and node_cpu_package_throttles_total{package} from each CPU's
  * thermal_throttle/ and topology/ (one series per core and per package, however many threads share it).
  */
-import { readFileSync } from 'node:fs';
+import { keptFiles } from '../kept-files';
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
@@ -128,7 +128,7 @@ function sysfsFamilies(base: string, issues: Issues): FamilySamples[] {
 /** A sysfs attribute; undefined when missing or unreadable (an attribute the kernel refuses to read). */
 function readTextSync(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    return keptFiles.read(path);
   } catch {
     return undefined;
   }

@@ -5,7 +5,7 @@
  * fails with EINVAL) are left out. `speed` is Mbit/s → bytes/s (× 125000); an unknown speed (-1) is reported as the
  * kernel gives it, -125000, as node_exporter does.
  */
-import { readFileSync } from 'node:fs';
+import { keptFiles } from '../kept-files';
 import { join } from 'node:path';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples, MetricType } from '../../store/types';
@@ -15,7 +15,7 @@ import { listDir, num } from './text';
 /** A sysfs attribute, trimmed; undefined when absent or unreadable (EINVAL, EOPNOTSUPP for virtual devices). */
 export function readAttr(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8').trim();
+    return keptFiles.read(path)?.trim();
   } catch {
     return undefined;
   }

@@ -3,12 +3,13 @@
  * newline cut (so a label keeps its inner spaces), and numbers parsed as Go's strconv does (no surrounding
  * whitespace, no hex unless asked). Shared by the collectors added for node_exporter parity.
  */
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
+import { keptFiles } from '../kept-files';
 
 /** The attribute's text with trailing newlines removed; undefined when it cannot be read (missing, EIO, EINVAL). */
 export function readRaw(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8').replace(/\n+$/, '');
+    return keptFiles.read(path)?.replace(/\n+$/, '');
   } catch {
     return undefined;
   }

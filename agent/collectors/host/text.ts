@@ -2,7 +2,7 @@
  * Small helpers shared by the host collectors' parsers: line splitting, number parsing that refuses garbage,
  * octal escapes as the kernel writes them in mount tables. (The issues a parser notes are logged by the runner.)
  */
-import { readFileSync } from 'node:fs';
+import { keptFiles } from '../kept-files';
 import { NoDataError } from '../collector';
 
 /** Non-empty lines of a file, without trailing whitespace. */
@@ -57,16 +57,11 @@ export function quote(s: string): string {
  * Reads a procfs/sysfs/udev file synchronously. These files are made by the kernel on read (or live in tmpfs):
  * nothing waits on a disk or a network, and a read takes microseconds, where the async readFile costs four trips
  * through the libuv pool (open, fstat, read, close) and competes with the rest of the process for its 4 threads.
- * Measured in bench/README.md. Missing (ENOENT, ENOTDIR) is undefined; other errors reject.
+ * Measured in bench/README.md. Kernel files are read on descriptors kept open between runs (../kept-files.ts).
+ * Missing (ENOENT, ENOTDIR) is undefined; other errors reject.
  */
 export async function readText(path: string): Promise<string | undefined> {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw err;
-  }
+  return keptFiles.read(path);
 }
 
 /** readText, with a missing file as NoDataError naming it. */

@@ -6,7 +6,7 @@ export function targetsResponse(targets: readonly TargetState[]): unknown {
     status: 'success',
     data: {
       activeTargets: targets.map((t) => ({
-        discoveredLabels: { __address__: t.spec.url.host, __scheme__: t.spec.url.protocol.slice(0, -1), __metrics_path__: t.spec.url.pathname, job: t.spec.job },
+        discoveredLabels: t.spec.discoveredLabels,
         labels: t.spec.labels,
         scrapePool: t.spec.job,
         scrapeUrl: t.spec.url.href,

@@ -1,4 +1,4 @@
-/** Builds the scrape component from its options (./options.ts): static targets plus the pod-annotation target (none: no component). */
+/** Builds the scrape component from its options (./options.ts): static targets, file_sd and the pod-annotation target (none: no component). */
 import type { AgentContext } from '../../core/context';
 import type { Scraper } from './scraper';
 import { optionsFrom } from './options';
@@ -16,8 +16,8 @@ export async function scrapeExtension(ctx: AgentContext): Promise<Scraper[]> {
   // annotations can name this agent: scraping itself would copy its own series back into its store.
   if (pod && !(o.ownPort !== undefined && new URL(pod.url).port === String(o.ownPort))) targets.push(pod);
   else if (pod) ctx.log.debug({ url: pod.url }, "The pod annotations name this agent's own endpoint; not scraping it.");
-  if (targets.length === 0) return [];
+  if (targets.length === 0 && o.fileSd.length === 0) return [];
   // The scraper (and its HTTP client, ~20 MiB of RSS) loads only when there is something to scrape.
   const { Scraper } = await import('./scraper');
-  return [new Scraper({ store: ctx.store, log: ctx.log, telemetry: ctx.telemetry, health: ctx.health, targets, targetLimit: o.targetLimit })];
+  return [new Scraper({ store: ctx.store, log: ctx.log, telemetry: ctx.telemetry, health: ctx.health, targets, fileSd: o.fileSd, targetLimit: o.targetLimit })];
 }

@@ -17,7 +17,17 @@ export const scrapeKeys = defineKeys([
       Array.isArray(v) && v.every((t) => typeof t === 'object' && t !== null && typeof (t as { url?: unknown }).url === 'string')
         ? undefined
         : 'a list of targets, each with at least a url (see docs/scrape.md)',
-    help: 'Static scrape targets: url, job, interval, timeout, path, params, headers, bearer_token_file, basic_auth, labels, honor_labels, honor_timestamps, relabel_configs, metric_relabel_configs and limits (see docs/scrape.md).',
+    help: 'Static scrape targets: url, job, interval, timeout, path, params, headers, bearer_token_file, basic_auth, tls_config, labels, honor_labels, honor_timestamps, relabel_configs, metric_relabel_configs and limits (see docs/scrape.md).',
+  },
+  {
+    key: 'scrape.file_sd_configs',
+    type: 'any',
+    default: [],
+    check: (v) =>
+      Array.isArray(v) && v.every((t) => typeof t === 'object' && t !== null && Array.isArray((t as { files?: unknown }).files))
+        ? undefined
+        : 'a list of entries, each with files (Prometheus file_sd JSON or YAML; see docs/scrape.md)',
+    help: "File-based discovery in Prometheus's file_sd format: files (a glob in the last element), refresh_interval (5m), and the settings of a scrape.targets entry except url; files are re-read on change.",
   },
   { key: 'scrape.interval', type: 'duration', default: 15_000, min: 100, help: 'How often a target is scraped unless its entry says otherwise.' },
   { key: 'scrape.timeout', type: 'duration', default: 10_000, min: 100, help: 'Time budget of one scrape unless its entry says otherwise (never more than the interval).' },

@@ -5,6 +5,7 @@
  */
 import type { Config } from '../../config/config';
 import { parseHostPort } from '../../config/coerce';
+import { FileSdConfig, fileSdFromConfig } from './file-sd';
 import { ScrapeDefaults, TargetSpec, targetFromAnnotations, targetFromConfig } from './targets';
 
 export interface ScrapeOptions {
@@ -12,6 +13,8 @@ export interface ScrapeOptions {
   defaults: ScrapeDefaults;
   /** scrape.targets, in order. */
   targets: TargetSpec[];
+  /** scrape.file_sd_configs, in order. */
+  fileSd: FileSdConfig[];
   /** The target the pod's prometheus.io annotations name, if any. */
   podTarget: TargetSpec | undefined;
   /** Port of the agent's own endpoint (`listen`), so the pod target never names the agent itself. */
@@ -34,12 +37,21 @@ export function optionsFrom(config: Config): ScrapeOptions {
     },
   };
   const enabled = config.bool('scrape.enabled');
-  const o: ScrapeOptions = { enabled, defaults, targets: [], podTarget: undefined, ownPort: parseHostPort(config.string('listen'))?.port, targetLimit: config.number('scrape.target_limit') };
+  const o: ScrapeOptions = {
+    enabled,
+    defaults,
+    targets: [],
+    fileSd: [],
+    podTarget: undefined,
+    ownPort: parseHostPort(config.string('listen'))?.port,
+    targetLimit: config.number('scrape.target_limit'),
+  };
   if (!enabled) return o;
   config.get<unknown[]>('scrape.targets').forEach((raw, i) => {
     const t = targetFromConfig(raw, i, defaults);
     if (t) o.targets.push(t);
   });
+  o.fileSd = config.get<unknown[]>('scrape.file_sd_configs').map((raw, i) => fileSdFromConfig(raw, i, defaults));
   const annotations = {
     scrape: config.string('scrape.annotations.scrape'),
     port: config.string('scrape.annotations.port'),

@@ -4,6 +4,9 @@
  * (`replaceOwned`): a series gone from the target, or every series of a target that is down, leaves /metrics at
  * once. Per target it writes Prometheus's `up`, `scrape_duration_seconds`, `scrape_samples_scraped`,
  * `scrape_samples_post_metric_relabeling` and `scrape_series_added`, and keeps the state the targets API shows.
+ *
+ * The static targets are fixed for the life of the component; file_sd (file-sd.ts) changes the rest while it runs: a
+ * target that is no longer discovered stops and its series (up included) leave the store.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -16,7 +19,9 @@ import type { Store } from '../../store/store';
 import type { FamilySamples } from '../../store/types';
 import { ScrapeConverter } from './convert';
 import { fetchTarget, ScrapeError } from './fetch';
+import { FileSd, FileSdConfig } from './file-sd';
 import type { TargetSpec } from './targets';
+import { TlsPool } from './tls';
 
 export type TargetHealth = 'up' | 'down' | 'unknown';
 
@@ -39,6 +44,10 @@ interface Slot {
   lastKeys: Set<string>;
   /** Distinct series the target has had, capped at its series limit + 1 (series_limit). */
   seen: Set<string>;
+  /** The target's own pool when it has a tls_config. */
+  tls: TlsPool | undefined;
+  /** Set when the target is gone: a scrape still running writes nothing. */
+  retired: boolean;
 }
 
 export interface ScraperOptions {
@@ -47,6 +56,8 @@ export interface ScraperOptions {
   telemetry: Telemetry;
   health?: Health;
   targets: TargetSpec[];
+  /** File-based discovery: its targets join the static ones while the component runs. */
+  fileSd?: FileSdConfig[];
   /** Most targets scraped; past it no target is scraped and each shows the error (0: no limit). */
   targetLimit: number;
   now?: () => number;
@@ -68,7 +79,8 @@ const addedDesc = gauge('scrape_series_added', 'Series new in this scrape.');
 export class Scraper implements Component {
   readonly name = 'scrape';
   readonly #o: ScraperOptions;
-  readonly #slots: Slot[];
+  #slots: Slot[] = [];
+  readonly #fileSd: FileSd | undefined;
   readonly #now: () => number;
   readonly #limiter = new RateLimiter(60_000, 1);
   readonly #scrapes: Counter;
@@ -95,15 +107,8 @@ export class Scraper implements Component {
     this.#stored = t.counter('outrider_scrape_samples_stored_total', 'Scraped samples written into the store.');
     this.#breaches = t.counter('outrider_scrape_limit_breaches_total', 'Scrapes failed by a per-target limit, by limit.', ['limit']);
     for (const r of ['success', 'failure']) this.#scrapes.inc({ result: r }, 0);
-    const seen = new Set<string>();
-    this.#slots = [];
-    for (const spec of o.targets) {
-      const owner = `scrape:${spec.job}:${spec.url.href}`;
-      if (seen.has(owner)) continue;
-      seen.add(owner);
-      const state: TargetState = { spec, health: 'unknown', lastError: '', lastScrape: undefined, lastScrapeDurationS: 0, failures: new Map() };
-      this.#slots.push({ state, owner, timer: undefined, running: undefined, abort: undefined, lastKeys: new Set(), seen: new Set() });
-    }
+    this.#fileSd = o.fileSd?.length ? new FileSd(o.fileSd, { log: o.log, telemetry: t, onChange: (found) => this.#reconcile([...o.targets, ...found]) }) : undefined;
+    this.#reconcile(o.targets);
   }
 
   /** Every target and its last scrape, for the targets API. */
@@ -114,36 +119,86 @@ export class Scraper implements Component {
   async start(): Promise<void> {
     if (this.#started || this.#stopped) return;
     this.#started = true;
-    const over = this.#o.targetLimit > 0 && this.#slots.length > this.#o.targetLimit;
-    if (over) {
-      for (const s of this.#slots) this.#fail(s, new ScrapeError('target_limit', `target_limit exceeded (${this.#slots.length} targets, limit ${this.#o.targetLimit})`), 0);
-      this.#o.log.error({ targets: this.#slots.length, limit: this.#o.targetLimit }, 'More scrape targets than scrape.target_limit; none is scraped.');
-    } else {
-      for (const s of this.#slots) {
-        const { intervalMs } = s.state.spec;
-        s.timer = setTimeout(
-          () => {
-            s.timer = setInterval(() => this.#tick(s), intervalMs);
-            s.timer.unref();
-            this.#tick(s);
-          },
-          scrapeOffsetMs(s.owner, intervalMs),
-        );
-        s.timer.unref();
-      }
-    }
+    this.#fileSd?.start();
+    this.#reconcile([...this.#o.targets, ...(this.#fileSd?.targets() ?? [])]);
     this.#o.health?.report('scrape', 'running', { ready: true, detail: `${this.#slots.length} targets` });
+  }
+
+  /**
+   * Makes the running set the given targets (first of an owner wins): new ones are scheduled, gone ones stopped with
+   * their series removed, a target whose labels changed is replaced. Past target_limit none is scraped.
+   */
+  #reconcile(specs: readonly TargetSpec[]): void {
+    if (this.#stopped) return;
+    const old = new Map(this.#slots.map((s) => [s.owner, s]));
+    const next: Slot[] = [];
+    const seen = new Set<string>();
+    for (const spec of specs) {
+      const owner = `scrape:${spec.job}:${spec.url.href}`;
+      if (seen.has(owner)) continue;
+      seen.add(owner);
+      const prev = old.get(owner);
+      if (prev && JSON.stringify(prev.state.spec.labels) === JSON.stringify(spec.labels)) {
+        old.delete(owner);
+        next.push(prev);
+        continue;
+      }
+      const state: TargetState = { spec, health: 'unknown', lastError: '', lastScrape: undefined, lastScrapeDurationS: 0, failures: new Map() };
+      next.push({ state, owner, timer: undefined, running: undefined, abort: undefined, lastKeys: new Set(), seen: new Set(), tls: spec.tls ? new TlsPool(spec.tls) : undefined, retired: false });
+    }
+    for (const s of old.values()) this.#retire(s, !seen.has(s.owner));
+    this.#slots = next;
+    if (!this.#started) return;
+    const over = this.#o.targetLimit > 0 && next.length > this.#o.targetLimit;
+    if (over) {
+      for (const s of next) {
+        this.#unschedule(s);
+        this.#fail(s, new ScrapeError('target_limit', `target_limit exceeded (${next.length} targets, limit ${this.#o.targetLimit})`), 0);
+      }
+      this.#o.log.error({ targets: next.length, limit: this.#o.targetLimit }, 'More scrape targets than scrape.target_limit; none is scraped.');
+      return;
+    }
+    for (const s of next) if (!s.timer) this.#schedule(s);
+  }
+
+  #schedule(s: Slot): void {
+    const { intervalMs } = s.state.spec;
+    s.timer = setTimeout(
+      () => {
+        s.timer = setInterval(() => this.#tick(s), intervalMs);
+        s.timer.unref();
+        this.#tick(s);
+      },
+      scrapeOffsetMs(s.owner, intervalMs),
+    );
+    s.timer.unref();
+  }
+
+  #unschedule(s: Slot): void {
+    clearTimeout(s.timer);
+    clearInterval(s.timer);
+    s.timer = undefined;
+  }
+
+  /** Stops a target; its series leave the store unless another slot now owns them. */
+  #retire(s: Slot, drop: boolean): void {
+    s.retired = true;
+    this.#unschedule(s);
+    s.abort?.abort();
+    void (s.running ?? Promise.resolve()).finally(() => void s.tls?.close());
+    if (drop) this.#o.store.dropOwner(s.owner);
   }
 
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#fileSd?.stop();
     for (const s of this.#slots) {
-      clearTimeout(s.timer);
-      clearInterval(s.timer);
+      this.#unschedule(s);
       s.abort?.abort();
     }
     await Promise.allSettled(this.#slots.map((s) => s.running));
+    await Promise.allSettled(this.#slots.map((s) => s.tls?.close()));
     await this.#http.close().catch(() => undefined);
     this.#o.health?.report('scrape', 'stopped', { ready: false });
   }
@@ -175,7 +230,8 @@ export class Scraper implements Component {
     const start = this.#now();
     const conv = new ScrapeConverter(spec);
     try {
-      await fetchTarget(spec, abort.signal, conv.add, this.#http);
+      await fetchTarget(spec, abort.signal, conv.add, s.tls ? s.tls.dispatcher() : this.#http);
+      if (s.retired) return;
       const { families, keys } = conv.families();
       let added = 0;
       const limit = spec.limits.seriesLimit;
@@ -204,6 +260,7 @@ export class Scraper implements Component {
   }
 
   #fail(s: Slot, err: unknown, durationS: number, scraped = 0): void {
+    if (s.retired) return;
     const e = err instanceof ScrapeError ? err : new ScrapeError('http', err instanceof Error ? err.message || err.name : String(err));
     const spec = s.state.spec;
     s.state.failures.set(e.reason, (s.state.failures.get(e.reason) ?? 0) + 1);

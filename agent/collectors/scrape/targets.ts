@@ -1,22 +1,20 @@
 /**
- * Scrape targets: the static `scrape.targets` entries and, in a pod, the target the Prometheus pod annotations name
- * (`prometheus.io/scrape`, `/port`, `/path`, `/scheme`, passed to the sidecar as `scrape.annotations.*` through the
- * downward API), scraped on 127.0.0.1 because the application shares the pod's loopback. Each entry is checked once
- * here; a wrong entry is a config error naming the entry and the field.
+ * Scrape targets: the static `scrape.targets` entries, the targets of `scrape.file_sd_configs` (file-sd.ts) and, in a
+ * pod, the target the Prometheus pod annotations name (`prometheus.io/scrape`, `/port`, `/path`, `/scheme`, passed to
+ * the sidecar as `scrape.annotations.*` through the downward API), scraped on 127.0.0.1 because the application
+ * shares the pod's loopback.
+ *
+ * A target is built as Prometheus builds one: its labels before relabeling are the entry's `labels`, `job`,
+ * `__address__`, `__scheme__`, `__metrics_path__`, `__param_<name>` (and what discovery adds, `__meta_*`);
+ * `relabel_configs` run on them; the URL is then read from `__scheme__`, `__address__`, `__metrics_path__` and
+ * `__param_*`, `instance` defaults to `__address__`, and the labels starting with `__` are dropped.
  */
 import { readFileSync } from 'node:fs';
-import { OutriderError } from '../../core/errors';
-import { parseDurationMs, parseSizeBytes } from '../../config/units';
-import { compileRelabels, relabel as applyRelabel, RelabelRule } from './relabel';
+import { relabel as applyRelabel, RelabelRule } from './relabel';
+import { bad, ScrapeDefaults, TargetLimits, TargetTemplate, templateFields, templateFrom } from './target-config';
+import type { ScrapeTls } from './tls';
 
-export interface TargetLimits {
-  sampleLimit: number;
-  labelLimit: number;
-  labelNameLengthLimit: number;
-  labelValueLengthLimit: number;
-  bodySizeLimit: number;
-  seriesLimit: number;
-}
+export type { ScrapeDefaults, TargetLimits } from './target-config';
 
 export interface TargetSpec {
   job: string;
@@ -27,78 +25,81 @@ export interface TargetSpec {
   headers: Record<string, string>;
   bearerTokenFile?: string;
   basicAuth?: { username: string; password?: string; passwordFile?: string };
+  tls?: ScrapeTls;
   honorLabels: boolean;
   honorTimestamps: boolean;
   /** Target labels after relabel_configs (job and instance included). */
   labels: Record<string, string>;
+  /** Labels before relabeling (the targets API's discoveredLabels). */
+  discoveredLabels: Record<string, string>;
   metricRelabel: RelabelRule[];
   limits: TargetLimits;
 }
 
-export interface ScrapeDefaults {
-  intervalMs: number;
-  timeoutMs: number;
-  limits: TargetLimits;
-}
+/** Why a discovered target could not be built (its address is not host:port after relabeling). */
+export class TargetError extends Error {}
 
-function bad(where: string, message: string): never {
-  throw new OutriderError('OUTRIDER_ERR_SCRAPE_CONFIG', `${where}: ${message}`);
-}
-
-function duration(where: string, v: unknown, dflt: number): number {
-  if (v === undefined) return dflt;
-  const ms = parseDurationMs(v as string | number);
-  if (ms === undefined || ms <= 0) bad(where, `expected a duration such as 15s, got ${JSON.stringify(v)}`);
-  return ms;
-}
-
-function limit(where: string, v: unknown, dflt: number, size = false): number {
-  if (v === undefined) return dflt;
-  const n = size ? parseSizeBytes(v as string | number) : typeof v === 'number' ? v : undefined;
-  if (n === undefined || !Number.isInteger(n) || n < 0) bad(where, `expected a non-negative ${size ? 'size' : 'integer'}, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-function stringMap(where: string, v: unknown): Record<string, string> {
-  if (v === undefined) return {};
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(where, 'expected a mapping of strings');
-  const out: Record<string, string> = {};
-  for (const [k, x] of Object.entries(v)) {
-    if (typeof x !== 'string') bad(`${where}.${k}`, 'expected a string');
-    out[k] = x;
+/**
+ * The target for `address` with this template and extra labels before relabeling (discovery's group labels and
+ * `__meta_*`); undefined when relabeling drops it. Throws TargetError for an unusable address.
+ */
+export function targetFromLabels(tpl: TargetTemplate, address: string, extra: Readonly<Record<string, string>> = {}): TargetSpec | undefined {
+  const base: Record<string, string> = { ...tpl.labels, job: tpl.job, __address__: address, __scheme__: tpl.scheme, __metrics_path__: tpl.path };
+  for (const [k, v] of tpl.params) if (base[`__param_${k}`] === undefined) base[`__param_${k}`] = v;
+  Object.assign(base, extra);
+  const labels = applyRelabel(base, tpl.relabel);
+  if (!labels) return undefined;
+  const addr = labels.__address__ ?? '';
+  if (addr === '' || /[/?#@\s]/.test(addr)) throw new TargetError(`__address__ ${JSON.stringify(addr)} is not host:port`);
+  const scheme = labels.__scheme__ ?? 'http';
+  if (scheme !== 'http' && scheme !== 'https') throw new TargetError(`__scheme__ ${JSON.stringify(scheme)} is neither http nor https`);
+  let url: URL;
+  try {
+    url = new URL(`${scheme}://${addr}`);
+  } catch {
+    throw new TargetError(`__address__ ${JSON.stringify(addr)} is not host:port`);
   }
-  return out;
+  const path = labels.__metrics_path__ || '/metrics';
+  url.pathname = path.startsWith('/') ? path : '/' + path;
+  // Params as Prometheus builds them: the entry's, each __param_<name> left after relabeling replacing that name's
+  // first value (or adding it).
+  const query = new Map<string, string[]>();
+  for (const [k, v] of tpl.params) query.set(k, [...(query.get(k) ?? []), v]);
+  for (const [k, v] of Object.entries(labels)) {
+    if (!k.startsWith('__param_')) continue;
+    const vs = query.get(k.slice('__param_'.length));
+    if (vs) vs[0] = v;
+    else query.set(k.slice('__param_'.length), [v]);
+  }
+  for (const [k, vs] of query) for (const v of vs) url.searchParams.append(k, v);
+  labels.instance ??= addr;
+  for (const k of Object.keys(labels)) if (k.startsWith('__')) delete labels[k];
+  return {
+    job: labels.job ?? tpl.job,
+    url,
+    intervalMs: tpl.intervalMs,
+    timeoutMs: tpl.timeoutMs,
+    headers: tpl.headers,
+    bearerTokenFile: tpl.bearerTokenFile,
+    basicAuth: tpl.basicAuth,
+    tls: tpl.tls,
+    honorLabels: tpl.honorLabels,
+    honorTimestamps: tpl.honorTimestamps,
+    labels,
+    discoveredLabels: base,
+    metricRelabel: tpl.metricRelabel,
+    limits: tpl.limits,
+  };
 }
 
-const known = new Set([
-  'url',
-  'path',
-  'job',
-  'interval',
-  'timeout',
-  'params',
-  'headers',
-  'bearer_token_file',
-  'basic_auth',
-  'honor_labels',
-  'honor_timestamps',
-  'labels',
-  'relabel_configs',
-  'metric_relabel_configs',
-  'sample_limit',
-  'label_limit',
-  'label_name_length_limit',
-  'label_value_length_limit',
-  'body_size_limit',
-  'series_limit',
-]);
+const staticFields = new Set(['url', ...templateFields.filter((f) => f !== 'scheme')]);
 
 /** Builds a target from one `scrape.targets` entry; undefined when relabel_configs drop it. */
 export function targetFromConfig(raw: unknown, index: number, d: ScrapeDefaults): TargetSpec | undefined {
   const where = `scrape.targets[${index}]`;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad(where, 'expected a mapping with at least a url');
   const e = raw as Record<string, unknown>;
-  for (const k of Object.keys(e)) if (!known.has(k)) bad(`${where}.${k}`, 'unknown field');
+  for (const k of Object.keys(e)) if (!staticFields.has(k)) bad(`${where}.${k}`, 'unknown field');
   if (typeof e.url !== 'string') bad(`${where}.url`, 'expected a URL such as http://127.0.0.1:8080/metrics');
   let url: URL;
   try {
@@ -107,56 +108,14 @@ export function targetFromConfig(raw: unknown, index: number, d: ScrapeDefaults)
     bad(`${where}.url`, `not a URL: ${JSON.stringify(e.url)}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') bad(`${where}.url`, 'expected http:// or https://');
-  if (typeof e.path === 'string') url.pathname = e.path;
-  else if (url.pathname === '/') url.pathname = '/metrics';
-  if (e.params !== undefined) {
-    if (typeof e.params !== 'object' || e.params === null) bad(`${where}.params`, 'expected a mapping of names to lists of values');
-    for (const [k, vs] of Object.entries(e.params)) for (const v of Array.isArray(vs) ? vs : [vs]) url.searchParams.append(k, String(v));
-  }
-  const intervalMs = duration(`${where}.interval`, e.interval, d.intervalMs);
-  const timeoutMs = Math.min(duration(`${where}.timeout`, e.timeout, d.timeoutMs), intervalMs);
-  let basicAuth: TargetSpec['basicAuth'];
-  if (e.basic_auth !== undefined) {
-    const b = stringMap(`${where}.basic_auth`, e.basic_auth);
-    if (!b.username) bad(`${where}.basic_auth.username`, 'expected a user name');
-    basicAuth = { username: b.username, password: b.password, passwordFile: b.password_file };
-  }
-  if (e.bearer_token_file !== undefined && typeof e.bearer_token_file !== 'string') bad(`${where}.bearer_token_file`, 'expected a file path');
-  const job = typeof e.job === 'string' && e.job !== '' ? e.job : 'scrape';
-  const base = { ...stringMap(`${where}.labels`, e.labels), job, instance: url.host, __address__: url.host, __scheme__: url.protocol.slice(0, -1), __metrics_path__: url.pathname };
-  let relabel: RelabelRule[];
-  let metricRelabel: RelabelRule[];
+  const tpl = templateFrom({ ...e, scheme: url.protocol.slice(0, -1), path: e.path ?? (url.pathname === '/' ? '/metrics' : url.pathname) }, where, d);
+  // The URL's own query comes first, then params.
+  tpl.params = [...url.searchParams.entries(), ...tpl.params];
   try {
-    relabel = compileRelabels(e.relabel_configs);
-    metricRelabel = compileRelabels(e.metric_relabel_configs);
+    return targetFromLabels(tpl, url.host);
   } catch (err) {
     bad(where, (err as Error).message);
   }
-  const labels = applyRelabel(base, relabel);
-  if (!labels) return undefined;
-  for (const k of Object.keys(labels)) if (k.startsWith('__')) delete labels[k];
-  const l = d.limits;
-  return {
-    job: labels.job ?? job,
-    url,
-    intervalMs,
-    timeoutMs,
-    headers: stringMap(`${where}.headers`, e.headers),
-    bearerTokenFile: e.bearer_token_file as string | undefined,
-    basicAuth,
-    honorLabels: e.honor_labels === true,
-    honorTimestamps: e.honor_timestamps !== false,
-    labels,
-    metricRelabel,
-    limits: {
-      sampleLimit: limit(`${where}.sample_limit`, e.sample_limit, l.sampleLimit),
-      labelLimit: limit(`${where}.label_limit`, e.label_limit, l.labelLimit),
-      labelNameLengthLimit: limit(`${where}.label_name_length_limit`, e.label_name_length_limit, l.labelNameLengthLimit),
-      labelValueLengthLimit: limit(`${where}.label_value_length_limit`, e.label_value_length_limit, l.labelValueLengthLimit),
-      bodySizeLimit: limit(`${where}.body_size_limit`, e.body_size_limit, l.bodySizeLimit, true),
-      seriesLimit: limit(`${where}.series_limit`, e.series_limit, l.seriesLimit),
-    },
-  };
 }
 
 export interface PodAnnotations {

@@ -25,6 +25,7 @@ import { storeToSeries } from './from-store';
 import { encodeWriteRequest, RwSeries } from './protobuf';
 import { encodeRequestV2 } from './protobuf-v2';
 import { remoteWriteMetrics, remoteWriteHooks } from './metrics';
+import { StaleMarkers } from './stale-markers';
 import { recordPayload, RemoteWriteProtocol, RemoteWriteTarget, Version } from './target';
 
 export { remoteWriteHeaders, remoteWriteV2Headers, RemoteWriteProtocol } from './target';
@@ -53,6 +54,8 @@ export interface RemoteWriteOptions {
   beforeRead?: () => void;
   /** Protocol version (default 1.0). */
   protocol?: RemoteWriteProtocol;
+  /** Write a staleness marker for each series that left the store since the last tick (stale-markers.ts). */
+  staleMarkers?: boolean;
   /** The spool settings; each URL spools under `<dir>/remote-write/<hash>`. Without it requests wait in memory only. */
   spool?: SpoolSettings;
   /** Requests in flight per URL (the AIMD window's ceiling; default 4). */
@@ -103,6 +106,7 @@ export class RemoteWriteOutput implements Component {
   #stopped = false;
   #started = false;
   readonly #m;
+  readonly #stale: StaleMarkers | undefined;
 
   constructor(store: Store, opts: RemoteWriteOptions) {
     this.name = opts.name;
@@ -112,6 +116,7 @@ export class RemoteWriteOutput implements Component {
       if (kReserved.has(k.toLowerCase())) throw new RangeError(`remote write header ${k} is reserved by the protocol and cannot be set`);
     }
     this.#m = remoteWriteMetrics(opts.telemetry);
+    this.#stale = opts.staleMarkers ? new StaleMarkers(store) : undefined;
     this.#lanes = opts.urls.map((url) => {
       const hooks = remoteWriteHooks(this.#m, opts.name, url, opts.log, () => this.#gauges());
       const target = new RemoteWriteTarget(
@@ -214,7 +219,9 @@ export class RemoteWriteOutput implements Component {
     if (this.#stopped) return;
     this.#opts.beforeRead?.();
     const gen = this.#store.generation;
-    const all = storeToSeries(this.#store, Date.now(), this.#opts.extraLabels ?? {}, this.#opts.filter);
+    const now = Date.now();
+    const all = storeToSeries(this.#store, now, this.#opts.extraLabels ?? {}, this.#opts.filter);
+    if (this.#stale) for (const m of this.#stale.take(now, this.#opts.extraLabels ?? {}, this.#opts.filter)) all.push(m);
     if (all.length === 0) {
       for (const l of this.#lanes) l.runtime.queue.appended(gen);
       return;

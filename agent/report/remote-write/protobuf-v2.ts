@@ -11,7 +11,7 @@
  * body (it does not misread it). Histograms, exemplars and created timestamps are not sent. Also a decoder (used by
  * */
 import type { MetricType } from '../../store/types';
-import { RwSeries, varintLen, writeVarint } from './protobuf';
+import { RwSeries, varintLen, writeSampleValue, writeVarint } from './protobuf';
 
 /** Metadata.MetricType numbers. */
 const metricTypes: Record<MetricType, number> = { counter: 1, gauge: 2, histogram: 3, summary: 5, untyped: 0 };
@@ -90,7 +90,7 @@ export function encodeRequestV2(series: readonly RwSeries[]): Buffer {
       buf[pos++] = 0x12;
       pos = writeVarint(buf, pos, 9 + (t !== 0 ? 1 + varintLen(t) : 0));
       buf[pos++] = 0x09;
-      buf.writeDoubleLE(v, pos);
+      writeSampleValue(buf, pos, v, series[i]!.stale);
       pos += 8;
       if (t !== 0) {
         buf[pos++] = 0x10;

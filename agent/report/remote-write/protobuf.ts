@@ -17,6 +17,16 @@ export interface RwSeries {
   samples: Array<readonly [number, number]>; // [value, timestampMs]
   /** The family's type and help (remote write 2.0 sends them as metadata; 1.0 does not). */
   meta?: { type: MetricType; help: string };
+  /** Every sample is Prometheus's staleness marker (written with its exact bits; a JavaScript NaN may lose them). */
+  stale?: boolean;
+}
+
+/** A sample value's 8 bytes: the double, or the staleness marker's bit pattern 0x7ff0000000000002. */
+export function writeSampleValue(buf: Buffer, pos: number, v: number, stale: boolean | undefined): void {
+  if (stale) {
+    buf.writeUInt32LE(2, pos);
+    buf.writeUInt32LE(0x7ff00000, pos + 4);
+  } else buf.writeDoubleLE(v, pos);
 }
 
 /** Bytes of a protobuf varint (shared by the 1.0 and 2.0 encoders). */
@@ -81,7 +91,7 @@ export function encodeWriteRequest(series: readonly RwSeries[]): Buffer {
       buf[pos++] = 0x12;
       pos = writeVarint(buf, pos, 9 + 1 + varintLen(t));
       buf[pos++] = 0x09;
-      buf.writeDoubleLE(v, pos);
+      writeSampleValue(buf, pos, v, s.stale);
       pos += 8;
       buf[pos++] = 0x10;
       pos = writeVarint(buf, pos, t);

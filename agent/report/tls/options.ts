@@ -17,32 +17,36 @@ export interface ClientTlsOptions {
   insecureSkipVerify: boolean;
 }
 
-function read(config: Config, key: string): Buffer | undefined {
+function read(config: Config, key: string, code: string): Buffer | undefined {
   const path = config.string(key);
   if (!path) return undefined;
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new OutriderError('OUTRIDER_ERR_REPORT_TLS', `cannot read ${key} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new OutriderError(code, `cannot read ${key} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 
-/** The client TLS settings; throws OUTRIDER_ERR_REPORT_TLS when a file cannot be read or the pair does not match. */
-export function tlsOptionsFrom(config: Config): ClientTlsOptions {
+/**
+ * The client TLS settings under `prefix` (`report.tls`, or the aggregator's `aggregator.remote_write_tls`: the same
+ * five keys ca_file, cert_file, key_file, server_name, insecure_skip_verify); throws `code` (OUTRIDER_ERR_REPORT_TLS
+ * by default) when a file cannot be read or the pair does not match.
+ */
+export function tlsOptionsFrom(config: Config, prefix = 'report.tls', code = 'OUTRIDER_ERR_REPORT_TLS'): ClientTlsOptions {
   const opts: ClientTlsOptions = {
-    ca: read(config, 'report.tls.ca_file'),
-    cert: read(config, 'report.tls.cert_file'),
-    key: read(config, 'report.tls.key_file'),
-    serverName: config.string('report.tls.server_name') || undefined,
-    insecureSkipVerify: config.bool('report.tls.insecure_skip_verify'),
+    ca: read(config, `${prefix}.ca_file`, code),
+    cert: read(config, `${prefix}.cert_file`, code),
+    key: read(config, `${prefix}.key_file`, code),
+    serverName: config.string(`${prefix}.server_name`) || undefined,
+    insecureSkipVerify: config.bool(`${prefix}.insecure_skip_verify`),
   };
   if ((opts.cert === undefined) !== (opts.key === undefined)) {
-    throw new OutriderError('OUTRIDER_ERR_REPORT_TLS', 'report.tls.cert_file and report.tls.key_file go together: set both or neither');
+    throw new OutriderError(code, `${prefix}.cert_file and ${prefix}.key_file go together: set both or neither`);
   }
   try {
     createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
   } catch (err) {
-    throw new OutriderError('OUTRIDER_ERR_REPORT_TLS', `report.tls.*: the CA, certificate and key cannot be used: ${(err as Error).message}`);
+    throw new OutriderError(code, `${prefix}.*: the CA, certificate and key cannot be used: ${(err as Error).message}`);
   }
   return opts;
 }

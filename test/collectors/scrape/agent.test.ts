@@ -81,3 +81,25 @@ t.test("annotations that name the agent's own endpoint are not scraped", async (
   t.equal(a.agent.contracts.has('scrape'), false, 'no scrape component for the agent itself');
   t.same(JSON.parse((await get(a.url + '/api/v1/targets')).text).data.activeTargets, []);
 });
+
+t.test('file_sd_configs through the agent: targets from a file, and a config that names a bad file type is refused', async (t) => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const app = await serve((_req, res) => res.end('discovered_metric 5\n'));
+  t.teardown(() => app.close());
+  const d = mkdtempSync(join(tmpdir(), 'outrider-filesd-agent-'));
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  writeFileSync(join(d, 'targets.json'), JSON.stringify([{ targets: [app.url.slice(7)], labels: { team: 'a' } }]));
+  const a = await startAgent({ 'scrape.file_sd_configs': [{ files: [join(d, '*.json')], job: 'sd', interval: '200ms' }] });
+  t.teardown(() => a.stop());
+  let metrics = '';
+  for (let i = 0; i < 50 && !metrics.includes('discovered_metric'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    metrics = (await get(a.url + '/metrics')).text;
+  }
+  t.match(metrics, `discovered_metric{instance="${app.url.slice(7)}",job="sd",team="a"} 5`);
+  const api = JSON.parse((await get(a.url + '/api/v1/targets')).text);
+  t.equal(api.data.activeTargets[0].discoveredLabels.__meta_filepath, join(d, 'targets.json'));
+  await t.rejects(startAgent({ 'scrape.file_sd_configs': [{ files: [join(d, 'targets.txt')] }] }), /file_sd_configs\[0\]\.files/);
+});

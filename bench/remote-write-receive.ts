@@ -1,0 +1,154 @@
+/**
+ * Remote write receive beside VictoriaMetrics' own receive, in the same run: REQUESTS remote write 1.0 requests of
+ * SERIES series each (snappy, pre-encoded, a new timestamp per request) are posted, two in flight, to the agent's
+ * push listener (`POST /api/v1/write`; host collectors, StatsD, OTLP and the local history off) and then to a
+ * `victoria-metrics` process. The receiver's CPU seconds (utime + stime, /proc/<pid>/stat, read 2 s after the last
+ * answer so background work is counted) give samples per CPU-second; its peak RSS is VmHWM.
+ *
+ *   npx tsc -p tsconfig.json && node dist/bench/remote-write-receive.js      # SERIES=10000 REQUESTS=60
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { encodeRemoteWrite } from '../agent/report/remote-write/output';
+import type { RwSeries } from '../agent/report/remote-write/protobuf';
+
+const kSeries = Number(process.env.SERIES ?? 10_000);
+const kRequests = Number(process.env.REQUESTS ?? 60);
+const bin = path.resolve(__dirname, '..', '..', 'bin', 'outrider.js');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function cpuSeconds(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(rest[11]) + Number(rest[12])) / 100;
+}
+
+function peakRssMiB(pid: number): number {
+  return Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function bodies(): Promise<Buffer[]> {
+  const start = Date.now() - kRequests * 1000;
+  const out: Buffer[] = [];
+  for (let r = 0; r < kRequests; r++) {
+    const series: RwSeries[] = [];
+    for (let i = 0; i < kSeries; i++)
+      series.push({
+        labels: [
+          ['__name__', `bench_rw_${i % 50}`],
+          ['id', String(i)],
+          ['instance', 'bench'],
+          ['job', 'rw'],
+        ],
+        samples: [[i + r, start + r * 1000]],
+      });
+    out.push(await encodeRemoteWrite(series));
+  }
+  return out;
+}
+
+async function listening(port: number, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
+    const ok = await new Promise<boolean>((r) => {
+      const c = net.connect(port, '127.0.0.1', () => (c.end(), r(true)));
+      c.on('error', () => r(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`port ${port} did not open`);
+}
+
+async function up(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
+    if ((await fetch(url).catch(() => undefined))?.ok) return;
+    await sleep(100);
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+interface Row {
+  name: string;
+  samplesPerCpuS: number;
+  peakMiB: number;
+}
+
+async function measure(name: string, url: string, child: ChildProcess, reqs: Buffer[]): Promise<Row> {
+  // One warm-up request, then the rest two in flight.
+  const post = async (b: Buffer) => {
+    const res = await fetch(url, { method: 'POST', body: b, headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', 'X-Prometheus-Remote-Write-Version': '0.1.0' } });
+    await res.arrayBuffer();
+    if (res.status !== 204 && res.status !== 200) throw new Error(`${name} answered ${res.status}`);
+  };
+  await post(reqs[0]!);
+  await sleep(1000);
+  const cpu0 = cpuSeconds(child.pid!);
+  let next = 1;
+  await Promise.all(
+    [0, 1].map(async () => {
+      while (next < reqs.length) await post(reqs[next++]!);
+    }),
+  );
+  await sleep(2000);
+  const cpu = cpuSeconds(child.pid!) - cpu0;
+  const row = { name, samplesPerCpuS: ((reqs.length - 1) * kSeries) / cpu, peakMiB: peakRssMiB(child.pid!) };
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  return row;
+}
+
+async function main(): Promise<void> {
+  if (spawnSync('sh', ['-c', 'command -v victoria-metrics']).status !== 0) throw new Error('victoria-metrics is not installed');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-bench-rw-'));
+  const reqs = await bodies();
+  const rows: Row[] = [];
+  try {
+    const pushPort = await freePort();
+    const cfg = path.join(dir, 'outrider.yml');
+    fs.writeFileSync(
+      cfg,
+      [
+        'collectors: { enabled: [] }',
+        'statsd: { enabled: false }',
+        'otlp: { enabled: false }',
+        'history: { enabled: false }',
+        'analysis: { enabled: false }',
+        `push: { listen: "127.0.0.1:${pushPort}" }`,
+      ].join('\n'),
+    );
+    const agent = spawn(process.execPath, [bin, 'agent', '--config', cfg, '--listen', '127.0.0.1:0', '--log-level', 'warn'], { stdio: 'inherit' });
+    await listening(pushPort, agent);
+    rows.push(await measure('outrider agent', `http://127.0.0.1:${pushPort}/api/v1/write`, agent, reqs));
+
+    const vmPort = await freePort();
+    const vm = spawn('victoria-metrics', [`-httpListenAddr=127.0.0.1:${vmPort}`, `-storageDataPath=${path.join(dir, 'vm')}`, '-retentionPeriod=1', '-loggerLevel=ERROR'], { stdio: 'inherit' });
+    await up(`http://127.0.0.1:${vmPort}/health`, vm);
+    rows.push(await measure('victoria-metrics', `http://127.0.0.1:${vmPort}/api/v1/write`, vm, reqs));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`${kRequests - 1} requests of ${kSeries} series (remote write 1.0, snappy), two in flight; ${os.cpus().length} CPUs, Node ${process.version}`);
+  console.log('receiver             samples per CPU-second   peak RSS MiB');
+  for (const r of rows) console.log(`${r.name.padEnd(20)} ${Math.round(r.samplesPerCpuS).toLocaleString('en').padStart(22)}   ${r.peakMiB.toFixed(0).padStart(12)}`);
+  const [o, v] = rows as [Row, Row];
+  console.log(`ratio (outrider / victoria-metrics): samples per CPU-second ${(o.samplesPerCpuS / v.samplesPerCpuS).toFixed(2)}x, peak RSS ${(o.peakMiB / v.peakMiB).toFixed(2)}x`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { NoDataError } from '../../agent/collectors/collector';
+import { KeptFiles } from '../../agent/collectors/kept-files';
+
+const tmp = (t: { teardown: (fn: () => void) => void }): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'outrider-kept-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+};
+
+t.test('a procfs file is opened once and read fresh on the kept descriptor', async (t) => {
+  const files = new KeptFiles();
+  t.teardown(() => files.clear());
+  const first = files.read('/proc/self/stat')!;
+  // Field 10 (minflt) moves as the process touches new pages.
+  const pages = [];
+  for (let i = 0; i < 200; i++) pages.push(Buffer.alloc(64 * 1024, 1));
+  const second = files.read('/proc/self/stat')!;
+  t.not(second, first, 'the second read sees new content');
+  t.match(second, /^\d+ \(/);
+  t.same(files.stats(), { kept: 1, missing: 0, opens: 1, reads: 2 });
+});
+
+t.test('regular files are never kept: a replaced or removed file is seen at once', async (t) => {
+  const dir = tmp(t);
+  const files = new KeptFiles();
+  const p = join(dir, 'attr');
+  writeFileSync(p, 'one\n');
+  t.equal(files.read(p), 'one\n');
+  writeFileSync(join(dir, 'next'), 'two\n');
+  renameSync(join(dir, 'next'), p);
+  t.equal(files.read(p), 'two\n');
+  rmSync(p);
+  t.equal(files.read(p), undefined);
+  t.equal(files.stats().kept, 0);
+});
+
+t.test('a missing path is remembered without an error, and found when it appears', async (t) => {
+  const dir = tmp(t);
+  const files = new KeptFiles();
+  const p = join(dir, 'later');
+  t.equal(files.read(p), undefined);
+  t.equal(files.read(join(dir, 'later', 'below')), undefined, 'ENOTDIR-like paths are missing too');
+  t.equal(files.stats().missing, 2);
+  t.equal(files.read(p), undefined);
+  writeFileSync(p, 'here');
+  t.equal(files.read(p), 'here');
+});
+
+t.test('other errors are thrown', async (t) => {
+  const files = new KeptFiles();
+  t.throws(() => files.read('/proc/self'), { code: 'EISDIR' });
+  t.equal(files.stats().kept, 0, 'nothing kept for a path that failed');
+});
+
+t.test('bounded: past maxEntries, reads go through open and close', async (t) => {
+  const files = new KeptFiles({ maxEntries: 2 });
+  t.teardown(() => files.clear());
+  for (const p of ['/proc/self/stat', '/proc/self/statm', '/proc/self/status']) t.ok(files.read(p));
+  t.ok(files.read('/proc/self/status'));
+  const s = files.stats();
+  t.equal(s.kept, 2);
+  t.equal(s.opens, 4, 'the third path is opened on each read');
+});
+
+t.test('a descriptor older than maxAgeMs is closed and the path opened again', async (t) => {
+  let now = 0;
+  const files = new KeptFiles({ maxAgeMs: 1000, now: () => now });
+  t.teardown(() => files.clear());
+  files.read('/proc/self/statm');
+  now = 999;
+  files.read('/proc/self/statm');
+  t.equal(files.stats().opens, 1);
+  now = 1000;
+  files.read('/proc/self/statm');
+  t.equal(files.stats().opens, 2);
+  t.equal(files.stats().kept, 1);
+});
+
+t.test('a kept descriptor whose object went away: the path is opened again (missing now)', async (t) => {
+  const files = new KeptFiles();
+  t.teardown(() => files.clear());
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  await once(child, 'spawn');
+  const p = `/proc/${child.pid}/stat`;
+  t.match(files.read(p), new RegExp(`^${child.pid} \\(`));
+  t.equal(files.stats().kept, 1);
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  // Reaped: the kept descriptor fails (ESRCH), the path is gone.
+  let after: string | undefined = 'x';
+  for (let i = 0; i < 50 && after !== undefined; i++) {
+    after = files.read(p);
+    if (after !== undefined) await new Promise((r) => setTimeout(r, 20));
+  }
+  t.equal(after, undefined);
+  t.equal(files.stats().kept, 0);
+});
+
+t.test('content larger than the read buffer is read whole', async (t) => {
+  const dir = tmp(t);
+  const files = new KeptFiles();
+  const big = 'x'.repeat(100_000) + '\n' + 'é'.repeat(3000);
+  writeFileSync(join(dir, 'big'), big);
+  t.equal(files.read(join(dir, 'big')), big);
+});
+
+t.test('directories: listed each time, a missing one remembered and found when it appears', async (t) => {
+  const dir = tmp(t);
+  const files = new KeptFiles();
+  const sub = join(dir, 'sub');
+  t.equal(files.list(sub), undefined);
+  t.equal(files.list(sub), undefined);
+  t.equal(files.stats().missing, 1);
+  mkdirSync(sub);
+  t.same(files.list(sub), []);
+  writeFileSync(join(sub, 'a'), '');
+  t.same(files.list(sub), ['a'], 'an existing directory is listed again, not remembered');
+  t.equal(files.list(join(sub, 'a')), undefined, 'a file where a directory is expected (ENOTDIR) reads as missing');
+});
+
+t.test('NoDataError carries its message and no stack frames', async (t) => {
+  const err = new NoDataError('/sys/class/nvme does not exist');
+  t.equal(err.message, '/sys/class/nvme does not exist');
+  t.equal(err.code, 'OUTRIDER_ERR_COLLECTOR_NO_DATA');
+  t.equal(err.stack?.split('\n').length, 1);
+  t.ok(new Error('x').stack!.split('\n').length > 1, 'other errors keep theirs');
+});
