@@ -31,6 +31,8 @@ function reporter(url: string, spoolDir: string) {
     replayMaxBodyBytes: 1 << 20,
     backoffBaseMs: 5,
     backoffMaxMs: 20,
+    // Loaded test machines answer slowly; the point here is the outage, not congestion.
+    targetLatencyMs: 5000,
   };
   return testReporter(url, { spool: { dir: spoolDir, maxBytes: 1 << 26, segmentBytes: 1 << 22, policy: 'stop_accepting', syncIntervalMs: 50, writeThrough: false } }, over);
 }

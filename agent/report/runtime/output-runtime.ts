@@ -207,7 +207,8 @@ export class OutputRuntime {
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     this.#hooks.attempt(ms);
     if (res.kind === 'settled' || res.kind === 'success') {
-      this.#succeeded(ms);
+      // A run carries many batches: AIMD's latency target is per batch.
+      this.#succeeded(ms / run.length);
       let refused = false;
       run.forEach((n, i) => {
         const a = res.kind === 'success' ? (res.duplicate ? 'duplicate' : 'acked') : res.settled[i];
