@@ -286,7 +286,11 @@ export class Agent {
     };
     this.telemetry.gauge('outrider_store_series', 'Series currently held in the store.', [], () => undefined);
     registerContract(this.telemetry.registry, () => this.#contracts);
-    this.#reloads = this.telemetry.counter('outrider_config_reloads_total', 'Configuration reloads (SIGHUP), by result (success, failure: the old configuration stays, invalid: refused by its checks).', ['result']);
+    this.#reloads = this.telemetry.counter(
+      'outrider_config_reloads_total',
+      'Configuration reloads (SIGHUP), by result (success, failure: the old configuration stays, invalid: refused by its checks).',
+      ['result'],
+    );
   }
 
   /** The running components' contract sources, by component name (tests; docs/components.md). */

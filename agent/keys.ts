@@ -30,7 +30,7 @@ import { liveKeys } from './live/keys';
 import { reportKeys } from './report/keys';
 import { rulesKeys } from './rules/keys';
 import { checkTokenTransport } from './report/tls/options';
-import { checkReport } from './report/check';
+import { checkReport } from './report/options';
 import { listenerClashes } from './config/listeners';
 
 export const agentKeys = new KeySet(
@@ -59,12 +59,7 @@ export const agentKeys = new KeySet(
 /** The components' checks across keys, run after every key passed its own. */
 /** The agent's TCP listeners: two on one port pass each key's check and then fail to bind (listen and push.listen: checkPush). */
 const checkListeners = listenerClashes(
-  [
-    { key: 'listen' },
-    { key: 'push.listen' },
-    { key: 'otlp.http.listen', active: (c) => c.bool('otlp.enabled') },
-    { key: 'otlp.grpc.listen', active: (c) => c.bool('otlp.enabled') },
-  ],
+  [{ key: 'listen' }, { key: 'push.listen' }, { key: 'otlp.http.listen', active: (c) => c.bool('otlp.enabled') }, { key: 'otlp.grpc.listen', active: (c) => c.bool('otlp.enabled') }],
   new Set(['listen|push.listen']),
 );
 

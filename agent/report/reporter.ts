@@ -331,10 +331,10 @@ export class Reporter implements Component {
     const detail = dropping
       ? `every batch is dropped (${dropping})`
       : !spoolOk
-      ? `spool unusable (${q.spoolError}); batches held in memory only`
-      : this.#runtime.breakerOpen
-        ? `aggregator unreachable; ${backlog} batches waiting`
-        : `${backlog} batches waiting`;
+        ? `spool unusable (${q.spoolError}); batches held in memory only`
+        : this.#runtime.breakerOpen
+          ? `aggregator unreachable; ${backlog} batches waiting`
+          : `${backlog} batches waiting`;
     const ready = spoolOk && !dropping;
     this.#ctx.health.report(this.name, ready ? 'running' : 'degraded', {
       ready,

@@ -61,10 +61,7 @@ t.test('SIGHUP moving StatsD to a port in use keeps the old listener, logs and c
   t.ok(await until(async () => (await value()) === 2), 'the old listener still receives');
   const ready2 = await fetch(`${url}/readyz`);
   t.equal(ready2.status, 200, 'still ready');
-  t.ok(
-    await until(async () => /^outrider_config_reloads_total\{result="failure"\} 1$/m.test(await (await fetch(`${url}/metrics`)).text()), 20_000),
-    'the failed reload is counted',
-  );
+  t.ok(await until(async () => /^outrider_config_reloads_total\{result="failure"\} 1$/m.test(await (await fetch(`${url}/metrics`)).text()), 20_000), 'the failed reload is counted');
 
   // A reload to a free port works and moves the listener.
   const next = await freeUdpPort();

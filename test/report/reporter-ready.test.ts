@@ -36,9 +36,13 @@ t.test('every batch dropped (a level deflate does not have): not ready, with the
 
 t.test('a full spool refusing every batch is not ready', async (t) => {
   const dir = tmp();
-  const a = testReporter('http://127.0.0.1:9', {
-    spool: { dir, maxBytes: 16 * 1024, segmentBytes: 16 * 1024, policy: 'stop_accepting', syncIntervalMs: 50, writeThrough: false },
-  }, { codec: Codec.none, maxMemoryBytes: 1 << 20 });
+  const a = testReporter(
+    'http://127.0.0.1:9',
+    {
+      spool: { dir, maxBytes: 16 * 1024, segmentBytes: 16 * 1024, policy: 'stop_accepting', syncIntervalMs: 50, writeThrough: false },
+    },
+    { codec: Codec.none, maxMemoryBytes: 1 << 20 },
+  );
   await a.r.start();
   let i = 0;
   while (a.health.get('report')?.ready !== false && i < 200) {

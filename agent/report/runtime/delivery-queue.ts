@@ -182,8 +182,7 @@ export class DeliveryQueue {
     if (await spool.flush()) {
       this.#syncedGen = Math.max(this.#syncedGen, gen);
       this.#onDisk = Math.max(this.#onDisk, n);
-    }
-    else this.#hooks.spoolError();
+    } else this.#hooks.spoolError();
     this.advanceDurable();
   }
 
