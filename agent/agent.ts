@@ -29,10 +29,12 @@ import type { Component } from './core/component';
 import { Health } from './core/component';
 import type { AgentContext, Extension } from './core/context';
 import { ContractSources, registerContract } from './core/contract';
+import { listenerLimits } from './core/connection-limits';
 import { HttpServer, sendJson } from './core/http-server';
 import { mountProfiling, profilingOptionsFrom, type MountedProfiling } from './core/profiling/routes';
 import { RateLimiter } from './core/log';
 import { OutriderError } from './core/errors';
+import { MemoryLimiter } from './core/memory-limiter';
 import { optionsFrom as coreOptionsFrom } from './core/options';
 import { Telemetry } from './core/telemetry';
 import { version } from './core/version';
@@ -41,7 +43,7 @@ import { historyComponents, historyFor, LocalHistory } from './history/index';
 import { QueryApi } from './query/api';
 import { optionsFrom as queryOptionsFrom } from './query/options';
 import { LivePage, optionsFrom as liveOptionsFrom, sourceClassifier } from './live/index';
-import { Store } from './store/store';
+import { OTHER_SOURCE, SELF_SOURCE, Store } from './store/store';
 
 /**
  * One entry of the registry. A component's config keys are listed in ./keys.ts (each defined in a `keys.ts` next to
@@ -240,6 +242,14 @@ function collectorRunner(ctx: AgentContext): CollectorRunner {
   return new CollectorRunner({ store: ctx.store, config: ctx.config, paths: ctx.paths, log: ctx.log, health: ctx.health, telemetry: ctx.telemetry, collectors, defaults: { intervalMs, timeoutMs } });
 }
 
+/** The store source of a series created outside a writer's scope, from its owner (store.ts, "Budgets"). */
+export function storeSourceOf(owner: string | undefined, hostOwners: ReadonlySet<string>): string {
+  if (owner === 'outrider') return SELF_SOURCE;
+  if (owner === undefined) return OTHER_SOURCE;
+  if (owner.startsWith('scrape:')) return 'scrape';
+  return hostOwners.has(owner) ? 'host' : OTHER_SOURCE;
+}
+
 export interface AgentOptions {
   config: Config;
   log: Logger;
@@ -268,6 +278,8 @@ export class Agent {
   #started = false;
   #stopped = false;
   readonly #reloads: Counter<'result'>;
+  #sourceGauge: () => void = () => undefined;
+  #memory: MemoryLimiter;
 
   constructor(opts: AgentOptions) {
     this.#config = opts.config;
@@ -278,13 +290,28 @@ export class Agent {
     this.telemetry = new Telemetry(core.telemetry);
     this.telemetry.setBuildInfo(this.#native.available);
     this.events = new EventLog(analysisOptionsFrom(opts.config).eventsMax, opts.log);
-    const dropped = this.telemetry.counter('outrider_store_dropped_writes_total', 'Writes the store refused, by reason (max_series, invalid_name, invalid_label, type_conflict).', ['reason']);
+    const dropped = this.telemetry.counter(
+      'outrider_store_dropped_writes_total',
+      'Writes the store refused, by reason (max_series, source_budget, memory_limit, invalid_name, invalid_label, type_conflict).',
+      ['reason'],
+    );
+    const bySource = this.telemetry.counter('outrider_store_source_dropped_writes_total', 'New series the store refused, by the source that wrote them.', ['source']);
     const limiter = new RateLimiter(60_000, 1);
-    this.store.onDrop = (reason, fam, detail) => {
+    this.store.onDrop = (reason, fam, detail, source) => {
       dropped.inc({ reason });
-      if (limiter.allow(reason + fam)) this.log.warn({ reason, metric: fam, detail }, 'The store refused a write.');
+      if (reason === 'memory_limit') this.#memory.refusedSeries();
+      bySource.inc({ source });
+      if (limiter.allow(reason + fam)) this.log.warn({ reason, metric: fam, source, detail }, 'The store refused a write.');
     };
+    this.#memory = new MemoryLimiter(core.memoryLimiter, { store: this.store, log: this.log, telemetry: this.telemetry });
+    const hostOwners = new Set(collectorNames());
+    this.store.sourceOf = (owner) => storeSourceOf(owner, hostOwners);
     this.telemetry.gauge('outrider_store_series', 'Series currently held in the store.', [], () => undefined);
+    const sourceSeries = this.telemetry.gauge('outrider_store_source_series', 'Series held in the store, by the source that created them (self: the agent itself).', ['source'], () => undefined);
+    this.#sourceGauge = () => {
+      sourceSeries.reset();
+      for (const [source, n] of this.store.seriesBySource()) sourceSeries.set({ source }, n);
+    };
     registerContract(this.telemetry.registry, () => this.#contracts);
     this.#reloads = this.telemetry.counter(
       'outrider_config_reloads_total',
@@ -296,6 +323,11 @@ export class Agent {
   /** The running components' contract sources, by component name (tests; docs/components.md). */
   get contracts(): ReadonlyMap<string, ContractSources> {
     return this.#contracts;
+  }
+
+  /** The memory limiter (limits in force, whether it sheds). */
+  get memoryLimiter(): MemoryLimiter {
+    return this.#memory;
   }
 
   /** The local history, while history.enabled. */
@@ -324,6 +356,7 @@ export class Agent {
     const seriesGauge = this.telemetry.registry.getSingleMetric('outrider_store_series') as Gauge;
     this.health.report('native', 'running', { ready: true, detail: this.#native.reason, info: { available: this.#native.available } });
     try {
+      this.#memory.start();
       this.#server = this.#makeServer(this.#config);
       await this.#server.start();
       this.health.report('http', 'running', { ready: true, detail: `listening on ${this.#server.url()}` });
@@ -331,9 +364,11 @@ export class Agent {
       this.#sweeper = setInterval(() => {
         this.store.sweep();
         seriesGauge.set(this.store.seriesCount);
+        this.#sourceGauge();
       }, 1000);
       this.#sweeper.unref();
       seriesGauge.set(this.store.seriesCount);
+      this.#sourceGauge();
     } catch (err) {
       await this.stop();
       throw err;
@@ -345,6 +380,7 @@ export class Agent {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#memory.stop();
     this.#live?.close();
     for (const p of this.#profiling.splice(0)) p.close();
     await this.#stopPipeline();
@@ -358,6 +394,10 @@ export class Agent {
     this.log.level = core.log.level;
     this.store.staleAfterMs = core.store.staleAfterMs;
     this.store.maxSeries = core.store.maxSeries;
+    this.store.budgets = new Map(Object.entries(core.store.budgets));
+    this.#memory.stop();
+    this.#memory = new MemoryLimiter(core.memoryLimiter, { store: this.store, log: this.log, telemetry: this.telemetry });
+    this.#memory.start();
     const was = coreOptionsFrom(this.#config);
     if (core.listen !== was.listen || core.webConfigFile !== was.webConfigFile) {
       const next = this.#makeServer(config);
@@ -407,7 +447,8 @@ export class Agent {
       log: this.log,
       webConfigFile: core.webConfigFile,
       requestTimeoutMs: core.http.requestTimeoutMs,
-      maxConnections: core.http.maxConnections,
+      headersTimeoutMs: core.http.headerTimeoutMs,
+      limits: listenerLimits('http', core.http, this.log, this.telemetry),
       onRequest: (path, _m, status) => requests.inc({ path, code: String(status) }),
     });
     mountEndpoint(server, {
@@ -416,6 +457,10 @@ export class Agent {
       targets: () => targetsResponse((this.#built.get('scrape')?.[0] as Scraper | undefined)?.targets() ?? []),
       status: () => ({ version, uptime_seconds: Math.round(process.uptime()), native: this.#native }),
       history: () => this.#history,
+      collectors: () => {
+        const { enabled, disabled } = collectorsOptionsFrom(this.#config);
+        return { known: collectorNames(), enabled: selectedCollectorNames(enabled, disabled) };
+      },
     });
     server.route('GET', '/api/v1/events', (_req, res, url) => {
       const r = eventsResponse(this.events, url.searchParams);

@@ -20,7 +20,7 @@ import { Config } from './config/config';
 import { CrossCheck, crossProblems } from './config/cross';
 import type { ConfigProblem } from './config/load';
 import { KeySet } from './config/schema';
-import { coreKeys, labelKeys } from './core/keys';
+import { coreKeys, labelKeys, memoryLimiterKeys } from './core/keys';
 import { profilingKeys } from './core/profiling/keys';
 import { injectKeys } from './deploy/inject/keys';
 import { historyKeys } from './history/keys';
@@ -35,6 +35,7 @@ import { listenerClashes } from './config/listeners';
 
 export const agentKeys = new KeySet(
   coreKeys,
+  memoryLimiterKeys,
   runnerKeys(collectorNames(), defaultCollectorNames()),
   hostKeys,
   gpuKeys,

@@ -50,6 +50,7 @@ export class Analysis implements Component {
   readonly #anomalies: AnomalyTracker;
   readonly #forecasts: ForecastTracker;
   #forecast: Forecast[] = [];
+  #last: FamilySamples[] | undefined;
   #nextForecastMs = -Infinity;
   #nextAnomalyMs = -Infinity;
   #unsubscribe: (() => void) | undefined;
@@ -61,8 +62,8 @@ export class Analysis implements Component {
   constructor(deps: AnalysisDeps) {
     this.#d = deps;
     const o = deps.options;
-    this.#anomalies = new AnomalyTracker({ families: o.families, maxSeries: o.maxSeries, clearPoints: o.clearPoints }, deps.events);
-    this.#forecasts = new ForecastTracker({ windowMs: o.forecastWindowMs, horizonMs: o.forecastHorizonMs }, deps.events);
+    this.#anomalies = new AnomalyTracker({ families: o.families, maxSeries: o.maxSeries, clearPoints: o.clearPoints, appTopK: o.appTopK }, deps.events);
+    this.#forecasts = new ForecastTracker({ windowMs: o.forecastWindowMs, horizonMs: o.forecastHorizonMs, clearFactor: o.forecastClearFactor, spoolMaxBytes: o.spoolMaxBytes }, deps.events);
     this.#points = deps.telemetry?.counter('outrider_analysis_points_total', 'Points of the local history the anomaly detector scored.');
     this.#refused = deps.telemetry?.counter('outrider_analysis_refused_series_total', 'Series-rounds of the analysed families left out because analysis.max_series was reached.');
     this.#failed = deps.telemetry?.counter('outrider_analysis_failed_rounds_total', 'Sampling rounds the analysis skipped after an error.');
@@ -90,7 +91,9 @@ export class Analysis implements Component {
   round(tMs: number): void {
     try {
       // Not inside `?.inc(...)`: an optional call skips evaluating its argument.
+      let ran = false;
       if (tMs >= this.#nextAnomalyMs) {
+        ran = true;
         // Every point since the last run is scored in time order: a longer interval delays a flag, never changes it.
         const scored = this.#anomalies.round(this.#d.history, tMs);
         this.#points?.inc(scored);
@@ -98,11 +101,15 @@ export class Analysis implements Component {
         this.#nextAnomalyMs = tMs + this.#d.options.intervalMs;
       }
       if (tMs >= this.#nextForecastMs) {
+        ran = true;
         this.#forecast = this.#forecasts.evaluate(this.#d.history, tMs);
         this.#nextForecastMs = tMs + this.#d.options.forecastIntervalMs;
       }
       this.#rounds++;
-      this.#d.store.replaceOwned(OWNER, this.#outputs());
+      // Between runs nothing the outputs are made of has changed: the last ones are written again (bounded by top_k,
+      // so cheap), which keeps them from expiring in the store however long the intervals are.
+      if (ran || !this.#last) this.#last = this.#outputs();
+      this.#d.store.replaceOwned(OWNER, this.#last);
     } catch (err) {
       this.#failed?.inc();
       // A bug here must not stop the history's other subscribers; it is logged and the round is skipped.
@@ -114,7 +121,11 @@ export class Analysis implements Component {
   #outputs(): FamilySamples[] {
     const byFamily = new Map<string, SeriesScore[]>();
     for (const f of this.#d.options.families) byFamily.set(f, []);
-    for (const s of this.#anomalies.scores()) byFamily.get(s.family)?.push(s);
+    for (const s of this.#anomalies.scores()) {
+      let list = byFamily.get(s.family);
+      if (!list) byFamily.set(s.family, (list = []));
+      list.push(s);
+    }
     const score: Sample[] = [];
     const flag: Sample[] = [];
     const rate: Sample[] = [];

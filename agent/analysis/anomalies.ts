@@ -8,10 +8,12 @@
  * anomaly_end event). At most `maxSeries` series are followed; a series gone from the history for EVICT_AFTER_MS, or
  * ended by a staleness marker, is forgotten and frees its place.
  */
-import type { HistoryReader } from '../history/types';
+import { followerOf } from '../history/follower';
+import type { FamilyFollower, HistoryReader } from '../history/types';
 import { isStaleNaN } from '../history/types';
 import type { Labels } from '../store/types';
 import { labelKey } from '../store/store';
+import { AppPicker } from './app-picks';
 import { AnomalyDetector } from './detector';
 import type { EventSink } from './events';
 
@@ -22,6 +24,8 @@ export interface AnomalyOptions {
   families: readonly string[];
   maxSeries: number;
   clearPoints: number;
+  /** Application series picked automatically besides `families` (./app-picks.ts); 0: none. */
+  appTopK: number;
 }
 
 export interface SeriesScore {
@@ -34,6 +38,8 @@ export interface SeriesScore {
 
 interface SeriesState {
   readonly family: string;
+  /** Picked automatically (it leaves when it is no longer picked). */
+  readonly picked: boolean;
   readonly labels: Labels;
   readonly counter: boolean;
   readonly detector: AnomalyDetector;
@@ -57,12 +63,17 @@ export class AnomalyTracker {
   readonly #states = new Map<string, SeriesState>();
   /** The history hands out the same labels object for a series each time: its key is computed once. */
   readonly #keys = new WeakMap<Labels, string>();
+  readonly #followers = new Map<string, { history: HistoryReader; follower: FamilyFollower }>();
+  readonly #configured: ReadonlySet<string>;
+  readonly #picker: AppPicker | undefined;
   #lastRoundMs: number | undefined;
   #refused = 0;
 
   constructor(options: AnomalyOptions, events?: EventSink) {
     this.#o = options;
     this.#events = events;
+    this.#configured = new Set(options.families);
+    this.#picker = options.appTopK > 0 ? new AppPicker(options.appTopK) : undefined;
   }
 
   /** Series followed now. */
@@ -82,25 +93,40 @@ export class AnomalyTracker {
     let scored = 0;
     this.#lastRoundMs = tMs;
     this.#refused = 0;
-    for (const family of this.#o.families) {
-      for (const s of history.select([{ name: '__name__', type: '=', value: family }], from, tMs)) {
-        let key = this.#keys.get(s.labels);
-        if (key === undefined) this.#keys.set(s.labels, (key = labelKey(s.labels)));
+    const picks = this.#picker?.picks(history, tMs, this.#configured) ?? new Map<string, ReadonlySet<string>>();
+    for (const family of [...this.#o.families, ...picks.keys()]) {
+      const only = picks.get(family);
+      this.#follower(history, family).read(from, tMs, (labels, times, values, n) => {
+        let key = this.#keys.get(labels);
+        if (key === undefined) this.#keys.set(labels, (key = labelKey(labels)));
+        if (only && !only.has(key)) return;
         let st = this.#states.get(key);
         if (!st) {
           if (this.#states.size >= this.#o.maxSeries) {
             this.#refused++;
-            continue;
+            return;
           }
           const counter = family.endsWith('_total');
-          st = { family, labels: withoutName(s.labels), counter, detector: new AnomalyDetector(), lastMs: -Infinity, prevValue: Number.NaN, prevMs: 0, score: 0, anomalous: false, quiet: 0 };
+          st = {
+            family,
+            picked: only !== undefined,
+            labels: withoutName(labels),
+            counter,
+            detector: new AnomalyDetector(),
+            lastMs: -Infinity,
+            prevValue: Number.NaN,
+            prevMs: 0,
+            score: 0,
+            anomalous: false,
+            quiet: 0,
+          };
           this.#states.set(key, st);
         }
-        for (let i = 0; i < s.timestampsMs.length; i++) {
-          const t = s.timestampsMs[i]!;
+        for (let i = 0; i < n; i++) {
+          const t = times[i]!;
           if (t <= st.lastMs) continue;
           st.lastMs = t;
-          const v = s.values[i]!;
+          const v = values[i]!;
           if (isStaleNaN(v)) {
             this.#end(st, t, 'stale');
             this.#states.delete(key);
@@ -108,15 +134,25 @@ export class AnomalyTracker {
           }
           if (this.#point(st, t, v)) scored++;
         }
-      }
+      });
     }
     for (const [key, st] of this.#states) {
-      if (st.lastMs < tMs - EVICT_AFTER_MS) {
-        this.#end(st, tMs, 'gone');
+      const unpicked = st.picked && !picks.get(st.family)?.has(key);
+      if (unpicked || st.lastMs < tMs - EVICT_AFTER_MS) {
+        this.#end(st, tMs, unpicked ? 'unpicked' : 'gone');
         this.#states.delete(key);
       }
     }
     return scored;
+  }
+
+  /** One follower per family and history (a reload may hand over a new history). */
+  #follower(history: HistoryReader, family: string): FamilyFollower {
+    const f = this.#followers.get(family);
+    if (f && f.history === history) return f.follower;
+    const follower = followerOf(history, family);
+    this.#followers.set(family, { history, follower });
+    return follower;
   }
 
   /** Every followed series' latest score. */

@@ -6,9 +6,11 @@
  *  - filesystem inodes: node_filesystem_files_free down to 0 (resource="inodes");
  *  - cgroup memory: container_memory_working_set_bytes up to container_spec_memory_limit_bytes of the same labels
  *    (resource="memory"; a cgroup without a limit has none);
- *  - conntrack: node_nf_conntrack_entries up to node_nf_conntrack_entries_limit (resource="conntrack").
- * A forecast that falls below the horizon records a forecast_crossing event, and a forecast_clear when it rises
- * back above it.
+ *  - conntrack: node_nf_conntrack_entries up to node_nf_conntrack_entries_limit (resource="conntrack");
+ *  - the report spool: outrider_report_spool_bytes (the agent's own gauge) up to spool.max_size (resource="spool";
+ *    none while the spool is in memory only).
+ * A forecast that falls below the horizon records a forecast_crossing event; it records forecast_clear only once it
+ * rises to the horizon × clearFactor, so a forecast wavering around the horizon does not flap.
  */
 import type { HistoryReader, SeriesSamples } from '../history/types';
 import { isStaleNaN } from '../history/types';
@@ -49,6 +51,15 @@ export interface Forecast {
 export interface ForecastOptions {
   windowMs: number;
   horizonMs: number;
+  /** A crossing ends when the forecast reaches horizon × clearFactor (≥ 1). */
+  clearFactor: number;
+  /** The spool's cap in bytes (0: no spool forecast). */
+  spoolMaxBytes: number;
+}
+
+/** The spool's resource, for a spool of `maxBytes`. */
+export function spoolResource(maxBytes: number): Resource {
+  return { resource: 'spool', usage: 'outrider_report_spool_bytes', limit: maxBytes };
 }
 
 function samplesOf(s: SeriesSamples): Sample[] {
@@ -71,18 +82,20 @@ function withoutName(labels: Labels): Labels {
 export class ForecastTracker {
   readonly #o: ForecastOptions;
   readonly #events: EventSink | undefined;
-  /** Forecasts below the horizon at the last evaluation, by resource and labels. */
+  readonly #resources: readonly Resource[];
+  /** Forecasts in a crossing (below the horizon, not yet back to its clear level), by resource and labels. */
   #below = new Map<string, Forecast>();
 
   constructor(options: ForecastOptions, events?: EventSink) {
     this.#o = options;
     this.#events = events;
+    this.#resources = options.spoolMaxBytes > 0 ? [...resources, spoolResource(options.spoolMaxBytes)] : resources;
   }
 
   evaluate(history: HistoryReader, tMs: number): Forecast[] {
     const out: Forecast[] = [];
     const start = tMs - this.#o.windowMs;
-    for (const r of resources) {
+    for (const r of this.#resources) {
       const limits = new Map<string, number>();
       if (typeof r.limit === 'string') {
         for (const s of history.select([{ name: '__name__', type: '=', value: r.limit }], start, tMs)) {
@@ -111,12 +124,14 @@ export class ForecastTracker {
   #crossings(forecasts: readonly Forecast[], tMs: number): void {
     const below = new Map<string, Forecast>();
     const horizon = this.#o.horizonMs / 1000;
+    const clear = horizon * Math.max(1, this.#o.clearFactor);
     for (const f of forecasts) {
       const key = f.resource + labelKey(f.labels);
-      if (f.seconds < horizon) {
+      const was = this.#below.has(key);
+      if (f.seconds < horizon || (was && f.seconds < clear)) {
         below.set(key, f);
-        if (!this.#below.has(key)) this.#push('forecast_crossing', f, tMs);
-      } else if (this.#below.has(key)) {
+        if (!was) this.#push('forecast_crossing', f, tMs);
+      } else if (was) {
         this.#push('forecast_clear', f, tMs);
       }
     }

@@ -4,6 +4,7 @@
  * `--flag value`; boolean keys also take a bare `--flag`; list keys may repeat.
  */
 import { agentKeys } from '../keys';
+import { CollectorSwitch, collectorSwitch } from './collector-flags';
 
 export interface ParsedArgs {
   positionals: string[];
@@ -11,6 +12,8 @@ export interface ParsedArgs {
   flags: Map<string, string[]>;
   /** Command flags (help, config, version, and those a command declares). */
   own: Map<string, string[]>;
+  /** node_exporter's `--[no-]collector.NAME` and `--collector.disable-defaults`, in order (collector-flags.ts). */
+  collectors: CollectorSwitch[];
   errors: string[];
 }
 
@@ -19,7 +22,7 @@ export interface ParsedArgs {
  */
 export function parseArgs(argv: readonly string[], ownFlags: Record<string, boolean> = {}): ParsedArgs {
   const own: Record<string, boolean> = { help: false, h: false, version: false, config: true, ...ownFlags };
-  const out: ParsedArgs = { positionals: [], flags: new Map(), own: new Map(), errors: [] };
+  const out: ParsedArgs = { positionals: [], flags: new Map(), own: new Map(), collectors: [], errors: [] };
   const push = (m: Map<string, string[]>, k: string, v: string) => {
     const list = m.get(k);
     if (list) list.push(v);
@@ -51,6 +54,12 @@ export function parseArgs(argv: readonly string[], ownFlags: Record<string, bool
         }
       } else if (value === undefined) value = 'true';
       push(out.own, name, value);
+      continue;
+    }
+    const sw = collectorSwitch(name, value);
+    if (sw !== undefined) {
+      if ('error' in sw) out.errors.push(sw.error);
+      else out.collectors.push(sw);
       continue;
     }
     const key = agentKeys.flagToKey(name);

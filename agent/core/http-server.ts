@@ -1,7 +1,8 @@
 /**
  * A small HTTP server on node's own `http` module, shared by the agent endpoint, the aggregator and the injector.
  * Routes are exact paths; an unknown path is 404 and a known path with another method is 405 with `Allow`.
- * Limits: request timeout, header timeout, a connection cap. Stop refuses new connections, lets requests in
+ * Limits: request timeout, header timeout (both enforced within a second), a connection cap or connection limits
+ * (connection-limits.ts: per address, reserved slots, eviction of idle sockets). Stop refuses new connections, lets requests in
  * flight finish within a grace period, then closes what is left.
  *
  * With a web config file (web-config.ts, the exporter toolkit's format) the server speaks TLS, checks client
@@ -14,6 +15,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { parseHostPort } from '../config/coerce';
+import type { ConnectionLimits } from './connection-limits';
 import { OutriderError } from './errors';
 import { refusePeer } from './web-config-tls';
 import { WebConfigWatcher, WebSettings } from './web-config-watch';
@@ -30,10 +32,12 @@ export interface HttpServerOptions {
   tls?: { key: Buffer | string; cert: Buffer | string };
   /** Longest wait for a request's headers (default min(request timeout, 15 s)). */
   headersTimeoutMs?: number;
-  /** How often request and header timeouts are checked (Node's default is 30 s). */
+  /** How often request and header timeouts are checked (default: a quarter of the header timeout, 100 ms-1 s). */
   timeoutCheckMs?: number;
   /** Called for every accepted connection; false closes it at once (connection limits). */
   admit?: (socket: Socket) => boolean;
+  /** Connection limits (core/connection-limits.ts): per-address caps, reserved slots, eviction of idle sockets. */
+  limits?: ConnectionLimits;
   /** Called before a routed handler; returns false when it answered the request itself (e.g. 401). */
   guard?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
   /** Exporter-toolkit web config file (TLS, basic auth, headers); a bad file throws OUTRIDER_ERR_WEB_CONFIG. */
@@ -63,7 +67,11 @@ export class HttpServer {
     this.name = opts.name;
     this.#opts = opts;
     const handler = (req: IncomingMessage, res: ServerResponse) => this.#handle(req, res);
-    const check = opts.timeoutCheckMs !== undefined ? { connectionsCheckingInterval: opts.timeoutCheckMs } : {};
+    const requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    const headersTimeoutMs = Math.min(requestTimeoutMs, opts.headersTimeoutMs ?? 15_000);
+    // Node checks both timeouts only every connectionsCheckingInterval (30 s unless set): a slow client would hold
+    // its slot for up to the timeout plus 30 s. A fraction of the header timeout makes it hold for the timeout.
+    const check = { connectionsCheckingInterval: opts.timeoutCheckMs ?? Math.max(100, Math.min(1000, Math.floor(headersTimeoutMs / 4))) };
     if (opts.webConfigFile) {
       this.#watcher = new WebConfigWatcher(opts.webConfigFile, opts.log);
       this.#web = this.#watcher.current;
@@ -84,13 +92,24 @@ export class HttpServer {
     } else {
       this.#server = http.createServer(check, handler);
     }
-    this.#server.requestTimeout = opts.requestTimeoutMs ?? 30_000;
-    this.#server.headersTimeout = Math.min(this.#server.requestTimeout, opts.headersTimeoutMs ?? 15_000);
+    this.#server.requestTimeout = requestTimeoutMs;
+    this.#server.headersTimeout = headersTimeoutMs;
     this.#server.keepAliveTimeout = 5_000;
     this.#server.maxHeadersCount = 100;
-    if (opts.maxConnections !== undefined) this.#server.maxConnections = opts.maxConnections;
+    // With limits, they decide (and may evict to make room): Node's own cap only stops what they let through.
+    if (opts.limits) this.#server.maxConnections = opts.limits.maxConnections + 64;
+    else if (opts.maxConnections !== undefined) this.#server.maxConnections = opts.maxConnections;
+    const limits = opts.limits;
+    if (limits) {
+      this.#server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+        const s = req.socket;
+        limits.requestStarted(s);
+        res.once('close', () => limits.requestEnded(s));
+      });
+    }
     this.#server.on('connection', (s: Socket) => {
       if (opts.admit && !opts.admit(s)) return void s.destroy();
+      if (limits && !limits.admit(s)) return void s.destroy();
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
     });

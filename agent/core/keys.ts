@@ -1,5 +1,6 @@
 /** Keys of the foundation: the local endpoint, logging, paths, the store, HTTP limits, the agent's own telemetry. */
 import { defineKeys } from '../config/schema';
+import { checkSource } from './connection-limits';
 
 export const coreKeys = defineKeys([
   {
@@ -62,6 +63,55 @@ export const coreKeys = defineKeys([
     help: 'Upper bound on series held in the store; writes that would pass it are dropped and counted in outrider_store_dropped_writes_total.',
   },
   {
+    key: 'store.budget.host',
+    type: 'int',
+    default: 50_000,
+    min: 0,
+    help: 'Series the host and GPU collectors may hold in the store; new ones past it are dropped and counted (reason source_budget), leaving room for the other sources. 0: no budget of its own (store.max_series only).',
+  },
+  {
+    key: 'store.budget.scrape',
+    type: 'int',
+    default: 100_000,
+    min: 0,
+    help: 'Series scraped targets (all targets together) may hold in the store; new ones past it are dropped and counted (reason source_budget), leaving room for the other sources. 0: no budget of its own (store.max_series only).',
+  },
+  {
+    key: 'store.budget.statsd',
+    type: 'int',
+    default: 100_000,
+    min: 0,
+    help: 'Series StatsD and DogStatsD may hold in the store; new ones past it are dropped and counted (reason source_budget), leaving room for the other sources. 0: no budget of its own (store.max_series only).',
+  },
+  {
+    key: 'store.budget.otlp',
+    type: 'int',
+    default: 100_000,
+    min: 0,
+    help: 'Series OTLP/HTTP and OTLP/gRPC may hold in the store; new ones past it are dropped and counted (reason source_budget), leaving room for the other sources. 0: no budget of its own (store.max_series only).',
+  },
+  {
+    key: 'store.budget.push',
+    type: 'int',
+    default: 50_000,
+    min: 0,
+    help: 'Series the push listener (POST /api/v1/push) may hold in the store; new ones past it are dropped and counted (reason source_budget), leaving room for the other sources. 0: no budget of its own (store.max_series only).',
+  },
+  {
+    key: 'store.budget.remote_write',
+    type: 'int',
+    default: 50_000,
+    min: 0,
+    help: 'Series remote write received on the push listener (POST /api/v1/write) may hold in the store; new ones past it are dropped and counted (reason source_budget), leaving room for the other sources. 0: no budget of its own (store.max_series only).',
+  },
+  {
+    key: 'store.budget.other',
+    type: 'int',
+    default: 50_000,
+    min: 0,
+    help: "Series everything else (recording rules, analysis outputs, the collector runner's node_scrape_collector_* series) may hold in the store; new ones past it are dropped and counted (reason source_budget), leaving room for the other sources. 0: no budget of its own (store.max_series only).",
+  },
+  {
     key: 'http.request_timeout',
     type: 'duration',
     default: 30_000,
@@ -69,11 +119,40 @@ export const coreKeys = defineKeys([
     help: 'Time a client has to send a whole request to the local endpoint before the connection is closed.',
   },
   {
+    key: 'http.header_timeout',
+    type: 'duration',
+    default: 5_000,
+    min: 100,
+    help: 'Time a client has to send the headers of a request to the local endpoint (or the push listener) before the connection is closed (408); enforced within a second.',
+  },
+  {
     key: 'http.max_connections',
     type: 'int',
     default: 256,
     min: 1,
-    help: 'Concurrent connections the local endpoint accepts; more are refused.',
+    help: 'Concurrent connections the local endpoint (and the push listener) accepts; when full, a newcomer takes the slot of the oldest idle connection of an unreserved source, else it is refused and counted in outrider_http_connections_refused_total.',
+  },
+  {
+    key: 'http.max_connections_per_address',
+    type: 'int',
+    default: 32,
+    min: 1,
+    help: 'Concurrent connections one client address may hold on the local endpoint (and the push listener); more are refused and counted.',
+  },
+  {
+    key: 'http.reserved_connections',
+    type: 'int',
+    default: 16,
+    min: 0,
+    help: 'Connections of http.max_connections that only http.reserved_sources may take, so a local scraper gets in while other clients hold every other slot.',
+  },
+  {
+    key: 'http.reserved_sources',
+    type: 'list',
+    item: 'string',
+    default: ['127.0.0.1', '::1'],
+    check: (v) => (v as string[]).map(checkSource).find((e) => e !== undefined),
+    help: "Addresses or CIDR ranges (e.g. your Prometheus's pod range) that may take the reserved connections; their connections are never closed to make room for others.",
   },
   {
     key: 'web.config_file',
@@ -108,5 +187,38 @@ export const labelKeys = defineKeys([
       }
       return undefined;
     },
+  },
+]);
+
+/** The memory limiter (core/memory-limiter.ts). */
+export const memoryLimiterKeys = defineKeys([
+  {
+    key: 'memory_limiter.limit',
+    type: 'size',
+    default: 0,
+    min: 0,
+    help: "Resident set size the agent must stay under; shedding starts at this limit less memory_limiter.spike. 0: memory_limiter.auto_fraction of the cgroup's memory limit when there is one, else no limiter.",
+  },
+  {
+    key: 'memory_limiter.spike',
+    type: 'size',
+    default: 0,
+    min: 0,
+    help: 'Headroom kept below memory_limiter.limit for growth between two checks: shedding starts at limit less spike (0: a fifth of the limit).',
+  },
+  {
+    key: 'memory_limiter.auto_fraction',
+    type: 'number',
+    default: 0.9,
+    min: 0.1,
+    max: 1,
+    help: "Fraction of the cgroup's memory limit taken as memory_limiter.limit when that is 0.",
+  },
+  {
+    key: 'memory_limiter.check_interval',
+    type: 'duration',
+    default: 1_000,
+    min: 50,
+    help: 'How often the memory limiter reads the resident set size.',
   },
 ]);

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Config } from '../config/config';
+import type { MemoryLimiterOptions } from './memory-limiter';
 import type { Paths } from './paths';
 
 export type LogFormat = 'auto' | 'json' | 'pretty';
@@ -16,9 +17,11 @@ export interface CoreOptions {
   webConfigFile: string;
   log: { level: string; format: LogFormat };
   paths: Paths;
-  store: { staleAfterMs: number; maxSeries: number };
-  http: { requestTimeoutMs: number; maxConnections: number };
+  /** `budgets`: series per source (store.budget.*), by source name. */
+  store: { staleAfterMs: number; maxSeries: number; budgets: Record<string, number> };
+  http: { requestTimeoutMs: number; headerTimeoutMs: number; maxConnections: number; maxConnectionsPerAddress: number; reservedConnections: number; reservedSources: string[] };
   telemetry: { runtimeMetrics: boolean };
+  memoryLimiter: MemoryLimiterOptions;
   /** `labels.from_env`: label name → environment variable (core/labels.ts reads the variables). */
   labelsFromEnv: Readonly<Record<string, string>>;
 }
@@ -29,11 +32,31 @@ export function optionsFrom(config: Config): CoreOptions {
     webConfigFile: config.string('web.config_file'),
     log: { level: config.string('log_level'), format: config.string('log_format') as LogFormat },
     paths: resolvePaths(config),
-    store: { staleAfterMs: config.number('store.stale_after'), maxSeries: config.number('store.max_series') },
-    http: { requestTimeoutMs: config.number('http.request_timeout'), maxConnections: config.number('http.max_connections') },
+    store: { staleAfterMs: config.number('store.stale_after'), maxSeries: config.number('store.max_series'), budgets: budgetsFrom(config) },
+    http: {
+      requestTimeoutMs: config.number('http.request_timeout'),
+      headerTimeoutMs: config.number('http.header_timeout'),
+      maxConnections: config.number('http.max_connections'),
+      maxConnectionsPerAddress: config.number('http.max_connections_per_address'),
+      reservedConnections: config.number('http.reserved_connections'),
+      reservedSources: config.list<string>('http.reserved_sources'),
+    },
     telemetry: { runtimeMetrics: config.bool('telemetry.runtime_metrics') },
+    memoryLimiter: {
+      limitBytes: config.number('memory_limiter.limit'),
+      spikeBytes: config.number('memory_limiter.spike'),
+      autoFraction: config.number('memory_limiter.auto_fraction'),
+      checkIntervalMs: config.number('memory_limiter.check_interval'),
+    },
     labelsFromEnv: config.get<Record<string, string>>('labels.from_env'),
   };
+}
+
+/** The sources with a series budget of their own (store.budget.<source>). */
+export const budgetSources = ['host', 'scrape', 'statsd', 'otlp', 'push', 'remote_write', 'other'] as const;
+
+function budgetsFrom(config: Config): Record<string, number> {
+  return Object.fromEntries(budgetSources.map((s) => [s, config.number(`store.budget.${s}`)]));
 }
 
 /** Resolves the configured roots: procfs/sysfs left at their defaults follow path.rootfs. */

@@ -4,6 +4,7 @@
  * collection is done and listeners are up), and a JSON API under /api/v1.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { Health } from '../core/component';
 import type { HistoryIndex } from '../history/api';
 import { historyHandlers } from '../history/http';
@@ -11,6 +12,7 @@ import { Store } from '../store/store';
 import { RenderCache } from './cache';
 import { HttpServer, sendJson } from '../core/http-server';
 import { contentTypes, formatValue, negotiate } from './render';
+import { collectSelection, CollectorSet, renderSelected } from './collect-filter';
 
 export interface EndpointOptions {
   store: Store;
@@ -23,6 +25,8 @@ export interface EndpointOptions {
   targets?: () => unknown;
   /** The local history behind /api/v1/series?match[]=, /api/v1/labels and /api/v1/label/<name>/values. */
   history?: () => HistoryIndex | undefined;
+  /** The registered and enabled collectors, for node_exporter's `collect[]` / `exclude[]` (collect-filter.ts). */
+  collectors?: () => CollectorSet;
 }
 
 function acceptsGzip(req: IncomingMessage): boolean {
@@ -38,14 +42,26 @@ function acceptsGzip(req: IncomingMessage): boolean {
   });
 }
 
+function filteredBody(text: string, gzip: boolean): Buffer {
+  const raw = Buffer.from(text, 'utf8');
+  return gzip ? gzipSync(raw, { level: 1 }) : raw;
+}
+
 export function mountEndpoint(server: HttpServer, opts: EndpointOptions): RenderCache {
   const cache = new RenderCache(opts.store);
 
-  server.route('GET', '/metrics', (req: IncomingMessage, res: ServerResponse) => {
+  server.route('GET', '/metrics', (req: IncomingMessage, res: ServerResponse, url) => {
     const format = negotiate(req.headers.accept);
     const gzip = acceptsGzip(req);
+    const selection = opts.collectors ? collectSelection(url.searchParams, opts.collectors()) : ({ kind: 'all' } as const);
+    if (selection.kind === 'error') {
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(selection.message) });
+      res.end(req.method === 'HEAD' ? undefined : selection.message);
+      return;
+    }
     opts.beforeRead?.();
-    const body = cache.get(format, gzip);
+    // A filtered scrape is rendered for the request (not cached: its parameters vary).
+    const body = selection.kind === 'all' ? cache.get(format, gzip) : filteredBody(renderSelected(opts.store, selection.names, format), gzip);
     const headers: Record<string, string | number> = { 'Content-Type': contentTypes[format], 'Content-Length': body.length, Vary: 'Accept, Accept-Encoding' };
     if (gzip) headers['Content-Encoding'] = 'gzip';
     res.writeHead(200, headers);

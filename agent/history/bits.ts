@@ -65,10 +65,17 @@ export class BitWriter {
 
 export class BitReader {
   readonly #buf: Uint8Array;
-  #pos = 0;
+  #pos: number;
 
-  constructor(buf: Uint8Array) {
+  /** Reads `buf` from bit `startBit` (0: the start). */
+  constructor(buf: Uint8Array, startBit = 0) {
     this.#buf = buf;
+    this.#pos = startBit;
+  }
+
+  /** Bits read so far, counted from the start of the buffer. */
+  get position(): number {
+    return this.#pos;
   }
 
   /** Reads `n` bits (0 ≤ n ≤ 32) as an unsigned integer; bits past the end read as 0. */

@@ -20,7 +20,8 @@ import { OutriderError } from '../core/errors';
 import { CompiledMatcher, compileSelector, matchesAll } from './matchers';
 import { MAX_ROUNDS } from './options';
 import { Rounds } from './rounds';
-import { HistoryReader, LabelMatcher, SeriesSamples, STALE_NAN_BITS } from './types';
+import { HistoryFollower } from './follower';
+import { FamilyFollower, HistoryReader, LabelMatcher, SeriesSamples, STALE_NAN_BITS } from './types';
 import { decodeXor, XorEncoder } from './xor-chunk';
 
 export interface LocalHistoryOptions {
@@ -38,6 +39,16 @@ export interface StoreView {
 }
 
 export type HistoryDropReason = 'max_series' | 'max_bytes';
+
+/** A history's contents as persist.ts writes them: round times, and per series its chunks by round index. */
+export interface SnapshotSeries {
+  readonly labels: Labels;
+  readonly chunks: readonly { readonly firstRound: number; readonly count: number; readonly bytes: Uint8Array }[];
+}
+export interface HistorySnapshot {
+  readonly roundTimesMs: Float64Array;
+  readonly series: readonly SnapshotSeries[];
+}
 
 interface Chunk {
   readonly firstRound: number;
@@ -212,10 +223,71 @@ export class LocalHistory implements HistoryReader {
     return this.#rounds.last >= 0 ? this.#rounds.timeOf(this.#rounds.last) : undefined;
   }
 
+  follow(family: string): FamilyFollower {
+    return new HistoryFollower({ named: (f) => this.#byName.get(f) ?? [], window: (s, e) => this.#window(s, e), timeOf: (r) => this.#rounds.timeOf(r) }, family);
+  }
+
   subscribe(listener: (tMs: number) => void): () => void {
     if (this.#listeners.size >= MAX_LISTENERS) throw new OutriderError('OUTRIDER_ERR_HISTORY_SUBSCRIBERS', `the history takes at most ${MAX_LISTENERS} subscribers`);
     this.#listeners.add(listener);
     return () => void this.#listeners.delete(listener);
+  }
+
+  // --- persistence (persist.ts owns the file) ---
+
+  /** Every held round's time and every series' chunks (open ones copied), rounds numbered from the oldest held. */
+  snapshot(): HistorySnapshot {
+    const first = this.#rounds.first;
+    const last = this.#rounds.last;
+    const roundTimesMs = new Float64Array(Math.max(0, last - first + 1));
+    for (let r = first; r <= last; r++) roundTimesMs[r - first] = this.#rounds.timeOf(r);
+    const series: SnapshotSeries[] = [];
+    for (const h of this.#series.values()) {
+      const chunks = this.#chunks(h)
+        .filter((c) => c.firstRound >= first && c.firstRound + c.count - 1 <= last)
+        .map((c) => ({ firstRound: c.firstRound - first, count: c.count, bytes: c.bytes === h.head?.enc.view() ? h.head.enc.finish() : c.bytes }));
+      if (chunks.length > 0) series.push({ labels: h.labels, chunks });
+    }
+    return { roundTimesMs, series };
+  }
+
+  /**
+   * Loads a snapshot into an empty history (false, nothing done, when it already holds rounds): its rounds become
+   * the first rounds, its chunks sealed chunks, and its series are not live (the next round writes no marker for
+   * them). Rounds older than the retention and series past the bounds are left out; returns the series loaded.
+   */
+  restore(snap: HistorySnapshot, nowMs: number): number | false {
+    if (this.#rounds.last >= 0) return false;
+    const times = snap.roundTimesMs;
+    let from = 0;
+    while (from < times.length && (times[from]! < nowMs - this.retentionMs || times.length - from > this.#rounds.capacity)) from++;
+    for (let i = from; i < times.length; i++) if (this.#rounds.push(times[i]!) < 0) return false;
+    const sealed: { series: HSeries; chunk: Chunk }[] = [];
+    let loaded = 0;
+    for (const s of snap.series) {
+      if (this.#series.size >= this.maxSeries || this.bytes >= this.maxBytes) break;
+      const chunks = s.chunks.filter((c) => c.firstRound >= from).map((c): Chunk => ({ firstRound: c.firstRound - from, count: c.count, bytes: c.bytes }));
+      if (chunks.length === 0) continue;
+      const labels = { ...s.labels };
+      const key = labelKey(labels);
+      if (this.#series.has(key)) continue;
+      const h: HSeries = { labels, key, name: labels['__name__'] ?? '', sealed: [], head: undefined, lastRound: -1, live: false };
+      this.#series.set(key, h);
+      let set = this.#byName.get(h.name);
+      if (!set) this.#byName.set(h.name, (set = new Set()));
+      set.add(h);
+      this.#overheadBytes += seriesOverhead(h);
+      for (const chunk of chunks.sort((a, b) => a.firstRound - b.firstRound)) {
+        h.sealed.push(chunk);
+        sealed.push({ series: h, chunk });
+        this.#sealedBytes += chunk.bytes.length;
+      }
+      h.lastRound = h.sealed[h.sealed.length - 1]!.firstRound + h.sealed[h.sealed.length - 1]!.count - 1;
+      loaded++;
+    }
+    // The eviction queue is in the order of the chunks' last rounds, as sealing would have made it.
+    this.#queue.push(...sealed.sort((a, b) => a.chunk.firstRound + a.chunk.count - (b.chunk.firstRound + b.chunk.count)));
+    return loaded;
   }
 
   // --- sampling ---

@@ -2,6 +2,7 @@
  * What the composition root uses of the history: the history for a configuration (the one it already holds when
  * the settings did not change, so a reload keeps the data) and the component that samples it.
  */
+import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import type { Component, Health } from '../core/component';
 import type { Telemetry } from '../core/telemetry';
@@ -20,6 +21,9 @@ export function historyFor(config: Config, current: LocalHistory | undefined): L
   return new LocalHistory(o);
 }
 
-export function historyComponents(history: LocalHistory | undefined, deps: { store: StoreView; health: Health; telemetry: Telemetry }): Component[] {
-  return history ? [new HistorySampler({ history, ...deps })] : [];
+export function historyComponents(history: LocalHistory | undefined, deps: { store: StoreView; health: Health; telemetry: Telemetry; config?: Config; log?: Logger }): Component[] {
+  if (!history) return [];
+  const o = deps.config ? optionsFrom(deps.config) : undefined;
+  const persist = o?.stateDir ? { dir: o.stateDir, intervalMs: o.saveIntervalMs } : undefined;
+  return [new HistorySampler({ history, store: deps.store, health: deps.health, telemetry: deps.telemetry, ...(persist && { persist }), ...(deps.log && { log: deps.log }) })];
 }

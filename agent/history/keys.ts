@@ -13,4 +13,11 @@ export const historyKeys = defineKeys([
     min: 1024 * 1024,
     help: 'Most memory the local history holds; the oldest samples go first past it, and new series are dropped and counted.',
   },
+  {
+    key: 'history.state_dir',
+    type: 'path',
+    default: '',
+    help: 'Directory where the local history is saved (history.bin) so a restart keeps it; empty keeps it in memory only.',
+  },
+  { key: 'history.save_interval', type: 'duration', default: 300_000, min: 1000, help: 'Interval between two saves of the local history to history.state_dir (it is also saved on stop).' },
 ]);

@@ -11,6 +11,9 @@ export interface HistoryOptions {
   retentionMs: number;
   maxSeries: number;
   maxBytes: number;
+  /** Where the history is saved across restarts (undefined: not saved). */
+  stateDir: string | undefined;
+  saveIntervalMs: number;
 }
 
 export function optionsFrom(config: Config): HistoryOptions {
@@ -20,6 +23,8 @@ export function optionsFrom(config: Config): HistoryOptions {
     retentionMs: config.number('history.retention'),
     maxSeries: config.number('history.max_series'),
     maxBytes: config.number('history.max_bytes'),
+    stateDir: config.string('history.state_dir') === '' ? undefined : config.string('history.state_dir'),
+    saveIntervalMs: config.number('history.save_interval'),
   };
 }
 

@@ -3,23 +3,33 @@
  * The history itself outlives the component (the composition root keeps it across a reload when its settings did
  * not change), so a reload stops one sampler and starts another on the same data.
  */
+import type { Logger } from 'pino';
 import type { Component, Health } from '../core/component';
 import type { Telemetry } from '../core/telemetry';
 import type { HistoryDropReason, LocalHistory, StoreView } from './history';
+import { readSnapshot, writeSnapshot } from './persist';
 
 export interface SamplerOptions {
   history: LocalHistory;
   store: StoreView;
   health: Health;
   telemetry: Telemetry;
+  /** Save the history to `dir` every `intervalMs` and on stop; load it on start when the history is empty. */
+  persist?: { dir: string; intervalMs: number };
+  log?: Logger;
   now?: () => number;
 }
+
+/** Slack over history.max_bytes a state file may have (labels, round times) before it is refused unread. */
+const STATE_FILE_SLACK_BYTES = 64 << 20;
 
 export class HistorySampler implements Component {
   readonly name = 'history';
   readonly history: LocalHistory;
   readonly #opts: SamplerOptions;
   #timer: NodeJS.Timeout | undefined;
+  #saveTimer: NodeJS.Timeout | undefined;
+  #saving: Promise<void> | undefined;
   /** The history's counts as last added to the telemetry counters (the history keeps running totals). */
   readonly #counted: Record<string, number> = {};
 
@@ -33,6 +43,9 @@ export class HistorySampler implements Component {
     t.counter('outrider_history_dropped_series_total', 'Series the local history refused, by the bound that refused them (max_series, max_bytes).', ['reason']);
     t.counter('outrider_history_evicted_chunks_total', 'Chunks of samples dropped before their retention ran out, to stay under history.max_bytes.');
     t.counter('outrider_history_skipped_rounds_total', 'Sampling rounds skipped because the clock was not after the previous round.');
+    t.counter('outrider_history_state_errors_total', 'Loads (an unusable state file, ignored) and saves of the history state file that failed, by op.', ['op']);
+    t.counter('outrider_history_state_saves_total', 'Saves of the local history to history.state_dir.');
+    t.gauge('outrider_history_restored_series', 'Series loaded from the history state file at start.');
     for (const reason of Object.keys(opts.history.dropped)) t.counter('outrider_history_dropped_series_total', '', ['reason']).inc({ reason }, 0);
     for (const [k, v] of this.#counts()) this.#counted[k] = v;
   }
@@ -40,6 +53,12 @@ export class HistorySampler implements Component {
   async start(): Promise<void> {
     if (this.#timer) return;
     const now = this.#opts.now ?? Date.now;
+    const p = this.#opts.persist;
+    if (p) {
+      this.load(now());
+      this.#saveTimer = setInterval(() => void this.save(), p.intervalMs);
+      this.#saveTimer.unref();
+    }
     this.#timer = setInterval(() => this.sampleOnce(now()), this.history.stepMs);
     this.#timer.unref();
     this.#publish();
@@ -48,8 +67,43 @@ export class HistorySampler implements Component {
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
+    if (this.#saveTimer) clearInterval(this.#saveTimer);
+    const running = this.#timer !== undefined;
+    this.#timer = this.#saveTimer = undefined;
+    if (running && this.#opts.persist) await this.save();
     this.#opts.health.report('history', 'stopped', { ready: true });
+  }
+
+  /** Loads the state file into the history when it holds nothing yet; an unusable file is counted and ignored. */
+  load(nowMs: number): void {
+    const p = this.#opts.persist;
+    if (!p || this.history.newestMs() !== undefined) return;
+    try {
+      const state = readSnapshot(p.dir, this.history.maxBytes + STATE_FILE_SLACK_BYTES);
+      if (!state) return;
+      const n = this.history.restore(state.snapshot, nowMs);
+      this.#opts.telemetry.gauge('outrider_history_restored_series', '').set(n === false ? 0 : n);
+      this.#opts.log?.info({ dir: p.dir, series: n, savedAt: new Date(state.savedAtMs).toISOString() }, 'The local history was loaded from its state file.');
+    } catch (err) {
+      this.#opts.telemetry.counter('outrider_history_state_errors_total', '', ['op']).inc({ op: 'load' });
+      this.#opts.log?.warn({ dir: p.dir, err: (err as Error).message }, 'The local history state file was ignored; the history starts empty.');
+    }
+  }
+
+  /** Saves the history to the state file (one save at a time: a save asked for while one runs waits for it). */
+  async save(): Promise<void> {
+    const p = this.#opts.persist;
+    if (!p) return;
+    if (this.#saving) return this.#saving;
+    const now = this.#opts.now ?? Date.now;
+    this.#saving = writeSnapshot(p.dir, this.history.snapshot(), now())
+      .then(() => this.#opts.telemetry.counter('outrider_history_state_saves_total', '').inc())
+      .catch((err: Error) => {
+        this.#opts.telemetry.counter('outrider_history_state_errors_total', '', ['op']).inc({ op: 'save' });
+        this.#opts.log?.warn({ dir: p.dir, err: err.message }, 'The local history could not be saved.');
+      })
+      .finally(() => (this.#saving = undefined));
+    return this.#saving;
   }
 
   /** One sampling round at `tMs` (the timer's tick; tests call it directly). */

@@ -49,6 +49,20 @@ export interface SeriesSamples {
   readonly values: Float64Array;
 }
 
+/**
+ * Called once per series with that series' samples in the window, oldest first; the arrays are scratch space,
+ * valid only during the call, and hold `n` samples (staleness markers included, as STALE_NAN).
+ */
+export type FollowVisitor = (labels: Labels, timestampsMs: Float64Array, values: Float64Array, n: number) => void;
+
+/**
+ * Reads one family's samples window after window, for a reader that moves forward in time (the analysis after each
+ * round). Same samples as `select` with `__name__="<family>"`, in no particular series order, without copies.
+ */
+export interface FamilyFollower {
+  read(startMs: number, endMs: number, visit: FollowVisitor): void;
+}
+
 export interface HistoryReader {
   /** The sampling step in ms. */
   readonly stepMs: number;
@@ -66,6 +80,8 @@ export interface HistoryReader {
   oldestMs(): number | undefined;
   /** Time of the newest sampling round, or undefined while empty. */
   newestMs(): number | undefined;
+  /** A follower of one family (optional: `followerOf` in follower.ts falls back to `select`). */
+  follow?(family: string): FamilyFollower;
   /** Called after each sampling round with its time; returns the unsubscribe function. */
   subscribe(listener: (tMs: number) => void): () => void;
 }

@@ -174,3 +174,97 @@ export function decodeXor(bytes: Uint8Array, count: number, out: Float64Array = 
   }
   return out;
 }
+
+/**
+ * A decoder that stops and resumes: it remembers where it stopped in a chunk (bit position, previous value, the
+ * leading/trailing-zero window), so reading a chunk's new values round after round decodes each value once instead
+ * of the chunk from its start each time. It stays valid while the chunk's bytes only grow at the end (an open chunk)
+ * or are copied unchanged (sealing).
+ */
+export class XorCursor {
+  /** Values decoded so far (the index of the next one). */
+  index = 0;
+  #bit = 0;
+  #hi = 0;
+  #lo = 0;
+  #leading = 0;
+  #trailing = 0;
+
+  /** Back to the chunk's start. */
+  reset(): void {
+    this.index = 0;
+    this.#bit = 0;
+    this.#hi = this.#lo = this.#leading = this.#trailing = 0;
+  }
+
+  /**
+   * Decodes values `index`…`to − 1` of `bytes`, writing those at or after `from` into `out` (as raw words, so NaN
+   * payloads survive) from `outOffset`; returns how many were written. `words` is `out` seen as 32-bit words (pass
+   * it to save making the view on every call).
+   */
+  advance(bytes: Uint8Array, to: number, from: number, out: Float64Array, outOffset: number, words = new Uint32Array(out.buffer, out.byteOffset, out.length * 2)): number {
+    if (this.index >= to) return 0;
+    const r = new BitReader(bytes, this.#bit);
+    let { index: i } = this;
+    let hi = this.#hi;
+    let lo = this.#lo;
+    let leading = this.#leading;
+    let trailing = this.#trailing;
+    let o = outOffset;
+    if (i === 0) {
+      hi = r.read(32);
+      lo = r.read(32);
+      if (from <= 0) {
+        words[2 * o + HI] = hi;
+        words[2 * o + LO] = lo;
+        o++;
+      }
+      i = 1;
+    }
+    for (; i < to; i++) {
+      if (r.readBit() === 1) {
+        if (r.readBit() === 1) {
+          leading = r.read(5);
+          let sig = r.read(6);
+          if (sig === 0) sig = 64;
+          trailing = 64 - leading - sig;
+        }
+        const sig = 64 - leading - trailing;
+        let h = 0;
+        let l: number;
+        if (sig > 32) {
+          h = r.read(sig - 32);
+          l = r.read(32);
+        } else {
+          l = r.read(sig);
+        }
+        let xh: number;
+        let xl: number;
+        if (trailing === 0) {
+          xh = h;
+          xl = l;
+        } else if (trailing >= 32) {
+          xh = (l << (trailing - 32)) >>> 0;
+          xl = 0;
+        } else {
+          xh = ((h << trailing) | (l >>> (32 - trailing))) >>> 0;
+          xl = (l << trailing) >>> 0;
+        }
+        hi = (hi ^ xh) >>> 0;
+        lo = (lo ^ xl) >>> 0;
+      }
+      if (i >= from) {
+        words[2 * o + HI] = hi;
+        words[2 * o + LO] = lo;
+        o++;
+      }
+    }
+    this.index = i;
+    this.#bit = r.position;
+    this.#hi = hi;
+    this.#lo = lo;
+    this.#leading = leading;
+    this.#trailing = trailing;
+    return o - outOffset;
+  }
+}

@@ -74,7 +74,33 @@ export interface NativeBinding {
 
   sdNotify(socketPath: string, state: string): void;
 
+  /** Absent from builds that predate it (native/src/timex_binding.cc). */
+  adjtimex?(): NativeTimex;
+
   StatsdReceiver: new (opts: NativeStatsdOptions) => NativeStatsdReceiver;
+}
+
+/** struct timex as adjtimex(2) with modes 0 fills it, plus the call's return value (`state`, TIME_OK..TIME_ERROR). */
+export interface NativeTimex {
+  state: number;
+  offset: number;
+  freq: number;
+  maxerror: number;
+  esterror: number;
+  status: number;
+  constant: number;
+  precision: number;
+  tolerance: number;
+  tick: number;
+  ppsfreq: number;
+  jitter: number;
+  shift: number;
+  stabil: number;
+  jitcnt: number;
+  calcnt: number;
+  errcnt: number;
+  stbcnt: number;
+  tai: number;
 }
 
 /** One listener of the StatsD receiver, as the addon takes it. */

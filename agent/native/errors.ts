@@ -37,6 +37,8 @@ export const ErrorCode = {
   DIO_CLOSED: 'OUTRIDER_ERR_DIO_CLOSED',
   /** sd_notify could not send; `errno` says why. */
   NOTIFY: 'OUTRIDER_ERR_NOTIFY',
+  /** adjtimex(2) failed; `errno` says why. */
+  TIMEX: 'OUTRIDER_ERR_TIMEX',
   /** The native addon is required for this call and is not loaded. */
   NATIVE_UNAVAILABLE: 'OUTRIDER_ERR_NATIVE_UNAVAILABLE',
   /** The StatsD receiver cannot bind a listener; `details.listener` is its index, `errno` why. */

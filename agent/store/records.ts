@@ -50,6 +50,8 @@ export interface SeriesRecord extends Linked<SeriesRecord> {
   updatedMs: number;
   owner: string | undefined;
   readonly labelText: string;
+  /** The source whose series budget the series counts against (store.ts, "Budgets"). */
+  readonly source: string;
 }
 
 export interface FamilyRecord extends FamilyDesc, Linked<FamilyRecord> {

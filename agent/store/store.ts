@@ -7,6 +7,14 @@
  * methods write, keep alive or remove a series. Series written through an owner's snapshot (`replaceOwned`) vanish
  * as soon as the owner's next snapshot omits them; every series also expires after `staleAfterMs` without a write
  * or a keep-alive. The total number of series is bounded; writes past the bound are dropped and counted.
+ *
+ * Budgets: every series counts against the source that created it — the scope a writer opened with `withSource`
+ * (statsd, push, otlp, remote_write), else what `sourceOf` makes of its owner (host, scrape, self...), else
+ * `other` — and a source past its budget (`budgets`) is refused new series while the others still get theirs, so
+ * one source cannot starve another. The agent's own telemetry (source `self`) is outside `maxSeries`, the budgets
+ * and the shedding below, so the counters that say what was refused are never refused themselves; it has a fixed
+ * bound of its own (`MAX_SELF_SERIES`). While `shedding` is set (the memory limiter), new series of every other
+ * source are refused; writes to existing series go on.
  */
 import { OutriderError } from '../core/errors';
 import { renderLabels } from '../formats/labels';
@@ -23,10 +31,19 @@ export interface StoreOptions {
   maxSeries?: number;
   /** Removals the change feed remembers; a reader further behind resyncs (default 16384). */
   removalLogSize?: number;
+  /** Series budget per source (a source not listed, or 0, has none but the global bound). */
+  budgets?: Readonly<Record<string, number>>;
   now?: () => number;
 }
 
-export type DropReason = 'max_series' | 'invalid_name' | 'invalid_label' | 'type_conflict';
+export type DropReason = 'max_series' | 'source_budget' | 'memory_limit' | 'invalid_name' | 'invalid_label' | 'type_conflict';
+
+/** The agent's own telemetry: never refused by the global bound, the budgets or shedding. */
+export const SELF_SOURCE = 'self';
+/** The source of a series whose writer opened no scope and whose owner names none. */
+export const OTHER_SOURCE = 'other';
+/** Bound on the agent's own series (they are a few hundred; this only keeps a bug from growing them without end). */
+export const MAX_SELF_SERIES = 20_000;
 
 /** Subscribers the store notifies at most (each is a callback held for the store's life until unsubscribed). */
 export const MAX_SUBSCRIBERS = 1024;
@@ -42,16 +59,25 @@ export class Store {
   #notifyQueued = false;
   #generation = 0;
   #nextId = 1;
+  readonly #perSource = new Map<string, number>();
+  #scope: string | undefined;
   staleAfterMs: number;
   maxSeries: number;
+  /** Series budget per source. */
+  budgets: ReadonlyMap<string, number>;
+  /** The source of a series created outside a `withSource` scope, from its owner (set by the composition root). */
+  sourceOf: (owner: string | undefined) => string = (owner) => owner ?? OTHER_SOURCE;
+  /** While true, new series are refused except the agent's own (the memory limiter sets it). */
+  shedding = false;
   /** Writes dropped, by reason. */
-  readonly dropped: Record<DropReason, number> = { max_series: 0, invalid_name: 0, invalid_label: 0, type_conflict: 0 };
-  /** Called once per dropped write reason+family, so the owner can log it (rate limiting is the caller's). */
-  onDrop: ((reason: DropReason, family: string, detail: string) => void) | undefined;
+  readonly dropped: Record<DropReason, number> = { max_series: 0, source_budget: 0, memory_limit: 0, invalid_name: 0, invalid_label: 0, type_conflict: 0 };
+  /** Called once per dropped write, so the owner can count and log it (rate limiting is the caller's). */
+  onDrop: ((reason: DropReason, family: string, detail: string, source: string) => void) | undefined;
 
   constructor(opts: StoreOptions = {}) {
     this.staleAfterMs = opts.staleAfterMs ?? 60_000;
     this.maxSeries = opts.maxSeries ?? 500_000;
+    this.budgets = new Map(Object.entries(opts.budgets ?? {}));
     this.#removals = new RemovalLog(opts.removalLogSize ?? 16_384);
     this.#now = opts.now ?? Date.now;
   }
@@ -62,6 +88,25 @@ export class Store {
 
   get seriesCount(): number {
     return this.#seriesList.size;
+  }
+
+  /** Series held per source (the agent's own under `self`). */
+  seriesBySource(): ReadonlyMap<string, number> {
+    return this.#perSource;
+  }
+
+  /**
+   * Runs `fn` with every series it creates counted against `source` (synchronous writes only; scopes nest). A
+   * writer's scope wins over what its owner would say.
+   */
+  withSource<T>(source: string, fn: () => T): T {
+    const prev = this.#scope;
+    this.#scope = source;
+    try {
+      return fn();
+    } finally {
+      this.#scope = prev;
+    }
   }
 
   families(): IterableIterator<Family> {
@@ -265,10 +310,18 @@ export class Store {
         return undefined;
       }
     }
-    if (this.#seriesList.size >= this.maxSeries) {
-      this.#drop('max_series', fam.name, `store holds ${this.#seriesList.size} series`);
-      return undefined;
+    const source = this.#scope ?? this.sourceOf(owner);
+    const held = this.#perSource.get(source) ?? 0;
+    if (source === SELF_SOURCE) {
+      if (held >= MAX_SELF_SERIES) return this.#drop('max_series', fam.name, `the agent's own telemetry holds ${held} series`, source);
+    } else {
+      const total = this.#seriesList.size - (this.#perSource.get(SELF_SOURCE) ?? 0);
+      if (total >= this.maxSeries) return this.#drop('max_series', fam.name, `store holds ${total} series`, source);
+      const budget = this.budgets.get(source);
+      if (budget !== undefined && budget > 0 && held >= budget) return this.#drop('source_budget', fam.name, `${source} holds ${held} series (its budget)`, source);
+      if (this.shedding) return this.#drop('memory_limit', fam.name, 'the memory limiter is shedding new series', source);
     }
+    this.#perSource.set(source, held + 1);
     s = {
       family: fam,
       labels: { ...labels },
@@ -281,6 +334,7 @@ export class Store {
       owner,
       changedGen: 0,
       labelText: renderLabels(labels),
+      source,
       prev: undefined,
       next: undefined,
     };
@@ -294,6 +348,9 @@ export class Store {
 
   #remove(s: SeriesRecord): void {
     const fam = s.family;
+    const held = (this.#perSource.get(s.source) ?? 1) - 1;
+    if (held > 0) this.#perSource.set(s.source, held);
+    else this.#perSource.delete(s.source);
     fam.series.delete(s.key);
     this.#seriesList.unlink(s);
     if (s.owner !== undefined) this.#owned.get(s.owner)?.delete(s);
@@ -336,9 +393,10 @@ export class Store {
     return set;
   }
 
-  #drop(reason: DropReason, family: string, detail: string): void {
+  #drop(reason: DropReason, family: string, detail: string, source = this.#scope ?? OTHER_SOURCE): undefined {
     this.dropped[reason]++;
-    this.onDrop?.(reason, family, detail);
+    this.onDrop?.(reason, family, detail, source);
+    return undefined;
   }
 }
 

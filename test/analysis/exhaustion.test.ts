@@ -3,6 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { EventLog } from '../../agent/analysis/events';
+import { ForecastTracker } from '../../agent/analysis/forecasts';
+import { optionsFrom } from '../../agent/analysis/options';
+import type { HistoryReader } from '../../agent/history/types';
+import { defaultConfig } from '../../agent/keys';
 import { rig } from './fixture';
 
 const fsLabels = { mountpoint: '/', device: '/dev/sda1', fstype: 'ext4' };
@@ -72,6 +77,72 @@ t.test('a forecast back above the horizon records forecast_clear', async (t) => 
     ['forecast_crossing', 'forecast_clear'],
   );
   t.equal(forecast(r, { resource: 'space' }), Number.POSITIVE_INFINITY);
+});
+
+/** A history holding one filesystem whose two latest samples put the forecast at `seconds()` (falling 1e4 B/s). */
+function wavering(seconds: () => number, family = 'node_filesystem_avail_bytes'): HistoryReader {
+  const reader: Partial<HistoryReader> = {
+    stepMs: 1000,
+    select(matchers, _start, end) {
+      if (matchers[0]?.value !== family) return [];
+      const level = seconds() * 1e4;
+      return [{ labels: { __name__: family, ...fsLabels }, timestampsMs: Float64Array.of(end - 1000, end), values: Float64Array.of(level + 1e4, level) }];
+    },
+  };
+  return reader as HistoryReader;
+}
+
+t.test('a forecast wavering around the horizon does not flap: it clears only at horizon × clear factor', async (t) => {
+  const events = new EventLog(100);
+  const tracker = new ForecastTracker({ windowMs: 5000, horizonMs: 100_000, clearFactor: 1.25, spoolMaxBytes: 0 }, events);
+  // 90 s, 120 s, 90 s, 120 s... around the 100 s horizon, then 130 s (past 125 s, the clear level), then 99 s.
+  const path = [90, 120, 90, 120, 90, 120, 130, 99];
+  let i = 0;
+  const got: number[] = [];
+  for (; i < path.length; i++)
+    got.push(
+      tracker.evaluate(
+        wavering(() => path[i]!),
+        1_000_000 + i * 1000,
+      )[0]!.seconds,
+    );
+  t.same(
+    got.map((x) => Math.round(x)),
+    path,
+    'the forecasts are the intended ones',
+  );
+  t.same(
+    events.list().map((e) => `${e.kind}@${e.timeMs - 1_000_000}`),
+    ['forecast_crossing@0', 'forecast_clear@6000', 'forecast_crossing@7000'],
+    'one crossing while it wavers; it clears past 125 s and crosses again under 100 s',
+  );
+  const plain = new EventLog(100);
+  const flappy = new ForecastTracker({ windowMs: 5000, horizonMs: 100_000, clearFactor: 1, spoolMaxBytes: 0 }, plain);
+  for (i = 0; i < path.length; i++)
+    flappy.evaluate(
+      wavering(() => path[i]!),
+      1_000_000 + i * 1000,
+    );
+  t.equal(plain.list().length, 7, 'with a clear factor of 1 every wave is an event (what the factor prevents)');
+});
+
+t.test('the spool forecast: outrider_report_spool_bytes up to spool.max_size, only with a spool on disk', async (t) => {
+  const spoolAt = (i: number) => 1e6 + 2e4 * i;
+  const run = async (spoolMaxBytes: number) => {
+    const r = await rig({ forecastWindowMs: 30_000, forecastIntervalMs: 1000, forecastHorizonMs: 300_000, spoolMaxBytes });
+    for (let i = 0; i < 40; i++) {
+      r.store.set({ name: 'outrider_report_spool_bytes', help: 'h', type: 'gauge' }, {}, spoolAt(i));
+      r.history.sample(r.store, i * 1000);
+    }
+    return r;
+  };
+  const r = await run(5e6);
+  // 5e6 − (1e6 + 2e4 × 39) = 3.22e6 left at 2e4 B/s: 161 s.
+  t.ok(Math.abs(forecast(r, { resource: 'spool' })! - 161) < 1e-6, `spool: ${forecast(r, { resource: 'spool' })} s`);
+  t.equal(r.events.list().find((e) => e.detail['resource'] === 'spool')?.kind, 'forecast_crossing');
+  t.equal(forecast(await run(0), { resource: 'spool' }), undefined, 'no spool on disk, no forecast');
+  t.equal(optionsFrom(defaultConfig().with({ 'spool.dir': '' })).spoolMaxBytes, 0);
+  t.equal(optionsFrom(defaultConfig().with({ 'spool.dir': '/tmp/x', 'spool.max_size': 12345678 })).spoolMaxBytes, 12345678);
 });
 
 const promtool = spawnSync('promtool', ['--version']).status === 0;

@@ -11,11 +11,14 @@ export const baseOptions: AnalysisOptions = {
   families: ['test_value', 'test_requests_total'],
   intervalMs: 0,
   maxSeries: 100,
+  appTopK: 0,
   topK: 10,
   clearPoints: 30,
   forecastWindowMs: 600_000,
   forecastIntervalMs: 1000,
   forecastHorizonMs: 3_600_000,
+  forecastClearFactor: 1.25,
+  spoolMaxBytes: 0,
   eventsMax: 100,
 };
 

@@ -3,7 +3,8 @@ import { optionsFrom } from '../../agent/history/options';
 import { checkAcross, defaultConfig } from '../../agent/keys';
 
 t.test('options parsed once, with defaults', async (t) => {
-  t.same(optionsFrom(defaultConfig()), { enabled: true, stepMs: 1000, retentionMs: 3_600_000, maxSeries: 20_000, maxBytes: 64 * 1024 * 1024 });
+  t.same(optionsFrom(defaultConfig()), { enabled: true, stepMs: 1000, retentionMs: 3_600_000, maxSeries: 20_000, maxBytes: 64 * 1024 * 1024, stateDir: undefined, saveIntervalMs: 300_000 });
+  t.equal(optionsFrom(defaultConfig().with({ 'history.state_dir': '/var/lib/x' })).stateDir, '/var/lib/x');
 });
 
 t.test('a retention shorter than a step, or of more than a million steps, is refused with its key', async (t) => {

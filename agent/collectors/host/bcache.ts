@@ -75,7 +75,7 @@ const bdevStats = [
   s('stats_total/cache_hits', 'cache_hits_total', 'Hits counted per individual IO as bcache sees them.', 'counter'),
   s('stats_total/cache_miss_collisions', 'cache_miss_collisions_total', 'Instances where data insertion from cache miss raced with write (data already present).', 'counter'),
   s('stats_total/cache_misses', 'cache_misses_total', 'Misses counted per individual IO as bcache sees them.', 'counter'),
-  s('stats_total/cache_readaheads', 'cache_readaheads_total', 'Count of times readahead occurred.', 'counter'),
+  // stats_total/cache_readaheads: node_exporter 1.6 dropped node_bcache_cache_readaheads_total (kernels since 4.x keep it at 0).
 ];
 /** [writeback_rate_debug name, metric, help]. */
 const writeback: Array<[string, string, string]> = [

@@ -4,14 +4,19 @@
  * Sectors are 512 bytes whatever the device's own sector size (the kernel's block layer unit); times are ms → s.
  * Kernels from 4.18 add four discard fields, from 5.5 two flush fields; they are exposed when present. Devices are
  * filtered by `collectors.diskstats.device_include` / `device_exclude` (partitions and loop/ram devices by default).
- * node_disk_info carries the udev properties node_exporter reads from /run/udev/data (under path.rootfs) when the
- * host has them, empty labels otherwise.
+ * node_disk_info carries the udev properties node_exporter reads from the udev database (`<rootfs>/run/udev/data`, or
+ * `collectors.diskstats.udev_data_path`) when the host has them, empty labels otherwise, and `rotational` from
+ * `/sys/block/<device>/queue/rotational` ("0" where the device has none); disk-udev.ts adds the families node_exporter
+ * derives from the same properties.
  */
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples, MetricType } from '../../store/types';
 import { hostOptions } from './options';
 import { fields, Issues, lines, num, quote, readText, readTextRequired } from './text';
+import { parseUdevData, UdevDiskFamilies, udevSerial } from './disk-udev';
+
+export { parseUdevData } from './disk-udev';
 
 export const SECTOR_BYTES = 512;
 
@@ -33,17 +38,6 @@ export function parseDiskstats(text: string, issues: Issues = []): DiskStats[] {
       continue;
     }
     out.push({ major: f[0]!, minor: f[1]!, device: f[2]!, values: values as number[] });
-  }
-  return out;
-}
-
-/** udev database entry (`E:KEY=value` lines) → properties. */
-export function parseUdevData(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of lines(text)) {
-    if (!line.startsWith('E:')) continue;
-    const eq = line.indexOf('=');
-    if (eq > 2) out.set(line.slice(2, eq), line.slice(eq + 1));
   }
   return out;
 }
@@ -88,8 +82,10 @@ export function diskstatsCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const disks = parseDiskstats(await readTextRequired(join(ctx.paths.procfs, 'diskstats')), ctx.issues);
-      const { include, exclude } = hostOptions(ctx.config).diskstats;
+      const { include, exclude, udevDataPath } = hostOptions(ctx.config).diskstats;
+      const udevDir = udevDataPath || join(ctx.paths.rootfs, 'run/udev/data');
       const fams = diskFields.map((f) => family(f.name, f.help, f.type));
+      const udevFams = new UdevDiskFamilies();
       const info = family('node_disk_info', 'Info of /sys/block/<block_device>.', 'gauge');
       for (const d of disks) {
         if (include && !include.test(d.device)) continue;
@@ -100,8 +96,10 @@ export function diskstatsCollector(): Collector {
           const v = d.values[f.index];
           if (v !== undefined) fams[i]!.samples.push({ labels, value: scaled(v, f.scale) });
         }
-        const udevText = await readText(join(ctx.paths.rootfs, 'run/udev/data', `b${d.major}:${d.minor}`));
+        const udevText = await readText(join(udevDir, `b${d.major}:${d.minor}`));
         const udev = udevText === undefined ? new Map<string, string>() : parseUdevData(udevText);
+        const rotational = ((await readText(join(ctx.paths.sysfs, 'block', d.device, 'queue/rotational'))) ?? '').trim() === '1' ? '1' : '0';
+        udevFams.add(d.device, udev, ctx.issues);
         info.samples.push({
           labels: {
             device: d.device,
@@ -110,13 +108,14 @@ export function diskstatsCollector(): Collector {
             path: udev.get('ID_PATH') ?? '',
             wwn: udev.get('ID_WWN') ?? '',
             model: udev.get('ID_MODEL') ?? '',
-            serial: udev.get('ID_SERIAL_SHORT') ?? '',
+            serial: udevSerial(udev),
             revision: udev.get('ID_REVISION') ?? '',
+            rotational,
           },
           value: 1,
         });
       }
-      return [...fams, info].filter((f) => f.samples.length > 0);
+      return [...fams, info, ...udevFams.families()].filter((f) => f.samples.length > 0);
     },
   };
 }

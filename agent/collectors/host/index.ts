@@ -39,6 +39,7 @@ import { vmstatCollector } from './vmstat';
 import { watchdogCollector } from './watchdog';
 import { bondingCollector } from './bonding';
 import { dmiCollector } from './dmi';
+import { dmMultipathCollector } from './dmmultipath';
 import { edacCollector } from './edac';
 import { mdadmCollector } from './mdadm';
 import { powerSupplyClassCollector } from './powersupplyclass';
@@ -53,8 +54,9 @@ import { zfsCollector } from './zfs';
 import { nvmeCollector } from './nvme';
 import { fibreChannelCollector } from './fibrechannel';
 import { tapestatsCollector } from './tapestats';
+import { timexCollector, TimexOptions } from './timex';
 
-export interface HostCollectorOptions extends FilesystemOptions, TimeOptions, UnameOptions {}
+export interface HostCollectorOptions extends FilesystemOptions, TimeOptions, UnameOptions, TimexOptions {}
 
 export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
   return [
@@ -86,12 +88,14 @@ export function hostCollectors(opts: HostCollectorOptions = {}): Collector[] {
     textfileCollector(),
     thermalZoneCollector(),
     timeCollector(opts),
+    timexCollector(opts),
     udpQueuesCollector(),
     unameCollector(opts),
     vmstatCollector(),
     watchdogCollector(),
     bondingCollector(),
     dmiCollector(),
+    dmMultipathCollector(),
     edacCollector(),
     mdadmCollector(),
     powerSupplyClassCollector(),

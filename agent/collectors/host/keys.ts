@@ -10,16 +10,21 @@ function isRegex(value: unknown): string | undefined {
   }
 }
 
-/** Keys of the host collectors (node_exporter's), under collectors.<name>. */
+/**
+ * Keys of the host collectors (node_exporter's), under collectors.<name>. `flagAliases` are node_exporter's own flag
+ * names (current and deprecated spellings), so a command line written for node_exporter works unchanged.
+ */
 export const hostKeys = defineKeys([
   {
     key: 'collectors.textfile.directory',
+    flagAliases: ['collector.textfile.directory'],
     type: 'string',
     default: '',
     help: "Directory whose *.prom files the textfile collector exposes (node_exporter's --collector.textfile.directory); empty reads none.",
   },
   {
     key: 'collectors.diskstats.device_exclude',
+    flagAliases: ['collector.diskstats.device-exclude', 'collector.diskstats.ignored-devices'],
     type: 'string',
     default: '^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$',
     check: isRegex,
@@ -27,13 +32,22 @@ export const hostKeys = defineKeys([
   },
   {
     key: 'collectors.diskstats.device_include',
+    flagAliases: ['collector.diskstats.device-include'],
     type: 'string',
     default: '',
     check: isRegex,
     help: 'When set, only block devices matching this expression are reported (applied before device_exclude).',
   },
   {
+    key: 'collectors.diskstats.udev_data_path',
+    flagAliases: ['path.udev.data'],
+    type: 'string',
+    default: '',
+    help: "Directory of the udev database the diskstats collector reads device properties from (node_exporter's --path.udev.data); empty is <path.rootfs>/run/udev/data.",
+  },
+  {
     key: 'collectors.filesystem.mount_points_exclude',
+    flagAliases: ['collector.filesystem.mount-points-exclude', 'collector.filesystem.ignored-mount-points'],
     type: 'string',
     default: '^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)',
     check: isRegex,
@@ -41,6 +55,7 @@ export const hostKeys = defineKeys([
   },
   {
     key: 'collectors.filesystem.fs_types_exclude',
+    flagAliases: ['collector.filesystem.fs-types-exclude', 'collector.filesystem.ignored-fs-types'],
     type: 'string',
     default:
       '^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|erofs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$',
@@ -79,6 +94,7 @@ export const hostKeys = defineKeys([
   },
   {
     key: 'collectors.netdev.device_exclude',
+    flagAliases: ['collector.netdev.device-exclude', 'collector.netdev.device-blacklist'],
     type: 'string',
     default: '',
     check: isRegex,
@@ -86,6 +102,7 @@ export const hostKeys = defineKeys([
   },
   {
     key: 'collectors.netdev.device_include',
+    flagAliases: ['collector.netdev.device-include', 'collector.netdev.device-whitelist'],
     type: 'string',
     default: '',
     check: isRegex,
@@ -93,6 +110,7 @@ export const hostKeys = defineKeys([
   },
   {
     key: 'collectors.netclass.device_exclude',
+    flagAliases: ['collector.netclass.ignored-devices'],
     type: 'string',
     default: '',
     check: isRegex,
@@ -100,6 +118,7 @@ export const hostKeys = defineKeys([
   },
   {
     key: 'collectors.netstat.fields',
+    flagAliases: ['collector.netstat.fields'],
     type: 'string',
     default:
       '^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$',
@@ -108,6 +127,7 @@ export const hostKeys = defineKeys([
   },
   {
     key: 'collectors.vmstat.fields',
+    flagAliases: ['collector.vmstat.fields'],
     type: 'string',
     default: '^(oom_kill|pgpg|pswp|pg.*fault).*',
     check: isRegex,
@@ -115,6 +135,7 @@ export const hostKeys = defineKeys([
   },
   {
     key: 'collectors.powersupplyclass.ignored_supplies',
+    flagAliases: ['collector.powersupply.ignored-supplies'],
     type: 'string',
     default: '^$',
     check: isRegex,
@@ -122,6 +143,7 @@ export const hostKeys = defineKeys([
   },
   {
     key: 'collectors.tapestats.ignored_devices',
+    flagAliases: ['collector.tapestats.ignored-devices'],
     type: 'string',
     default: '^$',
     check: isRegex,

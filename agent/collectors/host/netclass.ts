@@ -1,5 +1,5 @@
 /**
- * netclass: /sys/class/net/<iface>/* → node_network_info{address,broadcast,device,duplex,ifalias,operstate},
+ * netclass: /sys/class/net/<iface>/* → node_network_info{adminstate,address,broadcast,device,duplex,ifalias,operstate},
  * node_network_up and the numeric interface properties (mtu_bytes, speed_bytes, carrier, flags, ...) as
  * node_exporter's netclass collector names them. Attributes an interface refuses to report (reading `speed` of lo
  * fails with EINVAL) are left out. `speed` is Mbit/s → bytes/s (× 125000); an unknown speed (-1) is reported as the
@@ -49,6 +49,13 @@ const props: Array<[string, string, MetricType, number]> = [
   ['protocol_type', 'type', 'gauge', 1],
 ];
 
+/** node_exporter 1.6+: "up" when IFF_UP (0x1) is set in the interface's flags, "down" if not, "unknown" without flags. */
+export function adminState(flags: string | undefined): string {
+  const v = parseSysInt(flags);
+  if (v === undefined) return 'unknown';
+  return (v & 1) === 1 ? 'up' : 'down';
+}
+
 export function netclassCollector(): Collector {
   return {
     name: 'netclass',
@@ -74,6 +81,7 @@ export function netclassCollector(): Collector {
             duplex: readAttr(join(dir, 'duplex')) ?? '',
             ifalias: readAttr(join(dir, 'ifalias')) ?? '',
             operstate: operstate ?? '',
+            adminstate: adminState(readAttr(join(dir, 'flags'))),
           },
           value: 1,
         });

@@ -7,7 +7,8 @@ import type { Config } from '../../config/config';
 import { regex } from './text';
 
 export interface HostOptions {
-  diskstats: { include: RegExp | undefined; exclude: RegExp | undefined };
+  /** `udevDataPath` empty: <rootfs>/run/udev/data. */
+  diskstats: { include: RegExp | undefined; exclude: RegExp | undefined; udevDataPath: string };
   filesystem: {
     mountPointsExclude: RegExp | undefined;
     fsTypesExclude: RegExp | undefined;
@@ -32,7 +33,11 @@ export interface HostOptions {
 export function optionsFrom(config: Config): HostOptions {
   const re = (key: string): RegExp | undefined => regex(config.string(key));
   return {
-    diskstats: { include: re('collectors.diskstats.device_include'), exclude: re('collectors.diskstats.device_exclude') },
+    diskstats: {
+      include: re('collectors.diskstats.device_include'),
+      exclude: re('collectors.diskstats.device_exclude'),
+      udevDataPath: config.string('collectors.diskstats.udev_data_path'),
+    },
     filesystem: {
       mountPointsExclude: re('collectors.filesystem.mount_points_exclude'),
       fsTypesExclude: re('collectors.filesystem.fs_types_exclude'),

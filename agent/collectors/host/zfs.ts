@@ -25,7 +25,7 @@ const globals: Array<[string, string]> = [
   ['zfetchstats', 'zfetch'],
   ['zil', 'zil'],
 ];
-const poolStates = ['degraded', 'faulted', 'offline', 'online', 'removed', 'unavail'];
+const poolStates = ['degraded', 'faulted', 'offline', 'online', 'removed', 'suspended', 'unavail'];
 
 const sanitize = (s: string) => s.replace(/[^a-zA-Z0-9_]/g, '_');
 

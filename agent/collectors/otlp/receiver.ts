@@ -26,9 +26,11 @@ export class OtlpIngest {
   readonly #streamsRefused;
   readonly #streamsGauge;
   #lastRefusedStreams = 0;
+  readonly #store: AgentContext['store'];
 
   constructor(ctx: AgentContext, o: Pick<OtlpOptions, 'delta' | 'promoteResourceAttributes'>) {
     this.#streams = new DeltaTable(o.delta.maxStreams, o.delta.streamTtlMs);
+    this.#store = ctx.store;
     this.#translator = new OtlpTranslator({ store: ctx.store, streams: this.#streams, promote: o.promoteResourceAttributes, quantiles: kExpQuantiles });
     const t = ctx.telemetry;
     this.#accepted = t.counter('outrider_otlp_data_points_total', 'OTLP data points written to the store, by transport.', ['transport']);
@@ -58,7 +60,7 @@ export class OtlpIngest {
       }
       throw err;
     }
-    const res = this.#translator.write(resources);
+    const res = this.#store.withSource('otlp', () => this.#translator.write(resources));
     if (res.accepted > 0) this.#accepted.inc({ transport }, res.accepted);
     if (res.rejected > 0) this.#rejected.inc({ transport }, res.rejected);
     if (this.#streams.refused > this.#lastRefusedStreams) {

@@ -4,11 +4,16 @@
  * push.max_body. With `?wait=durable` the answer comes once the reporter has put the pushed values in its spool on
  * disk (synced) or the aggregator acknowledged them (the reporter's durability mark), or 504 after 10 s, so a client
  * knows what a crash can no longer lose.
+ *
+ * Bounds: counter increments must be finite (NaN or ±Inf would poison the sum for good; gauges may be anything); new
+ * series count against the push budget (store.budget.push), and what the store refuses is counted and said in the
+ * answer (`dropped`); while the memory limiter sheds, requests are answered 503 with Retry-After.
  */
 import type { Component } from '../../core/component';
 import type { AgentContext, Extension } from '../../core/context';
 import { isOutriderError } from '../../core/errors';
 import { durabilityOf } from '../../core/durability';
+import { listenerLimits } from '../../core/connection-limits';
 import { HttpServer, readBody, sendJson } from '../../core/http-server';
 import { parsePush } from './parse';
 import { optionsFrom } from './options';
@@ -24,9 +29,28 @@ export class PushListener implements Component {
     const opts = optionsFrom(ctx.config);
     const maxBody = opts.maxBodyBytes;
     const accepted = ctx.telemetry.counter('outrider_push_samples_total', 'Samples accepted by the push listener.');
-    const refused = ctx.telemetry.counter('outrider_push_refused_requests_total', 'Push requests refused, by reason (too_large, malformed).', ['reason']);
-    this.#server = new HttpServer({ name: 'push', listen: opts.listen ?? '', log: ctx.log, requestTimeoutMs: 30_000 });
+    const refused = ctx.telemetry.counter(
+      'outrider_push_refused_requests_total',
+      'Push requests refused, by reason (too_large, malformed, non_finite: a NaN or infinite counter increment, memory_limit: the memory limiter is shedding).',
+      ['reason'],
+    );
+    const notStored = ctx.telemetry.counter('outrider_push_dropped_samples_total', 'Pushed samples the store refused (a new series past a series budget or bound, or while the memory limiter sheds).');
+    this.#server = new HttpServer({
+      name: 'push',
+      listen: opts.listen ?? '',
+      log: ctx.log,
+      requestTimeoutMs: opts.http.requestTimeoutMs,
+      headersTimeoutMs: opts.http.headerTimeoutMs,
+      limits: listenerLimits('push', opts.http, ctx.log, ctx.telemetry),
+    });
     this.#server.route('POST', '/api/v1/push', async (req, res, url) => {
+      if (ctx.store.shedding) {
+        // The memory limiter sheds: refuse before reading the body, and say when to come back.
+        refused.inc({ reason: 'memory_limit' });
+        req.resume();
+        res.setHeader('Retry-After', '5');
+        return sendJson(res, 503, { status: 'error', code: 'OUTRIDER_ERR_PUSH_MEMORY_LIMIT', message: 'the agent is over its memory limiter soft limit; retry later' });
+      }
       let body: Buffer;
       try {
         body = await readBody(req, maxBody);
@@ -38,23 +62,41 @@ export class PushListener implements Component {
         throw err;
       }
       const { samples, errors } = parsePush(body.toString('utf8'));
-      const neg = samples.find((s) => s.type === 'counter' && !(s.value >= 0));
-      if (errors.length > 0 || neg) {
+      if (errors.length > 0) {
         refused.inc({ reason: 'malformed' });
-        return sendJson(res, 400, { status: 'error', code: 'OUTRIDER_ERR_PUSH_MALFORMED', message: neg ? `counter increment ${neg.name} must be >= 0` : errors.slice(0, 10).join('; ') });
+        return sendJson(res, 400, { status: 'error', code: 'OUTRIDER_ERR_PUSH_MALFORMED', message: errors.slice(0, 10).join('; ') });
       }
-      for (const s of samples) {
-        const desc = { name: s.name, help: 'Pushed through /api/v1/push.', type: s.type, restartsWithAgent: true };
-        if (s.type === 'counter') ctx.store.add(desc, s.labels, s.value);
-        else ctx.store.set(desc, s.labels, s.value);
+      // A NaN or infinite increment would poison the counter for good (every later sum is NaN or Inf).
+      const nonFinite = samples.find((s) => s.type === 'counter' && !Number.isFinite(s.value));
+      if (nonFinite) {
+        refused.inc({ reason: 'non_finite' });
+        return sendJson(res, 400, {
+          status: 'error',
+          code: 'OUTRIDER_ERR_PUSH_NON_FINITE',
+          message: `counter increment ${nonFinite.name} is ${nonFinite.value}: counter increments must be finite numbers >= 0 (gauges may be NaN or ±Inf)`,
+        });
       }
-      accepted.inc(samples.length);
+      const neg = samples.find((s) => s.type === 'counter' && !(s.value >= 0));
+      if (neg) {
+        refused.inc({ reason: 'malformed' });
+        return sendJson(res, 400, { status: 'error', code: 'OUTRIDER_ERR_PUSH_MALFORMED', message: `counter increment ${neg.name} must be >= 0` });
+      }
+      const stored = ctx.store.withSource('push', () => {
+        let n = 0;
+        for (const s of samples) {
+          const desc = { name: s.name, help: 'Pushed through /api/v1/push.', type: s.type, restartsWithAgent: true };
+          if (s.type === 'counter' ? ctx.store.add(desc, s.labels, s.value) : ctx.store.set(desc, s.labels, s.value)) n++;
+        }
+        return n;
+      });
+      accepted.inc(stored);
+      if (stored < samples.length) notStored.inc(samples.length - stored);
       const gen = ctx.store.generation;
       if (url.searchParams.get('wait') === 'durable') {
         const durable = await durabilityOf(ctx.store, 'report').whenDurable(gen, 10_000);
         if (!durable) return sendJson(res, 504, { status: 'error', code: 'OUTRIDER_ERR_PUSH_NOT_DURABLE', message: 'the values were not spooled within 10 s' });
       }
-      sendJson(res, 200, { status: 'ok', samples: samples.length });
+      sendJson(res, 200, { status: 'ok', samples: stored, ...(stored < samples.length ? { dropped: samples.length - stored } : {}) });
     });
     mountRemoteWriteReceive(this.#server, ctx, maxBody);
   }

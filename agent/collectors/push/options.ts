@@ -2,16 +2,19 @@
 import type { Config } from '../../config/config';
 import { parseHostPort } from '../../config/coerce';
 import type { CrossProblem } from '../../config/cross';
+import { optionsFrom as coreOptionsFrom, type CoreOptions } from '../../core/options';
 
 export interface PushOptions {
   /** HOST:PORT as written; undefined: the listener is off. */
   listen: string | undefined;
   maxBodyBytes: number;
+  /** The local endpoint's `http.*` timeouts and connection limits, which the push listener shares. */
+  http: CoreOptions['http'];
 }
 
 export function optionsFrom(config: Config): PushOptions {
   const listen = config.string('push.listen');
-  return { listen: listen === '' ? undefined : listen, maxBodyBytes: config.number('push.max_body') };
+  return { listen: listen === '' ? undefined : listen, maxBodyBytes: config.number('push.max_body'), http: coreOptionsFrom(config).http };
 }
 
 /** The push listener and the local endpoint cannot share one port (the second bind would fail at start). */

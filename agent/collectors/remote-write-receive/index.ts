@@ -78,7 +78,7 @@ export function mountRemoteWriteReceive(server: HttpServer, ctx: AgentContext, m
       histograms += s.histograms;
       exemplars += s.exemplars;
       if (s.samples.length === 0) continue;
-      const outcome = store(ctx, s, nowMs);
+      const outcome = ctx.store.withSource('remote_write', () => store(ctx, s, nowMs));
       if (outcome === 'ok') samples += s.samples.length;
       else dropped.inc({ reason: outcome });
     }

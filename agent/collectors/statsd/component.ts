@@ -66,7 +66,11 @@ export class StatsdComponent implements Component {
       tooLarge: t.counter('outrider_statsd_packets_too_large_total', 'StatsD datagrams larger than statsd.max_packet_size, dropped whole.'),
       events: t.counter('outrider_statsd_events_total', 'DogStatsD events (_e) received; parsed and counted, not stored.'),
       checks: t.counter('outrider_statsd_service_checks_total', 'DogStatsD service checks (_sc) received, by status.', ['status']),
-      overflow: t.counter('outrider_statsd_series_overflow_total', 'New StatsD series refused by a cardinality limit (per_metric: statsd.max_series_per_metric, total: statsd.max_series).', ['limit']),
+      overflow: t.counter(
+        'outrider_statsd_series_overflow_total',
+        'New StatsD series refused by a limit (per_metric: statsd.max_series_per_metric, total: statsd.max_series or statsd.max_memory, memory: the memory limiter was shedding).',
+        ['limit'],
+      ),
       dropped: t.counter('outrider_statsd_dropped_samples_total', 'StatsD aggregates dropped, by reason (type_conflict, mapping, interval_overflow).', ['reason']),
       kernelDrops: t.counter('outrider_statsd_kernel_drops_total', 'Datagrams the kernel dropped for a StatsD UDP listener (receive buffer full), from /proc/net/udp{,6}.', ['listener']),
       series: t.gauge('outrider_statsd_series', 'StatsD series currently held.'),
@@ -115,13 +119,15 @@ export class StatsdComponent implements Component {
     const end = this.#m.flushSeconds.startTimer();
     const drained = this.#o.engine.drain();
     this.#account(drained);
-    const res = this.#o.table.apply(drained.entries, nowMs, this.#o.ctx.store);
+    const store = this.#o.ctx.store;
+    // New series count against StatsD's own series budget (store.budget.statsd).
+    const res = store.withSource('statsd', () => this.#o.table.apply(drained.entries, nowMs, store));
     for (const [reason, n] of Object.entries(res.dropped)) {
       if (n === 0) continue;
-      if (reason === 'per_metric' || reason === 'total') this.#m.overflow.inc({ limit: reason }, n);
+      if (reason === 'per_metric' || reason === 'total' || reason === 'memory') this.#m.overflow.inc({ limit: reason }, n);
       else this.#m.dropped.inc({ reason }, n);
     }
-    this.#o.table.write(this.#o.ctx.store, nowMs);
+    store.withSource('statsd', () => this.#o.table.write(store, nowMs));
     this.#m.series.set(res.series);
     this.#readKernelDrops(false);
     end();
@@ -151,9 +157,16 @@ export class StatsdComponent implements Component {
   }
 
   /** Warns (rate-limited) about a refused series, naming the metric. */
-  overflowed(limit: 'per_metric' | 'total', metric: string): void {
+  overflowed(limit: 'per_metric' | 'total' | 'memory', metric: string): void {
+    if (limit === 'memory') {
+      if (this.#limiter.allow('overflow:memory')) this.#o.ctx.log.warn({ metric }, 'A new StatsD series was dropped: the memory limiter is shedding.');
+      return;
+    }
     if (this.#limiter.allow('overflow:' + limit + metric)) {
-      this.#o.ctx.log.warn({ metric, limit: limit === 'per_metric' ? 'statsd.max_series_per_metric' : 'statsd.max_series' }, 'A StatsD series was dropped: the cardinality limit is reached.');
+      this.#o.ctx.log.warn(
+        { metric, limit: limit === 'per_metric' ? 'statsd.max_series_per_metric' : 'statsd.max_series / statsd.max_memory' },
+        'A StatsD series was dropped: the cardinality limit is reached.',
+      );
     }
   }
 

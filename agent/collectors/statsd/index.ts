@@ -53,6 +53,7 @@ export function buildStatsd(ctx: AgentContext, o: StatsdOptions = optionsFrom(ct
     seriesTtlMs: o.seriesTtlMs,
     ...(Object.keys(podLabels).length > 0 ? { extraLabels: podLabels } : {}),
     onOverflow: (limit, metric) => comp?.overflowed(limit, metric),
+    admitNew: () => !ctx.store.shedding,
     onTypeConflict: (metric, type, existing) => {
       if (limiter.allow(metric)) ctx.log.warn({ metric, type, existing }, 'A StatsD metric arrived with a type other than the one its name already has; dropped.');
     },

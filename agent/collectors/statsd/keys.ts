@@ -116,6 +116,13 @@ export const statsdKeys = defineKeys([
     help: 'Series all StatsD metrics together may have; new series past it are dropped and counted.',
   },
   {
+    key: 'statsd.max_memory',
+    type: 'size',
+    default: 48 * 1024 * 1024,
+    min: 0,
+    help: 'Memory StatsD series may take (series table, store, native aggregator), turned into a series count at the measured cost per series (docs/statsd.md, Memory); the smaller of this and statsd.max_series holds. 0: statsd.max_series only.',
+  },
+  {
     key: 'statsd.series_ttl',
     type: 'duration',
     default: 300_000,

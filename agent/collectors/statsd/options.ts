@@ -22,10 +22,24 @@ export interface StatsdOptions {
   summaryWindow: number;
   buckets: number[];
   maxSeriesPerMetric: number;
+  /** The series bound in force: statsd.max_series, or fewer when statsd.max_memory says so. */
   maxSeries: number;
+  /** statsd.max_memory in bytes (0: none). */
+  maxMemoryBytes: number;
   seriesTtlMs: number;
   /** `labels.from_env` (label → environment variable): the pod identity every series carries. */
   labelsFromEnv: Readonly<Record<string, string>>;
+}
+
+/**
+ * What one StatsD series costs in resident memory once held (series table, store series, the native aggregator's
+ * slot and key), measured by bench/statsd-series-cost.ts at 10k-200k series (bench/README.md, StatsD memory).
+ */
+export const STATSD_BYTES_PER_SERIES = 1024;
+
+/** The series bound: statsd.max_series, held to what statsd.max_memory pays for (at least 1). */
+export function seriesBound(maxSeries: number, maxMemoryBytes: number): number {
+  return maxMemoryBytes > 0 ? Math.max(1, Math.min(maxSeries, Math.floor(maxMemoryBytes / STATSD_BYTES_PER_SERIES))) : maxSeries;
 }
 
 export function optionsFrom(config: Config): StatsdOptions {
@@ -49,7 +63,8 @@ export function optionsFrom(config: Config): StatsdOptions {
     summaryWindow: config.number('statsd.summary_window'),
     buckets: config.list<number>('statsd.buckets'),
     maxSeriesPerMetric: config.number('statsd.max_series_per_metric'),
-    maxSeries: config.number('statsd.max_series'),
+    maxSeries: seriesBound(config.number('statsd.max_series'), config.number('statsd.max_memory')),
+    maxMemoryBytes: config.number('statsd.max_memory'),
     seriesTtlMs: config.number('statsd.series_ttl'),
     labelsFromEnv: config.get<Record<string, string>>('labels.from_env'),
   };

@@ -17,7 +17,9 @@ export interface SeriesTableOptions {
   /** 0 keeps idle series forever. */
   seriesTtlMs: number;
   /** Called for a refused new series (rate limiting is the caller's). */
-  onOverflow?: (limit: 'per_metric' | 'total', metric: string) => void;
+  onOverflow?: (limit: 'per_metric' | 'total' | 'memory', metric: string) => void;
+  /** Whether new series may be created now (false while the memory limiter sheds). */
+  admitNew?: () => boolean;
   /** Called for an entry whose name is already used by another type. */
   onTypeConflict?: (metric: string, type: MetricType, existing: MetricType) => void;
   /** Labels added to every series (pod identity, labels.from_env); a tag of the same name wins. */
@@ -62,6 +64,6 @@ export interface SeriesState {
 
 export interface FlushResult {
   series: number;
-  dropped: { per_metric: number; total: number; type_conflict: number; mapping: number };
+  dropped: { per_metric: number; total: number; memory: number; type_conflict: number; mapping: number };
   expired: number;
 }

@@ -59,7 +59,7 @@ export class SeriesTable {
   /** Folds one drained interval in and expires idle series (removing them from `store` when given). */
   apply(entries: Iterable<RawEntry>, nowMs: number, store?: Store): FlushResult {
     this.#flushNo++;
-    const res: FlushResult = { series: 0, dropped: { per_metric: 0, total: 0, type_conflict: 0, mapping: 0 }, expired: 0 };
+    const res: FlushResult = { series: 0, dropped: { per_metric: 0, total: 0, memory: 0, type_conflict: 0, mapping: 0 }, expired: 0 };
     for (const e of entries) this.#applyEntry(e, nowMs, res);
     if (this.#o.seriesTtlMs > 0) {
       const cutoff = this.#tickOf(nowMs - this.#o.seriesTtlMs);
@@ -143,6 +143,11 @@ export class SeriesTable {
       if (this.#count >= this.#o.maxSeries) {
         res.dropped.total++;
         this.#o.onOverflow?.('total', family);
+        return undefined;
+      }
+      if (this.#o.admitNew && !this.#o.admitNew()) {
+        res.dropped.memory++;
+        this.#o.onOverflow?.('memory', family);
         return undefined;
       }
       let desc = known;

@@ -54,3 +54,13 @@ t.test('udev data', async (t) => {
     ],
   );
 });
+
+t.test('collectors.diskstats.udev_data_path replaces <rootfs>/run/udev/data', async (t) => {
+  const fams = await diskstatsCollector().collect(collectContext({}, { 'collectors.diskstats.udev_data_path': '/nonexistent-udev' }));
+  const sda = fams.find((f) => f.name === 'node_disk_info')?.samples.find((s) => s.labels.device === 'sda');
+  t.equal(sda?.labels.model, '', 'no database there: empty labels');
+  t.notOk(
+    fams.some((f) => f.name === 'node_disk_ata_write_cache'),
+    'and no udev families',
+  );
+});

@@ -52,8 +52,35 @@ export function fakeStatfs(rootfs: string) {
 /** The fixture clock: 2023-11-14T22:13:20Z. */
 export const fixtureNowMs = 1_700_000_000_000;
 
+/**
+ * The fixture host's clock state, as adjtimex(2) reports it on a host disciplined by an NTP daemon in nanosecond
+ * mode (STA_PLL | STA_NANO): offset -123.456 µs, frequency +18.84 ppm.
+ */
+export const fixtureTimex = {
+  state: 0,
+  offset: -123_456,
+  freq: 1_234_567,
+  maxerror: 12_345,
+  esterror: 678,
+  status: 0x2001,
+  constant: 7,
+  precision: 1,
+  tolerance: 32_768_000,
+  tick: 10_000,
+  ppsfreq: 0,
+  jitter: 0,
+  shift: 0,
+  stabil: 0,
+  jitcnt: 0,
+  calcnt: 0,
+  errcnt: 0,
+  stbcnt: 0,
+  tai: 37,
+};
+
 export const fixtureOptions = (): HostCollectorOptions => ({
   statfs: fakeStatfs(join(fixtureHost, 'rootfs')),
+  adjtimex: () => ({ ok: true, timex: fixtureTimex }),
   zone: () => ({ name: 'UTC', offsetSeconds: 0 }),
   machine: () => 'x86_64',
 });

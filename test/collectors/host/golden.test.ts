@@ -38,6 +38,6 @@ t.test('every collector succeeds on the fixture host', async (t) => {
   const text = await collectFixture();
   const lines = text.split('\n').filter((l) => l.startsWith('node_scrape_collector_success{'));
   const want = hostCollectors(fixtureOptions()).map((c) => `node_scrape_collector_success{collector="${c.name}"} 1`);
-  t.equal(want.length, 48, 'every host collector');
+  t.equal(want.length, 50, 'every host collector');
   t.same(lines.sort(), want.sort(), 'one success line per collector, each 1');
 });

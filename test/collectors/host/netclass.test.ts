@@ -1,5 +1,5 @@
 import t from 'tap';
-import { netclassCollector, parseSysInt } from '../../../agent/collectors/host/netclass';
+import { adminState, netclassCollector, parseSysInt } from '../../../agent/collectors/host/netclass';
 import { collectContext } from './fixture';
 
 t.test('sysfs integers: decimal and 0x hex', async (t) => {
@@ -31,4 +31,17 @@ t.test('interfaces: info labels, up from operstate, unreadable attributes left o
   t.equal(by.node_network_info!.find((s) => s.labels.device === 'lo')?.labels.duplex, '', 'lo has no duplex');
   const excluded = await netclassCollector().collect(collectContext({}, { 'collectors.netclass.device_exclude': '^lo$' }));
   t.notOk(excluded.some((f) => f.samples.some((s) => s.labels.device === 'lo')));
+});
+
+t.test('node_network_info: adminstate from IFF_UP in flags (node_exporter 1.6+)', async (t) => {
+  t.equal(adminState('0x1003'), 'up');
+  t.equal(adminState('0x1002'), 'down');
+  t.equal(adminState(undefined), 'unknown', 'no flags file');
+  t.equal(adminState('garbage'), 'unknown');
+  const fams = await netclassCollector().collect(collectContext());
+  const info = fams.find((f) => f.name === 'node_network_info')!;
+  t.ok(
+    info.samples.every((s) => ['up', 'down', 'unknown'].includes(s.labels.adminstate!)),
+    'every interface has one',
+  );
 });

@@ -1,0 +1,81 @@
+/**
+ * What one StatsD series costs the agent in memory, at 10k, 100k and 200k distinct series: the agent is started
+ * the way a user starts it (the launcher, its V8 flags), its RSS and V8 heap read before any StatsD traffic and again
+ * after bench/statsd-sender.c sent every series several times and two flushes passed; the difference over N is the
+ * cost per series (series table, store, native aggregator, the interval's keys). The peak RSS under the sending rate
+ * is reported too, since that is what a cgroup limit meets. Loopback only, bounded in time.
+ *
+ *   node dist/bench/statsd-series-cost.js [--series=10000,100000,200000] [--rate=1000000] [--seconds=4] [--flush=1s]
+ */
+import { execFile } from 'node:child_process';
+import { buildSender } from './footprint-statsd';
+import { coldStartMs, startAgent } from './footprint-procs';
+import { statusField } from './proc-sample';
+
+const arg = (name: string, def: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
+const seriesList = arg('series', '10000,100000,200000').split(',').map(Number);
+const rate = Number(arg('rate', '1000000'));
+const seconds = Number(arg('seconds', '4'));
+const flushS = parseFloat(arg('flush', '1s'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function heapUsed(url: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  const m = /^nodejs_heap_size_used_bytes (\S+)/m.exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+async function one(sender: string, series: number): Promise<void> {
+  const agent = await startAgent({
+    flags: [`--statsd.flush_interval=${flushS}s`, `--statsd.max_series=${series + 1000}`, '--statsd.max_memory=0', '--store.budget.statsd=0', '--memory-limiter.limit=1TiB', '--history.enabled=false'],
+  });
+  try {
+    await coldStartMs(agent);
+    await sleep(3000);
+    const pid = agent.child.pid!;
+    const rss0 = statusField(pid, 'VmRSS') * 1024;
+    const heap0 = await heapUsed(agent.url);
+    let peak = rss0;
+    const sampler = setInterval(() => (peak = Math.max(peak, statusField(pid, 'VmRSS') * 1024)), 100);
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(sender, ['127.0.0.1', String(agent.statsdPort), String(rate), String(seconds), 'multi', String(series)], { encoding: 'utf8' }, (err, o) => (err ? reject(err) : resolve(o))),
+    );
+    const sent = JSON.parse(out) as { lines: number; seconds: number };
+    await sleep(2000 * flushS + 1000);
+    clearInterval(sampler);
+    const rss1 = statusField(pid, 'VmRSS') * 1024;
+    // The self telemetry is copied into the store on the collection interval (1 s): wait for a fresh heap figure.
+    await sleep(1200);
+    const heap1 = await heapUsed(agent.url);
+    const text = await (await fetch(agent.url)).text();
+    const held = Number(/^outrider_statsd_series (\S+)/m.exec(text)?.[1] ?? NaN);
+    const perSeries = (b: number) => (b / held).toFixed(0);
+    console.log(
+      JSON.stringify({
+        series,
+        held,
+        lines_per_sec: Math.round(sent.lines / sent.seconds),
+        rss_before_mib: +(rss0 / 2 ** 20).toFixed(1),
+        rss_after_mib: +(rss1 / 2 ** 20).toFixed(1),
+        rss_peak_mib: +(peak / 2 ** 20).toFixed(1),
+        rss_bytes_per_series: perSeries(rss1 - rss0),
+        peak_rss_bytes_per_series: perSeries(peak - rss0),
+        heap_bytes_per_series: perSeries(heap1 - heap0),
+      }),
+    );
+  } finally {
+    await agent.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const sender = buildSender();
+  if (!sender) throw new Error('no C compiler: cannot build bench/statsd-sender.c');
+  console.log(`node ${process.version}, ${rate} lines/s asked for ${seconds} s, flush every ${flushS} s`);
+  for (const n of seriesList) await one(sender, n);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
