@@ -8,7 +8,7 @@
  * Arrows point down from here: components never import each other or this file (docs/ARCHITECTURE.md, "Rules").
  */
 import type { Logger } from 'pino';
-import type { Gauge } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import { analysisComponents, analysisOptionsFrom, EventLog, eventsResponse } from './analysis/index';
 import { recommendComponents } from './analysis/recommend/index';
 import { Recommender } from './analysis/recommend/monitor';
@@ -21,6 +21,7 @@ import { CollectorRunner } from './collectors/runner';
 import { targetsResponse } from './collectors/scrape/api';
 import type { Scraper } from './collectors/scrape/scraper';
 import { statsdExtension } from './collectors/statsd/index';
+import { statsdReloadProblem } from './collectors/statsd/reload-check';
 import { mountRulesApi } from './rules/http';
 import type { RulesManager } from './rules/manager';
 import type { Config } from './config/config';
@@ -32,6 +33,7 @@ import { listenerLimits } from './core/connection-limits';
 import { HttpServer, sendJson } from './core/http-server';
 import { mountProfiling, profilingOptionsFrom, type MountedProfiling } from './core/profiling/routes';
 import { RateLimiter } from './core/log';
+import { OutriderError } from './core/errors';
 import { MemoryLimiter } from './core/memory-limiter';
 import { optionsFrom as coreOptionsFrom } from './core/options';
 import { Telemetry } from './core/telemetry';
@@ -275,6 +277,7 @@ export class Agent {
   #native: { available: boolean; reason: string };
   #started = false;
   #stopped = false;
+  readonly #reloads: Counter<'result'>;
   #sourceGauge: () => void = () => undefined;
   #memory: MemoryLimiter;
 
@@ -310,6 +313,11 @@ export class Agent {
       for (const [source, n] of this.store.seriesBySource()) sourceSeries.set({ source }, n);
     };
     registerContract(this.telemetry.registry, () => this.#contracts);
+    this.#reloads = this.telemetry.counter(
+      'outrider_config_reloads_total',
+      'Configuration reloads (SIGHUP), by result (success, failure: the old configuration stays, invalid: refused by its checks).',
+      ['result'],
+    );
   }
 
   /** The running components' contract sources, by component name (tests; docs/components.md). */
@@ -402,10 +410,32 @@ export class Agent {
       await prev?.stop();
       this.health.report('http', 'running', { ready: true, detail: `listening on ${next.url()}` });
     }
+    // A StatsD port in use would be found only after the old listeners closed: refuse the reload before that.
+    const problem = await statsdReloadProblem(this.#config, config);
+    if (problem) {
+      this.#reloads.inc({ result: 'failure' });
+      throw new OutriderError('OUTRIDER_ERR_CONFIG_RELOAD', `a new listener cannot be bound (${problem}); the old configuration stays in force`);
+    }
+    const prevConfig = this.#config;
     await this.#stopPipeline();
     this.#config = config;
-    await this.#startPipeline(config);
+    try {
+      await this.#startPipeline(config);
+    } catch (err) {
+      // Something of the new pipeline could not start: go back to the old one rather than run half a pipeline.
+      this.#reloads.inc({ result: 'failure' });
+      await this.#stopPipeline();
+      this.#config = prevConfig;
+      await this.#startPipeline(prevConfig);
+      throw new OutriderError('OUTRIDER_ERR_CONFIG_RELOAD', `${err instanceof Error ? err.message : String(err)}; the old configuration is back in force`);
+    }
+    this.#reloads.inc({ result: 'success' });
     this.log.info({ file: config.file }, 'Configuration reloaded.');
+  }
+
+  /** Counts a reload refused before it reached the agent (an invalid configuration). */
+  reloadRefused(): void {
+    this.#reloads.inc({ result: 'invalid' });
   }
 
   #makeServer(config: Config): HttpServer {

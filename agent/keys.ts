@@ -30,6 +30,8 @@ import { liveKeys } from './live/keys';
 import { reportKeys } from './report/keys';
 import { rulesKeys } from './rules/keys';
 import { checkTokenTransport } from './report/tls/options';
+import { checkReport } from './report/options';
+import { listenerClashes } from './config/listeners';
 
 export const agentKeys = new KeySet(
   coreKeys,
@@ -56,7 +58,13 @@ export const agentKeys = new KeySet(
 );
 
 /** The components' checks across keys, run after every key passed its own. */
-export const crossChecks: readonly CrossCheck[] = [checkPush, checkHistory, checkTokenTransport];
+/** The agent's TCP listeners: two on one port pass each key's check and then fail to bind (listen and push.listen: checkPush). */
+const checkListeners = listenerClashes(
+  [{ key: 'listen' }, { key: 'push.listen' }, { key: 'otlp.http.listen', active: (c) => c.bool('otlp.enabled') }, { key: 'otlp.grpc.listen', active: (c) => c.bool('otlp.enabled') }],
+  new Set(['listen|push.listen']),
+);
+
+export const crossChecks: readonly CrossCheck[] = [checkPush, checkHistory, checkTokenTransport, checkReport, checkListeners];
 
 /** Problems across keys of a configuration whose keys are each valid. */
 export function checkAcross(config: Config): ConfigProblem[] {

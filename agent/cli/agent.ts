@@ -117,6 +117,7 @@ export async function run(argv: string[]): Promise<number> {
         if (next.problems.length > 0) {
           for (const p of next.problems) log.error({ key: p.key, where: p.where, expected: p.expected }, `Reload refused: ${formatProblem(p)}`);
           log.error({ problems: next.problems.length }, 'The new configuration is invalid; the old one stays in force.');
+          agent.reloadRefused();
         } else {
           try {
             await agent.reload(next.config);

@@ -35,7 +35,7 @@ export const reportKeys = defineKeys([
     type: 'duration',
     default: 10_000,
     min: 50,
-    help: 'Flush interval: what changed in the store is batched and sent this often (also the longest a sample waits in a batch).',
+    help: 'Flush interval: what changed in the store is batched and sent this often, and right after each StatsD flush when the last flush is an interval old (docs/spool.md, Durability window).',
   },
   { key: 'report.full_refresh_interval', type: 'duration', default: 60_000, min: 100, help: 'Series that did not change are not resent, except in a full refresh this often.' },
   { key: 'report.max_batch_samples', type: 'int', default: 10_000, min: 1, help: 'Most samples in one batch (the adaptive size never goes above it).' },

@@ -4,6 +4,11 @@
  * aggregator (aggregator-output.ts) with the AIMD window, retries, the breaker and endpoint failover. A batch leaves
  * the spool only when the aggregator acknowledged it; permanent refusals are quarantined.
  *
+ * Timing: a flush runs every `report.interval`, and right after a writer's flush request (StatsD's flush) when the last
+ * one is at least an interval (less a small guard) old, so with statsd.flush_interval ≥ report.interval the reporter
+ * follows StatsD and an interval's values wait in memory for one StatsD interval only, not two (docs/spool.md,
+ * Durability window). It never flushes more often than about once per interval.
+ *
  * Ordering: a flush's batches share the process epoch; the runtime never mixes epochs in flight, so the aggregator
  * sees each agent's epochs in order (it applies cumulative values per series by sequence within an epoch).
  */
@@ -20,6 +25,7 @@ import { encodePayload } from '../wire/payload';
 import { reporterHooks, reporterMetrics, ReporterMetrics } from './reporter-metrics';
 import type { SpoolSettings } from './runtime/delivery-queue';
 import { durabilityOf } from '../core/durability';
+import { onFlushRequest } from '../core/flush-request';
 import { OutputRuntime } from './runtime/output-runtime';
 import { AckedValues } from './handover';
 import { EndpointRoute } from './route';
@@ -60,6 +66,13 @@ export interface ReporterOptions {
   probeMinMs?: number;
 }
 
+/**
+ * After a flush a writer asked for, the timer waits this much more than the interval (a quarter of it, at most 1 s),
+ * and a request is taken when the last flush is at least the interval less this old: so the timer never fires just
+ * before the writer's next request and pushes it an interval back (the two timers would race every interval).
+ */
+const guardMs = (intervalMs: number) => Math.min(1000, Math.floor(intervalMs / 4));
+
 /** Most frames in one replayed body (bounds the aggregator's per-frame answer). */
 const REPLAY_MAX_FRAMES = 4096;
 
@@ -83,6 +96,11 @@ export class Reporter implements Component {
   #lastFull = 0;
   #flushing: Promise<void> | undefined;
   #flushTimer: NodeJS.Timeout | undefined;
+  #lastFlushAt = 0;
+  /** Why the last flush that formed batches kept none of them (undefined: it kept some, or none were formed). */
+  #droppingAll: string | undefined;
+  #lastDrop = '';
+  #unsubscribe: (() => void) | undefined;
   #started = false;
   #stopped = false;
   readonly #m: ReporterMetrics;
@@ -112,6 +130,11 @@ export class Reporter implements Component {
       },
     });
     const hooks = reporterHooks(this.#m, ctx.log, () => this.#report());
+    const dropped = hooks.dropped;
+    hooks.dropped = (reason, n, detail) => {
+      this.#lastDrop = `${reason}: ${detail}`;
+      dropped(reason, n, detail);
+    };
     const settled = hooks.settled;
     hooks.settled = (item, how) => {
       this.#acked.acked(item.epoch, item.seq);
@@ -171,8 +194,11 @@ export class Reporter implements Component {
       }
     }
     this.#report();
-    this.#flushTimer = setInterval(() => void this.flush(), this.#opts.intervalMs);
-    this.#flushTimer.unref();
+    this.#lastFlushAt = Date.now();
+    // The first timer waits the guard too: StatsD starts just after the reporter, and its first flush request must
+    // not come just after a timer flush (it would wait a whole interval more).
+    this.#schedule(this.#opts.intervalMs + guardMs(this.#opts.intervalMs));
+    this.#unsubscribe = onFlushRequest(this.#ctx.store, () => this.#requested());
     this.#route.start();
     this.#ctx.log.info(
       {
@@ -192,7 +218,8 @@ export class Reporter implements Component {
   async stop(): Promise<void> {
     if (!this.#started || this.#stopped) return;
     this.#stopped = true;
-    clearInterval(this.#flushTimer);
+    clearTimeout(this.#flushTimer);
+    this.#unsubscribe?.();
     this.#route.stop();
     this.#runtime.cancelTimers();
     await this.#flushNow();
@@ -207,6 +234,29 @@ export class Reporter implements Component {
     return this.#flushNow();
   }
 
+  #schedule(inMs: number): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      this.#schedule(this.#opts.intervalMs);
+      void this.flush();
+    }, inMs);
+    this.#flushTimer.unref();
+  }
+
+  /**
+   * A writer put an interval into the store: flush now, unless the last flush is too recent for the interval. Either
+   * way the timer moves past the writer's next request, so the timer stops racing it: the first request after start
+   * may wait for the next one, every later one is taken at once.
+   */
+  #requested(): void {
+    if (this.#stopped || !this.#started) return;
+    const interval = this.#opts.intervalMs;
+    const guard = guardMs(interval);
+    this.#schedule(interval + guard);
+    if (Date.now() - this.#lastFlushAt >= interval - guard) void this.flush();
+  }
+
   async #flushNow(): Promise<void> {
     while (this.#flushing) await this.#flushing;
     this.#flushing = this.#doFlush().finally(() => {
@@ -217,17 +267,24 @@ export class Reporter implements Component {
 
   async #doFlush(): Promise<void> {
     const now = Date.now();
+    this.#lastFlushAt = now;
     const full = now - this.#lastFull >= this.#opts.fullRefreshMs;
     if (full) this.#lastFull = now;
     this.#batcher.maxSamples = this.#runtime.batchSize;
     const gen = this.#ctx.store.generation;
     const contents = this.#batcher.collect(full);
+    let kept = 0;
     for (const c of contents) {
       try {
-        await this.#enqueue(c, now);
+        if (await this.#enqueue(c, now)) kept++;
       } catch (err) {
         this.#runtime.queue.drop('encode', `${(err as Error).message}`);
       }
+    }
+    if (contents.length > 0) {
+      const all = kept === 0 ? this.#lastDrop : undefined;
+      if (all && !this.#droppingAll) this.#ctx.log.error({ batches: contents.length, reason: all }, 'Every batch of a flush was dropped; reporting is not working.');
+      this.#droppingAll = all;
     }
     const queue = this.#runtime.queue;
     queue.appended(gen);
@@ -246,7 +303,8 @@ export class Reporter implements Component {
     return encodeFrame(FrameKind.batch, this.#opts.codec, this.#epoch, seq, body);
   }
 
-  async #enqueue(c: BatchContent, now: number): Promise<void> {
+  /** Encodes and queues one batch; false when the queue dropped it (counted there). */
+  async #enqueue(c: BatchContent, now: number): Promise<boolean> {
     const seq = ++this.#stream.seq;
     let frame = await this.#encode(c, now, seq);
     this.#m.samples.inc(c.items.length);
@@ -255,8 +313,9 @@ export class Reporter implements Component {
       this.#batcher.resetScope();
       frame = await this.#encode(c, now, seq);
     }
-    await this.#runtime.queue.append(frame, this.#epoch, seq);
+    if (!(await this.#runtime.queue.append(frame, this.#epoch, seq))) return false;
     this.#acked.sent(this.#epoch, seq, c.items);
+    return true;
   }
 
   #report(): void {
@@ -268,13 +327,17 @@ export class Reporter implements Component {
     this.#m.window.set(this.#runtime.window);
     this.#m.breaker.set(this.#runtime.breakerOpen ? 1 : 0);
     const spoolOk = !this.#opts.spool || (q.spool !== undefined && q.spoolError === undefined);
-    const detail = !spoolOk
-      ? `spool unusable (${q.spoolError}); batches held in memory only`
-      : this.#runtime.breakerOpen
-        ? `aggregator unreachable; ${backlog} batches waiting`
-        : `${backlog} batches waiting`;
-    this.#ctx.health.report(this.name, spoolOk ? 'running' : 'degraded', {
-      ready: spoolOk,
+    const dropping = this.#droppingAll;
+    const detail = dropping
+      ? `every batch is dropped (${dropping})`
+      : !spoolOk
+        ? `spool unusable (${q.spoolError}); batches held in memory only`
+        : this.#runtime.breakerOpen
+          ? `aggregator unreachable; ${backlog} batches waiting`
+          : `${backlog} batches waiting`;
+    const ready = spoolOk && !dropping;
+    this.#ctx.health.report(this.name, ready ? 'running' : 'degraded', {
+      ready,
       detail,
       info: {
         agent_id: this.#opts.agentId,

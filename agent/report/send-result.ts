@@ -104,13 +104,26 @@ export class Breaker {
   }
 }
 
+/** Failures that mean nothing answered (the receiver is down or unreachable), as opposed to a slow or refusing one. */
+const kUnreachable = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Whether a retryable reason says the receiver could not be reached at all. */
+export function unreachable(reason: string): boolean {
+  return kUnreachable.has(reason);
+}
+
 /**
  * AIMD on the number of requests in flight and the batch size: additive increase while requests succeed within the
- * latency target, multiplicative decrease on errors or slow answers.
+ * latency target, multiplicative decrease on errors or slow answers. Failures where nothing answered (connection
+ * refused, reset, no route) say nothing about the receiver's capacity: the first prompt answer after them restores the
+ * window and batch size they started from, so a backlog built during an outage is not drained in batches of the
+ * minimum size. Slow answers and refusals (429, 5xx, timeouts) are congestion and shrink as before.
  */
 export class Aimd {
   #window = 1;
   #batch: number;
+  /** Window and batch before the current run of unreachable failures (undefined: none, or congestion since). */
+  #before: { window: number; batch: number } | undefined;
   readonly #maxWindow: number;
   readonly #maxBatch: number;
   readonly #minBatch: number;
@@ -133,12 +146,27 @@ export class Aimd {
   }
 
   success(latencyMs: number): void {
-    if (latencyMs > 2 * this.#targetMs) return this.#decrease();
+    if (latencyMs > 2 * this.#targetMs) return this.#congested();
+    const before = this.#before;
+    this.#before = undefined;
+    if (before && latencyMs <= this.#targetMs) {
+      this.#window = Math.max(this.#window, before.window);
+      this.#batch = Math.max(this.#batch, before.batch);
+      return;
+    }
     this.#window = Math.min(this.#maxWindow, this.#window + 1 / this.#window);
     if (latencyMs <= this.#targetMs) this.#batch = Math.min(this.#maxBatch, this.#batch * 1.1 + 1);
   }
 
-  failure(): void {
+  /** A failed request; `unreachableReceiver`: nothing answered (see unreachable()). */
+  failure(unreachableReceiver = false): void {
+    if (!unreachableReceiver) return this.#congested();
+    this.#before ??= { window: this.#window, batch: this.#batch };
+    this.#decrease();
+  }
+
+  #congested(): void {
+    this.#before = undefined;
     this.#decrease();
   }
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Aimd, backoffMs, Breaker, classifyStatus, parseRetryAfter } from '../../agent/report/send-result';
+import { Aimd, backoffMs, Breaker, classifyStatus, parseRetryAfter, unreachable } from '../../agent/report/send-result';
 
 t.test('statuses map to success, retryable, definitions or failure', async (t) => {
   t.same(classifyStatus(200, undefined, '{"status":"applied"}'), { kind: 'success', duplicate: false });
@@ -61,4 +61,29 @@ t.test('AIMD grows additively and halves on failure', async (t) => {
   for (let i = 0; i < 10; i++) a.failure();
   t.equal(a.window, 1);
   t.equal(a.batchSize, 100);
+});
+
+t.test('AIMD: after an outage the first prompt answer restores the size; congestion does not', async (t) => {
+  const a = new Aimd({ maxWindow: 8, maxBatch: 10_000, minBatch: 100, targetLatencyMs: 100 });
+  for (let i = 0; i < 50; i++) a.success(10);
+  t.equal(a.window, 8);
+  t.equal(a.batchSize, 10_000);
+  for (let i = 0; i < 20; i++) a.failure(true);
+  t.equal(a.window, 1, 'an outage shrinks the window');
+  t.equal(a.batchSize, 100, 'and the batch size');
+  a.success(10);
+  t.equal(a.batchSize, 10_000, 'the receiver answers promptly again: full batch size at once');
+  t.equal(a.window, 8, 'and the full window');
+  // An outage followed by congestion (the receiver answers 503 while it starts) forgets the old size.
+  for (let i = 0; i < 20; i++) a.failure(true);
+  a.failure(false);
+  a.success(10);
+  t.ok(a.batchSize < 200, `congestion after the outage: growth is additive (${a.batchSize})`);
+  // A slow first answer after an outage is congestion too.
+  for (let i = 0; i < 50; i++) a.success(10);
+  for (let i = 0; i < 20; i++) a.failure(true);
+  a.success(500);
+  a.success(10);
+  t.ok(a.batchSize < 200, `a slow answer after the outage: no restore (${a.batchSize})`);
+  t.ok(unreachable('ECONNREFUSED') && !unreachable('HTTP 503') && !unreachable('UND_ERR_HEADERS_TIMEOUT'));
 });

@@ -13,6 +13,7 @@ import type { Drained } from './aggregate';
 import type { BoundListener, StatsdEngine } from './engine';
 import { dropsFor, parseProcNetUdp } from './kernel-drops';
 import type { SeriesTable } from './series';
+import { requestFlush } from '../../core/flush-request';
 
 export interface StatsdComponentOptions {
   ctx: AgentContext;
@@ -130,6 +131,8 @@ export class StatsdComponent implements Component {
     this.#m.series.set(res.series);
     this.#readKernelDrops(false);
     end();
+    // The interval is in the store: the reporter takes it now instead of up to report.interval later (crash window).
+    requestFlush(this.#o.ctx.store);
   }
 
   #account(d: Drained): void {

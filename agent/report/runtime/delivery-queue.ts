@@ -50,6 +50,9 @@ export class DeliveryQueue {
   #appendedGen = 0;
   #syncedGen = -1;
   #dropped = 0;
+  /** Records appended so far, and how many of them a flush has put on disk (staged I/O writes only at a flush). */
+  #appends = 0;
+  #onDisk = 0;
 
   constructor(opts: QueueOptions) {
     this.#opts = opts;
@@ -97,7 +100,7 @@ export class DeliveryQueue {
     });
     try {
       const { records, maxEpoch } = spool.open();
-      for (const ref of records) this.#items.push({ epoch: ref.epoch, seq: ref.seq, ref, data: undefined, state: 'queued', single: false, prevGen: -1 });
+      for (const ref of records) this.#items.push({ epoch: ref.epoch, seq: ref.seq, ref, data: undefined, state: 'queued', single: false, prevGen: -1, n: 0 });
       this.#pending += records.length;
       if (spool.stats.tornRecords) this.#hooks.spoolCorrupt('torn', spool.stats.tornRecords);
       if (spool.stats.corruptRecords) this.#hooks.spoolCorrupt('corrupt', spool.stats.corruptRecords);
@@ -157,7 +160,9 @@ export class DeliveryQueue {
       this.#memBytes += data.length;
       this.#memItems++;
     }
-    this.#items.push({ epoch, seq, ref, data, state: 'queued', single: false, prevGen: this.#appendedGen });
+    const n = ++this.#appends;
+    if (ref && !spool!.io.staged) this.#onDisk = n;
+    this.#items.push({ epoch, seq, ref, data, state: 'queued', single: false, prevGen: this.#appendedGen, n });
     this.#pending++;
     return true;
   }
@@ -173,8 +178,11 @@ export class DeliveryQueue {
     const spool = this.#spool;
     if (!spool) return;
     const gen = this.#appendedGen;
-    if (await spool.flush()) this.#syncedGen = Math.max(this.#syncedGen, gen);
-    else this.#hooks.spoolError();
+    const n = this.#appends;
+    if (await spool.flush()) {
+      this.#syncedGen = Math.max(this.#syncedGen, gen);
+      this.#onDisk = Math.max(this.#onDisk, n);
+    } else this.#hooks.spoolError();
     this.advanceDurable();
   }
 
@@ -202,19 +210,26 @@ export class DeliveryQueue {
     return undefined;
   }
 
+  /** Whether the record's bytes are in its spool segment now (so it can go from the file). */
+  onDisk(e: QueuedItem): boolean {
+    return e.ref !== undefined && e.n <= this.#onDisk;
+  }
+
   /**
-   * `e` and the queued records right after it that are only on disk and follow it in its segment (same epoch), up to
-   * `maxBytes` and `maxItems`: a backlog replayed as a few large transfers instead of one request per record.
+   * `e` and the queued records right after it that are in the spool and follow it in its segment (same epoch), up to
+   * `maxBytes` and `maxItems`: a backlog replayed as a few large transfers instead of one request per record. Records
+   * still held in memory join a run too once they are on disk: a backlog the live agent built during an outage goes
+   * out as fast as the one a restart finds in the spool.
    */
   run(e: QueuedItem, maxBytes: number, minBytes: number, maxItems: number): QueuedItem[] {
     const run = [e];
-    if (e.single || !e.ref) return run;
+    if (e.single || !e.ref || !this.onDisk(e)) return run;
     let bytes = e.ref.length;
     const q = this.#items;
     for (let i = q.indexOf(e, this.#head) + 1; i > 0 && i < q.length && run.length < maxItems; i++) {
       const n = q[i]!;
       const prev = run.at(-1)!.ref!;
-      if (n.state !== 'queued' || n.data || n.single || !n.ref || n.ref.segment.deleted || !follows(prev, n.ref) || bytes + n.ref.length > maxBytes) break;
+      if (n.state !== 'queued' || n.single || !n.ref || !this.onDisk(n) || n.ref.segment.deleted || !follows(prev, n.ref) || bytes + n.ref.length > maxBytes) break;
       run.push(n);
       bytes += n.ref.length;
     }

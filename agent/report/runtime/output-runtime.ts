@@ -9,7 +9,7 @@
  * answered before the first of the next is sent, so a receiver sees each writer's epochs in order.
  */
 import type { Logger } from 'pino';
-import { Aimd, backoffMs, Breaker } from '../send-result';
+import { Aimd, backoffMs, Breaker, unreachable } from '../send-result';
 import { DeliveryQueue, QueueOptions } from './delivery-queue';
 import { DurableMark } from '../../core/durability';
 import type { DeliveryResult, Output, QueuedItem, RuntimeHooks } from './output';
@@ -165,7 +165,7 @@ export class OutputRuntime {
     const route = this.#opts.route;
     const idx = route ? route.current : this.#endpointIdx % this.#output.endpoints;
     const r = this.#opts.runs;
-    if (r && this.#output.sendRun && !e.data && e.ref && this.#output.canSendRun?.(idx)) {
+    if (r && this.#output.sendRun && this.queue.onDisk(e) && this.#output.canSendRun?.(idx)) {
       const run = this.queue.run(e, r.maxBodyBytes, r.minBytes, r.maxItems);
       if (run.length > 1) return this.#sendRun(run, idx);
     }
@@ -212,7 +212,8 @@ export class OutputRuntime {
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     this.#hooks.attempt(ms);
     if (res.kind === 'settled' || res.kind === 'success') {
-      this.#succeeded(ms);
+      // A run carries many batches: AIMD's latency target is per batch.
+      this.#succeeded(ms / run.length);
       let refused = false;
       run.forEach((n, i) => {
         const a = res.kind === 'success' ? (res.duplicate ? 'duplicate' : 'acked') : res.settled[i];
@@ -251,7 +252,7 @@ export class OutputRuntime {
   #retry(res: { reason: string; retryAfterMs?: number }, items: QueuedItem[]): void {
     this.#failures++;
     this.#breaker.failure();
-    this.#aimd.failure();
+    this.#aimd.failure(unreachable(res.reason));
     for (const n of items) n.state = 'queued';
     const delay = res.retryAfterMs ?? backoffMs(this.#failures, this.#opts.backoffBaseMs, this.#opts.backoffMaxMs);
     this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + delay);

@@ -23,6 +23,8 @@ export interface QueuedItem {
   single: boolean;
   /** Store generation already durable once every item before this one is settled. */
   readonly prevGen: number;
+  /** Append number (0: found in the spool at open); the queue compares it with what a flush put on disk. */
+  readonly n: number;
 }
 
 export interface Output {
