@@ -71,11 +71,15 @@ export class Batcher {
     const out: BatchContent[] = [];
     let cur: BatchContent = { items: [], generation: gen, estBytes: 0 };
     for (const fam of this.#store.families()) {
+      // One definition for the family's series that carry their own total and one for those that restart with the
+      // agent (the aggregator counts a new epoch's values in full only for the latter).
       let fid: number | undefined;
+      let fidRestarts: number | undefined;
       for (const s of fam.series.values()) {
         if (s.changedGen <= since) continue;
-        if (fid === undefined) fid = this.#family(fam.name, fam.type, fam.help, fam.restartsWithAgent === true);
-        const item = this.#item(s, fid);
+        const restarts = s.restartsWithAgent === true;
+        const f = restarts ? (fidRestarts ??= this.#family(fam.name, fam.type, fam.help, true)) : (fid ??= this.#family(fam.name, fam.type, fam.help, false));
+        const item = this.#item(s, f);
         const est = 12 + (this.#knownSeries.has(s.id) ? 0 : s.labelText.length + 8) + (item.dist ? 16 * ((item.dist.buckets?.length ?? 0) + (item.dist.quantiles?.length ?? 0) + 2) : 0);
         if (cur.items.length > 0 && (cur.items.length >= this.maxSamples || cur.estBytes + est > this.maxBytes)) {
           out.push(cur);
@@ -135,10 +139,11 @@ export class Batcher {
   }
 
   #family(name: string, type: MetricType, help: string, restarts: boolean): number {
-    let fid = this.#fids.get(name);
+    const key = restarts ? `${name}\u0000r` : name;
+    let fid = this.#fids.get(key);
     if (fid === undefined) {
       fid = this.#fids.size + 1;
-      this.#fids.set(name, fid);
+      this.#fids.set(key, fid);
     }
     const prev = this.#famDefs.get(fid);
     if (!prev || prev.type !== type || prev.help !== help || (prev.restartsWithAgent === true) !== restarts) {

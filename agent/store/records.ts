@@ -23,6 +23,8 @@ export interface Series {
   readonly changedGen: number;
   /** Cached `{a="b",c="d"}` text (empty when no labels). */
   readonly labelText: string;
+  /** Its values start from zero with each agent process (FamilyDesc.restartsWithAgent, kept per series). */
+  readonly restartsWithAgent?: true;
 }
 
 /** A family as readers see it. */
@@ -52,6 +54,7 @@ export interface SeriesRecord extends Linked<SeriesRecord> {
   readonly labelText: string;
   /** The source whose series budget the series counts against (store.ts, "Budgets"). */
   readonly source: string;
+  restartsWithAgent?: true;
 }
 
 export interface FamilyRecord extends FamilyDesc, Linked<FamilyRecord> {

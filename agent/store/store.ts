@@ -145,7 +145,7 @@ export class Store {
   /** Looks up or creates a series; undefined when refused (bound reached, bad label, a family no longer stored). */
   series(fam: Family, labels: Labels, owner?: string): Series | undefined {
     const rec = this.#families.get(fam.name);
-    return rec === fam ? this.#series(rec, labels, owner) : undefined;
+    return rec === fam ? this.#series(rec, labels, owner, rec.restartsWithAgent === true) : undefined;
   }
 
   /** Sets a counter, gauge or untyped value. */
@@ -208,7 +208,7 @@ export class Store {
       const fam = this.#family(fs);
       if (!fam) continue;
       for (const sample of fs.samples) {
-        const s = this.#series(fam, sample.labels, owner);
+        const s = this.#series(fam, sample.labels, owner, fs.restartsWithAgent === true);
         if (!s) continue;
         if (s.owner !== owner) {
           if (s.owner !== undefined) this.#owned.get(s.owner)?.delete(s);
@@ -273,7 +273,7 @@ export class Store {
 
   #lookup(desc: FamilyDesc, labels: Labels): SeriesRecord | undefined {
     const fam = this.#family(desc);
-    return fam && this.#series(fam, labels);
+    return fam && this.#series(fam, labels, undefined, desc.restartsWithAgent === true);
   }
 
   #family(desc: FamilyDesc): FamilyRecord | undefined {
@@ -300,10 +300,19 @@ export class Store {
     return fam;
   }
 
-  #series(fam: FamilyRecord, labels: Labels, owner?: string): SeriesRecord | undefined {
+  /**
+   * The series of `fam` with `labels`, created when new. `restarts`: the write's values start from zero with this
+   * agent process (FamilyDesc.restartsWithAgent); kept per series, because one family can mix such series (an OTLP
+   * delta counter the agent accumulates) with ones that carry their own total (the same name sent cumulative).
+   */
+  #series(fam: FamilyRecord, labels: Labels, owner?: string, restarts = false): SeriesRecord | undefined {
     const key = labelKey(labels);
     let s = fam.series.get(key);
-    if (s) return s;
+    if (s) {
+      // The write that follows marks the series changed, so the flag goes out with its value.
+      if (restarts) s.restartsWithAgent = true;
+      return s;
+    }
     for (const name of Object.keys(labels)) {
       if (!isValidLabelName(name) && !(fam.type === 'histogram' && name === 'le') && !(fam.type === 'summary' && name === 'quantile')) {
         this.#drop('invalid_label', fam.name, `label name ${JSON.stringify(name)}`);
@@ -338,6 +347,7 @@ export class Store {
       prev: undefined,
       next: undefined,
     };
+    if (restarts) s.restartsWithAgent = true;
     fam.series.set(key, s);
     const gen = this.#bump();
     this.#seriesList.touch(s, gen);

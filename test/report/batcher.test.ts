@@ -94,6 +94,25 @@ t.test('families that restart with the agent carry the flag on the wire; others 
   t.equal(store.getFamily('g')!.restartsWithAgent, true);
 });
 
+t.test('one family mixing series that restart with the agent and series that carry their own total: two definitions', async (t) => {
+  // An OTLP counter sent cumulative by one client and delta (accumulated by the agent) by another, under one name.
+  const store = new Store();
+  store.set(ctr, { job: 'cumul' }, 8);
+  store.set({ ...ctr, restartsWithAgent: true }, { job: 'delta' }, 20);
+  store.set(ctr, { job: 'cumul' }, 10); // a later cumulative write does not unflag the delta series
+  const b = new Batcher(store, { maxSamples: 100, maxBytes: 1 << 20 });
+  const [p] = b.collect(false).map((c) => b.payload(c, 'x', 0, {}));
+  const decoded = decodePayload(encodePayload(p!));
+  const defs = decoded.families.filter((f) => f.name === 'c_total');
+  t.equal(defs.length, 2, 'two definitions of c_total');
+  const flagOf = (job: string) => {
+    const sd = decoded.series.find((s) => s.labels.includes(job))!;
+    return defs.find((f) => f.fid === sd.fid)?.restartsWithAgent === true;
+  };
+  t.equal(flagOf('delta'), true, 'the delta-accumulated series restarts with the agent');
+  t.equal(flagOf('cumul'), false, 'the cumulative series carries its own total');
+});
+
 t.test('a family type code with unknown flag bits or a fraction is malformed', async (t) => {
   for (const type of [0x23, 1.5, -1, 0x15, 5]) {
     const wire = packr.pack([1, 'x', 0, {}, [1, 'f', type, ''], [], [], []]);
