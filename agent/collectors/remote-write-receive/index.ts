@@ -6,7 +6,8 @@
  * metadata says so, untyped otherwise (classic histogram and summary series arrive already flattened). Native
  * histograms and exemplars are counted, not kept. Answers: 204 (2.0 with the
  * `X-Prometheus-Remote-Write-{Samples,Histograms,Exemplars}-Written` headers), 400 for a malformed body, 413 over
- * push.max_body, 415 for another content type, proto message or encoding.
+ * push.max_body, 415 for another content type, proto message or encoding, 503 with Retry-After while the memory
+ * limiter sheds.
  */
 import type { ServerResponse } from 'node:http';
 import type { AgentContext } from '../../core/context';
@@ -31,7 +32,11 @@ function version(contentType: string): Version | undefined {
 export function mountRemoteWriteReceive(server: HttpServer, ctx: AgentContext, maxBody: number): void {
   const t = ctx.telemetry;
   const written = t.counter('outrider_remote_write_receive_samples_total', 'Samples received through POST /api/v1/write, by protocol version.', ['version']);
-  const refused = t.counter('outrider_remote_write_receive_refused_requests_total', 'Remote write requests refused whole, by reason (too_large, malformed, unsupported).', ['reason']);
+  const refused = t.counter(
+    'outrider_remote_write_receive_refused_requests_total',
+    'Remote write requests refused whole, by reason (too_large, malformed, unsupported, memory_limit: the memory limiter is shedding).',
+    ['reason'],
+  );
   const dropped = t.counter(
     'outrider_remote_write_receive_dropped_series_total',
     'Received series, native histograms and exemplars not stored, by reason (no_name, store_refused, native_histogram, exemplar).',
@@ -52,6 +57,13 @@ export function mountRemoteWriteReceive(server: HttpServer, ctx: AgentContext, m
           ? `unsupported Content-Type ${JSON.stringify(req.headers['content-type'])}: remote write 1.0 or 2.0 protobuf expected\n`
           : 'remote write bodies must be snappy-encoded (Content-Encoding: snappy)\n',
       );
+    }
+    if (ctx.store.shedding) {
+      // The memory limiter sheds: refuse before reading the body. Remote write senders retry a 5xx, after Retry-After.
+      refused.inc({ reason: 'memory_limit' });
+      req.resume();
+      res.setHeader('Retry-After', '5');
+      return sendText(res, 503, 'the agent is over its memory limiter soft limit; retry later\n');
     }
     let series: DecodedSeries[];
     try {

@@ -114,3 +114,22 @@ t.test('bad requests', async (t) => {
   t.equal(badRef.status, 400);
   t.match(await badRef.text(), /symbol reference 9 is out of range/);
 });
+
+t.test('while the memory limiter sheds, a write is answered 503 with Retry-After (senders retry), counted', async (t) => {
+  const { a, push } = await pushAgent(t);
+  const body = snappyCompressTs(encodeWriteRequest([{ labels: [['__name__', 'shed_me']], samples: [[1, Date.now()]] }]));
+  a.agent.store.shedding = true;
+  const res = await write(push, body, 'application/x-protobuf');
+  t.equal(res.status, 503);
+  t.equal(res.headers.get('retry-after'), '5');
+  const counted = /outrider_remote_write_receive_refused_requests_total\{reason="memory_limit"\} 1/;
+  let text = '';
+  for (let i = 0; i < 50 && !counted.test(text); i++) {
+    text = await (await fetch(a.url + '/metrics')).text();
+    if (!counted.test(text)) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.match(text, counted, 'the refusal is counted');
+  t.notOk(a.agent.store.getFamily('shed_me'), 'nothing stored');
+  a.agent.store.shedding = false;
+  t.equal((await write(push, body, 'application/x-protobuf')).status, 204, 'taken again once the limiter recovers');
+});
