@@ -35,7 +35,8 @@ t.teardown(async () => {
 });
 
 function otel(url: string, temporality: AggregationTemporality, name: string) {
-  const exporter = new OTLPMetricExporter({ url: url + '/v1/metrics', temporalityPreference: temporality });
+  // No keep-alive: an idle pooled socket to an agent must not keep this test's process alive after the last test.
+  const exporter = new OTLPMetricExporter({ url: url + '/v1/metrics', temporalityPreference: temporality, httpAgentOptions: { keepAlive: false } });
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
   const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': name, 'service.instance.id': 'app-1' }), readers: [reader] });
   return { provider, reader, counter: provider.getMeter('app').createCounter('app.jobs') };
@@ -115,8 +116,10 @@ t.test('scraped and OTLP counters reach VictoriaMetrics through the aggregator e
   const cumulative = otel(otlpUrl, AggregationTemporality.CUMULATIVE, 'cumul');
   const delta = otel(otlpUrl, AggregationTemporality.DELTA, 'delta');
   t.teardown(async () => {
-    await cumulative.provider.shutdown().catch(() => undefined);
-    await delta.provider.shutdown().catch(() => undefined);
+    // Bounded: the SDK's final export retries while an agent is away, and must not hold the test past its end.
+    const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
+    await bounded(cumulative.provider.shutdown());
+    await bounded(delta.provider.shutdown());
   });
   let jobs = 0;
   const work = async (n: number) => {
