@@ -128,50 +128,7 @@ function writeShifted(w: BitWriter, xh: number, xl: number, shift: number, sig: 
  * through an integer view, so NaN payloads (the staleness marker) reach `out` exactly.
  */
 export function decodeXor(bytes: Uint8Array, count: number, out: Float64Array = new Float64Array(count), offset = 0): Float64Array {
-  if (count === 0) return out;
-  const words = new Uint32Array(out.buffer, out.byteOffset, out.length * 2);
-  const r = new BitReader(bytes);
-  let hi = r.read(32);
-  let lo = r.read(32);
-  words[2 * offset + HI] = hi;
-  words[2 * offset + LO] = lo;
-  let leading = 0;
-  let trailing = 0;
-  for (let i = 1; i < count; i++) {
-    if (r.readBit() === 1) {
-      if (r.readBit() === 1) {
-        leading = r.read(5);
-        let sig = r.read(6);
-        if (sig === 0) sig = 64;
-        trailing = 64 - leading - sig;
-      }
-      const sig = 64 - leading - trailing;
-      let h = 0;
-      let l: number;
-      if (sig > 32) {
-        h = r.read(sig - 32);
-        l = r.read(32);
-      } else {
-        l = r.read(sig);
-      }
-      let xh: number;
-      let xl: number;
-      if (trailing === 0) {
-        xh = h;
-        xl = l;
-      } else if (trailing >= 32) {
-        xh = (l << (trailing - 32)) >>> 0;
-        xl = 0;
-      } else {
-        xh = ((h << trailing) | (l >>> (32 - trailing))) >>> 0;
-        xl = (l << trailing) >>> 0;
-      }
-      hi = (hi ^ xh) >>> 0;
-      lo = (lo ^ xl) >>> 0;
-    }
-    words[2 * (offset + i) + HI] = hi;
-    words[2 * (offset + i) + LO] = lo;
-  }
+  new XorCursor().advance(bytes, count, 0, out, offset);
   return out;
 }
 
