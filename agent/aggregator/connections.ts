@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { clientAddress } from '../core/connection-limits';
 
 /** The soft RLIMIT_NOFILE of this process, from /proc/self/limits; undefined where it cannot be read. */
 export function openFilesLimit(limitsText?: string): number | undefined {
@@ -40,8 +41,6 @@ export interface ConnectionLimitsOptions {
   logEveryMs?: number;
 }
 
-const addressOf = (s: Socket) => (s.remoteAddress ?? '').replace(/^::ffff:/, '');
-
 export class ConnectionLimits {
   readonly #opts: ConnectionLimitsOptions;
   readonly #perAddress = new Map<string, number>();
@@ -63,7 +62,7 @@ export class ConnectionLimits {
 
   /** Admits a new connection or says to close it (counted); an admitted one is tracked until it closes. */
   admit(s: Socket): boolean {
-    const addr = addressOf(s);
+    const addr = clientAddress(s);
     const mine = this.#perAddress.get(addr) ?? 0;
     if (this.#open >= this.#opts.maxConnections) return this.#refuse('total', addr);
     if (mine >= this.#opts.maxPerAddress) return this.#refuse('per_address', addr);
