@@ -13,6 +13,7 @@ import { parseArgs } from './args';
 import { configFromArgs } from './config-args';
 import { flagHelp } from './help';
 import { loadNative } from './native-status';
+import { stopOnSignal, trapStopSignals } from './serve';
 import { notifier } from './notify';
 
 export const usage = () => `Usage: outrider agent [flags]
@@ -70,6 +71,31 @@ export async function run(argv: string[]): Promise<number> {
   const native = loadNative(log);
   const agent = new Agent({ config, log, native });
   const notify = notifier(log);
+  // Trapped before the start: a signal that arrives while the agent starts stops it once the start is done.
+  const stop = trapStopSignals(log);
+  let stopping = false;
+  void stop.signal.then(() => (stopping = true));
+  let started!: () => void;
+  let reloading = new Promise<void>((r) => (started = r));
+  process.on('SIGHUP', () => {
+    reloading = reloading.then(async () => {
+      if (stopping) return;
+      notify.reloading();
+      const next = configFromArgs(args);
+      if (next.problems.length > 0) {
+        for (const p of next.problems) log.error({ key: p.key, where: p.where, expected: p.expected }, `Reload refused: ${formatProblem(p)}`);
+        log.error({ problems: next.problems.length }, 'The new configuration is invalid; the old one stays in force.');
+        agent.reloadRefused();
+      } else {
+        try {
+          await agent.reload(next.config);
+        } catch (err) {
+          log.error({ err: err instanceof Error ? err.message : String(err) }, 'Reload failed; the agent keeps running.');
+        }
+      }
+      notify.ready(`serving ${agent.url()}`);
+    });
+  });
   try {
     await agent.start();
   } catch (err) {
@@ -77,56 +103,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`outrider: ${msg}\n`);
     return ExitCode.failure;
   }
-  notify.ready(`serving ${agent.url()}`);
-
-  return await new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) {
-        log.warn({ signal }, 'Second stop signal; exiting now.');
-        process.exit(ExitCode.failure);
-      }
-      stopping = true;
-      log.info({ signal }, 'Stopping.');
-      notify.stopping();
-      const force = setTimeout(() => {
-        log.error('Shutdown took too long; exiting.');
-        process.exit(ExitCode.failure);
-      }, 10_000);
-      force.unref();
-      agent.stop().then(
-        () => {
-          clearTimeout(force);
-          log.info('Stopped.');
-          resolve(ExitCode.ok);
-        },
-        (err: unknown) => {
-          log.error({ err: String(err) }, 'Stop failed.');
-          resolve(ExitCode.failure);
-        },
-      );
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-    let reloading = Promise.resolve();
-    process.on('SIGHUP', () => {
-      reloading = reloading.then(async () => {
-        if (stopping) return;
-        notify.reloading();
-        const next = configFromArgs(args);
-        if (next.problems.length > 0) {
-          for (const p of next.problems) log.error({ key: p.key, where: p.where, expected: p.expected }, `Reload refused: ${formatProblem(p)}`);
-          log.error({ problems: next.problems.length }, 'The new configuration is invalid; the old one stays in force.');
-          agent.reloadRefused();
-        } else {
-          try {
-            await agent.reload(next.config);
-          } catch (err) {
-            log.error({ err: err instanceof Error ? err.message : String(err) }, 'Reload failed; the agent keeps running.');
-          }
-        }
-        notify.ready(`serving ${agent.url()}`);
-      });
-    });
-  });
+  if (!stopping) notify.ready(`serving ${agent.url()}`);
+  started();
+  return stopOnSignal(stop, agent, log, { forceMs: 10_000, onStopping: () => notify.stopping() });
 }

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { parseArgs } from './args';
 import { configFromArgs } from './config-args';
 import { flagHelp } from './help';
-import { serveUntilSignal } from './serve';
+import { stopOnSignal, trapStopSignals } from './serve';
 
 export const usage = () => `Usage: outrider aggregator [flags]
 
@@ -60,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const log = createLogger({ level: config.string('log_level'), format: config.get('log_format'), name: 'outrider-aggregator' });
   for (const w of warnings) log.warn(w);
+  const stop = trapStopSignals(log);
   let agg: Aggregator;
   try {
     agg = aggregatorFrom(config, log);
@@ -68,5 +69,5 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`outrider: ${isOutriderError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return ExitCode.failure;
   }
-  return serveUntilSignal(agg, log);
+  return stopOnSignal(stop, agg, log);
 }

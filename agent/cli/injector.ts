@@ -11,7 +11,7 @@ import { Injector, mutatePath } from '../deploy/injector/server';
 import { parseArgs } from './args';
 import { configFromArgs } from './config-args';
 import { flagHelp } from './help';
-import { serveUntilSignal } from './serve';
+import { stopOnSignal, trapStopSignals } from './serve';
 
 export const usage = () => `Usage: outrider injector [flags]
 
@@ -36,6 +36,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger({ ...coreOptionsFrom(config).log, name: 'outrider-injector' });
   for (const w of warnings) log.warn(w);
   const injector = new Injector({ options: optionsFrom(config), log });
+  const stop = trapStopSignals(log);
   try {
     await injector.start();
   } catch (err) {
@@ -43,5 +44,5 @@ export async function run(argv: string[]): Promise<number> {
     await injector.stop();
     return ExitCode.failure;
   }
-  return serveUntilSignal(injector, log);
+  return stopOnSignal(stop, injector, log);
 }

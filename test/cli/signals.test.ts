@@ -71,3 +71,43 @@ t.test('SIGTERM lets an in-flight request finish', async (t) => {
   t.match(res.text, /process_cpu_user_seconds_total/);
   t.equal((await p.exited).code, 0);
 });
+
+// The handlers are in place before the start: a container stopped as soon as its health check passes gets SIGTERM
+// while the later listeners still open. (Before, the signal's default action killed the agent: exit code null.)
+t.test('a signal during the start: SIGTERM stops the agent cleanly, SIGHUP waits for the start', async (t) => {
+  const term = spawnCli(['agent', '--listen=127.0.0.1:0']);
+  t.teardown(() => term.child.kill('SIGKILL'));
+  await term.waitForLog(/StatsD listener is ready/);
+  term.child.kill('SIGTERM');
+  t.same(await term.exited, { code: 0, signal: null }, 'exit 0, not killed by the signal');
+  t.match(term.stderr(), /"msg":"Stopped\."/);
+
+  const hup = spawnCli(['agent', '--listen=127.0.0.1:0']);
+  t.teardown(() => hup.child.kill('SIGKILL'));
+  await hup.waitForLog(/StatsD listener is ready/);
+  hup.child.kill('SIGHUP');
+  const ready = await hup.waitForLog(/agent is ready/);
+  t.equal((await fetch(`${String(ready.url)}/healthz`)).status, 200, 'alive after a SIGHUP during its start');
+  hup.child.kill('SIGTERM');
+  t.same(await hup.exited, { code: 0, signal: null });
+});
+
+t.test('the same stop signal twice at once (to the process and its group) is one stop, not a forced exit', async (t) => {
+  const p = spawnCli(['agent', '--listen=127.0.0.1:0']);
+  t.teardown(() => p.child.kill('SIGKILL'));
+  await p.waitForLog(/agent is ready/);
+  p.child.kill('SIGTERM');
+  await p.waitForLog(/^Stopping\.$/);
+  p.child.kill('SIGTERM');
+  t.same(await p.exited, { code: 0, signal: null });
+  t.notMatch(p.stderr(), /Second stop signal/);
+});
+
+t.test('the aggregator: SIGTERM as soon as it logs stops it with exit 0', async (t) => {
+  const dir = mkdtempSync(join(tmp, 'agg-'));
+  const p = spawnCli(['aggregator', '--listen=127.0.0.1:0', `--aggregator.state_dir=${dir}`]);
+  t.teardown(() => p.child.kill('SIGKILL'));
+  await p.waitForLog(/./);
+  p.child.kill('SIGTERM');
+  t.same(await p.exited, { code: 0, signal: null });
+});

@@ -11,9 +11,11 @@ import type { MemoryFacts } from '../../agent/core/profiling/profiler';
 import { get, startAgent } from '../helpers/agent';
 import { setFlagsFromString } from 'node:v8';
 
-// The hot function must keep its own frames: inlined into its caller (Node 24's V8 does), its samples carry the
-// caller's (anonymous) name.
+// The hot function must keep its own frames. Inlined into its caller its samples carry the caller's name; and on
+// Node 24 the samples taken in its on-stack-replaced loop (V8 swaps a long-running loop to optimised code while it
+// runs) land on the caller, processImmediate, in most runs: 2 of 892 samples once named the function.
 setFlagsFromString('--no-turbo-inlining');
+setFlagsFromString('--no-use-osr');
 
 async function serve(t: { teardown: (fn: () => Promise<void>) => void }, o: Partial<ProfilingOptions> = {}, memory?: () => MemoryFacts) {
   const server = new HttpServer({ name: 'http', listen: '127.0.0.1:0', log: silentLogger() });
@@ -43,8 +45,10 @@ t.test('a CPU profile names the hot function', async (t) => {
   t.match(res.headers.get('content-disposition'), /\.cpuprofile"$/);
   const profile = JSON.parse(res.text);
   t.ok(Array.isArray(profile.nodes) && Array.isArray(profile.samples), 'a V8 .cpuprofile');
-  const hot = profile.nodes.find((n: any) => n.callFrame.functionName === 'spinTheHotLoopForTheProfile');
-  t.ok(hot, 'the busy function is in the profile');
+  // The function can sit at more than one place in the call tree (called from the test, from processImmediate, from
+  // an optimised caller that inlined the latter): every node of it counts.
+  const hot = profile.nodes.filter((n: any) => n.callFrame.functionName === 'spinTheHotLoopForTheProfile');
+  t.ok(hot.length > 0, 'the busy function is in the profile');
   // Samples land on leaf frames: those of the builtins the loop calls (Date.now) count as the function's too.
   const byId = new Map<number, any>(profile.nodes.map((n: any) => [n.id, n]));
   const under = new Set<number>();
@@ -52,7 +56,7 @@ t.test('a CPU profile names the hot function', async (t) => {
     under.add(id);
     for (const c of byId.get(id)?.children ?? []) walk(c);
   };
-  walk(hot.id);
+  for (const h of hot) walk(h.id);
   const onStack = profile.samples.filter((id: number) => under.has(id)).length;
   t.ok(onStack > 10, `and it was on the stack in many samples (${onStack} of ${profile.samples.length})`);
 });
