@@ -1,0 +1,126 @@
+/**
+ * The query list of node-exporter-queries.yaml and how one query's results for node_exporter and for Outrider are
+ * compared. Results are matched series by series on their labels without job and instance; each kind has its own
+ * tolerance (see the YAML file's header), overridable per query with `rel` and `abs`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+export const kinds = ['exact', 'gauge', 'volatile', 'rate', 'presence', 'alert'] as const;
+export type Kind = (typeof kinds)[number];
+
+export interface QuerySpec {
+  id: string;
+  expr: string;
+  kind: Kind;
+  rel?: number;
+  abs?: number;
+  exclude?: string;
+}
+
+export interface SeriesDifference {
+  labels: Record<string, string>;
+  reason: string;
+}
+
+export interface QueryFile {
+  queries: QuerySpec[];
+  seriesDifferences: SeriesDifference[];
+}
+
+/** Default tolerances by kind: a difference passes when within `abs` or within `rel` of the larger magnitude. */
+const defaults: Record<Kind, { rel: number; abs: number }> = {
+  exact: { rel: 1e-9, abs: 0 },
+  gauge: { rel: 0.05, abs: 0 },
+  volatile: { rel: 0.5, abs: 2 },
+  rate: { rel: 0.5, abs: 0.05 },
+  presence: { rel: Infinity, abs: Infinity },
+  alert: { rel: Infinity, abs: Infinity },
+};
+
+export const queryFilePath = join(__dirname, '..', '..', '..', 'test', 'conformance', 'node-exporter-queries.yaml');
+
+export function loadQueries(path = queryFilePath): QueryFile {
+  const doc = parse(readFileSync(path, 'utf8')) as { queries?: unknown; series_differences?: unknown };
+  if (!Array.isArray(doc.queries)) throw new Error(`${path}: no queries list`);
+  const queries = doc.queries.map((q: Record<string, unknown>, i) => {
+    if (typeof q.id !== 'string' || typeof q.expr !== 'string') throw new Error(`${path}: entry ${i} needs id and expr`);
+    if (!kinds.includes(q.kind as Kind)) throw new Error(`${path}: ${q.id}: unknown kind ${String(q.kind)}`);
+    for (const k of ['rel', 'abs'] as const) if (q[k] !== undefined && typeof q[k] !== 'number') throw new Error(`${path}: ${q.id}: ${k} must be a number`);
+    return q as unknown as QuerySpec;
+  });
+  const seriesDifferences = ((doc.series_differences as SeriesDifference[] | undefined) ?? []).map((d) => ({ labels: d.labels, reason: d.reason }));
+  return { queries, seriesDifferences };
+}
+
+/** Fixed values for the dashboard's Grafana variables and the target's own labels. */
+export function instantiate(expr: string, vars: { job: string; node: string; rateInterval: string }): string {
+  return expr
+    .replace(/\$__rate_interval/g, vars.rateInterval)
+    .replace(/\$job/g, vars.job)
+    .replace(/\$node/g, vars.node);
+}
+
+/** One series of a range result: its identity (labels without job and instance), the mean and the last value. */
+export interface SeriesValue {
+  key: string;
+  labels: Record<string, string>;
+  mean: number;
+  last: number;
+}
+
+export function seriesKey(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .filter(([k]) => k !== 'job' && k !== 'instance')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(',');
+}
+
+/** Summarises a Prometheus matrix (query_range) result. */
+export function summarise(matrix: Array<{ metric: Record<string, string>; values: Array<[number, string]> }>): Map<string, SeriesValue> {
+  const out = new Map<string, SeriesValue>();
+  for (const s of matrix) {
+    const vals = s.values.map(([, v]) => Number(v));
+    if (vals.length === 0) continue;
+    const finite = vals.filter((v) => Number.isFinite(v));
+    const mean = finite.length > 0 ? finite.reduce((a, b) => a + b, 0) / finite.length : vals[vals.length - 1]!;
+    const key = seriesKey(s.metric);
+    out.set(key, { key, labels: s.metric, mean, last: vals[vals.length - 1]! });
+  }
+  return out;
+}
+
+export function within(a: number, b: number, rel: number, abs: number): boolean {
+  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
+  if (a === b) return true;
+  const d = Math.abs(a - b);
+  return d <= abs || d <= rel * Math.max(Math.abs(a), Math.abs(b));
+}
+
+export type Verdict =
+  | { status: 'compared'; problems: string[]; series: number }
+  | { status: 'no-data'; outriderSeries: number }
+  | { status: 'excluded'; reason: string; problems: string[] };
+
+/**
+ * node_exporter's result decides what is asked of Outrider: every series it returns (less the known series
+ * differences) must be there, with a value within the kind's tolerance. An empty node_exporter result asks nothing.
+ */
+export function compare(q: QuerySpec, node: Map<string, SeriesValue>, outrider: Map<string, SeriesValue>, differences: SeriesDifference[] = []): Verdict {
+  const expected = [...node.values()].filter((s) => !differences.some((d) => Object.entries(d.labels).every(([k, v]) => s.labels[k] === v)));
+  if (expected.length === 0) return { status: 'no-data', outriderSeries: outrider.size };
+  const problems: string[] = [];
+  const missing = expected.filter((s) => !outrider.has(s.key)).map((s) => `{${s.key}}`);
+  if (missing.length > 0) problems.push(`missing for Outrider: ${missing.slice(0, 8).join(' ')}${missing.length > 8 ? ` (+${missing.length - 8})` : ''}`);
+  const tol = { rel: q.rel ?? defaults[q.kind].rel, abs: q.abs ?? defaults[q.kind].abs };
+  for (const s of expected) {
+    const o = outrider.get(s.key);
+    if (!o || q.kind === 'presence' || q.kind === 'alert') continue;
+    const [a, b] = q.kind === 'exact' ? [s.last, o.last] : [s.mean, o.mean];
+    if (!within(a, b, tol.rel, tol.abs)) problems.push(`{${s.key}} node_exporter ${a} vs Outrider ${b} (rel ${tol.rel}, abs ${tol.abs})`);
+  }
+  if (q.exclude) return { status: 'excluded', reason: q.exclude, problems };
+  return { status: 'compared', problems, series: expected.length };
+}
