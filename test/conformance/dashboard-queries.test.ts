@@ -108,11 +108,11 @@ t.test('dashboard and mixin queries return the same data for Outrider as for nod
   const evaluate = async (q: QuerySpec, job: keyof typeof targets) =>
     summarise(await api('query_range', { query: instantiate(q.expr, { job, node: targets[job], rateInterval }), start: String(end - windowS), end: String(end), step: '1' }));
 
-  const tally = { compared: 0, noData: 0, excluded: [] as string[], outriderOnly: [] as string[] };
+  const tally = { compared: 0, noData: [] as string[], excluded: [] as string[], outriderOnly: [] as string[] };
   for (const q of queries) {
     const v: Verdict = compare(q, await evaluate(q, 'node'), await evaluate(q, 'outrider'), seriesDifferences);
     if (v.status === 'no-data') {
-      tally.noData++;
+      tally.noData.push(q.id);
       if (v.outriderSeries > 0) tally.outriderOnly.push(q.id);
       continue;
     }
@@ -123,7 +123,8 @@ t.test('dashboard and mixin queries return the same data for Outrider as for nod
     tally.compared++;
     t.same(v.problems, [], `${q.id}: ${v.series} series agree (${q.kind})`);
   }
-  t.comment(`${queries.length} queries: ${tally.compared} compared, ${tally.noData} without data from node_exporter on this host, ${tally.excluded.length} excluded`);
+  t.comment(`${queries.length} queries: ${tally.compared} compared, ${tally.noData.length} without data from node_exporter on this host, ${tally.excluded.length} excluded`);
+  t.comment(`without data from node_exporter: ${tally.noData.join(' ')}`);
   if (tally.excluded.length > 0) t.comment(`excluded: ${tally.excluded.join('; ')}`);
   if (tally.outriderOnly.length > 0) t.comment(`data from Outrider only: ${tally.outriderOnly.join(' ')}`);
   // A run where node_exporter answered next to nothing proves nothing.
