@@ -99,10 +99,7 @@ export function within(a: number, b: number, rel: number, abs: number): boolean 
   return d <= abs || d <= rel * Math.max(Math.abs(a), Math.abs(b));
 }
 
-export type Verdict =
-  | { status: 'compared'; problems: string[]; series: number }
-  | { status: 'no-data'; outriderSeries: number }
-  | { status: 'excluded'; reason: string; problems: string[] };
+export type Verdict = { status: 'compared'; problems: string[]; series: number } | { status: 'no-data'; outriderSeries: number } | { status: 'excluded'; reason: string; problems: string[] };
 
 /**
  * node_exporter's result decides what is asked of Outrider: every series it returns (less the known series
