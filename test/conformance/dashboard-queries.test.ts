@@ -115,7 +115,7 @@ t.test('dashboard and mixin queries return the same data for Outrider as for nod
   for (const q of queries) {
     const v: Verdict = compare(q, await evaluate(q, 'node'), await evaluate(q, 'outrider'), seriesDifferences);
     if (v.status === 'no-data') {
-      tally.noData.push(q.id);
+      tally.noData.push(q.needs ? `${q.id} (needs ${q.needs})` : q.id);
       if (v.outriderSeries > 0) tally.outriderOnly.push(q.id);
       continue;
     }
@@ -127,7 +127,7 @@ t.test('dashboard and mixin queries return the same data for Outrider as for nod
     t.same(v.problems, [], `${q.id}: ${v.series} series agree (${q.kind})`);
   }
   t.comment(`${queries.length} queries: ${tally.compared} compared, ${tally.noData.length} without data from node_exporter on this host, ${tally.excluded.length} excluded`);
-  t.comment(`without data from node_exporter: ${tally.noData.join(' ')}`);
+  t.comment(`without data from node_exporter: ${tally.noData.join('; ')}`);
   if (tally.excluded.length > 0) t.comment(`excluded: ${tally.excluded.join('; ')}`);
   if (tally.outriderOnly.length > 0) t.comment(`data from Outrider only: ${tally.outriderOnly.join(' ')}`);
   // A run where node_exporter answered next to nothing proves nothing.

@@ -17,6 +17,8 @@ export interface QuerySpec {
   rel?: number;
   abs?: number;
   exclude?: string;
+  /** What a host must have for node_exporter's query to return data (hardware, a collector off by default). */
+  needs?: string;
 }
 
 export interface SeriesDifference {
@@ -48,6 +50,7 @@ export function loadQueries(path = queryFilePath): QueryFile {
     if (typeof q.id !== 'string' || typeof q.expr !== 'string') throw new Error(`${path}: entry ${i} needs id and expr`);
     if (!kinds.includes(q.kind as Kind)) throw new Error(`${path}: ${q.id}: unknown kind ${String(q.kind)}`);
     for (const k of ['rel', 'abs'] as const) if (q[k] !== undefined && typeof q[k] !== 'number') throw new Error(`${path}: ${q.id}: ${k} must be a number`);
+    for (const k of ['exclude', 'needs'] as const) if (q[k] !== undefined && typeof q[k] !== 'string') throw new Error(`${path}: ${q.id}: ${k} must be a string`);
     return q as unknown as QuerySpec;
   });
   const seriesDifferences = ((doc.series_differences as SeriesDifference[] | undefined) ?? []).map((d) => ({ labels: d.labels, reason: d.reason }));
