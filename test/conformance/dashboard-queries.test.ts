@@ -24,8 +24,11 @@ const skip = missing.length > 0 ? `${missing.join(' and ')} not installed here (
 const diskExclude19 = '^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$';
 /** What Grafana picks for $__rate_interval at a 1 s scrape interval (4 × scrape), plus slack for a late scrape. */
 const rateInterval = '5s';
-/** Values compare as the mean of the last `windowS` seconds of evaluations, smoothing irate() and sampling offsets. */
-const windowS = 15;
+/**
+ * Values compare over the last `windowS` seconds of evaluations (rates as means, smoothing irate() and sampling
+ * offsets; levels point by point against node_exporter's points up to 6 s before, hence the longer range).
+ */
+const windowS = 21;
 const scrapesBeforeComparing = windowS + 10;
 
 const ruleMetrics = (file: string) => new Set([...readFileSync(file, 'utf8').matchAll(/\b(node_[A-Za-z0-9_]+)\{/g)].map((m) => m[1]!));
@@ -113,7 +116,7 @@ t.test('dashboard and mixin queries return the same data for Outrider as for nod
 
   const tally = { compared: 0, noData: [] as string[], excluded: [] as string[], outriderOnly: [] as string[] };
   for (const q of queries) {
-    const v: Verdict = compare(q, await evaluate(q, 'node'), await evaluate(q, 'outrider'), seriesDifferences);
+    const v: Verdict = compare(q, await evaluate(q, 'node'), await evaluate(q, 'outrider'), seriesDifferences, windowS + 1);
     if (v.status === 'no-data') {
       tally.noData.push(q.needs ? `${q.id} (needs ${q.needs})` : q.id);
       if (v.outriderSeries > 0) tally.outriderOnly.push(q.id);
