@@ -142,6 +142,17 @@ export const aggregatorKeys = defineKeys([
   { key: 'aggregator.header_timeout', type: 'duration', default: 10_000, min: 100, commands: cmd, help: "Longest wait for a request's headers (checked every second)." },
   { key: 'aggregator.idle_timeout', type: 'duration', default: 60_000, min: 1000, commands: cmd, help: 'A connection with no traffic for this long is closed.' },
   { key: 'aggregator.max_agents', type: 'int', default: 10_000, min: 1, commands: cmd, help: 'Most distinct agents tracked.' },
+  { key: 'aggregator.events_per_agent', type: 'int', default: 1000, min: 1, max: 1_000_000, commands: cmd, help: "Agents' events kept per agent for GET /api/v1/events (the oldest go first)." },
+  {
+    key: 'aggregator.events_max',
+    type: 'int',
+    default: 100_000,
+    min: 1,
+    max: 100_000_000,
+    commands: cmd,
+    help: "Agents' events kept in all; past it every agent is cut to the same share, so the noisiest lose their oldest first.",
+  },
+  { key: 'aggregator.events_max_body', type: 'size', default: 1024 * 1024, min: 1024, commands: cmd, help: 'Largest request body of POST /api/v1/ingest/events.' },
   {
     key: 'aggregator.max_series',
     type: 'int',

@@ -164,6 +164,11 @@ export class Reporter implements Component {
     return this.#epoch;
   }
 
+  /** The aggregator base URL batches go to now. */
+  get endpoint(): string {
+    return this.#opts.endpoints[this.#route.current]!;
+  }
+
   /** Resolves true once everything up to store generation `generation` is acknowledged or spooled and synced. */
   whenDurable(generation: number, timeoutMs?: number): Promise<boolean> {
     return this.#runtime.whenDurable(generation, timeoutMs);

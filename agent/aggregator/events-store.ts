@@ -1,0 +1,224 @@
+/**
+ * The aggregator's fleet events: what agents reported on POST /api/v1/ingest/events (agent/wire/events.ts), kept in
+ * memory, served by GET /api/v1/events. Bounded three ways: a ring per agent (`perAgent`, the oldest go first), the
+ * whole store (`maxEvents`: past it every agent is cut to the same share, so a noisy agent loses its oldest events
+ * before a quiet one loses any) and the agents (`maxAgents`). An agent leaves with its events once it is not seen
+ * (batches or events) for the agent expiry, like the rest of the aggregator's view of it.
+ *
+ * Deduplication: per agent, the epoch of its event log and the highest event id kept in it. An event at or under
+ * that id is a duplicate (the agent sent it again because an answer was lost); an epoch other than the one held is a
+ * new event log (the agent restarted) and starts again from its first id.
+ *
+ * Anomaly rate: every anomaly start kept counts in the agent's total and in one of 60 one-minute buckets (by the
+ * event's time), so `anomaliesLastHour` is exact for the events received, whatever the ring still holds.
+ */
+import type { EventsBody, WireEvent } from '../wire/events';
+
+export interface FleetEvent extends WireEvent {
+  agent: string;
+  epoch: number;
+  /** When the aggregator received it (ms since the epoch). */
+  receivedMs: number;
+}
+
+export interface FleetEventsOptions {
+  /** Events kept per agent. */
+  perAgent: number;
+  /** Events kept in all. */
+  maxEvents: number;
+  /** Agents with events kept. */
+  maxAgents: number;
+}
+
+export const DEFAULT_FLEET_EVENTS: FleetEventsOptions = { perAgent: 1000, maxEvents: 100_000, maxAgents: 10_000 };
+
+export type AddResult = { ok: true; stored: number; duplicates: number; anomalies: number } | { ok: false; reason: 'too_many_agents' };
+
+export interface EventQuery {
+  agents?: readonly string[];
+  kinds?: readonly string[];
+  /** Events at or after this time (ms). */
+  sinceMs?: number;
+  /** The newest `limit` of the matching events, returned oldest first. */
+  limit: number;
+}
+
+const MINUTE = 60_000;
+const BUCKETS = 60;
+
+/** A fixed-capacity ring, oldest first. */
+class Ring {
+  readonly #items: (FleetEvent | undefined)[];
+  #head = 0;
+  size = 0;
+
+  constructor(capacity: number) {
+    this.#items = new Array<FleetEvent | undefined>(capacity);
+  }
+
+  /** Adds `e`; true when the oldest had to go to make room. */
+  push(e: FleetEvent): boolean {
+    const cap = this.#items.length;
+    if (this.size < cap) {
+      this.#items[(this.#head + this.size++) % cap] = e;
+      return false;
+    }
+    this.#items[this.#head] = e;
+    this.#head = (this.#head + 1) % cap;
+    return true;
+  }
+
+  /** Removes the `n` oldest. */
+  dropOldest(n: number): void {
+    const cap = this.#items.length;
+    for (let i = 0; i < n && this.size > 0; i++) {
+      this.#items[this.#head] = undefined;
+      this.#head = (this.#head + 1) % cap;
+      this.size--;
+    }
+  }
+
+  *[Symbol.iterator](): Generator<FleetEvent> {
+    for (let i = 0; i < this.size; i++) yield this.#items[(this.#head + i) % this.#items.length]!;
+  }
+}
+
+interface AgentEvents {
+  epoch: number;
+  highId: number;
+  ring: Ring;
+  lastSeenMs: number;
+  anomalies: number;
+  /** Anomaly starts per minute: bucket i holds minute `minutes[i]` (ms / 60 s). */
+  buckets: Int32Array;
+  minutes: Float64Array;
+}
+
+export class FleetEvents {
+  readonly #o: FleetEventsOptions;
+  readonly #agents = new Map<string, AgentEvents>();
+  #total = 0;
+  /** Events that left to make room, by reason (agent_ring: its agent's ring was full; store_full; expired). */
+  readonly evicted = { agent_ring: 0, store_full: 0, expired: 0 };
+
+  constructor(o: Partial<FleetEventsOptions> = {}) {
+    this.#o = { ...DEFAULT_FLEET_EVENTS, ...o };
+  }
+
+  /** Events held now. */
+  get size(): number {
+    return this.#total;
+  }
+
+  get agentCount(): number {
+    return this.#agents.size;
+  }
+
+  /** Keeps the events of `body` that are new (see the file comment); refuses a new agent past `maxAgents`. */
+  add(body: EventsBody, nowMs = Date.now()): AddResult {
+    let a = this.#agents.get(body.agent_id);
+    if (!a) {
+      if (this.#agents.size >= this.#o.maxAgents) return { ok: false, reason: 'too_many_agents' };
+      a = { epoch: body.epoch, highId: 0, ring: new Ring(this.#o.perAgent), lastSeenMs: nowMs, anomalies: 0, buckets: new Int32Array(BUCKETS), minutes: new Float64Array(BUCKETS).fill(-1) };
+      this.#agents.set(body.agent_id, a);
+    }
+    a.lastSeenMs = nowMs;
+    if (a.epoch !== body.epoch) {
+      a.epoch = body.epoch;
+      a.highId = 0;
+    }
+    let stored = 0;
+    let anomalies = 0;
+    for (const e of body.events) {
+      if (e.id <= a.highId) continue;
+      a.highId = e.id;
+      const ev: FleetEvent = { agent: body.agent_id, epoch: body.epoch, id: e.id, timeMs: e.timeMs, kind: e.kind, family: e.family, labels: { ...e.labels }, detail: { ...e.detail }, receivedMs: nowMs };
+      if (a.ring.push(ev)) this.evicted.agent_ring++;
+      else this.#total++;
+      stored++;
+      if (e.kind === 'anomaly_start') {
+        anomalies++;
+        a.anomalies++;
+        countMinute(a, e.timeMs, nowMs);
+      }
+    }
+    if (this.#total > this.#o.maxEvents) this.#trim();
+    return { ok: true, stored, duplicates: body.events.length - stored, anomalies };
+  }
+
+  /** Removes the agents whose last sign of life (`lastSeen(id)`, else their last events) is older than `expiryMs`. */
+  expire(nowMs: number, expiryMs: number, lastSeen: (agent: string) => number | undefined = () => undefined): string[] {
+    const gone: string[] = [];
+    for (const [id, a] of this.#agents) {
+      if (nowMs - Math.max(a.lastSeenMs, lastSeen(id) ?? 0) <= expiryMs) continue;
+      this.#total -= a.ring.size;
+      this.evicted.expired += a.ring.size;
+      this.#agents.delete(id);
+      gone.push(id);
+    }
+    return gone;
+  }
+
+  /** The matching events, oldest first (by event time). */
+  query(q: EventQuery): FleetEvent[] {
+    const kinds = q.kinds && q.kinds.length > 0 ? new Set(q.kinds) : undefined;
+    const since = q.sinceMs ?? -Infinity;
+    const ids = q.agents && q.agents.length > 0 ? q.agents : [...this.#agents.keys()];
+    const out: FleetEvent[] = [];
+    for (const id of ids) {
+      const a = this.#agents.get(id);
+      if (!a) continue;
+      for (const e of a.ring) if (e.timeMs >= since && (!kinds || kinds.has(e.kind))) out.push(e);
+    }
+    out.sort((x, y) => x.timeMs - y.timeMs || (x.agent < y.agent ? -1 : x.agent > y.agent ? 1 : x.id - y.id));
+    return out.length > q.limit ? out.slice(out.length - q.limit) : out;
+  }
+
+  /** Anomaly starts received from `agent` in all, and those of the last hour (by event time); undefined: no events. */
+  anomalies(agent: string, nowMs = Date.now()): { total: number; lastHour: number } | undefined {
+    const a = this.#agents.get(agent);
+    if (!a) return undefined;
+    const from = Math.floor(nowMs / MINUTE) - BUCKETS + 1;
+    let lastHour = 0;
+    for (let i = 0; i < BUCKETS; i++) if (a.minutes[i]! >= from) lastHour += a.buckets[i]!;
+    return { total: a.anomalies, lastHour };
+  }
+
+  /** Past maxEvents: every agent cut to the largest common share that fits 90 % of it (the noisiest lose most). */
+  #trim(): void {
+    const target = Math.floor(this.#o.maxEvents * 0.9);
+    const sizes = [...this.#agents.values()].map((a) => a.ring.size).sort((x, y) => x - y);
+    // The largest cap c with sum(min(size, c)) ≤ target.
+    let rest = target;
+    let cap = 0;
+    for (let i = 0; i < sizes.length; i++) {
+      const share = Math.floor(rest / (sizes.length - i));
+      if (sizes[i]! <= share) {
+        rest -= sizes[i]!;
+        cap = sizes[i]!;
+        continue;
+      }
+      cap = share;
+      break;
+    }
+    for (const a of this.#agents.values()) {
+      const over = a.ring.size - cap;
+      if (over <= 0) continue;
+      a.ring.dropOldest(over);
+      this.#total -= over;
+      this.evicted.store_full += over;
+    }
+  }
+}
+
+/** Counts an anomaly start at `timeMs` in its minute's bucket, if that minute is within the last hour. */
+function countMinute(a: AgentEvents, timeMs: number, nowMs: number): void {
+  const minute = Math.floor(Math.min(timeMs, nowMs) / MINUTE);
+  if (minute <= Math.floor(nowMs / MINUTE) - BUCKETS) return;
+  const i = ((minute % BUCKETS) + BUCKETS) % BUCKETS;
+  if (a.minutes[i] !== minute) {
+    a.minutes[i] = minute;
+    a.buckets[i] = 0;
+  }
+  a.buckets[i]!++;
+}
