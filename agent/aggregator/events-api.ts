@@ -42,11 +42,9 @@ export class EventsApi {
     this.store = new FleetEvents(this.#o);
     const t = telemetry;
     this.#m = {
-      requests: t.counter(
-        'outrider_aggregator_event_requests_total',
-        'Requests to POST /api/v1/ingest/events, by result (ok, unauthorized, forbidden, too_large, malformed, too_many_agents).',
-        ['result'],
-      ),
+      requests: t.counter('outrider_aggregator_event_requests_total', 'Requests to POST /api/v1/ingest/events, by result (ok, unauthorized, forbidden, too_large, malformed, too_many_agents).', [
+        'result',
+      ]),
       events: t.counter('outrider_aggregator_events_received_total', 'Events received from agents, by result (stored, duplicate: sent again and kept once).', ['result']),
       evicted: t.counter('outrider_aggregator_events_evicted_total', 'Events let go, by reason (agent_ring: the agent ring was full; store_full; expired: the agent expired).', ['reason']),
       held: t.gauge('outrider_aggregator_events_held', 'Events held for GET /api/v1/events.'),

@@ -132,7 +132,17 @@ export class FleetEvents {
     for (const e of body.events) {
       if (e.id <= a.highId) continue;
       a.highId = e.id;
-      const ev: FleetEvent = { agent: body.agent_id, epoch: body.epoch, id: e.id, timeMs: e.timeMs, kind: e.kind, family: e.family, labels: { ...e.labels }, detail: { ...e.detail }, receivedMs: nowMs };
+      const ev: FleetEvent = {
+        agent: body.agent_id,
+        epoch: body.epoch,
+        id: e.id,
+        timeMs: e.timeMs,
+        kind: e.kind,
+        family: e.family,
+        labels: { ...e.labels },
+        detail: { ...e.detail },
+        receivedMs: nowMs,
+      };
       if (a.ring.push(ev)) this.evicted.agent_ring++;
       else this.#total++;
       stored++;

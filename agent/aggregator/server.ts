@@ -232,7 +232,10 @@ export class Aggregator {
   /** The agents this aggregator owns now (those retired after aggregator.agent_expiry are left out). */
   agents(): Array<Record<string, unknown>> {
     const now = Date.now();
-    return describeAgents([...this.state.agents.values()].filter((a) => !this.merger.isRetired(a.id)), now).map((r) => ({ ...r, ...this.#events.agentFields(String(r.agent_id), now) }));
+    return describeAgents(
+      [...this.state.agents.values()].filter((a) => !this.merger.isRetired(a.id)),
+      now,
+    ).map((r) => ({ ...r, ...this.#events.agentFields(String(r.agent_id), now) }));
   }
 
   /** Retires the agents not seen for the expiry from the fleet series (they rejoin with their next batch). */

@@ -249,7 +249,13 @@ export class EventsSender implements Component {
       let p = this.#pools.get(endpoint);
       if (!p) {
         const u = new URL(endpoint);
-        const pool = new Pool(u.origin, { connections: 1, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: this.#o.timeoutMs, connect: u.protocol === 'https:' ? connectTls(this.#o.tls) : undefined });
+        const pool = new Pool(u.origin, {
+          connections: 1,
+          pipelining: 1,
+          keepAliveTimeout: 30_000,
+          connectTimeout: this.#o.timeoutMs,
+          connect: u.protocol === 'https:' ? connectTls(this.#o.tls) : undefined,
+        });
         this.#pools.set(endpoint, (p = { pool, path: eventsIngestPath(u) }));
       }
       const headers: Record<string, string> = { 'content-type': EVENTS_CONTENT_TYPE, 'x-outrider-agent': encodeURIComponent(this.#o.agentId) };

@@ -44,10 +44,20 @@ t.test('events are stored once per (agent, epoch, id) and served fleet-wide with
     'oldest first across agents, each once',
   );
   t.match(all.events[0], { epoch: 100, family: 'node_load1', labels: { cpu: '1' }, detail: { score: 0.9 }, time: new Date(now - 3000).toISOString() });
-  t.same((await read(url, '?agent=web-1&kind=anomaly_start&kind=anomaly_end')).events.map((e) => e.id), [1, 2]);
-  t.same((await read(url, `?since=${(now - 2200) / 1000}`)).events.map((e) => e.id), [2, 3]);
+  t.same(
+    (await read(url, '?agent=web-1&kind=anomaly_start&kind=anomaly_end')).events.map((e) => e.id),
+    [1, 2],
+  );
+  t.same(
+    (await read(url, `?since=${(now - 2200) / 1000}`)).events.map((e) => e.id),
+    [2, 3],
+  );
   t.same((await read(url, `?since=${new Date(now - 2200).toISOString()}`)).events.length, 2, 'RFC 3339');
-  t.same((await read(url, '?limit=1')).events.map((e) => e.kind), ['forecast_crossing'], 'a limit keeps the newest');
+  t.same(
+    (await read(url, '?limit=1')).events.map((e) => e.kind),
+    ['forecast_crossing'],
+    'a limit keeps the newest',
+  );
   for (const q of ['?limit=-1', '?limit=x', '?since=yesterday']) t.equal((await read(url, q)).status, 400, q);
 
   t.same((await send(url, body('web-1', 200, [ev(1)]))).json, { status: 'ok', stored: 1, duplicates: 0 }, 'a new epoch (the agent restarted) starts from id 1');
@@ -71,7 +81,13 @@ t.test('refusals: no token, a token for another agent, too large, malformed; eac
   t.same([forged.status, forged.json.code], [403, 'OUTRIDER_ERR_AGG_FORBIDDEN_AGENT']);
   const big = await send(url, body('web-1', 1, [{ ...ev(1), family: 'x'.repeat(4000) }]), bearer('web-tok'));
   t.same([big.status, big.json.code], [413, 'OUTRIDER_ERR_AGG_TOO_LARGE']);
-  for (const bad of ['{', '[]', JSON.stringify({ ...ok, epoch: -1 }), JSON.stringify(body('web-1', 1, [{ ...ev(1), id: 0 }])), JSON.stringify(body('web-1', 1, [{ ...ev(1), detail: { x: null } }] as never))]) {
+  for (const bad of [
+    '{',
+    '[]',
+    JSON.stringify({ ...ok, epoch: -1 }),
+    JSON.stringify(body('web-1', 1, [{ ...ev(1), id: 0 }])),
+    JSON.stringify(body('web-1', 1, [{ ...ev(1), detail: { x: null } }] as never)),
+  ]) {
     const r = await send(url, bad, bearer('web-tok'));
     t.same([r.status, r.json.code], [400, 'OUTRIDER_ERR_AGG_BAD_PAYLOAD'], bad.slice(0, 60));
   }
