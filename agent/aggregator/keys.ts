@@ -34,7 +34,7 @@ export const aggregatorKeys = defineKeys([
     type: 'bool',
     default: false,
     commands: cmd,
-    help: 'Serve /metrics, /api/v1/series, /api/v1/agents and /api/v1/status without a token even when tokens are configured.',
+    help: 'Serve /metrics, /api/v1/series, /api/v1/agents, /api/v1/status and /api/v1/events without a token even when tokens are configured.',
   },
   {
     key: 'aggregator.max_sequence_jump',

@@ -71,7 +71,7 @@ export interface AggregatorOptions {
   maxCompressionRatio?: number;
   maxAgents: number;
   maxSeries: number;
-  /** The read endpoints (/metrics, /api/v1/series, /api/v1/agents, /api/v1/status) need no token (default false). */
+  /** The read endpoints (/metrics, /api/v1/series, /api/v1/agents, /api/v1/status, /api/v1/events) need no token (default false). */
   publicReads?: boolean;
   /** Largest step of a batch's sequence number past the highest applied (default 10,000,000). */
   maxSequenceJump?: number;
