@@ -1,5 +1,7 @@
 /** The events sender: the agent's event log to the aggregator, at least once, from a bounded queue. */
 import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { EventLog } from '../../agent/analysis/events';
@@ -8,6 +10,7 @@ import { silentLogger } from '../../agent/core/log';
 import { Telemetry } from '../../agent/core/telemetry';
 import { EventsSender, EventsSenderOptions } from '../../agent/report/events-sender';
 import { startAggregator, tmpDir } from '../aggregator/helpers';
+import { makePki } from '../helpers/tls-certs';
 
 const opts = (o: Partial<EventsSenderOptions> = {}): EventsSenderOptions => ({
   agentId: 'web-1',
@@ -187,4 +190,32 @@ t.test('the events follow the endpoint the reporter uses now', async (t) => {
     [2],
   );
   t.equal((await fleetEvents(a.url())).length, 1, 'A has only the first');
+});
+
+t.test("the reporter's TLS settings and token: a CA, a client certificate", async (t) => {
+  const pki = makePki();
+  const seen: Array<{ cn: string; auth: string | undefined }> = [];
+  const server = https.createServer({ cert: pki.read(pki.serverCert), key: pki.read(pki.serverKey), ca: pki.read(pki.caCert), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    seen.push({ cn: String((req.socket as TLSSocket).getPeerCertificate()?.subject?.CN ?? ''), auth: req.headers.authorization });
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok","stored":1,"duplicates":0}'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const tls = { ca: pki.read(pki.caCert), cert: pki.read(pki.clientCert), key: pki.read(pki.clientKey), serverName: undefined, insecureSkipVerify: false };
+  const log = new EventLog(10);
+  log.push(anomaly(1));
+  const good = sender(log, () => url, { tls, token: 's3cret' });
+  await good.s.start();
+  await until(async () => (await good.count('outrider_events_sent_total')) === 1, 'sent over TLS');
+  await good.s.stop();
+  t.same(seen, [{ cn: 'agent-1', auth: 'Bearer s3cret' }]);
+  const log2 = new EventLog(10);
+  log2.push(anomaly(1));
+  const noCert = sender(log2, () => url, { tls: { ...tls, cert: undefined, key: undefined } });
+  await noCert.s.start();
+  await until(async () => (await noCert.count('outrider_events_send_failures_total')) >= 1, 'the refusal');
+  await noCert.s.stop();
+  t.equal(noCert.s.queued, 1, 'without a client certificate nothing is delivered');
 });
