@@ -12,7 +12,7 @@ import { HttpServer, readBody, sendJson } from '../core/http-server';
 import type { Telemetry } from '../core/telemetry';
 import { DEFAULT_EVENTS_LIMITS, EVENTS_INGEST_PATH, EventsLimits, parseEventsBody } from '../wire/events';
 import { BearerTokens, grantsAgent } from './auth';
-import { FleetEvents, FleetEventsOptions } from './events-store';
+import { DEFAULT_FLEET_EVENTS, FleetEvents, FleetEventsOptions } from './events-store';
 
 export const EVENTS_READ_PATH = '/api/v1/events';
 
@@ -22,7 +22,7 @@ export interface EventsApiOptions extends FleetEventsOptions {
   limits?: Partial<EventsLimits>;
 }
 
-export const DEFAULT_EVENTS_API: EventsApiOptions = { perAgent: 1000, maxEvents: 100_000, maxAgents: 10_000, maxBodyBytes: 1024 * 1024 };
+export const DEFAULT_EVENTS_API: EventsApiOptions = { ...DEFAULT_FLEET_EVENTS, maxBodyBytes: 1024 * 1024 };
 
 /** Most events one GET answers (the newest of the matching ones). */
 const DEFAULT_LIMIT = 1000;
@@ -32,7 +32,7 @@ export class EventsApi {
   readonly #o: EventsApiOptions;
   readonly #limits: EventsLimits;
   readonly #tokens: BearerTokens;
-  readonly #m: { requests: Counter; events: Counter; evicted: Counter; held: Gauge; anomalies: Counter };
+  readonly #m: { requests: Counter; events: Counter; evicted: Counter; held: Gauge; heldBytes: Gauge; anomalies: Counter };
   readonly #evicted = { agent_ring: 0, store_full: 0, expired: 0 };
 
   constructor(tokens: BearerTokens, telemetry: Telemetry, o: Partial<EventsApiOptions> = {}) {
@@ -48,6 +48,7 @@ export class EventsApi {
       events: t.counter('outrider_aggregator_events_received_total', 'Events received from agents, by result (stored, duplicate: sent again and kept once).', ['result']),
       evicted: t.counter('outrider_aggregator_events_evicted_total', 'Events let go, by reason (agent_ring: the agent ring was full; store_full; expired: the agent expired).', ['reason']),
       held: t.gauge('outrider_aggregator_events_held', 'Events held for GET /api/v1/events.'),
+      heldBytes: t.gauge('outrider_aggregator_events_held_bytes', 'Estimated bytes of the events held (bounded by aggregator.events_max_bytes).'),
       anomalies: t.counter('outrider_aggregator_anomaly_events_total', 'Anomaly starts received per agent (the series leaves when the agent expires).', ['agent']),
     };
   }
@@ -123,6 +124,7 @@ export class EventsApi {
       this.#evicted[reason] = this.store.evicted[reason];
     }
     this.#m.held.set(this.store.size);
+    this.#m.heldBytes.set(this.store.bytes);
   }
 }
 

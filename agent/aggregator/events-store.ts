@@ -1,8 +1,9 @@
 /**
  * The aggregator's fleet events: what agents reported on POST /api/v1/ingest/events (agent/wire/events.ts), kept in
- * memory, served by GET /api/v1/events. Bounded three ways: a ring per agent (`perAgent`, the oldest go first), the
- * whole store (`maxEvents`: past it every agent is cut to the same share, so a noisy agent loses its oldest events
- * before a quiet one loses any) and the agents (`maxAgents`). An agent leaves with its events once it is not seen
+ * memory, served by GET /api/v1/events. Bounded four ways: a ring per agent (`perAgent`, the oldest go first), the
+ * whole store in events (`maxEvents`) and in bytes (`maxBytes`, an estimate of each event's strings and numbers):
+ * past either every agent is cut to the same share of events, so a noisy agent loses its oldest events before a quiet
+ * one loses any; and the agents (`maxAgents`). An agent leaves with its events once it is not seen
  * (batches or events) for the agent expiry, like the rest of the aggregator's view of it.
  *
  * Deduplication: per agent, the epoch of its event log and the highest event id kept in it. An event at or under
@@ -21,16 +22,29 @@ export interface FleetEvent extends WireEvent {
   receivedMs: number;
 }
 
+/** Bytes an event holds, estimated: its strings at 2 bytes a character, 8 per number, a fixed overhead per entry. */
+export function eventBytes(e: WireEvent): number {
+  let n = 160 + 2 * (e.kind.length + e.family.length);
+  for (const k in e.labels) n += 48 + 2 * (k.length + e.labels[k]!.length);
+  for (const k in e.detail) {
+    const v = e.detail[k]!;
+    n += 48 + 2 * k.length + (typeof v === 'string' ? 2 * v.length : 8);
+  }
+  return n;
+}
+
 export interface FleetEventsOptions {
   /** Events kept per agent. */
   perAgent: number;
   /** Events kept in all. */
   maxEvents: number;
+  /** Estimated bytes of the events kept in all (eventBytes). */
+  maxBytes: number;
   /** Agents with events kept. */
   maxAgents: number;
 }
 
-export const DEFAULT_FLEET_EVENTS: FleetEventsOptions = { perAgent: 1000, maxEvents: 100_000, maxAgents: 10_000 };
+export const DEFAULT_FLEET_EVENTS: FleetEventsOptions = { perAgent: 1000, maxEvents: 100_000, maxBytes: 64 * 1024 * 1024, maxAgents: 10_000 };
 
 export type AddResult = { ok: true; stored: number; duplicates: number; anomalies: number } | { ok: false; reason: 'too_many_agents' };
 
@@ -49,23 +63,27 @@ const BUCKETS = 60;
 /** A fixed-capacity ring, oldest first. */
 class Ring {
   readonly #items: (FleetEvent | undefined)[];
+  readonly #bytes: number[];
   #head = 0;
   size = 0;
+  /** Estimated bytes of the events held. */
+  bytes = 0;
 
   constructor(capacity: number) {
     this.#items = new Array<FleetEvent | undefined>(capacity);
+    this.#bytes = new Array<number>(capacity).fill(0);
   }
 
-  /** Adds `e`; true when the oldest had to go to make room. */
-  push(e: FleetEvent): boolean {
+  /** Adds `e` of `bytes`; true when the oldest had to go to make room. */
+  push(e: FleetEvent, bytes: number): boolean {
     const cap = this.#items.length;
-    if (this.size < cap) {
-      this.#items[(this.#head + this.size++) % cap] = e;
-      return false;
-    }
-    this.#items[this.#head] = e;
-    this.#head = (this.#head + 1) % cap;
-    return true;
+    const full = this.size === cap;
+    if (full) this.dropOldest(1);
+    const i = (this.#head + this.size++) % cap;
+    this.#items[i] = e;
+    this.#bytes[i] = bytes;
+    this.bytes += bytes;
+    return full;
   }
 
   /** Removes the `n` oldest. */
@@ -73,6 +91,7 @@ class Ring {
     const cap = this.#items.length;
     for (let i = 0; i < n && this.size > 0; i++) {
       this.#items[this.#head] = undefined;
+      this.bytes -= this.#bytes[this.#head]!;
       this.#head = (this.#head + 1) % cap;
       this.size--;
     }
@@ -98,6 +117,7 @@ export class FleetEvents {
   readonly #o: FleetEventsOptions;
   readonly #agents = new Map<string, AgentEvents>();
   #total = 0;
+  #bytes = 0;
   /** Events that left to make room, by reason (agent_ring: its agent's ring was full; store_full; expired). */
   readonly evicted = { agent_ring: 0, store_full: 0, expired: 0 };
 
@@ -108,6 +128,11 @@ export class FleetEvents {
   /** Events held now. */
   get size(): number {
     return this.#total;
+  }
+
+  /** Estimated bytes held now. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   get agentCount(): number {
@@ -143,8 +168,10 @@ export class FleetEvents {
         detail: { ...e.detail },
         receivedMs: nowMs,
       };
-      if (a.ring.push(ev)) this.evicted.agent_ring++;
+      const before = a.ring.bytes;
+      if (a.ring.push(ev, eventBytes(ev))) this.evicted.agent_ring++;
       else this.#total++;
+      this.#bytes += a.ring.bytes - before;
       stored++;
       if (e.kind === 'anomaly_start') {
         anomalies++;
@@ -152,7 +179,7 @@ export class FleetEvents {
         countMinute(a, e.timeMs, nowMs);
       }
     }
-    if (this.#total > this.#o.maxEvents) this.#trim();
+    if (this.#total > this.#o.maxEvents || this.#bytes > this.#o.maxBytes) this.#trim();
     return { ok: true, stored, duplicates: body.events.length - stored, anomalies };
   }
 
@@ -162,6 +189,7 @@ export class FleetEvents {
     for (const [id, a] of this.#agents) {
       if (nowMs - Math.max(a.lastSeenMs, lastSeen(id) ?? 0) <= expiryMs) continue;
       this.#total -= a.ring.size;
+      this.#bytes -= a.ring.bytes;
       this.evicted.expired += a.ring.size;
       this.#agents.delete(id);
       gone.push(id);
@@ -194,9 +222,20 @@ export class FleetEvents {
     return { total: a.anomalies, lastHour };
   }
 
-  /** Past maxEvents: every agent cut to the largest common share that fits 90 % of it (the noisiest lose most). */
+  /**
+   * Past maxEvents or maxBytes: every agent cut to the largest common share of events that fits 90 % of the events
+   * bound, and of the events held in the proportion the bytes are over (the noisiest lose most); again while the
+   * bytes are still over.
+   */
   #trim(): void {
-    const target = Math.floor(this.#o.maxEvents * 0.9);
+    for (let round = 0; round < 8 && (this.#total > this.#o.maxEvents * 0.9 || this.#bytes > this.#o.maxBytes * 0.9); round++) {
+      const byBytes = this.#bytes > this.#o.maxBytes * 0.9 ? Math.floor((this.#total * this.#o.maxBytes * 0.9) / this.#bytes) : Infinity;
+      this.#cut(Math.min(Math.floor(this.#o.maxEvents * 0.9), byBytes, this.#total - 1));
+    }
+  }
+
+  /** Cuts every agent to the largest common share of events that keeps at most `target` in all. */
+  #cut(target: number): void {
     const sizes = [...this.#agents.values()].map((a) => a.ring.size).sort((x, y) => x - y);
     // The largest cap c with sum(min(size, c)) ≤ target.
     let rest = target;
@@ -214,7 +253,9 @@ export class FleetEvents {
     for (const a of this.#agents.values()) {
       const over = a.ring.size - cap;
       if (over <= 0) continue;
+      const before = a.ring.bytes;
       a.ring.dropOldest(over);
+      this.#bytes -= before - a.ring.bytes;
       this.#total -= over;
       this.evicted.store_full += over;
     }

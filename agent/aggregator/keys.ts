@@ -152,6 +152,14 @@ export const aggregatorKeys = defineKeys([
     commands: cmd,
     help: "Agents' events kept in all; past it every agent is cut to the same share, so the noisiest lose their oldest first.",
   },
+  {
+    key: 'aggregator.events_max_bytes',
+    type: 'size',
+    default: 64 * 1024 * 1024,
+    min: 64 * 1024,
+    commands: cmd,
+    help: "Estimated memory of the agents' events kept in all; past it every agent is cut to the same share of events.",
+  },
   { key: 'aggregator.events_max_body', type: 'size', default: 1024 * 1024, min: 1024, commands: cmd, help: 'Largest request body of POST /api/v1/ingest/events.' },
   {
     key: 'aggregator.max_series',

@@ -59,6 +59,7 @@ export function optionsFrom(config: Config, log: Logger): AggregatorOptions {
     events: {
       perAgent: config.number('aggregator.events_per_agent'),
       maxEvents: config.number('aggregator.events_max'),
+      maxBytes: config.number('aggregator.events_max_bytes'),
       maxBodyBytes: config.number('aggregator.events_max_body'),
     },
     runtimeMetrics: config.bool('telemetry.runtime_metrics'),

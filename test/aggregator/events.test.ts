@@ -158,6 +158,17 @@ t.test('the store: a ring per agent, the whole store cut fairly, the agents boun
   t.equal(s.size, 0);
 });
 
+t.test('the store stays within its bytes: large events cut every agent to a common share', async (t) => {
+  const s = new FleetEvents({ perAgent: 100, maxEvents: 1000, maxBytes: 10_000, maxAgents: 4 });
+  const big = (id: number): WireEvent => ({ ...ev(id, 'anomaly_start', id), labels: { text: 'x'.repeat(1000) } });
+  for (let i = 1; i <= 10; i++) s.add(body('a', 1, [big(i)]));
+  t.ok(s.bytes <= 10_000, `bytes held ${s.bytes}`);
+  const kept = s.query({ limit: 100 }).map((e) => e.id);
+  t.ok(kept.length >= 3 && kept.length < 10, `kept ${kept.length}`);
+  t.equal(kept.at(-1), 10, 'the newest are kept');
+  t.equal(s.evicted.store_full, 10 - kept.length);
+});
+
 t.test('the body check refuses past each bound', async (t) => {
   const limits = { maxEvents: 2, maxLabels: 2, maxNameChars: 16, maxValueChars: 16 };
   const check = (b: unknown) => parseEventsBody(Buffer.from(JSON.stringify(b)), limits);
