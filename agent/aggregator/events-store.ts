@@ -208,8 +208,18 @@ export class FleetEvents {
       if (!a) continue;
       for (const e of a.ring) if (e.timeMs >= since && (!kinds || kinds.has(e.kind))) out.push(e);
     }
-    out.sort((x, y) => x.timeMs - y.timeMs || (x.agent < y.agent ? -1 : x.agent > y.agent ? 1 : x.id - y.id));
-    return out.length > q.limit ? out.slice(out.length - q.limit) : out;
+    // The newest `limit` first by a numeric sort of the times alone, so only they are sorted as objects.
+    let keep = out;
+    if (out.length > q.limit) {
+      if (q.limit === 0) return [];
+      const times = new Float64Array(out.length);
+      for (let i = 0; i < out.length; i++) times[i] = out[i]!.timeMs;
+      times.sort();
+      const cut = times[times.length - q.limit]!;
+      keep = out.filter((e) => e.timeMs >= cut);
+    }
+    keep.sort((x, y) => x.timeMs - y.timeMs || (x.agent < y.agent ? -1 : x.agent > y.agent ? 1 : x.id - y.id));
+    return keep.length > q.limit ? keep.slice(keep.length - q.limit) : keep;
   }
 
   /** Anomaly starts received from `agent` in all, and those of the last hour (by event time); undefined: no events. */
