@@ -23,6 +23,8 @@ export interface HostOptions {
   vmstat: { fields: RegExp | undefined };
   powersupplyclass: { ignoredSupplies: RegExp | undefined };
   tapestats: { ignoredDevices: RegExp | undefined };
+  /** Sensors are matched as `<chip>;<sensor>`. */
+  hwmon: { chipInclude: RegExp | undefined; chipExclude: RegExp | undefined; sensorInclude: RegExp | undefined; sensorExclude: RegExp | undefined };
   /** Empty: the agent's own cgroup, from /proc/self/cgroup. */
   cgroup: { path: string };
   /** Empty: the textfile collector reads no directory. */
@@ -52,9 +54,23 @@ export function optionsFrom(config: Config): HostOptions {
     vmstat: { fields: re('collectors.vmstat.fields') },
     powersupplyclass: { ignoredSupplies: re('collectors.powersupplyclass.ignored_supplies') },
     tapestats: { ignoredDevices: re('collectors.tapestats.ignored_devices') },
+    hwmon: {
+      chipInclude: re('collectors.hwmon.chip_include'),
+      chipExclude: re('collectors.hwmon.chip_exclude'),
+      sensorInclude: re('collectors.hwmon.sensor_include'),
+      sensorExclude: re('collectors.hwmon.sensor_exclude'),
+    },
     cgroup: { path: config.string('collectors.cgroup.path') },
     textfile: { directory: config.string('collectors.textfile.directory') },
   };
+}
+
+/**
+ * node_exporter's include/exclude pair: a name is left out when it matches `exclude` or, with `include` set, does not
+ * match `include` (both unanchored, both applied when both are set).
+ */
+export function ignored(name: string, include: RegExp | undefined, exclude: RegExp | undefined): boolean {
+  return (exclude !== undefined && exclude.test(name)) || (include !== undefined && !include.test(name));
 }
 
 const parsed = new WeakMap<Config, HostOptions>();
