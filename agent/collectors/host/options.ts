@@ -18,7 +18,8 @@ export interface HostOptions {
     intervalMs: number;
   };
   netdev: { include: RegExp | undefined; exclude: RegExp | undefined };
-  netclass: { exclude: RegExp | undefined };
+  netclass: { exclude: RegExp | undefined; ignoreInvalidSpeed: boolean };
+  arp: { include: RegExp | undefined; exclude: RegExp | undefined };
   netstat: { fields: RegExp | undefined };
   vmstat: { fields: RegExp | undefined };
   powersupplyclass: { ignoredSupplies: RegExp | undefined };
@@ -49,7 +50,8 @@ export function optionsFrom(config: Config): HostOptions {
       intervalMs: config.number('collectors.filesystem.interval'),
     },
     netdev: { include: re('collectors.netdev.device_include'), exclude: re('collectors.netdev.device_exclude') },
-    netclass: { exclude: re('collectors.netclass.device_exclude') },
+    netclass: { exclude: re('collectors.netclass.device_exclude'), ignoreInvalidSpeed: config.bool('collectors.netclass.ignore_invalid_speed') },
+    arp: { include: re('collectors.arp.device_include'), exclude: re('collectors.arp.device_exclude') },
     netstat: { fields: re('collectors.netstat.fields') },
     vmstat: { fields: re('collectors.vmstat.fields') },
     powersupplyclass: { ignoredSupplies: re('collectors.powersupplyclass.ignored_supplies') },
