@@ -18,9 +18,10 @@ export const hostKeys = defineKeys([
   {
     key: 'collectors.textfile.directory',
     flagAliases: ['collector.textfile.directory'],
-    type: 'string',
-    default: '',
-    help: "Directory whose *.prom files the textfile collector exposes (node_exporter's --collector.textfile.directory); empty reads none.",
+    type: 'list',
+    item: 'string',
+    default: [],
+    help: "Directories (each a path or a glob) whose *.prom files the textfile collector exposes, in order (node_exporter's --collector.textfile.directory, repeatable); empty reads none.",
   },
   {
     key: 'collectors.diskstats.device_exclude',

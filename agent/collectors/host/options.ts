@@ -28,8 +28,8 @@ export interface HostOptions {
   hwmon: { chipInclude: RegExp | undefined; chipExclude: RegExp | undefined; sensorInclude: RegExp | undefined; sensorExclude: RegExp | undefined };
   /** Empty: the agent's own cgroup, from /proc/self/cgroup. */
   cgroup: { path: string };
-  /** Empty: the textfile collector reads no directory. */
-  textfile: { directory: string };
+  /** Paths or globs, in order; empty: the textfile collector reads no directory. */
+  textfile: { directories: string[] };
 }
 
 /** Parses every host collector key of `config` (the keys' own checks have already validated the expressions). */
@@ -63,7 +63,7 @@ export function optionsFrom(config: Config): HostOptions {
       sensorExclude: re('collectors.hwmon.sensor_exclude'),
     },
     cgroup: { path: config.string('collectors.cgroup.path') },
-    textfile: { directory: config.string('collectors.textfile.directory') },
+    textfile: { directories: config.list('collectors.textfile.directory') },
   };
 }
 

@@ -23,7 +23,7 @@ function copy(t: Test, name: string): string {
 
 async function scrape(dir: string): Promise<string> {
   const store = new Store({ now: () => 1_700_000_000_000 });
-  const config = fixtureConfig({ 'collectors.textfile.directory': dir });
+  const config = fixtureConfig({ 'collectors.textfile.directory': [dir] });
   const runner = new CollectorRunner({ store, config, paths: collectContext().paths, log: silentLogger(), collectors: [textfileCollector()] });
   await runner.collectOnce();
   const dur = store.getFamily('node_scrape_collector_duration_seconds');
@@ -71,7 +71,7 @@ t.test('families merged across files: first HELP, union of label names, default 
 t.test('a repeated series keeps its first value and is noted', async (t) => {
   const dir = copy(t, 'ok');
   writeFileSync(join(dir, 'z.prom'), 'jobs_total{kind="cron"} 1\n');
-  const ctx = collectContext({}, { 'collectors.textfile.directory': dir });
+  const ctx = collectContext({}, { 'collectors.textfile.directory': [dir] });
   const fams = await textfileCollector().collect(ctx);
   const jobs = fams.find((f) => f.name === 'jobs_total')!;
   t.same(
@@ -84,7 +84,7 @@ t.test('a repeated series keeps its first value and is noted', async (t) => {
 t.test('a file over the size limit is refused', async (t) => {
   const dir = copy(t, 'ok');
   writeFileSync(join(dir, 'huge.prom'), Buffer.alloc(maxFileBytes + 1, 0x20));
-  const ctx = collectContext({}, { 'collectors.textfile.directory': dir });
+  const ctx = collectContext({}, { 'collectors.textfile.directory': [dir] });
   const fams = await textfileCollector().collect(ctx);
   t.same(fams.find((f) => f.name === 'node_textfile_scrape_error')!.samples[0]!.value, 1);
   t.match(ctx.issues.join('\n'), /over the \d+-byte limit/);
@@ -100,7 +100,7 @@ t.test('no directory configured: only node_textfile_scrape_error 0; a missing di
     fams.map((f) => [f.name, f.samples[0]!.value]),
     [['node_textfile_scrape_error', 0]],
   );
-  const ctx = collectContext({}, { 'collectors.textfile.directory': join(src, 'nope') });
+  const ctx = collectContext({}, { 'collectors.textfile.directory': [join(src, 'nope')] });
   const fams2 = await textfileCollector().collect(ctx);
   t.same(
     fams2.map((f) => [f.name, f.samples[0]!.value]),
