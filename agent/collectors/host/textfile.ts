@@ -9,7 +9,8 @@
  * As node_exporter: a file that does not parse, carries client-side timestamps, is not a regular file or cannot be
  * read is an error for that file alone (its samples are left out, the others are kept); a family found in several
  * files is merged into one (the first HELP and TYPE win; a file declaring another type for it is an error for that
- * file); a family without HELP gets "Metric read from <files>"; the samples of a family get the union of its label
+ * file; a family whose HELP differs from the one an earlier file gave it is refused from that file, an error as in
+ * node_exporter 1.8+); a family without HELP gets "Metric read from <files>"; the samples of a family get the union of its label
  * names, missing ones empty. A series repeated within the merged family keeps its first value (the rest noted).
  * A file over `maxFileBytes` is an error for that file. No directory configured disables the files but still
  * reports node_textfile_scrape_error 0.
@@ -81,7 +82,10 @@ export function toSamples(f: ParsedFamily): Sample[] {
   });
 }
 
-/** Reads one file into `merged` and its mtime into `mtimes`; false (with the reason in `issues`) when it failed. */
+/**
+ * Reads one file into `merged` and its mtime into `mtimes`; false (with the reason in `issues`) when it failed or one
+ * of its families was refused.
+ */
 function readFile(path: string, merged: Map<string, Merged>, mtimes: FamilySamples, issues: string[]): boolean {
   try {
     if (!statSync(path).isFile()) throw new Error(`${path} is not a regular file`);
@@ -92,8 +96,15 @@ function readFile(path: string, merged: Map<string, Merged>, mtimes: FamilySampl
       const prev = merged.get(f.name);
       if (prev && f.type !== undefined && f.type !== prev.type) throw new Error(`${path}: ${f.name} is declared ${f.type}, another file declared it ${prev.type}`);
     }
+    let ok = true;
     for (const f of fams) {
       let m = merged.get(f.name);
+      if (m?.help !== undefined && f.help !== undefined && f.help !== m.help) {
+        // node_exporter 1.8+: a family whose HELP contradicts an earlier file's is refused (the file's others kept).
+        issues.push(`textfile ${path}: ${f.name} has HELP ${JSON.stringify(f.help)}, an earlier file gave it ${JSON.stringify(m.help)}; left out`);
+        ok = false;
+        continue;
+      }
       if (!m) merged.set(f.name, (m = { name: f.name, help: f.help, type: f.type ?? 'untyped', files: [], samples: [], keys: new Set() }));
       m.files.push(path);
       if (m.help === undefined) m.help = f.help;
@@ -108,7 +119,7 @@ function readFile(path: string, merged: Map<string, Merged>, mtimes: FamilySampl
       }
     }
     mtimes.samples.push({ labels: { file: path }, value: Math.floor(mtimeMs / 1000) });
-    return true;
+    return ok;
   } catch (err) {
     issues.push(`textfile ${path}: ${(err as Error).message}`);
     return false;

@@ -107,3 +107,26 @@ t.test('no directory configured: only node_textfile_scrape_error 0; a missing di
     [['node_textfile_scrape_error', 1]],
   );
 });
+
+t.test('a family whose HELP contradicts an earlier file is refused from that file (node_exporter 1.8+)', async (t) => {
+  const dir = copy(t, 'ok');
+  writeFileSync(join(dir, 'z.prom'), '# HELP jobs_total Something else.\njobs_total{kind="z"} 9\nz_other 1\n');
+  const ctx = collectContext({}, { 'collectors.textfile.directory': [dir] });
+  const fams = await textfileCollector().collect(ctx);
+  const jobs = fams.find((f) => f.name === 'jobs_total')!;
+  t.equal(jobs.help, 'Jobs run.');
+  t.notOk(
+    jobs.samples.some((s) => s.labels.kind === 'z'),
+    'its samples left out',
+  );
+  t.ok(
+    fams.find((f) => f.name === 'z_other'),
+    "the file's other families kept",
+  );
+  t.match(
+    fams.find((f) => f.name === 'node_textfile_mtime_seconds')!.samples.map((s) => s.labels.file),
+    [/backup.prom$/, /cron.prom$/, /z.prom$/],
+  );
+  t.equal(fams.find((f) => f.name === 'node_textfile_scrape_error')!.samples[0]!.value, 1);
+  t.match(ctx.issues.join('\n'), /jobs_total has HELP "Something else\.", an earlier file gave it "Jobs run\."/);
+});
