@@ -48,9 +48,7 @@ t.test('node_network_info: adminstate from IFF_UP in flags (node_exporter 1.6+)'
 
 t.test('ignore_invalid_speed: an unknown speed (-1) is -125000 by default, left out when set', async (t) => {
   const speeds = async (overrides: Record<string, unknown>) =>
-    (await netclassCollector().collect(collectContext({}, overrides)))
-      .find((f) => f.name === 'node_network_speed_bytes')!
-      .samples.map((s) => [s.labels.device, s.value]);
+    (await netclassCollector().collect(collectContext({}, overrides))).find((f) => f.name === 'node_network_speed_bytes')!.samples.map((s) => [s.labels.device, s.value]);
   t.same(await speeds({}), [
     ['eth0', 125_000_000],
     ['wlan0', -125_000],
