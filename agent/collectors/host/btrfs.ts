@@ -4,9 +4,10 @@
  * and node_btrfs_allocation_ratio, and node_btrfs_device_size_bytes{device} (512-byte sectors → bytes), as
  * node_exporter's btrfs collector reads sysfs. From `commit_stats` (Linux 6.0+), as node_exporter 1.9:
  * node_btrfs_commits_total, node_btrfs_commit_seconds_total, node_btrfs_last_commit_seconds and
- * node_btrfs_max_commit_seconds (milliseconds → seconds). A filesystem without the file reports none of them (node_exporter
- * reports zeros); a garbled file is an issue and reports none of them, the other families kept. The per-device error
- * counters node_exporter reads by ioctl on mounted filesystems are not read. No /sys/fs/btrfs: NoDataError.
+ * node_btrfs_max_commit_seconds (milliseconds → seconds). A filesystem without the file reports none of them
+ * (node_exporter reports zeros); a garbled file is an issue and reports none of them, the other families kept. The
+ * per-device error counters node_exporter reads by ioctl on mounted filesystems are not read. No /sys/fs/btrfs:
+ * NoDataError.
  */
 import { join } from 'node:path';
 import { Collector, family, NoDataError } from '../collector';

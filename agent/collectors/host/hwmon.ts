@@ -2,9 +2,9 @@
  * hwmon: /sys/class/hwmon/hwmon<N>/ (and its device/ directory) → node_hwmon_* as node_exporter's hwmon collector.
  * A chip is named from its device link (`<bus>_<device>`, e.g. platform_coretemp_0), else its `name` file, else its
  * directory; files are `<type><num>_<property>` for the known sensor types, and each property becomes a family with
- * the unit of its type (millivolts → volts, millidegrees → °C, microwatts → W, microjoules → J, hertz → MHz for the
- * GPU clocks `freq<N>_input`, reported as node_hwmon_freq_freq_mhz{sensor=<its label>} as node_exporter 1.9 does, and
- * only when labelled). `name` gives node_hwmon_chip_names, `<sensor>_label` node_hwmon_sensor_label. As node_exporter
+ * the unit of its type (millivolts → volts, millidegrees → °C, microwatts → W, microjoules → J, hertz → MHz for
+ * the GPU clocks `freq<N>_input`, reported as node_hwmon_freq_freq_mhz{sensor=<its label>} as node_exporter 1.9
+ * does, and only when labelled). `name` gives node_hwmon_chip_names, `<sensor>_label` node_hwmon_sensor_label. As node_exporter
  * 1.7/1.9, `collectors.hwmon.chip_include/_exclude` filter chips by their `chip` label and
  * `collectors.hwmon.sensor_include/_exclude` sensors by `<chip>;<sensor>`; a chip or sensor left out reports
  * nothing, its name and label included. No /sys/class/hwmon: NoDataError.

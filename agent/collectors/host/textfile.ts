@@ -10,8 +10,8 @@
  * read is an error for that file alone (its samples are left out, the others are kept); a family found in several
  * files is merged into one (the first HELP and TYPE win; a file declaring another type for it is an error for that
  * file; a family whose HELP differs from the one an earlier file gave it is refused from that file, an error as in
- * node_exporter 1.8+); a family without HELP gets "Metric read from <files>"; the samples of a family get the union of its label
- * names, missing ones empty. A series repeated within the merged family keeps its first value (the rest noted).
+ * node_exporter 1.8+); a family without HELP gets "Metric read from <files>"; the samples of a family get the union
+ * of its label names, missing ones empty. A series repeated within the merged family keeps its first value (the rest noted).
  * A file over `maxFileBytes` is an error for that file. No directory configured disables the files but still
  * reports node_textfile_scrape_error 0.
  */
