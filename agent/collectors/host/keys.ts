@@ -20,6 +20,7 @@ export const hostKeys = defineKeys([
     flagAliases: ['collector.textfile.directory'],
     type: 'list',
     item: 'string',
+    singleItem: true,
     default: [],
     help: "Directories (each a path or a glob) whose *.prom files the textfile collector exposes, in order (node_exporter's --collector.textfile.directory, repeatable); empty reads none.",
   },

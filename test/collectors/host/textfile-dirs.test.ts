@@ -107,3 +107,14 @@ t.test('repeated --collector.textfile.directory flags and a comma list in the en
   const env = configFromArgs(parseArgs([]), { OUTRIDER_COLLECTORS_TEXTFILE_DIRECTORY: '/a,/b' });
   t.same(env.config.list('collectors.textfile.directory'), ['/a', '/b']);
 });
+
+t.test('a config file may still give one directory as a plain string (the key was a single path before)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'outrider-tfcfg-'));
+  const file = join(dir, 'agent.yaml');
+  writeFileSync(file, 'collectors:\n  textfile:\n    directory: /var/lib/node_exporter\n');
+  const one = configFromArgs(parseArgs(['--config', file]), {});
+  t.same(one.problems, []);
+  t.same(one.config.list('collectors.textfile.directory'), ['/var/lib/node_exporter']);
+  writeFileSync(file, 'collectors:\n  textfile:\n    directory: {a: 1}\n');
+  t.match(configFromArgs(parseArgs(['--config', file]), {}).problems, [{ key: 'collectors.textfile.directory' }], 'a map is still refused');
+});
