@@ -107,8 +107,8 @@ export function within(a: number, b: number, rel: number, abs: number): boolean 
 }
 
 /**
- * A level read by the agent at time t must be one node_exporter could have read within the drift: within tolerance
- * of one of node_exporter's points from `lagS` seconds before to one second after. The agent's collectors run on
+ * A level read by the agent at time t must be one node_exporter could have read within the drift: between the lowest
+ * and highest of node_exporter's points from `lagS` seconds before to one second after, or within tolerance of one. The agent's collectors run on
  * their own clock (every second; the filesystem's statfs pass at most every 5 s), not on the scrape.
  */
 function levelProblem(n: SeriesValue, o: SeriesValue, rel: number, abs: number, lagS: number): string | undefined {
@@ -116,7 +116,12 @@ function levelProblem(n: SeriesValue, o: SeriesValue, rel: number, abs: number, 
   for (const [ts, v] of o.points) {
     if (ts - lagS < first) continue; // node_exporter's points before this one are outside the range asked for
     const near = [...n.points].filter(([tn]) => tn >= ts - lagS && tn <= ts + 1).map(([, nv]) => nv);
-    if (near.length > 0 && !near.some((nv) => within(nv, v, rel, abs))) return `at ${ts}: Outrider ${v}, node_exporter ${near.join('/')} within ${lagS} s`;
+    if (near.length === 0) continue;
+    // A level that moved between two of node_exporter's reads may have been read by the agent anywhere in between.
+    const lo = Math.min(...near);
+    const hi = Math.max(...near);
+    if (v >= lo && v <= hi) continue;
+    if (!near.some((nv) => within(nv, v, rel, abs))) return `at ${ts}: Outrider ${v}, node_exporter ${near.join('/')} within ${lagS} s`;
   }
   return undefined;
 }
