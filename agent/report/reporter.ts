@@ -126,9 +126,11 @@ export class Reporter implements Component {
       probe: (i) => output.probe(i),
       probeMinMs: opts.probeMinMs,
       log: ctx.log,
-      onMove: (to, why) => {
+      onMove: (to, why, from) => {
         this.#m.moves.inc({ reason: why });
         output.handoverTo(to);
+        // Left as failing: what still waits there is given up now, as its timeout would, and goes to `to`.
+        if (why === 'failover') output.abandon(from);
       },
     });
     const hooks = reporterHooks(this.#m, ctx.log, () => this.#report());
