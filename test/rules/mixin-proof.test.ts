@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import t from 'tap';
 import { get, RunningAgent, startAgent } from '../helpers/agent';
 import { haveCommand, requireTool } from '../helpers/tools';
@@ -154,6 +155,11 @@ t.test('node-mixin alerts fire alike on the agent and on a Prometheus scraping i
   // Drive every condition at once.
   const cpu = !cpuCapped();
   const expected = expectedAlerts(mountpoint, cpu);
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+  undo.push(() => {
+    loopDelay.disable();
+  });
   const missedBefore = missed((await get(`${a.url}/metrics`)).text, 'outrider_rule_group_iterations_missed_total');
   const cpuBefore = Number((await query(prom.url, cpuUse))[0]?.value[1] ?? 0);
   const driveAt = Date.now();
@@ -262,7 +268,7 @@ t.test('node-mixin alerts fire alike on the agent and on a Prometheus scraping i
 
   const [am, pm] = await Promise.all([get(`${a.url}/metrics`), get(`${prom.url}/metrics`)]);
   report.push(
-    `missed group iterations: agent ${missedBefore} before the drive, ${missed(am.text, 'outrider_rule_group_iterations_missed_total')}, Prometheus ${missed(pm.text, 'prometheus_rule_group_iterations_missed_total')}`,
+    `missed group iterations: agent ${missedBefore} before the drive, ${missed(am.text, 'outrider_rule_group_iterations_missed_total')}, Prometheus ${missed(pm.text, 'prometheus_rule_group_iterations_missed_total')}; longest event-loop stall of this process (the agent's) since the drive ${(loopDelay.max / 1e6).toFixed(0)} ms`,
   );
   t.comment(`evaluation interval ${evalMs} ms, scrape interval ${scrapeMs} ms, history step ${stepMs} ms; all fired ${fmt(firedAt - driveAt)} after the drive`);
   for (const line of report) t.comment(line);
