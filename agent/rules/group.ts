@@ -102,7 +102,10 @@ export class RuleGroup {
   #schedule(): void {
     if (!this.#running) return;
     const now = this.#now();
-    this.#timer = setTimeout(() => this.#tick(), Math.max(0, this.nextTick(now) - now));
+    // The tick after the last one evaluated, even when it is already due: an evaluation that ends past its successor
+    // (after an early wake, below) must not skip it.
+    const next = this.#lastTickMs === undefined ? this.nextTick(now) : Math.max(this.#lastTickMs + this.intervalMs, now);
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, next - now));
     this.#timer.unref();
   }
 
@@ -110,6 +113,12 @@ export class RuleGroup {
     const now = this.#now();
     // The latest tick not after now: evaluation time is the tick, as in Prometheus.
     const tick = this.nextTick(now) === now ? now : this.nextTick(now) - this.intervalMs;
+    if (this.#lastTickMs !== undefined && tick <= this.#lastTickMs) {
+      // Woke before its tick (Node's timers run off the event loop's cached clock, a few ms behind Date.now() at
+      // times): wait for the tick instead of evaluating the last one again.
+      this.#schedule();
+      return;
+    }
     const m = this.#deps.metrics;
     if (this.#lastTickMs !== undefined) {
       const missed = Math.round((tick - this.#lastTickMs) / this.intervalMs) - 1;

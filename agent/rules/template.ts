@@ -126,8 +126,20 @@ class Scope {
   }
 }
 
+/** The template's data (a struct in Prometheus: its fields, unlike a map's keys, have no zero value to fall back on). */
+class TemplateDot {
+  constructor(
+    readonly Labels: Readonly<Record<string, string>>,
+    readonly ExternalLabels: Readonly<Record<string, string>>,
+    readonly ExternalURL: string,
+    readonly Value: number,
+  ) {}
+}
+
+/** A map's missing key reads as its zero value "", as Prometheus expands alert templates (`missingkey=zero`). */
 function field(v: unknown, name: string): unknown {
-  if (v && typeof v === 'object') return (v as Record<string, unknown>)[name];
+  if (v instanceof TemplateDot) return Object.hasOwn(v, name) ? (v as unknown as Record<string, unknown>)[name] : undefined;
+  if (v && typeof v === 'object') return Object.hasOwn(v, name) ? (v as Record<string, unknown>)[name] : '';
   throw new TemplateError(`can't evaluate field ${name} in type ${typeof v}`);
 }
 
@@ -143,7 +155,7 @@ export class Template {
 
   expand(data: TemplateData): string {
     if (this.#nodes.length === 1 && this.#nodes[0]!.kind === 'text') return this.#nodes[0].text;
-    const dot = { Labels: data.labels, ExternalLabels: data.externalLabels, ExternalURL: data.externalUrl, Value: data.value };
+    const dot = new TemplateDot(data.labels, data.externalLabels, data.externalUrl, data.value);
     const vars = new Map<string, unknown>([
       ['$', dot],
       ['$labels', data.labels],

@@ -231,6 +231,39 @@ t.test('groups run on their interval; ticks that could not run are counted as mi
   t.ok(missed >= 2, `missed ${missed}`);
 });
 
+t.test('a timer that fires before its tick waits for it: no tick is evaluated twice or skipped for it', async (t) => {
+  // Node's timers run off the event loop's cached clock, so a timeout can fire a few ms before Date.now() reaches
+  // its target; here every other clock read is 3 ms behind.
+  const w = world(t);
+  fs.writeFileSync(path.join(w.dir, 'a.rules.yml'), 'groups:\n  - name: fast\n    interval: 40ms\n    rules:\n      - record: r\n        expr: ticks\n');
+  const ticks: number[] = [];
+  w.engine.set('ticks', (tMs) => {
+    ticks.push(tMs);
+    return [];
+  });
+  let reads = 0;
+  const m = new RulesManager(options(w.dir), {
+    store: w.store,
+    log: silentLogger(),
+    telemetry: w.telemetry,
+    health: w.health,
+    engine: w.engine,
+    carry: w.carry,
+    now: () => Date.now() - (++reads % 2 === 0 ? 3 : 0),
+  });
+  await m.start();
+  await new Promise((r) => setTimeout(r, 600));
+  await m.stop();
+  t.ok(ticks.length >= 5, `evaluated ${ticks.length} times`);
+  t.same(
+    ticks,
+    [...new Set(ticks)].sort((x, y) => x - y),
+    'each tick evaluated once, in order',
+  );
+  const missed = (await w.telemetry.registry.getSingleMetric('outrider_rule_group_iterations_missed_total')?.get())?.values[0]?.value ?? 0;
+  t.equal(ticks.length + missed, (ticks.at(-1)! - ticks[0]!) / 40 + 1, 'every tick between the first and the last was evaluated or counted as missed');
+});
+
 t.test('without a query engine the rules are refused with a clear reason', async (t) => {
   const w = world(t);
   fs.writeFileSync(path.join(w.dir, 'a.rules.yml'), rulesFile());

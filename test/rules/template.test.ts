@@ -13,7 +13,9 @@ t.test('node-mixin and kube-prometheus annotations expand as Prometheus expands 
   t.equal(x('{{ $labels.instance }} has {{ $value | humanize }} open fds'), 'host:9100 has 4.567 open fds');
   t.equal(x('{{ .Labels.job }}/{{ .Value }}'), 'node/4.567');
   t.equal(x('{{ $externalLabels.cluster }} {{ $externalURL }}'), 'eu1 http://x:9477');
-  t.equal(x('{{ $labels.missing }}'), '<no value>');
+  t.equal(x('{{ $labels.missing }}'), '', 'a missing label is empty (Prometheus expands with missingkey=zero)');
+  t.equal(new Template('at {{ .Labels.instance }}.').expand({ ...data, labels: {} }), 'at .');
+  t.equal(x('{{ $labels.constructor }}'), '', "only the map's own keys");
   t.equal(x('{{ humanizeDuration 3725 }}'), '1h 2m 5s');
   t.equal(x('{{ $labels.job | title }} {{ toUpper "a" }}{{ toLower "B" }}'), 'Node Ab');
 });
