@@ -51,12 +51,15 @@ export function checkPoint(p: ExpHistogramPoint): string | undefined {
   return undefined;
 }
 
+/** Index `i` at `by` scales lower. JavaScript shifts count mod 32; past 31 bits every 32-bit index is 0 or -1. */
+const shr = (i: number, by: number): number => i >> Math.min(by, 31);
+
 function downscale(b: ExpBuckets, by: number): ExpBuckets {
   if (by === 0 || b.counts.length === 0) return b;
-  const offset = b.offset >> by;
-  const last = (b.offset + b.counts.length - 1) >> by;
+  const offset = shr(b.offset, by);
+  const last = shr(b.offset + b.counts.length - 1, by);
   const counts = new Array<number>(last - offset + 1).fill(0);
-  for (let i = 0; i < b.counts.length; i++) counts[((b.offset + i) >> by) - offset]! += b.counts[i]!;
+  for (let i = 0; i < b.counts.length; i++) counts[shr(b.offset + i, by) - offset]! += b.counts[i]!;
   return { offset, counts };
 }
 
@@ -64,7 +67,8 @@ function combine(a: ExpBuckets, b: ExpBuckets, sign: 1 | -1): ExpBuckets {
   if (a.counts.length === 0 && sign === 1) return { offset: b.offset, counts: b.counts.slice() };
   if (b.counts.length === 0) return { offset: a.offset, counts: a.counts.slice() };
   const lo = a.counts.length === 0 ? b.offset : Math.min(a.offset, b.offset);
-  const hi = Math.max(a.offset + a.counts.length, b.offset + b.counts.length);
+  // An empty side's offset says nothing (it may be anywhere): only buckets that exist set the span.
+  const hi = a.counts.length === 0 ? b.offset + b.counts.length : Math.max(a.offset + a.counts.length, b.offset + b.counts.length);
   const counts = new Array<number>(hi - lo).fill(0);
   for (let i = 0; i < a.counts.length; i++) counts[a.offset + i - lo]! += a.counts[i]!;
   for (let i = 0; i < b.counts.length; i++) counts[b.offset + i - lo]! += sign * b.counts[i]!;
@@ -73,7 +77,7 @@ function combine(a: ExpBuckets, b: ExpBuckets, sign: 1 | -1): ExpBuckets {
 
 /** Buckets `b` spans at `by` scales lower: the first and last index (empty buckets span nothing). */
 function spanAt(b: ExpBuckets, by: number): [number, number] | undefined {
-  return b.counts.length === 0 ? undefined : [b.offset >> by, (b.offset + b.counts.length - 1) >> by];
+  return b.counts.length === 0 ? undefined : [shr(b.offset, by), shr(b.offset + b.counts.length - 1, by)];
 }
 
 function fits(a: ExpBuckets, byA: number, b: ExpBuckets, byB: number): boolean {
@@ -89,7 +93,7 @@ function fits(a: ExpBuckets, byA: number, b: ExpBuckets, byB: number): boolean {
  */
 function commonScale(a: ExpState, b: ExpState): number {
   let scale = Math.min(a.scale, b.scale);
-  const floor = Math.max(a.scale, b.scale) - 31; // a shift of at most 31 bits; two 32-bit indexes then span 2 buckets
+  const floor = scale - 31; // both shifted by 31 bits or more: any two 32-bit indexes then span at most 2 buckets
   while (scale > floor && !(fits(a.positive, a.scale - scale, b.positive, b.scale - scale) && fits(a.negative, a.scale - scale, b.negative, b.scale - scale))) scale--;
   return scale;
 }

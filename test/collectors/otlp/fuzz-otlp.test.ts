@@ -186,6 +186,40 @@ t.test('any JSON and mutated JSON requests throw only OtlpDecodeError; what deco
   t.pass(tally.summary('JSON bodies'));
 });
 
+t.test('any sequence of exponential histogram points of one stream translates without throwing, in bounded memory', async (t) => {
+  const tally = new FuzzTally();
+  const offset = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.integer({ min: -50, max: 50 }));
+  const buckets = fc.record({ offset, counts: fc.array(fc.nat(1000), { maxLength: 5 }) });
+  const point = fc.record({ scale: fc.integer({ min: -12, max: 22 }), zeroCount: fc.nat(10), positive: buckets, negative: buckets }).map((p) => ({
+    attrs: [] as Array<[string, string]>,
+    startMs: 1,
+    timeMs: 2,
+    count: p.zeroCount + [...p.positive.counts, ...p.negative.counts].reduce((a, b) => a + b, 0),
+    sum: 1,
+    flags: 0,
+    ...p,
+  }));
+  fc.assert(
+    fc.property(fc.array(point, { minLength: 2, maxLength: 5 }), fc.constantFrom(1, 2), (points, temporality) => {
+      const { tr } = translator();
+      const before = process.memoryUsage().heapUsed;
+      for (const [i, p] of points.entries()) {
+        const req: ResourceMetrics[] = [
+          {
+            attrs: [],
+            scopes: [{ name: '', version: '', metrics: [{ kind: 'exponential_histogram', name: 'h', description: '', unit: '', temporality, points: [{ ...p, startMs: i, timeMs: i + 1 }] }] }],
+          },
+        ];
+        tally.run(() => tr.write(req));
+      }
+      const grew = process.memoryUsage().heapUsed - before;
+      if (grew > 64 << 20) throw new Error(`the heap grew ${grew} bytes for ${points.length} points`);
+    }),
+    { numRuns: RUNS },
+  );
+  t.pass(tally.summary('points'));
+});
+
 t.test('two points of one exponential histogram stream far apart are combined in bounded buckets', async (t) => {
   const exp = (count: number, offset: number, scale = 0): ResourceMetrics[] => [
     {
@@ -224,6 +258,18 @@ t.test('two points of one exponential histogram stream far apart are combined in
       t.equal(dist?.count, 2, 'the cumulative count is the second point');
     }
   }
+  // Far apart at different scales (the lower one must be shifted too), and a far but empty side (it spans nothing).
+  const twoScales = translator();
+  t.same(twoScales.tr.write(exp(1, -(2 ** 31), -10)), { accepted: 1, rejected: 0, reasons: [] });
+  t.same(twoScales.tr.write(exp(2, 2 ** 31 - 1, 20)), { accepted: 1, rejected: 0, reasons: [] }, 'scales -10 and 20, offsets -2^31 and 2^31-1');
+  const empty = translator();
+  const withNegative = (offset: number, counts: number[]) => {
+    const r = exp(1, 0);
+    (r[0]!.scopes[0]!.metrics[0]! as { points: Array<{ negative: { offset: number; counts: number[] } }> }).points[0]!.negative = { offset, counts };
+    return r;
+  };
+  t.same(empty.tr.write(withNegative(0, [0])), { accepted: 1, rejected: 0, reasons: [] });
+  t.same(empty.tr.write(withNegative(2 ** 31 - 1, [])), { accepted: 1, rejected: 0, reasons: [] }, 'an empty side far away');
   // An offset that is not a 32-bit index (JSON numbers can be anything) is refused, not combined.
   for (const bad of [0.5, 2 ** 31, -(2 ** 31) - 1, 1e300]) {
     const { tr } = translator();
