@@ -74,6 +74,12 @@ export const registry = {
         dropped: [{ metric: 'outrider_report_dropped_batches_total' }],
         errors: [{ metric: 'outrider_report_retries_total' }, { metric: 'outrider_report_spool_write_errors_total' }],
       },
+      report_events: {
+        received: [{ metric: 'outrider_events_queued_total' }],
+        sent: [{ metric: 'outrider_events_sent_total' }],
+        dropped: [{ metric: 'outrider_events_dropped_total' }],
+        errors: [{ metric: 'outrider_events_send_failures_total' }],
+      },
       remote_write: {
         received: [{ metric: 'outrider_remote_write_samples_total' }],
         sent: [{ metric: 'outrider_remote_write_requests_total', labels: { result: 'ok' } }],

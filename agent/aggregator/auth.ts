@@ -9,7 +9,7 @@
  *   TOKEN *                   the same, spelled out
  *   TOKEN web-17 web-18       only batches whose agent id is one of these (no reads)
  *   TOKEN web-*               agent ids starting with `web-`
- *   TOKEN @read               reads only: /metrics, /api/v1/series, /api/v1/agents, /api/v1/status
+ *   TOKEN @read               reads only: /metrics, /api/v1/series, /api/v1/agents, /api/v1/status, /api/v1/events
  *   TOKEN @read web-17        both
  *
  * A token bound to agent ids cannot write under any other id, so no other token holder can mark another agent's

@@ -1,9 +1,9 @@
 /**
  * The aggregator's fleet page at GET /: every agent from /api/v1/agents (last seen, delivery lag, spool backlog,
- * drops, version), polled every 5 s, and a drill-down of one agent (every field, and its lag and backlog charted
- * since the page opened). Files from the package only, strict Content-Security-Policy, gzip and ETag, as the
- * agent's live page. With tokens configured, the page's data needs aggregator.public_reads (a browser sends no
- * bearer token).
+ * anomalies when the agents' events reach the aggregator, drops, version), polled every 5 s, and a drill-down of one
+ * agent (every field, and its lag and backlog charted since the page opened). Files from the package only, strict
+ * Content-Security-Policy, gzip and ETag, as the agent's live page. With tokens configured, the page's data needs
+ * aggregator.public_reads (a browser sends no bearer token).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,7 +24,7 @@ const html = `<!doctype html>
 <header><h1>Outrider fleet</h1><span id="status">loading…</span>
 <nav><a href="/metrics">/metrics</a> <a href="/api/v1/agents">/api/v1/agents</a> <a href="/api/v1/status">/api/v1/status</a></nav></header>
 <main>
-<table id="agents"><thead><tr><th>agent</th><th>version</th><th>last seen</th><th>lag</th><th>spool backlog</th><th>dropped batches</th><th>applied batches</th></tr></thead><tbody></tbody></table>
+<table id="agents"><thead><tr><th>agent</th><th>version</th><th>last seen</th><th>lag</th><th>spool backlog</th><th>anomalies</th><th>dropped batches</th><th>applied batches</th></tr></thead><tbody></tbody></table>
 <section id="detail" hidden><h2 id="detail-title"></h2><div id="detail-chart"></div><table id="detail-fields"></table></section>
 </main>
 <script src="/fleet/uPlot.iife.min.js"></script>
@@ -55,6 +55,13 @@ const js = String.raw`(function () {
   function el(tag, text) { var e = document.createElement(tag); if (text != null) e.textContent = text; return e; }
   function ago(s) { return s < 60 ? s.toFixed(0) + ' s ago' : s < 3600 ? (s / 60).toFixed(0) + ' min ago' : (s / 3600).toFixed(1) + ' h ago'; }
   function bytes(n) { return n < 1024 ? n + ' B' : n < 1048576 ? (n / 1024).toFixed(1) + ' KiB' : (n / 1048576).toFixed(1) + ' MiB'; }
+  // The anomaly rate, when the aggregator receives the agents' events (absent otherwise: shown as a dash).
+  function anomalies(a) {
+    if (typeof a.anomaly_events_last_hour === 'number') return a.anomaly_events_last_hour + ' in the last hour';
+    if (typeof a.anomaly_rate === 'number') return (a.anomaly_rate * 100).toFixed(1) + ' %';
+    if (typeof a.anomaly_events_total === 'number') return a.anomaly_events_total + ' in all';
+    return '\u2013';
+  }
   function remember(a, t) {
     var h = history[a.agent_id] || (history[a.agent_id] = [[], [], []]);
     h[0].push(t); h[1].push(a.lag_seconds); h[2].push(a.spool_backlog_batches);
@@ -88,7 +95,7 @@ const js = String.raw`(function () {
       r.setAttribute('data-agent', a.agent_id);
       if (a.seconds_since_seen > 60) r.className = 'stale';
       if (a.agent_id === selected) r.className += ' selected';
-      [a.agent_id, a.version, ago(a.seconds_since_seen), a.lag_seconds.toFixed(1) + ' s', a.spool_backlog_batches + ' (' + bytes(a.spool_backlog_bytes) + ')', String(a.dropped_batches), String(a.applied_batches)].forEach(function (v) { r.appendChild(el('td', v)); });
+      [a.agent_id, a.version, ago(a.seconds_since_seen), a.lag_seconds.toFixed(1) + ' s', a.spool_backlog_batches + ' (' + bytes(a.spool_backlog_bytes) + ')', anomalies(a), String(a.dropped_batches), String(a.applied_batches)].forEach(function (v) { r.appendChild(el('td', v)); });
       r.addEventListener('click', function () { selected = a.agent_id; render(agents); });
       body.appendChild(r);
     });

@@ -301,6 +301,10 @@ export class Merger {
    */
   baseline(st: SeriesState | undefined, agent: string, r: ResolvedSeries, epoch: number, seq: number, value: number | DistState, id: number): SeriesState | undefined {
     if (st && (epoch < st.epoch || (epoch === st.epoch && seq <= st.seq))) return undefined;
+    // A batch applied here still waiting for its store write is written now, with the value its timestamp belongs to:
+    // the baseline (sent at no timestamp of this aggregator's) must not be forwarded at that batch's timestamp.
+    const o = st && outOf(st);
+    if (st && o?.dirty) this.#writeAgent(st, o, Date.now());
     if (!st)
       this.#member(
         (st = {
@@ -383,13 +387,16 @@ export class Merger {
     this.#dirtyAgent = [];
     for (const st of dirty) {
       const o = outOf(st)!;
-      if (!o.dirty) continue;
-      o.dirty = false;
-      // By labels, with the agent's timestamp (a handle write would drop it).
-      const ts = o.tsMs === undefined ? {} : { timestampMs: o.tsMs };
-      if (typeof st.last === 'number') o.handle = this.store.setSample(o.desc, { labels: o.labels, value: st.last, ...ts }, now);
-      else o.handle = this.store.setSample(o.desc, { labels: o.labels, dist: agentDist(st, st.last), ...ts }, now);
+      if (o.dirty) this.#writeAgent(st, o, now);
     }
+  }
+
+  /** Writes an agent series by labels, with the agent's timestamp (a handle write would drop it). */
+  #writeAgent(st: SeriesState, o: AgentOut, now: number): void {
+    o.dirty = false;
+    const ts = o.tsMs === undefined ? {} : { timestampMs: o.tsMs };
+    if (typeof st.last === 'number') o.handle = this.store.setSample(o.desc, { labels: o.labels, value: st.last, ...ts }, now);
+    else o.handle = this.store.setSample(o.desc, { labels: o.labels, dist: agentDist(st, st.last), ...ts }, now);
   }
 
   #markFleet(f: FleetEntry): void {

@@ -56,6 +56,12 @@ export function optionsFrom(config: Config, log: Logger): AggregatorOptions {
     commitIntervalMs: config.number('aggregator.commit_interval'),
     quantiles: config.list<number>('aggregator.quantiles'),
     sketchMaxAgeMs: config.number('aggregator.sketch_max_age'),
+    events: {
+      perAgent: config.number('aggregator.events_per_agent'),
+      maxEvents: config.number('aggregator.events_max'),
+      maxBytes: config.number('aggregator.events_max_bytes'),
+      maxBodyBytes: config.number('aggregator.events_max_body'),
+    },
     runtimeMetrics: config.bool('telemetry.runtime_metrics'),
     webConfigFile: config.string('web.config_file'),
     profiling: profilingOptionsFrom(config),

@@ -24,12 +24,14 @@ import { mountProfiling } from '../core/profiling/routes';
 import type { ProfilingOptions } from '../core/profiling/options';
 import { BearerTokens } from './auth';
 import { connectionCap, ConnectionLimits } from './connections';
+import { EventsApi, EventsApiOptions, EVENTS_READ_PATH } from './events-api';
+import { EVENTS_INGEST_PATH } from '../wire/events';
 import { FrameOutcome, Ingest } from './ingest';
 import { Merger } from './merge';
 import { StateStore } from './state';
 
 /** The endpoints that serve fleet data: a token that may read is required for them unless reads are public. */
-const READS = new Set(['/metrics', '/api/v1/series', '/api/v1/agents', '/api/v1/status']);
+const READS = new Set(['/metrics', '/api/v1/series', '/api/v1/agents', '/api/v1/status', EVENTS_READ_PATH]);
 
 /** Remote write version of the forward: 1.0, 2.0, or 2.0 falling back to 1.0 per URL. */
 export type ForwardProtocol = '1.0' | '2.0' | 'auto';
@@ -69,7 +71,7 @@ export interface AggregatorOptions {
   maxCompressionRatio?: number;
   maxAgents: number;
   maxSeries: number;
-  /** The read endpoints (/metrics, /api/v1/series, /api/v1/agents, /api/v1/status) need no token (default false). */
+  /** The read endpoints (/metrics, /api/v1/series, /api/v1/agents, /api/v1/status, /api/v1/events) need no token (default false). */
   publicReads?: boolean;
   /** Largest step of a batch's sequence number past the highest applied (default 10,000,000). */
   maxSequenceJump?: number;
@@ -105,6 +107,8 @@ export interface AggregatorOptions {
   aggregatorId?: string;
   /** An agent not seen for this long leaves the fleet series and /api/v1/agents until it reports again (default 5 minutes). */
   agentExpiryMs?: number;
+  /** Agents' events (POST /api/v1/ingest/events, GET /api/v1/events): bounds; max_agents is the aggregator's. */
+  events?: Partial<EventsApiOptions>;
 }
 
 export class Aggregator {
@@ -119,6 +123,7 @@ export class Aggregator {
   readonly #tokens: BearerTokens;
   readonly #connections: ConnectionLimits;
   readonly #forward: Forwarder | undefined;
+  readonly #events: EventsApi;
   #timers: NodeJS.Timeout[] = [];
   #started = false;
   #stopped = false;
@@ -182,7 +187,7 @@ export class Aggregator {
       log: opts.log,
       // Agents authenticate ingest with their bearer tokens.
       webConfigFile: opts.webConfigFile,
-      authExempt: new Set([INGEST_PATH]),
+      authExempt: new Set([INGEST_PATH, EVENTS_INGEST_PATH]),
       requestTimeoutMs: 60_000,
       headersTimeoutMs: opts.headersTimeoutMs ?? 10_000,
       timeoutCheckMs: Math.min(1000, opts.headersTimeoutMs ?? 1000),
@@ -200,6 +205,8 @@ export class Aggregator {
     mountEndpoint(this.#server, { store: this.store, health: this.health, status: () => ({ version, role: 'aggregator', agents: this.state.agents.size }), beforeRead: catchUp });
     this.#server.route('POST', INGEST_PATH, (req, res) => this.#receive(req, res));
     this.#server.route('GET', '/api/v1/agents', (_req, res) => sendJson(res, 200, { agents: this.agents() }));
+    this.#events = new EventsApi(this.#tokens, t, { maxAgents: opts.maxAgents, ...opts.events });
+    this.#events.mount(this.#server);
     mountFleetPage(this.#server);
     if (opts.profiling) mountProfiling(this.#server, opts.profiling, opts.log);
     if (opts.remoteWrite.length > 0) {
@@ -224,7 +231,11 @@ export class Aggregator {
 
   /** The agents this aggregator owns now (those retired after aggregator.agent_expiry are left out). */
   agents(): Array<Record<string, unknown>> {
-    return describeAgents([...this.state.agents.values()].filter((a) => !this.merger.isRetired(a.id)));
+    const now = Date.now();
+    return describeAgents(
+      [...this.state.agents.values()].filter((a) => !this.merger.isRetired(a.id)),
+      now,
+    ).map((r) => ({ ...r, ...this.#events.agentFields(String(r.agent_id), now) }));
   }
 
   /** Retires the agents not seen for the expiry from the fleet series (they rejoin with their next batch). */
@@ -233,6 +244,7 @@ export class Aggregator {
     let n = 0;
     for (const a of this.state.agents.values()) if (nowMs - a.lastSeenMs > expiry && this.merger.retire(a.id)) n++;
     if (n > 0) this.#m.retired.inc(n);
+    this.#events.expire(nowMs, expiry, (id) => this.state.agents.get(id)?.lastSeenMs);
     return n;
   }
 

@@ -98,6 +98,7 @@ export function coerce(def: KeyDef, raw: unknown, fromText = false): Coerced {
     if (Array.isArray(raw)) items = raw.flatMap((r) => (fromText && typeof r === 'string' ? splitList(r) : [r]));
     else if (typeof raw === 'string' && fromText) items = splitList(raw);
     else if (raw === null) items = [];
+    else if (def.singleItem && (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean')) items = [raw];
     else return bad(`a list of ${def.item ?? 'string'} values`);
     const out: unknown[] = [];
     for (const item of items) {

@@ -36,6 +36,8 @@ export interface KeyDef {
   values?: readonly string[];
   /** Item type for `list`. */
   item?: Exclude<KeyType, 'list' | 'map' | 'any'>;
+  /** A `list` key whose file value may also be one item written alone (a key that was once a single value). */
+  singleItem?: boolean;
   min?: number;
   max?: number;
   /** Extra flag spellings (without the leading dashes), e.g. `report-to`. */

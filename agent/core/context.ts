@@ -6,6 +6,15 @@ import type { Component, Health } from './component';
 import type { Paths } from './paths';
 import type { Telemetry } from './telemetry';
 
+/** An event as components record it (docs/analysis.md, Events). */
+export interface AgentEventRecord {
+  timeMs: number;
+  kind: string;
+  family: string;
+  labels: Readonly<Record<string, string>>;
+  detail: Readonly<Record<string, number | string>>;
+}
+
 /** What every part of a running agent is handed. */
 export interface AgentContext {
   config: Config;
@@ -16,8 +25,14 @@ export interface AgentContext {
   paths: Paths;
   /** The local history, when history.enabled (docs/history.md). */
   history?: HistoryReader;
-  /** Where components record events (anomalies, forecast crossings, drift), served by GET /api/v1/events. */
-  events?: { push(event: { timeMs: number; kind: string; family: string; labels: Readonly<Record<string, string>>; detail: Readonly<Record<string, number | string>> }): unknown };
+  /**
+   * Where components record events (anomalies, forecast crossings, drift), served by GET /api/v1/events; `list`
+   * reads them back after an id (the reporter sends them to the aggregator).
+   */
+  events?: {
+    push(event: AgentEventRecord): unknown;
+    list(afterId: number, limit?: number): ReadonlyArray<AgentEventRecord & { readonly id: number }>;
+  };
 }
 
 /**

@@ -52,6 +52,7 @@ const groupOf: Record<string, PanelLayout['group']> = {
   forecasts: 'events',
   app_top: 'app',
   app_updates: 'app',
+  lag: 'agent',
   delivery: 'agent',
   drops: 'agent',
   cardinality: 'agent',

@@ -96,6 +96,12 @@ function sumOf(points: readonly Point[], keep?: (l: Labels) => boolean): number 
   return total;
 }
 
+function maxOf(points: readonly Point[]): number | undefined {
+  let max: number | undefined;
+  for (const p of points) if (Number.isFinite(p.value) && (max === undefined || p.value > max)) max = p.value;
+  return max;
+}
+
 function scaled(x: number | undefined, k: number): number | undefined {
   return x === undefined ? undefined : x * k;
 }
@@ -214,6 +220,13 @@ export const panels: readonly PanelDef[] = [
   },
   { id: 'anomalies', title: 'Anomalies', unit: 'score', names: [], prefixes: ['outrider_anomaly_'], compute: (r) => columns(r.prefixed('outrider_anomaly_'), 'outrider_anomaly_') },
   { id: 'forecasts', title: 'Forecasts', unit: 'seconds', names: [], prefixes: ['outrider_forecast_'], compute: (r) => columns(r.prefixed('outrider_forecast_'), 'outrider_forecast_') },
+  {
+    id: 'lag',
+    title: 'Delivery lag (age of the oldest batch not yet acknowledged)',
+    unit: 'seconds',
+    names: ['outrider_report_lag_seconds'],
+    compute: (r) => ({ aggregator: maxOf(r.get('outrider_report_lag_seconds')) }),
+  },
   {
     id: 'delivery',
     title: 'Delivery backlog',

@@ -2,7 +2,8 @@
  * The aggregator as an output of the runtime: what a record is (a framed batch) and how one goes to endpoint `i`
  * (HTTP through a keep-alive pool, or straight from its spool segment with sendfile when it is only on disk), plus
  * the aggregator's own answers: a lost interning table (resend the series definitions, then the batch) and a run of
- * consecutive spooled batches in one body, settled frame by frame.
+ * consecutive spooled batches in one body, settled frame by frame. With several endpoints every request goes under
+ * the endpoint's stall watch (stall-watch.ts), so a stalled aggregator is left before `report.timeout`.
  */
 import type { Logger } from 'pino';
 import { version } from '../core/version';
@@ -17,7 +18,8 @@ import type { SendResult } from './send-result';
 import type { Spool } from './spool/spool';
 import type { Handover } from './handover';
 import { definitionsFromSpool } from './spooled-definitions';
-import { Transport } from './transport';
+import { PROBE_TIMEOUT_MS, Transport } from './transport';
+import { StallWatch } from './stall-watch';
 import type { ClientTlsOptions } from './tls/options';
 
 export interface AggregatorOutputOptions {
@@ -51,6 +53,8 @@ export class AggregatorOutput implements Output {
   readonly #opts: AggregatorOutputOptions;
   readonly #transports: Transport[];
   readonly #files: Array<FileTransport | undefined>;
+  /** Per endpoint, with several endpoints (with one there is nowhere to go, and the timeout decides). */
+  readonly #watches: Array<StallWatch | undefined>;
   /** Endpoints that refused a body of several frames (an older aggregator): replay sends them one record each. */
   readonly #noRuns = new Set<number>();
   readonly #batcher: Batcher;
@@ -67,6 +71,10 @@ export class AggregatorOutput implements Output {
     this.#count = count;
     this.#transports = opts.endpoints.map((endpoint) => new Transport({ endpoint, token: opts.token, agentId: opts.agentId, timeoutMs: opts.timeoutMs, connections: opts.maxInFlight, tls: opts.tls }));
     this.#files = opts.endpoints.map((endpoint) => (opts.sendfile === false ? undefined : FileTransport.for(endpoint, opts.token, opts.agentId, opts.timeoutMs)));
+    // A request waiting this long gets its endpoint's health checked: at most the health check's own timeout, and
+    // half the request timeout (a shorter timeout decides by itself soon enough).
+    const stallCheckMs = Math.min(PROBE_TIMEOUT_MS, Math.floor(opts.timeoutMs / 2));
+    this.#watches = this.#transports.map((tr) => (this.#transports.length > 1 ? new StallWatch(stallCheckMs, () => tr.probe()) : undefined));
   }
 
   get endpoints(): number {
@@ -81,6 +89,11 @@ export class AggregatorOutput implements Output {
   canSendRun(endpoint: number): boolean {
     const file = this.#files[endpoint];
     return file !== undefined && !file.busy && !this.#noRuns.has(endpoint);
+  }
+
+  /** The agent left `endpoint` as failing: the requests still waiting there are abandoned (retried where it went). */
+  abandon(endpoint: number): void {
+    this.#watches[endpoint]?.abandonAll();
   }
 
   /** The agent moved to `endpoint`: before its next batch there, it gets the handover. */
@@ -104,14 +117,25 @@ export class AggregatorOutput implements Output {
     const file = this.#files[endpoint];
     if (!e.data && e.ref && file && !file.busy && e.ref.length >= this.#opts.sendfileMinBytes) {
       // Only on disk: the record goes from the segment to the socket without entering JavaScript memory.
-      const res = await file.send(e.ref.segment.path, e.ref.offset, e.ref.length);
+      const ref = e.ref;
+      const res = await this.#watched(endpoint, (signal) => file.send(ref.segment.path, ref.offset, ref.length, signal));
       this.#count.bytes(e.ref.length);
       this.#count.sendfile(1);
       return res;
     }
     const b = body();
     this.#count.bytes(b.length);
-    return this.#transports[endpoint]!.send(b);
+    return this.#watched(endpoint, (signal) => this.#transports[endpoint]!.send(b, signal));
+  }
+
+  /** Runs a request to `endpoint` under its stall watch (if it has one). */
+  async #watched<T>(endpoint: number, request: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    const w = this.#watches[endpoint]?.begin();
+    try {
+      return await request(w?.signal);
+    } finally {
+      w?.done();
+    }
   }
 
   async sendRun(run: readonly QueuedItem[], endpoint: number): Promise<RunResult> {
@@ -119,7 +143,7 @@ export class AggregatorOutput implements Output {
     const file = this.#files[endpoint]!;
     const first = run[0]!.ref!;
     const length = run.reduce((a, n) => a + n.ref!.length, 0);
-    const res = await file.sendFrames(first.segment.path, first.offset, length);
+    const res = await this.#watched(endpoint, (signal) => file.sendFrames(first.segment.path, first.offset, length, signal));
     this.#count.bytes(length);
     if (res.kind === 'frames') {
       const byKey = new Map<string, FrameAnswer>();
@@ -140,6 +164,7 @@ export class AggregatorOutput implements Output {
   }
 
   async close(): Promise<void> {
+    for (const w of this.#watches) w?.close();
     await Promise.all(this.#transports.map((t) => t.close()));
     for (const f of this.#files) f?.close();
   }
@@ -176,7 +201,7 @@ export class AggregatorOutput implements Output {
     const meta: BatchMeta & { handover: Handover } = { version, handover: h };
     const raw = encodePayload({ agentId: this.#opts.agentId, sentMs: Date.now(), meta, families: d.families, series: d.series, scalars: [], dists: [] });
     const frame = encodeFrame(FrameKind.defs, this.#opts.codec, this.#ctx.epoch(), 0, await compress(this.#opts.codec, raw, this.#opts.compressionLevel));
-    const res = await this.#transports[endpoint]!.send(frame);
+    const res = await this.#watched(endpoint, (signal) => this.#transports[endpoint]!.send(frame, signal));
     const ok = res.kind === 'success';
     if (ok) this.#handoverDue.delete(endpoint);
     this.#ctx.handedOver?.(ok);
@@ -202,7 +227,7 @@ export class AggregatorOutput implements Output {
     }
     const raw = encodePayload({ agentId: this.#opts.agentId, sentMs: Date.now(), meta: {}, families, series, scalars: [], dists: [] });
     const frame = encodeFrame(FrameKind.defs, this.#opts.codec, e.epoch, 0, await compress(this.#opts.codec, raw, this.#opts.compressionLevel));
-    const res = await this.#transports[endpoint]!.send(frame);
+    const res = await this.#watched(endpoint, (signal) => this.#transports[endpoint]!.send(frame, signal));
     return res.kind === 'success';
   }
 }

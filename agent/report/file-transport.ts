@@ -14,6 +14,7 @@ import net from 'node:net';
 import { sendFile } from '../native/sendfile';
 import { BATCH_CONTENT_TYPE, FrameAnswer, ingestPath, parseFrameAnswers } from '../wire/ingest';
 import { classifyStatus, SendResult } from './send-result';
+import { STALLED } from './stall-watch';
 
 export type FramesResult = SendResult | { kind: 'frames'; results: FrameAnswer[] };
 
@@ -60,19 +61,26 @@ export class FileTransport {
   }
 
   /** Sends `length` bytes of `path` at `offset` (one frame) as the request body. Never throws. */
-  async send(path: string, offset: number, length: number): Promise<SendResult> {
-    const r = await this.sendFrames(path, offset, length);
+  async send(path: string, offset: number, length: number, signal?: AbortSignal): Promise<SendResult> {
+    const r = await this.sendFrames(path, offset, length, signal);
     return r.kind === 'frames' ? { kind: 'retryable', reason: 'unexpected answer to one frame' } : r;
   }
 
-  /** Sends a byte range of one or more frames; a 2xx listing per-frame outcomes gives `{kind: 'frames'}`. Never throws. */
-  async sendFrames(path: string, offset: number, length: number): Promise<FramesResult> {
+  /**
+   * Sends a byte range of one or more frames; a 2xx listing per-frame outcomes gives `{kind: 'frames'}`; `signal`
+   * abandons it (a stall watch that found the aggregator stalled). Never throws.
+   */
+  async sendFrames(path: string, offset: number, length: number, signal?: AbortSignal): Promise<FramesResult> {
     this.busy = true;
     let sock: net.Socket | undefined;
     let timer: NodeJS.Timeout | undefined;
+    const abandon = () => sock?.destroy(new Error(STALLED));
+    signal?.addEventListener('abort', abandon, { once: true });
     try {
+      if (signal?.aborted) throw new Error(STALLED);
       sock = await this.#connect();
       const s = sock;
+      if (signal?.aborted) s.destroy(new Error(STALLED));
       const answer = new Promise<{ status: number; headers: Map<string, string>; body: string }>((resolve, reject) => {
         let buf: Buffer = Buffer.alloc(0);
         let head: { status: number; headers: Map<string, string>; bodyLen: number; start: number } | undefined;
@@ -124,8 +132,10 @@ export class FileTransport {
     } catch (err) {
       sock?.destroy();
       this.#socket = undefined;
+      if (signal?.aborted) return { kind: 'retryable', reason: STALLED };
       return { kind: 'retryable', reason: (err as { code?: string }).code ?? (err as Error).message ?? 'network error' };
     } finally {
+      signal?.removeEventListener('abort', abandon);
       clearTimeout(timer);
       this.busy = false;
     }

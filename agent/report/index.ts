@@ -13,7 +13,13 @@ export const reportExtension: Extension = async (ctx: AgentContext): Promise<Com
   // The reporter and the remote write output (and the HTTP client they bring, ~20 MiB of RSS) load only when configured.
   if (o.reporter) {
     const { Reporter } = await import('./reporter');
-    out.push(new Reporter(ctx, o.reporter));
+    const reporter = new Reporter(ctx, o.reporter);
+    out.push(reporter);
+    // The events go where the batches go now (the reporter's owner, or the aggregator it failed over to).
+    if (o.events && ctx.events) {
+      const { EventsSender } = await import('./events-sender');
+      out.push(new EventsSender(ctx.events, () => reporter.endpoint, o.events, ctx));
+    }
   }
   if (o.remoteWrite) {
     const { RemoteWriteOutput } = await import('./remote-write/output');

@@ -62,6 +62,14 @@ export const reportKeys = defineKeys([
     min: 0,
     help: "Largest request body when replaying consecutive spooled batches in one request (several frames back to back, one sendfile); keep it at or below the aggregator's aggregator.max_body. 0 sends one batch per request.",
   },
+  {
+    key: 'report.events',
+    type: 'bool',
+    default: true,
+    help: "Send the agent's events (anomalies, forecast crossings, drift: GET /api/v1/events) to the aggregator it reports to.",
+  },
+  { key: 'report.events_max_queue', type: 'int', default: 10_000, min: 1, max: 1_000_000, help: 'Events waiting to be sent to the aggregator, at most; past it the oldest are dropped (counted).' },
+  { key: 'report.events_max_batch', type: 'int', default: 500, min: 1, max: 1000, help: 'Events in one request to the aggregator, at most.' },
   { key: 'report.drain_timeout', type: 'duration', default: 3000, min: 0, help: 'On stop, how long to wait for queued batches to be acknowledged before leaving them in the spool.' },
   {
     key: 'report.remote_write',

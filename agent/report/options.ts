@@ -9,6 +9,7 @@ import { envLabels } from '../core/labels';
 import { codecNames } from '../wire/codec';
 import { readToken } from './token';
 import type { ReporterOptions } from './reporter';
+import type { EventsSenderOptions } from './events-sender';
 import type { RemoteWriteProtocol } from './remote-write/output';
 import type { SpoolSettings } from './runtime/delivery-queue';
 import type { FullPolicy } from './spool/spool';
@@ -30,6 +31,8 @@ export interface DirectRemoteWriteOptions {
 
 export interface ReportOptions {
   reporter: ReporterOptions | undefined;
+  /** Sending the event log to the reporter's aggregator (report.events, with report.endpoints). */
+  events: EventsSenderOptions | undefined;
   remoteWrite: DirectRemoteWriteOptions | undefined;
   /** Client TLS for https:// endpoints and remote write URLs (report.tls.*). */
   tls: ClientTlsOptions;
@@ -105,7 +108,21 @@ export function optionsFrom(c: Config): ReportOptions {
           staleMarkers: true,
         }
       : undefined;
-  return { reporter, remoteWrite, tls, urls: [...endpoints, ...rw] };
+  const events: EventsSenderOptions | undefined =
+    reporter && c.bool('report.events')
+      ? {
+          agentId,
+          token: reporter.token,
+          tls,
+          timeoutMs: reporter.timeoutMs,
+          backoffBaseMs: reporter.backoffBaseMs,
+          backoffMaxMs: reporter.backoffMaxMs,
+          drainMs: reporter.drainMs,
+          maxQueue: c.number('report.events_max_queue'),
+          maxBatch: c.number('report.events_max_batch'),
+        }
+      : undefined;
+  return { reporter, events, remoteWrite, tls, urls: [...endpoints, ...rw] };
 }
 
 /** Highest level of each codec (zlib's gzip and deflate 9, brotli's quality 11; none takes no level). */

@@ -3,8 +3,23 @@ import type { Logger } from 'pino';
 import type { Telemetry } from '../core/telemetry';
 import type { QueuedItem, RuntimeHooks } from './runtime/output';
 
+/**
+ * What the lag gauge reads when the telemetry is collected: the running reporter of that telemetry. A reload builds a
+ * new reporter on the same telemetry (and the same gauge), so the gauge reads through this and not a closure.
+ */
+const lagSources = new WeakMap<Telemetry, () => number>();
+
+/** Makes `source` the reporter whose lag the gauge shows (undefined: none, when `owner` is still the one set). */
+export function setLagSource(t: Telemetry, source: (() => number) | undefined, owner?: () => number): void {
+  if (source) lagSources.set(t, source);
+  else if (lagSources.get(t) === owner) lagSources.delete(t);
+}
+
 export function reporterMetrics(t: Telemetry) {
   return {
+    lag: t.gauge('outrider_report_lag_seconds', 'Age of the oldest batch not yet acknowledged by the aggregator, from when it was formed; 0 when none is pending.', [], function () {
+      this.set(lagSources.get(t)?.() ?? 0);
+    }),
     batches: t.counter('outrider_report_batches_total', 'Batches the reporter finished, by result (acked, duplicate, quarantined).', ['result']),
     samples: t.counter('outrider_report_samples_total', 'Samples put into batches.'),
     bytes: t.counter('outrider_report_sent_bytes_total', 'Framed bytes sent to the aggregator (including retries).'),

@@ -22,7 +22,8 @@ import { Batcher, BatchContent } from './batcher';
 import { compress } from '../wire/codec';
 import { Codec, encodeFrame, FrameKind } from '../wire/frame';
 import { encodePayload } from '../wire/payload';
-import { reporterHooks, reporterMetrics, ReporterMetrics } from './reporter-metrics';
+import { reporterHooks, reporterMetrics, ReporterMetrics, setLagSource } from './reporter-metrics';
+import { DeliveryLag } from './lag';
 import type { SpoolSettings } from './runtime/delivery-queue';
 import { durabilityOf } from '../core/durability';
 import { onFlushRequest } from '../core/flush-request';
@@ -104,6 +105,7 @@ export class Reporter implements Component {
   #started = false;
   #stopped = false;
   readonly #m: ReporterMetrics;
+  readonly #lag: () => number;
 
   constructor(ctx: AgentContext, opts: ReporterOptions) {
     this.#ctx = ctx;
@@ -124,9 +126,11 @@ export class Reporter implements Component {
       probe: (i) => output.probe(i),
       probeMinMs: opts.probeMinMs,
       log: ctx.log,
-      onMove: (to, why) => {
+      onMove: (to, why, from) => {
         this.#m.moves.inc({ reason: why });
         output.handoverTo(to);
+        // Left as failing: what still waits there is given up now, as its timeout would, and goes to `to`.
+        if (why === 'failover') output.abandon(from);
       },
     });
     const hooks = reporterHooks(this.#m, ctx.log, () => this.#report());
@@ -158,10 +162,26 @@ export class Reporter implements Component {
       },
       hooks,
     );
+    const q = this.#runtime.queue;
+    const lag = new DeliveryLag(
+      () => q.oldest,
+      (e) => q.read(e),
+    );
+    this.#lag = () => lag.seconds();
+  }
+
+  /** Seconds since the oldest batch not yet acknowledged was formed (0 when none is pending). */
+  get lagSeconds(): number {
+    return this.#lag();
   }
 
   get epoch(): number {
     return this.#epoch;
+  }
+
+  /** The aggregator base URL batches go to now. */
+  get endpoint(): string {
+    return this.#opts.endpoints[this.#route.current]!;
   }
 
   /** Resolves true once everything up to store generation `generation` is acknowledged or spooled and synced. */
@@ -193,6 +213,7 @@ export class Reporter implements Component {
         this.#ctx.log.error({ dir: spool.dir, err: (err as NodeJS.ErrnoException).code ?? (err as Error).message }, 'Cannot record the epoch in the spool directory.');
       }
     }
+    setLagSource(this.#ctx.telemetry, this.#lag);
     this.#report();
     this.#lastFlushAt = Date.now();
     // The first timer waits the guard too: StatsD starts just after the reporter, and its first flush request must
@@ -225,6 +246,7 @@ export class Reporter implements Component {
     await this.#flushNow();
     await this.#runtime.drain(this.#opts.drainMs);
     await this.#runtime.close();
+    setLagSource(this.#ctx.telemetry, undefined, this.#lag);
     this.#ctx.health.report(this.name, 'stopped', { ready: false });
   }
 
@@ -313,7 +335,7 @@ export class Reporter implements Component {
       this.#batcher.resetScope();
       frame = await this.#encode(c, now, seq);
     }
-    if (!(await this.#runtime.queue.append(frame, this.#epoch, seq))) return false;
+    if (!(await this.#runtime.queue.append(frame, this.#epoch, seq, now))) return false;
     this.#acked.sent(this.#epoch, seq, c.items);
     return true;
   }

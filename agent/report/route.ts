@@ -28,8 +28,8 @@ export interface RouteOptions {
   probeMinMs?: number;
   probeMaxMs?: number;
   log: Logger;
-  /** Called on every move, with the endpoint index moved to and why. */
-  onMove?: (to: number, reason: 'failover' | 'return') => void;
+  /** Called on every move, with the endpoint index moved to, why, and the endpoint index left. */
+  onMove?: (to: number, reason: 'failover' | 'return', from: number) => void;
 }
 
 export class EndpointRoute {
@@ -103,14 +103,15 @@ export class EndpointRoute {
 
   #move(pos: number, reason: 'failover' | 'return'): void {
     if (pos === this.#pos) return;
-    const from = this.#opts.endpoints[this.current];
+    const left = this.current;
+    const from = this.#opts.endpoints[left];
     this.#pos = pos;
     this.#keep();
     this.#opts.log.info(
       { from, to: this.#opts.endpoints[this.current], reason, owner: this.#opts.endpoints[this.order[0]!] },
       reason === 'failover' ? "Reporting to the next aggregator in this agent's order." : 'A better-ranked aggregator is healthy again; reporting to it.',
     );
-    this.#opts.onMove?.(this.current, reason);
+    this.#opts.onMove?.(this.current, reason, left);
     for (const fn of this.#listeners) fn();
     this.#delayMs = this.#opts.probeMinMs ?? 1000;
     this.#schedule();

@@ -55,3 +55,27 @@ t.test('a malformed handover refuses the frame', async (t) => {
     t.equal(r.json.code, 'OUTRIDER_ERR_AGG_BAD_PAYLOAD');
   }
 });
+
+t.test('a handover never pairs the new baseline with the timestamp of a batch still waiting for its store write', async (t) => {
+  // The store is written when it is read (a scrape, the forward): a batch applied just before the handover waits
+  // for that write. The agent series must keep (value, timestamp) pairs the agent sent: the baseline written at the
+  // older batch's timestamp reads in the engine as that sample with a higher value, then a counter reset.
+  const a = await startAggregator(tmpDir(t), { aggregatorId: 'a', storeWrites: 'on-read' });
+  t.teardown(() => a.stop());
+  const E = 1000;
+  const T = 1_700_000_000_000;
+  await post(a.url(), frame(payload({ ...counterDefs, scalars: [10, 10], sentMs: T + 1000 }), E, 1));
+  t.match(await metrics(a.url()), /^reqs_total\{instance="a1",path="\/a"\} 10 1700000001000$/m);
+  // Batch 2 is applied here (a stalled aggregator resuming), not acknowledged; the agent has moved on and comes back
+  // with a handover of what another aggregator acknowledged up to batch 5.
+  await post(a.url(), frame(payload({ scalars: [10, 20], sentMs: T + 2000 }), E, 2));
+  await post(a.url(), frame(payload({ ...counterDefs, meta: { handover: { seq: 5, scalars: [10, 50], dists: [] } } as never }), E, 0, FrameKind.defs));
+  const line = /^reqs_total\{instance="a1",path="\/a"\} (\S+)(?: (\d+))?$/m.exec(await metrics(a.url()));
+  t.ok(line, 'the agent series is served');
+  const [value, ts] = [Number(line![1]), line![2]];
+  t.ok(ts === undefined || (value === 20 && ts === String(T + 2000)), `served ${value} at ${ts ?? 'no timestamp'}: a value the agent sent at that time`);
+  t.equal(fleet(await metrics(a.url()), 'a'), 20, 'the fleet sum counts what was applied here');
+  await post(a.url(), frame(payload({ scalars: [10, 60], sentMs: T + 6000 }), E, 6));
+  t.match(await metrics(a.url()), /^reqs_total\{instance="a1",path="\/a"\} 60 1700000006000$/m, 'the next batch is served with its own timestamp');
+  t.equal(fleet(await metrics(a.url()), 'a'), 30, 'and counted from the baseline: 20 + (60 - 50)');
+});

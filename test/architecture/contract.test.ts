@@ -16,7 +16,22 @@ t.test('the registry and its orders name the same components, once each', async 
   const names = Object.keys(registry).sort();
   t.same([...startOrder].sort(), names);
   t.same([...stopOrder].sort(), names);
-  t.same(all.map((c) => c.component).sort(), ['analysis', 'collectors', 'drift', 'history', 'otlp-grpc', 'otlp-http', 'push', 'recommend', 'remote_write', 'report', 'rules', 'scrape', 'statsd']);
+  t.same(all.map((c) => c.component).sort(), [
+    'analysis',
+    'collectors',
+    'drift',
+    'history',
+    'otlp-grpc',
+    'otlp-http',
+    'push',
+    'recommend',
+    'remote_write',
+    'report',
+    'report_events',
+    'rules',
+    'scrape',
+    'statsd',
+  ]);
 });
 
 t.test('every registered component honours the contract', async (t) => {

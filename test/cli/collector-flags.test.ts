@@ -69,7 +69,7 @@ t.test("node_exporter's per-collector flag names set the agent's keys", async (t
     '--path.udev.data=/host/run/udev/data',
   ]);
   t.same(problems, []);
-  t.equal(config.string('collectors.textfile.directory'), '/var/lib/node_exporter');
+  t.same(config.list('collectors.textfile.directory'), ['/var/lib/node_exporter']);
   t.equal(config.string('collectors.filesystem.mount_points_exclude'), '^/mnt($|/)');
   t.equal(config.string('collectors.filesystem.fs_types_exclude'), '^tmpfs$', 'the deprecated spelling too');
   t.equal(config.string('collectors.netdev.device_exclude'), '^lo$');

@@ -4,12 +4,14 @@
  * alert and an anomaly written into the store show up. A screenshot is written where the log says
  * (OUTRIDER_SCREENSHOT_DIR, else the temp directory). Skipped, saying so, when chromium is not installed.
  */
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Browser, Page } from 'puppeteer-core';
 import { startAggregator } from '../aggregator/helpers';
+import { serve } from '../collectors/scrape/helpers';
 import { startAgent, type RunningAgent } from '../helpers/agent';
 
 const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((p): p is string => !!p);
@@ -56,6 +58,26 @@ function feed(a: RunningAgent): () => void {
   return () => clearInterval(timer);
 }
 
+/** A loopback address where nothing listens (a port bound, then released): an aggregator that is down. */
+async function deadUrl(): Promise<string> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
+
+function tmpDir(t: { teardown(fn: () => void): void }, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A chart's latest value per column, as the page shows it. */
+async function lastValues(page: Page, panel: string): Promise<Record<string, number>> {
+  return JSON.parse((await page.$eval(`[data-panel="${panel}"]`, (e) => e.getAttribute('data-last'))) ?? '{}') as Record<string, number>;
+}
+
 async function watch(page: Page, errors: string[]): Promise<void> {
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warn') errors.push(`console ${m.type()}: ${m.text()}`);
@@ -72,7 +94,25 @@ async function watch(page: Page, errors: string[]): Promise<void> {
 
 t.test('the live page in chromium', { skip: chromium ? false : 'chromium is not installed (apt-get install -y chromium); the browser test is skipped' }, async (t) => {
   const puppeteer = await import('puppeteer-core');
-  const a = await startAgent({ 'collectors.interval': 1000, 'analysis.enabled': false }); // the injected anomaly series is then the only one charted
+  // The analysis is off so the injected anomaly series is the only one charted; the agent reports to an aggregator
+  // that is down, so its delivery lag grows second by second.
+  // An application scraped every second (a busy counter), and a target that is down.
+  const born = Date.now();
+  const shop = await serve((_req, res) => res.end(`# TYPE shop_orders_total counter\nshop_orders_total ${(Date.now() - born) * 1e6}\n`));
+  t.teardown(() => shop.close());
+  const gone = await deadUrl();
+  const a = await startAgent({
+    'collectors.interval': 1000,
+    'scrape.targets': [
+      { url: `${shop.url}/metrics`, job: 'shop', interval: '1s' },
+      { url: `${gone}/metrics`, job: 'gone', interval: '1s' },
+    ],
+    'analysis.enabled': false,
+    'report.endpoints': [await deadUrl()],
+    'report.interval': 200,
+    'report.drain_timeout': 0,
+    'spool.dir': tmpDir(t, 'outrider-live-spool-'),
+  });
   t.teardown(() => a.stop());
   const stopFeed = feed(a);
   t.teardown(stopFeed);
@@ -89,6 +129,13 @@ t.test('the live page in chromium', { skip: chromium ? false : 'chromium is not 
   const t0 = Date.now();
   await page.waitForFunction((n: number) => Number(document.documentElement.getAttribute('data-frames')) > n, { timeout: 2000 }, before);
   t.ok(Date.now() - t0 <= 2000, `a live update arrived within 2 s (${Date.now() - t0} ms)`);
+
+  // The delivery lag: the age of the oldest batch the (unreachable) aggregator has not acknowledged.
+  const lag0 = (await lastValues(page, 'lag')).aggregator;
+  await new Promise((r) => setTimeout(r, 2000));
+  const lag1 = (await lastValues(page, 'lag')).aggregator;
+  t.ok(typeof lag0 === 'number' && typeof lag1 === 'number' && lag1 >= 1 && lag1 > lag0, `the delivery lag chart grows while the aggregator is down (${lag0} s, then ${lag1} s)`);
+  t.ok(((await lastValues(page, 'delivery')).report_batches ?? 0) >= 1, 'the spool backlog chart shows the batches waiting');
 
   // An anomaly and a firing alert, written into the store as the analysis and the rules write them.
   const store = a.agent.store;
@@ -112,6 +159,44 @@ t.test('the live page in chromium', { skip: chromium ? false : 'chromium is not 
     t.equal(canvases, 1, `chart ${id} is drawn`);
   }
 
+  // One time axis: every chart spans the same range, the change-feed charts (no history) included.
+  const ranges = await page.$$eval('.plot', (els) => els.map((e) => [e.getAttribute('data-panel'), e.getAttribute('data-x')] as const));
+  const distinct = new Set(ranges.map(([, x]) => x));
+  t.ok(distinct.size === 1 && !distinct.has(null), `every chart spans the same time range (${ranges.length} charts, ranges ${[...distinct].join('; ')})`);
+
+  // Cardinality top-N per source and per-target scrape health are listed.
+  t.match(await page.$eval('#cardinality-table', (e) => e.textContent ?? ''), /host\d+node_\w+ \(\d+\)/, 'the cardinality table lists the host families with the most series');
+  const targets = await page.$$eval('#targets tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '').join(' ')));
+  t.ok(
+    targets.some((r) => /^shop .* up \d/.test(r)),
+    `the scrape target that answers is up, with its scrape time (${targets.join(' | ')})`,
+  );
+  t.ok(
+    targets.some((r) => /^gone .* down/.test(r)),
+    'the one that does not is down',
+  );
+  t.same(await lastValues(page, 'scrape'), { up: 1, down: 1 }, 'the scrape chart counts one target up, one down');
+  await page.waitForFunction(() => (document.querySelector('[data-panel="app_top"]')?.getAttribute('data-last') ?? '').includes('shop_orders_total'), { timeout: 5000 }).catch(() => undefined);
+  const top = Object.keys(await lastValues(page, 'app_top'));
+  t.ok(
+    top.some((k) => k.startsWith('shop_orders_total{') && k.endsWith(' /s')),
+    `the scraped application's busiest series is charted as a rate (${top.join(', ')})`,
+  );
+
+  // The busiest series change: five new ones, busier than any before, all take a column of the chart.
+  const burst = setInterval(() => {
+    for (let i = 0; i < 5; i++) store.set({ name: `burst_${i}`, help: 'test', type: 'gauge' }, {}, 1e15 + i);
+  }, 200);
+  await page
+    .waitForFunction(() => [0, 1, 2, 3, 4].every((i) => (document.querySelector('[data-panel="app_top"]')?.getAttribute('data-last') ?? '').includes(`burst_${i}`)), { timeout: 5000 })
+    .catch(() => undefined);
+  clearInterval(burst);
+  const after = Object.keys(await lastValues(page, 'app_top'));
+  t.ok(
+    [0, 1, 2, 3, 4].every((i) => after.includes(`burst_${i}`)),
+    `the new busiest series are charted (${after.join(', ')})`,
+  );
+
   const dir = process.env.OUTRIDER_SCREENSHOT_DIR ?? tmpdir();
   mkdirSync(dir, { recursive: true });
   const shot = join(dir, `outrider-live-${Date.now()}.png`);
@@ -119,6 +204,27 @@ t.test('the live page in chromium', { skip: chromium ? false : 'chromium is not 
   t.comment(`screenshot: ${shot}`);
   console.error(`live page screenshot written to ${shot}`);
   t.same(errors, [], 'no console errors, failed requests or error responses');
+
+  // The history comes from the local history on load: with the event stream blocked, the host charts are drawn.
+  const cold = await browser.newPage();
+  await cold.setRequestInterception(true);
+  cold.on('request', (r) => void (r.url().endsWith('/api/v1/live/stream') ? r.abort() : r.continue()));
+  await cold.goto(`${a.url}/`, { waitUntil: 'load' });
+  await cold.waitForFunction(() => Number(document.querySelector('[data-panel="cpu"]')?.getAttribute('data-points')) > 0, { timeout: 5000 });
+  t.equal(await cold.evaluate(() => document.documentElement.getAttribute('data-frames')), null, 'no live frame reached this page');
+  const fromHistory = await cold.$$eval('[data-panel="cpu"], [data-panel="memory"], [data-panel="lag"]', (els) => els.map((e) => Number(e.getAttribute('data-points'))));
+  t.ok(
+    fromHistory.every((n) => n > 1),
+    `CPU, memory and lag drawn from the local history alone (${fromHistory.join(', ')} points)`,
+  );
+  await cold.close();
+
+  // Live updates are sent only while a page is open: once the pages close, the agent holds no stream.
+  const open = () => [...(a.agent.store.getFamily('outrider_live_clients')?.series.values() ?? [])].map((s) => s.value)[0];
+  t.ok((open() ?? 0) >= 1, 'a page is streaming');
+  await page.close();
+  for (let i = 0; i < 50 && open() !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+  t.equal(open(), 0, 'no stream left open once the page is closed');
 });
 
 t.test('the fleet page in chromium', { skip: chromium ? false : 'chromium is not installed (apt-get install -y chromium); the browser test is skipped' }, async (t) => {
@@ -126,7 +232,13 @@ t.test('the fleet page in chromium', { skip: chromium ? false : 'chromium is not
   const stateDir = mkdtempSync(join(tmpdir(), 'outrider-fleet-'));
   const agg = await startAggregator(stateDir);
   t.teardown(() => agg.stop());
-  const a = await startAgent({ 'collectors.interval': 60_000, 'report.endpoints': [agg.url()], 'report.interval': 200, 'report.agent_id': 'fleet-test-agent' });
+  const a = await startAgent({
+    'collectors.interval': 60_000,
+    'report.endpoints': [agg.url()],
+    'report.interval': 200,
+    'report.agent_id': 'fleet-test-agent',
+    'spool.dir': tmpDir(t, 'outrider-fleet-spool-'),
+  });
   t.teardown(() => a.stop());
   const browser: Browser = await puppeteer.launch({ executablePath: chromium!, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
   t.teardown(() => browser.close());
@@ -141,5 +253,25 @@ t.test('the fleet page in chromium', { skip: chromium ? false : 'chromium is not
   await page.click('#agents tbody tr[data-agent]');
   await page.waitForSelector('#detail:not([hidden]) canvas', { timeout: 5000 });
   t.match(await page.$eval('#detail-fields', (e) => e.textContent ?? ''), /spool_backlog_batches/, 'the drill-down lists the agent');
+  const cells = await page.$$eval('#agents thead th', (ths) => ths.map((th) => th.textContent ?? ''));
+  const row = await page.$$eval('#agents tbody tr[data-agent] td', (tds) => tds.map((td) => td.textContent ?? ''));
+  const cell = (name: string) => row[cells.indexOf(name)] ?? '';
+  t.match(cell('lag'), /^\d+\.\d s$/, `the agent's lag is shown (${cell('lag')})`);
+  t.match(cell('spool backlog'), /^\d+ \(/, 'its spool backlog is shown');
+  t.match(cell('version'), /\d+\.\d+/, 'its version is shown');
+  t.match(cell('last seen'), /ago$/, 'when it was last seen is shown');
+  t.ok(cells.includes('anomalies'), 'an anomaly column is shown');
   t.same(errors, [], 'no console errors, failed requests or error responses');
+
+  // The anomaly rate comes from /api/v1/agents when the aggregator has one: a listing that carries it is shown.
+  const listing = (await (await fetch(`${agg.url()}/api/v1/agents`)).json()) as { agents: Array<Record<string, unknown>> };
+  const withRate = { agents: listing.agents.map((x) => ({ ...x, anomaly_events_last_hour: 3 })) };
+  const fed = await browser.newPage();
+  await fed.setRequestInterception(true);
+  fed.on('request', (r) => void (r.url().endsWith('/api/v1/agents') ? r.respond({ status: 200, contentType: 'application/json', body: JSON.stringify(withRate) }) : r.continue()));
+  await fed.goto(`${agg.url()}/`, { waitUntil: 'load' });
+  await fed.waitForSelector('#agents tbody tr[data-agent]', { timeout: 10_000 });
+  const fedRow = await fed.$$eval('#agents tbody tr[data-agent] td', (tds) => tds.map((td) => td.textContent ?? ''));
+  t.equal(fedRow[cells.indexOf('anomalies')], '3 in the last hour', "the agent's anomaly rate is shown");
+  await fed.close();
 });

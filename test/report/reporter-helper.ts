@@ -8,9 +8,14 @@ import { Reporter, ReporterOptions } from '../../agent/report/reporter';
 import { Store } from '../../agent/store/store';
 import { agentKeys } from '../../agent/keys';
 
-export function testReporter(url: string, base: Partial<ReporterOptions> & Pick<ReporterOptions, 'spool'>, over: Partial<ReporterOptions> = {}, store = new Store()) {
+export function testReporter(
+  url: string,
+  base: Partial<ReporterOptions> & Pick<ReporterOptions, 'spool'>,
+  over: Partial<ReporterOptions> = {},
+  store = new Store(),
+  telemetry = new Telemetry({ runtimeMetrics: false }),
+) {
   const health = new Health();
-  const telemetry = new Telemetry({ runtimeMetrics: false });
   const ctx = { config: Config.defaults(agentKeys), store, log: silentLogger(), health, telemetry, paths: { procfs: '/proc', sysfs: '/sys', rootfs: '/' } };
   const r = new Reporter(ctx, {
     agentId: 'unit',

@@ -1,8 +1,12 @@
-/** arp: /proc/net/arp → node_arp_entries{device}, the neighbour table's entries per interface. */
+/**
+ * arp: /proc/net/arp → node_arp_entries{device}, the neighbour table's entries per interface; interfaces filtered by
+ * `collectors.arp.device_include` / `device_exclude` (node_exporter's --collector.arp.device-include/-exclude).
+ */
 import { join } from 'node:path';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, Issues, lines, quote, readTextRequired } from './text';
+import { hostOptions, ignored } from './options';
 
 export function parseArp(text: string, issues: Issues = []): Map<string, number> {
   const out = new Map<string, number>();
@@ -24,12 +28,13 @@ export function arpCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const entries = parseArp(await readTextRequired(join(ctx.paths.procfs, 'net/arp')), ctx.issues);
+      const { include, exclude } = hostOptions(ctx.config).arp;
       return [
         family(
           'node_arp_entries',
           'ARP entries by device',
           'gauge',
-          [...entries].map(([device, n]) => ({ labels: { device }, value: n })),
+          [...entries].filter(([device]) => !ignored(device, include, exclude)).map(([device, n]) => ({ labels: { device }, value: n })),
         ),
       ];
     },

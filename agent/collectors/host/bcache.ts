@@ -3,10 +3,10 @@
  * journal figures {uuid}, each backing device's (bdev<N>) dirty data, writeback controller and stats_total counters
  * {backing_device,uuid}, and each cache device's (cache<N>) error and write counts {cache_device,uuid}. Sizes are
  * written human-readable (`4.5M`, one decimal, binary units) and read back as the kernel rounded them. No
- * /sys/fs/bcache: NoDataError.
+ * /sys/fs/bcache: nothing, and a successful run (node_exporter globs the directory and reports success 1).
  */
 import { join } from 'node:path';
-import { Collector, family, Issues, NoDataError } from '../collector';
+import { Collector, family, Issues } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { readTrim } from './sysfs-attrs';
 import { lines, listDir, quote } from './text';
@@ -144,7 +144,7 @@ export function bcacheCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const base = join(ctx.paths.sysfs, 'fs/bcache');
-      if (!listDir(base)) throw new NoDataError(`${base} does not exist`);
+      if (!listDir(base)) return [];
       return collectBcache(base, ctx.issues);
     },
   };

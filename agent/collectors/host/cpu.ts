@@ -4,7 +4,10 @@
  * unlike CONFIG_HZ), so seconds = ticks / 100. Offline CPUs have no line, so labels may have gaps (cpu0, cpu2).
  * From sysfs, as node_exporter: node_cpu_isolated{cpu} (1 per CPU listed in /sys/devices/system/cpu/isolated),
  * node_cpu_core_throttles_total{core,package} and node_cpu_package_throttles_total{package} from each CPU's
- * thermal_throttle/ and topology/ (one series per core and per package, however many threads share it).
+ * thermal_throttle/ and topology/ (one series per core and per package, however many threads share it), and
+ * node_cpu_online{cpu} from each CPU's `online` file (1 when it reads "1", else 0, a CPU without the file included),
+ * reported only where the lowest-numbered CPU has the file: x86 kernels give cpu0 none, and there node_exporter
+ * (1.9+) reports no family at all.
  */
 import { keptFiles } from '../kept-files';
 import { join } from 'node:path';
@@ -122,7 +125,29 @@ function sysfsFamilies(base: string, issues: Issues): FamilySamples[] {
     }
   }
   for (const f of [core, pkg]) if (f.samples.length > 0) out.push(f);
+  const online = onlineFamily(base, cpus);
+  if (online) out.push(online);
   return out;
+}
+
+/** node_cpu_online over `cpus` (sorted by number); undefined when the first CPU has no `online` file. */
+function onlineFamily(base: string, cpus: string[]): FamilySamples | undefined {
+  if (cpus.length === 0 || !hasFile(join(base, cpus[0]!, 'online'))) return undefined;
+  return family(
+    'node_cpu_online',
+    'CPUs that are online and being scheduled.',
+    'gauge',
+    cpus.map((c) => ({ labels: { cpu: c.slice(3) }, value: readTextSync(join(base, c, 'online'))?.trim() === '1' ? 1 : 0 })),
+  );
+}
+
+/** Whether a sysfs attribute exists; a file that exists but cannot be read (EACCES, EIO) counts as existing. */
+function hasFile(path: string): boolean {
+  try {
+    return keptFiles.read(path) !== undefined;
+  } catch {
+    return true;
+  }
 }
 
 /** A sysfs attribute; undefined when missing or unreadable (an attribute the kernel refuses to read). */

@@ -2,10 +2,11 @@
  * edac: /sys/devices/system/edac/mc/mc<N>/{ce,ue}_count and csrow<M>/{ce,ue}_count → node_edac_{correctable,
  * uncorrectable}_errors_total{controller} and node_edac_csrow_{correctable,uncorrectable}_errors_total{controller,csrow},
  * with the errors the controller could not place (`{ce,ue}_noinfo_count`) under csrow="unknown" (node_exporter's edac
- * collector). No edac/mc directory (no EDAC driver): NoDataError.
+ * collector). No edac/mc directory (no EDAC driver): nothing, and a successful run (node_exporter globs mc[0-9]* and
+ * reports success 1).
  */
 import { join } from 'node:path';
-import { Collector, family, NoDataError } from '../collector';
+import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { goUint, readTrim } from './sysfs-attrs';
 import { listDir } from './text';
@@ -49,7 +50,7 @@ export function edacCollector(): Collector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const root = join(ctx.paths.sysfs, 'devices/system/edac/mc');
-      if (!listDir(root)) throw new NoDataError(`${root} does not exist`);
+      if (!listDir(root)) return [];
       return edacFamilies(root, ctx.issues);
     },
   };

@@ -2,16 +2,21 @@
  * hwmon: /sys/class/hwmon/hwmon<N>/ (and its device/ directory) → node_hwmon_* as node_exporter's hwmon collector.
  * A chip is named from its device link (`<bus>_<device>`, e.g. platform_coretemp_0), else its `name` file, else its
  * directory; files are `<type><num>_<property>` for the known sensor types, and each property becomes a family with
- * the unit of its type (millivolts → volts, millidegrees → °C, microwatts → W, microjoules → J). `name` gives
- * node_hwmon_chip_names, `<sensor>_label` node_hwmon_sensor_label. No /sys/class/hwmon: NoDataError.
+ * the unit of its type (millivolts → volts, millidegrees → °C, microwatts → W, microjoules → J, hertz → MHz for
+ * the GPU clocks `freq<N>_input`, reported as node_hwmon_freq_freq_mhz{sensor=<its label>} as node_exporter 1.9
+ * does, and only when labelled). `name` gives node_hwmon_chip_names, `<sensor>_label` node_hwmon_sensor_label. As node_exporter
+ * 1.7/1.9, `collectors.hwmon.chip_include/_exclude` filter chips by their `chip` label and
+ * `collectors.hwmon.sensor_include/_exclude` sensors by `<chip>;<sensor>`; a chip or sensor left out reports
+ * nothing, its name and label included. No /sys/class/hwmon: NoDataError.
  */
 import { join } from 'node:path';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { isDir, goFloat, readRaw, realPath } from './sysfs-attrs';
 import { listDir } from './text';
+import { hostOptions, ignored } from './options';
 
-const sensorTypes = new Set(['vrm', 'beep_enable', 'update_interval', 'in', 'cpu', 'fan', 'pwm', 'temp', 'curr', 'power', 'energy', 'humidity', 'intrusion']);
+const sensorTypes = new Set(['vrm', 'beep_enable', 'update_interval', 'in', 'cpu', 'fan', 'pwm', 'temp', 'curr', 'power', 'energy', 'humidity', 'intrusion', 'freq']);
 
 /** Lower case, every character outside [a-z0-9:_] an underscore, underscores trimmed (node_exporter's cleaning). */
 export function cleanName(s: string): string {
@@ -61,14 +66,18 @@ function put(out: Out, name: string, help: string, type: FamilySamples['type'], 
   f.samples.push({ labels, value });
 }
 
+/** Which sensors to report: `<chip>;<sensor>` is matched (node_exporter's sensor filter). */
+export type SensorFilter = (chip: string, sensor: string) => boolean;
+
 /** The families of the given chips, named, typed and scaled as node_exporter does. */
-export function hwmonFamilies(chips: HwmonChip[]): FamilySamples[] {
+export function hwmonFamilies(chips: HwmonChip[], keep: SensorFilter = () => true): FamilySamples[] {
   const out: Out = { fams: new Map() };
   for (const c of chips) {
     if (c.chipName !== undefined && c.chipName !== '') {
       put(out, 'node_hwmon_chip_names', 'Annotation metric for human-readable chip names', 'gauge', { chip: c.chip, chip_name: c.chipName }, 1);
     }
     for (const [sensor, props] of c.sensors) {
+      if (!keep(c.chip, sensor)) continue;
       const type = explodeSensorFile(sensor)!.type;
       const labels = { chip: c.chip, sensor };
       const labelText = props.get('label');
@@ -121,6 +130,9 @@ export function hwmonFamilies(chips: HwmonChip[]): FamilySamples[] {
           put(out, name, `Hardware monitor for humidity, as a ratio (multiply with 100.0 to get the humidity as a percentage) (${element})`, 'gauge', labels, v / 1e6);
         } else if (type === 'fan' && ['input', 'min', 'max', 'target'].includes(element)) {
           put(out, name + '_rpm', `Hardware monitor for fan revolutions per minute (${element})`, 'gauge', labels, v);
+        } else if (type === 'freq' && element === 'input') {
+          // A GPU clock is named by its label (sclk, mclk), which takes the place of the sensor; unlabelled, none.
+          if (labelText !== undefined) put(out, name + '_freq_mhz', 'Hardware monitor for GPU frequency in MHz', 'gauge', { chip: c.chip, sensor: cleanName(labelText) }, v / 1e6);
         } else {
           put(out, name, `Hardware monitor ${type} element ${element}`, 'gauge', labels, v);
         }
@@ -163,6 +175,7 @@ export function hwmonCollector(): Collector {
       const base = join(ctx.paths.sysfs, 'class/hwmon');
       const entries = listDir(base);
       if (!entries) throw new NoDataError(`${base} does not exist`);
+      const opts = hostOptions(ctx.config).hwmon;
       const chips: HwmonChip[] = [];
       for (const e of entries.sort()) {
         const dir = join(base, e);
@@ -173,12 +186,13 @@ export function hwmonCollector(): Collector {
           ctx.issues.push(`hwmon: no name for ${dir}`);
           continue;
         }
+        if (ignored(chip, opts.chipInclude, opts.chipExclude)) continue;
         const sensors = groupSensorFiles(readSensorFiles(dir));
         if (isDir(join(dir, 'device'))) groupSensorFiles(readSensorFiles(join(dir, 'device')), sensors);
         const human = nameFile === undefined ? undefined : cleanName(nameFile);
         chips.push({ chip, chipName: human, sensors });
       }
-      return hwmonFamilies(chips);
+      return hwmonFamilies(chips, (chip, sensor) => !ignored(`${chip};${sensor}`, opts.sensorInclude, opts.sensorExclude));
     },
   };
 }

@@ -3,7 +3,8 @@
  * node_network_up and the numeric interface properties (mtu_bytes, speed_bytes, carrier, flags, ...) as
  * node_exporter's netclass collector names them. Attributes an interface refuses to report (reading `speed` of lo
  * fails with EINVAL) are left out. `speed` is Mbit/s → bytes/s (× 125000); an unknown speed (-1) is reported as the
- * kernel gives it, -125000, as node_exporter does.
+ * kernel gives it, -125000, as node_exporter does, or left out with `collectors.netclass.ignore_invalid_speed`
+ * (node_exporter's --collector.netclass.ignore-invalid-speed): a negative speed then reports no speed_bytes.
  */
 import { keptFiles } from '../kept-files';
 import { join } from 'node:path';
@@ -64,7 +65,7 @@ export function netclassCollector(): Collector {
       const base = join(ctx.paths.sysfs, 'class/net');
       const ifaces = listDir(base);
       if (!ifaces) throw new NoDataError(`${base} does not exist`);
-      const { exclude } = hostOptions(ctx.config).netclass;
+      const { exclude, ignoreInvalidSpeed } = hostOptions(ctx.config).netclass;
       const info = family('node_network_info', 'Non-numeric data from /sys/class/net/<iface>, value is always 1.', 'gauge');
       const up = family('node_network_up', "Value is 1 if operstate is 'up', 0 otherwise.", 'gauge');
       const fams = props.map(([name, , type]) => family(`node_network_${name}`, `Network device property: ${name}`, type));
@@ -88,7 +89,8 @@ export function netclassCollector(): Collector {
         up.samples.push({ labels: { device }, value: operstate === 'up' ? 1 : 0 });
         props.forEach(([, file, , scale], i) => {
           const v = parseSysInt(readAttr(join(dir, file)));
-          if (v !== undefined) fams[i]!.samples.push({ labels: { device }, value: v * scale });
+          if (v === undefined || (ignoreInvalidSpeed && file === 'speed' && v < 0)) return;
+          fams[i]!.samples.push({ labels: { device }, value: v * scale });
         });
       }
       return [info, up, ...fams].filter((f) => f.samples.length > 0);

@@ -18,15 +18,18 @@ export interface HostOptions {
     intervalMs: number;
   };
   netdev: { include: RegExp | undefined; exclude: RegExp | undefined };
-  netclass: { exclude: RegExp | undefined };
+  netclass: { exclude: RegExp | undefined; ignoreInvalidSpeed: boolean };
+  arp: { include: RegExp | undefined; exclude: RegExp | undefined };
   netstat: { fields: RegExp | undefined };
   vmstat: { fields: RegExp | undefined };
   powersupplyclass: { ignoredSupplies: RegExp | undefined };
   tapestats: { ignoredDevices: RegExp | undefined };
+  /** Sensors are matched as `<chip>;<sensor>`. */
+  hwmon: { chipInclude: RegExp | undefined; chipExclude: RegExp | undefined; sensorInclude: RegExp | undefined; sensorExclude: RegExp | undefined };
   /** Empty: the agent's own cgroup, from /proc/self/cgroup. */
   cgroup: { path: string };
-  /** Empty: the textfile collector reads no directory. */
-  textfile: { directory: string };
+  /** Paths or globs, in order; empty: the textfile collector reads no directory. */
+  textfile: { directories: string[] };
 }
 
 /** Parses every host collector key of `config` (the keys' own checks have already validated the expressions). */
@@ -47,14 +50,29 @@ export function optionsFrom(config: Config): HostOptions {
       intervalMs: config.number('collectors.filesystem.interval'),
     },
     netdev: { include: re('collectors.netdev.device_include'), exclude: re('collectors.netdev.device_exclude') },
-    netclass: { exclude: re('collectors.netclass.device_exclude') },
+    netclass: { exclude: re('collectors.netclass.device_exclude'), ignoreInvalidSpeed: config.bool('collectors.netclass.ignore_invalid_speed') },
+    arp: { include: re('collectors.arp.device_include'), exclude: re('collectors.arp.device_exclude') },
     netstat: { fields: re('collectors.netstat.fields') },
     vmstat: { fields: re('collectors.vmstat.fields') },
     powersupplyclass: { ignoredSupplies: re('collectors.powersupplyclass.ignored_supplies') },
     tapestats: { ignoredDevices: re('collectors.tapestats.ignored_devices') },
+    hwmon: {
+      chipInclude: re('collectors.hwmon.chip_include'),
+      chipExclude: re('collectors.hwmon.chip_exclude'),
+      sensorInclude: re('collectors.hwmon.sensor_include'),
+      sensorExclude: re('collectors.hwmon.sensor_exclude'),
+    },
     cgroup: { path: config.string('collectors.cgroup.path') },
-    textfile: { directory: config.string('collectors.textfile.directory') },
+    textfile: { directories: config.list('collectors.textfile.directory') },
   };
+}
+
+/**
+ * node_exporter's include/exclude pair: a name is left out when it matches `exclude` or, with `include` set, does not
+ * match `include` (both unanchored, both applied when both are set).
+ */
+export function ignored(name: string, include: RegExp | undefined, exclude: RegExp | undefined): boolean {
+  return (exclude !== undefined && exclude.test(name)) || (include !== undefined && !include.test(name));
 }
 
 const parsed = new WeakMap<Config, HostOptions>();

@@ -1,11 +1,13 @@
 /**
- * os: os-release(5) under path.rootfs (/etc/os-release, else /usr/lib/os-release) → node_os_info{...} and
- * node_os_version{id,id_like,name} (the major.minor of VERSION_ID as a number; left out when it is not one).
+ * os: os-release(5) under path.rootfs (/etc/os-release, else /usr/lib/os-release) → node_os_info{...},
+ * node_os_version{id,id_like,name} (the major.minor of VERSION_ID as a number; left out when it is not one) and, as
+ * node_exporter 1.8, node_os_support_end_timestamp_seconds from SUPPORT_END (YYYY-MM-DD, midnight UTC). A
+ * SUPPORT_END that is not such a date is an issue and leaves that family out (node_exporter fails the collector).
  */
 import { join } from 'node:path';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { lines, num, readText } from './text';
+import { lines, num, quote, readText } from './text';
 
 /** KEY=value lines, values unquoted ("..." or '...', with \-escapes), comments skipped. */
 export function parseOsRelease(text: string): Map<string, string> {
@@ -24,6 +26,17 @@ export function parseOsRelease(text: string): Map<string, string> {
 export function majorMinor(versionId: string | undefined): number | undefined {
   const m = /^(\d+)(\.\d+)?/.exec(versionId ?? '');
   return m ? num(m[1]! + (m[2] ?? '')) : undefined;
+}
+
+/** "2028-06-30" → Unix seconds of its midnight UTC; undefined unless it is a calendar date written YYYY-MM-DD. */
+export function supportEndSeconds(value: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return undefined;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const back = new Date(0);
+  back.setUTCFullYear(y, mo - 1, d); // not Date.UTC, which reads years 0-99 as 1900-1999
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) return undefined;
+  return back.getTime() / 1000;
 }
 
 const infoLabels: Array<[string, string]> = [
@@ -65,6 +78,12 @@ export function osCollector(): Collector {
             { labels: { id: labels.id!, id_like: labels.id_like!, name: labels.name! }, value: version },
           ]),
         );
+      }
+      const supportEnd = r.get('SUPPORT_END');
+      if (supportEnd !== undefined && supportEnd !== '') {
+        const secs = supportEndSeconds(supportEnd);
+        if (secs === undefined) ctx.issues.push(`os-release SUPPORT_END ${quote(supportEnd)} is not a YYYY-MM-DD date`);
+        else out.push(family('node_os_support_end_timestamp_seconds', 'Metric containing the end-of-life date timestamp of the OS.', 'gauge', [{ labels: {}, value: secs }]));
       }
       return out;
     },

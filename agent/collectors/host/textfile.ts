@@ -1,14 +1,18 @@
 /**
- * textfile: `*.prom` files in `collectors.textfile.directory` (node_exporter's `--collector.textfile.directory`),
- * each parsed strictly by the shared text-format reader, exposed as written, plus
- * node_textfile_mtime_seconds{file} for every file read and node_textfile_scrape_error (1 when any file failed).
+ * textfile: `*.prom` files in the directories of `collectors.textfile.directory` (node_exporter's
+ * `--collector.textfile.directory`: a list, each entry a path or a glob, repeatable as node_exporter 1.9; see
+ * textfile-dirs.ts), each parsed strictly by the shared text-format reader, exposed as written, plus
+ * node_textfile_mtime_seconds{file} (the full path) for every file read and node_textfile_scrape_error (1 when any
+ * directory or file failed). Directories are read in the order given, files by name within each: the same file name
+ * in two directories is two files, each with its own mtime series, their families merged as any two files'.
  *
  * As node_exporter: a file that does not parse, carries client-side timestamps, is not a regular file or cannot be
  * read is an error for that file alone (its samples are left out, the others are kept); a family found in several
  * files is merged into one (the first HELP and TYPE win; a file declaring another type for it is an error for that
- * file); a family without HELP gets "Metric read from <files>"; the samples of a family get the union of its label
- * names, missing ones empty. A series repeated within the merged family keeps its first value (the rest noted).
- * A file over `maxFileBytes` is an error for that file. An empty directory setting disables the files but still
+ * file; a family whose HELP differs from the one an earlier file gave it is refused from that file, an error as in
+ * node_exporter 1.8+); a family without HELP gets "Metric read from <files>"; the samples of a family get the union
+ * of its label names, missing ones empty. A series repeated within the merged family keeps its first value (the rest noted).
+ * A file over `maxFileBytes` is an error for that file. No directory configured disables the files but still
  * reports node_textfile_scrape_error 0.
  */
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
@@ -17,6 +21,7 @@ import { Collector, family } from '../collector';
 import { parseText, ParsedFamily } from '../../formats/parse';
 import type { Distribution, FamilySamples, MetricType, Sample } from '../../store/types';
 import { hostOptions } from './options';
+import { textfileDirectories } from './textfile-dirs';
 
 /** Largest file read (bytes): a runaway writer cannot make a scrape hold an unbounded buffer. */
 export const maxFileBytes = 16 * 1024 * 1024;
@@ -77,16 +82,59 @@ export function toSamples(f: ParsedFamily): Sample[] {
   });
 }
 
+/**
+ * Reads one file into `merged` and its mtime into `mtimes`; false (with the reason in `issues`) when it failed or one
+ * of its families was refused.
+ */
+function readFile(path: string, merged: Map<string, Merged>, mtimes: FamilySamples, issues: string[]): boolean {
+  try {
+    if (!statSync(path).isFile()) throw new Error(`${path} is not a regular file`);
+    const { text, mtimeMs } = readBounded(path, maxFileBytes);
+    const fams = parseText(text).families;
+    for (const f of fams) {
+      if (f.samples.some((s) => s.timestampMs !== undefined)) throw new Error(`${path} contains unsupported client-side timestamps (${f.name})`);
+      const prev = merged.get(f.name);
+      if (prev && f.type !== undefined && f.type !== prev.type) throw new Error(`${path}: ${f.name} is declared ${f.type}, another file declared it ${prev.type}`);
+    }
+    let ok = true;
+    for (const f of fams) {
+      let m = merged.get(f.name);
+      if (m?.help !== undefined && f.help !== undefined && f.help !== m.help) {
+        // node_exporter 1.8+: a family whose HELP contradicts an earlier file's is refused (the file's others kept).
+        issues.push(`textfile ${path}: ${f.name} has HELP ${JSON.stringify(f.help)}, an earlier file gave it ${JSON.stringify(m.help)}; left out`);
+        ok = false;
+        continue;
+      }
+      if (!m) merged.set(f.name, (m = { name: f.name, help: f.help, type: f.type ?? 'untyped', files: [], samples: [], keys: new Set() }));
+      m.files.push(path);
+      if (m.help === undefined) m.help = f.help;
+      for (const s of toSamples(f)) {
+        const k = key(s.labels as Record<string, string>);
+        if (m.keys.has(k)) {
+          issues.push(`${path}: ${f.name}${k} repeats a series read before; the first is kept`);
+          continue;
+        }
+        m.keys.add(k);
+        m.samples.push(s);
+      }
+    }
+    mtimes.samples.push({ labels: { file: path }, value: Math.floor(mtimeMs / 1000) });
+    return ok;
+  } catch (err) {
+    issues.push(`textfile ${path}: ${(err as Error).message}`);
+    return false;
+  }
+}
+
 export function textfileCollector(): Collector {
   return {
     name: 'textfile',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const dir = hostOptions(ctx.config).textfile.directory;
       const merged = new Map<string, Merged>();
       const mtimes = family('node_textfile_mtime_seconds', 'Unixtime mtime of textfiles successfully read.', 'gauge');
       let errored = 0;
-      if (dir !== '') {
+      for (const dir of textfileDirectories(hostOptions(ctx.config).textfile.directories)) {
         let names: string[];
         try {
           names = readdirSync(dir)
@@ -97,38 +145,7 @@ export function textfileCollector(): Collector {
           names = [];
           errored = 1;
         }
-        for (const name of names) {
-          const path = join(dir, name);
-          try {
-            if (!statSync(path).isFile()) throw new Error(`${path} is not a regular file`);
-            const { text, mtimeMs } = readBounded(path, maxFileBytes);
-            const fams = parseText(text).families;
-            for (const f of fams) {
-              if (f.samples.some((s) => s.timestampMs !== undefined)) throw new Error(`${path} contains unsupported client-side timestamps (${f.name})`);
-              const prev = merged.get(f.name);
-              if (prev && f.type !== undefined && f.type !== prev.type) throw new Error(`${path}: ${f.name} is declared ${f.type}, another file declared it ${prev.type}`);
-            }
-            for (const f of fams) {
-              let m = merged.get(f.name);
-              if (!m) merged.set(f.name, (m = { name: f.name, help: f.help, type: f.type ?? 'untyped', files: [], samples: [], keys: new Set() }));
-              m.files.push(path);
-              if (m.help === undefined) m.help = f.help;
-              for (const s of toSamples(f)) {
-                const k = key(s.labels as Record<string, string>);
-                if (m.keys.has(k)) {
-                  ctx.issues.push(`${path}: ${f.name}${k} repeats a series read before; the first is kept`);
-                  continue;
-                }
-                m.keys.add(k);
-                m.samples.push(s);
-              }
-            }
-            mtimes.samples.push({ labels: { file: path }, value: Math.floor(mtimeMs / 1000) });
-          } catch (err) {
-            errored = 1;
-            ctx.issues.push(`textfile ${path}: ${(err as Error).message}`);
-          }
-        }
+        for (const name of names) if (!readFile(join(dir, name), merged, mtimes, ctx.issues)) errored = 1;
       }
       const out: FamilySamples[] = [];
       for (const m of merged.values()) {

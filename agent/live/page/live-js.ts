@@ -4,8 +4,8 @@
  * build step of its own. It loads the layout and history from /api/v1/live/history, draws one uPlot chart per
  * panel, then appends the frames of the /api/v1/live/stream event stream.
  *
- * Every chart's element carries `data-points` (points drawn), and the page's `data-frames` counts the frames
- * received: the browser test reads them.
+ * Every chart's element carries `data-points` (points drawn), `data-last` (each column's latest value, JSON) and
+ * `data-x` (its time range), and the page's `data-frames` counts the frames received: the browser test reads them.
  */
 export const liveJs = String.raw`(function () {
   'use strict';
@@ -48,7 +48,7 @@ export const liveJs = String.raw`(function () {
     plotEl.setAttribute('data-points', '0');
     box.appendChild(plotEl);
     section.appendChild(box);
-    charts[def.id] = { def: def, el: plotEl, cols: [], data: [[]], plot: null };
+    charts[def.id] = { def: def, el: plotEl, cols: [], seen: [], round: 0, data: [[]], plot: null };
   }
 
   function opts(c) {
@@ -62,6 +62,10 @@ export const liveJs = String.raw`(function () {
       cursor: { sync: { key: 'live' } },
       legend: { live: true },
       scales: { x: { time: true } },
+      hooks: {
+        setScale: [function (u, key) { if (key === 'x') c.el.setAttribute('data-x', u.scales.x.min + ',' + u.scales.x.max); }],
+        ready: [function (u) { showLatest(c, u); }],
+      },
       series: series,
       axes: [{}, { size: 70, values: function (u, splits) { return splits.map(function (v) { return si(v, c.def.unit); }); } }],
     };
@@ -72,34 +76,85 @@ export const liveJs = String.raw`(function () {
     c.plot = new uPlot(opts(c), c.data, c.el);
   }
 
-  function ensureColumn(c, name) {
+  function nulls(n) {
+    var a = [];
+    for (var k = 0; k < n; k++) a.push(null);
+    return a;
+  }
+
+  // A chart's column for a series; a full chart (the busiest series change) gives the column of the series with a
+  // value longest ago to a new one with a value, so the chart follows the series that matter now.
+  function ensureColumn(c, name, v) {
     var i = c.cols.indexOf(name);
-    if (i >= 0) return i + 1;
-    if (c.cols.length >= MAX_COLUMNS) return -1;
-    c.cols.push(name);
-    var filler = [];
-    for (var k = 0; k < c.data[0].length; k++) filler.push(null);
-    c.data.push(filler);
-    c.dirty = true;
-    return c.cols.length;
+    if (i < 0 && c.cols.length < MAX_COLUMNS) {
+      c.cols.push(name);
+      c.seen.push(0);
+      c.data.push(nulls(c.data[0].length));
+      i = c.cols.length - 1;
+      c.dirty = true;
+    } else if (i < 0) {
+      if (v == null) return -1;
+      for (var j = 0; j < c.cols.length; j++) if (c.seen[j] < c.round && (i < 0 || c.seen[j] < c.seen[i])) i = j;
+      if (i < 0) return -1;
+      c.cols[i] = name;
+      c.data[i + 1] = nulls(c.data[0].length);
+      c.dirty = true;
+    }
+    if (v != null) c.seen[i] = c.round;
+    return i + 1;
   }
 
   function countPoints(c) {
     var n = 0;
-    for (var s = 1; s < c.data.length; s++) for (var k = 0; k < c.data[s].length; k++) if (c.data[s][k] != null) n++;
+    var last = {};
+    for (var s = 1; s < c.data.length; s++) {
+      for (var k = 0; k < c.data[s].length; k++) if (c.data[s][k] != null) { n++; last[c.cols[s - 1]] = c.data[s][k]; }
+    }
     c.el.setAttribute('data-points', String(n));
+    c.el.setAttribute('data-last', JSON.stringify(last));
   }
 
-  function draw(c) {
+  // Every chart spans the same time range (the change-feed charts start when the page opens, the others earlier).
+  function timeRange() {
+    var min = Infinity;
+    var max = -Infinity;
+    Object.keys(charts).forEach(function (id) {
+      var x = charts[id].data[0];
+      if (x.length) { min = Math.min(min, x[0]); max = Math.max(max, x[x.length - 1]); }
+    });
+    return min < max ? { min: min, max: max } : null;
+  }
+
+  // With no cursor on the charts, each legend shows its series' latest values (not blanks).
+  function showLatest(c, u) {
+    if (u.cursor.idx != null) return;
+    var idxs = [c.data[0].length ? c.data[0].length - 1 : null];
+    for (var s = 1; s < c.data.length; s++) {
+      var k = c.data[s].length - 1;
+      while (k >= 0 && c.data[s][k] == null) k--;
+      idxs.push(k >= 0 ? k : null);
+    }
+    u.setLegend({ idxs: idxs }, false);
+  }
+
+  function draw(c, range) {
     if (c.dirty || !c.plot) { c.dirty = false; rebuild(c); } else c.plot.setData(c.data);
+    if (range) c.plot.setScale('x', range);
+    showLatest(c, c.plot);
     countPoints(c);
+  }
+
+  function drawAll() {
+    var range = timeRange();
+    Object.keys(charts).forEach(function (id) { draw(charts[id], range); });
   }
 
   function append(id, t, cols) {
     var c = charts[id];
     if (!c) return;
     var idx = [];
-    Object.keys(cols).forEach(function (name) { idx.push([ensureColumn(c, name), cols[name]]); });
+    c.round++;
+    Object.keys(cols).forEach(function (name) { idx.push([ensureColumn(c, name, cols[name]), cols[name]]); });
     c.data[0].push(t / 1000);
     for (var s = 1; s < c.data.length; s++) c.data[s].push(null);
     idx.forEach(function (p) { if (p[0] > 0) c.data[p[0]][c.data[0].length - 1] = p[1]; });
@@ -162,14 +217,14 @@ export const liveJs = String.raw`(function () {
         append(id, t, cols);
       });
     });
-    Object.keys(charts).forEach(function (id) { draw(charts[id]); });
+    drawAll();
     tables(body.tables);
     document.getElementById('info').textContent = 'Outrider ' + body.info.version + ' · ' + body.info.series + ' series · history ' + (body.history.t.length ? Math.round((Date.now() - body.history.t[0]) / 60000) + ' min' : 'none');
     var es = new EventSource('/api/v1/live/stream');
     es.addEventListener('frame', function (ev) {
       var f = JSON.parse(ev.data);
       Object.keys(f.panels).forEach(function (id) { append(id, f.t, f.panels[id]); });
-      Object.keys(charts).forEach(function (id) { draw(charts[id]); });
+      drawAll();
       tables(f.tables);
       frames++;
       root.setAttribute('data-frames', String(frames));

@@ -82,6 +82,11 @@ export class DeliveryQueue {
     return this.#dropped;
   }
 
+  /** The oldest record not settled yet (queued or in flight), or undefined when none is pending. */
+  get oldest(): QueuedItem | undefined {
+    return this.#firstPending();
+  }
+
   /**
    * Opens the spool (when configured) and queues its unacknowledged records for replay. Returns the highest epoch
    * spooled (0 when none). A spool that cannot be opened leaves the queue memory-only, logged and counted.
@@ -126,7 +131,7 @@ export class DeliveryQueue {
   }
 
   /** Appends one framed record (spool first, then memory as the budget allows). False when it was dropped. */
-  async append(frame: Buffer, epoch: number, seq: number): Promise<boolean> {
+  async append(frame: Buffer, epoch: number, seq: number, formedMs?: number): Promise<boolean> {
     const sp = this.#opts.spool;
     if (sp && frame.length > sp.segmentBytes) return this.drop('too_large', `batch of ${frame.length} bytes exceeds spool.segment_size`);
     const spool = this.#spool;
@@ -162,7 +167,7 @@ export class DeliveryQueue {
     }
     const n = ++this.#appends;
     if (ref && !spool!.io.staged) this.#onDisk = n;
-    this.#items.push({ epoch, seq, ref, data, state: 'queued', single: false, prevGen: this.#appendedGen, n });
+    this.#items.push({ epoch, seq, ref, data, state: 'queued', single: false, prevGen: this.#appendedGen, n, ...(formedMs !== undefined ? { formedMs } : {}) });
     this.#pending++;
     return true;
   }

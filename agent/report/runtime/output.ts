@@ -25,6 +25,8 @@ export interface QueuedItem {
   readonly prevGen: number;
   /** Append number (0: found in the spool at open); the queue compares it with what a flush put on disk. */
   readonly n: number;
+  /** When the record was formed (ms); unknown for records found in the spool at open. */
+  readonly formedMs?: number;
 }
 
 export interface Output {

@@ -65,3 +65,43 @@ t.test('cpu lists of /sys/devices/system/cpu/isolated', async (t) => {
   t.equal(parseCpuList('3-1'), undefined);
   t.equal(parseCpuList('a,b'), undefined);
 });
+
+t.test('node_cpu_online: 1 for "1", 0 for "0" and for a CPU without the file, CPUs in numeric order', async (t) => {
+  const ctx = collectContext({ procfs: join(edgeFixtures, 'hotplug/proc'), sysfs: join(edgeFixtures, 'hotplug/sys') });
+  const fams = await cpuCollector().collect(ctx);
+  const online = fams.find((f) => f.name === 'node_cpu_online');
+  t.ok(online, 'reported: cpu0 has an online file');
+  t.equal(online!.help, 'CPUs that are online and being scheduled.');
+  t.equal(online!.type, 'gauge');
+  t.same(
+    online!.samples.map((s) => [s.labels.cpu, s.value]),
+    [
+      ['0', 1],
+      ['1', 0],
+      ['2', 1],
+      ['3', 0],
+      ['10', 1],
+    ],
+  );
+});
+
+t.test('node_cpu_online is left out where the first CPU has no online file (x86: cpu0 cannot go offline)', async (t) => {
+  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const sys = mkdtempSync(join(tmpdir(), 'outrider-cpu-online-'));
+  t.teardown(() => rmSync(sys, { recursive: true, force: true }));
+  mkdirSync(join(sys, 'devices/system/cpu/cpu0'), { recursive: true });
+  mkdirSync(join(sys, 'devices/system/cpu/cpu1'), { recursive: true });
+  writeFileSync(join(sys, 'devices/system/cpu/cpu1/online'), '1\n');
+  const fams = await cpuCollector().collect(collectContext({ sysfs: sys }));
+  t.notOk(
+    fams.some((f) => f.name === 'node_cpu_online'),
+    'no family, as node_exporter',
+  );
+  writeFileSync(join(sys, 'devices/system/cpu/cpu0/online'), '1\n');
+  const again = await cpuCollector().collect(collectContext({ sysfs: sys }));
+  t.same(
+    again.find((f) => f.name === 'node_cpu_online')?.samples.map((s) => s.value),
+    [1, 1],
+  );
+});

@@ -45,3 +45,24 @@ t.test('node_network_info: adminstate from IFF_UP in flags (node_exporter 1.6+)'
     'every interface has one',
   );
 });
+
+t.test('ignore_invalid_speed: an unknown speed (-1) is -125000 by default, left out when set', async (t) => {
+  const speeds = async (overrides: Record<string, unknown>) =>
+    (await netclassCollector().collect(collectContext({}, overrides))).find((f) => f.name === 'node_network_speed_bytes')!.samples.map((s) => [s.labels.device, s.value]);
+  t.same(await speeds({}), [
+    ['eth0', 125_000_000],
+    ['wlan0', -125_000],
+  ]);
+  t.same(await speeds({ 'collectors.netclass.ignore_invalid_speed': true }), [['eth0', 125_000_000]]);
+});
+
+t.test('--collector.netclass.ignore-invalid-speed (and --no-) are accepted as node_exporter spells them', async (t) => {
+  const { parseArgs } = await import('../../../agent/cli/args');
+  const { configFromArgs } = await import('../../../agent/cli/config-args');
+  const on = configFromArgs(parseArgs(['--collector.netclass.ignore-invalid-speed']), {});
+  t.same(on.problems, []);
+  t.equal(on.config.bool('collectors.netclass.ignore_invalid_speed'), true);
+  const off = configFromArgs(parseArgs(['--collector.netclass.ignore-invalid-speed', '--no-collector.netclass.ignore-invalid-speed']), {});
+  t.same(off.problems, []);
+  t.equal(off.config.bool('collectors.netclass.ignore_invalid_speed'), false);
+});

@@ -44,6 +44,10 @@ export const compared: Record<string, string[]> = {
 /** Families node_exporter's installed release writes that the agent deliberately writes differently (and why). */
 const known: Record<string, string> = {
   node_bcache_cache_readaheads_total: 'removed in node_exporter 1.6 (the Debian build is 1.5)',
+  node_btrfs_commits_total: 'added in node_exporter 1.9 (the Debian build is 1.5)',
+  node_btrfs_commit_seconds_total: 'added in node_exporter 1.9',
+  node_btrfs_last_commit_seconds: 'added in node_exporter 1.9',
+  node_btrfs_max_commit_seconds: 'added in node_exporter 1.9',
 };
 
 /**

@@ -77,7 +77,13 @@ const prefixes = [
  * Intentional differences, by family name. Ours only: newer node_exporter families the Debian 1.5 build predates.
  * node_exporter only: families from sources this agent does not read (documented in docs/collectors.md).
  */
-const oursOnly = new Set(['node_pressure_cpu_stalled_seconds_total', 'node_pressure_irq_stalled_seconds_total']);
+const oursOnly = new Set([
+  'node_pressure_cpu_stalled_seconds_total',
+  'node_pressure_irq_stalled_seconds_total',
+  // node_exporter 1.9 (cpu0 with an online file) and 1.8 (os-release with SUPPORT_END).
+  'node_cpu_online',
+  'node_os_support_end_timestamp_seconds',
+]);
 const theirsOnly = new Set([
   // cpu collector: the opt-in cpu info from /proc/cpuinfo, not implemented.
   'node_cpu_info',

@@ -23,7 +23,7 @@ function copy(t: Test, name: string): string {
 
 async function scrape(dir: string): Promise<string> {
   const store = new Store({ now: () => 1_700_000_000_000 });
-  const config = fixtureConfig({ 'collectors.textfile.directory': dir });
+  const config = fixtureConfig({ 'collectors.textfile.directory': [dir] });
   const runner = new CollectorRunner({ store, config, paths: collectContext().paths, log: silentLogger(), collectors: [textfileCollector()] });
   await runner.collectOnce();
   const dur = store.getFamily('node_scrape_collector_duration_seconds');
@@ -71,7 +71,7 @@ t.test('families merged across files: first HELP, union of label names, default 
 t.test('a repeated series keeps its first value and is noted', async (t) => {
   const dir = copy(t, 'ok');
   writeFileSync(join(dir, 'z.prom'), 'jobs_total{kind="cron"} 1\n');
-  const ctx = collectContext({}, { 'collectors.textfile.directory': dir });
+  const ctx = collectContext({}, { 'collectors.textfile.directory': [dir] });
   const fams = await textfileCollector().collect(ctx);
   const jobs = fams.find((f) => f.name === 'jobs_total')!;
   t.same(
@@ -84,7 +84,7 @@ t.test('a repeated series keeps its first value and is noted', async (t) => {
 t.test('a file over the size limit is refused', async (t) => {
   const dir = copy(t, 'ok');
   writeFileSync(join(dir, 'huge.prom'), Buffer.alloc(maxFileBytes + 1, 0x20));
-  const ctx = collectContext({}, { 'collectors.textfile.directory': dir });
+  const ctx = collectContext({}, { 'collectors.textfile.directory': [dir] });
   const fams = await textfileCollector().collect(ctx);
   t.same(fams.find((f) => f.name === 'node_textfile_scrape_error')!.samples[0]!.value, 1);
   t.match(ctx.issues.join('\n'), /over the \d+-byte limit/);
@@ -100,10 +100,33 @@ t.test('no directory configured: only node_textfile_scrape_error 0; a missing di
     fams.map((f) => [f.name, f.samples[0]!.value]),
     [['node_textfile_scrape_error', 0]],
   );
-  const ctx = collectContext({}, { 'collectors.textfile.directory': join(src, 'nope') });
+  const ctx = collectContext({}, { 'collectors.textfile.directory': [join(src, 'nope')] });
   const fams2 = await textfileCollector().collect(ctx);
   t.same(
     fams2.map((f) => [f.name, f.samples[0]!.value]),
     [['node_textfile_scrape_error', 1]],
   );
+});
+
+t.test('a family whose HELP contradicts an earlier file is refused from that file (node_exporter 1.8+)', async (t) => {
+  const dir = copy(t, 'ok');
+  writeFileSync(join(dir, 'z.prom'), '# HELP jobs_total Something else.\njobs_total{kind="z"} 9\nz_other 1\n');
+  const ctx = collectContext({}, { 'collectors.textfile.directory': [dir] });
+  const fams = await textfileCollector().collect(ctx);
+  const jobs = fams.find((f) => f.name === 'jobs_total')!;
+  t.equal(jobs.help, 'Jobs run.');
+  t.notOk(
+    jobs.samples.some((s) => s.labels.kind === 'z'),
+    'its samples left out',
+  );
+  t.ok(
+    fams.find((f) => f.name === 'z_other'),
+    "the file's other families kept",
+  );
+  t.match(
+    fams.find((f) => f.name === 'node_textfile_mtime_seconds')!.samples.map((s) => s.labels.file),
+    [/backup.prom$/, /cron.prom$/, /z.prom$/],
+  );
+  t.equal(fams.find((f) => f.name === 'node_textfile_scrape_error')!.samples[0]!.value, 1);
+  t.match(ctx.issues.join('\n'), /jobs_total has HELP "Something else\.", an earlier file gave it "Jobs run\."/);
 });
