@@ -19,19 +19,19 @@ interface Series {
   value: number;
   ts: number | null;
 }
-export interface Family {
+interface Family {
   type: 'counter' | 'gauge' | 'untyped' | 'histogram' | 'summary' | undefined;
   help: string | null;
   series: Series[];
 }
 
-export const value = fc.oneof(fc.double(), fc.integer().map(Number), fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 1e21, 5e-324));
+const value = fc.oneof(fc.double(), fc.integer().map(Number), fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 1e21, 5e-324));
 const labelName = fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,6}$/).filter((n) => n !== 'le' && n !== 'quantile');
-export const labelValue = fc.oneof(
+const labelValue = fc.oneof(
   fc.string({ maxLength: 8, unit: fc.constantFrom('a', ' ', '"', '\\', '\n', '\r', '\t', '{', '}', ',', '=', '#', 'é', '€', '😀') }),
   fc.string({ maxLength: 12, unit: 'grapheme' }),
 );
-export const labels = fc.dictionary(labelName, labelValue, { maxKeys: 3 });
+const labels = fc.dictionary(labelName, labelValue, { maxKeys: 3 });
 // HELP text keeps its inner characters; the line's leading and trailing blanks are the format's, not the text's.
 const help = fc.option(fc.string({ maxLength: 16, unit: fc.constantFrom('a', ' ', '\t', '\\', '\n', '"', 'é', '😀') }).map((h) => h.replace(/^[ \t]+|[ \t]+$/g, '')));
 const family: fc.Arbitrary<Family> = fc.record({
@@ -40,9 +40,9 @@ const family: fc.Arbitrary<Family> = fc.record({
   series: fc.array(fc.record({ labels, value, ts: fc.option(fc.integer({ min: -1e15, max: 1e15 })) }), { minLength: 1, maxLength: 3 }),
 });
 
-export const fmt = (v: number) => (Object.is(v, -0) ? '-0' : Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v));
-export const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-export const renderLabels = (l: Record<string, string>) => {
+const fmt = (v: number) => (Object.is(v, -0) ? '-0' : Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v));
+const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+const renderLabels = (l: Record<string, string>) => {
   const ls = Object.entries(l).map(([k, v]) => `${k}="${esc(v)}"`);
   return ls.length ? `{${ls.join(',')}}` : '';
 };
