@@ -84,6 +84,8 @@ export class TextParser {
   #tail = '';
   #line = 0;
   #ended = false;
+  /** Inside a line already refused as too long: its text is dropped up to its newline. */
+  #skipping = false;
 
   constructor(sink: (sample: ParsedSample, family: ParsedFamily) => void, opts: TextParserOptions = {}) {
     this.#sink = sink;
@@ -101,6 +103,13 @@ export class TextParser {
     if (this.#ended) throw new OutriderError('OUTRIDER_ERR_FORMAT_ENDED', 'write after end');
     let text = this.#tail + (typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
     let start = 0;
+    if (this.#skipping) {
+      // The rest of a refused line is not a line of its own: it would be read from wherever a chunk happened to end.
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      this.#skipping = false;
+      start = nl + 1;
+    }
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
@@ -110,8 +119,10 @@ export class TextParser {
     text = start === 0 ? text : text.slice(start);
     if (text.length > this.#maxLine) {
       this.#line++;
+      this.#tail = '';
+      this.#skipping = true;
       this.#fail(`line longer than ${this.#maxLine} characters`);
-      text = '';
+      return;
     }
     this.#tail = text;
   }
@@ -121,7 +132,7 @@ export class TextParser {
     const rest = this.#tail + this.#decoder.end();
     this.#tail = '';
     this.#ended = true;
-    if (rest !== '') this.#lineAt(rest);
+    if (rest !== '' && !this.#skipping) this.#lineAt(rest);
   }
 
   #lineAt(line: string): void {

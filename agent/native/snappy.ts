@@ -129,6 +129,9 @@ export function snappyUncompressTs(data: Uint8Array, maxOutput = 2 ** 30): Buffe
     if ((b & 0x80) === 0) break;
   }
   if (expect > maxOutput) corrupt('declared length exceeds the limit');
+  // A 3-byte copy writes at most 64 bytes, so no body decodes to more than 64/3 of its size: a larger declared length
+  // is refused before it is allocated (a few bytes must not cost the limit's worth of memory).
+  if (expect > Math.ceil(((data.length - i) * 64) / 3)) corrupt('declared length is more than the body can decode to');
   const dst = Buffer.alloc(expect);
   let o = 0;
   while (i < data.length) {

@@ -36,6 +36,9 @@ const mainUnits: Record<string, string> = {
 
 const perUnits: Record<string, string> = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week', mo: 'month', y: 'year' };
 
+/** A table's own entry only: a unit such as `valueOf` or `constructor` is not a key of Object.prototype here. */
+const own = (table: Record<string, string>, key: string): string | undefined => (Object.hasOwn(table, key) ? table[key] : undefined);
+
 function words(s: string): string[] {
   return s.split(/[^a-zA-Z0-9]+/).filter((w) => w.length > 0);
 }
@@ -46,9 +49,9 @@ export function prometheusName(name: string, unit: string, kind: 'counter' | 'ga
   const u = unit.replace(/\{[^}]*\}/g, '').trim();
   if (u !== '' && u !== '1') {
     const [main = '', per = ''] = u.split('/', 2);
-    const mainWords = words(mainUnits[main.trim()] ?? main);
+    const mainWords = words(own(mainUnits, main.trim()) ?? main);
     if (mainWords.length > 0 && !endsWith(out, mainWords)) out.push(...mainWords);
-    const perWord = per.trim() === '' ? [] : words(perUnits[per.trim()] ?? per);
+    const perWord = per.trim() === '' ? [] : words(own(perUnits, per.trim()) ?? per);
     if (perWord.length > 0 && !endsWith(out, ['per', ...perWord])) out.push('per', ...perWord);
   }
   if (kind === 'gauge' && u === '1' && out[out.length - 1] !== 'ratio') out.push('ratio');

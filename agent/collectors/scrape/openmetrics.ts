@@ -3,6 +3,7 @@
  * complete line is rewritten to its 0.0.4 equivalent before the parser sees it, so line numbers stay the body's own.
  *
  * - `# EOF` ends the body; a line after it, or a body without it, is an error.
+ * - HELP text unescapes `\\`, `\n` and `\"` (the 0.0.4 format has no `\"`).
  * - `# UNIT` lines are read and dropped (the store has no unit field); `unknown` is `untyped`; `info` and `stateset`
  *   are gauges; `gaugehistogram` is untyped (its `_gcount`/`_gsum` become their own series).
  * - A counter family `foo` is named `foo_total`, as its samples are.
@@ -103,7 +104,8 @@ export class OpenMetricsReader {
       if (kind === 'TYPE') this.#types.set(name!, rest);
       const type = kind === 'TYPE' ? rest : this.#types.get(name!);
       const outName = type === 'counter' && !name!.endsWith('_total') ? name + '_total' : name;
-      const outRest = kind === 'TYPE' ? (typeMap[rest] ?? rest) : rest;
+      // OpenMetrics HELP escapes `"` too; the 0.0.4 parser reads `\\` and `\n` only, so `\"` becomes `"` here.
+      const outRest = kind === 'TYPE' ? (Object.hasOwn(typeMap, rest) ? typeMap[rest]! : rest) : rest.replace(/\\(.)/g, (m, c: string) => (c === '"' ? '"' : m));
       return `# ${kind} ${outName} ${outRest}`;
     }
     if (line.trim() === '') return line;
