@@ -6,7 +6,8 @@
  *    labels plus `family` (a series' own `family` label becomes `exported_family`);
  *  - outrider_anomaly_rate: the fraction of analysed series in anomaly, per family and (without `family`) overall;
  *  - outrider_analysis_series / outrider_analysis_series_left_out: series followed, and those max_series left out;
- *  - outrider_forecast_seconds_until_full{resource,...}: each forecast (+Inf when usage is flat or falling).
+ *  - outrider_forecast_seconds_until_full{resource,...}: each forecast (+Inf when usage is flat or falling);
+ *  - outrider_forecast_holt_winters_seconds_until_full{resource,...}: the same on the Holt–Winters smoothed line.
  */
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
@@ -63,7 +64,7 @@ export class Analysis implements Component {
     this.#d = deps;
     const o = deps.options;
     this.#anomalies = new AnomalyTracker({ families: o.families, maxSeries: o.maxSeries, clearPoints: o.clearPoints, appTopK: o.appTopK }, deps.events);
-    this.#forecasts = new ForecastTracker({ windowMs: o.forecastWindowMs, horizonMs: o.forecastHorizonMs, clearFactor: o.forecastClearFactor, spoolMaxBytes: o.spoolMaxBytes }, deps.events);
+    this.#forecasts = new ForecastTracker({ windowMs: o.forecastWindowMs, horizonMs: o.forecastHorizonMs, clearFactor: o.forecastClearFactor, spoolMaxBytes: o.spoolMaxBytes, smoothing: { sf: o.forecastSmoothingFactor, tf: o.forecastTrendFactor } }, deps.events);
     this.#points = deps.telemetry?.counter('outrider_analysis_points_total', 'Points of the local history the anomaly detector scored.');
     this.#refused = deps.telemetry?.counter('outrider_analysis_refused_series_total', 'Series-rounds of the analysed families left out because analysis.max_series was reached.');
     this.#failed = deps.telemetry?.counter('outrider_analysis_failed_rounds_total', 'Sampling rounds the analysis skipped after an error.');
@@ -147,12 +148,15 @@ export class Analysis implements Component {
       count.push({ labels: { family }, value: list.length });
     }
     if (total > 0) rate.push({ labels: {}, value: anomalous / total });
-    const forecast: Sample[] = this.#forecast.map((f) => {
+    const forecast: Sample[] = [];
+    const smoothed: Sample[] = [];
+    for (const f of this.#forecast) {
       const labels: Record<string, string> = { ...f.labels };
       if ('resource' in labels) labels['exported_resource'] = labels['resource']!;
       labels['resource'] = f.resource;
-      return { labels, value: f.seconds };
-    });
+      forecast.push({ labels, value: f.seconds });
+      if (f.smoothedSeconds !== undefined) smoothed.push({ labels, value: f.smoothedSeconds });
+    }
     return [
       { name: 'outrider_anomaly_score', help: 'Anomaly score in [0, 1] of the latest point of an analysed series (the top-k of each family).', type: 'gauge', samples: score },
       { name: 'outrider_anomaly', help: 'Whether an analysed series is in anomaly (1) or not (0) (the top-k of each family by score).', type: 'gauge', samples: flag },
@@ -169,6 +173,12 @@ export class Analysis implements Component {
         help: 'Seconds until the resource reaches its limit on the least-squares line of the forecast window (predict_linear); +Inf when never.',
         type: 'gauge',
         samples: forecast,
+      },
+      {
+        name: 'outrider_forecast_holt_winters_seconds_until_full',
+        help: 'Seconds until the resource reaches its limit on the Holt-Winters smoothed level and trend of the forecast window (holt_winters); +Inf when never.',
+        type: 'gauge',
+        samples: smoothed,
       },
     ];
   }

@@ -9,6 +9,8 @@
  *  - conntrack: node_nf_conntrack_entries up to node_nf_conntrack_entries_limit (resource="conntrack");
  *  - the report spool: outrider_report_spool_bytes (the agent's own gauge) up to spool.max_size (resource="spool";
  *    none while the spool is in memory only).
+ * Next to each, the Holt–Winters forecast over the same samples (./forecast-hw.ts), with the same bounds and staleness
+ * handling; it is exposed only, and crossing events stay driven by the linear forecast.
  * A forecast that falls below the horizon records a forecast_crossing event; it records forecast_clear only once it
  * rises to the horizon × clearFactor, so a forecast wavering around the horizon does not flap.
  */
@@ -19,6 +21,7 @@ import { labelKey } from '../store/store';
 import type { EventSink } from './events';
 import type { Sample } from './predict-linear';
 import { secondsUntil } from './predict-linear';
+import { defaultSmoothing, type SmoothingFactors, smoothedSecondsUntil } from './forecast-hw';
 
 export interface Resource {
   readonly resource: string;
@@ -46,6 +49,8 @@ export interface Forecast {
   /** The usage series' labels, without __name__. */
   readonly labels: Labels;
   readonly seconds: number;
+  /** The Holt–Winters forecast of the same samples (undefined when it has none). */
+  readonly smoothedSeconds?: number | undefined;
 }
 
 export interface ForecastOptions {
@@ -55,6 +60,8 @@ export interface ForecastOptions {
   clearFactor: number;
   /** The spool's cap in bytes (0: no spool forecast). */
   spoolMaxBytes: number;
+  /** Factors of the Holt–Winters forecast (default: defaultSmoothing). */
+  smoothing?: SmoothingFactors;
 }
 
 /** The spool's resource, for a spool of `maxBytes`. */
@@ -114,7 +121,8 @@ export class ForecastTracker {
         if (samples.length === 0 || samples[samples.length - 1]!.timestampMs !== s.timestampsMs[s.timestampsMs.length - 1]) continue;
         const seconds = secondsUntil(samples, tMs, limit);
         if (seconds === undefined || Number.isNaN(seconds)) continue;
-        out.push({ resource: r.resource, family: r.usage, labels, seconds });
+        const hw = smoothedSecondsUntil(samples, tMs, limit, this.#o.smoothing ?? defaultSmoothing);
+        out.push({ resource: r.resource, family: r.usage, labels, seconds, smoothedSeconds: hw === undefined || Number.isNaN(hw) ? undefined : hw });
       }
     }
     this.#crossings(out, tMs);

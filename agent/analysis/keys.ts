@@ -1,5 +1,10 @@
 import { defineKeys } from '../config/schema';
 import { isValidMetricName } from '../store/types';
+import { defaultSmoothing } from './forecast-hw';
+
+function checkFactor(v: unknown): string | undefined {
+  return typeof v === 'number' && v > 0 && v < 1 ? undefined : 'a number strictly between 0 and 1';
+}
 
 function checkFamilies(v: unknown): string | undefined {
   if (!Array.isArray(v)) return 'a list of metric names';
@@ -61,6 +66,20 @@ export const analysisKeys = defineKeys([
     min: 1,
     max: 100,
     help: 'A forecast_crossing ends (forecast_clear) only when the forecast rises to forecast_horizon times this, so a forecast wavering around the horizon does not flap.',
+  },
+  {
+    key: 'analysis.forecast_smoothing_factor',
+    type: 'number',
+    default: defaultSmoothing.sf,
+    check: checkFactor,
+    help: "Smoothing factor of the level in the Holt-Winters time-to-exhaustion forecasts (holt_winters' sf, in (0, 1)).",
+  },
+  {
+    key: 'analysis.forecast_trend_factor',
+    type: 'number',
+    default: defaultSmoothing.tf,
+    check: checkFactor,
+    help: "Smoothing factor of the trend in the Holt-Winters time-to-exhaustion forecasts (holt_winters' tf, in (0, 1)).",
   },
   { key: 'analysis.events_max', type: 'int', default: 1000, min: 1, max: 1_000_000, help: 'Events kept for GET /api/v1/events (the oldest go first).' },
 ]);

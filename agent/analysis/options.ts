@@ -13,6 +13,9 @@ export interface AnalysisOptions {
   forecastIntervalMs: number;
   forecastHorizonMs: number;
   forecastClearFactor: number;
+  /** Smoothing factors of the Holt–Winters forecasts, each in (0, 1). */
+  forecastSmoothingFactor: number;
+  forecastTrendFactor: number;
   /** The report spool's cap (spool.max_size), or 0 when the spool is in memory only (no spool forecast). */
   spoolMaxBytes: number;
   eventsMax: number;
@@ -31,6 +34,8 @@ export function optionsFrom(config: Config): AnalysisOptions {
     forecastIntervalMs: config.number('analysis.forecast_interval'),
     forecastHorizonMs: config.number('analysis.forecast_horizon'),
     forecastClearFactor: config.number('analysis.forecast_clear_factor'),
+    forecastSmoothingFactor: config.number('analysis.forecast_smoothing_factor'),
+    forecastTrendFactor: config.number('analysis.forecast_trend_factor'),
     // The spool's own keys, read for its forecast: the cap is configuration, not a metric.
     spoolMaxBytes: config.string('spool.dir') === '' ? 0 : config.number('spool.max_size'),
     eventsMax: config.number('analysis.events_max'),

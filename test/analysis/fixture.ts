@@ -18,6 +18,8 @@ export const baseOptions: AnalysisOptions = {
   forecastIntervalMs: 1000,
   forecastHorizonMs: 3_600_000,
   forecastClearFactor: 1.25,
+  forecastSmoothingFactor: 0.3,
+  forecastTrendFactor: 0.1,
   spoolMaxBytes: 0,
   eventsMax: 100,
 };
