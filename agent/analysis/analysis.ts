@@ -64,7 +64,16 @@ export class Analysis implements Component {
     this.#d = deps;
     const o = deps.options;
     this.#anomalies = new AnomalyTracker({ families: o.families, maxSeries: o.maxSeries, clearPoints: o.clearPoints, appTopK: o.appTopK }, deps.events);
-    this.#forecasts = new ForecastTracker({ windowMs: o.forecastWindowMs, horizonMs: o.forecastHorizonMs, clearFactor: o.forecastClearFactor, spoolMaxBytes: o.spoolMaxBytes, smoothing: { sf: o.forecastSmoothingFactor, tf: o.forecastTrendFactor } }, deps.events);
+    this.#forecasts = new ForecastTracker(
+      {
+        windowMs: o.forecastWindowMs,
+        horizonMs: o.forecastHorizonMs,
+        clearFactor: o.forecastClearFactor,
+        spoolMaxBytes: o.spoolMaxBytes,
+        smoothing: { sf: o.forecastSmoothingFactor, tf: o.forecastTrendFactor },
+      },
+      deps.events,
+    );
     this.#points = deps.telemetry?.counter('outrider_analysis_points_total', 'Points of the local history the anomaly detector scored.');
     this.#refused = deps.telemetry?.counter('outrider_analysis_refused_series_total', 'Series-rounds of the analysed families left out because analysis.max_series was reached.');
     this.#failed = deps.telemetry?.counter('outrider_analysis_failed_rounds_total', 'Sampling rounds the analysis skipped after an error.');
