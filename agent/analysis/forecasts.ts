@@ -21,7 +21,8 @@ import { labelKey } from '../store/store';
 import type { EventSink } from './events';
 import type { Sample } from './predict-linear';
 import { secondsUntil } from './predict-linear';
-import { defaultSmoothing, type SmoothingFactors, smoothedSecondsUntil } from './forecast-hw';
+import { defaultSmoothing, smoothedSecondsUntil } from './forecast-hw';
+import type { SmoothingFactors } from './holt-winters';
 
 export interface Resource {
   readonly resource: string;

@@ -9,10 +9,22 @@
  *   O(period): pick the period in points at the series' resolution (e.g. 288 for a day at 5 minutes).
  */
 
-/** PromQL `holt_winters`: undefined with fewer than two values or factors outside (0, 1). */
-export function doubleExponentialSmoothing(values: readonly number[], sf: number, tf: number): number | undefined {
-  if (!(sf > 0 && sf < 1) || !(tf > 0 && tf < 1)) return undefined;
-  if (values.length < 2) return undefined;
+/** Smoothing factors of double exponential smoothing, each in (0, 1). */
+export interface SmoothingFactors {
+  /** Smoothing factor of the level. */
+  sf: number;
+  /** Smoothing factor of the trend. */
+  tf: number;
+}
+
+/**
+ * The level and per-step trend after the last value, by PromQL's `holt_winters` recurrence: the level is the one
+ * PromQL returns; the trend gets its final update from the last two levels, which PromQL's loop leaves out because it
+ * only returns the level. Undefined with fewer than two values or factors outside (0, 1).
+ */
+export function smoothedLine(values: readonly number[], f: SmoothingFactors): { level: number; trend: number } | undefined {
+  const { sf, tf } = f;
+  if (!(sf > 0 && sf < 1) || !(tf > 0 && tf < 1) || values.length < 2) return undefined;
   let prev = values[0]!;
   let level = values[0]!;
   let trend = values[1]! - values[0]!;
@@ -23,7 +35,13 @@ export function doubleExponentialSmoothing(values: readonly number[], sf: number
     prev = level;
     level = next;
   }
-  return level;
+  trend = tf * (level - prev) + (1 - tf) * trend;
+  return { level, trend };
+}
+
+/** PromQL `holt_winters`: undefined with fewer than two values or factors outside (0, 1). */
+export function doubleExponentialSmoothing(values: readonly number[], sf: number, tf: number): number | undefined {
+  return smoothedLine(values, { sf, tf })?.level;
 }
 
 export interface HoltWintersOptions {

@@ -23,8 +23,8 @@ import type { AgentContext } from '../core/context';
 import { RateLimiter } from '../core/log';
 import type { Telemetry } from '../core/telemetry';
 import { EVENTS_CONTENT_TYPE, eventsIngestPath, type EventsBody, type WireEvent } from '../wire/events';
-import { backoffMs, classifyStatus, type SendResult } from './send-result';
-import { connectTls } from './tls/connect';
+import { backoffMs, type SendResult } from './send-result';
+import { aggregatorHeaders, aggregatorPool, postToAggregator } from './transport';
 import type { ClientTlsOptions } from './tls/options';
 
 export interface EventsSenderOptions {
@@ -245,28 +245,12 @@ export class EventsSender implements Component {
   }
 
   async #post(endpoint: string, body: Buffer, timeoutMs: number): Promise<SendResult> {
-    try {
-      let p = this.#pools.get(endpoint);
-      if (!p) {
-        const u = new URL(endpoint);
-        const pool = new Pool(u.origin, {
-          connections: 1,
-          pipelining: 1,
-          keepAliveTimeout: 30_000,
-          connectTimeout: this.#o.timeoutMs,
-          connect: u.protocol === 'https:' ? connectTls(this.#o.tls) : undefined,
-        });
-        this.#pools.set(endpoint, (p = { pool, path: eventsIngestPath(u) }));
-      }
-      const headers: Record<string, string> = { 'content-type': EVENTS_CONTENT_TYPE, 'x-outrider-agent': encodeURIComponent(this.#o.agentId) };
-      if (this.#o.token) headers.authorization = `Bearer ${this.#o.token}`;
-      const res = await p.pool.request({ path: p.path, method: 'POST', headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
-      const text = await res.body.text();
-      const ra = res.headers['retry-after'];
-      return classifyStatus(res.statusCode, Array.isArray(ra) ? ra[0] : ra, text);
-    } catch (err) {
-      const e = err as { code?: string; message?: string };
-      return { kind: 'retryable', reason: e.code ?? e.message ?? 'network error' };
+    let p = this.#pools.get(endpoint);
+    if (!p) {
+      const u = new URL(endpoint);
+      this.#pools.set(endpoint, (p = { pool: aggregatorPool(u, 1, this.#o.timeoutMs, this.#o.tls), path: eventsIngestPath(u) }));
     }
+    const headers = aggregatorHeaders(EVENTS_CONTENT_TYPE, this.#o.agentId, this.#o.token);
+    return postToAggregator(p.pool, p.path, headers, body, timeoutMs, AbortSignal.timeout(timeoutMs));
   }
 }

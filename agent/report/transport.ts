@@ -23,6 +23,41 @@ export interface TransportOptions {
   tls?: ClientTlsOptions;
 }
 
+/** A keep-alive pool to an aggregator's origin, over TLS for https://. */
+export function aggregatorPool(u: URL, connections: number, connectTimeoutMs: number, tls: ClientTlsOptions | undefined): Pool {
+  return new Pool(u.origin, {
+    connections,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    connectTimeout: connectTimeoutMs,
+    connect: u.protocol === 'https:' ? connectTls(tls) : undefined,
+  });
+}
+
+/** The headers of a POST to the aggregator: content type, the agent's id and its bearer token. */
+export function aggregatorHeaders(contentType: string, agentId: string, token: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': contentType, 'x-outrider-agent': encodeURIComponent(agentId) };
+  if (token) headers.authorization = `Bearer ${token}`;
+  return headers;
+}
+
+/**
+ * POSTs `body` to `path` on `pool` within `timeoutMs`; every outcome is a SendResult. `signal` abandons the request:
+ * the result's reason is then `abandoned`, when given, else the error's.
+ */
+export async function postToAggregator(pool: Pool, path: string, headers: Record<string, string>, body: Buffer, timeoutMs: number, signal?: AbortSignal, abandoned?: string): Promise<SendResult> {
+  try {
+    const res = await pool.request({ path, method: 'POST', headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, ...(signal ? { signal } : {}) });
+    const text = await res.body.text();
+    const ra = res.headers['retry-after'];
+    return classifyStatus(res.statusCode, Array.isArray(ra) ? ra[0] : ra, text);
+  } catch (err) {
+    if (abandoned !== undefined && signal?.aborted) return { kind: 'retryable', reason: abandoned };
+    const e = err as { code?: string; message?: string };
+    return { kind: 'retryable', reason: e.code ?? e.message ?? 'network error' };
+  }
+}
+
 export class Transport {
   readonly endpoint: string;
   readonly #pool: Pool;
@@ -36,45 +71,15 @@ export class Transport {
     const u = new URL(opts.endpoint);
     this.endpoint = opts.endpoint;
     this.#path = ingestPath(u);
-    this.#pool = new Pool(u.origin, {
-      connections: opts.connections,
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      connectTimeout: opts.timeoutMs,
-      connect: u.protocol === 'https:' ? connectTls(opts.tls) : undefined,
-    });
-    this.#probePool = new Pool(u.origin, {
-      connections: 2,
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      connectTimeout: PROBE_TIMEOUT_MS,
-      connect: u.protocol === 'https:' ? connectTls(opts.tls) : undefined,
-    });
+    this.#pool = aggregatorPool(u, opts.connections, opts.timeoutMs, opts.tls);
+    this.#probePool = aggregatorPool(u, 2, PROBE_TIMEOUT_MS, opts.tls);
     this.#timeoutMs = opts.timeoutMs;
-    this.#headers = { 'content-type': BATCH_CONTENT_TYPE, 'x-outrider-agent': encodeURIComponent(opts.agentId) };
-    if (opts.token) this.#headers.authorization = `Bearer ${opts.token}`;
+    this.#headers = aggregatorHeaders(BATCH_CONTENT_TYPE, opts.agentId, opts.token);
   }
 
   /** Sends one body; `signal` abandons it (a stall watch that found the aggregator stalled). */
   async send(body: Buffer, signal?: AbortSignal): Promise<SendResult> {
-    try {
-      const res = await this.#pool.request({
-        path: this.#path,
-        method: 'POST',
-        headers: this.#headers,
-        body,
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: this.#timeoutMs,
-        ...(signal ? { signal } : {}),
-      });
-      const text = await res.body.text();
-      const ra = res.headers['retry-after'];
-      return classifyStatus(res.statusCode, Array.isArray(ra) ? ra[0] : ra, text);
-    } catch (err) {
-      if (signal?.aborted) return { kind: 'retryable', reason: STALLED };
-      const e = err as { code?: string; message?: string };
-      return { kind: 'retryable', reason: e.code ?? e.message ?? 'network error' };
-    }
+    return postToAggregator(this.#pool, this.#path, this.#headers, body, this.#timeoutMs, signal, STALLED);
   }
 
   /** Whether the aggregator answers its health check (GET /healthz, 2xx) within the timeout. */

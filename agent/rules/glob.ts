@@ -4,27 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { elementPattern } from '../core/glob-pattern';
 
 const magic = /[*?[]/;
-
-function segmentRegExp(seg: string): RegExp {
-  let re = '';
-  for (let i = 0; i < seg.length; i++) {
-    const c = seg[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = seg.indexOf(']', i + 2);
-      if (end < 0) throw new Error(`syntax error in pattern ${JSON.stringify(seg)}`);
-      let cls = seg.slice(i + 1, end);
-      if (cls.startsWith('^')) cls = '^' + cls.slice(1);
-      re += `[${cls.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else if (c === '\\' && i + 1 < seg.length) re += seg[++i]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    else re += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
 
 /** Files matching `pattern`, sorted; relative patterns resolve against `cwd`. Throws on a malformed pattern. */
 export function globFiles(pattern: string, cwd = process.cwd()): string[] {
@@ -39,7 +21,8 @@ export function globFiles(pattern: string, cwd = process.cwd()): string[] {
     if (!magic.test(seg)) {
       for (const d of dirs) next.push(path.join(d, seg));
     } else {
-      const re = segmentRegExp(seg);
+      const re = elementPattern(seg);
+      if (re === undefined) throw new Error(`syntax error in pattern ${JSON.stringify(seg)}`);
       for (const d of dirs) {
         let names: string[];
         try {

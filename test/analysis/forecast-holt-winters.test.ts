@@ -1,6 +1,6 @@
 import t from 'tap';
-import { smoothedLine, smoothedSecondsUntil } from '../../agent/analysis/forecast-hw';
-import { doubleExponentialSmoothing } from '../../agent/analysis/holt-winters';
+import { smoothedSecondsUntil } from '../../agent/analysis/forecast-hw';
+import { doubleExponentialSmoothing, smoothedLine } from '../../agent/analysis/holt-winters';
 import { optionsFrom } from '../../agent/analysis/options';
 import { secondsUntil, type Sample } from '../../agent/analysis/predict-linear';
 import { loadConfig } from '../../agent/config/load';

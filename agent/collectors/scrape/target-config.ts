@@ -24,13 +24,9 @@ export interface ScrapeDefaults {
   limits: TargetLimits;
 }
 
-/** What every target of one entry shares; the address (and with relabeling, anything else) is per target. */
-export interface TargetTemplate {
+/** The settings a built target keeps from its entry as they are. */
+export interface TargetSettings {
   job: string;
-  scheme: 'http' | 'https';
-  /** The metrics path (`__metrics_path__` before relabeling). */
-  path: string;
-  params: Array<[string, string]>;
   intervalMs: number;
   timeoutMs: number;
   headers: Record<string, string>;
@@ -39,11 +35,19 @@ export interface TargetTemplate {
   tls?: ScrapeTls;
   honorLabels: boolean;
   honorTimestamps: boolean;
+  metricRelabel: RelabelRule[];
+  limits: TargetLimits;
+}
+
+/** What every target of one entry shares; the address (and with relabeling, anything else) is per target. */
+export interface TargetTemplate extends TargetSettings {
+  scheme: 'http' | 'https';
+  /** The metrics path (`__metrics_path__` before relabeling). */
+  path: string;
+  params: Array<[string, string]>;
   /** Extra target labels (`labels:`). */
   labels: Record<string, string>;
   relabel: RelabelRule[];
-  metricRelabel: RelabelRule[];
-  limits: TargetLimits;
 }
 
 export function bad(where: string, message: string): never {

@@ -10,30 +10,18 @@
  * `__param_*`, `instance` defaults to `__address__`, and the labels starting with `__` are dropped.
  */
 import { readFileSync } from 'node:fs';
-import { relabel as applyRelabel, RelabelRule } from './relabel';
-import { bad, ScrapeDefaults, TargetLimits, TargetTemplate, templateFields, templateFrom } from './target-config';
-import type { ScrapeTls } from './tls';
+import { relabel as applyRelabel } from './relabel';
+import { bad, ScrapeDefaults, TargetSettings, TargetTemplate, templateFields, templateFrom } from './target-config';
 
 export type { ScrapeDefaults, TargetLimits } from './target-config';
 
-export interface TargetSpec {
-  job: string;
+export interface TargetSpec extends TargetSettings {
   /** The URL scraped (scheme, host, port, path and params). */
   url: URL;
-  intervalMs: number;
-  timeoutMs: number;
-  headers: Record<string, string>;
-  bearerTokenFile?: string;
-  basicAuth?: { username: string; password?: string; passwordFile?: string };
-  tls?: ScrapeTls;
-  honorLabels: boolean;
-  honorTimestamps: boolean;
   /** Target labels after relabel_configs (job and instance included). */
   labels: Record<string, string>;
   /** Labels before relabeling (the targets API's discoveredLabels). */
   discoveredLabels: Record<string, string>;
-  metricRelabel: RelabelRule[];
-  limits: TargetLimits;
 }
 
 /** Why a discovered target could not be built (its address is not host:port after relabeling). */
