@@ -7,11 +7,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Counter, Gauge } from 'prom-client';
-import { isOutriderError } from '../core/errors';
-import { HttpServer, readBody, sendJson } from '../core/http-server';
+import { HttpServer, sendJson } from '../core/http-server';
 import type { Telemetry } from '../core/telemetry';
 import { DEFAULT_EVENTS_LIMITS, EVENTS_INGEST_PATH, EventsLimits, parseEventsBody } from '../wire/events';
 import { BearerTokens, grantsAgent } from './auth';
+import { grantedBody, refuseRequest } from './ingest-request';
 import { DEFAULT_FLEET_EVENTS, FleetEvents, FleetEventsOptions } from './events-store';
 
 export const EVENTS_READ_PATH = '/api/v1/events';
@@ -71,22 +71,13 @@ export class EventsApi {
   }
 
   #refuse(res: ServerResponse, status: number, result: string, code: string, message: string): void {
-    this.#m.requests.inc({ result });
-    if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-    if (status === 429) res.setHeader('Retry-After', '60');
-    sendJson(res, status, { status: 'error', code, message });
+    refuseRequest(res, this.#m.requests, status, result, code, message);
   }
 
   async #receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const grant = this.#tokens.grant(req);
-    if (!grant || !this.#tokens.authorized(req)) return this.#refuse(res, 401, 'unauthorized', 'OUTRIDER_ERR_AGG_UNAUTHORIZED', 'a valid bearer token is required');
-    let raw: Buffer;
-    try {
-      raw = await readBody(req, this.#o.maxBodyBytes);
-    } catch (err) {
-      if (isOutriderError(err, 'OUTRIDER_ERR_HTTP_BODY_TOO_LARGE')) return this.#refuse(res, 413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', err.message);
-      throw err;
-    }
+    const got = await grantedBody(req, this.#tokens, this.#o.maxBodyBytes, (...a) => this.#refuse(res, ...a));
+    if (!got) return;
+    const { grant, body: raw } = got;
     const parsed = parseEventsBody(raw, this.#limits);
     if (!parsed.ok) return this.#refuse(res, 400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_PAYLOAD', parsed.message);
     const body = parsed.body;

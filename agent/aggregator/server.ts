@@ -8,13 +8,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Health } from '../core/component';
-import { isOutriderError, OutriderError } from '../core/errors';
+import { OutriderError } from '../core/errors';
 import { Telemetry } from '../core/telemetry';
 import { version } from '../core/version';
 import { mountEndpoint } from '../exposition/endpoint';
-import { HttpServer, readBody, sendJson, sendJsonBytes } from '../core/http-server';
+import { HttpServer, sendJson, sendJsonBytes } from '../core/http-server';
 import { splitFrames } from '../wire/frame';
-import { ACK_BODIES, ErrorAnswer, FramesAnswer, INGEST_PATH } from '../wire/ingest';
+import { ACK_BODIES, FramesAnswer, INGEST_PATH } from '../wire/ingest';
 import { DEFAULT_PAYLOAD_LIMITS, PayloadLimits } from '../wire/payload';
 import { Series, Store } from '../store/store';
 import type { Logger as PinoLogger } from 'pino';
@@ -27,6 +27,7 @@ import { connectionCap, ConnectionLimits } from './connections';
 import { EventsApi, EventsApiOptions, EVENTS_READ_PATH } from './events-api';
 import { EVENTS_INGEST_PATH } from '../wire/events';
 import { FrameOutcome, Ingest } from './ingest';
+import { grantedBody, refuseRequest } from './ingest-request';
 import { Merger } from './merge';
 import { StateStore } from './state';
 
@@ -311,22 +312,13 @@ export class Aggregator {
   }
 
   #refuse(res: ServerResponse, status: number, result: string, code: string, message: string, extra: Record<string, unknown> = {}): void {
-    this.#m.requests.inc({ result });
-    if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-    const body: ErrorAnswer = { status: 'error', code, message, ...extra };
-    sendJson(res, status, body);
+    refuseRequest(res, this.#m.requests, status, result, code, message, extra);
   }
 
   async #receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const grant = this.#tokens.grant(req);
-    if (!grant || !this.#tokens.authorized(req)) return this.#refuse(res, 401, 'unauthorized', 'OUTRIDER_ERR_AGG_UNAUTHORIZED', 'a valid bearer token is required');
-    let body: Buffer;
-    try {
-      body = await readBody(req, this.#opts.maxBodyBytes);
-    } catch (err) {
-      if (isOutriderError(err, 'OUTRIDER_ERR_HTTP_BODY_TOO_LARGE')) return this.#refuse(res, 413, 'too_large', 'OUTRIDER_ERR_AGG_TOO_LARGE', err.message);
-      throw err;
-    }
+    const got = await grantedBody(req, this.#tokens, this.#opts.maxBodyBytes, (...a) => this.#refuse(res, ...a));
+    if (!got) return;
+    const { grant, body } = got;
     const frames = splitFrames(body);
     if (!frames.ok) return this.#refuse(res, 400, 'malformed', 'OUTRIDER_ERR_AGG_BAD_FRAME', frames.message);
     // Inflated first (a large payload off the event loop, inflate.ts), then applied in order within one turn.
