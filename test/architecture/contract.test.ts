@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import t from 'tap';
-import { ComponentEntry, registry, startOrder, stopOrder } from '../../agent/agent';
+import { ComponentEntry, registry, startOrder, stopOrder } from '../../agent/components';
 import { contractCounts, contractMetricName } from '../../agent/core/contract';
 import { get, startAgent } from '../helpers/agent';
 

@@ -28,6 +28,7 @@ export const units: Record<string, keyof typeof levels> = {
   'main.ts': 'entry',
   'cli/': 'cli',
   'agent.ts': 'root',
+  'components.ts': 'registry', // the registry of components and their start and stop order
   'collectors/kinds.ts': 'registry',
   'keys.ts': 'registry', // every component's config keys, assembled
   'collectors/host/': 'component',
