@@ -28,6 +28,8 @@ export interface ParsedSample {
   timestampMs?: number;
   /** 1-based line number in the input. */
   line: number;
+  /** The series as written on its line (name and label text), when the parser was given a `known` callback. */
+  raw?: string;
 }
 
 export interface ParsedFamily {
@@ -48,6 +50,13 @@ export interface TextParserOptions {
   onError?: (issue: ParseIssue) => void;
   /** Longest line accepted (characters), so an input without newlines cannot grow the buffer without bound. */
   maxLineLength?: number;
+  /**
+   * Offered every sample line before its labels are parsed: `raw` is the series as written (name and label text, as on
+   * the line). Returns true when the caller knows that series (it saw the same text in the same family before) and took
+   * the value; the line then costs no label parsing and no sample object. False: the sample goes to the sink as usual,
+   * with `raw` set. Only well-formed lines are offered.
+   */
+  known?: (raw: string, value: number, timestampMs: number | undefined, family: ParsedFamily) => boolean;
 }
 
 export const PARSE_ERROR = 'OUTRIDER_ERR_FORMAT_PARSE';
@@ -78,6 +87,10 @@ export class TextParser {
   readonly #sink: (sample: ParsedSample, family: ParsedFamily) => void;
   readonly #onError: ((issue: ParseIssue) => void) | undefined;
   readonly #maxLine: number;
+  readonly #known: TextParserOptions['known'];
+  /** The value and timestamp `#valueAt` read last. */
+  #value = 0;
+  #ts: number | undefined = undefined;
   readonly #decoder = new StringDecoder('utf8');
   readonly #families = new Map<string, FamilyMeta>();
   #current: FamilyMeta | undefined;
@@ -91,6 +104,7 @@ export class TextParser {
     this.#sink = sink;
     this.#onError = opts.onError;
     this.#maxLine = opts.maxLineLength ?? 1 << 20;
+    this.#known = opts.known;
   }
 
   /** Families seen so far, in order of first appearance. */
@@ -197,32 +211,66 @@ export class TextParser {
     if (!isNameStart(line.charCodeAt(0))) throw new LineError('sample line does not start with a valid metric name');
     while (i < n && isNameChar(line.charCodeAt(i))) i++;
     const name = line.slice(0, i);
+    const known = this.#known;
+    if (known) {
+      const end = line.charCodeAt(i) === 123 ? skipLabels(line, i + 1) : i;
+      if (end > 0 && this.#valueAt(line, end, name) === undefined) {
+        const meta = this.#familyOf(name);
+        if (known(line.slice(0, end), this.#value, this.#ts, meta.family)) {
+          meta.sawSamples = true;
+          return;
+        }
+      }
+    }
     const labels: Record<string, string> = {};
     if (line.charCodeAt(i) === 123) i = this.#labels(line, i + 1, labels); // '{'
-    if (i >= n) throw new LineError(`no value for ${name}`);
-    if (!isBlank(line.charCodeAt(i))) throw new LineError(`unexpected ${JSON.stringify(line[i])} after ${name}`);
-    const rest = line
-      .slice(i)
-      .trim()
-      .split(/[ \t]+/);
-    if (rest.length > 2) throw new LineError(`unexpected text after the value of ${name}`);
-    const value = parseValue(rest[0]!);
-    if (value === undefined) throw new LineError(`bad value ${JSON.stringify(rest[0])} for ${name}`);
-    const sample: ParsedSample = { name, labels, value, line: this.#line };
-    if (rest.length === 2) {
-      if (!/^-?\d{1,19}$/.test(rest[1]!)) throw new LineError(`bad timestamp ${JSON.stringify(rest[1])} for ${name}`);
-      sample.timestampMs = Number(rest[1]);
-    }
-    const cur = this.#current;
-    let meta: FamilyMeta;
-    if (cur && (cur.family.name === name || distributionSuffix(cur.family.type, cur.family.name, name))) meta = cur;
-    else meta = this.#meta(name);
+    const raw = known ? line.slice(0, i) : undefined;
+    const bad = this.#valueAt(line, i, name);
+    if (bad !== undefined) throw new LineError(bad);
+    const sample: ParsedSample = { name, labels, value: this.#value, line: this.#line };
+    if (this.#ts !== undefined) sample.timestampMs = this.#ts;
+    if (raw !== undefined) sample.raw = raw;
+    const meta = this.#familyOf(name);
     const fam = meta.family;
     if (fam.type === 'histogram' && name === fam.name + '_bucket' && labels.le === undefined) throw new LineError(`histogram bucket ${name} without an le label`);
     if (fam.type === 'summary' && name === fam.name && labels.quantile === undefined) throw new LineError(`summary sample ${name} without a quantile label`);
     if (fam.type === 'histogram' && name === fam.name) throw new LineError(`histogram ${name} sample without _bucket, _sum or _count`);
     meta.sawSamples = true;
     this.#sink(sample, fam);
+  }
+
+  /** The family a sample of `name` belongs to: the one declared just before it when the name is its, else its own. */
+  #familyOf(name: string): FamilyMeta {
+    const cur = this.#current;
+    if (cur && (cur.family.name === name || distributionSuffix(cur.family.type, cur.family.name, name))) return cur;
+    return this.#meta(name);
+  }
+
+  /**
+   * Reads ` value [timestamp]` from index `i` (the line has no trailing blanks) into #value and #ts; returns the
+   * error message of a bad one.
+   */
+  #valueAt(line: string, i: number, name: string): string | undefined {
+    const n = line.length;
+    if (i >= n) return `no value for ${name}`;
+    if (!isBlank(line.charCodeAt(i))) return `unexpected ${JSON.stringify(line[i])} after ${name}`;
+    while (i < n && isBlank(line.charCodeAt(i))) i++;
+    let e = i;
+    while (e < n && !isBlank(line.charCodeAt(e))) e++;
+    const value = readDecimal(line, i, e) ?? parseValue(line.slice(i, e));
+    if (value === undefined) return `bad value ${JSON.stringify(line.slice(i, e))} for ${name}`;
+    this.#value = value;
+    this.#ts = undefined;
+    if (e === n) return undefined;
+    i = e;
+    while (i < n && isBlank(line.charCodeAt(i))) i++;
+    e = i;
+    while (e < n && !isBlank(line.charCodeAt(e))) e++;
+    if (e < n) return `unexpected text after the value of ${name}`;
+    const ts = line.slice(i, e);
+    if (!/^-?\d{1,19}$/.test(ts)) return `bad timestamp ${JSON.stringify(ts)} for ${name}`;
+    this.#ts = Number(ts);
+    return undefined;
   }
 
   /** Parses labels after `{`; returns the index after `}`. */
@@ -268,6 +316,51 @@ export class TextParser {
       else if (c !== 125) throw new LineError('labels not separated by ","');
     }
   }
+}
+
+/**
+ * The index after the `}` that closes the labels opened before `i`, read without building them (quotes and escapes
+ * followed); -1 when the labels do not close on the line.
+ */
+function skipLabels(line: string, i: number): number {
+  const n = line.length;
+  let quoted = false;
+  for (; i < n; i++) {
+    const c = line.charCodeAt(i);
+    if (quoted) {
+      if (c === 92) i++;
+      else if (c === 34) quoted = false;
+    } else if (c === 34) quoted = true;
+    else if (c === 125) return i + 1;
+  }
+  return -1;
+}
+
+/** 10^k for k ≤ 22: every one is an exact double. */
+const pow10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * A plain decimal `-?digits[.digits]` of at most 15 characters, read without a string: the digits make an
+ * exact integer and one division by an exact power of ten rounds correctly, so the result is what `Number` gives.
+ * Undefined for anything else (the caller then reads it with `parseValue`).
+ */
+function readDecimal(s: string, i: number, e: number): number | undefined {
+  let neg = false;
+  if (s.charCodeAt(i) === 45) {
+    neg = true;
+    i++;
+  }
+  if (i >= e || e - i > 15) return undefined;
+  let m = 0;
+  let frac = -1;
+  for (let k = i; k < e; k++) {
+    const c = s.charCodeAt(k);
+    if (c >= 48 && c <= 57) m = m * 10 + (c - 48);
+    else if (c === 46 && frac < 0 && k > i && k < e - 1) frac = e - k - 1;
+    else return undefined;
+  }
+  const v = frac > 0 ? m / pow10[frac]! : m;
+  return neg ? -v : v;
 }
 
 export interface ParseResult {

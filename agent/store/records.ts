@@ -27,6 +27,19 @@ export interface Series {
   readonly restartsWithAgent?: true;
 }
 
+/**
+ * A sample whose writer keeps its series handle from one snapshot to the next (`Store.replaceOwnedHeld`): the store
+ * writes through `series` while it is live, and otherwise finds or creates the series by `family` and `labels` and
+ * sets `series` to it (undefined when refused).
+ */
+export interface HeldSample {
+  readonly family: Readonly<FamilyDesc>;
+  labels: Labels;
+  value: number;
+  timestampMs: number | undefined;
+  series: Series | undefined;
+}
+
 /** A family as readers see it. */
 export interface Family extends Readonly<FamilyDesc> {
   readonly series: ReadonlyMap<string, Series>;

@@ -19,10 +19,10 @@
 import { OutriderError } from '../core/errors';
 import { renderLabels } from '../formats/labels';
 import { ChangeList, ChangeReader, ChangeSet, changeSet, RemovalLog } from './changes';
-import type { Family, FamilyRecord, Series, SeriesRecord } from './records';
+import type { Family, FamilyRecord, HeldSample, Series, SeriesRecord } from './records';
 import { Distribution, FamilyDesc, FamilySamples, isValidLabelName, isValidMetricName, Labels, MetricType, Sample } from './types';
 
-export type { ChangeSet, Family, Series };
+export type { ChangeSet, Family, HeldSample, Series };
 export { ChangeReader };
 export { escapeLabelValue, renderLabels } from '../formats/labels';
 
@@ -202,6 +202,15 @@ export class Store {
    * write now is removed (a vanished disk or interface disappears at the next collection, as in node_exporter).
    */
   replaceOwned(owner: string, families: readonly FamilySamples[], nowMs = this.#now()): void {
+    this.replaceOwnedHeld(owner, families, [], nowMs);
+  }
+
+  /**
+   * `replaceOwned` with part of the snapshot written through held handles (a scraper keeps one per series it saw
+   * before): a live handle skips the family and label-key lookups; a dead or missing one is looked up or created by
+   * its family and labels and `series` is set to what was found (and `labels` to the store's copy).
+   */
+  replaceOwnedHeld(owner: string, families: readonly FamilySamples[], held: readonly HeldSample[], nowMs = this.#now()): void {
     const before = this.#owned.get(owner);
     const seen = new Set<SeriesRecord>();
     for (const fs of families) {
@@ -210,16 +219,32 @@ export class Store {
       for (const sample of fs.samples) {
         const s = this.#series(fam, sample.labels, owner, fs.restartsWithAgent === true);
         if (!s) continue;
-        if (s.owner !== owner) {
-          if (s.owner !== undefined) this.#owned.get(s.owner)?.delete(s);
-          s.owner = owner;
-          this.#ownedSet(owner).add(s);
-        }
+        this.#own(s, owner);
         this.#writeSample(s, sample, nowMs);
         seen.add(s);
       }
     }
+    for (const h of held) {
+      let s = h.series && this.#live(h.series);
+      if (!s) {
+        const fam = this.#family(h.family);
+        s = fam && this.#series(fam, h.labels, owner, h.family.restartsWithAgent === true);
+        h.series = s;
+        if (!s) continue;
+        h.labels = s.labels; // the store's copy: the writer need not keep its own
+      }
+      this.#own(s, owner);
+      this.#write(s, h.value, undefined, h.timestampMs, nowMs);
+      seen.add(s);
+    }
     if (before) for (const s of before) if (!seen.has(s)) this.#remove(s);
+  }
+
+  #own(s: SeriesRecord, owner: string): void {
+    if (s.owner === owner) return;
+    if (s.owner !== undefined) this.#owned.get(s.owner)?.delete(s);
+    s.owner = owner;
+    this.#ownedSet(owner).add(s);
   }
 
   /** Removes every series written by `owner` (a collector that was disabled). */

@@ -3,11 +3,17 @@
  * label that clashes is kept as `exported_<name>` unless `honor_labels`), `metric_relabel_configs` applied, the
  * per-target label and sample limits checked sample by sample (a breach fails the scrape: it throws), and histogram
  * and summary lines gathered into one distribution per series. Timestamps are kept only with `honor_timestamps`.
+ *
+ * With a series cache (series-cache.ts) a counter, gauge or untyped series is converted once: the parser offers each
+ * line's series text to `known` first, and a series the cache holds is written through its entry (`held`) with no
+ * label map, relabeling or limit check beyond the sample limit (its labels passed them when it was first seen).
  */
 import type { ParsedFamily, ParsedSample } from '../../formats/parse';
-import type { FamilySamples, MetricType, Sample } from '../../store/types';
+import type { HeldSample } from '../../store/store';
+import type { FamilyDesc, FamilySamples, MetricType, Sample } from '../../store/types';
 import { ScrapeError } from './fetch';
 import { relabel } from './relabel';
+import type { SeriesCache } from './series-cache';
 import type { TargetSpec } from './targets';
 
 interface DistParts {
@@ -36,14 +42,39 @@ function labelKey(labels: Record<string, string>): string {
 export class ScrapeConverter {
   readonly #t: TargetSpec;
   readonly #families = new Map<string, Gathered>();
+  readonly #cache: SeriesCache | undefined;
+  /** Samples written through cache entries, and their keys. */
+  readonly #held: HeldSample[] = [];
+  readonly #heldKeys: string[] = [];
+  /** The family descriptions of this scrape, by name (one object shared by the entries made in it). */
+  readonly #descs = new Map<string, FamilyDesc>();
   /** Samples read from the body. */
   scraped = 0;
   /** Samples left after metric relabeling. */
   kept = 0;
 
-  constructor(target: TargetSpec) {
+  constructor(target: TargetSpec, cache?: SeriesCache) {
     this.#t = target;
+    this.#cache = cache;
+    if (cache) cache.stamp++;
   }
+
+  /** The parser's `known` callback: takes the value of a series the cache holds. */
+  readonly known = (raw: string, value: number, timestampMs: number | undefined, f: ParsedFamily): boolean => {
+    const e = this.#cache?.get(raw);
+    if (!e || e.famName !== f.name || e.famType !== f.type || e.famHelp !== f.help) return false;
+    this.scraped++;
+    e.stamp = this.#cache!.stamp;
+    if (e.dropped) return true;
+    this.kept++;
+    const limit = this.#t.limits.sampleLimit;
+    if (limit > 0 && this.kept > limit) throw new ScrapeError('sample_limit', `sample_limit exceeded (${limit})`);
+    e.value = value;
+    e.timestampMs = this.#t.honorTimestamps ? timestampMs : undefined;
+    this.#held.push(e);
+    this.#heldKeys.push(e.key);
+    return true;
+  };
 
   /** The sink handed to the parser. Throws ScrapeError on a breached limit. */
   readonly add = (s: ParsedSample, f: ParsedFamily): void => {
@@ -65,16 +96,28 @@ export class ScrapeConverter {
     }
     let name = s.name;
     let out: Record<string, string> | undefined = labels;
+    const type = f.type ?? 'untyped';
+    const isDist = type === 'histogram' || type === 'summary';
+    const cache = !isDist && s.raw !== undefined ? this.#cache : undefined;
     if (t.metricRelabel.length > 0) {
       out = relabel({ ...labels, __name__: name }, t.metricRelabel);
-      if (!out) return;
+      if (!out) {
+        cache?.add(s.raw!, { famName: f.name, famType: f.type, famHelp: f.help, family: { name, help: '', type }, labels: {}, dropped: true, key: '' });
+        return;
+      }
       name = out.__name__ ?? name;
       delete out.__name__;
     }
     this.kept++;
     this.#checkLimits(name, out);
-    const type = f.type ?? 'untyped';
-    const isDist = type === 'histogram' || type === 'summary';
+    if (cache) {
+      const e = cache.add(s.raw!, { famName: f.name, famType: f.type, famHelp: f.help, family: this.#desc(name, f.help ?? '', type), labels: out, dropped: false, key: name + '\u0002' + labelKey(out) });
+      e.value = s.value;
+      e.timestampMs = t.honorTimestamps ? s.timestampMs : undefined;
+      this.#held.push(e);
+      this.#heldKeys.push(e.key);
+      return;
+    }
     const famName = isDist ? f.name : name;
     let g = this.#families.get(famName);
     if (!g) {
@@ -89,6 +132,15 @@ export class ScrapeConverter {
     }
     this.#distLine(g.dists, f, s.name, out, s.value);
   };
+
+  #desc(name: string, help: string, type: MetricType): FamilyDesc {
+    let d = this.#descs.get(name);
+    if (!d || d.help !== help || d.type !== type) {
+      d = { name, help, type };
+      this.#descs.set(name, d);
+    }
+    return d;
+  }
 
   #checkLimits(name: string, labels: Record<string, string>): void {
     const l = this.#t.limits;
@@ -127,10 +179,13 @@ export class ScrapeConverter {
     }
   }
 
-  /** The families of this scrape (distributions assembled), with the key of every series for the series limit. */
-  families(): { families: FamilySamples[]; keys: string[] } {
+  /**
+   * The families of this scrape (distributions assembled), the samples written through cache entries, and the key of
+   * every series for the series limit.
+   */
+  families(): { families: FamilySamples[]; held: HeldSample[]; keys: string[] } {
     const families: FamilySamples[] = [];
-    const keys: string[] = [];
+    const keys: string[] = [...this.#heldKeys];
     for (const g of this.#families.values()) {
       const samples = g.samples;
       if (g.dists) {
@@ -145,6 +200,6 @@ export class ScrapeConverter {
       for (const s of samples) keys.push(g.name + '\u0002' + labelKey(s.labels));
       families.push({ name: g.name, help: g.help, type: g.type, samples });
     }
-    return { families, keys };
+    return { families, held: this.#held, keys };
   }
 }

@@ -2,13 +2,14 @@
  * One scrape of one target: an HTTP GET with undici (`Accept` as Prometheus sends it, gzip, the target's timeout and
  * headers), the body decompressed and parsed as it streams in (OpenMetrics or text 0.0.4 by Content-Type) with the
  * body size limit counted on the decompressed bytes, so the body is never held whole. Samples go to `onSample`; a
- * bad line, a limit or a network error rejects with a message for the targets API.
+ * bad line, a limit or a network error rejects with a message for the targets API. A text 0.0.4 body offers each line's
+ * series text to `known` first (TextParserOptions).
  */
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { Dispatcher, request } from 'undici';
 import { OutriderError } from '../../core/errors';
-import { ParsedFamily, ParsedSample, TextParser } from '../../formats/parse';
+import { ParsedFamily, ParsedSample, TextParser, TextParserOptions } from '../../formats/parse';
 import { OpenMetricsReader } from './openmetrics';
 import { authorization, TargetSpec } from './targets';
 
@@ -29,7 +30,13 @@ export interface FetchResult {
   bytes: number;
 }
 
-export async function fetchTarget(t: TargetSpec, signal: AbortSignal, onSample: (s: ParsedSample, f: ParsedFamily) => void, dispatcher?: Dispatcher): Promise<FetchResult> {
+export async function fetchTarget(
+  t: TargetSpec,
+  signal: AbortSignal,
+  onSample: (s: ParsedSample, f: ParsedFamily) => void,
+  dispatcher?: Dispatcher,
+  known?: TextParserOptions['known'],
+): Promise<FetchResult> {
   const headers: Record<string, string> = {
     accept: scrapeAccept,
     'accept-encoding': 'gzip',
@@ -48,7 +55,7 @@ export async function fetchTarget(t: TargetSpec, signal: AbortSignal, onSample: 
   const openMetrics = ctype.startsWith('application/openmetrics-text');
   let stream: Readable = res.body;
   if (String(res.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') stream = res.body.pipe(createGunzip());
-  const reader: { write(c: Buffer): void; end(): void } = openMetrics ? new OpenMetricsReader(onSample) : new TextParser(onSample);
+  const reader: { write(c: Buffer): void; end(): void } = openMetrics ? new OpenMetricsReader(onSample) : new TextParser(onSample, { known });
   const limit = t.limits.bodySizeLimit;
   let bytes = 0;
   try {

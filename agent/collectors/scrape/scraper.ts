@@ -20,6 +20,7 @@ import type { FamilySamples } from '../../store/types';
 import { ScrapeConverter } from './convert';
 import { fetchTarget, ScrapeError } from './fetch';
 import { FileSd, FileSdConfig } from './file-sd';
+import { SeriesCache } from './series-cache';
 import type { TargetSpec } from './targets';
 import { TlsPool } from './tls';
 
@@ -48,6 +49,8 @@ interface Slot {
   tls: TlsPool | undefined;
   /** Set when the target is gone: a scrape still running writes nothing. */
   retired: boolean;
+  /** The series of the last scrape, by their text on the target's lines (series-cache.ts). */
+  cache: SeriesCache;
 }
 
 export interface ScraperOptions {
@@ -144,7 +147,7 @@ export class Scraper implements Component {
         continue;
       }
       const state: TargetState = { spec, health: 'unknown', lastError: '', lastScrape: undefined, lastScrapeDurationS: 0, failures: new Map() };
-      next.push({ state, owner, timer: undefined, running: undefined, abort: undefined, lastKeys: new Set(), seen: new Set(), tls: spec.tls ? new TlsPool(spec.tls) : undefined, retired: false });
+      next.push({ state, owner, timer: undefined, running: undefined, abort: undefined, lastKeys: new Set(), seen: new Set(), tls: spec.tls ? new TlsPool(spec.tls) : undefined, retired: false, cache: new SeriesCache() });
     }
     for (const s of old.values()) this.#retire(s, !seen.has(s.owner));
     this.#slots = next;
@@ -228,11 +231,11 @@ export class Scraper implements Component {
     s.abort = abort;
     const timer = setTimeout(() => abort.abort(new ScrapeError('timeout', `scrape timed out after ${spec.timeoutMs / 1000}s`)), spec.timeoutMs);
     const start = this.#now();
-    const conv = new ScrapeConverter(spec);
+    const conv = new ScrapeConverter(spec, s.cache);
     try {
-      await fetchTarget(spec, abort.signal, conv.add, s.tls ? s.tls.dispatcher() : this.#http);
+      await fetchTarget(spec, abort.signal, conv.add, s.tls ? s.tls.dispatcher() : this.#http, conv.known);
       if (s.retired) return;
-      const { families, keys } = conv.families();
+      const { families, held, keys } = conv.families();
       let added = 0;
       const limit = spec.limits.seriesLimit;
       const fresh: string[] = [];
@@ -244,7 +247,8 @@ export class Scraper implements Component {
       for (const k of fresh) s.seen.add(k);
       const durationS = (this.#now() - start) / 1000;
       families.push(...this.#own(spec, 1, durationS, conv.scraped, conv.kept, added));
-      this.#o.store.replaceOwned(s.owner, families);
+      this.#o.store.replaceOwnedHeld(s.owner, families, held);
+      s.cache.prune();
       s.lastKeys = new Set(keys);
       Object.assign(s.state, { health: 'up', lastError: '', lastScrape: new Date(start), lastScrapeDurationS: durationS });
       this.#scrapes.inc({ result: 'success' });
