@@ -26,6 +26,7 @@ import { encodeWriteRequest, RwSeries } from './protobuf';
 import { encodeRequestV2 } from './protobuf-v2';
 import { remoteWriteMetrics, remoteWriteHooks } from './metrics';
 import { StaleMarkers } from './stale-markers';
+import { StoreEncoderV1 } from './encode-v1';
 import { recordPayload, RemoteWriteProtocol, RemoteWriteTarget, Version } from './target';
 
 export { remoteWriteHeaders, remoteWriteV2Headers, RemoteWriteProtocol } from './target';
@@ -107,6 +108,8 @@ export class RemoteWriteOutput implements Component {
   #started = false;
   readonly #m;
   readonly #stale: StaleMarkers | undefined;
+  /** Remote write 1.0 bodies with each series' labels encoded once (used while every URL speaks 1.0). */
+  readonly #v1: StoreEncoderV1;
 
   constructor(store: Store, opts: RemoteWriteOptions) {
     this.name = opts.name;
@@ -117,6 +120,7 @@ export class RemoteWriteOutput implements Component {
     }
     this.#m = remoteWriteMetrics(opts.telemetry);
     this.#stale = opts.staleMarkers ? new StaleMarkers(store) : undefined;
+    this.#v1 = new StoreEncoderV1(opts.extraLabels ?? {});
     this.#lanes = opts.urls.map((url) => {
       const hooks = remoteWriteHooks(this.#m, opts.name, url, opts.log, () => this.#gauges());
       const target = new RemoteWriteTarget(
@@ -220,27 +224,36 @@ export class RemoteWriteOutput implements Component {
     this.#opts.beforeRead?.();
     const gen = this.#store.generation;
     const now = Date.now();
-    const all = storeToSeries(this.#store, now, this.#opts.extraLabels ?? {}, this.#opts.filter);
-    if (this.#stale) for (const m of this.#stale.take(now, this.#opts.extraLabels ?? {}, this.#opts.filter)) all.push(m);
-    if (all.length === 0) {
-      for (const l of this.#lanes) l.runtime.queue.appended(gen);
-      return;
-    }
     const per = this.#opts.maxSeriesPerRequest ?? 2000;
     // Each URL's version as the tick starts: a fallback while encoding is handled when sending (a 2.0 record is
     // re-encoded for a URL that fell back to 1.0).
     const laneVersions = this.#lanes.map((l) => l.target.version);
     const versions = [...new Set(laneVersions)];
+    const markers = this.#stale ? this.#stale.take(now, this.#opts.extraLabels ?? {}, this.#opts.filter) : [];
     const bodies: Array<Map<Version, Buffer>> = [];
-    for (let i = 0; i < all.length; i += per) {
-      const chunk = all.slice(i, i + per);
-      const m = new Map<Version, Buffer>();
+    let count = 0;
+    if (versions.length === 1 && versions[0] === '1.0') {
+      const enc = this.#v1.encode(this.#store, now, per, this.#opts.filter, markers);
+      count = enc.count;
       // Encode now (an encode error is the tick's).
-      for (const v of versions) m.set(v, await (v === '2.0' ? encodeRemoteWriteV2(chunk) : encodeRemoteWrite(chunk)));
-      bodies.push(m);
+      for (const b of enc.bodies) bodies.push(new Map([['1.0', await sharedThreadPool().snappyCompress(b)]]));
+    } else {
+      const all = storeToSeries(this.#store, now, this.#opts.extraLabels ?? {}, this.#opts.filter);
+      for (const m of markers) all.push(m);
+      count = all.length;
+      for (let i = 0; i < all.length; i += per) {
+        const chunk = all.slice(i, i + per);
+        const m = new Map<Version, Buffer>();
+        for (const v of versions) m.set(v, await (v === '2.0' ? encodeRemoteWriteV2(chunk) : encodeRemoteWrite(chunk)));
+        bodies.push(m);
+      }
+    }
+    if (count === 0) {
+      for (const l of this.#lanes) l.runtime.queue.appended(gen);
+      return;
     }
     if (this.#stopped) return;
-    this.#m.samples.inc({ output: this.name }, all.length);
+    this.#m.samples.inc({ output: this.name }, count);
     const epoch = (this.#epoch = Math.max(Date.now(), this.#epoch + 1));
     for (const [li, l] of this.#lanes.entries()) {
       const v = laneVersions[li]!;
