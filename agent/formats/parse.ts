@@ -51,12 +51,12 @@ export interface TextParserOptions {
   /** Longest line accepted (characters), so an input without newlines cannot grow the buffer without bound. */
   maxLineLength?: number;
   /**
-   * Offered every sample line before its labels are parsed: `raw` is the series as written (name and label text, as on
-   * the line). Returns true when the caller knows that series (it saw the same text in the same family before) and took
-   * the value; the line then costs no label parsing and no sample object. False: the sample goes to the sink as usual,
-   * with `raw` set. Only well-formed lines are offered.
+   * Offered every sample line before its labels are parsed: the series as written (name and label text) is
+   * `line.slice(0, end)`. Returns true when the caller knows that series (it saw the same text in the same family
+   * before) and took the value; the line then costs no label parsing and no sample object. False: the sample goes to
+   * the sink as usual, with `raw` set. Only well-formed lines are offered.
    */
-  known?: (raw: string, value: number, timestampMs: number | undefined, family: ParsedFamily) => boolean;
+  known?: (line: string, end: number, value: number, timestampMs: number | undefined, family: ParsedFamily) => boolean;
 }
 
 export const PARSE_ERROR = 'OUTRIDER_ERR_FORMAT_PARSE';
@@ -216,7 +216,7 @@ export class TextParser {
       const end = line.charCodeAt(i) === 123 ? skipLabels(line, i + 1) : i;
       if (end > 0 && this.#valueAt(line, end, name) === undefined) {
         const meta = this.#familyOf(name);
-        if (known(line.slice(0, end), this.#value, this.#ts, meta.family)) {
+        if (known(line, end, this.#value, this.#ts, meta.family)) {
           meta.sawSamples = true;
           return;
         }

@@ -68,6 +68,10 @@ export interface SeriesRecord extends Linked<SeriesRecord> {
   /** The source whose series budget the series counts against (store.ts, "Budgets"). */
   readonly source: string;
   restartsWithAgent?: true;
+  /** The last owner snapshot (`replaceOwned`) that wrote the series. */
+  snapshot: number;
+  /** Set when the series left the store (a record is never put back). */
+  removed: boolean;
 }
 
 export interface FamilyRecord extends FamilyDesc, Linked<FamilyRecord> {

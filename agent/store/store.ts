@@ -59,6 +59,8 @@ export class Store {
   #notifyQueued = false;
   #generation = 0;
   #nextId = 1;
+  /** Number of the last owner snapshot (`replaceOwnedHeld`), stamped on the series it writes. */
+  #snapshot = 0;
   readonly #perSource = new Map<string, number>();
   #scope: string | undefined;
   staleAfterMs: number;
@@ -212,7 +214,7 @@ export class Store {
    */
   replaceOwnedHeld(owner: string, families: readonly FamilySamples[], held: readonly HeldSample[], nowMs = this.#now()): void {
     const before = this.#owned.get(owner);
-    const seen = new Set<SeriesRecord>();
+    const snap = ++this.#snapshot;
     for (const fs of families) {
       const fam = this.#family(fs);
       if (!fam) continue;
@@ -221,12 +223,12 @@ export class Store {
         if (!s) continue;
         this.#own(s, owner);
         this.#writeSample(s, sample, nowMs);
-        seen.add(s);
+        s.snapshot = snap;
       }
     }
     for (const h of held) {
-      let s = h.series && this.#live(h.series);
-      if (!s) {
+      let s = h.series as SeriesRecord | undefined;
+      if (!s || s.removed) {
         const fam = this.#family(h.family);
         s = fam && this.#series(fam, h.labels, owner, h.family.restartsWithAgent === true);
         h.series = s;
@@ -235,9 +237,9 @@ export class Store {
       }
       this.#own(s, owner);
       this.#write(s, h.value, undefined, h.timestampMs, nowMs);
-      seen.add(s);
+      s.snapshot = snap;
     }
-    if (before) for (const s of before) if (!seen.has(s)) this.#remove(s);
+    if (before) for (const s of before) if (s.snapshot !== snap) this.#remove(s);
   }
 
   #own(s: SeriesRecord, owner: string): void {
@@ -371,6 +373,8 @@ export class Store {
       source,
       prev: undefined,
       next: undefined,
+      snapshot: 0,
+      removed: false,
     };
     if (restarts) s.restartsWithAgent = true;
     fam.series.set(key, s);
@@ -383,6 +387,7 @@ export class Store {
 
   #remove(s: SeriesRecord): void {
     const fam = s.family;
+    s.removed = true;
     const held = (this.#perSource.get(s.source) ?? 1) - 1;
     if (held > 0) this.#perSource.set(s.source, held);
     else this.#perSource.delete(s.source);

@@ -9,11 +9,10 @@
  * label map, relabeling or limit check beyond the sample limit (its labels passed them when it was first seen).
  */
 import type { ParsedFamily, ParsedSample } from '../../formats/parse';
-import type { HeldSample } from '../../store/store';
 import type { FamilyDesc, FamilySamples, MetricType, Sample } from '../../store/types';
 import { ScrapeError } from './fetch';
 import { relabel } from './relabel';
-import type { SeriesCache } from './series-cache';
+import type { CachedSeries, SeriesCache } from './series-cache';
 import type { TargetSpec } from './targets';
 
 interface DistParts {
@@ -43,9 +42,10 @@ export class ScrapeConverter {
   readonly #t: TargetSpec;
   readonly #families = new Map<string, Gathered>();
   readonly #cache: SeriesCache | undefined;
-  /** Samples written through cache entries, and their keys. */
-  readonly #held: HeldSample[] = [];
-  readonly #heldKeys: string[] = [];
+  /** Samples written through cache entries. */
+  readonly #held: CachedSeries[] = [];
+  /** Held samples whose series was not in the last successful scrape. */
+  added = 0;
   /** The family descriptions of this scrape, by name (one object shared by the entries made in it). */
   readonly #descs = new Map<string, FamilyDesc>();
   /** Samples read from the body. */
@@ -56,15 +56,16 @@ export class ScrapeConverter {
   constructor(target: TargetSpec, cache?: SeriesCache) {
     this.#t = target;
     this.#cache = cache;
-    if (cache) cache.stamp++;
+    cache?.begin();
   }
 
   /** The parser's `known` callback: takes the value of a series the cache holds. */
-  readonly known = (raw: string, value: number, timestampMs: number | undefined, f: ParsedFamily): boolean => {
-    const e = this.#cache?.get(raw);
+  readonly known = (line: string, end: number, value: number, timestampMs: number | undefined, f: ParsedFamily): boolean => {
+    const cache = this.#cache;
+    const e = cache?.find(line, end);
     if (!e || e.famName !== f.name || e.famType !== f.type || e.famHelp !== f.help) return false;
     this.scraped++;
-    e.stamp = this.#cache!.stamp;
+    cache!.seen(e);
     if (e.dropped) return true;
     this.kept++;
     const limit = this.#t.limits.sampleLimit;
@@ -72,7 +73,7 @@ export class ScrapeConverter {
     e.value = value;
     e.timestampMs = this.#t.honorTimestamps ? timestampMs : undefined;
     this.#held.push(e);
-    this.#heldKeys.push(e.key);
+    if (!cache!.inLastScrape(e)) this.added++;
     return true;
   };
 
@@ -115,7 +116,7 @@ export class ScrapeConverter {
       e.value = s.value;
       e.timestampMs = t.honorTimestamps ? s.timestampMs : undefined;
       this.#held.push(e);
-      this.#heldKeys.push(e.key);
+      this.added++;
       return;
     }
     const famName = isDist ? f.name : name;
@@ -180,12 +181,12 @@ export class ScrapeConverter {
   }
 
   /**
-   * The families of this scrape (distributions assembled), the samples written through cache entries, and the key of
-   * every series for the series limit.
+   * The families of this scrape (distributions assembled) with the key of each of their series, and the samples
+   * written through cache entries (each with its key).
    */
-  families(): { families: FamilySamples[]; held: HeldSample[]; keys: string[] } {
+  families(): { families: FamilySamples[]; held: CachedSeries[]; keys: string[] } {
     const families: FamilySamples[] = [];
-    const keys: string[] = [...this.#heldKeys];
+    const keys: string[] = [];
     for (const g of this.#families.values()) {
       const samples = g.samples;
       if (g.dists) {

@@ -236,24 +236,26 @@ export class Scraper implements Component {
       await fetchTarget(spec, abort.signal, conv.add, s.tls ? s.tls.dispatcher() : this.#http, conv.known);
       if (s.retired) return;
       const { families, held, keys } = conv.families();
-      let added = 0;
+      // Added: held series the cache did not see in the last scrape, and the other series not among its keys.
+      let added = conv.added;
+      for (const k of keys) if (!s.lastKeys.has(k)) added++;
       const limit = spec.limits.seriesLimit;
-      const fresh: string[] = [];
-      for (const k of keys) {
-        if (!s.lastKeys.has(k)) added++;
-        if (limit > 0 && !s.seen.has(k)) fresh.push(k);
+      if (limit > 0) {
+        const fresh = new Set<string>();
+        for (const h of held) if (!s.seen.has(h.key)) fresh.add(h.key);
+        for (const k of keys) if (!s.seen.has(k)) fresh.add(k);
+        if (s.seen.size + fresh.size > limit) throw new ScrapeError('series_limit', `series_limit exceeded (${limit})`);
+        for (const k of fresh) s.seen.add(k);
       }
-      if (limit > 0 && s.seen.size + fresh.length > limit) throw new ScrapeError('series_limit', `series_limit exceeded (${limit})`);
-      for (const k of fresh) s.seen.add(k);
       const durationS = (this.#now() - start) / 1000;
       families.push(...this.#own(spec, 1, durationS, conv.scraped, conv.kept, added));
       this.#o.store.replaceOwnedHeld(s.owner, families, held);
-      s.cache.prune();
+      s.cache.succeeded();
       s.lastKeys = new Set(keys);
       Object.assign(s.state, { health: 'up', lastError: '', lastScrape: new Date(start), lastScrapeDurationS: durationS });
       this.#scrapes.inc({ result: 'success' });
       this.#scraped.inc(conv.scraped);
-      this.#stored.inc(keys.length);
+      this.#stored.inc(keys.length + held.length);
     } catch (err) {
       const reason = abort.signal.aborted && abort.signal.reason instanceof ScrapeError ? abort.signal.reason : err;
       this.#fail(s, reason, (this.#now() - start) / 1000, conv.scraped);
@@ -275,6 +277,7 @@ export class Scraper implements Component {
     // A down target's series leave the store at once; only its up and scrape_* series remain.
     this.#o.store.replaceOwned(s.owner, this.#own(spec, 0, durationS, scraped, 0, 0));
     s.lastKeys = new Set();
+    s.cache.failed();
     if (this.#limiter.allow(s.owner + e.reason)) this.#o.log.warn({ target: spec.url.href, job: spec.job, reason: e.reason, err: e.message }, 'Scrape failed.');
   }
 

@@ -12,6 +12,8 @@ import type { HeldSample, Series } from '../../store/store';
 import type { FamilyDesc, Labels } from '../../store/types';
 
 export interface CachedSeries extends HeldSample {
+  /** The series text (the cache's key). */
+  readonly raw: string;
   /** The family context the entry was made in (the parser's family name, TYPE and HELP). */
   readonly famName: string;
   readonly famType: string | undefined;
@@ -22,6 +24,8 @@ export interface CachedSeries extends HeldSample {
   readonly key: string;
   /** The scrape that saw it last. */
   stamp: number;
+  /** The last successful scrape that saw it. */
+  okStamp: number;
 }
 
 export const MAX_CACHED_SERIES = 1_000_000;
@@ -31,6 +35,12 @@ export class SeriesCache {
   readonly #max: number;
   /** Number of the scrape in progress. */
   stamp = 0;
+  /** The entries of the last scrape in the order of their lines, and of this one so far: a body that lists its
+   * series in the same order as before finds each at its place, with one comparison and no hashing. */
+  #last: CachedSeries[] = [];
+  #next: CachedSeries[] = [];
+  /** The number of the last scrape that succeeded with nothing failed since (0: none). */
+  lastOk = 0;
 
   constructor(maxEntries = MAX_CACHED_SERIES) {
     this.#max = maxEntries;
@@ -40,14 +50,32 @@ export class SeriesCache {
     return this.#entries.size;
   }
 
-  get(raw: string): CachedSeries | undefined {
-    return this.#entries.get(raw);
+  /** The entry of the series `line.slice(0, end)`, or undefined. */
+  find(line: string, end: number): CachedSeries | undefined {
+    const i = this.#next.length;
+    const guess = this.#last[i];
+    if (guess !== undefined && guess.raw.length === end && line.startsWith(guess.raw)) return guess;
+    return this.#entries.get(line.slice(0, end));
+  }
+
+  /** Marks an entry `find` gave as seen in this scrape. */
+  seen(e: CachedSeries): void {
+    e.stamp = this.stamp;
+    this.#next.push(e);
+  }
+
+  /** Starts a scrape. */
+  begin(): void {
+    this.stamp++;
+    this.#next = [];
   }
 
   /** Remembers a series first seen in this scrape (the key is copied: a slice would keep the whole body alive). */
   add(raw: string, e: { famName: string; famType: string | undefined; famHelp: string | undefined; family: FamilyDesc; labels: Labels; dropped: boolean; key: string }): CachedSeries {
     // One literal with every field, so that every entry has the same shape.
+    const key = Buffer.from(raw, 'utf8').toString('utf8');
     const entry: CachedSeries = {
+      raw: key,
       family: e.family,
       labels: e.labels,
       value: 0,
@@ -59,17 +87,42 @@ export class SeriesCache {
       dropped: e.dropped,
       key: e.key,
       stamp: this.stamp,
+      okStamp: 0,
     };
-    if (this.#entries.size < this.#max) this.#entries.set(Buffer.from(raw, 'utf8').toString('utf8'), entry);
+    if (this.#entries.size < this.#max) {
+      this.#entries.set(key, entry);
+      this.#next.push(entry);
+    }
     return entry;
   }
 
-  /** Drops what the scrape just finished did not see. */
-  prune(): void {
-    for (const [k, e] of this.#entries) if (e.stamp !== this.stamp) this.#entries.delete(k);
+  /** Whether the series was in the last successful scrape (scrape_series_added). */
+  inLastScrape(e: CachedSeries): boolean {
+    return this.lastOk > 0 && e.okStamp === this.lastOk;
+  }
+
+  /** Ends a successful scrape: drops what it did not see. */
+  succeeded(): void {
+    const stamp = this.stamp;
+    for (const [k, e] of this.#entries) {
+      if (e.stamp === stamp) e.okStamp = stamp;
+      else this.#entries.delete(k);
+    }
+    this.lastOk = stamp;
+    this.#last = this.#next;
+    this.#next = [];
+  }
+
+  /** Ends a failed scrape: no series counts as seen in the last scrape (the target's series left the store). */
+  failed(): void {
+    this.lastOk = 0;
+    this.#last = this.#next;
+    this.#next = [];
   }
 
   clear(): void {
     this.#entries.clear();
+    this.#last = [];
+    this.#next = [];
   }
 }

@@ -96,7 +96,7 @@ t.test('a known series is converted once: later lines skip the label parse and w
   t.equal(run('# HELP m Changed.\n# TYPE m gauge\nm{a="2"} 2\n').known, 0, 'so is one with another HELP');
   t.equal(run('# TYPE m gauge\nm{a="2"} 2\n').known, 0, 'the entry is now of the last context');
   t.equal(run('# TYPE m gauge\nm{a="2"} 2\n').known, 1);
-  cache.prune();
+  cache.succeeded();
   t.equal(cache.size, 1, 'a series the last scrape did not see is forgotten');
 });
 
@@ -137,7 +137,30 @@ t.test('the cache is bounded: past its size, new series are converted every time
     p.write('a 1\nb 1\nc 1\nd 1\n');
     p.end();
     t.equal(conv.families().held.length, 4);
-    cache.prune();
+    cache.succeeded();
   }
   t.equal(cache.size, 2);
+});
+
+t.test('scrape_series_added counts known series that were not in the last successful scrape', async (t) => {
+  const tg = await target(t, 'a 1\nb 1\n');
+  const { scraper: s, store } = scraper([{ url: tg.app.url, job: 'j' }]);
+  const added = () => valueOf(store, 'scrape_series_added', { job: 'j', instance: tg.inst });
+  await s.scrapeAll();
+  t.equal(added(), 2);
+  tg.body.text = 'a 2\nb 2\nc 1\n';
+  await s.scrapeAll();
+  t.equal(added(), 1);
+  tg.body.text = 'a 2\nc 1\n';
+  await s.scrapeAll();
+  t.equal(added(), 0);
+  tg.body.text = 'a 2\nb 3\nc 1\n';
+  await s.scrapeAll();
+  t.equal(added(), 1, 'b left and came back');
+  tg.body.text = 'a 2\nb 3\nc 1\nbad line\n';
+  await s.scrapeAll();
+  t.equal(s.targets()[0]!.health, 'down');
+  tg.body.text = 'a 2\nb 3\nc 1\n';
+  await s.scrapeAll();
+  t.equal(added(), 3, 'after a failed scrape every series is added again');
 });
