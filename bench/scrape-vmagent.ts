@@ -127,6 +127,8 @@ async function main(): Promise<void> {
         'otlp: { enabled: false }',
         'history: { enabled: false }',
         'analysis: { enabled: false }',
+        // The target's 100k series would fill the scrape source's default budget and leave no room for up/scrape_*.
+        'store: { budget: { scrape: 0 } }',
         'scrape:',
         `  targets: [{ url: "${target.url}/metrics", job: bench, interval: ${kIntervalMs}ms, timeout: ${kIntervalMs}ms }]`,
         'report:',

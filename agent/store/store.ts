@@ -265,16 +265,11 @@ export class Store {
   /** Removes series not written or kept alive within `staleAfterMs`; returns how many went. */
   sweep(nowMs = this.#now()): number {
     const cutoff = nowMs - this.staleAfterMs;
-    let n = 0;
-    for (const fam of [...this.#families.values()]) {
-      for (const s of [...fam.series.values()]) {
-        if (s.updatedMs < cutoff) {
-          this.#remove(s);
-          n++;
-        }
-      }
-    }
-    return n;
+    // Collected first (no copy of the tables when nothing is stale): removing can delete a family.
+    const stale: SeriesRecord[] = [];
+    for (const fam of this.#families.values()) for (const s of fam.series.values()) if (s.updatedMs < cutoff) stale.push(s);
+    for (const s of stale) this.#remove(s);
+    return stale.length;
   }
 
   /** Marks the store changed without a write (e.g. metadata update). */
