@@ -112,7 +112,15 @@ export class ScrapeConverter {
     this.kept++;
     this.#checkLimits(name, out);
     if (cache) {
-      const e = cache.add(s.raw!, { famName: f.name, famType: f.type, famHelp: f.help, family: this.#desc(name, f.help ?? '', type), labels: out, dropped: false, key: name + '\u0002' + labelKey(out) });
+      const e = cache.add(s.raw!, {
+        famName: f.name,
+        famType: f.type,
+        famHelp: f.help,
+        family: this.#desc(name, f.help ?? '', type),
+        labels: out,
+        dropped: false,
+        key: name + '\u0002' + labelKey(out),
+      });
       e.value = s.value;
       e.timestampMs = t.honorTimestamps ? s.timestampMs : undefined;
       this.#held.push(e);

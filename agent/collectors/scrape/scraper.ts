@@ -147,7 +147,18 @@ export class Scraper implements Component {
         continue;
       }
       const state: TargetState = { spec, health: 'unknown', lastError: '', lastScrape: undefined, lastScrapeDurationS: 0, failures: new Map() };
-      next.push({ state, owner, timer: undefined, running: undefined, abort: undefined, lastKeys: new Set(), seen: new Set(), tls: spec.tls ? new TlsPool(spec.tls) : undefined, retired: false, cache: new SeriesCache() });
+      next.push({
+        state,
+        owner,
+        timer: undefined,
+        running: undefined,
+        abort: undefined,
+        lastKeys: new Set(),
+        seen: new Set(),
+        tls: spec.tls ? new TlsPool(spec.tls) : undefined,
+        retired: false,
+        cache: new SeriesCache(),
+      });
     }
     for (const s of old.values()) this.#retire(s, !seen.has(s.owner));
     this.#slots = next;

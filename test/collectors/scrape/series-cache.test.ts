@@ -57,7 +57,11 @@ t.test('a scrape through the series cache stores what a first scrape of the same
       await cold.scraper.scrapeAll();
       t.equal(warm.scraper.targets()[0]!.health, 'up', warm.scraper.targets()[0]!.lastError);
       const w = dump(warm.store).filter((l) => !l.startsWith('scrape_series_added'));
-      t.same(w, dump(cold.store).filter((l) => !l.startsWith('scrape_series_added')), `${name}: body ${i}`);
+      t.same(
+        w,
+        dump(cold.store).filter((l) => !l.startsWith('scrape_series_added')),
+        `${name}: body ${i}`,
+      );
     }
   }
 });
