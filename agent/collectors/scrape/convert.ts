@@ -119,7 +119,7 @@ export class ScrapeConverter {
         family: this.#desc(name, f.help ?? '', type),
         labels: out,
         dropped: false,
-        key: name + '\u0002' + labelKey(out),
+        key: t.limits.seriesLimit > 0 ? name + '\u0002' + labelKey(out) : '',
       });
       e.value = s.value;
       e.timestampMs = t.honorTimestamps ? s.timestampMs : undefined;

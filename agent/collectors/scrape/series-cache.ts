@@ -20,7 +20,7 @@ export interface CachedSeries extends HeldSample {
   readonly famHelp: string | undefined;
   /** Metric relabeling dropped the series. */
   readonly dropped: boolean;
-  /** Family name and label key after relabeling (series_limit, scrape_series_added). */
+  /** Family name and label key after relabeling, for series_limit (empty when the target has none). */
   readonly key: string;
   /** The scrape that saw it last. */
   stamp: number;
