@@ -168,3 +168,19 @@ t.test('scrape_series_added counts known series that were not in the last succes
   await s.scrapeAll();
   t.equal(added(), 3, 'after a failed scrape every series is added again');
 });
+
+t.test('the series limit counts known series by their keys', async (t) => {
+  const tg = await target(t, 'a 1\nb 1\n');
+  const { scraper: s } = scraper([{ url: tg.app.url, job: 'j', series_limit: 3 }]);
+  for (const [body, health] of [
+    ['a 1\nb 1\n', 'up'],
+    ['a 2\nb 2\nc 2\n', 'up'],
+    ['a 3\nb 3\nc 3\n', 'up'],
+    ['a 3\nd 3\n', 'down'],
+  ] as const) {
+    tg.body.text = body;
+    await s.scrapeAll();
+    t.equal(s.targets()[0]!.health, health, body);
+  }
+  t.match(s.targets()[0]!.lastError, /series_limit/);
+});
