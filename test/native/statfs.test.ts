@@ -164,3 +164,19 @@ t.test('filesystem collector on native threads: hung mounts are device_error 1, 
   await until(() => fsc.stuckMounts().length === 0, 'stuck mounts to answer');
   t.equal(fsc.statfsStats()!.blocked, 0);
 });
+
+t.test('filesystem collector without the addon: the worker-thread twin serves statfs', async (t) => {
+  const mod = path.resolve(__dirname, '../collectors/host/fixture.js');
+  const fsMod = path.resolve(__dirname, '../../agent/collectors/host/filesystem.js');
+  const script = `const { filesystemCollector } = require(${JSON.stringify(fsMod)});
+const { collectContext } = require(${JSON.stringify(mod)});
+const c = filesystemCollector();
+c.collect(collectContext({ rootfs: '/' })).then((fams) => {
+  const err = fams.find((f) => f.name === 'node_filesystem_device_error');
+  process.stdout.write(JSON.stringify({ mechanism: c.statfsMechanism(), ok: err.samples.find((s) => s.labels.mountpoint === '/').value === 0 }));
+  c.close();
+});`;
+  const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, OUTRIDER_NATIVE: '0' }, encoding: 'utf8', timeout: 30_000 });
+  t.equal(r.status, 0, r.stderr);
+  t.same(JSON.parse(r.stdout), { mechanism: 'worker', ok: true });
+});
