@@ -161,7 +161,10 @@ export function filesystemCollector(opts: FilesystemOptions = {}): FilesystemCol
       );
       if (refused > 0 && !refusing) {
         const blocked = pool?.stats().blocked;
-        ctx.log.warn({ collector: 'filesystem', refused, blocked }, 'Every statfs thread the collector may have is blocked on a hung mount; statfs is not called for the other mounts until one returns.');
+        ctx.log.warn(
+          { collector: 'filesystem', refused, blocked },
+          'Every statfs thread the collector may have is blocked on a hung mount; statfs is not called for the other mounts until one returns.',
+        );
       }
       refusing = refused > 0;
       for (const r of results) {
