@@ -7,6 +7,7 @@ import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, statfsS
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path, { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import t from 'tap';
 import { nativeStatus } from '../../agent/native';
 import { createNativeStatfsPool, StatfsBusyError, StatfsTimeoutError } from '../../agent/native/statfs';
@@ -132,6 +133,31 @@ pool.statfs(${JSON.stringify(hung)}, 50).catch((e) => { process.stdout.write(e.c
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stdout, 'OUTRIDER_ERR_FILESYSTEM_STATFS_TIMEOUT', 'timed out, then the process ended on its own');
+});
+
+t.test('native statfs: a worker thread ends with a statfs thread blocked; the late return touches nothing', { skip }, async (t) => {
+  const f = fifos(t);
+  const hung = f.hang('h');
+  const mod = path.resolve(__dirname, '../../agent/native/statfs.js');
+  const src = `const { createNativeStatfsPool } = require(${JSON.stringify(mod)});
+const { parentPort } = require('node:worker_threads');
+const pool = createNativeStatfsPool({ threads: 1, maxBlocked: 1, testOpenFirst: true });
+pool.statfs(${JSON.stringify(hung)}, 50).catch((e) => parentPort.postMessage(e.code));
+pool.statfs('/', 5000).then(() => parentPort.postMessage('answered'));
+setInterval(() => {}, 1000);`;
+  const w = new Worker(src, { eval: true });
+  const seen: string[] = [];
+  await new Promise<void>((resolve) => {
+    w.on('message', (m: string) => {
+      seen.push(m);
+      if (seen.length === 2) resolve();
+    });
+  });
+  t.same(seen.sort(), ['OUTRIDER_ERR_FILESYSTEM_STATFS_TIMEOUT', 'answered']);
+  await w.terminate();
+  t.ok(f.release(hung), 'the thread was still blocked when the worker ended');
+  await new Promise((r) => setTimeout(r, 100));
+  t.pass('the process lives on after the late return');
 });
 
 t.test('filesystem collector on native threads: hung mounts are device_error 1, stuck, capped; the rest are reported', { skip }, async (t) => {
