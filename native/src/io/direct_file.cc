@@ -20,9 +20,6 @@ namespace outrider {
 namespace io {
 namespace {
 
-// Written chunks kept for reuse: a steady append rate neither maps nor faults
-// in fresh pages, and an idle file holds at most this many.
-constexpr size_t kMaxFreeChunks = 4;
 
 // Test-only fault injection, so the fallback below runs on machines whose
 // filesystems all accept O_DIRECT. OUTRIDER_TEST_DIO_REFUSE_DIRECT=open makes
@@ -259,6 +256,9 @@ void DirectFile::Close() {
   std::lock_guard<std::mutex> flush_lock(flush_mu_);
   std::lock_guard<std::mutex> lock(mu_);
   fd_.Reset();
+  // The next file (the next segment) reuses them.
+  for (std::unique_ptr<StagingChunk>& c : chunks_) ChunkPool::Give(std::move(c));
+  chunks_.clear();
 }
 
 bool DirectFile::direct_io() const {
@@ -296,12 +296,7 @@ bool DirectFile::WriteBehindDue() const {
          length_ - written_ >= options_.write_behind_bytes;
 }
 
-std::unique_ptr<StagingChunk> DirectFile::TakeChunk() {
-  if (free_.empty()) return StagingChunk::New(kChunkBytes);
-  std::unique_ptr<StagingChunk> c = std::move(free_.back());
-  free_.pop_back();
-  return c;
-}
+std::unique_ptr<StagingChunk> DirectFile::TakeChunk() { return ChunkPool::Take(kChunkBytes); }
 
 bool DirectFile::Append(const uint8_t* data, size_t len) {
   bool wake = false;
@@ -314,7 +309,7 @@ bool DirectFile::Append(const uint8_t* data, size_t len) {
       std::unique_ptr<StagingChunk> c = TakeChunk();
       if (!c) {
         while (added-- > 0) {
-          if (free_.size() < kMaxFreeChunks) free_.push_back(std::move(chunks_.back()));
+          ChunkPool::Give(std::move(chunks_.back()));
           chunks_.pop_back();
         }
         return false;
@@ -504,7 +499,7 @@ int DirectFile::WriteOnce(const char** failed) {
   // Chunks the file now holds entirely are not needed by the next write
   // (which starts at the block holding written_).
   while (!chunks_.empty() && chunks_off_ + kChunkBytes <= written_) {
-    if (free_.size() < kMaxFreeChunks) free_.push_back(std::move(chunks_.front()));
+    ChunkPool::Give(std::move(chunks_.front()));
     chunks_.pop_front();
     chunks_off_ += kChunkBytes;
   }

@@ -135,7 +135,7 @@ class DirectFile {
   // True when enough is staged for a write-behind write. Needs mu_.
   bool WriteBehindDue() const;
   void StopWriter();
-  // A chunk from the free list or a new one; null when out of memory. Needs mu_.
+  // A chunk from the process's ChunkPool or a new one; null when out of memory.
   std::unique_ptr<StagingChunk> TakeChunk();
 
   std::string path_;
@@ -149,11 +149,10 @@ class DirectFile {
   std::string reason_;
   // Staged bytes: chunks_[i] holds file offsets [chunks_off_ + i * kChunkBytes,
   // + kChunkBytes); the caller appends at length_, writes read below it. A
-  // chunk is dropped (to free_) once the file holds all of it.
+  // chunk goes back to the ChunkPool once the file holds all of it.
   std::deque<std::unique_ptr<StagingChunk>> chunks_;
   uint64_t chunks_off_ = 0;  // block aligned
   uint64_t length_ = 0;      // logical length, appended bytes included
-  std::vector<std::unique_ptr<StagingChunk>> free_;  // at most kMaxFreeChunks
   uint64_t durable_ = 0;
   uint64_t written_ = 0;      // logical length the file holds
   int error_ = 0;             // sticky write error
