@@ -6,6 +6,7 @@
  * is reported too, since that is what a cgroup limit meets. Loopback only, bounded in time.
  *
  *   node dist/bench/statsd-series-cost.js [--series=10000,100000,200000] [--rate=1000000] [--seconds=4] [--flush=1s]
+ *     [--bin=/other/checkout/bin/outrider.js[,...]]   (several launchers: each N runs on each, alternated, same sitting)
  */
 import { execFile } from 'node:child_process';
 import { buildSender } from './footprint-statsd';
@@ -17,6 +18,9 @@ const seriesList = arg('series', '10000,100000,200000').split(',').map(Number);
 const rate = Number(arg('rate', '1000000'));
 const seconds = Number(arg('seconds', '4'));
 const flushS = parseFloat(arg('flush', '1s'));
+const bins = arg('bin', '')
+  .split(',')
+  .filter((b) => b !== '');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function heapUsed(url: string): Promise<number> {
@@ -25,8 +29,9 @@ async function heapUsed(url: string): Promise<number> {
   return m ? Number(m[1]) : NaN;
 }
 
-async function one(sender: string, series: number): Promise<void> {
+async function one(sender: string, series: number, bin: string | undefined): Promise<void> {
   const agent = await startAgent({
+    bin,
     flags: [`--statsd.flush_interval=${flushS}s`, `--statsd.max_series=${series + 1000}`, '--statsd.max_memory=0', '--store.budget.statsd=0', '--memory-limiter.limit=1TiB', '--history.enabled=false'],
   });
   try {
@@ -52,6 +57,7 @@ async function one(sender: string, series: number): Promise<void> {
     const perSeries = (b: number) => (b / held).toFixed(0);
     console.log(
       JSON.stringify({
+        ...(bin ? { bin } : {}),
         series,
         held,
         lines_per_sec: Math.round(sent.lines / sent.seconds),
@@ -72,7 +78,7 @@ async function main(): Promise<void> {
   const sender = buildSender();
   if (!sender) throw new Error('no C compiler: cannot build bench/statsd-sender.c');
   console.log(`node ${process.version}, ${rate} lines/s asked for ${seconds} s, flush every ${flushS} s`);
-  for (const n of seriesList) await one(sender, n);
+  for (const n of seriesList) for (const bin of bins.length > 0 ? bins : [undefined]) await one(sender, n, bin);
 }
 
 main().catch((err: unknown) => {
