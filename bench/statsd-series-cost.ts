@@ -29,6 +29,19 @@ async function heapUsed(url: string): Promise<number> {
   return m ? Number(m[1]) : NaN;
 }
 
+/** Where the RSS is: V8's committed size per heap space, the heap's total, and the rest (native: addon, buffers). */
+async function split(url: string, pid: number): Promise<Record<string, number>> {
+  const text = await (await fetch(url)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^nodejs_heap_space_size_total_bytes\{space="(\w+)"\} (\S+)/gm)) out[m[1]!] = Number(m[2]);
+  const heap = Number(/^nodejs_heap_size_total_bytes (\S+)/m.exec(text)?.[1] ?? NaN);
+  out.heap_total = heap;
+  out.outside_heap = statusField(pid, 'VmRSS') * 1024 - heap;
+  return out;
+}
+
+const mib = (b: number) => +(b / 2 ** 20).toFixed(1);
+
 async function one(sender: string, series: number, bin: string | undefined): Promise<void> {
   const agent = await startAgent({
     bin,
@@ -40,6 +53,7 @@ async function one(sender: string, series: number, bin: string | undefined): Pro
     const pid = agent.child.pid!;
     const rss0 = statusField(pid, 'VmRSS') * 1024;
     const heap0 = await heapUsed(agent.url);
+    const split0 = await split(agent.url, pid);
     let peak = rss0;
     const sampler = setInterval(() => (peak = Math.max(peak, statusField(pid, 'VmRSS') * 1024)), 100);
     const out = await new Promise<string>((resolve, reject) =>
@@ -52,6 +66,7 @@ async function one(sender: string, series: number, bin: string | undefined): Pro
     // The self telemetry is copied into the store on the collection interval (1 s): wait for a fresh heap figure.
     await sleep(1200);
     const heap1 = await heapUsed(agent.url);
+    const split1 = await split(agent.url, pid);
     const text = await (await fetch(agent.url)).text();
     const held = Number(/^outrider_statsd_series (\S+)/m.exec(text)?.[1] ?? NaN);
     const perSeries = (b: number) => (b / held).toFixed(0);
@@ -67,6 +82,8 @@ async function one(sender: string, series: number, bin: string | undefined): Pro
         rss_bytes_per_series: perSeries(rss1 - rss0),
         peak_rss_bytes_per_series: perSeries(peak - rss0),
         heap_bytes_per_series: perSeries(heap1 - heap0),
+        // MiB added between the two readings: V8's committed heap by space, and RSS outside the V8 heap.
+        growth_mib: Object.fromEntries(Object.keys(split1).map((k) => [k, mib((split1[k] ?? 0) - (split0[k] ?? 0))])),
       }),
     );
   } finally {

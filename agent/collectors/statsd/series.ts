@@ -100,7 +100,8 @@ export class SeriesTable {
    */
   write(store: Store, nowMs: number): void {
     const sl = this.#slots;
-    for (let i = 0; i < sl.end; i++) if (sl.flags[i]! & F_LIVE) this.#writer.writeState(store, sl, i, this.#flushNo, nowMs);
+    // Family by family (the store's series of one family are looked up together: its index stays in cache).
+    for (const byLabels of this.#series.values()) for (const i of byLabels.values()) this.#writer.writeState(store, sl, i, this.#flushNo, nowMs);
     // A series new to the store: its identity key becomes the store's equal key string (one string kept, not two).
     for (const i of this.#writer.rekey) {
       const byLabels = this.#series.get(sl.desc[i]!.name);
