@@ -1,10 +1,11 @@
 /**
  * The StatsD series table's per-series state and options (see series.ts for what the aggregation means).
  *
- * A series is a slot number; its state lives in columns indexed by that number (typed arrays for the numbers, plain
- * arrays for the few references), not in one object per series: ~50 bytes a series instead of a ~170-byte object,
- * and nothing for the fields a counter or gauge never uses (distributions, `|T` timestamps, labels not yet in the
- * store, extra raw keys live in side maps keyed by slot). Slots of expired series are reused.
+ * A series is a slot number; its state lives in columns indexed by that number (typed arrays for the numbers, paged
+ * arrays for the few references), not in one object per series: ~60 bytes a series instead of a ~170-byte object,
+ * and nothing for the fields a counter or gauge never uses (distributions, `|T` timestamps and extra raw keys live
+ * in side maps keyed by slot; a series' labels are the store's once it holds the series). Slots of expired series
+ * are reused.
  */
 import type { Series } from '../../store/store';
 import type { DDSketch } from '../../store/sketch';
@@ -68,6 +69,27 @@ export const F_DIST = 1 << 6;
 /** Where a series sits in the raw index: the tags map of its (type, name) and its canonical tags (the map's key). */
 export type RawRef = [Map<string, number>, string];
 
+/** Slots per page of a reference column. */
+const PAGE = 1024;
+
+/**
+ * A column of references in fixed pages of 1024 (8 KiB each): one array of 100k elements would live in V8's large
+ * object space and be copied whole, the old copy left as garbage, each time it grew.
+ */
+export class Paged<T> {
+  readonly #pages: Array<Array<T | undefined>> = [];
+
+  get(i: number): T | undefined {
+    return this.#pages[i >>> 10]?.[i & (PAGE - 1)];
+  }
+
+  set(i: number, v: T | undefined): void {
+    const p = i >>> 10;
+    while (this.#pages.length <= p) this.#pages.push(new Array<T | undefined>(PAGE).fill(undefined));
+    this.#pages[p]![i & (PAGE - 1)] = v;
+  }
+}
+
 export class Slots {
   /** Counter total, gauge value, or the interval's distinct set members. */
   value = new Float64Array(0);
@@ -79,16 +101,16 @@ export class Slots {
   /** Flush number of the last update (sets fall to 0 in intervals without samples). */
   seenFlush = new Int32Array(0);
   flags = new Uint8Array(0);
-  readonly desc: Array<FamilyDesc | undefined> = [];
+  readonly desc = new Paged<FamilyDesc>();
   /** The store's series once written: later flushes write through this handle, not by label set. */
-  readonly stored: Array<Series | undefined> = [];
+  readonly stored = new Paged<Series>();
   /** The first raw key: its tags map and its tags (the engine's string, which the map holds as its key anyway). */
-  readonly rawMap: Array<Map<string, number> | undefined> = [];
-  readonly rawTags: Array<string | undefined> = [];
+  readonly rawMap = new Paged<Map<string, number>>();
+  readonly rawTags = new Paged<string>();
   /** Further raw keys, only for series several StatsD names map onto. */
   readonly moreRaw = new Map<number, RawRef[]>();
   /** Labels of series the store does not hold (yet, or any more); the store's series holds them otherwise. */
-  readonly pendingLabels = new Map<number, Labels>();
+  readonly pendingLabels = new Paged<Labels>();
   readonly dist = new Map<number, DistState>();
   readonly timestampMs = new Map<number, number>();
   /** One past the highest slot ever used. */
@@ -100,13 +122,6 @@ export class Slots {
     const i = this.#free.pop();
     if (i !== undefined) return i;
     if (this.end === this.flags.length) this.#grow();
-    if (this.end === this.desc.length) {
-      // Plain arrays grow by appending, so they stay packed (no holes).
-      this.desc.push(undefined);
-      this.stored.push(undefined);
-      this.rawMap.push(undefined);
-      this.rawTags.push(undefined);
-    }
     return this.end++;
   }
 
@@ -114,12 +129,12 @@ export class Slots {
   release(i: number): void {
     this.flags[i] = 0;
     this.value[i] = 0;
-    this.desc[i] = undefined;
-    this.stored[i] = undefined;
-    this.rawMap[i] = undefined;
-    this.rawTags[i] = undefined;
+    this.desc.set(i, undefined);
+    this.stored.set(i, undefined);
+    this.rawMap.set(i, undefined);
+    this.rawTags.set(i, undefined);
     this.moreRaw.delete(i);
-    this.pendingLabels.delete(i);
+    this.pendingLabels.set(i, undefined);
     this.dist.delete(i);
     this.timestampMs.delete(i);
     this.#free.push(i);
@@ -127,7 +142,7 @@ export class Slots {
 
   /** The series' labels: the store's copy once it holds the series. */
   labelsOf(i: number): Labels {
-    return this.pendingLabels.get(i) ?? this.stored[i]!.labels;
+    return this.pendingLabels.get(i) ?? this.stored.get(i)!.labels;
   }
 
   #grow(): void {

@@ -38,7 +38,7 @@ export class SeriesWriter {
     // An idle set falls to 0 once; an idle summary is rewritten whenever an interval leaves its window.
     const needsIdle = !fresh && (((flags & F_TYPE) === SET && (flags & F_IDLE_WRITTEN) === 0) || windowMoved);
     // Untouched and unchanged: refresh the series' age without a write (no generation spent), if it is still stored.
-    const stored = sl.stored[i];
+    const stored = sl.stored.get(i);
     if (fresh || needsIdle || stored === undefined || !store.keepAlive(stored, nowMs)) {
       if (!fresh) sl.flags[i] = flags | F_IDLE_WRITTEN;
       this.#writeOne(store, sl, i, fresh, nowMs);
@@ -54,7 +54,7 @@ export class SeriesWriter {
    * the reporting epoch, so a counter that restarted and climbed past its old value before a flush would be lost).
    */
   #continueFrom(store: Store, sl: Slots, i: number): void {
-    const desc = sl.desc[i]!;
+    const desc = sl.desc.get(i)!;
     const prev = store.getFamily(desc.name)?.series.get(labelKey(sl.labelsOf(i)));
     if (!prev || prev.family.type !== desc.type) return;
     const d = sl.flags[i]! & F_DIST ? sl.dist.get(i) : undefined;
@@ -92,7 +92,7 @@ export class SeriesWriter {
 
   #writeOne(store: Store, sl: Slots, i: number, fresh: boolean, nowMs: number): void {
     const flags = sl.flags[i]!;
-    const prev = sl.stored[i];
+    const prev = sl.stored.get(i);
     if (prev === undefined) this.#continueFrom(store, sl, i);
     const dist = this.#distOf(sl, i, fresh);
     const value = dist ? dist.count : (flags & F_TYPE) === SET && !fresh ? 0 : sl.value[i]!;
@@ -103,10 +103,10 @@ export class SeriesWriter {
     const sample: Sample = { labels, timestampMs: ts };
     if (dist) sample.dist = dist;
     else sample.value = value;
-    const out: Series | undefined = store.setSample(sl.desc[i]!, sample, nowMs);
-    sl.stored[i] = out;
+    const out: Series | undefined = store.setSample(sl.desc.get(i)!, sample, nowMs);
+    sl.stored.set(i, out);
     if (out) {
-      sl.pendingLabels.delete(i);
+      sl.pendingLabels.set(i, undefined);
       if (out !== prev) this.rekey.push(i);
     } else {
       // Refused (a budget, shedding): keep the labels for the next try.

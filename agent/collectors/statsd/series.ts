@@ -76,15 +76,15 @@ export class SeriesTable {
     const sl = this.#slots;
     for (let i = 0; i < sl.end; i++) {
       if ((sl.flags[i]! & F_LIVE) === 0 || sl.seenTick[i]! >= cutoff) continue;
-      const fam = sl.desc[i]!.name;
+      const fam = sl.desc.get(i)!.name;
       const byLabels = this.#series.get(fam);
-      const stored = sl.stored[i];
+      const stored = sl.stored.get(i);
       byLabels?.delete(stored?.key ?? labelKey(sl.labelsOf(i)));
       if (byLabels?.size === 0) {
         this.#series.delete(fam);
         this.#families.delete(fam);
       }
-      sl.rawMap[i]!.delete(sl.rawTags[i]!);
+      sl.rawMap.get(i)!.delete(sl.rawTags.get(i)!);
       for (const [m, tags] of sl.moreRaw.get(i) ?? []) m.delete(tags);
       if (store && stored) store.remove(stored);
       sl.release(i);
@@ -104,8 +104,8 @@ export class SeriesTable {
     for (const byLabels of this.#series.values()) for (const i of byLabels.values()) this.#writer.writeState(store, sl, i, this.#flushNo, nowMs);
     // A series new to the store: its identity key becomes the store's equal key string (one string kept, not two).
     for (const i of this.#writer.rekey) {
-      const byLabels = this.#series.get(sl.desc[i]!.name);
-      const key = sl.stored[i]?.key;
+      const byLabels = this.#series.get(sl.desc.get(i)!.name);
+      const key = sl.stored.get(i)?.key;
       if (key !== undefined && byLabels?.get(key) === i) {
         byLabels.delete(key);
         byLabels.set(key, i);
@@ -169,9 +169,9 @@ export class SeriesTable {
       sl.value[i] = 0;
       sl.seenTick[i] = tick;
       sl.seenFlush[i] = 0;
-      sl.desc[i] = desc;
-      sl.rawMap[i] = rawMap;
-      sl.rawTags[i] = e.tags;
+      sl.desc.set(i, desc);
+      sl.rawMap.set(i, rawMap);
+      sl.rawTags.set(i, e.tags);
       sl.pendingLabels.set(i, labels);
       if (isDist) sl.dist.set(i, newDist(type, m?.quantiles ?? this.#o.quantiles, m?.buckets ?? this.#o.buckets));
       if (!byLabels) this.#series.set(family, (byLabels = new Map()));
@@ -186,7 +186,7 @@ export class SeriesTable {
     if (rawType !== e.type && !(isDist && isDistType(rawType))) {
       // "x" as a gauge and "x" as a set share a Prometheus name and type but not a meaning.
       res.dropped.type_conflict++;
-      this.#o.onTypeConflict?.(family, type, sl.desc[i]!.type);
+      this.#o.onTypeConflict?.(family, type, sl.desc.get(i)!.type);
       return undefined;
     }
     rawMap.set(e.tags, i);
