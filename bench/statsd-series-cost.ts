@@ -7,8 +7,15 @@
  *
  *   node dist/bench/statsd-series-cost.js [--series=10000,100000,200000] [--rate=1000000] [--seconds=4] [--flush=1s]
  *     [--bin=/other/checkout/bin/outrider.js[,...]]   (several launchers: each N runs on each, alternated, same sitting)
+ *
+ * In process, the JS heap alone (no sockets, no agent): the series table with its store, and the store alone, fed
+ * the same counter series ("bench.m<k % 100>" tagged "s:<k / 100>"), measured after full GCs:
+ *
+ *   node --expose-gc dist/bench/statsd-series-cost.js --in-process [--series=100000] [--dist=/other/checkout/dist]
  */
 import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import type { RawEntry } from '../agent/collectors/statsd/aggregate';
 import { buildSender } from './footprint-statsd';
 import { coldStartMs, startAgent } from './footprint-procs';
 import { statusField } from './proc-sample';
@@ -91,7 +98,54 @@ async function one(sender: string, series: number, bin: string | undefined): Pro
   }
 }
 
+/** Heap bytes per series after full GCs: the table and its store after three flushes, and the store alone. */
+function inProcess(series: number): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('--in-process needs node --expose-gc');
+  const dist = resolve(arg('dist', join(__dirname, '..')));
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { SeriesTable } = require(join(dist, 'agent/collectors/statsd/series')) as typeof import('../agent/collectors/statsd/series');
+  const { Mapper } = require(join(dist, 'agent/collectors/statsd/mapping')) as typeof import('../agent/collectors/statsd/mapping');
+  const { Store } = require(join(dist, 'agent/store/store')) as typeof import('../agent/store/store');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const used = () => {
+    for (let k = 0; k < 4; k++) gc();
+    return process.memoryUsage().heapUsed;
+  };
+  // Fresh flat strings per entry, as the native drain hands them over.
+  const flat = (x: string) => Buffer.from(x).toString();
+  function* entries(): Generator<RawEntry> {
+    const e: RawEntry = { type: 'c', name: '', tags: '', value: 1, relative: false, timestamp: 0, sketch: undefined };
+    for (let k = 0; k < series; k++) {
+      e.name = flat(`bench.m${k % 100}`);
+      e.tags = flat(`s:${Math.floor(k / 100)}`);
+      yield e;
+    }
+  }
+  const store = new Store({ maxSeries: 10 * series, staleAfterMs: 1e12 });
+  const table = new SeriesTable({ mapper: new Mapper([]), observerType: 'summary', quantiles: [0.5], buckets: [1], maxSeriesPerMetric: series, maxSeries: series, seriesTtlMs: 0 });
+  const h0 = used();
+  let now = Date.now();
+  for (let f = 0; f < 3; f++, now += 1000) {
+    table.apply(entries(), now, store);
+    table.write(store, now);
+  }
+  const both = used() - h0;
+  const alone = new Store({ maxSeries: 10 * series, staleAfterMs: 1e12 });
+  const descs = Array.from({ length: 100 }, (_, k) => ({ name: `bench_m${k}_total`, help: 'x', type: 'counter' as const, restartsWithAgent: true as const }));
+  const h1 = used();
+  for (let k = 0; k < series; k++) alone.setSample(descs[k % 100]!, { labels: { s: String(Math.floor(k / 100)) }, value: 1 }, now);
+  const storeOnly = used() - h1;
+  // Both stay alive to here (else V8 may collect the first pair while the second is measured).
+  if (table.size + store.seriesCount + alone.seriesCount !== 3 * series) throw new Error('not every series was held');
+  console.log(JSON.stringify({ dist, series, table_and_store_bytes_per_series: Math.round(both / series), store_alone_bytes_per_series: Math.round(storeOnly / series), table_bytes_per_series: Math.round((both - storeOnly) / series) }));
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--in-process')) {
+    for (const n of seriesList) inProcess(n);
+    return;
+  }
   const sender = buildSender();
   if (!sender) throw new Error('no C compiler: cannot build bench/statsd-sender.c');
   console.log(`node ${process.version}, ${rate} lines/s asked for ${seconds} s, flush every ${flushS} s`);
