@@ -73,7 +73,9 @@ async function main(): Promise<void> {
           await coldStartMs(agent);
           const r = await statsdLoad(agent, sender, series, 2_000_000, 6);
           const peak = +r.peakRssMiB.toFixed(1);
-          console.log(JSON.stringify({ ...(bin ? { bin } : {}), series, peak_rss_mib: peak, over_floor_mib: +(peak - floorMiB).toFixed(1), sent_mlines_per_sec: +(r.achievedLinesPerSec / 1e6).toFixed(2) }));
+          console.log(
+            JSON.stringify({ ...(bin ? { bin } : {}), series, peak_rss_mib: peak, over_floor_mib: +(peak - floorMiB).toFixed(1), sent_mlines_per_sec: +(r.achievedLinesPerSec / 1e6).toFixed(2) }),
+          );
         } finally {
           await agent.stop();
         }

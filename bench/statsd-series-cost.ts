@@ -138,7 +138,15 @@ function inProcess(series: number): void {
   const storeOnly = used() - h1;
   // Both stay alive to here (else V8 may collect the first pair while the second is measured).
   if (table.size + store.seriesCount + alone.seriesCount !== 3 * series) throw new Error('not every series was held');
-  console.log(JSON.stringify({ dist, series, table_and_store_bytes_per_series: Math.round(both / series), store_alone_bytes_per_series: Math.round(storeOnly / series), table_bytes_per_series: Math.round((both - storeOnly) / series) }));
+  console.log(
+    JSON.stringify({
+      dist,
+      series,
+      table_and_store_bytes_per_series: Math.round(both / series),
+      store_alone_bytes_per_series: Math.round(storeOnly / series),
+      table_bytes_per_series: Math.round((both - storeOnly) / series),
+    }),
+  );
 }
 
 async function main(): Promise<void> {
