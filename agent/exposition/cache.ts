@@ -67,7 +67,7 @@ export class RenderCache implements RenderWork {
         if (fam.series.size === 0) continue;
         const known = this.#families.get(fam.name);
         const fb = known && known.family === fam ? known : new FamilyBytes(fam);
-        fb.membersChanged();
+        fb.resynced();
         next.set(fam.name, fb);
       }
       this.#families = next;
@@ -76,6 +76,10 @@ export class RenderCache implements RenderWork {
     }
     for (const s of cs.removed) this.#note(s.family.name, true);
     for (const fam of cs.families) this.#note(fam.name, false);
+    for (const s of cs.series) {
+      const fb = this.#families.get(s.family.name);
+      if (fb !== undefined && fb.family === s.family) fb.seriesChanged(s);
+    }
   }
 
   #note(name: string, removal: boolean): void {

@@ -34,6 +34,8 @@ interface Plan {
   /** Each series' index in the previous placement, when the series list changed since. */
   readonly index: Map<Series, number> | undefined;
   readonly lines: string[];
+  /** The (ascending) indexes of the series written again, when only those were looked at; else every series was. */
+  readonly dirty: number[] | undefined;
 }
 
 /** Counts of work done, for the cache's counters. */
@@ -50,6 +52,11 @@ export class FamilyBytes {
   readonly #placed: Record<Format, Placed | undefined> = { text: undefined, openmetrics: undefined };
   /** The placement before the last one, whose arrays the next render reuses (no allocation when the list is stable). */
   readonly #spare: Record<Format, Placed | undefined> = { text: undefined, openmetrics: undefined };
+  /**
+   * Per format, the series the change feed named since that format's last render, so that render looks at them
+   * only; 'all' when too many to be worth it (bounded: the list gives way to a scan of every series).
+   */
+  readonly #pending: Record<Format, Series[] | 'all'> = { text: [], openmetrics: [] };
   #plan: Plan | undefined;
 
   constructor(family: Family) {
@@ -59,6 +66,25 @@ export class FamilyBytes {
   /** Series may have left the family (a removal, or a change feed resync): the list is checked at the next render. */
   membersChanged(): void {
     this.#membersStale = true;
+  }
+
+  /** The change feed resynced: nothing is known of what changed, so every series is looked at next time. */
+  resynced(): void {
+    this.#membersStale = true;
+    this.#pending.text = this.#pending.openmetrics = 'all';
+  }
+
+  /** The change feed named `s` (a series of this family) as changed. */
+  seriesChanged(s: Series): void {
+    this.#note('text', s);
+    this.#note('openmetrics', s);
+  }
+
+  #note(format: Format, s: Series): void {
+    const list = this.#pending[format];
+    if (list === 'all' || this.#placed[format] === undefined) return;
+    if (list.length >= 16 + (this.#rows.length >> 2)) this.#pending[format] = 'all';
+    else list.push(s);
   }
 
   /**
@@ -75,7 +101,10 @@ export class FamilyBytes {
       this.#placed[format] = this.#spare[format] = undefined;
       return 0;
     }
-    this.#plan = plan(fam, this.#rows, format, prev, this.#spare[format], work);
+    const pending = this.#pending[format];
+    this.#pending[format] = [];
+    const spare = this.#spare[format];
+    this.#plan = (prev && prev.rows === this.#rows && pending !== 'all' && patchPlan(fam, prev, pending, format, spare, work)) || plan(fam, this.#rows, format, prev, spare, work);
     work.familyRenders++;
     return this.#plan.next.off[this.#rows.length]!;
   }
@@ -96,7 +125,26 @@ export class FamilyBytes {
     const headLen = next.off[0]!;
     if (prev && prev.writer === next.writer) out.copy(prev.base, prev.base + headLen);
     else out.write(next.writer.head, headLen);
-    const { rows, off, gens } = next;
+    if (p.dirty) {
+      // Only the listed series changed: copy up to each one, write it, and copy the rest.
+      let from = prev!.off[0]!;
+      for (let k = 0; k < p.dirty.length; k++) {
+        const i = p.dirty[k]!;
+        out.copy(prev!.base + from, prev!.base + prev!.off[i]!);
+        out.write(p.lines[k]!, next.off[i + 1]! - next.off[i]!);
+        from = prev!.off[i + 1]!;
+      }
+      out.copy(prev!.base + from, prev!.base + prev!.off[next.rows.length]!);
+    } else {
+      this.#writeAll(p, prev, out);
+    }
+    this.#spare[format] = prev;
+    this.#placed[format] = next;
+    this.#plan = undefined;
+  }
+
+  #writeAll(p: Plan, prev: Placed | undefined, out: BodyWriter): void {
+    const { rows, off, gens } = p.next;
     const index = p.index;
     let k = 0;
     for (let i = 0; i < rows.length; i++) {
@@ -104,9 +152,6 @@ export class FamilyBytes {
       if (j >= 0 && prev!.gens[j] === gens[i]) out.copy(prev!.base + prev!.off[j]!, prev!.base + prev!.off[j + 1]!);
       else out.write(p.lines[k++]!, off[i + 1]! - off[i]!);
     }
-    this.#spare[format] = prev;
-    this.#placed[format] = next;
-    this.#plan = undefined;
   }
 
   /** Drops the removed series from the sorted list and merges the new ones in. */
@@ -173,5 +218,63 @@ function plan(fam: Family, rows: readonly Series[], format: Format, prev: Placed
     }
   }
   off[n] = pos;
-  return { next: { rows, famGen: fam.changedGen, writer, help: fam.help, base: 0, off, gens }, index, lines };
+  return { next: { rows, famGen: fam.changedGen, writer, help: fam.help, base: 0, off, gens }, index, lines, dirty: undefined };
+}
+
+/** Index of `s` in `rows` (sorted by label text), or -1. */
+function find(rows: readonly Series[], s: Series): number {
+  let lo = 0;
+  let hi = rows.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const c = compareSeries(rows[mid]!, s);
+    if (c === 0) return rows[mid] === s ? mid : -1;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/**
+ * The family's next bytes when the series list is the same and the feed named the changed series: only those are
+ * looked at, the others are not read at all. Undefined when a named series is not in the list (then every series
+ * is looked at).
+ */
+function patchPlan(fam: Family, prev: Placed, changed: readonly Series[], format: Format, spare: Placed | undefined, work: RenderWork): Plan | undefined {
+  const rows = prev.rows;
+  const n = rows.length;
+  const dirty: number[] = [];
+  for (const s of changed) {
+    const i = find(rows, s);
+    if (i < 0) return undefined;
+    if (prev.gens[i] !== s.changedGen) dirty.push(i);
+  }
+  dirty.sort((a, b) => a - b);
+  const writer = prev.help === fam.help ? prev.writer : new FamilyWriter(fam, format);
+  const off = spare && spare.off.length === n + 1 ? spare.off : new Uint32Array(n + 1);
+  const gens = spare && spare.gens.length === n ? spare.gens : new Float64Array(n);
+  gens.set(prev.gens);
+  const lines: string[] = [];
+  const pOff = prev.off;
+  // d: how far the series from `start` on move (the header's change, then each rewritten series').
+  let d = Buffer.byteLength(writer.head) - pOff[0]!;
+  let start = 0;
+  let last = -1;
+  let k = 0;
+  for (const i of dirty) {
+    if (i === last) continue; // named twice
+    last = i;
+    dirty[k++] = i;
+    const s = rows[i]!;
+    const text = writer.lines(s);
+    lines.push(text);
+    gens[i] = s.changedGen;
+    work.seriesRenders++;
+    for (let r = start; r <= i; r++) off[r] = pOff[r]! + d;
+    d += Buffer.byteLength(text) - (pOff[i + 1]! - pOff[i]!);
+    start = i + 1;
+  }
+  dirty.length = k;
+  for (let r = start; r <= n; r++) off[r] = pOff[r]! + d;
+  return { next: { rows, famGen: fam.changedGen, writer, help: fam.help, base: 0, off, gens }, index: undefined, lines, dirty };
 }
