@@ -2,9 +2,10 @@
  * The render cache of this build against another build of Outrider (an older revision, checked out and built
  * elsewhere), in one process, rounds interleaved so both see the same load: a store of N series (100 per family),
  * one family changed before each render, and every family changed before each render. Prints medians and the ratio
- * this / other (below 1: this build is faster).
+ * this / other (below 1: this build is faster). With --expose-gc it also prints the memory each build's render
+ * cache holds after a text and an OpenMetrics render (heap + external, the bodies included), built one at a time.
  *
- *   node dist/bench/render-ab.js --other=/path/to/other/checkout [--series=10000,100000] [--rounds=40]
+ *   node --expose-gc dist/bench/render-ab.js --other=/path/to/other/checkout [--series=10000,100000] [--rounds=40]
  */
 import { resolve } from 'node:path';
 
@@ -13,7 +14,7 @@ interface StoreLike {
   families(): Iterable<{ name: string; help: string }>;
 }
 interface CacheLike {
-  get(format: 'text', gzip: boolean): Buffer;
+  get(format: 'text' | 'openmetrics', gzip: boolean): Buffer;
 }
 interface Build {
   Store: new (opts: { maxSeries: number }) => StoreLike;
@@ -77,4 +78,33 @@ function main(): void {
   }
 }
 
+/** Heap + external memory held by a render cache over a store of `n` series, after one render per format. */
+function cacheMemory(b: Build, n: number): number | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  const store = new b.Store({ maxSeries: n + 10 });
+  for (let f = 0; f < n / 100; f++) {
+    for (let i = 0; i < 100; i++) store.set({ name: `bench_metric_${f}_bytes`, help: `Benchmark family ${f}.`, type: 'gauge' }, { instance: `host-${i % 10}`, device: `dev${i}` }, f * 1000 + i + 0.5);
+  }
+  const used = (): number => {
+    gc();
+    gc();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.external;
+  };
+  const before = used();
+  const cache = new b.RenderCache(store);
+  const bytes = cache.get('text', false).length + cache.get('openmetrics', false).length;
+  const after = used();
+  return bytes > 0 ? after - before : undefined;
+}
+
 main();
+for (const n of sizes) {
+  const mem = (['this', 'other'] as const).map((k) => cacheMemory(load(k === 'this' ? resolve(__dirname, '..', '..') : args.other!), n));
+  if (mem[0] === undefined || mem[1] === undefined) {
+    console.log("run with --expose-gc for the render caches' memory");
+    break;
+  }
+  console.log(`${n} series: render cache holds ${(mem[0] / 2 ** 20).toFixed(1)} MiB (this build), ${(mem[1] / 2 ** 20).toFixed(1)} MiB (other build), heap + external after a render of each format`);
+}
