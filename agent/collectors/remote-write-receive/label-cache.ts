@@ -5,14 +5,16 @@
  * parsed set: a repeated series costs a hash and a byte comparison, not a protobuf walk, a UTF-8 decode per name and
  * value and a new labels object. Equal bytes parse to equal labels, so the cache never changes what is stored.
  *
- * Bounded: at `limit` sets the cache is emptied and fills again (a sender of more series than the limit pays the
- * parse, as without the cache).
+ * Bounded: at `limit` sets or `maxKeyBytes` of keys the cache is emptied and fills again (a sender of more series than
+ * the limit pays the parse, as without the cache); a key over MAX_KEY bytes is not kept.
  */
 import type { FamilyDesc } from '../../store/types';
 
 export interface SeriesLabels {
-  /** The bytes the set is keyed by (copied out of the request). */
-  readonly key: Uint8Array;
+  /** The key bytes: `len` bytes from `at` in a slab of the cache's arena. */
+  readonly slab: DataView;
+  readonly at: number;
+  readonly len: number;
   readonly hash: number;
   /** The next set in the same hash bucket. */
   next: SeriesLabels | undefined;
@@ -26,19 +28,35 @@ export interface SeriesLabels {
   desc: FamilyDesc | undefined;
 }
 
-/** A set of no labels (a series without a name: dropped). */
-export const NO_LABELS: SeriesLabels = { key: new Uint8Array(0), hash: 0, next: undefined, name: undefined, metaName: undefined, labels: {}, desc: undefined };
+const NO_BYTES = new DataView(new ArrayBuffer(0));
 
-/** FNV-1a over `buf[start, end)`, continuing from `h`. */
-export function hashBytes(h: number, buf: Uint8Array, start: number, end: number): number {
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-  return h;
-}
+/** A set of no labels (a series without a name: dropped). */
+export const NO_LABELS: SeriesLabels = { slab: NO_BYTES, at: 0, len: 0, hash: 0, next: undefined, name: undefined, metaName: undefined, labels: {}, desc: undefined };
 
 export const HASH_SEED = 0x811c9dc5 | 0;
 
-/** Builds a set from its labels as received: `pairs` is name, value, name, value, ... */
-export function labelsOf(pairs: readonly string[], key: Uint8Array, hash: number): SeriesLabels {
+/** Mixes `dv[start, end)` into `h`, four bytes at a step. */
+export function hashRange(h: number, dv: DataView, start: number, end: number): number {
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    h = Math.imul(h ^ dv.getInt32(i, true), 0x5bd1e995);
+    h ^= h >>> 15;
+  }
+  for (; i < end; i++) h = Math.imul(h ^ dv.getUint8(i), 0x01000193);
+  return h;
+}
+
+/** Whether `slab[at, at + end - start)` equals `dv[start, end)` (the caller checks both are in bounds). */
+export function sameRange(slab: DataView, at: number, dv: DataView, start: number, end: number): boolean {
+  let i = start;
+  let o = at;
+  for (; i + 4 <= end; i += 4, o += 4) if (slab.getInt32(o, true) !== dv.getInt32(i, true)) return false;
+  for (; i < end; i++, o++) if (slab.getUint8(o) !== dv.getUint8(i)) return false;
+  return true;
+}
+
+/** Builds a set from its labels as received: `pairs` is name, value, name, value, ...; its key is `slab[at, at+len)`. */
+export function labelsOf(pairs: readonly string[], slab: DataView, at: number, len: number, hash: number): SeriesLabels {
   let name: string | undefined;
   let metaName: string | undefined;
   const labels: Record<string, string> = {};
@@ -50,14 +68,26 @@ export function labelsOf(pairs: readonly string[], key: Uint8Array, hash: number
       if (metaName === undefined) metaName = v;
     } else if (!k.startsWith('__') && v !== '') labels[k] = v;
   }
-  return { key, hash, next: undefined, name, metaName, labels, desc: undefined };
+  return { slab, at, len, hash, next: undefined, name, metaName, labels, desc: undefined };
 }
+
+/** Key bytes are kept in 64 KiB slabs (a key is a few dozen bytes: no buffer object per key). */
+const SLAB = 64 * 1024;
+/** The longest key kept (a longer label set is parsed every time). */
+export const MAX_KEY = 4096;
 
 export class LabelCache {
   readonly #buckets = new Map<number, SeriesLabels>();
   #size = 0;
+  #slab = NO_BYTES;
+  #bytes = new Uint8Array(0);
+  #used = 0;
+  #keyBytes = 0;
 
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    readonly maxKeyBytes = 8 << 20,
+  ) {}
 
   get size(): number {
     return this.#size;
@@ -66,6 +96,34 @@ export class LabelCache {
   /** The first set of bucket `hash` (walk `next`; the caller compares keys, which differ in shape by protocol). */
   bucket(hash: number): SeriesLabels | undefined {
     return this.#buckets.get(hash);
+  }
+
+  /** Room for a key of `len` bytes: returns its offset in `slab` / `bytes` (write it there before the next call). */
+  reserve(len: number): number {
+    if (this.#size >= this.limit || this.#keyBytes + len > this.maxKeyBytes) {
+      this.#buckets.clear();
+      this.#size = 0;
+      this.#keyBytes = 0;
+      this.#used = this.#bytes.length;
+    }
+    this.#keyBytes += len;
+    if (this.#used + len > this.#bytes.length) {
+      this.#bytes = new Uint8Array(Math.max(SLAB, len));
+      this.#slab = new DataView(this.#bytes.buffer);
+      this.#used = 0;
+    }
+    const at = this.#used;
+    this.#used += len;
+    return at;
+  }
+
+  /** The slab the last reserve() was in. */
+  get slab(): DataView {
+    return this.#slab;
+  }
+
+  get bytes(): Uint8Array {
+    return this.#bytes;
   }
 
   add(e: SeriesLabels): SeriesLabels {
@@ -78,11 +136,4 @@ export class LabelCache {
     this.#size++;
     return e;
   }
-}
-
-/** Whether `key` equals `buf[start, end)`. */
-export function sameBytes(key: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
-  if (key.length !== end - start) return false;
-  for (let i = 0; i < key.length; i++) if (key[i] !== buf[start + i]) return false;
-  return true;
 }

@@ -9,7 +9,7 @@
  */
 import type { MetricType } from '../../store/types';
 import { RemoteWriteDecodeError } from './decode';
-import { HASH_SEED, hashBytes, LabelCache, labelsOf, NO_LABELS, sameBytes, SeriesLabels } from './label-cache';
+import { HASH_SEED, hashRange, LabelCache, labelsOf, MAX_KEY, NO_LABELS, sameRange, SeriesLabels } from './label-cache';
 
 /** One request's series that carried samples (parallel arrays), and the totals of what is not kept. */
 export interface Received {
@@ -27,7 +27,10 @@ export interface Received {
 
 class Wire {
   pos = 0;
-  constructor(readonly buf: Buffer) {}
+  readonly dv: DataView;
+  constructor(readonly buf: Buffer) {
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  }
   varint(end: number): number {
     const buf = this.buf;
     let n = 0;
@@ -96,7 +99,7 @@ function sample(w: Wire, end: number): void {
       if (p + 8 > end) throw new RemoteWriteDecodeError('truncated double');
       // The NaN Prometheus writes as a staleness marker (V8 does not keep NaN payloads, so its bits are compared).
       stale = buf[p] === 2 && buf[p + 1] === 0 && buf[p + 2] === 0 && buf[p + 3] === 0 && buf[p + 4] === 0 && buf[p + 5] === 0 && buf[p + 6] === 0xf0 && buf[p + 7] === 0x7f ? 1 : 0;
-      v = buf.readDoubleLE(p);
+      v = w.dv.getFloat64(p, true);
       w.pos = p + 8;
     } else if (tag >>> 3 === 2) {
       want(tag & 7, 0, 'sample timestamp');
@@ -125,8 +128,8 @@ function push(out: Received, labels: SeriesLabels, type: MetricType | undefined,
 const spans: number[] = [];
 const pairs: string[] = [];
 
-/** The 1.0 labels of `spans` (start, end of each Label message), as received. */
-function labelsV1(w: Wire, key: Uint8Array, hash: number): SeriesLabels {
+/** The 1.0 labels of `spans` (start, end of each Label message), as received; keyed by `slab[at, at+len)`. */
+function labelsV1(w: Wire, slab: DataView, at: number, len: number, hash: number): SeriesLabels {
   pairs.length = 0;
   const saved = w.pos;
   for (let i = 0; i < spans.length; i += 2) {
@@ -143,7 +146,7 @@ function labelsV1(w: Wire, key: Uint8Array, hash: number): SeriesLabels {
     pairs.push(name, value);
   }
   w.pos = saved;
-  return labelsOf(pairs, key, hash);
+  return labelsOf(pairs, slab, at, len, hash);
 }
 
 /** Decodes a 1.0 WriteRequest. */
@@ -187,12 +190,18 @@ export function receiveV1(buf: Buffer, cache: LabelCache): Received {
         } else w.skip(t & 7, tsEnd);
       }
       let labels = NO_LABELS;
-      if (spans.length > 0 && !contiguous) labels = labelsV1(w, NO_LABELS.key, 0);
+      const len = lEnd - lStart;
+      if (spans.length > 0 && (!contiguous || len > MAX_KEY)) labels = labelsV1(w, NO_LABELS.slab, 0, 0, 0);
       else if (spans.length > 0) {
-        const h = hashBytes(HASH_SEED, buf, lStart, lEnd);
+        const h = hashRange(HASH_SEED, w.dv, lStart, lEnd);
         let e = cache.bucket(h);
-        while (e !== undefined && !sameBytes(e.key, buf, lStart, lEnd)) e = e.next;
-        labels = e ?? cache.add(labelsV1(w, Buffer.from(buf.subarray(lStart, lEnd)), h));
+        while (e !== undefined && !(e.len === len && sameRange(e.slab, e.at, w.dv, lStart, lEnd))) e = e.next;
+        if (e === undefined) {
+          const at = cache.reserve(len);
+          cache.bytes.set(buf.subarray(lStart, lEnd), at);
+          e = cache.add(labelsV1(w, cache.slab, at, len, h));
+        }
+        labels = e;
       }
       if (sampleCount > 0) push(out, labels, undefined, undefined);
     } else if (f === 3) {
@@ -234,41 +243,51 @@ function sym(buf: Buffer, i: number): string {
   return (symText[i] ??= buf.toString('utf8', symStart[i], symEnd[i]));
 }
 
-/** Whether `key` is the symbols `refs` names, each as its length (varint) then its bytes. */
-function sameSymbols(key: Uint8Array, buf: Buffer): boolean {
-  let o = 0;
+/** Whether set `e`'s key is the symbols `refs` names, each as its length (varint) then its bytes. */
+function sameSymbols(e: SeriesLabels, dv: DataView): boolean {
+  const slab = e.slab;
+  const end = e.at + e.len;
+  let o = e.at;
   for (let k = 0; k < refs.length; k++) {
     const s = symStart[refs[k]!]!;
-    const e = symEnd[refs[k]!]!;
-    let v = e - s;
-    for (; v >= 0x80; v >>>= 7) if (key[o++] !== ((v & 0x7f) | 0x80)) return false;
-    if (key[o++] !== v) return false;
-    if (o + e - s > key.length) return false;
-    for (let i = s; i < e; i++) if (key[o++] !== buf[i]) return false;
+    const n = symEnd[refs[k]!]! - s;
+    let v = n;
+    for (; v >= 0x80; v >>>= 7) if (o >= end || slab.getUint8(o++) !== ((v & 0x7f) | 0x80)) return false;
+    if (o >= end || slab.getUint8(o++) !== v) return false;
+    if (o + n > end || !sameRange(slab, o, dv, s, s + n)) return false;
+    o += n;
   }
-  return o === key.length;
+  return o === end;
 }
 
-/** The 2.0 labels `refs` names; its key is each symbol as its length (varint) then its bytes. */
-function labelsV2(buf: Buffer, hash: number): SeriesLabels {
+/** The size of the 2.0 key of `refs`: each symbol as its length (varint) then its bytes. */
+function keySizeV2(): number {
   let size = 0;
   for (let k = 0; k < refs.length; k++) {
     const n = symEnd[refs[k]!]! - symStart[refs[k]!]!;
     size += n + (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
   }
-  const key = Buffer.allocUnsafe(size);
-  let o = 0;
+  return size;
+}
+
+/** The 2.0 labels `refs` names, their key written to the cache (unless `size` is 0: not kept). */
+function labelsV2(buf: Buffer, cache: LabelCache, size: number, hash: number): SeriesLabels {
+  const at = size === 0 ? 0 : cache.reserve(size);
+  const key = cache.bytes;
+  let o = at;
   pairs.length = 0;
   for (let k = 0; k < refs.length; k++) {
+    pairs.push(sym(buf, refs[k]!));
+    if (size === 0) continue;
     const s = symStart[refs[k]!]!;
     const e = symEnd[refs[k]!]!;
     let v = e - s;
     for (; v >= 0x80; v >>>= 7) key[o++] = (v & 0x7f) | 0x80;
     key[o++] = v;
-    o += buf.copy(key, o, s, e);
-    pairs.push(sym(buf, refs[k]!));
+    key.set(buf.subarray(s, e), o);
+    o += e - s;
   }
-  return labelsOf(pairs, key, hash);
+  return size === 0 ? labelsOf(pairs, NO_LABELS.slab, 0, 0, 0) : cache.add(labelsOf(pairs, cache.slab, at, size, hash));
 }
 
 /** Decodes a 2.0 Request (symbols may come before or after the series that reference them). */
@@ -348,13 +367,17 @@ function decodeV2(buf: Buffer, cache: LabelCache): Received {
     for (let k = 0; k < refs.length; k++) {
       const r = refs[k]!;
       if (!(r < nsym)) throw new RemoteWriteDecodeError(`symbol reference ${r} is out of range (${nsym} symbols)`);
-      h = hashBytes(Math.imul(h ^ (symEnd[r]! - symStart[r]!), 0x01000193), buf, symStart[r]!, symEnd[r]!);
+      h = hashRange(Math.imul(h ^ (symEnd[r]! - symStart[r]!), 0x01000193), w.dv, symStart[r]!, symEnd[r]!);
     }
     let labels = NO_LABELS;
     if (refs.length > 0) {
       let e = cache.bucket(h);
-      while (e !== undefined && !sameSymbols(e.key, buf)) e = e.next;
-      labels = e ?? cache.add(labelsV2(buf, h));
+      while (e !== undefined && !sameSymbols(e, w.dv)) e = e.next;
+      if (e === undefined) {
+        const size = keySizeV2();
+        e = labelsV2(buf, cache, size > MAX_KEY ? 0 : size, h);
+      }
+      labels = e;
     }
     const help = helpRef !== 0 ? sym(buf, helpRef) : undefined;
     if (sampleCount > 0) push(out, labels, typeNum !== 0 ? metricType(typeNum) : undefined, help);

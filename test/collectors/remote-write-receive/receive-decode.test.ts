@@ -10,7 +10,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { decodeRequestV2, decodeWriteRequestV1, DecodedSeries, RemoteWriteDecodeError } from '../../../agent/collectors/remote-write-receive/decode';
-import { HASH_SEED, hashBytes, LabelCache, labelsOf } from '../../../agent/collectors/remote-write-receive/label-cache';
+import { HASH_SEED, hashRange, LabelCache, labelsOf, MAX_KEY } from '../../../agent/collectors/remote-write-receive/label-cache';
 import { Received, receiveV1, receiveV2 } from '../../../agent/collectors/remote-write-receive/receive-decode';
 import { isOutriderError } from '../../../agent/core/errors';
 import { nativeBinding } from '../../../agent/native/loader';
@@ -178,7 +178,9 @@ t.test('a hash collision is told apart by the label bytes', async (t) => {
   let end = start;
   while (raw[end] === 0x0a) end += 2 + raw[end + 1]!;
   const cache = new LabelCache(10);
-  const impostor = cache.add(labelsOf(['__name__', 'impostor'], Buffer.from('not these bytes'), hashBytes(HASH_SEED, raw, start, end)));
+  const other = Buffer.alloc(end - start, 0x61);
+  const h = hashRange(HASH_SEED, new DataView(raw.buffer, raw.byteOffset, raw.length), start, end);
+  const impostor = cache.add(labelsOf(['__name__', 'impostor'], new DataView(other.buffer, other.byteOffset, other.length), 0, other.length, h));
   const got = receiveV1(raw, cache);
   t.not(got.series[0], impostor);
   t.equal(got.series[0]!.name, 'up');
@@ -199,6 +201,36 @@ t.test('labels split around a sample are parsed, not cached; the cache is bounde
   t.equal(cache.size, 0);
   for (let i = 0; i < 5; i++) receiveV1(encodeWriteRequest([{ labels: [['__name__', `m${i}`]], samples: [[1, 1]] }]), cache);
   t.ok(cache.size <= 2, `${cache.size} sets held`);
+  // A label set longer than MAX_KEY is parsed every time, in both protocols.
+  for (const v2 of [false, true]) {
+    const long: RwSeries = {
+      labels: [
+        ['__name__', 'long'],
+        ['v', 'x'.repeat(MAX_KEY)],
+      ],
+      samples: [[2, 1]],
+    };
+    const c = new LabelCache(10);
+    const got = v2 ? receiveV2(encodeRequestV2([long]), c) : receiveV1(encodeWriteRequest([long]), c);
+    t.equal(got.series[0]!.labels.v, 'x'.repeat(MAX_KEY));
+    t.equal(c.size, 0, `${v2 ? '2.0' : '1.0'}: not kept`);
+  }
+  // And the keys kept are bounded in bytes: past maxKeyBytes the cache starts again.
+  const small = new LabelCache(1000, 200);
+  for (let i = 0; i < 20; i++)
+    receiveV1(
+      encodeWriteRequest([
+        {
+          labels: [
+            ['__name__', `metric_${i}`],
+            ['job', 'node'],
+          ],
+          samples: [[1, 1]],
+        },
+      ]),
+      small,
+    );
+  t.ok(small.size > 0 && small.size < 20, `${small.size} sets held in 200 bytes of keys`);
 });
 
 t.test('the synchronous snappy returns and refuses what the TS twin does', async (t) => {
