@@ -111,7 +111,7 @@ function writtenHeaders(res: ServerResponse, samples: number): void {
 }
 
 /** Writes each series' latest sample (a staleness marker removes the series); counts what was written and dropped. */
-function storeAll(store: Store, got: Received, nowMs: number): { samples: number; noName: number; refusedSeries: number } {
+export function storeAll(store: Store, got: Received, nowMs: number): { samples: number; noName: number; refusedSeries: number } {
   let samples = 0;
   let noName = 0;
   let refusedSeries = 0;
