@@ -5,7 +5,8 @@
  * `victoria-metrics` process. The receiver's CPU seconds (utime + stime, /proc/<pid>/stat, read 2 s after the last
  * answer so background work is counted) give samples per CPU-second; its peak RSS is VmHWM. Before that, the agent's
  * receive path in this process, per request (CPU ms): snappy by the TS twin and by the addon, the full decoder
- * (decode.ts) and the receiver's (receive-decode.ts, label sets cached), and the store write of the decoded series.
+ * (decode.ts) and the receiver's (receive-decode.ts, label sets cached) on the 1.0 bodies and on the same series as
+ * 2.0 (protobuf only), and the store write of the decoded series.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/remote-write-receive.js      # SERIES=10000 REQUESTS=60
  */
@@ -14,14 +15,15 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeWriteRequestV1 } from '../agent/collectors/remote-write-receive/decode';
+import { decodeRequestV2, decodeWriteRequestV1 } from '../agent/collectors/remote-write-receive/decode';
 import { storeAll } from '../agent/collectors/remote-write-receive/index';
 import { LabelCache } from '../agent/collectors/remote-write-receive/label-cache';
-import { receiveV1 } from '../agent/collectors/remote-write-receive/receive-decode';
+import { receiveV1, receiveV2 } from '../agent/collectors/remote-write-receive/receive-decode';
 import { snappyUncompress, snappyUncompressTs } from '../agent/native/snappy';
 import { encodeRemoteWrite } from '../agent/report/remote-write/output';
 import { Store } from '../agent/store/store';
 import type { RwSeries } from '../agent/report/remote-write/protobuf';
+import { encodeRequestV2 } from '../agent/report/remote-write/protobuf-v2';
 
 const kSeries = Number(process.env.SERIES ?? 10_000);
 const kRequests = Number(process.env.REQUESTS ?? 60);
@@ -47,9 +49,10 @@ function freePort(): Promise<number> {
   });
 }
 
-async function bodies(): Promise<Buffer[]> {
+async function bodies(): Promise<{ v1: Buffer[]; v2: Buffer[] }> {
   const start = Date.now() - kRequests * 1000;
   const out: Buffer[] = [];
+  const v2: Buffer[] = [];
   for (let r = 0; r < kRequests; r++) {
     const series: RwSeries[] = [];
     for (let i = 0; i < kSeries; i++)
@@ -63,8 +66,9 @@ async function bodies(): Promise<Buffer[]> {
         samples: [[i + r, start + r * 1000]],
       });
     out.push(await encodeRemoteWrite(series));
+    v2.push(encodeRequestV2(series));
   }
-  return out;
+  return { v1: out, v2 };
 }
 
 async function listening(port: number, child: ChildProcess): Promise<void> {
@@ -90,7 +94,7 @@ async function up(url: string, child: ChildProcess): Promise<void> {
 }
 
 /** CPU milliseconds per request of each step of the agent's receive path, in this process (after one warm-up request). */
-function phases(reqs: Buffer[]): Array<[string, number]> {
+function phases(reqs: Buffer[], v2: Buffer[]): Array<[string, number]> {
   const raws = reqs.map((b) => snappyUncompressTs(b));
   const cpuMs = (fn: (i: number) => void): number => {
     fn(0);
@@ -100,6 +104,7 @@ function phases(reqs: Buffer[]): Array<[string, number]> {
     return (d.user + d.system) / 1000 / (reqs.length - 1);
   };
   const cache = new LabelCache(65_536);
+  const cacheV2 = new LabelCache(65_536);
   const received = raws.map((r) => receiveV1(r, cache));
   const store = new Store();
   return [
@@ -107,6 +112,8 @@ function phases(reqs: Buffer[]): Array<[string, number]> {
     ['snappy, addon when loaded', cpuMs((i) => snappyUncompress(reqs[i]!))],
     ['decode: full decoder (decode.ts)', cpuMs((i) => decodeWriteRequestV1(raws[i]!))],
     ['decode: receiver (receive-decode.ts)', cpuMs((i) => receiveV1(raws[i]!, cache))],
+    ['decode 2.0: full decoder', cpuMs((i) => decodeRequestV2(v2[i]!))],
+    ['decode 2.0: receiver', cpuMs((i) => receiveV2(v2[i]!, cacheV2))],
     ['store write (setSample per series)', cpuMs((i) => storeAll(store, received[i]!, Date.now()))],
   ];
 }
@@ -144,8 +151,8 @@ async function measure(name: string, url: string, child: ChildProcess, reqs: Buf
 async function main(): Promise<void> {
   if (spawnSync('sh', ['-c', 'command -v victoria-metrics']).status !== 0) throw new Error('victoria-metrics is not installed');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-bench-rw-'));
-  const reqs = await bodies();
-  const steps = phases(reqs);
+  const { v1: reqs, v2 } = await bodies();
+  const steps = phases(reqs, v2);
   const rows: Row[] = [];
   try {
     const pushPort = await freePort();
