@@ -64,6 +64,8 @@ export interface NativeBinding {
 
   crc32c(bytes: Uint8Array, seed: number): number;
   inflateSync(bytes: Uint8Array, format: 0 | 1 | 2, maxOutput: number): Buffer;
+  /** Absent from builds that predate it (native/src/codec_binding.cc). */
+  snappyUncompressSync?(bytes: Uint8Array, maxOutput: number): Buffer;
 
   readTopology(sysfsRoot: string): { nodes: NativeTopologyNode[]; source: string };
   Pool: new (opts: { workers: number; sysfsRoot: string; pin: boolean }) => NativePool;
