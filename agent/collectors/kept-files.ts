@@ -12,7 +12,7 @@
  * descriptor whose object went away (a removed device, cgroup or network namespace entry) fails its read with
  * ENODEV/ENOENT/ESRCH, and the path is opened again; a path bound to another object by a rename (an interface
  * renamed) is opened again within `maxAgeMs`. Other read errors (EINVAL from an attribute the device does not
- * report) are thrown with the descriptor kept. At most `maxEntries` paths are remembered, each holding at most one
+ * report) are thrown with the descriptor kept, from the first read on. At most `maxEntries` paths are remembered, each holding at most one
  * descriptor; past that, reads go through open and close. Directories that do not exist are remembered the same way
  * (`list`).
  */
@@ -22,6 +22,8 @@ import { closeSync, openSync, readdirSync, readSync, statfsSync, statSync } from
 const kernelFsTypes = new Set([0x9fa0, 0x62656572, 0x63677270, 0x27e0eb]);
 /** Errors that say the kept descriptor's object is gone: open the path again. */
 const goneCodes = new Set(['ENODEV', 'ENOENT', 'ESRCH', 'EBADF', 'ENXIO', 'ESTALE']);
+/** Read errors of an attribute the object does not report: the descriptor stays good for the next read. */
+const refusedCodes = new Set(['EINVAL', 'EOPNOTSUPP', 'ENOTSUP', 'ENODATA']);
 
 interface Entry {
   /** The kept descriptor; undefined when the path did not exist at `sinceMs`. */
@@ -78,7 +80,8 @@ export class KeptFiles {
       }
     }
     if (e !== undefined) this.#forget(path, e);
-    return this.#open(path, now);
+    // A path whose descriptor aged out was on a kernel filesystem then: it is not asked again.
+    return this.#open(path, now, e?.fd !== undefined);
   }
 
   /**
@@ -111,7 +114,7 @@ export class KeptFiles {
     return { kept, missing: this.#entries.size - kept, opens: this.#opens, reads: this.#reads };
   }
 
-  #open(path: string, now: number): string | undefined {
+  #open(path: string, now: number, kernelFs: boolean): string | undefined {
     let fd: number;
     try {
       fd = openSync(path, 'r');
@@ -125,8 +128,13 @@ export class KeptFiles {
     let keep = false;
     try {
       const text = this.#readFd(fd);
-      keep = this.#entries.size < this.#maxEntries && onKernelFs(path);
+      keep = this.#entries.size < this.#maxEntries && (kernelFs || onKernelFs(path));
       return text;
+    } catch (err) {
+      // An attribute the device does not report (EINVAL from `speed` of a virtual interface) answers the same on
+      // the next read: the descriptor is kept, so each read is one pread instead of an open, a pread and a close.
+      keep = refusedCodes.has((err as NodeJS.ErrnoException).code ?? '') && this.#entries.size < this.#maxEntries && (kernelFs || onKernelFs(path));
+      throw err;
     } finally {
       if (keep) this.#entries.set(path, { fd, sinceMs: now });
       else closeSync(fd);

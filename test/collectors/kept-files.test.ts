@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -130,4 +130,23 @@ t.test('NoDataError carries its message and no stack frames', async (t) => {
   t.equal(err.code, 'OUTRIDER_ERR_COLLECTOR_NO_DATA');
   t.equal(err.stack?.split('\n').length, 1);
   t.ok(new Error('x').stack!.split('\n').length > 1, 'other errors keep theirs');
+});
+
+t.test('an attribute the device refuses (EINVAL) keeps its descriptor from the first read', async (t) => {
+  const p = '/sys/class/net/lo/speed';
+  let code: string | undefined;
+  try {
+    readFileSync(p);
+  } catch (err) {
+    code = (err as NodeJS.ErrnoException).code;
+  }
+  if (code !== 'EINVAL') {
+    t.pass(`${p} does not fail with EINVAL on this host`);
+    return;
+  }
+  const files = new KeptFiles();
+  t.teardown(() => files.clear());
+  t.throws(() => files.read(p), { code: 'EINVAL' });
+  t.throws(() => files.read(p), { code: 'EINVAL' });
+  t.same(files.stats(), { kept: 1, missing: 0, opens: 1, reads: 2 }, 'opened once');
 });
