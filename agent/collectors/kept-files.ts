@@ -5,7 +5,9 @@
  * collection with fresh content through pread(fd, 0): the path walk, open and close that dominate a small read are
  * paid once per `maxAgeMs` instead of once per read (61 host files: 3.2 ms with readFileSync, 0.44 ms on kept
  * descriptors; bench/README.md, Footprint). A file that does not exist is remembered too, and checked again with a
- * stat that returns instead of throwing, so a collector probing for an absent source each second builds no Error.
+ * stat that returns instead of throwing, so a collector probing for an absent source each second builds no Error;
+ * one missing under procfs, sysfs or cgroupfs (a module not loaded, a device not present) is not looked at again
+ * until its entry ages out (`maxAgeMs`): a source that appears there is found within that time.
  *
  * Only files on the kernel's own filesystems are kept (checked by statfs when opened): a regular file (a test's
  * fixture tree, a textfile) is read whole each time, so a file replaced or removed is seen at once. A kept
@@ -17,6 +19,7 @@
  * (`list`).
  */
 import { closeSync, openSync, readdirSync, readSync, statfsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** f_type of procfs, sysfs, cgroup2 and cgroup v1 (linux/magic.h). */
 const kernelFsTypes = new Set([0x9fa0, 0x62656572, 0x63677270, 0x27e0eb]);
@@ -29,6 +32,8 @@ interface Entry {
   /** The kept descriptor; undefined when the path did not exist at `sinceMs`. */
   fd: number | undefined;
   sinceMs: number;
+  /** A missing path under a kernel filesystem: not looked at again until the entry ages out. */
+  kernelMissing?: boolean;
 }
 
 export interface KeptFilesOptions {
@@ -70,7 +75,7 @@ export class KeptFiles {
     const e = this.#entries.get(path);
     if (e !== undefined && now - e.sinceMs < this.#maxAgeMs) {
       if (e.fd === undefined) {
-        if (!exists(path)) return undefined;
+        if (e.kernelMissing === true || !exists(path)) return undefined;
       } else {
         try {
           return this.#readFd(e.fd);
@@ -91,14 +96,14 @@ export class KeptFiles {
   list(path: string): string[] | undefined {
     const now = this.#now();
     const e = this.#entries.get(path);
-    if (e !== undefined && e.fd === undefined && now - e.sinceMs < this.#maxAgeMs && !exists(path)) return undefined;
+    if (e !== undefined && e.fd === undefined && now - e.sinceMs < this.#maxAgeMs && (e.kernelMissing === true || !exists(path))) return undefined;
     if (e !== undefined) this.#forget(path, e);
     try {
       return readdirSync(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
-      if (this.#entries.size < this.#maxEntries) this.#entries.set(path, { fd: undefined, sinceMs: now });
+      this.#missing(path, now);
       return undefined;
     }
   }
@@ -121,7 +126,7 @@ export class KeptFiles {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
-      if (this.#entries.size < this.#maxEntries) this.#entries.set(path, { fd: undefined, sinceMs: now });
+      this.#missing(path, now);
       return undefined;
     }
     this.#opens++;
@@ -139,6 +144,11 @@ export class KeptFiles {
       if (keep) this.#entries.set(path, { fd, sinceMs: now });
       else closeSync(fd);
     }
+  }
+
+  /** Remembers a missing path, and whether it lies under a kernel filesystem (its nearest existing directory's). */
+  #missing(path: string, now: number): void {
+    if (this.#entries.size < this.#maxEntries) this.#entries.set(path, { fd: undefined, sinceMs: now, kernelMissing: underKernelFs(path) });
   }
 
   /** Reads from offset 0 to the end: the kernel makes the content again for a read at 0. */
@@ -183,6 +193,17 @@ function exists(path: string): boolean {
     return statSync(path, { throwIfNoEntry: false }) !== undefined;
   } catch {
     return true; // not a plain "missing": let the open report it
+  }
+}
+
+/** Whether the nearest existing directory above `path` is on a kernel filesystem. */
+function underKernelFs(path: string): boolean {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    try {
+      return kernelFsTypes.has(statfsSync(dir).type);
+    } catch {
+      if (dir === dirname(dir)) return false;
+    }
   }
 }
 

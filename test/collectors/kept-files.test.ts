@@ -150,3 +150,28 @@ t.test('an attribute the device refuses (EINVAL) keeps its descriptor from the f
   t.throws(() => files.read(p), { code: 'EINVAL' });
   t.same(files.stats(), { kept: 1, missing: 0, opens: 1, reads: 2 }, 'opened once');
 });
+
+t.test('a path missing under procfs is not looked at again until its entry ages out', async (t) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object, to count its stat calls
+  const fs = require('node:fs') as { statSync: typeof import('node:fs').statSync };
+  const real = fs.statSync;
+  const statted: string[] = [];
+  fs.statSync = ((p: string, o?: object) => {
+    statted.push(String(p));
+    return real(p, o as never);
+  }) as typeof fs.statSync;
+  t.teardown(() => void (fs.statSync = real));
+  let now = 0;
+  const files = new KeptFiles({ maxAgeMs: 1000, now: () => now });
+  const p = '/proc/self/outrider-no-such-file';
+  t.equal(files.read(p), undefined);
+  now = 500;
+  t.equal(files.read(p), undefined);
+  t.same(statted, [], 'no stat within the age');
+  t.equal(files.stats().missing, 1);
+  // A missing regular path is still checked on every read (a fixture file written later is found at once).
+  const dir = tmp(t);
+  t.equal(files.read(join(dir, 'x')), undefined);
+  t.equal(files.read(join(dir, 'x')), undefined);
+  t.same(statted, [join(dir, 'x')]);
+});
