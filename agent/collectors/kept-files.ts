@@ -73,9 +73,10 @@ export class KeptFiles {
     const now = this.#now();
     if (now - this.#sweptMs >= this.#maxAgeMs) this.#sweep(now);
     const e = this.#entries.get(path);
+    if (e !== undefined && this.#stillMissing(path, e, now)) return undefined;
     if (e !== undefined && now - e.sinceMs < this.#maxAgeMs) {
       if (e.fd === undefined) {
-        if (e.kernelMissing === true || !exists(path)) return undefined;
+        if (!exists(path)) return undefined;
       } else {
         try {
           return this.#readFd(e.fd);
@@ -96,7 +97,8 @@ export class KeptFiles {
   list(path: string): string[] | undefined {
     const now = this.#now();
     const e = this.#entries.get(path);
-    if (e !== undefined && e.fd === undefined && now - e.sinceMs < this.#maxAgeMs && (e.kernelMissing === true || !exists(path))) return undefined;
+    if (e !== undefined && this.#stillMissing(path, e, now)) return undefined;
+    if (e !== undefined && e.fd === undefined && now - e.sinceMs < this.#maxAgeMs && !exists(path)) return undefined;
     if (e !== undefined) this.#forget(path, e);
     try {
       return readdirSync(path);
@@ -146,6 +148,18 @@ export class KeptFiles {
     }
   }
 
+  /**
+   * A path missing under a kernel filesystem: true within its age without a look, and past it after one stat that
+   * still finds nothing (the entry starts a new age; the open that would fail and the statfs walk are not repeated).
+   */
+  #stillMissing(path: string, e: Entry, now: number): boolean {
+    if (e.kernelMissing !== true) return false;
+    if (now - e.sinceMs < this.#maxAgeMs) return true;
+    if (exists(path)) return false;
+    e.sinceMs = now;
+    return true;
+  }
+
   /** Remembers a missing path, and whether it lies under a kernel filesystem (its nearest existing directory's). */
   #missing(path: string, now: number): void {
     if (this.#entries.size < this.#maxEntries) this.#entries.set(path, { fd: undefined, sinceMs: now, kernelMissing: underKernelFs(path) });
@@ -173,7 +187,8 @@ export class KeptFiles {
   /** Drops entries past their age, so paths no longer read (a removed interface) do not hold descriptors. */
   #sweep(now: number): void {
     this.#sweptMs = now;
-    for (const [path, e] of this.#entries) if (now - e.sinceMs >= this.#maxAgeMs) this.#forget(path, e);
+    // A missing kernel path read every collection renews its entry once per age; one not renewed in two is dropped.
+    for (const [path, e] of this.#entries) if (now - e.sinceMs >= (e.kernelMissing === true ? 2 : 1) * this.#maxAgeMs) this.#forget(path, e);
   }
 
   #forget(path: string, e: Entry): void {

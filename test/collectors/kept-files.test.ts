@@ -169,6 +169,14 @@ t.test('a path missing under procfs is not looked at again until its entry ages 
   t.equal(files.read(p), undefined);
   t.same(statted, [], 'no stat within the age');
   t.equal(files.stats().missing, 1);
+  now = 1000;
+  t.equal(files.read(p), undefined);
+  t.same(statted, [p], 'past its age: one stat, still missing');
+  now = 1999;
+  t.equal(files.read(p), undefined);
+  t.same(statted, [p], 'a new age begins');
+  t.equal(files.stats().missing, 1, 'the entry is renewed, not dropped');
+  statted.length = 0;
   // A missing regular path is still checked on every read (a fixture file written later is found at once).
   const dir = tmp(t);
   t.equal(files.read(join(dir, 'x')), undefined);
