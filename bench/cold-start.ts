@@ -4,14 +4,15 @@
  * wall time is mostly waiting for a core, the CPU time is what a start costs), beside a bare Node.js HTTP server.
  * The agent runs with its default config on loopback ports, started through the launcher (bench/footprint-procs.ts).
  *
- *   node dist/bench/cold-start.js [--runs=7] [--bin=A.js,B.js] [--env=NAME=VALUE,...] [--agent-flags="..."]
+ *   node dist/bench/cold-start.js [--runs=7] [--bin=A.js,B.js] [--rss-after=SECONDS] [--agent-flags="..."]
  *
- * `--bin` names launchers to compare (default: this tree's bin/outrider.js); a launcher may carry an environment
- * after a `|`, e.g. `--bin=bin/outrider.js,bin/outrider.js|OUTRIDER_DIST=1` (the same launcher on its fallback).
+ * `--bin` names launchers to compare (default: this tree's bin/outrider.js); a launcher may carry environment
+ * variables after a `|`, separated by `;`: `--bin=bin/outrider.js,bin/outrider.js|OUTRIDER_BUNDLE=0` (the same
+ * launcher on dist/). `--rss-after` also reads VmRSS that many seconds after ready (idle, unscraped).
  */
 import { join } from 'node:path';
 import { coldStartMs, startAgent, startBareNode, Subject } from './footprint-procs';
-import { cpuTicks } from './proc-sample';
+import { cpuTicks, statusField } from './proc-sample';
 
 const args: Record<string, string> = Object.fromEntries(
   process.argv.slice(2).map((a) => {
@@ -22,6 +23,7 @@ const args: Record<string, string> = Object.fromEntries(
 const runs = Number(args.runs ?? 7);
 const repo = join(__dirname, '..', '..');
 const flags = (args['agent-flags'] ?? '').split(' ').filter(Boolean);
+const rssAfterS = Number(args['rss-after'] ?? 0);
 
 interface Build {
   name: string;
@@ -41,6 +43,7 @@ const builds: Build[] = (args.bin ?? join(repo, 'bin', 'outrider.js')).split(','
 interface Sample {
   wallMs: number;
   cpuMs: number;
+  rssMiB: number;
 }
 
 async function once(start: () => Promise<Subject>): Promise<Sample> {
@@ -48,7 +51,12 @@ async function once(start: () => Promise<Subject>): Promise<Sample> {
   try {
     const wallMs = await coldStartMs(s, 60_000);
     const ticks = cpuTicks(s.child.pid!);
-    return { wallMs, cpuMs: ticks * 10 };
+    let rssMiB = NaN;
+    if (rssAfterS > 0) {
+      await new Promise((r) => setTimeout(r, rssAfterS * 1000));
+      rssMiB = statusField(s.child.pid!, 'VmRSS') / 1024;
+    }
+    return { wallMs, cpuMs: ticks * 10, rssMiB };
   } finally {
     await s.stop();
   }
@@ -66,13 +74,15 @@ async function main(): Promise<void> {
   // One throwaway start each: Node's compile cache and the page cache are warm for every measured start.
   for (const s of subjects) await once(s.start);
   for (let i = 0; i < runs; i++) for (const [j, s] of subjects.entries()) samples[j]!.push(await once(s.start));
-  console.log('| subject | wall to /readyz ms, median | CPU at ready ms, median | wall, each | CPU, each |');
-  console.log('|---|---:|---:|---|---|');
+  const rssHead = rssAfterS > 0 ? ` RSS ${rssAfterS} s after ready MiB, median |` : '';
+  console.log(`| subject | wall to /readyz ms, median | CPU at ready ms, median |${rssHead} wall, each | CPU, each |`);
+  console.log(`|---|---:|---:|${rssAfterS > 0 ? '---:|' : ''}---|---|`);
   for (const [j, s] of subjects.entries()) {
     const xs = samples[j]!;
     const w = xs.map((x) => x.wallMs);
     const c = xs.map((x) => x.cpuMs);
-    console.log(`| ${s.name} | ${median(w).toFixed(0)} | ${median(c).toFixed(0)} | ${w.map((x) => x.toFixed(0)).join(', ')} | ${c.join(', ')} |`);
+    const rss = rssAfterS > 0 ? ` ${median(xs.map((x) => x.rssMiB)).toFixed(1)} |` : '';
+    console.log(`| ${s.name} | ${median(w).toFixed(0)} | ${median(c).toFixed(0)} |${rss} ${w.map((x) => x.toFixed(0)).join(', ')} | ${c.join(', ')} |`);
   }
 }
 

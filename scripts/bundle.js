@@ -49,6 +49,29 @@ const common = {
   logLevel: 'warning',
 };
 
+/**
+ * Rewrites every character above U+00FF (esbuild keeps them in template literals, e.g. a '…' in the live page's
+ * script) as \\uXXXX escapes, which read the same in string, template and regular expression literals; inside a
+ * String.raw template, where an escape would stay as written, as a \${"\\uXXXX"} substitution. V8 keeps a script's
+ * source for its lifetime, one byte per character only when every character fits in Latin-1: one '…' made the
+ * bundle's 1.6 MiB source a two-byte string, ~3 MiB more of idle RSS.
+ */
+function latin1Only(file) {
+  const src = fs.readFileSync(file, 'utf8');
+  const escape = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  const wide = /[^\u0000-\u00ff]/g;
+  let out = '';
+  let at = 0;
+  for (const m of src.matchAll(/String\.raw`/g)) {
+    if (m.index < at) continue;
+    const end = src.indexOf('`', m.index + m[0].length);
+    out += src.slice(at, m.index).replace(wide, escape) + src.slice(m.index, end).replace(wide, (c) => `\${"${escape(c)}"}`);
+    at = end;
+  }
+  out += src.slice(at).replace(wide, escape);
+  if (out !== src) fs.writeFileSync(file, out);
+}
+
 /** The license file of every package with code in the bundle, in one file beside it (the packages are not shipped). */
 function writeLicenses(inputs) {
   const dirs = new Set();
@@ -95,6 +118,7 @@ async function main() {
       },
     ],
   });
+  for (const f of [outFile]) latin1Only(f);
   const inputs = new Set(Object.keys(result.metafile.inputs));
   for (const name of vendor) {
     const side = await esbuild.build({
