@@ -51,6 +51,8 @@ export interface NativeDirectFile {
   writtenLength(): number;
   append(bytes: Uint8Array): number;
   flush(): Promise<number>;
+  /** Writes (no sync) until at most maxBytes appended bytes are not in the file; absent from builds that predate it. */
+  waitWritten?(maxBytes: number): Promise<number>;
   read(offset: number, length: number): Promise<Buffer>;
   close(): void;
 }
