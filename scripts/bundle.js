@@ -59,7 +59,7 @@ const common = {
 function latin1Only(file) {
   const src = fs.readFileSync(file, 'utf8');
   const escape = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  const wide = /[^\u0000-\u00ff]/g;
+  const wide = /[\u0100-\uffff]/g;
   let out = '';
   let at = 0;
   for (const m of src.matchAll(/String\.raw`/g)) {

@@ -131,3 +131,9 @@ t.test('the bundle starts the agent and answers /readyz', { skip: existsSync(bun
     'nothing from dist/',
   );
 });
+
+t.test("the bundle's source is Latin-1 only, so V8 keeps it one byte per character", { skip: existsSync(bundle) ? false : 'dist-bundle/ not built (npm run build)' }, async (t) => {
+  const src = readFileSync(bundle, 'utf8');
+  const wide = [...src].filter((c) => c.charCodeAt(0) > 0xff);
+  t.same(wide.slice(0, 5), [], 'no character above U+00FF');
+});
