@@ -1,13 +1,17 @@
 /**
  * The agent's RSS while StatsD lines for N distinct series arrive at a target rate: bench/statsd-sender.c (compiled
  * here with `cc`, ~1400-byte datagrams, loopback only, bounded in time) drives a running agent, and the peak of
- * VmRSS sampled every 100 ms is reported with the rate the sender achieved.
+ * VmRSS sampled every 100 ms is reported with the rate the sender achieved. bench/footprint.ts uses it for the
+ * Footprint table's StatsD rows; run alone it measures only those rows, for one or more builds alternated (the same
+ * start, flags and load as footprint.js):
+ *
+ *   node dist/bench/footprint-statsd.js [--series=10000,100000] [--rounds=1] [--bin=/a/bin/outrider.js,/b/bin/outrider.js]
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { statusField } from './proc-sample';
-import type { Subject } from './footprint-procs';
+import { coldStartMs, startAgent, startBareNode, type Subject } from './footprint-procs';
 
 const repo = join(__dirname, '..', '..');
 
@@ -44,4 +48,45 @@ export async function statsdLoad(agent: Subject & { statsdPort: number }, sender
   } finally {
     clearInterval(sampler);
   }
+}
+
+async function main(): Promise<void> {
+  const arg = (name: string, def: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
+  const seriesList = arg('series', '10000,100000').split(',').map(Number);
+  const rounds = Number(arg('rounds', '1'));
+  const bins = arg('bin', '')
+    .split(',')
+    .filter((b) => b !== '');
+  const sender = buildSender();
+  if (!sender) throw new Error('no C compiler: cannot build bench/statsd-sender.c');
+  const floor = await startBareNode();
+  await coldStartMs(floor);
+  await new Promise((r) => setTimeout(r, 2000));
+  const floorMiB = statusField(floor.child.pid!, 'VmRSS') / 1024;
+  await floor.stop();
+  console.log(`node ${process.version}, 2 M lines/s asked for 6 s, statsd.flush_interval 1s; bare Node floor ${floorMiB.toFixed(1)} MiB`);
+  for (let k = 0; k < rounds; k++) {
+    for (const series of seriesList) {
+      for (const bin of bins.length > 0 ? bins : [undefined]) {
+        const agent = await startAgent({ bin, flags: ['--statsd.flush_interval=1s'] });
+        try {
+          await coldStartMs(agent);
+          const r = await statsdLoad(agent, sender, series, 2_000_000, 6);
+          const peak = +r.peakRssMiB.toFixed(1);
+          console.log(
+            JSON.stringify({ ...(bin ? { bin } : {}), series, peak_rss_mib: peak, over_floor_mib: +(peak - floorMiB).toFixed(1), sent_mlines_per_sec: +(r.achievedLinesPerSec / 1e6).toFixed(2) }),
+          );
+        } finally {
+          await agent.stop();
+        }
+      }
+    }
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
 }

@@ -10,6 +10,7 @@
  *     [--node-flags=FLAGS]    run `node FLAGS bin/outrider.js` (space-separated V8 / Node flags to try) instead of
  *                             the launcher
  *     [--agent-flags=FLAGS]   extra agent flags, space-separated (what one part costs: turn it off and compare)
+ *   node dist/bench/footprint.js --size           # the installed and image size rows only (after npm run build)
  *   node dist/bench/footprint.js --short          # CI: idle RSS, cold start, 10k StatsD series; fails on an RSS
  *                                                 # regression past the limits below (CPU is printed, never gated)
  */
@@ -184,6 +185,38 @@ function sizeRow(): void {
     target: 'reported, halved',
     met: undefined,
   });
+  imageRow(deps);
+}
+
+/** Bytes of a file, or of every file under a directory (nested node_modules included). */
+function pathBytes(p: string): number {
+  const st = statSync(p, { throwIfNoEntry: false });
+  if (!st) return NaN;
+  if (!st.isDirectory()) return st.size;
+  return readdirSync(p, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .reduce((n, e) => n + statSync(join(e.parentPath, e.name)).size, 0);
+}
+
+/**
+ * What Dockerfile.sidecar's runtime stage copies into /opt/outrider, from this tree: the bundle, the addon, uPlot's
+ * two files, bin/, config/, package.json; beside what it copied before the bundle (dist/agent/ and the production
+ * node_modules in place of the bundle and uPlot). The base image (node:*-slim) is the same for both and not counted.
+ */
+function imageRow(prodDepsBytes: number): void {
+  const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
+  const shared = ['native/build/Release/outrider_native.node', 'bin', 'config', 'package.json'].reduce((n, p) => n + pathBytes(join(repo, p)), 0);
+  const uplot = ['package.json', 'LICENSE', 'dist/uPlot.iife.min.js', 'dist/uPlot.min.css'].reduce((n, p) => n + pathBytes(join(repo, 'node_modules', 'uplot', p)), 0);
+  const bundled = shared + pathBytes(join(repo, 'dist-bundle')) + uplot;
+  const before = shared + pathBytes(join(repo, 'dist', 'agent')) + prodDepsBytes;
+  rows.push({
+    measure: "image's application files MiB (/opt/outrider; base image not counted)",
+    ours: mib(bundled),
+    peer: `dist/agent + production node_modules ${mib(before)}`,
+    ratio: `${(bundled / before).toFixed(2)}×`,
+    target: 'halved',
+    met: Number.isFinite(bundled) ? bundled <= before / 2 : undefined,
+  });
 }
 
 /** Runs another benchmark and returns its output. */
@@ -245,14 +278,18 @@ function otherRows(): void {
 }
 
 async function main(): Promise<void> {
-  console.log(`node ${process.version}, ${seconds} s idle windows, scraped every 5 s${short ? ', short run' : ''}`);
-  const floor = await idleRows();
-  if (!short) await idleAt5s();
-  await statsdRows(floor);
-  await coldStartRow();
-  if (!short) {
+  if ('size' in args) {
     sizeRow();
-    otherRows();
+  } else {
+    console.log(`node ${process.version}, ${seconds} s idle windows, scraped every 5 s${short ? ', short run' : ''}`);
+    const floor = await idleRows();
+    if (!short) await idleAt5s();
+    await statsdRows(floor);
+    await coldStartRow();
+    if (!short) {
+      sizeRow();
+      otherRows();
+    }
   }
   console.log('| measure | Outrider | peer (same run) | ratio | target | met |');
   console.log('|---|---:|---|---|---|---|');

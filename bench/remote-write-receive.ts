@@ -3,7 +3,10 @@
  * SERIES series each (snappy, pre-encoded, a new timestamp per request) are posted, two in flight, to the agent's
  * push listener (`POST /api/v1/write`; host collectors, StatsD, OTLP and the local history off) and then to a
  * `victoria-metrics` process. The receiver's CPU seconds (utime + stime, /proc/<pid>/stat, read 2 s after the last
- * answer so background work is counted) give samples per CPU-second; its peak RSS is VmHWM.
+ * answer so background work is counted) give samples per CPU-second; its peak RSS is VmHWM. Before that, the agent's
+ * receive path in this process, per request (CPU ms): snappy by the TS twin and by the addon, the full decoder
+ * (decode.ts) and the receiver's (receive-decode.ts, label sets cached) on the 1.0 bodies and on the same series as
+ * 2.0 (protobuf only), and the store write of the decoded series.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/remote-write-receive.js      # SERIES=10000 REQUESTS=60
  */
@@ -12,8 +15,15 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { decodeRequestV2, decodeWriteRequestV1 } from '../agent/collectors/remote-write-receive/decode';
+import { storeAll } from '../agent/collectors/remote-write-receive/index';
+import { LabelCache } from '../agent/collectors/remote-write-receive/label-cache';
+import { receiveV1, receiveV2 } from '../agent/collectors/remote-write-receive/receive-decode';
+import { snappyUncompress, snappyUncompressTs } from '../agent/native/snappy';
 import { encodeRemoteWrite } from '../agent/report/remote-write/output';
+import { Store } from '../agent/store/store';
 import type { RwSeries } from '../agent/report/remote-write/protobuf';
+import { encodeRequestV2 } from '../agent/report/remote-write/protobuf-v2';
 
 const kSeries = Number(process.env.SERIES ?? 10_000);
 const kRequests = Number(process.env.REQUESTS ?? 60);
@@ -39,9 +49,10 @@ function freePort(): Promise<number> {
   });
 }
 
-async function bodies(): Promise<Buffer[]> {
+async function bodies(): Promise<{ v1: Buffer[]; v2: Buffer[] }> {
   const start = Date.now() - kRequests * 1000;
   const out: Buffer[] = [];
+  const v2: Buffer[] = [];
   for (let r = 0; r < kRequests; r++) {
     const series: RwSeries[] = [];
     for (let i = 0; i < kSeries; i++)
@@ -55,8 +66,9 @@ async function bodies(): Promise<Buffer[]> {
         samples: [[i + r, start + r * 1000]],
       });
     out.push(await encodeRemoteWrite(series));
+    v2.push(encodeRequestV2(series));
   }
-  return out;
+  return { v1: out, v2 };
 }
 
 async function listening(port: number, child: ChildProcess): Promise<void> {
@@ -79,6 +91,31 @@ async function up(url: string, child: ChildProcess): Promise<void> {
     await sleep(100);
   }
   throw new Error(`${url} did not come up`);
+}
+
+/** CPU milliseconds per request of each step of the agent's receive path, in this process (after one warm-up request). */
+function phases(reqs: Buffer[], v2: Buffer[]): Array<[string, number]> {
+  const raws = reqs.map((b) => snappyUncompressTs(b));
+  const cpuMs = (fn: (i: number) => void): number => {
+    fn(0);
+    const t0 = process.cpuUsage();
+    for (let i = 1; i < reqs.length; i++) fn(i);
+    const d = process.cpuUsage(t0);
+    return (d.user + d.system) / 1000 / (reqs.length - 1);
+  };
+  const cache = new LabelCache(65_536);
+  const cacheV2 = new LabelCache(65_536);
+  const received = raws.map((r) => receiveV1(r, cache));
+  const store = new Store();
+  return [
+    ['snappy, TS twin', cpuMs((i) => snappyUncompressTs(reqs[i]!))],
+    ['snappy, addon when loaded', cpuMs((i) => snappyUncompress(reqs[i]!))],
+    ['decode: full decoder (decode.ts)', cpuMs((i) => decodeWriteRequestV1(raws[i]!))],
+    ['decode: receiver (receive-decode.ts)', cpuMs((i) => receiveV1(raws[i]!, cache))],
+    ['decode 2.0: full decoder', cpuMs((i) => decodeRequestV2(v2[i]!))],
+    ['decode 2.0: receiver', cpuMs((i) => receiveV2(v2[i]!, cacheV2))],
+    ['store write (setSample per series)', cpuMs((i) => storeAll(store, received[i]!, Date.now()))],
+  ];
 }
 
 interface Row {
@@ -114,7 +151,8 @@ async function measure(name: string, url: string, child: ChildProcess, reqs: Buf
 async function main(): Promise<void> {
   if (spawnSync('sh', ['-c', 'command -v victoria-metrics']).status !== 0) throw new Error('victoria-metrics is not installed');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-bench-rw-'));
-  const reqs = await bodies();
+  const { v1: reqs, v2 } = await bodies();
+  const steps = phases(reqs, v2);
   const rows: Row[] = [];
   try {
     const pushPort = await freePort();
@@ -146,6 +184,8 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(`${r.name.padEnd(20)} ${Math.round(r.samplesPerCpuS).toLocaleString('en').padStart(22)}   ${r.peakMiB.toFixed(0).padStart(12)}`);
   const [o, v] = rows as [Row, Row];
   console.log(`ratio (outrider / victoria-metrics): samples per CPU-second ${(o.samplesPerCpuS / v.samplesPerCpuS).toFixed(2)}x, peak RSS ${(o.peakMiB / v.peakMiB).toFixed(2)}x`);
+  console.log('agent receive path in-process, CPU ms per request:');
+  for (const [what, ms] of steps) console.log(`  ${what.padEnd(38)} ${ms.toFixed(2).padStart(7)}`);
 }
 
 main().catch((err) => {

@@ -2,9 +2,10 @@
  * The render cache of this build against another build of Outrider (an older revision, checked out and built
  * elsewhere), in one process, rounds interleaved so both see the same load: a store of N series (100 per family),
  * one family changed before each render, and every family changed before each render. Prints medians and the ratio
- * this / other (below 1: this build is faster).
+ * this / other (below 1: this build is faster). With --expose-gc it also prints the memory each build's render
+ * cache holds after a text and an OpenMetrics render (the V8 heap it adds; the bodies' bytes), one build at a time.
  *
- *   node dist/bench/render-ab.js --other=/path/to/other/checkout [--series=10000,100000] [--rounds=40]
+ *   node --expose-gc dist/bench/render-ab.js --other=/path/to/other/checkout [--series=10000,100000] [--rounds=40]
  */
 import { resolve } from 'node:path';
 
@@ -13,7 +14,7 @@ interface StoreLike {
   families(): Iterable<{ name: string; help: string }>;
 }
 interface CacheLike {
-  get(format: 'text', gzip: boolean): Buffer;
+  get(format: 'text' | 'openmetrics', gzip: boolean): Buffer;
 }
 interface Build {
   Store: new (opts: { maxSeries: number }) => StoreLike;
@@ -77,4 +78,40 @@ function main(): void {
   }
 }
 
+/**
+ * What a render cache over a store of `n` series holds after one render per format: the V8 heap it adds (after
+ * full collections) and the bytes of its two bodies (Buffers outside the heap; external memory itself is freed
+ * lazily, so it is not read).
+ */
+function cacheMemory(b: Build, n: number): { heap: number; bodies: number } | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  const store = new b.Store({ maxSeries: n + 10 });
+  for (let f = 0; f < n / 100; f++) {
+    for (let i = 0; i < 100; i++) store.set({ name: `bench_metric_${f}_bytes`, help: `Benchmark family ${f}.`, type: 'gauge' }, { instance: `host-${i % 10}`, device: `dev${i}` }, f * 1000 + i + 0.5);
+  }
+  const heap = (): number => {
+    for (let i = 0; i < 3; i++) gc();
+    return process.memoryUsage().heapUsed; // array buffers are freed lazily: only the heap is compared
+  };
+  // A first render flattens the store's label texts (built by concatenation): not the cache's memory.
+  new b.RenderCache(store).get('openmetrics', false);
+  const before = heap();
+  const cache = new b.RenderCache(store);
+  const bodies = cache.get('text', false).length + cache.get('openmetrics', false).length;
+  const after = heap();
+  return { heap: after - before, bodies };
+}
+
 main();
+for (const n of sizes) {
+  const mem = (['this', 'other'] as const).map((k) => cacheMemory(load(k === 'this' ? resolve(__dirname, '..', '..') : args.other!), n));
+  if (mem[0] === undefined || mem[1] === undefined) {
+    console.log("run with --expose-gc for the render caches' memory");
+    break;
+  }
+  const mib = (x: number): string => (x / 2 ** 20).toFixed(1);
+  console.log(
+    `${n} series, after a render of each format: render cache heap ${mib(mem[0].heap)} MiB (this build), ${mib(mem[1].heap)} MiB (other build); bodies (outside the heap) ${mib(mem[0].bodies)} MiB in both`,
+  );
+}

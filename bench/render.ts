@@ -1,11 +1,13 @@
 /**
  * Rendering a store of 10k and 100k series: Outrider's store + renderer against prom-client holding the same
  * series, in the same process and run. Two cases: a changed store (every render is a real render) and repeated
- * scrapes of an unchanged store (Outrider serves cached bytes; prom-client renders again).
+ * scrapes of an unchanged store (Outrider serves cached bytes; prom-client renders again). The every-family case is
+ * run in OpenMetrics too. With --expose-gc it also prints the memory a render cache holds after a render of each
+ * format: the V8 heap it adds, and its bodies' bytes.
  *
- *   node dist/bench/render.js [--series=10000,100000] [--seconds=3]
+ *   node --expose-gc dist/bench/render.js [--series=10000,100000] [--seconds=3]
  */
-import { Gauge, Registry } from 'prom-client';
+import { Gauge, Registry, type RegistryContentType } from 'prom-client';
 import { RenderCache } from '../agent/exposition/cache';
 import { render } from '../agent/exposition/render';
 import { Store } from '../agent/store/store';
@@ -49,6 +51,28 @@ async function timeIt(fn: () => unknown | Promise<unknown>): Promise<{ perSec: n
   return { perSec: (n * 1000) / ms, msPer: ms / n, n };
 }
 
+const cacheMemory: Array<[number, { heap: number; bodies: number } | undefined]> = [];
+
+/**
+ * The V8 heap a new render cache adds after rendering both formats (after full collections; undefined without
+ * --expose-gc), and the bytes of its two bodies (Buffers outside the heap).
+ */
+function retained(make: () => RenderCache): { heap: number; bodies: number } | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  const heap = (): number => {
+    for (let i = 0; i < 3; i++) gc();
+    return process.memoryUsage().heapUsed; // array buffers are freed lazily: only the heap is compared
+  };
+  // A first render flattens the store's label texts (built by concatenation): not the cache's memory.
+  make().get('openmetrics', false);
+  const before = heap();
+  const cache = make();
+  const bodies = cache.get('text', false).length + cache.get('openmetrics', false).length;
+  const after = heap();
+  return { heap: after - before, bodies };
+}
+
 async function main(): Promise<void> {
   console.log(`node ${process.version}, ${seconds}s per case`);
   console.log('| series | case | Outrider ms/render | prom-client ms/render | speed-up |');
@@ -89,6 +113,26 @@ async function main(): Promise<void> {
     const cached = await timeIt(() => cache.get('text', false));
     const again = await timeIt(() => registry.metrics());
     console.log(`| ${n} | unchanged (repeat scrape) | ${cached.msPer.toFixed(4)} | ${again.msPer.toFixed(2)} | ${(again.msPer / cached.msPer).toFixed(0)}x |`);
+    // The same every-family case in OpenMetrics (prom-client's registry switched to it).
+    const omOurs = await timeIt(() => {
+      k++;
+      for (const f of fams) store.set(f.desc, { instance: 'host-1', device: 'dev1' }, k);
+      return cache.get('openmetrics', false);
+    });
+    (registry as unknown as Registry<RegistryContentType>).setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    const omTheirs = await timeIt(async () => {
+      k++;
+      for (const g of gauges) g.set({ instance: 'host-1', device: 'dev1' }, k);
+      return registry.metrics();
+    });
+    console.log(`| ${n} | every family changed, OpenMetrics | ${omOurs.msPer.toFixed(2)} | ${omTheirs.msPer.toFixed(2)} | ${(omTheirs.msPer / omOurs.msPer).toFixed(2)}x |`);
+    cacheMemory.push([n, retained(() => new RenderCache(store))]);
+  }
+  for (const [n, m] of cacheMemory) {
+    const mib = (x: number): string => (x / 2 ** 20).toFixed(1);
+    console.log(
+      m === undefined ? 'run with --expose-gc for the render cache memory' : `${n} series: render cache heap ${mib(m.heap)} MiB; bodies (text + OpenMetrics, outside the heap) ${mib(m.bodies)} MiB`,
+    );
   }
   const mem = process.memoryUsage();
   console.log(`rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB at exit`);

@@ -5,6 +5,8 @@
  * Writers (same frames, same disk; every run ends with an fdatasync, as dd's does; dd runs right before and right
  * after each writer, and the writer's ratio is to the mean of those two):
  *   fs            buffered writes, fdatasync every second (spool.io fs, spool.sync_interval 1 s)
+ * Each writer's CPU (all the process's threads: the JS thread, the file's writer thread, libuv's pool) per GB is
+ * printed too: on a shared machine it moves much less than MB/s.
  *   direct        the addon's O_DIRECT writer with write-behind, flushed every second: the cadence the reporter uses
  *                 (its sync timer, spool.sync_interval; a report flush also flushes, every report.interval, 10 s)
  *   direct/4MB    the same writer flushed after every 4 MB (a stricter cadence: write-through with 4 MB batches)
@@ -49,11 +51,12 @@ function ddMBps(): number {
 }
 
 /** Appends n frames; flushes every `everyMs` or every `everyBytes`, and once at the end. */
-async function writeRun(name: string, io: SegmentIO, frames: Buffer[], n: number, every: { ms?: number; bytes?: number }): Promise<{ mbps: number; dir: string }> {
+async function writeRun(name: string, io: SegmentIO, frames: Buffer[], n: number, every: { ms?: number; bytes?: number }): Promise<{ mbps: number; cpuPerGB: number; dir: string }> {
   const dir = path.join(base, 'spool-' + name);
   fs.rmSync(dir, { recursive: true, force: true });
   const spool = new Spool({ dir, segmentBytes: 64 << 20, maxBytes: 64 * 2 ** 30, policy: 'stop_accepting', writeThrough: false, maxRecordBytes: 64 << 20, io });
   spool.open();
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let lastSync = Date.now();
   let sinceFlush = 0;
@@ -69,8 +72,10 @@ async function writeRun(name: string, io: SegmentIO, frames: Buffer[], n: number
   }
   if (!(await spool.flush())) throw new Error(`flush failed: ${spool.lastError}`);
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
   await spool.close();
-  return { mbps: (n * frames[0]!.length) / 1e6 / secs, dir };
+  const bytes = n * frames[0]!.length;
+  return { mbps: bytes / 1e6 / secs, cpuPerGB: (c.user + c.system) / 1e6 / (bytes / 1e9), dir };
 }
 
 interface Sink {
@@ -139,6 +144,7 @@ async function main(): Promise<void> {
 
   const ratios = new Map<string, number[]>();
   const rates = new Map<string, number[]>();
+  const cpus = new Map<string, number[]>();
   const dds: number[] = [];
   let directDir = '';
   for (let round = 1; round <= ROUNDS; round++) {
@@ -159,12 +165,16 @@ async function main(): Promise<void> {
       if (name === 'direct') directDir = r.dir;
       (ratios.get(name) ?? ratios.set(name, []).get(name)!).push(r.mbps / dd);
       (rates.get(name) ?? rates.set(name, []).get(name)!).push(r.mbps);
+      (cpus.get(name) ?? cpus.set(name, []).get(name)!).push(r.cpuPerGB);
       line.push(`${name} ${r.mbps.toFixed(0)} (${(r.mbps / dd).toFixed(2)}×)`, `dd ${ddAfter.toFixed(0)}`);
     }
     console.log(`round ${round} MB/s: ${line.join(', ')}`);
   }
   console.log(`write: dd oflag=direct ${range(dds)} MB/s`);
-  for (const [name, xs] of ratios) console.log(`  spool ${name.padEnd(11)} ${range(rates.get(name)!)} MB/s = ${range(xs, 2)}× dd${name === 'direct' ? ' (target >= 0.8)' : ''}`);
+  for (const [name, xs] of ratios) {
+    const target = name === 'direct' ? ' (target >= 0.8)' : '';
+    console.log(`  spool ${name.padEnd(11)} ${range(rates.get(name)!)} MB/s = ${range(xs, 2)}× dd${target}, CPU ${range(cpus.get(name)!, 2)} s/GB`);
+  }
 
   // Replay from the direct segments of the last round, warm in the page cache for every mode alike.
   const spool = new Spool({ dir: directDir, segmentBytes: 64 << 20, maxBytes: 64 * 2 ** 30, policy: 'stop_accepting', writeThrough: false, maxRecordBytes: 64 << 20 });

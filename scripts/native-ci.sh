@@ -54,7 +54,7 @@ if [ ! -d node_modules ]; then step "npm install" npm install --no-audit --no-fu
 step "compile TypeScript" npx tsc -p tsconfig.json
 step "build addon with ASan+UBSan (native/build-asan)" node scripts/build-native.js --sanitize=asan
 step "native suite under ASan+UBSan" node scripts/native-test.js --asan
-step "TSan stress: ring, pool, StatsD receiver" bash scripts/native-stress.sh
+step "TSan stress: ring, pool, StatsD receiver, statfs" bash scripts/native-stress.sh
 step "build addon with node-gyp from binding.gyp (build/)" node scripts/native-gyp.js
 step "native suite against the node-gyp build" node scripts/native-test.js --gyp
 step "fuzz dio/codec/ring parsers, libFuzzer+ASan (short)" bash scripts/fuzz-native.sh --short

@@ -19,7 +19,8 @@ ring_records=${OUTRIDER_STRESS_RING_RECORDS:-$([ -n "$san" ] && echo 400000 || e
 pool_tasks=${OUTRIDER_STRESS_POOL_TASKS:-$([ -n "$san" ] && echo 6000 || echo 60000)}
 statsd_packets=${OUTRIDER_STRESS_STATSD_PACKETS:-$([ -n "$san" ] && echo 40000 || echo 400000)}
 dio_records=${OUTRIDER_STRESS_DIO_RECORDS:-$([ -n "$san" ] && echo 20000 || echo 100000)}
-for run in "ring_stress $ring_records 256" "ring_stress $((ring_records / 4)) 64" "pool_stress $pool_tasks 6" "statsd_receiver_stress $statsd_packets" "direct_file_stress $dio_records"; do
+statfs_calls=${OUTRIDER_STRESS_STATFS_CALLS:-$([ -n "$san" ] && echo 5000 || echo 50000)}
+for run in "ring_stress $ring_records 256" "ring_stress $((ring_records / 4)) 64" "pool_stress $pool_tasks 6" "statsd_receiver_stress $statsd_packets" "direct_file_stress $dio_records" "statfs_stress $statfs_calls 6"; do
   echo "+ $build/$run"
   # shellcheck disable=SC2086
   if ! "$build"/$run; then status=1; echo "FAILED: $run"; fi

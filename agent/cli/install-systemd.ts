@@ -36,7 +36,7 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
   }
   const last = (k: string) => args.own.get(k)?.at(-1);
   const root = resolve(last('root') ?? last('prefix') ?? '/');
-  const launcher = join(__dirname, '..', '..', '..', 'bin', 'outrider.js');
+  const launcher = join(packageRoot(), 'bin', 'outrider.js');
   const exec = last('exec') ? [resolve(last('exec')!)] : [process.execPath, realpathSync(launcher)];
   const problem = execProblem(readFileSync(join(packageRoot(), 'config', 'systemd', unitName), 'utf8'), exec);
   if (problem) {

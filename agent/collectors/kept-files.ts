@@ -5,28 +5,35 @@
  * collection with fresh content through pread(fd, 0): the path walk, open and close that dominate a small read are
  * paid once per `maxAgeMs` instead of once per read (61 host files: 3.2 ms with readFileSync, 0.44 ms on kept
  * descriptors; bench/README.md, Footprint). A file that does not exist is remembered too, and checked again with a
- * stat that returns instead of throwing, so a collector probing for an absent source each second builds no Error.
+ * stat that returns instead of throwing, so a collector probing for an absent source each second builds no Error;
+ * one missing under procfs, sysfs or cgroupfs (a module not loaded, a device not present) is not looked at again
+ * until its entry ages out (`maxAgeMs`): a source that appears there is found within that time.
  *
  * Only files on the kernel's own filesystems are kept (checked by statfs when opened): a regular file (a test's
  * fixture tree, a textfile) is read whole each time, so a file replaced or removed is seen at once. A kept
  * descriptor whose object went away (a removed device, cgroup or network namespace entry) fails its read with
  * ENODEV/ENOENT/ESRCH, and the path is opened again; a path bound to another object by a rename (an interface
  * renamed) is opened again within `maxAgeMs`. Other read errors (EINVAL from an attribute the device does not
- * report) are thrown with the descriptor kept. At most `maxEntries` paths are remembered, each holding at most one
+ * report) are thrown with the descriptor kept, from the first read on. At most `maxEntries` paths are remembered, each holding at most one
  * descriptor; past that, reads go through open and close. Directories that do not exist are remembered the same way
  * (`list`).
  */
 import { closeSync, openSync, readdirSync, readSync, statfsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** f_type of procfs, sysfs, cgroup2 and cgroup v1 (linux/magic.h). */
 const kernelFsTypes = new Set([0x9fa0, 0x62656572, 0x63677270, 0x27e0eb]);
 /** Errors that say the kept descriptor's object is gone: open the path again. */
 const goneCodes = new Set(['ENODEV', 'ENOENT', 'ESRCH', 'EBADF', 'ENXIO', 'ESTALE']);
+/** Read errors of an attribute the object does not report: the descriptor stays good for the next read. */
+const refusedCodes = new Set(['EINVAL', 'EOPNOTSUPP', 'ENOTSUP', 'ENODATA']);
 
 interface Entry {
   /** The kept descriptor; undefined when the path did not exist at `sinceMs`. */
   fd: number | undefined;
   sinceMs: number;
+  /** A missing path under a kernel filesystem: not looked at again until the entry ages out. */
+  kernelMissing?: boolean;
 }
 
 export interface KeptFilesOptions {
@@ -66,6 +73,7 @@ export class KeptFiles {
     const now = this.#now();
     if (now - this.#sweptMs >= this.#maxAgeMs) this.#sweep(now);
     const e = this.#entries.get(path);
+    if (e !== undefined && this.#stillMissing(path, e, now)) return undefined;
     if (e !== undefined && now - e.sinceMs < this.#maxAgeMs) {
       if (e.fd === undefined) {
         if (!exists(path)) return undefined;
@@ -78,7 +86,8 @@ export class KeptFiles {
       }
     }
     if (e !== undefined) this.#forget(path, e);
-    return this.#open(path, now);
+    // A path whose descriptor aged out was on a kernel filesystem then: it is not asked again.
+    return this.#open(path, now, e?.fd !== undefined);
   }
 
   /**
@@ -88,6 +97,7 @@ export class KeptFiles {
   list(path: string): string[] | undefined {
     const now = this.#now();
     const e = this.#entries.get(path);
+    if (e !== undefined && this.#stillMissing(path, e, now)) return undefined;
     if (e !== undefined && e.fd === undefined && now - e.sinceMs < this.#maxAgeMs && !exists(path)) return undefined;
     if (e !== undefined) this.#forget(path, e);
     try {
@@ -95,7 +105,7 @@ export class KeptFiles {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
-      if (this.#entries.size < this.#maxEntries) this.#entries.set(path, { fd: undefined, sinceMs: now });
+      this.#missing(path, now);
       return undefined;
     }
   }
@@ -111,26 +121,48 @@ export class KeptFiles {
     return { kept, missing: this.#entries.size - kept, opens: this.#opens, reads: this.#reads };
   }
 
-  #open(path: string, now: number): string | undefined {
+  #open(path: string, now: number, kernelFs: boolean): string | undefined {
     let fd: number;
     try {
       fd = openSync(path, 'r');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
-      if (this.#entries.size < this.#maxEntries) this.#entries.set(path, { fd: undefined, sinceMs: now });
+      this.#missing(path, now);
       return undefined;
     }
     this.#opens++;
     let keep = false;
     try {
       const text = this.#readFd(fd);
-      keep = this.#entries.size < this.#maxEntries && onKernelFs(path);
+      keep = this.#entries.size < this.#maxEntries && (kernelFs || onKernelFs(path));
       return text;
+    } catch (err) {
+      // An attribute the device does not report (EINVAL from `speed` of a virtual interface) answers the same on
+      // the next read: the descriptor is kept, so each read is one pread instead of an open, a pread and a close.
+      keep = refusedCodes.has((err as NodeJS.ErrnoException).code ?? '') && this.#entries.size < this.#maxEntries && (kernelFs || onKernelFs(path));
+      throw err;
     } finally {
       if (keep) this.#entries.set(path, { fd, sinceMs: now });
       else closeSync(fd);
     }
+  }
+
+  /**
+   * A path missing under a kernel filesystem: true within its age without a look, and past it after one stat that
+   * still finds nothing (the entry starts a new age; the open that would fail and the statfs walk are not repeated).
+   */
+  #stillMissing(path: string, e: Entry, now: number): boolean {
+    if (e.kernelMissing !== true) return false;
+    if (now - e.sinceMs < this.#maxAgeMs) return true;
+    if (exists(path)) return false;
+    e.sinceMs = now;
+    return true;
+  }
+
+  /** Remembers a missing path, and whether it lies under a kernel filesystem (its nearest existing directory's). */
+  #missing(path: string, now: number): void {
+    if (this.#entries.size < this.#maxEntries) this.#entries.set(path, { fd: undefined, sinceMs: now, kernelMissing: underKernelFs(path) });
   }
 
   /** Reads from offset 0 to the end: the kernel makes the content again for a read at 0. */
@@ -155,7 +187,8 @@ export class KeptFiles {
   /** Drops entries past their age, so paths no longer read (a removed interface) do not hold descriptors. */
   #sweep(now: number): void {
     this.#sweptMs = now;
-    for (const [path, e] of this.#entries) if (now - e.sinceMs >= this.#maxAgeMs) this.#forget(path, e);
+    // A missing kernel path read every collection renews its entry once per age; one not renewed in two is dropped.
+    for (const [path, e] of this.#entries) if (now - e.sinceMs >= (e.kernelMissing === true ? 2 : 1) * this.#maxAgeMs) this.#forget(path, e);
   }
 
   #forget(path: string, e: Entry): void {
@@ -175,6 +208,17 @@ function exists(path: string): boolean {
     return statSync(path, { throwIfNoEntry: false }) !== undefined;
   } catch {
     return true; // not a plain "missing": let the open report it
+  }
+}
+
+/** Whether the nearest existing directory above `path` is on a kernel filesystem. */
+function underKernelFs(path: string): boolean {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    try {
+      return kernelFsTypes.has(statfsSync(dir).type);
+    } catch {
+      if (dir === dirname(dir)) return false;
+    }
   }
 }
 

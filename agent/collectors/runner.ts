@@ -18,7 +18,7 @@ import type { Health } from '../core/component';
 import { RateLimiter } from '../core/log';
 import type { Paths } from '../core/paths';
 import type { Telemetry } from '../core/telemetry';
-import type { Store } from '../store/store';
+import type { Series, Store } from '../store/store';
 import { Collector, Issues, NoDataError } from './collector';
 import { CollectorsOptions, optionsFrom } from './options';
 
@@ -50,6 +50,9 @@ interface Slot {
   running: Promise<void> | undefined;
   stats: CollectorStats;
   loggedNoData: boolean;
+  /** The slot's node_scrape_collector_success and _duration_seconds series, written through their handles. */
+  successSeries: Series | undefined;
+  durationSeries: Series | undefined;
 }
 
 /** Collectors sharing an interval: started together by one timer. */
@@ -139,6 +142,8 @@ export class CollectorRunner {
       running: undefined,
       stats: { runs: 0, failures: 0, timeouts: 0, skipped: 0, lastDurationMs: 0, lastError: undefined },
       loggedNoData: false,
+      successSeries: undefined,
+      durationSeries: undefined,
     }));
     // One timer per interval, not per collector: at the default 1 s the host's ~50 collectors wake the process once.
     for (const slot of this.#slots) {
@@ -291,8 +296,9 @@ export class CollectorRunner {
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     slot.stats.lastDurationMs = seconds * 1000;
     if (this.#stopped || c.internal) return;
-    const labels = { collector: c.name };
-    store.set(successDesc, labels, success);
-    store.set(durationDesc, labels, Math.round(seconds * 1e9) / 1e9);
+    const duration = Math.round(seconds * 1e9) / 1e9;
+    // Through the handles kept from the last round (no family or label-key lookup); by labels when the series went.
+    if (slot.successSeries === undefined || !store.writeHandle(slot.successSeries, success)) slot.successSeries = store.set(successDesc, { collector: c.name }, success);
+    if (slot.durationSeries === undefined || !store.writeHandle(slot.durationSeries, duration)) slot.durationSeries = store.set(durationDesc, { collector: c.name }, duration);
   }
 }

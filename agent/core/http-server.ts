@@ -10,15 +10,14 @@
  * and on SIGHUP (web-config-watch.ts).
  */
 import http, { IncomingMessage, ServerResponse } from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { parseHostPort } from '../config/coerce';
 import type { ConnectionLimits } from './connection-limits';
 import { OutriderError } from './errors';
-import { refusePeer } from './web-config-tls';
-import { WebConfigWatcher, WebSettings } from './web-config-watch';
+import type { WebConfigWatcher, WebSettings } from './web-config-watch';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 
@@ -56,6 +55,8 @@ export class HttpServer {
   readonly #routes = new Map<string, Map<string, Handler>>();
   readonly #prefixes: { prefix: string; path: string }[] = [];
   readonly #server: http.Server | https.Server;
+  /** An https server (TLS from the web config or `tls`). */
+  readonly #secure: boolean;
   readonly #sockets = new Set<Socket>();
   #inflight = 0;
   #listening = false;
@@ -72,12 +73,19 @@ export class HttpServer {
     // Node checks both timeouts only every connectionsCheckingInterval (30 s unless set): a slow client would hold
     // its slot for up to the timeout plus 30 s. A fraction of the header timeout makes it hold for the timeout.
     const check = { connectionsCheckingInterval: opts.timeoutCheckMs ?? Math.max(100, Math.min(1000, Math.floor(headersTimeoutMs / 4))) };
+    // node:https, node:tls and the web config's modules load only for a server that speaks TLS or has a web config
+    // file: the default agent serves plain HTTP, and they are a few ms of its start (bench/README.md, "Cold start").
+    /* eslint-disable @typescript-eslint/no-require-imports */
     if (opts.webConfigFile) {
+      const { WebConfigWatcher } = require('./web-config-watch') as typeof import('./web-config-watch');
       this.#watcher = new WebConfigWatcher(opts.webConfigFile, opts.log);
       this.#web = this.#watcher.current;
     }
     const web = this.#web?.tls;
-    if (web) {
+    this.#secure = web !== undefined || opts.tls !== undefined;
+    const https = this.#secure ? (require('node:https') as typeof import('node:https')) : undefined;
+    if (web && https) {
+      const { refusePeer } = require('./web-config-tls') as typeof import('./web-config-tls');
       this.#server = https.createServer({ ...web.context, requestCert: web.requestCert, rejectUnauthorized: web.rejectUnauthorized, ...check }, handler);
       this.#server.on('secureConnection', (s: TLSSocket) => {
         const tls = this.#web?.config.tls;
@@ -87,11 +95,12 @@ export class HttpServer {
           s.destroy();
         }
       });
-    } else if (opts.tls) {
+    } else if (opts.tls && https) {
       this.#server = https.createServer({ key: opts.tls.key, cert: opts.tls.cert, ...check }, handler);
     } else {
       this.#server = http.createServer(check, handler);
     }
+    /* eslint-enable @typescript-eslint/no-require-imports */
     this.#server.requestTimeout = requestTimeoutMs;
     this.#server.headersTimeout = headersTimeoutMs;
     this.#server.keepAliveTimeout = 5_000;
@@ -140,7 +149,7 @@ export class HttpServer {
 
   /** Replaces the TLS certificate and key of an https server (certificate rotation). */
   setSecureContext(tls: { key: Buffer | string; cert: Buffer | string }): void {
-    if (this.#server instanceof https.Server) this.#server.setSecureContext({ key: tls.key, cert: tls.cert });
+    if (this.#secure) (this.#server as https.Server).setSecureContext({ key: tls.key, cert: tls.cert });
   }
 
   /** Re-reads the web config now when its files changed (or always, with `force`); whether new settings apply. */
@@ -149,8 +158,8 @@ export class HttpServer {
   }
 
   #applyWeb(s: WebSettings): void {
-    if (s.tls && this.#server instanceof https.Server) {
-      this.#server.setSecureContext(s.tls.context);
+    if (s.tls && this.#secure) {
+      (this.#server as https.Server).setSecureContext(s.tls.context);
       // Read by Node for each new connection.
       const srv = this.#server as https.Server & { requestCert: boolean; rejectUnauthorized: boolean };
       srv.requestCert = s.tls.requestCert;
@@ -167,7 +176,7 @@ export class HttpServer {
   url(): string {
     const a = this.address();
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-    return `${this.#server instanceof https.Server ? 'https' : 'http'}://${host}:${a.port}`;
+    return `${this.#secure ? 'https' : 'http'}://${host}:${a.port}`;
   }
 
   async start(): Promise<void> {

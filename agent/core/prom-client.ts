@@ -18,20 +18,23 @@ export type Histogram<T extends string = string> = Prom.Histogram<T>;
 
 type DefaultMetric = (registry: Prom.Registry, config: object) => void;
 
-/** prom-client's default metrics but the CPU one, in its order. */
-const runtimeMetricFiles = [
-  'processStartTime',
-  'osMemoryHeap',
-  'processOpenFileDescriptors',
-  'processMaxFileDescriptors',
-  'eventLoopLag',
-  ...(typeof (process as { getActiveResourcesInfo?: unknown }).getActiveResourcesInfo === 'function' ? ['processResources'] : []),
-  'processHandles',
-  'processRequests',
-  'heapSizeAndUsed',
-  'heapSpacesSizeAndUsed',
-  'version',
-  'gc',
+/**
+ * prom-client's default metrics but the CPU one, in its order. Each require names its file in full, so a bundler
+ * (scripts/bundle.js) finds it.
+ */
+const runtimeMetricFiles: Array<() => DefaultMetric> = [
+  () => require('prom-client/lib/metrics/processStartTime'),
+  () => require('prom-client/lib/metrics/osMemoryHeap'),
+  () => require('prom-client/lib/metrics/processOpenFileDescriptors'),
+  () => require('prom-client/lib/metrics/processMaxFileDescriptors'),
+  () => require('prom-client/lib/metrics/eventLoopLag'),
+  ...(typeof (process as { getActiveResourcesInfo?: unknown }).getActiveResourcesInfo === 'function' ? [() => require('prom-client/lib/metrics/processResources')] : []),
+  () => require('prom-client/lib/metrics/processHandles'),
+  () => require('prom-client/lib/metrics/processRequests'),
+  () => require('prom-client/lib/metrics/heapSizeAndUsed'),
+  () => require('prom-client/lib/metrics/heapSpacesSizeAndUsed'),
+  () => require('prom-client/lib/metrics/version'),
+  () => require('prom-client/lib/metrics/gc'),
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -39,8 +42,7 @@ const runtimeMetricFiles = [
 export function collectRuntimeMetrics(registry: Prom.Registry, config: { eventLoopMonitoringPrecision?: number } = {}): void {
   const cfg = { eventLoopMonitoringPrecision: 10, ...config };
   registerCpu(registry);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  for (const f of runtimeMetricFiles) (require(`prom-client/lib/metrics/${f}`) as DefaultMetric)(registry, cfg);
+  for (const f of runtimeMetricFiles) f()(registry, cfg);
 }
 
 function registerCpu(registry: Prom.Registry): void {

@@ -2,18 +2,43 @@
  * The agent's own telemetry. prom-client with a registry of our own (never the global one) holds the process and
  * Node.js runtime metrics and every `outrider_*` component metric; a collector (built by the composition root) copies it into the store on the
  * collection interval, so it is served from the same /metrics as everything else (and the render cache holds).
+ *
+ * The runtime metrics (`process_*`, `nodejs_*`: heap spaces, event loop lag percentiles, GC, /proc/self reads) cost
+ * more to gather than every component metric together, so a snapshot gathers them again only once `runtimeRefreshMs`
+ * (default 5 s) has passed since their last gathering and reuses the samples in between; the component metrics are
+ * gathered on every snapshot (bench/README.md, Footprint, "Idle CPU").
  */
 import { collectRuntimeMetrics, Counter, Gauge, Histogram, Registry } from './prom-client';
 import type { FamilySamples, Labels, MetricType, Sample } from '../store/types';
 import { version } from './version';
 
+type MetricJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>[number];
+
+export interface TelemetryOptions {
+  runtimeMetrics?: boolean;
+  /** How long the runtime metrics' samples are reused before they are gathered again (ms, default 5000). */
+  runtimeRefreshMs?: number;
+  now?: () => number;
+}
+
 export class Telemetry {
   readonly registry = new Registry();
   readonly buildInfo: Gauge;
   readonly nativeAvailable: Gauge;
+  /** Names of the runtime metrics (registered first, by collectRuntimeMetrics). */
+  readonly #runtime = new Set<string>();
+  readonly #runtimeRefreshMs: number;
+  readonly #now: () => number;
+  #runtimeAtMs = -Infinity;
+  #runtimeCache: FamilySamples[] = [];
 
-  constructor(opts: { runtimeMetrics?: boolean } = {}) {
-    if (opts.runtimeMetrics !== false) collectRuntimeMetrics(this.registry, { eventLoopMonitoringPrecision: 20 });
+  constructor(opts: TelemetryOptions = {}) {
+    this.#runtimeRefreshMs = opts.runtimeRefreshMs ?? 5000;
+    this.#now = opts.now ?? Date.now;
+    if (opts.runtimeMetrics !== false) {
+      collectRuntimeMetrics(this.registry, { eventLoopMonitoringPrecision: 20 });
+      for (const m of this.registry.getMetricsAsArray()) this.#runtime.add(m.name);
+    }
     this.buildInfo = this.gauge('outrider_build_info', 'A metric with a constant 1 value labeled by the version and runtime Outrider runs on.', ['version', 'nodejs_version', 'native']);
     this.nativeAvailable = this.gauge('outrider_native_available', 'Whether the native addon is loaded (1) or the pure-TypeScript twins run (0).');
   }
@@ -41,31 +66,47 @@ export class Telemetry {
     this.nativeAvailable.set(native ? 1 : 0);
   }
 
-  /** Snapshot of the registry in the store's model. */
+  /**
+   * Snapshot of the registry in the store's model: the component metrics as they are now, the runtime metrics as
+   * last gathered (again once `runtimeRefreshMs` has passed; a tenth of it early, so a collection interval equal to
+   * it, give or take a timer's lateness, gathers them every time).
+   */
   async snapshot(): Promise<FamilySamples[]> {
-    const json = await this.registry.getMetricsAsJSON();
+    const now = this.#now();
+    const refresh = now - this.#runtimeAtMs >= this.#runtimeRefreshMs * 0.9;
+    const metrics = this.registry.getMetricsAsArray().filter((m) => refresh || !this.#runtime.has(m.name));
+    // prom-client's typings leave out `get` (what getMetricsAsJSON awaits on each metric).
+    const json = await Promise.all(metrics.map((m) => (m as unknown as { get(): Promise<MetricJson> | MetricJson }).get()));
     const out: FamilySamples[] = [];
+    const runtime: FamilySamples[] = [];
     for (const m of json) {
       // prom-client's three `_total`-suffixed gauges are plain sums of the per-type gauges next to them; Prometheus
       // naming reserves `_total` for counters (promtool flags them), so they are left out.
       if (redundantTotals.has(m.name)) continue;
-      const type = String(m.type) as MetricType;
-      const values = m.values as Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>;
-      if (type === 'histogram' || type === 'summary') {
-        out.push({ name: m.name, help: m.help, type, restartsWithAgent: true, samples: groupDist(m.name, type, values) });
-      } else {
-        const name = type === 'counter' && !m.name.endsWith('_total') ? m.name + '_total' : m.name;
-        out.push({
-          name,
-          help: m.help,
-          type: type === 'counter' || type === 'gauge' ? type : 'untyped',
-          restartsWithAgent: true,
-          samples: values.map((v) => ({ labels: strLabels(v.labels), value: v.value })),
-        });
-      }
+      const fs = toFamily(m);
+      if (this.#runtime.has(m.name)) runtime.push(fs);
+      else out.push(fs);
     }
-    return out;
+    if (refresh) {
+      this.#runtimeCache = runtime;
+      this.#runtimeAtMs = now;
+    }
+    return this.#runtimeCache.length === 0 ? out : [...this.#runtimeCache, ...out];
   }
+}
+
+function toFamily(m: MetricJson): FamilySamples {
+  const type = String(m.type) as MetricType;
+  const values = m.values as Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>;
+  if (type === 'histogram' || type === 'summary') return { name: m.name, help: m.help, type, restartsWithAgent: true, samples: groupDist(m.name, type, values) };
+  const name = type === 'counter' && !m.name.endsWith('_total') ? m.name + '_total' : m.name;
+  return {
+    name,
+    help: m.help,
+    type: type === 'counter' || type === 'gauge' ? type : 'untyped',
+    restartsWithAgent: true,
+    samples: values.map((v) => ({ labels: strLabels(v.labels), value: v.value })),
+  };
 }
 
 const redundantTotals = new Set(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']);

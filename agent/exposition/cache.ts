@@ -1,12 +1,16 @@
 /**
  * Render cache: the body for each format is rendered at most once per store generation, and gzipped at most once,
- * so N scrapes between two collections cost one render. Between two renders it reads the store's change feed: only
- * the families changed since the last render are rendered again (their text is kept per format until they change),
- * families stay in name order without sorting the whole list again, and a removed family's text goes.
+ * so N scrapes between two collections cost one render. Between two renders it reads the store's change feed: a
+ * family that came or went changes the family order (sorted again only then), a removal marks its family's series
+ * list for a check, and each family remembers where its series' bytes sit in the last body (family-bytes.ts). The
+ * next body is one Buffer of the exact size, copied from the last body where nothing changed, with only the changed
+ * series formatted again.
  */
 import { gzipSync } from 'node:zlib';
-import { Format, renderFamily } from '../formats/render';
-import type { ChangeReader, Family, Store } from '../store/store';
+import type { Format } from '../formats/render';
+import type { ChangeReader, Store } from '../store/store';
+import { BodyWriter } from './body-writer';
+import { FamilyBytes, type RenderWork } from './family-bytes';
 
 interface Body {
   generation: number;
@@ -14,25 +18,22 @@ interface Body {
   gzip: Buffer | undefined;
 }
 
-/** A family's rendered text per format (rendered on first use after a change). */
-interface FamilyText {
-  family: Family;
-  text: string | undefined;
-  openmetrics: string | undefined;
-}
+const eof = '# EOF\n';
 
-export class RenderCache {
+export class RenderCache implements RenderWork {
   readonly #store: Store;
   readonly #feed: ChangeReader;
   readonly #bodies = new Map<Format, Body>();
-  readonly #families = new Map<string, FamilyText>();
-  /** Family names in order; rebuilt only when a family comes or goes. */
-  #order: FamilyText[] = [];
+  #families = new Map<string, FamilyBytes>();
+  /** Families in name order; sorted again only when a family comes or goes. */
+  #order: FamilyBytes[] = [];
   #orderStale = true;
   renders = 0;
   gzips = 0;
-  /** Families rendered (again) since the cache was made: what the change feed saved shows here. */
+  /** Families written (again) since the cache was made: what the change feed saved shows here. */
   familyRenders = 0;
+  /** Series whose lines were formatted (again): the others were copied as bytes. */
+  seriesRenders = 0;
 
   constructor(store: Store) {
     this.#store = store;
@@ -43,7 +44,7 @@ export class RenderCache {
     const gen = this.#store.generation;
     let e = this.#bodies.get(format);
     if (!e || e.generation !== gen) {
-      e = { generation: gen, body: Buffer.from(this.#render(format), 'utf8'), gzip: undefined };
+      e = { generation: gen, body: this.#render(format), gzip: undefined };
       this.renders++;
       this.#bodies.set(format, e);
     }
@@ -55,20 +56,33 @@ export class RenderCache {
     return e.gzip;
   }
 
-  /** Applies what changed since the last render to the per-family texts. */
+  /** Applies what changed since the last render: families that came or went, and series removals. */
   #catchUp(): void {
     if (this.#feed.generation === this.#store.generation) return;
     const cs = this.#feed.next();
     if (cs.resync) {
-      this.#families.clear();
+      // Everything live is listed: keep what is still the same family (its series bytes are reused by generation).
+      const next = new Map<string, FamilyBytes>();
+      for (const fam of cs.families) {
+        if (fam.series.size === 0) continue;
+        const known = this.#families.get(fam.name);
+        const fb = known && known.family === fam ? known : new FamilyBytes(fam);
+        fb.resynced();
+        next.set(fam.name, fb);
+      }
+      this.#families = next;
       this.#orderStale = true;
+      return;
     }
-    for (const s of cs.removed) this.#invalidate(s.family.name);
-    for (const fam of cs.families) this.#invalidate(fam.name);
-    for (const s of cs.series) this.#invalidate(s.family.name);
+    for (const s of cs.removed) this.#note(s.family.name, true);
+    for (const fam of cs.families) this.#note(fam.name, false);
+    for (const s of cs.series) {
+      const fb = this.#families.get(s.family.name);
+      if (fb !== undefined && fb.family === s.family) fb.seriesChanged(s);
+    }
   }
 
-  #invalidate(name: string): void {
+  #note(name: string, removal: boolean): void {
     const live = this.#store.getFamily(name);
     const known = this.#families.get(name);
     if (!live || live.series.size === 0) {
@@ -79,31 +93,33 @@ export class RenderCache {
       return;
     }
     if (known && known.family === live) {
-      known.text = known.openmetrics = undefined;
+      if (removal) known.membersChanged();
       return;
     }
-    this.#families.set(name, { family: live, text: undefined, openmetrics: undefined });
+    this.#families.set(name, new FamilyBytes(live));
     this.#orderStale = true;
   }
 
-  #render(format: Format): string {
+  #render(format: Format): Buffer {
     this.#catchUp();
     if (this.#orderStale) {
       this.#order = [...this.#families.values()].sort((a, b) => (a.family.name < b.family.name ? -1 : a.family.name > b.family.name ? 1 : 0));
       this.#orderStale = false;
     }
-    const out: string[] = [];
-    for (const ft of this.#order) {
-      let text = ft[format];
-      if (text === undefined) {
-        const parts: string[] = [];
-        renderFamily(ft.family, format, parts);
-        text = ft[format] = parts.join('');
-        this.familyRenders++;
-      }
-      out.push(text);
+    const order = this.#order;
+    let total = format === 'openmetrics' ? eof.length : 0;
+    for (const fb of order) total += fb.prepare(format, this);
+    const out = new BodyWriter(total, this.#bodies.get(format)?.body);
+    try {
+      for (const fb of order) fb.write(format, out);
+      if (format === 'openmetrics') out.write(eof, eof.length);
+      return out.finish();
+    } catch (err) {
+      // The families' places in the last body are no longer known: start again from nothing next time.
+      this.#families.clear();
+      this.#orderStale = true;
+      this.#feed.reset();
+      throw err;
     }
-    if (format === 'openmetrics') out.push('# EOF\n');
-    return out.join('');
   }
 }

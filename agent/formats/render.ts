@@ -5,6 +5,10 @@
  * OpenMetrics 1.0.0: the counter family is named without `_total` and its sample with it, `untyped` becomes
  * `unknown`, HELP also escapes `"`, timestamps are in seconds, and the body ends with `# EOF`.
  * Series are sorted by label text, so the output is stable and diffable (families are ordered by the caller).
+ *
+ * `FamilyWriter` writes one family's header and one series' lines at a time: the render cache
+ * (agent/exposition/family-bytes.ts) keeps each series' bytes and writes again only the series that changed, and
+ * `renderFamily` writes a whole family through the same writer, so both give the same text.
  */
 import type { Distribution, FamilyDesc } from '../store/types';
 import { expandDistribution } from './expand';
@@ -31,36 +35,59 @@ export interface RenderableFamily extends Readonly<FamilyDesc> {
   readonly series: ReadonlyMap<string, RenderableSeries>;
 }
 
-function ts(s: RenderableSeries, format: Format): string {
-  if (s.timestampMs === undefined) return '';
-  return ' ' + (format === 'openmetrics' ? formatValue(s.timestampMs / 1000) : String(Math.round(s.timestampMs)));
+/** The order of series in a family: by label text (label sets are unique in a family, so the order is total). */
+export function compareSeries(a: RenderableSeries, b: RenderableSeries): number {
+  return a.labelText < b.labelText ? -1 : a.labelText > b.labelText ? 1 : 0;
+}
+
+/** One family's text in one format: its `# HELP`/`# TYPE` header, and the lines of any of its series. */
+export class FamilyWriter {
+  /** `# HELP` (when the family has one) and `# TYPE` lines. */
+  readonly head: string;
+  readonly #desc: Readonly<FamilyDesc>;
+  readonly #sampleName: string;
+  readonly #dists: boolean;
+  readonly #om: boolean;
+
+  constructor(fam: Readonly<FamilyDesc>, format: Format) {
+    const om = format === 'openmetrics';
+    let famName = fam.name;
+    let type: string = fam.type;
+    if (om && fam.type === 'counter' && famName.endsWith('_total')) famName = famName.slice(0, -6);
+    if (om && fam.type === 'untyped') type = 'unknown';
+    this.head = (fam.help ? `# HELP ${famName} ${escapeHelp(fam.help, om)}\n` : '') + `# TYPE ${famName} ${type}\n`;
+    this.#desc = fam;
+    this.#sampleName = om && fam.type === 'counter' ? famName + '_total' : fam.name;
+    this.#dists = fam.type === 'summary' || fam.type === 'histogram';
+    this.#om = om;
+  }
+
+  /** The lines of one series, each ending in a newline ('' for a distribution family's series without one). */
+  lines(s: RenderableSeries): string {
+    const end = s.timestampMs === undefined ? '\n' : this.#timestamp(s.timestampMs) + '\n';
+    if (!this.#dists) return this.#sampleName + s.labelText + ' ' + formatValue(s.value) + end;
+    if (!s.dist) return '';
+    let out = '';
+    const name = this.#desc.name;
+    expandDistribution(this.#desc.type, s.dist, (suffix, label, labelValue, v) => {
+      out += name + suffix + (label ? withLabel(s.labelText, label, labelValue) : s.labelText) + ' ' + formatValue(v) + end;
+    });
+    return out;
+  }
+
+  #timestamp(ms: number): string {
+    return ' ' + (this.#om ? formatValue(ms / 1000) : String(Math.round(ms)));
+  }
 }
 
 /** Appends the text of one family (nothing for a family without series) to `out`. */
 export function renderFamily(fam: RenderableFamily, format: Format, out: string[]): void {
   if (fam.series.size === 0) return;
-  const om = format === 'openmetrics';
-  let famName = fam.name;
-  let type: string = fam.type;
-  if (om && fam.type === 'counter' && famName.endsWith('_total')) famName = famName.slice(0, -6);
-  if (om && fam.type === 'untyped') type = 'unknown';
-  if (fam.help) out.push(`# HELP ${famName} ${escapeHelp(fam.help, om)}\n`);
-  out.push(`# TYPE ${famName} ${type}\n`);
+  const w = new FamilyWriter(fam, format);
+  out.push(w.head);
   const series = [...fam.series.values()];
-  if (series.length > 1) series.sort((a, b) => (a.labelText < b.labelText ? -1 : a.labelText > b.labelText ? 1 : 0));
-  const sampleName = om && fam.type === 'counter' ? famName + '_total' : fam.name;
-  const dists = fam.type === 'summary' || fam.type === 'histogram';
-  for (const s of series) {
-    if (!dists) {
-      out.push(`${sampleName}${s.labelText} ${formatValue(s.value)}${ts(s, format)}\n`);
-      continue;
-    }
-    if (!s.dist) continue;
-    const t = ts(s, format);
-    expandDistribution(fam.type, s.dist, (suffix, label, labelValue, v) => {
-      out.push(`${fam.name}${suffix}${label ? withLabel(s.labelText, label, labelValue) : s.labelText} ${formatValue(v)}${t}\n`);
-    });
-  }
+  if (series.length > 1) series.sort(compareSeries);
+  for (const s of series) out.push(w.lines(s));
 }
 
 /** The body for families in the order given (the OpenMetrics body ends with `# EOF`). */

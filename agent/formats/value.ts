@@ -2,6 +2,8 @@
 
 /** Formats a sample value the way Prometheus parsers read it. */
 export function formatValue(v: number): string {
+  // Finite values (the usual case) in one test: v - v is 0 for them, NaN for NaN and the infinities.
+  if (v - v === 0) return String(v);
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return '+Inf';
   if (v === -Infinity) return '-Inf';

@@ -51,6 +51,8 @@ export interface NativeDirectFile {
   writtenLength(): number;
   append(bytes: Uint8Array): number;
   flush(): Promise<number>;
+  /** Writes (no sync) until at most maxBytes appended bytes are not in the file; absent from builds that predate it. */
+  waitWritten?(maxBytes: number): Promise<number>;
   read(offset: number, length: number): Promise<Buffer>;
   close(): void;
 }
@@ -62,6 +64,8 @@ export interface NativeBinding {
 
   crc32c(bytes: Uint8Array, seed: number): number;
   inflateSync(bytes: Uint8Array, format: 0 | 1 | 2, maxOutput: number): Buffer;
+  /** Absent from builds that predate it (native/src/codec_binding.cc). */
+  snappyUncompressSync?(bytes: Uint8Array, maxOutput: number): Buffer;
 
   readTopology(sysfsRoot: string): { nodes: NativeTopologyNode[]; source: string };
   Pool: new (opts: { workers: number; sysfsRoot: string; pin: boolean }) => NativePool;

@@ -20,7 +20,9 @@
  * what the file holds, they are written the same way in the background (a
  * thread of the file natively; the operation chain in the twin) without a
  * sync, so the disk works while the caller appends and a flush only writes
- * the rest and syncs once. It never advances `durableLength`. A write error
+ * the rest and syncs once. It never advances `durableLength`. `waitWritten`
+ * lets an appender that outruns the disk wait for it (staging stays bounded;
+ * natively it is fixed 4 MiB chunks, reused). A write error
  * (background or flush) is sticky: every later flush rejects with it.
  *
  * Native: O_DIRECT with buffers aligned to the device's logical block size
@@ -70,6 +72,12 @@ export interface AppendFile {
   append(data: Uint8Array): number;
   /** Writes what is staged and makes it durable; resolves with the durable length. */
   flush(): Promise<number>;
+  /**
+   * Resolves once at most `maxBytes` appended bytes are not in the file (written, not synced): a caller appending
+   * faster than the disk takes awaits it, so staging stays bounded. A write error is not reported here but by the
+   * next flush.
+   */
+  waitWritten(maxBytes: number): Promise<void>;
   /** Reads [offset, offset+length) of the durable data (clipped to it). */
   read(offset: number, length: number): Promise<Buffer>;
   /** Flushes, then closes. Further calls throw OUTRIDER_ERR_DIO_CLOSED. */
@@ -151,6 +159,22 @@ class NativeAppendFile implements AppendFile {
       return Promise.reject(e);
     }
     return this.ops.run(() => f.flush().catch((e) => Promise.reject(fromNative(ErrorCode.DIO, `directIo: flush ${this.path}`, e))));
+  }
+  waitWritten(maxBytes: number): Promise<void> {
+    let f: NativeDirectFile;
+    try {
+      checkRange(0, maxBytes);
+      f = this.live();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const wait = f.waitWritten;
+    if (!wait) return Promise.resolve();
+    // Errors stay sticky in the file: the next flush rejects with them.
+    return this.ops.run(() => wait.call(f, maxBytes).then(
+      () => undefined,
+      () => undefined,
+    ));
   }
   read(offset: number, length: number): Promise<Buffer> {
     try {
@@ -270,6 +294,20 @@ class TwinAppendFile implements AppendFile {
       return Promise.reject(e);
     }
     return this.ops.run(() => this.writeStaged(true));
+  }
+  waitWritten(maxBytes: number): Promise<void> {
+    try {
+      checkRange(0, maxBytes);
+      this.live();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (this.length - this.written <= maxBytes) return Promise.resolve();
+    // Errors are kept in this.error and reported by the next flush.
+    return this.ops.run(() => this.writeStaged(false)).then(
+      () => undefined,
+      () => undefined,
+    );
   }
   /** Writes everything staged (padding + trailer); with `sync`, makes it durable. Runs on the op chain. */
   private async writeStaged(sync: boolean): Promise<number> {

@@ -19,7 +19,7 @@ export { createThreadPool, sharedThreadPool, readTopology, NativeThreadPool, Twi
 export type { ThreadPool, ThreadPoolOptions, PoolStats, WorkerStats, SubmitOptions } from './pool';
 export { readTopologyTs, parseCpuList } from './topology';
 export type { Topology, CpuNode } from './topology';
-export { snappyCompressTs, snappyUncompressTs } from './snappy';
+export { snappyCompressTs, snappyUncompress, snappyUncompressTs } from './snappy';
 export { inflateSync, inflateSyncTs, inflateSyncNative } from './inflate';
 export type { InflateFormat } from './inflate';
 

@@ -7,6 +7,7 @@
  * copy-2 otherwise, literals with 1..4 extra length bytes.
  */
 import { ErrorCode, OutriderError } from './errors';
+import { nativeBinding } from './loader';
 
 const BLOCK = 1 << 16;
 const HASH_BITS = 14;
@@ -117,8 +118,8 @@ function corrupt(why: string): never {
   throw new OutriderError(ErrorCode.POOL_TASK, `snappy: corrupt input (${why})`);
 }
 
-/** Decompresses a snappy block; refuses outputs over `maxOutput` bytes. */
-export function snappyUncompressTs(data: Uint8Array, maxOutput = 2 ** 30): Buffer {
+/** The declared decoded length of a snappy block and where its elements start, checked against the limits. */
+function preamble(data: Uint8Array, maxOutput: number): [expect: number, start: number] {
   if (!(data instanceof Uint8Array)) throw new OutriderError(ErrorCode.INVALID_ARG, 'snappy: a Uint8Array is required');
   let i = 0;
   let expect = 0;
@@ -132,6 +133,29 @@ export function snappyUncompressTs(data: Uint8Array, maxOutput = 2 ** 30): Buffe
   // A 3-byte copy writes at most 64 bytes, so no body decodes to more than 64/3 of its size: a larger declared length
   // is refused before it is allocated (a few bytes must not cost the limit's worth of memory).
   if (expect > Math.ceil(((data.length - i) * 64) / 3)) corrupt('declared length is more than the body can decode to');
+  return [expect, i];
+}
+
+/**
+ * Decompresses a snappy block on the calling thread, refusing outputs over `maxOutput` bytes: the addon's decoder
+ * when it is loaded (about 7x faster), the TS twin otherwise. Both refuse the same bodies with a `snappy: corrupt
+ * input` error.
+ */
+export function snappyUncompress(data: Uint8Array, maxOutput = 2 ** 30): Buffer {
+  const native = nativeBinding()?.snappyUncompressSync;
+  if (!native) return snappyUncompressTs(data, maxOutput);
+  preamble(data, maxOutput);
+  try {
+    return native(data, maxOutput);
+  } catch (err) {
+    return corrupt(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** Decompresses a snappy block; refuses outputs over `maxOutput` bytes. */
+export function snappyUncompressTs(data: Uint8Array, maxOutput = 2 ** 30): Buffer {
+  const [expect, start] = preamble(data, maxOutput);
+  let i = start;
   const dst = Buffer.alloc(expect);
   let o = 0;
   while (i < data.length) {

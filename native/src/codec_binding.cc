@@ -6,11 +6,16 @@
 //   inflateSync(bytes, format, maxOutput) -> Buffer
 //                                     format 0 raw deflate, 1 gzip, 2 zlib; one reused zlib state per thread;
 //                                     throws ERR_BUFFER_TOO_LARGE past maxOutput, EINVAL on bad input
+//   snappyUncompressSync(bytes, maxOutput) -> Buffer
+//                                     a snappy block; throws EINVAL on corrupt input or a declared length over
+//                                     maxOutput
 #include <napi.h>
 
 #include <string>
+#include <vector>
 
 #include "codec/crc32c.h"
+#include "codec/snappy.h"
 #include "codec/zlib_codec.h"
 #include "registry.h"
 #include "thread_job.h"
@@ -49,8 +54,24 @@ Napi::Value InflateSync(const Napi::CallbackInfo& info) {
   return Napi::Buffer<uint8_t>::Copy(env, inflater.output(), n);
 }
 
+Napi::Value SnappyUncompressSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint8_t* data = nullptr;
+  size_t len = 0;
+  if (!GetBytes(info[0], &data, &len)) return ThrowCoded(env, "EINVAL", "bytes expected");
+  if (!info[1].IsNumber()) return ThrowCoded(env, "EINVAL", "maxOutput must be a number");
+  double max = info[1].As<Napi::Number>().DoubleValue();
+  if (!(max >= 0 && max <= 4294967296.0)) return ThrowCoded(env, "EINVAL", "maxOutput must be in [0, 2^32]");
+  std::vector<uint8_t> out;
+  std::string error;
+  if (!codec::SnappyUncompress(data, len, static_cast<size_t>(max), &out, &error)) return ThrowCoded(env, "EINVAL", error);
+  if (out.empty()) return Napi::Buffer<uint8_t>::New(env, 0);
+  return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
+}
+
 void InitCodec(Napi::Env env, Napi::Object exports) {
   exports.Set("inflateSync", Napi::Function::New(env, InflateSync, "inflateSync"));
+  exports.Set("snappyUncompressSync", Napi::Function::New(env, SnappyUncompressSync, "snappyUncompressSync"));
   exports.Set("crc32c", Napi::Function::New(env, Crc32c, "crc32c"));
 }
 

@@ -6,6 +6,7 @@
 //       rejects with {code: errno name | "ESHORT", syscall, bytesSent}
 //   DirectFile.open(path, {dsync, direct, writeBehindBytes}) -> DirectFile  synchronous
 //     .append(bytes) -> logical length      .flush() -> Promise<durable length>
+//     .waitWritten(maxBytes) -> Promise<durable length>  (writes until at most maxBytes are not in the file)
 //     .read(offset, length) -> Promise<Buffer>                  .close()
 //     .length() .durableLength() .writtenLength() .stagedBytes() .directIo .reason .blockSize
 #include <fcntl.h>
@@ -108,6 +109,7 @@ class DirectFileWrap : public Napi::ObjectWrap<DirectFileWrap> {
     return DefineClass(env, "DirectFile",
                        {StaticMethod("open", &DirectFileWrap::OpenJs), InstanceMethod("append", &DirectFileWrap::Append),
                         InstanceMethod("flush", &DirectFileWrap::Flush), InstanceMethod("read", &DirectFileWrap::Read),
+                        InstanceMethod("waitWritten", &DirectFileWrap::WaitWritten),
                         InstanceMethod("close", &DirectFileWrap::Close), InstanceMethod("length", &DirectFileWrap::Length),
                         InstanceMethod("durableLength", &DirectFileWrap::DurableLength),
                         InstanceMethod("stagedBytes", &DirectFileWrap::StagedBytes),
@@ -169,12 +171,17 @@ class DirectFileWrap : public Napi::ObjectWrap<DirectFileWrap> {
 
   class FlushWorker : public Napi::AsyncWorker {
    public:
-    FlushWorker(Napi::Object self, io::DirectFile* file)
+    // max_unwritten < 0: Flush; else WriteDown(max_unwritten).
+    FlushWorker(Napi::Object self, io::DirectFile* file, int64_t max_unwritten = -1)
         : Napi::AsyncWorker(self.Env(), "outrider.dio.flush"),
           self_(Napi::Persistent(self)),
           file_(file),
+          max_unwritten_(max_unwritten),
           deferred_(Napi::Promise::Deferred::New(self.Env())) {}
-    void Execute() override { err_ = file_->Flush(&durable_, &syscall_); }
+    void Execute() override {
+      err_ = max_unwritten_ < 0 ? file_->Flush(&durable_, &syscall_)
+                                : file_->WriteDown(static_cast<uint64_t>(max_unwritten_), &durable_, &syscall_);
+    }
     void OnOK() override {
       Napi::Env env = Env();
       if (err_ != 0) {
@@ -188,6 +195,7 @@ class DirectFileWrap : public Napi::ObjectWrap<DirectFileWrap> {
    private:
     Napi::ObjectReference self_;  // keeps the JS object (and file_) alive
     io::DirectFile* file_;
+    int64_t max_unwritten_;
     Napi::Promise::Deferred deferred_;
     int err_ = 0;
     uint64_t durable_ = 0;
@@ -229,6 +237,17 @@ class DirectFileWrap : public Napi::ObjectWrap<DirectFileWrap> {
     Napi::Env env = info.Env();
     if (!Check(env)) return env.Undefined();
     auto* w = new FlushWorker(info.This().As<Napi::Object>(), file_.get());
+    Napi::Promise p = w->Promise();
+    w->Queue();
+    return p;
+  }
+
+  Napi::Value WaitWritten(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Check(env)) return env.Undefined();
+    uint64_t max = 0;
+    if (!GetU64(info[0], &max)) return ThrowCoded(env, "EINVAL", "waitWritten(maxBytes): a non-negative integer expected");
+    auto* w = new FlushWorker(info.This().As<Napi::Object>(), file_.get(), static_cast<int64_t>(max));
     Napi::Promise p = w->Promise();
     w->Queue();
     return p;

@@ -3,7 +3,8 @@
 // one thread appends numbered records while another flushes now and then and
 // the file's writer thread writes behind; Close races the writer. Every
 // flush must report a durable length that only grows, and reopening must
-// read back exactly the records appended, in order.
+// read back exactly the records appended, in order. The appender also waits
+// for the disk now and then (WriteDown), as the spool does.
 //   direct_file_stress [records] [dir]
 #include <unistd.h>
 
@@ -70,6 +71,17 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "append failed\n");
       failures++;
       break;
+    }
+    // Now and then wait for the disk as the spool does, racing the writer
+    // thread and the flusher for the writes.
+    if (n % 97 == 0) {
+      uint64_t d = 0;
+      const char* sc = "";
+      if (f->WriteDown(256 * 1024, &d, &sc) != 0 || f->Length() - f->WrittenLength() > 256 * 1024) {
+        std::fprintf(stderr, "write down: %s\n", sc);
+        failures++;
+        break;
+      }
     }
   }
   done.store(true, std::memory_order_release);

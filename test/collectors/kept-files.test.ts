@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -130,4 +130,56 @@ t.test('NoDataError carries its message and no stack frames', async (t) => {
   t.equal(err.code, 'OUTRIDER_ERR_COLLECTOR_NO_DATA');
   t.equal(err.stack?.split('\n').length, 1);
   t.ok(new Error('x').stack!.split('\n').length > 1, 'other errors keep theirs');
+});
+
+t.test('an attribute the device refuses (EINVAL) keeps its descriptor from the first read', async (t) => {
+  const p = '/sys/class/net/lo/speed';
+  let code: string | undefined;
+  try {
+    readFileSync(p);
+  } catch (err) {
+    code = (err as NodeJS.ErrnoException).code;
+  }
+  if (code !== 'EINVAL') {
+    t.pass(`${p} does not fail with EINVAL on this host`);
+    return;
+  }
+  const files = new KeptFiles();
+  t.teardown(() => files.clear());
+  t.throws(() => files.read(p), { code: 'EINVAL' });
+  t.throws(() => files.read(p), { code: 'EINVAL' });
+  t.same(files.stats(), { kept: 1, missing: 0, opens: 1, reads: 2 }, 'opened once');
+});
+
+t.test('a path missing under procfs is not looked at again until its entry ages out', async (t) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object, to count its stat calls
+  const fs = require('node:fs') as { statSync: typeof import('node:fs').statSync };
+  const real = fs.statSync;
+  const statted: string[] = [];
+  fs.statSync = ((p: string, o?: object) => {
+    statted.push(String(p));
+    return real(p, o as never);
+  }) as typeof fs.statSync;
+  t.teardown(() => void (fs.statSync = real));
+  let now = 0;
+  const files = new KeptFiles({ maxAgeMs: 1000, now: () => now });
+  const p = '/proc/self/outrider-no-such-file';
+  t.equal(files.read(p), undefined);
+  now = 500;
+  t.equal(files.read(p), undefined);
+  t.same(statted, [], 'no stat within the age');
+  t.equal(files.stats().missing, 1);
+  now = 1000;
+  t.equal(files.read(p), undefined);
+  t.same(statted, [p], 'past its age: one stat, still missing');
+  now = 1999;
+  t.equal(files.read(p), undefined);
+  t.same(statted, [p], 'a new age begins');
+  t.equal(files.stats().missing, 1, 'the entry is renewed, not dropped');
+  statted.length = 0;
+  // A missing regular path is still checked on every read (a fixture file written later is found at once).
+  const dir = tmp(t);
+  t.equal(files.read(join(dir, 'x')), undefined);
+  t.equal(files.read(join(dir, 'x')), undefined);
+  t.same(statted, [join(dir, 'x')]);
 });

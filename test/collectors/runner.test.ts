@@ -242,3 +242,29 @@ t.test('the registry of kinds: collectors.enabled accepts every registered name 
     ['cpu', 'loadavg'],
   );
 });
+
+t.test('collector success and duration: written each round, and made again when the store dropped them', async (t) => {
+  const store = new Store();
+  let ok = true;
+  const flaky: Collector = {
+    name: 'flaky',
+    defaultEnabled: true,
+    collect: async () => {
+      if (!ok) throw new Error('broken');
+      return [];
+    },
+  };
+  const runner = new CollectorRunner({ store, config: Config.defaults(agentKeys), paths, log: silentLogger(), collectors: [flaky] });
+  await runner.collectOnce();
+  t.equal(value(store, 'node_scrape_collector_success', { collector: 'flaky' }), 1);
+  ok = false;
+  await runner.collectOnce();
+  t.equal(value(store, 'node_scrape_collector_success', { collector: 'flaky' }), 0, 'the kept series is written');
+  for (const name of ['node_scrape_collector_success', 'node_scrape_collector_duration_seconds']) store.remove(store.getFamily(name)!.series.get(labelKey({ collector: 'flaky' }))!);
+  t.equal(value(store, 'node_scrape_collector_success', { collector: 'flaky' }), undefined, 'removed');
+  ok = true;
+  await runner.collectOnce();
+  t.equal(value(store, 'node_scrape_collector_success', { collector: 'flaky' }), 1, 'made again');
+  t.type(value(store, 'node_scrape_collector_duration_seconds', { collector: 'flaky' }), 'number');
+  await runner.stop();
+});

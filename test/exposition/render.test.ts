@@ -82,6 +82,8 @@ t.test('values and negotiation', async (t) => {
   t.equal(formatValue(-Infinity), '-Inf');
   t.equal(formatValue(NaN), 'NaN');
   t.equal(formatValue(1e21), '1e+21');
+  t.equal(formatValue(-0), '0');
+  for (const v of [0, 1, -1, 0.1 + 0.2, 2 ** 53, -(2 ** 31), 1e-7, 5e-324, Number.MAX_VALUE]) t.equal(formatValue(v), String(v), `finite ${v}`);
   t.equal(negotiate(undefined), 'text');
   t.equal(negotiate('text/plain'), 'text');
   t.equal(negotiate('application/openmetrics-text; version=1.0.0; charset=utf-8'), 'openmetrics');

@@ -24,6 +24,9 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
       OUTRIDER_STATSD_LISTEN: 'udp://127.0.0.1:0',
       OUTRIDER_OTLP_HTTP_LISTEN: '127.0.0.1:0',
       OUTRIDER_OTLP_GRPC_LISTEN: '127.0.0.1:0',
+      // The compiled dist/ under test, even where `npm run build` left a bundle newer than it (test/cli/bundle.test.ts
+      // runs the bundle).
+      OUTRIDER_BUNDLE: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -172,6 +172,44 @@ bothImpls<OpenFn>(t, 'append file', { native: () => openAppendFileNative, twin: 
     await expectRejectCode(t, open(p, { writeBehindBytes: -1 }), ErrorCode.INVALID_ARG);
   });
 
+  await t.test('large appends across staging chunks; waitWritten bounds what is not yet written', async (t) => {
+    const p = path.join(disk, `chunks-${kind}-${seq++}`);
+    const f = await open(p, { writeBehindBytes: 1 << 20 });
+    const bound = 8 << 20;
+    const parts: Buffer[] = [];
+    let total = 0;
+    // Sizes around and above the 4 MiB chunk, none a block multiple; one record spans three chunks.
+    const sizes = [100_003, 3 << 20, 4 << 20, (4 << 20) + 1, 9 * (1 << 20) + 17, 777_777, 2_500_001, 5_000_011, 4095, 65_537];
+    let worst = 0;
+    for (let i = 0; i < 3 * sizes.length; i++) {
+      const r = Buffer.alloc(sizes[i % sizes.length]!, (i * 37 + 11) & 0xff);
+      r.writeUInt32LE(i, 0);
+      t.equal(f.append(r), total + r.length);
+      parts.push(r);
+      total += r.length;
+      if (f.length - f.writtenLength > bound) {
+        await f.waitWritten(bound);
+        worst = Math.max(worst, f.length - f.writtenLength);
+      }
+      if (i % 7 === 3) t.equal(await f.flush(), total);
+    }
+    t.ok(worst <= bound, `after waitWritten at most ${bound} bytes unwritten (worst ${worst})`);
+    const expected = Buffer.concat(parts);
+    // Everything written, nothing synced: the file on disk already ends in a trailer covering it all.
+    await f.waitWritten(0);
+    t.equal(f.writtenLength, total);
+    const onDisk = fs.readFileSync(p);
+    t.equal(parseDioTrailer(onDisk.subarray(onDisk.length - 16)), total, 'the file ends in a trailer for every written byte');
+    t.ok(onDisk.subarray(0, total).equals(expected), 'written bytes on disk are the appended ones, in order');
+    t.equal(await f.flush(), total);
+    await f.close();
+    await expectRejectCode(t, f.waitWritten(0), ErrorCode.DIO_CLOSED);
+    const g = await open(p);
+    t.equal(g.durableLength, total);
+    t.ok((await g.read(0, total)).equals(expected), 'reopen reads back every byte');
+    await g.close();
+  });
+
   await t.test('direct: false is honoured and reported', async (t) => {
     const f = await open(path.join(dirs[0]![1], `nodirect-${kind}`), { direct: false });
     t.equal(f.directIo, false);

@@ -84,6 +84,7 @@ export class DriftMonitor implements Component {
   #unsubscribe: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #results: DriftResult[] = [];
+  #followedSet = -1;
 
   constructor(opts: DriftOptions, deps: DriftMonitorDeps) {
     this.#opts = opts;
@@ -135,7 +136,8 @@ export class DriftMonitor implements Component {
     }
     for (const s of cs.removed) this.#trackers.delete(s.id);
     for (const s of cs.series) this.#take(s);
-    this.#followed.set(this.#trackers.size);
+    // Ingest runs after every store change (many times a collection round): the gauge is set only when it moved.
+    if (this.#trackers.size !== this.#followedSet) this.#followed.set((this.#followedSet = this.#trackers.size));
   }
 
   /** Closes every open slot, computes the distances of the series whose windows are full, writes them, fires events. */

@@ -3,8 +3,8 @@
  * excluded by type or mount point → node_filesystem_{size,free,avail}_bytes, node_filesystem_files{,_free},
  * node_filesystem_readonly and node_filesystem_device_error (node_exporter's filesystem collector).
  *
- * statfs goes through a StatfsFn with a deadline (by default a StatfsPool of dedicated threads, see
- * statfs-pool.ts). A mount whose statfs times out is reported with device_error 1 and not asked again until the
+ * statfs goes through a StatfsFn with a deadline: the addon's native statfs threads (agent/native/statfs.ts), or,
+ * when the addon is not loaded, their twin, a StatfsPool of worker threads (statfs-pool.ts). A mount whose statfs times out is reported with device_error 1 and not asked again until the
  * call returns (node_exporter's "stuck mounts"); a mount whose statfs fails reports device_error 1 alone.
  * Mount paths carry the kernel's octal escapes (`\040` for a space), decoded here. Runs closer together than
  * `collectors.filesystem.interval` repeat the last pass instead of statfs-ing every mount again.
@@ -12,7 +12,8 @@
 import { join } from 'node:path';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { StatfsFn, StatfsPool, StatfsPoolStats, StatfsTimeoutError } from './statfs-pool';
+import { createNativeStatfsPool } from '../../native/statfs';
+import { StatfsBusyError, StatfsFn, StatfsPool, StatfsPoolStats, StatfsRunner, StatfsTimeoutError } from './statfs-pool';
 import { hostOptions } from './options';
 import { fields, Issues, lines, quote, readText, unescapeOctal } from './text';
 
@@ -59,11 +60,17 @@ export interface FilesystemOptions {
   statfs?: StatfsFn;
   /** Keeps the pool but replaces what its threads run (tests simulating a hung mount; see StatfsPoolOptions.impl). */
   statfsImpl?: { impl: string; workerData?: unknown };
+  /** 'worker' uses the worker-thread twin even when the addon is loaded (tests). statfsImpl implies it. */
+  statfsPool?: 'native' | 'worker';
+  /** Native pool, tests only: open() each path before its statfs, so a FIFO plays a hung mount. */
+  statfsTestOpenFirst?: boolean;
 }
 
 export interface FilesystemCollector extends Collector {
   /** The statfs threads' state (undefined before the first run or with an injected StatfsFn). */
   statfsStats(): StatfsPoolStats | undefined;
+  /** Which statfs threads serve the collector: native (the addon) or worker (the twin); undefined before the first run. */
+  statfsMechanism(): 'native' | 'worker' | undefined;
   /** Mounts currently treated as stuck (statfs paths). */
   stuckMounts(): string[];
 }
@@ -73,20 +80,21 @@ const labelsOf = (m: Mount): Record<string, string> => ({ device: m.device, moun
 export function filesystemCollector(opts: FilesystemOptions = {}): FilesystemCollector {
   /** statfs paths whose call timed out and has not returned yet. */
   const stuck = new Set<string>();
-  let pool: StatfsPool | undefined;
+  let pool: StatfsRunner | undefined;
+  /** Calls are being refused (every statfs thread blocked): said once in the log, again after it clears. */
+  let refusing = false;
   let last: { atMs: number; fams: FamilySamples[] } | undefined;
 
   const statfsOf = (ctx: Parameters<Collector['collect']>[0]): StatfsFn => {
     if (opts.statfs) return opts.statfs;
-    pool ??= new StatfsPool({
-      threads: hostOptions(ctx.config).filesystem.statfsThreads,
-      maxBlocked: hostOptions(ctx.config).filesystem.statfsMaxBlocked,
-      impl: opts.statfsImpl?.impl,
-      workerData: opts.statfsImpl?.workerData,
-      onLate: (path) => {
-        if (stuck.delete(path)) ctx.log.info({ collector: 'filesystem', path }, 'A stuck mount answered statfs again; it is monitored again.');
-      },
-    });
+    if (pool) return pool.statfs;
+    const o = hostOptions(ctx.config).filesystem;
+    const onLate = (path: string): void => {
+      if (stuck.delete(path)) ctx.log.info({ collector: 'filesystem', path }, 'A stuck mount answered statfs again; it is monitored again.');
+    };
+    const worker = opts.statfsImpl !== undefined || opts.statfsPool === 'worker';
+    pool = worker ? undefined : createNativeStatfsPool({ threads: o.statfsThreads, maxBlocked: o.statfsMaxBlocked, onLate, testOpenFirst: opts.statfsTestOpenFirst });
+    pool ??= new StatfsPool({ threads: o.statfsThreads, maxBlocked: o.statfsMaxBlocked, impl: opts.statfsImpl?.impl, workerData: opts.statfsImpl?.workerData, onLate });
     return pool.statfs;
   };
 
@@ -130,6 +138,7 @@ export function filesystemCollector(opts: FilesystemOptions = {}): FilesystemCol
       const fams = names.map((n, i) => family(`node_filesystem_${n}`, helps[i]!, 'gauge'));
       const [size, free, avail, files, filesFree, ro, devErr] = fams as [FamilySamples, FamilySamples, FamilySamples, FamilySamples, FamilySamples, FamilySamples, FamilySamples];
 
+      let refused = 0;
       const results = await Promise.all(
         wanted.map(async (m) => {
           const path = join(ctx.paths.rootfs, m.mountPoint);
@@ -141,6 +150,8 @@ export function filesystemCollector(opts: FilesystemOptions = {}): FilesystemCol
             if (err instanceof StatfsTimeoutError) {
               stuck.add(path);
               ctx.log.warn({ collector: 'filesystem', mountpoint: m.mountPoint, timeout_ms: timeoutMs }, 'Mount point timed out; it is labeled as stuck and skipped until statfs returns.');
+            } else if (err instanceof StatfsBusyError) {
+              refused++;
             } else {
               ctx.log.debug({ collector: 'filesystem', mountpoint: m.mountPoint, err: (err as Error).message }, 'statfs failed for a mount point.');
             }
@@ -148,6 +159,14 @@ export function filesystemCollector(opts: FilesystemOptions = {}): FilesystemCol
           }
         }),
       );
+      if (refused > 0 && !refusing) {
+        const blocked = pool?.stats().blocked;
+        ctx.log.warn(
+          { collector: 'filesystem', refused, blocked },
+          'Every statfs thread the collector may have is blocked on a hung mount; statfs is not called for the other mounts until one returns.',
+        );
+      }
+      refusing = refused > 0;
       for (const r of results) {
         const labels = labelsOf(r.m);
         devErr.samples.push({ labels, value: r.stats ? 0 : 1 });
@@ -170,6 +189,7 @@ export function filesystemCollector(opts: FilesystemOptions = {}): FilesystemCol
       pool = undefined;
     },
     statfsStats: () => pool?.stats(),
+    statfsMechanism: () => (pool === undefined ? undefined : pool instanceof StatfsPool ? 'worker' : 'native'),
     stuckMounts: () => [...stuck],
   };
 }

@@ -77,7 +77,7 @@ export const hostKeys = defineKeys([
     default: 1,
     min: 1,
     max: 16,
-    help: 'Worker threads that make statfs calls (outside the libuv pool, so a hung mount cannot starve file reads).',
+    help: 'Threads that make statfs calls (native threads in the addon, else worker threads; outside the libuv pool, so a hung mount cannot starve file reads).',
   },
   {
     key: 'collectors.filesystem.statfs_max_blocked',

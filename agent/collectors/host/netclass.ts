@@ -5,6 +5,8 @@
  * fails with EINVAL) are left out. `speed` is Mbit/s → bytes/s (× 125000); an unknown speed (-1) is reported as the
  * kernel gives it, -125000, as node_exporter does, or left out with `collectors.netclass.ignore_invalid_speed`
  * (node_exporter's --collector.netclass.ignore-invalid-speed): a negative speed then reports no speed_bytes.
+ * Between collections the collector remembers each interface: the attributes fixed at its creation are read again
+ * only on a slow refresh, and attributes it refused (EINVAL, absent) only after its state changes (`slowFiles`).
  */
 import { keptFiles } from '../kept-files';
 import { join } from 'node:path';
@@ -57,7 +59,31 @@ export function adminState(flags: string | undefined): string {
   return (v & 1) === 1 ? 'up' : 'down';
 }
 
+/**
+ * Attributes the kernel fixes when it creates the interface, or that only a rare administrative act changes (type,
+ * ifindex-derived ids, how the name and address were assigned, link mode, group, broadcast address): read when the
+ * interface is first seen, when its ifindex changes (deleted and made again under the same name) and every
+ * `slowRefreshMs`. Everything else (state, carrier and its counters, flags, speed, duplex, mtu, queue length,
+ * address, alias) is read every collection, as node_exporter reads it.
+ */
+const slowFiles = new Set(['addr_assign_type', 'broadcast', 'dev_id', 'iflink', 'link_mode', 'name_assign_type', 'netdev_group', 'type']);
+/** Read every collection whatever they answered before: they say whether the others may have changed. */
+const stateFiles = new Set(['operstate', 'carrier', 'flags', 'ifindex']);
+export const slowRefreshMs = 60_000;
+
+/** What the collector remembers of one interface between collections. */
+interface Iface {
+  ifindex: string | undefined;
+  /** operstate, carrier and flags as last read: a change retries the refused attributes. */
+  state: string;
+  refreshedMs: number;
+  slow: Map<string, string | undefined>;
+  /** Per-collection attributes the interface did not report (absent, EINVAL): not read again until `state` changes. */
+  refused: Set<string>;
+}
+
 export function netclassCollector(): Collector {
+  const known = new Map<string, Iface>();
   return {
     name: 'netclass',
     defaultEnabled: true,
@@ -69,30 +95,58 @@ export function netclassCollector(): Collector {
       const info = family('node_network_info', 'Non-numeric data from /sys/class/net/<iface>, value is always 1.', 'gauge');
       const up = family('node_network_up', "Value is 1 if operstate is 'up', 0 otherwise.", 'gauge');
       const fams = props.map(([name, , type]) => family(`node_network_${name}`, `Network device property: ${name}`, type));
+      const seen = new Set<string>();
       for (const device of ifaces.sort()) {
         if (exclude?.test(device)) continue;
         const dir = join(base, device);
         const operstate = readAttr(join(dir, 'operstate'));
-        if (operstate === undefined && readAttr(join(dir, 'ifindex')) === undefined) continue; // not an interface directory
+        const ifindex = readAttr(join(dir, 'ifindex'));
+        if (operstate === undefined && ifindex === undefined) continue; // not an interface directory
+        seen.add(device);
+        const flags = readAttr(join(dir, 'flags'));
+        const carrier = readAttr(join(dir, 'carrier'));
+        const state = `${operstate ?? ''} ${carrier ?? ''} ${flags ?? ''}`;
+        let mem = known.get(device);
+        if (mem === undefined || mem.ifindex !== ifindex || ctx.nowMs - mem.refreshedMs >= slowRefreshMs || ctx.nowMs < mem.refreshedMs) {
+          mem = { ifindex, state, refreshedMs: ctx.nowMs, slow: new Map(), refused: new Set() };
+          for (const f of slowFiles) mem.slow.set(f, readAttr(join(dir, f)));
+          known.set(device, mem);
+        } else if (mem.state !== state) {
+          mem.state = state;
+          mem.refused.clear();
+        }
+        const m = mem;
+        const attr = (file: string): string | undefined => {
+          if (file === 'operstate') return operstate;
+          if (file === 'ifindex') return ifindex;
+          if (file === 'flags') return flags;
+          if (file === 'carrier') return carrier;
+          if (slowFiles.has(file)) return m.slow.get(file);
+          if (m.refused.has(file)) return undefined;
+          const v = readAttr(join(dir, file));
+          if (v === undefined && !stateFiles.has(file)) m.refused.add(file);
+          return v;
+        };
         info.samples.push({
           labels: {
             device,
-            address: readAttr(join(dir, 'address')) ?? '',
-            broadcast: readAttr(join(dir, 'broadcast')) ?? '',
-            duplex: readAttr(join(dir, 'duplex')) ?? '',
-            ifalias: readAttr(join(dir, 'ifalias')) ?? '',
+            address: attr('address') ?? '',
+            broadcast: attr('broadcast') ?? '',
+            duplex: attr('duplex') ?? '',
+            ifalias: attr('ifalias') ?? '',
             operstate: operstate ?? '',
-            adminstate: adminState(readAttr(join(dir, 'flags'))),
+            adminstate: adminState(flags),
           },
           value: 1,
         });
         up.samples.push({ labels: { device }, value: operstate === 'up' ? 1 : 0 });
         props.forEach(([, file, , scale], i) => {
-          const v = parseSysInt(readAttr(join(dir, file)));
+          const v = parseSysInt(attr(file));
           if (v === undefined || (ignoreInvalidSpeed && file === 'speed' && v < 0)) return;
           fams[i]!.samples.push({ labels: { device }, value: v * scale });
         });
       }
+      for (const device of known.keys()) if (!seen.has(device)) known.delete(device);
       return [info, up, ...fams].filter((f) => f.samples.length > 0);
     },
   };

@@ -60,7 +60,14 @@ export function parseSnmp6(text: string, issues: Issues = []): Map<string, numbe
   return out;
 }
 
+/** Bound on the remembered field names (the kernel's files hold a few hundred). */
+const MAX_KNOWN_FIELDS = 4096;
+
 export function netstatCollector(): Collector {
+  // Per field name, for the `fields` expression it was checked against: its family name and help, or null when the
+  // expression does not select it. The names repeat every collection; the test and the strings are made once.
+  let knownFor: RegExp | undefined;
+  const known = new Map<string, { name: string; help: string } | null>();
   return {
     name: 'netstat',
     defaultEnabled: true,
@@ -70,10 +77,19 @@ export function netstatCollector(): Collector {
       const snmp6 = await readText(join(ctx.paths.procfs, 'net/snmp6'));
       if (snmp6 !== undefined) for (const [k, v] of parseSnmp6(snmp6, ctx.issues)) all.set(k, v);
       const re = hostOptions(ctx.config).netstat.fields;
+      if (knownFor !== re || known.size > MAX_KNOWN_FIELDS) {
+        known.clear();
+        knownFor = re;
+      }
       const out: FamilySamples[] = [];
       for (const [key, v] of all) {
-        if (!re || !re.test(key)) continue;
-        out.push(family(`node_netstat_${key}`, `Statistic ${key.replace('_', '')}.`, 'untyped', [{ labels: {}, value: v }]));
+        let k = known.get(key);
+        if (k === undefined) {
+          k = re && re.test(key) ? { name: `node_netstat_${key}`, help: `Statistic ${key.replace('_', '')}.` } : null;
+          known.set(key, k);
+        }
+        if (k === null) continue;
+        out.push(family(k.name, k.help, 'untyped', [{ labels: {}, value: v }]));
       }
       return out;
     },

@@ -55,13 +55,16 @@ const infoLabels: Array<[string, string]> = [
 ];
 
 export function osCollector(): Collector {
+  // The file is read every collection (an upgrade rewrites it) but parsed again only when its text changed.
+  let last: { text: string; parsed: Map<string, string> } | undefined;
   return {
     name: 'os',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const text = (await readText(join(ctx.paths.rootfs, 'etc/os-release'))) ?? (await readText(join(ctx.paths.rootfs, 'usr/lib/os-release')));
       if (text === undefined) throw new NoDataError('no /etc/os-release or /usr/lib/os-release');
-      const r = parseOsRelease(text);
+      if (last?.text !== text) last = { text, parsed: parseOsRelease(text) };
+      const r = last.parsed;
       const labels = Object.fromEntries(infoLabels.map(([l, k]) => [l, r.get(k) ?? '']));
       const out = [
         family(

@@ -1,5 +1,6 @@
 /**
- * statfs with a deadline, on threads of its own.
+ * statfs with a deadline, on worker threads of its own: the pure-TS twin of the native statfs pool
+ * (agent/native/statfs.ts), used when the addon is not loaded. A worker thread is a V8 isolate (~8 MiB of RSS).
  *
  * node's fs.statfs runs on the libuv threadpool (4 threads by default) shared with every file read of the process:
  * one statfs stuck on a dead NFS server holds a pool thread for as long as the server is gone, and four of them
@@ -14,35 +15,11 @@
  * deterministically, e.g. with Atomics.wait on a SharedArrayBuffer passed in `workerData`.
  */
 import { Worker } from 'node:worker_threads';
+import { FsStats, StatfsBusyError, StatfsPoolStats, StatfsRunner, StatfsTimeoutError } from '../../native/statfs';
+import type { StatfsFn } from '../../native/statfs';
 
-export interface FsStats {
-  /** Fundamental block size (f_frsize as statfs reports it; node calls it bsize). */
-  bsize: number;
-  blocks: number;
-  bfree: number;
-  bavail: number;
-  files: number;
-  ffree: number;
-}
-
-/** What the filesystem collector calls: resolves stats, or rejects (errno error, StatfsTimeoutError, StatfsBusyError). */
-export type StatfsFn = (path: string, timeoutMs: number) => Promise<FsStats>;
-
-export class StatfsTimeoutError extends Error {
-  readonly code = 'OUTRIDER_ERR_FILESYSTEM_STATFS_TIMEOUT';
-  constructor(path: string, timeoutMs: number) {
-    super(`statfs ${path} did not return within ${timeoutMs} ms`);
-    this.name = 'StatfsTimeoutError';
-  }
-}
-
-export class StatfsBusyError extends Error {
-  readonly code = 'OUTRIDER_ERR_FILESYSTEM_STATFS_BUSY';
-  constructor(path: string, blocked: number) {
-    super(`statfs ${path} not attempted: ${blocked} statfs threads are blocked on hung mounts`);
-    this.name = 'StatfsBusyError';
-  }
-}
+export { StatfsBusyError, StatfsTimeoutError };
+export type { FsStats, StatfsFn, StatfsPoolStats, StatfsRunner };
 
 export interface StatfsPoolOptions {
   /** Threads serving calls (not counting blocked ones). */
@@ -54,17 +31,6 @@ export interface StatfsPoolOptions {
   /** Worker-side implementation source: `(path, workerData) => FsStats` (tests). */
   impl?: string;
   workerData?: unknown;
-}
-
-export interface StatfsPoolStats {
-  /** Threads serving calls, idle or busy. */
-  active: number;
-  /** Threads stuck in a call that already timed out. */
-  blocked: number;
-  /** Threads created over the pool's life. */
-  created: number;
-  timeouts: number;
-  busyRejections: number;
 }
 
 const workerSource = `
@@ -110,7 +76,7 @@ interface Reply {
   message?: string;
 }
 
-export class StatfsPool {
+export class StatfsPool implements StatfsRunner {
   readonly #opts: StatfsPoolOptions;
   readonly #threads = new Set<Thread>();
   readonly #queue: Job[] = [];

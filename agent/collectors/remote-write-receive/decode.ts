@@ -13,6 +13,9 @@
  * Both produce the same shape: labels, samples, the family type and help when the body says them, and how many
  * native histograms and exemplars it carried (counted, not kept). A truncated field, a symbol reference out of range
  * or a wrong wire type throws RemoteWriteDecodeError.
+ *
+ * These keep every label and sample as received (the tests' view of a body); the receiver itself decodes with
+ * receive-decode.ts, which accepts and refuses the same bytes and keeps what the store write needs.
  */
 import { OutriderError } from '../../core/errors';
 import type { MetricType } from '../../store/types';

@@ -13,10 +13,15 @@ import type { ServerResponse } from 'node:http';
 import type { AgentContext } from '../../core/context';
 import { isOutriderError } from '../../core/errors';
 import { HttpServer, readBody, sendText } from '../../core/http-server';
-import { snappyUncompressTs } from '../../native/snappy';
-import { decodeRequestV2, decodeWriteRequestV1, DecodedSeries, RemoteWriteDecodeError } from './decode';
-import { labelKey } from '../../store/store';
-import type { FamilyDesc, MetricType } from '../../store/types';
+import { snappyUncompress } from '../../native/snappy';
+import { RemoteWriteDecodeError } from './decode';
+import { LabelCache } from './label-cache';
+import { Received, receiveV1, receiveV2 } from './receive-decode';
+import { labelKey, type Store } from '../../store/store';
+import type { MetricType } from '../../store/types';
+
+/** Label sets kept for repeated series, per protocol (their keys differ in shape). */
+const CACHED_LABEL_SETS = 65_536;
 
 type Version = '1.0' | '2.0';
 
@@ -43,6 +48,8 @@ export function mountRemoteWriteReceive(server: HttpServer, ctx: AgentContext, m
     ['reason'],
   );
   const maxDecoded = Math.min(maxBody * 16, 256 * 1024 * 1024);
+  const cacheV1 = new LabelCache(CACHED_LABEL_SETS);
+  const cacheV2 = new LabelCache(CACHED_LABEL_SETS);
 
   server.route('POST', '/api/v1/write', async (req, res) => {
     const v = version(String(req.headers['content-type'] ?? 'application/x-protobuf'));
@@ -65,11 +72,11 @@ export function mountRemoteWriteReceive(server: HttpServer, ctx: AgentContext, m
       res.setHeader('Retry-After', '5');
       return sendText(res, 503, 'the agent is over its memory limiter soft limit; retry later\n');
     }
-    let series: DecodedSeries[];
+    let got: Received;
     try {
       const body = await readBody(req, maxBody);
-      const raw = snappyUncompressTs(body, maxDecoded);
-      series = v === '2.0' ? decodeRequestV2(raw) : decodeWriteRequestV1(raw);
+      const raw = snappyUncompress(body, maxDecoded);
+      got = v === '2.0' ? receiveV2(raw, cacheV2) : receiveV1(raw, cacheV1);
     } catch (err) {
       if (isOutriderError(err, 'OUTRIDER_ERR_HTTP_BODY_TOO_LARGE')) {
         refused.inc({ reason: 'too_large' });
@@ -83,17 +90,10 @@ export function mountRemoteWriteReceive(server: HttpServer, ctx: AgentContext, m
       throw err;
     }
     const nowMs = Date.now();
-    let samples = 0;
-    let histograms = 0;
-    let exemplars = 0;
-    for (const s of series) {
-      histograms += s.histograms;
-      exemplars += s.exemplars;
-      if (s.samples.length === 0) continue;
-      const outcome = ctx.store.withSource('remote_write', () => store(ctx, s, nowMs));
-      if (outcome === 'ok') samples += s.samples.length;
-      else dropped.inc({ reason: outcome });
-    }
+    const { histograms, exemplars } = got;
+    const { samples, noName, refusedSeries } = ctx.store.withSource('remote_write', () => storeAll(ctx.store, got, nowMs));
+    if (noName > 0) dropped.inc({ reason: 'no_name' }, noName);
+    if (refusedSeries > 0) dropped.inc({ reason: 'store_refused' }, refusedSeries);
     if (histograms > 0) dropped.inc({ reason: 'native_histogram' }, histograms);
     if (exemplars > 0) dropped.inc({ reason: 'exemplar' }, exemplars);
     written.inc({ version: v }, samples);
@@ -110,24 +110,33 @@ function writtenHeaders(res: ServerResponse, samples: number): void {
   res.setHeader('X-Prometheus-Remote-Write-Exemplars-Written', '0');
 }
 
-function store(ctx: AgentContext, s: DecodedSeries, nowMs: number): 'ok' | 'no_name' | 'store_refused' {
-  let name: string | undefined;
-  const labels: Record<string, string> = {};
-  for (const [k, val] of s.labels) {
-    if (k === '__name__') name = val;
-    else if (!k.startsWith('__') && val !== '') labels[k] = val;
+/** Writes each series' latest sample (a staleness marker removes the series); counts what was written and dropped. */
+export function storeAll(store: Store, got: Received, nowMs: number): { samples: number; noName: number; refusedSeries: number } {
+  let samples = 0;
+  let noName = 0;
+  let refusedSeries = 0;
+  for (let i = 0; i < got.series.length; i++) {
+    const s = got.series[i]!;
+    const name = s.name;
+    if (name === undefined || name === '') {
+      noName++;
+      continue;
+    }
+    const declared = got.types[i];
+    let type: MetricType = 'untyped';
+    if (declared === 'counter' && name.endsWith('_total')) type = 'counter';
+    else if (declared === 'gauge') type = 'gauge';
+    const help = got.helps[i] ?? '';
+    let desc = s.desc;
+    if (desc === undefined || desc.type !== type || desc.help !== help) desc = s.desc = { name, help, type };
+    if (got.stale[i] === 1) {
+      const gone = store.getFamily(name)?.series.get(labelKey(s.labels));
+      if (gone) store.remove(gone);
+    } else if (!store.setSample(desc, { labels: s.labels, value: got.values[i]!, timestampMs: got.times[i]! }, nowMs)) {
+      refusedSeries++;
+      continue;
+    }
+    samples += got.samples[i]!;
   }
-  if (name === undefined || name === '') return 'no_name';
-  let last = s.samples[0]!;
-  for (const x of s.samples) if (x[1] >= last[1]) last = x;
-  let type: MetricType = 'untyped';
-  if (s.type === 'counter' && name.endsWith('_total')) type = 'counter';
-  else if (s.type === 'gauge') type = 'gauge';
-  const desc: FamilyDesc = { name, help: s.help ?? '', type };
-  if (last[2] === 1) {
-    const gone = ctx.store.getFamily(name)?.series.get(labelKey(labels));
-    if (gone) ctx.store.remove(gone);
-    return 'ok';
-  }
-  return ctx.store.setSample(desc, { labels, value: last[0], timestampMs: last[1] }, nowMs) ? 'ok' : 'store_refused';
+  return { samples, noName, refusedSeries };
 }

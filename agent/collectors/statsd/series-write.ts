@@ -3,25 +3,29 @@
  * and distributions cumulative, sets falling to 0 once idle, summaries rewritten as intervals leave their window,
  * `|T` samples with their own timestamp), and every other live series is kept alive without a write (so the store's
  * staleness sweep never removes a series the table still holds; expiry is statsd.series_ttl's job). Only store
- * methods touch the store's series.
+ * methods touch the store's series: a series the store already holds is written through its handle (`writeHandle`,
+ * a numeric write with no label-set lookup); a new one, one the store dropped, and `|T` samples by label set.
  */
 import { labelKey, Series, Store } from '../../store/store';
 import type { Distribution, Sample } from '../../store/types';
-import type { SeriesState } from './series-state';
+import { F_DIST, F_IDLE_WRITTEN, F_TIMESTAMP, F_TYPE, RAW_TYPES, Slots } from './series-state';
+
+const SET = RAW_TYPES.indexOf('s');
 
 export class SeriesWriter {
-  /** Series whose identity key is to be replaced by the store's equal key string (see `SeriesTable.write`). */
-  readonly rekey: SeriesState[] = [];
+  /** Slots whose identity key is to be replaced by the store's equal key string (see `SeriesTable.write`). */
+  readonly rekey: number[] = [];
   readonly #summaryWindow: number;
 
   constructor(summaryWindow: number | undefined) {
     this.#summaryWindow = summaryWindow ?? 1;
   }
 
-  /** Writes (or keeps alive) one series after flush number `flushNo`. */
-  writeState(store: Store, s: SeriesState, flushNo: number, nowMs: number): void {
-    const fresh = s.seenFlush === flushNo;
-    const d = s.dist;
+  /** Writes (or keeps alive) the series in slot `i` after flush number `flushNo`. */
+  writeState(store: Store, sl: Slots, i: number, flushNo: number, nowMs: number): void {
+    const fresh = sl.seenFlush[i] === flushNo;
+    const flags = sl.flags[i]!;
+    const d = flags & F_DIST ? sl.dist.get(i) : undefined;
     let windowMoved = false;
     if (d?.window) {
       if (fresh && d.sketch && d.window[d.window.length - 1]?.[0] !== flushNo) d.window.push([flushNo, d.sketch]);
@@ -32,11 +36,12 @@ export class SeriesWriter {
       }
     }
     // An idle set falls to 0 once; an idle summary is rewritten whenever an interval leaves its window.
-    const needsIdle = !fresh && ((s.rawType === 's' && !s.idleWritten) || windowMoved);
+    const needsIdle = !fresh && (((flags & F_TYPE) === SET && (flags & F_IDLE_WRITTEN) === 0) || windowMoved);
     // Untouched and unchanged: refresh the series' age without a write (no generation spent), if it is still stored.
-    if (fresh || needsIdle || s.stored === undefined || !store.keepAlive(s.stored, nowMs)) {
-      if (!fresh) s.idleWritten = true;
-      s.stored = this.#writeOne(store, s, fresh, nowMs);
+    const stored = sl.stored.get(i);
+    if (fresh || needsIdle || stored === undefined || !store.keepAlive(stored, nowMs)) {
+      if (!fresh) sl.flags[i] = flags | F_IDLE_WRITTEN;
+      this.#writeOne(store, sl, i, fresh, nowMs);
     }
     // An idle series keeps no interval sketch of its own (a summary's window still holds what it needs).
     if (!fresh && d) d.sketch = undefined;
@@ -48,50 +53,64 @@ export class SeriesWriter {
    * reload is not a counter reset, neither for a Prometheus scraping the agent nor for the aggregator (a reload keeps
    * the reporting epoch, so a counter that restarted and climbed past its old value before a flush would be lost).
    */
-  #continueFrom(store: Store, s: SeriesState): void {
-    const prev = store.getFamily(s.desc.name)?.series.get(labelKey(s.labels));
-    if (!prev || prev.family.type !== s.desc.type) return;
-    const d = s.dist;
+  #continueFrom(store: Store, sl: Slots, i: number): void {
+    const desc = sl.desc.get(i)!;
+    const prev = store.getFamily(desc.name)?.series.get(labelKey(sl.labelsOf(i)));
+    if (!prev || prev.family.type !== desc.type) return;
+    const d = sl.flags[i]! & F_DIST ? sl.dist.get(i) : undefined;
     if (!d) {
-      if (s.desc.type === 'counter' && Number.isFinite(prev.value)) s.value += prev.value;
+      if (desc.type === 'counter' && Number.isFinite(prev.value)) sl.value[i] += prev.value;
       return;
     }
     const pd = prev.dist;
     if (!pd) return;
     if (d.bounds) {
       const pb = pd.buckets;
-      if (!pb || pb.length !== d.bounds.length || pb.some(([le], i) => le !== d.bounds![i])) return;
-      for (let i = 0; i < pb.length; i++) d.bucketCounts![i]! += pb[i]![1];
+      if (!pb || pb.length !== d.bounds.length || pb.some(([le], k) => le !== d.bounds![k])) return;
+      for (let k = 0; k < pb.length; k++) d.bucketCounts![k]! += pb[k]![1];
     }
     d.count += pd.count;
     d.sum += pd.sum;
   }
 
-  #writeOne(store: Store, s: SeriesState, fresh: boolean, nowMs: number): Series | undefined {
-    if (s.stored === undefined) this.#continueFrom(store, s);
-    const sample: Sample = { labels: s.labels, timestampMs: s.timestampMs };
-    const d = s.dist;
-    if (d) {
-      const dist: Distribution = { count: d.count, sum: d.sum };
-      if (d.quantiles && d.window && d.window.length > 0) {
-        let sk = d.window[0]![1];
-        if (d.window.length > 1) {
-          sk = sk.clone();
-          for (let i = 1; i < d.window.length; i++) sk.merge(d.window[i]![1]);
-        }
-        dist.quantiles = sk.quantiles(d.quantiles);
+  #distOf(sl: Slots, i: number, fresh: boolean): Distribution | undefined {
+    const d = sl.flags[i]! & F_DIST ? sl.dist.get(i) : undefined;
+    if (!d) return undefined;
+    const dist: Distribution = { count: d.count, sum: d.sum };
+    if (d.quantiles && d.window && d.window.length > 0) {
+      let sk = d.window[0]![1];
+      if (d.window.length > 1) {
+        sk = sk.clone();
+        for (let k = 1; k < d.window.length; k++) sk.merge(d.window[k]![1]);
       }
-      if (d.bounds) dist.buckets = d.bounds.map((b, i) => [b, d.bucketCounts![i]!] as [number, number]);
-      if (d.sketch && fresh) dist.sketch = d.sketch;
-      sample.dist = dist;
-    } else {
-      sample.value = s.rawType === 's' && !fresh ? 0 : s.value;
+      dist.quantiles = sk.quantiles(d.quantiles);
     }
-    const out = store.setSample(s.desc, sample, nowMs);
+    if (d.bounds) dist.buckets = d.bounds.map((b, k) => [b, d.bucketCounts![k]!] as [number, number]);
+    if (d.sketch && fresh) dist.sketch = d.sketch;
+    return dist;
+  }
+
+  #writeOne(store: Store, sl: Slots, i: number, fresh: boolean, nowMs: number): void {
+    const flags = sl.flags[i]!;
+    const prev = sl.stored.get(i);
+    if (prev === undefined) this.#continueFrom(store, sl, i);
+    const dist = this.#distOf(sl, i, fresh);
+    const value = dist ? dist.count : (flags & F_TYPE) === SET && !fresh ? 0 : sl.value[i]!;
+    const ts = flags & F_TIMESTAMP ? sl.timestampMs.get(i) : undefined;
+    // The store holds the series: a numeric write through its handle.
+    if (prev !== undefined && ts === undefined && store.writeHandle(prev, value, dist, nowMs)) return;
+    const labels = sl.labelsOf(i);
+    const sample: Sample = { labels, timestampMs: ts };
+    if (dist) sample.dist = dist;
+    else sample.value = value;
+    const out: Series | undefined = store.setSample(sl.desc.get(i)!, sample, nowMs);
+    sl.stored.set(i, out);
     if (out) {
-      if (s.stored === undefined) this.rekey.push(s);
-      s.labels = out.labels;
+      sl.pendingLabels.set(i, undefined);
+      if (out !== prev) this.rekey.push(i);
+    } else {
+      // Refused (a budget, shedding): keep the labels for the next try.
+      sl.pendingLabels.set(i, labels);
     }
-    return out;
   }
 }

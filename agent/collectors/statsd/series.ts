@@ -14,28 +14,33 @@
  * - timestamped samples (`|T`): the sample's value with its own timestamp, not aggregated with others.
  *
  * This file folds intervals in and expires series; series-write.ts writes the table into the store,
- * series-labels.ts turns tags into labels, series-state.ts holds the per-series state.
+ * series-labels.ts turns tags into labels, series-state.ts holds the per-series state (columns indexed by a slot
+ * number). A known series costs two map lookups per flush with the engine's strings as keys (its (type, name), then
+ * its canonical tags), and its write into the store goes through the store's series handle kept in its slot.
  */
 import { withEnvLabels } from '../../core/labels';
 import { labelKey, Store } from '../../store/store';
 import { FamilyDesc, MetricType, sanitizeMetricName } from '../../store/types';
 import type { RawEntry } from './aggregate';
 import { helpFor, tagsToLabels } from './series-labels';
-import type { FlushResult, SeriesState, SeriesTableOptions } from './series-state';
+import { DistState, F_DIST, F_IDLE_WRITTEN, F_LIVE, F_TIMESTAMP, F_TYPE, FlushResult, RAW_TYPES, rawTypeIndex, SeriesTableOptions, Slots } from './series-state';
 import { SeriesWriter } from './series-write';
 
 export type { FlushResult, SeriesTableOptions } from './series-state';
 export { tagsToLabels } from './series-labels';
 
+const isDistType = (t: RawEntry['type']): boolean => t === 'ms' || t === 'h' || t === 'd';
+
 export class SeriesTable {
   readonly #o: SeriesTableOptions;
-  /** Family name → label key → state: the final identities. */
-  readonly #series = new Map<string, Map<string, SeriesState>>();
+  readonly #slots = new Slots();
+  /** Family name → label key (the store's key string once written) → slot: the final identities. */
+  readonly #series = new Map<string, Map<string, number>>();
   /**
-   * Raw index: "[T]<type>|<name>" → canonical tags → state, so a known series costs two lookups per flush and the
-   * tag strings the engine handed over are the keys (no per-series key strings built).
+   * Raw index, one map per raw type (and again for `|T` samples): name → canonical tags → slot. The keys are the
+   * strings the engine handed over; no key string is built per entry.
    */
-  readonly #byRaw = new Map<string, Map<string, SeriesState>>();
+  readonly #byRaw: Array<Map<string, Map<string, number>>> = Array.from({ length: 2 * RAW_TYPES.length }, () => new Map());
   readonly #families = new Map<string, FamilyDesc>();
   #count = 0;
   #flushNo = 0;
@@ -60,28 +65,33 @@ export class SeriesTable {
   apply(entries: Iterable<RawEntry>, nowMs: number, store?: Store): FlushResult {
     this.#flushNo++;
     const res: FlushResult = { series: 0, dropped: { per_metric: 0, total: 0, memory: 0, type_conflict: 0, mapping: 0 }, expired: 0 };
-    for (const e of entries) this.#applyEntry(e, nowMs, res);
-    if (this.#o.seriesTtlMs > 0) {
-      const cutoff = this.#tickOf(nowMs - this.#o.seriesTtlMs);
-      for (const [fam, byLabels] of this.#series) {
-        for (const [k, s] of byLabels) {
-          if (s.seenTick >= cutoff) continue;
-          byLabels.delete(k);
-          this.#count--;
-          s.rawMap.delete(s.rawTags);
-          for (const [m, tags] of s.moreRaw ?? []) m.delete(tags);
-          if (store && s.stored) store.remove(s.stored);
-          res.expired++;
-        }
-        if (byLabels.size === 0) {
-          this.#series.delete(fam);
-          this.#families.delete(fam);
-        }
-      }
-      for (const [k, m] of this.#byRaw) if (m.size === 0) this.#byRaw.delete(k);
-    }
+    const tick = this.#tickOf(nowMs);
+    for (const e of entries) this.#applyEntry(e, tick, res);
+    if (this.#o.seriesTtlMs > 0) this.#expire(this.#tickOf(nowMs - this.#o.seriesTtlMs), res, store);
     res.series = this.#count;
     return res;
+  }
+
+  #expire(cutoff: number, res: FlushResult, store: Store | undefined): void {
+    const sl = this.#slots;
+    for (let i = 0; i < sl.end; i++) {
+      if ((sl.flags[i]! & F_LIVE) === 0 || sl.seenTick[i]! >= cutoff) continue;
+      const fam = sl.desc.get(i)!.name;
+      const byLabels = this.#series.get(fam);
+      const stored = sl.stored.get(i);
+      byLabels?.delete(stored?.key ?? labelKey(sl.labelsOf(i)));
+      if (byLabels?.size === 0) {
+        this.#series.delete(fam);
+        this.#families.delete(fam);
+      }
+      sl.rawMap.get(i)!.delete(sl.rawTags.get(i)!);
+      for (const [m, tags] of sl.moreRaw.get(i) ?? []) m.delete(tags);
+      if (store && stored) store.remove(stored);
+      sl.release(i);
+      this.#count--;
+      res.expired++;
+    }
+    if (res.expired > 0) for (const byName of this.#byRaw) for (const [name, m] of byName) if (m.size === 0) byName.delete(name);
   }
 
   /**
@@ -89,28 +99,29 @@ export class SeriesTable {
    * own staleness sweep never removes a series this table still holds; expiry is statsd.series_ttl's job).
    */
   write(store: Store, nowMs: number): void {
-    for (const byLabels of this.#series.values()) for (const s of byLabels.values()) this.#writer.writeState(store, s, this.#flushNo, nowMs);
-    // A new series' identity key is an equal copy of the store's key: keep one string, the store's (re-keyed after
-    // the loop, since re-inserting during it would visit the series again).
-    for (const s of this.#writer.rekey) {
-      const byLabels = this.#series.get(s.desc.name);
-      const key = s.stored?.key;
-      if (key !== undefined && byLabels?.get(key) === s) {
+    const sl = this.#slots;
+    // Family by family (the store's series of one family are looked up together: its index stays in cache).
+    for (const byLabels of this.#series.values()) for (const i of byLabels.values()) this.#writer.writeState(store, sl, i, this.#flushNo, nowMs);
+    // A series new to the store: its identity key becomes the store's equal key string (one string kept, not two).
+    for (const i of this.#writer.rekey) {
+      const byLabels = this.#series.get(sl.desc.get(i)!.name);
+      const key = sl.stored.get(i)?.key;
+      if (key !== undefined && byLabels?.get(key) === i) {
         byLabels.delete(key);
-        byLabels.set(key, s);
+        byLabels.set(key, i);
       }
     }
     this.#writer.rekey.length = 0;
   }
 
-  #resolve(e: RawEntry, rawMap: Map<string, SeriesState>, nowMs: number, res: FlushResult): SeriesState | undefined {
+  #resolve(e: RawEntry, rawMap: Map<string, number>, tick: number, res: FlushResult): number | undefined {
     const m = this.#o.mapper.map(e.name);
     if (m?.drop) {
       res.dropped.mapping++;
       return undefined;
     }
     const base = m?.name !== undefined ? sanitizeMetricName(m.name) : sanitizeMetricName(e.name);
-    const isDist = e.type === 'ms' || e.type === 'h' || e.type === 'd';
+    const isDist = isDistType(e.type);
     let type: MetricType;
     let family: string;
     if (e.type === 'c') {
@@ -125,9 +136,10 @@ export class SeriesTable {
     }
     const labels = this.#o.extraLabels ? withEnvLabels(tagsToLabels(e.tags, m), this.#o.extraLabels) : tagsToLabels(e.tags, m);
     const key = labelKey(labels);
+    const sl = this.#slots;
     let byLabels = this.#series.get(family);
-    let s = byLabels?.get(key);
-    if (!s) {
+    let i = byLabels?.get(key);
+    if (i === undefined) {
       const known = this.#families.get(family);
       if (known !== undefined && known.type !== type) {
         res.dropped.type_conflict++;
@@ -152,82 +164,90 @@ export class SeriesTable {
       }
       let desc = known;
       if (!desc) this.#families.set(family, (desc = { name: family, help: m?.help ?? helpFor(e.type, e.name), type, restartsWithAgent: true }));
-      const bounds = type === 'histogram' ? [...(m?.buckets ?? this.#o.buckets)] : undefined;
-      s = {
-        desc,
-        labels,
-        value: 0,
-        dist: isDist
-          ? {
-              count: 0,
-              sum: 0,
-              quantiles: type === 'summary' ? [...(m?.quantiles ?? this.#o.quantiles)] : undefined,
-              bounds,
-              bucketCounts: bounds ? bounds.map(() => 0) : undefined,
-              sketch: undefined,
-              window: type === 'summary' ? [] : undefined,
-            }
-          : undefined,
-        timestampMs: undefined,
-        seenTick: this.#tickOf(nowMs),
-        seenFlush: 0,
-        idleWritten: false,
-        rawType: e.type,
-        rawMap,
-        rawTags: e.tags,
-        moreRaw: undefined,
-        stored: undefined,
-      };
+      i = sl.alloc();
+      sl.flags[i] = F_LIVE | rawTypeIndex(e.type) | (isDist ? F_DIST : 0);
+      sl.value[i] = 0;
+      sl.seenTick[i] = tick;
+      sl.seenFlush[i] = 0;
+      sl.desc.set(i, desc);
+      sl.rawMap.set(i, rawMap);
+      sl.rawTags.set(i, e.tags);
+      sl.pendingLabels.set(i, labels);
+      if (isDist) sl.dist.set(i, newDist(type, m?.quantiles ?? this.#o.quantiles, m?.buckets ?? this.#o.buckets));
       if (!byLabels) this.#series.set(family, (byLabels = new Map()));
-      byLabels.set(key, s);
+      byLabels.set(key, i);
       this.#count++;
     } else {
-      (s.moreRaw ??= []).push([rawMap, e.tags]);
+      let more = sl.moreRaw.get(i);
+      if (!more) sl.moreRaw.set(i, (more = []));
+      more.push([rawMap, e.tags]);
     }
-    if (s.rawType !== e.type && !(isDist && (s.rawType === 'ms' || s.rawType === 'h' || s.rawType === 'd'))) {
+    const rawType = RAW_TYPES[sl.flags[i]! & F_TYPE]!;
+    if (rawType !== e.type && !(isDist && isDistType(rawType))) {
       // "x" as a gauge and "x" as a set share a Prometheus name and type but not a meaning.
       res.dropped.type_conflict++;
-      this.#o.onTypeConflict?.(family, type, s.desc.type);
+      this.#o.onTypeConflict?.(family, type, sl.desc.get(i)!.type);
       return undefined;
     }
-    rawMap.set(e.tags, s);
-    return s;
+    rawMap.set(e.tags, i);
+    return i;
   }
 
-  #applyEntry(e: RawEntry, nowMs: number, res: FlushResult): void {
-    const nameKey = (e.timestamp ? 'T' : '') + e.type + '|' + e.name;
-    let rawMap = this.#byRaw.get(nameKey);
-    if (!rawMap) this.#byRaw.set(nameKey, (rawMap = new Map()));
-    const s = rawMap.get(e.tags) ?? this.#resolve(e, rawMap, nowMs, res);
-    if (!s) return;
-    const sameFlush = s.seenFlush === this.#flushNo;
-    s.seenTick = this.#tickOf(nowMs);
-    s.seenFlush = this.#flushNo;
-    s.idleWritten = false;
-    s.timestampMs = e.timestamp ? e.timestamp * 1000 : undefined;
+  #applyEntry(e: RawEntry, tick: number, res: FlushResult): void {
+    const byName = this.#byRaw[rawTypeIndex(e.type) + (e.timestamp ? RAW_TYPES.length : 0)]!;
+    let rawMap = byName.get(e.name);
+    if (!rawMap) byName.set(e.name, (rawMap = new Map()));
+    const i = rawMap.get(e.tags) ?? this.#resolve(e, rawMap, tick, res);
+    if (i === undefined) return;
+    const sl = this.#slots;
+    const sameFlush = sl.seenFlush[i] === this.#flushNo;
+    sl.seenTick[i] = tick;
+    sl.seenFlush[i] = this.#flushNo;
+    let f = sl.flags[i]! & ~F_IDLE_WRITTEN;
+    if (e.timestamp) {
+      sl.timestampMs.set(i, e.timestamp * 1000);
+      f |= F_TIMESTAMP;
+    } else if (f & F_TIMESTAMP) {
+      sl.timestampMs.delete(i);
+      f &= ~F_TIMESTAMP;
+    }
+    sl.flags[i] = f;
     switch (e.type) {
       case 'c':
-        s.value += e.value;
+        sl.value[i] += e.value;
         break;
       case 'g':
-        s.value = e.relative ? s.value + e.value : e.value;
+        sl.value[i] = e.relative ? sl.value[i]! + e.value : e.value;
         break;
       case 's':
         // Two StatsD names mapped onto one series: their distinct counts add up (an upper bound).
-        s.value = sameFlush ? s.value + e.value : e.value;
+        sl.value[i] = sameFlush ? sl.value[i]! + e.value : e.value;
         break;
       default: {
         const sk = e.sketch!;
-        const d = s.dist!;
+        const d = sl.dist.get(i)!;
         if (sameFlush && d.sketch) d.sketch.merge(sk);
         else d.sketch = sk;
         d.count += sk.count;
         d.sum += sk.sum;
         if (d.bounds) {
           const cum = sk.cumulativeCounts(d.bounds);
-          for (let i = 0; i < cum.length; i++) d.bucketCounts![i]! += cum[i]![1];
+          for (let k = 0; k < cum.length; k++) d.bucketCounts![k]! += cum[k]![1];
         }
       }
     }
   }
+}
+
+function newDist(type: MetricType, quantiles: readonly number[], buckets: readonly number[]): DistState {
+  const bounds = type === 'histogram' ? [...buckets] : undefined;
+  return {
+    count: 0,
+    sum: 0,
+    quantiles: type === 'summary' ? [...quantiles] : undefined,
+    bounds,
+    bucketCounts: bounds ? bounds.map(() => 0) : undefined,
+    sketch: undefined,
+    window: type === 'summary' ? [] : undefined,
+  };
 }

@@ -27,7 +27,8 @@ export const dropInName = 'notify-access.conf';
 
 /** The package root (holds config/systemd/outrider.service). */
 export function packageRoot(): string {
-  for (const up of ['../../../..', '../../..']) {
+  // dist/agent/deploy/systemd, agent/deploy/systemd, or the bundle's dist-bundle/.
+  for (const up of ['../../../..', '../../..', '..']) {
     const p = join(__dirname, up);
     if (existsSync(join(p, 'config', 'systemd', unitName))) return p;
   }

@@ -5,7 +5,8 @@
  *    survives kill -9 at once), `fdatasync` on `sync()`.
  *  - `directSegmentIO` (the native addon's direct-I/O append file, `agent/native/direct-io.ts`): appends are staged
  *    in memory; every DIRECT_WRITE_BEHIND_BYTES staged are written with O_DIRECT in the background (no sync), and
- *    `flush()` writes the rest and fdatasyncs once. The file ends in zero padding and a 16-byte trailer holding the
+ *    `flush()` writes the rest and fdatasyncs once. An append waits (`drain`) while more than
+ *    DIRECT_MAX_UNWRITTEN_BYTES are not yet written, so staging is bounded when appends outrun the disk. The file ends in zero padding and a 16-byte trailer holding the
  *    logical length (the scanner reads that). A staged record is durable only once flush() resolved, so the reporter
  *    flushes before it sends.
  *
@@ -24,6 +25,8 @@ export interface SegmentFile {
   sync(): void;
   /** Writes what is staged and makes it durable. */
   flush(): Promise<void>;
+  /** A promise to await before the next append when more is staged than the writer's bound; else undefined. */
+  drain?(): Promise<void> | undefined;
   close(): Promise<void>;
 }
 
@@ -109,6 +112,11 @@ class DirectSegmentFile implements SegmentFile {
     /* durability comes from flush() */
   }
 
+  drain(): Promise<void> | undefined {
+    const f = this.#file;
+    return f.length - f.writtenLength > DIRECT_MAX_UNWRITTEN_BYTES ? f.waitWritten(DIRECT_MAX_UNWRITTEN_BYTES) : undefined;
+  }
+
   async flush(): Promise<void> {
     await this.#file.flush();
   }
@@ -146,6 +154,12 @@ export const fsSegmentIO: SegmentIO = {
  * writes), small enough that a flush has little left to write (bench/README.md, "Spool write and replay").
  */
 export const DIRECT_WRITE_BEHIND_BYTES = 1 << 20;
+
+/**
+ * Most appended bytes the direct writer holds that are not in the file yet: an append beyond it waits for the disk
+ * (the writer's staging is bounded; two 4 MiB writes queued keep the disk busy).
+ */
+export const DIRECT_MAX_UNWRITTEN_BYTES = 8 << 20;
 
 /** Direct I/O through the native addon (its TypeScript twin when the addon is not loaded). */
 export const directSegmentIO: SegmentIO = {

@@ -198,6 +198,9 @@ export class Spool {
       this.#bytes += len;
       this.#unacked++;
       this.#dirty = true;
+      // The direct writer bounds what it holds unwritten: wait for the disk when appends outrun it.
+      const drained = this.#active!.drain?.();
+      if (drained) await drained;
       if (this.#opts.writeThrough) await this.flush();
       this.#lastError = undefined;
       const ref: RecordRef = { segment: seg, offset, length: len, epoch, seq, kind, acked: false };

@@ -2,7 +2,9 @@
 #include "io/direct_file.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -18,9 +20,6 @@ namespace outrider {
 namespace io {
 namespace {
 
-constexpr size_t kInitialStaging = 1u << 20;
-// Largest written buffer kept for reuse (see WriteStaged).
-constexpr uint64_t kMaxSpare = 16u << 20;
 
 // Test-only fault injection, so the fallback below runs on machines whose
 // filesystems all accept O_DIRECT. OUTRIDER_TEST_DIO_REFUSE_DIRECT=open makes
@@ -68,16 +67,25 @@ uint32_t LogicalBlockSize(int fd, std::string* source) {
   return 0;
 }
 
-int PwriteAll(int fd, const uint8_t* p, size_t len, uint64_t off) {
-  while (len > 0) {
-    ssize_t n = pwrite(fd, p, len, static_cast<off_t>(off));
-    if (n < 0) {
+// Writes every byte of iov[0..n) at `off`; advances the vector on short writes.
+int PwritevAll(int fd, struct iovec* iov, int n, uint64_t off) {
+  while (n > 0) {
+    ssize_t w = pwritev(fd, iov, n, static_cast<off_t>(off));
+    if (w < 0) {
       if (errno == EINTR) continue;
       return errno;
     }
-    p += n;
-    len -= static_cast<size_t>(n);
-    off += static_cast<uint64_t>(n);
+    off += static_cast<uint64_t>(w);
+    size_t left = static_cast<size_t>(w);
+    while (n > 0 && left >= iov->iov_len) {
+      left -= iov->iov_len;
+      iov++;
+      n--;
+    }
+    if (n > 0) {
+      iov->iov_base = static_cast<uint8_t*>(iov->iov_base) + left;
+      iov->iov_len -= left;
+    }
   }
   return 0;
 }
@@ -170,18 +178,22 @@ std::unique_ptr<DirectFile> DirectFile::Open(const std::string& path, const Dire
   }
   f->durable_ = length;
   f->written_ = length;
+  f->length_ = length;
   f->file_end_ = size;
-  f->staging_off_ = RoundDown(length, bs);
-  f->staged_len_ = length - f->staging_off_;
-  if (!f->staging_.Reset(4096, kInitialStaging)) {
-    *err = ENOMEM;
-    *what = "staging buffer";
-    return nullptr;
-  }
-  if (f->staged_len_ != 0) {
+  f->chunks_off_ = RoundDown(length, bs);
+  uint64_t tail_len = length - f->chunks_off_;
+  if (tail_len != 0) {
+    // The partial tail block is rewritten by the next write: stage it.
+    std::unique_ptr<StagingChunk> c = StagingChunk::New(kChunkBytes);
+    if (!c) {
+      *err = ENOMEM;
+      *what = "staging buffer";
+      return nullptr;
+    }
     size_t got = 0;
-    int rc = PreadAll(rfd, f->staging_.data(), f->staged_len_, f->staging_off_, &got);
-    if (rc != 0 || got != f->staged_len_) {
+    int rc = PreadAll(rfd, c->data(), tail_len, f->chunks_off_, &got);
+    f->chunks_.push_back(std::move(c));
+    if (rc != 0 || got != tail_len) {
       *err = rc != 0 ? rc : EILSEQ;
       *what = "read tail block";
       return nullptr;
@@ -244,6 +256,9 @@ void DirectFile::Close() {
   std::lock_guard<std::mutex> flush_lock(flush_mu_);
   std::lock_guard<std::mutex> lock(mu_);
   fd_.Reset();
+  // The next file (the next segment) reuses them.
+  for (std::unique_ptr<StagingChunk>& c : chunks_) ChunkPool::Give(std::move(c));
+  chunks_.clear();
 }
 
 bool DirectFile::direct_io() const {
@@ -258,7 +273,7 @@ std::string DirectFile::reason() const {
 
 uint64_t DirectFile::Length() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return staging_off_ + staged_len_;
+  return length_;
 }
 
 uint64_t DirectFile::DurableLength() const {
@@ -273,23 +288,46 @@ uint64_t DirectFile::WrittenLength() const {
 
 uint64_t DirectFile::StagedBytes() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return staging_off_ + staged_len_ - durable_;
+  return length_ - durable_;
 }
 
 bool DirectFile::WriteBehindDue() const {
   return options_.write_behind_bytes != 0 && error_ == 0 && fd_.get() >= 0 &&
-         staging_off_ + staged_len_ - written_ >= options_.write_behind_bytes;
+         length_ - written_ >= options_.write_behind_bytes;
 }
+
+std::unique_ptr<StagingChunk> DirectFile::TakeChunk() { return ChunkPool::Take(kChunkBytes); }
 
 bool DirectFile::Append(const uint8_t* data, size_t len) {
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    // Room for the data plus the padding and trailer a flush adds.
-    size_t need = RoundUp(staged_len_ + len + kTrailerBytes, block_size_);
-    if (!staging_.Grow(need, staged_len_)) return false;
-    if (len != 0) std::memcpy(staging_.data() + staged_len_, data, len);
-    staged_len_ += len;
+    // All the chunks the data needs first, so a failed append changes nothing.
+    uint64_t have = chunks_off_ + chunks_.size() * kChunkBytes;
+    size_t added = 0;
+    while (have < length_ + len) {
+      std::unique_ptr<StagingChunk> c = TakeChunk();
+      if (!c) {
+        while (added-- > 0) {
+          ChunkPool::Give(std::move(chunks_.back()));
+          chunks_.pop_back();
+        }
+        return false;
+      }
+      chunks_.push_back(std::move(c));
+      have += kChunkBytes;
+      added++;
+    }
+    while (len != 0) {
+      uint64_t rel = length_ - chunks_off_;
+      StagingChunk& c = *chunks_[rel / kChunkBytes];
+      size_t at = static_cast<size_t>(rel % kChunkBytes);
+      size_t n = std::min<size_t>(len, kChunkBytes - at);
+      std::memcpy(c.data() + at, data, n);
+      data += n;
+      len -= n;
+      length_ += n;
+    }
     if (WriteBehindDue() && !writer_stop_) {
       // The thread is started here, under mu_, so Close (which sets
       // writer_stop_ under mu_ before joining) never misses it.
@@ -317,17 +355,31 @@ void DirectFile::WriterLoop() {
 
 int DirectFile::Flush(uint64_t* durable, const char** syscall) { return WriteStaged(true, durable, syscall); }
 
+int DirectFile::WriteDown(uint64_t max_unwritten, uint64_t* durable, const char** syscall) {
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (error_ != 0) {
+        *syscall = error_syscall_;
+        return error_;
+      }
+      if (fd_.get() < 0 || length_ - written_ <= max_unwritten) {
+        *durable = durable_;
+        return 0;
+      }
+    }
+    // Shares the writes with the write-behind thread (one at a time).
+    int rc = WriteStaged(false, durable, syscall);
+    if (rc != 0) return rc;
+  }
+}
+
 int DirectFile::WriteStaged(bool sync, uint64_t* durable, const char** syscall) {
   std::lock_guard<std::mutex> flush_lock(flush_mu_);
-  AlignedBuffer out;
-  uint64_t out_off;
-  uint64_t out_len;
+  uint64_t target;
+  bool first_trailer;
   int fd;
-  bool direct;
-  bool write;
   {
-    // Take the staged bytes; appends made while we write go to the spare
-    // buffer, which starts with a copy of the partial tail block.
     std::lock_guard<std::mutex> lock(mu_);
     if (error_ != 0) {
       *syscall = error_syscall_;
@@ -337,68 +389,27 @@ int DirectFile::WriteStaged(bool sync, uint64_t* durable, const char** syscall) 
       *syscall = "flush";
       return EBADF;
     }
-    uint64_t logical = staging_off_ + staged_len_;
+    target = length_;
     // An empty file still gets its first trailer.
-    write = logical != written_ || file_end_ == 0;
+    first_trailer = file_end_ == 0;
+    bool write = target != written_ || first_trailer;
     if (!write && (!sync || durable_ == written_)) {
       *durable = durable_;
       return 0;
     }
-    out_off = staging_off_;
-    out_len = staged_len_;
-    fd = fd_.get();
-    direct = direct_;
-    if (write) {
-      uint64_t keep_from = RoundDown(out_len, block_size_);
-      // The same capacity as the buffer being written: a steady append rate
-      // neither regrows the staging buffer nor faults in fresh pages.
-      size_t next_size = std::max<size_t>(staging_.size(), RoundUp(out_len - keep_from + kTrailerBytes, block_size_));
-      AlignedBuffer next = std::move(spare_);
-      if (next.size() < next_size && !next.Reset(4096, next_size)) {
-        *syscall = "malloc";
-        return ENOMEM;
-      }
-      std::memcpy(next.data(), staging_.data() + keep_from, out_len - keep_from);
-      out = std::move(staging_);
-      staging_ = std::move(next);
-      staging_off_ += keep_from;
-      staged_len_ -= keep_from;
-    }
   }
-  int rc = 0;
   const char* failed = "pwrite";
-  size_t write_len = 0;
-  if (write) {
-    // Up to the file's current end at least: a trailer left beyond the new
-    // one would win at the next open and hide this write.
-    uint64_t to_end = file_end_ > out_off ? file_end_ - out_off : 0;
-    write_len = RoundUp(std::max<uint64_t>(out_len + kTrailerBytes, to_end), block_size_);
-    // Append() kept room for the usual case; a larger old file needs more.
-    if (!out.Grow(write_len, out_len)) {
-      rc = ENOMEM;
-      failed = "malloc";
-    }
-    if (rc == 0) {
-      // Zero the padding and stamp the trailer.
-      std::memset(out.data() + out_len, 0, write_len - out_len);
-      PutTrailer(out.data() + write_len - kTrailerBytes, out_off + out_len);
-      rc = direct && kRefuse == Refuse::kWrite ? EINVAL : PwriteAll(fd, out.data(), write_len, out_off);
-    }
-    if (rc == EINVAL && direct) {
-      // Some filesystems accept O_DIRECT at open and refuse the write.
-      rc = Reopen(false);
-      if (rc != 0) {
-        failed = "open";
-      } else {
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          reason_ = "the filesystem refused an O_DIRECT write (EINVAL); buffered writes + fdatasync";
-          if (kRefuse == Refuse::kWrite) reason_ += Injected();
-          fd = fd_.get();
-        }
-        rc = PwriteAll(fd, out.data(), write_len, out_off);
-      }
-    }
+  int rc = 0;
+  // Write-behind writes one piece; a flush writes all that was staged when it
+  // was called (appends made meanwhile may ride along).
+  while (rc == 0 && (first_trailer || WrittenLength() < target)) {
+    rc = WriteOnce(&failed);
+    first_trailer = false;
+    if (!sync) break;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    fd = fd_.get();
   }
   if (rc == 0 && sync && !options_.dsync && fdatasync(fd) != 0) {
     rc = errno;
@@ -411,15 +422,87 @@ int DirectFile::WriteStaged(bool sync, uint64_t* durable, const char** syscall) 
     *syscall = failed;
     return rc;
   }
-  if (write) {
-    file_end_ = std::max<uint64_t>(file_end_, out_off + write_len);
-    written_ = out_off + out_len;
-    // Keep the written buffer for the next swap unless it grew unusually
-    // large (one big burst between flushes without write-behind).
-    if (out.size() <= std::max<uint64_t>(kMaxSpare, 2 * options_.write_behind_bytes)) spare_ = std::move(out);
-  }
   if (sync || options_.dsync) durable_ = written_;
   *durable = durable_;
+  return 0;
+}
+
+int DirectFile::WriteOnce(const char** failed) {
+  // At most: the bytes of 2 chunks (kMaxWriteBytes <= kChunkBytes) + the tail.
+  static_assert(kMaxWriteBytes <= kChunkBytes, "one write spans at most two chunks");
+  struct iovec iov[3];
+  int n = 0;
+  uint64_t start;
+  uint64_t end;
+  uint64_t write_end;
+  int fd;
+  bool direct;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    fd = fd_.get();
+    direct = direct_;
+    start = RoundDown(written_, block_size_);
+    end = std::min<uint64_t>(length_, start + kMaxWriteBytes);
+    uint64_t whole = RoundDown(end, block_size_);
+    write_end = RoundUp(std::max<uint64_t>(end + kTrailerBytes, file_end_), block_size_);
+    // Whole blocks straight from the chunks: the caller only appends at or
+    // beyond length_ >= end, so these bytes no longer change.
+    for (uint64_t at = start; at < whole;) {
+      uint64_t rel = at - chunks_off_;
+      uint64_t in_chunk = rel % kChunkBytes;
+      uint64_t len = std::min<uint64_t>(whole - at, kChunkBytes - in_chunk);
+      iov[n].iov_base = chunks_[rel / kChunkBytes]->data() + in_chunk;
+      iov[n].iov_len = static_cast<size_t>(len);
+      n++;
+      at += len;
+    }
+    // The tail: the partial last block (copied), zero padding, the trailer.
+    uint64_t tail_len = write_end - whole;
+    if (tail_.size() < tail_len && !tail_.Reset(4096, tail_len)) {
+      *failed = "malloc";
+      return ENOMEM;
+    }
+    std::memset(tail_.data(), 0, tail_len);
+    if (end > whole) {
+      uint64_t rel = whole - chunks_off_;
+      std::memcpy(tail_.data(), chunks_[rel / kChunkBytes]->data() + rel % kChunkBytes, end - whole);
+    }
+    PutTrailer(tail_.data() + tail_len - kTrailerBytes, end);
+    iov[n].iov_base = tail_.data();
+    iov[n].iov_len = static_cast<size_t>(tail_len);
+    n++;
+  }
+  int rc = direct && kRefuse == Refuse::kWrite ? EINVAL : PwritevAll(fd, iov, n, start);
+  if (rc == EINVAL && direct) {
+    // Some filesystems accept O_DIRECT at open and refuse the write (nothing
+    // was written: the vector is unchanged).
+    rc = Reopen(false);
+    if (rc != 0) {
+      *failed = "open";
+      return rc;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      reason_ = "the filesystem refused an O_DIRECT write (EINVAL); buffered writes + fdatasync";
+      if (kRefuse == Refuse::kWrite) reason_ += Injected();
+      fd = fd_.get();
+    }
+    rc = PwritevAll(fd, iov, n, start);
+  }
+  if (rc != 0) {
+    *failed = "pwrite";
+    return rc;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  file_end_ = std::max(file_end_, write_end);
+  written_ = end;
+  // Chunks the file now holds entirely are not needed by the next write
+  // (which starts at the block holding written_).
+  while (!chunks_.empty() && chunks_off_ + kChunkBytes <= written_) {
+    ChunkPool::Give(std::move(chunks_.front()));
+    chunks_.pop_front();
+    chunks_off_ += kChunkBytes;
+  }
   return 0;
 }
 

@@ -20,6 +20,13 @@
 // Writes are whole blocks of max(device logical block size, filesystem block
 // size), 4096 when the file is not on a block device.
 //
+// Staging: appended bytes are copied into fixed 4 MiB chunks (page aligned,
+// pre-faulted, kept for reuse up to a bound), never into one buffer that
+// grows and is copied. A write gathers whole blocks straight from the chunks
+// (pwritev) and the partial tail block, padding and trailer from a small
+// separate buffer, so nothing the caller may still append to is written to;
+// one write covers at most kMaxWriteBytes of data.
+//
 // Write-behind (options.write_behind_bytes > 0): once that many bytes are
 // staged beyond what the file holds, a writer thread of the file writes them
 // (whole blocks, padding and a fresh trailer, as a flush does) without
@@ -39,6 +46,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -46,6 +54,7 @@
 #include <vector>
 
 #include "io/aligned_buffer.h"
+#include "io/staging_chunk.h"
 #include "sys/unique_fd.h"
 
 namespace outrider {
@@ -54,6 +63,9 @@ namespace io {
 constexpr uint32_t kTrailerMagic = 0x52544F44u;
 constexpr uint32_t kTrailerBytes = 16;
 constexpr uint32_t kDefaultBlockSize = 4096;
+// Size of a staging chunk, and the most data one write carries.
+constexpr uint64_t kChunkBytes = 4u << 20;
+constexpr uint64_t kMaxWriteBytes = 4u << 20;
 
 // Writes the trailer for logical length `length` into p[0..16).
 void PutTrailer(uint8_t* p, uint64_t length);
@@ -97,6 +109,12 @@ class DirectFile {
   // progress (one write at a time).
   int Flush(uint64_t* durable, const char** syscall);
 
+  // Writes (without syncing) until at most `max_unwritten` appended bytes are
+  // not in the file: how a caller that appends faster than the disk writes
+  // waits for it, so staging stays bounded. Returns 0 or the sticky write
+  // error; *durable is the durable length.
+  int WriteDown(uint64_t max_unwritten, uint64_t* durable, const char** syscall);
+
   // Reads [offset, offset+len) clipped to the durable length.
   int Read(uint64_t offset, uint64_t len, std::vector<uint8_t>* out, const char** syscall);
 
@@ -105,13 +123,20 @@ class DirectFile {
  private:
   DirectFile() = default;
   int Reopen(bool direct);
-  // Writes everything staged (padding + trailer); with `sync`, makes it
-  // durable. Holds flush_mu_.
+  // Without `sync` (write-behind): one write of what is staged. With it: all
+  // that was staged when it was called, then makes it durable. Holds
+  // flush_mu_.
   int WriteStaged(bool sync, uint64_t* durable, const char** syscall);
+  // One write: the blocks from the one holding written_ up to the logical
+  // length, at most kMaxWriteBytes of data, then padding and a trailer.
+  // The caller holds flush_mu_.
+  int WriteOnce(const char** failed);
   void WriterLoop();
   // True when enough is staged for a write-behind write. Needs mu_.
   bool WriteBehindDue() const;
   void StopWriter();
+  // A chunk from the process's ChunkPool or a new one; null when out of memory.
+  std::unique_ptr<StagingChunk> TakeChunk();
 
   std::string path_;
   DirectFileOptions options_;
@@ -122,12 +147,14 @@ class DirectFile {
   mutable std::mutex mu_;  // guards the fields below
   bool direct_ = false;
   std::string reason_;
-  AlignedBuffer staging_;
-  uint64_t staging_off_ = 0;  // file offset of staging_[0], block aligned
-  uint64_t staged_len_ = 0;   // valid bytes in staging_
+  // Staged bytes: chunks_[i] holds file offsets [chunks_off_ + i * kChunkBytes,
+  // + kChunkBytes); the caller appends at length_, writes read below it. A
+  // chunk goes back to the ChunkPool once the file holds all of it.
+  std::deque<std::unique_ptr<StagingChunk>> chunks_;
+  uint64_t chunks_off_ = 0;  // block aligned
+  uint64_t length_ = 0;      // logical length, appended bytes included
   uint64_t durable_ = 0;
   uint64_t written_ = 0;      // logical length the file holds
-  AlignedBuffer spare_;       // the last written buffer, reused for staging
   int error_ = 0;             // sticky write error
   const char* error_syscall_ = "pwrite";
   // Write-behind writer: started at the first write-behind, stopped by Close.
@@ -135,11 +162,12 @@ class DirectFile {
   std::condition_variable writer_cv_;
   bool writer_stop_ = false;
 
-  std::mutex flush_mu_;  // one Flush/Reopen at a time; guards file_end_
-  // Size of the file (its end): a flush writes at least up to it, so the new
-  // trailer is always last even when the file was written with a larger
+  std::mutex flush_mu_;  // one write (WriteStaged/Reopen) at a time; guards the fields below
+  // Size of the file (its end): a write reaches at least up to it, so the
+  // new trailer is always last even when the file was written with a larger
   // block size (another filesystem, the twin) than this one uses.
   uint64_t file_end_ = 0;
+  AlignedBuffer tail_;  // the partial tail block, padding and trailer of a write
 };
 
 }  // namespace io

@@ -66,3 +66,60 @@ t.test('--collector.netclass.ignore-invalid-speed (and --no-) are accepted as no
   t.same(off.problems, []);
   t.equal(off.config.bool('collectors.netclass.ignore_invalid_speed'), false);
 });
+
+t.test('between collections: state read every time, slow attributes on their refresh, refused ones after a state change', async (t) => {
+  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { slowRefreshMs } = await import('../../../agent/collectors/host/netclass');
+  const sys = mkdtempSync(join(tmpdir(), 'outrider-netclass-'));
+  t.teardown(() => rmSync(sys, { recursive: true, force: true }));
+  const dir = join(sys, 'class/net/eth9');
+  mkdirSync(dir, { recursive: true });
+  const attrs = { operstate: 'down', carrier: '0', flags: '0x1002', ifindex: '7', mtu: '1500', type: '1', address: 'aa:bb:cc:dd:ee:ff' };
+  const write = (o: Record<string, string>) => {
+    for (const [k, v] of Object.entries(o)) writeFileSync(join(dir, k), v + '\n');
+  };
+  write(attrs);
+  const c = netclassCollector();
+  const at = async (nowMs: number) => {
+    const fams = await c.collect({ ...collectContext({ sysfs: sys }), nowMs });
+    const v = (name: string) => fams.find((f) => f.name === name)?.samples[0]?.value;
+    return {
+      up: v('node_network_up'),
+      mtu: v('node_network_mtu_bytes'),
+      type: v('node_network_protocol_type'),
+      speed: v('node_network_speed_bytes'),
+      info: fams.find((f) => f.name === 'node_network_info')!.samples[0]!.labels,
+    };
+  };
+  const t0 = 1_000_000;
+  t.same(await at(t0), {
+    up: 0,
+    mtu: 1500,
+    type: 1,
+    speed: undefined,
+    info: { device: 'eth9', address: 'aa:bb:cc:dd:ee:ff', broadcast: '', duplex: '', ifalias: '', operstate: 'down', adminstate: 'down' },
+  });
+
+  write({ mtu: '9000', type: '772', speed: '1000', address: '11:22:33:44:55:66' });
+  let r = await at(t0 + 1000);
+  t.equal(r.mtu, 9000, 'mtu read every collection');
+  t.equal(r.info.address, '11:22:33:44:55:66', 'address read every collection');
+  t.equal(r.type, 1, 'type is a slow attribute: the remembered value');
+  t.equal(r.speed, undefined, 'speed was absent: not read again while the state holds');
+
+  write({ operstate: 'up', carrier: '1', flags: '0x1003' });
+  r = await at(t0 + 2000);
+  t.equal(r.up, 1, 'operstate read every collection');
+  t.equal(r.info.adminstate, 'up', 'flags read every collection');
+  t.equal(r.speed, 125_000_000, 'a state change reads the refused attributes again');
+  t.equal(r.type, 1);
+
+  r = await at(t0 + slowRefreshMs);
+  t.equal(r.type, 772, 'slow attributes read again on their refresh');
+
+  write({ type: '1', ifindex: '8' });
+  r = await at(t0 + slowRefreshMs + 1000);
+  t.equal(r.type, 1, 'a new ifindex (the interface made again) reads everything');
+});

@@ -204,3 +204,43 @@ t.test('a new segment is entered in its directory off the event loop, and flush(
   t.ok(flushed, 'flush() resolves once it is');
   await s.close();
 });
+
+t.test('direct: an append that outruns the disk waits for the writer; what is staged unwritten stays bounded', async (t) => {
+  const dir = tmp(t);
+  const file = await directSegmentIO.openAppend(path.join(dir, 'seg-bound.orsp'));
+  const rec = Buffer.alloc(1 << 20, 7);
+  let waited = 0;
+  for (let i = 0; i < 40; i++) {
+    file.append(rec);
+    const d = file.drain?.();
+    if (d) {
+      waited++;
+      await d;
+      t.equal(file.drain?.(), undefined, 'after waiting, no more than the bound is unwritten');
+    }
+  }
+  // How many waited depends on the disk's speed against the appends (test/native/direct-io.test.ts checks the bound).
+  t.comment(`${waited} of 40 appends of 1 MiB waited for the writer`);
+  await file.flush();
+  t.equal(
+    fs
+      .readFileSync(path.join(dir, 'seg-bound.orsp'))
+      .subarray(0, 40 << 20)
+      .equals(Buffer.alloc(40 << 20, 7)),
+    true,
+  );
+  await file.close();
+
+  // The spool awaits the drain inside append: records appended well past the bound all read back.
+  const s = new Spool(opts(dir, { io: directSegmentIO, segmentBytes: 64 << 20, maxBytes: 1 << 30, maxRecordBytes: 4 << 20 }));
+  s.open();
+  const refs = [];
+  for (let i = 1; i <= 24; i++) {
+    const r = await s.append(frame(i, (1 << 20) + i), 5, i);
+    if (!r.ok) throw new Error(r.reason);
+    refs.push(r.ref);
+  }
+  t.ok(await s.flush());
+  for (const [i, ref] of refs.entries()) t.ok(s.read(ref).equals(frame(i + 1, (1 << 20) + i + 1)), `record ${i + 1} reads back`);
+  await s.close();
+});

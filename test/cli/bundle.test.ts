@@ -1,0 +1,139 @@
+/**
+ * The single-file bundle (scripts/bundle.js → dist-bundle/outrider.js) starts the agent and answers /readyz, and the
+ * launcher chooses between it and dist/: the bundle when it is there and not older than dist/agent/main.js, dist/
+ * otherwise or with OUTRIDER_BUNDLE=0. The launcher is run from a copy of bin/ beside a stand-in dist/ and
+ * dist-bundle/, so the test never depends on which of the two this checkout built last.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { repoRoot } from '../helpers/process';
+
+const bundle = join(repoRoot, 'dist-bundle', 'outrider.js');
+
+/** A package root with bin/ copied from this checkout and an entry file that prints its own name. */
+function fakeRoot(t: Test, entries: Array<'dist' | 'bundle'>): string {
+  const root = mkdtempSync(join(tmpdir(), 'outrider-launcher-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  cpSync(join(repoRoot, 'bin'), join(root, 'bin'), { recursive: true });
+  const stub = (name: string) => `exports.main = () => process.stdout.write(${JSON.stringify(name)});\n`;
+  if (entries.includes('dist')) {
+    mkdirSync(join(root, 'dist', 'agent'), { recursive: true });
+    writeFileSync(join(root, 'dist', 'agent', 'main.js'), stub('dist'));
+  }
+  if (entries.includes('bundle')) {
+    mkdirSync(join(root, 'dist-bundle'), { recursive: true });
+    writeFileSync(join(root, 'dist-bundle', 'outrider.js'), stub('bundle'));
+  }
+  return root;
+}
+
+const launch = (root: string, env: NodeJS.ProcessEnv = {}): string =>
+  execFileSync(process.execPath, [join(root, 'bin', 'outrider.js'), '--version'], { env: { ...process.env, OUTRIDER_BUNDLE: '', ...env }, encoding: 'utf8' });
+
+function setMtime(file: string, secondsAgo: number): void {
+  const when = new Date(Date.now() - secondsAgo * 1000);
+  utimesSync(file, when, when);
+}
+
+t.test('the launcher runs the bundle when it is not older than dist/', async (t) => {
+  const root = fakeRoot(t, ['dist', 'bundle']);
+  setMtime(join(root, 'dist', 'agent', 'main.js'), 60);
+  t.equal(launch(root), 'bundle');
+  t.equal(launch(root, { OUTRIDER_BUNDLE: '0' }), 'dist', 'OUTRIDER_BUNDLE=0 runs dist/');
+  setMtime(join(root, 'dist-bundle', 'outrider.js'), 120);
+  t.equal(launch(root), 'dist', 'older than dist/: dist/');
+  t.equal(launch(root, { OUTRIDER_BUNDLE: '1' }), 'bundle', 'OUTRIDER_BUNDLE=1 runs the bundle all the same');
+});
+
+t.test('the launcher falls back to dist/ when the bundle is older (a tsc build after it) or absent', async (t) => {
+  const stale = fakeRoot(t, ['dist', 'bundle']);
+  setMtime(join(stale, 'dist-bundle', 'outrider.js'), 60);
+  t.equal(launch(stale), 'dist', 'a bundle older than dist/ is not run');
+  t.equal(launch(fakeRoot(t, ['dist'])), 'dist', 'no bundle: dist/');
+});
+
+t.test('the bundle alone (no dist/, as in the image) is run, and OUTRIDER_BUNDLE=1 without one runs dist/', async (t) => {
+  t.equal(launch(fakeRoot(t, ['bundle'])), 'bundle');
+  t.equal(launch(fakeRoot(t, ['dist']), { OUTRIDER_BUNDLE: '1' }), 'dist');
+});
+
+t.test('neither: the launcher says to build', async (t) => {
+  const root = fakeRoot(t, []);
+  try {
+    launch(root);
+    t.fail('expected a non-zero exit');
+  } catch (err) {
+    const e = err as { status: number; stderr: string };
+    t.equal(e.status, 1);
+    t.match(String(e.stderr), /compiled agent is missing; run `npm install`/);
+  }
+});
+
+t.test('the bundle starts the agent and answers /readyz', { skip: existsSync(bundle) ? false : 'dist-bundle/ not built (npm run build)' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'outrider-bundle-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // Preloaded: writes the files this process loaded, so the test sees that the bundle ran and dist/ did not.
+  const preload = join(dir, 'loaded.js');
+  const loadedFile = join(dir, 'loaded.txt');
+  writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loadedFile)}, Object.keys(require.cache).join('\\n')));\n`);
+  const child = spawn(process.execPath, ['--require', preload, join(repoRoot, 'bin', 'outrider.js'), 'agent', '--listen=127.0.0.1:0', '--spool.dir='], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      // The bundle, even where a tsc build after it made dist/ newer.
+      OUTRIDER_BUNDLE: '1',
+      OUTRIDER_LOG_FORMAT: 'json',
+      OUTRIDER_STATSD_LISTEN: 'udp://127.0.0.1:0',
+      OUTRIDER_OTLP_HTTP_LISTEN: '127.0.0.1:0',
+      OUTRIDER_OTLP_GRPC_LISTEN: '127.0.0.1:0',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  t.teardown(() => void child.kill('SIGKILL'));
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
+  let err = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready within 60 s; stderr:\n${err}`)), 60_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)".*"msg":"Outrider agent is ready\."/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    void exited.then((code) => reject(new Error(`exited with ${code}; stderr:\n${err}`)));
+  });
+  const ready = await fetch(`${url}/readyz`);
+  t.equal(ready.status, 200, '/readyz 200');
+  await ready.arrayBuffer();
+  const health = (await (await fetch(`${url}/healthz`)).json()) as { version: string; native: { available: boolean } };
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  t.equal(health.version, pkg.version, 'the version is read from package.json');
+  if (existsSync(join(repoRoot, 'native', 'build', 'Release', 'outrider_native.node'))) t.ok(health.native.available, 'the addon is found from the bundle');
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  t.match(metrics, /^process_cpu_seconds_total /m, "prom-client's runtime metrics are registered");
+  t.match(metrics, /^nodejs_eventloop_lag_seconds /m);
+  const uplot = await fetch(`${url}/live/uPlot.iife.min.js`);
+  t.equal(uplot.status, 200, "the live page's uPlot file is read at run time");
+  await uplot.arrayBuffer();
+  t.notMatch(err, /names no config key/, 'OUTRIDER_BUNDLE is not taken for a config key');
+  child.kill('SIGTERM');
+  t.equal(await exited, 0, 'stops cleanly');
+  const loaded = readFileSync(loadedFile, 'utf8').split('\n');
+  t.ok(loaded.includes(bundle), 'the bundle was loaded');
+  t.same(
+    loaded.filter((f) => f.includes(join('dist', 'agent'))),
+    [],
+    'nothing from dist/',
+  );
+});
+
+t.test("the bundle's source is Latin-1 only, so V8 keeps it one byte per character", { skip: existsSync(bundle) ? false : 'dist-bundle/ not built (npm run build)' }, async (t) => {
+  const src = readFileSync(bundle, 'utf8');
+  const wide = [...src].filter((c) => c.charCodeAt(0) > 0xff);
+  t.same(wide.slice(0, 5), [], 'no character above U+00FF');
+});
