@@ -6,7 +6,8 @@
  * answer so background work is counted) give samples per CPU-second; its peak RSS is VmHWM. Before that, the agent's
  * receive path in this process, per request (CPU ms): snappy by the TS twin and by the addon, the full decoder
  * (decode.ts) and the receiver's (receive-decode.ts, label sets cached) on the 1.0 bodies and on the same series as
- * 2.0 (protobuf only), and the store write of the decoded series.
+ * 2.0 (protobuf only), and the store write of the decoded series (through kept handles, as the receiver writes, and
+ * by labels, a setSample per series).
  *
  *   npx tsc -p tsconfig.json && node dist/bench/remote-write-receive.js      # SERIES=10000 REQUESTS=60
  */
@@ -18,10 +19,11 @@ import path from 'node:path';
 import { decodeRequestV2, decodeWriteRequestV1 } from '../agent/collectors/remote-write-receive/decode';
 import { storeAll } from '../agent/collectors/remote-write-receive/index';
 import { LabelCache } from '../agent/collectors/remote-write-receive/label-cache';
-import { receiveV1, receiveV2 } from '../agent/collectors/remote-write-receive/receive-decode';
+import { Received, receiveV1, receiveV2 } from '../agent/collectors/remote-write-receive/receive-decode';
 import { snappyUncompress, snappyUncompressTs } from '../agent/native/snappy';
 import { encodeRemoteWrite } from '../agent/report/remote-write/output';
 import { Store } from '../agent/store/store';
+import type { MetricType } from '../agent/store/types';
 import type { RwSeries } from '../agent/report/remote-write/protobuf';
 import { encodeRequestV2 } from '../agent/report/remote-write/protobuf-v2';
 
@@ -107,6 +109,7 @@ function phases(reqs: Buffer[], v2: Buffer[]): Array<[string, number]> {
   const cacheV2 = new LabelCache(65_536);
   const received = raws.map((r) => receiveV1(r, cache));
   const store = new Store();
+  const byLabels = new Store();
   return [
     ['snappy, TS twin', cpuMs((i) => snappyUncompressTs(reqs[i]!))],
     ['snappy, addon when loaded', cpuMs((i) => snappyUncompress(reqs[i]!))],
@@ -114,8 +117,24 @@ function phases(reqs: Buffer[], v2: Buffer[]): Array<[string, number]> {
     ['decode: receiver (receive-decode.ts)', cpuMs((i) => receiveV1(raws[i]!, cache))],
     ['decode 2.0: full decoder', cpuMs((i) => decodeRequestV2(v2[i]!))],
     ['decode 2.0: receiver', cpuMs((i) => receiveV2(v2[i]!, cacheV2))],
-    ['store write (setSample per series)', cpuMs((i) => storeAll(store, received[i]!, Date.now()))],
+    ['store write (storeAll: kept handles)', cpuMs((i) => storeAll(store, received[i]!, Date.now()))],
+    ['store write by labels (setSample each)', cpuMs((i) => storeByLabels(byLabels, received[i]!, Date.now()))],
   ];
+}
+
+/** The store write without kept handles (every series looked up by its labels), the path storeAll falls back to. */
+function storeByLabels(store: Store, got: Received, nowMs: number): void {
+  for (let i = 0; i < got.series.length; i++) {
+    const s = got.series[i]!;
+    const name = s.name;
+    if (name === undefined || name === '') continue;
+    const declared = got.types[i];
+    const type: MetricType = declared === 'counter' && name.endsWith('_total') ? 'counter' : declared === 'gauge' ? 'gauge' : 'untyped';
+    const help = got.helps[i] ?? '';
+    let desc = s.desc;
+    if (desc === undefined || desc.type !== type || desc.help !== help) desc = { name, help, type };
+    store.setSample(desc, { labels: s.labels, value: got.values[i]!, timestampMs: got.times[i]! }, nowMs);
+  }
 }
 
 interface Row {

@@ -167,11 +167,12 @@ export class Store {
   /**
    * Writes a value through a series handle a caller kept from an earlier write (skips the family and label-key
    * lookups). Returns false when the series is no longer in the store (removed or expired): write by labels then.
+   * `timestampMs`: the sample's own timestamp, as `setSample` keeps it (none by default).
    */
-  writeHandle(s: Series, value: number, dist?: Distribution, nowMs = this.#now()): boolean {
+  writeHandle(s: Series, value: number, dist?: Distribution, nowMs = this.#now(), timestampMs?: number): boolean {
     const rec = this.#live(s);
     if (!rec) return false;
-    this.#write(rec, dist ? dist.count : value, dist, undefined, nowMs);
+    this.#write(rec, dist ? dist.count : value, dist, timestampMs, nowMs);
     return true;
   }
 

@@ -110,7 +110,12 @@ function writtenHeaders(res: ServerResponse, samples: number): void {
   res.setHeader('X-Prometheus-Remote-Write-Exemplars-Written', '0');
 }
 
-/** Writes each series' latest sample (a staleness marker removes the series); counts what was written and dropped. */
+/**
+ * Writes each series' latest sample (a staleness marker removes the series); counts what was written and dropped. A
+ * series written before under the same family description goes through its kept store handle (no family or label-key
+ * lookup); a handle the store no longer holds (swept, removed), a changed type or help, or a family whose help another
+ * writer changed go by labels, which also refreshes the handle, so both ways store the same.
+ */
 export function storeAll(store: Store, got: Received, nowMs: number): { samples: number; noName: number; refusedSeries: number } {
   let samples = 0;
   let noName = 0;
@@ -128,13 +133,26 @@ export function storeAll(store: Store, got: Received, nowMs: number): { samples:
     else if (declared === 'gauge') type = 'gauge';
     const help = got.helps[i] ?? '';
     let desc = s.desc;
-    if (desc === undefined || desc.type !== type || desc.help !== help) desc = s.desc = { name, help, type };
+    if (desc === undefined || desc.type !== type || desc.help !== help) {
+      desc = s.desc = { name, help, type };
+      s.handle = undefined;
+    }
     if (got.stale[i] === 1) {
+      s.handle = undefined;
       const gone = store.getFamily(name)?.series.get(labelKey(s.labels));
       if (gone) store.remove(gone);
-    } else if (!store.setSample(desc, { labels: s.labels, value: got.values[i]!, timestampMs: got.times[i]! }, nowMs)) {
-      refusedSeries++;
-      continue;
+    } else {
+      const held = s.handle;
+      const value = got.values[i]!;
+      const ts = got.times[i]!;
+      // setSample would also set the family's help back to ours: a handle write only while they agree.
+      if (held === undefined || (help !== '' && held.family.help !== help) || !store.writeHandle(held, value, undefined, nowMs, ts)) {
+        s.handle = store.setSample(desc, { labels: s.labels, value, timestampMs: ts }, nowMs);
+        if (s.handle === undefined) {
+          refusedSeries++;
+          continue;
+        }
+      }
     }
     samples += got.samples[i]!;
   }

@@ -4,10 +4,13 @@
  * fields as received, or for 2.0 the referenced symbols) and, when the same bytes were parsed before, takes the
  * parsed set: a repeated series costs a hash and a byte comparison, not a protobuf walk, a UTF-8 decode per name and
  * value and a new labels object. Equal bytes parse to equal labels, so the cache never changes what is stored.
+ * Each entry also keeps the family description and the store series of its last write, which `storeAll` writes
+ * through while the store still holds it (a handle write: no label key built, no lookup).
  *
  * Bounded: at `limit` sets or `maxKeyBytes` of keys the cache is emptied and fills again (a sender of more series than
  * the limit pays the parse, as without the cache); a key over MAX_KEY bytes is not kept.
  */
+import type { Series } from '../../store/store';
 import type { FamilyDesc } from '../../store/types';
 
 export interface SeriesLabels {
@@ -26,12 +29,14 @@ export interface SeriesLabels {
   readonly labels: Record<string, string>;
   /** The family description of the last write (reused while its type and help stay). */
   desc: FamilyDesc | undefined;
+  /** The store's series of the last write under `desc` (written through while live; cleared when `desc` changes). */
+  handle: Series | undefined;
 }
 
 const NO_BYTES = new DataView(new ArrayBuffer(0));
 
 /** A set of no labels (a series without a name: dropped). */
-export const NO_LABELS: SeriesLabels = { slab: NO_BYTES, at: 0, len: 0, hash: 0, next: undefined, name: undefined, metaName: undefined, labels: {}, desc: undefined };
+export const NO_LABELS: SeriesLabels = { slab: NO_BYTES, at: 0, len: 0, hash: 0, next: undefined, name: undefined, metaName: undefined, labels: {}, desc: undefined, handle: undefined };
 
 export const HASH_SEED = 0x811c9dc5 | 0;
 
@@ -68,7 +73,7 @@ export function labelsOf(pairs: readonly string[], slab: DataView, at: number, l
       if (metaName === undefined) metaName = v;
     } else if (!k.startsWith('__') && v !== '') labels[k] = v;
   }
-  return { slab, at, len, hash, next: undefined, name, metaName, labels, desc: undefined };
+  return { slab, at, len, hash, next: undefined, name, metaName, labels, desc: undefined, handle: undefined };
 }
 
 /** Key bytes are kept in 64 KiB slabs (a key is a few dozen bytes: no buffer object per key). */
