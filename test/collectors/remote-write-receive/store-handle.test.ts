@@ -26,7 +26,17 @@ function spied(store: Store): { byLabels: number; handle: number; handleMissed: 
 }
 
 const series = (v: number, ts: number, meta?: RwSeries['meta']): RwSeries[] =>
-  ['a', 'b', 'c'].map((id) => ({ labels: [['__name__', 'jobs_total'], ['id', id]], samples: [[v, ts]], ...(meta ? { meta } : {}) }) as RwSeries);
+  ['a', 'b', 'c'].map(
+    (id) =>
+      ({
+        labels: [
+          ['__name__', 'jobs_total'],
+          ['id', id],
+        ],
+        samples: [[v, ts]],
+        ...(meta ? { meta } : {}),
+      }) as RwSeries,
+  );
 
 t.test('a repeated series is written through its handle, with its value and timestamp', async (t) => {
   const store = new Store();
@@ -56,7 +66,14 @@ t.test('a removed or swept series is written again by labels, then through its n
   t.same(n, { byLabels: 7, handle: 2, handleMissed: 4 }, 'swept ones by labels');
   storeAll(store, receiveV2(encodeRequestV2(series(4, 4000)), cache), 9200);
   t.same(n, { byLabels: 7, handle: 5, handleMissed: 4 }, 'then through the refreshed handles');
-  t.same([...store.getFamily('jobs_total')!.series.values()].map((s) => [s.value, s.timestampMs]), [[4, 4000], [4, 4000], [4, 4000]]);
+  t.same(
+    [...store.getFamily('jobs_total')!.series.values()].map((s) => [s.value, s.timestampMs]),
+    [
+      [4, 4000],
+      [4, 4000],
+      [4, 4000],
+    ],
+  );
 });
 
 t.test('a changed type or help goes by labels (a type conflict is refused and counted)', async (t) => {
@@ -135,7 +152,15 @@ t.test('handle writes store exactly what writes by labels store', async (t) => {
           const body = encodeRequestV2(
             step.series.map((s) => {
               const type = TYPES[s.type];
-              return { labels: [['__name__', NAMES[s.name]!], ['id', String(s.id)]], samples: [[s.v, s.ts]], stale: s.stale || undefined, meta: type ? { type, help: HELPS[s.help]! } : undefined } as RwSeries;
+              return {
+                labels: [
+                  ['__name__', NAMES[s.name]!],
+                  ['id', String(s.id)],
+                ],
+                samples: [[s.v, s.ts]],
+                stale: s.stale || undefined,
+                meta: type ? { type, help: HELPS[s.help]! } : undefined,
+              } as RwSeries;
             }),
           );
           // The reference: a new cache for every request, so no entry (and no handle) is ever seen again.
