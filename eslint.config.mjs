@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'native/**', 'node_modules/**', 'build/**', '**/*.d.ts'] },
+  { ignores: ['dist/**', 'dist-bundle/**', 'native/**', 'node_modules/**', 'build/**', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
