@@ -6,6 +6,9 @@
  * scrapes and the peak RSS (VmHWM) are read for each.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/scrape-vmagent.js      # SERIES=100000 SCRAPES=8 INTERVAL_MS=5000
+ *
+ * The agent runs with the Node flags it is deployed with (AGENT_NODE_FLAGS, default `--max-semi-space-size=2`);
+ * AGENT_BIN runs another build's bin/outrider.js; RSS_TRACE=1 prints the agent's highest VmRSS after each scrape.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,7 +20,11 @@ import path from 'node:path';
 const kSeries = Number(process.env.SERIES ?? 100_000);
 const kScrapes = Number(process.env.SCRAPES ?? 8);
 const kIntervalMs = Number(process.env.INTERVAL_MS ?? 5000);
-const bin = path.resolve(__dirname, '..', '..', 'bin', 'outrider.js');
+/** AGENT_BIN: another build's bin/outrider.js (a copy of the tree before a change), for before/after in one sitting. */
+const bin = process.env.AGENT_BIN ?? path.resolve(__dirname, '..', '..', 'bin', 'outrider.js');
+/** Node flags of the agent: those `npm start`, the image and the unit run it with (`node bin/outrider.js` skips the
+ * launch line that would add them). AGENT_NODE_FLAGS='' runs it with Node's defaults. */
+const agentFlags = (process.env.AGENT_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
 const tick = 100; // USER_HZ
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,9 +35,9 @@ function cpuSeconds(pid: number): number {
   return (Number(rest[11]) + Number(rest[12])) / tick;
 }
 
-function peakRssMiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m![1]) / 1024;
+function statusMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
 }
 
 /** The target in its own process (so its CPU is not the scraper's): 100k gauges whose values change every scrape. */
@@ -77,8 +84,15 @@ interface Row {
 
 async function measure(name: string, ua: string[], target: string, child: ChildProcess, sink: { bytes: number }): Promise<Row> {
   const deadline = Date.now() + 120_000;
+  // RSS_TRACE=1: the highest VmRSS seen while each scrape (by the target's count) was the latest, sampled every 50 ms.
+  const trace = new Map<number, number>();
+  let seen = 0;
+  const note = () => {
+    if (process.env.RSS_TRACE && child.exitCode === null) trace.set(seen, Math.max(trace.get(seen) ?? 0, statusMiB(child.pid!, 'VmRSS')));
+  };
   const wait = async (n: number) => {
-    while ((await scrapes(target, ua)) < n) {
+    while ((seen = await scrapes(target, ua)) < n) {
+      note();
       if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
@@ -88,14 +102,15 @@ async function measure(name: string, ua: string[], target: string, child: ChildP
     }
   };
   await wait(2);
-  await sleep(kIntervalMs / 2);
+  for (let t = 0; t < kIntervalMs / 2; t += 50, note()) await sleep(50);
   const c0 = await scrapes(target, ua);
   const cpu0 = cpuSeconds(child.pid!);
   const b0 = sink.bytes;
   await wait(c0 + kScrapes);
-  await sleep(kIntervalMs / 2);
+  for (let t = 0; t < kIntervalMs / 2; t += 50, note()) await sleep(50);
   const cpu1 = cpuSeconds(child.pid!);
-  const row = { name, cpuPerScrape: (cpu1 - cpu0) / kScrapes, peakMiB: peakRssMiB(child.pid!), sinkBytes: (sink.bytes - b0) / kScrapes };
+  const row = { name, cpuPerScrape: (cpu1 - cpu0) / kScrapes, peakMiB: statusMiB(child.pid!, 'VmHWM'), sinkBytes: (sink.bytes - b0) / kScrapes };
+  if (process.env.RSS_TRACE) console.log(`${name}: peak VmRSS MiB after scrape n: ${[...trace].map(([k, v]) => `${k}:${v.toFixed(0)}`).join(' ')}`);
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   return row;
@@ -136,7 +151,7 @@ async function main(): Promise<void> {
         `  remote_write_interval: ${kIntervalMs}ms`,
       ].join('\n'),
     );
-    const agent = spawn(process.execPath, [bin, 'agent', '--config', cfg, '--listen', '127.0.0.1:0', '--log-level', 'warn'], { stdio: 'inherit' });
+    const agent = spawn(process.execPath, [...agentFlags, bin, 'agent', '--config', cfg, '--listen', '127.0.0.1:0', '--log-level', 'warn'], { stdio: 'inherit' });
     rows.push(await measure('outrider agent', ['outrider-scrape'], target.url, agent, sink));
 
     const vmcfg = path.join(dir, 'scrape.yml');

@@ -42,8 +42,9 @@ export class ScrapeConverter {
   readonly #t: TargetSpec;
   readonly #families = new Map<string, Gathered>();
   readonly #cache: SeriesCache | undefined;
-  /** Samples written through cache entries. */
-  readonly #held: CachedSeries[] = [];
+  /** Samples written through cache entries: the first #nHeld of the cache's reused array (series-cache.ts). */
+  readonly #held: CachedSeries[];
+  #nHeld = 0;
   /** Held samples whose series was not in the last successful scrape. */
   added = 0;
   /** The family descriptions of this scrape, by name (one object shared by the entries made in it). */
@@ -56,6 +57,7 @@ export class ScrapeConverter {
   constructor(target: TargetSpec, cache?: SeriesCache) {
     this.#t = target;
     this.#cache = cache;
+    this.#held = cache ? cache.held : [];
     cache?.begin();
   }
 
@@ -72,7 +74,7 @@ export class ScrapeConverter {
     if (limit > 0 && this.kept > limit) throw new ScrapeError('sample_limit', `sample_limit exceeded (${limit})`);
     e.value = value;
     e.timestampMs = this.#t.honorTimestamps ? timestampMs : undefined;
-    this.#held.push(e);
+    this.#held[this.#nHeld++] = e;
     if (!cache!.inLastScrape(e)) this.added++;
     return true;
   };
@@ -123,7 +125,7 @@ export class ScrapeConverter {
       });
       e.value = s.value;
       e.timestampMs = t.honorTimestamps ? s.timestampMs : undefined;
-      this.#held.push(e);
+      this.#held[this.#nHeld++] = e;
       this.added++;
       return;
     }
@@ -190,7 +192,8 @@ export class ScrapeConverter {
 
   /**
    * The families of this scrape (distributions assembled) with the key of each of their series, and the samples
-   * written through cache entries (each with its key).
+   * written through cache entries (each with its key). `held` is the cache's reused array: it holds this scrape's
+   * samples until the cache's `succeeded` or `failed`, and the next scrape writes over it.
    */
   families(): { families: FamilySamples[]; held: CachedSeries[]; keys: string[] } {
     const families: FamilySamples[] = [];
@@ -209,6 +212,7 @@ export class ScrapeConverter {
       for (const s of samples) keys.push(g.name + '\u0002' + labelKey(s.labels));
       families.push({ name: g.name, help: g.help, type: g.type, samples });
     }
+    this.#held.length = this.#nHeld;
     return { families, held: this.#held, keys };
   }
 }

@@ -39,6 +39,12 @@ export class SeriesCache {
    * series in the same order as before finds each at its place, with one comparison and no hashing. */
   #last: CachedSeries[] = [];
   #next: CachedSeries[] = [];
+  /** Entries of #next written in this scrape. #next is the array of the scrape before last, written over in place
+   * and cut to length at the end: two arrays serve every scrape, instead of one grown (and copied) per scrape, whose
+   * copies are large enough to go straight to the old generation and stay there until a full collection. */
+  #count = 0;
+  /** The samples a scrape writes through entries (convert.ts), one array reused by every scrape in the same way. */
+  readonly held: CachedSeries[] = [];
   /** The number of the last scrape that succeeded with nothing failed since (0: none). */
   lastOk = 0;
 
@@ -52,8 +58,7 @@ export class SeriesCache {
 
   /** The entry of the series `line.slice(0, end)`, or undefined. */
   find(line: string, end: number): CachedSeries | undefined {
-    const i = this.#next.length;
-    const guess = this.#last[i];
+    const guess = this.#last[this.#count];
     if (guess !== undefined && guess.raw.length === end && line.startsWith(guess.raw)) return guess;
     return this.#entries.get(line.slice(0, end));
   }
@@ -61,13 +66,13 @@ export class SeriesCache {
   /** Marks an entry `find` gave as seen in this scrape. */
   seen(e: CachedSeries): void {
     e.stamp = this.stamp;
-    this.#next.push(e);
+    this.#next[this.#count++] = e;
   }
 
   /** Starts a scrape. */
   begin(): void {
     this.stamp++;
-    this.#next = [];
+    this.#count = 0;
   }
 
   /** Remembers a series first seen in this scrape (the key is copied: a slice would keep the whole body alive). */
@@ -91,7 +96,7 @@ export class SeriesCache {
     };
     if (this.#entries.size < this.#max) {
       this.#entries.set(key, entry);
-      this.#next.push(entry);
+      this.#next[this.#count++] = entry;
     }
     return entry;
   }
@@ -109,20 +114,31 @@ export class SeriesCache {
       else this.#entries.delete(k);
     }
     this.lastOk = stamp;
-    this.#last = this.#next;
-    this.#next = [];
+    this.#turn();
   }
 
   /** Ends a failed scrape: no series counts as seen in the last scrape (the target's series left the store). */
   failed(): void {
     this.lastOk = 0;
-    this.#last = this.#next;
-    this.#next = [];
+    this.#turn();
+  }
+
+  /** This scrape's entries become the last scrape's; the older array, emptied, takes the next scrape's. */
+  #turn(): void {
+    const next = this.#next;
+    next.length = this.#count;
+    this.#next = this.#last;
+    this.#next.fill(undefined as unknown as CachedSeries);
+    this.#last = next;
+    this.#count = 0;
+    this.held.fill(undefined as unknown as CachedSeries);
   }
 
   clear(): void {
     this.#entries.clear();
     this.#last = [];
     this.#next = [];
+    this.#count = 0;
+    this.held.length = 0;
   }
 }

@@ -184,3 +184,34 @@ t.test('the series limit counts known series by their keys', async (t) => {
   }
   t.match(s.targets()[0]!.lastError, /series_limit/);
 });
+
+t.test('the arrays reused from scrape to scrape hold exactly the series of each body, however its length changes', async (t) => {
+  const spec = targetFromConfig({ url: 'http://127.0.0.1:9/metrics', job: 'j', sample_limit: 6 }, 0, defaults)!;
+  const cache = new SeriesCache();
+  const body = (names: string[], v: number) => names.map((n) => `${n} ${v}\n`).join('');
+  const run = (names: string[], v: number) => {
+    const conv = new ScrapeConverter(spec, cache);
+    let known = 0;
+    const p = new TextParser(conv.add, { known: (...a) => (conv.known(...a) ? (known++, true) : false) });
+    try {
+      p.write(body(names, v));
+      p.end();
+    } catch (err) {
+      cache.failed();
+      return { failed: true, known, held: [] as string[] };
+    }
+    const { held } = conv.families();
+    const out = { failed: false, known, held: held.map((h) => `${h.family.name}=${h.value}`) };
+    cache.succeeded();
+    return out;
+  };
+  const five = ['a', 'b', 'c', 'd', 'e'];
+  t.same(run(five, 1), { failed: false, known: 0, held: five.map((n) => `${n}=1`) });
+  t.same(run(['a', 'b'], 2), { failed: false, known: 2, held: ['a=2', 'b=2'] }, 'a shorter body leaves nothing of the longer one');
+  t.equal(cache.size, 2);
+  t.same(run(five, 3), { failed: false, known: 2, held: five.map((n) => `${n}=3`) }, 'a longer one again');
+  t.same(run([...five, 'f', 'g'], 4).failed, true, 'a scrape over the sample limit fails part way');
+  t.same(run(['c', 'a'], 5), { failed: false, known: 2, held: ['c=5', 'a=5'] }, 'after it, the next body is read whole and alone');
+  t.same(run(['c', 'a'], 6), { failed: false, known: 2, held: ['c=6', 'a=6'] });
+  t.equal(cache.size, 2);
+});
