@@ -18,9 +18,17 @@
  * sender: the systemd-notify transport runs one child at a time, in order,
  * off the event loop.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import { ErrorCode, check, fromNative, nativeError } from './errors';
 import { nativeBinding } from './loader';
+
+// node:child_process serves only the systemd-notify fallback (no addon): loaded on first use, not at every start.
+let childProcess: typeof ChildProcess | undefined;
+function children(): typeof ChildProcess {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  childProcess ??= require('node:child_process') as typeof ChildProcess;
+  return childProcess;
+}
 
 export interface SdNotifyResult {
   sent: boolean;
@@ -77,7 +85,7 @@ let systemdNotify: boolean | undefined;
 export function haveSystemdNotify(): boolean {
   if (systemdNotify === undefined) {
     try {
-      systemdNotify = spawnSync('systemd-notify', ['--version'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+      systemdNotify = children().spawnSync('systemd-notify', ['--version'], { stdio: 'ignore', timeout: 5000 }).status === 0;
     } catch {
       systemdNotify = false;
     }
@@ -87,7 +95,7 @@ export function haveSystemdNotify(): boolean {
 
 /** Runs systemd-notify with `assignments` for `socket`; throws NOTIFY when it fails. */
 function runSystemdNotify(socket: string, assignments: string[]): void {
-  const r = spawnSync('systemd-notify', assignments, { encoding: 'utf8', timeout: 5000, env: { ...process.env, NOTIFY_SOCKET: socket } });
+  const r = children().spawnSync('systemd-notify', assignments, { encoding: 'utf8', timeout: 5000, env: { ...process.env, NOTIFY_SOCKET: socket } });
   if (r.status !== 0) {
     throw nativeError(ErrorCode.NOTIFY, `sdNotify: systemd-notify failed (${r.status ?? r.signal}): ${(r.stderr || '').trim()}`, { cause: r.error });
   }
@@ -169,7 +177,7 @@ export function notifyTransport(socket: string, onError: (err: Error) => void, p
       return;
     }
     busy = true;
-    const child = spawn('systemd-notify', a, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: socket } });
+    const child = children().spawn('systemd-notify', a, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: socket } });
     let stderr = '';
     child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', (err) => {
