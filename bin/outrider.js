@@ -1,5 +1,5 @@
 #!/bin/sh
-':'; //; case " $* " in *" aggregator "*) exec node "$0" "$@";; *) exec node --max-semi-space-size=2 "$0" "$@";; esac
+':' //; case " $* " in *" aggregator "*) exec node "$0" "$@";; *) exec node --max-semi-space-size=2 "$0" "$@";; esac
 // The line above is for sh (to JavaScript it is a string and a comment): it replaces itself with Node, choosing the
 // young generation by command. The agent runs with it capped at 2 MiB: RSS at 100k StatsD series stays ~30 MiB
 // lower (bench/README.md, StatsD). The aggregator allocates per request at a high rate and keeps V8's default: with
