@@ -88,12 +88,13 @@ class Reader {
   }
 }
 
-function want(wt: number, expected: number, what: string): void {
+/** Throws when a field's wire type is not the one its schema gives it. */
+export function want(wt: number, expected: number, what: string): void {
   if (wt !== expected) throw new RemoteWriteDecodeError(`${what} has wire type ${wt}, expected ${expected}`);
 }
 
 /** Prometheus MetricType numbers (the same in 1.0 and 2.0) → the store's types. */
-function metricType(n: number): MetricType {
+export function metricType(n: number): MetricType {
   return n === 1 ? 'counter' : n === 2 ? 'gauge' : n === 3 ? 'histogram' : n === 5 ? 'summary' : 'untyped';
 }
 

@@ -8,7 +8,7 @@
  * RemoteWriteDecodeError before anything is returned.
  */
 import type { MetricType } from '../../store/types';
-import { RemoteWriteDecodeError } from './decode';
+import { metricType, RemoteWriteDecodeError, want } from './decode';
 import { HASH_SEED, hashRange, LabelCache, labelsOf, MAX_KEY, NO_LABELS, sameRange, SeriesLabels } from './label-cache';
 
 /** One request's series that carried samples (parallel arrays), and the totals of what is not kept. */
@@ -65,14 +65,6 @@ class Wire {
       this.pos += n;
     } else throw new RemoteWriteDecodeError(`unsupported wire type ${wt}`);
   }
-}
-
-function want(wt: number, expected: number, what: string): void {
-  if (wt !== expected) throw new RemoteWriteDecodeError(`${what} has wire type ${wt}, expected ${expected}`);
-}
-
-function metricType(n: number): MetricType {
-  return n === 1 ? 'counter' : n === 2 ? 'gauge' : n === 3 ? 'histogram' : n === 5 ? 'summary' : 'untyped';
 }
 
 function received(): Received {
