@@ -7,7 +7,7 @@
  *
  *   npx tsc -p tsconfig.json && node dist/bench/scrape-vmagent.js      # SERIES=100000 SCRAPES=8 INTERVAL_MS=5000
  *
- * The agent runs with the Node flags it is deployed with (AGENT_NODE_FLAGS, default `--max-semi-space-size=2`);
+ * The agent runs with the Node flags it is deployed with (its launcher run as a program; AGENT_NODE_FLAGS overrides);
  * AGENT_BIN runs another build's bin/outrider.js; RSS_TRACE=1 prints the agent's highest VmRSS after each scrape.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -22,9 +22,9 @@ const kScrapes = Number(process.env.SCRAPES ?? 8);
 const kIntervalMs = Number(process.env.INTERVAL_MS ?? 5000);
 /** AGENT_BIN: another build's bin/outrider.js (a copy of the tree before a change), for before/after in one sitting. */
 const bin = process.env.AGENT_BIN ?? path.resolve(__dirname, '..', '..', 'bin', 'outrider.js');
-/** Node flags of the agent: those `npm start`, the image and the unit run it with (`node bin/outrider.js` skips the
- * launch line that would add them). AGENT_NODE_FLAGS='' runs it with Node's defaults. */
-const agentFlags = (process.env.AGENT_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
+/** Node flags of the agent. Unset: the launcher runs as a program, so its launch line picks the flags the agent is
+ * deployed with (`node bin/outrider.js` would skip that line). AGENT_NODE_FLAGS='' runs it with Node's defaults. */
+const agentFlags = process.env.AGENT_NODE_FLAGS?.split(' ').filter(Boolean);
 const tick = 100; // USER_HZ
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -151,7 +151,10 @@ async function main(): Promise<void> {
         `  remote_write_interval: ${kIntervalMs}ms`,
       ].join('\n'),
     );
-    const agent = spawn(process.execPath, [...agentFlags, bin, 'agent', '--config', cfg, '--listen', '127.0.0.1:0', '--log-level', 'warn'], { stdio: 'inherit' });
+    const agentArgs = ['agent', '--config', cfg, '--listen', '127.0.0.1:0', '--log-level', 'warn'];
+    const agent = agentFlags
+      ? spawn(process.execPath, [...agentFlags, bin, ...agentArgs], { stdio: 'inherit' })
+      : spawn(bin, agentArgs, { stdio: 'inherit', env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` } });
     rows.push(await measure('outrider agent', ['outrider-scrape'], target.url, agent, sink));
 
     const vmcfg = path.join(dir, 'scrape.yml');
