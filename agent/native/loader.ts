@@ -14,6 +14,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { packageRoot } from '../core/package-root';
 import type { NativeBinding } from './binding';
 
 /** Whether the addon is loaded, why (not), and from where. */
@@ -30,22 +31,6 @@ export interface NativeStatus {
 /** Bindings the TS layer relies on; a module lacking one is refused. */
 const REQUIRED = ['codec', 'pool', 'io', 'notify', 'statsd'] as const;
 const MODULE_FILE = 'outrider_native.node';
-
-function findRepoRoot(start: string): string {
-  let dir = start;
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    try {
-      const json = JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string };
-      if (json.name === 'outrider') return dir;
-    } catch {
-      // keep walking up
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return path.resolve(start, '../../..');
-    dir = parent;
-  }
-}
 
 function candidatesFromEnv(value: string): string[] {
   const p = path.resolve(value);
@@ -69,7 +54,7 @@ function load(): { binding: NativeBinding | null; status: NativeStatus } {
       status: { available: false, reason: `native addon is Linux-only (platform ${process.platform}); using the TS twins` },
     };
   }
-  const root = findRepoRoot(__dirname);
+  const root = packageRoot() ?? path.resolve(__dirname, '../../..');
   const fromEnv = process.env.OUTRIDER_NATIVE_PATH;
   const candidates = fromEnv
     ? candidatesFromEnv(fromEnv)

@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
+import { packageRoot as findPackageRoot } from '../../core/package-root';
 import { hiddenBySandbox } from './sandbox';
 
 export interface InstallOptions {
@@ -27,12 +28,9 @@ export const dropInName = 'notify-access.conf';
 
 /** The package root (holds config/systemd/outrider.service). */
 export function packageRoot(): string {
-  // dist/agent/deploy/systemd, agent/deploy/systemd, or the bundle's dist-bundle/.
-  for (const up of ['../../../..', '../../..', '..']) {
-    const p = join(__dirname, up);
-    if (existsSync(join(p, 'config', 'systemd', unitName))) return p;
-  }
-  throw new Error('config/systemd/outrider.service is not part of this installation');
+  const root = findPackageRoot();
+  if (root === undefined || !existsSync(join(root, 'config', 'systemd', unitName))) throw new Error('config/systemd/outrider.service is not part of this installation');
+  return root;
 }
 
 function quoteArg(a: string): string {
