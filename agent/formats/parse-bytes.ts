@@ -119,3 +119,61 @@ export function readSampleBytes(buf: Buffer, dv: DataView, s: number, e: number,
   out.timestampMs = ts;
   return true;
 }
+
+/** Reads one line `buf[s, e)` (`view` is a view of `buf`). */
+export type ByteLine = (buf: Buffer, view: DataView, s: number, e: number) => void;
+
+/**
+ * Cuts chunks of bytes into lines at each newline, carrying the incomplete last line to the next chunk. The caller
+ * bounds the carry (`carried`); while a line completes it may hold that bound plus one chunk.
+ */
+export class ByteLines {
+  #carry = Buffer.alloc(0);
+  #carried = 0;
+
+  /** Bytes of the incomplete last line. */
+  get carried(): number {
+    return this.#carried;
+  }
+
+  /** Calls `line` for each complete line of the carry and `chunk` (without its newline) and carries the rest. */
+  write(chunk: Buffer, line: ByteLine): void {
+    let start = 0;
+    if (this.#carried > 0) {
+      const nl = chunk.indexOf(10);
+      this.#append(chunk, 0, nl < 0 ? chunk.length : nl);
+      if (nl < 0) return;
+      const whole = this.take();
+      line(whole, new DataView(whole.buffer, whole.byteOffset, whole.length), 0, whole.length);
+      start = nl + 1;
+    }
+    const dv = new DataView(chunk.buffer, chunk.byteOffset, chunk.length);
+    // A byte loop: a native indexOf per line of a few dozen bytes costs more than the line's own reading.
+    const n = chunk.length;
+    for (let i = start; i < n; i++) {
+      if (chunk[i] !== 10) continue;
+      line(chunk, dv, start, i);
+      start = i + 1;
+    }
+    if (start < n) this.#append(chunk, start, n);
+  }
+
+  /** The carried bytes, no longer carried (a view valid until the next write). */
+  take(): Buffer {
+    const n = this.#carried;
+    this.#carried = 0;
+    return this.#carry.subarray(0, n);
+  }
+
+  /** Appends `chunk[from, to)` to the carry, grown by doubling. */
+  #append(chunk: Buffer, from: number, to: number): void {
+    const need = this.#carried + to - from;
+    if (need > this.#carry.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.#carry.length * 2, 256));
+      this.#carry.copy(grown, 0, 0, this.#carried);
+      this.#carry = grown;
+    }
+    chunk.copy(this.#carry, this.#carried, from, to);
+    this.#carried = need;
+  }
+}

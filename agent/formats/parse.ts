@@ -19,7 +19,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { OutriderError } from '../core/errors';
 import type { MetricType } from '../store/types';
 import { distributionSuffix } from './expand';
-import { ByteSample, readSampleBytes } from './parse-bytes';
+import { ByteLine, ByteLines, ByteSample, readSampleBytes } from './parse-bytes';
 import { parseValue } from './value';
 
 export interface ParsedSample {
@@ -98,9 +98,8 @@ export class TextParser {
   readonly #knownBytes: TextParserOptions['knownBytes'];
   /** Whether a line read as text is offered to `known` (not when the byte reading just offered it). */
   #offer = true;
-  /** Bytes mode: the incomplete last line of the chunks so far is `#carry[0, #carried)` (text mode keeps #tail). */
-  #carry = Buffer.alloc(0);
-  #carried = 0;
+  /** Bytes mode (a `knownBytes` given, until a string chunk or a long line): the lines as bytes (text mode: #tail). */
+  readonly #lines = new ByteLines();
   #textMode: boolean;
   readonly #scan: ByteSample = { nameEnd: 0, seriesEnd: 0, value: 0, timestampMs: undefined };
   /** The value and timestamp `#valueAt` read last. */
@@ -167,61 +166,23 @@ export class TextParser {
   }
 
   /**
-   * Bytes mode: each complete line is read from the chunk's bytes; the incomplete last one is carried over. A carry
-   * longer than `maxLineLength` bytes may be longer in characters: the parser then goes on in text mode, which keeps
-   * the limit as written (in characters).
+   * Bytes mode: each complete line is read from the chunk's bytes. A carried line longer than `maxLineLength` bytes
+   * may be longer in characters: the parser then goes on in text mode, which keeps the limit as written.
    */
   #writeBytes(chunk: Buffer): void {
-    let start = 0;
-    if (this.#carried > 0) {
-      const nl = chunk.indexOf(10);
-      this.#append(chunk, nl < 0 ? chunk.length : nl);
-      if (nl < 0) {
-        if (this.#carried > this.#maxLine) this.#toText();
-        return;
-      }
-      const line = this.#carry;
-      const n = this.#carried;
-      this.#carried = 0;
-      this.#byteLine(line, new DataView(line.buffer, line.byteOffset, n), 0, n);
-      start = nl + 1;
-    }
-    const dv = new DataView(chunk.buffer, chunk.byteOffset, chunk.length);
-    for (;;) {
-      const nl = chunk.indexOf(10, start);
-      if (nl < 0) break;
-      this.#byteLine(chunk, dv, start, nl);
-      start = nl + 1;
-    }
-    if (start < chunk.length) {
-      this.#append(chunk, chunk.length, start);
-      if (this.#carried > this.#maxLine) this.#toText();
-    }
-  }
-
-  /** Appends `chunk[from, to)` to the carry (grown by doubling; a carry over the line limit leaves bytes mode). */
-  #append(chunk: Buffer, to: number, from = 0): void {
-    const need = this.#carried + to - from;
-    if (need > this.#carry.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, this.#carry.length * 2, 256));
-      this.#carry.copy(grown, 0, 0, this.#carried);
-      this.#carry = grown;
-    }
-    chunk.copy(this.#carry, this.#carried, from, to);
-    this.#carried = need;
+    this.#lines.write(chunk, this.#byteLine);
+    if (this.#lines.carried > this.#maxLine) this.#toText();
   }
 
   /** Leaves bytes mode for good: the carry is read as text, as text mode would have read it. */
   #toText(): void {
     this.#textMode = true;
-    const carry = this.#carry.subarray(0, this.#carried);
-    this.#carry = Buffer.alloc(0);
-    this.#carried = 0;
+    const carry = this.#lines.take();
     if (carry.length > 0) this.#writeText(this.#decoder.write(carry));
   }
 
   /** One line `buf[s, e)` of a bytes-mode body: a known series takes it, anything else is read as text. */
-  #byteLine(buf: Buffer, dv: DataView, s: number, e: number): void {
+  readonly #byteLine: ByteLine = (buf, dv, s, e) => {
     const out = this.#scan;
     if (readSampleBytes(buf, dv, s, e, out)) {
       this.#line++;
@@ -239,16 +200,14 @@ export class TextParser {
     } finally {
       this.#offer = true;
     }
-  }
+  };
 
   end(): void {
     if (this.#ended) return;
     if (!this.#textMode) {
       this.#ended = true;
-      const line = this.#carry;
-      const n = this.#carried;
-      this.#carried = 0;
-      if (n > 0) this.#byteLine(line, new DataView(line.buffer, line.byteOffset, n), 0, n);
+      const rest = this.#lines.take();
+      if (rest.length > 0) this.#byteLine(rest, new DataView(rest.buffer, rest.byteOffset, rest.length), 0, rest.length);
       return;
     }
     const rest = this.#tail + this.#decoder.end();

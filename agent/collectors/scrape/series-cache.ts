@@ -40,6 +40,8 @@ export class SeriesCache {
   /** The entries by the hash of their text, each the head of its chain (`next`). */
   readonly #entries = new Map<number, CachedSeries>();
   #size = 0;
+  /** An entry was replaced in this scrape (series-cache `add` of a known text in another family context). */
+  #replaced = false;
   readonly #max: number;
   /** Number of the scrape in progress. */
   stamp = 0;
@@ -94,6 +96,7 @@ export class SeriesCache {
   /** Starts a scrape. */
   begin(): void {
     this.stamp++;
+    this.#replaced = false;
     this.#count = 0;
   }
 
@@ -125,11 +128,13 @@ export class SeriesCache {
       if (head !== undefined && head.raw === key) {
         head = head.next;
         this.#size--;
+        this.#replaced = true;
       }
       for (let e = head; e?.next !== undefined; e = e.next) {
         if (e.next.raw !== key) continue;
         e.next = e.next.next;
         this.#size--;
+        this.#replaced = true;
         break;
       }
       entry.next = head;
@@ -148,7 +153,24 @@ export class SeriesCache {
   /** Ends a successful scrape: drops what it did not see. */
   succeeded(): void {
     const stamp = this.stamp;
-    for (const [h, head] of this.#entries) {
+    // The entries seen are this scrape's list: when it holds every entry, there is nothing to drop and no need to
+    // walk the table (unless an entry was replaced: the list then holds one the table no longer does).
+    let seen = 0;
+    if (!this.#replaced)
+      for (let i = 0; i < this.#count; i++) {
+        const e = this.#next[i]!;
+        if (e.okStamp === stamp) continue;
+        e.okStamp = stamp;
+        seen++;
+      }
+    if (this.#replaced || seen !== this.#size) this.#sweep(stamp);
+    this.lastOk = stamp;
+    this.#turn();
+  }
+
+  /** Drops the entries `stamp` did not see (the others get it as okStamp). */
+  #sweep(stamp: number): void {
+    this.#entries.forEach((head, h) => {
       // The chain without the entries this scrape did not see, in the same order.
       let first: CachedSeries | undefined;
       let prev: CachedSeries | undefined;
@@ -165,9 +187,7 @@ export class SeriesCache {
       if (prev !== undefined) prev.next = undefined;
       if (first === undefined) this.#entries.delete(h);
       else if (first !== head) this.#entries.set(h, first);
-    }
-    this.lastOk = stamp;
-    this.#turn();
+    });
   }
 
   /** Ends a failed scrape: no series counts as seen in the last scrape (the target's series left the store). */
