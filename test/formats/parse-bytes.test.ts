@@ -69,11 +69,26 @@ function same(body: Buffer, cuts: number[], seed: readonly string[], collect: bo
 const unit = fc.constantFrom('a', 'b', ' ', '"', '\\', 'n', '{', '}', ',', '=', '#', '\t', '\r', 'é', '😀', '1', '.', '-', 'e');
 const labelValue = fc.string({ maxLength: 6, unit });
 const line = fc.oneof(
-  { weight: 6, arbitrary: fc.tuple(fc.constantFrom('m', 'm_sum', 'm_count', 'm_bucket', 'n', 'x:y'), fc.dictionary(fc.constantFrom('a', 'b', 'le', 'quantile'), labelValue, { maxKeys: 3 }), fc.constantFrom('1', '-2.5', '0.1', '1e3', '+Inf', 'NaN', '-0', '123456789012345678', 'x', ''), fc.option(fc.constantFrom('5', '-7', '1234567890123456789', '12345678901234567890', '1.5', ''))).map(([n, l, v, ts]) => {
-    const ls = Object.entries(l).map(([k, x]) => `${k}="${x.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
-    return `${n}${ls.length ? `{${ls.join(',')}}` : ''} ${v}${ts === null ? '' : ` ${ts}`}`;
-  }) },
-  { weight: 2, arbitrary: fc.tuple(fc.constantFrom('TYPE', 'HELP'), fc.constantFrom('m', 'n', 'x:y'), fc.constantFrom('gauge', 'counter', 'histogram', 'summary', 'untyped', 'text')).map(([k, n, x]) => `# ${k} ${n} ${x}`) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom('m', 'm_sum', 'm_count', 'm_bucket', 'n', 'x:y'),
+        fc.dictionary(fc.constantFrom('a', 'b', 'le', 'quantile'), labelValue, { maxKeys: 3 }),
+        fc.constantFrom('1', '-2.5', '0.1', '1e3', '+Inf', 'NaN', '-0', '123456789012345678', 'x', ''),
+        fc.option(fc.constantFrom('5', '-7', '1234567890123456789', '12345678901234567890', '1.5', '')),
+      )
+      .map(([n, l, v, ts]) => {
+        const ls = Object.entries(l).map(([k, x]) => `${k}="${x.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
+        return `${n}${ls.length ? `{${ls.join(',')}}` : ''} ${v}${ts === null ? '' : ` ${ts}`}`;
+      }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.constantFrom('TYPE', 'HELP'), fc.constantFrom('m', 'n', 'x:y'), fc.constantFrom('gauge', 'counter', 'histogram', 'summary', 'untyped', 'text'))
+      .map(([k, n, x]) => `# ${k} ${n} ${x}`),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 12, unit }) },
 );
 const body = fc.array(line, { maxLength: 12 }).map((ls) => ls.join('\n') + '\n');

@@ -62,8 +62,7 @@ export class ScrapeConverter {
   }
 
   /** The parser's `known` callback: takes the value of a series the cache holds. */
-  readonly known = (line: string, end: number, value: number, timestampMs: number | undefined, f: ParsedFamily): boolean =>
-    this.#take(this.#cache?.find(line, end), value, timestampMs, f);
+  readonly known = (line: string, end: number, value: number, timestampMs: number | undefined, f: ParsedFamily): boolean => this.#take(this.#cache?.find(line, end), value, timestampMs, f);
 
   /** `known` for a body read as bytes: the series is `view[start, end)`. */
   readonly knownBytes = (view: DataView, start: number, end: number, value: number, timestampMs: number | undefined, f: ParsedFamily): boolean =>
