@@ -196,14 +196,17 @@ function numberMetric(buf: Buffer, start: number, end: number, scoped: Record<st
   const key = scopedKey + keyOf([`${field}.${temporality}.${counter ? 1 : 0}`, name, unit, description]);
   const ctx = cache.context(key, () => ({ desc: numberDesc(name, unit, description, counter, delta), base: scoped, delta }));
   const from = out.streams.length;
-  for (let i = 0; i < pointSpans.length; i += 2) numberPoint(buf, pointSpans[i]!, pointSpans[i + 1]!, ctx, out, cache, dv);
+  const p = new ProtoReader(buf);
+  for (let i = 0; i < pointSpans.length; i += 2) numberPoint(p.at(pointSpans[i]!, pointSpans[i + 1]!), ctx, out, cache, dv);
   out.ops.push({ kind: 'points', ctx, from, to: out.streams.length });
   return true;
 }
 
 /** Reads one NumberDataPoint; its attributes are decoded only when its stream is new. */
-function numberPoint(buf: Buffer, start: number, end: number, ctx: MetricContext, out: ReceivedRequest, cache: StreamCache, dv: DataView): void {
-  const p = new ProtoReader(buf, start, end);
+function numberPoint(p: ProtoReader, ctx: MetricContext, out: ReceivedRequest, cache: StreamCache, dv: DataView): void {
+  const buf = p.buf;
+  const start = p.pos;
+  const end = p.end;
   let startMs = 0;
   let timeMs = 0;
   let value = NaN;
@@ -239,7 +242,7 @@ function numberPoint(buf: Buffer, start: number, end: number, ctx: MetricContext
         expect(wt, 2, 'attribute');
         if (aStart < 0) aStart = at;
         else if (at !== aEnd) contiguous = false;
-        aEnd = p.span()[1];
+        aEnd = p.skipSpan();
         break;
       case 8:
         expect(wt, 0, 'flags');
