@@ -90,11 +90,13 @@ export class ProtoReader {
     return [start, this.pos];
   }
 
-  /** Moves past a length-delimited field; returns where it ends. */
+  /** Moves past a length-delimited field (to its end); returns where its bytes start. `span` without a tuple. */
   skipSpan(): number {
     const len = this.varint();
     if (len > this.end - this.pos) throw new OtlpDecodeError('length-delimited field runs past its message');
-    return (this.pos += len);
+    const start = this.pos;
+    this.pos += len;
+    return start;
   }
 
   sub(): ProtoReader {

@@ -15,13 +15,13 @@ import { decodeMetricsRequest, expect, keyValue, metric } from './decode-proto';
 import { Attrs, ResourceMetrics } from './model';
 import { ProtoReader } from './proto-reader';
 import { hashRange } from '../remote-write-receive/label-cache';
-import { looseStream, MetricContext, PointStream, ReceivedRequest, StreamCache } from './stream-cache';
+import { kEnded, kHasValue, looseStream, MetricContext, PointStream, ReceivedRequest, StreamCache } from './stream-cache';
 import { numberDesc, OtlpTranslator, pointLabels, scopedLabels } from './translate';
 
 const kNsPerMs = 1e6;
 
 function received(): ReceivedRequest {
-  return { ops: [], streams: [], values: [], hasValue: [], startMs: [], timeMs: [], flags: [] };
+  return new ReceivedRequest();
 }
 
 /** Decodes a request for `OtlpTranslator.writeReceived`; throws what decodeMetricsRequest throws for the same body. */
@@ -134,7 +134,9 @@ function contextKey(labels: Record<string, string>): string {
   return keyOf(parts);
 }
 
-const pointSpans: number[] = [];
+/** Start and end of each data point of the metric being read (grown, never shrunk: no array per metric). */
+let pointSpans = new Uint32Array(2048);
+let spanCount = 0;
 
 /**
  * Reads a Metric holding one Gauge or Sum (with a name, and a temporality for a sum) as cached streams; false for
@@ -173,15 +175,21 @@ function numberMetric(buf: Buffer, start: number, end: number, scoped: Record<st
   const d = new ProtoReader(buf, dStart, dEnd);
   let temporality = 0;
   let monotonic = false;
-  pointSpans.length = 0;
+  spanCount = 0;
   while (!d.done) {
     const tag = d.varint();
     const f = tag >>> 3;
     const wt = tag & 7;
     if (f === 1) {
       expect(wt, 2, 'data point');
-      const [s, e] = d.span();
-      pointSpans.push(s, e);
+      const s = d.skipSpan();
+      if (spanCount + 2 > pointSpans.length) {
+        const grown = new Uint32Array(pointSpans.length * 2);
+        grown.set(pointSpans);
+        pointSpans = grown;
+      }
+      pointSpans[spanCount++] = s;
+      pointSpans[spanCount++] = d.pos;
     } else if (f === 2 && field === 7) {
       expect(wt, 0, 'aggregation_temporality');
       temporality = d.varint();
@@ -195,10 +203,11 @@ function numberMetric(buf: Buffer, start: number, end: number, scoped: Record<st
   const delta = field === 7 && temporality === 1;
   const key = scopedKey + keyOf([`${field}.${temporality}.${counter ? 1 : 0}`, name, unit, description]);
   const ctx = cache.context(key, () => ({ desc: numberDesc(name, unit, description, counter, delta), base: scoped, delta }));
-  const from = out.streams.length;
+  const from = out.n;
   const p = new ProtoReader(buf);
-  for (let i = 0; i < pointSpans.length; i += 2) numberPoint(p.at(pointSpans[i]!, pointSpans[i + 1]!), ctx, out, cache, dv);
-  out.ops.push({ kind: 'points', ctx, from, to: out.streams.length });
+  out.reserve(spanCount / 2);
+  for (let i = 0; i < spanCount; i += 2) numberPoint(p.at(pointSpans[i]!, pointSpans[i + 1]!), ctx, out, cache, dv);
+  out.ops.push({ kind: 'points', ctx, from, to: out.n });
   return true;
 }
 
@@ -210,8 +219,7 @@ function numberPoint(p: ProtoReader, ctx: MetricContext, out: ReceivedRequest, c
   let startMs = 0;
   let timeMs = 0;
   let value = NaN;
-  let hasValue = false;
-  let flags = 0;
+  let state = 0;
   let aStart = -1;
   let aEnd = -1;
   let contiguous = true;
@@ -221,32 +229,36 @@ function numberPoint(p: ProtoReader, ctx: MetricContext, out: ReceivedRequest, c
     const wt = tag & 7;
     switch (tag >>> 3) {
       case 2:
+        // The interval is read only where the delta conversion needs it (the same 8 bytes are checked either way).
         expect(wt, 1, 'start_time_unix_nano');
-        startMs = p.fixed64() / kNsPerMs;
+        if (ctx.delta) startMs = p.fixed64() / kNsPerMs;
+        else p.skip(1);
         break;
       case 3:
         expect(wt, 1, 'time_unix_nano');
-        timeMs = p.fixed64() / kNsPerMs;
+        if (ctx.delta) timeMs = p.fixed64() / kNsPerMs;
+        else p.skip(1);
         break;
       case 4:
         expect(wt, 1, 'as_double');
         value = p.double();
-        hasValue = true;
+        state |= kHasValue;
         break;
       case 6:
         expect(wt, 1, 'as_int');
         value = p.sfixed64();
-        hasValue = true;
+        state |= kHasValue;
         break;
       case 7:
         expect(wt, 2, 'attribute');
         if (aStart < 0) aStart = at;
         else if (at !== aEnd) contiguous = false;
-        aEnd = p.skipSpan();
+        p.skipSpan();
+        aEnd = p.pos;
         break;
       case 8:
         expect(wt, 0, 'flags');
-        flags = p.varint();
+        state = (state & ~kEnded) | (p.varint() & kEnded);
         break;
       default:
         p.skip(wt);
@@ -260,12 +272,12 @@ function numberPoint(p: ProtoReader, ctx: MetricContext, out: ReceivedRequest, c
     const hash = hashRange(ctx.seed, dv, aStart, aEnd);
     stream = cache.find(ctx, hash, buf, aStart, aEnd) ?? cache.add(ctx, hash, buf, aStart, aEnd, pointLabels(ctx.base, attributes(buf, aStart, aEnd)));
   }
+  const i = out.n++;
   out.streams.push(stream);
-  out.values.push(value);
-  out.hasValue.push(hasValue);
-  out.startMs.push(startMs);
-  out.timeMs.push(timeMs);
-  out.flags.push(flags);
+  out.values[i] = value;
+  out.startMs[i] = startMs;
+  out.timeMs[i] = timeMs;
+  out.state[i] = state;
 }
 
 /** The attribute fields (7) between `start` and `end`, decoded. */

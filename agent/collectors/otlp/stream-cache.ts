@@ -52,14 +52,35 @@ export type ReceivedOp =
   /** Points `from` to `to` (exclusive) of the parallel arrays, all of `ctx`'s metric. */
   | { kind: 'points'; ctx: MetricContext; from: number; to: number };
 
-export interface ReceivedRequest {
-  ops: ReceivedOp[];
-  streams: PointStream[];
-  values: number[];
-  hasValue: boolean[];
-  startMs: number[];
-  timeMs: number[];
-  flags: number[];
+/** `ReceivedRequest.state` bits: the point is flagged "no recorded value"; it has a value (as_double or as_int). */
+export const kEnded = 1;
+export const kHasValue = 2;
+
+/** The number points of a request in columns (no object or boxed number per point), with the ops that use them. */
+export class ReceivedRequest {
+  readonly ops: ReceivedOp[] = [];
+  readonly streams: PointStream[] = [];
+  /** Points held (the columns are longer). */
+  n = 0;
+  values = new Float64Array(256);
+  /** Start and end of the point's interval (ms); read for delta points only (others leave 0). */
+  startMs = new Float64Array(256);
+  timeMs = new Float64Array(256);
+  /** kEnded | kHasValue. */
+  state = new Uint8Array(256);
+
+  /** Room for `k` more points. */
+  reserve(k: number): void {
+    const need = this.n + k;
+    if (need <= this.values.length) return;
+    let cap = this.values.length * 2;
+    while (cap < need) cap *= 2;
+    const grow = <T extends Float64Array | Uint8Array>(a: T, b: T): T => (b.set(a), b);
+    this.values = grow(this.values, new Float64Array(cap));
+    this.startMs = grow(this.startMs, new Float64Array(cap));
+    this.timeMs = grow(this.timeMs, new Float64Array(cap));
+    this.state = grow(this.state, new Uint8Array(cap));
+  }
 }
 
 const SLAB = 64 * 1024;

@@ -18,7 +18,7 @@ import type { DeltaStream, DeltaTable } from './delta';
 import { add, checkPoint, ExpState, fromPoint, subtract, toSketch } from './exp-histogram';
 import { Attrs, ExpHistogramPoint, HistogramPoint, kNoRecordedValue, NumberPoint, OtlpMetric, ResourceMetrics, SummaryPoint, Temporality } from './model';
 import { prometheusLabel, prometheusName } from './names';
-import type { MetricContext, ReceivedRequest } from './stream-cache';
+import { kEnded, kHasValue, type MetricContext, type ReceivedRequest } from './stream-cache';
 
 export interface TranslateOptions {
   store: Store;
@@ -182,11 +182,11 @@ export class OtlpTranslator {
   #cachedNumber(ctx: MetricContext, got: ReceivedRequest, i: number, nowMs: number, res: TranslateResult): void {
     const e = got.streams[i]!;
     const desc = ctx.desc;
-    if (this.#ended(desc, e.labels, got.flags[i]!, res)) {
+    if (this.#ended(desc, e.labels, got.state[i]! & kEnded, res)) {
       e.handle = undefined;
       return;
     }
-    if (!got.hasValue[i]) return reject(res, 1, `a point of ${desc.name} without a value`);
+    if ((got.state[i]! & kHasValue) === 0) return reject(res, 1, `a point of ${desc.name} without a value`);
     let value = got.values[i]!;
     if (ctx.delta) {
       const s = this.#stream(desc, e.labels, nowMs, res, (e.deltaKey ??= desc.name + '\u0001' + labelKey(e.labels)));
