@@ -243,3 +243,16 @@ t.test('a repeated stream is found in the cache and written through its kept sto
   t.equal(cache.size, 1);
   t.ok(cache.keyBytes > 0);
 });
+
+t.test('the cache stays within its bounds, and each time it is emptied at them is counted', async (t) => {
+  const s = side();
+  const cache = new StreamCache(3, 64, 2);
+  const points = (n: number): NumberPoint[] => Array.from({ length: n }, (_, i) => ({ attrs: [['k', `v${i}`]], startMs: 0, timeMs: 0, value: i, hasValue: true, flags: 0 }));
+  const body = encodeProto([{ attrs: [], scopes: [{ name: '', version: '', metrics: [{ kind: 'gauge', name: 'g', description: '', unit: '', points: points(10) }] }] }]);
+  for (let r = 0; r < 3; r++) {
+    t.same(s.tr.writeReceived(receiveMetricsRequest(body, cache, s.tr)), { accepted: 10, rejected: 0, reasons: [] });
+    t.ok(cache.size <= 3 && cache.keyBytes <= 64, `${cache.size} streams, ${cache.keyBytes} key bytes`);
+  }
+  t.ok(cache.resets >= 9, `${cache.resets} resets`);
+  t.equal(s.store.getFamily('g')?.series.size, 10, 'every point stored all the same');
+});
