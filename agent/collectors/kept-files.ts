@@ -34,6 +34,8 @@ interface Entry {
   sinceMs: number;
   /** A missing path under a kernel filesystem: not looked at again until the entry ages out. */
   kernelMissing?: boolean;
+  /** The text of a kept file read through `readFixed`: answered again without a read until the entry ages out. */
+  fixedText?: string;
 }
 
 export interface KeptFilesOptions {
@@ -88,6 +90,24 @@ export class KeptFiles {
     if (e !== undefined) this.#forget(path, e);
     // A path whose descriptor aged out was on a kernel filesystem then: it is not asked again.
     return this.#open(path, now, e?.fd !== undefined);
+  }
+
+  /**
+   * `read` for a file whose content the kernel fixes for its whole life (its release and version, the boot's isolated
+   * CPUs, a read-only sysctl): on a kernel filesystem the text read through the kept descriptor is answered again,
+   * with no read, until the entry ages out (`maxAgeMs`), then read afresh; elsewhere (a fixture tree, a regular file)
+   * it is read every time, as `read` does.
+   */
+  readFixed(path: string): string | undefined {
+    const e = this.#entries.get(path);
+    if (e !== undefined && e.fixedText !== undefined && e.fd !== undefined && this.#now() - e.sinceMs < this.#maxAgeMs) {
+      this.#reads++;
+      return e.fixedText;
+    }
+    const text = this.read(path);
+    const kept = this.#entries.get(path);
+    if (text !== undefined && kept?.fd !== undefined) kept.fixedText = text;
+    return text;
   }
 
   /**

@@ -17,17 +17,24 @@ import { hostOptions } from './options';
 export function parseNetstatPairs(text: string, issues: Issues = []): Map<string, number> {
   const out = new Map<string, number>();
   let header: string[] | undefined;
+  let headerLine = '';
   for (const line of lines(text)) {
     const f = fields(line);
     if (!f[0]?.endsWith(':')) {
       issues.push(`line ${quote(line)} does not start with "Proto:"`);
       continue;
     }
-    const rest = f.slice(1);
-    const isValues = rest.length > 0 && rest.every((v) => num(v) !== undefined);
+    const vals: Array<number | undefined> = [];
+    let isValues = f.length > 1;
+    for (let j = 1; j < f.length && isValues; j++) {
+      const v = num(f[j]);
+      vals.push(v);
+      if (v === undefined) isValues = false;
+    }
     if (!isValues) {
       if (header) issues.push(`${header[0]} header has no value line`);
       header = f;
+      headerLine = line;
       continue;
     }
     if (!header || header[0] !== f[0]) {
@@ -37,11 +44,29 @@ export function parseNetstatPairs(text: string, issues: Issues = []): Map<string
     }
     const proto = f[0].slice(0, -1);
     if (header.length !== f.length) issues.push(`${proto}: ${header.length - 1} names but ${f.length - 1} values`);
-    for (let j = 1; j < Math.min(header.length, f.length); j++) out.set(`${proto}_${header[j]}`, num(f[j])!);
+    const keys = headerKeys(headerLine, proto, header);
+    for (let j = 1; j < Math.min(header.length, f.length); j++) out.set(keys[j - 1]!, vals[j - 1]!);
     header = undefined;
   }
   if (header) issues.push(`${header[0]} header has no value line`);
   return out;
+}
+
+/**
+ * The `Proto_Name` keys of a header line, made once per distinct line: the kernel prints the same headers every
+ * read, so each collection looks its values up with the same strings (hashed once) instead of new ones.
+ */
+const keysByHeader = new Map<string, string[]>();
+const MAX_HEADERS = 64;
+
+function headerKeys(line: string, proto: string, header: string[]): string[] {
+  let keys = keysByHeader.get(line);
+  if (keys === undefined) {
+    keys = header.slice(1).map((name) => `${proto}_${name}`);
+    if (keysByHeader.size >= MAX_HEADERS) keysByHeader.clear();
+    keysByHeader.set(line, keys);
+  }
+  return keys;
 }
 
 /** `Ip6_InOctets` → value, from /proc/net/snmp6 (the protocol is the name up to its first "6"). */
@@ -55,10 +80,20 @@ export function parseSnmp6(text: string, issues: Issues = []): Map<string, numbe
       issues.push(`line ${quote(line)} is not "Proto6Name value"`);
       continue;
     }
-    out.set(`${f[0]!.slice(0, six + 1)}_${f[0]!.slice(six + 1)}`, v);
+    const name = f[0]!;
+    let key = snmp6Keys.get(name);
+    if (key === undefined) {
+      key = `${name.slice(0, six + 1)}_${name.slice(six + 1)}`;
+      if (snmp6Keys.size >= MAX_KNOWN_FIELDS) snmp6Keys.clear();
+      snmp6Keys.set(name, key);
+    }
+    out.set(key, v);
   }
   return out;
 }
+
+/** snmp6 name → `Proto6_Name` key, made once per name (as `headerKeys`). */
+const snmp6Keys = new Map<string, string>();
 
 /** Bound on the remembered field names (the kernel's files hold a few hundred). */
 const MAX_KNOWN_FIELDS = 4096;

@@ -49,6 +49,22 @@ t.test('netstat pairs and snmp6', async (t) => {
   const issues: string[] = [];
   const broken = parseNetstatPairs('Tcp: A B\nUdp: 1 2\nUdp: X\nUdp: 3\nIp: Forwarding\n', issues);
   t.same([...broken], [['Udp_X', 3]], 'resynchronises after a header without values');
+  // Keys are made once per header line: a changed header (a new kernel field) gives its own keys.
+  t.same(
+    [...parseNetstatPairs('Tcp: ActiveOpens InSegs\nTcp: 6 11\n')],
+    [
+      ['Tcp_ActiveOpens', 6],
+      ['Tcp_InSegs', 11],
+    ],
+  );
+  t.same(
+    [...parseNetstatPairs('Tcp: InSegs New\nTcp: 12 1\n')],
+    [
+      ['Tcp_InSegs', 12],
+      ['Tcp_New', 1],
+    ],
+  );
+  t.same([...parseNetstatPairs('Tcp: ActiveOpens InSegs\nTcp: 7\n')], [['Tcp_ActiveOpens', 7]], 'fewer values than names');
   t.equal(issues.length, 2);
   t.ok(issues.length >= 1);
   t.same(
