@@ -12,65 +12,120 @@ import { hostOptions } from './options';
 /**
  * `Proto_Name` → value, for the two-line-per-protocol format. A line whose fields are all numbers is a value line
  * and pairs with the header line of the same protocol just before it; anything else is a header, so a lost line
- * costs one protocol, not the rest of the file.
+ * costs one protocol, not the rest of the file. `keep`: only the keys it accepts are put in the map (the file is
+ * still checked whole).
  */
-export function parseNetstatPairs(text: string, issues: Issues = []): Map<string, number> {
+export function parseNetstatPairs(text: string, issues: Issues = [], keep?: (key: string) => boolean): Map<string, number> {
   const out = new Map<string, number>();
-  let header: string[] | undefined;
-  let headerLine = '';
+  let header: Header | undefined;
   for (const line of lines(text)) {
-    const f = fields(line);
-    if (!f[0]?.endsWith(':')) {
-      issues.push(`line ${quote(line)} does not start with "Proto:"`);
+    const known = headers.get(line);
+    if (known !== undefined) {
+      if (header) issues.push(`${header.first} header has no value line`);
+      header = known;
       continue;
     }
-    const vals: Array<number | undefined> = [];
-    let isValues = f.length > 1;
-    for (let j = 1; j < f.length && isValues; j++) {
-      const v = num(f[j]);
-      vals.push(v);
-      if (v === undefined) isValues = false;
+    // The kernel's own form, "Proto: 1 -2 3" (single spaces, plain integers), is read without splitting the line.
+    let first = plainValues(line, scratch);
+    let vals: Array<number | undefined> = scratch;
+    let count = scratch.length + 1;
+    if (first === undefined) {
+      const f = fields(line);
+      if (!f[0]?.endsWith(':')) {
+        issues.push(`line ${quote(line)} does not start with "Proto:"`);
+        continue;
+      }
+      vals = [];
+      let isValues = f.length > 1;
+      for (let j = 1; j < f.length && isValues; j++) {
+        const v = num(f[j]);
+        vals.push(v);
+        if (v === undefined) isValues = false;
+      }
+      if (!isValues) {
+        if (header) issues.push(`${header.first} header has no value line`);
+        header = headerOf(line, f);
+        continue;
+      }
+      first = f[0];
+      count = f.length;
     }
-    if (!isValues) {
-      if (header) issues.push(`${header[0]} header has no value line`);
-      header = f;
-      headerLine = line;
-      continue;
-    }
-    if (!header || header[0] !== f[0]) {
+    if (!header || header.first !== first) {
       issues.push(`value line ${quote(line)} has no header`);
       header = undefined;
       continue;
     }
-    const proto = f[0].slice(0, -1);
-    if (header.length !== f.length) issues.push(`${proto}: ${header.length - 1} names but ${f.length - 1} values`);
-    const keys = headerKeys(headerLine, proto, header);
-    for (let j = 1; j < Math.min(header.length, f.length); j++) out.set(keys[j - 1]!, vals[j - 1]!);
+    const proto = first.slice(0, -1);
+    if (header.count !== count) issues.push(`${proto}: ${header.count - 1} names but ${count - 1} values`);
+    const n = Math.min(header.count, count) - 1;
+    for (let j = 0; j < n; j++) {
+      const key = header.keys[j]!;
+      if (keep === undefined || keep(key)) out.set(key, vals[j]!);
+    }
     header = undefined;
   }
-  if (header) issues.push(`${header[0]} header has no value line`);
+  if (header) issues.push(`${header.first} header has no value line`);
   return out;
 }
 
-/**
- * The `Proto_Name` keys of a header line, made once per distinct line: the kernel prints the same headers every
- * read, so each collection looks its values up with the same strings (hashed once) instead of new ones.
- */
-const keysByHeader = new Map<string, string[]>();
-const MAX_HEADERS = 64;
-
-function headerKeys(line: string, proto: string, header: string[]): string[] {
-  let keys = keysByHeader.get(line);
-  if (keys === undefined) {
-    keys = header.slice(1).map((name) => `${proto}_${name}`);
-    if (keysByHeader.size >= MAX_HEADERS) keysByHeader.clear();
-    keysByHeader.set(line, keys);
-  }
-  return keys;
+/** A header line: its first field ("Tcp:"), its number of fields and the `Proto_Name` key of each name. */
+interface Header {
+  first: string;
+  count: number;
+  keys: string[];
 }
 
-/** `Ip6_InOctets` → value, from /proc/net/snmp6 (the protocol is the name up to its first "6"). */
-export function parseSnmp6(text: string, issues: Issues = []): Map<string, number> {
+/**
+ * Header lines seen, by their text: the kernel prints the same headers every read, so each collection finds its
+ * keys (hashed once) instead of splitting the line and making new strings.
+ */
+const headers = new Map<string, Header>();
+const MAX_HEADERS = 64;
+const scratch: number[] = [];
+
+function headerOf(line: string, f: string[]): Header {
+  const proto = f[0]!.slice(0, -1);
+  const h = { first: f[0]!, count: f.length, keys: f.slice(1).map((name) => `${proto}_${name}`) };
+  if (headers.size >= MAX_HEADERS) headers.clear();
+  headers.set(line, h);
+  return h;
+}
+
+/**
+ * A line of the form "Proto: 1 -2 3" (a first field ending in ':' and at least one value, single spaces, integers
+ * of at most 15 digits, which a double holds exactly): its values into `into` and its first field returned; undefined
+ * for any other line, which then goes through the general check.
+ */
+function plainValues(line: string, into: number[]): string | undefined {
+  into.length = 0;
+  const sp = line.indexOf(' ');
+  if (sp < 2 || line.charCodeAt(sp - 1) !== 58 /* : */) return undefined;
+  for (let i = 0; i < sp; i++) {
+    const c = line.charCodeAt(i);
+    if (c <= 32 || c >= 127) return undefined;
+  }
+  let i = sp;
+  while (i < line.length) {
+    if (line.charCodeAt(i) !== 32) return undefined;
+    i++;
+    const neg = line.charCodeAt(i) === 45; /* - */
+    if (neg) i++;
+    const start = i;
+    let v = 0;
+    for (; i < line.length; i++) {
+      const c = line.charCodeAt(i);
+      if (c === 32) break;
+      if (c < 48 || c > 57) return undefined;
+      v = v * 10 + (c - 48);
+    }
+    if (i === start || i - start > 15) return undefined;
+    into.push(neg ? -v : v);
+  }
+  return into.length === 0 ? undefined : line.slice(0, sp);
+}
+
+/** `Ip6_InOctets` → value, from /proc/net/snmp6 (the protocol is the name up to its first "6"); `keep` as above. */
+export function parseSnmp6(text: string, issues: Issues = [], keep?: (key: string) => boolean): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of lines(text)) {
     const f = fields(line);
@@ -87,12 +142,12 @@ export function parseSnmp6(text: string, issues: Issues = []): Map<string, numbe
       if (snmp6Keys.size >= MAX_KNOWN_FIELDS) snmp6Keys.clear();
       snmp6Keys.set(name, key);
     }
-    out.set(key, v);
+    if (keep === undefined || keep(key)) out.set(key, v);
   }
   return out;
 }
 
-/** snmp6 name → `Proto6_Name` key, made once per name (as `headerKeys`). */
+/** snmp6 name → `Proto6_Name` key, made once per name (as the header keys). */
 const snmp6Keys = new Map<string, string>();
 
 /** Bound on the remembered field names (the kernel's files hold a few hundred). */
@@ -107,23 +162,27 @@ export function netstatCollector(): Collector {
     name: 'netstat',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const all = parseNetstatPairs(await readTextRequired(join(ctx.paths.procfs, 'net/netstat')), ctx.issues);
-      for (const [k, v] of parseNetstatPairs(await readTextRequired(join(ctx.paths.procfs, 'net/snmp')), ctx.issues)) all.set(k, v);
-      const snmp6 = await readText(join(ctx.paths.procfs, 'net/snmp6'));
-      if (snmp6 !== undefined) for (const [k, v] of parseSnmp6(snmp6, ctx.issues)) all.set(k, v);
       const re = hostOptions(ctx.config).netstat.fields;
       if (knownFor !== re || known.size > MAX_KNOWN_FIELDS) {
         known.clear();
         knownFor = re;
       }
-      const out: FamilySamples[] = [];
-      for (const [key, v] of all) {
+      // Only the selected fields are kept from the files (in the order they first appear, the last value winning).
+      const selected = (key: string): boolean => {
         let k = known.get(key);
         if (k === undefined) {
           k = re && re.test(key) ? { name: `node_netstat_${key}`, help: `Statistic ${key.replace('_', '')}.` } : null;
           known.set(key, k);
         }
-        if (k === null) continue;
+        return k !== null;
+      };
+      const all = parseNetstatPairs(await readTextRequired(join(ctx.paths.procfs, 'net/netstat')), ctx.issues, selected);
+      for (const [k, v] of parseNetstatPairs(await readTextRequired(join(ctx.paths.procfs, 'net/snmp')), ctx.issues, selected)) all.set(k, v);
+      const snmp6 = await readText(join(ctx.paths.procfs, 'net/snmp6'));
+      if (snmp6 !== undefined) for (const [k, v] of parseSnmp6(snmp6, ctx.issues, selected)) all.set(k, v);
+      const out: FamilySamples[] = [];
+      for (const [key, v] of all) {
+        const k = known.get(key)!;
         out.push(family(k.name, k.help, 'untyped', [{ labels: {}, value: v }]));
       }
       return out;
