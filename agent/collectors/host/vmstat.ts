@@ -8,13 +8,15 @@ import type { FamilySamples } from '../../store/types';
 import { fields, Issues, lines, num, quote, readTextRequired } from './text';
 import { hostOptions } from './options';
 
-export function parseVmstat(text: string, issues: Issues = []): Map<string, number> {
+/** `keep`: only the names it accepts are put in the map (the file is still checked whole). */
+export function parseVmstat(text: string, issues: Issues = [], keep?: (name: string) => boolean): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of lines(text)) {
     // The kernel's own form, "name 123": taken without splitting; anything else goes through the general check.
     const sp = line.indexOf(' ');
     if (sp > 0 && plainName(line, sp) && digitsFrom(line, sp + 1)) {
-      out.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+      const name = line.slice(0, sp);
+      if (keep === undefined || keep(name)) out.set(name, Number(line.slice(sp + 1)));
       continue;
     }
     const f = fields(line);
@@ -23,7 +25,7 @@ export function parseVmstat(text: string, issues: Issues = []): Map<string, numb
       issues.push(`line ${quote(line)} is not "name value"`);
       continue;
     }
-    out.set(f[0]!, v);
+    if (keep === undefined || keep(f[0]!)) out.set(f[0]!, v);
   }
   return out;
 }
@@ -59,20 +61,24 @@ export function vmstatCollector(): Collector {
     name: 'vmstat',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const m = parseVmstat(await readTextRequired(join(ctx.paths.procfs, 'vmstat')), ctx.issues);
       const re = hostOptions(ctx.config).vmstat.fields;
       if (knownFor !== re || known.size > MAX_KNOWN_FIELDS) {
         known.clear();
         knownFor = re;
       }
-      const out: FamilySamples[] = [];
-      for (const [name, v] of m) {
+      const selected = (name: string): boolean => {
         let k = known.get(name);
         if (k === undefined) {
           k = re && re.test(name) ? { name: `node_vmstat_${name}`, help: `/proc/vmstat information field ${name}.` } : null;
           known.set(name, k);
         }
-        if (k !== null) out.push(family(k.name, k.help, 'untyped', [{ labels: {}, value: v }]));
+        return k !== null;
+      };
+      const m = parseVmstat(await readTextRequired(join(ctx.paths.procfs, 'vmstat')), ctx.issues, selected);
+      const out: FamilySamples[] = [];
+      for (const [name, v] of m) {
+        const k = known.get(name)!;
+        out.push(family(k.name, k.help, 'untyped', [{ labels: {}, value: v }]));
       }
       return out;
     },

@@ -53,6 +53,16 @@ t.test('vmstat keeps node_exporter default fields only', async (t) => {
     ],
   );
   t.equal(issues.length, 4, 'h-i, "j 7 8", "k", "l"');
+  const kept: string[] = [];
+  t.same(
+    [...parseVmstat('a 1\nb\t2\nc 3\nd x\n', kept, (n) => n !== 'a')],
+    [
+      ['b', 2],
+      ['c', 3],
+    ],
+    'keep selects names; the rest is still checked',
+  );
+  t.equal(kept.length, 1);
   const fams = await vmstatCollector().collect(collectContext());
   const names = fams.map((f) => f.name).sort();
   t.ok(names.includes('node_vmstat_pgfault'));

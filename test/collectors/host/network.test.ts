@@ -65,6 +65,11 @@ t.test('netstat pairs and snmp6', async (t) => {
     ],
   );
   t.same([...parseNetstatPairs('Tcp: ActiveOpens InSegs\nTcp: 7\n')], [['Tcp_ActiveOpens', 7]], 'fewer values than names');
+  const checked: string[] = [];
+  const only = (k: string): boolean => k.endsWith('InSegs');
+  t.same([...parseNetstatPairs('Tcp: ActiveOpens InSegs\nTcp: 8 -13\nUdp: A\nUdp: x\n', checked, only)], [['Tcp_InSegs', -13]], 'keep selects keys');
+  t.equal(checked.length, 2, 'the unselected lines are still checked');
+  t.same([...parseSnmp6('Ip6InSegs 4\nIp6Out 5\n', [], only)], [['Ip6_InSegs', 4]]);
   t.equal(issues.length, 2);
   t.ok(issues.length >= 1);
   t.same(
