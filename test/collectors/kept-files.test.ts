@@ -210,3 +210,26 @@ t.test('readFixed: a regular file is read every time; missing and refused as rea
   t.equal(files.readFixed(join(dir, 'absent')), undefined);
   t.throws(() => files.readFixed('/proc/self'), { code: 'EISDIR' });
 });
+
+t.test('a kernel directory listed again within listReuseMs gets its last listing, as a new array', async (t) => {
+  let now = 0;
+  const files = new KeptFiles({ listReuseMs: 200, now: () => now });
+  const dir = tmp(t);
+  const first = files.list('/proc/self/fd')!;
+  writeFileSync(join(dir, 'held'), '');
+  const { openSync, closeSync } = await import('node:fs');
+  const fd = openSync(join(dir, 'held'), 'r');
+  t.teardown(() => closeSync(fd));
+  now = 199;
+  const again = files.list('/proc/self/fd')!;
+  t.same(again, first, 'the listing of this round');
+  t.not(again, first, 'a copy: callers sort their own');
+  again.length = 0;
+  t.same(files.list('/proc/self/fd'), first, 'a caller changing its array changes nothing kept');
+  now = 200;
+  t.ok(files.list('/proc/self/fd')!.includes(String(fd)), 'listed again after listReuseMs');
+  // A directory elsewhere (a fixture tree) is listed every time.
+  t.same(files.list(dir), ['held']);
+  writeFileSync(join(dir, 'more'), '');
+  t.same(files.list(dir)!.sort(), ['held', 'more']);
+});
