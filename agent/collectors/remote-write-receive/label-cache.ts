@@ -38,8 +38,6 @@ const NO_BYTES = new DataView(new ArrayBuffer(0));
 /** A set of no labels (a series without a name: dropped). */
 export const NO_LABELS: SeriesLabels = { slab: NO_BYTES, at: 0, len: 0, hash: 0, next: undefined, name: undefined, metaName: undefined, labels: {}, desc: undefined, handle: undefined };
 
-export { HASH_SEED, hashRange, sameRange } from '../../formats/byte-hash';
-
 /** Builds a set from its labels as received: `pairs` is name, value, name, value, ...; its key is `slab[at, at+len)`. */
 export function labelsOf(pairs: readonly string[], slab: DataView, at: number, len: number, hash: number): SeriesLabels {
   let name: string | undefined;
