@@ -6,14 +6,18 @@
  * out of date; entries of series no longer in the store are dropped when they outnumber the live ones.
  * Distributions (expanded the Prometheus way) and staleness markers go through the plain encoder and are appended:
  * a WriteRequest is its TimeSeries fields one after another.
+ *
+ * A tick allocates next to nothing: every request is written into one reused buffer and handed to the caller as a
+ * view of it (valid until the callback returns: the caller copies or compresses it there), and each series' entry
+ * is found at its place in the last tick's walk (a pointer compare) before the table by id is asked.
  */
 import { expandDistribution } from '../../formats/expand';
 import type { Series, Store } from '../../store/store';
-import { encodeWriteRequest, RwSeries, varintLen, writeSampleValue, writeVarint } from './protobuf';
+import { encodeWriteRequest, RwSeries, writeSampleValue, writeVarint } from './protobuf';
 
 interface Entry {
   /** The series' Label fields (protobuf bytes, held as a one-byte string). */
-  bytes: string;
+  readonly bytes: string;
   /** The tick that wrote it last. */
   tick: number;
 }
@@ -26,14 +30,27 @@ function rwLabels(name: string, labels: Readonly<Record<string, string>>, extra:
   return l;
 }
 
+/** Called with each request body: a view of the encoder's buffer, valid until the call returns. */
+export type BodySink = (body: Buffer) => void;
+
 export class StoreEncoderV1 {
   readonly #extra: Readonly<Record<string, string>>;
   readonly #hasExtra: boolean;
   readonly #entries = new Map<number, Entry>();
+  /** The last tick's walk: the series written at each place and its entry (reused, cut to the walk's length). */
+  readonly #walkSeries: Series[] = [];
+  readonly #walkEntry: Entry[] = [];
   #tick = 0;
-  /** Scratch space one request is written into before it is copied out (grows to the largest request). */
+  /** The one request being written (grows to the largest request, kept). */
   #buf = Buffer.allocUnsafe(1 << 16);
   #pos = 0;
+  #inBody = 0;
+  #per = 1;
+  #sink: BodySink = () => undefined;
+  /** The last sample timestamp's varint (most ticks write one timestamp for every series). */
+  #tsFor = NaN;
+  readonly #tsBytes = Buffer.alloc(10);
+  #tsLen = 0;
 
   constructor(extraLabels: Readonly<Record<string, string>> = {}) {
     this.#extra = extraLabels;
@@ -46,60 +63,87 @@ export class StoreEncoderV1 {
   }
 
   /**
-   * The store's series (and `extra`, e.g. staleness markers) as uncompressed WriteRequest bodies of at most `per`
-   * time series each, with the number of time series written.
+   * Writes the store's series (and `extra`, e.g. staleness markers) as uncompressed WriteRequest bodies of at most
+   * `per` time series each, handing each to `sink`; returns the number of time series written.
    */
-  encode(store: Store, nowMs: number, per: number, filter: ((s: Series) => boolean) | undefined, extra: readonly RwSeries[]): { bodies: Buffer[]; count: number } {
+  encode(store: Store, nowMs: number, per: number, filter: ((s: Series) => boolean) | undefined, extra: readonly RwSeries[], sink: BodySink): number {
     const tick = ++this.#tick;
-    const bodies: Buffer[] = [];
-    let inBody = 0;
+    this.#pos = 0;
+    this.#inBody = 0;
+    this.#per = Math.max(1, per);
+    this.#sink = sink;
+    const walkSeries = this.#walkSeries;
+    const walkEntry = this.#walkEntry;
     let count = 0;
-    let live = 0;
-    const flush = () => {
-      if (inBody === 0) return;
-      bodies.push(Buffer.from(this.#buf.subarray(0, this.#pos)));
-      this.#pos = 0;
-      inBody = 0;
-    };
-    const appendSeries = (list: readonly RwSeries[]) => {
-      let i = 0;
-      while (i < list.length) {
-        const part = list.slice(i, i + per - inBody);
-        this.#append(encodeWriteRequest(part));
-        i += part.length;
-        inBody += part.length;
-        count += part.length;
-        if (inBody >= per) flush();
-      }
-    };
-    for (const fam of store.families()) {
-      for (const s of fam.series.values()) {
-        if (filter && !filter(s)) continue;
-        const ts = s.timestampMs ?? nowMs;
-        if (s.dist) {
-          const labels = this.#hasExtra ? { ...this.#extra, ...s.labels } : s.labels;
-          const list: RwSeries[] = [];
-          expandDistribution(fam.type, s.dist, (suffix, label, labelValue, v) =>
-            list.push({ labels: rwLabels(fam.name + suffix, labels, label ? [label, labelValue] : undefined), samples: [[v, ts]] }),
-          );
-          appendSeries(list);
-          continue;
+    let at = 0;
+    try {
+      for (const fam of store.families()) {
+        for (const s of fam.series.values()) {
+          if (filter && !filter(s)) continue;
+          const ts = s.timestampMs ?? nowMs;
+          if (s.dist) {
+            const labels = this.#hasExtra ? { ...this.#extra, ...s.labels } : s.labels;
+            const list: RwSeries[] = [];
+            expandDistribution(fam.type, s.dist, (suffix, label, labelValue, v) =>
+              list.push({ labels: rwLabels(fam.name + suffix, labels, label ? [label, labelValue] : undefined), samples: [[v, ts]] }),
+            );
+            this.#appendSeries(list);
+            count += list.length;
+            continue;
+          }
+          let e: Entry | undefined;
+          if (at < walkSeries.length && walkSeries[at] === s) e = walkEntry[at]!;
+          else {
+            e = this.#entries.get(s.id);
+            if (!e) {
+              e = { bytes: this.#labelBytes(fam.name, s), tick };
+              this.#entries.set(s.id, e);
+            }
+            walkSeries[at] = s;
+            walkEntry[at] = e;
+          }
+          e.tick = tick;
+          at++;
+          this.#writeSeries(e.bytes, s.value, ts);
+          count++;
+          if (++this.#inBody >= this.#per) this.#flush();
         }
-        let e = this.#entries.get(s.id);
-        if (!e) {
-          e = { bytes: this.#labelBytes(fam.name, s), tick };
-          this.#entries.set(s.id, e);
-        } else e.tick = tick;
-        live++;
-        this.#writeSeries(e.bytes, s.value, ts);
-        count++;
-        if (++inBody >= per) flush();
+      }
+      if (extra.length > 0) {
+        this.#appendSeries(extra);
+        count += extra.length;
+      }
+      this.#flush();
+    } finally {
+      this.#sink = () => undefined;
+      // The walk's arrays keep no series past its end (they would hold removed series).
+      if (walkSeries.length > at) {
+        walkSeries.length = at;
+        walkEntry.length = at;
       }
     }
-    if (extra.length > 0) appendSeries(extra);
-    flush();
-    if (this.#entries.size > live * 2 + 1024) for (const [id, e] of this.#entries) if (e.tick !== tick) this.#entries.delete(id);
-    return { bodies, count };
+    if (this.#entries.size > at * 2 + 1024) for (const [id, e] of this.#entries) if (e.tick !== tick) this.#entries.delete(id);
+    return count;
+  }
+
+  #flush(): void {
+    if (this.#inBody === 0) return;
+    const body = this.#buf.subarray(0, this.#pos);
+    this.#pos = 0;
+    this.#inBody = 0;
+    this.#sink(body);
+  }
+
+  /** Series through the plain encoder, filling the open body up to `per` first. */
+  #appendSeries(list: readonly RwSeries[]): void {
+    let i = 0;
+    while (i < list.length) {
+      const n = Math.min(list.length - i, this.#per - this.#inBody);
+      this.#append(encodeWriteRequest(i === 0 && n === list.length ? list : list.slice(i, i + n)));
+      i += n;
+      this.#inBody += n;
+      if (this.#inBody >= this.#per) this.#flush();
+    }
   }
 
   #labelBytes(name: string, s: Series): string {
@@ -126,20 +170,27 @@ export class StoreEncoderV1 {
 
   /** One TimeSeries: its kept Label fields and one Sample. */
   #writeSeries(labelBytes: string, value: number, ts: number): void {
-    const sampleLen = 9 + 1 + varintLen(ts);
-    const tsLen = labelBytes.length + 1 + varintLen(sampleLen) + sampleLen;
-    this.#room(tsLen + 12);
+    if (ts !== this.#tsFor) {
+      this.#tsFor = ts;
+      this.#tsLen = writeVarint(this.#tsBytes, 0, ts);
+    }
+    const tsVarLen = this.#tsLen;
+    const sampleLen = 9 + 1 + tsVarLen;
+    const tsLen = labelBytes.length + 2 + sampleLen;
+    this.#room(tsLen + 6);
     const buf = this.#buf;
     let pos = this.#pos;
     buf[pos++] = 0x0a;
-    pos = writeVarint(buf, pos, tsLen);
+    pos = tsLen < 128 ? ((buf[pos] = tsLen), pos + 1) : writeVarint(buf, pos, tsLen);
     pos += buf.write(labelBytes, pos, 'latin1');
     buf[pos++] = 0x12;
-    pos = writeVarint(buf, pos, sampleLen);
+    buf[pos++] = sampleLen;
     buf[pos++] = 0x09;
     writeSampleValue(buf, pos, value, false);
     pos += 8;
     buf[pos++] = 0x10;
-    this.#pos = writeVarint(buf, pos, ts);
+    const tsb = this.#tsBytes;
+    for (let i = 0; i < tsVarLen; i++) buf[pos++] = tsb[i]!;
+    this.#pos = pos;
   }
 }

@@ -233,10 +233,17 @@ export class RemoteWriteOutput implements Component {
     const bodies: Array<Map<Version, Buffer>> = [];
     let count = 0;
     if (versions.length === 1 && versions[0] === '1.0') {
-      const enc = this.#v1.encode(this.#store, now, per, this.#opts.filter, markers);
-      count = enc.count;
-      // Encode now (an encode error is the tick's).
-      for (const b of enc.bodies) bodies.push(new Map([['1.0', await sharedThreadPool().snappyCompress(b)]]));
+      // Each body is compressed from the encoder's buffer as it is written (the pool copies its input at
+      // submission), the compressions running together; an encode error is the tick's.
+      const pool = sharedThreadPool();
+      const compressed: Array<Promise<Buffer>> = [];
+      try {
+        count = this.#v1.encode(this.#store, now, per, this.#opts.filter, markers, (b) => compressed.push(pool.snappyCompress(b)));
+      } catch (err) {
+        for (const c of compressed) c.catch(() => undefined);
+        throw err;
+      }
+      for (const b of await Promise.all(compressed)) bodies.push(new Map([['1.0', b]]));
     } else {
       const all = storeToSeries(this.#store, now, this.#opts.extraLabels ?? {}, this.#opts.filter);
       for (const m of markers) all.push(m);
