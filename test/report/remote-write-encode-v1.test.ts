@@ -74,10 +74,16 @@ function reference(s: Store, nowMs: number, per: number, extra: Readonly<Record<
   return out;
 }
 
-t.test('property: every tick\'s bodies are byte for byte the reference encoding, over random series sets and changes', async (t) => {
+t.test("property: every tick's bodies are byte for byte the reference encoding, over random series sets and changes", async (t) => {
   const name = fc.constantFrom('a', 'b_total', 'ç', 'h');
   const op = fc.oneof(
-    fc.record({ k: fc.constant('set' as const), name, id: fc.integer({ min: 0, max: 40 }), v: fc.oneof(fc.double(), fc.integer()), ts: fc.option(fc.integer({ min: -5, max: 2 ** 45 }), { nil: undefined }) }),
+    fc.record({
+      k: fc.constant('set' as const),
+      name,
+      id: fc.integer({ min: 0, max: 40 }),
+      v: fc.oneof(fc.double(), fc.integer()),
+      ts: fc.option(fc.integer({ min: -5, max: 2 ** 45 }), { nil: undefined }),
+    }),
     fc.record({ k: fc.constant('dist' as const), id: fc.integer({ min: 0, max: 5 }), v: fc.double({ noNaN: true }) }),
     fc.record({ k: fc.constant('remove' as const), id: fc.integer({ min: 0, max: 40 }) }),
   );
@@ -94,7 +100,19 @@ t.test('property: every tick\'s bodies are byte for byte the reference encoding,
             const labels = { id: String(o.id), shard: String(o.id % 3) };
             if (o.ts === undefined) s.set({ name: o.name, help: '', type: o.name.endsWith('_total') ? 'counter' : 'gauge' }, labels, o.v);
             else s.setSample({ name: o.name, help: '', type: 'untyped' }, { labels, value: o.v, timestampMs: o.ts });
-          } else if (o.k === 'dist') s.setDist({ name: 'lat', help: '', type: 'histogram' }, { id: String(o.id) }, { count: 2, sum: o.v, buckets: [[0.1, 1], [1, 2]] });
+          } else if (o.k === 'dist')
+            s.setDist(
+              { name: 'lat', help: '', type: 'histogram' },
+              { id: String(o.id) },
+              {
+                count: 2,
+                sum: o.v,
+                buckets: [
+                  [0.1, 1],
+                  [1, 2],
+                ],
+              },
+            );
           else for (const f of s.families()) for (const x of [...f.series.values()]) if (x.labels.id === String(o.id) && x.family.name.length === 1) s.remove(x);
         }
         const filter = tk.filtered ? (x: Series) => x.family.name !== 'b_total' : undefined;
