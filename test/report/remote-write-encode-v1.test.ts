@@ -97,7 +97,7 @@ t.test("property: every tick's bodies are byte for byte the reference encoding, 
       for (const tk of ticksIn) {
         for (const o of tk.ops) {
           if (o.k === 'set') {
-            const labels = { id: String(o.id), shard: String(o.id % 3) };
+            const labels = { id: String(o.id), shard: String(o.id % 3), ...(o.id % 7 === 0 ? { long: 'x'.repeat(150 + o.id) } : {}) };
             if (o.ts === undefined) s.set({ name: o.name, help: '', type: o.name.endsWith('_total') ? 'counter' : 'gauge' }, labels, o.v);
             else s.setSample({ name: o.name, help: '', type: 'untyped' }, { labels, value: o.v, timestampMs: o.ts });
           } else if (o.k === 'dist')

@@ -13,7 +13,7 @@
  */
 import { expandDistribution } from '../../formats/expand';
 import type { Series, Store } from '../../store/store';
-import { encodeWriteRequest, RwSeries, writeSampleValue, writeVarint } from './protobuf';
+import { encodeWriteRequest, RwSeries, varintLen, writeSampleValue, writeVarint } from './protobuf';
 
 interface Entry {
   /** The series' Label fields (protobuf bytes, held as a one-byte string). */
@@ -44,6 +44,8 @@ export class StoreEncoderV1 {
   /** The one request being written (grows to the largest request, kept). */
   #buf = Buffer.allocUnsafe(1 << 16);
   #pos = 0;
+  /** Where a new series' Label fields are written before they are kept. */
+  #scratch = Buffer.allocUnsafe(1024);
   #inBody = 0;
   #per = 1;
   #sink: BodySink = () => undefined;
@@ -148,11 +150,51 @@ export class StoreEncoderV1 {
 
   #labelBytes(name: string, s: Series): string {
     const labels = this.#hasExtra ? { ...this.#extra, ...s.labels } : s.labels;
+    const ascii = this.#asciiLabelBytes(name, labels);
+    if (ascii !== undefined) return ascii;
     const one = encodeWriteRequest([{ labels: rwLabels(name, labels, undefined), samples: [] }]);
     // Skip the TimeSeries field's tag and length: what is left is its Label fields.
     let i = 1;
     while (one[i]! >= 128) i++;
     return one.toString('latin1', i + 1);
+  }
+
+  /**
+   * The Label fields of an all-ASCII label set written byte by byte into a scratch buffer and read out once (a
+   * series' first tick would otherwise cost a dozen buffer calls); undefined when a name or value is not ASCII.
+   */
+  #asciiLabelBytes(name: string, labels: Readonly<Record<string, string>>): string | undefined {
+    if (Object.hasOwn(labels, '__name__')) return undefined;
+    const names = Object.keys(labels);
+    names.push('__name__');
+    names.sort();
+    let need = 0;
+    for (const k of names) need += 12 + k.length + (k === '__name__' ? name.length : labels[k]!.length);
+    if (this.#scratch.length < need) this.#scratch = Buffer.allocUnsafe(Math.max(need, this.#scratch.length * 2));
+    const b = this.#scratch;
+    let pos = 0;
+    for (const k of names) {
+      const v = k === '__name__' ? name : labels[k]!;
+      const nl = k.length;
+      const vl = v.length;
+      b[pos++] = 0x0a;
+      pos = writeVarint(b, pos, 1 + varintLen(nl) + nl + 1 + varintLen(vl) + vl);
+      b[pos++] = 0x0a;
+      pos = writeVarint(b, pos, nl);
+      for (let i = 0; i < nl; i++) {
+        const c = k.charCodeAt(i);
+        if (c >= 0x80) return undefined;
+        b[pos++] = c;
+      }
+      b[pos++] = 0x12;
+      pos = writeVarint(b, pos, vl);
+      for (let i = 0; i < vl; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 0x80) return undefined;
+        b[pos++] = c;
+      }
+    }
+    return b.toString('latin1', 0, pos);
   }
 
   #room(n: number): void {
