@@ -34,6 +34,8 @@ interface Entry {
   sinceMs: number;
   /** A missing path under a kernel filesystem: not looked at again until the entry ages out. */
   kernelMissing?: boolean;
+  /** The text of a kept file read through `readFixed`: answered again without a read until the entry ages out. */
+  fixedText?: string;
 }
 
 export interface KeptFilesOptions {
@@ -41,6 +43,11 @@ export interface KeptFilesOptions {
   maxEntries?: number;
   /** A kept descriptor older than this is closed and the path opened again. Default 10 s. */
   maxAgeMs?: number;
+  /**
+   * A kernel directory listed again within this time is answered from its last listing (two collectors of one round
+   * listing /sys/devices/system/cpu make one readdir). Default 200 ms, well under a collection interval.
+   */
+  listReuseMs?: number;
   now?: () => number;
 }
 
@@ -55,7 +62,10 @@ export class KeptFiles {
   readonly #entries = new Map<string, Entry>();
   readonly #maxEntries: number;
   readonly #maxAgeMs: number;
+  readonly #listReuseMs: number;
   readonly #now: () => number;
+  /** Listed directories: whether each is on a kernel filesystem, and a kernel one's last listing. */
+  readonly #dirs = new Map<string, { kernelFs: boolean; atMs: number; names: string[] | undefined }>();
   #buf = Buffer.allocUnsafe(16 * 1024);
   #opens = 0;
   #reads = 0;
@@ -64,6 +74,7 @@ export class KeptFiles {
   constructor(opts: KeptFilesOptions = {}) {
     this.#maxEntries = opts.maxEntries ?? 256;
     this.#maxAgeMs = opts.maxAgeMs ?? 10_000;
+    this.#listReuseMs = opts.listReuseMs ?? 200;
     this.#now = opts.now ?? Date.now;
   }
 
@@ -91,8 +102,27 @@ export class KeptFiles {
   }
 
   /**
-   * A directory's entries (readdirSync); undefined when it does not exist. Nothing is kept for a directory that
-   * exists: its entries are listed again each time. Other errors throw.
+   * `read` for a file whose content the kernel fixes for its whole life (its release and version, the boot's isolated
+   * CPUs, a read-only sysctl): on a kernel filesystem the text read through the kept descriptor is answered again,
+   * with no read, until the entry ages out (`maxAgeMs`), then read afresh; elsewhere (a fixture tree, a regular file)
+   * it is read every time, as `read` does.
+   */
+  readFixed(path: string): string | undefined {
+    const e = this.#entries.get(path);
+    if (e !== undefined && e.fixedText !== undefined && e.fd !== undefined && this.#now() - e.sinceMs < this.#maxAgeMs) {
+      this.#reads++;
+      return e.fixedText;
+    }
+    const text = this.read(path);
+    const kept = this.#entries.get(path);
+    if (text !== undefined && kept?.fd !== undefined) kept.fixedText = text;
+    return text;
+  }
+
+  /**
+   * A directory's entries (readdirSync, a new array each call); undefined when it does not exist. A directory on a
+   * kernel filesystem listed again within `listReuseMs` gets its last listing; otherwise (and always for other
+   * filesystems) it is listed again. Other errors throw.
    */
   list(path: string): string[] | undefined {
     const now = this.#now();
@@ -100,8 +130,14 @@ export class KeptFiles {
     if (e !== undefined && this.#stillMissing(path, e, now)) return undefined;
     if (e !== undefined && e.fd === undefined && now - e.sinceMs < this.#maxAgeMs && !exists(path)) return undefined;
     if (e !== undefined) this.#forget(path, e);
+    const d = this.#dirs.get(path);
+    if (d?.names !== undefined && now - d.atMs < this.#listReuseMs && now >= d.atMs) return d.names.slice();
     try {
-      return readdirSync(path);
+      const names = readdirSync(path);
+      const kernelFs = d?.kernelFs ?? onKernelFs(path);
+      if (d === undefined && this.#dirs.size >= this.#maxEntries) this.#dirs.clear();
+      this.#dirs.set(path, { kernelFs, atMs: now, names: kernelFs ? names.slice() : undefined });
+      return names;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
@@ -113,6 +149,7 @@ export class KeptFiles {
   /** Closes every kept descriptor (they are opened again on demand). */
   clear(): void {
     for (const [path, e] of this.#entries) this.#forget(path, e);
+    this.#dirs.clear();
   }
 
   stats(): KeptFilesStats {

@@ -19,7 +19,8 @@ import { RateLimiter } from '../core/log';
 import type { Paths } from '../core/paths';
 import type { Telemetry } from '../core/telemetry';
 import type { Series, Store } from '../store/store';
-import { Collector, Issues, NoDataError } from './collector';
+import type { FamilySamples } from '../store/types';
+import { CollectContext, Collector, Issues, NoDataError } from './collector';
 import { CollectorsOptions, optionsFrom } from './options';
 
 const successDesc = {
@@ -65,6 +66,53 @@ interface Group {
 /** One run's hook into its round's deadline. */
 interface Run {
   expire(): void;
+}
+
+/**
+ * One collector run: its context (the signal made only when the collector asks for it: most finish without looking)
+ * and its hook into the round's deadline, which settles `outcome` with the budget's error.
+ */
+class RunContext implements CollectContext, Run {
+  readonly issues: Issues = [];
+  timedOut = false;
+  #ac: AbortController | undefined;
+  #reject: ((err: Error) => void) | undefined;
+
+  constructor(
+    readonly paths: Paths,
+    readonly config: Config,
+    readonly log: Logger,
+    readonly nowMs: number,
+    readonly name: string,
+    readonly budgetMs: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.#ac) {
+      this.#ac = new AbortController();
+      if (this.timedOut) this.#ac.abort(this.#reason());
+    }
+    return this.#ac.signal;
+  }
+
+  /** The collector's result, or the budget's error when the deadline comes first. */
+  outcome(inner: Promise<FamilySamples[]>): Promise<FamilySamples[]> {
+    return new Promise<FamilySamples[]>((resolve, reject) => {
+      this.#reject = reject;
+      inner.then(resolve, reject);
+    });
+  }
+
+  expire(): void {
+    this.timedOut = true;
+    const err = this.#reason();
+    this.#ac?.abort(err);
+    this.#reject?.(err);
+  }
+
+  #reason(): Error {
+    return new Error(`collector ${this.name} passed its ${this.budgetMs} ms budget`);
+  }
 }
 
 /**
@@ -216,52 +264,27 @@ export class CollectorRunner {
     const now = this.#opts.now ?? Date.now;
     const c = slot.collector;
     const budget = slot.budgetMs;
-    const issues: Issues = [];
-    // The signal is made only for a collector that asks for it (most finish without looking).
-    let ac: AbortController | undefined;
     const start = process.hrtime.bigint();
-    let timedOut = false;
-    let reject: (err: Error) => void = () => undefined;
-    const deadline = new Promise<never>((_, rej) => {
-      reject = rej;
-    });
-    const reason = (): Error => new Error(`collector ${c.name} passed its ${budget} ms budget`);
-    const run: Run = {
-      expire: () => {
-        timedOut = true;
-        const err = reason();
-        ac?.abort(err);
-        reject(err);
-      },
-    };
-    const ctx = {
-      paths,
-      config,
-      log,
-      nowMs: now(),
-      issues,
-      get signal(): AbortSignal {
-        if (!ac) {
-          ac = new AbortController();
-          if (timedOut) ac.abort(reason());
-        }
-        return ac.signal;
-      },
-    };
+    // One object is the run's context, its hook into the deadline and its outcome (no closures per run).
+    const run = new RunContext(paths, config, log, now(), c.name, budget);
+    const issues = run.issues;
     deadlines.add(budget, run);
     let success = 0;
     slot.stats.runs++;
     try {
       // The collector's own promise is what guards against overlap: an abandoned run keeps its slot until it settles.
-      const inner = Promise.resolve().then(() => c.collect(ctx));
-      slot.running = inner.then(
-        () => undefined,
-        () => undefined,
-      );
-      void slot.running.then(() => {
+      let inner: Promise<FamilySamples[]>;
+      try {
+        inner = Promise.resolve(c.collect(run));
+      } catch (err) {
+        inner = Promise.reject(err as Error);
+      }
+      const settled = (): undefined => {
         slot.running = undefined;
-      });
-      const fams = await Promise.race([inner, deadline]);
+        return undefined;
+      };
+      slot.running = inner.then(settled, settled);
+      const fams = await run.outcome(inner);
       if (!this.#stopped) store.replaceOwned(c.name, fams);
       success = 1;
       slot.stats.lastError = undefined;
@@ -278,7 +301,7 @@ export class CollectorRunner {
         this.#runs?.inc({ collector: c.name, result: 'error' });
         slot.stats.failures++;
         this.#errors?.inc({ collector: c.name });
-        if (timedOut) {
+        if (run.timedOut) {
           slot.stats.timeouts++;
           this.#timeouts?.inc({ collector: c.name });
         }

@@ -5,17 +5,19 @@ export function escapeLabelValue(v: string): string {
   return /[\\"\n]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : v;
 }
 
-/** `{a="b",c="d"}` with names sorted; empty string for no labels. */
+/**
+ * `{a="b",c="d"}` with names sorted; empty string for no labels. One flat string (a join, not a chain of
+ * concatenations, which would keep every piece alive), since the store keeps it for the series' life.
+ */
 export function renderLabels(labels: Labels): string {
   const names = Object.keys(labels);
   if (names.length === 0) return '';
   names.sort();
-  let out = '{';
-  for (let i = 0; i < names.length; i++) {
-    const n = names[i]!;
-    out += (i ? ',' : '') + n + '="' + escapeLabelValue(labels[n]!) + '"';
-  }
-  return out + '}';
+  const parts: string[] = [];
+  for (const n of names) parts.push(n + '="' + escapeLabelValue(labels[n]!) + '"');
+  parts[0] = '{' + parts[0];
+  parts[parts.length - 1] += '}';
+  return parts.join(',');
 }
 
 /** Appends a label to rendered label text: `{a="b"}` + le → `{a="b",le="0.5"}` (the value is not escaped). */

@@ -54,25 +54,55 @@ export interface Linked<T> {
   changedGen: number;
 }
 
-export interface SeriesRecord extends Linked<SeriesRecord> {
+/**
+ * The store's record of one series. A class whose constructor sets every field, so every record has the same hidden
+ * class with all its fields in the object (a field added later would go to a separate property array), and the
+ * removal mark is a value of `snapshot` rather than a field of its own.
+ */
+export class SeriesRecord implements Linked<SeriesRecord> {
   readonly family: FamilyRecord;
   readonly labels: Labels;
   readonly key: string;
   readonly id: number;
-  value: number;
-  dist: Distribution | undefined;
-  timestampMs: number | undefined;
+  value = 0;
+  dist: Distribution | undefined = undefined;
+  timestampMs: number | undefined = undefined;
   updatedMs: number;
   owner: string | undefined;
+  changedGen = 0;
   readonly labelText: string;
   /** The source whose series budget the series counts against (store.ts, "Budgets"). */
   readonly source: string;
-  restartsWithAgent?: true;
-  /** The last owner snapshot (`replaceOwned`) that wrote the series. */
-  snapshot: number;
+  restartsWithAgent: true | undefined;
+  prev: SeriesRecord | undefined = undefined;
+  next: SeriesRecord | undefined = undefined;
+  /** The last owner snapshot (`replaceOwned`) that wrote the series; `REMOVED` once it left the store. */
+  snapshot = 0;
+
+  constructor(family: FamilyRecord, labels: Labels, key: string, labelText: string, id: number, updatedMs: number, owner: string | undefined, source: string, restarts: boolean) {
+    this.family = family;
+    this.labels = labels;
+    this.key = key;
+    this.id = id;
+    this.updatedMs = updatedMs;
+    this.owner = owner;
+    this.labelText = labelText;
+    this.source = source;
+    this.restartsWithAgent = restarts ? true : undefined;
+  }
+
   /** Set when the series left the store (a record is never put back). */
-  removed: boolean;
+  get removed(): boolean {
+    return this.snapshot === REMOVED;
+  }
+
+  markRemoved(): void {
+    this.snapshot = REMOVED;
+  }
 }
+
+/** `snapshot` of a record that left the store (snapshot numbers start at 1). */
+const REMOVED = -1;
 
 export interface FamilyRecord extends FamilyDesc, Linked<FamilyRecord> {
   readonly series: Map<string, SeriesRecord>;

@@ -19,7 +19,7 @@
 import { OutriderError } from '../core/errors';
 import { renderLabels } from '../formats/labels';
 import { ChangeList, ChangeReader, ChangeSet, changeSet, RemovalLog } from './changes';
-import type { Family, FamilyRecord, HeldSample, Series, SeriesRecord } from './records';
+import { type Family, type FamilyRecord, type HeldSample, type Series, SeriesRecord } from './records';
 import { Distribution, FamilyDesc, FamilySamples, isValidLabelName, isValidMetricName, Labels, MetricType, Sample } from './types';
 
 export type { ChangeSet, Family, HeldSample, Series };
@@ -354,25 +354,7 @@ export class Store {
       if (this.shedding) return this.#drop('memory_limit', fam.name, 'the memory limiter is shedding new series', source);
     }
     this.#perSource.set(source, held + 1);
-    s = {
-      family: fam,
-      labels: { ...labels },
-      key,
-      id: this.#nextId++,
-      value: 0,
-      dist: undefined,
-      timestampMs: undefined,
-      updatedMs: this.#now(),
-      owner,
-      changedGen: 0,
-      labelText: renderLabels(labels),
-      source,
-      prev: undefined,
-      next: undefined,
-      snapshot: 0,
-      removed: false,
-    };
-    if (restarts) s.restartsWithAgent = true;
+    s = new SeriesRecord(fam, { ...labels }, key, renderLabels(labels), this.#nextId++, this.#now(), owner, source, restarts);
     fam.series.set(key, s);
     const gen = this.#bump();
     this.#seriesList.touch(s, gen);
@@ -383,7 +365,7 @@ export class Store {
 
   #remove(s: SeriesRecord): void {
     const fam = s.family;
-    s.removed = true;
+    s.markRemoved();
     const held = (this.#perSource.get(s.source) ?? 1) - 1;
     if (held > 0) this.#perSource.set(s.source, held);
     else this.#perSource.delete(s.source);
@@ -446,7 +428,8 @@ export function labelKey(labels: Labels): string {
   if (names.length > 1) names.sort();
   const parts: string[] = [];
   for (const n of names) parts.push(n, labels[n]!);
-  return parts.join('\u0000') + '\u0000';
+  parts.push(''); // the trailing NUL inside the join: a `+` after it would make a two-piece string
+  return parts.join('\u0000');
 }
 
 export type { MetricType };

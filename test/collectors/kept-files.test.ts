@@ -183,3 +183,53 @@ t.test('a path missing under procfs is not looked at again until its entry ages 
   t.equal(files.read(join(dir, 'x')), undefined);
   t.same(statted, [join(dir, 'x')]);
 });
+
+t.test('readFixed: a kernel file is answered from its first read until the entry ages out', async (t) => {
+  let now = 0;
+  const files = new KeptFiles({ maxAgeMs: 1000, now: () => now });
+  t.teardown(() => files.clear());
+  const first = files.readFixed('/proc/self/stat')!;
+  const pages = [];
+  for (let i = 0; i < 200; i++) pages.push(Buffer.alloc(64 * 1024, 1));
+  t.not(files.read('/proc/self/stat'), first, 'read sees new content');
+  t.equal(files.readFixed('/proc/self/stat'), first, 'readFixed answers the text it read, without a read');
+  t.equal(files.stats().opens, 1);
+  now = 1000;
+  t.not(files.readFixed('/proc/self/stat'), first, 'read again once the entry aged out');
+  t.equal(files.stats().opens, 2);
+});
+
+t.test('readFixed: a regular file is read every time; missing and refused as read', async (t) => {
+  const dir = tmp(t);
+  const files = new KeptFiles();
+  const p = join(dir, 'osrelease');
+  writeFileSync(p, 'one\n');
+  t.equal(files.readFixed(p), 'one\n');
+  writeFileSync(p, 'two\n');
+  t.equal(files.readFixed(p), 'two\n');
+  t.equal(files.readFixed(join(dir, 'absent')), undefined);
+  t.throws(() => files.readFixed('/proc/self'), { code: 'EISDIR' });
+});
+
+t.test('a kernel directory listed again within listReuseMs gets its last listing, as a new array', async (t) => {
+  let now = 0;
+  const files = new KeptFiles({ listReuseMs: 200, now: () => now });
+  const dir = tmp(t);
+  const first = files.list('/proc/self/fd')!;
+  writeFileSync(join(dir, 'held'), '');
+  const { openSync, closeSync } = await import('node:fs');
+  const fd = openSync(join(dir, 'held'), 'r');
+  t.teardown(() => closeSync(fd));
+  now = 199;
+  const again = files.list('/proc/self/fd')!;
+  t.same(again, first, 'the listing of this round');
+  t.not(again, first, 'a copy: callers sort their own');
+  again.length = 0;
+  t.same(files.list('/proc/self/fd'), first, 'a caller changing its array changes nothing kept');
+  now = 200;
+  t.ok(files.list('/proc/self/fd')!.includes(String(fd)), 'listed again after listReuseMs');
+  // A directory elsewhere (a fixture tree) is listed every time.
+  t.same(files.list(dir), ['held']);
+  writeFileSync(join(dir, 'more'), '');
+  t.same(files.list(dir)!.sort(), ['held', 'more']);
+});

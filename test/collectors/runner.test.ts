@@ -268,3 +268,36 @@ t.test('collector success and duration: written each round, and made again when 
   t.type(value(store, 'node_scrape_collector_duration_seconds', { collector: 'flaky' }), 'number');
   await runner.stop();
 });
+
+t.test('a collector that throws before returning a promise fails its run; the others are written', async (t) => {
+  const store = new Store();
+  const sync: Collector = {
+    name: 'sync_throw',
+    defaultEnabled: true,
+    collect: () => {
+      throw new Error('thrown at once');
+    },
+  };
+  const noData: Collector = {
+    name: 'sync_no_data',
+    defaultEnabled: true,
+    collect: () => {
+      throw new NoDataError('nothing here');
+    },
+  };
+  const fine: Collector = {
+    name: 'after',
+    defaultEnabled: true,
+    collect: async () => [{ name: 'after_value', help: 'x', type: 'gauge', samples: [{ labels: {}, value: 2 }] }],
+  };
+  const runner = new CollectorRunner({ store, config: Config.defaults(agentKeys), paths, log: silentLogger(), collectors: [sync, noData, fine] });
+  await runner.collectOnce();
+  t.equal(value(store, 'node_scrape_collector_success', { collector: 'sync_throw' }), 0);
+  t.equal(runner.stats().sync_throw!.lastError, 'thrown at once');
+  t.equal(runner.stats().sync_no_data!.failures, 0, 'no data is not a failure');
+  t.equal(runner.stats().sync_no_data!.lastError, undefined);
+  t.equal(value(store, 'after_value', {}), 2);
+  await runner.collectOnce();
+  t.equal(runner.stats().sync_throw!.runs, 2, 'run again next round');
+  await runner.stop();
+});

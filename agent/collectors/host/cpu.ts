@@ -89,7 +89,7 @@ export function parseCpuList(text: string): number[] | undefined {
 
 function sysfsFamilies(base: string, issues: Issues): FamilySamples[] {
   const out: FamilySamples[] = [];
-  const iso = readTextSync(join(base, 'isolated'));
+  const iso = readFixedSync(join(base, 'isolated'));
   if (iso !== undefined) {
     const list = parseCpuList(iso);
     if (list === undefined) issues.push(`isolated: not a CPU list: ${quote(iso)}`);
@@ -110,8 +110,8 @@ function sysfsFamilies(base: string, issues: Issues): FamilySamples[] {
   const seenPkg = new Set<string>();
   for (const c of cpus) {
     const dir = join(base, c);
-    const p = readTextSync(join(dir, 'topology/physical_package_id'))?.trim();
-    const id = readTextSync(join(dir, 'topology/core_id'))?.trim();
+    const p = readFixedSync(join(dir, 'topology/physical_package_id'))?.trim();
+    const id = readFixedSync(join(dir, 'topology/core_id'))?.trim();
     if (p === undefined || id === undefined) continue;
     const coreCount = num(readTextSync(join(dir, 'thermal_throttle/core_throttle_count'))?.trim());
     if (coreCount !== undefined && !seenCore.has(`${p}/${id}`)) {
@@ -154,6 +154,19 @@ function hasFile(path: string): boolean {
 function readTextSync(path: string): string | undefined {
   try {
     return keptFiles.read(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `readTextSync` for what the kernel fixes while the CPU exists (its package and core ids, the boot's isolated list):
+ * read again only as kept files age out. A CPU taken offline loses its throttle counters, read every time, so a
+ * remembered id of an offline CPU reports nothing.
+ */
+function readFixedSync(path: string): string | undefined {
+  try {
+    return keptFiles.readFixed(path);
   } catch {
     return undefined;
   }

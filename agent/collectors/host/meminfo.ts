@@ -14,6 +14,22 @@ export function meminfoName(field: string, unit: string | undefined): string {
   return name;
 }
 
+/** meminfoName per field, for fields with the kB unit and without: the kernel prints the same ~60 every read. */
+const kbNames = new Map<string, string>();
+const plainNames = new Map<string, string>();
+const MAX_NAMES = 1024;
+
+function cachedName(field: string, unit: string | undefined): string {
+  const cache = unit === 'kB' ? kbNames : plainNames;
+  let name = cache.get(field);
+  if (name === undefined) {
+    name = meminfoName(field, unit);
+    if (cache.size >= MAX_NAMES) cache.clear();
+    cache.set(field, name);
+  }
+  return name;
+}
+
 /** Field name (already mangled, with `_bytes` when it had a unit) → value in bytes or count; file order kept. */
 export function parseMeminfo(text: string, issues: Issues = []): Map<string, number> {
   const out = new Map<string, number>();
@@ -30,19 +46,31 @@ export function parseMeminfo(text: string, issues: Issues = []): Map<string, num
       continue;
     }
     const unit = f[1];
-    out.set(meminfoName(line.slice(0, colon), unit), unit === 'kB' ? v * 1024 : v);
+    out.set(cachedName(line.slice(0, colon), unit), unit === 'kB' ? v * 1024 : v);
   }
   return out;
 }
 
 export function meminfoCollector(): Collector {
+  // Per field name, its family's name, help and type, made once (bounded as the names above).
+  const descs = new Map<string, { name: string; help: string; type: 'counter' | 'gauge' }>();
   return {
     name: 'meminfo',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const m = parseMeminfo(await readTextRequired(join(ctx.paths.procfs, 'meminfo')), ctx.issues);
       if (m.size === 0) throw new Error('no fields in /proc/meminfo');
-      return [...m].map(([name, v]) => family(`node_memory_${name}`, `Memory information field ${name}.`, name.endsWith('_total') ? 'counter' : 'gauge', [{ labels: {}, value: v }]));
+      const out: FamilySamples[] = [];
+      for (const [name, v] of m) {
+        let d = descs.get(name);
+        if (d === undefined) {
+          d = { name: `node_memory_${name}`, help: `Memory information field ${name}.`, type: name.endsWith('_total') ? 'counter' : 'gauge' };
+          if (descs.size >= MAX_NAMES) descs.clear();
+          descs.set(name, d);
+        }
+        out.push(family(d.name, d.help, d.type, [{ labels: {}, value: v }]));
+      }
+      return out;
     },
   };
 }

@@ -52,6 +52,9 @@ const props: Array<[string, string, MetricType, number]> = [
   ['protocol_type', 'type', 'gauge', 1],
 ];
 
+/** Each property's family name and help, made once. */
+const propDescs = props.map(([name, , type]) => ({ name: `node_network_${name}`, help: `Network device property: ${name}`, type }));
+
 /** node_exporter 1.6+: "up" when IFF_UP (0x1) is set in the interface's flags, "down" if not, "unknown" without flags. */
 export function adminState(flags: string | undefined): string {
   const v = parseSysInt(flags);
@@ -80,6 +83,8 @@ interface Iface {
   slow: Map<string, string | undefined>;
   /** Per-collection attributes the interface did not report (absent, EINVAL): not read again until `state` changes. */
   refused: Set<string>;
+  /** Attribute file → its path under the interface's directory, made once. */
+  paths: Map<string, string>;
 }
 
 export function netclassCollector(): Collector {
@@ -94,22 +99,32 @@ export function netclassCollector(): Collector {
       const { exclude, ignoreInvalidSpeed } = hostOptions(ctx.config).netclass;
       const info = family('node_network_info', 'Non-numeric data from /sys/class/net/<iface>, value is always 1.', 'gauge');
       const up = family('node_network_up', "Value is 1 if operstate is 'up', 0 otherwise.", 'gauge');
-      const fams = props.map(([name, , type]) => family(`node_network_${name}`, `Network device property: ${name}`, type));
+      const fams = propDescs.map((d) => family(d.name, d.help, d.type));
       const seen = new Set<string>();
       for (const device of ifaces.sort()) {
         if (exclude?.test(device)) continue;
         const dir = join(base, device);
-        const operstate = readAttr(join(dir, 'operstate'));
-        const ifindex = readAttr(join(dir, 'ifindex'));
+        let mem = known.get(device);
+        // The attribute paths of an interface seen before are kept (the same strings every collection).
+        const paths = mem !== undefined && mem.paths.get('') === dir ? mem.paths : new Map([['', dir]]);
+        const path = (file: string): string => {
+          let p = paths.get(file);
+          if (p === undefined) {
+            p = join(dir, file);
+            paths.set(file, p);
+          }
+          return p;
+        };
+        const operstate = readAttr(path('operstate'));
+        const ifindex = readAttr(path('ifindex'));
         if (operstate === undefined && ifindex === undefined) continue; // not an interface directory
         seen.add(device);
-        const flags = readAttr(join(dir, 'flags'));
-        const carrier = readAttr(join(dir, 'carrier'));
+        const flags = readAttr(path('flags'));
+        const carrier = readAttr(path('carrier'));
         const state = `${operstate ?? ''} ${carrier ?? ''} ${flags ?? ''}`;
-        let mem = known.get(device);
         if (mem === undefined || mem.ifindex !== ifindex || ctx.nowMs - mem.refreshedMs >= slowRefreshMs || ctx.nowMs < mem.refreshedMs) {
-          mem = { ifindex, state, refreshedMs: ctx.nowMs, slow: new Map(), refused: new Set() };
-          for (const f of slowFiles) mem.slow.set(f, readAttr(join(dir, f)));
+          mem = { ifindex, state, refreshedMs: ctx.nowMs, slow: new Map(), refused: new Set(), paths };
+          for (const f of slowFiles) mem.slow.set(f, readAttr(path(f)));
           known.set(device, mem);
         } else if (mem.state !== state) {
           mem.state = state;
@@ -123,7 +138,7 @@ export function netclassCollector(): Collector {
           if (file === 'carrier') return carrier;
           if (slowFiles.has(file)) return m.slow.get(file);
           if (m.refused.has(file)) return undefined;
-          const v = readAttr(join(dir, file));
+          const v = readAttr(path(file));
           if (v === undefined && !stateFiles.has(file)) m.refused.add(file);
           return v;
         };

@@ -8,6 +8,7 @@ import { machine } from 'node:os';
 import { join } from 'node:path';
 import { Collector, family, NoDataError } from '../collector';
 import { readText } from './text';
+import { keptFiles } from '../kept-files';
 import type { FamilySamples } from '../../store/types';
 
 export interface UnameOptions {
@@ -21,8 +22,17 @@ export function unameCollector(opts: UnameOptions = {}): Collector {
     name: 'uname',
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
-      const read = async (f: string): Promise<string | undefined> => (await readText(join(ctx.paths.procfs, 'sys/kernel', f)))?.trim();
-      const [sysname, release, version, nodename, domainname, arch] = await Promise.all(['ostype', 'osrelease', 'version', 'hostname', 'domainname', 'arch'].map(read));
+      const dir = join(ctx.paths.procfs, 'sys/kernel');
+      const read = async (f: string): Promise<string | undefined> => (await readText(join(dir, f)))?.trim();
+      // The kernel's name, release, version and architecture are fixed while it runs (sethostname changes only the
+      // host and domain names): read again only as kept files age out.
+      const fixed = (f: string): string | undefined => keptFiles.readFixed(join(dir, f))?.trim();
+      const sysname = fixed('ostype');
+      const release = fixed('osrelease');
+      const version = fixed('version');
+      const nodename = await read('hostname');
+      const domainname = await read('domainname');
+      const arch = fixed('arch');
       if (sysname === undefined && release === undefined) throw new NoDataError('no /proc/sys/kernel/ostype or osrelease');
       const labels = {
         sysname: sysname ?? '',

@@ -10,7 +10,7 @@ import { ProtoReader, readDouble, readFixed64 } from './proto-reader';
 
 const kNsPerMs = 1e6;
 
-function expect(wt: number, want: number, what: string): void {
+export function expect(wt: number, want: number, what: string): void {
   if (wt !== want) throw new OtlpDecodeError(`${what} has wire type ${wt}, expected ${want}`);
 }
 
@@ -72,7 +72,8 @@ function scopeMetrics(r: ProtoReader): ScopeMetrics {
   return sm;
 }
 
-function keyValue(r: ProtoReader): [string, string] {
+/** One KeyValue (an attribute), its value as a string. */
+export function keyValue(r: ProtoReader): [string, string] {
   let key = '';
   let value = '';
   while (!r.done) {
@@ -162,7 +163,8 @@ function int64FromVarint(r: ProtoReader): number {
   return n >= 2 ** 63 ? n - 2 ** 64 : n;
 }
 
-function metric(r: ProtoReader): OtlpMetric {
+/** One Metric message (every data type). */
+export function metric(r: ProtoReader): OtlpMetric {
   let name = '';
   let description = '';
   let unit = '';

@@ -10,12 +10,19 @@ const kTwo32 = 4294967296;
 export class ProtoReader {
   readonly buf: Buffer;
   pos: number;
-  readonly end: number;
+  end: number;
 
   constructor(buf: Buffer, pos = 0, end = buf.length) {
     this.buf = buf;
     this.pos = pos;
     this.end = end;
+  }
+
+  /** The same reader moved to `buf[pos, end)` (a reader reused for many small messages: no object per message). */
+  at(pos: number, end: number): this {
+    this.pos = pos;
+    this.end = end;
+    return this;
   }
 
   get done(): boolean {
@@ -81,6 +88,15 @@ export class ProtoReader {
     const start = this.pos;
     this.pos += len;
     return [start, this.pos];
+  }
+
+  /** Moves past a length-delimited field (to its end); returns where its bytes start. `span` without a tuple. */
+  skipSpan(): number {
+    const len = this.varint();
+    if (len > this.end - this.pos) throw new OtlpDecodeError('length-delimited field runs past its message');
+    const start = this.pos;
+    this.pos += len;
+    return start;
   }
 
   sub(): ProtoReader {

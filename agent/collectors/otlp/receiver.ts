@@ -6,9 +6,10 @@
 import type { AgentContext } from '../../core/context';
 import { DeltaTable } from './delta';
 import { decodeMetricsRequestJson } from './decode-json';
-import { decodeMetricsRequest } from './decode-proto';
 import { OtlpDecodeError } from './model';
 import type { OtlpOptions } from './options';
+import { receiveMetricsRequest } from './receive-proto';
+import { StreamCache } from './stream-cache';
 import { OtlpTranslator, TranslateResult } from './translate';
 
 export type OtlpEncoding = 'protobuf' | 'json';
@@ -26,6 +27,11 @@ export class OtlpIngest {
   readonly #streamsRefused;
   readonly #streamsGauge;
   #lastRefusedStreams = 0;
+  readonly #cache = new StreamCache();
+  readonly #cacheEntries;
+  readonly #cacheBytes;
+  readonly #cacheResets;
+  #lastResets = 0;
   readonly #store: AgentContext['store'];
 
   constructor(ctx: AgentContext, o: Pick<OtlpOptions, 'delta' | 'promoteResourceAttributes'>) {
@@ -41,6 +47,9 @@ export class OtlpIngest {
       ['transport', 'reason'],
     );
     this.#streamsRefused = t.counter('outrider_otlp_delta_streams_refused_total', 'New delta (and exponential histogram) streams refused because the conversion table was full.');
+    this.#cacheEntries = t.gauge('outrider_otlp_stream_cache_entries', 'Gauge and Sum streams whose labels the protobuf receiver keeps, found again by their attribute bytes.');
+    this.#cacheBytes = t.gauge('outrider_otlp_stream_cache_key_bytes', 'Bytes of attribute keys the protobuf receiver keeps for its streams.');
+    this.#cacheResets = t.counter('outrider_otlp_stream_cache_resets_total', 'Times the protobuf receiver forgot its streams at the bound (65,536 streams or 8 MiB of keys) and decoded them again.');
     this.#streamsGauge = t.gauge('outrider_otlp_delta_streams', 'Streams the delta-to-cumulative conversion holds state for (bounded by otlp.delta.max_streams).');
   }
 
@@ -50,9 +59,9 @@ export class OtlpIngest {
 
   /** Decodes and writes one request; throws OtlpDecodeError (counted as malformed) when the body cannot be read. */
   ingest(body: Buffer, encoding: OtlpEncoding, transport: 'http' | 'grpc'): TranslateResult {
-    let resources;
+    let got;
     try {
-      resources = encoding === 'protobuf' ? decodeMetricsRequest(body) : decodeMetricsRequestJson(body.toString('utf8'));
+      got = encoding === 'protobuf' ? receiveMetricsRequest(body, this.#cache, this.#translator) : decodeMetricsRequestJson(body.toString('utf8'));
     } catch (err) {
       if (err instanceof OtlpDecodeError || err instanceof RangeError) {
         this.refuse('malformed', transport);
@@ -60,7 +69,16 @@ export class OtlpIngest {
       }
       throw err;
     }
-    const res = this.#store.withSource('otlp', () => this.#translator.write(resources));
+    const decoded = got;
+    const res = this.#store.withSource('otlp', () => (Array.isArray(decoded) ? this.#translator.write(decoded) : this.#translator.writeReceived(decoded)));
+    if (encoding === 'protobuf') {
+      this.#cacheEntries.set(this.#cache.size);
+      this.#cacheBytes.set(this.#cache.keyBytes);
+      if (this.#cache.resets > this.#lastResets) {
+        this.#cacheResets.inc(this.#cache.resets - this.#lastResets);
+        this.#lastResets = this.#cache.resets;
+      }
+    }
     if (res.accepted > 0) this.#accepted.inc({ transport }, res.accepted);
     if (res.rejected > 0) this.#rejected.inc({ transport }, res.rejected);
     if (this.#streams.refused > this.#lastRefusedStreams) {

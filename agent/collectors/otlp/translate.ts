@@ -18,6 +18,7 @@ import type { DeltaStream, DeltaTable } from './delta';
 import { add, checkPoint, ExpState, fromPoint, subtract, toSketch } from './exp-histogram';
 import { Attrs, ExpHistogramPoint, HistogramPoint, kNoRecordedValue, NumberPoint, OtlpMetric, ResourceMetrics, SummaryPoint, Temporality } from './model';
 import { prometheusLabel, prometheusName } from './names';
+import { kEnded, kHasValue, type MetricContext, type ReceivedRequest } from './stream-cache';
 
 export interface TranslateOptions {
   store: Store;
@@ -53,40 +54,49 @@ export class OtlpTranslator {
     const nowMs = this.#now();
     this.#o.streams.expire(nowMs);
     for (const rm of resources) {
-      const base = this.#resourceLabels(rm.attrs, nowMs);
+      this.#targetInfo(rm.attrs, nowMs);
+      const base = this.baseLabels(rm.attrs);
       for (const scope of rm.scopes) {
-        const scoped: Record<string, string> = { ...base };
-        if (scope.name !== '') scoped.otel_scope_name = scope.name;
-        if (scope.version !== '') scoped.otel_scope_version = scope.version;
+        const scoped = scopedLabels(base, scope.name, scope.version);
         for (const m of scope.metrics) this.#metric(m, scoped, nowMs, res);
       }
     }
     return res;
   }
 
-  /** job/instance and promoted attributes; writes target_info when the resource says more than its identity. */
-  #resourceLabels(attrs: Attrs, nowMs: number): Record<string, string> {
-    let name: string | undefined;
-    let ns: string | undefined;
-    let instance: string | undefined;
-    for (const [k, v] of attrs) {
-      if (k === 'service.name') name = v;
-      else if (k === 'service.namespace') ns = v;
-      else if (k === 'service.instance.id') instance = v;
+  /**
+   * Writes a request as the protobuf receiver decoded it (receive-proto.ts): the same writes in the same order as
+   * `write` of the full decoder's result, with Gauge and Sum points coming as cached streams, written through their
+   * kept store handles.
+   */
+  writeReceived(got: ReceivedRequest): TranslateResult {
+    const res: TranslateResult = { accepted: 0, rejected: 0, reasons: [] };
+    const nowMs = this.#now();
+    this.#o.streams.expire(nowMs);
+    for (const op of got.ops) {
+      if (op.kind === 'resource') this.#targetInfo(op.attrs, nowMs);
+      else if (op.kind === 'metric') this.#metric(op.metric, op.base, nowMs, res);
+      else for (let i = op.from; i < op.to; i++) this.#cachedNumber(op.ctx, got, i, nowMs, res);
     }
-    const ident: Record<string, string> = {};
-    if (name !== undefined) ident.job = ns ? `${ns}/${name}` : name;
-    if (instance !== undefined) ident.instance = instance;
-    const info = attrs.filter(([k]) => k !== 'service.name' && k !== 'service.namespace' && k !== 'service.instance.id');
-    if (info.length > 0 && (ident.job !== undefined || ident.instance !== undefined)) {
-      this.#o.store.set(kTargetInfo, { ...labelsOf(info), ...ident }, 1, nowMs);
-    }
+    return res;
+  }
+
+  /** job/instance and the promoted attributes of a resource: the labels of every series under it. */
+  baseLabels(attrs: Attrs): Record<string, string> {
     const out: Record<string, string> = {};
     for (const key of this.#o.promote) {
       const hit = attrs.find(([k]) => k === key);
       if (hit) out[prometheusLabel(key)] = hit[1];
     }
-    return Object.assign(out, ident);
+    return Object.assign(out, identity(attrs));
+  }
+
+  /** Writes target_info when the resource says more than its identity. */
+  #targetInfo(attrs: Attrs, nowMs: number): void {
+    const info = attrs.filter(([k]) => k !== 'service.name' && k !== 'service.namespace' && k !== 'service.instance.id');
+    if (info.length === 0) return;
+    const ident = identity(attrs);
+    if (ident.job !== undefined || ident.instance !== undefined) this.#o.store.set(kTargetInfo, { ...labelsOf(info), ...ident }, 1, nowMs);
   }
 
   #metric(m: OtlpMetric, base: Record<string, string>, nowMs: number, res: TranslateResult): void {
@@ -94,7 +104,7 @@ export class OtlpTranslator {
     if (m.name === '') return reject(res, m.points.length || 1, 'a metric without a name');
     switch (m.kind) {
       case 'gauge': {
-        const desc: FamilyDesc = { name: prometheusName(m.name, m.unit, 'gauge'), help: m.description, type: 'gauge' };
+        const desc = numberDesc(m.name, m.unit, m.description, false, false);
         for (const p of m.points) this.#number(desc, p, base, false, nowMs, res);
         return;
       }
@@ -102,8 +112,7 @@ export class OtlpTranslator {
         const counter = m.monotonic;
         const delta = m.temporality === Temporality.Delta;
         if (m.temporality !== Temporality.Delta && m.temporality !== Temporality.Cumulative) return reject(res, m.points.length, `sum ${m.name} without an aggregation temporality`);
-        const desc: FamilyDesc = { name: prometheusName(m.name, m.unit, counter ? 'counter' : 'gauge'), help: m.description, type: counter ? 'counter' : 'gauge' };
-        if (delta) desc.restartsWithAgent = true;
+        const desc = numberDesc(m.name, m.unit, m.description, counter, delta);
         for (const p of m.points) this.#number(desc, p, base, delta, nowMs, res);
         return;
       }
@@ -139,8 +148,8 @@ export class OtlpTranslator {
     return true;
   }
 
-  #stream(desc: FamilyDesc, labels: Labels, nowMs: number, res: TranslateResult): DeltaStream | undefined {
-    const s = this.#o.streams.stream(desc.name + '\u0001' + labelKey(labels), nowMs);
+  #stream(desc: FamilyDesc, labels: Labels, nowMs: number, res: TranslateResult, key = desc.name + '\u0001' + labelKey(labels)): DeltaStream | undefined {
+    const s = this.#o.streams.stream(key, nowMs);
     if (!s) reject(res, 1, `the delta conversion table is full (${this.#o.streams.maxStreams} streams)`);
     return s;
   }
@@ -164,6 +173,36 @@ export class OtlpTranslator {
     }
     if (desc.type === 'counter' && !(value >= 0)) return reject(res, 1, `counter ${desc.name} has a negative value`);
     this.#written(this.#o.store.set(desc, labels, value, nowMs), desc, res);
+  }
+
+  /**
+   * `#number` for a cached stream: the same checks and delta conversion, the write through the stream's kept store
+   * handle while the store holds it and the family's help is the metric's (a by-labels write would set it back).
+   */
+  #cachedNumber(ctx: MetricContext, got: ReceivedRequest, i: number, nowMs: number, res: TranslateResult): void {
+    const e = got.streams[i]!;
+    const desc = ctx.desc;
+    if (this.#ended(desc, e.labels, got.state[i]! & kEnded, res)) {
+      e.handle = undefined;
+      return;
+    }
+    if ((got.state[i]! & kHasValue) === 0) return reject(res, 1, `a point of ${desc.name} without a value`);
+    let value = got.values[i]!;
+    if (ctx.delta) {
+      const s = this.#stream(desc, e.labels, nowMs, res, (e.deltaKey ??= desc.name + '\u0001' + labelKey(e.labels)));
+      if (!s) return;
+      if (got.startMs[i]! < s.lastTimeMs) return reject(res, 1, `a delta point of ${desc.name} overlaps the previous interval`);
+      s.lastTimeMs = got.timeMs[i]!;
+      value = s.value += value;
+    }
+    if (desc.type === 'counter' && !(value >= 0)) return reject(res, 1, `counter ${desc.name} has a negative value`);
+    const held = e.handle;
+    if (held !== undefined && (desc.help === '' || held.family.help === desc.help) && this.#o.store.writeHandle(held, value, undefined, nowMs)) {
+      res.accepted++;
+      return;
+    }
+    e.handle = this.#o.store.set(desc, e.labels, value, nowMs);
+    this.#written(e.handle, desc, res);
   }
 
   #histogram(desc: FamilyDesc, p: HistogramPoint, base: Record<string, string>, delta: boolean, nowMs: number, res: TranslateResult): void {
@@ -236,6 +275,37 @@ export class OtlpTranslator {
   }
 }
 
+/** The family of a Gauge or Sum: a monotonic sum is a counter (`_total`); a delta one restarts with the agent. */
+export function numberDesc(name: string, unit: string, help: string, counter: boolean, delta: boolean): FamilyDesc {
+  const desc: FamilyDesc = { name: prometheusName(name, unit, counter ? 'counter' : 'gauge'), help, type: counter ? 'counter' : 'gauge' };
+  if (delta) desc.restartsWithAgent = true;
+  return desc;
+}
+
+/** A resource's labels with its scope's name and version. */
+export function scopedLabels(base: Record<string, string>, name: string, version: string): Record<string, string> {
+  const scoped: Record<string, string> = { ...base };
+  if (name !== '') scoped.otel_scope_name = name;
+  if (version !== '') scoped.otel_scope_version = version;
+  return scoped;
+}
+
+/** `job` (service.namespace/service.name) and `instance` (service.instance.id) of a resource. */
+function identity(attrs: Attrs): Record<string, string> {
+  let name: string | undefined;
+  let ns: string | undefined;
+  let instance: string | undefined;
+  for (const [k, v] of attrs) {
+    if (k === 'service.name') name = v;
+    else if (k === 'service.namespace') ns = v;
+    else if (k === 'service.instance.id') instance = v;
+  }
+  const ident: Record<string, string> = {};
+  if (name !== undefined) ident.job = ns ? `${ns}/${name}` : name;
+  if (instance !== undefined) ident.instance = instance;
+  return ident;
+}
+
 function reject(res: TranslateResult, n: number, reason: string): void {
   res.rejected += n;
   if (res.reasons.length < kMaxReasons && !res.reasons.includes(reason)) res.reasons.push(reason);
@@ -258,7 +328,7 @@ function sameBounds(a: readonly number[] | undefined, b: readonly number[]): boo
 }
 
 /** Point attributes as labels over the resource's; keys that collide after sanitising join their values with `;`. */
-function pointLabels(base: Record<string, string>, attrs: Attrs): Record<string, string> {
+export function pointLabels(base: Record<string, string>, attrs: Attrs): Record<string, string> {
   if (attrs.length === 0) return base;
   return Object.assign(labelsOf(attrs), base);
 }

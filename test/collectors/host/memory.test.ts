@@ -37,6 +37,32 @@ t.test('meminfo collector over the fixture host', async (t) => {
 t.test('vmstat keeps node_exporter default fields only', async (t) => {
   const m = parseVmstat('nr_free_pages 5\npgpgin 10\npgfault 20\npgmajfault 2\npswpin 0\noom_kill 1\npgsteal_kswapd 9\n');
   t.equal(m.size, 7);
+  // The plain "name 123" lines and the others (tabs, spaces, signs, exponents, garbage) give what the general check gives.
+  const issues: string[] = [];
+  const mixed = parseVmstat('a 1\nb\t2\n  c 3\nd  4\ne -5\nf 1e3\ng 0x10\nh-i 6\nj 7 8\nk\nl \n', issues);
+  t.same(
+    [...mixed],
+    [
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+      ['d', 4],
+      ['e', -5],
+      ['f', 1000],
+      ['g', 16],
+    ],
+  );
+  t.equal(issues.length, 4, 'h-i, "j 7 8", "k", "l"');
+  const kept: string[] = [];
+  t.same(
+    [...parseVmstat('a 1\nb\t2\nc 3\nd x\n', kept, (n) => n !== 'a')],
+    [
+      ['b', 2],
+      ['c', 3],
+    ],
+    'keep selects names; the rest is still checked',
+  );
+  t.equal(kept.length, 1);
   const fams = await vmstatCollector().collect(collectContext());
   const names = fams.map((f) => f.name).sort();
   t.ok(names.includes('node_vmstat_pgfault'));
@@ -48,4 +74,7 @@ t.test('vmstat keeps node_exporter default fields only', async (t) => {
     narrowed.map((f) => f.name),
     ['node_vmstat_pgpgin'],
   );
+  const again = vmstatCollector();
+  const first = await again.collect(collectContext());
+  t.same(await again.collect(collectContext()), first, 'the names selected once are selected the same way next time');
 });

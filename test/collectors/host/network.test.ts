@@ -49,6 +49,27 @@ t.test('netstat pairs and snmp6', async (t) => {
   const issues: string[] = [];
   const broken = parseNetstatPairs('Tcp: A B\nUdp: 1 2\nUdp: X\nUdp: 3\nIp: Forwarding\n', issues);
   t.same([...broken], [['Udp_X', 3]], 'resynchronises after a header without values');
+  // Keys are made once per header line: a changed header (a new kernel field) gives its own keys.
+  t.same(
+    [...parseNetstatPairs('Tcp: ActiveOpens InSegs\nTcp: 6 11\n')],
+    [
+      ['Tcp_ActiveOpens', 6],
+      ['Tcp_InSegs', 11],
+    ],
+  );
+  t.same(
+    [...parseNetstatPairs('Tcp: InSegs New\nTcp: 12 1\n')],
+    [
+      ['Tcp_InSegs', 12],
+      ['Tcp_New', 1],
+    ],
+  );
+  t.same([...parseNetstatPairs('Tcp: ActiveOpens InSegs\nTcp: 7\n')], [['Tcp_ActiveOpens', 7]], 'fewer values than names');
+  const checked: string[] = [];
+  const only = (k: string): boolean => k.endsWith('InSegs');
+  t.same([...parseNetstatPairs('Tcp: ActiveOpens InSegs\nTcp: 8 -13\nUdp: A\nUdp: x\n', checked, only)], [['Tcp_InSegs', -13]], 'keep selects keys');
+  t.equal(checked.length, 2, 'the unselected lines are still checked');
+  t.same([...parseSnmp6('Ip6InSegs 4\nIp6Out 5\n', [], only)], [['Ip6_InSegs', 4]]);
   t.equal(issues.length, 2);
   t.ok(issues.length >= 1);
   t.same(

@@ -1,0 +1,71 @@
+import t from 'tap';
+import { labelKey, renderLabels, Store, type HeldSample } from '../../agent/store/store';
+
+const g = { name: 'rec_gauge', help: 'A gauge.', type: 'gauge' } as const;
+const c = { name: 'rec_events_total', help: 'Events.', type: 'counter', restartsWithAgent: true } as const;
+
+t.test('label text and key are the same text however the label set was built', async (t) => {
+  const many: Record<string, string> = {};
+  for (let i = 9; i >= 0; i--) many[`l${i}`] = `value-${i}-${'x'.repeat(20)}`;
+  t.equal(renderLabels(many), '{' + [...Array(10).keys()].map((i) => `l${i}="value-${i}-${'x'.repeat(20)}"`).join(',') + '}');
+  t.equal(labelKey(many), [...Array(10).keys()].map((i) => `l${i}\u0000value-${i}-${'x'.repeat(20)}\u0000`).join(''));
+  t.equal(renderLabels({ only: 'a"b' }), '{only="a\\"b"}');
+  t.equal(labelKey({ only: '1' }), 'only\u00001\u0000');
+  t.equal(renderLabels({}), '');
+  t.equal(labelKey({}), '');
+  const s = new Store();
+  const a = s.set(g, many, 1)!;
+  t.equal(a.labelText, renderLabels(many));
+  t.equal(a.key, labelKey(many));
+  t.equal(s.getFamily('rec_gauge')!.series.get(labelKey(many)), a);
+});
+
+t.test('a series keeps its labels, value and flags after it left the store; a held handle to it is dead', async (t) => {
+  let now = 5000;
+  const s = new Store({ now: () => now });
+  const labels = { job: 'app', path: '/x' };
+  const a = s.setSample(c, { labels, value: 2.5, timestampMs: 4000 })!;
+  labels.job = 'changed by the writer';
+  t.same(a.labels, { job: 'app', path: '/x' }, 'the store keeps its own copy of the labels');
+  t.equal(a.restartsWithAgent, true);
+  t.equal(a.updatedMs, 5000);
+  s.remove(a);
+  t.same([a.value, a.timestampMs, a.updatedMs, a.labels, a.restartsWithAgent], [2.5, 4000, 5000, { job: 'app', path: '/x' }, true], 'as it was when removed');
+  now = 6000;
+  t.equal(s.writeHandle(a, 3), false, 'a removed series is not written through its handle');
+  t.equal(s.keepAlive(a), false);
+  t.equal(a.value, 2.5);
+  const b = s.set(c, { job: 'app', path: '/x' }, 3)!;
+  t.not(b, a, 'the same labels make a new series');
+  t.ok(b.id > a.id);
+});
+
+t.test('a held handle to a removed series is looked up again, and an owner snapshot removes what it omits', async (t) => {
+  const s = new Store();
+  const held: HeldSample[] = [
+    { family: g, labels: { i: '1' }, value: 1, timestampMs: undefined, series: undefined },
+    { family: g, labels: { i: '2' }, value: 2, timestampMs: undefined, series: undefined },
+  ];
+  s.replaceOwnedHeld('t', [], held);
+  const first = held[0]!.series!;
+  t.equal(s.seriesCount, 2);
+  s.remove(first);
+  s.replaceOwnedHeld('t', [], held);
+  t.not(held[0]!.series, first, 'the removed series was replaced');
+  t.equal(held[0]!.series!.value, 1);
+  t.equal(s.seriesCount, 2);
+  s.replaceOwnedHeld('t', [], held.slice(1));
+  t.equal(s.seriesCount, 1, 'the omitted series went');
+  t.equal(s.writeHandle(held[0]!.series!, 5), false);
+  s.replaceOwnedHeld('t', [], held);
+  t.equal(s.seriesCount, 2, 'and comes back as a new series');
+});
+
+t.test('a series written later as restarting with the agent keeps the flag', async (t) => {
+  const s = new Store();
+  const plain = { name: 'rec_events_total', help: 'Events.', type: 'counter' } as const;
+  const a = s.set(plain, { k: 'v' }, 1)!;
+  t.equal(a.restartsWithAgent, undefined);
+  t.equal(s.set(c, { k: 'v' }, 2), a);
+  t.equal(a.restartsWithAgent, true);
+});
