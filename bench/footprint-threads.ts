@@ -8,9 +8,10 @@
  *   node dist/bench/footprint-threads.js [--copies=2] [--windows=10-70,420-540] \
  *     'this 1s|1s' 'other 1s|1s||/other/checkout/bin/outrider.js' 'flags 5s|5s|--max-semi-space-size=2 --single-threaded-gc'
  *
- * A configuration is `label|interval|node flags|launcher`: with node flags the agent runs as `node FLAGS launcher`
- * (the launch line's own flags then do not apply, so repeat `--max-semi-space-size=2`); the launcher defaults to this
- * tree's bin/outrider.js.
+ * A configuration is `label|interval|node flags|launcher|agent flags`: with node flags the agent runs as
+ * `node FLAGS launcher` (the launch line's own flags then do not apply, so repeat `--max-semi-space-size=2`); the
+ * launcher defaults to this tree's bin/outrider.js; agent flags (e.g. `--history.enabled=false`) are added to its
+ * command line.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -56,14 +57,17 @@ const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t
 const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
 
 async function main(): Promise<void> {
-  if (configs.length === 0) throw new Error("give at least one configuration, 'label|interval|node flags|launcher'");
+  if (configs.length === 0) throw new Error("give at least one configuration, 'label|interval|node flags|launcher|agent flags'");
   const subjects: Array<{ label: string; s: Subject }> = [];
   try {
     for (let c = 0; c < copies; c++)
       for (const cfg of configs) {
-        const [label, interval, nodeFlags, bin] = cfg.split('|');
+        const [label, interval, nodeFlags, bin, agentFlags] = cfg.split('|');
         const flags = (nodeFlags ?? '').split(' ').filter(Boolean);
-        subjects.push({ label: label!, s: await startAgent({ interval: interval || '1s', bin: bin || undefined, nodeFlags: flags.length ? flags : undefined }) });
+        subjects.push({
+          label: label!,
+          s: await startAgent({ interval: interval || '1s', bin: bin || undefined, nodeFlags: flags.length ? flags : undefined, flags: (agentFlags ?? '').split(' ').filter(Boolean) }),
+        });
       }
     for (const { s } of subjects) if (!Number.isFinite(await coldStartMs(s))) throw new Error(`${s.name} did not become ready`);
     const t0 = Date.now();
