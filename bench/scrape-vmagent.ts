@@ -111,8 +111,12 @@ async function measure(name: string, ua: string[], target: string, child: ChildP
   const cpu1 = cpuSeconds(child.pid!);
   const row = { name, cpuPerScrape: (cpu1 - cpu0) / kScrapes, peakMiB: statusMiB(child.pid!, 'VmHWM'), sinkBytes: (sink.bytes - b0) / kScrapes };
   if (process.env.RSS_TRACE) console.log(`${name}: peak VmRSS MiB after scrape n: ${[...trace].map(([k, v]) => `${k}:${v.toFixed(0)}`).join(' ')}`);
-  child.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
+  // SIGTERM first, so that an agent run with --cpu-prof (AGENT_NODE_FLAGS) writes its profile on the way out.
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(kill);
   return row;
 }
 

@@ -19,6 +19,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { OutriderError } from '../core/errors';
 import type { MetricType } from '../store/types';
 import { distributionSuffix } from './expand';
+import { ByteLine, ByteLines, ByteSample, readSampleBytes } from './parse-bytes';
 import { parseValue } from './value';
 
 export interface ParsedSample {
@@ -57,6 +58,12 @@ export interface TextParserOptions {
    * the sink as usual, with `raw` set. Only well-formed lines are offered.
    */
   known?: (line: string, end: number, value: number, timestampMs: number | undefined, family: ParsedFamily) => boolean;
+  /**
+   * `known` for a body given as bytes: offered the series as the bytes `view[start, end)` of a plain ASCII sample line
+   * (parse-bytes.ts), read without making a string of the line. A line it does not take, and every other line, is
+   * read as text (without a second offer to `known`). Only used with `known` and Buffer chunks.
+   */
+  knownBytes?: (view: DataView, start: number, end: number, value: number, timestampMs: number | undefined, family: ParsedFamily) => boolean;
 }
 
 export const PARSE_ERROR = 'OUTRIDER_ERR_FORMAT_PARSE';
@@ -88,6 +95,13 @@ export class TextParser {
   readonly #onError: ((issue: ParseIssue) => void) | undefined;
   readonly #maxLine: number;
   readonly #known: TextParserOptions['known'];
+  readonly #knownBytes: TextParserOptions['knownBytes'];
+  /** Whether a line read as text is offered to `known` (not when the byte reading just offered it). */
+  #offer = true;
+  /** Bytes mode (a `knownBytes` given, until a string chunk or a long line): the lines as bytes (text mode: #tail). */
+  readonly #lines = new ByteLines();
+  #textMode: boolean;
+  readonly #scan: ByteSample = { nameEnd: 0, seriesEnd: 0, value: 0, timestampMs: undefined };
   /** The value and timestamp `#valueAt` read last. */
   #value = 0;
   #ts: number | undefined = undefined;
@@ -105,6 +119,8 @@ export class TextParser {
     this.#onError = opts.onError;
     this.#maxLine = opts.maxLineLength ?? 1 << 20;
     this.#known = opts.known;
+    this.#knownBytes = opts.known ? opts.knownBytes : undefined;
+    this.#textMode = this.#knownBytes === undefined;
   }
 
   /** Families seen so far, in order of first appearance. */
@@ -115,7 +131,15 @@ export class TextParser {
   /** Parses the complete lines of a chunk; the last incomplete line waits for the next chunk (or `end`). */
   write(chunk: string | Buffer): void {
     if (this.#ended) throw new OutriderError('OUTRIDER_ERR_FORMAT_ENDED', 'write after end');
-    let text = this.#tail + (typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
+    if (!this.#textMode) {
+      if (typeof chunk !== 'string') return this.#writeBytes(chunk);
+      this.#toText();
+    }
+    this.#writeText(typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
+  }
+
+  #writeText(chunk: string): void {
+    let text = this.#tail + chunk;
     let start = 0;
     if (this.#skipping) {
       // The rest of a refused line is not a line of its own: it would be read from wherever a chunk happened to end.
@@ -141,8 +165,51 @@ export class TextParser {
     this.#tail = text;
   }
 
+  /**
+   * Bytes mode: each complete line is read from the chunk's bytes. A carried line longer than `maxLineLength` bytes
+   * may be longer in characters: the parser then goes on in text mode, which keeps the limit as written.
+   */
+  #writeBytes(chunk: Buffer): void {
+    this.#lines.write(chunk, this.#byteLine);
+    if (this.#lines.carried > this.#maxLine) this.#toText();
+  }
+
+  /** Leaves bytes mode for good: the carry is read as text, as text mode would have read it. */
+  #toText(): void {
+    this.#textMode = true;
+    const carry = this.#lines.take();
+    if (carry.length > 0) this.#writeText(this.#decoder.write(carry));
+  }
+
+  /** One line `buf[s, e)` of a bytes-mode body: a known series takes it, anything else is read as text. */
+  readonly #byteLine: ByteLine = (buf, dv, s, e) => {
+    const out = this.#scan;
+    if (readSampleBytes(buf, dv, s, e, out)) {
+      this.#line++;
+      const cur = this.#current;
+      const meta = cur !== undefined && sameName(cur.family.name, dv, s, out.nameEnd) ? cur : this.#familyOf(buf.toString('latin1', s, out.nameEnd));
+      if (this.#knownBytes!(dv, s, out.seriesEnd, out.value, out.timestampMs, meta.family)) {
+        meta.sawSamples = true;
+        return;
+      }
+      this.#line--;
+      this.#offer = false;
+    }
+    try {
+      this.#lineAt(buf.toString('utf8', s, e));
+    } finally {
+      this.#offer = true;
+    }
+  };
+
   end(): void {
     if (this.#ended) return;
+    if (!this.#textMode) {
+      this.#ended = true;
+      const rest = this.#lines.take();
+      if (rest.length > 0) this.#byteLine(rest, new DataView(rest.buffer, rest.byteOffset, rest.length), 0, rest.length);
+      return;
+    }
     const rest = this.#tail + this.#decoder.end();
     this.#tail = '';
     this.#ended = true;
@@ -211,7 +278,7 @@ export class TextParser {
     if (!isNameStart(line.charCodeAt(0))) throw new LineError('sample line does not start with a valid metric name');
     while (i < n && isNameChar(line.charCodeAt(i))) i++;
     const name = line.slice(0, i);
-    const known = this.#known;
+    const known = this.#offer ? this.#known : undefined;
     if (known) {
       const end = line.charCodeAt(i) === 123 ? skipLabels(line, i + 1) : i;
       if (end > 0 && this.#valueAt(line, end, name) === undefined) {
@@ -224,7 +291,7 @@ export class TextParser {
     }
     const labels: Record<string, string> = {};
     if (line.charCodeAt(i) === 123) i = this.#labels(line, i + 1, labels); // '{'
-    const raw = known ? line.slice(0, i) : undefined;
+    const raw = this.#known ? line.slice(0, i) : undefined;
     const bad = this.#valueAt(line, i, name);
     if (bad !== undefined) throw new LineError(bad);
     const sample: ParsedSample = { name, labels, value: this.#value, line: this.#line };
@@ -316,6 +383,13 @@ export class TextParser {
       else if (c !== 125) throw new LineError('labels not separated by ","');
     }
   }
+}
+
+/** Whether the name `name` is the bytes `dv[s, e)`. */
+function sameName(name: string, dv: DataView, s: number, e: number): boolean {
+  if (name.length !== e - s) return false;
+  for (let k = 0; k < name.length; k++) if (name.charCodeAt(k) !== dv.getUint8(s + k)) return false;
+  return true;
 }
 
 /**

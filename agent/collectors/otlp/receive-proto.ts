@@ -14,7 +14,7 @@
 import { decodeMetricsRequest, expect, keyValue, metric } from './decode-proto';
 import { Attrs, OtlpDecodeError, ResourceMetrics } from './model';
 import { ProtoReader } from './proto-reader';
-import { hashRange } from '../remote-write-receive/label-cache';
+import { hashRange } from '../../formats/byte-hash';
 import { kEnded, kHasValue, looseStream, MetricContext, PointStream, ReceivedRequest, StreamCache } from './stream-cache';
 import { numberDesc, OtlpTranslator, pointLabels, scopedLabels } from './translate';
 

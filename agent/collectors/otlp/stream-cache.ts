@@ -12,7 +12,8 @@
  * and the cache fills again (a sender of more streams than that pays the decode, as without the cache); a key over
  * MAX_KEY bytes is not kept. Metric contexts are bounded the same way (`maxContexts`).
  */
-import { HASH_SEED, MAX_KEY } from '../remote-write-receive/label-cache';
+import { HASH_SEED } from '../../formats/byte-hash';
+import { MAX_KEY } from '../remote-write-receive/label-cache';
 import type { Series } from '../../store/store';
 import type { FamilyDesc } from '../../store/types';
 import type { Attrs, OtlpMetric } from './model';

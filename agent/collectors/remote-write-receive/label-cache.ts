@@ -38,28 +38,6 @@ const NO_BYTES = new DataView(new ArrayBuffer(0));
 /** A set of no labels (a series without a name: dropped). */
 export const NO_LABELS: SeriesLabels = { slab: NO_BYTES, at: 0, len: 0, hash: 0, next: undefined, name: undefined, metaName: undefined, labels: {}, desc: undefined, handle: undefined };
 
-export const HASH_SEED = 0x811c9dc5 | 0;
-
-/** Mixes `dv[start, end)` into `h`, four bytes at a step. */
-export function hashRange(h: number, dv: DataView, start: number, end: number): number {
-  let i = start;
-  for (; i + 4 <= end; i += 4) {
-    h = Math.imul(h ^ dv.getInt32(i, true), 0x5bd1e995);
-    h ^= h >>> 15;
-  }
-  for (; i < end; i++) h = Math.imul(h ^ dv.getUint8(i), 0x01000193);
-  return h;
-}
-
-/** Whether `slab[at, at + end - start)` equals `dv[start, end)` (the caller checks both are in bounds). */
-export function sameRange(slab: DataView, at: number, dv: DataView, start: number, end: number): boolean {
-  let i = start;
-  let o = at;
-  for (; i + 4 <= end; i += 4, o += 4) if (slab.getInt32(o, true) !== dv.getInt32(i, true)) return false;
-  for (; i < end; i++, o++) if (slab.getUint8(o) !== dv.getUint8(i)) return false;
-  return true;
-}
-
 /** Builds a set from its labels as received: `pairs` is name, value, name, value, ...; its key is `slab[at, at+len)`. */
 export function labelsOf(pairs: readonly string[], slab: DataView, at: number, len: number, hash: number): SeriesLabels {
   let name: string | undefined;

@@ -9,7 +9,8 @@
  */
 import type { MetricType } from '../../store/types';
 import { metricType, RemoteWriteDecodeError, want } from './decode';
-import { HASH_SEED, hashRange, LabelCache, labelsOf, MAX_KEY, NO_LABELS, sameRange, SeriesLabels } from './label-cache';
+import { HASH_SEED, hashRange, sameRange } from '../../formats/byte-hash';
+import { LabelCache, labelsOf, MAX_KEY, NO_LABELS, SeriesLabels } from './label-cache';
 
 /** One request's series that carried samples (parallel arrays), and the totals of what is not kept. */
 export interface Received {

@@ -62,12 +62,17 @@ export class ScrapeConverter {
   }
 
   /** The parser's `known` callback: takes the value of a series the cache holds. */
-  readonly known = (line: string, end: number, value: number, timestampMs: number | undefined, f: ParsedFamily): boolean => {
-    const cache = this.#cache;
-    const e = cache?.find(line, end);
+  readonly known = (line: string, end: number, value: number, timestampMs: number | undefined, f: ParsedFamily): boolean => this.#take(this.#cache?.find(line, end), value, timestampMs, f);
+
+  /** `known` for a body read as bytes: the series is `view[start, end)`. */
+  readonly knownBytes = (view: DataView, start: number, end: number, value: number, timestampMs: number | undefined, f: ParsedFamily): boolean =>
+    this.#take(this.#cache?.findBytes(view, start, end), value, timestampMs, f);
+
+  #take(e: CachedSeries | undefined, value: number, timestampMs: number | undefined, f: ParsedFamily): boolean {
     if (!e || e.famName !== f.name || e.famType !== f.type || e.famHelp !== f.help) return false;
+    const cache = this.#cache!;
     this.scraped++;
-    cache!.seen(e);
+    cache.seen(e);
     if (e.dropped) return true;
     this.kept++;
     const limit = this.#t.limits.sampleLimit;
@@ -75,9 +80,9 @@ export class ScrapeConverter {
     e.value = value;
     e.timestampMs = this.#t.honorTimestamps ? timestampMs : undefined;
     this.#held[this.#nHeld++] = e;
-    if (!cache!.inLastScrape(e)) this.added++;
+    if (!cache.inLastScrape(e)) this.added++;
     return true;
-  };
+  }
 
   /** The sink handed to the parser. Throws ScrapeError on a breached limit. */
   readonly add = (s: ParsedSample, f: ParsedFamily): void => {

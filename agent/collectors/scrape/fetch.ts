@@ -3,7 +3,7 @@
  * headers), the body decompressed and parsed as it streams in (OpenMetrics or text 0.0.4 by Content-Type) with the
  * body size limit counted on the decompressed bytes, so the body is never held whole. Samples go to `onSample`; a
  * bad line, a limit or a network error rejects with a message for the targets API. A text 0.0.4 body offers each line's
- * series text to `known` first (TextParserOptions).
+ * series to `known` first (TextParserOptions: as the bytes of its text when `knownBytes` is given).
  */
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
@@ -35,7 +35,7 @@ export async function fetchTarget(
   signal: AbortSignal,
   onSample: (s: ParsedSample, f: ParsedFamily) => void,
   dispatcher?: Dispatcher,
-  known?: TextParserOptions['known'],
+  known?: Pick<TextParserOptions, 'known' | 'knownBytes'>,
 ): Promise<FetchResult> {
   const headers: Record<string, string> = {
     accept: scrapeAccept,
@@ -55,7 +55,7 @@ export async function fetchTarget(
   const openMetrics = ctype.startsWith('application/openmetrics-text');
   let stream: Readable = res.body;
   if (String(res.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') stream = res.body.pipe(createGunzip());
-  const reader: { write(c: Buffer): void; end(): void } = openMetrics ? new OpenMetricsReader(onSample) : new TextParser(onSample, { known });
+  const reader: { write(c: Buffer): void; end(): void } = openMetrics ? new OpenMetricsReader(onSample) : new TextParser(onSample, { known: known?.known, knownBytes: known?.knownBytes });
   const limit = t.limits.bodySizeLimit;
   let bytes = 0;
   try {

@@ -244,7 +244,7 @@ export class Scraper implements Component {
     const start = this.#now();
     const conv = new ScrapeConverter(spec, s.cache);
     try {
-      await fetchTarget(spec, abort.signal, conv.add, s.tls ? s.tls.dispatcher() : this.#http, conv.known);
+      await fetchTarget(spec, abort.signal, conv.add, s.tls ? s.tls.dispatcher() : this.#http, conv);
       if (s.retired) return;
       const { families, held, keys } = conv.families();
       // Added: held series the cache did not see in the last scrape, and the other series not among its keys.

@@ -2,12 +2,15 @@
  * What a target's scrapes remember of each series from one scrape to the next, keyed by the series as the target
  * writes it (`name{labels}`, the text on the line before the value): the labels after the target labels and metric
  * relabeling (or that relabeling dropped it), its key for the series limit, and the store handle it is written through.
- * A line whose series text is known costs no label parsing, no relabeling and no store lookup (convert.ts).
+ * A line whose series text is known costs no label parsing, no relabeling and no store lookup (convert.ts). The
+ * entries are kept by a hash of their text that is also the hash of its bytes (formats/byte-hash.ts), so a body read
+ * as bytes finds an ASCII series without making a string of it.
  *
  * An entry holds for one family context (name, type, HELP): a body that declares the family differently reads the
  * line afresh. Entries a successful scrape did not see are dropped after it, so the cache holds at most the series
  * of the last body (and never more than `maxEntries`: past it, new series are converted but not remembered).
  */
+import { HASH_SEED, hashRange, hashText, sameText } from '../../formats/byte-hash';
 import type { HeldSample, Series } from '../../store/store';
 import type { FamilyDesc, Labels } from '../../store/types';
 
@@ -26,12 +29,19 @@ export interface CachedSeries extends HeldSample {
   stamp: number;
   /** The last successful scrape that saw it. */
   okStamp: number;
+  /** hashText of `raw`, and the next entry of the same hash. */
+  readonly hash: number;
+  next: CachedSeries | undefined;
 }
 
 export const MAX_CACHED_SERIES = 1_000_000;
 
 export class SeriesCache {
-  readonly #entries = new Map<string, CachedSeries>();
+  /** The entries by the hash of their text, each the head of its chain (`next`). */
+  readonly #entries = new Map<number, CachedSeries>();
+  #size = 0;
+  /** An entry was replaced in this scrape (series-cache `add` of a known text in another family context). */
+  #replaced = false;
   readonly #max: number;
   /** Number of the scrape in progress. */
   stamp = 0;
@@ -53,14 +63,28 @@ export class SeriesCache {
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#size;
   }
 
   /** The entry of the series `line.slice(0, end)`, or undefined. */
   find(line: string, end: number): CachedSeries | undefined {
     const guess = this.#last[this.#count];
     if (guess !== undefined && guess.raw.length === end && line.startsWith(guess.raw)) return guess;
-    return this.#entries.get(line.slice(0, end));
+    let e = this.#entries.get(hashText(HASH_SEED, line, 0, end));
+    while (e !== undefined && !(e.raw.length === end && line.startsWith(e.raw))) e = e.next;
+    return e;
+  }
+
+  /**
+   * The entry of the series whose text is the bytes `view[start, end)` (ASCII), or undefined: first the entry at
+   * the same place in the last scrape, compared byte by byte, then by the hash of the bytes.
+   */
+  findBytes(view: DataView, start: number, end: number): CachedSeries | undefined {
+    const guess = this.#last[this.#count];
+    if (guess !== undefined && sameText(guess.raw, view, start, end)) return guess;
+    let e = this.#entries.get(hashRange(HASH_SEED, view, start, end));
+    while (e !== undefined && !sameText(e.raw, view, start, end)) e = e.next;
+    return e;
   }
 
   /** Marks an entry `find` gave as seen in this scrape. */
@@ -72,6 +96,7 @@ export class SeriesCache {
   /** Starts a scrape. */
   begin(): void {
     this.stamp++;
+    this.#replaced = false;
     this.#count = 0;
   }
 
@@ -79,6 +104,7 @@ export class SeriesCache {
   add(raw: string, e: { famName: string; famType: string | undefined; famHelp: string | undefined; family: FamilyDesc; labels: Labels; dropped: boolean; key: string }): CachedSeries {
     // One literal with every field, so that every entry has the same shape.
     const key = Buffer.from(raw, 'utf8').toString('utf8');
+    const hash = hashText(HASH_SEED, key, 0, key.length);
     const entry: CachedSeries = {
       raw: key,
       family: e.family,
@@ -93,9 +119,27 @@ export class SeriesCache {
       key: e.key,
       stamp: this.stamp,
       okStamp: 0,
+      hash,
+      next: undefined,
     };
-    if (this.#entries.size < this.#max) {
-      this.#entries.set(key, entry);
+    if (this.#size < this.#max) {
+      // An entry of the same text (made in another family context) is replaced.
+      let head = this.#entries.get(hash);
+      if (head !== undefined && head.raw === key) {
+        head = head.next;
+        this.#size--;
+        this.#replaced = true;
+      }
+      for (let e = head; e?.next !== undefined; e = e.next) {
+        if (e.next.raw !== key) continue;
+        e.next = e.next.next;
+        this.#size--;
+        this.#replaced = true;
+        break;
+      }
+      entry.next = head;
+      this.#entries.set(hash, entry);
+      this.#size++;
       this.#next[this.#count++] = entry;
     }
     return entry;
@@ -109,12 +153,41 @@ export class SeriesCache {
   /** Ends a successful scrape: drops what it did not see. */
   succeeded(): void {
     const stamp = this.stamp;
-    for (const [k, e] of this.#entries) {
-      if (e.stamp === stamp) e.okStamp = stamp;
-      else this.#entries.delete(k);
-    }
+    // The entries seen are this scrape's list: when it holds every entry, there is nothing to drop and no need to
+    // walk the table (unless an entry was replaced: the list then holds one the table no longer does).
+    let seen = 0;
+    if (!this.#replaced)
+      for (let i = 0; i < this.#count; i++) {
+        const e = this.#next[i]!;
+        if (e.okStamp === stamp) continue;
+        e.okStamp = stamp;
+        seen++;
+      }
+    if (this.#replaced || seen !== this.#size) this.#sweep(stamp);
     this.lastOk = stamp;
     this.#turn();
+  }
+
+  /** Drops the entries `stamp` did not see (the others get it as okStamp). */
+  #sweep(stamp: number): void {
+    this.#entries.forEach((head, h) => {
+      // The chain without the entries this scrape did not see, in the same order.
+      let first: CachedSeries | undefined;
+      let prev: CachedSeries | undefined;
+      for (let e: CachedSeries | undefined = head; e !== undefined; e = e.next) {
+        if (e.stamp !== stamp) {
+          this.#size--;
+          continue;
+        }
+        e.okStamp = stamp;
+        if (prev === undefined) first = e;
+        else prev.next = e;
+        prev = e;
+      }
+      if (prev !== undefined) prev.next = undefined;
+      if (first === undefined) this.#entries.delete(h);
+      else if (first !== head) this.#entries.set(h, first);
+    });
   }
 
   /** Ends a failed scrape: no series counts as seen in the last scrape (the target's series left the store). */
@@ -136,6 +209,7 @@ export class SeriesCache {
 
   clear(): void {
     this.#entries.clear();
+    this.#size = 0;
     this.#last = [];
     this.#next = [];
     this.#count = 0;

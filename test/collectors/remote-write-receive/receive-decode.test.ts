@@ -10,7 +10,8 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { decodeRequestV2, decodeWriteRequestV1, DecodedSeries, RemoteWriteDecodeError } from '../../../agent/collectors/remote-write-receive/decode';
-import { HASH_SEED, hashRange, LabelCache, labelsOf, MAX_KEY } from '../../../agent/collectors/remote-write-receive/label-cache';
+import { HASH_SEED, hashRange } from '../../../agent/formats/byte-hash';
+import { LabelCache, labelsOf, MAX_KEY } from '../../../agent/collectors/remote-write-receive/label-cache';
 import { Received, receiveV1, receiveV2 } from '../../../agent/collectors/remote-write-receive/receive-decode';
 import { isOutriderError } from '../../../agent/core/errors';
 import { nativeBinding } from '../../../agent/native/loader';

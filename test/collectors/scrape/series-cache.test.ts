@@ -215,3 +215,26 @@ t.test('the arrays reused from scrape to scrape hold exactly the series of each 
   t.same(run(['c', 'a'], 6), { failed: false, known: 2, held: ['c=6', 'a=6'] });
   t.equal(cache.size, 2);
 });
+
+t.test('a series read in two family contexts in one body still leaves the cache with only what that body had', async (t) => {
+  const spec = targetFromConfig({ url: 'http://127.0.0.1:9/metrics', job: 'j' }, 0, defaults)!;
+  for (const bytes of [false, true]) {
+    const cache = new SeriesCache();
+    const run = (text: string) => {
+      const conv = new ScrapeConverter(spec, cache);
+      const p = new TextParser(conv.add, { known: conv.known, knownBytes: bytes ? conv.knownBytes : undefined });
+      p.write(Buffer.from(text));
+      p.end();
+      const held = conv.families().held.map((h) => `${h.family.name}=${h.value}`);
+      cache.succeeded();
+      return held;
+    };
+    run('x 1\ny 1\n');
+    t.equal(cache.size, 2);
+    // The second x line is in another context (a HELP after its first sample): its entry replaces the first one.
+    t.same(run('x 2\n# HELP x Now.\nx 3\n'), ['x=2', 'x=3']);
+    t.equal(cache.size, 1, `${bytes ? 'bytes' : 'text'}: y, not in the body, is dropped`);
+    t.same(run('x 4\n# HELP x Now.\nx 5\n'), ['x=4', 'x=5']);
+    t.equal(cache.size, 1);
+  }
+});
