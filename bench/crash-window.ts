@@ -14,16 +14,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseDurationMs } from '../agent/config/units';
 import { freePort, Proc, samples, sleep, start } from '../test/e2e/procs';
+import { cpuSeconds } from './proc-sample';
 
 const CONFIGS = (process.env.CONFIGS ?? '10s/10s').split(',');
 const CRASHES = Number(process.env.CRASHES ?? 3);
 const RATE = Number(process.env.RATE ?? 500);
-
-function cpuSeconds(pid: number): number {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) / 100;
-}
 
 async function scalar(url: string, name: string): Promise<number> {
   try {

@@ -5,21 +5,11 @@
  * /proc/<pid>/{status,stat}; cold start is the time from spawn to the first 2xx of the readiness URL.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import net from 'node:net';
 import { dirname, join } from 'node:path';
-import { cpuTicks, statusField } from './proc-sample';
+import { cpuTicks, freePort, statusField } from './proc-sample';
 
 const repo = join(__dirname, '..', '..');
 const hz = 100; // USER_HZ on Linux
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 export interface Subject {
   readonly name: string;

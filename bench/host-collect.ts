@@ -5,7 +5,6 @@
  *   npm run build && node dist/bench/host-collect.js [iterations]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Config } from '../agent/config/config';
 import { resolvePaths } from '../agent/collectors/collector';
 import { hostCollectors } from '../agent/collectors/host/index';
@@ -14,6 +13,7 @@ import { silentLogger } from '../agent/core/log';
 import { render } from '../agent/exposition/render';
 import { Store } from '../agent/store/store';
 import { agentKeys } from '../agent/keys';
+import { freePort } from './proc-sample';
 
 const iterations = Number(process.argv[2] ?? 200);
 const deadlineMs = 60_000;
@@ -25,16 +25,6 @@ function stats(ms: number[]): { median: number; p90: number; mean: number } {
 }
 
 const fmt = (x: { median: number; p90: number; mean: number }) => `median ${x.median.toFixed(2)} ms, p90 ${x.p90.toFixed(2)} ms, mean ${x.mean.toFixed(2)} ms`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const shared = [
   'arp',

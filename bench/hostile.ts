@@ -30,21 +30,13 @@ import { Merger } from '../agent/aggregator/merge';
 import { StateStore } from '../agent/aggregator/state';
 import { AgentState, SeriesState, stateKey } from '../agent/aggregator/state-model';
 import { Store } from '../agent/store/store';
+import { freePort } from './proc-sample';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const SLOW = arg('--slow-sockets', 2000);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** GET from a given loopback source address (the slow sockets come from 127.0.0.1; an honest client is elsewhere). */
 function get(url: string, p: string, localAddress: string, headers: Record<string, string> = {}): Promise<number> {

@@ -9,24 +9,14 @@
  *   node dist/bench/idle.js [--seconds=30] [--scrape=5] [--interval=1s]
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import net from 'node:net';
 import { join } from 'node:path';
-import { cpuTicks, statusField, waitUp } from './proc-sample';
+import { cpuTicks, freePort, statusField, waitUp } from './proc-sample';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const seconds = Number(args.seconds ?? 30);
 const scrapeEvery = Number(args.scrape ?? 5);
 const interval = args.interval ?? '1s';
 const hz = 100; // USER_HZ on Linux
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const rssKiB = (pid: number): number => statusField(pid, 'VmRSS');
 

@@ -15,24 +15,14 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
-import net from 'node:net';
 import { join } from 'node:path';
-import { cpuTicks, waitUp } from './proc-sample';
+import { cpuTicks, freePort, waitUp } from './proc-sample';
 import { liveFiles } from '../agent/live/assets';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const seconds = Number(args.seconds ?? 60);
 const interval = args.interval ?? '1s';
 const hz = 100; // USER_HZ on Linux
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 interface Agent {
   child: ChildProcess;

@@ -32,30 +32,12 @@ import { OtlpTranslator } from '../agent/collectors/otlp/translate';
 import { encodeRemoteWrite } from '../agent/report/remote-write/output';
 import type { RwSeries } from '../agent/report/remote-write/protobuf';
 import { Store } from '../agent/store/store';
+import { cpuSeconds, freePort, peakRssMiB } from './proc-sample';
 
 const kSeries = 10_000;
 const kRequests = Number(process.env.REQUESTS ?? 40);
 const bin = process.env.AGENT_BIN ?? path.resolve(__dirname, '..', '..', 'bin', 'outrider.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function cpuSeconds(pid: number): number {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) / 100;
-}
-
-function peakRssMiB(pid: number): number {
-  return Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** REQUESTS OTLP bodies from the SDK: each collection after every counter grew and every gauge moved. */
 async function otlpBodies(): Promise<Buffer[]> {

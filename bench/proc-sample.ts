@@ -1,5 +1,6 @@
-/** What the footprint benchmarks read of a child process: /proc status fields, CPU ticks, and waiting for its endpoint. */
+/** What the benchmarks read of a child process (/proc status fields, CPU time, peak RSS), a free port, and waiting for an endpoint. */
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 
 /** A numeric field of /proc/PID/status (e.g. VmRSS, VmHWM, in KiB); NaN when absent. */
 export function statusField(pid: number, field: string): number {
@@ -25,4 +26,24 @@ export async function waitUp(url: string, tries = 100): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${url} did not come up`);
+}
+
+/** utime + stime of a process, in seconds (USER_HZ is 100 on Linux). */
+export function cpuSeconds(pid: number): number {
+  return cpuTicks(pid) / 100;
+}
+
+/** The peak resident set of a process (VmHWM), in MiB. */
+export function peakRssMiB(pid: number): number {
+  return statusField(pid, 'VmHWM') / 1024;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
 }

@@ -26,30 +26,12 @@ import { Store } from '../agent/store/store';
 import type { MetricType } from '../agent/store/types';
 import type { RwSeries } from '../agent/report/remote-write/protobuf';
 import { encodeRequestV2 } from '../agent/report/remote-write/protobuf-v2';
+import { cpuSeconds, freePort, peakRssMiB } from './proc-sample';
 
 const kSeries = Number(process.env.SERIES ?? 10_000);
 const kRequests = Number(process.env.REQUESTS ?? 60);
 const bin = path.resolve(__dirname, '..', '..', 'bin', 'outrider.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function cpuSeconds(pid: number): number {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) / 100;
-}
-
-function peakRssMiB(pid: number): number {
-  return Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function bodies(): Promise<{ v1: Buffer[]; v2: Buffer[] }> {
   const start = Date.now() - kRequests * 1000;

@@ -11,7 +11,6 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../agent/agent';
@@ -26,6 +25,7 @@ import { parseRuleFile } from '../agent/rules/file';
 import { RuleGroup } from '../agent/rules/group';
 import { ruleMetrics } from '../agent/rules/metrics';
 import { Store } from '../agent/store/store';
+import { freePort } from './proc-sample';
 
 const arg = (name: string, dflt: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
 const minutes = arg('minutes', 60);
@@ -70,15 +70,6 @@ function ourCost(history: LocalHistory, endMs: number): { cpuMs: number; wallMs:
   for (let i = 0; i < rounds; i++) for (const g of rg) g.evaluate(endMs - (rounds - i) * 1000);
   const c = process.cpuUsage(c0);
   return { cpuMs: (c.user + c.system) / 1000 / rounds, wallMs: (performance.now() - w0) / rounds, series: store.seriesCount, problems: problems.length };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 /** Prometheus's own evaluation time of the same rules over the same samples (seconds per evaluation of all groups). */

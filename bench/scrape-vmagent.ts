@@ -16,6 +16,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { cpuSeconds } from './proc-sample';
 
 const kSeries = Number(process.env.SERIES ?? 100_000);
 const kScrapes = Number(process.env.SCRAPES ?? 8);
@@ -25,15 +26,8 @@ const bin = process.env.AGENT_BIN ?? path.resolve(__dirname, '..', '..', 'bin', 
 /** Node flags of the agent. Unset: the launcher runs as a program, so its launch line picks the flags the agent is
  * deployed with (`node bin/outrider.js` would skip that line). AGENT_NODE_FLAGS='' runs it with Node's defaults. */
 const agentFlags = process.env.AGENT_NODE_FLAGS?.split(' ').filter(Boolean);
-const tick = 100; // USER_HZ
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function cpuSeconds(pid: number): number {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) / tick;
-}
 
 function statusMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));

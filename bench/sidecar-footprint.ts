@@ -10,10 +10,9 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuTicks, statusField, waitUp } from './proc-sample';
+import { cpuTicks, freePort, statusField, waitUp } from './proc-sample';
 import { Config } from '../agent/config/config';
 import { optionsFromConfig } from '../agent/deploy/inject/options';
 import { sidecarArgs } from '../agent/deploy/inject/sidecar';
@@ -25,15 +24,6 @@ const seconds = Number(args.seconds ?? 30);
 const interval = args.interval ?? '1s';
 const node = args.node ?? process.execPath;
 const hz = 100; // USER_HZ on Linux
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function measure(name: string, reportTo: string): Promise<string> {
   const opts = { ...optionsFromConfig(Config.defaults(agentKeys)), reportTo };

@@ -7,10 +7,18 @@
  * more to gather than every component metric together, so a snapshot gathers them again only once `runtimeRefreshMs`
  * (default 5 s) has passed since their last gathering and reuses the samples in between; the component metrics are
  * gathered on every snapshot (bench/README.md, Footprint, "Idle CPU").
+ *
+ * The event loop lag percentiles come from Node's loop-delay histogram, a repeating timer that wakes the process at
+ * its resolution. At 20 ms it cost an idle agent ~0.2 % of a core by itself (50 wakeups a second); at
+ * `loopDelayResolutionMs` a stall of 100 ms or more is still always seen, a shorter one when a tick falls in it
+ * (bench/README.md, Footprint, "Idle CPU: the threads and wakeups").
  */
 import { collectRuntimeMetrics, Counter, Gauge, Histogram, Registry } from './prom-client';
 import type { FamilySamples, Labels, MetricType, Sample } from '../store/types';
 import { version } from './version';
+
+/** The loop-delay histogram's resolution (ms): 10 wakeups a second. */
+export const loopDelayResolutionMs = 100;
 
 type MetricJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>[number];
 
@@ -36,7 +44,7 @@ export class Telemetry {
     this.#runtimeRefreshMs = opts.runtimeRefreshMs ?? 5000;
     this.#now = opts.now ?? Date.now;
     if (opts.runtimeMetrics !== false) {
-      collectRuntimeMetrics(this.registry, { eventLoopMonitoringPrecision: 20 });
+      collectRuntimeMetrics(this.registry, { eventLoopMonitoringPrecision: loopDelayResolutionMs });
       for (const m of this.registry.getMetricsAsArray()) this.#runtime.add(m.name);
     }
     this.buildInfo = this.gauge('outrider_build_info', 'A metric with a constant 1 value labeled by the version and runtime Outrider runs on.', ['version', 'nodejs_version', 'native']);

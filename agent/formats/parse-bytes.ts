@@ -4,6 +4,7 @@
  * string of the line. Only the plain case is read here (the line starts with a name, is ASCII, and its value and
  * timestamp are well-formed); anything else is left to the text reading, which gives the same result or the error.
  */
+import { isBlank, isNameChar, isNameStart, readDecimalBytes } from './text-chars';
 import { parseValue } from './value';
 
 export interface ByteSample {
@@ -13,41 +14,6 @@ export interface ByteSample {
   seriesEnd: number;
   value: number;
   timestampMs: number | undefined;
-}
-
-function isNameStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58; // a-z A-Z _ :
-}
-
-function isNameChar(c: number): boolean {
-  return isNameStart(c) || (c >= 48 && c <= 57);
-}
-
-function isBlank(c: number): boolean {
-  return c === 32 || c === 9;
-}
-
-/** 10^k for k ≤ 22: every one is an exact double. */
-const pow10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
-
-/** What `readDecimal` in parse.ts reads, from bytes: a plain decimal of at most 15 characters, else undefined. */
-function readDecimal(dv: DataView, i: number, e: number): number | undefined {
-  let neg = false;
-  if (dv.getUint8(i) === 45) {
-    neg = true;
-    i++;
-  }
-  if (i >= e || e - i > 15) return undefined;
-  let m = 0;
-  let frac = -1;
-  for (let k = i; k < e; k++) {
-    const c = dv.getUint8(k);
-    if (c >= 48 && c <= 57) m = m * 10 + (c - 48);
-    else if (c === 46 && frac < 0 && k > i && k < e - 1) frac = e - k - 1;
-    else return undefined;
-  }
-  const v = frac > 0 ? m / pow10[frac]! : m;
-  return neg ? -v : v;
 }
 
 /** A timestamp `-?\d{1,19}` as `Number` reads it, or undefined. */
@@ -101,7 +67,7 @@ export function readSampleBytes(buf: Buffer, dv: DataView, s: number, e: number,
   while (isBlank(dv.getUint8(i))) i++;
   let v = i;
   while (v < e && !isBlank(dv.getUint8(v))) v++;
-  let value = readDecimal(dv, i, v);
+  let value = readDecimalBytes(dv, i, v);
   if (value === undefined) {
     for (let k = i; k < v; k++) if (dv.getUint8(k) >= 128) return false;
     value = parseValue(buf.toString('latin1', i, v));

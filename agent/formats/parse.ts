@@ -20,6 +20,7 @@ import { OutriderError } from '../core/errors';
 import type { MetricType } from '../store/types';
 import { distributionSuffix } from './expand';
 import { ByteLine, ByteLines, ByteSample, readSampleBytes } from './parse-bytes';
+import { isBlank, isNameChar, isNameStart, readDecimal } from './text-chars';
 import { parseValue } from './value';
 
 export interface ParsedSample {
@@ -73,18 +74,6 @@ const types = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 interface FamilyMeta {
   family: ParsedFamily;
   sawSamples: boolean;
-}
-
-function isNameStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58; // a-z A-Z _ :
-}
-
-function isNameChar(c: number): boolean {
-  return isNameStart(c) || (c >= 48 && c <= 57);
-}
-
-function isBlank(c: number): boolean {
-  return c === 32 || c === 9;
 }
 
 /** Thrown inside the line parser; turned into an issue with the line number. */
@@ -408,33 +397,6 @@ function skipLabels(line: string, i: number): number {
     else if (c === 125) return i + 1;
   }
   return -1;
-}
-
-/** 10^k for k ≤ 22: every one is an exact double. */
-const pow10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
-
-/**
- * A plain decimal `-?digits[.digits]` of at most 15 characters, read without a string: the digits make an
- * exact integer and one division by an exact power of ten rounds correctly, so the result is what `Number` gives.
- * Undefined for anything else (the caller then reads it with `parseValue`).
- */
-function readDecimal(s: string, i: number, e: number): number | undefined {
-  let neg = false;
-  if (s.charCodeAt(i) === 45) {
-    neg = true;
-    i++;
-  }
-  if (i >= e || e - i > 15) return undefined;
-  let m = 0;
-  let frac = -1;
-  for (let k = i; k < e; k++) {
-    const c = s.charCodeAt(k);
-    if (c >= 48 && c <= 57) m = m * 10 + (c - 48);
-    else if (c === 46 && frac < 0 && k > i && k < e - 1) frac = e - k - 1;
-    else return undefined;
-  }
-  const v = frac > 0 ? m / pow10[frac]! : m;
-  return neg ? -v : v;
 }
 
 export interface ParseResult {

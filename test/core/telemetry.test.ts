@@ -1,6 +1,7 @@
 /** core/telemetry: the snapshot in the store's model; runtime metrics gathered on their own, slower refresh. */
+import perf from 'node:perf_hooks';
 import t from 'tap';
-import { Telemetry } from '../../agent/core/telemetry';
+import { loopDelayResolutionMs, Telemetry } from '../../agent/core/telemetry';
 import type { FamilySamples } from '../../agent/store/types';
 
 const value = (fams: FamilySamples[], name: string): number | undefined => {
@@ -42,4 +43,27 @@ t.test('without runtime metrics only the component metrics are snapshotted', asy
   tel.setBuildInfo(true);
   const names = (await tel.snapshot()).map((f) => f.name);
   t.same(names, ['outrider_build_info', 'outrider_native_available']);
+});
+
+t.test('the loop-delay histogram ticks at a coarse resolution and still sees a stall', async (t) => {
+  // Each tick of Node's loop-delay histogram wakes the process: at 20 ms it cost an idle agent ~0.2 % of a core.
+  const original = perf.monitorEventLoopDelay;
+  const asked: number[] = [];
+  perf.monitorEventLoopDelay = (o) => (asked.push(o?.resolution ?? 10), original(o));
+  let tel: Telemetry;
+  try {
+    tel = new Telemetry({ runtimeRefreshMs: 0 });
+  } finally {
+    perf.monitorEventLoopDelay = original;
+  }
+  t.same(asked, [loopDelayResolutionMs], 'one histogram, at the telemetry resolution');
+  t.ok(loopDelayResolutionMs >= 100, `at most 10 wakeups a second (${loopDelayResolutionMs} ms)`);
+
+  await tel.snapshot(); // resets the histogram
+  await new Promise((r) => setTimeout(r, 2 * loopDelayResolutionMs));
+  const until = process.hrtime.bigint() + 250_000_000n; // a 250 ms stall: longer than a tick, always seen
+  while (process.hrtime.bigint() < until);
+  await new Promise((r) => setTimeout(r, 2 * loopDelayResolutionMs));
+  const max = value(await tel.snapshot(), 'nodejs_eventloop_lag_max_seconds');
+  t.ok(max !== undefined && max >= 0.1, `the stall is in the lag maximum (${max} s)`);
 });

@@ -5,14 +5,11 @@
  * histogram=9, exponential_histogram=10, summary=11}, and the data points below. Unknown fields are skipped, as
  * protobuf requires; exemplars and metadata are not kept.
  */
-import { anyValueString, ExpBuckets, ExpHistogramPoint, HistogramPoint, NumberPoint, OtlpDecodeError, OtlpMetric, ResourceMetrics, ScopeMetrics, SummaryPoint, Temporality } from './model';
-import { ProtoReader, readDouble, readFixed64 } from './proto-reader';
+import { ExpBuckets, ExpHistogramPoint, HistogramPoint, NumberPoint, OtlpMetric, ResourceMetrics, ScopeMetrics, SummaryPoint, Temporality } from './model';
+import { keyValue, resourceAttrs, scopeIdentity } from './decode-attrs';
+import { expect, ProtoReader, readDouble, readFixed64 } from './proto-reader';
 
 const kNsPerMs = 1e6;
-
-export function expect(wt: number, want: number, what: string): void {
-  if (wt !== want) throw new OtlpDecodeError(`${what} has wire type ${wt}, expected ${want}`);
-}
 
 export function decodeMetricsRequest(buf: Buffer): ResourceMetrics[] {
   const r = new ProtoReader(buf);
@@ -34,14 +31,7 @@ function resourceMetrics(r: ProtoReader): ResourceMetrics {
     const f = tag >>> 3;
     if (f === 1) {
       expect(tag & 7, 2, 'resource');
-      const res = r.sub();
-      while (!res.done) {
-        const t = res.varint();
-        if (t >>> 3 === 1) {
-          expect(t & 7, 2, 'resource attribute');
-          rm.attrs.push(keyValue(res.sub()));
-        } else res.skip(t & 7);
-      }
+      resourceAttrs(r.sub(), rm.attrs);
     } else if (f === 2) {
       expect(tag & 7, 2, 'scope_metrics');
       rm.scopes.push(scopeMetrics(r.sub()));
@@ -57,110 +47,13 @@ function scopeMetrics(r: ProtoReader): ScopeMetrics {
     const f = tag >>> 3;
     if (f === 1) {
       expect(tag & 7, 2, 'scope');
-      const s = r.sub();
-      while (!s.done) {
-        const t = s.varint();
-        if (t >>> 3 === 1 && (t & 7) === 2) sm.name = s.string();
-        else if (t >>> 3 === 2 && (t & 7) === 2) sm.version = s.string();
-        else s.skip(t & 7);
-      }
+      scopeIdentity(r.sub(), sm);
     } else if (f === 2) {
       expect(tag & 7, 2, 'metric');
       sm.metrics.push(metric(r.sub()));
     } else r.skip(tag & 7);
   }
   return sm;
-}
-
-/** One KeyValue (an attribute), its value as a string. */
-export function keyValue(r: ProtoReader): [string, string] {
-  let key = '';
-  let value = '';
-  while (!r.done) {
-    const tag = r.varint();
-    const f = tag >>> 3;
-    if (f === 1 && (tag & 7) === 2) key = r.string();
-    else if (f === 2 && (tag & 7) === 2) value = anyValueString(anyValue(r.sub(), 0));
-    else r.skip(tag & 7);
-  }
-  return [key, value];
-}
-
-/** An AnyValue as a JS value (strings, numbers, booleans, arrays, objects); nesting is bounded. */
-function anyValue(r: ProtoReader, depth: number): unknown {
-  if (depth > 16) throw new OtlpDecodeError('attribute value nested more than 16 levels');
-  let v: unknown = '';
-  while (!r.done) {
-    const tag = r.varint();
-    const wt = tag & 7;
-    switch (tag >>> 3) {
-      case 1:
-        expect(wt, 2, 'string_value');
-        v = r.string();
-        break;
-      case 2:
-        expect(wt, 0, 'bool_value');
-        v = r.varint() !== 0;
-        break;
-      case 3:
-        expect(wt, 0, 'int_value');
-        v = int64FromVarint(r);
-        break;
-      case 4:
-        expect(wt, 1, 'double_value');
-        v = r.double();
-        break;
-      case 5: {
-        expect(wt, 2, 'array_value');
-        const a = r.sub();
-        const arr: unknown[] = [];
-        while (!a.done) {
-          const t = a.varint();
-          if (t >>> 3 === 1 && (t & 7) === 2) arr.push(anyValue(a.sub(), depth + 1));
-          else a.skip(t & 7);
-        }
-        v = arr;
-        break;
-      }
-      case 6: {
-        expect(wt, 2, 'kvlist_value');
-        const a = r.sub();
-        const obj: Record<string, unknown> = {};
-        while (!a.done) {
-          const t = a.varint();
-          if (t >>> 3 === 1 && (t & 7) === 2) {
-            const kv = a.sub();
-            let k = '';
-            let val: unknown = '';
-            while (!kv.done) {
-              const t2 = kv.varint();
-              if (t2 >>> 3 === 1 && (t2 & 7) === 2) k = kv.string();
-              else if (t2 >>> 3 === 2 && (t2 & 7) === 2) val = anyValue(kv.sub(), depth + 1);
-              else kv.skip(t2 & 7);
-            }
-            obj[k] = val;
-          } else a.skip(t & 7);
-        }
-        v = obj;
-        break;
-      }
-      case 7: {
-        expect(wt, 2, 'bytes_value');
-        const [s, e] = r.span();
-        v = r.buf.toString('base64', s, e);
-        break;
-      }
-      default:
-        r.skip(wt);
-    }
-  }
-  return v;
-}
-
-/** An int64 sent as a varint: values >= 2^63 are negative (two's complement over 10 bytes). */
-function int64FromVarint(r: ProtoReader): number {
-  const n = r.varint();
-  return n >= 2 ** 63 ? n - 2 ** 64 : n;
 }
 
 /** One Metric message (every data type). */

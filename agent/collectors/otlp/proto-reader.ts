@@ -7,6 +7,11 @@ import { OtlpDecodeError } from './model';
 
 const kTwo32 = 4294967296;
 
+/** Throws unless a field's wire type is the one its schema gives it. */
+export function expect(wt: number, want: number, what: string): void {
+  if (wt !== want) throw new OtlpDecodeError(`${what} has wire type ${wt}, expected ${want}`);
+}
+
 export class ProtoReader {
   readonly buf: Buffer;
   pos: number;

@@ -11,7 +11,9 @@
  * read before anything is written, and a body it cannot read is decoded again by decode-proto.ts, whose error (or,
  * were the two to disagree, whose result) is the answer.
  */
-import { decodeMetricsRequest, expect, keyValue, metric } from './decode-proto';
+import { keyValue, resourceAttrs, scopeIdentity } from './decode-attrs';
+import { decodeMetricsRequest, metric } from './decode-proto';
+import { expect } from './proto-reader';
 import { Attrs, OtlpDecodeError, ResourceMetrics } from './model';
 import { ProtoReader } from './proto-reader';
 import { hashRange } from '../../formats/byte-hash';
@@ -71,14 +73,7 @@ function resourceMetrics(r: ProtoReader, out: ReceivedRequest, cache: StreamCach
     const f = tag >>> 3;
     if (f === 1) {
       expect(tag & 7, 2, 'resource');
-      const res = r.sub();
-      while (!res.done) {
-        const t = res.varint();
-        if (t >>> 3 === 1) {
-          expect(t & 7, 2, 'resource attribute');
-          attrs.push(keyValue(res.sub()));
-        } else res.skip(t & 7);
-      }
+      resourceAttrs(r.sub(), attrs);
     } else if (f === 2) {
       expect(tag & 7, 2, 'scope_metrics');
       scopes.push(...r.span());
@@ -90,27 +85,20 @@ function resourceMetrics(r: ProtoReader, out: ReceivedRequest, cache: StreamCach
 }
 
 function scopeMetrics(r: ProtoReader, base: Record<string, string>, out: ReceivedRequest, cache: StreamCache, dv: DataView): void {
-  let name = '';
-  let version = '';
+  const scope = { name: '', version: '' };
   const metrics: number[] = [];
   while (!r.done) {
     const tag = r.varint();
     const f = tag >>> 3;
     if (f === 1) {
       expect(tag & 7, 2, 'scope');
-      const s = r.sub();
-      while (!s.done) {
-        const t = s.varint();
-        if (t >>> 3 === 1 && (t & 7) === 2) name = s.string();
-        else if (t >>> 3 === 2 && (t & 7) === 2) version = s.string();
-        else s.skip(t & 7);
-      }
+      scopeIdentity(r.sub(), scope);
     } else if (f === 2) {
       expect(tag & 7, 2, 'metric');
       metrics.push(...r.span());
     } else r.skip(tag & 7);
   }
-  const scoped = scopedLabels(base, name, version);
+  const scoped = scopedLabels(base, scope.name, scope.version);
   let scopedKey: string | undefined;
   for (let i = 0; i < metrics.length; i += 2) {
     const start = metrics[i]!;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -26,7 +27,12 @@ namespace net {
 namespace {
 
 constexpr int kBatch = 64;
+// How long a receiver waits for ring space before it checks `stop` again (only while the ring is full), and
+// without an eventfd how long it waits for a datagram.
 constexpr int kPollMs = 100;
+// How long an idle aggregator sleeps in the ring's futex before it looks again. The receiver's Close wakes it at
+// once; the timeout only bounds the rare stop whose wake falls between the aggregator's last check and its sleep.
+constexpr int kIdleWaitMs = 1000;
 
 using Fd = sys::UniqueFd;
 using sys::ErrnoName;
@@ -49,11 +55,20 @@ int GrantReceiveBuffer(int fd, int want) {
 
 struct Pipeline {
   Pipeline(int fd_in, uint32_t max_packet, uint32_t ring_bytes, size_t max_keys)
-      : fd(fd_in), max_packet(max_packet), ring_mem(new uint8_t[ring::kHeaderBytes + ring_bytes]), agg(max_keys) {
+      : fd(fd_in),
+        wake(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+        max_packet(max_packet),
+        ring_mem(new uint8_t[ring::kHeaderBytes + ring_bytes]),
+        agg(max_keys) {
     ring::Initialise(ring_mem.get(), ring_bytes);
   }
 
+  // Idle, both threads sleep until there is work: the receiver in poll(2) on the socket and `wake` (written by
+  // Stop), the aggregator in the ring's futex (woken by Publish, and by Close when the receiver ends; at most
+  // kIdleWaitMs). A 100 ms wake-up to look at `stop` cost each idle thread 10 wake-ups a second; without an eventfd
+  // the receiver falls back to it.
   Fd fd;
+  Fd wake;
   uint32_t max_packet;
   std::unique_ptr<uint8_t[]> ring_mem;
   std::atomic<bool> stop{false};
@@ -74,10 +89,11 @@ struct Pipeline {
       iov[i].iov_len = max_packet;
     }
     uint32_t max_record = producer.max_record_length();
+    const bool woken_by_stop = wake.get() >= 0;
     while (!stop.load(std::memory_order_relaxed)) {
-      pollfd p{fd.get(), POLLIN, 0};
-      int pr = poll(&p, 1, kPollMs);
-      if (pr <= 0) continue;
+      pollfd p[2] = {{fd.get(), POLLIN, 0}, {wake.get(), POLLIN, 0}};
+      int pr = poll(p, woken_by_stop ? 2 : 1, woken_by_stop ? -1 : kPollMs);
+      if (pr <= 0 || p[0].revents == 0) continue;
       for (;;) {
         std::memset(msgs, 0, sizeof msgs);
         for (int i = 0; i < kBatch; ++i) {
@@ -113,7 +129,7 @@ struct Pipeline {
   void Aggregate() {
     ring::Consumer consumer(ring_mem.get());
     for (;;) {
-      ring::WaitResult w = consumer.WaitForData(kPollMs);
+      ring::WaitResult w = consumer.WaitForData(kIdleWaitMs);
       uint32_t got;
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -238,7 +254,15 @@ void DgramReceiver::Start() {
 void DgramReceiver::Stop() {
   if (stopped_) return;
   stopped_ = true;
-  for (auto& p : pipelines_) p->stop.store(true, std::memory_order_relaxed);
+  for (auto& p : pipelines_) {
+    p->stop.store(true, std::memory_order_relaxed);
+    if (p->wake.get() >= 0) {
+      uint64_t one = 1;
+      // Nonblocking: a full counter (never, at one write per pipeline) already wakes the poll.
+      ssize_t n = write(p->wake.get(), &one, sizeof one);
+      (void)n;
+    }
+  }
   for (auto& p : pipelines_) {
     if (p->receiver.joinable()) p->receiver.join();
     if (p->aggregator.joinable()) p->aggregator.join();

@@ -1,0 +1,119 @@
+/**
+ * The attribute and scope fields of OTLP protobuf messages: a Resource's attributes, an InstrumentationScope's name
+ * and version, one KeyValue with its AnyValue rendered as a string (decode-proto.ts and the stream cache's receiver,
+ * receive-proto.ts, both read them).
+ */
+import { anyValueString, OtlpDecodeError } from './model';
+import { expect, ProtoReader } from './proto-reader';
+
+/** A Resource's attributes, appended to `into`. */
+export function resourceAttrs(res: ProtoReader, into: Array<[string, string]>): void {
+  while (!res.done) {
+    const t = res.varint();
+    if (t >>> 3 === 1) {
+      expect(t & 7, 2, 'resource attribute');
+      into.push(keyValue(res.sub()));
+    } else res.skip(t & 7);
+  }
+}
+
+/** An InstrumentationScope's name and version, set on `into`. */
+export function scopeIdentity(s: ProtoReader, into: { name: string; version: string }): void {
+  while (!s.done) {
+    const t = s.varint();
+    if (t >>> 3 === 1 && (t & 7) === 2) into.name = s.string();
+    else if (t >>> 3 === 2 && (t & 7) === 2) into.version = s.string();
+    else s.skip(t & 7);
+  }
+}
+
+/** One KeyValue (an attribute), its value as a string. */
+export function keyValue(r: ProtoReader): [string, string] {
+  let key = '';
+  let value = '';
+  while (!r.done) {
+    const tag = r.varint();
+    const f = tag >>> 3;
+    if (f === 1 && (tag & 7) === 2) key = r.string();
+    else if (f === 2 && (tag & 7) === 2) value = anyValueString(anyValue(r.sub(), 0));
+    else r.skip(tag & 7);
+  }
+  return [key, value];
+}
+
+/** An AnyValue as a JS value (strings, numbers, booleans, arrays, objects); nesting is bounded. */
+function anyValue(r: ProtoReader, depth: number): unknown {
+  if (depth > 16) throw new OtlpDecodeError('attribute value nested more than 16 levels');
+  let v: unknown = '';
+  while (!r.done) {
+    const tag = r.varint();
+    const wt = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        expect(wt, 2, 'string_value');
+        v = r.string();
+        break;
+      case 2:
+        expect(wt, 0, 'bool_value');
+        v = r.varint() !== 0;
+        break;
+      case 3:
+        expect(wt, 0, 'int_value');
+        v = int64FromVarint(r);
+        break;
+      case 4:
+        expect(wt, 1, 'double_value');
+        v = r.double();
+        break;
+      case 5: {
+        expect(wt, 2, 'array_value');
+        const a = r.sub();
+        const arr: unknown[] = [];
+        while (!a.done) {
+          const t = a.varint();
+          if (t >>> 3 === 1 && (t & 7) === 2) arr.push(anyValue(a.sub(), depth + 1));
+          else a.skip(t & 7);
+        }
+        v = arr;
+        break;
+      }
+      case 6: {
+        expect(wt, 2, 'kvlist_value');
+        const a = r.sub();
+        const obj: Record<string, unknown> = {};
+        while (!a.done) {
+          const t = a.varint();
+          if (t >>> 3 === 1 && (t & 7) === 2) {
+            const kv = a.sub();
+            let k = '';
+            let val: unknown = '';
+            while (!kv.done) {
+              const t2 = kv.varint();
+              if (t2 >>> 3 === 1 && (t2 & 7) === 2) k = kv.string();
+              else if (t2 >>> 3 === 2 && (t2 & 7) === 2) val = anyValue(kv.sub(), depth + 1);
+              else kv.skip(t2 & 7);
+            }
+            obj[k] = val;
+          } else a.skip(t & 7);
+        }
+        v = obj;
+        break;
+      }
+      case 7: {
+        expect(wt, 2, 'bytes_value');
+        const [s, e] = r.span();
+        v = r.buf.toString('base64', s, e);
+        break;
+      }
+      default:
+        r.skip(wt);
+    }
+  }
+  return v;
+}
+
+/** An int64 sent as a varint: values >= 2^63 are negative (two's complement over 10 bytes). */
+function int64FromVarint(r: ProtoReader): number {
+  const n = r.varint();
+  return n >= 2 ** 63 ? n - 2 ** 64 : n;
+}
