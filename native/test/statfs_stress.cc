@@ -80,6 +80,12 @@ void Check(bool ok, const char* what, int round) {
   }
 }
 
+bool LateDelivered(CountSink& sink, const StatfsPool& pool) {
+  uint64_t counted = pool.Stats().late;
+  std::lock_guard<std::mutex> lock(sink.mu);
+  return sink.late == counted;
+}
+
 void Round(int round, int calls, bool close_while_blocked) {
   {
     std::lock_guard<std::mutex> lock(g_gate.mu);
@@ -117,7 +123,9 @@ void Round(int round, int calls, bool close_while_blocked) {
       accepted.push_back(id);
       hangs[id] = path[0] == 'h';
     }
-    if (i % 13 == 0) pool->Abandon(id - 5);  // race: queued, running or done
+    // Race: queued, running or done. A call abandoned here that hangs is set
+    // aside like one abandoned at its deadline: its outcome comes late.
+    if (i % 13 == 0 && pool->Abandon(id - 5) == StatfsPool::kAbandoned) abandoned[id - 5] = true;
     if (i % 50 == 0) deadlines();
   }
 
@@ -148,7 +156,9 @@ void Round(int round, int calls, bool close_while_blocked) {
       std::lock_guard<std::mutex> lock(g_gate.mu);
       done = g_gate.waiting == 0;
     }
-    if (done && (pool == nullptr || pool->Stats().blocked == 0)) break;
+    // A late thread leaves the blocked count and bumps the late counter
+    // before it delivers: wait for the deliveries too.
+    if (done && (pool == nullptr || (pool->Stats().blocked == 0 && LateDelivered(*sink, *pool)))) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   if (pool != nullptr) {
