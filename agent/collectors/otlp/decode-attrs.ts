@@ -3,6 +3,7 @@
  * and version, one KeyValue with its AnyValue rendered as a string (decode-proto.ts and the stream cache's receiver,
  * receive-proto.ts, both read them).
  */
+import { int64FromVarintBytes } from '../../formats/int64-varint';
 import { anyValueString, OtlpDecodeError } from './model';
 import { expect, ProtoReader } from './proto-reader';
 
@@ -114,6 +115,7 @@ function anyValue(r: ProtoReader, depth: number): unknown {
 
 /** An int64 sent as a varint: values >= 2^63 are negative (two's complement over 10 bytes). */
 function int64FromVarint(r: ProtoReader): number {
+  const at = r.pos;
   const n = r.varint();
-  return n >= 2 ** 63 ? n - 2 ** 64 : n;
+  return n >= 2 ** 63 ? int64FromVarintBytes(r.buf, at, r.pos) : n;
 }

@@ -19,6 +19,7 @@
  */
 import { OutriderError } from '../../core/errors';
 import type { MetricType } from '../../store/types';
+import { int64FromVarintBytes } from '../../formats/int64-varint';
 
 export class RemoteWriteDecodeError extends OutriderError {
   constructor(message: string) {
@@ -113,8 +114,9 @@ function sample(r: Reader): [number, number, number] {
       v = r.double();
     } else if (tag >>> 3 === 2) {
       want(tag & 7, 0, 'sample timestamp');
+      const at = r.pos;
       const n = r.varint();
-      ts = n >= 2 ** 63 ? n - 2 ** 64 : n;
+      ts = n >= 2 ** 63 ? int64FromVarintBytes(r.buf, at, r.pos) : n;
     } else r.skip(tag & 7);
   }
   return [v, ts, stale];

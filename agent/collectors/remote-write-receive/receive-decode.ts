@@ -10,6 +10,7 @@
 import type { MetricType } from '../../store/types';
 import { metricType, RemoteWriteDecodeError, want } from './decode';
 import { HASH_SEED, hashRange, sameRange } from '../../formats/byte-hash';
+import { int64FromVarintBytes } from '../../formats/int64-varint';
 import { LabelCache, labelsOf, MAX_KEY, NO_LABELS, SeriesLabels } from './label-cache';
 
 /** One request's series that carried samples (parallel arrays), and the totals of what is not kept. */
@@ -96,8 +97,9 @@ function sample(w: Wire, end: number): void {
       w.pos = p + 8;
     } else if (tag >>> 3 === 2) {
       want(tag & 7, 0, 'sample timestamp');
+      const at = w.pos;
       const n = w.varint(end);
-      ts = n >= 2 ** 63 ? n - 2 ** 64 : n;
+      ts = n >= 2 ** 63 ? int64FromVarintBytes(buf, at, w.pos) : n;
     } else w.skip(tag & 7, end);
   }
   if (sampleCount === 0 || ts >= lastTime) {

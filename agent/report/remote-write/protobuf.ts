@@ -9,6 +9,7 @@
  * Sizes are computed first, then the bytes are written into one buffer (no intermediate allocations per message).
  * Also a small decoder, used by tests and the bench to check what was sent. Remote write 2.0: protobuf-v2.ts.
  */
+import { int64FromVarintBytes } from '../../formats/int64-varint';
 import type { MetricType } from '../../store/types';
 
 export interface RwSeries {
@@ -31,6 +32,7 @@ export function writeSampleValue(buf: Buffer, pos: number, v: number, stale: boo
 
 /** Bytes of a protobuf varint (shared by the 1.0 and 2.0 encoders). */
 export function varintLen(n: number): number {
+  if (n < 0) return 10;
   let len = 1;
   while (n >= 128) {
     n = Math.floor(n / 128);
@@ -40,11 +42,27 @@ export function varintLen(n: number): number {
 }
 
 export function writeVarint(buf: Buffer, pos: number, n: number): number {
+  if (n < 0) return writeNegativeVarint(buf, pos, n);
   while (n >= 128) {
     buf[pos++] = (n % 128) | 128;
     n = Math.floor(n / 128);
   }
   buf[pos++] = n;
+  return pos;
+}
+
+/**
+ * A negative int64 (a timestamp before 1970) as protobuf writes it: its 64-bit two's complement, always 10 bytes.
+ * Without this a negative number became one byte with its continuation bit set, and the receiver read the next
+ * field's bytes as the rest of the varint.
+ */
+function writeNegativeVarint(buf: Buffer, pos: number, n: number): number {
+  let u = BigInt.asUintN(64, BigInt(Math.trunc(n)));
+  for (let i = 0; i < 9; i++) {
+    buf[pos++] = Number(u & 127n) | 128;
+    u >>= 7n;
+  }
+  buf[pos++] = Number(u);
   return pos;
 }
 
@@ -150,7 +168,11 @@ export function decodeWriteRequest(buf: Buffer): RwSeries[] {
           if (w3 === 1) {
             v = m.readDoubleLE(p3.i);
             p3.i += 8;
-          } else t = readVarint(m, p3);
+          } else {
+            const at = p3.i;
+            t = readVarint(m, p3);
+            if (t >= 2 ** 63) t = int64FromVarintBytes(m, at, p3.i);
+          }
           void f3;
         });
         s.samples.push([v, t]);
