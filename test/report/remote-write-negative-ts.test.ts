@@ -3,7 +3,9 @@
 import t from 'tap';
 import { decodeWriteRequestV1 } from '../../agent/collectors/remote-write-receive/decode';
 import { int64FromVarintBytes } from '../../agent/formats/int64-varint';
+import { decodeRequestV2 } from '../../agent/report/remote-write/decode-v2';
 import { decodeWriteRequest, encodeWriteRequest, varintLen, writeVarint } from '../../agent/report/remote-write/protobuf';
+import { encodeRequestV2 } from '../../agent/report/remote-write/protobuf-v2';
 
 const stamps = [-1, -1000, -86_400_000, -1_700_000_000_123, -(2 ** 53 - 1), 0, 1, 1_700_000_000_123];
 
@@ -44,5 +46,20 @@ t.test('remote write bodies with timestamps before 1970 decode to the same sampl
     decodeWriteRequest(body).map((s) => s.samples),
     series.map((s) => s.samples),
     'the encoder’s own decoder agrees',
+  );
+});
+
+t.test('remote write 2.0 bodies with timestamps before 1970 decode back exactly (the 2.0 → 1.0 fallback re-encodes them)', async (t) => {
+  const series = stamps.map((ts, i) => ({ labels: [['__name__', 'old_total'] as const, ['i', String(i)] as const], samples: [[i + 0.5, ts] as const] }));
+  const back = decodeRequestV2(encodeRequestV2(series)).series;
+  t.same(
+    back.map((s) => s.samples),
+    series.map((s) => s.samples),
+    'every timestamp',
+  );
+  t.same(
+    decodeWriteRequestV1(encodeWriteRequest(back)).map((s) => s.samples[0]![1]),
+    stamps,
+    'and through the 1.0 re-encoding',
   );
 });

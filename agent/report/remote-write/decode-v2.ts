@@ -4,6 +4,8 @@
  * symbols (4), timeseries (5) with labels_refs (1, packed or not), samples (2) and metadata (5: type 1, help_ref 3).
  * Unknown fields are skipped; references outside the table and truncation throw.
  */
+import { int64FromVarintBytes } from '../../formats/int64-varint';
+
 export interface RwV2Series {
   labels: Array<readonly [string, string]>;
   samples: Array<readonly [number, number]>;
@@ -84,8 +86,11 @@ export function decodeRequestV2(buf: Buffer): { symbols: string[]; series: RwV2S
           if (f2 === 1 && w2 === 1) {
             v = m.readDoubleLE(p2.i);
             p2.i += 8;
-          } else if (f2 === 2 && w2 === 0) t = readVarint(m, p2);
-          else skip(m, p2, w2);
+          } else if (f2 === 2 && w2 === 0) {
+            const at = p2.i;
+            t = readVarint(m, p2);
+            if (t >= 2 ** 63) t = int64FromVarintBytes(m, at, p2.i);
+          } else skip(m, p2, w2);
         });
         s.samples.push([v, t]);
       } else if (f === 5 && w === 2) {
