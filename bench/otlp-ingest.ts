@@ -32,7 +32,7 @@ import { OtlpTranslator } from '../agent/collectors/otlp/translate';
 import { encodeRemoteWrite } from '../agent/report/remote-write/output';
 import type { RwSeries } from '../agent/report/remote-write/protobuf';
 import { Store } from '../agent/store/store';
-import { cpuSeconds, freePort, peakRssMiB } from './proc-sample';
+import { cpuOfRequests, freePort, peakRssMiB } from './proc-sample';
 
 const kSeries = 10_000;
 const kRequests = Number(process.env.REQUESTS ?? 40);
@@ -109,17 +109,7 @@ async function measure(name: string, url: string, headers: Record<string, string
     // An OTLP partial success (field 1: rejected_data_points) would mean the points were not all stored.
     if (url.endsWith('/v1/metrics') && text.length > 0 && text[0] === 0x0a) throw new Error(`${name} answered a partial success`);
   };
-  await post(reqs[0]!);
-  await sleep(1000);
-  const cpu0 = cpuSeconds(child.pid!);
-  let next = 1;
-  await Promise.all(
-    [0, 1].map(async () => {
-      while (next < reqs.length) await post(reqs[next++]!);
-    }),
-  );
-  await sleep(2000);
-  const cpu = cpuSeconds(child.pid!) - cpu0;
+  const cpu = await cpuOfRequests(child.pid!, reqs, post);
   const row = { name, pointsPerCpuS: ((reqs.length - 1) * points) / cpu, peakMiB: peakRssMiB(child.pid!) };
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));

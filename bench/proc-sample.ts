@@ -47,3 +47,21 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * The CPU seconds process `pid` spends taking `bodies` from `post`: the first is a warm-up left out, the rest go two
+ * in flight, and the window ends 2 s after the last answer (what the receiver does after answering is counted).
+ */
+export async function cpuOfRequests(pid: number, bodies: readonly Buffer[], post: (b: Buffer) => Promise<void>): Promise<number> {
+  await post(bodies[0]!);
+  await new Promise((r) => setTimeout(r, 1000));
+  const cpu0 = cpuSeconds(pid);
+  let next = 1;
+  await Promise.all(
+    [0, 1].map(async () => {
+      while (next < bodies.length) await post(bodies[next++]!);
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 2000));
+  return cpuSeconds(pid) - cpu0;
+}

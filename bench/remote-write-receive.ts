@@ -26,7 +26,7 @@ import { Store } from '../agent/store/store';
 import type { MetricType } from '../agent/store/types';
 import type { RwSeries } from '../agent/report/remote-write/protobuf';
 import { encodeRequestV2 } from '../agent/report/remote-write/protobuf-v2';
-import { cpuSeconds, freePort, peakRssMiB } from './proc-sample';
+import { cpuOfRequests, freePort, peakRssMiB } from './proc-sample';
 
 const kSeries = Number(process.env.SERIES ?? 10_000);
 const kRequests = Number(process.env.REQUESTS ?? 60);
@@ -132,17 +132,7 @@ async function measure(name: string, url: string, child: ChildProcess, reqs: Buf
     await res.arrayBuffer();
     if (res.status !== 204 && res.status !== 200) throw new Error(`${name} answered ${res.status}`);
   };
-  await post(reqs[0]!);
-  await sleep(1000);
-  const cpu0 = cpuSeconds(child.pid!);
-  let next = 1;
-  await Promise.all(
-    [0, 1].map(async () => {
-      while (next < reqs.length) await post(reqs[next++]!);
-    }),
-  );
-  await sleep(2000);
-  const cpu = cpuSeconds(child.pid!) - cpu0;
+  const cpu = await cpuOfRequests(child.pid!, reqs, post);
   const row = { name, samplesPerCpuS: ((reqs.length - 1) * kSeries) / cpu, peakMiB: peakRssMiB(child.pid!) };
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
