@@ -32,12 +32,11 @@ import { OtlpTranslator } from '../agent/collectors/otlp/translate';
 import { encodeRemoteWrite } from '../agent/report/remote-write/output';
 import type { RwSeries } from '../agent/report/remote-write/protobuf';
 import { Store } from '../agent/store/store';
-import { cpuOfRequests, freePort, peakRssMiB } from './proc-sample';
+import { cpuOfRequests, freePort, peakRssMiB, waitListening } from './proc-sample';
 
 const kSeries = 10_000;
 const kRequests = Number(process.env.REQUESTS ?? 40);
 const bin = process.env.AGENT_BIN ?? path.resolve(__dirname, '..', '..', 'bin', 'outrider.js');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** REQUESTS OTLP bodies from the SDK: each collection after every counter grew and every gauge moved. */
 async function otlpBodies(): Promise<Buffer[]> {
@@ -82,19 +81,6 @@ async function remoteWriteBodies(bodies: Buffer[]): Promise<Buffer[]> {
   return out;
 }
 
-async function listening(port: number, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((r) => {
-      const c = net.connect(port, '127.0.0.1', () => (c.end(), r(true)));
-      c.on('error', () => r(false));
-    });
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`port ${port} did not open`);
-}
-
 interface Row {
   name: string;
   pointsPerCpuS: number;
@@ -121,7 +107,7 @@ async function startVmagent(dir: string, sinkUrl: string): Promise<{ child: Chil
   const child = spawn('vmagent', [`-httpListenAddr=127.0.0.1:${port}`, `-remoteWrite.url=${sinkUrl}`, `-remoteWrite.tmpDataPath=${path.join(dir, 'vmagent')}`, '-loggerLevel=ERROR'], {
     stdio: 'inherit',
   });
-  await listening(port, child);
+  await waitListening(port, child);
   return { child, base: `http://127.0.0.1:${port}` };
 }
 
@@ -157,7 +143,7 @@ async function main(): Promise<void> {
     );
     const agentArgs = ['agent', '--config', cfg, '--listen', '127.0.0.1:0', '--log-level', 'warn'];
     const agent = spawn(bin, agentArgs, { stdio: 'inherit', env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` } });
-    await listening(otlpPort, agent);
+    await waitListening(otlpPort, agent);
     rows.push(await measure('outrider agent, OTLP', `http://127.0.0.1:${otlpPort}/v1/metrics`, { 'Content-Type': 'application/x-protobuf' }, agent, bodies, points));
 
     // Does the installed vmagent take OTLP? One request decides which peer runs.

@@ -1,6 +1,7 @@
 /** What the benchmarks read of a child process (/proc status fields, CPU time, peak RSS), a free port, and waiting for an endpoint. */
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { connect, createServer, type AddressInfo } from 'node:net';
 
 /** A numeric field of /proc/PID/status (e.g. VmRSS, VmHWM, in KiB); NaN when absent. */
 export function statusField(pid: number, field: string): number {
@@ -64,4 +65,18 @@ export async function cpuOfRequests(pid: number, bodies: readonly Buffer[], post
   );
   await new Promise((r) => setTimeout(r, 2000));
   return cpuSeconds(pid) - cpu0;
+}
+
+/** Resolves once a TCP connection to 127.0.0.1:`port` succeeds; throws if `child` exits first or after 30 s. */
+export async function waitListening(port: number, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
+    const ok = await new Promise<boolean>((r) => {
+      const c = connect(port, '127.0.0.1', () => (c.end(), r(true)));
+      c.on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`port ${port} did not open`);
 }

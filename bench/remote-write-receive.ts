@@ -13,7 +13,6 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeRequestV2, decodeWriteRequestV1 } from '../agent/collectors/remote-write-receive/decode';
@@ -26,7 +25,7 @@ import { Store } from '../agent/store/store';
 import type { MetricType } from '../agent/store/types';
 import type { RwSeries } from '../agent/report/remote-write/protobuf';
 import { encodeRequestV2 } from '../agent/report/remote-write/protobuf-v2';
-import { cpuOfRequests, freePort, peakRssMiB } from './proc-sample';
+import { cpuOfRequests, freePort, peakRssMiB, waitListening } from './proc-sample';
 
 const kSeries = Number(process.env.SERIES ?? 10_000);
 const kRequests = Number(process.env.REQUESTS ?? 60);
@@ -53,19 +52,6 @@ async function bodies(): Promise<{ v1: Buffer[]; v2: Buffer[] }> {
     v2.push(encodeRequestV2(series));
   }
   return { v1: out, v2 };
-}
-
-async function listening(port: number, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((r) => {
-      const c = net.connect(port, '127.0.0.1', () => (c.end(), r(true)));
-      c.on('error', () => r(false));
-    });
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`port ${port} did not open`);
 }
 
 async function up(url: string, child: ChildProcess): Promise<void> {
@@ -160,7 +146,7 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
     const agent = spawn(process.execPath, [bin, 'agent', '--config', cfg, '--listen', '127.0.0.1:0', '--log-level', 'warn'], { stdio: 'inherit' });
-    await listening(pushPort, agent);
+    await waitListening(pushPort, agent);
     rows.push(await measure('outrider agent', `http://127.0.0.1:${pushPort}/api/v1/write`, agent, reqs));
 
     const vmPort = await freePort();
