@@ -3,7 +3,6 @@
  * and version, one KeyValue with its AnyValue rendered as a string (decode-proto.ts and the stream cache's receiver,
  * receive-proto.ts, both read them).
  */
-import { int64FromVarintBytes } from '../../formats/int64-varint';
 import { anyValueString, OtlpDecodeError } from './model';
 import { expect, ProtoReader } from './proto-reader';
 
@@ -60,7 +59,7 @@ function anyValue(r: ProtoReader, depth: number): unknown {
         break;
       case 3:
         expect(wt, 0, 'int_value');
-        v = int64FromVarint(r);
+        v = r.int64();
         break;
       case 4:
         expect(wt, 1, 'double_value');
@@ -111,11 +110,4 @@ function anyValue(r: ProtoReader, depth: number): unknown {
     }
   }
   return v;
-}
-
-/** An int64 sent as a varint: values >= 2^63 are negative (two's complement over 10 bytes). */
-function int64FromVarint(r: ProtoReader): number {
-  const at = r.pos;
-  const n = r.varint();
-  return n >= 2 ** 63 ? int64FromVarintBytes(r.buf, at, r.pos) : n;
 }

@@ -3,6 +3,7 @@
  * past the end of its message, an unknown wire type or a varint longer than 10 bytes throws OtlpDecodeError, so a
  * truncated or hostile body is a 400, never a crash or a read of unrelated memory.
  */
+import { int64FromVarintBytes } from '../../formats/int64-varint';
 import { OtlpDecodeError } from './model';
 
 const kTwo32 = 4294967296;
@@ -32,6 +33,13 @@ export class ProtoReader {
 
   get done(): boolean {
     return this.pos >= this.end;
+  }
+
+  /** An int64 varint: values of 2^63 and more are negatives (two's complement over 10 bytes), read exactly. */
+  int64(): number {
+    const at = this.pos;
+    const n = this.varint();
+    return n >= 2 ** 63 ? int64FromVarintBytes(this.buf, at, this.pos) : n;
   }
 
   /** A varint as a JS number (exact to 2^53; larger values lose low bits, which no OTLP field here needs). */

@@ -49,6 +49,13 @@ class Reader {
   get done(): boolean {
     return this.pos >= this.end;
   }
+  /** An int64 varint: values of 2^63 and more are negatives (two's complement over 10 bytes), read exactly. */
+  int64(): number {
+    const at = this.pos;
+    const n = this.varint();
+    return n >= 2 ** 63 ? int64FromVarintBytes(this.buf, at, this.pos) : n;
+  }
+
   varint(): number {
     let n = 0;
     let mul = 1;
@@ -114,9 +121,7 @@ function sample(r: Reader): [number, number, number] {
       v = r.double();
     } else if (tag >>> 3 === 2) {
       want(tag & 7, 0, 'sample timestamp');
-      const at = r.pos;
-      const n = r.varint();
-      ts = n >= 2 ** 63 ? int64FromVarintBytes(r.buf, at, r.pos) : n;
+      ts = r.int64();
     } else r.skip(tag & 7);
   }
   return [v, ts, stale];

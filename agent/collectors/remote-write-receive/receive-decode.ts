@@ -33,6 +33,13 @@ class Wire {
   constructor(readonly buf: Buffer) {
     this.dv = new DataView(buf.buffer, buf.byteOffset, buf.length);
   }
+  /** An int64 varint: values of 2^63 and more are negatives (two's complement over 10 bytes), read exactly. */
+  int64(end: number): number {
+    const at = this.pos;
+    const n = this.varint(end);
+    return n >= 2 ** 63 ? int64FromVarintBytes(this.buf, at, this.pos) : n;
+  }
+
   varint(end: number): number {
     const buf = this.buf;
     let n = 0;
@@ -97,9 +104,7 @@ function sample(w: Wire, end: number): void {
       w.pos = p + 8;
     } else if (tag >>> 3 === 2) {
       want(tag & 7, 0, 'sample timestamp');
-      const at = w.pos;
-      const n = w.varint(end);
-      ts = n >= 2 ** 63 ? int64FromVarintBytes(buf, at, w.pos) : n;
+      ts = w.int64(end);
     } else w.skip(tag & 7, end);
   }
   if (sampleCount === 0 || ts >= lastTime) {
