@@ -31,7 +31,7 @@ t.test('the launch line gives the agent its V8 flag and malloc arena cap, and th
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   // Preloaded by the Node the launcher starts: prints what it was started with, then exits before the command runs.
   const probe = join(dir, 'probe.js');
-  writeFileSync(probe, "process.stdout.write(JSON.stringify({ arenas: process.env.MALLOC_ARENA_MAX ?? null, argv: process.execArgv })); process.exit(0);\n");
+  writeFileSync(probe, 'process.stdout.write(JSON.stringify({ arenas: process.env.MALLOC_ARENA_MAX ?? null, argv: process.execArgv })); process.exit(0);\n');
   const started = (args: string[], extra: NodeJS.ProcessEnv = {}): { arenas: string | null; argv: string[] } => {
     const rest: NodeJS.ProcessEnv = { ...env, NODE_OPTIONS: `--require=${probe}`, ...extra };
     if (!('MALLOC_ARENA_MAX' in extra)) delete rest.MALLOC_ARENA_MAX;

@@ -20,7 +20,14 @@ function exportCall(address: string, body: Buffer): Promise<grpc.ServiceError | 
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
   const path = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
   return new Promise<grpc.ServiceError | null>((resolve) =>
-    client.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, body, { deadline: Date.now() + 10_000 }, (e) => resolve(e)),
+    client.makeUnaryRequest(
+      path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      body,
+      { deadline: Date.now() + 10_000 },
+      (e) => resolve(e),
+    ),
   ).finally(() => client.close());
 }
 
@@ -33,10 +40,12 @@ t.test('on an IP address the service loads with the first connection and serves 
   t.equal(r.serviceLoaded, false, 'not loaded at start');
   t.notOk(require.cache[serviceModule], 'grpc-service.js not required at start');
   // A connection that closes before the service takes it does not stop the next one.
-  await new Promise<void>((resolve) => connect(Number(r.address().split(':')[1]), '127.0.0.1', function (this: import('node:net').Socket) {
-    this.destroy();
-    resolve();
-  }));
+  await new Promise<void>((resolve) =>
+    connect(Number(r.address().split(':')[1]), '127.0.0.1', function (this: import('node:net').Socket) {
+      this.destroy();
+      resolve();
+    }),
+  );
   // A 1 MiB request: more than the socket buffers before the service takes the connection.
   t.equal(await exportCall(r.address(), Buffer.alloc(1 << 20)), null);
   t.equal(await exportCall(r.address(), Buffer.alloc(0)), null);
