@@ -68,28 +68,8 @@ export class ScrapeConverter {
   readonly knownBytes = (view: DataView, start: number, end: number, value: number, timestampMs: number | undefined, f: ParsedFamily): boolean =>
     this.#take(this.#cache?.findBytes(view, start, end), value, timestampMs, f);
 
-  /** The parser's family whose context (name, TYPE, HELP) last matched an entry's, and those strings as the entry
-   * held them: the entries of one family share them, so most lines match by reference instead of by characters. */
-  #ctxFamily: ParsedFamily | undefined;
-  #ctxName = '';
-  #ctxType: string | undefined;
-  #ctxHelp: string | undefined;
-
-  #sameContext(e: CachedSeries, f: ParsedFamily): boolean {
-    // f's TYPE and HELP are compared too: a HELP line may come after a family's first samples.
-    const type = this.#ctxType;
-    const help = this.#ctxHelp;
-    if (f === this.#ctxFamily && f.type === type && f.help === help && e.famName === this.#ctxName && e.famType === type && e.famHelp === help) return true;
-    if (e.famName !== f.name || e.famType !== f.type || e.famHelp !== f.help) return false;
-    this.#ctxFamily = f;
-    this.#ctxName = e.famName;
-    this.#ctxType = e.famType;
-    this.#ctxHelp = e.famHelp;
-    return true;
-  }
-
   #take(e: CachedSeries | undefined, value: number, timestampMs: number | undefined, f: ParsedFamily): boolean {
-    if (!e || !this.#sameContext(e, f)) return false;
+    if (!e || e.famName !== f.name || e.famType !== f.type || e.famHelp !== f.help) return false;
     const cache = this.#cache!;
     this.scraped++;
     cache.seen(e);
