@@ -104,7 +104,7 @@ t.test('a known series is converted once: later lines skip the label parse and w
   t.equal(cache.size, 1, 'a series the last scrape did not see is forgotten');
 });
 
-t.test('a HELP line after some of a family\'s samples: the later lines are of the new context', async (t) => {
+t.test("a HELP line after some of a family's samples: the later lines are of the new context", async (t) => {
   const spec = targetFromConfig({ url: 'http://127.0.0.1:9/metrics', job: 'j' }, 0, defaults)!;
   const cache = new SeriesCache();
   const run = (text: string) => {
