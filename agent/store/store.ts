@@ -124,6 +124,15 @@ export class Store {
     return changeSet(since, this.#generation, this.#seriesList, this.#familyList, this.#removals);
   }
 
+  /**
+   * The removals of `changesSince(since)` alone, without the arrays of changed series and families (a reader that
+   * only wants what went, e.g. remote write's staleness markers, need not copy every changed series per read);
+   * `removed` is undefined where that change set would be a resync.
+   */
+  removedSince(since: number): { readonly generation: number; readonly removed: readonly Series[] | undefined } {
+    return { generation: this.#generation, removed: since < 0 ? undefined : this.#removals.since(since) };
+  }
+
   /** A cursor on the change feed for one reader (its first change set is a resync). */
   reader(): ChangeReader {
     return new ChangeReader((since) => this.changesSince(since));
