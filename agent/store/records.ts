@@ -106,4 +106,6 @@ const REMOVED = -1;
 
 export interface FamilyRecord extends FamilyDesc, Linked<FamilyRecord> {
   readonly series: Map<string, SeriesRecord>;
+  /** The token of the store that made the family: a handle is live in a store by a field read, no lookup. */
+  readonly store: object;
 }

@@ -58,6 +58,8 @@ export class Store {
   readonly #subscribers = new Set<(generation: number) => void>();
   #notifyQueued = false;
   #generation = 0;
+  /** Marks the families (and through them the series) this store made. */
+  readonly #token = {};
   /**
    * A lower bound of every live series' `updatedMs` (the oldest write the last sweep's walk kept, lowered by any
    * older write since): while the stale cutoff is below it nothing can be stale and the sweep does not walk the
@@ -318,9 +320,9 @@ export class Store {
     return ++this.#generation;
   }
 
+  /** The record of a handle still in this store: one this store made (its family's token) and not removed since. */
   #live(s: Series): SeriesRecord | undefined {
-    const rec = this.#families.get(s.family.name)?.series.get(s.key);
-    return rec === s ? rec : undefined;
+    return s instanceof SeriesRecord && !s.removed && s.family.store === this.#token ? s : undefined;
   }
 
   #lookup(desc: FamilyDesc, labels: Labels): SeriesRecord | undefined {
@@ -346,7 +348,7 @@ export class Store {
       this.#drop('invalid_name', desc.name, 'not a valid Prometheus metric name');
       return undefined;
     }
-    const fam: FamilyRecord = { name: desc.name, help: desc.help, type: desc.type, series: new Map(), changedGen: this.#generation, prev: undefined, next: undefined };
+    const fam: FamilyRecord = { name: desc.name, help: desc.help, type: desc.type, series: new Map(), store: this.#token, changedGen: this.#generation, prev: undefined, next: undefined };
     if (desc.restartsWithAgent) fam.restartsWithAgent = true;
     this.#families.set(desc.name, fam);
     return fam;

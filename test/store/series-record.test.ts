@@ -35,6 +35,13 @@ t.test('a series keeps its labels, value and flags after it left the store; a he
   t.equal(s.writeHandle(a, 3), false, 'a removed series is not written through its handle');
   t.equal(s.keepAlive(a), false);
   t.equal(a.value, 2.5);
+  const other = new Store();
+  const foreign = other.set(c, { job: 'app', path: '/y' }, 1)!;
+  t.equal(s.writeHandle(foreign, 9), false, "another store's handle is not written in this one");
+  t.equal(s.keepAlive(foreign), false);
+  s.remove(foreign);
+  t.equal(other.seriesCount, 1, 'nor removed from it by this one');
+  t.equal(s.writeHandle({ ...foreign }, 9), false, 'nor a copy of a handle');
   const b = s.set(c, { job: 'app', path: '/x' }, 3)!;
   t.not(b, a, 'the same labels make a new series');
   t.ok(b.id > a.id);
