@@ -23,6 +23,7 @@ export class FillWheel<T> {
 
   /** The series whose chunk fills on round `round`. */
   at(round: number): ReadonlySet<T> {
-    return this.#slots[round % this.#slots.length]!;
+    const n = this.#slots.length;
+    return this.#slots[((round % n) + n) % n]!;
   }
 }

@@ -10,11 +10,10 @@
  *
  * Only what changed. A store with a change feed (`changesSince`) is read whole only on the first round, after a
  * resync, and while a bound refuses series or two store series expand to one label set; otherwise a round appends
- * the series the store changed or removed since the last round (changed-rounds.ts). A series left alone repeats its
- * last value, which costs one `0` bit a round: those bits are written when it is next touched — a new value, a
- * staleness marker, a read, or the round its open chunk fills (a wheel of `samplesPerChunk` slots by that round
- * keeps the chunks sealed on the round they fill, as when every series is appended each round). What a query reads
- * is the same either way.
+ * the series the store changed or removed since the last round. A series left alone repeats its last value, which
+ * costs one `0` bit a round: those bits are written when it is next touched — a new value, a staleness marker, a
+ * read, or the round its open chunk fills (fill-wheel.ts keeps chunks sealed on the round they fill, as when every
+ * series is appended each round). What a query reads is the same either way.
  *
  * Bounds. Sealed chunks sit on one queue in the order they were sealed (which is the order of their last round):
  * retention and the byte bound both drop from its head. New series past `maxSeries`, or while the held bytes are
@@ -132,6 +131,8 @@ export class LocalHistory implements HistoryReader {
   samples = 0;
   /** Rounds refused because their time was not after the newest round (a clock stepping back). */
   skippedRounds = 0;
+  /** Rounds that read every series of the store (the rest read only what it changed). */
+  wholeRounds = 0;
   /** Sealed chunks dropped before their retention ran out, to keep under maxBytes. */
   evictedChunks = 0;
 
@@ -182,6 +183,9 @@ export class LocalHistory implements HistoryReader {
     if (!changes || changes.resync || this.#wholeNext || !this.#known(changes)) this.#sampleAll(store, r);
     else this.#sampleChanged(changes, r);
     this.samples += this.#live.size - this.#appended;
+    // Under half of max_bytes the repeats not yet written cannot take the history over it (they add at most what it
+    // holds); above, they are written before the byte bound is checked, so it evicts what it would have.
+    if (this.bytes > this.maxBytes / 2) this.#catchUpAll(r);
     this.#expire(tMs);
     for (const l of [...this.#listeners]) l(tMs);
     return true;
@@ -189,6 +193,8 @@ export class LocalHistory implements HistoryReader {
 
   #sampleAll(store: StoreView, r: number): void {
     this.#wholeNext = false;
+    this.wholeRounds++;
+    this.#catchUpAll(r - 1); // the byte bound sees what it would have, for the series this round admits
     for (const fam of store.families()) for (const s of fam.series.values()) this.#sampleSeries(fam, s, r);
     // Left the store (or this round's view of it) since the last round: one staleness marker, then the chunk is done.
     for (const h of this.#live) this.#leave(h, r);
@@ -235,6 +241,12 @@ export class LocalHistory implements HistoryReader {
       } else if (slot !== undefined && slot !== REFUSED && slot.src === s) this.#leave(slot, r);
     }
     for (const h of this.#wheel.at(r)) if (h.lastRound < r) this.#catchUp(h, r);
+    // Those sealed last round open their next chunk now, as when appended each round (its bytes are counted).
+    for (const h of this.#wheel.at(r - 1)) if (h.lastRound < r) this.#catchUp(h, r);
+  }
+
+  #catchUpAll(upTo: number): void {
+    for (const h of this.#live) if (h.lastRound < upTo) this.#catchUp(h, upTo);
   }
 
   /** Appends one store series at round `r`; returns a distribution's slots. */

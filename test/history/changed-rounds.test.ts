@@ -16,9 +16,7 @@ const whole = (store: Store): StoreView => ({ families: () => store.families() }
 
 /** Everything a reader sees: label sets, times and values by their bits. */
 function contents(h: LocalHistory): string {
-  return JSON.stringify(
-    h.select(all, -Infinity, Infinity).map((s) => [s.labels, [...s.timestampsMs], [...new Uint32Array(s.values.buffer, s.values.byteOffset, s.values.length * 2)]]),
-  );
+  return JSON.stringify(h.select(all, -Infinity, Infinity).map((s) => [s.labels, [...s.timestampsMs], [...new Uint32Array(s.values.buffer, s.values.byteOffset, s.values.length * 2)]]));
 }
 
 t.test('a round reads only the series the store changed, and the unchanged ones repeat their value', async (t) => {
@@ -42,7 +40,10 @@ t.test('a round reads only the series the store changed, and the unchanged ones 
   const [a, b] = h.select([{ name: '__name__', type: '=', value: 'temp' }], 0, Infinity);
   t.same([...a!.values], Array(25).fill(1));
   t.same([...b!.values], [...Array(11).fill(2), ...Array(14).fill(3)]);
-  t.same([...a!.timestampsMs], Array.from({ length: 25 }, (_, i) => (i + 1) * 1000));
+  t.same(
+    [...a!.timestampsMs],
+    Array.from({ length: 25 }, (_, i) => (i + 1) * 1000),
+  );
   t.equal(h.samples, 50, 'a repeated value counts as a sample');
 });
 
@@ -55,10 +56,10 @@ t.test('reading only changes gives what reading the whole store gives', async (t
     fc.record({ k: fc.constant('round' as const), n: fc.integer({ min: 1, max: 15 }), read: fc.boolean() }),
   );
   fc.assert(
-    fc.property(fc.array(op, { maxLength: 80 }), fc.constantFrom(1000, 8), fc.constantFrom(16_384, 1), (ops, maxSeries, removalLogSize) => {
+    fc.property(fc.array(op, { maxLength: 80 }), fc.constantFrom(1000, 8), fc.constantFrom(64 << 20, 4000, 1500), fc.constantFrom(16_384, 1), (ops, maxSeries, maxBytes, removalLogSize) => {
       const store = new Store({ removalLogSize });
-      const changed = new LocalHistory({ ...opts, maxSeries });
-      const wholeRounds = new LocalHistory({ ...opts, maxSeries });
+      const changed = new LocalHistory({ ...opts, maxSeries, maxBytes });
+      const wholeRounds = new LocalHistory({ ...opts, maxSeries, maxBytes });
       let tMs = 0;
       for (const o of ops) {
         if (o.k === 'set') store.set(gauge, { room: String(o.room) }, o.v);
@@ -107,6 +108,6 @@ t.test('a read between rounds sees the repeats, and chunks seal on the round the
   store.set(gauge, { room: 'a' }, 6);
   for (let r = 36; r <= 60; r++) h.sample(store, r * 1000);
   const v = h.select(all, 0, Infinity)[0]!.values;
-  t.equal(v.length, 50, "from the oldest chunk still inside the retention");
+  t.equal(v.length, 50, 'from the oldest chunk still inside the retention');
   t.equal(v[v.length - 1], 6);
 });
