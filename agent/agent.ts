@@ -26,7 +26,8 @@ import type { AgentContext } from './core/context';
 import { ContractSources, registerContract } from './core/contract';
 import { listenerLimits } from './core/connection-limits';
 import { HttpServer, sendJson } from './core/http-server';
-import { mountProfiling, profilingOptionsFrom, type MountedProfiling } from './core/profiling/routes';
+import type { MountedProfiling } from './core/profiling/routes';
+import { optionsFrom as profilingOptionsFrom } from './core/profiling/options';
 import { RateLimiter } from './core/log';
 import { OutriderError } from './core/errors';
 import { MemoryLimiter } from './core/memory-limiter';
@@ -281,8 +282,14 @@ export class Agent {
       this.#nextLive.mount(server);
     }
     if (!this.#server) this.#live = this.#nextLive;
-    const profiling = mountProfiling(server, profilingOptionsFrom(config), this.log);
-    if (profiling) this.#profiling.push(profiling);
+    // Profiling (off by default) brings node:inspector and node:crypto: loaded only when it is on.
+    const profilingOptions = profilingOptionsFrom(config);
+    if (profilingOptions.enabled) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { mountProfiling } = require('./core/profiling/routes') as typeof import('./core/profiling/routes');
+      const profiling = mountProfiling(server, profilingOptions, this.log);
+      if (profiling) this.#profiling.push(profiling);
+    }
     return server;
   }
 

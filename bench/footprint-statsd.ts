@@ -3,7 +3,9 @@
  * here with `cc`, ~1400-byte datagrams, loopback only, bounded in time) drives a running agent, and the peak of
  * VmRSS sampled every 100 ms is reported with the rate the sender achieved. bench/footprint.ts uses it for the
  * Footprint table's StatsD rows; run alone it measures only those rows, for one or more builds alternated (the same
- * start, flags and load as footprint.js):
+ * start, flags and load as footprint.js). Each row also prints the lines sent, the lines the agent counted and the
+ * lines it dropped because an interval was full (the 100k row sends more keys than the default bounds take) and the
+ * datagrams the kernel dropped at its socket; received + interval_overflow = sent when nothing was lost:
  *
  *   node dist/bench/footprint-statsd.js [--series=10000,100000] [--rounds=1] [--bin=/a/bin/outrider.js,/b/bin/outrider.js]
  */
@@ -31,6 +33,24 @@ export interface StatsdLoad {
   series: number;
   achievedLinesPerSec: number;
   peakRssMiB: number;
+  /** Lines the sender sent. */
+  sentLines: number;
+  /** Lines the agent counted (outrider_statsd_lines_total); NaN when /metrics did not answer. */
+  receivedLines: number;
+  /** Aggregates dropped because an interval held the most keys it may (outrider_statsd_dropped_samples_total). */
+  intervalOverflow: number;
+  /** Datagrams the kernel dropped at the agent's sockets (outrider_statsd_kernel_drops_total). */
+  kernelDrops: number;
+}
+
+/** The sum of a metric's samples in a Prometheus text body whose line starts with `name` and matches `filter`. */
+function metricSum(body: string, name: string, filter = ''): number {
+  let sum = 0;
+  for (const line of body.split('\n')) {
+    if (!line.startsWith(name) || (line[name.length] !== ' ' && line[name.length] !== '{') || !line.includes(filter)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
 }
 
 export async function statsdLoad(agent: Subject & { statsdPort: number }, sender: string, series: number, rate: number, seconds: number): Promise<StatsdLoad> {
@@ -44,7 +64,28 @@ export async function statsdLoad(agent: Subject & { statsdPort: number }, sender
     const s = JSON.parse(out) as { lines: number; seconds: number };
     // The agent's next flush (statsd.flush_interval) turns the new series into store series: keep sampling past it.
     await new Promise((r) => setTimeout(r, 1500));
-    return { series, achievedLinesPerSec: s.lines / s.seconds, peakRssMiB: Math.max(peak, statusField(pid, 'VmRSS')) / 1024 };
+    const peakRssMiB = Math.max(peak, statusField(pid, 'VmRSS')) / 1024;
+    // The counts of the last interval reach /metrics at the flush after it: read until two reads a flush apart agree.
+    let body = '';
+    for (let k = 0, last = ''; k < 6; k++) {
+      body = await fetch(agent.url).then(
+        (r) => r.text(),
+        () => '',
+      );
+      const now = `${metricSum(body, 'outrider_statsd_lines_total')} ${metricSum(body, 'outrider_statsd_dropped_samples_total')}`;
+      if (now === last) break;
+      last = now;
+      await new Promise((r) => setTimeout(r, 1100));
+    }
+    return {
+      series,
+      achievedLinesPerSec: s.lines / s.seconds,
+      peakRssMiB,
+      sentLines: s.lines,
+      receivedLines: body === '' ? NaN : metricSum(body, 'outrider_statsd_lines_total'),
+      intervalOverflow: metricSum(body, 'outrider_statsd_dropped_samples_total', 'interval_overflow'),
+      kernelDrops: metricSum(body, 'outrider_statsd_kernel_drops_total'),
+    };
   } finally {
     clearInterval(sampler);
   }
@@ -74,7 +115,17 @@ async function main(): Promise<void> {
           const r = await statsdLoad(agent, sender, series, 2_000_000, 6);
           const peak = +r.peakRssMiB.toFixed(1);
           console.log(
-            JSON.stringify({ ...(bin ? { bin } : {}), series, peak_rss_mib: peak, over_floor_mib: +(peak - floorMiB).toFixed(1), sent_mlines_per_sec: +(r.achievedLinesPerSec / 1e6).toFixed(2) }),
+            JSON.stringify({
+              ...(bin ? { bin } : {}),
+              series,
+              peak_rss_mib: peak,
+              over_floor_mib: +(peak - floorMiB).toFixed(1),
+              sent_mlines_per_sec: +(r.achievedLinesPerSec / 1e6).toFixed(2),
+              sent_lines: r.sentLines,
+              received_lines: r.receivedLines,
+              interval_overflow: r.intervalOverflow,
+              kernel_drops: r.kernelDrops,
+            }),
           );
         } finally {
           await agent.stop();

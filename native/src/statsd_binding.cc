@@ -40,6 +40,7 @@ namespace {
 using net::DgramReceiver;
 using statsd::Reason;
 using statsd::Slot;
+using statsd::Slots;
 using statsd::Stats;
 
 Napi::Float64Array DenseCounts(Napi::Env env, const std::vector<double>& counts) {
@@ -127,7 +128,6 @@ class StatsdReceiver : public Napi::ObjectWrap<StatsdReceiver> {
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     pending_.clear();
-    next_ = 0;
     Stats stats;
     if (receiver_) receiver_->Drain(&pending_, &stats);
     Napi::Object st = Napi::Object::New(env);
@@ -164,8 +164,7 @@ class StatsdReceiver : public Napi::ObjectWrap<StatsdReceiver> {
   Napi::Value Next(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     size_t max = static_cast<size_t>(info[0].ToNumber().Int64Value());
-    size_t end = std::min(pending_.size(), next_ + max);
-    size_t count = end - next_;
+    size_t count = std::min(pending_.size(), max);
     // Columnar: a few arrays per chunk instead of an object (and boxed numbers) per entry, so a 100k-series flush
     // leaves only the name and tag strings behind as garbage.
     Napi::Uint8Array types = Napi::Uint8Array::New(env, count);
@@ -175,9 +174,9 @@ class StatsdReceiver : public Napi::ObjectWrap<StatsdReceiver> {
     Napi::Array names = Napi::Array::New(env, count);
     Napi::Array tag_list = Napi::Array::New(env, count);
     Napi::Array sketches = Napi::Array::New(env);
-    for (size_t i = next_; i < end; ++i) {
+    for (size_t i = 0; i < count; ++i) {
       const Slot& s = pending_[i];
-      uint32_t j = static_cast<uint32_t>(i - next_);
+      uint32_t j = static_cast<uint32_t>(i);
       std::string_view name = s.Name(), tags = s.Tags();
       types[j] = static_cast<uint8_t>(s.type);
       relative[j] = s.relative ? 1 : 0;
@@ -209,10 +208,11 @@ class StatsdReceiver : public Napi::ObjectWrap<StatsdReceiver> {
     chunk.Set("n", names);
     chunk.Set("g", tag_list);
     chunk.Set("sk", sketches);
-    next_ = end;
-    if (next_ >= pending_.size()) {
-      std::vector<Slot>().swap(pending_);
-      next_ = 0;
+    // What JS took is freed now, not at the end of the flush: the aggregator
+    // thread reuses it for the interval it is filling.
+    pending_.PopFront(count);
+    if (pending_.empty()) {
+      pending_.clear();
       // The interval's keys and sketches were allocated on the aggregator
       // threads and freed here; hand the freed pages back once per flush so a
       // burst of series does not stay resident.
@@ -239,8 +239,7 @@ class StatsdReceiver : public Napi::ObjectWrap<StatsdReceiver> {
 
   net::ReceiverOptions opts_;
   std::unique_ptr<DgramReceiver> receiver_;
-  std::vector<Slot> pending_;
-  size_t next_ = 0;
+  Slots pending_;
   napi_env env_ = nullptr;
   bool torn_down_ = false;
 };

@@ -33,6 +33,7 @@ using outrider::net::DgramReceiver;
 using outrider::net::ReceiverOptions;
 using outrider::statsd::MetricType;
 using outrider::statsd::Slot;
+using outrider::statsd::Slots;
 using outrider::statsd::Stats;
 
 namespace {
@@ -51,12 +52,12 @@ struct Totals {
   uint64_t split_sets = 0;  // a set key in two slots of one drain (must be merged)
   double set_members = 0;
 
-  void Add(std::vector<Slot>& slots, const Stats& st) {
+  void Add(Slots& slots, const Stats& st) {
     std::map<std::string, int> sets;
     for (const Slot& s : slots) {
       std::string name(s.Name());
       if (s.type == MetricType::kSet) {
-        if (++sets[s.key] > 1) ++split_sets;
+        if (++sets[std::string(s.key())] > 1) ++split_sets;
         set_members = std::max(set_members, s.value);
       }
       if (s.type == MetricType::kCounter) counters[name] += s.value;
@@ -132,7 +133,7 @@ bool StopUnderLoad() {
     close(fd);
   });
   std::thread drainer([&] {
-    std::vector<Slot> slots;
+    Slots slots;
     while (!done.load()) {
       Stats st;
       r->Drain(&slots, &st);
@@ -179,7 +180,7 @@ int main(int argc, char** argv) {
   std::mutex totals_mu;
   std::atomic<bool> senders_done{false};
   std::thread drainer([&] {
-    std::vector<Slot> slots;
+    Slots slots;
     while (!senders_done.load()) {
       Stats st;
       r->Drain(&slots, &st);
@@ -225,7 +226,7 @@ int main(int argc, char** argv) {
   senders_done.store(true);
   drainer.join();
   {
-    std::vector<Slot> slots;
+    Slots slots;
     Stats st;
     r->Drain(&slots, &st);
     totals.Add(slots, st);

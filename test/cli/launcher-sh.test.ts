@@ -4,6 +4,8 @@
  * valid JavaScript (a string and a comment) when Node reads the file.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import t from 'tap';
 
@@ -22,4 +24,22 @@ t.test('run by Node directly, the same line is a string and a comment', async (t
   t.equal(r.status, 0, `exit 0 (stderr: ${r.stderr})`);
   t.equal(r.stderr, '', 'nothing on stderr');
   t.match(r.stdout, /^outrider /, 'the version line');
+});
+
+t.test('the launch line gives the agent its V8 flag and malloc arena cap, and the aggregator neither', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'outrider-launcher-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // Preloaded by the Node the launcher starts: prints what it was started with, then exits before the command runs.
+  const probe = join(dir, 'probe.js');
+  writeFileSync(probe, 'process.stdout.write(JSON.stringify({ arenas: process.env.MALLOC_ARENA_MAX ?? null, argv: process.execArgv })); process.exit(0);\n');
+  const started = (args: string[], extra: NodeJS.ProcessEnv = {}): { arenas: string | null; argv: string[] } => {
+    const rest: NodeJS.ProcessEnv = { ...env, NODE_OPTIONS: `--require=${probe}`, ...extra };
+    if (!('MALLOC_ARENA_MAX' in extra)) delete rest.MALLOC_ARENA_MAX;
+    const r = spawnSync(launcher, args, { env: rest, encoding: 'utf8' });
+    t.equal(r.status, 0, `exit 0 (stderr: ${r.stderr})`);
+    return JSON.parse(r.stdout) as { arenas: string | null; argv: string[] };
+  };
+  t.same(started(['agent']), { arenas: '2', argv: ['--max-semi-space-size=2'] });
+  t.same(started(['agent'], { MALLOC_ARENA_MAX: '4' }).arenas, '4', "the environment's own setting is kept");
+  t.same(started(['aggregator']), { arenas: null, argv: [] });
 });

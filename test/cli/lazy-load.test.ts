@@ -23,10 +23,10 @@ async function loadedBy(args: string[]): Promise<string[]> {
   }
 }
 
-t.test('the default agent loads neither the HTTP client, the YAML parser, msgpack nor @opentelemetry/api', async (t) => {
+t.test('the default agent loads neither the HTTP client, the YAML parser, msgpack, gRPC, the PromQL grammar nor @opentelemetry/api', async (t) => {
   const loaded = await loadedBy([]);
   t.ok(loaded.includes('pino'), 'the preload sees what loads');
-  for (const name of ['undici', 'yaml', 'msgpackr', '@opentelemetry/api']) t.notOk(loaded.includes(name), `${name} not loaded`);
+  for (const name of ['undici', 'yaml', 'msgpackr', '@opentelemetry/api', '@grpc/grpc-js', '@prometheus-io/lezer-promql']) t.notOk(loaded.includes(name), `${name} not loaded`);
 });
 
 t.test('a scrape target or a report endpoint loads the HTTP client', async (t) => {

@@ -1,33 +1,19 @@
 /**
- * OTLP/gRPC receiver: `opentelemetry.proto.collector.metrics.v1.MetricsService/Export` served with @grpc/grpc-js.
- * The request's bytes go to the same decoder as OTLP/HTTP's protobuf bodies (no generated code: the service is
- * declared with identity (de)serialisers). grpc-js handles gzip message compression and refuses messages over
- * `otlp.max_body` with RESOURCE_EXHAUSTED; a body that cannot be decoded is INVALID_ARGUMENT; points refused inside a
- * valid request come back in the response's partial_success.
+ * OTLP/gRPC receiver. On an IP address it listens with a plain TCP server and loads the service (grpc-service.ts:
+ * @grpc/grpc-js, and with it Node's http2 and tls) with its first connection, which it then hands over (Node's HTTP/2
+ * session takes the bytes the socket buffered meanwhile, then reads the socket itself): an agent no
+ * SDK sends to over gRPC holds none of it (~1.5 MiB of RSS and ~0.7 MiB of module source at idle, bench/README.md,
+ * "Footprint"). Connections that arrive while the service loads wait for it. On a host name (resolved to all its
+ * addresses, as grpc-js binds them) the service loads at start and binds itself.
  */
-import * as grpc from '@grpc/grpc-js';
+import { createServer, isIP, type Server, type Socket } from 'node:net';
 import type { Component } from '../../core/component';
 import type { AgentContext } from '../../core/context';
 import { parseHostPort } from '../../config/coerce';
 import { OutriderError } from '../../core/errors';
-import { OtlpDecodeError } from './model';
+import type { GrpcService } from './grpc-service';
 import type { OtlpListenerOptions } from './options';
 import type { OtlpIngest } from './receiver';
-import { exportResponseProto } from './response';
-
-const identity = (b: Buffer): Buffer => b;
-
-const metricsService: grpc.ServiceDefinition = {
-  Export: {
-    path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  },
-};
 
 export class OtlpGrpcReceiver implements Component {
   readonly name = 'otlp-grpc';
@@ -35,7 +21,11 @@ export class OtlpGrpcReceiver implements Component {
   readonly #ingest: OtlpIngest;
   readonly #listen: string;
   readonly #maxBodyBytes: number;
-  #server: grpc.Server | undefined;
+  #running = false;
+  #listener: Server | undefined;
+  #service: Promise<GrpcService> | undefined;
+  /** Connections accepted while the service loads. */
+  readonly #waiting = new Set<Socket>();
   #port = 0;
 
   constructor(ctx: AgentContext, o: OtlpListenerOptions, ingest: OtlpIngest) {
@@ -51,54 +41,77 @@ export class OtlpGrpcReceiver implements Component {
     return `${hp.host.includes(':') ? `[${hp.host}]` : hp.host}:${this.#port}`;
   }
 
+  /** Whether the gRPC service is loaded (after the first connection, or at start on a host name). */
+  get serviceLoaded(): boolean {
+    return this.#service !== undefined;
+  }
+
   async start(): Promise<void> {
-    if (this.#server) return;
+    if (this.#running) return;
     const hp = parseHostPort(this.#listen);
     if (!hp) throw new OutriderError('OUTRIDER_ERR_OTLP_LISTEN', `OTLP/gRPC receiver: cannot listen on ${JSON.stringify(this.#listen)}: expected HOST:PORT`);
-    const maxBody = this.#maxBodyBytes;
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': maxBody, 'grpc.max_concurrent_streams': 256 });
-    server.addService(metricsService, {
-      Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
-        try {
-          const r = this.#ingest.ingest(call.request, 'protobuf', 'grpc');
-          cb(null, exportResponseProto(r.rejected, r.rejected > 0 ? r.reasons.join('; ') : ''));
-        } catch (err) {
-          if (err instanceof OtlpDecodeError) cb({ code: grpc.status.INVALID_ARGUMENT, details: `malformed ExportMetricsServiceRequest: ${err.message}` });
-          else cb({ code: grpc.status.INTERNAL, details: (err as Error).message });
-        }
-      },
-    });
-    const target = `${hp.host.includes(':') ? `[${hp.host}]` : hp.host}:${hp.port}`;
-    // A listen failure (a port in use) is one ERROR line and a degraded component, as for OTLP/HTTP.
-    const bound = await new Promise<number | Error>((resolve) => server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, port) => resolve(err ?? port)));
+    const bound = isIP(hp.host) ? await this.#listenTcp(hp.host, hp.port) : await (await this.#load()).bind(`${hp.host}:${hp.port}`);
     if (bound instanceof Error) {
+      // A listen failure (a port in use) is one ERROR line and a degraded component, as for OTLP/HTTP.
       const why = /EADDRINUSE|address already in use/i.test(bound.message) ? 'the address is already in use' : bound.message;
       const detail = `OTLP/gRPC receiver is off: cannot listen on ${this.#listen}: ${why} (set otlp.grpc.listen to another address, or to empty to switch it off).`;
       this.#ctx.log.error({ code: 'OUTRIDER_ERR_OTLP_LISTEN', listen: this.#listen }, detail);
       this.#ctx.health.report(this.name, 'degraded', { ready: true, detail });
-      server.forceShutdown();
+      this.#service = undefined;
       return;
     }
     this.#port = bound;
-    this.#server = server;
+    this.#running = true;
     this.#ctx.health.report(this.name, 'running', { ready: true, detail: `listening on ${this.address()}` });
     this.#ctx.log.info({ address: this.address() }, 'OTLP/gRPC receiver is ready.');
   }
 
-  async stop(): Promise<void> {
-    const server = this.#server;
-    if (!server) return;
-    this.#server = undefined;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, 3000);
-      t.unref();
-      server.tryShutdown(() => {
-        clearTimeout(t);
-        resolve();
+  #load(): Promise<GrpcService> {
+    return (this.#service ??= import('./grpc-service').then((m) => m.grpcService(this.#ingest, this.#maxBodyBytes)));
+  }
+
+  /** A TCP server whose connections go to the service once it is loaded; the port, or why not. */
+  #listenTcp(host: string, port: number): Promise<number | Error> {
+    const listener = createServer((socket) => this.#accept(socket));
+    return new Promise((resolve) => {
+      listener.once('error', resolve);
+      listener.listen(port, host, () => {
+        listener.removeListener('error', resolve);
+        listener.on('error', (err) => this.#ctx.log.warn({ err: err.message }, 'OTLP/gRPC listener error.'));
+        this.#listener = listener;
+        resolve((listener.address() as { port: number }).port);
       });
     });
+  }
+
+  #accept(socket: Socket): void {
+    socket.on('error', () => undefined); // a reset before the service takes the connection is only a closed socket
+    this.#waiting.add(socket);
+    socket.once('close', () => this.#waiting.delete(socket));
+    this.#load().then(
+      (service) => {
+        if (!this.#waiting.delete(socket) || socket.destroyed) return;
+        if (!this.#running) return void socket.destroy();
+        service.inject(socket);
+      },
+      (err: unknown) => {
+        socket.destroy();
+        this.#ctx.log.error({ code: 'OUTRIDER_ERR_OTLP_LISTEN', err: (err as Error).message }, 'OTLP/gRPC receiver: the gRPC service failed to load; the connection is closed.');
+        this.#service = undefined;
+      },
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    // Refuses new connections; the callback is not awaited: it waits for connections the service holds.
+    this.#listener?.close();
+    this.#listener = undefined;
+    for (const s of this.#waiting) s.destroy();
+    this.#waiting.clear();
+    const service = this.#service;
+    this.#service = undefined;
+    if (service) await (await service).shutdown(3000);
   }
 }

@@ -14,7 +14,7 @@ import type { MetricKind } from './parse';
 const kTypes: readonly MetricKind[] = ['c', 'g', 'ms', 'h', 's', 'd'];
 
 /** Ring between each receiver and its aggregator thread (the socket's receive buffer absorbs longer stalls). */
-const kRingBytes = 2 * 1024 * 1024;
+const kRingBytes = 512 * 1024;
 /** Entries converted per call into the addon while flushing. */
 const kChunk = 2048;
 

@@ -12,6 +12,7 @@
 
 using outrider::statsd::Aggregator;
 using outrider::statsd::Slot;
+using outrider::statsd::Slots;
 using outrider::statsd::Stats;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -19,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static int n = 0;
   agg.IngestPacket(reinterpret_cast<const char*>(data), size);
   if (++n % 64 == 0) {
-    std::vector<Slot> slots;
+    Slots slots;
     Stats stats;
     agg.Drain(&slots, &stats);
     for (const Slot& s : slots) {

@@ -278,13 +278,13 @@ namespace {
 // listeners) arrives as one slot per pipeline; its members are united here so
 // a member sent on two sockets counts once. Other types add up correctly
 // across slots downstream (counters, sketches) or keep one value (gauges).
-void MergeSets(std::vector<statsd::Slot>* slots, size_t first) {
-  std::unordered_map<std::string, size_t> seen;
+void MergeSets(statsd::Slots* slots, size_t first) {
+  std::unordered_map<std::string_view, size_t> seen;
   size_t out = first;
   for (size_t i = first; i < slots->size(); ++i) {
     statsd::Slot& s = (*slots)[i];
     if (s.type == statsd::MetricType::kSet) {
-      auto [it, inserted] = seen.emplace(s.key, out);
+      auto [it, inserted] = seen.emplace(s.key(), out);
       if (!inserted) {
         statsd::Slot& into = (*slots)[it->second];
         into.members->merge(*s.members);
@@ -296,12 +296,12 @@ void MergeSets(std::vector<statsd::Slot>* slots, size_t first) {
     if (out != i) (*slots)[out] = std::move(s);
     ++out;
   }
-  slots->resize(out);
+  slots->Truncate(out);
 }
 
 }  // namespace
 
-void DgramReceiver::Drain(std::vector<statsd::Slot>* slots, statsd::Stats* stats) {
+void DgramReceiver::Drain(statsd::Slots* slots, statsd::Stats* stats) {
   size_t first = slots->size();
   for (auto& p : pipelines_) {
     {

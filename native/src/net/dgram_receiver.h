@@ -76,7 +76,7 @@ class DgramReceiver {
 
   // Everything aggregated since the previous call, over all pipelines (a set
   // seen by several pipelines comes out as one slot with its members united).
-  void Drain(std::vector<statsd::Slot>* slots, statsd::Stats* stats);
+  void Drain(statsd::Slots* slots, statsd::Stats* stats);
 
   // Packets fully parsed so far (monotonic).
   uint64_t Processed() const;

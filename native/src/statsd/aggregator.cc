@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 namespace outrider {
 namespace statsd {
@@ -89,15 +90,13 @@ bool Aggregator::Stage(std::string_view text, Pending* pd) {
 }
 
 uint32_t Aggregator::FindOrInsert(Pending* pd) {
-  uint32_t at = index_.Find(pd->key, pd->hash, [this](uint32_t i) { return std::string_view(slots_[i].key); });
+  uint32_t at = index_.Find(pd->key, pd->hash, [this](uint32_t i) { return slots_[i].key(); });
   if (at != FlatIndex::kNone) return at;
   if (slots_.size() >= max_keys_) return FlatIndex::kNone;
   const ParsedLine& line = pd->line;
   at = static_cast<uint32_t>(slots_.size());
-  slots_.emplace_back();
+  Slot& s = slots_.Add(pd->key);
   index_.Insert(pd->key, pd->hash, at);
-  Slot& s = slots_.back();
-  s.key = pd->key;
   s.type = line.type;
   s.relative = line.type == MetricType::kGauge;
   if (line.type == MetricType::kTimer || line.type == MetricType::kHistogram || line.type == MetricType::kDistribution) {
@@ -153,27 +152,76 @@ void Aggregator::Apply(const ParsedLine& line, Slot* sp) {
 }
 
 std::string_view Slot::Name() const {
-  size_t a = key.find('|');
-  size_t b = key.find('|', a + 1);
-  return std::string_view(key).substr(a + 1, b - a - 1);
+  std::string_view k = key();
+  size_t a = k.find('|');
+  size_t b = k.find('|', a + 1);
+  return k.substr(a + 1, b - a - 1);
 }
 
 std::string_view Slot::Tags() const {
-  size_t a = key.find('|');
-  size_t b = key.find('|', a + 1);
-  return std::string_view(key).substr(b + 1);
+  std::string_view k = key();
+  size_t a = k.find('|');
+  size_t b = k.find('|', a + 1);
+  return k.substr(b + 1);
 }
 
-void Aggregator::Drain(std::vector<Slot>* slots, Stats* stats) {
-  size_t n = slots_.size();
-  if (slots->empty()) {
-    slots->swap(slots_);
+Slot& Slots::Add(std::string_view key) {
+  char* at;
+  if (key.size() > kBlock / 8) {
+    // A long key gets a block of its own, placed before the block being
+    // filled so that block's free tail stays usable.
+    std::unique_ptr<char[]> own(new char[key.size()]);
+    at = own.get();
+    blocks_.insert(blocks_.empty() ? blocks_.end() : blocks_.end() - 1, std::move(own));
   } else {
-    slots->reserve(slots->size() + n);
-    for (Slot& s : slots_) slots->push_back(std::move(s));
+    if (blocks_.empty() || kBlock - used_ < key.size()) {
+      blocks_.emplace_back(new char[kBlock]);
+      used_ = 0;
+    }
+    at = blocks_.back().get() + used_;
+    used_ += key.size();
   }
-  std::vector<Slot>().swap(slots_);
-  slots_.reserve(n);
+  if (!key.empty()) std::memcpy(at, key.data(), key.size());
+  slots_.emplace_back();
+  Slot& s = slots_.back();
+  s.key_data = at;
+  s.key_len = static_cast<uint32_t>(key.size());
+  return s;
+}
+
+void Slots::Append(Slots* o) {
+  if (empty() && blocks_.empty()) {
+    swap(*o);
+    return;
+  }
+  for (Slot& s : o->slots_) slots_.push_back(std::move(s));
+  // o's blocks go before this one's block being filled.
+  blocks_.insert(blocks_.empty() ? blocks_.end() : blocks_.end() - 1, std::make_move_iterator(o->blocks_.begin()),
+                 std::make_move_iterator(o->blocks_.end()));
+  o->clear();
+}
+
+void Slots::PopFront(size_t n) { slots_.erase(slots_.begin(), slots_.begin() + static_cast<std::ptrdiff_t>(n)); }
+
+void Slots::Truncate(size_t n) {
+  if (n < slots_.size()) slots_.erase(slots_.begin() + static_cast<std::ptrdiff_t>(n), slots_.end());
+}
+
+void Slots::clear() {
+  std::deque<Slot>().swap(slots_);
+  std::vector<std::unique_ptr<char[]>>().swap(blocks_);
+  used_ = kBlock;
+}
+
+void Slots::swap(Slots& o) noexcept {
+  slots_.swap(o.slots_);
+  blocks_.swap(o.blocks_);
+  std::swap(used_, o.used_);
+}
+
+void Aggregator::Drain(Slots* slots, Stats* stats) {
+  size_t n = slots_.size();
+  slots->Append(&slots_);
   index_.Clear(n);
   stats->Merge(stats_);
   stats_ = Stats();

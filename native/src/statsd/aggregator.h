@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,19 +23,58 @@ namespace outrider {
 namespace statsd {
 
 // One per key per interval, 100k of them at a time (two intervals' worth
-// during a flush): the small fields sit together at the end (72 bytes, not 80).
+// during a flush): 48 bytes, the key's bytes in its Slots' key blocks.
 struct Slot {
   // The aggregation key "[T]<type>|<name>|<tags>" (name and tags never
   // contain '|').
-  std::string key;
+  std::string_view key() const { return std::string_view(key_data, key_len); }
   std::string_view Name() const;
   std::string_view Tags() const;
+  const char* key_data = nullptr;
+  uint32_t key_len = 0;
+  MetricType type = MetricType::kCounter;
+  bool relative = true;
   double value = 0;
   uint64_t timestamp = 0;
   std::unique_ptr<DDSketch> sketch;
   std::unique_ptr<std::unordered_set<std::string>> members;
-  MetricType type = MetricType::kCounter;
-  bool relative = true;
+};
+static_assert(sizeof(Slot) == 48, "a slot is 48 bytes");
+
+// An interval's slots and the bytes of their keys. The slots are a deque: it
+// grows by small blocks and never copies what it holds (a vector held up to
+// twice its slots while it doubled). The keys are packed into 64 KiB blocks
+// (a std::string per slot cost its 32 bytes and a heap block of 32 or more).
+// Key blocks live until clear(), so a slot moved between Slots objects by
+// Append keeps its key.
+class Slots {
+ public:
+  size_t size() const { return slots_.size(); }
+  bool empty() const { return slots_.empty(); }
+  Slot& operator[](size_t i) { return slots_[i]; }
+  const Slot& operator[](size_t i) const { return slots_[i]; }
+  std::deque<Slot>::iterator begin() { return slots_.begin(); }
+  std::deque<Slot>::iterator end() { return slots_.end(); }
+  std::deque<Slot>::const_iterator begin() const { return slots_.begin(); }
+  std::deque<Slot>::const_iterator end() const { return slots_.end(); }
+
+  // A new slot at the end whose key is a copy of `key`.
+  Slot& Add(std::string_view key);
+  // Moves every slot and key block of `o` to the end of this; `o` is left empty.
+  void Append(Slots* o);
+  // Frees the first n slots (their key bytes stay until clear()).
+  void PopFront(size_t n);
+  // Keeps the first n slots.
+  void Truncate(size_t n);
+  // Frees everything, key blocks included.
+  void clear();
+  void swap(Slots& o) noexcept;
+
+ private:
+  static constexpr size_t kBlock = 64 * 1024;
+  std::deque<Slot> slots_;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t used_ = kBlock;  // bytes taken of blocks_.back()
 };
 
 struct Stats {
@@ -65,7 +105,7 @@ class Aggregator {
 
   // Moves everything since the last drain into the outputs (appending stats)
   // and starts a new interval.
-  void Drain(std::vector<Slot>* slots, Stats* stats);
+  void Drain(Slots* slots, Stats* stats);
 
  private:
   // One parsed line waiting for its table update.
@@ -86,7 +126,7 @@ class Aggregator {
   Parser parser_;
   std::vector<Pending> pending_ = std::vector<Pending>(kBatch);
   FlatIndex index_;
-  std::vector<Slot> slots_;
+  Slots slots_;
   Stats stats_;
 };
 

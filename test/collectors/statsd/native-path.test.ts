@@ -23,3 +23,19 @@ t.test('native: a set member arriving on several receiver sockets counts once', 
   t.equal(h.value('app_users'), 2, 'distinct members across sockets');
   t.equal(h.value('app_hits_total'), socks.length, 'counters still add up across sockets');
 });
+
+// The native aggregator keeps each key's bytes in per-interval blocks (a key longer than an eighth of a block in a
+// block of its own) and only the first bytes in its index: keys equal in their first bytes, and a key far longer
+// than the rest, aggregate apart and keep their values over several flushes (blocks handed to JS and freed).
+t.test('native: keys sharing their first bytes, and a very long key, aggregate apart over flushes', { skip: 'engine' in probe ? false : 'native StatsD path unavailable' }, async (t) => {
+  const h = await startHarness('native', { 'statsd.max_packet_size': 65_536 });
+  t.teardown(() => h.stop());
+  const long = 'v'.repeat(12_000);
+  const names = Array.from({ length: 40 }, (_, k) => `service.requests.handled.by.worker.${k}`);
+  for (let round = 1; round <= 3; round++) {
+    await h.send(names.map((n, k) => `${n}:${k + 1}|c|#env:prod`).join('\n'), `service.requests.handled.by.worker.0:5|c|#big:${long}`);
+    h.flush();
+    for (const [k, n] of names.entries()) t.equal(h.value(`${n.replace(/\./g, '_')}_total`, { env: 'prod' }), round * (k + 1), `${n} after flush ${round}`);
+    t.equal(h.value('service_requests_handled_by_worker_0_total', { big: long }), round * 5, `the long key after flush ${round}`);
+  }
+});
