@@ -9,11 +9,12 @@
  * (STALE_NAN) at this round, as Prometheus writes one when a series leaves a scrape.
  *
  * Only what changed. A store with a change feed (`changesSince`) is read whole only on the first round, after a
- * resync, and while a bound refuses series or two store series expand to one label set; otherwise a round appends
- * the series the store changed or removed since the last round. A series left alone repeats its last value, which
- * costs one `0` bit a round: those bits are written when it is next touched — a new value, a staleness marker, a
- * read, or the round its open chunk fills (fill-wheel.ts keeps chunks sealed on the round they fill, as when every
- * series is appended each round). What a query reads is the same either way.
+ * resync, when a changed series brings a label set it has not written before, and while a bound refuses series or
+ * two store series expand to one label set; otherwise a round appends the series the store changed or removed since
+ * the last round. A series left alone repeats its last value, which costs one `0` bit a round: those bits are
+ * written when it is next touched — a new value, a staleness marker, a read, or the round its open chunk fills
+ * (fill-wheel.ts keeps chunks sealed on the round they fill, as when every series is appended each round). What a
+ * query reads is the same either way.
  *
  * Bounds. Sealed chunks sit on one queue in the order they were sealed (which is the order of their last round):
  * retention and the byte bound both drop from its head. New series past `maxSeries`, or while the held bytes are
