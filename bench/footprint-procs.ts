@@ -32,9 +32,10 @@ function subject(name: string, child: ChildProcess, url: string, readyUrl: strin
     startedAt,
     stop: () =>
       new Promise<void>((resolve) => {
+        let t: NodeJS.Timeout | undefined;
         const done = (): void => (clearTimeout(t), cleanup(), resolve());
         if (child.exitCode !== null || child.signalCode !== null) return done();
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        t = setTimeout(() => child.kill('SIGKILL'), 5000);
         child.once('exit', done);
         child.kill('SIGTERM');
       }),

@@ -16,6 +16,8 @@
  *
  * The agent runs through its launcher as a program (the deployed Node flags; OUTRIDER_BUNDLE=0 runs dist/ even when
  * a bundle is built); AGENT_BIN runs another build's bin/outrider.js, for before / after in one sitting.
+ * AGENT_NODE_FLAGS (e.g. "--max-semi-space-size=2 --cpu-prof --cpu-prof-dir=/tmp/prof") runs it as
+ * `node FLAGS bin/outrider.js` instead, and stops it with SIGTERM so that a CPU profile is written on its way out.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -97,9 +99,17 @@ async function measure(name: string, url: string, headers: Record<string, string
   };
   const cpu = await cpuOfRequests(child.pid!, reqs, post);
   const row = { name, pointsPerCpuS: ((reqs.length - 1) * points) / cpu, peakMiB: peakRssMiB(child.pid!) };
-  child.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
+  await stop(child);
   return row;
+}
+
+/** Ends a receiver: SIGTERM (an agent with --cpu-prof writes its profile), SIGKILL after 10 s. */
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 async function startVmagent(dir: string, sinkUrl: string): Promise<{ child: ChildProcess; base: string }> {
@@ -142,7 +152,9 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
     const agentArgs = ['agent', '--config', cfg, '--listen', '127.0.0.1:0', '--log-level', 'warn'];
-    const agent = spawn(bin, agentArgs, { stdio: 'inherit', env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` } });
+    const flags = process.env.AGENT_NODE_FLAGS?.split(' ').filter((f) => f !== '');
+    const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+    const agent = flags ? spawn(process.execPath, [...flags, bin, ...agentArgs], { stdio: 'inherit', env }) : spawn(bin, agentArgs, { stdio: 'inherit', env });
     await waitListening(otlpPort, agent);
     rows.push(await measure('outrider agent, OTLP', `http://127.0.0.1:${otlpPort}/v1/metrics`, { 'Content-Type': 'application/x-protobuf' }, agent, bodies, points));
 

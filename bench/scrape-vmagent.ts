@@ -8,7 +8,9 @@
  *   npx tsc -p tsconfig.json && node dist/bench/scrape-vmagent.js      # SERIES=100000 SCRAPES=8 INTERVAL_MS=5000
  *
  * The agent runs with the Node flags it is deployed with (its launcher run as a program; AGENT_NODE_FLAGS overrides);
- * AGENT_BIN runs another build's bin/outrider.js; RSS_TRACE=1 prints the agent's highest VmRSS after each scrape.
+ * AGENT_BIN runs another build's bin/outrider.js; RSS_TRACE=1 prints the agent's highest VmRSS after each scrape;
+ * THREADS=1 prints each process's CPU per scrape split into its main thread and the others by name (Node's: V8's GC
+ * helpers, libuv's and the addon's pools).
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,6 +34,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function statusMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** CPU seconds (utime + stime) of the threads of `pid` by name (/proc/<pid>/task/<tid>/stat), the main thread as
+ * `main` (Node's other threads all carry the process's name). */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
 }
 
 /** The target in its own process (so its CPU is not the scraper's): 100k gauges whose values change every scrape. */
@@ -99,10 +118,15 @@ async function measure(name: string, ua: string[], target: string, child: ChildP
   for (let t = 0; t < kIntervalMs / 2; t += 50, note()) await sleep(50);
   const c0 = await scrapes(target, ua);
   const cpu0 = cpuSeconds(child.pid!);
+  const threads0 = process.env.THREADS ? threadCpu(child.pid!) : undefined;
   const b0 = sink.bytes;
   await wait(c0 + kScrapes);
   for (let t = 0; t < kIntervalMs / 2; t += 50, note()) await sleep(50);
   const cpu1 = cpuSeconds(child.pid!);
+  if (threads0) {
+    const per = [...threadCpu(child.pid!)].map(([k, v]) => [k, ((v - (threads0.get(k) ?? 0)) * 1000) / kScrapes] as const).filter(([, v]) => v > 0);
+    console.log(`${name}: CPU ms per scrape by thread: ${per.map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+  }
   const row = { name, cpuPerScrape: (cpu1 - cpu0) / kScrapes, peakMiB: statusMiB(child.pid!, 'VmHWM'), sinkBytes: (sink.bytes - b0) / kScrapes };
   if (process.env.RSS_TRACE) console.log(`${name}: peak VmRSS MiB after scrape n: ${[...trace].map(([k, v]) => `${k}:${v.toFixed(0)}`).join(' ')}`);
   // SIGTERM first, so that an agent run with --cpu-prof (AGENT_NODE_FLAGS) writes its profile on the way out.

@@ -58,6 +58,13 @@ export class Store {
   readonly #subscribers = new Set<(generation: number) => void>();
   #notifyQueued = false;
   #generation = 0;
+  /**
+   * A lower bound of every live series' `updatedMs` (the oldest write the last sweep's walk kept, lowered by any
+   * older write since): while the stale cutoff is below it nothing can be stale and the sweep does not walk the
+   * series. With every series written each round, the walk happens about once per `staleAfterMs` instead of every
+   * second.
+   */
+  #oldestWriteMs = Infinity;
   #nextId = 1;
   /** Number of the last owner snapshot (`replaceOwnedHeld`), stamped on the series it writes. */
   #snapshot = 0;
@@ -119,14 +126,26 @@ export class Store {
     return this.#families.get(name);
   }
 
-  /** What changed since generation `since` (everything, as a resync, for a negative `since`). */
-  changesSince(since: number): ChangeSet {
-    return changeSet(since, this.#generation, this.#seriesList, this.#familyList, this.#removals);
+  /**
+   * What changed since generation `since` (everything, as a resync, for a negative `since`); with `keep`, only the
+   * series (changed and removed) it accepts.
+   */
+  changesSince(since: number, keep?: (s: Series) => boolean): ChangeSet {
+    return changeSet(since, this.#generation, this.#seriesList, this.#familyList, this.#removals, keep);
   }
 
-  /** A cursor on the change feed for one reader (its first change set is a resync). */
-  reader(): ChangeReader {
-    return new ChangeReader((since) => this.changesSince(since));
+  /**
+   * The removals of `changesSince(since)` alone, without the arrays of changed series and families (a reader that
+   * only wants what went, e.g. remote write's staleness markers, need not copy every changed series per read);
+   * `removed` is undefined where that change set would be a resync.
+   */
+  removedSince(since: number): { readonly generation: number; readonly removed: readonly Series[] | undefined } {
+    return { generation: this.#generation, removed: since < 0 ? undefined : this.#removals.since(since) };
+  }
+
+  /** A cursor on the change feed for one reader (its first change set is a resync); `keep` as for `changesSince`. */
+  reader(keep?: (s: Series) => boolean): ChangeReader {
+    return new ChangeReader((since) => this.changesSince(since, keep));
   }
 
   /**
@@ -182,7 +201,10 @@ export class Store {
    */
   keepAlive(s: Series, nowMs = this.#now()): boolean {
     const rec = this.#live(s);
-    if (rec) rec.updatedMs = nowMs;
+    if (rec) {
+      rec.updatedMs = nowMs;
+      if (nowMs < this.#oldestWriteMs) this.#oldestWriteMs = nowMs;
+    }
     return rec !== undefined;
   }
 
@@ -266,9 +288,16 @@ export class Store {
   /** Removes series not written or kept alive within `staleAfterMs`; returns how many went. */
   sweep(nowMs = this.#now()): number {
     const cutoff = nowMs - this.staleAfterMs;
+    if (this.#oldestWriteMs >= cutoff) return 0;
     // Collected first (no copy of the tables when nothing is stale): removing can delete a family.
     const stale: SeriesRecord[] = [];
-    for (const fam of this.#families.values()) for (const s of fam.series.values()) if (s.updatedMs < cutoff) stale.push(s);
+    let oldest = Infinity;
+    for (const fam of this.#families.values())
+      for (const s of fam.series.values()) {
+        if (s.updatedMs < cutoff) stale.push(s);
+        else if (s.updatedMs < oldest) oldest = s.updatedMs;
+      }
+    this.#oldestWriteMs = oldest;
     for (const s of stale) this.#remove(s);
     return stale.length;
   }
@@ -355,6 +384,7 @@ export class Store {
     }
     this.#perSource.set(source, held + 1);
     s = new SeriesRecord(fam, { ...labels }, key, renderLabels(labels), this.#nextId++, this.#now(), owner, source, restarts);
+    if (s.updatedMs < this.#oldestWriteMs) this.#oldestWriteMs = s.updatedMs;
     fam.series.set(key, s);
     const gen = this.#bump();
     this.#seriesList.touch(s, gen);
@@ -395,6 +425,7 @@ export class Store {
     s.dist = dist;
     s.timestampMs = ts;
     s.updatedMs = nowMs;
+    if (nowMs < this.#oldestWriteMs) this.#oldestWriteMs = nowMs;
     if (changed) {
       const gen = this.#bump();
       this.#seriesList.touch(s, gen);

@@ -211,3 +211,23 @@ t.test('the feed costs what changed, not what is stored', async (t) => {
   t.equal(cs.series.length, 1);
   t.equal(cs.families.length, 1);
 });
+
+t.test('a reader with a filter gets only the series it keeps, changed and removed, resync included', async (t) => {
+  const s = new Store();
+  for (let i = 0; i < 5; i++) s.set(g, { i: String(i) }, i);
+  s.set(h, { k: 'x' }, 1);
+  const r = s.reader((x) => x.family.name === 'feed_other');
+  const first = r.next();
+  t.ok(first.resync);
+  t.same(names(first), ['feed_other{k="x"}']);
+  s.set(g, { i: '1' }, 10);
+  s.set(h, { k: 'x' }, 2);
+  const y = s.set(h, { k: 'y' }, 2)!;
+  t.same(names(r.next()), ['feed_other{k="x"}', 'feed_other{k="y"}']);
+  s.remove(s.set(g, { i: '2' }, 2)!);
+  s.remove(y);
+  const cs = r.next();
+  t.same(names(cs), []);
+  t.same(gone(cs), ['feed_other{k="y"}']);
+  t.same(gone(s.changesSince(first.generation)).length, 2, 'an unfiltered read still sees both removals');
+});

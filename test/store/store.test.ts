@@ -58,6 +58,28 @@ t.test('stale series expire', async (t) => {
   t.equal(s.seriesCount, 1);
 });
 
+t.test('the sweep skips its walk while nothing can be stale, and any older write since is still swept', async (t) => {
+  let now = 10_000;
+  const s = new Store({ staleAfterMs: 500, now: () => now });
+  const a = s.set(g, { a: '1' }, 1, now)!;
+  t.equal(s.sweep(now + 400), 0);
+  s.set(g, { a: '2' }, 1, now + 400);
+  t.equal(s.sweep(now + 501), 1, 'the first series went at its time');
+  t.equal(s.sweep(now + 700), 0);
+  t.equal(s.seriesCount, 1);
+  t.equal(s.sweep(now + 901), 1, 'the second at its time');
+  now = 20_000;
+  const b = s.set(g, { a: '3' }, 1, now)!;
+  t.equal(s.sweep(now + 100), 0, 'a walk that keeps b remembers it as the oldest');
+  const c2 = s.set(g, { a: '4' }, 1, now)!;
+  t.ok(s.writeHandle(c2, 2, undefined, 15_000), 'a write stamped older than any kept');
+  t.equal(s.sweep(now + 100), 1, 'is swept at once, though the last walk saw nothing older than b');
+  t.ok(s.keepAlive(b, now + 450));
+  t.equal(s.sweep(now + 600), 0, 'kept alive');
+  t.equal(s.seriesCount, 1);
+  t.not(a, b);
+});
+
 t.test('bounds and bad input are counted drops, never throws', async (t) => {
   const s = new Store({ maxSeries: 2 });
   const seen: string[] = [];

@@ -261,7 +261,7 @@ function numberPoint(p: ProtoReader, ctx: MetricContext, out: ReceivedRequest, c
   } else {
     if (aStart < 0) aStart = aEnd = start;
     const hash = hashRange(ctx.seed, dv, aStart, aEnd);
-    stream = cache.find(ctx, hash, buf, aStart, aEnd) ?? cache.add(ctx, hash, buf, aStart, aEnd, pointLabels(ctx.base, attributes(buf, aStart, aEnd)));
+    stream = cache.find(ctx, hash, dv, aStart, aEnd) ?? cache.add(ctx, hash, buf, aStart, aEnd, pointLabels(ctx.base, attributes(buf, aStart, aEnd)));
   }
   const i = out.n++;
   out.streams.push(stream);

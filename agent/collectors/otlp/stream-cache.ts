@@ -12,7 +12,7 @@
  * and the cache fills again (a sender of more streams than that pays the decode, as without the cache); a key over
  * MAX_KEY bytes is not kept. Metric contexts are bounded the same way (`maxContexts`).
  */
-import { HASH_SEED } from '../../formats/byte-hash';
+import { HASH_SEED, sameRange } from '../../formats/byte-hash';
 import { MAX_KEY } from '../remote-write-receive/label-cache';
 import type { Series } from '../../store/store';
 import type { FamilyDesc } from '../../store/types';
@@ -31,8 +31,8 @@ export interface MetricContext {
 
 export interface PointStream {
   readonly ctx: MetricContext;
-  /** The key bytes: `len` bytes from `at` in a slab of the cache's arena. */
-  readonly slab: Uint8Array;
+  /** The key bytes: `len` bytes from `at` in a slab of the cache's arena (a view: compared four bytes at a step). */
+  readonly slab: DataView;
   readonly at: number;
   readonly len: number;
   readonly hash: number;
@@ -85,14 +85,15 @@ export class ReceivedRequest {
 }
 
 const SLAB = 64 * 1024;
-const NO_BYTES = new Uint8Array(0);
+const NO_BYTES = new DataView(new ArrayBuffer(0));
 
 export class StreamCache {
   readonly #contexts = new Map<string, MetricContext>();
   readonly #buckets = new Map<number, PointStream>();
   #size = 0;
   #keyBytes = 0;
-  #slab = NO_BYTES;
+  #slab = new Uint8Array(0);
+  #slabView = NO_BYTES;
   #used = 0;
   #nextSeed = 1;
   /** Times the streams were forgotten at the bound. */
@@ -126,16 +127,11 @@ export class StreamCache {
     return c;
   }
 
-  /** The stream of `ctx` whose key is `bytes[start, end)`, if held. */
-  find(ctx: MetricContext, hash: number, bytes: Uint8Array, start: number, end: number): PointStream | undefined {
+  /** The stream of `ctx` whose key is `bytes[start, end)` (in bounds of `bytes`), if held. */
+  find(ctx: MetricContext, hash: number, bytes: DataView, start: number, end: number): PointStream | undefined {
     const len = end - start;
     for (let e = this.#buckets.get(hash); e !== undefined; e = e.next) {
-      if (e.ctx !== ctx || e.len !== len) continue;
-      const slab = e.slab;
-      const d = e.at - start;
-      let i = start;
-      while (i < end && slab[i + d] === bytes[i]) i++;
-      if (i === end) return e;
+      if (e.ctx === ctx && e.len === len && sameRange(e.slab, e.at, bytes, start, end)) return e;
     }
     return undefined;
   }
@@ -152,13 +148,14 @@ export class StreamCache {
     }
     if (this.#used + len > this.#slab.length) {
       this.#slab = new Uint8Array(SLAB);
+      this.#slabView = new DataView(this.#slab.buffer);
       this.#used = 0;
     }
     const at = this.#used;
     this.#slab.set(bytes.subarray(start, end), at);
     this.#used += len;
     this.#keyBytes += len;
-    const e: PointStream = { ctx, slab: this.#slab, at, len, hash, next: this.#buckets.get(hash), labels, handle: undefined, deltaKey: undefined };
+    const e: PointStream = { ctx, slab: this.#slabView, at, len, hash, next: this.#buckets.get(hash), labels, handle: undefined, deltaKey: undefined };
     this.#buckets.set(hash, e);
     this.#size++;
     return e;

@@ -7,9 +7,12 @@
  * Distributions (expanded the Prometheus way) and staleness markers go through the plain encoder and are appended:
  * a WriteRequest is its TimeSeries fields one after another.
  *
- * A tick allocates next to nothing: every request is written into one reused buffer and handed to the caller as a
- * view of it (valid until the callback returns: the caller copies or compresses it there), and each series' entry
- * is found at its place in the last tick's walk (a pointer compare) before the table by id is asked.
+ * A tick allocates next to nothing: each request of a tick is written into a buffer kept for its place in the tick
+ * (the n-th request of every tick goes to the n-th buffer) and handed to the caller as a view of it (valid until the
+ * callback returns: the caller copies or compresses it there). A series at the same place in the walk as last tick
+ * (a pointer compare) and at the same offset of the same request is already written there, labels and all: only its
+ * value and timestamp are written over (a steady target's tick is one walk of 8-byte stores). From the first series
+ * that differs, the rest of that request is written afresh, each series' Label fields found by its id.
  */
 import { expandDistribution } from '../../formats/expand';
 import type { Series, Store } from '../../store/store';
@@ -40,10 +43,20 @@ export class StoreEncoderV1 {
   /** The last tick's walk: the series written at each place and its entry (reused, cut to the walk's length). */
   readonly #walkSeries: Series[] = [];
   readonly #walkEntry: Entry[] = [];
+  /** Per place of the walk: the request it was written to, where its TimeSeries starts there, where its value is. */
+  #placeBody = new Int32Array(1024);
+  #placeStart = new Int32Array(1024);
+  #placeValue = new Int32Array(1024);
   #tick = 0;
-  /** The one request being written (grows to the largest request, kept). */
-  #buf = Buffer.allocUnsafe(1 << 16);
+  /** The requests of the last tick, by their place in it (each grows to its largest request, kept). */
+  readonly #bodies: Buffer[] = [];
+  /** The request being written: its place in the tick, its buffer and the end of what is written. */
+  #body = 0;
+  #buf: Buffer = EMPTY;
   #pos = 0;
+  /** The open request's buffer still holds the last tick's bytes of that request from #pos on (every series written
+   * so far was at its place and offset of the last tick, written over in place). */
+  #same = false;
   /** Where a new series' Label fields are written before they are kept. */
   #scratch = Buffer.allocUnsafe(1024);
   #inBody = 0;
@@ -70,14 +83,15 @@ export class StoreEncoderV1 {
    */
   encode(store: Store, nowMs: number, per: number, filter: ((s: Series) => boolean) | undefined, extra: readonly RwSeries[], sink: BodySink): number {
     const tick = ++this.#tick;
-    this.#pos = 0;
-    this.#inBody = 0;
+    this.#body = 0;
+    this.#open();
     this.#per = Math.max(1, per);
     this.#sink = sink;
     const walkSeries = this.#walkSeries;
     const walkEntry = this.#walkEntry;
     let count = 0;
     let at = 0;
+    let done = false;
     try {
       for (const fam of store.families()) {
         for (const s of fam.series.values()) {
@@ -93,9 +107,21 @@ export class StoreEncoderV1 {
             count += list.length;
             continue;
           }
+          if (ts !== this.#tsFor) {
+            this.#tsFor = ts;
+            this.#tsLen = writeVarint(this.#tsBytes, 0, ts);
+          }
           let e: Entry | undefined;
-          if (at < walkSeries.length && walkSeries[at] === s) e = walkEntry[at]!;
-          else {
+          if (at < walkSeries.length && walkSeries[at] === s) {
+            e = walkEntry[at]!;
+            if (this.#same && this.#placeBody[at] === this.#body && this.#placeStart[at] === this.#pos && this.#overwrite(this.#placeValue[at]!, s.value)) {
+              e.tick = tick;
+              at++;
+              count++;
+              if (++this.#inBody >= this.#per) this.#flush();
+              continue;
+            }
+          } else {
             e = this.#entries.get(s.id);
             if (!e) {
               e = { bytes: this.#labelBytes(fam.name, s), tick };
@@ -105,8 +131,12 @@ export class StoreEncoderV1 {
             walkEntry[at] = e;
           }
           e.tick = tick;
+          this.#same = false;
+          if (at >= this.#placeBody.length) this.#growPlaces();
+          this.#placeBody[at] = this.#body;
+          this.#placeStart[at] = this.#pos;
+          this.#placeValue[at] = this.#writeSeries(e.bytes, s.value);
           at++;
-          this.#writeSeries(e.bytes, s.value, ts);
           count++;
           if (++this.#inBody >= this.#per) this.#flush();
         }
@@ -116,28 +146,72 @@ export class StoreEncoderV1 {
         count += extra.length;
       }
       this.#flush();
+      done = true;
     } finally {
       this.#sink = () => undefined;
-      // The walk's arrays keep no series past its end (they would hold removed series).
+      // The walk's arrays keep no series past its end (they would hold removed series). After an error the
+      // requests' buffers are not what the places say: nothing is written over in place next tick.
+      if (!done) at = 0;
       if (walkSeries.length > at) {
         walkSeries.length = at;
         walkEntry.length = at;
       }
+      // Buffers of requests this tick did not write are let go (the open, empty one past the last included).
+      if (this.#bodies.length > this.#body) this.#bodies.length = this.#body;
+      this.#buf = EMPTY;
     }
     if (this.#entries.size > at * 2 + 1024) for (const [id, e] of this.#entries) if (e.tick !== tick) this.#entries.delete(id);
     return count;
   }
 
+  /** Opens request #body in its kept buffer (a new one past the last tick's count). */
+  #open(): void {
+    const kept = this.#bodies[this.#body];
+    this.#same = kept !== undefined;
+    this.#buf = kept ?? (this.#bodies[this.#body] = Buffer.allocUnsafe(1 << 16));
+    this.#pos = 0;
+    this.#inBody = 0;
+  }
+
+  /**
+   * Writes `value` and this tick's timestamp over the Sample whose value is at `at`, when that Sample's timestamp
+   * takes as many bytes (its length byte, two before the value, says); false (nothing written) when it does not.
+   */
+  #overwrite(at: number, value: number): boolean {
+    const buf = this.#buf;
+    const tsLen = this.#tsLen;
+    if (buf[at - 2] !== 10 + tsLen) return false;
+    writeSampleValue(buf, at, value, false);
+    let pos = at + 9;
+    const tsb = this.#tsBytes;
+    for (let i = 0; i < tsLen; i++) buf[pos++] = tsb[i]!;
+    this.#pos = pos;
+    return true;
+  }
+
+  #growPlaces(): void {
+    const n = this.#placeBody.length * 2;
+    const grow = (a: Int32Array) => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.#placeBody = grow(this.#placeBody);
+    this.#placeStart = grow(this.#placeStart);
+    this.#placeValue = grow(this.#placeValue);
+  }
+
   #flush(): void {
     if (this.#inBody === 0) return;
     const body = this.#buf.subarray(0, this.#pos);
-    this.#pos = 0;
-    this.#inBody = 0;
+    this.#body++;
+    this.#open();
     this.#sink(body);
   }
 
   /** Series through the plain encoder, filling the open body up to `per` first. */
   #appendSeries(list: readonly RwSeries[]): void {
+    this.#same = false;
     let i = 0;
     while (i < list.length) {
       const n = Math.min(list.length - i, this.#per - this.#inBody);
@@ -199,9 +273,11 @@ export class StoreEncoderV1 {
 
   #room(n: number): void {
     if (this.#pos + n <= this.#buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#pos + n));
+    // A quarter more at a time: every request of a tick keeps its buffer, so slack is paid once per request.
+    const next = Buffer.allocUnsafe(Math.max(Math.ceil(this.#buf.length * 1.25), this.#pos + n));
     this.#buf.copy(next, 0, 0, this.#pos);
     this.#buf = next;
+    this.#bodies[this.#body] = next;
   }
 
   #append(bytes: Buffer): void {
@@ -210,12 +286,8 @@ export class StoreEncoderV1 {
     this.#pos += bytes.length;
   }
 
-  /** One TimeSeries: its kept Label fields and one Sample. */
-  #writeSeries(labelBytes: string, value: number, ts: number): void {
-    if (ts !== this.#tsFor) {
-      this.#tsFor = ts;
-      this.#tsLen = writeVarint(this.#tsBytes, 0, ts);
-    }
+  /** One TimeSeries: its kept Label fields and one Sample (this tick's timestamp, #tsBytes); returns where its value is. */
+  #writeSeries(labelBytes: string, value: number): number {
     const tsVarLen = this.#tsLen;
     const sampleLen = 9 + 1 + tsVarLen;
     const tsLen = labelBytes.length + 2 + sampleLen;
@@ -228,11 +300,15 @@ export class StoreEncoderV1 {
     buf[pos++] = 0x12;
     buf[pos++] = sampleLen;
     buf[pos++] = 0x09;
+    const at = pos;
     writeSampleValue(buf, pos, value, false);
     pos += 8;
     buf[pos++] = 0x10;
     const tsb = this.#tsBytes;
     for (let i = 0; i < tsVarLen; i++) buf[pos++] = tsb[i]!;
     this.#pos = pos;
+    return at;
   }
 }
+
+const EMPTY = Buffer.alloc(0);

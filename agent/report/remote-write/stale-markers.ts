@@ -4,39 +4,40 @@
  * Prometheus's staleness marker, so the receiver ends it at once instead of after its lookback, as Prometheus does
  * when a series disappears from a scrape.
  *
- * The removals come from the store's change feed (a `reader()` cursor), so a tick costs what changed. A series
+ * The removals come from the store's change feed (`removedSince`, the removals of a change set without the changed
+ * series), so a tick costs what was removed. A series
  * removed and created again before the tick gets no marker (its new value is sent). The first tick and a resync
  * (more removals between two ticks than the store's removal log holds) send none: what went then is not known, and
  * those series end at the receiver's lookback as before.
  */
 import { expandDistribution } from '../../formats/expand';
-import type { ChangeReader } from '../../store/changes';
 import type { Series, Store } from '../../store/store';
 import type { RwSeries } from './protobuf';
 
 export class StaleMarkers {
   readonly #store: Store;
-  readonly #reader: ChangeReader;
+  /** The store generation read up to (-1 before the first read). */
+  #generation = -1;
   /** Ticks that could not know what was removed (a resync after the first read). */
   missed = 0;
 
   constructor(store: Store) {
     this.#store = store;
-    this.#reader = store.reader();
   }
 
   /** The markers for what was removed since the previous call, at `nowMs`, expanded as the values were sent. */
   take(nowMs: number, extraLabels: Readonly<Record<string, string>>, filter?: (s: Series) => boolean): RwSeries[] {
-    const first = this.#reader.generation < 0;
-    const cs = this.#reader.next();
-    if (cs.resync) {
+    const first = this.#generation < 0;
+    const { generation, removed } = this.#store.removedSince(this.#generation);
+    this.#generation = generation;
+    if (removed === undefined) {
       if (!first) this.missed++;
       return [];
     }
     const out: RwSeries[] = [];
     const hasExtra = Object.keys(extraLabels).length > 0;
     const done = new Set<string>();
-    for (const s of cs.removed) {
+    for (const s of removed) {
       const name = s.family.name;
       const id = name + '\u0000' + s.key;
       if (done.has(id) || this.#store.getFamily(name)?.series.has(s.key)) continue;

@@ -104,6 +104,31 @@ t.test('a known series is converted once: later lines skip the label parse and w
   t.equal(cache.size, 1, 'a series the last scrape did not see is forgotten');
 });
 
+t.test("a HELP line after some of a family's samples: the later lines are of the new context", async (t) => {
+  const spec = targetFromConfig({ url: 'http://127.0.0.1:9/metrics', job: 'j' }, 0, defaults)!;
+  const cache = new SeriesCache();
+  const run = (text: string) => {
+    const conv = new ScrapeConverter(spec, cache);
+    let known = 0;
+    const p = new TextParser(conv.add, {
+      known: (...a) => {
+        const hit = conv.known(...a);
+        if (hit) known++;
+        return hit;
+      },
+    });
+    p.write(text);
+    p.end();
+    cache.succeeded();
+    return known;
+  };
+  t.equal(run('# TYPE m gauge\nm{a="1"} 1\nm{a="2"} 2\n'), 0);
+  t.equal(run('# TYPE m gauge\nm{a="1"} 1\nm{a="2"} 2\n'), 2);
+  // The first line matches its entry (no HELP); after the HELP the second line's entry (no HELP) no longer does.
+  t.equal(run('# TYPE m gauge\nm{a="1"} 1\n# HELP m Later.\nm{a="2"} 2\n'), 1);
+  t.equal(run('# TYPE m gauge\nm{a="1"} 1\n# HELP m Later.\nm{a="2"} 2\n'), 2);
+});
+
 t.test('a held series removed from the store is created again by its labels', async (t) => {
   const tg = await target(t, '# TYPE m gauge\nm{x="1"} 1\nm{x="2"} 2\n');
   const { scraper: s, store } = scraper([{ url: tg.app.url, job: 'j' }]);
