@@ -44,6 +44,13 @@ export class BitWriter {
     this.#bitLen++;
   }
 
+  /** Writes `n` zero bits (n ≥ 0) at once: the buffer is zeroed past what was written. */
+  writeZeros(n: number): void {
+    const needed = (this.#bitLen + n + 7) >>> 3;
+    if (needed > this.#buf.length) this.#grow(needed);
+    this.#bitLen += n;
+  }
+
   /** The written bytes, live (no copy): valid until the next write. */
   view(): Uint8Array {
     return this.#buf;

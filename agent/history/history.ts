@@ -8,10 +8,19 @@
  * number of its first round. A series seen in the previous round and not in this one gets a staleness marker
  * (STALE_NAN) at this round, as Prometheus writes one when a series leaves a scrape.
  *
+ * Only what changed. A store with a change feed (`changesSince`) is read whole only on the first round, after a
+ * resync, when a changed series brings a label set it has not written before, and while a bound refuses series or
+ * two store series expand to one label set; otherwise a round appends the series the store changed or removed since
+ * the last round. A series left alone repeats its last value, which costs one `0` bit a round: those bits are
+ * written when it is next touched — a new value, a staleness marker, a read, or the round its open chunk fills
+ * (fill-wheel.ts keeps chunks sealed on the round they fill, as when every series is appended each round). What a
+ * query reads is the same either way.
+ *
  * Bounds. Sealed chunks sit on one queue in the order they were sealed (which is the order of their last round):
  * retention and the byte bound both drop from its head. New series past `maxSeries`, or while the held bytes are
  * over `maxBytes`, are refused and counted (once per store series).
  */
+import type { ChangeSet } from '../store/changes';
 import type { Family, Series } from '../store/records';
 import { labelKey } from '../store/store';
 import type { Labels } from '../store/types';
@@ -20,6 +29,7 @@ import { OutriderError } from '../core/errors';
 import { CompiledMatcher, compileSelector, matchesAll } from './matchers';
 import { MAX_ROUNDS } from './options';
 import { Rounds } from './rounds';
+import { FillWheel } from './fill-wheel';
 import { HistoryFollower } from './follower';
 import { FamilyFollower, HistoryReader, LabelMatcher, SeriesSamples, STALE_NAN_BITS } from './types';
 import { decodeXor, XorEncoder } from './xor-chunk';
@@ -36,6 +46,8 @@ export interface LocalHistoryOptions {
 /** What a sampling round reads: the store's families through their read-only views. */
 export interface StoreView {
   families(): Iterable<Family>;
+  /** The store's change feed (store/changes.ts): with it, a round reads only what changed since the last one. */
+  changesSince?(since: number): ChangeSet;
 }
 
 export type HistoryDropReason = 'max_series' | 'max_bytes';
@@ -67,8 +79,15 @@ interface HSeries {
   readonly name: string;
   readonly sealed: Chunk[];
   head: Head | undefined;
+  /** The last round written; a live series repeats its last value (hi, lo) up to the newest round. */
   lastRound: number;
   live: boolean;
+  hi: number;
+  lo: number;
+  /** The store series that last wrote it. */
+  src: Series | undefined;
+  /** Its slot on the fill wheel while live. */
+  fill: number;
 }
 
 /** Estimated fixed cost of one series (objects, map entries) besides its label strings. */
@@ -97,6 +116,14 @@ export class LocalHistory implements HistoryReader {
   /** Plain series → its history series; distributions → one per expanded sample. */
   #cache = new WeakMap<Series, Slot | Map<string, Slot>>();
   readonly #listeners = new Set<(tMs: number) => void>();
+  readonly #wheel: FillWheel<HSeries>;
+  /** The store whose change feed the last round read, and the generation to read from next. */
+  #feed: StoreView | undefined;
+  #feedGen = -1;
+  /** The next round reads the whole store: a bound refused a series, or two store series wrote one label set. */
+  #wholeNext = true;
+  /** Values (not markers) appended this round; a live series not appended repeats its value, counted as a sample. */
+  #appended = 0;
   #sealedBytes = 0;
   #headBytes = 0;
   #overheadBytes = 0;
@@ -105,6 +132,8 @@ export class LocalHistory implements HistoryReader {
   samples = 0;
   /** Rounds refused because their time was not after the newest round (a clock stepping back). */
   skippedRounds = 0;
+  /** Rounds that read every series of the store (the rest read only what it changed). */
+  wholeRounds = 0;
   /** Sealed chunks dropped before their retention ran out, to keep under maxBytes. */
   evictedChunks = 0;
 
@@ -118,6 +147,7 @@ export class LocalHistory implements HistoryReader {
     if (retentionRounds > MAX_ROUNDS) throw new OutriderError('OUTRIDER_ERR_HISTORY_OPTIONS', `the history's retention spans at most ${MAX_ROUNDS} steps`);
     this.samplesPerChunk = Math.max(1, opts.samplesPerChunk ?? Math.min(120, Math.floor(retentionRounds / 4)));
     this.#rounds = new Rounds(retentionRounds + 2 * this.samplesPerChunk + 1);
+    this.#wheel = new FillWheel(this.samplesPerChunk);
   }
 
   get seriesCount(): number {
@@ -134,42 +164,113 @@ export class LocalHistory implements HistoryReader {
     return { sealed: this.#sealedBytes, open: this.#headBytes, rounds: this.#rounds.bytes, series: this.#overheadBytes };
   }
 
-  /** Samples every series of `store` at `tMs`; false (nothing done) when `tMs` is not after the last round. */
+  /**
+   * Samples every series of `store` at `tMs` (reading only what changed when the store has a change feed); false
+   * (nothing done) when `tMs` is not after the last round.
+   */
   sample(store: StoreView, tMs: number): boolean {
     const r = this.#rounds.push(tMs);
     if (r < 0) {
       this.skippedRounds++;
       return false;
     }
-    for (const fam of store.families()) {
-      for (const s of fam.series.values()) {
-        if (s.dist) {
-          let slots = this.#cache.get(s);
-          if (!(slots instanceof Map)) this.#cache.set(s, (slots = new Map()));
-          const m = slots;
-          expandDistribution(fam.type, s.dist, (suffix, label, labelValue, value) => {
-            const k = label === undefined ? suffix : `${suffix}\u0000${labelValue}`;
-            const h = this.#resolve(m.get(k), fam.name + suffix, s.labels, label, labelValue, (slot) => m.set(k, slot));
-            if (h) this.#append(h, r, value);
-          });
-        } else {
-          const slot = this.#cache.get(s);
-          const h = this.#resolve(slot instanceof Map ? undefined : slot, fam.name, s.labels, undefined, '', (x) => this.#cache.set(s, x));
-          if (h) this.#append(h, r, s.value);
-        }
-      }
+    this.#appended = 0;
+    let changes: ChangeSet | undefined;
+    if (store.changesSince) {
+      changes = store.changesSince(this.#feed === store ? this.#feedGen : -1);
+      this.#feed = store;
+      this.#feedGen = changes.generation;
     }
-    for (const h of this.#live) {
-      if (h.lastRound === r) continue;
-      // Left the store (or this round's view of it) since the last round: one staleness marker, then the chunk is done.
-      this.#append(h, r, NaN, true);
-      this.#seal(h);
-      h.live = false;
-      this.#live.delete(h);
-    }
+    if (!changes || changes.resync || this.#wholeNext || !this.#known(changes)) this.#sampleAll(store, r);
+    else this.#sampleChanged(changes, r);
+    this.samples += this.#live.size - this.#appended;
+    // Under half of max_bytes the repeats not yet written cannot take the history over it (they add at most what it
+    // holds); above, they are written before the byte bound is checked, so it evicts what it would have.
+    if (this.bytes > this.maxBytes / 2) this.#catchUpAll(r);
     this.#expire(tMs);
     for (const l of [...this.#listeners]) l(tMs);
     return true;
+  }
+
+  #sampleAll(store: StoreView, r: number): void {
+    this.#wholeNext = false;
+    this.wholeRounds++;
+    this.#catchUpAll(r - 1); // the byte bound sees what it would have, for the series this round admits
+    for (const fam of store.families()) for (const s of fam.series.values()) this.#sampleSeries(fam, s, r);
+    // Left the store (or this round's view of it) since the last round: one staleness marker, then the chunk is done.
+    for (const h of this.#live) this.#leave(h, r);
+  }
+
+  /**
+   * Whether every changed series writes only history series it wrote alone last time (a new series, or a new
+   * sample of a distribution, could share a label set with another store series: the whole store is read then, in
+   * its order, so the same one wins).
+   */
+  #known(changes: ChangeSet): boolean {
+    for (const s of changes.series) {
+      const slot = this.#cache.get(s);
+      if (!s.dist) {
+        if (slot === undefined || slot instanceof Map || !this.#owns(slot, s)) return false;
+        continue;
+      }
+      if (!(slot instanceof Map)) return false;
+      let known = true;
+      expandDistribution(s.family.type, s.dist, (suffix, label, labelValue) => {
+        if (known) known = this.#owns(slot.get(label === undefined ? suffix : `${suffix}\u0000${labelValue}`), s);
+      });
+      if (!known) return false;
+    }
+    return true;
+  }
+
+  #owns(slot: Slot | undefined, s: Series): boolean {
+    return slot !== undefined && slot !== REFUSED && slot.live && slot.src === s && this.#series.get(slot.key) === slot;
+  }
+
+  /** Appends the series changed since the last round, marks those removed, and seals the chunks that fill now. */
+  #sampleChanged(changes: ChangeSet, r: number): void {
+    for (const s of changes.series) {
+      const slots = this.#sampleSeries(s.family, s, r);
+      // A distribution's expanded samples it no longer has (its buckets changed) left it.
+      if (slots) for (const h of slots.values()) if (h !== REFUSED && h.src === s) this.#leave(h, r);
+    }
+    // After the changes: a series removed and written again since keeps its history series without a marker.
+    for (const s of changes.removed) {
+      const slot = this.#cache.get(s);
+      if (slot instanceof Map) {
+        for (const h of slot.values()) if (h !== REFUSED && h.src === s) this.#leave(h, r);
+      } else if (slot !== undefined && slot !== REFUSED && slot.src === s) this.#leave(slot, r);
+    }
+    for (const h of this.#wheel.at(r)) if (h.lastRound < r) this.#catchUp(h, r);
+    // Those sealed last round open their next chunk now, as when appended each round (its bytes are counted).
+    for (const h of this.#wheel.at(r - 1)) if (h.lastRound < r) this.#catchUp(h, r);
+  }
+
+  #catchUpAll(upTo: number): void {
+    for (const h of this.#live) if (h.lastRound < upTo) this.#catchUp(h, upTo);
+  }
+
+  /** Appends one store series at round `r`; returns a distribution's slots. */
+  #sampleSeries(fam: Family, s: Series, r: number): Map<string, Slot> | undefined {
+    if (s.dist) {
+      let slots = this.#cache.get(s);
+      if (!(slots instanceof Map)) {
+        if (slots !== undefined && slots !== REFUSED && slots.src === s) this.#leave(slots, r);
+        this.#cache.set(s, (slots = new Map()));
+      }
+      const m = slots;
+      expandDistribution(fam.type, s.dist, (suffix, label, labelValue, value) => {
+        const k = label === undefined ? suffix : `${suffix}\u0000${labelValue}`;
+        const h = this.#resolve(m.get(k), fam.name + suffix, s.labels, label, labelValue, (slot) => m.set(k, slot));
+        if (h) this.#append(h, r, value, s);
+      });
+      return m;
+    }
+    const slot = this.#cache.get(s);
+    if (slot instanceof Map) for (const h of slot.values()) if (h !== REFUSED && h.src === s) this.#leave(h, r);
+    const h = this.#resolve(slot instanceof Map ? undefined : slot, fam.name, s.labels, undefined, '', (x) => this.#cache.set(s, x));
+    if (h) this.#append(h, r, s.value, s);
+    return undefined;
   }
 
   // --- HistoryReader ---
@@ -224,7 +325,7 @@ export class LocalHistory implements HistoryReader {
   }
 
   follow(family: string): FamilyFollower {
-    return new HistoryFollower({ named: (f) => this.#byName.get(f) ?? [], window: (s, e) => this.#window(s, e), timeOf: (r) => this.#rounds.timeOf(r) }, family);
+    return new HistoryFollower({ named: (f) => this.#named(f), window: (s, e) => this.#window(s, e), timeOf: (r) => this.#rounds.timeOf(r) }, family);
   }
 
   subscribe(listener: (tMs: number) => void): () => void {
@@ -271,7 +372,7 @@ export class LocalHistory implements HistoryReader {
       const labels = { ...s.labels };
       const key = labelKey(labels);
       if (this.#series.has(key)) continue;
-      const h: HSeries = { labels, key, name: labels['__name__'] ?? '', sealed: [], head: undefined, lastRound: -1, live: false };
+      const h: HSeries = { labels, key, name: labels['__name__'] ?? '', sealed: [], head: undefined, lastRound: -1, live: false, hi: 0, lo: 0, src: undefined, fill: -1 };
       this.#series.set(key, h);
       let set = this.#byName.get(h.name);
       if (!set) this.#byName.set(h.name, (set = new Set()));
@@ -304,13 +405,14 @@ export class LocalHistory implements HistoryReader {
     }
     const reason: HistoryDropReason | undefined = this.#series.size >= this.maxSeries ? 'max_series' : this.bytes >= this.maxBytes ? 'max_bytes' : undefined;
     if (reason) {
+      this.#wholeNext = true; // a refused series is asked again each round, changed or not
       if (slot !== REFUSED) {
         this.dropped[reason]++;
         keep(REFUSED);
       }
       return undefined;
     }
-    const h: HSeries = { labels, key, name, sealed: [], head: undefined, lastRound: -1, live: false };
+    const h: HSeries = { labels, key, name, sealed: [], head: undefined, lastRound: -1, live: false, hi: 0, lo: 0, src: undefined, fill: -1 };
     this.#series.set(key, h);
     let set = this.#byName.get(name);
     if (!set) this.#byName.set(name, (set = new Set()));
@@ -320,26 +422,80 @@ export class LocalHistory implements HistoryReader {
     return h;
   }
 
-  #append(h: HSeries, r: number, v: number, stale = false): void {
-    if (h.lastRound === r) return; // two store series expanding to one label set: the first wins
-    if (h.head && h.lastRound !== r - 1) this.#seal(h);
-    if (!h.head) {
-      // Sized like the series' previous chunk: one allocation, no growing copies, in the usual case.
-      const size = (h.sealed[h.sealed.length - 1]?.bytes.length ?? HEAD_INITIAL_BYTES - 8) + 8;
-      h.head = { firstRound: r, enc: new XorEncoder(size) };
-      this.#headBytes += h.head.enc.capacity;
+  /** Appends `v` (or, with no `src`, a staleness marker) to `h` at round `r`. */
+  #append(h: HSeries, r: number, v: number, src: Series | undefined): void {
+    if (h.lastRound === r) {
+      // Two store series expanding to one label set: the first wins, and rounds read the whole store meanwhile.
+      this.#wholeNext = true;
+      return;
     }
-    const before = h.head.enc.capacity;
-    if (stale) h.head.enc.appendBits(STALE_HI, STALE_LO);
-    else h.head.enc.append(v);
+    if (src !== undefined) h.src = src;
+    if (h.live && h.lastRound < r - 1) this.#catchUp(h, r - 1);
+    if (h.head && h.lastRound !== r - 1) this.#seal(h);
+    const head = h.head ?? this.#open(h, r);
+    const before = head.enc.capacity;
+    if (src === undefined) head.enc.appendBits(STALE_HI, STALE_LO);
+    else {
+      head.enc.append(v);
+      h.hi = head.enc.lastHi;
+      h.lo = head.enc.lastLo;
+      this.#appended++;
+    }
     this.samples++;
-    this.#headBytes += h.head.enc.capacity - before;
+    this.#headBytes += head.enc.capacity - before;
     h.lastRound = r;
-    if (!h.live) {
+    if (!h.live && src !== undefined) {
       h.live = true;
       this.#live.add(h);
+      h.fill = this.#wheel.add(h, head.firstRound + this.samplesPerChunk - 1);
     }
-    if (h.head.enc.count >= this.samplesPerChunk) this.#seal(h);
+    if (head.enc.count >= this.samplesPerChunk) this.#seal(h);
+  }
+
+  #open(h: HSeries, r: number): Head {
+    // Sized like the series' previous chunk: one allocation, no growing copies, in the usual case.
+    const size = (h.sealed[h.sealed.length - 1]?.bytes.length ?? HEAD_INITIAL_BYTES - 8) + 8;
+    const head: Head = { firstRound: r, enc: new XorEncoder(size) };
+    h.head = head;
+    this.#headBytes += head.enc.capacity;
+    return head;
+  }
+
+  /** Writes the repeats of a live series' last value up to round `upTo`, sealing each chunk that fills. */
+  #catchUp(h: HSeries, upTo: number): void {
+    while (h.lastRound < upTo) {
+      let head = h.head;
+      let n: number;
+      const before = head?.enc.capacity ?? 0;
+      if (!head) {
+        head = this.#open(h, h.lastRound + 1);
+        head.enc.appendBits(h.hi, h.lo);
+        n = 1;
+      } else {
+        n = Math.min(upTo - h.lastRound, this.samplesPerChunk - head.enc.count);
+        head.enc.repeat(n);
+        this.#headBytes += head.enc.capacity - before;
+      }
+      h.lastRound += n;
+      if (head.enc.count >= this.samplesPerChunk) this.#seal(h);
+    }
+  }
+
+  /** A live series not appended at round `r` left the store: one staleness marker, then its chunk is done. */
+  #leave(h: HSeries, r: number): void {
+    if (!h.live || h.lastRound === r) return;
+    this.#append(h, r, NaN, undefined);
+    this.#seal(h);
+    h.live = false;
+    this.#live.delete(h);
+    this.#wheel.delete(h, h.fill);
+    h.fill = -1;
+  }
+
+  /** Brings a live series up to the newest round before it is read. */
+  #current(h: HSeries): HSeries {
+    if (h.live && h.lastRound < this.#rounds.last) this.#catchUp(h, this.#rounds.last);
+    return h;
   }
 
   #seal(h: HSeries): void {
@@ -409,7 +565,12 @@ export class LocalHistory implements HistoryReader {
     }
   }
 
+  *#named(family: string): Iterable<HSeries> {
+    for (const h of this.#byName.get(family) ?? []) yield this.#current(h);
+  }
+
   #chunks(h: HSeries): { firstRound: number; count: number; bytes: Uint8Array }[] {
+    this.#current(h);
     const out: { firstRound: number; count: number; bytes: Uint8Array }[] = [...h.sealed];
     if (h.head) out.push({ firstRound: h.head.firstRound, count: h.head.enc.count, bytes: h.head.enc.view() });
     return out;

@@ -91,6 +91,23 @@ export class XorEncoder {
     this.#lo = lo;
   }
 
+  /** The last value's IEEE-754 words (high, low); 0 before the first value. */
+  get lastHi(): number {
+    return this.#hi;
+  }
+
+  get lastLo(): number {
+    return this.#lo;
+  }
+
+  /** Appends the last value `n` more times (a value equal to the previous one is one `0` bit). */
+  repeat(n: number): void {
+    if (n <= 0) return;
+    if (this.#count === 0) throw new RangeError('repeat needs a first value');
+    this.#w.writeZeros(n);
+    this.#count += n;
+  }
+
   /** The encoded bytes so far, live (no copy). */
   view(): Uint8Array {
     return this.#w.view();
