@@ -4,6 +4,8 @@ import { Aimd, backoffMs, Breaker, classifyStatus, parseRetryAfter, unreachable 
 t.test('statuses map to success, retryable, definitions or failure', async (t) => {
   t.same(classifyStatus(200, undefined, '{"status":"applied"}'), { kind: 'success', duplicate: false });
   t.same(classifyStatus(200, undefined, '{"status":"duplicate"}'), { kind: 'success', duplicate: true });
+  t.same(classifyStatus(200, undefined, ' \n{"status":"duplicate"}'), { kind: 'success', duplicate: true }, 'leading blanks');
+  for (const body of ['', 'OK', 'duplicate', '["duplicate"]', '{"status":', '{broken']) t.same(classifyStatus(204, undefined, body), { kind: 'success', duplicate: false }, JSON.stringify(body));
   t.same(classifyStatus(503, '7', ''), { kind: 'retryable', reason: 'HTTP 503', retryAfterMs: 7000 });
   t.same(classifyStatus(429, undefined, ''), { kind: 'retryable', reason: 'HTTP 429' });
   t.same(classifyStatus(409, undefined, '{"code":"OUTRIDER_ERR_AGG_UNKNOWN_SERIES","missing":[3,4]}'), { kind: 'definitions', missing: [3, 4] });
