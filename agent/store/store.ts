@@ -234,7 +234,7 @@ export class Store {
       for (const sample of fs.samples) {
         const s = this.#series(fam, sample.labels, owner, fs.restartsWithAgent === true);
         if (!s) continue;
-        this.#owned.own(s, owner);
+        if (s.owner !== owner) this.#owned.own(s, owner); // the usual case (same owner) costs no call
         this.#writeSample(s, sample, nowMs);
         s.snapshot = snap;
       }
@@ -248,7 +248,7 @@ export class Store {
         if (!s) continue;
         h.labels = s.labels; // the store's copy: the writer need not keep its own
       }
-      this.#owned.own(s, owner);
+      if (s.owner !== owner) this.#owned.own(s, owner); // the usual case (same owner) costs no call
       this.#write(s, h.value, undefined, h.timestampMs, nowMs);
       s.snapshot = snap;
     }
