@@ -8,23 +8,29 @@
  * as soon as the owner's next snapshot omits them; every series also expires after `staleAfterMs` without a write
  * or a keep-alive. The total number of series is bounded; writes past the bound are dropped and counted.
  *
- * Budgets: every series counts against the source that created it — the scope a writer opened with `withSource`
- * (statsd, push, otlp, remote_write), else what `sourceOf` makes of its owner (host, scrape, self...), else
- * `other` — and a source past its budget (`budgets`) is refused new series while the others still get theirs, so
- * one source cannot starve another. The agent's own telemetry (source `self`) is outside `maxSeries`, the budgets
- * and the shedding below, so the counters that say what was refused are never refused themselves; it has a fixed
- * bound of its own (`MAX_SELF_SERIES`). While `shedding` is set (the memory limiter), new series of every other
- * source are refused; writes to existing series go on.
+ * Budgets (sources.ts): every series counts against the source that created it, and a source past its budget
+ * (`budgets`) is refused new series while the others still get theirs; the agent's own telemetry (source `self`) is
+ * outside `maxSeries`, the budgets and shedding. While `shedding` is set (the memory limiter), new series of every
+ * other source are refused; writes to existing series go on.
+ *
+ * Files: the change feed is feed.ts (changes.ts its lists and change sets), the owners' series owners.ts, the
+ * records records.ts, the label key label-key.ts.
  */
-import { OutriderError } from '../core/errors';
 import { renderLabels } from '../formats/labels';
-import { ChangeList, ChangeReader, ChangeSet, changeSet, RemovalLog } from './changes';
+import { ChangeReader, ChangeSet, type ChangeList } from './changes';
+import { ChangeFeed } from './feed';
+import { OwnerSets } from './owners';
 import { type Family, type FamilyRecord, type HeldSample, type Series, SeriesRecord } from './records';
-import { Distribution, FamilyDesc, FamilySamples, isValidLabelName, isValidMetricName, Labels, MetricType, Sample } from './types';
+import { labelKey } from './label-key';
+import { OTHER_SOURCE, SourceCounts } from './sources';
+import { Distribution, DropReason, FamilyDesc, FamilySamples, isValidLabelName, isValidMetricName, Labels, MetricType, Sample } from './types';
 
 export type { ChangeSet, Family, HeldSample, Series };
 export { ChangeReader };
 export { escapeLabelValue, renderLabels } from '../formats/labels';
+export { labelKey } from './label-key';
+export { MAX_SELF_SERIES, OTHER_SOURCE, SELF_SOURCE } from './sources';
+export { MAX_SUBSCRIBERS } from './feed';
 
 export interface StoreOptions {
   staleAfterMs?: number;
@@ -36,28 +42,17 @@ export interface StoreOptions {
   now?: () => number;
 }
 
-export type DropReason = 'max_series' | 'source_budget' | 'memory_limit' | 'invalid_name' | 'invalid_label' | 'type_conflict';
-
-/** The agent's own telemetry: never refused by the global bound, the budgets or shedding. */
-export const SELF_SOURCE = 'self';
-/** The source of a series whose writer opened no scope and whose owner names none. */
-export const OTHER_SOURCE = 'other';
-/** Bound on the agent's own series (they are a few hundred; this only keeps a bug from growing them without end). */
-export const MAX_SELF_SERIES = 20_000;
-
-/** Subscribers the store notifies at most (each is a callback held for the store's life until unsubscribed). */
-export const MAX_SUBSCRIBERS = 1024;
+export type { DropReason };
 
 export class Store {
   readonly #families = new Map<string, FamilyRecord>();
-  readonly #owned = new Map<string, Set<SeriesRecord>>();
+  readonly #owned = new OwnerSets();
   readonly #now: () => number;
-  readonly #seriesList = new ChangeList<SeriesRecord>();
-  readonly #familyList = new ChangeList<FamilyRecord>();
-  readonly #removals: RemovalLog;
-  readonly #subscribers = new Set<(generation: number) => void>();
-  #notifyQueued = false;
-  #generation = 0;
+  readonly #feed: ChangeFeed;
+  /** The feed's lists, held here too: a write touches them without going through the feed. */
+  readonly #seriesList: ChangeList<SeriesRecord>;
+  readonly #familyList: ChangeList<FamilyRecord>;
+  readonly #sources: SourceCounts;
   /** Marks the families (and through them the series) this store made. */
   readonly #token = {};
   /**
@@ -70,8 +65,6 @@ export class Store {
   #nextId = 1;
   /** Number of the last owner snapshot (`replaceOwnedHeld`), stamped on the series it writes. */
   #snapshot = 0;
-  readonly #perSource = new Map<string, number>();
-  #scope: string | undefined;
   staleAfterMs: number;
   maxSeries: number;
   /** Series budget per source. */
@@ -89,12 +82,15 @@ export class Store {
     this.staleAfterMs = opts.staleAfterMs ?? 60_000;
     this.maxSeries = opts.maxSeries ?? 500_000;
     this.budgets = new Map(Object.entries(opts.budgets ?? {}));
-    this.#removals = new RemovalLog(opts.removalLogSize ?? 16_384);
+    this.#feed = new ChangeFeed(opts.removalLogSize ?? 16_384);
+    this.#seriesList = this.#feed.series;
+    this.#familyList = this.#feed.families;
+    this.#sources = new SourceCounts(this, (reason, family, detail, source) => this.#drop(reason, family, detail, source));
     this.#now = opts.now ?? Date.now;
   }
 
   get generation(): number {
-    return this.#generation;
+    return this.#feed.generation;
   }
 
   get seriesCount(): number {
@@ -103,7 +99,7 @@ export class Store {
 
   /** Series held per source (the agent's own under `self`). */
   seriesBySource(): ReadonlyMap<string, number> {
-    return this.#perSource;
+    return this.#sources.bySource();
   }
 
   /**
@@ -111,13 +107,7 @@ export class Store {
    * writer's scope wins over what its owner would say.
    */
   withSource<T>(source: string, fn: () => T): T {
-    const prev = this.#scope;
-    this.#scope = source;
-    try {
-      return fn();
-    } finally {
-      this.#scope = prev;
-    }
+    return this.#sources.withSource(source, fn);
   }
 
   families(): IterableIterator<Family> {
@@ -133,7 +123,7 @@ export class Store {
    * series (changed and removed) it accepts.
    */
   changesSince(since: number, keep?: (s: Series) => boolean): ChangeSet {
-    return changeSet(since, this.#generation, this.#seriesList, this.#familyList, this.#removals, keep);
+    return this.#feed.changesSince(since, keep);
   }
 
   /**
@@ -142,7 +132,7 @@ export class Store {
    * `removed` is undefined where that change set would be a resync.
    */
   removedSince(since: number): { readonly generation: number; readonly removed: readonly Series[] | undefined } {
-    return { generation: this.#generation, removed: since < 0 ? undefined : this.#removals.since(since) };
+    return this.#feed.removedSince(since);
   }
 
   /** A cursor on the change feed for one reader (its first change set is a resync); `keep` as for `changesSince`. */
@@ -155,9 +145,7 @@ export class Store {
    * inside a write). Returns the unsubscribe function.
    */
   subscribe(listener: (generation: number) => void): () => void {
-    if (this.#subscribers.size >= MAX_SUBSCRIBERS) throw new OutriderError('OUTRIDER_ERR_STORE_SUBSCRIBERS', `the store takes at most ${MAX_SUBSCRIBERS} subscribers`);
-    this.#subscribers.add(listener);
-    return () => void this.#subscribers.delete(listener);
+    return this.#feed.subscribe(listener);
   }
 
   /** Registers (or returns) a family; a second registration with another type is refused. */
@@ -246,7 +234,7 @@ export class Store {
       for (const sample of fs.samples) {
         const s = this.#series(fam, sample.labels, owner, fs.restartsWithAgent === true);
         if (!s) continue;
-        this.#own(s, owner);
+        if (s.owner !== owner) this.#owned.own(s, owner); // the usual case (same owner) costs no call
         this.#writeSample(s, sample, nowMs);
         s.snapshot = snap;
       }
@@ -260,18 +248,11 @@ export class Store {
         if (!s) continue;
         h.labels = s.labels; // the store's copy: the writer need not keep its own
       }
-      this.#own(s, owner);
+      if (s.owner !== owner) this.#owned.own(s, owner); // the usual case (same owner) costs no call
       this.#write(s, h.value, undefined, h.timestampMs, nowMs);
       s.snapshot = snap;
     }
     if (before) for (const s of before) if (s.snapshot !== snap) this.#remove(s);
-  }
-
-  #own(s: SeriesRecord, owner: string): void {
-    if (s.owner === owner) return;
-    if (s.owner !== undefined) this.#owned.get(s.owner)?.delete(s);
-    s.owner = owner;
-    this.#ownedSet(owner).add(s);
   }
 
   /** Removes every series written by `owner` (a collector that was disabled). */
@@ -306,18 +287,7 @@ export class Store {
 
   /** Marks the store changed without a write (e.g. metadata update). */
   touch(): void {
-    this.#bump();
-  }
-
-  #bump(): number {
-    if (this.#subscribers.size > 0 && !this.#notifyQueued) {
-      this.#notifyQueued = true;
-      queueMicrotask(() => {
-        this.#notifyQueued = false;
-        for (const l of [...this.#subscribers]) l(this.#generation);
-      });
-    }
-    return ++this.#generation;
+    this.#feed.bump();
   }
 
   /** The record of a handle still in this store: one this store made (its family's token) and not removed since. */
@@ -340,7 +310,7 @@ export class Store {
       if (desc.restartsWithAgent && !existing.restartsWithAgent) existing.restartsWithAgent = true;
       if (desc.help && existing.help !== desc.help) {
         existing.help = desc.help;
-        this.#familyList.touch(existing, this.#bump());
+        this.#familyList.touch(existing, this.#feed.bump());
       }
       return existing;
     }
@@ -348,7 +318,7 @@ export class Store {
       this.#drop('invalid_name', desc.name, 'not a valid Prometheus metric name');
       return undefined;
     }
-    const fam: FamilyRecord = { name: desc.name, help: desc.help, type: desc.type, series: new Map(), store: this.#token, changedGen: this.#generation, prev: undefined, next: undefined };
+    const fam: FamilyRecord = { name: desc.name, help: desc.help, type: desc.type, series: new Map(), store: this.#token, changedGen: this.#feed.generation, prev: undefined, next: undefined };
     if (desc.restartsWithAgent) fam.restartsWithAgent = true;
     this.#families.set(desc.name, fam);
     return fam;
@@ -373,40 +343,28 @@ export class Store {
         return undefined;
       }
     }
-    const source = this.#scope ?? this.sourceOf(owner);
-    const held = this.#perSource.get(source) ?? 0;
-    if (source === SELF_SOURCE) {
-      if (held >= MAX_SELF_SERIES) return this.#drop('max_series', fam.name, `the agent's own telemetry holds ${held} series`, source);
-    } else {
-      const total = this.#seriesList.size - (this.#perSource.get(SELF_SOURCE) ?? 0);
-      if (total >= this.maxSeries) return this.#drop('max_series', fam.name, `store holds ${total} series`, source);
-      const budget = this.budgets.get(source);
-      if (budget !== undefined && budget > 0 && held >= budget) return this.#drop('source_budget', fam.name, `${source} holds ${held} series (its budget)`, source);
-      if (this.shedding) return this.#drop('memory_limit', fam.name, 'the memory limiter is shedding new series', source);
-    }
-    this.#perSource.set(source, held + 1);
+    const source = this.#sources.scope ?? this.sourceOf(owner);
+    if (!this.#sources.admit(source, fam.name, this.#seriesList.size)) return undefined;
     s = new SeriesRecord(fam, { ...labels }, key, renderLabels(labels), this.#nextId++, this.#now(), owner, source, restarts);
     if (s.updatedMs < this.#oldestWriteMs) this.#oldestWriteMs = s.updatedMs;
     fam.series.set(key, s);
-    const gen = this.#bump();
+    const gen = this.#feed.bump();
     this.#seriesList.touch(s, gen);
     this.#familyList.touch(fam, gen);
-    if (owner !== undefined) this.#ownedSet(owner).add(s);
+    if (owner !== undefined) this.#owned.add(owner, s);
     return s;
   }
 
   #remove(s: SeriesRecord): void {
     const fam = s.family;
     s.markRemoved();
-    const held = (this.#perSource.get(s.source) ?? 1) - 1;
-    if (held > 0) this.#perSource.set(s.source, held);
-    else this.#perSource.delete(s.source);
+    this.#sources.release(s.source);
     fam.series.delete(s.key);
     this.#seriesList.unlink(s);
-    if (s.owner !== undefined) this.#owned.get(s.owner)?.delete(s);
-    const gen = this.#bump();
+    this.#owned.forget(s);
+    const gen = this.#feed.bump();
     s.changedGen = gen;
-    this.#removals.add(s, gen);
+    this.#feed.removed(s, gen);
     if (fam.series.size === 0) {
       this.#families.delete(fam.name);
       this.#familyList.unlink(fam);
@@ -429,40 +387,17 @@ export class Store {
     s.updatedMs = nowMs;
     if (nowMs < this.#oldestWriteMs) this.#oldestWriteMs = nowMs;
     if (changed) {
-      const gen = this.#bump();
+      const gen = this.#feed.bump();
       this.#seriesList.touch(s, gen);
       this.#familyList.touch(s.family, gen);
     }
   }
 
-  #ownedSet(owner: string): Set<SeriesRecord> {
-    let set = this.#owned.get(owner);
-    if (!set) {
-      set = new Set();
-      this.#owned.set(owner, set);
-    }
-    return set;
-  }
-
-  #drop(reason: DropReason, family: string, detail: string, source = this.#scope ?? OTHER_SOURCE): undefined {
+  #drop(reason: DropReason, family: string, detail: string, source = this.#sources.scope ?? OTHER_SOURCE): undefined {
     this.dropped[reason]++;
     this.onDrop?.(reason, family, detail, source);
     return undefined;
   }
-}
-
-/**
- * Canonical key of a label set: names sorted, NUL-separated (NUL cannot appear in a name). Built as one flat string
- * (a join, not a chain of concatenations), since callers keep it for the series' life.
- */
-export function labelKey(labels: Labels): string {
-  const names = Object.keys(labels);
-  if (names.length === 0) return '';
-  if (names.length > 1) names.sort();
-  const parts: string[] = [];
-  for (const n of names) parts.push(n, labels[n]!);
-  parts.push(''); // the trailing NUL inside the join: a `+` after it would make a two-piece string
-  return parts.join('\u0000');
 }
 
 export type { MetricType };

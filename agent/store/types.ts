@@ -65,3 +65,6 @@ export function sanitizeLabelName(name: string): string {
   if (out.startsWith('__')) out = 'x' + out;
   return out;
 }
+
+/** Why the store dropped a write. */
+export type DropReason = 'max_series' | 'source_budget' | 'memory_limit' | 'invalid_name' | 'invalid_label' | 'type_conflict';

@@ -1,0 +1,274 @@
+/**
+ * The history's series and their chunks: the write side of the local history (history.ts).
+ *
+ * A series holds sealed chunks and at most one open chunk (its head, an XOR encoder). Appending a value or a
+ * staleness marker goes to the head; a live series left alone repeats its last value, written when it is next
+ * touched (`catchUp`). A chunk is sealed when it fills, when its series leaves, or when a gap opens in its rounds;
+ * sealed chunks sit on one queue in the order they were sealed, from whose head retention and the byte bound drop
+ * (`expire`). The table keeps the byte counts the bounds read.
+ */
+import type { Series } from '../store/records';
+import type { Labels } from '../store/types';
+import { labelKey } from '../store/store';
+import type { Rounds } from './rounds';
+import { FillWheel } from './fill-wheel';
+import { STALE_NAN_BITS } from './types';
+import { XorEncoder } from './xor-chunk';
+
+export type HistoryDropReason = 'max_series' | 'max_bytes';
+
+export interface Chunk {
+  readonly firstRound: number;
+  readonly count: number;
+  readonly bytes: Uint8Array;
+}
+
+export interface Head {
+  readonly firstRound: number;
+  readonly enc: XorEncoder;
+}
+
+export interface HSeries {
+  readonly labels: Labels;
+  readonly key: string;
+  readonly name: string;
+  readonly sealed: Chunk[];
+  head: Head | undefined;
+  /** The last round written; a live series repeats its last value (hi, lo) up to the newest round. */
+  lastRound: number;
+  live: boolean;
+  hi: number;
+  lo: number;
+  /** The store series that last wrote it. */
+  src: Series | undefined;
+  /** Its slot on the fill wheel while live. */
+  fill: number;
+}
+
+/** A store series refused for a bound (counted once while it stays refused). */
+export const REFUSED = Symbol('refused');
+export type Slot = HSeries | typeof REFUSED;
+
+/** Estimated fixed cost of one series (objects, map entries) besides its label strings. */
+const SERIES_OVERHEAD_BYTES = 240;
+const HEAD_INITIAL_BYTES = 16;
+// The staleness marker by its words, appended without passing through a number (which may quiet the NaN).
+const STALE_HI = Number(STALE_NAN_BITS >> 32n);
+const STALE_LO = Number(STALE_NAN_BITS & 0xffffffffn);
+
+export class SeriesTable {
+  readonly rounds: Rounds;
+  readonly samplesPerChunk: number;
+  readonly maxSeries: number;
+  readonly maxBytes: number;
+  readonly series = new Map<string, HSeries>();
+  readonly byName = new Map<string, Set<HSeries>>();
+  readonly live = new Set<HSeries>();
+  /** Live series by the round their open chunk fills (fill-wheel.ts). */
+  readonly wheel: FillWheel<HSeries>;
+  readonly #queue: { series: HSeries; chunk: Chunk }[] = [];
+  #queueHead = 0;
+  #sealedBytes = 0;
+  #headBytes = 0;
+  #overheadBytes = 0;
+  /** The next round reads the whole store: a bound refused a series, or two store series wrote one label set. */
+  wholeNext = true;
+  /** Values (not markers) appended this round; a live series not appended repeats its value, counted as a sample. */
+  appended = 0;
+  readonly dropped: Record<HistoryDropReason, number> = { max_series: 0, max_bytes: 0 };
+  /** Samples appended (staleness markers included). */
+  samples = 0;
+  /** Sealed chunks dropped before their retention ran out, to keep under maxBytes. */
+  evictedChunks = 0;
+
+  constructor(rounds: Rounds, samplesPerChunk: number, maxSeries: number, maxBytes: number) {
+    this.rounds = rounds;
+    this.samplesPerChunk = samplesPerChunk;
+    this.maxSeries = maxSeries;
+    this.maxBytes = maxBytes;
+    this.wheel = new FillWheel(samplesPerChunk);
+  }
+
+  /** Bytes held: chunk bytes (sealed, and reserved by open chunks), the round times, and a per-series estimate. */
+  get bytes(): number {
+    return this.#sealedBytes + this.#headBytes + this.#overheadBytes + this.rounds.bytes;
+  }
+
+  byteParts(): { sealed: number; open: number; rounds: number; series: number } {
+    return { sealed: this.#sealedBytes, open: this.#headBytes, rounds: this.rounds.bytes, series: this.#overheadBytes };
+  }
+
+  /** The history series of `slot`, or of the label set made of `base`, `__name__` and `label`: found, made, or refused. */
+  resolve(slot: Slot | undefined, name: string, base: Labels, label: string | undefined, labelValue: string, keep: (slot: Slot) => void): HSeries | undefined {
+    if (slot !== undefined && slot !== REFUSED && this.series.get(slot.key) === slot) return slot;
+    const labels: Record<string, string> = { ...base, __name__: name };
+    if (label !== undefined) labels[label] = labelValue;
+    const key = labelKey(labels);
+    const existing = this.series.get(key);
+    if (existing) {
+      keep(existing);
+      return existing;
+    }
+    const reason: HistoryDropReason | undefined = this.series.size >= this.maxSeries ? 'max_series' : this.bytes >= this.maxBytes ? 'max_bytes' : undefined;
+    if (reason) {
+      this.wholeNext = true; // a refused series is asked again each round, changed or not
+      if (slot !== REFUSED) {
+        this.dropped[reason]++;
+        keep(REFUSED);
+      }
+      return undefined;
+    }
+    const h = this.add(labels, key, name);
+    keep(h);
+    return h;
+  }
+
+  /** A new, empty, not live series (the caller checked that `key` is not held). */
+  add(labels: Labels, key: string, name: string): HSeries {
+    const h: HSeries = { labels, key, name, sealed: [], head: undefined, lastRound: -1, live: false, hi: 0, lo: 0, src: undefined, fill: -1 };
+    this.series.set(key, h);
+    let set = this.byName.get(name);
+    if (!set) this.byName.set(name, (set = new Set()));
+    set.add(h);
+    this.#overheadBytes += seriesOverhead(h);
+    return h;
+  }
+
+  /** Appends `v` (or, with no `src`, a staleness marker) to `h` at round `r`. */
+  append(h: HSeries, r: number, v: number, src: Series | undefined): void {
+    if (h.lastRound === r) {
+      // Two store series expanding to one label set: the first wins, and rounds read the whole store meanwhile.
+      this.wholeNext = true;
+      return;
+    }
+    if (src !== undefined) h.src = src;
+    if (h.live && h.lastRound < r - 1) this.catchUp(h, r - 1);
+    if (h.head && h.lastRound !== r - 1) this.#seal(h);
+    const head = h.head ?? this.#open(h, r);
+    const before = head.enc.capacity;
+    if (src === undefined) head.enc.appendBits(STALE_HI, STALE_LO);
+    else {
+      head.enc.append(v);
+      h.hi = head.enc.lastHi;
+      h.lo = head.enc.lastLo;
+      this.appended++;
+    }
+    this.samples++;
+    this.#headBytes += head.enc.capacity - before;
+    h.lastRound = r;
+    if (!h.live && src !== undefined) {
+      h.live = true;
+      this.live.add(h);
+      h.fill = this.wheel.add(h, head.firstRound + this.samplesPerChunk - 1);
+    }
+    if (head.enc.count >= this.samplesPerChunk) this.#seal(h);
+  }
+
+  #open(h: HSeries, r: number): Head {
+    // Sized like the series' previous chunk: one allocation, no growing copies, in the usual case.
+    const size = (h.sealed[h.sealed.length - 1]?.bytes.length ?? HEAD_INITIAL_BYTES - 8) + 8;
+    const head: Head = { firstRound: r, enc: new XorEncoder(size) };
+    h.head = head;
+    this.#headBytes += head.enc.capacity;
+    return head;
+  }
+
+  catchUpAll(upTo: number): void {
+    for (const h of this.live) if (h.lastRound < upTo) this.catchUp(h, upTo);
+  }
+
+  /** Writes the repeats of a live series' last value up to round `upTo`, sealing each chunk that fills. */
+  catchUp(h: HSeries, upTo: number): void {
+    while (h.lastRound < upTo) {
+      let head = h.head;
+      let n: number;
+      const before = head?.enc.capacity ?? 0;
+      if (!head) {
+        head = this.#open(h, h.lastRound + 1);
+        head.enc.appendBits(h.hi, h.lo);
+        n = 1;
+      } else {
+        n = Math.min(upTo - h.lastRound, this.samplesPerChunk - head.enc.count);
+        head.enc.repeat(n);
+        this.#headBytes += head.enc.capacity - before;
+      }
+      h.lastRound += n;
+      if (head.enc.count >= this.samplesPerChunk) this.#seal(h);
+    }
+  }
+
+  /** A live series not appended at round `r` left the store: one staleness marker, then its chunk is done. */
+  leave(h: HSeries, r: number): void {
+    if (!h.live || h.lastRound === r) return;
+    this.append(h, r, NaN, undefined);
+    this.#seal(h);
+    h.live = false;
+    this.live.delete(h);
+    this.wheel.delete(h, h.fill);
+    h.fill = -1;
+  }
+
+  /** Brings a live series up to the newest round before it is read. */
+  current(h: HSeries): HSeries {
+    if (h.live && h.lastRound < this.rounds.last) this.catchUp(h, this.rounds.last);
+    return h;
+  }
+
+  #seal(h: HSeries): void {
+    const head = h.head;
+    if (!head) return;
+    h.head = undefined;
+    this.#headBytes -= head.enc.capacity;
+    const chunk: Chunk = { firstRound: head.firstRound, count: head.enc.count, bytes: head.enc.finish() };
+    h.sealed.push(chunk);
+    this.#queue.push({ series: h, chunk });
+    this.#sealedBytes += chunk.bytes.length;
+  }
+
+  /** Adds a restored chunk as `h`'s newest sealed chunk (`queueRestored` puts it on the eviction queue). */
+  loadSealed(h: HSeries, chunk: Chunk): void {
+    h.sealed.push(chunk);
+    this.#sealedBytes += chunk.bytes.length;
+  }
+
+  /** Queues restored chunks for eviction, in the order of their last rounds, as sealing would have made it. */
+  queueRestored(sealed: { series: HSeries; chunk: Chunk }[]): void {
+    this.#queue.push(...sealed.sort((a, b) => a.chunk.firstRound + a.chunk.count - (b.chunk.firstRound + b.chunk.count)));
+  }
+
+  /** Drops sealed chunks past the retention (`cutoff`) or out of the round ring, then the oldest while over maxBytes. */
+  expire(cutoff: number): void {
+    let over = this.bytes - this.maxBytes;
+    while (this.#queueHead < this.#queue.length) {
+      const { series, chunk } = this.#queue[this.#queueHead]!;
+      const lastRound = chunk.firstRound + chunk.count - 1;
+      const old = !this.rounds.held(lastRound) || this.rounds.timeOf(lastRound) < cutoff;
+      if (!old && over <= 0) break;
+      if (!old) this.evictedChunks++;
+      this.#queueHead++;
+      over -= chunk.bytes.length;
+      this.#dropChunk(series, chunk);
+    }
+    if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+      this.#queue.splice(0, this.#queueHead);
+      this.#queueHead = 0;
+    }
+  }
+
+  #dropChunk(h: HSeries, chunk: Chunk): void {
+    const i = h.sealed[0] === chunk ? 0 : h.sealed.indexOf(chunk);
+    if (i >= 0) h.sealed.splice(i, 1);
+    this.#sealedBytes -= chunk.bytes.length;
+    if (h.sealed.length === 0 && !h.head && !h.live) {
+      this.series.delete(h.key);
+      const set = this.byName.get(h.name);
+      set?.delete(h);
+      if (set?.size === 0) this.byName.delete(h.name);
+      this.#overheadBytes -= seriesOverhead(h);
+    }
+  }
+}
+
+function seriesOverhead(h: HSeries): number {
+  return SERIES_OVERHEAD_BYTES + 2 * h.key.length * 2;
+}

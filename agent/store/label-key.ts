@@ -1,0 +1,15 @@
+import type { Labels } from './types';
+
+/**
+ * Canonical key of a label set: names sorted, NUL-separated (NUL cannot appear in a name). Built as one flat string
+ * (a join, not a chain of concatenations), since callers keep it for the series' life.
+ */
+export function labelKey(labels: Labels): string {
+  const names = Object.keys(labels);
+  if (names.length === 0) return '';
+  if (names.length > 1) names.sort();
+  const parts: string[] = [];
+  for (const n of names) parts.push(n, labels[n]!);
+  parts.push(''); // the trailing NUL inside the join: a `+` after it would make a two-piece string
+  return parts.join('\u0000');
+}
