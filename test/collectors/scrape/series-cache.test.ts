@@ -16,6 +16,22 @@ function dump(store: Store): string[] {
   return out.sort();
 }
 
+/** Converts `text` through a fresh converter on `cache`, counting the sample lines the converter knew. */
+function convertCounted(spec: ConstructorParameters<typeof ScrapeConverter>[0], cache: SeriesCache, text: string) {
+  const conv = new ScrapeConverter(spec, cache);
+  let known = 0;
+  const p = new TextParser(conv.add, {
+    known: (...a) => {
+      const hit = conv.known(...a);
+      if (hit) known++;
+      return hit;
+    },
+  });
+  p.write(text);
+  p.end();
+  return { known, conv };
+}
+
 /** A target whose body is whatever `body.text` holds at the time of the scrape. */
 async function target(t: { teardown(fn: () => unknown): void }, text: string) {
   const body = { text };
@@ -70,17 +86,7 @@ t.test('a known series is converted once: later lines skip the label parse and w
   const spec = targetFromConfig({ url: 'http://127.0.0.1:9/metrics', job: 'j' }, 0, defaults)!;
   const cache = new SeriesCache();
   const run = (text: string) => {
-    const conv = new ScrapeConverter(spec, cache);
-    let known = 0;
-    const p = new TextParser(conv.add, {
-      known: (...a) => {
-        const hit = conv.known(...a);
-        if (hit) known++;
-        return hit;
-      },
-    });
-    p.write(text);
-    p.end();
+    const { known, conv } = convertCounted(spec, cache, text);
     return { known, ...conv.families() };
   };
   const text = '# TYPE m gauge\nm{a="1"} 1\nm{a="2"} 2\n# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n';
@@ -108,17 +114,7 @@ t.test("a HELP line after some of a family's samples: the later lines are of the
   const spec = targetFromConfig({ url: 'http://127.0.0.1:9/metrics', job: 'j' }, 0, defaults)!;
   const cache = new SeriesCache();
   const run = (text: string) => {
-    const conv = new ScrapeConverter(spec, cache);
-    let known = 0;
-    const p = new TextParser(conv.add, {
-      known: (...a) => {
-        const hit = conv.known(...a);
-        if (hit) known++;
-        return hit;
-      },
-    });
-    p.write(text);
-    p.end();
+    const { known } = convertCounted(spec, cache, text);
     cache.succeeded();
     return known;
   };
