@@ -32,11 +32,9 @@ function subject(name: string, child: ChildProcess, url: string, readyUrl: strin
     startedAt,
     stop: () =>
       new Promise<void>((resolve) => {
-        let t: NodeJS.Timeout | undefined;
-        const done = (): void => (clearTimeout(t), cleanup(), resolve());
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', done);
+        if (child.exitCode !== null || child.signalCode !== null) return (cleanup(), resolve());
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => (clearTimeout(t), cleanup(), resolve()));
         child.kill('SIGTERM');
       }),
   };
