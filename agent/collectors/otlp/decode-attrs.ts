@@ -29,13 +29,19 @@ export function scopeIdentity(s: ProtoReader, into: { name: string; version: str
 
 /** One KeyValue (an attribute), its value as a string. */
 export function keyValue(r: ProtoReader): [string, string] {
+  const [key, value] = keyAnyValue(r, 0);
+  return [key, anyValueString(value)];
+}
+
+/** One KeyValue, its AnyValue as a JS value read at nesting `depth` ('' when absent). */
+function keyAnyValue(r: ProtoReader, depth: number): [string, unknown] {
   let key = '';
-  let value = '';
+  let value: unknown = '';
   while (!r.done) {
     const tag = r.varint();
     const f = tag >>> 3;
     if (f === 1 && (tag & 7) === 2) key = r.string();
-    else if (f === 2 && (tag & 7) === 2) value = anyValueString(anyValue(r.sub(), 0));
+    else if (f === 2 && (tag & 7) === 2) value = anyValue(r.sub(), depth);
     else r.skip(tag & 7);
   }
   return [key, value];
@@ -84,15 +90,7 @@ function anyValue(r: ProtoReader, depth: number): unknown {
         while (!a.done) {
           const t = a.varint();
           if (t >>> 3 === 1 && (t & 7) === 2) {
-            const kv = a.sub();
-            let k = '';
-            let val: unknown = '';
-            while (!kv.done) {
-              const t2 = kv.varint();
-              if (t2 >>> 3 === 1 && (t2 & 7) === 2) k = kv.string();
-              else if (t2 >>> 3 === 2 && (t2 & 7) === 2) val = anyValue(kv.sub(), depth + 1);
-              else kv.skip(t2 & 7);
-            }
+            const [k, val] = keyAnyValue(a.sub(), depth + 1);
             obj[k] = val;
           } else a.skip(t & 7);
         }

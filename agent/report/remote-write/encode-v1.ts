@@ -254,19 +254,11 @@ export class StoreEncoderV1 {
       b[pos++] = 0x0a;
       pos = writeVarint(b, pos, 1 + varintLen(nl) + nl + 1 + varintLen(vl) + vl);
       b[pos++] = 0x0a;
-      pos = writeVarint(b, pos, nl);
-      for (let i = 0; i < nl; i++) {
-        const c = k.charCodeAt(i);
-        if (c >= 0x80) return undefined;
-        b[pos++] = c;
-      }
+      pos = writeAscii(b, writeVarint(b, pos, nl), k);
+      if (pos < 0) return undefined;
       b[pos++] = 0x12;
-      pos = writeVarint(b, pos, vl);
-      for (let i = 0; i < vl; i++) {
-        const c = v.charCodeAt(i);
-        if (c >= 0x80) return undefined;
-        b[pos++] = c;
-      }
+      pos = writeAscii(b, writeVarint(b, pos, vl), v);
+      if (pos < 0) return undefined;
     }
     return b.toString('latin1', 0, pos);
   }
@@ -312,3 +304,13 @@ export class StoreEncoderV1 {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Writes `s` byte per character at `pos` (the caller made room); the end, or -1 at the first non-ASCII character. */
+function writeAscii(b: Buffer, pos: number, s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return -1;
+    b[pos++] = c;
+  }
+  return pos;
+}
