@@ -43,7 +43,7 @@ function readSmall(path: string): Buffer | undefined {
   }
 }
 
-export function processZoneSource(): ZoneSource {
+function processZoneSource(): ZoneSource {
   return { tz: process.env.TZ, zoneinfo: process.env.TZDIR || '/usr/share/zoneinfo', localtime: '/etc/localtime', read: readSmall };
 }
 
