@@ -7,8 +7,16 @@
  * (node_exporter's --collector.netclass.ignore-invalid-speed): a negative speed then reports no speed_bytes.
  * Between collections the collector remembers each interface: the attributes fixed at its creation are read again
  * only on a slow refresh, and attributes it refused (EINVAL, absent) only after its state changes (`slowFiles`).
+ *
+ * Where the addon is loaded and sysfs is the host's own (`/sys`), each collection takes state, addresses, mtu,
+ * queue length, carrier counters, group, link mode, type and ids from one rtnetlink link dump instead of one sysfs
+ * read per attribute (netclass-netlink.ts renders them as sysfs would); speed, duplex and the assign types stay
+ * sysfs reads. With another `path.sysfs` (a fixture tree, a host root mounted elsewhere), without the addon, or when a
+ * dump fails, every attribute is read from sysfs as before.
  */
 import { keptFiles } from '../kept-files';
+import { createLinkDumper, type Link, type LinkDumpResult } from '../../native/netlink';
+import { linkAttr } from './netclass-netlink';
 import { join } from 'node:path';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples, MetricType } from '../../store/types';
@@ -80,6 +88,8 @@ interface Iface {
   /** operstate, carrier and flags as last read: a change retries the refused attributes. */
   state: string;
   refreshedMs: number;
+  /** Whether `slow` was filled beside a link dump (it then holds only the attributes the dump lacks). */
+  viaLinks: boolean;
   slow: Map<string, string | undefined>;
   /** Per-collection attributes the interface did not report (absent, EINVAL): not read again until `state` changes. */
   refused: Set<string>;
@@ -87,15 +97,62 @@ interface Iface {
   paths: Map<string, string>;
 }
 
-export function netclassCollector(): Collector {
+/** Where link dumps come from: the addon's dumper by default; tests inject their own. */
+export interface NetclassOptions {
+  /** Opens a link source; undefined: none (sysfs only). Called once, on the first collection that may use it. */
+  openLinks?: () => { dump(): LinkDumpResult; close(): void } | undefined;
+  /** The sysfs root whose interfaces the dump describes (default `/sys`); any other root is read from sysfs only. */
+  linksSysfs?: string;
+}
+
+/** Consecutive failed dumps after which the collector stops asking and reads sysfs only. */
+export const maxDumpFailures = 3;
+
+export function netclassCollector(opts: NetclassOptions = {}): Collector {
   const known = new Map<string, Iface>();
+  const openLinks = opts.openLinks ?? (() => createLinkDumper());
+  const linksSysfs = opts.linksSysfs ?? '/sys';
+  let source: ReturnType<typeof openLinks> | null = null;
+  let opened = false;
+  let failures = 0;
+  /** The dump of this collection by name, or undefined (sysfs only). */
+  const dumpLinks = (ctx: { paths: { sysfs: string }; issues: string[] }, names: Set<string>): Map<string, Link> | undefined => {
+    if (ctx.paths.sysfs !== linksSysfs) return undefined;
+    if (!opened) {
+      opened = true;
+      source = openLinks() ?? null;
+    }
+    if (!source) return undefined;
+    const r = source.dump();
+    if (!r.ok) {
+      ctx.issues.push(`rtnetlink link dump failed (${r.reason}); read from sysfs`);
+      if (++failures >= maxDumpFailures) {
+        source.close();
+        source = null;
+      }
+      return undefined;
+    }
+    failures = 0;
+    const links = new Map<string, Link>();
+    for (const l of r.links) {
+      // A link sysfs does not list: the dump describes another network namespace than the mounted sysfs.
+      if (!names.has(l.name)) return undefined;
+      links.set(l.name, l);
+    }
+    return links;
+  };
   return {
     name: 'netclass',
     defaultEnabled: true,
+    close(): void {
+      source?.close();
+      source = null;
+    },
     async collect(ctx): Promise<FamilySamples[]> {
       const base = join(ctx.paths.sysfs, 'class/net');
       const ifaces = listDir(base);
       if (!ifaces) throw new NoDataError(`${base} does not exist`);
+      const links = dumpLinks(ctx, new Set(ifaces));
       const { exclude, ignoreInvalidSpeed } = hostOptions(ctx.config).netclass;
       const info = family('node_network_info', 'Non-numeric data from /sys/class/net/<iface>, value is always 1.', 'gauge');
       const up = family('node_network_up', "Value is 1 if operstate is 'up', 0 otherwise.", 'gauge');
@@ -115,16 +172,23 @@ export function netclassCollector(): Collector {
           }
           return p;
         };
-        const operstate = readAttr(path('operstate'));
-        const ifindex = readAttr(path('ifindex'));
+        const link = links?.get(device);
+        /** The dump's text for `file`; null when the dump does not carry it (or there is no dump). */
+        const fromLink = (file: string): string | undefined | null => (link === undefined ? null : linkAttr(link, file));
+        const read = (file: string): string | undefined => {
+          const v = fromLink(file);
+          return v === null ? readAttr(path(file)) : v;
+        };
+        const operstate = read('operstate');
+        const ifindex = read('ifindex');
         if (operstate === undefined && ifindex === undefined) continue; // not an interface directory
         seen.add(device);
-        const flags = readAttr(path('flags'));
-        const carrier = readAttr(path('carrier'));
+        const flags = read('flags');
+        const carrier = read('carrier');
         const state = `${operstate ?? ''} ${carrier ?? ''} ${flags ?? ''}`;
-        if (mem === undefined || mem.ifindex !== ifindex || ctx.nowMs - mem.refreshedMs >= slowRefreshMs || ctx.nowMs < mem.refreshedMs) {
-          mem = { ifindex, state, refreshedMs: ctx.nowMs, slow: new Map(), refused: new Set(), paths };
-          for (const f of slowFiles) mem.slow.set(f, readAttr(path(f)));
+        if (mem === undefined || mem.ifindex !== ifindex || mem.viaLinks !== (link !== undefined) || ctx.nowMs - mem.refreshedMs >= slowRefreshMs || ctx.nowMs < mem.refreshedMs) {
+          mem = { ifindex, state, refreshedMs: ctx.nowMs, viaLinks: link !== undefined, slow: new Map(), refused: new Set(), paths };
+          for (const f of slowFiles) if (fromLink(f) === null) mem.slow.set(f, readAttr(path(f)));
           known.set(device, mem);
         } else if (mem.state !== state) {
           mem.state = state;
@@ -136,6 +200,8 @@ export function netclassCollector(): Collector {
           if (file === 'ifindex') return ifindex;
           if (file === 'flags') return flags;
           if (file === 'carrier') return carrier;
+          const v0 = fromLink(file);
+          if (v0 !== null) return v0;
           if (slowFiles.has(file)) return m.slow.get(file);
           if (m.refused.has(file)) return undefined;
           const v = readAttr(path(file));
