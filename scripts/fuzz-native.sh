@@ -3,6 +3,7 @@
 #   dio    direct-I/O append file recovery from a file on disk (trailer, tail)
 #   codec  snappy / gzip / zlib decoders (request bodies, spool); CRC-32C paths agree
 #   ring   the native ring consumer over ring bytes any JS code can write
+#   netlink  rtnetlink link dump replies (netclass's interface state)
 # Targets and seed corpora: native/fuzz/<name>/ (native/fuzz/statsd/ has its
 # own script, scripts/fuzz-statsd.sh).
 #
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
 done
 case "$total" in '' | *[!0-9]*) echo "fuzz-native: --seconds needs a whole number" >&2; exit 2 ;; esac
 
-targets=(dio codec ring)
+targets=(dio codec ring netlink)
 
 have_fuzzer() {
   cxx="$(command -v clang++ || command -v clang++-14 || true)"
@@ -53,6 +54,7 @@ sources_for() {
     dio) echo "$src/io/direct_file.cc $src/codec/crc32c.cc" ;;
     codec) echo "$src/codec/snappy.cc $src/codec/zlib_codec.cc $src/codec/crc32c.cc" ;;
     ring) echo "$src/ring/spsc_ring.cc" ;;
+    netlink) echo "$src/net/netlink_link.cc" ;;
   esac
 }
 per=$(( total / ${#targets[@]} ))

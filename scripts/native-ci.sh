@@ -57,7 +57,7 @@ step "native suite under ASan+UBSan" node scripts/native-test.js --asan
 step "TSan stress: ring, pool, StatsD receiver, statfs" bash scripts/native-stress.sh
 step "build addon with node-gyp from binding.gyp (build/)" node scripts/native-gyp.js
 step "native suite against the node-gyp build" node scripts/native-test.js --gyp
-step "fuzz dio/codec/ring parsers, libFuzzer+ASan (short)" bash scripts/fuzz-native.sh --short
+step "fuzz dio/codec/ring/netlink parsers, libFuzzer+ASan (short)" bash scripts/fuzz-native.sh --short
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then echo "native-ci: failed: ${failures[*]}"; fi
