@@ -1,0 +1,61 @@
+/**
+ * CPU time of one netclass collection against this host's /sys: from sysfs only (one read per attribute) and with
+ * the rtnetlink link dump, alternated in one process so load moves both alike; plus the dump alone.
+ *
+ *   node dist/bench/netclass-netlink.js [--rounds=2000] [--pairs=5]
+ */
+import { Config } from '../agent/config/config';
+import { netclassCollector } from '../agent/collectors/host/netclass';
+import { silentLogger } from '../agent/core/log';
+import { agentKeys } from '../agent/keys';
+import { createLinkDumper } from '../agent/native/netlink';
+
+const args: Record<string, string> = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, ...v] = a.replace(/^--/, '').split('=');
+    return [k!, v.join('=')];
+  }),
+);
+const rounds = Number(args.rounds ?? 2000);
+const pairs = Number(args.pairs ?? 5);
+
+async function main(): Promise<void> {
+  const probe = createLinkDumper();
+  const first = probe?.dump();
+  if (!probe || !first?.ok) {
+    console.log(`no link dump here (${first && !first.ok ? first.reason : 'addon not loaded'})`);
+    return;
+  }
+  const config = Config.defaults(agentKeys);
+  const base = { paths: { rootfs: '/', procfs: '/proc', sysfs: '/sys' }, config, log: silentLogger(), signal: new AbortController().signal };
+  const ctx = () => ({ ...base, nowMs: Date.now(), issues: [] as string[] });
+  const viaSysfs = netclassCollector({ openLinks: () => undefined });
+  const viaLinks = netclassCollector();
+  const cpu = async (f: () => unknown | Promise<unknown>): Promise<number> => {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < rounds; i++) await f();
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / rounds;
+  };
+  for (let i = 0; i < 200; i++) {
+    await viaSysfs.collect(ctx());
+    await viaLinks.collect(ctx());
+  }
+  const s: number[] = [];
+  const l: number[] = [];
+  const d: number[] = [];
+  for (let p = 0; p < pairs; p++) {
+    s.push(await cpu(() => viaSysfs.collect(ctx())));
+    l.push(await cpu(() => viaLinks.collect(ctx())));
+    d.push(await cpu(() => probe.dump()));
+  }
+  const med = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+  console.log(`netclass, ${first.links.length} interfaces, node ${process.version}, ${pairs} × ${rounds} rounds each, median CPU per collection:`);
+  console.log(`  sysfs only        ${med(s).toFixed(1)} µs   (runs: ${s.map((x) => x.toFixed(0)).join(', ')})`);
+  console.log(`  link dump + sysfs ${med(l).toFixed(1)} µs   (runs: ${l.map((x) => x.toFixed(0)).join(', ')})   ratio ${(med(l) / med(s)).toFixed(2)}`);
+  console.log(`  the dump alone    ${med(d).toFixed(1)} µs`);
+  viaLinks.close?.();
+  probe.close();
+}
+
+void main();
