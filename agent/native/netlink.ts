@@ -58,7 +58,8 @@ export interface NetlinkStats {
   bufferBytes: number;
 }
 
-interface RawLinks {
+/** The addon's layout: four strings and {@link LinkField}-ordered numbers per link. */
+export interface RawLinks {
   strings: string[];
   nums: Float64Array;
 }
@@ -69,20 +70,13 @@ interface RawNetlinkRoute {
   close(): void;
 }
 
-export interface RawParse extends RawLinks {
-  status: 'more' | 'done' | 'error' | 'corrupt' | 'too-many';
-  error: number;
-  interrupted: boolean;
-  skipped: number;
-}
-
 interface NetlinkBinding {
   netlinkLinkFields?: number;
   NetlinkRoute?: new (opts: { keepOpen: boolean }) => RawNetlinkRoute;
-  netlinkParseLinks?: (bytes: Uint8Array, seq: number, port: number, maxLinks: number) => RawParse;
 }
 
-function toLinks(raw: RawLinks): Link[] {
+/** Links from the addon's layout (also the testing addon's parser output). */
+export function toLinks(raw: RawLinks): Link[] {
   const out: Link[] = [];
   const n = raw.strings.length / 4;
   for (let i = 0; i < n; i++) {
@@ -137,12 +131,4 @@ function binding(): NetlinkBinding | undefined {
 export function createLinkDumper(keepOpen = true): LinkDumper | undefined {
   const b = binding();
   return b?.NetlinkRoute ? new LinkDumper(b.NetlinkRoute, keepOpen) : undefined;
-}
-
-/** Parses one crafted reply datagram (tests); undefined without the binding. */
-export function parseLinkReply(bytes: Uint8Array, seq: number, port: number, maxLinks = 65536): (RawParse & { links: Link[] }) | undefined {
-  const f = binding()?.netlinkParseLinks;
-  if (!f) return undefined;
-  const r = f(bytes, seq, port, maxLinks);
-  return { ...r, links: toLinks(r) };
 }

@@ -10,9 +10,8 @@
 //                  absent). Throws an errno error (code, errno, syscall).
 //     stats()      { dumps, failures, truncated, interrupted, skipped, sockets, bufferBytes }
 //     close()      closes the socket (a later dump opens another)
-//   netlinkParseLinks(bytes, seq, port, maxLinks)   parses one reply datagram
-//                  (tests): { status: 'more'|'done'|'error'|'corrupt'|'too-many',
-//                  error, interrupted, skipped, strings, nums }
+// The parser on crafted datagrams is the testing addon's
+// (native/testing/netlink_binding.cc).
 #include <napi.h>
 
 #include <cstring>
@@ -22,7 +21,7 @@
 #include "net/netlink_link.h"
 #include "net/netlink_route.h"
 #include "registry.h"
-#include "thread_job.h"  // ErrnoError, GetBytes, ThrowCoded
+#include "thread_job.h"  // ErrnoError
 
 namespace outrider {
 namespace {
@@ -98,41 +97,9 @@ class NetlinkRouteJs : public Napi::ObjectWrap<NetlinkRouteJs> {
   std::vector<net::LinkRecord> links_;  // reused between dumps
 };
 
-const char* StatusName(net::ParseStatus s) {
-  switch (s) {
-    case net::ParseStatus::kMore: return "more";
-    case net::ParseStatus::kDone: return "done";
-    case net::ParseStatus::kError: return "error";
-    case net::ParseStatus::kCorrupt: return "corrupt";
-    case net::ParseStatus::kTooMany: return "too-many";
-  }
-  return "corrupt";
-}
-
-Napi::Value ParseLinksJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint8_t* data = nullptr;
-  size_t len = 0;
-  if (!GetBytes(info[0], &data, &len) || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsNumber()) {
-    return ThrowCoded(env, "EINVAL", "netlinkParseLinks(bytes, seq, port, maxLinks) expected");
-  }
-  std::vector<net::LinkRecord> links;
-  net::ParseResult r =
-      net::ParseLinkReply(data, len, info[1].As<Napi::Number>().Uint32Value(), info[2].As<Napi::Number>().Uint32Value(),
-                          info[3].As<Napi::Number>().Uint32Value(), links);
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("status", Napi::String::New(env, StatusName(r.status)));
-  out.Set("error", Napi::Number::New(env, r.error));
-  out.Set("interrupted", Napi::Boolean::New(env, r.interrupted));
-  out.Set("skipped", Napi::Number::New(env, r.skipped));
-  SetLinks(env, out, links);
-  return out;
-}
-
 void InitNetlink(Napi::Env env, Napi::Object exports) {
   exports.Set("netlinkLinkFields", Napi::Number::New(env, net::kLinkFieldCount));
   exports.Set("NetlinkRoute", NetlinkRouteJs::Define(env));
-  exports.Set("netlinkParseLinks", Napi::Function::New(env, ParseLinksJs, "netlinkParseLinks"));
 }
 
 }  // namespace
