@@ -1,11 +1,18 @@
 /**
  * CPU time of one netclass collection against this host's /sys: from sysfs only (one read per attribute) and with
- * the rtnetlink link dump, alternated in one process so load moves both alike; plus the dump alone.
+ * the rtnetlink link dump, alternated in one process so load moves both alike; plus the dump alone; then a whole
+ * collection round (every default collector through the runner into a store, as footprint-collect runs it) with
+ * either netclass, alternated in the same process.
  *
- *   node dist/bench/netclass-netlink.js [--rounds=2000] [--pairs=5]
+ *   node dist/bench/netclass-netlink.js [--rounds=2000] [--pairs=5] [--full-rounds=300]
  */
 import { Config } from '../agent/config/config';
+import { resolvePaths } from '../agent/collectors/collector';
+import { buildCollectors, defaultCollectorNames, selectedCollectorNames } from '../agent/collectors/kinds';
+import { hostOptions } from '../agent/collectors/host/options';
 import { netclassCollector } from '../agent/collectors/host/netclass';
+import { CollectorRunner } from '../agent/collectors/runner';
+import { Store } from '../agent/store/store';
 import { silentLogger } from '../agent/core/log';
 import { agentKeys } from '../agent/keys';
 import { createLinkDumper } from '../agent/native/netlink';
@@ -18,6 +25,7 @@ const args: Record<string, string> = Object.fromEntries(
 );
 const rounds = Number(args.rounds ?? 2000);
 const pairs = Number(args.pairs ?? 5);
+const fullRounds = Number(args['full-rounds'] ?? 300);
 
 async function main(): Promise<void> {
   const probe = createLinkDumper();
@@ -56,6 +64,36 @@ async function main(): Promise<void> {
   console.log(`  the dump alone    ${med(d).toFixed(1)} µs`);
   viaLinks.close?.();
   probe.close();
+
+  hostOptions(config);
+  const runner = (sysfsOnly: boolean): CollectorRunner => {
+    const collectors = buildCollectors(selectedCollectorNames(defaultCollectorNames(), [])).map((c) => (c.name === 'netclass' && sysfsOnly ? netclassCollector({ openLinks: () => undefined }) : c));
+    return new CollectorRunner({ store: new Store(), config, paths: resolvePaths(config), log: silentLogger(), collectors });
+  };
+  const a = runner(true);
+  const b = runner(false);
+  for (let i = 0; i < 20; i++) {
+    await a.collectOnce();
+    await b.collectOnce();
+  }
+  const fa: number[] = [];
+  const fb: number[] = [];
+  for (let p = 0; p < pairs; p++) {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < fullRounds; i++) await a.collectOnce();
+    const c1 = process.cpuUsage(c0);
+    fa.push((c1.user + c1.system) / fullRounds);
+    const c2 = process.cpuUsage();
+    for (let i = 0; i < fullRounds; i++) await b.collectOnce();
+    const c3 = process.cpuUsage(c2);
+    fb.push((c3.user + c3.system) / fullRounds);
+  }
+  console.log(`a whole collection round (default collectors), ${pairs} × ${fullRounds} rounds each, median CPU per round:`);
+  console.log(`  netclass from sysfs      ${(med(fa) / 1000).toFixed(2)} ms   (runs: ${fa.map((x) => (x / 1000).toFixed(2)).join(', ')})`);
+  console.log(`  netclass with the dump   ${(med(fb) / 1000).toFixed(2)} ms   (runs: ${fb.map((x) => (x / 1000).toFixed(2)).join(', ')})   ratio ${(med(fb) / med(fa)).toFixed(2)}`);
+  await a.stop();
+  await b.stop();
+  process.exit(0);
 }
 
 void main();
