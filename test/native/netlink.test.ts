@@ -188,3 +188,12 @@ t.test('a live dump: every interface sysfs lists, one socket kept open', { skip:
   perDump.dump();
   t.equal(perDump.stats().sockets, 2, 'keepOpen false: a socket per dump');
 });
+
+t.test('without the addon: no dumper, so netclass reads sysfs', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const path = await import('node:path');
+  const script = `const { createLinkDumper } = require(${JSON.stringify(path.resolve(__dirname, '../../agent/native/netlink.js'))}); process.stdout.write(String(createLinkDumper() === undefined));`;
+  const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, OUTRIDER_NATIVE: '0' }, encoding: 'utf8' });
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout, 'true');
+});
