@@ -35,13 +35,14 @@ export class Telemetry {
   readonly nativeAvailable: Gauge;
   /** Names of the runtime metrics (registered first, by collectRuntimeMetrics). */
   readonly #runtime = new Set<string>();
-  readonly #runtimeRefreshMs: number;
+  /** How long the runtime metrics' samples are reused before they are gathered again (ms). */
+  readonly runtimeRefreshMs: number;
   readonly #now: () => number;
   #runtimeAtMs = -Infinity;
   #runtimeCache: FamilySamples[] = [];
 
   constructor(opts: TelemetryOptions = {}) {
-    this.#runtimeRefreshMs = opts.runtimeRefreshMs ?? 5000;
+    this.runtimeRefreshMs = opts.runtimeRefreshMs ?? 5000;
     this.#now = opts.now ?? Date.now;
     if (opts.runtimeMetrics !== false) {
       collectRuntimeMetrics(this.registry, { eventLoopMonitoringPrecision: loopDelayResolutionMs });
@@ -69,6 +70,16 @@ export class Telemetry {
     return new Histogram({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) });
   }
 
+  /** Whether `name` is one of the runtime metrics (`process_*`, `nodejs_*`), gathered every `runtimeRefreshMs`. */
+  isRuntime(name: string): boolean {
+    return this.#runtime.has(name);
+  }
+
+  /** The telemetry's clock (ms). */
+  now(): number {
+    return this.#now();
+  }
+
   setBuildInfo(native: boolean): void {
     this.buildInfo.set({ version, nodejs_version: process.version, native: native ? '1' : '0' }, 1);
     this.nativeAvailable.set(native ? 1 : 0);
@@ -81,7 +92,7 @@ export class Telemetry {
    */
   async snapshot(): Promise<FamilySamples[]> {
     const now = this.#now();
-    const refresh = now - this.#runtimeAtMs >= this.#runtimeRefreshMs * 0.9;
+    const refresh = now - this.#runtimeAtMs >= this.runtimeRefreshMs * 0.9;
     const metrics = this.registry.getMetricsAsArray().filter((m) => refresh || !this.#runtime.has(m.name));
     // prom-client's typings leave out `get` (what getMetricsAsJSON awaits on each metric).
     const json = await Promise.all(metrics.map((m) => (m as unknown as { get(): Promise<MetricJson> | MetricJson }).get()));
@@ -103,7 +114,8 @@ export class Telemetry {
   }
 }
 
-function toFamily(m: MetricJson): FamilySamples {
+/** One prom-client metric's `get()` in the store's model. */
+export function toFamily(m: MetricJson): FamilySamples {
   const type = String(m.type) as MetricType;
   const values = m.values as Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>;
   if (type === 'histogram' || type === 'summary') return { name: m.name, help: m.help, type, restartsWithAgent: true, samples: groupDist(m.name, type, values) };
@@ -117,7 +129,8 @@ function toFamily(m: MetricJson): FamilySamples {
   };
 }
 
-const redundantTotals = new Set(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']);
+/** prom-client's `_total` gauges that only sum the per-type gauges beside them (left out of the store). */
+export const redundantTotals: ReadonlySet<string> = new Set(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']);
 
 function strLabels(l: Record<string, string | number>): Labels {
   const out: Record<string, string> = {};
