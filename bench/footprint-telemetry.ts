@@ -3,12 +3,13 @@
  * component's `outrider_*` metrics registered), its collection rounds driven from here. Each round runs the default
  * host collectors through a collector runner that counts into the agent's telemetry (so the runner's counters move
  * as they do every second), then copies the telemetry into the agent's store, timed alone: CPU (user + system) and
- * wall time of the copy, and the store generations it spent. Run two builds alternately in the same sitting to
- * compare them.
+ * wall time of the copy (mean and median), the store generations it spent and the heap it allocated (used heap after
+ * minus before, over the rounds no scavenge ran in). Run two builds alternately in the same sitting to compare them.
  *
  *   node dist/bench/footprint-telemetry.js [--rounds=300] [--dist=/other/checkout/dist]
  */
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 
 const args: Record<string, string> = Object.fromEntries(
   process.argv.slice(2).map((a) => {
@@ -52,22 +53,34 @@ async function main(): Promise<void> {
   let system = 0;
   let wallNs = 0n;
   let generations = 0;
+  let allocated = 0;
+  let allocRounds = 0;
+  const walls: number[] = [];
   for (let i = 0; i < rounds; i++) {
     await runner.collectOnce();
     const g0 = agent.store.generation;
+    const h0 = getHeapStatistics().used_heap_size;
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await copy();
-    wallNs += process.hrtime.bigint() - t0;
+    const dt = process.hrtime.bigint() - t0;
     const c = process.cpuUsage(c0);
+    const h = getHeapStatistics().used_heap_size - h0;
+    if (h >= 0) {
+      allocated += h;
+      allocRounds++;
+    }
+    wallNs += dt;
+    walls.push(Number(dt) / 1e6);
     generations += agent.store.generation - g0;
     user += c.user;
     system += c.system;
   }
   const ms = (us: number): string => (us / rounds / 1000).toFixed(3);
   console.log(`${dist}: ${agent.telemetry.registry.getMetricsAsArray().length} self metrics, node ${process.version}, ${rounds} rounds`);
+  walls.sort((a, b) => a - b);
   console.log(
-    `telemetry copy per round: CPU ${ms(user + system)} ms (user ${ms(user)}, system ${ms(system)}), wall ${(Number(wallNs) / 1e6 / rounds).toFixed(3)} ms, ${(generations / rounds).toFixed(1)} store generations`,
+    `telemetry copy per round: CPU ${ms(user + system)} ms (user ${ms(user)}, system ${ms(system)}), wall ${(Number(wallNs) / 1e6 / rounds).toFixed(3)} ms (median ${walls[walls.length >> 1]!.toFixed(3)}), ${(generations / rounds).toFixed(1)} store generations, ${(allocated / Math.max(1, allocRounds) / 1024).toFixed(1)} KiB allocated (${allocRounds} rounds without a scavenge)`,
   );
   await runner.stop();
   await agent.stop();
