@@ -1,12 +1,14 @@
 /**
  * The agent's own telemetry. prom-client with a registry of our own (never the global one) holds the process and
- * Node.js runtime metrics and every `outrider_*` component metric; a collector (built by the composition root) copies it into the store on the
- * collection interval, so it is served from the same /metrics as everything else (and the render cache holds).
+ * Node.js runtime metrics and every `outrider_*` component metric; a collector (built by the composition root) writes it
+ * into the store on the collection interval through a `TelemetryWriter` (telemetry-writer.ts: a handle per series,
+ * only changed values written), so it is served from the same /metrics as everything else (and the render cache
+ * holds). `snapshot()` gives the same series in the store's model (the aggregator copies its own telemetry with it).
  *
  * The runtime metrics (`process_*`, `nodejs_*`: heap spaces, event loop lag percentiles, GC, /proc/self reads) cost
- * more to gather than every component metric together, so a snapshot gathers them again only once `runtimeRefreshMs`
- * (default 5 s) has passed since their last gathering and reuses the samples in between; the component metrics are
- * gathered on every snapshot (bench/README.md, Footprint, "Idle CPU").
+ * more to gather than every component metric together, so they are gathered again only once `runtimeRefreshMs`
+ * (default 5 s) has passed since their last gathering and reused in between; the component metrics are gathered
+ * every round (bench/README.md, Footprint, "Idle CPU").
  *
  * The event loop lag percentiles come from Node's loop-delay histogram, a repeating timer that wakes the process at
  * its resolution. At 20 ms it cost an idle agent ~0.2 % of a core by itself (50 wakeups a second); at
