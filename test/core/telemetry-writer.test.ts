@@ -15,7 +15,17 @@ function dump(store: Store): string[] {
   const out: string[] = [];
   for (const f of store.families())
     for (const s of f.series.values())
-      out.push(JSON.stringify([f.name, f.help, f.type, s.labels, s.owner, s.dist ? { count: s.dist.count, sum: s.dist.sum, buckets: s.dist.buckets?.map(([b, c]) => [String(b), c]) } : s.value, s.restartsWithAgent]));
+      out.push(
+        JSON.stringify([
+          f.name,
+          f.help,
+          f.type,
+          s.labels,
+          s.owner,
+          s.dist ? { count: s.dist.count, sum: s.dist.sum, buckets: s.dist.buckets?.map(([b, c]) => [String(b), c]) } : s.value,
+          s.restartsWithAgent,
+        ]),
+      );
   return out.sort();
 }
 
@@ -57,8 +67,14 @@ t.test('the same families, series and values as the snapshot, round after round'
     bySnapshot.replaceOwned(SELF_OWNER, await tel.snapshot(), 1);
     t.same(dump(byHandles), dump(bySnapshot), `round ${i}`);
   }
-  t.ok(dump(byHandles).some((l) => l.includes('"outrider_test_runs_total"') && l.includes('"shard":"7"')), 'counters get _total, label values are strings');
-  t.ok(dump(byHandles).some((l) => l.includes('"outrider_test_seconds"') && l.includes('["Infinity",')), 'histogram buckets end at +Inf');
+  t.ok(
+    dump(byHandles).some((l) => l.includes('"outrider_test_runs_total"') && l.includes('"shard":"7"')),
+    'counters get _total, label values are strings',
+  );
+  t.ok(
+    dump(byHandles).some((l) => l.includes('"outrider_test_seconds"') && l.includes('["Infinity",')),
+    'histogram buckets end at +Inf',
+  );
 
   tel.registry.removeSingleMetric('outrider_test_level');
   tel.registry.removeSingleMetric('outrider_test_bare_seconds');
@@ -110,7 +126,18 @@ t.test('an unchanged series costs no generation; a changed one is served the nex
   now += 1000;
   await writer.write(now);
   const hs = [...store.getFamily('outrider_test_seconds')!.series.values()][0]!;
-  t.same(hs.dist, { count: 1, sum: 0.5, buckets: [[1, 1], [Infinity, 1]] }, 'an observation is served the next round');
+  t.same(
+    hs.dist,
+    {
+      count: 1,
+      sum: 0.5,
+      buckets: [
+        [1, 1],
+        [Infinity, 1],
+      ],
+    },
+    'an observation is served the next round',
+  );
   const g1 = store.generation;
   now += 1000;
   await writer.write(now);
@@ -141,6 +168,12 @@ t.test('a series the store dropped comes back at the next round', async (t) => {
   await writer.write(now);
   t.equal([...store.getFamily('outrider_test_level')!.series.values()][0]?.value, 4, 'written again, unchanged as it is');
   t.equal([...store.getFamily('outrider_test_level')!.series.values()][0]?.owner, SELF_OWNER);
+
+  now += 5000; // no round for longer than store.stale_after: the sweep expires it
+  store.sweep(now);
+  t.notOk(store.getFamily('outrider_test_level'), 'expired');
+  await writer.write(now);
+  t.equal([...store.getFamily('outrider_test_level')!.series.values()][0]?.value, 4, 'an expired series is written again too');
 });
 
 t.test('runtime metrics are gathered every refresh and kept alive between', async (t) => {
