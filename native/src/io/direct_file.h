@@ -73,6 +73,19 @@ void PutTrailer(uint8_t* p, uint64_t length);
 // not a trailer (bad magic or CRC). The length is not range-checked here.
 bool ParseTrailer(const uint8_t* p, uint64_t* length);
 
+// Totals over every DirectFile of the process since it started, for timing
+// the writer's phases (the spool bench prints them per run).
+struct DirectIoTotals {
+  uint64_t writes = 0;          // pwritev calls
+  uint64_t write_bytes = 0;     // bytes they wrote (rewritten tail blocks, padding and trailers included)
+  uint64_t write_ns = 0;        // time spent inside them
+  uint64_t syncs = 0;           // fdatasync calls of flushes
+  uint64_t sync_ns = 0;         // time spent inside them
+  uint64_t writer_idle_ns = 0;  // write-behind threads waiting for enough staged bytes
+  uint64_t wait_ns = 0;         // WriteDown callers waiting for a write-behind thread
+};
+DirectIoTotals ReadDirectIoTotals();
+
 struct DirectFileOptions {
   bool dsync = false;       // O_DSYNC instead of fdatasync after each flush
   bool try_direct = true;   // false: buffered + fdatasync from the start
@@ -160,6 +173,9 @@ class DirectFile {
   // Write-behind writer: started at the first write-behind, stopped by Close.
   std::thread writer_;
   std::condition_variable writer_cv_;
+  // Signalled after every write and on a write error: WriteDown waits on it
+  // while the writer thread writes.
+  std::condition_variable written_cv_;
   bool writer_stop_ = false;
 
   std::mutex flush_mu_;  // one write (WriteStaged/Reopen) at a time; guards the fields below
