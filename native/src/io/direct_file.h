@@ -20,9 +20,10 @@
 // Writes are whole blocks of max(device logical block size, filesystem block
 // size), 4096 when the file is not on a block device.
 //
-// Staging: appended bytes are copied into fixed 4 MiB chunks (page aligned,
-// pre-faulted, kept for reuse up to a bound), never into one buffer that
-// grows and is copied. A write gathers whole blocks straight from the chunks
+// Staging: appended bytes are copied into fixed 4 MiB chunks (2 MiB aligned,
+// on transparent huge pages where the kernel has them, pre-faulted, kept for
+// reuse up to a bound: staging_chunk.h), never into one buffer that grows and
+// is copied. A write gathers whole blocks straight from the chunks
 // (pwritev) and the partial tail block, padding and trailer from a small
 // separate buffer, so nothing the caller may still append to is written to;
 // one write covers at most kMaxWriteBytes of data.
@@ -122,10 +123,12 @@ class DirectFile {
   // progress (one write at a time).
   int Flush(uint64_t* durable, const char** syscall);
 
-  // Writes (without syncing) until at most `max_unwritten` appended bytes are
-  // not in the file: how a caller that appends faster than the disk writes
-  // waits for it, so staging stays bounded. Returns 0 or the sticky write
-  // error; *durable is the durable length.
+  // Returns once at most `max_unwritten` appended bytes are not in the file:
+  // how a caller that appends faster than the disk writes waits for it, so
+  // staging stays bounded. While a write-behind write is due it waits for the
+  // writer thread (one writer keeps the disk busy with whole writes); else it
+  // writes (without syncing) itself. Returns 0 or the sticky write error;
+  // *durable is the durable length.
   int WriteDown(uint64_t max_unwritten, uint64_t* durable, const char** syscall);
 
   // Reads [offset, offset+len) clipped to the durable length.
