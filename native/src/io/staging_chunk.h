@@ -40,7 +40,7 @@ class StagingChunk {
     uintptr_t start = reinterpret_cast<uintptr_t>(raw);
     uintptr_t aligned = (start + kHuge - 1) & ~(uintptr_t{kHuge} - 1);
     if (aligned != start) munmap(raw, aligned - start);
-    if (aligned + size != start + size + kHuge) munmap(reinterpret_cast<void*>(aligned + size), start + kHuge - aligned);
+    munmap(reinterpret_cast<void*>(aligned + size), start + kHuge - aligned);  // never empty: aligned < start + kHuge
     uint8_t* data = reinterpret_cast<uint8_t*>(aligned);
     std::unique_ptr<StagingChunk> c(new StagingChunk(data, size));
     // Advice only: without THP the chunk is 4 KiB pages, as with MAP_POPULATE.
