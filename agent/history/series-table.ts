@@ -6,6 +6,10 @@
  * touched (`catchUp`). A chunk is sealed when it fills, when its series leaves, or when a gap opens in its rounds;
  * sealed chunks sit on one queue in the order they were sealed, from whose head retention and the byte bound drop
  * (`expire`). The table keeps the byte counts the bounds read.
+ *
+ * Series are found by name, then by `key`: the label key (store/label-key.ts) of their labels other than
+ * `__name__`. For a plain store series that is the store's own key string, shared rather than copied; a label set is
+ * built by assignments in its order (a spread copy gets a hidden class of its own per object on some V8 versions).
  */
 import type { Series } from '../store/records';
 import type { Labels } from '../store/types';
@@ -30,6 +34,7 @@ export interface Head {
 
 export interface HSeries {
   readonly labels: Labels;
+  /** The label key of `labels` without `__name__` (the store series' key when it has the same labels). */
   readonly key: string;
   readonly name: string;
   readonly sealed: Chunk[];
@@ -61,8 +66,9 @@ export class SeriesTable {
   readonly samplesPerChunk: number;
   readonly maxSeries: number;
   readonly maxBytes: number;
-  readonly series = new Map<string, HSeries>();
-  readonly byName = new Map<string, Set<HSeries>>();
+  /** Series by name, then by the label key of their other labels. */
+  readonly byName = new Map<string, Map<string, HSeries>>();
+  #size = 0;
   readonly live = new Set<HSeries>();
   /** Live series by the round their open chunk fills (fill-wheel.ts). */
   readonly wheel: FillWheel<HSeries>;
@@ -89,6 +95,26 @@ export class SeriesTable {
     this.wheel = new FillWheel(samplesPerChunk);
   }
 
+  /** Series held. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Every series held. */
+  *all(): Iterable<HSeries> {
+    for (const m of this.byName.values()) yield* m.values();
+  }
+
+  /** The series of `name` whose other labels have label key `key`. */
+  get(name: string, key: string): HSeries | undefined {
+    return this.byName.get(name)?.get(key);
+  }
+
+  /** Whether `h` is still held (not dropped with its last chunk). */
+  holds(h: HSeries): boolean {
+    return this.byName.get(h.name)?.get(h.key) === h;
+  }
+
   /** Bytes held: chunk bytes (sealed, and reserved by open chunks), the round times, and a per-series estimate. */
   get bytes(): number {
     return this.#sealedBytes + this.#headBytes + this.#overheadBytes + this.rounds.bytes;
@@ -98,38 +124,36 @@ export class SeriesTable {
     return { sealed: this.#sealedBytes, open: this.#headBytes, rounds: this.rounds.bytes, series: this.#overheadBytes };
   }
 
-  /** The history series of `slot`, or of the label set made of `base`, `__name__` and `label`: found, made, or refused. */
-  resolve(slot: Slot | undefined, name: string, base: Labels, label: string | undefined, labelValue: string, keep: (slot: Slot) => void): HSeries | undefined {
-    if (slot !== undefined && slot !== REFUSED && this.series.get(slot.key) === slot) return slot;
-    const labels: Record<string, string> = { ...base, __name__: name };
+  /**
+   * The slot of a store series whose last slot was `slot`: the history series of the label set made of `base`,
+   * `__name__` and `label` (found or made), or REFUSED by a bound. `baseKey` is the label key of `base` (the store
+   * series' key), used when no `label` is added.
+   */
+  resolve(slot: Slot | undefined, name: string, base: Labels, baseKey: string, label: string | undefined, labelValue: string): Slot {
+    if (slot !== undefined && slot !== REFUSED && this.holds(slot)) return slot;
+    const labels: Record<string, string> = {};
+    for (const n in base) labels[n] = base[n]!;
+    labels['__name__'] = name;
     if (label !== undefined) labels[label] = labelValue;
-    const key = labelKey(labels);
-    const existing = this.series.get(key);
-    if (existing) {
-      keep(existing);
-      return existing;
-    }
-    const reason: HistoryDropReason | undefined = this.series.size >= this.maxSeries ? 'max_series' : this.bytes >= this.maxBytes ? 'max_bytes' : undefined;
+    const key = label === undefined && base['__name__'] === undefined ? baseKey : keyOf(labels);
+    const existing = this.get(name, key);
+    if (existing) return existing;
+    const reason: HistoryDropReason | undefined = this.#size >= this.maxSeries ? 'max_series' : this.bytes >= this.maxBytes ? 'max_bytes' : undefined;
     if (reason) {
       this.wholeNext = true; // a refused series is asked again each round, changed or not
-      if (slot !== REFUSED) {
-        this.dropped[reason]++;
-        keep(REFUSED);
-      }
-      return undefined;
+      if (slot !== REFUSED) this.dropped[reason]++;
+      return REFUSED;
     }
-    const h = this.add(labels, key, name);
-    keep(h);
-    return h;
+    return this.add(labels, key, name);
   }
 
-  /** A new, empty, not live series (the caller checked that `key` is not held). */
+  /** A new, empty, not live series (the caller checked that `name` and `key` are not held). */
   add(labels: Labels, key: string, name: string): HSeries {
     const h: HSeries = { labels, key, name, sealed: [], head: undefined, lastRound: -1, live: false, hi: 0, lo: 0, src: undefined, fill: -1 };
-    this.series.set(key, h);
-    let set = this.byName.get(name);
-    if (!set) this.byName.set(name, (set = new Set()));
-    set.add(h);
+    let m = this.byName.get(name);
+    if (!m) this.byName.set(name, (m = new Map()));
+    m.set(key, h);
+    this.#size++;
     this.#overheadBytes += seriesOverhead(h);
     return h;
   }
@@ -260,15 +284,26 @@ export class SeriesTable {
     if (i >= 0) h.sealed.splice(i, 1);
     this.#sealedBytes -= chunk.bytes.length;
     if (h.sealed.length === 0 && !h.head && !h.live) {
-      this.series.delete(h.key);
-      const set = this.byName.get(h.name);
-      set?.delete(h);
-      if (set?.size === 0) this.byName.delete(h.name);
+      const m = this.byName.get(h.name);
+      if (m?.get(h.key) !== h) return;
+      m.delete(h.key);
+      if (m.size === 0) this.byName.delete(h.name);
+      this.#size--;
       this.#overheadBytes -= seriesOverhead(h);
     }
   }
 }
 
+/** The label key of `labels` without `__name__`. */
+export function keyOf(labels: Labels): string {
+  if (labels['__name__'] === undefined) return labelKey(labels);
+  const rest: Record<string, string> = {};
+  for (const n in labels) if (n !== '__name__') rest[n] = labels[n]!;
+  return labelKey(rest);
+}
+
+/** The estimate counts the label key of the whole label set twice (as two UTF-16 copies), `__name__` included. */
 function seriesOverhead(h: HSeries): number {
-  return SERIES_OVERHEAD_BYTES + 2 * h.key.length * 2;
+  const fullKeyLength = h.key.length + (h.labels['__name__'] === undefined ? 0 : '__name__'.length + h.name.length + 2);
+  return SERIES_OVERHEAD_BYTES + 2 * fullKeyLength * 2;
 }
