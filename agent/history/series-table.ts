@@ -15,6 +15,7 @@ import type { Series } from '../store/records';
 import type { Labels } from '../store/types';
 import { labelKey } from '../store/store';
 import type { Rounds } from './rounds';
+import { ByteArena } from './byte-arena';
 import { FillWheel } from './fill-wheel';
 import { STALE_NAN_BITS } from './types';
 import { XorEncoder } from './xor-chunk';
@@ -27,9 +28,19 @@ export interface Chunk {
   readonly bytes: Uint8Array;
 }
 
-export interface Head {
+/** An open chunk: its first round and its encoder, one object. */
+export class Head extends XorEncoder {
   readonly firstRound: number;
-  readonly enc: XorEncoder;
+
+  constructor(firstRound: number, initialBytes: number, arena: ByteArena) {
+    super(initialBytes, arena);
+    this.firstRound = firstRound;
+  }
+
+  /** The chunk's encoder (the open chunk itself). */
+  get enc(): XorEncoder {
+    return this;
+  }
 }
 
 export interface HSeries {
@@ -72,6 +83,8 @@ export class SeriesTable {
   readonly live = new Set<HSeries>();
   /** Live series by the round their open chunk fills (fill-wheel.ts). */
   readonly wheel: FillWheel<HSeries>;
+  /** Where open chunks keep their bytes (byte-arena.ts). */
+  readonly #arena = new ByteArena();
   readonly #queue: { series: HSeries; chunk: Chunk }[] = [];
   #queueHead = 0;
   #sealedBytes = 0;
@@ -191,7 +204,7 @@ export class SeriesTable {
   #open(h: HSeries, r: number): Head {
     // Sized like the series' previous chunk: one allocation, no growing copies, in the usual case.
     const size = (h.sealed[h.sealed.length - 1]?.bytes.length ?? HEAD_INITIAL_BYTES - 8) + 8;
-    const head: Head = { firstRound: r, enc: new XorEncoder(size) };
+    const head = new Head(r, size, this.#arena);
     h.head = head;
     this.#headBytes += head.enc.capacity;
     return head;
@@ -244,6 +257,7 @@ export class SeriesTable {
     h.head = undefined;
     this.#headBytes -= head.enc.capacity;
     const chunk: Chunk = { firstRound: head.firstRound, count: head.enc.count, bytes: head.enc.finish() };
+    head.enc.release();
     h.sealed.push(chunk);
     this.#queue.push({ series: h, chunk });
     this.#sealedBytes += chunk.bytes.length;

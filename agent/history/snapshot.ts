@@ -3,7 +3,6 @@
  * round index (numbered from the oldest held round).
  */
 import type { Labels } from '../store/types';
-import { chunksOf } from './reads';
 import { type Chunk, type HSeries, keyOf, type SeriesTable } from './series-table';
 
 export interface SnapshotSeries {
@@ -23,9 +22,9 @@ export function snapshotOf(t: SeriesTable): HistorySnapshot {
   for (let r = first; r <= last; r++) roundTimesMs[r - first] = t.rounds.timeOf(r);
   const series: SnapshotSeries[] = [];
   for (const h of t.all()) {
-    const chunks = chunksOf(t, h)
-      .filter((c) => c.firstRound >= first && c.firstRound + c.count - 1 <= last)
-      .map((c) => ({ firstRound: c.firstRound - first, count: c.count, bytes: c.bytes === h.head?.enc.view() ? h.head.enc.finish() : c.bytes }));
+    t.current(h);
+    const open = h.head ? [{ firstRound: h.head.firstRound, count: h.head.enc.count, bytes: h.head.enc.finish() }] : [];
+    const chunks = [...h.sealed, ...open].filter((c) => c.firstRound >= first && c.firstRound + c.count - 1 <= last).map((c) => ({ firstRound: c.firstRound - first, count: c.count, bytes: c.bytes }));
     if (chunks.length > 0) series.push({ labels: h.labels, chunks });
   }
   return { roundTimesMs, series };
