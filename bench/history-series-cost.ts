@@ -2,11 +2,12 @@
  * What one series costs the local history in JS heap, the way StatsD's series reach it: counters written into a
  * store through their handles (a new value every round, as under a steady load), a history sampling the store once a
  * round through its change feed. Heap used after full collections with the store alone and with the history on it;
- * the difference over N is the history's live cost per series. The garbage a round makes is the heap used before
- * and after one round with a young generation large enough that no collection runs in between. Then a query of
- * every series and a query of one family, timed (best of `--queries`).
+ * the difference over N is the history's live cost per series. What a round allocates is the heap used before and
+ * after it with a young generation large enough that no collection runs in between, over the last 10 rounds (after
+ * the code is optimized), less what the store's change feed allocates for the same round (measured on its own call
+ * just before). Then a query of every series and a query of one family, timed (best of `--queries`).
  *
- *   node --expose-gc --max-semi-space-size=256 dist/bench/history-series-cost.js [--series=10000,100000] [--rounds=8]
+ *   node --expose-gc --max-semi-space-size=256 dist/bench/history-series-cost.js [--series=10000,100000] [--rounds=30]
  *     [--dist=/other/checkout/dist] [--snapshot]
  *
  * `--snapshot` takes a heap snapshot after the rounds and prints the largest object kinds by self size.
@@ -18,7 +19,7 @@ import { writeHeapSnapshot } from 'node:v8';
 
 const arg = (name: string, def: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
 const seriesList = arg('series', '10000,100000').split(',').map(Number);
-const rounds = Number(arg('rounds', '8'));
+const rounds = Math.max(12, Number(arg('rounds', '30')));
 const queries = Number(arg('queries', '5'));
 const dist = resolve(arg('dist', join(__dirname, '..')));
 const snapshot = process.argv.includes('--snapshot');
@@ -58,20 +59,30 @@ function run(n: number): void {
   }
   const history = new LocalHistory({ stepMs: 1000, retentionMs: 3_600_000, maxSeries: n + 1000, maxBytes: 1 << 30 });
   const garbage: number[] = [];
+  const feed: number[] = [];
   const roundMs: number[] = [];
+  let gen = store.changesSince(-1).generation;
   for (let r = 1; r <= rounds; r++) {
     write(r);
+    gc(); // the round's young generation starts empty
+    const a = process.memoryUsage().heapUsed;
+    gen = store.changesSince(gen).generation;
     const before = process.memoryUsage().heapUsed;
     const start = process.hrtime.bigint();
     history.sample(view, t0 + r * 1000);
-    roundMs.push(Number(process.hrtime.bigint() - start) / 1e6);
-    if (r > 1) garbage.push(process.memoryUsage().heapUsed - before);
-    gc(); // the next round's young generation starts empty
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (r > rounds - 10) {
+      roundMs.push(ms);
+      feed.push(before - a);
+      garbage.push(process.memoryUsage().heapUsed - before);
+    }
   }
   const withHistory = used();
   const live = withHistory - storeOnly;
-  // Garbage: allocated during the round minus what the round added to the live heap (its appended bits, a few bytes a series).
-  const perRound = garbage.reduce((a, b) => a + b, 0) / garbage.length;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  // Allocated by the round itself (its new bits included, a few bytes a series), less the change feed's share.
+  const perRound = mean(garbage) - mean(feed);
+  roundMs.sort((a, b) => a - b);
   const all = [{ name: '__name__', type: '=~' as const, value: 'bench_.+' }];
   const one = [{ name: '__name__', type: '=' as const, value: 'bench_m7_total' }];
   const time = (f: () => unknown) => {
@@ -90,7 +101,7 @@ function run(n: number): void {
   const fmt = (x: number) => x.toFixed(1);
   console.log(
     `${n} series, ${rounds} rounds: history live ${fmt(live / 1048576)} MiB = ${fmt(live / n)} B/series (held bytes ${history.bytes}), ` +
-      `allocated per round (rounds 2..${rounds}, after a full GC each) ${fmt(perRound / n)} B/series, round ${fmt(Math.min(...roundMs.slice(1)))}-${fmt(Math.max(...roundMs.slice(1)))} ms; ` +
+      `allocated per round ${fmt(perRound / n)} B/series (+ ${fmt(mean(feed) / n)} by the store's change feed), round median ${fmt(roundMs[roundMs.length >> 1]!)} ms; ` +
       `select all (${count} series) ${fmt(qAll)} ms, one family ${fmt(qOne)} ms`,
   );
   if (snapshot) {

@@ -178,7 +178,7 @@ export class LocalHistory implements HistoryReader {
   }
 
   #owns(slot: Slot | undefined, s: Series): boolean {
-    return slot !== undefined && slot !== REFUSED && slot.live && slot.src === s && this.#t.holds(slot);
+    return slot !== undefined && slot !== REFUSED && slot.fill >= 0 && slot.src === s && this.#t.holds(slot);
   }
 
   /** Appends the series changed since the last round, marks those removed, and seals the chunks that fill now. */

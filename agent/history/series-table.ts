@@ -48,16 +48,16 @@ export interface HSeries {
   /** The label key of `labels` without `__name__` (the store series' key when it has the same labels). */
   readonly key: string;
   readonly name: string;
-  readonly sealed: Chunk[];
+  /** Oldest first; a series without sealed chunks shares one empty array (NO_CHUNKS). */
+  sealed: Chunk[];
   head: Head | undefined;
   /** The last round written; a live series repeats its last value (hi, lo) up to the newest round. */
   lastRound: number;
-  live: boolean;
   hi: number;
   lo: number;
   /** The store series that last wrote it. */
   src: Series | undefined;
-  /** Its slot on the fill wheel while live. */
+  /** Its slot on the fill wheel while live (it is live while this is ≥ 0): a series seen in the last round it was read. */
   fill: number;
 }
 
@@ -162,7 +162,7 @@ export class SeriesTable {
 
   /** A new, empty, not live series (the caller checked that `name` and `key` are not held). */
   add(labels: Labels, key: string, name: string): HSeries {
-    const h: HSeries = { labels, key, name, sealed: [], head: undefined, lastRound: -1, live: false, hi: 0, lo: 0, src: undefined, fill: -1 };
+    const h: HSeries = { labels, key, name, sealed: NO_CHUNKS, head: undefined, lastRound: -1, hi: 0, lo: 0, src: undefined, fill: -1 };
     let m = this.byName.get(name);
     if (!m) this.byName.set(name, (m = new Map()));
     m.set(key, h);
@@ -179,7 +179,7 @@ export class SeriesTable {
       return;
     }
     if (src !== undefined) h.src = src;
-    if (h.live && h.lastRound < r - 1) this.catchUp(h, r - 1);
+    if (h.fill >= 0 && h.lastRound < r - 1) this.catchUp(h, r - 1);
     if (h.head && h.lastRound !== r - 1) this.#seal(h);
     const head = h.head ?? this.#open(h, r);
     const before = head.enc.capacity;
@@ -193,8 +193,7 @@ export class SeriesTable {
     this.samples++;
     this.#headBytes += head.enc.capacity - before;
     h.lastRound = r;
-    if (!h.live && src !== undefined) {
-      h.live = true;
+    if (h.fill < 0 && src !== undefined) {
       this.live.add(h);
       h.fill = this.wheel.add(h, head.firstRound + this.samplesPerChunk - 1);
     }
@@ -236,10 +235,9 @@ export class SeriesTable {
 
   /** A live series not appended at round `r` left the store: one staleness marker, then its chunk is done. */
   leave(h: HSeries, r: number): void {
-    if (!h.live || h.lastRound === r) return;
+    if (h.fill < 0 || h.lastRound === r) return;
     this.append(h, r, NaN, undefined);
     this.#seal(h);
-    h.live = false;
     this.live.delete(h);
     this.wheel.delete(h, h.fill);
     h.fill = -1;
@@ -247,7 +245,7 @@ export class SeriesTable {
 
   /** Brings a live series up to the newest round before it is read. */
   current(h: HSeries): HSeries {
-    if (h.live && h.lastRound < this.rounds.last) this.catchUp(h, this.rounds.last);
+    if (h.fill >= 0 && h.lastRound < this.rounds.last) this.catchUp(h, this.rounds.last);
     return h;
   }
 
@@ -258,14 +256,14 @@ export class SeriesTable {
     this.#headBytes -= head.enc.capacity;
     const chunk: Chunk = { firstRound: head.firstRound, count: head.enc.count, bytes: head.enc.finish() };
     head.enc.release();
-    h.sealed.push(chunk);
+    pushSealed(h, chunk);
     this.#queue.push({ series: h, chunk });
     this.#sealedBytes += chunk.bytes.length;
   }
 
   /** Adds a restored chunk as `h`'s newest sealed chunk (`queueRestored` puts it on the eviction queue). */
   loadSealed(h: HSeries, chunk: Chunk): void {
-    h.sealed.push(chunk);
+    pushSealed(h, chunk);
     this.#sealedBytes += chunk.bytes.length;
   }
 
@@ -297,7 +295,8 @@ export class SeriesTable {
     const i = h.sealed[0] === chunk ? 0 : h.sealed.indexOf(chunk);
     if (i >= 0) h.sealed.splice(i, 1);
     this.#sealedBytes -= chunk.bytes.length;
-    if (h.sealed.length === 0 && !h.head && !h.live) {
+    if (h.sealed.length === 0) h.sealed = NO_CHUNKS;
+    if (h.sealed.length === 0 && !h.head && h.fill < 0) {
       const m = this.byName.get(h.name);
       if (m?.get(h.key) !== h) return;
       m.delete(h.key);
@@ -306,6 +305,14 @@ export class SeriesTable {
       this.#overheadBytes -= seriesOverhead(h);
     }
   }
+}
+
+/** The sealed chunks of a series that has none: shared (frozen), replaced by an array of its own at its first chunk. */
+const NO_CHUNKS = Object.freeze([]) as unknown as Chunk[];
+
+function pushSealed(h: HSeries, chunk: Chunk): void {
+  if (h.sealed === NO_CHUNKS) h.sealed = [chunk];
+  else h.sealed.push(chunk);
 }
 
 /** The label key of `labels` without `__name__`. */
