@@ -144,11 +144,10 @@ export class SeriesTable {
    */
   resolve(slot: Slot | undefined, name: string, base: Labels, baseKey: string, label: string | undefined, labelValue: string): Slot {
     if (slot !== undefined && slot !== REFUSED && this.holds(slot)) return slot;
-    const labels: Record<string, string> = {};
-    for (const n in base) labels[n] = base[n]!;
-    labels['__name__'] = name;
-    if (label !== undefined) labels[label] = labelValue;
-    const key = label === undefined && base['__name__'] === undefined ? baseKey : keyOf(labels);
+    // A plain series' label set is built only when it is added (not each round a bound refuses it).
+    const plain = label === undefined && base['__name__'] === undefined;
+    const labels = plain ? undefined : labelSet(base, name, label, labelValue);
+    const key = labels ? keyOf(labels) : baseKey;
     const existing = this.get(name, key);
     if (existing) return existing;
     const reason: HistoryDropReason | undefined = this.#size >= this.maxSeries ? 'max_series' : this.bytes >= this.maxBytes ? 'max_bytes' : undefined;
@@ -157,7 +156,7 @@ export class SeriesTable {
       if (slot !== REFUSED) this.dropped[reason]++;
       return REFUSED;
     }
-    return this.add(labels, key, name);
+    return this.add(labels ?? labelSet(base, name, undefined, ''), key, name);
   }
 
   /** A new, empty, not live series (the caller checked that `name` and `key` are not held). */
@@ -313,6 +312,15 @@ const NO_CHUNKS = Object.freeze([]) as unknown as Chunk[];
 function pushSealed(h: HSeries, chunk: Chunk): void {
   if (h.sealed === NO_CHUNKS) h.sealed = [chunk];
   else h.sealed.push(chunk);
+}
+
+/** `base` with `__name__` and `label` set, in `base`'s order then theirs (by assignment: see the file's comment). */
+function labelSet(base: Labels, name: string, label: string | undefined, labelValue: string): Labels {
+  const labels: Record<string, string> = {};
+  for (const n in base) labels[n] = base[n]!;
+  labels['__name__'] = name;
+  if (label !== undefined) labels[label] = labelValue;
+  return labels;
 }
 
 /** The label key of `labels` without `__name__`. */
