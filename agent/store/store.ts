@@ -20,7 +20,7 @@ import { renderLabels } from '../formats/labels';
 import { ChangeReader, ChangeSet, type ChangeList } from './changes';
 import { ChangeFeed } from './feed';
 import { OwnerSets } from './owners';
-import { type Family, type FamilyRecord, type HeldSample, type Series, SeriesRecord } from './records';
+import { type Family, type FamilyRecord, type HeldSample, type Series, type SeriesOrigin, SeriesRecord } from './records';
 import { labelKey } from './label-key';
 import { OTHER_SOURCE, SourceCounts } from './sources';
 import { Distribution, DropReason, FamilyDesc, FamilySamples, isValidLabelName, isValidMetricName, Labels, MetricType, Sample } from './types';
@@ -44,6 +44,12 @@ export interface StoreOptions {
 
 export type { DropReason };
 
+/**
+ * How far the clock may move past the store's epoch before `sweep` moves the epoch: a record's update time, ms since
+ * the epoch, stays within a small integer (2^30, about 12 days, with room for what the store held before the move).
+ */
+const REBASE_AFTER_MS = 2 ** 29;
+
 export class Store {
   readonly #families = new Map<string, FamilyRecord>();
   readonly #owned = new OwnerSets();
@@ -63,6 +69,11 @@ export class Store {
    */
   #oldestWriteMs = Infinity;
   #nextId = 1;
+  /** Records keep their last update as ms since this (a small integer); `sweep` moves it forward. */
+  #epochMs: number;
+  /** The origin of each source's series for the current epoch, without and with `restartsWithAgent`. */
+  #origins = new Map<string, SeriesOrigin>();
+  #restartOrigins = new Map<string, SeriesOrigin>();
   /** Number of the last owner snapshot (`replaceOwnedHeld`), stamped on the series it writes. */
   #snapshot = 0;
   staleAfterMs: number;
@@ -87,6 +98,7 @@ export class Store {
     this.#familyList = this.#feed.families;
     this.#sources = new SourceCounts(this, (reason, family, detail, source) => this.#drop(reason, family, detail, source));
     this.#now = opts.now ?? Date.now;
+    this.#epochMs = this.#now();
   }
 
   get generation(): number {
@@ -192,7 +204,7 @@ export class Store {
   keepAlive(s: Series, nowMs = this.#now()): boolean {
     const rec = this.#live(s);
     if (rec) {
-      rec.updatedMs = nowMs;
+      rec.updatedAt = nowMs - this.#epochMs;
       if (nowMs < this.#oldestWriteMs) this.#oldestWriteMs = nowMs;
     }
     return rec !== undefined;
@@ -226,8 +238,10 @@ export class Store {
    * its family and labels and `series` is set to what was found (and `labels` to the store's copy).
    */
   replaceOwnedHeld(owner: string, families: readonly FamilySamples[], held: readonly HeldSample[], nowMs = this.#now()): void {
-    const before = this.#owned.get(owner);
     const snap = ++this.#snapshot;
+    // Series this snapshot stamped: each is in the owner's set, so when they are as many as the set holds, none
+    // is left to remove and the set is not walked (a collector's usual round writes every series it wrote before).
+    let stamped = 0;
     for (const fs of families) {
       const fam = this.#family(fs);
       if (!fam) continue;
@@ -236,7 +250,10 @@ export class Store {
         if (!s) continue;
         if (s.owner !== owner) this.#owned.own(s, owner); // the usual case (same owner) costs no call
         this.#writeSample(s, sample, nowMs);
-        s.snapshot = snap;
+        if (s.snapshot !== snap) {
+          s.snapshot = snap;
+          stamped++;
+        }
       }
     }
     for (const h of held) {
@@ -250,9 +267,13 @@ export class Store {
       }
       if (s.owner !== owner) this.#owned.own(s, owner); // the usual case (same owner) costs no call
       this.#write(s, h.value, undefined, h.timestampMs, nowMs);
-      s.snapshot = snap;
+      if (s.snapshot !== snap) {
+        s.snapshot = snap;
+        stamped++;
+      }
     }
-    if (before) for (const s of before) if (s.snapshot !== snap) this.#remove(s);
+    const owned = this.#owned.get(owner);
+    if (owned && owned.size > stamped) for (const s of owned) if (s.snapshot !== snap) this.#remove(s);
   }
 
   /** Removes every series written by `owner` (a collector that was disabled). */
@@ -270,19 +291,44 @@ export class Store {
 
   /** Removes series not written or kept alive within `staleAfterMs`; returns how many went. */
   sweep(nowMs = this.#now()): number {
+    if (nowMs - this.#epochMs > REBASE_AFTER_MS) this.#rebase(nowMs);
     const cutoff = nowMs - this.staleAfterMs;
     if (this.#oldestWriteMs >= cutoff) return 0;
+    const cutoffAt = cutoff - this.#epochMs;
     // Collected first (no copy of the tables when nothing is stale): removing can delete a family.
     const stale: SeriesRecord[] = [];
     let oldest = Infinity;
     for (const fam of this.#families.values())
       for (const s of fam.series.values()) {
-        if (s.updatedMs < cutoff) stale.push(s);
-        else if (s.updatedMs < oldest) oldest = s.updatedMs;
+        if (s.updatedAt < cutoffAt) stale.push(s);
+        else if (s.updatedAt < oldest) oldest = s.updatedAt;
       }
-    this.#oldestWriteMs = oldest;
+    this.#oldestWriteMs = this.#epochMs + oldest;
     for (const s of stale) this.#remove(s);
     return stale.length;
+  }
+
+  /**
+   * Moves the epoch to `nowMs`: every live record's update time is counted from there and takes the new epoch's
+   * origin (a removed record keeps its old origin, so its `updatedMs` still reads as it was).
+   */
+  #rebase(nowMs: number): void {
+    const shift = nowMs - this.#epochMs;
+    this.#epochMs = nowMs;
+    this.#origins.clear();
+    this.#restartOrigins.clear();
+    for (const fam of this.#families.values())
+      for (const s of fam.series.values()) {
+        s.updatedAt -= shift;
+        s.origin = this.#origin(s.origin.source, s.origin.restarts);
+      }
+  }
+
+  #origin(source: string, restarts: boolean): SeriesOrigin {
+    const m = restarts ? this.#restartOrigins : this.#origins;
+    let o = m.get(source);
+    if (o === undefined) m.set(source, (o = { source, restarts, epochMs: this.#epochMs }));
+    return o;
   }
 
   /** Marks the store changed without a write (e.g. metadata update). */
@@ -334,7 +380,7 @@ export class Store {
     let s = fam.series.get(key);
     if (s) {
       // The write that follows marks the series changed, so the flag goes out with its value.
-      if (restarts) s.restartsWithAgent = true;
+      if (restarts && !s.origin.restarts) s.origin = this.#origin(s.origin.source, true);
       return s;
     }
     for (const name of Object.keys(labels)) {
@@ -345,8 +391,9 @@ export class Store {
     }
     const source = this.#sources.scope ?? this.sourceOf(owner);
     if (!this.#sources.admit(source, fam.name, this.#seriesList.size)) return undefined;
-    s = new SeriesRecord(fam, { ...labels }, key, renderLabels(labels), this.#nextId++, this.#now(), owner, source, restarts);
-    if (s.updatedMs < this.#oldestWriteMs) this.#oldestWriteMs = s.updatedMs;
+    const createdMs = this.#now();
+    s = new SeriesRecord(fam, { ...labels }, key, renderLabels(labels), this.#nextId++, createdMs - this.#epochMs, owner, this.#origin(source, restarts));
+    if (createdMs < this.#oldestWriteMs) this.#oldestWriteMs = createdMs;
     fam.series.set(key, s);
     const gen = this.#feed.bump();
     this.#seriesList.touch(s, gen);
@@ -358,7 +405,7 @@ export class Store {
   #remove(s: SeriesRecord): void {
     const fam = s.family;
     s.markRemoved();
-    this.#sources.release(s.source);
+    this.#sources.release(s.origin.source);
     fam.series.delete(s.key);
     this.#seriesList.unlink(s);
     this.#owned.forget(s);
@@ -384,7 +431,7 @@ export class Store {
     s.value = value;
     s.dist = dist;
     s.timestampMs = ts;
-    s.updatedMs = nowMs;
+    s.updatedAt = nowMs - this.#epochMs;
     if (nowMs < this.#oldestWriteMs) this.#oldestWriteMs = nowMs;
     if (changed) {
       const gen = this.#feed.bump();

@@ -76,3 +76,27 @@ t.test('a series written later as restarting with the agent keeps the flag', asy
   t.equal(s.set(c, { k: 'v' }, 2), a);
   t.equal(a.restartsWithAgent, true);
 });
+
+t.test('update times and sources read the same across the store moving its time epoch', async (t) => {
+  const day = 86_400_000;
+  let now = 1_700_000_000_000;
+  const s = new Store({ now: () => now, staleAfterMs: 30 * day, budgets: { statsd: 3 } });
+  const a = s.withSource('statsd', () => s.set(c, { k: 'a' }, 1))!;
+  const b = s.set(g, { k: 'b' }, 1, now + 1000)!;
+  const gone = s.set(g, { k: 'gone' }, 1, now + 2000)!;
+  s.remove(gone);
+  for (let d = 1; d <= 40; d++) {
+    now += day;
+    if (d <= 20) s.keepAlive(a, now - 7);
+    if (d === 25) s.set(g, { k: 'b' }, 2, now);
+    t.equal(s.sweep(now), 0);
+  }
+  t.equal(a.updatedMs, 1_700_000_000_000 + 20 * day - 7, 'a keep-alive written before the epoch moved');
+  t.equal(b.updatedMs, 1_700_000_000_000 + 25 * day);
+  t.equal(gone.updatedMs, 1_700_000_000_000 + 2000, 'a removed series reads as it was when removed');
+  t.same([a.restartsWithAgent, b.restartsWithAgent], [true, undefined]);
+  t.same(Object.fromEntries(s.seriesBySource()), { statsd: 1, other: 1 }, 'each series still counted against its source');
+  now += 30 * day;
+  t.equal(s.sweep(now), 2, 'the sweep compares times across the moves');
+  t.same(Object.fromEntries(s.seriesBySource()), {});
+});
