@@ -242,11 +242,25 @@ export class Store {
     // Series this snapshot stamped: each is in the owner's set, so when they are as many as the set holds, none
     // is left to remove and the set is not walked (a collector's usual round writes every series it wrote before).
     let stamped = 0;
+    // A collector writes its series in the same order each round: the series at the same position last time, when
+    // it is of the same family and has the same labels, is this sample's, found without a label key or a lookup.
+    const order = families.length > 0 ? this.#owned.order(owner) : undefined;
+    let at = 0;
     for (const fs of families) {
-      const fam = this.#family(fs);
-      if (!fam) continue;
+      // The family too: a live series' family is stored (a family goes with its last series).
+      const guess = order![at];
+      const fam = guess !== undefined && !guess.removed && guess.family.name === fs.name ? this.#checked(guess.family, fs) : this.#family(fs);
+      if (!fam) {
+        at += fs.samples.length;
+        continue;
+      }
+      const restarts = fs.restartsWithAgent === true;
       for (const sample of fs.samples) {
-        const s = this.#series(fam, sample.labels, owner, fs.restartsWithAgent === true);
+        let s = order![at];
+        if (s !== undefined && s.family === fam && !s.removed && sameLabels(s.labels, sample.labels)) {
+          if (restarts && !s.origin.restarts) s.origin = this.#origin(s.origin.source, true);
+        } else s = this.#series(fam, sample.labels, owner, restarts);
+        order![at++] = s;
         if (!s) continue;
         if (s.owner !== owner) this.#owned.own(s, owner); // the usual case (same owner) costs no call
         this.#writeSample(s, sample, nowMs);
@@ -272,6 +286,7 @@ export class Store {
         stamped++;
       }
     }
+    if (order && order.length > at) order.length = at;
     const owned = this.#owned.get(owner);
     if (owned && owned.size > stamped) for (const s of owned) if (s.snapshot !== snap) this.#remove(s);
   }
@@ -348,18 +363,7 @@ export class Store {
 
   #family(desc: FamilyDesc): FamilyRecord | undefined {
     const existing = this.#families.get(desc.name);
-    if (existing) {
-      if (existing.type !== desc.type) {
-        this.#drop('type_conflict', desc.name, `registered as ${existing.type}, written as ${desc.type}`);
-        return undefined;
-      }
-      if (desc.restartsWithAgent && !existing.restartsWithAgent) existing.restartsWithAgent = true;
-      if (desc.help && existing.help !== desc.help) {
-        existing.help = desc.help;
-        this.#familyList.touch(existing, this.#feed.bump());
-      }
-      return existing;
-    }
+    if (existing) return this.#checked(existing, desc);
     if (!isValidMetricName(desc.name)) {
       this.#drop('invalid_name', desc.name, 'not a valid Prometheus metric name');
       return undefined;
@@ -368,6 +372,20 @@ export class Store {
     if (desc.restartsWithAgent) fam.restartsWithAgent = true;
     this.#families.set(desc.name, fam);
     return fam;
+  }
+
+  /** A stored family written as `desc`: undefined (counted) for another type; takes a new HELP or restart flag. */
+  #checked(existing: FamilyRecord, desc: FamilyDesc): FamilyRecord | undefined {
+    if (existing.type !== desc.type) {
+      this.#drop('type_conflict', desc.name, `registered as ${existing.type}, written as ${desc.type}`);
+      return undefined;
+    }
+    if (desc.restartsWithAgent && !existing.restartsWithAgent) existing.restartsWithAgent = true;
+    if (desc.help && existing.help !== desc.help) {
+      existing.help = desc.help;
+      this.#familyList.touch(existing, this.#feed.bump());
+    }
+    return existing;
   }
 
   /**
@@ -445,6 +463,17 @@ export class Store {
     this.onDrop?.(reason, family, detail, source);
     return undefined;
   }
+}
+
+/** Whether a series' labels (`held`, the store's copy) are the same set as a sample's. */
+function sameLabels(held: Labels, given: Labels): boolean {
+  let n = 0;
+  for (const name in given) {
+    if (held[name] !== given[name]) return false;
+    n++;
+  }
+  for (const _name in held) n--; // counts held's names: none left over means the same set
+  return n === 0;
 }
 
 export type { MetricType };
