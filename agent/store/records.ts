@@ -69,28 +69,30 @@ export interface SeriesOrigin {
 /**
  * The store's record of one series. A class whose constructor sets every field, so every record has the same hidden
  * class with all its fields in the object (a field added later would go to a separate property array), and the
- * removal mark is a value of `snapshot` rather than a field of its own. The last update is kept as ms since its
+ * removal mark is a value of `snapshot` rather than a field of its own. The fields are `declare`d, so none is first
+ * defined as undefined (a field that held undefined keeps every number it is given as a heap number of its own); the
+ * constructor's order is the fields' order. The last update is kept as ms since its
  * origin's epoch: a small integer stored in the record, where a time since 1970 would be a 16-byte heap number of
  * its own (the store moves its epoch forward before the difference outgrows a small integer; store.ts, `sweep`).
  */
 export class SeriesRecord implements Linked<SeriesRecord> {
-  readonly family: FamilyRecord;
-  readonly labels: Labels;
-  readonly key: string;
-  readonly id: number;
-  value: number;
-  dist: Distribution | undefined;
-  timestampMs: number | undefined;
+  declare readonly family: FamilyRecord;
+  declare readonly labels: Labels;
+  declare readonly key: string;
+  declare readonly id: number;
+  declare value: number;
+  declare dist: Distribution | undefined;
+  declare timestampMs: number | undefined;
   /** Last write or keep-alive, in ms since `origin.epochMs`. */
-  updatedAt: number;
-  owner: string | undefined;
-  changedGen: number;
-  readonly labelText: string;
-  origin: SeriesOrigin;
-  prev: SeriesRecord | undefined;
-  next: SeriesRecord | undefined;
+  declare updatedAt: number;
+  declare owner: string | undefined;
+  declare changedGen: number;
+  declare readonly labelText: string;
+  declare origin: SeriesOrigin;
+  declare prev: SeriesRecord | undefined;
+  declare next: SeriesRecord | undefined;
   /** The last owner snapshot (`replaceOwned`) that wrote the series; `REMOVED` once it left the store. */
-  snapshot: number;
+  declare snapshot: number;
 
   constructor(family: FamilyRecord, labels: Labels, key: string, labelText: string, id: number, updatedAt: number, owner: string | undefined, origin: SeriesOrigin) {
     this.family = family;

@@ -204,7 +204,7 @@ export class Store {
   keepAlive(s: Series, nowMs = this.#now()): boolean {
     const rec = this.#live(s);
     if (rec) {
-      rec.updatedAt = nowMs - this.#epochMs;
+      rec.updatedAt = sinceEpoch(nowMs, this.#epochMs);
       if (nowMs < this.#oldestWriteMs) this.#oldestWriteMs = nowMs;
     }
     return rec !== undefined;
@@ -334,7 +334,7 @@ export class Store {
     this.#restartOrigins.clear();
     for (const fam of this.#families.values())
       for (const s of fam.series.values()) {
-        s.updatedAt -= shift;
+        s.updatedAt = sinceEpoch(s.updatedAt, shift);
         s.origin = this.#origin(s.origin.source, s.origin.restarts);
       }
   }
@@ -410,7 +410,7 @@ export class Store {
     const source = this.#sources.scope ?? this.sourceOf(owner);
     if (!this.#sources.admit(source, fam.name, this.#seriesList.size)) return undefined;
     const createdMs = this.#now();
-    s = new SeriesRecord(fam, { ...labels }, key, renderLabels(labels), this.#nextId++, createdMs - this.#epochMs, owner, this.#origin(source, restarts));
+    s = new SeriesRecord(fam, { ...labels }, key, renderLabels(labels), this.#nextId++, sinceEpoch(createdMs, this.#epochMs), owner, this.#origin(source, restarts));
     if (createdMs < this.#oldestWriteMs) this.#oldestWriteMs = createdMs;
     fam.series.set(key, s);
     const gen = this.#feed.bump();
@@ -449,7 +449,7 @@ export class Store {
     s.value = value;
     s.dist = dist;
     s.timestampMs = ts;
-    s.updatedAt = nowMs - this.#epochMs;
+    s.updatedAt = sinceEpoch(nowMs, this.#epochMs);
     if (nowMs < this.#oldestWriteMs) this.#oldestWriteMs = nowMs;
     if (changed) {
       const gen = this.#feed.bump();
@@ -463,6 +463,16 @@ export class Store {
     this.onDrop?.(reason, family, detail, source);
     return undefined;
   }
+}
+
+/**
+ * `ms - epochMs` as a small integer where it is one: a difference of two times is a heap number even when whole, and
+ * a record field once given one is kept boxed for every record. Any other difference is kept as it is (exact).
+ */
+function sinceEpoch(ms: number, epochMs: number): number {
+  const d = ms - epochMs;
+  const i = d | 0;
+  return i === d ? i : d;
 }
 
 /** Whether a series' labels (`held`, the store's copy) are the same set as a sample's. */
