@@ -6,7 +6,9 @@
  * after each writer, and the writer's ratio is to the mean of those two):
  *   fs            buffered writes, fdatasync every second (spool.io fs, spool.sync_interval 1 s)
  * Each writer's CPU (all the process's threads: the JS thread, the file's writer thread, libuv's pool) per GB is
- * printed too: on a shared machine it moves much less than MB/s.
+ * printed too: on a shared machine it moves much less than MB/s. For the direct writers, where their run's time went
+ * (the addon's totals, `directIoTotals`): time inside pwritev (and the rate while in it), in fdatasync, the
+ * write-behind thread waiting for staged bytes, appends waiting for the disk.
  *   direct        the addon's O_DIRECT writer with write-behind, flushed every second: the cadence the reporter uses
  *                 (its sync timer, spool.sync_interval; a report flush also flushes, every report.interval, 10 s)
  *   direct/4MB    the same writer flushed after every 4 MB (a stricter cadence: write-through with 4 MB batches)
@@ -30,6 +32,7 @@ import { RecordRef, Spool } from '../agent/report/spool/spool';
 import { contiguousRuns } from '../agent/report/spool/runs';
 import { directSegmentIO, fsSegmentIO, SegmentIO } from '../agent/report/spool/segment-io';
 import { nativeStatus } from '../agent/native/loader';
+import { directIoTotals, DirectIoTotals } from '../agent/native/direct-io';
 import { sendFileNative } from '../agent/native/sendfile';
 
 const MB = Number(process.env.MB ?? 256);
@@ -51,12 +54,13 @@ function ddMBps(): number {
 }
 
 /** Appends n frames; flushes every `everyMs` or every `everyBytes`, and once at the end. */
-async function writeRun(name: string, io: SegmentIO, frames: Buffer[], n: number, every: { ms?: number; bytes?: number }): Promise<{ mbps: number; cpuPerGB: number; dir: string }> {
+async function writeRun(name: string, io: SegmentIO, frames: Buffer[], n: number, every: { ms?: number; bytes?: number }): Promise<{ mbps: number; cpuPerGB: number; dir: string; phases: string }> {
   const dir = path.join(base, 'spool-' + name);
   fs.rmSync(dir, { recursive: true, force: true });
   const spool = new Spool({ dir, segmentBytes: 64 << 20, maxBytes: 64 * 2 ** 30, policy: 'stop_accepting', writeThrough: false, maxRecordBytes: 64 << 20, io });
   spool.open();
   const c0 = process.cpuUsage();
+  const d0 = io.staged ? directIoTotals() : undefined;
   const t0 = process.hrtime.bigint();
   let lastSync = Date.now();
   let sinceFlush = 0;
@@ -73,9 +77,21 @@ async function writeRun(name: string, io: SegmentIO, frames: Buffer[], n: number
   if (!(await spool.flush())) throw new Error(`flush failed: ${spool.lastError}`);
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const c = process.cpuUsage(c0);
+  const d1 = d0 && directIoTotals();
   await spool.close();
   const bytes = n * frames[0]!.length;
-  return { mbps: bytes / 1e6 / secs, cpuPerGB: (c.user + c.system) / 1e6 / (bytes / 1e9), dir };
+  return { mbps: bytes / 1e6 / secs, cpuPerGB: (c.user + c.system) / 1e6 / (bytes / 1e9), dir, phases: d0 && d1 ? phases(d0, d1, secs * 1e3) : '' };
+}
+
+/** Where a direct writer's run went, from the addon's totals before and after it (segments overlap at a rotation). */
+function phases(a: DirectIoTotals, b: DirectIoTotals, runMs: number): string {
+  const writeMs = b.writeMs - a.writeMs;
+  const gbps = (b.writeBytes - a.writeBytes) / 1e6 / writeMs;
+  return (
+    `${b.writes - a.writes} writes, in pwritev ${writeMs.toFixed(0)} of ${runMs.toFixed(0)} ms (${gbps.toFixed(2)} GB/s while in it), ` +
+    `fdatasync ${(b.syncMs - a.syncMs).toFixed(1)} ms, writer waiting for staged bytes ${(b.writerIdleMs - a.writerIdleMs).toFixed(1)} ms, ` +
+    `appends waiting for the disk ${(b.waitMs - a.waitMs).toFixed(0)} ms`
+  );
 }
 
 interface Sink {
@@ -147,6 +163,7 @@ async function main(): Promise<void> {
   const cpus = new Map<string, number[]>();
   const dds: number[] = [];
   let directDir = '';
+  const phaseLines: string[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     // dd right before and right after each writer: its ratio is to the mean of those two (the disk drifts).
     let ddBefore = ddMBps();
@@ -167,8 +184,10 @@ async function main(): Promise<void> {
       (rates.get(name) ?? rates.set(name, []).get(name)!).push(r.mbps);
       (cpus.get(name) ?? cpus.set(name, []).get(name)!).push(r.cpuPerGB);
       line.push(`${name} ${r.mbps.toFixed(0)} (${(r.mbps / dd).toFixed(2)}×)`, `dd ${ddAfter.toFixed(0)}`);
+      if (r.phases && process.env.PHASES !== '0') phaseLines.push(`  ${name}: ${r.phases}`);
     }
     console.log(`round ${round} MB/s: ${line.join(', ')}`);
+    for (const l of phaseLines.splice(0)) console.log(l);
   }
   console.log(`write: dd oflag=direct ${range(dds)} MB/s`);
   for (const [name, xs] of ratios) {

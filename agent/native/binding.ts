@@ -37,6 +37,21 @@ export interface NativePool {
   close(): void;
 }
 
+/** Totals over every native direct-I/O file of the process (native/src/io/direct_file.h `DirectIoTotals`). */
+export interface DirectIoTotals {
+  /** pwritev calls, the bytes they wrote (padding, trailers and rewritten tail blocks included), ms inside them. */
+  writes: number;
+  writeBytes: number;
+  writeMs: number;
+  /** fdatasync calls of flushes and ms inside them. */
+  syncs: number;
+  syncMs: number;
+  /** ms the write-behind threads waited for enough staged bytes. */
+  writerIdleMs: number;
+  /** ms waitWritten callers waited for a write-behind thread. */
+  waitMs: number;
+}
+
 export interface NativeDirectFile {
   readonly directIo: boolean;
   readonly reason: string;
@@ -74,6 +89,8 @@ export interface NativeBinding {
 
   DirectFile: {
     open(path: string, opts: { dsync: boolean; direct: boolean; writeBehindBytes: number }): NativeDirectFile;
+    /** The process's direct-I/O totals (agent/native/direct-io.ts `directIoTotals`); absent from builds that predate it. */
+    totals?(): DirectIoTotals;
   };
 
   sdNotify(socketPath: string, state: string): void;

@@ -33,7 +33,7 @@
  * Twin: node:fs positional writes + fdatasync, 4096-byte blocks.
  */
 import fs from 'node:fs';
-import type { NativeDirectFile } from './binding';
+import type { DirectIoTotals, NativeDirectFile } from './binding';
 import { crc32cTs } from './crc32c';
 import { ErrorCode, OutriderError, check, fromNative } from './errors';
 import { nativeBinding } from './loader';
@@ -375,6 +375,17 @@ class TwinAppendFile implements AppendFile {
       await this.ops.run(() => this.fh.close());
     }
   }
+}
+
+export type { DirectIoTotals };
+
+/**
+ * The process's totals over every native direct-I/O file (time in writes and syncs, the write-behind threads'
+ * idle time, waitWritten's waits): how the spool bench times the writer's phases. Undefined without the addon (the
+ * twin keeps none) or with a build that predates it.
+ */
+export function directIoTotals(): DirectIoTotals | undefined {
+  return nativeBinding()?.DirectFile.totals?.();
 }
 
 /** Opens (creating) an append file with the native implementation. */

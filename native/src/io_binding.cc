@@ -9,6 +9,7 @@
 //     .waitWritten(maxBytes) -> Promise<durable length>  (writes until at most maxBytes are not in the file)
 //     .read(offset, length) -> Promise<Buffer>                  .close()
 //     .length() .durableLength() .writtenLength() .stagedBytes() .directIo .reason .blockSize
+//   DirectFile.totals() -> {writes, writeBytes, writeMs, syncs, syncMs, writerIdleMs, waitMs}  (the process's)
 #include <fcntl.h>
 #include <napi.h>
 #include <unistd.h>
@@ -107,7 +108,8 @@ class DirectFileWrap : public Napi::ObjectWrap<DirectFileWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "DirectFile",
-                       {StaticMethod("open", &DirectFileWrap::OpenJs), InstanceMethod("append", &DirectFileWrap::Append),
+                       {StaticMethod("open", &DirectFileWrap::OpenJs), StaticMethod("totals", &DirectFileWrap::TotalsJs),
+                        InstanceMethod("append", &DirectFileWrap::Append),
                         InstanceMethod("flush", &DirectFileWrap::Flush), InstanceMethod("read", &DirectFileWrap::Read),
                         InstanceMethod("waitWritten", &DirectFileWrap::WaitWritten),
                         InstanceMethod("close", &DirectFileWrap::Close), InstanceMethod("length", &DirectFileWrap::Length),
@@ -125,6 +127,20 @@ class DirectFileWrap : public Napi::ObjectWrap<DirectFileWrap> {
   io::DirectFile* file() { return file_.get(); }
 
  private:
+  static Napi::Value TotalsJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    io::DirectIoTotals t = io::ReadDirectIoTotals();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("writes", Napi::Number::New(env, static_cast<double>(t.writes)));
+    o.Set("writeBytes", Napi::Number::New(env, static_cast<double>(t.write_bytes)));
+    o.Set("writeMs", Napi::Number::New(env, static_cast<double>(t.write_ns) / 1e6));
+    o.Set("syncs", Napi::Number::New(env, static_cast<double>(t.syncs)));
+    o.Set("syncMs", Napi::Number::New(env, static_cast<double>(t.sync_ns) / 1e6));
+    o.Set("writerIdleMs", Napi::Number::New(env, static_cast<double>(t.writer_idle_ns) / 1e6));
+    o.Set("waitMs", Napi::Number::New(env, static_cast<double>(t.wait_ns) / 1e6));
+    return o;
+  }
+
   static Napi::Value OpenJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!info[0].IsString() || !info[1].IsObject()) return ThrowCoded(env, "EINVAL", "open(path, options) expected");

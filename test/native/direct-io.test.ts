@@ -13,6 +13,7 @@ import {
   type AppendFile,
   type AppendFileOptions,
 } from '../../agent/native';
+import { directIoTotals } from '../../agent/native/direct-io';
 import { bothImpls, expectRejectCode, type Tap } from './harness';
 import { checkRecords, record } from './fixtures/dio-records';
 
@@ -294,6 +295,27 @@ async function checkFallback(t: Tap, p: string, env: NodeJS.ProcessEnv, reason: 
 }
 
 const nativeSkip = nativeStatus().available ? false : `native addon unavailable: ${nativeStatus().reason}`;
+
+t.test('directIoTotals counts the native files\' writes, syncs and waits', { skip: nativeSkip }, async (t) => {
+  const before = directIoTotals()!;
+  t.ok(before, 'the addon keeps totals');
+  const p = path.join(disk, `totals-${seq++}`);
+  const f = await openAppendFileNative(p, { writeBehindBytes: 1 << 20 });
+  const record = Buffer.alloc(300_001, 7);
+  let total = 0;
+  for (let i = 0; i < 40; i++) {
+    total += record.length;
+    f.append(record);
+    if (f.length - f.writtenLength > 2 << 20) await f.waitWritten(2 << 20);
+  }
+  t.equal(await f.flush(), total);
+  await f.close();
+  const after = directIoTotals()!;
+  t.ok(after.writes > before.writes, `writes counted (${after.writes - before.writes})`);
+  t.ok(after.writeBytes - before.writeBytes >= total, 'every byte of the file counted, padding and rewritten tail blocks included');
+  t.ok(after.syncs >= before.syncs + 1, 'the flush\'s fdatasync counted');
+  for (const k of ['writeMs', 'syncMs', 'writerIdleMs', 'waitMs'] as const) t.ok(after[k] >= before[k], `${k} only grows`);
+});
 
 t.test('O_DIRECT refused: buffered fallback, SIGKILLed writer', { skip: nativeSkip }, async (t) => {
   await t.test('refused at open (injected)', (t) =>

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -19,6 +21,25 @@
 namespace outrider {
 namespace io {
 namespace {
+
+uint64_t NowNs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
+// The process's totals (DirectIoTotals); relaxed: they are only summed.
+struct Totals {
+  std::atomic<uint64_t> writes{0};
+  std::atomic<uint64_t> write_bytes{0};
+  std::atomic<uint64_t> write_ns{0};
+  std::atomic<uint64_t> syncs{0};
+  std::atomic<uint64_t> sync_ns{0};
+  std::atomic<uint64_t> writer_idle_ns{0};
+  std::atomic<uint64_t> wait_ns{0};
+};
+Totals g_totals;
+void Add(std::atomic<uint64_t>& counter, uint64_t v) { counter.fetch_add(v, std::memory_order_relaxed); }
 
 
 // Test-only fault injection, so the fallback below runs on machines whose
@@ -108,6 +129,18 @@ int PreadAll(int fd, uint8_t* p, size_t len, uint64_t off, size_t* got) {
 }
 
 }  // namespace
+
+DirectIoTotals ReadDirectIoTotals() {
+  DirectIoTotals t;
+  t.writes = g_totals.writes.load(std::memory_order_relaxed);
+  t.write_bytes = g_totals.write_bytes.load(std::memory_order_relaxed);
+  t.write_ns = g_totals.write_ns.load(std::memory_order_relaxed);
+  t.syncs = g_totals.syncs.load(std::memory_order_relaxed);
+  t.sync_ns = g_totals.sync_ns.load(std::memory_order_relaxed);
+  t.writer_idle_ns = g_totals.writer_idle_ns.load(std::memory_order_relaxed);
+  t.wait_ns = g_totals.wait_ns.load(std::memory_order_relaxed);
+  return t;
+}
 
 void PutTrailer(uint8_t* p, uint64_t length) {
   std::memcpy(p, &length, 8);
@@ -248,6 +281,7 @@ void DirectFile::StopWriter() {
     writer_stop_ = true;
   }
   writer_cv_.notify_all();
+  written_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
 }
 
@@ -343,7 +377,9 @@ void DirectFile::WriterLoop() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
+      uint64_t t0 = NowNs();
       writer_cv_.wait(lock, [this] { return writer_stop_ || WriteBehindDue(); });
+      Add(g_totals.writer_idle_ns, NowNs() - t0);
       if (writer_stop_) return;
     }
     uint64_t durable = 0;
@@ -358,17 +394,26 @@ int DirectFile::Flush(uint64_t* durable, const char** syscall) { return WriteSta
 int DirectFile::WriteDown(uint64_t max_unwritten, uint64_t* durable, const char** syscall) {
   for (;;) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::unique_lock<std::mutex> lock(mu_);
+      auto done = [&] { return error_ != 0 || fd_.get() < 0 || length_ - written_ <= max_unwritten; };
+      // While the writer thread has a write due it is writing (or about to):
+      // wait for its progress rather than taking turns with it, which cut
+      // its writes into pieces and woke the caller a write late.
+      auto writer_on_it = [&] { return !writer_stop_ && writer_.joinable() && WriteBehindDue(); };
+      uint64_t t0 = NowNs();
+      written_cv_.wait(lock, [&] { return done() || !writer_on_it(); });
+      Add(g_totals.wait_ns, NowNs() - t0);
       if (error_ != 0) {
         *syscall = error_syscall_;
         return error_;
       }
-      if (fd_.get() < 0 || length_ - written_ <= max_unwritten) {
+      if (done()) {
         *durable = durable_;
         return 0;
       }
     }
-    // Shares the writes with the write-behind thread (one at a time).
+    // Nothing due for the writer thread (less staged than its threshold, or
+    // no thread): write here.
     int rc = WriteStaged(false, durable, syscall);
     if (rc != 0) return rc;
   }
@@ -411,20 +456,28 @@ int DirectFile::WriteStaged(bool sync, uint64_t* durable, const char** syscall) 
     std::lock_guard<std::mutex> lock(mu_);
     fd = fd_.get();
   }
+  uint64_t ts = NowNs();
   if (rc == 0 && sync && !options_.dsync && fdatasync(fd) != 0) {
     rc = errno;
     failed = "fdatasync";
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (rc != 0) {
+  if (rc == 0 && sync && !options_.dsync) {
+    Add(g_totals.syncs, 1);
+    Add(g_totals.sync_ns, NowNs() - ts);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (rc == 0) {
+      if (sync || options_.dsync) durable_ = written_;
+      *durable = durable_;
+      return 0;
+    }
     error_ = rc;
     error_syscall_ = failed;
     *syscall = failed;
-    return rc;
   }
-  if (sync || options_.dsync) durable_ = written_;
-  *durable = durable_;
-  return 0;
+  written_cv_.notify_all();
+  return rc;
 }
 
 int DirectFile::WriteOnce(const char** failed) {
@@ -472,7 +525,11 @@ int DirectFile::WriteOnce(const char** failed) {
     iov[n].iov_len = static_cast<size_t>(tail_len);
     n++;
   }
+  uint64_t tw = NowNs();
   int rc = direct && kRefuse == Refuse::kWrite ? EINVAL : PwritevAll(fd, iov, n, start);
+  Add(g_totals.writes, 1);
+  Add(g_totals.write_bytes, write_end - start);
+  Add(g_totals.write_ns, NowNs() - tw);
   if (rc == EINVAL && direct) {
     // Some filesystems accept O_DIRECT at open and refuse the write (nothing
     // was written: the vector is unchanged).
@@ -493,16 +550,19 @@ int DirectFile::WriteOnce(const char** failed) {
     *failed = "pwrite";
     return rc;
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  file_end_ = std::max(file_end_, write_end);
-  written_ = end;
-  // Chunks the file now holds entirely are not needed by the next write
-  // (which starts at the block holding written_).
-  while (!chunks_.empty() && chunks_off_ + kChunkBytes <= written_) {
-    ChunkPool::Give(std::move(chunks_.front()));
-    chunks_.pop_front();
-    chunks_off_ += kChunkBytes;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    file_end_ = std::max(file_end_, write_end);
+    written_ = end;
+    // Chunks the file now holds entirely are not needed by the next write
+    // (which starts at the block holding written_).
+    while (!chunks_.empty() && chunks_off_ + kChunkBytes <= written_) {
+      ChunkPool::Give(std::move(chunks_.front()));
+      chunks_.pop_front();
+      chunks_off_ += kChunkBytes;
+    }
   }
+  written_cv_.notify_all();
   return 0;
 }
 

@@ -20,9 +20,10 @@
 // Writes are whole blocks of max(device logical block size, filesystem block
 // size), 4096 when the file is not on a block device.
 //
-// Staging: appended bytes are copied into fixed 4 MiB chunks (page aligned,
-// pre-faulted, kept for reuse up to a bound), never into one buffer that
-// grows and is copied. A write gathers whole blocks straight from the chunks
+// Staging: appended bytes are copied into fixed 4 MiB chunks (2 MiB aligned,
+// on transparent huge pages where the kernel has them, pre-faulted, kept for
+// reuse up to a bound: staging_chunk.h), never into one buffer that grows and
+// is copied. A write gathers whole blocks straight from the chunks
 // (pwritev) and the partial tail block, padding and trailer from a small
 // separate buffer, so nothing the caller may still append to is written to;
 // one write covers at most kMaxWriteBytes of data.
@@ -73,6 +74,19 @@ void PutTrailer(uint8_t* p, uint64_t length);
 // not a trailer (bad magic or CRC). The length is not range-checked here.
 bool ParseTrailer(const uint8_t* p, uint64_t* length);
 
+// Totals over every DirectFile of the process since it started, for timing
+// the writer's phases (the spool bench prints them per run).
+struct DirectIoTotals {
+  uint64_t writes = 0;          // pwritev calls
+  uint64_t write_bytes = 0;     // bytes they wrote (rewritten tail blocks, padding and trailers included)
+  uint64_t write_ns = 0;        // time spent inside them
+  uint64_t syncs = 0;           // fdatasync calls of flushes
+  uint64_t sync_ns = 0;         // time spent inside them
+  uint64_t writer_idle_ns = 0;  // write-behind threads waiting for enough staged bytes
+  uint64_t wait_ns = 0;         // WriteDown callers waiting for a write-behind thread
+};
+DirectIoTotals ReadDirectIoTotals();
+
 struct DirectFileOptions {
   bool dsync = false;       // O_DSYNC instead of fdatasync after each flush
   bool try_direct = true;   // false: buffered + fdatasync from the start
@@ -109,10 +123,12 @@ class DirectFile {
   // progress (one write at a time).
   int Flush(uint64_t* durable, const char** syscall);
 
-  // Writes (without syncing) until at most `max_unwritten` appended bytes are
-  // not in the file: how a caller that appends faster than the disk writes
-  // waits for it, so staging stays bounded. Returns 0 or the sticky write
-  // error; *durable is the durable length.
+  // Returns once at most `max_unwritten` appended bytes are not in the file:
+  // how a caller that appends faster than the disk writes waits for it, so
+  // staging stays bounded. While a write-behind write is due it waits for the
+  // writer thread (one writer keeps the disk busy with whole writes); else it
+  // writes (without syncing) itself. Returns 0 or the sticky write error;
+  // *durable is the durable length.
   int WriteDown(uint64_t max_unwritten, uint64_t* durable, const char** syscall);
 
   // Reads [offset, offset+len) clipped to the durable length.
@@ -160,6 +176,9 @@ class DirectFile {
   // Write-behind writer: started at the first write-behind, stopped by Close.
   std::thread writer_;
   std::condition_variable writer_cv_;
+  // Signalled after every write and on a write error: WriteDown waits on it
+  // while the writer thread writes.
+  std::condition_variable written_cv_;
   bool writer_stop_ = false;
 
   std::mutex flush_mu_;  // one write (WriteStaged/Reopen) at a time; guards the fields below
