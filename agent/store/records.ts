@@ -73,7 +73,7 @@ export interface SeriesOrigin {
  * defined as undefined (a field that held undefined keeps every number it is given as a heap number of its own); the
  * constructor's order is the fields' order. The last update is kept as ms since its
  * origin's epoch: a small integer stored in the record, where a time since 1970 would be a 16-byte heap number of
- * its own (the store moves its epoch forward before the difference outgrows a small integer; store.ts, `sweep`).
+ * its own (the store moves its epoch forward before the difference outgrows a small integer; origins.ts).
  */
 export class SeriesRecord implements Linked<SeriesRecord> {
   declare readonly family: FamilyRecord;

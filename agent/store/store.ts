@@ -14,14 +14,15 @@
  * other source are refused; writes to existing series go on.
  *
  * Files: the change feed is feed.ts (changes.ts its lists and change sets), the owners' series owners.ts, the
- * records records.ts, the label key label-key.ts.
+ * records records.ts, their time epoch and origins origins.ts, the label key label-key.ts.
  */
 import { renderLabels } from '../formats/labels';
 import { ChangeReader, ChangeSet, type ChangeList } from './changes';
 import { ChangeFeed } from './feed';
 import { OwnerSets } from './owners';
-import { type Family, type FamilyRecord, type HeldSample, type Series, type SeriesOrigin, SeriesRecord } from './records';
-import { labelKey } from './label-key';
+import { type Family, type FamilyRecord, type HeldSample, type Series, SeriesRecord } from './records';
+import { Origins, REBASE_AFTER_MS } from './origins';
+import { labelKey, sameLabels } from './label-key';
 import { OTHER_SOURCE, SourceCounts } from './sources';
 import { Distribution, DropReason, FamilyDesc, FamilySamples, isValidLabelName, isValidMetricName, Labels, MetricType, Sample } from './types';
 
@@ -44,12 +45,6 @@ export interface StoreOptions {
 
 export type { DropReason };
 
-/**
- * How far the clock may move past the store's epoch before `sweep` moves the epoch: a record's update time, ms since
- * the epoch, stays within a small integer (2^30, about 12 days, with room for what the store held before the move).
- */
-const REBASE_AFTER_MS = 2 ** 29;
-
 export class Store {
   readonly #families = new Map<string, FamilyRecord>();
   readonly #owned = new OwnerSets();
@@ -69,11 +64,8 @@ export class Store {
    */
   #oldestWriteMs = Infinity;
   #nextId = 1;
-  /** Records keep their last update as ms since this (a small integer); `sweep` moves it forward. */
-  #epochMs: number;
-  /** The origin of each source's series for the current epoch, without and with `restartsWithAgent`. */
-  #origins = new Map<string, SeriesOrigin>();
-  #restartOrigins = new Map<string, SeriesOrigin>();
+  /** The epoch records count their update time from, and their origins (origins.ts); `sweep` moves it. */
+  readonly #origins: Origins;
   /** Number of the last owner snapshot (`replaceOwnedHeld`), stamped on the series it writes. */
   #snapshot = 0;
   staleAfterMs: number;
@@ -98,7 +90,7 @@ export class Store {
     this.#familyList = this.#feed.families;
     this.#sources = new SourceCounts(this, (reason, family, detail, source) => this.#drop(reason, family, detail, source));
     this.#now = opts.now ?? Date.now;
-    this.#epochMs = this.#now();
+    this.#origins = new Origins(this.#now());
   }
 
   get generation(): number {
@@ -204,7 +196,7 @@ export class Store {
   keepAlive(s: Series, nowMs = this.#now()): boolean {
     const rec = this.#live(s);
     if (rec) {
-      rec.updatedAt = sinceEpoch(nowMs, this.#epochMs);
+      rec.updatedAt = this.#origins.since(nowMs);
       if (nowMs < this.#oldestWriteMs) this.#oldestWriteMs = nowMs;
     }
     return rec !== undefined;
@@ -258,7 +250,7 @@ export class Store {
       for (const sample of fs.samples) {
         let s = order![at];
         if (s !== undefined && s.family === fam && !s.removed && sameLabels(s.labels, sample.labels)) {
-          if (restarts && !s.origin.restarts) s.origin = this.#origin(s.origin.source, true);
+          if (restarts && !s.origin.restarts) s.origin = this.#origins.get(s.origin.source, true);
         } else s = this.#series(fam, sample.labels, owner, restarts);
         order![at++] = s;
         if (!s) continue;
@@ -306,10 +298,10 @@ export class Store {
 
   /** Removes series not written or kept alive within `staleAfterMs`; returns how many went. */
   sweep(nowMs = this.#now()): number {
-    if (nowMs - this.#epochMs > REBASE_AFTER_MS) this.#rebase(nowMs);
+    if (nowMs - this.#origins.epochMs > REBASE_AFTER_MS) this.#origins.rebase(nowMs, this.#allSeries());
     const cutoff = nowMs - this.staleAfterMs;
     if (this.#oldestWriteMs >= cutoff) return 0;
-    const cutoffAt = cutoff - this.#epochMs;
+    const cutoffAt = cutoff - this.#origins.epochMs;
     // Collected first (no copy of the tables when nothing is stale): removing can delete a family.
     const stale: SeriesRecord[] = [];
     let oldest = Infinity;
@@ -318,32 +310,14 @@ export class Store {
         if (s.updatedAt < cutoffAt) stale.push(s);
         else if (s.updatedAt < oldest) oldest = s.updatedAt;
       }
-    this.#oldestWriteMs = this.#epochMs + oldest;
+    this.#oldestWriteMs = this.#origins.epochMs + oldest;
     for (const s of stale) this.#remove(s);
     return stale.length;
   }
 
-  /**
-   * Moves the epoch to `nowMs`: every live record's update time is counted from there and takes the new epoch's
-   * origin (a removed record keeps its old origin, so its `updatedMs` still reads as it was).
-   */
-  #rebase(nowMs: number): void {
-    const shift = nowMs - this.#epochMs;
-    this.#epochMs = nowMs;
-    this.#origins.clear();
-    this.#restartOrigins.clear();
-    for (const fam of this.#families.values())
-      for (const s of fam.series.values()) {
-        s.updatedAt = sinceEpoch(s.updatedAt, shift);
-        s.origin = this.#origin(s.origin.source, s.origin.restarts);
-      }
-  }
-
-  #origin(source: string, restarts: boolean): SeriesOrigin {
-    const m = restarts ? this.#restartOrigins : this.#origins;
-    let o = m.get(source);
-    if (o === undefined) m.set(source, (o = { source, restarts, epochMs: this.#epochMs }));
-    return o;
+  /** Every live record. */
+  *#allSeries(): IterableIterator<SeriesRecord> {
+    for (const fam of this.#families.values()) yield* fam.series.values();
   }
 
   /** Marks the store changed without a write (e.g. metadata update). */
@@ -398,7 +372,7 @@ export class Store {
     let s = fam.series.get(key);
     if (s) {
       // The write that follows marks the series changed, so the flag goes out with its value.
-      if (restarts && !s.origin.restarts) s.origin = this.#origin(s.origin.source, true);
+      if (restarts && !s.origin.restarts) s.origin = this.#origins.get(s.origin.source, true);
       return s;
     }
     for (const name of Object.keys(labels)) {
@@ -410,7 +384,7 @@ export class Store {
     const source = this.#sources.scope ?? this.sourceOf(owner);
     if (!this.#sources.admit(source, fam.name, this.#seriesList.size)) return undefined;
     const createdMs = this.#now();
-    s = new SeriesRecord(fam, { ...labels }, key, renderLabels(labels), this.#nextId++, sinceEpoch(createdMs, this.#epochMs), owner, this.#origin(source, restarts));
+    s = new SeriesRecord(fam, { ...labels }, key, renderLabels(labels), this.#nextId++, this.#origins.since(createdMs), owner, this.#origins.get(source, restarts));
     if (createdMs < this.#oldestWriteMs) this.#oldestWriteMs = createdMs;
     fam.series.set(key, s);
     const gen = this.#feed.bump();
@@ -449,7 +423,7 @@ export class Store {
     s.value = value;
     s.dist = dist;
     s.timestampMs = ts;
-    s.updatedAt = sinceEpoch(nowMs, this.#epochMs);
+    s.updatedAt = this.#origins.since(nowMs);
     if (nowMs < this.#oldestWriteMs) this.#oldestWriteMs = nowMs;
     if (changed) {
       const gen = this.#feed.bump();
@@ -463,27 +437,6 @@ export class Store {
     this.onDrop?.(reason, family, detail, source);
     return undefined;
   }
-}
-
-/**
- * `ms - epochMs` as a small integer where it is one: a difference of two times is a heap number even when whole, and
- * a record field once given one is kept boxed for every record. Any other difference is kept as it is (exact).
- */
-function sinceEpoch(ms: number, epochMs: number): number {
-  const d = ms - epochMs;
-  const i = d | 0;
-  return i === d ? i : d;
-}
-
-/** Whether a series' labels (`held`, the store's copy) are the same set as a sample's. */
-function sameLabels(held: Labels, given: Labels): boolean {
-  let n = 0;
-  for (const name in given) {
-    if (held[name] !== given[name]) return false;
-    n++;
-  }
-  for (const _name in held) n--; // counts held's names: none left over means the same set
-  return n === 0;
 }
 
 export type { MetricType };

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { labelKey, renderLabels, Store, type HeldSample } from '../../agent/store/store';
+import { sameLabels } from '../../agent/store/label-key';
 
 const g = { name: 'rec_gauge', help: 'A gauge.', type: 'gauge' } as const;
 const c = { name: 'rec_events_total', help: 'Events.', type: 'counter', restartsWithAgent: true } as const;
@@ -186,4 +187,13 @@ t.test('an owner snapshot finds each sample its series however its samples move 
   t.equal(s.seriesCount, 0);
   snap([[g, [{ a: '1' }]]], 8);
   t.equal(find('rec_gauge', { a: '1' })!.value, 8, 'an owner dropped and back starts again');
+});
+
+t.test('two label sets are the same set by their names and values, in any order', async (t) => {
+  t.ok(sameLabels({ a: '1', b: '2' }, { b: '2', a: '1' }));
+  t.ok(sameLabels({}, {}));
+  t.notOk(sameLabels({ a: '1' }, { a: '1', b: '2' }), 'a name more');
+  t.notOk(sameLabels({ a: '1', b: '2' }, { a: '1' }), 'a name fewer');
+  t.notOk(sameLabels({ a: '1' }, { a: '2' }), 'another value');
+  t.notOk(sameLabels({ a: '1' }, { toString: '1' } as Record<string, string>), "a name the held set's prototype has");
 });
