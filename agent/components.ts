@@ -13,6 +13,7 @@ import { CollectorRunner } from './collectors/runner';
 import { statsdExtension } from './collectors/statsd/index';
 import type { AgentContext, Extension } from './core/context';
 import { ContractSources } from './core/contract';
+import { SELF_OWNER, TelemetryWriter } from './core/telemetry-writer';
 import { historyComponents, LocalHistory } from './history/index';
 import { OTHER_SOURCE, SELF_SOURCE } from './store/store';
 
@@ -213,8 +214,9 @@ function collectorRunner(ctx: AgentContext): CollectorRunner {
   hostOptions(ctx.config);
   gpuOptions(ctx.config);
   const collectors: Collector[] = buildCollectors(selected);
-  // The agent's own telemetry, copied into the store on the collection interval (owner `outrider`).
-  collectors.push({ name: 'outrider', defaultEnabled: true, internal: true, collect: () => ctx.telemetry.snapshot() });
+  // The agent's own telemetry, written into the store on the collection interval (owner `outrider`).
+  const self = new TelemetryWriter(ctx.telemetry, ctx.store);
+  collectors.push({ name: SELF_OWNER, defaultEnabled: true, internal: true, writesOwnSeries: true, collect: async () => (await self.write(), []) });
   for (const name of collectorNames()) if (!selected.has(name)) ctx.store.dropOwner(name);
   return new CollectorRunner({ store: ctx.store, config: ctx.config, paths: ctx.paths, log: ctx.log, health: ctx.health, telemetry: ctx.telemetry, collectors, defaults: { intervalMs, timeoutMs } });
 }

@@ -1,5 +1,5 @@
 #!/bin/sh
-':' //; case " $* " in *" aggregator "*) exec node "$0" "$@";; *) export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"; exec node --max-semi-space-size=2 "$0" "$@";; esac
+':' //; case " $* " in *" aggregator "*) exec node "$0" "$@";; *) export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" GLIBC_TUNABLES="${GLIBC_TUNABLES-glibc.malloc.mmap_threshold=131072}"; exec node --max-semi-space-size=2 "$0" "$@";; esac
 // The line above is for sh (to JavaScript it is a string and a comment): it replaces itself with Node, choosing the
 // young generation by command. The agent runs with it capped at 2 MiB: RSS at 100k StatsD series stays ~30 MiB
 // lower (bench/README.md, StatsD). The aggregator allocates per request at a high rate and keeps V8's default: with
@@ -7,8 +7,12 @@
 // start-up, so the launch line carries it; `npm start`, the image and the unit set it too. The agent also gets glibc's
 // malloc arenas capped at 2 (MALLOC_ARENA_MAX, unless the environment sets it): its V8, libuv and addon threads
 // otherwise each take an arena of their own; 1-2 MiB less idle RSS and ~7 MiB less at 100k StatsD series, the same
-// CPU (bench/README.md, "Footprint", "Malloc arenas and V8 flags"). `node bin/outrider.js` skips this line (Node
-// ignores the first line when it starts with #!) and runs with whatever flags and environment it was given.
+// CPU (bench/README.md, "Footprint", "Malloc arenas and V8 flags"). And glibc's mmap threshold held at its initial
+// 128 KiB (GLIBC_TUNABLES, unless the environment sets it): glibc otherwise raises it to the largest block freed (the
+// 1.7 MiB bundle's source read at start) and keeps up to twice that free in its heap; 1-3 MiB less idle RSS at the
+// same CPU ("Idle RSS: glibc's mmap threshold"). Not MALLOC_MMAP_THRESHOLD_: set empty, it means 0, while an empty
+// GLIBC_TUNABLES is glibc's default. `node bin/outrider.js` skips this line (Node ignores the first line when it
+// starts with #!) and runs with whatever flags and environment it was given.
 'use strict';
 // Thin launcher: the agent runs from compiled JavaScript, never through a TypeScript runtime.
 const path = require('node:path');

@@ -39,6 +39,11 @@ export interface Collector {
   readonly intervalMs?: number;
   /** Own time budget of one run (ms); the runner falls back to `collectors.timeout`. */
   readonly timeoutMs?: number;
+  /**
+   * Writes its series into the store itself, through handles it keeps (the agent's own telemetry): the runner does
+   * not replace the owner's series with the (empty) snapshot `collect` returns.
+   */
+  readonly writesOwnSeries?: boolean;
   /** Returns the collector's full snapshot. Throws NoDataError when its source files do not exist here. */
   collect(ctx: CollectContext): Promise<FamilySamples[]>;
   /** Releases resources (helper threads, caches). */

@@ -285,7 +285,7 @@ export class CollectorRunner {
       };
       slot.running = inner.then(settled, settled);
       const fams = await run.outcome(inner);
-      if (!this.#stopped) store.replaceOwned(c.name, fams);
+      if (!this.#stopped && c.writesOwnSeries !== true) store.replaceOwned(c.name, fams);
       success = 1;
       slot.stats.lastError = undefined;
       this.#runs?.inc({ collector: c.name, result: 'success' });

@@ -35,18 +35,48 @@ const helps: Record<ContractCount, string> = {
   errors: 'Failures that are not drops (refused input, failed runs or sends), by component (the component contract).',
 };
 
+/** A prom-client counter's, gauge's or histogram's own table of series (its typings leave it out). */
+interface TableMetric {
+  readonly type: string;
+  hashMap?: Record<string, { labels: Record<string, string | number>; value?: number; count?: number }>;
+}
+
+function matches(labels: Record<string, string | number>, want: Record<string, string> | undefined): boolean {
+  if (want) for (const k in want) if (String(labels[k]) !== want[k]) return false;
+  return true;
+}
+
+/**
+ * Sum of the matching values of `source.metric`, read from the metric's own table (no `get()`, which builds a copy
+ * of every series and, for a histogram, of every bucket): a counter's or gauge's values, a histogram's counts. 0 when
+ * the metric is not registered (yet); undefined for a metric of another shape (`sum` reads it).
+ */
+function tableSum(registry: Registry, source: CountSource): number | undefined {
+  const m = registry.getSingleMetric(source.metric) as unknown as TableMetric | undefined;
+  if (!m) return 0;
+  const table = m.hashMap;
+  const hist = m.type === 'histogram';
+  if (typeof table !== 'object' || table === null || !(hist || m.type === 'counter' || m.type === 'gauge')) return undefined;
+  let n = 0;
+  for (const hash in table) {
+    const e = table[hash]!;
+    if (matches(e.labels, source.labels)) n += (hist ? e.count : e.value) ?? 0;
+  }
+  return n;
+}
+
 /** Sum of the matching values of `metric` in `registry`; 0 when the metric is not registered (yet). */
 async function sum(registry: Registry, source: CountSource): Promise<number> {
-  const m = registry.getSingleMetric(source.metric);
-  if (!m) return 0;
+  const fast = tableSum(registry, source);
+  if (fast !== undefined) return fast;
+  const m = registry.getSingleMetric(source.metric)!;
   const got = await m.get();
   let n = 0;
   for (const v of got.values) {
-    const labels = v.labels as Record<string, string | number>;
-    if (source.labels && Object.entries(source.labels).some(([k, want]) => String(labels[k]) !== want)) continue;
-    // Histograms and summaries: only their _count feeds a count.
+    if (!matches(v.labels as Record<string, string | number>, source.labels)) continue;
+    // Histograms and summaries: only their _count feeds a count (a summary's quantiles carry no metricName).
     const name = (v as { metricName?: string }).metricName;
-    if (name !== undefined && name !== source.metric && !name.endsWith('_count')) continue;
+    if (name === undefined ? String(got.type) === 'summary' : name !== source.metric && !name.endsWith('_count')) continue;
     n += v.value;
   }
   return n;
@@ -71,14 +101,29 @@ export function registerContract(registry: Registry, components: () => ReadonlyM
       help: helps[count],
       labelNames: ['component'],
       registers: [registry],
-      async collect() {
+      // Synchronous while every source is read from its table (each collection round runs it).
+      collect() {
         this.reset();
+        let slow: Array<Promise<void>> | undefined;
         for (const [component, sources] of components()) {
           let n = 0;
-          for (const s of sources[count]) n += await sum(registry, s);
-          this.inc({ component }, n);
+          let rest: CountSource[] | undefined;
+          for (const s of sources[count]) {
+            const v = tableSum(registry, s);
+            if (v === undefined) (rest ??= []).push(s);
+            else n += v;
+          }
+          if (rest === undefined) this.inc({ component }, n);
+          else (slow ??= []).push(sumRest(registry, rest, n).then((total) => void this.inc({ component }, total)));
         }
+        if (slow) return Promise.all(slow).then(() => undefined);
+        return undefined;
       },
     });
   }
+}
+
+async function sumRest(registry: Registry, sources: readonly CountSource[], n: number): Promise<number> {
+  for (const s of sources) n += await sum(registry, s);
+  return n;
 }

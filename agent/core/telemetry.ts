@@ -1,12 +1,14 @@
 /**
  * The agent's own telemetry. prom-client with a registry of our own (never the global one) holds the process and
- * Node.js runtime metrics and every `outrider_*` component metric; a collector (built by the composition root) copies it into the store on the
- * collection interval, so it is served from the same /metrics as everything else (and the render cache holds).
+ * Node.js runtime metrics and every `outrider_*` component metric; a collector (built by the composition root) writes it
+ * into the store on the collection interval through a `TelemetryWriter` (telemetry-writer.ts: a handle per series,
+ * only changed values written), so it is served from the same /metrics as everything else (and the render cache
+ * holds). `snapshot()` gives the same series in the store's model (the aggregator copies its own telemetry with it).
  *
  * The runtime metrics (`process_*`, `nodejs_*`: heap spaces, event loop lag percentiles, GC, /proc/self reads) cost
- * more to gather than every component metric together, so a snapshot gathers them again only once `runtimeRefreshMs`
- * (default 5 s) has passed since their last gathering and reuses the samples in between; the component metrics are
- * gathered on every snapshot (bench/README.md, Footprint, "Idle CPU").
+ * more to gather than every component metric together, so they are gathered again only once `runtimeRefreshMs`
+ * (default 5 s) has passed since their last gathering and reused in between; the component metrics are gathered
+ * every round (bench/README.md, Footprint, "Idle CPU").
  *
  * The event loop lag percentiles come from Node's loop-delay histogram, a repeating timer that wakes the process at
  * its resolution. At 20 ms it cost an idle agent ~0.2 % of a core by itself (50 wakeups a second); at
@@ -35,13 +37,14 @@ export class Telemetry {
   readonly nativeAvailable: Gauge;
   /** Names of the runtime metrics (registered first, by collectRuntimeMetrics). */
   readonly #runtime = new Set<string>();
-  readonly #runtimeRefreshMs: number;
+  /** How long the runtime metrics' samples are reused before they are gathered again (ms). */
+  readonly runtimeRefreshMs: number;
   readonly #now: () => number;
   #runtimeAtMs = -Infinity;
   #runtimeCache: FamilySamples[] = [];
 
   constructor(opts: TelemetryOptions = {}) {
-    this.#runtimeRefreshMs = opts.runtimeRefreshMs ?? 5000;
+    this.runtimeRefreshMs = opts.runtimeRefreshMs ?? 5000;
     this.#now = opts.now ?? Date.now;
     if (opts.runtimeMetrics !== false) {
       collectRuntimeMetrics(this.registry, { eventLoopMonitoringPrecision: loopDelayResolutionMs });
@@ -69,6 +72,16 @@ export class Telemetry {
     return new Histogram({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) });
   }
 
+  /** Whether `name` is one of the runtime metrics (`process_*`, `nodejs_*`), gathered every `runtimeRefreshMs`. */
+  isRuntime(name: string): boolean {
+    return this.#runtime.has(name);
+  }
+
+  /** The telemetry's clock (ms). */
+  now(): number {
+    return this.#now();
+  }
+
   setBuildInfo(native: boolean): void {
     this.buildInfo.set({ version, nodejs_version: process.version, native: native ? '1' : '0' }, 1);
     this.nativeAvailable.set(native ? 1 : 0);
@@ -81,7 +94,7 @@ export class Telemetry {
    */
   async snapshot(): Promise<FamilySamples[]> {
     const now = this.#now();
-    const refresh = now - this.#runtimeAtMs >= this.#runtimeRefreshMs * 0.9;
+    const refresh = now - this.#runtimeAtMs >= this.runtimeRefreshMs * 0.9;
     const metrics = this.registry.getMetricsAsArray().filter((m) => refresh || !this.#runtime.has(m.name));
     // prom-client's typings leave out `get` (what getMetricsAsJSON awaits on each metric).
     const json = await Promise.all(metrics.map((m) => (m as unknown as { get(): Promise<MetricJson> | MetricJson }).get()));
@@ -103,7 +116,8 @@ export class Telemetry {
   }
 }
 
-function toFamily(m: MetricJson): FamilySamples {
+/** One prom-client metric's `get()` in the store's model. */
+export function toFamily(m: MetricJson): FamilySamples {
   const type = String(m.type) as MetricType;
   const values = m.values as Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>;
   if (type === 'histogram' || type === 'summary') return { name: m.name, help: m.help, type, restartsWithAgent: true, samples: groupDist(m.name, type, values) };
@@ -117,7 +131,8 @@ function toFamily(m: MetricJson): FamilySamples {
   };
 }
 
-const redundantTotals = new Set(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']);
+/** prom-client's `_total` gauges that only sum the per-type gauges beside them (left out of the store). */
+export const redundantTotals: ReadonlySet<string> = new Set(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']);
 
 function strLabels(l: Record<string, string | number>): Labels {
   const out: Record<string, string> = {};

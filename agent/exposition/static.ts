@@ -3,7 +3,6 @@
  * first request, and served with an ETag (If-None-Match answers 304), `Cache-Control: no-cache` (revalidate) and
  * the security headers the caller gives (a strict Content-Security-Policy).
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import type { HttpServer } from '../core/http-server';
@@ -62,6 +61,9 @@ export class StaticFiles {
     const def = this.#list[path];
     if (!def) return undefined;
     const body = def.load();
+    // node:crypto loads with the first page served, not at every start.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createHash } = require('node:crypto') as typeof import('node:crypto');
     a = { type: def.type, body, gzip: gzipSync(body, { level: 9 }), etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
     this.#loaded.set(path, a);
     return a;

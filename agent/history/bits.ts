@@ -3,13 +3,25 @@
  * chunk encodings use). Values go in and out as unsigned 32-bit integers, at most 32 bits at a time; callers split
  * 64-bit patterns into their high and low words.
  */
+import { ByteArena } from './byte-arena';
 
 export class BitWriter {
+  /** The bytes written to: a typed array of the writer's own, or a page of `#arena` holding its region. */
   #buf: Uint8Array;
+  /** Where the writer's bytes start in `#buf`. */
+  #base = 0;
+  /** Bytes reserved: the initial size, doubled as needed (the region may round it up to 16 bytes). */
+  #cap: number;
   #bitLen = 0;
+  readonly #arena: ByteArena | undefined;
+  /** The arena region's handle (−1: a buffer of its own). */
+  #region = -1;
 
-  constructor(initialBytes = 16) {
-    this.#buf = new Uint8Array(Math.max(1, initialBytes));
+  /** A writer of `initialBytes` reserved, in a region of `arena` when given (`release` gives it back). */
+  constructor(initialBytes = 16, arena?: ByteArena) {
+    this.#arena = arena;
+    this.#cap = Math.max(1, initialBytes);
+    this.#buf = this.#reserve(this.#cap);
   }
 
   get bitLength(): number {
@@ -18,20 +30,21 @@ export class BitWriter {
 
   /** Bytes currently reserved (what the writer costs in memory). */
   get capacity(): number {
-    return this.#buf.length;
+    return this.#cap;
   }
 
   /** Writes the low `n` bits of `v` (0 ≤ n ≤ 32). */
   write(v: number, n: number): void {
     if (n === 0) return;
     const needed = (this.#bitLen + n + 7) >>> 3;
-    if (needed > this.#buf.length) this.#grow(needed);
+    if (needed > this.#cap) this.#grow(needed);
     const buf = this.#buf;
+    const base = this.#base;
     while (n > 0) {
       const free = 8 - (this.#bitLen & 7);
       const take = free < n ? free : n;
       const chunk = (v >>> (n - take)) & ((1 << take) - 1);
-      buf[this.#bitLen >>> 3]! |= chunk << (free - take);
+      buf[base + (this.#bitLen >>> 3)]! |= chunk << (free - take);
       this.#bitLen += take;
       n -= take;
     }
@@ -39,34 +52,59 @@ export class BitWriter {
 
   writeBit(b: 0 | 1): void {
     const needed = (this.#bitLen >>> 3) + 1;
-    if (needed > this.#buf.length) this.#grow(needed);
-    if (b) this.#buf[this.#bitLen >>> 3]! |= 0x80 >>> (this.#bitLen & 7);
+    if (needed > this.#cap) this.#grow(needed);
+    if (b) this.#buf[this.#base + (this.#bitLen >>> 3)]! |= 0x80 >>> (this.#bitLen & 7);
     this.#bitLen++;
   }
 
   /** Writes `n` zero bits (n ≥ 0) at once: the buffer is zeroed past what was written. */
   writeZeros(n: number): void {
     const needed = (this.#bitLen + n + 7) >>> 3;
-    if (needed > this.#buf.length) this.#grow(needed);
+    if (needed > this.#cap) this.#grow(needed);
     this.#bitLen += n;
   }
 
-  /** The written bytes, live (no copy): valid until the next write. */
+  /** The reserved bytes, live (no copy of the bytes): valid until the next write or `release`. */
   view(): Uint8Array {
-    return this.#buf;
+    return this.#region < 0 ? this.#buf : this.#buf.subarray(this.#base, this.#base + this.#cap);
   }
 
   /** A copy trimmed to the written length. */
   finish(): Uint8Array {
-    return this.#buf.slice(0, (this.#bitLen + 7) >>> 3);
+    return this.#buf.slice(this.#base, this.#base + ((this.#bitLen + 7) >>> 3));
+  }
+
+  /** Gives the arena region back (after `finish`); the writer is not used after. */
+  release(): void {
+    if (this.#region >= 0) this.#arena!.free(this.#region, ByteArena.regionSize(this.#cap));
+    this.#region = -1;
+  }
+
+  /** `bytes` zeroed bytes: a region of the arena when one fits (setting `#base` and `#region`), else a buffer. */
+  #reserve(bytes: number): Uint8Array {
+    const size = this.#arena ? ByteArena.regionSize(bytes) : 0;
+    if (size === 0) {
+      this.#base = 0;
+      this.#region = -1;
+      return new Uint8Array(bytes);
+    }
+    this.#region = this.#arena!.alloc(size);
+    this.#base = ByteArena.offset(this.#region);
+    return this.#arena!.page(this.#region);
   }
 
   #grow(needed: number): void {
-    let size = this.#buf.length * 2;
+    let size = this.#cap * 2;
     while (size < needed) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.#buf);
+    const old = this.#buf;
+    const oldBase = this.#base;
+    const oldRegion = this.#region;
+    const oldCap = this.#cap;
+    const next = this.#reserve(size);
+    next.set(old.subarray(oldBase, oldBase + oldCap), this.#base);
+    if (oldRegion >= 0) this.#arena!.free(oldRegion, ByteArena.regionSize(oldCap));
     this.#buf = next;
+    this.#cap = size;
   }
 }
 

@@ -93,7 +93,7 @@ export class LocalHistory implements HistoryReader {
   }
 
   get seriesCount(): number {
-    return this.#t.series.size;
+    return this.#t.size;
   }
 
   /** Bytes held: chunk bytes (sealed, and reserved by open chunks), the round times, and a per-series estimate. */
@@ -178,7 +178,7 @@ export class LocalHistory implements HistoryReader {
   }
 
   #owns(slot: Slot | undefined, s: Series): boolean {
-    return slot !== undefined && slot !== REFUSED && slot.live && slot.src === s && this.#t.series.get(slot.key) === slot;
+    return slot !== undefined && slot !== REFUSED && slot.fill >= 0 && slot.src === s && this.#t.holds(slot);
   }
 
   /** Appends the series changed since the last round, marks those removed, and seals the chunks that fill now. */
@@ -213,15 +213,19 @@ export class LocalHistory implements HistoryReader {
       const m = slots;
       expandDistribution(fam.type, s.dist, (suffix, label, labelValue, value) => {
         const k = label === undefined ? suffix : `${suffix}\u0000${labelValue}`;
-        const h = t.resolve(m.get(k), fam.name + suffix, s.labels, label, labelValue, (slot) => m.set(k, slot));
-        if (h) t.append(h, r, value, s);
+        const before = m.get(k);
+        const h = t.resolve(before, fam.name + suffix, s.labels, s.key, label, labelValue);
+        if (h !== before) m.set(k, h);
+        if (h !== REFUSED) t.append(h, r, value, s);
       });
       return m;
     }
     const slot = this.#cache.get(s);
     if (slot instanceof Map) for (const h of slot.values()) if (h !== REFUSED && h.src === s) t.leave(h, r);
-    const h = t.resolve(slot instanceof Map ? undefined : slot, fam.name, s.labels, undefined, '', (x) => this.#cache.set(s, x));
-    if (h) t.append(h, r, s.value, s);
+    const before = slot instanceof Map ? undefined : slot;
+    const h = t.resolve(before, fam.name, s.labels, s.key, undefined, '');
+    if (h !== before) this.#cache.set(s, h);
+    if (h !== REFUSED) t.append(h, r, s.value, s);
     return undefined;
   }
 

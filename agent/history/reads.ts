@@ -4,6 +4,7 @@
  * newest round (its pending repeats written) before it is read, so a read sees the same samples as if every series
  * had been appended each round.
  */
+import { labelKey } from '../store/store';
 import type { Labels } from '../store/types';
 import { CompiledMatcher, compileSelector, matchesAll } from './matchers';
 import type { HSeries, SeriesTable } from './series-table';
@@ -18,7 +19,7 @@ export function select(t: SeriesTable, matchers: readonly LabelMatcher[], startM
   for (const h of candidates(t, compiled)) {
     if (!matchesAll(compiled, h.labels)) continue;
     const samples = samplesOf(t, h, rs, re);
-    if (samples) out.push([h.key, samples]);
+    if (samples) out.push([labelKey(h.labels), samples]);
   }
   return out.sort((a, b) => keyOrder(a[0], b[0])).map((x) => x[1]);
 }
@@ -45,7 +46,7 @@ export function labelValues(t: SeriesTable, name: string, startMs: number, endMs
 
 export function oldestMs(t: SeriesTable): number | undefined {
   let oldest = Infinity;
-  for (const h of t.series.values()) {
+  for (const h of t.all()) {
     const first = h.sealed[0]?.firstRound ?? h.head?.firstRound;
     if (first === undefined) continue;
     const r = Math.max(first, t.rounds.first);
@@ -62,14 +63,14 @@ export function roundWindow(t: SeriesTable, startMs: number, endMs: number): [nu
 
 function candidates(t: SeriesTable, compiled: readonly CompiledMatcher[]): Iterable<HSeries> {
   const byName = compiled.find((m) => m.name === '__name__' && m.type === '=');
-  return byName ? (t.byName.get(byName.value) ?? []) : t.series.values();
+  return byName ? (t.byName.get(byName.value)?.values() ?? []) : t.all();
 }
 
 function* inWindow(t: SeriesTable, startMs: number, endMs: number, matchers: readonly LabelMatcher[] | undefined): Iterable<HSeries> {
   const compiled = matchers ? compileSelector(matchers) : undefined;
   const [rs, re] = roundWindow(t, startMs, endMs);
   if (rs > re) return;
-  for (const h of compiled ? candidates(t, compiled) : t.series.values()) {
+  for (const h of compiled ? candidates(t, compiled) : t.all()) {
     if (compiled && !matchesAll(compiled, h.labels)) continue;
     if (chunksOf(t, h).some((c) => c.firstRound <= re && c.firstRound + c.count - 1 >= rs)) yield h;
   }
@@ -77,7 +78,7 @@ function* inWindow(t: SeriesTable, startMs: number, endMs: number, matchers: rea
 
 /** The series named `family`, each brought up to the newest round. */
 export function* named(t: SeriesTable, family: string): Iterable<HSeries> {
-  for (const h of t.byName.get(family) ?? []) yield t.current(h);
+  for (const h of t.byName.get(family)?.values() ?? []) yield t.current(h);
 }
 
 /** A series' chunks, sealed then open (its open chunk's bytes as a view), after it is brought up to date. */

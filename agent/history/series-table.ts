@@ -6,11 +6,16 @@
  * touched (`catchUp`). A chunk is sealed when it fills, when its series leaves, or when a gap opens in its rounds;
  * sealed chunks sit on one queue in the order they were sealed, from whose head retention and the byte bound drop
  * (`expire`). The table keeps the byte counts the bounds read.
+ *
+ * Series are found by name, then by `key`: the label key (store/label-key.ts) of their labels other than
+ * `__name__`. For a plain store series that is the store's own key string, shared rather than copied; a label set is
+ * built by assignments in its order (a spread copy gets a hidden class of its own per object on some V8 versions).
  */
 import type { Series } from '../store/records';
 import type { Labels } from '../store/types';
 import { labelKey } from '../store/store';
 import type { Rounds } from './rounds';
+import { ByteArena } from './byte-arena';
 import { FillWheel } from './fill-wheel';
 import { STALE_NAN_BITS } from './types';
 import { XorEncoder } from './xor-chunk';
@@ -23,25 +28,36 @@ export interface Chunk {
   readonly bytes: Uint8Array;
 }
 
-export interface Head {
+/** An open chunk: its first round and its encoder, one object. */
+export class Head extends XorEncoder {
   readonly firstRound: number;
-  readonly enc: XorEncoder;
+
+  constructor(firstRound: number, initialBytes: number, arena: ByteArena) {
+    super(initialBytes, arena);
+    this.firstRound = firstRound;
+  }
+
+  /** The chunk's encoder (the open chunk itself). */
+  get enc(): XorEncoder {
+    return this;
+  }
 }
 
 export interface HSeries {
   readonly labels: Labels;
+  /** The label key of `labels` without `__name__` (the store series' key when it has the same labels). */
   readonly key: string;
   readonly name: string;
-  readonly sealed: Chunk[];
+  /** Oldest first; a series without sealed chunks shares one empty array (NO_CHUNKS). */
+  sealed: Chunk[];
   head: Head | undefined;
   /** The last round written; a live series repeats its last value (hi, lo) up to the newest round. */
   lastRound: number;
-  live: boolean;
   hi: number;
   lo: number;
   /** The store series that last wrote it. */
   src: Series | undefined;
-  /** Its slot on the fill wheel while live. */
+  /** Its slot on the fill wheel while live (it is live while this is ≥ 0): a series seen in the last round it was read. */
   fill: number;
 }
 
@@ -61,11 +77,14 @@ export class SeriesTable {
   readonly samplesPerChunk: number;
   readonly maxSeries: number;
   readonly maxBytes: number;
-  readonly series = new Map<string, HSeries>();
-  readonly byName = new Map<string, Set<HSeries>>();
+  /** Series by name, then by the label key of their other labels. */
+  readonly byName = new Map<string, Map<string, HSeries>>();
+  #size = 0;
   readonly live = new Set<HSeries>();
   /** Live series by the round their open chunk fills (fill-wheel.ts). */
   readonly wheel: FillWheel<HSeries>;
+  /** Where open chunks keep their bytes (byte-arena.ts). */
+  readonly #arena = new ByteArena();
   readonly #queue: { series: HSeries; chunk: Chunk }[] = [];
   #queueHead = 0;
   #sealedBytes = 0;
@@ -89,6 +108,26 @@ export class SeriesTable {
     this.wheel = new FillWheel(samplesPerChunk);
   }
 
+  /** Series held. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Every series held. */
+  *all(): Iterable<HSeries> {
+    for (const m of this.byName.values()) yield* m.values();
+  }
+
+  /** The series of `name` whose other labels have label key `key`. */
+  get(name: string, key: string): HSeries | undefined {
+    return this.byName.get(name)?.get(key);
+  }
+
+  /** Whether `h` is still held (not dropped with its last chunk). */
+  holds(h: HSeries): boolean {
+    return this.byName.get(h.name)?.get(h.key) === h;
+  }
+
   /** Bytes held: chunk bytes (sealed, and reserved by open chunks), the round times, and a per-series estimate. */
   get bytes(): number {
     return this.#sealedBytes + this.#headBytes + this.#overheadBytes + this.rounds.bytes;
@@ -98,38 +137,35 @@ export class SeriesTable {
     return { sealed: this.#sealedBytes, open: this.#headBytes, rounds: this.rounds.bytes, series: this.#overheadBytes };
   }
 
-  /** The history series of `slot`, or of the label set made of `base`, `__name__` and `label`: found, made, or refused. */
-  resolve(slot: Slot | undefined, name: string, base: Labels, label: string | undefined, labelValue: string, keep: (slot: Slot) => void): HSeries | undefined {
-    if (slot !== undefined && slot !== REFUSED && this.series.get(slot.key) === slot) return slot;
-    const labels: Record<string, string> = { ...base, __name__: name };
-    if (label !== undefined) labels[label] = labelValue;
-    const key = labelKey(labels);
-    const existing = this.series.get(key);
-    if (existing) {
-      keep(existing);
-      return existing;
-    }
-    const reason: HistoryDropReason | undefined = this.series.size >= this.maxSeries ? 'max_series' : this.bytes >= this.maxBytes ? 'max_bytes' : undefined;
+  /**
+   * The slot of a store series whose last slot was `slot`: the history series of the label set made of `base`,
+   * `__name__` and `label` (found or made), or REFUSED by a bound. `baseKey` is the label key of `base` (the store
+   * series' key), used when no `label` is added.
+   */
+  resolve(slot: Slot | undefined, name: string, base: Labels, baseKey: string, label: string | undefined, labelValue: string): Slot {
+    if (slot !== undefined && slot !== REFUSED && this.holds(slot)) return slot;
+    // A plain series' label set is built only when it is added (not each round a bound refuses it).
+    const plain = label === undefined && base['__name__'] === undefined;
+    const labels = plain ? undefined : labelSet(base, name, label, labelValue);
+    const key = labels ? keyOf(labels) : baseKey;
+    const existing = this.get(name, key);
+    if (existing) return existing;
+    const reason: HistoryDropReason | undefined = this.#size >= this.maxSeries ? 'max_series' : this.bytes >= this.maxBytes ? 'max_bytes' : undefined;
     if (reason) {
       this.wholeNext = true; // a refused series is asked again each round, changed or not
-      if (slot !== REFUSED) {
-        this.dropped[reason]++;
-        keep(REFUSED);
-      }
-      return undefined;
+      if (slot !== REFUSED) this.dropped[reason]++;
+      return REFUSED;
     }
-    const h = this.add(labels, key, name);
-    keep(h);
-    return h;
+    return this.add(labels ?? labelSet(base, name, undefined, ''), key, name);
   }
 
-  /** A new, empty, not live series (the caller checked that `key` is not held). */
+  /** A new, empty, not live series (the caller checked that `name` and `key` are not held). */
   add(labels: Labels, key: string, name: string): HSeries {
-    const h: HSeries = { labels, key, name, sealed: [], head: undefined, lastRound: -1, live: false, hi: 0, lo: 0, src: undefined, fill: -1 };
-    this.series.set(key, h);
-    let set = this.byName.get(name);
-    if (!set) this.byName.set(name, (set = new Set()));
-    set.add(h);
+    const h: HSeries = { labels, key, name, sealed: NO_CHUNKS, head: undefined, lastRound: -1, hi: 0, lo: 0, src: undefined, fill: -1 };
+    let m = this.byName.get(name);
+    if (!m) this.byName.set(name, (m = new Map()));
+    m.set(key, h);
+    this.#size++;
     this.#overheadBytes += seriesOverhead(h);
     return h;
   }
@@ -142,7 +178,7 @@ export class SeriesTable {
       return;
     }
     if (src !== undefined) h.src = src;
-    if (h.live && h.lastRound < r - 1) this.catchUp(h, r - 1);
+    if (h.fill >= 0 && h.lastRound < r - 1) this.catchUp(h, r - 1);
     if (h.head && h.lastRound !== r - 1) this.#seal(h);
     const head = h.head ?? this.#open(h, r);
     const before = head.enc.capacity;
@@ -156,8 +192,7 @@ export class SeriesTable {
     this.samples++;
     this.#headBytes += head.enc.capacity - before;
     h.lastRound = r;
-    if (!h.live && src !== undefined) {
-      h.live = true;
+    if (h.fill < 0 && src !== undefined) {
       this.live.add(h);
       h.fill = this.wheel.add(h, head.firstRound + this.samplesPerChunk - 1);
     }
@@ -167,7 +202,7 @@ export class SeriesTable {
   #open(h: HSeries, r: number): Head {
     // Sized like the series' previous chunk: one allocation, no growing copies, in the usual case.
     const size = (h.sealed[h.sealed.length - 1]?.bytes.length ?? HEAD_INITIAL_BYTES - 8) + 8;
-    const head: Head = { firstRound: r, enc: new XorEncoder(size) };
+    const head = new Head(r, size, this.#arena);
     h.head = head;
     this.#headBytes += head.enc.capacity;
     return head;
@@ -199,10 +234,9 @@ export class SeriesTable {
 
   /** A live series not appended at round `r` left the store: one staleness marker, then its chunk is done. */
   leave(h: HSeries, r: number): void {
-    if (!h.live || h.lastRound === r) return;
+    if (h.fill < 0 || h.lastRound === r) return;
     this.append(h, r, NaN, undefined);
     this.#seal(h);
-    h.live = false;
     this.live.delete(h);
     this.wheel.delete(h, h.fill);
     h.fill = -1;
@@ -210,7 +244,7 @@ export class SeriesTable {
 
   /** Brings a live series up to the newest round before it is read. */
   current(h: HSeries): HSeries {
-    if (h.live && h.lastRound < this.rounds.last) this.catchUp(h, this.rounds.last);
+    if (h.fill >= 0 && h.lastRound < this.rounds.last) this.catchUp(h, this.rounds.last);
     return h;
   }
 
@@ -220,14 +254,15 @@ export class SeriesTable {
     h.head = undefined;
     this.#headBytes -= head.enc.capacity;
     const chunk: Chunk = { firstRound: head.firstRound, count: head.enc.count, bytes: head.enc.finish() };
-    h.sealed.push(chunk);
+    head.enc.release();
+    pushSealed(h, chunk);
     this.#queue.push({ series: h, chunk });
     this.#sealedBytes += chunk.bytes.length;
   }
 
   /** Adds a restored chunk as `h`'s newest sealed chunk (`queueRestored` puts it on the eviction queue). */
   loadSealed(h: HSeries, chunk: Chunk): void {
-    h.sealed.push(chunk);
+    pushSealed(h, chunk);
     this.#sealedBytes += chunk.bytes.length;
   }
 
@@ -259,16 +294,45 @@ export class SeriesTable {
     const i = h.sealed[0] === chunk ? 0 : h.sealed.indexOf(chunk);
     if (i >= 0) h.sealed.splice(i, 1);
     this.#sealedBytes -= chunk.bytes.length;
-    if (h.sealed.length === 0 && !h.head && !h.live) {
-      this.series.delete(h.key);
-      const set = this.byName.get(h.name);
-      set?.delete(h);
-      if (set?.size === 0) this.byName.delete(h.name);
+    if (h.sealed.length === 0) h.sealed = NO_CHUNKS;
+    if (h.sealed.length === 0 && !h.head && h.fill < 0) {
+      const m = this.byName.get(h.name);
+      if (m?.get(h.key) !== h) return;
+      m.delete(h.key);
+      if (m.size === 0) this.byName.delete(h.name);
+      this.#size--;
       this.#overheadBytes -= seriesOverhead(h);
     }
   }
 }
 
+/** The sealed chunks of a series that has none: shared (frozen), replaced by an array of its own at its first chunk. */
+const NO_CHUNKS = Object.freeze([]) as unknown as Chunk[];
+
+function pushSealed(h: HSeries, chunk: Chunk): void {
+  if (h.sealed === NO_CHUNKS) h.sealed = [chunk];
+  else h.sealed.push(chunk);
+}
+
+/** `base` with `__name__` and `label` set, in `base`'s order then theirs (by assignment: see the file's comment). */
+function labelSet(base: Labels, name: string, label: string | undefined, labelValue: string): Labels {
+  const labels: Record<string, string> = {};
+  for (const n in base) labels[n] = base[n]!;
+  labels['__name__'] = name;
+  if (label !== undefined) labels[label] = labelValue;
+  return labels;
+}
+
+/** The label key of `labels` without `__name__`. */
+export function keyOf(labels: Labels): string {
+  if (labels['__name__'] === undefined) return labelKey(labels);
+  const rest: Record<string, string> = {};
+  for (const n in labels) if (n !== '__name__') rest[n] = labels[n]!;
+  return labelKey(rest);
+}
+
+/** The estimate counts the label key of the whole label set twice (as two UTF-16 copies), `__name__` included. */
 function seriesOverhead(h: HSeries): number {
-  return SERIES_OVERHEAD_BYTES + 2 * h.key.length * 2;
+  const fullKeyLength = h.key.length + (h.labels['__name__'] === undefined ? 0 : '__name__'.length + h.name.length + 2);
+  return SERIES_OVERHEAD_BYTES + 2 * fullKeyLength * 2;
 }

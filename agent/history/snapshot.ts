@@ -2,10 +2,8 @@
  * A history's contents as persist.ts writes them, and back: the held round times, and per series its chunks by
  * round index (numbered from the oldest held round).
  */
-import { labelKey } from '../store/store';
 import type { Labels } from '../store/types';
-import { chunksOf } from './reads';
-import type { Chunk, HSeries, SeriesTable } from './series-table';
+import { type Chunk, type HSeries, keyOf, type SeriesTable } from './series-table';
 
 export interface SnapshotSeries {
   readonly labels: Labels;
@@ -23,10 +21,10 @@ export function snapshotOf(t: SeriesTable): HistorySnapshot {
   const roundTimesMs = new Float64Array(Math.max(0, last - first + 1));
   for (let r = first; r <= last; r++) roundTimesMs[r - first] = t.rounds.timeOf(r);
   const series: SnapshotSeries[] = [];
-  for (const h of t.series.values()) {
-    const chunks = chunksOf(t, h)
-      .filter((c) => c.firstRound >= first && c.firstRound + c.count - 1 <= last)
-      .map((c) => ({ firstRound: c.firstRound - first, count: c.count, bytes: c.bytes === h.head?.enc.view() ? h.head.enc.finish() : c.bytes }));
+  for (const h of t.all()) {
+    t.current(h);
+    const open = h.head ? [{ firstRound: h.head.firstRound, count: h.head.enc.count, bytes: h.head.enc.finish() }] : [];
+    const chunks = [...h.sealed, ...open].filter((c) => c.firstRound >= first && c.firstRound + c.count - 1 <= last).map((c) => ({ firstRound: c.firstRound - first, count: c.count, bytes: c.bytes }));
     if (chunks.length > 0) series.push({ labels: h.labels, chunks });
   }
   return { roundTimesMs, series };
@@ -46,13 +44,15 @@ export function restoreInto(t: SeriesTable, snap: HistorySnapshot, nowMs: number
   const sealed: { series: HSeries; chunk: Chunk }[] = [];
   let loaded = 0;
   for (const s of snap.series) {
-    if (t.series.size >= t.maxSeries || t.bytes >= t.maxBytes) break;
+    if (t.size >= t.maxSeries || t.bytes >= t.maxBytes) break;
     const chunks = s.chunks.filter((c) => c.firstRound >= from).map((c): Chunk => ({ firstRound: c.firstRound - from, count: c.count, bytes: c.bytes }));
     if (chunks.length === 0) continue;
-    const labels = { ...s.labels };
-    const key = labelKey(labels);
-    if (t.series.has(key)) continue;
-    const h = t.add(labels, key, labels['__name__'] ?? '');
+    const labels: Record<string, string> = {};
+    for (const n in s.labels) labels[n] = s.labels[n]!;
+    const name = labels['__name__'] ?? '';
+    const key = keyOf(labels);
+    if (t.get(name, key)) continue;
+    const h = t.add(labels, key, name);
     for (const chunk of chunks.sort((a, b) => a.firstRound - b.firstRound)) {
       t.loadSealed(h, chunk);
       sealed.push({ series: h, chunk });

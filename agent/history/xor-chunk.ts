@@ -13,9 +13,11 @@
  * names its first round and the round times are kept once for all series (rounds.ts).
  */
 import { BitReader, BitWriter } from './bits';
+import type { ByteArena } from './byte-arena';
 
 const f64 = new Float64Array(1);
-const u32 = new Uint32Array(f64.buffer);
+// Signed words: a 32-bit integer stays a small integer in V8 (an unsigned one past 2^31 would be a boxed number).
+const i32 = new Int32Array(f64.buffer);
 // Word order of a double in memory (little-endian hosts keep the low word first).
 const LO = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
 const HI = 1 - LO;
@@ -24,66 +26,61 @@ function ctz32(x: number): number {
   return 31 - Math.clz32(x & -x);
 }
 
-/** Appends values to a growing chunk. */
-export class XorEncoder {
-  readonly #w: BitWriter;
+/**
+ * Appends values to a growing chunk. It is its own bit writer (one object per open chunk rather than two), in a
+ * region of `arena` when given (`release` gives the region back once the chunk is finished).
+ */
+export class XorEncoder extends BitWriter {
   #count = 0;
   #hi = 0;
   #lo = 0;
   #leading = -1;
   #trailing = 0;
 
-  constructor(initialBytes = 16) {
-    this.#w = new BitWriter(initialBytes);
+  constructor(initialBytes = 16, arena?: ByteArena) {
+    super(initialBytes, arena);
   }
 
   get count(): number {
     return this.#count;
   }
 
-  /** Bytes reserved by the encoder. */
-  get capacity(): number {
-    return this.#w.capacity;
-  }
-
-  get bitLength(): number {
-    return this.#w.bitLength;
-  }
-
   append(v: number): void {
     f64[0] = v;
-    this.appendBits(u32[HI]!, u32[LO]!);
+    this.appendBits(i32[HI]!, i32[LO]!);
   }
 
-  /** Appends a value by its IEEE-754 bit pattern (high and low 32-bit words), so no NaN payload can be altered. */
+  /**
+   * Appends a value by its IEEE-754 bit pattern (high and low 32-bit words, signed or unsigned alike), so no NaN
+   * payload can be altered.
+   */
   appendBits(hi: number, lo: number): void {
-    hi >>>= 0;
-    lo >>>= 0;
-    const w = this.#w;
+    hi |= 0;
+    lo |= 0;
     if (this.#count++ === 0) {
-      w.write(hi, 32);
-      w.write(lo, 32);
+      this.write(hi, 32);
+      this.write(lo, 32);
     } else {
-      const xh = (hi ^ this.#hi) >>> 0;
-      const xl = (lo ^ this.#lo) >>> 0;
+      const xh = hi ^ this.#hi;
+      const xl = lo ^ this.#lo;
       if (xh === 0 && xl === 0) {
-        w.writeBit(0);
+        this.writeBit(0);
       } else {
-        w.writeBit(1);
+        this.writeBit(1);
         let leading = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl);
         const trailing = xl !== 0 ? ctz32(xl) : 32 + ctz32(xh);
         if (leading > 31) leading = 31;
         if (this.#leading >= 0 && leading >= this.#leading && trailing >= this.#trailing) {
-          w.writeBit(0);
-          writeShifted(w, xh, xl, this.#trailing, 64 - this.#leading - this.#trailing);
+          this.writeBit(0);
+          writeShifted(this, xh, xl, this.#trailing, 64 - this.#leading - this.#trailing);
         } else {
           this.#leading = leading;
           this.#trailing = trailing;
           const sig = 64 - leading - trailing;
-          w.writeBit(1);
-          w.write(leading, 5);
-          w.write(sig & 63, 6);
-          writeShifted(w, xh, xl, trailing, sig);
+          this.writeBit(1);
+          this.write(leading, 5);
+          this.write(sig & 63, 6);
+          writeShifted(this, xh, xl, trailing, sig);
         }
       }
     }
@@ -91,7 +88,7 @@ export class XorEncoder {
     this.#lo = lo;
   }
 
-  /** The last value's IEEE-754 words (high, low); 0 before the first value. */
+  /** The last value's IEEE-754 words (high, low) as signed 32-bit integers; 0 before the first value. */
   get lastHi(): number {
     return this.#hi;
   }
@@ -104,18 +101,8 @@ export class XorEncoder {
   repeat(n: number): void {
     if (n <= 0) return;
     if (this.#count === 0) throw new RangeError('repeat needs a first value');
-    this.#w.writeZeros(n);
+    this.writeZeros(n);
     this.#count += n;
-  }
-
-  /** The encoded bytes so far, live (no copy). */
-  view(): Uint8Array {
-    return this.#w.view();
-  }
-
-  /** A copy trimmed to the encoded length (a sealed chunk). */
-  finish(): Uint8Array {
-    return this.#w.finish();
   }
 }
 
@@ -127,10 +114,10 @@ function writeShifted(w: BitWriter, xh: number, xl: number, shift: number, sig: 
     l = xl;
   } else if (shift >= 32) {
     h = 0;
-    l = xh >>> (shift - 32);
+    l = (xh >>> (shift - 32)) | 0;
   } else {
     h = xh >>> shift;
-    l = ((xl >>> shift) | (xh << (32 - shift))) >>> 0;
+    l = (xl >>> shift) | (xh << (32 - shift));
   }
   if (sig > 32) {
     w.write(h, sig - 32);

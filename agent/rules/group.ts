@@ -4,7 +4,6 @@
  * evaluation overran is counted as missed. Recorded series, ALERTS and ALERTS_FOR_STATE go into the store as one
  * snapshot of the group (owner `rules:<file>;<group>`), so series a rule no longer returns leave the store at once.
  */
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store';
 import type { FamilySamples } from '../store/types';
@@ -58,6 +57,9 @@ export class RuleGroup {
     this.key = `${spec.file};${spec.name}`;
     const ctx = { externalLabels: deps.externalLabels, externalUrl: deps.externalUrl };
     this.rules = spec.rules.map((r) => (r.kind === 'alerting' ? new AlertingRule(r, ctx) : new RecordingRule(r)));
+    // node:crypto loads with the first rule group, not at every start.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createHash } = require('node:crypto') as typeof import('node:crypto');
     this.#offsetMs = Number(createHash('sha256').update(this.key).digest().readBigUInt64BE(0) % BigInt(this.intervalMs));
     deps.metrics.rules.set({ rule_group: this.key }, this.rules.length);
   }

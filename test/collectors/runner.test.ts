@@ -211,6 +211,27 @@ t.test('node_scrape_collector_* covers every collector but the internal one', as
   t.equal(value(store, 'node_scrape_collector_success', { collector: 'outrider' }), undefined);
 });
 
+t.test('a collector that writes its own series keeps them: the runner does not replace them with its empty snapshot', async (t) => {
+  const store = new Store();
+  let n = 0;
+  const desc = { name: 'outrider_probe', help: 'Written by the collector itself.', type: 'gauge' } as const;
+  const self: Collector = {
+    name: 'outrider',
+    defaultEnabled: true,
+    internal: true,
+    writesOwnSeries: true,
+    collect: async () => {
+      const fam = store.family(desc)!;
+      store.writeHandle(store.series(fam, {}, 'outrider')!, ++n);
+      return [];
+    },
+  };
+  const runner = new CollectorRunner({ store, config: Config.defaults(agentKeys), paths, log: silentLogger(), collectors: [self] });
+  await runner.collectOnce();
+  await runner.collectOnce();
+  t.equal(value(store, 'outrider_probe', {}), 2, 'the value it wrote is served');
+});
+
 t.test('the registry of kinds: collectors.enabled accepts every registered name and only those', async (t) => {
   const { collectorKinds, collectorNames, defaultCollectorNames, buildCollectors, selectedCollectorNames, registeredCollectors } = await import('../../agent/collectors/kinds');
   const { hostCollectors } = await import('../../agent/collectors/host/index');

@@ -1,6 +1,6 @@
 /** core/contract: the four counts every component exposes, summed from its own metrics under one naming rule. */
 import t from 'tap';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 import { contractCounts, contractMetricName, ContractSources, readContract, registerContract } from '../../agent/core/contract';
 
 t.test('one naming rule', async (t) => {
@@ -43,4 +43,32 @@ t.test('a component that stopped running leaves the counts', async (t) => {
   t.match(await registry.metrics(), /component="a"/);
   running = new Map();
   t.notMatch(await registry.metrics(), /component="a"/);
+});
+
+t.test('sources of every shape: gauges and labelled histograms from their tables, a summary through its get()', async (t) => {
+  const registry = new Registry();
+  const queue = new Gauge({ name: 'x_queued', help: 'x', labelNames: ['q'], registers: [registry] });
+  const lat = new Histogram({ name: 'x_seconds', help: 'x', labelNames: ['path'], registers: [registry], buckets: [1] });
+  const sizes = new Summary({ name: 'x_bytes', help: 'x', labelNames: ['path'], registers: [registry], percentiles: [0.5] });
+  queue.set({ q: 'a' }, 4);
+  queue.set({ q: 'b' }, 1);
+  lat.observe({ path: '/a' }, 0.5);
+  lat.observe({ path: '/a' }, 3);
+  lat.observe({ path: '/b' }, 3);
+  sizes.observe({ path: '/a' }, 100);
+  sizes.observe({ path: '/b' }, 100);
+  sizes.observe({ path: '/b' }, 7);
+  const sources: ContractSources = {
+    received: [{ metric: 'x_queued' }, { metric: 'x_seconds', labels: { path: '/a' } }],
+    sent: [{ metric: 'x_bytes', labels: { path: '/b' } }],
+    dropped: [{ metric: 'x_queued', labels: { q: 'b' } }, { metric: 'x_bytes' }],
+    errors: [],
+  };
+  t.same(await readContract(registry, sources), { received: 7, sent: 2, dropped: 4, errors: 0 });
+  registerContract(registry, () => new Map([['thing', sources]]));
+  const text = await registry.metrics();
+  t.match(text, /^outrider_component_received_total\{component="thing"\} 7$/m);
+  t.match(text, /^outrider_component_sent_total\{component="thing"\} 2$/m, 'the summary source, through its get()');
+  t.match(text, /^outrider_component_dropped_total\{component="thing"\} 4$/m);
+  t.match(text, /^outrider_component_errors_total\{component="thing"\} 0$/m);
 });

@@ -150,10 +150,11 @@ t.test('.dockerignore keeps outputs and VCS out of the context', async (t) => {
   for (const p of ['.git', 'node_modules', 'dist']) t.ok(ignore.includes(p), p);
 });
 
-t.test('the runtime starts the agent with the launch line’s V8 flag and malloc arena cap', async (t) => {
+t.test('the runtime starts the agent with the launch line’s V8 flag, malloc arena cap and mmap threshold', async (t) => {
   const env = all(final, 'ENV')
     .map((i) => i.args)
     .join(' ');
   t.match(env, /\bNODE_OPTIONS=--max-semi-space-size=2\b/);
   t.match(env, /\bMALLOC_ARENA_MAX=2\b/);
+  t.match(env, /\bGLIBC_TUNABLES=glibc\.malloc\.mmap_threshold=131072\b/);
 });

@@ -151,6 +151,7 @@ t.test('kustomize base and overlays', requireTool(have, 'kubectl (kubectl kustom
     t.equal(sts.spec.volumeClaimTemplates[0].metadata.name, 'state');
     t.equal(c.env.find((e: K) => e.name === 'NODE_OPTIONS').value, '', "V8's default young generation for the aggregator");
     t.equal(c.env.find((e: K) => e.name === 'MALLOC_ARENA_MAX').value, '', "glibc's default malloc arenas for the aggregator");
+    t.equal(c.env.find((e: K) => e.name === 'GLIBC_TUNABLES').value, '', "glibc's default mmap threshold for the aggregator");
     const svc = find('overlays/aggregator', 'Service', 'outrider-aggregator')!;
     t.equal(svc.spec.ports[0].targetPort, c.ports[0].name);
     t.equal(sts.spec.template.metadata.annotations['outrider.io/inject'], 'false');

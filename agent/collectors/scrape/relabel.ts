@@ -5,7 +5,7 @@
  * lowercase, uppercase. A rule is checked once (`compileRelabel`); applying a list returns the new label set or
  * undefined when the set is dropped. A label set to "" is removed, as in Prometheus.
  */
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import { OutriderError } from '../../core/errors';
 
 export type RelabelAction = 'replace' | 'keep' | 'drop' | 'keepequal' | 'dropequal' | 'labelmap' | 'labeldrop' | 'labelkeep' | 'hashmod' | 'lowercase' | 'uppercase';
@@ -79,8 +79,13 @@ function expand(template: string, m: RegExpExecArray): string {
   });
 }
 
+// node:crypto loads with the first hashmod rule applied, not at every start.
+let crypto: typeof Crypto | undefined;
+
 function hashmod(value: string, modulus: number): number {
-  const sum = createHash('md5').update(value).digest();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  crypto ??= require('node:crypto') as typeof Crypto;
+  const sum = crypto.createHash('md5').update(value).digest();
   // Prometheus takes the low 8 bytes as a big-endian uint64.
   return Number(sum.readBigUInt64BE(8) % BigInt(modulus));
 }

@@ -5,7 +5,6 @@
  * used from the next scrape on: the target's connection pool is replaced when a file's content changed.
  */
 import { readFileSync } from 'node:fs';
-import { createSecureContext } from 'node:tls';
 import type { Agent } from 'undici';
 
 export interface ScrapeTls {
@@ -54,7 +53,9 @@ export function tlsFromConfig(where: string, raw: unknown, bad: (where: string, 
     bad(where, `cannot read a file: ${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message}`.trim());
   }
   try {
-    createSecureContext(m);
+    // node:tls loads with the first target that has TLS material, not at every start.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require('node:tls') as typeof import('node:tls')).createSecureContext(m);
   } catch (err) {
     bad(where, `the CA, certificate and key cannot be used: ${(err as Error).message}`);
   }

@@ -4,7 +4,6 @@
  * key; and the refusal to send a bearer token over plain HTTP off loopback (`report.allow_insecure_token`).
  */
 import { readFileSync } from 'node:fs';
-import { createSecureContext } from 'node:tls';
 import type { Config } from '../../config/config';
 import type { CrossProblem } from '../../config/cross';
 import { OutriderError } from '../../core/errors';
@@ -43,10 +42,15 @@ export function tlsOptionsFrom(config: Config, prefix = 'report.tls', code = 'OU
   if ((opts.cert === undefined) !== (opts.key === undefined)) {
     throw new OutriderError(code, `${prefix}.cert_file and ${prefix}.key_file go together: set both or neither`);
   }
-  try {
-    createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
-  } catch (err) {
-    throw new OutriderError(code, `${prefix}.*: the CA, certificate and key cannot be used: ${(err as Error).message}`);
+  // Checked only when a CA or client certificate is set: node:tls (and node:crypto under it) then loads here, not at
+  // every start, and the default context it would build without them has nothing to check.
+  if (opts.ca !== undefined || opts.cert !== undefined) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      (require('node:tls') as typeof import('node:tls')).createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
+    } catch (err) {
+      throw new OutriderError(code, `${prefix}.*: the CA, certificate and key cannot be used: ${(err as Error).message}`);
+    }
   }
   return opts;
 }
