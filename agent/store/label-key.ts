@@ -13,3 +13,14 @@ export function labelKey(labels: Labels): string {
   parts.push(''); // the trailing NUL inside the join: a `+` after it would make a two-piece string
   return parts.join('\u0000');
 }
+
+/** Whether a series' labels (`held`, the store's copy) are the same set as a sample's. */
+export function sameLabels(held: Labels, given: Labels): boolean {
+  let n = 0;
+  for (const name in given) {
+    if (held[name] !== given[name]) return false;
+    n++;
+  }
+  for (const _name in held) n--; // counts held's names: none left over means the same set
+  return n === 0;
+}

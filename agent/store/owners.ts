@@ -6,10 +6,21 @@ import type { SeriesRecord } from './records';
 
 export class OwnerSets {
   readonly #owned = new Map<string, Set<SeriesRecord>>();
+  readonly #order = new Map<string, Array<SeriesRecord | undefined>>();
 
   /** The series `owner` holds (undefined when none). */
   get(owner: string): ReadonlySet<SeriesRecord> | undefined {
     return this.#owned.get(owner);
+  }
+
+  /**
+   * The series `owner`'s last snapshot wrote through its samples, by the sample's position in it (undefined where a
+   * sample was refused): the store's guess for the same position in the next snapshot.
+   */
+  order(owner: string): Array<SeriesRecord | undefined> {
+    let o = this.#order.get(owner);
+    if (!o) this.#order.set(owner, (o = []));
+    return o;
   }
 
   /** `s` is now written by `owner` (taken from its previous owner). */
@@ -37,5 +48,6 @@ export class OwnerSets {
 
   delete(owner: string): void {
     this.#owned.delete(owner);
+    this.#order.delete(owner);
   }
 }

@@ -55,40 +55,75 @@ export interface Linked<T> {
 }
 
 /**
+ * What a series shares with the other series of its source: the source its budget counts against, whether its values
+ * start from zero with the agent, and the store's time epoch. One object per (source, flag) pair for the store's
+ * current epoch, so a record holds one field for the three.
+ */
+export interface SeriesOrigin {
+  readonly source: string;
+  readonly restarts: boolean;
+  /** The record's `updatedAt` counts ms from this time. */
+  readonly epochMs: number;
+}
+
+/**
  * The store's record of one series. A class whose constructor sets every field, so every record has the same hidden
  * class with all its fields in the object (a field added later would go to a separate property array), and the
- * removal mark is a value of `snapshot` rather than a field of its own.
+ * removal mark is a value of `snapshot` rather than a field of its own. The fields are `declare`d, so none is first
+ * defined as undefined (a field that held undefined keeps every number it is given as a heap number of its own); the
+ * constructor's order is the fields' order. The last update is kept as ms since its
+ * origin's epoch: a small integer stored in the record, where a time since 1970 would be a 16-byte heap number of
+ * its own (the store moves its epoch forward before the difference outgrows a small integer; origins.ts).
  */
 export class SeriesRecord implements Linked<SeriesRecord> {
-  readonly family: FamilyRecord;
-  readonly labels: Labels;
-  readonly key: string;
-  readonly id: number;
-  value = 0;
-  dist: Distribution | undefined = undefined;
-  timestampMs: number | undefined = undefined;
-  updatedMs: number;
-  owner: string | undefined;
-  changedGen = 0;
-  readonly labelText: string;
-  /** The source whose series budget the series counts against (store.ts, "Budgets"). */
-  readonly source: string;
-  restartsWithAgent: true | undefined;
-  prev: SeriesRecord | undefined = undefined;
-  next: SeriesRecord | undefined = undefined;
+  declare readonly family: FamilyRecord;
+  declare readonly labels: Labels;
+  declare readonly key: string;
+  declare readonly id: number;
+  declare value: number;
+  declare dist: Distribution | undefined;
+  declare timestampMs: number | undefined;
+  /** Last write or keep-alive, in ms since `origin.epochMs`. */
+  declare updatedAt: number;
+  declare owner: string | undefined;
+  declare changedGen: number;
+  declare readonly labelText: string;
+  declare origin: SeriesOrigin;
+  declare prev: SeriesRecord | undefined;
+  declare next: SeriesRecord | undefined;
   /** The last owner snapshot (`replaceOwned`) that wrote the series; `REMOVED` once it left the store. */
-  snapshot = 0;
+  declare snapshot: number;
 
-  constructor(family: FamilyRecord, labels: Labels, key: string, labelText: string, id: number, updatedMs: number, owner: string | undefined, source: string, restarts: boolean) {
+  constructor(family: FamilyRecord, labels: Labels, key: string, labelText: string, id: number, updatedAt: number, owner: string | undefined, origin: SeriesOrigin) {
     this.family = family;
     this.labels = labels;
     this.key = key;
     this.id = id;
-    this.updatedMs = updatedMs;
+    this.value = 0;
+    this.dist = undefined;
+    this.timestampMs = undefined;
+    this.updatedAt = updatedAt;
     this.owner = owner;
+    this.changedGen = 0;
     this.labelText = labelText;
-    this.source = source;
-    this.restartsWithAgent = restarts ? true : undefined;
+    this.origin = origin;
+    this.prev = undefined;
+    this.next = undefined;
+    this.snapshot = 0;
+  }
+
+  /** Last write or keep-alive, in ms (what the staleness sweep reads). */
+  get updatedMs(): number {
+    return this.origin.epochMs + this.updatedAt;
+  }
+
+  /** The source whose series budget the series counts against (store.ts, "Budgets"). */
+  get source(): string {
+    return this.origin.source;
+  }
+
+  get restartsWithAgent(): true | undefined {
+    return this.origin.restarts ? true : undefined;
   }
 
   /** Set when the series left the store (a record is never put back). */

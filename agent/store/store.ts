@@ -14,14 +14,15 @@
  * other source are refused; writes to existing series go on.
  *
  * Files: the change feed is feed.ts (changes.ts its lists and change sets), the owners' series owners.ts, the
- * records records.ts, the label key label-key.ts.
+ * records records.ts, their time epoch and origins origins.ts, the label key label-key.ts.
  */
 import { renderLabels } from '../formats/labels';
 import { ChangeReader, ChangeSet, type ChangeList } from './changes';
 import { ChangeFeed } from './feed';
 import { OwnerSets } from './owners';
 import { type Family, type FamilyRecord, type HeldSample, type Series, SeriesRecord } from './records';
-import { labelKey } from './label-key';
+import { Origins, REBASE_AFTER_MS } from './origins';
+import { labelKey, sameLabels } from './label-key';
 import { OTHER_SOURCE, SourceCounts } from './sources';
 import { Distribution, DropReason, FamilyDesc, FamilySamples, isValidLabelName, isValidMetricName, Labels, MetricType, Sample } from './types';
 
@@ -63,6 +64,8 @@ export class Store {
    */
   #oldestWriteMs = Infinity;
   #nextId = 1;
+  /** The epoch records count their update time from, and their origins (origins.ts); `sweep` moves it. */
+  readonly #origins: Origins;
   /** Number of the last owner snapshot (`replaceOwnedHeld`), stamped on the series it writes. */
   #snapshot = 0;
   staleAfterMs: number;
@@ -87,6 +90,7 @@ export class Store {
     this.#familyList = this.#feed.families;
     this.#sources = new SourceCounts(this, (reason, family, detail, source) => this.#drop(reason, family, detail, source));
     this.#now = opts.now ?? Date.now;
+    this.#origins = new Origins(this.#now());
   }
 
   get generation(): number {
@@ -192,7 +196,7 @@ export class Store {
   keepAlive(s: Series, nowMs = this.#now()): boolean {
     const rec = this.#live(s);
     if (rec) {
-      rec.updatedMs = nowMs;
+      rec.updatedAt = this.#origins.since(nowMs);
       if (nowMs < this.#oldestWriteMs) this.#oldestWriteMs = nowMs;
     }
     return rec !== undefined;
@@ -226,17 +230,36 @@ export class Store {
    * its family and labels and `series` is set to what was found (and `labels` to the store's copy).
    */
   replaceOwnedHeld(owner: string, families: readonly FamilySamples[], held: readonly HeldSample[], nowMs = this.#now()): void {
-    const before = this.#owned.get(owner);
     const snap = ++this.#snapshot;
+    // Series this snapshot stamped: each is in the owner's set, so when they are as many as the set holds, none
+    // is left to remove and the set is not walked (a collector's usual round writes every series it wrote before).
+    let stamped = 0;
+    // A collector writes its series in the same order each round: the series at the same position last time, when
+    // it is of the same family and has the same labels, is this sample's, found without a label key or a lookup.
+    const order = families.length > 0 ? this.#owned.order(owner) : undefined;
+    let at = 0;
     for (const fs of families) {
-      const fam = this.#family(fs);
-      if (!fam) continue;
+      // The family too: a live series' family is stored (a family goes with its last series).
+      const guess = order![at];
+      const fam = guess !== undefined && !guess.removed && guess.family.name === fs.name ? this.#checked(guess.family, fs) : this.#family(fs);
+      if (!fam) {
+        at += fs.samples.length;
+        continue;
+      }
+      const restarts = fs.restartsWithAgent === true;
       for (const sample of fs.samples) {
-        const s = this.#series(fam, sample.labels, owner, fs.restartsWithAgent === true);
+        let s = order![at];
+        if (s !== undefined && s.family === fam && !s.removed && sameLabels(s.labels, sample.labels)) {
+          if (restarts && !s.origin.restarts) s.origin = this.#origins.get(s.origin.source, true);
+        } else s = this.#series(fam, sample.labels, owner, restarts);
+        order![at++] = s;
         if (!s) continue;
         if (s.owner !== owner) this.#owned.own(s, owner); // the usual case (same owner) costs no call
         this.#writeSample(s, sample, nowMs);
-        s.snapshot = snap;
+        if (s.snapshot !== snap) {
+          s.snapshot = snap;
+          stamped++;
+        }
       }
     }
     for (const h of held) {
@@ -250,9 +273,14 @@ export class Store {
       }
       if (s.owner !== owner) this.#owned.own(s, owner); // the usual case (same owner) costs no call
       this.#write(s, h.value, undefined, h.timestampMs, nowMs);
-      s.snapshot = snap;
+      if (s.snapshot !== snap) {
+        s.snapshot = snap;
+        stamped++;
+      }
     }
-    if (before) for (const s of before) if (s.snapshot !== snap) this.#remove(s);
+    if (order && order.length > at) order.length = at;
+    const owned = this.#owned.get(owner);
+    if (owned && owned.size > stamped) for (const s of owned) if (s.snapshot !== snap) this.#remove(s);
   }
 
   /** Removes every series written by `owner` (a collector that was disabled). */
@@ -270,19 +298,26 @@ export class Store {
 
   /** Removes series not written or kept alive within `staleAfterMs`; returns how many went. */
   sweep(nowMs = this.#now()): number {
+    if (nowMs - this.#origins.epochMs > REBASE_AFTER_MS) this.#origins.rebase(nowMs, this.#allSeries());
     const cutoff = nowMs - this.staleAfterMs;
     if (this.#oldestWriteMs >= cutoff) return 0;
+    const cutoffAt = cutoff - this.#origins.epochMs;
     // Collected first (no copy of the tables when nothing is stale): removing can delete a family.
     const stale: SeriesRecord[] = [];
     let oldest = Infinity;
     for (const fam of this.#families.values())
       for (const s of fam.series.values()) {
-        if (s.updatedMs < cutoff) stale.push(s);
-        else if (s.updatedMs < oldest) oldest = s.updatedMs;
+        if (s.updatedAt < cutoffAt) stale.push(s);
+        else if (s.updatedAt < oldest) oldest = s.updatedAt;
       }
-    this.#oldestWriteMs = oldest;
+    this.#oldestWriteMs = this.#origins.epochMs + oldest;
     for (const s of stale) this.#remove(s);
     return stale.length;
+  }
+
+  /** Every live record. */
+  *#allSeries(): IterableIterator<SeriesRecord> {
+    for (const fam of this.#families.values()) yield* fam.series.values();
   }
 
   /** Marks the store changed without a write (e.g. metadata update). */
@@ -302,18 +337,7 @@ export class Store {
 
   #family(desc: FamilyDesc): FamilyRecord | undefined {
     const existing = this.#families.get(desc.name);
-    if (existing) {
-      if (existing.type !== desc.type) {
-        this.#drop('type_conflict', desc.name, `registered as ${existing.type}, written as ${desc.type}`);
-        return undefined;
-      }
-      if (desc.restartsWithAgent && !existing.restartsWithAgent) existing.restartsWithAgent = true;
-      if (desc.help && existing.help !== desc.help) {
-        existing.help = desc.help;
-        this.#familyList.touch(existing, this.#feed.bump());
-      }
-      return existing;
-    }
+    if (existing) return this.#checked(existing, desc);
     if (!isValidMetricName(desc.name)) {
       this.#drop('invalid_name', desc.name, 'not a valid Prometheus metric name');
       return undefined;
@@ -322,6 +346,20 @@ export class Store {
     if (desc.restartsWithAgent) fam.restartsWithAgent = true;
     this.#families.set(desc.name, fam);
     return fam;
+  }
+
+  /** A stored family written as `desc`: undefined (counted) for another type; takes a new HELP or restart flag. */
+  #checked(existing: FamilyRecord, desc: FamilyDesc): FamilyRecord | undefined {
+    if (existing.type !== desc.type) {
+      this.#drop('type_conflict', desc.name, `registered as ${existing.type}, written as ${desc.type}`);
+      return undefined;
+    }
+    if (desc.restartsWithAgent && !existing.restartsWithAgent) existing.restartsWithAgent = true;
+    if (desc.help && existing.help !== desc.help) {
+      existing.help = desc.help;
+      this.#familyList.touch(existing, this.#feed.bump());
+    }
+    return existing;
   }
 
   /**
@@ -334,7 +372,7 @@ export class Store {
     let s = fam.series.get(key);
     if (s) {
       // The write that follows marks the series changed, so the flag goes out with its value.
-      if (restarts) s.restartsWithAgent = true;
+      if (restarts && !s.origin.restarts) s.origin = this.#origins.get(s.origin.source, true);
       return s;
     }
     for (const name of Object.keys(labels)) {
@@ -345,8 +383,9 @@ export class Store {
     }
     const source = this.#sources.scope ?? this.sourceOf(owner);
     if (!this.#sources.admit(source, fam.name, this.#seriesList.size)) return undefined;
-    s = new SeriesRecord(fam, { ...labels }, key, renderLabels(labels), this.#nextId++, this.#now(), owner, source, restarts);
-    if (s.updatedMs < this.#oldestWriteMs) this.#oldestWriteMs = s.updatedMs;
+    const createdMs = this.#now();
+    s = new SeriesRecord(fam, { ...labels }, key, renderLabels(labels), this.#nextId++, this.#origins.since(createdMs), owner, this.#origins.get(source, restarts));
+    if (createdMs < this.#oldestWriteMs) this.#oldestWriteMs = createdMs;
     fam.series.set(key, s);
     const gen = this.#feed.bump();
     this.#seriesList.touch(s, gen);
@@ -358,7 +397,7 @@ export class Store {
   #remove(s: SeriesRecord): void {
     const fam = s.family;
     s.markRemoved();
-    this.#sources.release(s.source);
+    this.#sources.release(s.origin.source);
     fam.series.delete(s.key);
     this.#seriesList.unlink(s);
     this.#owned.forget(s);
@@ -384,7 +423,7 @@ export class Store {
     s.value = value;
     s.dist = dist;
     s.timestampMs = ts;
-    s.updatedMs = nowMs;
+    s.updatedAt = this.#origins.since(nowMs);
     if (nowMs < this.#oldestWriteMs) this.#oldestWriteMs = nowMs;
     if (changed) {
       const gen = this.#feed.bump();

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { labelKey, renderLabels, Store, type HeldSample } from '../../agent/store/store';
+import { sameLabels } from '../../agent/store/label-key';
 
 const g = { name: 'rec_gauge', help: 'A gauge.', type: 'gauge' } as const;
 const c = { name: 'rec_events_total', help: 'Events.', type: 'counter', restartsWithAgent: true } as const;
@@ -75,4 +76,124 @@ t.test('a series written later as restarting with the agent keeps the flag', asy
   t.equal(a.restartsWithAgent, undefined);
   t.equal(s.set(c, { k: 'v' }, 2), a);
   t.equal(a.restartsWithAgent, true);
+});
+
+t.test('update times and sources read the same across the store moving its time epoch', async (t) => {
+  const day = 86_400_000;
+  let now = 1_700_000_000_000;
+  const s = new Store({ now: () => now, staleAfterMs: 30 * day, budgets: { statsd: 3 } });
+  const a = s.withSource('statsd', () => s.set(c, { k: 'a' }, 1))!;
+  const b = s.set(g, { k: 'b' }, 1, now + 1000)!;
+  const gone = s.set(g, { k: 'gone' }, 1, now + 2000)!;
+  s.remove(gone);
+  for (let d = 1; d <= 40; d++) {
+    now += day;
+    if (d <= 20) s.keepAlive(a, now - 7);
+    if (d === 25) s.set(g, { k: 'b' }, 2, now);
+    t.equal(s.sweep(now), 0);
+  }
+  t.equal(a.updatedMs, 1_700_000_000_000 + 20 * day - 7, 'a keep-alive written before the epoch moved');
+  t.equal(b.updatedMs, 1_700_000_000_000 + 25 * day);
+  t.equal(gone.updatedMs, 1_700_000_000_000 + 2000, 'a removed series reads as it was when removed');
+  t.same([a.restartsWithAgent, b.restartsWithAgent], [true, undefined]);
+  t.same(Object.fromEntries(s.seriesBySource()), { statsd: 1, other: 1 }, 'each series still counted against its source');
+  now += 30 * day;
+  t.equal(s.sweep(now), 2, 'the sweep compares times across the moves');
+  t.same(Object.fromEntries(s.seriesBySource()), {});
+});
+
+t.test('an owner snapshot finds each sample its series however its samples move between snapshots', async (t) => {
+  const s = new Store();
+  const h = { name: 'rec_other', help: 'Other.', type: 'gauge' } as const;
+  const snap = (fams: Array<[typeof g | typeof h | typeof c, Array<Record<string, string>>]>, v: number) =>
+    s.replaceOwned(
+      'o',
+      fams.map(([d, ls]) => ({ ...d, samples: ls.map((labels) => ({ labels: { ...labels }, value: v })) })),
+    );
+  const find = (name: string, labels: Record<string, string>) => s.getFamily(name)?.series.get(labelKey(labels));
+  snap(
+    [
+      [g, [{ a: '1' }, { a: '2' }]],
+      [h, [{ a: '1' }]],
+    ],
+    1,
+  );
+  const g1 = find('rec_gauge', { a: '1' })!;
+  const g2 = find('rec_gauge', { a: '2' })!;
+  const h1 = find('rec_other', { a: '1' })!;
+  t.equal(s.seriesCount, 3);
+  snap(
+    [
+      [h, [{ a: '1' }]],
+      [g, [{ a: '2' }, { a: '1' }]],
+    ],
+    2,
+  );
+  t.same([find('rec_gauge', { a: '1' }), find('rec_gauge', { a: '2' }), find('rec_other', { a: '1' })], [g1, g2, h1], 'the same series, reordered');
+  t.same([g1.value, g2.value, h1.value], [2, 2, 2]);
+  snap(
+    [
+      [g, [{ a: '1', b: 'x' }, { a: '2' }]],
+      [h, [{ a: '1' }]],
+    ],
+    3,
+  );
+  t.equal(s.seriesCount, 3, 'a label added at a position is another series, and the one it replaced went');
+  t.equal(s.keepAlive(g1), false, 'the series it replaced is out of the store');
+  t.equal(find('rec_gauge', { a: '1', b: 'x' })!.value, 3);
+  snap(
+    [
+      [g, [{ a: '1' }, { a: '2' }]],
+      [h, [{ a: '1' }]],
+    ],
+    4,
+  );
+  t.notOk(find('rec_gauge', { a: '1', b: 'x' }), 'and the one with fewer labels at the same position is not taken for it');
+  t.equal(find('rec_gauge', { a: '1' })!.value, 4);
+  s.remove(g2);
+  snap(
+    [
+      [g, [{ a: '1' }, { a: '2' }]],
+      [h, [{ a: '1' }]],
+    ],
+    5,
+  );
+  const g2b = find('rec_gauge', { a: '2' })!;
+  t.not(g2b, g2, 'a removed series at a position is not written: a new one is made');
+  t.same([g2.value, g2b.value], [4, 5]);
+  snap(
+    [
+      [h, [{ a: '1' }]],
+      [c, [{ a: '1' }]],
+    ],
+    6,
+  );
+  t.equal(s.seriesCount, 2);
+  t.equal(find('rec_events_total', { a: '1' })!.restartsWithAgent, true);
+  t.equal(find('rec_other', { a: '1' }), h1);
+  snap(
+    [
+      [{ ...h, type: 'counter' } as never, [{ a: '1' }]],
+      [c, [{ a: '1' }]],
+    ],
+    7,
+  );
+  t.equal(h1.value, 6, 'a family refused for its type is skipped and the positions after it still line up');
+  t.equal(find('rec_events_total', { a: '1' })!.value, 7);
+  const gen = s.generation;
+  s.replaceOwned('o', [{ ...h, help: 'New.', samples: [{ labels: { a: '1' }, value: 9 }] }]);
+  t.same([s.getFamily('rec_other')!.help, s.getFamily('rec_other')!.changedGen > gen, find('rec_other', { a: '1' })!.value], ['New.', true, 9], 'a new HELP is taken');
+  s.dropOwner('o');
+  t.equal(s.seriesCount, 0);
+  snap([[g, [{ a: '1' }]]], 8);
+  t.equal(find('rec_gauge', { a: '1' })!.value, 8, 'an owner dropped and back starts again');
+});
+
+t.test('two label sets are the same set by their names and values, in any order', async (t) => {
+  t.ok(sameLabels({ a: '1', b: '2' }, { b: '2', a: '1' }));
+  t.ok(sameLabels({}, {}));
+  t.notOk(sameLabels({ a: '1' }, { a: '1', b: '2' }), 'a name more');
+  t.notOk(sameLabels({ a: '1', b: '2' }, { a: '1' }), 'a name fewer');
+  t.notOk(sameLabels({ a: '1' }, { a: '2' }), 'another value');
+  t.notOk(sameLabels({ a: '1' }, { toString: '1' } as Record<string, string>), "a name the held set's prototype has");
 });
