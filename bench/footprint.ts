@@ -252,7 +252,9 @@ function otherRows(): void {
     });
   }
   if (!skip.has('spool')) {
-    const out = bench('report-spool.js', [], { MB: '128', ROUNDS: '2', RECORD_KB: '256' });
+    // report-spool's own defaults (256 MB, three rounds): at 128 MB a direct run lasts ~0.1 s, shorter than the
+    // disk's own swings between the dd runs around it.
+    const out = bench('report-spool.js', [], { MB: '256', ROUNDS: '3', RECORD_KB: '256' });
     const dd = /write: dd oflag=direct (\S+) MB\/s/.exec(out);
     const w = /spool direct +(\S+) MB\/s = (\S+)× dd/.exec(out);
     const r = /sendfile\/run ÷ read\+write\/record, per round: ([\d., ]+)× throughput/.exec(out);
