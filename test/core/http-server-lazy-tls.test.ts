@@ -2,34 +2,15 @@
  * The HTTP server loads node:https and the web config's TLS module only for a server that speaks TLS: the default
  * agent serves plain HTTP and its start does not pay for them (bench/README.md, "Cold start").
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import t, { type Test } from 'tap';
+import { rmSync } from 'node:fs';
+import t from 'tap';
 import { HttpServer } from '../../agent/core/http-server';
 import { silentLogger } from '../../agent/core/log';
 import { makePki } from '../helpers/tls-certs';
-import { spawnCli } from '../helpers/process';
-
-/** Node's own modules the agent process loaded by the time it was ready (process.moduleLoadList, at exit). */
-async function builtinsOfAgent(t: Test, args: string[]): Promise<string[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'outrider-builtins-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const preload = join(dir, 'builtins.js');
-  const out = join(dir, 'builtins.txt');
-  writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`);
-  const p = spawnCli(['agent', '--listen=127.0.0.1:0', '--spool.dir=', ...args], { NODE_OPTIONS: `--require=${preload}` });
-  try {
-    await p.waitForLog(/agent is ready/, 60_000);
-  } finally {
-    p.child.kill('SIGTERM');
-  }
-  await p.exited;
-  return readFileSync(out, 'utf8').split('\n');
-}
+import { builtinsOfAgent } from '../helpers/agent-builtins';
 
 t.test('an agent serving plain HTTP does not load node:https', async (t) => {
-  const loaded = await builtinsOfAgent(t, []);
+  const loaded = await builtinsOfAgent(t, 'loaded');
   t.ok(loaded.includes('NativeModule http'), 'the list names what loaded');
   t.notOk(loaded.includes('NativeModule https'), 'node:https not loaded');
 });

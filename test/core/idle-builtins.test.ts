@@ -4,44 +4,16 @@
  * an idle agent does not hold them (bench/README.md, "Idle RSS: glibc's mmap threshold, TLS and crypto loaded on
  * first use").
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import t, { type Test } from 'tap';
+import { rmSync } from 'node:fs';
+import t from 'tap';
 import { Config } from '../../agent/config/config';
 import { agentKeys } from '../../agent/keys';
 import { tlsOptionsFrom } from '../../agent/report/tls/options';
 import { makePki } from '../helpers/tls-certs';
-import { spawnCli } from '../helpers/process';
-
-/**
- * Node's own modules the agent's code asked for by the time it was ready (every `require` of a built-in, recorded by a
- * preload and written at exit). Not process.moduleLoadList: the test runner's instrumentation of child processes
- * loads node:crypto itself.
- */
-async function builtinsOfAgent(t: Test, args: string[]): Promise<string[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'outrider-builtins-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const preload = join(dir, 'builtins.js');
-  const out = join(dir, 'builtins.txt');
-  writeFileSync(
-    preload,
-    `const M = require('node:module'); const ids = new Set(); const req = M.prototype.require;
-M.prototype.require = function (id) { const n = String(id).replace(/^node:/, ''); if (M.isBuiltin(n)) ids.add(n); return req.apply(this, arguments); };
-process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, [...ids].join('\\n')));\n`,
-  );
-  const p = spawnCli(['agent', '--listen=127.0.0.1:0', '--spool.dir=', ...args], { NODE_OPTIONS: `--require=${preload}` });
-  try {
-    await p.waitForLog(/agent is ready/, 60_000);
-  } finally {
-    p.child.kill('SIGTERM');
-  }
-  await p.exited;
-  return readFileSync(out, 'utf8').split('\n');
-}
+import { builtinsOfAgent } from '../helpers/agent-builtins';
 
 t.test('a default agent loads neither node:tls nor node:crypto', async (t) => {
-  const loaded = await builtinsOfAgent(t, []);
+  const loaded = await builtinsOfAgent(t, 'required');
   t.ok(loaded.includes('http'), 'the list names what loaded');
   t.notOk(loaded.includes('tls'), 'node:tls not loaded');
   t.notOk(loaded.includes('crypto'), 'node:crypto not loaded');
