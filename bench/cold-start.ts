@@ -13,13 +13,9 @@
 import { join } from 'node:path';
 import { coldStartMs, startAgent, startBareNode, Subject } from './footprint-procs';
 import { cpuTicks, statusField } from './proc-sample';
+import { benchArgs } from './args';
 
-const args: Record<string, string> = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, ...v] = a.replace(/^--/, '').split('=');
-    return [k!, v.join('=')];
-  }),
-);
+const args = benchArgs();
 const runs = Number(args.runs ?? 7);
 const repo = join(__dirname, '..', '..');
 const flags = (args['agent-flags'] ?? '').split(' ').filter(Boolean);

@@ -8,13 +8,9 @@
  */
 import { join } from 'node:path';
 import { coldStartMs, sampleIdle, startAgent, Subject } from './footprint-procs';
+import { benchArgs } from './args';
 
-const args: Record<string, string> = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, ...v] = a.replace(/^--/, '').split('=');
-    return [k!, v.join('=')];
-  }),
-);
+const args = benchArgs();
 const other = args.bin;
 const copies = Number(args.copies ?? 3);
 const seconds = Number(args.seconds ?? 40);

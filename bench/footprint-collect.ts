@@ -6,13 +6,9 @@
  *   node dist/bench/footprint-collect.js [--rounds=300] [--dist=/other/checkout/dist]
  */
 import { join } from 'node:path';
+import { benchArgs } from './args';
 
-const args: Record<string, string> = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, ...v] = a.replace(/^--/, '').split('=');
-    return [k!, v.join('=')];
-  }),
-);
+const args = benchArgs();
 const rounds = Number(args.rounds ?? 300);
 const dist = args.dist ?? join(__dirname, '..');
 

@@ -8,13 +8,9 @@
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, type Subject } from './footprint-procs';
+import { benchArgs } from './args';
 
-const opts: Record<string, string> = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, ...v] = a.replace(/^--/, '').split('=');
-    return [k!, v.join('=')];
-  }),
-);
+const opts = benchArgs();
 const copies = Number(opts.copies ?? 2);
 const [from, to] = (opts.window ?? '60-240').split('-').map(Number) as [number, number];
 const bins = (opts.bin ?? join(__dirname, '..', '..', 'bin', 'outrider.js')).split(',');

@@ -10,13 +10,9 @@
  */
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
+import { benchArgs } from './args';
 
-const args: Record<string, string> = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, ...v] = a.replace(/^--/, '').split('=');
-    return [k!, v.join('=')];
-  }),
-);
+const args = benchArgs();
 const rounds = Number(args.rounds ?? 300);
 const dist = args.dist ?? join(__dirname, '..');
 

@@ -19,13 +19,9 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { coldStartMs, haveNodeExporter, Idle, sampleIdle, startAgent, startBareNode, startNodeExporter, Subject } from './footprint-procs';
 import { buildSender, statsdLoad } from './footprint-statsd';
+import { benchArgs } from './args';
 
-const args: Record<string, string> = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, ...v] = a.replace(/^--/, '').split('=');
-    return [k!, v.join('=')];
-  }),
-);
+const args = benchArgs();
 const short = 'short' in args;
 const seconds = Number(args.seconds ?? (short ? 10 : 30));
 const skip = new Set((args.skip ?? '').split(',').filter(Boolean));

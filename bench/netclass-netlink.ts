@@ -16,13 +16,9 @@ import { Store } from '../agent/store/store';
 import { silentLogger } from '../agent/core/log';
 import { agentKeys } from '../agent/keys';
 import { createLinkDumper } from '../agent/native/netlink';
+import { benchArgs } from './args';
 
-const args: Record<string, string> = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, ...v] = a.replace(/^--/, '').split('=');
-    return [k!, v.join('=')];
-  }),
-);
+const args = benchArgs();
 const rounds = Number(args.rounds ?? 2000);
 const pairs = Number(args.pairs ?? 5);
 const fullRounds = Number(args['full-rounds'] ?? 300);

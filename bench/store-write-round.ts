@@ -7,13 +7,9 @@
  *   node dist/bench/store-write-round.js --other=/other/checkout/dist [--rounds=2000]
  */
 import { join } from 'node:path';
+import { benchArgs } from './args';
 
-const args: Record<string, string> = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, ...v] = a.replace(/^--/, '').split('=');
-    return [k!, v.join('=')];
-  }),
-);
+const args = benchArgs();
 const rounds = Number(args.rounds ?? 2000);
 const here = join(__dirname, '..');
 const other = args.other;
