@@ -14,33 +14,17 @@
 // (native/testing/netlink_binding.cc).
 #include <napi.h>
 
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "net/netlink_link.h"
 #include "net/netlink_route.h"
+#include "netlink_js.h"
 #include "registry.h"
 #include "thread_job.h"  // ErrnoError
 
 namespace outrider {
 namespace {
-
-void SetLinks(Napi::Env env, Napi::Object out, const std::vector<net::LinkRecord>& links) {
-  Napi::Array strings = Napi::Array::New(env, links.size() * 4);
-  Napi::Float64Array nums = Napi::Float64Array::New(env, links.size() * net::kLinkFieldCount);
-  for (size_t i = 0; i < links.size(); ++i) {
-    const net::LinkRecord& l = links[i];
-    uint32_t s = static_cast<uint32_t>(i * 4);
-    strings.Set(s, Napi::String::New(env, l.name));
-    strings.Set(s + 1, Napi::String::New(env, l.address));
-    strings.Set(s + 2, Napi::String::New(env, l.broadcast));
-    strings.Set(s + 3, Napi::String::New(env, l.ifalias));
-    std::memcpy(nums.Data() + i * net::kLinkFieldCount, l.nums, sizeof l.nums);
-  }
-  out.Set("strings", strings);
-  out.Set("nums", nums);
-}
 
 class NetlinkRouteJs : public Napi::ObjectWrap<NetlinkRouteJs> {
  public:

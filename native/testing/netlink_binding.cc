@@ -9,10 +9,10 @@
 //   them (native/src/netlink_binding.cc).
 #include <napi.h>
 
-#include <cstring>
 #include <vector>
 
 #include "net/netlink_link.h"
+#include "netlink_js.h"
 #include "registry.h"
 #include "thread_job.h"  // GetBytes, ThrowCoded
 
@@ -46,18 +46,7 @@ Napi::Value ParseLinksJs(const Napi::CallbackInfo& info) {
   out.Set("error", Napi::Number::New(env, r.error));
   out.Set("interrupted", Napi::Boolean::New(env, r.interrupted));
   out.Set("skipped", Napi::Number::New(env, r.skipped));
-  Napi::Array strings = Napi::Array::New(env, links.size() * 4);
-  Napi::Float64Array nums = Napi::Float64Array::New(env, links.size() * net::kLinkFieldCount);
-  for (size_t i = 0; i < links.size(); ++i) {
-    uint32_t s = static_cast<uint32_t>(i * 4);
-    strings.Set(s, Napi::String::New(env, links[i].name));
-    strings.Set(s + 1, Napi::String::New(env, links[i].address));
-    strings.Set(s + 2, Napi::String::New(env, links[i].broadcast));
-    strings.Set(s + 3, Napi::String::New(env, links[i].ifalias));
-    std::memcpy(nums.Data() + i * net::kLinkFieldCount, links[i].nums, sizeof links[i].nums);
-  }
-  out.Set("strings", strings);
-  out.Set("nums", nums);
+  SetLinks(env, out, links);
   return out;
 }
 
