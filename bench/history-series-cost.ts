@@ -12,10 +12,11 @@
  *
  * `--snapshot` takes a heap snapshot after the rounds and prints the largest object kinds by self size.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
+import { heapKinds } from './heap-kinds';
 
 const arg = (name: string, def: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
 const seriesList = arg('series', '10000,100000').split(',').map(Number);
@@ -115,24 +116,8 @@ function run(n: number): void {
 
 /** The largest object kinds of a heap snapshot by self size (type and name). */
 function summarize(file: string): void {
-  const snap = JSON.parse(readFileSync(file, 'utf8')) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
-  const f = snap.snapshot.meta.node_fields;
-  const w = f.length;
-  const iType = f.indexOf('type');
-  const iName = f.indexOf('name');
-  const iSize = f.indexOf('self_size');
-  const types = snap.snapshot.meta.node_types[0];
-  const by = new Map<string, { n: number; bytes: number }>();
-  for (let i = 0; i < snap.nodes.length; i += w) {
-    const type = types[snap.nodes[i + iType]!]!;
-    const name = type === 'object' || type === 'native' || type === 'hidden' || type === 'object shape' || type === 'array' ? snap.strings[snap.nodes[i + iName]!]! : '';
-    const k = `${type} ${name.slice(0, 40)}`;
-    const e = by.get(k) ?? { n: 0, bytes: 0 };
-    e.n++;
-    e.bytes += snap.nodes[i + iSize]!;
-    by.set(k, e);
-  }
-  for (const [k, e] of [...by].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 25)) console.log(`  ${String(e.bytes).padStart(10)} B ${String(e.n).padStart(8)}  ${k}`);
+  const named = (type: string): boolean => type === 'object' || type === 'native' || type === 'hidden' || type === 'object shape' || type === 'array';
+  for (const [k, e] of heapKinds(file, named).slice(0, 25)) console.log(`  ${String(e.bytes).padStart(10)} B ${String(e.count).padStart(8)}  ${k}`);
 }
 
 for (const n of seriesList) run(n);

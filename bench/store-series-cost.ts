@@ -9,10 +9,11 @@
  * `--snapshot` also takes a heap snapshot after the writes and prints the largest object kinds by self size (one
  * mode, 10k series is enough).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
+import { heapKinds } from './heap-kinds';
 
 const arg = (name: string, def: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
 const seriesList = arg('series', '100000').split(',').map(Number);
@@ -87,30 +88,9 @@ function scrapePrep(n: number): (store: StoreT) => void {
 const keep: unknown[] = [];
 
 function topKinds(file: string): void {
-  const snap = JSON.parse(readFileSync(file, 'utf8')) as {
-    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
-    nodes: number[];
-    strings: string[];
-  };
-  const f = snap.snapshot.meta.node_fields;
-  const width = f.length;
-  const typeAt = f.indexOf('type');
-  const nameAt = f.indexOf('name');
-  const sizeAt = f.indexOf('self_size');
-  const types = snap.snapshot.meta.node_types[0];
-  const by = new Map<string, { count: number; bytes: number }>();
-  for (let i = 0; i < snap.nodes.length; i += width) {
-    const type = types[snap.nodes[i + typeAt]!]!;
-    let name = type === 'string' || type === 'concatenated string' || type === 'sliced string' ? '' : snap.strings[snap.nodes[i + nameAt]!]!;
-    if (name.length > 40) name = name.slice(0, 40);
-    const k = `${type} ${name}`;
-    const e = by.get(k) ?? { count: 0, bytes: 0 };
-    e.count++;
-    e.bytes += snap.nodes[i + sizeAt]!;
-    by.set(k, e);
-  }
-  const rows = [...by.entries()].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 14);
-  for (const [k, e] of rows) console.log(`  ${(e.bytes / 1024).toFixed(0).padStart(8)} KiB ${String(e.count).padStart(8)} × ${(e.bytes / e.count).toFixed(1).padStart(6)} B  ${k}`);
+  const named = (type: string): boolean => type !== 'string' && type !== 'concatenated string' && type !== 'sliced string';
+  for (const [k, e] of heapKinds(file, named).slice(0, 14))
+    console.log(`  ${(e.bytes / 1024).toFixed(0).padStart(8)} KiB ${String(e.count).padStart(8)} × ${(e.bytes / e.count).toFixed(1).padStart(6)} B  ${k}`);
 }
 
 function one(mode: 'statsd' | 'scrape', n: number): void {
