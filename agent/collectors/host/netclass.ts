@@ -108,6 +108,16 @@ export interface NetclassOptions {
 /** Consecutive failed dumps after which the collector stops asking and reads sysfs only. */
 export const maxDumpFailures = 3;
 
+/** The dump's links by name, or undefined when one of them is not among sysfs's `names`. */
+function linksByName(dumped: readonly Link[], names: Set<string>): Map<string, Link> | undefined {
+  const links = new Map<string, Link>();
+  for (const l of dumped) {
+    if (!names.has(l.name)) return undefined;
+    links.set(l.name, l);
+  }
+  return links;
+}
+
 export function netclassCollector(opts: NetclassOptions = {}): Collector {
   const known = new Map<string, Iface>();
   const openLinks = opts.openLinks ?? (() => createLinkDumper());
@@ -124,22 +134,20 @@ export function netclassCollector(opts: NetclassOptions = {}): Collector {
     }
     if (!source) return undefined;
     const r = source.dump();
-    if (!r.ok) {
-      ctx.issues.push(`rtnetlink link dump failed (${r.reason}); read from sysfs`);
-      if (++failures >= maxDumpFailures) {
-        source.close();
-        source = null;
-      }
-      return undefined;
+    if (!r.ok) ctx.issues.push(`rtnetlink link dump failed (${r.reason}); read from sysfs`);
+    // A link sysfs does not list: the dump describes another network namespace than the mounted sysfs (or an
+    // interface came between the two reads). Counted like a failure, so a lasting mismatch stops the dumps instead
+    // of paying for a dump and every sysfs read each round.
+    const links = r.ok ? linksByName(r.links, names) : undefined;
+    if (links) {
+      failures = 0;
+      return links;
     }
-    failures = 0;
-    const links = new Map<string, Link>();
-    for (const l of r.links) {
-      // A link sysfs does not list: the dump describes another network namespace than the mounted sysfs.
-      if (!names.has(l.name)) return undefined;
-      links.set(l.name, l);
+    if (++failures >= maxDumpFailures) {
+      source.close();
+      source = null;
     }
-    return links;
+    return undefined;
   };
   return {
     name: 'netclass',

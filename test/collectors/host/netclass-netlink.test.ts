@@ -198,6 +198,9 @@ t.test('the sysfs path: a fixture root, a failing dump (given up after a few), a
   t.equal(closed, 1);
 
   const foreign = [link('eth0', { index: 2, mtu: 9000 }), link('veth7', { index: 7, mtu: 9000 })];
-  const ns = netclassCollector({ openLinks: () => ({ dump: () => ({ ok: true, links: foreign }), close: () => {} }), linksSysfs: sys });
+  let foreignDumps = 0;
+  const ns = netclassCollector({ openLinks: () => ({ dump: () => (foreignDumps++, { ok: true, links: foreign }), close: () => {} }), linksSysfs: sys });
   t.equal(values(await ns.collect(collectContext({ sysfs: sys })), 'eth0').mtu_bytes, 1500, 'a link sysfs does not list: the dump is not this sysfs');
+  for (let i = 1; i < maxDumpFailures + 2; i++) t.equal(values(await ns.collect(collectContext({ sysfs: sys })), 'eth0').mtu_bytes, 1500);
+  t.equal(foreignDumps, maxDumpFailures, 'a lasting mismatch stops the dumps like failures in a row');
 });
