@@ -246,6 +246,8 @@ export class Agent {
     mountEndpoint(server, {
       store: this.store,
       health: this.health,
+      // The self telemetry written on a coarser cadence than the collection round is brought up to date first.
+      beforeRead: () => this.telemetry.beforeRead(),
       targets: () => targetsResponse((this.#built.get('scrape')?.[0] as Scraper | undefined)?.targets() ?? []),
       status: () => ({ version, uptime_seconds: Math.round(process.uptime()), native: this.#native }),
       history: () => this.#history,

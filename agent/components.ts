@@ -215,10 +215,23 @@ function collectorRunner(ctx: AgentContext): CollectorRunner {
   gpuOptions(ctx.config);
   const collectors: Collector[] = buildCollectors(selected);
   // The agent's own telemetry, written into the store on the collection interval (owner `outrider`).
-  const self = new TelemetryWriter(ctx.telemetry, ctx.store);
-  collectors.push({ name: SELF_OWNER, defaultEnabled: true, internal: true, writesOwnSeries: true, collect: async () => (await self.write(), []) });
+  // Its component metrics are read every runtimeRefreshMs (5 s) and before each /metrics render (Telemetry.onRead),
+  // not every round: a scrape is served them as they are (bench/README.md, Footprint, "the self telemetry on read").
+  const self = new TelemetryWriter(ctx.telemetry, ctx.store, SELF_OWNER, { componentRefreshMs: ctx.telemetry.runtimeRefreshMs });
+  const offRead = ctx.telemetry.onRead(() => self.catchUp());
+  collectors.push({ name: SELF_OWNER, defaultEnabled: true, internal: true, writesOwnSeries: true, collect: async () => (await self.write(), []), close: offRead });
   for (const name of collectorNames()) if (!selected.has(name)) ctx.store.dropOwner(name);
-  return new CollectorRunner({ store: ctx.store, config: ctx.config, paths: ctx.paths, log: ctx.log, health: ctx.health, telemetry: ctx.telemetry, collectors, defaults: { intervalMs, timeoutMs } });
+  return new CollectorRunner({
+    store: ctx.store,
+    config: ctx.config,
+    paths: ctx.paths,
+    log: ctx.log,
+    health: ctx.health,
+    telemetry: ctx.telemetry,
+    collectors,
+    defaults: { intervalMs, timeoutMs },
+    durationRefreshMs: ctx.telemetry.runtimeRefreshMs,
+  });
 }
 
 /** The store source of a series created outside a writer's scope, from its owner (store.ts, "Budgets"). */

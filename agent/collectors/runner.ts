@@ -54,6 +54,9 @@ interface Slot {
   /** The slot's node_scrape_collector_success and _duration_seconds series, written through their handles. */
   successSeries: Series | undefined;
   durationSeries: Series | undefined;
+  /** The last run's duration (s), and when the duration series was last written (see `durationRefreshMs`). */
+  duration: number;
+  durationAtMs: number;
 }
 
 /** Collectors sharing an interval: started together by one timer. */
@@ -159,6 +162,12 @@ export interface RunnerOptions {
   defaults?: Pick<CollectorsOptions, 'intervalMs' | 'timeoutMs'>;
   /** Where outrider_collector_* counters go. */
   telemetry?: Telemetry;
+  /**
+   * How often a collector's node_scrape_collector_duration_seconds is written (ms; 0, the default: every run). Between,
+   * the series keeps its last written value, and the last run's duration is written before the store is read for a
+   * scrape (`telemetry.onRead`), so a scrape sees each collector's last run; the rounds between write nothing.
+   */
+  durationRefreshMs?: number;
   now?: () => number;
 }
 
@@ -174,6 +183,7 @@ export class CollectorRunner {
   readonly #timeouts: import('prom-client').Counter | undefined;
   readonly #skipped: import('prom-client').Counter | undefined;
   readonly #runs: import('prom-client').Counter | undefined;
+  readonly #offRead: (() => void) | undefined;
 
   constructor(opts: RunnerOptions) {
     this.#opts = opts;
@@ -192,7 +202,10 @@ export class CollectorRunner {
       loggedNoData: false,
       successSeries: undefined,
       durationSeries: undefined,
+      duration: NaN,
+      durationAtMs: -Infinity,
     }));
+    if ((opts.durationRefreshMs ?? 0) > 0) this.#offRead = opts.telemetry?.onRead(() => this.#writeDurations());
     // One timer per interval, not per collector: at the default 1 s the host's ~50 collectors wake the process once.
     for (const slot of this.#slots) {
       const g = this.#groups.find((x) => x.intervalMs === slot.intervalMs);
@@ -223,6 +236,7 @@ export class CollectorRunner {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#offRead?.();
     for (const g of this.#groups) if (g.timer) clearTimeout(g.timer);
     // Wait for runs in flight, but never longer than one budget: a hung source must not block shutdown.
     const budget = Math.max(0, ...this.#slots.map((s) => s.budgetMs));
@@ -322,6 +336,21 @@ export class CollectorRunner {
     const duration = Math.round(seconds * 1e9) / 1e9;
     // Through the handles kept from the last round (no family or label-key lookup); by labels when the series went.
     if (slot.successSeries === undefined || !store.writeHandle(slot.successSeries, success)) slot.successSeries = store.set(successDesc, { collector: c.name }, success);
-    if (slot.durationSeries === undefined || !store.writeHandle(slot.durationSeries, duration)) slot.durationSeries = store.set(durationDesc, { collector: c.name }, duration);
+    slot.duration = duration;
+    const refreshMs = this.#opts.durationRefreshMs ?? 0;
+    if (refreshMs > 0 && slot.durationSeries !== undefined && run.nowMs - slot.durationAtMs < refreshMs && store.keepAlive(slot.durationSeries)) return;
+    slot.durationAtMs = run.nowMs;
+    this.#writeDuration(slot);
+  }
+
+  #writeDuration(slot: Slot): void {
+    const store = this.#opts.store;
+    if (slot.durationSeries === undefined || !store.writeHandle(slot.durationSeries, slot.duration)) slot.durationSeries = store.set(durationDesc, { collector: slot.collector.name }, slot.duration);
+  }
+
+  /** Before a scrape: each collector's last run's duration, where the rounds since have not written it. */
+  #writeDurations(): void {
+    if (this.#stopped) return;
+    for (const slot of this.#slots) if (slot.durationSeries !== undefined && !Number.isNaN(slot.duration)) this.#writeDuration(slot);
   }
 }

@@ -11,7 +11,11 @@
  * `reset()`, a `remove()`) and a metric that left the registry have their series removed, as the owner's snapshot
  * did. What /metrics serves is the same as the snapshot's: names (`_total` on counters), HELP, types, labels,
  * histogram buckets; prom-client's redundant `_total` handle gauges stay out. The runtime metrics are gathered again
- * once `Telemetry.runtimeRefreshMs` has passed, as in the snapshot, and kept alive between.
+ * once `Telemetry.runtimeRefreshMs` has passed, as in the snapshot, and kept alive between. The component metrics
+ * are read every round, or with `componentRefreshMs` (the agent: the runtime metrics' 5 s) once that has passed and
+ * whenever `catchUp()` is called: the agent calls it before /metrics is rendered (`Telemetry.onRead`), so a scrape
+ * is served the registry as it is, while the collection rounds between two scrapes write none of the counters that
+ * move every round (the runner's runs, the contract counts) into the store, its history and its change feed.
  */
 import type { Family, Series, Store } from '../store/store';
 import type { Distribution, FamilyDesc, Labels, MetricType } from '../store/types';
@@ -61,50 +65,101 @@ interface MetricState {
   seen: number;
 }
 
+export interface TelemetryWriterOptions {
+  /**
+   * How often the component metrics (every metric but the runtime ones) are read and written (ms; 0, the default:
+   * every round). Between, their series are kept alive as last written, and `catchUp()` reads them at once.
+   */
+  componentRefreshMs?: number;
+}
+
+/** What a round reads: the runtime metrics, the component metrics, and whether the others' series are kept alive. */
+interface Due {
+  readonly refresh: boolean;
+  readonly components: boolean;
+  readonly alive: boolean;
+}
+
 export class TelemetryWriter {
   readonly #telemetry: Telemetry;
   readonly #store: Store;
   readonly #owner: string;
   readonly #metrics = new Map<PromMetric, MetricState>();
+  readonly #componentRefreshMs: number;
   #round = 0;
   #runtimeAtMs = -Infinity;
+  #componentAtMs = -Infinity;
+  #aliveAtMs = -Infinity;
+  /** A round awaiting a collect callback. */
+  #inflight: Promise<void> | undefined;
 
-  constructor(telemetry: Telemetry, store: Store, owner = SELF_OWNER) {
+  constructor(telemetry: Telemetry, store: Store, owner = SELF_OWNER, opts: TelemetryWriterOptions = {}) {
     this.#telemetry = telemetry;
     this.#store = store;
     this.#owner = owner;
+    this.#componentRefreshMs = opts.componentRefreshMs ?? 0;
   }
 
   /**
-   * One round: every metric's collect callback runs (the runtime ones only when their refresh is due), then each
-   * series is written when it changed and kept alive when not. Synchronous unless a collect callback returns a
-   * promise.
+   * One round: every metric's collect callback runs (the runtime ones only when their refresh is due, the component
+   * ones when `componentRefreshMs` has passed), then each series is written when it changed and kept alive when not.
+   * Synchronous unless a collect callback returns a promise.
    */
   write(nowMs = this.#telemetry.now()): Promise<void> | void {
+    return this.#start(nowMs, false);
+  }
+
+  /**
+   * Reads the component metrics now, whatever their cadence (and the runtime ones when their refresh is due): what
+   * the store serves next is as current as the registry. For a reader of the store (a scrape): `Telemetry.onRead`.
+   */
+  catchUp(nowMs = this.#telemetry.now()): Promise<void> | void {
+    return this.#start(nowMs, true);
+  }
+
+  #start(nowMs: number, force: boolean): Promise<void> | void {
+    // A round that awaits a collect callback runs to its end before the next starts (their reads would interleave).
+    if (this.#inflight !== undefined) return this.#inflight.then(() => this.#start(nowMs, force));
+    const p = this.#pass(nowMs, force);
+    if (p === undefined) return;
+    const done = p.finally(() => {
+      if (this.#inflight === done) this.#inflight = undefined;
+    });
+    this.#inflight = done;
+    return done;
+  }
+
+  #pass(nowMs: number, force: boolean): Promise<void> | void {
     const round = ++this.#round;
     const refresh = nowMs - this.#runtimeAtMs >= this.#telemetry.runtimeRefreshMs * 0.9;
     if (refresh) this.#runtimeAtMs = nowMs;
+    const components = force || this.#componentRefreshMs <= 0 || nowMs - this.#componentAtMs >= this.#componentRefreshMs;
+    if (components) this.#componentAtMs = nowMs;
+    // The series of the metrics not read this round are kept alive only as often as the store's staleness needs.
+    const alive = nowMs - this.#aliveAtMs >= this.#store.staleAfterMs / 4;
+    if (alive) this.#aliveAtMs = nowMs;
+    const due: Due = { refresh, components, alive };
     const metrics = this.#telemetry.registry.getMetricsAsArray() as unknown as PromMetric[];
     let seen = 0;
     for (let i = 0; i < metrics.length; i++) {
       const st = this.#state(metrics[i]!);
       if (st === undefined) continue;
-      if (st.kind === 'other') return this.#rest(metrics, i, seen, round, refresh, nowMs);
+      if (st.kind === 'other') return this.#rest(metrics, i, seen, round, due, nowMs);
       st.seen = round;
       seen++;
-      if (st.runtime && !refresh) {
-        this.#keepAlive(st, round, nowMs);
+      if (!(st.runtime ? refresh : components)) {
+        if (alive) this.#keepAlive(st, nowMs);
         continue;
       }
       const pending = st.metric.collect?.();
-      if (pending instanceof Promise) return this.#rest(metrics, i, seen, round, refresh, nowMs, pending);
+      if (pending instanceof Promise) return this.#rest(metrics, i, seen, round, due, nowMs, pending);
       this.#read(st, round, nowMs);
     }
     this.#end(seen, round);
   }
 
   /** The round from metric `i` on, once a collect callback (or a `get()`) has to be awaited. */
-  async #rest(metrics: PromMetric[], i: number, seen: number, round: number, refresh: boolean, nowMs: number, pending?: Promise<unknown>): Promise<void> {
+  async #rest(metrics: PromMetric[], i: number, seen: number, round: number, due: Due, nowMs: number, pending?: Promise<unknown>): Promise<void> {
     for (; i < metrics.length; i++) {
       const st = this.#state(metrics[i]!);
       if (st === undefined) continue;
@@ -112,8 +167,8 @@ export class TelemetryWriter {
         st.seen = round;
         seen++;
       }
-      if (st.runtime && !refresh) {
-        this.#keepAlive(st, round, nowMs);
+      if (!(st.runtime ? due.refresh : due.components)) {
+        if (due.alive) this.#keepAlive(st, nowMs);
         continue;
       }
       if (st.kind === 'other') {
@@ -196,10 +251,9 @@ export class TelemetryWriter {
     if (s.handle !== undefined) this.#store.writeHandle(s.handle, value, dist, nowMs);
   }
 
-  /** A runtime metric between its gatherings: its series as last gathered. */
-  #keepAlive(st: MetricState, round: number, nowMs: number): void {
+  /** A metric between its gatherings: its series as last gathered. */
+  #keepAlive(st: MetricState, nowMs: number): void {
     for (const s of st.series.values()) {
-      s.seen = round;
       if (s.handle !== undefined && !this.#store.keepAlive(s.handle, nowMs)) {
         // Gone from the store since: written again from what was last gathered at its next gathering.
         s.handle = undefined;

@@ -42,6 +42,8 @@ export class Telemetry {
   readonly #now: () => number;
   #runtimeAtMs = -Infinity;
   #runtimeCache: FamilySamples[] = [];
+  /** What brings the series written on a coarser cadence up to date before the store is read (`onRead`). */
+  readonly #readHooks = new Set<() => Promise<void> | void>();
 
   constructor(opts: TelemetryOptions = {}) {
     this.runtimeRefreshMs = opts.runtimeRefreshMs ?? 5000;
@@ -75,6 +77,25 @@ export class Telemetry {
   /** Whether `name` is one of the runtime metrics (`process_*`, `nodejs_*`), gathered every `runtimeRefreshMs`. */
   isRuntime(name: string): boolean {
     return this.#runtime.has(name);
+  }
+
+  /**
+   * Registers `hook` to run before the store is read for a scrape (`beforeRead`): a writer that writes its series on a
+   * coarser cadence than the collection round writes what it holds. Returns the function that unregisters it.
+   */
+  onRead(hook: () => Promise<void> | void): () => void {
+    this.#readHooks.add(hook);
+    return () => void this.#readHooks.delete(hook);
+  }
+
+  /** Runs the `onRead` hooks; a promise when one of them has to be awaited. */
+  beforeRead(): Promise<void> | void {
+    let pending: Array<Promise<void>> | undefined;
+    for (const hook of this.#readHooks) {
+      const p = hook();
+      if (p instanceof Promise) (pending ??= []).push(p);
+    }
+    if (pending) return Promise.all(pending).then(() => undefined);
   }
 
   /** The telemetry's clock (ms). */

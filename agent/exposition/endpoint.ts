@@ -19,8 +19,11 @@ export interface EndpointOptions {
   health: Health;
   /** Extra facts for /healthz and /api/v1/status (version, native status, config...). */
   status?: () => Record<string, unknown>;
-  /** Called before the store's series are read (/metrics, /api/v1/series): a writer that defers its writes catches up. */
-  beforeRead?: () => void;
+  /**
+   * Called before the store's series are read (/metrics, /api/v1/series): a writer that defers its writes catches up
+   * (awaited when it returns a promise).
+   */
+  beforeRead?: () => Promise<void> | void;
   /** The body of GET /api/v1/targets (the scrape targets, in Prometheus's shape). */
   targets?: () => unknown;
   /** The local history behind /api/v1/series?match[]=, /api/v1/labels and /api/v1/label/<name>/values. */
@@ -50,7 +53,7 @@ function filteredBody(text: string, gzip: boolean): Buffer {
 export function mountEndpoint(server: HttpServer, opts: EndpointOptions): RenderCache {
   const cache = new RenderCache(opts.store);
 
-  server.route('GET', '/metrics', (req: IncomingMessage, res: ServerResponse, url) => {
+  server.route('GET', '/metrics', async (req: IncomingMessage, res: ServerResponse, url) => {
     const format = negotiate(req.headers.accept);
     const gzip = acceptsGzip(req);
     const selection = opts.collectors ? collectSelection(url.searchParams, opts.collectors()) : ({ kind: 'all' } as const);
@@ -59,7 +62,8 @@ export function mountEndpoint(server: HttpServer, opts: EndpointOptions): Render
       res.end(req.method === 'HEAD' ? undefined : selection.message);
       return;
     }
-    opts.beforeRead?.();
+    const caught = opts.beforeRead?.();
+    if (caught instanceof Promise) await caught;
     // A filtered scrape is rendered for the request (not cached: its parameters vary).
     const body = selection.kind === 'all' ? cache.get(format, gzip) : filteredBody(renderSelected(opts.store, selection.names, format), gzip);
     const headers: Record<string, string | number> = { 'Content-Type': contentTypes[format], 'Content-Length': body.length, Vary: 'Accept, Accept-Encoding' };
@@ -95,13 +99,14 @@ export function mountEndpoint(server: HttpServer, opts: EndpointOptions): Render
     server.route('POST', '/api/v1/series', history.series);
   }
 
-  server.route('GET', '/api/v1/series', (req, res, url) => {
+  server.route('GET', '/api/v1/series', async (req, res, url) => {
     if (history && url.searchParams.has('match[]')) return history.series(req, res, url);
     const match = url.searchParams.get('match') ?? '';
     const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 1000) || 1000, 1), 100_000);
     const out: unknown[] = [];
     let truncated = false;
-    opts.beforeRead?.();
+    const caught = opts.beforeRead?.();
+    if (caught instanceof Promise) await caught;
     outer: for (const fam of opts.store.families()) {
       if (match && !fam.name.startsWith(match)) continue;
       for (const s of fam.series.values()) {
