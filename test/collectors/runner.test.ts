@@ -322,3 +322,40 @@ t.test('a collector that throws before returning a promise fails its run; the ot
   t.equal(runner.stats().sync_throw!.runs, 2, 'run again next round');
   await runner.stop();
 });
+
+t.test('with durationRefreshMs: a duration is written once that has passed, and the last one before a read', async (t) => {
+  let now = 1_000_000;
+  const store = new Store({ now: () => now });
+  const telemetry = new Telemetry({ runtimeMetrics: false });
+  let spin = 0;
+  const busy: Collector = {
+    name: 'busy',
+    defaultEnabled: true,
+    collect: async () => {
+      const until = process.hrtime.bigint() + BigInt(spin);
+      while (process.hrtime.bigint() < until);
+      return [];
+    },
+  };
+  const runner = new CollectorRunner({ store, config: Config.defaults(agentKeys), paths, log: silentLogger(), collectors: [busy], telemetry, durationRefreshMs: 5000, now: () => now });
+  const duration = (): number | undefined => value(store, 'node_scrape_collector_duration_seconds', { collector: 'busy' });
+  await runner.collectOnce();
+  const d0 = duration();
+  t.type(d0, 'number', 'the first run writes it');
+  const g0 = store.generation;
+  spin = 20_000_000; // 20 ms: a duration of its own
+  for (let i = 0; i < 3; i++) {
+    now += 1000;
+    await runner.collectOnce();
+  }
+  t.equal(duration(), d0, 'not written between refreshes');
+  t.equal(store.generation, g0, 'no generation spent');
+  t.equal(value(store, 'node_scrape_collector_success', { collector: 'busy' }), 1, 'success is written every run');
+  await telemetry.beforeRead();
+  t.ok(duration()! >= 0.02, 'a read gets the last run’s duration');
+  spin = 0;
+  now += 5000;
+  await runner.collectOnce();
+  t.ok(duration()! < 0.02, 'written again once durationRefreshMs has passed');
+  await runner.stop();
+});

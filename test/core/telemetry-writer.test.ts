@@ -219,3 +219,76 @@ t.test('an async collect callback is awaited before its metric is read', async (
   t.equal([...store.getFamily('outrider_test_after')!.series.values()][0]!.value, 2, 'the metrics after it are written too');
   t.equal(new TelemetryWriter(new Telemetry({ runtimeMetrics: false }), new Store()).write(), undefined, 'synchronous otherwise');
 });
+
+t.test('with componentRefreshMs: a component metric is written once that has passed or at a catch-up, kept alive between', async (t) => {
+  let now = 1_000_000;
+  const tel = new Telemetry({ runtimeRefreshMs: 5000, now: () => now });
+  const c = tel.counter('outrider_test_runs_total', 'Runs.', ['collector']);
+  let pulled = 0;
+  tel.gauge('outrider_test_pulled', 'Set by its collect callback.', [], function () {
+    this.set(++pulled);
+  });
+  c.inc({ collector: 'cpu' });
+  const store = new Store({ now: () => now, staleAfterMs: 2000 });
+  const w = new TelemetryWriter(tel, store, SELF_OWNER, { componentRefreshMs: 5000 });
+  const off = tel.onRead(() => w.catchUp());
+  const runs = (): number | undefined => [...(store.getFamily('outrider_test_runs_total')?.series.values() ?? [])][0]?.value;
+  const cpu = (): number => [...store.getFamily('process_cpu_user_seconds_total')!.series.values()][0]!.value;
+  await w.write();
+  t.equal(runs(), 1, 'the first round reads every metric');
+  t.equal(pulled, 1);
+  const cpu0 = cpu();
+  const until = process.hrtime.bigint() + 30_000_000n;
+  while (process.hrtime.bigint() < until);
+  const g0 = store.generation;
+  for (let i = 0; i < 3; i++) {
+    c.inc({ collector: 'cpu' });
+    now += 1000;
+    await w.write();
+    t.equal(store.sweep(now), 0, `round ${i}: nothing expired`);
+  }
+  t.equal(runs(), 1, 'not read between refreshes');
+  t.equal(pulled, 1, 'its collect callbacks do not run between refreshes');
+  t.equal(store.generation, g0, 'no generation spent between refreshes');
+
+  await tel.beforeRead();
+  t.equal(runs(), 4, 'a read catches up: the counter as the registry holds it');
+  t.equal(pulled, 2);
+  t.equal(cpu(), cpu0, 'the runtime metrics are not gathered again by a catch-up');
+
+  c.inc({ collector: 'cpu' });
+  now += 4000;
+  await w.write();
+  t.equal(runs(), 4, 'the refresh counts from the catch-up');
+  now += 1000;
+  await w.write();
+  t.equal(runs(), 5, 'read again once componentRefreshMs has passed since');
+  t.ok(cpu() > cpu0, 'and the runtime metrics once theirs has');
+
+  off();
+  c.inc({ collector: 'cpu' });
+  await tel.beforeRead();
+  t.equal(runs(), 5, 'an unregistered hook runs no more');
+});
+
+t.test('a catch-up during a round that awaits a collect callback runs after it', async (t) => {
+  const tel = new Telemetry({ runtimeMetrics: false });
+  let n = 0;
+  new Counter({
+    name: 'outrider_test_async_total',
+    help: 'Counted in an async collect.',
+    registers: [tel.registry],
+    async collect() {
+      await new Promise((r) => setImmediate(r));
+      this.inc(++n);
+    },
+  });
+  const store = new Store();
+  const w = new TelemetryWriter(tel, store, SELF_OWNER, { componentRefreshMs: 60_000 });
+  const first = w.write();
+  const caught = w.catchUp();
+  t.ok(caught instanceof Promise, 'waits for the round in flight');
+  await Promise.all([first, caught]);
+  t.equal(n, 2, 'then reads again');
+  t.equal([...store.getFamily('outrider_test_async_total')!.series.values()][0]!.value, 3, 'what the second read counted');
+});

@@ -110,3 +110,30 @@ t.test('N scrapes between two collections cost one render (and one gzip)', async
     'and shows the change',
   );
 });
+
+t.test('a scrape is served the self telemetry as the registry holds it, not as of the last collection round', async (t) => {
+  const a = await startAgent({ 'collectors.interval': 60_000 });
+  t.teardown(() => a.stop());
+  await get(`${a.url}/metrics`);
+  const m = await get(`${a.url}/metrics`);
+  t.match(m.text, /^outrider_http_requests_total\{code="200",path="\/metrics"\} 1$/m, 'the request before this one, counted after the only round so far');
+  t.match(m.text, /^node_scrape_collector_duration_seconds\{collector="loadavg"\} \d/m);
+});
+
+t.test('a beforeRead that returns a promise is awaited before the body is rendered', async (t) => {
+  const { Store } = await import('../../agent/store/store');
+  const { HttpServer } = await import('../../agent/core/http-server');
+  const { Health } = await import('../../agent/core/component');
+  const { mountEndpoint } = await import('../../agent/exposition/endpoint');
+  const { silentLogger } = await import('../../agent/core/log');
+  const store = new Store();
+  const desc = { name: 'late_probe', help: 'x', type: 'gauge' } as const;
+  store.set(desc, {}, 1);
+  let n = 1;
+  const server = new HttpServer({ name: 'http', listen: '127.0.0.1:0', log: silentLogger() });
+  mountEndpoint(server, { store, health: new Health(), beforeRead: () => new Promise<void>((resolve) => setImmediate(() => (store.set(desc, {}, ++n), resolve()))) });
+  await server.start();
+  t.teardown(() => server.stop());
+  t.match((await get(`${server.url()}/metrics`)).text, /^late_probe 2$/m);
+  t.match((await get(`${server.url()}/api/v1/series?match=late_probe`)).text, /"value": "3"/);
+});
