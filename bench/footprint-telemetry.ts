@@ -5,8 +5,11 @@
  * as they do every second), then copies the telemetry into the agent's store, timed alone: CPU (user + system) and
  * wall time of the copy (mean and median), the store generations it spent and the heap it allocated (used heap after
  * minus before, over the rounds no scavenge ran in). Run two builds alternately in the same sitting to compare them.
+ * The copy's clock moves 1 s a round (the default collection interval), so the runtime metrics' and the component
+ * metrics' refreshes fall as in an agent; every `--scrape-every` rounds a scrape's catch-up (`Telemetry.beforeRead`,
+ * where the build has it) is timed with the round.
  *
- *   node dist/bench/footprint-telemetry.js [--rounds=300] [--dist=/other/checkout/dist]
+ *   node dist/bench/footprint-telemetry.js [--rounds=300] [--scrape-every=5] [--dist=/other/checkout/dist]
  */
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
@@ -15,6 +18,7 @@ import { benchArgs } from './args';
 const args = benchArgs();
 const rounds = Number(args.rounds ?? 300);
 const dist = args.dist ?? join(__dirname, '..');
+const scrapeEvery = Number(args['scrape-every'] ?? 5);
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the build under test is chosen at run time */
 async function main(): Promise<void> {
@@ -41,9 +45,10 @@ async function main(): Promise<void> {
   const collectors = kinds.buildCollectors(kinds.selectedCollectorNames(kinds.defaultCollectorNames(), []));
   const runner = new CollectorRunner({ store: agent.store, config, paths: resolvePaths(config), log: silentLogger(), collectors, telemetry: agent.telemetry });
   const copy = selfCopy(agent);
+  let clock = Date.now();
   for (let i = 0; i < 20; i++) {
     await runner.collectOnce(); // JIT, statfs thread, descriptors
-    await copy();
+    await copy((clock += 1000), i % scrapeEvery === scrapeEvery - 1);
   }
   let user = 0;
   let system = 0;
@@ -58,7 +63,7 @@ async function main(): Promise<void> {
     const h0 = getHeapStatistics().used_heap_size;
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    await copy();
+    await copy((clock += 1000), scrapeEvery > 0 && i % scrapeEvery === scrapeEvery - 1);
     const dt = process.hrtime.bigint() - t0;
     const c = process.cpuUsage(c0);
     const h = getHeapStatistics().used_heap_size - h0;
@@ -73,7 +78,7 @@ async function main(): Promise<void> {
     system += c.system;
   }
   const ms = (us: number): string => (us / rounds / 1000).toFixed(3);
-  console.log(`${dist}: ${agent.telemetry.registry.getMetricsAsArray().length} self metrics, node ${process.version}, ${rounds} rounds`);
+  console.log(`${dist}: ${agent.telemetry.registry.getMetricsAsArray().length} self metrics, node ${process.version}, ${rounds} rounds, a scrape every ${scrapeEvery}`);
   walls.sort((a, b) => a - b);
   console.log(
     `telemetry copy per round: CPU ${ms(user + system)} ms (user ${ms(user)}, system ${ms(system)}), wall ${(Number(wallNs) / 1e6 / rounds).toFixed(3)} ms (median ${walls[walls.length >> 1]!.toFixed(3)}), ${(generations / rounds).toFixed(1)} store generations, ${(allocated / Math.max(1, allocRounds) / 1024).toFixed(1)} KiB allocated (${allocRounds} rounds without a scavenge)`,
@@ -85,18 +90,29 @@ async function main(): Promise<void> {
 
 type AgentT = InstanceType<typeof import('../agent/agent').Agent>;
 
-/** The build's copy of the telemetry into the store: its self-metrics writer when it has one, else snapshot + replaceOwned. */
-function selfCopy(agent: AgentT): () => Promise<void> {
-  let mod: { TelemetryWriter?: new (t: unknown, s: unknown) => { write(): Promise<void> | void } } = {};
+/**
+ * The build's copy of the telemetry into the store at `nowMs`, and a scrape's catch-up after it when `scrape`: its
+ * self-metrics writer as the agent makes it when it has one, else snapshot + replaceOwned.
+ */
+function selfCopy(agent: AgentT): (nowMs: number, scrape: boolean) => Promise<void> {
+  let mod: {
+    TelemetryWriter?: new (
+      t: unknown,
+      s: unknown,
+      owner?: string,
+      opts?: { componentRefreshMs?: number },
+    ) => { write(nowMs?: number): Promise<void> | void; catchUp?(nowMs?: number): Promise<void> | void };
+  } = {};
   try {
     mod = require(join(dist, 'agent/core/telemetry-writer')) as typeof mod;
   } catch {
     // the previous build: no writer
   }
   if (mod.TelemetryWriter) {
-    const w = new mod.TelemetryWriter(agent.telemetry, agent.store);
-    return async () => {
-      await w.write();
+    const w = new mod.TelemetryWriter(agent.telemetry, agent.store, 'outrider', { componentRefreshMs: agent.telemetry.runtimeRefreshMs });
+    return async (nowMs, scrape) => {
+      await w.write(nowMs);
+      if (scrape && w.catchUp) await w.catchUp(nowMs);
     };
   }
   return async () => agent.store.replaceOwned('outrider', await agent.telemetry.snapshot());
