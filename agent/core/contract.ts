@@ -96,6 +96,10 @@ export async function readContract(registry: Registry, sources: ContractSources)
 export function registerContract(registry: Registry, components: () => ReadonlyMap<string, ContractSources>): void {
   for (const count of contractCounts) {
     if (registry.getSingleMetric(contractMetricName(count))) continue;
+    // Each component's entry in the counter's own table, set in place at each collection: no `reset()` (a new table)
+    // and `inc` (a label hash and a new entry) per component each time.
+    const entries = new Map<string, ContractEntry>();
+    let pass = 0;
     new Counter({
       name: contractMetricName(count),
       help: helps[count],
@@ -103,7 +107,7 @@ export function registerContract(registry: Registry, components: () => ReadonlyM
       registers: [registry],
       // Synchronous while every source is read from its table (each collection round runs it).
       collect() {
-        this.reset();
+        const seen = ++pass;
         let slow: Array<Promise<void>> | undefined;
         for (const [component, sources] of components()) {
           let n = 0;
@@ -113,14 +117,50 @@ export function registerContract(registry: Registry, components: () => ReadonlyM
             if (v === undefined) (rest ??= []).push(s);
             else n += v;
           }
-          if (rest === undefined) this.inc({ component }, n);
-          else (slow ??= []).push(sumRest(registry, rest, n).then((total) => void this.inc({ component }, total)));
+          if (rest === undefined) setCount(this, entries, component, n, seen);
+          else (slow ??= []).push(sumRest(registry, rest, n).then((total) => setCount(this, entries, component, total, seen)));
         }
-        if (slow) return Promise.all(slow).then(() => undefined);
+        const done = (): void => {
+          // Components not running now leave the table.
+          for (const [component, e] of entries) {
+            if (e.seen === seen) continue;
+            const table = (this as unknown as ContractTable).hashMap;
+            if (table[e.hash] === e.entry) delete table[e.hash];
+            entries.delete(component);
+          }
+        };
+        if (slow) return Promise.all(slow).then(done);
+        done();
         return undefined;
       },
     });
   }
+}
+
+/** A contract counter's table (prom-client's `hashMap`: its typings leave it out). */
+interface ContractTable {
+  hashMap: Record<string, { value: number; labels: Record<string, string | number> }>;
+}
+
+interface ContractEntry {
+  readonly hash: string;
+  readonly entry: { value: number };
+  seen: number;
+}
+
+/** The component's count set in its entry of the counter's table (made with `inc` the first time, or when gone). */
+function setCount(counter: Counter, entries: Map<string, ContractEntry>, component: string, n: number, seen: number): void {
+  const table = (counter as unknown as ContractTable).hashMap;
+  const e = entries.get(component);
+  if (e !== undefined && table[e.hash] === e.entry) {
+    e.entry.value = n;
+    e.seen = seen;
+    return;
+  }
+  const { labelHash } = counter.inc({ component }, n) as unknown as { labelHash: string };
+  const entry = (counter as unknown as ContractTable).hashMap[labelHash]!;
+  entry.value = n;
+  entries.set(component, { hash: labelHash, entry, seen });
 }
 
 async function sumRest(registry: Registry, sources: readonly CountSource[], n: number): Promise<number> {

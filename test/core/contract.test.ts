@@ -72,3 +72,31 @@ t.test('sources of every shape: gauges and labelled histograms from their tables
   t.match(text, /^outrider_component_dropped_total\{component="thing"\} 4$/m);
   t.match(text, /^outrider_component_errors_total\{component="thing"\} 0$/m);
 });
+
+t.test('counts follow their sources collection after collection: up, down after a source reset, after the registry reset, a component back', async (t) => {
+  const registry = new Registry();
+  const got = new Counter({ name: 'x_in_total', help: 'x', registers: [registry] });
+  const sources: ContractSources = { received: [{ metric: 'x_in_total' }], sent: [], dropped: [], errors: [] };
+  let running = new Map<string, ContractSources>([
+    ['a', sources],
+    ['b', sources],
+  ]);
+  registerContract(registry, () => running);
+  const received = async (): Promise<string[]> => (await registry.metrics()).split('\n').filter((l) => l.startsWith('outrider_component_received_total{'));
+  got.inc(2);
+  t.same(await received(), ['outrider_component_received_total{component="a"} 2', 'outrider_component_received_total{component="b"} 2']);
+  got.inc(3);
+  t.same(await received(), ['outrider_component_received_total{component="a"} 5', 'outrider_component_received_total{component="b"} 5'], 'set, not added');
+  got.reset();
+  got.inc(1);
+  t.same(await received(), ['outrider_component_received_total{component="a"} 1', 'outrider_component_received_total{component="b"} 1'], 'the sum as it is');
+  running = new Map([['b', sources]]);
+  t.same(await received(), ['outrider_component_received_total{component="b"} 1'], 'a left');
+  registry.resetMetrics();
+  got.inc(4);
+  running = new Map([
+    ['a', sources],
+    ['b', sources],
+  ]);
+  t.same(await received(), ['outrider_component_received_total{component="a"} 4', 'outrider_component_received_total{component="b"} 4'], 'after the registry reset, and a back');
+});
