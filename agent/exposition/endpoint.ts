@@ -32,8 +32,7 @@ export interface EndpointOptions {
   collectors?: () => CollectorSet;
 }
 
-function acceptsGzip(req: IncomingMessage): boolean {
-  const ae = req.headers['accept-encoding'];
+function acceptsGzip(ae: string | undefined): boolean {
   if (!ae) return false;
   return ae.split(',').some((p) => {
     const [enc, ...params] = p
@@ -52,10 +51,25 @@ function filteredBody(text: string, gzip: boolean): Buffer {
 
 export function mountEndpoint(server: HttpServer, opts: EndpointOptions): RenderCache {
   const cache = new RenderCache(opts.store);
+  // A scraper sends the same Accept and Accept-Encoding every time: the last ones' answers are kept.
+  let lastAccept: string | undefined;
+  let lastFormat = negotiate(undefined);
+  let lastEncoding: string | undefined;
+  let lastGzip = false;
 
   server.route('GET', '/metrics', async (req: IncomingMessage, res: ServerResponse, url) => {
-    const format = negotiate(req.headers.accept);
-    const gzip = acceptsGzip(req);
+    const accept = req.headers.accept;
+    if (accept !== lastAccept) {
+      lastFormat = negotiate(accept);
+      lastAccept = accept;
+    }
+    const format = lastFormat;
+    const encoding = req.headers['accept-encoding'];
+    if (encoding !== lastEncoding) {
+      lastGzip = acceptsGzip(encoding);
+      lastEncoding = encoding;
+    }
+    const gzip = lastGzip;
     const selection = opts.collectors ? collectSelection(url.searchParams, opts.collectors()) : ({ kind: 'all' } as const);
     if (selection.kind === 'error') {
       res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(selection.message) });
