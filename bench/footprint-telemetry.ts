@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   console.log(`${dist}: ${agent.telemetry.registry.getMetricsAsArray().length} self metrics, node ${process.version}, ${rounds} rounds, a scrape every ${scrapeEvery}`);
   walls.sort((a, b) => a - b);
   console.log(
-    `telemetry copy per round: CPU ${ms(user + system)} ms (user ${ms(user)}, system ${ms(system)}), wall ${(Number(wallNs) / 1e6 / rounds).toFixed(3)} ms (median ${walls[walls.length >> 1]!.toFixed(3)}), ${(generations / rounds).toFixed(1)} store generations, ${(allocated / Math.max(1, allocRounds) / 1024).toFixed(1)} KiB allocated (${allocRounds} rounds without a scavenge)`,
+    `telemetry copy per round: CPU ${ms(user + system)} ms (user ${ms(user)}, system ${ms(system)}), wall ${(Number(wallNs) / 1e6 / rounds).toFixed(3)} ms (median ${walls[walls.length >> 1]!.toFixed(3)}, p80 ${walls[Math.floor(walls.length * 0.8)]!.toFixed(3)}, p95 ${walls[Math.floor(walls.length * 0.95)]!.toFixed(3)}, max ${walls[walls.length - 1]!.toFixed(3)}), ${(generations / rounds).toFixed(1)} store generations, ${(allocated / Math.max(1, allocRounds) / 1024).toFixed(1)} KiB allocated (${allocRounds} rounds without a scavenge)`,
   );
   await runner.stop();
   await agent.stop();
