@@ -17,6 +17,7 @@ import type { Config } from '../config/config';
 import type { Health } from '../core/component';
 import { RateLimiter } from '../core/log';
 import type { Paths } from '../core/paths';
+import { CounterCell } from '../core/prom-client';
 import type { Telemetry } from '../core/telemetry';
 import type { Series, Store } from '../store/store';
 import type { FamilySamples } from '../store/types';
@@ -54,6 +55,8 @@ interface Slot {
   /** The slot's node_scrape_collector_success and _duration_seconds series, written through their handles. */
   successSeries: Series | undefined;
   durationSeries: Series | undefined;
+  /** outrider_collector_runs_total{collector,result="success"}, incremented in place each run. */
+  successRuns: CounterCell | undefined;
   /** The last run's duration (s), and when the duration series was last written (see `durationRefreshMs`). */
   duration: number;
   durationAtMs: number;
@@ -204,6 +207,7 @@ export class CollectorRunner {
       durationSeries: undefined,
       duration: NaN,
       durationAtMs: -Infinity,
+      successRuns: this.#runs && new CounterCell(this.#runs, { collector: c.name, result: 'success' }),
     }));
     if ((opts.durationRefreshMs ?? 0) > 0) this.#offRead = opts.telemetry?.onRead(() => this.#writeDurations());
     // One timer per interval, not per collector: at the default 1 s the host's ~50 collectors wake the process once.
@@ -302,7 +306,7 @@ export class CollectorRunner {
       if (!this.#stopped && c.writesOwnSeries !== true) store.replaceOwned(c.name, fams);
       success = 1;
       slot.stats.lastError = undefined;
-      this.#runs?.inc({ collector: c.name, result: 'success' });
+      slot.successRuns?.inc();
     } catch (err) {
       if (err instanceof NoDataError) {
         if (!slot.loggedNoData) {

@@ -65,3 +65,36 @@ function registerCpu(registry: Prom.Registry): void {
   const system = new Counter({ name: 'process_cpu_system_seconds_total', help: 'Total system CPU time spent in seconds.', registers: [registry] });
   const total = new Counter({ name: 'process_cpu_seconds_total', help: 'Total user and system CPU time spent in seconds.', registers: [registry] });
 }
+
+/** A counter's own table (prom-client's `hashMap`: its typings leave it out). */
+interface CounterTable {
+  hashMap: Record<string, { value: number }>;
+}
+
+/**
+ * One label set of a counter, incremented in place: its entry in the counter's table is kept, so an increment is an
+ * addition instead of prom-client's label hash, label check and table lookup (for a counter a hot path increments
+ * with the same labels every time). Falls back to `inc(labels, n)` when the entry is gone (a `reset()`, a `remove()`).
+ */
+export class CounterCell {
+  readonly #counter: Counter;
+  readonly #labels: Record<string, string>;
+  #hash: string | undefined;
+  #entry: { value: number } | undefined;
+
+  constructor(counter: Counter, labels: Record<string, string>) {
+    this.#counter = counter;
+    this.#labels = labels;
+  }
+
+  inc(n = 1): void {
+    const e = this.#entry;
+    if (e !== undefined && (this.#counter as unknown as CounterTable).hashMap[this.#hash!] === e) {
+      e.value += n;
+      return;
+    }
+    const { labelHash } = this.#counter.inc(this.#labels, n) as unknown as { labelHash: string };
+    this.#hash = labelHash;
+    this.#entry = (this.#counter as unknown as CounterTable).hashMap[labelHash];
+  }
+}

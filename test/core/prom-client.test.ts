@@ -43,3 +43,25 @@ t.test('loading it and registering the runtime metrics loads neither @openteleme
   const loaded = JSON.parse(execFileSync(process.execPath, ['-e', code], { encoding: 'utf8' })) as string[];
   t.same(loaded, []);
 });
+
+t.test('a counter cell increments its label set as inc() does, and again after a reset or a removal', async (t) => {
+  const { CounterCell } = await import('../../agent/core/prom-client');
+  const r = new Registry();
+  const c = new Counter({ name: 'x_runs_total', help: 'x', labelNames: ['collector', 'result'], registers: [r] });
+  const cell = new CounterCell(c, { collector: 'cpu', result: 'success' });
+  const value = async (): Promise<number | undefined> => (await c.get()).values.find((v) => v.labels.collector === 'cpu' && v.labels.result === 'success')?.value;
+  cell.inc();
+  cell.inc();
+  c.inc({ collector: 'cpu', result: 'success' }, 3);
+  cell.inc(2);
+  t.equal(await value(), 7, 'the same entry as inc() with those labels');
+  c.inc({ collector: 'cpu', result: 'error' });
+  t.equal((await c.get()).values.length, 2);
+  c.reset();
+  cell.inc();
+  t.equal(await value(), 1, 'after a reset: counted from 0 in the new table');
+  c.remove({ collector: 'cpu', result: 'success' });
+  cell.inc(4);
+  t.equal(await value(), 4, 'after a removal: the label set back');
+  t.match(await r.metrics(), /^x_runs_total\{collector="cpu",result="success"\} 4$/m);
+});
