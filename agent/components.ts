@@ -10,7 +10,7 @@ import { gpuOptions } from './collectors/gpu/options';
 import { hostOptions } from './collectors/host/options';
 import { optionsFrom as collectorsOptionsFrom } from './collectors/options';
 import { optionsFrom as pushOptionsFrom } from './collectors/push/options';
-import { hasScrapeWork } from './collectors/scrape/work';
+import { hasScrapeWork, optionsFrom as scrapeOptionsFrom } from './collectors/scrape/options';
 import { CollectorRunner } from './collectors/runner';
 import { statsdExtension } from './collectors/statsd/index';
 import type { AgentContext, Extension } from './core/context';
@@ -100,8 +100,8 @@ export const registry = {
   /** Prometheus scraping (scrape.targets and the pod annotations). */
   scrape: {
     // Loaded only when there is something to scrape: the HTTP client it brings weighs ~20 MiB of RSS an agent
-    // without targets never uses, and its target parsing is ~40 KB of code.
-    build: (ctx) => (hasScrapeWork(ctx.config) ? import('./collectors/scrape/index').then((m) => m.scrapeExtension(ctx)) : []),
+    // without targets never uses. Its options (./collectors/scrape/options.ts) load the target parsing only for a target.
+    build: (ctx) => (hasScrapeWork(scrapeOptionsFrom(ctx.config)) ? import('./collectors/scrape/index').then((m) => m.scrapeExtension(ctx)) : []),
     contract: {
       scrape: {
         received: [{ metric: 'outrider_scrape_samples_scraped_total' }],
