@@ -14,10 +14,9 @@ import { Recommender } from './analysis/recommend/monitor';
 import { collectorNames, selectedCollectorNames } from './collectors/kinds';
 import { optionsFrom as collectorsOptionsFrom } from './collectors/options';
 import { CollectorRunner } from './collectors/runner';
-import { targetsResponse } from './collectors/scrape/api';
 import type { Scraper } from './collectors/scrape/scraper';
 import { statsdReloadProblem } from './collectors/statsd/reload-check';
-import { mountRulesApi } from './rules/http';
+import { mountRulesApiOnFirstRequest } from './rules/mount';
 import type { RulesManager } from './rules/manager';
 import type { Config } from './config/config';
 import type { Component } from './core/component';
@@ -36,9 +35,10 @@ import { Telemetry } from './core/telemetry';
 import { version } from './core/version';
 import { mountEndpoint } from './exposition/endpoint';
 import { historyFor, LocalHistory } from './history/index';
-import { QueryApi } from './query/api';
+import { mountQueryApi } from './query/mount';
 import { optionsFrom as queryOptionsFrom } from './query/options';
-import { LivePage, optionsFrom as liveOptionsFrom, sourceClassifier } from './live/index';
+import { mountLive, type MountedLive } from './live/mount';
+import { optionsFrom as liveOptionsFrom } from './live/options';
 import { Store } from './store/store';
 import { ComponentEntry, ComponentName, registry, startOrder, stopOrder, storeSourceOf } from './components';
 
@@ -56,8 +56,8 @@ export class Agent {
   readonly log: Logger;
   #config: Config;
   #server: HttpServer | undefined;
-  #live: LivePage | undefined;
-  #nextLive: LivePage | undefined;
+  #live: MountedLive | undefined;
+  #nextLive: MountedLive | undefined;
   #profiling: MountedProfiling[] = [];
   #runner: CollectorRunner | undefined;
   #built = new Map<ComponentName, Component[]>();
@@ -248,7 +248,11 @@ export class Agent {
       health: this.health,
       // The self telemetry written on a coarser cadence than the collection round is brought up to date first.
       beforeRead: () => this.telemetry.beforeRead(),
-      targets: () => targetsResponse((this.#built.get('scrape')?.[0] as Scraper | undefined)?.targets() ?? []),
+      targets: () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { targetsResponse } = require('./collectors/scrape/api') as typeof import('./collectors/scrape/api');
+        return targetsResponse((this.#built.get('scrape')?.[0] as Scraper | undefined)?.targets() ?? []);
+      },
       status: () => ({ version, uptime_seconds: Math.round(process.uptime()), native: this.#native }),
       history: () => this.#history,
       collectors: () => {
@@ -264,24 +268,25 @@ export class Agent {
       const r = this.#built.get('recommend')?.find((c): c is Recommender => c instanceof Recommender);
       sendJson(res, 200, { status: 'success', data: r?.recommendations() ?? [] });
     });
-    mountRulesApi(server, () => (this.#built.get('rules')?.[0] as RulesManager | undefined)?.groups ?? []);
+    // The rules API, the query API and the live page load their code with their first request (core/lazy-routes.ts).
+    mountRulesApiOnFirstRequest(server, () => (this.#built.get('rules')?.[0] as RulesManager | undefined)?.groups ?? []);
     // PromQL over the local history; answers 404 while history.enabled is off.
-    new QueryApi(
+    mountQueryApi(
+      server,
       () => this.#history,
       () => queryOptionsFrom(this.#config),
-    ).mount(server);
+    );
     const live = liveOptionsFrom(config);
     this.#nextLive = undefined;
     if (live.enabled) {
-      this.#nextLive = new LivePage({
+      this.#nextLive = mountLive(server, {
         store: this.store,
         options: live,
-        sourceOf: sourceClassifier(new Set(collectorNames())),
+        hostOwners: () => new Set(collectorNames()),
         telemetry: this.telemetry,
         history: () => this.#history,
         info: () => ({ version }),
       });
-      this.#nextLive.mount(server);
     }
     if (!this.#server) this.#live = this.#nextLive;
     // Profiling (off by default) brings node:inspector and node:crypto: loaded only when it is on.

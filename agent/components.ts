@@ -9,12 +9,16 @@ import { buildCollectors, collectorNames, selectedCollectorNames } from './colle
 import { gpuOptions } from './collectors/gpu/options';
 import { hostOptions } from './collectors/host/options';
 import { optionsFrom as collectorsOptionsFrom } from './collectors/options';
+import { optionsFrom as pushOptionsFrom } from './collectors/push/options';
+import { hasScrapeWork, optionsFrom as scrapeOptionsFrom } from './collectors/scrape/options';
 import { CollectorRunner } from './collectors/runner';
 import { statsdExtension } from './collectors/statsd/index';
 import type { AgentContext, Extension } from './core/context';
 import { ContractSources } from './core/contract';
 import { SELF_OWNER, TelemetryWriter } from './core/telemetry-writer';
 import { historyComponents, LocalHistory } from './history/index';
+import { optionsFrom as reportOptionsFrom } from './report/options';
+import { optionsFrom as rulesOptionsFrom } from './rules/options';
 import { OTHER_SOURCE, SELF_SOURCE } from './store/store';
 
 /**
@@ -35,7 +39,11 @@ export interface ComponentEntry {
 export const registry = {
   /** Delivery: the reporter (report.endpoints) and the remote write output (report.remote_write). */
   report: {
-    build: (ctx) => import('./report/index').then((m) => m.reportExtension(ctx)),
+    // Its code loads only when an output is configured (the options are parsed at start either way).
+    build: (ctx) => {
+      const o = reportOptionsFrom(ctx.config);
+      return o.reporter || o.remoteWrite ? import('./report/index').then((m) => m.reportExtension(ctx)) : [];
+    },
     contract: {
       report: {
         received: [{ metric: 'outrider_report_samples_total' }],
@@ -62,7 +70,7 @@ export const registry = {
   },
   /** The HTTP push listener (push.listen). */
   push: {
-    build: (ctx) => import('./collectors/push/index').then((m) => m.pushExtension(ctx)),
+    build: (ctx) => (pushOptionsFrom(ctx.config).listen !== undefined ? import('./collectors/push/index').then((m) => m.pushExtension(ctx)) : []),
     contract: {
       push: {
         received: [{ metric: 'outrider_push_samples_total' }, { metric: 'outrider_remote_write_receive_samples_total' }],
@@ -91,8 +99,9 @@ export const registry = {
   },
   /** Prometheus scraping (scrape.targets and the pod annotations). */
   scrape: {
-    // Loaded only when built: the HTTP client it brings weighs ~20 MiB of RSS an agent without targets never uses.
-    build: (ctx) => import('./collectors/scrape/index').then((m) => m.scrapeExtension(ctx)),
+    // Loaded only when there is something to scrape: the HTTP client it brings weighs ~20 MiB of RSS an agent
+    // without targets never uses. Its options (./collectors/scrape/options.ts) load the target parsing only for a target.
+    build: (ctx) => (hasScrapeWork(scrapeOptionsFrom(ctx.config)) ? import('./collectors/scrape/index').then((m) => m.scrapeExtension(ctx)) : []),
     contract: {
       scrape: {
         received: [{ metric: 'outrider_scrape_samples_scraped_total' }],
@@ -112,7 +121,13 @@ export const registry = {
   },
   /** Local recording and alerting rules (rules.files) on the local history, and their delivery to Alertmanager. */
   rules: {
-    build: (ctx) => import('./rules/index').then((m) => m.rulesExtension(ctx)),
+    build: (ctx) => {
+      // Without rule files the rules manager and the query engine it evaluates with are not loaded; once loaded (a
+      // reload that drops the files), the module is asked as before, so it drops the groups it carried.
+      if (!rulesLoaded && rulesOptionsFrom(ctx.config).files.length === 0) return [];
+      rulesLoaded = true;
+      return import('./rules/index').then((m) => m.rulesExtension(ctx));
+    },
     contract: {
       rules: {
         received: [{ metric: 'outrider_rule_evaluations_total' }],
@@ -185,6 +200,9 @@ export const registry = {
 } satisfies Record<string, ComponentEntry>;
 
 export type ComponentName = keyof typeof registry;
+
+/** Whether the rules module was loaded in this process (by a config with rule files). */
+let rulesLoaded = false;
 
 function otlpContract(transport: 'http' | 'grpc'): ContractSources {
   return {

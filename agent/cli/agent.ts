@@ -15,6 +15,7 @@ import { flagHelp } from './help';
 import { loadNative } from './native-status';
 import { stopOnSignal, trapStopSignals } from './serve';
 import { notifier } from './notify';
+import { holdBackOptimizer, leanTiering } from '../core/v8-tiering';
 
 export const usage = () => `Usage: outrider agent [flags]
 
@@ -66,8 +67,17 @@ export async function run(argv: string[]): Promise<number> {
     for (const p of rootProblems) process.stderr.write(`outrider: ${p}\n`);
     return ExitCode.failure;
   }
+  const { plan, error: tieringError } = holdBackOptimizer();
+  if (tieringError !== undefined) {
+    process.stderr.write(`outrider: ${tieringError}\n`);
+    return ExitCode.badConfig;
+  }
   const log = createLogger(core.log);
   for (const w of warnings) log.warn(w);
+  // No optimizing compiler until the main thread is busy (core/v8-tiering.ts; held back before the agent loaded).
+  const tiering = leanTiering(plan, {
+    onOptimizing: (u) => log.info({ eventLoopUtilization: Number(u.toFixed(3)) }, "The main thread is busy: V8's optimizing compiler is on."),
+  });
   const native = loadNative(log);
   const agent = new Agent({ config, log, native });
   const notify = notifier(log);
@@ -99,11 +109,18 @@ export async function run(argv: string[]): Promise<number> {
   try {
     await agent.start();
   } catch (err) {
+    tiering.stop();
     const msg = isOutriderError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
     process.stderr.write(`outrider: ${msg}\n`);
     return ExitCode.failure;
   }
   if (!stopping) notify.ready(`serving ${agent.url()}`);
   started();
-  return stopOnSignal(stop, agent, log, { forceMs: 10_000, onStopping: () => notify.stopping() });
+  return stopOnSignal(stop, agent, log, {
+    forceMs: 10_000,
+    onStopping: () => {
+      tiering.stop();
+      notify.stopping();
+    },
+  });
 }

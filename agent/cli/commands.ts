@@ -5,7 +5,15 @@ export interface Command {
 }
 
 export const commands: Record<string, Command> = {
-  agent: { summary: 'Run the agent (the main job).', run: (a) => import('./agent').then((m) => m.run(a)) },
+  agent: {
+    summary: 'Run the agent (the main job).',
+    // V8's optimizing compiler is held back before the agent's modules load (core/v8-tiering.ts).
+    run: (a) =>
+      import('../core/v8-tiering')
+        .then((t) => t.holdBackOptimizer())
+        .then(() => import('./agent'))
+        .then((m) => m.run(a)),
+  },
   aggregator: { summary: 'Run the central aggregator agents report to.', run: (a) => import('./aggregator').then((m) => m.run(a)) },
   'check-config': { summary: 'Validate a config file and print every problem.', run: (a) => import('./check-config').then((m) => m.run(a)) },
   'check-rules': { summary: 'Check Prometheus rule files as promtool check rules does.', run: (a) => import('./check-rules').then((m) => m.run(a)) },

@@ -5,7 +5,7 @@ export function loadNative(log: Logger): { available: boolean; reason: string } 
   let status: { available: boolean; reason: string } = { available: false, reason: 'the native addon is not part of this build' };
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require('../native/index') as { nativeStatus?: () => { available: boolean; reason: string } };
+    const mod = require('../native/loader') as { nativeStatus?: () => { available: boolean; reason: string } };
     if (mod.nativeStatus) status = mod.nativeStatus();
   } catch {
     /* the native face is absent from this build */

@@ -3,7 +3,7 @@
  * the panels over the local history in a window, the tables), GET /api/v1/live/stream (one frame per second by
  * Server-Sent Events while a page is open; stream.ts). docs/live.md is the page tour.
  */
-import type { HttpServer } from '../core/http-server';
+import type { RouteSink } from '../core/lazy-routes';
 import type { Telemetry } from '../core/telemetry';
 import type { HistoryReader } from '../history/types';
 import type { Store } from '../store/store';
@@ -12,6 +12,7 @@ import { acceptsGzip, securityHeaders } from '../exposition/static';
 import { liveAssets } from './assets';
 import type { SourceOf } from './feed';
 import { historyBody, HistoryBody } from './history';
+import { liveMetrics } from './metrics';
 import type { LiveOptions } from './options';
 import { panels, Unit } from './panels';
 import { feedPanels, Sampler } from './sampler';
@@ -73,10 +74,7 @@ export class LivePage {
   constructor(deps: LiveDeps) {
     this.#d = deps;
     const o = deps.options;
-    const streamsTotal = deps.telemetry?.counter('outrider_live_streams_total', 'Live page event streams, by result (connected, refused at live.max_clients, slow: dropped for falling behind).', [
-      'result',
-    ]);
-    const open = deps.telemetry?.gauge('outrider_live_clients', 'Live pages open (event streams).');
+    const { streams: streamsTotal, clients: open } = liveMetrics(deps.telemetry);
     this.streams = new LiveStreams({
       store: deps.store,
       maxClients: o.maxClients,
@@ -103,8 +101,8 @@ export class LivePage {
     return { layout: layout(), history, tables, info: { ...this.#d.info(), series: this.#d.store.seriesCount, history: reader !== undefined } };
   }
 
-  mount(server: HttpServer): void {
-    this.assets.mount(server);
+  mount(server: RouteSink): void {
+    for (const p of this.assets.paths) server.route('GET', p, (req, res) => this.assets.serve(p, req, res));
     server.route('GET', '/api/v1/live/history', (req, res, url) => {
       const max = this.#d.options.historyMs;
       const asked = Number(url.searchParams.get('window') ?? NaN) * 1000;

@@ -6,7 +6,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isOutriderError } from '../core/errors';
-import { readBody, sendJson, type HttpServer } from '../core/http-server';
+import { readBody, sendJson } from '../core/http-server';
+import type { RouteSink } from '../core/lazy-routes';
 import type { HistoryReader } from '../history/types';
 import { PromqlEngine, badRangeCode, type AnyResult } from './engine';
 import { timeoutCode, tooManySamplesCode } from './eval';
@@ -142,7 +143,7 @@ export class QueryApi {
     }
   }
 
-  mount(server: HttpServer): void {
+  mount(server: RouteSink): void {
     const handle = (run: (p: URLSearchParams) => Answer) => async (req: IncomingMessage, res: ServerResponse, url: URL) => {
       const p = await paramsOf(req, url);
       if (!p) return sendJson(res, 400, fail(400, 'bad_data', `the form body must be application/x-www-form-urlencoded and at most ${MAX_FORM_BYTES} bytes`).body);

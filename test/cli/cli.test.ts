@@ -70,3 +70,10 @@ t.test('a missing root path is one clear error and a non-zero exit', async (t) =
   t.equal(r.code, 1);
   t.match(r.stderr, /path\.procfs: \/nonexistent\/proc cannot be read \(ENOENT\)/);
 });
+
+t.test('the agent refuses an unknown OUTRIDER_V8_TIERING (exit 2) and does not take it for a config key', async (t) => {
+  const r = await runCli(['agent', '--listen=127.0.0.1:0'], { OUTRIDER_V8_TIERING: 'fast' });
+  t.equal(r.code, 2);
+  t.match(r.stderr, /OUTRIDER_V8_TIERING: expected "lean" or "default", got "fast"/);
+  t.notMatch(r.stderr, /names no key/);
+});

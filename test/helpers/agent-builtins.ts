@@ -3,7 +3,8 @@
  * preload. Two readings: `'required'` lists every built-in some code `require`d (the agent's and its dependencies'),
  * `'loaded'` is process.moduleLoadList (every built-in the process loaded, Node's internal ones included, entries
  * such as `NativeModule http`). The test runner's instrumentation of child processes loads node:crypto itself, so
- * a check that crypto stays unloaded reads `'required'`.
+ * a check that crypto stays unloaded reads `'required'`. `'own'` lists the agent's own modules it evaluated (its
+ * require cache under dist/, as `agent/rules/manager.js`).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import type { Test } from 'tap';
 import { spawnCli } from './process';
 
-export async function builtinsOfAgent(t: Test, reading: 'required' | 'loaded', args: string[] = []): Promise<string[]> {
+export async function builtinsOfAgent(t: Test, reading: 'required' | 'loaded' | 'own', args: string[] = []): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'outrider-builtins-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const preload = join(dir, 'builtins.js');
@@ -21,7 +22,9 @@ export async function builtinsOfAgent(t: Test, reading: 'required' | 'loaded', a
     preload,
     reading === 'loaded'
       ? write.replace('LIST', 'process.moduleLoadList')
-      : `const M = require('node:module'); const ids = new Set(); const req = M.prototype.require;
+      : reading === 'own'
+        ? write.replace('LIST', `Object.keys(require.cache).filter((f) => f.includes('/dist/agent/')).map((f) => f.slice(f.lastIndexOf('/dist/agent/') + 6))`)
+        : `const M = require('node:module'); const ids = new Set(); const req = M.prototype.require;
 M.prototype.require = function (id) { const n = String(id).replace(/^node:/, ''); if (M.isBuiltin(n)) ids.add(n); return req.apply(this, arguments); };
 ${write.replace('LIST', '[...ids]')}`,
   );

@@ -11,6 +11,7 @@
 import { basename, join } from 'node:path';
 import type { FamilySamples } from '../../store/types';
 import { family } from '../collector';
+import { cardNames, vendorOf } from './drm-detect';
 import { linkTarget, listDir, num, readText } from './sysfs';
 
 export interface DrmCard {
@@ -23,8 +24,6 @@ export interface DrmCard {
   info: { memoryVendor: string; powerPerformanceLevel: string; uniqueId: string };
   hwmon: { key: string; value: number; label: string }[];
 }
-
-const vendorOf: Record<string, string> = { amdgpu: 'amd', i915: 'intel', xe: 'intel' };
 
 const amdFiles = ['gpu_busy_percent', 'mem_info_gtt_total', 'mem_info_gtt_used', 'mem_info_vis_vram_total', 'mem_info_vis_vram_used', 'mem_info_vram_total', 'mem_info_vram_used'];
 const intelFreq = ['act', 'cur', 'min', 'max', 'boost'];
@@ -43,7 +42,7 @@ export async function readDrmCards(sysfs: string): Promise<DrmCard[] | undefined
   const entries = listDir(dir);
   if (!entries) return undefined;
   const cards: DrmCard[] = [];
-  for (const card of entries.filter((e) => /^card\d+$/.test(e)).sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)))) {
+  for (const card of cardNames(entries)) {
     const base = join(dir, card);
     const dev = join(base, 'device');
     const link = linkTarget(join(dev, 'driver'));

@@ -8,15 +8,17 @@
  * NVML calls run on the addon's own thread under collectors.gpu.timeout. A call past it leaves NVIDIA data out of
  * the run (outrider_gpu_nvml_stuck 1, logged at warn) and later runs do not call NVML until the driver answers;
  * AMD/Intel data is still reported.
+ *
+ * What reads and renders the cards (drm.ts, nvidia.ts, visible.ts) loads only once a card or an NVML snapshot is
+ * there to render: on a host without a GPU the collector holds the detection alone (drm-detect.ts, native/gpu.ts).
  */
 import { hostname as osHostname } from 'node:os';
 import { NvmlBusyError, NvmlClient, NvmlSnapshot, NvmlTimeoutError, openNvml } from '../../native/gpu';
 import type { FamilySamples } from '../../store/types';
 import { CollectContext, Collector, family } from '../collector';
-import { drmFamilies, readDrmCards } from './drm';
-import { nvidiaFamilies, NvidiaRender } from './nvidia';
+import { hasDrmCard } from './drm-detect';
+import type { NvidiaRender } from './nvidia';
 import { gpuOptions } from './options';
-import { parseVisibleDevices, processFilter } from './visible';
 
 /** The downward-API variables `outrider inject` gives the sidecar (deploy/pod-labels.ts). */
 const podUidEnv = 'OUTRIDER_POD_UID';
@@ -45,6 +47,8 @@ export function gpuCollector(opts: GpuOptions = {}): GpuCollector {
   let loggedNoGpu = false;
   let warnedStuck = false;
   const xidState: Pick<NvidiaRender, 'lastXid' | 'xidCounts'> = { lastXid: new Map(), xidCounts: new Map() };
+  /** drm.ts, loaded with the first AMD or Intel card seen (then read every run as before). */
+  let drm: typeof import('./drm') | undefined;
 
   const noNvml = (ctx: CollectContext, why: string): void => {
     client?.close(0);
@@ -82,6 +86,10 @@ export function gpuCollector(opts: GpuOptions = {}): GpuCollector {
       ctx.log.debug({ collector: 'gpu', nvml_return: snap.status }, 'nvmlDeviceGetCount failed; NVIDIA GPUs are not reported in this run.');
     } else if (snap) {
       const visible = o.visibleDevices || env.NVIDIA_VISIBLE_DEVICES;
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { nvidiaFamilies } = require('./nvidia') as typeof import('./nvidia');
+      const { parseVisibleDevices, processFilter } = require('./visible') as typeof import('./visible');
+      /* eslint-enable @typescript-eslint/no-require-imports */
       out.push(
         ...nvidiaFamilies(snap, {
           hostname: opts.hostname ?? (env[nodeNameEnv] || osHostname()),
@@ -100,8 +108,10 @@ export function gpuCollector(opts: GpuOptions = {}): GpuCollector {
     defaultEnabled: true,
     async collect(ctx): Promise<FamilySamples[]> {
       const out: FamilySamples[] = [];
-      const cards = await readDrmCards(ctx.paths.sysfs);
-      if (cards && cards.length > 0) out.push(...drmFamilies(cards));
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      if (!drm && hasDrmCard(ctx.paths.sysfs)) drm = require('./drm') as typeof import('./drm');
+      const cards = drm ? await drm.readDrmCards(ctx.paths.sysfs) : undefined;
+      if (cards && cards.length > 0) out.push(...drm!.drmFamilies(cards));
       const hasNvml = await nvidia(ctx, out);
       if (!hasNvml && !(cards && cards.length > 0) && !loggedNoGpu) {
         ctx.log.debug({ collector: 'gpu' }, 'No NVML library and no AMD or Intel DRM card; the gpu collector exposes nothing.');

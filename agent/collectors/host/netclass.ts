@@ -74,13 +74,19 @@ export function adminState(flags: string | undefined): string {
  * Attributes the kernel fixes when it creates the interface, or that only a rare administrative act changes (type,
  * ifindex-derived ids, how the name and address were assigned, link mode, group, broadcast address): read when the
  * interface is first seen, when its ifindex changes (deleted and made again under the same name) and every
- * `slowRefreshMs`. Everything else (state, carrier and its counters, flags, speed, duplex, mtu, queue length,
- * address, alias) is read every collection, as node_exporter reads it.
+ * `slowRefreshMs`. The link's negotiated mode (speed, duplex) is read again when the interface's state (operstate,
+ * carrier, flags) changes, since a renegotiation takes the carrier down, and every `linkRefreshMs` for what changes
+ * it without (a bond gaining a member): reading `speed` or `duplex` asks the driver under the kernel's rtnl lock.
+ * Everything else (state, carrier and its counters, flags, mtu, queue length, address, alias) is read every
+ * collection, as node_exporter reads it.
  */
 const slowFiles = new Set(['addr_assign_type', 'broadcast', 'dev_id', 'iflink', 'link_mode', 'name_assign_type', 'netdev_group', 'type']);
 /** Read every collection whatever they answered before: they say whether the others may have changed. */
 const stateFiles = new Set(['operstate', 'carrier', 'flags', 'ifindex']);
 export const slowRefreshMs = 60_000;
+/** Kept between state changes for at most `linkRefreshMs`. */
+const linkFiles = new Set(['speed', 'duplex']);
+export const linkRefreshMs = 10_000;
 
 /** What the collector remembers of one interface between collections. */
 interface Iface {
@@ -93,6 +99,9 @@ interface Iface {
   slow: Map<string, string | undefined>;
   /** Per-collection attributes the interface did not report (absent, EINVAL): not read again until `state` changes. */
   refused: Set<string>;
+  /** Speed and duplex as last read, at `linkReadMs`: read again when `state` changes or after `linkRefreshMs`. */
+  linkMode: Map<string, string>;
+  linkReadMs: number;
   /** Attribute file → its path under the interface's directory, made once. */
   paths: Map<string, string>;
 }
@@ -195,12 +204,17 @@ export function netclassCollector(opts: NetclassOptions = {}): Collector {
         const carrier = read('carrier');
         const state = `${operstate ?? ''} ${carrier ?? ''} ${flags ?? ''}`;
         if (mem === undefined || mem.ifindex !== ifindex || mem.viaLinks !== (link !== undefined) || ctx.nowMs - mem.refreshedMs >= slowRefreshMs || ctx.nowMs < mem.refreshedMs) {
-          mem = { ifindex, state, refreshedMs: ctx.nowMs, viaLinks: link !== undefined, slow: new Map(), refused: new Set(), paths };
+          mem = { ifindex, state, refreshedMs: ctx.nowMs, viaLinks: link !== undefined, slow: new Map(), refused: new Set(), linkMode: new Map(), linkReadMs: ctx.nowMs, paths };
           for (const f of slowFiles) if (fromLink(f) === null) mem.slow.set(f, readAttr(path(f)));
           known.set(device, mem);
         } else if (mem.state !== state) {
           mem.state = state;
           mem.refused.clear();
+          mem.linkMode.clear();
+          mem.linkReadMs = ctx.nowMs;
+        } else if (ctx.nowMs - mem.linkReadMs >= linkRefreshMs || ctx.nowMs < mem.linkReadMs) {
+          mem.linkMode.clear();
+          mem.linkReadMs = ctx.nowMs;
         }
         const m = mem;
         const attr = (file: string): string | undefined => {
@@ -212,8 +226,11 @@ export function netclassCollector(opts: NetclassOptions = {}): Collector {
           if (v0 !== null) return v0;
           if (slowFiles.has(file)) return m.slow.get(file);
           if (m.refused.has(file)) return undefined;
+          const kept = m.linkMode.get(file);
+          if (kept !== undefined) return kept;
           const v = readAttr(path(file));
           if (v === undefined && !stateFiles.has(file)) m.refused.add(file);
+          else if (v !== undefined && linkFiles.has(file)) m.linkMode.set(file, v);
           return v;
         };
         info.samples.push({

@@ -1,16 +1,15 @@
 /**
  * The transport-independent part of the OTLP receiver: decodes a request body (protobuf or JSON), writes it through
  * the translator and keeps the receiver's counters. The HTTP and gRPC front ends only move bytes and map the result
- * to their status codes.
+ * to their status codes. The counters are registered at start; the decoders, the translator and the delta table
+ * (most of the receiver's code) load with the first request, which waits for them.
  */
 import type { AgentContext } from '../../core/context';
-import { DeltaTable } from './delta';
-import { decodeMetricsRequestJson } from './decode-json';
+import type { DeltaTable } from './delta';
 import { OtlpDecodeError } from './model';
 import type { OtlpOptions } from './options';
-import { receiveMetricsRequest } from './receive-proto';
-import { StreamCache } from './stream-cache';
-import { OtlpTranslator, TranslateResult } from './translate';
+import type { StreamCache } from './stream-cache';
+import type { OtlpTranslator, TranslateResult } from './translate';
 
 export type OtlpEncoding = 'protobuf' | 'json';
 export type RefusalReason = 'too_large' | 'decompression_bomb' | 'malformed' | 'unsupported_media_type' | 'unsupported_encoding';
@@ -18,16 +17,24 @@ export type RefusalReason = 'too_large' | 'decompression_bomb' | 'malformed' | '
 /** Quantiles shown for exponential histograms on /metrics. */
 export const kExpQuantiles = [0.5, 0.9, 0.95, 0.99];
 
+/** What decodes and translates, built with the first request. */
+interface Decoding {
+  translator: OtlpTranslator;
+  streams: DeltaTable;
+  cache: StreamCache;
+  receiveProto: typeof import('./receive-proto').receiveMetricsRequest;
+  decodeJson: typeof import('./decode-json').decodeMetricsRequestJson;
+}
+
 export class OtlpIngest {
-  readonly #translator: OtlpTranslator;
-  readonly #streams: DeltaTable;
+  #decoding: Decoding | undefined;
+  readonly #options: Pick<OtlpOptions, 'delta' | 'promoteResourceAttributes'>;
   readonly #accepted;
   readonly #rejected;
   readonly #refused;
   readonly #streamsRefused;
   readonly #streamsGauge;
   #lastRefusedStreams = 0;
-  readonly #cache = new StreamCache();
   readonly #cacheEntries;
   readonly #cacheBytes;
   readonly #cacheResets;
@@ -35,9 +42,8 @@ export class OtlpIngest {
   readonly #store: AgentContext['store'];
 
   constructor(ctx: AgentContext, o: Pick<OtlpOptions, 'delta' | 'promoteResourceAttributes'>) {
-    this.#streams = new DeltaTable(o.delta.maxStreams, o.delta.streamTtlMs);
+    this.#options = o;
     this.#store = ctx.store;
-    this.#translator = new OtlpTranslator({ store: ctx.store, streams: this.#streams, promote: o.promoteResourceAttributes, quantiles: kExpQuantiles });
     const t = ctx.telemetry;
     this.#accepted = t.counter('outrider_otlp_data_points_total', 'OTLP data points written to the store, by transport.', ['transport']);
     this.#rejected = t.counter('outrider_otlp_rejected_data_points_total', 'OTLP data points refused inside otherwise valid requests (answered as partial success), by transport.', ['transport']);
@@ -57,11 +63,27 @@ export class OtlpIngest {
     this.#refused.inc({ transport, reason });
   }
 
+  #decoders(): Decoding {
+    if (this.#decoding) return this.#decoding;
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { DeltaTable } = require('./delta') as typeof import('./delta');
+    const { OtlpTranslator } = require('./translate') as typeof import('./translate');
+    const { StreamCache } = require('./stream-cache') as typeof import('./stream-cache');
+    const receiveProto = (require('./receive-proto') as typeof import('./receive-proto')).receiveMetricsRequest;
+    const decodeJson = (require('./decode-json') as typeof import('./decode-json')).decodeMetricsRequestJson;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const o = this.#options;
+    const streams = new DeltaTable(o.delta.maxStreams, o.delta.streamTtlMs);
+    const translator = new OtlpTranslator({ store: this.#store, streams, promote: o.promoteResourceAttributes, quantiles: kExpQuantiles });
+    return (this.#decoding = { translator, streams, cache: new StreamCache(), receiveProto, decodeJson });
+  }
+
   /** Decodes and writes one request; throws OtlpDecodeError (counted as malformed) when the body cannot be read. */
   ingest(body: Buffer, encoding: OtlpEncoding, transport: 'http' | 'grpc'): TranslateResult {
+    const d = this.#decoders();
     let got;
     try {
-      got = encoding === 'protobuf' ? receiveMetricsRequest(body, this.#cache, this.#translator) : decodeMetricsRequestJson(body.toString('utf8'));
+      got = encoding === 'protobuf' ? d.receiveProto(body, d.cache, d.translator) : d.decodeJson(body.toString('utf8'));
     } catch (err) {
       if (err instanceof OtlpDecodeError || err instanceof RangeError) {
         this.refuse('malformed', transport);
@@ -70,22 +92,22 @@ export class OtlpIngest {
       throw err;
     }
     const decoded = got;
-    const res = this.#store.withSource('otlp', () => (Array.isArray(decoded) ? this.#translator.write(decoded) : this.#translator.writeReceived(decoded)));
+    const res = this.#store.withSource('otlp', () => (Array.isArray(decoded) ? d.translator.write(decoded) : d.translator.writeReceived(decoded)));
     if (encoding === 'protobuf') {
-      this.#cacheEntries.set(this.#cache.size);
-      this.#cacheBytes.set(this.#cache.keyBytes);
-      if (this.#cache.resets > this.#lastResets) {
-        this.#cacheResets.inc(this.#cache.resets - this.#lastResets);
-        this.#lastResets = this.#cache.resets;
+      this.#cacheEntries.set(d.cache.size);
+      this.#cacheBytes.set(d.cache.keyBytes);
+      if (d.cache.resets > this.#lastResets) {
+        this.#cacheResets.inc(d.cache.resets - this.#lastResets);
+        this.#lastResets = d.cache.resets;
       }
     }
     if (res.accepted > 0) this.#accepted.inc({ transport }, res.accepted);
     if (res.rejected > 0) this.#rejected.inc({ transport }, res.rejected);
-    if (this.#streams.refused > this.#lastRefusedStreams) {
-      this.#streamsRefused.inc(this.#streams.refused - this.#lastRefusedStreams);
-      this.#lastRefusedStreams = this.#streams.refused;
+    if (d.streams.refused > this.#lastRefusedStreams) {
+      this.#streamsRefused.inc(d.streams.refused - this.#lastRefusedStreams);
+      this.#lastRefusedStreams = d.streams.refused;
     }
-    this.#streamsGauge.set(this.#streams.size);
+    this.#streamsGauge.set(d.streams.size);
     return res;
   }
 }

@@ -7,16 +7,14 @@
  * histograms and exemplars are counted, not kept. Answers: 204 (2.0 with the
  * `X-Prometheus-Remote-Write-{Samples,Histograms,Exemplars}-Written` headers), 400 for a malformed body, 413 over
  * push.max_body, 415 for another content type, proto message or encoding, 503 with Retry-After while the memory
- * limiter sheds.
+ * limiter sheds. The decoders and the label caches load with the first request whose body is read.
  */
 import type { ServerResponse } from 'node:http';
 import type { AgentContext } from '../../core/context';
 import { isOutriderError } from '../../core/errors';
 import { HttpServer, readBody, sendText } from '../../core/http-server';
-import { snappyUncompress } from '../../native/snappy';
-import { RemoteWriteDecodeError } from './decode';
-import { LabelCache } from './label-cache';
-import { Received, receiveV1, receiveV2 } from './receive-decode';
+import type { LabelCache } from './label-cache';
+import type { Received } from './receive-decode';
 import { labelKey, type Store } from '../../store/store';
 import type { MetricType } from '../../store/types';
 
@@ -48,8 +46,7 @@ export function mountRemoteWriteReceive(server: HttpServer, ctx: AgentContext, m
     ['reason'],
   );
   const maxDecoded = Math.min(maxBody * 16, 256 * 1024 * 1024);
-  const cacheV1 = new LabelCache(CACHED_LABEL_SETS);
-  const cacheV2 = new LabelCache(CACHED_LABEL_SETS);
+  let decoding: Decoding | undefined;
 
   server.route('POST', '/api/v1/write', async (req, res) => {
     const v = version(String(req.headers['content-type'] ?? 'application/x-protobuf'));
@@ -73,17 +70,18 @@ export function mountRemoteWriteReceive(server: HttpServer, ctx: AgentContext, m
       return sendText(res, 503, 'the agent is over its memory limiter soft limit; retry later\n');
     }
     let got: Received;
+    const d = (decoding ??= loadDecoding());
     try {
       const body = await readBody(req, maxBody);
-      const raw = snappyUncompress(body, maxDecoded);
-      got = v === '2.0' ? receiveV2(raw, cacheV2) : receiveV1(raw, cacheV1);
+      const raw = d.snappyUncompress(body, maxDecoded);
+      got = v === '2.0' ? d.receiveV2(raw, d.cacheV2) : d.receiveV1(raw, d.cacheV1);
     } catch (err) {
       if (isOutriderError(err, 'OUTRIDER_ERR_HTTP_BODY_TOO_LARGE')) {
         refused.inc({ reason: 'too_large' });
         res.setHeader('Connection', 'close');
         return sendText(res, 413, err.message + '\n');
       }
-      if (err instanceof RemoteWriteDecodeError || (err instanceof Error && /snappy/.test(err.message))) {
+      if (err instanceof d.RemoteWriteDecodeError || (err instanceof Error && /snappy/.test(err.message))) {
         refused.inc({ reason: 'malformed' });
         return sendText(res, 400, `malformed remote write ${v} body: ${err.message}\n`);
       }
@@ -102,6 +100,26 @@ export function mountRemoteWriteReceive(server: HttpServer, ctx: AgentContext, m
     res.writeHead(204);
     res.end();
   });
+}
+
+/** The decoders and their label caches, loaded with the first request (an agent nothing writes to never holds them). */
+interface Decoding {
+  snappyUncompress: typeof import('../../native/snappy').snappyUncompress;
+  RemoteWriteDecodeError: typeof import('./decode').RemoteWriteDecodeError;
+  receiveV1: typeof import('./receive-decode').receiveV1;
+  receiveV2: typeof import('./receive-decode').receiveV2;
+  cacheV1: LabelCache;
+  cacheV2: LabelCache;
+}
+
+function loadDecoding(): Decoding {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { snappyUncompress } = require('../../native/snappy') as typeof import('../../native/snappy');
+  const { RemoteWriteDecodeError } = require('./decode') as typeof import('./decode');
+  const { receiveV1, receiveV2 } = require('./receive-decode') as typeof import('./receive-decode');
+  const { LabelCache } = require('./label-cache') as typeof import('./label-cache');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return { snappyUncompress, RemoteWriteDecodeError, receiveV1, receiveV2, cacheV1: new LabelCache(CACHED_LABEL_SETS), cacheV2: new LabelCache(CACHED_LABEL_SETS) };
 }
 
 function writtenHeaders(res: ServerResponse, samples: number): void {

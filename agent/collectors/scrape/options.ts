@@ -5,8 +5,8 @@
  */
 import type { Config } from '../../config/config';
 import { parseHostPort } from '../../config/coerce';
-import { FileSdConfig, fileSdFromConfig } from './file-sd';
-import { ScrapeDefaults, TargetSpec, targetFromAnnotations, targetFromConfig } from './targets';
+import type { FileSdConfig } from './file-sd';
+import type { ScrapeDefaults, TargetSpec } from './targets';
 
 export interface ScrapeOptions {
   enabled: boolean;
@@ -47,17 +47,31 @@ export function optionsFrom(config: Config): ScrapeOptions {
     targetLimit: config.number('scrape.target_limit'),
   };
   if (!enabled) return o;
-  config.get<unknown[]>('scrape.targets').forEach((raw, i) => {
-    const t = targetFromConfig(raw, i, defaults);
-    if (t) o.targets.push(t);
-  });
-  o.fileSd = config.get<unknown[]>('scrape.file_sd_configs').map((raw, i) => fileSdFromConfig(raw, i, defaults));
+  const targets = config.get<unknown[]>('scrape.targets');
+  const fileSd = config.get<unknown[]>('scrape.file_sd_configs');
   const annotations = {
     scrape: config.string('scrape.annotations.scrape'),
     port: config.string('scrape.annotations.port'),
     path: config.string('scrape.annotations.path'),
     scheme: config.string('scrape.annotations.scheme'),
   };
+  // Nothing to parse (no target, no file_sd config, no annotation asking for a scrape): the target parsing (and the
+  // relabelling and TLS code it brings) is not loaded.
+  if (targets.length === 0 && fileSd.length === 0 && annotations.scrape.trim().toLowerCase() !== 'true') return o;
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { targetFromAnnotations, targetFromConfig } = require('./targets') as typeof import('./targets');
+  const { fileSdFromConfig } = require('./file-sd') as typeof import('./file-sd');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  targets.forEach((raw, i) => {
+    const t = targetFromConfig(raw, i, defaults);
+    if (t) o.targets.push(t);
+  });
+  o.fileSd = fileSd.map((raw, i) => fileSdFromConfig(raw, i, defaults));
   o.podTarget = targetFromAnnotations(annotations, defaults);
   return o;
+}
+
+/** Whether the options give the scraper anything to do (else ./index.ts, the scraper and its HTTP client are not loaded). */
+export function hasScrapeWork(o: ScrapeOptions): boolean {
+  return o.enabled && (o.targets.length > 0 || o.fileSd.length > 0 || o.podTarget !== undefined);
 }

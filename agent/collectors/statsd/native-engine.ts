@@ -3,7 +3,8 @@
  * in the addon; the JS thread calls in once per flush (`drain`), never per packet.
  */
 import { isOutriderError, OutriderError } from '../../core/errors';
-import { ErrorCode, nativeStatus } from '../../native';
+import { ErrorCode } from '../../native/errors';
+import { nativeStatus } from '../../native/loader';
 import { createStatsdReceiver, type StatsdReceiver } from '../../native/statsd-receiver';
 import { DDSketch, kDefaultRelativeAccuracy } from '../../store/sketch';
 import type { Drained, RawEntry } from './aggregate';

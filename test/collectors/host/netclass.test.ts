@@ -123,3 +123,35 @@ t.test('between collections: state read every time, slow attributes on their ref
   r = await at(t0 + slowRefreshMs + 1000);
   t.equal(r.type, 1, 'a new ifindex (the interface made again) reads everything');
 });
+
+t.test('speed and duplex: kept while the state holds, read again on a state change and after linkRefreshMs', async (t) => {
+  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { linkRefreshMs } = await import('../../../agent/collectors/host/netclass');
+  const sys = mkdtempSync(join(tmpdir(), 'outrider-netclass-'));
+  t.teardown(() => rmSync(sys, { recursive: true, force: true }));
+  const dir = join(sys, 'class/net/eth9');
+  mkdirSync(dir, { recursive: true });
+  const write = (o: Record<string, string>) => {
+    for (const [k, v] of Object.entries(o)) writeFileSync(join(dir, k), v + '\n');
+  };
+  write({ operstate: 'up', carrier: '1', flags: '0x1003', ifindex: '7', speed: '1000', duplex: 'full' });
+  const c = netclassCollector();
+  const at = async (nowMs: number) => {
+    const fams = await c.collect({ ...collectContext({ sysfs: sys }), nowMs });
+    return {
+      speed: fams.find((f) => f.name === 'node_network_speed_bytes')?.samples[0]?.value,
+      duplex: fams.find((f) => f.name === 'node_network_info')!.samples[0]!.labels.duplex,
+    };
+  };
+  const t0 = 1_000_000;
+  t.same(await at(t0), { speed: 125_000_000, duplex: 'full' });
+  write({ speed: '100', duplex: 'half' });
+  t.same(await at(t0 + 1000), { speed: 125_000_000, duplex: 'full' }, 'the state holds: the link mode as last read');
+  write({ carrier: '0', operstate: 'down' });
+  t.same(await at(t0 + 2000), { speed: 12_500_000, duplex: 'half' }, 'a state change reads the link mode again');
+  write({ speed: '10000', duplex: 'full' });
+  t.same(await at(t0 + 2000 + linkRefreshMs - 1), { speed: 12_500_000, duplex: 'half' });
+  t.same(await at(t0 + 2000 + linkRefreshMs), { speed: 1_250_000_000, duplex: 'full' }, 'read again after linkRefreshMs while the state holds');
+});

@@ -1,0 +1,81 @@
+import { execFileSync } from 'node:child_process';
+import t from 'tap';
+import { leanTiering, tieringPlan } from '../../agent/core/v8-tiering';
+
+t.test('the plan by V8 version, env and node flags', async (t) => {
+  t.same(tieringPlan('12.4.254.21-node.33', [], {}), { off: '--no-turbofan', on: '--turbofan' }, 'V8 12+: only TurboFan held back (Maglev stays)');
+  t.same(tieringPlan('13.6.233.10-node.28', [], { OUTRIDER_V8_TIERING: 'lean' }), { off: '--no-turbofan', on: '--turbofan' });
+  t.same(tieringPlan('11.3.244.8-node.33', [], {}), { off: '--no-opt', on: '--opt' }, 'V8 11 (Node 20): every optimizing tier');
+  t.equal(tieringPlan('13.6.233.10-node.28', [], { OUTRIDER_V8_TIERING: 'default' }), undefined, 'OUTRIDER_V8_TIERING=default keeps V8 as it is');
+  for (const flag of ['--no-opt', '--turbofan', '--max-opt=3', '--jitless', '--no_turbofan', '--lite-mode', '--maglev'])
+    t.equal(tieringPlan('13.6.233.10-node.28', ['--max-semi-space-size=2', flag], {}), undefined, `${flag} on the command line wins`);
+  t.ok(tieringPlan('13.6.233.10-node.28', ['--max-semi-space-size=2', '--optimize-for-size'], {}), 'other flags do not count');
+  t.throws(() => tieringPlan('13.6.233.10-node.28', [], { OUTRIDER_V8_TIERING: 'fast' }), /OUTRIDER_V8_TIERING: expected "lean" or "default", got "fast"/);
+});
+
+t.test('the watch turns the compiler on once, the first window the main thread is busy', async (t) => {
+  const set: string[] = [];
+  let active = 0;
+  let idle = 0;
+  const told: number[] = [];
+  const w = leanTiering(
+    { off: '--no-turbofan', on: '--turbofan' },
+    { windowMs: 20, busyRatio: 0.05, setFlags: (f) => set.push(f), utilization: () => ({ active, idle }), onOptimizing: (u) => told.push(u) },
+  );
+  t.teardown(() => w.stop());
+  t.same(set, ['--no-turbofan'], 'held back at once');
+  t.equal(w.optimizing, false);
+  const window = () => new Promise((r) => setTimeout(r, 30));
+  active += 2;
+  idle += 98; // 2 % busy
+  await window();
+  t.same(set, ['--no-turbofan'], 'a quiet window changes nothing');
+  active += 10;
+  idle += 90; // 10 % busy
+  await window();
+  t.same(set, ['--no-turbofan', '--turbofan'], 'a busy window turns it on');
+  t.equal(w.optimizing, true);
+  t.equal(told.length, 1);
+  t.ok(Math.abs(told[0]! - 0.1) < 1e-9, 'told the window’s utilisation');
+  active += 100;
+  await window();
+  t.same(set, ['--no-turbofan', '--turbofan'], 'never set again');
+});
+
+t.test('no plan: nothing set, reported as optimizing', async (t) => {
+  const set: string[] = [];
+  const w = leanTiering(undefined, { setFlags: (f) => set.push(f) });
+  t.equal(w.optimizing, true);
+  t.same(set, []);
+  w.stop();
+});
+
+t.test("this Node's V8 takes the plan's flags while running: no TurboFan code until turned on", async (t) => {
+  // A hot function run under the plan's `off` flag, then a new one after its `on` flag, in a child with natives
+  // syntax to read V8's optimization status (bit 6: TurboFan code).
+  const plan = tieringPlan(process.versions.v8, [], {});
+  if (!plan) return t.fail('a plan for this Node');
+  const code = `
+    const v8 = require('node:v8');
+    v8.setFlagsFromString(${JSON.stringify(plan.off)});
+    const mk = () => function f(a) { let s = 0; for (let i = 0; i < a.length; i++) s += a.charCodeAt(i) * i; return s; };
+    const str = 'abcdefghijklmnopqrstuvwxyz'.repeat(4);
+    async function hot() {
+      const f = mk();
+      let x = 0;
+      for (let round = 0; round < 40; round++) {
+        for (let i = 0; i < 2000; i++) x += f(str);
+        await new Promise((r) => setImmediate(r));
+        if ((%GetOptimizationStatus(f) & 64) !== 0) break;
+      }
+      return (%GetOptimizationStatus(f) & 64) !== 0;
+    }
+    (async () => {
+      const before = await hot();
+      v8.setFlagsFromString(${JSON.stringify(plan.on)});
+      const after = await hot();
+      process.stdout.write(JSON.stringify({ before, after }));
+    })();`;
+  const out = JSON.parse(execFileSync(process.execPath, ['--allow-natives-syntax', '-e', code], { encoding: 'utf8', timeout: 60_000 })) as { before: boolean; after: boolean };
+  t.same(out, { before: false, after: true });
+});
