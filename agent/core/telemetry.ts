@@ -88,12 +88,19 @@ export class Telemetry {
     return () => void this.#readHooks.delete(hook);
   }
 
-  /** Runs the `onRead` hooks; a promise when one of them has to be awaited. */
+  /**
+   * Runs the `onRead` hooks; a promise when one of them has to be awaited. A hook that fails (a collect callback that
+   * throws) does not fail the read: the store is served as it is, and the collection round reports the failure.
+   */
   beforeRead(): Promise<void> | void {
     let pending: Array<Promise<void>> | undefined;
     for (const hook of this.#readHooks) {
-      const p = hook();
-      if (p instanceof Promise) (pending ??= []).push(p);
+      try {
+        const p = hook();
+        if (p instanceof Promise) (pending ??= []).push(p.catch(() => undefined));
+      } catch {
+        // as above
+      }
     }
     if (pending) return Promise.all(pending).then(() => undefined);
   }

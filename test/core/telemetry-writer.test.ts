@@ -292,3 +292,24 @@ t.test('a catch-up during a round that awaits a collect callback runs after it',
   t.equal(n, 2, 'then reads again');
   t.equal([...store.getFamily('outrider_test_async_total')!.series.values()][0]!.value, 3, 'what the second read counted');
 });
+
+t.test('a read is not failed by a collect callback that throws or rejects: the other hooks run, the store is served', async (t) => {
+  const tel = new Telemetry({ runtimeMetrics: false });
+  let fail = false;
+  tel.gauge('outrider_test_flaky', 'Throws when asked to.', [], function () {
+    if (fail) throw new Error('collect failed');
+    this.set(1);
+  });
+  const store = new Store();
+  const w = new TelemetryWriter(tel, store, SELF_OWNER, { componentRefreshMs: 5000 });
+  tel.onRead(() => w.catchUp());
+  let ran = 0;
+  tel.onRead(() => void ran++);
+  tel.onRead(() => Promise.reject(new Error('async hook failed')));
+  w.write();
+  fail = true;
+  t.throws(() => w.catchUp(), /collect failed/, 'the writer itself reports it');
+  await t.resolves(async () => tel.beforeRead(), 'the read goes on');
+  t.equal(ran, 1, 'the other hooks ran');
+  t.equal([...store.getFamily('outrider_test_flaky')!.series.values()][0]!.value, 1, 'what the store held is served');
+});
