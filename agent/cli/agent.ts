@@ -74,10 +74,6 @@ export async function run(argv: string[]): Promise<number> {
   }
   const log = createLogger(core.log);
   for (const w of warnings) log.warn(w);
-  // No optimizing compiler until the main thread is busy (core/v8-tiering.ts; held back before the agent loaded).
-  const tiering = leanTiering(plan, {
-    onOptimizing: (u) => log.info({ eventLoopUtilization: Number(u.toFixed(3)) }, "The main thread is busy: V8's optimizing compiler is on."),
-  });
   const native = loadNative(log);
   const agent = new Agent({ config, log, native });
   const notify = notifier(log);
@@ -109,11 +105,15 @@ export async function run(argv: string[]): Promise<number> {
   try {
     await agent.start();
   } catch (err) {
-    tiering.stop();
     const msg = isOutriderError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
     process.stderr.write(`outrider: ${msg}\n`);
     return ExitCode.failure;
   }
+  // No optimizing compiler until the agent is busy (core/v8-tiering.ts: held back before the agent's modules loaded;
+  // watched from here, so the start's own CPU does not count as busy).
+  const tiering = leanTiering(plan, {
+    onOptimizing: (share) => log.info({ cpuShare: Number(share.toFixed(3)) }, "The agent is busy: V8's optimizing compiler is on."),
+  });
   if (!stopping) notify.ready(`serving ${agent.url()}`);
   started();
   return stopOnSignal(stop, agent, log, {

@@ -7,8 +7,10 @@
  * code in the node binary stay resident: measured beside the default (bench/README.md, Footprint, "V8 tiering"),
  * without it the idle agent holds ~4-5 MiB less RSS and spends less CPU in its first minutes and the same after. A
  * busy agent (a StatsD flush of 100k series, big scrapes, OTLP at a high rate) wants optimized code, so a watch
- * samples the main thread's event-loop utilisation every `windowMs` and turns the compiler on the first time it
- * reaches `busyRatio`; it is never turned off again.
+ * reads the process's CPU time every `windowMs` and turns the compiler on the first time it used `busyRatio` of a
+ * core over the window; it is never turned off again. CPU time, not the event loop's utilisation: on a loaded
+ * machine (or under a CPU limit) an idle agent's callbacks take longer in wall time, and its utilisation rises
+ * with its neighbours' load, where its CPU time does not.
  *
  * Node 22 and later (V8 12+, with Maglev, the mid-tier optimizing compiler) lose only TurboFan; Node 20 (V8 11, no
  * Maglev by default) loses every optimizing tier until then, keeping the interpreter and Sparkplug.
@@ -19,7 +21,7 @@
  * tiering flag on the node command line (`--no-opt`, `--turbofan`, `--max-opt=N`, `--jitless`...).
  */
 import { setFlagsFromString } from 'node:v8';
-import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 
 export interface TieringPlan {
   /** The flag that holds the optimizing compiler back, and the one that lets it run. */
@@ -69,13 +71,14 @@ export interface TieringWatch {
 
 export interface TieringOptions {
   windowMs?: number;
-  /** Event-loop utilisation over a window (0-1) at which the compiler is turned on. */
+  /** CPU time over a window, as a share of one core (0-1), at which the compiler is turned on. */
   busyRatio?: number;
-  /** Told once, when the compiler is turned on. */
-  onOptimizing?: (utilization: number) => void;
-  /** For tests: the flag setter and the utilisation source. */
+  /** Told once, when the compiler is turned on, with the window's share of a core. */
+  onOptimizing?: (cpuShare: number) => void;
+  /** For tests: the flag setter, the process's CPU time (µs, user + system) and a monotonic clock (ms). */
   setFlags?: (flags: string) => void;
-  utilization?: () => Pick<EventLoopUtilization, 'idle' | 'active'>;
+  cpuMicros?: () => number;
+  nowMs?: () => number;
 }
 
 export const defaultWindowMs = 10_000;
@@ -85,21 +88,29 @@ export const defaultBusyRatio = 0.05;
 export function leanTiering(plan: TieringPlan | undefined, opts: TieringOptions = {}): TieringWatch {
   if (plan === undefined) return { optimizing: true, stop() {} };
   const setFlags = opts.setFlags ?? setFlagsFromString;
-  const utilization = opts.utilization ?? (() => performance.eventLoopUtilization());
+  const cpuMicros =
+    opts.cpuMicros ??
+    (() => {
+      const u = process.cpuUsage();
+      return u.user + u.system;
+    });
+  const nowMs = opts.nowMs ?? (() => performance.now());
   const busyRatio = opts.busyRatio ?? defaultBusyRatio;
   setFlags(plan.off);
   let optimizing = false;
-  let last = utilization();
+  let lastCpu = cpuMicros();
+  let lastMs = nowMs();
   const timer = setInterval(() => {
-    const now = utilization();
-    const active = now.active - last.active;
-    const total = active + now.idle - last.idle;
-    last = now;
-    if (total <= 0 || active / total < busyRatio) return;
+    const cpu = cpuMicros();
+    const ms = nowMs();
+    const share = ms > lastMs ? (cpu - lastCpu) / 1000 / (ms - lastMs) : 0;
+    lastCpu = cpu;
+    lastMs = ms;
+    if (share < busyRatio) return;
     optimizing = true;
     clearInterval(timer);
     setFlags(plan.on);
-    opts.onOptimizing?.(active / total);
+    opts.onOptimizing?.(share);
   }, opts.windowMs ?? defaultWindowMs);
   timer.unref();
   return {

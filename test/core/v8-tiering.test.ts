@@ -13,31 +13,34 @@ t.test('the plan by V8 version, env and node flags', async (t) => {
   t.throws(() => tieringPlan('13.6.233.10-node.28', [], { OUTRIDER_V8_TIERING: 'fast' }), /OUTRIDER_V8_TIERING: expected "lean" or "default", got "fast"/);
 });
 
-t.test('the watch turns the compiler on once, the first window the main thread is busy', async (t) => {
+t.test('the watch turns the compiler on once, the first window the process used busyRatio of a core', async (t) => {
   const set: string[] = [];
-  let active = 0;
-  let idle = 0;
+  let cpu = 0;
+  let ms = 0;
   const told: number[] = [];
   const w = leanTiering(
     { off: '--no-turbofan', on: '--turbofan' },
-    { windowMs: 20, busyRatio: 0.05, setFlags: (f) => set.push(f), utilization: () => ({ active, idle }), onOptimizing: (u) => told.push(u) },
+    { windowMs: 20, busyRatio: 0.05, setFlags: (f) => set.push(f), cpuMicros: () => cpu, nowMs: () => ms, onOptimizing: (u) => told.push(u) },
   );
   t.teardown(() => w.stop());
   t.same(set, ['--no-turbofan'], 'held back at once');
   t.equal(w.optimizing, false);
   const window = () => new Promise((r) => setTimeout(r, 30));
-  active += 2;
-  idle += 98; // 2 % busy
+  ms += 10_000;
+  cpu += 200_000; // 0.2 s of CPU in 10 s: 2 % of a core
   await window();
   t.same(set, ['--no-turbofan'], 'a quiet window changes nothing');
-  active += 10;
-  idle += 90; // 10 % busy
+  await window();
+  t.same(set, ['--no-turbofan'], 'no time passed: nothing to judge');
+  ms += 10_000;
+  cpu += 1_000_000; // 10 %
   await window();
   t.same(set, ['--no-turbofan', '--turbofan'], 'a busy window turns it on');
   t.equal(w.optimizing, true);
   t.equal(told.length, 1);
-  t.ok(Math.abs(told[0]! - 0.1) < 1e-9, 'told the window’s utilisation');
-  active += 100;
+  t.ok(Math.abs(told[0]! - 0.1) < 1e-9, 'told the window’s share of a core');
+  ms += 10_000;
+  cpu += 10_000_000;
   await window();
   t.same(set, ['--no-turbofan', '--turbofan'], 'never set again');
 });
