@@ -7,7 +7,7 @@
  * lines it dropped because an interval was full (the 100k row sends more keys than the default bounds take) and the
  * datagrams the kernel dropped at its socket; received + interval_overflow = sent when nothing was lost:
  *
- *   node dist/bench/footprint-statsd.js [--series=10000,100000] [--rounds=1] [--bin=/a/bin/outrider.js,/b/bin/outrider.js]
+ *   node dist/bench/footprint-statsd.js [--series=10000,100000] [--rounds=1] [--seconds=6] [--bin=/a/bin/outrider.js,/b/bin/outrider.js]
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -95,6 +95,9 @@ async function main(): Promise<void> {
   const arg = (name: string, def: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
   const seriesList = arg('series', '10000,100000').split(',').map(Number);
   const rounds = Number(arg('rounds', '1'));
+  // The Footprint table's rows load for 6 s; longer shows the RSS of a sustained load (V8's optimizing compiler is
+  // held back until the agent's first busy 10 s window: docs/footprint.md).
+  const seconds = Number(arg('seconds', '6'));
   const bins = arg('bin', '')
     .split(',')
     .filter((b) => b !== '');
@@ -105,14 +108,14 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 2000));
   const floorMiB = statusField(floor.child.pid!, 'VmRSS') / 1024;
   await floor.stop();
-  console.log(`node ${process.version}, 2 M lines/s asked for 6 s, statsd.flush_interval 1s; bare Node floor ${floorMiB.toFixed(1)} MiB`);
+  console.log(`node ${process.version}, 2 M lines/s asked for ${seconds} s, statsd.flush_interval 1s; bare Node floor ${floorMiB.toFixed(1)} MiB`);
   for (let k = 0; k < rounds; k++) {
     for (const series of seriesList) {
       for (const bin of bins.length > 0 ? bins : [undefined]) {
         const agent = await startAgent({ bin, flags: ['--statsd.flush_interval=1s'] });
         try {
           await coldStartMs(agent);
-          const r = await statsdLoad(agent, sender, series, 2_000_000, 6);
+          const r = await statsdLoad(agent, sender, series, 2_000_000, seconds);
           const peak = +r.peakRssMiB.toFixed(1);
           console.log(
             JSON.stringify({
