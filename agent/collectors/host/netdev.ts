@@ -3,7 +3,7 @@
  * from the file's own header. receive_nohandler (not in /proc/net/dev) is read from
  * /sys/class/net/<iface>/statistics/rx_nohandler when present, as node_exporter's netlink source reports it.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, Issues, lines, num, quote, readText, readTextRequired } from './text';

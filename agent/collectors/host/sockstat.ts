@@ -4,7 +4,7 @@
  * The page size is taken as 4096: Node.js does not expose getpagesize(), and 4 KiB is the page size of x86-64 and
  * of the common arm64 kernels (a 16/64 KiB-page kernel under-reports *_mem_bytes; see docs/collectors.md).
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, Issues, lines, num, quote, readText } from './text';

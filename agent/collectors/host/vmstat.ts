@@ -2,7 +2,7 @@
  * vmstat: /proc/vmstat → node_vmstat_<field> for the fields matching `collectors.vmstat.fields` (node_exporter's
  * default: oom_kill, pgpg*, pswp*, pg*fault*). Untyped, as node_exporter exposes them.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, Issues, lines, num, quote, readTextRequired } from './text';
