@@ -4,7 +4,7 @@
  * allowed in a metric name becomes `_`.
  */
 import { join } from './join';
-import { Collector, family } from '../collector';
+import { Collector, ScalarFamilies } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, isSpace, Issues, lines, num, plainInt, quote, readTextRequired } from './text';
 
@@ -69,6 +69,7 @@ export function parseMeminfo(text: string, issues: Issues = []): Map<string, num
 export function meminfoCollector(): Collector {
   // Per field name, its family's name, help and type, made once (bounded as the names above).
   const descs = new Map<string, { name: string; help: string; type: 'counter' | 'gauge' }>();
+  const fams = new ScalarFamilies(MAX_NAMES);
   return {
     name: 'meminfo',
     defaultEnabled: true,
@@ -83,7 +84,7 @@ export function meminfoCollector(): Collector {
           if (descs.size >= MAX_NAMES) descs.clear();
           descs.set(name, d);
         }
-        out.push(family(d.name, d.help, d.type, [{ labels: {}, value: v }]));
+        out.push(fams.family(d.name, d.help, d.type, v));
       }
       return out;
     },

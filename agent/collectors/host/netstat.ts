@@ -4,7 +4,7 @@
  * `collectors.netstat.fields` (node_exporter's default set). snmp6 is optional (IPv6 disabled).
  */
 import { join } from './join';
-import { Collector, family } from '../collector';
+import { Collector, ScalarFamilies } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, isSpace, Issues, lines, num, plainInt, quote, readText, readTextRequired } from './text';
 import { hostOptions } from './options';
@@ -175,6 +175,7 @@ export function netstatCollector(): Collector {
   // expression does not select it. The names repeat every collection; the test and the strings are made once.
   let knownFor: RegExp | undefined;
   const known = new Map<string, { name: string; help: string } | null>();
+  const fams = new ScalarFamilies(MAX_KNOWN_FIELDS);
   return {
     name: 'netstat',
     defaultEnabled: true,
@@ -200,7 +201,7 @@ export function netstatCollector(): Collector {
       const out: FamilySamples[] = [];
       for (const [key, v] of all) {
         const k = known.get(key)!;
-        out.push(family(k.name, k.help, 'untyped', [{ labels: {}, value: v }]));
+        out.push(fams.family(k.name, k.help, 'untyped', v));
       }
       return out;
     },

@@ -4,7 +4,7 @@
  * softirq breakdown).
  */
 import { join } from './join';
-import { Collector, family } from '../collector';
+import { Collector, ScalarFamilies } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fieldsInto, Issues, lines, num, quote, readTextRequired } from './text';
 
@@ -52,6 +52,7 @@ const descs: Array<[keyof SystemStat, string, string, 'counter' | 'gauge']> = [
 ];
 
 export function statCollector(): Collector {
+  const fams = new ScalarFamilies();
   return {
     name: 'stat',
     defaultEnabled: true,
@@ -60,7 +61,7 @@ export function statCollector(): Collector {
       const out: FamilySamples[] = [];
       for (const [key, name, help, type] of descs) {
         const v = s[key];
-        if (v !== undefined) out.push(family(name, help, type, [{ labels: {}, value: v }]));
+        if (v !== undefined) out.push(fams.family(name, help, type, v));
       }
       if (out.length === 0) throw new Error('no known lines in /proc/stat');
       return out;

@@ -3,7 +3,7 @@
  * default: oom_kill, pgpg*, pswp*, pg*fault*). Untyped, as node_exporter exposes them.
  */
 import { join } from './join';
-import { Collector, family } from '../collector';
+import { Collector, ScalarFamilies } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, Issues, lines, num, quote, readTextRequired } from './text';
 import { hostOptions } from './options';
@@ -57,6 +57,7 @@ export function vmstatCollector(): Collector {
   // expression does not select it (the same names every collection: tested and built once).
   let knownFor: RegExp | undefined;
   const known = new Map<string, { name: string; help: string } | null>();
+  const fams = new ScalarFamilies(MAX_KNOWN_FIELDS);
   return {
     name: 'vmstat',
     defaultEnabled: true,
@@ -78,7 +79,7 @@ export function vmstatCollector(): Collector {
       const out: FamilySamples[] = [];
       for (const [name, v] of m) {
         const k = known.get(name)!;
-        out.push(family(k.name, k.help, 'untyped', [{ labels: {}, value: v }]));
+        out.push(fams.family(k.name, k.help, 'untyped', v));
       }
       return out;
     },
