@@ -15,17 +15,14 @@ if (out) {
   session.connect();
   setTimeout(() => {
     session.post('HeapProfiler.enable', () =>
-      session.post(
-        'HeapProfiler.startSampling',
-        { samplingInterval: interval, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true },
-        () =>
-          setTimeout(
-            () =>
-              session.post('HeapProfiler.stopSampling', (err, r) => {
-                writeFileSync(out, err ? JSON.stringify({ error: String(err) }) : JSON.stringify(r.profile));
-              }),
-            to - from,
-          ).unref(),
+      session.post('HeapProfiler.startSampling', { samplingInterval: interval, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }, () =>
+        setTimeout(
+          () =>
+            session.post('HeapProfiler.stopSampling', (err, r) => {
+              writeFileSync(out, err ? JSON.stringify({ error: String(err) }) : JSON.stringify(r.profile));
+            }),
+          to - from,
+        ).unref(),
       ),
     );
   }, from).unref();

@@ -30,26 +30,32 @@ t.test('meminfo: the kernel form and others', async (t) => {
   const text = ['MemTotal:       16318440 kB', 'HugePages_Total:       0', 'Odd:   12 MB', 'Neg: -4 kB', 'Float: 1.5 kB', 'Trail: 3 kB x', 'Sp:\t7\tkB', 'Bad: x kB', 'NoColon 5'].join('\n');
   const issues: string[] = [];
   const m = parseMeminfo(text, issues);
-  t.same([...m], [
-    ['MemTotal_bytes', 16318440 * 1024],
-    ['HugePages_Total', 0],
-    ['Odd', 12],
-    ['Neg_bytes', -4096],
-    ['Float_bytes', 1.5 * 1024],
-    ['Sp_bytes', 7 * 1024],
-  ]);
+  t.same(
+    [...m],
+    [
+      ['MemTotal_bytes', 16318440 * 1024],
+      ['HugePages_Total', 0],
+      ['Odd', 12],
+      ['Neg_bytes', -4096],
+      ['Float_bytes', 1.5 * 1024],
+      ['Sp_bytes', 7 * 1024],
+    ],
+  );
   t.equal(issues.length, 3, 'Trail, Bad and NoColon are issues');
 });
 
 t.test('snmp6: the kernel form and others', async (t) => {
   const text = ['Ip6InReceives                   \t123', 'Icmp6InMsgs 4', 'Udp6InErrors 1.5', ' Ip6Lead 7', 'NoSix 3', 'Ip6Three 1 2', 'Ip6Alone'].join('\n');
   const issues: string[] = [];
-  t.same([...parseSnmp6(text, issues)], [
-    ['Ip6_InReceives', 123],
-    ['Icmp6_InMsgs', 4],
-    ['Udp6_InErrors', 1.5],
-    ['Ip6_Lead', 7],
-  ]);
+  t.same(
+    [...parseSnmp6(text, issues)],
+    [
+      ['Ip6_InReceives', 123],
+      ['Icmp6_InMsgs', 4],
+      ['Udp6_InErrors', 1.5],
+      ['Ip6_Lead', 7],
+    ],
+  );
   t.equal(issues.length, 3, 'NoSix, Ip6Three and Ip6Alone are issues');
 });
 
@@ -62,10 +68,7 @@ t.test('stat: only the key and first value of each line are read', async (t) => 
 
 t.test('pressure: pairs read in place, the last of a key winning', async (t) => {
   const issues: string[] = [];
-  const psi = parsePressure(
-    ['some avg10=0.12 avg60=1.00 avg300=2 total=1234567', 'full avg10=0 avg60=0 avg300=0 total=5 total=6 extra=1', 'none avg10=1'].join('\n'),
-    issues,
-  );
+  const psi = parsePressure(['some avg10=0.12 avg60=1.00 avg300=2 total=1234567', 'full avg10=0 avg60=0 avg300=0 total=5 total=6 extra=1', 'none avg10=1'].join('\n'), issues);
   t.same(psi, { some: { avg10: 0.12, avg60: 1, avg300: 2, totalSeconds: 1.234567 }, full: { avg10: 0, avg60: 0, avg300: 0, totalSeconds: 6e-6 } });
   t.equal(issues.length, 1);
   const bad: string[] = [];
