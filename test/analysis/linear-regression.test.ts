@@ -31,7 +31,7 @@ function reference(samples: ReadonlyArray<{ timestampMs: number; value: number }
 
 t.test('the fit is the same, bit for bit, as the compensated sums written out', async (t) => {
   let seed = 7;
-  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (let k = 0; k < 200; k++) {
     const n = 2 + Math.floor(rand() * 300);
     const scale = [1, 1e-9, 1e12, 1e300][k % 4]!;
@@ -41,7 +41,16 @@ t.test('the fit is the same, bit for bit, as the compensated sums written out', 
     const want = reference(samples, at)!;
     if (!Object.is(got.slope, want.slope) || !Object.is(got.intercept, want.intercept)) t.fail(`case ${k}: ${JSON.stringify(got)} vs ${JSON.stringify(want)}`);
   }
-  t.same(linearRegression([{ timestampMs: 0, value: 5 }, { timestampMs: 1000, value: 5 }], 0), { slope: 0, intercept: 5 });
+  t.same(
+    linearRegression(
+      [
+        { timestampMs: 0, value: 5 },
+        { timestampMs: 1000, value: 5 },
+      ],
+      0,
+    ),
+    { slope: 0, intercept: 5 },
+  );
   t.equal(linearRegression([{ timestampMs: 0, value: 5 }], 0), undefined);
   t.pass('200 random ranges');
 });

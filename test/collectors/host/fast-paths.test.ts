@@ -76,3 +76,44 @@ t.test('pressure: pairs read in place, the last of a key winning', async (t) => 
   t.equal(bad.length, 2);
   t.same(parsePressure('some avg10=1 avg60=2=9 avg300=3 total=4'), { some: { avg10: 1, avg60: 2, avg300: 3, totalSeconds: 4e-6 } }, 'a value ends at its next "="');
 });
+
+t.test('vmstat: lines read in place, names reused from the text before, the same map as line by line', async (t) => {
+  const { parseVmstat } = await import('../../../agent/collectors/host/vmstat');
+  const texts = [
+    'nr_free_pages 100\npgpgin 5\npgfault 1234567890123456789\n',
+    'nr_free_pages 101\npgpgin 6\npgfault 7',
+    'nr_free_pages 102\npgpgout 1\npgpgin 6 \n\n  lead 3\r\nbad x\nodd-name 4\npgfault\t8\r',
+    'nr_free_pages 103\npgpgout 2\npgpgin 7\n',
+  ];
+  const want = [
+    [
+      ['nr_free_pages', 100],
+      ['pgpgin', 5],
+      ['pgfault', 1234567890123456789],
+    ],
+    [
+      ['nr_free_pages', 101],
+      ['pgpgin', 6],
+      ['pgfault', 7],
+    ],
+    [
+      ['nr_free_pages', 102],
+      ['pgpgout', 1],
+      ['pgpgin', 6],
+      ['lead', 3],
+      ['pgfault', 8],
+    ],
+    [
+      ['nr_free_pages', 103],
+      ['pgpgout', 2],
+      ['pgpgin', 7],
+    ],
+  ];
+  const issueCounts = [0, 0, 2, 0];
+  texts.forEach((text, i) => {
+    const issues: string[] = [];
+    t.same([...parseVmstat(text, issues)], want[i], `text ${i}`);
+    t.equal(issues.length, issueCounts[i], `text ${i}: issues`);
+  });
+  t.same([...parseVmstat('pgpgin 1\npgfault 2\n', [], (n) => n === 'pgfault')], [['pgfault', 2]], 'keep');
+});
