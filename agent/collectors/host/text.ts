@@ -104,15 +104,24 @@ export function quote(s: string): string {
  * Measured in bench/README.md. Kernel files are read on descriptors kept open between runs (../kept-files.ts).
  * Missing (ENOENT, ENOTDIR) is undefined; other errors reject.
  */
-export async function readText(path: string): Promise<string | undefined> {
-  return keptFiles.read(path);
+export function readText(path: string): Promise<string | undefined> {
+  // Not an async function: the read is synchronous, and an async function's own state would be made for each of
+  // the ~200 reads a round. An error still comes as a rejection, as from an async function.
+  try {
+    return Promise.resolve(keptFiles.read(path));
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
 }
 
 /** readText, with a missing file as NoDataError naming it. */
-export async function readTextRequired(path: string): Promise<string> {
-  const text = await readText(path);
-  if (text === undefined) throw new NoDataError(`${path} does not exist`);
-  return text;
+export function readTextRequired(path: string): Promise<string> {
+  try {
+    const text = keptFiles.read(path);
+    return text === undefined ? Promise.reject(new NoDataError(`${path} does not exist`)) : Promise.resolve(text);
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
 }
 
 export { linkTarget, listDir } from '../fs-read';

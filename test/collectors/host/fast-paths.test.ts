@@ -117,3 +117,22 @@ t.test('vmstat: lines read in place, names reused from the text before, the same
   });
   t.same([...parseVmstat('pgpgin 1\npgfault 2\n', [], (n) => n === 'pgfault')], [['pgfault', 2]], 'keep');
 });
+
+t.test('readText and readTextRequired answer with a promise, an error as a rejection', async (t) => {
+  const { readText, readTextRequired } = await import('../../../agent/collectors/host/text');
+  const { NoDataError } = await import('../../../agent/collectors/collector');
+  const { tmpdir } = await import('node:os');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const dir = mkdtempSync(`${tmpdir()}/outrider-readtext-`);
+  writeFileSync(`${dir}/f`, 'text\n');
+  t.equal(await readText(`${dir}/f`), 'text\n');
+  t.equal(await readTextRequired(`${dir}/f`), 'text\n');
+  t.equal(await readText(`${dir}/missing`), undefined);
+  let p: Promise<unknown> | undefined;
+  t.doesNotThrow(() => (p = readText(dir)), 'a directory does not throw at the call');
+  await t.rejects(p!, { code: 'EISDIR' });
+  t.doesNotThrow(() => (p = readTextRequired(dir)));
+  await t.rejects(p!, { code: 'EISDIR' });
+  t.doesNotThrow(() => (p = readTextRequired(`${dir}/missing`)));
+  await t.rejects(p!, NoDataError);
+});
