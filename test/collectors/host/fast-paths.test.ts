@@ -89,7 +89,7 @@ t.test('vmstat: lines read in place, names reused from the text before, the same
     [
       ['nr_free_pages', 100],
       ['pgpgin', 5],
-      ['pgfault', 1234567890123456789],
+      ['pgfault', Number('1234567890123456789')],
     ],
     [
       ['nr_free_pages', 101],
