@@ -164,7 +164,9 @@ export class LocalHistory implements HistoryReader {
    * its order, so the same one wins).
    */
   #known(changes: ChangeSet): boolean {
-    for (const s of changes.series) {
+    const series = changes.series;
+    for (let i = 0; i < series.length; i++) {
+      const s = series[i]!;
       const slot = this.#cache.get(s);
       if (!s.dist) {
         if (slot === undefined || slot instanceof Map || !this.#owns(slot, s)) return false;
@@ -184,10 +186,17 @@ export class LocalHistory implements HistoryReader {
   /** Appends the series changed since the last round, marks those removed, and seals the chunks that fill now. */
   #sampleChanged(changes: ChangeSet, r: number): void {
     const t = this.#t;
-    for (const s of changes.series) {
+    // Indexed, and the slots walked by forEach: a for-of makes an iterator result per element in code the optimizing
+    // compiler has not taken (the history samples once a round).
+    const series = changes.series;
+    for (let i = 0; i < series.length; i++) {
+      const s = series[i]!;
       const slots = this.#sampleSeries(s.family, s, r);
       // A distribution's expanded samples it no longer has (its buckets changed) left it.
-      if (slots) for (const h of slots.values()) if (h !== REFUSED && h.src === s) t.leave(h, r);
+      if (slots)
+        slots.forEach((h) => {
+          if (h !== REFUSED && h.src === s) t.leave(h, r);
+        });
     }
     // After the changes: a series removed and written again since keeps its history series without a marker.
     for (const s of changes.removed) {
