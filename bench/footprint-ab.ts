@@ -1,9 +1,10 @@
 /**
  * Idle CPU and RSS of two builds side by side: `--copies` agents of each launcher running at once (so both builds see
  * the same load on a shared machine), default config, 1 s collection, scraped every 5 s, sampled over `--seconds`
- * after an 8 s settle. For a before / after where a sequential run would be swamped by the machine's load.
+ * after a `--settle` (8 s; a few minutes to read the agents after V8's optimizing compiler has taken their hot
+ * functions). For a before / after where a sequential run would be swamped by the machine's load.
  *
- *   node dist/bench/footprint-ab.js --bin=/other/checkout/bin/outrider.js [--copies=3] [--seconds=40]
+ *   node dist/bench/footprint-ab.js --bin=/other/checkout/bin/outrider.js [--copies=3] [--seconds=40] [--settle=8]
  *     [--agent-flags="--history.enabled=false"]   (both builds)
  */
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ const args = benchArgs();
 const other = args.bin;
 const copies = Number(args.copies ?? 3);
 const seconds = Number(args.seconds ?? 40);
+const settleS = Number(args.settle ?? 8);
 const flags = (args['agent-flags'] ?? '').split(' ').filter(Boolean);
 const builds = [
   { label: 'other', bin: other },
@@ -30,9 +32,9 @@ async function main(): Promise<void> {
       subjects.map((x) => x.s),
       seconds,
       5,
-      8000,
+      settleS * 1000,
     );
-    console.log(`node ${process.version}, ${copies} copies of each build at once, ${seconds} s window, other = ${other}`);
+    console.log(`node ${process.version}, ${copies} copies of each build at once, ${seconds} s window after ${settleS} s, other = ${other}`);
     console.log('| build | CPU % of a core | RSS median MiB |');
     console.log('|---|---|---|');
     for (const b of builds) {

@@ -10,13 +10,36 @@ export interface Sample {
   value: number;
 }
 
-/** Kahan–Babuška (Neumaier) compensated addition: returns the new sum and compensation. */
-function kahanAdd(inc: number, sum: number, c: number): [number, number] {
-  const t = sum + inc;
-  if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
-  else c += inc - t + sum;
-  return [t, c];
+/**
+ * Kahan–Babuška (Neumaier) compensated sums, four at once, kept in one reused object: the analysis fits a line
+ * through every watched series each round, and a pair returned per addition made four arrays per sample.
+ */
+class Sums {
+  sum = 0;
+  c = 0;
+
+  reset(): void {
+    this.sum = 0;
+    this.c = 0;
+  }
+
+  add(inc: number): void {
+    const t = this.sum + inc;
+    if (Math.abs(this.sum) >= Math.abs(inc)) this.c += this.sum - t + inc;
+    else this.c += inc - t + this.sum;
+    this.sum = t;
+  }
+
+  /** The sum with its compensation. */
+  get total(): number {
+    return this.sum + this.c;
+  }
 }
+
+const sx = new Sums();
+const sy = new Sums();
+const sxy = new Sums();
+const sx2 = new Sums();
 
 /** Slope (per second) and the fitted value at `interceptTimeMs`; undefined with fewer than two samples. */
 export function linearRegression(samples: readonly Sample[], interceptTimeMs: number): { slope: number; intercept: number } | undefined {
@@ -24,30 +47,27 @@ export function linearRegression(samples: readonly Sample[], interceptTimeMs: nu
   if (n < 2) return undefined;
   let constY = true;
   const y0 = samples[0]!.value;
-  let sumX = 0;
-  let cX = 0;
-  let sumY = 0;
-  let cY = 0;
-  let sumXY = 0;
-  let cXY = 0;
-  let sumX2 = 0;
-  let cX2 = 0;
-  for (const s of samples) {
+  sx.reset();
+  sy.reset();
+  sxy.reset();
+  sx2.reset();
+  for (let i = 0; i < n; i++) {
+    const s = samples[i]!;
     if (s.value !== y0) constY = false;
     const x = (s.timestampMs - interceptTimeMs) / 1e3;
-    [sumX, cX] = kahanAdd(x, sumX, cX);
-    [sumY, cY] = kahanAdd(s.value, sumY, cY);
-    [sumXY, cXY] = kahanAdd(x * s.value, sumXY, cXY);
-    [sumX2, cX2] = kahanAdd(x * x, sumX2, cX2);
+    sx.add(x);
+    sy.add(s.value);
+    sxy.add(x * s.value);
+    sx2.add(x * x);
   }
   if (constY) {
     if (!Number.isFinite(y0)) return { slope: Number.NaN, intercept: Number.NaN };
     return { slope: 0, intercept: y0 };
   }
-  sumX += cX;
-  sumY += cY;
-  sumXY += cXY;
-  sumX2 += cX2;
+  const sumX = sx.total;
+  const sumY = sy.total;
+  const sumXY = sxy.total;
+  const sumX2 = sx2.total;
   const covXY = sumXY - (sumX * sumY) / n;
   const varX = sumX2 - (sumX * sumX) / n;
   const slope = covXY / varX;

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import type { Paths } from '../core/paths';
-import type { FamilySamples } from '../store/types';
+import type { FamilySamples, Sample } from '../store/types';
 
 export type { Paths } from '../core/paths';
 export { resolvePaths } from '../core/options';
@@ -66,4 +66,31 @@ export class NoDataError extends Error {
 /** Builds a family snapshot (a convenience for collectors). */
 export function family(name: string, help: string, type: FamilySamples['type'], samples: FamilySamples['samples'] = []): FamilySamples {
   return { name, help, type, samples };
+}
+
+/**
+ * Families of one sample without labels that a collector writes every round under the same names (meminfo's,
+ * netstat's, vmstat's and /proc/stat's fields): each made once and its value set again each round, so a round makes
+ * no family, sample or label set for them. The store reads a snapshot while it is written and keeps none of its
+ * objects (it copies a new series' labels); a caller of `collect` must not keep one round's families past the
+ * collector's next round. Bounded: past `max` names the table starts over.
+ */
+export class ScalarFamilies {
+  readonly #fams = new Map<string, { fam: FamilySamples; sample: Sample }>();
+
+  constructor(readonly max = 1024) {}
+
+  /** The family `name` with `value` as its one sample. */
+  family(name: string, help: string, type: FamilySamples['type'], value: number): FamilySamples {
+    let e = this.#fams.get(name);
+    if (e !== undefined && e.fam.help === help && e.fam.type === type) {
+      e.sample.value = value;
+      return e.fam;
+    }
+    if (e === undefined && this.#fams.size >= this.max) this.#fams.clear();
+    const sample: Sample = { labels: {}, value };
+    e = { fam: { name, help, type, samples: [sample] }, sample };
+    this.#fams.set(name, e);
+    return e.fam;
+  }
 }

@@ -225,7 +225,10 @@ export class KeptFiles {
   #sweep(now: number): void {
     this.#sweptMs = now;
     // A missing kernel path read every collection renews its entry once per age; one not renewed in two is dropped.
-    for (const [path, e] of this.#entries) if (now - e.sinceMs >= (e.kernelMissing === true ? 2 : 1) * this.#maxAgeMs) this.#forget(path, e);
+    // forEach rather than for-of over entries: no [key, value] pair per entry (a Map may lose entries as it is walked).
+    this.#entries.forEach((e, path) => {
+      if (now - e.sinceMs >= (e.kernelMissing === true ? 2 : 1) * this.#maxAgeMs) this.#forget(path, e);
+    });
   }
 
   #forget(path: string, e: Entry): void {

@@ -12,6 +12,7 @@
  * node_scrape_collector_success and node_scrape_collector_duration_seconds cover every collector but the agent's
  * own telemetry (`internal`).
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import type { Health } from '../core/component';
@@ -50,6 +51,11 @@ interface Slot {
   budgetMs: number;
   issueLimiter: RateLimiter;
   running: Promise<void> | undefined;
+  /** The run `running` settles: the one the collector's promise answers. */
+  current: RunContext | undefined;
+  /** The collector's promise's handlers, made once per slot (no closures per run). */
+  onValue: (fams: FamilySamples[]) => void;
+  onError: (err: unknown) => void;
   stats: CollectorStats;
   loggedNoData: boolean;
   /** The slot's node_scrape_collector_success and _duration_seconds series, written through their handles. */
@@ -60,6 +66,10 @@ interface Slot {
   /** The last run's duration (s), and when the duration series was last written (see `durationRefreshMs`). */
   duration: number;
   durationAtMs: number;
+  /** The label sets of the slot's outrider_collector_* counters, made once. */
+  labels: { collector: string };
+  noDataLabels: { collector: string; result: string };
+  errorLabels: { collector: string; result: string };
 }
 
 /** Collectors sharing an interval: started together by one timer. */
@@ -67,6 +77,8 @@ interface Group {
   intervalMs: number;
   slots: Slot[];
   timer: NodeJS.Timeout | undefined;
+  /** The group's timer callback, made once. */
+  tick: () => void;
 }
 
 /** One run's hook into its round's deadline. */
@@ -74,24 +86,40 @@ interface Run {
   expire(): void;
 }
 
+/** A round's runs still to settle, and what to call when none is left (only for a round someone waits on). */
+interface Waiter {
+  pending: number;
+  done: () => void;
+}
+
 /**
- * One collector run: its context (the signal made only when the collector asks for it: most finish without looking)
- * and its hook into the round's deadline, which settles `outcome` with the budget's error.
+ * One collector run: its context (the signal made only when the collector asks for it: most finish without looking),
+ * its hook into the round's deadline and its outcome. The collector's promise settles it through its slot's handlers,
+ * or the budget's timer first (`expire`); whichever comes first finishes it, once: no promise race per run.
  */
 class RunContext implements CollectContext, Run {
   readonly issues: Issues = [];
   timedOut = false;
+  /** Finished: with the collector's result or error, or at its budget. */
+  settled = false;
   #ac: AbortController | undefined;
-  #reject: ((err: Error) => void) | undefined;
 
   constructor(
     readonly paths: Paths,
     readonly config: Config,
     readonly log: Logger,
     readonly nowMs: number,
-    readonly name: string,
+    readonly slot: Slot,
     readonly budgetMs: number,
+    readonly deadlines: Deadlines,
+    readonly startMs: number,
+    readonly waiter: Waiter | undefined,
+    readonly finish: (run: RunContext, ok: boolean, fams: FamilySamples[] | undefined, err: unknown) => void,
   ) {}
+
+  get name(): string {
+    return this.slot.collector.name;
+  }
 
   get signal(): AbortSignal {
     if (!this.#ac) {
@@ -101,19 +129,11 @@ class RunContext implements CollectContext, Run {
     return this.#ac.signal;
   }
 
-  /** The collector's result, or the budget's error when the deadline comes first. */
-  outcome(inner: Promise<FamilySamples[]>): Promise<FamilySamples[]> {
-    return new Promise<FamilySamples[]>((resolve, reject) => {
-      this.#reject = reject;
-      inner.then(resolve, reject);
-    });
-  }
-
   expire(): void {
     this.timedOut = true;
     const err = this.#reason();
     this.#ac?.abort(err);
-    this.#reject?.(err);
+    if (!this.settled) this.finish(this, false, undefined, err);
   }
 
   #reason(): Error {
@@ -195,26 +215,38 @@ export class CollectorRunner {
     this.#runs = opts.telemetry?.counter('outrider_collector_runs_total', 'Collector runs finished, by collector and result (success, no_data, error).', ['collector', 'result']);
     this.#skipped = opts.telemetry?.counter('outrider_collector_skipped_runs_total', 'Scheduled runs skipped because the previous run of the collector had not settled, by collector.', ['collector']);
     const { intervalMs: defInterval, timeoutMs: defBudget } = opts.defaults ?? optionsFrom(opts.config);
-    this.#slots = opts.collectors.map((c) => ({
-      collector: c,
-      intervalMs: c.intervalMs ?? defInterval,
-      budgetMs: c.timeoutMs ?? defBudget,
-      issueLimiter: new RateLimiter(60_000, 1),
-      running: undefined,
-      stats: { runs: 0, failures: 0, timeouts: 0, skipped: 0, lastDurationMs: 0, lastError: undefined },
-      loggedNoData: false,
-      successSeries: undefined,
-      durationSeries: undefined,
-      duration: NaN,
-      durationAtMs: -Infinity,
-      successRuns: this.#runs && new CounterCell(this.#runs, { collector: c.name, result: 'success' }),
-    }));
+    this.#slots = opts.collectors.map((c) => {
+      const slot: Slot = {
+        collector: c,
+        intervalMs: c.intervalMs ?? defInterval,
+        budgetMs: c.timeoutMs ?? defBudget,
+        issueLimiter: new RateLimiter(60_000, 1),
+        running: undefined,
+        current: undefined,
+        onValue: (fams) => this.#settle(slot, true, fams, undefined),
+        onError: (err) => this.#settle(slot, false, undefined, err),
+        stats: { runs: 0, failures: 0, timeouts: 0, skipped: 0, lastDurationMs: 0, lastError: undefined },
+        loggedNoData: false,
+        successSeries: undefined,
+        durationSeries: undefined,
+        duration: NaN,
+        durationAtMs: -Infinity,
+        successRuns: this.#runs && new CounterCell(this.#runs, { collector: c.name, result: 'success' }),
+        labels: { collector: c.name },
+        noDataLabels: { collector: c.name, result: 'no_data' },
+        errorLabels: { collector: c.name, result: 'error' },
+      };
+      return slot;
+    });
     if ((opts.durationRefreshMs ?? 0) > 0) this.#offRead = opts.telemetry?.onRead(() => this.#writeDurations());
     // One timer per interval, not per collector: at the default 1 s the host's ~50 collectors wake the process once.
     for (const slot of this.#slots) {
       const g = this.#groups.find((x) => x.intervalMs === slot.intervalMs);
       if (g) g.slots.push(slot);
-      else this.#groups.push({ intervalMs: slot.intervalMs, slots: [slot], timer: undefined });
+      else {
+        const group: Group = { intervalMs: slot.intervalMs, slots: [slot], timer: undefined, tick: () => this.#tick(group, undefined) };
+        this.#groups.push(group);
+      }
     }
   }
 
@@ -231,7 +263,7 @@ export class CollectorRunner {
     if (this.#started) return this.#firstRound;
     this.#started = true;
     this.#opts.health?.report(this.name, 'starting', { ready: false, detail: 'first collection running' });
-    this.#firstRound = Promise.all(this.#groups.map((g) => this.#tick(g))).then(() => {
+    this.#firstRound = Promise.all(this.#groups.map((g) => this.#round((w) => this.#tick(g, w)))).then(() => {
       if (!this.#stopped) this.#opts.health?.report(this.name, 'running', { ready: true, detail: `${this.#slots.length} collectors` });
     });
     return this.#firstRound;
@@ -251,59 +283,109 @@ export class CollectorRunner {
 
   /** Runs every collector once now (tests, `--once`). */
   async collectOnce(): Promise<void> {
-    const deadlines = new Deadlines();
-    await Promise.all(this.#slots.map((s) => this.#execute(s, deadlines)));
+    await this.#round((w) => {
+      const deadlines = new Deadlines();
+      for (const s of this.#slots) this.#execute(s, deadlines, w);
+    });
+  }
+
+  /** Runs `start` with a waiter for its runs: resolves when every run it started has settled or been abandoned. */
+  #round(start: (w: Waiter) => void): Promise<void> {
+    return new Promise<void>((resolve) => {
+      // One pending count for the start itself, so runs that finish at once do not resolve it early.
+      const w: Waiter = { pending: 1, done: resolve };
+      try {
+        start(w);
+      } finally {
+        if (--w.pending === 0) resolve();
+      }
+    });
   }
 
   /**
    * Starts the group's collectors, but those whose previous run has not settled (skipped and counted), and schedules
-   * the next round one interval after this one started. Resolves when this round's runs have settled or been
-   * abandoned at their budget.
+   * the next round one interval after this one started. `waiter` (the first round) learns when this round's runs
+   * have settled or been abandoned at their budget; later rounds make no promise for it.
    */
-  #tick(group: Group): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
-    group.timer = setTimeout(() => void this.#tick(group), group.intervalMs);
+  #tick(group: Group, waiter: Waiter | undefined): void {
+    if (this.#stopped) return;
+    group.timer = setTimeout(group.tick, group.intervalMs);
     group.timer.unref();
     const deadlines = new Deadlines();
-    const runs: Array<Promise<void>> = [];
     for (const slot of group.slots) {
       if (slot.running) {
         slot.stats.skipped++;
-        this.#skipped?.inc({ collector: slot.collector.name });
+        this.#skipped?.inc(slot.labels);
       } else {
-        runs.push(this.#execute(slot, deadlines));
+        this.#execute(slot, deadlines, waiter);
       }
     }
-    return Promise.all(runs).then(() => undefined);
   }
 
-  async #execute(slot: Slot, deadlines: Deadlines): Promise<void> {
-    const { store, config, paths, log } = this.#opts;
+  /**
+   * Starts one run. It is finished (`#finish`) by the collector's promise through the slot's handlers, or at its
+   * budget by the round's deadline, whichever comes first.
+   */
+  #execute(slot: Slot, deadlines: Deadlines, waiter: Waiter | undefined): void {
+    const { config, paths, log } = this.#opts;
     const now = this.#opts.now ?? Date.now;
     const c = slot.collector;
     const budget = slot.budgetMs;
-    const start = process.hrtime.bigint();
-    // One object is the run's context, its hook into the deadline and its outcome (no closures per run).
-    const run = new RunContext(paths, config, log, now(), c.name, budget);
-    const issues = run.issues;
+    const run = new RunContext(paths, config, log, now(), slot, budget, deadlines, performance.now(), waiter, this.#finishRun);
+    if (waiter) waiter.pending++;
     deadlines.add(budget, run);
-    let success = 0;
     slot.stats.runs++;
+    // The collector's own promise is what guards against overlap: an abandoned run keeps its slot until it settles.
+    let inner: Promise<FamilySamples[]>;
     try {
-      // The collector's own promise is what guards against overlap: an abandoned run keeps its slot until it settles.
-      let inner: Promise<FamilySamples[]>;
-      try {
-        inner = Promise.resolve(c.collect(run));
-      } catch (err) {
-        inner = Promise.reject(err as Error);
-      }
-      const settled = (): undefined => {
+      inner = Promise.resolve(c.collect(run));
+    } catch (err) {
+      inner = Promise.reject(err as Error);
+    }
+    if (slot.running === undefined) {
+      slot.current = run;
+      slot.running = inner.then(slot.onValue, slot.onError);
+    } else {
+      // A run while the last one is still out (only `collectOnce` starts one): its own handlers.
+      const settle = (ok: boolean, fams: FamilySamples[] | undefined, err: unknown): void => {
         slot.running = undefined;
-        return undefined;
+        if (!run.settled) this.#finish(run, ok, fams, err);
       };
-      slot.running = inner.then(settled, settled);
-      const fams = await run.outcome(inner);
-      if (!this.#stopped && c.writesOwnSeries !== true) store.replaceOwned(c.name, fams);
+      slot.running = inner.then(
+        (fams) => settle(true, fams, undefined),
+        (err: unknown) => settle(false, undefined, err),
+      );
+    }
+  }
+
+  /** The collector's promise of the slot's current run settled. */
+  #settle(slot: Slot, ok: boolean, fams: FamilySamples[] | undefined, err: unknown): void {
+    slot.running = undefined;
+    const run = slot.current;
+    slot.current = undefined;
+    if (run !== undefined && !run.settled) this.#finish(run, ok, fams, err);
+  }
+
+  readonly #finishRun = (run: RunContext, ok: boolean, fams: FamilySamples[] | undefined, err: unknown): void => this.#finish(run, ok, fams, err);
+
+  /** A run's end: its result written (or its error counted), its issues logged, its success and duration series. */
+  #finish(run: RunContext, ok: boolean, fams: FamilySamples[] | undefined, err: unknown): void {
+    run.settled = true;
+    try {
+      this.#record(run, ok, fams, err);
+    } finally {
+      if (run.waiter && --run.waiter.pending === 0) run.waiter.done();
+    }
+  }
+
+  #record(run: RunContext, ok: boolean, fams: FamilySamples[] | undefined, error: unknown): void {
+    const { store, log } = this.#opts;
+    const slot = run.slot;
+    const c = slot.collector;
+    let success = 0;
+    try {
+      if (!ok) throw error;
+      if (!this.#stopped && c.writesOwnSeries !== true) store.replaceOwned(c.name, fams!);
       success = 1;
       slot.stats.lastError = undefined;
       slot.successRuns?.inc();
@@ -314,32 +396,33 @@ export class CollectorRunner {
           slot.loggedNoData = true;
         }
         store.dropOwner(c.name);
-        this.#runs?.inc({ collector: c.name, result: 'no_data' });
+        this.#runs?.inc(slot.noDataLabels);
       } else {
-        this.#runs?.inc({ collector: c.name, result: 'error' });
+        this.#runs?.inc(slot.errorLabels);
         slot.stats.failures++;
-        this.#errors?.inc({ collector: c.name });
+        this.#errors?.inc(slot.labels);
         if (run.timedOut) {
           slot.stats.timeouts++;
-          this.#timeouts?.inc({ collector: c.name });
+          this.#timeouts?.inc(slot.labels);
         }
         const msg = err instanceof Error ? err.message : String(err);
         if (slot.stats.lastError !== msg) log.warn({ collector: c.name, err: msg }, 'Collector run failed.');
         slot.stats.lastError = msg;
       }
     } finally {
-      deadlines.remove(budget, run);
+      run.deadlines.remove(run.budgetMs, run);
     }
     // An abandoned run may still be adding to `issues`; what it noted by now is what it met.
+    const issues = run.issues;
     if (issues.length > 0 && slot.issueLimiter.allow(c.name)) {
       log.warn({ collector: c.name, issue: issues[0], more_issues: issues.length - 1 }, 'Host collector skipped part of a file it could not parse.');
     }
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const seconds = (performance.now() - run.startMs) / 1000;
     slot.stats.lastDurationMs = seconds * 1000;
     if (this.#stopped || c.internal) return;
     const duration = Math.round(seconds * 1e9) / 1e9;
     // Through the handles kept from the last round (no family or label-key lookup); by labels when the series went.
-    if (slot.successSeries === undefined || !store.writeHandle(slot.successSeries, success)) slot.successSeries = store.set(successDesc, { collector: c.name }, success);
+    if (slot.successSeries === undefined || !store.writeHandle(slot.successSeries, success)) slot.successSeries = store.set(successDesc, slot.labels, success);
     slot.duration = duration;
     const refreshMs = this.#opts.durationRefreshMs ?? 0;
     if (refreshMs > 0 && slot.durationSeries !== undefined && run.nowMs - slot.durationAtMs < refreshMs && store.keepAlive(slot.durationSeries)) return;
@@ -349,7 +432,7 @@ export class CollectorRunner {
 
   #writeDuration(slot: Slot): void {
     const store = this.#opts.store;
-    if (slot.durationSeries === undefined || !store.writeHandle(slot.durationSeries, slot.duration)) slot.durationSeries = store.set(durationDesc, { collector: slot.collector.name }, slot.duration);
+    if (slot.durationSeries === undefined || !store.writeHandle(slot.durationSeries, slot.duration)) slot.durationSeries = store.set(durationDesc, slot.labels, slot.duration);
   }
 
   /** Before a scrape: each collector's last run's duration, where the rounds since have not written it. */

@@ -26,7 +26,7 @@
 import type { ChangeSet } from '../store/changes';
 import type { Family, Series } from '../store/records';
 import type { Labels } from '../store/types';
-import { expandDistribution } from '../formats/expand';
+import { distParts, type DistPart } from './dist-parts';
 import { OutriderError } from '../core/errors';
 import { MAX_ROUNDS } from './options';
 import { Rounds } from './rounds';
@@ -68,6 +68,9 @@ export class LocalHistory implements HistoryReader {
   readonly #t: SeriesTable;
   /** Plain series → its history series; distributions → one per expanded sample. */
   #cache = new WeakMap<Series, Slot | Map<string, Slot>>();
+  /** Scratch for a distribution's parts and their values (`distParts`), reused by every series each round. */
+  readonly #parts: DistPart[] = [];
+  readonly #values: number[] = [];
   readonly #listeners = new Set<(tMs: number) => void>();
   /** The store whose change feed the last round read, and the generation to read from next. */
   #feed: StoreView | undefined;
@@ -161,18 +164,17 @@ export class LocalHistory implements HistoryReader {
    * its order, so the same one wins).
    */
   #known(changes: ChangeSet): boolean {
-    for (const s of changes.series) {
+    const series = changes.series;
+    for (let i = 0; i < series.length; i++) {
+      const s = series[i]!;
       const slot = this.#cache.get(s);
       if (!s.dist) {
         if (slot === undefined || slot instanceof Map || !this.#owns(slot, s)) return false;
         continue;
       }
       if (!(slot instanceof Map)) return false;
-      let known = true;
-      expandDistribution(s.family.type, s.dist, (suffix, label, labelValue) => {
-        if (known) known = this.#owns(slot.get(label === undefined ? suffix : `${suffix}\u0000${labelValue}`), s);
-      });
-      if (!known) return false;
+      const n = distParts(s.family.type, s.dist, this.#parts, this.#values);
+      for (let i = 0; i < n; i++) if (!this.#owns(slot.get(this.#parts[i]!.key), s)) return false;
     }
     return true;
   }
@@ -184,10 +186,17 @@ export class LocalHistory implements HistoryReader {
   /** Appends the series changed since the last round, marks those removed, and seals the chunks that fill now. */
   #sampleChanged(changes: ChangeSet, r: number): void {
     const t = this.#t;
-    for (const s of changes.series) {
+    // Indexed, and the slots walked by forEach: a for-of makes an iterator result per element in code the optimizing
+    // compiler has not taken (the history samples once a round).
+    const series = changes.series;
+    for (let i = 0; i < series.length; i++) {
+      const s = series[i]!;
       const slots = this.#sampleSeries(s.family, s, r);
       // A distribution's expanded samples it no longer has (its buckets changed) left it.
-      if (slots) for (const h of slots.values()) if (h !== REFUSED && h.src === s) t.leave(h, r);
+      if (slots)
+        slots.forEach((h) => {
+          if (h !== REFUSED && h.src === s) t.leave(h, r);
+        });
     }
     // After the changes: a series removed and written again since keeps its history series without a marker.
     for (const s of changes.removed) {
@@ -210,15 +219,18 @@ export class LocalHistory implements HistoryReader {
         if (slots !== undefined && slots !== REFUSED && slots.src === s) t.leave(slots, r);
         this.#cache.set(s, (slots = new Map()));
       }
-      const m = slots;
-      expandDistribution(fam.type, s.dist, (suffix, label, labelValue, value) => {
-        const k = label === undefined ? suffix : `${suffix}\u0000${labelValue}`;
-        const before = m.get(k);
-        const h = t.resolve(before, fam.name + suffix, s.labels, s.key, label, labelValue);
-        if (h !== before) m.set(k, h);
-        if (h !== REFUSED) t.append(h, r, value, s);
-      });
-      return m;
+      const parts = this.#parts;
+      const values = this.#values;
+      const n = distParts(fam.type, s.dist, parts, values);
+      for (let i = 0; i < n; i++) {
+        const p = parts[i]!;
+        const before = slots.get(p.key);
+        // The name is joined only when the slot is not the table's any more (a new series, or one dropped).
+        const h = before !== undefined && before !== REFUSED && t.holds(before) ? before : t.resolve(before, fam.name + p.suffix, s.labels, s.key, p.label, p.labelValue);
+        if (h !== before) slots.set(p.key, h);
+        if (h !== REFUSED) t.append(h, r, values[i]!, s);
+      }
+      return slots;
     }
     const slot = this.#cache.get(s);
     if (slot instanceof Map) for (const h of slot.values()) if (h !== REFUSED && h.src === s) t.leave(h, r);

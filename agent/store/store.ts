@@ -238,7 +238,10 @@ export class Store {
     // it is of the same family and has the same labels, is this sample's, found without a label key or a lookup.
     const order = families.length > 0 ? this.#owned.order(owner) : undefined;
     let at = 0;
-    for (const fs of families) {
+    // Indexed loops: a collector's write runs once a round, often before the optimizing compiler has taken it, and
+    // an array's for-of there makes an iterator and a result object per element.
+    for (let fi = 0; fi < families.length; fi++) {
+      const fs = families[fi]!;
       // The family too: a live series' family is stored (a family goes with its last series).
       const guess = order![at];
       const fam = guess !== undefined && !guess.removed && guess.family.name === fs.name ? this.#checked(guess.family, fs) : this.#family(fs);
@@ -247,7 +250,9 @@ export class Store {
         continue;
       }
       const restarts = fs.restartsWithAgent === true;
-      for (const sample of fs.samples) {
+      const samples = fs.samples;
+      for (let si = 0; si < samples.length; si++) {
+        const sample = samples[si]!;
         let s = order![at];
         if (s !== undefined && s.family === fam && !s.removed && sameLabels(s.labels, sample.labels)) {
           if (restarts && !s.origin.restarts) s.origin = this.#origins.get(s.origin.source, true);
@@ -262,7 +267,8 @@ export class Store {
         }
       }
     }
-    for (const h of held) {
+    for (let hi = 0; hi < held.length; hi++) {
+      const h = held[hi]!;
       let s = h.series as SeriesRecord | undefined;
       if (!s || s.removed) {
         const fam = this.#family(h.family);

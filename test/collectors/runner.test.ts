@@ -359,3 +359,50 @@ t.test('with durationRefreshMs: a duration is written once that has passed, and 
   t.ok(duration()! < 0.02, 'written again once durationRefreshMs has passed');
   await runner.stop();
 });
+
+t.test('collectOnce while a run is still out: each run is settled by its own result, a late one discarded', async (t) => {
+  const store = new Store();
+  let calls = 0;
+  let releaseFirst: (v: number) => void = () => undefined;
+  const slow: Collector = {
+    name: 'slow',
+    defaultEnabled: true,
+    collect: () => {
+      calls++;
+      const fam = (v: number) => [{ name: 'slow_value', help: 'x', type: 'gauge' as const, samples: [{ labels: {}, value: v }] }];
+      if (calls === 1) return new Promise((resolve) => (releaseFirst = (v) => resolve(fam(v))));
+      return Promise.resolve(fam(calls));
+    },
+  };
+  const config = Config.defaults(agentKeys).with({ 'collectors.timeout': 100, 'collectors.interval': 60_000 });
+  const runner = new CollectorRunner({ store, config, paths, log: silentLogger(), collectors: [slow] });
+  await runner.collectOnce();
+  t.equal(value(store, 'node_scrape_collector_success', { collector: 'slow' }), 0, 'the first run was abandoned at its budget');
+  await runner.collectOnce();
+  t.equal(value(store, 'slow_value', {}), 2, 'a second run while the first is out is written');
+  t.equal(value(store, 'node_scrape_collector_success', { collector: 'slow' }), 1);
+  releaseFirst(1);
+  await new Promise((r) => setTimeout(r, 20));
+  t.equal(value(store, 'slow_value', {}), 2, 'the abandoned run settling late writes nothing');
+  t.equal(runner.stats().slow!.runs, 2);
+  t.equal(runner.stats().slow!.timeouts, 1);
+  await runner.collectOnce();
+  t.equal(value(store, 'slow_value', {}), 3, 'and the next run is written');
+  await runner.stop();
+});
+
+t.test('start resolves when every first run has settled, a slow one within its budget included', async (t) => {
+  const store = new Store();
+  const later: Collector = {
+    name: 'later',
+    defaultEnabled: true,
+    collect: () => new Promise((resolve) => setTimeout(() => resolve([{ name: 'later_value', help: 'x', type: 'gauge', samples: [{ labels: {}, value: 7 }] }]), 50)),
+  };
+  const now: Collector = { name: 'now', defaultEnabled: true, collect: async () => [] };
+  const config = Config.defaults(agentKeys).with({ 'collectors.timeout': 1000, 'collectors.interval': 60_000 });
+  const runner = new CollectorRunner({ store, config, paths, log: silentLogger(), collectors: [now, later] });
+  await runner.start();
+  t.equal(value(store, 'later_value', {}), 7, 'the slow run was written before start resolved');
+  t.equal(value(store, 'node_scrape_collector_success', { collector: 'later' }), 1);
+  await runner.stop();
+});

@@ -2,7 +2,7 @@
  * arp: /proc/net/arp → node_arp_entries{device}, the neighbour table's entries per interface; interfaces filtered by
  * `collectors.arp.device_include` / `device_exclude` (node_exporter's --collector.arp.device-include/-exclude).
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, Issues, lines, quote, readTextRequired } from './text';

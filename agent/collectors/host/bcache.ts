@@ -5,7 +5,7 @@
  * written human-readable (`4.5M`, one decimal, binary units) and read back as the kernel rounded them. No
  * /sys/fs/bcache: nothing, and a successful run (node_exporter globs the directory and reports success 1).
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, Issues } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { readTrim } from './sysfs-attrs';

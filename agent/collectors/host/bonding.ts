@@ -3,7 +3,7 @@
  * (under lower_<slave>, or slave_<slave> on older kernels) → node_bonding_slaves{master} and node_bonding_active{master}
  * (slaves whose MII status is up), as node_exporter's bonding collector. No bonding_masters: NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { readTrim } from './sysfs-attrs';

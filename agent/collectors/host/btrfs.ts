@@ -9,7 +9,7 @@
  * per-device error counters node_exporter reads by ioctl on mounted filesystems are not read. No /sys/fs/btrfs:
  * NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { goUint, isDir, readRaw, readTrim } from './sysfs-attrs';

@@ -79,8 +79,24 @@ export function parseIoStat(text: string, issues: Issues = []): IoStat[] {
   return out;
 }
 
+/** Per PSI resource: its file and its two families' names and help. */
+const psiFamilies = [
+  ['cpu', 'Total time duration tasks in the container have waited due to CPU congestion.', 'Total time duration no tasks in the container could make progress due to CPU congestion.'],
+  ['memory', 'Total time duration tasks in the container have waited due to memory congestion.', 'Total time duration no tasks in the container could make progress due to memory congestion.'],
+  ['io', 'Total time duration tasks in the container have waited due to IO congestion.', 'Total time duration no tasks in the container could make progress due to IO congestion.'],
+].map(([res, waitingHelp, stalledHelp]) => ({
+  file: `${res}.pressure`,
+  waiting: `container_pressure_${res}_waiting_seconds_total`,
+  waitingHelp: waitingHelp!,
+  stalled: `container_pressure_${res}_stalled_seconds_total`,
+  stalledHelp: stalledHelp!,
+}));
+
 export function cgroupCollector(): Collector {
   const deviceNames = new Map<string, string>();
+  // The cgroup path of the last round, checked, and its label set: the same every round, made once.
+  let checkedPath: string | undefined;
+  let pathLabels = { id: '' };
   return {
     name: 'cgroup',
     defaultEnabled: true,
@@ -93,7 +109,11 @@ export function cgroupCollector(): Collector {
         path = p;
       }
       // A path with ".." is a cgroup outside this cgroup namespace's root: its files are not under our mount.
-      if (path.split('/').includes('..')) throw new NoDataError(`cgroup ${path} lies outside this cgroup namespace`);
+      if (path !== checkedPath) {
+        if (path.split('/').includes('..')) throw new NoDataError(`cgroup ${path} lies outside this cgroup namespace`);
+        checkedPath = path;
+        pathLabels = { id: path };
+      }
       const base = join(ctx.paths.sysfs, 'fs/cgroup');
       let root = base;
       if ((await readText(join(base, 'cgroup.controllers'))) === undefined) {
@@ -102,12 +122,18 @@ export function cgroupCollector(): Collector {
       }
       const dir = join(root, path);
       const read = (f: string): Promise<string | undefined> => readText(join(dir, f));
-      const labels = { id: path };
+      const labels = pathLabels;
       const out: FamilySamples[] = [];
-      const put = (name: string, help: string, type: MetricType, value: number | undefined, extra: Record<string, string> = {}): void => {
+      const put = (name: string, help: string, type: MetricType, value: number | undefined, extra?: Record<string, string>): void => {
         if (value === undefined || Number.isNaN(value)) return;
-        const existing = out.find((f) => f.name === name);
-        const sample = { labels: { ...labels, ...extra }, value };
+        let existing: FamilySamples | undefined;
+        for (const f of out)
+          if (f.name === name) {
+            existing = f;
+            break;
+          }
+        // The store copies a new series' labels: samples without extra labels share the round's set.
+        const sample = { labels: extra === undefined ? labels : { ...labels, ...extra }, value };
         if (existing) existing.samples.push(sample);
         else out.push(family(name, help, type, [sample]));
       };
@@ -181,17 +207,12 @@ export function cgroupCollector(): Collector {
         if (pm !== undefined) put('container_threads_max', 'Maximum number of threads allowed inside the container, infinity if value is zero', 'gauge', pm === Infinity ? 0 : pm);
       }
 
-      const psiHelp: Record<string, [string, string]> = {
-        cpu: ['Total time duration tasks in the container have waited due to CPU congestion.', 'Total time duration no tasks in the container could make progress due to CPU congestion.'],
-        memory: ['Total time duration tasks in the container have waited due to memory congestion.', 'Total time duration no tasks in the container could make progress due to memory congestion.'],
-        io: ['Total time duration tasks in the container have waited due to IO congestion.', 'Total time duration no tasks in the container could make progress due to IO congestion.'],
-      };
-      for (const res of ['cpu', 'memory', 'io']) {
-        const text = await readPsi(join(dir, `${res}.pressure`));
+      for (const f of psiFamilies) {
+        const text = await readPsi(join(dir, f.file));
         if (text === undefined) continue;
         const psi = parsePressure(text, ctx.issues);
-        put(`container_pressure_${res}_waiting_seconds_total`, psiHelp[res]![0], 'counter', psi.some?.totalSeconds);
-        put(`container_pressure_${res}_stalled_seconds_total`, psiHelp[res]![1], 'counter', psi.full?.totalSeconds);
+        put(f.waiting, f.waitingHelp, 'counter', psi.some?.totalSeconds);
+        put(f.stalled, f.stalledHelp, 'counter', psi.full?.totalSeconds);
       }
 
       if (found === 0) throw new NoDataError(`no cpu.stat, memory.*, io.stat or pids.* under ${dir}`);

@@ -3,7 +3,7 @@
  * hexadecimal table /proc/net/stat/nf_conntrack summed over CPUs → node_nf_conntrack_stat_*. Hosts without the
  * nf_conntrack module have none of these files (NoDataError).
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { parseSingleNumber } from './entropy';

@@ -10,7 +10,7 @@
  * (1.9+) reports no family at all.
  */
 import { keptFiles } from '../kept-files';
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, Issues, lines, listDir, num, quote, readTextRequired } from './text';

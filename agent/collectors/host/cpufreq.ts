@@ -4,7 +4,7 @@
  * machines often have no cpufreq directory at all: as node_exporter, that is a successful run with no series (only a
  * host without /sys/devices/system/cpu is NoDataError).
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, listDir, num, readText } from './text';

@@ -9,7 +9,7 @@
  * `/sys/block/<device>/queue/rotational` ("0" where the device has none); disk-udev.ts adds the families node_exporter
  * derives from the same properties.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import type { FamilySamples, MetricType } from '../../store/types';
 import { hostOptions } from './options';

@@ -3,7 +3,7 @@
  * empty one stays as an empty label, as node_exporter writes it), as node_exporter's dmi collector. Serial numbers and
  * the UUID are readable only by root; without them the labels are left out. No /sys/class/dmi/id: NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { readTrim } from './sysfs-attrs';

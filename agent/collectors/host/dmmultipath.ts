@@ -5,7 +5,7 @@
  * (NVMe); every other state counts as failed. No /sys/block: NoDataError. A map whose files cannot be read is left
  * out and noted; the others are reported.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { SECTOR_BYTES } from './diskstats';

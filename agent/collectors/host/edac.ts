@@ -5,7 +5,7 @@
  * collector). No edac/mc directory (no EDAC driver): nothing, and a successful run (node_exporter globs mc[0-9]* and
  * reports success 1).
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { goUint, readTrim } from './sysfs-attrs';

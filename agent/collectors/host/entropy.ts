@@ -1,5 +1,5 @@
 /** entropy: /proc/sys/kernel/random/{entropy_avail,poolsize} → node_entropy_available_bits, node_entropy_pool_size_bits. */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { keptFiles } from '../kept-files';

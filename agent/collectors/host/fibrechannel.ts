@@ -4,7 +4,7 @@
  * collector. A counter reading all ones (2^64-1) is the driver's "not supported" and is left out, as is a host without
  * statistics/. No /sys/class/fc_host: NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, Issues, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { readTrim } from './sysfs-attrs';

@@ -1,5 +1,5 @@
 /** filefd: /proc/sys/fs/file-nr ("allocated unused maximum") → node_filefd_allocated, node_filefd_maximum. */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, num, quote, readTextRequired } from './text';

@@ -9,7 +9,7 @@
  * Mount paths carry the kernel's octal escapes (`\040` for a space), decoded here. Runs closer together than
  * `collectors.filesystem.interval` repeat the last pass instead of statfs-ing every mount again.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { createNativeStatfsPool } from '../../native/statfs';

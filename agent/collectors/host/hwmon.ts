@@ -9,7 +9,7 @@
  * `collectors.hwmon.sensor_include/_exclude` sensors by `<chip>;<sensor>`; a chip or sensor left out reports
  * nothing, its name and label included. No /sys/class/hwmon: NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { isDir, goFloat, readRaw, realPath } from './sysfs-attrs';

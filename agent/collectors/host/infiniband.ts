@@ -5,7 +5,7 @@
  * counters count 32-bit words and are reported in bytes (×4); a counter reading "N/A" (no PMA) is left out. No
  * /sys/class/infiniband: NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, Issues, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { readTrim } from './sysfs-attrs';

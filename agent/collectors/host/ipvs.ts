@@ -5,7 +5,7 @@
  * remote_address,remote_port,proto}, as node_exporter's ipvs collector. Backends with equal labels are summed.
  * No /proc/net/ip_vs_stats (the module is not loaded): NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, Issues } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, lines, quote, readText, readTextRequired } from './text';

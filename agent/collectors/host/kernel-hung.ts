@@ -2,7 +2,7 @@
  * kernel_hung: /proc/sys/kernel/hung_task_detect_count → node_kernel_hung_task_detect_count (node_exporter's
  * kernel_hung collector, off by default there and here). Kernels before 6.10 have no such file: NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { num, quote, readTextRequired } from './text';

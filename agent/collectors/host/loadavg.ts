@@ -1,5 +1,5 @@
 /** loadavg: /proc/loadavg → node_load1, node_load5, node_load15 (node_exporter's loadavg collector). */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import { readTextRequired } from './text';
 import type { FamilySamples } from '../../store/types';

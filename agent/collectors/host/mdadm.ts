@@ -5,7 +5,7 @@
  * (`recovery = 8.5% (41568128/488255488)`) the blocks synced and whether it recovers, resyncs or checks. No
  * /proc/mdstat (the md driver is not loaded): NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, Issues } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { quote, readTextRequired } from './text';

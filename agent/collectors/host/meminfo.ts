@@ -3,10 +3,10 @@
  * as HugePages_Total). Names follow node_exporter: `Active(anon)` becomes `Active_anon`, any other character not
  * allowed in a metric name becomes `_`.
  */
-import { join } from 'node:path';
-import { Collector, family } from '../collector';
+import { join } from './join';
+import { Collector, ScalarFamilies } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, Issues, lines, num, quote, readTextRequired } from './text';
+import { fields, isSpace, Issues, lines, num, plainInt, quote, readTextRequired } from './text';
 
 export function meminfoName(field: string, unit: string | undefined): string {
   let name = field.replace(/\((.*)\)/, '_$1').replace(/[^a-zA-Z0-9_]/g, '_');
@@ -39,13 +39,28 @@ export function parseMeminfo(text: string, issues: Issues = []): Map<string, num
       issues.push(`line ${quote(line)} has no "name:" prefix`);
       continue;
     }
-    const f = fields(line.slice(colon + 1));
-    const v = num(f[0]);
-    if (v === undefined || f.length > 2) {
-      issues.push(`line ${quote(line)} has no numeric value`);
-      continue;
+    // The kernel's own form, "Name:<blanks>123" or "Name:<blanks>123 kB", read without splitting the line.
+    let v: number | undefined;
+    let unit: string | undefined;
+    let at = colon + 1;
+    while (at < line.length && isSpace(line.charCodeAt(at))) at++;
+    let end = at;
+    while (end < line.length && !isSpace(line.charCodeAt(end))) end++;
+    if (end > at) v = plainInt(line, at, end);
+    if (v !== undefined && end < line.length) {
+      while (end < line.length && isSpace(line.charCodeAt(end))) end++;
+      if (line.length - end === 2 && line.charCodeAt(end) === 107 /* k */ && line.charCodeAt(end + 1) === 66 /* B */) unit = 'kB';
+      else v = undefined;
     }
-    const unit = f[1];
+    if (v === undefined) {
+      const f = fields(line.slice(colon + 1));
+      v = num(f[0]);
+      if (v === undefined || f.length > 2) {
+        issues.push(`line ${quote(line)} has no numeric value`);
+        continue;
+      }
+      unit = f[1];
+    }
     out.set(cachedName(line.slice(0, colon), unit), unit === 'kB' ? v * 1024 : v);
   }
   return out;
@@ -54,6 +69,7 @@ export function parseMeminfo(text: string, issues: Issues = []): Map<string, num
 export function meminfoCollector(): Collector {
   // Per field name, its family's name, help and type, made once (bounded as the names above).
   const descs = new Map<string, { name: string; help: string; type: 'counter' | 'gauge' }>();
+  const fams = new ScalarFamilies(MAX_NAMES);
   return {
     name: 'meminfo',
     defaultEnabled: true,
@@ -68,7 +84,7 @@ export function meminfoCollector(): Collector {
           if (descs.size >= MAX_NAMES) descs.clear();
           descs.set(name, d);
         }
-        out.push(family(d.name, d.help, d.type, [{ labels: {}, value: v }]));
+        out.push(fams.family(d.name, d.help, d.type, v));
       }
       return out;
     },

@@ -3,7 +3,7 @@
  * from the file's own header. receive_nohandler (not in /proc/net/dev) is read from
  * /sys/class/net/<iface>/statistics/rx_nohandler when present, as node_exporter's netlink source reports it.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, Issues, lines, num, quote, readText, readTextRequired } from './text';
@@ -18,19 +18,31 @@ export interface NetDevStats {
 const defaultRx = ['bytes', 'packets', 'errs', 'drop', 'fifo', 'frame', 'compressed', 'multicast'];
 const defaultTx = ['bytes', 'packets', 'errs', 'drop', 'fifo', 'colls', 'carrier', 'compressed'];
 
+/** The stat names of the last header seen (the kernel prints the same one every read): made once. */
+let namesFor: string | undefined;
+let lastNames: string[] = [];
+
+function statNames(header: string | undefined, rx: string[], tx: string[]): string[] {
+  if (header !== undefined && header === namesFor) return lastNames;
+  const names = [...rx.map((n) => `receive_${n}`), ...tx.map((n) => `transmit_${n}`)];
+  namesFor = header;
+  lastNames = names;
+  return names;
+}
+
 export function parseNetDev(text: string, issues: Issues = []): NetDevStats[] {
   const all = lines(text);
   let rx = defaultRx;
   let tx = defaultTx;
   const header = all.find((l) => l.includes('|') && /bytes/.test(l));
-  if (header) {
+  if (header && header !== namesFor) {
     const parts = header.split('|');
     if (parts.length >= 3) {
       rx = fields(parts[1]!);
       tx = fields(parts[2]!);
     }
   }
-  const names = [...rx.map((n) => `receive_${n}`), ...tx.map((n) => `transmit_${n}`)];
+  const names = statNames(header, rx, tx);
   const out: NetDevStats[] = [];
   for (const line of all) {
     if (line.includes('|')) continue;
@@ -51,7 +63,13 @@ export function parseNetDev(text: string, issues: Issues = []): NetDevStats[] {
   return out;
 }
 
+/** Bound on the remembered stat names and devices. */
+const MAX_KNOWN = 1024;
+
 export function netdevCollector(): Collector {
+  // Per stat, its family's name and help; per device, its label set: the same every round, made once (bounded).
+  const descs = new Map<string, { name: string; help: string }>();
+  const deviceLabels = new Map<string, { device: string }>();
   return {
     name: 'netdev',
     defaultEnabled: true,
@@ -62,10 +80,22 @@ export function netdevCollector(): Collector {
       const add = (stat: string, device: string, v: number): void => {
         let f = fams.get(stat);
         if (!f) {
-          f = family(`node_network_${stat}_total`, `Network device statistic ${stat}.`, 'counter');
+          let d = descs.get(stat);
+          if (d === undefined) {
+            if (descs.size >= MAX_KNOWN) descs.clear();
+            d = { name: `node_network_${stat}_total`, help: `Network device statistic ${stat}.` };
+            descs.set(stat, d);
+          }
+          f = family(d.name, d.help, 'counter');
           fams.set(stat, f);
         }
-        f.samples.push({ labels: { device }, value: v });
+        let labels = deviceLabels.get(device);
+        if (labels === undefined) {
+          if (deviceLabels.size >= MAX_KNOWN) deviceLabels.clear();
+          labels = { device };
+          deviceLabels.set(device, labels);
+        }
+        f.samples.push({ labels, value: v });
       };
       for (const d of devs) {
         if (include && !include.test(d.device)) continue;

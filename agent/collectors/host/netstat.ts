@@ -3,10 +3,10 @@
  * /proc/net/snmp6 ("Ip6InOctets value" lines) → node_netstat_<Proto>_<Name>, untyped, for the fields matching
  * `collectors.netstat.fields` (node_exporter's default set). snmp6 is optional (IPv6 disabled).
  */
-import { join } from 'node:path';
-import { Collector, family } from '../collector';
+import { join } from './join';
+import { Collector, ScalarFamilies } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, Issues, lines, num, quote, readText, readTextRequired } from './text';
+import { fields, isSpace, Issues, lines, num, plainInt, quote, readText, readTextRequired } from './text';
 import { hostOptions } from './options';
 
 /**
@@ -128,21 +128,38 @@ function plainValues(line: string, into: number[]): string | undefined {
 export function parseSnmp6(text: string, issues: Issues = [], keep?: (key: string) => boolean): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of lines(text)) {
-    const f = fields(line);
-    const six = f[0]?.indexOf('6') ?? -1;
-    const v = num(f[1]);
-    if (f.length !== 2 || six < 0 || v === undefined) {
-      issues.push(`line ${quote(line)} is not "Proto6Name value"`);
-      continue;
+    // The kernel's own form, "Ip6InOctets<blanks>123", read without splitting the line; any other goes through fields.
+    let name: string | undefined;
+    let six = -1;
+    let v: number | undefined;
+    let sp = 0;
+    while (sp < line.length && line.charCodeAt(sp) !== 32 && line.charCodeAt(sp) !== 9) sp++;
+    if (sp > 0 && sp < line.length && !isSpace(line.charCodeAt(0))) {
+      let at = sp;
+      while (at < line.length && (line.charCodeAt(at) === 32 || line.charCodeAt(at) === 9)) at++;
+      v = plainInt(line, at, line.length);
+      if (v !== undefined) {
+        name = line.slice(0, sp);
+        six = name.indexOf('6');
+      }
     }
-    const name = f[0]!;
+    if (name === undefined || six < 0) {
+      const f = fields(line);
+      six = f[0]?.indexOf('6') ?? -1;
+      v = num(f[1]);
+      if (f.length !== 2 || six < 0 || v === undefined) {
+        issues.push(`line ${quote(line)} is not "Proto6Name value"`);
+        continue;
+      }
+      name = f[0]!;
+    }
     let key = snmp6Keys.get(name);
     if (key === undefined) {
       key = `${name.slice(0, six + 1)}_${name.slice(six + 1)}`;
       if (snmp6Keys.size >= MAX_KNOWN_FIELDS) snmp6Keys.clear();
       snmp6Keys.set(name, key);
     }
-    if (keep === undefined || keep(key)) out.set(key, v);
+    if (keep === undefined || keep(key)) out.set(key, v!);
   }
   return out;
 }
@@ -158,6 +175,7 @@ export function netstatCollector(): Collector {
   // expression does not select it. The names repeat every collection; the test and the strings are made once.
   let knownFor: RegExp | undefined;
   const known = new Map<string, { name: string; help: string } | null>();
+  const fams = new ScalarFamilies(MAX_KNOWN_FIELDS);
   return {
     name: 'netstat',
     defaultEnabled: true,
@@ -183,7 +201,7 @@ export function netstatCollector(): Collector {
       const out: FamilySamples[] = [];
       for (const [key, v] of all) {
         const k = known.get(key)!;
-        out.push(family(k.name, k.help, 'untyped', [{ labels: {}, value: v }]));
+        out.push(fams.family(k.name, k.help, 'untyped', v));
       }
       return out;
     },

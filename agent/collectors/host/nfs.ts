@@ -4,7 +4,7 @@
  * for NFSv2, v3 and v4 (node_exporter's nfs collector; v4 counts a kernel does not write read as 0). No file (the nfs
  * module is not loaded): NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, Issues } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fixedLine, parseRpcStats, procCounts, v2Names, v3Names } from './rpc-stats';

@@ -4,7 +4,7 @@
  * node_nfsd_requests_total{proto,method} for NFSv2, v3 and the v4 operations (`proc4ops`, indexed by the kernel's
  * operation numbers). Lines a kernel does not write read as 0; unknown lines are ignored. No file: NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, Issues } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fixedLine, parseRpcStats, procCounts, v2Names, v3Names } from './rpc-stats';

@@ -2,7 +2,7 @@
  * nvme: /sys/class/nvme/<device>/{firmware_rev,model,serial,state} → node_nvme_info{device,firmware_revision,model,
  * serial,state} = 1 (text trimmed), as node_exporter's nvme collector. No /sys/class/nvme: NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { readTrim } from './sysfs-attrs';

@@ -4,7 +4,7 @@
  * node_exporter 1.8, node_os_support_end_timestamp_seconds from SUPPORT_END (YYYY-MM-DD, midnight UTC). A
  * SUPPORT_END that is not such a date is an issue and leaves that family out (node_exporter fails the collector).
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { lines, num, quote, readText } from './text';

@@ -4,7 +4,7 @@
  * type, status, …} from its text attributes, as node_exporter's powersupplyclass collector. Supplies whose name
  * matches collectors.powersupplyclass.ignored_supplies are left out. No /sys/class/power_supply: NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, Issues, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { hostOptions } from './options';

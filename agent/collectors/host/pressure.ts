@@ -3,10 +3,10 @@
  * _seconds_total from the cumulative `total=` microseconds of the `some` (waiting) and `full` (stalled) lines.
  * A kernel without PSI (or booted with psi=0) has no such files: NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, Issues, lines, num, quote, readText } from './text';
+import { fieldsInto, Issues, lines, num, plainInt, quote, readText } from './text';
 
 export interface PsiLine {
   avg10: number;
@@ -21,18 +21,37 @@ export interface Psi {
   full?: PsiLine;
 }
 
+const scratch: string[] = [];
+const psiKeys = ['avg10=', 'avg60=', 'avg300=', 'total='] as const;
+
 export function parsePressure(text: string, issues: Issues = []): Psi {
   const out: Psi = {};
+  const vals: Array<number | undefined> = [undefined, undefined, undefined, undefined];
   for (const line of lines(text)) {
-    const f = fields(line);
+    const f = fieldsInto(line, scratch);
     const kind = f[0];
     if (kind !== 'some' && kind !== 'full') {
       issues.push(`line ${quote(line)} is neither "some" nor "full"`);
       continue;
     }
-    const kv = new Map(f.slice(1).map((p) => p.split('=') as [string, string]));
-    const vals = ['avg10', 'avg60', 'avg300', 'total'].map((k) => num(kv.get(k)));
-    if (vals.some((v) => v === undefined)) {
+    // "key=value" pairs, the last of a key winning; a value ends at its first '=' after the key's.
+    vals.fill(undefined);
+    for (let i = 1; i < f.length; i++) {
+      const p = f[i]!;
+      for (let k = 0; k < psiKeys.length; k++) {
+        const key = psiKeys[k]!;
+        if (!p.startsWith(key)) continue;
+        const eq = p.indexOf('=', key.length);
+        const start = key.length;
+        const end = eq < 0 ? p.length : eq;
+        const v = plainInt(p, start, end);
+        vals[k] = v !== undefined ? v : num(p.slice(start, end));
+        break;
+      }
+      // A key without '=' has no value: it overrides one before it.
+      if (p.indexOf('=') < 0) for (let k = 0; k < psiKeys.length; k++) if (p.length === psiKeys[k]!.length - 1 && psiKeys[k]!.startsWith(p)) vals[k] = undefined;
+    }
+    if (vals[0] === undefined || vals[1] === undefined || vals[2] === undefined || vals[3] === undefined) {
       issues.push(`line ${quote(line)} lacks avg10/avg60/avg300/total`);
       continue;
     }

@@ -4,7 +4,7 @@
  * package, index 0); a name without a number is indexed by how many zones of that name came before it. No
  * /sys/class/powercap: NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { goUint, readTrim } from './sysfs-attrs';

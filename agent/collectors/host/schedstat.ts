@@ -3,7 +3,7 @@
  * node_schedstat_timeslices_total{cpu} (node_exporter's schedstat collector). Only `cpu<N>` lines are read: their
  * 7th, 8th and 9th numbers are the time run, the time waited and the timeslices run on that CPU.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, Issues, lines, num, quote, readTextRequired } from './text';

@@ -4,7 +4,7 @@
  * <rootfs>/etc/selinux/config: 1 enforcing, 0 permissive, -1 disabled), as node_exporter's selinux collector. A host
  * without SELinux reports enabled 0, as node_exporter does.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { readTrim } from './sysfs-attrs';

@@ -4,8 +4,8 @@
  * The page size is taken as 4096: Node.js does not expose getpagesize(), and 4 KiB is the page size of x86-64 and
  * of the common arm64 kernels (a 16/64 KiB-page kernel under-reports *_mem_bytes; see docs/collectors.md).
  */
-import { join } from 'node:path';
-import { Collector, family, NoDataError } from '../collector';
+import { join } from './join';
+import { Collector, NoDataError, ScalarFamilies } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, Issues, lines, num, quote, readText } from './text';
 
@@ -34,7 +34,13 @@ export function parseSockstat(text: string, issues: Issues = []): Map<string, nu
   return out;
 }
 
+/** Bound on the remembered keys (the kernel prints a few dozen). */
+const MAX_KEYS = 1024;
+
 export function sockstatCollector(): Collector {
+  // Per key, its family's name and help, and its family (one sample, no labels): the same every round, made once.
+  const descs = new Map<string, { name: string; help: string }>();
+  const fams = new ScalarFamilies(MAX_KEYS);
   return {
     name: 'sockstat',
     defaultEnabled: true,
@@ -43,12 +49,20 @@ export function sockstatCollector(): Collector {
       const v6 = await readText(join(ctx.paths.procfs, 'net/sockstat6'));
       if (v4 === undefined && v6 === undefined) throw new NoDataError('no /proc/net/sockstat');
       const all = new Map<string, number>();
-      for (const text of [v4, v6]) if (text !== undefined) for (const [k, v] of parseSockstat(text, ctx.issues)) all.set(k, v);
+      const put = (v: number, k: string): void => void all.set(k, v);
+      if (v4 !== undefined) parseSockstat(v4, ctx.issues).forEach(put);
+      if (v6 !== undefined) parseSockstat(v6, ctx.issues).forEach(put);
       const out: FamilySamples[] = [];
-      for (const [key, v] of all) {
-        const help = key === 'sockets_used' ? 'Number of IPv4 sockets in use.' : `Number of ${key.slice(0, key.indexOf('_'))} sockets in state ${key.slice(key.indexOf('_') + 1)}.`;
-        out.push(family(`node_sockstat_${key}`, help, 'gauge', [{ labels: {}, value: v }]));
-      }
+      all.forEach((v, key) => {
+        let d = descs.get(key);
+        if (d === undefined) {
+          const help = key === 'sockets_used' ? 'Number of IPv4 sockets in use.' : `Number of ${key.slice(0, key.indexOf('_'))} sockets in state ${key.slice(key.indexOf('_') + 1)}.`;
+          if (descs.size >= MAX_KEYS) descs.clear();
+          d = { name: `node_sockstat_${key}`, help };
+          descs.set(key, d);
+        }
+        out.push(fams.family(d.name, d.help, 'gauge', v));
+      });
       return out;
     },
   };

@@ -3,7 +3,7 @@
  * default there and here). The header names the CPUs (`CPU0 CPU1 ...`, offline ones left out); each row is a softirq
  * type and its count per CPU.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, Issues, lines, num, quote, readTextRequired } from './text';

@@ -2,7 +2,7 @@
  * softnet: /proc/net/softnet_stat (one hexadecimal row per online CPU) → node_softnet_{processed,dropped,
  * times_squeezed}_total{cpu}. Kernels from 5.10 write the CPU number in column 13; older ones are labelled by row.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, hex, Issues, lines, quote, readTextRequired } from './text';

@@ -3,10 +3,10 @@
  * node_intr_total, node_procs_running, node_procs_blocked (node_exporter's stat collector, without the opt-in
  * softirq breakdown).
  */
-import { join } from 'node:path';
-import { Collector, family } from '../collector';
+import { join } from './join';
+import { Collector, ScalarFamilies } from '../collector';
 import type { FamilySamples } from '../../store/types';
-import { fields, Issues, lines, num, quote, readTextRequired } from './text';
+import { fieldsInto, Issues, lines, num, quote, readTextRequired } from './text';
 
 export interface SystemStat {
   bootTime?: number;
@@ -26,10 +26,13 @@ const keys: Record<string, keyof SystemStat> = {
   procs_blocked: 'procsBlocked',
 };
 
+const scratch: string[] = [];
+
 export function parseSystemStat(text: string, issues: Issues = []): SystemStat {
   const out: SystemStat = {};
   for (const line of lines(text)) {
-    const f = fields(line);
+    // The key and the first value only: `intr` and `softirq` carry hundreds of counts after them.
+    const f = fieldsInto(line, scratch, 2);
     const key = keys[f[0]!];
     if (!key) continue;
     const v = num(f[1]);
@@ -49,6 +52,7 @@ const descs: Array<[keyof SystemStat, string, string, 'counter' | 'gauge']> = [
 ];
 
 export function statCollector(): Collector {
+  const fams = new ScalarFamilies();
   return {
     name: 'stat',
     defaultEnabled: true,
@@ -57,7 +61,7 @@ export function statCollector(): Collector {
       const out: FamilySamples[] = [];
       for (const [key, name, help, type] of descs) {
         const v = s[key];
-        if (v !== undefined) out.push(family(name, help, type, [{ labels: {}, value: v }]));
+        if (v !== undefined) out.push(fams.family(name, help, type, v));
       }
       if (out.length === 0) throw new Error('no known lines in /proc/stat');
       return out;

@@ -3,7 +3,7 @@
  * rewinding device st<N> only: nst<N> and the mode devices st<N>[lma] count the same drive). Times are nanoseconds
  * → seconds. Devices matching collectors.tapestats.ignored_devices are left out. No /sys/class/scsi_tape: NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { hostOptions } from './options';

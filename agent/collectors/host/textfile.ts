@@ -16,7 +16,7 @@
  * reports node_textfile_scrape_error 0.
  */
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import { parseText, ParsedFamily } from '../../formats/parse';
 import type { Distribution, FamilySamples, MetricType, Sample } from '../../store/types';

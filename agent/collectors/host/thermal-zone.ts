@@ -4,7 +4,7 @@
  * whose sensor does not answer (EINVAL, ENODATA) is left out. Virtual machines usually have none: as node_exporter, that is a successful run with no series (only a
  * host without /sys/class/thermal is NoDataError).
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { readAttr } from './netclass';

@@ -5,7 +5,7 @@
  * from `TZ` or /etc/localtime without ICU (zone-name.ts); only a zone that cannot be read that way asks Intl ("UTC",
  * "PST", or "GMT+1" where the locale data has no abbreviation).
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, listDir, readText } from './text';

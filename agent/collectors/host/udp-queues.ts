@@ -2,7 +2,7 @@
  * udp_queues: /proc/net/udp and /proc/net/udp6 → node_udp_queues{ip="v4"|"v6",queue="tx"|"rx"}, the memory the
  * kernel holds for queued UDP datagrams summed over sockets (the hexadecimal `tx_queue:rx_queue` column).
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { parseProcNetUdp } from '../proc-net-udp';

@@ -5,7 +5,7 @@
  * /proc/sys/kernel/arch (recent kernels), else os.machine() — uname(2)'s machine field, the same kernel's.
  */
 import { machine } from 'node:os';
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import { readText } from './text';
 import { keptFiles } from '../kept-files';

@@ -4,7 +4,7 @@
  * nowayout,access_cs0}{name} and node_watchdog_{timeout,pretimeout,timeleft}_seconds{name} (node_exporter's
  * watchdog collector). No /sys/class/watchdog: NoDataError; an empty one is a run with no series.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { readAttr } from './netclass';

@@ -4,7 +4,7 @@
  * inode operations, read/write calls and vnode counts. A group line with the wrong number of fields is noted and its
  * counters left out; groups node_exporter does not report are ignored. No /sys/fs/xfs: NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, Issues, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { fields, lines, listDir, quote, readText } from './text';

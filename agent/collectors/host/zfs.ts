@@ -5,7 +5,7 @@
  * zfs collector. A kstat file is `<header>\nname type data\n<name> <type> <value>…`; values that are not unsigned
  * integers are left out. No /proc/spl/kstat/zfs (the module is not loaded): NoDataError.
  */
-import { join } from 'node:path';
+import { join } from './join';
 import { Collector, family, Issues, NoDataError } from '../collector';
 import type { FamilySamples } from '../../store/types';
 import { isDir } from './sysfs-attrs';
