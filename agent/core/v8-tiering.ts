@@ -1,10 +1,10 @@
 /**
- * The agent's V8 tiering: it starts without V8's top optimizing compiler and turns it on, for good, once its main
- * thread is busy.
+ * The agent's V8 tiering: it starts without V8's top optimizing compiler and turns it on, for good, once the
+ * process is busy.
  *
  * An idle agent runs each collector once a second for a fraction of a millisecond. V8's optimizing compiler
  * (TurboFan) still compiles those functions one by one as they warm up, over the first minutes, and the pages of its
- * code in the node binary stay resident: measured beside the default (bench/README.md, Footprint, "V8 tiering"),
+ * code in the node binary stay resident: measured beside the default (bench/README.md, Footprint, "V8 tiering held back until busy"),
  * without it the idle agent holds ~4-5 MiB less RSS and spends less CPU in its first minutes and the same after. A
  * busy agent (a StatsD flush of 100k series, big scrapes, OTLP at a high rate) wants optimized code, so a watch
  * reads the process's CPU time every `windowMs` and turns the compiler on the first time it used `busyRatio` of a
