@@ -1,6 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { leanTiering, tieringPlan } from '../../agent/core/v8-tiering';
+import { spawnCli } from '../helpers/process';
 
 t.test('the plan by V8 version, env and node flags', async (t) => {
   t.same(tieringPlan('12.4.254.21-node.33', [], {}), { off: '--no-turbofan', on: '--turbofan' }, 'V8 12+: only TurboFan held back (Maglev stays)');
@@ -81,4 +85,40 @@ t.test("this Node's V8 takes the plan's flags while running: no TurboFan code un
     })();`;
   const out = JSON.parse(execFileSync(process.execPath, ['--allow-natives-syntax', '-e', code], { encoding: 'utf8', timeout: 60_000 })) as { before: boolean; after: boolean };
   t.same(out, { before: false, after: true });
+});
+
+t.test('the agent command holds TurboFan back from its start: none of its functions gets TurboFan code while idle', async (t) => {
+  // V8's own trace lists every function compiled with TurboFan. A preload turns it on once the agent command's module
+  // has loaded (the plan is applied before that), so what the test runner's own instrumentation of child processes
+  // compiles while modules load does not count; the node command line names no tiering flag. V8's defaults
+  // (OUTRIDER_V8_TIERING=default) are the control that the trace shows optimizing compiles in that window (TurboFan on
+  // Node 20; Maglev first on Node 22+).
+  const dir = mkdtempSync(join(tmpdir(), 'outrider-tiering-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const preload = join(dir, 'trace-opt.js');
+  writeFileSync(
+    preload,
+    `const poll = setInterval(() => {
+  if (!Object.keys(require.cache).some((f) => f.endsWith('/agent/cli/agent.js'))) return;
+  clearInterval(poll);
+  require('node:v8').setFlagsFromString('--trace-opt');
+}, 5);
+poll.unref();
+`,
+  );
+  /** The functions compiled with TurboFan, and with any optimizing tier (Maglev too), once the trace is on. */
+  const compiled = async (env: NodeJS.ProcessEnv): Promise<{ turbofan: number; optimizing: number }> => {
+    const p = spawnCli(['agent', '--listen=127.0.0.1:0', '--spool.dir='], { NODE_OPTIONS: `--require=${preload}`, ...env });
+    try {
+      await p.waitForLog(/agent is ready/, 60_000);
+      await new Promise((r) => setTimeout(r, 3000));
+    } finally {
+      p.child.kill('SIGTERM');
+    }
+    await p.exited;
+    const count = (re: RegExp) => (p.stdout().match(re) ?? []).length;
+    return { turbofan: count(/completed compiling.*target TURBOFAN/g), optimizing: count(/completed compiling.*target (TURBOFAN|MAGLEV)/g) };
+  };
+  t.equal((await compiled({})).turbofan, 0, 'held back: nothing compiled with TurboFan');
+  t.ok((await compiled({ OUTRIDER_V8_TIERING: 'default' })).optimizing > 0, "V8's defaults: the trace shows optimizing compiles in the same window");
 });
