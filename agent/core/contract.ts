@@ -10,7 +10,7 @@
  * A component keeps its own detailed metrics; its registry entry names which of them each count sums
  * (docs/components.md lists them), and the counts are read from those at collection time.
  */
-import { Counter, Registry } from './prom-client';
+import { Counter, CounterCell, Registry } from './prom-client';
 
 export const contractCounts = ['received', 'sent', 'dropped', 'errors'] as const;
 export type ContractCount = (typeof contractCounts)[number];
@@ -98,7 +98,7 @@ export function registerContract(registry: Registry, components: () => ReadonlyM
     if (registry.getSingleMetric(contractMetricName(count))) continue;
     // Each component's entry in the counter's own table, set in place at each collection: no `reset()` (a new table)
     // and `inc` (a label hash and a new entry) per component each time.
-    const entries = new Map<string, ContractEntry>();
+    const entries = new Map<string, { cell: CounterCell; seen: number }>();
     let pass = 0;
     new Counter({
       name: contractMetricName(count),
@@ -124,8 +124,7 @@ export function registerContract(registry: Registry, components: () => ReadonlyM
           // Components not running now leave the table.
           for (const [component, e] of entries) {
             if (e.seen === seen) continue;
-            const table = (this as unknown as ContractTable).hashMap;
-            if (table[e.hash] === e.entry) delete table[e.hash];
+            e.cell.remove();
             entries.delete(component);
           }
         };
@@ -137,30 +136,12 @@ export function registerContract(registry: Registry, components: () => ReadonlyM
   }
 }
 
-/** A contract counter's table (prom-client's `hashMap`: its typings leave it out). */
-interface ContractTable {
-  hashMap: Record<string, { value: number; labels: Record<string, string | number> }>;
-}
-
-interface ContractEntry {
-  readonly hash: string;
-  readonly entry: { value: number };
-  seen: number;
-}
-
-/** The component's count set in its entry of the counter's table (made with `inc` the first time, or when gone). */
-function setCount(counter: Counter, entries: Map<string, ContractEntry>, component: string, n: number, seen: number): void {
-  const table = (counter as unknown as ContractTable).hashMap;
-  const e = entries.get(component);
-  if (e !== undefined && table[e.hash] === e.entry) {
-    e.entry.value = n;
-    e.seen = seen;
-    return;
-  }
-  const { labelHash } = counter.inc({ component }, n) as unknown as { labelHash: string };
-  const entry = (counter as unknown as ContractTable).hashMap[labelHash]!;
-  entry.value = n;
-  entries.set(component, { hash: labelHash, entry, seen });
+/** The component's count set in place in the counter's table. */
+function setCount(counter: Counter, entries: Map<string, { cell: CounterCell; seen: number }>, component: string, n: number, seen: number): void {
+  let e = entries.get(component);
+  if (e === undefined) entries.set(component, (e = { cell: new CounterCell(counter, { component }), seen }));
+  e.cell.set(n);
+  e.seen = seen;
 }
 
 async function sumRest(registry: Registry, sources: readonly CountSource[], n: number): Promise<number> {

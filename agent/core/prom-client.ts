@@ -72,8 +72,8 @@ interface CounterTable {
 }
 
 /**
- * One label set of a counter, incremented in place: its entry in the counter's table is kept, so an increment is an
- * addition instead of prom-client's label hash, label check and table lookup (for a counter a hot path increments
+ * One label set of a counter, incremented or set in place: its entry in the counter's table is kept, so an update is
+ * an assignment instead of prom-client's label hash, label check and table lookup (for a counter a hot path updates
  * with the same labels every time). Falls back to `inc(labels, n)` when the entry is gone (a `reset()`, a `remove()`).
  */
 export class CounterCell {
@@ -88,13 +88,28 @@ export class CounterCell {
   }
 
   inc(n = 1): void {
+    this.#live().value += n;
+  }
+
+  /** The label set's value made `n` (contract counts: a total read from elsewhere). */
+  set(n: number): void {
+    this.#live().value = n;
+  }
+
+  /** The label set taken out of the counter (if its entry is still this cell's). */
+  remove(): void {
+    const table = (this.#counter as unknown as CounterTable).hashMap;
+    if (this.#entry !== undefined && table[this.#hash!] === this.#entry) delete table[this.#hash!];
+    this.#entry = undefined;
+  }
+
+  /** The entry in the counter's table, made again (at 0 more) when it is gone. */
+  #live(): { value: number } {
+    const table = (this.#counter as unknown as CounterTable).hashMap;
     const e = this.#entry;
-    if (e !== undefined && (this.#counter as unknown as CounterTable).hashMap[this.#hash!] === e) {
-      e.value += n;
-      return;
-    }
-    const { labelHash } = this.#counter.inc(this.#labels, n) as unknown as { labelHash: string };
+    if (e !== undefined && table[this.#hash!] === e) return e;
+    const { labelHash } = this.#counter.inc(this.#labels, 0) as unknown as { labelHash: string };
     this.#hash = labelHash;
-    this.#entry = (this.#counter as unknown as CounterTable).hashMap[labelHash];
+    return (this.#entry = table[labelHash]!);
   }
 }
