@@ -1,6 +1,23 @@
-import t from 'tap';
-import { adminState, netclassCollector, parseSysInt } from '../../../agent/collectors/host/netclass';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { adminState, linkRefreshMs, netclassCollector, parseSysInt, slowRefreshMs } from '../../../agent/collectors/host/netclass';
 import { collectContext } from './fixture';
+
+/** A sysfs tree with one interface, eth9, and a writer of its attribute files. */
+function oneInterface(t: Test): { sys: string; write: (o: Record<string, string>) => void } {
+  const sys = mkdtempSync(join(tmpdir(), 'outrider-netclass-'));
+  t.teardown(() => rmSync(sys, { recursive: true, force: true }));
+  const dir = join(sys, 'class/net/eth9');
+  mkdirSync(dir, { recursive: true });
+  return {
+    sys,
+    write: (o) => {
+      for (const [k, v] of Object.entries(o)) writeFileSync(join(dir, k), v + '\n');
+    },
+  };
+}
 
 t.test('sysfs integers: decimal and 0x hex', async (t) => {
   t.equal(parseSysInt('0x1003'), 4099);
@@ -68,18 +85,8 @@ t.test('--collector.netclass.ignore-invalid-speed (and --no-) are accepted as no
 });
 
 t.test('between collections: state read every time, slow attributes on their refresh, refused ones after a state change', async (t) => {
-  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { slowRefreshMs } = await import('../../../agent/collectors/host/netclass');
-  const sys = mkdtempSync(join(tmpdir(), 'outrider-netclass-'));
-  t.teardown(() => rmSync(sys, { recursive: true, force: true }));
-  const dir = join(sys, 'class/net/eth9');
-  mkdirSync(dir, { recursive: true });
+  const { sys, write } = oneInterface(t);
   const attrs = { operstate: 'down', carrier: '0', flags: '0x1002', ifindex: '7', mtu: '1500', type: '1', address: 'aa:bb:cc:dd:ee:ff' };
-  const write = (o: Record<string, string>) => {
-    for (const [k, v] of Object.entries(o)) writeFileSync(join(dir, k), v + '\n');
-  };
   write(attrs);
   const c = netclassCollector();
   const at = async (nowMs: number) => {
@@ -125,17 +132,7 @@ t.test('between collections: state read every time, slow attributes on their ref
 });
 
 t.test('speed and duplex: kept while the state holds, read again on a state change and after linkRefreshMs', async (t) => {
-  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { linkRefreshMs } = await import('../../../agent/collectors/host/netclass');
-  const sys = mkdtempSync(join(tmpdir(), 'outrider-netclass-'));
-  t.teardown(() => rmSync(sys, { recursive: true, force: true }));
-  const dir = join(sys, 'class/net/eth9');
-  mkdirSync(dir, { recursive: true });
-  const write = (o: Record<string, string>) => {
-    for (const [k, v] of Object.entries(o)) writeFileSync(join(dir, k), v + '\n');
-  };
+  const { sys, write } = oneInterface(t);
   write({ operstate: 'up', carrier: '1', flags: '0x1003', ifindex: '7', speed: '1000', duplex: 'full' });
   const c = netclassCollector();
   const at = async (nowMs: number) => {
