@@ -26,11 +26,13 @@ const external = ['*.node', 'msgpackr-extract', 'uplot/package.json'];
 
 /**
  * Production dependencies the default agent does not load at start (the scraper's and reporter's HTTP client, the YAML
- * parser, gRPC's .proto loader, the wire format, pretty logs, bcrypt for basic auth): each goes to a file of its own,
- * dist-bundle/vendor/NAME.js, that the bundle requires where the agent's code required the package. Inside the main
- * file they would be compiled at every start (V8 parses a whole file), ~half of its bytes.
+ * parser, gRPC and its .proto loader, the PromQL parser, the wire format, pretty logs, bcrypt for basic auth): each
+ * goes to a file of its own, dist-bundle/vendor/NAME.js, that the bundle requires where the agent's code required the
+ * package (and a vendor file where its package required another of them). Inside the main file they would be scanned
+ * at every start (V8 parses a whole file) and their source held by V8 for the process's lifetime, one byte each: gRPC
+ * and the PromQL parser alone were 0.5 MiB of idle RSS (bench/README.md, "Footprint").
  */
-const vendor = ['undici', 'yaml', '@grpc/proto-loader', 'msgpackr', 'pino-pretty', 'bcryptjs'];
+const vendor = ['undici', 'yaml', '@grpc/grpc-js', '@grpc/proto-loader', '@prometheus-io/lezer-promql', 'msgpackr', 'pino-pretty', 'bcryptjs'];
 const vendorFile = (name) => `${name.replace(/^@/, '').replace(/\//g, '-')}.js`;
 const vendorFilter = new RegExp(`^(${vendor.map((v) => v.replace(/[/.]/g, '\\$&')).join('|')})$`);
 
@@ -48,6 +50,16 @@ const common = {
   metafile: true,
   logLevel: 'warning',
 };
+
+/** Resolves the vendor packages (but `self`) to their files under `dir`, outside the bundle being built. */
+function vendorPlugin(dir, self) {
+  return {
+    name: 'vendor',
+    setup(build) {
+      build.onResolve({ filter: vendorFilter }, (a) => (a.path === self ? undefined : { path: `${dir}${vendorFile(a.path)}`, external: true }));
+    },
+  };
+}
 
 /**
  * Rewrites every character above U+00FF (esbuild keeps them in template literals, e.g. a '…' in the live page's
@@ -109,14 +121,7 @@ async function main() {
     ...common,
     entryPoints: [entry],
     outfile: outFile,
-    plugins: [
-      {
-        name: 'vendor',
-        setup(build) {
-          build.onResolve({ filter: vendorFilter }, (a) => ({ path: `./vendor/${vendorFile(a.path)}`, external: true }));
-        },
-      },
-    ],
+    plugins: [vendorPlugin('./vendor/')],
   });
   for (const f of [outFile]) latin1Only(f);
   const inputs = new Set(Object.keys(result.metafile.inputs));
@@ -125,6 +130,7 @@ async function main() {
       ...common,
       stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: repo, sourcefile: `${name}.js` },
       outfile: path.join(outDir, 'vendor', vendorFile(name)),
+      plugins: [vendorPlugin('./', name)],
     });
     for (const f of Object.keys(side.metafile.inputs)) inputs.add(f);
   }

@@ -8,6 +8,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import t, { type Test } from 'tap';
 import { repoRoot } from '../helpers/process';
 
@@ -28,6 +29,14 @@ function fakeRoot(t: Test, entries: Array<'dist' | 'bundle'>): string {
     writeFileSync(join(root, 'dist-bundle', 'outrider.js'), stub('bundle'));
   }
   return root;
+}
+
+/** One empty OTLP/gRPC metrics export (a valid request with no data); resolves to the call's error, null when none. */
+function otlpGrpcExport(address: string): Promise<grpc.ServiceError | null> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const path = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
+  const id = (b: Buffer): Buffer => b;
+  return new Promise<grpc.ServiceError | null>((resolve) => client.makeUnaryRequest(path, id, id, Buffer.alloc(0), { deadline: Date.now() + 10_000 }, (e) => resolve(e))).finally(() => client.close());
 }
 
 const launch = (root: string, env: NodeJS.ProcessEnv = {}): string =>
@@ -110,13 +119,20 @@ t.test('the bundle starts the agent and answers /readyz', { skip: existsSync(bun
   const ready = await fetch(`${url}/readyz`);
   t.equal(ready.status, 200, '/readyz 200');
   await ready.arrayBuffer();
-  const health = (await (await fetch(`${url}/healthz`)).json()) as { version: string; native: { available: boolean } };
+  const health = (await (await fetch(`${url}/healthz`)).json()) as { version: string; native: { available: boolean }; components: Array<{ name: string; detail?: string }> };
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
   t.equal(health.version, pkg.version, 'the version is read from package.json');
   if (existsSync(join(repoRoot, 'native', 'build', 'Release', 'outrider_native.node'))) t.ok(health.native.available, 'the addon is found from the bundle');
   const metrics = await (await fetch(`${url}/metrics`)).text();
   t.match(metrics, /^process_cpu_seconds_total /m, "prom-client's runtime metrics are registered");
   t.match(metrics, /^nodejs_eventloop_lag_seconds /m);
+  // The PromQL parser and gRPC are vendor files of their own (dist-bundle/vendor/), loaded with their first use.
+  const query = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent('1 + 1')}`)).json()) as { status: string; data: { result: unknown[] } };
+  t.equal(query.status, 'success', 'a PromQL query is parsed');
+  t.equal(query.data.result[1], '2');
+  const grpcAt = /listening on (\S+)/.exec(health.components.find((c) => c.name === 'otlp-grpc')?.detail ?? '')?.[1];
+  t.ok(grpcAt, 'the OTLP/gRPC receiver listens');
+  t.equal(await otlpGrpcExport(grpcAt!), null, 'an OTLP/gRPC export is answered');
   const uplot = await fetch(`${url}/live/uPlot.iife.min.js`);
   t.equal(uplot.status, 200, "the live page's uPlot file is read at run time");
   await uplot.arrayBuffer();
@@ -125,6 +141,7 @@ t.test('the bundle starts the agent and answers /readyz', { skip: existsSync(bun
   t.equal(await exited, 0, 'stops cleanly');
   const loaded = readFileSync(loadedFile, 'utf8').split('\n');
   t.ok(loaded.includes(bundle), 'the bundle was loaded');
+  for (const v of ['grpc-grpc-js.js', 'prometheus-io-lezer-promql.js']) t.ok(loaded.includes(join(repoRoot, 'dist-bundle', 'vendor', v)), `vendor/${v} was loaded`);
   t.same(
     loaded.filter((f) => f.includes(join('dist', 'agent'))),
     [],
