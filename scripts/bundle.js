@@ -20,6 +20,48 @@ const repo = path.resolve(__dirname, '..');
 const entry = path.join(repo, 'dist', 'agent', 'main.js');
 const outDir = path.join(repo, 'dist-bundle');
 const outFile = path.join(outDir, 'outrider.js');
+const lazyFile = path.join(outDir, 'lazy.js');
+
+/**
+ * The agent's own modules that it requires only when a request, a config key or a command needs them (the query API,
+ * the rules, the live page, the reporter, the scraper, the push listener, the OTLP decoders, the GPU readers, the
+ * other commands: tests/core/idle-modules.test.ts names them). They and every module only they reach go to a second
+ * file, dist-bundle/lazy.js, read with the first of them: V8 scans a whole file at start and holds its source for the
+ * process's lifetime, and these were half of the main file. A module of the main file they use is taken from the
+ * main file (one instance, as from dist/): lazy.js is handed the main file's modules by path when it is loaded.
+ * A root the main file came to require at start would still work: lazy.js would be read at start.
+ */
+const lazyRoots = [
+  'cli/aggregator.js',
+  'cli/check-config.js',
+  'cli/check-rules.js',
+  'cli/detect.js',
+  'cli/inject.js',
+  'cli/injector.js',
+  'cli/install-systemd.js',
+  'collectors/gpu/drm.js',
+  'collectors/gpu/nvidia.js',
+  'collectors/gpu/visible.js',
+  'collectors/otlp/decode-json.js',
+  'collectors/otlp/delta.js',
+  'collectors/otlp/grpc-service.js',
+  'collectors/otlp/receive-proto.js',
+  'collectors/otlp/stream-cache.js',
+  'collectors/otlp/translate.js',
+  'collectors/push/index.js',
+  'collectors/scrape/api.js',
+  'collectors/scrape/file-sd.js',
+  'collectors/scrape/index.js',
+  'collectors/scrape/targets.js',
+  'core/profiling/routes.js',
+  'core/web-config-tls.js',
+  'core/web-config-watch.js',
+  'live/index.js',
+  'query/api.js',
+  'report/index.js',
+  'rules/http.js',
+  'rules/index.js',
+].map((f) => `dist/agent/${f}`);
 
 /** Packages and files the bundle requires at run time (see above). */
 const external = ['*.node', 'msgpackr-extract', 'uplot/package.json'];
@@ -50,6 +92,74 @@ const common = {
   metafile: true,
   logLevel: 'warning',
 };
+
+/**
+ * Splits the modules the agent's entry reaches (vendor packages aside) into those of the main file and those of
+ * lazy.js: lazy.js holds the lazy roots and whatever only they reach. `shared`: the main file's modules a lazy.js
+ * module requires, which the main file hands over by path.
+ */
+async function split(esbuild) {
+  const probe = await esbuild.build({ ...common, entryPoints: [entry], write: false, outfile: outFile, plugins: [vendorPlugin('./vendor/')] });
+  const graph = probe.metafile.inputs;
+  for (const r of lazyRoots) if (!(r in graph)) throw new Error(`lazy root ${r} is not a module of the agent (scripts/bundle.js, lazyRoots)`);
+  const roots = new Set(lazyRoots);
+  const reach = (from, stop) => {
+    const seen = new Set();
+    const todo = [...from];
+    while (todo.length > 0) {
+      const f = todo.pop();
+      if (seen.has(f) || stop.has(f) || !(f in graph)) continue;
+      seen.add(f);
+      for (const i of graph[f].imports) if (!i.external) todo.push(i.path);
+    }
+    return seen;
+  };
+  const main = reach([path.relative(repo, entry)], roots);
+  const lazy = new Set([...reach(lazyRoots, main)]);
+  const shared = new Set();
+  for (const f of lazy) for (const i of graph[f].imports) if (!i.external && main.has(i.path)) shared.add(i.path);
+  return { main, lazy, shared };
+}
+
+/** lazy.js's entry: `load(mainModules, path)` gives a lazy root's exports, `mainModules` being the main file's. */
+function lazyEntry(lazySet) {
+  const roots = lazyRoots.filter((r) => lazySet.has(r));
+  const table = roots.map((r) => `  ${JSON.stringify(r)}: () => require(${JSON.stringify(path.join(repo, r))}),`).join('\n');
+  return `const fromMain = require('outrider:main-modules');\nconst roots = {\n${table}\n};\nexports.load = (mainModules, p) => {\n  fromMain.set(mainModules);\n  return roots[p]();\n};\n`;
+}
+
+/**
+ * The requires that cross between the two files. Building the main file (`side` 'main', `other` the lazy modules): a
+ * lazy root becomes `require('./lazy.js').load(mainModules, path)`, and the module `outrider:main-modules` maps the
+ * paths of the `shared` modules to the main file's own. Building lazy.js (`other` the main file's modules): a main
+ * file's module becomes a lookup in the table lazy.js was handed.
+ */
+function lazyPlugin(side, other, shared) {
+  const rel = (p) => path.relative(repo, p);
+  return {
+    name: 'lazy',
+    setup(build) {
+      build.onResolve({ filter: /^outrider:main-modules$/ }, () => ({ path: 'main-modules', namespace: 'outrider' }));
+      build.onResolve({ filter: /^\.\/lazy\.js$/, namespace: 'outrider-other' }, () => ({ path: './lazy.js', external: true }));
+      build.onResolve({ filter: /.*/ }, async (a) => {
+        if (a.pluginData === 'resolving' || a.namespace.startsWith('outrider') || a.kind === 'entry-point') return undefined;
+        const r = await build.resolve(a.path, { kind: a.kind, resolveDir: a.resolveDir, importer: a.importer, pluginData: 'resolving' });
+        if (r.errors.length > 0 || r.external || !other.has(rel(r.path))) return undefined;
+        return { path: rel(r.path), namespace: 'outrider-other' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'outrider-other' }, (a) => {
+        const p = JSON.stringify(a.path);
+        const contents = side === 'main' ? `module.exports = require('./lazy.js').load(require('outrider:main-modules'), ${p});` : `module.exports = require('outrider:main-modules').get(${p});`;
+        return { contents, resolveDir: repo, loader: 'js' };
+      });
+      build.onLoad({ filter: /^main-modules$/, namespace: 'outrider' }, () => {
+        if (side !== 'main') return { contents: 'let table;\nexports.set = (t) => void (table ??= t);\nexports.get = (p) => table[p]();\n', loader: 'js' };
+        const rows = [...shared].sort().map((f) => `  ${JSON.stringify(f)}: () => require(${JSON.stringify(path.join(repo, f))}),`);
+        return { contents: `module.exports = {\n${rows.join('\n')}\n};\n`, resolveDir: repo, loader: 'js' };
+      });
+    },
+  };
+}
 
 /** Resolves the vendor packages (but `self`) to their files under `dir`, outside the bundle being built. */
 function vendorPlugin(dir, self) {
@@ -117,14 +227,23 @@ async function main() {
     process.exit(1);
   }
   fs.rmSync(outDir, { recursive: true, force: true });
+  const { main: mainSet, lazy: lazySet, shared } = await split(esbuild);
   const result = await esbuild.build({
     ...common,
-    entryPoints: [entry],
+    stdin: { contents: `module.exports = require(${JSON.stringify(entry)});`, resolveDir: repo, sourcefile: 'outrider.js' },
     outfile: outFile,
-    plugins: [vendorPlugin('./vendor/')],
+    plugins: [vendorPlugin('./vendor/'), lazyPlugin('main', lazySet, shared)],
   });
-  for (const f of [outFile]) latin1Only(f);
-  const inputs = new Set(Object.keys(result.metafile.inputs));
+  const lazy = await esbuild.build({
+    ...common,
+    stdin: { contents: lazyEntry(lazySet), resolveDir: repo, sourcefile: 'lazy.js' },
+    outfile: lazyFile,
+    plugins: [vendorPlugin('./vendor/'), lazyPlugin('lazy', mainSet, shared)],
+  });
+  const both = Object.keys(lazy.metafile.inputs).filter((f) => !f.includes(':') && f in result.metafile.inputs);
+  if (both.length > 0) throw new Error(`modules in both dist-bundle/outrider.js and lazy.js (two instances at run time): ${both.join(', ')}`);
+  for (const f of [outFile, lazyFile]) latin1Only(f);
+  const inputs = new Set([...Object.keys(result.metafile.inputs), ...Object.keys(lazy.metafile.inputs)].filter((f) => !f.includes(':')));
   for (const name of vendor) {
     const side = await esbuild.build({
       ...common,
@@ -135,9 +254,10 @@ async function main() {
     for (const f of Object.keys(side.metafile.inputs)) inputs.add(f);
   }
   writeLicenses([...inputs]);
-  const bytes = fs.statSync(outFile).size;
-  const modules = Object.keys(result.metafile.inputs).length;
-  process.stdout.write(`outrider bundle: ${path.relative(repo, outFile)} (${(bytes / 2 ** 20).toFixed(1)} MiB, ${modules} modules; ${vendor.length} more in vendor/)\n`);
+  const mib = (f) => (fs.statSync(f).size / 2 ** 20).toFixed(1);
+  process.stdout.write(
+    `outrider bundle: ${path.relative(repo, outFile)} (${mib(outFile)} MiB, ${mainSet.size} modules), lazy.js (${mib(lazyFile)} MiB, ${lazySet.size} modules); ${vendor.length} more in vendor/\n`,
+  );
 }
 
 main().catch((err) => {

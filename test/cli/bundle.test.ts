@@ -4,7 +4,7 @@
  * otherwise or with OUTRIDER_BUNDLE=0. The launcher is run from a copy of bin/ beside a stand-in dist/ and
  * dist-bundle/, so the test never depends on which of the two this checkout built last.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,10 +81,10 @@ t.test('neither: the launcher says to build', async (t) => {
   }
 });
 
-t.test('the bundle starts the agent and answers /readyz', { skip: existsSync(bundle) ? false : 'dist-bundle/ not built (npm run build)' }, async (t) => {
+/** The agent started from the bundle, with a preload that writes the files the process loaded when it exits. */
+async function startBundled(t: Test): Promise<{ url: string; child: ChildProcess; exited: Promise<number | null>; stderr: () => string; loaded: () => string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'outrider-bundle-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  // Preloaded: writes the files this process loaded, so the test sees that the bundle ran and dist/ did not.
   const preload = join(dir, 'loaded.js');
   const loadedFile = join(dir, 'loaded.txt');
   writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loadedFile)}, Object.keys(require.cache).join('\\n')));\n`);
@@ -116,6 +116,13 @@ t.test('the bundle starts the agent and answers /readyz', { skip: existsSync(bun
     });
     void exited.then((code) => reject(new Error(`exited with ${code}; stderr:\n${err}`)));
   });
+  return { url, child, exited, stderr: () => err, loaded: () => readFileSync(loadedFile, 'utf8').split('\n') };
+}
+
+const built = { skip: existsSync(bundle) ? false : 'dist-bundle/ not built (npm run build)' };
+
+t.test('the bundle starts the agent and answers /readyz', built, async (t) => {
+  const { url, child, exited, stderr, loaded: loadedFiles } = await startBundled(t);
   const ready = await fetch(`${url}/readyz`);
   t.equal(ready.status, 200, '/readyz 200');
   await ready.arrayBuffer();
@@ -136,11 +143,12 @@ t.test('the bundle starts the agent and answers /readyz', { skip: existsSync(bun
   const uplot = await fetch(`${url}/live/uPlot.iife.min.js`);
   t.equal(uplot.status, 200, "the live page's uPlot file is read at run time");
   await uplot.arrayBuffer();
-  t.notMatch(err, /names no config key/, 'OUTRIDER_BUNDLE is not taken for a config key');
+  t.notMatch(stderr(), /names no config key/, 'OUTRIDER_BUNDLE is not taken for a config key');
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'stops cleanly');
-  const loaded = readFileSync(loadedFile, 'utf8').split('\n');
+  const loaded = loadedFiles();
   t.ok(loaded.includes(bundle), 'the bundle was loaded');
+  t.ok(loaded.includes(join(repoRoot, 'dist-bundle', 'lazy.js')), 'lazy.js was loaded, with the first request that needed it');
   for (const v of ['grpc-grpc-js.js', 'prometheus-io-lezer-promql.js']) t.ok(loaded.includes(join(repoRoot, 'dist-bundle', 'vendor', v)), `vendor/${v} was loaded`);
   t.same(
     loaded.filter((f) => f.includes(join('dist', 'agent'))),
@@ -149,8 +157,42 @@ t.test('the bundle starts the agent and answers /readyz', { skip: existsSync(bun
   );
 });
 
-t.test("the bundle's source is Latin-1 only, so V8 keeps it one byte per character", { skip: existsSync(bundle) ? false : 'dist-bundle/ not built (npm run build)' }, async (t) => {
-  const src = readFileSync(bundle, 'utf8');
-  const wide = [...src].filter((c) => c.charCodeAt(0) > 0xff);
-  t.same(wide.slice(0, 5), [], 'no character above U+00FF');
+t.test('a default agent from the bundle does not read lazy.js (the modules only a request, a key or a command needs)', built, async (t) => {
+  const { child, exited, loaded } = await startBundled(t);
+  child.kill('SIGTERM');
+  t.equal(await exited, 0, 'stops cleanly');
+  const files = loaded();
+  t.ok(files.includes(bundle), 'the bundle was loaded');
+  t.notOk(files.includes(join(repoRoot, 'dist-bundle', 'lazy.js')), 'lazy.js was not');
+});
+
+t.test('the aggregator command runs from the bundle (its modules are in lazy.js)', built, async (t) => {
+  const state = mkdtempSync(join(tmpdir(), 'outrider-bundle-aggregator-'));
+  t.teardown(() => rmSync(state, { recursive: true, force: true }));
+  const args = [join(repoRoot, 'bin', 'outrider.js'), 'aggregator', '--listen=127.0.0.1:0', `--aggregator.state_dir=${state}`, '--log-format=json'];
+  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, OUTRIDER_BUNDLE: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  t.teardown(() => void child.kill('SIGKILL'));
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
+  let err = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)".*"msg":"Outrider aggregator is ready\."/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+    void exited.then((code) => reject(new Error(`exited with ${code}; stderr:\n${err}`)));
+  });
+  const health = await fetch(`${url}/healthz`);
+  t.equal(health.status, 200, 'the aggregator answers /healthz');
+  await health.arrayBuffer();
+  child.kill('SIGTERM');
+  t.equal(await exited, 0, 'stops cleanly');
+});
+
+t.test("the bundle's files are Latin-1 only, so V8 keeps their source one byte per character", built, async (t) => {
+  for (const f of [bundle, join(repoRoot, 'dist-bundle', 'lazy.js')]) {
+    const src = readFileSync(f, 'utf8');
+    const wide = [...src].filter((c) => c.charCodeAt(0) > 0xff);
+    t.same(wide.slice(0, 5), [], `${f}: no character above U+00FF`);
+  }
 });
