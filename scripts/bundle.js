@@ -25,7 +25,7 @@ const lazyFile = path.join(outDir, 'lazy.js');
 /**
  * The agent's own modules that it requires only when a request, a config key or a command needs them (the query API,
  * the rules, the live page, the reporter, the scraper, the push listener, the OTLP decoders, the GPU readers, the
- * other commands: tests/core/idle-modules.test.ts names them). They and every module only they reach go to a second
+ * other commands: test/core/idle-modules.test.ts names them). They and every module only they reach go to a second
  * file, dist-bundle/lazy.js, read with the first of them: V8 scans a whole file at start and holds its source for the
  * process's lifetime, and these were half of the main file. A module of the main file they use is taken from the
  * main file (one instance, as from dist/): lazy.js is handed the main file's modules by path when it is loaded.
