@@ -78,9 +78,11 @@ t.test('native statfs: a hung call is abandoned, its thread replaced, the calls 
   const pool = createNativeStatfsPool({ threads: 1, maxBlocked: 2, testOpenFirst: true, onLate: (p) => late.push(p) })!;
   t.teardown(() => pool.close());
 
-  // One round: a hung mount first, healthy ones queued behind it on the only thread.
+  // One round: a hung mount first, healthy ones queued behind it on the only thread. Their own deadlines are longer
+  // than the hung call's: with the same one they could expire together on a loaded machine, before the replacement
+  // thread answers them. Without a replacement they would wait out their 5 s and fail.
   const h1 = f.hang('h1');
-  const round = [pool.statfs(h1, 150), pool.statfs('/', 150), pool.statfs(f.dir, 150)].map((p) => p.then((s) => s, (e: Error) => e));
+  const round = [pool.statfs(h1, 150), pool.statfs('/', 5000), pool.statfs(f.dir, 5000)].map((p) => p.then((s) => s, (e: Error) => e));
   const [r1, r2, r3] = await Promise.all(round);
   t.type(r1, StatfsTimeoutError, 'the hung call times out');
   t.notOk(r2 instanceof Error, 'a call queued behind it is answered by the replacement thread');
