@@ -197,8 +197,11 @@ t.test('runtime metrics are gathered every refresh and kept alive between', asyn
   t.ok(cpu() > cpu0, 'gathered again once the refresh has passed');
 });
 
-t.test('an async collect callback is awaited before its metric is read', async (t) => {
-  const tel = new Telemetry({ runtimeMetrics: false });
+/**
+ * A counter whose collect callback awaits a turn of the event loop, then adds 1, 2, 3… on successive reads; returns how
+ * many reads it has had.
+ */
+function asyncCounter(tel: Telemetry): () => number {
   let n = 0;
   new Counter({
     name: 'outrider_test_async_total',
@@ -209,6 +212,12 @@ t.test('an async collect callback is awaited before its metric is read', async (
       this.inc(++n);
     },
   });
+  return () => n;
+}
+
+t.test('an async collect callback is awaited before its metric is read', async (t) => {
+  const tel = new Telemetry({ runtimeMetrics: false });
+  asyncCounter(tel);
   tel.gauge('outrider_test_after', 'Registered after it.').set(2);
   const store = new Store();
   const w = new TelemetryWriter(tel, store);
@@ -273,23 +282,14 @@ t.test('with componentRefreshMs: a component metric is written once that has pas
 
 t.test('a catch-up during a round that awaits a collect callback runs after it', async (t) => {
   const tel = new Telemetry({ runtimeMetrics: false });
-  let n = 0;
-  new Counter({
-    name: 'outrider_test_async_total',
-    help: 'Counted in an async collect.',
-    registers: [tel.registry],
-    async collect() {
-      await new Promise((r) => setImmediate(r));
-      this.inc(++n);
-    },
-  });
+  const reads = asyncCounter(tel);
   const store = new Store();
   const w = new TelemetryWriter(tel, store, SELF_OWNER, { componentRefreshMs: 60_000 });
   const first = w.write();
   const caught = w.catchUp();
   t.ok(caught instanceof Promise, 'waits for the round in flight');
   await Promise.all([first, caught]);
-  t.equal(n, 2, 'then reads again');
+  t.equal(reads(), 2, 'then reads again');
   t.equal([...store.getFamily('outrider_test_async_total')!.series.values()][0]!.value, 3, 'what the second read counted');
 });
 

@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { get, startAgent } from '../helpers/agent';
 
 function raw(url: string, method: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
@@ -13,6 +13,19 @@ function raw(url: string, method: string, headers: Record<string, string> = {}):
     req.on('error', reject);
     req.end();
   });
+}
+
+/** `store` served by /metrics (and the series API) on a loopback HTTP server that stops with the test. */
+async function serveEndpoint(t: Test, store: import('../../agent/store/store').Store, beforeRead?: () => Promise<void>) {
+  const { HttpServer } = await import('../../agent/core/http-server');
+  const { Health } = await import('../../agent/core/component');
+  const { mountEndpoint } = await import('../../agent/exposition/endpoint');
+  const { silentLogger } = await import('../../agent/core/log');
+  const server = new HttpServer({ name: 'http', listen: '127.0.0.1:0', log: silentLogger() });
+  const cache = mountEndpoint(server, { store, health: new Health(), ...(beforeRead ? { beforeRead } : {}) });
+  await server.start();
+  t.teardown(() => server.stop());
+  return { server, cache };
 }
 
 t.test('the local endpoint', async (t) => {
@@ -76,17 +89,10 @@ t.test('render cache renders once per store generation', async (t) => {
 
 t.test('N scrapes between two collections cost one render (and one gzip)', async (t) => {
   const { Store } = await import('../../agent/store/store');
-  const { HttpServer } = await import('../../agent/core/http-server');
-  const { Health } = await import('../../agent/core/component');
-  const { mountEndpoint } = await import('../../agent/exposition/endpoint');
-  const { silentLogger } = await import('../../agent/core/log');
   const store = new Store();
   const desc = { name: 'scrape_probe', help: 'x', type: 'gauge' } as const;
   store.set(desc, {}, 1);
-  const server = new HttpServer({ name: 'http', listen: '127.0.0.1:0', log: silentLogger() });
-  const cache = mountEndpoint(server, { store, health: new Health() });
-  await server.start();
-  t.teardown(() => server.stop());
+  const { server, cache } = await serveEndpoint(t, store);
   const url = `${server.url()}/metrics`;
 
   const bodies = await Promise.all(Array.from({ length: 20 }, () => get(url)));
@@ -122,18 +128,11 @@ t.test('a scrape is served the self telemetry as the registry holds it, not as o
 
 t.test('a beforeRead that returns a promise is awaited before the body is rendered', async (t) => {
   const { Store } = await import('../../agent/store/store');
-  const { HttpServer } = await import('../../agent/core/http-server');
-  const { Health } = await import('../../agent/core/component');
-  const { mountEndpoint } = await import('../../agent/exposition/endpoint');
-  const { silentLogger } = await import('../../agent/core/log');
   const store = new Store();
   const desc = { name: 'late_probe', help: 'x', type: 'gauge' } as const;
   store.set(desc, {}, 1);
   let n = 1;
-  const server = new HttpServer({ name: 'http', listen: '127.0.0.1:0', log: silentLogger() });
-  mountEndpoint(server, { store, health: new Health(), beforeRead: () => new Promise<void>((resolve) => setImmediate(() => (store.set(desc, {}, ++n), resolve()))) });
-  await server.start();
-  t.teardown(() => server.stop());
+  const { server } = await serveEndpoint(t, store, () => new Promise<void>((resolve) => setImmediate(() => (store.set(desc, {}, ++n), resolve()))));
   t.match((await get(`${server.url()}/metrics`)).text, /^late_probe 2$/m);
   t.match((await get(`${server.url()}/api/v1/series?match=late_probe`)).text, /"value": "3"/);
 });
