@@ -6,7 +6,8 @@
  * Collectors with the same interval start together, on one timer, every interval (fixed rate); their budgets share
  * one timer per distinct budget. A run that passes its budget is abandoned (its signal aborted, its late result
  * discarded) and reported with node_scrape_collector_success 0; a collector whose previous run (finished late or
- * abandoned) has not settled skips its turn, counted, so a hung source never piles up work. Missing sources are logged once at debug. What a collector skipped in its
+ * abandoned) has not settled skips its turn, counted, so a hung source never piles up work. Missing sources are logged once at debug, and a collector that found no data is
+ * run again only after `noDataRecheckMs` (10 s), not every round. What a collector skipped in its
  * input (`ctx.issues`) is logged here at warn: the first issue of a run with the count of others, at most once a
  * minute per collector, so a file garbled the same way every second does not flood the log.
  * node_scrape_collector_success and node_scrape_collector_duration_seconds cover every collector but the agent's
@@ -58,6 +59,8 @@ interface Slot {
   onError: (err: unknown) => void;
   stats: CollectorStats;
   loggedNoData: boolean;
+  /** After a run that found no data: the round-clock time (ms) before which the slot is not run again. */
+  recheckAtMs: number;
   /** The slot's node_scrape_collector_success and _duration_seconds series, written through their handles. */
   successSeries: Series | undefined;
   durationSeries: Series | undefined;
@@ -191,8 +194,18 @@ export interface RunnerOptions {
    * scrape (`telemetry.onRead`), so a scrape sees each collector's last run; the rounds between write nothing.
    */
   durationRefreshMs?: number;
+  /**
+   * How long a collector that found no data on this host (no such file: no bonding, no NFS, no hwmon) waits before it
+   * looks again (ms; default 10 000). Its rounds between are not run, so its node_scrape_collector_* series keep
+   * their last values; a source that appears (a module loaded, a device plugged in) is seen within this time. Only
+   * where it is longer than the collector's interval; 0 looks every round.
+   */
+  noDataRecheckMs?: number;
   now?: () => number;
 }
+
+/** `RunnerOptions.noDataRecheckMs`'s default. */
+export const defaultNoDataRecheckMs = 10_000;
 
 export class CollectorRunner {
   readonly name = 'collectors';
@@ -227,6 +240,7 @@ export class CollectorRunner {
         onError: (err) => this.#settle(slot, false, undefined, err),
         stats: { runs: 0, failures: 0, timeouts: 0, skipped: 0, lastDurationMs: 0, lastError: undefined },
         loggedNoData: false,
+        recheckAtMs: -Infinity,
         successSeries: undefined,
         durationSeries: undefined,
         duration: NaN,
@@ -312,7 +326,9 @@ export class CollectorRunner {
     group.timer = setTimeout(group.tick, group.intervalMs);
     group.timer.unref();
     const deadlines = new Deadlines();
+    const nowMs = performance.now();
     for (const slot of group.slots) {
+      if (slot.recheckAtMs > nowMs) continue;
       if (slot.running) {
         slot.stats.skipped++;
         this.#skipped?.inc(slot.labels);
@@ -389,8 +405,13 @@ export class CollectorRunner {
       success = 1;
       slot.stats.lastError = undefined;
       slot.successRuns?.inc();
+      slot.recheckAtMs = -Infinity;
     } catch (err) {
+      slot.recheckAtMs = -Infinity;
       if (err instanceof NoDataError) {
+        const recheckMs = this.#opts.noDataRecheckMs ?? defaultNoDataRecheckMs;
+        // Measured from the run's start, less half an interval: the round due at the recheck time runs (timers fire late).
+        if (recheckMs > slot.intervalMs) slot.recheckAtMs = run.startMs + recheckMs - slot.intervalMs / 2;
         if (!slot.loggedNoData) {
           log.debug({ collector: c.name, reason: err.message }, 'Collector found no data on this host; it exposes nothing.');
           slot.loggedNoData = true;

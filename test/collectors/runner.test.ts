@@ -71,6 +71,58 @@ t.test('no data: nothing exposed, success 0, scrape goes on; errors are counted'
   t.notMatch(metrics, /outrider_collector_errors_total\{collector="absent"\}/, 'missing sources are not errors');
 });
 
+t.test('a collector that found no data looks again after noDataRecheckMs, not every round; found data, every round again', async (t) => {
+  const store = new Store();
+  const telemetry = new Telemetry({ runtimeMetrics: false });
+  let present = false;
+  let absentRuns = 0;
+  let otherRuns = 0;
+  const appearing: Collector = {
+    name: 'appearing',
+    defaultEnabled: true,
+    collect: async () => {
+      absentRuns++;
+      if (!present) throw new NoDataError('no /sys/class/net/bond0');
+      return [{ name: 'appearing_value', help: 'x', type: 'gauge', samples: [{ labels: {}, value: 7 }] }];
+    },
+  };
+  const other: Collector = { name: 'other', defaultEnabled: true, collect: async () => (otherRuns++, []) };
+  const config = Config.defaults(agentKeys).with({ 'collectors.interval': 50 });
+  const runner = new CollectorRunner({ store, config, paths, log: silentLogger(), collectors: [appearing, other], telemetry, noDataRecheckMs: 400 });
+  await runner.start();
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(absentRuns, 1, 'not run again before the recheck time');
+  t.ok(otherRuns >= 4, `the other collector ran every round (${otherRuns})`);
+  t.equal(runner.stats().appearing!.skipped, 0, 'rounds not run while waiting are not counted as skipped');
+  t.equal(value(store, 'node_scrape_collector_success', { collector: 'appearing' }), 0, 'its success series keeps its 0');
+  present = true;
+  await new Promise((r) => setTimeout(r, 250));
+  t.ok(absentRuns >= 2, `looked again once the recheck time passed (${absentRuns} runs)`);
+  t.equal(value(store, 'appearing_value', {}), 7, 'the source that appeared is collected');
+  t.equal(value(store, 'node_scrape_collector_success', { collector: 'appearing' }), 1);
+  const before = absentRuns;
+  await new Promise((r) => setTimeout(r, 200));
+  await runner.stop();
+  t.ok(absentRuns - before >= 3, `with data it runs every round again (${absentRuns - before} runs in 200 ms)`);
+  t.match(await telemetry.registry.metrics(), /outrider_collector_runs_total\{collector="appearing",result="no_data"\} 1\n/);
+});
+
+t.test('noDataRecheckMs 0, or not longer than the interval: a collector without data runs every round', async (t) => {
+  for (const [recheck, interval] of [
+    [0, 50],
+    [50, 50],
+  ] as const) {
+    let runs = 0;
+    const absent: Collector = { name: 'absent', defaultEnabled: true, collect: async () => (runs++, Promise.reject(new NoDataError('nothing'))) };
+    const config = Config.defaults(agentKeys).with({ 'collectors.interval': interval });
+    const runner = new CollectorRunner({ store: new Store(), config, paths, log: silentLogger(), collectors: [absent], noDataRecheckMs: recheck });
+    await runner.start();
+    await new Promise((r) => setTimeout(r, 280));
+    await runner.stop();
+    t.ok(runs >= 4, `recheck ${recheck} ms, interval ${interval} ms: ${runs} runs in 280 ms`);
+  }
+});
+
 t.test('stop is safe before start and idempotent', async (t) => {
   const runner = new CollectorRunner({ store: new Store(), config: Config.defaults(agentKeys), paths, log: silentLogger(), collectors: [] });
   await runner.stop();
