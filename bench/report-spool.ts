@@ -19,6 +19,8 @@
  *   sendfile/record     one sendfile per record (how replay sent records before runs)
  *   sendfile/run        one sendfile per run of consecutive records up to REPLAY_KB (how replay sends a backlog now)
  *   read+write/run      pread of the same runs, socket.write (the same batching without sendfile)
+ * and, per round, the same files sent by a C program (bench/spool-send.c: sendfile runs, then pread + write per record,
+ * blocking socket): the ratio the kernel allows here without Node in the way, the bound on the ratio above.
  *
  * Run: node dist/bench/report-spool.js   (MB=256 RECORD_KB=256 ROUNDS=3 REPLAY_KB=16384 DIR=<a directory on the disk>)
  */
@@ -118,6 +120,29 @@ async function startSink(): Promise<Sink> {
   return { kind, port, stop: () => child.kill() };
 }
 
+/** bench/spool-send.c built with `cc`, or undefined where there is no compiler. */
+function buildSender(): string | undefined {
+  const cmd = path.join(repo, 'bench', 'out', 'spool-send');
+  try {
+    fs.mkdirSync(path.dirname(cmd), { recursive: true });
+    execFileSync('cc', ['-O2', '-Wall', '-o', cmd, path.join(repo, 'bench', 'spool-send.c')], { stdio: 'ignore' });
+    return cmd;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One round of the C sender: both modes over the segment files to the sink, by mode. */
+function kernelReplay(cmd: string, port: number, files: string[]): Record<string, { mbps: number; cpuPerGB: number }> {
+  const out: Record<string, { mbps: number; cpuPerGB: number }> = {};
+  const text = execFileSync(cmd, [String(port), String(RECORD_KB), String(REPLAY_KB), ...files], { encoding: 'utf8' });
+  for (const line of text.trim().split('\n')) {
+    const [mode, mbps, cpu] = line.split(' ');
+    if (mode !== undefined) out[mode] = { mbps: Number(mbps), cpuPerGB: Number(cpu) };
+  }
+  return out;
+}
+
 type Mode = 'read+write/record' | 'sendfile/record' | 'sendfile/run' | 'read+write/run';
 
 async function replayRun(sink: Sink, spool: Spool, records: RecordRef[], mode: Mode): Promise<{ mbps: number; cpuPerGB: number; calls: number }> {
@@ -202,11 +227,15 @@ async function main(): Promise<void> {
   const sink = await startSink();
   const modes: Mode[] = ['read+write/record', 'sendfile/record', 'sendfile/run', 'read+write/run'];
   const got = new Map<Mode, Array<{ mbps: number; cpuPerGB: number; calls: number }>>();
+  const sender = buildSender();
+  const segments = [...new Set(records.map((r) => r.segment.path))];
+  const kernel: Array<Record<string, { mbps: number; cpuPerGB: number }>> = [];
   for (let round = 0; round < ROUNDS; round++) {
     for (const mode of modes) {
       if (mode.startsWith('sendfile') && !nativeStatus().available) continue;
       (got.get(mode) ?? got.set(mode, []).get(mode)!).push(await replayRun(sink, spool, records, mode));
     }
+    if (sender !== undefined && sink.kind.startsWith('C ')) kernel.push(kernelReplay(sender, sink.port, segments));
   }
   sink.stop();
   await spool.close();
@@ -228,6 +257,15 @@ async function main(): Promise<void> {
     const cpu = (a: typeof runs, b: typeof runs) => a.map((r, i) => b[i]!.cpuPerGB / r.cpuPerGB);
     console.log(`  sendfile/run ÷ read+write/record, per round: ${each(ratio(runs, base1))}× throughput (target >= 2), ${each(cpu(runs, base1))}× less sender CPU`);
     console.log(`  sendfile/run ÷ read+write/run,    per round: ${each(ratio(runs, rwRuns))}× throughput, ${each(cpu(runs, rwRuns))}× less sender CPU`);
+    const k = kernel.filter((r) => r['sendfile/run'] !== undefined && r['read+write/record'] !== undefined);
+    if (k.length > 0) {
+      // The same two ways of sending from a C program (bench/spool-send.c): the ratio the kernel itself allows here.
+      console.log(
+        `  the kernel's own, C sender on a blocking socket (bench/spool-send.c), same files and sink: sendfile/run ${range(k.map((r) => r['sendfile/run']!.mbps))} MB/s, read+write/record ${range(k.map((r) => r['read+write/record']!.mbps))} MB/s`,
+      );
+      console.log(`    C sendfile/run ÷ C read+write/record, per round: ${each(k.map((r) => r['sendfile/run']!.mbps / r['read+write/record']!.mbps))}× throughput (the bound on the ratio above)`);
+      console.log(`    the agent's sendfile/run ÷ C sendfile/run, per round: ${each(runs.slice(0, k.length).map((r, i) => r.mbps / k[i]!['sendfile/run']!.mbps))}×`);
+    }
   }
   fs.rmSync(base, { recursive: true, force: true });
 }
