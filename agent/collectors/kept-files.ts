@@ -4,7 +4,8 @@
  * These files are made by the kernel on every read from offset 0, so a descriptor opened once answers every later
  * collection with fresh content through pread(fd, 0): the path walk, open and close that dominate a small read are
  * paid once per `maxAgeMs` instead of once per read (61 host files: 3.2 ms with readFileSync, 0.44 ms on kept
- * descriptors; bench/README.md, Footprint). A file that does not exist is remembered too, and checked again with a
+ * descriptors; bench/README.md, Footprint), and a procfs file's once for as long as it is read (its path cannot
+ * come to name another object; at a 5 s collection, opening every file again each 10 s was half the rounds). A file that does not exist is remembered too, and checked again with a
  * stat that returns instead of throwing, so a collector probing for an absent source each second builds no Error;
  * one missing under procfs, sysfs or cgroupfs (a module not loaded, a device not present) is not looked at again
  * until its entry ages out (`maxAgeMs`): a source that appears there is found within that time.
@@ -22,9 +23,13 @@ import { closeSync, openSync, readdirSync, readSync, statfsSync, statSync } from
 import { dirname } from 'node:path';
 
 /** f_type of procfs, sysfs, cgroup2 and cgroup v1 (linux/magic.h). */
-const kernelFsTypes = new Set([0x9fa0, 0x62656572, 0x63677270, 0x27e0eb]);
-/** Errors that say the kept descriptor's object is gone: open the path again. */
-const goneCodes = new Set(['ENODEV', 'ENOENT', 'ESRCH', 'EBADF', 'ENXIO', 'ESTALE']);
+const PROC_SUPER_MAGIC = 0x9fa0;
+const kernelFsTypes = new Set([PROC_SUPER_MAGIC, 0x62656572, 0x63677270, 0x27e0eb]);
+/**
+ * Errors that say the kept descriptor's object is gone: open the path again. EIO too: a procfs entry removed while
+ * open (a module unloaded: /proc/net/ip_vs) fails its reads with EIO, and the path opened again is then missing.
+ */
+const goneCodes = new Set(['ENODEV', 'ENOENT', 'ESRCH', 'EBADF', 'ENXIO', 'ESTALE', 'EIO']);
 /** Read errors of an attribute the object does not report: the descriptor stays good for the next read. */
 const refusedCodes = new Set(['EINVAL', 'EOPNOTSUPP', 'ENOTSUP', 'ENODATA']);
 
@@ -34,8 +39,16 @@ interface Entry {
   sinceMs: number;
   /** A missing path under a kernel filesystem: not looked at again until the entry ages out. */
   kernelMissing?: boolean;
-  /** The text of a kept file read through `readFixed`: answered again without a read until the entry ages out. */
+  /** The text of a kept file read through `readFixed`, and when it was read: answered again until `maxAgeMs` passed. */
   fixedText?: string;
+  fixedAtMs?: number;
+  /**
+   * A procfs descriptor: its path cannot come to name another object (no renames under /proc; a process that died
+   * fails the read with ESRCH), so it is kept while it is read, not opened again every `maxAgeMs`.
+   */
+  pinned?: boolean;
+  /** The last read through the descriptor (a pinned one is closed once unread for `maxAgeMs`). */
+  usedMs?: number;
 }
 
 export interface KeptFilesOptions {
@@ -85,7 +98,8 @@ export class KeptFiles {
     if (now - this.#sweptMs >= this.#maxAgeMs) this.#sweep(now);
     const e = this.#entries.get(path);
     if (e !== undefined && this.#stillMissing(path, e, now)) return undefined;
-    if (e !== undefined && now - e.sinceMs < this.#maxAgeMs) {
+    if (e !== undefined && (e.pinned === true || now - e.sinceMs < this.#maxAgeMs)) {
+      if (e.pinned === true) e.usedMs = now;
       if (e.fd === undefined) {
         if (!exists(path)) return undefined;
       } else {
@@ -98,7 +112,7 @@ export class KeptFiles {
     }
     if (e !== undefined) this.#forget(path, e);
     // A path whose descriptor aged out was on a kernel filesystem then: it is not asked again.
-    return this.#open(path, now, e?.fd !== undefined);
+    return this.#open(path, now, e?.fd !== undefined ? (e.pinned === true ? PROC_SUPER_MAGIC : 0) : undefined);
   }
 
   /**
@@ -109,13 +123,18 @@ export class KeptFiles {
    */
   readFixed(path: string): string | undefined {
     const e = this.#entries.get(path);
-    if (e !== undefined && e.fixedText !== undefined && e.fd !== undefined && this.#now() - e.sinceMs < this.#maxAgeMs) {
+    const now = this.#now();
+    if (e !== undefined && e.fixedText !== undefined && e.fd !== undefined && now - e.fixedAtMs! < this.#maxAgeMs) {
       this.#reads++;
+      if (e.pinned === true) e.usedMs = now;
       return e.fixedText;
     }
     const text = this.read(path);
     const kept = this.#entries.get(path);
-    if (text !== undefined && kept?.fd !== undefined) kept.fixedText = text;
+    if (text !== undefined && kept?.fd !== undefined) {
+      kept.fixedText = text;
+      kept.fixedAtMs = now;
+    }
     return text;
   }
 
@@ -158,7 +177,8 @@ export class KeptFiles {
     return { kept, missing: this.#entries.size - kept, opens: this.#opens, reads: this.#reads };
   }
 
-  #open(path: string, now: number, kernelFs: boolean): string | undefined {
+  /** `knownFs`: the f_type of a path kept before (0: a kernel filesystem other than procfs), else undefined (statfs'd). */
+  #open(path: string, now: number, knownFs: number | undefined): string | undefined {
     let fd: number;
     try {
       fd = openSync(path, 'r');
@@ -170,17 +190,19 @@ export class KeptFiles {
     }
     this.#opens++;
     let keep = false;
+    let type = knownFs;
+    const kernel = (): boolean => kernelFsTypes.has((type ??= fsType(path))) || type === 0;
     try {
       const text = this.#readFd(fd);
-      keep = this.#entries.size < this.#maxEntries && (kernelFs || onKernelFs(path));
+      keep = this.#entries.size < this.#maxEntries && kernel();
       return text;
     } catch (err) {
       // An attribute the device does not report (EINVAL from `speed` of a virtual interface) answers the same on
       // the next read: the descriptor is kept, so each read is one pread instead of an open, a pread and a close.
-      keep = refusedCodes.has((err as NodeJS.ErrnoException).code ?? '') && this.#entries.size < this.#maxEntries && (kernelFs || onKernelFs(path));
+      keep = refusedCodes.has((err as NodeJS.ErrnoException).code ?? '') && this.#entries.size < this.#maxEntries && kernel();
       throw err;
     } finally {
-      if (keep) this.#entries.set(path, { fd, sinceMs: now });
+      if (keep) this.#entries.set(path, type === PROC_SUPER_MAGIC ? { fd, sinceMs: now, pinned: true, usedMs: now } : { fd, sinceMs: now });
       else closeSync(fd);
     }
   }
@@ -226,8 +248,9 @@ export class KeptFiles {
     this.#sweptMs = now;
     // A missing kernel path read every collection renews its entry once per age; one not renewed in two is dropped.
     // forEach rather than for-of over entries: no [key, value] pair per entry (a Map may lose entries as it is walked).
+    // A pinned descriptor is dropped once unread for an age.
     this.#entries.forEach((e, path) => {
-      if (now - e.sinceMs >= (e.kernelMissing === true ? 2 : 1) * this.#maxAgeMs) this.#forget(path, e);
+      if (now - (e.pinned === true ? e.usedMs! : e.sinceMs) >= (e.kernelMissing === true ? 2 : 1) * this.#maxAgeMs) this.#forget(path, e);
     });
   }
 
@@ -263,10 +286,15 @@ function underKernelFs(path: string): boolean {
 }
 
 function onKernelFs(path: string): boolean {
+  return kernelFsTypes.has(fsType(path));
+}
+
+/** The f_type of the filesystem holding `path`; -1 when statfs fails. */
+function fsType(path: string): number {
   try {
-    return kernelFsTypes.has(statfsSync(path).type);
+    return statfsSync(path).type;
   } catch {
-    return false;
+    return -1;
   }
 }
 

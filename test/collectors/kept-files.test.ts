@@ -68,18 +68,49 @@ t.test('bounded: past maxEntries, reads go through open and close', async (t) =>
   t.equal(s.opens, 4, 'the third path is opened on each read');
 });
 
-t.test('a descriptor older than maxAgeMs is closed and the path opened again', async (t) => {
+t.test('a sysfs descriptor older than maxAgeMs is closed and the path opened again (a rename may rebind it)', async (t) => {
   let now = 0;
   const files = new KeptFiles({ maxAgeMs: 1000, now: () => now });
   t.teardown(() => files.clear());
-  files.read('/proc/self/statm');
+  const p = '/sys/devices/system/cpu/online';
+  files.read(p);
   now = 999;
-  files.read('/proc/self/statm');
+  files.read(p);
   t.equal(files.stats().opens, 1);
   now = 1000;
-  files.read('/proc/self/statm');
+  files.read(p);
   t.equal(files.stats().opens, 2);
   t.equal(files.stats().kept, 1);
+});
+
+t.test('a procfs descriptor is kept while it is read, and closed once unread for maxAgeMs', async (t) => {
+  let now = 0;
+  const files = new KeptFiles({ maxAgeMs: 1000, now: () => now });
+  t.teardown(() => files.clear());
+  for (now = 0; now <= 5000; now += 500) t.match(files.read('/proc/self/statm'), /^\d+ \d+/);
+  t.equal(files.stats().opens, 1, 'one open over 5 s of reads every 500 ms');
+  t.equal(files.stats().kept, 1);
+  // Unread from 5000: a read of another path at 6500 sweeps nothing yet (unread 1500 >= 1000: swept).
+  now = 6500;
+  files.read('/proc/self/stat');
+  t.equal(files.stats().kept, 1, 'the unread descriptor was closed by the sweep; the new one is kept');
+  files.read('/proc/self/statm');
+  t.equal(files.stats().opens, 3, 'and its path is opened again when read later');
+});
+
+t.test('readFixed on a procfs file: the text is answered for maxAgeMs, then read again through the kept descriptor', async (t) => {
+  let now = 0;
+  const files = new KeptFiles({ maxAgeMs: 1000, now: () => now });
+  t.teardown(() => files.clear());
+  const first = files.readFixed('/proc/self/stat');
+  now = 999;
+  t.equal(files.readFixed('/proc/self/stat'), first, 'answered from the last read');
+  now = 1000;
+  const again = files.readFixed('/proc/self/stat');
+  t.not(again, undefined);
+  t.equal(files.stats().opens, 1, 'read again without an open');
+  now = 1500;
+  t.equal(files.readFixed('/proc/self/stat'), again, 'and answered from that read until its own age passes');
 });
 
 t.test('a kept descriptor whose object went away: the path is opened again (missing now)', async (t) => {
