@@ -5,16 +5,17 @@
  * collection with fresh content through pread(fd, 0): the path walk, open and close that dominate a small read are
  * paid once per `maxAgeMs` instead of once per read (61 host files: 3.2 ms with readFileSync, 0.44 ms on kept
  * descriptors; bench/README.md, Footprint), and a procfs file's once for as long as it is read (its path cannot
- * come to name another object; at a 5 s collection, opening every file again each 10 s was half the rounds). A file that does not exist is remembered too, and checked again with a
- * stat that returns instead of throwing, so a collector probing for an absent source each second builds no Error;
+ * come to name another object; at a 5 s collection, opening every file again each 10 s was half the rounds). A file
+ * that does not exist is remembered too, and checked again with a stat that returns instead of throwing, so a
+ * collector probing for an absent source each second builds no Error;
  * one missing under procfs, sysfs or cgroupfs (a module not loaded, a device not present) is not looked at again
  * until its entry ages out (`maxAgeMs`): a source that appears there is found within that time.
  *
  * Only files on the kernel's own filesystems are kept (checked by statfs when opened): a regular file (a test's
  * fixture tree, a textfile) is read whole each time, so a file replaced or removed is seen at once. A kept
  * descriptor whose object went away (a removed device, cgroup or network namespace entry) fails its read with
- * ENODEV/ENOENT/ESRCH, and the path is opened again; a path bound to another object by a rename (an interface
- * renamed) is opened again within `maxAgeMs`. Other read errors (EINVAL from an attribute the device does not
+ * ENODEV/ENOENT/ESRCH, and the path is opened again; a sysfs or cgroupfs path bound to another object by a rename
+ * (an interface renamed) is opened again within `maxAgeMs`. Other read errors (EINVAL from an attribute the device does not
  * report) are thrown with the descriptor kept, from the first read on. At most `maxEntries` paths are remembered, each holding at most one
  * descriptor; past that, reads go through open and close. Directories that do not exist are remembered the same way
  * (`list`).

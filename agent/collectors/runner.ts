@@ -6,10 +6,11 @@
  * Collectors with the same interval start together, on one timer, every interval (fixed rate); their budgets share
  * one timer per distinct budget. A run that passes its budget is abandoned (its signal aborted, its late result
  * discarded) and reported with node_scrape_collector_success 0; a collector whose previous run (finished late or
- * abandoned) has not settled skips its turn, counted, so a hung source never piles up work. Missing sources are logged once at debug, and a collector that found no data is
- * run again only after `noDataRecheckMs` (10 s), not every round. What a collector skipped in its
- * input (`ctx.issues`) is logged here at warn: the first issue of a run with the count of others, at most once a
- * minute per collector, so a file garbled the same way every second does not flood the log.
+ * abandoned) has not settled skips its turn, counted, so a hung source never piles up work. Missing sources are
+ * logged once at debug, and a collector that found no data is run again only after `noDataRecheckMs` (10 s), not
+ * every round. What a collector skipped in its input (`ctx.issues`) is logged here at warn: the first issue of a run
+ * with the count of others, at most once a minute per collector, so a file garbled the same way every second does not
+ * flood the log.
  * node_scrape_collector_success and node_scrape_collector_duration_seconds cover every collector but the agent's
  * own telemetry (`internal`).
  */
