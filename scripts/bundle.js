@@ -115,7 +115,7 @@ async function split(esbuild) {
     return seen;
   };
   const main = reach([path.relative(repo, entry)], roots);
-  const lazy = new Set([...reach(lazyRoots, main)]);
+  const lazy = reach(lazyRoots, main);
   const shared = new Set();
   for (const f of lazy) for (const i of graph[f].imports) if (!i.external && main.has(i.path)) shared.add(i.path);
   return { main, lazy, shared };

@@ -44,13 +44,16 @@ interface Entry {
   fixedText?: string;
   fixedAtMs?: number;
   /**
-   * A procfs descriptor: its path cannot come to name another object (no renames under /proc; a process that died
-   * fails the read with ESRCH), so it is kept while it is read, not opened again every `maxAgeMs`.
+   * The kept descriptor's filesystem (f_type). A procfs one is pinned: its path cannot come to name another object (no
+   * renames under /proc; a process that died fails the read with ESRCH), so it is kept while it is read, not opened
+   * again every `maxAgeMs`.
    */
-  pinned?: boolean;
+  fsType?: number;
   /** The last read through the descriptor (a pinned one is closed once unread for `maxAgeMs`). */
   usedMs?: number;
 }
+
+const pinned = (e: Entry): boolean => e.fsType === PROC_SUPER_MAGIC;
 
 export interface KeptFilesOptions {
   /** Paths remembered (kept descriptors and known-missing paths together). Default 256. */
@@ -99,11 +102,11 @@ export class KeptFiles {
     if (now - this.#sweptMs >= this.#maxAgeMs) this.#sweep(now);
     const e = this.#entries.get(path);
     if (e !== undefined && this.#stillMissing(path, e, now)) return undefined;
-    if (e !== undefined && (e.pinned === true || now - e.sinceMs < this.#maxAgeMs)) {
-      if (e.pinned === true) e.usedMs = now;
+    if (e !== undefined && (pinned(e) || now - e.sinceMs < this.#maxAgeMs)) {
       if (e.fd === undefined) {
         if (!exists(path)) return undefined;
       } else {
+        e.usedMs = now;
         try {
           return this.#readFd(e.fd);
         } catch (err) {
@@ -113,7 +116,7 @@ export class KeptFiles {
     }
     if (e !== undefined) this.#forget(path, e);
     // A path whose descriptor aged out was on a kernel filesystem then: it is not asked again.
-    return this.#open(path, now, e?.fd !== undefined ? (e.pinned === true ? PROC_SUPER_MAGIC : 0) : undefined);
+    return this.#open(path, now, e?.fsType);
   }
 
   /**
@@ -127,7 +130,7 @@ export class KeptFiles {
     const now = this.#now();
     if (e !== undefined && e.fixedText !== undefined && e.fd !== undefined && now - e.fixedAtMs! < this.#maxAgeMs) {
       this.#reads++;
-      if (e.pinned === true) e.usedMs = now;
+      e.usedMs = now;
       return e.fixedText;
     }
     const text = this.read(path);
@@ -178,7 +181,7 @@ export class KeptFiles {
     return { kept, missing: this.#entries.size - kept, opens: this.#opens, reads: this.#reads };
   }
 
-  /** `knownFs`: the f_type of a path kept before (0: a kernel filesystem other than procfs), else undefined (statfs'd). */
+  /** `knownFs`: the f_type of a path kept before, else undefined (statfs'd when a descriptor would be kept). */
   #open(path: string, now: number, knownFs: number | undefined): string | undefined {
     let fd: number;
     try {
@@ -192,7 +195,7 @@ export class KeptFiles {
     this.#opens++;
     let keep = false;
     let type = knownFs;
-    const kernel = (): boolean => kernelFsTypes.has((type ??= fsType(path))) || type === 0;
+    const kernel = (): boolean => kernelFsTypes.has((type ??= fsType(path)));
     try {
       const text = this.#readFd(fd);
       keep = this.#entries.size < this.#maxEntries && kernel();
@@ -203,7 +206,7 @@ export class KeptFiles {
       keep = refusedCodes.has((err as NodeJS.ErrnoException).code ?? '') && this.#entries.size < this.#maxEntries && kernel();
       throw err;
     } finally {
-      if (keep) this.#entries.set(path, type === PROC_SUPER_MAGIC ? { fd, sinceMs: now, pinned: true, usedMs: now } : { fd, sinceMs: now });
+      if (keep) this.#entries.set(path, { fd, sinceMs: now, fsType: type, usedMs: now });
       else closeSync(fd);
     }
   }
@@ -251,7 +254,7 @@ export class KeptFiles {
     // forEach rather than for-of over entries: no [key, value] pair per entry (a Map may lose entries as it is walked).
     // A pinned descriptor is dropped once unread for an age.
     this.#entries.forEach((e, path) => {
-      if (now - (e.pinned === true ? e.usedMs! : e.sinceMs) >= (e.kernelMissing === true ? 2 : 1) * this.#maxAgeMs) this.#forget(path, e);
+      if (now - (pinned(e) ? e.usedMs! : e.sinceMs) >= (e.kernelMissing === true ? 2 : 1) * this.#maxAgeMs) this.#forget(path, e);
     });
   }
 

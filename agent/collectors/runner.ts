@@ -400,15 +400,14 @@ export class CollectorRunner {
     const slot = run.slot;
     const c = slot.collector;
     let success = 0;
+    slot.recheckAtMs = -Infinity;
     try {
       if (!ok) throw error;
       if (!this.#stopped && c.writesOwnSeries !== true) store.replaceOwned(c.name, fams!);
       success = 1;
       slot.stats.lastError = undefined;
       slot.successRuns?.inc();
-      slot.recheckAtMs = -Infinity;
     } catch (err) {
-      slot.recheckAtMs = -Infinity;
       if (err instanceof NoDataError) {
         const recheckMs = this.#opts.noDataRecheckMs ?? defaultNoDataRecheckMs;
         // Measured from the run's start, less half an interval: the round due at the recheck time runs (timers fire late).
