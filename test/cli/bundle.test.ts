@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import t, { type Test } from 'tap';
-import { repoRoot } from '../helpers/process';
+import { repoRoot, spawnCli } from '../helpers/process';
 
 const bundle = join(repoRoot, 'dist-bundle', 'outrider.js');
 
@@ -170,24 +170,14 @@ t.test('a default agent from the bundle does not read lazy.js (the modules only 
 t.test('the aggregator command runs from the bundle (its modules are in lazy.js)', built, async (t) => {
   const state = mkdtempSync(join(tmpdir(), 'outrider-bundle-aggregator-'));
   t.teardown(() => rmSync(state, { recursive: true, force: true }));
-  const args = [join(repoRoot, 'bin', 'outrider.js'), 'aggregator', '--listen=127.0.0.1:0', `--aggregator.state_dir=${state}`, '--log-format=json'];
-  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, OUTRIDER_BUNDLE: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  t.teardown(() => void child.kill('SIGKILL'));
-  const exited = new Promise<number | null>((r) => child.once('exit', r));
-  let err = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)".*"msg":"Outrider aggregator is ready\."/.exec(err);
-      if (m) resolve(m[1]!);
-    });
-    void exited.then((code) => reject(new Error(`exited with ${code}; stderr:\n${err}`)));
-  });
+  const agg = spawnCli(['aggregator', '--listen=127.0.0.1:0', `--aggregator.state_dir=${state}`], { OUTRIDER_BUNDLE: '1' });
+  t.teardown(() => void agg.child.kill('SIGKILL'));
+  const { url } = (await agg.waitForLog(/^Outrider aggregator is ready\.$/)) as { url: string };
   const health = await fetch(`${url}/healthz`);
   t.equal(health.status, 200, 'the aggregator answers /healthz');
   await health.arrayBuffer();
-  child.kill('SIGTERM');
-  t.equal(await exited, 0, 'stops cleanly');
+  agg.child.kill('SIGTERM');
+  t.equal((await agg.exited).code, 0, 'stops cleanly');
 });
 
 t.test("the bundle's files are Latin-1 only, so V8 keeps their source one byte per character", built, async (t) => {
