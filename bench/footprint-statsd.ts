@@ -9,24 +9,14 @@
  *
  *   node dist/bench/footprint-statsd.js [--series=10000,100000] [--rounds=1] [--seconds=6] [--bin=/a/bin/outrider.js,/b/bin/outrider.js]
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { buildC } from './build-c';
 import { statusField } from './proc-sample';
 import { coldStartMs, startAgent, startBareNode, type Subject } from './footprint-procs';
 
-const repo = join(__dirname, '..', '..');
-
 /** The compiled sender's path, or undefined when there is no C compiler. */
 export function buildSender(): string | undefined {
-  const out = join(repo, 'bench', 'out', 'statsd-sender');
-  try {
-    mkdirSync(join(repo, 'bench', 'out'), { recursive: true });
-    execFileSync('cc', ['-O2', '-Wall', '-o', out, join(repo, 'bench', 'statsd-sender.c')], { stdio: 'ignore' });
-    return out;
-  } catch {
-    return undefined;
-  }
+  return buildC('statsd-sender');
 }
 
 export interface StatsdLoad {

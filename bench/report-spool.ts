@@ -32,6 +32,7 @@ import path from 'node:path';
 import { Codec, encodeFrame, FrameKind } from '../agent/wire/frame';
 import { RecordRef, Spool } from '../agent/report/spool/spool';
 import { contiguousRuns } from '../agent/report/spool/runs';
+import { buildC } from './build-c';
 import { directSegmentIO, fsSegmentIO, SegmentIO } from '../agent/report/spool/segment-io';
 import { nativeStatus } from '../agent/native/loader';
 import { directIoTotals, DirectIoTotals } from '../agent/native/direct-io';
@@ -42,7 +43,6 @@ const RECORD_KB = Number(process.env.RECORD_KB ?? 256);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const REPLAY_KB = Number(process.env.REPLAY_KB ?? 16384);
 const base = fs.mkdtempSync(path.join(process.env.DIR ?? os.tmpdir(), 'outrider-bench-spool-'));
-const repo = path.resolve(__dirname, '..', '..');
 
 function ddMBps(): number {
   try {
@@ -98,38 +98,21 @@ function phases(a: DirectIoTotals, b: DirectIoTotals, runMs: number): string {
 
 interface Sink {
   kind: string;
+  /** The C reader (bench/spool-sink.c), not the Node fallback. */
+  native: boolean;
   port: number;
   stop(): void;
 }
 
 /** The reader, in a child process (as the aggregator would be), so the sender's cost is what is measured. */
 async function startSink(): Promise<Sink> {
-  let cmd = path.join(repo, 'bench', 'out', 'spool-sink');
-  let args: string[] = [];
-  let kind = 'C reader discarding with recv(MSG_TRUNC), no copy to user space';
-  try {
-    fs.mkdirSync(path.dirname(cmd), { recursive: true });
-    execFileSync('cc', ['-O2', '-Wall', '-o', cmd, path.join(repo, 'bench', 'spool-sink.c')], { stdio: 'ignore' });
-  } catch {
-    cmd = process.execPath;
-    args = ['-e', "const s=require('net').createServer(c=>c.on('data',()=>{}));s.listen(0,'127.0.0.1',()=>console.log(s.address().port))"];
-    kind = 'Node reader (no cc)';
-  }
+  const c = buildC('spool-sink');
+  const cmd = c ?? process.execPath;
+  const args = c !== undefined ? [] : ['-e', "const s=require('net').createServer(c=>c.on('data',()=>{}));s.listen(0,'127.0.0.1',()=>console.log(s.address().port))"];
+  const kind = c !== undefined ? 'C reader discarding with recv(MSG_TRUNC), no copy to user space' : 'Node reader (no cc)';
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
-  return { kind, port, stop: () => child.kill() };
-}
-
-/** bench/spool-send.c built with `cc`, or undefined where there is no compiler. */
-function buildSender(): string | undefined {
-  const cmd = path.join(repo, 'bench', 'out', 'spool-send');
-  try {
-    fs.mkdirSync(path.dirname(cmd), { recursive: true });
-    execFileSync('cc', ['-O2', '-Wall', '-o', cmd, path.join(repo, 'bench', 'spool-send.c')], { stdio: 'ignore' });
-    return cmd;
-  } catch {
-    return undefined;
-  }
+  return { kind, native: c !== undefined, port, stop: () => child.kill() };
 }
 
 /** One round of the C sender: both modes over the segment files to the sink, by mode. */
@@ -227,7 +210,7 @@ async function main(): Promise<void> {
   const sink = await startSink();
   const modes: Mode[] = ['read+write/record', 'sendfile/record', 'sendfile/run', 'read+write/run'];
   const got = new Map<Mode, Array<{ mbps: number; cpuPerGB: number; calls: number }>>();
-  const sender = buildSender();
+  const sender = buildC('spool-send');
   const segments = [...new Set(records.map((r) => r.segment.path))];
   const kernel: Array<Record<string, { mbps: number; cpuPerGB: number }>> = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -235,7 +218,7 @@ async function main(): Promise<void> {
       if (mode.startsWith('sendfile') && !nativeStatus().available) continue;
       (got.get(mode) ?? got.set(mode, []).get(mode)!).push(await replayRun(sink, spool, records, mode));
     }
-    if (sender !== undefined && sink.kind.startsWith('C ')) kernel.push(kernelReplay(sender, sink.port, segments));
+    if (sender !== undefined && sink.native) kernel.push(kernelReplay(sender, sink.port, segments));
   }
   sink.stop();
   await spool.close();
