@@ -79,7 +79,8 @@ export class Agent {
     this.#native = opts.native ?? { available: false, reason: 'not loaded' };
     const core = coreOptionsFrom(opts.config);
     this.store = new Store(core.store);
-    this.telemetry = new Telemetry(core.telemetry);
+    // The loop lag series from the lateness of the agent's own timers: no probe timer waking the idle process.
+    this.telemetry = new Telemetry({ ...core.telemetry, loopLag: 'timers' });
     this.telemetry.setBuildInfo(this.#native.available);
     this.events = new EventLog(analysisOptionsFrom(opts.config).eventsMax, opts.log);
     const dropped = this.telemetry.counter(
@@ -153,7 +154,9 @@ export class Agent {
       await this.#server.start();
       this.health.report('http', 'running', { ready: true, detail: `listening on ${this.#server.url()}` });
       await this.#startPipeline(this.#config);
+      const sweeps = this.telemetry.tickLateness(1000);
       this.#sweeper = setInterval(() => {
+        sweeps.tick();
         this.store.sweep();
         seriesGauge.set(this.store.seriesCount);
         this.#sourceGauge();

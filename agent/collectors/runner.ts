@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import type { Health } from '../core/component';
 import { RateLimiter } from '../core/log';
+import type { TickLateness } from '../core/loop-lag';
 import type { Paths } from '../core/paths';
 import { CounterCell } from '../core/prom-client';
 import type { Telemetry } from '../core/telemetry';
@@ -83,6 +84,8 @@ interface Group {
   timer: NodeJS.Timeout | undefined;
   /** The group's timer callback, made once. */
   tick: () => void;
+  /** How late the group's timer ran, for the event loop lag series. */
+  lateness: TickLateness | undefined;
 }
 
 /** One run's hook into its round's deadline. */
@@ -259,7 +262,7 @@ export class CollectorRunner {
       const g = this.#groups.find((x) => x.intervalMs === slot.intervalMs);
       if (g) g.slots.push(slot);
       else {
-        const group: Group = { intervalMs: slot.intervalMs, slots: [slot], timer: undefined, tick: () => this.#tick(group, undefined) };
+        const group: Group = { intervalMs: slot.intervalMs, slots: [slot], timer: undefined, tick: () => this.#tick(group, undefined), lateness: opts.telemetry?.tickLateness(slot.intervalMs) };
         this.#groups.push(group);
       }
     }
@@ -324,10 +327,11 @@ export class CollectorRunner {
    */
   #tick(group: Group, waiter: Waiter | undefined): void {
     if (this.#stopped) return;
+    const nowMs = performance.now();
+    group.lateness?.tick(nowMs);
     group.timer = setTimeout(group.tick, group.intervalMs);
     group.timer.unref();
     const deadlines = new Deadlines();
-    const nowMs = performance.now();
     for (const slot of group.slots) {
       if (slot.recheckAtMs > nowMs) continue;
       if (slot.running) {

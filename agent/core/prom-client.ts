@@ -18,6 +18,9 @@ export type Histogram<T extends string = string> = Prom.Histogram<T>;
 
 type DefaultMetric = (registry: Prom.Registry, config: object) => void;
 
+/** Stands for prom-client's event loop lag file in the list below: `config.loopLag` registers those series instead. */
+const eventLoopLag = (): DefaultMetric => require('prom-client/lib/metrics/eventLoopLag');
+
 /**
  * prom-client's default metrics but the CPU one, in its order. Each require names its file in full, so a bundler
  * (scripts/bundle.js) finds it.
@@ -27,7 +30,7 @@ const runtimeMetricFiles: Array<() => DefaultMetric> = [
   () => require('prom-client/lib/metrics/osMemoryHeap'),
   () => require('prom-client/lib/metrics/processOpenFileDescriptors'),
   () => require('prom-client/lib/metrics/processMaxFileDescriptors'),
-  () => require('prom-client/lib/metrics/eventLoopLag'),
+  eventLoopLag,
   ...(typeof (process as { getActiveResourcesInfo?: unknown }).getActiveResourcesInfo === 'function' ? [() => require('prom-client/lib/metrics/processResources')] : []),
   () => require('prom-client/lib/metrics/processHandles'),
   () => require('prom-client/lib/metrics/processRequests'),
@@ -38,11 +41,18 @@ const runtimeMetricFiles: Array<() => DefaultMetric> = [
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-/** What prom-client's collectDefaultMetrics registers, the same series, without the modules it drags in. */
-export function collectRuntimeMetrics(registry: Prom.Registry, config: { eventLoopMonitoringPrecision?: number } = {}): void {
+/**
+ * What prom-client's collectDefaultMetrics registers, the same series, without the modules it drags in. `loopLag`,
+ * when given, registers the event loop lag series in place of prom-client's (which runs Node's loop-delay histogram
+ * at `eventLoopMonitoringPrecision`).
+ */
+export function collectRuntimeMetrics(registry: Prom.Registry, config: { eventLoopMonitoringPrecision?: number; loopLag?: (registry: Prom.Registry) => void } = {}): void {
   const cfg = { eventLoopMonitoringPrecision: 10, ...config };
   registerCpu(registry);
-  for (const f of runtimeMetricFiles) f()(registry, cfg);
+  for (const f of runtimeMetricFiles) {
+    if (f === eventLoopLag && config.loopLag) config.loopLag(registry);
+    else f()(registry, cfg);
+  }
 }
 
 function registerCpu(registry: Prom.Registry): void {

@@ -10,11 +10,14 @@
  * (default 5 s) has passed since their last gathering and reused in between; the component metrics are gathered
  * every round (bench/README.md, Footprint, "Idle CPU").
  *
- * The event loop lag percentiles come from Node's loop-delay histogram, a repeating timer that wakes the process at
- * its resolution. At 20 ms it cost an idle agent ~0.2 % of a core by itself (50 wakeups a second); at
- * `loopDelayResolutionMs` a stall of 100 ms or more is still always seen, a shorter one when a tick falls in it
- * (bench/README.md, Footprint, "Idle CPU: the threads and wakeups").
+ * The event loop lag percentiles come, with `loopLag: 'timers'` (the agent), from the lateness of the process's own
+ * repeating timers (`tickLateness`, loop-lag.ts): no timer of their own. Otherwise (the aggregator, the injector) from
+ * Node's loop-delay histogram, a repeating timer that wakes the process at its resolution: at 20 ms it cost an idle
+ * agent ~0.2 % of a core by itself (50 wakeups a second); at `loopDelayResolutionMs` a stall of 100 ms or more is
+ * still always seen, a shorter one when a tick falls in it (bench/README.md, Footprint, "Idle CPU: the threads and
+ * wakeups", "Idle CPU: the loop-delay probe's wakeups").
  */
+import { registerLoopLag, TickLateness, TimerLateness } from './loop-lag';
 import { collectRuntimeMetrics, Counter, Gauge, Histogram, Registry } from './prom-client';
 import type { FamilySamples, Labels, MetricType, Sample } from '../store/types';
 import { version } from './version';
@@ -26,6 +29,11 @@ type MetricJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>[number];
 
 export interface TelemetryOptions {
   runtimeMetrics?: boolean;
+  /**
+   * Where the event loop lag percentiles come from: `'timers'`, the lateness of the timers given a `tickLateness`;
+   * else Node's loop-delay histogram at `loopDelayResolutionMs`.
+   */
+  loopLag?: 'timers' | 'histogram';
   /** How long the runtime metrics' samples are reused before they are gathered again (ms, default 5000). */
   runtimeRefreshMs?: number;
   now?: () => number;
@@ -42,6 +50,8 @@ export class Telemetry {
   readonly #now: () => number;
   #runtimeAtMs = -Infinity;
   #runtimeCache: FamilySamples[] = [];
+  /** The timers' lateness behind the loop lag series (`loopLag: 'timers'`). */
+  #lateness: TimerLateness | undefined;
   /** What brings the series written on a coarser cadence up to date before the store is read (`onRead`). */
   readonly #readHooks = new Set<() => Promise<void> | void>();
 
@@ -49,7 +59,8 @@ export class Telemetry {
     this.runtimeRefreshMs = opts.runtimeRefreshMs ?? 5000;
     this.#now = opts.now ?? Date.now;
     if (opts.runtimeMetrics !== false) {
-      collectRuntimeMetrics(this.registry, { eventLoopMonitoringPrecision: loopDelayResolutionMs });
+      const lateness = opts.loopLag === 'timers' ? (this.#lateness = new TimerLateness()) : undefined;
+      collectRuntimeMetrics(this.registry, { eventLoopMonitoringPrecision: loopDelayResolutionMs, ...(lateness && { loopLag: (r: Registry) => registerLoopLag(r, lateness) }) });
       for (const m of this.registry.getMetricsAsArray()) this.#runtime.add(m.name);
     }
     this.buildInfo = this.gauge('outrider_build_info', 'A metric with a constant 1 value labeled by the version and runtime Outrider runs on.', ['version', 'nodejs_version', 'native']);
@@ -103,6 +114,14 @@ export class Telemetry {
       }
     }
     if (pending) return Promise.all(pending).then(() => undefined);
+  }
+
+  /**
+   * The lateness of one repeating timer of period `periodMs`, for the event loop lag series: its owner calls `tick()`
+   * each time it runs. Records nothing unless the series come from the timers (`loopLag: 'timers'`).
+   */
+  tickLateness(periodMs: number): TickLateness {
+    return new TickLateness(periodMs, this.#lateness);
   }
 
   /** The telemetry's clock (ms). */

@@ -59,7 +59,11 @@ export class HistorySampler implements Component {
       this.#saveTimer = setInterval(() => void this.save(), p.intervalMs);
       this.#saveTimer.unref();
     }
-    this.#timer = setInterval(() => this.sampleOnce(now()), this.history.stepMs);
+    const steps = this.#opts.telemetry.tickLateness(this.history.stepMs);
+    this.#timer = setInterval(() => {
+      steps.tick();
+      this.sampleOnce(now());
+    }, this.history.stepMs);
     this.#timer.unref();
     this.#publish();
     this.#opts.health.report('history', 'running', { ready: true, detail: `every ${this.history.stepMs} ms for ${this.history.retentionMs} ms` });

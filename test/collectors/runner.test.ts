@@ -458,3 +458,29 @@ t.test('start resolves when every first run has settled, a slow one within its b
   t.equal(value(store, 'node_scrape_collector_success', { collector: 'later' }), 1);
   await runner.stop();
 });
+
+t.test("a round's timer that ran late is in the event loop lag (loopLag: 'timers')", async (t) => {
+  const telemetry = new Telemetry({ runtimeRefreshMs: 0, loopLag: 'timers' });
+  let runs = 0;
+  const stall: Collector = {
+    name: 'stall',
+    defaultEnabled: true,
+    intervalMs: 100,
+    collect: async () => {
+      // The second round holds the loop for 300 ms: the third starts ~200 ms after it was due.
+      if (++runs === 2) {
+        const until = process.hrtime.bigint() + 300_000_000n;
+        while (process.hrtime.bigint() < until);
+      }
+      return [];
+    },
+  };
+  const runner = new CollectorRunner({ store: new Store(), config: Config.defaults(agentKeys), paths, log: silentLogger(), collectors: [stall], telemetry });
+  await telemetry.snapshot();
+  await runner.start();
+  while (runs < 5) await new Promise((r) => setTimeout(r, 20));
+  await runner.stop();
+  const lag = (await telemetry.snapshot()).find((f) => f.name === 'nodejs_eventloop_lag_max_seconds')!.samples[0]!;
+  const max = 'value' in lag ? (lag.value as number) : NaN;
+  t.ok(max >= 0.15 && max < 1, `the late round is the maximum lateness (${max} s)`);
+});
