@@ -3,7 +3,14 @@ import { defineKeys } from '../config/schema';
 // The local history (docs/history.md).
 export const historyKeys = defineKeys([
   { key: 'history.enabled', type: 'bool', default: true, help: 'Keep a local history of every series in memory, served by the Prometheus HTTP API read endpoints.' },
-  { key: 'history.step', type: 'duration', default: 1000, min: 100, help: 'Interval between two samples of every series in the local history.' },
+  {
+    key: 'history.step',
+    type: 'duration',
+    default: 0,
+    min: 0,
+    check: (v) => (v === 0 || (v as number) >= 100 ? undefined : '0 (the collection interval) or at least 100ms'),
+    help: 'Interval between two samples of every series in the local history; 0 samples at collectors.interval.',
+  },
   { key: 'history.retention', type: 'duration', default: 3_600_000, min: 1000, help: 'How long the local history keeps samples.' },
   { key: 'history.max_series', type: 'int', default: 20_000, min: 1, help: 'Most series the local history holds; new series past it are dropped and counted.' },
   {

@@ -19,7 +19,8 @@ export interface HistoryOptions {
 export function optionsFrom(config: Config): HistoryOptions {
   return {
     enabled: config.bool('history.enabled'),
-    stepMs: config.number('history.step'),
+    // 0: the collection interval, as Prometheus keeps a sample a scrape; a step shorter than it repeats each value.
+    stepMs: config.number('history.step') || config.number('collectors.interval'),
     retentionMs: config.number('history.retention'),
     maxSeries: config.number('history.max_series'),
     maxBytes: config.number('history.max_bytes'),
