@@ -2,7 +2,7 @@
  * The event loop's lag read from the lateness of the process's own repeating timers (the collection rounds, the
  * store's sweep, the history's steps), instead of from Node's loop-delay histogram (`monitorEventLoopDelay`), whose
  * timer wakes an otherwise idle process at its resolution: at 100 ms those ten wakeups a second were ~10 % of an idle
- * agent's CPU (bench/README.md, Footprint, "Idle CPU: the loop-delay probe's wakeups").
+ * agent's CPU (bench/README.md, Footprint, "Idle CPU: the loop-delay probe's wake-ups").
  *
  * A timer is late by how long after its due time its callback ran: a stall of the loop delays every timer due during
  * it. A stall longer than the shortest period (1 s by default: the sweep) is always seen; a shorter one when a timer

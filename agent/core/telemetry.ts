@@ -15,7 +15,7 @@
  * Node's loop-delay histogram, a repeating timer that wakes the process at its resolution: at 20 ms it cost an idle
  * agent ~0.2 % of a core by itself (50 wakeups a second); at `loopDelayResolutionMs` a stall of 100 ms or more is
  * still always seen, a shorter one when a tick falls in it (bench/README.md, Footprint, "Idle CPU: the threads and
- * wakeups", "Idle CPU: the loop-delay probe's wakeups").
+ * wakeups", "Idle CPU: the loop-delay probe's wake-ups").
  */
 import { registerLoopLag, TickLateness, TimerLateness } from './loop-lag';
 import { collectRuntimeMetrics, Counter, Gauge, Histogram, Registry } from './prom-client';
