@@ -82,6 +82,7 @@ export class LivePage {
       intervalMs: o.intervalMs,
       heartbeatMs: o.heartbeatMs,
       frame: (now) => this.#sampling().frame(now),
+      ...(deps.telemetry && { beforeRead: () => deps.telemetry!.beforeRead() }),
       onIdle: () => {
         this.#sampler = undefined;
       },

@@ -18,6 +18,12 @@ export interface StreamOptions {
   heartbeatMs: number;
   /** Builds the next frame (called once per interval while a client is open and the store changed). */
   frame: (nowMs: number) => Frame;
+  /**
+   * Brings what is written into the store on a coarser cadence up to date before each interval's look at the store
+   * (the agent's self telemetry, `Telemetry.beforeRead`, as before a scrape): the delivery lag and the other self
+   * telemetry panels move each second, not each 5 s.
+   */
+  beforeRead?: () => Promise<void> | void;
   now?: () => number;
   /** Counted events (a client connected, refused at the limit, dropped as too slow, gone), with the clients open. */
   onEvent?: (event: StreamEvent, clients: number) => void;
@@ -111,6 +117,14 @@ export class LiveStreams {
   }
 
   #tick(): void {
+    const caught = this.#o.beforeRead?.();
+    if (caught instanceof Promise) void caught.then(this.#emit, this.#emit);
+    else this.#emit();
+  }
+
+  /** One interval's event: a frame when the store changed, else a heartbeat when one is due. */
+  readonly #emit = (): void => {
+    if (this.#timer === undefined) return; // the last page left while the store was brought up to date
     const now = (this.#o.now ?? Date.now)();
     if (this.#dirty) {
       this.#dirty = false;
@@ -121,7 +135,7 @@ export class LiveStreams {
       this.#send(': ping\n\n');
       this.#lastSendMs = now;
     }
-  }
+  };
 
   #send(text: string): void {
     for (const c of [...this.#clients]) {

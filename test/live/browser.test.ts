@@ -221,11 +221,15 @@ t.test('the live page in chromium', { skip: chromium ? false : 'chromium is not 
   await cold.close();
 
   // Live updates are sent only while a page is open: once the pages close, the agent holds no stream.
-  const open = () => [...(a.agent.store.getFamily('outrider_live_clients')?.series.values() ?? [])].map((s) => s.value)[0];
-  t.ok((open() ?? 0) >= 1, 'a page is streaming');
+  // Read as a scrape reads it: the self telemetry brought up to date first (it is otherwise written every 5 s).
+  const open = async () => {
+    await a.agent.telemetry.beforeRead();
+    return [...(a.agent.store.getFamily('outrider_live_clients')?.series.values() ?? [])].map((s) => s.value)[0];
+  };
+  t.ok(((await open()) ?? 0) >= 1, 'a page is streaming');
   await page.close();
-  for (let i = 0; i < 50 && open() !== 0; i++) await new Promise((r) => setTimeout(r, 100));
-  t.equal(open(), 0, 'no stream left open once the page is closed');
+  for (let i = 0; i < 50 && (await open()) !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+  t.equal(await open(), 0, 'no stream left open once the page is closed');
 });
 
 t.test('the fleet page in chromium', { skip: chromium ? false : 'chromium is not installed (apt-get install -y chromium); the browser test is skipped' }, async (t) => {

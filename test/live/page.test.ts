@@ -3,6 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import t from 'tap';
 import { HttpServer } from '../../agent/core/http-server';
 import { silentLogger } from '../../agent/core/log';
+import { Telemetry } from '../../agent/core/telemetry';
 import type { HistoryReader, LabelMatcher, SeriesSamples } from '../../agent/history/types';
 import { STALE_NAN } from '../../agent/history/types';
 import { LivePage, sourceClassifier } from '../../agent/live/index';
@@ -64,10 +65,16 @@ class FakeHistory implements HistoryReader {
 
 const options = (o: Partial<LiveOptions> = {}): LiveOptions => ({ enabled: true, maxClients: 2, historyMs: 600_000, clientBufferBytes: 256 * 1024, intervalMs: 50, heartbeatMs: 200, ...o });
 
-async function serve(t: { teardown: (fn: () => Promise<void>) => void }, opts: Partial<LiveOptions> = {}, history?: HistoryReader) {
-  const store = new Store();
+async function serve(t: { teardown: (fn: () => Promise<void>) => void }, opts: Partial<LiveOptions> = {}, history?: HistoryReader, telemetry?: Telemetry, store = new Store()) {
   const server = new HttpServer({ name: 'http', listen: '127.0.0.1:0', log: silentLogger() });
-  const live = new LivePage({ store, options: options(opts), sourceOf: sourceClassifier(new Set(['cpu', 'meminfo'])), history: () => history, info: () => ({ version: 'test' }) });
+  const live = new LivePage({
+    store,
+    options: options(opts),
+    sourceOf: sourceClassifier(new Set(['cpu', 'meminfo'])),
+    history: () => history,
+    info: () => ({ version: 'test' }),
+    ...(telemetry && { telemetry }),
+  });
   live.mount(server);
   await server.start();
   t.teardown(async () => {
@@ -216,6 +223,26 @@ t.test('stream: frames only while a page is open, live values, a client limit, c
   const b = await frames(`${url}/api/v1/live/stream`, 1);
   t.equal(b.status, 200, 'a new page is admitted after the old one left');
   b.close();
+});
+
+t.test('stream: what is written on a coarser cadence (the self telemetry) is brought up to date before each frame', async (t) => {
+  // The agent writes its component telemetry (the delivery lag among it) into the store every 5 s and before a read
+  // of the store (Telemetry.onRead): the live page is such a reader, so its lag chart moves each second.
+  const store = new Store();
+  const telemetry = new Telemetry({ runtimeMetrics: false });
+  let reads = 0;
+  telemetry.onRead(() => {
+    reads++;
+    store.set({ name: 'outrider_report_lag_seconds', help: 'x', type: 'gauge' }, {}, reads);
+  });
+  const { url } = await serve(t, {}, undefined, telemetry, store);
+  const got = await frames(`${url}/api/v1/live/stream`, 3);
+  got.close();
+  const lags = got.events.map((e) => e.panels.lag.aggregator);
+  t.ok(
+    lags.every((v, i) => typeof v === 'number' && (i === 0 || v > lags[i - 1])),
+    `the lag grows frame by frame (${lags.join(', ')})`,
+  );
 });
 
 t.test('stream: a heartbeat on a quiet store', async (t) => {
