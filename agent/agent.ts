@@ -154,14 +154,11 @@ export class Agent {
       await this.#server.start();
       this.health.report('http', 'running', { ready: true, detail: `listening on ${this.#server.url()}` });
       await this.#startPipeline(this.#config);
-      const sweeps = this.telemetry.tickLateness(1000);
-      this.#sweeper = setInterval(() => {
-        sweeps.tick();
+      this.#sweeper = this.telemetry.interval(1000, () => {
         this.store.sweep();
         seriesGauge.set(this.store.seriesCount);
         this.#sourceGauge();
-      }, 1000);
-      this.#sweeper.unref();
+      });
       seriesGauge.set(this.store.seriesCount);
       this.#sourceGauge();
     } catch (err) {

@@ -96,10 +96,20 @@ export class TickLateness {
   }
 }
 
+/** The percentile series beside `nodejs_eventloop_lag_seconds`: statistic, prom-client's help. */
+const lagSeries: ReadonlyArray<readonly [keyof LatenessStats, string]> = [
+  ['min', 'The minimum recorded event loop delay.'],
+  ['max', 'The maximum recorded event loop delay.'],
+  ['mean', 'The mean of the recorded event loop delays.'],
+  ['stddev', 'The standard deviation of the recorded event loop delays.'],
+  ['p50', 'The 50th percentile of the recorded event loop delays.'],
+  ['p90', 'The 90th percentile of the recorded event loop delays.'],
+  ['p99', 'The 99th percentile of the recorded event loop delays.'],
+];
+
 /** prom-client's event loop lag series, the percentiles fed by `lateness` (registered where prom-client's file would be). */
 export function registerLoopLag(registry: Registry, lateness: TimerLateness): void {
   const registers = [registry];
-  const gauge = (suffix: string, help: string): Gauge => new Gauge({ name: `nodejs_eventloop_lag_${suffix}seconds`, help, registers });
   const lag: Gauge = new Gauge({
     name: 'nodejs_eventloop_lag_seconds',
     help: 'Lag of event loop in seconds.',
@@ -110,20 +120,8 @@ export function registerLoopLag(registry: Registry, lateness: TimerLateness): vo
       setImmediate(() => lag.set(Number(process.hrtime.bigint() - start) / 1e9));
       const s = lateness.take();
       if (s === undefined) return; // no timer ran since the last gathering: the values stay
-      min.set(s.min);
-      max.set(s.max);
-      mean.set(s.mean);
-      stddev.set(s.stddev);
-      p50.set(s.p50);
-      p90.set(s.p90);
-      p99.set(s.p99);
+      for (const [stat, gauge] of gauges) gauge.set(s[stat]);
     },
   });
-  const min = gauge('min_', 'The minimum recorded event loop delay.');
-  const max = gauge('max_', 'The maximum recorded event loop delay.');
-  const mean = gauge('mean_', 'The mean of the recorded event loop delays.');
-  const stddev = gauge('stddev_', 'The standard deviation of the recorded event loop delays.');
-  const p50 = gauge('p50_', 'The 50th percentile of the recorded event loop delays.');
-  const p90 = gauge('p90_', 'The 90th percentile of the recorded event loop delays.');
-  const p99 = gauge('p99_', 'The 99th percentile of the recorded event loop delays.');
+  const gauges = lagSeries.map(([stat, help]) => [stat, new Gauge({ name: `nodejs_eventloop_lag_${stat}_seconds`, help, registers })] as const);
 }

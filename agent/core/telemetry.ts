@@ -124,6 +124,20 @@ export class Telemetry {
     return new TickLateness(periodMs, this.#lateness);
   }
 
+  /**
+   * `setInterval(fn, periodMs)`, unref'd (it keeps no process alive), whose lateness goes into the event loop lag
+   * series (`tickLateness`).
+   */
+  interval(periodMs: number, fn: () => void): NodeJS.Timeout {
+    const late = this.tickLateness(periodMs);
+    const timer = setInterval(() => {
+      late.tick();
+      fn();
+    }, periodMs);
+    timer.unref();
+    return timer;
+  }
+
   /** The telemetry's clock (ms). */
   now(): number {
     return this.#now();

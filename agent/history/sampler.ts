@@ -59,12 +59,7 @@ export class HistorySampler implements Component {
       this.#saveTimer = setInterval(() => void this.save(), p.intervalMs);
       this.#saveTimer.unref();
     }
-    const steps = this.#opts.telemetry.tickLateness(this.history.stepMs);
-    this.#timer = setInterval(() => {
-      steps.tick();
-      this.sampleOnce(now());
-    }, this.history.stepMs);
-    this.#timer.unref();
+    this.#timer = this.#opts.telemetry.interval(this.history.stepMs, () => this.sampleOnce(now()));
     this.#publish();
     this.#opts.health.report('history', 'running', { ready: true, detail: `every ${this.history.stepMs} ms for ${this.history.retentionMs} ms` });
   }
