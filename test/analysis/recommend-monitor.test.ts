@@ -31,9 +31,9 @@ function make(store: Store, over: Partial<RecommendOptions> = {}) {
 function feed(store: Store, rec: Recommender, fromMin: number, minutes: number): void {
   const id = { id: '/kubepods/pod1/app' };
   for (let i = fromMin; i < fromMin + minutes; i++) {
-    store.set(cpu, id, i * 30); // 30 CPU seconds per minute: 0.5 cores
-    store.set(mem, id, 600 * MiB);
-    store.set(oom, id, 0);
+    store.set(cpu, id, i * 30, t0 + i * MIN); // 30 CPU seconds per minute: 0.5 cores
+    store.set(mem, id, 600 * MiB, t0 + i * MIN);
+    store.set(oom, id, 0, t0 + i * MIN);
     rec.tick(t0 + i * MIN);
   }
 }
@@ -85,6 +85,26 @@ t.test('the state survives a restart; a corrupt state file starts empty and is c
   t.same(c.rec.recommendations(), []);
   t.match(await c.telemetry.registry.getSingleMetricAsString('outrider_recommend_state_errors_total'), /total 1/);
   await c.rec.stop();
+});
+
+t.test("the CPU rate is over the counter's write times, not the ticks' times", async (t) => {
+  // Writes each minute on the minute; the ticks run 0 or 20 s after them, alternately. Over the ticks' times the
+  // rates would alternate 30/80 s and 30/40 s; over the writes' times each is 0.5 cores.
+  const store = new Store();
+  const { rec, telemetry } = make(store);
+  const id = { id: '/kubepods/pod1/app' };
+  for (let i = 0; i < 200; i++) {
+    store.set(cpu, id, i * 30, t0 + i * MIN);
+    rec.tick(t0 + i * MIN + (i % 2 === 0 ? 0 : 20_000));
+  }
+  const r = rec.recommendations();
+  const want = bucketEnd(0.5, 0.01) * 1.15;
+  t.ok(Math.abs(r[0]!.cpuCores.target - want) < 1e-9, `CPU target ${r[0]!.cpuCores.target} = ${want}`);
+  // A tick with no write since the last adds no sample (it is not a rate of 0).
+  const count = async () => Number(/ (\d+)$/m.exec(await telemetry.registry.getSingleMetricAsString('outrider_recommend_samples_total'))?.[1]);
+  const before = await count();
+  rec.tick(t0 + 300 * MIN);
+  t.equal(await count(), before, 'no new sample without a new write');
 });
 
 t.test('bounded: cgroups past max_containers are skipped and counted', async (t) => {

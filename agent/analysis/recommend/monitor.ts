@@ -80,10 +80,14 @@ export class Recommender implements Component {
     for (const s of this.#store.getFamily(CPU)?.series.values() ?? []) {
       const f = this.#get(s.labels.id);
       if (!f || !Number.isFinite(s.value)) continue;
+      // The rate between the counter's two last writes, by the times they were written (as a scrape's rate()
+      // reads the samples' timestamps): the tick's own time would add the jitter between a write and the tick.
+      const at = Math.min(s.updatedMs, nowMs);
       const prev = f.cpu;
-      f.cpu = [nowMs, s.value];
-      if (!prev || nowMs <= prev[0] || s.value < prev[1]) continue;
-      f.usage.addCpu(nowMs, (s.value - prev[1]) / ((nowMs - prev[0]) / 1000));
+      if (prev && at <= prev[0]) continue;
+      f.cpu = [at, s.value];
+      if (!prev || s.value < prev[1]) continue;
+      f.usage.addCpu(nowMs, (s.value - prev[1]) / ((at - prev[0]) / 1000));
       this.#samples.inc();
     }
     for (const s of this.#store.getFamily(MEMORY)?.series.values() ?? []) {
