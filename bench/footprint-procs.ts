@@ -5,6 +5,7 @@
  * /proc/<pid>/{status,stat}; cold start is the time from spawn to the first 2xx of the readiness URL.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cpuTicks, freePort, statusField } from './proc-sample';
 
@@ -78,14 +79,31 @@ export async function startAgent(opts: AgentStart = {}): Promise<Subject & { sta
   return { ...s, statsdPort };
 }
 
+/**
+ * What the launcher `bin` will run, by its own rule (bin/outrider.js): the bundle when it is there and not older than
+ * dist/agent/main.js, unless OUTRIDER_BUNDLE says otherwise. A `tsc` build after the last `node scripts/bundle.js`
+ * makes the launcher run dist/, which starts slower and holds more than the bundle the image and the unit run.
+ */
+export function launcherEntry(bin = join(repo, 'bin', 'outrider.js'), env: NodeJS.ProcessEnv = process.env): string {
+  const root = join(dirname(bin), '..');
+  const mtime = (p: string): number | undefined => statSync(p, { throwIfNoEntry: false })?.mtimeMs;
+  const bundled = mtime(join(root, 'dist-bundle', 'outrider.js'));
+  const compiled = mtime(join(root, 'dist', 'agent', 'main.js'));
+  const choice = env.OUTRIDER_BUNDLE;
+  if (bundled !== undefined && choice !== '0' && (choice === '1' || compiled === undefined || bundled >= compiled)) return 'the bundle (dist-bundle/outrider.js)';
+  return bundled === undefined || choice === '0'
+    ? 'dist/ (no bundle, or OUTRIDER_BUNDLE=0)'
+    : 'dist/: the bundle is older than dist/agent/main.js (run `node scripts/bundle.js` to measure the bundle the image runs)';
+}
+
 export function haveNodeExporter(): boolean {
   return spawnSync('prometheus-node-exporter', ['--version'], { stdio: 'ignore' }).error === undefined;
 }
 
-export async function startNodeExporter(): Promise<Subject> {
+export async function startNodeExporter(args: readonly string[] = []): Promise<Subject> {
   const port = await freePort();
   const t0 = process.hrtime.bigint();
-  const child = spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+  const child = spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`, ...args], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}/metrics`;
   return subject('prometheus-node-exporter', child, url, url, t0);
 }

@@ -5,25 +5,30 @@
  * (spool replay). The collection, render and spool rows come from their own benchmarks (host-collect, render,
  * report-spool), run here as child processes and read from their output.
  *
- *   node dist/bench/footprint.js [--seconds=30] [--skip=host,render,spool]
+ *   node dist/bench/footprint.js [--seconds=30] [--skip=cadence,host,render,spool]
  *     [--bin=PATH]            the launcher to start (another checkout's bin/outrider.js, for a before / after)
  *     [--node-flags=FLAGS]    run `node FLAGS bin/outrider.js` (space-separated V8 / Node flags to try) instead of
  *                             the launcher
  *     [--agent-flags=FLAGS]   extra agent flags, space-separated (what one part costs: turn it off and compare)
  *   node dist/bench/footprint.js --size           # the installed and image size rows only (after npm run build)
+ *   node dist/bench/footprint.js --only=cadence [--settle=90]   # the 1 s row with every subject scraped each second
+ *                                                 # alone (its window starting --settle seconds after ready)
  *   node dist/bench/footprint.js --short          # CI: idle RSS, cold start, 10k StatsD series; fails on an RSS
  *                                                 # regression past the limits below (CPU is printed, never gated)
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { coldStartMs, haveNodeExporter, Idle, sampleIdle, startAgent, startBareNode, startNodeExporter, Subject } from './footprint-procs';
+import { coldStartMs, haveNodeExporter, Idle, launcherEntry, sampleIdle, startAgent, startBareNode, startNodeExporter, Subject } from './footprint-procs';
 import { buildSender, statsdLoad } from './footprint-statsd';
+import { sameCollectorArgs } from './node-exporter-args';
 import { benchArgs } from './args';
 
 const args = benchArgs();
 const short = 'short' in args;
 const seconds = Number(args.seconds ?? (short ? 10 : 30));
+/** Seconds from ready to the start of the same-cadence row's window (the agent's warm-up left out with e.g. 90). */
+const settleSeconds = Number(args.settle ?? 3);
 const skip = new Set((args.skip ?? '').split(',').filter(Boolean));
 const repo = join(__dirname, '..', '..');
 const agentFlags = (args['agent-flags'] ?? '').split(' ').filter(Boolean);
@@ -99,6 +104,26 @@ async function idleAt5s(): Promise<void> {
     ratio: `${f2(a!.rssMedianMiB / ne!.rssMedianMiB)}×`,
     target: '—',
     met: undefined,
+  });
+}
+
+/**
+ * The 1 s row at one cadence for both: node_exporter collects when scraped, so it is scraped each second, and so is
+ * the agent (a fresh /metrics every second from each); node_exporter once with its own default collectors and once
+ * with the agent's (bench/node-exporter-args.ts).
+ */
+async function idleSameCadence(): Promise<void> {
+  if (!haveNodeExporter()) return;
+  const [a, ne, same] = await withSubjects([() => startAgent({ ...agentOpts, interval: '1s' }), () => startNodeExporter(), () => startNodeExporter(sameCollectorArgs())], (s) =>
+    sampleIdle(s, seconds, 1, settleSeconds * 1000),
+  );
+  rows.push({
+    measure: 'idle CPU % of a core, 1 s collection, every subject scraped every 1 s (node_exporter collects on each scrape)',
+    ours: f2(a!.cpuPercent),
+    peer: `node_exporter ${f2(ne!.cpuPercent)}; with the agent's collectors ${f2(same!.cpuPercent)}`,
+    ratio: `${f2(a!.cpuPercent / ne!.cpuPercent)}×; ${f2(a!.cpuPercent / same!.cpuPercent)}×`,
+    target: '≤ 0.5',
+    met: a!.cpuPercent <= 0.5,
   });
 }
 
@@ -279,10 +304,15 @@ function otherRows(): void {
 async function main(): Promise<void> {
   if ('size' in args) {
     sizeRow();
+  } else if (args.only === 'cadence') {
+    console.log(`node ${process.version}, ${seconds} s idle window from ${settleSeconds} s after ready, the agent from ${launcherEntry(agentOpts.bin)}`);
+    await idleSameCadence();
   } else {
     console.log(`node ${process.version}, ${seconds} s idle windows, scraped every 5 s${short ? ', short run' : ''}`);
+    console.log(`the agent runs from ${launcherEntry(agentOpts.bin)}`);
     const floor = await idleRows();
     if (!short) await idleAt5s();
+    if (!short && !skip.has('cadence')) await idleSameCadence();
     await statsdRows(floor);
     await coldStartRow();
     if (!short) {

@@ -14,6 +14,7 @@ import { render } from '../agent/exposition/render';
 import { Store } from '../agent/store/store';
 import { agentKeys } from '../agent/keys';
 import { freePort } from './proc-sample';
+import { sameCollectorArgs, sharedCollectors } from './node-exporter-args';
 
 const iterations = Number(process.argv[2] ?? 200);
 const deadlineMs = 60_000;
@@ -26,50 +27,12 @@ function stats(ms: number[]): { median: number; p90: number; mean: number } {
 
 const fmt = (x: { median: number; p90: number; mean: number }) => `median ${x.median.toFixed(2)} ms, p90 ${x.p90.toFixed(2)} ms, mean ${x.mean.toFixed(2)} ms`;
 
-const shared = [
-  'arp',
-  'conntrack',
-  'cpu',
-  'cpufreq',
-  'diskstats',
-  'entropy',
-  'filefd',
-  'filesystem',
-  'loadavg',
-  'meminfo',
-  'netclass',
-  'netdev',
-  'netstat',
-  'os',
-  'pressure',
-  'sockstat',
-  'softnet',
-  'stat',
-  'thermal_zone',
-  'time',
-  'udp_queues',
-  'uname',
-  'vmstat',
-];
-
 /** Starts node_exporter with the same collectors and filters; undefined when it is not installed. */
 async function startNodeExporter(config: Config): Promise<{ url: string; stop(): void; binary: string } | undefined> {
   const binary = ['prometheus-node-exporter', 'node_exporter'].find((b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).status === 0);
   if (!binary) return undefined;
   const port = await freePort();
-  const ne = spawn(
-    binary,
-    [
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--collector.disable-defaults',
-      ...shared.map((c) => `--collector.${c}`),
-      `--collector.diskstats.device-exclude=${config.string('collectors.diskstats.device_exclude')}`,
-      `--collector.filesystem.mount-points-exclude=${config.string('collectors.filesystem.mount_points_exclude')}`,
-      `--collector.filesystem.fs-types-exclude=${config.string('collectors.filesystem.fs_types_exclude')}`,
-      '--collector.netdev.device-exclude=',
-    ],
-    { stdio: 'ignore' },
-  );
+  const ne = spawn(binary, [`--web.listen-address=127.0.0.1:${port}`, ...sameCollectorArgs(config)], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}/metrics`;
   for (let i = 0; i < 100; i++) {
     try {
@@ -127,7 +90,7 @@ async function main(): Promise<void> {
     console.log('node_exporter: not installed, no side-by-side figure (apt-get install -y prometheus-node-exporter)');
     return;
   }
-  console.log(`node_exporter (${ne.binary}, same ${shared.length} collectors): ${neBytes} bytes, ${scrape.length} scrapes over HTTP`);
+  console.log(`node_exporter (${ne.binary}, same ${sharedCollectors.length} collectors): ${neBytes} bytes, ${scrape.length} scrapes over HTTP`);
   console.log(`  scrape:           ${fmt(stats(scrape))}`);
   console.log(`ratio (outrider collect+render / node_exporter scrape), median: ${(stats(total).median / stats(scrape).median).toFixed(2)}`);
 }
