@@ -5,7 +5,7 @@
  * /proc/<pid>/{status,stat}; cold start is the time from spawn to the first 2xx of the readiness URL.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cpuTicks, freePort, statusField } from './proc-sample';
 
@@ -80,20 +80,20 @@ export async function startAgent(opts: AgentStart = {}): Promise<Subject & { sta
 }
 
 /**
- * What the launcher `bin` will run, by its own rule (bin/outrider.js): the bundle when it is there and not older than
- * dist/agent/main.js, unless OUTRIDER_BUNDLE says otherwise. A `tsc` build after the last `node scripts/bundle.js`
- * makes the launcher run dist/, which starts slower and holds more than the bundle the image and the unit run.
+ * What the launcher `bin` will run, by its own rule (`bin/entry.js` beside it): after a `tsc` build alone the bundle
+ * is older than dist/ and the launcher runs dist/, which starts slower and holds more than the bundle the image and
+ * the unit run.
  */
 export function launcherEntry(bin = join(repo, 'bin', 'outrider.js'), env: NodeJS.ProcessEnv = process.env): string {
+  const rule = join(dirname(bin), 'entry.js');
+  if (!existsSync(rule)) return `not known (${rule} is not there: a launcher from before it)`;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the launcher's own rule, from the checkout under test
+  const { agentEntry } = require(rule) as { agentEntry(root: string, choice?: string): { file: string; bundled: boolean } };
   const root = join(dirname(bin), '..');
-  const mtime = (p: string): number | undefined => statSync(p, { throwIfNoEntry: false })?.mtimeMs;
-  const bundled = mtime(join(root, 'dist-bundle', 'outrider.js'));
-  const compiled = mtime(join(root, 'dist', 'agent', 'main.js'));
-  const choice = env.OUTRIDER_BUNDLE;
-  if (bundled !== undefined && choice !== '0' && (choice === '1' || compiled === undefined || bundled >= compiled)) return 'the bundle (dist-bundle/outrider.js)';
-  return bundled === undefined || choice === '0'
-    ? 'dist/ (no bundle, or OUTRIDER_BUNDLE=0)'
-    : 'dist/: the bundle is older than dist/agent/main.js (run `node scripts/bundle.js` to measure the bundle the image runs)';
+  if (agentEntry(root, env.OUTRIDER_BUNDLE).bundled) return 'the bundle (dist-bundle/outrider.js)';
+  return agentEntry(root, '1').bundled && env.OUTRIDER_BUNDLE !== '0'
+    ? 'dist/: the bundle is older than dist/agent/main.js (run `node scripts/bundle.js` to measure the bundle the image runs)'
+    : 'dist/ (no bundle, or OUTRIDER_BUNDLE=0)';
 }
 
 export function haveNodeExporter(): boolean {

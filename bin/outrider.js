@@ -27,19 +27,8 @@ if (typeof nodeModule.enableCompileCache === 'function') {
     // never a reason not to start
   }
 }
-// The single-file bundle (scripts/bundle.js, built by `npm run build` and `npm install`) starts faster than the ~400
-// files of dist/ (bench/README.md, "Cold start"). It runs when it is there and not older than dist/agent/main.js, so a
-// `tsc` build alone is never shadowed by a stale bundle. OUTRIDER_BUNDLE=0 runs dist/, OUTRIDER_BUNDLE=1 the bundle
-// whatever its age (dist/ when there is none).
-const fs = require('node:fs');
-const root = path.join(__dirname, '..');
-const distMain = path.join(root, 'dist', 'agent', 'main.js');
-const bundle = path.join(root, 'dist-bundle', 'outrider.js');
-const mtime = (p) => fs.statSync(p, { throwIfNoEntry: false })?.mtimeMs;
-const bundled = mtime(bundle);
-const compiled = mtime(distMain);
-const choice = process.env.OUTRIDER_BUNDLE;
-const entry = bundled !== undefined && choice !== '0' && (choice === '1' || compiled === undefined || bundled >= compiled) ? bundle : distMain;
+// The bundle when it is there and not older than dist/, else dist/ (bin/entry.js).
+const entry = require('./entry').agentEntry(path.join(__dirname, '..')).file;
 let main;
 try {
   main = require(entry);
