@@ -10,37 +10,10 @@ import { Config } from '../../../agent/config/config';
 import { get, startAgent } from '../../helpers/agent';
 import { labelKey, parseExposition, ParsedFamily } from '../../helpers/prom-parse';
 import { agentKeys } from '../../../agent/keys';
+import { nodeExporterArgs } from '../../helpers/node-exporter';
 
 const binaries = ['prometheus-node-exporter', 'node_exporter'];
 const binary = binaries.find((b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).status === 0);
-
-/** The node_exporter collectors this agent implements (cgroup is cAdvisor's territory, not node_exporter's). */
-const shared = [
-  'arp',
-  'conntrack',
-  'cpu',
-  'cpufreq',
-  'diskstats',
-  'entropy',
-  'filefd',
-  'filesystem',
-  'loadavg',
-  'meminfo',
-  'netclass',
-  'netdev',
-  'netstat',
-  'os',
-  'pressure',
-  'sockstat',
-  'softnet',
-  'stat',
-  'thermal_zone',
-  'time',
-  'timex',
-  'udp_queues',
-  'uname',
-  'vmstat',
-];
 
 /** Family-name prefixes each shared collector writes, to pick node_exporter's families that concern us. */
 const prefixes = [
@@ -135,13 +108,9 @@ t.test('same names, labels and values as node_exporter on this machine', { skip 
   const port = await freePort();
   const args = [
     `--web.listen-address=127.0.0.1:${port}`,
-    '--collector.disable-defaults',
-    ...shared.map((c) => `--collector.${c}`),
-    // Same filters as the agent's defaults, so both look at the same devices, mounts and fields.
-    `--collector.diskstats.device-exclude=${defaults.string('collectors.diskstats.device_exclude')}`,
-    `--collector.filesystem.mount-points-exclude=${defaults.string('collectors.filesystem.mount_points_exclude')}`,
-    `--collector.filesystem.fs-types-exclude=${defaults.string('collectors.filesystem.fs_types_exclude')}`,
-    '--collector.netdev.device-exclude=',
+    // The collectors the agent implements, with the same filters as the agent's defaults, so both look at the same
+    // devices, mounts and fields.
+    ...nodeExporterArgs(defaults),
     `--collector.netstat.fields=${defaults.string('collectors.netstat.fields')}`,
     `--collector.vmstat.fields=${defaults.string('collectors.vmstat.fields')}`,
   ];
