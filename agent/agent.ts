@@ -62,7 +62,7 @@ export class Agent {
   #runner: CollectorRunner | undefined;
   #built = new Map<ComponentName, Component[]>();
   #contracts = new Map<string, ContractSources>();
-  #sweeper: NodeJS.Timeout | undefined;
+  #sweeper: { stop(): void; periodMs: number } | undefined;
   #history: LocalHistory | undefined;
   /** Events of the analysis (and of any component given ctx.events), kept across reloads. */
   readonly events: EventLog;
@@ -154,11 +154,7 @@ export class Agent {
       await this.#server.start();
       this.health.report('http', 'running', { ready: true, detail: `listening on ${this.#server.url()}` });
       await this.#startPipeline(this.#config);
-      this.#sweeper = this.telemetry.interval(1000, () => {
-        this.store.sweep();
-        seriesGauge.set(this.store.seriesCount);
-        this.#sourceGauge();
-      });
+      this.#startSweeper(this.#config);
       seriesGauge.set(this.store.seriesCount);
       this.#sourceGauge();
     } catch (err) {
@@ -171,13 +167,33 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper?.stop();
     this.#memory.stop();
     this.#live?.close();
     for (const p of this.#profiling.splice(0)) p.close();
     await this.#stopPipeline();
     await this.#server?.stop();
     this.health.report('http', 'stopped', { ready: false });
+  }
+
+  /**
+   * The store's staleness sweep and the series gauges, at the collection interval held between 1 s and 5 s (and at
+   * most a quarter of `store.stale_after`, at least 1 s): a series goes at most that late. On the telemetry's shared
+   * tick, with the history's step when its period is the same (`Telemetry.interval`), so an idle agent at a 5 s
+   * collection is not woken each second for it (bench/README.md, "Idle CPU: the servers' timeout checks and the
+   * shared tick").
+   */
+  #startSweeper(config: Config): void {
+    const periodMs = sweepPeriodMs(config.number('collectors.interval'), config.number('store.stale_after'));
+    if (this.#sweeper?.periodMs === periodMs) return;
+    this.#sweeper?.stop();
+    const seriesGauge = this.telemetry.registry.getSingleMetric('outrider_store_series') as Gauge;
+    const tick = this.telemetry.interval(periodMs, () => {
+      this.store.sweep();
+      seriesGauge.set(this.store.seriesCount);
+      this.#sourceGauge();
+    });
+    this.#sweeper = { stop: () => tick.stop(), periodMs };
   }
 
   /** Applies a new, already validated config. */
@@ -221,6 +237,7 @@ export class Agent {
       await this.#startPipeline(prevConfig);
       throw new OutriderError('OUTRIDER_ERR_CONFIG_RELOAD', `${err instanceof Error ? err.message : String(err)}; the old configuration is back in force`);
     }
+    this.#startSweeper(config);
     this.#reloads.inc({ result: 'success' });
     this.log.info({ file: config.file }, 'Configuration reloaded.');
   }
@@ -337,4 +354,9 @@ export class Agent {
     this.#contracts = new Map();
     this.#runner = undefined;
   }
+}
+
+/** The sweep's period: the collection interval, within 1-5 s, and at most a quarter of the staleness (at least 1 s). */
+export function sweepPeriodMs(collectionMs: number, staleAfterMs: number): number {
+  return Math.max(1000, Math.min(collectionMs, 5000, Math.floor(staleAfterMs / 4)));
 }

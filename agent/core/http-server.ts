@@ -2,7 +2,8 @@
  * A small HTTP server on node's own `http` module, shared by the agent endpoint, the aggregator and the injector.
  * Routes are exact paths; an unknown path is 404 and a known path with another method is 405 with `Allow`.
  * Limits: request timeout, header timeout (both enforced within a second), a connection cap or connection limits
- * (connection-limits.ts: per address, reserved slots, eviction of idle sockets). Stop refuses new connections, lets requests in
+ * (connection-limits.ts: per address, reserved slots, eviction of idle sockets). The timeouts are checked only while a
+ * connection is open: an idle server sets no timer. Stop refuses new connections, lets requests in
  * flight finish within a grace period, then closes what is left.
  *
  * With a web config file (web-config.ts, the exporter toolkit's format) the server speaks TLS, checks client
@@ -63,6 +64,10 @@ export class HttpServer {
   #stopping: Promise<void> | undefined;
   readonly #watcher: WebConfigWatcher | undefined;
   #web: WebSettings | undefined;
+  readonly #checkMs: number;
+  /** Node's check of the header and request timeouts, taken from its timer (see #takeOverTimeoutCheck). */
+  #checkConnections: (() => void) | undefined;
+  #checkTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: HttpServerOptions) {
     this.name = opts.name;
@@ -72,7 +77,8 @@ export class HttpServer {
     const headersTimeoutMs = Math.min(requestTimeoutMs, opts.headersTimeoutMs ?? 15_000);
     // Node checks both timeouts only every connectionsCheckingInterval (30 s unless set): a slow client would hold
     // its slot for up to the timeout plus 30 s. A fraction of the header timeout makes it hold for the timeout.
-    const check = { connectionsCheckingInterval: opts.timeoutCheckMs ?? Math.max(100, Math.min(1000, Math.floor(headersTimeoutMs / 4))) };
+    this.#checkMs = opts.timeoutCheckMs ?? Math.max(100, Math.min(1000, Math.floor(headersTimeoutMs / 4)));
+    const check = { connectionsCheckingInterval: this.#checkMs };
     // node:https, node:tls and the web config's modules load only for a server that speaks TLS or has a web config
     // file: the default agent serves plain HTTP, and they are a few ms of its start (bench/README.md, "Cold start").
     /* eslint-disable @typescript-eslint/no-require-imports */
@@ -120,7 +126,11 @@ export class HttpServer {
       if (opts.admit && !opts.admit(s)) return void s.destroy();
       if (limits && !limits.admit(s)) return void s.destroy();
       this.#sockets.add(s);
-      s.on('close', () => this.#sockets.delete(s));
+      this.#armTimeoutCheck();
+      s.on('close', () => {
+        this.#sockets.delete(s);
+        if (this.#sockets.size === 0) this.#disarmTimeoutCheck();
+      });
     });
     this.#server.on('clientError', (_err, socket: Socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -205,8 +215,43 @@ export class HttpServer {
       this.#server.listen({ host: hp.host, port: hp.port, exclusive: true });
     });
     this.#listening = true;
+    this.#takeOverTimeoutCheck();
     this.#watcher?.watch(this.#opts.webConfigCheckMs ?? 10_000, (s) => this.#applyWeb(s));
     this.#server.on('error', (err) => this.#opts.log.error({ err: err.message, server: this.name }, 'HTTP server error.'));
+  }
+
+  /** Whether the header and request timeouts are being checked (a connection is open, or Node's own timer runs). */
+  get checkingTimeouts(): boolean {
+    return this.#checkConnections === undefined ? this.#listening : this.#checkTimer !== undefined;
+  }
+
+  /**
+   * Node checks the header and request timeouts from its own `connectionsCheckingInterval` timer, which runs from
+   * listen to close, with no connection open too: each of the agent's servers woke it once a second while idle
+   * (bench/README.md, "Idle CPU: the servers' timeout checks"). The check itself is taken from that timer and run on
+   * this server's own, only while a connection is open. On a Node without that timer where it is looked for, Node's
+   * timer stays.
+   */
+  #takeOverTimeoutCheck(): void {
+    const key = Object.getOwnPropertySymbols(this.#server).find((k) => k.description === 'http.server.connectionsCheckingInterval');
+    const timer = key === undefined ? undefined : (this.#server as unknown as Record<symbol, unknown>)[key];
+    const check = (timer as { _onTimeout?: unknown } | undefined)?._onTimeout;
+    if (typeof check !== 'function') return;
+    clearInterval(timer as NodeJS.Timeout);
+    this.#checkConnections = check as () => void;
+    if (this.#sockets.size > 0) this.#armTimeoutCheck();
+  }
+
+  #armTimeoutCheck(): void {
+    const check = this.#checkConnections;
+    if (check === undefined || this.#checkTimer !== undefined) return;
+    this.#checkTimer = setInterval(check, this.#checkMs);
+    this.#checkTimer.unref();
+  }
+
+  #disarmTimeoutCheck(): void {
+    if (this.#checkTimer !== undefined) clearInterval(this.#checkTimer);
+    this.#checkTimer = undefined;
   }
 
   /** Stops accepting, lets requests in flight finish for up to `graceMs`, then closes the rest. */
@@ -215,7 +260,10 @@ export class HttpServer {
     if (this.#stopping) return this.#stopping;
     this.#watcher?.stop();
     this.#stopping = new Promise<void>((resolve) => {
-      this.#server.close(() => resolve());
+      this.#server.close(() => {
+        this.#disarmTimeoutCheck();
+        resolve();
+      });
       this.#server.closeIdleConnections();
       const t = setTimeout(() => {
         for (const s of this.#sockets) s.destroy();

@@ -5,7 +5,7 @@
  * agent's CPU (bench/README.md, Footprint, "Idle CPU: the loop-delay probe's wake-ups").
  *
  * A timer is late by how long after its due time its callback ran: a stall of the loop delays every timer due during
- * it. A stall longer than the shortest period (1 s by default: the sweep) is always seen; a shorter one when a timer
+ * it. A stall longer than the shortest period (the sweep's: the collection interval within 1-5 s) is always seen; a shorter one when a timer
  * falls due in it. The series are prom-client's (`nodejs_eventloop_lag_{min,max,mean,stddev,p50,p90,p99}_seconds`,
  * with its help), over the timers that ran since the last gathering. They are the lateness itself: Node's histogram
  * recorded the time between two of its ticks, so its figures carried its own resolution (0.100… s at 100 ms).

@@ -39,6 +39,16 @@ export interface TelemetryOptions {
   now?: () => number;
 }
 
+/** A repeating call from `Telemetry.interval`; `stop` ends it. */
+export interface Ticking {
+  stop(): void;
+}
+
+interface TickGroup {
+  readonly fns: Set<() => void>;
+  timer: NodeJS.Timeout;
+}
+
 export class Telemetry {
   readonly registry = new Registry();
   readonly buildInfo: Gauge;
@@ -52,6 +62,8 @@ export class Telemetry {
   #runtimeCache: FamilySamples[] = [];
   /** The timers' lateness behind the loop lag series (`loopLag: 'timers'`). */
   #lateness: TimerLateness | undefined;
+  /** The shared timers of `interval`, by period. */
+  readonly #ticks = new Map<number, TickGroup>();
   /** What brings the series written on a coarser cadence up to date before the store is read (`onRead`). */
   readonly #readHooks = new Set<() => Promise<void> | void>();
 
@@ -125,17 +137,43 @@ export class Telemetry {
   }
 
   /**
-   * `setInterval(fn, periodMs)`, unref'd (it keeps no process alive), whose lateness goes into the event loop lag
-   * series (`tickLateness`).
+   * Runs `fn` every `periodMs` on a timer that keeps no process alive, whose lateness goes into the event loop lag
+   * series (`tickLateness`). Callers with the same period share one timer, so they wake the process once a period
+   * together, not once each (the store's sweep and the history's step at the collection interval: bench/README.md,
+   * "Idle CPU: the servers' timeout checks and the shared tick"). One that joins a running timer is first called at
+   * its next tick, within a period. A `fn` that throws does not keep the others from running; its error is thrown
+   * again outside the tick, as a timer's would be.
    */
-  interval(periodMs: number, fn: () => void): NodeJS.Timeout {
-    const late = this.tickLateness(periodMs);
-    const timer = setInterval(() => {
-      late.tick();
-      fn();
-    }, periodMs);
-    timer.unref();
-    return timer;
+  interval(periodMs: number, fn: () => void): Ticking {
+    let group = this.#ticks.get(periodMs);
+    if (!group) {
+      const g: TickGroup = { fns: new Set(), timer: undefined as unknown as NodeJS.Timeout };
+      const late = this.tickLateness(periodMs);
+      g.timer = setInterval(() => {
+        late.tick();
+        for (const f of g.fns) {
+          try {
+            f();
+          } catch (err) {
+            queueMicrotask(() => {
+              throw err;
+            });
+          }
+        }
+      }, periodMs);
+      g.timer.unref();
+      this.#ticks.set(periodMs, (group = g));
+    }
+    const g = group;
+    const entry = () => fn();
+    g.fns.add(entry);
+    return {
+      stop: () => {
+        if (!g.fns.delete(entry) || g.fns.size > 0) return;
+        clearInterval(g.timer);
+        if (this.#ticks.get(periodMs) === g) this.#ticks.delete(periodMs);
+      },
+    };
   }
 
   /** The telemetry's clock (ms). */

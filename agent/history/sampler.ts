@@ -27,7 +27,7 @@ export class HistorySampler implements Component {
   readonly name = 'history';
   readonly history: LocalHistory;
   readonly #opts: SamplerOptions;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: { stop(): void } | undefined;
   #saveTimer: NodeJS.Timeout | undefined;
   #saving: Promise<void> | undefined;
   /** The history's counts as last added to the telemetry counters (the history keeps running totals). */
@@ -65,7 +65,7 @@ export class HistorySampler implements Component {
   }
 
   async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#timer?.stop();
     if (this.#saveTimer) clearInterval(this.#saveTimer);
     const running = this.#timer !== undefined;
     this.#timer = this.#saveTimer = undefined;
