@@ -58,7 +58,8 @@ export class MemoryLimiter {
   readonly #state;
   readonly #transitions;
   readonly #refused;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #telemetry: Telemetry;
+  #timer: { stop(): void } | undefined;
   #shedding = false;
 
   constructor(opts: MemoryLimiterOptions, deps: { store: Store; log: Logger; telemetry: Telemetry; rss?: () => number; cgroupLimit?: number }) {
@@ -68,6 +69,7 @@ export class MemoryLimiter {
     this.#checkMs = opts.checkIntervalMs;
     this.#rss = deps.rss ?? (() => process.memoryUsage.rss());
     const t = deps.telemetry;
+    this.#telemetry = t;
     const limits = t.gauge('outrider_memory_limiter_limit_bytes', 'Memory limiter limits on the resident set size, by kind (soft: shedding starts; hard: the configured or derived limit).', ['kind']);
     limits.reset();
     if (this.#limits) {
@@ -97,12 +99,12 @@ export class MemoryLimiter {
     if (!this.#limits || this.#timer) return;
     this.#log.info({ soft_bytes: this.#limits.softBytes, hard_bytes: this.#limits.hardBytes, check_interval_ms: this.#checkMs }, 'Memory limiter is on.');
     this.check();
-    this.#timer = setInterval(() => this.check(), this.#checkMs);
-    this.#timer.unref();
+    // On the telemetry's shared tick: at the default 1 s, the same wake-up as the store's sweep at a 1 s collection.
+    this.#timer = this.#telemetry.interval(this.#checkMs, () => this.check());
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#timer?.stop();
     this.#timer = undefined;
     this.#set(false, this.#rss());
   }

@@ -85,3 +85,40 @@ t.test('an agent over a small configured limit sheds: push 503, no new StatsD se
   t.match(text, /outrider_push_refused_requests_total\{reason="memory_limit"\} 1/);
   t.match(text, /outrider_memory_limiter_refused_series_total [0-9]/);
 });
+
+t.test('started, it reads the resident set every check_interval, on the telemetry shared tick', async (t) => {
+  const store = new Store();
+  const telemetry = new Telemetry({ runtimeMetrics: false });
+  let rss = 50 * MiB;
+  let reads = 0;
+  const m = new MemoryLimiter(
+    { limitBytes: 100 * MiB, spikeBytes: 20 * MiB, autoFraction: 0.9, checkIntervalMs: 40 },
+    {
+      store,
+      log: silentLogger(),
+      telemetry,
+      rss: () => {
+        reads++;
+        return rss;
+      },
+      cgroupLimit: undefined,
+    },
+  );
+  let ticks = 0;
+  const other = telemetry.interval(40, () => ticks++);
+  t.teardown(() => other.stop());
+  m.start();
+  t.notOk(m.shedding);
+  rss = 90 * MiB;
+  for (let i = 0; i < 50 && !m.shedding; i++) await sleep(20);
+  t.ok(m.shedding, 'a rise is seen by a later check');
+  rss = 10 * MiB;
+  for (let i = 0; i < 50 && m.shedding; i++) await sleep(20);
+  t.notOk(m.shedding, 'and the fall');
+  m.stop();
+  const after = reads;
+  const ticksThen = ticks;
+  await sleep(200);
+  t.equal(reads, after, 'no reads once stopped');
+  t.ok(ticks > ticksThen, 'the other caller of the period goes on');
+});
