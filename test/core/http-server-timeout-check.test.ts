@@ -3,30 +3,15 @@
  * own check ran every `connectionsCheckingInterval` from listen to close), and a slow client is still closed at the
  * header timeout, the first one and the next.
  */
-import { createHook } from 'node:async_hooks';
 import net from 'node:net';
 import t from 'tap';
 import { HttpServer } from '../../agent/core/http-server';
 import { silentLogger } from '../../agent/core/log';
+import { countTimerRuns } from '../helpers/timer-runs';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A check period no other timer in this test uses, so its runs can be counted. */
 const CHECK_MS = 137;
-
-/** Runs of timers of period `ms` created while counting. */
-function countTimerRuns(ms: number): { runs: () => number; stop: () => void } {
-  const ids = new Set<number>();
-  let runs = 0;
-  const hook = createHook({
-    init(id, type, _trigger, resource) {
-      if (type === 'Timeout' && (resource as { _idleTimeout?: number })._idleTimeout === ms) ids.add(id);
-    },
-    before(id) {
-      if (ids.has(id)) runs++;
-    },
-  }).enable();
-  return { runs: () => runs, stop: () => hook.disable() };
-}
 
 /** Connects and sends part of a request's headers; resolves with the time the server closed it. */
 function slowClient(port: number): { closed: Promise<number> } {

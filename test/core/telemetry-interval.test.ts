@@ -3,32 +3,17 @@
  * runs every period, one stopping leaves the others running, and the timer ends with the last. The agent's sweep
  * period follows the collection interval within 1-5 s.
  */
-import { createHook } from 'node:async_hooks';
 import t from 'tap';
 import { sweepPeriodMs } from '../../agent/agent';
 import { Telemetry } from '../../agent/core/telemetry';
+import { countTimerRuns } from '../helpers/timer-runs';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A period no other timer in this test uses. */
 const PERIOD_MS = 53;
 
-/** Timers of period `ms` created, and their runs, while counting. */
-function countTimers(ms: number): { created: () => number; runs: () => number; stop: () => void } {
-  const ids = new Set<number>();
-  let runs = 0;
-  const hook = createHook({
-    init(id, type, _trigger, resource) {
-      if (type === 'Timeout' && (resource as { _idleTimeout?: number })._idleTimeout === ms) ids.add(id);
-    },
-    before(id) {
-      if (ids.has(id)) runs++;
-    },
-  }).enable();
-  return { created: () => ids.size, runs: () => runs, stop: () => hook.disable() };
-}
-
 t.test('two callers of one period share one timer, and each runs every period', async (t) => {
-  const timers = countTimers(PERIOD_MS);
+  const timers = countTimerRuns(PERIOD_MS);
   t.teardown(() => timers.stop());
   const tel = new Telemetry({ runtimeMetrics: false, loopLag: 'timers' });
   let a = 0;
@@ -58,7 +43,7 @@ t.test('two callers of one period share one timer, and each runs every period', 
 });
 
 t.test('another period gets its own timer', async (t) => {
-  const timers = countTimers(PERIOD_MS + 1);
+  const timers = countTimerRuns(PERIOD_MS + 1);
   t.teardown(() => timers.stop());
   const tel = new Telemetry({ runtimeMetrics: false });
   const one = tel.interval(PERIOD_MS, () => undefined);
