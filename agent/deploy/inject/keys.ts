@@ -56,7 +56,7 @@ export const injectKeys = defineKeys([
   },
   { key: 'inject.cpu_request', type: 'string', default: '20m', check: checkQuantity, help: 'CPU request of the injected container (annotation outrider.io/cpu-request).', commands: both },
   { key: 'inject.cpu_limit', type: 'string', default: '500m', check: checkQuantity, help: 'CPU limit of the injected container; empty for none (annotation outrider.io/cpu-limit).', commands: both },
-  { key: 'inject.memory_request', type: 'string', default: '96Mi', check: checkQuantity, help: 'Memory request of the injected container (annotation outrider.io/memory-request).', commands: both },
+  { key: 'inject.memory_request', type: 'string', default: '88Mi', check: checkQuantity, help: 'Memory request of the injected container (annotation outrider.io/memory-request).', commands: both },
   {
     key: 'inject.memory_limit',
     type: 'string',
