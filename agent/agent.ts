@@ -8,7 +8,7 @@
  * Arrows point down from here: components never import each other or this file (docs/ARCHITECTURE.md, "Rules").
  */
 import type { Logger } from 'pino';
-import type { Counter, Gauge } from 'prom-client';
+import type { Counter } from 'prom-client';
 import { analysisOptionsFrom, EventLog, eventsResponse } from './analysis/index';
 import { Recommender } from './analysis/recommend/monitor';
 import { collectorNames, selectedCollectorNames } from './collectors/kinds';
@@ -31,7 +31,7 @@ import { RateLimiter } from './core/log';
 import { OutriderError } from './core/errors';
 import { MemoryLimiter } from './core/memory-limiter';
 import { optionsFrom as coreOptionsFrom } from './core/options';
-import { Telemetry } from './core/telemetry';
+import { Telemetry, type Ticking } from './core/telemetry';
 import { version } from './core/version';
 import { mountEndpoint } from './exposition/endpoint';
 import { historyFor, LocalHistory } from './history/index';
@@ -62,7 +62,7 @@ export class Agent {
   #runner: CollectorRunner | undefined;
   #built = new Map<ComponentName, Component[]>();
   #contracts = new Map<string, ContractSources>();
-  #sweeper: { stop(): void; periodMs: number } | undefined;
+  #sweeper: { tick: Ticking; periodMs: number } | undefined;
   #history: LocalHistory | undefined;
   /** Events of the analysis (and of any component given ctx.events), kept across reloads. */
   readonly events: EventLog;
@@ -70,7 +70,8 @@ export class Agent {
   #started = false;
   #stopped = false;
   readonly #reloads: Counter<'result'>;
-  #sourceGauge: () => void = () => undefined;
+  /** Sets the store's series gauges (`outrider_store_series`, by source) from the store. */
+  #seriesGauges: () => void = () => undefined;
   #memory: MemoryLimiter;
 
   constructor(opts: AgentOptions) {
@@ -99,9 +100,10 @@ export class Agent {
     this.#memory = new MemoryLimiter(core.memoryLimiter, { store: this.store, log: this.log, telemetry: this.telemetry });
     const hostOwners = new Set(collectorNames());
     this.store.sourceOf = (owner) => storeSourceOf(owner, hostOwners);
-    this.telemetry.gauge('outrider_store_series', 'Series currently held in the store.', [], () => undefined);
+    const series = this.telemetry.gauge('outrider_store_series', 'Series currently held in the store.', [], () => undefined);
     const sourceSeries = this.telemetry.gauge('outrider_store_source_series', 'Series held in the store, by the source that created them (self: the agent itself).', ['source'], () => undefined);
-    this.#sourceGauge = () => {
+    this.#seriesGauges = () => {
+      series.set(this.store.seriesCount);
       sourceSeries.reset();
       for (const [source, n] of this.store.seriesBySource()) sourceSeries.set({ source }, n);
     };
@@ -146,7 +148,6 @@ export class Agent {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
-    const seriesGauge = this.telemetry.registry.getSingleMetric('outrider_store_series') as Gauge;
     this.health.report('native', 'running', { ready: true, detail: this.#native.reason, info: { available: this.#native.available } });
     try {
       this.#memory.start();
@@ -155,8 +156,7 @@ export class Agent {
       this.health.report('http', 'running', { ready: true, detail: `listening on ${this.#server.url()}` });
       await this.#startPipeline(this.#config);
       this.#startSweeper(this.#config);
-      seriesGauge.set(this.store.seriesCount);
-      this.#sourceGauge();
+      this.#seriesGauges();
     } catch (err) {
       await this.stop();
       throw err;
@@ -167,7 +167,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#sweeper?.stop();
+    this.#sweeper?.tick.stop();
     this.#memory.stop();
     this.#live?.close();
     for (const p of this.#profiling.splice(0)) p.close();
@@ -186,14 +186,12 @@ export class Agent {
   #startSweeper(config: Config): void {
     const periodMs = sweepPeriodMs(config.number('collectors.interval'), config.number('store.stale_after'));
     if (this.#sweeper?.periodMs === periodMs) return;
-    this.#sweeper?.stop();
-    const seriesGauge = this.telemetry.registry.getSingleMetric('outrider_store_series') as Gauge;
+    this.#sweeper?.tick.stop();
     const tick = this.telemetry.interval(periodMs, () => {
       this.store.sweep();
-      seriesGauge.set(this.store.seriesCount);
-      this.#sourceGauge();
+      this.#seriesGauges();
     });
-    this.#sweeper = { stop: () => tick.stop(), periodMs };
+    this.#sweeper = { tick, periodMs };
   }
 
   /** Applies a new, already validated config. */

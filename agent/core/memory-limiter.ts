@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store';
-import type { Telemetry } from './telemetry';
+import type { Telemetry, Ticking } from './telemetry';
 
 export interface MemoryLimiterOptions {
   /** Hard limit in bytes; 0: derive it from the cgroup's memory limit (`autoFraction` of it), or none. */
@@ -59,7 +59,7 @@ export class MemoryLimiter {
   readonly #transitions;
   readonly #refused;
   readonly #telemetry: Telemetry;
-  #timer: { stop(): void } | undefined;
+  #timer: Ticking | undefined;
   #shedding = false;
 
   constructor(opts: MemoryLimiterOptions, deps: { store: Store; log: Logger; telemetry: Telemetry; rss?: () => number; cgroupLimit?: number }) {

@@ -46,7 +46,7 @@ export interface Ticking {
 
 interface TickGroup {
   readonly fns: Set<() => void>;
-  timer: NodeJS.Timeout;
+  readonly timer: NodeJS.Timeout;
 }
 
 export class Telemetry {
@@ -147,11 +147,11 @@ export class Telemetry {
   interval(periodMs: number, fn: () => void): Ticking {
     let group = this.#ticks.get(periodMs);
     if (!group) {
-      const g: TickGroup = { fns: new Set(), timer: undefined as unknown as NodeJS.Timeout };
+      const fns = new Set<() => void>();
       const late = this.tickLateness(periodMs);
-      g.timer = setInterval(() => {
+      const timer = setInterval(() => {
         late.tick();
-        for (const f of g.fns) {
+        for (const f of fns) {
           try {
             f();
           } catch (err) {
@@ -161,17 +161,18 @@ export class Telemetry {
           }
         }
       }, periodMs);
-      g.timer.unref();
-      this.#ticks.set(periodMs, (group = g));
+      timer.unref();
+      this.#ticks.set(periodMs, (group = { fns, timer }));
     }
     const g = group;
+    // Its own entry, so one `fn` given twice runs twice and each stop ends one.
     const entry = () => fn();
     g.fns.add(entry);
     return {
       stop: () => {
         if (!g.fns.delete(entry) || g.fns.size > 0) return;
         clearInterval(g.timer);
-        if (this.#ticks.get(periodMs) === g) this.#ticks.delete(periodMs);
+        this.#ticks.delete(periodMs);
       },
     };
   }

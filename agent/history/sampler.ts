@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Component, Health } from '../core/component';
-import type { Telemetry } from '../core/telemetry';
+import type { Telemetry, Ticking } from '../core/telemetry';
 import type { HistoryDropReason, LocalHistory, StoreView } from './history';
 import { readSnapshot, writeSnapshot } from './persist';
 
@@ -27,7 +27,7 @@ export class HistorySampler implements Component {
   readonly name = 'history';
   readonly history: LocalHistory;
   readonly #opts: SamplerOptions;
-  #timer: { stop(): void } | undefined;
+  #timer: Ticking | undefined;
   #saveTimer: NodeJS.Timeout | undefined;
   #saving: Promise<void> | undefined;
   /** The history's counts as last added to the telemetry counters (the history keeps running totals). */
