@@ -208,15 +208,17 @@ export class AggregatorOutput implements Output {
     return ok;
   }
 
-  /** Sends the definitions the aggregator lost; from memory for this epoch, from the spool segment for older ones. */
+  /**
+   * Sends the definitions the aggregator lost; from memory for this epoch, from the record's spool segment for older
+   * ones and for those memory no longer holds (a reload's new batcher starts empty).
+   */
   async #resendDefinitions(endpoint: number, e: QueuedItem, missing: number[]): Promise<boolean> {
     let families: FamilyDef[];
     let series: SeriesDef[];
-    if (e.epoch === this.#ctx.epoch()) {
-      const d = this.#batcher.definitions(missing);
-      if (d.missing.length > 0) return false;
-      families = d.families;
-      series = d.series;
+    const mem = e.epoch === this.#ctx.epoch() ? this.#batcher.definitions(missing) : undefined;
+    if (mem && mem.missing.length === 0) {
+      families = mem.families;
+      series = mem.series;
       this.#batcher.resetScope();
     } else {
       const spool = this.#ctx.spool();

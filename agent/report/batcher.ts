@@ -4,17 +4,34 @@
  * The wire series id is the store's `series.id` (unique for the life of the process, i.e. the epoch). The scope is
  * reset when the spool opens a new segment (so every segment carries the definitions its records use) and when the
  * aggregator says it lost its table.
+ *
+ * A definition is kept while its series is in the store and, once the series is gone, until every batch that could
+ * carry it is settled (the reporter says which collects are: `prune`), so the per-series state stays bounded by the
+ * live series and the unsettled batches, not by every series the process ever reported.
  */
 import { withEnvLabels } from '../core/labels';
 import type { Series, Store } from '../store/store';
 import type { MetricType } from '../store/types';
 import type { BatchMeta, BatchPayload, DistValue, FamilyDef, SeriesDef } from '../wire/payload';
 
+/** What the batcher keeps per series: its definition and the value an aggregator last acknowledged (for a handover). */
+export interface SeriesEntry {
+  readonly def: SeriesDef;
+  /** Sequence of the acknowledged batch `ackValue` / `ackDist` come from; 0 while none. */
+  ackSeq: number;
+  ackValue: number;
+  ackDist: DistValue | undefined;
+  /** The series left the store (queued for `prune`). */
+  gone: boolean;
+}
+
 export interface Item {
   sid: number;
   fid: number;
   value: number;
   dist: DistValue | undefined;
+  /** The series' entry (an acknowledgement writes its value there). */
+  entry: SeriesEntry;
 }
 
 export interface BatchContent {
@@ -38,10 +55,16 @@ export class Batcher {
   readonly #store: Store;
   readonly #fids = new Map<string, number>();
   readonly #famDefs = new Map<number, FamilyDef>();
-  readonly #seriesDefs = new Map<number, SeriesDef>();
+  readonly #seriesDefs = new Map<number, SeriesEntry>();
   readonly #knownFam = new Set<number>();
   readonly #knownSeries = new Set<number>();
   #lastGen = -1;
+  /** Collects so far. */
+  #collects = 0;
+  /** Series gone from the store, oldest first, each with the number of the last collect that could carry it. */
+  #gone: number[] = [];
+  #goneAt: number[] = [];
+  #goneHead = 0;
   maxSamples: number;
   maxBytes: number;
   readonly #encodeSketch: ((sketch: unknown) => unknown) | undefined;
@@ -61,11 +84,50 @@ export class Batcher {
     return this.#seriesDefs.size;
   }
 
+  /** How many collects ran (a collect's number is this count right after it). */
+  get collects(): number {
+    return this.#collects;
+  }
+
+  /** Every series entry kept (live series, and gone ones not pruned yet). */
+  entries(): IterableIterator<SeriesEntry> {
+    return this.#seriesDefs.values();
+  }
+
+  /**
+   * Forgets the series gone from the store whose last possible collect is `settledThrough` or earlier: every batch
+   * of those collects is settled, so none can ask for their definitions again. Returns how many went.
+   */
+  prune(settledThrough: number): number {
+    let n = 0;
+    const gone = this.#gone;
+    const at = this.#goneAt;
+    let h = this.#goneHead;
+    while (h < gone.length && at[h]! <= settledThrough) {
+      const sid = gone[h++]!;
+      if (this.#seriesDefs.delete(sid)) n++;
+      this.#knownSeries.delete(sid);
+    }
+    if (h === gone.length) {
+      gone.length = 0;
+      at.length = 0;
+      h = 0;
+    } else if (h > 1024 && h * 2 > gone.length) {
+      gone.splice(0, h);
+      at.splice(0, h);
+      h = 0;
+    }
+    this.#goneHead = h;
+    return n;
+  }
+
   /**
    * Takes what changed since the previous collect (everything when `full`), split into batches by max samples and
    * max bytes. Values are copied, so later store writes do not change a formed batch.
    */
   collect(full: boolean): BatchContent[] {
+    this.#noteRemovals();
+    this.#collects++;
     const gen = this.#store.generation;
     const since = full ? -1 : this.#lastGen;
     const out: BatchContent[] = [];
@@ -106,7 +168,7 @@ export class Batcher {
           families.push(this.#famDefs.get(it.fid)!);
           this.#knownFam.add(it.fid);
         }
-        series.push(this.#seriesDefs.get(it.sid)!);
+        series.push(it.entry.def);
         this.#knownSeries.add(it.sid);
       }
       if (it.dist) dists.push(it.dist);
@@ -127,7 +189,7 @@ export class Batcher {
     const series: SeriesDef[] = [];
     const missing: number[] = [];
     for (const sid of sids) {
-      const d = this.#seriesDefs.get(sid);
+      const d = this.#seriesDefs.get(sid)?.def;
       if (!d) {
         missing.push(sid);
         continue;
@@ -153,13 +215,38 @@ export class Batcher {
     return fid;
   }
 
+  /**
+   * Queues the series that left the store since the last collect for `prune`; when the store's change feed no longer
+   * reaches back that far, the entries are checked against the store's series instead.
+   */
+  #noteRemovals(): void {
+    if (this.#seriesDefs.size === 0) return;
+    const { removed } = this.#store.removedSince(this.#lastGen);
+    if (removed) {
+      for (const s of removed) this.#markGone(this.#seriesDefs.get(s.id));
+    } else if (this.#seriesDefs.size > this.#store.seriesCount) {
+      const live = new Set<number>();
+      for (const fam of this.#store.families()) for (const s of fam.series.values()) live.add(s.id);
+      for (const [sid, e] of this.#seriesDefs) if (!live.has(sid)) this.#markGone(e);
+    }
+  }
+
+  #markGone(e: SeriesEntry | undefined): void {
+    if (!e || e.gone) return;
+    e.gone = true;
+    this.#gone.push(e.def.sid);
+    this.#goneAt.push(this.#collects);
+  }
+
   #item(s: Series, fid: number): Item {
-    if (!this.#seriesDefs.has(s.id)) {
+    let entry = this.#seriesDefs.get(s.id);
+    if (!entry) {
       const all = withEnvLabels(s.labels, this.#extraLabels);
       const names = Object.keys(all).sort();
       const labels: string[] = [];
       for (const n of names) labels.push(n, all[n]!);
-      this.#seriesDefs.set(s.id, { sid: s.id, fid, labels });
+      entry = { def: { sid: s.id, fid, labels }, ackSeq: 0, ackValue: 0, ackDist: undefined, gone: false };
+      this.#seriesDefs.set(s.id, entry);
     }
     let dist: DistValue | undefined;
     if (s.dist) {
@@ -173,6 +260,6 @@ export class Batcher {
         sketch: d.sketch !== undefined && this.#encodeSketch ? (this.#encodeSketch(d.sketch) ?? null) : null,
       };
     }
-    return { sid: s.id, fid, value: s.value, dist };
+    return { sid: s.id, fid, value: s.value, dist, entry };
   }
 }

@@ -9,10 +9,12 @@
  *
  * Not covered: batches an aggregator applied but never acknowledged (it stalled or died before answering) are
  * counted again by the next one; batches forgotten because the bound was reached leave their series' baseline at
- * an older value (counted again likewise); after an agent restart the previous epoch's baseline is gone.
+ * an older value (counted again likewise); after an agent restart the previous epoch's baseline is gone. A series
+ * that left the store is handed over until the batcher forgets it (every batch that could carry it settled): it is
+ * not sent again, so a new owner has nothing of it to count.
  */
 import type { DistValue } from '../wire/payload';
-import type { Item } from './batcher';
+import type { Item, SeriesEntry } from './batcher';
 
 export interface Handover {
   seq: number;
@@ -23,17 +25,18 @@ export interface Handover {
 
 export class AckedValues {
   readonly #maxPendingItems: number;
+  /** The series entries an acknowledgement wrote to (the batcher's: a series it forgot is not handed over). */
+  readonly #entries: () => Iterable<SeriesEntry>;
   #epoch = 0;
   /** Batches sent and not yet acknowledged, by sequence (insertion order is sequence order). */
   readonly #pending = new Map<number, Item[]>();
   #pendingItems = 0;
-  /** Per series: the acknowledged batch it was last in, and its value there. */
-  readonly #acked = new Map<number, { seq: number; item: Item }>();
   #highSeq = 0;
   /** Batches forgotten because of the bound. */
   forgotten = 0;
 
-  constructor(maxPendingItems = 1_000_000) {
+  constructor(entries: () => Iterable<SeriesEntry>, maxPendingItems = 1_000_000) {
+    this.#entries = entries;
     this.#maxPendingItems = maxPendingItems;
   }
 
@@ -43,8 +46,11 @@ export class AckedValues {
       this.#epoch = epoch;
       this.#pending.clear();
       this.#pendingItems = 0;
-      this.#acked.clear();
       this.#highSeq = 0;
+      for (const e of this.#entries()) {
+        e.ackSeq = 0;
+        e.ackDist = undefined;
+      }
     }
     this.#pending.set(seq, items);
     this.#pendingItems += items.length;
@@ -56,7 +62,10 @@ export class AckedValues {
     }
   }
 
-  /** An aggregator acknowledged batch (epoch, seq). */
+  /**
+   * An aggregator acknowledged batch (epoch, seq): its values become their series' baseline unless a later batch's
+   * acknowledgement came first. Written into each item's series entry (no lookup, nothing kept per item).
+   */
   acked(epoch: number, seq: number): void {
     if (epoch !== this.#epoch) return;
     const items = this.#pending.get(seq);
@@ -65,8 +74,11 @@ export class AckedValues {
     this.#pendingItems -= items.length;
     if (seq > this.#highSeq) this.#highSeq = seq;
     for (const it of items) {
-      const prev = this.#acked.get(it.sid);
-      if (!prev || prev.seq < seq) this.#acked.set(it.sid, { seq, item: it });
+      const e = it.entry;
+      if (e.ackSeq >= seq) continue;
+      e.ackSeq = seq;
+      e.ackValue = it.value;
+      e.ackDist = it.dist;
     }
   }
 
@@ -79,9 +91,10 @@ export class AckedValues {
     if (this.#highSeq === 0) return undefined;
     const scalars: number[] = [];
     const dists: DistValue[] = [];
-    for (const { item } of this.#acked.values()) {
-      if (item.dist) dists.push({ ...item.dist, quantiles: null, sketch: null });
-      else scalars.push(item.sid, item.value);
+    for (const e of this.#entries()) {
+      if (e.ackSeq === 0) continue;
+      if (e.ackDist) dists.push({ ...e.ackDist, quantiles: null, sketch: null });
+      else scalars.push(e.def.sid, e.ackValue);
     }
     return { seq: this.#highSeq, scalars, dists };
   }

@@ -76,6 +76,8 @@ const guardMs = (intervalMs: number) => Math.min(1000, Math.floor(intervalMs / 4
 
 /** Most frames in one replayed body (bounds the aggregator's per-frame answer). */
 const REPLAY_MAX_FRAMES = 4096;
+/** Flushes remembered for pruning the batcher (see #pruneSettled). */
+const kMaxFlushEnds = 4096;
 
 /**
  * Epoch and sequence belong to the store's life, not to one Reporter: a SIGHUP reload builds a new reporter while the
@@ -91,7 +93,11 @@ export class Reporter implements Component {
   readonly #batcher: Batcher;
   readonly #runtime: OutputRuntime;
   readonly #route: EndpointRoute;
-  readonly #acked = new AckedValues();
+  readonly #acked: AckedValues;
+  /** Per flush that formed batches: its collect's number and the last sequence it queued (oldest first). */
+  readonly #flushEnds: Array<{ collect: number; seq: number }> = [];
+  /** Every batch of the collects up to this one is settled. */
+  #settledCollect = 0;
   #epoch = 0;
   #stream: { epoch: number; seq: number } = { epoch: 0, seq: 0 };
   #lastFull = 0;
@@ -111,6 +117,7 @@ export class Reporter implements Component {
     this.#ctx = ctx;
     this.#opts = opts;
     this.#batcher = new Batcher(ctx.store, { maxSamples: opts.maxBatchSamples, maxBytes: opts.maxBatchBytes, encodeSketch, extraLabels: opts.extraLabels ?? {} });
+    this.#acked = new AckedValues(() => this.#batcher.entries());
     this.#m = reporterMetrics(ctx.telemetry);
     const sendfileMinBytes = opts.sendfileMinBytes ?? 512 * 1024;
     const output = new AggregatorOutput(
@@ -293,8 +300,10 @@ export class Reporter implements Component {
     const full = now - this.#lastFull >= this.#opts.fullRefreshMs;
     if (full) this.#lastFull = now;
     this.#batcher.maxSamples = this.#runtime.batchSize;
+    this.#pruneSettled();
     const gen = this.#ctx.store.generation;
     const contents = this.#batcher.collect(full);
+    const seqBefore = this.#stream.seq;
     let kept = 0;
     for (const c of contents) {
       try {
@@ -302,6 +311,12 @@ export class Reporter implements Component {
       } catch (err) {
         this.#runtime.queue.drop('encode', `${(err as Error).message}`);
       }
+    }
+    if (this.#stream.seq > seqBefore) {
+      const ends = this.#flushEnds;
+      ends.push({ collect: this.#batcher.collects, seq: this.#stream.seq });
+      // Bounded: dropping the oldest ends only delays what prune may forget (a later end settled covers them).
+      if (ends.length > kMaxFlushEnds) ends.splice(0, ends.length - kMaxFlushEnds);
     }
     if (contents.length > 0) {
       const all = kept === 0 ? this.#lastDrop : undefined;
@@ -315,6 +330,25 @@ export class Reporter implements Component {
     if (spool && (spool.io.staged || this.#opts.spool?.writeThrough)) await this.#runtime.sync();
     this.#report();
     this.#runtime.pump();
+  }
+
+  /**
+   * Lets the batcher forget the series gone from the store that no pending record can still need: those whose last
+   * possible collect is at or before the newest flush whose every batch is older than the oldest record not settled
+   * (every flush, when none is pending). While an earlier epoch's records are still pending, nothing is forgotten.
+   */
+  #pruneSettled(): void {
+    const oldest = this.#runtime.queue.oldest;
+    const ends = this.#flushEnds;
+    if (oldest === undefined) {
+      this.#settledCollect = this.#batcher.collects;
+      ends.length = 0;
+    } else if (oldest.epoch === this.#epoch) {
+      let i = 0;
+      while (i < ends.length && ends[i]!.seq < oldest.seq) this.#settledCollect = Math.max(this.#settledCollect, ends[i++]!.collect);
+      if (i > 0) ends.splice(0, i);
+    }
+    this.#batcher.prune(this.#settledCollect);
   }
 
   async #encode(c: BatchContent, now: number, seq: number): Promise<Buffer> {
@@ -368,6 +402,7 @@ export class Reporter implements Component {
         backlog_batches: backlog,
         spool_bytes: spoolBytes,
         dropped_batches: q.droppedTotal,
+        defined_series: this.#batcher.definedSeries,
       },
     });
   }

@@ -120,3 +120,53 @@ t.test('a family type code with unknown flag bits or a fraction is malformed', a
   }
   t.equal(decodePayload(packr.pack([1, 'x', 0, {}, [1, 'f', 0x13, ''], [], [], []])).families[0]!.type, 'histogram');
 });
+
+t.test('series that leave the store are forgotten once the collects that could carry them are settled', async (t) => {
+  const store = new Store();
+  const b = new Batcher(store, { maxSamples: 10_000, maxBytes: 1 << 20 });
+  for (let round = 0; round < 20; round++) {
+    for (let i = 0; i < 100; i++) store.set(gauge, { pod: `p${round}-${i}` }, i);
+    for (const c of b.collect(false)) b.payload(c, 'x', 0, {});
+    for (const s of [...store.getFamily('g')!.series.values()]) store.remove(s);
+    // Every batch so far is settled: what left the store before this collect can go.
+    b.prune(b.collects);
+  }
+  t.ok(b.definedSeries <= 100, `at most the last round's series are defined (${b.definedSeries}), not all 2,000 ever seen`);
+  b.collect(false);
+  b.prune(b.collects);
+  t.equal(b.definedSeries, 0, 'none once the removal was seen and settled');
+});
+
+t.test('a gone series keeps its definition while a batch of its last collect is not settled', async (t) => {
+  const store = new Store();
+  const b = new Batcher(store, { maxSamples: 10_000, maxBytes: 1 << 20 });
+  const s = store.set(gauge, { pod: 'a' }, 1)!;
+  const first = b.collect(false);
+  const sid = first[0]!.items[0]!.sid;
+  const n = b.collects;
+  store.remove(s);
+  store.set(gauge, { pod: 'b' }, 1);
+  for (const c of b.collect(false)) b.payload(c, 'x', 0, {}); // sees the removal: pod a's last possible collect is `n`
+  b.prune(n - 1);
+  t.same(b.definitions([sid]).missing, [], 'kept: the batch of its last collect is still pending');
+  b.prune(n);
+  t.same(b.definitions([sid]).missing, [sid], 'forgotten once that collect is settled');
+  t.equal(b.definedSeries, 1, 'the live series stays');
+  b.prune(b.collects);
+  t.equal(b.definedSeries, 1, 'a live series is never forgotten');
+  t.equal(b.payload(b.collect(true)[0]!, 'x', 0, {}).series.length, 0, 'and its definition is still known to the scope');
+});
+
+t.test('when the change feed no longer reaches back, the gone series are found against the store', async (t) => {
+  const store = new Store({ removalLogSize: 16 });
+  const b = new Batcher(store, { maxSamples: 10_000, maxBytes: 1 << 20 });
+  for (let i = 0; i < 100; i++) store.set(gauge, { pod: String(i) }, i);
+  b.collect(false);
+  let k = 0;
+  for (const s of [...store.getFamily('g')!.series.values()]) if (k++ % 2 === 0) store.remove(s);
+  t.equal(store.removedSince(0).removed, undefined, 'more removals than the log holds');
+  b.collect(false);
+  b.prune(b.collects);
+  t.equal(b.definedSeries, 50, 'the 50 removed series are forgotten, the 50 left are kept');
+  t.equal(b.definitions([...store.getFamily('g')!.series.values()].map((s) => s.id)).missing.length, 0);
+});

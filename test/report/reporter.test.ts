@@ -6,7 +6,7 @@ import path from 'node:path';
 import t from 'tap';
 import { testReporter } from './reporter-helper';
 import { Health } from '../../agent/core/component';
-import { parseHeader } from '../../agent/wire/frame';
+import { FrameKind, parseHeader } from '../../agent/wire/frame';
 import type { ReporterOptions } from '../../agent/report/reporter';
 import { Store } from '../../agent/store/store';
 
@@ -123,4 +123,94 @@ t.test('a reload (a new reporter on the same store) keeps the epoch and continue
   await fresh.r.start();
   t.ok(fresh.r.epoch > first.r.epoch, 'a new store is a new epoch');
   await fresh.r.stop();
+});
+
+t.test('series that left the store: their definitions are kept while a batch that may carry them is pending, then forgotten', async (t) => {
+  // An aggregator that holds its answers until released.
+  const held: http.ServerResponse[] = [];
+  let release = false;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (release) res.end('{"status":"applied"}');
+      else held.push(res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const { r, store, health } = reporter(url, '', { spool: undefined, maxInFlight: 1, timeoutMs: 30_000 });
+  await r.start();
+  t.teardown(() => r.stop());
+  const fam = { name: 'churn', help: '', type: 'gauge' as const };
+  const defined = () => Number(health.get('report')?.info?.defined_series ?? -1);
+  const round = async (k: number) => {
+    for (let i = 0; i < 50; i++) store.set(fam, { pod: `${k}-${i}` }, i);
+    await r.flush();
+    for (const s of [...store.getFamily('churn')!.series.values()]) store.remove(s);
+  };
+  for (let k = 0; k < 4; k++) await round(k);
+  t.ok(await until(() => held.length > 0));
+  t.equal(defined(), 200, 'the first batch is still unanswered: every definition is kept');
+  release = true;
+  for (const res of held.splice(0)) res.end('{"status":"applied"}');
+  t.ok(await until(() => backlog(health) === 0), 'everything delivered');
+  for (let k = 4; k < 12; k++) {
+    await round(k);
+    t.ok(await until(() => backlog(health) === 0));
+  }
+  t.ok(defined() <= 100, `bounded by the last two rounds' series, not the 600 seen (${defined()})`);
+  await r.flush();
+  await r.flush();
+  t.equal(defined(), 0, 'none once the store is empty and everything is settled');
+});
+
+t.test('after a reload, definitions the aggregator lost are read from the spooled record when memory no longer holds them', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outrider-rep-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  let mode: 'down' | 'lost' = 'down';
+  let sid = 0;
+  const seen: string[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const h = parseHeader(Buffer.concat(chunks));
+      const kind = h.ok ? (h.header.kind === FrameKind.defs ? 'defs' : `batch ${h.header.seq}`) : 'bad';
+      seen.push(`${mode} ${kind}`);
+      const json = (status: number, body: object) => {
+        res.writeHead(status, { 'content-type': 'application/json', ...(status === 503 ? { 'retry-after': '60' } : {}) });
+        res.end(JSON.stringify(body));
+      };
+      if (mode === 'down') return json(503, { status: 'error' });
+      if (kind === 'defs') return json(200, { status: 'ok' });
+      // The aggregator restarted and lost its table: it knows the series only once the definitions come again.
+      if (seen.filter((s) => s === 'lost defs').length === 0) return json(409, { status: 'error', code: 'OUTRIDER_ERR_AGG_UNKNOWN_SERIES', missing: [sid] });
+      json(200, { status: 'applied' });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const store = new Store();
+  const a = reporter(url, dir, { drainMs: 100 }, store);
+  await a.r.start();
+  sid = store.set({ name: 'g', help: '', type: 'gauge' }, {}, 1)!.id;
+  await a.r.flush();
+  t.ok(await until(() => seen.length > 0), 'the first batch was tried');
+  await a.r.stop();
+  mode = 'lost';
+  // A reload: a new reporter on the same store continues the epoch, with a batcher that starts empty.
+  const b = reporter(url, dir, {}, store);
+  await b.r.start();
+  t.teardown(() => b.r.stop());
+  t.ok(await until(() => backlog(b.health) === 0), 'the spooled batch was delivered');
+  t.same(
+    seen.filter((s) => s.startsWith('lost')),
+    ['lost batch 1', 'lost defs', 'lost batch 1'],
+    'refused for unknown series, definitions sent from the spool, then applied',
+  );
+  const m = await b.telemetry.registry.getSingleMetricAsString('outrider_report_batches_total');
+  t.notMatch(m, /result="quarantined"\} [1-9]/, 'nothing quarantined');
 });
