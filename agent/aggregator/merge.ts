@@ -391,12 +391,17 @@ export class Merger {
     }
   }
 
-  /** Writes an agent series by labels, with the agent's timestamp (a handle write would drop it). */
+  /**
+   * Writes an agent series with the agent's timestamp: through the handle kept from the last write (no family or
+   * label-key lookup), by labels when there is none or the store no longer holds it.
+   */
   #writeAgent(st: SeriesState, o: AgentOut, now: number): void {
     o.dirty = false;
+    const dist = typeof st.last === 'number' ? undefined : agentDist(st, st.last);
+    const value = typeof st.last === 'number' ? st.last : 0;
+    if (o.handle && this.store.writeHandle(o.handle, value, dist, now, o.tsMs)) return;
     const ts = o.tsMs === undefined ? {} : { timestampMs: o.tsMs };
-    if (typeof st.last === 'number') o.handle = this.store.setSample(o.desc, { labels: o.labels, value: st.last, ...ts }, now);
-    else o.handle = this.store.setSample(o.desc, { labels: o.labels, dist: agentDist(st, st.last), ...ts }, now);
+    o.handle = this.store.setSample(o.desc, dist ? { labels: o.labels, dist, ...ts } : { labels: o.labels, value, ...ts }, now);
   }
 
   #markFleet(f: FleetEntry): void {
