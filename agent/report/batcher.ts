@@ -21,8 +21,8 @@ export interface SeriesEntry {
   ackSeq: number;
   ackValue: number;
   ackDist: DistValue | undefined;
-  /** The series left the store (queued for `prune`). */
-  gone: boolean;
+  /** The number of the last collect that could carry the series once it left the store; -1 while it is in it. */
+  goneAt: number;
 }
 
 export interface Item {
@@ -61,9 +61,8 @@ export class Batcher {
   #lastGen = -1;
   /** Collects so far. */
   #collects = 0;
-  /** Series gone from the store, oldest first, each with the number of the last collect that could carry it. */
-  #gone: number[] = [];
-  #goneAt: number[] = [];
+  /** Entries of series gone from the store, oldest first (their `goneAt` in order), waiting for `prune`. */
+  #gone: SeriesEntry[] = [];
   #goneHead = 0;
   maxSamples: number;
   maxBytes: number;
@@ -96,29 +95,23 @@ export class Batcher {
 
   /**
    * Forgets the series gone from the store whose last possible collect is `settledThrough` or earlier: every batch
-   * of those collects is settled, so none can ask for their definitions again. Returns how many went.
+   * of those collects is settled, so none can ask for their definitions again.
    */
-  prune(settledThrough: number): number {
-    let n = 0;
+  prune(settledThrough: number): void {
     const gone = this.#gone;
-    const at = this.#goneAt;
     let h = this.#goneHead;
-    while (h < gone.length && at[h]! <= settledThrough) {
-      const sid = gone[h++]!;
-      if (this.#seriesDefs.delete(sid)) n++;
+    while (h < gone.length && gone[h]!.goneAt <= settledThrough) {
+      const sid = gone[h++]!.def.sid;
+      this.#seriesDefs.delete(sid);
       this.#knownSeries.delete(sid);
     }
-    if (h === gone.length) {
-      gone.length = 0;
-      at.length = 0;
-      h = 0;
-    } else if (h > 1024 && h * 2 > gone.length) {
+    // Compacted now and then, not on every prune.
+    if (h === gone.length) gone.length = h = 0;
+    else if (h > 1024 && h * 2 > gone.length) {
       gone.splice(0, h);
-      at.splice(0, h);
       h = 0;
     }
     this.#goneHead = h;
-    return n;
   }
 
   /**
@@ -232,10 +225,9 @@ export class Batcher {
   }
 
   #markGone(e: SeriesEntry | undefined): void {
-    if (!e || e.gone) return;
-    e.gone = true;
-    this.#gone.push(e.def.sid);
-    this.#goneAt.push(this.#collects);
+    if (!e || e.goneAt >= 0) return;
+    e.goneAt = this.#collects;
+    this.#gone.push(e);
   }
 
   #item(s: Series, fid: number): Item {
@@ -245,7 +237,7 @@ export class Batcher {
       const names = Object.keys(all).sort();
       const labels: string[] = [];
       for (const n of names) labels.push(n, all[n]!);
-      entry = { def: { sid: s.id, fid, labels }, ackSeq: 0, ackValue: 0, ackDist: undefined, gone: false };
+      entry = { def: { sid: s.id, fid, labels }, ackSeq: 0, ackValue: 0, ackDist: undefined, goneAt: -1 };
       this.#seriesDefs.set(s.id, entry);
     }
     let dist: DistValue | undefined;

@@ -303,7 +303,6 @@ export class Reporter implements Component {
     this.#pruneSettled();
     const gen = this.#ctx.store.generation;
     const contents = this.#batcher.collect(full);
-    const seqBefore = this.#stream.seq;
     let kept = 0;
     for (const c of contents) {
       try {
@@ -312,7 +311,7 @@ export class Reporter implements Component {
         this.#runtime.queue.drop('encode', `${(err as Error).message}`);
       }
     }
-    if (this.#stream.seq > seqBefore) {
+    if (kept > 0) {
       const ends = this.#flushEnds;
       ends.push({ collect: this.#batcher.collects, seq: this.#stream.seq });
       // Bounded: dropping the oldest ends only delays what prune may forget (a later end settled covers them).
@@ -345,7 +344,7 @@ export class Reporter implements Component {
       ends.length = 0;
     } else if (oldest.epoch === this.#epoch) {
       let i = 0;
-      while (i < ends.length && ends[i]!.seq < oldest.seq) this.#settledCollect = Math.max(this.#settledCollect, ends[i++]!.collect);
+      while (i < ends.length && ends[i]!.seq < oldest.seq) this.#settledCollect = ends[i++]!.collect;
       if (i > 0) ends.splice(0, i);
     }
     this.#batcher.prune(this.#settledCollect);
