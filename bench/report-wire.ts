@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   for (let r = 1; r <= ROUNDS; r++) {
     churn(store, 0.5, r);
     for (const c of batcher.collect(false)) {
-      samples += c.items.length;
+      samples += c.entries.length;
       const raw = encodePayload(batcher.payload(c, 'host-1', Date.now(), { version: '0.1.0' }));
       raws.push(raw);
       interned += encodeFrame(FrameKind.batch, Codec.deflate, 1, r, compressSync(Codec.deflate, raw, 1)).length;

@@ -23,19 +23,20 @@ export interface SeriesEntry {
   ackDist: DistValue | undefined;
   /** The number of the last collect that could carry the series once it left the store; -1 while it is in it. */
   goneAt: number;
+  /** The interning scope its definition was last sent in (known to the aggregator while that scope lasts); 0: none. */
+  sentScope: number;
 }
 
-export interface Item {
-  sid: number;
-  fid: number;
-  value: number;
-  dist: DistValue | undefined;
-  /** The series' entry (an acknowledgement writes its value there). */
-  entry: SeriesEntry;
-}
-
+/**
+ * A batch's samples in columns: the series (their entries: an acknowledgement writes its value there) and their
+ * values, no object per sample.
+ */
 export interface BatchContent {
-  items: Item[];
+  entries: SeriesEntry[];
+  /** The scalar value of `entries[i]` (0 where it is a distribution). */
+  values: number[];
+  /** The distribution of `entries[i]` (undefined where it is a scalar); undefined when the batch has none. */
+  dists: (DistValue | undefined)[] | undefined;
   /** Store generation the flush read. */
   generation: number;
   /** Rough encoded size, for the max-bytes bound. */
@@ -57,7 +58,8 @@ export class Batcher {
   readonly #famDefs = new Map<number, FamilyDef>();
   readonly #seriesDefs = new Map<number, SeriesEntry>();
   readonly #knownFam = new Set<number>();
-  readonly #knownSeries = new Set<number>();
+  /** The interning scope: a definition is known to the aggregator when its entry's `sentScope` is this. */
+  #scope = 1;
   #lastGen = -1;
   /** Collects so far. */
   #collects = 0;
@@ -101,9 +103,7 @@ export class Batcher {
     const gone = this.#gone;
     let h = this.#goneHead;
     while (h < gone.length && gone[h]!.goneAt <= settledThrough) {
-      const sid = gone[h++]!.def.sid;
-      this.#seriesDefs.delete(sid);
-      this.#knownSeries.delete(sid);
+      this.#seriesDefs.delete(gone[h++]!.def.sid);
     }
     // Compacted now and then, not on every prune.
     if (h === gone.length) gone.length = h = 0;
@@ -124,7 +124,8 @@ export class Batcher {
     const gen = this.#store.generation;
     const since = full ? -1 : this.#lastGen;
     const out: BatchContent[] = [];
-    let cur: BatchContent = { items: [], generation: gen, estBytes: 0 };
+    const scope = this.#scope;
+    let cur = newContent(gen);
     for (const fam of this.#store.families()) {
       // One definition for the family's series that carry their own total and one for those that restart with the
       // agent (the aggregator counts a new epoch's values in full only for the latter).
@@ -134,17 +135,26 @@ export class Batcher {
         if (s.changedGen <= since) continue;
         const restarts = s.restartsWithAgent === true;
         const f = restarts ? (fidRestarts ??= this.#family(fam.name, fam.type, fam.help, true)) : (fid ??= this.#family(fam.name, fam.type, fam.help, false));
-        const item = this.#item(s, f);
-        const est = 12 + (this.#knownSeries.has(s.id) ? 0 : s.labelText.length + 8) + (item.dist ? 16 * ((item.dist.buckets?.length ?? 0) + (item.dist.quantiles?.length ?? 0) + 2) : 0);
-        if (cur.items.length > 0 && (cur.items.length >= this.maxSamples || cur.estBytes + est > this.maxBytes)) {
+        const entry = this.#entry(s, f);
+        const dist = s.dist ? this.#dist(s) : undefined;
+        const est = 12 + (entry.sentScope === scope ? 0 : s.labelText.length + 8) + (dist ? 16 * ((dist.buckets?.length ?? 0) + (dist.quantiles?.length ?? 0) + 2) : 0);
+        const n = cur.entries.length;
+        if (n > 0 && (n >= this.maxSamples || cur.estBytes + est > this.maxBytes)) {
           out.push(cur);
-          cur = { items: [], generation: gen, estBytes: 0 };
+          cur = newContent(gen);
         }
-        cur.items.push(item);
+        cur.entries.push(entry);
+        if (dist) {
+          (cur.dists ??= new Array<DistValue | undefined>(cur.values.length).fill(undefined)).push(dist);
+          cur.values.push(0);
+        } else {
+          cur.values.push(s.value);
+          cur.dists?.push(undefined);
+        }
         cur.estBytes += est;
       }
     }
-    if (cur.items.length > 0) out.push(cur);
+    if (cur.entries.length > 0) out.push(cur);
     this.#lastGen = gen;
     return out;
   }
@@ -155,17 +165,22 @@ export class Batcher {
     const series: SeriesDef[] = [];
     const scalars: number[] = [];
     const dists: DistValue[] = [];
-    for (const it of content.items) {
-      if (!this.#knownSeries.has(it.sid)) {
-        if (!this.#knownFam.has(it.fid)) {
-          families.push(this.#famDefs.get(it.fid)!);
-          this.#knownFam.add(it.fid);
+    const { entries, values, dists: cd } = content;
+    const scope = this.#scope;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      const def = e.def;
+      if (e.sentScope !== scope) {
+        if (!this.#knownFam.has(def.fid)) {
+          families.push(this.#famDefs.get(def.fid)!);
+          this.#knownFam.add(def.fid);
         }
-        series.push(it.entry.def);
-        this.#knownSeries.add(it.sid);
+        series.push(def);
+        e.sentScope = scope;
       }
-      if (it.dist) dists.push(it.dist);
-      else scalars.push(it.sid, it.value);
+      const d = cd?.[i];
+      if (d) dists.push(d);
+      else scalars.push(def.sid, values[i]!);
     }
     return { agentId, sentMs, meta, families, series, scalars, dists };
   }
@@ -173,7 +188,7 @@ export class Batcher {
   /** Forgets what the aggregator is believed to know (new segment, or the aggregator lost its table). */
   resetScope(): void {
     this.#knownFam.clear();
-    this.#knownSeries.clear();
+    this.#scope++;
   }
 
   /** Definitions for the given series ids (those this epoch still remembers), with their families. */
@@ -230,28 +245,33 @@ export class Batcher {
     this.#gone.push(e);
   }
 
-  #item(s: Series, fid: number): Item {
+  #entry(s: Series, fid: number): SeriesEntry {
     let entry = this.#seriesDefs.get(s.id);
     if (!entry) {
       const all = withEnvLabels(s.labels, this.#extraLabels);
       const names = Object.keys(all).sort();
       const labels: string[] = [];
       for (const n of names) labels.push(n, all[n]!);
-      entry = { def: { sid: s.id, fid, labels }, ackSeq: 0, ackValue: 0, ackDist: undefined, goneAt: -1 };
+      entry = { def: { sid: s.id, fid, labels }, ackSeq: 0, ackValue: 0, ackDist: undefined, goneAt: -1, sentScope: 0 };
       this.#seriesDefs.set(s.id, entry);
     }
-    let dist: DistValue | undefined;
-    if (s.dist) {
-      const d = s.dist;
-      dist = {
-        sid: s.id,
-        count: d.count,
-        sum: d.sum,
-        buckets: d.buckets ? d.buckets.flatMap(([le, c]) => [le, c]) : null,
-        quantiles: d.quantiles ? d.quantiles.flatMap(([q, v]) => [q, v]) : null,
-        sketch: d.sketch !== undefined && this.#encodeSketch ? (this.#encodeSketch(d.sketch) ?? null) : null,
-      };
-    }
-    return { sid: s.id, fid, value: s.value, dist, entry };
+    return entry;
   }
+
+  /** A copy of the series' distribution as it goes on the wire. */
+  #dist(s: Series): DistValue {
+    const d = s.dist!;
+    return {
+      sid: s.id,
+      count: d.count,
+      sum: d.sum,
+      buckets: d.buckets ? d.buckets.flatMap(([le, c]) => [le, c]) : null,
+      quantiles: d.quantiles ? d.quantiles.flatMap(([q, v]) => [q, v]) : null,
+      sketch: d.sketch !== undefined && this.#encodeSketch ? (this.#encodeSketch(d.sketch) ?? null) : null,
+    };
+  }
+}
+
+function newContent(generation: number): BatchContent {
+  return { entries: [], values: [], dists: undefined, generation, estBytes: 0 };
 }

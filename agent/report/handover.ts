@@ -14,7 +14,7 @@
  * not sent again, so a new owner has nothing of it to count.
  */
 import type { DistValue } from '../wire/payload';
-import type { Item, SeriesEntry } from './batcher';
+import type { BatchContent, SeriesEntry } from './batcher';
 
 export interface Handover {
   seq: number;
@@ -29,7 +29,7 @@ export class AckedValues {
   readonly #entries: () => Iterable<SeriesEntry>;
   #epoch = 0;
   /** Batches sent and not yet acknowledged, by sequence (insertion order is sequence order). */
-  readonly #pending = new Map<number, Item[]>();
+  readonly #pending = new Map<number, BatchContent>();
   #pendingItems = 0;
   #highSeq = 0;
   /** Batches forgotten because of the bound. */
@@ -41,7 +41,7 @@ export class AckedValues {
   }
 
   /** A batch of `epoch` was formed with these values (a new epoch starts afresh). */
-  sent(epoch: number, seq: number, items: Item[]): void {
+  sent(epoch: number, seq: number, batch: BatchContent): void {
     if (epoch !== this.#epoch) {
       this.#epoch = epoch;
       this.#pending.clear();
@@ -52,33 +52,34 @@ export class AckedValues {
         e.ackDist = undefined;
       }
     }
-    this.#pending.set(seq, items);
-    this.#pendingItems += items.length;
-    for (const [s, its] of this.#pending) {
+    this.#pending.set(seq, batch);
+    this.#pendingItems += batch.entries.length;
+    for (const [s, b] of this.#pending) {
       if (this.#pendingItems <= this.#maxPendingItems) break;
       this.#pending.delete(s);
-      this.#pendingItems -= its.length;
+      this.#pendingItems -= b.entries.length;
       this.forgotten++;
     }
   }
 
   /**
    * An aggregator acknowledged batch (epoch, seq): its values become their series' baseline unless a later batch's
-   * acknowledgement came first. Written into each item's series entry (no lookup, nothing kept per item).
+   * acknowledgement came first. Written into each sample's series entry (no lookup, nothing kept per sample).
    */
   acked(epoch: number, seq: number): void {
     if (epoch !== this.#epoch) return;
-    const items = this.#pending.get(seq);
-    if (!items) return;
+    const batch = this.#pending.get(seq);
+    if (!batch) return;
     this.#pending.delete(seq);
-    this.#pendingItems -= items.length;
+    const { entries, values, dists } = batch;
+    this.#pendingItems -= entries.length;
     if (seq > this.#highSeq) this.#highSeq = seq;
-    for (const it of items) {
-      const e = it.entry;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
       if (e.ackSeq >= seq) continue;
       e.ackSeq = seq;
-      e.ackValue = it.value;
-      e.ackDist = it.dist;
+      e.ackValue = values[i]!;
+      e.ackDist = dists?.[i];
     }
   }
 

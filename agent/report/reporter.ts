@@ -362,14 +362,14 @@ export class Reporter implements Component {
   async #enqueue(c: BatchContent, now: number): Promise<boolean> {
     const seq = ++this.#stream.seq;
     let frame = await this.#encode(c, now, seq);
-    this.#m.samples.inc(c.items.length);
+    this.#m.samples.inc(c.entries.length);
     if (this.#runtime.queue.wouldRotate(frame.length)) {
       // The record opens a new segment: make it carry every definition it uses.
       this.#batcher.resetScope();
       frame = await this.#encode(c, now, seq);
     }
     if (!(await this.#runtime.queue.append(frame, this.#epoch, seq, now))) return false;
-    this.#acked.sent(this.#epoch, seq, c.items);
+    this.#acked.sent(this.#epoch, seq, c);
     return true;
   }
 

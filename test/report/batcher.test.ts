@@ -22,7 +22,7 @@ t.test('definitions travel once per scope; unchanged series are not resent; a fu
   t.equal(second[0]!.scalars.length, 2, 'only the counter changed');
   t.same(b.collect(false), [], 'nothing changed');
   const full = b.collect(true);
-  t.equal(full[0]!.items.length, 2, 'full refresh');
+  t.equal(full[0]!.entries.length, 2, 'full refresh');
   b.resetScope();
   t.equal(b.payload(full[0]!, 'x', 0, {}).series.length, 2, 'definitions again after a reset');
   t.same(b.definitions([999]).missing, [999]);
@@ -33,7 +33,7 @@ t.test('batches split by max samples', async (t) => {
   for (let i = 0; i < 25; i++) store.set(gauge, { i: String(i) }, i);
   const b = new Batcher(store, { maxSamples: 10, maxBytes: 1 << 20 });
   t.same(
-    b.collect(false).map((c) => c.items.length),
+    b.collect(false).map((c) => c.entries.length),
     [10, 10, 5],
   );
 });
@@ -60,6 +60,39 @@ t.test('a sketch with toJSON travels in its serialised form', async (t) => {
   const p = decodePayload(encodePayload(b.payload(b.collect(false)[0]!, 'x', 0, {})));
   t.same(p.dists[0]!.sketch, sketch.toJSON());
   t.equal(encodeSketch(new Map()), undefined, 'an unknown object is not sent');
+});
+
+t.test('scalars and distributions in one batch keep their own values, whichever comes first', async (t) => {
+  const store = new Store();
+  store.set(gauge, { i: '0' }, 7);
+  store.setDist(
+    { name: 'lat', help: '', type: 'histogram' },
+    {},
+    {
+      count: 3,
+      sum: 6,
+      buckets: [
+        [1, 1],
+        [Infinity, 3],
+      ],
+    },
+  );
+  store.set(ctr, { a: '1' }, 9);
+  const b = new Batcher(store, { maxSamples: 100, maxBytes: 1 << 20 });
+  const [c] = b.collect(false);
+  t.equal(c!.entries.length, 3);
+  const p = decodePayload(encodePayload(b.payload(c!, 'x', 0, {})));
+  const bySid = new Map(p.series.map((s) => [s.sid, s.labels.join(',')]));
+  const scalars: Record<string, number> = {};
+  for (let i = 0; i < p.scalars.length; i += 2) scalars[bySid.get(p.scalars[i]!)!] = p.scalars[i + 1]!;
+  t.same(scalars, { 'i,0': 7, 'a,1': 9 }, 'each scalar with its own series');
+  t.equal(p.dists.length, 1);
+  t.same([p.dists[0]!.count, p.dists[0]!.sum, p.dists[0]!.buckets], [3, 6, [1, 1, Infinity, 3]]);
+  t.equal(bySid.get(p.dists[0]!.sid), '', 'the distribution with its series');
+  store.set(gauge, { i: '0' }, 8);
+  const [d] = b.collect(false);
+  t.equal(d!.dists, undefined, 'a batch of scalars only has no distribution column');
+  t.same(b.payload(d!, 'x', 0, {}).scalars.slice(1), [8]);
 });
 
 t.test('pod identity labels join every series definition; a series keeps its own label of the same name', async (t) => {
@@ -142,7 +175,7 @@ t.test('a gone series keeps its definition while a batch of its last collect is 
   const b = new Batcher(store, { maxSamples: 10_000, maxBytes: 1 << 20 });
   const s = store.set(gauge, { pod: 'a' }, 1)!;
   const first = b.collect(false);
-  const sid = first[0]!.items[0]!.sid;
+  const sid = first[0]!.entries[0]!.def.sid;
   const n = b.collects;
   store.remove(s);
   store.set(gauge, { pod: 'b' }, 1);

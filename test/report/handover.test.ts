@@ -14,7 +14,7 @@ function setup() {
   const send = (values: Record<string, number>, epoch = 1): number => {
     for (const [k, v] of Object.entries(values)) store.set(ctr, { k }, v);
     const [c] = b.collect(false);
-    acked.sent(epoch, ++seq, c!.items);
+    acked.sent(epoch, ++seq, c!);
     return seq;
   };
   const baseline = () => {
@@ -61,7 +61,7 @@ t.test('batches over the pending bound are forgotten, oldest first', async (t) =
   let seq = 0;
   for (const v of [1, 2, 3]) {
     store.set(ctr, { k: 'a' }, v);
-    acked.sent(1, ++seq, b.collect(false)[0]!.items);
+    acked.sent(1, ++seq, b.collect(false)[0]!);
   }
   t.equal(acked.forgotten, 1);
   acked.acked(1, 1);
@@ -79,4 +79,20 @@ t.test('a series the batcher forgot (gone from the store, its batches settled) i
   acked.acked(1, s2);
   b.prune(b.collects);
   t.same(baseline()?.byLabel, { a: 5 }, 'pruned: only the live series');
+});
+
+t.test('a distribution acknowledged beside scalars becomes the baseline of its series', async (t) => {
+  const store = new Store();
+  const b = new Batcher(store, { maxSamples: 10_000, maxBytes: 1 << 20 });
+  const acked = new AckedValues(() => b.entries());
+  store.set(ctr, { k: 'a' }, 4);
+  store.setDist({ name: 'lat', help: '', type: 'histogram' }, {}, { count: 2, sum: 5, buckets: [[Infinity, 2]] });
+  acked.sent(1, 1, b.collect(false)[0]!);
+  acked.acked(1, 1);
+  const h = acked.handover()!;
+  t.same(h.scalars.slice(1), [4]);
+  t.same(
+    h.dists.map((d) => [d.count, d.sum, d.buckets]),
+    [[2, 5, [Infinity, 2]]],
+  );
 });
