@@ -54,8 +54,12 @@ export interface BatcherOptions {
 
 export class Batcher {
   readonly #store: Store;
+  /** Family ids by name (and restart flag), while an entry uses them. */
   readonly #fids = new Map<string, number>();
   readonly #famDefs = new Map<number, FamilyDef>();
+  /** How many series entries use each family id: a family is forgotten with its last entry. */
+  readonly #famRefs = new Map<number, number>();
+  #nextFid = 1;
   readonly #seriesDefs = new Map<number, SeriesEntry>();
   readonly #knownFam = new Set<number>();
   /** The interning scope: a definition is known to the aggregator when its entry's `sentScope` is this. */
@@ -103,7 +107,9 @@ export class Batcher {
     const gone = this.#gone;
     let h = this.#goneHead;
     while (h < gone.length && gone[h]!.goneAt <= settledThrough) {
-      this.#seriesDefs.delete(gone[h++]!.def.sid);
+      const def = gone[h++]!.def;
+      this.#seriesDefs.delete(def.sid);
+      this.#unref(def.fid);
     }
     // Compacted now and then, not on every prune.
     if (h === gone.length) gone.length = h = 0;
@@ -212,8 +218,10 @@ export class Batcher {
     const key = restarts ? `${name}\u0000r` : name;
     let fid = this.#fids.get(key);
     if (fid === undefined) {
-      fid = this.#fids.size + 1;
+      // Never reused: a family forgotten and seen again is a new definition.
+      fid = this.#nextFid++;
       this.#fids.set(key, fid);
+      this.#famRefs.set(fid, 0);
     }
     const prev = this.#famDefs.get(fid);
     if (!prev || prev.type !== type || prev.help !== help || (prev.restartsWithAgent === true) !== restarts) {
@@ -254,8 +262,31 @@ export class Batcher {
       for (const n of names) labels.push(n, all[n]!);
       entry = { def: { sid: s.id, fid, labels }, ackSeq: 0, ackValue: 0, ackDist: undefined, goneAt: -1, sentScope: 0 };
       this.#seriesDefs.set(s.id, entry);
+      this.#famRefs.set(fid, (this.#famRefs.get(fid) ?? 0) + 1);
     }
     return entry;
+  }
+
+  /** An entry of family `fid` was forgotten; the family goes with its last one. */
+  #unref(fid: number): void {
+    const n = (this.#famRefs.get(fid) ?? 1) - 1;
+    if (n > 0) {
+      this.#famRefs.set(fid, n);
+      return;
+    }
+    this.#famRefs.delete(fid);
+    const def = this.#famDefs.get(fid);
+    this.#famDefs.delete(fid);
+    this.#knownFam.delete(fid);
+    if (def) {
+      const key = def.restartsWithAgent === true ? `${def.name}\u0000r` : def.name;
+      if (this.#fids.get(key) === fid) this.#fids.delete(key);
+    }
+  }
+
+  /** Family definitions remembered (each used by a series entry, or about to be). */
+  get definedFamilies(): number {
+    return this.#famDefs.size;
   }
 
   /** A copy of the series' distribution as it goes on the wire. */

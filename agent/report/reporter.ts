@@ -402,6 +402,7 @@ export class Reporter implements Component {
         spool_bytes: spoolBytes,
         dropped_batches: q.droppedTotal,
         defined_series: this.#batcher.definedSeries,
+        defined_families: this.#batcher.definedFamilies,
       },
     });
   }

@@ -170,6 +170,33 @@ t.test('series that leave the store are forgotten once the collects that could c
   t.equal(b.definedSeries, 0, 'none once the removal was seen and settled');
 });
 
+t.test('families whose every series left are forgotten too; one that comes back is defined again', async (t) => {
+  const store = new Store();
+  const b = new Batcher(store, { maxSamples: 10_000, maxBytes: 1 << 20 });
+  store.set(gauge, { keep: '1' }, 1);
+  for (let round = 0; round < 50; round++) {
+    // Each round a family of its own (a StatsD client putting an id in the metric name, say).
+    store.set({ name: `job_${round}_seconds`, help: '', type: 'gauge' }, { k: 'v' }, round);
+    for (const c of b.collect(false)) b.payload(c, 'x', 0, {});
+    store.remove(store.getFamily(`job_${round}_seconds`)!.series.values().next().value!);
+    b.prune(b.collects);
+  }
+  b.collect(false);
+  b.prune(b.collects);
+  t.equal(b.definedFamilies, 1, `only the live family is defined (${b.definedFamilies}), not all 51 ever seen`);
+  store.set({ name: 'job_3_seconds', help: '', type: 'gauge' }, { k: 'v' }, 7);
+  const p = b.payload(b.collect(false)[0]!, 'x', 0, {});
+  t.same(
+    p.families.map((f) => f.name),
+    ['job_3_seconds'],
+    'the returning family is sent again',
+  );
+  t.equal(p.series.length, 1);
+  t.equal(p.series[0]!.fid, p.families[0]!.fid, 'under the id its definition carries');
+  t.not(p.families[0]!.fid, 4, 'a new id: the one it had is never reused');
+  t.equal(b.definitions([p.series[0]!.sid]).families[0]!.name, 'job_3_seconds');
+});
+
 t.test('a gone series keeps its definition while a batch of its last collect is not settled', async (t) => {
   const store = new Store();
   const b = new Batcher(store, { maxSamples: 10_000, maxBytes: 1 << 20 });
