@@ -37,6 +37,12 @@ export interface IngestOptions {
   skipped: { inc(n: number): void };
   /** Samples left out because they would poison a merge: non-finite, or of another type than their family. */
   refusedSamples: { inc(labels: { reason: string }, n: number): void };
+  /** How long a series definition no batch names is kept (ms; tables.ts). */
+  definitionIdleMs?: number;
+  /** Definitions forgotten because no batch named them for `definitionIdleMs`. */
+  definitionsForgotten?: { inc(n: number): void };
+  /** The clock definitions are aged by (tests). */
+  nowMs?: () => number;
 }
 
 /**
@@ -76,7 +82,7 @@ export class Ingest {
   constructor(state: StateStore, merger: Merger, opts: IngestOptions) {
     this.#state = state;
     this.#merger = merger;
-    this.#tables = new Tables(opts.maxSeries);
+    this.#tables = new Tables(opts.maxSeries, opts.definitionIdleMs, (opts.nowMs ?? Date.now)());
     this.#opts = opts;
   }
 
@@ -118,9 +124,12 @@ export class Ingest {
       return refused(429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_AGENTS', `the aggregator tracks ${this.#opts.maxAgents} agents already`, {}, '60');
     }
     const { epoch, seq } = hdr;
-    if (!this.#tables.define(agent, epoch, payload.families, payload.series)) {
-      return refused(429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_SERIES', 'the aggregator holds too many series definitions', {}, '60');
-    }
+    const now = (this.#opts.nowMs ?? Date.now)();
+    const tables = this.#tables;
+    const forgotten = tables.evicted;
+    const defined = tables.define(agent, epoch, payload.families, payload.series, now);
+    if (tables.evicted !== forgotten) this.#opts.definitionsForgotten?.inc(tables.evicted - forgotten);
+    if (!defined) return refused(429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_SERIES', 'the aggregator holds too many series definitions', {}, '60');
     if (hdr.kind === FrameKind.defs) {
       const h = parseHandover(payload.meta);
       if (h === undefined) return { ok: true, status: 'ok', result: 'definitions' };
@@ -135,10 +144,16 @@ export class Ingest {
     const scalarDefs: ResolvedSeries[] = new Array(sc.length >> 1);
     for (let i = 0; i < sc.length; i += 2) {
       const r = defs.get(sc[i]!);
-      if (r) scalarDefs[i >> 1] = r;
-      else missing.push(sc[i]!);
+      if (r) {
+        r.usedMs = now;
+        scalarDefs[i >> 1] = r;
+      } else missing.push(sc[i]!);
     }
-    for (const d of payload.dists) if (!defs.has(d.sid)) missing.push(d.sid);
+    for (const d of payload.dists) {
+      const r = defs.get(d.sid);
+      if (r) r.usedMs = now;
+      else missing.push(d.sid);
+    }
     if (missing.length > 0) {
       return refused(409, 'unknown_series', 'OUTRIDER_ERR_AGG_UNKNOWN_SERIES', 'series definitions are unknown (the aggregator restarted); send them again', { missing: missing.slice(0, 100_000) });
     }
@@ -204,9 +219,11 @@ export class Ingest {
     const a = noteBatch(prevAgent, payload, epoch);
     const full: Array<[string, SeriesState]> = [];
     const updated: SeriesState[] = [];
+    const now = (this.#opts.nowMs ?? Date.now)();
     const one = (sidv: number, value: number | DistState) => {
       const r = defs.get(sidv);
       if (!r) return;
+      r.usedMs = now;
       const t = r.family.type;
       if (typeof value === 'number' ? t !== 'counter' || !Number.isFinite(value) : t !== 'histogram' && t !== 'summary') return;
       let prev = r.state;

@@ -169,6 +169,14 @@ export const aggregatorKeys = defineKeys([
     commands: cmd,
     help: 'Most series held: interning definitions, and (agent, series) states in the state store (values of further new series are dropped and counted).',
   },
+  {
+    key: 'aggregator.definition_idle',
+    type: 'duration',
+    default: 15 * 60_000,
+    min: 60_000,
+    commands: cmd,
+    help: "How long an agent's series definition that no batch names is kept before it is forgotten (the agent sends it again if it names the series later; every live series is named at least once per report.full_refresh_interval).",
+  },
   { key: 'aggregator.snapshot_interval', type: 'duration', default: 30_000, min: 100, commands: cmd, help: 'How often the state log is compacted into a snapshot.' },
   {
     key: 'aggregator.commit_interval',

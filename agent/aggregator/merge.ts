@@ -41,6 +41,8 @@ export interface ResolvedSeries {
   labels: string[];
   /** Cached state of this agent's series (filled on first use). */
   state?: SeriesState | undefined;
+  /** When a batch or a definition last named the series (ms): a definition unused for long is forgotten (tables.ts). */
+  usedMs: number;
   fleet?: FleetEntry | undefined;
 }
 

@@ -39,6 +39,7 @@ export function optionsFrom(config: Config, log: Logger): AggregatorOptions {
     maxCompressionRatio: config.number('aggregator.max_compression_ratio'),
     maxAgents: config.number('aggregator.max_agents'),
     maxSeries: config.number('aggregator.max_series'),
+    definitionIdleMs: config.number('aggregator.definition_idle'),
     publicReads: config.bool('aggregator.public_reads'),
     maxConnections: config.number('aggregator.max_connections'),
     maxConnectionsPerAddress: config.number('aggregator.max_connections_per_address'),

@@ -72,6 +72,8 @@ export interface AggregatorOptions {
   maxCompressionRatio?: number;
   maxAgents: number;
   maxSeries: number;
+  /** How long a series definition no batch names is kept (ms; default 15 minutes). */
+  definitionIdleMs?: number;
   /** The read endpoints (/metrics, /api/v1/series, /api/v1/agents, /api/v1/status, /api/v1/events) need no token (default false). */
   publicReads?: boolean;
   /** Largest step of a batch's sequence number past the highest applied (default 10,000,000). */
@@ -155,6 +157,7 @@ export class Aggregator {
       connRefused: t.counter('outrider_aggregator_connections_refused_total', 'Connections closed at once because a connection limit was reached, by reason (total, per_address).', ['reason']),
       connections: t.gauge('outrider_aggregator_connections', 'Open connections to the aggregator.'),
       readRefusals: t.counter('outrider_aggregator_read_refusals_total', 'Requests to the read endpoints without a token that may read.'),
+      definitionsForgotten: t.counter('outrider_aggregator_definitions_forgotten_total', "Agents' series definitions forgotten because no batch named them for aggregator.definition_idle."),
       refusedSamples: t.counter(
         'outrider_aggregator_refused_samples_total',
         'Samples left out of the merge, by reason (non_finite: a NaN or infinity where values add up; type_mismatch; series_limit: a series new to a state that holds aggregator.max_series).',
@@ -173,6 +176,8 @@ export class Aggregator {
       samples: this.#m.samples,
       skipped: this.#m.skipped,
       refusedSamples: { inc: (labels, n) => this.#m.refusedSamples.inc(labels, n) },
+      definitionIdleMs: opts.definitionIdleMs,
+      definitionsForgotten: this.#m.definitionsForgotten,
     });
     const cap = connectionCap(opts.maxConnections ?? 10_000);
     this.#connections = new ConnectionLimits({
