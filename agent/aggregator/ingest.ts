@@ -86,6 +86,11 @@ export class Ingest {
     this.#opts = opts;
   }
 
+  /** Forgets an agent's series definitions (the agent itself was forgotten). */
+  forgetDefinitions(agent: string): void {
+    this.#tables.forgetAgent(agent);
+  }
+
   /**
    * Checks one frame's checksum and inflates its payload within the bounds, off the event loop past a usual batch's
    * size (inflate.ts): the bytes for `apply`, or the refusal.

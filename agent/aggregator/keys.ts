@@ -170,6 +170,14 @@ export const aggregatorKeys = defineKeys([
     help: 'Most series held: interning definitions, and (agent, series) states in the state store (values of further new series are dropped and counted).',
   },
   {
+    key: 'aggregator.agent_retention',
+    type: 'duration',
+    default: 24 * 3600_000,
+    min: 60_000,
+    commands: cmd,
+    help: 'How long the state keeps an agent not seen since (retired from the fleet series after aggregator.agent_expiry): then its series states, applied sequences and definitions are forgotten, and an agent that reports again starts afresh.',
+  },
+  {
     key: 'aggregator.definition_idle',
     type: 'duration',
     default: 15 * 60_000,

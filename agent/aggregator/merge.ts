@@ -58,6 +58,8 @@ interface FleetEntry {
   handle?: Series | undefined;
   /** Whether the entry waits in the dirty list for its next store write. */
   dirty: boolean;
+  /** The states (of every agent, retired ones included) that add to it. */
+  states: number;
 }
 
 interface Contribution {
@@ -92,7 +94,9 @@ interface AgentOut {
  * state's own string keys, leave it out; a symbol property is as fast to reach as a field).
  */
 const kOut = Symbol('agentOut');
-type WithOut = SeriesState & { [kOut]?: AgentOut };
+/** The fleet series a state adds to, kept on it the same way. */
+const kFleet = Symbol('fleet');
+type WithOut = SeriesState & { [kOut]?: AgentOut; [kFleet]?: FleetEntry };
 const outOf = (st: SeriesState): AgentOut | undefined => (st as WithOut)[kOut];
 
 export const perAgent = (t: MetricType) => t === 'gauge' || t === 'untyped' || t === 'summary';
@@ -235,10 +239,49 @@ export class Merger {
     set.add(st);
   }
 
+  /** The fleet series `f` is what state `st` adds to (counted once per state: `forget` drops `f` with its last state). */
+  #attach(st: SeriesState, f: FleetEntry): FleetEntry {
+    const w = st as WithOut;
+    const was = w[kFleet];
+    if (was === f) return f;
+    if (was) was.states--;
+    f.states++;
+    w[kFleet] = f;
+    return f;
+  }
+
+  /**
+   * Forgets a retired agent (one not seen for the expiry, whose contribution is out of the fleet series already): its
+   * states leave the merger, and so does every fleet series none of the remaining states can add to. Returns the
+   * states forgotten (the state store drops them too); none for an agent that is not retired.
+   */
+  forget(agent: string): SeriesState[] {
+    if (!this.#retired.has(agent)) return [];
+    this.#retired.delete(agent);
+    const states = this.#members.get(agent);
+    this.#members.delete(agent);
+    if (!states) return [];
+    let dropped = false;
+    for (const st of states) {
+      const f = (st as WithOut)[kFleet];
+      if (!f || --f.states > 0) continue;
+      const key = seriesKey(st.family, st.labels);
+      if (this.#fleet.get(key) === f) this.#fleet.delete(key);
+      this.#sketchFleet.delete(f);
+      // Left in the dirty list, if it is there: the next store write skips it.
+      f.dirty = false;
+      if (f.handle) this.store.remove(f.handle);
+      f.handle = undefined;
+      dropped = true;
+    }
+    if (dropped) this.#dirtyFleet = this.#dirtyFleet.filter((f) => f.dirty);
+    return [...states];
+  }
+
   /** Adds a state's total into its fleet series (rebuild, reinstate). */
   #join(st: SeriesState): void {
     if (isPerAgent(st) || !finiteTotal(st.acc)) return; // a total poisoned before non-finite values were refused: left out
-    const f = this.#fleetEntry(seriesKey(st.family, st.labels), st.family, st.help, st.type, st.labels, st.sketch !== undefined);
+    const f = this.#attach(st, this.#fleetEntry(seriesKey(st.family, st.labels), st.family, st.help, st.type, st.labels, st.sketch !== undefined));
     this.#addFleet(f, st.acc);
     if (st.sketch) this.#contribute(f, st, st.sketch, st.sketchMs ?? 0);
   }
@@ -256,7 +299,7 @@ export class Merger {
       const delta = last === undefined || value < last ? value : value - last;
       if (Number.isFinite(delta)) {
         st.acc = (typeof st.acc === 'number' ? st.acc : 0) + delta;
-        this.#addFleet(r.fleet ?? (r.fleet = this.#fleetEntry(r.key, r.family.name, r.family.help, type, r.labels)), delta);
+        this.#addFleet(this.#attach(st, r.fleet ?? (r.fleet = this.#fleetEntry(r.key, r.family.name, r.family.help, type, r.labels))), delta);
       }
     } else st.acc = value;
     st.epoch = epoch;
@@ -278,7 +321,7 @@ export class Merger {
       const last = st.seq === 0 || typeof st.last !== 'object' || this.#restarted(st, r, epoch) ? undefined : st.last;
       const delta = distDelta(v, last);
       st.acc = distAdd(st.seq === 0 || typeof st.acc !== 'object' ? undefined : st.acc, delta);
-      const f = r.fleet ?? (r.fleet = this.#fleetEntry(r.key, r.family.name, r.family.help, type, r.labels, st.sketch !== undefined));
+      const f = this.#attach(st, r.fleet ?? (r.fleet = this.#fleetEntry(r.key, r.family.name, r.family.help, type, r.labels, st.sketch !== undefined)));
       this.#addFleet(f, delta);
       if (st.sketch !== undefined) {
         // Only an interval with new samples contributes; an idle interval's sketch is the previous one again.
@@ -370,6 +413,7 @@ export class Merger {
     const fleet = this.#dirtyFleet;
     this.#dirtyFleet = [];
     for (const f of fleet) {
+      if (!f.dirty) continue; // forgotten since it was marked
       f.dirty = false;
       if (typeof f.value === 'number') {
         if (!f.handle || !this.store.writeHandle(f.handle, f.value, undefined, now)) this.#fleetHandle(f, this.store.set({ name: f.name, help: f.help, type: f.type }, f.labels, f.value, now));
@@ -439,7 +483,7 @@ export class Merger {
     if (!f) {
       const dist = type === 'histogram' || sketched;
       const agg = this.#aggregatorId ? aggregatorLabel(labels, this.#aggregatorId) : undefined;
-      this.#fleet.set(key, (f = { name, help, type, labels: labelsObject(labels, agg), value: dist ? { count: 0, sum: 0, buckets: null } : 0, dirty: false }));
+      this.#fleet.set(key, (f = { name, help, type, labels: labelsObject(labels, agg), value: dist ? { count: 0, sum: 0, buckets: null } : 0, dirty: false, states: 0 }));
     }
     if (sketched && !f.sketches) {
       f.sketches = new Map();

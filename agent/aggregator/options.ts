@@ -31,6 +31,7 @@ export function optionsFrom(config: Config, log: Logger): AggregatorOptions {
     stateDir: config.string('aggregator.state_dir'),
     aggregatorId: config.string('aggregator.id'),
     agentExpiryMs: config.number('aggregator.agent_expiry'),
+    agentRetentionMs: config.number('aggregator.agent_retention'),
     remoteWrite: config.list('aggregator.remote_write'),
     remoteWriteProtocol: config.string('aggregator.remote_write_protocol') as ForwardProtocol,
     forwardIntervalMs: config.number('aggregator.forward_interval'),

@@ -110,6 +110,11 @@ export interface AggregatorOptions {
   aggregatorId?: string;
   /** An agent not seen for this long leaves the fleet series and /api/v1/agents until it reports again (default 5 minutes). */
   agentExpiryMs?: number;
+  /**
+   * A retired agent not seen for this long is forgotten: its states, applied sequences and definitions leave the state
+   * (default 24 hours; at least the expiry).
+   */
+  agentRetentionMs?: number;
   /** Agents' events (POST /api/v1/ingest/events, GET /api/v1/events): bounds; max_agents is the aggregator's. */
   events?: Partial<EventsApiOptions>;
 }
@@ -154,6 +159,7 @@ export class Aggregator {
       skipped: t.counter('outrider_aggregator_stale_samples_total', 'Samples skipped because a newer value of the series was already applied.'),
       agents: t.gauge('outrider_aggregator_agents', 'Agents the aggregator owns now (seen within aggregator.agent_expiry).'),
       retired: t.counter('outrider_aggregator_agents_retired_total', 'Agents retired from the fleet series because they were not seen for aggregator.agent_expiry.'),
+      forgotten: t.counter('outrider_aggregator_agents_forgotten_total', 'Agents forgotten, with their series states, because they were not seen for aggregator.agent_retention.'),
       connRefused: t.counter('outrider_aggregator_connections_refused_total', 'Connections closed at once because a connection limit was reached, by reason (total, per_address).', ['reason']),
       connections: t.gauge('outrider_aggregator_connections', 'Open connections to the aggregator.'),
       readRefusals: t.counter('outrider_aggregator_read_refusals_total', 'Requests to the read endpoints without a token that may read.'),
@@ -254,6 +260,29 @@ export class Aggregator {
     return n;
   }
 
+  /**
+   * Forgets the retired agents not seen for `agentRetentionMs`: their series states leave the merger and the state
+   * (logged; committed soon after), and their definitions the interning tables. Their contribution left the fleet
+   * series when they were retired; a fleet series none of the remaining states adds to leaves the store. Returns how
+   * many were forgotten.
+   */
+  forgetAgents(nowMs = Date.now()): number {
+    const retention = Math.max(this.#opts.agentRetentionMs ?? 24 * 3600_000, this.#opts.agentExpiryMs ?? 300_000);
+    const ids: string[] = [];
+    for (const a of this.state.agents.values()) if (nowMs - a.lastSeenMs > retention && this.merger.isRetired(a.id)) ids.push(a.id);
+    if (ids.length === 0) return 0;
+    const states = [];
+    for (const id of ids) {
+      for (const st of this.merger.forget(id)) states.push(st);
+      this.#ingest.forgetDefinitions(id);
+    }
+    this.state.forget(ids, states);
+    this.#m.forgotten.inc(ids.length);
+    this.state.commit().catch(() => undefined); // a failure is the state's onFatal
+    this.#opts.log.info({ agents: ids.length, series: states.length }, 'Forgot agents not seen for aggregator.agent_retention.');
+    return ids.length;
+  }
+
   /** The remote write forward (undefined without aggregator.remote_write). */
   get forward(): Forwarder | undefined {
     return this.#forward;
@@ -282,6 +311,7 @@ export class Aggregator {
     }, this.#opts.snapshotIntervalMs);
     const tele = setInterval(() => {
       this.expireAgents();
+      this.forgetAgents();
       void this.#copyTelemetry();
       this.merger.expireSketches();
     }, 1000);

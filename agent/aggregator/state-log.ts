@@ -10,6 +10,8 @@
  * - anything else is a msgpack map {agent, seq, full, upd, u3?, sk?}: series new to the state in full, distribution
  *   updates flat in `upd`, scalar updates as float64 triples in `u3`, and the latest sketch of sketch-bearing
  *   summaries in `sk` (flat [id, sketch|null, received ms, ...]).
+ * A third form is not a batch: agents forgotten (aggregator.agent_retention), binary: 0xc1, 2, u32 count, then per
+ * agent u16 + id (UTF-8). Replay drops those agents and their series from the state.
  * All integers and floats little-endian.
  */
 import { crc32c } from '../wire/crc32c';
@@ -50,6 +52,8 @@ export interface LogEntry {
 export const UPD = 6;
 /** First byte of a binary log entry (0xc1 is never used by msgpack, so it cannot start a msgpack entry). */
 const BIN_ENTRY = 0xc1;
+/** The second byte of the binary entry that forgets agents (a batch's is 1). */
+const FORGET_FORM = 2;
 const BIN_AGENT_NUMS = 9;
 const AGENT_NUMS: Array<keyof AgentState> = ['epoch', 'high', 'lastSeenMs', 'lastSentMs', 'backlogBytes', 'backlogBatches', 'droppedBatches', 'appliedBatches'];
 
@@ -102,18 +106,55 @@ export function appendEntry(log: LogBuffer, a: AgentState, seq: number, epoch: n
   log.buf.writeUInt32LE(crc32c(log.buf, start + 8, log.length), start + 4);
 }
 
-/** Reads every whole entry of a log file's bytes in order; returns whether it ended in a torn entry. */
-export function readLog(buf: Buffer, apply: (e: LogEntry) => void): boolean {
+/** Frames the entry that forgets `agents` (their series with them) into `log`. */
+export function appendForget(log: LogBuffer, agents: readonly string[]): void {
+  const ids = agents.map((a) => Buffer.from(a, 'utf8'));
+  const start = log.length;
+  let o = log.reserve(8 + 2 + 4 + ids.reduce((n, b) => n + 2 + b.length, 0));
+  const b = log.buf;
+  o += 8;
+  b[o] = BIN_ENTRY;
+  b[o + 1] = FORGET_FORM;
+  b.writeUInt32LE(ids.length, o + 2);
+  o += 6;
+  for (const id of ids) {
+    b.writeUInt16LE(id.length, o);
+    b.set(id, o + 2);
+    o += 2 + id.length;
+  }
+  b.writeUInt32LE(log.length - start - 8, start);
+  b.writeUInt32LE(crc32c(b, start + 8, log.length), start + 4);
+}
+
+/**
+ * Reads every whole entry of a log file's bytes in order (a batch's to `apply`, a forgetting's to `forget`); returns
+ * whether it ended in a torn entry.
+ */
+export function readLog(buf: Buffer, apply: (e: LogEntry) => void, forget: (agents: string[]) => void = () => undefined): boolean {
   let off = 0;
   while (off + 8 <= buf.length) {
     const len = buf.readUInt32LE(off);
     const crc = buf.readUInt32LE(off + 4);
     if (off + 8 + len > buf.length || crc32c(buf, off + 8, off + 8 + len) !== crc) return true;
     const body = buf.subarray(off + 8, off + 8 + len);
-    apply(body[0] === BIN_ENTRY ? readBinaryEntry(body) : readPackedEntry(body));
+    if (body[0] !== BIN_ENTRY) apply(readPackedEntry(body));
+    else if (body[1] === FORGET_FORM) forget(readForget(body));
+    else apply(readBinaryEntry(body));
     off += 8 + len;
   }
   return false;
+}
+
+function readForget(b: Buffer): string[] {
+  const n = b.readUInt32LE(2);
+  const ids: string[] = [];
+  let o = 6;
+  for (let i = 0; i < n; i++) {
+    const len = b.readUInt16LE(o);
+    ids.push(b.toString('utf8', o + 2, o + 2 + len));
+    o += 2 + len;
+  }
+  return ids;
 }
 
 function readPackedEntry(b: Buffer): LogEntry {

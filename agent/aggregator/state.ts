@@ -15,8 +15,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { syncDir } from '../core/fs-sync';
 import type { SketchJSON } from '../store/sketch';
-import { appendEntry, LogBuffer, LogEntry, readLog, UPD } from './state-log';
-import { AgentState, SeriesState, WINDOW } from './state-model';
+import { appendEntry, appendForget, LogBuffer, LogEntry, readLog, UPD } from './state-log';
+import { AgentState, SeriesState, stateKey, WINDOW } from './state-model';
 import { readSnapshotFile, SnapshotStats, writeSnapshotFile } from './state-snapshot-file';
 
 /** Default work per snapshot slice (series rows; see SliceBudget): a few milliseconds of the event loop. */
@@ -103,7 +103,49 @@ export class StateStore {
   }
 
   #replay(file: string): void {
-    if (readLog(fs.readFileSync(file), (e) => this.#apply(e))) this.tornEntries++;
+    if (
+      readLog(
+        fs.readFileSync(file),
+        (e) => this.#apply(e),
+        (ids) => this.#dropAgents(new Set(ids)),
+      )
+    )
+      this.tornEntries++;
+  }
+
+  /** Replay of a forgetting: the agents and every series of theirs leave the state. */
+  #dropAgents(ids: ReadonlySet<string>): void {
+    for (const id of ids) {
+      this.agents.delete(id);
+      this.recentSets.delete(id);
+    }
+    for (const [k, st] of this.series) if (ids.has(st.agent)) this.series.delete(k);
+  }
+
+  /**
+   * Forgets agents: their records, their applied sequences and their series `states` (which the merger handed back)
+   * leave the state, and an entry in the log says so; `commit()` makes it durable. An agent forgotten that reports
+   * again starts afresh.
+   */
+  forget(agents: readonly string[], states: readonly SeriesState[]): void {
+    if (agents.length === 0) return;
+    for (const id of agents) {
+      this.agents.delete(id);
+      this.recentSets.delete(id);
+    }
+    let missed = false;
+    for (const st of states) {
+      const k = stateKey(st.agent, st.family, st.labels);
+      if (this.series.get(k) === st) this.series.delete(k);
+      else missed = true;
+    }
+    // A state not under the key its family and labels give (none should be): found by a scan instead.
+    if (missed) {
+      const ids = new Set(agents);
+      for (const [k, st] of this.series) if (ids.has(st.agent)) this.series.delete(k);
+    }
+    this.#changed = true;
+    appendForget(this.#pending, agents);
   }
 
   /** Applies one log entry read back (replay overwrites, so an entry applied twice changes nothing). */

@@ -106,6 +106,14 @@ export class Tables {
     return n;
   }
 
+  /** Forgets every definition of an agent (all its epochs). */
+  forgetAgent(agent: string): void {
+    const list = this.#byAgent.get(agent);
+    if (!list) return;
+    for (const t of list) this.#size -= t.series.size;
+    this.#byAgent.delete(agent);
+  }
+
   /** The agent's series definitions of an epoch (resolve a batch's ids against it once). */
   seriesOf(agent: string, epoch: number): Map<number, ResolvedSeries> | undefined {
     const list = this.#byAgent.get(agent);

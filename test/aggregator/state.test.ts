@@ -159,3 +159,36 @@ t.test('a format-1 snapshot (series as [key, state] pairs) still loads', async (
   t.ok(s.isApplied('a', 1, 2));
   await s.close();
 });
+
+t.test('forgotten agents stay forgotten when the log is replayed after a crash; the others are kept', async (t) => {
+  const dir = tmpDir(t);
+  const s = new StateStore(dir, 1);
+  s.open();
+  const own = (agentId: string, id: number): [string, SeriesState] => {
+    const st: SeriesState = { ...series(id, id), agent: agentId };
+    return [stateKey(st.agent, st.family, st.labels), st];
+  };
+  const [ka, sa] = own('pod-a', s.nextId());
+  const [kb, sb] = own('pod-b', s.nextId());
+  s.add(ka, sa);
+  s.record(agent('pod-a'), 1, 1, [[ka, sa]], []);
+  s.add(kb, sb);
+  s.record(agent('pod-b'), 1, 1, [[kb, sb]], []);
+  await s.commit();
+  s.forget(['pod-a'], [sa]);
+  t.notOk(s.agents.has('pod-a'));
+  t.notOk(s.series.has(ka), 'its series left at once');
+  await s.commit();
+  // Simulated crash: no snapshot, the log replayed.
+  const s2 = new StateStore(dir, 1);
+  s2.open();
+  t.same([...s2.agents.keys()], ['pod-b']);
+  t.same([...s2.series.keys()], [kb]);
+  t.notOk(s2.isApplied('pod-a', 1, 1), 'its applied sequences went with it');
+  t.ok(s2.isApplied('pod-b', 1, 1));
+  await s2.close();
+  const s3 = new StateStore(dir, 1);
+  s3.open();
+  t.same([...s3.series.keys()], [kb], 'and after the snapshot the close wrote');
+  await s3.close();
+});
