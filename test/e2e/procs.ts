@@ -1,5 +1,6 @@
 /** Real `outrider` processes for end-to-end tests: spawn, learn bound URLs from the JSON log, stop or kill -9. */
 import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -71,7 +72,35 @@ export function start(args: string[]): Proc {
   };
 }
 
-export function freePort(): Promise<number> {
+/** The lowest port the kernel hands out to outgoing connections (and to `listen(0)`). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 12_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A loopback port free now, for a process started next to listen on. Taken below the kernel's ephemeral range: a port
+ * `listen(0)` gave can be the local port of another test's outgoing connection by the time the process listens (or
+ * listens again after a restart), and the listen then fails with EADDRINUSE.
+ */
+export async function freePort(): Promise<number> {
+  const low = ephemeralLow();
+  for (let i = 0; i < 50; i++) {
+    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
+    if (await canListen(port)) return port;
+  }
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.listen(0, '127.0.0.1', () => {
