@@ -87,6 +87,8 @@ interface AgentOut {
   handle: Series | undefined;
   /** The agent's timestamp of the value (its batch's send time); undefined when not known (rebuilt after a restart). */
   tsMs: number | undefined;
+  /** The fleet series the state adds to, once it did (see `Merger.forget`). */
+  fleet: FleetEntry | undefined;
 }
 
 /**
@@ -94,9 +96,7 @@ interface AgentOut {
  * state's own string keys, leave it out; a symbol property is as fast to reach as a field).
  */
 const kOut = Symbol('agentOut');
-/** The fleet series a state adds to, kept on it the same way. */
-const kFleet = Symbol('fleet');
-type WithOut = SeriesState & { [kOut]?: AgentOut; [kFleet]?: FleetEntry };
+type WithOut = SeriesState & { [kOut]?: AgentOut };
 const outOf = (st: SeriesState): AgentOut | undefined => (st as WithOut)[kOut];
 
 export const perAgent = (t: MetricType) => t === 'gauge' || t === 'untyped' || t === 'summary';
@@ -241,12 +241,12 @@ export class Merger {
 
   /** The fleet series `f` is what state `st` adds to (counted once per state: `forget` drops `f` with its last state). */
   #attach(st: SeriesState, f: FleetEntry): FleetEntry {
-    const w = st as WithOut;
-    const was = w[kFleet];
+    const o = this.#out(st);
+    const was = o.fleet;
     if (was === f) return f;
     if (was) was.states--;
     f.states++;
-    w[kFleet] = f;
+    o.fleet = f;
     return f;
   }
 
@@ -263,7 +263,7 @@ export class Merger {
     if (!states) return [];
     let dropped = false;
     for (const st of states) {
-      const f = (st as WithOut)[kFleet];
+      const f = outOf(st)?.fleet;
       if (!f || --f.states > 0) continue;
       const key = seriesKey(st.family, st.labels);
       if (this.#fleet.get(key) === f) this.#fleet.delete(key);
@@ -299,7 +299,8 @@ export class Merger {
       const delta = last === undefined || value < last ? value : value - last;
       if (Number.isFinite(delta)) {
         st.acc = (typeof st.acc === 'number' ? st.acc : 0) + delta;
-        this.#addFleet(this.#attach(st, r.fleet ?? (r.fleet = this.#fleetEntry(r.key, r.family.name, r.family.help, type, r.labels))), delta);
+        // Linked once per definition (a state is attached to its fleet series when a definition first links them).
+        this.#addFleet(r.fleet ?? (r.fleet = this.#attach(st, this.#fleetEntry(r.key, r.family.name, r.family.help, type, r.labels))), delta);
       }
     } else st.acc = value;
     st.epoch = epoch;
@@ -321,7 +322,7 @@ export class Merger {
       const last = st.seq === 0 || typeof st.last !== 'object' || this.#restarted(st, r, epoch) ? undefined : st.last;
       const delta = distDelta(v, last);
       st.acc = distAdd(st.seq === 0 || typeof st.acc !== 'object' ? undefined : st.acc, delta);
-      const f = this.#attach(st, r.fleet ?? (r.fleet = this.#fleetEntry(r.key, r.family.name, r.family.help, type, r.labels, st.sketch !== undefined)));
+      const f = r.fleet ?? (r.fleet = this.#attach(st, this.#fleetEntry(r.key, r.family.name, r.family.help, type, r.labels, st.sketch !== undefined)));
       this.#addFleet(f, delta);
       if (st.sketch !== undefined) {
         // Only an interval with new samples contributes; an idle interval's sketch is the previous one again.
@@ -461,7 +462,8 @@ export class Merger {
     if (s) this.#fleetHandles.add(s);
   }
 
-  #markAgent(st: SeriesState): void {
+  /** The store side of a state's per-agent series, made on first use. */
+  #out(st: SeriesState): AgentOut {
     let o = outOf(st);
     if (!o)
       (st as WithOut)[kOut] = o = {
@@ -470,7 +472,13 @@ export class Merger {
         desc: { name: st.family, help: st.help, type: st.type },
         handle: undefined,
         tsMs: undefined,
+        fleet: undefined,
       };
+    return o;
+  }
+
+  #markAgent(st: SeriesState): void {
+    const o = this.#out(st);
     o.tsMs = this.#batchTs;
     if (o.dirty) return;
     o.dirty = true;
