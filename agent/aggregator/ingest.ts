@@ -82,8 +82,13 @@ export class Ingest {
   constructor(state: StateStore, merger: Merger, opts: IngestOptions) {
     this.#state = state;
     this.#merger = merger;
-    this.#tables = new Tables(opts.maxSeries, opts.definitionIdleMs, (opts.nowMs ?? Date.now)());
     this.#opts = opts;
+    this.#tables = new Tables(opts.maxSeries, { idleMs: opts.definitionIdleMs, nowMs: this.#now(), onForgotten: (n) => opts.definitionsForgotten?.inc(n) });
+  }
+
+  /** This host's clock (the tests' when given). */
+  #now(): number {
+    return this.#opts.nowMs ? this.#opts.nowMs() : Date.now();
   }
 
   /** Forgets an agent's series definitions (the agent itself was forgotten). */
@@ -129,12 +134,9 @@ export class Ingest {
       return refused(429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_AGENTS', `the aggregator tracks ${this.#opts.maxAgents} agents already`, {}, '60');
     }
     const { epoch, seq } = hdr;
-    const now = (this.#opts.nowMs ?? Date.now)();
-    const tables = this.#tables;
-    const forgotten = tables.evicted;
-    const defined = tables.define(agent, epoch, payload.families, payload.series, now);
-    if (tables.evicted !== forgotten) this.#opts.definitionsForgotten?.inc(tables.evicted - forgotten);
-    if (!defined) return refused(429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_SERIES', 'the aggregator holds too many series definitions', {}, '60');
+    const now = this.#now();
+    if (!this.#tables.define(agent, epoch, payload.families, payload.series, now))
+      return refused(429, 'refused', 'OUTRIDER_ERR_AGG_TOO_MANY_SERIES', 'the aggregator holds too many series definitions', {}, '60');
     if (hdr.kind === FrameKind.defs) {
       const h = parseHandover(payload.meta);
       if (h === undefined) return { ok: true, status: 'ok', result: 'definitions' };
@@ -224,7 +226,7 @@ export class Ingest {
     const a = noteBatch(prevAgent, payload, epoch);
     const full: Array<[string, SeriesState]> = [];
     const updated: SeriesState[] = [];
-    const now = (this.#opts.nowMs ?? Date.now)();
+    const now = this.#now();
     const one = (sidv: number, value: number | DistState) => {
       const r = defs.get(sidv);
       if (!r) return;

@@ -113,13 +113,22 @@ export class StateStore {
       this.tornEntries++;
   }
 
-  /** Replay of a forgetting: the agents and every series of theirs leave the state. */
-  #dropAgents(ids: ReadonlySet<string>): void {
+  /**
+   * The agents and every series of theirs leave the state: `states`, when the caller knows them, are removed by key;
+   * otherwise (a replay) the series are found by a scan.
+   */
+  #dropAgents(ids: ReadonlySet<string>, states?: readonly SeriesState[]): void {
     for (const id of ids) {
       this.agents.delete(id);
       this.recentSets.delete(id);
     }
-    for (const [k, st] of this.series) if (ids.has(st.agent)) this.series.delete(k);
+    let scan = states === undefined;
+    for (const st of states ?? []) {
+      const k = stateKey(st.agent, st.family, st.labels);
+      if (this.series.get(k) === st) this.series.delete(k);
+      else scan = true; // not under the key its family and labels give (none should be)
+    }
+    if (scan) for (const [k, st] of this.series) if (ids.has(st.agent)) this.series.delete(k);
   }
 
   /**
@@ -129,21 +138,7 @@ export class StateStore {
    */
   forget(agents: readonly string[], states: readonly SeriesState[]): void {
     if (agents.length === 0) return;
-    for (const id of agents) {
-      this.agents.delete(id);
-      this.recentSets.delete(id);
-    }
-    let missed = false;
-    for (const st of states) {
-      const k = stateKey(st.agent, st.family, st.labels);
-      if (this.series.get(k) === st) this.series.delete(k);
-      else missed = true;
-    }
-    // A state not under the key its family and labels give (none should be): found by a scan instead.
-    if (missed) {
-      const ids = new Set(agents);
-      for (const [k, st] of this.series) if (ids.has(st.agent)) this.series.delete(k);
-    }
+    this.#dropAgents(new Set(agents), states);
     this.#changed = true;
     appendForget(this.#pending, agents);
   }

@@ -29,13 +29,14 @@ export class Tables {
   readonly idleMs: number;
   #lastSweepMs: number;
   #lastPressureSweepMs = -Infinity;
-  /** Definitions forgotten so far because no batch named them for `idleMs`. */
-  evicted = 0;
+  /** Told how many definitions a sweep forgot. */
+  readonly #onForgotten: ((n: number) => void) | undefined;
 
-  constructor(maxSeries: number, idleMs = defaultDefinitionIdleMs, nowMs = Date.now()) {
+  constructor(maxSeries: number, opts: { idleMs?: number; nowMs?: number; onForgotten?: (n: number) => void } = {}) {
     this.maxSeries = maxSeries;
-    this.idleMs = idleMs;
-    this.#lastSweepMs = nowMs;
+    this.idleMs = opts.idleMs ?? defaultDefinitionIdleMs;
+    this.#lastSweepMs = opts.nowMs ?? Date.now();
+    this.#onForgotten = opts.onForgotten;
   }
 
   get size(): number {
@@ -58,7 +59,7 @@ export class Tables {
 
   /** Registers definitions; returns false when the bound is reached (after forgetting the idle ones). */
   define(agent: string, epoch: number, families: readonly FamilyDef[], series: readonly SeriesDef[], nowMs = Date.now()): boolean {
-    if (nowMs - this.#lastSweepMs >= this.idleMs / 4) this.sweep(nowMs);
+    if (nowMs - this.#lastSweepMs >= this.idleMs / 4) this.#sweep(nowMs);
     const t = this.#table(agent, epoch);
     for (const f of families) t.families.set(f.fid, f);
     for (const s of series) {
@@ -77,33 +78,28 @@ export class Tables {
   #sweepAtBound(nowMs: number): boolean {
     if (nowMs - this.#lastPressureSweepMs < 1000) return false;
     this.#lastPressureSweepMs = nowMs;
-    this.sweep(nowMs);
+    this.#sweep(nowMs);
     return this.#size < this.maxSeries;
   }
 
-  /** Forgets the definitions no batch named for `idleMs`, and the families none of the rest uses; returns how many. */
-  sweep(nowMs = Date.now()): number {
+  /** Forgets the definitions no batch named for `idleMs`, and the families none of the rest uses. */
+  #sweep(nowMs: number): void {
     this.#lastSweepMs = nowMs;
     const before = nowMs - this.idleMs;
     let n = 0;
     for (const list of this.#byAgent.values()) {
       for (const t of list) {
-        let dropped = false;
-        for (const [sid, r] of t.series) {
-          if (r.usedMs >= before) continue;
-          t.series.delete(sid);
-          n++;
-          dropped = true;
-        }
-        if (!dropped) continue;
+        const size = t.series.size;
+        for (const [sid, r] of t.series) if (r.usedMs < before) t.series.delete(sid);
+        if (t.series.size === size) continue;
+        n += size - t.series.size;
         const used = new Set<number>();
         for (const r of t.series.values()) used.add(r.family.fid);
         for (const fid of t.families.keys()) if (!used.has(fid)) t.families.delete(fid);
       }
     }
     this.#size -= n;
-    this.evicted += n;
-    return n;
+    if (n > 0) this.#onForgotten?.(n);
   }
 
   /** Forgets every definition of an agent (all its epochs). */

@@ -56,9 +56,8 @@ export class Batcher {
   readonly #store: Store;
   /** Family ids by name (and restart flag), while an entry uses them. */
   readonly #fids = new Map<string, number>();
-  readonly #famDefs = new Map<number, FamilyDef>();
-  /** How many series entries use each family id: a family is forgotten with its last entry. */
-  readonly #famRefs = new Map<number, number>();
+  /** Families by id: a family is forgotten with the last series entry that uses it. */
+  readonly #fams = new Map<number, FamilyEntry>();
   #nextFid = 1;
   readonly #seriesDefs = new Map<number, SeriesEntry>();
   readonly #knownFam = new Set<number>();
@@ -178,7 +177,7 @@ export class Batcher {
       const def = e.def;
       if (e.sentScope !== scope) {
         if (!this.#knownFam.has(def.fid)) {
-          families.push(this.#famDefs.get(def.fid)!);
+          families.push(this.#fams.get(def.fid)!.def);
           this.#knownFam.add(def.fid);
         }
         series.push(def);
@@ -209,7 +208,7 @@ export class Batcher {
         continue;
       }
       series.push(d);
-      families.set(d.fid, this.#famDefs.get(d.fid)!);
+      families.set(d.fid, this.#fams.get(d.fid)!.def);
     }
     return { families: [...families.values()], series, missing };
   }
@@ -221,11 +220,12 @@ export class Batcher {
       // Never reused: a family forgotten and seen again is a new definition.
       fid = this.#nextFid++;
       this.#fids.set(key, fid);
-      this.#famRefs.set(fid, 0);
+      this.#fams.set(fid, { def: familyDef(fid, name, type, help, restarts), key, entries: 0 });
+      return fid;
     }
-    const prev = this.#famDefs.get(fid);
-    if (!prev || prev.type !== type || prev.help !== help || (prev.restartsWithAgent === true) !== restarts) {
-      this.#famDefs.set(fid, restarts ? { fid, name, type, help, restartsWithAgent: true } : { fid, name, type, help });
+    const fam = this.#fams.get(fid)!;
+    if (fam.def.type !== type || fam.def.help !== help) {
+      fam.def = familyDef(fid, name, type, help, restarts);
       this.#knownFam.delete(fid);
     }
     return fid;
@@ -262,31 +262,23 @@ export class Batcher {
       for (const n of names) labels.push(n, all[n]!);
       entry = { def: { sid: s.id, fid, labels }, ackSeq: 0, ackValue: 0, ackDist: undefined, goneAt: -1, sentScope: 0 };
       this.#seriesDefs.set(s.id, entry);
-      this.#famRefs.set(fid, (this.#famRefs.get(fid) ?? 0) + 1);
+      this.#fams.get(fid)!.entries++;
     }
     return entry;
   }
 
   /** An entry of family `fid` was forgotten; the family goes with its last one. */
   #unref(fid: number): void {
-    const n = (this.#famRefs.get(fid) ?? 1) - 1;
-    if (n > 0) {
-      this.#famRefs.set(fid, n);
-      return;
-    }
-    this.#famRefs.delete(fid);
-    const def = this.#famDefs.get(fid);
-    this.#famDefs.delete(fid);
+    const fam = this.#fams.get(fid);
+    if (!fam || --fam.entries > 0) return;
+    this.#fams.delete(fid);
     this.#knownFam.delete(fid);
-    if (def) {
-      const key = def.restartsWithAgent === true ? `${def.name}\u0000r` : def.name;
-      if (this.#fids.get(key) === fid) this.#fids.delete(key);
-    }
+    if (this.#fids.get(fam.key) === fid) this.#fids.delete(fam.key);
   }
 
   /** Family definitions remembered (each used by a series entry, or about to be). */
   get definedFamilies(): number {
-    return this.#famDefs.size;
+    return this.#fams.size;
   }
 
   /** A copy of the series' distribution as it goes on the wire. */
@@ -301,6 +293,17 @@ export class Batcher {
       sketch: d.sketch !== undefined && this.#encodeSketch ? (this.#encodeSketch(d.sketch) ?? null) : null,
     };
   }
+}
+
+/** A family the batcher defined: its definition, its key in `#fids`, and how many series entries use it. */
+interface FamilyEntry {
+  def: FamilyDef;
+  readonly key: string;
+  entries: number;
+}
+
+function familyDef(fid: number, name: string, type: MetricType, help: string, restarts: boolean): FamilyDef {
+  return restarts ? { fid, name, type, help, restartsWithAgent: true } : { fid, name, type, help };
 }
 
 function newContent(generation: number): BatchContent {

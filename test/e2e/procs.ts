@@ -72,14 +72,19 @@ export function start(args: string[]): Proc {
   };
 }
 
-/** The lowest port the kernel hands out to outgoing connections (and to `listen(0)`). */
-function ephemeralLow(): number {
-  try {
-    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    return Number.isInteger(low) && low > 12_000 ? low : 32_768;
-  } catch {
-    return 32_768;
+let ephemeral: number | undefined;
+
+/** The lowest port the kernel hands out to outgoing connections (and to `listen(0)`), read once. */
+export function ephemeralLow(): number {
+  if (ephemeral === undefined) {
+    try {
+      const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+      ephemeral = Number.isInteger(low) && low > 12_000 ? low : 32_768;
+    } catch {
+      ephemeral = 32_768;
+    }
   }
+  return ephemeral;
 }
 
 function canListen(port: number): Promise<boolean> {
